@@ -1,0 +1,3 @@
+module github.com/vanitydb/vanity
+
+go 1.26.8

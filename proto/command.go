@@ -1,0 +1,232 @@
+package proto
+
+// Command identifies a command word. The numeric values are part of the
+// internal RPC and WAL formats: ONLY APPEND TO THIS LIST.
+type Command uint8
+
+const (
+	CmdNone Command = iota // no command word matched
+	CmdPing
+	CmdExit
+	CmdTerminate
+	CmdPipe
+	CmdAuth
+	CmdAddUser
+	CmdEditUser
+	CmdDelUser
+	CmdChangePassword
+	CmdSwitchDB
+	CmdPersist
+	CmdReset
+	CmdDel
+	CmdType
+	CmdExists
+	CmdGet
+	CmdSet
+	CmdIncrInt
+	CmdIncrFloat
+	CmdStrLen
+	CmdManyGet
+	CmdListLen
+	CmdListGet
+	CmdListSet
+	CmdListPushLeft
+	CmdListPushRight
+	CmdListPopLeft
+	CmdListPopRight
+	CmdListRange
+	CmdListTrim
+	CmdListRemove
+	CmdSetAdd
+	CmdSetAll
+	CmdSetRemove
+	CmdSetDiscard
+	CmdSetLen
+	CmdSetContains
+	CmdSetMove
+	CmdSetUnion
+	CmdSetUnionInto
+	CmdSetUnionLen
+	CmdSetIntersect
+	CmdSetIntersectInto
+	CmdSetIntersectLen
+	CmdSetDiff
+	CmdSetDiffInto
+	CmdSetDiffLen
+	CmdHashSet
+	CmdHashAll
+	CmdHashGet
+	CmdHashContains
+	CmdHashLen
+	CmdHashKeyLen
+	CmdHashKeys
+	CmdHashValues
+	CmdHashManyGet
+	CmdHashRemove
+	CmdHashUpdate
+	CmdSetExpiry
+	CmdGetExpiry
+	CmdClearExpiry
+	CmdTransactBegin
+	CmdTransactCommit
+	CmdTransactDiscard
+	CmdPublish
+	CmdSubscribe
+	CmdSubscribed
+	CmdUnsubscribe
+	CmdUnsubscribeAll
+	CmdConsistency
+	CmdGetConsistency
+	CmdClusterInfo
+
+	numCommands // keep last
+)
+
+// arg is one positional argument kind of a command's schema.
+type arg uint8
+
+const (
+	argStr    arg = iota + 1 // (n)bytes
+	argInt                   // signed 64-bit integer
+	argFloat                 // IEEE-754 double
+	argArr                   // (n)[...] of keys or fields
+	argList                  // (n)[...] of list data
+	argSet                   // (n){...}
+	argHash                  // (n){field value ...}
+	argType                  // :STR / :INT / :FLOAT annotation, and the value it announces
+	argLevel                 // ADMIN / USER / PEER / UNKNOWN
+	argCons                  // ONE / QUORUM / ALL
+	argRaw                   // PING: the raw remainder of a top-level frame
+)
+
+type commandInfo struct {
+	name string
+	args []arg
+}
+
+var commands = [numCommands]commandInfo{
+	CmdPing:             {"PING", []arg{argRaw}},
+	CmdExit:             {"EXIT", nil},
+	CmdTerminate:        {"TERMINATE", nil},
+	CmdPipe:             {"PIPE", nil}, // the count and nested requests are read by the caller
+	CmdAuth:             {"AUTH", []arg{argStr, argStr}},
+	CmdAddUser:          {"ADD_USER", []arg{argStr, argStr}},
+	CmdEditUser:         {"EDIT_USER", []arg{argStr, argLevel}},
+	CmdDelUser:          {"DEL_USER", []arg{argStr}},
+	CmdChangePassword:   {"CHANGE_PASSWORD", []arg{argStr}},
+	CmdSwitchDB:         {"SWITCH_DB", []arg{argInt}},
+	CmdPersist:          {"PERSIST", nil},
+	CmdReset:            {"RESET", nil},
+	CmdDel:              {"DEL", []arg{argStr}},
+	CmdType:             {"TYPE", []arg{argStr}},
+	CmdExists:           {"EXISTS", []arg{argStr}},
+	CmdGet:              {"GET", []arg{argStr}},
+	CmdSet:              {"SET", []arg{argType}},
+	CmdIncrInt:          {"INCR_INT", []arg{argStr, argInt}},
+	CmdIncrFloat:        {"INCR_FLOAT", []arg{argStr, argFloat}},
+	CmdStrLen:           {"STR_LEN", []arg{argStr}},
+	CmdManyGet:          {"MANY_GET", []arg{argArr}},
+	CmdListLen:          {"LIST_LEN", []arg{argStr}},
+	CmdListGet:          {"LIST_GET", []arg{argStr, argInt}},
+	CmdListSet:          {"LIST_SET", []arg{argStr, argInt, argStr}},
+	CmdListPushLeft:     {"LIST_PUSH_LEFT", []arg{argStr, argList}},
+	CmdListPushRight:    {"LIST_PUSH_RIGHT", []arg{argStr, argList}},
+	CmdListPopLeft:      {"LIST_POP_LEFT", []arg{argStr, argInt}},
+	CmdListPopRight:     {"LIST_POP_RIGHT", []arg{argStr, argInt}},
+	CmdListRange:        {"LIST_RANGE", []arg{argStr, argInt, argInt}},
+	CmdListTrim:         {"LIST_TRIM", []arg{argStr, argInt, argInt}},
+	CmdListRemove:       {"LIST_REMOVE", []arg{argStr, argStr, argInt}},
+	CmdSetAdd:           {"SET_ADD", []arg{argStr, argSet}},
+	CmdSetAll:           {"SET_ALL", []arg{argStr}},
+	CmdSetRemove:        {"SET_REMOVE", []arg{argStr, argInt}},
+	CmdSetDiscard:       {"SET_DISCARD", []arg{argStr, argSet}},
+	CmdSetLen:           {"SET_LEN", []arg{argStr}},
+	CmdSetContains:      {"SET_CONTAINS", []arg{argStr, argStr}},
+	CmdSetMove:          {"SET_MOVE", []arg{argStr, argStr, argStr}},
+	CmdSetUnion:         {"SET_UNION", []arg{argArr}},
+	CmdSetUnionInto:     {"SET_UNION_INTO", []arg{argStr, argArr}},
+	CmdSetUnionLen:      {"SET_UNION_LEN", []arg{argArr}},
+	CmdSetIntersect:     {"SET_INTERSECT", []arg{argArr}},
+	CmdSetIntersectInto: {"SET_INTERSECT_INTO", []arg{argStr, argArr}},
+	CmdSetIntersectLen:  {"SET_INTERSECT_LEN", []arg{argArr}},
+	CmdSetDiff:          {"SET_DIFF", []arg{argStr, argStr}},
+	CmdSetDiffInto:      {"SET_DIFF_INTO", []arg{argStr, argStr, argStr}},
+	CmdSetDiffLen:       {"SET_DIFF_LEN", []arg{argStr, argStr}},
+	CmdHashSet:          {"HASH_SET", []arg{argStr, argHash}},
+	CmdHashAll:          {"HASH_ALL", []arg{argStr}},
+	CmdHashGet:          {"HASH_GET", []arg{argStr, argStr}},
+	CmdHashContains:     {"HASH_CONTAINS", []arg{argStr, argStr}},
+	CmdHashLen:          {"HASH_LEN", []arg{argStr}},
+	CmdHashKeyLen:       {"HASH_KEY_LEN", []arg{argStr, argStr}},
+	CmdHashKeys:         {"HASH_KEYS", []arg{argStr}},
+	CmdHashValues:       {"HASH_VALUES", []arg{argStr}},
+	CmdHashManyGet:      {"HASH_MANY_GET", []arg{argStr, argArr}},
+	CmdHashRemove:       {"HASH_REMOVE", []arg{argStr, argArr}},
+	CmdHashUpdate:       {"HASH_UPDATE", []arg{argStr, argHash}},
+	CmdSetExpiry:        {"SET_EXPIRY", []arg{argStr, argFloat}},
+	CmdGetExpiry:        {"GET_EXPIRY", []arg{argStr}},
+	CmdClearExpiry:      {"CLEAR_EXPIRY", []arg{argStr}},
+	CmdTransactBegin:    {"TRANSACT_BEGIN", nil},
+	CmdTransactCommit:   {"TRANSACT_COMMIT", nil},
+	CmdTransactDiscard:  {"TRANSACT_DISCARD", nil},
+	CmdPublish:          {"PUBLISH", []arg{argStr, argStr}},
+	CmdSubscribe:        {"SUBSCRIBE", []arg{argStr}},
+	CmdSubscribed:       {"SUBSCRIBED", nil},
+	CmdUnsubscribe:      {"UNSUBSCRIBE", []arg{argStr}},
+	CmdUnsubscribeAll:   {"UNSUBSCRIBE_ALL", nil},
+	CmdConsistency:      {"CONSISTENCY", []arg{argCons, argCons}},
+	CmdGetConsistency:   {"GET_CONSISTENCY", nil},
+	CmdClusterInfo:      {"CLUSTER_INFO", nil},
+}
+
+// commandByName maps every command word to its Command. Built once from the
+// table above; read-only afterwards.
+var commandByName = func() map[string]Command {
+	m := make(map[string]Command, numCommands)
+	for c := CmdPing; c < numCommands; c++ {
+		m[commands[c].name] = c
+	}
+	return m
+}()
+
+// maxCommandLen is the length of the longest command word.
+var maxCommandLen = func() int {
+	n := 0
+	for _, c := range commands {
+		n = max(n, len(c.name))
+	}
+	return n
+}()
+
+// String returns the command word.
+func (c Command) String() string {
+	if c == CmdNone || c >= numCommands {
+		return "INVALID"
+	}
+	return commands[c].name
+}
+
+// Valid reports whether c names a command.
+func (c Command) Valid() bool { return c > CmdNone && c < numCommands }
+
+// CommandByName returns the command with exactly this word.
+func CommandByName(name string) (Command, bool) {
+	c, ok := commandByName[name]
+	return c, ok
+}
+
+// MatchCommand finds the longest command word that is a prefix of b. It
+// returns the command and its length, or CmdNone and 0. Command words are
+// upper-case ASCII letters and '_', so only that run of bytes is examined.
+func MatchCommand(b []byte) (Command, int) {
+	n := 0
+	for n < len(b) && n < maxCommandLen && (b[n] >= 'A' && b[n] <= 'Z' || b[n] == '_') {
+		n++
+	}
+	for ; n > 0; n-- {
+		if c, ok := commandByName[string(b[:n])]; ok {
+			return c, n
+		}
+	}
+	return CmdNone, 0
+}

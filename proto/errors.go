@@ -1,0 +1,92 @@
+package proto
+
+import "strconv"
+
+// ParseError is the reason a request could not be parsed. Each one has an
+// exact BAD_REQUEST reply (PROTOCOL.md §4.3). ONLY APPEND TO THIS LIST: the
+// values travel inside the internal RPC.
+type ParseError uint8
+
+const (
+	ErrNone              ParseError = iota
+	ErrInvalidOperation             // invalid operation
+	ErrTrailing                     // unexpected character at end of message
+	ErrUnexpectedEnd                // unexpected end of message
+	ErrExpectedLength               // expected length specifier
+	ErrLengthRange                  // length out of range
+	ErrInvalidLength                // invalid length
+	ErrStrLength                    // string length mismatch
+	ErrInvalidInt                   // invalid integer
+	ErrIntRange                     // integer out of range
+	ErrInvalidFloat                 // invalid float
+	ErrFloatRange                   // float out of range
+	ErrExpectedType                 // expected object type
+	ErrInvalidType                  // invalid object type
+	ErrInvalidTypeColon             // invalid object type:
+	ErrInvalidLevel                 // invalid auth level
+	ErrArrOpen                      // array not opened with bracket
+	ErrArrClose                     // array not closed with bracket
+	ErrListOpen                     // list not opened with bracket
+	ErrListClose                    // list not closed with bracket
+	ErrSetOpen                      // set not opened with '{' bracket
+	ErrSetClose                     // set not closed with '}' bracket
+	ErrHashOpen                     // hash not opened with '{' bracket
+	ErrHashClose                    // hash not closed with '}' bracket
+	ErrInvalidConsistency           // invalid consistency level (extension, §12.1)
+
+	numParseErrors
+)
+
+var parseErrorText = [numParseErrors]string{
+	ErrInvalidOperation:   "invalid operation",
+	ErrTrailing:           "unexpected character at end of message",
+	ErrUnexpectedEnd:      "unexpected end of message",
+	ErrExpectedLength:     "expected length specifier",
+	ErrLengthRange:        "length out of range",
+	ErrInvalidLength:      "invalid length",
+	ErrStrLength:          "string length mismatch",
+	ErrInvalidInt:         "invalid integer",
+	ErrIntRange:           "integer out of range",
+	ErrInvalidFloat:       "invalid float",
+	ErrFloatRange:         "float out of range",
+	ErrExpectedType:       "expected object type",
+	ErrInvalidType:        "invalid object type",
+	ErrInvalidTypeColon:   "invalid object type:",
+	ErrInvalidLevel:       "invalid auth level",
+	ErrArrOpen:            "array not opened with bracket",
+	ErrArrClose:           "array not closed with bracket",
+	ErrListOpen:           "list not opened with bracket",
+	ErrListClose:          "list not closed with bracket",
+	ErrSetOpen:            "set not opened with '{' bracket",
+	ErrSetClose:           "set not closed with '}' bracket",
+	ErrHashOpen:           "hash not opened with '{' bracket",
+	ErrHashClose:          "hash not closed with '}' bracket",
+	ErrInvalidConsistency: "invalid consistency level",
+}
+
+// badRequestReplies holds the complete reply payload for each ParseError,
+// e.g. "BAD_REQUEST(34) InvalidRequest: invalid operation".
+var badRequestReplies = func() [numParseErrors][]byte {
+	var r [numParseErrors][]byte
+	for e := ErrInvalidOperation; e < numParseErrors; e++ {
+		body := " InvalidRequest: " + parseErrorText[e]
+		r[e] = []byte("BAD_REQUEST(" + strconv.Itoa(len(body)) + ")" + body)
+	}
+	return r
+}()
+
+// Error returns the reason text, as sent after " InvalidRequest: ".
+func (e ParseError) Error() string {
+	if e >= numParseErrors {
+		return "unknown parse error"
+	}
+	return parseErrorText[e]
+}
+
+// AppendBadRequest appends the BAD_REQUEST reply for e.
+func AppendBadRequest(dst []byte, e ParseError) []byte {
+	if e == ErrNone || e >= numParseErrors {
+		e = ErrInvalidOperation
+	}
+	return append(dst, badRequestReplies[e]...)
+}

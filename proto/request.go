@@ -1,0 +1,442 @@
+package proto
+
+import (
+	"math"
+	"strconv"
+)
+
+// Request is one decoded request. Arguments are stored by kind in the order
+// the command's schema lists them: the first STR argument in Str[0], the
+// second in Str[1], and so on; likewise Int. Byte slices point into the
+// frame buffer (see the package doc).
+type Request struct {
+	Cmd   Command
+	Type  Type           // SET: the annotated type (TypeStr, TypeInt or TypeFloat)
+	Level Level          // EDIT_USER
+	Cons  [2]Consistency // CONSISTENCY: read, write
+	Str   [3][]byte
+	Int   [2]int64
+	Float float64
+	Elems [][]byte // ARR, LIST and SET elements; HASH as field, value, field, value...
+	Raw   []byte   // top-level PING: everything after the command word
+}
+
+// Key returns the first STR argument, which is the key of every single-key
+// command.
+func (r *Request) Key() []byte { return r.Str[0] }
+
+// Reset clears r for reuse, keeping the Elems backing array.
+func (r *Request) Reset() {
+	elems := r.Elems[:0]
+	*r = Request{Elems: elems}
+}
+
+// Clone returns a deep copy of r that shares no memory with the frame.
+func (r *Request) Clone() *Request {
+	c := *r
+	n := len(r.Raw)
+	for _, s := range r.Str {
+		n += len(s)
+	}
+	for _, e := range r.Elems {
+		n += len(e)
+	}
+	buf := make([]byte, 0, n)
+	cp := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		start := len(buf)
+		buf = append(buf, b...)
+		return buf[start:len(buf):len(buf)]
+	}
+	for i, s := range r.Str {
+		c.Str[i] = cp(s)
+	}
+	c.Raw = cp(r.Raw)
+	c.Elems = nil
+	if r.Elems != nil {
+		c.Elems = make([][]byte, len(r.Elems))
+		for i, e := range r.Elems {
+			c.Elems[i] = cp(e)
+		}
+	}
+	return &c
+}
+
+// Parser decodes requests. Its zero value is ready to use.
+type Parser struct{}
+
+// IsSpace reports whether c is one of the six ASCII whitespace bytes.
+func IsSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
+
+// SkipSpace returns the first position at or after i that is not whitespace.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) && IsSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// ParseCommand skips leading whitespace and matches the command word at
+// b[i:]. It returns the command and the position after the word, or CmdNone.
+func ParseCommand(b []byte, i int) (Command, int) {
+	i = SkipSpace(b, i)
+	c, n := MatchCommand(b[i:])
+	return c, i + n
+}
+
+// ParseRequest decodes a whole top-level request frame into req.
+func ParseRequest(b []byte, req *Request) ParseError {
+	req.Reset()
+	cmd, i := ParseCommand(b, 0)
+	if cmd == CmdNone {
+		return ErrInvalidOperation
+	}
+	req.Cmd = cmd
+	i, err := ParseArgs(b, i, cmd, true, req)
+	if err != ErrNone {
+		return err
+	}
+	return CheckEnd(b, i)
+}
+
+// CheckEnd reports ErrTrailing unless only whitespace remains from i.
+func CheckEnd(b []byte, i int) ParseError {
+	if SkipSpace(b, i) != len(b) {
+		return ErrTrailing
+	}
+	return ErrNone
+}
+
+// ParseArgs decodes the arguments of cmd from b[i:] into req and returns the
+// position after the last one. top reports whether the request is a whole
+// frame rather than an entry of a PIPE: a top-level PING takes the raw rest
+// of the frame, and a PING inside a pipe takes nothing. PIPE's own count and
+// entries are not read here (see ParsePipeCount).
+func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, ParseError) {
+	req.Cmd = cmd
+	var nStr, nInt, nCons int
+	var err ParseError
+	for _, a := range commands[cmd].args {
+		switch a {
+		case argRaw:
+			if top {
+				req.Raw = b[i:]
+				i = len(b)
+			}
+		case argStr:
+			req.Str[nStr], i, err = parseStr(b, i)
+			nStr++
+		case argInt:
+			req.Int[nInt], i, err = parseInt(b, i)
+			nInt++
+		case argFloat:
+			req.Float, i, err = parseFloat(b, i)
+		case argArr:
+			req.Elems, i, err = parseSeq(b, i, req.Elems[:0], '[', ']', 1, ErrArrOpen, ErrArrClose)
+		case argList:
+			req.Elems, i, err = parseSeq(b, i, req.Elems[:0], '[', ']', 1, ErrListOpen, ErrListClose)
+		case argSet:
+			req.Elems, i, err = parseSeq(b, i, req.Elems[:0], '{', '}', 1, ErrSetOpen, ErrSetClose)
+		case argHash:
+			req.Elems, i, err = parseSeq(b, i, req.Elems[:0], '{', '}', 2, ErrHashOpen, ErrHashClose)
+		case argLevel:
+			req.Level, i, err = parseLevel(b, i)
+		case argCons:
+			req.Cons[nCons], i, err = parseConsistency(b, i)
+			nCons++
+		case argType:
+			i, err = parseTypedValue(b, i, req)
+		}
+		if err != ErrNone {
+			return i, err
+		}
+	}
+	return i, ErrNone
+}
+
+// ParsePipeCount reads the "(n)" request count of a PIPE.
+func ParsePipeCount(b []byte, i int) (uint64, int, ParseError) {
+	return parseLength(b, i)
+}
+
+// SkipRequest parses one pipe entry starting at b[i:] for syntax only,
+// including the entries of a nested PIPE, and returns where it ends.
+func SkipRequest(b []byte, i int, req *Request) (int, ParseError) {
+	cmd, i := ParseCommand(b, i)
+	if cmd == CmdNone {
+		return i, ErrInvalidOperation
+	}
+	if cmd != CmdPipe {
+		return ParseArgs(b, i, cmd, false, req)
+	}
+	n, i, err := ParsePipeCount(b, i)
+	if err != ErrNone {
+		return i, err
+	}
+	for k := uint64(0); k < n; k++ {
+		if i, err = SkipRequest(b, i, req); err != ErrNone {
+			return i, err
+		}
+	}
+	return i, ErrNone
+}
+
+// parseLength reads "(n)" after optional whitespace.
+func parseLength(b []byte, i int) (uint64, int, ParseError) {
+	i = SkipSpace(b, i)
+	if i == len(b) {
+		return 0, i, ErrUnexpectedEnd
+	}
+	if b[i] != '(' {
+		return 0, i, ErrExpectedLength
+	}
+	i++
+	if i == len(b) || b[i] < '0' || b[i] > '9' {
+		return 0, i, ErrInvalidLength
+	}
+	var n uint64
+	overflow := false
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		d := uint64(b[i] - '0')
+		if n > (math.MaxUint64-d)/10 {
+			overflow = true
+		}
+		n = n*10 + d
+	}
+	if overflow {
+		return 0, i, ErrLengthRange
+	}
+	if i == len(b) || b[i] != ')' {
+		return 0, i, ErrExpectedLength
+	}
+	return n, i + 1, ErrNone
+}
+
+func parseStr(b []byte, i int) ([]byte, int, ParseError) {
+	n, i, err := parseLength(b, i)
+	if err != ErrNone {
+		return nil, i, err
+	}
+	if n > uint64(len(b)-i) {
+		return nil, i, ErrStrLength
+	}
+	end := i + int(n)
+	return b[i:end:end], end, ErrNone
+}
+
+func parseInt(b []byte, i int) (int64, int, ParseError) {
+	i = SkipSpace(b, i)
+	if i == len(b) {
+		return 0, i, ErrUnexpectedEnd
+	}
+	neg := false
+	if b[i] == '+' || b[i] == '-' {
+		neg = b[i] == '-'
+		i++
+	}
+	start := i
+	var u uint64
+	overflow := false
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if u > (1<<63)/10 {
+			overflow = true
+		}
+		u = u*10 + uint64(b[i]-'0')
+		if u > 1<<63 {
+			overflow = true
+		}
+	}
+	if i == start {
+		return 0, i, ErrInvalidInt
+	}
+	if overflow || (!neg && u > math.MaxInt64) {
+		return 0, i, ErrIntRange
+	}
+	if neg {
+		return int64(-u), i, ErrNone // -(1<<63) wraps to MinInt64 exactly
+	}
+	return int64(u), i, ErrNone
+}
+
+// floatToken returns the length of the longest FLOAT literal at b[0:].
+func floatToken(b []byte) int {
+	i := 0
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		i++
+	}
+	if n := matchFold(b[i:], "infinity"); n > 0 {
+		return i + n
+	}
+	if n := matchFold(b[i:], "inf"); n > 0 {
+		return i + n
+	}
+	if n := matchFold(b[i:], "nan"); n > 0 {
+		return i + n
+	}
+	digits := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+		digits++
+	}
+	if i < len(b) && b[i] == '.' {
+		j := i + 1
+		frac := 0
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+			frac++
+		}
+		if digits > 0 || frac > 0 {
+			i = j
+			digits += frac
+		}
+	}
+	if digits == 0 {
+		return 0
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		j := i + 1
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		k := j
+		for k < len(b) && b[k] >= '0' && b[k] <= '9' {
+			k++
+		}
+		if k > j {
+			i = k
+		}
+	}
+	return i
+}
+
+// matchFold returns len(word) if b starts with word, ignoring ASCII case.
+func matchFold(b []byte, word string) int {
+	if len(b) < len(word) {
+		return 0
+	}
+	for k := 0; k < len(word); k++ {
+		if b[k]|0x20 != word[k] {
+			return 0
+		}
+	}
+	return len(word)
+}
+
+func parseFloat(b []byte, i int) (float64, int, ParseError) {
+	i = SkipSpace(b, i)
+	if i == len(b) {
+		return 0, i, ErrUnexpectedEnd
+	}
+	n := floatToken(b[i:])
+	if n == 0 {
+		return 0, i, ErrInvalidFloat
+	}
+	tok := b[i : i+n]
+	i += n
+	body := tok
+	if body[0] == '+' || body[0] == '-' {
+		body = body[1:]
+	}
+	if body[0]|0x20 == 'n' { // nan, whatever its sign
+		return math.NaN(), i, ErrNone
+	}
+	f, err := strconv.ParseFloat(string(tok), 64)
+	if err != nil {
+		if math.IsInf(f, 0) && body[0]|0x20 != 'i' {
+			return 0, i, ErrFloatRange
+		}
+		if !math.IsInf(f, 0) {
+			return 0, i, ErrInvalidFloat
+		}
+	}
+	return f, i, ErrNone
+}
+
+// parseSeq reads "(n)" followed by open, n groups of per strings, and close.
+func parseSeq(b []byte, i int, dst [][]byte, open, close byte, per int, errOpen, errClose ParseError) ([][]byte, int, ParseError) {
+	n, i, err := parseLength(b, i)
+	if err != ErrNone {
+		return dst, i, err
+	}
+	if i == len(b) || b[i] != open {
+		return dst, i, errOpen
+	}
+	i++
+	for k := uint64(0); k < n; k++ {
+		for p := 0; p < per; p++ {
+			var s []byte
+			if s, i, err = parseStr(b, i); err != ErrNone {
+				return dst, i, err
+			}
+			dst = append(dst, s)
+		}
+	}
+	i = SkipSpace(b, i)
+	if i == len(b) || b[i] != close {
+		return dst, i, errClose
+	}
+	return dst, i + 1, ErrNone
+}
+
+func parseLevel(b []byte, i int) (Level, int, ParseError) {
+	i = SkipSpace(b, i)
+	for l, name := range levelNames {
+		if hasPrefix(b[i:], name) {
+			return Level(l), i + len(name), ErrNone
+		}
+	}
+	return 0, i, ErrInvalidLevel
+}
+
+func parseConsistency(b []byte, i int) (Consistency, int, ParseError) {
+	i = SkipSpace(b, i)
+	if i == len(b) {
+		return 0, i, ErrUnexpectedEnd
+	}
+	for c, name := range consistencyNames {
+		if hasPrefix(b[i:], name) {
+			return Consistency(c), i + len(name), ErrNone
+		}
+	}
+	return 0, i, ErrInvalidConsistency
+}
+
+// parseTypedValue reads SET's ":T" annotation, the key, and a value of T.
+func parseTypedValue(b []byte, i int, req *Request) (int, ParseError) {
+	i = SkipSpace(b, i)
+	if i == len(b) || b[i] != ':' {
+		return i, ErrExpectedType
+	}
+	i = SkipSpace(b, i+1)
+	switch {
+	case hasPrefix(b[i:], "STR"):
+		req.Type, i = TypeStr, i+3
+	case hasPrefix(b[i:], "INT"):
+		req.Type, i = TypeInt, i+3
+	case hasPrefix(b[i:], "FLOAT"):
+		req.Type, i = TypeFloat, i+5
+	case hasPrefix(b[i:], "ARR"), hasPrefix(b[i:], "LIST"), hasPrefix(b[i:], "SET"), hasPrefix(b[i:], "HASH"):
+		return i, ErrInvalidTypeColon
+	default:
+		return i, ErrInvalidType
+	}
+	var err ParseError
+	if req.Str[0], i, err = parseStr(b, i); err != ErrNone {
+		return i, err
+	}
+	switch req.Type {
+	case TypeStr:
+		req.Str[1], i, err = parseStr(b, i)
+	case TypeInt:
+		req.Int[0], i, err = parseInt(b, i)
+	case TypeFloat:
+		req.Float, i, err = parseFloat(b, i)
+	}
+	return i, err
+}
+
+func hasPrefix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[:len(s)]) == s
+}

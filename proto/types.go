@@ -1,0 +1,107 @@
+package proto
+
+// Type is a value annotation on the wire (":STR", ":INT", ...). ONLY APPEND
+// TO THIS LIST.
+type Type uint8
+
+const (
+	TypeNone    Type = iota // no annotation
+	TypeStr                 // :STR (n)bytes
+	TypeInt                 // :INT 42
+	TypeFloat               // :FLOAT 1.500000
+	TypeBool                // :BOOL true
+	TypeNull                // :NULL (with its trailing space)
+	TypeArr                 // :ARR (n)[annotated values]
+	TypeList                // :LIST (n)[bare strings]
+	TypeSet                 // :SET (n){bare strings}
+	TypeHash                // :HASH (n){field value ...}
+	TypePipe                // :PIPE(n) replies (no space)
+	TypeAgg                 // :AGG(n) replies (no space)
+	TypePublish             // :PUBLISH (n)channel(n)message, in ASYNC frames
+
+	numTypes
+)
+
+var typeNames = [numTypes]string{
+	TypeStr: "STR", TypeInt: "INT", TypeFloat: "FLOAT", TypeBool: "BOOL", TypeNull: "NULL",
+	TypeArr: "ARR", TypeList: "LIST", TypeSet: "SET", TypeHash: "HASH", TypePipe: "PIPE",
+	TypeAgg: "AGG", TypePublish: "PUBLISH",
+}
+
+func (t Type) String() string {
+	if t == TypeNone || t >= numTypes {
+		return ""
+	}
+	return typeNames[t]
+}
+
+// Level is a session's authorization level (PROTOCOL.md §5.3).
+type Level uint8
+
+const (
+	LevelUnknown Level = iota
+	LevelUser
+	LevelAdmin
+	LevelPeer
+)
+
+var levelNames = [...]string{LevelUnknown: "UNKNOWN", LevelUser: "USER", LevelAdmin: "ADMIN", LevelPeer: "PEER"}
+
+func (l Level) String() string {
+	if int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return "INVALID"
+}
+
+// Consistency is a replica count requirement for reads or writes (§12.1).
+type Consistency uint8
+
+const (
+	ConsQuorum Consistency = iota // the zero value is the default
+	ConsOne
+	ConsAll
+)
+
+var consistencyNames = [...]string{ConsQuorum: "QUORUM", ConsOne: "ONE", ConsAll: "ALL"}
+
+func (c Consistency) String() string {
+	if int(c) < len(consistencyNames) {
+		return consistencyNames[c]
+	}
+	return "INVALID"
+}
+
+// Status is the first word of every reply. ONLY APPEND TO THIS LIST.
+type Status uint8
+
+const (
+	StatusNone Status = iota
+	StatusOK
+	StatusNull
+	StatusError
+	StatusPong
+	StatusDenied
+	StatusBadRequest
+	StatusBadType
+	StatusInternalError
+	StatusQueued
+	StatusBadState
+	StatusAsync
+
+	numStatuses
+)
+
+var statusNames = [numStatuses]string{
+	StatusOK: "OK", StatusNull: "NULL", StatusError: "ERROR", StatusPong: "PONG",
+	StatusDenied: "DENIED", StatusBadRequest: "BAD_REQUEST", StatusBadType: "BAD_TYPE",
+	StatusInternalError: "INTERNAL_ERROR", StatusQueued: "QUEUED", StatusBadState: "BAD_STATE",
+	StatusAsync: "ASYNC",
+}
+
+func (s Status) String() string {
+	if s == StatusNone || s >= numStatuses {
+		return ""
+	}
+	return statusNames[s]
+}

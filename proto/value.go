@@ -1,0 +1,322 @@
+package proto
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Reply is a decoded reply (or ASYNC) payload.
+type Reply struct {
+	Status  Status
+	Body    []byte // the bare "(n)..." body after the status, if HasBody
+	HasBody bool
+	Value   Value // Value.Type is TypeNone when the status stands alone
+}
+
+// Value is a decoded typed value.
+type Value struct {
+	Type     Type
+	TypeOnly bool     // an annotation with no payload (TYPE replies)
+	Str      []byte   // TypeStr
+	Int      int64    // TypeInt
+	Float    float64  // TypeFloat
+	Bool     bool     // TypeBool
+	Elems    []Value  // TypeArr
+	Strs     [][]byte // TypeList, TypeSet, TypeHash (field, value, ...), TypePublish (channel, message)
+	Replies  []Reply  // TypePipe, TypeAgg
+}
+
+// ErrMalformedReply is wrapped by every ParseReply error.
+var ErrMalformedReply = errors.New("proto: malformed reply")
+
+// ParseReply decodes one complete reply payload.
+func ParseReply(b []byte) (Reply, error) {
+	r, i, err := parseReply(b, 0)
+	if err != nil {
+		return Reply{}, err
+	}
+	if i != len(b) {
+		return Reply{}, malformed(i, "trailing bytes")
+	}
+	return r, nil
+}
+
+func malformed(pos int, what string) error {
+	return fmt.Errorf("%w at byte %d: %s", ErrMalformedReply, pos, what)
+}
+
+func parseReply(b []byte, i int) (Reply, int, error) {
+	var r Reply
+	for s := StatusOK; s < numStatuses; s++ {
+		if hasPrefix(b[i:], statusNames[s]) {
+			r.Status = s
+			i += len(statusNames[s])
+			break
+		}
+	}
+	if r.Status == StatusNone {
+		return r, i, malformed(i, "unknown status")
+	}
+	if i == len(b) {
+		return r, i, nil
+	}
+	switch b[i] {
+	case '(':
+		body, j, err := readBody(b, i)
+		if err != nil {
+			return r, j, err
+		}
+		r.Body, r.HasBody = body, true
+		return r, j, nil
+	case ':':
+		v, j, err := parseValue(b, i)
+		r.Value = v
+		return r, j, err
+	}
+	return r, i, nil
+}
+
+func readBody(b []byte, i int) ([]byte, int, error) {
+	n, j, perr := parseLength(b, i)
+	if perr != ErrNone || b[i] != '(' {
+		return nil, i, malformed(i, "bad length")
+	}
+	if n > uint64(len(b)-j) {
+		return nil, j, malformed(j, "body shorter than its length")
+	}
+	end := j + int(n)
+	return b[j:end], end, nil
+}
+
+func readCount(b []byte, i int) (int, int, error) {
+	if i >= len(b) || b[i] != '(' {
+		return 0, i, malformed(i, "expected count")
+	}
+	n, j, perr := parseLength(b, i)
+	if perr != ErrNone || n > uint64(len(b)) {
+		return 0, i, malformed(i, "bad count")
+	}
+	return int(n), j, nil
+}
+
+// parseValue decodes ":TYPE ..." at b[i].
+func parseValue(b []byte, i int) (Value, int, error) {
+	var v Value
+	i++ // ':'
+	for t := TypeStr; t < numTypes; t++ {
+		if hasPrefix(b[i:], typeNames[t]) {
+			v.Type = t
+			i += len(typeNames[t])
+			break
+		}
+	}
+	if v.Type == TypeNone {
+		return v, i, malformed(i, "unknown type")
+	}
+	if v.Type == TypePipe || v.Type == TypeAgg {
+		n, j, err := readCount(b, i)
+		if err != nil {
+			return v, j, err
+		}
+		v.Replies = make([]Reply, 0, min(n, 1024))
+		for k := 0; k < n; k++ {
+			var r Reply
+			if r, j, err = parseReply(b, j); err != nil {
+				return v, j, err
+			}
+			v.Replies = append(v.Replies, r)
+		}
+		return v, j, nil
+	}
+	if i == len(b) || b[i] != ' ' {
+		return v, i, malformed(i, "expected space after type")
+	}
+	i++
+	if v.Type == TypeNull {
+		return v, i, nil
+	}
+	if i == len(b) || !startsPayload(v.Type, b[i]) {
+		v.TypeOnly = true
+		return v, i, nil
+	}
+	var err error
+	switch v.Type {
+	case TypeStr:
+		v.Str, i, err = readBody(b, i)
+	case TypeInt:
+		var perr ParseError
+		v.Int, i, perr = parseInt(b, i)
+		if perr != ErrNone {
+			err = malformed(i, "bad integer")
+		}
+	case TypeFloat:
+		v.Float, i, err = parseFloatText(b, i)
+	case TypeBool:
+		switch {
+		case hasPrefix(b[i:], "true"):
+			v.Bool, i = true, i+4
+		case hasPrefix(b[i:], "false"):
+			i += 5
+		default:
+			err = malformed(i, "bad bool")
+		}
+	case TypeArr:
+		var n int
+		if n, i, err = readCount(b, i); err != nil {
+			return v, i, err
+		}
+		if i == len(b) || b[i] != '[' {
+			return v, i, malformed(i, "expected [")
+		}
+		i++
+		v.Elems = make([]Value, 0, min(n, 1024))
+		for k := 0; k < n; k++ {
+			if i == len(b) || b[i] != ':' {
+				return v, i, malformed(i, "expected annotated element")
+			}
+			var e Value
+			if e, i, err = parseValue(b, i); err != nil {
+				return v, i, err
+			}
+			v.Elems = append(v.Elems, e)
+		}
+		if i == len(b) || b[i] != ']' {
+			return v, i, malformed(i, "expected ]")
+		}
+		i++
+	case TypeList, TypeSet, TypeHash:
+		open, close, per := byte('['), byte(']'), 1
+		if v.Type != TypeList {
+			open, close = '{', '}'
+		}
+		if v.Type == TypeHash {
+			per = 2
+		}
+		var n int
+		if n, i, err = readCount(b, i); err != nil {
+			return v, i, err
+		}
+		if i == len(b) || b[i] != open {
+			return v, i, malformed(i, "expected opening bracket")
+		}
+		i++
+		v.Strs = make([][]byte, 0, min(n*per, 1024))
+		for k := 0; k < n*per; k++ {
+			var s []byte
+			if s, i, err = readBody(b, i); err != nil {
+				return v, i, err
+			}
+			v.Strs = append(v.Strs, s)
+		}
+		if i == len(b) || b[i] != close {
+			return v, i, malformed(i, "expected closing bracket")
+		}
+		i++
+	case TypePublish:
+		for k := 0; k < 2; k++ {
+			var s []byte
+			if s, i, err = readBody(b, i); err != nil {
+				return v, i, err
+			}
+			v.Strs = append(v.Strs, s)
+		}
+	}
+	return v, i, err
+}
+
+// startsPayload reports whether c can begin a value of type t, telling a
+// type-only annotation (TYPE replies) from a value.
+func startsPayload(t Type, c byte) bool {
+	switch t {
+	case TypeInt:
+		return c == '-' || c >= '0' && c <= '9'
+	case TypeFloat:
+		return c == '-' || c == 'i' || c == 'n' || c >= '0' && c <= '9'
+	case TypeBool:
+		return c == 't' || c == 'f'
+	}
+	return c == '('
+}
+
+func parseFloatText(b []byte, i int) (float64, int, error) {
+	switch {
+	case hasPrefix(b[i:], "nan"):
+		return math.NaN(), i + 3, nil
+	case hasPrefix(b[i:], "inf"):
+		return math.Inf(1), i + 3, nil
+	case hasPrefix(b[i:], "-inf"):
+		return math.Inf(-1), i + 4, nil
+	}
+	j := i
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == '.') {
+		j++
+	}
+	f, err := strconv.ParseFloat(string(b[i:j]), 64)
+	if err != nil {
+		return 0, j, malformed(i, "bad float")
+	}
+	return f, j, nil
+}
+
+// AppendReply encodes r; ParseReply(AppendReply(nil, r)) gives back r.
+func AppendReply(dst []byte, r Reply) []byte {
+	dst = append(dst, r.Status.String()...)
+	if r.HasBody {
+		return AppendBody(dst, r.Body)
+	}
+	if r.Value.Type != TypeNone {
+		dst = AppendValue(dst, r.Value)
+	}
+	return dst
+}
+
+// AppendValue encodes an annotated value.
+func AppendValue(dst []byte, v Value) []byte {
+	if v.TypeOnly {
+		return AppendTypeOnly(dst, v.Type)
+	}
+	switch v.Type {
+	case TypeStr:
+		return AppendStr(dst, v.Str)
+	case TypeInt:
+		return AppendInt(dst, v.Int)
+	case TypeFloat:
+		return AppendFloat(dst, v.Float)
+	case TypeBool:
+		return AppendBool(dst, v.Bool)
+	case TypeNull:
+		return AppendNull(dst)
+	case TypeArr:
+		dst = AppendContainerHeader(dst, TypeArr, len(v.Elems))
+		for _, e := range v.Elems {
+			dst = AppendValue(dst, e)
+		}
+		return AppendContainerEnd(dst, TypeArr)
+	case TypeList, TypeSet:
+		return AppendStrings(dst, v.Type, v.Strs)
+	case TypeHash:
+		dst = AppendContainerHeader(dst, TypeHash, len(v.Strs)/2)
+		for _, s := range v.Strs {
+			dst = AppendBody(dst, s)
+		}
+		return AppendContainerEnd(dst, TypeHash)
+	case TypePipe, TypeAgg:
+		dst = AppendAggHeader(dst, v.Type, len(v.Replies))
+		for _, r := range v.Replies {
+			dst = AppendReply(dst, r)
+		}
+		return dst
+	case TypePublish:
+		dst = append(dst, ":PUBLISH "...)
+		for _, s := range v.Strs {
+			dst = AppendBody(dst, s)
+		}
+		return dst
+	}
+	return dst
+}
