@@ -8,31 +8,31 @@ import "strconv"
 type ParseError uint8
 
 const (
-	ErrNone              ParseError = iota
-	ErrInvalidOperation             // invalid operation
-	ErrTrailing                     // unexpected character at end of message
-	ErrUnexpectedEnd                // unexpected end of message
-	ErrExpectedLength               // expected length specifier
-	ErrLengthRange                  // length out of range
-	ErrInvalidLength                // invalid length
-	ErrStrLength                    // string length mismatch
-	ErrInvalidInt                   // invalid integer
-	ErrIntRange                     // integer out of range
-	ErrInvalidFloat                 // invalid float
-	ErrFloatRange                   // float out of range
-	ErrExpectedType                 // expected object type
-	ErrInvalidType                  // invalid object type
-	ErrInvalidTypeColon             // invalid object type:
-	ErrInvalidLevel                 // invalid auth level
-	ErrArrOpen                      // array not opened with bracket
-	ErrArrClose                     // array not closed with bracket
-	ErrListOpen                     // list not opened with bracket
-	ErrListClose                    // list not closed with bracket
-	ErrSetOpen                      // set not opened with '{' bracket
-	ErrSetClose                     // set not closed with '}' bracket
-	ErrHashOpen                     // hash not opened with '{' bracket
-	ErrHashClose                    // hash not closed with '}' bracket
-	ErrInvalidConsistency           // invalid consistency level (extension, §12.1)
+	ErrNone               ParseError = iota
+	ErrInvalidOperation              // invalid operation
+	ErrTrailing                      // unexpected character at end of message
+	ErrUnexpectedEnd                 // unexpected end of message
+	ErrExpectedLength                // expected length specifier
+	ErrLengthRange                   // length out of range
+	ErrInvalidLength                 // invalid length
+	ErrStrLength                     // string length mismatch
+	ErrInvalidInt                    // invalid integer
+	ErrIntRange                      // integer out of range
+	ErrInvalidFloat                  // invalid float
+	ErrFloatRange                    // float out of range
+	ErrExpectedType                  // expected object type
+	ErrInvalidType                   // invalid object type
+	ErrInvalidTypeColon              // invalid object type:
+	ErrInvalidLevel                  // invalid auth level
+	ErrArrOpen                       // array not opened with bracket
+	ErrArrClose                      // array not closed with bracket
+	ErrListOpen                      // list not opened with bracket
+	ErrListClose                     // list not closed with bracket
+	ErrSetOpen                       // set not opened with '{' bracket
+	ErrSetClose                      // set not closed with '}' bracket
+	ErrHashOpen                      // hash not opened with '{' bracket
+	ErrHashClose                     // hash not closed with '}' bracket
+	ErrInvalidConsistency            // invalid consistency level (extension, §12.1)
 
 	numParseErrors
 )
