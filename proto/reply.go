@@ -43,20 +43,15 @@ func NotAllowedInPipe(c Command) string {
 	return c.String() + " command not allowed in PIPE request"
 }
 
+// Bytes is a byte string held as either a string or a byte slice.
+type Bytes interface{ ~string | ~[]byte }
+
 // AppendBody appends a bare "(n)bytes" string.
-func AppendBody(dst []byte, b []byte) []byte {
+func AppendBody[B Bytes](dst []byte, b B) []byte {
 	dst = append(dst, '(')
 	dst = strconv.AppendUint(dst, uint64(len(b)), 10)
 	dst = append(dst, ')')
 	return append(dst, b...)
-}
-
-// AppendBodyString is AppendBody for a string.
-func AppendBodyString(dst []byte, s string) []byte {
-	dst = append(dst, '(')
-	dst = strconv.AppendUint(dst, uint64(len(s)), 10)
-	dst = append(dst, ')')
-	return append(dst, s...)
 }
 
 // AppendErrorMsg appends "ERROR(n)msg", or a bare "ERROR" for an empty msg.
@@ -65,13 +60,13 @@ func AppendErrorMsg(dst []byte, msg string) []byte {
 	if msg == "" {
 		return dst
 	}
-	return AppendBodyString(dst, msg)
+	return AppendBody(dst, msg)
 }
 
 // AppendStatusMsg appends a status word followed by a bare body.
 func AppendStatusMsg(dst []byte, s Status, msg string) []byte {
 	dst = append(dst, s.String()...)
-	return AppendBodyString(dst, msg)
+	return AppendBody(dst, msg)
 }
 
 // AppendInternalError appends "INTERNAL_ERROR(n)msg".
@@ -85,14 +80,14 @@ func AppendBadTypeMsg(dst []byte, msg string) []byte {
 	if msg == "" {
 		return dst
 	}
-	return AppendBodyString(dst, msg)
+	return AppendBody(dst, msg)
 }
 
 // Value encoders. Each appends an annotated value (":STR (3)bar"); a reply
 // is a status word followed by at most one value: append "OK" first.
 
 // AppendStr appends ":STR (n)bytes".
-func AppendStr(dst []byte, b []byte) []byte {
+func AppendStr[B Bytes](dst []byte, b B) []byte {
 	return AppendBody(append(dst, ":STR "...), b)
 }
 
@@ -172,7 +167,7 @@ func AppendAggHeader(dst []byte, t Type, n int) []byte {
 
 // AppendStrings appends a container of bare strings: ":LIST (n)[...]" or
 // ":SET (n){...}".
-func AppendStrings(dst []byte, t Type, elems [][]byte) []byte {
+func AppendStrings[B Bytes](dst []byte, t Type, elems []B) []byte {
 	dst = AppendContainerHeader(dst, t, len(elems))
 	for _, e := range elems {
 		dst = AppendBody(dst, e)
@@ -181,7 +176,7 @@ func AppendStrings(dst []byte, t Type, elems [][]byte) []byte {
 }
 
 // AppendStrArr appends ":ARR (n)[:STR (k)...]" of annotated strings.
-func AppendStrArr(dst []byte, elems [][]byte) []byte {
+func AppendStrArr[B Bytes](dst []byte, elems []B) []byte {
 	dst = AppendContainerHeader(dst, TypeArr, len(elems))
 	for _, e := range elems {
 		dst = AppendStr(dst, e)

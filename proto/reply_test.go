@@ -47,7 +47,7 @@ func TestValueEncoders(t *testing.T) {
 		{string(AppendTypeOnly([]byte("OK"), TypeFloat)), "OK:FLOAT "},
 		{string(AppendStrings([]byte("OK"), TypeList, bs("world", "hello"))), "OK:LIST (2)[(5)world(5)hello]"},
 		{string(AppendStrings([]byte("OK"), TypeSet, bs("b", "c"))), "OK:SET (2){(1)b(1)c}"},
-		{string(AppendStrings([]byte("OK"), TypeSet, nil)), "OK:SET (0){}"},
+		{string(AppendStrings[[]byte]([]byte("OK"), TypeSet, nil)), "OK:SET (0){}"},
 		{string(AppendStrArr([]byte("OK"), bs("field2", "field1"))), "OK:ARR (2)[:STR (6)field2:STR (6)field1]"},
 		{string(AppendNull(AppendContainerHeader([]byte("OK"), TypeArr, 1))), "OK:ARR (1)[:NULL "},
 		{string(AppendErrorMsg(nil, MsgIndexOutOfRange)), "ERROR(18)index out of range"},

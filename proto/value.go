@@ -1,9 +1,11 @@
 package proto
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 )
 
@@ -319,4 +321,39 @@ func AppendValue(dst []byte, v Value) []byte {
 		return dst
 	}
 	return dst
+}
+
+// SortUnordered sorts, recursively, the parts of r whose order the protocol
+// leaves unspecified: SET members, HASH pairs and the elements of ARR values
+// (whose order is unspecified for HASH_KEYS, HASH_VALUES and SUBSCRIBED).
+// Tests and clients use it to compare replies.
+func SortUnordered(r *Reply) {
+	sortValue(&r.Value)
+}
+
+func sortValue(v *Value) {
+	switch v.Type {
+	case TypeSet:
+		sort.Slice(v.Strs, func(i, j int) bool { return bytes.Compare(v.Strs[i], v.Strs[j]) < 0 })
+	case TypeHash:
+		pairs := make([][2][]byte, len(v.Strs)/2)
+		for i := range pairs {
+			pairs[i] = [2][]byte{v.Strs[2*i], v.Strs[2*i+1]}
+		}
+		sort.Slice(pairs, func(i, j int) bool { return bytes.Compare(pairs[i][0], pairs[j][0]) < 0 })
+		for i, p := range pairs {
+			v.Strs[2*i], v.Strs[2*i+1] = p[0], p[1]
+		}
+	case TypeArr:
+		for i := range v.Elems {
+			sortValue(&v.Elems[i])
+		}
+		sort.SliceStable(v.Elems, func(i, j int) bool {
+			return bytes.Compare(AppendValue(nil, v.Elems[i]), AppendValue(nil, v.Elems[j])) < 0
+		})
+	case TypePipe, TypeAgg:
+		for i := range v.Replies {
+			SortUnordered(&v.Replies[i])
+		}
+	}
 }

@@ -1,0 +1,595 @@
+package storage
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// harness runs commands against shards the way a node does, with a clock
+// the test drives.
+type harness struct {
+	t      testing.TB
+	shards []*Shard
+	clock  *hlc.Clock
+	wall   int64
+	db     int
+	rng    *rand.Rand
+	deltas []Delta
+}
+
+func newHarness(t testing.TB, nShards int, keep bool, actor uint64) *harness {
+	h := &harness{t: t, wall: 1_000_000, rng: rand.New(rand.NewPCG(1, 2))}
+	for i := 0; i < nShards; i++ {
+		h.shards = append(h.shards, NewShard(keep))
+	}
+	h.clock = hlc.NewClock(actor, func() int64 { return h.wall })
+	return h
+}
+
+func (h *harness) locate(key []byte) *Shard {
+	if len(h.shards) == 1 {
+		return h.shards[0]
+	}
+	var sum uint32
+	for _, b := range key {
+		sum = sum*31 + uint32(b)
+	}
+	return h.shards[sum%uint32(len(h.shards))]
+}
+
+// do runs one request and returns the reply payload.
+func (h *harness) do(request string) string {
+	var req proto.Request
+	if err := proto.ParseRequest([]byte(request), &req); err != proto.ErrNone {
+		h.t.Fatalf("parse %q: %v", request, err)
+	}
+	t := h.clock.Now()
+	if req.Cmd == proto.CmdReset {
+		for _, sh := range h.shards {
+			d := ResetDelta(h.db, t)
+			sh.Apply(&d)
+			h.deltas = append(h.deltas, d)
+		}
+		return "OK"
+	}
+	if req.Cmd == proto.CmdSwitchDB {
+		h.db = int(req.Int[0])
+		return "OK"
+	}
+	c := &Ctx{T: t, DB: h.db, Locate: h.locate, Rand: func(n int) int { return h.rng.IntN(n) }}
+	out := Exec(c, &req, nil)
+	h.deltas = append(h.deltas, c.Deltas...)
+	return string(out)
+}
+
+// check runs "> request < reply" lines. A reply starting with "~" is
+// compared ignoring the order of set, hash and array elements.
+func (h *harness) check(script string) {
+	h.t.Helper()
+	var last string
+	for _, line := range strings.Split(script, "\n") {
+		line = strings.TrimLeft(line, " \t")
+		switch {
+		case strings.HasPrefix(line, "> "):
+			last = h.do(line[2:])
+		case strings.HasPrefix(line, "< "):
+			if want := line[2:]; last != want {
+				h.t.Errorf("reply %q, want %q", last, want)
+			}
+		case strings.HasPrefix(line, "~ "):
+			if want := line[2:]; canonical(h.t, last) != canonical(h.t, want) {
+				h.t.Errorf("reply %q, want (unordered) %q", last, want)
+			}
+		case strings.HasPrefix(line, "+"):
+			h.wall += int64(mustAtoi(h.t, line[1:]))
+		}
+	}
+}
+
+func mustAtoi(t testing.TB, s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			t.Fatalf("bad number %q", s)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func TestCommandExamples(t *testing.T) {
+	tests := map[string]string{
+		"strings": `
+			> SET:STR (3)foo (3)bar
+			< OK
+			> GET (3)foo
+			< OK:STR (3)bar
+			> SET :INT(1)i 42
+			< OK
+			> GET (1)i
+			< OK:INT 42
+			> SET:FLOAT (1)f 1.5
+			> GET (1)f
+			< OK:FLOAT 1.500000
+			> GET (3)nop
+			< NULL
+			> EXISTS (3)foo
+			< OK
+			> EXISTS (3)nop
+			< NULL
+			> TYPE (3)foo
+			< OK:STR 
+			> TYPE (1)i
+			< OK:INT 
+			> TYPE (1)f
+			< OK:FLOAT 
+			> TYPE (3)nop
+			< NULL
+			> STR_LEN (3)foo
+			< OK:INT 3
+			> STR_LEN (3)nop
+			< BAD_TYPE
+			> STR_LEN (1)i
+			< BAD_TYPE
+			> DEL (3)foo
+			< OK
+			> DEL (3)foo
+			< ERROR
+			> GET (3)foo
+			< NULL`,
+		"incr": `
+			> INCR_INT (1)i 5
+			< OK:INT 5
+			> INCR_INT (1)i -50
+			< OK:INT -45
+			> SET:STR (3)foo (3)bar
+			> INCR_INT (3)foo 1
+			< BAD_TYPE
+			> INCR_FLOAT (1)i 1.0
+			< BAD_TYPE
+			> INCR_FLOAT (1)f 5.5
+			< OK:FLOAT 5.500000
+			> SET:FLOAT (1)g 123.456
+			> INCR_FLOAT (1)g -456.789
+			< OK:FLOAT -333.333000
+			> SET:INT (1)m 9223372036854775807
+			> INCR_INT (1)m 1
+			< ERROR(16)integer overflow
+			> GET (1)m
+			< OK:INT 9223372036854775807
+			> INCR_INT (1)m -9223372036854775807
+			< OK:INT 0
+			> INCR_INT (1)m -9223372036854775807
+			< OK:INT -9223372036854775807
+			> INCR_INT (1)m -1
+			< OK:INT -9223372036854775808
+			> INCR_INT (1)m -1
+			< ERROR(16)integer overflow
+			> SET:FLOAT (1)h 1e308
+			> INCR_FLOAT (1)h 1e308
+			< OK:FLOAT inf
+			> INCR_FLOAT (1)h -inf
+			< OK:FLOAT nan
+			> SET:INT (1)i 10
+			> GET (1)i
+			< OK:INT 10
+			> INCR_INT (1)i 1
+			< OK:INT 11`,
+		"many get": `
+			> SET:STR (3)foo (3)bar
+			> SET:INT (1)i -8
+			> MANY_GET (3)[(3)foo(1)i(3)nop]
+			< OK:ARR (3)[:STR (3)bar:INT -8:NULL ]
+			> MANY_GET (0)[]
+			< OK:ARR (0)[]
+			> LIST_PUSH_RIGHT (1)l (1)[(1)a]
+			> MANY_GET (1)[(1)l]
+			< OK:ARR (1)[:LIST (1)[(1)a]]`,
+		"lists": `
+			> LIST_PUSH_LEFT (6)mylist (2)[(5)hello(5)world]
+			< OK:INT 2
+			> GET (6)mylist
+			< OK:LIST (2)[(5)world(5)hello]
+			> LIST_PUSH_RIGHT (6)mylist (2)[(1)a (1)b]
+			< OK:INT 4
+			> LIST_LEN (6)mylist
+			< OK:INT 4
+			> LIST_GET (6)mylist 0
+			< OK:STR (5)world
+			> LIST_GET (6)mylist -1
+			< OK:STR (1)b
+			> LIST_GET (6)mylist 10
+			< ERROR(18)index out of range
+			> LIST_GET (6)mylist -5
+			< ERROR(18)index out of range
+			> LIST_GET (4)nope 0
+			< ERROR(18)index out of range
+			> LIST_SET (6)mylist 0 (1)X
+			< OK
+			> LIST_SET (6)mylist 99 (1)X
+			< ERROR(18)index out of range
+			> LIST_POP_LEFT (6)mylist 1
+			< OK:LIST (1)[(1)X]
+			> LIST_POP_LEFT (6)mylist 0
+			< OK:LIST (0)[]
+			> LIST_POP_LEFT (2)nx 3
+			< OK:LIST (0)[]
+			> LIST_POP_RIGHT (6)mylist 2
+			< OK:LIST (2)[(1)a(1)b]
+			> GET (6)mylist
+			< OK:LIST (1)[(5)hello]
+			> LIST_PUSH_LEFT (6)mylist (0)[]
+			< OK:INT 1
+			> LIST_PUSH_LEFT (2)nx (0)[]
+			< OK:INT 0
+			> EXISTS (2)nx
+			< NULL
+			> LIST_POP_LEFT (6)mylist 5
+			< OK:LIST (1)[(5)hello]
+			> EXISTS (6)mylist
+			< NULL
+			> SET:STR (1)s (1)v
+			> LIST_LEN (1)s
+			< BAD_TYPE(10)not a list
+			> LIST_PUSH_LEFT (1)s (0)[]
+			< BAD_TYPE(10)not a list`,
+		"list pop negative": `
+			> LIST_PUSH_RIGHT (1)k (12)[(1)a(1)b(1)c(1)d(1)e(1)f(1)g(1)h(1)i(1)j(1)k(1)l]
+			> LIST_POP_LEFT (1)k -7
+			< OK:LIST (5)[(1)a(1)b(1)c(1)d(1)e]
+			> LIST_POP_RIGHT (1)k -100
+			< OK:LIST (0)[]
+			> LIST_POP_RIGHT (1)k -5
+			< OK:LIST (2)[(1)k(1)l]`,
+		"list range": `
+			> LIST_PUSH_RIGHT (1)L (6)[(1)0(1)1(1)2(1)3(1)4(1)5]
+			> LIST_RANGE (1)L 0 -1
+			< OK:LIST (6)[(1)0(1)1(1)2(1)3(1)4(1)5]
+			> LIST_RANGE (1)L 4 1
+			< OK:LIST (0)[]
+			> LIST_RANGE (1)L -10 2
+			< OK:LIST (3)[(1)0(1)1(1)2]
+			> LIST_RANGE (1)L 2 100
+			< OK:LIST (4)[(1)2(1)3(1)4(1)5]
+			> LIST_RANGE (1)L -3 -1
+			< OK:LIST (3)[(1)3(1)4(1)5]
+			> LIST_RANGE (1)L 0 -100
+			< OK:LIST (0)[]
+			> LIST_RANGE (1)L 3 -4
+			< OK:LIST (0)[]
+			> LIST_RANGE (2)no 0 -1
+			< OK:LIST (0)[]`,
+		"list trim": `
+			> LIST_PUSH_RIGHT (1)L (6)[(1)0(1)1(1)2(1)3(1)4(1)5]
+			> LIST_TRIM (1)L 1 4
+			< OK:INT 2
+			> GET (1)L
+			< OK:LIST (4)[(1)1(1)2(1)3(1)4]
+			> LIST_TRIM (1)L 5 2
+			< OK:INT 0
+			> LIST_TRIM (1)L -100 -50
+			< OK:INT 4
+			> EXISTS (1)L
+			< NULL
+			> LIST_TRIM (1)L 0 1
+			< OK:INT 0`,
+		"list remove": `
+			> LIST_PUSH_RIGHT (1)R (5)[(1)x(1)a(1)x(1)b(1)x]
+			> LIST_REMOVE (1)R (1)x -1
+			< OK:INT 1
+			> GET (1)R
+			< OK:LIST (4)[(1)x(1)a(1)x(1)b]
+			> LIST_REMOVE (1)R (1)x 0
+			< OK:INT 2
+			> GET (1)R
+			< OK:LIST (2)[(1)a(1)b]
+			> LIST_REMOVE (1)R (1)a 5
+			< OK:INT 1
+			> LIST_REMOVE (1)Q (1)a 5
+			< OK:INT 0`,
+		"sets": `
+			> SET_ADD (5)myset (3){(3)one(3)two(5)three}
+			< OK:INT 3
+			> SET_ADD (5)myset (2){(3)one (4)four}
+			< OK:INT 1
+			> SET_ADD (5)myset (0){}
+			< OK:INT 0
+			> SET_ADD (2)ns (0){}
+			< OK:INT 0
+			> EXISTS (2)ns
+			< NULL
+			> SET_ALL (5)myset
+			~ OK:SET (4){(4)four(3)one(3)two(5)three}
+			> SET_LEN (5)myset
+			< OK:INT 4
+			> SET_CONTAINS (5)myset (3)one
+			< OK:BOOL true
+			> SET_CONTAINS (4)nope (3)one
+			< OK:BOOL false
+			> SET_DISCARD (5)myset (2){(3)one(1)z}
+			< OK:INT 1
+			> SET_ALL (4)nope
+			< OK:SET (0){}
+			> SET_REMOVE (5)myset 0
+			< OK:SET (0){}
+			> SET_REMOVE (5)myset -1
+			~ OK:SET (3){(4)four(3)two(5)three}
+			> EXISTS (5)myset
+			< NULL
+			> SET_ADD (1)d (3){(1)a(1)a(1)b}
+			< OK:INT 2
+			> SET:STR (1)s (1)v
+			> SET_ADD (1)s (0){}
+			< BAD_TYPE(9)not a set`,
+		"set move": `
+			> SET_ADD (1)A (2){(1)a(1)b}
+			> SET:STR (1)s (1)v
+			> SET_MOVE (1)A (1)M (1)a
+			< OK:BOOL true
+			> SET_MOVE (1)A (1)M (1)q
+			< OK:BOOL false
+			> SET_MOVE (1)A (1)s (1)b
+			< BAD_TYPE(9)not a set
+			> SET_MOVE (1)s (1)A (1)q
+			< BAD_TYPE(9)not a set
+			> SET_MOVE (1)A (1)A (1)b
+			< OK:BOOL true
+			> SET_MOVE (1)Z (1)A (1)b
+			< OK:BOOL false
+			> SET_MOVE (1)A (1)M (1)b
+			< OK:BOOL true
+			> EXISTS (1)A
+			< NULL
+			> SET_ALL (1)M
+			~ OK:SET (2){(1)a(1)b}`,
+		"set algebra": `
+			> SET_ADD (1)A (3){(1)a(1)b(1)c}
+			> SET_ADD (1)B (2){(1)b(1)d}
+			> SET:STR (1)s (1)v
+			> SET_UNION (2)[(1)A(1)B]
+			~ OK:SET (4){(1)c(1)b(1)d(1)a}
+			> SET_UNION_INTO (1)U (2)[(1)A(1)B]
+			< OK:INT 4
+			> SET_UNION_LEN (2)[(1)A(1)B]
+			< OK:INT 4
+			> SET_UNION (2)[(1)A(1)s]
+			< BAD_TYPE(9)not a set
+			> SET_UNION (2)[(1)Z(1)s]
+			< BAD_TYPE(9)not a set
+			> SET_UNION (0)[]
+			< OK:SET (0){}
+			> SET_INTERSECT (2)[(1)A(1)B]
+			< OK:SET (1){(1)b}
+			> SET_INTERSECT (3)[(1)A(1)B(1)Z]
+			< OK:SET (0){}
+			> SET_INTERSECT (0)[]
+			< OK:SET (0){}
+			> SET_INTERSECT_INTO (1)E (2)[(1)A(1)B]
+			< OK:INT 1
+			> SET_INTERSECT_LEN (2)[(1)A(1)B]
+			< OK:INT 1
+			> SET_DIFF (1)A (1)B
+			~ OK:SET (2){(1)c(1)a}
+			> SET_DIFF (1)A (1)Z
+			~ OK:SET (3){(1)a(1)b(1)c}
+			> SET_DIFF (1)Z (1)A
+			< OK:SET (0){}
+			> SET_DIFF_INTO (1)D (1)A (1)B
+			< OK:INT 2
+			> SET_DIFF_LEN (1)A (1)B
+			< OK:INT 2
+			> SET_ALL (1)D
+			~ OK:SET (2){(1)a(1)c}
+			> SET_UNION_INTO (1)s (1)[(1)A]
+			< OK:INT 3
+			> TYPE (1)s
+			< OK:SET 
+			> SET_INTERSECT_INTO (1)s (2)[(1)A(1)Z]
+			< OK:INT 0
+			> EXISTS (1)s
+			< NULL
+			> SET_UNION_INTO (1)A (2)[(1)A(1)B]
+			< OK:INT 4`,
+		"hashes": `
+			> HASH_SET (5)mykey (2){(6)field1(6)value1(6)field2(6)value2}
+			< OK
+			> HASH_ALL (5)mykey
+			~ OK:HASH (2){(6)field2(6)value2(6)field1(6)value1}
+			> HASH_GET (5)mykey (6)field1
+			< OK:STR (6)value1
+			> HASH_GET (5)mykey (6)field9
+			< ERROR(7)bad key
+			> HASH_GET (4)nope (6)field1
+			< ERROR(7)bad key
+			> HASH_CONTAINS (5)mykey (6)field1
+			< OK:BOOL true
+			> HASH_CONTAINS (4)nope (6)field1
+			< OK:BOOL false
+			> HASH_LEN (5)mykey
+			< OK:INT 2
+			> HASH_KEY_LEN (5)mykey (6)field1
+			< OK:INT 6
+			> HASH_KEY_LEN (5)mykey (6)fieldX
+			< ERROR(7)bad key
+			> HASH_KEYS (5)mykey
+			~ OK:ARR (2)[:STR (6)field2:STR (6)field1]
+			> HASH_VALUES (5)mykey
+			~ OK:ARR (2)[:STR (6)value2:STR (6)value1]
+			> HASH_KEYS (4)nope
+			< OK:ARR (0)[]
+			> HASH_MANY_GET (5)mykey (2)[(6)field1(6)field3]
+			< OK:ARR (2)[:STR (6)value1:NULL ]
+			> HASH_MANY_GET (4)nope (1)[(1)a]
+			< OK:ARR (1)[:NULL ]
+			> HASH_UPDATE (5)mykey (2){(6)field1(1)X(6)field3(1)Y}
+			< OK:INT 1
+			> HASH_GET (5)mykey (6)field1
+			< OK:STR (1)X
+			> HASH_REMOVE (5)mykey (2)[(6)field1(6)fieldZ]
+			< OK:INT 1
+			> HASH_UPDATE (2)nh (0){}
+			< OK:INT 0
+			> EXISTS (2)nh
+			< NULL
+			> HASH_SET (5)mykey (0){}
+			< OK
+			> EXISTS (5)mykey
+			< NULL
+			> HASH_SET (1)h (2){(1)a(1)1(1)a(1)2}
+			> HASH_ALL (1)h
+			< OK:HASH (1){(1)a(1)1}
+			> SET:STR (1)s (1)v
+			> HASH_GET (1)s (1)a
+			< BAD_TYPE(8)not hash
+			> HASH_LEN (1)s
+			< BAD_TYPE(8)not hash
+			> HASH_SET (1)s (1){(1)a(1)b}
+			< OK
+			> HASH_ALL (1)s
+			< OK:HASH (1){(1)a(1)b}`,
+		"expiry": `
+			> SET:STR (3)key (1)v
+			> SET_EXPIRY (3)key 0.5
+			< OK
+			> GET_EXPIRY (3)key
+			< OK:FLOAT 0.500000
+			+100
+			> GET_EXPIRY (3)key
+			< OK:FLOAT 0.400000
+			> SET_EXPIRY (3)nop 5
+			< OK
+			> GET_EXPIRY (3)nop
+			< NULL
+			+400
+			> GET (3)key
+			< OK:STR (1)v
+			+1
+			> GET (3)key
+			< NULL
+			> DEL (3)key
+			< ERROR
+			> SET:STR (3)key (1)v
+			> GET_EXPIRY (3)key
+			< NULL
+			> SET_EXPIRY (3)key nan
+			< ERROR(14)invalid expiry
+			> SET_EXPIRY (3)key 0
+			< OK
+			> EXISTS (3)key
+			< NULL
+			> LIST_PUSH_RIGHT (1)l (2)[(1)a(1)b]
+			> SET_EXPIRY (1)l 10
+			> LIST_PUSH_RIGHT (1)l (1)[(1)c]
+			> GET_EXPIRY (1)l
+			< OK:FLOAT 10.000000
+			> LIST_POP_LEFT (1)l 3
+			> LIST_PUSH_RIGHT (1)l (1)[(1)c]
+			> GET_EXPIRY (1)l
+			< NULL
+			> SET_EXPIRY (1)l 1
+			> CLEAR_EXPIRY (1)l
+			< OK
+			> GET_EXPIRY (1)l
+			< NULL
+			> CLEAR_EXPIRY (3)nop
+			< OK
+			> SET_EXPIRY (1)l 1e300
+			> GET_EXPIRY (1)l
+			+5000
+			> GET (1)l
+			< OK:LIST (1)[(1)c]
+			> SET:INT (1)n 1
+			> SET_EXPIRY (1)n 0.001
+			+2
+			> INCR_INT (1)n 5
+			< OK:INT 5
+			> GET_EXPIRY (1)n
+			< NULL`,
+	}
+	for name, script := range tests {
+		t.Run(name, func(t *testing.T) {
+			newHarness(t, 4, false, 1).check(script)
+			newHarness(t, 1, true, 1).check(script)
+		})
+	}
+}
+
+func TestResetEmptiesOnlyCurrentDB(t *testing.T) {
+	h := newHarness(t, 3, false, 1)
+	h.check(`
+		> SET:STR (1)a (1)1
+		> SWITCH_DB 1
+		> SET:STR (1)a (1)2
+		> SET:STR (1)b (1)2
+		> RESET
+		> GET (1)a
+		< NULL
+		> SWITCH_DB 0
+		> GET (1)a
+		< OK:STR (1)1
+		> SWITCH_DB 1
+		> SET:STR (1)a (1)3
+		> GET (1)a
+		< OK:STR (1)3`)
+}
+
+func TestSetRemoveRandomSubset(t *testing.T) {
+	h := newHarness(t, 1, false, 1)
+	h.do("SET_ADD (1)s (5){(1)a(1)b(1)c(1)d(1)e}")
+	out := h.do("SET_REMOVE (1)s 2")
+	r, err := proto.ParseReply([]byte(out))
+	if err != nil || r.Value.Type != proto.TypeSet || len(r.Value.Strs) != 2 {
+		t.Fatalf("SET_REMOVE reply %q", out)
+	}
+	for _, m := range r.Value.Strs {
+		if got := h.do("SET_CONTAINS (1)s (1)" + string(m)); got != "OK:BOOL false" {
+			t.Errorf("removed member %s still present", m)
+		}
+	}
+	if got := h.do("SET_LEN (1)s"); got != "OK:INT 3" {
+		t.Errorf("SET_LEN after removing 2 of 5: %s", got)
+	}
+}
+
+func TestExpiredSweep(t *testing.T) {
+	h := newHarness(t, 1, false, 1)
+	for _, k := range []string{"a", "b", "c"} {
+		h.do("SET:STR (1)" + k + " (1)v")
+		h.do("SET_EXPIRY (1)" + k + " 0.01")
+	}
+	h.do("SET:STR (1)d (1)v")
+	sh := h.shards[0]
+	if sh.Volatile(0) != 3 {
+		t.Fatalf("Volatile = %d, want 3", sh.Volatile(0))
+	}
+	if got := sh.Expired(0, h.wall, 100, nil); len(got) != 0 {
+		t.Fatalf("nothing has expired yet, got %d deltas", len(got))
+	}
+	h.wall += 11
+	ds := sh.Expired(0, h.wall, 100, nil)
+	if len(ds) != 3 {
+		t.Fatalf("got %d expiry deltas, want 3", len(ds))
+	}
+	for i := range ds {
+		sh.Apply(&ds[i])
+	}
+	if sh.Len(0) != 1 || sh.Volatile(0) != 0 {
+		t.Fatalf("after the sweep: %d keys, %d volatile; want 1, 0", sh.Len(0), sh.Volatile(0))
+	}
+}
+
+// canonical parses a reply and sorts the elements of unordered containers.
+func canonical(t testing.TB, reply string) string {
+	r, err := proto.ParseReply([]byte(reply))
+	if err != nil {
+		t.Fatalf("parse reply %q: %v", reply, err)
+	}
+	sortReply(&r)
+	return string(proto.AppendReply(nil, r))
+}
+
+func sortReply(r *proto.Reply) { proto.SortUnordered(r) }

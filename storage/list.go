@@ -1,0 +1,193 @@
+package storage
+
+import (
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// listVal is a LIST: elements ordered by their ids, each with a value
+// register (LIST_SET), and the ids of removed elements as tombstones.
+// Pushing right takes a position above the last element, pushing left one
+// below the first; ties between concurrent pushes fall to the stamp.
+type listVal struct {
+	ts    hlc.Stamp
+	elems deque
+	tombs map[ElemID]hlc.Stamp
+}
+
+type elem struct {
+	id ElemID
+	vs hlc.Stamp
+	v  string
+}
+
+func (x *listVal) kind() proto.Type { return proto.TypeList }
+func (x *listVal) stamp() hlc.Stamp { return x.ts }
+func (x *listVal) live() bool       { return x.elems.n > 0 }
+func (x *listVal) hollow() bool     { return x.elems.n == 0 && len(x.tombs) == 0 }
+
+// find returns the index of id, or where it would be inserted.
+func (x *listVal) find(id ElemID) (int, bool) {
+	lo, hi := 0, x.elems.n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if x.elems.at(mid).id.Less(id) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, lo < x.elems.n && x.elems.at(lo).id == id
+}
+
+func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) {
+	x.ts = x.ts.Max(d.TS)
+	for _, t := range d.Tombs {
+		if t.ID.S.Less(r) {
+			continue
+		}
+		if i, found := x.find(t.ID); found {
+			x.elems.remove(i)
+		}
+		if keep {
+			if x.tombs == nil {
+				x.tombs = make(map[ElemID]hlc.Stamp)
+			}
+			x.tombs[t.ID] = x.tombs[t.ID].Max(t.S)
+		}
+	}
+	for _, e := range d.Elems {
+		if e.ID.S.Less(r) {
+			continue
+		}
+		if _, dead := x.tombs[e.ID]; dead {
+			continue
+		}
+		// Pushes arrive in order at either end; check those first.
+		var i int
+		var found bool
+		switch {
+		case x.elems.n == 0 || x.elems.at(x.elems.n-1).id.Less(e.ID):
+			i = x.elems.n
+		case e.ID.Less(x.elems.at(0).id):
+			i = 0
+		default:
+			i, found = x.find(e.ID)
+		}
+		if found {
+			if cur := x.elems.ptr(i); cur.vs.Less(e.VS) {
+				cur.vs, cur.v = e.VS, e.Value
+			}
+			continue
+		}
+		x.elems.insert(i, elem{id: e.ID, vs: e.VS, v: e.Value})
+	}
+}
+
+func (x *listVal) prune(r hlc.Stamp) bool {
+	if x.ts.Less(r) {
+		return false
+	}
+	for i := 0; i < x.elems.n; {
+		if x.elems.at(i).id.S.Less(r) {
+			x.elems.remove(i)
+		} else {
+			i++
+		}
+	}
+	for id := range x.tombs {
+		if id.S.Less(r) {
+			delete(x.tombs, id)
+		}
+	}
+	return !x.hollow()
+}
+
+func (x *listVal) state(d *ValDelta) {
+	*d = ValDelta{Kind: proto.TypeList, TS: x.ts}
+	if x.elems.n > 0 {
+		d.Elems = make([]Elem, x.elems.n)
+		for i := range d.Elems {
+			e := x.elems.at(i)
+			d.Elems[i] = Elem{ID: e.id, VS: e.vs, Value: e.v}
+		}
+	}
+	if len(x.tombs) > 0 {
+		d.Tombs = make([]Tomb, 0, len(x.tombs))
+		for id, s := range x.tombs {
+			d.Tombs = append(d.Tombs, Tomb{ID: id, S: s})
+		}
+		sortTombs(d.Tombs)
+	}
+}
+
+func sortTombs(t []Tomb) {
+	// Insertion sort keeps this dependency-free; tombstone lists are small
+	// and are only sorted when a whole state is exported.
+	for i := 1; i < len(t); i++ {
+		for j := i; j > 0 && t[j].ID.Less(t[j-1].ID); j-- {
+			t[j], t[j-1] = t[j-1], t[j]
+		}
+	}
+}
+
+// deque is a ring buffer of list elements with O(1) access by index and at
+// both ends. Its capacity is a power of two.
+type deque struct {
+	buf  []elem
+	head int
+	n    int
+}
+
+func (q *deque) at(i int) elem     { return q.buf[(q.head+i)&(len(q.buf)-1)] }
+func (q *deque) ptr(i int) *elem   { return &q.buf[(q.head+i)&(len(q.buf)-1)] }
+func (q *deque) set(i int, e elem) { q.buf[(q.head+i)&(len(q.buf)-1)] = e }
+func (q *deque) mask(i int) int    { return i & (len(q.buf) - 1) }
+
+func (q *deque) grow() {
+	if q.n < len(q.buf) {
+		return
+	}
+	nb := make([]elem, max(4, 2*len(q.buf)))
+	for i := 0; i < q.n; i++ {
+		nb[i] = q.at(i)
+	}
+	q.buf, q.head = nb, 0
+}
+
+// insert puts e at index i, shifting the shorter side.
+func (q *deque) insert(i int, e elem) {
+	q.grow()
+	if i < q.n-i {
+		q.head = q.mask(q.head - 1)
+		for k := 0; k < i; k++ {
+			q.set(k, q.at(k+1))
+		}
+	} else {
+		for k := q.n; k > i; k-- {
+			q.set(k, q.at(k-1))
+		}
+	}
+	q.n++
+	q.set(i, e)
+}
+
+// remove deletes the element at index i, shifting the shorter side.
+func (q *deque) remove(i int) {
+	if i < q.n-1-i {
+		for k := i; k > 0; k-- {
+			q.set(k, q.at(k-1))
+		}
+		q.set(0, elem{})
+		q.head = q.mask(q.head + 1)
+	} else {
+		for k := i; k < q.n-1; k++ {
+			q.set(k, q.at(k+1))
+		}
+		q.set(q.n-1, elem{})
+	}
+	q.n--
+	if q.n == 0 {
+		q.head = 0
+	}
+}

@@ -1,0 +1,336 @@
+package storage
+
+import (
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// entry is the state of one key: a reset stamp that removes everything
+// written before it (DEL, whole-value writes, expiry), the deadline
+// register, and the typed value (a *multi after concurrent type changes).
+type entry struct {
+	reset hlc.Stamp
+	exp   *Expiry
+	val   value
+}
+
+// visible returns the value a reader sees, or nil when the key is missing.
+func (e *entry) visible() value {
+	switch v := e.val.(type) {
+	case nil:
+		return nil
+	case *multi:
+		var best value
+		for _, x := range v.vals {
+			if x.live() && (best == nil || best.stamp().Less(x.stamp())) {
+				best = x
+			}
+		}
+		return best
+	default:
+		if v.live() {
+			return v
+		}
+		return nil
+	}
+}
+
+// expired reports whether the key's deadline has passed at wall time now.
+func (e *entry) expired(now int64) bool {
+	return e.exp != nil && e.exp.At != 0 && now > e.exp.At
+}
+
+// deadline returns the key's live deadline, or 0.
+func (e *entry) deadline() int64 {
+	if e.exp == nil {
+		return 0
+	}
+	return e.exp.At
+}
+
+// find returns the value of kind k, or nil.
+func (e *entry) find(k proto.Type) value {
+	switch v := e.val.(type) {
+	case nil:
+		return nil
+	case *multi:
+		for _, x := range v.vals {
+			if x.kind() == k {
+				return x
+			}
+		}
+		return nil
+	default:
+		if v.kind() == k {
+			return v
+		}
+		return nil
+	}
+}
+
+func (e *entry) joinVal(d *ValDelta, r hlc.Stamp, keep bool) {
+	if d.Kind == proto.TypeNone || d.TS.Less(r) {
+		return
+	}
+	if v := e.find(d.Kind); v != nil {
+		v.join(d, r, keep)
+		if v.hollow() {
+			e.drop(v)
+		}
+		return
+	}
+	v := newValue(d.Kind)
+	v.join(d, r, keep)
+	if v.hollow() {
+		return
+	}
+	switch cur := e.val.(type) {
+	case nil:
+		e.val = v
+	case *multi:
+		cur.vals = append(cur.vals, v)
+	default:
+		e.val = &multi{vals: []value{cur, v}}
+	}
+}
+
+// drop removes v from the entry.
+func (e *entry) drop(v value) {
+	m, ok := e.val.(*multi)
+	if !ok {
+		e.val = nil
+		return
+	}
+	for i, x := range m.vals {
+		if x == v {
+			m.vals = append(m.vals[:i], m.vals[i+1:]...)
+			break
+		}
+	}
+	e.normalize()
+}
+
+// normalize unwraps a multi holding fewer than two values.
+func (e *entry) normalize() {
+	if m, ok := e.val.(*multi); ok {
+		switch len(m.vals) {
+		case 0:
+			e.val = nil
+		case 1:
+			e.val = m.vals[0]
+		}
+	}
+}
+
+// prune drops everything ordered before the entry's reset.
+func (e *entry) prune() {
+	if e.exp != nil && e.exp.S.Less(e.reset) {
+		e.exp = nil
+	}
+	if e.val != nil && !e.val.prune(e.reset) {
+		e.val = nil
+	}
+	e.normalize()
+}
+
+// Shard is the state of one partition: sixteen databases of keys. It is not
+// safe for concurrent use; the owner serializes access (see package doc).
+type Shard struct {
+	keep    bool
+	dbs     [NumDBs]map[string]*entry
+	dbReset [NumDBs]hlc.Stamp
+	// volatile holds, per database, the keys that have a deadline, for the
+	// expiry sweep.
+	volatile [NumDBs]map[string]int64
+}
+
+// NewShard returns an empty shard. keepTombstones must be true whenever
+// deltas can arrive late or out of order (replicated partitions); a lone
+// shard fed in order drops removed elements at once.
+func NewShard(keepTombstones bool) *Shard {
+	return &Shard{keep: keepTombstones}
+}
+
+func (s *Shard) lookup(db int, key []byte) *entry {
+	return s.dbs[db][string(key)]
+}
+
+// Len returns the number of stored entries in db, tombstones included.
+func (s *Shard) Len(db int) int { return len(s.dbs[db]) }
+
+// Apply joins d into the shard. Apply is idempotent, commutative and
+// associative over deltas: replicas that apply the same deltas in any order,
+// any number of times, hold the same state.
+func (s *Shard) Apply(d *Delta) {
+	db := int(d.DB)
+	if db >= NumDBs {
+		return
+	}
+	if d.DBWide {
+		s.resetDB(db, d.Reset)
+		return
+	}
+	r := d.Reset.Max(s.dbReset[db])
+	m := s.dbs[db]
+	e := m[d.Key]
+	if e == nil {
+		if !s.keep && !d.hasContent(r) {
+			return
+		}
+		e = &entry{}
+		if m == nil {
+			m = make(map[string]*entry)
+			s.dbs[db] = m
+		}
+		m[d.Key] = e
+	}
+	grew := e.reset.Less(r)
+	if grew {
+		e.reset = r
+	}
+	if !d.Exp.S.IsZero() && !d.Exp.S.Less(e.reset) && (e.exp == nil || e.exp.S.Less(d.Exp.S)) {
+		if e.exp == nil {
+			e.exp = new(Expiry)
+		}
+		*e.exp = d.Exp
+	}
+	e.joinVal(&d.Val, e.reset, s.keep)
+	for i := range d.More {
+		e.joinVal(&d.More[i], e.reset, s.keep)
+	}
+	if grew {
+		e.prune()
+	}
+	removed := false
+	if e.val == nil && (!s.keep || e.reset.IsZero() && e.exp == nil) {
+		delete(m, d.Key)
+		removed = true
+	}
+	if grew || removed || !d.Exp.S.IsZero() {
+		s.trackDeadline(db, d.Key, e, removed)
+	}
+}
+
+// hasContent reports whether d carries anything that survives reset r.
+func (d *Delta) hasContent(r hlc.Stamp) bool {
+	if d.Val.Kind != proto.TypeNone && !d.Val.TS.Less(r) {
+		return true
+	}
+	for i := range d.More {
+		if !d.More[i].TS.Less(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Shard) trackDeadline(db int, key string, e *entry, removed bool) {
+	at := int64(0)
+	if !removed {
+		at = e.deadline()
+	}
+	if at == 0 {
+		if s.volatile[db] != nil {
+			delete(s.volatile[db], key)
+		}
+		return
+	}
+	if s.volatile[db] == nil {
+		s.volatile[db] = make(map[string]int64)
+	}
+	s.volatile[db][key] = at
+}
+
+// resetDB removes everything in db written before r.
+func (s *Shard) resetDB(db int, r hlc.Stamp) {
+	if !s.dbReset[db].Less(r) {
+		return
+	}
+	s.dbReset[db] = r
+	for key, e := range s.dbs[db] {
+		if e.reset.Less(r) {
+			e.reset = r
+			e.prune()
+		}
+		if e.val == nil && (!s.keep || e.exp == nil && e.reset.IsZero()) {
+			delete(s.dbs[db], key)
+		}
+		if e.deadline() == 0 && s.volatile[db] != nil {
+			delete(s.volatile[db], key)
+		}
+	}
+	if len(s.dbs[db]) == 0 {
+		s.dbs[db] = nil
+		s.volatile[db] = nil
+	}
+}
+
+// State returns the whole state of key in db as a delta, or false if the
+// shard holds nothing for it.
+func (s *Shard) State(db int, key []byte) (Delta, bool) {
+	e := s.lookup(db, key)
+	if e == nil {
+		return Delta{}, false
+	}
+	return e.state(uint8(db), string(key)), true
+}
+
+func (e *entry) state(db uint8, key string) Delta {
+	d := Delta{DB: db, Key: key, Reset: e.reset}
+	if e.exp != nil {
+		d.Exp = *e.exp
+	}
+	switch v := e.val.(type) {
+	case nil:
+	case *multi:
+		d.More = make([]ValDelta, len(v.vals)-1)
+		v.vals[0].state(&d.Val)
+		for i, x := range v.vals[1:] {
+			x.state(&d.More[i])
+		}
+	default:
+		v.state(&d.Val)
+	}
+	return d
+}
+
+// Each calls fn with the state of every key, and of every database reset,
+// as deltas. Joining them all into an empty shard reproduces this shard.
+// fn must not keep d beyond the call if it modifies the shard.
+func (s *Shard) Each(fn func(d *Delta) bool) {
+	for db := range s.dbs {
+		if !s.dbReset[db].IsZero() {
+			d := Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}
+			if !fn(&d) {
+				return
+			}
+		}
+		for key, e := range s.dbs[db] {
+			d := e.state(uint8(db), key)
+			if !fn(&d) {
+				return
+			}
+		}
+	}
+}
+
+// Expired returns up to max deletion deltas for keys in db whose deadline
+// is before now (unix ms). Each delta resets its key at the end of the
+// deadline's millisecond, so writes made after the key expired survive it
+// on every replica. Keys are sampled in the map's random order.
+func (s *Shard) Expired(db int, now int64, max int, out []Delta) []Delta {
+	n := 0
+	for key, at := range s.volatile[db] {
+		if n >= max {
+			break
+		}
+		n++
+		if now > at {
+			out = append(out, Delta{DB: uint8(db), Key: key, Reset: hlc.EndOfMilli(at)})
+		}
+	}
+	return out
+}
+
+// Volatile returns the number of keys in db that carry a deadline.
+func (s *Shard) Volatile(db int) int { return len(s.volatile[db]) }

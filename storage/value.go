@@ -1,0 +1,363 @@
+package storage
+
+import (
+	"sort"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// value is the mergeable state of one typed value of a key.
+//
+// Every component carries the stamp of the write that made it. The entry's
+// reset stamp r removes every component ordered before it; join and prune
+// take r so that nothing dead is ever stored. keep says whether tombstones
+// are stored (replicated shards) or dropped at once (a lone shard, where no
+// late delta can arrive).
+type value interface {
+	kind() proto.Type
+	// stamp is the type stamp: the latest write that asserted this type. A
+	// value whose type stamp orders before the reset holds nothing alive.
+	stamp() hlc.Stamp
+	// live reports whether the value has visible content.
+	live() bool
+	// hollow reports whether nothing at all, not even a tombstone, remains.
+	hollow() bool
+	// join merges a fragment of the same kind.
+	join(d *ValDelta, r hlc.Stamp, keep bool)
+	// prune drops the components ordered before r and reports whether
+	// anything, tombstones included, remains.
+	prune(r hlc.Stamp) bool
+	// state writes the whole value as a fragment.
+	state(d *ValDelta)
+}
+
+func newValue(k proto.Type) value {
+	switch k {
+	case proto.TypeStr:
+		return &strVal{}
+	case proto.TypeInt:
+		return &counter[int64]{k: proto.TypeInt}
+	case proto.TypeFloat:
+		return &counter[float64]{k: proto.TypeFloat}
+	case proto.TypeList:
+		return &listVal{}
+	case proto.TypeSet, proto.TypeHash:
+		return &memberMap{k: k}
+	}
+	panic("storage: no value of kind " + k.String())
+}
+
+// strVal is a last-writer-wins register. Only whole-value writes make
+// strings, so the register stamp is also the type stamp.
+type strVal struct {
+	s hlc.Stamp
+	v string
+}
+
+func (x *strVal) kind() proto.Type       { return proto.TypeStr }
+func (x *strVal) stamp() hlc.Stamp       { return x.s }
+func (x *strVal) live() bool             { return !x.s.IsZero() }
+func (x *strVal) hollow() bool           { return x.s.IsZero() }
+func (x *strVal) prune(r hlc.Stamp) bool { return !x.s.Less(r) }
+func (x *strVal) state(d *ValDelta) {
+	*d = ValDelta{Kind: proto.TypeStr, TS: x.s, Reg: x.s, Str: x.v}
+}
+func (x *strVal) join(d *ValDelta, r hlc.Stamp, _ bool) {
+	if !d.Reg.Less(r) && x.s.Less(d.Reg) {
+		x.s, x.v = d.Reg, d.Str
+	}
+}
+
+// number is the value type of a counter.
+type number interface{ int64 | float64 }
+
+// counter is an INT or FLOAT. It combines a last-writer-wins base register
+// with one slot per actor that holds the actor's increments since the
+// slot's birth (join: the greater (birth, last) wins).
+//
+// Every increment writes both: its slot grows, and the register takes the
+// sequentially computed result together with the slot versions that result
+// already includes (absorbed). The value is the register plus whatever the
+// slots grew beyond what the register absorbed. While one primary sequences
+// a key the value is exactly the sequential result, floats included; when
+// two actors increment concurrently, the register one of them loses still
+// leaves its slot growth counted, so no increment is lost.
+type counter[N number] struct {
+	k        proto.Type
+	ts       hlc.Stamp
+	reg      hlc.Stamp // zero: no register written
+	base     N
+	absorbed []cslot[N] // slot versions included in base, sorted by actor
+	slots    []cslot[N] // sorted by actor
+}
+
+type cslot[N number] struct {
+	actor       uint64
+	birth, last hlc.Stamp
+	n           N
+}
+
+func (x *counter[N]) kind() proto.Type { return x.k }
+func (x *counter[N]) stamp() hlc.Stamp { return x.ts }
+func (x *counter[N]) live() bool       { return !x.reg.IsZero() || len(x.slots) > 0 }
+func (x *counter[N]) hollow() bool     { return !x.live() }
+
+func (x *counter[N]) value() N {
+	sum := x.base
+	for _, s := range x.slots {
+		i, found := findSlot(x.absorbed, s.actor)
+		if !found || x.absorbed[i].birth != s.birth {
+			sum += s.n
+		} else if m := x.absorbed[i]; m.last.Less(s.last) {
+			sum += s.n - m.n
+		}
+	}
+	return sum
+}
+
+// findSlot returns the index of actor in slots, or where it would go.
+func findSlot[N number](slots []cslot[N], actor uint64) (int, bool) {
+	i := sort.Search(len(slots), func(i int) bool { return slots[i].actor >= actor })
+	return i, i < len(slots) && slots[i].actor == actor
+}
+
+func fromPair[N number](i int64, f float64) N {
+	var z N
+	if _, isInt := any(z).(int64); isInt {
+		return N(i)
+	}
+	return N(f)
+}
+
+func toPair[N number](n N) (int64, float64) {
+	switch v := any(n).(type) {
+	case int64:
+		return v, 0
+	case float64:
+		return 0, v
+	}
+	return 0, 0
+}
+
+func toSlots[N number](in []cslot[N]) []Slot {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]Slot, len(in))
+	for k, s := range in {
+		i, f := toPair(s.n)
+		out[k] = Slot{Actor: s.actor, Birth: s.birth, Last: s.last, Int: i, Float: f}
+	}
+	return out
+}
+
+func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) {
+	x.ts = x.ts.Max(d.TS)
+	if !d.Reg.IsZero() && !d.Reg.Less(r) && x.reg.Less(d.Reg) {
+		x.reg, x.base = d.Reg, fromPair[N](d.Int, d.Float)
+		x.absorbed = x.absorbed[:0]
+		for _, s := range d.Absorbed {
+			x.absorbed = append(x.absorbed, cslot[N]{actor: s.Actor, birth: s.Birth, last: s.Last, n: fromPair[N](s.Int, s.Float)})
+		}
+	}
+	for _, s := range d.Slots {
+		if s.Birth.Less(r) {
+			continue
+		}
+		n := fromPair[N](s.Int, s.Float)
+		i, found := findSlot(x.slots, s.Actor)
+		if !found {
+			x.slots = append(x.slots, cslot[N]{})
+			copy(x.slots[i+1:], x.slots[i:])
+			x.slots[i] = cslot[N]{actor: s.Actor, birth: s.Birth, last: s.Last, n: n}
+			continue
+		}
+		cur := &x.slots[i]
+		if c := cur.birth.Compare(s.Birth); c < 0 || c == 0 && cur.last.Less(s.Last) {
+			cur.birth, cur.last, cur.n = s.Birth, s.Last, n
+		}
+	}
+}
+
+func (x *counter[N]) prune(r hlc.Stamp) bool {
+	if x.ts.Less(r) {
+		return false
+	}
+	if x.reg.Less(r) {
+		x.reg, x.base, x.absorbed = hlc.Stamp{}, 0, nil
+	}
+	kept := x.slots[:0]
+	for _, s := range x.slots {
+		if !s.birth.Less(r) {
+			kept = append(kept, s)
+		}
+	}
+	x.slots = kept
+	return x.live()
+}
+
+func (x *counter[N]) state(d *ValDelta) {
+	i, f := toPair(x.base)
+	*d = ValDelta{Kind: x.k, TS: x.ts, Reg: x.reg, Int: i, Float: f, Absorbed: toSlots(x.absorbed), Slots: toSlots(x.slots)}
+}
+
+// increment returns the fragment of adding n at stamp t by t's actor: the
+// actor's slot grown (or born at t), and the register holding sum, the
+// sequential result, which absorbs every slot as it will then be.
+func (x *counter[N]) increment(t hlc.Stamp, n, sum N) ValDelta {
+	own := cslot[N]{actor: t.Actor, birth: t, last: t, n: n}
+	i, found := findSlot(x.slots, t.Actor)
+	if found {
+		own.birth, own.n = x.slots[i].birth, x.slots[i].n+n
+	}
+	after := make([]cslot[N], 0, len(x.slots)+1)
+	after = append(after, x.slots[:i]...)
+	after = append(after, own)
+	if found {
+		i++
+	}
+	after = append(after, x.slots[i:]...)
+	si, sf := toPair(sum)
+	return ValDelta{
+		Kind: x.k, TS: t, Reg: t, Int: si, Float: sf,
+		Absorbed: toSlots(after),
+		Slots:    toSlots([]cslot[N]{own}),
+	}
+}
+
+// memberMap is a SET or a HASH: a last-writer-wins register per member or
+// field, with removals kept as tombstones when the shard keeps them.
+type memberMap struct {
+	k     proto.Type
+	ts    hlc.Stamp
+	m     map[string]mstate
+	nlive int
+}
+
+type mstate struct {
+	s    hlc.Stamp
+	dead bool
+	v    string // hash field value
+}
+
+func (x *memberMap) kind() proto.Type { return x.k }
+func (x *memberMap) stamp() hlc.Stamp { return x.ts }
+func (x *memberMap) live() bool       { return x.nlive > 0 }
+func (x *memberMap) hollow() bool     { return len(x.m) == 0 }
+
+func (x *memberMap) get(name []byte) (string, bool) {
+	st, ok := x.m[string(name)]
+	if !ok || st.dead {
+		return "", false
+	}
+	return st.v, true
+}
+
+func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) {
+	x.ts = x.ts.Max(d.TS)
+	for i := range d.Members {
+		mb := &d.Members[i]
+		if mb.S.Less(r) {
+			continue
+		}
+		cur, ok := x.m[mb.Name]
+		if ok && !cur.s.Less(mb.S) {
+			continue
+		}
+		if ok && !cur.dead {
+			x.nlive--
+		}
+		if mb.Dead && !keep {
+			delete(x.m, mb.Name)
+			continue
+		}
+		if x.m == nil {
+			x.m = make(map[string]mstate)
+		}
+		x.m[mb.Name] = mstate{s: mb.S, dead: mb.Dead, v: mb.Value}
+		if !mb.Dead {
+			x.nlive++
+		}
+	}
+}
+
+func (x *memberMap) prune(r hlc.Stamp) bool {
+	if x.ts.Less(r) {
+		return false
+	}
+	for name, st := range x.m {
+		if st.s.Less(r) {
+			delete(x.m, name)
+			if !st.dead {
+				x.nlive--
+			}
+		}
+	}
+	return len(x.m) > 0
+}
+
+func (x *memberMap) state(d *ValDelta) {
+	*d = ValDelta{Kind: x.k, TS: x.ts}
+	if len(x.m) > 0 {
+		d.Members = make([]Member, 0, len(x.m))
+		for name, st := range x.m {
+			d.Members = append(d.Members, Member{Name: name, S: st.s, Dead: st.dead, Value: st.v})
+		}
+		sort.Slice(d.Members, func(i, j int) bool { return d.Members[i].Name < d.Members[j].Name })
+	}
+}
+
+// liveNames returns the visible members (or fields) in unspecified order.
+func (x *memberMap) liveNames() []string {
+	out := make([]string, 0, x.nlive)
+	for name, st := range x.m {
+		if !st.dead {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// multi holds the values of several types on one key. It only arises when
+// replicas created the key concurrently with different types; the type with
+// the latest type stamp is the visible one (entry.visible).
+type multi struct{ vals []value }
+
+func (x *multi) kind() proto.Type { return proto.TypeNone }
+func (x *multi) stamp() hlc.Stamp {
+	var m hlc.Stamp
+	for _, v := range x.vals {
+		m = m.Max(v.stamp())
+	}
+	return m
+}
+func (x *multi) live() bool {
+	for _, v := range x.vals {
+		if v.live() {
+			return true
+		}
+	}
+	return false
+}
+func (x *multi) hollow() bool {
+	for _, v := range x.vals {
+		if !v.hollow() {
+			return false
+		}
+	}
+	return true
+}
+func (x *multi) join(*ValDelta, hlc.Stamp, bool) { panic("storage: join on multi") }
+func (x *multi) state(*ValDelta)                 { panic("storage: state of multi") }
+func (x *multi) prune(r hlc.Stamp) bool {
+	kept := x.vals[:0]
+	for _, v := range x.vals {
+		if v.prune(r) {
+			kept = append(kept, v)
+		}
+	}
+	clear(x.vals[len(kept):])
+	x.vals = kept
+	return len(kept) > 0
+}
