@@ -9,10 +9,17 @@ import (
 	"github.com/vanitydb/vanity/storage/hlc"
 )
 
+// tb is the part of testing.TB that rapid.T also has.
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
+
 // harness runs commands against shards the way a node does, with a clock
 // the test drives.
 type harness struct {
-	t      testing.TB
+	t      tb
 	shards []*Shard
 	clock  *hlc.Clock
 	wall   int64
@@ -21,7 +28,7 @@ type harness struct {
 	deltas []Delta
 }
 
-func newHarness(t testing.TB, nShards int, keep bool, actor uint64) *harness {
+func newHarness(t tb, nShards int, keep bool, actor uint64) *harness {
 	h := &harness{t: t, wall: 1_000_000, rng: rand.New(rand.NewPCG(1, 2))}
 	for i := 0; i < nShards; i++ {
 		h.shards = append(h.shards, NewShard(keep))
@@ -90,7 +97,7 @@ func (h *harness) check(script string) {
 	}
 }
 
-func mustAtoi(t testing.TB, s string) int {
+func mustAtoi(t tb, s string) int {
 	n := 0
 	for _, c := range s {
 		if c < '0' || c > '9' {
@@ -583,7 +590,7 @@ func TestExpiredSweep(t *testing.T) {
 }
 
 // canonical parses a reply and sorts the elements of unordered containers.
-func canonical(t testing.TB, reply string) string {
+func canonical(t tb, reply string) string {
 	r, err := proto.ParseReply([]byte(reply))
 	if err != nil {
 		t.Fatalf("parse reply %q: %v", reply, err)
