@@ -2,4 +2,7 @@ module github.com/vanitydb/vanity
 
 go 1.26.8
 
-require pgregory.net/rapid v1.3.0 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)

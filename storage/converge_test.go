@@ -42,6 +42,7 @@ func TestConvergence(t *testing.T) {
 		var net []message
 		send := func(from int, ds []Delta) {
 			for _, d := range ds {
+				d = roundTrip(rt, d) // deltas travel encoded
 				for to := range reps {
 					if to != from {
 						net = append(net, message{to, d})

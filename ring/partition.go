@@ -1,0 +1,37 @@
+package ring
+
+import "github.com/cespare/xxhash/v2"
+
+// DefaultPartitions is the partition count of a new cluster.
+const DefaultPartitions = 1024
+
+// HashKey returns the placement hash of key: xxhash64 of its tag if it has
+// one, else of the whole key.
+func HashKey(key []byte) uint64 {
+	return xxhash.Sum64(Tag(key))
+}
+
+// Tag returns the part of key that placement hashes: the bytes between the
+// first '{' and the first '}' after it when that span is non-empty, else key.
+func Tag(key []byte) []byte {
+	for i, c := range key {
+		if c != '{' {
+			continue
+		}
+		for j := i + 1; j < len(key); j++ {
+			if key[j] == '}' {
+				if j > i+1 {
+					return key[i+1 : j]
+				}
+				return key
+			}
+		}
+		return key
+	}
+	return key
+}
+
+// PartitionOf returns the partition of key among n partitions.
+func PartitionOf(key []byte, n int) int {
+	return int(HashKey(key) % uint64(n))
+}
