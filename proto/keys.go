@@ -1,0 +1,54 @@
+package proto
+
+// Class describes what a command touches, for routing and locking.
+type Class uint8
+
+const (
+	ClassSession  Class = iota // session, user, pub/sub or server command: never reaches storage
+	ClassRead                  // reads keys
+	ClassWrite                 // writes keys (and may read them)
+	ClassDatabase              // RESET: every key of the current database
+)
+
+// Class returns how c touches data.
+func (c Command) Class() Class {
+	switch c {
+	case CmdGet, CmdExists, CmdType, CmdStrLen, CmdManyGet, CmdListLen, CmdListGet, CmdListRange,
+		CmdSetAll, CmdSetLen, CmdSetContains, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect,
+		CmdSetIntersectLen, CmdSetDiff, CmdSetDiffLen, CmdHashAll, CmdHashGet, CmdHashContains,
+		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry:
+		return ClassRead
+	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
+		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
+		CmdSetDiscard, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
+		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry:
+		return ClassWrite
+	case CmdReset:
+		return ClassDatabase
+	}
+	return ClassSession
+}
+
+// IsData reports whether c is executed by storage.
+func (c Command) IsData() bool { return c.Class() != ClassSession }
+
+// Keys appends to dst every key req names, in argument order (duplicates
+// included). RESET names no key: it covers the whole database.
+func (r *Request) Keys(dst [][]byte) [][]byte {
+	switch r.Cmd {
+	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen:
+		return append(dst, r.Elems...)
+	case CmdSetUnionInto, CmdSetIntersectInto:
+		return append(append(dst, r.Str[0]), r.Elems...)
+	case CmdSetDiff, CmdSetDiffLen, CmdSetMove:
+		return append(dst, r.Str[0], r.Str[1])
+	case CmdSetDiffInto:
+		return append(dst, r.Str[0], r.Str[1], r.Str[2])
+	case CmdReset:
+		return dst
+	}
+	if r.Cmd.IsData() {
+		return append(dst, r.Str[0])
+	}
+	return dst
+}

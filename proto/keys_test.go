@@ -1,0 +1,52 @@
+package proto
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestKeys(t *testing.T) {
+	tests := map[string][]string{
+		"GET (3)foo":                        {"foo"},
+		"SET:INT (1)i 5":                    {"i"},
+		"MANY_GET (2)[(1)a(1)b]":            {"a", "b"},
+		"SET_UNION_INTO (1)d (2)[(1)a(1)b]": {"d", "a", "b"},
+		"SET_DIFF_INTO (1)d (1)a (1)b":      {"d", "a", "b"},
+		"SET_MOVE (1)s (1)d (1)m":           {"s", "d"},
+		"HASH_MANY_GET (1)h (2)[(1)a(1)b]":  {"h"},
+		"SET_EXPIRY (1)k 1":                 {"k"},
+		"RESET":                             nil,
+		"PING":                              nil,
+		"AUTH (6)vanity (6)vanity":          nil,
+		"SET_INTERSECT_LEN (2)[(1)x(1)x]":   {"x", "x"},
+		"LIST_REMOVE (1)l (1)v 0":           {"l"},
+	}
+	for in, want := range tests {
+		var req Request
+		if err := ParseRequest([]byte(in), &req); err != ErrNone {
+			t.Fatalf("%q: %v", in, err)
+		}
+		var got []string
+		for _, k := range req.Keys(nil) {
+			got = append(got, string(k))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Keys(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
+
+func TestEveryDataCommandHasAClass(t *testing.T) {
+	session := map[Command]bool{
+		CmdPing: true, CmdExit: true, CmdTerminate: true, CmdPipe: true, CmdAuth: true, CmdAddUser: true,
+		CmdEditUser: true, CmdDelUser: true, CmdChangePassword: true, CmdSwitchDB: true, CmdPersist: true,
+		CmdTransactBegin: true, CmdTransactCommit: true, CmdTransactDiscard: true, CmdPublish: true,
+		CmdSubscribe: true, CmdSubscribed: true, CmdUnsubscribe: true, CmdUnsubscribeAll: true,
+		CmdConsistency: true, CmdGetConsistency: true, CmdClusterInfo: true,
+	}
+	for c := CmdPing; c < numCommands; c++ {
+		if got := c.Class() == ClassSession; got != session[c] {
+			t.Errorf("%v: session class %v, want %v", c, got, session[c])
+		}
+	}
+}

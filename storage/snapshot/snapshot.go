@@ -1,0 +1,284 @@
+// Package snapshot reads and writes snapshot files: the whole state of some
+// partitions, as deltas, compressed with zstd and checksummed.
+//
+// A file is a header followed by frames:
+//
+//	file   = magic:"VANITYSS" version:u16 reserved:u16 frame*
+//	frame  = kind:u8 length:u32 crc:u32 payload[length]
+//	         (big-endian; crc is CRC-32C over kind and payload)
+//	meta   (kind 1) = partitions:uvarint position:uvarint created.time:uvarint
+//	                  created.actor:uvarint
+//	chunk  (kind 2) = partition:uvarint deltas:uvarint zstd(record*)
+//	         record = length:uvarint storage.AppendDelta bytes
+//	end    (kind 3) = chunks:uvarint deltas:uvarint
+//
+// The meta frame comes first and the end frame last; a file without its end
+// frame is incomplete and is refused, so a crash while writing can never be
+// mistaken for a snapshot. A partition may span several chunks, which keeps
+// frames small and lets a cluster stream one partition as its own file.
+// Position is the write-ahead-log position the snapshot covers: recovery
+// replays only records after it.
+//
+// Frame kinds and the version are part of the on-disk format: ONLY APPEND.
+//
+// Writer and Read are not safe for concurrent use; each owns its stream.
+package snapshot
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+const (
+	magic   = "VANITYSS"
+	version = 1
+
+	kindMeta  = 1
+	kindChunk = 2
+	kindEnd   = 3
+
+	// chunkSize is the uncompressed size at which a chunk is cut.
+	chunkSize = 1 << 20
+	// maxFrame bounds a frame's declared length before it is read.
+	maxFrame = 64 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt is wrapped by every error about the content of a file.
+var ErrCorrupt = errors.New("snapshot: corrupt")
+
+// Meta describes a snapshot.
+type Meta struct {
+	Partitions int       // partition count of the layout the snapshot was taken in
+	Position   uint64    // WAL position covered
+	Created    hlc.Stamp // when the snapshot was started
+}
+
+// Writer writes a snapshot. Deltas are added partition by partition.
+type Writer struct {
+	w       *bufio.Writer
+	enc     *zstd.Encoder
+	part    int
+	buf     []byte // uncompressed records of the current chunk
+	n       uint64 // deltas in the current chunk
+	chunks  uint64
+	total   uint64
+	scratch []byte
+	err     error
+}
+
+// NewWriter writes the header and meta frame to w.
+func NewWriter(w io.Writer, m Meta) (*Writer, error) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: zstd encoder: %w", err)
+	}
+	sw := &Writer{w: bufio.NewWriterSize(w, 256<<10), enc: enc, part: -1}
+	hdr := append([]byte(magic), 0, version, 0, 0)
+	if _, err := sw.w.Write(hdr); err != nil {
+		return nil, err
+	}
+	meta := binary.AppendUvarint(nil, uint64(m.Partitions))
+	meta = binary.AppendUvarint(meta, m.Position)
+	meta = binary.AppendUvarint(meta, m.Created.Time)
+	meta = binary.AppendUvarint(meta, m.Created.Actor)
+	sw.frame(kindMeta, meta)
+	return sw, sw.err
+}
+
+func (w *Writer) frame(kind byte, payload []byte) {
+	if w.err != nil {
+		return
+	}
+	var hdr [9]byte
+	hdr[0] = kind
+	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
+	crc := crc32.Update(crc32.Update(0, castagnoli, hdr[:1]), castagnoli, payload)
+	binary.BigEndian.PutUint32(hdr[5:], crc)
+	if _, err := w.w.Write(hdr[:]); err != nil {
+		w.err = err
+		return
+	}
+	if _, err := w.w.Write(payload); err != nil {
+		w.err = err
+	}
+}
+
+// Add appends a delta of partition p.
+func (w *Writer) Add(p int, d *storage.Delta) error {
+	if w.err != nil {
+		return w.err
+	}
+	if p != w.part || len(w.buf) >= chunkSize {
+		w.cut()
+		w.part = p
+	}
+	start := len(w.buf)
+	w.buf = append(w.buf, make([]byte, binary.MaxVarintLen64)...)
+	w.scratch = storage.AppendDelta(w.scratch[:0], d)
+	n := binary.PutUvarint(w.buf[start:], uint64(len(w.scratch)))
+	w.buf = append(w.buf[:start+n], w.scratch...)
+	w.n++
+	return w.err
+}
+
+// cut writes the current chunk, if any.
+func (w *Writer) cut() {
+	if w.n == 0 {
+		return
+	}
+	payload := binary.AppendUvarint(nil, uint64(w.part))
+	payload = binary.AppendUvarint(payload, w.n)
+	payload = w.enc.EncodeAll(w.buf, payload)
+	w.frame(kindChunk, payload)
+	w.chunks++
+	w.total += w.n
+	w.buf, w.n = w.buf[:0], 0
+}
+
+// Close writes the last chunk and the end frame, and flushes. It does not
+// close or sync the underlying writer.
+func (w *Writer) Close() error {
+	w.cut()
+	end := binary.AppendUvarint(nil, w.chunks)
+	end = binary.AppendUvarint(end, w.total)
+	w.frame(kindEnd, end)
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	_ = w.enc.Close()
+	return w.err
+}
+
+// Read reads a snapshot from r: it calls meta once, then apply for every
+// delta in file order. It verifies every checksum and the end frame, and
+// reports ErrCorrupt (naming the offset) for anything malformed; apply may
+// have been called for earlier deltas by then.
+func Read(r io.Reader, meta func(Meta) error, apply func(p int, d *storage.Delta) error) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	var hdr [12]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		return fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	if string(hdr[:8]) != magic {
+		return fmt.Errorf("%w: not a snapshot file", ErrCorrupt)
+	}
+	if v := binary.BigEndian.Uint16(hdr[8:]); v != version {
+		return fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxFrame*4))
+	if err != nil {
+		return fmt.Errorf("snapshot: zstd decoder: %w", err)
+	}
+	defer dec.Close()
+	off := int64(len(hdr))
+	var chunks, total uint64
+	var raw []byte
+	for first := true; ; first = false {
+		kind, payload, n, err := readFrame(br, off)
+		if err != nil {
+			return err
+		}
+		off += n
+		if first != (kind == kindMeta) {
+			return fmt.Errorf("%w: meta frame misplaced at offset %d", ErrCorrupt, off-n)
+		}
+		pr := payloadReader{b: payload}
+		switch kind {
+		case kindMeta:
+			m := Meta{Partitions: int(pr.uvarint()), Position: pr.uvarint()}
+			m.Created = hlc.Stamp{Time: pr.uvarint(), Actor: pr.uvarint()}
+			if pr.bad {
+				return fmt.Errorf("%w: bad meta frame", ErrCorrupt)
+			}
+			if err := meta(m); err != nil {
+				return err
+			}
+		case kindChunk:
+			part := pr.uvarint()
+			count := pr.uvarint()
+			if pr.bad {
+				return fmt.Errorf("%w: bad chunk header at offset %d", ErrCorrupt, off-n)
+			}
+			raw, err = dec.DecodeAll(payload[pr.off:], raw[:0])
+			if err != nil {
+				return fmt.Errorf("%w: chunk at offset %d: %v", ErrCorrupt, off-n, err)
+			}
+			rr := payloadReader{b: raw}
+			for k := uint64(0); k < count; k++ {
+				l := rr.uvarint()
+				if rr.bad || l > uint64(len(raw)-rr.off) {
+					return fmt.Errorf("%w: record %d of chunk at offset %d", ErrCorrupt, k, off-n)
+				}
+				d, err := storage.DecodeDelta(raw[rr.off : rr.off+int(l)])
+				if err != nil {
+					return fmt.Errorf("%w: record %d of chunk at offset %d: %v", ErrCorrupt, k, off-n, err)
+				}
+				rr.off += int(l)
+				if err := apply(int(part), &d); err != nil {
+					return err
+				}
+			}
+			if rr.off != len(raw) {
+				return fmt.Errorf("%w: chunk at offset %d has trailing bytes", ErrCorrupt, off-n)
+			}
+			chunks++
+			total += count
+		case kindEnd:
+			if c, t := pr.uvarint(), pr.uvarint(); pr.bad || c != chunks || t != total {
+				return fmt.Errorf("%w: end frame counts do not match the file", ErrCorrupt)
+			}
+			return nil
+		default:
+			return fmt.Errorf("%w: unknown frame kind %d at offset %d", ErrCorrupt, kind, off-n)
+		}
+	}
+}
+
+func readFrame(r io.Reader, off int64) (byte, []byte, int64, error) {
+	var hdr [9]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, nil, 0, fmt.Errorf("%w: missing frame at offset %d (incomplete file): %v", ErrCorrupt, off, err)
+	}
+	n := binary.BigEndian.Uint32(hdr[1:])
+	if n > maxFrame {
+		return 0, nil, 0, fmt.Errorf("%w: frame at offset %d declares %d bytes", ErrCorrupt, off, n)
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return 0, nil, 0, fmt.Errorf("%w: frame at offset %d is truncated", ErrCorrupt, off)
+	}
+	crc := crc32.Update(crc32.Update(0, castagnoli, hdr[:1]), castagnoli, payload)
+	if crc != binary.BigEndian.Uint32(hdr[5:]) {
+		return 0, nil, 0, fmt.Errorf("%w: checksum mismatch in frame at offset %d", ErrCorrupt, off)
+	}
+	return hdr[0], payload, int64(len(hdr)) + int64(n), nil
+}
+
+type payloadReader struct {
+	b   []byte
+	off int
+	bad bool
+}
+
+func (p *payloadReader) uvarint() uint64 {
+	if p.bad {
+		return 0
+	}
+	v, n := binary.Uvarint(p.b[p.off:])
+	if n <= 0 {
+		p.bad = true
+		return 0
+	}
+	p.off += n
+	return v
+}

@@ -1,0 +1,155 @@
+package snapshot
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// fill runs n writes of every kind against shards and returns them.
+func fill(t *testing.T, nShards, n int) []*storage.Shard {
+	shards := make([]*storage.Shard, nShards)
+	for i := range shards {
+		shards[i] = storage.NewShard(false)
+	}
+	wall := int64(1_000_000)
+	clock := hlc.NewClock(1, func() int64 { return wall })
+	locate := func(k []byte) *storage.Shard { return shards[len(k)%nShards] }
+	for i := 0; i < n; i++ {
+		k := "key" + strconv.Itoa(i%97) + string(rune('a'+i%5))
+		reqs := []string{
+			"SET:STR " + enc(k+"s") + " " + enc(fmt.Sprintf("value-%d", i)),
+			"INCR_INT " + enc(k+"i") + " " + strconv.Itoa(i),
+			"INCR_FLOAT " + enc(k+"f") + " 0.5",
+			"LIST_PUSH_RIGHT " + enc(k+"l") + " (2)[(1)a(1)b]",
+			"SET_ADD " + enc(k+"e") + " (2){" + enc(strconv.Itoa(i)) + "(1)x}",
+			"HASH_UPDATE " + enc(k+"h") + " (1){" + enc(strconv.Itoa(i%7)) + enc(k) + "}",
+			"SET_EXPIRY " + enc(k+"s") + " 100",
+		}
+		for _, r := range reqs {
+			var req proto.Request
+			if err := proto.ParseRequest([]byte(r), &req); err != proto.ErrNone {
+				t.Fatalf("%q: %v", r, err)
+			}
+			wall++
+			c := &storage.Ctx{T: clock.Now(), Locate: locate, DB: i % 3}
+			storage.Exec(c, &req, nil)
+		}
+	}
+	return shards
+}
+
+func enc(s string) string { return "(" + strconv.Itoa(len(s)) + ")" + s }
+
+// dump renders a shard's states canonically (encoded deltas, sorted).
+func dump(sh *storage.Shard) string {
+	var out []string
+	sh.Each(func(d *storage.Delta) bool {
+		out = append(out, string(storage.AppendDelta(nil, d)))
+		return true
+	})
+	sort.Strings(out)
+	return fmt.Sprint(out)
+}
+
+func write(t testing.TB, shards []*storage.Shard, m Meta) []byte {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, sh := range shards {
+		sh.Each(func(d *storage.Delta) bool {
+			if err := w.Add(p, d); err != nil {
+				t.Fatal(err)
+			}
+			return true
+		})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestRoundTrip(t *testing.T) {
+	shards := fill(t, 3, 3000)
+	m := Meta{Partitions: 3, Position: 42, Created: hlc.Stamp{Time: 99, Actor: 1}}
+	data := write(t, shards, m)
+	got := make([]*storage.Shard, 3)
+	for i := range got {
+		got[i] = storage.NewShard(false)
+	}
+	var gotMeta Meta
+	err := Read(bytes.NewReader(data), func(m Meta) error { gotMeta = m; return nil },
+		func(p int, d *storage.Delta) error { got[p].Apply(d); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotMeta != m {
+		t.Errorf("meta %+v, want %+v", gotMeta, m)
+	}
+	for i := range shards {
+		if dump(got[i]) != dump(shards[i]) {
+			t.Errorf("partition %d differs after the round trip", i)
+		}
+	}
+	t.Logf("snapshot of %d keys: %d bytes", shards[0].Len(0)+shards[1].Len(0)+shards[2].Len(0), len(data))
+}
+
+func TestEmptySnapshot(t *testing.T) {
+	data := write(t, nil, Meta{})
+	calls := 0
+	if err := Read(bytes.NewReader(data), func(Meta) error { return nil },
+		func(int, *storage.Delta) error { calls++; return nil }); err != nil || calls != 0 {
+		t.Fatalf("err %v, %d deltas", err, calls)
+	}
+}
+
+func noop(Meta) error                    { return nil }
+func ignore(int, *storage.Delta) error { return nil }
+
+// TestTruncationDetected cuts the file at many offsets: every prefix must be
+// refused, because only a complete file has its end frame.
+func TestTruncationDetected(t *testing.T) {
+	data := write(t, fill(t, 2, 200), Meta{Partitions: 2})
+	step := max(1, len(data)/500)
+	for n := 0; n < len(data); n += step {
+		if err := Read(bytes.NewReader(data[:n]), noop, ignore); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("prefix of %d/%d bytes: got %v, want ErrCorrupt", n, len(data), err)
+		}
+	}
+}
+
+// TestBitFlipsDetected flips one bit at many offsets: every change must be
+// reported, never silently accepted.
+func TestBitFlipsDetected(t *testing.T) {
+	data := write(t, fill(t, 2, 200), Meta{Partitions: 2})
+	step := max(1, len(data)/400)
+	for off := 0; off < len(data); off += step {
+		bad := bytes.Clone(data)
+		bad[off] ^= 0x10
+		if err := Read(bytes.NewReader(bad), noop, ignore); err == nil {
+			t.Fatalf("flip at offset %d/%d was not detected", off, len(data))
+		}
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	f.Add(write(f, nil, Meta{}))
+	f.Add([]byte("VANITYSS\x00\x01\x00\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sh := storage.NewShard(true)
+		_ = Read(bytes.NewReader(b), noop, func(p int, d *storage.Delta) error {
+			sh.Apply(d)
+			return nil
+		})
+	})
+}
