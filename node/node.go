@@ -1,0 +1,306 @@
+// Package node is a storage node: it owns partitions of the keyspace, runs
+// data commands against them, and keeps them durable. Routers reach a node
+// through Exec and ExecBatch, in process (the vanity binary) or over RPC.
+//
+// Each partition is a storage.Shard behind its own mutex. A command locks
+// the partitions of its keys in ascending order, so multi-key commands and
+// transaction batches are atomic and cannot deadlock one another; RESET
+// locks every partition. Stamps come from one hybrid logical clock per
+// node.
+//
+// Background work (the expiry sweep) runs in Run, which returns when its
+// context ends. Persist writes a snapshot of every partition.
+//
+// Node is safe for concurrent use.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/ring"
+	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// Config configures a node.
+type Config struct {
+	// Partitions is the number of partitions (default ring.DefaultPartitions).
+	Partitions int
+	// Actor identifies this node's incarnation in stamps; it must be unique
+	// in a cluster. Zero picks a random one.
+	Actor uint64
+	// KeepTombstones keeps removal records for late deltas. Replicated
+	// partitions need them; a lone node does not.
+	KeepTombstones bool
+	// SnapshotPath is the snapshot file; empty disables persistence.
+	SnapshotPath string
+	// ExpiryInterval is the period of the expiry sweep (default 100ms).
+	ExpiryInterval time.Duration
+	// ExpirySample is how many keys a sweep examines per partition and
+	// database per round (default 20).
+	ExpirySample int
+	// Now is the physical clock (default time.Now).
+	Now func() time.Time
+	// Logger receives the node's log (default: discard).
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Partitions:     ring.DefaultPartitions,
+		ExpiryInterval: 100 * time.Millisecond,
+		ExpirySample:   20,
+		Now:            time.Now,
+		Logger:         slog.New(slog.DiscardHandler),
+	}
+}
+
+// Validate reports a configuration error.
+func (c *Config) Validate() error {
+	if c.Partitions < 1 || c.Partitions > 1<<20 {
+		return fmt.Errorf("node: partitions %d out of range [1, %d]", c.Partitions, 1<<20)
+	}
+	if c.ExpiryInterval <= 0 || c.ExpirySample < 1 {
+		return errors.New("node: expiry interval and sample must be positive")
+	}
+	return nil
+}
+
+// ErrPersistenceDisabled is returned by Persist when there is no snapshot path.
+var ErrPersistenceDisabled = errors.New("node: persistence disabled")
+
+type partition struct {
+	mu    sync.Mutex
+	shard *storage.Shard
+	rng   *rand.Rand
+}
+
+// Node is a storage node.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	clock  *hlc.Clock
+	parts  []partition
+	locate func(key []byte) *storage.Shard
+	ctxs   sync.Pool // *execCtx
+	// persistMu serializes snapshots.
+	persistMu sync.Mutex
+}
+
+// execCtx is the reusable state of one command.
+type execCtx struct {
+	c     storage.Ctx
+	keys  [][]byte
+	locks []int
+}
+
+// New returns a node, loading its snapshot if there is one.
+func New(cfg Config) (*Node, error) {
+	def := DefaultConfig()
+	if cfg.Partitions == 0 {
+		cfg.Partitions = def.Partitions
+	}
+	if cfg.ExpiryInterval == 0 {
+		cfg.ExpiryInterval = def.ExpiryInterval
+	}
+	if cfg.ExpirySample == 0 {
+		cfg.ExpirySample = def.ExpirySample
+	}
+	if cfg.Now == nil {
+		cfg.Now = def.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = def.Logger
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Actor == 0 {
+		cfg.Actor = rand.Uint64() | 1
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, parts: make([]partition, cfg.Partitions)}
+	n.clock = hlc.NewClock(cfg.Actor, func() int64 { return cfg.Now().UnixMilli() })
+	seed := rand.Uint64()
+	for i := range n.parts {
+		n.parts[i].shard = storage.NewShard(cfg.KeepTombstones)
+		n.parts[i].rng = rand.New(rand.NewPCG(seed, uint64(i)))
+	}
+	n.locate = func(key []byte) *storage.Shard { return n.parts[n.partitionOf(key)].shard }
+	n.ctxs.New = func() any { return &execCtx{} }
+	if err := n.load(); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Actor returns the node's actor id.
+func (n *Node) Actor() uint64 { return n.cfg.Actor }
+
+func (n *Node) partitionOf(key []byte) int { return ring.PartitionOf(key, len(n.parts)) }
+
+// lockKeys locks the partitions of keys in ascending order and returns
+// their indexes for unlock.
+func (n *Node) lockKeys(keys [][]byte, locks []int) []int {
+	locks = locks[:0]
+	for _, k := range keys {
+		locks = append(locks, n.partitionOf(k))
+	}
+	if len(locks) > 1 {
+		slices.Sort(locks)
+		locks = slices.Compact(locks)
+	}
+	for _, p := range locks {
+		n.parts[p].mu.Lock()
+	}
+	return locks
+}
+
+func (n *Node) lockAll(locks []int) []int {
+	locks = locks[:0]
+	for i := range n.parts {
+		n.parts[i].mu.Lock()
+		locks = append(locks, i)
+	}
+	return locks
+}
+
+func (n *Node) unlock(locks []int) {
+	for i := len(locks) - 1; i >= 0; i-- {
+		n.parts[locks[i]].mu.Unlock()
+	}
+}
+
+// Exec runs one data command in database db and appends its reply to dst.
+func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) ([]byte, error) {
+	x := n.ctxs.Get().(*execCtx)
+	if req.Cmd.Class() == proto.ClassDatabase {
+		x.locks = n.lockAll(x.locks)
+	} else {
+		x.keys = req.Keys(x.keys[:0])
+		x.locks = n.lockKeys(x.keys, x.locks)
+	}
+	dst = n.run(x, db, req, dst)
+	n.unlock(x.locks)
+	n.release(x)
+	return dst, nil
+}
+
+// ExecBatch runs reqs in order as one atomic unit in database db: no other
+// command touching their partitions runs in between. It appends the
+// replies to dst and returns the end offset of each.
+func (n *Node) ExecBatch(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
+	x := n.ctxs.Get().(*execCtx)
+	all := false
+	x.keys = x.keys[:0]
+	for _, r := range reqs {
+		all = all || r.Cmd.Class() == proto.ClassDatabase
+		x.keys = r.Keys(x.keys)
+	}
+	if all {
+		x.locks = n.lockAll(x.locks)
+	} else {
+		x.locks = n.lockKeys(x.keys, x.locks)
+	}
+	ends := make([]int, len(reqs))
+	for i, r := range reqs {
+		dst = n.run(x, db, r, dst)
+		ends[i] = len(dst)
+	}
+	n.unlock(x.locks)
+	n.release(x)
+	return dst, ends, nil
+}
+
+// run executes req with the needed partitions locked.
+func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
+	if db < 0 || db >= storage.NumDBs {
+		return proto.AppendInternalError(dst, "node: database out of range")
+	}
+	t := n.clock.Now()
+	if req.Cmd.Class() == proto.ClassDatabase {
+		for i := range n.parts {
+			d := storage.ResetDelta(db, t)
+			n.parts[i].shard.Apply(&d)
+		}
+		return append(dst, proto.ReplyOK...)
+	}
+	if !req.Cmd.IsData() {
+		return proto.AppendInternalError(dst, "node: not a data command: "+req.Cmd.String())
+	}
+	x.c = storage.Ctx{T: t, DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0]}
+	if len(x.locks) > 0 {
+		x.c.Rand = n.parts[x.locks[0]].rng.IntN
+	}
+	return storage.Exec(&x.c, req, dst)
+}
+
+func (n *Node) release(x *execCtx) {
+	clear(x.keys)
+	clear(x.c.Deltas)
+	x.c = storage.Ctx{Deltas: x.c.Deltas[:0]}
+	n.ctxs.Put(x)
+}
+
+// Run performs background work until ctx ends.
+func (n *Node) Run(ctx context.Context) error {
+	t := time.NewTicker(n.cfg.ExpiryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			n.SweepExpired()
+		}
+	}
+}
+
+// SweepExpired removes keys whose deadline has passed, examining a bounded
+// sample of the keys with deadlines in each partition and database, and
+// returns how many it removed. A partition where more than a quarter of the
+// sample had expired is swept again, up to a few rounds, as the best
+// in-memory stores do.
+func (n *Node) SweepExpired() int {
+	removed := 0
+	var out []storage.Delta
+	for i := range n.parts {
+		p := &n.parts[i]
+		p.mu.Lock()
+		for db := 0; db < storage.NumDBs; db++ {
+			for round := 0; round < 4 && p.shard.Volatile(db) > 0; round++ {
+				now := n.clock.Now().Wall()
+				out = p.shard.Expired(db, now, n.cfg.ExpirySample, out[:0])
+				for k := range out {
+					p.shard.Apply(&out[k])
+				}
+				removed += len(out)
+				if len(out)*4 <= n.cfg.ExpirySample {
+					break
+				}
+			}
+		}
+		p.mu.Unlock()
+	}
+	return removed
+}
+
+// Keys returns the number of entries stored in db, for tests and metrics.
+func (n *Node) Keys(db int) int {
+	total := 0
+	for i := range n.parts {
+		p := &n.parts[i]
+		p.mu.Lock()
+		total += p.shard.Len(db)
+		p.mu.Unlock()
+	}
+	return total
+}
