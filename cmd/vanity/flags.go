@@ -1,0 +1,198 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the all-in-one server's configuration, from flags and the
+// environment (PROTOCOL.md §9, plus this project's additions).
+type config struct {
+	port            int
+	host            string
+	root            string // directory relative paths resolve against
+	dbPersist       bool
+	persistFile     string
+	usersPersist    bool
+	usersFile       string
+	logging         bool
+	logFile         string
+	logLevel        string
+	adminName       string
+	adminPassword   string
+	bcryptCost      int
+	partitions      int
+	snapshotEvery   time.Duration
+	defaultPassword bool // the admin password is the well-known default
+}
+
+const usage = `usage: vanity [flags]
+       vanity cli [host] [port] [no-auth]
+
+flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
+  --port=N                TCP port (default 9955)
+  --host=ADDR             address to bind (default 127.0.0.1)
+  --use-cwd               keep files in the current directory, not $HOME/.vanity
+  --data-dir=DIR          keep files in DIR
+  --no-db-persist         no database file; PERSIST is refused
+  --persist-file=PATH     database snapshot file (default vanity.db)
+  --no-users-persist      users live in memory only
+  --users-file=PATH       users file (default users.db)
+  --no-logging            no log at all
+  --log-file=PATH         log file, appended to (default vanity.log)
+  --log-level=L           debug, info, warning, error or critical (default info)
+  --default-password=P    password of the first administrator "vanity"
+                          (also VANITY_DEFAULT_PASSWORD; default "vanity")
+  --bcrypt-cost=N         bcrypt work factor for passwords (default 10)
+  --snapshot-interval=D   automatic snapshot period (default 10m; 0 disables)
+`
+
+func defaultConfig() config {
+	return config{
+		port: 9955, host: "127.0.0.1", dbPersist: true, persistFile: "vanity.db",
+		usersPersist: true, usersFile: "users.db", logging: true, logFile: "vanity.log",
+		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
+		partitions: 64, snapshotEvery: 10 * time.Minute,
+	}
+}
+
+// parseFlags reads the seed's flag syntax (§9.1): "--name" switches and
+// "--name=value" options; unknown names are ignored; a bare word, a lone
+// "-" or "--", or an empty value is an error.
+func parseFlags(args []string, getenv func(string) string) (config, error) {
+	c := defaultConfig()
+	useCwd := false
+	dataDir := ""
+	if p := getenv("VANITY_DEFAULT_PASSWORD"); p != "" {
+		c.adminPassword = p
+	}
+	for _, a := range args {
+		name := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if name == a || name == "" {
+			return c, fmt.Errorf("unexpected argument %q", a)
+		}
+		value, hasValue := "", false
+		if k := strings.IndexByte(name, '='); k >= 0 {
+			name, value, hasValue = name[:k], name[k+1:], true
+			if value == "" {
+				return c, fmt.Errorf("flag --%s needs a value", name)
+			}
+			if strings.Contains(value, "=") {
+				return c, fmt.Errorf("flag --%s: a value may not contain '='", name)
+			}
+		}
+		name = strings.ReplaceAll(name, "_", "-")
+		needValue := func() error {
+			if !hasValue {
+				return fmt.Errorf("flag --%s needs a value (--%s=...)", name, name)
+			}
+			return nil
+		}
+		var err error
+		switch name {
+		case "port":
+			if err = needValue(); err == nil {
+				c.port, err = strconv.Atoi(value)
+				if err != nil || c.port < 0 || c.port > 65535 {
+					err = fmt.Errorf("invalid port %q", value)
+				}
+			}
+		case "host":
+			if err = needValue(); err == nil {
+				c.host = value
+			}
+		case "use-cwd":
+			useCwd = true
+		case "data-dir":
+			if err = needValue(); err == nil {
+				dataDir = value
+			}
+		case "no-db-persist":
+			c.dbPersist = false
+		case "persist-file":
+			if err = needValue(); err == nil {
+				c.persistFile = value
+			}
+		case "no-users-persist":
+			c.usersPersist = false
+		case "users-file":
+			if err = needValue(); err == nil {
+				c.usersFile = value
+			}
+		case "no-logging":
+			c.logging = false
+		case "log-file":
+			if err = needValue(); err == nil {
+				c.logFile = value
+			}
+		case "log-level":
+			if err = needValue(); err == nil {
+				c.logLevel = strings.ToLower(value)
+			}
+		case "default-password":
+			if err = needValue(); err == nil {
+				c.adminPassword = value
+			}
+		case "bcrypt-cost":
+			if err = needValue(); err == nil {
+				c.bcryptCost, err = strconv.Atoi(value)
+				if err != nil || c.bcryptCost < 4 || c.bcryptCost > 31 {
+					err = fmt.Errorf("invalid bcrypt cost %q (4 to 31)", value)
+				}
+			}
+		case "partitions":
+			if err = needValue(); err == nil {
+				c.partitions, err = strconv.Atoi(value)
+				if err != nil || c.partitions < 1 || c.partitions > 1<<16 {
+					err = fmt.Errorf("invalid partition count %q", value)
+				}
+			}
+		case "snapshot-interval":
+			if err = needValue(); err == nil {
+				c.snapshotEvery, err = time.ParseDuration(value)
+				if err != nil || c.snapshotEvery < 0 {
+					err = fmt.Errorf("invalid snapshot interval %q", value)
+				}
+			}
+		}
+		if err != nil {
+			return c, err
+		}
+	}
+	if len(c.adminPassword) < 4 {
+		return c, errors.New("the default admin password needs at least 4 bytes")
+	}
+	c.defaultPassword = c.adminPassword == "vanity"
+	switch {
+	case dataDir != "":
+		c.root = dataDir
+	case useCwd:
+		wd, err := os.Getwd()
+		if err != nil {
+			return c, err
+		}
+		c.root = wd
+	default:
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return c, fmt.Errorf("no home directory for $HOME/.vanity (use --use-cwd): %w", err)
+		}
+		c.root = filepath.Join(home, ".vanity")
+	}
+	c.persistFile = c.resolve(c.persistFile)
+	c.usersFile = c.resolve(c.usersFile)
+	c.logFile = c.resolve(c.logFile)
+	return c, nil
+}
+
+func (c *config) resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.root, p)
+}

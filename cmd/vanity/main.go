@@ -1,0 +1,224 @@
+// Command vanity runs the all-in-one Vanity server: a router and one
+// storage node in a single process, talking in process. "vanity cli" is an
+// interactive client.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/vanitydb/vanity/node"
+	"github.com/vanitydb/vanity/router"
+	"github.com/vanitydb/vanity/router/users"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "cli" {
+		os.Exit(runCLI(os.Args[2:], os.Stdin, os.Stdout))
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help") {
+		fmt.Print(usage)
+		return
+	}
+	cfg, err := parseFlags(os.Args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "vanity: %v\n\n%s", err, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "vanity: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends or an admin sends TERMINATE, then shuts down:
+// stop accepting and close connections, stop background work, write a
+// final snapshot.
+func run(ctx context.Context, cfg config) error {
+	// Listen first: clients may connect while the data loads (§1.5).
+	l, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if cfg.dbPersist || cfg.usersPersist || cfg.logging {
+		if err := os.MkdirAll(cfg.root, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", cfg.root, err)
+		}
+	}
+	log, closeLog, err := openLog(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	log.Info("starting", "addr", l.Addr().String(), "root", cfg.root)
+	if cfg.defaultPassword {
+		log.Warn("the first administrator keeps the well-known default password; set --default-password or VANITY_DEFAULT_PASSWORD")
+	}
+	if !isLoopback(cfg.host) && cfg.defaultPassword {
+		log.Warn("listening beyond loopback while the default admin password may be unchanged", "host", cfg.host)
+	}
+
+	store, err := openUsers(cfg)
+	if err != nil {
+		return err
+	}
+	ncfg := node.Config{Partitions: cfg.partitions, Logger: log.With("component", "node")}
+	if cfg.dbPersist {
+		ncfg.SnapshotPath = cfg.persistFile
+	}
+	n, err := node.New(ncfg)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv, err := router.New(router.Config{
+		Backend:     localBackend{n},
+		Users:       store,
+		Logger:      log.With("component", "router"),
+		OnTerminate: cancel,
+	})
+	if err != nil {
+		return err
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	background := make(chan struct{})
+	go func() {
+		defer close(background)
+		runBackground(ctx, n, cfg, log)
+	}()
+	log.Info("ready", "addr", l.Addr().String())
+
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+		cancel()
+	}
+	log.Info("shutting down")
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		log.Warn("connections did not close in time", "err", serr)
+	}
+	if err == nil {
+		err = <-served
+	}
+	<-background
+	if errors.Is(err, router.ErrServerClosed) {
+		err = nil
+	}
+	if cfg.dbPersist {
+		if perr := n.Persist(); perr != nil {
+			log.Error("final snapshot failed", "err", perr)
+			if err == nil {
+				err = perr
+			}
+		}
+	}
+	log.Info("stopped")
+	return err
+}
+
+// runBackground runs the node's background work and the periodic snapshot
+// until ctx ends.
+func runBackground(ctx context.Context, n *node.Node, cfg config, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = n.Run(ctx)
+	}()
+	defer func() { <-done }()
+	if !cfg.dbPersist || cfg.snapshotEvery == 0 {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(cfg.snapshotEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := n.Persist(); err != nil {
+				log.Error("periodic snapshot failed", "err", err)
+			}
+		}
+	}
+}
+
+func openUsers(cfg config) (*users.Store, error) {
+	ucfg := users.Config{Cost: cfg.bcryptCost, Workers: max(1, numCPU()/2)}
+	var records []users.Record
+	if cfg.usersPersist {
+		var err error
+		if records, err = users.Load(cfg.usersFile); err != nil {
+			return nil, err
+		}
+		ucfg.Saver = users.FileSaver{Path: cfg.usersFile}
+	}
+	return users.New(ucfg, records, cfg.adminName, cfg.adminPassword)
+}
+
+func openLog(cfg config) (*slog.Logger, func(), error) {
+	var level slog.Level
+	switch cfg.logLevel {
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "warning":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	case "critical":
+		level = slog.LevelError + 4
+	default:
+		cfg.logging = false // any other level turns logging off, as in the original
+	}
+	if !cfg.logging {
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	}
+	f, err := os.OpenFile(cfg.logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open log: %w", err)
+	}
+	var w io.Writer = f
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), func() { f.Close() }, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// localBackend adapts the in-process node to the router.
+type localBackend struct{ *node.Node }
+
+func (b localBackend) Persist(context.Context) error {
+	err := b.Node.Persist()
+	if errors.Is(err, node.ErrPersistenceDisabled) {
+		return router.ErrPersistenceDisabled
+	}
+	return err
+}
+
+func numCPU() int { return runtime.NumCPU() }

@@ -1,0 +1,160 @@
+package router
+
+import (
+	"errors"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router/users"
+)
+
+// numDBs is the number of databases a session may switch between.
+const numDBs = 16
+
+// exec runs a parsed request whose state and permission checks passed, and
+// appends its reply. top says whether it is a whole frame (not a pipe
+// entry).
+func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
+	s := &c.sess
+	switch req.Cmd {
+	case proto.CmdPing:
+		return proto.AppendStr(append(out, "PONG"...), req.Raw), actReply
+	case proto.CmdExit:
+		return out, actClose
+	case proto.CmdTerminate:
+		return out, actTerminate
+	case proto.CmdAuth:
+		acct, err := c.srv.cfg.Users.Authenticate(c.ctx, req.Str[0], req.Str[1])
+		if err != nil {
+			return c.appendUserError(out, err), actReply
+		}
+		s.acct = acct
+		return append(out, proto.ReplyOK...), actReply
+	case proto.CmdAddUser:
+		return c.userResult(out, c.srv.cfg.Users.Add(c.ctx, req.Str[0], req.Str[1])), actReply
+	case proto.CmdEditUser:
+		return c.userResult(out, c.srv.cfg.Users.Edit(req.Str[0], req.Level)), actReply
+	case proto.CmdDelUser:
+		return c.userResult(out, c.srv.cfg.Users.Delete(req.Str[0], s.acct.Name())), actReply
+	case proto.CmdChangePassword:
+		return c.userResult(out, c.srv.cfg.Users.ChangePassword(c.ctx, s.acct, req.Str[0])), actReply
+	case proto.CmdSwitchDB:
+		switch {
+		case req.Int[0] < 0:
+			return proto.AppendErrorMsg(out, proto.MsgDBNegative), actReply
+		case req.Int[0] >= numDBs:
+			return proto.AppendErrorMsg(out, proto.MsgDBTooLarge), actReply
+		}
+		s.db = int(req.Int[0])
+		return append(out, proto.ReplyOK...), actReply
+	case proto.CmdPersist:
+		err := c.srv.cfg.Backend.Persist(c.ctx)
+		switch {
+		case errors.Is(err, ErrPersistenceDisabled):
+			return proto.AppendErrorMsg(out, proto.MsgPersistenceDisabled), actReply
+		case err != nil:
+			c.srv.log.Error("PERSIST failed", "err", err)
+			return proto.AppendInternalError(out, err.Error()), actReply
+		}
+		return append(out, proto.ReplyOK...), actReply
+	case proto.CmdConsistency:
+		s.cons = req.Cons
+		return append(out, proto.ReplyOK...), actReply
+	case proto.CmdGetConsistency:
+		return proto.AppendStrArr(append(out, proto.ReplyOK...), []string{s.cons[0].String(), s.cons[1].String()}), actReply
+	case proto.CmdClusterInfo:
+		return c.clusterInfo(out), actReply
+	case proto.CmdTransactBegin:
+		s.inTx = true
+		return append(out, proto.ReplyOK...), actReply
+	case proto.CmdTransactDiscard:
+		s.endTx()
+		return append(out, proto.ReplyOK...), actReply
+	case proto.CmdTransactCommit:
+		return c.commit(out), actReply
+	case proto.CmdPublish, proto.CmdSubscribe, proto.CmdSubscribed, proto.CmdUnsubscribe, proto.CmdUnsubscribeAll:
+		return c.pubsub(req, out), actReply
+	}
+	if !req.Cmd.IsData() {
+		return proto.AppendInternalError(out, "router: unhandled command "+req.Cmd.String()), actReply
+	}
+	res, err := c.srv.cfg.Backend.Exec(c.ctx, s.db, req, out)
+	if err != nil {
+		return c.backendError(out, err), actReply
+	}
+	return res, actReply
+}
+
+func (c *conn) backendError(out []byte, err error) []byte {
+	c.srv.log.Warn("backend failed", "err", err)
+	return proto.AppendInternalError(out, err.Error())
+}
+
+func (c *conn) userResult(out []byte, err error) []byte {
+	if err != nil {
+		return c.appendUserError(out, err)
+	}
+	return append(out, proto.ReplyOK...)
+}
+
+// appendUserError maps a users error to its ERROR reply.
+func (c *conn) appendUserError(out []byte, err error) []byte {
+	for _, known := range []error{users.ErrUsernameTooShort, users.ErrPasswordTooShort, users.ErrExists,
+		users.ErrNoUser, users.ErrWrongPassword, users.ErrInvalidLevel, users.ErrDeleteSelf} {
+		if errors.Is(err, known) {
+			return proto.AppendErrorMsg(out, known.Error())
+		}
+	}
+	c.srv.log.Error("user store failed", "err", err)
+	return proto.AppendInternalError(out, err.Error())
+}
+
+func (s *session) endTx() {
+	s.inTx = false
+	clear(s.queue)
+	s.queue = s.queue[:0]
+}
+
+// commit runs the queued commands atomically (§8.3.4): permissions are
+// checked now, refused commands contribute DENIED, the rest run as one
+// batch with nothing else on their keys in between.
+func (c *conn) commit(out []byte) []byte {
+	s := &c.sess
+	queue := s.queue
+	defer s.endTx()
+	base := len(out)
+	out = proto.AppendAggHeader(append(out, proto.ReplyOK...), proto.TypeAgg, len(queue))
+	level := s.level()
+	run := make([]*proto.Request, 0, len(queue))
+	for _, r := range queue {
+		if allowed(level, r.Cmd) {
+			run = append(run, r)
+		}
+	}
+	if len(run) == 0 {
+		for range queue {
+			out = append(out, proto.ReplyDenied...)
+		}
+		return out
+	}
+	var replies []byte
+	replies, ends, err := c.srv.cfg.Backend.ExecBatch(c.ctx, s.db, run, nil)
+	if err != nil {
+		return c.backendError(out[:base], err)
+	}
+	k, prev := 0, 0
+	for _, r := range queue {
+		if !allowed(level, r.Cmd) {
+			out = append(out, proto.ReplyDenied...)
+			continue
+		}
+		out = append(out, replies[prev:ends[k]]...)
+		prev = ends[k]
+		k++
+	}
+	return out
+}
+
+// clusterInfo describes the single-process server as a one-member cluster.
+func (c *conn) clusterInfo(out []byte) []byte {
+	return proto.AppendStrArr(append(out, proto.ReplyOK...), []string{"standalone"})
+}

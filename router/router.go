@@ -1,0 +1,200 @@
+// Package router is Vanity's client-facing front end: it accepts
+// connections, keeps each client's session (user, level, database,
+// consistency levels, open transaction, subscriptions), checks permissions,
+// parses requests and sends data commands to a Backend. It never touches
+// storage itself: in the single-process server the Backend is the local
+// node; in a cluster it routes to storage nodes over RPC.
+//
+// # Connections
+//
+// Each connection has one goroutine that reads frames, handles them in
+// order and appends the reply frames to an output buffer, which it writes
+// out when no further complete request is already buffered: a pipelined
+// burst is answered with one write. Once a connection subscribes to a
+// channel, a second goroutine owns the socket's write side, so that
+// published messages can reach it while its reader waits; replies and
+// messages then pass through a bounded queue, and a subscriber that lets
+// the queue overflow is disconnected.
+//
+// # Shutdown
+//
+// Shutdown stops accepting, interrupts every connection's read, waits for
+// the connection goroutines to finish, and returns. Persisting data is the
+// caller's business (cmd/vanity persists after Shutdown).
+//
+// Server is safe for concurrent use.
+package router
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router/users"
+)
+
+// Backend executes data commands.
+type Backend interface {
+	// Exec runs one data command in database db and appends its reply.
+	Exec(ctx context.Context, db int, req *proto.Request, dst []byte) ([]byte, error)
+	// ExecBatch runs reqs atomically in order and appends their replies,
+	// returning the end offset of each.
+	ExecBatch(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error)
+	// Persist writes every database to durable storage.
+	Persist(ctx context.Context) error
+}
+
+// ErrPersistenceDisabled is what a Backend's Persist returns when the
+// server runs without persistence.
+var ErrPersistenceDisabled = errors.New("persistence disabled")
+
+// Config configures a Server.
+type Config struct {
+	Backend Backend
+	Users   *users.Store
+	Logger  *slog.Logger
+	// MaxRequest bounds a request frame (default proto.MaxRequest).
+	MaxRequest int
+	// MaxReply bounds a reply; a larger one is replaced by INTERNAL_ERROR
+	// "response too large" (default 512 MiB).
+	MaxReply int
+	// MaxQueued bounds the bytes waiting to be written to a subscribed
+	// connection; a connection over it is closed (default 32 MiB).
+	MaxQueued int
+	// OnTerminate is called (once) when an admin sends TERMINATE. It must
+	// not block: it typically cancels the context the server runs under.
+	OnTerminate func()
+}
+
+// Server serves the Vanity protocol.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	hub *hub
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closing   bool
+	wg        sync.WaitGroup
+
+	terminateOnce sync.Once
+}
+
+// New returns a server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Backend == nil || cfg.Users == nil {
+		return nil, errors.New("router: a backend and a user store are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxRequest == 0 {
+		cfg.MaxRequest = proto.MaxRequest
+	}
+	if cfg.MaxReply == 0 {
+		cfg.MaxReply = 512 << 20
+	}
+	if cfg.MaxQueued == 0 {
+		cfg.MaxQueued = 32 << 20
+	}
+	return &Server{
+		cfg: cfg, log: cfg.Logger, hub: newHub(),
+		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
+	}, nil
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("router: server closed")
+
+// Serve accepts connections on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; retrying", "err", err, "delay", delay)
+				time.Sleep(delay) // back off from a transient accept error, as net/http does
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := newConn(s, nc)
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			nc.Close()
+			return ErrServerClosed
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Shutdown stops accepting, closes every connection after the request it
+// is handling, and waits for them (or for ctx).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	for c := range s.conns {
+		c.interrupt()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) terminate() {
+	s.terminateOnce.Do(func() {
+		if s.cfg.OnTerminate != nil {
+			s.cfg.OnTerminate()
+		}
+	})
+}

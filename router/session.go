@@ -1,0 +1,209 @@
+package router
+
+import (
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router/users"
+)
+
+// session is the per-connection state of PROTOCOL.md §5.1.
+type session struct {
+	acct  *users.Account // nil until AUTH succeeds
+	db    int
+	cons  [2]proto.Consistency
+	inTx  bool
+	queue []*proto.Request
+	subs  map[string]struct{}
+}
+
+func (s *session) level() proto.Level {
+	if s.acct == nil {
+		return proto.LevelUnknown
+	}
+	return s.acct.Level()
+}
+
+// action is what the connection does after a request.
+type action uint8
+
+const (
+	actReply     action = iota // a reply frame was appended
+	actNone                    // no reply
+	actClose                   // no reply; close the connection
+	actTerminate               // no reply; stop the server
+)
+
+// handle answers one top-level request frame. The order of checks is that
+// of PROTOCOL.md §2.2 and §8.3.3: command word, transaction state (and
+// queueing), permission, arguments, execution.
+func (c *conn) handle(frame []byte) action {
+	s := &c.sess
+	if s.acct != nil && s.acct.Deleted() {
+		return actClose // the user was deleted: no reply, close (§5.5)
+	}
+	out, start := proto.BeginFrame(c.out)
+	act := actReply
+	cmd, i := proto.ParseCommand(frame, 0)
+	switch {
+	case cmd == proto.CmdNone:
+		out = proto.AppendBadRequest(out, proto.ErrInvalidOperation)
+	case s.inTx && txRuleOf(cmd) == txRefuse, !s.inTx && (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard):
+		out = append(out, proto.ReplyBadState...)
+	case s.inTx && txRuleOf(cmd) == txQueue:
+		out = c.queueRequest(frame, i, cmd, true, out)
+	case !allowed(s.level(), cmd):
+		out = append(out, proto.ReplyDenied...)
+	case cmd == proto.CmdPipe:
+		n, j, err := proto.ParsePipeCount(frame, i)
+		if err != proto.ErrNone {
+			out = proto.AppendBadRequest(out, err)
+			break
+		}
+		c.overflow = false
+		_, out, _ = c.pipe(frame, j, n, true, out)
+	default:
+		c.req.Reset()
+		j, err := proto.ParseArgs(frame, i, cmd, true, &c.req)
+		if err == proto.ErrNone {
+			err = proto.CheckEnd(frame, j)
+		}
+		if err != proto.ErrNone {
+			out = proto.AppendBadRequest(out, err)
+			break
+		}
+		out, act = c.exec(&c.req, true, out)
+	}
+	if c.overflow || len(out)-start-4 > c.srv.cfg.MaxReply {
+		c.overflow = false
+		out = proto.AppendInternalError(out[:start+4], proto.MsgResponseTooLarge)
+	}
+	if act == actReply {
+		c.out = proto.EndFrame(out, start)
+	} else {
+		c.out = out[:start]
+	}
+	return act
+}
+
+// queueRequest parses a request for a transaction and queues a copy.
+func (c *conn) queueRequest(b []byte, i int, cmd proto.Command, top bool, out []byte) []byte {
+	c.req.Reset()
+	j, err := proto.ParseArgs(b, i, cmd, top, &c.req)
+	if err == proto.ErrNone && top {
+		err = proto.CheckEnd(b, j)
+	}
+	if err != proto.ErrNone {
+		return proto.AppendBadRequest(out, err)
+	}
+	c.sess.queue = append(c.sess.queue, c.req.Clone())
+	return append(out, proto.ReplyQueued...)
+}
+
+// pipe appends "OK:PIPE(n)" and the replies of the n entries starting at
+// b[i:]. outermost says whether its last entry must end the frame. It
+// returns the position after the pipe and the parse error that poisons the
+// rest of the frame, if any (§7.3). A reply that outgrows MaxReply sets
+// c.overflow and stops early.
+func (c *conn) pipe(b []byte, i int, n uint64, outermost bool, out []byte) (int, []byte, proto.ParseError) {
+	out = proto.AppendAggHeader(append(out, proto.ReplyOK...), proto.TypePipe, int(min(n, 1<<62)))
+	poison := proto.ErrNone
+	for k := uint64(0); k < n; k++ {
+		if len(out) > c.srv.cfg.MaxReply || c.overflow {
+			c.overflow = true
+			return i, out, poison
+		}
+		if poison != proto.ErrNone {
+			// Every remaining entry gets the same reply: check the total
+			// size before writing them out.
+			bad := proto.AppendBadRequest(nil, poison)
+			if (n-k) > uint64(c.srv.cfg.MaxReply/len(bad)) || len(out)+int(n-k)*len(bad) > c.srv.cfg.MaxReply {
+				c.overflow = true
+				return i, out, poison
+			}
+			for ; k < n; k++ {
+				out = append(out, bad...)
+			}
+			break
+		}
+		i, out, poison = c.entry(b, i, outermost && k == n-1, out)
+	}
+	return i, out, poison
+}
+
+// entry parses and answers one pipe entry at b[i:]. Inside a pipe the
+// arguments are always parsed first, so that the next entry can be found
+// even when this one is refused (D19).
+func (c *conn) entry(b []byte, i int, last bool, out []byte) (int, []byte, proto.ParseError) {
+	cmd, j := proto.ParseCommand(b, i)
+	if cmd == proto.CmdNone {
+		return j, proto.AppendBadRequest(out, proto.ErrInvalidOperation), proto.ErrInvalidOperation
+	}
+	if cmd == proto.CmdPipe {
+		n, j, err := proto.ParsePipeCount(b, j)
+		if err != proto.ErrNone {
+			return j, proto.AppendBadRequest(out, err), err
+		}
+		refusal := c.refusal(cmd)
+		if refusal != nil || last {
+			// Parse the nested entries for syntax only: to skip a refused
+			// pipe, or to check that the frame's last entry ends the frame
+			// before running any of it.
+			end, err := skipEntries(b, j, n, &c.req)
+			switch {
+			case err != proto.ErrNone && refusal != nil:
+				return end, proto.AppendBadRequest(out, err), err
+			case err != proto.ErrNone:
+				// Malformed: run it, so its entries up to the fault get
+				// their replies and the fault poisons the rest.
+			case refusal != nil:
+				return end, append(out, refusal...), proto.ErrNone
+			case proto.CheckEnd(b, end) != proto.ErrNone:
+				return end, proto.AppendBadRequest(out, proto.ErrTrailing), proto.ErrTrailing
+			}
+		}
+		return c.pipe(b, j, n, false, out)
+	}
+	c.req.Reset()
+	j, err := proto.ParseArgs(b, j, cmd, false, &c.req)
+	if err == proto.ErrNone && last {
+		err = proto.CheckEnd(b, j)
+	}
+	if err != proto.ErrNone {
+		return j, proto.AppendBadRequest(out, err), err
+	}
+	if s := &c.sess; s.inTx && txRuleOf(cmd) == txQueue {
+		s.queue = append(s.queue, c.req.Clone())
+		return j, append(out, proto.ReplyQueued...), proto.ErrNone
+	}
+	if refusal := c.refusal(cmd); refusal != nil {
+		return j, append(out, refusal...), proto.ErrNone
+	}
+	if refusedInPipe(cmd) {
+		return j, proto.AppendErrorMsg(out, proto.NotAllowedInPipe(cmd)), proto.ErrNone
+	}
+	out, _ = c.exec(&c.req, false, out)
+	return j, out, proto.ErrNone
+}
+
+// refusal returns BAD_STATE or DENIED when the session may not run cmd
+// now (state is checked before permission, D59), or nil.
+func (c *conn) refusal(cmd proto.Command) []byte {
+	s := &c.sess
+	if s.inTx && txRuleOf(cmd) == txRefuse || !s.inTx && (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard) {
+		return proto.ReplyBadState
+	}
+	if !allowed(s.level(), cmd) {
+		return proto.ReplyDenied
+	}
+	return nil
+}
+
+// skipEntries parses n requests from b[i:] for syntax only.
+func skipEntries(b []byte, i int, n uint64, scratch *proto.Request) (int, proto.ParseError) {
+	for k := uint64(0); k < n; k++ {
+		var err proto.ParseError
+		if i, err = proto.SkipRequest(b, i, scratch); err != proto.ErrNone {
+			return i, err
+		}
+	}
+	return i, proto.ErrNone
+}

@@ -1,0 +1,199 @@
+package users
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/proto"
+	"golang.org/x/crypto/bcrypt"
+)
+
+var ctx = context.Background()
+
+func newStore(t *testing.T, saver Saver) *Store {
+	t.Helper()
+	s, err := New(Config{Cost: bcrypt.MinCost, Saver: saver}, nil, "vanity", "vanity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAuthenticateOrderOfChecks(t *testing.T) {
+	s := newStore(t, nil)
+	if _, err := s.Authenticate(ctx, []byte("nouser"), []byte("abc")); err != ErrPasswordTooShort {
+		t.Errorf("short password checked after existence: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, []byte("nouse"), []byte("pass1")); err != ErrNoUser {
+		t.Errorf("got %v", err)
+	}
+	if _, err := s.Authenticate(ctx, []byte("vanity"), []byte("wrong")); err != ErrWrongPassword {
+		t.Errorf("got %v", err)
+	}
+	a, err := s.Authenticate(ctx, []byte("vanity"), []byte("vanity"))
+	if err != nil || a.Level() != proto.LevelAdmin {
+		t.Fatalf("default admin: %v %v", a, err)
+	}
+	// The memo must not let a wrong password through.
+	if _, err := s.Authenticate(ctx, []byte("vanity"), []byte("vanitx")); err != ErrWrongPassword {
+		t.Errorf("after a memoized success: %v", err)
+	}
+}
+
+func TestLongAndBinaryPasswords(t *testing.T) {
+	s := newStore(t, nil)
+	long := make([]byte, 200)
+	for i := range long {
+		long[i] = byte(i)
+	}
+	if err := s.Add(ctx, []byte("user1"), long); err != nil {
+		t.Fatal(err)
+	}
+	almost := append([]byte{}, long...)
+	almost[150] ^= 1 // differs only beyond bcrypt's 72 bytes
+	if _, err := s.Authenticate(ctx, []byte("user1"), almost); err != ErrWrongPassword {
+		t.Fatalf("a password differing after byte 72 was accepted: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, []byte("user1"), long); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAddEditDelete(t *testing.T) {
+	s := newStore(t, nil)
+	if err := s.Add(ctx, []byte("abc"), []byte("pass")); err != ErrUsernameTooShort {
+		t.Errorf("got %v", err)
+	}
+	if err := s.Add(ctx, []byte("user1"), []byte("abc")); err != ErrPasswordTooShort {
+		t.Errorf("got %v", err)
+	}
+	if err := s.Add(ctx, []byte("user1"), []byte("pass1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(ctx, []byte("user1"), []byte("pass1")); err != ErrExists {
+		t.Errorf("got %v", err)
+	}
+	a, err := s.Authenticate(ctx, []byte("user1"), []byte("pass1"))
+	if err != nil || a.Level() != proto.LevelUser {
+		t.Fatalf("%v %v", a, err)
+	}
+	if err := s.Edit([]byte("user1"), proto.LevelPeer); err != ErrInvalidLevel {
+		t.Errorf("got %v", err)
+	}
+	if err := s.Edit([]byte("user9"), proto.LevelAdmin); err != ErrNoUser {
+		t.Errorf("got %v", err)
+	}
+	if err := s.Edit([]byte("user1"), proto.LevelAdmin); err != nil || a.Level() != proto.LevelAdmin {
+		t.Errorf("live account did not see the new level: %v %v", a.Level(), err)
+	}
+	if err := s.Delete([]byte("vanity"), "vanity"); err != ErrDeleteSelf {
+		t.Errorf("got %v", err)
+	}
+	if err := s.Delete([]byte("user1"), "vanity"); err != nil || !a.Deleted() {
+		t.Errorf("delete: %v, deleted=%v", err, a.Deleted())
+	}
+	if err := s.ChangePassword(ctx, a, []byte("newpass")); err != ErrNoUser {
+		t.Errorf("password change of a deleted account: %v", err)
+	}
+}
+
+func TestChangePasswordDropsMemo(t *testing.T) {
+	s := newStore(t, nil)
+	a, _ := s.Authenticate(ctx, []byte("vanity"), []byte("vanity"))
+	if err := s.ChangePassword(ctx, a, []byte("pass2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, []byte("vanity"), []byte("vanity")); err != ErrWrongPassword {
+		t.Fatalf("old password still accepted: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, []byte("vanity"), []byte("pass2")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFilePersistence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.db")
+	s := newStore(t, FileSaver{Path: path})
+	if err := s.Add(ctx, []byte("us\x00er"), []byte("pass1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Edit([]byte("us\x00er"), proto.LevelAdmin); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := Load(path)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("load: %v %v", recs, err)
+	}
+	s2, err := New(Config{Cost: bcrypt.MinCost}, recs, "vanity", "ignored")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s2.Authenticate(ctx, []byte("us\x00er"), []byte("pass1"))
+	if err != nil || a.Level() != proto.LevelAdmin {
+		t.Fatalf("reloaded account: %v %v", a, err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "tmp.users.db")); !os.IsNotExist(err) {
+		t.Errorf("temporary file left behind: %v", err)
+	}
+}
+
+func TestLoadRejectsGarbage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.db")
+	os.WriteFile(path, []byte("hello\n"), 0o600)
+	if _, err := Load(path); err == nil {
+		t.Fatal("garbage accepted")
+	}
+	os.WriteFile(path, []byte(fileHeader+"\nADMIN dmFuaXR5 not-a-hash\n"), 0o600)
+	if _, err := Load(path); err == nil {
+		t.Fatal("bad hash accepted")
+	}
+	if recs, err := Load(filepath.Join(t.TempDir(), "missing")); err != nil || recs != nil {
+		t.Fatalf("missing file: %v %v", recs, err)
+	}
+}
+
+// TestWorkerPoolBoundsHashing checks that no more hash computations run at
+// once than the pool allows.
+func TestWorkerPoolBoundsHashing(t *testing.T) {
+	s, err := New(Config{Cost: bcrypt.MinCost, Workers: 2}, nil, "vanity", "vanity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	running, peak := 0, 0
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work(ctx, func() {
+				mu.Lock()
+				running++
+				peak = max(peak, running)
+				mu.Unlock()
+				time.Sleep(time.Millisecond) // hold the slot so overlaps can occur
+				mu.Lock()
+				running--
+				mu.Unlock()
+			})
+		}()
+	}
+	wg.Wait()
+	if peak > 2 {
+		t.Fatalf("%d hash computations ran at once with a pool of 2", peak)
+	}
+}
+
+func TestWorkerPoolHonoursContext(t *testing.T) {
+	s, _ := New(Config{Cost: bcrypt.MinCost, Workers: 1}, nil, "vanity", "vanity")
+	s.pool <- struct{}{} // occupy the only worker
+	c, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.Authenticate(c, []byte("vanity"), []byte("wrong")); err != context.Canceled {
+		t.Fatalf("got %v", err)
+	}
+}
