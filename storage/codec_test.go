@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestCodecExamples(t *testing.T) {
 		{DB: 3, DBWide: true, Reset: s},
 		{DB: 0, Key: "k", Reset: s, Val: ValDelta{Kind: proto.TypeStr, TS: s, Reg: s, Str: "\x00v"}},
 		{DB: 15, Key: "", Exp: Expiry{S: s, At: -1}},
-		{Key: "x", Val: ValDelta{Kind: proto.TypeFloat, TS: s, Float: -0.0}},
+		{Key: "x", Val: ValDelta{Kind: proto.TypeFloat, TS: s, Float: math.Copysign(0, -1)}},
 	} {
 		roundTrip(t, d)
 	}

@@ -90,8 +90,6 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-func ok(s string) string { return "OK" + s }
-
 // exec runs one command on the model and returns its reply.
 func (m *model) exec(req *proto.Request) string {
 	key := string(req.Key())

@@ -1,6 +1,3 @@
-// Command vanity runs the all-in-one Vanity server: a router and one
-// storage node in a single process, talking in process. "vanity cli" is an
-// interactive client.
 package main
 
 import (
@@ -104,6 +101,8 @@ func run(ctx context.Context, cfg config) error {
 		runBackground(ctx, n, cfg, log)
 	}()
 	log.Info("ready", "addr", l.Addr().String())
+	// Tests and scripts that start the server on port 0 read this line.
+	fmt.Printf("vanity listening on %s\n", l.Addr())
 
 	select {
 	case <-ctx.Done():

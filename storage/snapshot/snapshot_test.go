@@ -113,7 +113,7 @@ func TestEmptySnapshot(t *testing.T) {
 	}
 }
 
-func noop(Meta) error                    { return nil }
+func noop(Meta) error                  { return nil }
 func ignore(int, *storage.Delta) error { return nil }
 
 // TestTruncationDetected cuts the file at many offsets: every prefix must be

@@ -1,0 +1,43 @@
+# Vanity — build, run and test. See README.md.
+
+GO       ?= go
+BIN      := bin
+FUZZTIME ?= 1m
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: build run test test-go test-python lint fuzz bench clean
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# Start the all-in-one server on 127.0.0.1:9955 (files under $$HOME/.vanity).
+run: build
+	$(BIN)/vanity
+
+test: build test-go test-python
+
+test-go:
+	$(GO) test ./...
+
+test-python: build
+	@if [ -d python/tests ]; then cd python && VANITY_BIN=$(CURDIR)/$(BIN)/vanity python3 -m unittest discover -s tests -t . ; fi
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Run every fuzz target for FUZZTIME each.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test $$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./proto/ ./storage/ ./ring/ ./node/
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,527 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/golden"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestGolden runs every section of proto/testdata/golden.txt against the
+// real server and compares every reply byte for byte.
+func TestGolden(t *testing.T) {
+	secs, err := golden.Read(golden.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := memoryServer(t)
+	admin := s.dial()
+	for _, sec := range secs {
+		t.Run(sec.Name, func(t *testing.T) {
+			for db := 15; db >= 0; db-- {
+				expect(t, admin, "SWITCH_DB "+strconv.Itoa(db), "OK", "RESET", "OK")
+			}
+			c := s.dialAs(client.Options{NoLogin: sec.NoAuth})
+			for _, st := range sec.Steps {
+				got, err := c.Raw(st.Request)
+				if err != nil {
+					t.Fatalf("line %d: %q: %v", st.Line, st.Request, err)
+				}
+				if st.Unordered {
+					if canonical(t, string(got)) != canonical(t, string(st.Reply)) {
+						t.Errorf("line %d: %q\n got %q\nwant %q (any order)", st.Line, st.Request, got, st.Reply)
+					}
+				} else if !bytes.Equal(got, st.Reply) {
+					t.Errorf("line %d: %q\n got %q\nwant %q", st.Line, st.Request, got, st.Reply)
+				}
+			}
+		})
+	}
+}
+
+// permissionCases gives, per command, a well-formed request that does no
+// harm when allowed. EXIT and TERMINATE are covered by their own tests.
+var permissionCases = map[proto.Command]string{
+	proto.CmdPing: "PING", proto.CmdAuth: "AUTH (6)nobody (6)nobody", proto.CmdPipe: "PIPE(1)PING",
+	proto.CmdAddUser: "ADD_USER (2)ab (2)cd", proto.CmdEditUser: "EDIT_USER (6)nobody USER",
+	proto.CmdDelUser: "DEL_USER (6)nobody", proto.CmdChangePassword: "CHANGE_PASSWORD (2)ab",
+	proto.CmdSwitchDB: "SWITCH_DB 0", proto.CmdPersist: "PERSIST", proto.CmdReset: "RESET",
+	proto.CmdDel: "DEL (1)k", proto.CmdType: "TYPE (1)k", proto.CmdExists: "EXISTS (1)k", proto.CmdGet: "GET (1)k",
+	proto.CmdSet: "SET:STR (1)k (1)v", proto.CmdIncrInt: "INCR_INT (1)i 1", proto.CmdIncrFloat: "INCR_FLOAT (1)f 1",
+	proto.CmdStrLen: "STR_LEN (1)k", proto.CmdManyGet: "MANY_GET (1)[(1)k]", proto.CmdListLen: "LIST_LEN (1)l",
+	proto.CmdListGet: "LIST_GET (1)l 0", proto.CmdListSet: "LIST_SET (1)l 0 (1)v",
+	proto.CmdListPushLeft: "LIST_PUSH_LEFT (1)l (1)[(1)a]", proto.CmdListPushRight: "LIST_PUSH_RIGHT (1)l (1)[(1)a]",
+	proto.CmdListPopLeft: "LIST_POP_LEFT (1)l 1", proto.CmdListPopRight: "LIST_POP_RIGHT (1)l 1",
+	proto.CmdListRange: "LIST_RANGE (1)l 0 -1", proto.CmdListTrim: "LIST_TRIM (1)l 0 -1",
+	proto.CmdListRemove: "LIST_REMOVE (1)l (1)a 0", proto.CmdSetAdd: "SET_ADD (1)s (1){(1)a}",
+	proto.CmdSetAll: "SET_ALL (1)s", proto.CmdSetRemove: "SET_REMOVE (1)s 0", proto.CmdSetDiscard: "SET_DISCARD (1)s (1){(1)z}",
+	proto.CmdSetLen: "SET_LEN (1)s", proto.CmdSetContains: "SET_CONTAINS (1)s (1)a", proto.CmdSetMove: "SET_MOVE (1)s (1)t (1)z",
+	proto.CmdSetUnion: "SET_UNION (1)[(1)s]", proto.CmdSetUnionInto: "SET_UNION_INTO (1)u (1)[(1)s]",
+	proto.CmdSetUnionLen: "SET_UNION_LEN (1)[(1)s]", proto.CmdSetIntersect: "SET_INTERSECT (1)[(1)s]",
+	proto.CmdSetIntersectInto: "SET_INTERSECT_INTO (1)u (1)[(1)s]", proto.CmdSetIntersectLen: "SET_INTERSECT_LEN (1)[(1)s]",
+	proto.CmdSetDiff: "SET_DIFF (1)s (1)t", proto.CmdSetDiffInto: "SET_DIFF_INTO (1)u (1)s (1)t", proto.CmdSetDiffLen: "SET_DIFF_LEN (1)s (1)t",
+	proto.CmdHashSet: "HASH_SET (1)h (1){(1)f(1)v}", proto.CmdHashAll: "HASH_ALL (1)h", proto.CmdHashGet: "HASH_GET (1)h (1)f",
+	proto.CmdHashContains: "HASH_CONTAINS (1)h (1)f", proto.CmdHashLen: "HASH_LEN (1)h", proto.CmdHashKeyLen: "HASH_KEY_LEN (1)h (1)f",
+	proto.CmdHashKeys: "HASH_KEYS (1)h", proto.CmdHashValues: "HASH_VALUES (1)h", proto.CmdHashManyGet: "HASH_MANY_GET (1)h (1)[(1)f]",
+	proto.CmdHashRemove: "HASH_REMOVE (1)h (1)[(1)z]", proto.CmdHashUpdate: "HASH_UPDATE (1)h (1){(1)g(1)v}",
+	proto.CmdSetExpiry: "SET_EXPIRY (1)k 100", proto.CmdGetExpiry: "GET_EXPIRY (1)k", proto.CmdClearExpiry: "CLEAR_EXPIRY (1)k",
+	proto.CmdTransactBegin: "TRANSACT_BEGIN", proto.CmdTransactCommit: "TRANSACT_COMMIT", proto.CmdTransactDiscard: "TRANSACT_DISCARD",
+	proto.CmdPublish: "PUBLISH (1)c (1)m", proto.CmdSubscribe: "SUBSCRIBE (1)c", proto.CmdSubscribed: "SUBSCRIBED",
+	proto.CmdUnsubscribe: "UNSUBSCRIBE (1)c", proto.CmdUnsubscribeAll: "UNSUBSCRIBE_ALL",
+	proto.CmdConsistency: "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
+	proto.CmdClusterInfo: "CLUSTER_INFO",
+}
+
+// TestPermissionMatrix checks every cell of PROTOCOL.md §5.3 for the
+// levels a session can reach (UNKNOWN, USER, ADMIN) over TCP.
+func TestPermissionMatrix(t *testing.T) {
+	s := memoryServer(t)
+	admin := s.dial()
+	expect(t, admin, "ADD_USER (5)user1 (5)pass1", "OK")
+	sessions := map[string]*client.Client{
+		"UNKNOWN": s.dialAs(client.Options{NoLogin: true}),
+		"USER":    s.dialAs(client.Options{Username: "user1", Password: "pass1"}),
+		"ADMIN":   admin,
+	}
+	// The table of §5.3, row by row (PEER is unreachable over the wire).
+	allowedFor := func(c proto.Command) []string {
+		switch c {
+		case proto.CmdPing, proto.CmdExit:
+			return []string{"UNKNOWN", "USER", "ADMIN"}
+		case proto.CmdAuth:
+			return []string{"UNKNOWN"}
+		case proto.CmdTerminate, proto.CmdReset, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdClusterInfo:
+			return []string{"ADMIN"}
+		}
+		return []string{"USER", "ADMIN"}
+	}
+	for cmd := proto.CmdPing; cmd.Valid(); cmd++ {
+		if cmd == proto.CmdExit || cmd == proto.CmdTerminate {
+			continue
+		}
+		req, ok := permissionCases[cmd]
+		if !ok {
+			t.Errorf("no permission case for %v", cmd)
+			continue
+		}
+		for level, c := range sessions {
+			want := false
+			for _, l := range allowedFor(cmd) {
+				want = want || l == level
+			}
+			if (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard) && level != "UNKNOWN" {
+				raw(t, c, "TRANSACT_BEGIN")
+			}
+			got := raw(t, c, req)
+			if (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard) && level == "UNKNOWN" {
+				// The state check comes first (D59): outside a transaction,
+				// which UNKNOWN cannot open, the answer is BAD_STATE.
+				if got != "BAD_STATE" {
+					t.Errorf("%s as UNKNOWN: got %q, want BAD_STATE", req, got)
+				}
+				continue
+			}
+			if denied := got == "DENIED"; denied == want {
+				t.Errorf("%s as %s: got %q (allowed should be %v)", req, level, got, want)
+			}
+			if cmd == proto.CmdTransactBegin && got == "OK" {
+				raw(t, c, "TRANSACT_DISCARD")
+			}
+		}
+	}
+	// EXIT: everyone may; the connection closes without a reply.
+	for level, c := range sessions {
+		if err := c.Exit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Receive(); err != client.ErrClosed {
+			t.Errorf("EXIT as %s: connection not closed (%v)", level, err)
+		}
+	}
+	// TERMINATE is refused to UNKNOWN and USER, and the server keeps running.
+	for _, opts := range []client.Options{{NoLogin: true}, {Username: "user1", Password: "pass1"}} {
+		c := s.dialAs(opts)
+		expect(t, c, "TERMINATE", "DENIED", "PING", "PONG:STR (0)")
+	}
+}
+
+func TestDeniedBeforeParsing(t *testing.T) {
+	s := memoryServer(t)
+	c := s.dialAs(client.Options{NoLogin: true})
+	// At top level, permission is checked before the arguments (D58).
+	expect(t, c, "GET (3", "DENIED", "SET garbage", "DENIED")
+}
+
+func TestUserChangesReachLiveSessions(t *testing.T) {
+	s := memoryServer(t)
+	admin := s.dial()
+	expect(t, admin, "ADD_USER (5)user1 (5)pass1", "OK", "SET:STR (1)k (1)v", "OK")
+	u1 := s.dialAs(client.Options{Username: "user1", Password: "pass1"})
+	u2 := s.dialAs(client.Options{Username: "user1", Password: "pass1"})
+	expect(t, u1, "RESET", "DENIED")
+	// Promotion applies to every open session of the user at once.
+	expect(t, admin, "EDIT_USER (5)user1 ADMIN", "OK")
+	expect(t, u1, "RESET", "OK")
+	expect(t, u2, "ADD_USER (5)user2 (5)pass2", "OK")
+	expect(t, admin, "EDIT_USER (5)user1 USER", "OK")
+	expect(t, u2, "RESET", "DENIED")
+	// A password change does not affect open sessions.
+	expect(t, u1, "CHANGE_PASSWORD (5)pass9", "OK")
+	expect(t, u2, "GET (1)k", "NULL")
+	if _, err := client.Dial(s.addr, client.Options{Username: "user1", Password: "pass1"}); err == nil {
+		t.Error("the old password still logs in")
+	}
+	s.dialAs(client.Options{Username: "user1", Password: "pass9"})
+	// Deletion: the next request of each session gets no reply and the
+	// connection closes.
+	expect(t, admin, "DEL_USER (5)user1", "OK")
+	for _, c := range []*client.Client{u1, u2} {
+		if _, err := c.Raw([]byte("PING")); err != client.ErrClosed {
+			t.Errorf("deleted user's session: %v, want the connection closed", err)
+		}
+	}
+	expect(t, admin, "PING", "PONG:STR (0)")
+}
+
+func TestPersistSurvivesKill(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, "--use-cwd", "--no-logging")
+	c := s.dial()
+	expect(t, c,
+		"SET:STR (3)foo (3)bar", "OK",
+		"SWITCH_DB 15", "OK",
+		"LIST_PUSH_RIGHT (1)l (2)[(1)a(1)b]", "OK:INT 2",
+		"HASH_SET (1)h (1){(1)f(1)v}", "OK",
+		"SET_ADD (1)s (1){(1)m}", "OK:INT 1",
+		"SET:FLOAT (1)f 2.5", "OK",
+		"INCR_INT (1)i 7", "OK:INT 7",
+		"SET_EXPIRY (1)f 1000", "OK",
+		"ADD_USER (5)user1 (5)pass1", "OK",
+		"PERSIST", "OK",
+		"SET:STR (4)lost (1)x", "OK", // after the snapshot, and no WAL yet: may be lost
+	)
+	if _, err := os.Stat(filepath.Join(dir, "vanity.db")); err != nil {
+		t.Fatalf("no snapshot file: %v", err)
+	}
+	s.restart()
+	c = s.dial()
+	expect(t, c,
+		"GET (3)foo", "OK:STR (3)bar",
+		"SWITCH_DB 15", "OK",
+		"GET (1)l", "OK:LIST (2)[(1)a(1)b]",
+		"GET (1)h", "OK:HASH (1){(1)f(1)v}",
+		"GET (1)s", "OK:SET (1){(1)m}",
+		"GET (1)f", "OK:FLOAT 2.500000",
+		"GET (1)i", "OK:INT 7",
+	)
+	if got := raw(t, c, "GET_EXPIRY (1)f"); !strings.HasPrefix(got, "OK:FLOAT 99") {
+		t.Errorf("deadline after restart: %q", got)
+	}
+	// The users file was rewritten at ADD_USER, before the kill.
+	s.dialAs(client.Options{Username: "user1", Password: "pass1"})
+}
+
+func TestPersistDisabled(t *testing.T) {
+	s := memoryServer(t)
+	expect(t, s.dial(), "PERSIST", "ERROR(20)Persistence disabled")
+}
+
+func TestTerminatePersistsAndExits(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, "--use-cwd", "--no-logging")
+	c := s.dial()
+	other := s.dial()
+	expect(t, c, "SET:STR (1)k (5)saved", "OK")
+	if err := c.Terminate(); err != nil {
+		t.Fatal(err)
+	}
+	code, err := s.wait(10 * time.Second)
+	if err != nil || code != 0 {
+		t.Fatalf("exit status %d, %v; want 0", code, err)
+	}
+	if _, err := other.Raw([]byte("PING")); err == nil {
+		t.Error("another connection still answers after TERMINATE")
+	}
+	s.run()
+	expect(t, s.dial(), "GET (1)k", "OK:STR (5)saved")
+}
+
+func TestSigtermPersistsAndExits(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, "--use-cwd", "--no-logging")
+	expect(t, s.dial(), "SET:STR (1)k (5)saved", "OK")
+	s.signal(syscall.SIGTERM)
+	if code, err := s.wait(10 * time.Second); err != nil || code != 0 {
+		t.Fatalf("exit status %d, %v; want 0", code, err)
+	}
+	s.run()
+	expect(t, s.dial(), "GET (1)k", "OK:STR (5)saved")
+}
+
+func TestUsersFileAndDefaultPassword(t *testing.T) {
+	dir := t.TempDir()
+	// An empty users file is treated like a missing one (D43).
+	if err := os.WriteFile(filepath.Join(dir, "users.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, dir, "--use-cwd", "--no-logging", "--no-db-persist", "--default-password=s3cret")
+	if _, err := client.Dial(s.addr, client.Options{}); err == nil {
+		t.Error("the well-known password works although another was set")
+	}
+	c := s.dialAs(client.Options{Username: "vanity", Password: "s3cret"})
+	expect(t, c, "ADD_USER (5)user1 (5)pass1", "OK")
+	s.kill()
+	// The stored admin replaces the default: the flag no longer matters.
+	s2 := start(t, dir, "--use-cwd", "--no-logging", "--no-db-persist")
+	s2.dialAs(client.Options{Username: "vanity", Password: "s3cret"})
+	s2.dialAs(client.Options{Username: "user1", Password: "pass1"})
+}
+
+func TestEnvironmentDefaultPassword(t *testing.T) {
+	t.Setenv("VANITY_DEFAULT_PASSWORD", "fromenv")
+	s := memoryServer(t)
+	s.dialAs(client.Options{Username: "vanity", Password: "fromenv"})
+}
+
+func TestBadFlagsExitNonZero(t *testing.T) {
+	for _, args := range [][]string{{"stray"}, {"-"}, {"--"}, {"--persist-file="}, {"--port=99999"}, {"--port=abc"}} {
+		out, err := execOutput(vanityBin, args...)
+		if err == nil {
+			t.Errorf("%v: exited 0", args)
+		}
+		if !strings.Contains(out, "vanity:") {
+			t.Errorf("%v: no message on stderr: %q", args, out)
+		}
+	}
+	// Unknown flags are ignored, and "-" and "_" are interchangeable.
+	s := start(t, t.TempDir(), "--no_db_persist", "-no-users-persist", "--no-logging", "--frobnicate", "--colour=blue")
+	expect(t, s.dial(), "PERSIST", "ERROR(20)Persistence disabled")
+}
+
+func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
+	s := memoryServer(t)
+	c := s.dial()
+	const n = 2000
+	for i := 0; i < n; i++ {
+		if err := c.Send([]byte("INCR_INT (1)c 1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		got, err := c.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "OK:INT " + strconv.Itoa(i); string(got) != want {
+			t.Fatalf("reply %d: %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestHostileClients checks that broken clients cost only their own
+// connection: an oversized frame, a frame never finished, garbage, and a
+// disconnect in the middle of a frame.
+func TestHostileClients(t *testing.T) {
+	s := memoryServer(t)
+	good := s.dial()
+
+	huge, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer huge.Close()
+	huge.Write(binary.BigEndian.AppendUint32(nil, proto.MaxRequest+1))
+	huge.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := huge.Read(make([]byte, 1)); err == nil || n != 0 {
+		t.Errorf("oversized frame: connection not closed (%d, %v)", n, err)
+	}
+
+	stalled, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	stalled.Write(binary.BigEndian.AppendUint32(nil, 100<<20)) // declares 100 MiB, sends 3 bytes
+	stalled.Write([]byte("GET"))
+
+	cut, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut.Write(binary.BigEndian.AppendUint32(nil, 50))
+	cut.Write([]byte("SET:STR (1)k"))
+	cut.Close()
+
+	garbage, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer garbage.Close()
+	garbage.Write(proto.AppendFrame(nil, []byte("\x00\xff\xfe(((((]]]")))
+	r := make([]byte, 4)
+	garbage.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(garbage, r); err != nil {
+		t.Fatalf("garbage: %v", err)
+	}
+	body := make([]byte, binary.BigEndian.Uint32(r))
+	io.ReadFull(garbage, body)
+	// No command word matches, which is checked before permission.
+	if string(body) != "BAD_REQUEST(34) InvalidRequest: invalid operation" {
+		t.Errorf("garbage from an unauthenticated client: %q", body)
+	}
+
+	for i := 0; i < 100; i++ {
+		expect(t, good, "INCR_INT (1)n 1", "OK:INT "+strconv.Itoa(i+1))
+	}
+	expect(t, good, "GET (3)foo junk", "BAD_REQUEST(55) InvalidRequest: unexpected character at end of message",
+		"PING", "PONG:STR (0)")
+}
+
+func TestPublishReachesOtherConnections(t *testing.T) {
+	s := memoryServer(t)
+	pub := s.dial()
+	subs := make([]*client.Client, 5)
+	for i := range subs {
+		subs[i] = s.dial()
+		expect(t, subs[i], "SUBSCRIBE (4)chan", "OK:INT 1")
+	}
+	expect(t, pub, "SUBSCRIBE (4)chan", "OK:INT 1")
+	// The publisher sees its OK before its own message (D54).
+	out, err := pub.Raw([]byte("PUBLISH (4)chan (5)hello"))
+	if err != nil || string(out) != "OK" {
+		t.Fatalf("PUBLISH: %q %v", out, err)
+	}
+	for i, c := range append(subs, pub) {
+		m, err := c.ReadAsync(true)
+		if err != nil || string(m) != "ASYNC:PUBLISH (4)chan(5)hello" {
+			t.Errorf("subscriber %d: %q %v", i, m, err)
+		}
+	}
+	// Messages from one publisher arrive in order, and replies still work.
+	for i := 0; i < 50; i++ {
+		expect(t, pub, "PUBLISH (4)chan "+encStr(strconv.Itoa(i)), "OK")
+	}
+	expect(t, subs[0], "GET (3)nop", "NULL")
+	for i := 0; i < 50; i++ {
+		m, err := subs[0].ReadAsync(true)
+		if want := "ASYNC:PUBLISH (4)chan" + encStr(strconv.Itoa(i)); err != nil || string(m) != want {
+			t.Fatalf("message %d: %q %v, want %q", i, m, err, want)
+		}
+	}
+}
+
+func encStr(s string) string { return "(" + strconv.Itoa(len(s)) + ")" + s }
+
+// TestSlowSubscriberIsDisconnected checks that a subscriber that never
+// reads cannot make the server buffer without bound.
+func TestSlowSubscriberIsDisconnected(t *testing.T) {
+	s := memoryServer(t)
+	slow, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	slow.Write(proto.AppendFrame(nil, []byte("AUTH (6)vanity (6)vanity")))
+	slow.Write(proto.AppendFrame(nil, []byte("SUBSCRIBE (1)c")))
+	pub := s.dial()
+	big := strings.Repeat("x", 64<<10)
+	const published = 1000 // 64 MiB, twice the 32 MiB queue bound
+	for i := 0; i < published; i++ {
+		expect(t, pub, "PUBLISH (1)c "+encStr(big), "OK")
+	}
+	expect(t, pub, "PING", "PONG:STR (0)")
+	// Now read: a dropped subscriber's stream ends early, having carried at
+	// most the queue bound plus what the sockets buffered.
+	n := 0
+	buf := make([]byte, 1<<20)
+	for {
+		slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+		k, err := slow.Read(buf)
+		n += k
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatalf("the connection stayed open after %d bytes", n)
+			}
+			break
+		}
+	}
+	if n >= published*len(big) {
+		t.Fatalf("the subscriber received all %d bytes: it was never dropped", n)
+	}
+	t.Logf("slow subscriber dropped after %d bytes of %d published", n, published*len(big))
+}
+
+func TestTransactionIsolation(t *testing.T) {
+	s := memoryServer(t)
+	const writers, rounds = 4, 200
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := client.Dial(s.addr, client.Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			for i := 0; i < rounds; i++ {
+				raw(t, c, "TRANSACT_BEGIN")
+				raw(t, c, "INCR_INT (1)a 1")
+				raw(t, c, "INCR_INT (1)b 1")
+				if got := raw(t, c, "TRANSACT_COMMIT"); !strings.HasPrefix(got, "OK:AGG(2)OK:INT ") {
+					t.Errorf("commit: %q", got)
+					return
+				}
+			}
+		}()
+	}
+	reader := s.dial()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		r, _ := proto.ParseReply([]byte(raw(t, reader, "MANY_GET (2)[(1)a(1)b]")))
+		if a, b := r.Value.Elems[0], r.Value.Elems[1]; a.Int != b.Int {
+			t.Fatalf("a reader saw a half-committed transaction: a=%d b=%d", a.Int, b.Int)
+		}
+	}
+	expect(t, reader, "GET (1)a", fmt.Sprintf("OK:INT %d", writers*rounds))
+}
+
+func TestClosedTransactionIsDiscarded(t *testing.T) {
+	s := memoryServer(t)
+	c := s.dial()
+	expect(t, c, "TRANSACT_BEGIN", "OK", "SET:STR (1)k (1)v", "QUEUED")
+	c.Close()
+	expect(t, s.dial(), "GET (1)k", "NULL")
+}
+
+func execOutput(name string, args ...string) (string, error) {
+	var buf bytes.Buffer
+	cmd := execCommand(name, args...)
+	cmd.Stdout = &buf
+	cmd.Stderr = &buf
+	err := cmd.Run()
+	return buf.String(), err
+}

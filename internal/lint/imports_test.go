@@ -1,0 +1,129 @@
+// Package lint holds repository-wide checks that run with the tests.
+package lint
+
+import (
+	"go/build"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/vanitydb/vanity"
+
+// allowed lists, for each project package (by path under the module), the
+// project packages it may import. A package missing from the table may
+// import none. This is the import direction of DESIGN.md §2: proto, ring
+// and storage import no server package; router never imports storage; only
+// cmd wires everything together.
+var allowed = map[string][]string{
+	"proto":            {},
+	"ring":             {},
+	"storage/hlc":      {},
+	"storage":          {"proto", "storage/hlc"},
+	"storage/snapshot": {"storage", "storage/hlc"},
+	"node":             {"proto", "ring", "storage", "storage/hlc", "storage/snapshot"},
+	"router/users":     {"proto"},
+	"router":           {"proto", "router/users"},
+	"client":           {"proto"},
+	"internal/golden":  {"proto"},
+	"cmd/vanity":       {"*"},
+	"loadtest":         {"client", "proto"},
+}
+
+// forbidden are imports that must never appear, whatever the table says.
+var forbidden = map[string][]string{
+	"router": {"storage", "node"},
+}
+
+func root(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func TestImportDirections(t *testing.T) {
+	base := root(t)
+	seen := 0
+	err := filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		name := d.Name()
+		if path != base && (strings.HasPrefix(name, ".") || name == "testdata" || name == "python" || name == "bin") {
+			return filepath.SkipDir
+		}
+		pkg, err := build.Default.ImportDir(path, 0)
+		if err != nil {
+			if _, ok := err.(*build.NoGoError); ok {
+				return nil
+			}
+			return err
+		}
+		rel, _ := filepath.Rel(base, path)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, "internal/lint") {
+			return nil
+		}
+		seen++
+		rules, known := allowed[rel]
+		if !known {
+			t.Errorf("package %s is not in the import table of internal/lint; add it with the imports it may use", rel)
+			return nil
+		}
+		for _, imp := range pkg.Imports {
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module+"/")
+			for _, f := range forbidden[rel] {
+				if dep == f || strings.HasPrefix(dep, f+"/") {
+					t.Errorf("%s imports %s, which it must never do", rel, dep)
+				}
+			}
+			ok := false
+			for _, a := range rules {
+				ok = ok || a == "*" || a == dep
+			}
+			if !ok {
+				t.Errorf("%s imports %s; allowed: %v (edit the table in internal/lint only if the design changes)", rel, dep, rules)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 5 {
+		t.Fatalf("found only %d packages; is the walk broken?", seen)
+	}
+}
+
+// TestEveryPackageHasDocGo checks the house rule that each package
+// documents itself in doc.go (or, for commands, main.go).
+func TestEveryPackageHasDoc(t *testing.T) {
+	base := root(t)
+	var missing []string
+	for rel := range allowed {
+		dir := filepath.Join(base, rel)
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		pkg, err := build.Default.ImportDir(dir, build.ImportComment)
+		if err != nil {
+			continue
+		}
+		if pkg.Doc == "" {
+			missing = append(missing, rel)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("packages without a package comment: %v", missing)
+	}
+}

@@ -1,0 +1,44 @@
+// Package storage holds Vanity's data: typed values as mergeable state, the
+// semantics of every data command, and the deltas those commands produce.
+// It is pure: no files, sockets, goroutines or clocks; stamps and
+// randomness come in through Ctx.
+//
+// # Everything is a delta, everything merges
+//
+// Every write produces a Delta, a fragment of one key's state stamped with
+// a hybrid logical clock (package hlc). Shard.Apply joins a delta into a
+// shard; the join is commutative, associative and idempotent, so
+// replication, hinted handoff, repair, WAL replay and snapshot loading are
+// all the same operation, and duplicates or reordering are harmless. A
+// command runs on the state it sees, builds its deltas, and applies them;
+// its reply is computed from the state before the write.
+//
+// The model (DESIGN.md §4):
+//
+//   - A key has a reset stamp: everything written before it is gone. DEL,
+//     whole-value writes (SET, HASH_SET, SET_*_INTO) and expiry advance it;
+//     a RESET advances the reset of a whole database in a shard.
+//   - STR is a last-writer-wins register.
+//   - INT and FLOAT are a register plus one slot per writing actor (see
+//     counter): sequentially exact, and concurrent increments are never
+//     lost.
+//   - SET and HASH are a last-writer-wins register per member or field;
+//     removals are tombstones.
+//   - LIST elements have ids (position, stamp) ordering them; pushes take a
+//     position beyond either end; removals are tombstones; LIST_SET writes an
+//     element's value register.
+//   - The deadline is a register per key; an expired key reads as missing,
+//     and its removal resets the key at the end of the deadline's
+//     millisecond, so writes made after it expired survive everywhere.
+//   - Concurrent creation of one key with different types keeps both
+//     states; the one with the latest type stamp is visible.
+//
+// Tombstones are kept only by shards created with keepTombstones, where
+// late deltas can arrive; a lone shard drops removed state at once.
+//
+// # Ownership and concurrency
+//
+// A Shard is not safe for concurrent use; the node serializes access with
+// a lock per partition. Deltas own their strings. Exec's request slices
+// may alias a network buffer; storage copies what it keeps.
+package storage
