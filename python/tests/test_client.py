@@ -1,0 +1,384 @@
+"""Every client method against a real server."""
+
+import math
+import threading
+import warnings
+
+from vanity import AuthLevel, Client, ServerConstant, ServerType, SocketClosedError
+
+from .support import ServerTestCase
+
+
+class BasicTest(ServerTestCase):
+    def test_seed_readme_example(self):
+        client = Client("127.0.0.1", self.server.port)
+        response = client.set("foo", "bar")
+        self.assertTrue(response.is_ok())
+        response = client.get("foo")
+        self.assertEqual(response.value, "bar")
+        client.exit()
+        with self.assertRaises(SocketClosedError):
+            client.read_response()
+        client.close()
+
+    def test_ping(self):
+        r = self.client.ping()
+        self.assertTrue(r.is_pong())
+        self.assertEqual(r.value, "")
+        self.assertEqual(self.client.ping(" hello").value, " hello")
+
+    def test_set_picks_the_type(self):
+        c = self.client
+        self.assertTrue(c.set("s", "text").is_ok())
+        self.assertTrue(c.set("i", 42).is_ok())
+        self.assertTrue(c.set("f", 1.5).is_ok())
+        self.assertEqual(c.get("s").value, "text")
+        r = c.get("i")
+        self.assertTrue(r.type_is_int())
+        self.assertEqual(r.value, 42)
+        r = c.get("f")
+        self.assertTrue(r.type_is_float())
+        self.assertEqual(r.value, 1.5)
+        with self.assertRaises(TypeError):
+            c.set("b", True)
+
+    def test_type_exists_delete(self):
+        c = self.client
+        c.set("s", "v")
+        r = c.type("s")
+        self.assertTrue(r.is_ok() and r.type_is_str() and r.type_only)
+        self.assertIsNone(r.value)
+        self.assertTrue(c.exists("s").is_ok())
+        self.assertTrue(c.delete("s").is_ok())
+        self.assertTrue(c.delete("s").is_error())
+        self.assertTrue(c.exists("s").is_null())
+        self.assertTrue(c.get("s").is_null())
+        self.assertTrue(c.type("s").is_null())
+
+    def test_numbers(self):
+        c = self.client
+        self.assertEqual(c.incr_int("i").value, 1)
+        self.assertEqual(c.incr_int("i", 10).value, 11)
+        self.assertEqual(c.decr_int("i", 20).value, -9)
+        self.assertEqual(c.incr_float("f", 1.5).value, 1.5)
+        self.assertEqual(c.decr_float("f", 0.25).value, 1.25)
+        c.set("g", 123.456)
+        self.assertEqual(c.incr_float("g", -456.789).value, -333.333)
+        c.set("h", 1e308)
+        self.assertEqual(c.incr_float("h", 1e308).value, math.inf)
+        self.assertTrue(math.isnan(c.incr_float("h", -math.inf).value))
+        c.set("m", 2 ** 63 - 1)
+        r = c.incr_int("m")
+        self.assertTrue(r.is_error())
+        self.assertEqual(r.body, "integer overflow")
+        self.assertTrue(c.incr_int("g").is_bad_type())
+        c.set("s", "abc")
+        self.assertEqual(c.str_len("s").value, 3)
+        self.assertTrue(c.str_len("nope").is_bad_type())
+
+    def test_unicode_lengths_count_bytes(self):
+        c = self.client
+        self.assertTrue(c.set("clé", "€uro").is_ok())
+        self.assertEqual(c.get("clé").value, "€uro")
+        self.assertEqual(c.str_len("clé").value, len("€uro".encode()))
+
+    def test_binary_values_round_trip(self):
+        c = self.client
+        blob = bytes(range(256)) * 3
+        self.assertTrue(c.set(b"\x00key\xff", blob).is_ok())
+        got = c.get(b"\x00key\xff").value
+        self.assertEqual(got.encode("utf-8", "surrogateescape"), blob)
+        c.set("echo", got)  # a decoded value sent back stays the same bytes
+        self.assertEqual(c.get("echo").value, got)
+        raw = Client("127.0.0.1", self.server.port, binary=True)
+        self.addCleanup(raw.close)
+        self.assertEqual(raw.get(b"\x00key\xff").value, blob)
+
+    def test_many_get(self):
+        c = self.client
+        c.set("foo", "bar")
+        c.set("i", -8)
+        r = c.many_get("foo", "i", "nop")
+        self.assertTrue(r.type_is_array())
+        self.assertEqual(r.value, ["bar", -8, None])
+        self.assertEqual([e[0] for e in r.elements], [ServerType.STRING, ServerType.INT, ServerType.NULL])
+        self.assertEqual(c.many_get().value, [])
+
+    def test_databases_and_reset(self):
+        c = self.client
+        c.set("k", "zero")
+        self.assertTrue(c.switch_db(3).is_ok())
+        self.assertTrue(c.get("k").is_null())
+        c.set("k", "three")
+        r = c.switch_db(16)
+        self.assertTrue(r.is_error())
+        self.assertEqual(r.body, " db index must be less than 16")
+        self.assertTrue(c.reset().is_ok())
+        self.assertTrue(c.get("k").is_null())
+        c.switch_db(0)
+        self.assertEqual(c.get("k").value, "zero")
+        d = self.connect(db_index=3)
+        self.assertTrue(d.get("k").is_null())
+
+    def test_persist_disabled(self):
+        r = self.client.persist()
+        self.assertTrue(r.is_error())
+        self.assertEqual(r.body, "Persistence disabled")
+
+    def test_bad_request(self):
+        r = self.client.request("GET")
+        self.assertTrue(r.is_bad_request())
+        self.assertEqual(r.body, " InvalidRequest: unexpected end of message")
+        r = self.client.send_request("FOO") or self.client.read_response()
+        self.assertTrue(r.is_bad_request())
+
+
+class ListTest(ServerTestCase):
+    def test_lists(self):
+        c = self.client
+        self.assertEqual(c.list_push_left("l", ["hello", "world"]).value, 2)
+        self.assertEqual(c.get("l").value, ["world", "hello"])
+        self.assertEqual(c.list_push_right("l", ["a", "b"]).value, 4)
+        self.assertEqual(c.list_len("l").value, 4)
+        self.assertEqual(c.list_get("l", -1).value, "b")
+        r = c.list_get("l", 10)
+        self.assertTrue(r.is_error())
+        self.assertEqual(r.body, "index out of range")
+        self.assertTrue(c.list_set("l", 0, "X").is_ok())
+        self.assertEqual(c.list_pop_left("l").value, ["X"])
+        self.assertEqual(c.list_pop_right("l", 2).value, ["a", "b"])
+        c.list_push_right("r", list("0123456"))
+        self.assertEqual(c.list_range("r", 1, 3).value, ["1", "2", "3"])
+        self.assertEqual(c.list_trim("r", 1, 4).value, 3)
+        self.assertEqual(c.get("r").value, ["1", "2", "3", "4"])
+        c.list_push_right("x", ["a", "x", "b", "x"])
+        self.assertEqual(c.list_remove("x", "x", 0).value, 2)
+        self.assertTrue(c.list_range("l", 0, -1).type_is_list())
+        c.set("s", "v")
+        r = c.list_len("s")
+        self.assertTrue(r.is_bad_type())
+        self.assertEqual(r.body, "not a list")
+
+
+class SetTest(ServerTestCase):
+    def test_sets(self):
+        c = self.client
+        self.assertEqual(c.set_add("s", {"one", "two", "three"}).value, 3)
+        self.assertEqual(c.set_add("s", ["one", "four"]).value, 1)
+        r = c.set_all("s")
+        self.assertTrue(r.type_is_set())
+        self.assertEqual(r.value, {"one", "two", "three", "four"})
+        self.assertEqual(c.set_len("s").value, 4)
+        r = c.set_contains("s", "one")
+        self.assertTrue(r.type_is_bool())
+        self.assertIs(r.value, True)
+        self.assertIs(c.set_contains("s", "zzz").value, False)
+        self.assertEqual(c.set_discard("s", {"one", "z"}).value, 1)
+        removed = c.set_remove("s", 1).value
+        self.assertEqual(len(removed), 1)
+        self.assertEqual(c.set_len("s").value, 2)
+        self.assertIs(c.set_move("s", "t", sorted(c.set_all("s").value)[0]).value, True)
+        c.set_add("A", {"a", "b", "c"})
+        c.set_add("B", {"b", "d"})
+        self.assertEqual(c.set_union("A", "B").value, {"a", "b", "c", "d"})
+        self.assertEqual(c.set_union_into("U", "A", "B").value, 4)
+        self.assertEqual(c.set_union_len("A", "B").value, 4)
+        self.assertEqual(c.set_intersect("A", "B").value, {"b"})
+        self.assertEqual(c.set_intersect_into("I", "A", "B").value, 1)
+        self.assertEqual(c.set_intersect_len("A", "B").value, 1)
+        self.assertEqual(c.set_diff("A", "B").value, {"a", "c"})
+        self.assertEqual(c.set_diff_into("D", "A", "B").value, 2)
+        self.assertEqual(c.set_diff_len("A", "B").value, 2)
+        c.set("str", "v")
+        r = c.set_union("A", "str")
+        self.assertTrue(r.is_bad_type())
+        self.assertEqual(r.body, "not a set")
+
+
+class HashTest(ServerTestCase):
+    def test_hashes(self):
+        c = self.client
+        self.assertTrue(c.hash_set("h", {"f1": "v1", "f2": "v2"}).is_ok())
+        r = c.hash_all("h")
+        self.assertTrue(r.type_is_hash())
+        self.assertEqual(r.value, {"f1": "v1", "f2": "v2"})
+        self.assertEqual(c.hash_get("h", "f1").value, "v1")
+        r = c.hash_get("h", "nope")
+        self.assertTrue(r.is_error())
+        self.assertEqual(r.body, "bad key")
+        self.assertIs(c.hash_contains("h", "f2").value, True)
+        self.assertEqual(c.hash_len("h").value, 2)
+        self.assertEqual(c.hash_key_len("h", "f1").value, 2)
+        self.assertEqual(sorted(c.hash_keys("h").value), ["f1", "f2"])
+        self.assertEqual(sorted(c.hash_values("h").value), ["v1", "v2"])
+        self.assertEqual(c.hash_many_get("h", ["f1", "f3"]).value, ["v1", None])
+        self.assertEqual(c.hash_remove("h", ["f1", "zz"]).value, 1)
+        self.assertEqual(c.hash_update("h", {"f2": "X", "f3": "Y"}).value, 1)
+        self.assertEqual(c.hash_all("h").value, {"f2": "X", "f3": "Y"})
+        c.set("s", "v")
+        r = c.hash_len("s")
+        self.assertTrue(r.is_bad_type())
+        self.assertEqual(r.body, "not hash")
+
+
+class PipeTest(ServerTestCase):
+    def test_pipe(self):
+        c = self.client
+        p = c.pipe()
+        self.assertIsNone(p.set("foo", "bar"))
+        p.get("foo")
+        p.incr_int("i", 5)
+        p.type("i")
+        p.delete("zzz")
+        r = p.execute()
+        self.assertTrue(r.is_ok() and r.type_is_pipe())
+        self.assertEqual([x.status for x in r.value],
+                         [ServerConstant.OK, ServerConstant.OK, ServerConstant.OK, ServerConstant.OK, ServerConstant.ERROR])
+        self.assertEqual(r.value[1].value, "bar")
+        self.assertEqual(r.value[2].value, 5)
+        self.assertTrue(r.value[3].type_only)
+        self.assertEqual(len(p), 0)
+        self.assertEqual(p.execute().value, [])
+
+    def test_pipe_warns_on_user_commands(self):
+        p = self.client.pipe()
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            p.add_user("user", "pass")
+        self.assertIn("not allowed in a pipe", str(w[0].message))
+        r = p.execute()
+        self.assertTrue(r.value[0].is_error())
+
+    def test_pipe_switch_db_lasts(self):
+        c = self.client
+        c.set("k", "zero")
+        p = c.pipe()
+        p.switch_db(1)
+        p.get("k")
+        r = p.execute()
+        self.assertTrue(r.value[1].is_null())
+        self.assertTrue(c.get("k").is_null())
+
+
+class TransactionTest(ServerTestCase):
+    def test_transaction_commands(self):
+        c = self.client
+        self.assertTrue(c.transact_commit().is_bad_state())
+        self.assertTrue(c.transact_begin().is_ok())
+        self.assertTrue(c.set("k", "v").is_queued())
+        self.assertTrue(c.get("k").is_queued())
+        self.assertTrue(c.switch_db(1).is_bad_state())
+        r = c.transact_commit()
+        self.assertTrue(r.type_is_agg())
+        self.assertEqual(r.value[1].value, "v")
+        c.transact_begin()
+        c.set("z", "v")
+        self.assertTrue(c.transact_discard().is_ok())
+        self.assertTrue(c.get("z").is_null())
+
+    def test_transaction_helper(self):
+        c = self.client
+        with c.transaction() as tx:
+            tx.incr_int("a")
+            tx.incr_int("b", 2)
+            tx.get("a")
+        self.assertEqual([x.value for x in tx.result.value], [1, 2, 1])
+
+    def test_malformed_transaction_is_discarded(self):
+        c = self.client
+        tx = c.transaction()
+        tx.set("k", "v")
+        tx._raw(b"GET")
+        with self.assertRaises(ValueError):
+            tx.execute()
+        self.assertTrue(c.get("k").is_null())  # not queued any more: runs now
+        self.assertTrue(c.transact_commit().is_bad_state())
+
+
+class ExpiryTest(ServerTestCase):
+    def test_expiry(self):
+        c = self.client
+        c.set("k", "v")
+        self.assertTrue(c.set_expiry("k", 100).is_ok())
+        r = c.get_expiry("k")
+        self.assertTrue(r.type_is_float())
+        self.assertTrue(99 < r.value <= 100)
+        self.assertTrue(c.clear_expiry("k").is_ok())
+        self.assertTrue(c.get_expiry("k").is_null())
+        self.assertTrue(c.set_expiry("k", 0).is_ok())
+        self.assertTrue(c.get("k").is_null())
+        r = c.set_expiry("k", math.nan)
+        self.assertTrue(r.is_error())
+
+
+class PubSubTest(ServerTestCase):
+    def test_publish_subscribe(self):
+        a = self.connect()
+        b = self.connect()
+        self.assertEqual(a.subscribe("chan").value, 1)
+        self.assertEqual(a.subscribe("chan2").value, 2)
+        self.assertEqual(sorted(a.subscribed().value), ["chan", "chan2"])
+        self.assertTrue(b.publish("chan", "hello").is_ok())
+        m = a.read_async(timeout=10)
+        self.assertTrue(m.is_async())
+        self.assertEqual(m.value, ("chan", "hello"))
+        # A message arriving before a reply is set aside, not returned.
+        b.publish("chan2", "again")
+        self.assertEqual(a.get("nope").status, ServerConstant.NULL)
+        self.assertEqual(a.read_async(timeout=10).value, ("chan2", "again"))
+        self.assertIsNone(a.read_async(block=False))
+        self.assertEqual(a.unsubscribe("chan").value, 1)
+        self.assertTrue(a.unsubscribe_all().is_ok())
+        self.assertEqual(a.subscribed().value, [])
+
+    def test_consistency(self):
+        c = self.client
+        self.assertEqual(c.get_consistency().value, ["QUORUM", "QUORUM"])
+        self.assertTrue(c.consistency("ONE", "ALL").is_ok())
+        self.assertEqual(c.get_consistency().value, ["ONE", "ALL"])
+
+
+class UserTest(ServerTestCase):
+    def test_auth_flow(self):
+        anon = self.connect(no_login=True)
+        self.assertTrue(anon.get("k").is_denied())
+        r = anon.auth("vanity", "wrong")
+        self.assertTrue(r.is_error())
+        self.assertEqual(r.body, "incorrect password")
+        self.assertEqual(anon.auth("nouser", "pass1").body, "user does not exist")
+        self.assertEqual(anon.auth("vanity", "abc").body, "password too short")
+        self.assertTrue(anon.auth("vanity", "vanity").is_ok())
+        self.assertTrue(anon.auth("vanity", "vanity").is_denied())
+
+    def test_user_management(self):
+        c = self.client
+        self.assertTrue(c.add_user("user1", "pass1").is_ok())
+        self.assertEqual(c.add_user("user1", "pass1").body, "user already exists")
+        u = self.connect(username="user1", password="pass1")
+        self.assertTrue(u.reset().is_denied())
+        self.assertTrue(c.edit_user("user1", AuthLevel.ADMIN).is_ok())
+        self.assertTrue(u.reset().is_ok())
+        self.assertEqual(c.edit_user("user1", AuthLevel.PEER).body, "invalid auth level")
+        self.assertTrue(u.change_password("pass2").is_ok())
+        self.assertTrue(self.connect(no_login=True).auth("user1", "pass2").is_ok())
+        self.assertEqual(c.del_user("vanity").body, "cannot delete self")
+        self.assertTrue(c.del_user("user1").is_ok())
+        with self.assertRaises(SocketClosedError):
+            u.get("k")
+
+    def test_shared_between_threads(self):
+        c = self.client
+        errors = []
+
+        def work(n):
+            for i in range(100):
+                r = c.incr_int("counter")
+                if not r.type_is_int():
+                    errors.append(r)
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(c.get("counter").value, 400)

@@ -1,0 +1,26 @@
+"""Vanity client for Python: the seed client's API (Client, Pipe, Response,
+AuthLevel, SocketClient, ServerHandle), using only the standard library.
+
+    >>> from vanity import Client
+    >>> client = Client("localhost", 9955)
+    >>> client.set("foo", "bar").is_ok()
+    True
+    >>> client.get("foo").value
+    'bar'
+    >>> client.exit()
+"""
+
+from .client import Client
+from .command_interface import AuthLevel, Consistency, format_arg, request_from
+from .pipe import Pipe, Transaction
+from .response import Response, ResponseError, ServerConstant, ServerType
+from .server_handle import ServerHandle, find_executable
+from .socket_client import SocketClient, SocketClosedError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthLevel", "Client", "Consistency", "Pipe", "Response", "ResponseError", "ServerConstant",
+    "ServerHandle", "ServerType", "SocketClient", "SocketClosedError", "Transaction",
+    "find_executable", "format_arg", "request_from",
+]

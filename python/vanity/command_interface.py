@@ -1,0 +1,294 @@
+"""Request encoding and the command methods shared by Client, Pipe and
+Transaction (PROTOCOL.md section 10)."""
+
+import enum
+
+from .socket_client import encode_text
+
+__all__ = ["AuthLevel", "Consistency", "CommandInterface", "format_arg", "request_from"]
+
+
+class AuthLevel(enum.Enum):
+    UNKNOWN = "UNKNOWN"
+    USER = "USER"
+    PEER = "PEER"
+    ADMIN = "ADMIN"
+
+
+class Consistency(enum.Enum):
+    ONE = "ONE"
+    QUORUM = "QUORUM"
+    ALL = "ALL"
+
+
+def _framed(value):
+    data = encode_text(value)
+    return b"(%d)" % len(data) + data
+
+
+def format_arg(arg):
+    """Encode one argument as bytes (section 10.2).
+
+    str and bytes become (n)bytes, counting bytes; int and float their
+    decimal text (float as repr: 1e-05, inf, nan); list and tuple (n)[...];
+    set and frozenset (n){...} with members sorted, so the bytes are
+    deterministic; dict (n){key value ...} in insertion order. Booleans are
+    refused: the protocol has no encoding for them.
+    """
+    if isinstance(arg, bool):
+        raise TypeError("booleans have no encoding in the Vanity protocol")
+    if isinstance(arg, (AuthLevel, Consistency)):
+        return arg.value.encode()
+    if isinstance(arg, (str, bytes, bytearray, memoryview)):
+        return _framed(arg)
+    if isinstance(arg, (int, float)):
+        return repr(arg).encode()
+    if isinstance(arg, (list, tuple)):
+        return b"(%d)[" % len(arg) + b"".join(_framed(x) for x in arg) + b"]"
+    if isinstance(arg, (set, frozenset)):
+        members = sorted(encode_text(x) for x in arg)
+        return b"(%d){" % len(members) + b"".join(b"(%d)" % len(m) + m for m in members) + b"}"
+    if isinstance(arg, dict):
+        return b"(%d){" % len(arg) + b"".join(_framed(k) + _framed(v) for k, v in arg.items()) + b"}"
+    raise TypeError("cannot encode %s as a Vanity argument" % type(arg).__name__)
+
+
+def request_from(command, *args):
+    """The command word, then the arguments separated by single spaces."""
+    return encode_text(command) + b" ".join(format_arg(a) for a in args)
+
+
+class CommandInterface:
+    """One method per command. Subclasses implement _command(), which either
+    runs the request (Client) or queues it (Pipe, Transaction)."""
+
+    def _command(self, command, *args):
+        raise NotImplementedError
+
+    # basic and database commands
+    def ping(self, msg=""):
+        return self._raw(b"PING" + encode_text(msg))
+
+    def _raw(self, request):
+        raise NotImplementedError
+
+    def get(self, key):
+        return self._command("GET", key)
+
+    def set(self, key, value):
+        if isinstance(value, bool):
+            raise TypeError("booleans have no encoding in the Vanity protocol")
+        if isinstance(value, int):
+            return self._command("SET :INT", key, value)
+        if isinstance(value, float):
+            return self._command("SET :FLOAT", key, value)
+        return self._command("SET :STR", key, value)
+
+    def delete(self, key):
+        return self._command("DEL", key)
+
+    def persist(self):
+        return self._command("PERSIST")
+
+    def reset(self):
+        return self._command("RESET")
+
+    def switch_db(self, db):
+        return self._command("SWITCH_DB", db)
+
+    def type(self, key):
+        return self._command("TYPE", key)
+
+    def exists(self, key):
+        return self._command("EXISTS", key)
+
+    def incr_int(self, key, by=1):
+        return self._command("INCR_INT", key, by)
+
+    def decr_int(self, key, by=1):
+        return self._command("INCR_INT", key, -by)
+
+    def incr_float(self, key, by=1.0):
+        return self._command("INCR_FLOAT", key, float(by))
+
+    def decr_float(self, key, by=1.0):
+        return self._command("INCR_FLOAT", key, -float(by))
+
+    def str_len(self, key):
+        return self._command("STR_LEN", key)
+
+    def many_get(self, *keys):
+        return self._command("MANY_GET", list(keys))
+
+    # users
+    def auth(self, username, password):
+        return self._command("AUTH", username, password)
+
+    def add_user(self, username, password):
+        return self._command("ADD_USER", username, password)
+
+    def edit_user(self, username, level):
+        return self._command("EDIT_USER", username, AuthLevel(level))
+
+    def del_user(self, username):
+        return self._command("DEL_USER", username)
+
+    def change_password(self, password):
+        return self._command("CHANGE_PASSWORD", password)
+
+    # lists
+    def list_len(self, key):
+        return self._command("LIST_LEN", key)
+
+    def list_get(self, key, index):
+        return self._command("LIST_GET", key, index)
+
+    def list_set(self, key, index, value):
+        return self._command("LIST_SET", key, index, value)
+
+    def list_push_left(self, key, values):
+        return self._command("LIST_PUSH_LEFT", key, list(values))
+
+    def list_push_right(self, key, values):
+        return self._command("LIST_PUSH_RIGHT", key, list(values))
+
+    def list_pop_left(self, key, count=1):
+        return self._command("LIST_POP_LEFT", key, count)
+
+    def list_pop_right(self, key, count=1):
+        return self._command("LIST_POP_RIGHT", key, count)
+
+    def list_range(self, key, start, end):
+        return self._command("LIST_RANGE", key, start, end)
+
+    def list_trim(self, key, start, end):
+        return self._command("LIST_TRIM", key, start, end)
+
+    def list_remove(self, key, value, count=1):
+        return self._command("LIST_REMOVE", key, value, count)
+
+    # sets
+    def set_add(self, key, values):
+        return self._command("SET_ADD", key, set(values))
+
+    def set_all(self, key):
+        return self._command("SET_ALL", key)
+
+    def set_remove(self, key, count=1):
+        return self._command("SET_REMOVE", key, count)
+
+    def set_discard(self, key, values):
+        return self._command("SET_DISCARD", key, set(values))
+
+    def set_len(self, key):
+        return self._command("SET_LEN", key)
+
+    def set_contains(self, key, value):
+        return self._command("SET_CONTAINS", key, value)
+
+    def set_move(self, source, dest, value):
+        return self._command("SET_MOVE", source, dest, value)
+
+    def set_union(self, *keys):
+        return self._command("SET_UNION", list(keys))
+
+    def set_union_into(self, dest, *keys):
+        return self._command("SET_UNION_INTO", dest, list(keys))
+
+    def set_union_len(self, *keys):
+        return self._command("SET_UNION_LEN", list(keys))
+
+    def set_intersect(self, *keys):
+        return self._command("SET_INTERSECT", list(keys))
+
+    def set_intersect_into(self, dest, *keys):
+        return self._command("SET_INTERSECT_INTO", dest, list(keys))
+
+    def set_intersect_len(self, *keys):
+        return self._command("SET_INTERSECT_LEN", list(keys))
+
+    def set_diff(self, key1, key2):
+        return self._command("SET_DIFF", key1, key2)
+
+    def set_diff_into(self, dest, key1, key2):
+        return self._command("SET_DIFF_INTO", dest, key1, key2)
+
+    def set_diff_len(self, key1, key2):
+        return self._command("SET_DIFF_LEN", key1, key2)
+
+    # hashes
+    def hash_set(self, key, data):
+        return self._command("HASH_SET", key, dict(data))
+
+    def hash_update(self, key, data):
+        return self._command("HASH_UPDATE", key, dict(data))
+
+    def hash_all(self, key):
+        return self._command("HASH_ALL", key)
+
+    def hash_get(self, key, field):
+        return self._command("HASH_GET", key, field)
+
+    def hash_contains(self, key, field):
+        return self._command("HASH_CONTAINS", key, field)
+
+    def hash_len(self, key):
+        return self._command("HASH_LEN", key)
+
+    def hash_key_len(self, key, field):
+        return self._command("HASH_KEY_LEN", key, field)
+
+    def hash_remove(self, key, fields):
+        return self._command("HASH_REMOVE", key, list(fields))
+
+    def hash_keys(self, key):
+        return self._command("HASH_KEYS", key)
+
+    def hash_values(self, key):
+        return self._command("HASH_VALUES", key)
+
+    def hash_many_get(self, key, fields):
+        return self._command("HASH_MANY_GET", key, list(fields))
+
+    # expiry
+    def set_expiry(self, key, seconds):
+        return self._command("SET_EXPIRY", key, float(seconds))
+
+    def get_expiry(self, key):
+        return self._command("GET_EXPIRY", key)
+
+    def clear_expiry(self, key):
+        return self._command("CLEAR_EXPIRY", key)
+
+    # transactions
+    def transact_begin(self):
+        return self._command("TRANSACT_BEGIN")
+
+    def transact_commit(self):
+        return self._command("TRANSACT_COMMIT")
+
+    def transact_discard(self):
+        return self._command("TRANSACT_DISCARD")
+
+    # publish / subscribe
+    def publish(self, channel, message):
+        return self._command("PUBLISH", channel, message)
+
+    def subscribe(self, channel):
+        return self._command("SUBSCRIBE", channel)
+
+    def subscribed(self):
+        return self._command("SUBSCRIBED")
+
+    def unsubscribe(self, channel):
+        return self._command("UNSUBSCRIBE", channel)
+
+    def unsubscribe_all(self):
+        return self._command("UNSUBSCRIBE_ALL")
+
+    # consistency levels (cluster)
+    def consistency(self, read, write):
+        return self._command("CONSISTENCY", Consistency(read), Consistency(write))
+
+    def get_consistency(self):
+        return self._command("GET_CONSISTENCY")
