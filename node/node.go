@@ -67,7 +67,9 @@ var ErrPersistenceDisabled = errors.New("node: persistence disabled")
 type partition struct {
 	mu    sync.Mutex
 	shard *storage.Shard
-	rng   *rand.Rand
+	// intn draws from the partition's random source; guarded by mu. It is
+	// a method value made once, so commands do not allocate one.
+	intn func(n int) int
 }
 
 // Node is a storage node.
@@ -118,7 +120,7 @@ func New(cfg Config) (*Node, error) {
 	seed := rand.Uint64()
 	for i := range n.parts {
 		n.parts[i].shard = storage.NewShard(cfg.KeepTombstones)
-		n.parts[i].rng = rand.New(rand.NewPCG(seed, uint64(i)))
+		n.parts[i].intn = rand.New(rand.NewPCG(seed, uint64(i))).IntN
 	}
 	n.locate = func(key []byte) *storage.Shard { return n.parts[n.partitionOf(key)].shard }
 	n.ctxs.New = func() any { return &execCtx{} }
@@ -224,7 +226,7 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	}
 	x.c = storage.Ctx{T: t, DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0]}
 	if len(x.locks) > 0 {
-		x.c.Rand = n.parts[x.locks[0]].rng.IntN
+		x.c.Rand = n.parts[x.locks[0]].intn
 	}
 	return storage.Exec(&x.c, req, dst)
 }

@@ -36,20 +36,26 @@ func (c *Ctx) read(key []byte) (value, *entry) {
 	return e.visible(), e
 }
 
+// newDelta starts a delta for key in c.Deltas, whose storage is reused
+// from command to command. The pointer is valid until the next newDelta.
+func (c *Ctx) newDelta(key []byte) *Delta {
+	c.Deltas = append(c.Deltas, Delta{DB: uint8(c.DB), Key: string(key)})
+	return &c.Deltas[len(c.Deltas)-1]
+}
+
 // begin starts the delta of a write to key. If the key has expired the
 // delta first removes it, so the write acts on a missing key.
-func (c *Ctx) begin(key []byte, e *entry) Delta {
-	d := Delta{DB: uint8(c.DB), Key: string(key)}
+func (c *Ctx) begin(key []byte, e *entry) *Delta {
+	d := c.newDelta(key)
 	if e != nil && e.expired(c.now()) {
 		d.Reset = hlc.EndOfMilli(e.exp.At)
 	}
 	return d
 }
 
-// commit applies d to the shard of key and records it.
+// commit applies d, which newDelta made, to the shard of key.
 func (c *Ctx) commit(key []byte, d *Delta) {
 	c.Locate(key).Apply(d)
-	c.Deltas = append(c.Deltas, *d)
 }
 
 // clearExpiry makes d clear the key's deadline, as deleting a key does.
@@ -118,7 +124,7 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		if v, e := c.read(req.Key()); v != nil && e.deadline() != 0 {
 			d := c.begin(req.Key(), e)
 			d.Exp = Expiry{S: c.T}
-			c.commit(req.Key(), &d)
+			c.commit(req.Key(), d)
 		}
 		return append(dst, proto.ReplyOK...)
 	}
@@ -181,7 +187,8 @@ func appendMembers(dst []byte, x *memberMap) []byte {
 
 func (c *Ctx) set(req *proto.Request, dst []byte) []byte {
 	key := req.Key()
-	d := Delta{DB: uint8(c.DB), Key: string(key), Reset: c.T}
+	d := c.newDelta(key)
+	d.Reset = c.T
 	d.Val = ValDelta{Kind: req.Type, TS: c.T, Reg: c.T}
 	switch req.Type {
 	case proto.TypeStr:
@@ -191,7 +198,7 @@ func (c *Ctx) set(req *proto.Request, dst []byte) []byte {
 	case proto.TypeFloat:
 		d.Val.Float = req.Float
 	}
-	c.commit(key, &d)
+	c.commit(key, d)
 	return append(dst, proto.ReplyOK...)
 }
 
@@ -199,8 +206,9 @@ func (c *Ctx) del(key []byte, dst []byte) []byte {
 	if v, _ := c.read(key); v == nil {
 		return append(dst, proto.ReplyError...)
 	}
-	d := Delta{DB: uint8(c.DB), Key: string(key), Reset: c.T}
-	c.commit(key, &d)
+	d := c.newDelta(key)
+	d.Reset = c.T
+	c.commit(key, d)
 	return append(dst, proto.ReplyOK...)
 }
 
@@ -224,7 +232,7 @@ func (c *Ctx) incrInt(key []byte, delta int64, dst []byte) []byte {
 		x = &counter[int64]{k: proto.TypeInt}
 	}
 	d.Val = x.increment(c.T, delta, sum)
-	c.commit(key, &d)
+	c.commit(key, d)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), sum)
 }
 
@@ -246,7 +254,7 @@ func (c *Ctx) incrFloat(key []byte, delta float64, dst []byte) []byte {
 	}
 	sum := cur + delta
 	d.Val = x.increment(c.T, delta, sum)
-	c.commit(key, &d)
+	c.commit(key, d)
 	return proto.AppendFloat(append(dst, proto.ReplyOK...), sum)
 }
 
@@ -269,7 +277,7 @@ func (c *Ctx) setExpiry(key []byte, secs float64, dst []byte) []byte {
 		}
 		d.Exp = Expiry{S: c.T, At: at}
 	}
-	c.commit(key, &d)
+	c.commit(key, d)
 	return append(dst, proto.ReplyOK...)
 }
 
@@ -309,7 +317,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		}
 		d := c.begin(key, e)
 		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: []Elem{{ID: el.id, VS: c.T, Value: string(req.Str[1])}}}
-		c.commit(key, &d)
+		c.commit(key, d)
 		return append(dst, proto.ReplyOK...), true
 	case proto.CmdListPushLeft, proto.CmdListPushRight:
 		if len(req.Elems) == 0 {
@@ -335,7 +343,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 			pos += step
 			d.Val.Elems[i] = Elem{ID: ElemID{Pos: pos, S: c.T}, VS: c.T, Value: string(s)}
 		}
-		c.commit(key, &d)
+		c.commit(key, d)
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n+len(req.Elems))), true
 	case proto.CmdListPopLeft, proto.CmdListPopRight:
 		k := popCount(req.Int[0], n)
@@ -372,9 +380,9 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 				}
 			}
 			if removed == n {
-				c.clearExpiry(&d, e)
+				c.clearExpiry(d, e)
 			}
-			c.commit(key, &d)
+			c.commit(key, d)
 		}
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(removed)), true
 	case proto.CmdListRemove:
@@ -402,9 +410,9 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 			d := c.begin(key, e)
 			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: tombs}
 			if len(tombs) == n {
-				c.clearExpiry(&d, e)
+				c.clearExpiry(d, e)
 			}
-			c.commit(key, &d)
+			c.commit(key, d)
 		}
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(tombs))), true
 	}
@@ -429,9 +437,9 @@ func (c *Ctx) removeElems(key []byte, e *entry, x *listVal, from, to int) {
 		d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
 	}
 	if to-from+1 == x.elems.n {
-		c.clearExpiry(&d, e)
+		c.clearExpiry(d, e)
 	}
-	c.commit(key, &d)
+	c.commit(key, d)
 }
 
 // popCount is the number of elements LIST_POP_* removes (PROTOCOL.md §6.3).
@@ -532,7 +540,7 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst
 			}
 			d.Val.Members = append(d.Val.Members, Member{Name: name, S: c.T})
 		}
-		c.commit(key, &d)
+		c.commit(key, d)
 		return proto.AppendInt(ok, int64(added))
 	case proto.CmdSetDiscard:
 		var gone []Member
@@ -580,9 +588,9 @@ func (c *Ctx) removeMembers(key []byte, e *entry, k proto.Type, gone []Member, n
 	d := c.begin(key, e)
 	d.Val = ValDelta{Kind: k, TS: c.T, Members: gone}
 	if len(gone) == n {
-		c.clearExpiry(&d, e)
+		c.clearExpiry(d, e)
 	}
-	c.commit(key, &d)
+	c.commit(key, d)
 }
 
 func (c *Ctx) setMove(req *proto.Request, dst []byte) []byte {
@@ -607,7 +615,7 @@ func (c *Ctx) setMove(req *proto.Request, dst []byte) []byte {
 		c.removeMembers(src, se, proto.TypeSet, []Member{{Name: string(member), S: c.T, Dead: true}}, sx.nlive)
 		d := c.begin(dstKey, de)
 		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: []Member{{Name: string(member), S: c.T}}}
-		c.commit(dstKey, &d)
+		c.commit(dstKey, d)
 	}
 	return proto.AppendBool(append(dst, proto.ReplyOK...), true)
 }
@@ -686,14 +694,15 @@ func (c *Ctx) setAlgebra(req *proto.Request, dst []byte) []byte {
 	case proto.CmdSetUnionLen, proto.CmdSetIntersectLen, proto.CmdSetDiffLen:
 		return proto.AppendInt(ok, int64(len(result)))
 	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto, proto.CmdSetDiffInto:
-		d := Delta{DB: uint8(c.DB), Key: string(dest), Reset: c.T}
+		d := c.newDelta(dest)
+		d.Reset = c.T
 		if len(result) > 0 {
 			d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, 0, len(result))}
 			for name := range result {
 				d.Val.Members = append(d.Val.Members, Member{Name: name, S: c.T})
 			}
 		}
-		c.commit(dest, &d)
+		c.commit(dest, d)
 		return proto.AppendInt(ok, int64(len(result)))
 	}
 	ok = proto.AppendContainerHeader(ok, proto.TypeSet, len(result))
@@ -709,11 +718,12 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdHashSet:
 		key := req.Key()
-		d := Delta{DB: uint8(c.DB), Key: string(key), Reset: c.T}
+		d := c.newDelta(key)
+		d.Reset = c.T
 		if len(req.Elems) > 0 {
 			d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(req.Elems, c.T)}
 		}
-		c.commit(key, &d)
+		c.commit(key, d)
 		return append(dst, proto.ReplyOK...), true
 	case proto.CmdHashAll, proto.CmdHashGet, proto.CmdHashContains, proto.CmdHashLen, proto.CmdHashKeyLen,
 		proto.CmdHashKeys, proto.CmdHashValues, proto.CmdHashManyGet, proto.CmdHashRemove, proto.CmdHashUpdate:
@@ -813,7 +823,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 				added++
 			}
 		}
-		c.commit(key, &d)
+		c.commit(key, d)
 		return proto.AppendInt(okr, int64(added)), true
 	}
 	return dst, false

@@ -24,6 +24,9 @@ class ReadmeTest(ServerTestCase):
             test = doctest.DocTestParser().get_doctest(block, {}, path, path, 0)
             runner = doctest.DocTestRunner()
             runner.run(test)
+            for v in test.globs.values():
+                if hasattr(v, "close"):
+                    v.close()
             self.assertEqual(runner.failures, 0, "example in %s failed" % path)
 
     def test_root_readme(self):

@@ -1,0 +1,91 @@
+package node
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+func parsed(t testing.TB, s string) *proto.Request {
+	var r proto.Request
+	if err := proto.ParseRequest([]byte(s), &r); err != proto.ErrNone {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return r.Clone()
+}
+
+// TestGetPathAllocatesNothing guards the read hot path: executing a GET
+// and encoding its reply into a reused buffer allocates nothing.
+func TestGetPathAllocatesNothing(t *testing.T) {
+	n := newNode(t, Config{Partitions: 64})
+	do(t, n, 0, "SET:STR (10)key:000001 (100)"+string(make([]byte, 100)))
+	req := parsed(t, "GET (10)key:000001")
+	dst := make([]byte, 0, 1024)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(1000, func() {
+		out, _ := n.Exec(ctx, 0, req, dst[:0])
+		if len(out) < 100 {
+			panic("short reply")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("GET allocates %v times per request", allocs)
+	}
+}
+
+// TestSetPathAllocations bounds the write path: overwriting a string
+// copies the key and value once into the delta, which the shard adopts.
+func TestSetPathAllocations(t *testing.T) {
+	n := newNode(t, Config{Partitions: 64})
+	req := parsed(t, "SET:STR (10)key:000001 (100)"+string(make([]byte, 100)))
+	dst := make([]byte, 0, 1024)
+	ctx := context.Background()
+	n.Exec(ctx, 0, req, dst[:0])
+	allocs := testing.AllocsPerRun(1000, func() {
+		n.Exec(ctx, 0, req, dst[:0])
+	})
+	if allocs > 2 {
+		t.Fatalf("SET allocates %v times per request, want at most 2 (key and value)", allocs)
+	}
+}
+
+func BenchmarkExecGet(b *testing.B) {
+	n, _ := New(Config{})
+	for i := 0; i < 10000; i++ {
+		do(b, n, 0, "SET:STR (9)key:"+strconv.Itoa(10000+i)+" (100)"+string(make([]byte, 100)))
+	}
+	reqs := make([]*proto.Request, 10000)
+	for i := range reqs {
+		reqs[i] = parsed(b, "GET (9)key:"+strconv.Itoa(10000+i))
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		dst := make([]byte, 0, 1024)
+		i := 0
+		for pb.Next() {
+			dst, _ = n.Exec(ctx, 0, reqs[i%len(reqs)], dst[:0])
+			i++
+		}
+	})
+}
+
+func BenchmarkExecSet(b *testing.B) {
+	n, _ := New(Config{})
+	reqs := make([]*proto.Request, 10000)
+	for i := range reqs {
+		reqs[i] = parsed(b, "SET:STR (9)key:"+strconv.Itoa(10000+i)+" (100)"+string(make([]byte, 100)))
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		dst := make([]byte, 0, 1024)
+		i := 0
+		for pb.Next() {
+			dst, _ = n.Exec(ctx, 0, reqs[i%len(reqs)], dst[:0])
+			i++
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package router
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router/users"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// mapBackend is a fake Backend holding strings, enough for GET and SET.
+type mapBackend struct{ m map[string]string }
+
+func (b *mapBackend) Exec(_ context.Context, _ int, req *proto.Request, dst []byte) ([]byte, error) {
+	switch req.Cmd {
+	case proto.CmdGet:
+		v, ok := b.m[string(req.Key())]
+		if !ok {
+			return append(dst, proto.ReplyNull...), nil
+		}
+		return proto.AppendStr(append(dst, proto.ReplyOK...), v), nil
+	case proto.CmdSet:
+		if _, ok := b.m[string(req.Key())]; !ok {
+			b.m[string(req.Key())] = string(req.Str[1])
+		}
+		return append(dst, proto.ReplyOK...), nil
+	}
+	return append(dst, proto.ReplyError...), nil
+}
+
+func (b *mapBackend) ExecBatch(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
+	ends := make([]int, len(reqs))
+	for i, r := range reqs {
+		dst, _ = b.Exec(ctx, db, r, dst)
+		ends[i] = len(dst)
+	}
+	return dst, ends, nil
+}
+
+func (b *mapBackend) Persist(context.Context) error { return ErrPersistenceDisabled }
+
+func testConn(t testing.TB) *conn {
+	t.Helper()
+	store, err := users.New(users.Config{Cost: bcrypt.MinCost}, nil, "vanity", "vanity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Backend: &mapBackend{m: map[string]string{}}, Users: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	c := newConn(srv, a)
+	if act := c.handle([]byte("AUTH (6)vanity (6)vanity")); act != actReply {
+		t.Fatal("AUTH gave no reply")
+	}
+	c.out = c.out[:0]
+	return c
+}
+
+// TestHandleGetSetAllocatesNothing guards the router's hot path: decoding
+// a GET or SET frame, checking it, and encoding the reply frame into the
+// connection's buffer allocate nothing (the backend's own work aside).
+func TestHandleGetSetAllocatesNothing(t *testing.T) {
+	c := testConn(t)
+	set := []byte("SET:STR (10)key:000001 (5)hello")
+	get := []byte("GET (10)key:000001")
+	c.handle(set)
+	c.out = c.out[:0]
+	allocs := testing.AllocsPerRun(1000, func() {
+		c.handle(set)
+		c.handle(get)
+		c.out = c.out[:0]
+	})
+	if allocs != 0 {
+		t.Fatalf("handling GET and SET allocates %v times", allocs)
+	}
+}
+
+func TestHandleReplies(t *testing.T) {
+	c := testConn(t)
+	for _, tc := range []struct{ req, want string }{
+		{"SET:STR (1)k (1)v", "OK"},
+		{"GET (1)k", "OK:STR (1)v"},
+		{"PIPE(2)GET(1)kGET(1)k", "OK:PIPE(2)OK:STR (1)vOK:STR (1)v"},
+		{"PIPE(18446744073709551615)", ""},
+		{"PIPE(3)PIPE(1)GET(1)k", "OK:PIPE(3)OK:PIPE(1)OK:STR (1)vBAD_REQUEST(34) InvalidRequest: invalid operationBAD_REQUEST(34) InvalidRequest: invalid operation"},
+	} {
+		c.out = c.out[:0]
+		c.handle([]byte(tc.req))
+		got := string(c.out[4:])
+		if tc.want == "" {
+			// A pipe whose reply would be enormous is refused up front,
+			// without building it (512 MiB limit).
+			if got != "INTERNAL_ERROR(18)response too large" {
+				t.Errorf("%q: got %q", tc.req, got)
+			}
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.req, got, tc.want)
+		}
+	}
+}
+
+func BenchmarkHandleGet(b *testing.B) {
+	c := testConn(b)
+	c.handle([]byte("SET:STR (10)key:000001 (100)" + string(make([]byte, 100))))
+	get := []byte("GET (10)key:000001")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c.out = c.out[:0]
+		c.handle(get)
+	}
+}
