@@ -1,6 +1,11 @@
 package client
 
-import "github.com/vanitydb/vanity/proto"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vanitydb/vanity/proto"
+)
 
 // One method per command, named after the seed client's methods (§10.3).
 
@@ -199,4 +204,39 @@ func (p *Pipe) Execute() (Reply, error) {
 func itoa(n int) string {
 	b, _ := Encode("", n)
 	return string(b)
+}
+
+// Tx queues commands to run atomically: Commit sends TRANSACT_BEGIN, the
+// commands and TRANSACT_COMMIT as one PIPE and returns the commit's reply,
+// whose Value.Replies holds one reply per command.
+type Tx struct{ p *Pipe }
+
+// Tx starts a transaction batch.
+func (c *Client) Tx() *Tx { return &Tx{p: c.Pipe().Add("TRANSACT_BEGIN")} }
+
+// Add queues a command.
+func (t *Tx) Add(command string, args ...any) *Tx {
+	t.p.Add(command, args...)
+	return t
+}
+
+// ErrNotCommitted is returned when the server could not commit a batch
+// (a malformed command); the transaction has been discarded.
+var ErrNotCommitted = errors.New("client: transaction not committed")
+
+// Commit runs the queued commands atomically.
+func (t *Tx) Commit() (Reply, error) {
+	t.p.Add("TRANSACT_COMMIT")
+	r, err := t.p.Execute()
+	if err != nil {
+		return Reply{}, err
+	}
+	n := len(r.Value.Replies)
+	if r.Status != proto.StatusOK || n == 0 || r.Value.Replies[n-1].Value.Type != proto.TypeAgg {
+		if n > 0 && r.Value.Replies[0].Status == proto.StatusOK {
+			t.p.c.TransactDiscard()
+		}
+		return r, fmt.Errorf("%w: %s", ErrNotCommitted, Format(r))
+	}
+	return r.Value.Replies[n-1], nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math"
 	"reflect"
 	"testing"
 )
@@ -31,6 +32,9 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			c := req.Clone()
 			c2 := req.Clone()
+			if math.IsNaN(c.Float) && math.IsNaN(c2.Float) {
+				c.Float, c2.Float = 0, 0 // NaN is unequal to itself under DeepEqual
+			}
 			if !reflect.DeepEqual(c, c2) {
 				t.Fatal("clone is not deterministic")
 			}
@@ -130,7 +134,11 @@ func FuzzRequestChunks(f *testing.F) {
 		if e1 != e2 {
 			t.Fatalf("chunked parse gave %v, whole %v", e2, e1)
 		}
-		if e1 == ErrNone && !reflect.DeepEqual(whole.Clone(), chunked.Clone()) {
+		a, b := whole.Clone(), chunked.Clone()
+		if math.IsNaN(a.Float) && math.IsNaN(b.Float) {
+			a.Float, b.Float = 0, 0
+		}
+		if e1 == ErrNone && !reflect.DeepEqual(a, b) {
 			t.Fatal("chunked parse differs from whole parse")
 		}
 	})

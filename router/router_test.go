@@ -1,6 +1,7 @@
 package router
 
 import (
+	"bufio"
 	"context"
 	"net"
 	"testing"
@@ -114,5 +115,58 @@ func BenchmarkHandleGet(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		c.out = c.out[:0]
 		c.handle(get)
+	}
+}
+
+// TestTwoServersInOneProcess checks that servers share no state: two run
+// side by side on their own listeners, backends and user stores.
+func TestTwoServersInOneProcess(t *testing.T) {
+	var addrs []string
+	for i := 0; i < 2; i++ {
+		store, err := users.New(users.Config{Cost: bcrypt.MinCost}, nil, "vanity", "vanity")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := New(Config{Backend: &mapBackend{m: map[string]string{}}, Users: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(l) }()
+		t.Cleanup(func() {
+			srv.Shutdown(context.Background())
+			if err := <-done; err != ErrServerClosed {
+				t.Errorf("Serve returned %v", err)
+			}
+		})
+		addrs = append(addrs, l.Addr().String())
+	}
+	talk := func(addr string, reqs ...string) []string {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		var out []string
+		r := bufio.NewReader(nc)
+		fr := proto.NewFrameReader(r, proto.MaxRequest)
+		for _, q := range reqs {
+			nc.Write(proto.AppendFrame(nil, []byte(q)))
+			p, err := fr.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(p))
+		}
+		return out
+	}
+	talk(addrs[0], "AUTH (6)vanity (6)vanity", "SET:STR (1)k (5)first", "ADD_USER (5)user1 (5)pass1")
+	got := talk(addrs[1], "AUTH (6)vanity (6)vanity", "GET (1)k", "ADD_USER (5)user1 (5)pass1")
+	if got[1] != "NULL" || got[2] != "OK" {
+		t.Fatalf("the second server saw the first one's data or users: %q", got)
 	}
 }

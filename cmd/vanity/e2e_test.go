@@ -525,3 +525,32 @@ func execOutput(name string, args ...string) (string, error) {
 	err := cmd.Run()
 	return buf.String(), err
 }
+
+func TestGoClientHelpers(t *testing.T) {
+	s := memoryServer(t)
+	c := s.dial()
+	r, err := c.Tx().Add("INCR_INT", "a", 1).Add("INCR_INT", "b", 2).Add("GET", "a").Commit()
+	if err != nil || r.Value.Type != proto.TypeAgg || len(r.Value.Replies) != 3 || r.Value.Replies[2].Value.Int != 1 {
+		t.Fatalf("transaction: %s %v", client.Format(r), err)
+	}
+	if _, err := c.Tx().Add("INCR_INT", "a", 1).Add("GET").Commit(); err == nil {
+		t.Fatal("a malformed transaction committed")
+	}
+	expect(t, c, "GET (1)a", "OK:INT 1", "TRANSACT_COMMIT", "BAD_STATE")
+	p, err := c.Pipe().Add("SET :STR", "k", "v").Add("GET", "k").Execute()
+	if err != nil || len(p.Value.Replies) != 2 || string(p.Value.Replies[1].Value.Str) != "v" {
+		t.Fatalf("pipe: %s %v", client.Format(p), err)
+	}
+	for _, call := range []func() (client.Reply, error){
+		func() (client.Reply, error) { return c.Set("i", 5) },
+		func() (client.Reply, error) { return c.Set("f", 2.5) },
+		func() (client.Reply, error) { return c.HashSet("h", client.Hash{{Name: "f", Value: "v"}}) },
+		func() (client.Reply, error) { return c.SetAdd("s", "x", "y") },
+		func() (client.Reply, error) { return c.ListPushRight("l", "a", "b") },
+	} {
+		if r, err := call(); err != nil || r.Status != proto.StatusOK {
+			t.Fatalf("%s %v", client.Format(r), err)
+		}
+	}
+	expect(t, c, "GET (1)i", "OK:INT 5", "GET (1)f", "OK:FLOAT 2.500000", "GET (1)l", "OK:LIST (2)[(1)a(1)b]")
+}

@@ -1,0 +1,391 @@
+// Command loadtest measures Vanity and Redis under the same workloads, side
+// by side, and writes reports.
+//
+//	loadtest run   -target=vanity|redis [-addr=HOST:PORT] -workload=get ...
+//	loadtest suite [-duration=5s] [-out=loadtest/reports]
+//	loadtest memory [-keys=1000000]
+//
+// Without -addr, run starts the server itself (bin/vanity, or redis-server
+// from Debian's package) on a free loopback port and stops it afterwards.
+// Workloads: get, set, mixed (-read=90), incr, list (push/pop), sadd, hset.
+// Closed loop: -conns connections with -depth requests in flight each
+// (-pipe=N sends Vanity PIPE batches of N, and N pipelined commands to
+// Redis). Open loop: -rate=OPS, latency measured from each request's
+// intended send time.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+type options struct {
+	target, addr, workload          string
+	conns, depth, pipe, keys, value int
+	read                            int
+	zipf                            bool
+	rate                            float64
+	warmup, duration                time.Duration
+	vanityBin, redisBin             string
+}
+
+func (o *options) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.target, "target", "vanity", "vanity or redis")
+	fs.StringVar(&o.addr, "addr", "", "server address (default: start one)")
+	fs.StringVar(&o.workload, "workload", "get", "get, set, mixed, incr, list, sadd, hset")
+	fs.IntVar(&o.conns, "conns", 50, "connections")
+	fs.IntVar(&o.depth, "depth", 1, "requests in flight per connection (closed loop)")
+	fs.IntVar(&o.pipe, "pipe", 0, "operations per PIPE batch (0: none)")
+	fs.IntVar(&o.keys, "keys", 100000, "key space")
+	fs.IntVar(&o.value, "value", 100, "value size in bytes")
+	fs.IntVar(&o.read, "read", 90, "percentage of reads for -workload=mixed")
+	fs.BoolVar(&o.zipf, "zipf", false, "zipfian key distribution (default uniform)")
+	fs.Float64Var(&o.rate, "rate", 0, "open loop: total operations per second (0: closed loop)")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before measuring")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured duration")
+	fs.StringVar(&o.vanityBin, "vanity-bin", "bin/vanity", "vanity binary")
+	fs.StringVar(&o.redisBin, "redis-bin", "redis-server", "redis-server binary")
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "run":
+		err = cmdRun(os.Args[2:])
+	case "suite":
+		err = cmdSuite(os.Args[2:])
+	case "memory":
+		err = cmdMemory(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func buildWorkload(o *options) (*workload, error) {
+	w := &workload{name: o.workload, keys: o.keys, zipf: o.zipf, valueLen: o.value, pipe: o.pipe}
+	switch o.workload {
+	case "get":
+		w.ops = []op{opGet}
+	case "set":
+		w.ops = []op{opSet}
+	case "mixed":
+		w.ops, w.readPct = []op{opGet, opSet}, o.read
+	case "incr":
+		w.ops = []op{opIncr}
+	case "list":
+		w.ops = []op{opPush, opPop}
+	case "sadd":
+		w.ops = []op{opSAdd}
+	case "hset":
+		w.ops = []op{opHSet}
+	default:
+		return nil, fmt.Errorf("unknown workload %q", o.workload)
+	}
+	return w, nil
+}
+
+func protoFor(target string) (protocol, error) {
+	switch target {
+	case "vanity":
+		return vanityProto{}, nil
+	case "redis":
+		return redisProto{}, nil
+	}
+	return nil, fmt.Errorf("unknown target %q", target)
+}
+
+func startTarget(o *options) (*process, error) {
+	if o.target == "redis" {
+		return startRedis(o.redisBin)
+	}
+	return startVanity(o.vanityBin)
+}
+
+// measure runs one workload against one target.
+func measure(o *options) (*result, error) {
+	w, err := buildWorkload(o)
+	if err != nil {
+		return nil, err
+	}
+	p, err := protoFor(o.target)
+	if err != nil {
+		return nil, err
+	}
+	addr := o.addr
+	if addr == "" {
+		proc, err := startTarget(o)
+		if err != nil {
+			return nil, err
+		}
+		defer proc.stop()
+		addr = proc.addr
+	}
+	if o.workload == "get" || o.workload == "mixed" {
+		if err := fill(addr, p, o.keys, o.value); err != nil {
+			return nil, err
+		}
+	}
+	if o.rate > 0 {
+		return runOpen(addr, p, w, o.conns, o.rate, o.warmup, o.duration)
+	}
+	return runClosed(addr, p, w, o.conns, o.depth, o.warmup, o.duration)
+}
+
+func cmdRun(args []string) error {
+	var o options
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	o.flags(fs)
+	fs.Parse(args)
+	r, err := measure(&o)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s %s conns=%d depth=%d pipe=%d: %.0f ops/s, p50 %v p90 %v p99 %v p99.9 %v max %v, %d errors\n",
+		o.target, o.workload, o.conns, o.depth, o.pipe, float64(r.ops)/r.elapsed.Seconds(),
+		r.lat.quantile(0.5), r.lat.quantile(0.9), r.lat.quantile(0.99), r.lat.quantile(0.999),
+		time.Duration(r.lat.max), r.errors)
+	return nil
+}
+
+// suiteCase is one row of the standard suite.
+type suiteCase struct {
+	label              string
+	workload           string
+	conns, depth, pipe int
+}
+
+var standardSuite = []suiteCase{
+	{"GET c50", "get", 50, 1, 0},
+	{"SET c50", "set", 50, 1, 0},
+	{"mixed 90/10 c50", "mixed", 50, 1, 0},
+	{"INCR c50", "incr", 50, 1, 0},
+	{"list push/pop c50", "list", 50, 1, 0},
+	{"set add c50", "sadd", 50, 1, 0},
+	{"hash update c50", "hset", 50, 1, 0},
+	{"GET c50 depth16", "get", 50, 16, 0},
+	{"SET c50 depth16", "set", 50, 16, 0},
+	{"GET c50 pipe16", "get", 50, 1, 16},
+	{"SET c50 pipe16", "set", 50, 1, 16},
+}
+
+type row struct {
+	c             suiteCase
+	vanity, redis *result
+}
+
+func cmdSuite(args []string) error {
+	var o options
+	fs := flag.NewFlagSet("suite", flag.ExitOnError)
+	o.flags(fs)
+	out := fs.String("out", "loadtest/reports", "report directory")
+	only := fs.String("only", "", "comma-separated labels to run (default all)")
+	fs.Parse(args)
+	var rows []row
+	for _, c := range standardSuite {
+		if *only != "" && !strings.Contains(","+*only+",", ","+c.label+",") {
+			continue
+		}
+		rw := row{c: c}
+		for _, target := range []string{"vanity", "redis"} {
+			oc := o
+			oc.target, oc.workload, oc.conns, oc.depth, oc.pipe = target, c.workload, c.conns, c.depth, c.pipe
+			r, err := measure(&oc)
+			if err != nil {
+				return fmt.Errorf("%s on %s: %w", c.label, target, err)
+			}
+			if target == "vanity" {
+				rw.vanity = r
+			} else {
+				rw.redis = r
+			}
+			fmt.Printf("%-20s %-7s %10.0f ops/s  p99 %v\n", c.label, target, float64(r.ops)/r.elapsed.Seconds(), r.lat.quantile(0.99))
+		}
+		rows = append(rows, rw)
+	}
+	return writeReport(*out, &o, rows, nil)
+}
+
+// memResult compares resident memory for N string keys.
+type memResult struct {
+	keys                  int
+	valueLen              int
+	vanityRSS, redisRSS   int64
+	vanityBase, redisBase int64
+	redisUsed             int64
+}
+
+func cmdMemory(args []string) error {
+	var o options
+	fs := flag.NewFlagSet("memory", flag.ExitOnError)
+	o.flags(fs)
+	out := fs.String("out", "", "also write the result into a report in this directory")
+	fs.Set("keys", "1000000")
+	fs.Parse(args)
+	m, err := measureMemory(&o)
+	if err != nil {
+		return err
+	}
+	printMemory(m)
+	if *out != "" {
+		return writeReport(*out, &o, nil, m)
+	}
+	return nil
+}
+
+func measureMemory(o *options) (*memResult, error) {
+	m := &memResult{keys: o.keys, valueLen: o.value}
+	v, err := startVanity(o.vanityBin)
+	if err != nil {
+		return nil, err
+	}
+	defer v.stop()
+	m.vanityBase = v.rss()
+	if err := fill(v.addr, vanityProto{}, o.keys, o.value); err != nil {
+		return nil, err
+	}
+	m.vanityRSS = v.rss()
+	r, err := startRedis(o.redisBin)
+	if err != nil {
+		return nil, err
+	}
+	defer r.stop()
+	m.redisBase = r.rss()
+	if err := fill(r.addr, redisProto{}, o.keys, o.value); err != nil {
+		return nil, err
+	}
+	m.redisRSS = r.rss()
+	m.redisUsed, _ = redisInfo(r.addr, "used_memory")
+	return m, nil
+}
+
+func printMemory(m *memResult) {
+	per := func(rss, base int64) float64 { return float64(rss-base) / float64(m.keys) }
+	fmt.Printf("%d keys of %d bytes: vanity RSS %.1f MiB (%.0f B/key), redis RSS %.1f MiB (%.0f B/key), redis used_memory %.1f MiB\n",
+		m.keys, m.valueLen, float64(m.vanityRSS)/(1<<20), per(m.vanityRSS, m.vanityBase),
+		float64(m.redisRSS)/(1<<20), per(m.redisRSS, m.redisBase), float64(m.redisUsed)/(1<<20))
+}
+
+// gitCommit returns the short commit hash of the working tree, if any.
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "nocommit"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func redisVersion(bin string) string {
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func writeReport(dir string, o *options, rows []row, mem *memResult) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	base := time.Now().UTC().Format("2006-01-02") + "-" + gitCommit()
+	md := filepath.Join(dir, base+".md")
+	svg := filepath.Join(dir, base+".svg")
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Load test %s\n\n", base)
+	fmt.Fprintf(&b, "Machine: %d cores (%s/%s), client and server sharing them. Go %s. %s.\n\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), redisVersion(o.redisBin))
+	fmt.Fprintf(&b, "Settings: %d keys, %d-byte values, %s keys, warm-up %v, %v measured per row; both servers"+
+		" without persistence, started fresh for each row; closed loop.\n\n",
+		o.keys, o.value, map[bool]string{false: "uniform", true: "zipfian"}[o.zipf], o.warmup, o.duration)
+	if len(rows) > 0 {
+		b.WriteString("| workload | vanity ops/s | redis ops/s | ratio | vanity p50 | vanity p99 | vanity p99.9 | redis p50 | redis p99 | redis p99.9 |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range rows {
+			vt := float64(r.vanity.ops) / r.vanity.elapsed.Seconds()
+			rt := float64(r.redis.ops) / r.redis.elapsed.Seconds()
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %v | %v | %v | %v | %v | %v |\n", r.c.label, vt, rt, vt/rt,
+				r.vanity.lat.quantile(0.5), r.vanity.lat.quantile(0.99), r.vanity.lat.quantile(0.999),
+				r.redis.lat.quantile(0.5), r.redis.lat.quantile(0.99), r.redis.lat.quantile(0.999))
+		}
+		fmt.Fprintf(&b, "\n![throughput and p99](%s)\n\n", filepath.Base(svg))
+		if err := os.WriteFile(svg, []byte(chart(rows)), 0o644); err != nil {
+			return err
+		}
+		b.WriteString("Latency is per request (a PIPE batch is one request); errors: ")
+		var errs []string
+		for _, r := range rows {
+			if r.vanity.errors+r.redis.errors > 0 {
+				errs = append(errs, fmt.Sprintf("%s %d/%d", r.c.label, r.vanity.errors, r.redis.errors))
+			}
+		}
+		if len(errs) == 0 {
+			b.WriteString("none.\n")
+		} else {
+			b.WriteString(strings.Join(errs, ", ") + ".\n")
+		}
+	}
+	if mem != nil {
+		per := func(rss, base int64) float64 { return float64(rss-base) / float64(mem.keys) }
+		fmt.Fprintf(&b, "\n## Memory\n\n%d string keys of %d bytes, written through the protocol:\n\n", mem.keys, mem.valueLen)
+		b.WriteString("| server | RSS | bytes/key (RSS growth) |\n|---|---:|---:|\n")
+		fmt.Fprintf(&b, "| vanity | %.1f MiB | %.0f |\n", float64(mem.vanityRSS)/(1<<20), per(mem.vanityRSS, mem.vanityBase))
+		fmt.Fprintf(&b, "| redis | %.1f MiB | %.0f |\n", float64(mem.redisRSS)/(1<<20), per(mem.redisRSS, mem.redisBase))
+		fmt.Fprintf(&b, "\nredis used_memory: %.1f MiB (%.0f bytes/key).\n", float64(mem.redisUsed)/(1<<20), float64(mem.redisUsed)/float64(mem.keys))
+	}
+	if err := os.WriteFile(md, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Println("report:", md)
+	return nil
+}
+
+var errNoRows = errors.New("no rows")
+
+// chart draws throughput and p99 per workload as grouped bars.
+func chart(rows []row) string {
+	const w, rowH, left, barMax = 900, 34, 170, 300
+	h := 60 + rowH*len(rows)
+	var maxT, maxP float64
+	for _, r := range rows {
+		maxT = max(maxT, float64(r.vanity.ops)/r.vanity.elapsed.Seconds(), float64(r.redis.ops)/r.redis.elapsed.Seconds())
+		maxP = max(maxP, float64(r.vanity.lat.quantile(0.99)), float64(r.redis.lat.quantile(0.99)))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`, w, h)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`, w, h)
+	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="13">throughput (ops/s)</text>`, left)
+	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="13">p99 latency</text>`, left+barMax+90)
+	fmt.Fprintf(&b, `<rect x="%d" y="30" width="10" height="10" fill="#c0392b"/><text x="%d" y="39">vanity</text>`, w-150, w-136)
+	fmt.Fprintf(&b, `<rect x="%d" y="30" width="10" height="10" fill="#7f8c8d"/><text x="%d" y="39">redis</text>`, w-80, w-66)
+	for i, r := range rows {
+		y := 50 + i*rowH
+		fmt.Fprintf(&b, `<text x="5" y="%d">%s</text>`, y+16, r.c.label)
+		for k, res := range []*result{r.vanity, r.redis} {
+			color := []string{"#c0392b", "#7f8c8d"}[k]
+			t := float64(res.ops) / res.elapsed.Seconds()
+			bw := t / maxT * barMax
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="12" fill="%s"/>`, left, y+k*13, bw, color)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d">%.0f</text>`, float64(left)+bw+3, y+k*13+10, t)
+			p := float64(res.lat.quantile(0.99))
+			pw := p / maxP * (barMax - 60)
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="12" fill="%s"/>`, left+barMax+90, y+k*13, pw, color)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d">%v</text>`, float64(left+barMax+90)+pw+3, y+k*13+10, time.Duration(p).Round(time.Microsecond))
+		}
+	}
+	b.WriteString("</svg>\n")
+	return b.String()
+}
