@@ -4,6 +4,9 @@
 //	loadtest run   -target=vanity|redis [-addr=HOST:PORT] -workload=get ...
 //	loadtest suite [-duration=5s] [-out=loadtest/reports]
 //	loadtest memory [-keys=1000000]
+//	loadtest pubsub [-subs=100] [-pubs=2] [-depth=16]
+//	loadtest tx     [-conns=50]
+//	loadtest expiry [-keys=1000000] [-ttl=3s]
 //
 // Without -addr, run starts the server itself (bin/vanity, or redis-server
 // from Debian's package) on a free loopback port and stops it afterwards.
@@ -56,7 +59,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -67,6 +70,12 @@ func main() {
 		err = cmdSuite(os.Args[2:])
 	case "memory":
 		err = cmdMemory(os.Args[2:])
+	case "pubsub":
+		err = cmdPubSub(os.Args[2:])
+	case "tx":
+		err = cmdTx(os.Args[2:])
+	case "expiry":
+		err = cmdExpiry(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
@@ -88,4 +90,38 @@ func BenchmarkExecSet(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkExpireMillion writes a million keys with one deadline, lets it
+// pass, and sweeps until none is left, reporting the sweep's total time and
+// its longest single call (each call holds one partition lock at a time).
+func BenchmarkExpireMillion(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		var now atomic.Int64
+		now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
+		n, _ := New(Config{Now: func() time.Time { return time.UnixMilli(now.Load()) }})
+		var req proto.Request
+		for k := 0; k < 1_000_000; k++ {
+			key := "key:" + strconv.Itoa(10_000_000+k)
+			proto.ParseRequest([]byte("SET:STR (12)"+key+" (10)0123456789"), &req)
+			n.Exec(context.Background(), 0, &req, nil)
+			proto.ParseRequest([]byte("SET_EXPIRY (12)"+key+" 1"), &req)
+			n.Exec(context.Background(), 0, &req, nil)
+		}
+		now.Add(2000)
+		b.StartTimer()
+		start := time.Now()
+		var longest time.Duration
+		calls := 0
+		for n.Keys(0) > 0 {
+			t0 := time.Now()
+			n.SweepExpired(25 * time.Millisecond)
+			longest = max(longest, time.Since(t0))
+			calls++
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s-to-empty")
+		b.ReportMetric(float64(longest.Milliseconds()), "ms-longest-call")
+		b.ReportMetric(float64(calls), "calls")
+	}
 }

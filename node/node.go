@@ -238,47 +238,64 @@ func (n *Node) release(x *execCtx) {
 	n.ctxs.Put(x)
 }
 
-// Run performs background work until ctx ends.
+// Run performs background work until ctx ends. The expiry sweep spends at
+// most a quarter of ExpiryInterval per round; while expired keys are piling
+// up (a round ran out of budget with keys still expiring) the next round
+// starts after a quarter interval instead of a whole one, so a mass expiry
+// gets about half of one core until it is cleared.
 func (n *Node) Run(ctx context.Context) error {
-	t := time.NewTicker(n.cfg.ExpiryInterval)
+	budget := n.cfg.ExpiryInterval / 4
+	t := time.NewTimer(n.cfg.ExpiryInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			n.SweepExpired()
+			start := time.Now()
+			n.SweepExpired(budget)
+			if time.Since(start) >= budget {
+				t.Reset(budget)
+			} else {
+				t.Reset(n.cfg.ExpiryInterval)
+			}
 		}
 	}
 }
 
-// SweepExpired removes keys whose deadline has passed, examining a bounded
-// sample of the keys with deadlines in each partition and database, and
-// returns how many it removed. A partition where more than a quarter of the
-// sample had expired is swept again, up to a few rounds, as the best
-// in-memory stores do.
-func (n *Node) SweepExpired() int {
+// SweepExpired removes keys whose deadline has passed and returns how many
+// it removed. It samples ExpirySample keys with deadlines per partition and
+// database at a time, holding a partition's lock only for one sample, and
+// keeps sampling while more than a quarter of the samples had expired and
+// the time budget lasts (as the best in-memory stores do). So a mass expiry
+// is reclaimed steadily without stalling the clients of any partition.
+func (n *Node) SweepExpired(budget time.Duration) int {
 	removed := 0
+	// The budget is real time spent, whatever the configured clock says.
+	stop := time.Now().Add(budget)
 	var out []storage.Delta
-	for i := range n.parts {
-		p := &n.parts[i]
-		p.mu.Lock()
-		for db := 0; db < storage.NumDBs; db++ {
-			for round := 0; round < 4 && p.shard.Volatile(db) > 0; round++ {
-				now := n.clock.Now().Wall()
-				out = p.shard.Expired(db, now, n.cfg.ExpirySample, out[:0])
+	for {
+		busy := false
+		for i := range n.parts {
+			p := &n.parts[i]
+			p.mu.Lock()
+			for db := 0; db < storage.NumDBs; db++ {
+				if p.shard.Volatile(db) == 0 {
+					continue
+				}
+				out = p.shard.Expired(db, n.clock.Now().Wall(), n.cfg.ExpirySample, out[:0])
 				for k := range out {
 					p.shard.Apply(&out[k])
 				}
 				removed += len(out)
-				if len(out)*4 <= n.cfg.ExpirySample {
-					break
-				}
+				busy = busy || len(out)*4 > n.cfg.ExpirySample
 			}
+			p.mu.Unlock()
 		}
-		p.mu.Unlock()
+		if !busy || !time.Now().Before(stop) {
+			return removed
+		}
 	}
-	return removed
 }
 
 // Keys returns the number of entries stored in db, for tests and metrics.

@@ -188,12 +188,12 @@ func TestSweepExpired(t *testing.T) {
 		do(t, n, 1, "SET_EXPIRY "+k+" 1")
 	}
 	do(t, n, 1, "SET:INT (4)keep 1")
-	if removed := n.SweepExpired(); removed != 0 {
+	if removed := n.SweepExpired(time.Second); removed != 0 {
 		t.Fatalf("removed %d keys before their deadline", removed)
 	}
 	now.Add(1001)
 	for i := 0; i < 100 && n.Keys(1) > 1; i++ {
-		n.SweepExpired()
+		n.SweepExpired(time.Second)
 	}
 	if n.Keys(1) != 1 {
 		t.Fatalf("%d keys left after sweeping", n.Keys(1))

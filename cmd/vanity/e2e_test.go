@@ -554,3 +554,39 @@ func TestGoClientHelpers(t *testing.T) {
 	}
 	expect(t, c, "GET (1)i", "OK:INT 5", "GET (1)f", "OK:FLOAT 2.500000", "GET (1)l", "OK:LIST (2)[(1)a(1)b]")
 }
+
+// TestExpiryNeverVisibleAfterDeadline sets keys with short deadlines and
+// polls them: a read sent later than the deadline (as the client can bound
+// it: the SET_EXPIRY reply's arrival plus the TTL, plus the millisecond of
+// resolution) must find the key gone, and it must stay gone.
+func TestExpiryNeverVisibleAfterDeadline(t *testing.T) {
+	s := memoryServer(t)
+	c := s.dial()
+	const keys = 50
+	deadline := make([]time.Time, keys)
+	for i := 0; i < keys; i++ {
+		k := encStr("k" + strconv.Itoa(i))
+		ttl := time.Duration(20+i%5*10) * time.Millisecond
+		expect(t, c, "SET:STR "+k+" (1)v", "OK")
+		expect(t, c, "SET_EXPIRY "+k+" "+strconv.FormatFloat(ttl.Seconds(), 'f', 3, 64), "OK")
+		deadline[i] = time.Now().Add(ttl + 2*time.Millisecond)
+	}
+	gone := make([]bool, keys)
+	for remaining := keys; remaining > 0; {
+		for i := 0; i < keys; i++ {
+			sent := time.Now()
+			got := raw(t, c, "GET "+encStr("k"+strconv.Itoa(i)))
+			switch {
+			case got == "NULL":
+				if !gone[i] {
+					gone[i] = true
+					remaining--
+				}
+			case gone[i]:
+				t.Fatalf("key %d came back after expiring: %q", i, got)
+			case sent.After(deadline[i]):
+				t.Fatalf("key %d still visible %v after its deadline", i, sent.Sub(deadline[i]))
+			}
+		}
+	}
+}

@@ -28,6 +28,7 @@ type config struct {
 	bcryptCost      int
 	partitions      int
 	snapshotEvery   time.Duration
+	debugAddr       string
 	defaultPassword bool // the admin password is the well-known default
 }
 
@@ -50,6 +51,7 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
                           (also VANITY_DEFAULT_PASSWORD; default "vanity")
   --bcrypt-cost=N         bcrypt work factor for passwords (default 10)
   --snapshot-interval=D   automatic snapshot period (default 10m; 0 disables)
+  --debug-addr=ADDR       serve /debug/pprof/ and /debug/stats over HTTP on ADDR
 `
 
 func defaultConfig() config {
@@ -151,6 +153,10 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				if err != nil || c.partitions < 1 || c.partitions > 1<<16 {
 					err = fmt.Errorf("invalid partition count %q", value)
 				}
+			}
+		case "debug-addr":
+			if err = needValue(); err == nil {
+				c.debugAddr = value
 			}
 		case "snapshot-interval":
 			if err = needValue(); err == nil {

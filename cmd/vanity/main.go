@@ -134,8 +134,8 @@ func run(ctx context.Context, cfg config) error {
 	return err
 }
 
-// runBackground runs the node's background work and the periodic snapshot
-// until ctx ends.
+// runBackground runs the node's background work, the periodic snapshot and
+// the debug endpoints until ctx ends, and waits for them.
 func runBackground(ctx context.Context, n *node.Node, cfg config, log *slog.Logger) {
 	done := make(chan struct{})
 	go func() {
@@ -143,6 +143,16 @@ func runBackground(ctx context.Context, n *node.Node, cfg config, log *slog.Logg
 		_ = n.Run(ctx)
 	}()
 	defer func() { <-done }()
+	if cfg.debugAddr != "" {
+		debugDone := make(chan struct{})
+		go func() {
+			defer close(debugDone)
+			if err := serveDebug(ctx, cfg.debugAddr, n, log); err != nil {
+				log.Error("debug endpoints failed", "err", err)
+			}
+		}()
+		defer func() { <-debugDone }()
+	}
 	if !cfg.dbPersist || cfg.snapshotEvery == 0 {
 		<-ctx.Done()
 		return
