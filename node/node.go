@@ -8,12 +8,15 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
+	"github.com/vanitydb/vanity/storage/vfs"
+	"github.com/vanitydb/vanity/storage/wal"
 )
 
 // Config configures a node.
@@ -28,6 +31,18 @@ type Config struct {
 	KeepTombstones bool
 	// SnapshotPath is the snapshot file; empty disables persistence.
 	SnapshotPath string
+	// WALDir is the write-ahead log's directory; empty disables the log
+	// (writes after the last snapshot are then lost in a crash).
+	WALDir string
+	// Fsync is the log's fsync policy.
+	Fsync wal.Policy
+	// SegmentSize is the WAL segment size in bytes (default 64 MiB).
+	SegmentSize int64
+	// WALRepair cuts a damaged WAL at the damage instead of refusing to
+	// start; what follows the damage is lost.
+	WALRepair bool
+	// FS is the file system (default the real one).
+	FS vfs.FS
 	// ExpiryInterval is the period of the expiry sweep (default 100ms).
 	ExpiryInterval time.Duration
 	// ExpirySample is how many keys a sweep examines per partition and
@@ -76,19 +91,28 @@ type partition struct {
 type Node struct {
 	cfg    Config
 	log    *slog.Logger
+	fs     vfs.FS
 	clock  *hlc.Clock
+	seed   uint64
 	parts  []partition
 	locate func(key []byte) *storage.Shard
 	ctxs   sync.Pool // *execCtx
+	wal    *wal.Log  // nil without a WAL
+	// failed holds the first durability error; from then on the node
+	// refuses every command.
+	failed atomic.Pointer[error]
 	// persistMu serializes snapshots.
 	persistMu sync.Mutex
 }
 
 // execCtx is the reusable state of one command.
 type execCtx struct {
-	c     storage.Ctx
-	keys  [][]byte
-	locks []int
+	c       storage.Ctx
+	keys    [][]byte
+	locks   []int
+	dparts  []int  // partition of each delta, -1: the partition of its key
+	rec     []byte // WAL record being built
+	scratch []byte
 }
 
 // New returns a node, loading its snapshot if there is one.
@@ -115,19 +139,74 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Actor == 0 {
 		cfg.Actor = rand.Uint64() | 1
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, parts: make([]partition, cfg.Partitions)}
-	n.clock = hlc.NewClock(cfg.Actor, func() int64 { return cfg.Now().UnixMilli() })
-	seed := rand.Uint64()
-	for i := range n.parts {
-		n.parts[i].shard = storage.NewShard(cfg.KeepTombstones)
-		n.parts[i].intn = rand.New(rand.NewPCG(seed, uint64(i))).IntN
+	if cfg.FS == nil {
+		cfg.FS = vfs.OS{}
 	}
+	n := &Node{cfg: cfg, log: cfg.Logger, fs: cfg.FS, seed: rand.Uint64()}
+	n.clock = hlc.NewClock(cfg.Actor, func() int64 { return cfg.Now().UnixMilli() })
+	n.makePartitions(cfg.Partitions)
 	n.locate = func(key []byte) *storage.Shard { return n.parts[n.partitionOf(key)].shard }
 	n.ctxs.New = func() any { return &execCtx{} }
-	if err := n.load(); err != nil {
+	if err := n.recover(); err != nil {
 		return nil, err
 	}
 	return n, nil
+}
+
+// makePartitions (re)creates count empty partitions. Only recovery calls
+// it, before the node is shared.
+func (n *Node) makePartitions(count int) {
+	if len(n.parts) == count {
+		return
+	}
+	n.parts = make([]partition, count)
+	for i := range n.parts {
+		n.parts[i].shard = storage.NewShard(n.cfg.KeepTombstones)
+		n.parts[i].intn = rand.New(rand.NewPCG(n.seed, uint64(i))).IntN
+	}
+}
+
+// Partitions returns the partition count in use.
+func (n *Node) Partitions() int { return len(n.parts) }
+
+// ErrFailed wraps the durability error that stopped the node.
+var ErrFailed = errors.New("node: storage failed; restart the server")
+
+func (n *Node) failure() error {
+	if p := n.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (n *Node) fail(err error) {
+	err = fmt.Errorf("%w: %v", ErrFailed, err)
+	if n.failed.CompareAndSwap(nil, &err) {
+		n.log.Error("durability failure: refusing every command from now on", "err", err)
+	}
+}
+
+// logDeltas appends the deltas of x to the WAL as one record, under the
+// locks of their partitions, and returns its sequence number (0: none).
+func (n *Node) logDeltas(x *execCtx) (uint64, error) {
+	if n.wal == nil || len(x.c.Deltas) == 0 {
+		return 0, nil
+	}
+	x.rec = n.appendRecord(x.rec[:0], x)
+	return n.wal.Append(x.rec)
+}
+
+// finish waits for a record's durability and turns a failure into the
+// reply, replacing whatever the command answered from dst[start:].
+func (n *Node) finish(seq uint64, err error, dst []byte, start int) []byte {
+	if err == nil && seq > 0 {
+		err = n.wal.Wait(seq)
+	}
+	if err != nil {
+		n.fail(err)
+		return proto.AppendInternalError(dst[:start], "write not durable: "+err.Error())
+	}
+	return dst
 }
 
 // Actor returns the node's actor id.
@@ -168,7 +247,14 @@ func (n *Node) unlock(locks []int) {
 }
 
 // Exec runs one data command in database db and appends its reply to dst.
+// Under the SyncAlways policy a write is answered only once its WAL record
+// is fsynced; a write that cannot be made durable is answered with
+// INTERNAL_ERROR, never acknowledged.
 func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) ([]byte, error) {
+	if err := n.failure(); err != nil {
+		return proto.AppendInternalError(dst, err.Error()), nil
+	}
+	start := len(dst)
 	x := n.ctxs.Get().(*execCtx)
 	if req.Cmd.Class() == proto.ClassDatabase {
 		x.locks = n.lockAll(x.locks)
@@ -176,16 +262,22 @@ func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) (
 		x.keys = req.Keys(x.keys[:0])
 		x.locks = n.lockKeys(x.keys, x.locks)
 	}
+	n.begin(x, db)
 	dst = n.run(x, db, req, dst)
+	seq, err := n.logDeltas(x)
 	n.unlock(x.locks)
 	n.release(x)
-	return dst, nil
+	return n.finish(seq, err, dst, start), nil
 }
 
 // ExecBatch runs reqs in order as one atomic unit in database db: no other
 // command touching their partitions runs in between. It appends the
 // replies to dst and returns the end offset of each.
 func (n *Node) ExecBatch(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
+	if err := n.failure(); err != nil {
+		return nil, nil, err
+	}
+	start := len(dst)
 	x := n.ctxs.Get().(*execCtx)
 	all := false
 	x.keys = x.keys[:0]
@@ -199,16 +291,36 @@ func (n *Node) ExecBatch(_ context.Context, db int, reqs []*proto.Request, dst [
 		x.locks = n.lockKeys(x.keys, x.locks)
 	}
 	ends := make([]int, len(reqs))
+	n.begin(x, db)
 	for i, r := range reqs {
 		dst = n.run(x, db, r, dst)
 		ends[i] = len(dst)
 	}
+	// One record for the whole batch: recovery restores all of it or none.
+	seq, err := n.logDeltas(x)
 	n.unlock(x.locks)
 	n.release(x)
+	if err == nil && seq > 0 {
+		err = n.wal.Wait(seq)
+	}
+	if err != nil {
+		n.fail(err)
+		return dst[:start], nil, fmt.Errorf("write not durable: %w", err)
+	}
 	return dst, ends, nil
 }
 
-// run executes req with the needed partitions locked.
+// begin prepares x for the commands of one Exec or ExecBatch.
+func (n *Node) begin(x *execCtx, db int) {
+	x.c = storage.Ctx{DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0]}
+	x.dparts = x.dparts[:0]
+	if len(x.locks) > 0 {
+		x.c.Rand = n.parts[x.locks[0]].intn
+	}
+}
+
+// run executes req with the needed partitions locked, adding its deltas
+// to x.c.Deltas.
 func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	if db < 0 || db >= storage.NumDBs {
 		return proto.AppendInternalError(dst, "node: database out of range")
@@ -218,17 +330,20 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 		for i := range n.parts {
 			d := storage.ResetDelta(db, t)
 			n.parts[i].shard.Apply(&d)
+			x.c.Deltas = append(x.c.Deltas, d)
+			x.dparts = append(x.dparts, i)
 		}
 		return append(dst, proto.ReplyOK...)
 	}
 	if !req.Cmd.IsData() {
 		return proto.AppendInternalError(dst, "node: not a data command: "+req.Cmd.String())
 	}
-	x.c = storage.Ctx{T: t, DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0]}
-	if len(x.locks) > 0 {
-		x.c.Rand = n.parts[x.locks[0]].intn
+	x.c.T = t
+	dst = storage.Exec(&x.c, req, dst)
+	for len(x.dparts) < len(x.c.Deltas) {
+		x.dparts = append(x.dparts, -1)
 	}
-	return storage.Exec(&x.c, req, dst)
+	return dst
 }
 
 func (n *Node) release(x *execCtx) {
@@ -274,6 +389,8 @@ func (n *Node) SweepExpired(budget time.Duration) int {
 	// The budget is real time spent, whatever the configured clock says.
 	stop := time.Now().Add(budget)
 	var out []storage.Delta
+	x := n.ctxs.Get().(*execCtx)
+	defer n.release(x)
 	for {
 		busy := false
 		for i := range n.parts {
@@ -286,6 +403,16 @@ func (n *Node) SweepExpired(budget time.Duration) int {
 				out = p.shard.Expired(db, n.clock.Now().Wall(), n.cfg.ExpirySample, out[:0])
 				for k := range out {
 					p.shard.Apply(&out[k])
+				}
+				if len(out) > 0 && n.wal != nil {
+					x.c.Deltas = append(x.c.Deltas[:0], out...)
+					x.dparts = append(x.dparts[:0], make([]int, len(out))...)
+					for k := range x.dparts {
+						x.dparts[k] = i
+					}
+					if _, err := n.logDeltas(x); err != nil {
+						n.fail(err)
+					}
 				}
 				removed += len(out)
 				busy = busy || len(out)*4 > n.cfg.ExpirySample

@@ -1,119 +1,258 @@
 package node
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
+	"io"
 	"path/filepath"
 
+	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/snapshot"
+	"github.com/vanitydb/vanity/storage/vfs"
+	"github.com/vanitydb/vanity/storage/wal"
 )
 
-// tmpPath is where a snapshot is written before it replaces the real file.
-func tmpPath(path string) string {
-	return filepath.Join(filepath.Dir(path), "tmp."+filepath.Base(path))
+// WAL record body (see package wal for the framing):
+//
+//	body = partitions:uvarint count:uvarint (partition:uvarint length:uvarint delta)*
+//
+// partitions is the node's partition count, so a record is never replayed
+// into another layout; each delta is tagged with its partition, because a
+// command may touch several (SET_MOVE, RESET). ONLY APPEND to this format.
+
+// appendRecord encodes the deltas of x as a WAL record body.
+func (n *Node) appendRecord(dst []byte, x *execCtx) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(n.parts)))
+	dst = binary.AppendUvarint(dst, uint64(len(x.c.Deltas)))
+	for i := range x.c.Deltas {
+		d := &x.c.Deltas[i]
+		p := x.dparts[i]
+		if p < 0 {
+			p = ring.PartitionOfString(d.Key, len(n.parts))
+		}
+		x.scratch = storage.AppendDelta(x.scratch[:0], d)
+		dst = binary.AppendUvarint(dst, uint64(p))
+		dst = binary.AppendUvarint(dst, uint64(len(x.scratch)))
+		dst = append(dst, x.scratch...)
+	}
+	return dst
+}
+
+// replayRecord applies a WAL record's deltas to the partitions that have
+// not seen it (seq above the partition's snapshot position).
+func (n *Node) replayRecord(seq uint64, body []byte, covered []uint64) error {
+	parts, k := binary.Uvarint(body)
+	if k <= 0 {
+		return fmt.Errorf("node: WAL record %d: bad header", seq)
+	}
+	if int(parts) != len(n.parts) {
+		return fmt.Errorf("node: WAL record %d was written with %d partitions, the data has %d", seq, parts, len(n.parts))
+	}
+	body = body[k:]
+	count, k := binary.Uvarint(body)
+	if k <= 0 {
+		return fmt.Errorf("node: WAL record %d: bad count", seq)
+	}
+	body = body[k:]
+	for i := uint64(0); i < count; i++ {
+		p, k := binary.Uvarint(body)
+		if k <= 0 || p >= parts {
+			return fmt.Errorf("node: WAL record %d: bad partition", seq)
+		}
+		body = body[k:]
+		size, k := binary.Uvarint(body)
+		if k <= 0 || size > uint64(len(body)-k) {
+			return fmt.Errorf("node: WAL record %d: bad delta length", seq)
+		}
+		d, err := storage.DecodeDelta(body[k : k+int(size)])
+		if err != nil {
+			return fmt.Errorf("node: WAL record %d: %w", seq, err)
+		}
+		body = body[k+int(size):]
+		if seq <= covered[p] {
+			continue
+		}
+		n.clock.Observe(d.MaxStamp())
+		n.parts[p].shard.Apply(&d)
+	}
+	return nil
 }
 
 // Persist writes a snapshot of every partition, replacing the snapshot file
-// atomically: write a temporary file, fsync it, rename it over the old one,
-// fsync the directory. Each partition is captured under its lock.
+// atomically (temporary file, fsync, rename, directory fsync), then drops
+// the WAL segments the snapshot covers. Each partition is captured under
+// its lock together with the WAL position it has reached.
 func (n *Node) Persist() error {
 	path := n.cfg.SnapshotPath
 	if path == "" {
 		return ErrPersistenceDisabled
 	}
+	if err := n.failure(); err != nil {
+		return err
+	}
 	n.persistMu.Lock()
 	defer n.persistMu.Unlock()
-	tmp := tmpPath(path)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	var minPos uint64
+	err := vfs.WriteAtomic(n.fs, path, func(w io.Writer) error {
+		var err error
+		minPos, err = n.writeSnapshot(w)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("node: create snapshot: %w", err)
-	}
-	err = n.writeSnapshot(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
 		return fmt.Errorf("node: write snapshot %s: %w", path, err)
+	}
+	if n.wal != nil && minPos > 0 {
+		if err := n.wal.RemoveBefore(minPos + 1); err != nil {
+			return fmt.Errorf("node: trim WAL: %w", err)
+		}
 	}
 	return nil
 }
 
-func (n *Node) writeSnapshot(f *os.File) error {
-	w, err := snapshot.NewWriter(f, snapshot.Meta{Partitions: len(n.parts), Created: n.clock.Now()})
+func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
+	sw, err := snapshot.NewWriter(w, snapshot.Meta{Partitions: len(n.parts), Created: n.clock.Now()})
 	if err != nil {
-		return err
+		return 0, err
 	}
+	minPos := ^uint64(0)
 	for i := range n.parts {
 		p := &n.parts[i]
 		p.mu.Lock()
+		var pos uint64
+		if n.wal != nil {
+			// Records touching this partition are appended under its
+			// lock, so every one up to the log's last is applied here.
+			pos = n.wal.Last()
+		}
+		minPos = min(minPos, pos)
+		sw.Partition(i, pos)
 		p.shard.Each(func(d *storage.Delta) bool {
-			err = w.Add(i, d)
+			err = sw.Add(d)
 			return err == nil
 		})
 		p.mu.Unlock()
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return w.Close()
+	if len(n.parts) == 0 {
+		minPos = 0
+	}
+	return minPos, sw.Close()
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// recover loads the snapshot and replays the WAL after it, then opens the
+// WAL for new records. The partition layout of existing data wins over the
+// configured count, since the layout is fixed when data is first written.
+func (n *Node) recover() error {
+	covered, err := n.loadSnapshot()
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	if n.cfg.WALDir == "" {
+		return nil
+	}
+	if covered == nil {
+		covered, err = n.layoutFromWAL()
+		if err != nil {
+			return err
+		}
+	}
+	res, err := wal.Replay(n.fs, n.cfg.WALDir, n.cfg.WALRepair, func(seq uint64, body []byte) error {
+		return n.replayRecord(seq, body, covered)
+	})
+	if err != nil {
+		return err
+	}
+	if res.TornBytes > 0 {
+		n.log.Warn("cut a torn write from the end of the WAL", "bytes", res.TornBytes)
+	}
+	if res.Repaired != "" {
+		n.log.Error("repaired a damaged WAL; data after the damage is lost", "what", res.Repaired)
+	}
+	if res.Records > 0 {
+		n.log.Info("replayed the WAL", "records", res.Records, "last", res.Last)
+	}
+	next := res.Last + 1
+	for _, c := range covered {
+		next = max(next, c+1)
+	}
+	n.wal, err = wal.Open(wal.Config{FS: n.fs, Dir: n.cfg.WALDir, Policy: n.cfg.Fsync,
+		SegmentSize: n.cfg.SegmentSize, Logger: n.log}, next)
+	return err
 }
 
-// load reads the snapshot file if there is one. Deltas are placed by key,
-// so a snapshot taken with another partition count still loads.
-func (n *Node) load() error {
+// loadSnapshot reads the snapshot file if there is one and returns each
+// partition's WAL position (nil when there is no snapshot).
+func (n *Node) loadSnapshot() ([]uint64, error) {
 	path := n.cfg.SnapshotPath
 	if path == "" {
-		return nil
+		return nil, nil
 	}
-	if err := os.Remove(tmpPath(path)); err == nil {
-		n.log.Info("removed an incomplete snapshot left by a crash", "file", tmpPath(path))
+	if err := n.fs.Remove(vfs.TempName(path)); err == nil {
+		n.log.Info("removed an incomplete snapshot left by a crash", "file", vfs.TempName(path))
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	f, err := n.fs.Open(path)
+	if vfs.IsNotExist(err) {
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("node: open snapshot: %w", err)
+		return nil, fmt.Errorf("node: open snapshot: %w", err)
 	}
 	defer f.Close()
+	var covered []uint64
 	count := 0
-	err = snapshot.Read(f, func(snapshot.Meta) error { return nil }, func(_ int, d *storage.Delta) error {
-		n.clock.Observe(d.MaxStamp())
-		if d.DBWide {
-			for i := range n.parts {
-				n.parts[i].shard.Apply(d)
-			}
-		} else {
-			n.locate([]byte(d.Key)).Apply(d)
+	err = snapshot.Read(f, func(m snapshot.Meta) error {
+		if m.Partitions < 1 {
+			return fmt.Errorf("%w: partition count %d", snapshot.ErrCorrupt, m.Partitions)
 		}
+		n.makePartitions(m.Partitions)
+		covered = make([]uint64, m.Partitions)
+		return nil
+	}, func(p int, pos uint64, d *storage.Delta) error {
+		if p < 0 || p >= len(n.parts) {
+			return fmt.Errorf("%w: partition %d out of range", snapshot.ErrCorrupt, p)
+		}
+		covered[p] = pos
+		n.clock.Observe(d.MaxStamp())
+		n.parts[p].shard.Apply(d)
 		count++
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("node: load snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("node: load snapshot %s: %w", path, err)
 	}
-	n.log.Info("loaded snapshot", "file", path, "states", count)
-	return nil
+	n.log.Info("loaded snapshot", "file", path, "states", count, "partitions", len(n.parts))
+	return covered, nil
+}
+
+// layoutFromWAL adopts the partition count of the first WAL record, when
+// there is no snapshot, and returns all-zero positions.
+func (n *Node) layoutFromWAL() ([]uint64, error) {
+	errFound := errors.New("found")
+	_, err := wal.Replay(n.fs, n.cfg.WALDir, false, func(_ uint64, body []byte) error {
+		if parts, k := binary.Uvarint(body); k > 0 && parts > 0 && parts <= 1<<20 {
+			n.makePartitions(int(parts))
+		}
+		return errFound
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return nil, err
+	}
+	return make([]uint64, len(n.parts)), nil
+}
+
+// Close flushes and closes the WAL. The node must not be used afterwards.
+func (n *Node) Close() error {
+	if n.wal == nil {
+		return nil
+	}
+	return n.wal.Close()
+}
+
+// walPath is the WAL directory beside a snapshot file.
+func WALPath(snapshotPath string) string {
+	return filepath.Join(filepath.Dir(snapshotPath), filepath.Base(snapshotPath)+".wal")
 }

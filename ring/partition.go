@@ -35,3 +35,20 @@ func Tag(key []byte) []byte {
 func PartitionOf(key []byte, n int) int {
 	return int(HashKey(key) % uint64(n))
 }
+
+// PartitionOfString is PartitionOf for a key held as a string.
+func PartitionOfString(key string, n int) int {
+	if len(key) == 0 || !containsTag(key) {
+		return int(xxhash.Sum64String(key) % uint64(n))
+	}
+	return PartitionOf([]byte(key), n)
+}
+
+func containsTag(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '{' {
+			return true
+		}
+	}
+	return false
+}

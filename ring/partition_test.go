@@ -65,3 +65,11 @@ func BenchmarkPartitionOf(b *testing.B) {
 		_ = PartitionOf(key, DefaultPartitions)
 	}
 }
+
+func TestPartitionOfString(t *testing.T) {
+	for _, k := range []string{"", "a", "user:1", "{x}y", "a{b}c", "{}", "x{"} {
+		if PartitionOfString(k, 1024) != PartitionOf([]byte(k), 1024) {
+			t.Errorf("%q placed differently as a string", k)
+		}
+	}
+}

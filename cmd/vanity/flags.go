@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vanitydb/vanity/storage/wal"
 )
 
 // config is the all-in-one server's configuration, from flags and the
@@ -29,6 +31,9 @@ type config struct {
 	partitions      int
 	snapshotEvery   time.Duration
 	debugAddr       string
+	fsync           wal.Policy
+	walRepair       bool
+	walSegment      int64
 	defaultPassword bool // the admin password is the well-known default
 }
 
@@ -51,6 +56,11 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
                           (also VANITY_DEFAULT_PASSWORD; default "vanity")
   --bcrypt-cost=N         bcrypt work factor for passwords (default 10)
   --snapshot-interval=D   automatic snapshot period (default 10m; 0 disables)
+  --fsync=P               write-ahead log fsync policy: always, everysec or no
+                          (default everysec); the log lives beside the
+                          database file (vanity.db.wal/)
+  --wal-repair            cut a damaged write-ahead log at the damage and start
+                          (what follows the damage is lost) instead of refusing
   --debug-addr=ADDR       serve /debug/pprof/ and /debug/stats over HTTP on ADDR
 `
 
@@ -152,6 +162,19 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.partitions, err = strconv.Atoi(value)
 				if err != nil || c.partitions < 1 || c.partitions > 1<<16 {
 					err = fmt.Errorf("invalid partition count %q", value)
+				}
+			}
+		case "fsync":
+			if err = needValue(); err == nil {
+				c.fsync, err = wal.ParsePolicy(value)
+			}
+		case "wal-repair":
+			c.walRepair = true
+		case "wal-segment-size": // for tests: rotate segments often
+			if err = needValue(); err == nil {
+				c.walSegment, err = strconv.ParseInt(value, 10, 64)
+				if err != nil || c.walSegment < 1024 {
+					err = fmt.Errorf("invalid WAL segment size %q", value)
 				}
 			}
 		case "debug-addr":

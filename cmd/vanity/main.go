@@ -75,11 +75,20 @@ func run(ctx context.Context, cfg config) error {
 	ncfg := node.Config{Partitions: cfg.partitions, Logger: log.With("component", "node")}
 	if cfg.dbPersist {
 		ncfg.SnapshotPath = cfg.persistFile
+		ncfg.WALDir = node.WALPath(cfg.persistFile)
+		ncfg.Fsync = cfg.fsync
+		ncfg.WALRepair = cfg.walRepair
+		ncfg.SegmentSize = cfg.walSegment
 	}
 	n, err := node.New(ncfg)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if cerr := n.Close(); cerr != nil {
+			log.Error("closing the write-ahead log failed", "err", cerr)
+		}
+	}()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

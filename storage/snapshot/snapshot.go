@@ -44,6 +44,7 @@ type Writer struct {
 	w       *bufio.Writer
 	enc     *zstd.Encoder
 	part    int
+	pos     uint64
 	buf     []byte // uncompressed records of the current chunk
 	n       uint64 // deltas in the current chunk
 	chunks  uint64
@@ -89,14 +90,19 @@ func (w *Writer) frame(kind byte, payload []byte) {
 	}
 }
 
-// Add appends a delta of partition p.
-func (w *Writer) Add(p int, d *storage.Delta) error {
+// Partition starts the deltas of partition p, captured at WAL position pos.
+func (w *Writer) Partition(p int, pos uint64) {
+	w.cut()
+	w.part, w.pos = p, pos
+}
+
+// Add appends a delta of the current partition.
+func (w *Writer) Add(d *storage.Delta) error {
 	if w.err != nil {
 		return w.err
 	}
-	if p != w.part || len(w.buf) >= chunkSize {
+	if len(w.buf) >= chunkSize {
 		w.cut()
-		w.part = p
 	}
 	start := len(w.buf)
 	w.buf = append(w.buf, make([]byte, binary.MaxVarintLen64)...)
@@ -113,6 +119,7 @@ func (w *Writer) cut() {
 		return
 	}
 	payload := binary.AppendUvarint(nil, uint64(w.part))
+	payload = binary.AppendUvarint(payload, w.pos)
 	payload = binary.AppendUvarint(payload, w.n)
 	payload = w.enc.EncodeAll(w.buf, payload)
 	w.frame(kindChunk, payload)
@@ -136,10 +143,11 @@ func (w *Writer) Close() error {
 }
 
 // Read reads a snapshot from r: it calls meta once, then apply for every
-// delta in file order. It verifies every checksum and the end frame, and
-// reports ErrCorrupt (naming the offset) for anything malformed; apply may
-// have been called for earlier deltas by then.
-func Read(r io.Reader, meta func(Meta) error, apply func(p int, d *storage.Delta) error) error {
+// delta in file order, with its partition and that partition's WAL
+// position. It verifies every checksum and the end frame, and reports
+// ErrCorrupt (naming the offset) for anything malformed; apply may have
+// been called for earlier deltas by then.
+func Read(r io.Reader, meta func(Meta) error, apply func(p int, pos uint64, d *storage.Delta) error) error {
 	br := bufio.NewReaderSize(r, 256<<10)
 	var hdr [12]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -181,6 +189,7 @@ func Read(r io.Reader, meta func(Meta) error, apply func(p int, d *storage.Delta
 			}
 		case kindChunk:
 			part := pr.uvarint()
+			pos := pr.uvarint()
 			count := pr.uvarint()
 			if pr.bad {
 				return fmt.Errorf("%w: bad chunk header at offset %d", ErrCorrupt, off-n)
@@ -200,7 +209,7 @@ func Read(r io.Reader, meta func(Meta) error, apply func(p int, d *storage.Delta
 					return fmt.Errorf("%w: record %d of chunk at offset %d: %v", ErrCorrupt, k, off-n, err)
 				}
 				rr.off += int(l)
-				if err := apply(int(part), &d); err != nil {
+				if err := apply(int(part), pos, &d); err != nil {
 					return err
 				}
 			}

@@ -66,8 +66,9 @@ func write(t testing.TB, shards []*storage.Shard, m Meta) []byte {
 		t.Fatal(err)
 	}
 	for p, sh := range shards {
+		w.Partition(p, uint64(100+p))
 		sh.Each(func(d *storage.Delta) bool {
-			if err := w.Add(p, d); err != nil {
+			if err := w.Add(d); err != nil {
 				t.Fatal(err)
 			}
 			return true
@@ -89,7 +90,13 @@ func TestRoundTrip(t *testing.T) {
 	}
 	var gotMeta Meta
 	err := Read(bytes.NewReader(data), func(m Meta) error { gotMeta = m; return nil },
-		func(p int, d *storage.Delta) error { got[p].Apply(d); return nil })
+		func(p int, pos uint64, d *storage.Delta) error {
+			if pos != uint64(100+p) {
+				t.Fatalf("partition %d read with position %d", p, pos)
+			}
+			got[p].Apply(d)
+			return nil
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,13 +115,13 @@ func TestEmptySnapshot(t *testing.T) {
 	data := write(t, nil, Meta{})
 	calls := 0
 	if err := Read(bytes.NewReader(data), func(Meta) error { return nil },
-		func(int, *storage.Delta) error { calls++; return nil }); err != nil || calls != 0 {
+		func(int, uint64, *storage.Delta) error { calls++; return nil }); err != nil || calls != 0 {
 		t.Fatalf("err %v, %d deltas", err, calls)
 	}
 }
 
-func noop(Meta) error                  { return nil }
-func ignore(int, *storage.Delta) error { return nil }
+func noop(Meta) error                          { return nil }
+func ignore(int, uint64, *storage.Delta) error { return nil }
 
 // TestTruncationDetected cuts the file at many offsets: every prefix must be
 // refused, because only a complete file has its end frame.
@@ -147,7 +154,7 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("VANITYSS\x00\x01\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sh := storage.NewShard(true)
-		_ = Read(bytes.NewReader(b), noop, func(p int, d *storage.Delta) error {
+		_ = Read(bytes.NewReader(b), noop, func(p int, _ uint64, d *storage.Delta) error {
 			sh.Apply(d)
 			return nil
 		})

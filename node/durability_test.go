@@ -1,0 +1,253 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/vfs"
+	"github.com/vanitydb/vanity/storage/wal"
+)
+
+const snapPath = "/data/vanity.db"
+
+func durableNode(t *testing.T, fsys vfs.FS, policy wal.Policy) *Node {
+	t.Helper()
+	fsys.MkdirAll("/data")
+	n, err := New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), Fsync: policy,
+		FS: fsys, SegmentSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func key(i int) string { return "(6)k" + strconv.Itoa(10000+i) }
+
+func TestRecoverFromWALAfterCrash(t *testing.T) {
+	m := vfs.NewMem()
+	n := durableNode(t, m, wal.SyncAlways)
+	for i := 0; i < 300; i++ {
+		if got := do(t, n, i%3, "SET:INT "+key(i)+" "+strconv.Itoa(i)); got != "OK" {
+			t.Fatal(got)
+		}
+	}
+	do(t, n, 0, "LIST_PUSH_RIGHT (1)l (3)[(1)a(1)b(1)c]")
+	do(t, n, 0, "LIST_POP_LEFT (1)l 1")
+	do(t, n, 1, "RESET")
+	m.Crash() // no Close, no snapshot: only the fsynced WAL survives
+	r := durableNode(t, m, wal.SyncAlways)
+	for i := 0; i < 300; i++ {
+		want := "OK:INT " + strconv.Itoa(i)
+		if i%3 == 1 {
+			want = "NULL" // database 1 was reset
+		}
+		if got := do(t, r, i%3, "GET "+key(i)); got != want {
+			t.Fatalf("key %d: %q, want %q", i, got, want)
+		}
+	}
+	if got := do(t, r, 0, "GET (1)l"); got != "OK:LIST (2)[(1)b(1)c]" {
+		t.Fatalf("list: %q", got)
+	}
+	// New writes continue the log after the replayed records.
+	do(t, r, 0, "SET:STR (1)z (1)z")
+	m.Crash()
+	r2 := durableNode(t, m, wal.SyncAlways)
+	if got := do(t, r2, 0, "GET (1)z"); got != "OK:STR (1)z" {
+		t.Fatalf("write after recovery: %q", got)
+	}
+}
+
+func TestSnapshotThenWAL(t *testing.T) {
+	m := vfs.NewMem()
+	n := durableNode(t, m, wal.SyncAlways)
+	for i := 0; i < 500; i++ {
+		do(t, n, 0, "INCR_INT (1)c 1")
+		do(t, n, 0, "SET:STR "+key(i)+" (100)"+strings.Repeat("v", 100))
+	}
+	segsBefore := n.wal.Segments()
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	if segsAfter := n.wal.Segments(); segsAfter >= segsBefore {
+		t.Errorf("the snapshot did not trim the WAL: %d -> %d segments", segsBefore, segsAfter)
+	}
+	for i := 0; i < 100; i++ {
+		do(t, n, 0, "INCR_INT (1)c 1")
+	}
+	do(t, n, 0, "DEL "+key(7))
+	m.Crash()
+	r := durableNode(t, m, wal.SyncAlways)
+	if got := do(t, r, 0, "GET (1)c"); got != "OK:INT 600" {
+		t.Fatalf("counter after snapshot + WAL: %q", got)
+	}
+	if got := do(t, r, 0, "GET "+key(7)); got != "NULL" {
+		t.Fatalf("deleted key came back: %q", got)
+	}
+	if got := do(t, r, 0, "STR_LEN "+key(8)); got != "OK:INT 100" {
+		t.Fatalf("key from the snapshot: %q", got)
+	}
+}
+
+// TestCrashDuringSnapshot fails each step of writing a snapshot in turn
+// and crashes: the previous snapshot and the WAL still recover everything.
+func TestCrashDuringSnapshot(t *testing.T) {
+	for step := 0; step < 4; step++ {
+		m := vfs.NewMem()
+		fz := vfs.NewFaulty(m)
+		n := durableNode(t, fz, wal.SyncAlways)
+		for i := 0; i < 50; i++ {
+			do(t, n, 0, "SET:INT "+key(i)+" 1")
+		}
+		if err := n.Persist(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 50; i < 100; i++ {
+			do(t, n, 0, "SET:INT "+key(i)+" 2")
+		}
+		switch step {
+		case 0:
+			fz.FailAfter(vfs.OpCreate, 0)
+		case 1:
+			fz.FailAfter(vfs.OpRename, 0)
+		case 2:
+			fz.FailAfter(vfs.OpWrite, 0)
+		case 3:
+			fz.FailAfter(vfs.OpSync, 0)
+		}
+		if err := n.Persist(); err == nil {
+			t.Fatalf("step %d: the failing snapshot reported success", step)
+		}
+		m.Crash()
+		r := durableNode(t, m, wal.SyncAlways)
+		for i := 0; i < 100; i++ {
+			want := "OK:INT 1"
+			if i >= 50 {
+				want = "OK:INT 2"
+			}
+			if got := do(t, r, 0, "GET "+key(i)); got != want {
+				t.Fatalf("step %d key %d: %q, want %q", step, i, got, want)
+			}
+		}
+	}
+}
+
+// TestFsyncFailureStopsAcknowledgements: once the WAL cannot fsync, no
+// write is acknowledged, and every later command is refused.
+func TestFsyncFailureStopsAcknowledgements(t *testing.T) {
+	fz := vfs.NewFaulty(vfs.NewMem())
+	n := durableNode(t, fz, wal.SyncAlways)
+	if got := do(t, n, 0, "SET:STR (1)a (1)1"); got != "OK" {
+		t.Fatal(got)
+	}
+	fz.FailAfter(vfs.OpSync, 0)
+	if got := do(t, n, 0, "SET:STR (1)b (1)2"); !strings.HasPrefix(got, "INTERNAL_ERROR") {
+		t.Fatalf("a write that could not be fsynced was answered %q", got)
+	}
+	for _, r := range []string{"SET:STR (1)c (1)3", "GET (1)a"} {
+		if got := do(t, n, 0, r); !strings.HasPrefix(got, "INTERNAL_ERROR") {
+			t.Fatalf("%s after the failure: %q", r, got)
+		}
+	}
+	var req proto.Request
+	proto.ParseRequest([]byte("INCR_INT (1)x 1"), &req)
+	if _, _, err := n.ExecBatch(context.Background(), 0, []*proto.Request{req.Clone()}, nil); !errors.Is(err, ErrFailed) {
+		t.Fatalf("batch after the failure: %v", err)
+	}
+	if err := n.Persist(); !errors.Is(err, ErrFailed) {
+		t.Fatalf("snapshot after the failure: %v", err)
+	}
+}
+
+// TestTornWALTail truncates the last WAL segment at every byte of its last
+// records: the node starts and holds exactly the writes whose records were
+// complete.
+func TestTornWALTail(t *testing.T) {
+	m := vfs.NewMem()
+	m.MkdirAll("/data")
+	n, err := New(Config{Partitions: 4, SnapshotPath: snapPath, WALDir: WALPath(snapPath), Fsync: wal.SyncAlways, FS: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		do(t, n, 0, "SET:INT "+key(i)+" "+strconv.Itoa(i))
+	}
+	n.Close()
+	names, _ := m.List(WALPath(snapPath))
+	path := filepath.Join(WALPath(snapPath), names[len(names)-1])
+	full, _ := m.ReadFile(path)
+	for cut := len(full) - 300; cut <= len(full); cut++ {
+		m.WriteFile(path, full[:cut])
+		r, err := New(Config{Partitions: 4, SnapshotPath: snapPath, WALDir: WALPath(snapPath), Fsync: wal.SyncAlways, FS: m})
+		if err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		present := 0
+		for i := 0; i < 40; i++ {
+			if got := do(t, r, 0, "GET "+key(i)); got != "NULL" {
+				if present != i {
+					t.Fatalf("cut at %d: key %d present after a missing one", cut, i)
+				}
+				present++
+			}
+		}
+		if cut == len(full) && present != 40 {
+			t.Fatalf("uncut log lost writes: %d", present)
+		}
+		r.Close()
+		m.WriteFile(path, full) // the next iteration starts from the whole log
+		// Remove the segment the reopened log created.
+		after, _ := m.List(WALPath(snapPath))
+		for _, a := range after {
+			if a > names[len(names)-1] {
+				m.Remove(filepath.Join(WALPath(snapPath), a))
+			}
+		}
+	}
+}
+
+func TestCorruptWALRefusesToStart(t *testing.T) {
+	m := vfs.NewMem()
+	n := durableNode(t, m, wal.SyncAlways)
+	for i := 0; i < 200; i++ {
+		do(t, n, 0, "SET:INT "+key(i)+" 1")
+	}
+	n.Close()
+	names, _ := m.List(WALPath(snapPath))
+	first := filepath.Join(WALPath(snapPath), names[0])
+	data, _ := m.ReadFile(first)
+	data[len(data)/2] ^= 0x40
+	m.WriteFile(first, data)
+	_, err := New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), FS: m})
+	if !errors.Is(err, wal.ErrCorrupt) || !strings.Contains(err.Error(), names[0]) {
+		t.Fatalf("a corrupt WAL gave %v", err)
+	}
+	r, err := New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), FS: m, WALRepair: true})
+	if err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	if got := do(t, r, 0, "GET "+key(0)); got != "OK:INT 1" {
+		t.Fatalf("records before the damage lost: %q", got)
+	}
+}
+
+func TestLayoutOfExistingDataWins(t *testing.T) {
+	m := vfs.NewMem()
+	n := durableNode(t, m, wal.SyncAlways) // 8 partitions
+	do(t, n, 0, "SET:STR (1)k (1)v")
+	n.Close()
+	r, err := New(Config{Partitions: 32, SnapshotPath: snapPath, WALDir: WALPath(snapPath), FS: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Partitions() != 8 {
+		t.Fatalf("partitions %d, want the 8 of the existing data", r.Partitions())
+	}
+	if got := do(t, r, 0, "GET (1)k"); got != "OK:STR (1)v" {
+		t.Fatal(got)
+	}
+}

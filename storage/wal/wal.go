@@ -1,0 +1,557 @@
+// Package wal is Vanity's write-ahead log: an append-only sequence of
+// records, each holding the deltas of one command, in segment files.
+//
+// # Format
+//
+// A segment file is named by the sequence number of its first record
+// (%020d.wal) and holds records back to back:
+//
+//	record  = length:u32 crc:u32 payload[length]      (big-endian)
+//	crc     = CRC-32C of the length bytes and the payload
+//	payload = seq:uvarint body
+//
+// Sequence numbers start at 1 and increase by one from record to record,
+// across segments. The format is append-only: ONLY APPEND new fields to the
+// end of body, never change what exists.
+//
+// # Durability
+//
+// Append hands a record to the log and returns its sequence number; a
+// writer goroutine owned by the Log writes batches to the file. The fsync
+// policy decides when data is durable:
+//
+//   - SyncAlways: Wait(seq) returns once the record is fsynced. Writers that
+//     arrive while an fsync is in flight share the next one (group commit).
+//   - SyncEverySecond: the log is written and fsynced once a second; Wait
+//     returns at once. A crash loses at most about a second of writes.
+//   - SyncNever: written to the OS when the buffer fills or once a second,
+//     never fsynced by the log; the OS decides.
+//
+// A failed write or fsync is fatal: the error sticks, every later Append
+// and Wait returns it, and nothing is retried (a retried fsync can report
+// success for data the kernel already dropped).
+//
+// # Recovery
+//
+// Replay reads every segment in order. An incomplete record at the very end
+// of the last segment is a torn write from a crash: the segment is cut
+// there. Any other bad record is corruption and Replay refuses, naming the
+// file and offset, unless asked to repair, which cuts the log at that point
+// and drops the segments after it.
+//
+// Log is safe for concurrent use.
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/storage/vfs"
+)
+
+// Policy is when the log fsyncs.
+type Policy int
+
+const (
+	SyncEverySecond Policy = iota // the default
+	SyncAlways
+	SyncNever
+)
+
+// ParsePolicy reads "always", "everysec" or "no".
+func ParsePolicy(s string) (Policy, error) {
+	switch s {
+	case "always":
+		return SyncAlways, nil
+	case "everysec":
+		return SyncEverySecond, nil
+	case "no":
+		return SyncNever, nil
+	}
+	return 0, fmt.Errorf("wal: unknown fsync policy %q (always, everysec or no)", s)
+}
+
+func (p Policy) String() string {
+	return [...]string{"everysec", "always", "no"}[p]
+}
+
+const headerSize = 8
+
+// MaxRecord bounds a record's payload.
+const MaxRecord = 1 << 30
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt is wrapped by Replay's error for a damaged log.
+var ErrCorrupt = errors.New("wal: corrupt")
+
+// ErrClosed is returned by Append and Wait after Close.
+var ErrClosed = errors.New("wal: closed")
+
+// Config configures a Log.
+type Config struct {
+	FS          vfs.FS
+	Dir         string
+	Policy      Policy
+	SegmentSize int64         // rotate after this many bytes (default 64 MiB)
+	Interval    time.Duration // everysec period (default 1s)
+	Logger      *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.FS == nil {
+		c.FS = vfs.OS{}
+	}
+	if c.SegmentSize == 0 {
+		c.SegmentSize = 64 << 20
+	}
+	if c.Interval == 0 {
+		c.Interval = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func segmentName(first uint64) string { return fmt.Sprintf("%020d.wal", first) }
+
+// segment is a segment file and the first sequence number in it.
+type segment struct {
+	name  string
+	first uint64
+}
+
+func listSegments(fsys vfs.FS, dir string) ([]segment, error) {
+	names, err := fsys.List(dir)
+	if err != nil {
+		if vfs.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []segment
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".wal") {
+			continue
+		}
+		first, err := strconv.ParseUint(strings.TrimSuffix(n, ".wal"), 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, segment{name: n, first: first})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].first < out[j].first })
+	return out, nil
+}
+
+// AppendRecord appends a framed record with sequence number seq.
+func AppendRecord(dst []byte, seq uint64, body []byte) []byte {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
+	dst = binary.AppendUvarint(dst, seq)
+	dst = append(dst, body...)
+	n := len(dst) - start - headerSize
+	binary.BigEndian.PutUint32(dst[start:], uint32(n))
+	crc := crc32.Update(crc32.Update(0, castagnoli, dst[start:start+4]), castagnoli, dst[start+headerSize:])
+	binary.BigEndian.PutUint32(dst[start+4:], crc)
+	return dst
+}
+
+// parseRecord reads the record at b[0:]; ok is false when it is missing,
+// incomplete or fails its checksum.
+func parseRecord(b []byte) (seq uint64, body []byte, size int, ok bool) {
+	if len(b) < headerSize {
+		return 0, nil, 0, false
+	}
+	n := binary.BigEndian.Uint32(b)
+	if n == 0 || n > MaxRecord || uint64(n) > uint64(len(b)-headerSize) {
+		return 0, nil, 0, false
+	}
+	payload := b[headerSize : headerSize+int(n)]
+	crc := crc32.Update(crc32.Update(0, castagnoli, b[:4]), castagnoli, payload)
+	if crc != binary.BigEndian.Uint32(b[4:]) {
+		return 0, nil, 0, false
+	}
+	seq, k := binary.Uvarint(payload)
+	if k <= 0 {
+		return 0, nil, 0, false
+	}
+	return seq, payload[k:], headerSize + int(n), true
+}
+
+// ReplayResult describes what Replay found.
+type ReplayResult struct {
+	Last      uint64 // sequence number of the last record, 0 if none
+	Records   int
+	TornBytes int64  // bytes cut from the end of the last segment
+	Repaired  string // non-empty when repair dropped data: what and where
+}
+
+// Replay calls fn for every record in dir in order and returns what it
+// found. A torn tail is cut from the last segment. Corruption anywhere else
+// is an error wrapping ErrCorrupt, unless repair is set: then the log is cut
+// at the damage and later segments are removed.
+func Replay(fsys vfs.FS, dir string, repair bool, fn func(seq uint64, body []byte) error) (ReplayResult, error) {
+	var res ReplayResult
+	segs, err := listSegments(fsys, dir)
+	if err != nil {
+		return res, err
+	}
+	for i, s := range segs {
+		path := filepath.Join(dir, s.name)
+		data, err := readAll(fsys, path)
+		if err != nil {
+			return res, fmt.Errorf("wal: read %s: %w", path, err)
+		}
+		off := 0
+		for off < len(data) {
+			seq, body, size, ok := parseRecord(data[off:])
+			if ok && res.Last != 0 && seq != res.Last+1 {
+				ok = false // out of sequence: a record from elsewhere, or damage
+			}
+			if !ok {
+				last := i == len(segs)-1
+				if last && !validAfter(data, off, res.Last) {
+					res.TornBytes = int64(len(data) - off)
+					if err := cut(fsys, path, int64(off)); err != nil {
+						return res, err
+					}
+					return res, nil
+				}
+				where := fmt.Sprintf("%s at offset %d", path, off)
+				if !repair {
+					return res, fmt.Errorf("%w: bad record in %s (after sequence %d); start with the repair option to cut the log there, losing what follows", ErrCorrupt, where, res.Last)
+				}
+				if err := cut(fsys, path, int64(off)); err != nil {
+					return res, err
+				}
+				for _, later := range segs[i+1:] {
+					if err := fsys.Remove(filepath.Join(dir, later.name)); err != nil {
+						return res, err
+					}
+				}
+				res.Repaired = fmt.Sprintf("cut %s and removed %d later segments", where, len(segs)-i-1)
+				return res, fsys.SyncDir(dir)
+			}
+			if err := fn(seq, body); err != nil {
+				return res, err
+			}
+			res.Last = seq
+			res.Records++
+			off += size
+		}
+	}
+	return res, nil
+}
+
+// validAfter reports whether a valid record that continues the sequence
+// starts anywhere after the damaged one at off: if so the damage is not a
+// torn tail.
+func validAfter(data []byte, off int, last uint64) bool {
+	for k := off + 1; k+headerSize <= len(data); k++ {
+		if seq, _, _, ok := parseRecord(data[k:]); ok && seq > last {
+			return true
+		}
+	}
+	return false
+}
+
+func readAll(fsys vfs.FS, path string) ([]byte, error) {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+func cut(fsys vfs.FS, path string, size int64) error {
+	f, err := fsys.OpenAppend(path)
+	if err != nil {
+		return err
+	}
+	err = f.Truncate(size)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("wal: cut %s at %d: %w", path, size, err)
+	}
+	return nil
+}
+
+// Log is an open write-ahead log.
+type Log struct {
+	cfg Config
+
+	mu      sync.Mutex
+	cond    *sync.Cond // signalled when synced or err changes
+	buf     []byte     // records appended but not yet written
+	next    uint64     // sequence number of the next Append
+	synced  uint64     // highest sequence number known durable
+	err     error
+	closing bool
+	// forceSync asks the writer to fsync up to this sequence number
+	// whatever the policy (Sync).
+	forceSync uint64
+	kick      chan struct{}
+	done      chan struct{}
+
+	// owned by the writer goroutine
+	file     vfs.File
+	fileSize int64
+	segs     []segment // existing segments, oldest first (guarded by mu)
+}
+
+// Open starts a log whose next record has sequence number next (the last
+// replayed sequence plus one), in a new segment.
+func Open(cfg Config, next uint64) (*Log, error) {
+	cfg.defaults()
+	if next == 0 {
+		next = 1
+	}
+	if err := cfg.FS.MkdirAll(cfg.Dir); err != nil {
+		return nil, err
+	}
+	segs, err := listSegments(cfg.FS, cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{cfg: cfg, next: next, synced: next - 1, kick: make(chan struct{}, 1), done: make(chan struct{}), segs: segs}
+	l.cond = sync.NewCond(&l.mu)
+	if err := l.startSegment(next); err != nil {
+		return nil, err
+	}
+	go l.writer()
+	return l, nil
+}
+
+// startSegment creates the segment whose first record is first.
+func (l *Log) startSegment(first uint64) error {
+	name := segmentName(first)
+	f, err := l.cfg.FS.Create(filepath.Join(l.cfg.Dir, name))
+	if err != nil {
+		return fmt.Errorf("wal: create segment: %w", err)
+	}
+	if err := l.cfg.FS.SyncDir(l.cfg.Dir); err != nil {
+		f.Close()
+		return fmt.Errorf("wal: sync directory: %w", err)
+	}
+	l.file, l.fileSize = f, 0
+	l.mu.Lock()
+	if n := len(l.segs); n == 0 || l.segs[n-1].name != name {
+		l.segs = append(l.segs, segment{name: name, first: first})
+	}
+	l.mu.Unlock()
+	return nil
+}
+
+// Append adds a record and returns its sequence number. The record is
+// durable only after Wait returns (under SyncAlways).
+func (l *Log) Append(body []byte) (uint64, error) {
+	l.mu.Lock()
+	if l.err != nil {
+		err := l.err
+		l.mu.Unlock()
+		return 0, err
+	}
+	seq := l.next
+	l.next++
+	l.buf = AppendRecord(l.buf, seq, body)
+	kick := l.cfg.Policy == SyncAlways || len(l.buf) >= 1<<20
+	l.mu.Unlock()
+	if kick {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+	return seq, nil
+}
+
+// Wait blocks until record seq is durable under SyncAlways; under the
+// other policies it returns at once. It returns the log's sticky error.
+func (l *Log) Wait(seq uint64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cfg.Policy != SyncAlways {
+		return l.err
+	}
+	for l.synced < seq && l.err == nil {
+		l.cond.Wait()
+	}
+	return l.err
+}
+
+// Last returns the sequence number of the last record appended.
+func (l *Log) Last() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.next - 1
+}
+
+// Err returns the sticky error, if any.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Segments returns the number of segment files.
+func (l *Log) Segments() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.segs)
+}
+
+// Sync writes and fsyncs everything appended so far, whatever the policy.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	target := l.next - 1
+	l.forceSync = max(l.forceSync, target)
+	l.mu.Unlock()
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.synced < target && l.err == nil {
+		l.cond.Wait()
+	}
+	return l.err
+}
+
+// writer writes batches of records until Close.
+func (l *Log) writer() {
+	defer close(l.done)
+	tick := time.NewTicker(l.cfg.Interval)
+	defer tick.Stop()
+	var spare []byte
+	for {
+		periodic := false
+		select {
+		case <-l.kick:
+		case <-tick.C:
+			periodic = true
+		}
+		l.mu.Lock()
+		batch := l.buf
+		l.buf = spare[:0]
+		last := l.next - 1
+		closing := l.closing
+		force := l.forceSync > l.synced
+		l.mu.Unlock()
+		if len(batch) == 0 && !closing && !force && !(periodic && last > l.synced) {
+			spare = batch
+			continue
+		}
+		err := l.write(batch)
+		doSync := force || closing || l.cfg.Policy == SyncAlways || l.cfg.Policy == SyncEverySecond && periodic
+		if err == nil && doSync {
+			err = l.file.Sync()
+		}
+		if err == nil && l.fileSize >= l.cfg.SegmentSize && !closing {
+			err = l.rotate(last + 1)
+		}
+		l.mu.Lock()
+		if err != nil && l.err == nil {
+			l.err = fmt.Errorf("wal: %w", err)
+			l.cfg.Logger.Error("write-ahead log failed; no further writes will be acknowledged", "err", err)
+		}
+		if err == nil && doSync {
+			l.synced = last
+		}
+		l.cond.Broadcast()
+		l.mu.Unlock()
+		spare = batch
+		if closing {
+			return
+		}
+	}
+}
+
+func (l *Log) write(batch []byte) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	n, err := l.file.Write(batch)
+	l.fileSize += int64(n)
+	return err
+}
+
+// rotate syncs and closes the current segment and starts the next.
+func (l *Log) rotate(first uint64) error {
+	if err := l.file.Sync(); err != nil {
+		return err
+	}
+	if err := l.file.Close(); err != nil {
+		return err
+	}
+	return l.startSegment(first)
+}
+
+// RemoveBefore deletes the segments whose records all have sequence
+// numbers below seq (records a snapshot already covers). The current
+// segment is never removed.
+func (l *Log) RemoveBefore(seq uint64) error {
+	l.mu.Lock()
+	var drop []segment
+	for len(l.segs) > 1 && l.segs[1].first <= seq {
+		drop = append(drop, l.segs[0])
+		l.segs = l.segs[1:]
+	}
+	l.mu.Unlock()
+	for _, s := range drop {
+		if err := l.cfg.FS.Remove(filepath.Join(l.cfg.Dir, s.name)); err != nil && !vfs.IsNotExist(err) {
+			return err
+		}
+	}
+	if len(drop) > 0 {
+		return l.cfg.FS.SyncDir(l.cfg.Dir)
+	}
+	return nil
+}
+
+// Close writes and fsyncs what is buffered, stops the writer and closes the
+// segment.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		<-l.done
+		return l.Err()
+	}
+	l.closing = true
+	l.mu.Unlock()
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	<-l.done
+	cerr := l.file.Close()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.err = ErrClosed
+		l.cond.Broadcast()
+		return cerr
+	}
+	if l.err == ErrClosed {
+		return nil
+	}
+	return l.err
+}
