@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -124,4 +125,44 @@ func BenchmarkExpireMillion(b *testing.B) {
 		b.ReportMetric(float64(longest.Milliseconds()), "ms-longest-call")
 		b.ReportMetric(float64(calls), "calls")
 	}
+}
+
+// BenchmarkRecover1M measures a restart: loading a snapshot of a million
+// 100-byte strings, and replaying a WAL of a million writes.
+func BenchmarkRecover1M(b *testing.B) {
+	dir := b.TempDir()
+	path := dir + "/vanity.db"
+	cfg := Config{SnapshotPath: path, WALDir: WALPath(path), Partitions: 64}
+	n, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	value := strings.Repeat("v", 100)
+	var req proto.Request
+	for k := 0; k < 1_000_000; k++ {
+		proto.ParseRequest([]byte("SET:STR (12)key:"+strconv.Itoa(10_000_000+k)+" (100)"+value), &req)
+		n.Exec(context.Background(), 0, &req, nil)
+	}
+	b.Run("wal", func(b *testing.B) {
+		n.wal.Sync()
+		for i := 0; i < b.N; i++ {
+			r, err := New(Config{WALDir: WALPath(path), Partitions: 64})
+			if err != nil || r.Keys(0) != 1_000_000 {
+				b.Fatalf("%v, %d keys", err, r.Keys(0))
+			}
+			r.Close()
+		}
+	})
+	if err := n.Persist(); err != nil {
+		b.Fatal(err)
+	}
+	n.Close()
+	b.Run("snapshot", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			r, err := New(Config{SnapshotPath: path, Partitions: 64})
+			if err != nil || r.Keys(0) != 1_000_000 {
+				b.Fatalf("%v, %d keys", err, r.Keys(0))
+			}
+		}
+	})
 }

@@ -103,6 +103,10 @@ type Node struct {
 	failed atomic.Pointer[error]
 	// persistMu serializes snapshots.
 	persistMu sync.Mutex
+	// walBytes counts WAL bytes appended since the last snapshot started;
+	// snapBytes is the size of the last snapshot written.
+	walBytes  atomic.Int64
+	snapBytes atomic.Int64
 }
 
 // execCtx is the reusable state of one command.
@@ -166,6 +170,14 @@ func (n *Node) makePartitions(count int) {
 	}
 }
 
+// SnapshotDue reports whether the WAL has grown enough since the last
+// snapshot that replaying it would be slow: past minBytes and past twice
+// the last snapshot's size (the same rule Redis uses to rewrite its AOF).
+func (n *Node) SnapshotDue(minBytes int64) bool {
+	w := n.walBytes.Load()
+	return n.wal != nil && w >= minBytes && w >= 2*n.snapBytes.Load()
+}
+
 // Partitions returns the partition count in use.
 func (n *Node) Partitions() int { return len(n.parts) }
 
@@ -193,6 +205,7 @@ func (n *Node) logDeltas(x *execCtx) (uint64, error) {
 		return 0, nil
 	}
 	x.rec = n.appendRecord(x.rec[:0], x)
+	n.walBytes.Add(int64(len(x.rec)))
 	return n.wal.Append(x.rec)
 }
 

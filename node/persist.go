@@ -40,46 +40,6 @@ func (n *Node) appendRecord(dst []byte, x *execCtx) []byte {
 	return dst
 }
 
-// replayRecord applies a WAL record's deltas to the partitions that have
-// not seen it (seq above the partition's snapshot position).
-func (n *Node) replayRecord(seq uint64, body []byte, covered []uint64) error {
-	parts, k := binary.Uvarint(body)
-	if k <= 0 {
-		return fmt.Errorf("node: WAL record %d: bad header", seq)
-	}
-	if int(parts) != len(n.parts) {
-		return fmt.Errorf("node: WAL record %d was written with %d partitions, the data has %d", seq, parts, len(n.parts))
-	}
-	body = body[k:]
-	count, k := binary.Uvarint(body)
-	if k <= 0 {
-		return fmt.Errorf("node: WAL record %d: bad count", seq)
-	}
-	body = body[k:]
-	for i := uint64(0); i < count; i++ {
-		p, k := binary.Uvarint(body)
-		if k <= 0 || p >= parts {
-			return fmt.Errorf("node: WAL record %d: bad partition", seq)
-		}
-		body = body[k:]
-		size, k := binary.Uvarint(body)
-		if k <= 0 || size > uint64(len(body)-k) {
-			return fmt.Errorf("node: WAL record %d: bad delta length", seq)
-		}
-		d, err := storage.DecodeDelta(body[k : k+int(size)])
-		if err != nil {
-			return fmt.Errorf("node: WAL record %d: %w", seq, err)
-		}
-		body = body[k+int(size):]
-		if seq <= covered[p] {
-			continue
-		}
-		n.clock.Observe(d.MaxStamp())
-		n.parts[p].shard.Apply(&d)
-	}
-	return nil
-}
-
 // Persist writes a snapshot of every partition, replacing the snapshot file
 // atomically (temporary file, fsync, rename, directory fsync), then drops
 // the WAL segments the snapshot covers. Each partition is captured under
@@ -94,6 +54,15 @@ func (n *Node) Persist() error {
 	}
 	n.persistMu.Lock()
 	defer n.persistMu.Unlock()
+	if n.wal != nil {
+		// Start a fresh segment: once the snapshot covers what came
+		// before, every older segment can go.
+		if err := n.wal.Rotate(); err != nil {
+			n.fail(err)
+			return err
+		}
+	}
+	n.walBytes.Store(0)
 	var minPos uint64
 	err := vfs.WriteAtomic(n.fs, path, func(w io.Writer) error {
 		var err error
@@ -102,6 +71,9 @@ func (n *Node) Persist() error {
 	})
 	if err != nil {
 		return fmt.Errorf("node: write snapshot %s: %w", path, err)
+	}
+	if size, err := n.fs.Size(path); err == nil {
+		n.snapBytes.Store(size)
 	}
 	if n.wal != nil && minPos > 0 {
 		if err := n.wal.RemoveBefore(minPos + 1); err != nil {
@@ -160,9 +132,20 @@ func (n *Node) recover() error {
 			return err
 		}
 	}
+	minCovered := ^uint64(0)
+	for _, c := range covered {
+		minCovered = min(minCovered, c)
+	}
+	rp := n.newReplayer(covered)
 	res, err := wal.Replay(n.fs, n.cfg.WALDir, n.cfg.WALRepair, func(seq uint64, body []byte) error {
-		return n.replayRecord(seq, body, covered)
+		if seq <= minCovered {
+			return nil // every partition's snapshot already has it
+		}
+		return rp.record(seq, body)
 	})
+	if werr := rp.wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return err
 	}
@@ -203,23 +186,19 @@ func (n *Node) loadSnapshot() ([]uint64, error) {
 	}
 	defer f.Close()
 	var covered []uint64
-	count := 0
-	err = snapshot.Read(f, func(m snapshot.Meta) error {
-		if m.Partitions < 1 {
-			return fmt.Errorf("%w: partition count %d", snapshot.ErrCorrupt, m.Partitions)
+	count, err := n.loadChunks(func(chunk func(*snapshot.Chunk) error) error {
+		return snapshot.ReadChunks(f, func(m snapshot.Meta) error {
+			if m.Partitions < 1 || m.Partitions > 1<<20 {
+				return fmt.Errorf("%w: partition count %d", snapshot.ErrCorrupt, m.Partitions)
+			}
+			n.makePartitions(m.Partitions)
+			covered = make([]uint64, m.Partitions)
+			return nil
+		}, chunk)
+	}, func(p int, pos uint64) {
+		if p < len(covered) {
+			covered[p] = pos
 		}
-		n.makePartitions(m.Partitions)
-		covered = make([]uint64, m.Partitions)
-		return nil
-	}, func(p int, pos uint64, d *storage.Delta) error {
-		if p < 0 || p >= len(n.parts) {
-			return fmt.Errorf("%w: partition %d out of range", snapshot.ErrCorrupt, p)
-		}
-		covered[p] = pos
-		n.clock.Observe(d.MaxStamp())
-		n.parts[p].shard.Apply(d)
-		count++
-		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("node: load snapshot %s: %w", path, err)

@@ -80,7 +80,9 @@ func run(ctx context.Context, cfg config) error {
 		ncfg.WALRepair = cfg.walRepair
 		ncfg.SegmentSize = cfg.walSegment
 	}
+	restoreGC := loadingGC()
 	n, err := node.New(ncfg)
+	restoreGC()
 	if err != nil {
 		return err
 	}
@@ -162,19 +164,28 @@ func runBackground(ctx context.Context, n *node.Node, cfg config, log *slog.Logg
 		}()
 		defer func() { <-debugDone }()
 	}
-	if !cfg.dbPersist || cfg.snapshotEvery == 0 {
+	if !cfg.dbPersist {
 		<-ctx.Done()
 		return
 	}
-	t := time.NewTicker(cfg.snapshotEvery)
-	defer t.Stop()
+	// A snapshot is taken every snapshotEvery, and also whenever the
+	// write-ahead log has grown past 64 MiB and twice the last snapshot,
+	// which bounds the time a restart spends replaying it.
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-check.C:
+			due := cfg.snapshotEvery > 0 && time.Since(last) >= cfg.snapshotEvery || n.SnapshotDue(64<<20)
+			if !due {
+				continue
+			}
+			last = time.Now()
 			if err := n.Persist(); err != nil {
-				log.Error("periodic snapshot failed", "err", err)
+				log.Error("automatic snapshot failed", "err", err)
 			}
 		}
 	}

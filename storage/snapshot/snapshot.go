@@ -148,6 +148,29 @@ func (w *Writer) Close() error {
 // ErrCorrupt (naming the offset) for anything malformed; apply may have
 // been called for earlier deltas by then.
 func Read(r io.Reader, meta func(Meta) error, apply func(p int, pos uint64, d *storage.Delta) error) error {
+	dec, err := NewDecoder()
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
+	return ReadChunks(r, meta, func(c *Chunk) error {
+		return dec.Deltas(c, func(d *storage.Delta) error { return apply(c.Partition, c.Position, d) })
+	})
+}
+
+// Chunk is one compressed chunk of a partition's deltas.
+type Chunk struct {
+	Partition int
+	Position  uint64
+	Count     uint64
+	Offset    int64  // in the file, for error messages
+	Data      []byte // zstd-compressed records; owned by the chunk
+}
+
+// ReadChunks reads a snapshot's frames, verifying checksums and the end
+// frame, and hands over each chunk still compressed, so that callers can
+// decode chunks in parallel (with one Decoder per goroutine).
+func ReadChunks(r io.Reader, meta func(Meta) error, chunk func(*Chunk) error) error {
 	br := bufio.NewReaderSize(r, 256<<10)
 	var hdr [12]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -159,14 +182,8 @@ func Read(r io.Reader, meta func(Meta) error, apply func(p int, pos uint64, d *s
 	if v := binary.BigEndian.Uint16(hdr[8:]); v != version {
 		return fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxFrame*4))
-	if err != nil {
-		return fmt.Errorf("snapshot: zstd decoder: %w", err)
-	}
-	defer dec.Close()
 	off := int64(len(hdr))
 	var chunks, total uint64
-	var raw []byte
 	for first := true; ; first = false {
 		kind, payload, n, err := readFrame(br, off)
 		if err != nil {
@@ -188,36 +205,16 @@ func Read(r io.Reader, meta func(Meta) error, apply func(p int, pos uint64, d *s
 				return err
 			}
 		case kindChunk:
-			part := pr.uvarint()
-			pos := pr.uvarint()
-			count := pr.uvarint()
-			if pr.bad {
+			c := &Chunk{Partition: int(pr.uvarint()), Position: pr.uvarint(), Count: pr.uvarint(), Offset: off - n}
+			if pr.bad || c.Partition < 0 {
 				return fmt.Errorf("%w: bad chunk header at offset %d", ErrCorrupt, off-n)
 			}
-			raw, err = dec.DecodeAll(payload[pr.off:], raw[:0])
-			if err != nil {
-				return fmt.Errorf("%w: chunk at offset %d: %v", ErrCorrupt, off-n, err)
-			}
-			rr := payloadReader{b: raw}
-			for k := uint64(0); k < count; k++ {
-				l := rr.uvarint()
-				if rr.bad || l > uint64(len(raw)-rr.off) {
-					return fmt.Errorf("%w: record %d of chunk at offset %d", ErrCorrupt, k, off-n)
-				}
-				d, err := storage.DecodeDelta(raw[rr.off : rr.off+int(l)])
-				if err != nil {
-					return fmt.Errorf("%w: record %d of chunk at offset %d: %v", ErrCorrupt, k, off-n, err)
-				}
-				rr.off += int(l)
-				if err := apply(int(part), pos, &d); err != nil {
-					return err
-				}
-			}
-			if rr.off != len(raw) {
-				return fmt.Errorf("%w: chunk at offset %d has trailing bytes", ErrCorrupt, off-n)
+			c.Data = payload[pr.off:]
+			if err := chunk(c); err != nil {
+				return err
 			}
 			chunks++
-			total += count
+			total += c.Count
 		case kindEnd:
 			if c, t := pr.uvarint(), pr.uvarint(); pr.bad || c != chunks || t != total {
 				return fmt.Errorf("%w: end frame counts do not match the file", ErrCorrupt)
@@ -227,6 +224,52 @@ func Read(r io.Reader, meta func(Meta) error, apply func(p int, pos uint64, d *s
 			return fmt.Errorf("%w: unknown frame kind %d at offset %d", ErrCorrupt, kind, off-n)
 		}
 	}
+}
+
+// Decoder decompresses chunks; each goroutine needs its own.
+type Decoder struct {
+	dec *zstd.Decoder
+	raw []byte
+}
+
+// NewDecoder returns a chunk decoder.
+func NewDecoder() (*Decoder, error) {
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxFrame*4))
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: zstd decoder: %w", err)
+	}
+	return &Decoder{dec: dec}, nil
+}
+
+// Close releases the decoder.
+func (d *Decoder) Close() { d.dec.Close() }
+
+// Deltas decompresses c and calls fn for each of its deltas.
+func (d *Decoder) Deltas(c *Chunk, fn func(*storage.Delta) error) error {
+	var err error
+	d.raw, err = d.dec.DecodeAll(c.Data, d.raw[:0])
+	if err != nil {
+		return fmt.Errorf("%w: chunk at offset %d: %v", ErrCorrupt, c.Offset, err)
+	}
+	rr := payloadReader{b: d.raw}
+	for k := uint64(0); k < c.Count; k++ {
+		l := rr.uvarint()
+		if rr.bad || l > uint64(len(d.raw)-rr.off) {
+			return fmt.Errorf("%w: record %d of chunk at offset %d", ErrCorrupt, k, c.Offset)
+		}
+		delta, err := storage.DecodeDelta(d.raw[rr.off : rr.off+int(l)])
+		if err != nil {
+			return fmt.Errorf("%w: record %d of chunk at offset %d: %v", ErrCorrupt, k, c.Offset, err)
+		}
+		rr.off += int(l)
+		if err := fn(&delta); err != nil {
+			return err
+		}
+	}
+	if rr.off != len(d.raw) {
+		return fmt.Errorf("%w: chunk at offset %d has trailing bytes", ErrCorrupt, c.Offset)
+	}
+	return nil
 }
 
 func readFrame(r io.Reader, off int64) (byte, []byte, int64, error) {

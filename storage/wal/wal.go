@@ -266,13 +266,23 @@ func validAfter(data []byte, off int, last uint64) bool {
 	return false
 }
 
+// readAll reads a whole segment into a buffer sized up front.
 func readAll(fsys vfs.FS, path string) ([]byte, error) {
+	size, err := fsys.Size(path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := fsys.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(f)
+	buf := make([]byte, size)
+	n, err := io.ReadFull(f, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil // the file shrank meanwhile: use what is there
+	}
+	return buf[:n], err
 }
 
 func cut(fsys vfs.FS, path string, size int64) error {
@@ -307,6 +317,9 @@ type Log struct {
 	// forceSync asks the writer to fsync up to this sequence number
 	// whatever the policy (Sync).
 	forceSync uint64
+	// rotateAt asks the writer to start a new segment once everything
+	// before this sequence number is written (Rotate).
+	rotateAt uint64
 	kick      chan struct{}
 	done      chan struct{}
 
@@ -435,6 +448,27 @@ func (l *Log) Sync() error {
 	return l.err
 }
 
+// Rotate ends the current segment after the records appended so far and
+// waits until later records go to a new one, so that a snapshot covering
+// those records lets RemoveBefore drop every older segment.
+func (l *Log) Rotate() error {
+	l.mu.Lock()
+	l.rotateAt = l.next
+	l.forceSync = max(l.forceSync, l.next-1)
+	target := l.next - 1
+	l.mu.Unlock()
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for (l.rotateAt != 0 || l.synced < target) && l.err == nil {
+		l.cond.Wait()
+	}
+	return l.err
+}
+
 // writer writes batches of records until Close.
 func (l *Log) writer() {
 	defer close(l.done)
@@ -454,8 +488,9 @@ func (l *Log) writer() {
 		last := l.next - 1
 		closing := l.closing
 		force := l.forceSync > l.synced
+		rotate := l.rotateAt > 0 && l.rotateAt <= last+1
 		l.mu.Unlock()
-		if len(batch) == 0 && !closing && !force && !(periodic && last > l.synced) {
+		if len(batch) == 0 && !closing && !force && !rotate && !(periodic && last > l.synced) {
 			spare = batch
 			continue
 		}
@@ -464,8 +499,13 @@ func (l *Log) writer() {
 		if err == nil && doSync {
 			err = l.file.Sync()
 		}
-		if err == nil && l.fileSize >= l.cfg.SegmentSize && !closing {
+		if err == nil && (l.fileSize >= l.cfg.SegmentSize || rotate && l.fileSize > 0) && !closing {
 			err = l.rotate(last + 1)
+		}
+		if rotate {
+			l.mu.Lock()
+			l.rotateAt = 0
+			l.mu.Unlock()
 		}
 		l.mu.Lock()
 		if err != nil && l.err == nil {

@@ -364,3 +364,34 @@ func BenchmarkAppendAlways(b *testing.B) {
 		}
 	})
 }
+
+func TestRotate(t *testing.T) {
+	m := vfs.NewMem()
+	l := open(t, m, SyncEverySecond, 1, 1<<30)
+	for i := 1; i <= 10; i++ {
+		l.Append(body(i))
+	}
+	if err := l.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	l.Append(body(11))
+	if l.Segments() != 2 {
+		t.Fatalf("%d segments after Rotate", l.Segments())
+	}
+	if err := l.RemoveBefore(11); err != nil {
+		t.Fatal(err)
+	}
+	if l.Segments() != 1 {
+		t.Fatalf("%d segments after removing the covered one", l.Segments())
+	}
+	l.Close()
+	got, err := Replay(m, "/wal", false, func(seq uint64, _ []byte) error {
+		if seq != 11 {
+			return fmt.Errorf("unexpected record %d", seq)
+		}
+		return nil
+	})
+	if err != nil || got.Records != 1 {
+		t.Fatalf("%+v %v", got, err)
+	}
+}
