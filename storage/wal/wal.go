@@ -320,8 +320,8 @@ type Log struct {
 	// rotateAt asks the writer to start a new segment once everything
 	// before this sequence number is written (Rotate).
 	rotateAt uint64
-	kick      chan struct{}
-	done      chan struct{}
+	kick     chan struct{}
+	done     chan struct{}
 
 	// owned by the writer goroutine
 	file     vfs.File

@@ -12,7 +12,9 @@ import (
 	"github.com/vanitydb/vanity/storage/vfs"
 )
 
-func body(i int) []byte { return []byte(fmt.Sprintf("record-%d-%s", i, bytes.Repeat([]byte{'x'}, i%37))) }
+func body(i int) []byte {
+	return []byte(fmt.Sprintf("record-%d-%s", i, bytes.Repeat([]byte{'x'}, i%37)))
+}
 
 func open(t *testing.T, fsys vfs.FS, p Policy, next uint64, seg int64) *Log {
 	t.Helper()
