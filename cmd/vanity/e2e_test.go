@@ -396,7 +396,7 @@ func TestHostileClients(t *testing.T) {
 func TestPublishReachesOtherConnections(t *testing.T) {
 	s := memoryServer(t)
 	pub := s.dial()
-	subs := make([]*client.Client, 5)
+	subs := make([]*client.Client, 50)
 	for i := range subs {
 		subs[i] = s.dial()
 		expect(t, subs[i], "SUBSCRIBE (4)chan", "OK:INT 1")

@@ -364,7 +364,10 @@ func writeAtomic(path string, data []byte) error {
 }
 
 // Load reads a users file. A missing file gives no records (and no error).
+// A temporary file left by a crash during a save is removed: the save
+// never completed, so the file it was replacing is the current one.
 func Load(path string) ([]Record, error) {
+	_ = os.Remove(filepath.Join(filepath.Dir(path), "tmp."+filepath.Base(path)))
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
