@@ -143,3 +143,35 @@ func FuzzRequestChunks(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendRequest checks that every parsed request re-encodes to a text
+// that parses back to the same request (as nodes receive them).
+func FuzzAppendRequest(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var req Request
+		if ParseRequest(b, &req) != ErrNone || req.Cmd == CmdPipe {
+			return
+		}
+		enc := AppendRequest(nil, &req)
+		var again Request
+		if err := ParseRequest(enc, &again); err != ErrNone {
+			t.Fatalf("%q re-encoded as %q, which fails: %v", b, enc, err)
+		}
+		a, c := req.Clone(), again.Clone()
+		if math.IsNaN(a.Float) && math.IsNaN(c.Float) {
+			a.Float, c.Float = 0, 0
+		}
+		if len(a.Elems) == 0 {
+			a.Elems = nil
+		}
+		if len(c.Elems) == 0 {
+			c.Elems = nil
+		}
+		if !reflect.DeepEqual(a, c) {
+			t.Fatalf("%q -> %q -> %+v, want %+v", b, enc, c, a)
+		}
+	})
+}

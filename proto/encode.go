@@ -1,0 +1,73 @@
+package proto
+
+import "strconv"
+
+// AppendRequest appends a canonical request text for req, which
+// ParseRequest reads back into an equal Request. Nodes receive requests
+// from routers in this form. A top-level PING keeps its raw payload; PIPE
+// is not encodable (a router splits pipes into their entries).
+func AppendRequest(dst []byte, req *Request) []byte {
+	dst = append(dst, req.Cmd.String()...)
+	var nStr, nInt, nCons int
+	for _, a := range commands[req.Cmd].args {
+		switch a {
+		case argRaw:
+			return append(dst, req.Raw...)
+		case argStr:
+			dst = AppendBody(append(dst, ' '), req.Str[nStr])
+			nStr++
+		case argInt:
+			dst = strconv.AppendInt(append(dst, ' '), req.Int[nInt], 10)
+			nInt++
+		case argFloat:
+			dst = appendFloatArg(append(dst, ' '), req.Float)
+		case argArr, argList:
+			dst = appendSeqArg(append(dst, ' '), req.Elems, '[', ']', 1)
+		case argSet:
+			dst = appendSeqArg(append(dst, ' '), req.Elems, '{', '}', 1)
+		case argHash:
+			dst = appendSeqArg(append(dst, ' '), req.Elems, '{', '}', 2)
+		case argLevel:
+			dst = append(append(dst, ' '), req.Level.String()...)
+		case argCons:
+			dst = append(append(dst, ' '), req.Cons[nCons].String()...)
+			nCons++
+		case argType:
+			dst = append(append(dst, ':'), req.Type.String()...)
+			dst = AppendBody(append(dst, ' '), req.Str[0])
+			switch req.Type {
+			case TypeStr:
+				dst = AppendBody(append(dst, ' '), req.Str[1])
+			case TypeInt:
+				dst = strconv.AppendInt(append(dst, ' '), req.Int[0], 10)
+			case TypeFloat:
+				dst = appendFloatArg(append(dst, ' '), req.Float)
+			}
+		}
+	}
+	return dst
+}
+
+// appendFloatArg writes a float so that it parses back to the same value:
+// the shortest round-tripping decimal, or inf, -inf, nan.
+func appendFloatArg(dst []byte, f float64) []byte {
+	switch {
+	case f != f:
+		return append(dst, "nan"...)
+	case f > 1.7976931348623157e308:
+		return append(dst, "inf"...)
+	case f < -1.7976931348623157e308:
+		return append(dst, "-inf"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+}
+
+func appendSeqArg(dst []byte, elems [][]byte, open, close byte, per int) []byte {
+	dst = append(dst, '(')
+	dst = strconv.AppendInt(dst, int64(len(elems)/per), 10)
+	dst = append(dst, ')', open)
+	for _, e := range elems {
+		dst = AppendBody(dst, e)
+	}
+	return append(dst, close)
+}
