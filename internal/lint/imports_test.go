@@ -22,6 +22,8 @@ const module = "github.com/vanitydb/vanity"
 var allowed = map[string][]string{
 	"proto":            {},
 	"ring":             {},
+	"ring/gossip":      {},
+	"node/rpc":         {"proto"},
 	"storage/hlc":      {},
 	"storage":          {"proto", "storage/hlc"},
 	"storage/snapshot": {"storage", "storage/hlc"},

@@ -1,0 +1,108 @@
+package gossip
+
+import (
+	"fmt"
+	"net"
+	"testing"
+	"time"
+)
+
+// freeAddr returns a loopback address with a port free for both UDP and TCP.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port")
+	return ""
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling gossip state with a deadline
+	}
+}
+
+func states(g *Gossip) map[string]State {
+	out := map[string]State{}
+	for _, m := range g.Members() {
+		out[m.Name] = m.State
+	}
+	return out
+}
+
+func TestMembership(t *testing.T) {
+	secret := []byte("cluster-secret")
+	var gs []*Gossip
+	for i := 0; i < 3; i++ {
+		cfg := Config{Name: fmt.Sprintf("node-%d", i), Role: RoleNode, BindAddr: freeAddr(t),
+			RPCAddr: fmt.Sprintf("127.0.0.1:%d", 9000+i), Secret: secret, Fast: true, ReapTimeout: time.Hour}
+		if i > 0 {
+			cfg.Join = []string{gs[0].cfg.BindAddr}
+		}
+		g, err := Start(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs = append(gs, g)
+	}
+	defer func() {
+		for _, g := range gs[:2] {
+			g.Shutdown()
+		}
+	}()
+	waitFor(t, "three alive members", func() bool {
+		s := states(gs[0])
+		return len(s) == 3 && s["node-2"] == Alive && s["node-1"] == Alive
+	})
+	for _, m := range gs[1].Members() {
+		if m.Role != RoleNode || m.RPC == "" {
+			t.Errorf("member %+v lacks its tags", m)
+		}
+	}
+	// A tag change reaches the others.
+	gs[1].SetTag("parts", "abc")
+	waitFor(t, "the tag", func() bool {
+		for _, m := range gs[0].Members() {
+			if m.Name == "node-1" && m.Tags["parts"] == "abc" {
+				return true
+			}
+		}
+		return false
+	})
+	// A crashed member is failed, not gone.
+	gs[2].Shutdown()
+	waitFor(t, "node-2 failed", func() bool { return states(gs[0])["node-2"] == Failed })
+	// A graceful leave is reported as left.
+	gs[1].Leave()
+	waitFor(t, "node-1 left", func() bool { return states(gs[0])["node-1"] == Left })
+}
+
+func TestWrongSecretCannotJoin(t *testing.T) {
+	a, err := Start(Config{Name: "a", Role: RoleNode, BindAddr: freeAddr(t), Secret: []byte("one"), Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown()
+	b, err := Start(Config{Name: "b", Role: RoleNode, BindAddr: freeAddr(t), Secret: []byte("two"), Fast: true,
+		Join: []string{a.cfg.BindAddr}})
+	if err == nil {
+		b.Shutdown()
+		t.Fatal("a member with another secret joined")
+	}
+}
