@@ -5,8 +5,13 @@ import (
 	"github.com/vanitydb/vanity/storage/hlc"
 )
 
-// NumDBs is the number of databases every shard holds.
-const NumDBs = 16
+// NumDBs is the number of databases every shard holds: the sixteen that
+// clients use, and SystemDB.
+const NumDBs = 17
+
+// SystemDB is the database the cluster keeps its own data in (users); no
+// client can switch to it.
+const SystemDB = 16
 
 // Delta is a joinable fragment of one key's state, or a database-wide reset.
 // Every write produces deltas; replicas, the WAL and snapshots all exchange

@@ -140,6 +140,27 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 	return proto.AppendInternalError(dst, "storage: not a data command: "+req.Cmd.String())
 }
 
+// StoreSet replaces key with a set of exactly members (none: deletes it)
+// and appends OK:INT with its size. Routers use it to finish a
+// SET_*_INTO whose sources live on other nodes.
+func StoreSet(c *Ctx, key []byte, members [][]byte, dst []byte) []byte {
+	d := c.newDelta(key)
+	d.Reset = c.T
+	var seen firstSeen
+	n := 0
+	if len(members) > 0 {
+		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, 0, len(members))}
+		for _, m := range members {
+			if seen.first(m) {
+				d.Val.Members = append(d.Val.Members, Member{Name: string(m), S: c.T})
+				n++
+			}
+		}
+	}
+	c.commit(key, d)
+	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n))
+}
+
 // ResetDelta returns the delta that empties database db of one shard.
 func ResetDelta(db int, t hlc.Stamp) Delta {
 	return Delta{DB: uint8(db), DBWide: true, Reset: t}

@@ -41,7 +41,6 @@ func (x *listVal) find(id ElemID) (int, bool) {
 }
 
 func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) {
-	x.ts = x.ts.Max(d.TS)
 	for _, t := range d.Tombs {
 		if t.ID.S.Less(r) {
 			continue
@@ -54,6 +53,7 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) {
 				x.tombs = make(map[ElemID]hlc.Stamp)
 			}
 			x.tombs[t.ID] = x.tombs[t.ID].Max(t.S)
+			x.ts = x.ts.Max(t.S).Max(t.ID.S)
 		}
 	}
 	for _, e := range d.Elems {
@@ -77,10 +77,12 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) {
 		if found {
 			if cur := x.elems.ptr(i); cur.vs.Less(e.VS) {
 				cur.vs, cur.v = e.VS, e.Value
+				x.ts = x.ts.Max(e.VS)
 			}
 			continue
 		}
 		x.elems.insert(i, elem{id: e.ID, vs: e.VS, v: e.Value})
+		x.ts = x.ts.Max(e.VS).Max(e.ID.S)
 	}
 }
 
@@ -88,16 +90,20 @@ func (x *listVal) prune(r hlc.Stamp) bool {
 	if x.ts.Less(r) {
 		return false
 	}
+	x.ts = hlc.Stamp{}
 	for i := 0; i < x.elems.n; {
-		if x.elems.at(i).id.S.Less(r) {
+		if e := x.elems.at(i); e.id.S.Less(r) {
 			x.elems.remove(i)
 		} else {
+			x.ts = x.ts.Max(e.vs).Max(e.id.S)
 			i++
 		}
 	}
-	for id := range x.tombs {
+	for id, s := range x.tombs {
 		if id.S.Less(r) {
 			delete(x.tombs, id)
+		} else {
+			x.ts = x.ts.Max(s).Max(id.S)
 		}
 	}
 	return !x.hollow()

@@ -16,8 +16,11 @@ import (
 // late delta can arrive).
 type value interface {
 	kind() proto.Type
-	// stamp is the type stamp: the latest write that asserted this type. A
-	// value whose type stamp orders before the reset holds nothing alive.
+	// stamp is the type stamp: the latest stamp among the components the
+	// value holds. It is a function of the components alone (join raises it
+	// only with components it stores, prune recomputes it), so replicas
+	// holding the same components agree on it. A value whose type stamp
+	// orders before the reset holds nothing alive.
 	stamp() hlc.Stamp
 	// live reports whether the value has visible content.
 	live() bool
@@ -153,9 +156,9 @@ func toSlots[N number](in []cslot[N]) []Slot {
 }
 
 func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) {
-	x.ts = x.ts.Max(d.TS)
 	if !d.Reg.IsZero() && !d.Reg.Less(r) && x.reg.Less(d.Reg) {
 		x.reg, x.base = d.Reg, fromPair[N](d.Int, d.Float)
+		x.ts = x.ts.Max(d.Reg)
 		x.absorbed = x.absorbed[:0]
 		for _, s := range d.Absorbed {
 			x.absorbed = append(x.absorbed, cslot[N]{actor: s.Actor, birth: s.Birth, last: s.Last, n: fromPair[N](s.Int, s.Float)})
@@ -171,11 +174,13 @@ func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) {
 			x.slots = append(x.slots, cslot[N]{})
 			copy(x.slots[i+1:], x.slots[i:])
 			x.slots[i] = cslot[N]{actor: s.Actor, birth: s.Birth, last: s.Last, n: n}
+			x.ts = x.ts.Max(s.Last)
 			continue
 		}
 		cur := &x.slots[i]
 		if c := cur.birth.Compare(s.Birth); c < 0 || c == 0 && cur.last.Less(s.Last) {
 			cur.birth, cur.last, cur.n = s.Birth, s.Last, n
+			x.ts = x.ts.Max(s.Last)
 		}
 	}
 }
@@ -187,10 +192,12 @@ func (x *counter[N]) prune(r hlc.Stamp) bool {
 	if x.reg.Less(r) {
 		x.reg, x.base, x.absorbed = hlc.Stamp{}, 0, nil
 	}
+	x.ts = x.reg
 	kept := x.slots[:0]
 	for _, s := range x.slots {
 		if !s.birth.Less(r) {
 			kept = append(kept, s)
+			x.ts = x.ts.Max(s.last)
 		}
 	}
 	x.slots = kept
@@ -255,7 +262,6 @@ func (x *memberMap) get(name []byte) (string, bool) {
 }
 
 func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) {
-	x.ts = x.ts.Max(d.TS)
 	for i := range d.Members {
 		mb := &d.Members[i]
 		if mb.S.Less(r) {
@@ -276,6 +282,7 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) {
 			x.m = make(map[string]mstate)
 		}
 		x.m[mb.Name] = mstate{s: mb.S, dead: mb.Dead, v: mb.Value}
+		x.ts = x.ts.Max(mb.S)
 		if !mb.Dead {
 			x.nlive++
 		}
@@ -286,12 +293,15 @@ func (x *memberMap) prune(r hlc.Stamp) bool {
 	if x.ts.Less(r) {
 		return false
 	}
+	x.ts = hlc.Stamp{}
 	for name, st := range x.m {
 		if st.s.Less(r) {
 			delete(x.m, name)
 			if !st.dead {
 				x.nlive--
 			}
+		} else {
+			x.ts = x.ts.Max(st.s)
 		}
 	}
 	return len(x.m) > 0
