@@ -43,6 +43,11 @@ type Config struct {
 	WALRepair bool
 	// FS is the file system (default the real one).
 	FS vfs.FS
+	// Cluster makes the node serve only the partitions it holds (none at
+	// first; see SetHeld and the transfer methods). A lone node holds all.
+	Cluster bool
+	// HeldPath is where a cluster node saves which partitions it holds.
+	HeldPath string
 	// ExpiryInterval is the period of the expiry sweep (default 100ms).
 	ExpiryInterval time.Duration
 	// ExpirySample is how many keys a sweep examines per partition and
@@ -80,8 +85,10 @@ func (c *Config) Validate() error {
 var ErrPersistenceDisabled = errors.New("node: persistence disabled")
 
 type partition struct {
-	mu    sync.Mutex
-	shard *storage.Shard
+	mu     sync.Mutex
+	shard  *storage.Shard
+	held   bool    // served here
+	stream *stream // deltas recorded for a node taking the partition over
 	// intn draws from the partition's random source; guarded by mu. It is
 	// a method value made once, so commands do not allocate one.
 	intn func(n int) int
@@ -107,6 +114,7 @@ type Node struct {
 	// snapBytes is the size of the last snapshot written.
 	walBytes  atomic.Int64
 	snapBytes atomic.Int64
+	heldMu    sync.Mutex // serializes saveHeld
 }
 
 // execCtx is the reusable state of one command.
@@ -154,8 +162,15 @@ func New(cfg Config) (*Node, error) {
 	if err := n.recover(); err != nil {
 		return nil, err
 	}
+	if n.cfg.Cluster {
+		if err := n.loadHeld(); err != nil {
+			return nil, err
+		}
+	}
 	return n, nil
 }
+
+func (n *Node) partitionOfString(key string) int { return ring.PartitionOfString(key, len(n.parts)) }
 
 // makePartitions (re)creates count empty partitions. Only recovery calls
 // it, before the node is shared.
@@ -167,6 +182,7 @@ func (n *Node) makePartitions(count int) {
 	for i := range n.parts {
 		n.parts[i].shard = storage.NewShard(n.cfg.KeepTombstones)
 		n.parts[i].intn = rand.New(rand.NewPCG(n.seed, uint64(i))).IntN
+		n.parts[i].held = !n.cfg.Cluster
 	}
 }
 
@@ -275,8 +291,14 @@ func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) (
 		x.keys = req.Keys(x.keys[:0])
 		x.locks = n.lockKeys(x.keys, x.locks)
 	}
+	if err := n.checkHeld(x.locks); err != nil {
+		n.unlock(x.locks)
+		n.release(x)
+		return dst, err
+	}
 	n.begin(x, db)
 	dst = n.run(x, db, req, dst)
+	n.record(x)
 	seq, err := n.logDeltas(x)
 	n.unlock(x.locks)
 	n.release(x)
@@ -303,12 +325,18 @@ func (n *Node) ExecBatch(_ context.Context, db int, reqs []*proto.Request, dst [
 	} else {
 		x.locks = n.lockKeys(x.keys, x.locks)
 	}
+	if err := n.checkHeld(x.locks); err != nil {
+		n.unlock(x.locks)
+		n.release(x)
+		return dst, nil, err
+	}
 	ends := make([]int, len(reqs))
 	n.begin(x, db)
 	for i, r := range reqs {
 		dst = n.run(x, db, r, dst)
 		ends[i] = len(dst)
 	}
+	n.record(x)
 	// One record for the whole batch: recovery restores all of it or none.
 	seq, err := n.logDeltas(x)
 	n.unlock(x.locks)
@@ -417,12 +445,13 @@ func (n *Node) SweepExpired(budget time.Duration) int {
 				for k := range out {
 					p.shard.Apply(&out[k])
 				}
-				if len(out) > 0 && n.wal != nil {
+				if len(out) > 0 {
 					x.c.Deltas = append(x.c.Deltas[:0], out...)
 					x.dparts = append(x.dparts[:0], make([]int, len(out))...)
 					for k := range x.dparts {
 						x.dparts[k] = i
 					}
+					n.record(x)
 					if _, err := n.logDeltas(x); err != nil {
 						n.fail(err)
 					}

@@ -91,10 +91,12 @@ func (n *Node) loadChunks(read func(chunk func(*snapshot.Chunk) error) error, co
 	return count, err
 }
 
-// walJob is one delta of a WAL record, still encoded.
+// walJob is one delta of a WAL record, still encoded, or the clearing of
+// a partition.
 type walJob struct {
-	p    int
-	data []byte
+	p     int
+	data  []byte
+	clear bool
 }
 
 // replayer applies WAL deltas on workers that each own the partitions
@@ -125,6 +127,10 @@ func (r *replayer) work(q chan []walJob) {
 	var latest hlc.Stamp
 	for batch := range q {
 		for _, j := range batch {
+			if j.clear {
+				r.n.parts[j.p].shard = storage.NewShard(r.n.cfg.KeepTombstones)
+				continue
+			}
 			d, err := storage.DecodeDelta(j.data)
 			if err != nil {
 				r.fail(err)
@@ -162,6 +168,18 @@ func (r *replayer) record(seq uint64, body []byte) error {
 		return fmt.Errorf("node: WAL record %d: bad count", seq)
 	}
 	body = body[k:]
+	if count == 0 && len(body) > 0 {
+		// A partition cleared before a transfer in, or after one out.
+		p, k := binary.Uvarint(body)
+		if k <= 0 || p >= parts {
+			return fmt.Errorf("node: WAL record %d: bad partition", seq)
+		}
+		if seq > r.covered[p] {
+			w := int(p) % len(r.queues)
+			r.pending[w] = append(r.pending[w], walJob{p: int(p), clear: true})
+		}
+		return nil
+	}
 	for i := uint64(0); i < count; i++ {
 		p, k := binary.Uvarint(body)
 		if k <= 0 || p >= parts {

@@ -1,0 +1,316 @@
+package node
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/vfs"
+)
+
+// Partition ownership and transfer, for nodes in a cluster.
+//
+// A node serves only the partitions it holds. Moving partition p from
+// node A to node B (when the ring makes B its primary):
+//
+//  1. B asks A to StartStream(p): A captures p's whole state under p's
+//     lock and from then on also records every delta written to p.
+//  2. B installs the state (InstallPartition, replacing whatever stale
+//     copy it had) and pulls recorded deltas (PullStream) until few are
+//     left, while A keeps serving p.
+//  3. B asks A to FinishStream(p): under p's lock A stops serving p and
+//     returns the last deltas; requests for p at A now get ErrNotHeld, so
+//     routers retry at B.
+//  4. B applies them, makes them durable, holds p, and tells A to
+//     DropPartition(p).
+//
+// Installing and dropping are logged in the WAL, so recovery reproduces
+// them, and the set of held partitions is saved beside the data.
+
+// ErrNotHeld is returned for a command on a partition this node does not
+// serve (a router routed with an outdated view and should retry).
+var ErrNotHeld = errors.New("node: partition not held here")
+
+// stream records the deltas written to a partition being moved away.
+type stream struct {
+	buf []byte // (length uvarint, encoded delta)*
+	n   int
+}
+
+// checkHeld reports ErrNotHeld if a locked partition is not served here.
+func (n *Node) checkHeld(locks []int) error {
+	for _, i := range locks {
+		if !n.parts[i].held {
+			return fmt.Errorf("%w: partition %d", ErrNotHeld, i)
+		}
+	}
+	return nil
+}
+
+// Held returns a copy of the held flags, by partition.
+func (n *Node) Held() []bool {
+	out := make([]bool, len(n.parts))
+	for i := range n.parts {
+		p := &n.parts[i]
+		p.mu.Lock()
+		out[i] = p.held
+		p.mu.Unlock()
+	}
+	return out
+}
+
+// SetHeld makes the node serve (or stop serving) partition i without
+// moving any data: for a new cluster, or a partition nobody else has.
+func (n *Node) SetHeld(i int, held bool) error {
+	p := &n.parts[i]
+	p.mu.Lock()
+	p.held = held
+	p.mu.Unlock()
+	return n.saveHeld()
+}
+
+// appendStates encodes the whole state of a shard as (length, delta)*.
+func appendStates(dst []byte, sh *storage.Shard) ([]byte, int) {
+	count := 0
+	var one []byte
+	sh.Each(func(d *storage.Delta) bool {
+		one = storage.AppendDelta(one[:0], d)
+		dst = binary.AppendUvarint(dst, uint64(len(one)))
+		dst = append(dst, one...)
+		count++
+		return true
+	})
+	return dst, count
+}
+
+// StartStream captures partition i's state and starts recording its new
+// deltas for a node that is taking it over.
+func (n *Node) StartStream(i int) ([]byte, error) {
+	if i < 0 || i >= len(n.parts) {
+		return nil, fmt.Errorf("node: no partition %d", i)
+	}
+	p := &n.parts[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.held {
+		return nil, fmt.Errorf("%w: partition %d", ErrNotHeld, i)
+	}
+	out, _ := appendStates(nil, p.shard)
+	p.stream = &stream{}
+	return out, nil
+}
+
+// PullStream returns (and forgets) the deltas recorded since the last pull.
+func (n *Node) PullStream(i int) ([]byte, int, error) {
+	p := &n.parts[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stream == nil {
+		return nil, 0, fmt.Errorf("node: partition %d is not streaming", i)
+	}
+	out, count := p.stream.buf, p.stream.n
+	p.stream.buf, p.stream.n = nil, 0
+	return out, count, nil
+}
+
+// FinishStream stops serving partition i and returns the last deltas.
+func (n *Node) FinishStream(i int) ([]byte, error) {
+	p := &n.parts[i]
+	p.mu.Lock()
+	if p.stream == nil {
+		p.mu.Unlock()
+		return nil, fmt.Errorf("node: partition %d is not streaming", i)
+	}
+	out := p.stream.buf
+	p.stream = nil
+	p.held = false
+	p.mu.Unlock()
+	return out, n.saveHeld()
+}
+
+// AbortStream stops recording for a transfer that failed; the partition
+// stays served here.
+func (n *Node) AbortStream(i int) {
+	p := &n.parts[i]
+	p.mu.Lock()
+	p.stream = nil
+	p.mu.Unlock()
+}
+
+// record notes the deltas of x in the streams of their partitions.
+func (n *Node) record(x *execCtx) {
+	for k := range x.c.Deltas {
+		pi := x.dparts[k]
+		if pi < 0 {
+			pi = n.partitionOfString(x.c.Deltas[k].Key)
+		}
+		p := &n.parts[pi]
+		if p.stream == nil {
+			continue
+		}
+		x.scratch = storage.AppendDelta(x.scratch[:0], &x.c.Deltas[k])
+		p.stream.buf = binary.AppendUvarint(p.stream.buf, uint64(len(x.scratch)))
+		p.stream.buf = append(p.stream.buf, x.scratch...)
+		p.stream.n++
+	}
+}
+
+// decodeStates decodes (length, delta)* into deltas.
+func decodeStates(b []byte) ([]storage.Delta, error) {
+	var out []storage.Delta
+	for len(b) > 0 {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return nil, errors.New("node: malformed partition stream")
+		}
+		d, err := storage.DecodeDelta(b[k : k+int(l)])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+		b = b[k+int(l):]
+	}
+	return out, nil
+}
+
+// InstallPartition replaces partition i's state with a streamed one (not
+// yet serving it). The replacement is logged so recovery redoes it.
+func (n *Node) InstallPartition(i int, states []byte) error {
+	ds, err := decodeStates(states)
+	if err != nil {
+		return err
+	}
+	p := &n.parts[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := n.logClear(i); err != nil {
+		return err
+	}
+	p.shard = storage.NewShard(n.cfg.KeepTombstones)
+	return n.applyLocked(i, ds)
+}
+
+// ApplyStream joins streamed deltas into partition i.
+func (n *Node) ApplyStream(i int, deltas []byte) error {
+	ds, err := decodeStates(deltas)
+	if err != nil {
+		return err
+	}
+	p := &n.parts[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return n.applyLocked(i, ds)
+}
+
+// applyLocked applies deltas to partition i and logs them.
+func (n *Node) applyLocked(i int, ds []storage.Delta) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	x := n.ctxs.Get().(*execCtx)
+	defer n.release(x)
+	for k := range ds {
+		n.clock.Observe(ds[k].MaxStamp())
+		n.parts[i].shard.Apply(&ds[k])
+	}
+	x.c.Deltas = append(x.c.Deltas[:0], ds...)
+	x.dparts = x.dparts[:0]
+	for range ds {
+		x.dparts = append(x.dparts, i)
+	}
+	seq, err := n.logDeltas(x)
+	if err == nil && seq > 0 {
+		err = n.wal.Sync() // a transferred partition must not be lost
+	}
+	if err != nil {
+		n.fail(err)
+	}
+	return err
+}
+
+// DropPartition forgets partition i's data after it moved away.
+func (n *Node) DropPartition(i int) error {
+	p := &n.parts[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held {
+		return fmt.Errorf("node: partition %d is still served here", i)
+	}
+	if err := n.logClear(i); err != nil {
+		return err
+	}
+	p.shard = storage.NewShard(n.cfg.KeepTombstones)
+	return nil
+}
+
+// logClear writes a WAL record that empties partition i on replay:
+// partitions, count 0, partition.
+func (n *Node) logClear(i int) error {
+	if n.wal == nil {
+		return nil
+	}
+	rec := binary.AppendUvarint(nil, uint64(len(n.parts)))
+	rec = binary.AppendUvarint(rec, 0)
+	rec = binary.AppendUvarint(rec, uint64(i))
+	if _, err := n.wal.Append(rec); err != nil {
+		n.fail(err)
+		return err
+	}
+	return nil
+}
+
+// heldPath is where the held set is saved ("" in memory only).
+func (n *Node) heldPath() string { return n.cfg.HeldPath }
+
+// loadHeld reads the held set saved by saveHeld; partitions not held lose
+// whatever stale data recovery brought back.
+func (n *Node) loadHeld() error {
+	path := n.heldPath()
+	if path == "" {
+		return nil
+	}
+	f, err := n.fs.Open(path)
+	if vfs.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	if len(buf) != len(n.parts) {
+		return fmt.Errorf("node: %s lists %d partitions, the data has %d", path, len(buf), len(n.parts))
+	}
+	for i := range n.parts {
+		n.parts[i].held = buf[i] == 1
+		if !n.parts[i].held {
+			n.parts[i].shard = storage.NewShard(n.cfg.KeepTombstones)
+		}
+	}
+	return nil
+}
+// saveHeld writes the held set atomically: one byte per partition.
+func (n *Node) saveHeld() error {
+	path := n.heldPath()
+	if path == "" {
+		return nil
+	}
+	held := n.Held()
+	buf := make([]byte, len(held))
+	for i, h := range held {
+		if h {
+			buf[i] = 1
+		}
+	}
+	n.heldMu.Lock()
+	defer n.heldMu.Unlock()
+	return vfs.WriteAtomic(n.fs, path, func(w io.Writer) error {
+		_, err := w.Write(buf)
+		return err
+	})
+}
