@@ -88,6 +88,7 @@ type partition struct {
 	mu     sync.Mutex
 	shard  *storage.Shard
 	held   bool    // served here
+	handed bool    // handed off, kept until the new owner confirms (DropPartition)
 	stream *stream // deltas recorded for a node taking the partition over
 	// intn draws from the partition's random source; guarded by mu. It is
 	// a method value made once, so commands do not allocate one.
@@ -291,10 +292,12 @@ func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) (
 		x.keys = req.Keys(x.keys[:0])
 		x.locks = n.lockKeys(x.keys, x.locks)
 	}
-	if err := n.checkHeld(x.locks); err != nil {
-		n.unlock(x.locks)
-		n.release(x)
-		return dst, err
+	if req.Cmd.Class() != proto.ClassDatabase {
+		if err := n.checkHeld(x.locks); err != nil {
+			n.unlock(x.locks)
+			n.release(x)
+			return dst, err
+		}
 	}
 	n.begin(x, db)
 	dst = n.run(x, db, req, dst)
@@ -351,6 +354,34 @@ func (n *Node) ExecBatch(_ context.Context, db int, reqs []*proto.Request, dst [
 	return dst, ends, nil
 }
 
+// StoreSet replaces key in db with a set of exactly members (see
+// storage.StoreSet) and appends the reply.
+func (n *Node) StoreSet(db int, key []byte, members [][]byte, dst []byte) ([]byte, error) {
+	if err := n.failure(); err != nil {
+		return proto.AppendInternalError(dst, err.Error()), nil
+	}
+	start := len(dst)
+	x := n.ctxs.Get().(*execCtx)
+	x.keys = append(x.keys[:0], key)
+	x.locks = n.lockKeys(x.keys, x.locks)
+	if err := n.checkHeld(x.locks); err != nil {
+		n.unlock(x.locks)
+		n.release(x)
+		return dst, err
+	}
+	n.begin(x, db)
+	x.c.T = n.clock.Now()
+	dst = storage.StoreSet(&x.c, key, members, dst)
+	for len(x.dparts) < len(x.c.Deltas) {
+		x.dparts = append(x.dparts, -1)
+	}
+	n.record(x)
+	seq, err := n.logDeltas(x)
+	n.unlock(x.locks)
+	n.release(x)
+	return n.finish(seq, err, dst, start), nil
+}
+
 // begin prepares x for the commands of one Exec or ExecBatch.
 func (n *Node) begin(x *execCtx, db int) {
 	x.c = storage.Ctx{DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0]}
@@ -369,6 +400,9 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	t := n.clock.Now()
 	if req.Cmd.Class() == proto.ClassDatabase {
 		for i := range n.parts {
+			if !n.parts[i].held {
+				continue // a cluster node resets what it serves
+			}
 			d := storage.ResetDelta(db, t)
 			n.parts[i].shard.Apply(&d)
 			x.c.Deltas = append(x.c.Deltas, d)

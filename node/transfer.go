@@ -67,6 +67,9 @@ func (n *Node) SetHeld(i int, held bool) error {
 	p := &n.parts[i]
 	p.mu.Lock()
 	p.held = held
+	if held {
+		p.handed = false
+	}
 	p.mu.Unlock()
 	return n.saveHeld()
 }
@@ -94,9 +97,11 @@ func (n *Node) StartStream(i int) ([]byte, error) {
 	p := &n.parts[i]
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.held {
+	if !p.held && !p.handed {
 		return nil, fmt.Errorf("%w: partition %d", ErrNotHeld, i)
 	}
+	// A handed-off partition can be streamed again: the new owner may not
+	// have received the last reply before a failure.
 	out, _ := appendStates(nil, p.shard)
 	p.stream = &stream{}
 	return out, nil
@@ -126,8 +131,38 @@ func (n *Node) FinishStream(i int) ([]byte, error) {
 	out := p.stream.buf
 	p.stream = nil
 	p.held = false
+	p.handed = true
 	p.mu.Unlock()
 	return out, n.saveHeld()
+}
+
+// Claimed returns, by partition, whether this node serves it or has handed
+// it off without confirmation: either way no other node may take it over
+// as empty.
+func (n *Node) Claimed() []bool {
+	out := make([]bool, len(n.parts))
+	for i := range n.parts {
+		p := &n.parts[i]
+		p.mu.Lock()
+		out[i] = p.held || p.handed
+		p.mu.Unlock()
+	}
+	return out
+}
+
+// Handing reports how many partitions are served here or handed off but
+// not yet confirmed by their new owner.
+func (n *Node) Handing() int {
+	c := 0
+	for i := range n.parts {
+		p := &n.parts[i]
+		p.mu.Lock()
+		if p.held || p.handed {
+			c++
+		}
+		p.mu.Unlock()
+	}
+	return c
 }
 
 // AbortStream stops recording for a transfer that failed; the partition
@@ -242,6 +277,7 @@ func (n *Node) DropPartition(i int) error {
 		return err
 	}
 	p.shard = storage.NewShard(n.cfg.KeepTombstones)
+	p.handed = false
 	return nil
 }
 
@@ -294,6 +330,7 @@ func (n *Node) loadHeld() error {
 	}
 	return nil
 }
+
 // saveHeld writes the held set atomically: one byte per partition.
 func (n *Node) saveHeld() error {
 	path := n.heldPath()

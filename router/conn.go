@@ -101,6 +101,9 @@ func (c *conn) flush() bool {
 	}
 	for i, p := range c.pubs {
 		c.srv.hub.publish(p)
+		if c.srv.cfg.Peers != nil {
+			c.srv.cfg.Peers.Publish(p.channel, p.message)
+		}
 		c.pubs[i] = publication{}
 	}
 	c.pubs = c.pubs[:0]

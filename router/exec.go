@@ -85,13 +85,24 @@ func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
 }
 
 func (c *conn) backendError(out []byte, err error) []byte {
+	var ce *CommandError
+	if errors.As(err, &ce) {
+		return proto.AppendErrorMsg(out, ce.Msg)
+	}
 	c.srv.log.Warn("backend failed", "err", err)
 	return proto.AppendInternalError(out, err.Error())
 }
 
+// userResult answers a user command; in a cluster, the other routers
+// reload the users before the reply, so the change applies everywhere.
 func (c *conn) userResult(out []byte, err error) []byte {
 	if err != nil {
 		return c.appendUserError(out, err)
+	}
+	if p := c.srv.cfg.Peers; p != nil {
+		if err := p.UsersChanged(c.ctx); err != nil {
+			c.srv.log.Warn("other routers did not all reload the users", "err", err)
+		}
 	}
 	return append(out, proto.ReplyOK...)
 }
@@ -154,7 +165,15 @@ func (c *conn) commit(out []byte) []byte {
 	return out
 }
 
-// clusterInfo describes the single-process server as a one-member cluster.
+// clusterInfo describes the cluster, or the single-process server as
+// "standalone".
 func (c *conn) clusterInfo(out []byte) []byte {
+	if inf, ok := c.srv.cfg.Backend.(Informer); ok {
+		res, err := inf.ClusterInfo(c.ctx, append(out, proto.ReplyOK...))
+		if err != nil {
+			return c.backendError(out, err)
+		}
+		return res
+	}
 	return proto.AppendStrArr(append(out, proto.ReplyOK...), []string{"standalone"})
 }

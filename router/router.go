@@ -27,6 +27,28 @@ type Backend interface {
 // server runs without persistence.
 var ErrPersistenceDisabled = errors.New("persistence disabled")
 
+// CommandError is a failure a Backend reports to the client as
+// ERROR(n)<Msg>, for example a transaction whose keys span partitions.
+type CommandError struct{ Msg string }
+
+func (e *CommandError) Error() string { return e.Msg }
+
+// Peers connects a router to the other routers of a cluster.
+type Peers interface {
+	// Publish delivers a message to the subscribers of the other routers,
+	// keeping this router's publication order.
+	Publish(channel, message string)
+	// UsersChanged makes every other router reload the users before it
+	// returns, so a change takes effect at once everywhere.
+	UsersChanged(ctx context.Context) error
+}
+
+// Informer is a Backend that describes a cluster for CLUSTER_INFO: it
+// appends the value that follows OK.
+type Informer interface {
+	ClusterInfo(ctx context.Context, dst []byte) ([]byte, error)
+}
+
 // Config configures a Server.
 type Config struct {
 	Backend Backend
@@ -43,6 +65,8 @@ type Config struct {
 	// OnTerminate is called (once) when an admin sends TERMINATE. It must
 	// not block: it typically cancels the context the server runs under.
 	OnTerminate func()
+	// Peers, in a cluster, reaches the other routers.
+	Peers Peers
 }
 
 // Server serves the Vanity protocol.
@@ -164,6 +188,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Deliver hands a message published on another router to this router's
+// subscribers.
+func (s *Server) Deliver(channel, message string) {
+	s.hub.publish(publication{channel: channel, message: message})
 }
 
 func (s *Server) terminate() {

@@ -53,17 +53,20 @@ import (
 type Kind uint8
 
 const (
-	KindPing      Kind = iota + 1
-	KindExec           // one data command (see EncodeExec)
-	KindBatch          // a transaction batch
-	KindPersist        // write a snapshot
-	KindStream         // start streaming a partition to the caller
-	KindPull           // fetch streamed data
-	KindHandoff        // finish moving a partition
-	KindInfo           // describe the node
-	KindPublish        // deliver a published message (router to router; ordered)
-	KindUsers          // reload users (router to router)
-	KindReset          // RESET a database on every partition of a node
+	KindPing    Kind = iota + 1
+	KindExec         // one data command (see EncodeExec)
+	KindBatch        // a transaction batch
+	KindPersist      // write a snapshot
+	KindStream       // start streaming a partition to the caller
+	KindPull         // fetch streamed data
+	KindHandoff      // finish moving a partition
+	KindInfo         // describe the node
+	KindPublish      // deliver a published message (router to router; ordered)
+	KindUsers        // reload users (router to router)
+	KindReset        // RESET a database on every partition of a node
+	KindDrop         // forget a partition that moved away
+	KindAbort        // give up moving a partition
+	KindStore        // replace a key with a set (the end of a SET_*_INTO)
 	numKinds
 )
 
@@ -74,9 +77,9 @@ func (k Kind) Ordered() bool { return k == KindPublish }
 type Status uint8
 
 const (
-	StatusOK       Status = iota
-	StatusWrongRing       // the node does not hold the partition; payload: a hint
-	StatusError           // payload: a message
+	StatusOK        Status = iota
+	StatusWrongRing        // the node does not hold the partition; payload: a hint
+	StatusError            // payload: a message
 	StatusUnavailable
 )
 

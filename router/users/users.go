@@ -64,9 +64,11 @@ func (a *Account) Level() proto.Level { return proto.Level(a.level.Load()) }
 // Deleted reports whether the account was deleted.
 func (a *Account) Deleted() bool { return a.deleted.Load() }
 
-// Saver persists the whole set of records after a change.
+// Saver persists a change: all is the whole set after it, changed the
+// record added or updated, or (with deleted) the one removed. A file saver
+// rewrites all; a cluster saver writes just the change.
 type Saver interface {
-	Save(records []Record) error
+	Save(all []Record, changed Record, deleted bool) error
 }
 
 // Config configures a Store.
@@ -119,10 +121,38 @@ func New(cfg Config, records []Record, adminName, adminPassword string) (*Store,
 	a := &Account{name: adminName, hash: hash}
 	a.level.Store(uint32(proto.LevelAdmin))
 	s.accounts[adminName] = a
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(a, false); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Replace installs records loaded from elsewhere (another router changed
+// them). Accounts keep their identity: live sessions see new levels,
+// deleted accounts are marked deleted, and a changed password drops the
+// login memo.
+func (s *Store) Replace(records []Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := make(map[string]bool, len(records))
+	for _, r := range records {
+		seen[r.Name] = true
+		a := s.accounts[r.Name]
+		if a == nil {
+			a = &Account{name: r.Name}
+			s.accounts[r.Name] = a
+		}
+		if string(a.hash) != string(r.Hash) {
+			a.hash, a.memo = r.Hash, nil
+		}
+		a.level.Store(uint32(r.Level))
+	}
+	for name, a := range s.accounts {
+		if !seen[name] {
+			delete(s.accounts, name)
+			a.deleted.Store(true)
+		}
+	}
 }
 
 func prehash(password []byte) []byte {
@@ -220,7 +250,7 @@ func (s *Store) Add(ctx context.Context, name, password []byte) error {
 	a := &Account{name: string(name), hash: hash}
 	a.level.Store(uint32(proto.LevelUser))
 	s.accounts[a.name] = a
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(a, false); err != nil {
 		delete(s.accounts, a.name)
 		return err
 	}
@@ -239,7 +269,7 @@ func (s *Store) Edit(name []byte, level proto.Level) error {
 		return ErrInvalidLevel
 	}
 	old := a.level.Swap(uint32(level))
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(a, false); err != nil {
 		a.level.Store(old)
 		return err
 	}
@@ -259,7 +289,7 @@ func (s *Store) Delete(name []byte, self string) error {
 		return ErrDeleteSelf
 	}
 	delete(s.accounts, a.name)
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(a, true); err != nil {
 		s.accounts[a.name] = a
 		return err
 	}
@@ -283,7 +313,7 @@ func (s *Store) ChangePassword(ctx context.Context, a *Account, password []byte)
 	}
 	oldHash, oldMemo := a.hash, a.memo
 	a.hash, a.memo = hash, nil
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(a, false); err != nil {
 		a.hash, a.memo = oldHash, oldMemo
 		return err
 	}
@@ -306,11 +336,26 @@ func (s *Store) recordsLocked() []Record {
 	return out
 }
 
-func (s *Store) saveLocked() error {
+func (s *Store) saveLocked(changed *Account, deleted bool) error {
 	if s.saver == nil {
 		return nil
 	}
-	return s.saver.Save(s.recordsLocked())
+	return s.saver.Save(s.recordsLocked(), Record{Name: changed.name, Hash: changed.hash, Level: changed.Level()}, deleted)
+}
+
+// EncodeRecord renders a record as one line of the users file format
+// (without the newline), for savers that store records one by one.
+func EncodeRecord(r Record) string {
+	return fmt.Sprintf("%s %s %s", r.Level, base64.StdEncoding.EncodeToString([]byte(r.Name)), r.Hash)
+}
+
+// DecodeRecord parses EncodeRecord's output.
+func DecodeRecord(line string) (Record, error) {
+	recs, err := parse(strings.NewReader(fileHeader+"\n"+line+"\n"), "record")
+	if err != nil || len(recs) != 1 {
+		return Record{}, fmt.Errorf("users: bad record %q", line)
+	}
+	return recs[0], nil
 }
 
 // Users file format, one record per line after a header:
@@ -324,11 +369,11 @@ const fileHeader = "vanity-users 1"
 type FileSaver struct{ Path string }
 
 // Save implements Saver.
-func (f FileSaver) Save(records []Record) error {
+func (f FileSaver) Save(records []Record, _ Record, _ bool) error {
 	var b strings.Builder
 	b.WriteString(fileHeader + "\n")
 	for _, r := range records {
-		fmt.Fprintf(&b, "%s %s %s\n", r.Level, base64.StdEncoding.EncodeToString([]byte(r.Name)), r.Hash)
+		b.WriteString(EncodeRecord(r) + "\n")
 	}
 	return writeAtomic(f.Path, []byte(b.String()))
 }

@@ -197,3 +197,33 @@ func TestWorkerPoolHonoursContext(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestReplaceKeepsAccountsLive(t *testing.T) {
+	s := newStore(t, nil)
+	s.Add(ctx, []byte("user1"), []byte("pass1"))
+	s.Add(ctx, []byte("user2"), []byte("pass2"))
+	a1, _ := s.Authenticate(ctx, []byte("user1"), []byte("pass1"))
+	a2, _ := s.Authenticate(ctx, []byte("user2"), []byte("pass2"))
+	recs := s.Records()
+	var next []Record
+	for _, r := range recs {
+		switch r.Name {
+		case "user1":
+			r.Level = proto.LevelAdmin
+			next = append(next, r)
+		case "user2": // deleted elsewhere
+		default:
+			next = append(next, r)
+		}
+	}
+	s.Replace(next)
+	if a1.Level() != proto.LevelAdmin || a1.Deleted() {
+		t.Errorf("user1: level %v deleted %v", a1.Level(), a1.Deleted())
+	}
+	if !a2.Deleted() {
+		t.Error("user2 not marked deleted")
+	}
+	if r, err := DecodeRecord(EncodeRecord(recs[0])); err != nil || r.Name != recs[0].Name {
+		t.Errorf("record round trip: %+v %v", r, err)
+	}
+}

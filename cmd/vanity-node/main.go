@@ -1,0 +1,137 @@
+// Command vanity-node runs a Vanity storage node: it holds partitions of
+// the keyspace, serves routers over the internal RPC, gossips its
+// membership, and takes over the partitions the ring assigns it.
+//
+// SIGTERM or SIGINT makes it leave the cluster gracefully: it announces its
+// departure, waits until every partition it holds has moved to another
+// node (up to --leave-timeout), writes a snapshot and exits.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vanitydb/vanity/node"
+	"github.com/vanitydb/vanity/storage/wal"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "vanity-node:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("vanity-node", flag.ContinueOnError)
+	name := fs.String("name", "", "node name, unique in the cluster (default: the host name and RPC port)")
+	dataDir := fs.String("data-dir", "", "directory for the snapshot, WAL and held-partition set (required)")
+	rpcAddr := fs.String("rpc", "127.0.0.1:9956", "internal RPC address")
+	gossipAddr := fs.String("gossip", "127.0.0.1:7946", "gossip address")
+	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
+	partitions := fs.Int("partitions", 1024, "partition count (fixed when the cluster is created)")
+	replicas := fs.Int("replicas", 1, "replicas per partition")
+	secret := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
+	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
+	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
+	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a graceful leave waits for hand-offs")
+	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
+	logFile := fs.String("log-file", "", "log file (default stderr)")
+	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dataDir == "" {
+		return fmt.Errorf("--data-dir is required")
+	}
+	policy, err := wal.ParsePolicy(*fsync)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		host, _ := os.Hostname()
+		*name = host + "-" + strings.ReplaceAll(*rpcAddr, ":", "-")
+	}
+	log, closeLog, err := openLog(*logFile, *logLevel)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	if *secret == "" {
+		log.Warn("no cluster secret: gossip and RPC are unauthenticated; set --secret or VANITY_CLUSTER_SECRET")
+	}
+	snap := filepath.Join(*dataDir, "vanity.db")
+	var joins []string
+	if *join != "" {
+		joins = strings.Split(*join, ",")
+	}
+	svc, err := node.StartService(node.ServiceConfig{
+		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy,
+			HeldPath: filepath.Join(*dataDir, "held")},
+		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, Secret: []byte(*secret),
+		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	fmt.Printf("vanity-node %s rpc %s gossip %s\n", *name, svc.RPCAddr(), *gossipAddr)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	select {
+	case <-sig:
+		log.Info("leaving the cluster")
+		lctx, lcancel := context.WithTimeout(context.Background(), *leaveTimeout)
+		if err := svc.Leave(lctx); err != nil {
+			log.Error("leave incomplete", "err", err)
+		}
+		lcancel()
+		if err := svc.Node().Persist(); err != nil {
+			log.Error("final snapshot failed", "err", err)
+		}
+		cancel()
+		<-done
+	case err := <-done:
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func openLog(path, level string) (*slog.Logger, func(), error) {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "warning", "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		return nil, nil, fmt.Errorf("unknown log level %q", level)
+	}
+	if path == "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: l})), func() { f.Close() }, nil
+}

@@ -1,0 +1,146 @@
+// Command vanity-router runs a stateless Vanity router: it accepts clients
+// on the Vanity protocol, keeps their sessions, and routes their commands
+// to the storage nodes that hold the keys. Any number of routers may serve
+// one cluster; users and published messages are shared between them.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vanitydb/vanity/router"
+	"github.com/vanitydb/vanity/router/cluster"
+	"github.com/vanitydb/vanity/router/users"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "vanity-router:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("vanity-router", flag.ContinueOnError)
+	name := fs.String("name", "", "router name, unique in the cluster (default: host name and port)")
+	host := fs.String("host", "127.0.0.1", "client address to bind")
+	port := fs.Int("port", 9955, "client port (0: any free port)")
+	rpcAddr := fs.String("rpc", "127.0.0.1:0", "internal RPC address (other routers call it)")
+	gossipAddr := fs.String("gossip", "127.0.0.1:7947", "gossip address")
+	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
+	partitions := fs.Int("partitions", 1024, "partition count (as the nodes')")
+	replicas := fs.Int("replicas", 1, "replicas per partition (as the nodes')")
+	secret := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
+	password := fs.String("default-password", os.Getenv("VANITY_DEFAULT_PASSWORD"), "password of the first administrator of a new cluster (default vanity)")
+	cost := fs.Int("bcrypt-cost", 10, "bcrypt cost for passwords")
+	minNodes := fs.Int("min-nodes", 1, "nodes to wait for before serving")
+	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
+	logFile := fs.String("log-file", "", "log file (default stderr)")
+	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *name == "" {
+		h, _ := os.Hostname()
+		*name = h + "-router-" + strconv.Itoa(*port)
+	}
+	log, closeLog, err := openLog(*logFile, *logLevel)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	if *password == "" {
+		*password = "vanity"
+		log.Warn("a new cluster's first administrator gets the well-known default password; set --default-password")
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(*host, strconv.Itoa(*port)))
+	if err != nil {
+		return err
+	}
+	var joins []string
+	if *join != "" {
+		joins = strings.Split(*join, ",")
+	}
+	backend, err := cluster.Start(cluster.Config{Name: *name, GossipAddr: *gossipAddr, RPCAddr: *rpcAddr, Join: joins,
+		Secret: []byte(*secret), Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bdone := make(chan error, 1)
+	go func() { bdone <- backend.Run(ctx) }()
+
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+	err = backend.WaitReady(wctx, *minNodes)
+	wcancel()
+	if err != nil {
+		return fmt.Errorf("the cluster did not become ready: %w", err)
+	}
+	recs, err := backend.LoadUsers(ctx)
+	if err != nil {
+		return err
+	}
+	store, err := users.New(users.Config{Cost: *cost, Workers: max(1, runtime.NumCPU()/2), Saver: backend}, recs, "vanity", *password)
+	if err != nil {
+		return err
+	}
+	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel})
+	if err != nil {
+		return err
+	}
+	backend.Attach(srv, store)
+	sdone := make(chan error, 1)
+	go func() { sdone <- srv.Serve(l) }()
+	fmt.Printf("vanity-router listening on %s\n", l.Addr())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	select {
+	case <-sig:
+	case <-ctx.Done():
+	case err = <-sdone:
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	srv.Shutdown(sctx)
+	scancel()
+	cancel()
+	<-bdone
+	if err == router.ErrServerClosed {
+		err = nil
+	}
+	return err
+}
+
+func openLog(path, level string) (*slog.Logger, func(), error) {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "warning", "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		return nil, nil, fmt.Errorf("unknown log level %q", level)
+	}
+	if path == "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: l})), func() { f.Close() }, nil
+}

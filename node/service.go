@@ -1,0 +1,613 @@
+package node
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/ring"
+	"github.com/vanitydb/vanity/ring/gossip"
+)
+
+// ServiceConfig configures a storage node process in a cluster.
+type ServiceConfig struct {
+	Node        Config // Cluster is forced on
+	Name        string
+	RPCAddr     string // listen address for routers and nodes
+	GossipAddr  string
+	Join        []string
+	Secret      []byte
+	Replicas    int           // replica count of the ring (Cluster II); 1 serves primaries only
+	ReapTimeout time.Duration // a failed member leaves the ring after this
+	Fast        bool          // gossip timings for tests on one machine
+	Logger      *slog.Logger
+	// MaxTransfers bounds partitions moving into this node at once, so
+	// rebalancing leaves room for clients.
+	MaxTransfers int
+}
+
+// PartsTag is the gossip tag in which a node advertises the partitions it
+// serves: base64 of a bitmap, one bit per partition. Serf limits all tags
+// of a member to 512 bytes, which bounds a cluster to 2048 partitions.
+const PartsTag = "parts"
+
+// MaxClusterPartitions is the largest partition count a cluster supports.
+const MaxClusterPartitions = 2048
+
+// EncodeParts renders a held set as the PartsTag value.
+func EncodeParts(held []bool) string {
+	b := make([]byte, (len(held)+7)/8)
+	for i, h := range held {
+		if h {
+			b[i/8] |= 1 << (i % 8)
+		}
+	}
+	return base64.RawStdEncoding.EncodeToString(b)
+}
+
+// DecodeParts reads a PartsTag value for n partitions.
+func DecodeParts(s string, n int) []bool {
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil || len(b) != (n+7)/8 {
+		return nil
+	}
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = b[i/8]&(1<<(i%8)) != 0
+	}
+	return out
+}
+
+// Service is a storage node in a cluster: the node, its RPC server, its
+// gossip membership, and the loop that moves partitions to where the
+// ring says they belong.
+type Service struct {
+	cfg    ServiceConfig
+	log    *slog.Logger
+	node   *Node
+	rpc    *rpc.Server
+	lis    net.Listener
+	gossip *gossip.Gossip
+	ring   ring.Current
+
+	mu         sync.Mutex
+	peers      map[string]*rpc.Client // by RPC address
+	moving     map[int]bool           // partitions being moved in
+	lastTag    string
+	ringSince  time.Time // when the ring last changed
+	leaving    bool
+	reconciled chan struct{} // signalled after each reconcile
+	kick       chan struct{} // asks Run to reconcile now
+	wg         sync.WaitGroup
+}
+
+// StartService opens the node's data, listens for RPC and joins the
+// cluster. Run does the rest.
+func StartService(cfg ServiceConfig) (*Service, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Replicas < 1 {
+		cfg.Replicas = 1
+	}
+	if cfg.MaxTransfers < 1 {
+		cfg.MaxTransfers = 2
+	}
+	cfg.Node.Cluster = true
+	cfg.Node.Logger = cfg.Logger
+	if cfg.Node.Partitions > MaxClusterPartitions {
+		return nil, fmt.Errorf("node: a cluster supports at most %d partitions", MaxClusterPartitions)
+	}
+	n, err := New(cfg.Node)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, node: n, peers: map[string]*rpc.Client{}, moving: map[int]bool{},
+		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
+	s.lis, err = net.Listen("tcp", cfg.RPCAddr)
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	s.rpc = rpc.NewServer(cfg.Secret, s.handle, cfg.Logger)
+	s.lastTag = EncodeParts(n.Held())
+	s.gossip, err = gossip.Start(gossip.Config{
+		Name: cfg.Name, Role: gossip.RoleNode, BindAddr: cfg.GossipAddr, RPCAddr: s.lis.Addr().String(),
+		Join: cfg.Join, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
+		Tags: map[string]string{PartsTag: s.lastTag},
+	})
+	if err != nil {
+		s.lis.Close()
+		n.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Node returns the storage node.
+func (s *Service) Node() *Node { return s.node }
+
+// RPCAddr returns the address the node serves RPC on.
+func (s *Service) RPCAddr() string { return s.lis.Addr().String() }
+
+// Reconciled is signalled each time the node has compared what it holds
+// with the ring (tests wait on it).
+func (s *Service) Reconciled() <-chan struct{} { return s.reconciled }
+
+// Run serves until ctx ends, then shuts down (without leaving the ring:
+// call Leave first for a graceful exit).
+func (s *Service) Run(ctx context.Context) error {
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.rpc.Serve(s.lis)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.node.Run(ctx)
+	}()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.reconcile(ctx)
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+			return nil
+		case <-s.gossip.Changes():
+		case <-s.kick:
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Service) shutdown() {
+	s.gossip.Shutdown()
+	s.rpc.Close()
+	s.wg.Wait()
+	s.mu.Lock()
+	for _, c := range s.peers {
+		c.Close()
+	}
+	s.mu.Unlock()
+	if err := s.node.Close(); err != nil {
+		s.log.Error("closing the WAL failed", "err", err)
+	}
+}
+
+// Leave announces a graceful departure and waits until every partition
+// this node held has moved to another node, or ctx ends.
+func (s *Service) Leave(ctx context.Context) error {
+	s.mu.Lock()
+	s.leaving = true
+	s.mu.Unlock()
+	if err := s.gossip.Leave(); err != nil {
+		return err
+	}
+	for {
+		// Done once every partition moved and its new owner confirmed.
+		n := s.node.Handing()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node: %d partitions not handed off: %w", n, ctx.Err())
+		case <-time.After(100 * time.Millisecond): // polling the hand-offs other nodes drive
+		}
+	}
+}
+
+// buildRing makes the ring of storage nodes that are members: alive or
+// failed (a failed node keeps its place until reaped), not leaving.
+func (s *Service) buildRing(members []gossip.Member) *ring.Ring {
+	var ms []ring.Member
+	for _, m := range members {
+		if m.Role == gossip.RoleNode && (m.State == gossip.Alive || m.State == gossip.Failed) {
+			ms = append(ms, ring.Member{ID: m.Name, Addr: m.RPC})
+		}
+	}
+	r, err := ring.New(ms, len(s.node.parts), s.cfg.Replicas)
+	if err != nil {
+		return nil
+	}
+	if cur := s.ring.Load(); cur == nil || cur.Version() != r.Version() {
+		s.ring.Store(r)
+		s.mu.Lock()
+		s.ringSince = time.Now()
+		s.mu.Unlock()
+		s.log.Info("ring changed", "members", len(ms), "version", fmt.Sprintf("%016x", r.Version()))
+	}
+	return s.ring.Load()
+}
+
+// reconcile starts moving in the partitions this node should hold, and
+// advertises what it holds.
+func (s *Service) reconcile(ctx context.Context) {
+	defer func() {
+		select {
+		case s.reconciled <- struct{}{}:
+		default:
+		}
+	}()
+	members := s.gossip.Members()
+	r := s.buildRing(members)
+	s.advertise()
+	s.mu.Lock()
+	leaving := s.leaving
+	s.mu.Unlock()
+	if r == nil || leaving {
+		return
+	}
+	self := r.IndexOf(s.cfg.Name)
+	if self < 0 {
+		return
+	}
+	parts := len(s.node.parts)
+	type claim struct {
+		rpc   string
+		state gossip.State
+	}
+	// Who holds what: asked of each reachable node directly (gossip tags
+	// lag), and taken from the tag of a node that cannot be asked.
+	claims := make([][]claim, parts)
+	var cmu sync.Mutex
+	// A node that has left may still be handing its partitions off: it is
+	// asked too, and only ignored once it no longer answers.
+	var others []gossip.Member
+	for _, m := range members {
+		if m.Role == gossip.RoleNode && m.Name != s.cfg.Name {
+			others = append(others, m)
+		}
+	}
+	asked := make(chan struct{}, len(others))
+	for _, m := range others {
+		go func(m gossip.Member) {
+			defer func() { asked <- struct{}{} }()
+			held := DecodeParts(m.Tags[PartsTag], parts)
+			state := m.State
+			if m.State != gossip.Failed {
+				qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				raw, err := s.peer(m.RPC).Call(qctx, rpc.KindInfo, nil)
+				cancel()
+				var info Info
+				switch {
+				case err == nil && json.Unmarshal(raw, &info) == nil:
+					if h := DecodeParts(info.HeldSet, parts); h != nil {
+						held = h
+					}
+					if state == gossip.Left {
+						state = gossip.Leaving // still there, still handing off
+					}
+				case m.State == gossip.Left:
+					held = nil // gone for good
+				}
+			}
+			cmu.Lock()
+			defer cmu.Unlock()
+			for p, h := range held {
+				if h {
+					claims[p] = append(claims[p], claim{m.RPC, state})
+				}
+			}
+		}(m)
+	}
+	for range others {
+		<-asked
+	}
+	s.mu.Lock()
+	stable := time.Since(s.ringSince) >= s.settle()
+	s.mu.Unlock()
+	if !stable {
+		return // act on a ring every node has had time to see
+	}
+	held := s.node.Claimed()
+	changed := false
+	for p := 0; p < parts; p++ {
+		if r.Primary(p) != self || held[p] {
+			continue
+		}
+		s.mu.Lock()
+		busy := s.moving[p] || len(s.moving) >= s.cfg.MaxTransfers
+		s.mu.Unlock()
+		if busy {
+			continue
+		}
+		src := ""
+		waiting := false
+		for _, c := range claims[p] {
+			switch c.state {
+			case gossip.Alive, gossip.Leaving:
+				src = c.rpc
+			case gossip.Failed:
+				waiting = true // its data may come back with it
+			}
+		}
+		switch {
+		case src != "":
+			s.mu.Lock()
+			s.moving[p] = true
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func(p int, src string) {
+				defer s.wg.Done()
+				err := s.moveIn(ctx, p, src)
+				s.mu.Lock()
+				delete(s.moving, p)
+				s.mu.Unlock()
+				if err != nil {
+					s.log.Warn("moving a partition in failed; will retry", "partition", p, "from", src, "err", err)
+				}
+				select { // reconcile again: more partitions may be waiting
+				case s.kick <- struct{}{}:
+				default:
+				}
+			}(p, src)
+		case !waiting:
+			// Nobody has it: a new cluster, or a partition never written.
+			// Claimed only once the ring has been stable for a while, so
+			// nodes that are still discovering each other do not both
+			// claim it.
+			if err := s.node.SetHeld(p, true); err == nil {
+				changed = true
+			}
+		}
+	}
+	if changed {
+		s.advertise()
+	}
+}
+
+// settle is how long the ring must be unchanged before this node claims
+// partitions that nobody holds.
+func (s *Service) settle() time.Duration {
+	if s.cfg.Fast {
+		return 500 * time.Millisecond
+	}
+	return 3 * time.Second
+}
+
+// advertise gossips the held set if it changed.
+func (s *Service) advertise() {
+	tag := EncodeParts(s.node.Held())
+	s.mu.Lock()
+	same := tag == s.lastTag
+	s.lastTag = tag
+	leaving := s.leaving
+	s.mu.Unlock()
+	// After Leave, serf must not be asked to change tags (memberlist
+	// crashes); the other nodes ask a leaving node over RPC instead.
+	if !same && !leaving {
+		// SetTag waits for the broadcast; a timeout only means the tag
+		// spreads later, and routers retry meanwhile.
+		if err := s.gossip.SetTag(PartsTag, tag); err != nil {
+			s.log.Debug("advertising partitions is slow", "err", err)
+		}
+	}
+}
+
+func (s *Service) peer(addr string) *rpc.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.peers[addr]
+	if c == nil {
+		c = rpc.NewClient(addr, s.cfg.Secret, 2)
+		s.peers[addr] = c
+	}
+	return c
+}
+
+func partitionPayload(p int) []byte { return binary.AppendUvarint(nil, uint64(p)) }
+
+// moveIn takes partition p over from the node at src (see transfer.go).
+func (s *Service) moveIn(ctx context.Context, p int, src string) (err error) {
+	c := s.peer(src)
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	states, err := c.Call(cctx, rpc.KindStream, partitionPayload(p))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			c.Call(context.Background(), rpc.KindAbort, partitionPayload(p))
+		}
+	}()
+	if err := s.node.InstallPartition(p, states); err != nil {
+		return err
+	}
+	for round := 0; round < 50; round++ {
+		deltas, err := c.Call(cctx, rpc.KindPull, partitionPayload(p))
+		if err != nil {
+			return err
+		}
+		if err := s.node.ApplyStream(p, deltas); err != nil {
+			return err
+		}
+		if len(deltas) < 4096 {
+			break
+		}
+	}
+	last, err := c.Call(cctx, rpc.KindHandoff, partitionPayload(p))
+	if err != nil {
+		return err
+	}
+	if err := s.node.ApplyStream(p, last); err != nil {
+		return err
+	}
+	if err := s.node.SetHeld(p, true); err != nil {
+		return err
+	}
+	if _, err := c.Call(cctx, rpc.KindDrop, partitionPayload(p)); err != nil {
+		s.log.Warn("the old owner did not drop a moved partition", "partition", p, "err", err)
+	}
+	s.log.Info("partition moved in", "partition", p, "from", src)
+	return nil
+}
+
+// Info is what KindInfo returns, as JSON.
+type Info struct {
+	Name       string `json:"name"`
+	Partitions int    `json:"partitions"`
+	Held       int    `json:"held"`
+	HeldSet    string `json:"held_set"` // EncodeParts of the partitions held or being handed off
+	Keys       int    `json:"keys"`
+	Ring       string `json:"ring"`
+}
+
+// handle serves RPC calls.
+func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte) (rpc.Status, []byte) {
+	fail := func(err error) (rpc.Status, []byte) {
+		if errors.Is(err, ErrNotHeld) {
+			return rpc.StatusWrongRing, append(dst, err.Error()...)
+		}
+		return rpc.StatusError, append(dst, err.Error()...)
+	}
+	partition := func() (int, error) {
+		p, k := binary.Uvarint(payload)
+		if k <= 0 || p >= uint64(len(s.node.parts)) {
+			return 0, rpc.ErrMalformed
+		}
+		return int(p), nil
+	}
+	switch kind {
+	case rpc.KindPing:
+		return rpc.StatusOK, dst
+	case rpc.KindExec:
+		e, err := rpc.DecodeExec(payload)
+		if err != nil {
+			return fail(err)
+		}
+		var req proto.Request
+		if perr := proto.ParseRequest(e.Req, &req); perr != proto.ErrNone {
+			return fail(fmt.Errorf("rpc: unparsable request: %v", perr))
+		}
+		out, err := s.node.Exec(ctx, e.DB, &req, dst)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, out
+	case rpc.KindBatch:
+		b, err := rpc.DecodeBatch(payload)
+		if err != nil {
+			return fail(err)
+		}
+		reqs := make([]*proto.Request, len(b.Reqs))
+		for i, text := range b.Reqs {
+			reqs[i] = new(proto.Request)
+			if perr := proto.ParseRequest(text, reqs[i]); perr != proto.ErrNone {
+				return fail(fmt.Errorf("rpc: unparsable request: %v", perr))
+			}
+		}
+		out, ends, err := s.node.ExecBatch(ctx, b.DB, reqs, nil)
+		if err != nil {
+			return fail(err)
+		}
+		replies := make([][]byte, len(ends))
+		prev := 0
+		for i, e := range ends {
+			replies[i] = out[prev:e]
+			prev = e
+		}
+		return rpc.StatusOK, rpc.AppendStrings(dst, replies)
+	case rpc.KindStore:
+		strs, err := rpc.DecodeStrings(payload)
+		if err != nil || len(strs) < 2 || len(strs[0]) != 1 {
+			return fail(rpc.ErrMalformed)
+		}
+		out, err := s.node.StoreSet(int(strs[0][0]), strs[1], strs[2:], dst)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, out
+	case rpc.KindReset:
+		if len(payload) != 1 {
+			return fail(rpc.ErrMalformed)
+		}
+		var req proto.Request
+		req.Cmd = proto.CmdReset
+		out, err := s.node.Exec(ctx, int(payload[0]), &req, dst)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, out
+	case rpc.KindPersist:
+		if err := s.node.Persist(); err != nil && !errors.Is(err, ErrPersistenceDisabled) {
+			return fail(err)
+		}
+		return rpc.StatusOK, dst
+	case rpc.KindStream:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		out, err := s.node.StartStream(p)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, append(dst, out...)
+	case rpc.KindPull:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		out, _, err := s.node.PullStream(p)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, append(dst, out...)
+	case rpc.KindHandoff:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		out, err := s.node.FinishStream(p)
+		if err != nil {
+			return fail(err)
+		}
+		s.advertise()
+		return rpc.StatusOK, append(dst, out...)
+	case rpc.KindAbort:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		s.node.AbortStream(p)
+		return rpc.StatusOK, dst
+	case rpc.KindDrop:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		if err := s.node.DropPartition(p); err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, dst
+	case rpc.KindInfo:
+		held := s.node.Held()
+		info := Info{Name: s.cfg.Name, Partitions: len(s.node.parts), HeldSet: EncodeParts(s.node.Claimed())}
+		for _, h := range held {
+			if h {
+				info.Held++
+			}
+		}
+		for db := 0; db < 16; db++ {
+			info.Keys += s.node.Keys(db)
+		}
+		if r := s.ring.Load(); r != nil {
+			info.Ring = fmt.Sprintf("%016x", r.Version())
+		}
+		out, _ := json.Marshal(info)
+		return rpc.StatusOK, append(dst, out...)
+	}
+	return rpc.StatusError, append(dst, fmt.Sprintf("unknown call kind %d", kind)...)
+}

@@ -1,0 +1,767 @@
+// Package cluster is the router's view of a Vanity cluster: it implements
+// router.Backend by routing each command to the storage node that serves
+// its partition, splitting multi-key commands by partition and assembling
+// their replies, and it connects the router to the other routers (users,
+// publish/subscribe).
+//
+// Routing: nodes advertise, in a gossip tag, the partitions they serve. A
+// command goes to the node that advertises its partition (an alive one
+// rather than one that is leaving); a partition nobody advertises goes to
+// its primary on the ring, which takes it over. A node answers a command
+// for a partition it no longer serves with StatusWrongRing; the router then
+// rebuilds its routes and retries, with a short backoff, for up to a few
+// seconds. Only calls that certainly did not run are retried.
+//
+// Guarantees weaker than the single process (docs/cluster.md): commands
+// whose keys span partitions are not atomic: MANY_GET reads each partition
+// at its own moment; SET_UNION, SET_INTERSECT and SET_DIFF read their
+// sources one by one and their _INTO forms then replace dest; SET_MOVE
+// removes the member from the source and then adds it to dest. RESET and
+// PERSIST reach every node. A transaction must keep its keys in one
+// partition (use {tags}).
+//
+// Backend is safe for concurrent use.
+package cluster
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/ring"
+	"github.com/vanitydb/vanity/ring/gossip"
+	"github.com/vanitydb/vanity/router"
+	"github.com/vanitydb/vanity/router/users"
+)
+
+// Config configures a router's cluster backend.
+type Config struct {
+	Name        string
+	GossipAddr  string
+	RPCAddr     string // this router's RPC address (other routers call it)
+	Join        []string
+	Secret      []byte
+	Partitions  int // must match the nodes' (default ring.DefaultPartitions)
+	Replicas    int
+	ReapTimeout time.Duration
+	Fast        bool
+	Logger      *slog.Logger
+	// RetryFor bounds how long a command is retried while partitions move.
+	RetryFor time.Duration
+}
+
+// Backend routes commands to storage nodes.
+type Backend struct {
+	cfg    Config
+	log    *slog.Logger
+	gossip *gossip.Gossip
+	routes atomic.Pointer[routes]
+	lis    net.Listener
+	rpcSrv *rpc.Server
+
+	mu      sync.Mutex
+	clients map[string]*rpc.Client
+	server  *router.Server
+	users   *users.Store
+	wg      sync.WaitGroup
+}
+
+// routes is an immutable routing table.
+type routes struct {
+	ring    *ring.Ring
+	owner   []string // RPC address of the node serving each partition
+	nodes   []string // RPC addresses of live nodes
+	routers []string // RPC addresses of the other live routers
+	members []gossip.Member
+}
+
+// ErrUnavailable is returned when no node can serve a partition.
+var ErrUnavailable = errors.New("unavailable")
+
+// Start joins the cluster as a router.
+func Start(cfg Config) (*Backend, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Partitions == 0 {
+		cfg.Partitions = ring.DefaultPartitions
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.RetryFor == 0 {
+		cfg.RetryFor = 5 * time.Second
+	}
+	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}}
+	var err error
+	b.lis, err = net.Listen("tcp", cfg.RPCAddr)
+	if err != nil {
+		return nil, err
+	}
+	b.rpcSrv = rpc.NewServer(cfg.Secret, b.handle, cfg.Logger)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		b.rpcSrv.Serve(b.lis)
+	}()
+	b.gossip, err = gossip.Start(gossip.Config{
+		Name: cfg.Name, Role: gossip.RoleRouter, BindAddr: cfg.GossipAddr, RPCAddr: b.lis.Addr().String(),
+		Join: cfg.Join, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
+	})
+	if err != nil {
+		b.rpcSrv.Close()
+		b.wg.Wait()
+		return nil, err
+	}
+	b.refresh()
+	return b, nil
+}
+
+// Attach connects the router server and user store this backend serves
+// (for messages and user reloads from other routers).
+func (b *Backend) Attach(srv *router.Server, store *users.Store) {
+	b.mu.Lock()
+	b.server, b.users = srv, store
+	b.mu.Unlock()
+}
+
+// Run keeps the routes current until ctx ends, then leaves the cluster.
+func (b *Backend) Run(ctx context.Context) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			b.gossip.Leave()
+			b.gossip.Shutdown()
+			b.rpcSrv.Close()
+			b.wg.Wait()
+			b.mu.Lock()
+			for _, c := range b.clients {
+				c.Close()
+			}
+			b.mu.Unlock()
+			return nil
+		case <-b.gossip.Changes():
+			b.refresh()
+		case <-tick.C:
+			b.refresh()
+		}
+	}
+}
+
+// refresh rebuilds the routing table from gossip.
+func (b *Backend) refresh() *routes {
+	members := b.gossip.Members()
+	rt := &routes{members: members}
+	var ms []ring.Member
+	alive := map[string]bool{}
+	for _, m := range members {
+		switch {
+		case m.Role == gossip.RoleNode && (m.State == gossip.Alive || m.State == gossip.Failed):
+			ms = append(ms, ring.Member{ID: m.Name, Addr: m.RPC})
+			if m.State == gossip.Alive {
+				rt.nodes = append(rt.nodes, m.RPC)
+				alive[m.RPC] = true
+			}
+		case m.Role == gossip.RoleRouter && m.State == gossip.Alive && m.Name != b.cfg.Name:
+			rt.routers = append(rt.routers, m.RPC)
+		}
+	}
+	rt.ring, _ = ring.New(ms, b.cfg.Partitions, b.cfg.Replicas)
+	rt.owner = make([]string, b.cfg.Partitions)
+	if rt.ring != nil {
+		for p := range rt.owner {
+			rt.owner[p] = rt.ring.Member(rt.ring.Primary(p)).Addr
+		}
+	}
+	// Advertised holders win over the ring: alive first, then leaving.
+	for _, want := range []gossip.State{gossip.Leaving, gossip.Alive} {
+		for _, m := range members {
+			if m.Role != gossip.RoleNode || m.State != want {
+				continue
+			}
+			held := decodeParts(m.Tags["parts"], b.cfg.Partitions)
+			for p, h := range held {
+				if h {
+					rt.owner[p] = m.RPC
+				}
+			}
+		}
+	}
+	b.routes.Store(rt)
+	return rt
+}
+
+// decodeParts reads a node's partition bitmap tag (see node.EncodeParts).
+func decodeParts(s string, n int) []bool {
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil || len(b) != (n+7)/8 {
+		return nil
+	}
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = b[i/8]&(1<<(i%8)) != 0
+	}
+	return out
+}
+
+func (b *Backend) client(addr string) *rpc.Client {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := b.clients[addr]
+	if c == nil {
+		c = rpc.NewClient(addr, b.cfg.Secret, 4)
+		b.clients[addr] = c
+	}
+	return c
+}
+
+// retryable reports whether a failed call certainly did not run.
+func retryable(err error) bool {
+	var re *rpc.Error
+	if errors.As(err, &re) {
+		return re.Status == rpc.StatusWrongRing
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// call sends a call about partition p to its owner, retrying while the
+// partition moves.
+func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte) ([]byte, error) {
+	deadline := time.Now().Add(b.cfg.RetryFor)
+	wait := 2 * time.Millisecond
+	rt := b.routes.Load()
+	for {
+		addr := ""
+		if p >= 0 && p < len(rt.owner) {
+			addr = rt.owner[p]
+		}
+		if addr == "" {
+			return nil, fmt.Errorf("%w: no storage node for partition %d", ErrUnavailable, p)
+		}
+		out, err := b.client(addr).Call(ctx, kind, payload)
+		if err == nil || !retryable(err) || time.Now().After(deadline) {
+			if err != nil {
+				var re *rpc.Error
+				if errors.As(err, &re) {
+					err = fmt.Errorf("%w: partition %d: %s", ErrUnavailable, p, re.Message)
+				} else if !errors.Is(err, context.Canceled) {
+					err = fmt.Errorf("%w: partition %d: %v", ErrUnavailable, p, err)
+				}
+			}
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait): // back off while the partition moves
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+		rt = b.refresh()
+	}
+}
+
+func (b *Backend) partition(key []byte) int { return ring.PartitionOf(key, b.cfg.Partitions) }
+
+// exec runs one single-partition request.
+func (b *Backend) exec(ctx context.Context, db int, req *proto.Request, p int) ([]byte, error) {
+	return b.call(ctx, p, rpc.KindExec, rpc.AppendExec(nil, 0, db, 0, 0, req))
+}
+
+// Exec implements router.Backend.
+func (b *Backend) Exec(ctx context.Context, db int, req *proto.Request, dst []byte) ([]byte, error) {
+	if req.Cmd.Class() == proto.ClassDatabase {
+		return b.broadcastReset(ctx, db, dst)
+	}
+	keys := req.Keys(nil)
+	p, single := b.onePartition(keys)
+	if single {
+		out, err := b.exec(ctx, db, req, p)
+		return append(dst, out...), err
+	}
+	switch req.Cmd {
+	case proto.CmdManyGet:
+		return b.manyGet(ctx, db, req, dst)
+	case proto.CmdSetMove:
+		return b.setMove(ctx, db, req, dst)
+	}
+	return b.setAlgebra(ctx, db, req, dst)
+}
+
+// onePartition reports whether all keys share a partition (no keys: yes,
+// partition 0).
+func (b *Backend) onePartition(keys [][]byte) (int, bool) {
+	if len(keys) == 0 {
+		return 0, true
+	}
+	p := b.partition(keys[0])
+	for _, k := range keys[1:] {
+		if b.partition(k) != p {
+			return 0, false
+		}
+	}
+	return p, true
+}
+
+func (b *Backend) broadcastReset(ctx context.Context, db int, dst []byte) ([]byte, error) {
+	if err := b.broadcast(ctx, rpc.KindReset, []byte{byte(db)}); err != nil {
+		return dst, err
+	}
+	return append(dst, proto.ReplyOK...), nil
+}
+
+// broadcast calls every live node in parallel.
+func (b *Backend) broadcast(ctx context.Context, kind rpc.Kind, payload []byte) error {
+	rt := b.routes.Load()
+	errs := make(chan error, len(rt.nodes))
+	for _, addr := range rt.nodes {
+		go func(addr string) {
+			_, err := b.client(addr).Call(ctx, kind, payload)
+			errs <- err
+		}(addr)
+	}
+	var first error
+	for range rt.nodes {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	if len(rt.nodes) == 0 {
+		return fmt.Errorf("%w: no storage node", ErrUnavailable)
+	}
+	return first
+}
+
+// ExecBatch implements router.Backend: a transaction runs on the node of
+// its partition, so its keys must share one.
+func (b *Backend) ExecBatch(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
+	var keys [][]byte
+	for _, r := range reqs {
+		if r.Cmd.Class() == proto.ClassDatabase {
+			return dst, nil, &router.CommandError{Msg: "RESET cannot run in a transaction in a cluster"}
+		}
+		keys = r.Keys(keys)
+	}
+	p, single := b.onePartition(keys)
+	if !single {
+		return dst, nil, &router.CommandError{Msg: "transaction keys span partitions; co-locate them with {tags}"}
+	}
+	out, err := b.call(ctx, p, rpc.KindBatch, rpc.AppendBatch(nil, 0, db, 0, 0, reqs))
+	if err != nil {
+		return dst, nil, err
+	}
+	replies, err := rpc.DecodeStrings(out)
+	if err != nil {
+		return dst, nil, err
+	}
+	ends := make([]int, len(replies))
+	for i, r := range replies {
+		dst = append(dst, r...)
+		ends[i] = len(dst)
+	}
+	return dst, ends, nil
+}
+
+// Persist implements router.Backend: every node writes a snapshot.
+func (b *Backend) Persist(ctx context.Context) error {
+	return b.broadcast(ctx, rpc.KindPersist, nil)
+}
+
+// parallel runs fn for each item concurrently and returns the first error.
+func parallel[T any](items []T, fn func(T) error) error {
+	errs := make(chan error, len(items))
+	for _, it := range items {
+		go func(it T) { errs <- fn(it) }(it)
+	}
+	var first error
+	for range items {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// manyGet splits MANY_GET by partition and reassembles the values in the
+// requested order.
+func (b *Backend) manyGet(ctx context.Context, db int, req *proto.Request, dst []byte) ([]byte, error) {
+	groups := map[int][]int{}
+	for i, k := range req.Elems {
+		p := b.partition(k)
+		groups[p] = append(groups[p], i)
+	}
+	values := make([][]byte, len(req.Elems))
+	type group struct {
+		p   int
+		idx []int
+	}
+	var gs []group
+	for p, idx := range groups {
+		gs = append(gs, group{p, idx})
+	}
+	err := parallel(gs, func(g group) error {
+		sub := proto.Request{Cmd: proto.CmdManyGet}
+		for _, i := range g.idx {
+			sub.Elems = append(sub.Elems, req.Elems[i])
+		}
+		out, err := b.exec(ctx, db, &sub, g.p)
+		if err != nil {
+			return err
+		}
+		r, err := proto.ParseReply(out)
+		if err != nil || r.Value.Type != proto.TypeArr || len(r.Value.Elems) != len(g.idx) {
+			return fmt.Errorf("cluster: unexpected MANY_GET reply %q", out)
+		}
+		for k, i := range g.idx {
+			values[i] = proto.AppendValue(nil, r.Value.Elems[k])
+		}
+		return nil
+	})
+	if err != nil {
+		return dst, err
+	}
+	dst = proto.AppendContainerHeader(append(dst, proto.ReplyOK...), proto.TypeArr, len(values))
+	for _, v := range values {
+		dst = append(dst, v...)
+	}
+	return proto.AppendContainerEnd(dst, proto.TypeArr), nil
+}
+
+// readSet fetches one set with SET_ALL; a BAD_TYPE reply is returned as
+// badType.
+func (b *Backend) readSet(ctx context.Context, db int, key []byte) (members [][]byte, badType []byte, err error) {
+	out, err := b.exec(ctx, db, &proto.Request{Cmd: proto.CmdSetAll, Str: [3][]byte{key}}, b.partition(key))
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := proto.ParseReply(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Status == proto.StatusBadType {
+		return nil, out, nil
+	}
+	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeSet {
+		return nil, nil, fmt.Errorf("cluster: unexpected SET_ALL reply %q", out)
+	}
+	return r.Value.Strs, nil, nil
+}
+
+// setAlgebra runs SET_UNION, SET_INTERSECT, SET_DIFF and their _LEN and
+// _INTO forms across partitions: read every source set (type-checking all
+// first), compute here, and for _INTO replace dest on its node.
+func (b *Backend) setAlgebra(ctx context.Context, db int, req *proto.Request, dst []byte) ([]byte, error) {
+	var keys [][]byte
+	var dest []byte
+	switch req.Cmd {
+	case proto.CmdSetUnion, proto.CmdSetUnionLen, proto.CmdSetIntersect, proto.CmdSetIntersectLen:
+		keys = req.Elems
+	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto:
+		dest, keys = req.Str[0], req.Elems
+	case proto.CmdSetDiff, proto.CmdSetDiffLen:
+		keys = [][]byte{req.Str[0], req.Str[1]}
+	case proto.CmdSetDiffInto:
+		dest, keys = req.Str[0], [][]byte{req.Str[1], req.Str[2]}
+	default:
+		return dst, fmt.Errorf("cluster: %v cannot span partitions", req.Cmd)
+	}
+	sets := make([]map[string]bool, len(keys))
+	var bad []byte
+	var mu sync.Mutex
+	idx := make([]int, len(keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	err := parallel(idx, func(i int) error {
+		members, badType, err := b.readSet(ctx, db, keys[i])
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if badType != nil {
+			bad = badType
+			return nil
+		}
+		set := make(map[string]bool, len(members))
+		for _, m := range members {
+			set[string(m)] = true
+		}
+		sets[i] = set
+		return nil
+	})
+	if err != nil {
+		return dst, err
+	}
+	if bad != nil {
+		return append(dst, bad...), nil
+	}
+	result := map[string]bool{}
+	switch req.Cmd {
+	case proto.CmdSetUnion, proto.CmdSetUnionLen, proto.CmdSetUnionInto:
+		for _, s := range sets {
+			for m := range s {
+				result[m] = true
+			}
+		}
+	case proto.CmdSetIntersect, proto.CmdSetIntersectLen, proto.CmdSetIntersectInto:
+		if len(sets) > 0 {
+			for m := range sets[0] {
+				in := true
+				for _, s := range sets[1:] {
+					in = in && s[m]
+				}
+				if in {
+					result[m] = true
+				}
+			}
+		}
+	default:
+		for m := range sets[0] {
+			if !sets[1][m] {
+				result[m] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(result))
+	for m := range result {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	switch req.Cmd {
+	case proto.CmdSetUnionLen, proto.CmdSetIntersectLen, proto.CmdSetDiffLen:
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(names))), nil
+	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto, proto.CmdSetDiffInto:
+		args := [][]byte{{byte(db)}, dest}
+		for _, n := range names {
+			args = append(args, []byte(n))
+		}
+		out, err := b.call(ctx, b.partition(dest), rpc.KindStore, rpc.AppendStrings(nil, args))
+		return append(dst, out...), err
+	}
+	return proto.AppendStrings(append(dst, proto.ReplyOK...), proto.TypeSet, names), nil
+}
+
+// setMove moves a member between sets on different partitions: type
+// checks, then remove from the source, then add to dest.
+func (b *Backend) setMove(ctx context.Context, db int, req *proto.Request, dst []byte) ([]byte, error) {
+	src, dest, member := req.Str[0], req.Str[1], req.Str[2]
+	for _, k := range [][]byte{src, dest} {
+		out, err := b.exec(ctx, db, &proto.Request{Cmd: proto.CmdType, Str: [3][]byte{k}}, b.partition(k))
+		if err != nil {
+			return dst, err
+		}
+		if string(out) != "NULL" && string(out) != "OK:SET " {
+			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet), nil
+		}
+	}
+	discard := proto.Request{Cmd: proto.CmdSetDiscard, Str: [3][]byte{src}, Elems: [][]byte{member}}
+	out, err := b.exec(ctx, db, &discard, b.partition(src))
+	if err != nil {
+		return dst, err
+	}
+	if string(out) != "OK:INT 1" {
+		return proto.AppendBool(append(dst, proto.ReplyOK...), false), nil
+	}
+	add := proto.Request{Cmd: proto.CmdSetAdd, Str: [3][]byte{dest}, Elems: [][]byte{member}}
+	if _, err := b.exec(ctx, db, &add, b.partition(dest)); err != nil {
+		return dst, err
+	}
+	return proto.AppendBool(append(dst, proto.ReplyOK...), true), nil
+}
+
+// ClusterInfo implements router.Informer: one array per member (name,
+// role, RPC address, state, partitions served) after a header string with
+// the ring's version, partition count and replica count.
+func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
+	rt := b.refresh()
+	version := "none"
+	if rt.ring != nil {
+		version = fmt.Sprintf("%016x", rt.ring.Version())
+	}
+	dst = proto.AppendContainerHeader(dst, proto.TypeArr, len(rt.members)+1)
+	dst = proto.AppendStr(dst, fmt.Sprintf("ring %s partitions %d replicas %d", version, b.cfg.Partitions, b.cfg.Replicas))
+	for _, m := range rt.members {
+		held := 0
+		for _, h := range decodeParts(m.Tags["parts"], b.cfg.Partitions) {
+			if h {
+				held++
+			}
+		}
+		dst = proto.AppendContainerHeader(dst, proto.TypeArr, 5)
+		dst = proto.AppendStr(dst, m.Name)
+		dst = proto.AppendStr(dst, m.Role)
+		dst = proto.AppendStr(dst, m.RPC)
+		dst = proto.AppendStr(dst, m.State.String())
+		dst = proto.AppendInt(dst, int64(held))
+		dst = proto.AppendContainerEnd(dst, proto.TypeArr)
+	}
+	return proto.AppendContainerEnd(dst, proto.TypeArr), nil
+}
+
+// NodeInfo asks every live node to describe itself.
+func (b *Backend) NodeInfo(ctx context.Context) ([]map[string]any, error) {
+	rt := b.routes.Load()
+	var out []map[string]any
+	for _, addr := range rt.nodes {
+		raw, err := b.client(addr).Call(ctx, rpc.KindInfo, nil)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]any{}
+		json.Unmarshal(raw, &m)
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// ---- routers ----
+
+// usersKey is where the cluster keeps its users: a hash in the system
+// database, field = name, value = users.EncodeRecord.
+var usersKey = []byte("{vanity}:users")
+
+// SystemDB is the database of cluster data (storage.SystemDB).
+const SystemDB = 16
+
+// LoadUsers reads the users from the cluster.
+func (b *Backend) LoadUsers(ctx context.Context) ([]users.Record, error) {
+	out, err := b.exec(ctx, SystemDB, &proto.Request{Cmd: proto.CmdHashAll, Str: [3][]byte{usersKey}}, b.partition(usersKey))
+	if err != nil {
+		return nil, err
+	}
+	r, err := proto.ParseReply(out)
+	if err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeHash {
+		return nil, fmt.Errorf("cluster: unexpected users reply %q", out)
+	}
+	var recs []users.Record
+	for i := 0; i+1 < len(r.Value.Strs); i += 2 {
+		rec, err := users.DecodeRecord(string(r.Value.Strs[i+1]))
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}
+
+// Save implements users.Saver: one field of the users hash per account.
+func (b *Backend) Save(_ []users.Record, changed users.Record, deleted bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var req proto.Request
+	if deleted {
+		req = proto.Request{Cmd: proto.CmdHashRemove, Str: [3][]byte{usersKey}, Elems: [][]byte{[]byte(changed.Name)}}
+	} else {
+		req = proto.Request{Cmd: proto.CmdHashUpdate, Str: [3][]byte{usersKey},
+			Elems: [][]byte{[]byte(changed.Name), []byte(users.EncodeRecord(changed))}}
+	}
+	out, err := b.exec(ctx, SystemDB, &req, b.partition(usersKey))
+	if err != nil {
+		return err
+	}
+	if len(out) < 2 || string(out[:2]) != "OK" {
+		return fmt.Errorf("cluster: saving a user: %q", out)
+	}
+	return nil
+}
+
+// Publish implements router.Peers.
+func (b *Backend) Publish(channel, message string) {
+	rt := b.routes.Load()
+	if len(rt.routers) == 0 {
+		return
+	}
+	payload := rpc.AppendStrings(nil, [][]byte{[]byte(channel), []byte(message)})
+	for _, addr := range rt.routers {
+		if err := b.client(addr).Post(context.Background(), rpc.KindPublish, payload); err != nil {
+			b.log.Warn("forwarding a message to a router failed", "router", addr, "err", err)
+		}
+	}
+}
+
+// UsersChanged implements router.Peers.
+func (b *Backend) UsersChanged(ctx context.Context) error {
+	rt := b.routes.Load()
+	return parallel(rt.routers, func(addr string) error {
+		_, err := b.client(addr).Call(ctx, rpc.KindUsers, nil)
+		return err
+	})
+}
+
+// handle serves calls from other routers.
+func (b *Backend) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte) (rpc.Status, []byte) {
+	b.mu.Lock()
+	srv, store := b.server, b.users
+	b.mu.Unlock()
+	switch kind {
+	case rpc.KindPing:
+		return rpc.StatusOK, dst
+	case rpc.KindPublish:
+		strs, err := rpc.DecodeStrings(payload)
+		if err != nil || len(strs) != 2 {
+			return rpc.StatusError, append(dst, "malformed message"...)
+		}
+		if srv != nil {
+			srv.Deliver(string(strs[0]), string(strs[1]))
+		}
+		return rpc.StatusOK, dst
+	case rpc.KindUsers:
+		if store == nil {
+			return rpc.StatusOK, dst
+		}
+		recs, err := b.LoadUsers(ctx)
+		if err != nil {
+			return rpc.StatusError, append(dst, err.Error()...)
+		}
+		store.Replace(recs)
+		return rpc.StatusOK, dst
+	}
+	return rpc.StatusError, append(dst, "unknown call kind "+strconv.Itoa(int(kind))...)
+}
+
+// WaitReady blocks until every partition has an alive owner advertising
+// it and at least minNodes nodes are alive, or ctx ends.
+func (b *Backend) WaitReady(ctx context.Context, minNodes int) error {
+	for {
+		rt := b.refresh()
+		if len(rt.nodes) >= minNodes && b.allServed(rt) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond): // polling gossip until the cluster serves
+		}
+	}
+}
+
+func (b *Backend) allServed(rt *routes) bool {
+	served := make([]bool, b.cfg.Partitions)
+	for _, m := range rt.members {
+		if m.Role != gossip.RoleNode || m.State != gossip.Alive {
+			continue
+		}
+		for p, h := range decodeParts(m.Tags["parts"], b.cfg.Partitions) {
+			served[p] = served[p] || h
+		}
+	}
+	return !slices.Contains(served, false)
+}
+
+// RPCAddr returns this router's RPC address.
+func (b *Backend) RPCAddr() string { return b.lis.Addr().String() }
