@@ -82,6 +82,7 @@ type Service struct {
 	mu         sync.Mutex
 	peers      map[string]*rpc.Client // by RPC address
 	moving     map[int]bool           // partitions being moved in
+	advMu      sync.Mutex             // serializes advertise
 	lastTag    string
 	ringSince  time.Time // when the ring last changed
 	leaving    bool
@@ -138,6 +139,10 @@ func (s *Service) Node() *Node { return s.node }
 
 // RPCAddr returns the address the node serves RPC on.
 func (s *Service) RPCAddr() string { return s.lis.Addr().String() }
+
+// Join merges this node's cluster with the one the members at addrs are
+// in. Partitions both clusters hold are merged, not overwritten.
+func (s *Service) Join(addrs []string) error { return s.gossip.Join(addrs) }
 
 // Reconciled is signalled each time the node has compared what it holds
 // with the ring (tests wait on it).
@@ -310,10 +315,10 @@ func (s *Service) reconcile(ctx context.Context) {
 	if !stable {
 		return // act on a ring every node has had time to see
 	}
-	held := s.node.Claimed()
+	serving := s.node.Held()
 	changed := false
 	for p := 0; p < parts; p++ {
-		if r.Primary(p) != self || held[p] {
+		if r.Primary(p) != self {
 			continue
 		}
 		s.mu.Lock()
@@ -332,7 +337,14 @@ func (s *Service) reconcile(ctx context.Context) {
 				waiting = true // its data may come back with it
 			}
 		}
+		// Serving p while another node holds it too (two nodes claimed it
+		// with different views of the ring, or a hand-off was never
+		// confirmed): its copy is merged into ours, then dropped. Values
+		// merge, so neither copy's writes are lost.
+		merge := serving[p]
 		switch {
+		case merge && src == "":
+			continue
 		case src != "":
 			s.mu.Lock()
 			s.moving[p] = true
@@ -340,7 +352,7 @@ func (s *Service) reconcile(ctx context.Context) {
 			s.wg.Add(1)
 			go func(p int, src string) {
 				defer s.wg.Done()
-				err := s.moveIn(ctx, p, src)
+				err := s.moveIn(ctx, p, src, merge)
 				s.mu.Lock()
 				delete(s.moving, p)
 				s.mu.Unlock()
@@ -353,10 +365,12 @@ func (s *Service) reconcile(ctx context.Context) {
 				}
 			}(p, src)
 		case !waiting:
-			// Nobody has it: a new cluster, or a partition never written.
-			// Claimed only once the ring has been stable for a while, so
-			// nodes that are still discovering each other do not both
-			// claim it.
+			// Nobody has it: a new cluster, a partition never written, or
+			// our own copy handed off to a node that never took it (then
+			// complete: nobody served it since). Claimed only once the
+			// ring has been stable for a while, so nodes still discovering
+			// each other rarely both claim it; if they do, the merge above
+			// reunites the copies.
 			if err := s.node.SetHeld(p, true); err == nil {
 				changed = true
 			}
@@ -376,23 +390,29 @@ func (s *Service) settle() time.Duration {
 	return 3 * time.Second
 }
 
-// advertise gossips the held set if it changed.
+// advertise gossips the held set if it changed. Calls are serialized so
+// an older set is never gossiped after a newer one, and a set that failed
+// to go out is retried on the next call.
 func (s *Service) advertise() {
+	s.advMu.Lock()
+	defer s.advMu.Unlock()
 	tag := EncodeParts(s.node.Held())
 	s.mu.Lock()
 	same := tag == s.lastTag
-	s.lastTag = tag
 	leaving := s.leaving
 	s.mu.Unlock()
 	// After Leave, serf must not be asked to change tags (memberlist
 	// crashes); the other nodes ask a leaving node over RPC instead.
-	if !same && !leaving {
-		// SetTag waits for the broadcast; a timeout only means the tag
-		// spreads later, and routers retry meanwhile.
-		if err := s.gossip.SetTag(PartsTag, tag); err != nil {
-			s.log.Debug("advertising partitions is slow", "err", err)
-		}
+	if same || leaving {
+		return
 	}
+	if err := s.gossip.SetTag(PartsTag, tag); err != nil {
+		s.log.Warn("advertising partitions failed", "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.lastTag = tag
+	s.mu.Unlock()
 }
 
 func (s *Service) peer(addr string) *rpc.Client {
@@ -409,7 +429,9 @@ func (s *Service) peer(addr string) *rpc.Client {
 func partitionPayload(p int) []byte { return binary.AppendUvarint(nil, uint64(p)) }
 
 // moveIn takes partition p over from the node at src (see transfer.go).
-func (s *Service) moveIn(ctx context.Context, p int, src string) (err error) {
+// With merge, this node already serves p and src's copy is joined into
+// its own instead of replacing it.
+func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (err error) {
 	c := s.peer(src)
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -422,7 +444,11 @@ func (s *Service) moveIn(ctx context.Context, p int, src string) (err error) {
 			c.Call(context.Background(), rpc.KindAbort, partitionPayload(p))
 		}
 	}()
-	if err := s.node.InstallPartition(p, states); err != nil {
+	install := s.node.InstallPartition
+	if merge {
+		install = s.node.ApplyStream
+	}
+	if err := install(p, states); err != nil {
 		return err
 	}
 	for round := 0; round < 50; round++ {
@@ -450,7 +476,7 @@ func (s *Service) moveIn(ctx context.Context, p int, src string) (err error) {
 	if _, err := c.Call(cctx, rpc.KindDrop, partitionPayload(p)); err != nil {
 		s.log.Warn("the old owner did not drop a moved partition", "partition", p, "err", err)
 	}
-	s.log.Info("partition moved in", "partition", p, "from", src)
+	s.log.Info("partition moved in", "partition", p, "from", src, "merged", merge)
 	return nil
 }
 
@@ -460,6 +486,7 @@ type Info struct {
 	Partitions int    `json:"partitions"`
 	Held       int    `json:"held"`
 	HeldSet    string `json:"held_set"` // EncodeParts of the partitions held or being handed off
+	Serving    string `json:"serving"`  // EncodeParts of the partitions served
 	Keys       int    `json:"keys"`
 	Ring       string `json:"ring"`
 }
@@ -594,7 +621,8 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		return rpc.StatusOK, dst
 	case rpc.KindInfo:
 		held := s.node.Held()
-		info := Info{Name: s.cfg.Name, Partitions: len(s.node.parts), HeldSet: EncodeParts(s.node.Claimed())}
+		info := Info{Name: s.cfg.Name, Partitions: len(s.node.parts), HeldSet: EncodeParts(s.node.Claimed()),
+			Serving: EncodeParts(held)}
 		for _, h := range held {
 			if h {
 				info.Held++

@@ -24,6 +24,11 @@ func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
 		return out, actTerminate
 	case proto.CmdAuth:
 		acct, err := c.srv.cfg.Users.Authenticate(c.ctx, req.Str[0], req.Str[1])
+		if p := c.srv.cfg.Peers; p != nil && (errors.Is(err, users.ErrNoUser) || errors.Is(err, users.ErrWrongPassword)) {
+			if p.ReloadUsers(c.ctx) == nil {
+				acct, err = c.srv.cfg.Users.Authenticate(c.ctx, req.Str[0], req.Str[1])
+			}
+		}
 		if err != nil {
 			return c.appendUserError(out, err), actReply
 		}

@@ -41,6 +41,10 @@ type Peers interface {
 	// UsersChanged makes every other router reload the users before it
 	// returns, so a change takes effect at once everywhere.
 	UsersChanged(ctx context.Context) error
+	// ReloadUsers rereads the users from the cluster (at most a few times
+	// a second): AUTH tries it once before it rejects a name or password
+	// that another router may have just changed.
+	ReloadUsers(ctx context.Context) error
 }
 
 // Informer is a Backend that describes a cluster for CLUSTER_INFO: it

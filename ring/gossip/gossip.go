@@ -109,6 +109,17 @@ func Start(cfg Config) (*Gossip, error) {
 	if cfg.Fast {
 		ml = memberlist.DefaultLocalConfig()
 	}
+	// News (a join, a tag change) is gossiped RetransmitMult*log10(n+1)
+	// times in all. memberlist's local preset of 2 lets news die out in a
+	// small cluster before it reaches everyone, which then waits for the
+	// next full state exchange; measured on 5 nodes, a third of joins took
+	// 15-30 s to be seen everywhere. Both knobs below bound that wait.
+	ml.RetransmitMult = max(ml.RetransmitMult, 4)
+	if cfg.Fast {
+		ml.PushPullInterval = 2 * time.Second
+	} else {
+		ml.PushPullInterval = 10 * time.Second
+	}
 	host, port, err := splitHostPort(cfg.BindAddr)
 	if err != nil {
 		return nil, fmt.Errorf("gossip: bind address: %w", err)
@@ -228,6 +239,12 @@ func (g *Gossip) SetTag(key, value string) error {
 	tags := g.tagsCopy()
 	g.mu.Unlock()
 	return g.serf.SetTags(tags)
+}
+
+// Join contacts members at addrs and merges their cluster with this one.
+func (g *Gossip) Join(addrs []string) error {
+	_, err := g.serf.Join(addrs, true)
+	return err
 }
 
 // Remove forces a failed member out of the cluster (an admin's decision).

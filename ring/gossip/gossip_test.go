@@ -8,7 +8,7 @@ import (
 )
 
 // freeAddr returns a loopback address with a port free for both UDP and TCP.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	for i := 0; i < 20; i++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

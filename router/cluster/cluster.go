@@ -73,18 +73,28 @@ type Backend struct {
 
 	mu      sync.Mutex
 	clients map[string]*rpc.Client
-	server  *router.Server
-	users   *users.Store
-	wg      sync.WaitGroup
+	serving map[string][]bool // by RPC address, as the node last answered
+
+	pollMu   sync.Mutex // one poll at a time
+	lastPoll time.Time
+
+	reloadMu   sync.Mutex // one users reload at a time
+	lastReload time.Time
+	server     *router.Server
+	users      *users.Store
+	wg         sync.WaitGroup
 }
 
 // routes is an immutable routing table.
 type routes struct {
 	ring    *ring.Ring
-	owner   []string // RPC address of the node serving each partition
-	nodes   []string // RPC addresses of live nodes
-	routers []string // RPC addresses of the other live routers
+	owner   []string          // RPC address of the node serving each partition
+	nodes   []string          // RPC addresses of live nodes
+	routers []string          // RPC addresses of the other live routers
+	failed  map[string]string // RPC address to name, of failed nodes
 	members []gossip.Member
+	held    map[string]int // partitions each member serves, by name
+	ready   bool           // every partition has an alive owner serving it
 }
 
 // ErrUnavailable is returned when no node can serve a partition.
@@ -104,7 +114,7 @@ func Start(cfg Config) (*Backend, error) {
 	if cfg.RetryFor == 0 {
 		cfg.RetryFor = 5 * time.Second
 	}
-	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}}
+	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{}}
 	var err error
 	b.lis, err = net.Listen("tcp", cfg.RPCAddr)
 	if err != nil {
@@ -155,9 +165,18 @@ func (b *Backend) Run(ctx context.Context) error {
 			b.mu.Unlock()
 			return nil
 		case <-b.gossip.Changes():
+			b.poll(ctx)
 			b.refresh()
 		case <-tick.C:
+			b.poll(ctx)
 			b.refresh()
+			// A backstop for a users change whose notice was lost (this
+			// router was unreachable for a moment).
+			if time.Since(b.lastReloadTime()) > usersBackstop {
+				if err := b.ReloadUsers(ctx); err != nil && ctx.Err() == nil {
+					b.log.Debug("reloading users failed", "err", err)
+				}
+			}
 		}
 	}
 }
@@ -165,16 +184,16 @@ func (b *Backend) Run(ctx context.Context) error {
 // refresh rebuilds the routing table from gossip.
 func (b *Backend) refresh() *routes {
 	members := b.gossip.Members()
-	rt := &routes{members: members}
+	rt := &routes{members: members, failed: map[string]string{}}
 	var ms []ring.Member
-	alive := map[string]bool{}
 	for _, m := range members {
 		switch {
 		case m.Role == gossip.RoleNode && (m.State == gossip.Alive || m.State == gossip.Failed):
 			ms = append(ms, ring.Member{ID: m.Name, Addr: m.RPC})
 			if m.State == gossip.Alive {
 				rt.nodes = append(rt.nodes, m.RPC)
-				alive[m.RPC] = true
+			} else {
+				rt.failed[m.RPC] = m.Name
 			}
 		case m.Role == gossip.RoleRouter && m.State == gossip.Alive && m.Name != b.cfg.Name:
 			rt.routers = append(rt.routers, m.RPC)
@@ -187,22 +206,79 @@ func (b *Backend) refresh() *routes {
 			rt.owner[p] = rt.ring.Member(rt.ring.Primary(p)).Addr
 		}
 	}
-	// Advertised holders win over the ring: alive first, then leaving.
-	for _, want := range []gossip.State{gossip.Leaving, gossip.Alive} {
+	// Holders win over the ring; alive ones over leaving ones, and those
+	// over failed ones (whose partitions wait for them). What a node said
+	// over RPC is fresher than its gossiped tag.
+	b.mu.Lock()
+	polled := b.serving
+	b.mu.Unlock()
+	rt.held = map[string]int{}
+	alive := make([]bool, b.cfg.Partitions)
+	for _, want := range []gossip.State{gossip.Failed, gossip.Leaving, gossip.Alive} {
 		for _, m := range members {
 			if m.Role != gossip.RoleNode || m.State != want {
 				continue
 			}
-			held := decodeParts(m.Tags["parts"], b.cfg.Partitions)
+			held := polled[m.RPC]
+			if held == nil || want == gossip.Failed {
+				held = decodeParts(m.Tags["parts"], b.cfg.Partitions)
+			}
 			for p, h := range held {
 				if h {
 					rt.owner[p] = m.RPC
+					rt.held[m.Name]++
+					alive[p] = want == gossip.Alive
 				}
 			}
 		}
 	}
+	rt.ready = !slices.Contains(alive, false)
 	b.routes.Store(rt)
 	return rt
+}
+
+// poll asks every live node which partitions it serves (gossip tags can
+// lag by seconds), unless another poll has just done so.
+func (b *Backend) poll(ctx context.Context) {
+	b.pollMu.Lock()
+	defer b.pollMu.Unlock()
+	if time.Since(b.lastPoll) < 20*time.Millisecond {
+		return
+	}
+	var nodes []string
+	for _, m := range b.gossip.Members() {
+		if m.Role == gossip.RoleNode && (m.State == gossip.Alive || m.State == gossip.Leaving) {
+			nodes = append(nodes, m.RPC)
+		}
+	}
+	sets := make([][]bool, len(nodes))
+	var wg sync.WaitGroup
+	for i, addr := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			raw, err := b.client(addr).Call(cctx, rpc.KindInfo, nil)
+			var info struct {
+				Serving string `json:"serving"`
+			}
+			if err == nil && json.Unmarshal(raw, &info) == nil {
+				sets[i] = decodeParts(info.Serving, b.cfg.Partitions)
+			}
+		}()
+	}
+	wg.Wait()
+	serving := make(map[string][]bool, len(nodes))
+	for i, addr := range nodes {
+		if sets[i] != nil {
+			serving[addr] = sets[i]
+		}
+	}
+	b.mu.Lock()
+	b.serving = serving
+	b.mu.Unlock()
+	b.lastPoll = time.Now()
 }
 
 // decodeParts reads a node's partition bitmap tag (see node.EncodeParts).
@@ -253,6 +329,11 @@ func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte
 		if addr == "" {
 			return nil, fmt.Errorf("%w: no storage node for partition %d", ErrUnavailable, p)
 		}
+		if name, ok := rt.failed[addr]; ok {
+			// Not retried: a failed node's partitions wait for it to
+			// come back (or for an operator to remove it).
+			return nil, fmt.Errorf("%w: partition %d: its node %s is down", ErrUnavailable, p, name)
+		}
 		out, err := b.client(addr).Call(ctx, kind, payload)
 		if err == nil || !retryable(err) || time.Now().After(deadline) {
 			if err != nil {
@@ -271,6 +352,7 @@ func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte
 		case <-time.After(wait): // back off while the partition moves
 		}
 		wait = min(2*wait, 200*time.Millisecond)
+		b.poll(ctx)
 		rt = b.refresh()
 	}
 }
@@ -588,6 +670,7 @@ func (b *Backend) setMove(ctx context.Context, db int, req *proto.Request, dst [
 // role, RPC address, state, partitions served) after a header string with
 // the ring's version, partition count and replica count.
 func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
+	b.poll(ctx)
 	rt := b.refresh()
 	version := "none"
 	if rt.ring != nil {
@@ -596,12 +679,7 @@ func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
 	dst = proto.AppendContainerHeader(dst, proto.TypeArr, len(rt.members)+1)
 	dst = proto.AppendStr(dst, fmt.Sprintf("ring %s partitions %d replicas %d", version, b.cfg.Partitions, b.cfg.Replicas))
 	for _, m := range rt.members {
-		held := 0
-		for _, h := range decodeParts(m.Tags["parts"], b.cfg.Partitions) {
-			if h {
-				held++
-			}
-		}
+		held := rt.held[m.Name]
 		dst = proto.AppendContainerHeader(dst, proto.TypeArr, 5)
 		dst = proto.AppendStr(dst, m.Name)
 		dst = proto.AppendStr(dst, m.Role)
@@ -696,11 +774,47 @@ func (b *Backend) Publish(channel, message string) {
 
 // UsersChanged implements router.Peers.
 func (b *Backend) UsersChanged(ctx context.Context) error {
-	rt := b.routes.Load()
+	rt := b.refresh() // a router that joined a moment ago must hear too
 	return parallel(rt.routers, func(addr string) error {
 		_, err := b.client(addr).Call(ctx, rpc.KindUsers, nil)
 		return err
 	})
+}
+
+// usersBackstop is how often a router rereads the users unprompted.
+const usersBackstop = 5 * time.Second
+
+func (b *Backend) lastReloadTime() time.Time {
+	b.reloadMu.Lock()
+	defer b.reloadMu.Unlock()
+	return b.lastReload
+}
+
+// ReloadUsers implements router.Peers.
+func (b *Backend) ReloadUsers(ctx context.Context) error {
+	b.mu.Lock()
+	store := b.users
+	b.mu.Unlock()
+	if store == nil {
+		return errors.New("cluster: no user store attached")
+	}
+	b.reloadMu.Lock()
+	defer b.reloadMu.Unlock()
+	if time.Since(b.lastReload) < 100*time.Millisecond {
+		return nil // fresh enough; bounds the reads failed logins cause
+	}
+	return b.reloadUsers(ctx, store)
+}
+
+// reloadUsers replaces store's users with the cluster's; reloadMu held.
+func (b *Backend) reloadUsers(ctx context.Context, store *users.Store) error {
+	recs, err := b.LoadUsers(ctx)
+	if err != nil {
+		return err
+	}
+	store.Replace(recs)
+	b.lastReload = time.Now()
+	return nil
 }
 
 // handle serves calls from other routers.
@@ -724,44 +838,37 @@ func (b *Backend) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		if store == nil {
 			return rpc.StatusOK, dst
 		}
-		recs, err := b.LoadUsers(ctx)
+		b.reloadMu.Lock()
+		err := b.reloadUsers(ctx, store)
+		b.reloadMu.Unlock()
 		if err != nil {
 			return rpc.StatusError, append(dst, err.Error()...)
 		}
-		store.Replace(recs)
 		return rpc.StatusOK, dst
 	}
 	return rpc.StatusError, append(dst, "unknown call kind "+strconv.Itoa(int(kind))...)
 }
 
-// WaitReady blocks until every partition has an alive owner advertising
-// it and at least minNodes nodes are alive, or ctx ends.
+// WaitReady blocks until every partition has an alive owner serving it
+// and at least minNodes nodes are alive, or ctx ends.
 func (b *Backend) WaitReady(ctx context.Context, minNodes int) error {
 	for {
+		b.poll(ctx)
 		rt := b.refresh()
-		if len(rt.nodes) >= minNodes && b.allServed(rt) {
+		if len(rt.nodes) >= minNodes && rt.ready {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(50 * time.Millisecond): // polling gossip until the cluster serves
+		case <-time.After(50 * time.Millisecond): // polling until the cluster serves
 		}
 	}
 }
 
-func (b *Backend) allServed(rt *routes) bool {
-	served := make([]bool, b.cfg.Partitions)
-	for _, m := range rt.members {
-		if m.Role != gossip.RoleNode || m.State != gossip.Alive {
-			continue
-		}
-		for p, h := range decodeParts(m.Tags["parts"], b.cfg.Partitions) {
-			served[p] = served[p] || h
-		}
-	}
-	return !slices.Contains(served, false)
-}
+// Routers returns the RPC addresses of the other alive routers, as gossip
+// knows them now.
+func (b *Backend) Routers() []string { return b.refresh().routers }
 
 // RPCAddr returns this router's RPC address.
 func (b *Backend) RPCAddr() string { return b.lis.Addr().String() }

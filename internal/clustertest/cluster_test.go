@@ -1,0 +1,303 @@
+package clustertest
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/golden"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/ring"
+)
+
+func dial(t *testing.T, addr string, opts client.Options) *client.Client {
+	t.Helper()
+	c, err := client.Dial(addr, opts)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func raw(t *testing.T, c *client.Client, req string) string {
+	t.Helper()
+	out, err := c.Raw([]byte(req))
+	if err != nil {
+		t.Fatalf("%q: %v", req, err)
+	}
+	return string(out)
+}
+
+func expect(t *testing.T, c *client.Client, pairs ...string) {
+	t.Helper()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if got := raw(t, c, pairs[i]); got != pairs[i+1] {
+			t.Errorf("%q: got %q, want %q", pairs[i], got, pairs[i+1])
+		}
+	}
+}
+
+func canonical(t *testing.T, reply []byte) string {
+	r, err := proto.ParseReply(reply)
+	if err != nil {
+		t.Fatalf("reply %q: %v", reply, err)
+	}
+	proto.SortUnordered(&r)
+	return string(proto.AppendReply(nil, r))
+}
+
+// clusterDeviations are the golden steps whose cluster reply differs by
+// design (docs/cluster.md): a transaction whose keys span partitions, or
+// that resets a database, is refused.
+var clusterDeviations = map[string]string{
+	"TRANSACT_COMMIT": "OK:AGG(4)",
+	"PIPE(5)SET:STR(1)t(1)vTRANSACT_BEGINSET:STR(1)f(1)bGET(1)tTRANSACT_COMMIT": "",
+}
+
+// TestGoldenThroughTwoRouters runs the single-node golden suite against a
+// three-node cluster, alternating between two routers, and expects the
+// same bytes, except for the documented deviations.
+func TestGoldenThroughTwoRouters(t *testing.T) {
+	c := New(t, 3, 2, Options{})
+	secs, err := golden.Read(golden.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	admins := []*client.Client{dial(t, c.Routers[0].Addr, client.Options{}), dial(t, c.Routers[1].Addr, client.Options{})}
+	deviated := 0
+	for i, sec := range secs {
+		r := c.Routers[i%2]
+		for db := 15; db >= 0; db-- {
+			expect(t, admins[i%2], "SWITCH_DB "+strconv.Itoa(db), "OK", "RESET", "OK")
+		}
+		conn := dial(t, r.Addr, client.Options{NoLogin: sec.NoAuth})
+		for _, st := range sec.Steps {
+			got, err := conn.Raw(st.Request)
+			if err != nil {
+				t.Fatalf("%s line %d: %q: %v", sec.Name, st.Line, st.Request, err)
+			}
+			if _, known := clusterDeviations[string(st.Request)]; known && sec.Name == "transactions" {
+				if !bytes.Equal(got, st.Reply) {
+					deviated++
+					if !strings.Contains(string(got), "co-locate them with {tags}") && !strings.Contains(string(got), "RESET cannot run") {
+						t.Errorf("%s line %d: deviating reply %q does not explain itself", sec.Name, st.Line, got)
+					}
+				}
+				continue
+			}
+			if st.Unordered {
+				if canonical(t, got) != canonical(t, st.Reply) {
+					t.Errorf("%s line %d: %q\n got %q\nwant %q (any order)", sec.Name, st.Line, st.Request, got, st.Reply)
+				}
+			} else if !bytes.Equal(got, st.Reply) {
+				t.Errorf("%s line %d via %s: %q\n got %q\nwant %q", sec.Name, st.Line, r.Name, st.Request, got, st.Reply)
+			}
+		}
+	}
+	t.Logf("golden suite through two routers: %d documented deviations", deviated)
+}
+
+func TestTransactionsColocatedWithTags(t *testing.T) {
+	c := New(t, 3, 1, Options{})
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	expect(t, cl,
+		"TRANSACT_BEGIN", "OK",
+		"INCR_INT (8){cart}:a 1", "QUEUED",
+		"INCR_INT (8){cart}:b 2", "QUEUED",
+		"TRANSACT_COMMIT", "OK:AGG(2)OK:INT 1OK:INT 2",
+		"MANY_GET (2)[(8){cart}:a(8){cart}:b]", "OK:ARR (2)[:INT 1:INT 2]")
+	// Keys in different partitions: a clear error, and nothing runs.
+	var a, b string
+	for i := 0; b == ""; i++ {
+		k := "k" + strconv.Itoa(i)
+		if a == "" {
+			a = k
+		} else if ring.PartitionOf([]byte(k), 64) != ring.PartitionOf([]byte(a), 64) {
+			b = k
+		}
+	}
+	expect(t, cl,
+		"TRANSACT_BEGIN", "OK",
+		"SET:STR "+enc(a)+" (1)x", "QUEUED",
+		"SET:STR "+enc(b)+" (1)y", "QUEUED",
+		"TRANSACT_COMMIT", "ERROR(60)transaction keys span partitions; co-locate them with {tags}",
+		"GET "+enc(a), "NULL")
+}
+
+func enc(s string) string { return "(" + strconv.Itoa(len(s)) + ")" + s }
+
+// TestUsersAndMessagesAcrossRouters checks that a user change made on one
+// router applies at once on another, and that messages published on one
+// reach subscribers on the other.
+func TestUsersAndMessagesAcrossRouters(t *testing.T) {
+	c := New(t, 2, 2, Options{})
+	a := dial(t, c.Routers[0].Addr, client.Options{})
+	expect(t, a, "ADD_USER (5)user1 (5)pass1", "OK", "EDIT_USER (5)user1 ADMIN", "OK")
+	u := dial(t, c.Routers[1].Addr, client.Options{Username: "user1", Password: "pass1"})
+	expect(t, u, "RESET", "OK")
+	expect(t, a, "EDIT_USER (5)user1 USER", "OK")
+	expect(t, u, "RESET", "DENIED")
+	expect(t, a, "DEL_USER (5)user1", "OK")
+	if _, err := u.Raw([]byte("PING")); err != client.ErrClosed {
+		t.Fatalf("a deleted user's session on another router: %v", err)
+	}
+	sub := dial(t, c.Routers[1].Addr, client.Options{})
+	expect(t, sub, "SUBSCRIBE (4)chan", "OK:INT 1")
+	for i := 0; i < 20; i++ {
+		expect(t, a, "PUBLISH (4)chan "+enc(strconv.Itoa(i)), "OK")
+	}
+	for i := 0; i < 20; i++ {
+		m, err := sub.ReadAsync(true)
+		if want := "ASYNC:PUBLISH (4)chan" + enc(strconv.Itoa(i)); err != nil || string(m) != want {
+			t.Fatalf("message %d: %q %v, want %q", i, m, err, want)
+		}
+	}
+}
+
+// TestRebalanceUnderWrites joins a fourth node and gracefully removes
+// another while clients write through two routers: every acknowledged key
+// is readable afterwards through every router.
+func TestRebalanceUnderWrites(t *testing.T) {
+	c := New(t, 3, 2, Options{})
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			cl, err := client.Dial(c.Routers[w%2].Addr, client.Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer cl.Close()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("w%d-%d", w, i)
+				r, err := cl.Set(key, "v")
+				if err == nil && r.Status == proto.StatusOK {
+					mu.Lock()
+					acked[key] = true
+					mu.Unlock()
+				}
+			}
+		}(w)
+	}
+	waitAcked := func(n int) {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			mu.Lock()
+			k := len(acked)
+			mu.Unlock()
+			if k >= n || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond) // polling the writers' progress
+		}
+	}
+	waitAcked(200)
+	c.AddNode()
+	c.WaitServed(4)
+	waitAcked(400)
+	c.LeaveNode(1)
+	c.WaitServed(3)
+	waitAcked(600)
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	keys := make([]string, 0, len(acked))
+	for k := range acked {
+		keys = append(keys, k)
+	}
+	mu.Unlock()
+	t.Logf("%d acknowledged writes across a join and a leave", len(keys))
+	for _, r := range c.Routers {
+		cl := dial(t, r.Addr, client.Options{})
+		for start := 0; start < len(keys); start += 200 {
+			batch := keys[start:min(start+200, len(keys))]
+			rep, err := cl.ManyGet(batch...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range rep.Value.Elems {
+				if v.Type != proto.TypeStr {
+					t.Fatalf("via %s: acknowledged key %s lost (%s)", r.Name, batch[i], client.Format(rep))
+				}
+			}
+		}
+	}
+}
+
+// TestFailedNodeKeepsItsPartitions stops a node abruptly: its partitions
+// are unavailable (a clear error), never reassigned empty, and come back
+// with it.
+func TestFailedNodeKeepsItsPartitions(t *testing.T) {
+	c := New(t, 3, 1, Options{})
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for i := 0; i < 100; i++ {
+		expect(t, cl, "SET:STR "+enc("key"+strconv.Itoa(i))+" (1)v", "OK")
+	}
+	c.StopNode(2)
+	unavailable := 0
+	for i := 0; i < 100; i++ {
+		got := raw(t, cl, "GET "+enc("key"+strconv.Itoa(i)))
+		switch {
+		case got == "OK:STR (1)v":
+		case strings.Contains(got, "unavailable"):
+			unavailable++
+		default:
+			t.Fatalf("key %d while its node is down: %q", i, got)
+		}
+	}
+	if unavailable == 0 {
+		t.Fatal("no key lived on the stopped node")
+	}
+	c.RestartNode(2)
+	c.WaitServed(3)
+	for i := 0; i < 100; i++ {
+		expect(t, cl, "GET "+enc("key"+strconv.Itoa(i)), "OK:STR (1)v")
+	}
+}
+
+// TestSeparatelyStartedClustersMerge starts two one-node clusters (an
+// operator forgot --join), writes to both, then joins them: each partition
+// ends up on one node with both clusters' writes merged.
+func TestSeparatelyStartedClustersMerge(t *testing.T) {
+	a := New(t, 1, 1, Options{})
+	b := New(t, 1, 1, Options{Prefix: "b-"})
+	ca := dial(t, a.Routers[0].Addr, client.Options{})
+	cb := dial(t, b.Routers[0].Addr, client.Options{})
+	for i := 0; i < 100; i++ {
+		expect(t, ca, "SET:STR "+enc("a"+strconv.Itoa(i))+" (1)a", "OK")
+		expect(t, cb, "SET:STR "+enc("b"+strconv.Itoa(i))+" (1)b", "OK")
+	}
+	expect(t, ca, "INCR_INT (7)counter 5", "OK:INT 5")
+	expect(t, cb, "INCR_INT (7)counter 7", "OK:INT 7")
+	expect(t, ca, "SET_ADD (5){s}:x (1){(1)1}", "OK:INT 1")
+	expect(t, cb, "SET_ADD (5){s}:x (1){(1)2}", "OK:INT 1")
+	if err := b.Nodes[0].Service.Join([]string{a.Seed()}); err != nil {
+		t.Fatal(err)
+	}
+	a.WaitSingleHolders(b.Nodes...)
+	for _, r := range []*Router{a.Routers[0], b.Routers[0]} {
+		cl := dial(t, r.Addr, client.Options{})
+		for i := 0; i < 100; i++ {
+			expect(t, cl, "GET "+enc("a"+strconv.Itoa(i)), "OK:STR (1)a")
+			expect(t, cl, "GET "+enc("b"+strconv.Itoa(i)), "OK:STR (1)b")
+		}
+		expect(t, cl, "GET (7)counter", "OK:INT 12")
+		expect(t, cl, "SET_LEN (5){s}:x", "OK:INT 2")
+	}
+}

@@ -1,0 +1,324 @@
+// Package clustertest runs a whole Vanity cluster inside one test process:
+// storage nodes and routers on 127.0.0.1 ports, data in temporary
+// directories, gossip with LAN-local timings. It is for tests only; the
+// real binaries are exercised by scripts/cluster and the end-to-end tests.
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/node"
+	"github.com/vanitydb/vanity/router"
+	"github.com/vanitydb/vanity/router/cluster"
+	"github.com/vanitydb/vanity/router/users"
+	"github.com/vanitydb/vanity/storage/wal"
+)
+
+// Options shape a cluster.
+type Options struct {
+	Partitions int // default 64: small clusters rebalance fast
+	Replicas   int // default 1
+	Logger     *slog.Logger
+	Prefix     string // of member names, for tests that start two clusters
+}
+
+// Cluster is a running test cluster.
+type Cluster struct {
+	t       testing.TB
+	opts    Options
+	secret  []byte
+	seed    string // gossip address everyone joins
+	mu      sync.Mutex
+	Nodes   []*Node
+	Routers []*Router
+	next    int
+}
+
+// Node is one storage node.
+type Node struct {
+	Name    string
+	Dir     string
+	Gossip  string
+	Service *node.Service
+	cancel  context.CancelFunc
+	done    chan struct{}
+	Running bool
+}
+
+// Router is one router.
+type Router struct {
+	Name    string
+	Addr    string // client address
+	Backend *cluster.Backend
+	Server  *router.Server
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// FreeAddr returns a loopback address whose port is free for TCP and UDP
+// (gossip uses both).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port")
+	return ""
+}
+
+// New starts nodes and routers and waits until every partition is served.
+func New(t testing.TB, nodes, routers int, opts Options) *Cluster {
+	t.Helper()
+	if opts.Partitions == 0 {
+		opts.Partitions = 64
+	}
+	if opts.Replicas == 0 {
+		opts.Replicas = 1
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+		if os.Getenv("VANITY_TEST_LOG") != "" {
+			opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+	}
+	c := &Cluster{t: t, opts: opts, secret: []byte("test-secret")}
+	for i := 0; i < nodes; i++ {
+		c.AddNode()
+	}
+	for i := 0; i < routers; i++ {
+		c.AddRouter()
+	}
+	t.Cleanup(c.Close)
+	c.WaitServed(nodes)
+	return c
+}
+
+// Seed returns the gossip address new members join.
+func (c *Cluster) Seed() string { return c.seed }
+
+// AddNode starts a new node and returns its index.
+func (c *Cluster) AddNode() int {
+	c.t.Helper()
+	c.mu.Lock()
+	c.next++
+	name := fmt.Sprintf("%snode-%d", c.opts.Prefix, c.next)
+	c.mu.Unlock()
+	n := &Node{Name: name, Dir: c.t.TempDir(), Gossip: FreeAddr(c.t)}
+	c.startNode(n)
+	c.mu.Lock()
+	c.Nodes = append(c.Nodes, n)
+	c.mu.Unlock()
+	return len(c.Nodes) - 1
+}
+
+func (c *Cluster) startNode(n *Node) {
+	c.t.Helper()
+	snap := filepath.Join(n.Dir, "vanity.db")
+	var join []string
+	if c.seed != "" {
+		join = []string{c.seed}
+	}
+	svc, err := node.StartService(node.ServiceConfig{
+		Node: node.Config{Partitions: c.opts.Partitions, SnapshotPath: snap, WALDir: node.WALPath(snap),
+			Fsync: wal.SyncAlways, HeldPath: filepath.Join(n.Dir, "held")},
+		Name: n.Name, RPCAddr: "127.0.0.1:0", GossipAddr: n.Gossip, Join: join, Secret: c.secret,
+		Replicas: c.opts.Replicas, Fast: true, Logger: c.opts.Logger.With("node", n.Name), MaxTransfers: 8,
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.seed == "" {
+		c.seed = n.Gossip
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.Service, n.cancel, n.done, n.Running = svc, cancel, make(chan struct{}), true
+	go func() {
+		defer close(n.done)
+		svc.Run(ctx)
+	}()
+}
+
+// StopNode stops a node abruptly (no hand-off), as a crash would, keeping
+// its data directory.
+func (c *Cluster) StopNode(i int) {
+	n := c.Nodes[i]
+	if !n.Running {
+		return
+	}
+	n.cancel()
+	<-n.done
+	n.Running = false
+}
+
+// RestartNode starts a stopped node again on its data.
+func (c *Cluster) RestartNode(i int) {
+	c.t.Helper()
+	n := c.Nodes[i]
+	if n.Running {
+		return
+	}
+	c.startNode(n)
+}
+
+// LeaveNode removes a node gracefully: it hands its partitions off, then
+// stops.
+func (c *Cluster) LeaveNode(i int) {
+	c.t.Helper()
+	n := c.Nodes[i]
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := n.Service.Leave(ctx); err != nil {
+		c.t.Fatalf("%s did not hand off: %v", n.Name, err)
+	}
+	c.StopNode(i)
+}
+
+// AddRouter starts a router and returns its index.
+func (c *Cluster) AddRouter() int {
+	c.t.Helper()
+	c.mu.Lock()
+	c.next++
+	name := fmt.Sprintf("%srouter-%d", c.opts.Prefix, c.next)
+	c.mu.Unlock()
+	b, err := cluster.Start(cluster.Config{Name: name, GossipAddr: FreeAddr(c.t), RPCAddr: "127.0.0.1:0",
+		Join: []string{c.seed}, Secret: c.secret, Partitions: c.opts.Partitions, Replicas: c.opts.Replicas,
+		Fast: true, Logger: c.opts.Logger.With("router", name)})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Router{Name: name, Backend: b, cancel: cancel, done: make(chan struct{})}
+	bdone := make(chan struct{})
+	go func() {
+		defer close(bdone)
+		b.Run(ctx)
+	}()
+	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	if err := b.WaitReady(wctx, 1); err != nil {
+		c.t.Fatalf("%s: cluster not ready: %v (holders %v)", name, err, c.Holders())
+	}
+	wcancel()
+	recs, err := b.LoadUsers(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	store, err := users.New(users.Config{Cost: 4, Saver: b}, recs, "vanity", "vanity")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	srv, err := router.New(router.Config{Backend: b, Users: store, Peers: b, Logger: c.opts.Logger})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	b.Attach(srv, store)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	r.Server, r.Addr = srv, l.Addr().String()
+	go func() {
+		defer close(r.done)
+		srv.Serve(l)
+		srv.Shutdown(context.Background())
+		<-bdone
+	}()
+	c.mu.Lock()
+	c.Routers = append(c.Routers, r)
+	c.mu.Unlock()
+	return len(c.Routers) - 1
+}
+
+// WaitServed waits until every partition is served by one of at least
+// minNodes alive nodes, as every router sees it, and every router knows
+// every other.
+func (c *Cluster) WaitServed(minNodes int) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for _, r := range c.Routers {
+		for len(r.Backend.Routers()) < len(c.Routers)-1 {
+			if time.Now().After(deadline) {
+				c.t.Fatalf("%s sees routers %v of %d", r.Name, r.Backend.Routers(), len(c.Routers))
+			}
+			time.Sleep(10 * time.Millisecond) // polling gossip
+		}
+	}
+	for _, r := range c.Routers {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		err := r.Backend.WaitReady(ctx, minNodes)
+		cancel()
+		if err != nil {
+			c.t.Fatalf("%s: partitions not all served: %v", r.Name, err)
+		}
+	}
+}
+
+// Close stops everything.
+func (c *Cluster) Close() {
+	for _, r := range c.Routers {
+		r.Server.Shutdown(context.Background())
+		r.cancel()
+		<-r.done
+	}
+	for i := range c.Nodes {
+		c.StopNode(i)
+	}
+}
+
+// Holders returns, for each partition, the running nodes that hold it.
+func (c *Cluster) Holders() [][]string { return holders(c.opts.Partitions, c.Nodes) }
+
+func holders(partitions int, nodes []*Node) [][]string {
+	out := make([][]string, partitions)
+	for _, n := range nodes {
+		if !n.Running {
+			continue
+		}
+		for p, h := range n.Service.Node().Held() {
+			if h {
+				out[p] = append(out[p], n.Name)
+			}
+		}
+	}
+	return out
+}
+
+// WaitSingleHolders waits until every partition is held by exactly one
+// running node.
+func (c *Cluster) WaitSingleHolders(nodes ...*Node) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		bad := -1
+		for p, hs := range holders(c.opts.Partitions, append(c.Nodes, nodes...)) {
+			if len(hs) != 1 {
+				bad = p
+				break
+			}
+		}
+		if bad < 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("partition %d is held by %v", bad, c.Holders())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the nodes' reconciliation
+	}
+}
