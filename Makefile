@@ -5,7 +5,7 @@ BIN      := bin
 FUZZTIME ?= 1m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test test-go test-python lint fuzz bench clean
+.PHONY: build run test test-go test-python lint fuzz bench cluster-up cluster-down clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -13,6 +13,13 @@ build:
 # Start the all-in-one server on 127.0.0.1:9955 (files under $$HOME/.vanity).
 run: build
 	$(BIN)/vanity
+
+# A local cluster of real processes: 3 nodes and a router (see docs/cluster.md).
+cluster-up: build
+	scripts/cluster up 3
+
+cluster-down:
+	scripts/cluster down
 
 test: build test-go test-python
 

@@ -143,7 +143,7 @@ func TestEncodeRefusesBool(t *testing.T) {
 func TestFormatFloatMatchesPythonRepr(t *testing.T) {
 	for f, want := range map[float64]string{
 		1.5: "1.5", 1e-05: "1e-05", 0.0001: "0.0001", 1e16: "1e+16", 1e15: "1000000000000000.0",
-		123456789.0: "123456789.0", -0.0: "0.0", 5: "5.0", 1.7976931348623157e308: "1.7976931348623157e+308",
+		123456789.0: "123456789.0", 0: "0.0", math.Copysign(0, -1): "-0.0", 5: "5.0", 1.7976931348623157e308: "1.7976931348623157e+308",
 		5e-324: "5e-324", 0.1: "0.1", 2.5e-06: "2.5e-06",
 	} {
 		if got := FormatFloat(f); got != want {

@@ -56,7 +56,7 @@ func dial(addr string) (*wire, error) {
 
 // ---- Vanity ----
 
-type vanityProto struct{ pipe int }
+type vanityProto struct{}
 
 func (vanityProto) name() string { return "vanity" }
 

@@ -136,14 +136,6 @@ func redisCommand(addr string, args ...string) (string, error) {
 	return string(line), err
 }
 
-func fileSize(path string) int64 {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
-}
-
 func dirSize(dir string) int64 {
 	var total int64
 	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {

@@ -76,10 +76,3 @@ func (h *hist) quantile(q float64) time.Duration {
 	}
 	return time.Duration(h.max)
 }
-
-func (h *hist) mean() time.Duration {
-	if h.n == 0 {
-		return 0
-	}
-	return time.Duration(h.sum / float64(h.n))
-}

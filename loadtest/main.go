@@ -19,7 +19,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -364,8 +363,6 @@ func writeReport(dir string, o *options, rows []row, mem *memResult) error {
 	fmt.Println("report:", md)
 	return nil
 }
-
-var errNoRows = errors.New("no rows")
 
 // chart draws throughput and p99 per workload as grouped bars.
 func chart(rows []row) string {

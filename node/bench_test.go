@@ -22,6 +22,9 @@ func parsed(t testing.TB, s string) *proto.Request {
 // TestGetPathAllocatesNothing guards the read hot path: executing a GET
 // and encoding its reply into a reused buffer allocates nothing.
 func TestGetPathAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
 	n := newNode(t, Config{Partitions: 64})
 	do(t, n, 0, "SET:STR (10)key:000001 (100)"+string(make([]byte, 100)))
 	req := parsed(t, "GET (10)key:000001")
@@ -41,6 +44,9 @@ func TestGetPathAllocatesNothing(t *testing.T) {
 // TestSetPathAllocations bounds the write path: overwriting a string
 // copies the key and value once into the delta, which the shard adopts.
 func TestSetPathAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
 	n := newNode(t, Config{Partitions: 64})
 	req := parsed(t, "SET:STR (10)key:000001 (100)"+string(make([]byte, 100)))
 	dst := make([]byte, 0, 1024)

@@ -33,6 +33,9 @@ type ServiceConfig struct {
 	// MaxTransfers bounds partitions moving into this node at once, so
 	// rebalancing leaves room for clients.
 	MaxTransfers int
+	// TransferRate bounds the bytes per second of partition data moving
+	// into this node (default 64 MiB/s; negative: unlimited).
+	TransferRate int64
 }
 
 // PartsTag is the gossip tag in which a node advertises the partitions it
@@ -82,12 +85,15 @@ type Service struct {
 	mu         sync.Mutex
 	peers      map[string]*rpc.Client // by RPC address
 	moving     map[int]bool           // partitions being moved in
+	pace       throttle               // of the data moving in
 	advMu      sync.Mutex             // serializes advertise
 	lastTag    string
 	ringSince  time.Time // when the ring last changed
 	leaving    bool
 	reconciled chan struct{} // signalled after each reconcile
 	kick       chan struct{} // asks Run to reconcile now
+	advKick    chan struct{} // asks the advertiser to gossip the held set
+	advDone    chan struct{} // closed when the advertiser has stopped
 	wg         sync.WaitGroup
 }
 
@@ -103,6 +109,9 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	if cfg.MaxTransfers < 1 {
 		cfg.MaxTransfers = 2
 	}
+	if cfg.TransferRate == 0 {
+		cfg.TransferRate = 64 << 20
+	}
 	cfg.Node.Cluster = true
 	cfg.Node.Logger = cfg.Logger
 	if cfg.Node.Partitions > MaxClusterPartitions {
@@ -113,7 +122,9 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, node: n, peers: map[string]*rpc.Client{}, moving: map[int]bool{},
-		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
+		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
+		advKick: make(chan struct{}, 1), advDone: make(chan struct{})}
+	s.pace.rate = float64(max(cfg.TransferRate, 0))
 	s.lis, err = net.Listen("tcp", cfg.RPCAddr)
 	if err != nil {
 		n.Close()
@@ -160,6 +171,7 @@ func (s *Service) Run(ctx context.Context) error {
 		defer s.wg.Done()
 		s.node.Run(ctx)
 	}()
+	go s.advertiser(ctx)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -176,6 +188,7 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 func (s *Service) shutdown() {
+	<-s.advDone // serf must not be asked to change tags once shut down
 	s.gossip.Shutdown()
 	s.rpc.Close()
 	s.wg.Wait()
@@ -246,7 +259,7 @@ func (s *Service) reconcile(ctx context.Context) {
 	}()
 	members := s.gossip.Members()
 	r := s.buildRing(members)
-	s.advertise()
+	s.advertiseSoon()
 	s.mu.Lock()
 	leaving := s.leaving
 	s.mu.Unlock()
@@ -377,7 +390,7 @@ func (s *Service) reconcile(ctx context.Context) {
 		}
 	}
 	if changed {
-		s.advertise()
+		s.advertiseSoon()
 	}
 }
 
@@ -388,6 +401,29 @@ func (s *Service) settle() time.Duration {
 		return 500 * time.Millisecond
 	}
 	return 3 * time.Second
+}
+
+// advertiseSoon asks the advertiser to gossip the held set. Gossiping
+// waits for the broadcast (up to seconds), which must not hold up a
+// hand-off or a reconciliation; routers and nodes ask over RPC meanwhile.
+func (s *Service) advertiseSoon() {
+	select {
+	case s.advKick <- struct{}{}:
+	default:
+	}
+}
+
+// advertiser gossips the held set when asked, until ctx ends.
+func (s *Service) advertiser(ctx context.Context) {
+	defer close(s.advDone)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.advKick:
+			s.advertise()
+		}
+	}
 }
 
 // advertise gossips the held set if it changed. Calls are serialized so
@@ -435,7 +471,18 @@ func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (er
 	c := s.peer(src)
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	states, err := c.Call(cctx, rpc.KindStream, partitionPayload(p))
+	fetch := func(kind rpc.Kind) ([]byte, error) {
+		raw, err := c.Call(cctx, kind, partitionPayload(p))
+		if err != nil {
+			return nil, err
+		}
+		out, err := unpack(raw)
+		if err != nil {
+			return nil, err
+		}
+		return out, s.pace.wait(cctx, len(out))
+	}
+	states, err := fetch(rpc.KindStream)
 	if err != nil {
 		return err
 	}
@@ -452,7 +499,7 @@ func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (er
 		return err
 	}
 	for round := 0; round < 50; round++ {
-		deltas, err := c.Call(cctx, rpc.KindPull, partitionPayload(p))
+		deltas, err := fetch(rpc.KindPull)
 		if err != nil {
 			return err
 		}
@@ -463,7 +510,11 @@ func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (er
 			break
 		}
 	}
-	last, err := c.Call(cctx, rpc.KindHandoff, partitionPayload(p))
+	raw, err := c.Call(cctx, rpc.KindHandoff, partitionPayload(p))
+	if err != nil {
+		return err
+	}
+	last, err := unpack(raw) // not paced: p is unavailable until applied
 	if err != nil {
 		return err
 	}
@@ -489,6 +540,16 @@ type Info struct {
 	Serving    string `json:"serving"`  // EncodeParts of the partitions served
 	Keys       int    `json:"keys"`
 	Ring       string `json:"ring"`
+}
+
+// ringNote adds the ring versions to a not-held error when the caller
+// routed by a ring other than this node's.
+func (s *Service) ringNote(err error, theirs uint64) error {
+	r := s.ring.Load()
+	if !errors.Is(err, ErrNotHeld) || r == nil || theirs == 0 || theirs == r.Version() {
+		return err
+	}
+	return fmt.Errorf("%w (caller's ring %016x, this node's %016x)", err, theirs, r.Version())
 }
 
 // handle serves RPC calls.
@@ -520,7 +581,7 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		}
 		out, err := s.node.Exec(ctx, e.DB, &req, dst)
 		if err != nil {
-			return fail(err)
+			return fail(s.ringNote(err, e.Ring))
 		}
 		return rpc.StatusOK, out
 	case rpc.KindBatch:
@@ -537,7 +598,7 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		}
 		out, ends, err := s.node.ExecBatch(ctx, b.DB, reqs, nil)
 		if err != nil {
-			return fail(err)
+			return fail(s.ringNote(err, b.Ring))
 		}
 		replies := make([][]byte, len(ends))
 		prev := 0
@@ -581,7 +642,7 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		if err != nil {
 			return fail(err)
 		}
-		return rpc.StatusOK, append(dst, out...)
+		return rpc.StatusOK, pack(dst, out)
 	case rpc.KindPull:
 		p, err := partition()
 		if err != nil {
@@ -591,7 +652,7 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		if err != nil {
 			return fail(err)
 		}
-		return rpc.StatusOK, append(dst, out...)
+		return rpc.StatusOK, pack(dst, out)
 	case rpc.KindHandoff:
 		p, err := partition()
 		if err != nil {
@@ -601,8 +662,8 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		if err != nil {
 			return fail(err)
 		}
-		s.advertise()
-		return rpc.StatusOK, append(dst, out...)
+		s.advertiseSoon()
+		return rpc.StatusOK, pack(dst, out)
 	case rpc.KindAbort:
 		p, err := partition()
 		if err != nil {

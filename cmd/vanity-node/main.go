@@ -9,8 +9,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"github.com/vanitydb/vanity/internal/flagenv"
+	"github.com/vanitydb/vanity/ring/gossip"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -31,6 +34,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "remove" {
+		return remove(args[1:])
+	}
 	fs := flag.NewFlagSet("vanity-node", flag.ContinueOnError)
 	name := fs.String("name", "", "node name, unique in the cluster (default: the host name and RPC port)")
 	dataDir := fs.String("data-dir", "", "directory for the snapshot, WAL and held-partition set (required)")
@@ -43,10 +49,15 @@ func run(args []string) error {
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
 	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a graceful leave waits for hand-offs")
+	maxTransfers := fs.Int("max-transfers", 2, "partitions moving into this node at once")
+	transferRate := fs.Int("transfer-rate", 64, "MiB per second of partition data moving into this node (0: unlimited)")
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := flagenv.Apply(fs, "VANITY_NODE_"); err != nil {
 		return err
 	}
 	if *dataDir == "" {
@@ -81,6 +92,7 @@ func run(args []string) error {
 			HeldPath: filepath.Join(*dataDir, "held")},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, Secret: []byte(*secret),
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
+		MaxTransfers: *maxTransfers, TransferRate: transferBytes(*transferRate),
 	})
 	if err != nil {
 		return err
@@ -90,17 +102,24 @@ func run(args []string) error {
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	fmt.Printf("vanity-node %s rpc %s gossip %s\n", *name, svc.RPCAddr(), *gossipAddr)
+	// SIGTERM: leave the cluster, handing every partition off first.
+	// SIGINT: stop but stay a member (a restart, or the whole cluster going
+	// down): the partitions wait for this node to come back.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	select {
-	case <-sig:
-		log.Info("leaving the cluster")
-		lctx, lcancel := context.WithTimeout(context.Background(), *leaveTimeout)
-		if err := svc.Leave(lctx); err != nil {
-			log.Error("leave incomplete", "err", err)
+	case s := <-sig:
+		if s == syscall.SIGTERM {
+			log.Info("leaving the cluster")
+			lctx, lcancel := context.WithTimeout(context.Background(), *leaveTimeout)
+			if err := svc.Leave(lctx); err != nil {
+				log.Error("leave incomplete", "err", err)
+			}
+			lcancel()
+		} else {
+			log.Info("stopping; staying a member of the cluster")
 		}
-		lcancel()
-		if err := svc.Node().Persist(); err != nil {
+		if err := svc.Node().Persist(); err != nil && !errors.Is(err, node.ErrPersistenceDisabled) {
 			log.Error("final snapshot failed", "err", err)
 		}
 		cancel()
@@ -134,4 +153,67 @@ func openLog(path, level string) (*slog.Logger, func(), error) {
 		return nil, nil, err
 	}
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: l})), func() { f.Close() }, nil
+}
+
+// transferBytes converts --transfer-rate to node.ServiceConfig.TransferRate.
+func transferBytes(mib int) int64 {
+	if mib <= 0 {
+		return -1
+	}
+	return int64(mib) << 20
+}
+
+// remove is "vanity-node remove NAME...": an admin's decision that failed
+// nodes will not come back. Their partitions are reassigned, empty unless
+// replicas hold them.
+func remove(args []string) error {
+	fs := flag.NewFlagSet("vanity-node remove", flag.ContinueOnError)
+	join := fs.String("join", "", "comma-separated gossip addresses of cluster members (required)")
+	secret := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
+	bind := fs.String("gossip", "127.0.0.1:7949", "gossip address for this short-lived member")
+	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
+	wait := fs.Duration("wait", 0, "wait this long for a node that just stopped to be seen as failed")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: vanity-node remove --join ADDR[,ADDR] NAME...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := flagenv.Apply(fs, "VANITY_NODE_"); err != nil {
+		return err
+	}
+	if *join == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("remove needs --join and at least one node name")
+	}
+	g, err := gossip.Start(gossip.Config{Name: fmt.Sprintf("admin-%d", os.Getpid()), Role: gossip.RoleAdmin,
+		BindAddr: *bind, Join: strings.Split(*join, ","), Secret: []byte(*secret), Fast: *fast})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		g.Leave()
+		g.Shutdown()
+	}()
+	deadline := time.Now().Add(*wait)
+	for _, name := range fs.Args() {
+		// A failed member may be unknown to a member that just joined;
+		// the removal is gossiped by name either way.
+		for {
+			st, ok := g.State(name)
+			if !ok || st == gossip.Failed || st == gossip.Left {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s is %s: only a failed node can be removed (stop it, or let it leave)", name, st)
+			}
+			time.Sleep(100 * time.Millisecond) // until gossip declares it failed
+		}
+		if err := g.Remove(name); err != nil {
+			return fmt.Errorf("removing %s: %w", name, err)
+		}
+		fmt.Printf("removed %s\n", name)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/vanitydb/vanity/internal/flagenv"
 	"log/slog"
 	"net"
 	"os"
@@ -48,6 +49,9 @@ func run(args []string) error {
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := flagenv.Apply(fs, "VANITY_ROUTER_"); err != nil {
 		return err
 	}
 	if *name == "" {

@@ -133,11 +133,11 @@ func crashLoop(t *testing.T, policy string, cycles int) (lostTotal int, worstWin
 		s.run()
 		c := s.dial()
 		lost, counter := verify(t, c, acks)
-		if policy == "always" && len(lost) > 0 {
+		if len(lost) > 0 {
 			t.Fatalf("cycle %d: %d acknowledged writes lost, e.g. %v", cycle, len(lost), lost[:min(5, len(lost))])
 		}
 		acks.mu.Lock()
-		if policy == "always" && (counter < int64(acks.incrs) || counter > int64(acks.tried)) {
+		if counter < int64(acks.incrs) || counter > int64(acks.tried) {
 			t.Fatalf("cycle %d: counter %d, acknowledged %d, sent %d", cycle, counter, acks.incrs, acks.tried)
 		}
 		for _, k := range lost {
@@ -167,15 +167,12 @@ func TestKillLoopFsyncAlways(t *testing.T) {
 	}
 }
 
-// TestKillLoopFsyncEverySecond measures the loss window of the everysec
-// policy: what a crash may lose is bounded by about a second.
+// TestKillLoopFsyncEverySecond kills the server under the everysec
+// policy: a process crash loses nothing acknowledged (records reach the OS
+// before the reply; only a machine crash can lose the last second).
 func TestKillLoopFsyncEverySecond(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measurement")
-	}
 	lost, window := crashLoop(t, "everysec", 10)
-	t.Logf("everysec: %d acknowledged writes lost over 10 kills; oldest lost write acknowledged %v before the kill", lost, window)
-	if window > 3*time.Second {
-		t.Fatalf("everysec lost a write acknowledged %v before the crash", window)
+	if lost != 0 {
+		t.Fatalf("everysec: %d acknowledged writes lost over 10 kills; the oldest was acknowledged %v before its kill", lost, window)
 	}
 }

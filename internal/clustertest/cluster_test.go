@@ -264,6 +264,11 @@ func TestFailedNodeKeepsItsPartitions(t *testing.T) {
 	if unavailable == 0 {
 		t.Fatal("no key lived on the stopped node")
 	}
+	// RESET would miss the stopped node's partitions: refused, and the
+	// keys on the other nodes are untouched.
+	if got := raw(t, cl, "RESET"); !strings.HasPrefix(got, "INTERNAL_ERROR") || !strings.Contains(got, "down") {
+		t.Fatalf("RESET with a node down: %q", got)
+	}
 	c.RestartNode(2)
 	c.WaitServed(3)
 	for i := 0; i < 100; i++ {

@@ -41,6 +41,8 @@ var allowed = map[string][]string{
 	"cmd/vanity":           {"*"},
 	"loadtest":             {"client", "proto"},
 	"internal/clustertest": {"*"},
+	"internal/flagenv":     {},
+	"scripts":              {"client", "proto"},
 }
 
 // forbidden are imports that must never appear, whatever the table says.

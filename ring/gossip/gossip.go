@@ -35,6 +35,7 @@ import (
 const (
 	RoleNode   = "node"
 	RoleRouter = "router"
+	RoleAdmin  = "admin" // a short-lived member running an admin command
 )
 
 // State of a member.
@@ -230,6 +231,16 @@ func (g *Gossip) Members() []Member {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// State returns a member's state, if it is known.
+func (g *Gossip) State(name string) (State, bool) {
+	for _, m := range g.Members() {
+		if m.Name == name {
+			return m.State, true
+		}
+	}
+	return 0, false
 }
 
 // SetTag sets one of this member's tags and gossips it.

@@ -30,10 +30,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -357,11 +359,20 @@ func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte
 	}
 }
 
+// ringVersion is the version of the ring this router routes by (0: none),
+// sent with each command so a node can name a stale router in its error.
+func (b *Backend) ringVersion() uint64 {
+	if r := b.routes.Load().ring; r != nil {
+		return r.Version()
+	}
+	return 0
+}
+
 func (b *Backend) partition(key []byte) int { return ring.PartitionOf(key, b.cfg.Partitions) }
 
 // exec runs one single-partition request.
 func (b *Backend) exec(ctx context.Context, db int, req *proto.Request, p int) ([]byte, error) {
-	return b.call(ctx, p, rpc.KindExec, rpc.AppendExec(nil, 0, db, 0, 0, req))
+	return b.call(ctx, p, rpc.KindExec, rpc.AppendExec(nil, b.ringVersion(), db, 0, 0, req))
 }
 
 // Exec implements router.Backend.
@@ -406,9 +417,14 @@ func (b *Backend) broadcastReset(ctx context.Context, db int, dst []byte) ([]byt
 	return append(dst, proto.ReplyOK...), nil
 }
 
-// broadcast calls every live node in parallel.
+// broadcast calls every live node in parallel. It refuses while a node is
+// down: RESET or PERSIST would silently miss that node's partitions.
 func (b *Backend) broadcast(ctx context.Context, kind rpc.Kind, payload []byte) error {
 	rt := b.routes.Load()
+	if len(rt.failed) > 0 {
+		names := slices.Sorted(maps.Values(rt.failed))
+		return fmt.Errorf("%w: %s down; their partitions would be missed", ErrUnavailable, strings.Join(names, ", "))
+	}
 	errs := make(chan error, len(rt.nodes))
 	for _, addr := range rt.nodes {
 		go func(addr string) {
@@ -442,7 +458,7 @@ func (b *Backend) ExecBatch(ctx context.Context, db int, reqs []*proto.Request, 
 	if !single {
 		return dst, nil, &router.CommandError{Msg: "transaction keys span partitions; co-locate them with {tags}"}
 	}
-	out, err := b.call(ctx, p, rpc.KindBatch, rpc.AppendBatch(nil, 0, db, 0, 0, reqs))
+	out, err := b.call(ctx, p, rpc.KindBatch, rpc.AppendBatch(nil, b.ringVersion(), db, 0, 0, reqs))
 	if err != nil {
 		return dst, nil, err
 	}

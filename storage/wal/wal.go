@@ -22,10 +22,13 @@
 //
 //   - SyncAlways: Wait(seq) returns once the record is fsynced. Writers that
 //     arrive while an fsync is in flight share the next one (group commit).
-//   - SyncEverySecond: the log is written and fsynced once a second; Wait
-//     returns at once. A crash loses at most about a second of writes.
-//   - SyncNever: written to the OS when the buffer fills or once a second,
-//     never fsynced by the log; the OS decides.
+//   - SyncEverySecond: fsynced once a second. A machine crash loses at
+//     most about a second of writes.
+//   - SyncNever: never fsynced by the log; the OS decides.
+//
+// Under these two, Wait(seq) returns once the record is written to the
+// file (handed to the OS), again shared by every writer that arrives
+// meanwhile: a process crash (kill -9) loses no acknowledged write.
 //
 // A failed write or fsync is fatal: the error sticks, every later Append
 // and Wait returns it, and nothing is retried (a retried fsync can report
@@ -312,6 +315,7 @@ type Log struct {
 	buf     []byte     // records appended but not yet written
 	next    uint64     // sequence number of the next Append
 	synced  uint64     // highest sequence number known durable
+	written uint64     // highest sequence number handed to the OS
 	err     error
 	closing bool
 	// forceSync asks the writer to fsync up to this sequence number
@@ -322,8 +326,12 @@ type Log struct {
 	rotateAt uint64
 	kick     chan struct{}
 	done     chan struct{}
+	spare    []byte // a written batch's buffer, for reuse
 
-	// owned by the writer goroutine
+	// ioMu serializes taking a batch and writing it, so batches reach the
+	// file in order; held by the writer goroutine for each step and by a
+	// Wait that writes the buffer itself. Lock order: ioMu, then mu.
+	ioMu     sync.Mutex
 	file     vfs.File
 	fileSize int64
 	segs     []segment // existing segments, oldest first (guarded by mu)
@@ -343,7 +351,7 @@ func Open(cfg Config, next uint64) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{cfg: cfg, next: next, synced: next - 1, kick: make(chan struct{}, 1), done: make(chan struct{}), segs: segs}
+	l := &Log{cfg: cfg, next: next, synced: next - 1, written: next - 1, kick: make(chan struct{}, 1), done: make(chan struct{}), segs: segs}
 	l.cond = sync.NewCond(&l.mu)
 	if err := l.startSegment(next); err != nil {
 		return nil, err
@@ -395,18 +403,68 @@ func (l *Log) Append(body []byte) (uint64, error) {
 	return seq, nil
 }
 
-// Wait blocks until record seq is durable under SyncAlways; under the
-// other policies it returns at once. It returns the log's sticky error.
+// Wait blocks until record seq is durable under SyncAlways, or written to
+// the file (a process crash cannot lose it) under the other policies. It
+// returns the log's sticky error.
 func (l *Log) Wait(seq uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.cfg.Policy != SyncAlways {
+	if l.cfg.Policy == SyncAlways {
+		for l.synced < seq && l.err == nil {
+			l.cond.Wait()
+		}
 		return l.err
 	}
-	for l.synced < seq && l.err == nil {
-		l.cond.Wait()
+	// Group write: one waiter writes everything buffered while the others
+	// wait for it (no hand-off to the writer goroutine; the fsync stays
+	// there, once a second). The cost over not waiting is one write(2) per
+	// group, and it buys that a kill -9 loses no acknowledged write.
+	for l.written < seq && l.err == nil {
+		l.mu.Unlock()
+		l.ioMu.Lock()
+		l.mu.Lock()
+		if l.written < seq && l.err == nil {
+			batch, last := l.take()
+			l.mu.Unlock()
+			err := l.write(batch)
+			big := l.fileSize >= l.cfg.SegmentSize
+			l.mu.Lock()
+			l.wrote(batch, last, false, err)
+			if big {
+				select { // the writer rotates
+				case l.kick <- struct{}{}:
+				default:
+				}
+			}
+		}
+		l.ioMu.Unlock()
 	}
 	return l.err
+}
+
+// take removes the buffered records for writing; mu and ioMu held.
+func (l *Log) take() (batch []byte, last uint64) {
+	batch = l.buf
+	l.buf = l.spare[:0]
+	l.spare = nil
+	return batch, l.next - 1
+}
+
+// wrote records the outcome of writing batch (records up to last, fsynced
+// if synced); mu and ioMu held.
+func (l *Log) wrote(batch []byte, last uint64, synced bool, err error) {
+	l.spare = batch
+	if err != nil {
+		if l.err == nil {
+			l.err = fmt.Errorf("wal: %w", err)
+			l.cfg.Logger.Error("write-ahead log failed; no further writes will be acknowledged", "err", err)
+		}
+		return
+	}
+	l.written = max(l.written, last)
+	if synced {
+		l.synced = max(l.synced, last)
+	}
 }
 
 // Last returns the sequence number of the last record appended.
@@ -469,12 +527,12 @@ func (l *Log) Rotate() error {
 	return l.err
 }
 
-// writer writes batches of records until Close.
+// writer writes batches of records until Close; it does every fsync and
+// rotation.
 func (l *Log) writer() {
 	defer close(l.done)
 	tick := time.NewTicker(l.cfg.Interval)
 	defer tick.Stop()
-	var spare []byte
 	for {
 		periodic := false
 		select {
@@ -482,46 +540,44 @@ func (l *Log) writer() {
 		case <-tick.C:
 			periodic = true
 		}
-		l.mu.Lock()
-		batch := l.buf
-		l.buf = spare[:0]
-		last := l.next - 1
-		closing := l.closing
-		force := l.forceSync > l.synced
-		rotate := l.rotateAt > 0 && l.rotateAt <= last+1
-		l.mu.Unlock()
-		if len(batch) == 0 && !closing && !force && !rotate && !(periodic && last > l.synced) {
-			spare = batch
-			continue
-		}
-		err := l.write(batch)
-		doSync := force || closing || l.cfg.Policy == SyncAlways || l.cfg.Policy == SyncEverySecond && periodic
-		if err == nil && doSync {
-			err = l.file.Sync()
-		}
-		if err == nil && (l.fileSize >= l.cfg.SegmentSize || rotate && l.fileSize > 0) && !closing {
-			err = l.rotate(last + 1)
-		}
-		if rotate {
-			l.mu.Lock()
-			l.rotateAt = 0
-			l.mu.Unlock()
-		}
-		l.mu.Lock()
-		if err != nil && l.err == nil {
-			l.err = fmt.Errorf("wal: %w", err)
-			l.cfg.Logger.Error("write-ahead log failed; no further writes will be acknowledged", "err", err)
-		}
-		if err == nil && doSync {
-			l.synced = last
-		}
-		l.cond.Broadcast()
-		l.mu.Unlock()
-		spare = batch
-		if closing {
+		if l.step(periodic) {
 			return
 		}
 	}
+}
+
+// step is one round of the writer; it reports whether the log is closing.
+func (l *Log) step(periodic bool) (closing bool) {
+	l.ioMu.Lock()
+	defer l.ioMu.Unlock()
+	l.mu.Lock()
+	last := l.next - 1
+	closing = l.closing
+	force := l.forceSync > l.synced
+	rotate := l.rotateAt > 0 && l.rotateAt <= last+1
+	full := l.fileSize >= l.cfg.SegmentSize
+	if len(l.buf) == 0 && !closing && !force && !rotate && !full && !(periodic && last > l.synced) {
+		l.mu.Unlock()
+		return false
+	}
+	batch, last := l.take()
+	l.mu.Unlock()
+	err := l.write(batch)
+	doSync := force || closing || l.cfg.Policy == SyncAlways || l.cfg.Policy == SyncEverySecond && periodic
+	if err == nil && doSync {
+		err = l.file.Sync()
+	}
+	if err == nil && (l.fileSize >= l.cfg.SegmentSize || rotate && l.fileSize > 0) && !closing {
+		err = l.rotate(last + 1)
+	}
+	l.mu.Lock()
+	if rotate {
+		l.rotateAt = 0
+	}
+	l.wrote(batch, last, doSync, err)
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	return closing
 }
 
 func (l *Log) write(batch []byte) error {

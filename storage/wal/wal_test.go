@@ -294,6 +294,34 @@ func TestWriteErrorIsSticky(t *testing.T) {
 	l.Close()
 }
 
+// TestWaitMeansWritten checks that under everysec and no, Wait returns
+// only once the record is in the file (the OS has it; a process crash
+// cannot lose it), long before the next fsync.
+func TestWaitMeansWritten(t *testing.T) {
+	for _, p := range []Policy{SyncEverySecond, SyncNever} {
+		m := vfs.NewMem()
+		l, err := Open(Config{FS: m, Dir: "/wal", Policy: p, Interval: time.Hour}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last uint64
+		for i := 1; i <= 10; i++ {
+			last, _ = l.Append(body(i))
+		}
+		if err := l.Wait(last); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := replayAll(t, m, false); err != nil || len(got) != 10 {
+			t.Fatalf("%v: %d records in the file after Wait (%v)", p, len(got), err)
+		}
+		m.Crash() // a machine crash: nothing was fsynced
+		if got, _, _ := replayAll(t, m, false); len(got) != 0 {
+			t.Fatalf("%v: %d records survived a machine crash without an fsync", p, len(got))
+		}
+		l.Close()
+	}
+}
+
 func TestEverySecondSyncsWithoutWaiting(t *testing.T) {
 	m := vfs.NewMem()
 	l := open(t, m, SyncEverySecond, 1, 1<<30)

@@ -1,0 +1,240 @@
+// The test drives scripts/cluster: real vanity-node and vanity-router
+// processes on loopback ports, crashed, restarted, joined, removed and
+// stopped the way an operator (or a chaos script) would.
+package scripts_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+type cluster struct {
+	t      *testing.T
+	script string
+	env    []string
+	dir    string
+}
+
+func newCluster(t *testing.T) *cluster {
+	_, file, _, _ := runtime.Caller(0)
+	dir := t.TempDir()
+	c := &cluster{t: t, script: filepath.Join(filepath.Dir(file), "cluster"), dir: dir}
+	c.env = append(os.Environ(), "VANITY_CLUSTER_DIR="+dir, "VANITY_CLUSTER_FAST=1",
+		"VANITY_CLUSTER_PARTITIONS=64", "VANITY_CLUSTER_WAIT=120")
+	t.Cleanup(func() {
+		if out, err := c.try("down"); err != nil {
+			t.Errorf("cluster down: %v\n%s", err, out)
+		}
+	})
+	return c
+}
+
+func (c *cluster) try(args ...string) (string, error) {
+	cmd := exec.Command(c.script, args...)
+	cmd.Env = c.env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// run runs the script and returns its last output line.
+func (c *cluster) run(args ...string) string {
+	c.t.Helper()
+	out, err := c.try(args...)
+	if err != nil {
+		c.t.Fatalf("scripts/cluster %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
+}
+
+func routerAddr(t *testing.T, line string) string {
+	t.Helper()
+	addr, ok := strings.CutPrefix(line, "router ")
+	if !ok || !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Fatalf("want \"router 127.0.0.1:PORT\", got %q", line)
+	}
+	return addr
+}
+
+func dial(t *testing.T, addr string) *client.Client {
+	t.Helper()
+	c, err := client.Dial(addr, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// readAll checks every key through c, retrying until deadline while some
+// are unavailable (never accepting a wrong value or a missing key).
+func readAll(t *testing.T, c *client.Client, keys map[string]string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		unavailable := ""
+		for k, want := range keys {
+			r, err := c.Get(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case r.Status == proto.StatusOK && string(r.Value.Str) == want:
+			case r.Status == proto.StatusInternalError:
+				unavailable = k + ": " + client.Format(r)
+			default:
+				t.Fatalf("key %s: %s, want %q", k, client.Format(r), want)
+			}
+		}
+		if unavailable == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still unavailable after %v: %s", within, unavailable)
+		}
+		time.Sleep(50 * time.Millisecond) // waiting for a node to come back
+	}
+}
+
+func write(t *testing.T, c *client.Client, keys map[string]string, prefix string, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		k, v := prefix+strconv.Itoa(i), "value-"+strconv.Itoa(i)
+		r, err := c.Set(k, v)
+		if err != nil || r.Status != proto.StatusOK {
+			t.Fatalf("SET %s: %v %s", k, err, client.Format(r))
+		}
+		keys[k] = v
+	}
+}
+
+func pidOf(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// alive reports whether pid runs (a zombie awaiting its reaper does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] != "Z"
+}
+
+func TestClusterScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	c := newCluster(t)
+	r1 := routerAddr(t, c.run("up", "3"))
+	a := dial(t, r1)
+	keys := map[string]string{}
+	write(t, a, keys, "k", 300)
+
+	// A second router serves the same data.
+	r2 := routerAddr(t, c.run("router"))
+	b := dial(t, r2)
+	readAll(t, b, keys, 0)
+
+	// A crashed node's partitions are unavailable (never empty), and come
+	// back with it.
+	if got := c.run("kill", "2"); got != "killed node 2" {
+		t.Fatalf("kill: %q", got)
+	}
+	unavailable := 0
+	for k := range keys {
+		r, err := a.Get(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == proto.StatusInternalError {
+			unavailable++
+		} else if r.Status != proto.StatusOK || string(r.Value.Str) != keys[k] {
+			t.Fatalf("with node 2 down, %s: %s", k, client.Format(r))
+		}
+	}
+	if unavailable == 0 {
+		t.Fatal("no key was on the killed node")
+	}
+	c.run("start", "2")
+	readAll(t, a, keys, 60*time.Second)
+	readAll(t, b, keys, 60*time.Second)
+
+	// A node joins and another leaves gracefully while writes continue.
+	if got := c.run("add"); got != "4" {
+		t.Fatalf("add printed %q, want 4", got)
+	}
+	write(t, a, keys, "during-join-", 100)
+	if got := c.run("leave", "1"); got != "node 1 left" {
+		t.Fatalf("leave: %q", got)
+	}
+	write(t, b, keys, "after-leave-", 100)
+	readAll(t, a, keys, 0)
+	readAll(t, b, keys, 0)
+	out, err := c.try("status")
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	for _, want := range []string{"node 1 left", "node 2 running", "node 4 running", "router 2 running"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+
+	// An admin forgets a dead node: its partitions are served again
+	// (empty, since nothing replicates them yet) and take writes.
+	c.run("kill", "3")
+	if got := c.run("remove", "3"); got != "removed node-3" {
+		t.Fatalf("remove: %q", got)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 0; i < 200; {
+		k := fmt.Sprintf("after-remove-%d", i)
+		r, err := a.Set(k, "v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != proto.StatusOK {
+			if time.Now().After(deadline) {
+				t.Fatalf("SET %s after removing node 3: %s", k, client.Format(r))
+			}
+			time.Sleep(50 * time.Millisecond) // the partitions are being reassigned
+			continue
+		}
+		i++
+	}
+
+	// down stops every process the script started.
+	var pids []int
+	for _, d := range []string{"nodes/2", "nodes/4", "routers/1", "routers/2"} {
+		pids = append(pids, pidOf(t, filepath.Join(c.dir, d)))
+	}
+	if got := c.run("down"); got != "cluster down" {
+		t.Fatalf("down: %q", got)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("process %d still running after down", pid)
+		}
+	}
+}
