@@ -306,3 +306,66 @@ func TestSeparatelyStartedClustersMerge(t *testing.T) {
 		expect(t, cl, "SET_LEN (5){s}:x", "OK:INT 2")
 	}
 }
+
+// TestClusterInfo checks CLUSTER_INFO's shape and figures (see
+// docs/cluster.md): every member with its role, state and partitions, and
+// served equal to owned once the cluster is balanced.
+func TestClusterInfo(t *testing.T) {
+	c := New(t, 3, 2, Options{})
+	c.WaitSingleHolders()
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	var rep proto.Reply
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out := raw(t, cl, "CLUSTER_INFO")
+		r, err := proto.ParseReply([]byte(out))
+		if err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeArr {
+			t.Fatalf("CLUSTER_INFO: %q (%v)", out, err)
+		}
+		rep = r
+		if balanced(rep) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // partitions still moving
+	}
+	elems := rep.Value.Elems
+	if len(elems) != 1+3+2 {
+		t.Fatalf("%d elements, want a header and 5 members: %s", len(elems), client.Format(rep))
+	}
+	if h := string(elems[0].Str); !strings.HasPrefix(h, "ring ") || !strings.HasSuffix(h, " partitions 64 replicas 1") {
+		t.Fatalf("header %q", h)
+	}
+	served, nodes, routers := 0, 0, 0
+	for _, m := range elems[1:] {
+		if m.Type != proto.TypeArr || len(m.Elems) != 6 {
+			t.Fatalf("member %s", client.Format(rep))
+		}
+		role, state := string(m.Elems[1].Str), string(m.Elems[3].Str)
+		if state != "alive" || !strings.HasPrefix(string(m.Elems[2].Str), "127.0.0.1:") {
+			t.Fatalf("member %s: state %q address %q", m.Elems[0].Str, state, m.Elems[2].Str)
+		}
+		switch role {
+		case "node":
+			nodes++
+			served += int(m.Elems[4].Int)
+		case "router":
+			routers++
+		}
+	}
+	if nodes != 3 || routers != 2 || served != 64 || !balanced(rep) {
+		t.Fatalf("%d nodes, %d routers, %d partitions served: %s", nodes, routers, served, client.Format(rep))
+	}
+	// Administrators only.
+	expect(t, cl, "ADD_USER (5)user1 (5)pass1", "OK")
+	u := dial(t, c.Routers[1].Addr, client.Options{Username: "user1", Password: "pass1"})
+	expect(t, u, "CLUSTER_INFO", "DENIED")
+}
+
+func balanced(r proto.Reply) bool {
+	for _, m := range r.Value.Elems[1:] {
+		if len(m.Elems) != 6 || m.Elems[4].Int != m.Elems[5].Int {
+			return false
+		}
+	}
+	return true
+}

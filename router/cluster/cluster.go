@@ -683,8 +683,10 @@ func (b *Backend) setMove(ctx context.Context, db int, req *proto.Request, dst [
 }
 
 // ClusterInfo implements router.Informer: one array per member (name,
-// role, RPC address, state, partitions served) after a header string with
-// the ring's version, partition count and replica count.
+// role, RPC address, state, partitions served, partitions the ring makes
+// it primary for) after a header string with the ring's version,
+// partition count and replica count. Served differs from owned while
+// partitions move.
 func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
 	b.poll(ctx)
 	rt := b.refresh()
@@ -692,35 +694,25 @@ func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
 	if rt.ring != nil {
 		version = fmt.Sprintf("%016x", rt.ring.Version())
 	}
+	owned := map[string]int{}
+	if rt.ring != nil {
+		for p := 0; p < b.cfg.Partitions; p++ {
+			owned[rt.ring.Member(rt.ring.Primary(p)).ID]++
+		}
+	}
 	dst = proto.AppendContainerHeader(dst, proto.TypeArr, len(rt.members)+1)
 	dst = proto.AppendStr(dst, fmt.Sprintf("ring %s partitions %d replicas %d", version, b.cfg.Partitions, b.cfg.Replicas))
 	for _, m := range rt.members {
-		held := rt.held[m.Name]
-		dst = proto.AppendContainerHeader(dst, proto.TypeArr, 5)
+		dst = proto.AppendContainerHeader(dst, proto.TypeArr, 6)
 		dst = proto.AppendStr(dst, m.Name)
 		dst = proto.AppendStr(dst, m.Role)
 		dst = proto.AppendStr(dst, m.RPC)
 		dst = proto.AppendStr(dst, m.State.String())
-		dst = proto.AppendInt(dst, int64(held))
+		dst = proto.AppendInt(dst, int64(rt.held[m.Name]))
+		dst = proto.AppendInt(dst, int64(owned[m.Name]))
 		dst = proto.AppendContainerEnd(dst, proto.TypeArr)
 	}
 	return proto.AppendContainerEnd(dst, proto.TypeArr), nil
-}
-
-// NodeInfo asks every live node to describe itself.
-func (b *Backend) NodeInfo(ctx context.Context) ([]map[string]any, error) {
-	rt := b.routes.Load()
-	var out []map[string]any
-	for _, addr := range rt.nodes {
-		raw, err := b.client(addr).Call(ctx, rpc.KindInfo, nil)
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]any{}
-		json.Unmarshal(raw, &m)
-		out = append(out, m)
-	}
-	return out, nil
 }
 
 // ---- routers ----
