@@ -451,6 +451,12 @@ func runClosed(addr string, p protocol, w *workload, conns, depth int, warmup, d
 // measures latency from each request's intended send time, so queueing
 // delay is not hidden (no coordinated omission).
 func runOpen(addr string, p protocol, w *workload, conns int, rate float64, warmup, d time.Duration) (*result, error) {
+	return runOpenUntil(addr, p, w, conns, rate, warmup, d, nil)
+}
+
+// runOpenUntil is runOpen that also ends early when stop is closed; the
+// result then covers the measured time up to that moment.
+func runOpenUntil(addr string, p protocol, w *workload, conns int, rate float64, warmup, d time.Duration, stop <-chan struct{}) (*result, error) {
 	var mu sync.Mutex
 	total := &result{}
 	value := make([]byte, w.valueLen)
@@ -463,6 +469,18 @@ func runOpen(addr string, p protocol, w *workload, conns int, rate float64, warm
 	interval := time.Duration(float64(time.Second) * float64(conns) / rate)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*conns)
+	var stoppedAt time.Time
+	if stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				mu.Lock()
+				stoppedAt = time.Now()
+				mu.Unlock()
+			case <-time.After(time.Until(end)):
+			}
+		}()
+	}
 	for c := 0; c < conns; c++ {
 		wc, err := dial(addr)
 		if err != nil {
@@ -483,6 +501,11 @@ func runOpen(addr string, p protocol, w *workload, conns int, rate float64, warm
 				at := begin.Add(offset + time.Duration(i)*interval)
 				if at.After(end) {
 					return
+				}
+				select {
+				case <-stop:
+					return
+				default:
 				}
 				if wait := time.Until(at); wait > 0 {
 					time.Sleep(wait) // pacing the open-loop schedule
@@ -535,6 +558,11 @@ func runOpen(addr string, p protocol, w *workload, conns int, rate float64, warm
 		return nil, err
 	}
 	total.elapsed = d
+	mu.Lock()
+	if !stoppedAt.IsZero() && stoppedAt.Before(end) {
+		total.elapsed = max(0, stoppedAt.Sub(measureFrom))
+	}
+	mu.Unlock()
 	return total, nil
 }
 

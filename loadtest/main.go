@@ -8,6 +8,7 @@
 //	loadtest tx     [-conns=50]
 //	loadtest expiry [-keys=1000000] [-ttl=3s]
 //	loadtest durability [-restart-keys=1000000]
+//	loadtest cluster [-nodes=3] [-rebalance-keys=1000000] [-out=DIR]
 //
 // Without -addr, run starts the server itself (bin/vanity, or redis-server
 // from Debian's package) on a free loopback port and stops it afterwards.
@@ -59,7 +60,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -78,6 +79,8 @@ func main() {
 		err = cmdExpiry(os.Args[2:])
 	case "durability":
 		err = cmdDurability(os.Args[2:])
+	case "cluster":
+		err = cmdCluster(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -189,6 +189,18 @@ func TestClusterScript(t *testing.T) {
 		t.Fatalf("leave: %q", got)
 	}
 	write(t, b, keys, "after-leave-", 100)
+	if got := c.run("wait"); got != "balanced" {
+		t.Fatalf("wait: %q", got)
+	}
+	if rep, err := a.Do("CLUSTER_INFO"); err != nil || len(rep.Value.Elems) < 2 {
+		t.Fatalf("CLUSTER_INFO: %v %v", client.Format(rep), err)
+	} else {
+		for _, m := range rep.Value.Elems[1:] {
+			if string(m.Elems[3].Str) == "alive" && m.Elems[4].Int != m.Elems[5].Int {
+				t.Fatalf("after wait, a member serves %d partitions but owns %d: %s", m.Elems[4].Int, m.Elems[5].Int, client.Format(rep))
+			}
+		}
+	}
 	readAll(t, a, keys, 0)
 	readAll(t, b, keys, 0)
 	out, err := c.try("status")

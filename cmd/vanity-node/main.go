@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/ring/gossip"
 	"log/slog"
@@ -54,6 +55,7 @@ func run(args []string) error {
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
+	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -101,6 +103,13 @@ func run(args []string) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
+	if *debugAddr != "" {
+		go func() {
+			if err := debughttp.Serve(ctx, *debugAddr, nil, log); err != nil {
+				log.Error("debug endpoints failed", "err", err)
+			}
+		}()
+	}
 	fmt.Printf("vanity-node %s rpc %s gossip %s\n", *name, svc.RPCAddr(), *gossipAddr)
 	// SIGTERM: leave the cluster, handing every partition off first.
 	// SIGINT: stop but stay a member (a restart, or the whole cluster going

@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"log/slog"
 	"net"
@@ -48,6 +49,7 @@ func run(args []string) error {
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
+	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,6 +86,13 @@ func run(args []string) error {
 	defer cancel()
 	bdone := make(chan error, 1)
 	go func() { bdone <- backend.Run(ctx) }()
+	if *debugAddr != "" {
+		go func() {
+			if err := debughttp.Serve(ctx, *debugAddr, nil, log); err != nil {
+				log.Error("debug endpoints failed", "err", err)
+			}
+		}()
+	}
 
 	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
 	err = backend.WaitReady(wctx, *minNodes)

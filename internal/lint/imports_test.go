@@ -42,6 +42,7 @@ var allowed = map[string][]string{
 	"loadtest":             {"client", "proto"},
 	"internal/clustertest": {"*"},
 	"internal/flagenv":     {},
+	"internal/debughttp":   {},
 	"scripts":              {"client", "proto"},
 }
 

@@ -337,6 +337,11 @@ class PubSubTest(ServerTestCase):
         self.assertTrue(c.consistency("ONE", "ALL").is_ok())
         self.assertEqual(c.get_consistency().value, ["ONE", "ALL"])
 
+    def test_cluster_info(self):
+        # A single process describes itself as standalone; the cluster's
+        # reply is exercised by scripts/cluster (its "wait" command).
+        self.assertEqual(self.client.cluster_info().value, ["standalone"])
+
 
 class UserTest(ServerTestCase):
     def test_auth_flow(self):

@@ -292,3 +292,8 @@ class CommandInterface:
 
     def get_consistency(self):
         return self._command("GET_CONSISTENCY")
+
+    def cluster_info(self):
+        """CLUSTER_INFO (administrators): the ring line, then one
+        [name, role, rpc address, state, served, owned] list per member."""
+        return self._command("CLUSTER_INFO")

@@ -1,0 +1,52 @@
+// Package debughttp serves a process's profiling endpoints over HTTP:
+// /debug/pprof/ (the standard runtime profiles) and /debug/stats (heap
+// figures and whatever the process adds, as JSON). The binaries turn it on
+// with --debug-addr; it is off by default.
+package debughttp
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+	"time"
+)
+
+// Serve serves the endpoints on addr until ctx ends. stats, if not nil,
+// adds fields to /debug/stats.
+func Serve(ctx context.Context, addr string, stats func(map[string]any), log *slog.Logger) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/stats", func(w http.ResponseWriter, r *http.Request) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		out := map[string]any{
+			"heap_alloc": ms.HeapAlloc, "heap_inuse": ms.HeapInuse, "heap_sys": ms.HeapSys,
+			"heap_released": ms.HeapReleased, "sys": ms.Sys, "num_gc": ms.NumGC,
+		}
+		if stats != nil {
+			stats(out)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	log.Info("debug endpoints", "addr", l.Addr().String())
+	stopped := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stopped()
+	if err := srv.Serve(l); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}

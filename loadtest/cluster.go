@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// cluster is a Vanity cluster started through scripts/cluster in a
+// directory of its own; down stops exactly the processes it started.
+type cluster struct {
+	script, dir string
+	env         []string
+	routers     []string
+}
+
+func startCluster(nodes, partitions int) (*cluster, error) {
+	dir, err := os.MkdirTemp("", "loadtest-cluster")
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{
+		script: "scripts/cluster",
+		dir:    dir,
+		env: append(os.Environ(), "VANITY_CLUSTER_DIR="+dir, "VANITY_CLUSTER_FAST=1",
+			"VANITY_CLUSTER_PARTITIONS="+strconv.Itoa(partitions)),
+	}
+	out, err := c.run("up", strconv.Itoa(nodes))
+	if err != nil {
+		c.down()
+		return nil, err
+	}
+	c.routers = append(c.routers, routerAddr(out))
+	return c, nil
+}
+
+// run runs one scripts/cluster command and returns its output's last line.
+func (c *cluster) run(args ...string) (string, error) {
+	cmd := exec.Command(c.script, args...)
+	cmd.Env = c.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("scripts/cluster %s: %v: %s", strings.Join(args, " "), err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	return lines[len(lines)-1], nil
+}
+
+func routerAddr(line string) string { return strings.TrimPrefix(line, "router ") }
+
+func (c *cluster) down() {
+	if _, err := c.run("down"); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+	}
+	os.RemoveAll(c.dir)
+}
+
+// memberInfo is one member of a CLUSTER_INFO reply.
+type memberInfo struct {
+	name, role, state string
+	served, owned     int64
+}
+
+func clusterInfo(cl *client.Client) (ring string, members []memberInfo, err error) {
+	rep, err := cl.Do("CLUSTER_INFO")
+	if err != nil {
+		return "", nil, err
+	}
+	if rep.Status != proto.StatusOK || rep.Value.Type != proto.TypeArr || len(rep.Value.Elems) == 0 {
+		return "", nil, fmt.Errorf("CLUSTER_INFO: %s", client.Format(rep))
+	}
+	for _, m := range rep.Value.Elems[1:] {
+		if len(m.Elems) != 6 {
+			return "", nil, fmt.Errorf("CLUSTER_INFO member: %s", client.Format(rep))
+		}
+		members = append(members, memberInfo{
+			name: string(m.Elems[0].Str), role: string(m.Elems[1].Str), state: string(m.Elems[3].Str),
+			served: m.Elems[4].Int, owned: m.Elems[5].Int,
+		})
+	}
+	return string(rep.Value.Elems[0].Str), members, nil
+}
+
+// clusterRow compares one workload on the single process and the cluster.
+type clusterRow struct {
+	c               suiteCase
+	single, cluster *result
+}
+
+// rebalanceResult describes adding a node to a loaded cluster.
+type rebalanceResult struct {
+	keys, partitions, moved int
+	fill                    time.Duration
+	took                    time.Duration
+	rate                    float64
+	before, during          *result
+	missing                 int
+}
+
+var clusterSuite = []suiteCase{
+	{"GET c50", "get", 50, 1, 0},
+	{"SET c50", "set", 50, 1, 0},
+	{"GET c50 depth16", "get", 50, 16, 0},
+	{"SET c50 depth16", "set", 50, 16, 0},
+}
+
+func cmdCluster(args []string) error {
+	var o options
+	fs := flag.NewFlagSet("cluster", flag.ExitOnError)
+	o.flags(fs)
+	nodes := fs.Int("nodes", 3, "storage nodes")
+	partitions := fs.Int("partitions", 1024, "partitions")
+	rkeys := fs.Int("rebalance-keys", 1000000, "keys loaded before a node is added (0: skip)")
+	rrate := fs.Float64("rebalance-rate", 5000, "open-loop ops/s (90% GET) kept up while rebalancing")
+	out := fs.String("out", "", "write a report into this directory")
+	only := fs.String("only", "", "comma-separated labels to run (default all)")
+	fs.Parse(args)
+	for _, b := range []string{o.vanityBin, "bin/vanity-node", "bin/vanity-router"} {
+		if _, err := os.Stat(b); err != nil {
+			return fmt.Errorf("%s: %v (run make build)", b, err)
+		}
+	}
+	var rows []clusterRow
+	for _, sc := range clusterSuite {
+		if *only != "" && !strings.Contains(","+*only+",", ","+sc.label+",") {
+			continue
+		}
+		oc := o
+		oc.target, oc.workload, oc.conns, oc.depth, oc.pipe = "vanity", sc.workload, sc.conns, sc.depth, sc.pipe
+		row := clusterRow{c: sc}
+		// The single process persists like the nodes do (WAL, everysec).
+		single, err := startPersistent(&oc, "vanity", "everysec")
+		if err != nil {
+			return err
+		}
+		oc.addr = single.addr
+		row.single, err = measure(&oc)
+		single.stop()
+		if err != nil {
+			return fmt.Errorf("%s single: %w", sc.label, err)
+		}
+		cl, err := startCluster(*nodes, *partitions)
+		if err != nil {
+			return err
+		}
+		oc.addr = cl.routers[0]
+		row.cluster, err = measure(&oc)
+		cl.down()
+		if err != nil {
+			return fmt.Errorf("%s cluster: %w", sc.label, err)
+		}
+		for _, x := range []struct {
+			name string
+			r    *result
+		}{{"single", row.single}, {fmt.Sprintf("%d nodes", *nodes), row.cluster}} {
+			fmt.Printf("%-16s %-8s %9.0f ops/s  p50 %v p99 %v  errors %d\n", sc.label, x.name,
+				float64(x.r.ops)/x.r.elapsed.Seconds(), x.r.lat.quantile(0.5), x.r.lat.quantile(0.99), x.r.errors)
+		}
+		rows = append(rows, row)
+	}
+	var rb *rebalanceResult
+	if *rkeys > 0 {
+		var err error
+		rb, err = rebalance(&o, *nodes, *partitions, *rkeys, *rrate)
+		if err != nil {
+			return fmt.Errorf("rebalance: %w", err)
+		}
+	}
+	if *out != "" {
+		return writeClusterReport(*out, &o, *nodes, *partitions, rows, rb)
+	}
+	return nil
+}
+
+// rebalance loads keys into a cluster of nodes, keeps an open-loop load
+// running, adds a node and times until every node serves exactly what the
+// ring gives it; then reads every key back.
+func rebalance(o *options, nodes, partitions, keys int, rate float64) (*rebalanceResult, error) {
+	cl, err := startCluster(nodes, partitions)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.down()
+	router := cl.routers[0]
+	rb := &rebalanceResult{keys: keys, partitions: partitions, rate: rate}
+	t0 := time.Now()
+	if err := fillParallel(router, keys, o.value, 4); err != nil {
+		return nil, err
+	}
+	rb.fill = time.Since(t0)
+	fmt.Printf("rebalance: %d keys loaded in %v\n", keys, rb.fill.Round(time.Millisecond))
+	w := &workload{name: "mixed", keys: keys, valueLen: o.value, ops: []op{opGet, opSet}, readPct: 90}
+	rb.before, err = runOpen(router, vanityProto{}, w, 20, rate, time.Second, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := client.Dial(router, client.Options{Username: "vanity", Password: "vanity"})
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+
+	stop := make(chan struct{})
+	var during *result
+	var loadErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		during, loadErr = runOpenUntil(router, vanityProto{}, w, 20, rate, 0, 10*time.Minute, stop)
+	}()
+	start := time.Now()
+	added, err := cl.run("add")
+	if err != nil {
+		close(stop)
+		wg.Wait()
+		return nil, err
+	}
+	newName := "node-" + added
+	for {
+		_, members, err := clusterInfo(admin)
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			return nil, err
+		}
+		done, seen := true, false
+		for _, m := range members {
+			if m.role != "node" {
+				continue
+			}
+			if m.name == newName {
+				seen = m.owned > 0
+				rb.moved = int(m.owned)
+			}
+			if m.served != m.owned {
+				done = false
+			}
+		}
+		if seen && done {
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			close(stop)
+			wg.Wait()
+			return nil, fmt.Errorf("not rebalanced after 10 minutes: %+v", members)
+		}
+		time.Sleep(20 * time.Millisecond) // polling CLUSTER_INFO, as an operator would
+	}
+	rb.took = time.Since(start)
+	close(stop)
+	wg.Wait()
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	rb.during = during
+	fmt.Printf("rebalance: %d of %d partitions moved to %s in %v; p99 before %v, during %v; errors %d/%d\n",
+		rb.moved, partitions, newName, rb.took.Round(time.Millisecond), rb.before.lat.quantile(0.99),
+		rb.during.lat.quantile(0.99), rb.before.errors, rb.during.errors)
+	rb.missing, err = countMissing(router, keys)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("rebalance: %d of %d keys missing afterwards\n", rb.missing, keys)
+	return rb, nil
+}
+
+// fillParallel writes keys 0..n-1 over conns connections.
+func fillParallel(addr string, n, valueLen, conns int) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			errs <- pipelined(addr, c*n/conns, (c+1)*n/conns, func(dst, key []byte) []byte {
+				return vanityProto{}.appendOp(dst, opSet, key, bytes.Repeat([]byte{'v'}, valueLen))
+			}, func(reply []byte) error {
+				if string(reply) != "OK" {
+					return fmt.Errorf("fill: %q", reply)
+				}
+				return nil
+			})
+		}(c)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countMissing reads every key back and counts the absent ones.
+func countMissing(addr string, n int) (int, error) {
+	missing := 0
+	err := pipelined(addr, 0, n, func(dst, key []byte) []byte {
+		return vanityProto{}.appendOp(dst, opGet, key, nil)
+	}, func(reply []byte) error {
+		switch {
+		case bytes.HasPrefix(reply, []byte("OK:STR ")):
+		case string(reply) == "NULL":
+			missing++
+		default:
+			return fmt.Errorf("GET: %q", reply)
+		}
+		return nil
+	})
+	return missing, err
+}
+
+// pipelined sends one request per key in [from, to), 256 at a time, and
+// hands each reply to check.
+func pipelined(addr string, from, to int, req func(dst, key []byte) []byte, check func([]byte) error) error {
+	wc, err := dial(addr)
+	if err != nil {
+		return err
+	}
+	defer wc.nc.Close()
+	if err := (vanityProto{}).login(wc); err != nil {
+		return err
+	}
+	var buf, key []byte
+	const batch = 256
+	for i := from; i < to; i += batch {
+		buf = buf[:0]
+		n := 0
+		for j := i; j < min(to, i+batch); j++ {
+			key = keyName(key[:0], j)
+			buf = appendFrame(vanityProto{}, buf, func(b []byte) []byte { return req(b, key) })
+			n++
+		}
+		if _, err := wc.w.Write(buf); err != nil {
+			return err
+		}
+		if err := wc.w.Flush(); err != nil {
+			return err
+		}
+		for k := 0; k < n; k++ {
+			reply, err := readVanityFrame(wc.r)
+			if err != nil {
+				return err
+			}
+			if err := check(reply); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeClusterReport(dir string, o *options, nodes, partitions int, rows []clusterRow, rb *rebalanceResult) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	name := filepath.Join(dir, time.Now().UTC().Format("2006-01-02")+"-"+gitCommit()+"-cluster.md")
+	var b strings.Builder
+	tput := func(r *result) float64 { return float64(r.ops) / r.elapsed.Seconds() }
+	fmt.Fprintf(&b, "# Cluster load test %s\n\n", filepath.Base(strings.TrimSuffix(name, ".md")))
+	fmt.Fprintf(&b, "Machine: %d cores (%s/%s), every process (client, router, nodes) sharing them. Go %s.\n\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(&b, "Single process: `vanity` with its WAL (fsync everysec). Cluster: %d `vanity-node` processes "+
+		"(WAL, fsync everysec, %d partitions, one copy each) and one `vanity-router`, started by `scripts/cluster up %d`; "+
+		"the client talks to the router. %d keys, %d-byte values, uniform keys, warm-up %v, %v measured per row, "+
+		"closed loop, fresh servers for each row.\n\n", nodes, partitions, nodes, o.keys, o.value, o.warmup, o.duration)
+	if len(rows) > 0 {
+		b.WriteString("| workload | single ops/s | cluster ops/s | ratio | single p50 | single p99 | cluster p50 | cluster p99 | errors |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %v | %v | %v | %v | %d/%d |\n", r.c.label,
+				tput(r.single), tput(r.cluster), tput(r.cluster)/tput(r.single),
+				r.single.lat.quantile(0.5), r.single.lat.quantile(0.99),
+				r.cluster.lat.quantile(0.5), r.cluster.lat.quantile(0.99), r.single.errors, r.cluster.errors)
+		}
+	}
+	if rb != nil {
+		fmt.Fprintf(&b, "\n## Rebalancing onto a new node\n\n"+
+			"%d keys of %d bytes loaded through the router (4 connections, pipelined: %v). "+
+			"An open-loop load of %.0f ops/s (90%% GET, 10%% SET over the same keys, 20 connections) runs "+
+			"before and while `scripts/cluster add` starts a node; the rebalance is timed from the add "+
+			"until CLUSTER_INFO shows every node serving exactly the partitions the ring gives it.\n\n",
+			rb.keys, o.value, rb.fill.Round(time.Millisecond), rb.rate)
+		fmt.Fprintf(&b, "| | value |\n|---|---:|\n")
+		fmt.Fprintf(&b, "| partitions moved to the new node | %d of %d (about %d keys) |\n", rb.moved, rb.partitions,
+			rb.keys*rb.moved/rb.partitions)
+		fmt.Fprintf(&b, "| time to rebalance | %v |\n", rb.took.Round(time.Millisecond))
+		fmt.Fprintf(&b, "| load before: p50 / p99 / max | %v / %v / %v |\n", rb.before.lat.quantile(0.5),
+			rb.before.lat.quantile(0.99), time.Duration(rb.before.lat.max))
+		fmt.Fprintf(&b, "| load during: p50 / p99 / max | %v / %v / %v |\n", rb.during.lat.quantile(0.5),
+			rb.during.lat.quantile(0.99), time.Duration(rb.during.lat.max))
+		fmt.Fprintf(&b, "| error replies before / during | %d / %d |\n", rb.before.errors, rb.during.errors)
+		fmt.Fprintf(&b, "| keys missing when read back afterwards | %d |\n", rb.missing)
+	}
+	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Println("report:", name)
+	return nil
+}
