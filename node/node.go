@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -306,6 +307,94 @@ func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) (
 	n.unlock(x.locks)
 	n.release(x)
 	return n.finish(seq, err, dst, start), nil
+}
+
+// ExecMany runs reqs one after another in database db, each exactly as
+// Exec would (its own locks, its own log record), and then waits once for
+// the log to make all of their writes durable before returning: a
+// pipelined run of commands costs one durability wait instead of one each.
+// It appends the replies to dst and returns the end offset of each.
+//
+// A request touching a partition this node does not hold is not run: its
+// entry in errs is ErrNotHeld, and so is that of every later request on
+// that partition, so a caller can retry them elsewhere in their order.
+// errs is nil when every request ran. RESET is not accepted here.
+func (n *Node) ExecMany(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
+	ends := make([]int, len(reqs))
+	if err := n.failure(); err != nil {
+		for i := range reqs {
+			dst = proto.AppendInternalError(dst, err.Error())
+			ends[i] = len(dst)
+		}
+		return dst, ends, nil
+	}
+	var errs []error
+	var refused []int // partitions found not held
+	var last uint64   // the highest log record written
+	var logErr error
+	wrote := make([]bool, len(reqs))
+	base := len(dst)
+	x := n.ctxs.Get().(*execCtx)
+	for i, req := range reqs {
+		if req.Cmd.Class() == proto.ClassDatabase {
+			dst = proto.AppendInternalError(dst, "node: RESET cannot be pipelined")
+			ends[i] = len(dst)
+			continue
+		}
+		x.keys = req.Keys(x.keys[:0])
+		x.locks = n.lockKeys(x.keys, x.locks)
+		err := n.checkHeld(x.locks)
+		for _, p := range x.locks {
+			if err == nil && slices.Contains(refused, p) {
+				err = fmt.Errorf("%w: partition %d (refused earlier in this pipeline)", ErrNotHeld, p)
+			}
+		}
+		if err != nil {
+			n.unlock(x.locks)
+			refused = append(refused, x.locks...)
+			if errs == nil {
+				errs = make([]error, len(reqs))
+			}
+			errs[i] = err
+			ends[i] = len(dst)
+			continue
+		}
+		n.begin(x, db)
+		dst = n.run(x, db, req, dst)
+		n.record(x)
+		seq, err := n.logDeltas(x)
+		n.unlock(x.locks)
+		switch {
+		case err != nil:
+			logErr = cmp.Or(logErr, err)
+			wrote[i] = true
+		case seq > 0:
+			last, wrote[i] = seq, true
+		}
+		ends[i] = len(dst)
+	}
+	n.release(x)
+	if logErr == nil && last > 0 {
+		logErr = n.wal.Wait(last)
+	}
+	if logErr == nil {
+		return dst, ends, errs
+	}
+	// Nothing written here is known to be durable: every write answers
+	// with the failure, as Exec's would.
+	n.fail(logErr)
+	out := append(make([]byte, 0, len(dst)), dst[:base]...)
+	prev := base
+	for i, end := range ends {
+		if wrote[i] {
+			out = proto.AppendInternalError(out, "write not durable: "+logErr.Error())
+		} else {
+			out = append(out, dst[prev:end]...)
+		}
+		prev = end
+		ends[i] = len(out)
+	}
+	return out, ends, errs
 }
 
 // ExecBatch runs reqs in order as one atomic unit in database db: no other

@@ -607,6 +607,34 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			prev = e
 		}
 		return rpc.StatusOK, rpc.AppendStrings(dst, replies)
+	case rpc.KindExecMany:
+		b, err := rpc.DecodeBatch(payload)
+		if err != nil {
+			return fail(err)
+		}
+		reqs := make([]proto.Request, len(b.Reqs))
+		ptrs := make([]*proto.Request, len(b.Reqs))
+		for i, text := range b.Reqs {
+			if perr := proto.ParseRequest(text, &reqs[i]); perr != proto.ErrNone {
+				return fail(fmt.Errorf("rpc: unparsable request: %v", perr))
+			}
+			ptrs[i] = &reqs[i]
+		}
+		out, ends, errs := s.node.ExecMany(ctx, b.DB, ptrs, nil)
+		dst = binary.AppendUvarint(dst, uint64(len(ends)))
+		prev := 0
+		for i, e := range ends {
+			switch {
+			case errs != nil && errs[i] != nil && errors.Is(errs[i], ErrNotHeld):
+				dst = rpc.AppendItem(dst, rpc.StatusWrongRing, []byte(s.ringNote(errs[i], b.Ring).Error()))
+			case errs != nil && errs[i] != nil:
+				dst = rpc.AppendItem(dst, rpc.StatusError, []byte(errs[i].Error()))
+			default:
+				dst = rpc.AppendItem(dst, rpc.StatusOK, out[prev:e])
+			}
+			prev = e
+		}
+		return rpc.StatusOK, dst
 	case rpc.KindStore:
 		strs, err := rpc.DecodeStrings(payload)
 		if err != nil || len(strs) < 2 || len(strs[0]) != 1 {

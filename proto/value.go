@@ -328,10 +328,16 @@ func AppendValue(dst []byte, v Value) []byte {
 // (whose order is unspecified for HASH_KEYS, HASH_VALUES and SUBSCRIBED).
 // Tests and clients use it to compare replies.
 func SortUnordered(r *Reply) {
-	sortValue(&r.Value)
+	sortValue(&r.Value, true)
 }
 
-func sortValue(v *Value) {
+// SortMembers is SortUnordered for replies whose ARR order matters (as that
+// of MANY_GET): it sorts SET members and HASH pairs only.
+func SortMembers(r *Reply) {
+	sortValue(&r.Value, false)
+}
+
+func sortValue(v *Value, arrays bool) {
 	switch v.Type {
 	case TypeSet:
 		sort.Slice(v.Strs, func(i, j int) bool { return bytes.Compare(v.Strs[i], v.Strs[j]) < 0 })
@@ -346,14 +352,16 @@ func sortValue(v *Value) {
 		}
 	case TypeArr:
 		for i := range v.Elems {
-			sortValue(&v.Elems[i])
+			sortValue(&v.Elems[i], arrays)
 		}
-		sort.SliceStable(v.Elems, func(i, j int) bool {
-			return bytes.Compare(AppendValue(nil, v.Elems[i]), AppendValue(nil, v.Elems[j])) < 0
-		})
+		if arrays {
+			sort.SliceStable(v.Elems, func(i, j int) bool {
+				return bytes.Compare(AppendValue(nil, v.Elems[i]), AppendValue(nil, v.Elems[j])) < 0
+			})
+		}
 	case TypePipe, TypeAgg:
 		for i := range v.Replies {
-			SortUnordered(&v.Replies[i])
+			sortValue(&v.Replies[i].Value, arrays)
 		}
 	}
 }

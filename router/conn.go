@@ -28,6 +28,9 @@ type conn struct {
 	pubs []publication // messages to fan out after the next write
 	// overflow is set when a pipe's reply outgrew MaxReply.
 	overflow bool
+	// held are data commands held back to run as one pipeline.
+	held     []held
+	heldReqs []*proto.Request
 
 	// The write side once the connection has subscribed (async mode).
 	wmu     sync.Mutex
@@ -75,7 +78,7 @@ func (c *conn) serve() {
 			c.srv.terminate()
 			return
 		}
-		if !c.fr.Ready() || len(c.out) >= 256<<10 {
+		if !c.fr.Ready() || len(c.out) >= 256<<10 || len(c.held) >= maxPipeline {
 			if !c.flush() {
 				return
 			}
@@ -86,6 +89,7 @@ func (c *conn) serve() {
 // flush writes the pending replies, then fans out the messages those
 // requests published. It reports whether the connection is still usable.
 func (c *conn) flush() bool {
+	c.runHeld()
 	ok := true
 	if len(c.out) > 0 {
 		if c.async {

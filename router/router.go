@@ -78,6 +78,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 	hub *hub
+	// pipeliner is the backend, if it runs pipelines.
+	pipeliner Pipeliner
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -105,10 +107,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxQueued == 0 {
 		cfg.MaxQueued = 32 << 20
 	}
-	return &Server{
+	s := &Server{
 		cfg: cfg, log: cfg.Logger, hub: newHub(),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
-	}, nil
+	}
+	s.pipeliner, _ = cfg.Backend.(Pipeliner)
+	return s, nil
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.

@@ -40,9 +40,12 @@ func (c *conn) handle(frame []byte) action {
 	if s.acct != nil && s.acct.Deleted() {
 		return actClose // the user was deleted: no reply, close (§5.5)
 	}
+	cmd, i := proto.ParseCommand(frame, 0)
+	if len(c.held) > 0 && !cmd.IsData() {
+		c.runHeld() // anything else sees the held commands done
+	}
 	out, start := proto.BeginFrame(c.out)
 	act := actReply
-	cmd, i := proto.ParseCommand(frame, 0)
 	switch {
 	case cmd == proto.CmdNone:
 		out = proto.AppendBadRequest(out, proto.ErrInvalidOperation)
@@ -69,6 +72,15 @@ func (c *conn) handle(frame []byte) action {
 		if err != proto.ErrNone {
 			out = proto.AppendBadRequest(out, err)
 			break
+		}
+		if !s.inTx && c.hold(&c.req, start) {
+			c.out = out[:start]
+			return actReply
+		}
+		if len(c.held) > 0 {
+			c.out = out[:start]
+			c.runHeld()
+			out, start = proto.BeginFrame(c.out)
 		}
 		out, act = c.exec(&c.req, true, out)
 	}

@@ -23,7 +23,9 @@ type ackLog struct {
 }
 
 // writer writes unique keys, increments and list pushes until the
-// connection dies, recording what was acknowledged.
+// connection dies, recording what was acknowledged. Odd-numbered writers
+// send each round's three writes pipelined (the server runs them as one
+// pipeline with one durability wait), even-numbered ones one at a time.
 func writer(w int, addr string, acks *ackLog, cycle int) {
 	c, err := client.Dial(addr, client.Options{})
 	if err != nil {
@@ -33,36 +35,54 @@ func writer(w int, addr string, acks *ackLog, cycle int) {
 	list := fmt.Sprintf("list-%d-%d", cycle, w)
 	for i := 0; ; i++ {
 		key := fmt.Sprintf("c%d-w%d-%d", cycle, w, i)
-		r, err := c.Set(key, strings.Repeat("v", 50))
-		if err != nil {
-			return
-		}
-		if r.Status == proto.StatusOK {
-			acks.mu.Lock()
-			acks.keys[key] = time.Now()
-			acks.mu.Unlock()
+		reqs := make([][]byte, 3)
+		for k, cmd := range [][]any{{"SET", key, strings.Repeat("v", 50)}, {"INCR_INT", "counter", 1},
+			{"LIST_PUSH_RIGHT", list, []string{strconv.Itoa(i)}}} {
+			if reqs[k], err = client.Encode(cmd[0].(string), cmd[1:]...); err != nil {
+				panic(err)
+			}
 		}
 		acks.mu.Lock()
-		acks.tried++
+		acks.tried++ // counted before it is sent: it may apply without a reply
 		acks.mu.Unlock()
-		r, err = c.IncrInt("counter", 1)
-		if err != nil {
-			return
+		var replies [][]byte
+		if w%2 == 1 {
+			for _, q := range reqs {
+				if c.Send(q) != nil {
+					return
+				}
+			}
+			if c.Flush() != nil {
+				return
+			}
+			for range reqs {
+				p, err := c.Receive()
+				if err != nil {
+					return
+				}
+				replies = append(replies, p)
+			}
+		} else {
+			for _, q := range reqs {
+				p, err := c.Raw(q)
+				if err != nil {
+					return
+				}
+				replies = append(replies, p)
+			}
 		}
-		if r.Status == proto.StatusOK {
-			acks.mu.Lock()
+		ok := func(k int) bool { return strings.HasPrefix(string(replies[k]), "OK") }
+		acks.mu.Lock()
+		if ok(0) {
+			acks.keys[key] = time.Now()
+		}
+		if ok(1) {
 			acks.incrs++
-			acks.mu.Unlock()
 		}
-		r, err = c.ListPushRight(list, strconv.Itoa(i))
-		if err != nil {
-			return
-		}
-		if r.Status == proto.StatusOK {
-			acks.mu.Lock()
+		if ok(2) {
 			acks.pushes[list]++
-			acks.mu.Unlock()
 		}
+		acks.mu.Unlock()
 	}
 }
 

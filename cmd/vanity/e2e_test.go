@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/difftest"
 	"github.com/vanitydb/vanity/internal/golden"
 	"github.com/vanitydb/vanity/proto"
 )
@@ -330,6 +331,29 @@ func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
 		}
 		if want := "OK:INT " + strconv.Itoa(i); string(got) != want {
 			t.Fatalf("reply %d: %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestPipelineMatchesOneAtATime sends a script of mixed requests (data
+// commands, multi-key commands, database switches, transactions, bad
+// requests) one at a time to one server and all at once to another, whose
+// router then runs data commands as pipelines: every reply must match.
+func TestPipelineMatchesOneAtATime(t *testing.T) {
+	reqs := difftest.Script(1, 3000)
+	serial, err := difftest.RunScript(memoryServer(t).dial(), reqs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pipelined side persists with fsync=always, so a pipeline's
+	// replies wait for its log records.
+	piped, err := difftest.RunScript(start(t, t.TempDir(), "--fsync=always", "--no-logging").dial(), reqs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range reqs {
+		if serial[i] != piped[i] {
+			t.Fatalf("request %d %q: one at a time %q, pipelined %q", i, reqs[i], serial[i], piped[i])
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/node"
+	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/router/users"
 )
@@ -241,6 +242,17 @@ func isLoopback(host string) bool {
 
 // localBackend adapts the in-process node to the router.
 type localBackend struct{ *node.Node }
+
+// Pipelinable implements router.Pipeliner: the node runs any data command
+// but RESET in a pipeline.
+func (b localBackend) Pipelinable(req *proto.Request) bool {
+	return req.Cmd.Class() != proto.ClassDatabase
+}
+
+// ExecPipeline implements router.Pipeliner.
+func (b localBackend) ExecPipeline(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
+	return b.Node.ExecMany(ctx, db, reqs, dst)
+}
 
 func (b localBackend) Persist(context.Context) error {
 	err := b.Node.Persist()

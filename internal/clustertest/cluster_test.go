@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/difftest"
 	"github.com/vanitydb/vanity/internal/golden"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/ring"
@@ -236,6 +237,53 @@ func TestRebalanceUnderWrites(t *testing.T) {
 					t.Fatalf("via %s: acknowledged key %s lost (%s)", r.Name, batch[i], client.Format(rep))
 				}
 			}
+		}
+	}
+}
+
+// TestPipelineMatchesOneAtATime sends a script of mixed requests one at a
+// time, then (after RESET) pipelined in chunks while a node joins and
+// partitions move: the router runs the data commands of each chunk as one
+// call per node and retries those whose partition moved, and every reply
+// must still match.
+func TestPipelineMatchesOneAtATime(t *testing.T) {
+	c := New(t, 3, 1, Options{})
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	reqs := difftest.Script(2, 3000)
+	serial, err := difftest.RunScript(cl, reqs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []string{"1", "0"} {
+		expect(t, cl, "SWITCH_DB "+db, "OK", "RESET", "OK")
+	}
+	joined := make(chan struct{})
+	var piped []string
+	admin := dial(t, c.Routers[0].Addr, client.Options{})
+	moving := 0 // chunks sent while partitions were moving
+	for start := 0; start < len(reqs); start += 100 {
+		if start > 500 {
+			if rep, err := admin.Do("CLUSTER_INFO"); err == nil && !balanced(rep) {
+				moving++
+			}
+		}
+		if start == 500 {
+			go func() {
+				defer close(joined)
+				c.AddNode()
+			}()
+		}
+		part, err := difftest.RunScript(cl, reqs[start:min(start+100, len(reqs))], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		piped = append(piped, part...)
+	}
+	<-joined
+	t.Logf("%d of %d chunks sent while partitions moved", moving, len(reqs)/100-5)
+	for i := range reqs {
+		if serial[i] != piped[i] {
+			t.Fatalf("request %d %q: one at a time %q, pipelined %q", i, reqs[i], serial[i], piped[i])
 		}
 	}
 }

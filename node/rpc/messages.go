@@ -12,6 +12,7 @@ import (
 //	exec   = ring:u64 db:u8 read:u8 write:u8 request      (canonical text, proto.AppendRequest)
 //	batch  = ring:u64 db:u8 read:u8 write:u8 n (len request)*
 //	batch response = n (len reply)*
+//	exec-many  = as batch; response = n (len (status:u8 reply))*
 //	reset  = db:u8
 
 // ErrMalformed is returned for payloads that do not decode.
@@ -106,4 +107,34 @@ func DecodeStrings(b []byte) ([][]byte, error) {
 		return nil, ErrMalformed
 	}
 	return out, nil
+}
+
+// Item is one command's outcome in an exec-many response.
+type Item struct {
+	Status Status
+	Reply  []byte // the reply, or the error message
+}
+
+// AppendItem appends one item to an exec-many response under
+// construction: callers append the count first with binary.AppendUvarint.
+func AppendItem(dst []byte, st Status, reply []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(reply)+1))
+	dst = append(dst, byte(st))
+	return append(dst, reply...)
+}
+
+// DecodeItems decodes an exec-many response; replies alias b.
+func DecodeItems(b []byte) ([]Item, error) {
+	strs, err := DecodeStrings(b)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Item, len(strs))
+	for i, s := range strs {
+		if len(s) == 0 {
+			return nil, ErrMalformed
+		}
+		items[i] = Item{Status: Status(s[0]), Reply: s[1:]}
+	}
+	return items, nil
 }

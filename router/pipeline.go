@@ -1,0 +1,85 @@
+package router
+
+import (
+	"context"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// Pipeliner is a Backend that runs a run of data commands in one go. A
+// connection whose client has several requests in flight hands its
+// consecutive data commands over together, instead of waiting for each in
+// turn: one round trip to each storage node, one durability wait.
+//
+// ExecPipeline must keep the guarantees of Exec called once per request in
+// order: each command atomic, commands touching a partition run in their
+// order, every reply after its write is durable. Commands on different
+// partitions may take effect in either order relative to each other (no
+// client can tell from its replies; docs/cluster.md).
+type Pipeliner interface {
+	// Pipelinable reports whether req may be part of a pipeline.
+	Pipelinable(req *proto.Request) bool
+	// ExecPipeline runs reqs in database db and appends their replies,
+	// returning the end offset of each; a non-nil errs[i] replaces reply
+	// i as Exec's error would.
+	ExecPipeline(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error)
+}
+
+// maxPipeline bounds the commands a connection holds back before it runs
+// them.
+const maxPipeline = 256
+
+// held is a data command held back for the next pipeline run, with the
+// position in conn.out where its reply frame goes.
+type held struct {
+	req *proto.Request
+	at  int
+}
+
+// hold holds req back if the backend pipelines it and the client has more
+// requests buffered (or some are held already). It reports whether it did.
+func (c *conn) hold(req *proto.Request, at int) bool {
+	p := c.srv.pipeliner
+	if p == nil || !req.Cmd.IsData() || !(len(c.held) > 0 || c.fr.Ready()) || !p.Pipelinable(req) {
+		return false
+	}
+	c.held = append(c.held, held{req: req.Clone(), at: at})
+	return true
+}
+
+// runHeld runs the held commands and splices their reply frames into
+// c.out where each was held back.
+func (c *conn) runHeld() {
+	if len(c.held) == 0 {
+		return
+	}
+	reqs := c.heldReqs[:0]
+	for _, h := range c.held {
+		reqs = append(reqs, h.req)
+	}
+	replies, ends, errs := c.srv.pipeliner.ExecPipeline(c.ctx, c.sess.db, reqs, nil)
+	old := c.out
+	out := make([]byte, 0, len(old)+len(replies)+8*len(reqs))
+	prev, rprev := 0, 0
+	for k, h := range c.held {
+		out = append(out, old[prev:h.at]...)
+		prev = h.at
+		var start int
+		out, start = proto.BeginFrame(out)
+		if errs != nil && errs[k] != nil {
+			out = c.backendError(out, errs[k])
+		} else {
+			out = append(out, replies[rprev:ends[k]]...)
+		}
+		rprev = ends[k]
+		if len(out)-start-4 > c.srv.cfg.MaxReply {
+			out = proto.AppendInternalError(out[:start+4], proto.MsgResponseTooLarge)
+		}
+		out = proto.EndFrame(out, start)
+	}
+	c.out = append(out, old[prev:]...)
+	clear(reqs)
+	c.heldReqs = reqs[:0]
+	clear(c.held)
+	c.held = c.held[:0]
+}
