@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"router":               {"proto", "router/users"},
 	"client":               {"proto"},
 	"internal/golden":      {"proto"},
-	"internal/difftest":    {"client"},
+	"internal/difftest":    {"client", "proto"},
 	"cmd/vanity-node":      {"*"},
 	"cmd/vanity-router":    {"*"},
 	"cmd/vanity":           {"*"},
