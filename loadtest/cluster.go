@@ -266,9 +266,15 @@ func rebalance(o *options, nodes, partitions, keys int, rate float64) (*rebalanc
 		return nil, loadErr
 	}
 	rb.during = during
-	fmt.Printf("rebalance: %d of %d partitions moved to %s in %v; p99 before %v, during %v; errors %d/%d\n",
-		rb.moved, partitions, newName, rb.took.Round(time.Millisecond), rb.before.lat.quantile(0.99),
-		rb.during.lat.quantile(0.99), rb.before.errors, rb.during.errors)
+	fmt.Printf("rebalance: %d of %d partitions moved to %s in %v; errors %d/%d\n", rb.moved, partitions, newName,
+		rb.took.Round(time.Millisecond), rb.before.errors, rb.during.errors)
+	for _, x := range []struct {
+		name string
+		r    *result
+	}{{"before", rb.before}, {"during", rb.during}} {
+		fmt.Printf("rebalance: latency %s: p50 %v p90 %v p99 %v p99.9 %v max %v\n", x.name, x.r.lat.quantile(0.5),
+			x.r.lat.quantile(0.9), x.r.lat.quantile(0.99), x.r.lat.quantile(0.999), time.Duration(x.r.lat.max))
+	}
 	rb.missing, err = countMissing(router, keys)
 	if err != nil {
 		return nil, err

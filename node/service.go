@@ -85,8 +85,10 @@ type Service struct {
 	mu         sync.Mutex
 	peers      map[string]*rpc.Client // by RPC address
 	moving     map[int]bool           // partitions being moved in
-	pace       throttle               // of the data moving in
-	advMu      sync.Mutex             // serializes advertise
+	movedIn    map[int]time.Time      // when each partition last finished moving in
+	rings      *ring.Builder
+	pace       throttle   // of the data moving in
+	advMu      sync.Mutex // serializes advertise
 	lastTag    string
 	ringSince  time.Time // when the ring last changed
 	leaving    bool
@@ -121,7 +123,8 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, node: n, peers: map[string]*rpc.Client{}, moving: map[int]bool{},
+	s := &Service{cfg: cfg, log: cfg.Logger, node: n, peers: map[string]*rpc.Client{}, moving: map[int]bool{}, movedIn: map[int]time.Time{},
+		rings:      ring.NewBuilder(n.Partitions(), cfg.Replicas),
 		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
 		advKick: make(chan struct{}, 1), advDone: make(chan struct{})}
 	s.pace.rate = float64(max(cfg.TransferRate, 0))
@@ -234,7 +237,7 @@ func (s *Service) buildRing(members []gossip.Member) *ring.Ring {
 			ms = append(ms, ring.Member{ID: m.Name, Addr: m.RPC})
 		}
 	}
-	r, err := ring.New(ms, len(s.node.parts), s.cfg.Replicas)
+	r, err := s.rings.Build(ms)
 	if err != nil {
 		return nil
 	}
@@ -271,6 +274,7 @@ func (s *Service) reconcile(ctx context.Context) {
 		return
 	}
 	parts := len(s.node.parts)
+	since := time.Now() // claims gathered from here on may predate moves that finish meanwhile
 	type claim struct {
 		rpc   string
 		state gossip.State
@@ -355,8 +359,13 @@ func (s *Service) reconcile(ctx context.Context) {
 		// confirmed): its copy is merged into ours, then dropped. Values
 		// merge, so neither copy's writes are lost.
 		merge := serving[p]
+		s.mu.Lock()
+		stale := merge && s.movedIn[p].After(since)
+		s.mu.Unlock()
 		switch {
-		case merge && src == "":
+		case merge && (src == "" || stale):
+			// Nothing to merge, or the claim is the old owner's, seen
+			// before our move of p finished and it dropped its copy.
 			continue
 		case src != "":
 			s.mu.Lock()
@@ -368,6 +377,9 @@ func (s *Service) reconcile(ctx context.Context) {
 				err := s.moveIn(ctx, p, src, merge)
 				s.mu.Lock()
 				delete(s.moving, p)
+				if err == nil {
+					s.movedIn[p] = time.Now()
+				}
 				s.mu.Unlock()
 				if err != nil {
 					s.log.Warn("moving a partition in failed; will retry", "partition", p, "from", src, "err", err)
@@ -510,6 +522,7 @@ func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (er
 			break
 		}
 	}
+	handoff := time.Now()
 	raw, err := c.Call(cctx, rpc.KindHandoff, partitionPayload(p))
 	if err != nil {
 		return err
@@ -524,10 +537,12 @@ func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (er
 	if err := s.node.SetHeld(p, true); err != nil {
 		return err
 	}
+	s.advertiseSoon()
+	unavailable := time.Since(handoff)
 	if _, err := c.Call(cctx, rpc.KindDrop, partitionPayload(p)); err != nil {
 		s.log.Warn("the old owner did not drop a moved partition", "partition", p, "err", err)
 	}
-	s.log.Info("partition moved in", "partition", p, "from", src, "merged", merge)
+	s.log.Info("partition moved in", "partition", p, "from", src, "merged", merge, "unavailable", unavailable)
 	return nil
 }
 
@@ -538,7 +553,6 @@ type Info struct {
 	Held       int    `json:"held"`
 	HeldSet    string `json:"held_set"` // EncodeParts of the partitions held or being handed off
 	Serving    string `json:"serving"`  // EncodeParts of the partitions served
-	Keys       int    `json:"keys"`
 	Ring       string `json:"ring"`
 }
 
@@ -716,9 +730,6 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			if h {
 				info.Held++
 			}
-		}
-		for db := 0; db < 16; db++ {
-			info.Keys += s.node.Keys(db)
 		}
 		if r := s.ring.Load(); r != nil {
 			info.Ring = fmt.Sprintf("%016x", r.Version())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/buraksezer/consistent"
@@ -191,3 +192,49 @@ func (c *Current) Load() *Ring { return c.p.Load() }
 
 // Store makes r current.
 func (c *Current) Store(r *Ring) { c.p.Store(r) }
+
+// Builder builds rings for a fixed partition and replica count, handing
+// back the ring it built last while the membership is the same: building
+// one costs far more than comparing member lists, and callers rebuild on
+// every membership event, most of which change nothing.
+type Builder struct {
+	partitions, replicas int
+
+	mu   sync.Mutex
+	last *Ring
+}
+
+// NewBuilder returns a Builder.
+func NewBuilder(partitions, replicas int) *Builder {
+	return &Builder{partitions: partitions, replicas: replicas}
+}
+
+// Build returns the ring of members (in any order).
+func (b *Builder) Build(members []Member) (*Ring, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last != nil && sameMembers(b.last.members, members) {
+		return b.last, nil
+	}
+	r, err := New(members, b.partitions, b.replicas)
+	if err != nil {
+		return nil, err
+	}
+	b.last = r
+	return r, nil
+}
+
+// sameMembers reports whether members, in any order, are exactly sorted's.
+func sameMembers(sorted, members []Member) bool {
+	if len(sorted) != len(members) {
+		return false
+	}
+	ms := append([]Member(nil), members...)
+	sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
+	for i := range ms {
+		if ms[i] != sorted[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -175,3 +175,40 @@ func BenchmarkNewRing(b *testing.B) {
 		New(ms, 1024, 3)
 	}
 }
+
+func TestBuilderReusesTheRingWhileMembersAreTheSame(t *testing.T) {
+	b := NewBuilder(64, 2)
+	ms := members(4)
+	r1, err := b.Build(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reversed := []Member{ms[3], ms[2], ms[1], ms[0]}
+	if r2, _ := b.Build(reversed); r2 != r1 {
+		t.Fatal("the same members in another order built a new ring")
+	}
+	moved := append([]Member(nil), ms...)
+	moved[1].Addr = "elsewhere:1"
+	if r3, _ := b.Build(moved); r3 == r1 || r3.Member(r3.IndexOf(moved[1].ID)).Addr != "elsewhere:1" {
+		t.Fatal("a changed address kept the old ring")
+	}
+	dup := []Member{ms[0], ms[0], ms[2], ms[3]}
+	if _, err := b.Build(dup); err == nil {
+		t.Fatal("duplicate members accepted")
+	}
+	if r5, _ := b.Build(members(3)); r5.Version() == r1.Version() || len(r5.Members()) != 3 {
+		t.Fatal("a member fewer kept the old ring")
+	}
+}
+
+// BenchmarkBuilderUnchanged is what a membership event that changes
+// nothing costs, against BenchmarkNewRing.
+func BenchmarkBuilderUnchanged(b *testing.B) {
+	bl := NewBuilder(1024, 3)
+	ms := members(8)
+	bl.Build(ms)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		bl.Build(ms)
+	}
+}

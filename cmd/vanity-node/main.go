@@ -105,7 +105,15 @@ func run(args []string) error {
 	go func() { done <- svc.Run(ctx) }()
 	if *debugAddr != "" {
 		go func() {
-			if err := debughttp.Serve(ctx, *debugAddr, nil, log); err != nil {
+			if err := debughttp.Serve(ctx, *debugAddr, func(out map[string]any) {
+				keys := map[int]int{}
+				for db := 0; db < 16; db++ {
+					if k := svc.Node().Keys(db); k > 0 {
+						keys[db] = k
+					}
+				}
+				out["keys"] = keys
+			}, log); err != nil {
 				log.Error("debug endpoints failed", "err", err)
 			}
 		}()

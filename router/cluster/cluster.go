@@ -72,6 +72,7 @@ type Backend struct {
 	routes atomic.Pointer[routes]
 	lis    net.Listener
 	rpcSrv *rpc.Server
+	rings  *ring.Builder
 
 	mu      sync.Mutex
 	clients map[string]*rpc.Client
@@ -116,7 +117,8 @@ func Start(cfg Config) (*Backend, error) {
 	if cfg.RetryFor == 0 {
 		cfg.RetryFor = 5 * time.Second
 	}
-	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{}}
+	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{},
+		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas)}
 	var err error
 	b.lis, err = net.Listen("tcp", cfg.RPCAddr)
 	if err != nil {
@@ -201,7 +203,7 @@ func (b *Backend) refresh() *routes {
 			rt.routers = append(rt.routers, m.RPC)
 		}
 	}
-	rt.ring, _ = ring.New(ms, b.cfg.Partitions, b.cfg.Replicas)
+	rt.ring, _ = b.rings.Build(ms)
 	rt.owner = make([]string, b.cfg.Partitions)
 	if rt.ring != nil {
 		for p := range rt.owner {
@@ -353,7 +355,10 @@ func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte
 			return nil, ctx.Err()
 		case <-time.After(wait): // back off while the partition moves
 		}
-		wait = min(2*wait, 200*time.Millisecond)
+		// A hand-off keeps a partition unavailable for tens of
+		// milliseconds (two fsyncs): short waits keep a request from
+		// waiting much longer than that.
+		wait = min(2*wait, 10*time.Millisecond)
 		b.poll(ctx)
 		rt = b.refresh()
 	}

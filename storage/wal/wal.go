@@ -547,9 +547,15 @@ func (l *Log) writer() {
 }
 
 // step is one round of the writer; it reports whether the log is closing.
+//
+// A periodic or forced fsync runs without ioMu, so group writes in Wait go
+// on meanwhile: the fsync covers at least what was written before it
+// started, which is all it claims. Only this goroutine closes or replaces
+// the file, so the file stays valid until the fsync is done. Rotating
+// (asked by Rotate) and closing keep ioMu throughout, so that no record
+// lands in the old segment after the rotation point.
 func (l *Log) step(periodic bool) (closing bool) {
 	l.ioMu.Lock()
-	defer l.ioMu.Unlock()
 	l.mu.Lock()
 	last := l.next - 1
 	closing = l.closing
@@ -558,6 +564,7 @@ func (l *Log) step(periodic bool) (closing bool) {
 	full := l.fileSize >= l.cfg.SegmentSize
 	if len(l.buf) == 0 && !closing && !force && !rotate && !full && !(periodic && last > l.synced) {
 		l.mu.Unlock()
+		l.ioMu.Unlock()
 		return false
 	}
 	batch, last := l.take()
@@ -565,10 +572,20 @@ func (l *Log) step(periodic bool) (closing bool) {
 	err := l.write(batch)
 	doSync := force || closing || l.cfg.Policy == SyncAlways || l.cfg.Policy == SyncEverySecond && periodic
 	if err == nil && doSync {
-		err = l.file.Sync()
+		if rotate || closing {
+			err = l.file.Sync()
+		} else {
+			f := l.file
+			l.ioMu.Unlock()
+			err = f.Sync()
+			l.ioMu.Lock()
+		}
 	}
 	if err == nil && (l.fileSize >= l.cfg.SegmentSize || rotate && l.fileSize > 0) && !closing {
-		err = l.rotate(last + 1)
+		l.mu.Lock()
+		first := max(last, l.written) + 1 // group writes may have added records meanwhile
+		l.mu.Unlock()
+		err = l.rotate(first)
 	}
 	l.mu.Lock()
 	if rotate {
@@ -577,6 +594,7 @@ func (l *Log) step(periodic bool) (closing bool) {
 	l.wrote(batch, last, doSync, err)
 	l.cond.Broadcast()
 	l.mu.Unlock()
+	l.ioMu.Unlock()
 	return closing
 }
 

@@ -425,3 +425,66 @@ func TestRotate(t *testing.T) {
 		t.Fatalf("%+v %v", got, err)
 	}
 }
+
+// slowSyncFS wraps a file system so that Sync blocks until released.
+type slowSyncFS struct {
+	vfs.FS
+	syncing chan struct{} // receives when a Sync starts
+	release chan struct{} // a Sync returns when this is closed
+}
+
+type slowSyncFile struct {
+	vfs.File
+	fs *slowSyncFS
+}
+
+func (f *slowSyncFS) Create(name string) (vfs.File, error) {
+	file, err := f.FS.Create(name)
+	return &slowSyncFile{file, f}, err
+}
+
+func (f *slowSyncFS) OpenAppend(name string) (vfs.File, error) {
+	file, err := f.FS.OpenAppend(name)
+	return &slowSyncFile{file, f}, err
+}
+
+func (f *slowSyncFile) Sync() error {
+	select {
+	case f.fs.syncing <- struct{}{}:
+	default:
+	}
+	<-f.fs.release
+	return f.File.Sync()
+}
+
+// TestWritesGoOnDuringTheEverySecondFsync: under everysec a write waits for
+// write(2) only, not for the periodic fsync, even when that fsync is slow
+// (a loaded disk); the fsync then still covers what it claims.
+func TestWritesGoOnDuringTheEverySecondFsync(t *testing.T) {
+	m := vfs.NewMem()
+	fs := &slowSyncFS{FS: m, syncing: make(chan struct{}, 1), release: make(chan struct{})}
+	l, err := Open(Config{FS: fs, Dir: "/wal", Policy: SyncEverySecond, Interval: time.Millisecond, SegmentSize: 1 << 30}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := l.Append(body(1))
+	<-fs.syncing // the periodic fsync has started and hangs
+	for i := 2; i <= 20; i++ {
+		seq, _ := l.Append(body(i))
+		if err := l.Wait(seq); err != nil { // would block until release if the fsync held the file
+			t.Fatal(err)
+		}
+	}
+	if got, _, err := replayAll(t, m, false); err != nil || len(got) != 20 {
+		t.Fatalf("%d records in the file while the fsync hangs (%v)", len(got), err)
+	}
+	close(fs.release)
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	m.Crash()
+	if got, _, _ := replayAll(t, m, false); len(got) != 20 || first != 1 {
+		t.Fatalf("%d records after Sync and a crash", len(got))
+	}
+	l.Close()
+}
