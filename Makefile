@@ -5,7 +5,7 @@ BIN      := bin
 FUZZTIME ?= 1m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test test-go test-python lint fuzz bench cluster-up cluster-down clean
+.PHONY: build run test test-go test-python lint fuzz bench bench-go bench-cluster cluster-up cluster-down clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -43,8 +43,19 @@ fuzz:
 	  done; \
 	done
 
-bench:
+# The standard suite, side by side with redis-server (apt-get install
+# redis-server), written to loadtest/reports/<date>-<commit>.md (+ .svg).
+bench: build
+	@command -v redis-server >/dev/null || { echo "bench: redis-server is needed (apt-get install redis-server)"; exit 1; }
+	$(GO) run ./loadtest suite -memory -out loadtest/reports
+
+# Micro-benchmarks of the hot paths.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./proto/ ./storage/ ./ring/ ./node/
+
+# Single process against router + 3 nodes, and rebalancing 1M keys.
+bench-cluster: build
+	$(GO) run ./loadtest cluster -out loadtest/reports
 
 clean:
 	rm -rf $(BIN)

@@ -2,7 +2,7 @@
 // by side, and writes reports.
 //
 //	loadtest run   -target=vanity|redis [-addr=HOST:PORT] -workload=get ...
-//	loadtest suite [-duration=5s] [-out=loadtest/reports]
+//	loadtest suite [-duration=5s] [-memory] [-out=loadtest/reports]
 //	loadtest memory [-keys=1000000]
 //	loadtest pubsub [-subs=100] [-pubs=2] [-depth=16]
 //	loadtest tx     [-conns=50]
@@ -208,6 +208,8 @@ func cmdSuite(args []string) error {
 	o.flags(fs)
 	out := fs.String("out", "loadtest/reports", "report directory")
 	only := fs.String("only", "", "comma-separated labels to run (default all)")
+	memory := fs.Bool("memory", false, "also compare memory for 1M keys (-memory-keys)")
+	memKeys := fs.Int("memory-keys", 1000000, "keys for -memory")
 	fs.Parse(args)
 	var rows []row
 	for _, c := range standardSuite {
@@ -231,7 +233,17 @@ func cmdSuite(args []string) error {
 		}
 		rows = append(rows, rw)
 	}
-	return writeReport(*out, &o, rows, nil)
+	var mem *memResult
+	if *memory {
+		om := o
+		om.keys = *memKeys
+		var err error
+		if mem, err = measureMemory(&om); err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		printMemory(mem)
+	}
+	return writeReport(*out, &o, rows, mem)
 }
 
 // memResult compares resident memory for N string keys.
