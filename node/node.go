@@ -240,6 +240,9 @@ func (n *Node) finish(seq uint64, err error, dst []byte, start int) []byte {
 	return dst
 }
 
+// Logged reports whether the node writes a write-ahead log.
+func (n *Node) Logged() bool { return n.wal != nil }
+
 // Actor returns the node's actor id.
 func (n *Node) Actor() uint64 { return n.cfg.Actor }
 

@@ -31,6 +31,8 @@ type conn struct {
 	// held are data commands held back to run as one pipeline.
 	held     []held
 	heldReqs []*proto.Request
+	slots    []*proto.Request // reused by held commands
+	arena    []byte           // copies of held commands' frames
 
 	// The write side once the connection has subscribed (async mode).
 	wmu     sync.Mutex

@@ -36,15 +36,24 @@ type held struct {
 	at  int
 }
 
-// hold holds req back if the backend pipelines it and the client has more
-// requests buffered (or some are held already). It reports whether it did.
-func (c *conn) hold(req *proto.Request, at int) bool {
-	p := c.srv.pipeliner
-	if p == nil || !req.Cmd.IsData() || !(len(c.held) > 0 || c.fr.Ready()) || !p.Pipelinable(req) {
-		return false
+// mayHold reports whether a command may be held back for a pipeline: a
+// data command outside a transaction, with the backend pipelining and the
+// client having more requests buffered (or some held already).
+func (c *conn) mayHold(cmd proto.Command) bool {
+	return c.srv.pipeliner != nil && cmd.IsData() && !c.sess.inTx && (len(c.held) > 0 || c.fr.Ready())
+}
+
+// heldSlot copies frame into the connection's arena and returns a reused
+// request to parse it into: holding a command allocates nothing once the
+// connection has warmed up. Both stay valid until runHeld (a grown arena
+// leaves earlier copies where they were).
+func (c *conn) heldSlot(frame []byte) (*proto.Request, []byte) {
+	off := len(c.arena)
+	c.arena = append(c.arena, frame...)
+	if len(c.slots) == len(c.held) {
+		c.slots = append(c.slots, new(proto.Request))
 	}
-	c.held = append(c.held, held{req: req.Clone(), at: at})
-	return true
+	return c.slots[len(c.held)], c.arena[off:]
 }
 
 // runHeld runs the held commands and splices their reply frames into
@@ -82,4 +91,9 @@ func (c *conn) runHeld() {
 	c.heldReqs = reqs[:0]
 	clear(c.held)
 	c.held = c.held[:0]
+	if cap(c.arena) > 1<<20 {
+		c.arena = nil // a burst of big frames: do not keep their memory
+	} else {
+		c.arena = c.arena[:0]
+	}
 }

@@ -64,16 +64,23 @@ func (c *conn) handle(frame []byte) action {
 		c.overflow = false
 		_, out, _ = c.pipe(frame, j, n, true, out)
 	default:
-		c.req.Reset()
-		j, err := proto.ParseArgs(frame, i, cmd, true, &c.req)
+		// A data command that may join a pipeline is parsed from a copy
+		// of its frame, which outlives the read buffer until it runs.
+		req, body, holdable := &c.req, frame, c.mayHold(cmd)
+		if holdable {
+			req, body = c.heldSlot(frame)
+		}
+		req.Reset()
+		j, err := proto.ParseArgs(body, i, cmd, true, req)
 		if err == proto.ErrNone {
-			err = proto.CheckEnd(frame, j)
+			err = proto.CheckEnd(body, j)
 		}
 		if err != proto.ErrNone {
 			out = proto.AppendBadRequest(out, err)
 			break
 		}
-		if !s.inTx && c.hold(&c.req, start) {
+		if holdable && c.srv.pipeliner.Pipelinable(req) {
+			c.held = append(c.held, held{req: req, at: start})
 			c.out = out[:start]
 			return actReply
 		}
@@ -82,7 +89,7 @@ func (c *conn) handle(frame []byte) action {
 			c.runHeld()
 			out, start = proto.BeginFrame(c.out)
 		}
-		out, act = c.exec(&c.req, true, out)
+		out, act = c.exec(req, true, out)
 	}
 	if c.overflow || len(out)-start-4 > c.srv.cfg.MaxReply {
 		c.overflow = false
