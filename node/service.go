@@ -158,6 +158,11 @@ func (s *Service) RPCAddr() string { return s.lis.Addr().String() }
 // in. Partitions both clusters hold are merged, not overwritten.
 func (s *Service) Join(addrs []string) error { return s.gossip.Join(addrs) }
 
+// RemoveFailed is an administrator's decision that the failed member name
+// will not come back: the ring drops it and its partitions are served
+// again elsewhere (empty, unless replicated). See vanity-node remove.
+func (s *Service) RemoveFailed(name string) error { return s.gossip.Remove(name) }
+
 // Reconciled is signalled each time the node has compared what it holds
 // with the ring (tests wait on it).
 func (s *Service) Reconciled() <-chan struct{} { return s.reconciled }

@@ -45,8 +45,12 @@ type Ring struct {
 // ErrNoMembers is returned by New for an empty member list.
 var ErrNoMembers = errors.New("ring: no members")
 
+// Placement parameters. With 40 virtual nodes a fourth member of a ring
+// of 1024 partitions got 171 primaries (two thirds of its share); with 400
+// every member of 3 to 8 gets at least 0.8 of its share
+// (TestPrimariesAreBalanced), and building a ring takes about 2 ms.
 const (
-	virtualNodes = 40
+	virtualNodes = 400
 	loadFactor   = 1.25
 )
 

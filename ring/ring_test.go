@@ -127,6 +127,27 @@ func TestMembershipChangeMovesFewPrimaries(t *testing.T) {
 	t.Logf("%d of 1024 primaries moved when a sixth member joined", moved)
 }
 
+// TestPrimariesAreBalanced: every member's share of primaries is within
+// [0.8, 1.25] of the average, so a node that joins takes over a fair share.
+func TestPrimariesAreBalanced(t *testing.T) {
+	for n := 3; n <= 8; n++ {
+		r, err := New(members(n), 1024, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := make([]int, n)
+		for p := 0; p < 1024; p++ {
+			counts[r.Primary(p)]++
+		}
+		avg := 1024.0 / float64(n)
+		for i, c := range counts {
+			if float64(c) < 0.8*avg || float64(c) > 1.25*avg+1 {
+				t.Errorf("%d members: %s has %d primaries (average %.0f): %v", n, r.Member(i).ID, c, avg, counts)
+			}
+		}
+	}
+}
+
 func TestVersion(t *testing.T) {
 	a, _ := New(members(3), 64, 2)
 	b, _ := New([]Member{members(3)[2], members(3)[0], members(3)[1]}, 64, 2)

@@ -35,8 +35,24 @@ func newCluster(t *testing.T) *cluster {
 		if out, err := c.try("down"); err != nil {
 			t.Errorf("cluster down: %v\n%s", err, out)
 		}
+		if t.Failed() {
+			c.dumpLogs()
+		}
 	})
 	return c
+}
+
+// dumpLogs shows the end of every member's log, for a failed test.
+func (c *cluster) dumpLogs() {
+	logs, _ := filepath.Glob(filepath.Join(c.dir, "*", "*", "log"))
+	for _, name := range logs {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		c.t.Logf("== %s (last %d lines)\n%s", name, min(40, len(lines)), strings.Join(lines[max(0, len(lines)-40):], "\n"))
+	}
 }
 
 func (c *cluster) try(args ...string) (string, error) {

@@ -288,6 +288,83 @@ func TestPipelineMatchesOneAtATime(t *testing.T) {
 	}
 }
 
+// TestUsersSurviveLosingTheirPartition removes, as an administrator would,
+// a crashed node that held the users (nothing replicates them yet): the
+// routers write back the users they know instead of locking everyone out,
+// so existing sessions go on and every account can still log in.
+func TestUsersSurviveLosingTheirPartition(t *testing.T) {
+	c := New(t, 3, 2, Options{})
+	admin := dial(t, c.Routers[0].Addr, client.Options{})
+	expect(t, admin, "ADD_USER (5)user1 (5)pass1", "OK")
+	p := ring.PartitionOf([]byte("{vanity}:users"), 64)
+	holder := -1
+	for i, n := range c.Nodes {
+		if hs := c.Holders()[p]; len(hs) == 1 && hs[0] == n.Name {
+			holder = i
+		}
+	}
+	if holder < 0 {
+		t.Fatalf("no single holder of the users' partition %d: %v", p, c.Holders()[p])
+	}
+	name := c.Nodes[holder].Name
+	c.StopNode(holder)
+	other := c.Nodes[(holder+1)%3].Service
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		rep, err := admin.Do("CLUSTER_INFO")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone := true
+		for _, m := range rep.Value.Elems[1:] {
+			if string(m.Elems[0].Str) == name && string(m.Elems[3].Str) != "left" {
+				gone = false
+			}
+		}
+		if gone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not removed: %s", name, client.Format(rep))
+		}
+		other.RemoveFailed(name)           // refused until gossip sees it failed
+		time.Sleep(100 * time.Millisecond) // polling the membership
+	}
+	// The admin's session goes on once the partitions are served again.
+	for {
+		rep, err := admin.Set("after", "v")
+		if err != nil {
+			t.Fatalf("the admin's session ended: %v", err)
+		}
+		if rep.Status == proto.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SET after the removal: %s", client.Format(rep))
+		}
+		time.Sleep(50 * time.Millisecond) // partitions being reassigned
+	}
+	// A failed login makes a router reread the users (at most every
+	// 100 ms: that limit is waited out first), so both routers now act on
+	// what the cluster holds.
+	time.Sleep(150 * time.Millisecond)
+	for _, r := range c.Routers {
+		if cl, err := client.Dial(r.Addr, client.Options{Username: "vanity", Password: "wrong"}); err == nil {
+			cl.Close()
+			t.Fatalf("a wrong password was accepted at %s", r.Name)
+		}
+	}
+	for _, r := range c.Routers {
+		for _, u := range []client.Options{{Username: "vanity", Password: "vanity"}, {Username: "user1", Password: "pass1"}} {
+			cl, err := client.Dial(r.Addr, u)
+			if err != nil {
+				t.Fatalf("%s cannot log in at %s after the users' partition was lost: %v", u.Username, r.Name, err)
+			}
+			cl.Close()
+		}
+	}
+}
+
 // TestFailedNodeKeepsItsPartitions stops a node abruptly: its partitions
 // are unavailable (a clear error), never reassigned empty, and come back
 // with it.

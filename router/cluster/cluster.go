@@ -825,6 +825,24 @@ func (b *Backend) reloadUsers(ctx context.Context, store *users.Store) error {
 	if err != nil {
 		return err
 	}
+	if len(recs) == 0 {
+		// The users hash never empties by itself (an administrator cannot
+		// delete itself), so its partition's data was lost: a removed node
+		// held it, with no replica. Restore what this router knows rather
+		// than lock everyone out.
+		mine := store.Records()
+		if len(mine) == 0 {
+			return errors.New("cluster: no users anywhere")
+		}
+		b.log.Error("the cluster's users are gone (their partition lost its data); restoring this router's copy",
+			"users", len(mine))
+		for _, r := range mine {
+			if err := b.Save(nil, r, false); err != nil {
+				return err
+			}
+		}
+		recs = mine
+	}
 	store.Replace(recs)
 	b.lastReload = time.Now()
 	return nil
