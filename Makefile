@@ -5,7 +5,7 @@ BIN      := bin
 FUZZTIME ?= 1m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test test-go test-python lint fuzz bench bench-go bench-cluster cluster-up cluster-down clean
+.PHONY: build run test test-go test-python lint fuzz bench bench-go bench-cluster chaos cluster-up cluster-down clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -56,6 +56,14 @@ bench-go:
 # Single process against router + 3 nodes, and rebalancing 1M keys.
 bench-cluster: build
 	$(GO) run ./loadtest cluster -out loadtest/reports
+
+# A longer chaos run on its own 3-node cluster (CHAOS_SECONDS, default 120):
+# nodes killed and frozen while clients write; prints the JSON summary.
+CHAOS_SECONDS ?= 120
+chaos: build
+	@export VANITY_CLUSTER_DIR=$(CURDIR)/.chaos VANITY_CLUSTER_FAST=1; \
+	  scripts/cluster up 3 >/dev/null && scripts/chaos -d $(CHAOS_SECONDS) -i 3; rc=$$?; \
+	  scripts/cluster down >/dev/null; exit $$rc
 
 clean:
 	rm -rf $(BIN)

@@ -9,6 +9,7 @@
 //	loadtest expiry [-keys=1000000] [-ttl=3s]
 //	loadtest durability [-restart-keys=1000000]
 //	loadtest cluster [-nodes=3] [-rebalance-keys=1000000] [-out=DIR]
+//	loadtest chaos -addr=ROUTER [-workers=8] [-duration=30s]   (see scripts/chaos)
 //
 // Without -addr, run starts the server itself (bin/vanity, or redis-server
 // from Debian's package) on a free loopback port and stops it afterwards.
@@ -60,7 +61,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster|chaos [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -81,6 +82,8 @@ func main() {
 		err = cmdDurability(os.Args[2:])
 	case "cluster":
 		err = cmdCluster(os.Args[2:])
+	case "chaos":
+		err = cmdChaos(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -62,6 +62,21 @@ func (c *cluster) try(args ...string) (string, error) {
 	return string(out), err
 }
 
+// tryScript runs another script of this directory (scripts/chaos) on the
+// same cluster and returns its standard output (its standard error goes
+// to the test log).
+func (c *cluster) tryScript(name string, args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(filepath.Dir(c.script), name), args...)
+	cmd.Env = c.env
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if errb.Len() > 0 {
+		c.t.Logf("%s: %s", name, errb.String())
+	}
+	return string(out), err
+}
+
 // run runs the script and returns its last output line.
 func (c *cluster) run(args ...string) string {
 	c.t.Helper()

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// chaosSummary is the one-line JSON report of a chaos run.
+type chaosSummary struct {
+	Seconds       float64        `json:"seconds"`
+	Faults        map[string]int `json:"faults,omitempty"` // by kind, from scripts/chaos
+	Workers       int            `json:"workers"`
+	SetsAcked     int            `json:"sets_acked"`
+	SetsLost      int            `json:"sets_lost"`
+	LostExamples  []string       `json:"lost_examples,omitempty"`
+	IncrsAcked    int            `json:"incrs_acked"`
+	IncrsUnsure   int            `json:"incrs_unsure"` // sent, no reply: may or may not have applied
+	Counter       int64          `json:"counter"`
+	CounterOK     bool           `json:"counter_ok"` // acked <= counter <= acked+unsure
+	PushesAcked   int            `json:"pushes_acked"`
+	PushesLost    int            `json:"pushes_lost"`
+	ErrorReplies  int            `json:"error_replies"`
+	ConnErrors    int            `json:"conn_errors"`
+	RecoverySecs  float64        `json:"recovery_seconds"` // from the end of the workload until every acknowledged write read back
+	Lost          int            `json:"lost"`             // sets_lost + pushes_lost + counter shortfall
+	WrongValues   int            `json:"wrong_values"`
+	UnknownStatus []string       `json:"unknown_status,omitempty"`
+}
+
+// chaosLog records what the cluster acknowledged.
+type chaosLog struct {
+	mu     sync.Mutex
+	sets   map[string]string
+	incrs  int
+	unsure int
+	pushes map[string]int
+	errs   int
+	conn   int
+}
+
+// cmdChaos runs a recording workload against a router while something
+// else (scripts/chaos) breaks the cluster, then checks every acknowledged
+// write and prints a one-line JSON summary. It exits non-zero if an
+// acknowledged write is missing or the counter is off.
+func cmdChaos(args []string) error {
+	fs := flag.NewFlagSet("chaos", flag.ExitOnError)
+	addr := fs.String("addr", "", "router address (required)")
+	workers := fs.Int("workers", 8, "client connections writing")
+	duration := fs.Duration("duration", 30*time.Second, "how long to write")
+	recovery := fs.Duration("recovery", 2*time.Minute, "how long to wait for every acknowledged write to read back")
+	faults := fs.String("faults", "", "file listing the faults injected meanwhile, one per line (scripts/chaos)")
+	fs.Parse(args)
+	if *addr == "" {
+		return errors.New("chaos: -addr is required")
+	}
+	lg := &chaosLog{sets: map[string]string{}, pushes: map[string]int{}}
+	start := time.Now()
+	stop := time.Now().Add(*duration)
+	var wg sync.WaitGroup
+	for w := 0; w < *workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			chaosWorker(*addr, w, stop, lg)
+		}(w)
+	}
+	wg.Wait()
+	s := chaosSummary{Seconds: time.Since(start).Seconds(), Workers: *workers}
+	end := time.Now()
+	if err := chaosVerify(*addr, lg, &s, end.Add(*recovery)); err != nil {
+		return err
+	}
+	s.RecoverySecs = time.Since(end).Seconds()
+	if *faults != "" {
+		if data, err := os.ReadFile(*faults); err == nil {
+			s.Faults = map[string]int{}
+			for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				if f := strings.Fields(l); len(f) > 1 {
+					s.Faults[f[1]]++
+				}
+			}
+		}
+	}
+	line, _ := json.Marshal(s)
+	fmt.Println(string(line))
+	if s.Lost > 0 || s.WrongValues > 0 || !s.CounterOK {
+		os.Exit(3)
+	}
+	return nil
+}
+
+// chaosWorker writes unique keys, increments one counter and pushes onto
+// its own list until stop, reconnecting after connection errors.
+func chaosWorker(addr string, w int, stop time.Time, lg *chaosLog) {
+	list := fmt.Sprintf("chaos-list-%d", w)
+	var c *client.Client
+	for i := 0; time.Now().Before(stop); i++ {
+		if c == nil {
+			var err error
+			if c, err = client.Dial(addr, client.Options{}); err != nil {
+				lg.note(func() { lg.conn++ })
+				time.Sleep(100 * time.Millisecond) // the router is unreachable: retry shortly
+				continue
+			}
+		}
+		key, val := fmt.Sprintf("chaos-%d-%d", w, i), "v"+strconv.Itoa(i)
+		r, err := c.Set(key, val)
+		if !lg.outcome(r, err, func() { lg.sets[key] = val }, nil) {
+			c.Close()
+			c = nil
+			continue
+		}
+		lg.note(func() { lg.unsure++ }) // counted as unsure until its reply says otherwise
+		r, err = c.IncrInt("chaos-counter", 1)
+		// An error reply may come after the node applied it (a node killed
+		// before it answered), so only OK settles an increment.
+		if !lg.outcome(r, err, func() { lg.incrs++; lg.unsure-- }, nil) {
+			c.Close()
+			c = nil
+			continue
+		}
+		r, err = c.ListPushRight(list, val)
+		if !lg.outcome(r, err, func() { lg.pushes[list]++ }, nil) {
+			c.Close()
+			c = nil
+		}
+	}
+	if c != nil {
+		c.Close()
+	}
+}
+
+func (lg *chaosLog) note(f func()) {
+	lg.mu.Lock()
+	f()
+	lg.mu.Unlock()
+}
+
+// outcome records a reply: ok runs for OK, refused (if any) for an error
+// reply. It reports whether the connection is still usable.
+func (lg *chaosLog) outcome(r client.Reply, err error, ok, refused func()) bool {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	switch {
+	case err != nil:
+		lg.conn++
+		return false
+	case r.Status == proto.StatusOK:
+		ok()
+	default:
+		lg.errs++
+		if refused != nil {
+			refused()
+		}
+	}
+	return true
+}
+
+// chaosVerify reads every acknowledged write back, retrying while parts of
+// the cluster are still unavailable, until deadline.
+func chaosVerify(addr string, lg *chaosLog, s *chaosSummary, deadline time.Time) error {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	s.SetsAcked, s.IncrsAcked, s.IncrsUnsure, s.ErrorReplies, s.ConnErrors = len(lg.sets), lg.incrs, lg.unsure, lg.errs, lg.conn
+	for _, n := range lg.pushes {
+		s.PushesAcked += n
+	}
+	var c *client.Client
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
+	for {
+		if c == nil {
+			var err error
+			if c, err = client.Dial(addr, client.Options{}); err != nil {
+				if time.Now().After(deadline) {
+					return err
+				}
+				time.Sleep(100 * time.Millisecond) // the router is coming back
+				continue
+			}
+		}
+		unavailable, err := chaosCheck(c, lg, s)
+		if err != nil {
+			c.Close()
+			c = nil
+		}
+		if err == nil && unavailable == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("chaos: %d reads still unavailable after the recovery time", unavailable)
+		}
+		time.Sleep(200 * time.Millisecond) // waiting for nodes to come back
+	}
+}
+
+// chaosCheck reads everything once; it returns how many reads were
+// unavailable (to retry) and fills s with what was lost.
+func chaosCheck(c *client.Client, lg *chaosLog, s *chaosSummary) (unavailable int, err error) {
+	s.SetsLost, s.PushesLost, s.WrongValues, s.LostExamples, s.UnknownStatus = 0, 0, 0, nil, nil
+	keys := make([]string, 0, len(lg.sets))
+	for k := range lg.sets {
+		keys = append(keys, k)
+	}
+	for from := 0; from < len(keys); from += 200 {
+		batch := keys[from:min(from+200, len(keys))]
+		for _, k := range batch {
+			if err := c.Send(mustEncode("GET", k)); err != nil {
+				return 0, err
+			}
+		}
+		if err := c.Flush(); err != nil {
+			return 0, err
+		}
+		for _, k := range batch {
+			raw, err := c.Receive()
+			if err != nil {
+				return 0, err
+			}
+			r, err := proto.ParseReply(raw)
+			if err != nil {
+				return 0, err
+			}
+			switch {
+			case r.Status == proto.StatusOK && string(r.Value.Str) == lg.sets[k]:
+			case r.Status == proto.StatusOK:
+				s.WrongValues++
+			case r.Status == proto.StatusNull:
+				s.SetsLost++
+				if len(s.LostExamples) < 5 {
+					s.LostExamples = append(s.LostExamples, k)
+				}
+			case r.Status == proto.StatusInternalError && strings.Contains(string(raw), "unavailable"):
+				unavailable++
+			default:
+				if len(s.UnknownStatus) < 5 {
+					s.UnknownStatus = append(s.UnknownStatus, string(raw))
+				}
+				unavailable++
+			}
+		}
+	}
+	for list, n := range lg.pushes {
+		r, err := c.ListLen(list)
+		if err != nil {
+			return 0, err
+		}
+		if r.Status != proto.StatusOK {
+			unavailable++
+			continue
+		}
+		if int(r.Value.Int) < n {
+			s.PushesLost += n - int(r.Value.Int)
+		}
+	}
+	r, err := c.Get("chaos-counter")
+	if err != nil {
+		return 0, err
+	}
+	switch r.Status {
+	case proto.StatusOK:
+		s.Counter = r.Value.Int
+	case proto.StatusNull:
+		s.Counter = 0
+	default:
+		unavailable++
+	}
+	s.CounterOK = s.Counter >= int64(lg.incrs) && s.Counter <= int64(lg.incrs+lg.unsure)
+	s.Lost = s.SetsLost + s.PushesLost + max(0, lg.incrs-int(s.Counter))
+	return unavailable, nil
+}
+
+func mustEncode(cmd string, args ...any) []byte {
+	b, err := client.Encode(cmd, args...)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

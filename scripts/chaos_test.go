@@ -1,0 +1,38 @@
+package scripts_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestChaos runs scripts/chaos briefly against 3 real nodes: nodes are
+// killed and restarted, or frozen and continued, while 8 clients write; the
+// checker must find every acknowledged write and an exact counter.
+func TestChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	c := newCluster(t)
+	routerAddr(t, c.run("up", "3"))
+	out, err := c.tryScript("chaos", "-d", "12", "-i", "1", "-a", "kill,stop")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var s struct {
+		Faults     map[string]int `json:"faults"`
+		SetsAcked  int            `json:"sets_acked"`
+		IncrsAcked int            `json:"incrs_acked"`
+		Lost       int            `json:"lost"`
+		CounterOK  bool           `json:"counter_ok"`
+		Wrong      int            `json:"wrong_values"`
+	}
+	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &s); jerr != nil {
+		t.Fatalf("no JSON summary (%v, %v):\n%s", err, jerr, out)
+	}
+	t.Log(lines[len(lines)-1])
+	if err != nil || s.Lost != 0 || s.Wrong != 0 || !s.CounterOK {
+		t.Fatalf("chaos run failed (%v):\n%s", err, out)
+	}
+	if s.Faults["kill"]+s.Faults["stop"] < 2 || s.SetsAcked < 100 || s.IncrsAcked < 100 {
+		t.Fatalf("the run did too little to mean anything:\n%s", out)
+	}
+}
