@@ -50,6 +50,7 @@ func run(args []string) error {
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
 	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this address")
+	callTimeout := fs.Duration("call-timeout", 5*time.Second, "longest wait for a node's answer to one call")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,7 +79,8 @@ func run(args []string) error {
 		joins = strings.Split(*join, ",")
 	}
 	backend, err := cluster.Start(cluster.Config{Name: *name, GossipAddr: *gossipAddr, RPCAddr: *rpcAddr, Join: joins,
-		Secret: []byte(*secret), Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
+		CallTimeout: *callTimeout,
+		Secret:      []byte(*secret), Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
 	if err != nil {
 		return err
 	}

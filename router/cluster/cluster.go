@@ -62,6 +62,11 @@ type Config struct {
 	Logger      *slog.Logger
 	// RetryFor bounds how long a command is retried while partitions move.
 	RetryFor time.Duration
+	// CallTimeout bounds each call to a node (default 5 s): a node cut
+	// off by the network answers nothing, not even a reset, and its
+	// callers must not wait for it forever. A call that times out may
+	// still have been applied; the client is told so.
+	CallTimeout time.Duration
 }
 
 // Backend routes commands to storage nodes.
@@ -116,6 +121,9 @@ func Start(cfg Config) (*Backend, error) {
 	}
 	if cfg.RetryFor == 0 {
 		cfg.RetryFor = 5 * time.Second
+	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 5 * time.Second
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{},
 		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas)}
@@ -338,17 +346,9 @@ func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte
 			// come back (or for an operator to remove it).
 			return nil, fmt.Errorf("%w: partition %d: its node %s is down", ErrUnavailable, p, name)
 		}
-		out, err := b.client(addr).Call(ctx, kind, payload)
+		out, err := b.callTimed(ctx, addr, kind, payload)
 		if err == nil || !retryable(err) || time.Now().After(deadline) {
-			if err != nil {
-				var re *rpc.Error
-				if errors.As(err, &re) {
-					err = fmt.Errorf("%w: partition %d: %s", ErrUnavailable, p, re.Message)
-				} else if !errors.Is(err, context.Canceled) {
-					err = fmt.Errorf("%w: partition %d: %v", ErrUnavailable, p, err)
-				}
-			}
-			return out, err
+			return out, b.callError(p, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -362,6 +362,29 @@ func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte
 		b.poll(ctx)
 		rt = b.refresh()
 	}
+}
+
+// callTimed calls a node (or another router) with the call timeout.
+func (b *Backend) callTimed(ctx context.Context, addr string, kind rpc.Kind, payload []byte) ([]byte, error) {
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+	defer cancel()
+	out, err := b.client(addr).Call(cctx, kind, payload)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("no answer from %s within %v (the command may have been applied)", addr, b.cfg.CallTimeout)
+	}
+	return out, err
+}
+
+// callError words a failed call about partition p for the client.
+func (b *Backend) callError(p int, err error) error {
+	var re *rpc.Error
+	switch {
+	case err == nil || errors.Is(err, context.Canceled):
+		return err
+	case errors.As(err, &re):
+		return fmt.Errorf("%w: partition %d: %s", ErrUnavailable, p, re.Message)
+	}
+	return fmt.Errorf("%w: partition %d: %v", ErrUnavailable, p, err)
 }
 
 // ringVersion is the version of the ring this router routes by (0: none),
@@ -433,7 +456,7 @@ func (b *Backend) broadcast(ctx context.Context, kind rpc.Kind, payload []byte) 
 	errs := make(chan error, len(rt.nodes))
 	for _, addr := range rt.nodes {
 		go func(addr string) {
-			_, err := b.client(addr).Call(ctx, kind, payload)
+			_, err := b.callTimed(ctx, addr, kind, payload)
 			errs <- err
 		}(addr)
 	}
@@ -789,7 +812,7 @@ func (b *Backend) Publish(channel, message string) {
 func (b *Backend) UsersChanged(ctx context.Context) error {
 	rt := b.refresh() // a router that joined a moment ago must hear too
 	return parallel(rt.routers, func(addr string) error {
-		_, err := b.client(addr).Call(ctx, rpc.KindUsers, nil)
+		_, err := b.callTimed(ctx, addr, rpc.KindUsers, nil)
 		return err
 	})
 }

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -86,7 +85,7 @@ func (b *Backend) pipelineTo(ctx context.Context, addr string, version uint64, d
 	for k, i := range idx {
 		group[k] = reqs[i]
 	}
-	out, err := b.client(addr).Call(ctx, rpc.KindExecMany, rpc.AppendBatch(nil, version, db, 0, 0, group))
+	out, err := b.callTimed(ctx, addr, rpc.KindExecMany, rpc.AppendBatch(nil, version, db, 0, 0, group))
 	var items []rpc.Item
 	if err == nil {
 		items, err = rpc.DecodeItems(out)
@@ -98,10 +97,8 @@ func (b *Backend) pipelineTo(ctx context.Context, addr string, version uint64, d
 		for _, i := range idx {
 			if retryable(err) {
 				retry[i] = true
-			} else if errors.Is(err, context.Canceled) {
-				errs[i] = err
 			} else {
-				errs[i] = fmt.Errorf("%w: partition %d: %v", ErrUnavailable, parts[i], err)
+				errs[i] = b.callError(parts[i], err)
 			}
 		}
 		return
