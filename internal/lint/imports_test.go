@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"storage/wal":      {"storage/vfs"},
 	"node": {"proto", "ring", "ring/gossip", "node/rpc", "storage", "storage/hlc", "storage/snapshot",
 		"storage/vfs", "storage/wal"},
+	"replication":          {"proto", "storage/vfs"},
 	"router/users":         {"proto"},
 	"router/cluster":       {"proto", "ring", "ring/gossip", "node/rpc", "router", "router/users"},
 	"router":               {"proto", "router/users"},

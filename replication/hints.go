@@ -1,0 +1,270 @@
+package replication
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/vanitydb/vanity/storage/vfs"
+)
+
+// HintStore keeps hints on disk: one append-only file per replica under a
+// directory, bounded in total bytes. Add returns once the hint is fsynced;
+// Deliver hands a replica's hints over in the order they were added and
+// forgets each batch once the replica has stored it.
+//
+// File format, per hint: length:u32 crc:u32 (CRC-32C of the body) body,
+// body = partition:uvarint delta. A crash in the middle of an Add leaves a
+// torn last record; OpenHints cuts it off (that Add never returned).
+type HintStore struct {
+	fs  vfs.FS
+	dir string
+	max int64
+
+	mu    sync.Mutex
+	size  int64            // bytes in every file
+	sizes map[string]int64 // by replica
+	busy  map[string]bool  // replicas being delivered to
+}
+
+// ErrHintsFull is returned by Add when the store is at its bound: the
+// replica will be repaired by anti-entropy instead.
+var ErrHintsFull = errors.New("replication: hint store full")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// OpenHints opens (creating if needed) the hint store in dir, keeping at
+// most max bytes of hints.
+func OpenHints(fs vfs.FS, dir string, max int64) (*HintStore, error) {
+	if err := fs.MkdirAll(dir); err != nil {
+		return nil, err
+	}
+	h := &HintStore{fs: fs, dir: dir, max: max, sizes: map[string]int64{}, busy: map[string]bool{}}
+	names, err := fs.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		replica, ok := replicaOf(name)
+		if !ok {
+			continue
+		}
+		n, err := h.trim(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		h.sizes[replica] = n
+		h.size += n
+	}
+	return h, nil
+}
+
+// trim cuts a hint file after its last whole record (a crash may have
+// torn the one after), so later hints are not appended behind garbage,
+// and returns its size.
+func (h *HintStore) trim(path string) (int64, error) {
+	data, err := h.read(path)
+	if err != nil {
+		return 0, err
+	}
+	valid := 0
+	for valid < len(data) {
+		_, _, n, ok := decodeHint(data[valid:])
+		if !ok {
+			break
+		}
+		valid += n
+	}
+	if valid == len(data) {
+		return int64(valid), nil
+	}
+	f, err := h.fs.OpenAppend(path)
+	if err != nil {
+		return 0, err
+	}
+	err = f.Truncate(int64(valid))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return int64(valid), err
+}
+
+// fileOf names a replica's hint file (hex, so any node name is safe).
+func fileOf(replica string) string { return "hints-" + hex.EncodeToString([]byte(replica)) }
+
+func replicaOf(file string) (string, bool) {
+	rest, ok := strings.CutPrefix(file, "hints-")
+	if !ok {
+		return "", false
+	}
+	b, err := hex.DecodeString(rest)
+	return string(b), err == nil
+}
+
+// Add keeps delta for replica.
+func (h *HintStore) Add(replica string, partition int, delta []byte) error {
+	body := binary.AppendUvarint(nil, uint64(partition))
+	body = append(body, delta...)
+	rec := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+	rec = binary.BigEndian.AppendUint32(rec, crc32.Checksum(body, castagnoli))
+	rec = append(rec, body...)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.size+int64(len(rec)) > h.max {
+		return ErrHintsFull
+	}
+	path := filepath.Join(h.dir, fileOf(replica))
+	f, err := h.fs.OpenAppend(path)
+	if err != nil {
+		if f, err = h.fs.Create(path); err != nil {
+			return err
+		}
+		if err := h.fs.SyncDir(h.dir); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	_, err = f.Write(rec)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	h.size += int64(len(rec))
+	h.sizes[replica] += int64(len(rec))
+	return nil
+}
+
+// Pending returns the bytes of hints kept for replica.
+func (h *HintStore) Pending(replica string) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sizes[replica]
+}
+
+// Replicas returns the replicas that have hints waiting.
+func (h *HintStore) Replicas() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for r, n := range h.sizes {
+		if n > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Deliver hands replica's hints to store in the order they were added. It
+// stops at the first error, keeping that hint and the ones after it, and
+// returns how many were delivered. Hints added while it runs wait for the
+// next call. One delivery per replica runs at a time.
+func (h *HintStore) Deliver(ctx context.Context, replica string, store func(ctx context.Context, partition int, delta []byte) error) (int, error) {
+	h.mu.Lock()
+	if h.busy[replica] {
+		h.mu.Unlock()
+		return 0, fmt.Errorf("replication: hints for %s are being delivered", replica)
+	}
+	h.busy[replica] = true
+	path := filepath.Join(h.dir, fileOf(replica))
+	data, err := h.read(path)
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.busy, replica)
+		h.mu.Unlock()
+	}()
+	if err != nil {
+		return 0, err
+	}
+	delivered, used := 0, 0
+	var derr error
+	for used < len(data) {
+		part, delta, n, ok := decodeHint(data[used:])
+		if !ok {
+			// Corrupt (OpenHints already cut torn tails): the rest is
+			// dropped; anti-entropy repairs what it held.
+			used = len(data)
+			break
+		}
+		if derr = ctx.Err(); derr == nil {
+			derr = store(ctx, part, delta)
+		}
+		if derr != nil {
+			break
+		}
+		used += n
+		delivered++
+	}
+	// Keep what was not delivered, and what Add appended meanwhile.
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now, err := h.read(path)
+	if err != nil {
+		return delivered, err
+	}
+	rest := now[min(used, len(now)):]
+	if len(rest) == 0 {
+		if err := h.fs.Remove(path); err != nil && !vfs.IsNotExist(err) {
+			return delivered, err
+		}
+	} else if err := vfs.WriteAtomic(h.fs, path, func(w io.Writer) error {
+		_, err := w.Write(rest)
+		return err
+	}); err != nil {
+		return delivered, err
+	}
+	h.size += int64(len(rest)) - h.sizes[replica]
+	h.sizes[replica] = int64(len(rest))
+	if len(rest) == 0 {
+		delete(h.sizes, replica)
+	}
+	return delivered, derr
+}
+
+// read returns a hint file's contents (nil if there is none); mu held.
+func (h *HintStore) read(path string) ([]byte, error) {
+	f, err := h.fs.Open(path)
+	if vfs.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// decodeHint reads one record; ok is false for a torn or corrupt one.
+func decodeHint(b []byte) (partition int, delta []byte, n int, ok bool) {
+	if len(b) < 8 {
+		return 0, nil, 0, false
+	}
+	size := int(binary.BigEndian.Uint32(b))
+	if size > len(b)-8 {
+		return 0, nil, 0, false
+	}
+	body := b[8 : 8+size]
+	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(b[4:]) {
+		return 0, nil, 0, false
+	}
+	p, k := binary.Uvarint(body)
+	if k <= 0 {
+		return 0, nil, 0, false
+	}
+	return int(p), body[k:], 8 + size, true
+}

@@ -1,0 +1,152 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/vanitydb/vanity/storage/vfs"
+)
+
+type delivered struct {
+	partition int
+	delta     string
+}
+
+func collect(into *[]delivered, failAt int) func(context.Context, int, []byte) error {
+	return func(_ context.Context, p int, d []byte) error {
+		if failAt >= 0 && len(*into) == failAt {
+			return errors.New("replica down again")
+		}
+		*into = append(*into, delivered{p, string(d)})
+		return nil
+	}
+}
+
+// TestHintsSurviveACrashAndArriveInOrder: hints are fsynced before Add
+// returns, delivered per replica in order, and forgotten once delivered.
+func TestHintsSurviveACrashAndArriveInOrder(t *testing.T) {
+	m := vfs.NewMem()
+	h, err := OpenHints(m, "/hints", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if err := h.Add("node-b", i, []byte(fmt.Sprintf("delta-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Add("node/c", 9, []byte("other")); err != nil {
+		t.Fatal(err)
+	}
+	m.Crash()
+	h, err = OpenHints(m, "/hints", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Pending("node-b") == 0 || len(h.Replicas()) != 2 {
+		t.Fatalf("after a crash: pending %d, replicas %v", h.Pending("node-b"), h.Replicas())
+	}
+	var got []delivered
+	n, err := h.Deliver(context.Background(), "node-b", collect(&got, -1))
+	if err != nil || n != 5 {
+		t.Fatalf("delivered %d: %v", n, err)
+	}
+	for i, d := range got {
+		if d.partition != i || d.delta != fmt.Sprintf("delta-%d", i) {
+			t.Fatalf("hint %d: %+v", i, d)
+		}
+	}
+	if h.Pending("node-b") != 0 || len(h.Replicas()) != 1 {
+		t.Fatalf("delivered hints kept: %d bytes, replicas %v", h.Pending("node-b"), h.Replicas())
+	}
+	got = nil
+	if n, err := h.Deliver(context.Background(), "node/c", collect(&got, -1)); n != 1 || got[0].delta != "other" {
+		t.Fatalf("a name with a slash: %d %v %+v", n, err, got)
+	}
+}
+
+// TestHintsPartialDelivery keeps the undelivered hints, in order, with
+// those added meanwhile after them.
+func TestHintsPartialDelivery(t *testing.T) {
+	h, err := OpenHints(vfs.NewMem(), "/hints", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		h.Add("b", i, []byte{byte(i)})
+	}
+	var got []delivered
+	n, err := h.Deliver(context.Background(), "b", func(ctx context.Context, p int, d []byte) error {
+		if p == 2 {
+			h.Add("b", 4, []byte{4}) // a new hint while delivering
+			return errors.New("down again")
+		}
+		got = append(got, delivered{p, string(d)})
+		return nil
+	})
+	if n != 2 || err == nil {
+		t.Fatalf("delivered %d, err %v", n, err)
+	}
+	got = nil
+	if n, err := h.Deliver(context.Background(), "b", collect(&got, -1)); err != nil || n != 3 {
+		t.Fatalf("second delivery %d %v", n, err)
+	}
+	for i, d := range got {
+		if d.partition != i+2 {
+			t.Fatalf("second delivery out of order: %+v", got)
+		}
+	}
+}
+
+// TestHintsAreBounded refuses hints past the bound, and counts delivered
+// ones as freed.
+func TestHintsAreBounded(t *testing.T) {
+	h, err := OpenHints(vfs.NewMem(), "/hints", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added int
+	for ; ; added++ {
+		if err := h.Add("b", 1, make([]byte, 20)); errors.Is(err, ErrHintsFull) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if added != 3 { // 29 bytes each
+		t.Fatalf("%d hints of 29 bytes fit in 100", added)
+	}
+	var got []delivered
+	h.Deliver(context.Background(), "b", collect(&got, -1))
+	if err := h.Add("b", 1, make([]byte, 20)); err != nil {
+		t.Fatalf("after delivery: %v", err)
+	}
+}
+
+// TestHintsTornTail: a hint torn by a crash mid-write is cut off when the
+// store opens, so hints added afterwards are not stuck behind it.
+func TestHintsTornTail(t *testing.T) {
+	m := vfs.NewMem()
+	h, _ := OpenHints(m, "/hints", 1<<20)
+	h.Add("b", 1, []byte("kept"))
+	h.Add("b", 2, []byte("torn"))
+	path := filepath.Join("/hints", fileOf("b"))
+	size, _ := m.Size(path)
+	f, _ := m.OpenAppend(path)
+	f.Truncate(size - 2)
+	f.Sync()
+	f.Close()
+	h, err := OpenHints(m, "/hints", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Add("b", 3, []byte("after"))
+	var got []delivered
+	if n, err := h.Deliver(context.Background(), "b", collect(&got, -1)); err != nil || n != 2 ||
+		got[0].delta != "kept" || got[1].delta != "after" {
+		t.Fatalf("delivered %d %v: %+v", n, err, got)
+	}
+}

@@ -1,0 +1,133 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// fakeReplica stores deltas in memory; it can fail, or wait for release.
+type fakeReplica struct {
+	name    string
+	fail    bool
+	release chan struct{} // nil: answers at once
+	mu      sync.Mutex
+	got     [][]byte
+}
+
+func (r *fakeReplica) Name() string { return r.name }
+
+func (r *fakeReplica) Store(ctx context.Context, partition int, delta []byte) error {
+	if r.release != nil {
+		select {
+		case <-r.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if r.fail {
+		return errors.New("down")
+	}
+	r.mu.Lock()
+	r.got = append(r.got, delta)
+	r.mu.Unlock()
+	return nil
+}
+
+type memHints struct {
+	mu   sync.Mutex
+	kept map[string]int
+}
+
+func (h *memHints) Add(replica string, partition int, delta []byte) error {
+	h.mu.Lock()
+	h.kept[replica]++
+	h.mu.Unlock()
+	return nil
+}
+
+func TestNeed(t *testing.T) {
+	for _, c := range []struct {
+		level   proto.Consistency
+		n, want int
+	}{
+		{proto.ConsOne, 3, 1}, {proto.ConsQuorum, 3, 2}, {proto.ConsAll, 3, 3},
+		{proto.ConsQuorum, 1, 1}, {proto.ConsQuorum, 4, 3}, {proto.ConsQuorum, 5, 3}, {proto.ConsAll, 1, 1},
+	} {
+		if got := Need(c.level, c.n); got != c.want {
+			t.Errorf("Need(%v, %d) = %d, want %d", c.level, c.n, got, c.want)
+		}
+	}
+}
+
+// TestReplicateReturnsAtQuorum: with one replica slow, a QUORUM write of
+// N=3 is confirmed by the other; the slow one still gets the delta after.
+func TestReplicateReturnsAtQuorum(t *testing.T) {
+	fast := &fakeReplica{name: "b"}
+	slow := &fakeReplica{name: "c", release: make(chan struct{})}
+	done := make(chan struct{})
+	out := Replicate(context.Background(), 7, []byte("d"), []Replica{slow, fast}, Need(proto.ConsQuorum, 3), nil, done)
+	if !out.Confirmed() || out.Acked != 2 || out.Err() != nil {
+		t.Fatalf("outcome %+v", out)
+	}
+	select {
+	case <-done:
+		t.Fatal("done before the slow replica answered")
+	default:
+	}
+	close(slow.release)
+	<-done
+	if len(slow.got) != 1 || len(fast.got) != 1 {
+		t.Fatalf("deliveries: slow %d, fast %d", len(slow.got), len(fast.got))
+	}
+}
+
+// TestReplicateFailures: failed replicas get hints; a write that cannot
+// reach W is not confirmed and says how many stored it.
+func TestReplicateFailures(t *testing.T) {
+	hints := &memHints{kept: map[string]int{}}
+	b, c := &fakeReplica{name: "b", fail: true}, &fakeReplica{name: "c", fail: true}
+	done := make(chan struct{})
+	out := Replicate(context.Background(), 1, []byte("d"), []Replica{b, c}, Need(proto.ConsQuorum, 3), hints, done)
+	<-done
+	if out.Confirmed() || out.Acked != 1 || len(out.Failed) != 2 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if err := out.Err(); !errors.Is(err, ErrUnavailable) || err.Error() != "unavailable: write not confirmed: 1 replicas stored it (2 needed, 2 failed)" {
+		t.Fatalf("error %v", err)
+	}
+	if hints.kept["b"] != 1 || hints.kept["c"] != 1 {
+		t.Fatalf("hints %v", hints.kept)
+	}
+	// ONE is confirmed by the coordinator alone; the failures still get hints.
+	done = make(chan struct{})
+	if out := Replicate(context.Background(), 1, []byte("d"), []Replica{b, c}, Need(proto.ConsOne, 3), hints, done); !out.Confirmed() {
+		t.Fatalf("ONE: %+v", out)
+	}
+	<-done
+	if hints.kept["b"] != 2 || hints.kept["c"] != 2 {
+		t.Fatalf("hints after ONE %v", hints.kept)
+	}
+}
+
+// TestReplicateGivesUpWithTheContext: a replica that never answers holds
+// the write only until the caller's deadline, then gets a hint.
+func TestReplicateGivesUpWithTheContext(t *testing.T) {
+	hints := &memHints{kept: map[string]int{}}
+	stuck := &fakeReplica{name: "b", release: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	done := make(chan struct{})
+	out := Replicate(ctx, 1, []byte("d"), []Replica{stuck}, Need(proto.ConsAll, 2), hints, done)
+	<-done
+	if out.Confirmed() || out.Acked != 1 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if hints.kept["b"] != 1 {
+		t.Fatalf("the stuck replica got no hint: %v", hints.kept)
+	}
+}
