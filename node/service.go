@@ -654,6 +654,16 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			prev = e
 		}
 		return rpc.StatusOK, dst
+	case rpc.KindReplicate:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		_, k := binary.Uvarint(payload)
+		if err := s.node.ApplyReplica(p, payload[k:]); err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, dst
 	case rpc.KindStore:
 		strs, err := rpc.DecodeStrings(payload)
 		if err != nil || len(strs) < 2 || len(strs[0]) != 1 {

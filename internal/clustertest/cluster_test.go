@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,7 +13,10 @@ import (
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/internal/difftest"
 	"github.com/vanitydb/vanity/internal/golden"
+	"github.com/vanitydb/vanity/node"
+	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/ring"
 )
 
@@ -493,4 +497,56 @@ func balanced(r proto.Reply) bool {
 		}
 	}
 	return true
+}
+
+// TestReplicateOverRPC sends a write's deltas from one node to another over
+// the internal RPC with replication.Replicate: the replica stores them (it
+// need not serve the partition), and a caller without the cluster secret
+// cannot.
+func TestReplicateOverRPC(t *testing.T) {
+	c := New(t, 2, 1, Options{})
+	p := -1
+	for i, hs := range c.Holders() {
+		if len(hs) == 1 && hs[0] == c.Nodes[0].Name {
+			p = i
+			break
+		}
+	}
+	if p < 0 {
+		t.Fatal("node 0 holds no partition")
+	}
+	key := ""
+	for i := 0; key == ""; i++ {
+		if k := fmt.Sprintf("k%d", i); ring.PartitionOf([]byte(k), 64) == p {
+			key = k
+		}
+	}
+	a, b := c.Nodes[0].Service.Node(), c.Nodes[1].Service.Node()
+	if _, err := a.StartStream(p); err != nil {
+		t.Fatal(err)
+	}
+	var req proto.Request
+	proto.ParseRequest([]byte("INCR_INT "+enc(key)+" 3"), &req)
+	if out, err := a.Exec(context.Background(), 0, &req, nil); err != nil || string(out) != "OK:INT 3" {
+		t.Fatalf("write on the coordinator: %q %v", out, err)
+	}
+	deltas, _, err := a.PullStream(p)
+	a.AbortStream(p)
+	if err != nil || len(deltas) == 0 {
+		t.Fatalf("deltas: %d bytes, %v", len(deltas), err)
+	}
+	before := b.Keys(0)
+	good := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), c.secret, 1))
+	done := make(chan struct{})
+	out := replication.Replicate(context.Background(), p, deltas, []replication.Replica{good}, 2, nil, done)
+	<-done
+	if !out.Confirmed() || b.Keys(0) != before+1 {
+		t.Fatalf("replicated: %+v, replica keys %d -> %d", out, before, b.Keys(0))
+	}
+	bad := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), []byte("wrong secret"), 1))
+	done = make(chan struct{})
+	if out := replication.Replicate(context.Background(), p, deltas, []replication.Replica{bad}, 2, nil, done); out.Confirmed() {
+		t.Fatalf("a caller without the secret replicated: %+v", out)
+	}
+	<-done
 }

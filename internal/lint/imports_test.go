@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"storage/snapshot": {"storage", "storage/hlc"},
 	"storage/vfs":      {},
 	"storage/wal":      {"storage/vfs"},
-	"node": {"proto", "ring", "ring/gossip", "node/rpc", "storage", "storage/hlc", "storage/snapshot",
+	"node": {"proto", "ring", "ring/gossip", "node/rpc", "replication", "storage", "storage/hlc", "storage/snapshot",
 		"storage/vfs", "storage/wal"},
 	"replication":          {"proto", "storage/vfs"},
 	"router/users":         {"proto"},

@@ -1,0 +1,90 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/replication"
+	"github.com/vanitydb/vanity/storage"
+)
+
+// EncodeDeltas appends deltas in the stream encoding, (length, delta)*,
+// which ApplyReplica and partition transfers read.
+func EncodeDeltas(dst []byte, ds []storage.Delta) []byte {
+	var one []byte
+	for k := range ds {
+		one = storage.AppendDelta(one[:0], &ds[k])
+		dst = binary.AppendUvarint(dst, uint64(len(one)))
+		dst = append(dst, one...)
+	}
+	return dst
+}
+
+// ApplyReplica joins deltas (EncodeDeltas) that the coordinator of a write
+// to partition p sent this replica, and returns once they are durable here
+// under the node's fsync policy. The node need not serve p yet: a replica
+// still copying p keeps what it receives, and the copy is joined into it
+// (joins commute), so nothing sent meanwhile is lost. A partition being
+// streamed to another node passes the deltas on with the stream.
+func (n *Node) ApplyReplica(p int, deltas []byte) error {
+	if err := n.failure(); err != nil {
+		return err
+	}
+	if p < 0 || p >= len(n.parts) {
+		return fmt.Errorf("node: partition %d out of range", p)
+	}
+	ds, err := decodeStates(deltas)
+	if err != nil || len(ds) == 0 {
+		return err
+	}
+	for k := range ds {
+		if got := n.partitionOfString(ds[k].Key); got != p {
+			return fmt.Errorf("node: a delta for partition %d sent as partition %d", got, p)
+		}
+	}
+	part := &n.parts[p]
+	x := n.ctxs.Get().(*execCtx)
+	part.mu.Lock()
+	for k := range ds {
+		n.clock.Observe(ds[k].MaxStamp())
+		part.shard.Apply(&ds[k])
+	}
+	x.c.Deltas = append(x.c.Deltas[:0], ds...)
+	x.dparts = x.dparts[:0]
+	for range ds {
+		x.dparts = append(x.dparts, p)
+	}
+	n.record(x)
+	seq, err := n.logDeltas(x)
+	part.mu.Unlock()
+	n.release(x)
+	if err == nil && seq > 0 {
+		err = n.wal.Wait(seq)
+	}
+	if err != nil {
+		n.fail(err)
+	}
+	return err
+}
+
+// rpcReplica is a replication.Replica reached over the internal RPC.
+type rpcReplica struct {
+	name   string
+	client *rpc.Client
+}
+
+// NewReplica returns the replication.Replica for the node name whose RPC
+// client is c.
+func NewReplica(name string, c *rpc.Client) replication.Replica {
+	return rpcReplica{name: name, client: c}
+}
+
+func (r rpcReplica) Name() string { return r.name }
+
+func (r rpcReplica) Store(ctx context.Context, partition int, delta []byte) error {
+	payload := binary.AppendUvarint(nil, uint64(partition))
+	_, err := r.client.Call(ctx, rpc.KindReplicate, append(payload, delta...))
+	return err
+}

@@ -1,0 +1,88 @@
+package node
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/ring"
+	"github.com/vanitydb/vanity/storage/vfs"
+	"github.com/vanitydb/vanity/storage/wal"
+)
+
+// writesOf runs requests on n and returns the deltas they produced for
+// partition p, as a coordinator would send them to replicas.
+func writesOf(t *testing.T, n *Node, p int, requests ...string) []byte {
+	t.Helper()
+	if _, err := n.StartStream(p); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range requests {
+		if got := do(t, n, 0, r); !strings.HasPrefix(got, "OK") {
+			t.Fatalf("%s: %s", r, got)
+		}
+	}
+	deltas, _, err := n.PullStream(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.AbortStream(p)
+	return deltas
+}
+
+// TestApplyReplicaConverges: a replica that joins a coordinator's deltas
+// (also twice, and in another order) reads the same as the coordinator.
+func TestApplyReplicaConverges(t *testing.T) {
+	tagged := func(k string) string { return "{r}" + k }
+	p := ring.PartitionOf([]byte(tagged("x")), 8)
+	a := newNode(t, Config{Partitions: 8, KeepTombstones: true})
+	first := writesOf(t, a, p, "SET:STR (4){r}s (1)v", "INCR_INT (4){r}c 5", "LIST_PUSH_RIGHT (4){r}l (2)[(1)a(1)b]")
+	second := writesOf(t, a, p, "INCR_INT (4){r}c -2", "SET_ADD (4){r}m (2){(1)x(1)y}", "LIST_POP_LEFT (4){r}l 1", "DEL (4){r}s")
+	for _, order := range [][][]byte{{first, second}, {second, first}, {first, second, second, first}} {
+		b := newNode(t, Config{Partitions: 8, KeepTombstones: true})
+		for _, d := range order {
+			if err := b.ApplyReplica(p, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, k := range []string{"s", "c", "l", "m"} {
+			req := "GET (4){r}" + k
+			if ga, gb := sorted(t, do(t, a, 0, req)), sorted(t, do(t, b, 0, req)); ga != gb {
+				t.Fatalf("%s: coordinator %q, replica %q", req, ga, gb)
+			}
+		}
+	}
+	b := newNode(t, Config{Partitions: 8})
+	if err := b.ApplyReplica((p+1)%8, first); err == nil {
+		t.Fatal("deltas of one partition accepted as another's")
+	}
+}
+
+// sorted puts a reply's SET members and HASH pairs in order (the protocol
+// leaves theirs open).
+func sorted(t *testing.T, reply string) string {
+	r, err := proto.ParseReply([]byte(reply))
+	if err != nil {
+		t.Fatalf("%q: %v", reply, err)
+	}
+	proto.SortMembers(&r)
+	return string(proto.AppendReply(nil, r))
+}
+
+// TestApplyReplicaIsDurable: what ApplyReplica returned for survives a
+// machine crash under fsync=always.
+func TestApplyReplicaIsDurable(t *testing.T) {
+	p := ring.PartitionOf([]byte("{r}c"), 8)
+	a := newNode(t, Config{Partitions: 8})
+	d := writesOf(t, a, p, "INCR_INT (4){r}c 7")
+	m := vfs.NewMem()
+	b := durableNode(t, m, wal.SyncAlways)
+	if err := b.ApplyReplica(p, d); err != nil {
+		t.Fatal(err)
+	}
+	m.Crash()
+	r := durableNode(t, m, wal.SyncAlways)
+	if got := do(t, r, 0, "GET (4){r}c"); got != "OK:INT 7" {
+		t.Fatalf("after a crash: %q", got)
+	}
+}
