@@ -40,7 +40,7 @@ func (n *Node) ApplyReplica(p int, deltas []byte) error {
 		return err
 	}
 	for k := range ds {
-		if got := n.partitionOfString(ds[k].Key); got != p {
+		if got := n.partitionOfString(ds[k].Key); !ds[k].DBWide && got != p {
 			return fmt.Errorf("node: a delta for partition %d sent as partition %d", got, p)
 		}
 	}
@@ -69,6 +69,39 @@ func (n *Node) ApplyReplica(p int, deltas []byte) error {
 	return err
 }
 
+// KeyStates returns the whole state of keys in database db, with the
+// database-wide reset of their partitions if there was one, in the stream
+// encoding: what a coordinator joins into its own copy before it answers a
+// read at R > 1 (the join is the read repair). keys must share a partition.
+func (n *Node) KeyStates(db int, keys [][]byte) ([]byte, int, error) {
+	if err := n.failure(); err != nil {
+		return nil, 0, err
+	}
+	if db < 0 || db >= storage.NumDBs || len(keys) == 0 {
+		return nil, 0, fmt.Errorf("node: bad state request (database %d, %d keys)", db, len(keys))
+	}
+	p := n.partitionOf(keys[0])
+	for _, k := range keys[1:] {
+		if n.partitionOf(k) != p {
+			return nil, 0, fmt.Errorf("node: state request spans partitions")
+		}
+	}
+	part := &n.parts[p]
+	var ds []storage.Delta
+	part.mu.Lock()
+	if d, ok := part.shard.DBReset(db); ok {
+		ds = append(ds, d)
+	}
+	for _, k := range keys {
+		if d, ok := part.shard.State(db, k); ok {
+			ds = append(ds, d)
+		}
+	}
+	out := EncodeDeltas(nil, ds) // encoded under the lock: deltas alias the shard
+	part.mu.Unlock()
+	return out, p, nil
+}
+
 // rpcReplica is a replication.Replica reached over the internal RPC.
 type rpcReplica struct {
 	name   string
@@ -87,4 +120,8 @@ func (r rpcReplica) Store(ctx context.Context, partition int, delta []byte) erro
 	payload := binary.AppendUvarint(nil, uint64(partition))
 	_, err := r.client.Call(ctx, rpc.KindReplicate, append(payload, delta...))
 	return err
+}
+
+func (r rpcReplica) States(ctx context.Context, db int, keys [][]byte) ([]byte, error) {
+	return r.client.Call(ctx, rpc.KindStates, rpc.AppendStrings([]byte{byte(db)}, keys))
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,5 +85,40 @@ func TestApplyReplicaIsDurable(t *testing.T) {
 	r := durableNode(t, m, wal.SyncAlways)
 	if got := do(t, r, 0, "GET (4){r}c"); got != "OK:INT 7" {
 		t.Fatalf("after a crash: %q", got)
+	}
+}
+
+// TestKeyStatesRepair: a replica that missed writes and a RESET catches up
+// by joining the coordinator's states of the keys it reads.
+func TestKeyStatesRepair(t *testing.T) {
+	a := newNode(t, Config{Partitions: 8, KeepTombstones: true})
+	for _, r := range []string{"SET:STR (4){r}s (1)v", "INCR_INT (4){r}c 4", "HASH_SET (4){r}h (1){(1)f(1)g}"} {
+		do(t, a, 2, r)
+	}
+	b := newNode(t, Config{Partitions: 8, KeepTombstones: true})
+	keys := [][]byte{[]byte("{r}s"), []byte("{r}c"), []byte("{r}h"), []byte("{r}missing")}
+	states, p, err := a.KeyStates(2, keys)
+	if err != nil || p != ring.PartitionOf([]byte("{r}s"), 8) {
+		t.Fatalf("states: partition %d, %v", p, err)
+	}
+	if err := b.ApplyReplica(p, states); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		req := "GET (" + strconv.Itoa(len(k)) + ")" + string(k)
+		if ga, gb := sorted(t, do(t, a, 2, req)), sorted(t, do(t, b, 2, req)); ga != gb {
+			t.Fatalf("%s: coordinator %q, repaired replica %q", req, ga, gb)
+		}
+	}
+	do(t, a, 2, "RESET")
+	states, _, _ = a.KeyStates(2, keys[:1])
+	if err := b.ApplyReplica(p, states); err != nil {
+		t.Fatal(err)
+	}
+	if got := do(t, b, 2, "GET (4){r}c"); got != "NULL" {
+		t.Fatalf("the reset did not reach the replica with the states: %q", got)
+	}
+	if _, _, err := a.KeyStates(2, [][]byte{[]byte("{r}s"), []byte("{q}x")}); err == nil && ring.PartitionOf([]byte("{q}x"), 8) != p {
+		t.Fatal("a state request spanning partitions was accepted")
 	}
 }

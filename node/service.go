@@ -664,6 +664,19 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			return fail(err)
 		}
 		return rpc.StatusOK, dst
+	case rpc.KindStates:
+		if len(payload) < 1 {
+			return fail(rpc.ErrMalformed)
+		}
+		keys, err := rpc.DecodeStrings(payload[1:])
+		if err != nil {
+			return fail(err)
+		}
+		out, _, err := s.node.KeyStates(int(payload[0]), keys)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, append(dst, out...)
 	case rpc.KindStore:
 		strs, err := rpc.DecodeStrings(payload)
 		if err != nil || len(strs) < 2 || len(strs[0]) != 1 {

@@ -25,6 +25,9 @@ type Replica interface {
 	// Store joins delta into the replica's copy of partition and returns
 	// once it is durable there under the replica's fsync policy.
 	Store(ctx context.Context, partition int, delta []byte) error
+	// States returns the replica's whole state of keys (one partition's)
+	// in database db, as deltas to join.
+	States(ctx context.Context, db int, keys [][]byte) ([]byte, error)
 }
 
 // Hints keeps the deltas a replica missed, for delivery when it is back.
@@ -120,4 +123,45 @@ func Replicate(ctx context.Context, partition int, delta []byte, replicas []Repl
 		}
 	}
 	return out
+}
+
+// Read asks replicas in parallel for their state of keys and hands each
+// answer to join as it arrives, until need replicas in all (the
+// coordinator counts as one) have contributed; the coordinator then
+// answers from the joined state. It returns how many contributed and, if
+// fewer than need, an ErrUnavailable error. Replicas that answer later are
+// not waited for.
+func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need int, join func(states []byte) error) (int, error) {
+	type answer struct {
+		states []byte
+		err    error
+	}
+	got := 1
+	if got >= need {
+		return got, nil
+	}
+	answers := make(chan answer, len(replicas))
+	for _, r := range replicas {
+		go func() {
+			s, err := r.States(ctx, db, keys)
+			answers <- answer{s, err}
+		}()
+	}
+	for range replicas {
+		var a answer
+		select {
+		case a = <-answers:
+		case <-ctx.Done():
+			return got, fmt.Errorf("%w: read: %d of %d replicas answered: %v", ErrUnavailable, got, need, ctx.Err())
+		}
+		if a.err == nil {
+			a.err = join(a.states)
+		}
+		if a.err == nil {
+			if got++; got >= need {
+				return got, nil
+			}
+		}
+	}
+	return got, fmt.Errorf("%w: read: %d of %d replicas answered", ErrUnavailable, got, need)
 }

@@ -38,6 +38,19 @@ func (r *fakeReplica) Store(ctx context.Context, partition int, delta []byte) er
 	return nil
 }
 
+func (r *fakeReplica) States(ctx context.Context, db int, keys [][]byte) ([]byte, error) {
+	if r.fail {
+		return nil, errors.New("down")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []byte
+	for _, d := range r.got {
+		out = append(out, d...)
+	}
+	return out, nil
+}
+
 type memHints struct {
 	mu   sync.Mutex
 	kept map[string]int
@@ -129,5 +142,26 @@ func TestReplicateGivesUpWithTheContext(t *testing.T) {
 	}
 	if hints.kept["b"] != 1 {
 		t.Fatalf("the stuck replica got no hint: %v", hints.kept)
+	}
+}
+
+// TestReadJoinsUntilQuorum: a QUORUM read of N=3 joins one other replica's
+// state (a failed one does not count); ALL fails, naming how many answered.
+func TestReadJoinsUntilQuorum(t *testing.T) {
+	up := &fakeReplica{name: "b", got: [][]byte{[]byte("state-b")}}
+	down := &fakeReplica{name: "c", fail: true}
+	var joined []string
+	join := func(s []byte) error { joined = append(joined, string(s)); return nil }
+	n, err := Read(context.Background(), 0, [][]byte{[]byte("k")}, []Replica{down, up}, Need(proto.ConsQuorum, 3), join)
+	if err != nil || n != 2 || len(joined) != 1 || joined[0] != "state-b" {
+		t.Fatalf("quorum read: %d %v, joined %q", n, err, joined)
+	}
+	joined = nil
+	n, err = Read(context.Background(), 0, [][]byte{[]byte("k")}, []Replica{down, up}, Need(proto.ConsAll, 3), join)
+	if !errors.Is(err, ErrUnavailable) || n != 2 || err.Error() != "unavailable: read: 2 of 3 replicas answered" {
+		t.Fatalf("ALL with a replica down: %d %v", n, err)
+	}
+	if n, err := Read(context.Background(), 0, nil, []Replica{down}, Need(proto.ConsOne, 3), join); n != 1 || err != nil {
+		t.Fatalf("ONE asks nobody: %d %v", n, err)
 	}
 }

@@ -265,6 +265,14 @@ func (s *Shard) resetDB(db int, r hlc.Stamp) {
 	}
 }
 
+// DBReset returns db's database-wide reset (RESET) as a delta, if any.
+func (s *Shard) DBReset(db int) (Delta, bool) {
+	if s.dbReset[db].IsZero() {
+		return Delta{}, false
+	}
+	return Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}, true
+}
+
 // State returns the whole state of key in db as a delta, or false if the
 // shard holds nothing for it.
 func (s *Shard) State(db int, key []byte) (Delta, bool) {

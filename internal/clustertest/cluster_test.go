@@ -543,6 +543,13 @@ func TestReplicateOverRPC(t *testing.T) {
 	if !out.Confirmed() || b.Keys(0) != before+1 {
 		t.Fatalf("replicated: %+v, replica keys %d -> %d", out, before, b.Keys(0))
 	}
+	// A read at QUORUM joins the replica's state of the key.
+	var joined []byte
+	n, err := replication.Read(context.Background(), 0, [][]byte{[]byte(key)}, []replication.Replica{good}, 2,
+		func(s []byte) error { joined = s; return nil })
+	if err != nil || n != 2 || !bytes.Contains(joined, []byte(key)) {
+		t.Fatalf("read: %d %v, %q", n, err, joined)
+	}
 	bad := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), []byte("wrong secret"), 1))
 	done = make(chan struct{})
 	if out := replication.Replicate(context.Background(), p, deltas, []replication.Replica{bad}, 2, nil, done); out.Confirmed() {

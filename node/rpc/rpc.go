@@ -69,6 +69,7 @@ const (
 	KindStore          // replace a key with a set (the end of a SET_*_INTO)
 	KindExecMany       // pipelined data commands, run in order (see AppendBatch, DecodeItems)
 	KindReplicate      // a write's deltas for a replica: partition:uvarint deltas (node.EncodeDeltas)
+	KindStates         // keys' states for a read at R > 1: db:u8 strings(keys); answer node.EncodeDeltas
 	numKinds
 )
 
