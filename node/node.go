@@ -404,6 +404,19 @@ func (n *Node) ExecMany(_ context.Context, db int, reqs []*proto.Request, dst []
 // command touching their partitions runs in between. It appends the
 // replies to dst and returns the end offset of each.
 func (n *Node) ExecBatch(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
+	return n.execBatch(db, reqs, dst, nil)
+}
+
+// ExecBatchCapture is ExecBatch that also returns the batch's deltas in
+// the stream encoding (EncodeDeltas), for a coordinator to send to the
+// partition's other replicas.
+func (n *Node) ExecBatchCapture(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []byte, error) {
+	var deltas []byte
+	out, ends, err := n.execBatch(db, reqs, dst, &deltas)
+	return out, ends, deltas, err
+}
+
+func (n *Node) execBatch(db int, reqs []*proto.Request, dst []byte, capture *[]byte) ([]byte, []int, error) {
 	if err := n.failure(); err != nil {
 		return nil, nil, err
 	}
@@ -432,6 +445,9 @@ func (n *Node) ExecBatch(_ context.Context, db int, reqs []*proto.Request, dst [
 		ends[i] = len(dst)
 	}
 	n.record(x)
+	if capture != nil {
+		*capture = EncodeDeltas(*capture, x.c.Deltas)
+	}
 	// One record for the whole batch: recovery restores all of it or none.
 	seq, err := n.logDeltas(x)
 	n.unlock(x.locks)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/ring/gossip"
 )
@@ -87,8 +88,9 @@ type Service struct {
 	moving     map[int]bool           // partitions being moved in
 	movedIn    map[int]time.Time      // when each partition last finished moving in
 	rings      *ring.Builder
-	pace       throttle   // of the data moving in
-	advMu      sync.Mutex // serializes advertise
+	hints      *replication.HintStore // nil with one replica or no persistence
+	pace       throttle               // of the data moving in
+	advMu      sync.Mutex             // serializes advertise
 	lastTag    string
 	ringSince  time.Time // when the ring last changed
 	leaving    bool
@@ -128,6 +130,10 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
 		advKick: make(chan struct{}, 1), advDone: make(chan struct{})}
 	s.pace.rate = float64(max(cfg.TransferRate, 0))
+	if s.hints, err = openHints(cfg, n); err != nil {
+		n.Close()
+		return nil, err
+	}
 	s.lis, err = net.Listen("tcp", cfg.RPCAddr)
 	if err != nil {
 		n.Close()
@@ -180,6 +186,10 @@ func (s *Service) Run(ctx context.Context) error {
 		s.node.Run(ctx)
 	}()
 	go s.advertiser(ctx)
+	if s.hints != nil {
+		s.wg.Add(1)
+		go s.deliverHints(ctx)
+	}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -280,10 +290,6 @@ func (s *Service) reconcile(ctx context.Context) {
 	}
 	parts := len(s.node.parts)
 	since := time.Now() // claims gathered from here on may predate moves that finish meanwhile
-	type claim struct {
-		rpc   string
-		state gossip.State
-	}
 	// Who holds what: asked of each reachable node directly (gossip tags
 	// lag), and taken from the tag of a node that cannot be asked.
 	claims := make([][]claim, parts)
@@ -338,6 +344,12 @@ func (s *Service) reconcile(ctx context.Context) {
 		return // act on a ring every node has had time to see
 	}
 	serving := s.node.Held()
+	if s.cfg.Replicas > 1 {
+		if s.reconcileReplicas(ctx, r, self, claims, serving) {
+			s.advertiseSoon()
+		}
+		return
+	}
 	changed := false
 	for p := 0; p < parts; p++ {
 		if r.Primary(p) != self {
@@ -409,6 +421,93 @@ func (s *Service) reconcile(ctx context.Context) {
 	if changed {
 		s.advertiseSoon()
 	}
+}
+
+// reconcileReplicas, with several replicas per partition, copies in the
+// partitions whose replica set this node is in and does not serve yet
+// (from any live holder, which keeps serving), claims those nobody holds,
+// and drops those it is no longer a replica of once every live replica
+// serves them. It reports whether the served set changed.
+func (s *Service) reconcileReplicas(ctx context.Context, r *ring.Ring, self int, claims [][]claim, serving []bool) bool {
+	changed := false
+	for p := range serving {
+		inSet := r.Holds(self, p)
+		switch {
+		case inSet && !serving[p]:
+			s.mu.Lock()
+			busy := s.moving[p] || len(s.moving) >= s.cfg.MaxTransfers
+			s.mu.Unlock()
+			if busy {
+				continue
+			}
+			src, waiting := "", false
+			for _, c := range claims[p] {
+				switch c.state {
+				case gossip.Alive, gossip.Leaving:
+					src = c.rpc
+				case gossip.Failed:
+					waiting = true
+				}
+			}
+			switch {
+			case src != "":
+				s.mu.Lock()
+				s.moving[p] = true
+				s.mu.Unlock()
+				s.wg.Add(1)
+				go func(p int, src string) {
+					defer s.wg.Done()
+					err := s.copyIn(ctx, p, src)
+					s.mu.Lock()
+					delete(s.moving, p)
+					s.mu.Unlock()
+					if err != nil {
+						s.log.Warn("copying a partition in failed; will retry", "partition", p, "from", src, "err", err)
+					}
+					select {
+					case s.kick <- struct{}{}:
+					default:
+					}
+				}(p, src)
+			case !waiting:
+				if err := s.node.SetHeld(p, true); err == nil {
+					changed = true
+				}
+			}
+		case !inSet && serving[p]:
+			// Kept until every live replica serves p, so no write is
+			// left only here.
+			live, all := 0, true
+			for _, i := range r.Replicas(p) {
+				m := r.Member(int(i))
+				st, ok := s.gossip.State(m.ID)
+				if !ok || st != gossip.Alive {
+					continue
+				}
+				live++
+				has := false
+				for _, c := range claims[p] {
+					has = has || c.rpc == m.Addr && c.state == gossip.Alive
+				}
+				all = all && has
+			}
+			if live > 0 && all {
+				if err := s.node.SetHeld(p, false); err == nil {
+					if err := s.node.DropPartition(p); err != nil {
+						s.log.Warn("dropping a partition failed", "partition", p, "err", err)
+					}
+					changed = true
+				}
+			}
+		}
+	}
+	return changed
+}
+
+// claim says that the member at rpc (in state) holds a partition.
+type claim struct {
+	rpc   string
+	state gossip.State
 }
 
 // settle is how long the ring must be unchanged before this node claims
@@ -485,6 +584,19 @@ func partitionPayload(p int) []byte { return binary.AppendUvarint(nil, uint64(p)
 // With merge, this node already serves p and src's copy is joined into
 // its own instead of replacing it.
 func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (err error) {
+	return s.transferIn(ctx, p, src, merge, false)
+}
+
+// copyIn makes this node a replica of partition p, copying it from the
+// node at src, which keeps serving it. The copy is joined into whatever
+// this node already has (deltas coordinators sent it meanwhile), and
+// writes after the copy reach it from their coordinators, which send every
+// write to the whole replica set.
+func (s *Service) copyIn(ctx context.Context, p int, src string) error {
+	return s.transferIn(ctx, p, src, true, true)
+}
+
+func (s *Service) transferIn(ctx context.Context, p int, src string, merge, copyOnly bool) (err error) {
 	c := s.peer(src)
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -526,6 +638,17 @@ func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (er
 		if len(deltas) < 4096 {
 			break
 		}
+	}
+	if copyOnly {
+		if _, err := c.Call(cctx, rpc.KindAbort, partitionPayload(p)); err != nil {
+			return err
+		}
+		if err := s.node.SetHeld(p, true); err != nil {
+			return err
+		}
+		s.advertiseSoon()
+		s.log.Info("partition copied in", "partition", p, "from", src)
+		return nil
 	}
 	handoff := time.Now()
 	raw, err := c.Call(cctx, rpc.KindHandoff, partitionPayload(p))
@@ -598,6 +721,13 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		if perr := proto.ParseRequest(e.Req, &req); perr != proto.ErrNone {
 			return fail(fmt.Errorf("rpc: unparsable request: %v", perr))
 		}
+		if s.cfg.Replicas > 1 && req.Cmd.Class() != proto.ClassDatabase {
+			out, _, err := s.coordinate(ctx, e.DB, e.Read, e.Write, []*proto.Request{&req}, dst)
+			if err != nil {
+				return fail(s.ringNote(err, e.Ring))
+			}
+			return rpc.StatusOK, out
+		}
 		out, err := s.node.Exec(ctx, e.DB, &req, dst)
 		if err != nil {
 			return fail(s.ringNote(err, e.Ring))
@@ -615,7 +745,15 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 				return fail(fmt.Errorf("rpc: unparsable request: %v", perr))
 			}
 		}
-		out, ends, err := s.node.ExecBatch(ctx, b.DB, reqs, nil)
+		exec := func(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
+			return s.node.ExecBatch(ctx, db, reqs, dst)
+		}
+		if s.cfg.Replicas > 1 {
+			exec = func(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
+				return s.coordinate(ctx, db, b.Read, b.Write, reqs, dst)
+			}
+		}
+		out, ends, err := exec(ctx, b.DB, reqs, nil)
 		if err != nil {
 			return fail(s.ringNote(err, b.Ring))
 		}
@@ -627,6 +765,10 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		}
 		return rpc.StatusOK, rpc.AppendStrings(dst, replies)
 	case rpc.KindExecMany:
+		if s.cfg.Replicas > 1 {
+			// Routers send pipelines one command at a time then.
+			return fail(errors.New("node: pipelines are not coordinated across replicas"))
+		}
 		b, err := rpc.DecodeBatch(payload)
 		if err != nil {
 			return fail(err)

@@ -322,3 +322,27 @@ func (c *Cluster) WaitSingleHolders(nodes ...*Node) {
 		time.Sleep(20 * time.Millisecond) // polling the nodes' reconciliation
 	}
 }
+
+// WaitReplicated waits until every partition is held by exactly n running
+// nodes (its replica set, once copies are in and extra copies dropped).
+func (c *Cluster) WaitReplicated(n int) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		bad := -1
+		hs := c.Holders()
+		for p := range hs {
+			if len(hs[p]) != n {
+				bad = p
+				break
+			}
+		}
+		if bad < 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("partition %d is held by %v, want %d nodes", bad, hs[bad], n)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the nodes' held sets
+	}
+}

@@ -244,9 +244,41 @@ func (b *Backend) refresh() *routes {
 			}
 		}
 	}
+	if b.cfg.Replicas > 1 && rt.ring != nil {
+		b.preferReplicas(rt, members, polled)
+		for p := range alive {
+			alive[p] = rt.owner[p] != "" && rt.failed[rt.owner[p]] == ""
+		}
+	}
 	rt.ready = !slices.Contains(alive, false)
 	b.routes.Store(rt)
 	return rt
+}
+
+// preferReplicas routes each partition to the first live replica of its
+// preference list that serves it (the primary, or after a failure the
+// next), falling back to any live node serving it.
+func (b *Backend) preferReplicas(rt *routes, members []gossip.Member, polled map[string][]bool) {
+	serves := map[string][]bool{} // live nodes' served sets, by name
+	for _, m := range members {
+		if m.Role != gossip.RoleNode || m.State != gossip.Alive {
+			continue
+		}
+		held := polled[m.RPC]
+		if held == nil {
+			held = decodeParts(m.Tags["parts"], b.cfg.Partitions)
+		}
+		serves[m.Name] = held
+	}
+	for p := range rt.owner {
+		for _, i := range rt.ring.Replicas(p) {
+			m := rt.ring.Member(int(i))
+			if held := serves[m.ID]; p < len(held) && held[p] {
+				rt.owner[p] = m.Addr
+				break
+			}
+		}
+	}
 }
 
 // poll asks every live node which partitions it serves (gossip tags can

@@ -12,7 +12,8 @@ import (
 // Pipelinable implements router.Pipeliner: data commands whose keys share
 // a partition (RESET and multi-partition commands run on their own).
 func (b *Backend) Pipelinable(req *proto.Request) bool {
-	if req.Cmd.Class() == proto.ClassDatabase {
+	if req.Cmd.Class() == proto.ClassDatabase || b.cfg.Replicas > 1 {
+		// With replicas each command is coordinated on its own.
 		return false
 	}
 	var buf [4][]byte

@@ -1,0 +1,140 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/replication"
+	"github.com/vanitydb/vanity/ring/gossip"
+)
+
+// replicateTimeout bounds how long a coordinator waits for replicas: it
+// must answer well within a router's call timeout.
+const replicateTimeout = 2 * time.Second
+
+// maxHints bounds the hints a node keeps for replicas that are away.
+const maxHints = 256 << 20
+
+// openHints opens the hint store beside the node's data, if it persists.
+func openHints(cfg ServiceConfig, n *Node) (*replication.HintStore, error) {
+	if cfg.Replicas < 2 || cfg.Node.HeldPath == "" {
+		return nil, nil
+	}
+	return replication.OpenHints(n.fs, filepath.Join(filepath.Dir(cfg.Node.HeldPath), "hints"), maxHints)
+}
+
+// others returns the replicas of partition p other than this node, by the
+// current ring.
+func (s *Service) others(p int) ([]replication.Replica, int) {
+	r := s.ring.Load()
+	if r == nil {
+		return nil, 1
+	}
+	prefs := r.Replicas(p)
+	var out []replication.Replica
+	for _, i := range prefs {
+		m := r.Member(int(i))
+		if m.ID != s.cfg.Name {
+			out = append(out, NewReplica(m.ID, s.peer(m.Addr)))
+		}
+	}
+	return out, len(prefs)
+}
+
+// coordinate runs a command (or a transaction's commands) of one partition
+// for a router when partitions have several replicas: a read at R > 1
+// first joins R-1 other replicas' states of its keys (repairing this copy),
+// and a write's deltas go to every other replica, the write confirmed once
+// W have stored them (those that did not get hints). It returns the
+// replies and their end offsets.
+func (s *Service) coordinate(ctx context.Context, db int, read, write proto.Consistency, reqs []*proto.Request,
+	dst []byte) ([]byte, []int, error) {
+	var keys [][]byte
+	reads := true
+	for _, r := range reqs {
+		keys = r.Keys(keys)
+		reads = reads && r.Cmd.Class() == proto.ClassRead
+	}
+	if len(keys) == 0 {
+		return s.node.ExecBatch(ctx, db, reqs, dst)
+	}
+	p := s.node.partitionOf(keys[0])
+	others, n := s.others(p)
+	if reads {
+		if need := replication.Need(read, n); need > 1 {
+			rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+			got, err := replication.Read(rctx, db, keys, others, need, func(states []byte) error {
+				return s.node.ApplyReplica(p, states)
+			})
+			cancel()
+			if err != nil {
+				return unavailable(dst, len(reqs), fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered", p, got, need))
+			}
+		}
+	}
+	out, ends, deltas, err := s.node.ExecBatchCapture(ctx, db, reqs, dst)
+	if err != nil || len(deltas) == 0 || len(others) == 0 {
+		return out, ends, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+	defer cancel() // replicas still sending after the reply get hints
+	o := replication.Replicate(rctx, p, deltas, others, replication.Need(write, n), s.hints, nil)
+	if !o.Confirmed() {
+		return unavailable(dst, len(reqs), fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered; the write is not confirmed (it may still appear later, through repair)",
+			p, o.Acked, o.Needed))
+	}
+	return out, ends, nil
+}
+
+// unavailable answers every one of n commands with ERROR msg.
+func unavailable(dst []byte, n int, msg string) ([]byte, []int, error) {
+	ends := make([]int, n)
+	for i := range ends {
+		dst = proto.AppendErrorMsg(dst, msg)
+		ends[i] = len(dst)
+	}
+	return dst, ends, nil
+}
+
+// deliverHints hands kept hints to replicas that are alive again, until ctx
+// ends.
+func (s *Service) deliverHints(ctx context.Context) {
+	defer s.wg.Done()
+	every := time.Second
+	if s.cfg.Fast {
+		every = 200 * time.Millisecond
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		alive := map[string]string{}
+		for _, m := range s.gossip.Members() {
+			if m.Role == gossip.RoleNode && m.State == gossip.Alive {
+				alive[m.Name] = m.RPC
+			}
+		}
+		for _, name := range s.hints.Replicas() {
+			addr, ok := alive[name]
+			if !ok {
+				continue
+			}
+			r := NewReplica(name, s.peer(addr))
+			n, err := s.hints.Deliver(ctx, name, func(ctx context.Context, p int, d []byte) error {
+				cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+				defer cancel()
+				return r.Store(cctx, p, d)
+			})
+			if n > 0 || err != nil {
+				s.log.Info("hints delivered", "replica", name, "count", n, "err", err)
+			}
+		}
+	}
+}
