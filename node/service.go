@@ -164,6 +164,10 @@ func (s *Service) RPCAddr() string { return s.lis.Addr().String() }
 // in. Partitions both clusters hold are merged, not overwritten.
 func (s *Service) Join(addrs []string) error { return s.gossip.Join(addrs) }
 
+// Hints returns the node's hint store (nil with one replica or without
+// persistence).
+func (s *Service) Hints() *replication.HintStore { return s.hints }
+
 // RemoveFailed is an administrator's decision that the failed member name
 // will not come back: the ring drops it and its partitions are served
 // again elsewhere (empty, unless replicated). See vanity-node remove.

@@ -63,6 +63,10 @@ func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdConsistency:
 		s.cons = req.Cons
+		s.bctx = nil
+		if s.cons != ([2]proto.Consistency{}) {
+			s.bctx = WithConsistency(c.ctx, s.cons)
+		}
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdGetConsistency:
 		return proto.AppendStrArr(append(out, proto.ReplyOK...), []string{s.cons[0].String(), s.cons[1].String()}), actReply
@@ -82,7 +86,7 @@ func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
 	if !req.Cmd.IsData() {
 		return proto.AppendInternalError(out, "router: unhandled command "+req.Cmd.String()), actReply
 	}
-	res, err := c.srv.cfg.Backend.Exec(c.ctx, s.db, req, out)
+	res, err := c.srv.cfg.Backend.Exec(c.backendCtx(), s.db, req, out)
 	if err != nil {
 		return c.backendError(out, err), actReply
 	}
@@ -153,7 +157,7 @@ func (c *conn) commit(out []byte) []byte {
 		return out
 	}
 	var replies []byte
-	replies, ends, err := c.srv.cfg.Backend.ExecBatch(c.ctx, s.db, run, nil)
+	replies, ends, err := c.srv.cfg.Backend.ExecBatch(c.backendCtx(), s.db, run, nil)
 	if err != nil {
 		return c.backendError(out[:base], err)
 	}

@@ -66,7 +66,7 @@ func (c *conn) runHeld() {
 	for _, h := range c.held {
 		reqs = append(reqs, h.req)
 	}
-	replies, ends, errs := c.srv.pipeliner.ExecPipeline(c.ctx, c.sess.db, reqs, nil)
+	replies, ends, errs := c.srv.pipeliner.ExecPipeline(c.backendCtx(), c.sess.db, reqs, nil)
 	old := c.out
 	out := make([]byte, 0, len(old)+len(replies)+8*len(reqs))
 	prev, rprev := 0, 0

@@ -1,6 +1,8 @@
 package router
 
 import (
+	"context"
+
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router/users"
 )
@@ -10,6 +12,7 @@ type session struct {
 	acct  *users.Account // nil until AUTH succeeds
 	db    int
 	cons  [2]proto.Consistency
+	bctx  context.Context // the connection's context with cons, if not the default
 	inTx  bool
 	queue []*proto.Request
 	subs  map[string]struct{}

@@ -132,3 +132,93 @@ func TestReplicatedWritesSurviveANodeCrash(t *testing.T) {
 	t.Logf("%d acknowledged writes and %d increments across the crash, 0 lost; errors seen: %s",
 		len(keys), w.incrs, strings.Join(w.errs, "; "))
 }
+
+// TestRestartedReplicaCatchesUp: a replica that was down while clients
+// wrote gets what it missed from the hints its peers kept, so that once
+// the others are stopped it alone (reads at ONE) serves every
+// acknowledged write.
+func TestRestartedReplicaCatchesUp(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	c.StopNode(2)
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	stop := make(chan struct{})
+	wg := w.run(t, c.Routers[0].Addr, 4, stop)
+	waitFor(t, "300 acknowledged writes with a replica down", func() bool { return w.acked() >= 300 })
+	close(stop)
+	wg.Wait()
+	c.RestartNode(2)
+	// The hints are delivered within a few of the peers' rounds.
+	for _, i := range []int{0, 1} {
+		hs := c.Nodes[i].Service.Hints()
+		waitFor(t, "hints delivered", func() bool { return hs.Pending(c.Nodes[2].Name) == 0 })
+	}
+	c.StopNode(0)
+	c.StopNode(1)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	expect(t, cl, "CONSISTENCY ONE ONE", "OK")
+	for k := range w.keys {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			rep, err := cl.Get(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Status == proto.StatusOK {
+				break
+			}
+			if rep.Status == proto.StatusNull || time.Now().After(deadline) {
+				t.Fatalf("%s on the restarted replica alone: %s", k, client.Format(rep))
+			}
+			time.Sleep(20 * time.Millisecond) // the router learns the others are down
+		}
+	}
+}
+
+// TestReplicasMoveWhenANodeJoins: with N=3, a fourth node copies in the
+// partitions it becomes a replica of and the node each one leaves drops
+// its copy; acknowledged writes stay readable throughout.
+func TestReplicasMoveWhenANodeJoins(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	stop := make(chan struct{})
+	wg := w.run(t, c.Routers[0].Addr, 4, stop)
+	waitFor(t, "200 acknowledged writes", func() bool { return w.acked() >= 200 })
+	c.AddNode()
+	waitFor(t, "the new node to copy replicas in", func() bool {
+		n := 0
+		for _, hs := range c.Holders() {
+			for _, h := range hs {
+				if h == c.Nodes[3].Name {
+					n++
+				}
+			}
+		}
+		return n >= 32
+	})
+	c.WaitReplicated(3)
+	before := w.acked()
+	waitFor(t, "200 more acknowledged writes", func() bool { return w.acked() >= before+200 })
+	close(stop)
+	wg.Wait()
+	held := 0
+	for _, hs := range c.Holders() {
+		for _, h := range hs {
+			if h == c.Nodes[3].Name {
+				held++
+			}
+		}
+	}
+	if held == 0 {
+		t.Fatal("the new node holds no replica")
+	}
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for k := range w.keys {
+		rep, err := cl.Get(k)
+		if err != nil || rep.Status != proto.StatusOK {
+			t.Fatalf("%s after the join: %v %s", k, err, client.Format(rep))
+		}
+	}
+	t.Logf("the new node holds %d of 64 partitions' replicas; %d acknowledged writes read back", held, len(w.keys))
+}

@@ -432,7 +432,8 @@ func (b *Backend) partition(key []byte) int { return ring.PartitionOf(key, b.cfg
 
 // exec runs one single-partition request.
 func (b *Backend) exec(ctx context.Context, db int, req *proto.Request, p int) ([]byte, error) {
-	return b.call(ctx, p, rpc.KindExec, rpc.AppendExec(nil, b.ringVersion(), db, 0, 0, req))
+	levels := router.ConsistencyOf(ctx)
+	return b.call(ctx, p, rpc.KindExec, rpc.AppendExec(nil, b.ringVersion(), db, levels[0], levels[1], req))
 }
 
 // Exec implements router.Backend.
@@ -518,7 +519,8 @@ func (b *Backend) ExecBatch(ctx context.Context, db int, reqs []*proto.Request, 
 	if !single {
 		return dst, nil, &router.CommandError{Msg: "transaction keys span partitions; co-locate them with {tags}"}
 	}
-	out, err := b.call(ctx, p, rpc.KindBatch, rpc.AppendBatch(nil, b.ringVersion(), db, 0, 0, reqs))
+	levels := router.ConsistencyOf(ctx)
+	out, err := b.call(ctx, p, rpc.KindBatch, rpc.AppendBatch(nil, b.ringVersion(), db, levels[0], levels[1], reqs))
 	if err != nil {
 		return dst, nil, err
 	}
