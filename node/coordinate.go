@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -66,7 +67,11 @@ func (s *Service) coordinate(ctx context.Context, db int, read, write proto.Cons
 	if reads {
 		if need := replication.Need(read, n); need > 1 {
 			rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+			local, _, _ := s.node.KeyStates(db, keys)
 			got, err := replication.Read(rctx, db, keys, others, need, func(states []byte) error {
+				if bytes.Equal(states, local) {
+					return nil // nothing to repair (the usual case)
+				}
 				return s.node.ApplyReplica(p, states)
 			})
 			cancel()
@@ -79,9 +84,15 @@ func (s *Service) coordinate(ctx context.Context, db int, read, write proto.Cons
 	if err != nil || len(deltas) == 0 || len(others) == 0 {
 		return out, ends, err
 	}
-	rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
-	defer cancel() // replicas still sending after the reply get hints
-	o := replication.Replicate(rctx, p, deltas, others, replication.Need(write, n), s.hints, nil)
+	// Replicas still storing when W is reached finish in the background
+	// (a hint if they fail or run out of time), not cut off by the reply.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replicateTimeout)
+	done := make(chan struct{})
+	o := replication.Replicate(rctx, p, deltas, others, replication.Need(write, n), s.hints, done)
+	go func() {
+		<-done
+		cancel()
+	}()
 	if !o.Confirmed() {
 		return unavailable(dst, len(reqs), fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered; the write is not confirmed (it may still appear later, through repair)",
 			p, o.Acked, o.Needed))

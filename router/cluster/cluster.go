@@ -745,8 +745,9 @@ func (b *Backend) setMove(ctx context.Context, db int, req *proto.Request, dst [
 }
 
 // ClusterInfo implements router.Informer: one array per member (name,
-// role, RPC address, state, partitions served, partitions the ring makes
-// it primary for) after a header string with the ring's version,
+// role, RPC address, state, partitions served, partitions the ring gives
+// it: those whose replica set it is in, which with one replica are those
+// it is primary for) after a header string with the ring's version,
 // partition count and replica count. Served differs from owned while
 // partitions move.
 func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
@@ -759,7 +760,9 @@ func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
 	owned := map[string]int{}
 	if rt.ring != nil {
 		for p := 0; p < b.cfg.Partitions; p++ {
-			owned[rt.ring.Member(rt.ring.Primary(p)).ID]++
+			for _, i := range rt.ring.Replicas(p) {
+				owned[rt.ring.Member(int(i)).ID]++
+			}
 		}
 	}
 	dst = proto.AppendContainerHeader(dst, proto.TypeArr, len(rt.members)+1)
