@@ -233,6 +233,9 @@ func (s *Service) Leave(ctx context.Context) error {
 	if err := s.gossip.Leave(); err != nil {
 		return err
 	}
+	if s.cfg.Replicas > 1 {
+		return s.leaveReplicas(ctx)
+	}
 	for {
 		// Done once every partition moved and its new owner confirmed.
 		n := s.node.Handing()
@@ -506,6 +509,69 @@ func (s *Service) reconcileReplicas(ctx context.Context, r *ring.Ring, self int,
 		}
 	}
 	return changed
+}
+
+// leaveReplicas ends a graceful leave with several replicas: nothing is
+// handed off (the other replicas keep serving), so the node waits until,
+// for every partition it holds, every live replica of the ring without it
+// serves that partition (they copy it in from whoever has it, this node
+// included), then drops its copies.
+func (s *Service) leaveReplicas(ctx context.Context) error {
+	parts := len(s.node.parts)
+	for {
+		var ms []ring.Member
+		held := map[string][]bool{}
+		for _, m := range s.gossip.Members() {
+			if m.Role != gossip.RoleNode || m.Name == s.cfg.Name {
+				continue
+			}
+			if m.State == gossip.Alive || m.State == gossip.Failed {
+				ms = append(ms, ring.Member{ID: m.Name, Addr: m.RPC})
+			}
+			if m.State != gossip.Alive {
+				continue
+			}
+			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			raw, err := s.peer(m.RPC).Call(qctx, rpc.KindInfo, nil)
+			cancel()
+			var info Info
+			if err == nil && json.Unmarshal(raw, &info) == nil {
+				held[m.Name] = DecodeParts(info.Serving, parts)
+			}
+		}
+		r, err := ring.New(ms, parts, s.cfg.Replicas)
+		if err != nil {
+			return fmt.Errorf("node: leaving the last node: %w", err)
+		}
+		waiting := 0
+		for p, mine := range s.node.Held() {
+			if !mine {
+				continue
+			}
+			for _, i := range r.Replicas(p) {
+				m := r.Member(int(i))
+				st, _ := s.gossip.State(m.ID)
+				if h := held[m.ID]; st == gossip.Alive && (h == nil || !h[p]) {
+					waiting++
+					break
+				}
+			}
+		}
+		if waiting == 0 {
+			for p, mine := range s.node.Held() {
+				if mine {
+					s.node.SetHeld(p, false)
+					s.node.DropPartition(p)
+				}
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node: %d partitions not yet copied to their replicas: %w", waiting, ctx.Err())
+		case <-time.After(100 * time.Millisecond): // polling the copies other nodes drive
+		}
+	}
 }
 
 // claim says that the member at rpc (in state) holds a partition.

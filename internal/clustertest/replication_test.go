@@ -222,3 +222,34 @@ func TestReplicasMoveWhenANodeJoins(t *testing.T) {
 	}
 	t.Logf("the new node holds %d of 64 partitions' replicas; %d acknowledged writes read back", held, len(w.keys))
 }
+
+// TestReplicaLeavesGracefully: with N=3 and four nodes, a node that leaves
+// waits until the other replicas of each of its partitions serve it, then
+// goes; writes continue and every acknowledged one reads back.
+func TestReplicaLeavesGracefully(t *testing.T) {
+	c := New(t, 4, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	stop := make(chan struct{})
+	wg := w.run(t, c.Routers[0].Addr, 4, stop)
+	waitFor(t, "200 acknowledged writes", func() bool { return w.acked() >= 200 })
+	c.LeaveNode(3)
+	// The leave returned only once the copies were in: no partition is
+	// short of a replica at that moment.
+	for p, hs := range c.Holders() {
+		if len(hs) != 3 {
+			t.Fatalf("after the leave, partition %d is held by %v only", p, hs)
+		}
+	}
+	before := w.acked()
+	waitFor(t, "200 more acknowledged writes", func() bool { return w.acked() >= before+200 })
+	close(stop)
+	wg.Wait()
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for k := range w.keys {
+		rep, err := cl.Get(k)
+		if err != nil || rep.Status != proto.StatusOK {
+			t.Fatalf("%s after the leave: %v %s", k, err, client.Format(rep))
+		}
+	}
+}
