@@ -25,7 +25,7 @@ type cluster struct {
 	routers     []string
 }
 
-func startCluster(nodes, partitions int) (*cluster, error) {
+func startCluster(nodes, partitions, replicas int) (*cluster, error) {
 	dir, err := os.MkdirTemp("", "loadtest-cluster")
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func startCluster(nodes, partitions int) (*cluster, error) {
 		script: "scripts/cluster",
 		dir:    dir,
 		env: append(os.Environ(), "VANITY_CLUSTER_DIR="+dir, "VANITY_CLUSTER_FAST=1",
-			"VANITY_CLUSTER_PARTITIONS="+strconv.Itoa(partitions)),
+			"VANITY_CLUSTER_PARTITIONS="+strconv.Itoa(partitions), "VANITY_CLUSTER_REPLICAS="+strconv.Itoa(replicas)),
 	}
 	out, err := c.run("up", strconv.Itoa(nodes))
 	if err != nil {
@@ -122,6 +122,7 @@ func cmdCluster(args []string) error {
 	o.flags(fs)
 	nodes := fs.Int("nodes", 3, "storage nodes")
 	partitions := fs.Int("partitions", 1024, "partitions")
+	replicas := fs.Int("replicas", 1, "copies of each partition (QUORUM reads and writes when > 1)")
 	rkeys := fs.Int("rebalance-keys", 1000000, "keys loaded before a node is added (0: skip)")
 	rrate := fs.Float64("rebalance-rate", 5000, "open-loop ops/s (90% GET) kept up while rebalancing")
 	out := fs.String("out", "", "write a report into this directory")
@@ -151,7 +152,7 @@ func cmdCluster(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s single: %w", sc.label, err)
 		}
-		cl, err := startCluster(*nodes, *partitions)
+		cl, err := startCluster(*nodes, *partitions, *replicas)
 		if err != nil {
 			return err
 		}
@@ -173,13 +174,13 @@ func cmdCluster(args []string) error {
 	var rb *rebalanceResult
 	if *rkeys > 0 {
 		var err error
-		rb, err = rebalance(&o, *nodes, *partitions, *rkeys, *rrate)
+		rb, err = rebalance(&o, *nodes, *partitions, *replicas, *rkeys, *rrate)
 		if err != nil {
 			return fmt.Errorf("rebalance: %w", err)
 		}
 	}
 	if *out != "" {
-		return writeClusterReport(*out, &o, *nodes, *partitions, rows, rb)
+		return writeClusterReport(*out, &o, *nodes, *partitions, *replicas, rows, rb)
 	}
 	return nil
 }
@@ -187,8 +188,8 @@ func cmdCluster(args []string) error {
 // rebalance loads keys into a cluster of nodes, keeps an open-loop load
 // running, adds a node and times until every node serves exactly what the
 // ring gives it; then reads every key back.
-func rebalance(o *options, nodes, partitions, keys int, rate float64) (*rebalanceResult, error) {
-	cl, err := startCluster(nodes, partitions)
+func rebalance(o *options, nodes, partitions, replicas, keys int, rate float64) (*rebalanceResult, error) {
+	cl, err := startCluster(nodes, partitions, replicas)
 	if err != nil {
 		return nil, err
 	}
@@ -369,20 +370,27 @@ func pipelined(addr string, from, to int, req func(dst, key []byte) []byte, chec
 	return nil
 }
 
-func writeClusterReport(dir string, o *options, nodes, partitions int, rows []clusterRow, rb *rebalanceResult) error {
+func writeClusterReport(dir string, o *options, nodes, partitions, replicas int, rows []clusterRow, rb *rebalanceResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	name := filepath.Join(dir, time.Now().UTC().Format("2006-01-02")+"-"+gitCommit()+"-cluster.md")
+	if replicas > 1 {
+		name = strings.TrimSuffix(name, ".md") + fmt.Sprintf("-n%d.md", replicas)
+	}
 	var b strings.Builder
 	tput := func(r *result) float64 { return float64(r.ops) / r.elapsed.Seconds() }
 	fmt.Fprintf(&b, "# Cluster load test %s\n\n", filepath.Base(strings.TrimSuffix(name, ".md")))
 	fmt.Fprintf(&b, "Machine: %d cores (%s/%s), every process (client, router, nodes) sharing them. Go %s.\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	copies := "one copy each"
+	if replicas > 1 {
+		copies = fmt.Sprintf("%d copies each, QUORUM reads and writes", replicas)
+	}
 	fmt.Fprintf(&b, "Single process: `vanity` with its WAL (fsync everysec). Cluster: %d `vanity-node` processes "+
-		"(WAL, fsync everysec, %d partitions, one copy each) and one `vanity-router`, started by `scripts/cluster up %d`; "+
+		"(WAL, fsync everysec, %d partitions, %s) and one `vanity-router`, started by `scripts/cluster up %d`; "+
 		"the client talks to the router. %d keys, %d-byte values, uniform keys, warm-up %v, %v measured per row, "+
-		"closed loop, fresh servers for each row.\n\n", nodes, partitions, nodes, o.keys, o.value, o.warmup, o.duration)
+		"closed loop, fresh servers for each row.\n\n", nodes, partitions, copies, nodes, o.keys, o.value, o.warmup, o.duration)
 	if len(rows) > 0 {
 		b.WriteString("| workload | single ops/s | cluster ops/s | ratio | single p50 | single p99 | cluster p50 | cluster p99 | errors |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
