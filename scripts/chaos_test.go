@@ -2,6 +2,7 @@ package scripts_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -10,10 +11,22 @@ import (
 // killed and restarted, or frozen and continued, while 8 clients write; the
 // checker must find every acknowledged write and an exact counter.
 func TestChaos(t *testing.T) {
+	chaos(t, 1)
+}
+
+// TestChaosReplicated is TestChaos with every partition on all three
+// nodes (QUORUM reads and writes): kill -9 and SIGSTOP of any node lose no
+// acknowledged write, and the counter is exact.
+func TestChaosReplicated(t *testing.T) {
+	chaos(t, 3)
+}
+
+func chaos(t *testing.T, replicas int) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
 	c := newCluster(t)
+	c.env = append(c.env, fmt.Sprintf("VANITY_CLUSTER_REPLICAS=%d", replicas))
 	routerAddr(t, c.run("up", "3"))
 	out, err := c.tryScript("chaos", "-d", "12", "-i", "1", "-a", "kill,stop")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
