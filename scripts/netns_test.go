@@ -86,7 +86,9 @@ func TestNetworkFaults(t *testing.T) {
 	c.run("down")
 	ns, _ := exec.Command("ip", "netns", "list").Output()
 	links, _ := exec.Command("ip", "-o", "link").Output()
-	if strings.Contains(string(ns), "vc"+tag) || strings.Contains(string(links), "vc"+tag) {
-		t.Fatalf("down left namespaces or links behind:\n%s\n%s", ns, links)
+	for _, l := range strings.Split(string(ns)+string(links), "\n") {
+		if strings.Contains(l, "vc"+tag+"n") || strings.Contains(l, "vc"+tag+"h") || strings.Contains(l, "vc"+tag+"br") {
+			t.Fatalf("down left a namespace or link of cluster %s behind: %s", tag, l)
+		}
 	}
 }
