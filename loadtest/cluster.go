@@ -97,6 +97,7 @@ func clusterInfo(cl *client.Client) (ring string, members []memberInfo, err erro
 type clusterRow struct {
 	c               suiteCase
 	single, cluster *result
+	redis           *result // Redis Cluster, same workload (depth 1 rows, -redis-cluster)
 }
 
 // rebalanceResult describes adding a node to a loaded cluster.
@@ -127,6 +128,7 @@ func cmdCluster(args []string) error {
 	rrate := fs.Float64("rebalance-rate", 5000, "open-loop ops/s (90% GET) kept up while rebalancing")
 	out := fs.String("out", "", "write a report into this directory")
 	only := fs.String("only", "", "comma-separated labels to run (default all)")
+	withRedis := fs.Bool("redis-cluster", false, "also run the depth-1 rows on a Redis Cluster of -nodes masters with -replicas-1 replicas each")
 	fs.Parse(args)
 	for _, b := range []string{o.vanityBin, "bin/vanity-node", "bin/vanity-router"} {
 		if _, err := os.Stat(b); err != nil {
@@ -162,10 +164,27 @@ func cmdCluster(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s cluster: %w", sc.label, err)
 		}
+		if *withRedis && sc.depth == 1 {
+			rc, err := startRedisCluster(o.redisBin, *nodes, *replicas-1)
+			if err != nil {
+				return err
+			}
+			w, _ := buildWorkload(&oc)
+			if err = fillRedisCluster(rc, oc.keys, oc.value); err == nil {
+				row.redis, err = runRedisCluster(rc, w, oc.conns, oc.warmup, oc.duration)
+			}
+			rc.stop()
+			if err != nil {
+				return fmt.Errorf("%s redis cluster: %w", sc.label, err)
+			}
+		}
 		for _, x := range []struct {
 			name string
 			r    *result
-		}{{"single", row.single}, {fmt.Sprintf("%d nodes", *nodes), row.cluster}} {
+		}{{"single", row.single}, {fmt.Sprintf("%d nodes", *nodes), row.cluster}, {"redis cl.", row.redis}} {
+			if x.r == nil {
+				continue
+			}
 			fmt.Printf("%-16s %-8s %9.0f ops/s  p50 %v p99 %v  errors %d\n", sc.label, x.name,
 				float64(x.r.ops)/x.r.elapsed.Seconds(), x.r.lat.quantile(0.5), x.r.lat.quantile(0.99), x.r.errors)
 		}
@@ -399,6 +418,23 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas int,
 				tput(r.single), tput(r.cluster), tput(r.cluster)/tput(r.single),
 				r.single.lat.quantile(0.5), r.single.lat.quantile(0.99),
 				r.cluster.lat.quantile(0.5), r.cluster.lat.quantile(0.99), r.single.errors, r.cluster.errors)
+		}
+		var redisRows []clusterRow
+		for _, r := range rows {
+			if r.redis != nil {
+				redisRows = append(redisRows, r)
+			}
+		}
+		if len(redisRows) > 0 {
+			fmt.Fprintf(&b, "\nSide by side in the same run, a Redis Cluster of %d masters with %d replica(s) each "+
+				"(redis-server from Debian, `redis-cli --cluster create`; the client sends each command to its key's master; "+
+				"Redis replicates asynchronously, so its writes are acknowledged by the master alone):\n\n", nodes, replicas-1)
+			b.WriteString("| workload | vanity cluster ops/s | redis cluster ops/s | ratio | vanity p99 | redis p50 | redis p99 |\n")
+			b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+			for _, r := range redisRows {
+				fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %v | %v | %v |\n", r.c.label, tput(r.cluster), tput(r.redis),
+					tput(r.cluster)/tput(r.redis), r.cluster.lat.quantile(0.99), r.redis.lat.quantile(0.5), r.redis.lat.quantile(0.99))
+			}
 		}
 	}
 	if rb != nil {
