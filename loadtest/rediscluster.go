@@ -49,8 +49,14 @@ func startRedisCluster(bin string, masters, replicasPer int) (*redisCluster, err
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		info, err := redisBulk(addrs[0], "CLUSTER", "INFO")
-		if err == nil && strings.Contains(info, "cluster_state:ok") {
+		ok := true
+		var info string
+		var err error
+		for _, a := range addrs { // every node agrees, so none answers MOVED for a slot we route to it
+			info, err = redisBulk(a, "CLUSTER", "INFO")
+			ok = ok && err == nil && strings.Contains(info, "cluster_state:ok")
+		}
+		if ok {
 			break
 		}
 		if time.Now().After(deadline) {
