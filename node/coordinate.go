@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
@@ -148,4 +149,112 @@ func (s *Service) deliverHints(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// coordinateMany runs a router's pipeline when partitions have several
+// replicas: reads at R > 1 first join R-1 replicas' states of their keys,
+// partition by partition in parallel; the commands then run in order as
+// ExecMany runs them; each partition's deltas go to its other replicas in
+// one call, in parallel; the writes of a partition that did not reach W
+// replicas answer that they are not confirmed. errs is ExecMany's.
+func (s *Service) coordinateMany(ctx context.Context, db int, read, write proto.Consistency, reqs []*proto.Request) ([]byte, []int, []error) {
+	type part struct {
+		keys   [][]byte
+		reads  []int // indexes of reads on the partition
+		writes []int // and of writes
+		err    string
+	}
+	parts := map[int]*part{}
+	var keys [][]byte
+	for i, r := range reqs {
+		keys = r.Keys(keys[:0])
+		if len(keys) == 0 {
+			continue
+		}
+		p := s.node.partitionOf(keys[0])
+		pt := parts[p]
+		if pt == nil {
+			pt = &part{}
+			parts[p] = pt
+		}
+		if r.Cmd.Class() == proto.ClassRead {
+			pt.reads = append(pt.reads, i)
+			for _, k := range keys {
+				pt.keys = append(pt.keys, append([]byte(nil), k...))
+			}
+		} else {
+			pt.writes = append(pt.writes, i)
+		}
+	}
+	var wg sync.WaitGroup
+	for p, pt := range parts {
+		others, n := s.others(p)
+		need := replication.Need(read, n)
+		if len(pt.reads) == 0 || need <= 1 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local, _, _ := s.node.KeyStates(db, pt.keys)
+			rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+			defer cancel()
+			got, err := replication.Read(rctx, db, pt.keys, others, need, func(states []byte) error {
+				if bytes.Equal(states, local) {
+					return nil
+				}
+				return s.node.ApplyReplica(p, states)
+			})
+			if err != nil {
+				pt.err = fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered", p, got, need)
+			}
+		}()
+	}
+	wg.Wait()
+	out, ends, errs, deltas := s.node.ExecManyCapture(ctx, db, reqs, nil)
+	for p, d := range deltas {
+		pt := parts[p]
+		others, n := s.others(p)
+		if len(d) == 0 || len(others) == 0 || pt == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replicateTimeout)
+			done := make(chan struct{})
+			o := replication.Replicate(rctx, p, d, others, replication.Need(write, n), s.hints, done)
+			go func() {
+				<-done
+				cancel()
+			}()
+			if !o.Confirmed() && pt.err == "" {
+				pt.err = fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered; the write is not confirmed (it may still appear later, through repair)", p, o.Acked, o.Needed)
+			}
+		}()
+	}
+	wg.Wait()
+	failed := map[int]string{}
+	for _, pt := range parts {
+		if pt.err != "" {
+			for _, i := range append(pt.reads, pt.writes...) {
+				failed[i] = pt.err
+			}
+		}
+	}
+	if len(failed) == 0 {
+		return out, ends, errs
+	}
+	rebuilt := make([]byte, 0, len(out))
+	prev := 0
+	for i, e := range ends {
+		if msg, ok := failed[i]; ok && (errs == nil || errs[i] == nil) {
+			rebuilt = proto.AppendErrorMsg(rebuilt, msg)
+		} else {
+			rebuilt = append(rebuilt, out[prev:e]...)
+		}
+		prev = e
+		ends[i] = len(rebuilt)
+	}
+	return rebuilt, ends, errs
 }

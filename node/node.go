@@ -323,6 +323,18 @@ func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) (
 // that partition, so a caller can retry them elsewhere in their order.
 // errs is nil when every request ran. RESET is not accepted here.
 func (n *Node) ExecMany(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
+	return n.execMany(db, reqs, dst, nil)
+}
+
+// ExecManyCapture is ExecMany that also returns, by partition, the deltas
+// the commands produced (EncodeDeltas), for a coordinator to replicate.
+func (n *Node) ExecManyCapture(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error, map[int][]byte) {
+	deltas := map[int][]byte{}
+	out, ends, errs := n.execMany(db, reqs, dst, deltas)
+	return out, ends, errs, deltas
+}
+
+func (n *Node) execMany(db int, reqs []*proto.Request, dst []byte, capture map[int][]byte) ([]byte, []int, []error) {
 	ends := make([]int, len(reqs))
 	if err := n.failure(); err != nil {
 		for i := range reqs {
@@ -365,6 +377,15 @@ func (n *Node) ExecMany(_ context.Context, db int, reqs []*proto.Request, dst []
 		n.begin(x, db)
 		dst = n.run(x, db, req, dst)
 		n.record(x)
+		if capture != nil {
+			for k := range x.c.Deltas {
+				p := x.dparts[k]
+				if p < 0 {
+					p = n.partitionOfString(x.c.Deltas[k].Key)
+				}
+				capture[p] = EncodeDeltas(capture[p], x.c.Deltas[k:k+1])
+			}
+		}
 		seq, err := n.logDeltas(x)
 		n.unlock(x.locks)
 		switch {

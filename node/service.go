@@ -835,10 +835,6 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		}
 		return rpc.StatusOK, rpc.AppendStrings(dst, replies)
 	case rpc.KindExecMany:
-		if s.cfg.Replicas > 1 {
-			// Routers send pipelines one command at a time then.
-			return fail(errors.New("node: pipelines are not coordinated across replicas"))
-		}
 		b, err := rpc.DecodeBatch(payload)
 		if err != nil {
 			return fail(err)
@@ -851,7 +847,14 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			}
 			ptrs[i] = &reqs[i]
 		}
-		out, ends, errs := s.node.ExecMany(ctx, b.DB, ptrs, nil)
+		var out []byte
+		var ends []int
+		var errs []error
+		if s.cfg.Replicas > 1 {
+			out, ends, errs = s.coordinateMany(ctx, b.DB, b.Read, b.Write, ptrs)
+		} else {
+			out, ends, errs = s.node.ExecMany(ctx, b.DB, ptrs, nil)
+		}
 		dst = binary.AppendUvarint(dst, uint64(len(ends)))
 		prev := 0
 		for i, e := range ends {

@@ -251,7 +251,21 @@ func TestRebalanceUnderWrites(t *testing.T) {
 // call per node and retries those whose partition moved, and every reply
 // must still match.
 func TestPipelineMatchesOneAtATime(t *testing.T) {
-	c := New(t, 3, 1, Options{})
+	pipelineMatches(t, Options{})
+}
+
+// TestReplicatedPipelineMatchesOneAtATime is the same with every partition
+// on three nodes (QUORUM reads and writes): the node serving a pipeline's
+// partitions coordinates it, one replicate call per partition.
+func TestReplicatedPipelineMatchesOneAtATime(t *testing.T) {
+	pipelineMatches(t, Options{Replicas: 3})
+}
+
+func pipelineMatches(t *testing.T, opts Options) {
+	c := New(t, 3, 1, opts)
+	if opts.Replicas > 1 {
+		c.WaitReplicated(opts.Replicas)
+	}
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	reqs := difftest.Script(2, 3000)
 	serial, err := difftest.RunScript(cl, reqs, false)

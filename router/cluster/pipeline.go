@@ -7,13 +7,13 @@ import (
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router"
 )
 
 // Pipelinable implements router.Pipeliner: data commands whose keys share
 // a partition (RESET and multi-partition commands run on their own).
 func (b *Backend) Pipelinable(req *proto.Request) bool {
-	if req.Cmd.Class() == proto.ClassDatabase || b.cfg.Replicas > 1 {
-		// With replicas each command is coordinated on its own.
+	if req.Cmd.Class() == proto.ClassDatabase {
 		return false
 	}
 	var buf [4][]byte
@@ -86,7 +86,8 @@ func (b *Backend) pipelineTo(ctx context.Context, addr string, version uint64, d
 	for k, i := range idx {
 		group[k] = reqs[i]
 	}
-	out, err := b.callTimed(ctx, addr, rpc.KindExecMany, rpc.AppendBatch(nil, version, db, 0, 0, group))
+	levels := router.ConsistencyOf(ctx)
+	out, err := b.callTimed(ctx, addr, rpc.KindExecMany, rpc.AppendBatch(nil, version, db, levels[0], levels[1], group))
 	var items []rpc.Item
 	if err == nil {
 		items, err = rpc.DecodeItems(out)
