@@ -240,6 +240,10 @@ func (n *Node) finish(seq uint64, err error, dst []byte, start int) []byte {
 	return dst
 }
 
+// KeepsTombstones reports whether removals leave tombstones (replicated
+// partitions).
+func (n *Node) KeepsTombstones() bool { return n.cfg.KeepTombstones }
+
 // Logged reports whether the node writes a write-ahead log.
 func (n *Node) Logged() bool { return n.wal != nil }
 

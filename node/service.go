@@ -117,6 +117,13 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		cfg.TransferRate = 64 << 20
 	}
 	cfg.Node.Cluster = true
+	if cfg.Replicas > 1 {
+		// Replicas receive deltas late, twice and out of order (hints,
+		// repair): removals must leave tombstones, or an older add
+		// arriving after a remove would bring the element back on one
+		// copy only.
+		cfg.Node.KeepTombstones = true
+	}
 	cfg.Node.Logger = cfg.Logger
 	if cfg.Node.Partitions > MaxClusterPartitions {
 		return nil, fmt.Errorf("node: a cluster supports at most %d partitions", MaxClusterPartitions)

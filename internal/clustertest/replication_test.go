@@ -124,6 +124,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestReplicatedWritesSurviveANodeCrash(t *testing.T) {
 	c := New(t, 3, 1, Options{Replicas: 3})
 	c.WaitReplicated(3)
+	if !c.Nodes[0].Service.Node().KeepsTombstones() {
+		t.Fatal("a replicated node drops tombstones: late deltas could resurrect removed elements")
+	}
 	w := &replicatedWorkload{keys: map[string]bool{}}
 	stop := make(chan struct{})
 	wg := w.run(t, c.Routers[0].Addr, 4, stop)
