@@ -171,6 +171,16 @@ func (s *Service) RPCAddr() string { return s.lis.Addr().String() }
 // in. Partitions both clusters hold are merged, not overwritten.
 func (s *Service) Join(addrs []string) error { return s.gossip.Join(addrs) }
 
+// MemberState returns the gossip state of member name as seen here
+// ("alive", "failed", "leaving", "left"), or "" if unknown.
+func (s *Service) MemberState(name string) string {
+	st, ok := s.gossip.State(name)
+	if !ok {
+		return ""
+	}
+	return st.String()
+}
+
 // Hints returns the node's hint store (nil with one replica or without
 // persistence).
 func (s *Service) Hints() *replication.HintStore { return s.hints }

@@ -284,3 +284,33 @@ func TestReplicaLeavesGracefully(t *testing.T) {
 		}
 	}
 }
+
+// TestRemovedReplicaIsReplaced: with N=3 and four nodes, a node that dies
+// and is removed by an administrator is replaced: the live replicas copy
+// its partitions to the node that takes its place in each replica set, so
+// three copies exist again, and nothing acknowledged is lost.
+func TestRemovedReplicaIsReplaced(t *testing.T) {
+	c := New(t, 4, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	stop := make(chan struct{})
+	wg := w.run(t, c.Routers[0].Addr, 4, stop)
+	waitFor(t, "200 acknowledged writes", func() bool { return w.acked() >= 200 })
+	name := c.Nodes[3].Name
+	c.StopNode(3)
+	waitFor(t, "the dead node removed", func() bool {
+		return c.Nodes[0].Service.RemoveFailed(name) == nil && c.Nodes[0].Service.MemberState(name) == "left"
+	})
+	c.WaitReplicated(3)
+	before := w.acked()
+	waitFor(t, "200 more acknowledged writes", func() bool { return w.acked() >= before+200 })
+	close(stop)
+	wg.Wait()
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for k := range w.keys {
+		rep, err := cl.Get(k)
+		if err != nil || rep.Status != proto.StatusOK {
+			t.Fatalf("%s after the removal: %v %s", k, err, client.Format(rep))
+		}
+	}
+}
