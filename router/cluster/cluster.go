@@ -365,6 +365,7 @@ func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte
 	deadline := time.Now().Add(b.cfg.RetryFor)
 	wait := 2 * time.Millisecond
 	rt := b.routes.Load()
+	asked := false
 	for {
 		addr := ""
 		if p >= 0 && p < len(rt.owner) {
@@ -374,6 +375,14 @@ func (b *Backend) call(ctx context.Context, p int, kind rpc.Kind, payload []byte
 			return nil, fmt.Errorf("%w: no storage node for partition %d", ErrUnavailable, p)
 		}
 		if name, ok := rt.failed[addr]; ok {
+			if !asked {
+				// Ask the nodes once what they serve: another replica
+				// may have it (the routes may predate a restart).
+				asked = true
+				b.poll(ctx)
+				rt = b.refresh()
+				continue
+			}
 			// Not retried: a failed node's partitions wait for it to
 			// come back (or for an operator to remove it).
 			return nil, fmt.Errorf("%w: partition %d: its node %s is down", ErrUnavailable, p, name)
