@@ -64,29 +64,56 @@ func (s *Service) coordinate(ctx context.Context, db int, read, write proto.Cons
 		return s.node.ExecBatch(ctx, db, reqs, dst)
 	}
 	p := s.node.partitionOf(keys[0])
-	others, n := s.others(p)
 	if reads {
-		if need := replication.Need(read, n); need > 1 {
-			rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
-			local, _, _ := s.node.KeyStates(db, keys)
-			got, err := replication.Read(rctx, db, keys, others, need, func(states []byte) error {
-				if bytes.Equal(states, local) {
-					return nil // nothing to repair (the usual case)
-				}
-				return s.node.ApplyReplica(p, states)
-			})
-			cancel()
-			if err != nil {
-				return unavailable(dst, len(reqs), fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered", p, got, need))
-			}
+		if msg := s.joinQuorum(ctx, db, p, keys, read); msg != "" {
+			return unavailable(dst, len(reqs), msg)
 		}
 	}
 	out, ends, deltas, err := s.node.ExecBatchCapture(ctx, db, reqs, dst)
-	if err != nil || len(deltas) == 0 || len(others) == 0 {
+	if err != nil {
 		return out, ends, err
 	}
-	// Replicas still storing when W is reached finish in the background
-	// (a hint if they fail or run out of time), not cut off by the reply.
+	if msg := s.replicate(ctx, p, deltas, write); msg != "" {
+		return unavailable(dst, len(reqs), msg)
+	}
+	return out, ends, nil
+}
+
+// joinQuorum joins into this node's copy of partition p the states of
+// keys held by other replicas, until the read level's count of replicas
+// (this one included) has contributed. It returns "" or the error text
+// for the client.
+func (s *Service) joinQuorum(ctx context.Context, db, p int, keys [][]byte, read proto.Consistency) string {
+	others, n := s.others(p)
+	need := replication.Need(read, n)
+	if need <= 1 {
+		return ""
+	}
+	rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+	defer cancel()
+	local, _, _ := s.node.KeyStates(db, keys)
+	got, err := replication.Read(rctx, db, keys, others, need, func(states []byte) error {
+		if bytes.Equal(states, local) {
+			return nil // nothing to repair (the usual case)
+		}
+		return s.node.ApplyReplica(p, states)
+	})
+	if err != nil {
+		return fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered", p, got, need)
+	}
+	return ""
+}
+
+// replicate sends partition p's deltas to its other replicas and returns
+// "" once the write level's count has stored them (this node included),
+// or the error text for the client. Replicas still storing then finish in
+// the background (a hint if they fail or run out of time), not cut off by
+// the reply.
+func (s *Service) replicate(ctx context.Context, p int, deltas []byte, write proto.Consistency) string {
+	others, n := s.others(p)
+	if len(deltas) == 0 || len(others) == 0 {
+		return ""
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replicateTimeout)
 	done := make(chan struct{})
 	o := replication.Replicate(rctx, p, deltas, others, replication.Need(write, n), s.hints, done)
@@ -95,10 +122,10 @@ func (s *Service) coordinate(ctx context.Context, db int, read, write proto.Cons
 		cancel()
 	}()
 	if !o.Confirmed() {
-		return unavailable(dst, len(reqs), fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered; the write is not confirmed (it may still appear later, through repair)",
-			p, o.Acked, o.Needed))
+		return fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered; the write is not confirmed (it may still appear later, through repair)",
+			p, o.Acked, o.Needed)
 	}
-	return out, ends, nil
+	return ""
 }
 
 // unavailable answers every one of n commands with ERROR msg.
@@ -188,48 +215,27 @@ func (s *Service) coordinateMany(ctx context.Context, db int, read, write proto.
 	}
 	var wg sync.WaitGroup
 	for p, pt := range parts {
-		others, n := s.others(p)
-		need := replication.Need(read, n)
-		if len(pt.reads) == 0 || need <= 1 {
+		if len(pt.reads) == 0 {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			local, _, _ := s.node.KeyStates(db, pt.keys)
-			rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
-			defer cancel()
-			got, err := replication.Read(rctx, db, pt.keys, others, need, func(states []byte) error {
-				if bytes.Equal(states, local) {
-					return nil
-				}
-				return s.node.ApplyReplica(p, states)
-			})
-			if err != nil {
-				pt.err = fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered", p, got, need)
-			}
+			pt.err = s.joinQuorum(ctx, db, p, pt.keys, read)
 		}()
 	}
 	wg.Wait()
 	out, ends, errs, deltas := s.node.ExecManyCapture(ctx, db, reqs, nil)
 	for p, d := range deltas {
 		pt := parts[p]
-		others, n := s.others(p)
-		if len(d) == 0 || len(others) == 0 || pt == nil {
+		if pt == nil {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replicateTimeout)
-			done := make(chan struct{})
-			o := replication.Replicate(rctx, p, d, others, replication.Need(write, n), s.hints, done)
-			go func() {
-				<-done
-				cancel()
-			}()
-			if !o.Confirmed() && pt.err == "" {
-				pt.err = fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered; the write is not confirmed (it may still appear later, through repair)", p, o.Acked, o.Needed)
+			if msg := s.replicate(ctx, p, d, write); msg != "" && pt.err == "" {
+				pt.err = msg
 			}
 		}()
 	}

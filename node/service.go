@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -39,37 +38,8 @@ type ServiceConfig struct {
 	TransferRate int64
 }
 
-// PartsTag is the gossip tag in which a node advertises the partitions it
-// serves: base64 of a bitmap, one bit per partition. Serf limits all tags
-// of a member to 512 bytes, which bounds a cluster to 2048 partitions.
-const PartsTag = "parts"
-
 // MaxClusterPartitions is the largest partition count a cluster supports.
 const MaxClusterPartitions = 2048
-
-// EncodeParts renders a held set as the PartsTag value.
-func EncodeParts(held []bool) string {
-	b := make([]byte, (len(held)+7)/8)
-	for i, h := range held {
-		if h {
-			b[i/8] |= 1 << (i % 8)
-		}
-	}
-	return base64.RawStdEncoding.EncodeToString(b)
-}
-
-// DecodeParts reads a PartsTag value for n partitions.
-func DecodeParts(s string, n int) []bool {
-	b, err := base64.RawStdEncoding.DecodeString(s)
-	if err != nil || len(b) != (n+7)/8 {
-		return nil
-	}
-	out := make([]bool, n)
-	for i := range out {
-		out[i] = b[i/8]&(1<<(i%8)) != 0
-	}
-	return out
-}
 
 // Service is a storage node in a cluster: the node, its RPC server, its
 // gossip membership, and the loop that moves partitions to where the
@@ -147,11 +117,11 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		return nil, err
 	}
 	s.rpc = rpc.NewServer(cfg.Secret, s.handle, cfg.Logger)
-	s.lastTag = EncodeParts(n.Held())
+	s.lastTag = gossip.EncodeParts(n.Held())
 	s.gossip, err = gossip.Start(gossip.Config{
 		Name: cfg.Name, Role: gossip.RoleNode, BindAddr: cfg.GossipAddr, RPCAddr: s.lis.Addr().String(),
 		Join: cfg.Join, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
-		Tags: map[string]string{PartsTag: s.lastTag},
+		Tags: map[string]string{gossip.PartsTag: s.lastTag},
 	})
 	if err != nil {
 		s.lis.Close()
@@ -330,7 +300,7 @@ func (s *Service) reconcile(ctx context.Context) {
 	for _, m := range others {
 		go func(m gossip.Member) {
 			defer func() { asked <- struct{}{} }()
-			held := DecodeParts(m.Tags[PartsTag], parts)
+			held := gossip.DecodeParts(m.Tags[gossip.PartsTag], parts)
 			state := m.State
 			if m.State != gossip.Failed {
 				qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -339,7 +309,7 @@ func (s *Service) reconcile(ctx context.Context) {
 				var info Info
 				switch {
 				case err == nil && json.Unmarshal(raw, &info) == nil:
-					if h := DecodeParts(info.HeldSet, parts); h != nil {
+					if h := gossip.DecodeParts(info.HeldSet, parts); h != nil {
 						held = h
 					}
 					if state == gossip.Left {
@@ -379,22 +349,10 @@ func (s *Service) reconcile(ctx context.Context) {
 		if r.Primary(p) != self {
 			continue
 		}
-		s.mu.Lock()
-		busy := s.moving[p] || len(s.moving) >= s.cfg.MaxTransfers
-		s.mu.Unlock()
-		if busy {
+		if s.busy(p) {
 			continue
 		}
-		src := ""
-		waiting := false
-		for _, c := range claims[p] {
-			switch c.state {
-			case gossip.Alive, gossip.Leaving:
-				src = c.rpc
-			case gossip.Failed:
-				waiting = true // its data may come back with it
-			}
-		}
+		src, waiting := source(claims[p])
 		// Serving p while another node holds it too (two nodes claimed it
 		// with different views of the ring, or a hand-off was never
 		// confirmed): its copy is merged into ours, then dropped. Values
@@ -409,27 +367,7 @@ func (s *Service) reconcile(ctx context.Context) {
 			// before our move of p finished and it dropped its copy.
 			continue
 		case src != "":
-			s.mu.Lock()
-			s.moving[p] = true
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func(p int, src string) {
-				defer s.wg.Done()
-				err := s.moveIn(ctx, p, src, merge)
-				s.mu.Lock()
-				delete(s.moving, p)
-				if err == nil {
-					s.movedIn[p] = time.Now()
-				}
-				s.mu.Unlock()
-				if err != nil {
-					s.log.Warn("moving a partition in failed; will retry", "partition", p, "from", src, "err", err)
-				}
-				select { // reconcile again: more partitions may be waiting
-				case s.kick <- struct{}{}:
-				default:
-				}
-			}(p, src)
+			s.transfer(ctx, p, src, merge, false)
 		case !waiting:
 			// Nobody has it: a new cluster, a partition never written, or
 			// our own copy handed off to a node that never took it (then
@@ -458,41 +396,13 @@ func (s *Service) reconcileReplicas(ctx context.Context, r *ring.Ring, self int,
 		inSet := r.Holds(self, p)
 		switch {
 		case inSet && !serving[p]:
-			s.mu.Lock()
-			busy := s.moving[p] || len(s.moving) >= s.cfg.MaxTransfers
-			s.mu.Unlock()
-			if busy {
+			if s.busy(p) {
 				continue
 			}
-			src, waiting := "", false
-			for _, c := range claims[p] {
-				switch c.state {
-				case gossip.Alive, gossip.Leaving:
-					src = c.rpc
-				case gossip.Failed:
-					waiting = true
-				}
-			}
+			src, waiting := source(claims[p])
 			switch {
 			case src != "":
-				s.mu.Lock()
-				s.moving[p] = true
-				s.mu.Unlock()
-				s.wg.Add(1)
-				go func(p int, src string) {
-					defer s.wg.Done()
-					err := s.copyIn(ctx, p, src)
-					s.mu.Lock()
-					delete(s.moving, p)
-					s.mu.Unlock()
-					if err != nil {
-						s.log.Warn("copying a partition in failed; will retry", "partition", p, "from", src, "err", err)
-					}
-					select {
-					case s.kick <- struct{}{}:
-					default:
-					}
-				}(p, src)
+				s.transfer(ctx, p, src, true, true)
 			case !waiting:
 				if err := s.node.SetHeld(p, true); err == nil {
 					changed = true
@@ -553,7 +463,7 @@ func (s *Service) leaveReplicas(ctx context.Context) error {
 			cancel()
 			var info Info
 			if err == nil && json.Unmarshal(raw, &info) == nil {
-				held[m.Name] = DecodeParts(info.Serving, parts)
+				held[m.Name] = gossip.DecodeParts(info.Serving, parts)
 			}
 		}
 		r, err := ring.New(ms, parts, s.cfg.Replicas)
@@ -589,6 +499,55 @@ func (s *Service) leaveReplicas(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond): // polling the copies other nodes drive
 		}
 	}
+}
+
+// busy reports whether partition p is moving in already, or the node is
+// at its limit of transfers.
+func (s *Service) busy(p int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.moving[p] || len(s.moving) >= s.cfg.MaxTransfers
+}
+
+// source picks, among the claims on a partition, a live holder to take it
+// from, and reports whether a failed node holds it (its data may come
+// back with it).
+func source(claims []claim) (src string, waiting bool) {
+	for _, c := range claims {
+		switch c.state {
+		case gossip.Alive, gossip.Leaving:
+			src = c.rpc
+		case gossip.Failed:
+			waiting = true
+		}
+	}
+	return src, waiting
+}
+
+// transfer moves (or, with copyOnly, copies) partition p in from src in
+// the background, then reconciles again: more partitions may be waiting.
+func (s *Service) transfer(ctx context.Context, p int, src string, merge, copyOnly bool) {
+	s.mu.Lock()
+	s.moving[p] = true
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := s.transferIn(ctx, p, src, merge, copyOnly)
+		s.mu.Lock()
+		delete(s.moving, p)
+		if err == nil {
+			s.movedIn[p] = time.Now()
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Warn("bringing a partition in failed; will retry", "partition", p, "from", src, "copy", copyOnly, "err", err)
+		}
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}()
 }
 
 // claim says that the member at rpc (in state) holds a partition.
@@ -635,7 +594,7 @@ func (s *Service) advertiser(ctx context.Context) {
 func (s *Service) advertise() {
 	s.advMu.Lock()
 	defer s.advMu.Unlock()
-	tag := EncodeParts(s.node.Held())
+	tag := gossip.EncodeParts(s.node.Held())
 	s.mu.Lock()
 	same := tag == s.lastTag
 	leaving := s.leaving
@@ -645,7 +604,7 @@ func (s *Service) advertise() {
 	if same || leaving {
 		return
 	}
-	if err := s.gossip.SetTag(PartsTag, tag); err != nil {
+	if err := s.gossip.SetTag(gossip.PartsTag, tag); err != nil {
 		s.log.Warn("advertising partitions failed", "err", err)
 		return
 	}
@@ -667,22 +626,13 @@ func (s *Service) peer(addr string) *rpc.Client {
 
 func partitionPayload(p int) []byte { return binary.AppendUvarint(nil, uint64(p)) }
 
-// moveIn takes partition p over from the node at src (see transfer.go).
-// With merge, this node already serves p and src's copy is joined into
-// its own instead of replacing it.
-func (s *Service) moveIn(ctx context.Context, p int, src string, merge bool) (err error) {
-	return s.transferIn(ctx, p, src, merge, false)
-}
-
-// copyIn makes this node a replica of partition p, copying it from the
-// node at src, which keeps serving it. The copy is joined into whatever
-// this node already has (deltas coordinators sent it meanwhile), and
-// writes after the copy reach it from their coordinators, which send every
-// write to the whole replica set.
-func (s *Service) copyIn(ctx context.Context, p int, src string) error {
-	return s.transferIn(ctx, p, src, true, true)
-}
-
+// transferIn takes partition p over from the node at src (see
+// transfer.go). With merge, this node already serves p and src's copy is
+// joined into its own instead of replacing it. With copyOnly (replicas),
+// src keeps serving p: the copy is joined into whatever this node already
+// has (deltas coordinators sent it meanwhile), and writes after the copy
+// reach it from their coordinators, which send every write to the whole
+// replica set.
 func (s *Service) transferIn(ctx context.Context, p int, src string, merge, copyOnly bool) (err error) {
 	c := s.peer(src)
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
@@ -984,8 +934,8 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		return rpc.StatusOK, dst
 	case rpc.KindInfo:
 		held := s.node.Held()
-		info := Info{Name: s.cfg.Name, Partitions: len(s.node.parts), HeldSet: EncodeParts(s.node.Claimed()),
-			Serving: EncodeParts(held)}
+		info := Info{Name: s.cfg.Name, Partitions: len(s.node.parts), HeldSet: gossip.EncodeParts(s.node.Claimed()),
+			Serving: gossip.EncodeParts(held)}
 		for _, h := range held {
 			if h {
 				info.Held++

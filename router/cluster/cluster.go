@@ -25,7 +25,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -233,7 +232,7 @@ func (b *Backend) refresh() *routes {
 			}
 			held := polled[m.RPC]
 			if held == nil || want == gossip.Failed {
-				held = decodeParts(m.Tags["parts"], b.cfg.Partitions)
+				held = gossip.DecodeParts(m.Tags[gossip.PartsTag], b.cfg.Partitions)
 			}
 			for p, h := range held {
 				if h {
@@ -266,7 +265,7 @@ func (b *Backend) preferReplicas(rt *routes, members []gossip.Member, polled map
 		}
 		held := polled[m.RPC]
 		if held == nil {
-			held = decodeParts(m.Tags["parts"], b.cfg.Partitions)
+			held = gossip.DecodeParts(m.Tags[gossip.PartsTag], b.cfg.Partitions)
 		}
 		serves[m.Name] = held
 	}
@@ -308,7 +307,7 @@ func (b *Backend) poll(ctx context.Context) {
 				Serving string `json:"serving"`
 			}
 			if err == nil && json.Unmarshal(raw, &info) == nil {
-				sets[i] = decodeParts(info.Serving, b.cfg.Partitions)
+				sets[i] = gossip.DecodeParts(info.Serving, b.cfg.Partitions)
 			}
 		}()
 	}
@@ -323,19 +322,6 @@ func (b *Backend) poll(ctx context.Context) {
 	b.serving = serving
 	b.mu.Unlock()
 	b.lastPoll = time.Now()
-}
-
-// decodeParts reads a node's partition bitmap tag (see node.EncodeParts).
-func decodeParts(s string, n int) []bool {
-	b, err := base64.RawStdEncoding.DecodeString(s)
-	if err != nil || len(b) != (n+7)/8 {
-		return nil
-	}
-	out := make([]bool, n)
-	for i := range out {
-		out[i] = b[i/8]&(1<<(i%8)) != 0
-	}
-	return out
 }
 
 func (b *Backend) client(addr string) *rpc.Client {
