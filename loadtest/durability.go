@@ -121,19 +121,31 @@ func waitRedisReady(addr string, limit time.Duration) error {
 }
 
 func redisCommand(addr string, args ...string) (string, error) {
+	wc, line, err := redisRequest(addr, args...)
+	if wc != nil {
+		wc.nc.Close()
+	}
+	return string(line), err
+}
+
+// redisRequest sends one command on a new connection and returns the
+// connection (to read the rest of the reply, then close) and the reply's
+// first line.
+func redisRequest(addr string, args ...string) (*wire, []byte, error) {
 	wc, err := dial(addr)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	defer wc.nc.Close()
 	bs := make([][]byte, len(args))
 	for i, a := range args {
 		bs[i] = []byte(a)
 	}
 	wc.w.Write(appendCmd(nil, bs...))
-	wc.w.Flush()
+	if err := wc.w.Flush(); err != nil {
+		return wc, nil, err
+	}
 	line, err := readLine(wc.r)
-	return string(line), err
+	return wc, line, err
 }
 
 func dirSize(dir string) int64 {

@@ -257,20 +257,10 @@ func fillRedisCluster(rc *redisCluster, n, valueLen int) error {
 
 // redisBulk sends a command whose reply is a bulk string and returns it.
 func redisBulk(addr string, args ...string) (string, error) {
-	wc, err := dial(addr)
-	if err != nil {
-		return "", err
+	wc, line, err := redisRequest(addr, args...)
+	if wc != nil {
+		defer wc.nc.Close()
 	}
-	defer wc.nc.Close()
-	bs := make([][]byte, len(args))
-	for i, a := range args {
-		bs[i] = []byte(a)
-	}
-	wc.w.Write(appendCmd(nil, bs...))
-	if err := wc.w.Flush(); err != nil {
-		return "", err
-	}
-	line, err := readLine(wc.r)
 	if err != nil {
 		return "", err
 	}

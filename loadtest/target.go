@@ -118,23 +118,11 @@ func startRedis(bin string, extra ...string) (*process, error) {
 
 // redisInfo returns a field of INFO memory from a redis server.
 func redisInfo(addr, field string) (int64, error) {
-	wc, err := dial(addr)
+	body, err := redisBulk(addr, "INFO", "memory")
 	if err != nil {
 		return 0, err
 	}
-	defer wc.nc.Close()
-	wc.w.Write(appendCmd(nil, []byte("INFO"), []byte("memory")))
-	wc.w.Flush()
-	line, err := readLine(wc.r)
-	if err != nil {
-		return 0, err
-	}
-	n, _ := strconv.Atoi(string(line[1:]))
-	body := make([]byte, n+2)
-	if _, err := ioReadFull(wc, body); err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(body), "\r\n") {
+	for _, l := range strings.Split(body, "\r\n") {
 		if strings.HasPrefix(l, field+":") {
 			return strconv.ParseInt(strings.TrimPrefix(l, field+":"), 10, 64)
 		}

@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
+	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/ring/gossip"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -73,7 +73,7 @@ func run(args []string) error {
 		host, _ := os.Hostname()
 		*name = host + "-" + strings.ReplaceAll(*rpcAddr, ":", "-")
 	}
-	log, closeLog, err := openLog(*logFile, *logLevel)
+	log, closeLog, err := logfile.Open(*logFile, *logLevel)
 	if err != nil {
 		return err
 	}
@@ -146,30 +146,6 @@ func run(args []string) error {
 	}
 	log.Info("stopped")
 	return nil
-}
-
-func openLog(path, level string) (*slog.Logger, func(), error) {
-	var l slog.Level
-	switch strings.ToLower(level) {
-	case "debug":
-		l = slog.LevelDebug
-	case "info":
-		l = slog.LevelInfo
-	case "warning", "warn":
-		l = slog.LevelWarn
-	case "error":
-		l = slog.LevelError
-	default:
-		return nil, nil, fmt.Errorf("unknown log level %q", level)
-	}
-	if path == "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), func() {}, nil
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, nil, err
-	}
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: l})), func() { f.Close() }, nil
 }
 
 // transferBytes converts --transfer-rate to node.ServiceConfig.TransferRate.

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
-	"log/slog"
+	"github.com/vanitydb/vanity/internal/logfile"
 	"net"
 	"os"
 	"os/signal"
@@ -61,7 +61,7 @@ func run(args []string) error {
 		h, _ := os.Hostname()
 		*name = h + "-router-" + strconv.Itoa(*port)
 	}
-	log, closeLog, err := openLog(*logFile, *logLevel)
+	log, closeLog, err := logfile.Open(*logFile, *logLevel)
 	if err != nil {
 		return err
 	}
@@ -134,28 +134,4 @@ func run(args []string) error {
 		err = nil
 	}
 	return err
-}
-
-func openLog(path, level string) (*slog.Logger, func(), error) {
-	var l slog.Level
-	switch strings.ToLower(level) {
-	case "debug":
-		l = slog.LevelDebug
-	case "info":
-		l = slog.LevelInfo
-	case "warning", "warn":
-		l = slog.LevelWarn
-	case "error":
-		l = slog.LevelError
-	default:
-		return nil, nil, fmt.Errorf("unknown log level %q", level)
-	}
-	if path == "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), func() {}, nil
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, nil, err
-	}
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: l})), func() { f.Close() }, nil
 }

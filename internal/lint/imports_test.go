@@ -45,6 +45,7 @@ var allowed = map[string][]string{
 	"internal/clustertest": {"*"},
 	"internal/flagenv":     {},
 	"internal/debughttp":   {},
+	"internal/logfile":     {},
 	"scripts":              {"client", "proto"},
 }
 
