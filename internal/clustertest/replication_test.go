@@ -104,6 +104,30 @@ func (w *replicatedWorkload) acked() int {
 	return len(w.keys)
 }
 
+// readBack checks that every acknowledged key reads back through cl.
+func (w *replicatedWorkload) readBack(t *testing.T, cl *client.Client, when string) {
+	t.Helper()
+	for k := range w.keys {
+		rep, err := cl.Get(k)
+		if err != nil || rep.Status != proto.StatusOK {
+			t.Fatalf("%s after %s: %v %s", k, when, err, client.Format(rep))
+		}
+	}
+}
+
+// heldBy counts the partitions node name holds.
+func heldBy(c *Cluster, name string) int {
+	n := 0
+	for _, hs := range c.Holders() {
+		for _, h := range hs {
+			if h == name {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // waitFor polls cond (the workload's progress) until it holds or 60 s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -217,40 +241,18 @@ func TestReplicasMoveWhenANodeJoins(t *testing.T) {
 	wg := w.run(t, c.Routers[0].Addr, 4, stop)
 	waitFor(t, "200 acknowledged writes", func() bool { return w.acked() >= 200 })
 	c.AddNode()
-	waitFor(t, "the new node to copy replicas in", func() bool {
-		n := 0
-		for _, hs := range c.Holders() {
-			for _, h := range hs {
-				if h == c.Nodes[3].Name {
-					n++
-				}
-			}
-		}
-		return n >= 32
-	})
+	waitFor(t, "the new node to copy replicas in", func() bool { return heldBy(c, c.Nodes[3].Name) >= 32 })
 	c.WaitReplicated(3)
 	before := w.acked()
 	waitFor(t, "200 more acknowledged writes", func() bool { return w.acked() >= before+200 })
 	close(stop)
 	wg.Wait()
-	held := 0
-	for _, hs := range c.Holders() {
-		for _, h := range hs {
-			if h == c.Nodes[3].Name {
-				held++
-			}
-		}
-	}
+	held := heldBy(c, c.Nodes[3].Name)
 	if held == 0 {
 		t.Fatal("the new node holds no replica")
 	}
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
-	for k := range w.keys {
-		rep, err := cl.Get(k)
-		if err != nil || rep.Status != proto.StatusOK {
-			t.Fatalf("%s after the join: %v %s", k, err, client.Format(rep))
-		}
-	}
+	w.readBack(t, cl, "the join")
 	t.Logf("the new node holds %d of 64 partitions' replicas; %d acknowledged writes read back", held, len(w.keys))
 }
 
@@ -277,12 +279,7 @@ func TestReplicaLeavesGracefully(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
-	for k := range w.keys {
-		rep, err := cl.Get(k)
-		if err != nil || rep.Status != proto.StatusOK {
-			t.Fatalf("%s after the leave: %v %s", k, err, client.Format(rep))
-		}
-	}
+	w.readBack(t, cl, "the leave")
 }
 
 // TestRemovedReplicaIsReplaced: with N=3 and four nodes, a node that dies
@@ -307,10 +304,5 @@ func TestRemovedReplicaIsReplaced(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
-	for k := range w.keys {
-		rep, err := cl.Get(k)
-		if err != nil || rep.Status != proto.StatusOK {
-			t.Fatalf("%s after the removal: %v %s", k, err, client.Format(rep))
-		}
-	}
+	w.readBack(t, cl, "the removal")
 }
