@@ -17,15 +17,12 @@ import (
 // must answer well within a router's call timeout.
 const replicateTimeout = 2 * time.Second
 
-// maxHints bounds the hints a node keeps for replicas that are away.
-const maxHints = 256 << 20
-
 // openHints opens the hint store beside the node's data, if it persists.
 func openHints(cfg ServiceConfig, n *Node) (*replication.HintStore, error) {
-	if cfg.Replicas < 2 || cfg.Node.HeldPath == "" {
+	if cfg.Replicas < 2 || cfg.Node.HeldPath == "" || cfg.MaxHints < 0 {
 		return nil, nil
 	}
-	return replication.OpenHints(n.fs, filepath.Join(filepath.Dir(cfg.Node.HeldPath), "hints"), maxHints)
+	return replication.OpenHints(n.fs, filepath.Join(filepath.Dir(cfg.Node.HeldPath), "hints"), cfg.MaxHints)
 }
 
 // others returns the replicas of partition p other than this node, by the
@@ -116,7 +113,11 @@ func (s *Service) replicate(ctx context.Context, p int, deltas []byte, write pro
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replicateTimeout)
 	done := make(chan struct{})
-	o := replication.Replicate(rctx, p, deltas, others, replication.Need(write, n), s.hints, done)
+	var hints replication.Hints // a nil *HintStore in it would not be a nil interface
+	if s.hints != nil {
+		hints = s.hints
+	}
+	o := replication.Replicate(rctx, p, deltas, others, replication.Need(write, n), hints, done)
 	go func() {
 		<-done
 		cancel()

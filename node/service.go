@@ -36,6 +36,20 @@ type ServiceConfig struct {
 	// TransferRate bounds the bytes per second of partition data moving
 	// into this node (default 64 MiB/s; negative: unlimited).
 	TransferRate int64
+	// AntiEntropy is how long a sweep comparing every partition this node
+	// serves with a peer replica takes (default 5 minutes; negative: no
+	// comparisons, tombstones are still purged). Replicated clusters only.
+	AntiEntropy time.Duration
+	// TombstoneGrace is how long deletions are remembered on replicated
+	// nodes (default twice the reap timeout; it must exceed it).
+	TombstoneGrace time.Duration
+	// MaxHints bounds the bytes of hints kept for replicas that are away
+	// (default 256 MiB; negative: none are kept, anti-entropy and reads
+	// repair those replicas instead).
+	MaxHints int64
+	// KeepStaleData starts a node that was away longer than the reap
+	// timeout on its data anyway (after the whole cluster was down).
+	KeepStaleData bool
 }
 
 // MaxClusterPartitions is the largest partition count a cluster supports.
@@ -68,6 +82,7 @@ type Service struct {
 	kick       chan struct{} // asks Run to reconcile now
 	advKick    chan struct{} // asks the advertiser to gossip the held set
 	advDone    chan struct{} // closed when the advertiser has stopped
+	entropy    entropyCounters
 	wg         sync.WaitGroup
 }
 
@@ -85,6 +100,22 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.TransferRate == 0 {
 		cfg.TransferRate = 64 << 20
+	}
+	if cfg.ReapTimeout == 0 {
+		cfg.ReapTimeout = 24 * time.Hour
+	}
+	if cfg.AntiEntropy == 0 {
+		cfg.AntiEntropy = 5 * time.Minute
+	}
+	if cfg.TombstoneGrace == 0 {
+		cfg.TombstoneGrace = 2 * cfg.ReapTimeout
+	}
+	if cfg.TombstoneGrace <= cfg.ReapTimeout {
+		return nil, fmt.Errorf("node: the tombstone grace (%s) must be longer than the reap timeout (%s), or a node "+
+			"that comes back could bring deleted data with it", cfg.TombstoneGrace, cfg.ReapTimeout)
+	}
+	if cfg.MaxHints == 0 {
+		cfg.MaxHints = 256 << 20
 	}
 	cfg.Node.Cluster = true
 	if cfg.Replicas > 1 {
@@ -107,6 +138,14 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
 		advKick: make(chan struct{}, 1), advDone: make(chan struct{})}
 	s.pace.rate = float64(max(cfg.TransferRate, 0))
+	if err := checkAway(cfg, n, time.Now()); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if err := s.markAlive(time.Now()); err != nil {
+		n.Close()
+		return nil, err
+	}
 	if s.hints, err = openHints(cfg, n); err != nil {
 		n.Close()
 		return nil, err
@@ -181,6 +220,12 @@ func (s *Service) Run(ctx context.Context) error {
 		s.wg.Add(1)
 		go s.deliverHints(ctx)
 	}
+	if s.cfg.Replicas > 1 {
+		s.wg.Add(1)
+		go s.antiEntropy(ctx)
+	}
+	s.wg.Add(1)
+	go s.keepAlive(ctx)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -859,6 +904,16 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			return fail(err)
 		}
 		return rpc.StatusOK, append(dst, out...)
+	case rpc.KindDigest, rpc.KindBuckets:
+		handler := s.handleDigest
+		if kind == rpc.KindBuckets {
+			handler = s.handleBuckets
+		}
+		out, err := handler(payload, dst)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, out
 	case rpc.KindStore:
 		strs, err := rpc.DecodeStrings(payload)
 		if err != nil || len(strs) < 2 || len(strs[0]) != 1 {

@@ -52,6 +52,10 @@ func run(args []string) error {
 	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a graceful leave waits for hand-offs")
 	maxTransfers := fs.Int("max-transfers", 2, "partitions moving into this node at once")
 	transferRate := fs.Int("transfer-rate", 64, "MiB per second of partition data moving into this node (0: unlimited)")
+	antiEntropy := fs.Duration("anti-entropy", 5*time.Minute, "compare every partition with a peer replica once per this period (0: never)")
+	grace := fs.Duration("tombstone-grace", 0, "forget deletions after this long; longer than --reap-timeout (default: twice it)")
+	maxHints := fs.Int64("max-hints", 256, "MiB of hints kept for replicas that are away (0: none)")
+	keepStale := fs.Bool("keep-stale-data", false, "start on data older than the reap timeout (only after the whole cluster was down)")
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
@@ -95,6 +99,8 @@ func run(args []string) error {
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, Secret: []byte(*secret),
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
 		MaxTransfers: *maxTransfers, TransferRate: transferBytes(*transferRate),
+		AntiEntropy: orNegative(*antiEntropy), TombstoneGrace: *grace, MaxHints: orNegative(*maxHints << 20),
+		KeepStaleData: *keepStale,
 	})
 	if err != nil {
 		return err
@@ -209,4 +215,13 @@ func remove(args []string) error {
 		fmt.Printf("removed %s\n", name)
 	}
 	return nil
+}
+
+// orNegative maps a flag's 0 ("none") to the configuration's negative
+// value (its 0 means "the default").
+func orNegative[T ~int64](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

@@ -28,6 +28,11 @@ type Options struct {
 	Replicas   int // default 1
 	Logger     *slog.Logger
 	Prefix     string // of member names, for tests that start two clusters
+	// These are the nodes' (node.ServiceConfig).
+	AntiEntropy    time.Duration
+	MaxHints       int64
+	ReapTimeout    time.Duration
+	TombstoneGrace time.Duration
 }
 
 // Cluster is a running test cluster.
@@ -141,6 +146,8 @@ func (c *Cluster) startNode(n *Node) {
 			Fsync: wal.SyncAlways, HeldPath: filepath.Join(n.Dir, "held")},
 		Name: n.Name, RPCAddr: "127.0.0.1:0", GossipAddr: n.Gossip, Join: join, Secret: c.secret,
 		Replicas: c.opts.Replicas, Fast: true, Logger: c.opts.Logger.With("node", n.Name), MaxTransfers: 8,
+		AntiEntropy: c.opts.AntiEntropy, MaxHints: c.opts.MaxHints, ReapTimeout: c.opts.ReapTimeout,
+		TombstoneGrace: c.opts.TombstoneGrace,
 	})
 	if err != nil {
 		c.t.Fatal(err)

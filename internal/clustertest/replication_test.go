@@ -9,6 +9,7 @@ import (
 
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // replicatedWorkload writes unique keys and increments a counter through
@@ -210,7 +211,14 @@ func TestRestartedReplicaCatchesUp(t *testing.T) {
 	}
 	c.StopNode(0)
 	c.StopNode(1)
-	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	w.readAlone(t, c.Routers[0].Addr)
+}
+
+// readAlone reads every acknowledged key at ONE, with one node left
+// running: that node must hold every write by itself.
+func (w *replicatedWorkload) readAlone(t *testing.T, router string) {
+	t.Helper()
+	cl := dial(t, router, client.Options{})
 	expect(t, cl, "CONSISTENCY ONE ONE", "OK")
 	for k := range w.keys {
 		deadline := time.Now().Add(30 * time.Second)
@@ -223,11 +231,61 @@ func TestRestartedReplicaCatchesUp(t *testing.T) {
 				break
 			}
 			if rep.Status == proto.StatusNull || time.Now().After(deadline) {
-				t.Fatalf("%s on the restarted replica alone: %s", k, client.Format(rep))
+				t.Fatalf("%s on the remaining replica alone: %s", k, client.Format(rep))
 			}
 			time.Sleep(20 * time.Millisecond) // the router learns the others are down
 		}
 	}
+}
+
+// TestAntiEntropyRepairsAReplica: with hints off, a replica that was down
+// during writes catches up by anti-entropy alone (nothing reads the keys
+// meanwhile, so no read repairs them): its digests come to equal its
+// peers', and with the peers stopped it serves every acknowledged write by
+// itself at ONE.
+func TestAntiEntropyRepairsAReplica(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3, MaxHints: -1, AntiEntropy: 300 * time.Millisecond})
+	c.WaitReplicated(3)
+	c.StopNode(2)
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	stop := make(chan struct{})
+	wg := w.run(t, c.Routers[0].Addr, 4, stop)
+	waitFor(t, "300 acknowledged writes with a replica down", func() bool { return w.acked() >= 300 })
+	close(stop)
+	wg.Wait()
+	if got := c.Nodes[0].Service.Hints(); got != nil {
+		t.Fatal("hints are on; the test would not show anti-entropy at work")
+	}
+	c.RestartNode(2)
+	waitFor(t, "the restarted replica's digests to equal its peers'", func() bool {
+		return c.inSync(2, 0) && c.inSync(2, 1)
+	})
+	st := c.Nodes[2].Service.EntropyStats()
+	st0 := c.Nodes[0].Service.EntropyStats()
+	t.Logf("restarted node: %+v; a peer: %+v", st, st0)
+	if st.Repaired+st0.Repaired == 0 {
+		t.Fatal("no anti-entropy round repaired anything")
+	}
+	c.StopNode(0)
+	c.StopNode(1)
+	w.readAlone(t, c.Routers[0].Addr)
+}
+
+// inSync reports whether nodes i and j serve every partition with equal
+// digests.
+func (c *Cluster) inSync(i, j int) bool {
+	a, b := c.Nodes[i].Service.Node(), c.Nodes[j].Service.Node()
+	for p := 0; p < a.Partitions(); p++ {
+		da, err := a.PartitionDigest(p, hlc.Stamp{})
+		if err != nil {
+			return false
+		}
+		db, err := b.PartitionDigest(p, hlc.Stamp{})
+		if err != nil || *da != *db {
+			return false
+		}
+	}
+	return true
 }
 
 // TestReplicasMoveWhenANodeJoins: with N=3, a fourth node copies in the
@@ -305,4 +363,37 @@ func TestRemovedReplicaIsReplaced(t *testing.T) {
 	wg.Wait()
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	w.readBack(t, cl, "the removal")
+}
+
+// TestTombstonesArePurged: deletions are remembered for the tombstone
+// grace, then forgotten on every replica, which stay in sync and go on
+// answering that the keys are gone.
+func TestTombstonesArePurged(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3, AntiEntropy: 200 * time.Millisecond,
+		ReapTimeout: time.Second, TombstoneGrace: 2 * time.Second})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	const n = 40
+	for i := 0; i < n; i++ {
+		k := fmt.Sprintf("gone%d", i)
+		expect(t, cl, fmt.Sprintf("SET:STR (%d)%s (1)v", len(k), k), "OK", fmt.Sprintf("DEL (%d)%s", len(k), k), "OK")
+	}
+	expect(t, cl, "SET_ADD (1)s (2){(1)a(1)b}", "OK:INT 2", "SET_DISCARD (1)s (1){(1)a}", "OK:INT 1")
+	waitFor(t, "every node to purge the deletions", func() bool {
+		for _, nd := range c.Nodes {
+			if nd.Service.EntropyStats().Purged < n+1 {
+				return false
+			}
+		}
+		return true
+	})
+	for i := 0; i < n; i++ {
+		k := fmt.Sprintf("gone%d", i)
+		expect(t, cl, fmt.Sprintf("GET (%d)%s", len(k), k), "NULL")
+	}
+	expect(t, cl, "SET_ALL (1)s", "OK:SET (1){(1)b}")
+	waitFor(t, "the replicas' digests to agree", func() bool { return c.inSync(0, 1) && c.inSync(0, 2) })
+	for _, nd := range c.Nodes {
+		t.Logf("%s: %+v", nd.Name, nd.Service.EntropyStats())
+	}
 }

@@ -70,6 +70,8 @@ const (
 	KindExecMany       // pipelined data commands, run in order (see AppendBatch, DecodeItems)
 	KindReplicate      // a write's deltas for a replica: partition:uvarint deltas (node.EncodeDeltas)
 	KindStates         // keys' states for a read at R > 1: db:u8 strings(keys); answer node.EncodeDeltas
+	KindDigest         // a partition's digest, for anti-entropy (node/antientropy.go)
+	KindBuckets        // the states of some digest buckets of a partition, for anti-entropy
 	numKinds
 )
 

@@ -1,0 +1,378 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/ring/gossip"
+	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/hlc"
+	"github.com/vanitydb/vanity/storage/vfs"
+)
+
+// Anti-entropy: every replica of a partition periodically compares its
+// copy with another replica's by digest (storage.Digest, a two-level hash
+// tree) and the two exchange the states of the buckets that differ, both
+// ways. Hints and read repair fix most divergence as it happens; this is
+// what fixes the rest (hints that overflowed or were lost with a disk, a
+// write whose coordinator died before its stragglers finished, keys never
+// read), so every replica converges once the network heals.
+//
+// The same sweep purges tombstones older than the tombstone grace, which
+// is longer than the reap timeout: a replica away for less than the reap
+// timeout comes back before the deletions it missed are forgotten, and
+// one away longer is refused its old data (checkAway).
+
+// ErrNotServing is returned for digest requests about a partition this
+// node does not serve.
+var ErrNotServing = errors.New("node: partition not served here")
+
+// PartitionDigest returns the digest of partition p at horizon (see
+// storage.Digest).
+func (n *Node) PartitionDigest(p int, horizon hlc.Stamp) (*storage.Digest, error) {
+	if err := n.failure(); err != nil {
+		return nil, err
+	}
+	if p < 0 || p >= len(n.parts) {
+		return nil, fmt.Errorf("node: partition %d out of range", p)
+	}
+	part := &n.parts[p]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	if !part.held {
+		return nil, ErrNotServing
+	}
+	return part.shard.Digest(horizon), nil
+}
+
+// BucketStates returns the states of partition p's keys in the given
+// digest buckets, in the stream encoding (EncodeDeltas).
+func (n *Node) BucketStates(p int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error) {
+	if err := n.failure(); err != nil {
+		return nil, err
+	}
+	if p < 0 || p >= len(n.parts) {
+		return nil, fmt.Errorf("node: partition %d out of range", p)
+	}
+	part := &n.parts[p]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	if !part.held {
+		return nil, ErrNotServing
+	}
+	var out, one []byte
+	part.shard.EachIn(buckets, horizon, func(d *storage.Delta) bool {
+		one = storage.AppendDelta(one[:0], d)
+		out = binary.AppendUvarint(out, uint64(len(one)))
+		out = append(out, one...)
+		return true
+	})
+	return out, nil
+}
+
+// PurgeTombstones removes partition p's tombstones written before horizon
+// (storage.Shard.Purge) and returns how many went. The purge is not
+// logged: after a restart the WAL brings old tombstones back, and the next
+// purge removes them again.
+func (n *Node) PurgeTombstones(p int, horizon hlc.Stamp) int {
+	part := &n.parts[p]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	return part.shard.Purge(horizon)
+}
+
+// Digest and bucket request payloads:
+//
+//	digest  = partition:uvarint horizon:u64 root:u64   answer: "" when the roots agree, else leaves (256 × u64)
+//	buckets = partition:uvarint horizon:u64 bitmap:[32]byte   answer: EncodeDeltas
+func appendDigestRequest(p int, horizon hlc.Stamp, tail []byte) []byte {
+	b := binary.AppendUvarint(nil, uint64(p))
+	b = binary.BigEndian.AppendUint64(b, horizon.Time)
+	return append(b, tail...)
+}
+
+func decodeDigestRequest(b []byte, tail int) (int, hlc.Stamp, []byte, error) {
+	p, k := binary.Uvarint(b)
+	if k <= 0 || len(b) != k+8+tail || p > MaxClusterPartitions {
+		return 0, hlc.Stamp{}, nil, rpc.ErrMalformed
+	}
+	return int(p), hlc.Stamp{Time: binary.BigEndian.Uint64(b[k:])}, b[k+8:], nil
+}
+
+// handleDigest answers a peer's digest request.
+func (s *Service) handleDigest(payload, dst []byte) ([]byte, error) {
+	p, horizon, tail, err := decodeDigestRequest(payload, 8)
+	if err != nil {
+		return dst, err
+	}
+	dg, err := s.node.PartitionDigest(p, horizon)
+	if err != nil {
+		return dst, err
+	}
+	if dg.Root() == binary.BigEndian.Uint64(tail) {
+		return dst, nil
+	}
+	for _, l := range dg {
+		dst = binary.BigEndian.AppendUint64(dst, l)
+	}
+	return dst, nil
+}
+
+// handleBuckets answers a peer's request for the states of some buckets.
+func (s *Service) handleBuckets(payload, dst []byte) ([]byte, error) {
+	p, horizon, tail, err := decodeDigestRequest(payload, storage.DigestLeaves/8)
+	if err != nil {
+		return dst, err
+	}
+	var buckets [storage.DigestLeaves]bool
+	for i := range buckets {
+		buckets[i] = tail[i/8]&(1<<(i%8)) != 0
+	}
+	states, err := s.node.BucketStates(p, horizon, &buckets)
+	return append(dst, states...), err
+}
+
+// EntropyStats counts a node's anti-entropy work since it started.
+type EntropyStats struct {
+	Rounds   int64 // partitions compared with a peer
+	Repaired int64 // of those, partitions whose copies differed
+	Keys     int64 // key states received from peers
+	Purged   int64 // tombstones purged
+}
+
+type entropyCounters struct{ rounds, repaired, keys, purged atomic.Int64 }
+
+// EntropyStats returns the node's anti-entropy counters.
+func (s *Service) EntropyStats() EntropyStats {
+	c := &s.entropy
+	return EntropyStats{c.rounds.Load(), c.repaired.Load(), c.keys.Load(), c.purged.Load()}
+}
+
+// horizons returns, at wall time now, the purge horizon (tombstones older
+// than the grace go) and the digest horizon a little later, so that
+// replicas purging at slightly different moments still compare equal.
+func (s *Service) horizons(now time.Time) (purge, digest hlc.Stamp) {
+	g := s.cfg.TombstoneGrace
+	at := func(t time.Time) hlc.Stamp { return hlc.Stamp{Time: uint64(max(t.UnixMilli(), 0)) << hlc.LogicalBits} }
+	return at(now.Add(-g)), at(now.Add(-g + g/4))
+}
+
+// antiEntropy sweeps the partitions this node serves, one at a time, so
+// that each is compared with a peer replica about once per AntiEntropy
+// period, until ctx ends. Each sweep also purges old tombstones.
+func (s *Service) antiEntropy(ctx context.Context) {
+	defer s.wg.Done()
+	for round := 0; ; round++ {
+		var served []int
+		for p, h := range s.node.Held() {
+			if h {
+				served = append(served, p)
+			}
+		}
+		period := s.cfg.AntiEntropy
+		if period <= 0 {
+			period = 10 * time.Minute // purging only
+		}
+		pace := period / time.Duration(max(len(served), 1))
+		for _, p := range served {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pace):
+			}
+			purge, digest := s.horizons(time.Now())
+			if n := s.node.PurgeTombstones(p, purge); n > 0 {
+				s.entropy.purged.Add(int64(n))
+			}
+			if s.cfg.AntiEntropy > 0 {
+				if err := s.syncPartition(ctx, p, digest, round); err != nil && ctx.Err() == nil {
+					s.log.Debug("anti-entropy round failed", "partition", p, "err", err)
+				}
+			}
+		}
+		if len(served) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pace):
+			}
+		}
+	}
+}
+
+// syncPartition compares partition p with one other live replica (a
+// different one each round) and makes the two copies equal: it joins the
+// peer's states of the differing buckets into its own, then sends its own.
+func (s *Service) syncPartition(ctx context.Context, p int, horizon hlc.Stamp, round int) error {
+	r := s.ring.Load()
+	if r == nil {
+		return nil
+	}
+	var peers []string
+	var names []string
+	for _, i := range r.Replicas(p) {
+		m := r.Member(int(i))
+		if st, ok := s.gossip.State(m.ID); m.ID != s.cfg.Name && ok && st == gossip.Alive {
+			peers, names = append(peers, m.Addr), append(names, m.ID)
+		}
+	}
+	if len(peers) == 0 {
+		return nil
+	}
+	k := (round + p) % len(peers)
+	c := s.peer(peers[k])
+	mine, err := s.node.PartitionDigest(p, horizon)
+	if err != nil {
+		return nil // not served (any more)
+	}
+	cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+	defer cancel()
+	raw, err := c.Call(cctx, rpc.KindDigest, appendDigestRequest(p, horizon, binary.BigEndian.AppendUint64(nil, mine.Root())))
+	if err != nil {
+		return err
+	}
+	s.entropy.rounds.Add(1)
+	if len(raw) == 0 {
+		return nil // equal
+	}
+	if len(raw) != storage.DigestLeaves*8 {
+		return rpc.ErrMalformed
+	}
+	var theirs storage.Digest
+	for i := range theirs {
+		theirs[i] = binary.BigEndian.Uint64(raw[i*8:])
+	}
+	differ := mine.Differ(&theirs)
+	if len(differ) == 0 {
+		return nil // equal leaves, different roots: cannot happen
+	}
+	s.entropy.repaired.Add(1)
+	var bitmap [storage.DigestLeaves / 8]byte
+	var buckets [storage.DigestLeaves]bool
+	for _, b := range differ {
+		bitmap[b/8] |= 1 << (b % 8)
+		buckets[b] = true
+	}
+	in, err := c.Call(cctx, rpc.KindBuckets, appendDigestRequest(p, horizon, bitmap[:]))
+	if err != nil {
+		return err
+	}
+	s.pace.wait(ctx, len(in))
+	if len(in) > 0 {
+		if err := s.node.ApplyReplica(p, in); err != nil {
+			return err
+		}
+		s.entropy.keys.Add(int64(countStates(in)))
+	}
+	out, err := s.node.BucketStates(p, horizon, &buckets)
+	if err != nil || len(out) == 0 {
+		return err
+	}
+	err = NewReplica(names[k], c).Store(cctx, p, out)
+	s.log.Debug("anti-entropy repaired a partition", "partition", p, "peer", names[k], "buckets", len(differ),
+		"in", len(in), "out", len(out), "err", err)
+	return err
+}
+
+// countStates counts the records of an EncodeDeltas stream.
+func countStates(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			break
+		}
+		b = b[k+int(l):]
+		n++
+	}
+	return n
+}
+
+// The away check. A node writes the time into <data>/alive every
+// aliveEvery while it runs; when it starts after being away longer than
+// the reap timeout, the other nodes have removed it from the ring and may
+// have purged tombstones of deletions its data predates, so serving that
+// data could bring deleted keys back. It refuses to start unless told the
+// whole cluster was down (KeepStaleData).
+const aliveEvery = time.Minute
+
+func alivePath(cfg ServiceConfig) string {
+	if cfg.Node.HeldPath == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(cfg.Node.HeldPath), "alive")
+}
+
+// checkAway returns an error when the node was away too long to serve its
+// replicated data.
+func checkAway(cfg ServiceConfig, n *Node, now time.Time) error {
+	path := alivePath(cfg)
+	if path == "" || cfg.Replicas < 2 || cfg.KeepStaleData {
+		return nil
+	}
+	f, err := n.fs.Open(path)
+	if vfs.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	ms, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return fmt.Errorf("node: %s: %w", path, err)
+	}
+	held := false
+	for _, h := range n.Held() {
+		held = held || h
+	}
+	last := time.UnixMilli(ms)
+	if away := now.Sub(last); held && away > cfg.ReapTimeout+aliveEvery {
+		return fmt.Errorf("node: this node was last running %s ago (%s), longer than the reap timeout (%s): "+
+			"the cluster has removed it and may have forgotten deletions its data predates. Start it with an empty "+
+			"data directory to rejoin, or with --keep-stale-data if the whole cluster was down",
+			away.Round(time.Second), last.UTC().Format(time.RFC3339), cfg.ReapTimeout)
+	}
+	return nil
+}
+
+// markAlive records that the node is running now.
+func (s *Service) markAlive(now time.Time) error {
+	path := alivePath(s.cfg)
+	if path == "" {
+		return nil
+	}
+	return vfs.WriteAtomic(s.node.fs, path, func(w io.Writer) error {
+		_, err := io.WriteString(w, strconv.FormatInt(now.UnixMilli(), 10))
+		return err
+	})
+}
+
+// keepAlive rewrites the alive mark every aliveEvery until ctx ends.
+func (s *Service) keepAlive(ctx context.Context) {
+	defer s.wg.Done()
+	tick := time.NewTicker(aliveEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if err := s.markAlive(now); err != nil {
+				s.log.Warn("writing the alive mark failed", "err", err)
+			}
+		}
+	}
+}
