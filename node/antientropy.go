@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/replication"
+	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/ring/gossip"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -209,77 +211,63 @@ func (s *Service) antiEntropy(ctx context.Context) {
 }
 
 // syncPartition compares partition p with one other live replica (a
-// different one each round) and makes the two copies equal: it joins the
-// peer's states of the differing buckets into its own, then sends its own.
+// different one each round) and makes the two copies equal
+// (replication.Sync).
 func (s *Service) syncPartition(ctx context.Context, p int, horizon hlc.Stamp, round int) error {
 	r := s.ring.Load()
 	if r == nil {
 		return nil
 	}
-	var peers []string
-	var names []string
+	var peers []ring.Member
 	for _, i := range r.Replicas(p) {
 		m := r.Member(int(i))
 		if st, ok := s.gossip.State(m.ID); m.ID != s.cfg.Name && ok && st == gossip.Alive {
-			peers, names = append(peers, m.Addr), append(names, m.ID)
+			peers = append(peers, m)
 		}
 	}
 	if len(peers) == 0 {
 		return nil
 	}
-	k := (round + p) % len(peers)
-	c := s.peer(peers[k])
-	mine, err := s.node.PartitionDigest(p, horizon)
-	if err != nil {
-		return nil // not served (any more)
-	}
+	peer := peers[(round+p)%len(peers)]
 	cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
 	defer cancel()
-	raw, err := c.Call(cctx, rpc.KindDigest, appendDigestRequest(p, horizon, binary.BigEndian.AppendUint64(nil, mine.Root())))
+	res, err := replication.Sync(cctx, p, horizon, localCopy{s}, rpcReplica{peer.ID, s.peer(peer.Addr)})
+	if errors.Is(err, ErrNotServing) {
+		return nil // not served here any more
+	}
 	if err != nil {
 		return err
 	}
 	s.entropy.rounds.Add(1)
-	if len(raw) == 0 {
-		return nil // equal
+	if res.Buckets > 0 {
+		s.entropy.repaired.Add(1)
+		s.log.Debug("anti-entropy repaired a partition", "partition", p, "peer", peer.ID, "buckets", res.Buckets,
+			"in", res.In, "out", res.Out)
 	}
-	if len(raw) != storage.DigestLeaves*8 {
-		return rpc.ErrMalformed
-	}
-	var theirs storage.Digest
-	for i := range theirs {
-		theirs[i] = binary.BigEndian.Uint64(raw[i*8:])
-	}
-	differ := mine.Differ(&theirs)
-	if len(differ) == 0 {
-		return nil // equal leaves, different roots: cannot happen
-	}
-	s.entropy.repaired.Add(1)
-	var bitmap [storage.DigestLeaves / 8]byte
-	var buckets [storage.DigestLeaves]bool
-	for _, b := range differ {
-		bitmap[b/8] |= 1 << (b % 8)
-		buckets[b] = true
-	}
-	in, err := c.Call(cctx, rpc.KindBuckets, appendDigestRequest(p, horizon, bitmap[:]))
-	if err != nil {
+	return nil
+}
+
+// localCopy is this node's copy of partitions for replication.Sync.
+type localCopy struct{ s *Service }
+
+func (c localCopy) Digest(_ context.Context, p int, horizon hlc.Stamp, _ uint64) (*storage.Digest, error) {
+	return c.s.node.PartitionDigest(p, horizon)
+}
+
+func (c localCopy) Buckets(_ context.Context, p int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error) {
+	return c.s.node.BucketStates(p, horizon, buckets)
+}
+
+// Store joins a peer's states, paced with the partitions moving in.
+func (c localCopy) Store(ctx context.Context, p int, states []byte) error {
+	if err := c.s.pace.wait(ctx, len(states)); err != nil {
 		return err
 	}
-	s.pace.wait(ctx, len(in))
-	if len(in) > 0 {
-		if err := s.node.ApplyReplica(p, in); err != nil {
-			return err
-		}
-		s.entropy.keys.Add(int64(countStates(in)))
-	}
-	out, err := s.node.BucketStates(p, horizon, &buckets)
-	if err != nil || len(out) == 0 {
+	if err := c.s.node.ApplyReplica(p, states); err != nil {
 		return err
 	}
-	err = NewReplica(names[k], c).Store(cctx, p, out)
-	s.log.Debug("anti-entropy repaired a partition", "partition", p, "peer", names[k], "buckets", len(differ),
-		"in", len(in), "out", len(out), "err", err)
-	return err
+	c.s.entropy.keys.Add(int64(countStates(states)))
+	return nil
 }
 
 // countStates counts the records of an EncodeDeltas stream.

@@ -8,6 +8,7 @@ import (
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // EncodeDeltas appends deltas in the stream encoding, (length, delta)*,
@@ -124,4 +125,29 @@ func (r rpcReplica) Store(ctx context.Context, partition int, delta []byte) erro
 
 func (r rpcReplica) States(ctx context.Context, db int, keys [][]byte) ([]byte, error) {
 	return r.client.Call(ctx, rpc.KindStates, rpc.AppendStrings([]byte{byte(db)}, keys))
+}
+
+func (r rpcReplica) Digest(ctx context.Context, partition int, horizon hlc.Stamp, root uint64) (*storage.Digest, error) {
+	raw, err := r.client.Call(ctx, rpc.KindDigest, appendDigestRequest(partition, horizon, binary.BigEndian.AppendUint64(nil, root)))
+	if err != nil || len(raw) == 0 {
+		return nil, err // or equal roots
+	}
+	if len(raw) != storage.DigestLeaves*8 {
+		return nil, rpc.ErrMalformed
+	}
+	dg := new(storage.Digest)
+	for i := range dg {
+		dg[i] = binary.BigEndian.Uint64(raw[i*8:])
+	}
+	return dg, nil
+}
+
+func (r rpcReplica) Buckets(ctx context.Context, partition int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error) {
+	var bitmap [storage.DigestLeaves / 8]byte
+	for i, in := range buckets {
+		if in {
+			bitmap[i/8] |= 1 << (i % 8)
+		}
+	}
+	return r.client.Call(ctx, rpc.KindBuckets, appendDigestRequest(partition, horizon, bitmap[:]))
 }

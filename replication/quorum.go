@@ -4,6 +4,8 @@
 // included, have stored it durably; a replica that missed it gets a hint,
 // kept on disk and delivered when it is back. Replicas join what they
 // receive, so a delta delivered twice, late or out of order is harmless.
+// Anti-entropy (Sync) compares two copies of a partition by digest and
+// exchanges only the states of the buckets that differ.
 //
 // The package talks to replicas through the Replica interface and keeps
 // no sockets of its own; the node wires it to its RPC clients.

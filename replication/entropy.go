@@ -1,0 +1,81 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// Copy is one replica's copy of a partition as anti-entropy sees it: the
+// local node's, or a peer's over the network.
+type Copy interface {
+	// Digest returns the copy's digest of partition at horizon (see
+	// storage.Digest). root is the caller's root: a copy whose own root
+	// equals it may answer nil, saving the leaves' trip.
+	Digest(ctx context.Context, partition int, horizon hlc.Stamp, root uint64) (*storage.Digest, error)
+	// Buckets returns the copy's states of the keys in the given buckets,
+	// as deltas to join.
+	Buckets(ctx context.Context, partition int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error)
+	// Store joins states into the copy, durably (as Replica.Store).
+	Store(ctx context.Context, partition int, states []byte) error
+}
+
+// SyncResult is what one anti-entropy round did.
+type SyncResult struct {
+	Buckets int // buckets that differed (0: the copies were equal)
+	In, Out int // bytes of states joined into local, and into peer
+}
+
+// Sync makes two copies of a partition equal (anti-entropy, DESIGN §6):
+// it compares their digests at horizon, and when they differ it joins the
+// peer's states of the differing buckets into local and then local's into
+// the peer, so each ends with the join of both. Only the differing buckets
+// travel. States that arrive meanwhile (writes, hints) are joined as well;
+// joins commute, so nothing is lost, and a later round settles what
+// changed while this one ran.
+func Sync(ctx context.Context, partition int, horizon hlc.Stamp, local, peer Copy) (SyncResult, error) {
+	var res SyncResult
+	mine, err := local.Digest(ctx, partition, horizon, 0)
+	if err != nil {
+		return res, fmt.Errorf("local digest: %w", err)
+	}
+	theirs, err := peer.Digest(ctx, partition, horizon, mine.Root())
+	if err != nil {
+		return res, fmt.Errorf("peer digest: %w", err)
+	}
+	if theirs == nil {
+		return res, nil
+	}
+	differ := mine.Differ(theirs)
+	res.Buckets = len(differ)
+	if len(differ) == 0 {
+		return res, nil
+	}
+	var buckets [storage.DigestLeaves]bool
+	for _, b := range differ {
+		buckets[b] = true
+	}
+	in, err := peer.Buckets(ctx, partition, horizon, &buckets)
+	if err != nil {
+		return res, fmt.Errorf("peer states: %w", err)
+	}
+	if len(in) > 0 {
+		if err := local.Store(ctx, partition, in); err != nil {
+			return res, fmt.Errorf("joining the peer's states: %w", err)
+		}
+	}
+	res.In = len(in)
+	out, err := local.Buckets(ctx, partition, horizon, &buckets)
+	if err != nil {
+		return res, fmt.Errorf("local states: %w", err)
+	}
+	if len(out) > 0 {
+		if err := peer.Store(ctx, partition, out); err != nil {
+			return res, fmt.Errorf("sending states to the peer: %w", err)
+		}
+	}
+	res.Out = len(out)
+	return res, nil
+}
