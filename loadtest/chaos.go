@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -17,24 +18,30 @@ import (
 
 // chaosSummary is the one-line JSON report of a chaos run.
 type chaosSummary struct {
-	Seconds       float64        `json:"seconds"`
-	Faults        map[string]int `json:"faults,omitempty"` // by kind, from scripts/chaos
-	Workers       int            `json:"workers"`
-	SetsAcked     int            `json:"sets_acked"`
-	SetsLost      int            `json:"sets_lost"`
-	LostExamples  []string       `json:"lost_examples,omitempty"`
-	IncrsAcked    int            `json:"incrs_acked"`
-	IncrsUnsure   int            `json:"incrs_unsure"` // sent, no reply: may or may not have applied
-	Counter       int64          `json:"counter"`
-	CounterOK     bool           `json:"counter_ok"` // acked <= counter <= acked+unsure
-	PushesAcked   int            `json:"pushes_acked"`
-	PushesLost    int            `json:"pushes_lost"`
-	ErrorReplies  int            `json:"error_replies"`
-	ConnErrors    int            `json:"conn_errors"`
-	RecoverySecs  float64        `json:"recovery_seconds"` // from the end of the workload until every acknowledged write read back
-	Lost          int            `json:"lost"`             // sets_lost + pushes_lost + counter shortfall
-	WrongValues   int            `json:"wrong_values"`
-	UnknownStatus []string       `json:"unknown_status,omitempty"`
+	Seconds      float64        `json:"seconds"`
+	Faults       map[string]int `json:"faults,omitempty"` // by kind, from scripts/chaos
+	Workers      int            `json:"workers"`
+	SetsAcked    int            `json:"sets_acked"`
+	SetsLost     int            `json:"sets_lost"`
+	LostExamples []string       `json:"lost_examples,omitempty"`
+	IncrsAcked   int            `json:"incrs_acked"`
+	IncrsUnsure  int            `json:"incrs_unsure"` // sent, no reply: may or may not have applied
+	Counter      int64          `json:"counter"`
+	CounterOK    bool           `json:"counter_ok"` // acked <= counter <= acked+unsure
+	PushesAcked  int            `json:"pushes_acked"`
+	PushesLost   int            `json:"pushes_lost"`
+	ErrorReplies int            `json:"error_replies"`
+	ConnErrors   int            `json:"conn_errors"`
+	RecoverySecs float64        `json:"recovery_seconds"` // from the end of the workload until every acknowledged write read back
+	// With -nodes: from the end of the workload until every replica of
+	// every partition had the same digest (identical data), and whether
+	// that happened within the recovery time.
+	ConvergeSecs  float64  `json:"converged_seconds,omitempty"`
+	Converged     *bool    `json:"converged,omitempty"`
+	Diverged      int      `json:"partitions_diverged,omitempty"`
+	Lost          int      `json:"lost"` // sets_lost + pushes_lost + counter shortfall
+	WrongValues   int      `json:"wrong_values"`
+	UnknownStatus []string `json:"unknown_status,omitempty"`
 }
 
 // chaosLog records what the cluster acknowledged.
@@ -59,6 +66,7 @@ func cmdChaos(args []string) error {
 	duration := fs.Duration("duration", 30*time.Second, "how long to write")
 	recovery := fs.Duration("recovery", 2*time.Minute, "how long to wait for every acknowledged write to read back")
 	faults := fs.String("faults", "", "file listing the faults injected meanwhile, one per line (scripts/chaos)")
+	nodes := fs.String("nodes", "", "comma-separated debug addresses of the nodes: wait until their replicas hold identical data")
 	fs.Parse(args)
 	if *addr == "" {
 		return errors.New("chaos: -addr is required")
@@ -81,6 +89,13 @@ func cmdChaos(args []string) error {
 		return err
 	}
 	s.RecoverySecs = time.Since(end).Seconds()
+	if *nodes != "" {
+		ok := chaosConverge(strings.Split(*nodes, ","), &s, end.Add(*recovery))
+		s.Converged = &ok
+		if ok {
+			s.ConvergeSecs = time.Since(end).Seconds()
+		}
+	}
 	if *faults != "" {
 		if data, err := os.ReadFile(*faults); err == nil {
 			s.Faults = map[string]int{}
@@ -93,7 +108,7 @@ func cmdChaos(args []string) error {
 	}
 	line, _ := json.Marshal(s)
 	fmt.Println(string(line))
-	if s.Lost > 0 || s.WrongValues > 0 || !s.CounterOK {
+	if s.Lost > 0 || s.WrongValues > 0 || !s.CounterOK || s.Converged != nil && !*s.Converged {
 		os.Exit(3)
 	}
 	return nil
@@ -292,4 +307,48 @@ func mustEncode(cmd string, args ...any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// chaosConverge polls the nodes' digests (/debug/digests: the root of
+// every partition each serves) until every partition's replicas report
+// the same root, or deadline. It records how many partitions still
+// differed last.
+func chaosConverge(nodes []string, s *chaosSummary, deadline time.Time) bool {
+	hc := &http.Client{Timeout: 10 * time.Second}
+	for {
+		roots := map[string]map[string]bool{} // partition -> distinct roots
+		answered := 0
+		for _, addr := range nodes {
+			resp, err := hc.Get("http://" + addr + "/debug/digests")
+			if err != nil {
+				continue
+			}
+			var got map[string]string
+			err = json.NewDecoder(resp.Body).Decode(&got)
+			resp.Body.Close()
+			if err != nil {
+				continue
+			}
+			answered++
+			for p, root := range got {
+				if roots[p] == nil {
+					roots[p] = map[string]bool{}
+				}
+				roots[p][root] = true
+			}
+		}
+		s.Diverged = 0
+		for _, rs := range roots {
+			if len(rs) > 1 {
+				s.Diverged++
+			}
+		}
+		if answered == len(nodes) && s.Diverged == 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(500 * time.Millisecond) // replicas converge by hints and anti-entropy rounds
+	}
 }

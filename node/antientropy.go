@@ -142,6 +142,23 @@ func (s *Service) handleBuckets(payload, dst []byte) ([]byte, error) {
 	return append(dst, states...), err
 }
 
+// Digests returns the digest root of every partition this node serves, at
+// the horizon its anti-entropy uses now: replicas that agree on a root
+// hold the same data for that partition.
+func (s *Service) Digests() map[int]uint64 {
+	_, horizon := s.horizons(time.Now())
+	out := map[int]uint64{}
+	for p, h := range s.node.Held() {
+		if !h {
+			continue
+		}
+		if dg, err := s.node.PartitionDigest(p, horizon); err == nil {
+			out[p] = dg.Root()
+		}
+	}
+	return out
+}
+
 // EntropyStats counts a node's anti-entropy work since it started.
 type EntropyStats struct {
 	Rounds   int64 // partitions compared with a peer

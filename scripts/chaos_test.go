@@ -26,7 +26,7 @@ func chaos(t *testing.T, replicas int) {
 		t.Skip("starts real processes")
 	}
 	c := newCluster(t)
-	c.env = append(c.env, fmt.Sprintf("VANITY_CLUSTER_REPLICAS=%d", replicas))
+	c.env = append(c.env, fmt.Sprintf("VANITY_CLUSTER_REPLICAS=%d", replicas), "VANITY_CLUSTER_ANTI_ENTROPY=5s")
 	routerAddr(t, c.run("up", "3"))
 	out, err := c.tryScript("chaos", "-d", "12", "-i", "1", "-a", "kill,stop")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -37,6 +37,7 @@ func chaos(t *testing.T, replicas int) {
 		Lost       int            `json:"lost"`
 		CounterOK  bool           `json:"counter_ok"`
 		Wrong      int            `json:"wrong_values"`
+		Converged  *bool          `json:"converged"`
 	}
 	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &s); jerr != nil {
 		t.Fatalf("no JSON summary (%v, %v):\n%s", err, jerr, out)
@@ -44,6 +45,9 @@ func chaos(t *testing.T, replicas int) {
 	t.Log(lines[len(lines)-1])
 	if err != nil || s.Lost != 0 || s.Wrong != 0 || !s.CounterOK {
 		t.Fatalf("chaos run failed (%v):\n%s", err, out)
+	}
+	if s.Converged == nil || !*s.Converged {
+		t.Fatalf("the replicas did not come to hold identical data:\n%s", out)
 	}
 	if s.Faults["kill"]+s.Faults["stop"] < 2 || s.SetsAcked < 100 || s.IncrsAcked < 100 {
 		t.Fatalf("the run did too little to mean anything:\n%s", out)

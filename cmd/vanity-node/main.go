@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,9 +17,11 @@ import (
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/ring/gossip"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -119,7 +122,16 @@ func run(args []string) error {
 					}
 				}
 				out["keys"] = keys
-			}, log); err != nil {
+			}, log, debughttp.Route{Path: "/debug/digests", Handler: func(w http.ResponseWriter, _ *http.Request) {
+				// The digest root of every partition this node serves, for
+				// checkers that wait until the replicas agree.
+				roots := map[string]string{}
+				for p, root := range svc.Digests() {
+					roots[strconv.Itoa(p)] = strconv.FormatUint(root, 16)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(roots)
+			}}); err != nil {
 				log.Error("debug endpoints failed", "err", err)
 			}
 		}()

@@ -15,9 +15,15 @@ import (
 	"time"
 )
 
+// Route is an extra endpoint a process serves beside the standard ones.
+type Route struct {
+	Path    string
+	Handler http.HandlerFunc
+}
+
 // Serve serves the endpoints on addr until ctx ends. stats, if not nil,
-// adds fields to /debug/stats.
-func Serve(ctx context.Context, addr string, stats func(map[string]any), log *slog.Logger) error {
+// adds fields to /debug/stats; extra adds endpoints.
+func Serve(ctx context.Context, addr string, stats func(map[string]any), log *slog.Logger, extra ...Route) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -41,6 +47,9 @@ func Serve(ctx context.Context, addr string, stats func(map[string]any), log *sl
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(out)
 	})
+	for _, r := range extra {
+		mux.HandleFunc(r.Path, r.Handler)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	log.Info("debug endpoints", "addr", l.Addr().String())
 	stopped := context.AfterFunc(ctx, func() { srv.Close() })
