@@ -159,12 +159,13 @@ func (s *Service) Digests() map[int]uint64 {
 	return out
 }
 
-// EntropyStats counts a node's anti-entropy work since it started.
+// EntropyStats counts a node's repair work since it started.
 type EntropyStats struct {
-	Rounds   int64 // partitions compared with a peer
-	Repaired int64 // of those, partitions whose copies differed
-	Keys     int64 // key states received from peers
-	Purged   int64 // tombstones purged
+	Rounds      int64 // anti-entropy: partitions compared with a peer
+	Repaired    int64 // of those, partitions whose copies differed
+	Keys        int64 // key states received from peers
+	Purged      int64 // tombstones purged
+	ReadRepairs int64 // replicas sent the joined state after a read
 }
 
 type entropyCounters struct{ rounds, repaired, keys, purged atomic.Int64 }
@@ -172,7 +173,7 @@ type entropyCounters struct{ rounds, repaired, keys, purged atomic.Int64 }
 // EntropyStats returns the node's anti-entropy counters.
 func (s *Service) EntropyStats() EntropyStats {
 	c := &s.entropy
-	return EntropyStats{c.rounds.Load(), c.repaired.Load(), c.keys.Load(), c.purged.Load()}
+	return EntropyStats{c.rounds.Load(), c.repaired.Load(), c.keys.Load(), c.purged.Load(), s.readRepairs.Load()}
 }
 
 // horizons returns, at wall time now, the purge horizon (tombstones older

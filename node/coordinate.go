@@ -89,14 +89,43 @@ func (s *Service) joinQuorum(ctx context.Context, db, p int, keys [][]byte, read
 	rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
 	defer cancel()
 	local, _, _ := s.node.KeyStates(db, keys)
-	got, err := replication.Read(rctx, db, keys, others, need, func(states []byte) error {
+	type answer struct {
+		r      replication.Replica
+		states []byte
+	}
+	var answers []answer
+	differ := false
+	got, err := replication.Read(rctx, db, keys, others, need, func(r replication.Replica, states []byte) error {
+		answers = append(answers, answer{r, states})
 		if bytes.Equal(states, local) {
 			return nil // nothing to repair (the usual case)
 		}
+		differ = true
 		return s.node.ApplyReplica(p, states)
 	})
 	if err != nil {
 		return fmt.Sprintf("unavailable: partition %d: %d of %d replicas answered", p, got, need)
+	}
+	if differ {
+		// Read repair: the replicas that answered with less than the join
+		// get it, in the background (the reply does not wait).
+		joined, _, err := s.node.KeyStates(db, keys)
+		if err != nil {
+			return ""
+		}
+		for _, a := range answers {
+			if bytes.Equal(a.states, joined) {
+				continue
+			}
+			go func() {
+				rctx, cancel := context.WithTimeout(context.Background(), replicateTimeout)
+				defer cancel()
+				if err := a.r.Store(rctx, p, joined); err != nil {
+					s.log.Debug("read repair failed", "replica", a.r.Name(), "partition", p, "err", err)
+				}
+				s.readRepairs.Add(1)
+			}()
+		}
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
@@ -67,23 +68,24 @@ type Service struct {
 	gossip *gossip.Gossip
 	ring   ring.Current
 
-	mu         sync.Mutex
-	peers      map[string]*rpc.Client // by RPC address
-	moving     map[int]bool           // partitions being moved in
-	movedIn    map[int]time.Time      // when each partition last finished moving in
-	rings      *ring.Builder
-	hints      *replication.HintStore // nil with one replica or no persistence
-	pace       throttle               // of the data moving in
-	advMu      sync.Mutex             // serializes advertise
-	lastTag    string
-	ringSince  time.Time // when the ring last changed
-	leaving    bool
-	reconciled chan struct{} // signalled after each reconcile
-	kick       chan struct{} // asks Run to reconcile now
-	advKick    chan struct{} // asks the advertiser to gossip the held set
-	advDone    chan struct{} // closed when the advertiser has stopped
-	entropy    entropyCounters
-	wg         sync.WaitGroup
+	mu          sync.Mutex
+	peers       map[string]*rpc.Client // by RPC address
+	moving      map[int]bool           // partitions being moved in
+	movedIn     map[int]time.Time      // when each partition last finished moving in
+	rings       *ring.Builder
+	hints       *replication.HintStore // nil with one replica or no persistence
+	pace        throttle               // of the data moving in
+	advMu       sync.Mutex             // serializes advertise
+	lastTag     string
+	ringSince   time.Time // when the ring last changed
+	leaving     bool
+	reconciled  chan struct{} // signalled after each reconcile
+	kick        chan struct{} // asks Run to reconcile now
+	advKick     chan struct{} // asks the advertiser to gossip the held set
+	advDone     chan struct{} // closed when the advertiser has stopped
+	entropy     entropyCounters
+	readRepairs atomic.Int64 // replicas sent the joined state of a read
+	wg          sync.WaitGroup
 }
 
 // StartService opens the node's data, listens for RPC and joins the

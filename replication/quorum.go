@@ -128,13 +128,15 @@ func Replicate(ctx context.Context, partition int, delta []byte, replicas []Repl
 }
 
 // Read asks replicas in parallel for their state of keys and hands each
-// answer to join as it arrives, until need replicas in all (the
-// coordinator counts as one) have contributed; the coordinator then
-// answers from the joined state. It returns how many contributed and, if
-// fewer than need, an ErrUnavailable error. Replicas that answer later are
-// not waited for.
-func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need int, join func(states []byte) error) (int, error) {
+// answer to join, with the replica that gave it, as it arrives, until
+// need replicas in all (the coordinator counts as one) have contributed;
+// the coordinator then answers from the joined state (and repairs the
+// replicas that answered with less, see node's joinQuorum). It returns
+// how many contributed and, if fewer than need, an ErrUnavailable error.
+// Replicas that answer later are not waited for.
+func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need int, join func(r Replica, states []byte) error) (int, error) {
 	type answer struct {
+		r      Replica
 		states []byte
 		err    error
 	}
@@ -146,7 +148,7 @@ func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need i
 	for _, r := range replicas {
 		go func() {
 			s, err := r.States(ctx, db, keys)
-			answers <- answer{s, err}
+			answers <- answer{r, s, err}
 		}()
 	}
 	for range replicas {
@@ -157,7 +159,7 @@ func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need i
 			return got, fmt.Errorf("%w: read: %d of %d replicas answered: %v", ErrUnavailable, got, need, ctx.Err())
 		}
 		if a.err == nil {
-			a.err = join(a.states)
+			a.err = join(a.r, a.states)
 		}
 		if a.err == nil {
 			if got++; got >= need {

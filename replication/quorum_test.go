@@ -151,7 +151,13 @@ func TestReadJoinsUntilQuorum(t *testing.T) {
 	up := &fakeReplica{name: "b", got: [][]byte{[]byte("state-b")}}
 	down := &fakeReplica{name: "c", fail: true}
 	var joined []string
-	join := func(s []byte) error { joined = append(joined, string(s)); return nil }
+	join := func(r Replica, s []byte) error {
+		if r != up {
+			t.Errorf("joined an answer attributed to %s", r.Name())
+		}
+		joined = append(joined, string(s))
+		return nil
+	}
 	n, err := Read(context.Background(), 0, [][]byte{[]byte("k")}, []Replica{down, up}, Need(proto.ConsQuorum, 3), join)
 	if err != nil || n != 2 || len(joined) != 1 || joined[0] != "state-b" {
 		t.Fatalf("quorum read: %d %v, joined %q", n, err, joined)

@@ -560,7 +560,7 @@ func TestReplicateOverRPC(t *testing.T) {
 	// A read at QUORUM joins the replica's state of the key.
 	var joined []byte
 	n, err := replication.Read(context.Background(), 0, [][]byte{[]byte(key)}, []replication.Replica{good}, 2,
-		func(s []byte) error { joined = s; return nil })
+		func(_ replication.Replica, s []byte) error { joined = s; return nil })
 	if err != nil || n != 2 || !bytes.Contains(joined, []byte(key)) {
 		t.Fatalf("read: %d %v, %q", n, err, joined)
 	}

@@ -271,6 +271,55 @@ func TestAntiEntropyRepairsAReplica(t *testing.T) {
 	w.readAlone(t, c.Routers[0].Addr)
 }
 
+// TestReadRepairsStaleReplicas: with hints and anti-entropy off, a
+// replica that was down during writes is repaired by reads: reading every
+// key at ALL sends the joined state to each replica that answered with
+// less (the coordinator's own copy is joined before it answers), so the
+// restarted node ends up holding every key the reads touched and alone
+// serves them at ONE.
+func TestReadRepairsStaleReplicas(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3, MaxHints: -1, AntiEntropy: -1})
+	c.WaitReplicated(3)
+	c.StopNode(2)
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	stop := make(chan struct{})
+	wg := w.run(t, c.Routers[0].Addr, 4, stop)
+	waitFor(t, "200 acknowledged writes with a replica down", func() bool { return w.acked() >= 200 })
+	close(stop)
+	wg.Wait()
+	c.RestartNode(2)
+	stale := c.Nodes[2].Service.Node()
+	missing := func() int {
+		n := 0
+		for k := range w.keys {
+			if states, _, err := stale.KeyStates(0, [][]byte{[]byte(k)}); err != nil || len(states) == 0 {
+				n++
+			}
+		}
+		return n
+	}
+	before := missing()
+	if before < len(w.keys)/2 {
+		t.Fatalf("the restarted node already holds %d of %d keys; nothing to repair", len(w.keys)-before, len(w.keys))
+	}
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	expect(t, cl, "CONSISTENCY ALL QUORUM", "OK")
+	waitFor(t, "the restarted node to serve again", func() bool {
+		rep, err := cl.Get("probe")
+		return err == nil && rep.Status == proto.StatusNull
+	})
+	w.readBack(t, cl, "the restart")
+	waitFor(t, "read repair to reach the restarted node", func() bool { return missing() == 0 })
+	var repairs int64
+	for _, nd := range c.Nodes {
+		repairs += nd.Service.EntropyStats().ReadRepairs
+	}
+	t.Logf("%d of %d keys were missing on the restarted node; %d read repairs", before, len(w.keys), repairs)
+	c.StopNode(0)
+	c.StopNode(1)
+	w.readAlone(t, c.Routers[0].Addr)
+}
+
 // inSync reports whether nodes i and j serve every partition with equal
 // digests.
 func (c *Cluster) inSync(i, j int) bool {
