@@ -59,14 +59,15 @@ bench-cluster: build
 
 # A longer chaos run on its own 3-node cluster (CHAOS_SECONDS, default 120;
 # CHAOS_REPLICAS copies of every partition, default 3): nodes killed and
-# frozen while clients write, and, as root with iproute2 (nodes in network
-# namespaces), cut off from each other; prints the JSON summary.
+# frozen while clients write, and, as root with iproute2 and iptables
+# (nodes in network namespaces), cut off from each other; prints the JSON
+# summary.
 CHAOS_SECONDS ?= 120
 CHAOS_REPLICAS ?= 3
 chaos: build
 	@export VANITY_CLUSTER_DIR=$(CURDIR)/.chaos VANITY_CLUSTER_FAST=1 \
 	  VANITY_CLUSTER_REPLICAS=$(CHAOS_REPLICAS) VANITY_CLUSTER_ANTI_ENTROPY=30s; faults=kill,stop; \
-	  if [ "$$(id -u)" = 0 ] && command -v ip >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v ip >/dev/null && command -v iptables >/dev/null; then \
 	    export VANITY_CLUSTER_NETNS=1; faults=$$faults,partition,isolate; fi; \
 	  scripts/cluster up 3 >/dev/null && scripts/chaos -d $(CHAOS_SECONDS) -i 3 -a $$faults; rc=$$?; \
 	  scripts/cluster down >/dev/null; exit $$rc

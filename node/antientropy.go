@@ -249,7 +249,7 @@ func (s *Service) syncPartition(ctx context.Context, p int, horizon hlc.Stamp, r
 	peer := peers[(round+p)%len(peers)]
 	cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
 	defer cancel()
-	res, err := replication.Sync(cctx, p, horizon, localCopy{s}, rpcReplica{peer.ID, s.peer(peer.Addr)})
+	res, err := replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{peer.ID, s.peer(peer.Addr)})
 	if errors.Is(err, ErrNotServing) {
 		return nil // not served here any more
 	}
@@ -268,12 +268,22 @@ func (s *Service) syncPartition(ctx context.Context, p int, horizon hlc.Stamp, r
 // localCopy is this node's copy of partitions for replication.Sync.
 type localCopy struct{ s *Service }
 
-func (c localCopy) Digest(_ context.Context, p int, horizon hlc.Stamp, _ uint64) (*storage.Digest, error) {
-	return c.s.node.PartitionDigest(p, horizon)
+func (c localCopy) Digest(_ context.Context, p int, horizon uint64, _ uint64) (replication.Digest, error) {
+	dg, err := c.s.node.PartitionDigest(p, hlc.Stamp{Time: horizon})
+	if err != nil {
+		return replication.Digest{}, err
+	}
+	return replication.Digest{Root: dg.Root(), Leaves: dg[:]}, nil
 }
 
-func (c localCopy) Buckets(_ context.Context, p int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error) {
-	return c.s.node.BucketStates(p, horizon, buckets)
+func (c localCopy) Buckets(_ context.Context, p int, horizon uint64, buckets []int) ([]byte, error) {
+	var in [storage.DigestLeaves]bool
+	for _, b := range buckets {
+		if b >= 0 && b < storage.DigestLeaves {
+			in[b] = true
+		}
+	}
+	return c.s.node.BucketStates(p, hlc.Stamp{Time: horizon}, &in)
 }
 
 // Store joins a peer's states, paced with the partitions moving in.
@@ -300,6 +310,77 @@ func countStates(b []byte) int {
 		n++
 	}
 	return n
+}
+
+// catchUp brings the partitions a restarted replica held up to date
+// before it serves them again: each is synced (replication.Sync) with a
+// live peer replica, then served. Meanwhile the node takes replicated
+// writes for them but neither coordinates commands nor counts toward
+// read quorums, so a replica that was away cannot answer from a copy that
+// lacks acknowledged writes. A partition with no live peer (the whole
+// cluster restarting), or no longer this node's, is served as it is once
+// the ring has settled.
+func (s *Service) catchUp(ctx context.Context, parts []int) {
+	defer s.wg.Done()
+	start, total := time.Now(), len(parts)
+	for len(parts) > 0 {
+		r := s.ring.Load()
+		s.mu.Lock()
+		stable := r != nil && time.Since(s.ringSince) >= s.settle()
+		s.mu.Unlock()
+		if stable {
+			var left []int
+			for _, p := range parts {
+				if s.catchUpOne(ctx, r, p) {
+					s.node.CaughtUp(p)
+				} else {
+					left = append(left, p)
+				}
+			}
+			if len(left) < len(parts) {
+				s.advertiseSoon()
+			}
+			parts = left
+		}
+		if len(parts) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond): // for the ring to settle, or a peer to answer
+		}
+	}
+	s.log.Info("caught up after the restart", "partitions", total, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// catchUpOne syncs partition p with one live peer replica and reports
+// whether p may be served.
+func (s *Service) catchUpOne(ctx context.Context, r *ring.Ring, p int) bool {
+	self := r.IndexOf(s.cfg.Name)
+	if self < 0 || !r.Holds(self, p) {
+		return true // not ours any more: reconcile drops it
+	}
+	_, horizon := s.horizons(time.Now())
+	peers := 0
+	for _, i := range r.Replicas(p) {
+		m := r.Member(int(i))
+		if st, ok := s.gossip.State(m.ID); m.ID == s.cfg.Name || !ok || st != gossip.Alive {
+			continue
+		}
+		peers++
+		cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+		res, err := replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{m.ID, s.peer(m.Addr)})
+		cancel()
+		if err == nil {
+			if res.Buckets > 0 {
+				s.entropy.repaired.Add(1)
+			}
+			return true
+		}
+		s.log.Debug("catching up failed", "partition", p, "peer", m.ID, "err", err)
+	}
+	return peers == 0
 }
 
 // The away check. A node writes the time into <data>/alive every

@@ -86,11 +86,15 @@ func (c *Config) Validate() error {
 var ErrPersistenceDisabled = errors.New("node: persistence disabled")
 
 type partition struct {
-	mu     sync.Mutex
-	shard  *storage.Shard
-	held   bool    // served here
-	handed bool    // handed off, kept until the new owner confirms (DropPartition)
-	stream *stream // deltas recorded for a node taking the partition over
+	mu    sync.Mutex
+	shard *storage.Shard
+	held  bool // served here
+	// catching: held, but this replica restarted and has not yet caught
+	// up with a peer; it takes replicated writes but serves neither
+	// commands nor quorum reads until it has (Service.catchUp).
+	catching bool
+	handed   bool    // handed off, kept until the new owner confirms (DropPartition)
+	stream   *stream // deltas recorded for a node taking the partition over
 	// intn draws from the partition's random source; guarded by mu. It is
 	// a method value made once, so commands do not allocate one.
 	intn func(n int) int

@@ -90,6 +90,14 @@ func (n *Node) KeyStates(db int, keys [][]byte) ([]byte, int, error) {
 	part := &n.parts[p]
 	var ds []storage.Delta
 	part.mu.Lock()
+	if part.catching {
+		// A restarted replica that has not caught up must not count
+		// toward a read quorum. (A copy still arriving does: it holds
+		// every write sent to it since the copy began, and at a cluster's
+		// creation every replica of every partition is one.)
+		part.mu.Unlock()
+		return nil, p, fmt.Errorf("%w: partition %d", ErrNotHeld, p)
+	}
 	if d, ok := part.shard.DBReset(db); ok {
 		ds = append(ds, d)
 	}
@@ -127,27 +135,31 @@ func (r rpcReplica) States(ctx context.Context, db int, keys [][]byte) ([]byte, 
 	return r.client.Call(ctx, rpc.KindStates, rpc.AppendStrings([]byte{byte(db)}, keys))
 }
 
-func (r rpcReplica) Digest(ctx context.Context, partition int, horizon hlc.Stamp, root uint64) (*storage.Digest, error) {
-	raw, err := r.client.Call(ctx, rpc.KindDigest, appendDigestRequest(partition, horizon, binary.BigEndian.AppendUint64(nil, root)))
-	if err != nil || len(raw) == 0 {
-		return nil, err // or equal roots
+func (r rpcReplica) Digest(ctx context.Context, partition int, horizon uint64, root uint64) (replication.Digest, error) {
+	raw, err := r.client.Call(ctx, rpc.KindDigest, appendDigestRequest(partition, hlc.Stamp{Time: horizon},
+		binary.BigEndian.AppendUint64(nil, root)))
+	if err != nil {
+		return replication.Digest{}, err
+	}
+	if len(raw) == 0 {
+		return replication.Digest{Root: root}, nil // the roots agree
 	}
 	if len(raw) != storage.DigestLeaves*8 {
-		return nil, rpc.ErrMalformed
+		return replication.Digest{}, rpc.ErrMalformed
 	}
 	dg := new(storage.Digest)
 	for i := range dg {
 		dg[i] = binary.BigEndian.Uint64(raw[i*8:])
 	}
-	return dg, nil
+	return replication.Digest{Root: dg.Root(), Leaves: dg[:]}, nil
 }
 
-func (r rpcReplica) Buckets(ctx context.Context, partition int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error) {
+func (r rpcReplica) Buckets(ctx context.Context, partition int, horizon uint64, buckets []int) ([]byte, error) {
 	var bitmap [storage.DigestLeaves / 8]byte
-	for i, in := range buckets {
-		if in {
-			bitmap[i/8] |= 1 << (i % 8)
+	for _, b := range buckets {
+		if b >= 0 && b < storage.DigestLeaves {
+			bitmap[b/8] |= 1 << (b % 8)
 		}
 	}
-	return r.client.Call(ctx, rpc.KindBuckets, appendDigestRequest(partition, horizon, bitmap[:]))
+	return r.client.Call(ctx, rpc.KindBuckets, appendDigestRequest(partition, hlc.Stamp{Time: horizon}, bitmap[:]))
 }

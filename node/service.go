@@ -85,6 +85,7 @@ type Service struct {
 	advDone     chan struct{} // closed when the advertiser has stopped
 	entropy     entropyCounters
 	readRepairs atomic.Int64 // replicas sent the joined state of a read
+	catching    []int        // partitions to catch up on after a restart
 	wg          sync.WaitGroup
 }
 
@@ -158,6 +159,9 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		return nil, err
 	}
 	s.rpc = rpc.NewServer(cfg.Secret, s.handle, cfg.Logger)
+	if cfg.Replicas > 1 {
+		s.catching = n.StartCatchUp() // before the served set is first gossiped
+	}
 	s.lastTag = gossip.EncodeParts(n.Held())
 	s.gossip, err = gossip.Start(gossip.Config{
 		Name: cfg.Name, Role: gossip.RoleNode, BindAddr: cfg.GossipAddr, RPCAddr: s.lis.Addr().String(),
@@ -225,6 +229,10 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.cfg.Replicas > 1 {
 		s.wg.Add(1)
 		go s.antiEntropy(ctx)
+		if len(s.catching) > 0 {
+			s.wg.Add(1)
+			go s.catchUp(ctx, s.catching)
+		}
 	}
 	s.wg.Add(1)
 	go s.keepAlive(ctx)
@@ -443,7 +451,7 @@ func (s *Service) reconcileReplicas(ctx context.Context, r *ring.Ring, self int,
 		inSet := r.Holds(self, p)
 		switch {
 		case inSet && !serving[p]:
-			if s.busy(p) {
+			if s.busy(p) || s.node.Catching(p) {
 				continue
 			}
 			src, waiting := source(claims[p])

@@ -42,23 +42,56 @@ type stream struct {
 // checkHeld reports ErrNotHeld if a locked partition is not served here.
 func (n *Node) checkHeld(locks []int) error {
 	for _, i := range locks {
-		if !n.parts[i].held {
+		if p := &n.parts[i]; !p.held || p.catching {
 			return fmt.Errorf("%w: partition %d", ErrNotHeld, i)
 		}
 	}
 	return nil
 }
 
-// Held returns a copy of the held flags, by partition.
+// Held returns, by partition, whether this node serves it (holds it and
+// is not catching up).
 func (n *Node) Held() []bool {
 	out := make([]bool, len(n.parts))
 	for i := range n.parts {
 		p := &n.parts[i]
 		p.mu.Lock()
-		out[i] = p.held
+		out[i] = p.held && !p.catching
 		p.mu.Unlock()
 	}
 	return out
+}
+
+// StartCatchUp marks every held partition as catching up (see partition)
+// and returns them.
+func (n *Node) StartCatchUp() []int {
+	var out []int
+	for i := range n.parts {
+		p := &n.parts[i]
+		p.mu.Lock()
+		if p.held {
+			p.catching = true
+			out = append(out, i)
+		}
+		p.mu.Unlock()
+	}
+	return out
+}
+
+// CaughtUp ends partition i's catching up: it is served again.
+func (n *Node) CaughtUp(i int) {
+	p := &n.parts[i]
+	p.mu.Lock()
+	p.catching = false
+	p.mu.Unlock()
+}
+
+// Catching reports whether partition i is catching up.
+func (n *Node) Catching(i int) bool {
+	p := &n.parts[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.catching
 }
 
 // SetHeld makes the node serve (or stop serving) partition i without
@@ -66,7 +99,7 @@ func (n *Node) Held() []bool {
 func (n *Node) SetHeld(i int, held bool) error {
 	p := &n.parts[i]
 	p.mu.Lock()
-	p.held = held
+	p.held, p.catching = held, false
 	if held {
 		p.handed = false
 	}
@@ -337,12 +370,14 @@ func (n *Node) saveHeld() error {
 	if path == "" {
 		return nil
 	}
-	held := n.Held()
-	buf := make([]byte, len(held))
-	for i, h := range held {
-		if h {
+	buf := make([]byte, len(n.parts))
+	for i := range n.parts {
+		p := &n.parts[i]
+		p.mu.Lock()
+		if p.held { // catching up or not
 			buf[i] = 1
 		}
+		p.mu.Unlock()
 	}
 	n.heldMu.Lock()
 	defer n.heldMu.Unlock()

@@ -3,21 +3,27 @@ package replication
 import (
 	"context"
 	"fmt"
-
-	"github.com/vanitydb/vanity/storage"
-	"github.com/vanitydb/vanity/storage/hlc"
 )
 
+// Digest is a copy's summary of a partition for anti-entropy (the node
+// computes it; see storage.Digest): a root hash and the leaves under it,
+// one per bucket of keys.
+type Digest struct {
+	Root   uint64
+	Leaves []uint64 // nil when the caller's root matched (nothing differs)
+}
+
 // Copy is one replica's copy of a partition as anti-entropy sees it: the
-// local node's, or a peer's over the network.
+// local node's, or a peer's over the network. horizon is the HLC time
+// before which tombstones are left out of digests and states alike.
 type Copy interface {
-	// Digest returns the copy's digest of partition at horizon (see
-	// storage.Digest). root is the caller's root: a copy whose own root
-	// equals it may answer nil, saving the leaves' trip.
-	Digest(ctx context.Context, partition int, horizon hlc.Stamp, root uint64) (*storage.Digest, error)
+	// Digest returns the copy's digest of partition. root is the caller's
+	// root: a copy whose own root equals it may answer without leaves,
+	// saving their trip.
+	Digest(ctx context.Context, partition int, horizon uint64, root uint64) (Digest, error)
 	// Buckets returns the copy's states of the keys in the given buckets,
 	// as deltas to join.
-	Buckets(ctx context.Context, partition int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error)
+	Buckets(ctx context.Context, partition int, horizon uint64, buckets []int) ([]byte, error)
 	// Store joins states into the copy, durably (as Replica.Store).
 	Store(ctx context.Context, partition int, states []byte) error
 }
@@ -29,35 +35,39 @@ type SyncResult struct {
 }
 
 // Sync makes two copies of a partition equal (anti-entropy, DESIGN §6):
-// it compares their digests at horizon, and when they differ it joins the
-// peer's states of the differing buckets into local and then local's into
-// the peer, so each ends with the join of both. Only the differing buckets
+// it compares their digests, and when they differ it joins the peer's
+// states of the differing buckets into local and then local's into the
+// peer, so each ends with the join of both. Only the differing buckets
 // travel. States that arrive meanwhile (writes, hints) are joined as well;
 // joins commute, so nothing is lost, and a later round settles what
 // changed while this one ran.
-func Sync(ctx context.Context, partition int, horizon hlc.Stamp, local, peer Copy) (SyncResult, error) {
+func Sync(ctx context.Context, partition int, horizon uint64, local, peer Copy) (SyncResult, error) {
 	var res SyncResult
 	mine, err := local.Digest(ctx, partition, horizon, 0)
 	if err != nil {
 		return res, fmt.Errorf("local digest: %w", err)
 	}
-	theirs, err := peer.Digest(ctx, partition, horizon, mine.Root())
+	theirs, err := peer.Digest(ctx, partition, horizon, mine.Root)
 	if err != nil {
 		return res, fmt.Errorf("peer digest: %w", err)
 	}
-	if theirs == nil {
+	if theirs.Leaves == nil || theirs.Root == mine.Root {
 		return res, nil
 	}
-	differ := mine.Differ(theirs)
+	if len(theirs.Leaves) != len(mine.Leaves) {
+		return res, fmt.Errorf("peer digest: %d leaves, %d here", len(theirs.Leaves), len(mine.Leaves))
+	}
+	var differ []int
+	for i := range mine.Leaves {
+		if mine.Leaves[i] != theirs.Leaves[i] {
+			differ = append(differ, i)
+		}
+	}
 	res.Buckets = len(differ)
 	if len(differ) == 0 {
 		return res, nil
 	}
-	var buckets [storage.DigestLeaves]bool
-	for _, b := range differ {
-		buckets[b] = true
-	}
-	in, err := peer.Buckets(ctx, partition, horizon, &buckets)
+	in, err := peer.Buckets(ctx, partition, horizon, differ)
 	if err != nil {
 		return res, fmt.Errorf("peer states: %w", err)
 	}
@@ -67,7 +77,7 @@ func Sync(ctx context.Context, partition int, horizon hlc.Stamp, local, peer Cop
 		}
 	}
 	res.In = len(in)
-	out, err := local.Buckets(ctx, partition, horizon, &buckets)
+	out, err := local.Buckets(ctx, partition, horizon, differ)
 	if err != nil {
 		return res, fmt.Errorf("local states: %w", err)
 	}

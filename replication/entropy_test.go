@@ -17,18 +17,23 @@ type shardCopy struct {
 	digests, joins int
 }
 
-func (c *shardCopy) Digest(_ context.Context, _ int, horizon hlc.Stamp, root uint64) (*storage.Digest, error) {
+func (c *shardCopy) Digest(_ context.Context, _ int, horizon uint64, root uint64) (Digest, error) {
 	c.digests++
-	dg := c.sh.Digest(horizon)
-	if root != 0 && dg.Root() == root {
-		return nil, nil
+	dg := c.sh.Digest(hlc.Stamp{Time: horizon})
+	out := Digest{Root: dg.Root()}
+	if out.Root != root {
+		out.Leaves = dg[:]
 	}
-	return dg, nil
+	return out, nil
 }
 
-func (c *shardCopy) Buckets(_ context.Context, _ int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error) {
+func (c *shardCopy) Buckets(_ context.Context, _ int, horizon uint64, buckets []int) ([]byte, error) {
+	var in [storage.DigestLeaves]bool
+	for _, b := range buckets {
+		in[b] = true
+	}
 	var out []byte
-	c.sh.EachIn(buckets, horizon, func(d *storage.Delta) bool {
+	c.sh.EachIn(&in, hlc.Stamp{Time: horizon}, func(d *storage.Delta) bool {
 		one := storage.AppendDelta(nil, d)
 		out = binary.AppendUvarint(out, uint64(len(one)))
 		out = append(out, one...)
@@ -83,7 +88,7 @@ func TestSyncMakesCopiesEqual(t *testing.T) {
 	a.sh.Apply(&newer)
 	b.sh.Apply(&older)
 	ctx := context.Background()
-	res, err := Sync(ctx, 0, hlc.Stamp{}, a, b)
+	res, err := Sync(ctx, 0, 0, a, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,21 +105,21 @@ func TestSyncMakesCopiesEqual(t *testing.T) {
 	if d, _ := a.sh.State(0, []byte("k7")); d.Val.Str != "new" {
 		t.Fatalf("k7 = %q, want the later write", d.Val.Str)
 	}
-	full, _ := a.Buckets(ctx, 0, hlc.Stamp{}, allBuckets())
+	full, _ := a.Buckets(ctx, 0, 0, allBuckets())
 	if res.In+res.Out >= len(full)/10 {
 		t.Fatalf("moved %d+%d bytes for 3 keys of 502 (all: %d)", res.In, res.Out, len(full))
 	}
 	joins := a.joins + b.joins
-	res, err = Sync(ctx, 0, hlc.Stamp{}, b, a)
+	res, err = Sync(ctx, 0, 0, b, a)
 	if err != nil || res.Buckets != 0 || a.joins+b.joins != joins {
 		t.Fatalf("second round: %+v, %v, %d joins", res, err, a.joins+b.joins-joins)
 	}
 }
 
-func allBuckets() *[storage.DigestLeaves]bool {
-	var b [storage.DigestLeaves]bool
+func allBuckets() []int {
+	b := make([]int, storage.DigestLeaves)
 	for i := range b {
-		b[i] = true
+		b[i] = i
 	}
-	return &b
+	return b
 }

@@ -13,13 +13,16 @@ import (
 )
 
 // netnsUsable reports whether this machine lets the test create network
-// namespaces (root and iproute2); the test skips otherwise.
+// namespaces and firewall them (root, iproute2, iptables); the test skips
+// otherwise.
 func netnsUsable() bool {
 	if os.Geteuid() != 0 {
 		return false
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		return false
+	for _, tool := range []string{"ip", "iptables"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return false
+		}
 	}
 	return exec.Command("ip", "netns", "list").Run() == nil
 }
@@ -31,7 +34,7 @@ func netnsUsable() bool {
 // removes every namespace and link it made.
 func TestNetworkFaults(t *testing.T) {
 	if testing.Short() || !netnsUsable() {
-		t.Skip("needs root and iproute2 to create network namespaces")
+		t.Skip("needs root, iproute2 and iptables to create and cut network namespaces")
 	}
 	c := newCluster(t)
 	c.env = append(c.env, "VANITY_CLUSTER_NETNS=1")

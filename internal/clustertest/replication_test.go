@@ -1,7 +1,9 @@
 package clustertest
 
 import (
+	"context"
 	"fmt"
+	"github.com/vanitydb/vanity/node"
 	"strings"
 	"sync"
 	"testing"
@@ -238,13 +240,13 @@ func (w *replicatedWorkload) readAlone(t *testing.T, router string) {
 	}
 }
 
-// TestAntiEntropyRepairsAReplica: with hints off, a replica that was down
-// during writes catches up by anti-entropy alone (nothing reads the keys
-// meanwhile, so no read repairs them): its digests come to equal its
-// peers', and with the peers stopped it serves every acknowledged write by
-// itself at ONE.
-func TestAntiEntropyRepairsAReplica(t *testing.T) {
-	c := New(t, 3, 1, Options{Replicas: 3, MaxHints: -1, AntiEntropy: 300 * time.Millisecond})
+// TestRestartedReplicaCatchesUpWithoutHints: with hints and the periodic
+// anti-entropy sweep off, a replica that was down during writes catches up
+// when it restarts (a digest sync of each partition with a live peer)
+// before it serves again; with its peers stopped it then serves every
+// acknowledged write by itself at ONE.
+func TestRestartedReplicaCatchesUpWithoutHints(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3, MaxHints: -1, AntiEntropy: -1})
 	c.WaitReplicated(3)
 	c.StopNode(2)
 	w := &replicatedWorkload{keys: map[string]bool{}}
@@ -254,67 +256,108 @@ func TestAntiEntropyRepairsAReplica(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	if got := c.Nodes[0].Service.Hints(); got != nil {
-		t.Fatal("hints are on; the test would not show anti-entropy at work")
+		t.Fatal("hints are on; the test would not show the catch-up at work")
 	}
 	c.RestartNode(2)
-	waitFor(t, "the restarted replica's digests to equal its peers'", func() bool {
-		return c.inSync(2, 0) && c.inSync(2, 1)
+	// Until it has caught up, the node serves none of what it held.
+	waitFor(t, "the restarted replica to catch up", func() bool {
+		for _, h := range c.Nodes[2].Service.Node().Held() {
+			if !h {
+				return false
+			}
+		}
+		return true
 	})
-	st := c.Nodes[2].Service.EntropyStats()
-	st0 := c.Nodes[0].Service.EntropyStats()
-	t.Logf("restarted node: %+v; a peer: %+v", st, st0)
-	if st.Repaired+st0.Repaired == 0 {
-		t.Fatal("no anti-entropy round repaired anything")
+	if !c.inSync(2, 0) || !c.inSync(2, 1) {
+		t.Fatal("the restarted replica serves, but its digests differ from its peers'")
 	}
+	t.Logf("restarted node: %+v", c.Nodes[2].Service.EntropyStats())
 	c.StopNode(0)
 	c.StopNode(1)
 	w.readAlone(t, c.Routers[0].Addr)
 }
 
-// TestReadRepairsStaleReplicas: with hints and anti-entropy off, a
-// replica that was down during writes is repaired by reads: reading every
-// key at ALL sends the joined state to each replica that answered with
-// less (the coordinator's own copy is joined before it answers), so the
-// restarted node ends up holding every key the reads touched and alone
-// serves them at ONE.
+// writeLocally writes keys into one node's copy only, as a write whose
+// coordinator died before replicating it would leave them.
+func writeLocally(t *testing.T, n *node.Node, keys []string) {
+	t.Helper()
+	for _, k := range keys {
+		var req proto.Request
+		if err := proto.ParseRequest([]byte("SET:STR "+enc(k)+" (1)v"), &req); err != proto.ErrNone {
+			t.Fatal(err)
+		}
+		if out, err := n.Exec(context.Background(), 0, &req, nil); err != nil || string(out) != "OK" {
+			t.Fatalf("local write of %s: %q %v", k, out, err)
+		}
+	}
+}
+
+// lonelyKeys returns a workload record of n keys.
+func lonelyKeys(n int) (*replicatedWorkload, []string) {
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	var keys []string
+	for i := 0; i < n; i++ {
+		k := fmt.Sprintf("lonely-%d", i)
+		keys = append(keys, k)
+		w.keys[k] = true
+	}
+	return w, keys
+}
+
+// TestAntiEntropyRepairsDivergence: keys that reached one replica only
+// (written into its copy directly, no replication) reach the others by the
+// periodic anti-entropy sweep alone (no hints, nothing reads them): the
+// digests come to agree, and another replica alone serves every key at ONE.
+func TestAntiEntropyRepairsDivergence(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3, MaxHints: -1, AntiEntropy: 300 * time.Millisecond})
+	c.WaitReplicated(3)
+	w, keys := lonelyKeys(200)
+	writeLocally(t, c.Nodes[0].Service.Node(), keys)
+	if c.inSync(0, 1) {
+		t.Fatal("the local writes left the copies equal")
+	}
+	waitFor(t, "the replicas' digests to agree", func() bool { return c.inSync(0, 1) && c.inSync(0, 2) })
+	for _, nd := range c.Nodes {
+		t.Logf("%s: %+v", nd.Name, nd.Service.EntropyStats())
+	}
+	c.StopNode(0)
+	c.StopNode(2)
+	w.readAlone(t, c.Routers[0].Addr)
+}
+
+// TestReadRepairsStaleReplicas: with hints and anti-entropy off, keys that
+// reached one replica only are spread by reads: reading every key at ALL
+// sends the joined state to each replica that answered with less (the
+// coordinator's own copy is joined before it answers), so every replica
+// ends up holding every key read, and one alone serves them at ONE.
 func TestReadRepairsStaleReplicas(t *testing.T) {
 	c := New(t, 3, 1, Options{Replicas: 3, MaxHints: -1, AntiEntropy: -1})
 	c.WaitReplicated(3)
-	c.StopNode(2)
-	w := &replicatedWorkload{keys: map[string]bool{}}
-	stop := make(chan struct{})
-	wg := w.run(t, c.Routers[0].Addr, 4, stop)
-	waitFor(t, "200 acknowledged writes with a replica down", func() bool { return w.acked() >= 200 })
-	close(stop)
-	wg.Wait()
-	c.RestartNode(2)
-	stale := c.Nodes[2].Service.Node()
-	missing := func() int {
-		n := 0
-		for k := range w.keys {
-			if states, _, err := stale.KeyStates(0, [][]byte{[]byte(k)}); err != nil || len(states) == 0 {
-				n++
+	w, keys := lonelyKeys(200)
+	writeLocally(t, c.Nodes[0].Service.Node(), keys)
+	missing := func(n *node.Node) int {
+		m := 0
+		for _, k := range keys {
+			if states, _, err := n.KeyStates(0, [][]byte{[]byte(k)}); err != nil || len(states) == 0 {
+				m++
 			}
 		}
-		return n
+		return m
 	}
-	before := missing()
-	if before < len(w.keys)/2 {
-		t.Fatalf("the restarted node already holds %d of %d keys; nothing to repair", len(w.keys)-before, len(w.keys))
+	if m := missing(c.Nodes[1].Service.Node()); m != len(keys) {
+		t.Fatalf("another replica holds %d of the local writes already", len(keys)-m)
 	}
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	expect(t, cl, "CONSISTENCY ALL QUORUM", "OK")
-	waitFor(t, "the restarted node to serve again", func() bool {
-		rep, err := cl.Get("probe")
-		return err == nil && rep.Status == proto.StatusNull
-	})
-	w.readBack(t, cl, "the restart")
-	waitFor(t, "read repair to reach the restarted node", func() bool { return missing() == 0 })
+	w.readBack(t, cl, "the local writes")
+	for _, i := range []int{1, 2} {
+		waitFor(t, "read repair to reach every replica", func() bool { return missing(c.Nodes[i].Service.Node()) == 0 })
+	}
 	var repairs int64
 	for _, nd := range c.Nodes {
 		repairs += nd.Service.EntropyStats().ReadRepairs
 	}
-	t.Logf("%d of %d keys were missing on the restarted node; %d read repairs", before, len(w.keys), repairs)
+	t.Logf("%d read repairs for %d keys held by one replica of three", repairs, len(keys))
 	c.StopNode(0)
 	c.StopNode(1)
 	w.readAlone(t, c.Routers[0].Addr)
