@@ -23,6 +23,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +41,7 @@ type options struct {
 	rate                            float64
 	warmup, duration                time.Duration
 	vanityBin, redisBin             string
+	heapProfile                     string // memory: where to write vanity's heap profile
 }
 
 func (o *options) flags(fs *flag.FlagSet) {
@@ -263,8 +266,10 @@ func cmdMemory(args []string) error {
 	fs := flag.NewFlagSet("memory", flag.ExitOnError)
 	o.flags(fs)
 	out := fs.String("out", "", "also write the result into a report in this directory")
+	profile := fs.String("heap-profile", "", "write vanity's heap profile after the fill to this file (go tool pprof)")
 	fs.Set("keys", "1000000")
 	fs.Parse(args)
+	o.heapProfile = *profile
 	m, err := measureMemory(&o)
 	if err != nil {
 		return err
@@ -278,7 +283,17 @@ func cmdMemory(args []string) error {
 
 func measureMemory(o *options) (*memResult, error) {
 	m := &memResult{keys: o.keys, valueLen: o.value}
-	v, err := startVanity(o.vanityBin)
+	var extra []string
+	var debugAddr string
+	if o.heapProfile != "" {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		debugAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		extra = append(extra, "--debug-addr="+debugAddr)
+	}
+	v, err := startVanity(o.vanityBin, extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +303,11 @@ func measureMemory(o *options) (*memResult, error) {
 		return nil, err
 	}
 	m.vanityRSS = v.rss()
+	if debugAddr != "" {
+		if err := saveHeapProfile(debugAddr, o.heapProfile); err != nil {
+			return nil, err
+		}
+	}
 	r, err := startRedis(o.redisBin)
 	if err != nil {
 		return nil, err
@@ -415,4 +435,23 @@ func chart(rows []row) string {
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// saveHeapProfile fetches a server's heap profile (after a collection:
+// gc=1, so it shows what is live) into file.
+func saveHeapProfile(debugAddr, file string) error {
+	resp, err := http.Get("http://" + debugAddr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
