@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
@@ -127,13 +128,20 @@ func Replicate(ctx context.Context, partition int, delta []byte, replicas []Repl
 	return out
 }
 
-// Read asks replicas in parallel for their state of keys and hands each
-// answer to join, with the replica that gave it, as it arrives, until
-// need replicas in all (the coordinator counts as one) have contributed;
-// the coordinator then answers from the joined state (and repairs the
-// replicas that answered with less, see node's joinQuorum). It returns
-// how many contributed and, if fewer than need, an ErrUnavailable error.
-// Replicas that answer later are not waited for.
+// Speculate is how long Read waits for the replicas it asked before it
+// asks one more.
+const Speculate = 20 * time.Millisecond
+
+// Read asks replicas, in the order given, for their state of keys and
+// hands each answer to join, with the replica that gave it, until need
+// replicas in all (the coordinator counts as one) have contributed; the
+// coordinator then answers from the joined state (and repairs the replicas
+// that answered with less, see node's joinQuorum). It asks only as many
+// replicas as it needs at first, and one more whenever one fails or none
+// has answered for Speculate, so a healthy read costs the replicas nothing
+// beyond what the quorum needs. It returns how many contributed and, if
+// fewer than need, an ErrUnavailable error. Replicas that answer later
+// are not waited for.
 func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need int, join func(r Replica, states []byte) error) (int, error) {
 	type answer struct {
 		r      Replica
@@ -145,19 +153,35 @@ func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need i
 		return got, nil
 	}
 	answers := make(chan answer, len(replicas))
-	for _, r := range replicas {
+	asked, pending := 0, 0
+	ask := func() {
+		r := replicas[asked]
+		asked++
+		pending++
 		go func() {
 			s, err := r.States(ctx, db, keys)
 			answers <- answer{r, s, err}
 		}()
 	}
-	for range replicas {
+	for asked < len(replicas) && asked < need-1 {
+		ask()
+	}
+	timer := time.NewTimer(Speculate)
+	defer timer.Stop()
+	for pending > 0 {
 		var a answer
 		select {
 		case a = <-answers:
+		case <-timer.C:
+			if asked < len(replicas) {
+				ask()
+			}
+			timer.Reset(Speculate)
+			continue
 		case <-ctx.Done():
 			return got, fmt.Errorf("%w: read: %d of %d replicas answered: %v", ErrUnavailable, got, need, ctx.Err())
 		}
+		pending--
 		if a.err == nil {
 			a.err = join(a.r, a.states)
 		}
@@ -165,6 +189,8 @@ func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need i
 			if got++; got >= need {
 				return got, nil
 			}
+		} else if asked < len(replicas) {
+			ask()
 		}
 	}
 	return got, fmt.Errorf("%w: read: %d of %d replicas answered", ErrUnavailable, got, need)

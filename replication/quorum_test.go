@@ -15,8 +15,10 @@ type fakeReplica struct {
 	name    string
 	fail    bool
 	release chan struct{} // nil: answers at once
+	stuck   bool          // States never answers (until ctx ends)
 	mu      sync.Mutex
 	got     [][]byte
+	asked   int // States calls
 }
 
 func (r *fakeReplica) Name() string { return r.name }
@@ -39,6 +41,13 @@ func (r *fakeReplica) Store(ctx context.Context, partition int, delta []byte) er
 }
 
 func (r *fakeReplica) States(ctx context.Context, db int, keys [][]byte) ([]byte, error) {
+	r.mu.Lock()
+	r.asked++
+	r.mu.Unlock()
+	if r.stuck {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	if r.fail {
 		return nil, errors.New("down")
 	}
@@ -169,5 +178,34 @@ func TestReadJoinsUntilQuorum(t *testing.T) {
 	}
 	if n, err := Read(context.Background(), 0, nil, []Replica{down}, Need(proto.ConsOne, 3), join); n != 1 || err != nil {
 		t.Fatalf("ONE asks nobody: %d %v", n, err)
+	}
+}
+
+// TestReadAsksOnlyWhatItNeeds: a QUORUM read of N=3 asks one other
+// replica when it answers; a replica that does not answer makes the read
+// ask the next after Speculate, and one that fails makes it ask the next
+// at once.
+func TestReadAsksOnlyWhatItNeeds(t *testing.T) {
+	join := func(Replica, []byte) error { return nil }
+	keys := [][]byte{[]byte("k")}
+	b, c := &fakeReplica{name: "b"}, &fakeReplica{name: "c"}
+	if n, err := Read(context.Background(), 0, keys, []Replica{b, c}, 2, join); n != 2 || err != nil {
+		t.Fatalf("healthy: %d %v", n, err)
+	}
+	if b.asked != 1 || c.asked != 0 {
+		t.Fatalf("healthy: asked b %d times, c %d times; want 1 and 0", b.asked, c.asked)
+	}
+	stuck := &fakeReplica{name: "s", stuck: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if n, err := Read(ctx, 0, keys, []Replica{stuck, c}, 2, join); n != 2 || err != nil {
+		t.Fatalf("first replica stuck: %d %v", n, err)
+	}
+	if c.asked != 1 {
+		t.Fatalf("first replica stuck: the next was asked %d times", c.asked)
+	}
+	down := &fakeReplica{name: "d", fail: true}
+	if n, err := Read(context.Background(), 0, keys, []Replica{down, b}, 2, join); n != 2 || err != nil || b.asked != 2 {
+		t.Fatalf("first replica down: %d %v, next asked %d times in all", n, err, b.asked)
 	}
 }
