@@ -128,8 +128,12 @@ func cmdCluster(args []string) error {
 	rrate := fs.Float64("rebalance-rate", 5000, "open-loop ops/s (90% GET) kept up while rebalancing")
 	out := fs.String("out", "", "write a report into this directory")
 	only := fs.String("only", "", "comma-separated labels to run (default all)")
-	withRedis := fs.Bool("redis-cluster", false, "also run the depth-1 rows on a Redis Cluster of -nodes masters with -replicas-1 replicas each")
+	withRedis := fs.Bool("redis-cluster", false, "also run the depth-1 rows on a Redis Cluster of -nodes masters with -redis-replicas replicas each")
+	redisReplicas := fs.Int("redis-replicas", -1, "replicas of each Redis master (default -replicas minus 1: as many copies as Vanity keeps)")
 	fs.Parse(args)
+	if *redisReplicas < 0 {
+		*redisReplicas = max(*replicas-1, 0)
+	}
 	for _, b := range []string{o.vanityBin, "bin/vanity-node", "bin/vanity-router"} {
 		if _, err := os.Stat(b); err != nil {
 			return fmt.Errorf("%s: %v (run make build)", b, err)
@@ -165,7 +169,7 @@ func cmdCluster(args []string) error {
 			return fmt.Errorf("%s cluster: %w", sc.label, err)
 		}
 		if *withRedis && sc.depth == 1 {
-			rc, err := startRedisCluster(o.redisBin, *nodes, *replicas-1)
+			rc, err := startRedisCluster(o.redisBin, *nodes, *redisReplicas)
 			if err != nil {
 				return err
 			}
@@ -199,7 +203,7 @@ func cmdCluster(args []string) error {
 		}
 	}
 	if *out != "" {
-		return writeClusterReport(*out, &o, *nodes, *partitions, *replicas, rows, rb)
+		return writeClusterReport(*out, &o, *nodes, *partitions, *replicas, *redisReplicas, rows, rb)
 	}
 	return nil
 }
@@ -389,7 +393,7 @@ func pipelined(addr string, from, to int, req func(dst, key []byte) []byte, chec
 	return nil
 }
 
-func writeClusterReport(dir string, o *options, nodes, partitions, replicas int, rows []clusterRow, rb *rebalanceResult) error {
+func writeClusterReport(dir string, o *options, nodes, partitions, replicas, redisReplicas int, rows []clusterRow, rb *rebalanceResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -428,7 +432,7 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas int,
 		if len(redisRows) > 0 {
 			fmt.Fprintf(&b, "\nSide by side in the same run, a Redis Cluster of %d masters with %d replica(s) each "+
 				"(redis-server from Debian, `redis-cli --cluster create`; the client sends each command to its key's master; "+
-				"Redis replicates asynchronously, so its writes are acknowledged by the master alone):\n\n", nodes, replicas-1)
+				"Redis replicates asynchronously, so its writes are acknowledged by the master alone):\n\n", nodes, redisReplicas)
 			b.WriteString("| workload | vanity cluster ops/s | redis cluster ops/s | ratio | vanity p99 | redis p50 | redis p99 |\n")
 			b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 			for _, r := range redisRows {
