@@ -307,6 +307,11 @@ func measureMemory(o *options) (*memResult, error) {
 		if err := saveHeapProfile(debugAddr, o.heapProfile); err != nil {
 			return nil, err
 		}
+		if resp, err := http.Get("http://" + debugAddr + "/debug/stats"); err == nil {
+			stats, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			fmt.Printf("vanity heap after the fill (and the profile's collection): %s", stats)
+		}
 	}
 	r, err := startRedis(o.redisBin)
 	if err != nil {

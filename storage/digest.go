@@ -67,7 +67,7 @@ func (s *Shard) Digest(horizon hlc.Stamp) *Digest {
 			dg[Bucket(db, "")] += xxhash.Sum64(buf)
 		}
 		for key, e := range s.dbs[db] {
-			d := e.state(uint8(db), key)
+			d := s.state(db, key, e)
 			if !d.canonical(horizon) {
 				continue
 			}
@@ -93,7 +93,7 @@ func (s *Shard) EachIn(buckets *[DigestLeaves]bool, horizon hlc.Stamp, fn func(d
 			if !buckets[Bucket(db, key)] {
 				continue
 			}
-			d := e.state(uint8(db), key)
+			d := s.state(db, key, e)
 			if !d.survives(horizon) {
 				continue
 			}
@@ -190,8 +190,9 @@ func (s *Shard) Purge(horizon hlc.Stamp) int {
 		m := s.dbs[db]
 		for key, e := range m {
 			n += e.purge(horizon)
-			if e.val == nil && e.reset.Less(horizon) && (e.exp == nil || e.exp.S.Less(horizon)) {
+			if x, _ := s.expiry(db, key); e.val == nil && e.reset.Less(horizon) && x.S.Less(horizon) {
 				delete(m, key)
+				delete(s.exps[db], key)
 				if s.volatile[db] != nil {
 					delete(s.volatile[db], key)
 				}
@@ -200,6 +201,7 @@ func (s *Shard) Purge(horizon hlc.Stamp) int {
 		}
 		if len(m) == 0 {
 			s.dbs[db] = nil
+			s.exps[db] = nil
 			s.volatile[db] = nil
 		}
 	}

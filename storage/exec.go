@@ -29,12 +29,16 @@ func (c *Ctx) now() int64 { return c.T.Wall() }
 // read returns the visible value of key (nil when missing or expired) and
 // its entry.
 func (c *Ctx) read(key []byte) (value, *entry) {
-	e := c.Locate(key).lookup(c.DB, key)
-	if e == nil || e.expired(c.now()) {
+	sh := c.Locate(key)
+	e := sh.lookup(c.DB, key)
+	if e == nil || sh.expired(c.DB, key, c.now()) {
 		return nil, e
 	}
 	return e.visible(), e
 }
+
+// deadline returns key's live deadline, or 0.
+func (c *Ctx) deadline(key []byte) int64 { return c.Locate(key).deadline(c.DB, key) }
 
 // newDelta starts a delta for key in c.Deltas, whose storage is reused
 // from command to command. The pointer is valid until the next newDelta.
@@ -47,8 +51,10 @@ func (c *Ctx) newDelta(key []byte) *Delta {
 // delta first removes it, so the write acts on a missing key.
 func (c *Ctx) begin(key []byte, e *entry) *Delta {
 	d := c.newDelta(key)
-	if e != nil && e.expired(c.now()) {
-		d.Reset = hlc.EndOfMilli(e.exp.At)
+	if e != nil {
+		if at := c.deadline(key); at != 0 && c.now() > at {
+			d.Reset = hlc.EndOfMilli(at)
+		}
 	}
 	return d
 }
@@ -59,8 +65,8 @@ func (c *Ctx) commit(key []byte, d *Delta) {
 }
 
 // clearExpiry makes d clear the key's deadline, as deleting a key does.
-func (c *Ctx) clearExpiry(d *Delta, e *entry) {
-	if e != nil && e.deadline() != 0 {
+func (c *Ctx) clearExpiry(d *Delta, key []byte, e *entry) {
+	if e != nil && c.deadline(key) != 0 {
 		d.Exp = Expiry{S: c.T}
 	}
 }
@@ -115,13 +121,14 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 	case proto.CmdSetExpiry:
 		return c.setExpiry(req.Key(), req.Float, dst)
 	case proto.CmdGetExpiry:
-		v, e := c.read(req.Key())
-		if v == nil || e.deadline() == 0 {
+		v, _ := c.read(req.Key())
+		at := c.deadline(req.Key())
+		if v == nil || at == 0 {
 			return append(dst, proto.ReplyNull...)
 		}
-		return proto.AppendFloat(append(dst, proto.ReplyOK...), float64(e.deadline()-c.now())/1000)
+		return proto.AppendFloat(append(dst, proto.ReplyOK...), float64(at-c.now())/1000)
 	case proto.CmdClearExpiry:
-		if v, e := c.read(req.Key()); v != nil && e.deadline() != 0 {
+		if v, e := c.read(req.Key()); v != nil && c.deadline(req.Key()) != 0 {
 			d := c.begin(req.Key(), e)
 			d.Exp = Expiry{S: c.T}
 			c.commit(req.Key(), d)
@@ -401,7 +408,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 				}
 			}
 			if removed == n {
-				c.clearExpiry(d, e)
+				c.clearExpiry(d, key, e)
 			}
 			c.commit(key, d)
 		}
@@ -431,7 +438,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 			d := c.begin(key, e)
 			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: tombs}
 			if len(tombs) == n {
-				c.clearExpiry(d, e)
+				c.clearExpiry(d, key, e)
 			}
 			c.commit(key, d)
 		}
@@ -458,7 +465,7 @@ func (c *Ctx) removeElems(key []byte, e *entry, x *listVal, from, to int) {
 		d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
 	}
 	if to-from+1 == x.elems.n {
-		c.clearExpiry(d, e)
+		c.clearExpiry(d, key, e)
 	}
 	c.commit(key, d)
 }
@@ -609,7 +616,7 @@ func (c *Ctx) removeMembers(key []byte, e *entry, k proto.Type, gone []Member, n
 	d := c.begin(key, e)
 	d.Val = ValDelta{Kind: k, TS: c.T, Members: gone}
 	if len(gone) == n {
-		c.clearExpiry(d, e)
+		c.clearExpiry(d, key, e)
 	}
 	c.commit(key, d)
 }

@@ -6,11 +6,12 @@ import (
 )
 
 // entry is the state of one key: a reset stamp that removes everything
-// written before it (DEL, whole-value writes, expiry), the deadline
-// register, and the typed value (a *multi after concurrent type changes).
+// written before it (DEL, whole-value writes, expiry) and the typed value
+// (a *multi after concurrent type changes). The key's deadline register,
+// which most keys lack, is kept beside the entries (Shard.exps), so an
+// entry takes 32 bytes.
 type entry struct {
 	reset hlc.Stamp
-	exp   *Expiry
 	val   value
 }
 
@@ -33,19 +34,6 @@ func (e *entry) visible() value {
 		}
 		return nil
 	}
-}
-
-// expired reports whether the key's deadline has passed at wall time now.
-func (e *entry) expired(now int64) bool {
-	return e.exp != nil && e.exp.At != 0 && now > e.exp.At
-}
-
-// deadline returns the key's live deadline, or 0.
-func (e *entry) deadline() int64 {
-	if e.exp == nil {
-		return 0
-	}
-	return e.exp.At
 }
 
 // find returns the value of kind k, or nil.
@@ -122,10 +110,10 @@ func (e *entry) normalize() {
 	}
 }
 
-// prune drops everything ordered before the entry's reset.
-func (e *entry) prune() {
-	if e.exp != nil && e.exp.S.Less(e.reset) {
-		e.exp = nil
+// prune drops everything of key's entry e ordered before its reset.
+func (s *Shard) prune(db int, key string, e *entry) {
+	if x, ok := s.expiry(db, key); ok && x.S.Less(e.reset) {
+		delete(s.exps[db], key)
 	}
 	if e.val != nil && !e.val.prune(e.reset) {
 		e.val = nil
@@ -139,9 +127,35 @@ type Shard struct {
 	keep    bool
 	dbs     [NumDBs]map[string]*entry
 	dbReset [NumDBs]hlc.Stamp
+	// exps holds, per database, the deadline register of every key that
+	// has one (a cleared deadline is a register too: At 0).
+	exps [NumDBs]map[string]Expiry
 	// volatile holds, per database, the keys that have a deadline, for the
 	// expiry sweep.
 	volatile [NumDBs]map[string]int64
+}
+
+// expiry returns key's deadline register in db, if it has one.
+func (s *Shard) expiry(db int, key string) (Expiry, bool) {
+	if m := s.exps[db]; m != nil {
+		x, ok := m[key]
+		return x, ok
+	}
+	return Expiry{}, false
+}
+
+// deadline returns key's live deadline in db (unix ms), or 0.
+func (s *Shard) deadline(db int, key []byte) int64 {
+	if m := s.exps[db]; m != nil {
+		return m[string(key)].At
+	}
+	return 0
+}
+
+// expired reports whether key's deadline in db has passed at wall time now.
+func (s *Shard) expired(db int, key []byte, now int64) bool {
+	at := s.deadline(db, key)
+	return at != 0 && now > at
 }
 
 // NewShard returns an empty shard. keepTombstones must be true whenever
@@ -188,26 +202,31 @@ func (s *Shard) Apply(d *Delta) {
 	if grew {
 		e.reset = r
 	}
-	if !d.Exp.S.IsZero() && !d.Exp.S.Less(e.reset) && (e.exp == nil || e.exp.S.Less(d.Exp.S)) {
-		if e.exp == nil {
-			e.exp = new(Expiry)
+	if !d.Exp.S.IsZero() && !d.Exp.S.Less(e.reset) {
+		if cur, ok := s.expiry(db, d.Key); !ok || cur.S.Less(d.Exp.S) {
+			if s.exps[db] == nil {
+				s.exps[db] = make(map[string]Expiry)
+			}
+			s.exps[db][d.Key] = d.Exp
 		}
-		*e.exp = d.Exp
 	}
 	e.joinVal(&d.Val, e.reset, s.keep)
 	for i := range d.More {
 		e.joinVal(&d.More[i], e.reset, s.keep)
 	}
 	if grew {
-		e.prune()
+		s.prune(db, d.Key, e)
 	}
 	removed := false
-	if e.val == nil && (!s.keep || e.reset.IsZero() && e.exp == nil) {
-		delete(m, d.Key)
-		removed = true
+	if e.val == nil {
+		if _, hasExp := s.expiry(db, d.Key); !s.keep || e.reset.IsZero() && !hasExp {
+			delete(m, d.Key)
+			delete(s.exps[db], d.Key)
+			removed = true
+		}
 	}
 	if grew || removed || !d.Exp.S.IsZero() {
-		s.trackDeadline(db, d.Key, e, removed)
+		s.trackDeadline(db, d.Key, removed)
 	}
 }
 
@@ -224,10 +243,11 @@ func (d *Delta) hasContent(r hlc.Stamp) bool {
 	return false
 }
 
-func (s *Shard) trackDeadline(db int, key string, e *entry, removed bool) {
+func (s *Shard) trackDeadline(db int, key string, removed bool) {
 	at := int64(0)
 	if !removed {
-		at = e.deadline()
+		x, _ := s.expiry(db, key)
+		at = x.At
 	}
 	if at == 0 {
 		if s.volatile[db] != nil {
@@ -250,17 +270,19 @@ func (s *Shard) resetDB(db int, r hlc.Stamp) {
 	for key, e := range s.dbs[db] {
 		if e.reset.Less(r) {
 			e.reset = r
-			e.prune()
+			s.prune(db, key, e)
 		}
-		if e.val == nil && (!s.keep || e.exp == nil && e.reset.IsZero()) {
+		if _, hasExp := s.expiry(db, key); e.val == nil && (!s.keep || !hasExp && e.reset.IsZero()) {
 			delete(s.dbs[db], key)
+			delete(s.exps[db], key)
 		}
-		if e.deadline() == 0 && s.volatile[db] != nil {
+		if x, _ := s.expiry(db, key); x.At == 0 && s.volatile[db] != nil {
 			delete(s.volatile[db], key)
 		}
 	}
 	if len(s.dbs[db]) == 0 {
 		s.dbs[db] = nil
+		s.exps[db] = nil
 		s.volatile[db] = nil
 	}
 }
@@ -280,14 +302,13 @@ func (s *Shard) State(db int, key []byte) (Delta, bool) {
 	if e == nil {
 		return Delta{}, false
 	}
-	return e.state(uint8(db), string(key)), true
+	return s.state(db, string(key), e), true
 }
 
-func (e *entry) state(db uint8, key string) Delta {
-	d := Delta{DB: db, Key: key, Reset: e.reset}
-	if e.exp != nil {
-		d.Exp = *e.exp
-	}
+// state returns the whole state of key's entry e in db as a delta.
+func (s *Shard) state(db int, key string, e *entry) Delta {
+	d := Delta{DB: uint8(db), Key: key, Reset: e.reset}
+	d.Exp, _ = s.expiry(db, key)
 	switch v := e.val.(type) {
 	case nil:
 	case *multi:
@@ -314,7 +335,7 @@ func (s *Shard) Each(fn func(d *Delta) bool) {
 			}
 		}
 		for key, e := range s.dbs[db] {
-			d := e.state(uint8(db), key)
+			d := s.state(db, key, e)
 			if !fn(&d) {
 				return
 			}
