@@ -39,45 +39,43 @@ var ErrNotServing = errors.New("node: partition not served here")
 
 // PartitionDigest returns the digest of partition p at horizon (see
 // storage.Digest).
-func (n *Node) PartitionDigest(p int, horizon hlc.Stamp) (*storage.Digest, error) {
-	if err := n.failure(); err != nil {
-		return nil, err
-	}
-	if p < 0 || p >= len(n.parts) {
-		return nil, fmt.Errorf("node: partition %d out of range", p)
-	}
-	part := &n.parts[p]
-	part.mu.Lock()
-	defer part.mu.Unlock()
-	if !part.held {
-		return nil, ErrNotServing
-	}
-	return part.shard.Digest(horizon), nil
+func (n *Node) PartitionDigest(p int, horizon hlc.Stamp) (dg *storage.Digest, err error) {
+	err = n.withHeld(p, func(sh *storage.Shard) { dg = sh.Digest(horizon) })
+	return dg, err
 }
 
 // BucketStates returns the states of partition p's keys in the given
 // digest buckets, in the stream encoding (EncodeDeltas).
-func (n *Node) BucketStates(p int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) ([]byte, error) {
+func (n *Node) BucketStates(p int, horizon hlc.Stamp, buckets *[storage.DigestLeaves]bool) (out []byte, err error) {
+	err = n.withHeld(p, func(sh *storage.Shard) {
+		var one []byte
+		sh.EachIn(buckets, horizon, func(d *storage.Delta) bool {
+			one = storage.AppendDelta(one[:0], d)
+			out = binary.AppendUvarint(out, uint64(len(one)))
+			out = append(out, one...)
+			return true
+		})
+	})
+	return out, err
+}
+
+// withHeld runs fn on partition p's shard under the partition's lock, or
+// returns ErrNotServing if the node does not hold p.
+func (n *Node) withHeld(p int, fn func(*storage.Shard)) error {
 	if err := n.failure(); err != nil {
-		return nil, err
+		return err
 	}
 	if p < 0 || p >= len(n.parts) {
-		return nil, fmt.Errorf("node: partition %d out of range", p)
+		return fmt.Errorf("node: partition %d out of range", p)
 	}
 	part := &n.parts[p]
 	part.mu.Lock()
 	defer part.mu.Unlock()
 	if !part.held {
-		return nil, ErrNotServing
+		return ErrNotServing
 	}
-	var out, one []byte
-	part.shard.EachIn(buckets, horizon, func(d *storage.Delta) bool {
-		one = storage.AppendDelta(one[:0], d)
-		out = binary.AppendUvarint(out, uint64(len(one)))
-		out = append(out, one...)
-		return true
-	})
-	return out, nil
+	fn(part.shard)
+	return nil
 }
 
 // PurgeTombstones removes partition p's tombstones written before horizon
@@ -405,16 +403,8 @@ func checkAway(cfg ServiceConfig, n *Node, now time.Time) error {
 	if path == "" || cfg.Replicas < 2 || cfg.KeepStaleData {
 		return nil
 	}
-	f, err := n.fs.Open(path)
-	if vfs.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(f)
-	if err != nil {
+	raw, err := readFile(n.fs, path)
+	if raw == nil || err != nil {
 		return err
 	}
 	ms, err := strconv.ParseInt(string(raw), 10, 64)

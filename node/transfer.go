@@ -330,6 +330,23 @@ func (n *Node) logClear(i int) error {
 	return nil
 }
 
+// readFile returns a small file's contents, or nil if it does not exist.
+func readFile(fsys vfs.FS, path string) ([]byte, error) {
+	f, err := fsys.Open(path)
+	if vfs.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf, err := io.ReadAll(f)
+	if buf == nil && err == nil {
+		buf = []byte{} // empty, but there
+	}
+	return buf, err
+}
+
 // heldPath is where the held set is saved ("" in memory only).
 func (n *Node) heldPath() string { return n.cfg.HeldPath }
 
@@ -340,16 +357,8 @@ func (n *Node) loadHeld() error {
 	if path == "" {
 		return nil
 	}
-	f, err := n.fs.Open(path)
-	if vfs.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	buf, err := io.ReadAll(f)
-	if err != nil {
+	buf, err := readFile(n.fs, path)
+	if buf == nil || err != nil {
 		return err
 	}
 	if len(buf) != len(n.parts) {

@@ -198,13 +198,7 @@ func TestReplicatedWritesSurviveANodeCrash(t *testing.T) {
 func TestRestartedReplicaCatchesUp(t *testing.T) {
 	c := New(t, 3, 1, Options{Replicas: 3})
 	c.WaitReplicated(3)
-	c.StopNode(2)
-	w := &replicatedWorkload{keys: map[string]bool{}}
-	stop := make(chan struct{})
-	wg := w.run(t, c.Routers[0].Addr, 4, stop)
-	waitFor(t, "300 acknowledged writes with a replica down", func() bool { return w.acked() >= 300 })
-	close(stop)
-	wg.Wait()
+	w := writeWhileDown(t, c, 2, 300)
 	c.RestartNode(2)
 	// The hints are delivered within a few of the peers' rounds.
 	for _, i := range []int{0, 1} {
@@ -248,13 +242,7 @@ func (w *replicatedWorkload) readAlone(t *testing.T, router string) {
 func TestRestartedReplicaCatchesUpWithoutHints(t *testing.T) {
 	c := New(t, 3, 1, Options{Replicas: 3, MaxHints: -1, AntiEntropy: -1})
 	c.WaitReplicated(3)
-	c.StopNode(2)
-	w := &replicatedWorkload{keys: map[string]bool{}}
-	stop := make(chan struct{})
-	wg := w.run(t, c.Routers[0].Addr, 4, stop)
-	waitFor(t, "300 acknowledged writes with a replica down", func() bool { return w.acked() >= 300 })
-	close(stop)
-	wg.Wait()
+	w := writeWhileDown(t, c, 2, 300)
 	if got := c.Nodes[0].Service.Hints(); got != nil {
 		t.Fatal("hints are on; the test would not show the catch-up at work")
 	}
@@ -275,6 +263,20 @@ func TestRestartedReplicaCatchesUpWithoutHints(t *testing.T) {
 	c.StopNode(0)
 	c.StopNode(1)
 	w.readAlone(t, c.Routers[0].Addr)
+}
+
+// writeWhileDown stops node i and runs the workload through the first
+// router until n writes are acknowledged.
+func writeWhileDown(t *testing.T, c *Cluster, i, n int) *replicatedWorkload {
+	t.Helper()
+	c.StopNode(i)
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	stop := make(chan struct{})
+	wg := w.run(t, c.Routers[0].Addr, 4, stop)
+	waitFor(t, fmt.Sprintf("%d acknowledged writes with a replica down", n), func() bool { return w.acked() >= n })
+	close(stop)
+	wg.Wait()
+	return w
 }
 
 // writeLocally writes keys into one node's copy only, as a write whose
