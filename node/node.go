@@ -355,7 +355,12 @@ func (n *Node) execMany(db int, reqs []*proto.Request, dst []byte, capture map[i
 	var refused []int // partitions found not held
 	var last uint64   // the highest log record written
 	var logErr error
-	wrote := make([]bool, len(reqs))
+	var wroteBuf [64]bool // on the stack for the usual pipeline
+	wrote := wroteBuf[:0]
+	if len(reqs) > len(wroteBuf) {
+		wrote = make([]bool, 0, len(reqs))
+	}
+	wrote = wrote[:len(reqs)]
 	base := len(dst)
 	x := n.ctxs.Get().(*execCtx)
 	for i, req := range reqs {

@@ -33,6 +33,8 @@ type conn struct {
 	heldReqs []*proto.Request
 	slots    []*proto.Request // reused by held commands
 	arena    []byte           // copies of held commands' frames
+	replies  []byte           // reused for the backend's replies to a pipeline
+	spare    []byte           // reused to rebuild out around a pipeline's replies
 
 	// The write side once the connection has subscribed (async mode).
 	wmu     sync.Mutex
