@@ -247,7 +247,7 @@ func (s *Service) syncPartition(ctx context.Context, p int, horizon hlc.Stamp, r
 	peer := peers[(round+p)%len(peers)]
 	cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
 	defer cancel()
-	res, err := replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{peer.ID, s.peer(peer.Addr)})
+	res, err := replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{name: peer.ID, client: s.peer(peer.Addr)})
 	if errors.Is(err, ErrNotServing) {
 		return nil // not served here any more
 	}
@@ -368,7 +368,7 @@ func (s *Service) catchUpOne(ctx context.Context, r *ring.Ring, p int) bool {
 		}
 		peers++
 		cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
-		res, err := replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{m.ID, s.peer(m.Addr)})
+		res, err := replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{name: m.ID, client: s.peer(m.Addr)})
 		cancel()
 		if err == nil {
 			if res.Buckets > 0 {

@@ -37,7 +37,7 @@ func (s *Service) others(p int) ([]replication.Replica, int) {
 	for _, i := range prefs {
 		m := r.Member(int(i))
 		if m.ID != s.cfg.Name {
-			out = append(out, NewReplica(m.ID, s.peer(m.Addr)))
+			out = append(out, s.replica(m.ID, m.Addr))
 		}
 	}
 	return out, len(prefs)

@@ -30,19 +30,46 @@ func EncodeDeltas(dst []byte, ds []storage.Delta) []byte {
 // (joins commute), so nothing sent meanwhile is lost. A partition being
 // streamed to another node passes the deltas on with the stream.
 func (n *Node) ApplyReplica(p int, deltas []byte) error {
+	return n.ApplyReplicas([]int{p}, [][]byte{deltas})
+}
+
+// ApplyReplicas is ApplyReplica for several partitions' deltas at once
+// (parts[i] receives deltas[i]), with one durability wait for them all.
+func (n *Node) ApplyReplicas(parts []int, deltas [][]byte) error {
 	if err := n.failure(); err != nil {
 		return err
 	}
+	var last uint64
+	for i, p := range parts {
+		seq, err := n.applyReplica(p, deltas[i])
+		if err != nil {
+			return err
+		}
+		last = max(last, seq)
+	}
+	if last == 0 {
+		return nil
+	}
+	err := n.wal.Wait(last)
+	if err != nil {
+		n.fail(err)
+	}
+	return err
+}
+
+// applyReplica joins and logs one partition's replicated deltas and
+// returns the log sequence to wait for.
+func (n *Node) applyReplica(p int, deltas []byte) (uint64, error) {
 	if p < 0 || p >= len(n.parts) {
-		return fmt.Errorf("node: partition %d out of range", p)
+		return 0, fmt.Errorf("node: partition %d out of range", p)
 	}
 	ds, err := decodeStates(deltas)
 	if err != nil || len(ds) == 0 {
-		return err
+		return 0, err
 	}
 	for k := range ds {
 		if got := n.partitionOfString(ds[k].Key); !ds[k].DBWide && got != p {
-			return fmt.Errorf("node: a delta for partition %d sent as partition %d", got, p)
+			return 0, fmt.Errorf("node: a delta for partition %d sent as partition %d", got, p)
 		}
 	}
 	part := &n.parts[p]
@@ -61,13 +88,10 @@ func (n *Node) ApplyReplica(p int, deltas []byte) error {
 	seq, err := n.logDeltas(x)
 	part.mu.Unlock()
 	n.release(x)
-	if err == nil && seq > 0 {
-		err = n.wal.Wait(seq)
-	}
 	if err != nil {
 		n.fail(err)
 	}
-	return err
+	return seq, err
 }
 
 // KeyStates returns the whole state of keys in database db, with the
@@ -115,6 +139,7 @@ func (n *Node) KeyStates(db int, keys [][]byte) ([]byte, int, error) {
 type rpcReplica struct {
 	name   string
 	client *rpc.Client
+	batch  *storeBatcher // nil: every Store is a call of its own
 }
 
 // NewReplica returns the replication.Replica for the node name whose RPC
@@ -126,6 +151,9 @@ func NewReplica(name string, c *rpc.Client) replication.Replica {
 func (r rpcReplica) Name() string { return r.name }
 
 func (r rpcReplica) Store(ctx context.Context, partition int, delta []byte) error {
+	if r.batch != nil {
+		return r.batch.store(ctx, partition, delta)
+	}
 	payload := binary.AppendUvarint(nil, uint64(partition))
 	_, err := r.client.Call(ctx, rpc.KindReplicate, append(payload, delta...))
 	return err

@@ -69,9 +69,10 @@ type Service struct {
 	ring   ring.Current
 
 	mu          sync.Mutex
-	peers       map[string]*rpc.Client // by RPC address
-	moving      map[int]bool           // partitions being moved in
-	movedIn     map[int]time.Time      // when each partition last finished moving in
+	peers       map[string]*rpc.Client   // by RPC address
+	batchers    map[string]*storeBatcher // by RPC address
+	moving      map[int]bool             // partitions being moved in
+	movedIn     map[int]time.Time        // when each partition last finished moving in
 	rings       *ring.Builder
 	hints       *replication.HintStore // nil with one replica or no persistence
 	pace        throttle               // of the data moving in
@@ -679,6 +680,23 @@ func (s *Service) peer(addr string) *rpc.Client {
 	return c
 }
 
+// replica returns the replication.Replica for the member name at addr,
+// whose stores of replicated writes are batched (storeBatcher).
+func (s *Service) replica(name, addr string) replication.Replica {
+	c := s.peer(addr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.batchers == nil {
+		s.batchers = map[string]*storeBatcher{}
+	}
+	b := s.batchers[addr]
+	if b == nil {
+		b = newStoreBatcher(c)
+		s.batchers[addr] = b
+	}
+	return rpcReplica{name: name, client: c, batch: b}
+}
+
 func partitionPayload(p int) []byte { return binary.AppendUvarint(nil, uint64(p)) }
 
 // transferIn takes partition p over from the node at src (see
@@ -898,6 +916,15 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		}
 		_, k := binary.Uvarint(payload)
 		if err := s.node.ApplyReplica(p, payload[k:]); err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, dst
+	case rpc.KindReplicateMany:
+		parts, deltas, err := decodeStoreBatch(payload)
+		if err == nil {
+			err = s.node.ApplyReplicas(parts, deltas)
+		}
+		if err != nil {
 			return fail(err)
 		}
 		return rpc.StatusOK, dst

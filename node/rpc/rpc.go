@@ -53,25 +53,26 @@ import (
 type Kind uint8
 
 const (
-	KindPing      Kind = iota + 1
-	KindExec           // one data command (see EncodeExec)
-	KindBatch          // a transaction batch
-	KindPersist        // write a snapshot
-	KindStream         // start streaming a partition to the caller
-	KindPull           // fetch streamed data
-	KindHandoff        // finish moving a partition
-	KindInfo           // describe the node
-	KindPublish        // deliver a published message (router to router; ordered)
-	KindUsers          // reload users (router to router)
-	KindReset          // RESET a database on every partition of a node
-	KindDrop           // forget a partition that moved away
-	KindAbort          // give up moving a partition
-	KindStore          // replace a key with a set (the end of a SET_*_INTO)
-	KindExecMany       // pipelined data commands, run in order (see AppendBatch, DecodeItems)
-	KindReplicate      // a write's deltas for a replica: partition:uvarint deltas (node.EncodeDeltas)
-	KindStates         // keys' states for a read at R > 1: db:u8 strings(keys); answer node.EncodeDeltas
-	KindDigest         // a partition's digest, for anti-entropy (node/antientropy.go)
-	KindBuckets        // the states of some digest buckets of a partition, for anti-entropy
+	KindPing          Kind = iota + 1
+	KindExec               // one data command (see EncodeExec)
+	KindBatch              // a transaction batch
+	KindPersist            // write a snapshot
+	KindStream             // start streaming a partition to the caller
+	KindPull               // fetch streamed data
+	KindHandoff            // finish moving a partition
+	KindInfo               // describe the node
+	KindPublish            // deliver a published message (router to router; ordered)
+	KindUsers              // reload users (router to router)
+	KindReset              // RESET a database on every partition of a node
+	KindDrop               // forget a partition that moved away
+	KindAbort              // give up moving a partition
+	KindStore              // replace a key with a set (the end of a SET_*_INTO)
+	KindExecMany           // pipelined data commands, run in order (see AppendBatch, DecodeItems)
+	KindReplicate          // a write's deltas for a replica: partition:uvarint deltas (node.EncodeDeltas)
+	KindStates             // keys' states for a read at R > 1: db:u8 strings(keys); answer node.EncodeDeltas
+	KindDigest             // a partition's digest, for anti-entropy (node/antientropy.go)
+	KindBuckets            // the states of some digest buckets of a partition, for anti-entropy
+	KindReplicateMany      // several partitions' replicated deltas in one call (node/batch.go)
 	numKinds
 )
 
