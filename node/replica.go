@@ -139,7 +139,9 @@ func (n *Node) KeyStates(db int, keys [][]byte) ([]byte, int, error) {
 type rpcReplica struct {
 	name   string
 	client *rpc.Client
-	batch  *storeBatcher // nil: every Store is a call of its own
+	// stores and states, if not nil, batch Store and States calls with
+	// other coordinators' (batcher); nil: each is a call of its own.
+	stores, states *batcher
 }
 
 // NewReplica returns the replication.Replica for the node name whose RPC
@@ -151,8 +153,9 @@ func NewReplica(name string, c *rpc.Client) replication.Replica {
 func (r rpcReplica) Name() string { return r.name }
 
 func (r rpcReplica) Store(ctx context.Context, partition int, delta []byte) error {
-	if r.batch != nil {
-		return r.batch.store(ctx, partition, delta)
+	if r.stores != nil {
+		_, err := r.stores.do(ctx, appendStoreItem(partition, delta))
+		return err
 	}
 	payload := binary.AppendUvarint(nil, uint64(partition))
 	_, err := r.client.Call(ctx, rpc.KindReplicate, append(payload, delta...))
@@ -160,7 +163,11 @@ func (r rpcReplica) Store(ctx context.Context, partition int, delta []byte) erro
 }
 
 func (r rpcReplica) States(ctx context.Context, db int, keys [][]byte) ([]byte, error) {
-	return r.client.Call(ctx, rpc.KindStates, rpc.AppendStrings([]byte{byte(db)}, keys))
+	payload := rpc.AppendStrings([]byte{byte(db)}, keys)
+	if r.states != nil {
+		return r.states.do(ctx, payload)
+	}
+	return r.client.Call(ctx, rpc.KindStates, payload)
 }
 
 func (r rpcReplica) Digest(ctx context.Context, partition int, horizon uint64, root uint64) (replication.Digest, error) {

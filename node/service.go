@@ -69,10 +69,10 @@ type Service struct {
 	ring   ring.Current
 
 	mu          sync.Mutex
-	peers       map[string]*rpc.Client   // by RPC address
-	batchers    map[string]*storeBatcher // by RPC address
-	moving      map[int]bool             // partitions being moved in
-	movedIn     map[int]time.Time        // when each partition last finished moving in
+	peers       map[string]*rpc.Client // by RPC address
+	batchers    map[string][2]*batcher // stores and states, by RPC address
+	moving      map[int]bool           // partitions being moved in
+	movedIn     map[int]time.Time      // when each partition last finished moving in
 	rings       *ring.Builder
 	hints       *replication.HintStore // nil with one replica or no persistence
 	pace        throttle               // of the data moving in
@@ -681,20 +681,20 @@ func (s *Service) peer(addr string) *rpc.Client {
 }
 
 // replica returns the replication.Replica for the member name at addr,
-// whose stores of replicated writes are batched (storeBatcher).
+// whose stores and state requests are batched (batcher).
 func (s *Service) replica(name, addr string) replication.Replica {
 	c := s.peer(addr)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.batchers == nil {
-		s.batchers = map[string]*storeBatcher{}
+		s.batchers = map[string][2]*batcher{}
 	}
-	b := s.batchers[addr]
-	if b == nil {
-		b = newStoreBatcher(c)
+	b, ok := s.batchers[addr]
+	if !ok {
+		b = [2]*batcher{newStoreBatcher(c), newStatesBatcher(c)}
 		s.batchers[addr] = b
 	}
-	return rpcReplica{name: name, client: c, batch: b}
+	return rpcReplica{name: name, client: c, stores: b[0], states: b[1]}
 }
 
 func partitionPayload(p int) []byte { return binary.AppendUvarint(nil, uint64(p)) }
@@ -928,6 +928,12 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			return fail(err)
 		}
 		return rpc.StatusOK, dst
+	case rpc.KindStatesMany:
+		out, err := s.handleStatesMany(payload, dst)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, out
 	case rpc.KindStates:
 		if len(payload) < 1 {
 			return fail(rpc.ErrMalformed)

@@ -73,6 +73,7 @@ const (
 	KindDigest             // a partition's digest, for anti-entropy (node/antientropy.go)
 	KindBuckets            // the states of some digest buckets of a partition, for anti-entropy
 	KindReplicateMany      // several partitions' replicated deltas in one call (node/batch.go)
+	KindStatesMany         // several state requests in one call, answered item by item (node/batch.go)
 	numKinds
 )
 
