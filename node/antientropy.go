@@ -168,7 +168,7 @@ type EntropyStats struct {
 
 type entropyCounters struct{ rounds, repaired, keys, purged atomic.Int64 }
 
-// EntropyStats returns the node's anti-entropy counters.
+// EntropyStats returns the node's repair counters.
 func (s *Service) EntropyStats() EntropyStats {
 	c := &s.entropy
 	return EntropyStats{c.rounds.Load(), c.repaired.Load(), c.keys.Load(), c.purged.Load(), s.readRepairs.Load()}
