@@ -251,3 +251,28 @@ func TestLayoutOfExistingDataWins(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// TestEveryStartIsANewIncarnation: a node takes a new actor id each time
+// it starts, on its data or on none. Stamps and counter slots are keyed by
+// actor; an incarnation that reused an old id after losing its data would
+// write slots and stamps that collide with what its old self left on other
+// replicas.
+func TestEveryStartIsANewIncarnation(t *testing.T) {
+	m := vfs.NewMem()
+	seen := map[uint64]bool{}
+	for i := 0; i < 3; i++ {
+		n := durableNode(t, m, wal.SyncAlways)
+		if seen[n.Actor()] || n.Actor() == 0 {
+			t.Fatalf("start %d reused actor %x", i, n.Actor())
+		}
+		seen[n.Actor()] = true
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := durableNode(t, vfs.NewMem(), wal.SyncAlways) // without the data
+	defer fresh.Close()
+	if seen[fresh.Actor()] {
+		t.Fatalf("a start without data reused actor %x", fresh.Actor())
+	}
+}
