@@ -339,6 +339,14 @@ type result struct {
 	requests uint64
 }
 
+// add counts o's operations, errors, requests and latencies into r.
+func (r *result) add(o *result) {
+	r.lat.merge(&o.lat)
+	r.ops += o.ops
+	r.errors += o.errors
+	r.requests += o.requests
+}
+
 // runClosed drives conns connections, each keeping depth requests in
 // flight, for d after warmup.
 func runClosed(addr string, p protocol, w *workload, conns, depth int, warmup, d time.Duration) (*result, error) {
@@ -428,10 +436,7 @@ func runClosed(addr string, p protocol, w *workload, conns, depth int, warmup, d
 				}
 			}
 			mu.Lock()
-			total.lat.merge(&local.lat)
-			total.ops += local.ops
-			total.errors += local.errors
-			total.requests += local.requests
+			total.add(local)
 			mu.Unlock()
 		}(c, wc)
 	}
@@ -545,10 +550,7 @@ func runOpenUntil(addr string, p protocol, w *workload, conns int, rate float64,
 				}
 			}
 			mu.Lock()
-			total.lat.merge(&local.lat)
-			total.ops += local.ops
-			total.errors += local.errors
-			total.requests += local.requests
+			total.add(local)
 			mu.Unlock()
 		}()
 	}

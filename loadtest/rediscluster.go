@@ -198,10 +198,7 @@ func runRedisCluster(rc *redisCluster, w *workload, conns int, warmup, d time.Du
 				}
 			}
 			mu.Lock()
-			total.lat.merge(&local.lat)
-			total.ops += local.ops
-			total.errors += local.errors
-			total.requests += local.requests
+			total.add(local)
 			mu.Unlock()
 		}(c)
 	}

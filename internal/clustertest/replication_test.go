@@ -154,15 +154,9 @@ func TestReplicatedWritesSurviveANodeCrash(t *testing.T) {
 	if !c.Nodes[0].Service.Node().KeepsTombstones() {
 		t.Fatal("a replicated node drops tombstones: late deltas could resurrect removed elements")
 	}
-	w := &replicatedWorkload{keys: map[string]bool{}}
-	stop := make(chan struct{})
-	wg := w.run(t, c.Routers[0].Addr, 4, stop)
-	waitFor(t, "300 acknowledged writes", func() bool { return w.acked() >= 300 })
+	w, stop, wg := startWorkload(t, c, 300)
 	c.StopNode(0)
-	before := w.acked()
-	waitFor(t, "300 more acknowledged writes after the crash", func() bool { return w.acked() >= before+300 })
-	close(stop)
-	wg.Wait()
+	w.stopAfter(t, 300, " after the crash", stop, wg)
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	keys := make([]string, 0, len(w.keys))
 	for k := range w.keys {
@@ -208,6 +202,27 @@ func TestRestartedReplicaCatchesUp(t *testing.T) {
 	c.StopNode(0)
 	c.StopNode(1)
 	w.readAlone(t, c.Routers[0].Addr)
+}
+
+// startWorkload starts the workload's 4 clients on the first router and
+// waits until n writes are acknowledged.
+func startWorkload(t *testing.T, c *Cluster, n int) (*replicatedWorkload, chan struct{}, *sync.WaitGroup) {
+	t.Helper()
+	w := &replicatedWorkload{keys: map[string]bool{}}
+	stop := make(chan struct{})
+	wg := w.run(t, c.Routers[0].Addr, 4, stop)
+	waitFor(t, fmt.Sprintf("%d acknowledged writes", n), func() bool { return w.acked() >= n })
+	return w, stop, wg
+}
+
+// stopAfter lets the workload get n more writes acknowledged, then stops
+// it and waits for its clients.
+func (w *replicatedWorkload) stopAfter(t *testing.T, n int, what string, stop chan struct{}, wg *sync.WaitGroup) {
+	t.Helper()
+	before := w.acked()
+	waitFor(t, fmt.Sprintf("%d more acknowledged writes%s", n, what), func() bool { return w.acked() >= before+n })
+	close(stop)
+	wg.Wait()
 }
 
 // readAlone reads every acknowledged key at ONE, with one node left
@@ -270,12 +285,8 @@ func TestRestartedReplicaCatchesUpWithoutHints(t *testing.T) {
 func writeWhileDown(t *testing.T, c *Cluster, i, n int) *replicatedWorkload {
 	t.Helper()
 	c.StopNode(i)
-	w := &replicatedWorkload{keys: map[string]bool{}}
-	stop := make(chan struct{})
-	wg := w.run(t, c.Routers[0].Addr, 4, stop)
-	waitFor(t, fmt.Sprintf("%d acknowledged writes with a replica down", n), func() bool { return w.acked() >= n })
-	close(stop)
-	wg.Wait()
+	w, stop, wg := startWorkload(t, c, 0)
+	w.stopAfter(t, n, " with a replica down", stop, wg)
 	return w
 }
 
@@ -388,17 +399,11 @@ func (c *Cluster) inSync(i, j int) bool {
 func TestReplicasMoveWhenANodeJoins(t *testing.T) {
 	c := New(t, 3, 1, Options{Replicas: 3})
 	c.WaitReplicated(3)
-	w := &replicatedWorkload{keys: map[string]bool{}}
-	stop := make(chan struct{})
-	wg := w.run(t, c.Routers[0].Addr, 4, stop)
-	waitFor(t, "200 acknowledged writes", func() bool { return w.acked() >= 200 })
+	w, stop, wg := startWorkload(t, c, 200)
 	c.AddNode()
 	waitFor(t, "the new node to copy replicas in", func() bool { return heldBy(c, c.Nodes[3].Name) >= 32 })
 	c.WaitReplicated(3)
-	before := w.acked()
-	waitFor(t, "200 more acknowledged writes", func() bool { return w.acked() >= before+200 })
-	close(stop)
-	wg.Wait()
+	w.stopAfter(t, 200, "", stop, wg)
 	held := heldBy(c, c.Nodes[3].Name)
 	if held == 0 {
 		t.Fatal("the new node holds no replica")
@@ -414,10 +419,7 @@ func TestReplicasMoveWhenANodeJoins(t *testing.T) {
 func TestReplicaLeavesGracefully(t *testing.T) {
 	c := New(t, 4, 1, Options{Replicas: 3})
 	c.WaitReplicated(3)
-	w := &replicatedWorkload{keys: map[string]bool{}}
-	stop := make(chan struct{})
-	wg := w.run(t, c.Routers[0].Addr, 4, stop)
-	waitFor(t, "200 acknowledged writes", func() bool { return w.acked() >= 200 })
+	w, stop, wg := startWorkload(t, c, 200)
 	c.LeaveNode(3)
 	// The leave returned only once the copies were in: no partition is
 	// short of a replica at that moment.
@@ -426,10 +428,7 @@ func TestReplicaLeavesGracefully(t *testing.T) {
 			t.Fatalf("after the leave, partition %d is held by %v only", p, hs)
 		}
 	}
-	before := w.acked()
-	waitFor(t, "200 more acknowledged writes", func() bool { return w.acked() >= before+200 })
-	close(stop)
-	wg.Wait()
+	w.stopAfter(t, 200, "", stop, wg)
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	w.readBack(t, cl, "the leave")
 }
@@ -441,20 +440,14 @@ func TestReplicaLeavesGracefully(t *testing.T) {
 func TestRemovedReplicaIsReplaced(t *testing.T) {
 	c := New(t, 4, 1, Options{Replicas: 3})
 	c.WaitReplicated(3)
-	w := &replicatedWorkload{keys: map[string]bool{}}
-	stop := make(chan struct{})
-	wg := w.run(t, c.Routers[0].Addr, 4, stop)
-	waitFor(t, "200 acknowledged writes", func() bool { return w.acked() >= 200 })
+	w, stop, wg := startWorkload(t, c, 200)
 	name := c.Nodes[3].Name
 	c.StopNode(3)
 	waitFor(t, "the dead node removed", func() bool {
 		return c.Nodes[0].Service.RemoveFailed(name) == nil && c.Nodes[0].Service.MemberState(name) == "left"
 	})
 	c.WaitReplicated(3)
-	before := w.acked()
-	waitFor(t, "200 more acknowledged writes", func() bool { return w.acked() >= before+200 })
-	close(stop)
-	wg.Wait()
+	w.stopAfter(t, 200, "", stop, wg)
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	w.readBack(t, cl, "the removal")
 }
