@@ -166,12 +166,12 @@ type EntropyStats struct {
 	ReadRepairs int64 // replicas sent the joined state after a read
 }
 
-type entropyCounters struct{ rounds, repaired, keys, purged atomic.Int64 }
+type entropyCounters struct{ rounds, repaired, keys, purged, readRepairs atomic.Int64 }
 
 // EntropyStats returns the node's repair counters.
 func (s *Service) EntropyStats() EntropyStats {
 	c := &s.entropy
-	return EntropyStats{c.rounds.Load(), c.repaired.Load(), c.keys.Load(), c.purged.Load(), s.readRepairs.Load()}
+	return EntropyStats{c.rounds.Load(), c.repaired.Load(), c.keys.Load(), c.purged.Load(), c.readRepairs.Load()}
 }
 
 // horizons returns, at wall time now, the purge horizon (tombstones older

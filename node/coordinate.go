@@ -123,7 +123,7 @@ func (s *Service) joinQuorum(ctx context.Context, db, p int, keys [][]byte, read
 				if err := a.r.Store(rctx, p, joined); err != nil {
 					s.log.Debug("read repair failed", "replica", a.r.Name(), "partition", p, "err", err)
 				}
-				s.readRepairs.Add(1)
+				s.entropy.readRepairs.Add(1)
 			}()
 		}
 	}

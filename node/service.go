@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
@@ -68,26 +67,25 @@ type Service struct {
 	gossip *gossip.Gossip
 	ring   ring.Current
 
-	mu          sync.Mutex
-	peers       map[string]*rpc.Client // by RPC address
-	batchers    map[string][2]*batcher // stores and states, by RPC address
-	moving      map[int]bool           // partitions being moved in
-	movedIn     map[int]time.Time      // when each partition last finished moving in
-	rings       *ring.Builder
-	hints       *replication.HintStore // nil with one replica or no persistence
-	pace        throttle               // of the data moving in
-	advMu       sync.Mutex             // serializes advertise
-	lastTag     string
-	ringSince   time.Time // when the ring last changed
-	leaving     bool
-	reconciled  chan struct{} // signalled after each reconcile
-	kick        chan struct{} // asks Run to reconcile now
-	advKick     chan struct{} // asks the advertiser to gossip the held set
-	advDone     chan struct{} // closed when the advertiser has stopped
-	entropy     entropyCounters
-	readRepairs atomic.Int64 // replicas sent the joined state of a read
-	catching    []int        // partitions to catch up on after a restart
-	wg          sync.WaitGroup
+	mu         sync.Mutex
+	peers      map[string]*rpc.Client // by RPC address
+	batchers   map[string][2]*batcher // stores and states, by RPC address
+	moving     map[int]bool           // partitions being moved in
+	movedIn    map[int]time.Time      // when each partition last finished moving in
+	rings      *ring.Builder
+	hints      *replication.HintStore // nil with one replica or no persistence
+	pace       throttle               // of the data moving in
+	advMu      sync.Mutex             // serializes advertise
+	lastTag    string
+	ringSince  time.Time // when the ring last changed
+	leaving    bool
+	reconciled chan struct{} // signalled after each reconcile
+	kick       chan struct{} // asks Run to reconcile now
+	advKick    chan struct{} // asks the advertiser to gossip the held set
+	advDone    chan struct{} // closed when the advertiser has stopped
+	entropy    entropyCounters
+	catching   []int // partitions to catch up on after a restart
+	wg         sync.WaitGroup
 }
 
 // StartService opens the node's data, listens for RPC and joins the
@@ -672,6 +670,11 @@ func (s *Service) advertise() {
 func (s *Service) peer(addr string) *rpc.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.peerLocked(addr)
+}
+
+// peerLocked is peer with s.mu held.
+func (s *Service) peerLocked(addr string) *rpc.Client {
 	c := s.peers[addr]
 	if c == nil {
 		c = rpc.NewClient(addr, s.cfg.Secret, 2)
@@ -683,9 +686,9 @@ func (s *Service) peer(addr string) *rpc.Client {
 // replica returns the replication.Replica for the member name at addr,
 // whose stores and state requests are batched (batcher).
 func (s *Service) replica(name, addr string) replication.Replica {
-	c := s.peer(addr)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	c := s.peerLocked(addr)
 	if s.batchers == nil {
 		s.batchers = map[string][2]*batcher{}
 	}

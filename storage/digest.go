@@ -34,17 +34,6 @@ func (dg *Digest) Root() uint64 {
 	return xxhash.Sum64(buf[:])
 }
 
-// Differ returns the buckets whose leaves differ between two digests.
-func (dg *Digest) Differ(o *Digest) []int {
-	var out []int
-	for i := range dg {
-		if dg[i] != o[i] {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
 // Bucket returns the digest bucket of key in database db.
 func Bucket(db int, key string) int {
 	h := xxhash.Sum64String(key) ^ uint64(db+1)*0x9e3779b97f4a7c15

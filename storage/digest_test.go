@@ -10,6 +10,17 @@ import (
 	"pgregory.net/rapid"
 )
 
+// Differ returns the buckets whose leaves differ between two digests.
+func (dg *Digest) Differ(o *Digest) []int {
+	var out []int
+	for i := range dg {
+		if dg[i] != o[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // TestDigestFindsWhatDiffers: a replica that missed some deltas differs
 // from one that has them only in the buckets of the keys those deltas
 // touched, and joining the other's states of just those buckets makes the
