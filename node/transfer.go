@@ -323,7 +323,13 @@ func (n *Node) logClear(i int) error {
 	rec := binary.AppendUvarint(nil, uint64(len(n.parts)))
 	rec = binary.AppendUvarint(rec, 0)
 	rec = binary.AppendUvarint(rec, uint64(i))
-	if _, err := n.wal.Append(rec); err != nil {
+	seq, err := n.wal.Append(rec)
+	if err == nil {
+		// Durable before the caller goes on: a dropped partition must
+		// not come back after a crash.
+		err = n.wal.Wait(seq)
+	}
+	if err != nil {
 		n.fail(err)
 		return err
 	}
