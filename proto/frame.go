@@ -117,6 +117,24 @@ func (f *FrameReader) Ready() bool {
 	return n > f.max || avail >= 4+n
 }
 
+// SplitFrame finds the first frame in b, a stream's unread bytes. It
+// returns the frame's payload and its size with the header (0 and a nil
+// payload when b does not hold all of it yet), or ErrFrameTooLarge as soon
+// as the header declares a payload above max.
+func SplitFrame(b []byte, max int) ([]byte, int, error) {
+	if len(b) < 4 {
+		return nil, 0, nil
+	}
+	n := uint64(binary.BigEndian.Uint32(b))
+	if n > uint64(max) {
+		return nil, 0, ErrFrameTooLarge
+	}
+	if uint64(len(b)) < 4+n {
+		return nil, 0, nil
+	}
+	return b[4 : 4+n], 4 + int(n), nil
+}
+
 func unexpected(err error) error {
 	if err == io.EOF {
 		return io.ErrUnexpectedEOF

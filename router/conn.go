@@ -13,14 +13,18 @@ import (
 	"github.com/vanitydb/vanity/proto"
 )
 
-// conn is one client connection. Its fields are owned by the goroutine
-// running serve, except those under wmu.
+// conn is one client connection. It is served either by a goroutine of its
+// own (serve, reading nc through fr) or by one of the server's event loops
+// (lp, reading fd into in). Its fields are owned by whichever serves it,
+// except those under wmu and the atomics.
 type conn struct {
 	srv    *Server
-	nc     net.Conn
+	nc     net.Conn // nil when an event loop serves the connection
 	fr     *proto.FrameReader
+	remote net.Addr
 	ctx    context.Context
 	cancel context.CancelFunc
+	ev     loopConn // the event loop's part
 
 	out  []byte // reply frames not yet written
 	req  proto.Request
@@ -47,14 +51,49 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, nc: nc, ctx: ctx, cancel: cancel}
+	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), ctx: ctx, cancel: cancel}
 	c.fr = proto.NewFrameReader(bufio.NewReaderSize(nc, 64<<10), s.cfg.MaxRequest)
 	return c
 }
 
-// interrupt makes a blocked read return, so serve can finish.
+// interrupt makes the connection finish after the request it is handling.
 func (c *conn) interrupt() {
+	if c.ev.lp != nil {
+		c.ev.stop.Store(true)
+		c.ev.lp.hand(c)
+		return
+	}
 	_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+}
+
+// ready reports whether a complete request frame is already buffered: the
+// server holds its replies back (and may pipeline data commands) until
+// the client's buffered requests are all answered.
+func (c *conn) ready() bool {
+	if c.ev.lp != nil {
+		return c.ev.ready(c.srv.cfg.MaxRequest)
+	}
+	return c.fr.Ready()
+}
+
+// afterRequest finishes a handled request: it closes the connection or
+// stops the server as act says, and writes the replies when no other
+// request is buffered (or enough are pending). It reports whether the
+// connection is still open.
+func (c *conn) afterRequest(act action) bool {
+	switch act {
+	case actClose:
+		c.flush()
+		return false
+	case actTerminate:
+		c.flush()
+		c.srv.terminate()
+		return false
+	}
+	if !c.ready() || len(c.out) >= 256<<10 || len(c.held) >= maxPipeline {
+		return c.flush()
+	}
+	return true
 }
 
 // serve reads and answers requests until the connection ends.
@@ -65,29 +104,22 @@ func (c *conn) serve() {
 		if err != nil {
 			switch {
 			case errors.Is(err, proto.ErrFrameTooLarge):
-				c.srv.log.Warn("closing connection: request frame over the limit", "remote", c.nc.RemoteAddr())
+				c.tooLarge()
 			case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded):
 			default:
-				c.srv.log.Debug("connection read failed", "remote", c.nc.RemoteAddr(), "err", err)
+				c.srv.log.Debug("connection read failed", "remote", c.remote, "err", err)
 			}
 			c.flush()
 			return
 		}
-		switch c.handle(frame) {
-		case actClose:
-			c.flush()
+		if !c.afterRequest(c.handle(frame)) {
 			return
-		case actTerminate:
-			c.flush()
-			c.srv.terminate()
-			return
-		}
-		if !c.fr.Ready() || len(c.out) >= 256<<10 || len(c.held) >= maxPipeline {
-			if !c.flush() {
-				return
-			}
 		}
 	}
+}
+
+func (c *conn) tooLarge() {
+	c.srv.log.Warn("closing connection: request frame over the limit", "remote", c.remote)
 }
 
 // flush writes the pending replies, then fans out the messages those
@@ -96,10 +128,14 @@ func (c *conn) flush() bool {
 	c.runHeld()
 	ok := true
 	if len(c.out) > 0 {
-		if c.async {
+		switch {
+		case c.async:
 			ok = c.enqueue(c.out)
-		} else if _, err := c.nc.Write(c.out); err != nil {
-			ok = false
+		case c.ev.lp != nil:
+			ok = c.ev.lp.send(c, c.out)
+		default:
+			_, err := c.nc.Write(c.out)
+			ok = err == nil
 		}
 		if cap(c.out) > 1<<20 {
 			c.out = nil
@@ -118,12 +154,16 @@ func (c *conn) flush() bool {
 	return ok
 }
 
-// startAsync hands the socket's write side to a writer goroutine.
+// startAsync hands the socket's write side to a writer goroutine (or, on
+// an event loop, makes the loop write the queue).
 func (c *conn) startAsync() {
 	if c.async {
 		return
 	}
 	c.async = true
+	if c.ev.lp != nil {
+		return
+	}
 	c.wake = make(chan struct{}, 1)
 	c.wdone = make(chan struct{})
 	go c.writer()
@@ -141,12 +181,20 @@ func (c *conn) enqueue(frames []byte) bool {
 		c.wfailed = true
 		c.wmu.Unlock()
 		c.srv.log.Warn("closing connection: subscriber is not reading its messages",
-			"remote", c.nc.RemoteAddr(), "queued_bytes", len(c.queued))
-		c.nc.Close()
+			"remote", c.remote, "queued_bytes", len(c.queued))
+		if c.ev.lp != nil {
+			c.ev.lp.hand(c)
+		} else {
+			c.nc.Close()
+		}
 		return false
 	}
 	c.queued = append(c.queued, frames...)
 	c.wmu.Unlock()
+	if c.ev.lp != nil {
+		c.ev.lp.hand(c)
+		return true
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:

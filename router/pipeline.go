@@ -41,7 +41,7 @@ type held struct {
 // data command outside a transaction, with the backend pipelining and the
 // client having more requests buffered (or some held already).
 func (c *conn) mayHold(cmd proto.Command) bool {
-	return c.srv.pipeliner != nil && cmd.IsData() && !c.sess.inTx && (len(c.held) > 0 || c.fr.Ready())
+	return c.srv.pipeliner != nil && cmd.IsData() && !c.sess.inTx && (len(c.held) > 0 || c.ready())
 }
 
 // heldSlot copies frame into the connection's arena and returns a reused

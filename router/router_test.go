@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"sync"
 	"testing"
 
 	"github.com/vanitydb/vanity/proto"
@@ -12,9 +13,14 @@ import (
 )
 
 // mapBackend is a fake Backend holding strings, enough for GET and SET.
-type mapBackend struct{ m map[string]string }
+type mapBackend struct {
+	mu sync.Mutex
+	m  map[string]string
+}
 
 func (b *mapBackend) Exec(_ context.Context, _ int, req *proto.Request, dst []byte) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	switch req.Cmd {
 	case proto.CmdGet:
 		v, ok := b.m[string(req.Key())]

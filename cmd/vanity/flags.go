@@ -35,6 +35,7 @@ type config struct {
 	walRepair       bool
 	walSegment      int64
 	defaultPassword bool // the admin password is the well-known default
+	eventLoops      int  // -1: one per core when there is no write-ahead log
 }
 
 const usage = `usage: vanity [flags]
@@ -62,6 +63,9 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --wal-repair            cut a damaged write-ahead log at the damage and start
                           (what follows the damage is lost) instead of refusing
   --debug-addr=ADDR       serve /debug/pprof/ and /debug/stats over HTTP on ADDR
+  --event-loops=N         without a database file, serve connections from N
+                          event loops (default: one per core; 0: a goroutine
+                          per connection, as with a database file)
 `
 
 func defaultConfig() config {
@@ -69,7 +73,7 @@ func defaultConfig() config {
 		port: 9955, host: "127.0.0.1", dbPersist: true, persistFile: "vanity.db",
 		usersPersist: true, usersFile: "users.db", logging: true, logFile: "vanity.log",
 		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
-		partitions: 64, snapshotEvery: 10 * time.Minute,
+		partitions: 64, snapshotEvery: 10 * time.Minute, eventLoops: -1,
 	}
 }
 
@@ -175,6 +179,13 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.walSegment, err = strconv.ParseInt(value, 10, 64)
 				if err != nil || c.walSegment < 1024 {
 					err = fmt.Errorf("invalid WAL segment size %q", value)
+				}
+			}
+		case "event-loops":
+			if err = needValue(); err == nil {
+				c.eventLoops, err = strconv.Atoi(value)
+				if err != nil || c.eventLoops < 0 || c.eventLoops > 1024 {
+					err = fmt.Errorf("invalid event loop count %q (0 to 1024)", value)
 				}
 			}
 		case "debug-addr":

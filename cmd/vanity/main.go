@@ -95,11 +95,21 @@ func run(ctx context.Context, cfg config) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// An event loop runs data commands inline, so only a node that
+	// answers without waiting for its log gets them.
+	loops := 0
+	if !n.Logged() {
+		loops = cfg.eventLoops
+		if loops < 0 {
+			loops = runtime.GOMAXPROCS(0)
+		}
+	}
 	srv, err := router.New(router.Config{
 		Backend:     localBackend{n},
 		Users:       store,
 		Logger:      log.With("component", "router"),
 		OnTerminate: cancel,
+		EventLoops:  loops,
 	})
 	if err != nil {
 		return err

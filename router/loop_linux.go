@@ -1,0 +1,491 @@
+package router
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// An event loop serves many connections from one goroutine, the way
+// single-threaded stores do: it waits on epoll for the sockets that are
+// readable, reads each once, answers every complete request in what it
+// read and writes the replies, and moves on. Against a goroutine per
+// connection this saves, per request, the goroutine's wake-up and the
+// read that finds the socket empty before it parks again (a third of the
+// server's system calls under 50 connections of GET), and it serves ready
+// connections in turn instead of in the scheduler's order, which keeps
+// the latency tail short.
+//
+// It is only right for a backend that answers without waiting (the
+// single process without a write-ahead log). Requests that do wait (AUTH
+// hashes a password, the user commands may write the users file, PERSIST)
+// run on a goroutine of their own while the loop leaves that connection
+// alone; the loop takes the connection back when they are done.
+type loop struct {
+	srv    *Server
+	epfd   int
+	wakefd int // an eventfd: hand wakes the loop through it
+
+	mu     sync.Mutex
+	handed []*conn // connections the loop must look at (under mu)
+	woken  bool    // wakefd is signalled and not yet drained (under mu)
+	quit   bool    // the loop ends once every connection is closed (under mu)
+
+	conns  map[int32]*conn // by socket, owned by the loop's goroutine
+	events []unix.EpollEvent
+	done   chan struct{}
+}
+
+// loopConn is a connection's state on an event loop; the loop's goroutine
+// owns it, except the atomics.
+type loopConn struct {
+	lp      *loop
+	fd      int32
+	in      []byte // bytes read; in[at:] are not yet consumed
+	at      int
+	pending []byte // reply bytes the socket did not take yet
+	out     bool   // waiting for the socket to take pending
+	eof     bool   // the client closed its side
+	closed  bool
+	joined  bool // registered with the loop
+
+	away bool        // a goroutine is running one of its requests
+	act  action      // what that request asked for
+	back atomic.Bool // the goroutine is done with it
+	stop atomic.Bool // the server is shutting down
+}
+
+const (
+	readSize  = 16 << 10 // the first read buffer of a connection
+	keepInput = 1 << 20  // a larger read buffer is dropped once empty
+)
+
+// ready reports whether in holds a complete frame (or the header of one
+// that is too large, which the next read reports).
+func (e *loopConn) ready(max int) bool {
+	_, n, err := proto.SplitFrame(e.in[e.at:], max)
+	return n > 0 || err != nil
+}
+
+func newLoop(s *Server) (*loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(wakefd)
+		return nil, err
+	}
+	lp := &loop{
+		srv: s, epfd: epfd, wakefd: wakefd,
+		conns: map[int32]*conn{}, events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
+	}
+	go lp.run()
+	return lp, nil
+}
+
+// startLoops starts n event loops, or none if the system refuses one.
+func startLoops(s *Server, n int) []*loop {
+	var loops []*loop
+	for range n {
+		lp, err := newLoop(s)
+		if err != nil {
+			s.log.Warn("event loops unavailable; a goroutine serves each connection", "err", err)
+			for _, l := range loops {
+				l.stop()
+			}
+			return nil
+		}
+		loops = append(loops, lp)
+	}
+	return loops
+}
+
+// attach moves a connection onto the loop: the loop takes over a duplicate
+// of its socket, and nc (and Go's poller) lets go of it.
+func (lp *loop) attach(c *conn, nc net.Conn) error {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return errors.New("router: connection has no socket")
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	fd := -1
+	cerr := raw.Control(func(s uintptr) {
+		fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return err
+	}
+	// The duplicate shares the socket's file status: it is non-blocking,
+	// as Go made it.
+	nc.Close()
+	c.nc, c.fr = nil, nil
+	c.ev.lp, c.ev.fd = lp, int32(fd)
+	lp.hand(c)
+	return nil
+}
+
+// hand makes the loop look at c: a new connection, one back from a
+// goroutine, one with messages queued, one to close.
+func (lp *loop) hand(c *conn) {
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	if lp.quit {
+		return // the loop is gone (Shutdown gave up waiting for c)
+	}
+	lp.handed = append(lp.handed, c)
+	if !lp.woken {
+		lp.woken = true
+		lp.wake() // under mu: the loop closes wakefd under it
+	}
+}
+
+func (lp *loop) wake() {
+	var one = [8]byte{1}
+	for {
+		_, err := unix.Write(lp.wakefd, one[:])
+		if err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// stop ends the loop once its connections are closed (Shutdown closes
+// them first).
+func (lp *loop) stop() {
+	lp.mu.Lock()
+	lp.quit = true
+	lp.wake()
+	lp.mu.Unlock()
+	<-lp.done
+}
+
+func (lp *loop) run() {
+	defer close(lp.done)
+	var handed []*conn
+	for {
+		n, err := unix.EpollWait(lp.epfd, lp.events, -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			lp.srv.log.Error("event loop failed", "err", err)
+			n = 0
+		}
+		for _, ev := range lp.events[:n] {
+			if ev.Fd == int32(lp.wakefd) {
+				continue
+			}
+			c := lp.conns[ev.Fd]
+			if c == nil {
+				continue
+			}
+			// While it waits to write, a connection is not read; a
+			// failed socket says so through the write.
+			if ev.Events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 && c.ev.out && !lp.writable(c) {
+				lp.close(c)
+				continue
+			}
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 && !c.ev.out && !c.ev.closed {
+				lp.readable(c)
+			}
+		}
+		lp.mu.Lock()
+		handed, lp.handed = lp.handed, handed[:0]
+		quit := lp.quit
+		if lp.woken {
+			lp.woken = false
+			var buf [8]byte
+			unix.Read(lp.wakefd, buf[:])
+		}
+		lp.mu.Unlock()
+		for _, c := range handed {
+			lp.look(c)
+		}
+		clear(handed)
+		if quit {
+			for _, c := range lp.conns {
+				if !c.ev.away {
+					lp.close(c)
+				}
+			}
+			lp.mu.Lock()
+			unix.Close(lp.wakefd)
+			lp.mu.Unlock()
+			unix.Close(lp.epfd)
+			return
+		}
+	}
+}
+
+// look acts on a connection handed to the loop.
+func (lp *loop) look(c *conn) {
+	e := &c.ev
+	switch {
+	case e.closed:
+		return
+	case !e.joined:
+		e.joined = true
+		lp.conns[e.fd] = c
+		if !lp.watch(c, unix.EPOLL_CTL_ADD, unix.EPOLLIN|unix.EPOLLRDHUP) {
+			lp.close(c)
+			return
+		}
+	case e.away:
+		if !e.back.Load() {
+			return // the goroutine hands it back when it is done
+		}
+		e.away = false
+		e.back.Store(false)
+		if !lp.watch(c, unix.EPOLL_CTL_ADD, unix.EPOLLIN|unix.EPOLLRDHUP) || !c.afterRequest(e.act) {
+			lp.close(c)
+			return
+		}
+		lp.process(c)
+		return
+	}
+	if e.stop.Load() {
+		c.flush()
+		lp.close(c)
+		return
+	}
+	if c.async && !e.out && !lp.writable(c) {
+		lp.close(c)
+	}
+}
+
+func (lp *loop) watch(c *conn, op int, events uint32) bool {
+	ev := unix.EpollEvent{Events: events, Fd: c.ev.fd}
+	if err := unix.EpollCtl(lp.epfd, op, int(c.ev.fd), &ev); err != nil {
+		lp.srv.log.Warn("event loop: epoll_ctl failed", "err", err)
+		return false
+	}
+	return true
+}
+
+// readable reads what the socket has (once: other connections wait) and
+// answers it.
+func (lp *loop) readable(c *conn) {
+	e := &c.ev
+	if e.at > 0 && (e.at == len(e.in) || len(e.in) == cap(e.in)) {
+		n := copy(e.in, e.in[e.at:])
+		e.in, e.at = e.in[:n], 0
+	}
+	if len(e.in) == cap(e.in) {
+		grown := make([]byte, len(e.in), max(readSize, 2*cap(e.in)))
+		copy(grown, e.in)
+		e.in = grown
+	}
+	n, err := unix.Read(int(e.fd), e.in[len(e.in):cap(e.in)])
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return
+	case err != nil:
+		if err != unix.ECONNRESET {
+			lp.srv.log.Debug("connection read failed", "remote", c.remote, "err", err)
+		}
+		e.eof = true
+	case n == 0:
+		e.eof = true
+	default:
+		e.in = e.in[:len(e.in)+n]
+	}
+	lp.process(c)
+}
+
+// process answers the complete requests in c's input, until the input is
+// used up, the socket stops taking replies, or a request goes to a
+// goroutine.
+func (lp *loop) process(c *conn) {
+	e := &c.ev
+	for !e.out {
+		frame, size, err := proto.SplitFrame(e.in[e.at:], c.srv.cfg.MaxRequest)
+		if err != nil {
+			c.tooLarge()
+			c.flush()
+			lp.close(c)
+			return
+		}
+		if size == 0 {
+			break
+		}
+		e.at += size
+		if waits(frame) {
+			lp.away(c, frame)
+			return
+		}
+		if !c.afterRequest(c.handle(frame)) {
+			lp.close(c)
+			return
+		}
+	}
+	if e.eof && !e.out {
+		c.flush()
+		lp.close(c)
+		return
+	}
+	if e.at == len(e.in) {
+		e.in, e.at = e.in[:0], 0
+		if cap(e.in) > keepInput {
+			e.in = nil
+		}
+	}
+	if e.stop.Load() && !e.out {
+		c.flush()
+		lp.close(c)
+	}
+}
+
+// waits reports whether a request frame may wait (on a password hash, a
+// file, another node) before it is answered: those run on a goroutine.
+// Pipes cannot hold the user commands (§7.2), and PERSIST in a pipe costs
+// nothing here: a server with an event loop has no database file.
+func waits(frame []byte) bool {
+	switch cmd, _ := proto.ParseCommand(frame, 0); cmd {
+	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
+		proto.CmdPersist, proto.CmdClusterInfo:
+		return true
+	}
+	return false
+}
+
+// away runs one request of c on a goroutine; the loop ignores c until the
+// goroutine hands it back.
+func (lp *loop) away(c *conn, frame []byte) {
+	e := &c.ev
+	if err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_DEL, int(e.fd), nil); err != nil {
+		lp.srv.log.Warn("event loop: epoll_ctl failed", "err", err)
+		lp.close(c)
+		return
+	}
+	e.away = true
+	go func() {
+		e.act = c.handle(frame)
+		e.back.Store(true)
+		lp.hand(c)
+	}()
+}
+
+// send writes a reply after whatever c has pending. What the socket does
+// not take now stays pending, and c reads nothing more until the socket
+// has taken it. It reports whether the connection is still usable.
+func (lp *loop) send(c *conn, b []byte) bool {
+	e := &c.ev
+	if len(e.pending) == 0 {
+		n, err := write(int(e.fd), b)
+		if err != nil {
+			return false
+		}
+		b = b[n:]
+		if len(b) == 0 {
+			return true
+		}
+	}
+	e.pending = append(e.pending, b...)
+	return lp.writable(c)
+}
+
+// writable writes c's pending bytes and, for a subscriber, the messages
+// queued for it (they stay in the queue, under its bound, while the socket
+// takes nothing). It watches for the socket to take more while bytes
+// remain, and goes back to reading when none do.
+func (lp *loop) writable(c *conn) bool {
+	e := &c.ev
+	for {
+		if len(e.pending) == 0 && c.async {
+			c.wmu.Lock()
+			failed := c.wfailed
+			e.pending, c.queued = c.queued, e.pending[:0]
+			c.wmu.Unlock()
+			if failed {
+				return false
+			}
+		}
+		if len(e.pending) == 0 {
+			break
+		}
+		n, err := write(int(e.fd), e.pending)
+		if err != nil {
+			return false
+		}
+		e.pending = e.pending[:copy(e.pending, e.pending[n:])]
+		if len(e.pending) > 0 {
+			if !e.out {
+				e.out = true
+				return lp.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLOUT)
+			}
+			return true
+		}
+	}
+	if e.out {
+		e.out = false
+		if cap(e.pending) > keepInput {
+			e.pending = nil
+		}
+		if !lp.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLIN|unix.EPOLLRDHUP) {
+			return false
+		}
+		lp.process(c)
+	}
+	return true
+}
+
+// write writes b until the socket would block; it returns how much it
+// wrote.
+func write(fd int, b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		n, err := unix.Write(fd, b[done:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return done, nil
+		case err != nil:
+			return done, err
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// close ends a connection served by the loop, as conn.close does for one
+// with a goroutine; what a subscriber's socket does not take at once is
+// dropped.
+func (lp *loop) close(c *conn) {
+	e := &c.ev
+	if e.closed {
+		return
+	}
+	e.closed = true
+	c.srv.hub.unsubscribeAll(c)
+	c.cancel()
+	if c.async && !e.out {
+		lp.writable(c)
+	}
+	delete(lp.conns, e.fd)
+	unix.Close(int(e.fd)) // also leaves the epoll set
+	c.srv.forget(c)
+}
+
+// loopsSupported says whether this system has event loops.
+const loopsSupported = true

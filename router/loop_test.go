@@ -1,0 +1,277 @@
+package router
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router/users"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// The connection tests below run each against a server with a goroutine
+// per connection and against one with event loops: both must answer the
+// same bytes.
+var serveModes = []struct {
+	name  string
+	loops int
+}{{"goroutines", 0}, {"event-loops", 2}}
+
+// serveTCP starts a server with cfg (a fake backend and the default admin
+// unless set) on a loopback port and returns its address; the test's
+// cleanup shuts it down and checks that Serve ended as it should.
+func serveTCP(t *testing.T, cfg Config) (*Server, string) {
+	t.Helper()
+	if cfg.Backend == nil {
+		cfg.Backend = &mapBackend{m: map[string]string{}}
+	}
+	if cfg.Users == nil {
+		store, err := users.New(users.Config{Cost: bcrypt.MinCost}, nil, "vanity", "vanity")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Users = store
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.EventLoops > 0 && len(srv.loops) == 0 && loopsSupported {
+		t.Fatal("the server started without its event loops")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-done; err != ErrServerClosed {
+			t.Errorf("Serve returned %v", err)
+		}
+	})
+	return srv, l.Addr().String()
+}
+
+// client is a test client: it writes frames and reads reply frames.
+type client struct {
+	t  *testing.T
+	nc *net.TCPConn
+	fr *proto.FrameReader
+}
+
+func dial(t *testing.T, addr string) *client {
+	t.Helper()
+	return dialWith(t, addr, net.Dialer{})
+}
+
+func dialWith(t *testing.T, addr string, d net.Dialer) *client {
+	t.Helper()
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return &client{t: t, nc: nc.(*net.TCPConn), fr: proto.NewFrameReader(bufio.NewReader(nc), proto.MaxRequest)}
+}
+
+// send writes the requests as frames, all in one write.
+func (c *client) send(reqs ...string) {
+	c.t.Helper()
+	var b []byte
+	for _, r := range reqs {
+		b = proto.AppendFrame(b, []byte(r))
+	}
+	if _, err := c.nc.Write(b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *client) reply() string {
+	c.t.Helper()
+	// A bound on a reply that never comes, not a wait for one.
+	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	p, err := c.fr.Next()
+	if err != nil {
+		c.t.Fatalf("reading a reply: %v", err)
+	}
+	return string(p)
+}
+
+// closed checks that the server closed the connection without another
+// reply.
+func (c *client) closed() {
+	c.t.Helper()
+	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if p, err := c.fr.Next(); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !isReset(err) {
+		c.t.Fatalf("the connection is still open (read %q, %v)", p, err)
+	}
+}
+
+func isReset(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "connection reset")
+}
+
+// TestPipelinedRequestsAnswerInOrder sends an AUTH (which an event loop
+// runs on a goroutine: it hashes a password) and 300 data commands in one
+// write, and checks every reply in order.
+func TestPipelinedRequestsAnswerInOrder(t *testing.T) {
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			_, addr := serveTCP(t, Config{EventLoops: mode.loops})
+			c := dial(t, addr)
+			reqs := []string{"GET (1)k", "AUTH (6)vanity (6)vanity"}
+			var want []string
+			want = append(want, "DENIED", "OK")
+			for i := range 100 {
+				k := fmt.Sprintf("key%d", i)
+				v := fmt.Sprintf("value%d", i)
+				reqs = append(reqs, fmt.Sprintf("SET:STR (%d)%s (%d)%s", len(k), k, len(v), v),
+					fmt.Sprintf("GET (%d)%s", len(k), k), "PING")
+				want = append(want, "OK", fmt.Sprintf("OK:STR (%d)%s", len(v), v), "PONG:STR (0)")
+			}
+			c.send(reqs...)
+			for i, w := range want {
+				if got := c.reply(); got != w {
+					t.Fatalf("reply %d: got %q, want %q", i, got, w)
+				}
+			}
+			c.send("EXIT")
+			c.closed()
+		})
+	}
+}
+
+// TestRepliesWaitForASlowReader asks for 24 MiB of replies, more than the
+// socket buffers hold (the client's receive buffer is 64 KiB), from a
+// client that reads only after sending everything: the server must keep
+// what the socket does not take, stop reading the client meanwhile, and
+// deliver every byte in order.
+func TestRepliesWaitForASlowReader(t *testing.T) {
+	big := strings.Repeat("v", 1<<20)
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			_, addr := serveTCP(t, Config{EventLoops: mode.loops})
+			// Set before connecting: shrinking an open connection's
+			// window can stall it.
+			c := dialWith(t, addr, net.Dialer{Control: func(_, _ string, raw syscall.RawConn) error {
+				var err error
+				cerr := raw.Control(func(fd uintptr) {
+					err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
+				})
+				return errors.Join(cerr, err)
+			}})
+			c.send("AUTH (6)vanity (6)vanity", fmt.Sprintf("SET:STR (1)k (%d)%s", len(big), big))
+			for i, w := range []string{"OK", "OK"} {
+				if got := c.reply(); got != w {
+					t.Fatalf("reply %d: got %q", i, got)
+				}
+			}
+			const n = 24
+			reqs := make([]string, 0, n+1)
+			for range n {
+				reqs = append(reqs, "GET (1)k")
+			}
+			c.send(append(reqs, "PING")...)
+			want := fmt.Sprintf("OK:STR (%d)%s", len(big), big)
+			for i := range n {
+				if got := c.reply(); got != want {
+					t.Fatalf("reply %d is not the value (%d bytes, want %d)", i, len(got), len(want))
+				}
+			}
+			if got := c.reply(); got != "PONG:STR (0)" {
+				t.Fatalf("last reply: %q", got)
+			}
+		})
+	}
+}
+
+// TestSubscriberGetsEveryMessage has one connection subscribe and another
+// publish 200 messages; the subscriber gets them all, in order.
+func TestSubscriberGetsEveryMessage(t *testing.T) {
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			_, addr := serveTCP(t, Config{EventLoops: mode.loops})
+			sub, pub := dial(t, addr), dial(t, addr)
+			sub.send("AUTH (6)vanity (6)vanity", "SUBSCRIBE (2)ch")
+			if a, b := sub.reply(), sub.reply(); a != "OK" || b != "OK:INT 1" {
+				t.Fatalf("subscribe: %q %q", a, b)
+			}
+			reqs := []string{"AUTH (6)vanity (6)vanity"}
+			for i := range 200 {
+				m := fmt.Sprint(i)
+				reqs = append(reqs, fmt.Sprintf("PUBLISH (2)ch (%d)%s", len(m), m))
+			}
+			pub.send(reqs...)
+			for range reqs {
+				if got := pub.reply(); got != "OK" {
+					t.Fatalf("publish: %q", got)
+				}
+			}
+			for i := range 200 {
+				m := fmt.Sprint(i)
+				want := string(proto.AppendPublish(nil, []byte("ch"), []byte(m)))
+				if got := sub.reply(); got != want {
+					t.Fatalf("message %d: got %q, want %q", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestConnectionEnds covers the ways a connection ends: a frame over the
+// limit, a client that closes its sending side after its requests (it
+// still gets every reply), and Shutdown with connections open.
+func TestConnectionEnds(t *testing.T) {
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			srv, addr := serveTCP(t, Config{EventLoops: mode.loops, MaxRequest: 1024})
+
+			c := dial(t, addr)
+			c.send("AUTH (6)vanity (6)vanity", strings.Repeat("x", 2000))
+			if got := c.reply(); got != "OK" {
+				t.Fatalf("AUTH: %q", got)
+			}
+			c.closed()
+
+			c = dial(t, addr)
+			c.send("AUTH (6)vanity (6)vanity", "SET:STR (1)k (1)v", "GET (1)k")
+			if err := c.nc.CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range []string{"OK", "OK", "OK:STR (1)v"} {
+				if got := c.reply(); got != w {
+					t.Fatalf("got %q, want %q", got, w)
+				}
+			}
+			c.closed()
+
+			var open []*client
+			for range 5 {
+				c := dial(t, addr)
+				c.send("AUTH (6)vanity (6)vanity")
+				if got := c.reply(); got != "OK" {
+					t.Fatalf("AUTH: %q", got)
+				}
+				open = append(open, c)
+			}
+			if err := srv.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range open {
+				c.closed()
+			}
+		})
+	}
+}
