@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -273,5 +274,54 @@ func TestConnectionEnds(t *testing.T) {
 				c.closed()
 			}
 		})
+	}
+}
+
+// blockingPersist is a backend whose PERSIST waits until released.
+type blockingPersist struct {
+	*mapBackend
+	entered, release chan struct{}
+}
+
+func (b *blockingPersist) Persist(context.Context) error {
+	b.entered <- struct{}{}
+	<-b.release
+	return nil
+}
+
+// TestWaitingRequestBlocksNoOne has a PERSIST (alone or in a pipe) wait
+// in the backend while another connection on the same event loop is
+// answered; the waiting one then gets its reply and goes on.
+func TestWaitingRequestBlocksNoOne(t *testing.T) {
+	for _, req := range []struct{ frame, reply string }{
+		{"PERSIST", "OK"},
+		{"PIPE(2)PING PERSIST", "OK:PIPE(2)PONG:STR (0)OK"},
+	} {
+		for _, mode := range serveModes {
+			t.Run(req.frame+"/"+mode.name, func(t *testing.T) {
+				b := &blockingPersist{&mapBackend{m: map[string]string{}}, make(chan struct{}), make(chan struct{})}
+				loops := min(mode.loops, 1) // both connections on one loop
+				_, addr := serveTCP(t, Config{Backend: b, EventLoops: loops})
+				release := sync.OnceFunc(func() { close(b.release) })
+				t.Cleanup(release) // before the shutdown, also after a failure
+				slow, other := dial(t, addr), dial(t, addr)
+				slow.send("AUTH (6)vanity (6)vanity")
+				if got := slow.reply(); got != "OK" {
+					t.Fatalf("AUTH: %q", got)
+				}
+				slow.send(req.frame, "PING")
+				<-b.entered
+				other.send("PING")
+				if got := other.reply(); got != "PONG:STR (0)" {
+					t.Fatalf("the other connection got %q", got)
+				}
+				release()
+				for _, w := range []string{req.reply, "PONG:STR (0)"} {
+					if got := slow.reply(); got != w {
+						t.Fatalf("got %q, want %q", got, w)
+					}
+				}
+			})
+		}
 	}
 }

@@ -63,9 +63,9 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --wal-repair            cut a damaged write-ahead log at the damage and start
                           (what follows the damage is lost) instead of refusing
   --debug-addr=ADDR       serve /debug/pprof/ and /debug/stats over HTTP on ADDR
-  --event-loops=N         without a database file, serve connections from N
-                          event loops (default: one per core; 0: a goroutine
-                          per connection, as with a database file)
+  --event-loops=N         serve connections from N event loops (default: one
+                          per core but one, at least one; 0: a goroutine per
+                          connection, always the case with --fsync=always)
 `
 
 func defaultConfig() config {
