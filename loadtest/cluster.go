@@ -111,10 +111,10 @@ type rebalanceResult struct {
 }
 
 var clusterSuite = []suiteCase{
-	{"GET c50", "get", 50, 1, 0},
-	{"SET c50", "set", 50, 1, 0},
-	{"GET c50 depth16", "get", 50, 16, 0},
-	{"SET c50 depth16", "set", 50, 16, 0},
+	{"GET c50", "get", 50, 1, 0, 0},
+	{"SET c50", "set", 50, 1, 0, 0},
+	{"GET c50 depth16", "get", 50, 16, 0, 0},
+	{"SET c50 depth16", "set", 50, 16, 0, 0},
 }
 
 func cmdCluster(args []string) error {
@@ -190,7 +190,7 @@ func cmdCluster(args []string) error {
 				continue
 			}
 			fmt.Printf("%-16s %-8s %9.0f ops/s  p50 %v p99 %v  errors %d\n", sc.label, x.name,
-				float64(x.r.ops)/x.r.elapsed.Seconds(), x.r.lat.quantile(0.5), x.r.lat.quantile(0.99), x.r.errors)
+				x.r.throughput(), x.r.lat.quantile(0.5), x.r.lat.quantile(0.99), x.r.errors)
 		}
 		rows = append(rows, row)
 	}
@@ -402,7 +402,7 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 		name = strings.TrimSuffix(name, ".md") + fmt.Sprintf("-n%d.md", replicas)
 	}
 	var b strings.Builder
-	tput := func(r *result) float64 { return float64(r.ops) / r.elapsed.Seconds() }
+	tput := (*result).throughput
 	fmt.Fprintf(&b, "# Cluster load test %s\n\n", filepath.Base(strings.TrimSuffix(name, ".md")))
 	fmt.Fprintf(&b, "Machine: %d cores (%s/%s), every process (client, router, nodes) sharing them. Go %s.\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())

@@ -339,6 +339,9 @@ type result struct {
 	requests uint64
 }
 
+// throughput is operations per second over the measured time.
+func (r *result) throughput() float64 { return float64(r.ops) / r.elapsed.Seconds() }
+
 // add counts o's operations, errors, requests and latencies into r.
 func (r *result) add(o *result) {
 	r.lat.merge(&o.lat)

@@ -36,7 +36,7 @@ func cmdDurability(args []string) error {
 				return err
 			}
 			fmt.Printf("SET c%d fsync=%-8s %-7s %8.0f ops/s  p50 %v  p99 %v\n", o.conns, policy, target,
-				float64(r.ops)/r.elapsed.Seconds(), r.lat.quantile(0.5), r.lat.quantile(0.99))
+				r.throughput(), r.lat.quantile(0.5), r.lat.quantile(0.99))
 		}
 	}
 	return restartComparison(&o, *restartKeys)

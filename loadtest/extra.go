@@ -299,7 +299,7 @@ func expiryRun(o *options, ttl time.Duration) error {
 		fmt.Printf("%-7s round %d: %d keys (TTL %v): RSS %.0f MiB full, %.0f MiB 5s after the deadline; "+
 			"reads meanwhile %.0f/s p99 %v max %v; server CPU %.2fs in those 5s\n",
 			o.target, round+1, o.keys, ttl, float64(full-base)/(1<<20), float64(rss[round]-base)/(1<<20),
-			float64(r.ops)/r.elapsed.Seconds(), r.lat.quantile(0.99), time.Duration(r.lat.max), cpu.Seconds())
+			r.throughput(), r.lat.quantile(0.99), time.Duration(r.lat.max), cpu.Seconds())
 	}
 	return nil
 }

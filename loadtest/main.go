@@ -21,14 +21,17 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -176,7 +179,7 @@ func cmdRun(args []string) error {
 		return err
 	}
 	fmt.Printf("%s %s conns=%d depth=%d pipe=%d: %.0f ops/s, p50 %v p90 %v p99 %v p99.9 %v max %v, %d errors\n",
-		o.target, o.workload, o.conns, o.depth, o.pipe, float64(r.ops)/r.elapsed.Seconds(),
+		o.target, o.workload, o.conns, o.depth, o.pipe, r.throughput(),
 		r.lat.quantile(0.5), r.lat.quantile(0.9), r.lat.quantile(0.99), r.lat.quantile(0.999),
 		time.Duration(r.lat.max), r.errors)
 	return nil
@@ -187,25 +190,53 @@ type suiteCase struct {
 	label              string
 	workload           string
 	conns, depth, pipe int
+	rate               float64 // open loop at this total rate (0: closed loop)
 }
 
 var standardSuite = []suiteCase{
-	{"GET c50", "get", 50, 1, 0},
-	{"SET c50", "set", 50, 1, 0},
-	{"mixed 90/10 c50", "mixed", 50, 1, 0},
-	{"INCR c50", "incr", 50, 1, 0},
-	{"list push/pop c50", "list", 50, 1, 0},
-	{"set add c50", "sadd", 50, 1, 0},
-	{"hash update c50", "hset", 50, 1, 0},
-	{"GET c50 depth16", "get", 50, 16, 0},
-	{"SET c50 depth16", "set", 50, 16, 0},
-	{"GET c50 pipe16", "get", 50, 1, 16},
-	{"SET c50 pipe16", "set", 50, 1, 16},
+	{"GET c50", "get", 50, 1, 0, 0},
+	{"SET c50", "set", 50, 1, 0, 0},
+	{"mixed 90/10 c50", "mixed", 50, 1, 0, 0},
+	{"INCR c50", "incr", 50, 1, 0, 0},
+	{"list push/pop c50", "list", 50, 1, 0, 0},
+	{"set add c50", "sadd", 50, 1, 0, 0},
+	{"hash update c50", "hset", 50, 1, 0, 0},
+	{"GET c50 depth16", "get", 50, 16, 0, 0},
+	{"SET c50 depth16", "set", 50, 16, 0, 0},
+	{"GET c50 pipe16", "get", 50, 1, 16, 0},
+	{"SET c50 pipe16", "set", 50, 1, 16, 0},
+	// Latency at one load both servers carry, not at each one's own
+	// saturation (where a closed loop's latency is its throughput's
+	// inverse, by Little's law).
+	{"GET c50 open 40K/s", "get", 50, 1, 0, 40000},
+	{"SET c50 open 40K/s", "set", 50, 1, 0, 40000},
 }
 
+// row is one suite case's result: for each server the median of its
+// rounds (by throughput; by p99 for an open loop, whose throughput is set),
+// and the range of the rounds' throughput.
 type row struct {
-	c             suiteCase
-	vanity, redis *result
+	c                  suiteCase
+	vanity, redis      *result
+	vanityLo, vanityHi float64
+	redisLo, redisHi   float64
+}
+
+// median returns the middle round and the range of their throughput.
+func median(rounds []*result, open bool) (*result, float64, float64) {
+	key := func(r *result) float64 {
+		if open {
+			return float64(r.lat.quantile(0.99))
+		}
+		return r.throughput()
+	}
+	sorted := slices.Clone(rounds)
+	slices.SortFunc(sorted, func(a, b *result) int { return cmp.Compare(key(a), key(b)) })
+	lo, hi := math.Inf(1), 0.0
+	for _, r := range rounds {
+		lo, hi = min(lo, r.throughput()), max(hi, r.throughput())
+	}
+	return sorted[len(sorted)/2], lo, hi
 }
 
 func cmdSuite(args []string) error {
@@ -216,27 +247,32 @@ func cmdSuite(args []string) error {
 	only := fs.String("only", "", "comma-separated labels to run (default all)")
 	memory := fs.Bool("memory", false, "also compare memory for 1M keys (-memory-keys)")
 	memKeys := fs.Int("memory-keys", 1000000, "keys for -memory")
+	rounds := fs.Int("rounds", 3, "rounds per server and case, taken in turn (the report shows the median)")
+	fs.Set("duration", "3s")
 	fs.Parse(args)
 	var rows []row
 	for _, c := range standardSuite {
 		if *only != "" && !strings.Contains(","+*only+",", ","+c.label+",") {
 			continue
 		}
-		rw := row{c: c}
-		for _, target := range []string{"vanity", "redis"} {
-			oc := o
-			oc.target, oc.workload, oc.conns, oc.depth, oc.pipe = target, c.workload, c.conns, c.depth, c.pipe
-			r, err := measure(&oc)
-			if err != nil {
-				return fmt.Errorf("%s on %s: %w", c.label, target, err)
+		// The servers take turns, round after round, so that a slow
+		// spell of this noisy machine falls on both.
+		byTarget := map[string][]*result{}
+		for range max(1, *rounds) {
+			for _, target := range []string{"vanity", "redis"} {
+				oc := o
+				oc.target, oc.workload, oc.conns, oc.depth, oc.pipe, oc.rate = target, c.workload, c.conns, c.depth, c.pipe, c.rate
+				r, err := measure(&oc)
+				if err != nil {
+					return fmt.Errorf("%s on %s: %w", c.label, target, err)
+				}
+				byTarget[target] = append(byTarget[target], r)
+				fmt.Printf("%-20s %-7s %10.0f ops/s  p99 %v\n", c.label, target, r.throughput(), r.lat.quantile(0.99))
 			}
-			if target == "vanity" {
-				rw.vanity = r
-			} else {
-				rw.redis = r
-			}
-			fmt.Printf("%-20s %-7s %10.0f ops/s  p99 %v\n", c.label, target, float64(r.ops)/r.elapsed.Seconds(), r.lat.quantile(0.99))
 		}
+		rw := row{c: c}
+		rw.vanity, rw.vanityLo, rw.vanityHi = median(byTarget["vanity"], c.rate > 0)
+		rw.redis, rw.redisLo, rw.redisHi = median(byTarget["redis"], c.rate > 0)
 		rows = append(rows, rw)
 	}
 	var mem *memResult
@@ -249,7 +285,7 @@ func cmdSuite(args []string) error {
 		}
 		printMemory(mem)
 	}
-	return writeReport(*out, &o, rows, mem)
+	return writeReport(*out, &o, *rounds, rows, mem)
 }
 
 // memResult compares resident memory for N string keys.
@@ -276,7 +312,7 @@ func cmdMemory(args []string) error {
 	}
 	printMemory(m)
 	if *out != "" {
-		return writeReport(*out, &o, nil, m)
+		return writeReport(*out, &o, 0, nil, m)
 	}
 	return nil
 }
@@ -351,7 +387,7 @@ func redisVersion(bin string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func writeReport(dir string, o *options, rows []row, mem *memResult) error {
+func writeReport(dir string, o *options, rounds int, rows []row, mem *memResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -362,16 +398,19 @@ func writeReport(dir string, o *options, rows []row, mem *memResult) error {
 	fmt.Fprintf(&b, "# Load test %s\n\n", base)
 	fmt.Fprintf(&b, "Machine: %d cores (%s/%s), client and server sharing them. Go %s. %s.\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), redisVersion(o.redisBin))
-	fmt.Fprintf(&b, "Settings: %d keys, %d-byte values, %s keys, warm-up %v, %v measured per row; both servers"+
-		" without persistence, started fresh for each row; closed loop.\n\n",
-		o.keys, o.value, map[bool]string{false: "uniform", true: "zipfian"}[o.zipf], o.warmup, o.duration)
+	fmt.Fprintf(&b, "Settings: %d keys, %d-byte values, %s keys, warm-up %v, %v measured per round, %d rounds per"+
+		" server taken in turn (vanity, redis, vanity, ...), the median round shown (by throughput; by p99 for an open"+
+		" loop) with the rounds' throughput range; both servers without persistence, started fresh for each round;"+
+		" closed loop unless the row says open (a fixed total rate, latency from each request's intended send time).\n\n",
+		o.keys, o.value, map[bool]string{false: "uniform", true: "zipfian"}[o.zipf], o.warmup, o.duration, rounds)
 	if len(rows) > 0 {
-		b.WriteString("| workload | vanity ops/s | redis ops/s | ratio | vanity p50 | vanity p99 | vanity p99.9 | redis p50 | redis p99 | redis p99.9 |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| workload | vanity ops/s | redis ops/s | ratio | vanity range | redis range | vanity p50 | vanity p99 | vanity p99.9 | redis p50 | redis p99 | redis p99.9 |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		k := func(v float64) string { return fmt.Sprintf("%.0fK", v/1000) }
 		for _, r := range rows {
-			vt := float64(r.vanity.ops) / r.vanity.elapsed.Seconds()
-			rt := float64(r.redis.ops) / r.redis.elapsed.Seconds()
-			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %v | %v | %v | %v | %v | %v |\n", r.c.label, vt, rt, vt/rt,
+			vt, rt := r.vanity.throughput(), r.redis.throughput()
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %s–%s | %s–%s | %v | %v | %v | %v | %v | %v |\n", r.c.label, vt, rt, vt/rt,
+				k(r.vanityLo), k(r.vanityHi), k(r.redisLo), k(r.redisHi),
 				r.vanity.lat.quantile(0.5), r.vanity.lat.quantile(0.99), r.vanity.lat.quantile(0.999),
 				r.redis.lat.quantile(0.5), r.redis.lat.quantile(0.99), r.redis.lat.quantile(0.999))
 		}
@@ -413,7 +452,7 @@ func chart(rows []row) string {
 	h := 60 + rowH*len(rows)
 	var maxT, maxP float64
 	for _, r := range rows {
-		maxT = max(maxT, float64(r.vanity.ops)/r.vanity.elapsed.Seconds(), float64(r.redis.ops)/r.redis.elapsed.Seconds())
+		maxT = max(maxT, r.vanity.throughput(), r.redis.throughput())
 		maxP = max(maxP, float64(r.vanity.lat.quantile(0.99)), float64(r.redis.lat.quantile(0.99)))
 	}
 	var b strings.Builder
@@ -428,7 +467,7 @@ func chart(rows []row) string {
 		fmt.Fprintf(&b, `<text x="5" y="%d">%s</text>`, y+16, r.c.label)
 		for k, res := range []*result{r.vanity, r.redis} {
 			color := []string{"#c0392b", "#7f8c8d"}[k]
-			t := float64(res.ops) / res.elapsed.Seconds()
+			t := res.throughput()
 			bw := t / maxT * barMax
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="12" fill="%s"/>`, left, y+k*13, bw, color)
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d">%.0f</text>`, float64(left)+bw+3, y+k*13+10, t)
