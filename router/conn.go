@@ -127,21 +127,12 @@ func (c *conn) tooLarge() {
 func (c *conn) flush() bool {
 	c.runHeld()
 	ok := true
-	if len(c.out) > 0 {
-		switch {
-		case c.async:
-			ok = c.enqueue(c.out)
-		case c.ev.lp != nil:
-			ok = c.ev.lp.send(c, c.out)
-		default:
-			_, err := c.nc.Write(c.out)
-			ok = err == nil
-		}
-		if cap(c.out) > 1<<20 {
-			c.out = nil
-		} else {
-			c.out = c.out[:0]
-		}
+	switch {
+	case len(c.out) == 0:
+	case c.ev.lp != nil && !c.async && len(c.out) < 256<<10:
+		c.ev.lp.later(c)
+	default:
+		ok = c.writeOut()
 	}
 	for i, p := range c.pubs {
 		c.srv.hub.publish(p)
@@ -151,6 +142,26 @@ func (c *conn) flush() bool {
 		c.pubs[i] = publication{}
 	}
 	c.pubs = c.pubs[:0]
+	return ok
+}
+
+// writeOut writes (or, for a subscriber, queues) the pending replies.
+func (c *conn) writeOut() bool {
+	var ok bool
+	switch {
+	case c.async:
+		ok = c.enqueue(c.out)
+	case c.ev.lp != nil:
+		ok = c.ev.lp.send(c, c.out)
+	default:
+		_, err := c.nc.Write(c.out)
+		ok = err == nil
+	}
+	if cap(c.out) > 1<<20 {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
 	return ok
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,6 +32,12 @@ var serveModes = []struct {
 // cleanup shuts it down and checks that Serve ended as it should.
 func serveTCP(t *testing.T, cfg Config) (*Server, string) {
 	t.Helper()
+	return serve(t, "tcp", cfg)
+}
+
+// serve is serveTCP on a network of choice: "tcp" or "unix".
+func serve(t *testing.T, network string, cfg Config) (*Server, string) {
+	t.Helper()
 	if cfg.Backend == nil {
 		cfg.Backend = &mapBackend{m: map[string]string{}}
 	}
@@ -48,7 +55,11 @@ func serveTCP(t *testing.T, cfg Config) (*Server, string) {
 	if cfg.EventLoops > 0 && len(srv.loops) == 0 && loopsSupported {
 		t.Fatal("the server started without its event loops")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(t.TempDir(), "s")
+	}
+	l, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +79,7 @@ func serveTCP(t *testing.T, cfg Config) (*Server, string) {
 // client is a test client: it writes frames and reads reply frames.
 type client struct {
 	t  *testing.T
-	nc *net.TCPConn
+	nc net.Conn
 	fr *proto.FrameReader
 }
 
@@ -79,12 +90,16 @@ func dial(t *testing.T, addr string) *client {
 
 func dialWith(t *testing.T, addr string, d net.Dialer) *client {
 	t.Helper()
-	nc, err := d.Dial("tcp", addr)
+	network := "tcp"
+	if strings.HasPrefix(addr, "/") {
+		network = "unix"
+	}
+	nc, err := d.Dial(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	return &client{t: t, nc: nc.(*net.TCPConn), fr: proto.NewFrameReader(bufio.NewReader(nc), proto.MaxRequest)}
+	return &client{t: t, nc: nc, fr: proto.NewFrameReader(bufio.NewReader(nc), proto.MaxRequest)}
 }
 
 // send writes the requests as frames, all in one write.
@@ -154,48 +169,67 @@ func TestPipelinedRequestsAnswerInOrder(t *testing.T) {
 	}
 }
 
-// TestRepliesWaitForASlowReader asks for 24 MiB of replies, more than the
-// socket buffers hold (the client's receive buffer is 64 KiB), from a
-// client that reads only after sending everything: the server must keep
-// what the socket does not take, stop reading the client meanwhile, and
-// deliver every byte in order.
+// TestRepliesWaitForASlowReader asks for more replies than the socket
+// buffers hold from a client that reads only after sending everything,
+// and then EXIT: the server must keep what the socket does not take, stop
+// reading the client meanwhile, deliver every byte in order, and only then
+// close. Big replies (24 of 1 MiB, over TCP with a 64 KiB receive buffer)
+// are written one by one; smaller ones (200 of 4 KiB, over a Unix socket
+// whose buffer holds about 200 KiB) are held back and answered as one
+// pipeline.
 func TestRepliesWaitForASlowReader(t *testing.T) {
-	big := strings.Repeat("v", 1<<20)
-	for _, mode := range serveModes {
-		t.Run(mode.name, func(t *testing.T) {
-			_, addr := serveTCP(t, Config{EventLoops: mode.loops})
-			// Set before connecting: shrinking an open connection's
-			// window can stall it.
-			c := dialWith(t, addr, net.Dialer{Control: func(_, _ string, raw syscall.RawConn) error {
-				var err error
-				cerr := raw.Control(func(fd uintptr) {
-					err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
-				})
-				return errors.Join(cerr, err)
-			}})
-			c.send("AUTH (6)vanity (6)vanity", fmt.Sprintf("SET:STR (1)k (%d)%s", len(big), big))
-			for i, w := range []string{"OK", "OK"} {
-				if got := c.reply(); got != w {
-					t.Fatalf("reply %d: got %q", i, got)
+	for _, size := range []struct {
+		value, n int
+		network  string
+	}{{1 << 20, 24, "tcp"}, {4 << 10, 200, "unix"}} {
+		value := strings.Repeat("v", size.value)
+		for _, mode := range serveModes {
+			t.Run(fmt.Sprintf("%dx%d/%s", size.n, size.value, mode.name), func(t *testing.T) {
+				backend := &pipeBackend{&mapBackend{m: map[string]string{}}}
+				_, addr := serve(t, size.network, Config{Backend: backend, EventLoops: mode.loops})
+				// Set before connecting: shrinking an open connection's
+				// window can stall it.
+				c := dialWith(t, addr, net.Dialer{Control: func(_, _ string, raw syscall.RawConn) error {
+					var err error
+					cerr := raw.Control(func(fd uintptr) {
+						err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
+					})
+					return errors.Join(cerr, err)
+				}})
+				c.send("AUTH (6)vanity (6)vanity", fmt.Sprintf("SET:STR (1)k (%d)%s", len(value), value))
+				for i, w := range []string{"OK", "OK"} {
+					if got := c.reply(); got != w {
+						t.Fatalf("reply %d: got %q", i, got)
+					}
 				}
-			}
-			const n = 24
-			reqs := make([]string, 0, n+1)
-			for range n {
-				reqs = append(reqs, "GET (1)k")
-			}
-			c.send(append(reqs, "PING")...)
-			want := fmt.Sprintf("OK:STR (%d)%s", len(big), big)
-			for i := range n {
-				if got := c.reply(); got != want {
-					t.Fatalf("reply %d is not the value (%d bytes, want %d)", i, len(got), len(want))
+				reqs := make([]string, 0, size.n+2)
+				for range size.n {
+					reqs = append(reqs, "GET (1)k")
 				}
-			}
-			if got := c.reply(); got != "PONG:STR (0)" {
-				t.Fatalf("last reply: %q", got)
-			}
-		})
+				c.send(append(reqs, "PING", "EXIT")...)
+				want := fmt.Sprintf("OK:STR (%d)%s", len(value), value)
+				for i := range size.n {
+					if got := c.reply(); got != want {
+						t.Fatalf("reply %d is not the value (%d bytes, want %d)", i, len(got), len(want))
+					}
+				}
+				if got := c.reply(); got != "PONG:STR (0)" {
+					t.Fatalf("last reply: %q", got)
+				}
+				c.closed() // EXIT: after every reply, not before
+			})
+		}
 	}
+}
+
+// pipeBackend is mapBackend running pipelines (one command after another).
+type pipeBackend struct{ *mapBackend }
+
+func (pipeBackend) Pipelinable(*proto.Request) bool { return true }
+
+func (b pipeBackend) ExecPipeline(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
+	dst, ends, _ := b.ExecBatch(ctx, db, reqs, dst)
+	return dst, ends, nil
 }
 
 // TestSubscriberGetsEveryMessage has one connection subscribe and another
@@ -248,7 +282,7 @@ func TestConnectionEnds(t *testing.T) {
 
 			c = dial(t, addr)
 			c.send("AUTH (6)vanity (6)vanity", "SET:STR (1)k (1)v", "GET (1)k")
-			if err := c.nc.CloseWrite(); err != nil {
+			if err := c.nc.(*net.TCPConn).CloseWrite(); err != nil {
 				t.Fatal(err)
 			}
 			for _, w := range []string{"OK", "OK", "OK:STR (1)v"} {
