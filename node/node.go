@@ -293,8 +293,39 @@ func (n *Node) unlock(locks []int) {
 // is fsynced; a write that cannot be made durable is answered with
 // INTERNAL_ERROR, never acknowledged.
 func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst, seq, err := n.exec(db, req, dst)
+	if err != nil || seq == 0 {
+		return dst, err
+	}
+	return n.finish(seq, nil, dst, start), nil
+}
+
+// ExecLater is Exec without the wait for durability: it returns the log
+// position its write reached (0: nothing to wait for), so that one
+// Durable call covers many commands. The reply must not reach a client
+// before Durable returns nil for that position or a later one.
+func (n *Node) ExecLater(_ context.Context, db int, req *proto.Request, dst []byte) ([]byte, uint64, error) {
+	return n.exec(db, req, dst)
+}
+
+// Durable waits until the log holds every record up to pos as Exec would
+// before answering. A failure is the node's failure: every later command
+// fails too, and no reply depending on pos may be sent.
+func (n *Node) Durable(pos uint64) error {
+	if pos == 0 || n.wal == nil {
+		return nil
+	}
+	if err := n.wal.Wait(pos); err != nil {
+		n.fail(err)
+		return err
+	}
+	return nil
+}
+
+func (n *Node) exec(db int, req *proto.Request, dst []byte) ([]byte, uint64, error) {
 	if err := n.failure(); err != nil {
-		return proto.AppendInternalError(dst, err.Error()), nil
+		return proto.AppendInternalError(dst, err.Error()), 0, nil
 	}
 	start := len(dst)
 	x := n.ctxs.Get().(*execCtx)
@@ -308,7 +339,7 @@ func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) (
 		if err := n.checkHeld(x.locks); err != nil {
 			n.unlock(x.locks)
 			n.release(x)
-			return dst, err
+			return dst, 0, err
 		}
 	}
 	n.begin(x, db)
@@ -317,7 +348,10 @@ func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) (
 	seq, err := n.logDeltas(x)
 	n.unlock(x.locks)
 	n.release(x)
-	return n.finish(seq, err, dst, start), nil
+	if err != nil {
+		return n.finish(0, err, dst, start), 0, nil
+	}
+	return dst, seq, nil
 }
 
 // ExecMany runs reqs one after another in database db, each exactly as
@@ -331,18 +365,26 @@ func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) (
 // that partition, so a caller can retry them elsewhere in their order.
 // errs is nil when every request ran. RESET is not accepted here.
 func (n *Node) ExecMany(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
-	return n.execMany(db, reqs, dst, nil)
+	return n.execMany(db, reqs, dst, nil, nil)
+}
+
+// ExecManyLater is ExecMany without the wait for durability, as ExecLater
+// is Exec: it returns the log position the writes reached.
+func (n *Node) ExecManyLater(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error, uint64) {
+	var pos uint64
+	out, ends, errs := n.execMany(db, reqs, dst, nil, &pos)
+	return out, ends, errs, pos
 }
 
 // ExecManyCapture is ExecMany that also returns, by partition, the deltas
 // the commands produced (EncodeDeltas), for a coordinator to replicate.
 func (n *Node) ExecManyCapture(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error, map[int][]byte) {
 	deltas := map[int][]byte{}
-	out, ends, errs := n.execMany(db, reqs, dst, deltas)
+	out, ends, errs := n.execMany(db, reqs, dst, deltas, nil)
 	return out, ends, errs, deltas
 }
 
-func (n *Node) execMany(db int, reqs []*proto.Request, dst []byte, capture map[int][]byte) ([]byte, []int, []error) {
+func (n *Node) execMany(db int, reqs []*proto.Request, dst []byte, capture map[int][]byte, later *uint64) ([]byte, []int, []error) {
 	ends := make([]int, len(reqs))
 	if err := n.failure(); err != nil {
 		for i := range reqs {
@@ -412,6 +454,10 @@ func (n *Node) execMany(db int, reqs []*proto.Request, dst []byte, capture map[i
 	}
 	n.release(x)
 	if logErr == nil && last > 0 {
+		if later != nil {
+			*later = last
+			return dst, ends, errs
+		}
 		logErr = n.wal.Wait(last)
 	}
 	if logErr == nil {

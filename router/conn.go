@@ -145,8 +145,27 @@ func (c *conn) flush() bool {
 	return ok
 }
 
-// writeOut writes (or, for a subscriber, queues) the pending replies.
+// deferrer returns the backend to run data commands with if their
+// durability can wait for the end of the loop's turn: on an event loop's
+// goroutine (not a request that went away to one of its own).
+func (c *conn) deferrer() Deferrer {
+	if c.ev.lp == nil || c.ev.away {
+		return nil
+	}
+	return c.srv.deferrer
+}
+
+// writeOut writes (or, for a subscriber, queues) the pending replies. On
+// an event loop it first makes the turn's writes durable: no reply leaves
+// before the writes it may show are.
 func (c *conn) writeOut() bool {
+	if lp := c.ev.lp; lp != nil && lp.need > lp.durable {
+		if err := c.srv.deferrer.Durable(lp.need); err != nil {
+			c.srv.log.Error("closing connection: writes not durable", "remote", c.remote, "err", err)
+			return false
+		}
+		lp.durable = lp.need
+	}
 	var ok bool
 	switch {
 	case c.async:

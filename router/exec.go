@@ -86,7 +86,15 @@ func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
 	if !req.Cmd.IsData() {
 		return proto.AppendInternalError(out, "router: unhandled command "+req.Cmd.String()), actReply
 	}
-	res, err := c.srv.cfg.Backend.Exec(c.backendCtx(), s.db, req, out)
+	var res []byte
+	var err error
+	if d := c.deferrer(); d != nil {
+		var pos uint64
+		res, pos, err = d.ExecLater(c.backendCtx(), s.db, req, out)
+		c.ev.lp.need = max(c.ev.lp.need, pos)
+	} else {
+		res, err = c.srv.cfg.Backend.Exec(c.backendCtx(), s.db, req, out)
+	}
 	if err != nil {
 		return c.backendError(out, err), actReply
 	}

@@ -41,6 +41,10 @@ type loop struct {
 	woken  bool    // wakefd is signalled and not yet drained (under mu)
 	quit   bool    // the loop ends once every connection is closed (under mu)
 
+	// need is the highest log position the loop's commands reached,
+	// durable the highest one made durable (deferrer).
+	need, durable uint64
+
 	conns  map[int32]*conn // by socket, owned by the loop's goroutine
 	writes []*conn         // connections with replies to write at the end of the turn
 	events []unix.EpollEvent

@@ -10,10 +10,11 @@ import (
 
 // Event loops are Linux's (epoll); elsewhere a goroutine serves each
 // connection.
-type loop struct{}
+type loop struct{ need, durable uint64 }
 
 type loopConn struct {
 	lp   *loop
+	away bool
 	stop atomic.Bool
 }
 
@@ -27,3 +28,5 @@ func (*loop) send(*conn, []byte) bool      { return false }
 func (*loop) stop()                        {}
 
 const loopsSupported = false
+
+func (*loop) later(*conn) {}

@@ -26,6 +26,19 @@ type Pipeliner interface {
 	ExecPipeline(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error)
 }
 
+// Deferrer is a Backend whose writes can be made durable together: an
+// event loop runs a turn's commands with the Later methods and, before
+// any reply leaves, waits once with Durable for the highest position they
+// returned. The Later methods are Exec and ExecPipeline without their wait.
+type Deferrer interface {
+	ExecLater(ctx context.Context, db int, req *proto.Request, dst []byte) ([]byte, uint64, error)
+	ExecPipelineLater(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error, uint64)
+	// Durable waits until every write up to pos is as durable as Exec
+	// makes it before answering; after a failure no reply depending on
+	// pos may be sent.
+	Durable(pos uint64) error
+}
+
 // maxPipeline bounds the commands a connection holds back before it runs
 // them.
 const maxPipeline = 256
@@ -67,7 +80,16 @@ func (c *conn) runHeld() {
 	for _, h := range c.held {
 		reqs = append(reqs, h.req)
 	}
-	replies, ends, errs := c.srv.pipeliner.ExecPipeline(c.backendCtx(), c.sess.db, reqs, c.replies[:0])
+	var replies []byte
+	var ends []int
+	var errs []error
+	if d := c.deferrer(); d != nil {
+		var pos uint64
+		replies, ends, errs, pos = d.ExecPipelineLater(c.backendCtx(), c.sess.db, reqs, c.replies[:0])
+		c.ev.lp.need = max(c.ev.lp.need, pos)
+	} else {
+		replies, ends, errs = c.srv.pipeliner.ExecPipeline(c.backendCtx(), c.sess.db, reqs, c.replies[:0])
+	}
 	old := c.out
 	out := slices.Grow(c.spare[:0], len(old)+len(replies)+8*len(reqs))
 	prev, rprev := 0, 0

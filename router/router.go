@@ -85,6 +85,9 @@ type Server struct {
 	hub *hub
 	// pipeliner is the backend, if it runs pipelines.
 	pipeliner Pipeliner
+	// deferrer is the backend, if it also makes writes durable together
+	// (event loops use it).
+	deferrer Deferrer
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -120,6 +123,9 @@ func New(cfg Config) (*Server, error) {
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 	}
 	s.pipeliner, _ = cfg.Backend.(Pipeliner)
+	if s.pipeliner != nil {
+		s.deferrer, _ = cfg.Backend.(Deferrer)
+	}
 	if cfg.EventLoops > 0 {
 		s.loops = startLoops(s, cfg.EventLoops)
 	}

@@ -259,6 +259,8 @@ func isLoopback(host string) bool {
 // localBackend adapts the in-process node to the router.
 type localBackend struct{ *node.Node }
 
+var _ router.Deferrer = localBackend{}
+
 // Pipelinable implements router.Pipeliner: the node runs any data command
 // but RESET in a pipeline.
 func (b localBackend) Pipelinable(req *proto.Request) bool {
@@ -268,6 +270,12 @@ func (b localBackend) Pipelinable(req *proto.Request) bool {
 // ExecPipeline implements router.Pipeliner.
 func (b localBackend) ExecPipeline(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
 	return b.Node.ExecMany(ctx, db, reqs, dst)
+}
+
+// ExecPipelineLater implements router.Deferrer (with the node's ExecLater
+// and Durable).
+func (b localBackend) ExecPipelineLater(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error, uint64) {
+	return b.Node.ExecManyLater(ctx, db, reqs, dst)
 }
 
 func (b localBackend) Persist(context.Context) error {
