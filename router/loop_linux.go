@@ -488,7 +488,9 @@ func (lp *loop) later(c *conn) {
 func (lp *loop) writeAll() {
 	for _, c := range lp.writes {
 		c.ev.queued = false
-		if c.ev.closed || len(c.out) == 0 {
+		// (A connection away on a goroutine cannot have been queued in
+		// this turn, but its replies would wait for its next flush.)
+		if c.ev.closed || c.ev.away || len(c.out) == 0 {
 			continue
 		}
 		if !c.writeOut() {
