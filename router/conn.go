@@ -122,8 +122,9 @@ func (c *conn) tooLarge() {
 	c.srv.log.Warn("closing connection: request frame over the limit", "remote", c.remote)
 }
 
-// flush writes the pending replies, then fans out the messages those
-// requests published. It reports whether the connection is still usable.
+// flush writes the pending replies (an event loop writes small ones at the
+// end of its turn), then fans out the messages those requests published.
+// It reports whether the connection is still usable.
 func (c *conn) flush() bool {
 	c.runHeld()
 	ok := true
