@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type protocol interface {
 	batchSize(n int) int
 	// readReply reads one reply and reports whether it is an error.
 	readReply(r *bufio.Reader) (bool, error)
+	// splitReply finds the first reply in b: its size (0: incomplete) and
+	// whether it is an error.
+	splitReply(b []byte) (int, bool)
 }
 
 type op uint8
@@ -132,8 +136,23 @@ func (vanityProto) readReply(r *bufio.Reader) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	bad := len(b) >= 3 && (string(b[:3]) == "BAD" || string(b[:3]) == "ERR" || string(b[:3]) == "INT" || string(b[:3]) == "DEN")
-	return bad, nil
+	return vanityError(b), nil
+}
+
+func (vanityProto) splitReply(b []byte) (int, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	n := 4 + int(binary.BigEndian.Uint32(b))
+	if len(b) < n {
+		return 0, false
+	}
+	return n, vanityError(b[4:n])
+}
+
+// vanityError reports whether a reply payload is an error.
+func vanityError(b []byte) bool {
+	return len(b) >= 3 && (string(b[:3]) == "BAD" || string(b[:3]) == "ERR" || string(b[:3]) == "INT" || string(b[:3]) == "DEN")
 }
 
 // ---- Redis (RESP2) ----
@@ -233,6 +252,41 @@ func (p redisProto) readReply(r *bufio.Reader) (bool, error) {
 		return false, nil
 	}
 	return false, errProtocol
+}
+
+func (p redisProto) splitReply(b []byte) (int, bool) {
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 1 {
+		return 0, false
+	}
+	line := b[:nl+1]
+	switch b[0] {
+	case '+', ':':
+		return len(line), false
+	case '-':
+		return len(line), true
+	case '$':
+		n, _ := strconv.Atoi(string(bytes.TrimRight(line[1:], "\r\n")))
+		if n < 0 {
+			return len(line), false
+		}
+		if len(b) < len(line)+n+2 {
+			return 0, false
+		}
+		return len(line) + n + 2, false
+	case '*':
+		n, _ := strconv.Atoi(string(bytes.TrimRight(line[1:], "\r\n")))
+		at, bad := len(line), false
+		for range max(n, 0) {
+			size, b2 := p.splitReply(b[at:])
+			if size == 0 {
+				return 0, false
+			}
+			at, bad = at+size, bad || b2
+		}
+		return at, bad
+	}
+	return len(line), true // not RESP: count it as an error
 }
 
 // ---- workload ----

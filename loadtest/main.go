@@ -45,6 +45,7 @@ type options struct {
 	warmup, duration                time.Duration
 	vanityBin, redisBin             string
 	heapProfile                     string // memory: where to write vanity's heap profile
+	client                          string // closed loop: "loop" or "goroutines"
 }
 
 func (o *options) flags(fs *flag.FlagSet) {
@@ -63,6 +64,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured duration")
 	fs.StringVar(&o.vanityBin, "vanity-bin", "bin/vanity", "vanity binary")
 	fs.StringVar(&o.redisBin, "redis-bin", "redis-server", "redis-server binary")
+	fs.StringVar(&o.client, "client", "loop", "closed loop: one event loop drives every connection (loop), or a goroutine each (goroutines)")
 }
 
 func main() {
@@ -166,7 +168,10 @@ func measure(o *options) (*result, error) {
 	if o.rate > 0 {
 		return runOpen(addr, p, w, o.conns, o.rate, o.warmup, o.duration)
 	}
-	return runClosed(addr, p, w, o.conns, o.depth, o.warmup, o.duration)
+	if o.client == "goroutines" {
+		return runClosed(addr, p, w, o.conns, o.depth, o.warmup, o.duration)
+	}
+	return runClosedLoop(addr, p, w, o.conns, o.depth, o.warmup, o.duration)
 }
 
 func cmdRun(args []string) error {
@@ -401,8 +406,10 @@ func writeReport(dir string, o *options, rounds int, rows []row, mem *memResult)
 	fmt.Fprintf(&b, "Settings: %d keys, %d-byte values, %s keys, warm-up %v, %v measured per round, %d rounds per"+
 		" server taken in turn (vanity, redis, vanity, ...), the median round shown (by throughput; by p99 for an open"+
 		" loop) with the rounds' throughput range; both servers without persistence, started fresh for each round;"+
-		" closed loop unless the row says open (a fixed total rate, latency from each request's intended send time).\n\n",
-		o.keys, o.value, map[bool]string{false: "uniform", true: "zipfian"}[o.zipf], o.warmup, o.duration, rounds)
+		" closed loop unless the row says open (a fixed total rate, latency from each request's intended send time);"+
+		" closed-loop client: %s.\n\n",
+		o.keys, o.value, map[bool]string{false: "uniform", true: "zipfian"}[o.zipf], o.warmup, o.duration, rounds,
+		map[bool]string{true: "one event loop on one thread drives every connection", false: "a goroutine per connection"}[o.client != "goroutines"])
 	if len(rows) > 0 {
 		b.WriteString("| workload | vanity ops/s | redis ops/s | ratio | vanity range | redis range | vanity p50 | vanity p99 | vanity p99.9 | redis p50 | redis p99 | redis p99.9 |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -23,3 +23,33 @@ func TestMedianRound(t *testing.T) {
 		t.Fatalf("open loop: got the round with p99 %v, want 3ms", got.lat.quantile(0.99))
 	}
 }
+
+// TestSplitReply checks the event-loop client's reply framing for both
+// protocols: complete replies are found whole, incomplete ones wait, and
+// errors are told apart.
+func TestSplitReply(t *testing.T) {
+	for _, tc := range []struct {
+		p    protocol
+		in   string
+		size int
+		bad  bool
+	}{
+		{vanityProto{}, "\x00\x00\x00\x02OKrest", 6, false},
+		{vanityProto{}, "\x00\x00\x00\x05ERROR", 9, true},
+		{vanityProto{}, "\x00\x00\x00\x05ERR", 0, false},
+		{vanityProto{}, "\x00\x00", 0, false},
+		{redisProto{}, "+OK\r\n:1\r\n", 5, false},
+		{redisProto{}, "-ERR x\r\n", 8, true},
+		{redisProto{}, "$5\r\nhello\r\n+OK\r\n", 11, false},
+		{redisProto{}, "$5\r\nhel", 0, false},
+		{redisProto{}, "$-1\r\n", 5, false},
+		{redisProto{}, "*2\r\n$1\r\na\r\n:3\r\n", 15, false},
+		{redisProto{}, "*2\r\n$1\r\na\r\n", 0, false},
+		{redisProto{}, "+OK", 0, false},
+	} {
+		size, bad := tc.p.splitReply([]byte(tc.in))
+		if size != tc.size || bad != tc.bad {
+			t.Errorf("%s %q: got (%d, %v), want (%d, %v)", tc.p.name(), tc.in, size, bad, tc.size, tc.bad)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// runClosedLoop is runClosed with every connection driven from one event
+// loop (epoll) on one thread, as redis-benchmark does, instead of a
+// goroutine each: the client then spends about half the CPU per request,
+// and on a machine it shares with the server that CPU is the server's.
+func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmup, d time.Duration) (*result, error) {
+	value := make([]byte, w.valueLen)
+	for i := range value {
+		value[i] = 'a' + byte(i%26)
+	}
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(epfd)
+	cs := make([]*loopClient, 0, conns)
+	defer func() {
+		for _, c := range cs {
+			unix.Close(c.fd)
+		}
+	}()
+	for i := 0; i < conns; i++ {
+		wc, err := dial(addr)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.login(wc); err != nil {
+			wc.nc.Close()
+			return nil, err
+		}
+		fd, err := takeSocket(wc)
+		if err != nil {
+			return nil, err
+		}
+		c := &loopClient{index: i, fd: fd, g: newKeyGen(w, uint64(i+1))}
+		cs = append(cs, c)
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(i)}
+		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			return nil, err
+		}
+	}
+
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	total := &result{}
+	measureFrom := time.Now().Add(warmup)
+	measureTo := measureFrom.Add(d)
+	send := func(c *loopClient) {
+		var n int
+		c.out, n = appendRequest(p, w, c.g, value, c.seq, c.out)
+		c.seq += max(1, w.pipe)
+		c.sent = append(c.sent, time.Now())
+		c.expect = append(c.expect, n)
+	}
+	for _, c := range cs {
+		for range depth {
+			send(c)
+		}
+		if err := c.flush(epfd); err != nil {
+			return nil, err
+		}
+	}
+	events := make([]unix.EpollEvent, len(cs))
+	open := len(cs)
+	deadline := measureTo.Add(30 * time.Second) // a server that stops answering
+	for open > 0 {
+		n, err := unix.EpollWait(epfd, events, 100)
+		if err != nil && err != unix.EINTR {
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, errors.New("loadtest: the server stopped answering")
+		}
+		for _, ev := range events[:max(n, 0)] {
+			c := cs[ev.Fd]
+			if ev.Events&unix.EPOLLOUT != 0 {
+				if err := c.flush(epfd); err != nil {
+					return nil, err
+				}
+			}
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) == 0 || c.done {
+				continue
+			}
+			if err := c.read(); err != nil {
+				return nil, err
+			}
+			for len(c.expect) > 0 {
+				size, bad := p.splitReply(c.in[c.at:])
+				if size == 0 {
+					break
+				}
+				c.at += size
+				if bad {
+					total.errors++
+				}
+				if c.expect[0]--; c.expect[0] > 0 {
+					continue
+				}
+				now := time.Now()
+				if now.After(measureFrom) && now.Before(measureTo) {
+					total.lat.record(now.Sub(c.sent[0]))
+					total.requests++
+					total.ops += uint64(max(1, w.pipe))
+				}
+				c.sent = c.sent[:copy(c.sent, c.sent[1:])]
+				c.expect = c.expect[:copy(c.expect, c.expect[1:])]
+				if now.Before(measureTo) {
+					send(c)
+				}
+			}
+			c.in = c.in[:copy(c.in, c.in[c.at:])]
+			c.at = 0
+			if len(c.expect) == 0 {
+				c.done = true
+				open--
+				continue
+			}
+			if err := c.flush(epfd); err != nil {
+				return nil, err
+			}
+		}
+	}
+	total.elapsed = d
+	return total, nil
+}
+
+// loopClient is one connection of runClosedLoop.
+type loopClient struct {
+	index  int // in the loop's list, and its epoll data
+	fd     int
+	g      *keyGen
+	seq    int
+	sent   []time.Time // send time of each request in flight
+	expect []int       // replies still due for each request in flight
+	in     []byte
+	at     int
+	out    []byte
+	outAt  int
+	wantW  bool // watching for the socket to take out
+	done   bool
+}
+
+// takeSocket returns a duplicate of wc's socket for the loop and closes
+// wc (the duplicate shares the socket's non-blocking mode).
+func takeSocket(wc *wire) (int, error) {
+	if wc.r.Buffered() > 0 {
+		return -1, fmt.Errorf("loadtest: %d unexpected bytes after login", wc.r.Buffered())
+	}
+	raw, err := wc.nc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	cerr := raw.Control(func(s uintptr) { fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) })
+	if err = errors.Join(cerr, err); err != nil {
+		return -1, err
+	}
+	wc.nc.Close()
+	return fd, nil
+}
+
+func (c *loopClient) read() error {
+	if cap(c.in)-len(c.in) < 16<<10 {
+		grown := make([]byte, len(c.in), max(64<<10, 2*cap(c.in)))
+		copy(grown, c.in)
+		c.in = grown
+	}
+	n, err := unix.Read(c.fd, c.in[len(c.in):cap(c.in)])
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return nil
+	case err != nil:
+		return err
+	case n == 0:
+		return errors.New("loadtest: the server closed a connection")
+	}
+	c.in = c.in[:len(c.in)+n]
+	return nil
+}
+
+// flush writes what the socket takes of out, watching for it to take the
+// rest.
+func (c *loopClient) flush(epfd int) error {
+	for c.outAt < len(c.out) {
+		n, err := unix.Write(c.fd, c.out[c.outAt:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		c.outAt += n
+	}
+	if c.outAt == len(c.out) {
+		c.out, c.outAt = c.out[:0], 0
+	}
+	if want := c.outAt < len(c.out); want != c.wantW {
+		c.wantW = want
+		events := uint32(unix.EPOLLIN)
+		if want {
+			events |= unix.EPOLLOUT
+		}
+		ev := unix.EpollEvent{Events: events, Fd: int32(c.index)}
+		return unix.EpollCtl(epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
+	}
+	return nil
+}
