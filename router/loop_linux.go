@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -199,7 +200,13 @@ func (lp *loop) run() {
 	defer close(lp.done)
 	var handed []*conn
 	for {
-		n, err := unix.EpollWait(lp.epfd, lp.events, -1)
+		// Ask without blocking first: under load there is always
+		// something, and a call that cannot block need not tell the
+		// scheduler.
+		n, err := epollNow(lp.epfd, lp.events)
+		if n == 0 && err == nil {
+			n, err = unix.EpollWait(lp.epfd, lp.events, -1)
+		}
 		if err != nil {
 			if err == unix.EINTR {
 				continue
@@ -315,7 +322,7 @@ func (lp *loop) readable(c *conn) {
 		copy(grown, e.in)
 		e.in = grown
 	}
-	n, err := unix.Read(int(e.fd), e.in[len(e.in):cap(e.in)])
+	n, err := rawRead(int(e.fd), e.in[len(e.in):cap(e.in)])
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return
@@ -521,7 +528,7 @@ func (lp *loop) finish(c *conn) {
 func write(fd int, b []byte) (int, error) {
 	done := 0
 	for done < len(b) {
-		n, err := unix.Write(fd, b[done:])
+		n, err := rawWrite(fd, b[done:])
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -556,3 +563,35 @@ func (lp *loop) close(c *conn) {
 
 // loopsSupported says whether this system has event loops.
 const loopsSupported = true
+
+// The sockets are non-blocking: their reads and writes return at once, so
+// they are made as raw system calls, without the scheduler's bookkeeping
+// for a call that may block (measured with the event-loop client, three
+// runs each: GET c50 58-73K -> 63-80K ops/s, SET 68-69K -> 74-77K). A
+// raw call is not a point where the collector can stop the goroutine; the
+// longest, a write of a large reply, takes about a millisecond.
+
+func epollNow(epfd int, events []unix.EpollEvent) (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])),
+		uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+func rawRead(fd int, b []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+func rawWrite(fd int, b []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
