@@ -355,11 +355,12 @@ func (lp *loop) process(c *conn) {
 			break
 		}
 		e.at += size
-		if waits(frame) {
+		cmd, i := proto.ParseCommand(frame, 0)
+		if waits(cmd, frame) {
 			lp.away(c, frame)
 			return
 		}
-		if !c.afterRequest(c.handle(frame)) {
+		if !c.afterRequest(c.handleCommand(frame, cmd, i)) {
 			lp.finish(c)
 			return
 		}
@@ -383,8 +384,8 @@ func (lp *loop) process(c *conn) {
 // file, another node) before it is answered: those run on a goroutine.
 // Pipes cannot hold the user commands (§7.2) but can hold PERSIST: a pipe
 // that may (its bytes spell the word anywhere) goes to a goroutine too.
-func waits(frame []byte) bool {
-	switch cmd, _ := proto.ParseCommand(frame, 0); cmd {
+func waits(cmd proto.Command, frame []byte) bool {
+	switch cmd {
 	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
 		proto.CmdPersist, proto.CmdClusterInfo:
 		return true

@@ -123,9 +123,7 @@ func New(cfg Config) (*Server, error) {
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 	}
 	s.pipeliner, _ = cfg.Backend.(Pipeliner)
-	if s.pipeliner != nil {
-		s.deferrer, _ = cfg.Backend.(Deferrer)
-	}
+	s.deferrer, _ = cfg.Backend.(Deferrer)
 	if cfg.EventLoops > 0 {
 		s.loops = startLoops(s, cfg.EventLoops)
 	}

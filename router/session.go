@@ -39,11 +39,17 @@ const (
 // of PROTOCOL.md §2.2 and §8.3.3: command word, transaction state (and
 // queueing), permission, arguments, execution.
 func (c *conn) handle(frame []byte) action {
+	cmd, i := proto.ParseCommand(frame, 0)
+	return c.handleCommand(frame, cmd, i)
+}
+
+// handleCommand is handle for a frame whose command word, cmd, ends at
+// frame[i].
+func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 	s := &c.sess
 	if s.acct != nil && s.acct.Deleted() {
 		return actClose // the user was deleted: no reply, close (§5.5)
 	}
-	cmd, i := proto.ParseCommand(frame, 0)
 	if len(c.held) > 0 && !cmd.IsData() {
 		c.runHeld() // anything else sees the held commands done
 	}
