@@ -41,8 +41,11 @@ type ValDelta struct {
 	TS   hlc.Stamp // type stamp: the latest operation that asserted Kind
 
 	// STR, INT, FLOAT: the base register (zero Reg: not written).
-	Reg   hlc.Stamp
-	Str   string
+	Reg hlc.Stamp
+	Str string
+	// cell, when the writer made one, holds Reg and Str already, so the
+	// register takes it without a copy (see strVal).
+	cell  *strCell
 	Int   int64
 	Float float64
 	// INT, FLOAT: the slot versions the register includes, and the slots.

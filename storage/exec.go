@@ -103,11 +103,11 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.incrFloat(req.Key(), req.Float, dst)
 	case proto.CmdStrLen:
 		v, _ := c.read(req.Key())
-		s, ok := v.(*strVal)
+		s, ok := v.(strVal)
 		if !ok {
 			return append(dst, proto.ReplyBadType...)
 		}
-		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(s.v)))
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(s.str())))
 	case proto.CmdManyGet:
 		dst = proto.AppendContainerHeader(append(dst, proto.ReplyOK...), proto.TypeArr, len(req.Elems))
 		for _, k := range req.Elems {
@@ -176,8 +176,8 @@ func ResetDelta(db int, t hlc.Stamp) Delta {
 // appendValue appends the annotated value of v, as GET shows it.
 func appendValue(dst []byte, v value) []byte {
 	switch x := v.(type) {
-	case *strVal:
-		return proto.AppendStr(dst, x.v)
+	case strVal:
+		return proto.AppendStr(dst, x.str())
 	case *counter[int64]:
 		return proto.AppendInt(dst, x.value())
 	case *counter[float64]:
@@ -220,7 +220,8 @@ func (c *Ctx) set(req *proto.Request, dst []byte) []byte {
 	d.Val = ValDelta{Kind: req.Type, TS: c.T, Reg: c.T}
 	switch req.Type {
 	case proto.TypeStr:
-		d.Val.Str = string(req.Str[1])
+		d.Val.cell = newStrCell(c.T, req.Str[1])
+		d.Val.Str = d.Val.cell.str()
 	case proto.TypeInt:
 		d.Val.Int = req.Int[0]
 	case proto.TypeFloat:

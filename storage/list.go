@@ -40,7 +40,7 @@ func (x *listVal) find(id ElemID) (int, bool) {
 	return lo, lo < x.elems.n && x.elems.at(lo).id == id
 }
 
-func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) {
+func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	for _, t := range d.Tombs {
 		if t.ID.S.Less(r) {
 			continue
@@ -84,6 +84,7 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) {
 		x.elems.insert(i, elem{id: e.ID, vs: e.VS, v: e.Value})
 		x.ts = x.ts.Max(e.VS).Max(e.ID.S)
 	}
+	return x
 }
 
 func (x *listVal) prune(r hlc.Stamp) bool {

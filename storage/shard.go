@@ -61,14 +61,16 @@ func (e *entry) joinVal(d *ValDelta, r hlc.Stamp, keep bool) {
 		return
 	}
 	if v := e.find(d.Kind); v != nil {
-		v.join(d, r, keep)
-		if v.hollow() {
-			e.drop(v)
+		w := v.join(d, r, keep)
+		if w != v {
+			e.swap(v, w)
+		}
+		if w.hollow() {
+			e.drop(w)
 		}
 		return
 	}
-	v := newValue(d.Kind)
-	v.join(d, r, keep)
+	v := newValue(d.Kind).join(d, r, keep)
 	if v.hollow() {
 		return
 	}
@@ -79,6 +81,21 @@ func (e *entry) joinVal(d *ValDelta, r hlc.Stamp, keep bool) {
 		cur.vals = append(cur.vals, v)
 	default:
 		e.val = &multi{vals: []value{cur, v}}
+	}
+}
+
+// swap puts w where the entry holds v.
+func (e *entry) swap(v, w value) {
+	m, ok := e.val.(*multi)
+	if !ok {
+		e.val = w
+		return
+	}
+	for i, x := range m.vals {
+		if x == v {
+			m.vals[i] = w
+			return
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"sort"
+	"unsafe"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -26,8 +27,9 @@ type value interface {
 	live() bool
 	// hollow reports whether nothing at all, not even a tombstone, remains.
 	hollow() bool
-	// join merges a fragment of the same kind.
-	join(d *ValDelta, r hlc.Stamp, keep bool)
+	// join merges a fragment of the same kind and returns the result: the
+	// receiver, changed in place, or (strings) a new value.
+	join(d *ValDelta, r hlc.Stamp, keep bool) value
 	// prune drops the components ordered before r and reports whether
 	// anything, tombstones included, remains.
 	prune(r hlc.Stamp) bool
@@ -38,7 +40,7 @@ type value interface {
 func newValue(k proto.Type) value {
 	switch k {
 	case proto.TypeStr:
-		return &strVal{}
+		return strVal{}
 	case proto.TypeInt:
 		return &counter[int64]{k: proto.TypeInt}
 	case proto.TypeFloat:
@@ -53,23 +55,71 @@ func newValue(k proto.Type) value {
 
 // strVal is a last-writer-wins register. Only whole-value writes make
 // strings, so the register stamp is also the type stamp.
-type strVal struct {
+//
+// The register and its bytes share one allocation (a strCell), and strVal
+// is that pointer alone, so an interface holds it without another object: a
+// string key costs its entry and one cell. A cell never changes once made;
+// a write makes a new one (join returns it), so readers, deltas and
+// replies may keep the string a cell holds. The zero strVal holds nothing.
+type strVal struct{ c *strCell }
+
+// strCell is a register's stamp and length, followed in the same
+// allocation by the length's bytes.
+type strCell struct {
 	s hlc.Stamp
-	v string
+	n int
 }
 
-func (x *strVal) kind() proto.Type       { return proto.TypeStr }
-func (x *strVal) stamp() hlc.Stamp       { return x.s }
-func (x *strVal) live() bool             { return !x.s.IsZero() }
-func (x *strVal) hollow() bool           { return x.s.IsZero() }
-func (x *strVal) prune(r hlc.Stamp) bool { return !x.s.Less(r) }
-func (x *strVal) state(d *ValDelta) {
-	*d = ValDelta{Kind: proto.TypeStr, TS: x.s, Reg: x.s, Str: x.v}
+const cellHead = int(unsafe.Sizeof(strCell{}))
+
+// newStrCell copies b into a new cell written at s.
+func newStrCell[B string | []byte](s hlc.Stamp, b B) *strCell {
+	buf := make([]byte, cellHead+len(b))
+	copy(buf[cellHead:], b)
+	c := (*strCell)(unsafe.Pointer(unsafe.SliceData(buf)))
+	c.s, c.n = s, len(b)
+	return c
 }
-func (x *strVal) join(d *ValDelta, r hlc.Stamp, _ bool) {
-	if !d.Reg.Less(r) && x.s.Less(d.Reg) {
-		x.s, x.v = d.Reg, d.Str
+
+// str returns the cell's bytes as a string that shares its memory. An
+// empty one has no pointer: one past the cell's end is another object.
+func (c *strCell) str() string {
+	if c.n == 0 {
+		return ""
 	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(c), cellHead)), c.n)
+}
+
+func (x strVal) stamp() hlc.Stamp {
+	if x.c == nil {
+		return hlc.Stamp{}
+	}
+	return x.c.s
+}
+
+// str returns the register's value.
+func (x strVal) str() string {
+	if x.c == nil {
+		return ""
+	}
+	return x.c.str()
+}
+
+func (x strVal) kind() proto.Type       { return proto.TypeStr }
+func (x strVal) live() bool             { return x.c != nil }
+func (x strVal) hollow() bool           { return x.c == nil }
+func (x strVal) prune(r hlc.Stamp) bool { return !x.stamp().Less(r) }
+func (x strVal) state(d *ValDelta) {
+	*d = ValDelta{Kind: proto.TypeStr, TS: x.c.s, Reg: x.c.s, Str: x.c.str()}
+}
+func (x strVal) join(d *ValDelta, r hlc.Stamp, _ bool) value {
+	if d.Reg.Less(r) || !x.stamp().Less(d.Reg) {
+		return x
+	}
+	if c := d.cell; c != nil && c.s == d.Reg && c.n == len(d.Str) && unsafe.StringData(c.str()) == unsafe.StringData(d.Str) {
+		return strVal{c}
+	}
+	return strVal{newStrCell(d.Reg, d.Str)}
 }
 
 // number is the value type of a counter.
@@ -155,7 +205,7 @@ func toSlots[N number](in []cslot[N]) []Slot {
 	return out
 }
 
-func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) {
+func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) value {
 	if !d.Reg.IsZero() && !d.Reg.Less(r) && x.reg.Less(d.Reg) {
 		x.reg, x.base = d.Reg, fromPair[N](d.Int, d.Float)
 		x.ts = x.ts.Max(d.Reg)
@@ -183,6 +233,7 @@ func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) {
 			x.ts = x.ts.Max(s.Last)
 		}
 	}
+	return x
 }
 
 func (x *counter[N]) prune(r hlc.Stamp) bool {
@@ -261,7 +312,7 @@ func (x *memberMap) get(name []byte) (string, bool) {
 	return st.v, true
 }
 
-func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) {
+func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	for i := range d.Members {
 		mb := &d.Members[i]
 		if mb.S.Less(r) {
@@ -287,6 +338,7 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) {
 			x.nlive++
 		}
 	}
+	return x
 }
 
 func (x *memberMap) prune(r hlc.Stamp) bool {
@@ -358,8 +410,8 @@ func (x *multi) hollow() bool {
 	}
 	return true
 }
-func (x *multi) join(*ValDelta, hlc.Stamp, bool) { panic("storage: join on multi") }
-func (x *multi) state(*ValDelta)                 { panic("storage: state of multi") }
+func (x *multi) join(*ValDelta, hlc.Stamp, bool) value { panic("storage: join on multi") }
+func (x *multi) state(*ValDelta)                       { panic("storage: state of multi") }
 func (x *multi) prune(r hlc.Stamp) bool {
 	kept := x.vals[:0]
 	for _, v := range x.vals {
