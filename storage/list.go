@@ -45,22 +45,32 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		if t.ID.S.Less(r) {
 			continue
 		}
+		s := t.S
 		if i, found := x.find(t.ID); found {
+			// The tombstone takes the stamp of the value it removes (a
+			// LIST_SET concurrent with the removal may be later), as it
+			// does when that value arrives after it (below): the type
+			// stamp then does not depend on the order deltas came in.
+			s = s.Max(x.elems.at(i).vs)
 			x.elems.remove(i)
 		}
 		if keep {
 			if x.tombs == nil {
 				x.tombs = make(map[ElemID]hlc.Stamp)
 			}
-			x.tombs[t.ID] = x.tombs[t.ID].Max(t.S)
-			x.ts = x.ts.Max(t.S).Max(t.ID.S)
+			x.tombs[t.ID] = x.tombs[t.ID].Max(s)
+			x.ts = x.ts.Max(s).Max(t.ID.S)
 		}
 	}
 	for _, e := range d.Elems {
 		if e.ID.S.Less(r) {
 			continue
 		}
-		if _, dead := x.tombs[e.ID]; dead {
+		if ts, dead := x.tombs[e.ID]; dead {
+			if ts.Less(e.VS) {
+				x.tombs[e.ID] = e.VS
+				x.ts = x.ts.Max(e.VS)
+			}
 			continue
 		}
 		// Pushes arrive in order at either end; check those first.
