@@ -60,6 +60,26 @@ func TestSetPathAllocations(t *testing.T) {
 	}
 }
 
+// TestIncrPathAllocations bounds the counter write path: an INCR copies
+// the key into its delta and makes one array for the slot versions the
+// result absorbs and the slot it grows.
+func TestIncrPathAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	n := newNode(t, Config{Partitions: 64})
+	req := parsed(t, "INCR_INT (10)key:000001 1")
+	dst := make([]byte, 0, 1024)
+	ctx := context.Background()
+	n.Exec(ctx, 0, req, dst[:0])
+	allocs := testing.AllocsPerRun(1000, func() {
+		n.Exec(ctx, 0, req, dst[:0])
+	})
+	if allocs > 2 {
+		t.Fatalf("INCR allocates %v times per request, want at most 2 (key and slots)", allocs)
+	}
+}
+
 func BenchmarkExecGet(b *testing.B) {
 	n, _ := New(Config{})
 	for i := 0; i < 10000; i++ {

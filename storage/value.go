@@ -197,12 +197,15 @@ func toSlots[N number](in []cslot[N]) []Slot {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]Slot, len(in))
-	for k, s := range in {
+	return addSlots(make([]Slot, 0, len(in)), in)
+}
+
+func addSlots[N number](dst []Slot, in []cslot[N]) []Slot {
+	for _, s := range in {
 		i, f := toPair(s.n)
-		out[k] = Slot{Actor: s.actor, Birth: s.birth, Last: s.last, Int: i, Float: f}
+		dst = append(dst, Slot{Actor: s.actor, Birth: s.birth, Last: s.last, Int: i, Float: f})
 	}
-	return out
+	return dst
 }
 
 func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) value {
@@ -269,18 +272,22 @@ func (x *counter[N]) increment(t hlc.Stamp, n, sum N) ValDelta {
 	if found {
 		own.birth, own.n = x.slots[i].birth, x.slots[i].n+n
 	}
-	after := make([]cslot[N], 0, len(x.slots)+1)
-	after = append(after, x.slots[:i]...)
-	after = append(after, own)
+	rest := x.slots[i:]
 	if found {
-		i++
+		rest = rest[1:]
 	}
-	after = append(after, x.slots[i:]...)
+	// One array holds the absorbed versions (every slot, own's new version
+	// in its place) and, last, the own slot again.
+	all := make([]Slot, 0, i+1+len(rest)+1)
+	all = addSlots(all, x.slots[:i])
+	all = addSlots(all, []cslot[N]{own})
+	all = addSlots(all, rest)
+	all = addSlots(all, []cslot[N]{own})
 	si, sf := toPair(sum)
 	return ValDelta{
 		Kind: x.k, TS: t, Reg: t, Int: si, Float: sf,
-		Absorbed: toSlots(after),
-		Slots:    toSlots([]cslot[N]{own}),
+		Absorbed: all[: len(all)-1 : len(all)-1],
+		Slots:    all[len(all)-1:],
 	}
 }
 
