@@ -177,12 +177,17 @@ func (c *conn) writeOut() bool {
 		_, err := c.nc.Write(c.out)
 		ok = err == nil
 	}
+	c.resetOut()
+	return ok
+}
+
+// resetOut empties c.out once it is written, and lets a large one go.
+func (c *conn) resetOut() {
 	if cap(c.out) > 1<<20 {
 		c.out = nil
 	} else {
 		c.out = c.out[:0]
 	}
-	return ok
 }
 
 // startAsync hands the socket's write side to a writer goroutine (or, on

@@ -48,6 +48,9 @@ type loop struct {
 
 	conns  map[int32]*conn // by socket, owned by the loop's goroutine
 	writes []*conn         // connections with replies to write at the end of the turn
+	reads  []*conn         // connections whose reads are in ring
+	sends  []*conn         // connections whose replies are in ring
+	ring   *uring          // nil: a system call per read and write
 	events []unix.EpollEvent
 	done   chan struct{}
 }
@@ -104,6 +107,11 @@ func newLoop(s *Server) (*loop, error) {
 	lp := &loop{
 		srv: s, epfd: epfd, wakefd: wakefd,
 		conns: map[int32]*conn{}, events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
+	}
+	if !s.cfg.PlainSyscalls {
+		if lp.ring, err = newUring(256); err != nil {
+			s.log.Debug("event loop: no io_uring, a system call per read and write", "err", err)
+		}
 	}
 	go lp.run()
 	return lp, nil
@@ -232,6 +240,7 @@ func (lp *loop) run() {
 				lp.readable(c)
 			}
 		}
+		lp.readAll()
 		lp.mu.Lock()
 		handed, lp.handed = lp.handed, handed[:0]
 		quit := lp.quit
@@ -256,6 +265,9 @@ func (lp *loop) run() {
 			unix.Close(lp.wakefd)
 			lp.mu.Unlock()
 			unix.Close(lp.epfd)
+			if lp.ring != nil {
+				lp.ring.close()
+			}
 			return
 		}
 	}
@@ -309,9 +321,49 @@ func (lp *loop) watch(c *conn, op int, events uint32) bool {
 	return true
 }
 
+// batched reports whether the loop reads and writes through io_uring.
+func (lp *loop) batched() bool { return lp.ring != nil }
+
 // readable reads what the socket has (once: other connections wait) and
-// answers it.
+// answers it. With a ring, the read waits for readAll.
 func (lp *loop) readable(c *conn) {
+	b := lp.room(c)
+	if lp.ring == nil {
+		n, err := rawRead(int(c.ev.fd), b)
+		lp.got(c, n, err)
+		return
+	}
+	lp.ring.recv(c.ev.fd, b, uint64(len(lp.reads)))
+	lp.reads = append(lp.reads, c)
+}
+
+// readAll makes the reads readable put in the ring and answers what they
+// read.
+func (lp *loop) readAll() {
+	if len(lp.reads) == 0 {
+		return
+	}
+	err := lp.ring.run(func(tag uint64, res int32) {
+		c := lp.reads[tag]
+		if res < 0 {
+			lp.got(c, 0, unix.Errno(-res))
+		} else {
+			lp.got(c, int(res), nil)
+		}
+	})
+	if err != nil {
+		lp.srv.log.Error("event loop: io_uring failed; closing its connections", "err", err)
+		for _, c := range lp.reads {
+			lp.close(c)
+		}
+	}
+	clear(lp.reads)
+	lp.reads = lp.reads[:0]
+}
+
+// room returns the free part of c's input buffer, which it first makes
+// room in.
+func (lp *loop) room(c *conn) []byte {
 	e := &c.ev
 	if e.at > 0 && (e.at == len(e.in) || len(e.in) == cap(e.in)) {
 		n := copy(e.in, e.in[e.at:])
@@ -322,7 +374,12 @@ func (lp *loop) readable(c *conn) {
 		copy(grown, e.in)
 		e.in = grown
 	}
-	n, err := rawRead(int(e.fd), e.in[len(e.in):cap(e.in)])
+	return e.in[len(e.in):cap(e.in)]
+}
+
+// got takes the result of a read into c's room and answers what it read.
+func (lp *loop) got(c *conn, n int, err error) {
+	e := &c.ev
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return
@@ -501,12 +558,54 @@ func (lp *loop) writeAll() {
 		if c.ev.closed || c.ev.away || len(c.out) == 0 {
 			continue
 		}
-		if !c.writeOut() {
+		if lp.ring == nil || c.async || len(c.ev.pending) > 0 || lp.need > lp.durable {
+			if !c.writeOut() {
+				lp.close(c)
+			}
+			continue
+		}
+		if lp.ring.full() {
+			lp.sendAll()
+		}
+		lp.ring.send(c.ev.fd, c.out, uint64(len(lp.sends)))
+		lp.sends = append(lp.sends, c)
+	}
+	lp.sendAll()
+	clear(lp.writes)
+	lp.writes = lp.writes[:0]
+}
+
+// sendAll makes the sends writeAll put in the ring. What a socket does not
+// take waits in its pending bytes, as with send.
+func (lp *loop) sendAll() {
+	if len(lp.sends) == 0 {
+		return
+	}
+	err := lp.ring.run(func(tag uint64, res int32) {
+		c := lp.sends[tag]
+		e := &c.ev
+		n := int(res)
+		if unix.Errno(-res) == unix.EAGAIN {
+			n = 0
+		}
+		ok := n >= 0
+		if ok && n < len(c.out) {
+			e.pending = append(e.pending, c.out[n:]...)
+			ok = lp.writable(c)
+		}
+		c.resetOut()
+		if !ok {
+			lp.close(c)
+		}
+	})
+	if err != nil {
+		lp.srv.log.Error("event loop: io_uring failed; closing its connections", "err", err)
+		for _, c := range lp.sends {
 			lp.close(c)
 		}
 	}
-	clear(lp.writes)
-	lp.writes = lp.writes[:0]
+	clear(lp.sends)
+	lp.sends = lp.sends[:0]
 }
 
 // finish closes c once its replies are written (a client that sent EXIT,

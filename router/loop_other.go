@@ -26,6 +26,7 @@ func (*loop) attach(*conn, net.Conn) error { return errors.New("router: no event
 func (*loop) hand(*conn)                   {}
 func (*loop) send(*conn, []byte) bool      { return false }
 func (*loop) stop()                        {}
+func (*loop) batched() bool                { return false }
 
 const loopsSupported = false
 

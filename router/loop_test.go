@@ -25,7 +25,8 @@ import (
 var serveModes = []struct {
 	name  string
 	loops int
-}{{"goroutines", 0}, {"event-loops", 2}}
+	plain bool // a system call per socket read and write, not io_uring
+}{{"goroutines", 0, false}, {"event-loops", 2, false}, {"event-loops-plain", 2, true}}
 
 // serveTCP starts a server with cfg (a fake backend and the default admin
 // unless set) on a loopback port and returns its address; the test's
@@ -54,6 +55,10 @@ func serve(t *testing.T, network string, cfg Config) (*Server, string) {
 	}
 	if cfg.EventLoops > 0 && len(srv.loops) == 0 && loopsSupported {
 		t.Fatal("the server started without its event loops")
+	}
+	if cfg.EventLoops > 0 && !cfg.PlainSyscalls && loopsSupported && !srv.loops[0].batched() {
+		srv.Shutdown(context.Background())
+		t.Skip("io_uring is unavailable here; the plain mode covers the loops")
 	}
 	addr := "127.0.0.1:0"
 	if network == "unix" {
@@ -145,7 +150,7 @@ func isReset(err error) bool {
 func TestPipelinedRequestsAnswerInOrder(t *testing.T) {
 	for _, mode := range serveModes {
 		t.Run(mode.name, func(t *testing.T) {
-			_, addr := serveTCP(t, Config{EventLoops: mode.loops})
+			_, addr := serveTCP(t, Config{EventLoops: mode.loops, PlainSyscalls: mode.plain})
 			c := dial(t, addr)
 			reqs := []string{"GET (1)k", "AUTH (6)vanity (6)vanity"}
 			var want []string
@@ -187,7 +192,7 @@ func TestRepliesWaitForASlowReader(t *testing.T) {
 		for _, mode := range serveModes {
 			t.Run(fmt.Sprintf("%dx%d/%s", size.n, size.value, mode.name), func(t *testing.T) {
 				backend := &pipeBackend{&mapBackend{m: map[string]string{}}}
-				_, addr := serve(t, size.network, Config{Backend: backend, EventLoops: mode.loops})
+				_, addr := serve(t, size.network, Config{Backend: backend, EventLoops: mode.loops, PlainSyscalls: mode.plain})
 				// Set before connecting: shrinking an open connection's
 				// window can stall it.
 				c := dialWith(t, addr, net.Dialer{Control: func(_, _ string, raw syscall.RawConn) error {
@@ -220,6 +225,47 @@ func TestRepliesWaitForASlowReader(t *testing.T) {
 	}
 }
 
+// TestSmallRepliesWaitForASlowReader sends one request per turn of the
+// loop (a PING answered on a second connection of the same loop marks the
+// turn), each answered by a reply small enough to go out with the turn's
+// other writes, to a client that reads nothing until it has sent them all:
+// once its socket is full, the server keeps the rest, stops reading it,
+// serves the other connection meanwhile, and delivers every reply in order.
+func TestSmallRepliesWaitForASlowReader(t *testing.T) {
+	value := strings.Repeat("w", 48<<10)
+	const n = 40 // 2 MB against a Unix socket buffer of about 200 KiB
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			backend := &mapBackend{m: map[string]string{}}
+			_, addr := serve(t, "unix", Config{Backend: backend, EventLoops: min(mode.loops, 1), PlainSyscalls: mode.plain})
+			slow, other := dial(t, addr), dial(t, addr)
+			for _, c := range []*client{slow, other} {
+				c.send("AUTH (6)vanity (6)vanity")
+				if got := c.reply(); got != "OK" {
+					t.Fatalf("AUTH: %q", got)
+				}
+			}
+			slow.send(fmt.Sprintf("SET:STR (1)k (%d)%s", len(value), value))
+			if got := slow.reply(); got != "OK" {
+				t.Fatalf("SET: %q", got)
+			}
+			for i := range n {
+				slow.send("GET (1)k")
+				other.send("PING")
+				if got := other.reply(); got != "PONG:STR (0)" {
+					t.Fatalf("PING after GET %d: %q", i, got)
+				}
+			}
+			want := fmt.Sprintf("OK:STR (%d)%s", len(value), value)
+			for i := range n {
+				if got := slow.reply(); got != want {
+					t.Fatalf("reply %d is not the value (%d bytes, want %d)", i, len(got), len(want))
+				}
+			}
+		})
+	}
+}
+
 // pipeBackend is mapBackend running pipelines (one command after another).
 type pipeBackend struct{ *mapBackend }
 
@@ -235,7 +281,7 @@ func (b pipeBackend) ExecPipeline(ctx context.Context, db int, reqs []*proto.Req
 func TestSubscriberGetsEveryMessage(t *testing.T) {
 	for _, mode := range serveModes {
 		t.Run(mode.name, func(t *testing.T) {
-			_, addr := serveTCP(t, Config{EventLoops: mode.loops})
+			_, addr := serveTCP(t, Config{EventLoops: mode.loops, PlainSyscalls: mode.plain})
 			sub, pub := dial(t, addr), dial(t, addr)
 			sub.send("AUTH (6)vanity (6)vanity", "SUBSCRIBE (2)ch")
 			if a, b := sub.reply(), sub.reply(); a != "OK" || b != "OK:INT 1" {
@@ -269,7 +315,7 @@ func TestSubscriberGetsEveryMessage(t *testing.T) {
 func TestConnectionEnds(t *testing.T) {
 	for _, mode := range serveModes {
 		t.Run(mode.name, func(t *testing.T) {
-			srv, addr := serveTCP(t, Config{EventLoops: mode.loops, MaxRequest: 1024})
+			srv, addr := serveTCP(t, Config{EventLoops: mode.loops, PlainSyscalls: mode.plain, MaxRequest: 1024})
 
 			c := dial(t, addr)
 			c.send("AUTH (6)vanity (6)vanity", strings.Repeat("x", 2000))
@@ -333,7 +379,7 @@ func TestWaitingRequestBlocksNoOne(t *testing.T) {
 			t.Run(req.frame+"/"+mode.name, func(t *testing.T) {
 				b := &blockingPersist{&mapBackend{m: map[string]string{}}, make(chan struct{}), make(chan struct{})}
 				loops := min(mode.loops, 1) // both connections on one loop
-				_, addr := serveTCP(t, Config{Backend: b, EventLoops: loops})
+				_, addr := serveTCP(t, Config{Backend: b, EventLoops: loops, PlainSyscalls: mode.plain})
 				release := sync.OnceFunc(func() { close(b.release) })
 				t.Cleanup(release) // before the shutdown, also after a failure
 				slow, other := dial(t, addr), dial(t, addr)

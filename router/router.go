@@ -76,6 +76,11 @@ type Config struct {
 	// for a backend that answers data commands without waiting: a loop
 	// runs them inline.
 	EventLoops int
+	// PlainSyscalls makes event loops read and write each socket with a
+	// system call of its own instead of one io_uring call per turn for
+	// all reads and one for all writes (used anyway where io_uring is
+	// missing or refused).
+	PlainSyscalls bool
 }
 
 // Server serves the Vanity protocol.

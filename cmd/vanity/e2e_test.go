@@ -614,3 +614,14 @@ func TestExpiryNeverVisibleAfterDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainSystemCalls: with --no-io-uring the event loops serve as with
+// io_uring (the router's tests check both in depth).
+func TestPlainSystemCalls(t *testing.T) {
+	s := start(t, t.TempDir(), "--use-cwd", "--no-logging", "--no-db-persist", "--no-io-uring")
+	expect(t, s.dial(),
+		"SET:STR (1)k (1)v", "OK",
+		"GET (1)k", "OK:STR (1)v",
+	)
+	expect(t, s.dial(), "GET (1)k", "OK:STR (1)v")
+}

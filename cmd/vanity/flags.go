@@ -36,6 +36,7 @@ type config struct {
 	walSegment      int64
 	defaultPassword bool // the admin password is the well-known default
 	eventLoops      int  // -1: one per core when there is no write-ahead log
+	noIOUring       bool // event loops make a system call per socket read and write
 }
 
 const usage = `usage: vanity [flags]
@@ -66,6 +67,9 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --event-loops=N         serve connections from N event loops (default: one
                           per core but one, at least one; 0: a goroutine per
                           connection, always the case with --fsync=always)
+  --no-io-uring           event loops read and write each socket with a system
+                          call of its own, not a turn's reads (and writes) in
+                          one io_uring call (the fallback where it is missing)
 `
 
 func defaultConfig() config {
@@ -142,6 +146,8 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 			}
 		case "no-logging":
 			c.logging = false
+		case "no-io-uring":
+			c.noIOUring = true
 		case "log-file":
 			if err = needValue(); err == nil {
 				c.logFile = value

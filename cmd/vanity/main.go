@@ -111,11 +111,12 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 	srv, err := router.New(router.Config{
-		Backend:     localBackend{n},
-		Users:       store,
-		Logger:      log.With("component", "router"),
-		OnTerminate: cancel,
-		EventLoops:  loops,
+		Backend:       localBackend{n},
+		Users:         store,
+		Logger:        log.With("component", "router"),
+		OnTerminate:   cancel,
+		EventLoops:    loops,
+		PlainSyscalls: cfg.noIOUring,
 	})
 	if err != nil {
 		return err
