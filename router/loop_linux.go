@@ -352,13 +352,22 @@ func (lp *loop) readAll() {
 		}
 	})
 	if err != nil {
-		lp.srv.log.Error("event loop: io_uring failed; closing its connections", "err", err)
-		for _, c := range lp.reads {
-			lp.close(c)
-		}
+		lp.ringFailed(err, lp.reads)
 	}
 	clear(lp.reads)
 	lp.reads = lp.reads[:0]
+}
+
+// ringFailed closes the connections whose operations were in the ring
+// when it failed (what became of them is unknown), and goes on with a
+// system call per read and write.
+func (lp *loop) ringFailed(err error, conns []*conn) {
+	lp.srv.log.Error("event loop: io_uring failed; closing its connections and going on without it", "err", err)
+	lp.ring.close()
+	lp.ring = nil
+	for _, c := range conns {
+		lp.close(c)
+	}
 }
 
 // room returns the free part of c's input buffer, which it first makes
@@ -558,14 +567,14 @@ func (lp *loop) writeAll() {
 		if c.ev.closed || c.ev.away || len(c.out) == 0 {
 			continue
 		}
+		if lp.ring != nil && lp.ring.full() {
+			lp.sendAll()
+		}
 		if lp.ring == nil || c.async || len(c.ev.pending) > 0 || lp.need > lp.durable {
 			if !c.writeOut() {
 				lp.close(c)
 			}
 			continue
-		}
-		if lp.ring.full() {
-			lp.sendAll()
 		}
 		lp.ring.send(c.ev.fd, c.out, uint64(len(lp.sends)))
 		lp.sends = append(lp.sends, c)
@@ -599,10 +608,7 @@ func (lp *loop) sendAll() {
 		}
 	})
 	if err != nil {
-		lp.srv.log.Error("event loop: io_uring failed; closing its connections", "err", err)
-		for _, c := range lp.sends {
-			lp.close(c)
-		}
+		lp.ringFailed(err, lp.sends)
 	}
 	clear(lp.sends)
 	lp.sends = lp.sends[:0]
