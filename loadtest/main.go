@@ -225,6 +225,19 @@ type row struct {
 	vanity, redis      *result
 	vanityLo, vanityHi float64
 	redisLo, redisHi   float64
+	pairs              []float64 // vanity/redis throughput of each round, in turn
+}
+
+// pairRatios returns, round by round, vanity's throughput over Redis's in
+// the round taken just after it: a slow spell of the machine tends to
+// fall on both halves of a pair, so these vary less than the medians'
+// ratio when the machine is noisy.
+func pairRatios(vanity, redis []*result) []float64 {
+	var out []float64
+	for i := range min(len(vanity), len(redis)) {
+		out = append(out, vanity[i].throughput()/redis[i].throughput())
+	}
+	return out
 }
 
 // median returns the middle round and the range of their throughput.
@@ -252,7 +265,7 @@ func cmdSuite(args []string) error {
 	only := fs.String("only", "", "comma-separated labels to run (default all)")
 	memory := fs.Bool("memory", false, "also compare memory for 1M keys (-memory-keys)")
 	memKeys := fs.Int("memory-keys", 1000000, "keys for -memory")
-	rounds := fs.Int("rounds", 3, "rounds per server and case, taken in turn (the report shows the median)")
+	rounds := fs.Int("rounds", 5, "rounds per server and case, taken in turn (the report shows the median)")
 	fs.Set("duration", "3s")
 	fs.Parse(args)
 	var rows []row
@@ -278,6 +291,9 @@ func cmdSuite(args []string) error {
 		rw := row{c: c}
 		rw.vanity, rw.vanityLo, rw.vanityHi = median(byTarget["vanity"], c.rate > 0)
 		rw.redis, rw.redisLo, rw.redisHi = median(byTarget["redis"], c.rate > 0)
+		if c.rate == 0 {
+			rw.pairs = pairRatios(byTarget["vanity"], byTarget["redis"])
+		}
 		rows = append(rows, rw)
 	}
 	var mem *memResult
@@ -405,19 +421,24 @@ func writeReport(dir string, o *options, rounds int, rows []row, mem *memResult)
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), redisVersion(o.redisBin))
 	fmt.Fprintf(&b, "Settings: %d keys, %d-byte values, %s keys, warm-up %v, %v measured per round, %d rounds per"+
 		" server taken in turn (vanity, redis, vanity, ...), the median round shown (by throughput; by p99 for an open"+
-		" loop) with the rounds' throughput range; both servers without persistence, started fresh for each round;"+
+		" loop) with the rounds' throughput range and, for a closed loop, the ratio of each round to the redis round"+
+		" after it; both servers without persistence, started fresh for each round;"+
 		" closed loop unless the row says open (a fixed total rate, latency from each request's intended send time);"+
 		" closed-loop client: %s.\n\n",
 		o.keys, o.value, map[bool]string{false: "uniform", true: "zipfian"}[o.zipf], o.warmup, o.duration, rounds,
 		map[bool]string{true: "one event loop on one thread drives every connection", false: "a goroutine per connection"}[o.client != "goroutines"])
 	if len(rows) > 0 {
-		b.WriteString("| workload | vanity ops/s | redis ops/s | ratio | vanity range | redis range | vanity p50 | vanity p99 | vanity p99.9 | redis p50 | redis p99 | redis p99.9 |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| workload | vanity ops/s | redis ops/s | ratio | ratio per round | vanity range | redis range | vanity p50 | vanity p99 | vanity p99.9 | redis p50 | redis p99 | redis p99.9 |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		k := func(v float64) string { return fmt.Sprintf("%.0fK", v/1000) }
 		for _, r := range rows {
 			vt, rt := r.vanity.throughput(), r.redis.throughput()
-			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %s–%s | %s–%s | %v | %v | %v | %v | %v | %v |\n", r.c.label, vt, rt, vt/rt,
-				k(r.vanityLo), k(r.vanityHi), k(r.redisLo), k(r.redisHi),
+			pairs := make([]string, len(r.pairs))
+			for i, x := range r.pairs {
+				pairs[i] = fmt.Sprintf("%.2f", x)
+			}
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %s | %s–%s | %s–%s | %v | %v | %v | %v | %v | %v |\n", r.c.label, vt, rt, vt/rt,
+				strings.Join(pairs, " "), k(r.vanityLo), k(r.vanityHi), k(r.redisLo), k(r.redisHi),
 				r.vanity.lat.quantile(0.5), r.vanity.lat.quantile(0.99), r.vanity.lat.quantile(0.999),
 				r.redis.lat.quantile(0.5), r.redis.lat.quantile(0.99), r.redis.lat.quantile(0.999))
 		}

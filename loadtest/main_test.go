@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -21,6 +22,14 @@ func TestMedianRound(t *testing.T) {
 	a, b, c = round(100, 5*time.Millisecond), round(100, time.Millisecond), round(100, 3*time.Millisecond)
 	if got, _, _ := median([]*result{a, b, c}, true); got != c {
 		t.Fatalf("open loop: got the round with p99 %v, want 3ms", got.lat.quantile(0.99))
+	}
+}
+
+func TestPairRatios(t *testing.T) {
+	round := func(ops uint64) *result { return &result{ops: ops, elapsed: time.Second} }
+	got := pairRatios([]*result{round(300), round(100), round(90)}, []*result{round(150), round(100), round(60)})
+	if want := []float64{2, 1, 1.5}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }
 
