@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vanitydb/vanity/internal/uring"
 	"github.com/vanitydb/vanity/proto"
 )
 
@@ -50,7 +51,7 @@ type loop struct {
 	writes []*conn         // connections with replies to write at the end of the turn
 	reads  []*conn         // connections whose reads are in ring
 	sends  []*conn         // connections whose replies are in ring
-	ring   *uring          // nil: a system call per read and write
+	ring   *uring.Ring     // nil: a system call per read and write
 	events []unix.EpollEvent
 	done   chan struct{}
 }
@@ -109,7 +110,7 @@ func newLoop(s *Server) (*loop, error) {
 		conns: map[int32]*conn{}, events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
 	}
 	if !s.cfg.PlainSyscalls {
-		if lp.ring, err = newUring(256); err != nil {
+		if lp.ring, err = uring.New(256); err != nil {
 			s.log.Debug("event loop: no io_uring, a system call per read and write", "err", err)
 		}
 	}
@@ -266,7 +267,7 @@ func (lp *loop) run() {
 			lp.mu.Unlock()
 			unix.Close(lp.epfd)
 			if lp.ring != nil {
-				lp.ring.close()
+				lp.ring.Close()
 			}
 			return
 		}
@@ -333,7 +334,7 @@ func (lp *loop) readable(c *conn) {
 		lp.got(c, n, err)
 		return
 	}
-	lp.ring.recv(c.ev.fd, b, uint64(len(lp.reads)))
+	lp.ring.Recv(c.ev.fd, b, uint64(len(lp.reads)))
 	lp.reads = append(lp.reads, c)
 }
 
@@ -343,7 +344,7 @@ func (lp *loop) readAll() {
 	if len(lp.reads) == 0 {
 		return
 	}
-	err := lp.ring.run(func(tag uint64, res int32) {
+	err := lp.ring.Run(func(tag uint64, res int32) {
 		c := lp.reads[tag]
 		if res < 0 {
 			lp.got(c, 0, unix.Errno(-res))
@@ -363,7 +364,7 @@ func (lp *loop) readAll() {
 // system call per read and write.
 func (lp *loop) ringFailed(err error, conns []*conn) {
 	lp.srv.log.Error("event loop: io_uring failed; closing its connections and going on without it", "err", err)
-	lp.ring.close()
+	lp.ring.Close()
 	lp.ring = nil
 	for _, c := range conns {
 		lp.close(c)
@@ -567,7 +568,7 @@ func (lp *loop) writeAll() {
 		if c.ev.closed || c.ev.away || len(c.out) == 0 {
 			continue
 		}
-		if lp.ring != nil && lp.ring.full() {
+		if lp.ring != nil && lp.ring.Full() {
 			lp.sendAll()
 		}
 		if lp.ring == nil || c.async || len(c.ev.pending) > 0 || lp.need > lp.durable {
@@ -576,7 +577,7 @@ func (lp *loop) writeAll() {
 			}
 			continue
 		}
-		lp.ring.send(c.ev.fd, c.out, uint64(len(lp.sends)))
+		lp.ring.Send(c.ev.fd, c.out, uint64(len(lp.sends)))
 		lp.sends = append(lp.sends, c)
 	}
 	lp.sendAll()
@@ -590,7 +591,7 @@ func (lp *loop) sendAll() {
 	if len(lp.sends) == 0 {
 		return
 	}
-	err := lp.ring.run(func(tag uint64, res int32) {
+	err := lp.ring.Run(func(tag uint64, res int32) {
 		c := lp.sends[tag]
 		e := &c.ev
 		n := int(res)

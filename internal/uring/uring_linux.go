@@ -1,4 +1,4 @@
-package router
+package uring
 
 import (
 	"errors"
@@ -8,16 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// uring puts a turn's socket reads, and then its writes, into one system
-// call each (io_uring) instead of one per socket. On the machines this was
-// measured on, entering and leaving the kernel was about a fifth of the
-// server's CPU time at 50 connections without pipelining.
-//
-// It is used synchronously: every operation is a non-blocking receive or
-// send (MSG_DONTWAIT), which the kernel completes while it submits it, and
-// run waits for every completion before it returns. So the buffers are
-// only read or written during run, as with read(2) and write(2).
-type uring struct {
+// Ring is an io_uring instance used synchronously: every operation is a
+// non-blocking receive or send (MSG_DONTWAIT), which the kernel completes
+// while it submits it, and Run waits for every completion before it
+// returns. So the buffers are only read or written during Run, as with
+// read(2) and write(2). A Ring belongs to one goroutine.
+type Ring struct {
 	fd      int
 	entries uint32
 
@@ -83,16 +79,16 @@ const (
 	uringOffSQEs   = 0x10000000
 )
 
-// newUring sets up a ring for up to entries operations per run.
-func newUring(entries uint32) (*uring, error) {
+// New sets up a ring for up to entries operations per Run.
+func New(entries uint32) (*Ring, error) {
 	var p uringParams
 	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(&p)), 0)
 	if errno != 0 {
 		return nil, errno
 	}
-	u := &uring{fd: int(fd), entries: p.sqEntries}
-	fail := func(err error) (*uring, error) {
-		u.close()
+	u := &Ring{fd: int(fd), entries: p.sqEntries}
+	fail := func(err error) (*Ring, error) {
+		u.Close()
 		return nil, err
 	}
 	if p.features&uringFeatSingleMmap == 0 {
@@ -122,7 +118,8 @@ func newUring(entries uint32) (*uring, error) {
 	return u, nil
 }
 
-func (u *uring) close() {
+// Close releases the ring.
+func (u *Ring) Close() {
 	if u.sqeMem != nil {
 		unix.Munmap(u.sqeMem)
 	}
@@ -132,20 +129,20 @@ func (u *uring) close() {
 	unix.Close(u.fd)
 }
 
-// full reports whether run must be called before another add.
-func (u *uring) full() bool { return u.pending == u.entries }
+// Full reports whether Run must be called before another operation is added.
+func (u *Ring) Full() bool { return u.pending == u.entries }
 
-// recv adds a non-blocking receive into b, tagged.
-func (u *uring) recv(fd int32, b []byte, tag uint64) {
+// Recv adds a non-blocking receive into b, tagged.
+func (u *Ring) Recv(fd int32, b []byte, tag uint64) {
 	u.add(uringOpRecv, fd, b, unix.MSG_DONTWAIT, tag)
 }
 
-// send adds a non-blocking send of b, tagged.
-func (u *uring) send(fd int32, b []byte, tag uint64) {
+// Send adds a non-blocking send of b, tagged.
+func (u *Ring) Send(fd int32, b []byte, tag uint64) {
 	u.add(uringOpSend, fd, b, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, tag)
 }
 
-func (u *uring) add(op uint8, fd int32, b []byte, flags uint32, tag uint64) {
+func (u *Ring) add(op uint8, fd int32, b []byte, flags uint32, tag uint64) {
 	u.sqes[u.tail&u.sqMask] = uringSQE{
 		opcode: op, fd: fd, msgFlags: flags, userData: tag,
 		addr: uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), len: uint32(len(b)),
@@ -154,9 +151,9 @@ func (u *uring) add(op uint8, fd int32, b []byte, flags uint32, tag uint64) {
 	u.pending++
 }
 
-// run submits what was added and calls done with each operation's tag and
+// Run submits what was added and calls done with each operation's tag and
 // result (a byte count, or a negated errno) once all have completed.
-func (u *uring) run(done func(tag uint64, res int32)) error {
+func (u *Ring) Run(done func(tag uint64, res int32)) error {
 	n := u.pending
 	if n == 0 {
 		return nil
@@ -185,7 +182,7 @@ func (u *uring) run(done func(tag uint64, res int32)) error {
 }
 
 // reap hands the completions posted so far to done and returns how many.
-func (u *uring) reap(done func(tag uint64, res int32)) uint32 {
+func (u *Ring) reap(done func(tag uint64, res int32)) uint32 {
 	head, tail := atomic.LoadUint32(u.cqHead), atomic.LoadUint32(u.cqTail)
 	n := tail - head
 	for ; head != tail; head++ {

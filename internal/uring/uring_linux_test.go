@@ -1,4 +1,4 @@
-package router
+package uring
 
 import (
 	"bytes"
@@ -12,11 +12,11 @@ import (
 // each completing with its tag and byte count; a receive from an empty
 // socket and a send to a full one report EAGAIN instead of waiting.
 func TestUringSendsAndReceives(t *testing.T) {
-	u, err := newUring(4)
+	u, err := New(4)
 	if err != nil {
 		t.Skipf("io_uring is unavailable here: %v", err)
 	}
-	defer u.close()
+	defer u.Close()
 	const pairs = 10
 	var fds [pairs][2]int
 	for i := range fds {
@@ -36,14 +36,14 @@ func TestUringSendsAndReceives(t *testing.T) {
 		results[tag] = res
 	}
 	for i := range pairs {
-		if u.full() {
-			if err := u.run(record); err != nil {
+		if u.Full() {
+			if err := u.Run(record); err != nil {
 				t.Fatal(err)
 			}
 		}
-		u.send(int32(fds[i][0]), msg(i), uint64(i))
+		u.Send(int32(fds[i][0]), msg(i), uint64(i))
 	}
-	if err := u.run(record); err != nil {
+	if err := u.Run(record); err != nil {
 		t.Fatal(err)
 	}
 	for i := range pairs {
@@ -55,17 +55,17 @@ func TestUringSendsAndReceives(t *testing.T) {
 	clear(results)
 	bufs := make([][]byte, pairs+1)
 	for i := range pairs {
-		if u.full() {
-			if err := u.run(record); err != nil {
+		if u.Full() {
+			if err := u.Run(record); err != nil {
 				t.Fatal(err)
 			}
 		}
 		bufs[i] = make([]byte, 4096)
-		u.recv(int32(fds[i][1]), bufs[i], uint64(i))
+		u.Recv(int32(fds[i][1]), bufs[i], uint64(i))
 	}
 	bufs[pairs] = make([]byte, 4096)
-	u.recv(int32(fds[0][1]), bufs[pairs], pairs) // nothing left to read there
-	if err := u.run(record); err != nil {
+	u.Recv(int32(fds[0][1]), bufs[pairs], pairs) // nothing left to read there
+	if err := u.Run(record); err != nil {
 		t.Fatal(err)
 	}
 	for i := range pairs {
@@ -87,8 +87,8 @@ func TestUringSendsAndReceives(t *testing.T) {
 		}
 	}
 	clear(results)
-	u.send(int32(fds[1][0]), big, 7)
-	if err := u.run(record); err != nil {
+	u.Send(int32(fds[1][0]), big, 7)
+	if err := u.Run(record); err != nil {
 		t.Fatal(err)
 	}
 	if got := results[7]; unix.Errno(-got) != unix.EAGAIN {
