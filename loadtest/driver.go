@@ -348,6 +348,9 @@ func (w *workload) pick(g *keyGen, seq int) op {
 	return w.ops[seq%len(w.ops)]
 }
 
+// errNoRing is the error of -client=loop where io_uring is missing.
+var errNoRing = errors.New("loadtest: no io_uring here (-client=loop-plain goes without)")
+
 // appendRequest appends one request (a PIPE of w.pipe operations for
 // Vanity when w.pipe > 0) and returns how many replies it will produce.
 func appendRequest(p protocol, w *workload, g *keyGen, value []byte, seq int, dst []byte) ([]byte, int) {

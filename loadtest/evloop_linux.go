@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime"
@@ -8,13 +9,15 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vanitydb/vanity/internal/uring"
 )
 
 // runClosedLoop is runClosed with every connection driven from one event
 // loop (epoll) on one thread, as redis-benchmark does, instead of a
 // goroutine each: the client then spends about half the CPU per request,
 // and on a machine it shares with the server that CPU is the server's.
-func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmup, d time.Duration) (*result, error) {
+func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmup, d time.Duration, batched bool) (*result, error) {
 	value := make([]byte, w.valueLen)
 	for i := range value {
 		value[i] = 'a' + byte(i%26)
@@ -71,7 +74,17 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 			return nil, err
 		}
 	}
+	var ring *uring.Ring
+	if batched {
+		if ring, err = uring.New(256); err != nil {
+			return nil, fmt.Errorf("%w: %v", errNoRing, err)
+		}
+		defer ring.Close()
+	}
 	events := make([]unix.EpollEvent, len(cs))
+	ready := make([]*loopClient, 0, len(cs))
+	sent := make([]*loopClient, 0, len(cs)) // the connections whose writes are in the ring
+	var ioErr error
 	open := len(cs)
 	deadline := measureTo.Add(30 * time.Second) // a server that stops answering
 	for open > 0 {
@@ -82,6 +95,7 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 		if time.Now().After(deadline) {
 			return nil, errors.New("loadtest: the server stopped answering")
 		}
+		ready = ready[:0]
 		for _, ev := range events[:max(n, 0)] {
 			c := cs[ev.Fd]
 			if ev.Events&unix.EPOLLOUT != 0 {
@@ -89,12 +103,45 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 					return nil, err
 				}
 			}
-			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) == 0 || c.done {
-				continue
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 && !c.done {
+				ready = append(ready, c)
 			}
-			if err := c.read(); err != nil {
+		}
+		// Read every ready connection (in one system call with a ring),
+		// answer what arrived, then write the new requests the same way.
+		if ring == nil {
+			for _, c := range ready {
+				n, err := unix.Read(c.fd, c.room())
+				if err := c.got(n, err); err != nil {
+					return nil, err
+				}
+			}
+		} else {
+			got := func(tag uint64, res int32) {
+				var err error
+				if res < 0 {
+					err = ready[tag].got(0, unix.Errno(-res))
+				} else {
+					err = ready[tag].got(int(res), nil)
+				}
+				ioErr = cmp.Or(ioErr, err)
+			}
+			for i, c := range ready {
+				if ring.Full() {
+					if err := ring.Run(got); err != nil {
+						return nil, err
+					}
+				}
+				ring.Recv(int32(c.fd), c.room(), uint64(i))
+			}
+			if err := ring.Run(got); err != nil {
 				return nil, err
 			}
+			if ioErr != nil {
+				return nil, ioErr
+			}
+		}
+		for _, c := range ready {
 			for len(c.expect) > 0 {
 				size, bad := p.splitReply(c.in[c.at:])
 				if size == 0 {
@@ -124,11 +171,47 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 			if len(c.expect) == 0 {
 				c.done = true
 				open--
+			}
+		}
+		if ring == nil {
+			for _, c := range ready {
+				if !c.done && !c.wantW {
+					if err := c.flush(epfd); err != nil {
+						return nil, err
+					}
+				}
+			}
+			continue
+		}
+		sent = sent[:0]
+		wrote := func(tag uint64, res int32) {
+			c := sent[tag]
+			if res > 0 {
+				c.outAt += int(res)
+			} else if res < 0 && unix.Errno(-res) != unix.EAGAIN {
+				ioErr = cmp.Or(ioErr, error(unix.Errno(-res)))
+				return
+			}
+			ioErr = cmp.Or(ioErr, c.watch(epfd))
+		}
+		for _, c := range ready {
+			if c.done || c.wantW || c.outAt == len(c.out) {
 				continue
 			}
-			if err := c.flush(epfd); err != nil {
-				return nil, err
+			if ring.Full() {
+				if err := ring.Run(wrote); err != nil {
+					return nil, err
+				}
+				sent = sent[:0]
 			}
+			ring.Send(int32(c.fd), c.out[c.outAt:], uint64(len(sent)))
+			sent = append(sent, c)
+		}
+		if err := ring.Run(wrote); err != nil {
+			return nil, err
+		}
+		if ioErr != nil {
+			return nil, ioErr
 		}
 	}
 	total.elapsed = d
@@ -170,13 +253,18 @@ func takeSocket(wc *wire) (int, error) {
 	return fd, nil
 }
 
-func (c *loopClient) read() error {
+// room returns the free part of c's input buffer, grown if small.
+func (c *loopClient) room() []byte {
 	if cap(c.in)-len(c.in) < 16<<10 {
 		grown := make([]byte, len(c.in), max(64<<10, 2*cap(c.in)))
 		copy(grown, c.in)
 		c.in = grown
 	}
-	n, err := unix.Read(c.fd, c.in[len(c.in):cap(c.in)])
+	return c.in[len(c.in):cap(c.in)]
+}
+
+// got takes the result of a read into c's room.
+func (c *loopClient) got(n int, err error) error {
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return nil
@@ -205,6 +293,12 @@ func (c *loopClient) flush(epfd int) error {
 		}
 		c.outAt += n
 	}
+	return c.watch(epfd)
+}
+
+// watch empties out once it is all written, and watches for the socket to
+// take more while some is not.
+func (c *loopClient) watch(epfd int) error {
 	if c.outAt == len(c.out) {
 		c.out, c.outAt = c.out[:0], 0
 	}

@@ -45,7 +45,7 @@ type options struct {
 	warmup, duration                time.Duration
 	vanityBin, redisBin             string
 	heapProfile                     string // memory: where to write vanity's heap profile
-	client                          string // closed loop: "loop" or "goroutines"
+	client                          string // closed loop: "loop", "loop-plain" or "goroutines"
 }
 
 func (o *options) flags(fs *flag.FlagSet) {
@@ -64,7 +64,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured duration")
 	fs.StringVar(&o.vanityBin, "vanity-bin", "bin/vanity", "vanity binary")
 	fs.StringVar(&o.redisBin, "redis-bin", "redis-server", "redis-server binary")
-	fs.StringVar(&o.client, "client", "loop", "closed loop: one event loop drives every connection (loop), or a goroutine each (goroutines)")
+	fs.StringVar(&o.client, "client", "loop", "closed loop: one event loop drives every connection, reading (and writing) all ready ones in one io_uring call (loop) or a system call each (loop-plain), or a goroutine drives each (goroutines)")
 }
 
 func main() {
@@ -168,10 +168,13 @@ func measure(o *options) (*result, error) {
 	if o.rate > 0 {
 		return runOpen(addr, p, w, o.conns, o.rate, o.warmup, o.duration)
 	}
-	if o.client == "goroutines" {
+	switch o.client {
+	case "goroutines":
 		return runClosed(addr, p, w, o.conns, o.depth, o.warmup, o.duration)
+	case "loop", "loop-plain":
+		return runClosedLoop(addr, p, w, o.conns, o.depth, o.warmup, o.duration, o.client == "loop")
 	}
-	return runClosedLoop(addr, p, w, o.conns, o.depth, o.warmup, o.duration)
+	return nil, fmt.Errorf("loadtest: -client=%q: want loop, loop-plain or goroutines", o.client)
 }
 
 func cmdRun(args []string) error {
@@ -426,7 +429,9 @@ func writeReport(dir string, o *options, rounds int, rows []row, mem *memResult)
 		" closed loop unless the row says open (a fixed total rate, latency from each request's intended send time);"+
 		" closed-loop client: %s.\n\n",
 		o.keys, o.value, map[bool]string{false: "uniform", true: "zipfian"}[o.zipf], o.warmup, o.duration, rounds,
-		map[bool]string{true: "one event loop on one thread drives every connection", false: "a goroutine per connection"}[o.client != "goroutines"])
+		map[string]string{"loop": "one event loop on one thread drives every connection, reading the ready ones in one io_uring call and writing in another",
+			"loop-plain": "one event loop on one thread drives every connection, a system call per read and write",
+			"goroutines": "a goroutine per connection"}[o.client])
 	if len(rows) > 0 {
 		b.WriteString("| workload | vanity ops/s | redis ops/s | ratio | ratio per round | vanity range | redis range | vanity p50 | vanity p99 | vanity p99.9 | redis p50 | redis p99 | redis p99.9 |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
