@@ -41,42 +41,29 @@ func TestGetPathAllocatesNothing(t *testing.T) {
 	}
 }
 
-// TestSetPathAllocations bounds the write path: overwriting a string
-// copies the key and value once into the delta, which the shard adopts.
-func TestSetPathAllocations(t *testing.T) {
+// TestWritePathAllocations bounds the write paths. Overwriting a string
+// copies the key into its delta and the value once into a cell, which the
+// shard adopts; an INCR copies the key and makes one array for the slot
+// versions its result absorbs and the slot it grows.
+func TestWritePathAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	n := newNode(t, Config{Partitions: 64})
-	req := parsed(t, "SET:STR (10)key:000001 (100)"+string(make([]byte, 100)))
-	dst := make([]byte, 0, 1024)
-	ctx := context.Background()
-	n.Exec(ctx, 0, req, dst[:0])
-	allocs := testing.AllocsPerRun(1000, func() {
+	for _, c := range []struct{ name, req, what string }{
+		{"SET", "SET:STR (10)key:000001 (100)" + string(make([]byte, 100)), "key and value"},
+		{"INCR", "INCR_INT (10)key:000002 1", "key and slots"},
+	} {
+		n := newNode(t, Config{Partitions: 64})
+		req := parsed(t, c.req)
+		dst := make([]byte, 0, 1024)
+		ctx := context.Background()
 		n.Exec(ctx, 0, req, dst[:0])
-	})
-	if allocs > 2 {
-		t.Fatalf("SET allocates %v times per request, want at most 2 (key and value)", allocs)
-	}
-}
-
-// TestIncrPathAllocations bounds the counter write path: an INCR copies
-// the key into its delta and makes one array for the slot versions the
-// result absorbs and the slot it grows.
-func TestIncrPathAllocations(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts are meaningless under the race detector")
-	}
-	n := newNode(t, Config{Partitions: 64})
-	req := parsed(t, "INCR_INT (10)key:000001 1")
-	dst := make([]byte, 0, 1024)
-	ctx := context.Background()
-	n.Exec(ctx, 0, req, dst[:0])
-	allocs := testing.AllocsPerRun(1000, func() {
-		n.Exec(ctx, 0, req, dst[:0])
-	})
-	if allocs > 2 {
-		t.Fatalf("INCR allocates %v times per request, want at most 2 (key and slots)", allocs)
+		allocs := testing.AllocsPerRun(1000, func() {
+			n.Exec(ctx, 0, req, dst[:0])
+		})
+		if allocs > 2 {
+			t.Fatalf("%s allocates %v times per request, want at most 2 (%s)", c.name, allocs, c.what)
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"slices"
+
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
 )
@@ -86,16 +88,10 @@ func (e *entry) joinVal(d *ValDelta, r hlc.Stamp, keep bool) {
 
 // swap puts w where the entry holds v.
 func (e *entry) swap(v, w value) {
-	m, ok := e.val.(*multi)
-	if !ok {
+	if m, ok := e.val.(*multi); ok {
+		m.vals[slices.Index(m.vals, v)] = w
+	} else {
 		e.val = w
-		return
-	}
-	for i, x := range m.vals {
-		if x == v {
-			m.vals[i] = w
-			return
-		}
 	}
 }
 
@@ -106,11 +102,8 @@ func (e *entry) drop(v value) {
 		e.val = nil
 		return
 	}
-	for i, x := range m.vals {
-		if x == v {
-			m.vals = append(m.vals[:i], m.vals[i+1:]...)
-			break
-		}
+	if i := slices.Index(m.vals, v); i >= 0 {
+		m.vals = slices.Delete(m.vals, i, i+1)
 	}
 	e.normalize()
 }
