@@ -47,13 +47,14 @@ type loop struct {
 	// durable the highest one made durable (deferrer).
 	need, durable uint64
 
-	conns  map[int32]*conn // by socket, owned by the loop's goroutine
-	writes []*conn         // connections with replies to write at the end of the turn
-	reads  []*conn         // connections whose reads are in ring
-	sends  []*conn         // connections whose replies are in ring
-	ring   *uring.Ring     // nil: a system call per read and write
-	events []unix.EpollEvent
-	done   chan struct{}
+	conns   map[int32]*conn // by socket, owned by the loop's goroutine
+	writes  []*conn         // connections with replies to write at the end of the turn
+	reads   []*conn         // connections whose reads are in ring
+	sends   []*conn         // connections whose replies (or queues) are in ring
+	flushes []*conn         // subscribers whose queues the ring sends at the end of the turn
+	ring    *uring.Ring     // nil: a system call per read and write
+	events  []unix.EpollEvent
+	done    chan struct{}
 }
 
 // loopConn is a connection's state on an event loop; the loop's goroutine
@@ -67,6 +68,8 @@ type loopConn struct {
 	out     bool   // waiting for the socket to take pending
 	eof     bool   // the client closed its side
 	queued  bool   // in the loop's writes
+	flushed bool   // in the loop's flushes
+	sentQ   bool   // the ring is sending pending (a subscriber's queue), not the replies
 	closing bool   // closes once pending is written
 	closed  bool
 	joined  bool // registered with the loop
@@ -308,8 +311,16 @@ func (lp *loop) look(c *conn) {
 		lp.finish(c)
 		return
 	}
-	if c.async && !e.out && !lp.writable(c) {
-		lp.close(c)
+	if c.async && !e.out {
+		switch {
+		case lp.ring != nil:
+			if !e.flushed {
+				e.flushed = true
+				lp.flushes = append(lp.flushes, c)
+			}
+		case !lp.writable(c):
+			lp.close(c)
+		}
 	}
 }
 
@@ -580,9 +591,48 @@ func (lp *loop) writeAll() {
 		lp.ring.Send(c.ev.fd, c.out, uint64(len(lp.sends)))
 		lp.sends = append(lp.sends, c)
 	}
-	lp.sendAll()
 	clear(lp.writes)
 	lp.writes = lp.writes[:0]
+	// Subscribers' queued messages: one PUBLISH reaches many sockets.
+	for _, c := range lp.flushes {
+		e := &c.ev
+		e.flushed = false
+		if e.closed || e.away || e.out {
+			continue
+		}
+		if lp.ring == nil {
+			if !lp.writable(c) {
+				lp.close(c)
+			}
+			continue
+		}
+		c.wmu.Lock()
+		failed := c.wfailed
+		e.pending, c.queued = c.queued, e.pending[:0]
+		c.wmu.Unlock()
+		if failed {
+			lp.close(c)
+			continue
+		}
+		if len(e.pending) == 0 {
+			continue
+		}
+		if lp.ring.Full() {
+			lp.sendAll()
+			if lp.ring == nil {
+				if !lp.writable(c) {
+					lp.close(c)
+				}
+				continue
+			}
+		}
+		e.sentQ = true
+		lp.ring.Send(e.fd, e.pending, uint64(len(lp.sends)))
+		lp.sends = append(lp.sends, c)
+	}
+	clear(lp.flushes)
+	lp.flushes = lp.flushes[:0]
+	lp.sendAll()
 }
 
 // sendAll makes the sends writeAll put in the ring. What a socket does not
@@ -599,11 +649,21 @@ func (lp *loop) sendAll() {
 			n = 0
 		}
 		ok := n >= 0
-		if ok && n < len(c.out) {
-			e.pending = append(e.pending, c.out[n:]...)
-			ok = lp.writable(c)
+		switch {
+		case e.sentQ:
+			e.sentQ = false
+			if ok {
+				e.pending = e.pending[:copy(e.pending, e.pending[n:])]
+				// What is left, and what was queued meanwhile.
+				ok = lp.writable(c)
+			}
+		default:
+			if ok && n < len(c.out) {
+				e.pending = append(e.pending, c.out[n:]...)
+				ok = lp.writable(c)
+			}
+			c.resetOut()
 		}
-		c.resetOut()
 		if !ok {
 			lp.close(c)
 		}
