@@ -84,7 +84,6 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 	events := make([]unix.EpollEvent, len(cs))
 	ready := make([]*loopClient, 0, len(cs))
 	sent := make([]*loopClient, 0, len(cs)) // the connections whose writes are in the ring
-	var ioErr error
 	open := len(cs)
 	deadline := measureTo.Add(30 * time.Second) // a server that stops answering
 	for open > 0 {
@@ -109,37 +108,8 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 		}
 		// Read every ready connection (in one system call with a ring),
 		// answer what arrived, then write the new requests the same way.
-		if ring == nil {
-			for _, c := range ready {
-				n, err := unix.Read(c.fd, c.room())
-				if err := c.got(n, err); err != nil {
-					return nil, err
-				}
-			}
-		} else {
-			got := func(tag uint64, res int32) {
-				var err error
-				if res < 0 {
-					err = ready[tag].got(0, unix.Errno(-res))
-				} else {
-					err = ready[tag].got(int(res), nil)
-				}
-				ioErr = cmp.Or(ioErr, err)
-			}
-			for i, c := range ready {
-				if ring.Full() {
-					if err := ring.Run(got); err != nil {
-						return nil, err
-					}
-				}
-				ring.Recv(int32(c.fd), c.room(), uint64(i))
-			}
-			if err := ring.Run(got); err != nil {
-				return nil, err
-			}
-			if ioErr != nil {
-				return nil, ioErr
-			}
+		if err := readReady(ring, ready); err != nil {
+			return nil, err
 		}
 		for _, c := range ready {
 			for len(c.expect) > 0 {
@@ -173,49 +143,92 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 				open--
 			}
 		}
-		if ring == nil {
-			for _, c := range ready {
-				if !c.done && !c.wantW {
-					if err := c.flush(epfd); err != nil {
-						return nil, err
-					}
-				}
-			}
-			continue
-		}
-		sent = sent[:0]
-		wrote := func(tag uint64, res int32) {
-			c := sent[tag]
-			if res > 0 {
-				c.outAt += int(res)
-			} else if res < 0 && unix.Errno(-res) != unix.EAGAIN {
-				ioErr = cmp.Or(ioErr, error(unix.Errno(-res)))
-				return
-			}
-			ioErr = cmp.Or(ioErr, c.watch(epfd))
-		}
-		for _, c := range ready {
-			if c.done || c.wantW || c.outAt == len(c.out) {
-				continue
-			}
-			if ring.Full() {
-				if err := ring.Run(wrote); err != nil {
-					return nil, err
-				}
-				sent = sent[:0]
-			}
-			ring.Send(int32(c.fd), c.out[c.outAt:], uint64(len(sent)))
-			sent = append(sent, c)
-		}
-		if err := ring.Run(wrote); err != nil {
+		if sent, err = writeReady(ring, ready, sent[:0], epfd); err != nil {
 			return nil, err
-		}
-		if ioErr != nil {
-			return nil, ioErr
 		}
 	}
 	total.elapsed = d
 	return total, nil
+}
+
+// readReady reads what each ready connection has: with a ring in one
+// system call (a few if they outnumber its entries), else one call each.
+func readReady(ring *uring.Ring, ready []*loopClient) error {
+	if ring == nil {
+		for _, c := range ready {
+			n, err := unix.Read(c.fd, c.room())
+			if err := c.got(n, err); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var ioErr error
+	got := func(tag uint64, res int32) {
+		var err error
+		if res < 0 {
+			err = ready[tag].got(0, unix.Errno(-res))
+		} else {
+			err = ready[tag].got(int(res), nil)
+		}
+		ioErr = cmp.Or(ioErr, err)
+	}
+	for i, c := range ready {
+		if ring.Full() {
+			if err := ring.Run(got); err != nil {
+				return err
+			}
+		}
+		ring.Recv(int32(c.fd), c.room(), uint64(i))
+	}
+	if err := ring.Run(got); err != nil {
+		return err
+	}
+	return ioErr
+}
+
+// writeReady writes the requests of the ready connections that are still
+// running, the same way, and watches for sockets that did not take them
+// all. It returns sent (scratch space for the ring's tags) for reuse.
+func writeReady(ring *uring.Ring, ready, sent []*loopClient, epfd int) ([]*loopClient, error) {
+	if ring == nil {
+		for _, c := range ready {
+			if !c.done && !c.wantW {
+				if err := c.flush(epfd); err != nil {
+					return sent, err
+				}
+			}
+		}
+		return sent, nil
+	}
+	var ioErr error
+	wrote := func(tag uint64, res int32) {
+		c := sent[tag]
+		if res > 0 {
+			c.outAt += int(res)
+		} else if res < 0 && unix.Errno(-res) != unix.EAGAIN {
+			ioErr = cmp.Or(ioErr, error(unix.Errno(-res)))
+			return
+		}
+		ioErr = cmp.Or(ioErr, c.watch(epfd))
+	}
+	for _, c := range ready {
+		if c.done || c.wantW || c.outAt == len(c.out) {
+			continue
+		}
+		if ring.Full() {
+			if err := ring.Run(wrote); err != nil {
+				return sent, err
+			}
+			sent = sent[:0]
+		}
+		ring.Send(int32(c.fd), c.out[c.outAt:], uint64(len(sent)))
+		sent = append(sent, c)
+	}
+	if err := ring.Run(wrote); err != nil {
+		return sent, err
+	}
+	return sent, ioErr
 }
 
 // loopClient is one connection of runClosedLoop.
