@@ -261,7 +261,7 @@ func chaosCheck(c *client.Client, lg *chaosLog, s *chaosSummary) (unavailable in
 				if len(s.LostExamples) < 5 {
 					s.LostExamples = append(s.LostExamples, k)
 				}
-			case r.Status == proto.StatusInternalError && strings.Contains(string(raw), "unavailable"):
+			case r.Status == proto.StatusError && strings.Contains(string(raw), "unavailable"):
 				unavailable++
 			default:
 				if len(s.UnknownStatus) < 5 {

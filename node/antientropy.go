@@ -285,14 +285,16 @@ func (c localCopy) Buckets(_ context.Context, p int, horizon uint64, buckets []i
 }
 
 // Store joins a peer's states, paced with the partitions moving in.
-func (c localCopy) Store(ctx context.Context, p int, states []byte) error {
-	if err := c.s.pace.wait(ctx, len(states)); err != nil {
-		return err
+func (c localCopy) Store(ctx context.Context, items []replication.Item) error {
+	for _, it := range items {
+		if err := c.s.pace.wait(ctx, len(it.Deltas)); err != nil {
+			return err
+		}
+		if err := c.s.node.ApplyReplica(it.Partition, it.Deltas); err != nil {
+			return err
+		}
+		c.s.entropy.keys.Add(int64(countStates(it.Deltas)))
 	}
-	if err := c.s.node.ApplyReplica(p, states); err != nil {
-		return err
-	}
-	c.s.entropy.keys.Add(int64(countStates(states)))
 	return nil
 }
 

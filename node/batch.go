@@ -1,136 +1,41 @@
 package node
 
 import (
-	"context"
 	"encoding/binary"
-	"sync"
 
 	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/replication"
 )
 
-// A batcher gathers the requests that the coordinators on this node send
-// one replica node at the same time into as few calls as possible: while a
-// call is in flight, other requests queue up and go together in the next
-// (group commit over the network). Under load one call carries the work of
-// many clients, handled at the replica with one durability wait; alone, a
-// request goes at once, as before. Replicated stores and quorum reads' state
-// requests each have a batcher per replica node.
-type batcher struct {
-	// send makes one call carrying payloads and returns one result per
-	// payload, or an error for them all.
-	send func(ctx context.Context, payloads [][]byte) ([]batchResult, error)
+// The replica traffic of the data path (rpc.KindReplicateMany and
+// rpc.KindStatesMany):
+//
+//	replicate-many = rpc.AppendStrings of items, item = partition:uvarint deltas (EncodeDeltas)
+//	states-many    = rpc.AppendStrings of requests, request = db:u8 rpc.AppendStrings(keys)
+//	                 answered as rpc.AppendItem per request (KeyStates's encoding, or an error)
 
-	mu      sync.Mutex
-	pending []batchItem
-	running bool
-}
-
-type batchItem struct {
-	payload []byte
-	done    chan batchResult
-}
-
-type batchResult struct {
-	reply []byte
-	err   error
-}
-
-// maxBatch bounds the bytes one call carries.
-const maxBatch = 4 << 20
-
-// do sends payload with the next call and returns its result, or ctx's
-// error if ctx ends first (the request may still reach the replica).
-func (b *batcher) do(ctx context.Context, payload []byte) ([]byte, error) {
-	it := batchItem{payload: payload, done: make(chan batchResult, 1)}
-	b.mu.Lock()
-	b.pending = append(b.pending, it)
-	if !b.running {
-		b.running = true
-		go b.run()
+// appendStoreItems encodes a replicate-many payload.
+func appendStoreItems(dst []byte, items []replication.Item) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(items)))
+	for _, it := range items {
+		n := len(binary.AppendUvarint(nil, uint64(it.Partition))) + len(it.Deltas)
+		dst = binary.AppendUvarint(dst, uint64(n))
+		dst = binary.AppendUvarint(dst, uint64(it.Partition))
+		dst = append(dst, it.Deltas...)
 	}
-	b.mu.Unlock()
-	select {
-	case r := <-it.done:
-		return r.reply, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	return dst
+}
+
+// appendStateReqs encodes a states-many payload.
+func appendStateReqs(dst []byte, reqs []replication.StateReq) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(reqs)))
+	var one []byte
+	for _, r := range reqs {
+		one = rpc.AppendStrings(append(one[:0], byte(r.DB)), r.Keys)
+		dst = binary.AppendUvarint(dst, uint64(len(one)))
+		dst = append(dst, one...)
 	}
-}
-
-// run sends what is pending, one call at a time, until nothing is.
-func (b *batcher) run() {
-	for {
-		b.mu.Lock()
-		n, size := 0, 0
-		for n < len(b.pending) && (n == 0 || size+len(b.pending[n].payload) <= maxBatch) {
-			size += len(b.pending[n].payload)
-			n++
-		}
-		items := append([]batchItem(nil), b.pending[:n]...)
-		b.pending = append(b.pending[:0], b.pending[n:]...)
-		if n == 0 {
-			b.running = false
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
-		payloads := make([][]byte, n)
-		for i, it := range items {
-			payloads[i] = it.payload
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), replicateTimeout)
-		results, err := b.send(ctx, payloads)
-		cancel()
-		if err == nil && len(results) != n {
-			err = rpc.ErrMalformed
-		}
-		for i, it := range items {
-			if err != nil {
-				it.done <- batchResult{err: err}
-			} else {
-				it.done <- results[i]
-			}
-		}
-	}
-}
-
-// newStoreBatcher batches replicated stores to the node c reaches: a
-// replicate-many call, answered as a whole.
-func newStoreBatcher(c *rpc.Client) *batcher {
-	return &batcher{send: func(ctx context.Context, payloads [][]byte) ([]batchResult, error) {
-		_, err := c.Call(ctx, rpc.KindReplicateMany, rpc.AppendStrings(nil, payloads))
-		return make([]batchResult, len(payloads)), err
-	}}
-}
-
-// newStatesBatcher batches quorum reads' state requests to the node c
-// reaches: a states-many call, answered item by item.
-func newStatesBatcher(c *rpc.Client) *batcher {
-	return &batcher{send: func(ctx context.Context, payloads [][]byte) ([]batchResult, error) {
-		raw, err := c.Call(ctx, rpc.KindStatesMany, rpc.AppendStrings(nil, payloads))
-		if err != nil {
-			return nil, err
-		}
-		items, err := rpc.DecodeItems(raw)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]batchResult, len(items))
-		for i, it := range items {
-			if it.Status != rpc.StatusOK {
-				out[i].err = &rpc.Error{Status: it.Status, Message: string(it.Reply)}
-			} else {
-				out[i].reply = it.Reply
-			}
-		}
-		return out, nil
-	}}
-}
-
-// A store item is partition:uvarint deltas (as KindReplicate's payload); a
-// replicate-many payload is rpc.AppendStrings of them.
-func appendStoreItem(p int, deltas []byte) []byte {
-	return append(binary.AppendUvarint(nil, uint64(p)), deltas...)
+	return dst
 }
 
 // decodeStoreBatch decodes a replicate-many payload; deltas alias b.
@@ -150,9 +55,7 @@ func decodeStoreBatch(b []byte) (parts []int, deltas [][]byte, err error) {
 	return parts, deltas, nil
 }
 
-// handleStatesMany answers a states-many call: each item is a state
-// request (db:u8 strings(keys), as KindStates's payload), answered as an
-// exec-many item (KeyStates's encoding, or an error).
+// handleStatesMany answers a states-many call.
 func (s *Service) handleStatesMany(payload, dst []byte) ([]byte, error) {
 	items, err := rpc.DecodeStrings(payload)
 	if err != nil {

@@ -1,13 +1,13 @@
 package node
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
 )
 
@@ -27,12 +27,12 @@ func TestGetPathAllocatesNothing(t *testing.T) {
 	}
 	n := newNode(t, Config{Partitions: 64})
 	do(t, n, 0, "SET:STR (10)key:000001 (100)"+string(make([]byte, 100)))
-	req := parsed(t, "GET (10)key:000001")
-	dst := make([]byte, 0, 1024)
-	ctx := context.Background()
+	run := &rpc.Run{Cmds: []rpc.Cmd{{Reqs: []*proto.Request{parsed(t, "GET (10)key:000001")}}}}
+	var res Result
+	n.apply(run, &res, false, nil)
 	allocs := testing.AllocsPerRun(1000, func() {
-		out, _ := n.Exec(ctx, 0, req, dst[:0])
-		if len(out) < 100 {
+		n.apply(run, &res, false, nil)
+		if len(res.Replies) < 100 {
 			panic("short reply")
 		}
 	})
@@ -54,12 +54,11 @@ func TestWritePathAllocations(t *testing.T) {
 		{"INCR", "INCR_INT (10)key:000002 1", "key and slots"},
 	} {
 		n := newNode(t, Config{Partitions: 64})
-		req := parsed(t, c.req)
-		dst := make([]byte, 0, 1024)
-		ctx := context.Background()
-		n.Exec(ctx, 0, req, dst[:0])
+		run := &rpc.Run{Cmds: []rpc.Cmd{{Reqs: []*proto.Request{parsed(t, c.req)}}}}
+		var res Result
+		n.apply(run, &res, false, nil)
 		allocs := testing.AllocsPerRun(1000, func() {
-			n.Exec(ctx, 0, req, dst[:0])
+			n.apply(run, &res, false, nil)
 		})
 		if allocs > 2 {
 			t.Fatalf("%s allocates %v times per request, want at most 2 (%s)", c.name, allocs, c.what)
@@ -76,13 +75,14 @@ func BenchmarkExecGet(b *testing.B) {
 	for i := range reqs {
 		reqs[i] = parsed(b, "GET (9)key:"+strconv.Itoa(10000+i))
 	}
-	ctx := context.Background()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		dst := make([]byte, 0, 1024)
+		run := &rpc.Run{Cmds: []rpc.Cmd{{Reqs: make([]*proto.Request, 1)}}}
+		var res Result
 		i := 0
 		for pb.Next() {
-			dst, _ = n.Exec(ctx, 0, reqs[i%len(reqs)], dst[:0])
+			run.Cmds[0].Reqs[0] = reqs[i%len(reqs)]
+			n.apply(run, &res, false, nil)
 			i++
 		}
 	})
@@ -94,13 +94,14 @@ func BenchmarkExecSet(b *testing.B) {
 	for i := range reqs {
 		reqs[i] = parsed(b, "SET:STR (9)key:"+strconv.Itoa(10000+i)+" (100)"+string(make([]byte, 100)))
 	}
-	ctx := context.Background()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		dst := make([]byte, 0, 1024)
+		run := &rpc.Run{Cmds: []rpc.Cmd{{Reqs: make([]*proto.Request, 1)}}}
+		var res Result
 		i := 0
 		for pb.Next() {
-			dst, _ = n.Exec(ctx, 0, reqs[i%len(reqs)], dst[:0])
+			run.Cmds[0].Reqs[0] = reqs[i%len(reqs)]
+			n.apply(run, &res, false, nil)
 			i++
 		}
 	})
@@ -115,13 +116,9 @@ func BenchmarkExpireMillion(b *testing.B) {
 		var now atomic.Int64
 		now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
 		n, _ := New(Config{Now: func() time.Time { return time.UnixMilli(now.Load()) }})
-		var req proto.Request
 		for k := 0; k < 1_000_000; k++ {
 			key := "key:" + strconv.Itoa(10_000_000+k)
-			proto.ParseRequest([]byte("SET:STR (12)"+key+" (10)0123456789"), &req)
-			n.Exec(context.Background(), 0, &req, nil)
-			proto.ParseRequest([]byte("SET_EXPIRY (12)"+key+" 1"), &req)
-			n.Exec(context.Background(), 0, &req, nil)
+			runEach(n, 0, parse(b, "SET:STR (12)"+key+" (10)0123456789", "SET_EXPIRY (12)"+key+" 1"))
 		}
 		now.Add(2000)
 		b.StartTimer()
@@ -151,10 +148,8 @@ func BenchmarkRecover1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	value := strings.Repeat("v", 100)
-	var req proto.Request
 	for k := 0; k < 1_000_000; k++ {
-		proto.ParseRequest([]byte("SET:STR (12)key:"+strconv.Itoa(10_000_000+k)+" (100)"+value), &req)
-		n.Exec(context.Background(), 0, &req, nil)
+		runEach(n, 0, parse(b, "SET:STR (12)key:"+strconv.Itoa(10_000_000+k)+" (100)"+value))
 	}
 	b.Run("wal", func(b *testing.B) {
 		n.wal.Sync()

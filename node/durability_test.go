@@ -1,14 +1,12 @@
 package node
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/vfs"
 	"github.com/vanitydb/vanity/storage/wal"
 )
@@ -145,18 +143,16 @@ func TestFsyncFailureStopsAcknowledgements(t *testing.T) {
 		t.Fatal(got)
 	}
 	fz.FailAfter(vfs.OpSync, 0)
-	if got := do(t, n, 0, "SET:STR (1)b (1)2"); !strings.HasPrefix(got, "INTERNAL_ERROR") {
+	if got := do(t, n, 0, "SET:STR (1)b (1)2"); !strings.HasPrefix(got, "error: write not durable") {
 		t.Fatalf("a write that could not be fsynced was answered %q", got)
 	}
 	for _, r := range []string{"SET:STR (1)c (1)3", "GET (1)a"} {
-		if got := do(t, n, 0, r); !strings.HasPrefix(got, "INTERNAL_ERROR") {
+		if got := do(t, n, 0, r); !strings.HasPrefix(got, "error: "+ErrFailed.Error()) {
 			t.Fatalf("%s after the failure: %q", r, got)
 		}
 	}
-	var req proto.Request
-	proto.ParseRequest([]byte("INCR_INT (1)x 1"), &req)
-	if _, _, err := n.ExecBatch(context.Background(), 0, []*proto.Request{req.Clone()}, nil); !errors.Is(err, ErrFailed) {
-		t.Fatalf("batch after the failure: %v", err)
+	if got := runTx(n, 0, parse(t, "INCR_INT (1)x 1", "GET (1)x")); !strings.HasPrefix(got[0], "error: "+ErrFailed.Error()) {
+		t.Fatalf("a transaction after the failure: %q", got)
 	}
 	if err := n.Persist(); !errors.Is(err, ErrFailed) {
 		t.Fatalf("snapshot after the failure: %v", err)

@@ -1,44 +1,18 @@
 package node
 
 import (
-	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/storage/vfs"
 	"github.com/vanitydb/vanity/storage/wal"
 )
 
-func parse(t *testing.T, texts ...string) []*proto.Request {
-	t.Helper()
-	out := make([]*proto.Request, len(texts))
-	for i, s := range texts {
-		var r proto.Request
-		if err := proto.ParseRequest([]byte(s), &r); err != proto.ErrNone {
-			t.Fatalf("%q: %v", s, err)
-		}
-		out[i] = r.Clone()
-	}
-	return out
-}
-
-func splitReplies(out []byte, ends []int) []string {
-	r := make([]string, len(ends))
-	prev := 0
-	for i, e := range ends {
-		r[i] = string(out[prev:e])
-		prev = e
-	}
-	return r
-}
-
-// TestExecManyMatchesExec runs the same requests through ExecMany on one
-// node and Exec one by one on another.
-func TestExecManyMatchesExec(t *testing.T) {
+// TestRunMatchesOneAtATime runs the same requests as one run on one node
+// and one by one on another.
+func TestRunMatchesOneAtATime(t *testing.T) {
 	var texts []string
 	for i := 0; i < 200; i++ {
 		k := "(2)k" + strconv.Itoa(i%7)
@@ -46,28 +20,17 @@ func TestExecManyMatchesExec(t *testing.T) {
 			"LIST_PUSH_RIGHT " + k + " (1)[(1)a]", "DEL " + k, "MANY_GET (2)[(2)k1(2)k2]"}[i%6])
 	}
 	a, b := newNode(t, Config{Partitions: 8}), newNode(t, Config{Partitions: 8})
-	out, ends, errs := a.ExecMany(context.Background(), 3, parse(t, texts...), []byte("prefix"))
-	if errs != nil || !strings.HasPrefix(string(out), "prefix") {
-		t.Fatalf("errs %v, out %.20q", errs, out)
-	}
-	got := splitReplies(out[len("prefix"):], func() []int {
-		e := make([]int, len(ends))
-		for i := range ends {
-			e[i] = ends[i] - len("prefix")
-		}
-		return e
-	}())
+	got := runEach(a, 3, parse(t, texts...))
 	for i, s := range texts {
 		if want := do(t, b, 3, s); got[i] != want {
-			t.Fatalf("request %d %q: ExecMany %q, Exec %q", i, s, got[i], want)
+			t.Fatalf("request %d %q: in one run %q, alone %q", i, s, got[i], want)
 		}
 	}
 }
 
-// TestExecManyRefusesMovedPartitions: once a request on a partition the
-// node does not hold is refused, so is every later one on it, while
-// others run.
-func TestExecManyRefusesMovedPartitions(t *testing.T) {
+// TestRunRefusesMovedPartitions: once a request on a partition the node
+// does not hold is refused, so is every later one on it, while others run.
+func TestRunRefusesMovedPartitions(t *testing.T) {
 	n := newNode(t, Config{Partitions: 8})
 	held := "(1)a"
 	var other string
@@ -80,32 +43,31 @@ func TestExecManyRefusesMovedPartitions(t *testing.T) {
 		}
 	}
 	reqs := parse(t, "INCR_INT "+held+" 1", "INCR_INT "+other+" 1", "INCR_INT "+held+" 1", "GET "+other)
-	out, ends, errs := n.ExecMany(context.Background(), 0, reqs, nil)
-	got := splitReplies(out, ends)
-	if got[0] != "OK:INT 1" || got[2] != "OK:INT 2" || errs[0] != nil || errs[2] != nil {
-		t.Fatalf("held partition: %q %v", got, errs)
+	got := runEach(n, 0, reqs)
+	if got[0] != "OK:INT 1" || got[2] != "OK:INT 2" {
+		t.Fatalf("held partition: %q", got)
 	}
 	for _, i := range []int{1, 3} {
-		if !errors.Is(errs[i], ErrNotHeld) || got[i] != "" {
-			t.Fatalf("request %d on a partition not held: %q %v", i, got[i], errs[i])
+		if !strings.HasPrefix(got[i], "wrong ring: node: partition not held here") {
+			t.Fatalf("request %d on a partition not held: %q", i, got[i])
 		}
 	}
 }
 
-// TestExecManyDurability: with fsync=always every write a pipeline
-// acknowledged survives a machine crash; when the fsync fails, every write
-// of the pipeline answers with the failure.
-func TestExecManyDurability(t *testing.T) {
+// TestRunDurability: with fsync=always every write a run acknowledged
+// survives a machine crash; when the fsync fails, every entry of the run
+// answers with the failure (its reads could show the writes that failed),
+// and so does every later one.
+func TestRunDurability(t *testing.T) {
 	m := vfs.NewMem()
 	n := durableNode(t, m, wal.SyncAlways)
 	var texts []string
 	for i := 0; i < 50; i++ {
 		texts = append(texts, "SET:INT "+key(i)+" "+strconv.Itoa(i))
 	}
-	out, ends, errs := n.ExecMany(context.Background(), 0, parse(t, texts...), nil)
-	for i, r := range splitReplies(out, ends) {
-		if r != "OK" || errs != nil {
-			t.Fatalf("write %d: %q %v", i, r, errs)
+	for i, r := range runEach(n, 0, parse(t, texts...)) {
+		if r != "OK" {
+			t.Fatalf("write %d: %q", i, r)
 		}
 	}
 	m.Crash()
@@ -120,18 +82,12 @@ func TestExecManyDurability(t *testing.T) {
 	f := durableNode(t, fz, wal.SyncAlways)
 	do(t, f, 0, "SET:STR (1)a (1)1")
 	fz.FailAfter(vfs.OpSync, 0)
-	out, ends, _ = f.ExecMany(context.Background(), 0, parse(t, "GET (1)a", "SET:STR (1)b (1)2", "INCR_INT (1)c 1"), nil)
-	got := splitReplies(out, ends)
-	if got[0] != "OK:STR (1)1" {
-		t.Fatalf("a read before the failure: %q", got[0])
-	}
-	for _, g := range got[1:] {
-		if !strings.HasPrefix(g, "INTERNAL_ERROR") {
-			t.Fatalf("a write that could not be fsynced was answered %q", g)
+	for _, g := range runEach(f, 0, parse(t, "GET (1)a", "SET:STR (1)b (1)2", "INCR_INT (1)c 1")) {
+		if !strings.HasPrefix(g, "error: write not durable") {
+			t.Fatalf("an entry of a run whose fsync failed was answered %q", g)
 		}
 	}
-	out, ends, _ = f.ExecMany(context.Background(), 0, parse(t, "GET (1)a"), nil)
-	if got := splitReplies(out, ends); !strings.HasPrefix(got[0], "INTERNAL_ERROR") {
-		t.Fatalf("after the failure: %q", got[0])
+	if got := do(t, f, 0, "GET (1)a"); !strings.HasPrefix(got, "error: node: storage failed") {
+		t.Fatalf("after the failure: %q", got)
 	}
 }

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -220,30 +219,6 @@ func (n *Node) fail(err error) {
 	}
 }
 
-// logDeltas appends the deltas of x to the WAL as one record, under the
-// locks of their partitions, and returns its sequence number (0: none).
-func (n *Node) logDeltas(x *execCtx) (uint64, error) {
-	if n.wal == nil || len(x.c.Deltas) == 0 {
-		return 0, nil
-	}
-	x.rec = n.appendRecord(x.rec[:0], x)
-	n.walBytes.Add(int64(len(x.rec)))
-	return n.wal.Append(x.rec)
-}
-
-// finish waits for a record's durability and turns a failure into the
-// reply, replacing whatever the command answered from dst[start:].
-func (n *Node) finish(seq uint64, err error, dst []byte, start int) []byte {
-	if err == nil && seq > 0 {
-		err = n.wal.Wait(seq)
-	}
-	if err != nil {
-		n.fail(err)
-		return proto.AppendInternalError(dst[:start], "write not durable: "+err.Error())
-	}
-	return dst
-}
-
 // KeepsTombstones reports whether removals leave tombstones (replicated
 // partitions).
 func (n *Node) KeepsTombstones() bool { return n.cfg.KeepTombstones }
@@ -288,27 +263,6 @@ func (n *Node) unlock(locks []int) {
 	}
 }
 
-// Exec runs one data command in database db and appends its reply to dst.
-// Under the SyncAlways policy a write is answered only once its WAL record
-// is fsynced; a write that cannot be made durable is answered with
-// INTERNAL_ERROR, never acknowledged.
-func (n *Node) Exec(_ context.Context, db int, req *proto.Request, dst []byte) ([]byte, error) {
-	start := len(dst)
-	dst, seq, err := n.exec(db, req, dst)
-	if err != nil || seq == 0 {
-		return dst, err
-	}
-	return n.finish(seq, nil, dst, start), nil
-}
-
-// ExecLater is Exec without the wait for durability: it returns the log
-// position its write reached (0: nothing to wait for), so that one
-// Durable call covers many commands. The reply must not reach a client
-// before Durable returns nil for that position or a later one.
-func (n *Node) ExecLater(_ context.Context, db int, req *proto.Request, dst []byte) ([]byte, uint64, error) {
-	return n.exec(db, req, dst)
-}
-
 // Durable waits until the log holds every record up to pos as Exec would
 // before answering. A failure is the node's failure: every later command
 // fails too, and no reply depending on pos may be sent.
@@ -323,254 +277,8 @@ func (n *Node) Durable(pos uint64) error {
 	return nil
 }
 
-func (n *Node) exec(db int, req *proto.Request, dst []byte) ([]byte, uint64, error) {
-	if err := n.failure(); err != nil {
-		return proto.AppendInternalError(dst, err.Error()), 0, nil
-	}
-	start := len(dst)
-	x := n.ctxs.Get().(*execCtx)
-	if req.Cmd.Class() == proto.ClassDatabase {
-		x.locks = n.lockAll(x.locks)
-	} else {
-		x.keys = req.Keys(x.keys[:0])
-		x.locks = n.lockKeys(x.keys, x.locks)
-	}
-	if req.Cmd.Class() != proto.ClassDatabase {
-		if err := n.checkHeld(x.locks); err != nil {
-			n.unlock(x.locks)
-			n.release(x)
-			return dst, 0, err
-		}
-	}
-	n.begin(x, db)
-	dst = n.run(x, db, req, dst)
-	n.record(x)
-	seq, err := n.logDeltas(x)
-	n.unlock(x.locks)
-	n.release(x)
-	if err != nil {
-		return n.finish(0, err, dst, start), 0, nil
-	}
-	return dst, seq, nil
-}
-
-// ExecMany runs reqs one after another in database db, each exactly as
-// Exec would (its own locks, its own log record), and then waits once for
-// the log to make all of their writes durable before returning: a
-// pipelined run of commands costs one durability wait instead of one each.
-// It appends the replies to dst and returns the end offset of each.
-//
-// A request touching a partition this node does not hold is not run: its
-// entry in errs is ErrNotHeld, and so is that of every later request on
-// that partition, so a caller can retry them elsewhere in their order.
-// errs is nil when every request ran. RESET is not accepted here.
-func (n *Node) ExecMany(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
-	return n.execMany(db, reqs, dst, nil, nil)
-}
-
-// ExecManyLater is ExecMany without the wait for durability, as ExecLater
-// is Exec: it returns the log position the writes reached.
-func (n *Node) ExecManyLater(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error, uint64) {
-	var pos uint64
-	out, ends, errs := n.execMany(db, reqs, dst, nil, &pos)
-	return out, ends, errs, pos
-}
-
-// ExecManyCapture is ExecMany that also returns, by partition, the deltas
-// the commands produced (EncodeDeltas), for a coordinator to replicate.
-func (n *Node) ExecManyCapture(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error, map[int][]byte) {
-	deltas := map[int][]byte{}
-	out, ends, errs := n.execMany(db, reqs, dst, deltas, nil)
-	return out, ends, errs, deltas
-}
-
-func (n *Node) execMany(db int, reqs []*proto.Request, dst []byte, capture map[int][]byte, later *uint64) ([]byte, []int, []error) {
-	ends := make([]int, len(reqs))
-	if err := n.failure(); err != nil {
-		for i := range reqs {
-			dst = proto.AppendInternalError(dst, err.Error())
-			ends[i] = len(dst)
-		}
-		return dst, ends, nil
-	}
-	var errs []error
-	var refused []int // partitions found not held
-	var last uint64   // the highest log record written
-	var logErr error
-	var wroteBuf [64]bool // on the stack for the usual pipeline
-	wrote := wroteBuf[:0]
-	if len(reqs) > len(wroteBuf) {
-		wrote = make([]bool, 0, len(reqs))
-	}
-	wrote = wrote[:len(reqs)]
-	base := len(dst)
-	x := n.ctxs.Get().(*execCtx)
-	for i, req := range reqs {
-		if req.Cmd.Class() == proto.ClassDatabase {
-			dst = proto.AppendInternalError(dst, "node: RESET cannot be pipelined")
-			ends[i] = len(dst)
-			continue
-		}
-		x.keys = req.Keys(x.keys[:0])
-		x.locks = n.lockKeys(x.keys, x.locks)
-		err := n.checkHeld(x.locks)
-		for _, p := range x.locks {
-			if err == nil && slices.Contains(refused, p) {
-				err = fmt.Errorf("%w: partition %d (refused earlier in this pipeline)", ErrNotHeld, p)
-			}
-		}
-		if err != nil {
-			n.unlock(x.locks)
-			refused = append(refused, x.locks...)
-			if errs == nil {
-				errs = make([]error, len(reqs))
-			}
-			errs[i] = err
-			ends[i] = len(dst)
-			continue
-		}
-		n.begin(x, db)
-		dst = n.run(x, db, req, dst)
-		n.record(x)
-		if capture != nil {
-			for k := range x.c.Deltas {
-				p := x.dparts[k]
-				if p < 0 {
-					p = n.partitionOfString(x.c.Deltas[k].Key)
-				}
-				capture[p] = EncodeDeltas(capture[p], x.c.Deltas[k:k+1])
-			}
-		}
-		seq, err := n.logDeltas(x)
-		n.unlock(x.locks)
-		switch {
-		case err != nil:
-			logErr = cmp.Or(logErr, err)
-			wrote[i] = true
-		case seq > 0:
-			last, wrote[i] = seq, true
-		}
-		ends[i] = len(dst)
-	}
-	n.release(x)
-	if logErr == nil && last > 0 {
-		if later != nil {
-			*later = last
-			return dst, ends, errs
-		}
-		logErr = n.wal.Wait(last)
-	}
-	if logErr == nil {
-		return dst, ends, errs
-	}
-	// Nothing written here is known to be durable: every write answers
-	// with the failure, as Exec's would.
-	n.fail(logErr)
-	out := append(make([]byte, 0, len(dst)), dst[:base]...)
-	prev := base
-	for i, end := range ends {
-		if wrote[i] {
-			out = proto.AppendInternalError(out, "write not durable: "+logErr.Error())
-		} else {
-			out = append(out, dst[prev:end]...)
-		}
-		prev = end
-		ends[i] = len(out)
-	}
-	return out, ends, errs
-}
-
-// ExecBatch runs reqs in order as one atomic unit in database db: no other
-// command touching their partitions runs in between. It appends the
-// replies to dst and returns the end offset of each.
-func (n *Node) ExecBatch(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
-	return n.execBatch(db, reqs, dst, nil)
-}
-
-// ExecBatchCapture is ExecBatch that also returns the batch's deltas in
-// the stream encoding (EncodeDeltas), for a coordinator to send to the
-// partition's other replicas.
-func (n *Node) ExecBatchCapture(_ context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []byte, error) {
-	var deltas []byte
-	out, ends, err := n.execBatch(db, reqs, dst, &deltas)
-	return out, ends, deltas, err
-}
-
-func (n *Node) execBatch(db int, reqs []*proto.Request, dst []byte, capture *[]byte) ([]byte, []int, error) {
-	if err := n.failure(); err != nil {
-		return nil, nil, err
-	}
-	start := len(dst)
-	x := n.ctxs.Get().(*execCtx)
-	all := false
-	x.keys = x.keys[:0]
-	for _, r := range reqs {
-		all = all || r.Cmd.Class() == proto.ClassDatabase
-		x.keys = r.Keys(x.keys)
-	}
-	if all {
-		x.locks = n.lockAll(x.locks)
-	} else {
-		x.locks = n.lockKeys(x.keys, x.locks)
-	}
-	if err := n.checkHeld(x.locks); err != nil {
-		n.unlock(x.locks)
-		n.release(x)
-		return dst, nil, err
-	}
-	ends := make([]int, len(reqs))
-	n.begin(x, db)
-	for i, r := range reqs {
-		dst = n.run(x, db, r, dst)
-		ends[i] = len(dst)
-	}
-	n.record(x)
-	if capture != nil {
-		*capture = EncodeDeltas(*capture, x.c.Deltas)
-	}
-	// One record for the whole batch: recovery restores all of it or none.
-	seq, err := n.logDeltas(x)
-	n.unlock(x.locks)
-	n.release(x)
-	if err == nil && seq > 0 {
-		err = n.wal.Wait(seq)
-	}
-	if err != nil {
-		n.fail(err)
-		return dst[:start], nil, fmt.Errorf("write not durable: %w", err)
-	}
-	return dst, ends, nil
-}
-
-// StoreSet replaces key in db with a set of exactly members (see
-// storage.StoreSet) and appends the reply.
-func (n *Node) StoreSet(db int, key []byte, members [][]byte, dst []byte) ([]byte, error) {
-	if err := n.failure(); err != nil {
-		return proto.AppendInternalError(dst, err.Error()), nil
-	}
-	start := len(dst)
-	x := n.ctxs.Get().(*execCtx)
-	x.keys = append(x.keys[:0], key)
-	x.locks = n.lockKeys(x.keys, x.locks)
-	if err := n.checkHeld(x.locks); err != nil {
-		n.unlock(x.locks)
-		n.release(x)
-		return dst, err
-	}
-	n.begin(x, db)
-	x.c.T = n.clock.Now()
-	dst = storage.StoreSet(&x.c, key, members, dst)
-	for len(x.dparts) < len(x.c.Deltas) {
-		x.dparts = append(x.dparts, -1)
-	}
-	n.record(x)
-	seq, err := n.logDeltas(x)
-	n.unlock(x.locks)
-	n.release(x)
-	return n.finish(seq, err, dst, start), nil
-}
-
-// begin prepares x for the commands of one Exec or ExecBatch.
+// begin prepares x for the commands of one command of a run (a
+// transaction's commands share it).
 func (n *Node) begin(x *execCtx, db int) {
 	x.c = storage.Ctx{DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0]}
 	x.dparts = x.dparts[:0]
@@ -673,10 +381,7 @@ func (n *Node) SweepExpired(budget time.Duration) int {
 					for k := range x.dparts {
 						x.dparts[k] = i
 					}
-					n.record(x)
-					if _, err := n.logDeltas(x); err != nil {
-						n.fail(err)
-					}
+					n.logCmd(x, nil) // a failure fails the node
 				}
 				removed += len(out)
 				busy = busy || len(out)*4 > n.cfg.ExpirySample

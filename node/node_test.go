@@ -21,19 +21,6 @@ func newNode(t *testing.T, cfg Config) *Node {
 	return n
 }
 
-func do(t testing.TB, n *Node, db int, request string) string {
-	t.Helper()
-	var req proto.Request
-	if err := proto.ParseRequest([]byte(request), &req); err != proto.ErrNone {
-		t.Fatalf("parse %q: %v", request, err)
-	}
-	out, err := n.Exec(context.Background(), db, &req, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
-
 func TestConcurrentIncrementsAreExact(t *testing.T) {
 	n := newNode(t, Config{Partitions: 8})
 	const workers, each = 8, 500
@@ -107,9 +94,8 @@ func TestExecBatchIsIsolated(t *testing.T) {
 		}
 	}()
 	for i := 0; i < 2000; i++ {
-		out, ends, err := n.ExecBatch(context.Background(), 0, reqs, nil)
-		if err != nil || len(ends) != 2 || ends[1] != len(out) {
-			t.Fatalf("batch: %q %v %v", out, ends, err)
+		if out := runTx(n, 0, reqs); len(out) != 2 || out[0][:6] != "OK:INT" || out[1][:6] != "OK:INT" {
+			t.Fatalf("batch: %q", out)
 		}
 	}
 	cancel()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/snapshot"
 	"github.com/vanitydb/vanity/storage/vfs"
@@ -21,24 +20,7 @@ import (
 // partitions is the node's partition count, so a record is never replayed
 // into another layout; each delta is tagged with its partition, because a
 // command may touch several (SET_MOVE, RESET). ONLY APPEND to this format.
-
-// appendRecord encodes the deltas of x as a WAL record body.
-func (n *Node) appendRecord(dst []byte, x *execCtx) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(n.parts)))
-	dst = binary.AppendUvarint(dst, uint64(len(x.c.Deltas)))
-	for i := range x.c.Deltas {
-		d := &x.c.Deltas[i]
-		p := x.dparts[i]
-		if p < 0 {
-			p = ring.PartitionOfString(d.Key, len(n.parts))
-		}
-		x.scratch = storage.AppendDelta(x.scratch[:0], d)
-		dst = binary.AppendUvarint(dst, uint64(p))
-		dst = binary.AppendUvarint(dst, uint64(len(x.scratch)))
-		dst = append(dst, x.scratch...)
-	}
-	return dst
-}
+// Node.logCmd writes it.
 
 // Persist writes a snapshot of every partition, replacing the snapshot file
 // atomically (temporary file, fsync, rename, directory fsync), then drops
@@ -137,7 +119,10 @@ func (n *Node) recover() error {
 		minCovered = min(minCovered, c)
 	}
 	rp := n.newReplayer(covered)
-	res, err := wal.Replay(n.fs, n.cfg.WALDir, n.cfg.WALRepair, func(seq uint64, body []byte) error {
+	if minCovered == ^uint64(0) {
+		minCovered = 0
+	}
+	res, err := wal.Replay(n.fs, n.cfg.WALDir, n.cfg.WALRepair, minCovered, func(seq uint64, body []byte) error {
 		if seq <= minCovered {
 			return nil // every partition's snapshot already has it
 		}
@@ -211,7 +196,7 @@ func (n *Node) loadSnapshot() ([]uint64, error) {
 // there is no snapshot, and returns all-zero positions.
 func (n *Node) layoutFromWAL() ([]uint64, error) {
 	errFound := errors.New("found")
-	_, err := wal.Replay(n.fs, n.cfg.WALDir, false, func(_ uint64, body []byte) error {
+	_, err := wal.Replay(n.fs, n.cfg.WALDir, false, 0, func(_ uint64, body []byte) error {
 		if parts, k := binary.Uvarint(body); k > 0 && parts > 0 && parts <= 1<<20 {
 			n.makePartitions(int(parts))
 		}

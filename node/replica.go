@@ -36,25 +36,28 @@ func (n *Node) ApplyReplica(p int, deltas []byte) error {
 // ApplyReplicas is ApplyReplica for several partitions' deltas at once
 // (parts[i] receives deltas[i]), with one durability wait for them all.
 func (n *Node) ApplyReplicas(parts []int, deltas [][]byte) error {
-	if err := n.failure(); err != nil {
+	pos, err := n.applyReplicas(parts, deltas)
+	if err != nil {
 		return err
+	}
+	return n.Durable(pos)
+}
+
+// applyReplicas joins and logs replicated deltas and returns the log
+// position to wait for.
+func (n *Node) applyReplicas(parts []int, deltas [][]byte) (uint64, error) {
+	if err := n.failure(); err != nil {
+		return 0, err
 	}
 	var last uint64
 	for i, p := range parts {
 		seq, err := n.applyReplica(p, deltas[i])
 		if err != nil {
-			return err
+			return 0, err
 		}
 		last = max(last, seq)
 	}
-	if last == 0 {
-		return nil
-	}
-	err := n.wal.Wait(last)
-	if err != nil {
-		n.fail(err)
-	}
-	return err
+	return last, nil
 }
 
 // applyReplica joins and logs one partition's replicated deltas and
@@ -84,13 +87,9 @@ func (n *Node) applyReplica(p int, deltas []byte) (uint64, error) {
 	for range ds {
 		x.dparts = append(x.dparts, p)
 	}
-	n.record(x)
-	seq, err := n.logDeltas(x)
+	_, seq, err := n.logCmd(x, nil)
 	part.mu.Unlock()
 	n.release(x)
-	if err != nil {
-		n.fail(err)
-	}
 	return seq, err
 }
 
@@ -135,13 +134,12 @@ func (n *Node) KeyStates(db int, keys [][]byte) ([]byte, int, error) {
 	return out, p, nil
 }
 
-// rpcReplica is a replication.Replica reached over the internal RPC.
+// rpcReplica is a replication.Replica reached over the internal RPC. A
+// Store is one replicate-many call, a States one states-many call, however
+// many partitions they carry.
 type rpcReplica struct {
 	name   string
 	client *rpc.Client
-	// stores and states, if not nil, batch Store and States calls with
-	// other coordinators' (batcher); nil: each is a call of its own.
-	stores, states *batcher
 }
 
 // NewReplica returns the replication.Replica for the node name whose RPC
@@ -152,22 +150,29 @@ func NewReplica(name string, c *rpc.Client) replication.Replica {
 
 func (r rpcReplica) Name() string { return r.name }
 
-func (r rpcReplica) Store(ctx context.Context, partition int, delta []byte) error {
-	if r.stores != nil {
-		_, err := r.stores.do(ctx, appendStoreItem(partition, delta))
-		return err
-	}
-	payload := binary.AppendUvarint(nil, uint64(partition))
-	_, err := r.client.Call(ctx, rpc.KindReplicate, append(payload, delta...))
+func (r rpcReplica) Store(ctx context.Context, items []replication.Item) error {
+	_, err := r.client.Call(ctx, rpc.KindReplicateMany, appendStoreItems(nil, items))
 	return err
 }
 
-func (r rpcReplica) States(ctx context.Context, db int, keys [][]byte) ([]byte, error) {
-	payload := rpc.AppendStrings([]byte{byte(db)}, keys)
-	if r.states != nil {
-		return r.states.do(ctx, payload)
+func (r rpcReplica) States(ctx context.Context, reqs []replication.StateReq) ([]replication.StateAnswer, error) {
+	raw, err := r.client.Call(ctx, rpc.KindStatesMany, appendStateReqs(nil, reqs))
+	if err != nil {
+		return nil, err
 	}
-	return r.client.Call(ctx, rpc.KindStates, payload)
+	items, err := rpc.DecodeItems(raw)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]replication.StateAnswer, len(items))
+	for i, it := range items {
+		if it.Status != rpc.StatusOK {
+			out[i].Err = &rpc.Error{Status: it.Status, Message: string(it.Reply)}
+		} else {
+			out[i].States = it.Reply
+		}
+	}
+	return out, nil
 }
 
 func (r rpcReplica) Digest(ctx context.Context, partition int, horizon uint64, root uint64) (replication.Digest, error) {

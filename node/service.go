@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
-	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/ring/gossip"
@@ -62,6 +61,7 @@ type Service struct {
 	cfg    ServiceConfig
 	log    *slog.Logger
 	node   *Node
+	coord  *Coordinator
 	rpc    *rpc.Server
 	lis    net.Listener
 	gossip *gossip.Gossip
@@ -69,7 +69,6 @@ type Service struct {
 
 	mu         sync.Mutex
 	peers      map[string]*rpc.Client // by RPC address
-	batchers   map[string][2]*batcher // stores and states, by RPC address
 	moving     map[int]bool           // partitions being moved in
 	movedIn    map[int]time.Time      // when each partition last finished moving in
 	rings      *ring.Builder
@@ -157,7 +156,15 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		n.Close()
 		return nil, err
 	}
+	s.coord = &Coordinator{node: n, hints: nil, log: cfg.Logger, readRepairs: &s.entropy.readRepairs}
+	if cfg.Replicas > 1 {
+		s.coord.replicas = s.others
+	}
+	if s.hints != nil {
+		s.coord.hints = s.hints
+	}
 	s.rpc = rpc.NewServer(cfg.Secret, s.handle, cfg.Logger)
+	s.rpc.HandleInline(s.handleInline)
 	if cfg.Replicas > 1 {
 		s.catching = n.StartCatchUp() // before the served set is first gossiped
 	}
@@ -255,6 +262,7 @@ func (s *Service) shutdown() {
 	s.gossip.Shutdown()
 	s.rpc.Close()
 	s.wg.Wait()
+	s.coord.Wait()
 	s.mu.Lock()
 	for _, c := range s.peers {
 		c.Close()
@@ -683,21 +691,27 @@ func (s *Service) peerLocked(addr string) *rpc.Client {
 	return c
 }
 
-// replica returns the replication.Replica for the member name at addr,
-// whose stores and state requests are batched (batcher).
+// others returns the replicas of partition p other than this node, by the
+// current ring, and the ring's replica count.
+func (s *Service) others(p int) ([]replication.Replica, int) {
+	r := s.ring.Load()
+	if r == nil {
+		return nil, 1
+	}
+	prefs := r.Replicas(p)
+	var out []replication.Replica
+	for _, i := range prefs {
+		m := r.Member(int(i))
+		if m.ID != s.cfg.Name {
+			out = append(out, s.replica(m.ID, m.Addr))
+		}
+	}
+	return out, len(prefs)
+}
+
+// replica returns the replication.Replica for the member name at addr.
 func (s *Service) replica(name, addr string) replication.Replica {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.peerLocked(addr)
-	if s.batchers == nil {
-		s.batchers = map[string][2]*batcher{}
-	}
-	b, ok := s.batchers[addr]
-	if !ok {
-		b = [2]*batcher{newStoreBatcher(c), newStatesBatcher(c)}
-		s.batchers[addr] = b
-	}
-	return rpcReplica{name: name, client: c, stores: b[0], states: b[1]}
+	return NewReplica(name, s.peer(addr))
 }
 
 func partitionPayload(p int) []byte { return binary.AppendUvarint(nil, uint64(p)) }
@@ -797,14 +811,54 @@ type Info struct {
 	Ring       string `json:"ring"`
 }
 
-// ringNote adds the ring versions to a not-held error when the caller
-// routed by a ring other than this node's.
-func (s *Service) ringNote(err error, theirs uint64) error {
-	r := s.ring.Load()
-	if !errors.Is(err, ErrNotHeld) || r == nil || theirs == 0 || theirs == r.Version() {
-		return err
+// handleInline serves the data path on the connection's reader goroutine:
+// a router's run of commands, and the replica traffic runs cause. What
+// waits (replicas, an fsync) continues on a goroutine of the connection.
+func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byte, r rpc.Responder) bool {
+	switch kind {
+	case rpc.KindRun:
+		run := new(rpc.Run)
+		if err := rpc.DecodeRun(payload, run); err != nil {
+			r.Reply(rpc.StatusError, []byte(err.Error()))
+			return true
+		}
+		s.coord.Run(ctx, run, new(Result), r.Go, func(res *Result) {
+			r.Reply(rpc.StatusOK, res.AppendItems(nil))
+		})
+	case rpc.KindReplicateMany:
+		parts, deltas, err := decodeStoreBatch(payload)
+		var pos uint64
+		if err == nil {
+			pos, err = s.node.applyReplicas(parts, deltas)
+		}
+		switch {
+		case err != nil:
+			r.Reply(rpc.StatusError, []byte(err.Error()))
+		case s.node.durableAtOnce(pos):
+			s.replyDurable(r, pos)
+		default:
+			r.Go(func() { s.replyDurable(r, pos) })
+		}
+	case rpc.KindStatesMany:
+		out, err := s.handleStatesMany(payload, nil)
+		if err != nil {
+			r.Reply(rpc.StatusError, []byte(err.Error()))
+		} else {
+			r.Reply(rpc.StatusOK, out)
+		}
+	default:
+		return false
 	}
-	return fmt.Errorf("%w (caller's ring %016x, this node's %016x)", err, theirs, r.Version())
+	return true
+}
+
+// replyDurable answers a store once the log holds pos durably.
+func (s *Service) replyDurable(r rpc.Responder, pos uint64) {
+	if err := s.node.Durable(pos); err != nil {
+		r.Reply(rpc.StatusError, []byte(err.Error()))
+		return
+	}
+	r.Reply(rpc.StatusOK, nil)
 }
 
 // handle serves RPC calls.
@@ -825,158 +879,12 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 	switch kind {
 	case rpc.KindPing:
 		return rpc.StatusOK, dst
-	case rpc.KindExec:
-		e, err := rpc.DecodeExec(payload)
-		if err != nil {
-			return fail(err)
-		}
-		var req proto.Request
-		if perr := proto.ParseRequest(e.Req, &req); perr != proto.ErrNone {
-			return fail(fmt.Errorf("rpc: unparsable request: %v", perr))
-		}
-		if s.cfg.Replicas > 1 && req.Cmd.Class() != proto.ClassDatabase {
-			out, _, err := s.coordinate(ctx, e.DB, e.Read, e.Write, []*proto.Request{&req}, dst)
-			if err != nil {
-				return fail(s.ringNote(err, e.Ring))
-			}
-			return rpc.StatusOK, out
-		}
-		out, err := s.node.Exec(ctx, e.DB, &req, dst)
-		if err != nil {
-			return fail(s.ringNote(err, e.Ring))
-		}
-		return rpc.StatusOK, out
-	case rpc.KindBatch:
-		b, err := rpc.DecodeBatch(payload)
-		if err != nil {
-			return fail(err)
-		}
-		reqs := make([]*proto.Request, len(b.Reqs))
-		for i, text := range b.Reqs {
-			reqs[i] = new(proto.Request)
-			if perr := proto.ParseRequest(text, reqs[i]); perr != proto.ErrNone {
-				return fail(fmt.Errorf("rpc: unparsable request: %v", perr))
-			}
-		}
-		exec := func(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
-			return s.node.ExecBatch(ctx, db, reqs, dst)
-		}
-		if s.cfg.Replicas > 1 {
-			exec = func(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
-				return s.coordinate(ctx, db, b.Read, b.Write, reqs, dst)
-			}
-		}
-		out, ends, err := exec(ctx, b.DB, reqs, nil)
-		if err != nil {
-			return fail(s.ringNote(err, b.Ring))
-		}
-		replies := make([][]byte, len(ends))
-		prev := 0
-		for i, e := range ends {
-			replies[i] = out[prev:e]
-			prev = e
-		}
-		return rpc.StatusOK, rpc.AppendStrings(dst, replies)
-	case rpc.KindExecMany:
-		b, err := rpc.DecodeBatch(payload)
-		if err != nil {
-			return fail(err)
-		}
-		reqs := make([]proto.Request, len(b.Reqs))
-		ptrs := make([]*proto.Request, len(b.Reqs))
-		for i, text := range b.Reqs {
-			if perr := proto.ParseRequest(text, &reqs[i]); perr != proto.ErrNone {
-				return fail(fmt.Errorf("rpc: unparsable request: %v", perr))
-			}
-			ptrs[i] = &reqs[i]
-		}
-		var out []byte
-		var ends []int
-		var errs []error
-		if s.cfg.Replicas > 1 {
-			out, ends, errs = s.coordinateMany(ctx, b.DB, b.Read, b.Write, ptrs)
-		} else {
-			out, ends, errs = s.node.ExecMany(ctx, b.DB, ptrs, nil)
-		}
-		dst = binary.AppendUvarint(dst, uint64(len(ends)))
-		prev := 0
-		for i, e := range ends {
-			switch {
-			case errs != nil && errs[i] != nil && errors.Is(errs[i], ErrNotHeld):
-				dst = rpc.AppendItem(dst, rpc.StatusWrongRing, []byte(s.ringNote(errs[i], b.Ring).Error()))
-			case errs != nil && errs[i] != nil:
-				dst = rpc.AppendItem(dst, rpc.StatusError, []byte(errs[i].Error()))
-			default:
-				dst = rpc.AppendItem(dst, rpc.StatusOK, out[prev:e])
-			}
-			prev = e
-		}
-		return rpc.StatusOK, dst
-	case rpc.KindReplicate:
-		p, err := partition()
-		if err != nil {
-			return fail(err)
-		}
-		_, k := binary.Uvarint(payload)
-		if err := s.node.ApplyReplica(p, payload[k:]); err != nil {
-			return fail(err)
-		}
-		return rpc.StatusOK, dst
-	case rpc.KindReplicateMany:
-		parts, deltas, err := decodeStoreBatch(payload)
-		if err == nil {
-			err = s.node.ApplyReplicas(parts, deltas)
-		}
-		if err != nil {
-			return fail(err)
-		}
-		return rpc.StatusOK, dst
-	case rpc.KindStatesMany:
-		out, err := s.handleStatesMany(payload, dst)
-		if err != nil {
-			return fail(err)
-		}
-		return rpc.StatusOK, out
-	case rpc.KindStates:
-		if len(payload) < 1 {
-			return fail(rpc.ErrMalformed)
-		}
-		keys, err := rpc.DecodeStrings(payload[1:])
-		if err != nil {
-			return fail(err)
-		}
-		out, _, err := s.node.KeyStates(int(payload[0]), keys)
-		if err != nil {
-			return fail(err)
-		}
-		return rpc.StatusOK, append(dst, out...)
 	case rpc.KindDigest, rpc.KindBuckets:
 		handler := s.handleDigest
 		if kind == rpc.KindBuckets {
 			handler = s.handleBuckets
 		}
 		out, err := handler(payload, dst)
-		if err != nil {
-			return fail(err)
-		}
-		return rpc.StatusOK, out
-	case rpc.KindStore:
-		strs, err := rpc.DecodeStrings(payload)
-		if err != nil || len(strs) < 2 || len(strs[0]) != 1 {
-			return fail(rpc.ErrMalformed)
-		}
-		out, err := s.node.StoreSet(int(strs[0][0]), strs[1], strs[2:], dst)
-		if err != nil {
-			return fail(err)
-		}
-		return rpc.StatusOK, out
-	case rpc.KindReset:
-		if len(payload) != 1 {
-			return fail(rpc.ErrMalformed)
-		}
-		var req proto.Request
-		req.Cmd = proto.CmdReset
-		out, err := s.node.Exec(ctx, int(payload[0]), &req, dst)
 		if err != nil {
 			return fail(err)
 		}

@@ -207,24 +207,6 @@ func (n *Node) AbortStream(i int) {
 	p.mu.Unlock()
 }
 
-// record notes the deltas of x in the streams of their partitions.
-func (n *Node) record(x *execCtx) {
-	for k := range x.c.Deltas {
-		pi := x.dparts[k]
-		if pi < 0 {
-			pi = n.partitionOfString(x.c.Deltas[k].Key)
-		}
-		p := &n.parts[pi]
-		if p.stream == nil {
-			continue
-		}
-		x.scratch = storage.AppendDelta(x.scratch[:0], &x.c.Deltas[k])
-		p.stream.buf = binary.AppendUvarint(p.stream.buf, uint64(len(x.scratch)))
-		p.stream.buf = append(p.stream.buf, x.scratch...)
-		p.stream.n++
-	}
-}
-
 // decodeStates decodes (length, delta)* into deltas.
 func decodeStates(b []byte) ([]storage.Delta, error) {
 	var out []storage.Delta
@@ -288,12 +270,12 @@ func (n *Node) applyLocked(i int, ds []storage.Delta) error {
 	for range ds {
 		x.dparts = append(x.dparts, i)
 	}
-	seq, err := n.logDeltas(x)
+	_, seq, err := n.logCmd(x, nil)
 	if err == nil && seq > 0 {
 		err = n.wal.Sync() // a transferred partition must not be lost
-	}
-	if err != nil {
-		n.fail(err)
+		if err != nil {
+			n.fail(err)
+		}
 	}
 	return err
 }

@@ -25,7 +25,7 @@ type Copy interface {
 	// as deltas to join.
 	Buckets(ctx context.Context, partition int, horizon uint64, buckets []int) ([]byte, error)
 	// Store joins states into the copy, durably (as Replica.Store).
-	Store(ctx context.Context, partition int, states []byte) error
+	Store(ctx context.Context, items []Item) error
 }
 
 // SyncResult is what one anti-entropy round did.
@@ -72,7 +72,7 @@ func Sync(ctx context.Context, partition int, horizon uint64, local, peer Copy) 
 		return res, fmt.Errorf("peer states: %w", err)
 	}
 	if len(in) > 0 {
-		if err := local.Store(ctx, partition, in); err != nil {
+		if err := local.Store(ctx, []Item{{partition, in}}); err != nil {
 			return res, fmt.Errorf("joining the peer's states: %w", err)
 		}
 	}
@@ -82,7 +82,7 @@ func Sync(ctx context.Context, partition int, horizon uint64, local, peer Copy) 
 		return res, fmt.Errorf("local states: %w", err)
 	}
 	if len(out) > 0 {
-		if err := peer.Store(ctx, partition, out); err != nil {
+		if err := peer.Store(ctx, []Item{{partition, out}}); err != nil {
 			return res, fmt.Errorf("sending states to the peer: %w", err)
 		}
 	}

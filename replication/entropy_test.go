@@ -42,8 +42,17 @@ func (c *shardCopy) Buckets(_ context.Context, _ int, horizon uint64, buckets []
 	return out, nil
 }
 
-func (c *shardCopy) Store(_ context.Context, _ int, states []byte) error {
+func (c *shardCopy) Store(_ context.Context, items []Item) error {
 	c.joins++
+	for _, it := range items {
+		if err := c.join(it.Deltas); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *shardCopy) join(states []byte) error {
 	for len(states) > 0 {
 		l, k := binary.Uvarint(states)
 		d, err := storage.DecodeDelta(states[k : k+int(l)])

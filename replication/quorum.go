@@ -1,7 +1,9 @@
-// Package replication coordinates the replicas of a partition (DESIGN §3,
-// §6): the coordinator of a write sends its delta to the other replicas in
-// parallel and confirms the write once W of the N replicas, itself
-// included, have stored it durably; a replica that missed it gets a hint,
+// Package replication coordinates the replicas of partitions (DESIGN §3,
+// §6): the coordinator of a run of writes sends their deltas to the other
+// replicas in parallel, one send per replica node, while it makes its own
+// copy durable, and confirms each write once W of the N replicas of every
+// partition it wrote, itself included, have stored it durably (Tracker
+// decides, from the answers); a replica that missed deltas gets hints,
 // kept on disk and delivered when it is back. Replicas join what they
 // receive, so a delta delivered twice, late or out of order is harmless.
 // Anti-entropy (Sync) compares two copies of a partition by digest and
@@ -16,21 +18,28 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
 
-// Replica is another node holding a copy of a partition.
+// Item is one partition's deltas (or states) for a replica.
+type Item struct {
+	Partition int
+	Deltas    []byte
+}
+
+// Replica is another node holding copies of partitions.
 type Replica interface {
 	// Name identifies the replica (its node name).
 	Name() string
-	// Store joins delta into the replica's copy of partition and returns
-	// once it is durable there under the replica's fsync policy.
-	Store(ctx context.Context, partition int, delta []byte) error
-	// States returns the replica's whole state of keys (one partition's)
-	// in database db, as deltas to join.
-	States(ctx context.Context, db int, keys [][]byte) ([]byte, error)
+	// Store joins each item into the replica's copy of its partition and
+	// returns once they are durable there under the replica's fsync
+	// policy.
+	Store(ctx context.Context, items []Item) error
+	// States returns, for each request, the replica's whole state of its
+	// keys as deltas to join, or the error that kept it from answering
+	// that one. The error is that of the call as a whole.
+	States(ctx context.Context, reqs []StateReq) ([]StateAnswer, error)
 }
 
 // Hints keeps the deltas a replica missed, for delivery when it is back.
@@ -50,57 +59,129 @@ func Need(level proto.Consistency, n int) int {
 	return n/2 + 1
 }
 
-// Outcome is what became of a replicated write.
-type Outcome struct {
-	Acked  int // replicas that stored the delta, the coordinator included
-	Needed int
-	Failed []string // replicas that answered with an error (or not in time)
-}
-
-// Confirmed reports whether enough replicas stored the write.
-func (o Outcome) Confirmed() bool { return o.Acked >= o.Needed }
-
-// Err is nil for a confirmed write, otherwise an error for the client:
-// the write is not confirmed, but may surface later (it is stored on
-// Acked replicas, and repair spreads it).
-func (o Outcome) Err() error {
-	if o.Confirmed() {
-		return nil
-	}
-	return fmt.Errorf("%w: write not confirmed: %d replicas stored it (%d needed, %d failed)",
-		ErrUnavailable, o.Acked, o.Needed, len(o.Failed))
-}
-
 // ErrUnavailable is wrapped by the errors of writes and reads that could
 // not reach enough replicas.
 var ErrUnavailable = errors.New("unavailable")
 
-// Replicate sends delta, already durable at the coordinator, to replicas
-// in parallel and returns as soon as need replicas in all (the coordinator
-// counts as one) have stored it, or every replica has answered, or ctx
-// ends. Replicas still sending after it returns finish in the background
-// (until ctx ends); every replica that fails, then or later, gets a hint.
-// done, if not nil, is closed once every replica has answered and every
-// hint is written (tests and shutdown wait on it).
-func Replicate(ctx context.Context, partition int, delta []byte, replicas []Replica, need int, hints Hints,
-	done chan<- struct{}) Outcome {
-	type answer struct {
-		name string
-		err  error
+// Unit is a write whose outcome is decided as one: a command, or a
+// transaction. It is confirmed once every partition it wrote is stored by
+// Need copies, the coordinator's included (one that wrote nothing, once
+// the coordinator's copy is durable: what it read may not be otherwise).
+type Unit struct {
+	Need  int
+	Parts []int
+}
+
+// Tracker decides the outcome of a replicated run of writes from the
+// answers of its sends. It is pure: the caller feeds it the answers.
+type Tracker struct {
+	units   []Unit
+	acks    map[int]int // copies that stored each partition's deltas
+	sends   [][]int     // partitions of each send
+	pending int         // sends not yet answered
+	local   bool        // the coordinator's own copy is durable
+}
+
+// NewTracker tracks units whose deltas go out in sends (sends[i] lists the
+// partitions send i carries).
+func NewTracker(units []Unit, sends [][]int) *Tracker {
+	t := &Tracker{units: units, acks: map[int]int{}, sends: sends, pending: len(sends)}
+	for _, u := range units {
+		for _, p := range u.Parts {
+			t.acks[p] += 0
+		}
 	}
-	answers := make(chan answer, len(replicas))
+	return t
+}
+
+// StoredLocally records that the coordinator's copy is durable.
+func (t *Tracker) StoredLocally() {
+	if t.local {
+		return
+	}
+	t.local = true
+	for p := range t.acks {
+		t.acks[p]++
+	}
+}
+
+// Answered records send i's answer (ok: it stored everything it carried).
+func (t *Tracker) Answered(i int, ok bool) {
+	t.pending--
+	if !ok {
+		return
+	}
+	for _, p := range t.sends[i] {
+		t.acks[p]++
+	}
+}
+
+// Confirmed reports whether unit u is confirmed, with the fewest copies
+// any of its partitions has.
+func (t *Tracker) Confirmed(u int) (bool, int) {
+	least := -1
+	for _, p := range t.units[u].Parts {
+		if a := t.acks[p]; least < 0 || a < least {
+			least = a
+		}
+	}
+	if least < 0 { // wrote nothing: only this copy's durability counts
+		if t.local {
+			return true, 1
+		}
+		return false, 0
+	}
+	return least >= t.units[u].Need, least
+}
+
+// Decided reports whether waiting longer can change nothing: every unit
+// is confirmed, or every answer is in.
+func (t *Tracker) Decided() bool {
+	if t.pending == 0 && t.local {
+		return true
+	}
+	for u := range t.units {
+		if ok, _ := t.Confirmed(u); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Send is what one replica is sent.
+type Send struct {
+	Replica Replica
+	Items   []Item
+}
+
+// Replicate sends each replica its items in parallel, makes the
+// coordinator's copy durable with local meanwhile, and returns once tr
+// has decided, or ctx ends. A send that fails, then or later, leaves a
+// hint for each of its items. done, if not nil, is closed once every send
+// has answered and every hint is written; ctx must not end because of it
+// before Replicate returns. It returns local's error.
+func Replicate(ctx context.Context, sends []Send, tr *Tracker, local func() error, hints Hints,
+	done chan<- struct{}) error {
+	type answer struct {
+		i   int
+		err error
+	}
+	answers := make(chan answer, len(sends))
 	var wg sync.WaitGroup
-	for _, r := range replicas {
+	for i, s := range sends {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := r.Store(ctx, partition, delta)
+			err := s.Replica.Store(ctx, s.Items)
 			if err != nil && hints != nil {
-				if herr := hints.Add(r.Name(), partition, delta); herr != nil {
-					err = fmt.Errorf("%w (and the hint was not kept: %v)", err, herr)
+				for _, it := range s.Items {
+					if herr := hints.Add(s.Replica.Name(), it.Partition, it.Deltas); herr != nil {
+						err = fmt.Errorf("%w (and the hint was not kept: %v)", err, herr)
+						break
+					}
 				}
 			}
-			answers <- answer{r.Name(), err}
+			answers <- answer{i, err}
 		}()
 	}
 	if done != nil {
@@ -109,89 +190,19 @@ func Replicate(ctx context.Context, partition int, delta []byte, replicas []Repl
 			close(done)
 		}()
 	}
-	out := Outcome{Acked: 1, Needed: need}
-	for range replicas {
-		if out.Acked >= need {
-			break
-		}
+	if err := local(); err != nil {
+		return err
+	}
+	tr.StoredLocally()
+	for !tr.Decided() {
 		select {
 		case a := <-answers:
-			if a.err != nil {
-				out.Failed = append(out.Failed, a.name)
-			} else {
-				out.Acked++
-			}
+			tr.Answered(a.i, a.err == nil)
 		case <-ctx.Done():
-			return out
+			return nil
 		}
 	}
-	return out
+	return nil
 }
 
-// Speculate is how long Read waits for the replicas it asked before it
-// asks one more.
-const Speculate = 20 * time.Millisecond
-
-// Read asks replicas, in the order given, for their state of keys and
-// hands each answer to join, with the replica that gave it, until need
-// replicas in all (the coordinator counts as one) have contributed; the
-// coordinator then answers from the joined state (and repairs the replicas
-// that answered with less, see node's joinQuorum). It asks only as many
-// replicas as it needs at first, and one more whenever one fails or none
-// has answered for Speculate, so a healthy read costs the replicas nothing
-// beyond what the quorum needs. It returns how many contributed and, if
-// fewer than need, an ErrUnavailable error. Replicas that answer later
-// are not waited for.
-func Read(ctx context.Context, db int, keys [][]byte, replicas []Replica, need int, join func(r Replica, states []byte) error) (int, error) {
-	type answer struct {
-		r      Replica
-		states []byte
-		err    error
-	}
-	got := 1
-	if got >= need {
-		return got, nil
-	}
-	answers := make(chan answer, len(replicas))
-	asked, pending := 0, 0
-	ask := func() {
-		r := replicas[asked]
-		asked++
-		pending++
-		go func() {
-			s, err := r.States(ctx, db, keys)
-			answers <- answer{r, s, err}
-		}()
-	}
-	for asked < len(replicas) && asked < need-1 {
-		ask()
-	}
-	timer := time.NewTimer(Speculate)
-	defer timer.Stop()
-	for pending > 0 {
-		var a answer
-		select {
-		case a = <-answers:
-		case <-timer.C:
-			if asked < len(replicas) {
-				ask()
-			}
-			timer.Reset(Speculate)
-			continue
-		case <-ctx.Done():
-			return got, fmt.Errorf("%w: read: %d of %d replicas answered: %v", ErrUnavailable, got, need, ctx.Err())
-		}
-		pending--
-		if a.err == nil {
-			a.err = join(a.r, a.states)
-		}
-		if a.err == nil {
-			if got++; got >= need {
-				return got, nil
-			}
-		} else if asked < len(replicas) {
-			ask()
-		}
-	}
-	return got, fmt.Errorf("%w: read: %d of %d replicas answered", ErrUnavailable, got, need)
-}
+var errShortAnswer = errors.New("replication: a replica answered a different number of state requests")

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
@@ -26,19 +27,29 @@ type conn struct {
 	cancel context.CancelFunc
 	ev     loopConn // the event loop's part
 
-	out  []byte // reply frames not yet written
+	out  []byte // reply frames not yet written (with holes for held commands)
 	req  proto.Request
 	sess session
 	pubs []publication // messages to fan out after the next write
 	// overflow is set when a pipe's reply outgrew MaxReply.
 	overflow bool
-	// held are data commands held back to run as one pipeline.
-	held     []held
-	heldReqs []*proto.Request
-	slots    []*proto.Request // reused by held commands
-	arena    []byte           // copies of held commands' frames
-	replies  []byte           // reused for the backend's replies to a pipeline
-	spare    []byte           // reused to rebuild out around a pipeline's replies
+	frame    int // where the frame being answered starts in out
+
+	// Held data commands (hold.go): the job they form, the holes their
+	// replies go into, and reused storage.
+	job          Job
+	holes        []hole
+	submitted    bool          // the job is with the backend
+	toLoop       bool          // its Done hands the connection to its event loop
+	finished     atomic.Bool   // its Done has run
+	settled      chan struct{} // Done's signal to a goroutine waiting in settle
+	waiter       Sender        // the sender of a goroutine that waits (settle)
+	slots        []*proto.Request
+	reqPtrs      []*proto.Request
+	arena        []byte // copies of held commands' frames
+	spare        []byte // reused to rebuild out around the replies
+	fixes        []frameFix
+	spareReplies [][][]byte
 
 	// The write side once the connection has subscribed (async mode).
 	wmu     sync.Mutex
@@ -51,7 +62,8 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), ctx: ctx, cancel: cancel}
+	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), ctx: ctx, cancel: cancel, settled: make(chan struct{}, 1)}
+	c.job.Done = c.jobDone
 	c.fr = proto.NewFrameReader(bufio.NewReaderSize(nc, 64<<10), s.cfg.MaxRequest)
 	return c
 }
@@ -90,7 +102,7 @@ func (c *conn) afterRequest(act action) bool {
 		c.srv.terminate()
 		return false
 	}
-	if !c.ready() || len(c.out) >= 256<<10 || len(c.held) >= maxPipeline {
+	if !c.ready() || len(c.out) >= 256<<10 || len(c.holes) >= maxHeld {
 		return c.flush()
 	}
 	return true
@@ -112,7 +124,11 @@ func (c *conn) serve() {
 			c.flush()
 			return
 		}
-		if !c.afterRequest(c.handle(frame)) {
+		cmd, i := proto.ParseCommand(frame, 0)
+		if c.holding() && orderOf(cmd, frame) != orderFree {
+			c.settle()
+		}
+		if !c.afterRequest(c.handleCommand(frame, cmd, i)) {
 			return
 		}
 	}
@@ -124,9 +140,17 @@ func (c *conn) tooLarge() {
 
 // flush writes the pending replies (an event loop writes small ones at the
 // end of its turn), then fans out the messages those requests published.
-// It reports whether the connection is still usable.
+// Held commands run first: a goroutine waits for them; an event loop
+// submits them and writes once they are done. It reports whether the
+// connection is still usable.
 func (c *conn) flush() bool {
-	c.runHeld()
+	if c.holding() {
+		if c.ev.onLoop() {
+			c.ev.lp.submit(c)
+			return true
+		}
+		c.settle()
+	}
 	ok := true
 	switch {
 	case len(c.out) == 0:
@@ -146,27 +170,8 @@ func (c *conn) flush() bool {
 	return ok
 }
 
-// deferrer returns the backend to run data commands with if their
-// durability can wait for the end of the loop's turn: on an event loop's
-// goroutine (not a request that went away to one of its own).
-func (c *conn) deferrer() Deferrer {
-	if c.ev.lp == nil || c.ev.away {
-		return nil
-	}
-	return c.srv.deferrer
-}
-
-// writeOut writes (or, for a subscriber, queues) the pending replies. On
-// an event loop it first makes the turn's writes durable: no reply leaves
-// before the writes it may show are.
+// writeOut writes (or, for a subscriber, queues) the pending replies.
 func (c *conn) writeOut() bool {
-	if lp := c.ev.lp; lp != nil && lp.need > lp.durable {
-		if err := c.srv.deferrer.Durable(lp.need); err != nil {
-			c.srv.log.Error("closing connection: writes not durable", "remote", c.remote, "err", err)
-			return false
-		}
-		lp.durable = lp.need
-	}
 	var ok bool
 	switch {
 	case c.async:

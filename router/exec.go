@@ -10,10 +10,10 @@ import (
 // numDBs is the number of databases a session may switch between.
 const numDBs = 16
 
-// exec runs a parsed request whose state and permission checks passed, and
-// appends its reply. top says whether it is a whole frame (not a pipe
-// entry).
-func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
+// exec runs a parsed session, user or server request whose state and
+// permission checks passed, and appends its reply. (Data commands are held
+// for the backend instead: hold.go.)
+func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 	s := &c.sess
 	switch req.Cmd {
 	case proto.CmdPing:
@@ -63,10 +63,6 @@ func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdConsistency:
 		s.cons = req.Cons
-		s.bctx = nil
-		if s.cons != ([2]proto.Consistency{}) {
-			s.bctx = WithConsistency(c.ctx, s.cons)
-		}
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdGetConsistency:
 		return proto.AppendStrArr(append(out, proto.ReplyOK...), []string{s.cons[0].String(), s.cons[1].String()}), actReply
@@ -83,22 +79,7 @@ func (c *conn) exec(req *proto.Request, top bool, out []byte) ([]byte, action) {
 	case proto.CmdPublish, proto.CmdSubscribe, proto.CmdSubscribed, proto.CmdUnsubscribe, proto.CmdUnsubscribeAll:
 		return c.pubsub(req, out), actReply
 	}
-	if !req.Cmd.IsData() {
-		return proto.AppendInternalError(out, "router: unhandled command "+req.Cmd.String()), actReply
-	}
-	var res []byte
-	var err error
-	if d := c.deferrer(); d != nil {
-		var pos uint64
-		res, pos, err = d.ExecLater(c.backendCtx(), s.db, req, out)
-		c.ev.lp.need = max(c.ev.lp.need, pos)
-	} else {
-		res, err = c.srv.cfg.Backend.Exec(c.backendCtx(), s.db, req, out)
-	}
-	if err != nil {
-		return c.backendError(out, err), actReply
-	}
-	return res, actReply
+	return proto.AppendInternalError(out, "router: unhandled command "+req.Cmd.String()), actReply
 }
 
 func (c *conn) backendError(out []byte, err error) []byte {
@@ -144,41 +125,28 @@ func (s *session) endTx() {
 
 // commit runs the queued commands atomically (§8.3.4): permissions are
 // checked now, refused commands contribute DENIED, the rest run as one
-// batch with nothing else on their keys in between.
+// item of the connection's job, with nothing else on their keys in
+// between; the reply is spliced in when it is done.
 func (c *conn) commit(out []byte) []byte {
 	s := &c.sess
 	queue := s.queue
 	defer s.endTx()
-	base := len(out)
-	out = proto.AppendAggHeader(append(out, proto.ReplyOK...), proto.TypeAgg, len(queue))
 	level := s.level()
-	run := make([]*proto.Request, 0, len(queue))
-	for _, r := range queue {
-		if allowed(level, r.Cmd) {
+	mask := make([]bool, len(queue))
+	var run []*proto.Request
+	for i, r := range queue {
+		if mask[i] = allowed(level, r.Cmd); mask[i] {
 			run = append(run, r)
 		}
 	}
 	if len(run) == 0 {
+		out = proto.AppendAggHeader(append(out, proto.ReplyOK...), proto.TypeAgg, len(queue))
 		for range queue {
 			out = append(out, proto.ReplyDenied...)
 		}
 		return out
 	}
-	var replies []byte
-	replies, ends, err := c.srv.cfg.Backend.ExecBatch(c.backendCtx(), s.db, run, nil)
-	if err != nil {
-		return c.backendError(out[:base], err)
-	}
-	k, prev := 0, 0
-	for _, r := range queue {
-		if !allowed(level, r.Cmd) {
-			out = append(out, proto.ReplyDenied...)
-			continue
-		}
-		out = append(out, replies[prev:ends[k]]...)
-		prev = ends[k]
-		k++
-	}
+	c.hold(run, out, c.frame, holeCommit, mask)
 	return out
 }
 

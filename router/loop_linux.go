@@ -1,7 +1,6 @@
 package router
 
 import (
-	"bytes"
 	"errors"
 	"net"
 	"runtime"
@@ -27,26 +26,30 @@ import (
 // the latency tail short. Where io_uring is available (internal/uring),
 // a turn's reads are one system call, and its writes another.
 //
-// It is only right for a backend that answers data commands without
-// waiting (the single process, unless its log fsyncs every write: a write
-// to the log file is a system call, not a wait). Requests that do wait
-// (AUTH hashes a password, the user commands may write the users file,
-// PERSIST writes a snapshot) run on a goroutine of their own while the
-// loop leaves that connection alone; the loop takes the connection back
-// when they are done.
+// Data commands are held by their connections (hold.go) and handed to the
+// loop's Sender; at the end of a turn the loop flushes it once, so the
+// backend gets the whole turn's commands together (one call per storage
+// node in a cluster, one run and one log wait in the single process). A
+// connection whose commands are with the backend reads on but answers
+// nothing more until they are done; the backend hands it back to the loop
+// then, and the loop splices the replies in. Requests that wait
+// themselves (AUTH hashes a password, the user commands may write the
+// users file, PERSIST writes a snapshot) run on a goroutine of their own
+// while the loop leaves that connection alone; the loop takes the
+// connection back when they are done.
 type loop struct {
 	srv    *Server
 	epfd   int
 	wakefd int // an eventfd: hand wakes the loop through it
 
-	mu     sync.Mutex
-	handed []*conn // connections the loop must look at (under mu)
-	woken  bool    // wakefd is signalled and not yet drained (under mu)
-	quit   bool    // the loop ends once every connection is closed (under mu)
+	mu       sync.Mutex
+	handed   []*conn // connections the loop must look at (under mu)
+	woken    bool    // wakefd is signalled and not yet drained (under mu)
+	flushing bool    // the loop looks at handed right after its Flush: no wake-up needed (under mu)
+	quit     bool    // the loop ends once every connection is closed (under mu)
 
-	// need is the highest log position the loop's commands reached,
-	// durable the highest one made durable (deferrer).
-	need, durable uint64
+	sender    Sender // the backend's, for this loop's connections
+	unflushed bool   // jobs were submitted since the last Flush
 
 	conns   map[int32]*conn // by socket, owned by the loop's goroutine
 	writes  []*conn         // connections with replies to write at the end of the turn
@@ -58,28 +61,47 @@ type loop struct {
 	done    chan struct{}
 }
 
+// connState is where a connection is in its life on an event loop.
+type connState uint8
+
+const (
+	stateJoining connState = iota // handed to the loop, not yet watched
+	stateReading                  // reads and answers requests
+	stateWaiting                  // its held commands are with the backend: it reads, but answers nothing more until they are done
+	stateAway                     // a goroutine runs one of its requests; the loop leaves it alone
+	stateBlocked                  // the socket did not take all its replies: it waits until it does, reading nothing
+	stateClosing                  // closes once the socket has taken its replies
+	stateClosed
+)
+
 // loopConn is a connection's state on an event loop; the loop's goroutine
 // owns it, except the atomics.
 type loopConn struct {
 	lp           *loop
 	fd           int32
+	state        connState
 	in           []byte // bytes read; in[at:] are not yet consumed
 	at           int
 	pending      []byte // reply bytes the socket did not take yet
-	out          bool   // waiting for the socket to take pending
 	eof          bool   // the client closed its side
+	muted        bool   // not watched for input (after EOF, or too much read while waiting)
 	queued       bool   // in the loop's writes
 	flushed      bool   // in the loop's flushes
 	sendingQueue bool   // the ring is sending pending (a subscriber's queue), not the replies
-	closing      bool   // closes once pending is written
-	closed       bool
-	joined       bool // registered with the loop
 
-	away bool        // a goroutine is running one of its requests
-	act  action      // what that request asked for
+	act  action      // what the request run away asked for
 	back atomic.Bool // the goroutine is done with it
 	stop atomic.Bool // the server is shutting down
 }
+
+// onLoop reports whether the loop itself serves the connection now (not a
+// goroutine running one of its requests).
+func (e *loopConn) onLoop() bool { return e.lp != nil && e.state != stateAway }
+
+// maxWaitingInput bounds what a connection whose commands are with the
+// backend may have read and not yet answered; past it the loop stops
+// watching its input until they are done.
+const maxWaitingInput = 1 << 20
 
 const (
 	readSize  = 16 << 10 // the first read buffer of a connection
@@ -110,7 +132,7 @@ func newLoop(s *Server) (*loop, error) {
 		return nil, err
 	}
 	lp := &loop{
-		srv: s, epfd: epfd, wakefd: wakefd,
+		srv: s, epfd: epfd, wakefd: wakefd, sender: s.cfg.Backend.NewSender(),
 		conns: map[int32]*conn{}, events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
 	}
 	if !s.cfg.PlainSyscalls {
@@ -178,7 +200,7 @@ func (lp *loop) hand(c *conn) {
 		return // the loop is gone (Shutdown gave up waiting for c)
 	}
 	lp.handed = append(lp.handed, c)
-	if !lp.woken {
+	if !lp.woken && !lp.flushing {
 		lp.woken = true
 		lp.wake() // under mu: the loop closes wakefd under it
 	}
@@ -237,11 +259,14 @@ func (lp *loop) run() {
 			}
 			// While it waits to write, a connection is not read; a
 			// failed socket says so through the write.
-			if ev.Events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 && c.ev.out && !lp.writable(c) {
-				lp.close(c)
+			st := c.ev.state
+			if ev.Events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 && (st == stateBlocked || st == stateClosing) {
+				if !lp.writable(c) {
+					lp.close(c)
+				}
 				continue
 			}
-			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 && !c.ev.out && !c.ev.closed {
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 && (st == stateReading || st == stateWaiting) {
 				lp.readable(c)
 			}
 		}
@@ -259,10 +284,11 @@ func (lp *loop) run() {
 			lp.look(c)
 		}
 		clear(handed)
+		handed = lp.flushJobs(handed[:0])
 		lp.writeAll()
 		if quit {
 			for _, c := range lp.conns {
-				if !c.ev.away {
+				if c.ev.state != stateAway {
 					lp.close(c)
 				}
 			}
@@ -278,26 +304,28 @@ func (lp *loop) run() {
 	}
 }
 
-// look acts on a connection handed to the loop.
+// look acts on a connection handed to the loop: a new one, one back from
+// a goroutine, one whose commands are done, one with messages queued, one
+// to stop.
 func (lp *loop) look(c *conn) {
 	e := &c.ev
-	switch {
-	case e.closed:
+	switch e.state {
+	case stateClosed, stateClosing:
 		return
-	case !e.joined:
-		e.joined = true
+	case stateJoining:
+		e.state = stateReading
 		lp.conns[e.fd] = c
 		if !lp.watch(c, unix.EPOLL_CTL_ADD, unix.EPOLLIN|unix.EPOLLRDHUP) {
 			lp.close(c)
 			return
 		}
-	case e.away:
+	case stateAway:
 		if !e.back.Load() {
 			return // the goroutine hands it back when it is done
 		}
-		e.away = false
+		e.state = stateReading
 		e.back.Store(false)
-		if !lp.watch(c, unix.EPOLL_CTL_ADD, unix.EPOLLIN|unix.EPOLLRDHUP) {
+		if !lp.watch(c, unix.EPOLL_CTL_ADD, lp.inputEvents(c)) {
 			lp.close(c)
 			return
 		}
@@ -307,12 +335,31 @@ func (lp *loop) look(c *conn) {
 		}
 		lp.process(c)
 		return
+	case stateWaiting:
+		if !c.finished.Load() {
+			return // handed for messages; they wait for the replies
+		}
+		c.splice()
+		e.state = stateReading
+		if e.muted && !e.eof {
+			e.muted = false
+			if !lp.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLIN|unix.EPOLLRDHUP) {
+				lp.close(c)
+				return
+			}
+		}
+		if !c.flush() {
+			lp.close(c)
+			return
+		}
+		lp.process(c)
+		return
 	}
-	if e.stop.Load() {
+	if e.stop.Load() && e.state == stateReading {
 		lp.finish(c)
 		return
 	}
-	if c.async && !e.out {
+	if c.async && e.state == stateReading {
 		switch {
 		case lp.ring != nil:
 			if !e.flushed {
@@ -323,6 +370,50 @@ func (lp *loop) look(c *conn) {
 			lp.close(c)
 		}
 	}
+}
+
+// inputEvents is what a reading connection is watched for.
+func (lp *loop) inputEvents(c *conn) uint32 {
+	if c.ev.eof {
+		c.ev.muted = true
+		return 0
+	}
+	c.ev.muted = false
+	return unix.EPOLLIN | unix.EPOLLRDHUP
+}
+
+// submit hands c's held commands to the loop's sender; the loop flushes
+// it at the end of the turn.
+func (lp *loop) submit(c *conn) {
+	if c.submitted {
+		return
+	}
+	c.ev.state = stateWaiting
+	lp.unflushed = true
+	c.submit(lp.sender, true)
+}
+
+// flushJobs flushes the sender and looks at the connections whose jobs it
+// finished at once (the single process runs them in Flush); those may
+// submit more, so it goes round again, a few times at most.
+func (lp *loop) flushJobs(handed []*conn) []*conn {
+	for round := 0; lp.unflushed && round < 8; round++ {
+		lp.unflushed = false
+		lp.mu.Lock()
+		lp.flushing = true
+		lp.mu.Unlock()
+		lp.sender.Flush()
+		lp.mu.Lock()
+		lp.flushing = false
+		handed, lp.handed = lp.handed, handed[:0]
+		lp.mu.Unlock()
+		for _, c := range handed {
+			lp.look(c)
+		}
+		clear(handed)
+		handed = handed[:0]
+	}
+	return handed
 }
 
 func (lp *loop) watch(c *conn, op int, events uint32) bool {
@@ -399,7 +490,8 @@ func (lp *loop) room(c *conn) []byte {
 	return e.in[len(e.in):cap(e.in)]
 }
 
-// got takes the result of a read into c's room and answers what it read.
+// got takes the result of a read into c's room and answers what it read
+// (a connection waiting for its commands keeps it for later).
 func (lp *loop) got(c *conn, n int, err error) {
 	e := &c.ev
 	switch {
@@ -415,15 +507,26 @@ func (lp *loop) got(c *conn, n int, err error) {
 	default:
 		e.in = e.in[:len(e.in)+n]
 	}
+	if e.state == stateWaiting {
+		// Nothing is answered until the commands are done; stop watching
+		// a socket that has nothing more to say, or has said too much.
+		if !e.muted && (e.eof || len(e.in)-e.at >= maxWaitingInput) {
+			e.muted = true
+			if !lp.watch(c, unix.EPOLL_CTL_MOD, 0) {
+				lp.close(c)
+			}
+		}
+		return
+	}
 	lp.process(c)
 }
 
 // process answers the complete requests in c's input, until the input is
-// used up, the socket stops taking replies, or a request goes to a
-// goroutine.
+// used up, the socket stops taking replies, its held commands go to the
+// backend, or a request goes to a goroutine.
 func (lp *loop) process(c *conn) {
 	e := &c.ev
-	for !e.out {
+	for e.state == stateReading {
 		frame, size, err := proto.SplitFrame(e.in[e.at:], c.srv.cfg.MaxRequest)
 		if err != nil {
 			c.tooLarge()
@@ -433,9 +536,14 @@ func (lp *loop) process(c *conn) {
 		if size == 0 {
 			break
 		}
-		e.at += size
 		cmd, i := proto.ParseCommand(frame, 0)
-		if waits(cmd, frame) {
+		o := orderOf(cmd, frame)
+		if o != orderFree && c.holding() {
+			lp.submit(c) // the frame waits until they are answered
+			return
+		}
+		e.at += size
+		if o == orderAway {
 			lp.away(c, frame)
 			return
 		}
@@ -444,7 +552,10 @@ func (lp *loop) process(c *conn) {
 			return
 		}
 	}
-	if e.eof && !e.out {
+	if e.state != stateReading {
+		return
+	}
+	if e.eof {
 		lp.finish(c)
 		return
 	}
@@ -454,24 +565,9 @@ func (lp *loop) process(c *conn) {
 			e.in = nil
 		}
 	}
-	if e.stop.Load() && !e.out {
+	if e.stop.Load() {
 		lp.finish(c)
 	}
-}
-
-// waits reports whether a request frame may wait (on a password hash, a
-// file, another node) before it is answered: those run on a goroutine.
-// Pipes cannot hold the user commands (§7.2) but can hold PERSIST: a pipe
-// that may (its bytes spell the word anywhere) goes to a goroutine too.
-func waits(cmd proto.Command, frame []byte) bool {
-	switch cmd {
-	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
-		proto.CmdPersist, proto.CmdClusterInfo:
-		return true
-	case proto.CmdPipe:
-		return bytes.Contains(frame, []byte("PERSIST")) || bytes.Contains(frame, []byte("CLUSTER_INFO"))
-	}
-	return false
 }
 
 // away runs one request of c on a goroutine; the loop ignores c until the
@@ -483,9 +579,10 @@ func (lp *loop) away(c *conn, frame []byte) {
 		lp.close(c)
 		return
 	}
-	e.away = true
+	e.state = stateAway
 	go func() {
 		e.act = c.handle(frame)
+		c.settle() // a pipe's data commands
 		e.back.Store(true)
 		lp.hand(c)
 	}()
@@ -535,23 +632,22 @@ func (lp *loop) writable(c *conn) bool {
 		}
 		e.pending = e.pending[:copy(e.pending, e.pending[n:])]
 		if len(e.pending) > 0 {
-			if !e.out {
-				e.out = true
+			if e.state == stateReading {
+				e.state = stateBlocked
 				return lp.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLOUT)
 			}
 			return true
 		}
 	}
-	if e.closing {
+	switch e.state {
+	case stateClosing:
 		lp.close(c)
-		return true
-	}
-	if e.out {
-		e.out = false
+	case stateBlocked:
+		e.state = stateReading
 		if cap(e.pending) > keepInput {
 			e.pending = nil
 		}
-		if !lp.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLIN|unix.EPOLLRDHUP) {
+		if !lp.watch(c, unix.EPOLL_CTL_MOD, lp.inputEvents(c)) {
 			return false
 		}
 		lp.process(c)
@@ -575,15 +671,17 @@ func (lp *loop) later(c *conn) {
 func (lp *loop) writeAll() {
 	for _, c := range lp.writes {
 		c.ev.queued = false
-		// (A connection away on a goroutine cannot have been queued in
-		// this turn, but its replies would wait for its next flush.)
-		if c.ev.closed || c.ev.away || len(c.out) == 0 {
+		// Replies with holes wait for their job, which queues them again
+		// when it is done. (A connection away on a goroutine cannot have
+		// been queued in this turn, but its replies would wait for its
+		// next flush.)
+		if c.ev.state != stateReading || len(c.out) == 0 {
 			continue
 		}
 		if lp.ring != nil && lp.ring.Full() {
 			lp.sendAll()
 		}
-		if lp.ring == nil || c.async || len(c.ev.pending) > 0 || lp.need > lp.durable {
+		if lp.ring == nil || c.async || len(c.ev.pending) > 0 {
 			if !c.writeOut() {
 				lp.close(c)
 			}
@@ -598,7 +696,7 @@ func (lp *loop) writeAll() {
 	for _, c := range lp.flushes {
 		e := &c.ev
 		e.flushed = false
-		if e.closed || e.away || e.out {
+		if e.state != stateReading {
 			continue
 		}
 		if lp.ring == nil {
@@ -677,18 +775,23 @@ func (lp *loop) sendAll() {
 }
 
 // finish closes c once its replies are written (a client that sent EXIT,
-// or closed its side after its requests, still gets them all).
+// or closed its side after its requests, still gets them all). Held
+// commands go to the backend first; the connection finishes when they are
+// done.
 func (lp *loop) finish(c *conn) {
 	e := &c.ev
-	if e.closed {
+	if e.state == stateClosed || e.state == stateClosing {
 		return
 	}
 	c.flush()
+	if c.holding() {
+		return // submitted: process finishes it when they are answered
+	}
 	if len(c.out) > 0 && !c.writeOut() || len(e.pending) == 0 {
 		lp.close(c)
 		return
 	}
-	e.closing = true
+	e.state = stateClosing
 }
 
 // write writes b until the socket would block; it returns how much it
@@ -715,13 +818,14 @@ func write(fd int, b []byte) (int, error) {
 // dropped.
 func (lp *loop) close(c *conn) {
 	e := &c.ev
-	if e.closed {
+	if e.state == stateClosed {
 		return
 	}
-	e.closed = true
+	blocked := e.state == stateBlocked || e.state == stateClosing
+	e.state = stateClosed
 	c.srv.hub.unsubscribeAll(c)
 	c.cancel()
-	if c.async && !e.out {
+	if c.async && !blocked {
 		lp.writable(c)
 	}
 	delete(lp.conns, e.fd)

@@ -10,15 +10,15 @@ import (
 
 // Event loops are Linux's (epoll); elsewhere a goroutine serves each
 // connection.
-type loop struct{ need, durable uint64 }
+type loop struct{}
 
 type loopConn struct {
 	lp   *loop
-	away bool
 	stop atomic.Bool
 }
 
 func (*loopConn) ready(int) bool { return false }
+func (*loopConn) onLoop() bool   { return false }
 
 func startLoops(*Server, int) []*loop { return nil }
 
@@ -30,4 +30,5 @@ func (*loop) batched() bool                { return false }
 
 const loopsSupported = false
 
-func (*loop) later(*conn) {}
+func (*loop) later(*conn)  {}
+func (*loop) submit(*conn) {}

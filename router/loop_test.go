@@ -191,7 +191,7 @@ func TestRepliesWaitForASlowReader(t *testing.T) {
 		value := strings.Repeat("v", size.value)
 		for _, mode := range serveModes {
 			t.Run(fmt.Sprintf("%dx%d/%s", size.n, size.value, mode.name), func(t *testing.T) {
-				backend := &pipeBackend{&mapBackend{m: map[string]string{}}}
+				backend := &mapBackend{m: map[string]string{}}
 				_, addr := serve(t, size.network, Config{Backend: backend, EventLoops: mode.loops, PlainSyscalls: mode.plain})
 				// Set before connecting: shrinking an open connection's
 				// window can stall it.
@@ -264,16 +264,6 @@ func TestSmallRepliesWaitForASlowReader(t *testing.T) {
 			}
 		})
 	}
-}
-
-// pipeBackend is mapBackend running pipelines (one command after another).
-type pipeBackend struct{ *mapBackend }
-
-func (pipeBackend) Pipelinable(*proto.Request) bool { return true }
-
-func (b pipeBackend) ExecPipeline(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
-	dst, ends, _ := b.ExecBatch(ctx, db, reqs, dst)
-	return dst, ends, nil
 }
 
 // TestSubscriberGetsEveryMessage has one connection subscribe and another

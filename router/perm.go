@@ -74,3 +74,77 @@ func refusedInPipe(c proto.Command) bool {
 	}
 	return false
 }
+
+// order says how a request frame relates to the data commands the
+// connection holds (hold.go) when it arrives.
+type order uint8
+
+const (
+	orderFree  order = iota // may be answered while they run: data commands, and what only changes the session
+	orderAfter              // waits until they are answered: its effect or reply must follow theirs
+	orderAway               // waits for them too, then runs on a goroutine: it waits itself (a password hash, a file, the cluster)
+)
+
+// orderOf returns the order of a request frame whose command word is cmd.
+// A pipe takes the strictest order of its entries, found by parsing them
+// (without running anything).
+func orderOf(cmd proto.Command, frame []byte) order {
+	switch {
+	case cmd == proto.CmdNone, cmd.IsData():
+		return orderFree
+	case cmd == proto.CmdPipe:
+		return pipeOrder(frame)
+	}
+	switch cmd {
+	case proto.CmdPing, proto.CmdSwitchDB, proto.CmdConsistency, proto.CmdGetConsistency, proto.CmdSubscribed,
+		proto.CmdTransactBegin, proto.CmdTransactDiscard, proto.CmdTransactCommit:
+		return orderFree
+	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
+		proto.CmdPersist, proto.CmdClusterInfo:
+		return orderAway
+	}
+	return orderAfter
+}
+
+// pipeOrder parses a PIPE frame's entries (nested pipes included) and
+// returns the strictest order among them; parsing stops at the first
+// malformed entry, which poisons the rest (§7.3).
+func pipeOrder(frame []byte) order {
+	var req proto.Request
+	_, i := proto.ParseCommand(frame, 0)
+	n, i, err := proto.ParsePipeCount(frame, i)
+	if err != proto.ErrNone {
+		return orderFree
+	}
+	o, _ := entriesOrder(frame, i, n, &req)
+	return o
+}
+
+func entriesOrder(b []byte, i int, n uint64, req *proto.Request) (order, int) {
+	strictest := orderFree
+	for k := uint64(0); k < n; k++ {
+		cmd, j := proto.ParseCommand(b, i)
+		var o order
+		switch {
+		case cmd == proto.CmdNone:
+			return strictest, i
+		case cmd == proto.CmdPipe:
+			m, j2, err := proto.ParsePipeCount(b, j)
+			if err != proto.ErrNone {
+				return strictest, j2
+			}
+			o, j = entriesOrder(b, j2, m, req)
+		default:
+			if cmd != proto.CmdPing { // inside a pipe PING takes no raw rest
+				o = orderOf(cmd, nil)
+			}
+			var err proto.ParseError
+			if j, err = proto.ParseArgs(b, j, cmd, false, req); err != proto.ErrNone {
+				return max(strictest, o), j
+			}
+		}
+		strictest = max(strictest, o)
+		i = j
+	}
+	return strictest, i
+}

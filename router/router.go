@@ -12,27 +12,6 @@ import (
 	"github.com/vanitydb/vanity/router/users"
 )
 
-// Backend executes data commands.
-type Backend interface {
-	// Exec runs one data command in database db and appends its reply.
-	Exec(ctx context.Context, db int, req *proto.Request, dst []byte) ([]byte, error)
-	// ExecBatch runs reqs atomically in order and appends their replies,
-	// returning the end offset of each.
-	ExecBatch(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error)
-	// Persist writes every database to durable storage.
-	Persist(ctx context.Context) error
-}
-
-// ErrPersistenceDisabled is what a Backend's Persist returns when the
-// server runs without persistence.
-var ErrPersistenceDisabled = errors.New("persistence disabled")
-
-// CommandError is a failure a Backend reports to the client as
-// ERROR(n)<Msg>, for example a transaction whose keys span partitions.
-type CommandError struct{ Msg string }
-
-func (e *CommandError) Error() string { return e.Msg }
-
 // Peers connects a router to the other routers of a cluster.
 type Peers interface {
 	// Publish delivers a message to the subscribers of the other routers,
@@ -72,9 +51,7 @@ type Config struct {
 	// Peers, in a cluster, reaches the other routers.
 	Peers Peers
 	// EventLoops, if positive, serves TCP and Unix connections from that
-	// many event loops instead of a goroutine each (Linux only). Only
-	// for a backend that answers data commands without waiting: a loop
-	// runs them inline.
+	// many event loops instead of a goroutine each (Linux only).
 	EventLoops int
 	// PlainSyscalls makes event loops read and write each socket with a
 	// system call of its own instead of one io_uring call per turn for
@@ -88,11 +65,6 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 	hub *hub
-	// pipeliner is the backend, if it runs pipelines.
-	pipeliner Pipeliner
-	// deferrer is the backend, if it also makes writes durable together
-	// (event loops use it).
-	deferrer Deferrer
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -127,8 +99,6 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, log: cfg.Logger, hub: newHub(),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 	}
-	s.pipeliner, _ = cfg.Backend.(Pipeliner)
-	s.deferrer, _ = cfg.Backend.(Deferrer)
 	if cfg.EventLoops > 0 {
 		s.loops = startLoops(s, cfg.EventLoops)
 	}

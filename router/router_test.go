@@ -12,41 +12,64 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// mapBackend is a fake Backend holding strings, enough for GET and SET.
+// mapBackend is a fake Backend holding strings, enough for GET and SET;
+// its senders run the jobs submitted to them when flushed.
 type mapBackend struct {
 	mu sync.Mutex
 	m  map[string]string
 }
 
-func (b *mapBackend) Exec(_ context.Context, _ int, req *proto.Request, dst []byte) ([]byte, error) {
+func (b *mapBackend) exec(req *proto.Request, dst []byte) []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch req.Cmd {
 	case proto.CmdGet:
 		v, ok := b.m[string(req.Key())]
 		if !ok {
-			return append(dst, proto.ReplyNull...), nil
+			return append(dst, proto.ReplyNull...)
 		}
-		return proto.AppendStr(append(dst, proto.ReplyOK...), v), nil
+		return proto.AppendStr(append(dst, proto.ReplyOK...), v)
 	case proto.CmdSet:
 		if _, ok := b.m[string(req.Key())]; !ok {
 			b.m[string(req.Key())] = string(req.Str[1])
 		}
-		return append(dst, proto.ReplyOK...), nil
+		return append(dst, proto.ReplyOK...)
 	}
-	return append(dst, proto.ReplyError...), nil
+	return append(dst, proto.ReplyError...)
 }
 
-func (b *mapBackend) ExecBatch(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, error) {
-	ends := make([]int, len(reqs))
-	for i, r := range reqs {
-		dst, _ = b.Exec(ctx, db, r, dst)
-		ends[i] = len(dst)
-	}
-	return dst, ends, nil
-}
+func (b *mapBackend) NewSender() Sender { return &mapSender{b: b} }
 
 func (b *mapBackend) Persist(context.Context) error { return ErrPersistenceDisabled }
+
+// mapSender runs its jobs at Flush; the replies live in its buffer until
+// the next Flush (by then every job of this one has been spliced).
+type mapSender struct {
+	b       *mapBackend
+	jobs    []*Job
+	buf     []byte
+	replies [][]byte
+}
+
+func (s *mapSender) Submit(j *Job) { s.jobs = append(s.jobs, j) }
+
+func (s *mapSender) Flush() {
+	jobs := s.jobs
+	s.jobs = nil
+	s.buf = s.buf[:0]
+	for _, j := range jobs {
+		for i := range j.Items {
+			s.replies = s.replies[:0]
+			for _, req := range j.Items[i].Reqs {
+				start := len(s.buf)
+				s.buf = s.b.exec(req, s.buf)
+				s.replies = append(s.replies, s.buf[start:len(s.buf):len(s.buf)])
+			}
+			j.Answer(i, s.replies...)
+		}
+	}
+	s.jobs = jobs[:0]
+}
 
 func testConn(t testing.TB) *conn {
 	t.Helper()
@@ -68,6 +91,14 @@ func testConn(t testing.TB) *conn {
 	return c
 }
 
+// answer handles a request frame as a connection served by a goroutine
+// does, running its data commands.
+func (c *conn) answer(frame []byte) action {
+	act := c.handle(frame)
+	c.settle()
+	return act
+}
+
 // TestHandleGetSetAllocatesNothing guards the router's hot path: decoding
 // a GET or SET frame, checking it, and encoding the reply frame into the
 // connection's buffer allocate nothing (the backend's own work aside).
@@ -75,11 +106,11 @@ func TestHandleGetSetAllocatesNothing(t *testing.T) {
 	c := testConn(t)
 	set := []byte("SET:STR (10)key:000001 (5)hello")
 	get := []byte("GET (10)key:000001")
-	c.handle(set)
+	c.answer(set)
 	c.out = c.out[:0]
 	allocs := testing.AllocsPerRun(1000, func() {
-		c.handle(set)
-		c.handle(get)
+		c.answer(set)
+		c.answer(get)
 		c.out = c.out[:0]
 	})
 	if allocs != 0 {
@@ -97,7 +128,7 @@ func TestHandleReplies(t *testing.T) {
 		{"PIPE(3)PIPE(1)GET(1)k", "OK:PIPE(3)OK:PIPE(1)OK:STR (1)vBAD_REQUEST(34) InvalidRequest: invalid operationBAD_REQUEST(34) InvalidRequest: invalid operation"},
 	} {
 		c.out = c.out[:0]
-		c.handle([]byte(tc.req))
+		c.answer([]byte(tc.req))
 		got := string(c.out[4:])
 		if tc.want == "" {
 			// A pipe whose reply would be enormous is refused up front,
@@ -115,12 +146,12 @@ func TestHandleReplies(t *testing.T) {
 
 func BenchmarkHandleGet(b *testing.B) {
 	c := testConn(b)
-	c.handle([]byte("SET:STR (10)key:000001 (100)" + string(make([]byte, 100))))
+	c.answer([]byte("SET:STR (10)key:000001 (100)" + string(make([]byte, 100))))
 	get := []byte("GET (10)key:000001")
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		c.out = c.out[:0]
-		c.handle(get)
+		c.answer(get)
 	}
 }
 

@@ -1,8 +1,6 @@
 package router
 
 import (
-	"context"
-
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router/users"
 )
@@ -12,7 +10,6 @@ type session struct {
 	acct  *users.Account // nil until AUTH succeeds
 	db    int
 	cons  [2]proto.Consistency
-	bctx  context.Context // the connection's context with cons, if not the default
 	inTx  bool
 	queue []*proto.Request
 	subs  map[string]struct{}
@@ -44,14 +41,11 @@ func (c *conn) handle(frame []byte) action {
 }
 
 // handleCommand is handle for a frame whose command word, cmd, ends at
-// frame[i].
+// frame[i]. Data commands are held for the connection's next job (hold.go).
 func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 	s := &c.sess
 	if s.acct != nil && s.acct.Deleted() {
 		return actClose // the user was deleted: no reply, close (§5.5)
-	}
-	if len(c.held) > 0 && !cmd.IsData() {
-		c.runHeld() // anything else sees the held commands done
 	}
 	out, start := proto.BeginFrame(c.out)
 	act := actReply
@@ -71,15 +65,11 @@ func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 			break
 		}
 		c.overflow = false
-		_, out, _ = c.pipe(frame, j, n, true, out)
-	default:
-		// A data command that may join a pipeline is parsed from a copy
-		// of its frame, which outlives the read buffer until it runs.
-		req, body, holdable := &c.req, frame, c.mayHold(cmd)
-		if holdable {
-			req, body = c.heldSlot(frame)
-		}
-		req.Reset()
+		c.frame = start
+		// Held entries are parsed from a copy that outlives the read buffer.
+		_, out, _ = c.pipe(c.keepFrame(frame), j, n, true, out)
+	case cmd.IsData():
+		body, req := c.keepFrame(frame), c.slot()
 		j, err := proto.ParseArgs(body, i, cmd, true, req)
 		if err == proto.ErrNone {
 			err = proto.CheckEnd(body, j)
@@ -88,21 +78,24 @@ func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 			out = proto.AppendBadRequest(out, err)
 			break
 		}
-		if holdable && c.srv.pipeliner.Pipelinable(req) {
-			c.held = append(c.held, held{req: req, at: start})
-			c.out = out[:start]
-			return actReply
+		c.holdOne(req, out, start)
+	default:
+		c.req.Reset()
+		j, err := proto.ParseArgs(frame, i, cmd, true, &c.req)
+		if err == proto.ErrNone {
+			err = proto.CheckEnd(frame, j)
 		}
-		if len(c.held) > 0 {
-			c.out = out[:start]
-			c.runHeld()
-			out, start = proto.BeginFrame(c.out)
+		if err != proto.ErrNone {
+			out = proto.AppendBadRequest(out, err)
+			break
 		}
-		out, act = c.exec(req, true, out)
+		c.frame = start
+		out, act = c.exec(&c.req, out)
 	}
 	if c.overflow || len(out)-start-4 > c.srv.cfg.MaxReply {
 		c.overflow = false
 		out = proto.AppendInternalError(out[:start+4], proto.MsgResponseTooLarge)
+		c.dropHoles(start)
 	}
 	if act == actReply {
 		c.out = proto.EndFrame(out, start)
@@ -190,8 +183,13 @@ func (c *conn) entry(b []byte, i int, last bool, out []byte) (int, []byte, proto
 		}
 		return c.pipe(b, j, n, false, out)
 	}
-	c.req.Reset()
-	j, err := proto.ParseArgs(b, j, cmd, false, &c.req)
+	req := &c.req
+	if cmd.IsData() {
+		req = c.slot()
+	} else {
+		req.Reset()
+	}
+	j, err := proto.ParseArgs(b, j, cmd, false, req)
 	if err == proto.ErrNone && last {
 		err = proto.CheckEnd(b, j)
 	}
@@ -199,7 +197,7 @@ func (c *conn) entry(b []byte, i int, last bool, out []byte) (int, []byte, proto
 		return j, proto.AppendBadRequest(out, err), err
 	}
 	if s := &c.sess; s.inTx && txRuleOf(cmd) == txQueue {
-		s.queue = append(s.queue, c.req.Clone())
+		s.queue = append(s.queue, req.Clone())
 		return j, append(out, proto.ReplyQueued...), proto.ErrNone
 	}
 	if refusal := c.refusal(cmd); refusal != nil {
@@ -208,7 +206,11 @@ func (c *conn) entry(b []byte, i int, last bool, out []byte) (int, []byte, proto
 	if refusedInPipe(cmd) {
 		return j, proto.AppendErrorMsg(out, proto.NotAllowedInPipe(cmd)), proto.ErrNone
 	}
-	out, _ = c.exec(&c.req, false, out)
+	if cmd.IsData() {
+		c.holdOne(req, out, c.frame)
+		return j, out, proto.ErrNone
+	}
+	out, _ = c.exec(req, out)
 	return j, out, proto.ErrNone
 }
 

@@ -121,7 +121,7 @@ func readAll(t *testing.T, c *client.Client, keys map[string]string, within time
 			}
 			switch {
 			case r.Status == proto.StatusOK && string(r.Value.Str) == want:
-			case r.Status == proto.StatusInternalError:
+			case r.Status == proto.StatusError:
 				unavailable = k + ": " + client.Format(r)
 			default:
 				t.Fatalf("key %s: %s, want %q", k, client.Format(r), want)
@@ -198,7 +198,7 @@ func TestClusterScript(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Status == proto.StatusInternalError {
+		if r.Status == proto.StatusError {
 			unavailable++
 		} else if r.Status != proto.StatusOK || string(r.Value.Str) != keys[k] {
 			t.Fatalf("with node 2 down, %s: %s", k, client.Format(r))

@@ -50,7 +50,10 @@ func run(args []string) error {
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
 	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this address")
-	callTimeout := fs.Duration("call-timeout", 5*time.Second, "longest wait for a node's answer to one call")
+	requestTimeout := fs.Duration("request-timeout", time.Second,
+		"how long a storage node may take to start a command; a node refuses it afterwards")
+	clockOffset := fs.Duration("max-clock-offset", 250*time.Millisecond,
+		"the largest difference between this router's clock and a node's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,8 +82,8 @@ func run(args []string) error {
 		joins = strings.Split(*join, ",")
 	}
 	backend, err := cluster.Start(cluster.Config{Name: *name, GossipAddr: *gossipAddr, RPCAddr: *rpcAddr, Join: joins,
-		CallTimeout: *callTimeout,
-		Secret:      []byte(*secret), Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
+		RequestTimeout: *requestTimeout, MaxClockOffset: *clockOffset,
+		Secret: []byte(*secret), Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -11,14 +11,15 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/vanitydb/vanity/node"
-	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/router"
+	"github.com/vanitydb/vanity/router/cluster"
 	"github.com/vanitydb/vanity/router/users"
-	"github.com/vanitydb/vanity/storage/wal"
 )
 
 func main() {
@@ -96,22 +97,20 @@ func run(ctx context.Context, cfg config) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// An event loop runs data commands inline, so a node that waits for
-	// an fsync before it answers a write (--fsync=always) gets none.
-	loops := 0
-	if !n.Logged() || cfg.fsync != wal.SyncAlways {
-		loops = cfg.eventLoops
-		if loops < 0 {
-			// One core is left to the rest: the collector, snapshots,
-			// expiry, requests that wait, and (on a small machine) the
-			// clients. On 2 cores under 50 clients on the same machine,
-			// 2 loops answered as many requests as 1 with a p99 1.6x
-			// longer (loadtest/reports).
-			loops = max(1, runtime.GOMAXPROCS(0)-1)
-		}
+	loops := cfg.eventLoops
+	if loops < 0 {
+		// One core is left to the rest: the collector, snapshots,
+		// expiry, requests that wait, and (on a small machine) the
+		// clients. On 2 cores under 50 clients on the same machine, 2
+		// loops answered as many requests as 1 with a p99 1.6x longer
+		// (loadtest/reports).
+		loops = max(1, runtime.GOMAXPROCS(0)-1)
 	}
+	// The router reaches the node in process: the one-replica cluster.
+	local := &localNode{c: node.NewLocalCoordinator(n)}
+	defer local.wait()
 	srv, err := router.New(router.Config{
-		Backend:       localBackend{n},
+		Backend:       cluster.NewLocal(local.newTransport, local.persist),
 		Users:         store,
 		Logger:        log.With("component", "router"),
 		OnTerminate:   cancel,
@@ -257,30 +256,63 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// localBackend adapts the in-process node to the router.
-type localBackend struct{ *node.Node }
-
-var _ router.Deferrer = localBackend{}
-
-// Pipelinable implements router.Pipeliner: the node runs any data command
-// but RESET in a pipeline.
-func (b localBackend) Pipelinable(req *proto.Request) bool {
-	return req.Cmd.Class() != proto.ClassDatabase
+// localNode is the node in process, as the router's backend sees it: the
+// one-replica cluster. Each event loop's sender gets a transport of its
+// own (newTransport).
+type localNode struct {
+	c  *node.Coordinator
+	wg sync.WaitGroup // the goroutines the coordinator asked for
 }
 
-// ExecPipeline implements router.Pipeliner.
-func (b localBackend) ExecPipeline(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error) {
-	return b.Node.ExecMany(ctx, db, reqs, dst)
+// nodeTransport carries one sender's runs to the node: the coordinator
+// runs them where the sender flushes them, and only what waits (an fsync
+// under --fsync=always) continues on a goroutine. A run answered at once
+// leaves its result's buffers for the next (its replies are spliced
+// before the sender flushes again).
+type nodeTransport struct {
+	n      *localNode
+	spare  *node.Result
+	items  []rpc.Item
+	inside bool // in Run: done is being called synchronously
 }
 
-// ExecPipelineLater implements router.Deferrer (with the node's ExecLater
-// and Durable).
-func (b localBackend) ExecPipelineLater(ctx context.Context, db int, reqs []*proto.Request, dst []byte) ([]byte, []int, []error, uint64) {
-	return b.Node.ExecManyLater(ctx, db, reqs, dst)
+func (n *localNode) newTransport() cluster.Transport { return &nodeTransport{n: n} }
+
+func (t *nodeTransport) Run(r *rpc.Run, _ time.Duration, done func([]rpc.Item, error)) {
+	res := t.spare
+	if res == nil {
+		res = new(node.Result)
+	}
+	t.spare = nil
+	t.inside = true
+	t.n.c.Run(context.Background(), r, res, t.n.spawn, func(res *node.Result) {
+		if !t.inside {
+			done(res.AppendItemList(nil), nil) // from a goroutine: nothing shared
+			return
+		}
+		t.items = res.AppendItemList(t.items[:0])
+		done(t.items, nil)
+		t.spare = res
+	})
+	t.inside = false
 }
 
-func (b localBackend) Persist(context.Context) error {
-	err := b.Node.Persist()
+func (n *localNode) spawn(f func()) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
+}
+
+// wait waits for every run in flight.
+func (n *localNode) wait() {
+	n.wg.Wait()
+	n.c.Wait()
+}
+
+func (n *localNode) persist(context.Context) error {
+	err := n.c.Node().Persist()
 	if errors.Is(err, node.ErrPersistenceDisabled) {
 		return router.ErrPersistenceDisabled
 	}

@@ -409,7 +409,7 @@ func TestFailedNodeKeepsItsPartitions(t *testing.T) {
 	}
 	// RESET would miss the stopped node's partitions: refused, and the
 	// keys on the other nodes are untouched.
-	if got := raw(t, cl, "RESET"); !strings.HasPrefix(got, "INTERNAL_ERROR") || !strings.Contains(got, "down") {
+	if got := raw(t, cl, "RESET"); !strings.HasPrefix(got, "ERROR") || !strings.Contains(got, "down") {
 		t.Fatalf("RESET with a node down: %q", got)
 	}
 	c.RestartNode(2)
@@ -539,10 +539,8 @@ func TestReplicateOverRPC(t *testing.T) {
 	if _, err := a.StartStream(p); err != nil {
 		t.Fatal(err)
 	}
-	var req proto.Request
-	proto.ParseRequest([]byte("INCR_INT "+enc(key)+" 3"), &req)
-	if out, err := a.Exec(context.Background(), 0, &req, nil); err != nil || string(out) != "OK:INT 3" {
-		t.Fatalf("write on the coordinator: %q %v", out, err)
+	if out := RunOn(t, a, 0, "INCR_INT "+enc(key)+" 3"); out != "OK:INT 3" {
+		t.Fatalf("write on the coordinator: %q", out)
 	}
 	deltas, _, err := a.PullStream(p)
 	a.AbortStream(p)
@@ -551,23 +549,31 @@ func TestReplicateOverRPC(t *testing.T) {
 	}
 	before := b.Keys(0)
 	good := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), c.secret, 1))
-	done := make(chan struct{})
-	out := replication.Replicate(context.Background(), p, deltas, []replication.Replica{good}, 2, nil, done)
-	<-done
-	if !out.Confirmed() || b.Keys(0) != before+1 {
-		t.Fatalf("replicated: %+v, replica keys %d -> %d", out, before, b.Keys(0))
+	replicate := func(r replication.Replica) bool {
+		tr := replication.NewTracker([]replication.Unit{{Need: 2, Parts: []int{p}}}, [][]int{{p}})
+		done := make(chan struct{})
+		sends := []replication.Send{{Replica: r, Items: []replication.Item{{Partition: p, Deltas: deltas}}}}
+		if err := replication.Replicate(context.Background(), sends, tr, func() error { return nil }, nil, done); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		ok, _ := tr.Confirmed(0)
+		return ok
+	}
+	if !replicate(good) || b.Keys(0) != before+1 {
+		t.Fatalf("not replicated: replica keys %d -> %d", before, b.Keys(0))
 	}
 	// A read at QUORUM joins the replica's state of the key.
 	var joined []byte
-	n, err := replication.Read(context.Background(), 0, [][]byte{[]byte(key)}, []replication.Replica{good}, 2,
-		func(_ replication.Replica, s []byte) error { joined = s; return nil })
-	if err != nil || n != 2 || !bytes.Contains(joined, []byte(key)) {
-		t.Fatalf("read: %d %v, %q", n, err, joined)
+	want := replication.Want{Req: replication.StateReq{Partition: p, Keys: [][]byte{[]byte(key)}},
+		Replicas: []replication.Replica{good}, Need: 2}
+	got := replication.ReadMany(context.Background(), []replication.Want{want},
+		func(_ int, _ replication.Replica, s []byte) error { joined = s; return nil })
+	if got[0] != 2 || !bytes.Contains(joined, []byte(key)) {
+		t.Fatalf("read: %d copies, %q", got[0], joined)
 	}
 	bad := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), []byte("wrong secret"), 1))
-	done = make(chan struct{})
-	if out := replication.Replicate(context.Background(), p, deltas, []replication.Replica{bad}, 2, nil, done); out.Confirmed() {
-		t.Fatalf("a caller without the secret replicated: %+v", out)
+	if replicate(bad) {
+		t.Fatal("a caller without the secret replicated")
 	}
-	<-done
 }

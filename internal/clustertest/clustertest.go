@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/node"
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/router/cluster"
 	"github.com/vanitydb/vanity/router/users"
@@ -352,4 +354,24 @@ func (c *Cluster) WaitReplicated(n int) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling the nodes' held sets
 	}
+}
+
+// RunOn runs one request on node n's own copy of the data, as a
+// coordinator that does not replicate would (a write only this node
+// holds), and returns its reply, or "<status>: <message>".
+func RunOn(t testing.TB, n *node.Node, db int, request string) string {
+	t.Helper()
+	var req proto.Request
+	if err := proto.ParseRequest([]byte(request), &req); err != proto.ErrNone {
+		t.Fatalf("%q: %v", request, err)
+	}
+	ch := make(chan *node.Result, 1)
+	run := &rpc.Run{Cmds: []rpc.Cmd{{DB: db, Reqs: []*proto.Request{&req}}}}
+	node.NewLocalCoordinator(n).Run(context.Background(), run, new(node.Result), func(f func()) { go f() },
+		func(res *node.Result) { ch <- res })
+	st, out := (<-ch).Entry(0)
+	if st != rpc.StatusOK {
+		return st.String() + ": " + string(out)
+	}
+	return string(out)
 }

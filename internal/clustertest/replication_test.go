@@ -1,13 +1,13 @@
 package clustertest
 
 import (
-	"context"
 	"fmt"
-	"github.com/vanitydb/vanity/node"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vanitydb/vanity/node"
 
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/proto"
@@ -295,12 +295,8 @@ func writeWhileDown(t *testing.T, c *Cluster, i, n int) *replicatedWorkload {
 func writeLocally(t *testing.T, n *node.Node, keys []string) {
 	t.Helper()
 	for _, k := range keys {
-		var req proto.Request
-		if err := proto.ParseRequest([]byte("SET:STR "+enc(k)+" (1)v"), &req); err != proto.ErrNone {
-			t.Fatal(err)
-		}
-		if out, err := n.Exec(context.Background(), 0, &req, nil); err != nil || string(out) != "OK" {
-			t.Fatalf("local write of %s: %q %v", k, out, err)
+		if out := RunOn(t, n, 0, "SET:STR "+enc(k)+" (1)v"); out != "OK" {
+			t.Fatalf("local write of %s: %q", k, out)
 		}
 	}
 }

@@ -9,10 +9,13 @@ import (
 
 // Message payloads. Integers are uvarints unless noted.
 //
-//	exec   = ring:u64 db:u8 read:u8 write:u8 request      (canonical text, proto.AppendRequest)
+//	run      = ring:u64 deadline:u64 n cmd*               (KindRun)
+//	cmd      = flags:u8 db:u8 read:u8 write:u8 n request*  (flags bit 0: atomic)
+//	request  = proto.AppendBinary's form
+//	items    = n (len (status:u8 reply))*                  (KindRun's answer: one per request)
+//	exec   = ring:u64 db:u8 read:u8 write:u8 request      (retired: canonical text)
 //	batch  = ring:u64 db:u8 read:u8 write:u8 n (len request)*
 //	batch response = n (len reply)*
-//	exec-many  = as batch; response = n (len (status:u8 reply))*
 //	reset  = db:u8
 
 // ErrMalformed is returned for payloads that do not decode.
@@ -137,4 +140,137 @@ func DecodeItems(b []byte) ([]Item, error) {
 		items[i] = Item{Status: Status(s[0]), Reply: s[1:]}
 	}
 	return items, nil
+}
+
+// Run is what a router sends a storage node in one call: the data
+// commands of one turn of its event loop whose partitions the node
+// coordinates. The in-process server hands the same structure to its node
+// without encoding it.
+type Run struct {
+	// Ring is the version of the ring the caller routed by (0: none); a
+	// node names it when it refuses a partition it does not serve.
+	Ring uint64
+	// Deadline, in unix milliseconds by the caller's clock, is when the
+	// caller stops waiting; a node does not start a command after it (0:
+	// none). So a request delayed in the network cannot take effect after
+	// its caller has reported it failed (docs/decisions.md).
+	Deadline int64
+	Cmds     []Cmd
+
+	reqs []proto.Request // storage for decoded requests
+}
+
+// Cmd is one command, or the commands of a transaction, with the session
+// state they run under.
+type Cmd struct {
+	DB     int
+	Read   proto.Consistency
+	Write  proto.Consistency
+	Atomic bool // Reqs run as one unit: nothing else runs on their partitions in between
+	Reqs   []*proto.Request
+}
+
+// Requests returns the number of requests in r.
+func (r *Run) Requests() int {
+	n := 0
+	for i := range r.Cmds {
+		n += len(r.Cmds[i].Reqs)
+	}
+	return n
+}
+
+// AppendRun encodes r.
+func AppendRun(dst []byte, r *Run) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, r.Ring)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Deadline))
+	dst = binary.AppendUvarint(dst, uint64(len(r.Cmds)))
+	for i := range r.Cmds {
+		dst = AppendCmd(dst, &r.Cmds[i])
+	}
+	return dst
+}
+
+// AppendRunHeader starts a run payload of n commands, each to be added
+// with AppendCmd (a router builds one command at a time).
+func AppendRunHeader(dst []byte, ring uint64, deadline int64, n int) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, ring)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(deadline))
+	return binary.AppendUvarint(dst, uint64(n))
+}
+
+// AppendCmd encodes one command of a run.
+func AppendCmd(dst []byte, c *Cmd) []byte {
+	var flags byte
+	if c.Atomic {
+		flags |= 1
+	}
+	dst = append(dst, flags, byte(c.DB), byte(c.Read), byte(c.Write))
+	dst = binary.AppendUvarint(dst, uint64(len(c.Reqs)))
+	for _, req := range c.Reqs {
+		dst = proto.AppendBinary(dst, req)
+	}
+	return dst
+}
+
+// maxRunRequests bounds the requests of one run, checked before anything
+// is allocated for them.
+const maxRunRequests = 1 << 20
+
+// DecodeRun decodes AppendRun's payload into r, reusing its storage. The
+// requests alias b. Only data commands are accepted, each in a database
+// below 17 (16 for clients, one for the cluster's own data).
+func DecodeRun(b []byte, r *Run) error {
+	if len(b) < 16 {
+		return ErrMalformed
+	}
+	r.Ring = binary.BigEndian.Uint64(b)
+	r.Deadline = int64(binary.BigEndian.Uint64(b[8:]))
+	b = b[16:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return ErrMalformed
+	}
+	b = b[k:]
+	r.Cmds = r.Cmds[:0]
+	r.reqs = r.reqs[:0]
+	type span struct{ from, to int }
+	spans := make([]span, 0, n)
+	for i := uint64(0); i < n; i++ {
+		if len(b) < 4 || b[0] > 1 || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsAll ||
+			proto.Consistency(b[3]) > proto.ConsAll {
+			return ErrMalformed
+		}
+		c := Cmd{Atomic: b[0] == 1, DB: int(b[1]), Read: proto.Consistency(b[2]), Write: proto.Consistency(b[3])}
+		b = b[4:]
+		m, k := binary.Uvarint(b)
+		if k <= 0 || m == 0 || m > uint64(len(b)) || uint64(len(r.reqs))+m > maxRunRequests {
+			return ErrMalformed
+		}
+		b = b[k:]
+		from := len(r.reqs)
+		for j := uint64(0); j < m; j++ {
+			r.reqs = append(r.reqs, proto.Request{})
+			var err error
+			if b, err = proto.DecodeBinary(b, &r.reqs[len(r.reqs)-1]); err != nil {
+				return ErrMalformed
+			}
+			if !r.reqs[len(r.reqs)-1].Cmd.IsData() {
+				return ErrMalformed
+			}
+		}
+		spans = append(spans, span{from, len(r.reqs)})
+		r.Cmds = append(r.Cmds, c)
+	}
+	if len(b) != 0 {
+		return ErrMalformed
+	}
+	// Pointers are taken once r.reqs has stopped growing.
+	for i, sp := range spans {
+		reqs := r.Cmds[i].Reqs[:0]
+		for j := sp.from; j < sp.to; j++ {
+			reqs = append(reqs, &r.reqs[j])
+		}
+		r.Cmds[i].Reqs = reqs
+	}
+	return nil
 }

@@ -109,7 +109,7 @@ func TestPostsOfOrderedKindKeepOrder(t *testing.T) {
 	c := NewClient(addr, nil, 4)
 	defer c.Close()
 	for i := 0; i < 500; i++ {
-		if err := c.Post(context.Background(), KindPublish, []byte(fmt.Sprint(i))); err != nil {
+		if err := c.Post(KindPublish, []byte(fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,10 +145,15 @@ func TestServerCloseFailsCalls(t *testing.T) {
 	}()
 	// Wait until the call is in flight, then close the server.
 	for {
-		cc, _ := c.conn(context.Background(), false)
-		cc.mu.Lock()
-		n := len(cc.pending)
-		cc.mu.Unlock()
+		c.mu.Lock()
+		cc := c.conns[0]
+		c.mu.Unlock()
+		n := 0
+		if cc != nil {
+			cc.mu.Lock()
+			n = len(cc.pending)
+			cc.mu.Unlock()
+		}
 		if n > 0 {
 			break
 		}
@@ -161,18 +166,222 @@ func TestServerCloseFailsCalls(t *testing.T) {
 }
 
 func TestMessages(t *testing.T) {
-	var req proto.Request
-	proto.ParseRequest([]byte("HASH_SET (1)k (1){(1)f(1)v}"), &req)
-	e, err := DecodeExec(AppendExec(nil, 42, 3, proto.ConsOne, proto.ConsAll, &req))
-	if err != nil || e.Ring != 42 || e.DB != 3 || e.Read != proto.ConsOne || e.Write != proto.ConsAll ||
-		string(e.Req) != "HASH_SET (1)k (1){(1)f(1)v}" {
-		t.Fatalf("%+v %v", e, err)
+	var reqs [3]proto.Request
+	for i, text := range []string{"HASH_SET (1)k (1){(1)f(1)v}", "GET (1)k", "INCR_INT (1)n -4"} {
+		if err := proto.ParseRequest([]byte(text), &reqs[i]); err != proto.ErrNone {
+			t.Fatal(err)
+		}
 	}
-	b, err := DecodeBatch(AppendBatch(nil, 7, 1, 0, 0, []*proto.Request{&req, &req}))
-	if err != nil || len(b.Reqs) != 2 || b.Ring != 7 {
-		t.Fatalf("%+v %v", b, err)
+	in := Run{Ring: 42, Deadline: 1700000000123, Cmds: []Cmd{
+		{DB: 3, Read: proto.ConsOne, Write: proto.ConsAll, Reqs: []*proto.Request{&reqs[0]}},
+		{DB: 16, Atomic: true, Reqs: []*proto.Request{&reqs[1], &reqs[2]}},
+	}}
+	b := AppendRun(nil, &in)
+	var out Run
+	if err := DecodeRun(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Ring != 42 || out.Deadline != in.Deadline || len(out.Cmds) != 2 || out.Requests() != 3 {
+		t.Fatalf("decoded %+v", out)
+	}
+	for i, c := range out.Cmds {
+		w := in.Cmds[i]
+		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Atomic != w.Atomic || len(c.Reqs) != len(w.Reqs) {
+			t.Fatalf("command %d: %+v, want %+v", i, c, w)
+		}
+		for j, r := range c.Reqs {
+			if r.Cmd != w.Reqs[j].Cmd || string(r.Key()) != string(w.Reqs[j].Key()) || r.Int != w.Reqs[j].Int {
+				t.Fatalf("command %d request %d: %+v", i, j, r)
+			}
+		}
+	}
+	// Every proper prefix, and a session command, are refused.
+	for n := 0; n < len(b); n++ {
+		if DecodeRun(b[:n], &out) == nil {
+			t.Fatalf("a %d-byte prefix of %d decoded", n, len(b))
+		}
+	}
+	ping := proto.Request{Cmd: proto.CmdAuth, Str: [3][]byte{[]byte("u"), []byte("p")}}
+	if DecodeRun(AppendRun(nil, &Run{Cmds: []Cmd{{Reqs: []*proto.Request{&ping}}}}), &out) == nil {
+		t.Fatal("a session command decoded as part of a run")
 	}
 	if _, err := DecodeStrings([]byte{5, 1}); err == nil {
 		t.Fatal("truncated strings accepted")
+	}
+}
+
+// FuzzDecodeRun checks that no payload panics the decoder and that what it
+// accepts re-encodes to a payload that decodes alike.
+func FuzzDecodeRun(f *testing.F) {
+	var req proto.Request
+	proto.ParseRequest([]byte("SET:STR (1)k (1)v"), &req)
+	f.Add(AppendRun(nil, &Run{Ring: 1, Cmds: []Cmd{{Reqs: []*proto.Request{&req, &req}}}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Run
+		if DecodeRun(b, &r) != nil {
+			return
+		}
+		var again Run
+		if err := DecodeRun(AppendRun(nil, &r), &again); err != nil || again.Requests() != r.Requests() {
+			t.Fatalf("re-encoded run does not decode alike: %v", err)
+		}
+	})
+}
+
+// TestGoAnswersThroughCallbacks: calls made with Go get their answers in
+// their callbacks, an error status as *Error.
+func TestGoAnswersThroughCallbacks(t *testing.T) {
+	addr := serve(t, "k", echo)
+	c := NewClient(addr, []byte("k"), 2)
+	defer c.Close()
+	type answer struct {
+		i   int
+		out []byte
+		err error
+	}
+	answers := make(chan answer, 100)
+	for i := 0; i < 100; i++ {
+		kind := KindPing
+		if i%10 == 9 {
+			kind = KindInfo
+		}
+		c.Go(kind, []byte(fmt.Sprint(i)), time.Minute, func(out []byte, err error) { answers <- answer{i, out, err} })
+	}
+	for range 100 {
+		a := <-answers
+		var rerr *Error
+		switch {
+		case a.i%10 == 9 && (!errors.As(a.err, &rerr) || rerr.Message != "no info"):
+			t.Fatalf("call %d: %v", a.i, a.err)
+		case a.i%10 != 9 && (a.err != nil || string(a.out[1:]) != fmt.Sprint(a.i)):
+			t.Fatalf("call %d: %q %v", a.i, a.out, a.err)
+		}
+	}
+}
+
+// TestUnreachablePeerIsNotSent: a call to an address nobody listens on
+// fails as not sent, so a caller may send it elsewhere.
+func TestUnreachablePeerIsNotSent(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	c := NewClient(addr, nil, 1)
+	defer c.Close()
+	errc := make(chan error, 1)
+	c.Go(KindPing, nil, time.Minute, func(_ []byte, err error) { errc <- err })
+	if err := <-errc; !errors.Is(err, ErrNotSent) {
+		t.Fatalf("got %v, want ErrNotSent", err)
+	}
+	if _, err := c.Call(context.Background(), KindPing, nil); !errors.Is(err, ErrNotSent) {
+		t.Fatalf("Call: got %v, want ErrNotSent", err)
+	}
+}
+
+// TestSilentPeerTimesOut: a call the peer never answers fails with
+// ErrTimeout (it may have run), and the connection serves other calls.
+func TestSilentPeerTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	addr := serve(t, "", func(ctx context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
+		if kind == KindPersist {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return StatusOK, dst
+	})
+	defer close(release)
+	c := NewClient(addr, nil, 1)
+	defer c.Close()
+	errc := make(chan error, 1)
+	c.Go(KindPersist, nil, 30*time.Millisecond, func(_ []byte, err error) { errc <- err })
+	if err := <-errc; !errors.Is(err, ErrTimeout) || errors.Is(err, ErrNotSent) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
+	if _, err := c.Call(context.Background(), KindPing, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestQueuedCallIsCancelled: a call that times out before its connection
+// is up never reaches the peer, and says so (ErrNotSent).
+func TestQueuedCallIsCancelled(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var kinds []Kind
+	s := NewServer(nil, func(_ context.Context, kind Kind, _, dst []byte) (Status, []byte) {
+		mu.Lock()
+		kinds = append(kinds, kind)
+		mu.Unlock()
+		return StatusOK, dst
+	}, nil)
+	c := NewClient(l.Addr().String(), nil, 1)
+	defer c.Close()
+	// The listener does not accept yet: the handshake cannot finish, so
+	// the call waits in the writer's queue until it times out.
+	errc := make(chan error, 1)
+	c.Go(KindPersist, nil, 30*time.Millisecond, func(_ []byte, err error) { errc <- err })
+	if err := <-errc; !errors.Is(err, ErrNotSent) {
+		t.Fatalf("got %v, want ErrNotSent", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	defer func() {
+		s.Close()
+		<-done
+	}()
+	if _, err := c.Call(context.Background(), KindPing, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(kinds) != 1 || kinds[0] != KindPing {
+		t.Fatalf("the server saw %v; the cancelled call must not arrive", kinds)
+	}
+}
+
+// TestInlineHandlerAnswersLater: an inline handler may keep a call and
+// answer it from another goroutine, while the connection goes on reading.
+func TestInlineHandlerAnswersLater(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan Responder, 1)
+	s := NewServer(nil, echo, nil)
+	s.HandleInline(func(_ context.Context, kind Kind, payload []byte, r Responder) bool {
+		switch kind {
+		case KindRun:
+			held <- r // answered after the next call
+			return true
+		case KindDigest:
+			r.Reply(StatusOK, []byte("inline"))
+			return true
+		}
+		return false
+	})
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	defer func() {
+		s.Close()
+		<-done
+	}()
+	c := NewClient(l.Addr().String(), nil, 1)
+	defer c.Close()
+	first := make(chan string, 1)
+	c.Go(KindRun, nil, time.Minute, func(out []byte, err error) { first <- fmt.Sprintf("%s %v", out, err) })
+	r := <-held
+	if out, err := c.Call(context.Background(), KindDigest, nil); err != nil || string(out) != "inline" {
+		t.Fatalf("inline call: %q %v", out, err)
+	}
+	if out, err := c.Call(context.Background(), KindPing, []byte("x")); err != nil || string(out[1:]) != "x" {
+		t.Fatalf("handled call: %q %v", out, err)
+	}
+	r.Reply(StatusOK, []byte("later"))
+	if got := <-first; got != "later <nil>" {
+		t.Fatalf("held call answered %q", got)
 	}
 }

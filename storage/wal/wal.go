@@ -204,13 +204,20 @@ type ReplayResult struct {
 // found. A torn tail is cut from the last segment. Corruption anywhere else
 // is an error wrapping ErrCorrupt, unless repair is set: then the log is cut
 // at the damage and later segments are removed.
-func Replay(fsys vfs.FS, dir string, repair bool, fn func(seq uint64, body []byte) error) (ReplayResult, error) {
+//
+// Records up to covered (which a snapshot holds) may be missing between
+// segments: a snapshot can cover records that were still in the log's
+// buffer when the process died, and the log then reopened after them.
+func Replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq uint64, body []byte) error) (ReplayResult, error) {
 	var res ReplayResult
 	segs, err := listSegments(fsys, dir)
 	if err != nil {
 		return res, err
 	}
 	for i, s := range segs {
+		if res.Last != 0 && s.first > res.Last+1 && s.first-1 <= covered {
+			res.Last = s.first - 1 // the gap is in the snapshot
+		}
 		path := filepath.Join(dir, s.name)
 		data, err := readAll(fsys, path)
 		if err != nil {

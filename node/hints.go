@@ -1,0 +1,58 @@
+package node
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/vanitydb/vanity/replication"
+	"github.com/vanitydb/vanity/ring/gossip"
+)
+
+// openHints opens the hint store beside the node's data, if it persists.
+func openHints(cfg ServiceConfig, n *Node) (*replication.HintStore, error) {
+	if cfg.Replicas < 2 || cfg.Node.HeldPath == "" || cfg.MaxHints < 0 {
+		return nil, nil
+	}
+	return replication.OpenHints(n.fs, filepath.Join(filepath.Dir(cfg.Node.HeldPath), "hints"), cfg.MaxHints)
+}
+
+// deliverHints hands kept hints to replicas that are alive again, until ctx
+// ends.
+func (s *Service) deliverHints(ctx context.Context) {
+	defer s.wg.Done()
+	every := time.Second
+	if s.cfg.Fast {
+		every = 200 * time.Millisecond
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		alive := map[string]string{}
+		for _, m := range s.gossip.Members() {
+			if m.Role == gossip.RoleNode && m.State == gossip.Alive {
+				alive[m.Name] = m.RPC
+			}
+		}
+		for _, name := range s.hints.Replicas() {
+			addr, ok := alive[name]
+			if !ok {
+				continue
+			}
+			r := NewReplica(name, s.peer(addr))
+			n, err := s.hints.Deliver(ctx, name, func(ctx context.Context, p int, d []byte) error {
+				cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+				defer cancel()
+				return r.Store(cctx, []replication.Item{{Partition: p, Deltas: d}})
+			})
+			if n > 0 || err != nil {
+				s.log.Info("hints delivered", "replica", name, "count", n, "err", err)
+			}
+		}
+	}
+}

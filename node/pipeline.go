@@ -1,0 +1,271 @@
+package node
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/replication"
+	"github.com/vanitydb/vanity/ring"
+	"github.com/vanitydb/vanity/storage"
+)
+
+// Result is the outcome of a run of commands (rpc.Run): one entry per
+// request, in the run's order.
+type Result struct {
+	// Replies holds every entry's bytes back to back: a reply in the client
+	// protocol for an OK entry, a message for the others.
+	Replies []byte
+	Ends    []int        // where each entry ends in Replies
+	Status  []rpc.Status // each entry's outcome
+	// Pos is the log position the node had reached when the run ended. No
+	// reply may leave before it is durable (Node.Durable): a reply can show
+	// a write of another run that is not yet.
+	Pos uint64
+
+	first  []int              // each command's first entry
+	wrote  []cmdWrites        // commands that wrote, with their partitions
+	items  []replication.Item // deltas by partition, each encoded once (captured runs)
+	itemOf map[int]int        // partition to its index in items
+}
+
+// cmdWrites lists the partitions command cmd wrote.
+type cmdWrites struct {
+	cmd   int
+	parts []int
+}
+
+// Entry returns entry i's status and bytes.
+func (r *Result) Entry(i int) (rpc.Status, []byte) {
+	start := 0
+	if i > 0 {
+		start = r.Ends[i-1]
+	}
+	return r.Status[i], r.Replies[start:r.Ends[i]]
+}
+
+// AppendItemList appends the entries to dst as rpc items (aliasing
+// Replies).
+func (r *Result) AppendItemList(dst []rpc.Item) []rpc.Item {
+	for i := range r.Ends {
+		st, b := r.Entry(i)
+		dst = append(dst, rpc.Item{Status: st, Reply: b})
+	}
+	return dst
+}
+
+// AppendItems appends the result in KindRun's answer encoding.
+func (r *Result) AppendItems(dst []byte) []byte {
+	dst = binaryAppendCount(dst, len(r.Ends))
+	for i := range r.Ends {
+		st, b := r.Entry(i)
+		dst = rpc.AppendItem(dst, st, b)
+	}
+	return dst
+}
+
+func (r *Result) reset(n int) {
+	*r = Result{Replies: r.Replies[:0], Ends: slices.Grow(r.Ends[:0], n), Status: slices.Grow(r.Status[:0], n),
+		first: r.first[:0]}
+}
+
+// end closes the entry being appended to Replies.
+func (r *Result) end(st rpc.Status) {
+	r.Ends = append(r.Ends, len(r.Replies))
+	r.Status = append(r.Status, st)
+}
+
+// refuse appends an entry with status st and message msg for each of n
+// requests.
+func (r *Result) refuse(n int, st rpc.Status, msg string) {
+	for range n {
+		r.Replies = append(r.Replies, msg...)
+		r.end(st)
+	}
+}
+
+// replace gives entries [from, to) status st and message msg.
+func (r *Result) replace(from, to int, st rpc.Status, msg string) {
+	old, ends, status := r.Replies, r.Ends, r.Status
+	r.Replies, r.Ends, r.Status = make([]byte, 0, len(old)), make([]int, 0, len(ends)), make([]rpc.Status, 0, len(ends))
+	prev := 0
+	for i, e := range ends {
+		if i >= from && i < to {
+			r.Replies = append(r.Replies, msg...)
+			r.end(st)
+		} else {
+			r.Replies = append(r.Replies, old[prev:e]...)
+			r.end(status[i])
+		}
+		prev = e
+	}
+}
+
+// cmdEntries returns the entries of command c.
+func (r *Result) cmdEntries(c int) (int, int) {
+	to := len(r.Ends)
+	if c+1 < len(r.first) {
+		to = r.first[c+1]
+	}
+	return r.first[c], to
+}
+
+// capture keeps one encoded delta of partition p for the other replicas.
+func (r *Result) capture(p int, enc []byte) {
+	if r.itemOf == nil {
+		r.itemOf = map[int]int{}
+	}
+	i, ok := r.itemOf[p]
+	if !ok {
+		i = len(r.items)
+		r.itemOf[p] = i
+		r.items = append(r.items, replication.Item{Partition: p})
+	}
+	r.items[i].Deltas = binaryAppendCount(r.items[i].Deltas, len(enc))
+	r.items[i].Deltas = append(r.items[i].Deltas, enc...)
+}
+
+// apply runs r's commands in order on this node's own copy. Each command
+// takes the locks of its partitions in ascending order (every partition
+// for RESET), checks that this node serves them, runs in storage, and
+// logs its deltas as one record, so a transaction's commands are atomic
+// and recovered together. A partition refused once is refused for the
+// rest of the run, so a caller can retry those commands elsewhere in their
+// order. With capture, the deltas are also kept by partition for the
+// other replicas, each delta encoded once for the log, a partition on the
+// move and the replicas. Nothing is durable yet: res.Pos says what to
+// wait for. skip, if not nil, gives commands already answered (a read
+// that could not reach its replicas): they are not run.
+func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
+	res.reset(r.Requests())
+	if err := n.failure(); err != nil {
+		for i := range r.Cmds {
+			res.first = append(res.first, len(res.Ends))
+			res.refuse(len(r.Cmds[i].Reqs), rpc.StatusError, err.Error())
+		}
+		return
+	}
+	x := n.ctxs.Get().(*execCtx)
+	defer n.release(x)
+	var refused []int // partitions found not held
+	for ci := range r.Cmds {
+		c := &r.Cmds[ci]
+		res.first = append(res.first, len(res.Ends))
+		if ci < len(skip) && skip[ci].st != rpc.StatusOK {
+			res.refuse(len(c.Reqs), skip[ci].st, skip[ci].msg)
+			continue
+		}
+		if r.Deadline != 0 && n.cfg.Now().UnixMilli() > r.Deadline {
+			res.refuse(len(c.Reqs), rpc.StatusExpired, "the request's deadline passed before it ran")
+			continue
+		}
+		database := false
+		x.keys = x.keys[:0]
+		for _, req := range c.Reqs {
+			database = database || req.Cmd.Class() == proto.ClassDatabase
+			x.keys = req.Keys(x.keys)
+		}
+		if database {
+			x.locks = n.lockAll(x.locks)
+		} else {
+			x.locks = n.lockKeys(x.keys, x.locks)
+		}
+		var err error
+		if !database {
+			err = n.checkHeld(x.locks)
+			for _, p := range x.locks {
+				if err == nil && slices.Contains(refused, p) {
+					err = fmt.Errorf("%w: partition %d (refused earlier in this run)", ErrNotHeld, p)
+				}
+			}
+		}
+		if err != nil {
+			n.unlock(x.locks)
+			refused = append(refused, x.locks...)
+			res.refuse(len(c.Reqs), rpc.StatusWrongRing, err.Error())
+			continue
+		}
+		n.begin(x, c.DB)
+		start := len(res.Ends)
+		for _, req := range c.Reqs {
+			res.Replies = n.run(x, c.DB, req, res.Replies)
+			res.end(rpc.StatusOK)
+		}
+		var into *Result
+		if capture && !database {
+			into = res
+		}
+		parts, _, err := n.logCmd(x, into)
+		n.unlock(x.locks)
+		if err != nil {
+			res.replace(start, len(res.Ends), rpc.StatusError, "write not durable: "+err.Error())
+			continue
+		}
+		if into != nil && len(parts) > 0 {
+			res.wrote = append(res.wrote, cmdWrites{cmd: ci, parts: parts})
+		}
+	}
+	if n.wal != nil {
+		res.Pos = n.wal.Last()
+	}
+}
+
+// skipped is a command answered without running.
+type skipped struct {
+	st  rpc.Status
+	msg string
+}
+
+// logCmd encodes each delta of x once and appends it to the WAL record of
+// the command, to the stream of a partition on the move, and, if into is
+// not nil, to the deltas captured for the replicas. It returns the
+// partitions written (captured runs only) and the record's log position.
+func (n *Node) logCmd(x *execCtx, into *Result) ([]int, uint64, error) {
+	if len(x.c.Deltas) == 0 {
+		return nil, 0, nil
+	}
+	rec := x.rec[:0]
+	if n.wal != nil {
+		rec = binaryAppendCount(rec, len(n.parts))
+		rec = binaryAppendCount(rec, len(x.c.Deltas))
+	}
+	var parts []int
+	for k := range x.c.Deltas {
+		d := &x.c.Deltas[k]
+		p := x.dparts[k]
+		if p < 0 {
+			p = ring.PartitionOfString(d.Key, len(n.parts))
+		}
+		x.scratch = storage.AppendDelta(x.scratch[:0], d)
+		if n.wal != nil {
+			rec = binaryAppendCount(rec, p)
+			rec = binaryAppendCount(rec, len(x.scratch))
+			rec = append(rec, x.scratch...)
+		}
+		if s := n.parts[p].stream; s != nil {
+			s.buf = binaryAppendCount(s.buf, len(x.scratch))
+			s.buf = append(s.buf, x.scratch...)
+			s.n++
+		}
+		if into != nil && !d.DBWide {
+			into.capture(p, x.scratch)
+			if !slices.Contains(parts, p) {
+				parts = append(parts, p)
+			}
+		}
+	}
+	x.rec = rec
+	if n.wal == nil {
+		return parts, 0, nil
+	}
+	n.walBytes.Add(int64(len(rec)))
+	seq, err := n.wal.Append(rec)
+	if err != nil {
+		n.fail(err)
+	}
+	return parts, seq, err
+}
+
+func binaryAppendCount(dst []byte, n int) []byte { return binary.AppendUvarint(dst, uint64(n)) }

@@ -1,0 +1,322 @@
+package rpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DialTimeout bounds a dial and its handshake.
+const DialTimeout = 5 * time.Second
+
+// Client calls one peer over a small pool of connections.
+type Client struct {
+	addr   string
+	secret []byte
+	size   int
+	next   atomic.Uint64
+	ids    atomic.Uint64
+	ctx    context.Context // ends at Close: dials give up
+	cancel context.CancelFunc
+	dials  sync.WaitGroup
+
+	mu     sync.Mutex
+	conns  []*clientConn
+	closed bool
+}
+
+// NewClient returns a client for the peer at addr using up to pool
+// connections, dialed on first use.
+func NewClient(addr string, secret []byte, pool int) *Client {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Client{addr: addr, secret: secret, size: max(1, pool), conns: make([]*clientConn, max(1, pool)),
+		ctx: ctx, cancel: cancel}
+}
+
+// Addr returns the peer's address.
+func (c *Client) Addr() string { return c.addr }
+
+// clientConn is one pooled connection: dialing (nc nil, frames queue in
+// w), up, or failed (err set; the pool replaces it on the next call).
+type clientConn struct {
+	w       *frameWriter
+	mu      sync.Mutex
+	nc      net.Conn
+	pending map[uint64]*pendingCall
+	err     error
+}
+
+// pendingCall is a call waiting for its answer.
+type pendingCall struct {
+	seq   uint64 // the request's frame number in w
+	done  func(payload []byte, st Status, err error)
+	timer *time.Timer
+}
+
+// conn returns the pool's connection for the next call, starting a dial
+// (on a goroutine) if it is missing or failed. Ordered calls always use
+// connection 0.
+func (c *Client) conn(ordered bool) (*clientConn, error) {
+	i := 0
+	if !ordered {
+		i = int(c.next.Add(1) % uint64(c.size))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fmt.Errorf("%w: %w", ErrNotSent, ErrClosed)
+	}
+	if cc := c.conns[i]; cc != nil && cc.alive() {
+		return cc, nil
+	}
+	cc := &clientConn{pending: map[uint64]*pendingCall{}}
+	cc.w = newFrameWriter(func(err error) { cc.fail(err) })
+	c.conns[i] = cc
+	c.dials.Add(1)
+	go func() {
+		defer c.dials.Done()
+		c.dial(cc)
+	}()
+	return cc, nil
+}
+
+// dial connects cc and starts its reader and writer; on failure every
+// call queued on it fails as not sent.
+func (c *Client) dial(cc *clientConn) {
+	ctx, cancel := context.WithTimeout(c.ctx, DialTimeout)
+	defer cancel()
+	d := net.Dialer{}
+	nc, err := d.DialContext(ctx, "tcp", c.addr)
+	if err == nil {
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetNoDelay(true)
+		}
+		nc.SetDeadline(time.Now().Add(DialTimeout))
+		if err = clientHandshake(nc, c.secret); err == nil {
+			err = nc.SetDeadline(time.Time{})
+		}
+		if err != nil {
+			nc.Close()
+		}
+	}
+	if err != nil {
+		cc.fail(err)
+		return
+	}
+	cc.mu.Lock()
+	if cc.err != nil { // closed while dialing
+		cc.mu.Unlock()
+		nc.Close()
+		return
+	}
+	cc.nc = nc
+	cc.mu.Unlock()
+	cc.w.start(nc)
+	go cc.read(nc)
+}
+
+func (cc *clientConn) alive() bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.err == nil
+}
+
+// fail ends the connection: every call waiting on it fails, as not sent
+// if its request was never written.
+func (cc *clientConn) fail(err error) {
+	cc.mu.Lock()
+	if cc.err != nil {
+		cc.mu.Unlock()
+		return
+	}
+	cc.err = err
+	calls := cc.pending
+	cc.pending = nil
+	nc := cc.nc
+	type failed struct {
+		p   *pendingCall
+		err error
+	}
+	out := make([]failed, 0, len(calls))
+	for _, p := range calls {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+		ferr := fmt.Errorf("%w: %v", ErrClosed, err)
+		if !cc.w.sent(p.seq) {
+			ferr = fmt.Errorf("%w: %v", ErrNotSent, err)
+		}
+		out = append(out, failed{p, ferr})
+	}
+	cc.mu.Unlock()
+	if nc != nil {
+		nc.Close()
+	}
+	for _, f := range out {
+		f.p.done(nil, 0, f.err)
+	}
+}
+
+func (cc *clientConn) read(nc net.Conn) {
+	r := bufio.NewReaderSize(nc, 64<<10)
+	for {
+		id, kind, payload, err := readFrame(r)
+		if err != nil {
+			cc.fail(err)
+			return
+		}
+		if p := cc.take(id); p != nil {
+			p.done(payload, Status(kind), nil)
+		}
+	}
+}
+
+// take removes and returns the pending call id, or nil if it is gone
+// (answered, timed out or failed).
+func (cc *clientConn) take(id uint64) *pendingCall {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	p := cc.pending[id]
+	if p == nil {
+		return nil
+	}
+	delete(cc.pending, id)
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	return p
+}
+
+// abandon gives up waiting for call id: its request is cancelled if it is
+// still queued (then it never runs: err becomes ErrNotSent), and done gets
+// err unless the call already finished. It reports whether it did.
+func (cc *clientConn) abandon(id uint64, err error) bool {
+	p := cc.take(id)
+	if p == nil {
+		return false
+	}
+	if cc.w.cancel(p.seq) {
+		err = fmt.Errorf("%w: %v", ErrNotSent, err)
+	}
+	p.done(nil, 0, err)
+	return true
+}
+
+// start queues a request and registers done for its answer. It returns
+// the connection and call id, or, without calling done, the error of a
+// request that could not be queued (it wraps ErrNotSent).
+func (c *Client) start(kind Kind, payload []byte, done func([]byte, Status, error)) (*clientConn, uint64, error) {
+	cc, err := c.conn(kind.Ordered())
+	if err != nil {
+		return nil, 0, err
+	}
+	id := c.ids.Add(1)
+	p := &pendingCall{done: done}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrNotSent, cc.err)
+	}
+	// Under cc.mu, so a failure cannot judge the call before it is queued.
+	if p.seq, err = cc.w.send(id, uint8(kind), payload); err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrNotSent, err)
+	}
+	cc.pending[id] = p
+	return cc, id, nil
+}
+
+// Go sends a request and returns at once. done is called exactly once,
+// from another goroutine, with the answer's payload or an error: *Error
+// for a status other than StatusOK; an error wrapping ErrNotSent,
+// ErrClosed or ErrTimeout (after timeout, if positive) when there is no
+// answer. done must not block.
+func (c *Client) Go(kind Kind, payload []byte, timeout time.Duration, done func(payload []byte, err error)) {
+	finish := func(out []byte, st Status, err error) {
+		if err == nil && st != StatusOK {
+			err = &Error{Status: st, Message: string(out)}
+		}
+		done(out, err)
+	}
+	cc, id, err := c.start(kind, payload, finish)
+	if err != nil {
+		done(nil, err)
+		return
+	}
+	if timeout <= 0 {
+		return
+	}
+	t := time.AfterFunc(timeout, func() { cc.abandon(id, ErrTimeout) })
+	cc.mu.Lock()
+	if p := cc.pending[id]; p != nil {
+		p.timer = t
+	}
+	cc.mu.Unlock()
+}
+
+type result struct {
+	status  Status
+	payload []byte
+	err     error
+}
+
+// Call sends a request and waits for its answer or ctx's end. A status
+// other than StatusOK is returned as *Error, with the payload as message.
+func (c *Client) Call(ctx context.Context, kind Kind, payload []byte) ([]byte, error) {
+	ch := make(chan result, 1)
+	cc, id, err := c.start(kind, payload, func(out []byte, st Status, err error) { ch <- result{st, out, err} })
+	if err != nil {
+		return nil, err
+	}
+	var res result
+	select {
+	case res = <-ch:
+	case <-ctx.Done():
+		if !cc.abandon(id, ctx.Err()) {
+			res = <-ch // it finished meanwhile
+			break
+		}
+		res = <-ch
+		if res.err != nil && !isNotSent(res.err) {
+			res.err = ctx.Err()
+		}
+	}
+	if res.err != nil {
+		return nil, res.err
+	}
+	if res.status != StatusOK {
+		return res.payload, &Error{Status: res.status, Message: string(res.payload)}
+	}
+	return res.payload, nil
+}
+
+// Post sends a request without waiting for its response, which is
+// discarded. Posts of an ordered kind reach the peer in the order Post was
+// called, on one connection; use them for fan-out that must keep order.
+// The error is that of a request that could not be queued.
+func (c *Client) Post(kind Kind, payload []byte) error {
+	_, _, err := c.start(kind, payload, func([]byte, Status, error) {})
+	return err
+}
+
+func isNotSent(err error) bool { return errors.Is(err, ErrNotSent) }
+
+// Close closes the client's connections; calls in flight fail.
+func (c *Client) Close() {
+	c.mu.Lock()
+	c.closed = true
+	conns := c.conns
+	c.mu.Unlock()
+	c.cancel()
+	for _, cc := range conns {
+		if cc != nil {
+			cc.fail(ErrClosed)
+			cc.w.close()
+		}
+	}
+	c.dials.Wait()
+}

@@ -1,0 +1,165 @@
+package rpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// Server serves RPC connections.
+type Server struct {
+	secret  []byte
+	handler Handler
+	inline  InlineHandler
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	ls     map[net.Listener]struct{}
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// NewServer returns a server dispatching calls to h (each on a goroutine
+// of its own).
+func NewServer(secret []byte, h Handler, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{secret: secret, handler: h, log: log, ls: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}}
+}
+
+// HandleInline offers every call to fn first (see InlineHandler). Call it
+// before Serve.
+func (s *Server) HandleInline(fn InlineHandler) { s.inline = fn }
+
+// Responder answers one call. Reply must be called exactly once, from any
+// goroutine; a reply for a connection that has closed is dropped.
+type Responder struct {
+	w     *frameWriter
+	id    uint64
+	calls *sync.WaitGroup
+}
+
+// Reply sends the call's answer.
+func (r Responder) Reply(st Status, payload []byte) {
+	r.w.send(r.id, uint8(st), payload)
+}
+
+// Go runs fn on a goroutine the connection waits for before it closes. Only
+// the inline handler may call it, before it returns.
+func (r Responder) Go(fn func()) {
+	r.calls.Add(1)
+	go func() {
+		defer r.calls.Done()
+		fn()
+	}()
+}
+
+// Serve accepts connections on l until Close.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.ls[l] = struct{}{}
+	s.mu.Unlock()
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return nil
+		}
+		s.conns[nc] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(nc)
+			s.mu.Lock()
+			delete(s.conns, nc)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+func (s *Server) serveConn(nc net.Conn) {
+	defer nc.Close()
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := serverHandshake(nc, s.secret); err != nil {
+		s.log.Warn("rejected an RPC connection", "remote", nc.RemoteAddr(), "err", err)
+		return
+	}
+	nc.SetDeadline(time.Time{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := newFrameWriter(func(error) { nc.Close() })
+	w.start(nc)
+	var calls sync.WaitGroup
+	defer func() {
+		cancel() // handlers in flight see the connection end
+		calls.Wait()
+		w.close()
+	}()
+	r := bufio.NewReaderSize(nc, 64<<10)
+	for {
+		id, kind, payload, err := readFrame(r)
+		if err != nil {
+			return
+		}
+		k := Kind(kind)
+		if k == KindNoop {
+			continue
+		}
+		resp := Responder{w: w, id: id, calls: &calls}
+		if s.inline != nil && s.inline(ctx, k, payload, resp) {
+			continue
+		}
+		if k.Ordered() {
+			st, out := s.handler(ctx, k, payload, nil)
+			resp.Reply(st, out)
+			continue
+		}
+		resp.Go(func() {
+			st, out := s.handler(ctx, k, payload, nil)
+			resp.Reply(st, out)
+		})
+	}
+}
+
+// Close stops accepting, closes every connection and waits for them.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for l := range s.ls {
+		l.Close()
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}

@@ -1,0 +1,185 @@
+package proto
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+)
+
+// The binary form of a request is how a parsed request crosses the
+// internal RPC from a router to a storage node: parsed once, at the edge,
+// never turned back into text. It follows the command's schema, argument
+// by argument:
+//
+//	request = cmd:u8 arg*
+//	str     = len:uvarint bytes
+//	int     = zigzag:varint
+//	float   = bits:u64                      (big-endian IEEE-754)
+//	arr, list, set, hash
+//	        = count:uvarint (len:uvarint bytes)*   (hash: fields and values, count even)
+//	type    = t:u8 key:str value            (value: str, int or float by t)
+//	level   = u8;  cons = u8;  raw = len:uvarint bytes
+//
+// Command and type numbers are those of this package (append-only lists).
+// DecodeBinary checks everything AppendBinary guarantees, so a request it
+// returns is one ParseRequest could have produced.
+
+// ErrBinary is returned by DecodeBinary for bytes that are not a request.
+var ErrBinary = errors.New("proto: malformed binary request")
+
+// AppendBinary appends the binary form of req. PIPE has none (its entries
+// travel one by one).
+func AppendBinary(dst []byte, req *Request) []byte {
+	dst = append(dst, byte(req.Cmd))
+	var nStr, nInt, nCons int
+	for _, a := range commands[req.Cmd].args {
+		switch a {
+		case argRaw:
+			dst = appendBytes(dst, req.Raw)
+		case argStr:
+			dst = appendBytes(dst, req.Str[nStr])
+			nStr++
+		case argInt:
+			dst = binary.AppendVarint(dst, req.Int[nInt])
+			nInt++
+		case argFloat:
+			dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(req.Float))
+		case argArr, argList, argSet, argHash:
+			dst = binary.AppendUvarint(dst, uint64(len(req.Elems)))
+			for _, e := range req.Elems {
+				dst = appendBytes(dst, e)
+			}
+		case argLevel:
+			dst = append(dst, byte(req.Level))
+		case argCons:
+			dst = append(dst, byte(req.Cons[nCons]))
+			nCons++
+		case argType:
+			dst = appendBytes(append(dst, byte(req.Type)), req.Str[0])
+			switch req.Type {
+			case TypeStr:
+				dst = appendBytes(dst, req.Str[1])
+			case TypeInt:
+				dst = binary.AppendVarint(dst, req.Int[0])
+			case TypeFloat:
+				dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(req.Float))
+			}
+		}
+	}
+	return dst
+}
+
+func appendBytes(dst, b []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(b))), b...)
+}
+
+// DecodeBinary decodes one binary request from the front of b into req
+// (reset first) and returns the bytes after it. req's byte slices alias b.
+func DecodeBinary(b []byte, req *Request) ([]byte, error) {
+	req.Reset()
+	if len(b) == 0 {
+		return b, ErrBinary
+	}
+	cmd := Command(b[0])
+	if !cmd.Valid() || cmd == CmdPipe {
+		return b, ErrBinary
+	}
+	req.Cmd = cmd
+	b = b[1:]
+	var nStr, nInt, nCons int
+	var ok bool
+	for _, a := range commands[cmd].args {
+		switch a {
+		case argRaw:
+			req.Raw, b, ok = takeBytes(b)
+		case argStr:
+			req.Str[nStr], b, ok = takeBytes(b)
+			nStr++
+		case argInt:
+			req.Int[nInt], b, ok = takeVarint(b)
+			nInt++
+		case argFloat:
+			req.Float, b, ok = takeFloat(b)
+		case argArr, argList, argSet, argHash:
+			req.Elems, b, ok = takeSeq(b, req.Elems[:0], a == argHash)
+		case argLevel:
+			ok = len(b) > 0 && b[0] <= byte(LevelPeer)
+			if ok {
+				req.Level, b = Level(b[0]), b[1:]
+			}
+		case argCons:
+			ok = len(b) > 0 && Consistency(b[0]) <= ConsAll
+			if ok {
+				req.Cons[nCons], b = Consistency(b[0]), b[1:]
+			}
+			nCons++
+		case argType:
+			ok = len(b) > 0
+			if !ok {
+				break
+			}
+			req.Type, b = Type(b[0]), b[1:]
+			if req.Str[0], b, ok = takeBytes(b); !ok {
+				break
+			}
+			switch req.Type {
+			case TypeStr:
+				req.Str[1], b, ok = takeBytes(b)
+			case TypeInt:
+				req.Int[0], b, ok = takeVarint(b)
+			case TypeFloat:
+				req.Float, b, ok = takeFloat(b)
+			default:
+				ok = false
+			}
+		}
+		if !ok {
+			return b, ErrBinary
+		}
+	}
+	return b, nil
+}
+
+func takeBytes(b []byte) ([]byte, []byte, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, b, false
+	}
+	end := k + int(n)
+	return b[k:end:end], b[end:], true
+}
+
+func takeVarint(b []byte) (int64, []byte, bool) {
+	v, k := binary.Varint(b)
+	if k <= 0 {
+		return 0, b, false
+	}
+	return v, b[k:], true
+}
+
+func takeFloat(b []byte) (float64, []byte, bool) {
+	if len(b) < 8 {
+		return 0, b, false
+	}
+	return math.Float64frombits(binary.BigEndian.Uint64(b)), b[8:], true
+}
+
+// takeSeq reads a counted sequence of byte strings into dst. The count is
+// checked against the bytes left (each string takes at least one) before
+// anything is allocated for it.
+func takeSeq(b []byte, dst [][]byte, pairs bool) ([][]byte, []byte, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) || pairs && n%2 != 0 {
+		return dst, b, false
+	}
+	b = b[k:]
+	for i := uint64(0); i < n; i++ {
+		var s []byte
+		var ok bool
+		if s, b, ok = takeBytes(b); !ok {
+			return dst, b, false
+		}
+		dst = append(dst, s)
+	}
+	return dst, b, true
+}

@@ -1,0 +1,171 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router/users"
+)
+
+// usersKey is where the cluster keeps its users: a hash in the system
+// database, field = name, value = users.EncodeRecord.
+var usersKey = []byte("{vanity}:users")
+
+// SystemDB is the database of cluster data (storage.SystemDB).
+const SystemDB = 16
+
+// LoadUsers reads the users from the cluster.
+func (b *Backend) LoadUsers(ctx context.Context) ([]users.Record, error) {
+	out, err := b.doOne(ctx, SystemDB, [2]proto.Consistency{}, &proto.Request{Cmd: proto.CmdHashAll, Str: [3][]byte{usersKey}})
+	if err != nil {
+		return nil, err
+	}
+	r, err := proto.ParseReply(out)
+	if err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeHash {
+		return nil, fmt.Errorf("cluster: unexpected users reply %q", out)
+	}
+	var recs []users.Record
+	for i := 0; i+1 < len(r.Value.Strs); i += 2 {
+		rec, err := users.DecodeRecord(string(r.Value.Strs[i+1]))
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}
+
+// Save implements users.Saver: one field of the users hash per account.
+func (b *Backend) Save(_ []users.Record, changed users.Record, deleted bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var req proto.Request
+	if deleted {
+		req = proto.Request{Cmd: proto.CmdHashRemove, Str: [3][]byte{usersKey}, Elems: [][]byte{[]byte(changed.Name)}}
+	} else {
+		req = proto.Request{Cmd: proto.CmdHashUpdate, Str: [3][]byte{usersKey},
+			Elems: [][]byte{[]byte(changed.Name), []byte(users.EncodeRecord(changed))}}
+	}
+	out, err := b.doOne(ctx, SystemDB, [2]proto.Consistency{}, &req)
+	if err != nil {
+		return err
+	}
+	if r, err := proto.ParseReply(out); err != nil || r.Status != proto.StatusOK {
+		return fmt.Errorf("cluster: saving a user: %q", out)
+	}
+	return nil
+}
+
+// Publish implements router.Peers.
+func (b *Backend) Publish(channel, message string) {
+	rt := b.routes.Load()
+	if len(rt.routers) == 0 {
+		return
+	}
+	payload := rpc.AppendStrings(nil, [][]byte{[]byte(channel), []byte(message)})
+	for _, addr := range rt.routers {
+		if err := b.client(addr).Post(rpc.KindPublish, payload); err != nil {
+			b.log.Warn("forwarding a message to a router failed", "router", addr, "err", err)
+		}
+	}
+}
+
+// UsersChanged implements router.Peers.
+func (b *Backend) UsersChanged(ctx context.Context) error {
+	rt := b.refresh() // a router that joined a moment ago must hear too
+	return parallel(rt.routers, func(addr string) error {
+		_, err := b.call(ctx, addr, rpc.KindUsers, nil)
+		return err
+	})
+}
+
+// usersBackstop is how often a router rereads the users unprompted.
+const usersBackstop = 5 * time.Second
+
+func (b *Backend) lastReloadTime() time.Time {
+	b.reloadMu.Lock()
+	defer b.reloadMu.Unlock()
+	return b.lastReload
+}
+
+// ReloadUsers implements router.Peers.
+func (b *Backend) ReloadUsers(ctx context.Context) error {
+	b.mu.Lock()
+	store := b.users
+	b.mu.Unlock()
+	if store == nil {
+		return errors.New("cluster: no user store attached")
+	}
+	b.reloadMu.Lock()
+	defer b.reloadMu.Unlock()
+	if time.Since(b.lastReload) < 100*time.Millisecond {
+		return nil // fresh enough; bounds the reads failed logins cause
+	}
+	return b.reloadUsers(ctx, store)
+}
+
+// reloadUsers replaces store's users with the cluster's; reloadMu held.
+func (b *Backend) reloadUsers(ctx context.Context, store *users.Store) error {
+	recs, err := b.LoadUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		// The users hash never empties by itself (an administrator cannot
+		// delete itself), so its partition's data was lost: a removed node
+		// held it, with no replica. Restore what this router knows rather
+		// than lock everyone out.
+		mine := store.Records()
+		if len(mine) == 0 {
+			return errors.New("cluster: no users anywhere")
+		}
+		b.log.Error("the cluster's users are gone (their partition lost its data); restoring this router's copy",
+			"users", len(mine))
+		for _, r := range mine {
+			if err := b.Save(nil, r, false); err != nil {
+				return err
+			}
+		}
+		recs = mine
+	}
+	store.Replace(recs)
+	b.lastReload = time.Now()
+	return nil
+}
+
+// handle serves calls from other routers.
+func (b *Backend) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte) (rpc.Status, []byte) {
+	b.mu.Lock()
+	srv, store := b.server, b.users
+	b.mu.Unlock()
+	switch kind {
+	case rpc.KindPing:
+		return rpc.StatusOK, dst
+	case rpc.KindPublish:
+		strs, err := rpc.DecodeStrings(payload)
+		if err != nil || len(strs) != 2 {
+			return rpc.StatusError, append(dst, "malformed message"...)
+		}
+		if srv != nil {
+			srv.Deliver(string(strs[0]), string(strs[1]))
+		}
+		return rpc.StatusOK, dst
+	case rpc.KindUsers:
+		if store == nil {
+			return rpc.StatusOK, dst
+		}
+		b.reloadMu.Lock()
+		err := b.reloadUsers(ctx, store)
+		b.reloadMu.Unlock()
+		if err != nil {
+			return rpc.StatusError, append(dst, err.Error()...)
+		}
+		return rpc.StatusOK, dst
+	}
+	return rpc.StatusError, append(dst, "unknown call kind "+strconv.Itoa(int(kind))...)
+}

@@ -1,0 +1,300 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router"
+)
+
+// errSpans says that an item's partitions are coordinated by different
+// nodes (or that it is RESET, which reaches every node).
+var errSpans = errors.New("cluster: the command spans nodes")
+
+// suspectFor is how long a node that failed a call is passed over while
+// other candidates serve its partitions. It is cleared sooner when the
+// node answers a call (retries and scatter parts still reach it when no
+// other candidate is left).
+const suspectFor = 2 * time.Second
+
+// place chooses the node that runs item it: the coordinator, by the
+// current routes, of every partition its keys live in.
+func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, error) {
+	*keys = (*keys)[:0]
+	for _, r := range it.Reqs {
+		if r.Cmd.Class() == proto.ClassDatabase {
+			if len(it.Reqs) > 1 {
+				return "", nil, &router.CommandError{Msg: "RESET cannot run in a transaction in a cluster"}
+			}
+			return "", nil, errSpans
+		}
+		*keys = r.Keys(*keys)
+	}
+	rt := b.routes.Load()
+	addr := ""
+	first := -1
+	for _, k := range *keys {
+		p := b.partition(k)
+		if p == first {
+			continue
+		}
+		if first >= 0 && len(it.Reqs) > 1 {
+			return "", nil, &router.CommandError{Msg: "transaction keys span partitions; co-locate them with {tags}"}
+		}
+		a := b.pick(rt, p, nil)
+		switch {
+		case a == "":
+			return "", nil, &router.CommandError{Msg: fmt.Sprintf("unavailable: no storage node serves partition %d", p)}
+		case first < 0:
+			addr = a
+		case a != addr:
+			return "", nil, errSpans
+		}
+		first = p
+	}
+	if first < 0 { // no keys (MANY_GET of none): any node answers
+		if addr = b.pick(rt, 0, nil); addr == "" {
+			return "", nil, &router.CommandError{Msg: "unavailable: no storage node"}
+		}
+	}
+	return addr, b.transport(addr), nil
+}
+
+// pick returns the first candidate coordinator of partition p that is
+// neither suspected nor in tried; if every candidate is suspected, the
+// first one not tried.
+func (b *Backend) pick(rt *routes, p int, tried []string) string {
+	owners := rt.owners[p]
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fallback := ""
+	for _, a := range owners {
+		if contains(tried, a) || rt.failed[a] != "" {
+			continue
+		}
+		if at, ok := b.suspects[a]; ok && time.Since(at) < suspectFor {
+			if fallback == "" {
+				fallback = a
+			}
+			continue
+		}
+		return a
+	}
+	if fallback == "" && len(tried) == 0 && len(owners) > 0 {
+		return owners[0] // a failed node holds it: its error says so
+	}
+	return fallback
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// suspect marks the node at addr as failing: commands go elsewhere for a
+// while.
+func (b *Backend) suspect(addr string, err error) {
+	b.mu.Lock()
+	_, already := b.suspects[addr]
+	b.suspects[addr] = time.Now()
+	b.mu.Unlock()
+	if !already {
+		b.log.Info("storage node suspected; its partitions go to other replicas", "node", addr, "err", err)
+	}
+}
+
+// healthy clears a suspicion of the node at addr: it answered.
+func (b *Backend) healthy(addr string, rtt time.Duration) {
+	b.mu.Lock()
+	_, was := b.suspects[addr]
+	delete(b.suspects, addr)
+	b.mu.Unlock()
+	if was {
+		b.log.Info("storage node answers again", "node", addr)
+	}
+}
+
+func (b *Backend) transport(addr string) Transport { return rpcTransport{b.client(addr)} }
+
+func (b *Backend) now() time.Time { return b.cfg.Now() }
+
+// goRetry runs items again, elsewhere and in their order, on a goroutine
+// of the backend: the node at addr did not run them (or, for reads, did
+// not answer); cause is its error.
+func (b *Backend) goRetry(refs []ref, addr string, cause error) {
+	if len(refs) == 0 {
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		for _, r := range refs {
+			b.runItem(r, []string{addr}, cause)
+		}
+	}()
+}
+
+// goInOrder runs the items of j one after another on a goroutine of the
+// backend, each to completion before the next: those whose partitions
+// different nodes coordinate are split (scatter.go), the others go to
+// their node.
+func (b *Backend) goInOrder(j *router.Job) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		var keys [][]byte
+		for i := range j.Items {
+			it := &j.Items[i]
+			_, _, err := b.place(it, &keys)
+			switch {
+			case errors.Is(err, errSpans):
+				out, err := b.scatter(b.life, it.DB, it.Levels, it.Reqs[0])
+				if err != nil {
+					j.Fail(i, err)
+				} else {
+					j.Answer(i, out)
+				}
+			case err != nil:
+				j.Fail(i, err)
+			default:
+				b.runItem(ref{j, i}, nil, nil)
+			}
+		}
+	}()
+}
+
+// runItem sends item r to the next candidate until one runs it, RetryFor
+// passes, or the router stops, and hands it its outcome. tried lists the
+// nodes that failed it already, cause their last error. Between rounds it
+// asks the nodes what they serve (a partition may have moved) and backs
+// off briefly.
+func (b *Backend) runItem(r ref, tried []string, cause error) {
+	it := &r.j.Items[r.i]
+	deadline := time.Now().Add(b.cfg.RetryFor)
+	wait := 2 * time.Millisecond
+	p := 0
+	if keys := it.Reqs[0].Keys(nil); len(keys) > 0 {
+		p = b.partition(keys[0])
+	}
+	moving := errors.Is(cause, errMoved)
+	refreshed := false
+	for {
+		if addr := b.pick(b.routes.Load(), p, tried); addr != "" {
+			items, err := b.runOn(addr, it)
+			switch st, msg := firstFailure(items); {
+			case err != nil:
+				b.suspect(addr, err)
+				cause = err
+				tried = append(tried, addr)
+				if !errors.Is(err, rpc.ErrNotSent) && !readOnly(it.Reqs) {
+					r.j.Fail(r.i, notConfirmed(addr, err))
+					return
+				}
+				continue
+			case st == rpc.StatusWrongRing:
+				cause = fmt.Errorf("%w: %s: %s", errMoved, addr, msg)
+				moving = true
+				tried = append(tried, addr)
+				continue
+			}
+			answer(r, items)
+			return
+		}
+		// Every candidate failed. The routes may predate a restart or a
+		// move: they are read again once at once. Beyond that it waits
+		// while the partition moves, or while gossip still holds a
+		// candidate alive (it may be restarting, or gossip may not know
+		// its new address yet), up to RetryFor; a partition whose
+		// candidates gossip has found failed gets its error at once.
+		if !refreshed {
+			refreshed = true
+			b.poll(b.life)
+			b.refresh()
+			tried = tried[:0]
+			continue
+		}
+		if time.Now().After(deadline) || !moving && b.allFailed(p) {
+			r.j.Fail(r.i, &router.CommandError{Msg: fmt.Sprintf(
+				"unavailable: partition %d: no storage node could run the command: %v", p, cause)})
+			return
+		}
+		select {
+		case <-b.life.Done():
+			r.j.Fail(r.i, &router.CommandError{Msg: "unavailable: the router is stopping"})
+			return
+		case <-time.After(wait): // backing off while a partition moves or a node comes back
+		}
+		// A hand-off keeps a partition unavailable for tens of
+		// milliseconds (two fsyncs): short waits keep a request from
+		// waiting much longer than that. A node away takes longer.
+		if moving {
+			wait = min(2*wait, 10*time.Millisecond)
+		} else {
+			wait = min(2*wait, 100*time.Millisecond)
+		}
+		b.poll(b.life)
+		b.refresh()
+		tried = tried[:0]
+	}
+}
+
+// allFailed reports whether gossip has found every candidate coordinator
+// of partition p failed.
+func (b *Backend) allFailed(p int) bool {
+	rt := b.routes.Load()
+	for _, a := range rt.owners[p] {
+		if rt.failed[a] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// errMoved marks the failure of a node that does not serve a partition
+// (now): it is moving, and another node will.
+var errMoved = errors.New("partition not served there")
+
+// notConfirmed is the error of a write sent to the node at addr that gave
+// no answer (err): it may have run.
+func notConfirmed(addr string, err error) error {
+	return &router.CommandError{Msg: fmt.Sprintf(
+		"unavailable: no answer from storage node %s (%v); the write is not confirmed (it may have been applied)", addr, err)}
+}
+
+// runOn runs item it alone on the node at addr and waits for the answer.
+func (b *Backend) runOn(addr string, it *router.Item) ([]rpc.Item, error) {
+	run := &rpc.Run{Ring: b.ringVersion(), Deadline: b.now().Add(b.cfg.RequestTimeout).UnixMilli(),
+		Cmds: []rpc.Cmd{{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs}}}
+	type answer struct {
+		items []rpc.Item
+		err   error
+	}
+	ch := make(chan answer, 1)
+	sent := time.Now()
+	b.transport(addr).Run(run, b.cfg.RequestTimeout+b.cfg.MaxClockOffset, func(items []rpc.Item, err error) {
+		ch <- answer{items, err}
+	})
+	a := <-ch
+	if a.err == nil {
+		b.healthy(addr, time.Since(sent))
+	}
+	return a.items, a.err
+}
+
+// firstFailure returns the first status other than OK among items, with
+// its message.
+func firstFailure(items []rpc.Item) (rpc.Status, []byte) {
+	for _, it := range items {
+		if it.Status != rpc.StatusOK {
+			return it.Status, it.Reply
+		}
+	}
+	return rpc.StatusOK, nil
+}

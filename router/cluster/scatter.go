@@ -1,0 +1,321 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router"
+)
+
+// scatter runs one command across nodes and returns its reply.
+func (b *Backend) scatter(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
+	switch req.Cmd {
+	case proto.CmdReset:
+		if err := b.broadcastRun(ctx, db, req); err != nil {
+			return nil, err
+		}
+		return []byte(proto.ReplyOK), nil
+	case proto.CmdManyGet:
+		return b.manyGet(ctx, db, levels, req)
+	case proto.CmdSetMove:
+		return b.setMove(ctx, db, levels, req)
+	}
+	return b.setAlgebra(ctx, db, levels, req)
+}
+
+// broadcastRun runs req on every live node (each runs it on the
+// partitions it serves). It refuses while a node is down: RESET would
+// silently miss that node's partitions.
+func (b *Backend) broadcastRun(ctx context.Context, db int, req *proto.Request) error {
+	rt := b.routes.Load()
+	if err := b.noneDown(rt); err != nil {
+		return err
+	}
+	// Every node must be there before any resets: gossip may not have
+	// noticed yet that one is gone.
+	if err := parallel(rt.nodes, func(addr string) error {
+		if _, err := b.call(ctx, addr, rpc.KindPing, nil); err != nil {
+			return &router.CommandError{Msg: fmt.Sprintf(
+				"unavailable: storage node %s is down or cannot be reached (%v); its partitions would be missed", addr, err)}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	it := &router.Item{DB: db, Reqs: []*proto.Request{req}}
+	return parallel(rt.nodes, func(addr string) error {
+		items, err := b.runOn(addr, it)
+		if err != nil {
+			return &router.CommandError{Msg: fmt.Sprintf(
+				"unavailable: storage node %s is down or cannot be reached (%v); its partitions would be missed", addr, err)}
+		}
+		if st, msg := firstFailure(items); st != rpc.StatusOK {
+			return statusError(st, string(msg))
+		}
+		return nil
+	})
+}
+
+// noneDown refuses a command every node must take while one is down.
+func (b *Backend) noneDown(rt *routes) error {
+	if len(rt.failed) > 0 {
+		names := slices.Sorted(maps.Values(rt.failed))
+		return &router.CommandError{Msg: fmt.Sprintf("unavailable: %s down; their partitions would be missed",
+			strings.Join(names, ", "))}
+	}
+	if len(rt.nodes) == 0 {
+		return &router.CommandError{Msg: "unavailable: no storage node"}
+	}
+	return nil
+}
+
+// Persist implements router.Backend: every node writes a snapshot.
+func (b *Backend) Persist(ctx context.Context) error {
+	rt := b.routes.Load()
+	if err := b.noneDown(rt); err != nil {
+		return err
+	}
+	return parallel(rt.nodes, func(addr string) error {
+		_, err := b.call(ctx, addr, rpc.KindPersist, nil)
+		return err
+	})
+}
+
+// adminTimeout bounds the calls that are not data commands (snapshots,
+// router-to-router notices).
+const adminTimeout = 10 * time.Second
+
+// call makes one call to a node or a router and waits for it.
+func (b *Backend) call(ctx context.Context, addr string, kind rpc.Kind, payload []byte) ([]byte, error) {
+	cctx, cancel := context.WithTimeout(ctx, adminTimeout)
+	defer cancel()
+	return b.client(addr).Call(cctx, kind, payload)
+}
+
+// parallel runs fn for each item concurrently and returns the first error.
+func parallel[T any](items []T, fn func(T) error) error {
+	errs := make(chan error, len(items))
+	for _, it := range items {
+		go func(it T) { errs <- fn(it) }(it)
+	}
+	var first error
+	for range items {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// parse decodes a node's reply, which storage encoded.
+func parse(out []byte) (proto.Reply, error) {
+	r, err := proto.ParseReply(out)
+	if err != nil {
+		return r, fmt.Errorf("cluster: a storage node's reply does not parse: %w", err)
+	}
+	return r, nil
+}
+
+// manyGet splits MANY_GET by partition and reassembles the values in the
+// requested order.
+func (b *Backend) manyGet(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
+	groups := map[int][]int{}
+	for i, k := range req.Elems {
+		p := b.partition(k)
+		groups[p] = append(groups[p], i)
+	}
+	values := make([]proto.Value, len(req.Elems))
+	var mu sync.Mutex
+	err := parallel(slices.Collect(maps.Values(groups)), func(idx []int) error {
+		sub := proto.Request{Cmd: proto.CmdManyGet}
+		for _, i := range idx {
+			sub.Elems = append(sub.Elems, req.Elems[i])
+		}
+		out, err := b.doOne(ctx, db, levels, &sub)
+		if err != nil {
+			return err
+		}
+		r, err := parse(out)
+		if err != nil {
+			return err
+		}
+		if r.Value.Type != proto.TypeArr || len(r.Value.Elems) != len(idx) {
+			return fmt.Errorf("cluster: a MANY_GET part answered %s with %d values for %d keys", r.Status, len(r.Value.Elems), len(idx))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, i := range idx {
+			values[i] = r.Value.Elems[k]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := proto.AppendContainerHeader([]byte(proto.ReplyOK), proto.TypeArr, len(values))
+	for _, v := range values {
+		out = proto.AppendValue(out, v)
+	}
+	return proto.AppendContainerEnd(out, proto.TypeArr), nil
+}
+
+// readSet fetches one set with SET_ALL: its members, or badType when the
+// key holds another type.
+func (b *Backend) readSet(ctx context.Context, db int, levels [2]proto.Consistency, key []byte) (members [][]byte, badType []byte, err error) {
+	out, err := b.doOne(ctx, db, levels, &proto.Request{Cmd: proto.CmdSetAll, Str: [3][]byte{key}})
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := parse(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Status == proto.StatusBadType {
+		return nil, out, nil
+	}
+	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeSet {
+		return nil, nil, fmt.Errorf("cluster: SET_ALL answered %s %s", r.Status, r.Value.Type)
+	}
+	return r.Value.Strs, nil, nil
+}
+
+// setAlgebra runs SET_UNION, SET_INTERSECT, SET_DIFF and their _LEN and
+// _INTO forms across nodes: read every source set (type-checking all
+// first), compute here, and for _INTO replace dest on its node.
+func (b *Backend) setAlgebra(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
+	var keys [][]byte
+	var dest []byte
+	switch req.Cmd {
+	case proto.CmdSetUnion, proto.CmdSetUnionLen, proto.CmdSetIntersect, proto.CmdSetIntersectLen:
+		keys = req.Elems
+	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto:
+		dest, keys = req.Str[0], req.Elems
+	case proto.CmdSetDiff, proto.CmdSetDiffLen:
+		keys = [][]byte{req.Str[0], req.Str[1]}
+	case proto.CmdSetDiffInto:
+		dest, keys = req.Str[0], [][]byte{req.Str[1], req.Str[2]}
+	default:
+		return nil, fmt.Errorf("cluster: %v cannot span partitions", req.Cmd)
+	}
+	sets := make([]map[string]bool, len(keys))
+	var bad []byte
+	var mu sync.Mutex
+	idx := make([]int, len(keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	err := parallel(idx, func(i int) error {
+		members, badType, err := b.readSet(ctx, db, levels, keys[i])
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if badType != nil {
+			bad = badType
+			return nil
+		}
+		set := make(map[string]bool, len(members))
+		for _, m := range members {
+			set[string(m)] = true
+		}
+		sets[i] = set
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if bad != nil {
+		return bad, nil
+	}
+	result := map[string]bool{}
+	switch req.Cmd {
+	case proto.CmdSetUnion, proto.CmdSetUnionLen, proto.CmdSetUnionInto:
+		for _, s := range sets {
+			for m := range s {
+				result[m] = true
+			}
+		}
+	case proto.CmdSetIntersect, proto.CmdSetIntersectLen, proto.CmdSetIntersectInto:
+		if len(sets) > 0 {
+			for m := range sets[0] {
+				in := true
+				for _, s := range sets[1:] {
+					in = in && s[m]
+				}
+				if in {
+					result[m] = true
+				}
+			}
+		}
+	default:
+		for m := range sets[0] {
+			if !sets[1][m] {
+				result[m] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(result))
+	for m := range result {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	ok := []byte(proto.ReplyOK)
+	switch req.Cmd {
+	case proto.CmdSetUnionLen, proto.CmdSetIntersectLen, proto.CmdSetDiffLen:
+		return proto.AppendInt(ok, int64(len(names))), nil
+	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto, proto.CmdSetDiffInto:
+		// Replace dest: delete it and add the members, as one unit on
+		// dest's partition.
+		add := &proto.Request{Cmd: proto.CmdSetAdd, Str: [3][]byte{dest}}
+		for _, n := range names {
+			add.Elems = append(add.Elems, []byte(n))
+		}
+		del := &proto.Request{Cmd: proto.CmdDel, Str: [3][]byte{dest}}
+		if _, err := b.do(ctx, db, levels, del, add); err != nil {
+			return nil, err
+		}
+		return proto.AppendInt(ok, int64(len(names))), nil
+	}
+	return proto.AppendStrings(ok, proto.TypeSet, names), nil
+}
+
+// setMove moves a member between sets on different nodes: type checks,
+// then remove from the source, then add to dest.
+func (b *Backend) setMove(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
+	src, dest, member := req.Str[0], req.Str[1], req.Str[2]
+	for _, k := range [][]byte{src, dest} {
+		out, err := b.doOne(ctx, db, levels, &proto.Request{Cmd: proto.CmdType, Str: [3][]byte{k}})
+		if err != nil {
+			return nil, err
+		}
+		r, err := parse(out)
+		if err != nil {
+			return nil, err
+		}
+		if r.Status != proto.StatusNull && r.Value.Type != proto.TypeSet {
+			return proto.AppendBadTypeMsg(nil, proto.MsgNotASet), nil
+		}
+	}
+	discard := proto.Request{Cmd: proto.CmdSetDiscard, Str: [3][]byte{src}, Elems: [][]byte{member}}
+	out, err := b.doOne(ctx, db, levels, &discard)
+	if err != nil {
+		return nil, err
+	}
+	if r, err := parse(out); err != nil || r.Status != proto.StatusOK || r.Value.Int != 1 {
+		return proto.AppendBool([]byte(proto.ReplyOK), false), err
+	}
+	add := proto.Request{Cmd: proto.CmdSetAdd, Str: [3][]byte{dest}, Elems: [][]byte{member}}
+	if _, err := b.doOne(ctx, db, levels, &add); err != nil {
+		return nil, err
+	}
+	return proto.AppendBool([]byte(proto.ReplyOK), true), nil
+}

@@ -1,0 +1,291 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router"
+)
+
+// Transport carries runs to one storage node.
+type Transport interface {
+	// Run runs r on the node and calls done once with one item per
+	// request of r, in order, or with an error for the whole run (see
+	// rpc.ErrNotSent: whether the run may have reached the node). done
+	// may be called before Run returns. r must stay unchanged until then.
+	Run(r *rpc.Run, timeout time.Duration, done func(items []rpc.Item, err error))
+}
+
+// rpcTransport reaches a node over the internal RPC.
+type rpcTransport struct{ c *rpc.Client }
+
+func (t rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
+	t.c.Go(rpc.KindRun, rpc.AppendRun(nil, r), timeout, func(out []byte, err error) {
+		if err != nil {
+			done(nil, err)
+			return
+		}
+		items, err := rpc.DecodeItems(out)
+		if err == nil && len(items) != r.Requests() {
+			err = fmt.Errorf("%w: %d answers to %d requests", rpc.ErrMalformed, len(items), r.Requests())
+		}
+		done(items, err)
+	})
+}
+
+// ref ties a command of a run to the job item it came from.
+type ref struct {
+	j *router.Job
+	i int
+}
+
+// nodeRun is what one node gets from one flush.
+type nodeRun struct {
+	addr string
+	t    Transport
+	run  *rpc.Run
+	refs []ref
+}
+
+// Sender is a router.Sender: it puts each submitted item in the run of
+// the node that coordinates its partitions, and sends each node its run
+// at Flush, one call per node per turn. Items spanning partitions
+// coordinated by different nodes, and RESET, run on a goroutine of the
+// backend (scatter.go). In the single process every item goes to the one
+// node, in process.
+type Sender struct {
+	b      *Backend  // nil in the single process
+	one    Transport // the single process's node
+	runs   map[string]*nodeRun
+	order  []*nodeRun
+	keys   [][]byte
+	placed []placement
+}
+
+// placement is where an item goes, or why it cannot.
+type placement struct {
+	addr string
+	t    Transport
+	err  error
+}
+
+// NewSender implements router.Backend.
+func (b *Backend) NewSender() router.Sender { return &Sender{b: b, runs: map[string]*nodeRun{}} }
+
+// Submit implements router.Sender. A job with an item whose partitions
+// different nodes coordinate runs item by item, in order, on a goroutine
+// of the backend: its items must take effect in their order.
+func (s *Sender) Submit(j *router.Job) {
+	if s.b == nil {
+		for i := range j.Items {
+			s.add("", s.one, j, i)
+		}
+		return
+	}
+	placed := s.placed[:0]
+	for i := range j.Items {
+		addr, t, err := s.b.place(&j.Items[i], &s.keys)
+		if errors.Is(err, errSpans) {
+			s.b.goInOrder(j)
+			return
+		}
+		placed = append(placed, placement{addr, t, err})
+	}
+	for i, pl := range placed {
+		if pl.err != nil {
+			j.Fail(i, pl.err)
+		} else {
+			s.add(pl.addr, pl.t, j, i)
+		}
+	}
+	clear(placed)
+	s.placed = placed[:0]
+}
+
+// nodeRuns recycles nodeRuns once their answers are handed out.
+var nodeRuns = sync.Pool{New: func() any { return &nodeRun{run: &rpc.Run{}} }}
+
+// free returns nr to the pool.
+func (nr *nodeRun) free() {
+	clear(nr.run.Cmds)
+	clear(nr.refs)
+	nr.run.Cmds, nr.refs, nr.t = nr.run.Cmds[:0], nr.refs[:0], nil
+	nodeRuns.Put(nr)
+}
+
+// add appends item i of j to the run of the node at addr.
+func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
+	nr := s.runs[addr]
+	if nr == nil {
+		nr = nodeRuns.Get().(*nodeRun)
+		nr.addr, nr.t = addr, t
+		s.runs[addr] = nr
+		s.order = append(s.order, nr)
+	}
+	it := &j.Items[i]
+	nr.run.Cmds = append(nr.run.Cmds, rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs})
+	nr.refs = append(nr.refs, ref{j, i})
+}
+
+// Flush implements router.Sender.
+func (s *Sender) Flush() {
+	for _, nr := range s.order {
+		delete(s.runs, nr.addr)
+		if s.b == nil {
+			nr.t.Run(nr.run, 0, func(items []rpc.Item, err error) {
+				settleAll(nr, items, err, nil)
+				nr.free()
+			})
+			continue
+		}
+		s.b.send(nr)
+	}
+	clear(s.order)
+	s.order = s.order[:0]
+}
+
+// settleAll hands each item of a run its outcome from the node's answer
+// (items) or the run's error. retry, if not nil, takes the items the node
+// did not run; without it they fail.
+func settleAll(nr *nodeRun, items []rpc.Item, err error, retry func(r ref, items []rpc.Item) bool) {
+	k := 0
+	for c, r := range nr.refs {
+		n := len(nr.run.Cmds[c].Reqs)
+		if err != nil {
+			r.j.Fail(r.i, err)
+			continue
+		}
+		part := items[k : k+n]
+		k += n
+		if retry != nil && retry(r, part) {
+			continue
+		}
+		answer(r, part)
+	}
+}
+
+// answer hands item r the node's answer: its replies, or the error of
+// the first request that failed.
+func answer(r ref, items []rpc.Item) {
+	if st, msg := firstFailure(items); st != rpc.StatusOK {
+		r.j.Fail(r.i, statusError(st, string(msg)))
+		return
+	}
+	var replies [8][]byte
+	out := replies[:0]
+	for _, it := range items {
+		out = append(out, it.Reply)
+	}
+	r.j.Answer(r.i, out...)
+}
+
+// send sends a node its run and hands each item its outcome when the
+// answer comes.
+func (b *Backend) send(nr *nodeRun) {
+	nr.run.Ring = b.ringVersion()
+	nr.run.Deadline = b.now().Add(b.cfg.RequestTimeout).UnixMilli()
+	sent := time.Now()
+	nr.t.Run(nr.run, b.cfg.RequestTimeout+b.cfg.MaxClockOffset, func(items []rpc.Item, err error) {
+		defer nr.free()
+		if err != nil {
+			b.runFailed(nr, err)
+			return
+		}
+		b.healthy(nr.addr, time.Since(sent))
+		// Commands the node did not run (it does not serve their
+		// partition now; it then refuses every later one on it) go
+		// elsewhere, in their order.
+		var again []ref
+		var cause error
+		settleAll(nr, items, nil, func(r ref, items []rpc.Item) bool {
+			if st, msg := firstFailure(items); st == rpc.StatusWrongRing {
+				again = append(again, r)
+				cause = fmt.Errorf("%w: %s: %s", errMoved, nr.addr, msg)
+				return true
+			}
+			return false
+		})
+		b.goRetry(again, nr.addr, cause)
+	})
+}
+
+// runFailed handles a run that got no answer. A run that never left is
+// sent elsewhere whole; otherwise reads are, and writes, which may have
+// run, answer that they are not confirmed.
+func (b *Backend) runFailed(nr *nodeRun, err error) {
+	b.suspect(nr.addr, err)
+	notSent := errors.Is(err, rpc.ErrNotSent)
+	var again []ref
+	for c, r := range nr.refs {
+		if notSent || readOnly(nr.run.Cmds[c].Reqs) {
+			again = append(again, r)
+			continue
+		}
+		r.j.Fail(r.i, notConfirmed(nr.addr, err))
+	}
+	b.goRetry(again, nr.addr, err)
+}
+
+func readOnly(reqs []*proto.Request) bool {
+	for _, r := range reqs {
+		if r.Cmd.Class() != proto.ClassRead {
+			return false
+		}
+	}
+	return true
+}
+
+// statusError is the error a client gets for a node's answer st with
+// message msg: a storage failure is internal; everything else is about
+// replicas or time, answered as ERROR (PROTOCOL.md §12.1).
+func statusError(st rpc.Status, msg string) error {
+	switch st {
+	case rpc.StatusError:
+		return errors.New(msg)
+	case rpc.StatusExpired:
+		return &router.CommandError{Msg: "unavailable: " + msg + " (the command did not run)"}
+	}
+	return &router.CommandError{Msg: "unavailable: " + msg}
+}
+
+// Local is the single process's Backend: one node, reached in process,
+// serving every partition; each Flush hands it one run.
+type Local struct {
+	transport func() Transport
+	persist   func(context.Context) error
+}
+
+// NewLocal returns the Backend of the one node that transport reaches
+// (it makes a transport for each sender), which persist snapshots.
+func NewLocal(transport func() Transport, persist func(context.Context) error) *Local {
+	return &Local{transport: transport, persist: persist}
+}
+
+// NewSender implements router.Backend.
+func (l *Local) NewSender() router.Sender { return &Sender{one: l.transport(), runs: map[string]*nodeRun{}} }
+
+// Persist implements router.Backend.
+func (l *Local) Persist(ctx context.Context) error { return l.persist(ctx) }
+
+// do runs one item and waits for it: the path of the backend's own
+// requests (users) and of the parts of commands spanning nodes.
+func (b *Backend) do(ctx context.Context, db int, levels [2]proto.Consistency, reqs ...*proto.Request) ([][]byte, error) {
+	j := &router.Job{Items: []router.Item{{DB: db, Levels: levels, Reqs: reqs}}}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	it := &j.Items[0]
+	return it.Replies, it.Err
+}
+
+// doOne is do for one request, returning its reply.
+func (b *Backend) doOne(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
+	out, err := b.do(ctx, db, levels, req)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}

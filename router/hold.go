@@ -1,0 +1,244 @@
+package router
+
+import (
+	"encoding/binary"
+	"slices"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// Data commands do not run where they are parsed. A connection holds each
+// one back as an item of its next Job and leaves a hole in its output
+// where the reply goes; it submits the job once it has read what the
+// client sent (or reaches a request that must follow the held ones), and
+// splices the replies into the holes when the job is done. So a turn of
+// an event loop hands the backend every connection's commands at once.
+//
+// The bytes around the holes are complete reply frames whose length
+// fields do not yet count the holes' contents; splice fixes them.
+
+// holeKind is what fills a hole.
+type holeKind uint8
+
+const (
+	holeReply  holeKind = iota // the item's reply (or its error)
+	holeCommit                 // a transaction's reply: OK:AGG(n), then DENIED or the item's replies
+)
+
+// hole is where an item's reply goes in c.out.
+type hole struct {
+	kind  holeKind
+	pos   int    // offset in c.out
+	frame int    // offset in c.out of the frame holding it
+	item  int    // the item in c.job
+	mask  []bool // holeCommit: which queued commands were allowed (ran)
+}
+
+// frameFix is a frame whose length splice corrects: where it starts in
+// the old and the new output, and how many bytes its holes added.
+type frameFix struct{ old, new, added int }
+
+// maxHeld bounds the commands a connection holds back before it submits
+// them.
+const maxHeld = 256
+
+// keepFrame copies a frame into the connection's arena, where requests
+// parsed from it stay valid until the job is done (a grown arena leaves
+// earlier copies where they were).
+func (c *conn) keepFrame(frame []byte) []byte {
+	off := len(c.arena)
+	c.arena = append(c.arena, frame...)
+	return c.arena[off:]
+}
+
+// slot returns a reused request to parse a held command into.
+func (c *conn) slot() *proto.Request {
+	n := len(c.job.Items)
+	for len(c.slots) <= n {
+		c.slots = append(c.slots, new(proto.Request))
+	}
+	r := c.slots[n]
+	r.Reset()
+	return r
+}
+
+// hold adds reqs as the next item of the connection's job, with a hole at
+// the end of out (inside the frame starting at frame).
+func (c *conn) hold(reqs []*proto.Request, out []byte, frame int, kind holeKind, mask []bool) {
+	c.job.Items = append(c.job.Items, Item{DB: c.sess.db, Levels: c.sess.cons, Reqs: reqs,
+		Replies: c.itemReplies(len(c.job.Items))})
+	c.holes = append(c.holes, hole{kind: kind, pos: len(out), frame: frame, item: len(c.job.Items) - 1, mask: mask})
+}
+
+// itemReplies returns the reply slice item i used last time, for reuse.
+func (c *conn) itemReplies(i int) [][]byte {
+	if i < len(c.spareReplies) {
+		return c.spareReplies[i][:0]
+	}
+	return nil
+}
+
+// holdOne holds a single command parsed into a slot.
+func (c *conn) holdOne(req *proto.Request, out []byte, frame int) {
+	k := len(c.reqPtrs)
+	c.reqPtrs = append(c.reqPtrs, req)
+	c.hold(c.reqPtrs[k:k+1:k+1], out, frame, holeReply, nil)
+}
+
+// holding reports whether the connection has held commands, submitted or
+// not.
+func (c *conn) holding() bool { return len(c.holes) > 0 }
+
+// submit hands the held commands to s as one job. toLoop says who learns
+// that it is done: the event loop (it is handed the connection), or a
+// goroutine waiting in settle.
+func (c *conn) submit(s Sender, toLoop bool) {
+	if len(c.holes) == 0 || c.submitted {
+		return
+	}
+	c.submitted = true
+	c.toLoop = toLoop // read by jobDone, after Submit hands the job over
+	c.job.Start()
+	s.Submit(&c.job)
+}
+
+// jobDone is the job's Done: it tells whoever serves the connection.
+func (c *conn) jobDone(*Job) {
+	c.finished.Store(true)
+	if c.toLoop {
+		c.ev.lp.hand(c)
+		return
+	}
+	c.settled <- struct{}{}
+}
+
+// settle runs the held commands and waits for them (a connection served
+// by a goroutine, or one away from its event loop).
+func (c *conn) settle() {
+	if !c.holding() {
+		return
+	}
+	if c.waiter == nil {
+		c.waiter = c.srv.cfg.Backend.NewSender()
+	}
+	c.submit(c.waiter, false)
+	c.waiter.Flush()
+	<-c.settled
+	c.splice()
+}
+
+// splice fills the holes with the job's replies, fixes the lengths of
+// the frames holding them, and forgets the job.
+func (c *conn) splice() {
+	c.finished.Store(false)
+	c.submitted = false
+	old := c.out
+	out := slices.Grow(c.spare[:0], len(old)+64*len(c.holes))
+	fixes := c.fixes[:0]
+	prev := 0
+	for _, h := range c.holes {
+		out = append(out, old[prev:h.pos]...)
+		prev = h.pos
+		if n := len(fixes); n == 0 || fixes[n-1].old != h.frame {
+			fixes = append(fixes, frameFix{old: h.frame, new: h.frame + len(out) - h.pos})
+		}
+		at := len(out)
+		out = c.fill(out, h)
+		fixes[len(fixes)-1].added += len(out) - at
+	}
+	out = append(out, old[prev:]...)
+	over := false
+	for _, f := range fixes {
+		n := int(binary.BigEndian.Uint32(old[f.old:])) + f.added
+		binary.BigEndian.PutUint32(out[f.new:], uint32(n))
+		over = over || n > c.srv.cfg.MaxReply
+	}
+	if over {
+		out = c.shrink(out, fixes)
+	}
+	c.out, c.spare = out, keep(old)
+	c.fixes = fixes[:0]
+	for i := range c.job.Items {
+		it := &c.job.Items[i]
+		if i < len(c.spareReplies) {
+			c.spareReplies[i] = it.Replies[:0]
+		} else {
+			c.spareReplies = append(c.spareReplies, it.Replies[:0])
+		}
+		clear(it.Replies)
+		*it = Item{}
+	}
+	c.job.Items = c.job.Items[:0]
+	clear(c.holes)
+	c.holes = c.holes[:0]
+	clear(c.reqPtrs)
+	c.reqPtrs = c.reqPtrs[:0]
+	c.arena = keep(c.arena)
+}
+
+// shrink replaces each frame of out that grew past MaxReply with
+// INTERNAL_ERROR "response too large".
+func (c *conn) shrink(out []byte, fixes []frameFix) []byte {
+	res := make([]byte, 0, len(out))
+	prev := 0
+	for _, f := range fixes {
+		n := int(binary.BigEndian.Uint32(out[f.new:]))
+		if n <= c.srv.cfg.MaxReply {
+			continue
+		}
+		res = append(res, out[prev:f.new]...)
+		var start int
+		res, start = proto.BeginFrame(res)
+		res = proto.EndFrame(proto.AppendInternalError(res, proto.MsgResponseTooLarge), start)
+		prev = f.new + 4 + n
+	}
+	return append(res, out[prev:]...)
+}
+
+// fill appends what goes into hole h.
+func (c *conn) fill(out []byte, h hole) []byte {
+	it := &c.job.Items[h.item]
+	switch h.kind {
+	case holeCommit:
+		if it.Err != nil {
+			return c.backendError(out, it.Err)
+		}
+		out = proto.AppendAggHeader(append(out, proto.ReplyOK...), proto.TypeAgg, len(h.mask))
+		k := 0
+		for _, ran := range h.mask {
+			if !ran {
+				out = append(out, proto.ReplyDenied...)
+				continue
+			}
+			if k < len(it.Replies) {
+				out = append(out, it.Replies[k]...)
+			}
+			k++
+		}
+		return out
+	}
+	if it.Err != nil {
+		return c.backendError(out, it.Err)
+	}
+	for _, r := range it.Replies {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// keep returns b emptied for reuse, or nil when it grew past 1 MiB (a
+// burst of big frames: do not keep their memory).
+func keep(b []byte) []byte {
+	if cap(b) > 1<<20 {
+		return nil
+	}
+	return b[:0]
+}
+
+// dropHoles forgets the holes from offset at on: their frame was replaced
+// (a reply too large). Their commands still run, as they would have.
+func (c *conn) dropHoles(at int) {
+	for len(c.holes) > 0 && c.holes[len(c.holes)-1].pos >= at {
+		c.holes = c.holes[:len(c.holes)-1]
+	}
+}
