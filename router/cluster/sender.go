@@ -267,7 +267,9 @@ func NewLocal(transport func() Transport, persist func(context.Context) error) *
 }
 
 // NewSender implements router.Backend.
-func (l *Local) NewSender() router.Sender { return &Sender{one: l.transport(), runs: map[string]*nodeRun{}} }
+func (l *Local) NewSender() router.Sender {
+	return &Sender{one: l.transport(), runs: map[string]*nodeRun{}}
+}
 
 // Persist implements router.Backend.
 func (l *Local) Persist(ctx context.Context) error { return l.persist(ctx) }
