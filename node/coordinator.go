@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -25,17 +24,19 @@ const replicateTimeout = 2 * time.Second
 // with N copies. For each run it:
 //
 //  1. joins, for reads at R > 1, the states of their keys from R-1 other
-//     replicas (batched per replica node; replication.ReadMany);
+//     replicas, asked in one call per replica node (replication.Reads);
 //  2. runs the commands in order on the node's own copy (Node.apply:
 //     locks, checks, storage, one log record per command, deltas encoded
 //     once);
 //  3. sends each other replica node the deltas of its partitions in one
-//     call while it waits for its own log, and answers once every write
-//     has W copies, or nothing more can come (replication.Replicate).
+//     call while it makes its own log durable, and answers once every
+//     write has W copies, or nothing more can come (replication.Tracker).
 //
-// Steps that wait run on a goroutine the caller provides (spawn); a run
-// that waits for nothing (one copy, a log that does not fsync every
-// write) is answered before Run returns.
+// Nothing waits on a goroutine of its own: the replicas' answers drive the
+// run from the goroutines that receive them, and a run with nothing to
+// wait for (one copy, a log that does not fsync every write) is answered
+// before Run returns. Only an fsync under wal.SyncAlways, and writing
+// hints, take a goroutine (owned by the coordinator, see Wait).
 type Coordinator struct {
 	node *Node
 	// replicas returns the replicas of partition p other than this node
@@ -45,10 +46,18 @@ type Coordinator struct {
 	log      *slog.Logger
 	// readRepairs counts the replicas sent a joined state after a read.
 	readRepairs *atomic.Int64
-	// background owns the sends that outlive their run (a slow replica
-	// after the quorum answered) and read repairs.
+	// background owns the goroutines that wait for the disk.
 	background sync.WaitGroup
+	stats      CoordinatorStats
 }
+
+// CoordinatorStats counts a coordinator's work.
+type CoordinatorStats struct {
+	Runs, Commands, QuorumReads, Sends atomic.Int64
+}
+
+// Stats returns the coordinator's counters.
+func (c *Coordinator) Stats() *CoordinatorStats { return &c.stats }
 
 // NewLocalCoordinator returns the coordinator of a node that holds the
 // only copy of its data (the single process).
@@ -59,111 +68,167 @@ func NewLocalCoordinator(n *Node) *Coordinator {
 // Node returns the coordinator's node.
 func (c *Coordinator) Node() *Node { return c.node }
 
-// Wait waits for the background work of earlier runs.
+// Wait waits for the goroutines of earlier runs.
 func (c *Coordinator) Wait() { c.background.Wait() }
+
+// goBackground runs f on a goroutine Wait waits for.
+func (c *Coordinator) goBackground(f func()) {
+	c.background.Add(1)
+	go func() {
+		defer c.background.Done()
+		f()
+	}()
+}
 
 // Run runs r and calls done with its result, in res (whose buffers it
 // reuses), once it may be answered: every write durable here and stored
 // by as many replicas as its level asks (or marked not confirmed), every
-// reply's reads durable. done is called before Run returns when nothing
-// had to wait; otherwise from a function Run hands to spawn, which must
-// run it on a goroutine (and may be called only while Run runs). r and
-// res are Run's until done returns.
-func (c *Coordinator) Run(ctx context.Context, r *rpc.Run, res *Result, spawn func(func()), done func(*Result)) {
+// reply's reads durable. done is called exactly once: before Run returns
+// when nothing had to wait, otherwise from another goroutine. r and res
+// are Run's until done returns.
+func (c *Coordinator) Run(r *rpc.Run, res *Result, done func(*Result)) {
+	c.stats.Runs.Add(1)
+	c.stats.Commands.Add(int64(len(r.Cmds)))
 	if wants, of := c.quorumReads(r); len(wants) > 0 {
-		spawn(func() {
-			skip := c.readQuorum(ctx, r, wants, of)
+		c.stats.QuorumReads.Add(1)
+		c.readQuorum(r, wants, of, func(skip []skipped) {
 			c.node.apply(r, res, c.replicas != nil, skip)
-			c.settle(ctx, r, res)
-			done(res)
+			c.settle(r, res, done)
 		})
 		return
 	}
 	c.node.apply(r, res, c.replicas != nil, nil)
-	if c.waits(res) {
-		spawn(func() {
-			c.settle(ctx, r, res)
-			done(res)
-		})
-		return
-	}
-	c.settle(ctx, r, res)
-	done(res)
+	c.settle(r, res, done)
 }
 
-// waits reports whether settling res takes more than a system call:
-// deltas to send, or a log that fsyncs before it acknowledges.
-func (c *Coordinator) waits(res *Result) bool {
-	if c.replicas != nil {
-		for _, it := range res.items {
-			if others, _ := c.replicas(it.Partition); len(others) > 0 {
-				return true
-			}
-		}
-	}
-	return !c.node.durableAtOnce(res.Pos)
-}
-
-// settle sends res's deltas to the other replicas while this node makes
-// its log durable, and waits until each write has its W copies or nothing
-// more can come; a write without them answers that it is not confirmed.
-func (c *Coordinator) settle(ctx context.Context, r *rpc.Run, res *Result) {
-	local := func() error { return c.node.Durable(res.Pos) }
-	if len(res.items) == 0 || c.replicas == nil {
-		if err := local(); err != nil {
-			res.replace(0, len(res.Ends), rpc.StatusError, "write not durable: "+err.Error())
-		}
-		return
-	}
-	var sends []replication.Send
+// settle makes res's writes durable here while it sends their deltas to
+// the other replicas, one call per replica node, and calls done once each
+// write has its W copies or nothing more can come; a write without them
+// answers that it is not confirmed.
+func (c *Coordinator) settle(r *rpc.Run, res *Result, done func(*Result)) {
+	var sends []replication.Item
 	var carries [][]int
-	index := map[string]int{}
+	var targets []replication.Replica
 	copies := map[int]int{} // replica count of each partition written
-	for _, it := range res.items {
-		others, n := c.replicas(it.Partition)
-		copies[it.Partition] = n
-		for _, o := range others {
-			i, ok := index[o.Name()]
-			if !ok {
-				i = len(sends)
-				index[o.Name()] = i
-				sends = append(sends, replication.Send{Replica: o})
-				carries = append(carries, nil)
+	if c.replicas != nil {
+		index := map[string]int{}
+		for _, it := range res.items {
+			others, n := c.replicas(it.Partition)
+			copies[it.Partition] = n
+			for _, o := range others {
+				i, ok := index[o.Name()]
+				if !ok {
+					i = len(targets)
+					index[o.Name()] = i
+					targets = append(targets, o)
+					carries = append(carries, nil)
+				}
+				carries[i] = append(carries[i], it.Partition)
 			}
-			sends[i].Items = append(sends[i].Items, it)
-			carries[i] = append(carries[i], it.Partition)
 		}
+		sends = res.items
 	}
 	units := make([]replication.Unit, len(res.wrote))
 	for u, w := range res.wrote {
 		units[u] = replication.Unit{Need: replication.Need(r.Cmds[w.cmd].Write, copies[w.parts[0]]), Parts: w.parts}
 	}
-	tr := replication.NewTracker(units, carries)
-	var hints replication.Hints // a nil *HintStore in it would not be a nil interface
-	if c.hints != nil {
-		hints = c.hints
+	st := &settling{c: c, res: res, units: units, tr: replication.NewTracker(units, carries), done: done}
+	c.stats.Sends.Add(int64(len(targets)))
+	for i, o := range targets {
+		var items []replication.Item
+		for _, it := range sends {
+			for _, p := range carries[i] {
+				if p == it.Partition {
+					items = append(items, it)
+					break
+				}
+			}
+		}
+		o.Send(items, replicateTimeout, func(err error) {
+			if err != nil {
+				c.hint(o.Name(), items)
+			}
+			st.answered(i, err == nil)
+		})
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replicateTimeout)
-	finished := make(chan struct{})
-	err := replication.Replicate(rctx, sends, tr, local, hints, finished)
-	c.background.Add(1)
-	go func() { // the sends that outlive the answer, and their hints
-		defer c.background.Done()
-		<-finished
-		cancel()
-	}()
-	if err != nil {
-		res.replace(0, len(res.Ends), rpc.StatusError, "write not durable: "+err.Error())
+	if c.node.durableAtOnce(res.Pos) {
+		st.local(c.node.Durable(res.Pos))
 		return
 	}
+	c.goBackground(func() { st.local(c.node.Durable(res.Pos)) })
+}
+
+// settling is a run waiting for its copies.
+type settling struct {
+	c     *Coordinator
+	res   *Result
+	units []replication.Unit
+	done  func(*Result)
+
+	mu       sync.Mutex
+	tr       *replication.Tracker
+	finished bool
+}
+
+func (st *settling) answered(i int, ok bool) {
+	st.mu.Lock()
+	st.tr.Answered(i, ok)
+	st.decide()
+}
+
+// local takes the outcome of this node's own log.
+func (st *settling) local(err error) {
+	st.mu.Lock()
+	if err != nil {
+		if st.finished {
+			st.mu.Unlock()
+			return
+		}
+		st.finished = true
+		st.mu.Unlock()
+		st.res.replace(0, len(st.res.Ends), rpc.StatusError, "write not durable: "+err.Error())
+		st.done(st.res)
+		return
+	}
+	st.tr.StoredLocally()
+	st.decide()
+}
+
+// decide answers the run once the tracker has decided; st.mu held, and
+// released.
+func (st *settling) decide() {
+	if st.finished || !st.tr.Decided() {
+		st.mu.Unlock()
+		return
+	}
+	st.finished = true
+	res := st.res
 	for u, w := range res.wrote {
-		if ok, least := tr.Confirmed(u); !ok {
+		if ok, least := st.tr.Confirmed(u); !ok {
 			from, to := res.cmdEntries(w.cmd)
 			res.replace(from, to, rpc.StatusNotConfirmed, fmt.Sprintf(
 				"partition %d: %d of %d replicas stored the write; it is not confirmed (it may still appear later, through repair)",
-				w.parts[0], least, units[u].Need))
+				w.parts[0], least, st.units[u].Need))
 		}
 	}
+	st.mu.Unlock()
+	st.done(res)
+}
+
+// hint keeps the items a replica did not take, for delivery when it is
+// back (the hint store fsyncs: on a goroutine).
+func (c *Coordinator) hint(replica string, items []replication.Item) {
+	if c.hints == nil {
+		return
+	}
+	c.goBackground(func() {
+		for _, it := range items {
+			if err := c.hints.Add(replica, it.Partition, it.Deltas); err != nil {
+				c.log.Warn("a hint was not kept; anti-entropy will repair the replica", "replica", replica, "err", err)
+				return
+			}
+		}
+	})
 }
 
 // quorumReads returns the quorum reads r asks for: for each partition
@@ -213,66 +278,160 @@ func (c *Coordinator) quorumReads(r *rpc.Run) ([]replication.Want, [][]int) {
 	return wants, of
 }
 
+// reading is a quorum read in progress: the plan, and what the replicas
+// answered.
+type reading struct {
+	c       *Coordinator
+	r       *rpc.Run
+	of      [][]int
+	next    func([]skipped)
+	local   [][]byte // this node's states of each want's keys, before the join
+	answers [][]answer
+	differ  []bool
+
+	mu       sync.Mutex
+	plan     *replication.Reads
+	timer    *time.Timer
+	finished bool
+}
+
+type answer struct {
+	r      replication.Replica
+	states []byte
+}
+
 // readQuorum joins into this node's copy the states the wants ask for,
-// and returns the commands to skip: those whose partitions could not
-// gather their copies. The replicas that answered with less than the join
-// are sent it afterwards (read repair), in the background.
-func (c *Coordinator) readQuorum(ctx context.Context, r *rpc.Run, wants []replication.Want, of [][]int) []skipped {
-	type answer struct {
-		r      replication.Replica
-		states []byte
-	}
-	local := make([][]byte, len(wants))
+// then calls next with the commands to skip: those whose partitions could
+// not gather their copies. The replicas that answered with less than the
+// join are sent it afterwards (read repair).
+func (c *Coordinator) readQuorum(r *rpc.Run, wants []replication.Want, of [][]int, next func([]skipped)) {
+	rd := &reading{c: c, r: r, of: of, next: next, plan: replication.NewReads(wants),
+		local: make([][]byte, len(wants)), answers: make([][]answer, len(wants)), differ: make([]bool, len(wants))}
 	for w := range wants {
-		local[w], _, _ = c.node.KeyStates(wants[w].Req.DB, wants[w].Req.Keys)
+		rd.local[w], _, _ = c.node.KeyStates(wants[w].Req.DB, wants[w].Req.Keys)
 	}
-	answers := make([][]answer, len(wants))
-	differ := make([]bool, len(wants))
-	rctx, cancel := context.WithTimeout(ctx, replicateTimeout)
-	got := replication.ReadMany(rctx, wants, func(w int, rep replication.Replica, states []byte) error {
-		answers[w] = append(answers[w], answer{rep, states})
-		if bytes.Equal(states, local[w]) {
-			return nil // nothing to repair (the usual case)
+	rd.mu.Lock()
+	asks := rd.plan.Start()
+	if rd.plan.Done() {
+		rd.finish() // unlocks
+		return
+	}
+	rd.timer = time.AfterFunc(replication.Speculate, rd.slow)
+	rd.mu.Unlock()
+	rd.ask(asks)
+}
+
+// ask makes the calls the plan returned.
+func (rd *reading) ask(asks []replication.Ask) {
+	wants := rd.plan.Wants()
+	for _, a := range asks {
+		reqs := make([]replication.StateReq, len(a.Wants))
+		for k, w := range a.Wants {
+			reqs[k] = wants[w].Req
 		}
-		differ[w] = true
-		_, err := c.node.applyReplica(wants[w].Req.Partition, states)
-		return err
-	})
-	cancel()
-	skip := make([]skipped, len(r.Cmds))
+		a.Replica.Ask(reqs, replicateTimeout, func(out []replication.StateAnswer, err error) {
+			rd.answered(a, out, err)
+		})
+	}
+}
+
+// answered joins a replica's answer and asks more replicas if the plan
+// says so.
+func (rd *reading) answered(a replication.Ask, out []replication.StateAnswer, err error) {
+	if err == nil && len(out) != len(a.Wants) {
+		err = fmt.Errorf("%w: %d answers to %d requests", rpc.ErrMalformed, len(out), len(a.Wants))
+	}
+	rd.mu.Lock()
+	if rd.finished {
+		rd.mu.Unlock()
+		return
+	}
+	var more []replication.Ask
+	for k, w := range a.Wants {
+		ok := err == nil && out[k].Err == nil
+		if ok && rd.plan.Short(w) {
+			ok = rd.join(w, a.Replica, out[k].States) == nil
+		}
+		more = append(more, rd.plan.Answered(w, ok)...)
+	}
+	if rd.plan.Done() {
+		rd.finish()
+		return
+	}
+	rd.mu.Unlock()
+	rd.ask(more)
+}
+
+// join joins one replica's states of a want into this node's copy.
+func (rd *reading) join(w int, r replication.Replica, states []byte) error {
+	rd.answers[w] = append(rd.answers[w], answer{r, states})
+	if bytes.Equal(states, rd.local[w]) {
+		return nil // nothing to repair (the usual case)
+	}
+	rd.differ[w] = true
+	_, err := rd.c.node.applyReplica(rd.plan.Wants()[w].Req.Partition, states)
+	return err
+}
+
+// slow asks one more replica for the wants nobody answered in time.
+func (rd *reading) slow() {
+	rd.mu.Lock()
+	if rd.finished {
+		rd.mu.Unlock()
+		return
+	}
+	more := rd.plan.Slow()
+	rd.timer.Reset(replication.Speculate)
+	rd.mu.Unlock()
+	rd.ask(more)
+}
+
+// finish ends the read (rd.mu held, and released): commands whose wants
+// fell short are skipped, the others run; replicas that answered with less
+// than the join get it.
+func (rd *reading) finish() {
+	rd.finished = true
+	if rd.timer != nil {
+		rd.timer.Stop()
+	}
+	wants := rd.plan.Wants()
+	skip := make([]skipped, len(rd.r.Cmds))
 	for w := range wants {
-		if got[w] < wants[w].Need {
-			for _, ci := range of[w] {
+		if rd.plan.Short(w) {
+			for _, ci := range rd.of[w] {
 				skip[ci] = skipped{rpc.StatusUnavailable, fmt.Sprintf("partition %d: %d of %d replicas answered",
-					wants[w].Req.Partition, got[w], wants[w].Need)}
+					wants[w].Req.Partition, rd.plan.Got(w), wants[w].Need)}
 			}
-			continue
-		}
-		if !differ[w] {
-			continue
-		}
-		joined, _, err := c.node.KeyStates(wants[w].Req.DB, wants[w].Req.Keys)
-		if err != nil {
-			continue
-		}
-		for _, a := range answers[w] {
-			if bytes.Equal(a.states, joined) {
-				continue
-			}
-			p := wants[w].Req.Partition
-			c.background.Add(1)
-			go func() {
-				defer c.background.Done()
-				rctx, cancel := context.WithTimeout(context.Background(), replicateTimeout)
-				defer cancel()
-				if err := a.r.Store(rctx, []replication.Item{{Partition: p, Deltas: joined}}); err != nil {
-					c.log.Debug("read repair failed", "replica", a.r.Name(), "partition", p, "err", err)
-				}
-				c.readRepairs.Add(1)
-			}()
 		}
 	}
-	return skip
+	rd.mu.Unlock()
+	for w := range wants {
+		if rd.differ[w] && !rd.plan.Short(w) {
+			rd.repair(w)
+		}
+	}
+	rd.next(skip)
+}
+
+// repair sends the joined state of want w to the replicas that answered
+// with something else.
+func (rd *reading) repair(w int) {
+	req := rd.plan.Wants()[w].Req
+	joined, _, err := rd.c.node.KeyStates(req.DB, req.Keys)
+	if err != nil {
+		return
+	}
+	for _, a := range rd.answers[w] {
+		if bytes.Equal(a.states, joined) {
+			continue
+		}
+		a.r.Send([]replication.Item{{Partition: req.Partition, Deltas: joined}}, replicateTimeout, func(err error) {
+			if err != nil {
+				rd.c.log.Debug("read repair failed", "replica", a.r.Name(), "partition", req.Partition, "err", err)
+			}
+			rd.c.readRepairs.Add(1)
+		})
+	}
 }
 
 // durableAtOnce reports whether Durable(pos) returns without waiting for

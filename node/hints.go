@@ -44,7 +44,7 @@ func (s *Service) deliverHints(ctx context.Context) {
 			if !ok {
 				continue
 			}
-			r := NewReplica(name, s.peer(addr))
+			r := rpcReplica{name: name, client: s.peer(addr)}
 			n, err := s.hints.Deliver(ctx, name, func(ctx context.Context, p int, d []byte) error {
 				cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
 				defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/replication"
@@ -135,8 +136,8 @@ func (n *Node) KeyStates(db int, keys [][]byte) ([]byte, int, error) {
 }
 
 // rpcReplica is a replication.Replica reached over the internal RPC. A
-// Store is one replicate-many call, a States one states-many call, however
-// many partitions they carry.
+// Send (or Store) is one replicate-many call, an Ask one states-many
+// call, however many partitions they carry.
 type rpcReplica struct {
 	name   string
 	client *rpc.Client
@@ -150,29 +151,39 @@ func NewReplica(name string, c *rpc.Client) replication.Replica {
 
 func (r rpcReplica) Name() string { return r.name }
 
+// Send implements replication.Replica.
+func (r rpcReplica) Send(items []replication.Item, timeout time.Duration, done func(error)) {
+	r.client.Go(rpc.KindReplicateMany, appendStoreItems(nil, items), timeout, func(_ []byte, err error) { done(err) })
+}
+
+// Store sends items and waits (replication.Copy: anti-entropy, hints).
 func (r rpcReplica) Store(ctx context.Context, items []replication.Item) error {
 	_, err := r.client.Call(ctx, rpc.KindReplicateMany, appendStoreItems(nil, items))
 	return err
 }
 
-func (r rpcReplica) States(ctx context.Context, reqs []replication.StateReq) ([]replication.StateAnswer, error) {
-	raw, err := r.client.Call(ctx, rpc.KindStatesMany, appendStateReqs(nil, reqs))
-	if err != nil {
-		return nil, err
-	}
-	items, err := rpc.DecodeItems(raw)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]replication.StateAnswer, len(items))
-	for i, it := range items {
-		if it.Status != rpc.StatusOK {
-			out[i].Err = &rpc.Error{Status: it.Status, Message: string(it.Reply)}
-		} else {
-			out[i].States = it.Reply
+// Ask implements replication.Replica.
+func (r rpcReplica) Ask(reqs []replication.StateReq, timeout time.Duration, done func([]replication.StateAnswer, error)) {
+	r.client.Go(rpc.KindStatesMany, appendStateReqs(nil, reqs), timeout, func(raw []byte, err error) {
+		if err != nil {
+			done(nil, err)
+			return
 		}
-	}
-	return out, nil
+		items, err := rpc.DecodeItems(raw)
+		if err != nil {
+			done(nil, err)
+			return
+		}
+		out := make([]replication.StateAnswer, len(items))
+		for i, it := range items {
+			if it.Status != rpc.StatusOK {
+				out[i].Err = &rpc.Error{Status: it.Status, Message: string(it.Reply)}
+			} else {
+				out[i].States = it.Reply
+			}
+		}
+		done(out, nil)
+	})
 }
 
 func (r rpcReplica) Digest(ctx context.Context, partition int, horizon uint64, root uint64) (replication.Digest, error) {

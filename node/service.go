@@ -185,6 +185,9 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 // Node returns the storage node.
 func (s *Service) Node() *Node { return s.node }
 
+// Coordinator returns the node's coordinator.
+func (s *Service) Coordinator() *Coordinator { return s.coord }
+
 // RPCAddr returns the address the node serves RPC on.
 func (s *Service) RPCAddr() string { return s.lis.Addr().String() }
 
@@ -822,7 +825,7 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 			r.Reply(rpc.StatusError, []byte(err.Error()))
 			return true
 		}
-		s.coord.Run(ctx, run, new(Result), r.Go, func(res *Result) {
+		s.coord.Run(run, new(Result), func(res *Result) {
 			r.Reply(rpc.StatusOK, res.AppendItems(nil))
 		})
 	case rpc.KindReplicateMany:

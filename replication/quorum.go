@@ -1,10 +1,19 @@
-// Package replication coordinates the replicas of partitions (DESIGN §3,
-// §6): the coordinator of a run of writes sends their deltas to the other
-// replicas in parallel, one send per replica node, while it makes its own
-// copy durable, and confirms each write once W of the N replicas of every
-// partition it wrote, itself included, have stored it durably (Tracker
-// decides, from the answers); a replica that missed deltas gets hints,
-// kept on disk and delivered when it is back. Replicas join what they
+// Package replication decides how the replicas of partitions take part in
+// reads and writes (DESIGN §3, §6), and keeps what they miss:
+//
+//   - Tracker: the coordinator of a run of writes sends their deltas to
+//     the other replicas, one send per replica node, while it makes its
+//     own copy durable, and confirms each write once W of the N replicas
+//     of every partition it wrote, itself included, have stored it;
+//   - Reads: a quorum read asks R-1 other replicas for the state of its
+//     keys, batched per replica node, and one more whenever one fails or
+//     is slow (Speculate);
+//   - HintStore: the deltas a replica missed, kept on disk and delivered
+//     when it is back;
+//   - Sync: anti-entropy between two copies of a partition, by digest.
+//
+// Tracker and Reads are pure: they decide from the answers the caller
+// feeds them, and say whom to ask next; the node does the sending. Replicas join what they
 // receive, so a delta delivered twice, late or out of order is harmless.
 // Anti-entropy (Sync) compares two copies of a partition by digest and
 // exchanges only the states of the buckets that differ.
@@ -14,10 +23,8 @@
 package replication
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"sync"
+	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
@@ -28,18 +35,19 @@ type Item struct {
 	Deltas    []byte
 }
 
-// Replica is another node holding copies of partitions.
+// Replica is another node holding copies of partitions. Its methods
+// return at once and call done exactly once, from any goroutine (possibly
+// before they return); done must not block. A timeout bounds the wait.
 type Replica interface {
 	// Name identifies the replica (its node name).
 	Name() string
-	// Store joins each item into the replica's copy of its partition and
-	// returns once they are durable there under the replica's fsync
-	// policy.
-	Store(ctx context.Context, items []Item) error
-	// States returns, for each request, the replica's whole state of its
-	// keys as deltas to join, or the error that kept it from answering
-	// that one. The error is that of the call as a whole.
-	States(ctx context.Context, reqs []StateReq) ([]StateAnswer, error)
+	// Send joins each item into the replica's copy of its partition; done
+	// gets nil once they are durable there under its fsync policy.
+	Send(items []Item, timeout time.Duration, done func(error))
+	// Ask gets, for each request, the replica's whole state of its keys as
+	// deltas to join, or the error that kept it from answering that one;
+	// done's error is that of the call as a whole.
+	Ask(reqs []StateReq, timeout time.Duration, done func([]StateAnswer, error))
 }
 
 // Hints keeps the deltas a replica missed, for delivery when it is back.
@@ -146,63 +154,6 @@ func (t *Tracker) Decided() bool {
 		}
 	}
 	return true
-}
-
-// Send is what one replica is sent.
-type Send struct {
-	Replica Replica
-	Items   []Item
-}
-
-// Replicate sends each replica its items in parallel, makes the
-// coordinator's copy durable with local meanwhile, and returns once tr
-// has decided, or ctx ends. A send that fails, then or later, leaves a
-// hint for each of its items. done, if not nil, is closed once every send
-// has answered and every hint is written; ctx must not end because of it
-// before Replicate returns. It returns local's error.
-func Replicate(ctx context.Context, sends []Send, tr *Tracker, local func() error, hints Hints,
-	done chan<- struct{}) error {
-	type answer struct {
-		i   int
-		err error
-	}
-	answers := make(chan answer, len(sends))
-	var wg sync.WaitGroup
-	for i, s := range sends {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.Replica.Store(ctx, s.Items)
-			if err != nil && hints != nil {
-				for _, it := range s.Items {
-					if herr := hints.Add(s.Replica.Name(), it.Partition, it.Deltas); herr != nil {
-						err = fmt.Errorf("%w (and the hint was not kept: %v)", err, herr)
-						break
-					}
-				}
-			}
-			answers <- answer{i, err}
-		}()
-	}
-	if done != nil {
-		go func() {
-			wg.Wait()
-			close(done)
-		}()
-	}
-	if err := local(); err != nil {
-		return err
-	}
-	tr.StoredLocally()
-	for !tr.Decided() {
-		select {
-		case a := <-answers:
-			tr.Answered(a.i, a.err == nil)
-		case <-ctx.Done():
-			return nil
-		}
-	}
-	return nil
 }
 
 var errShortAnswer = errors.New("replication: a replica answered a different number of state requests")

@@ -1,82 +1,18 @@
 package replication
 
 import (
-	"context"
-	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
 
-// fakeReplica stores deltas in memory; it can fail, or wait for release.
-type fakeReplica struct {
-	name    string
-	fail    bool
-	release chan struct{} // nil: answers at once
-	stuck   bool          // States never answers (until ctx ends)
-	mu      sync.Mutex
-	got     [][]byte
-	asked   int // States calls
-}
+// named is a Replica known by name only: the plans never call it.
+type named string
 
-func (r *fakeReplica) Name() string { return r.name }
-
-func (r *fakeReplica) Store(ctx context.Context, items []Item) error {
-	if r.release != nil {
-		select {
-		case <-r.release:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if r.fail {
-		return errors.New("down")
-	}
-	r.mu.Lock()
-	for _, it := range items {
-		r.got = append(r.got, it.Deltas)
-	}
-	r.mu.Unlock()
-	return nil
-}
-
-func (r *fakeReplica) States(ctx context.Context, reqs []StateReq) ([]StateAnswer, error) {
-	r.mu.Lock()
-	r.asked++
-	r.mu.Unlock()
-	if r.stuck {
-		<-ctx.Done()
-		return nil, ctx.Err()
-	}
-	if r.fail {
-		return nil, errors.New("down")
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []byte
-	for _, d := range r.got {
-		out = append(out, d...)
-	}
-	answers := make([]StateAnswer, len(reqs))
-	for i := range answers {
-		answers[i].States = out
-	}
-	return answers, nil
-}
-
-type memHints struct {
-	mu   sync.Mutex
-	kept map[string]int
-}
-
-func (h *memHints) Add(replica string, partition int, delta []byte) error {
-	h.mu.Lock()
-	h.kept[replica]++
-	h.mu.Unlock()
-	return nil
-}
+func (r named) Name() string                                            { return string(r) }
+func (named) Send([]Item, time.Duration, func(error))                   {}
+func (named) Ask([]StateReq, time.Duration, func([]StateAnswer, error)) {}
 
 func TestNeed(t *testing.T) {
 	for _, c := range []struct {
@@ -92,84 +28,51 @@ func TestNeed(t *testing.T) {
 	}
 }
 
-// replicate sends partition p's delta to every replica, as a run of one
-// write at level need, and returns whether it was confirmed and with how
-// many copies.
-func replicate(ctx context.Context, replicas []Replica, need int, hints Hints, done chan<- struct{}) (bool, int) {
-	var sends []Send
-	var parts [][]int
-	for _, r := range replicas {
-		sends = append(sends, Send{Replica: r, Items: []Item{{7, []byte("d")}}})
-		parts = append(parts, []int{7})
+// TestTrackerReturnsAtQuorum: a QUORUM write of N=3 is confirmed by the
+// coordinator and one other replica, whatever the third does; ALL waits
+// for it, and is decided (not confirmed) once it fails.
+func TestTrackerReturnsAtQuorum(t *testing.T) {
+	quorum := NewTracker([]Unit{{Need: Need(proto.ConsQuorum, 3), Parts: []int{7}}}, [][]int{{7}, {7}})
+	quorum.StoredLocally()
+	if quorum.Decided() {
+		t.Fatal("decided with one copy")
 	}
-	tr := NewTracker([]Unit{{Need: need, Parts: []int{7}}}, parts)
-	if err := Replicate(ctx, sends, tr, func() error { return nil }, hints, done); err != nil {
-		panic(err)
-	}
-	return tr.Confirmed(0)
-}
-
-// TestReplicateReturnsAtQuorum: with one replica slow, a QUORUM write of
-// N=3 is confirmed by the other; the slow one still gets the delta after.
-func TestReplicateReturnsAtQuorum(t *testing.T) {
-	fast := &fakeReplica{name: "b"}
-	slow := &fakeReplica{name: "c", release: make(chan struct{})}
-	done := make(chan struct{})
-	if ok, copies := replicate(context.Background(), []Replica{slow, fast}, Need(proto.ConsQuorum, 3), nil, done); !ok || copies != 2 {
+	quorum.Answered(1, true)
+	if ok, copies := quorum.Confirmed(0); !ok || copies != 2 || !quorum.Decided() {
 		t.Fatalf("confirmed %v with %d copies", ok, copies)
 	}
-	select {
-	case <-done:
-		t.Fatal("done before the slow replica answered")
-	default:
+	all := NewTracker([]Unit{{Need: Need(proto.ConsAll, 3), Parts: []int{7}}}, [][]int{{7}, {7}})
+	all.StoredLocally()
+	all.Answered(0, true)
+	if all.Decided() {
+		t.Fatal("ALL decided with a replica still to answer")
 	}
-	close(slow.release)
-	<-done
-	if len(slow.got) != 1 || len(fast.got) != 1 {
-		t.Fatalf("deliveries: slow %d, fast %d", len(slow.got), len(fast.got))
+	all.Answered(1, false)
+	if ok, copies := all.Confirmed(0); ok || copies != 2 || !all.Decided() {
+		t.Fatalf("ALL with a failed replica: confirmed %v with %d copies", ok, copies)
 	}
 }
 
-// TestReplicateFailures: failed replicas get hints; a write that cannot
-// reach W is not confirmed and says how many stored it.
-func TestReplicateFailures(t *testing.T) {
-	hints := &memHints{kept: map[string]int{}}
-	b, c := &fakeReplica{name: "b", fail: true}, &fakeReplica{name: "c", fail: true}
-	done := make(chan struct{})
-	ok, copies := replicate(context.Background(), []Replica{b, c}, Need(proto.ConsQuorum, 3), hints, done)
-	<-done
-	if ok || copies != 1 {
-		t.Fatalf("confirmed %v with %d copies", ok, copies)
+// TestTrackerCountsEveryCopy: replicas' copies count as the
+// coordinator's does (a failed local log answers every write with its
+// error anyway); a unit without writes waits for the local copy alone.
+func TestTrackerCountsEveryCopy(t *testing.T) {
+	tr := NewTracker([]Unit{{Need: 2, Parts: []int{1}}}, [][]int{{1}, {1}})
+	tr.Answered(0, true)
+	tr.Answered(1, true)
+	if ok, _ := tr.Confirmed(0); !ok {
+		t.Fatal("two replicas stored it: confirmed")
 	}
-	if hints.kept["b"] != 1 || hints.kept["c"] != 1 {
-		t.Fatalf("hints %v", hints.kept)
+	if tr.Decided() != true {
+		t.Fatal("every unit confirmed: decided")
 	}
-	// ONE is confirmed by the coordinator alone; the failures still get hints.
-	done = make(chan struct{})
-	if ok, _ := replicate(context.Background(), []Replica{b, c}, Need(proto.ConsOne, 3), hints, done); !ok {
-		t.Fatal("ONE not confirmed")
+	one := NewTracker([]Unit{{Need: 1}}, nil)
+	if ok, _ := one.Confirmed(0); ok || one.Decided() {
+		t.Fatal("a unit without writes is confirmed only by the local copy")
 	}
-	<-done
-	if hints.kept["b"] != 2 || hints.kept["c"] != 2 {
-		t.Fatalf("hints after ONE %v", hints.kept)
-	}
-}
-
-// TestReplicateGivesUpWithTheContext: a replica that never answers holds
-// the write only until the caller's deadline, then gets a hint.
-func TestReplicateGivesUpWithTheContext(t *testing.T) {
-	hints := &memHints{kept: map[string]int{}}
-	stuck := &fakeReplica{name: "b", release: make(chan struct{})}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	done := make(chan struct{})
-	ok, copies := replicate(ctx, []Replica{stuck}, Need(proto.ConsAll, 2), hints, done)
-	<-done
-	if ok || copies != 1 {
-		t.Fatalf("confirmed %v with %d copies", ok, copies)
-	}
-	if hints.kept["b"] != 1 {
-		t.Fatalf("the stuck replica got no hint: %v", hints.kept)
+	one.StoredLocally()
+	if ok, _ := one.Confirmed(0); !ok || !one.Decided() {
+		t.Fatal("the local copy confirms a unit without writes")
 	}
 }
 
@@ -180,7 +83,7 @@ func TestReplicateGivesUpWithTheContext(t *testing.T) {
 func TestTrackerDecidesPerUnit(t *testing.T) {
 	units := []Unit{
 		{Need: 2, Parts: []int{1}},    // a QUORUM write of partition 1
-		{Need: 2, Parts: []int{1, 2}}, // a transaction over partitions 1 and 2 (one tag... or a RESET)
+		{Need: 2, Parts: []int{1, 2}}, // a command over partitions 1 and 2
 		{Need: 1, Parts: []int{3}},    // ONE
 		{Need: 2},                     // a read in the same run
 	}
@@ -215,71 +118,78 @@ func TestTrackerDecidesPerUnit(t *testing.T) {
 	}
 }
 
-// read is ReadMany of one partition's key.
-func read(ctx context.Context, replicas []Replica, need int, join func(Replica, []byte) error) int {
-	w := Want{Req: StateReq{Partition: 1, Keys: [][]byte{[]byte("k")}}, Replicas: replicas, Need: need}
-	return ReadMany(ctx, []Want{w}, func(_ int, r Replica, s []byte) error { return join(r, s) })[0]
-}
-
-// TestReadJoinsUntilQuorum: a QUORUM read of N=3 joins one other replica's
-// state (a failed one does not count); ALL falls short, saying how many
-// answered.
-func TestReadJoinsUntilQuorum(t *testing.T) {
-	up := &fakeReplica{name: "b", got: [][]byte{[]byte("state-b")}}
-	down := &fakeReplica{name: "c", fail: true}
-	var joined []string
-	join := func(r Replica, s []byte) error {
-		if r != up {
-			t.Errorf("joined an answer attributed to %s", r.Name())
+// asks renders a plan's calls as "replica:want,want ...".
+func asks(as []Ask) string {
+	out := ""
+	for _, a := range as {
+		if out != "" {
+			out += " "
 		}
-		joined = append(joined, string(s))
-		return nil
+		out += a.Replica.Name() + ":"
+		for k, w := range a.Wants {
+			if k > 0 {
+				out += ","
+			}
+			out += string(rune('0' + w))
+		}
 	}
-	if n := read(context.Background(), []Replica{down, up}, Need(proto.ConsQuorum, 3), join); n != 2 || len(joined) != 1 || joined[0] != "state-b" {
-		t.Fatalf("quorum read: %d, joined %q", n, joined)
+	return out
+}
+
+// TestReadsAskOnlyWhatTheyNeed: a QUORUM read of N=3 asks one other
+// replica; a failure makes it ask the next at once; silence makes it ask
+// the next when Slow is called; ONE asks nobody; ALL asks every replica
+// at once and falls short when one fails.
+func TestReadsAskOnlyWhatTheyNeed(t *testing.T) {
+	b, c := named("b"), named("c")
+	r := NewReads([]Want{{Replicas: []Replica{b, c}, Need: 2}})
+	if got := asks(r.Start()); got != "b:0" {
+		t.Fatalf("start: %s", got)
 	}
-	joined = nil
-	if n := read(context.Background(), []Replica{down, up}, Need(proto.ConsAll, 3), join); n != 2 {
-		t.Fatalf("ALL with a replica down: %d copies", n)
+	if r.Done() {
+		t.Fatal("done before the answer")
 	}
-	if n := read(context.Background(), []Replica{down}, Need(proto.ConsOne, 3), join); n != 1 || down.asked != 2 {
-		t.Fatalf("ONE asks nobody: %d, the replica was asked %d times (twice before)", n, down.asked)
+	if got := asks(r.Answered(0, false)); got != "c:0" {
+		t.Fatalf("after a failure: %s", got)
+	}
+	r.Answered(0, true)
+	if !r.Done() || r.Got(0) != 2 || r.Short(0) {
+		t.Fatalf("after c's answer: done %v, %d copies", r.Done(), r.Got(0))
+	}
+
+	slow := NewReads([]Want{{Replicas: []Replica{b, c}, Need: 2}})
+	slow.Start()
+	if got := asks(slow.Slow()); got != "c:0" {
+		t.Fatalf("slow: %s", got)
+	}
+	if got := asks(slow.Slow()); got != "" {
+		t.Fatalf("out of replicas: %s", got)
+	}
+	slow.Answered(0, true) // c, say
+	if got := slow.Answered(0, true); !slow.Done() || slow.Got(0) != 2 || got != nil {
+		t.Fatalf("a late answer changes nothing: %d copies", slow.Got(0))
+	}
+
+	one := NewReads([]Want{{Replicas: []Replica{b, c}, Need: 1}})
+	if got := asks(one.Start()); got != "" || !one.Done() {
+		t.Fatalf("ONE: %s", got)
+	}
+
+	all := NewReads([]Want{{Replicas: []Replica{b, c}, Need: 3}})
+	if got := asks(all.Start()); got != "b:0 c:0" {
+		t.Fatalf("ALL: %s", got)
+	}
+	all.Answered(0, true)
+	all.Answered(0, false)
+	if !all.Done() || all.Got(0) != 2 || !all.Short(0) {
+		t.Fatalf("ALL with a replica down: done %v, %d copies", all.Done(), all.Got(0))
 	}
 }
 
-// TestReadAsksOnlyWhatItNeeds: a QUORUM read of N=3 asks one other
-// replica when it answers; a replica that does not answer makes the read
-// ask the next after Speculate, and one that fails makes it ask the next
-// at once.
-func TestReadAsksOnlyWhatItNeeds(t *testing.T) {
-	join := func(Replica, []byte) error { return nil }
-	b, c := &fakeReplica{name: "b"}, &fakeReplica{name: "c"}
-	if n := read(context.Background(), []Replica{b, c}, 2, join); n != 2 {
-		t.Fatalf("healthy: %d", n)
-	}
-	if b.asked != 1 || c.asked != 0 {
-		t.Fatalf("healthy: asked b %d times, c %d times; want 1 and 0", b.asked, c.asked)
-	}
-	stuck := &fakeReplica{name: "s", stuck: true}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if n := read(ctx, []Replica{stuck, c}, 2, join); n != 2 {
-		t.Fatalf("first replica stuck: %d", n)
-	}
-	if c.asked != 1 {
-		t.Fatalf("first replica stuck: the next was asked %d times", c.asked)
-	}
-	down := &fakeReplica{name: "d", fail: true}
-	if n := read(context.Background(), []Replica{down, b}, 2, join); n != 2 || b.asked != 2 {
-		t.Fatalf("first replica down: %d, next asked %d times in all", n, b.asked)
-	}
-}
-
-// TestReadManyGroupsByReplica: the state requests of several partitions
-// held by the same replicas go to each replica in one call, and each
-// partition is joined once.
-func TestReadManyGroupsByReplica(t *testing.T) {
-	b, c := &fakeReplica{name: "b"}, &fakeReplica{name: "c"}
+// TestReadsGroupByReplica: the requests of several partitions held by the
+// same replicas go to each replica in one call.
+func TestReadsGroupByReplica(t *testing.T) {
+	b, c := named("b"), named("c")
 	var wants []Want
 	for p := 0; p < 5; p++ {
 		replicas := []Replica{b, c}
@@ -288,17 +198,14 @@ func TestReadManyGroupsByReplica(t *testing.T) {
 		}
 		wants = append(wants, Want{Req: StateReq{Partition: p}, Replicas: replicas, Need: 2})
 	}
-	joins := make([]int, len(wants))
-	got := ReadMany(context.Background(), wants, func(w int, _ Replica, _ []byte) error {
-		joins[w]++
-		return nil
-	})
-	for i := range wants {
-		if got[i] != 2 || joins[i] != 1 {
-			t.Fatalf("partition %d: %d copies, joined %d times", i, got[i], joins[i])
-		}
+	r := NewReads(wants)
+	if got := asks(r.Start()); got != "b:0,2,4 c:1,3" {
+		t.Fatalf("start: %s", got)
 	}
-	if b.asked != 1 || c.asked != 1 {
-		t.Fatalf("b asked %d times, c %d; want one call each", b.asked, c.asked)
+	for w := range wants {
+		r.Answered(w, true)
+	}
+	if !r.Done() {
+		t.Fatal("not done with every want met")
 	}
 }

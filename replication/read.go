@@ -1,9 +1,6 @@
 package replication
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // StateReq asks a replica for its state of keys of one partition in
 // database db.
@@ -28,136 +25,121 @@ type Want struct {
 	Need     int
 }
 
-// Speculate is how long ReadMany waits for the replicas it asked before it
-// asks one more.
+// Speculate is how long a quorum read waits for the replicas it asked
+// before it asks one more.
 const Speculate = 20 * time.Millisecond
 
-// ReadMany gathers the states of several partitions' keys from their
-// replicas, each until its Need copies (the coordinator counts as one)
-// have contributed, and hands every answer to join with the want and the
-// replica that gave it; the coordinator answers from the joined state. The
-// requests for one replica go in one call. It asks only as many replicas
-// as each want needs at first, and one more for a want whenever one fails
-// or none has answered for Speculate, so a healthy read costs the
-// replicas nothing beyond the quorum. It returns how many copies
-// contributed to each want (Need or more: it was met). Answers arriving
-// later are not waited for.
-func ReadMany(ctx context.Context, wants []Want, join func(w int, r Replica, states []byte) error) []int {
-	got := make([]int, len(wants))
-	asked := make([]int, len(wants))   // replicas asked so far (a prefix of Replicas)
-	pending := make([]int, len(wants)) // of those, not yet answered
-	open := 0
-	for i := range wants {
-		got[i] = 1
-		if got[i] < wants[i].Need {
-			open++
-		}
+// Ask is one call a quorum read makes: a replica, and the wants whose
+// requests it carries.
+type Ask struct {
+	Replica Replica
+	Wants   []int
+}
+
+// Reads is the plan of a quorum read of several partitions: whom to ask,
+// and when the read has what it needs. It asks each want's replicas in
+// their order, only as many as the want needs at first, and one more
+// whenever one fails, or none has answered for Speculate, so a healthy
+// read costs the replicas nothing beyond its quorum. The requests for one
+// replica go in one call. It is pure and not safe for concurrent use:
+// the caller feeds it the answers and makes the calls it returns.
+type Reads struct {
+	wants   []Want
+	got     []int // copies contributed, the coordinator's included
+	asked   []int // replicas asked so far (a prefix of Replicas)
+	pending []int // of those, not yet answered
+}
+
+// NewReads plans a read of wants.
+func NewReads(wants []Want) *Reads {
+	r := &Reads{wants: wants, got: make([]int, len(wants)), asked: make([]int, len(wants)), pending: make([]int, len(wants))}
+	for i := range r.got {
+		r.got[i] = 1
 	}
-	if open == 0 {
-		return got
-	}
-	type call struct {
-		r     Replica
-		wants []int
-	}
-	type answer struct {
-		c   call
-		out []StateAnswer
-		err error
-	}
-	capacity := 0
-	for _, w := range wants {
-		capacity += len(w.Replicas)
-	}
-	answers := make(chan answer, capacity) // every replica of every want at most once
-	// ask sends, for each want in ws, a request to its next replica,
-	// grouped into one call per replica.
-	ask := func(ws []int) {
-		calls := map[string]*call{}
-		var order []string
-		for _, i := range ws {
-			w := &wants[i]
-			if asked[i] >= len(w.Replicas) {
-				continue
-			}
-			r := w.Replicas[asked[i]]
-			asked[i]++
-			pending[i]++
-			c := calls[r.Name()]
-			if c == nil {
-				c = &call{r: r}
-				calls[r.Name()] = c
-				order = append(order, r.Name())
-			}
-			c.wants = append(c.wants, i)
-		}
-		for _, name := range order {
-			c := *calls[name]
-			reqs := make([]StateReq, len(c.wants))
-			for k, i := range c.wants {
-				reqs[k] = wants[i].Req
-			}
-			go func() {
-				out, err := c.r.States(ctx, reqs)
-				if err == nil && len(out) != len(reqs) {
-					err = errShortAnswer
-				}
-				answers <- answer{c, out, err}
-			}()
-		}
-	}
+	return r
+}
+
+// Start returns the first calls to make.
+func (r *Reads) Start() []Ask {
 	var first []int
-	for i, w := range wants {
-		for k := got[i]; k < w.Need; k++ {
+	for i, w := range r.wants {
+		for k := r.got[i]; k < w.Need; k++ {
 			first = append(first, i)
 		}
 	}
-	ask(first)
-	short := func(i int) bool { return got[i] < wants[i].Need }
-	timer := time.NewTimer(Speculate)
-	defer timer.Stop()
-	for open > 0 {
-		waiting := false
-		for i := range wants {
-			waiting = waiting || short(i) && pending[i] > 0
-		}
-		if !waiting {
-			return got // every want is met or out of replicas
-		}
-		select {
-		case a := <-answers:
-			var again []int
-			for k, i := range a.c.wants {
-				pending[i]--
-				err := a.err
-				if err == nil {
-					err = a.out[k].Err
-				}
-				if err == nil && short(i) {
-					err = join(i, a.c.r, a.out[k].States)
-					if err == nil {
-						if got[i]++; !short(i) {
-							open--
-						}
-					}
-				}
-				if err != nil && short(i) {
-					again = append(again, i)
-				}
-			}
-			ask(again)
-		case <-timer.C:
-			var slow []int
-			for i := range wants {
-				if short(i) && pending[i] > 0 {
-					slow = append(slow, i)
-				}
-			}
-			ask(slow)
-			timer.Reset(Speculate)
-		case <-ctx.Done():
-			return got
+	return r.ask(first)
+}
+
+// Answered records replica's answer for want w (ok: its state was
+// joined) and returns the calls to make now.
+func (r *Reads) Answered(w int, ok bool) []Ask {
+	r.pending[w]--
+	switch {
+	case !r.short(w):
+	case ok:
+		r.got[w]++
+	default:
+		return r.ask([]int{w})
+	}
+	return nil
+}
+
+// Slow returns the calls to make when nothing has answered for Speculate:
+// one more replica for every want still short and waiting.
+func (r *Reads) Slow() []Ask {
+	var slow []int
+	for i := range r.wants {
+		if r.short(i) && r.pending[i] > 0 {
+			slow = append(slow, i)
 		}
 	}
-	return got
+	return r.ask(slow)
+}
+
+// Done reports whether waiting longer can change nothing: every want has
+// its copies, or is out of replicas to wait for.
+func (r *Reads) Done() bool {
+	for i := range r.wants {
+		if r.short(i) && r.pending[i] > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Got returns how many copies contributed to want w (its Need or more:
+// it was met).
+func (r *Reads) Got(w int) int { return r.got[w] }
+
+// Wants returns the wants.
+func (r *Reads) Wants() []Want { return r.wants }
+
+// Short reports whether want w still needs copies (an answer for it is
+// to be joined).
+func (r *Reads) Short(w int) bool { return r.short(w) }
+
+func (r *Reads) short(w int) bool { return r.got[w] < r.wants[w].Need }
+
+// ask plans, for each want in ws, a request to its next replica, grouped
+// into one call per replica.
+func (r *Reads) ask(ws []int) []Ask {
+	var out []Ask
+	for _, i := range ws {
+		w := &r.wants[i]
+		if r.asked[i] >= len(w.Replicas) {
+			continue
+		}
+		rep := w.Replicas[r.asked[i]]
+		r.asked[i]++
+		r.pending[i]++
+		k := 0
+		for k < len(out) && out[k].Replica.Name() != rep.Name() {
+			k++
+		}
+		if k == len(out) {
+			out = append(out, Ask{Replica: rep})
+		}
+		out[k].Wants = append(out[k].Wants, i)
+	}
+	return out
 }

@@ -122,6 +122,10 @@ func run(args []string) error {
 					}
 				}
 				out["keys"] = keys
+				st := svc.Coordinator().Stats()
+				out["runs"] = map[string]int64{"runs": st.Runs.Load(), "commands": st.Commands.Load(),
+					"quorum_reads": st.QuorumReads.Load(), "sends": st.Sends.Load(),
+					"read_repairs": svc.EntropyStats().ReadRepairs}
 			}, log, debughttp.Route{Path: "/debug/digests", Handler: func(w http.ResponseWriter, _ *http.Request) {
 				// The digest root of every partition this node serves, for
 				// checkers that wait until the replicas agree.

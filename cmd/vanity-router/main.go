@@ -54,6 +54,9 @@ func run(args []string) error {
 		"how long a storage node may take to start a command; a node refuses it afterwards")
 	clockOffset := fs.Duration("max-clock-offset", 250*time.Millisecond,
 		"the largest difference between this router's clock and a node's")
+	eventLoops := fs.Int("event-loops", -1, "event loops serving clients (-1: one per core but one; 0: a goroutine per connection)")
+	noIOUring := fs.Bool("no-io-uring", false, "event loops read and write with a system call each instead of io_uring")
+	inFlight := fs.Int("max-in-flight", 2, "runs an event loop has in flight to one node; more commands wait and go together")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,7 +85,7 @@ func run(args []string) error {
 		joins = strings.Split(*join, ",")
 	}
 	backend, err := cluster.Start(cluster.Config{Name: *name, GossipAddr: *gossipAddr, RPCAddr: *rpcAddr, Join: joins,
-		RequestTimeout: *requestTimeout, MaxClockOffset: *clockOffset,
+		RequestTimeout: *requestTimeout, MaxClockOffset: *clockOffset, MaxInFlight: *inFlight,
 		Secret: []byte(*secret), Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
 	if err != nil {
 		return err
@@ -113,7 +116,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel})
+	loops := *eventLoops
+	if loops < 0 {
+		loops = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel,
+		EventLoops: loops, PlainSyscalls: *noIOUring})
 	if err != nil {
 		return err
 	}

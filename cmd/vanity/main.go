@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -259,10 +258,7 @@ func isLoopback(host string) bool {
 // localNode is the node in process, as the router's backend sees it: the
 // one-replica cluster. Each event loop's sender gets a transport of its
 // own (newTransport).
-type localNode struct {
-	c  *node.Coordinator
-	wg sync.WaitGroup // the goroutines the coordinator asked for
-}
+type localNode struct{ c *node.Coordinator }
 
 // nodeTransport carries one sender's runs to the node: the coordinator
 // runs them where the sender flushes them, and only what waits (an fsync
@@ -285,7 +281,7 @@ func (t *nodeTransport) Run(r *rpc.Run, _ time.Duration, done func([]rpc.Item, e
 	}
 	t.spare = nil
 	t.inside = true
-	t.n.c.Run(context.Background(), r, res, t.n.spawn, func(res *node.Result) {
+	t.n.c.Run(r, res, func(res *node.Result) {
 		if !t.inside {
 			done(res.AppendItemList(nil), nil) // from a goroutine: nothing shared
 			return
@@ -297,19 +293,8 @@ func (t *nodeTransport) Run(r *rpc.Run, _ time.Duration, done func([]rpc.Item, e
 	t.inside = false
 }
 
-func (n *localNode) spawn(f func()) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		f()
-	}()
-}
-
 // wait waits for every run in flight.
-func (n *localNode) wait() {
-	n.wg.Wait()
-	n.c.Wait()
-}
+func (n *localNode) wait() { n.c.Wait() }
 
 func (n *localNode) persist(context.Context) error {
 	err := n.c.Node().Persist()

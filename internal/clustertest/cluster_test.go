@@ -2,7 +2,6 @@ package clustertest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -514,7 +513,7 @@ func balanced(r proto.Reply) bool {
 }
 
 // TestReplicateOverRPC sends a write's deltas from one node to another over
-// the internal RPC with replication.Replicate: the replica stores them (it
+// the internal RPC (a Replica's Send): the replica stores them (it
 // need not serve the partition), and a caller without the cluster secret
 // cannot.
 func TestReplicateOverRPC(t *testing.T) {
@@ -550,27 +549,23 @@ func TestReplicateOverRPC(t *testing.T) {
 	before := b.Keys(0)
 	good := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), c.secret, 1))
 	replicate := func(r replication.Replica) bool {
-		tr := replication.NewTracker([]replication.Unit{{Need: 2, Parts: []int{p}}}, [][]int{{p}})
-		done := make(chan struct{})
-		sends := []replication.Send{{Replica: r, Items: []replication.Item{{Partition: p, Deltas: deltas}}}}
-		if err := replication.Replicate(context.Background(), sends, tr, func() error { return nil }, nil, done); err != nil {
-			t.Fatal(err)
-		}
-		<-done
-		ok, _ := tr.Confirmed(0)
-		return ok
+		errc := make(chan error, 1)
+		r.Send([]replication.Item{{Partition: p, Deltas: deltas}}, 5*time.Second, func(err error) { errc <- err })
+		return <-errc == nil
 	}
 	if !replicate(good) || b.Keys(0) != before+1 {
 		t.Fatalf("not replicated: replica keys %d -> %d", before, b.Keys(0))
 	}
-	// A read at QUORUM joins the replica's state of the key.
-	var joined []byte
-	want := replication.Want{Req: replication.StateReq{Partition: p, Keys: [][]byte{[]byte(key)}},
-		Replicas: []replication.Replica{good}, Need: 2}
-	got := replication.ReadMany(context.Background(), []replication.Want{want},
-		func(_ int, _ replication.Replica, s []byte) error { joined = s; return nil })
-	if got[0] != 2 || !bytes.Contains(joined, []byte(key)) {
-		t.Fatalf("read: %d copies, %q", got[0], joined)
+	// A read at QUORUM asks the replica for its state of the key.
+	type states struct {
+		out []replication.StateAnswer
+		err error
+	}
+	ch := make(chan states, 1)
+	good.Ask([]replication.StateReq{{Partition: p, Keys: [][]byte{[]byte(key)}}}, 5*time.Second,
+		func(out []replication.StateAnswer, err error) { ch <- states{out, err} })
+	if got := <-ch; got.err != nil || len(got.out) != 1 || got.out[0].Err != nil || !bytes.Contains(got.out[0].States, []byte(key)) {
+		t.Fatalf("read: %+v", got)
 	}
 	bad := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), []byte("wrong secret"), 1))
 	if replicate(bad) {

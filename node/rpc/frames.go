@@ -7,10 +7,19 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 )
 
-// frameWriter coalesces frames from many goroutines into few writes. It
-// numbers the frames it queues and remembers how many it has taken to
+// frameWriter coalesces frames from many goroutines into few writes.
+// The goroutine that queues a frame while no write is under way writes
+// the queue itself, with a system call that does not block; what the
+// socket does not take at once goes to a writer goroutine of the
+// connection, which waits for the socket. Frames queued while a write is
+// under way go out with the next write of whoever is writing. So a frame
+// costs no goroutine wake-up unless the socket is full, and no caller
+// ever blocks on a slow peer.
+//
+// It numbers the frames it queues and remembers how many it has taken to
 // write, so a failed connection can tell the requests that never left
 // (ErrNotSent) from those that may have, and a request still queued can
 // be cancelled.
@@ -21,9 +30,12 @@ type frameWriter struct {
 	spare   []byte
 	queued  uint64   // frames appended so far
 	taken   uint64   // frames taken out of buf to be written
+	writing bool     // someone is writing; they write what is queued meanwhile too
+	parked  bool     // the writer goroutine has the queue (the socket was full)
 	failed  error    // sends are refused once set
 	closing bool     // the writer stops once buf is written
 	nc      net.Conn // nil until start
+	raw     syscall.RawConn
 	kick    chan struct{}
 	done    chan struct{}
 	onError func(error)
@@ -35,8 +47,12 @@ func newFrameWriter(onError func(error)) *frameWriter {
 
 // start begins writing to nc; frames queued before it go first.
 func (w *frameWriter) start(nc net.Conn) {
+	var raw syscall.RawConn
+	if sc, ok := nc.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
 	w.mu.Lock()
-	w.nc = nc
+	w.nc, w.raw = nc, raw
 	w.mu.Unlock()
 	go w.run()
 	w.nudge()
@@ -49,7 +65,8 @@ func (w *frameWriter) nudge() {
 	}
 }
 
-// send queues a frame and returns its number.
+// send queues a frame, writes the queue if nobody is, and returns the
+// frame's number.
 func (w *frameWriter) send(id uint64, kind uint8, payload []byte) (uint64, error) {
 	w.mu.Lock()
 	if w.failed != nil {
@@ -65,9 +82,94 @@ func (w *frameWriter) send(id uint64, kind uint8, payload []byte) (uint64, error
 	w.buf = append(append(w.buf, hdr[:]...), payload...)
 	w.queued++
 	seq := w.queued
+	if w.writing || w.parked || w.nc == nil || w.raw == nil {
+		w.mu.Unlock()
+		if w.raw == nil {
+			w.nudge()
+		}
+		return seq, nil
+	}
+	w.writing = true
+	err := w.writeNowLocked()
+	w.writing = false
+	closing := w.closing
 	w.mu.Unlock()
-	w.nudge()
+	if closing {
+		w.nudge() // the writer goroutine may have stood aside for this write
+	}
+	if err != nil {
+		w.onError(err)
+	}
 	return seq, nil
+}
+
+// writeNowLocked writes the queue without blocking, w.mu held (released
+// around each system call), until it is empty or the socket is full; the
+// rest is the writer goroutine's.
+func (w *frameWriter) writeNowLocked() error {
+	for len(w.buf) > 0 {
+		out := w.buf
+		w.taken = w.queued
+		w.buf, w.spare, w.offs = w.spare[:0], nil, w.offs[:0]
+		raw := w.raw
+		w.mu.Unlock()
+		n, err := writeNonBlocking(raw, out)
+		w.mu.Lock()
+		if err != nil {
+			w.spare = out[:0]
+			if w.failed == nil {
+				w.failed = err
+			}
+			return err
+		}
+		if n < len(out) {
+			// The socket is full: the rest goes first, before what was
+			// queued meanwhile, and the writer goroutine waits for room.
+			rest := append(append(w.spare[:0], out[n:]...), w.buf...)
+			w.spare, w.buf = w.buf[:0], rest
+			w.shiftOffs(len(out) - n)
+			w.parked = true
+			w.nudge()
+			return nil
+		}
+		w.spare = out[:0]
+	}
+	return nil
+}
+
+// shiftOffs accounts for k bytes put before the queued frames (the
+// unwritten tail of a taken batch, which can no longer be cancelled).
+func (w *frameWriter) shiftOffs(k int) {
+	for i := range w.offs {
+		w.offs[i] += k
+	}
+}
+
+// writeNonBlocking writes what the socket takes now.
+func writeNonBlocking(raw syscall.RawConn, b []byte) (int, error) {
+	done := 0
+	var werr error
+	err := raw.Write(func(fd uintptr) bool {
+		for done < len(b) {
+			n, err := syscall.Write(int(fd), b[done:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == syscall.EAGAIN {
+				return true
+			}
+			if err != nil {
+				werr = err
+				return true
+			}
+			done += n
+		}
+		return true
+	})
+	if werr == nil {
+		werr = err
+	}
+	return done, werr
 }
 
 // sent reports whether frame seq may have left: it was taken to be
@@ -91,24 +193,37 @@ func (w *frameWriter) cancel(seq uint64) bool {
 	return true
 }
 
+// run is the writer goroutine: it writes, waiting for the socket, what
+// was queued before the connection was up, what the socket did not take
+// at once, and, when writes cannot be made without blocking (no raw
+// socket), everything.
 func (w *frameWriter) run() {
 	defer close(w.done)
 	for range w.kick {
 		for {
 			w.mu.Lock()
+			if w.writing {
+				w.mu.Unlock()
+				break // the writer under way writes what is queued
+			}
 			out := w.buf
-			w.taken = w.queued
-			w.buf, w.spare, w.offs = w.spare[:0], nil, w.offs[:0]
-			nc, closing := w.nc, w.closing
-			w.mu.Unlock()
 			if len(out) == 0 {
+				w.parked = false
+				closing := w.closing
+				w.mu.Unlock()
 				if closing {
 					return
 				}
 				break
 			}
+			w.taken = w.queued
+			w.buf, w.spare, w.offs = w.spare[:0], nil, w.offs[:0]
+			w.writing = true
+			nc := w.nc
+			w.mu.Unlock()
 			_, err := nc.Write(out)
 			w.mu.Lock()
+			w.writing = false
 			w.spare = out[:0]
 			if err != nil && w.failed == nil {
 				w.failed = err

@@ -74,6 +74,10 @@ type Config struct {
 	MaxClockOffset time.Duration
 	// Now is the clock the deadlines are read from (default time.Now).
 	Now func() time.Time
+	// MaxInFlight bounds the runs an event loop has in flight to one node
+	// (default 2); what it flushes meanwhile goes together when one comes
+	// back.
+	MaxInFlight int
 }
 
 // Backend routes commands to storage nodes.
@@ -145,6 +149,9 @@ func Start(cfg Config) (*Backend, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = 2
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{},
 		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), suspects: map[string]time.Time{}}

@@ -65,6 +65,18 @@ type Sender struct {
 	order  []*nodeRun
 	keys   [][]byte
 	placed []placement
+	queues map[string]*nodeQueue // runs in flight to each node
+}
+
+// nodeQueue limits the runs a sender has in flight to one node: while the
+// limit is reached, what is flushed for the node waits and goes as one run
+// when one comes back. Under load this makes each run carry more commands
+// (fewer system calls, fewer wake-ups per command, on both sides); alone,
+// a command goes at once.
+type nodeQueue struct {
+	mu       sync.Mutex
+	inflight int
+	backlog  *nodeRun
 }
 
 // placement is where an item goes, or why it cannot.
@@ -75,7 +87,9 @@ type placement struct {
 }
 
 // NewSender implements router.Backend.
-func (b *Backend) NewSender() router.Sender { return &Sender{b: b, runs: map[string]*nodeRun{}} }
+func (b *Backend) NewSender() router.Sender {
+	return &Sender{b: b, runs: map[string]*nodeRun{}, queues: map[string]*nodeQueue{}}
+}
 
 // Submit implements router.Sender. A job with an item whose partitions
 // different nodes coordinate runs item by item, in order, on a goroutine
@@ -143,10 +157,51 @@ func (s *Sender) Flush() {
 			})
 			continue
 		}
-		s.b.send(nr)
+		q := s.queues[nr.addr]
+		if q == nil {
+			q = &nodeQueue{}
+			s.queues[nr.addr] = q
+		}
+		s.b.enqueue(q, nr)
 	}
 	clear(s.order)
 	s.order = s.order[:0]
+}
+
+// enqueue sends nr now if the node has fewer than MaxInFlight runs of
+// this sender in flight, and otherwise adds it to the backlog, which goes
+// when one comes back.
+func (b *Backend) enqueue(q *nodeQueue, nr *nodeRun) {
+	q.mu.Lock()
+	if q.inflight < b.cfg.MaxInFlight {
+		q.inflight++
+		q.mu.Unlock()
+		b.send(nr, q)
+		return
+	}
+	if q.backlog == nil {
+		q.backlog = nr
+		q.mu.Unlock()
+		return
+	}
+	q.backlog.run.Cmds = append(q.backlog.run.Cmds, nr.run.Cmds...)
+	q.backlog.refs = append(q.backlog.refs, nr.refs...)
+	q.mu.Unlock()
+	nr.free()
+}
+
+// sent records that a run to q's node came back, and sends the backlog.
+func (b *Backend) returned(q *nodeQueue) {
+	q.mu.Lock()
+	next := q.backlog
+	q.backlog = nil
+	if next == nil {
+		q.inflight--
+	}
+	q.mu.Unlock()
+	if next != nil {
+		b.send(next, q)
+	}
 }
 
 // settleAll hands each item of a run its outcome from the node's answer
@@ -186,12 +241,13 @@ func answer(r ref, items []rpc.Item) {
 
 // send sends a node its run and hands each item its outcome when the
 // answer comes.
-func (b *Backend) send(nr *nodeRun) {
+func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	nr.run.Ring = b.ringVersion()
 	nr.run.Deadline = b.now().Add(b.cfg.RequestTimeout).UnixMilli()
 	sent := time.Now()
 	nr.t.Run(nr.run, b.cfg.RequestTimeout+b.cfg.MaxClockOffset, func(items []rpc.Item, err error) {
 		defer nr.free()
+		b.returned(q)
 		if err != nil {
 			b.runFailed(nr, err)
 			return
