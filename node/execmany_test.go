@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/storage/vfs"
 	"github.com/vanitydb/vanity/storage/wal"
@@ -89,5 +90,52 @@ func TestRunDurability(t *testing.T) {
 	}
 	if got := do(t, f, 0, "GET (1)a"); !strings.HasPrefix(got, "error: node: storage failed") {
 		t.Fatalf("after the failure: %q", got)
+	}
+}
+
+// TestDigests: a command with WithDigest runs and answers the digest of
+// its keys' states after its replies; DigestOnly does not run and answers
+// the digest alone. Nodes holding the same state give the same digest,
+// whatever order their writes came in; a different state gives another.
+func TestDigests(t *testing.T) {
+	a, b := newNode(t, Config{Partitions: 8}), newNode(t, Config{Partitions: 8})
+	writes := parse(t, "SET:STR (1)k (1)v", "SET_ADD (1)s (3){(1)a(1)b(1)c}")
+	runEach(a, 0, writes)
+	digest := func(n *Node, mode rpc.Digest, text string) []string {
+		return runRun(n, &rpc.Run{Cmds: []rpc.Cmd{{Digest: mode, Reqs: parse(t, text)}}})
+	}
+	for _, key := range []string{"(1)k", "(1)s"} {
+		got := digest(a, rpc.WithDigest, "TYPE "+key)
+		if len(got) != 2 || !strings.HasPrefix(got[0], "OK:") || len(got[1]) != 8 {
+			t.Fatalf("%s with digest: %q", key, got)
+		}
+		only := digest(a, rpc.DigestOnly, "EXISTS "+key)
+		if len(only) != 1 || only[0] != got[1] {
+			t.Fatalf("%s digest only %q, with the read %q", key, only, got[1])
+		}
+		if other := digest(b, rpc.DigestOnly, "EXISTS "+key); other[0] == got[1] {
+			t.Fatalf("%s: an empty node has the same digest", key)
+		}
+	}
+	// b gets the same writes as deltas, in the other order.
+	for _, req := range []int{1, 0} {
+		var keys [][]byte
+		states, _, err := a.KeyStates(0, writes[req].Keys(keys))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.ApplyReplica(b.partitionOf(writes[req].Key()), states); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, key := range []string{"(1)k", "(1)s"} {
+		if x, y := digest(a, rpc.DigestOnly, "GET "+key), digest(b, rpc.DigestOnly, "GET "+key); x[0] != y[0] {
+			t.Fatalf("%s: same state, digests %x and %x", key, x[0], y[0])
+		}
+	}
+	// DigestOnly runs nothing, even a write.
+	digest(a, rpc.DigestOnly, "DEL (1)k")
+	if got := do(t, a, 0, "GET (1)k"); got != "OK:STR (1)v" {
+		t.Fatalf("a digest-only DEL ran: %q", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/replication"
@@ -139,11 +141,11 @@ func (r *Result) capture(p int, enc []byte) {
 // wait for. skip, if not nil, gives commands already answered (a read
 // that could not reach its replicas): they are not run.
 func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
-	res.reset(r.Requests())
+	res.reset(r.Answers())
 	if err := n.failure(); err != nil {
 		for i := range r.Cmds {
 			res.first = append(res.first, len(res.Ends))
-			res.refuse(len(r.Cmds[i].Reqs), rpc.StatusError, err.Error())
+			res.refuse(r.Cmds[i].Answers(), rpc.StatusError, err.Error())
 		}
 		return
 	}
@@ -154,11 +156,11 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 		c := &r.Cmds[ci]
 		res.first = append(res.first, len(res.Ends))
 		if ci < len(skip) && skip[ci].st != rpc.StatusOK {
-			res.refuse(len(c.Reqs), skip[ci].st, skip[ci].msg)
+			res.refuse(c.Answers(), skip[ci].st, skip[ci].msg)
 			continue
 		}
 		if r.Deadline != 0 && n.cfg.Now().UnixMilli() > r.Deadline {
-			res.refuse(len(c.Reqs), rpc.StatusExpired, "the request's deadline passed before it ran")
+			res.refuse(c.Answers(), rpc.StatusExpired, "the request's deadline passed before it ran")
 			continue
 		}
 		database := false
@@ -184,13 +186,23 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 		if err != nil {
 			n.unlock(x.locks)
 			refused = append(refused, x.locks...)
-			res.refuse(len(c.Reqs), rpc.StatusWrongRing, err.Error())
+			res.refuse(c.Answers(), rpc.StatusWrongRing, err.Error())
+			continue
+		}
+		if c.Digest == rpc.DigestOnly {
+			res.Replies = binary.BigEndian.AppendUint64(res.Replies, n.digestLocked(x, c.DB))
+			res.end(rpc.StatusOK)
+			n.unlock(x.locks)
 			continue
 		}
 		n.begin(x, c.DB)
 		start := len(res.Ends)
 		for _, req := range c.Reqs {
 			res.Replies = n.run(x, c.DB, req, res.Replies)
+			res.end(rpc.StatusOK)
+		}
+		if c.Digest == rpc.WithDigest {
+			res.Replies = binary.BigEndian.AppendUint64(res.Replies, n.digestLocked(x, c.DB))
 			res.end(rpc.StatusOK)
 		}
 		var into *Result
@@ -269,3 +281,29 @@ func (n *Node) logCmd(x *execCtx, into *Result) ([]int, uint64, error) {
 }
 
 func binaryAppendCount(dst []byte, n int) []byte { return binary.AppendUvarint(dst, uint64(n)) }
+
+// digestLocked returns the digest of the states of x.keys in database db,
+// with the database-wide resets of their partitions: the hash of what
+// KeyStates would return for them, in the same order. Replicas holding the
+// same state of those keys have the same digest. The keys' partitions are
+// locked.
+func (n *Node) digestLocked(x *execCtx, db int) uint64 {
+	h := xxhash.New()
+	var seen []int
+	for _, k := range x.keys {
+		p := n.partitionOf(k)
+		sh := n.parts[p].shard
+		if !slices.Contains(seen, p) {
+			seen = append(seen, p)
+			if d, ok := sh.DBReset(db); ok {
+				x.scratch = storage.AppendDelta(x.scratch[:0], &d)
+				h.Write(x.scratch)
+			}
+		}
+		if d, ok := sh.State(db, k); ok {
+			x.scratch = storage.AppendDelta(x.scratch[:0], &d)
+			h.Write(x.scratch)
+		}
+	}
+	return h.Sum64()
+}

@@ -65,6 +65,18 @@ const (
 
 var consistencyNames = [...]string{ConsQuorum: "QUORUM", ConsOne: "ONE", ConsAll: "ALL"}
 
+// Need is how many of n replicas, the coordinator's copy included, the
+// level asks for: ONE 1, QUORUM a majority, ALL n.
+func (c Consistency) Need(n int) int {
+	switch c {
+	case ConsOne:
+		return min(1, n)
+	case ConsAll:
+		return n
+	}
+	return n/2 + 1
+}
+
 func (c Consistency) String() string {
 	if int(c) < len(consistencyNames) {
 		return consistencyNames[c]

@@ -25,8 +25,6 @@ package replication
 import (
 	"errors"
 	"time"
-
-	"github.com/vanitydb/vanity/proto"
 )
 
 // Item is one partition's deltas (or states) for a replica.
@@ -53,18 +51,6 @@ type Replica interface {
 // Hints keeps the deltas a replica missed, for delivery when it is back.
 type Hints interface {
 	Add(replica string, partition int, delta []byte) error
-}
-
-// Need is how many replicas of n, the coordinator included, a consistency
-// level asks for: ONE 1, QUORUM a majority, ALL n.
-func Need(level proto.Consistency, n int) int {
-	switch level {
-	case proto.ConsOne:
-		return min(1, n)
-	case proto.ConsAll:
-		return n
-	}
-	return n/2 + 1
 }
 
 // ErrUnavailable is wrapped by the errors of writes and reads that could

@@ -14,25 +14,11 @@ func (r named) Name() string                                            { return
 func (named) Send([]Item, time.Duration, func(error))                   {}
 func (named) Ask([]StateReq, time.Duration, func([]StateAnswer, error)) {}
 
-func TestNeed(t *testing.T) {
-	for _, c := range []struct {
-		level   proto.Consistency
-		n, want int
-	}{
-		{proto.ConsOne, 3, 1}, {proto.ConsQuorum, 3, 2}, {proto.ConsAll, 3, 3},
-		{proto.ConsQuorum, 1, 1}, {proto.ConsQuorum, 4, 3}, {proto.ConsQuorum, 5, 3}, {proto.ConsAll, 1, 1},
-	} {
-		if got := Need(c.level, c.n); got != c.want {
-			t.Errorf("Need(%v, %d) = %d, want %d", c.level, c.n, got, c.want)
-		}
-	}
-}
-
 // TestTrackerReturnsAtQuorum: a QUORUM write of N=3 is confirmed by the
 // coordinator and one other replica, whatever the third does; ALL waits
 // for it, and is decided (not confirmed) once it fails.
 func TestTrackerReturnsAtQuorum(t *testing.T) {
-	quorum := NewTracker([]Unit{{Need: Need(proto.ConsQuorum, 3), Parts: []int{7}}}, [][]int{{7}, {7}})
+	quorum := NewTracker([]Unit{{Need: proto.ConsQuorum.Need(3), Parts: []int{7}}}, [][]int{{7}, {7}})
 	quorum.StoredLocally()
 	if quorum.Decided() {
 		t.Fatal("decided with one copy")
@@ -41,7 +27,7 @@ func TestTrackerReturnsAtQuorum(t *testing.T) {
 	if ok, copies := quorum.Confirmed(0); !ok || copies != 2 || !quorum.Decided() {
 		t.Fatalf("confirmed %v with %d copies", ok, copies)
 	}
-	all := NewTracker([]Unit{{Need: Need(proto.ConsAll, 3), Parts: []int{7}}}, [][]int{{7}, {7}})
+	all := NewTracker([]Unit{{Need: proto.ConsAll.Need(3), Parts: []int{7}}}, [][]int{{7}, {7}})
 	all.StoredLocally()
 	all.Answered(0, true)
 	if all.Decided() {

@@ -10,9 +10,9 @@ import (
 // Message payloads. Integers are uvarints unless noted.
 //
 //	run      = ring:u64 deadline:u64 n cmd*               (KindRun)
-//	cmd      = flags:u8 db:u8 read:u8 write:u8 n request*  (flags bit 0: atomic)
+//	cmd      = digest:u8 db:u8 read:u8 write:u8 n request* (digest: a Digest)
 //	request  = proto.AppendBinary's form
-//	items    = n (len (status:u8 reply))*                  (KindRun's answer: one per request)
+//	items    = n (len (status:u8 reply))*                  (KindRun's answer: Run.Answers of them)
 //	exec   = ring:u64 db:u8 read:u8 write:u8 request      (retired: canonical text)
 //	batch  = ring:u64 db:u8 read:u8 write:u8 n (len request)*
 //	batch response = n (len reply)*
@@ -160,14 +160,38 @@ type Run struct {
 	reqs []proto.Request // storage for decoded requests
 }
 
-// Cmd is one command, or the commands of a transaction, with the session
-// state they run under.
+// Cmd is one command, or the commands of a transaction (they run as one
+// unit: nothing else runs on their partitions in between), with the
+// session state they run under.
 type Cmd struct {
 	DB     int
 	Read   proto.Consistency
 	Write  proto.Consistency
-	Atomic bool // Reqs run as one unit: nothing else runs on their partitions in between
+	Digest Digest
 	Reqs   []*proto.Request
+}
+
+// Digest says whether a command answers with the digest of its keys'
+// states: a router's quorum read compares the digests of several replicas
+// instead of having one coordinator join their states. ONLY APPEND.
+type Digest uint8
+
+const (
+	DigestNone Digest = iota // run; one answer per request
+	DigestOnly               // do not run: one answer, the digest (8 bytes, big-endian)
+	WithDigest               // run, then answer the digest too, as one more answer
+	numDigests
+)
+
+// Answers returns how many answers c gets.
+func (c *Cmd) Answers() int {
+	switch c.Digest {
+	case DigestOnly:
+		return 1
+	case WithDigest:
+		return len(c.Reqs) + 1
+	}
+	return len(c.Reqs)
 }
 
 // Requests returns the number of requests in r.
@@ -175,6 +199,15 @@ func (r *Run) Requests() int {
 	n := 0
 	for i := range r.Cmds {
 		n += len(r.Cmds[i].Reqs)
+	}
+	return n
+}
+
+// Answers returns the number of answers r gets.
+func (r *Run) Answers() int {
+	n := 0
+	for i := range r.Cmds {
+		n += r.Cmds[i].Answers()
 	}
 	return n
 }
@@ -200,11 +233,7 @@ func AppendRunHeader(dst []byte, ring uint64, deadline int64, n int) []byte {
 
 // AppendCmd encodes one command of a run.
 func AppendCmd(dst []byte, c *Cmd) []byte {
-	var flags byte
-	if c.Atomic {
-		flags |= 1
-	}
-	dst = append(dst, flags, byte(c.DB), byte(c.Read), byte(c.Write))
+	dst = append(dst, byte(c.Digest), byte(c.DB), byte(c.Read), byte(c.Write))
 	dst = binary.AppendUvarint(dst, uint64(len(c.Reqs)))
 	for _, req := range c.Reqs {
 		dst = proto.AppendBinary(dst, req)
@@ -236,11 +265,11 @@ func DecodeRun(b []byte, r *Run) error {
 	type span struct{ from, to int }
 	spans := make([]span, 0, n)
 	for i := uint64(0); i < n; i++ {
-		if len(b) < 4 || b[0] > 1 || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsAll ||
+		if len(b) < 4 || Digest(b[0]) >= numDigests || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsAll ||
 			proto.Consistency(b[3]) > proto.ConsAll {
 			return ErrMalformed
 		}
-		c := Cmd{Atomic: b[0] == 1, DB: int(b[1]), Read: proto.Consistency(b[2]), Write: proto.Consistency(b[3])}
+		c := Cmd{Digest: Digest(b[0]), DB: int(b[1]), Read: proto.Consistency(b[2]), Write: proto.Consistency(b[3])}
 		b = b[4:]
 		m, k := binary.Uvarint(b)
 		if k <= 0 || m == 0 || m > uint64(len(b)) || uint64(len(r.reqs))+m > maxRunRequests {

@@ -174,19 +174,19 @@ func TestMessages(t *testing.T) {
 	}
 	in := Run{Ring: 42, Deadline: 1700000000123, Cmds: []Cmd{
 		{DB: 3, Read: proto.ConsOne, Write: proto.ConsAll, Reqs: []*proto.Request{&reqs[0]}},
-		{DB: 16, Atomic: true, Reqs: []*proto.Request{&reqs[1], &reqs[2]}},
+		{DB: 16, Digest: WithDigest, Reqs: []*proto.Request{&reqs[1], &reqs[2]}},
 	}}
 	b := AppendRun(nil, &in)
 	var out Run
 	if err := DecodeRun(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Ring != 42 || out.Deadline != in.Deadline || len(out.Cmds) != 2 || out.Requests() != 3 {
+	if out.Ring != 42 || out.Deadline != in.Deadline || len(out.Cmds) != 2 || out.Requests() != 3 || out.Answers() != 4 {
 		t.Fatalf("decoded %+v", out)
 	}
 	for i, c := range out.Cmds {
 		w := in.Cmds[i]
-		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Atomic != w.Atomic || len(c.Reqs) != len(w.Reqs) {
+		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Digest != w.Digest || len(c.Reqs) != len(w.Reqs) {
 			t.Fatalf("command %d: %+v, want %+v", i, c, w)
 		}
 		for j, r := range c.Reqs {

@@ -89,6 +89,23 @@ func (b *Backend) pick(rt *routes, p int, tried []string) string {
 	return fallback
 }
 
+// pickHealthy returns the first candidate coordinator of partition p that
+// is neither failed nor suspected nor in tried, or "".
+func (b *Backend) pickHealthy(rt *routes, p int, tried []string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, a := range rt.owners[p] {
+		if contains(tried, a) || rt.failed[a] != "" {
+			continue
+		}
+		if at, ok := b.suspects[a]; ok && time.Since(at) < suspectFor {
+			continue
+		}
+		return a
+	}
+	return ""
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -164,7 +181,7 @@ func (b *Backend) goInOrder(j *router.Job) {
 			case err != nil:
 				j.Fail(i, err)
 			default:
-				b.runItem(ref{j, i}, nil, nil)
+				b.runItem(ref{j: j, i: i}, nil, nil)
 			}
 		}
 	}()

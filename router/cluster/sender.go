@@ -31,17 +31,19 @@ func (t rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Ite
 			return
 		}
 		items, err := rpc.DecodeItems(out)
-		if err == nil && len(items) != r.Requests() {
-			err = fmt.Errorf("%w: %d answers to %d requests", rpc.ErrMalformed, len(items), r.Requests())
+		if err == nil && len(items) != r.Answers() {
+			err = fmt.Errorf("%w: %d answers, %d expected", rpc.ErrMalformed, len(items), r.Answers())
 		}
 		done(items, err)
 	})
 }
 
-// ref ties a command of a run to the job item it came from.
+// ref ties a command of a run to the job item it came from. A part of a
+// digest read (dr set) delivers its answer there instead.
 type ref struct {
-	j *router.Job
-	i int
+	j  *router.Job
+	i  int
+	dr *digestRead
 }
 
 // nodeRun is what one node gets from one flush.
@@ -111,9 +113,10 @@ func (s *Sender) Submit(j *router.Job) {
 		placed = append(placed, placement{addr, t, err})
 	}
 	for i, pl := range placed {
-		if pl.err != nil {
+		switch {
+		case pl.err != nil:
 			j.Fail(i, pl.err)
-		} else {
+		case !s.addDigestRead(pl.addr, pl.t, j, i):
 			s.add(pl.addr, pl.t, j, i)
 		}
 	}
@@ -134,6 +137,12 @@ func (nr *nodeRun) free() {
 
 // add appends item i of j to the run of the node at addr.
 func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
+	it := &j.Items[i]
+	s.addCmd(addr, t, rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs}, ref{j: j, i: i})
+}
+
+// addCmd appends a command for ref r to the run of the node at addr.
+func (s *Sender) addCmd(addr string, t Transport, c rpc.Cmd, r ref) {
 	nr := s.runs[addr]
 	if nr == nil {
 		nr = nodeRuns.Get().(*nodeRun)
@@ -141,9 +150,8 @@ func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
 		s.runs[addr] = nr
 		s.order = append(s.order, nr)
 	}
-	it := &j.Items[i]
-	nr.run.Cmds = append(nr.run.Cmds, rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs})
-	nr.refs = append(nr.refs, ref{j, i})
+	nr.run.Cmds = append(nr.run.Cmds, c)
+	nr.refs = append(nr.refs, r)
 }
 
 // Flush implements router.Sender.
@@ -210,13 +218,17 @@ func (b *Backend) returned(q *nodeQueue) {
 func settleAll(nr *nodeRun, items []rpc.Item, err error, retry func(r ref, items []rpc.Item) bool) {
 	k := 0
 	for c, r := range nr.refs {
-		n := len(nr.run.Cmds[c].Reqs)
+		n := nr.run.Cmds[c].Answers()
 		if err != nil {
 			r.j.Fail(r.i, err)
 			continue
 		}
 		part := items[k : k+n]
 		k += n
+		if r.dr != nil {
+			r.dr.answered(r.i, part, nil)
+			continue
+		}
 		if retry != nil && retry(r, part) {
 			continue
 		}
@@ -248,6 +260,9 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	nr.t.Run(nr.run, b.cfg.RequestTimeout+b.cfg.MaxClockOffset, func(items []rpc.Item, err error) {
 		defer nr.free()
 		b.returned(q)
+		if err == nil && len(items) != nr.run.Answers() {
+			err = fmt.Errorf("%w: %d answers to %d", rpc.ErrMalformed, len(items), nr.run.Answers())
+		}
 		if err != nil {
 			b.runFailed(nr, err)
 			return
@@ -278,6 +293,10 @@ func (b *Backend) runFailed(nr *nodeRun, err error) {
 	notSent := errors.Is(err, rpc.ErrNotSent)
 	var again []ref
 	for c, r := range nr.refs {
+		if r.dr != nil {
+			r.dr.answered(r.i, nil, err)
+			continue
+		}
 		if notSent || readOnly(nr.run.Cmds[c].Reqs) {
 			again = append(again, r)
 			continue

@@ -1,0 +1,138 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router"
+)
+
+// A read at R > 1 of keys in one partition is a digest read: in the same
+// turn the router asks the partition's coordinator to run it (at ONE) and
+// answer the digest of the keys' states too, and R-1 other replicas for
+// their digests only; each goes in the run the node gets anyway. When
+// every digest agrees, the coordinator's reply is what joining the R
+// replicas' states would answer, and it is sent. Otherwise (a replica
+// missed a write, or failed to answer) the read runs again as a quorum
+// read by the coordinator, which joins the replicas' states and repairs
+// them. A healthy read so costs one round trip in parallel instead of two
+// one after the other, and no state crosses the network.
+type digestRead struct {
+	b       *Backend
+	j       *router.Job
+	i       int
+	mu      sync.Mutex
+	pending int
+	replies []rpc.Item // the coordinator's answers to the requests
+	want    uint64     // the coordinator's digest
+	got     []uint64   // the others'
+	failed  error
+}
+
+// primary marks the coordinator's part of a digest read in its ref.
+const primary = -1
+
+// addDigestRead adds item i of j as a digest read, if it is a read at
+// R > 1 of one partition with R-1 other replicas at hand, and reports
+// whether it did.
+func (s *Sender) addDigestRead(addr string, t Transport, j *router.Job, i int) bool {
+	it := &j.Items[i]
+	rt := s.b.routes.Load()
+	if rt.ring == nil || !readOnly(it.Reqs) {
+		return false
+	}
+	need := it.Levels[0].Need(rt.ring.ReplicaCount())
+	if need <= 1 {
+		return false
+	}
+	s.keys = s.keys[:0]
+	for _, r := range it.Reqs {
+		s.keys = r.Keys(s.keys)
+	}
+	p := -1
+	for _, k := range s.keys {
+		if q := s.b.partition(k); p >= 0 && q != p {
+			return false // several partitions: the coordinator joins each
+		} else {
+			p = q
+		}
+	}
+	if p < 0 {
+		return false
+	}
+	others := s.b.others(rt, p, addr, need-1)
+	if len(others) < need-1 {
+		return false // the coordinator says how many answered
+	}
+	dr := &digestRead{b: s.b, j: j, i: i, pending: need}
+	s.addCmd(addr, t, rpc.Cmd{DB: it.DB, Read: proto.ConsOne, Write: it.Levels[1], Digest: rpc.WithDigest, Reqs: it.Reqs},
+		ref{j: j, i: primary, dr: dr})
+	for k, o := range others {
+		s.addCmd(o, s.b.transport(o), rpc.Cmd{DB: it.DB, Digest: rpc.DigestOnly, Reqs: it.Reqs}, ref{j: j, i: k, dr: dr})
+	}
+	return true
+}
+
+// others returns up to n candidates of partition p other than addr,
+// neither failed nor suspected, in order.
+func (b *Backend) others(rt *routes, p int, addr string, n int) []string {
+	var out []string
+	tried := []string{addr}
+	for len(out) < n {
+		a := b.pickHealthy(rt, p, tried)
+		if a == "" {
+			break
+		}
+		out = append(out, a)
+		tried = append(tried, a)
+	}
+	return out
+}
+
+// answered takes one part's answers (the coordinator's when who is
+// primary), or the failure of its run.
+func (d *digestRead) answered(who int, items []rpc.Item, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pending--
+	if err == nil {
+		if st, msg := firstFailure(items); st != rpc.StatusOK {
+			err = fmt.Errorf("%s: %s", st, msg)
+		}
+	}
+	switch {
+	case err != nil:
+		if d.failed == nil {
+			d.failed = err
+		}
+	case who == primary:
+		n := len(items) - 1
+		d.replies = append(d.replies[:0], items[:n]...)
+		d.want = digestOf(items[n].Reply)
+	default:
+		d.got = append(d.got, digestOf(items[0].Reply))
+	}
+	if d.pending > 0 {
+		return
+	}
+	agree := d.failed == nil
+	for _, g := range d.got {
+		agree = agree && g == d.want
+	}
+	if agree {
+		answer(ref{j: d.j, i: d.i}, d.replies)
+		return
+	}
+	// The replicas differ (or one failed): the coordinator joins them.
+	d.b.goRetry([]ref{{j: d.j, i: d.i}}, "", d.failed)
+}
+
+func digestOf(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
