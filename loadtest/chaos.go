@@ -42,10 +42,23 @@ type chaosSummary struct {
 	Lost          int      `json:"lost"` // sets_lost + pushes_lost + counter shortfall
 	WrongValues   int      `json:"wrong_values"`
 	UnknownStatus []string `json:"unknown_status,omitempty"`
+	// Registers: keys each worker alone overwrites with increasing
+	// values, read back between writes. A read, or the final value, older
+	// than the last write acknowledged before it is a write that took
+	// effect after newer ones (a failed write landing late).
+	RegisterWrites   int      `json:"register_writes_acked"`
+	RegisterReads    int      `json:"register_reads"`
+	RegisterStale    int      `json:"register_reads_stale"`
+	RegisterBehind   int      `json:"registers_behind"`
+	RegisterExamples []string `json:"register_examples,omitempty"`
 }
+
+// registersPerWorker is how many keys each worker overwrites.
+const registersPerWorker = 4
 
 // chaosLog records what the cluster acknowledged.
 type chaosLog struct {
+	prefix string // of every key of this run: runs on one cluster do not mix
 	mu     sync.Mutex
 	sets   map[string]string
 	incrs  int
@@ -53,6 +66,12 @@ type chaosLog struct {
 	pushes map[string]int
 	errs   int
 	conn   int
+	// Registers: the last value acknowledged and the highest tried, by key.
+	acked, tried map[string]int
+	regWrites    int
+	regReads     int
+	regStale     int
+	regExamples  []string
 }
 
 // cmdChaos runs a recording workload against a router while something
@@ -71,7 +90,8 @@ func cmdChaos(args []string) error {
 	if *addr == "" {
 		return errors.New("chaos: -addr is required")
 	}
-	lg := &chaosLog{sets: map[string]string{}, pushes: map[string]int{}}
+	lg := &chaosLog{prefix: fmt.Sprintf("chaos-%x-", time.Now().UnixNano()), sets: map[string]string{}, pushes: map[string]int{},
+		acked: map[string]int{}, tried: map[string]int{}}
 	start := time.Now()
 	stop := time.Now().Add(*duration)
 	var wg sync.WaitGroup
@@ -94,6 +114,11 @@ func cmdChaos(args []string) error {
 		s.Converged = &ok
 		if ok {
 			s.ConvergeSecs = time.Since(end).Seconds()
+			// Once the replicas agree, writes delayed in the network have
+			// landed or never will: the registers are read once more.
+			if err := chaosVerify(*addr, lg, &s, end.Add(*recovery)); err != nil {
+				return err
+			}
 		}
 	}
 	if *faults != "" {
@@ -108,7 +133,8 @@ func cmdChaos(args []string) error {
 	}
 	line, _ := json.Marshal(s)
 	fmt.Println(string(line))
-	if s.Lost > 0 || s.WrongValues > 0 || !s.CounterOK || s.Converged != nil && !*s.Converged {
+	if s.Lost > 0 || s.WrongValues > 0 || !s.CounterOK || s.Converged != nil && !*s.Converged ||
+		s.RegisterStale > 0 || s.RegisterBehind > 0 {
 		os.Exit(3)
 	}
 	return nil
@@ -117,7 +143,7 @@ func cmdChaos(args []string) error {
 // chaosWorker writes unique keys, increments one counter and pushes onto
 // its own list until stop, reconnecting after connection errors.
 func chaosWorker(addr string, w int, stop time.Time, lg *chaosLog) {
-	list := fmt.Sprintf("chaos-list-%d", w)
+	list := fmt.Sprintf("%slist-%d", lg.prefix, w)
 	var c *client.Client
 	for i := 0; time.Now().Before(stop); i++ {
 		if c == nil {
@@ -128,7 +154,7 @@ func chaosWorker(addr string, w int, stop time.Time, lg *chaosLog) {
 				continue
 			}
 		}
-		key, val := fmt.Sprintf("chaos-%d-%d", w, i), "v"+strconv.Itoa(i)
+		key, val := fmt.Sprintf("%s%d-%d", lg.prefix, w, i), "v"+strconv.Itoa(i)
 		r, err := c.Set(key, val)
 		if !lg.outcome(r, err, func() { lg.sets[key] = val }, nil) {
 			c.Close()
@@ -136,7 +162,7 @@ func chaosWorker(addr string, w int, stop time.Time, lg *chaosLog) {
 			continue
 		}
 		lg.note(func() { lg.unsure++ }) // counted as unsure until its reply says otherwise
-		r, err = c.IncrInt("chaos-counter", 1)
+		r, err = c.IncrInt(lg.prefix+"counter", 1)
 		// An error reply may come after the node applied it (a node killed
 		// before it answered), so only OK settles an increment.
 		if !lg.outcome(r, err, func() { lg.incrs++; lg.unsure-- }, nil) {
@@ -148,11 +174,52 @@ func chaosWorker(addr string, w int, stop time.Time, lg *chaosLog) {
 		if !lg.outcome(r, err, func() { lg.pushes[list]++ }, nil) {
 			c.Close()
 			c = nil
+			continue
+		}
+		if !chaosRegister(c, w, i, lg) {
+			c.Close()
+			c = nil
 		}
 	}
 	if c != nil {
 		c.Close()
 	}
+}
+
+// chaosRegister overwrites one of the worker's registers with i (values
+// of a register only grow), then reads another back and checks it is not
+// older than its last acknowledged write. It reports whether the
+// connection is still usable.
+func chaosRegister(c *client.Client, w, i int, lg *chaosLog) bool {
+	key := fmt.Sprintf("%sreg-%d-%d", lg.prefix, w, i%registersPerWorker)
+	lg.note(func() { lg.tried[key] = i })
+	r, err := c.Set(key, strconv.Itoa(i))
+	if !lg.outcome(r, err, func() { lg.acked[key] = i; lg.regWrites++ }, nil) {
+		return false
+	}
+	read := fmt.Sprintf("%sreg-%d-%d", lg.prefix, w, (i+1)%registersPerWorker)
+	lg.mu.Lock()
+	floor, known := lg.acked[read]
+	lg.mu.Unlock()
+	r, err = c.Get(read)
+	if err != nil {
+		lg.note(func() { lg.conn++ })
+		return false
+	}
+	if r.Status != proto.StatusOK {
+		return true // unavailable, or never written: nothing to check
+	}
+	v, perr := strconv.Atoi(string(r.Value.Str))
+	lg.note(func() {
+		lg.regReads++
+		if known && (perr != nil || v < floor) {
+			lg.regStale++
+			if len(lg.regExamples) < 5 {
+				lg.regExamples = append(lg.regExamples, fmt.Sprintf("read %s=%s after %d was acknowledged", read, r.Value.Str, floor))
+			}
+		}
+	})
+	return true
 }
 
 func (lg *chaosLog) note(f func()) {
@@ -187,6 +254,8 @@ func chaosVerify(addr string, lg *chaosLog, s *chaosSummary, deadline time.Time)
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	s.SetsAcked, s.IncrsAcked, s.IncrsUnsure, s.ErrorReplies, s.ConnErrors = len(lg.sets), lg.incrs, lg.unsure, lg.errs, lg.conn
+	s.RegisterWrites, s.RegisterReads, s.RegisterStale = lg.regWrites, lg.regReads, lg.regStale
+	s.PushesAcked = 0
 	for _, n := range lg.pushes {
 		s.PushesAcked += n
 	}
@@ -229,6 +298,7 @@ func chaosVerify(addr string, lg *chaosLog, s *chaosSummary, deadline time.Time)
 // unavailable (to retry) and fills s with what was lost.
 func chaosCheck(c *client.Client, lg *chaosLog, s *chaosSummary) (unavailable int, err error) {
 	s.SetsLost, s.PushesLost, s.WrongValues, s.LostExamples, s.UnknownStatus = 0, 0, 0, nil, nil
+	s.RegisterExamples = append([]string(nil), lg.regExamples...)
 	keys := make([]string, 0, len(lg.sets))
 	for k := range lg.sets {
 		keys = append(keys, k)
@@ -284,7 +354,7 @@ func chaosCheck(c *client.Client, lg *chaosLog, s *chaosSummary) (unavailable in
 			s.PushesLost += n - int(r.Value.Int)
 		}
 	}
-	r, err := c.Get("chaos-counter")
+	r, err := c.Get(lg.prefix + "counter")
 	if err != nil {
 		return 0, err
 	}
@@ -297,6 +367,25 @@ func chaosCheck(c *client.Client, lg *chaosLog, s *chaosSummary) (unavailable in
 		unavailable++
 	}
 	s.CounterOK = s.Counter >= int64(lg.incrs) && s.Counter <= int64(lg.incrs+lg.unsure)
+	s.RegisterBehind = 0
+	for key, floor := range lg.acked {
+		r, err := c.Get(key)
+		if err != nil {
+			return 0, err
+		}
+		if r.Status != proto.StatusOK {
+			unavailable++
+			continue
+		}
+		v, perr := strconv.Atoi(string(r.Value.Str))
+		if perr != nil || v < floor || v > lg.tried[key] {
+			s.RegisterBehind++
+			if len(s.RegisterExamples) < 10 {
+				s.RegisterExamples = append(s.RegisterExamples,
+					fmt.Sprintf("%s ended at %s; last acknowledged %d, last tried %d", key, r.Value.Str, floor, lg.tried[key]))
+			}
+		}
+	}
 	s.Lost = s.SetsLost + s.PushesLost + max(0, lg.incrs-int(s.Counter))
 	return unavailable, nil
 }

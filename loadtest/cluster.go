@@ -123,7 +123,7 @@ func cmdCluster(args []string) error {
 	o.flags(fs)
 	nodes := fs.Int("nodes", 3, "storage nodes")
 	partitions := fs.Int("partitions", 1024, "partitions")
-	replicas := fs.Int("replicas", 1, "copies of each partition (QUORUM reads and writes when > 1)")
+	replicas := fs.Int("replicas", 3, "copies of each partition (QUORUM reads and writes when > 1)")
 	rkeys := fs.Int("rebalance-keys", 1000000, "keys loaded before a node is added (0: skip)")
 	rrate := fs.Float64("rebalance-rate", 5000, "open-loop ops/s (90% GET) kept up while rebalancing")
 	out := fs.String("out", "", "write a report into this directory")

@@ -321,6 +321,10 @@ func (s *Service) buildRing(members []gossip.Member) *ring.Ring {
 		s.ringSince = time.Now()
 		s.mu.Unlock()
 		s.log.Info("ring changed", "members", len(ms), "version", fmt.Sprintf("%016x", r.Version()))
+		if r.ReplicaCount() < s.cfg.Replicas {
+			s.log.Warn("fewer storage nodes than replicas: each partition has fewer copies until more nodes join",
+				"nodes", len(ms), "replicas", s.cfg.Replicas, "copies", r.ReplicaCount())
+		}
 	}
 	return s.ring.Load()
 }

@@ -172,11 +172,14 @@ func alive(pid int) bool {
 	return len(f) > 2 && f[2] != "Z"
 }
 
+// TestClusterScript runs a cluster of one copy per partition, where a
+// crashed node's partitions are unavailable until it comes back.
 func TestClusterScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
 	c := newCluster(t)
+	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=1")
 	r1 := routerAddr(t, c.run("up", "3"))
 	a := dial(t, r1)
 	keys := map[string]string{}

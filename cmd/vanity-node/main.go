@@ -48,7 +48,7 @@ func run(args []string) error {
 	gossipAddr := fs.String("gossip", "127.0.0.1:7946", "gossip address")
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
 	partitions := fs.Int("partitions", 1024, "partition count (fixed when the cluster is created)")
-	replicas := fs.Int("replicas", 1, "replicas per partition")
+	replicas := fs.Int("replicas", 3, "copies of each partition (quorum reads and writes when more than 1)")
 	secret := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")

@@ -8,9 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/vanitydb/vanity/internal/debughttp"
-	"github.com/vanitydb/vanity/internal/flagenv"
-	"github.com/vanitydb/vanity/internal/logfile"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -19,6 +17,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vanitydb/vanity/internal/debughttp"
+	"github.com/vanitydb/vanity/internal/flagenv"
+	"github.com/vanitydb/vanity/internal/logfile"
 
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/router/cluster"
@@ -41,7 +43,7 @@ func run(args []string) error {
 	gossipAddr := fs.String("gossip", "127.0.0.1:7947", "gossip address")
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
 	partitions := fs.Int("partitions", 1024, "partition count (as the nodes')")
-	replicas := fs.Int("replicas", 1, "replicas per partition (as the nodes')")
+	replicas := fs.Int("replicas", 3, "copies of each partition (as the nodes')")
 	secret := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
 	password := fs.String("default-password", os.Getenv("VANITY_DEFAULT_PASSWORD"), "password of the first administrator of a new cluster (default vanity)")
 	cost := fs.Int("bcrypt-cost", 10, "bcrypt cost for passwords")
@@ -102,14 +104,21 @@ func run(args []string) error {
 		}()
 	}
 
-	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
-	err = backend.WaitReady(wctx, *minNodes)
-	wcancel()
+	// A router started before its nodes (or while all of them restart)
+	// waits for them, however long, instead of exiting.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	recs, err := waitForCluster(ctx, backend, *minNodes, log)
 	if err != nil {
-		return fmt.Errorf("the cluster did not become ready: %w", err)
-	}
-	recs, err := backend.LoadUsers(ctx)
-	if err != nil {
+		cancel()
+		<-bdone
 		return err
 	}
 	store, err := users.New(users.Config{Cost: *cost, Workers: max(1, runtime.NumCPU()/2), Saver: backend}, recs, "vanity", *password)
@@ -129,10 +138,7 @@ func run(args []string) error {
 	sdone := make(chan error, 1)
 	go func() { sdone <- srv.Serve(l) }()
 	fmt.Printf("vanity-router listening on %s\n", l.Addr())
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	select {
-	case <-sig:
 	case <-ctx.Done():
 	case err = <-sdone:
 	}
@@ -145,4 +151,30 @@ func run(args []string) error {
 		err = nil
 	}
 	return err
+}
+
+// waitForCluster waits until every partition is served and at least
+// minNodes nodes are alive, then reads the users, retrying both until they
+// succeed or ctx ends (a signal).
+func waitForCluster(ctx context.Context, backend *cluster.Backend, minNodes int, log *slog.Logger) ([]users.Record, error) {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		err := backend.WaitReady(wctx, minNodes)
+		wcancel()
+		if err == nil {
+			recs, lerr := backend.LoadUsers(ctx)
+			if lerr == nil {
+				return recs, nil
+			}
+			err = fmt.Errorf("reading the users: %w", lerr)
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("stopped while waiting for the cluster: %w", ctx.Err())
+		}
+		log.Info("waiting for the cluster", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait): // backing off while the nodes come up
+		}
+	}
 }

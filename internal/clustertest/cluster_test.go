@@ -452,6 +452,20 @@ func TestSeparatelyStartedClustersMerge(t *testing.T) {
 // TestClusterInfo checks CLUSTER_INFO's shape and figures (see
 // docs/cluster.md): every member with its role, state and partitions, and
 // served equal to owned once the cluster is balanced.
+// TestClusterInfoNamesMissingCopies: a cluster with fewer nodes than
+// replicas says so in CLUSTER_INFO.
+func TestClusterInfoNamesMissingCopies(t *testing.T) {
+	c := New(t, 2, 1, Options{Replicas: 3})
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	r, err := proto.ParseReply([]byte(raw(t, cl, "CLUSTER_INFO")))
+	if err != nil || r.Status != proto.StatusOK || len(r.Value.Elems) == 0 {
+		t.Fatalf("CLUSTER_INFO: %s %v", client.Format(r), err)
+	}
+	if h := string(r.Value.Elems[0].Str); !strings.HasSuffix(h, " replicas 3 (only 2 copies: fewer storage nodes than replicas)") {
+		t.Fatalf("header %q", h)
+	}
+}
+
 func TestClusterInfo(t *testing.T) {
 	c := New(t, 3, 2, Options{})
 	c.WaitSingleHolders()

@@ -35,6 +35,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -101,9 +102,7 @@ type Backend struct {
 	lastReload time.Time
 	server     *router.Server
 	users      *users.Store
-	// suspects are nodes that failed a call, by RPC address, with when;
-	// commands go to other candidates for a while (under mu).
-	suspects map[string]time.Time
+	health     health
 	// wg owns the goroutines of commands that span nodes, retries and the
 	// RPC server.
 	wg sync.WaitGroup
@@ -154,7 +153,7 @@ func Start(cfg Config) (*Backend, error) {
 		cfg.MaxInFlight = 2
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{},
-		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), suspects: map[string]time.Time{}}
+		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}}}
 	b.life, b.endLife = context.WithCancel(context.Background())
 	var err error
 	b.lis, err = net.Listen("tcp", cfg.RPCAddr)
@@ -398,7 +397,14 @@ func (b *Backend) WaitReady(ctx context.Context, minNodes int) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			unserved := 0
+			for p := range rt.owners {
+				if len(rt.owners[p]) == 0 || rt.failed[rt.owners[p][0]] != "" {
+					unserved++
+				}
+			}
+			return fmt.Errorf("%d storage nodes alive (%d wanted), partitions not all served (%d without a live candidate): %w",
+				len(rt.nodes), minNodes, unserved, ctx.Err())
 		case <-time.After(50 * time.Millisecond): // polling until the cluster serves
 		}
 	}

@@ -29,7 +29,11 @@ func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
 		}
 	}
 	dst = proto.AppendContainerHeader(dst, proto.TypeArr, len(rt.members)+1)
-	dst = proto.AppendStr(dst, fmt.Sprintf("ring %s partitions %d replicas %d", version, b.cfg.Partitions, b.cfg.Replicas))
+	header := fmt.Sprintf("ring %s partitions %d replicas %d", version, b.cfg.Partitions, b.cfg.Replicas)
+	if rt.ring != nil && rt.ring.ReplicaCount() < b.cfg.Replicas {
+		header += fmt.Sprintf(" (only %d copies: fewer storage nodes than replicas)", rt.ring.ReplicaCount())
+	}
+	dst = proto.AppendStr(dst, header)
 	for _, m := range rt.members {
 		dst = proto.AppendContainerHeader(dst, proto.TypeArr, 6)
 		dst = proto.AppendStr(dst, m.Name)

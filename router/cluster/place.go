@@ -14,12 +14,6 @@ import (
 // nodes (or that it is RESET, which reaches every node).
 var errSpans = errors.New("cluster: the command spans nodes")
 
-// suspectFor is how long a node that failed a call is passed over while
-// other candidates serve its partitions. It is cleared sooner when the
-// node answers a call (retries and scatter parts still reach it when no
-// other candidate is left).
-const suspectFor = 2 * time.Second
-
 // place chooses the node that runs item it: the coordinator, by the
 // current routes, of every partition its keys live in.
 func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, error) {
@@ -68,14 +62,12 @@ func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, err
 // first one not tried.
 func (b *Backend) pick(rt *routes, p int, tried []string) string {
 	owners := rt.owners[p]
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	fallback := ""
 	for _, a := range owners {
 		if contains(tried, a) || rt.failed[a] != "" {
 			continue
 		}
-		if at, ok := b.suspects[a]; ok && time.Since(at) < suspectFor {
+		if b.suspected(a) {
 			if fallback == "" {
 				fallback = a
 			}
@@ -92,16 +84,10 @@ func (b *Backend) pick(rt *routes, p int, tried []string) string {
 // pickHealthy returns the first candidate coordinator of partition p that
 // is neither failed nor suspected nor in tried, or "".
 func (b *Backend) pickHealthy(rt *routes, p int, tried []string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	for _, a := range rt.owners[p] {
-		if contains(tried, a) || rt.failed[a] != "" {
-			continue
+		if !contains(tried, a) && rt.failed[a] == "" && !b.suspected(a) {
+			return a
 		}
-		if at, ok := b.suspects[a]; ok && time.Since(at) < suspectFor {
-			continue
-		}
-		return a
 	}
 	return ""
 }
@@ -113,29 +99,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// suspect marks the node at addr as failing: commands go elsewhere for a
-// while.
-func (b *Backend) suspect(addr string, err error) {
-	b.mu.Lock()
-	_, already := b.suspects[addr]
-	b.suspects[addr] = time.Now()
-	b.mu.Unlock()
-	if !already {
-		b.log.Info("storage node suspected; its partitions go to other replicas", "node", addr, "err", err)
-	}
-}
-
-// healthy clears a suspicion of the node at addr: it answered.
-func (b *Backend) healthy(addr string, rtt time.Duration) {
-	b.mu.Lock()
-	_, was := b.suspects[addr]
-	delete(b.suspects, addr)
-	b.mu.Unlock()
-	if was {
-		b.log.Info("storage node answers again", "node", addr)
-	}
 }
 
 func (b *Backend) transport(addr string) Transport { return rpcTransport{b.client(addr)} }

@@ -52,6 +52,12 @@ type nodeRun struct {
 	t    Transport
 	run  *rpc.Run
 	refs []ref
+
+	// A run unanswered for long (slowAfter) has its reads sent elsewhere
+	// (hedged); the answer, if it comes, skips them.
+	mu       sync.Mutex
+	answered bool
+	hedged   []bool
 }
 
 // Sender is a router.Sender: it puts each submitted item in the run of
@@ -132,6 +138,7 @@ func (nr *nodeRun) free() {
 	clear(nr.run.Cmds)
 	clear(nr.refs)
 	nr.run.Cmds, nr.refs, nr.t = nr.run.Cmds[:0], nr.refs[:0], nil
+	nr.answered, nr.hedged = false, nr.hedged[:0]
 	nodeRuns.Put(nr)
 }
 
@@ -219,6 +226,10 @@ func settleAll(nr *nodeRun, items []rpc.Item, err error, retry func(r ref, items
 	k := 0
 	for c, r := range nr.refs {
 		n := nr.run.Cmds[c].Answers()
+		if c < len(nr.hedged) && nr.hedged[c] {
+			k += n
+			continue // answered elsewhere
+		}
 		if err != nil {
 			r.j.Fail(r.i, err)
 			continue
@@ -257,8 +268,14 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	nr.run.Ring = b.ringVersion()
 	nr.run.Deadline = b.now().Add(b.cfg.RequestTimeout).UnixMilli()
 	sent := time.Now()
+	slow := time.AfterFunc(b.slowAfter(nr.addr), func() { b.slow(nr, sent) })
 	nr.t.Run(nr.run, b.cfg.RequestTimeout+b.cfg.MaxClockOffset, func(items []rpc.Item, err error) {
-		defer nr.free()
+		nr.mu.Lock()
+		nr.answered = true
+		nr.mu.Unlock()
+		if slow.Stop() {
+			defer nr.free()
+		} // else slow is running or ran: nr is not recycled under it
 		b.returned(q)
 		if err == nil && len(items) != nr.run.Answers() {
 			err = fmt.Errorf("%w: %d answers to %d", rpc.ErrMalformed, len(items), nr.run.Answers())
@@ -285,6 +302,40 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	})
 }
 
+// slow handles a run not answered within slowAfter: its node is
+// suspected (new commands go to other candidates), and its reads go to
+// another replica now; its writes wait for their answer or the deadline.
+func (b *Backend) slow(nr *nodeRun, sent time.Time) {
+	nr.mu.Lock()
+	if nr.answered {
+		nr.mu.Unlock()
+		return
+	}
+	var again []ref
+	var parts []ref
+	for c, r := range nr.refs {
+		if r.dr == nil && !readOnly(nr.run.Cmds[c].Reqs) {
+			continue
+		}
+		for len(nr.hedged) <= c {
+			nr.hedged = append(nr.hedged, false)
+		}
+		nr.hedged[c] = true
+		if r.dr != nil {
+			parts = append(parts, r)
+		} else {
+			again = append(again, r)
+		}
+	}
+	nr.mu.Unlock()
+	err := fmt.Errorf("no answer from %s in %v", nr.addr, time.Since(sent).Round(time.Millisecond))
+	b.suspect(nr.addr, err)
+	for _, r := range parts {
+		r.dr.answered(r.i, nil, err)
+	}
+	b.goRetry(again, nr.addr, err)
+}
+
 // runFailed handles a run that got no answer. A run that never left is
 // sent elsewhere whole; otherwise reads are, and writes, which may have
 // run, answer that they are not confirmed.
@@ -293,6 +344,9 @@ func (b *Backend) runFailed(nr *nodeRun, err error) {
 	notSent := errors.Is(err, rpc.ErrNotSent)
 	var again []ref
 	for c, r := range nr.refs {
+		if c < len(nr.hedged) && nr.hedged[c] {
+			continue // sent elsewhere already
+		}
 		if r.dr != nil {
 			r.dr.answered(r.i, nil, err)
 			continue
