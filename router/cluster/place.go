@@ -101,7 +101,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (b *Backend) transport(addr string) Transport { return rpcTransport{b.client(addr)} }
+func (b *Backend) transport(addr string) Transport {
+	if b.dial != nil {
+		return b.dial(addr)
+	}
+	return rpcTransport{b.client(addr)}
+}
 
 func (b *Backend) now() time.Time { return b.cfg.Now() }
 

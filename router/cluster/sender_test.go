@@ -1,0 +1,341 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/ring"
+	"github.com/vanitydb/vanity/router"
+)
+
+// fakeNode is a storage node for the router's tests: it holds strings,
+// answers runs as a node does (digests included), and can refuse, fail or
+// stay silent.
+type fakeNode struct {
+	addr string
+	mu   sync.Mutex
+	data map[string]string
+	runs []*rpc.Run // every run it was sent
+	// What it does with a run: nil answers it.
+	fail func(r *rpc.Run) error
+	// wrongRing refuses commands on these keys (it does not serve them).
+	wrongRing map[string]bool
+	silent    bool // never answers (until the run's timeout)
+}
+
+func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
+	n.mu.Lock()
+	// A copy: the sender recycles its runs once they are answered.
+	n.runs = append(n.runs, &rpc.Run{Ring: r.Ring, Deadline: r.Deadline, Cmds: append([]rpc.Cmd(nil), r.Cmds...)})
+	fail, silent := n.fail, n.silent
+	n.mu.Unlock()
+	if silent {
+		go func() {
+			time.Sleep(timeout) // the transport's timeout, as an unanswered call gets
+			done(nil, fmt.Errorf("%w: silent node", rpc.ErrTimeout))
+		}()
+		return
+	}
+	if fail != nil {
+		if err := fail(r); err != nil {
+			go done(nil, err)
+			return
+		}
+	}
+	var items []rpc.Item
+	n.mu.Lock()
+	for _, c := range r.Cmds {
+		if n.wrongRing[string(c.Reqs[0].Keys(nil)[0])] {
+			for range c.Answers() {
+				items = append(items, rpc.Item{Status: rpc.StatusWrongRing, Reply: []byte("not held here")})
+			}
+			continue
+		}
+		if c.Digest != rpc.DigestOnly {
+			for _, req := range c.Reqs {
+				items = append(items, rpc.Item{Status: rpc.StatusOK, Reply: n.exec(req)})
+			}
+		}
+		if c.Digest != rpc.DigestNone {
+			var h uint64
+			for _, k := range c.Reqs[0].Keys(nil) {
+				for _, b := range []byte(n.data[string(k)]) {
+					h = h*31 + uint64(b)
+				}
+			}
+			items = append(items, rpc.Item{Status: rpc.StatusOK, Reply: binary.BigEndian.AppendUint64(nil, h)})
+		}
+	}
+	n.mu.Unlock()
+	go done(items, nil)
+}
+
+func (n *fakeNode) exec(req *proto.Request) []byte {
+	switch req.Cmd {
+	case proto.CmdSet:
+		n.data[string(req.Key())] = string(req.Str[1])
+		return []byte(proto.ReplyOK)
+	case proto.CmdGet:
+		v, ok := n.data[string(req.Key())]
+		if !ok {
+			return []byte(proto.ReplyNull)
+		}
+		return proto.AppendStr([]byte(proto.ReplyOK), v)
+	case proto.CmdManyGet:
+		out := proto.AppendContainerHeader([]byte(proto.ReplyOK), proto.TypeArr, len(req.Elems))
+		for _, k := range req.Elems {
+			if v, ok := n.data[string(k)]; ok {
+				out = proto.AppendStr(out, v)
+			} else {
+				out = proto.AppendNull(out)
+			}
+		}
+		return proto.AppendContainerEnd(out, proto.TypeArr)
+	}
+	return []byte("ERROR")
+}
+
+// testBackend is a Backend routing by a fixed table over fake nodes: each
+// partition's candidates are its ring replicas, in order.
+func testBackend(t *testing.T, replicas int, nodes ...*fakeNode) *Backend {
+	t.Helper()
+	const partitions = 16
+	var members []ring.Member
+	byAddr := map[string]*fakeNode{}
+	for _, n := range nodes {
+		n.data = map[string]string{}
+		members = append(members, ring.Member{ID: n.addr, Addr: n.addr})
+		byAddr[n.addr] = n
+	}
+	r, err := ring.New(members, partitions, replicas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &routes{ring: r, owners: make([][]string, partitions), failed: map[string]string{}}
+	for p := range rt.owners {
+		for _, i := range r.Replicas(p) {
+			rt.owners[p] = append(rt.owners[p], r.Member(int(i)).Addr)
+		}
+	}
+	b := &Backend{cfg: Config{Partitions: partitions, Replicas: replicas, RetryFor: time.Second,
+		RequestTimeout: 200 * time.Millisecond, MaxClockOffset: 10 * time.Millisecond, Now: time.Now, MaxInFlight: 2},
+		log: slog.New(slog.DiscardHandler), health: health{nodes: map[string]*nodeHealth{}},
+		dial: func(addr string) Transport { return byAddr[addr] }}
+	b.life, b.endLife = context.WithCancel(context.Background())
+	b.routes.Store(rt)
+	t.Cleanup(func() {
+		b.endLife()
+		b.wg.Wait()
+	})
+	return b
+}
+
+// keyOn returns a key whose partition's candidates start with the nodes
+// given, in that order.
+func keyOn(t *testing.T, b *Backend, addrs ...string) string {
+	t.Helper()
+	rt := b.routes.Load()
+	for i := 0; i < 100000; i++ {
+		k := fmt.Sprintf("k%d", i)
+		owners := rt.owners[b.partition([]byte(k))]
+		if len(owners) >= len(addrs) && strings.Join(owners[:len(addrs)], ",") == strings.Join(addrs, ",") {
+			return k
+		}
+	}
+	t.Fatalf("no key on %v", addrs)
+	return ""
+}
+
+func req(t *testing.T, text string) *proto.Request {
+	t.Helper()
+	var r proto.Request
+	if err := proto.ParseRequest([]byte(text), &r); err != proto.ErrNone {
+		t.Fatalf("%q: %v", text, err)
+	}
+	return r.Clone()
+}
+
+func enc(k string) string { return fmt.Sprintf("(%d)%s", len(k), k) }
+
+// runJob submits one job of the given requests (each its own item, at
+// QUORUM) through a fresh sender and returns each item's reply or error.
+func runJob(t *testing.T, b *Backend, texts ...string) []string {
+	t.Helper()
+	j := &router.Job{}
+	for _, text := range texts {
+		j.Items = append(j.Items, router.Item{Reqs: []*proto.Request{req(t, text)}})
+	}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	out := make([]string, len(j.Items))
+	for i, it := range j.Items {
+		if it.Err != nil {
+			out[i] = "error: " + it.Err.Error()
+			continue
+		}
+		for _, r := range it.Replies {
+			out[i] += string(r)
+		}
+	}
+	return out
+}
+
+// TestOneRunPerNodePerFlush: the items of a flush go to the nodes that
+// coordinate their partitions, one run per node, in order.
+func TestOneRunPerNodePerFlush(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 1, a, c)
+	ka, kc := keyOn(t, b, "a"), keyOn(t, b, "c")
+	got := runJob(t, b, "SET:STR "+enc(ka)+" (1)1", "SET:STR "+enc(kc)+" (1)2", "GET "+enc(ka), "GET "+enc(kc))
+	want := []string{"OK", "OK", "OK:STR (1)1", "OK:STR (1)2"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for _, n := range []*fakeNode{a, c} {
+		if len(n.runs) != 1 || len(n.runs[0].Cmds) != 2 || n.runs[0].Deadline == 0 {
+			t.Fatalf("node %s got %d runs (%v)", n.addr, len(n.runs), n.runs)
+		}
+	}
+}
+
+// TestReadGoesToTheNextReplica: a run that never reached its node (the
+// node refuses connections) goes whole to the next replica, at once; a
+// read whose node dropped the connection after it was sent is sent again
+// too, but a write is not: it answers that it is not confirmed.
+func TestReadGoesToTheNextReplica(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	c.data[k] = "v"
+	a.fail = func(*rpc.Run) error { return fmt.Errorf("%w: connection refused", rpc.ErrNotSent) }
+	// ONE, so that the read is not a digest read.
+	j := &router.Job{Items: []router.Item{
+		{Levels: [2]proto.Consistency{proto.ConsOne, proto.ConsOne}, Reqs: []*proto.Request{req(t, "GET "+enc(k))}},
+		{Levels: [2]proto.Consistency{proto.ConsOne, proto.ConsOne}, Reqs: []*proto.Request{req(t, "SET:STR "+enc(k)+" (1)w")}},
+	}}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK:STR (1)v" || j.Items[1].Err != nil {
+		t.Fatalf("refused node: %+v", j.Items)
+	}
+	if !b.suspected("a") {
+		t.Fatal("the refusing node is not suspected")
+	}
+	b.healthy("a", 0)
+	a.fail = func(*rpc.Run) error { return fmt.Errorf("%w: connection reset", rpc.ErrClosed) }
+	got := runJob(t, b, "GET "+enc(k), "SET:STR "+enc(k)+" (1)x")
+	if got[0] != "OK:STR (1)w" {
+		t.Fatalf("a read on a node that dropped the connection: %q", got[0])
+	}
+	if !strings.Contains(got[1], "not confirmed") {
+		t.Fatalf("a write on a node that dropped the connection: %q", got[1])
+	}
+}
+
+// TestSilentNodeIsPassedOver: a node that does not answer is suspected
+// within its slow bound; its reads are sent to the next replica then, and
+// the next commands go there directly.
+func TestSilentNodeIsPassedOver(t *testing.T) {
+	a, c := &fakeNode{addr: "a", silent: true}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	c.data[k] = "v"
+	j := &router.Job{Items: []router.Item{
+		{Levels: [2]proto.Consistency{proto.ConsOne, proto.ConsOne}, Reqs: []*proto.Request{req(t, "GET "+enc(k))}}}}
+	start := time.Now()
+	router.NewWaitSender(b.NewSender()).Run(j)
+	if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK:STR (1)v" {
+		t.Fatalf("read: %+v", j.Items[0])
+	}
+	if waited := time.Since(start); waited >= b.cfg.RequestTimeout {
+		t.Fatalf("the read waited %v, the whole timeout", waited)
+	}
+	if !b.suspected("a") {
+		t.Fatal("the silent node is not suspected")
+	}
+	before := len(a.runs)
+	runJob(t, b, "GET "+enc(k))
+	if len(a.runs) != before {
+		t.Fatal("a suspected node still got commands")
+	}
+}
+
+// TestWrongRingIsRetriedElsewhere: a node that no longer serves a
+// partition refuses its commands; they go to the next candidate, in order.
+func TestWrongRingIsRetriedElsewhere(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	a.wrongRing = map[string]bool{k: true}
+	got := runJob(t, b, "SET:STR "+enc(k)+" (1)1", "SET:STR "+enc(k)+" (1)2")
+	if got[0] != "OK" || got[1] != "OK" || c.data[k] != "2" {
+		t.Fatalf("got %q, c holds %q", got, c.data[k])
+	}
+}
+
+// TestDigestRead: a QUORUM read of 3 copies runs on the coordinator and
+// asks one other replica for its digest; equal digests answer the
+// coordinator's reply; different ones make the coordinator run it as a
+// quorum read (here: a plain read at QUORUM, which the fake answers).
+func TestDigestRead(t *testing.T) {
+	a, c, d := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}, &fakeNode{addr: "d"}
+	b := testBackend(t, 3, a, c, d)
+	k := keyOn(t, b, "a", "c")
+	a.data[k], c.data[k] = "v", "v"
+	if got := runJob(t, b, "GET "+enc(k)); got[0] != "OK:STR (1)v" {
+		t.Fatalf("read: %q", got)
+	}
+	if len(a.runs) != 1 || a.runs[0].Cmds[0].Digest != rpc.WithDigest || a.runs[0].Cmds[0].Read != proto.ConsOne ||
+		len(c.runs) != 1 || c.runs[0].Cmds[0].Digest != rpc.DigestOnly || len(d.runs) != 0 {
+		t.Fatalf("runs: a %v, c %v, d %v", a.runs, c.runs, d.runs)
+	}
+	c.data[k] = "older"
+	if got := runJob(t, b, "GET "+enc(k)); got[0] != "OK:STR (1)v" {
+		t.Fatalf("read with replicas that differ: %q", got)
+	}
+	last := a.runs[len(a.runs)-1].Cmds[0]
+	if last.Digest != rpc.DigestNone || last.Read != proto.ConsQuorum {
+		t.Fatalf("the coordinator was not asked for a quorum read: %+v", last)
+	}
+}
+
+// TestScatterGather: a MANY_GET over partitions of different nodes is
+// split, and the values come back in the order asked.
+func TestScatterGather(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 1, a, c)
+	ka, kc := keyOn(t, b, "a"), keyOn(t, b, "c")
+	a.data[ka], c.data[kc] = "x", "y"
+	got := runJob(t, b, "MANY_GET (3)["+enc(kc)+enc(ka)+enc("nope-"+kc)+"]")
+	r, err := proto.ParseReply([]byte(got[0]))
+	if err != nil || len(r.Value.Elems) != 3 || string(r.Value.Elems[0].Str) != "y" || string(r.Value.Elems[1].Str) != "x" ||
+		r.Value.Elems[2].Type != proto.TypeNull {
+		t.Fatalf("MANY_GET: %q %v", got[0], err)
+	}
+}
+
+// TestTransactionsStayInOnePartition: a transaction over two partitions is
+// refused with a hint; over one, it runs as one command.
+func TestTransactionsStayInOnePartition(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 1, a, c)
+	ka, kc := keyOn(t, b, "a"), keyOn(t, b, "c")
+	j := &router.Job{Items: []router.Item{{Reqs: []*proto.Request{req(t, "SET:STR "+enc(ka)+" (1)1"), req(t, "GET "+enc(kc))}}}}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	var ce *router.CommandError
+	if !errors.As(j.Items[0].Err, &ce) || !strings.Contains(ce.Msg, "{tags}") {
+		t.Fatalf("a transaction over two partitions: %v", j.Items[0].Err)
+	}
+	j = &router.Job{Items: []router.Item{{Reqs: []*proto.Request{req(t, "SET:STR "+enc(ka)+" (1)1"), req(t, "GET "+enc(ka))}}}}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	if j.Items[0].Err != nil || len(j.Items[0].Replies) != 2 || string(j.Items[0].Replies[1]) != "OK:STR (1)1" || len(a.runs[len(a.runs)-1].Cmds) != 1 {
+		t.Fatalf("a transaction in one partition: %+v", j.Items[0])
+	}
+}
