@@ -28,6 +28,7 @@ type Result struct {
 	Pos uint64
 
 	first  []int              // each command's first entry
+	out    []byte             // the encoded answer (reused)
 	wrote  []cmdWrites        // commands that wrote, with their partitions
 	items  []replication.Item // deltas by partition, each encoded once (captured runs)
 	itemOf map[int]int        // partition to its index in items
@@ -70,7 +71,7 @@ func (r *Result) AppendItems(dst []byte) []byte {
 
 func (r *Result) reset(n int) {
 	*r = Result{Replies: r.Replies[:0], Ends: slices.Grow(r.Ends[:0], n), Status: slices.Grow(r.Status[:0], n),
-		first: r.first[:0]}
+		first: r.first[:0], out: r.out}
 }
 
 // end closes the entry being appended to Replies.
@@ -288,7 +289,8 @@ func binaryAppendCount(dst []byte, n int) []byte { return binary.AppendUvarint(d
 // same state of those keys have the same digest. The keys' partitions are
 // locked.
 func (n *Node) digestLocked(x *execCtx, db int) uint64 {
-	h := xxhash.New()
+	var h xxhash.Digest
+	h.Reset()
 	var seen []int
 	for _, k := range x.keys {
 		p := n.partitionOf(k)
@@ -300,8 +302,8 @@ func (n *Node) digestLocked(x *execCtx, db int) uint64 {
 				h.Write(x.scratch)
 			}
 		}
-		if d, ok := sh.State(db, k); ok {
-			x.scratch = storage.AppendDelta(x.scratch[:0], &d)
+		var ok bool
+		if x.scratch, ok = sh.AppendState(x.scratch[:0], db, k); ok {
 			h.Write(x.scratch)
 		}
 	}

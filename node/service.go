@@ -824,13 +824,18 @@ type Info struct {
 func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byte, r rpc.Responder) bool {
 	switch kind {
 	case rpc.KindRun:
-		run := new(rpc.Run)
+		run := runs.Get().(*rpc.Run)
 		if err := rpc.DecodeRun(payload, run); err != nil {
+			runs.Put(run)
 			r.Reply(rpc.StatusError, []byte(err.Error()))
 			return true
 		}
-		s.coord.Run(run, new(Result), func(res *Result) {
-			r.Reply(rpc.StatusOK, res.AppendItems(nil))
+		res := results.Get().(*Result)
+		s.coord.Run(run, res, func(res *Result) {
+			res.out = res.AppendItems(res.out[:0])
+			r.Reply(rpc.StatusOK, res.out) // copied into the connection's buffer
+			runs.Put(run)
+			results.Put(res)
 		})
 	case rpc.KindReplicateMany:
 		parts, deltas, err := decodeStoreBatch(payload)
@@ -858,6 +863,12 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 	}
 	return true
 }
+
+// runs and results are reused from one router run to the next.
+var (
+	runs    = sync.Pool{New: func() any { return new(rpc.Run) }}
+	results = sync.Pool{New: func() any { return new(Result) }}
+)
 
 // replyDurable answers a store once the log holds pos durably.
 func (s *Service) replyDurable(r rpc.Responder, pos uint64) {

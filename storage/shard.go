@@ -2,6 +2,7 @@ package storage
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -313,6 +314,19 @@ func (s *Shard) State(db int, key []byte) (Delta, bool) {
 		return Delta{}, false
 	}
 	return s.state(db, string(key), e), true
+}
+
+// AppendState appends the encoding (AppendDelta) of the whole state of key
+// in db, and reports whether the shard holds anything for it. It encodes
+// in place: nothing is allocated for a string, integer or float.
+func (s *Shard) AppendState(dst []byte, db int, key []byte) ([]byte, bool) {
+	e := s.lookup(db, key)
+	if e == nil {
+		return dst, false
+	}
+	// The key is not kept: the delta lives only while it is encoded.
+	d := s.state(db, unsafe.String(unsafe.SliceData(key), len(key)), e)
+	return AppendDelta(dst, &d), true
 }
 
 // state returns the whole state of key's entry e in db as a delta.

@@ -157,7 +157,9 @@ type Run struct {
 	Deadline int64
 	Cmds     []Cmd
 
-	reqs []proto.Request // storage for decoded requests
+	reqs []proto.Request  // storage for decoded requests
+	ptrs []*proto.Request // and for the Cmds' Reqs
+	ends []int            // where each command's requests end in reqs
 }
 
 // Cmd is one command, or the commands of a transaction (they run as one
@@ -262,8 +264,7 @@ func DecodeRun(b []byte, r *Run) error {
 	b = b[k:]
 	r.Cmds = r.Cmds[:0]
 	r.reqs = r.reqs[:0]
-	type span struct{ from, to int }
-	spans := make([]span, 0, n)
+	ends := r.ends[:0]
 	for i := uint64(0); i < n; i++ {
 		if len(b) < 4 || Digest(b[0]) >= numDigests || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsAll ||
 			proto.Consistency(b[3]) > proto.ConsAll {
@@ -276,30 +277,34 @@ func DecodeRun(b []byte, r *Run) error {
 			return ErrMalformed
 		}
 		b = b[k:]
-		from := len(r.reqs)
 		for j := uint64(0); j < m; j++ {
-			r.reqs = append(r.reqs, proto.Request{})
-			var err error
-			if b, err = proto.DecodeBinary(b, &r.reqs[len(r.reqs)-1]); err != nil {
-				return ErrMalformed
+			if len(r.reqs) < cap(r.reqs) {
+				r.reqs = r.reqs[:len(r.reqs)+1] // reused: DecodeBinary resets it, keeping its Elems
+			} else {
+				r.reqs = append(r.reqs, proto.Request{})
 			}
-			if !r.reqs[len(r.reqs)-1].Cmd.IsData() {
+			req := &r.reqs[len(r.reqs)-1]
+			var err error
+			if b, err = proto.DecodeBinary(b, req); err != nil || !req.Cmd.IsData() {
 				return ErrMalformed
 			}
 		}
-		spans = append(spans, span{from, len(r.reqs)})
+		ends = append(ends, len(r.reqs))
 		r.Cmds = append(r.Cmds, c)
 	}
 	if len(b) != 0 {
 		return ErrMalformed
 	}
 	// Pointers are taken once r.reqs has stopped growing.
-	for i, sp := range spans {
-		reqs := r.Cmds[i].Reqs[:0]
-		for j := sp.from; j < sp.to; j++ {
-			reqs = append(reqs, &r.reqs[j])
-		}
-		r.Cmds[i].Reqs = reqs
+	r.ptrs = r.ptrs[:0]
+	for j := range r.reqs {
+		r.ptrs = append(r.ptrs, &r.reqs[j])
 	}
+	from := 0
+	for i, to := range ends {
+		r.Cmds[i].Reqs = r.ptrs[from:to:to]
+		from = to
+	}
+	r.ends = ends
 	return nil
 }
