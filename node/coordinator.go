@@ -46,6 +46,11 @@ type Coordinator struct {
 	log      *slog.Logger
 	// readRepairs counts the replicas sent a joined state after a read.
 	readRepairs *atomic.Int64
+	// waitHere makes the caller's goroutine wait for the disk (an event
+	// loop of the single process, as a single-threaded server does:
+	// between two turns the loop has nothing else to do but wait); other
+	// coordinators wait on a goroutine of their own.
+	waitHere bool
 	// background owns the goroutines that wait for the disk.
 	background sync.WaitGroup
 	stats      CoordinatorStats
@@ -62,7 +67,7 @@ func (c *Coordinator) Stats() *CoordinatorStats { return &c.stats }
 // NewLocalCoordinator returns the coordinator of a node that holds the
 // only copy of its data (the single process).
 func NewLocalCoordinator(n *Node) *Coordinator {
-	return &Coordinator{node: n, log: n.log, readRepairs: new(atomic.Int64)}
+	return &Coordinator{node: n, log: n.log, readRepairs: new(atomic.Int64), waitHere: true}
 }
 
 // Node returns the coordinator's node.
@@ -151,7 +156,7 @@ func (c *Coordinator) settle(r *rpc.Run, res *Result, done func(*Result)) {
 			st.answered(i, err == nil)
 		})
 	}
-	if c.node.durableAtOnce(res.Pos) {
+	if c.waitHere || c.node.durableAtOnce(res.Pos) {
 		st.local(c.node.Durable(res.Pos))
 		return
 	}

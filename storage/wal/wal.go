@@ -328,6 +328,7 @@ type Log struct {
 	// forceSync asks the writer to fsync up to this sequence number
 	// whatever the policy (Sync).
 	forceSync uint64
+	syncing   bool // a waiter is writing and fsyncing (SyncAlways)
 	// rotateAt asks the writer to start a new segment once everything
 	// before this sequence number is written (Rotate).
 	rotateAt uint64
@@ -399,7 +400,10 @@ func (l *Log) Append(body []byte) (uint64, error) {
 	seq := l.next
 	l.next++
 	l.buf = AppendRecord(l.buf, seq, body)
-	kick := l.cfg.Policy == SyncAlways || len(l.buf) >= 1<<20
+	// Under SyncAlways the waiters write and fsync (Wait); the writer
+	// goroutine only takes a big buffer, or what nobody waits for (its
+	// periodic round).
+	kick := len(l.buf) >= 1<<20
 	l.mu.Unlock()
 	if kick {
 		select {
@@ -417,8 +421,34 @@ func (l *Log) Wait(seq uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cfg.Policy == SyncAlways {
+		// The first waiter writes what is buffered and fsyncs it, for
+		// every record appended so far; those who arrive meanwhile wait
+		// and share the next fsync (group commit, with no hand-off to
+		// another goroutine: the fsync's end wakes nobody but the
+		// waiters).
 		for l.synced < seq && l.err == nil {
-			l.cond.Wait()
+			if l.syncing {
+				l.cond.Wait()
+				continue
+			}
+			l.syncing = true
+			l.mu.Unlock()
+			l.ioMu.Lock()
+			l.mu.Lock()
+			batch, last := l.take()
+			l.mu.Unlock()
+			err := l.write(batch)
+			if err == nil {
+				err = l.file.Sync()
+			}
+			if err == nil && l.fileSize >= l.cfg.SegmentSize {
+				err = l.rotate(last + 1) // what was appended meanwhile goes to the next segment
+			}
+			l.mu.Lock()
+			l.wrote(batch, last, true, err)
+			l.syncing = false
+			l.cond.Broadcast()
+			l.ioMu.Unlock()
 		}
 		return l.err
 	}
