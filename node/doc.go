@@ -1,15 +1,33 @@
 // Package node is a storage node: it owns partitions of the keyspace, runs
-// data commands against them, and keeps them durable. Routers reach a node
-// through Exec and ExecBatch, in process (the vanity binary) or over RPC.
+// data commands against them, keeps them durable, and, in a cluster,
+// replicates them.
+//
+// Every data command goes through Coordinator.Run, which takes a run of
+// commands (rpc.Run: a router's turn for this node, or the single
+// process's turn in process) and answers one Result entry per request:
+// quorum reads first (replication.Reads, batched per replica node), then
+// Node.apply runs the commands in order, then each other replica node
+// gets the deltas of its partitions in one call while this node makes
+// its own log durable (replication.Tracker decides when each write has
+// its copies). The single process is the one-replica case: no quorum
+// reads, no sends, one log wait per turn.
 //
 // Each partition is a storage.Shard behind its own mutex. A command locks
 // the partitions of its keys in ascending order, so multi-key commands and
-// transaction batches are atomic and cannot deadlock one another; RESET
-// locks every partition. Stamps come from one hybrid logical clock per
-// node.
+// transactions are atomic and cannot deadlock one another; RESET locks
+// every partition. Each command's deltas are encoded once, for one WAL
+// record, the stream of a partition on the move and the replicas. Stamps
+// come from one hybrid logical clock per node.
+//
+// Service is the node in a cluster: RPC server (the data path is served
+// inline on each connection's reader, the rest on a goroutine per call),
+// gossip membership, the loop that moves and copies partitions to where
+// the ring says they belong, hints, anti-entropy and catch-up.
 //
 // Background work (the expiry sweep) runs in Run, which returns when its
-// context ends. Persist writes a snapshot of every partition.
+// context ends. Persist writes a snapshot of every partition. Goroutines a
+// Coordinator starts (a disk wait under fsync=always, hint writes) are
+// waited for by its Wait.
 //
-// Node is safe for concurrent use.
+// Node, Coordinator and Service are safe for concurrent use.
 package node

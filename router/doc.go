@@ -1,20 +1,33 @@
 // Package router is Vanity's client-facing front end: it accepts
 // connections, keeps each client's session (user, level, database,
 // consistency levels, open transaction, subscriptions), checks permissions,
-// parses requests and sends data commands to a Backend. It never touches
-// storage itself: in the single-process server the Backend is the local
-// node; in a cluster it routes to storage nodes over RPC.
+// parses requests and hands data commands to a Backend. It never touches
+// storage itself: in the single-process server the Backend reaches the
+// local node in process; in a cluster it sends to storage nodes over RPC.
+//
+// # Data commands
+//
+// A connection holds each data command it parses as an item of its Job,
+// with a hole in its output where the reply goes (hold.go), and submits
+// the job to a Sender once it has read what the client sent, or reaches a
+// request that must follow those commands. An event loop flushes its
+// Sender once per turn, so the backend gets every connection's commands
+// of the turn together; the replies are spliced into the holes when the
+// job is done, possibly later, from another goroutine (the backend hands
+// the connection back to its loop).
 //
 // # Connections
 //
-// Each connection has one goroutine that reads frames, handles them in
-// order and appends the reply frames to an output buffer, which it writes
-// out when no further complete request is already buffered: a pipelined
-// burst is answered with one write. Once a connection subscribes to a
-// channel, a second goroutine owns the socket's write side, so that
-// published messages can reach it while its reader waits; replies and
-// messages then pass through a bounded queue, and a subscriber that lets
-// the queue overflow is disconnected.
+// On Linux, event loops serve the connections (loop_linux.go): each waits
+// on epoll, reads a turn's ready sockets (one io_uring call), answers what
+// it read, flushes the turn's jobs, and writes the turn's replies (another
+// io_uring call). Requests that wait themselves (AUTH, the user commands,
+// PERSIST, CLUSTER_INFO) run on a goroutine while the loop leaves that
+// connection alone. Elsewhere, or with no loops configured, each
+// connection has one goroutine that reads frames, handles them in order
+// and writes when no further request is buffered. A subscribed
+// connection's messages pass through a bounded queue; a subscriber that
+// lets it overflow is disconnected.
 //
 // # Shutdown
 //
