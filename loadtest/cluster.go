@@ -97,6 +97,7 @@ func clusterInfo(cl *client.Client) (ring string, members []memberInfo, err erro
 type clusterRow struct {
 	c               suiteCase
 	single, cluster *result
+	redisOne        *result // one redis-server, same workload (-redis)
 	redis           *result // Redis Cluster, same workload (depth 1 rows, -redis-cluster)
 }
 
@@ -128,6 +129,7 @@ func cmdCluster(args []string) error {
 	rrate := fs.Float64("rebalance-rate", 5000, "open-loop ops/s (90% GET) kept up while rebalancing")
 	out := fs.String("out", "", "write a report into this directory")
 	only := fs.String("only", "", "comma-separated labels to run (default all)")
+	withRedisOne := fs.Bool("redis", true, "also run every row on one redis-server")
 	withRedis := fs.Bool("redis-cluster", false, "also run the depth-1 rows on a Redis Cluster of -nodes masters with -redis-replicas replicas each")
 	redisReplicas := fs.Int("redis-replicas", -1, "replicas of each Redis master (default -replicas minus 1: as many copies as Vanity keeps)")
 	fs.Parse(args)
@@ -168,6 +170,13 @@ func cmdCluster(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s cluster: %w", sc.label, err)
 		}
+		if *withRedisOne {
+			or := oc
+			or.target, or.addr = "redis", ""
+			if row.redisOne, err = measure(&or); err != nil {
+				return fmt.Errorf("%s redis: %w", sc.label, err)
+			}
+		}
 		if *withRedis && sc.depth == 1 {
 			rc, err := startRedisCluster(o.redisBin, *nodes, *redisReplicas)
 			if err != nil {
@@ -185,7 +194,7 @@ func cmdCluster(args []string) error {
 		for _, x := range []struct {
 			name string
 			r    *result
-		}{{"single", row.single}, {fmt.Sprintf("%d nodes", *nodes), row.cluster}, {"redis cl.", row.redis}} {
+		}{{"single", row.single}, {fmt.Sprintf("%d nodes", *nodes), row.cluster}, {"redis", row.redisOne}, {"redis cl.", row.redis}} {
 			if x.r == nil {
 				continue
 			}
@@ -415,11 +424,16 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 		"the client talks to the router. %d keys, %d-byte values, uniform keys, warm-up %v, %v measured per row, "+
 		"closed loop, fresh servers for each row.\n\n", nodes, partitions, copies, nodes, o.keys, o.value, o.warmup, o.duration)
 	if len(rows) > 0 {
-		b.WriteString("| workload | single ops/s | cluster ops/s | ratio | single p50 | single p99 | cluster p50 | cluster p99 | errors |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| workload | single ops/s | cluster ops/s | ratio | redis-server ops/s | cluster / redis | single p50 | single p99 | cluster p50 | cluster p99 | errors |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, r := range rows {
-			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %v | %v | %v | %v | %d/%d |\n", r.c.label,
-				tput(r.single), tput(r.cluster), tput(r.cluster)/tput(r.single),
+			redisTput, redisRatio := "", ""
+			if r.redisOne != nil {
+				redisTput = fmt.Sprintf("%.0f", tput(r.redisOne))
+				redisRatio = fmt.Sprintf("%.2f", tput(r.cluster)/tput(r.redisOne))
+			}
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %s | %s | %v | %v | %v | %v | %d/%d |\n", r.c.label,
+				tput(r.single), tput(r.cluster), tput(r.cluster)/tput(r.single), redisTput, redisRatio,
 				r.single.lat.quantile(0.5), r.single.lat.quantile(0.99),
 				r.cluster.lat.quantile(0.5), r.cluster.lat.quantile(0.99), r.single.errors, r.cluster.errors)
 		}
