@@ -71,7 +71,7 @@ func (n *Node) withHeld(p int, fn func(*storage.Shard)) error {
 	part := &n.parts[p]
 	part.mu.Lock()
 	defer part.mu.Unlock()
-	if !part.held {
+	if !part.state.held() {
 		return ErrNotServing
 	}
 	fn(part.shard)

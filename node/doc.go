@@ -19,10 +19,15 @@
 // record, the stream of a partition on the move and the replicas. Stamps
 // come from one hybrid logical clock per node.
 //
-// Service is the node in a cluster: RPC server (the data path is served
-// inline on each connection's reader, the rest on a goroutine per call),
-// gossip membership, the loop that moves and copies partitions to where
-// the ring says they belong, hints, anti-entropy and catch-up.
+// Service is the node in a cluster (service.go): RPC server (handlers.go;
+// the data path is served inline on each connection's reader, the rest on
+// a goroutine per call), gossip membership and the advertised partition
+// set (advertise.go), the loop that decides which partitions this node
+// holds (ownership.go) and brings them in (movein.go; the node's side of
+// a transfer is transfer.go), peer connections (peers.go), hints,
+// anti-entropy and catch-up. A partition's state on a node is one enum,
+// partState: absent, serving, catching up after a restart, or handed off
+// and kept until its new owner confirms.
 //
 // Background work (the expiry sweep) runs in Run, which returns when its
 // context ends. Persist writes a snapshot of every partition. Goroutines a

@@ -87,17 +87,37 @@ var ErrPersistenceDisabled = errors.New("node: persistence disabled")
 type partition struct {
 	mu    sync.Mutex
 	shard *storage.Shard
-	held  bool // served here
-	// catching: held, but this replica restarted and has not yet caught
-	// up with a peer; it takes replicated writes but serves neither
-	// commands nor quorum reads until it has (Service.catchUp).
-	catching bool
-	handed   bool    // handed off, kept until the new owner confirms (DropPartition)
-	stream   *stream // deltas recorded for a node taking the partition over
+	state partState
+	// stream records the deltas written to the partition while a node
+	// takes it over (between StartStream and FinishStream or AbortStream).
+	stream *stream
 	// intn draws from the partition's random source; guarded by mu. It is
 	// a method value made once, so commands do not allocate one.
 	intn func(n int) int
 }
+
+// partState is where a partition stands on this node; it changes under
+// the partition's lock.
+type partState uint8
+
+const (
+	// partAbsent: not here; commands on it get ErrNotHeld.
+	partAbsent partState = iota
+	// partServing: held and served.
+	partServing
+	// partCatching: held, but this replica restarted and has not yet
+	// caught up with a peer; it takes replicated writes but serves
+	// neither commands nor quorum reads until it has (Service.catchUp).
+	partCatching
+	// partHanded: handed off to a new owner (FinishStream) and kept,
+	// unserved, until the new owner confirms it (DropPartition) or takes
+	// it again after a failure (StartStream).
+	partHanded
+)
+
+// held reports whether the partition is this node's: served, or held
+// and catching up.
+func (s partState) held() bool { return s == partServing || s == partCatching }
 
 // Node is a storage node.
 type Node struct {
@@ -187,7 +207,9 @@ func (n *Node) makePartitions(count int) {
 	for i := range n.parts {
 		n.parts[i].shard = storage.NewShard(n.cfg.KeepTombstones)
 		n.parts[i].intn = rand.New(rand.NewPCG(n.seed, uint64(i))).IntN
-		n.parts[i].held = !n.cfg.Cluster
+		if !n.cfg.Cluster {
+			n.parts[i].state = partServing
+		}
 	}
 }
 
@@ -296,8 +318,8 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	t := n.clock.Now()
 	if req.Cmd.Class() == proto.ClassDatabase {
 		for i := range n.parts {
-			if !n.parts[i].held {
-				continue // a cluster node resets what it serves
+			if !n.parts[i].state.held() {
+				continue // a cluster node resets what it holds
 			}
 			d := storage.ResetDelta(db, t)
 			n.parts[i].shard.Apply(&d)

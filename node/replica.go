@@ -114,7 +114,7 @@ func (n *Node) KeyStates(db int, keys [][]byte) ([]byte, int, error) {
 	part := &n.parts[p]
 	var ds []storage.Delta
 	part.mu.Lock()
-	if part.catching {
+	if part.state == partCatching {
 		// A restarted replica that has not caught up must not count
 		// toward a read quorum. (A copy still arriving does: it holds
 		// every write sent to it since the copy began, and at a cluster's

@@ -27,7 +27,10 @@ import (
 //     DropPartition(p).
 //
 // Installing and dropping are logged in the WAL, so recovery reproduces
-// them, and the set of held partitions is saved beside the data.
+// them, and each partition's state (held, handed off, absent) is saved
+// beside the data: between steps 3 and 4 A keeps p's data, across
+// restarts too, so that if B never got the last deltas it takes p from A
+// again.
 
 // ErrNotHeld is returned for a command on a partition this node does not
 // serve (a router routed with an outdated view and should retry).
@@ -42,7 +45,7 @@ type stream struct {
 // checkHeld reports ErrNotHeld if a locked partition is not served here.
 func (n *Node) checkHeld(locks []int) error {
 	for _, i := range locks {
-		if p := &n.parts[i]; !p.held || p.catching {
+		if n.parts[i].state != partServing {
 			return fmt.Errorf("%w: partition %d", ErrNotHeld, i)
 		}
 	}
@@ -56,7 +59,7 @@ func (n *Node) Held() []bool {
 	for i := range n.parts {
 		p := &n.parts[i]
 		p.mu.Lock()
-		out[i] = p.held && !p.catching
+		out[i] = p.state == partServing
 		p.mu.Unlock()
 	}
 	return out
@@ -69,8 +72,8 @@ func (n *Node) StartCatchUp() []int {
 	for i := range n.parts {
 		p := &n.parts[i]
 		p.mu.Lock()
-		if p.held {
-			p.catching = true
+		if p.state.held() {
+			p.state = partCatching
 			out = append(out, i)
 		}
 		p.mu.Unlock()
@@ -82,7 +85,9 @@ func (n *Node) StartCatchUp() []int {
 func (n *Node) CaughtUp(i int) {
 	p := &n.parts[i]
 	p.mu.Lock()
-	p.catching = false
+	if p.state == partCatching {
+		p.state = partServing
+	}
 	p.mu.Unlock()
 }
 
@@ -91,7 +96,7 @@ func (n *Node) Catching(i int) bool {
 	p := &n.parts[i]
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.catching
+	return p.state == partCatching
 }
 
 // SetHeld makes the node serve (or stop serving) partition i without
@@ -99,9 +104,11 @@ func (n *Node) Catching(i int) bool {
 func (n *Node) SetHeld(i int, held bool) error {
 	p := &n.parts[i]
 	p.mu.Lock()
-	p.held, p.catching = held, false
-	if held {
-		p.handed = false
+	switch {
+	case held:
+		p.state = partServing
+	case p.state != partHanded:
+		p.state = partAbsent
 	}
 	p.mu.Unlock()
 	return n.saveHeld()
@@ -130,7 +137,7 @@ func (n *Node) StartStream(i int) ([]byte, error) {
 	p := &n.parts[i]
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.held && !p.handed {
+	if p.state == partAbsent {
 		return nil, fmt.Errorf("%w: partition %d", ErrNotHeld, i)
 	}
 	// A handed-off partition can be streamed again: the new owner may not
@@ -163,8 +170,7 @@ func (n *Node) FinishStream(i int) ([]byte, error) {
 	}
 	out := p.stream.buf
 	p.stream = nil
-	p.held = false
-	p.handed = true
+	p.state = partHanded
 	p.mu.Unlock()
 	return out, n.saveHeld()
 }
@@ -177,7 +183,7 @@ func (n *Node) Claimed() []bool {
 	for i := range n.parts {
 		p := &n.parts[i]
 		p.mu.Lock()
-		out[i] = p.held || p.handed
+		out[i] = p.state != partAbsent
 		p.mu.Unlock()
 	}
 	return out
@@ -190,7 +196,7 @@ func (n *Node) Handing() int {
 	for i := range n.parts {
 		p := &n.parts[i]
 		p.mu.Lock()
-		if p.held || p.handed {
+		if p.state != partAbsent {
 			c++
 		}
 		p.mu.Unlock()
@@ -284,15 +290,21 @@ func (n *Node) applyLocked(i int, ds []storage.Delta) error {
 func (n *Node) DropPartition(i int) error {
 	p := &n.parts[i]
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.held {
+	if p.state.held() {
+		p.mu.Unlock()
 		return fmt.Errorf("node: partition %d is still served here", i)
 	}
 	if err := n.logClear(i); err != nil {
+		p.mu.Unlock()
 		return err
 	}
 	p.shard = storage.NewShard(n.cfg.KeepTombstones)
-	p.handed = false
+	was := p.state
+	p.state = partAbsent
+	p.mu.Unlock()
+	if was == partHanded {
+		return n.saveHeld() // no longer kept for its new owner
+	}
 	return nil
 }
 
@@ -338,6 +350,17 @@ func readFile(fsys vfs.FS, path string) ([]byte, error) {
 // heldPath is where the held set is saved ("" in memory only).
 func (n *Node) heldPath() string { return n.cfg.HeldPath }
 
+// The held set is saved as one byte per partition: heldAbsent,
+// heldHeld (served or catching up; a restart catches up anyway) or
+// heldHanded. A handed-off partition keeps its data across a restart
+// until its new owner confirms it: should the new owner have missed the
+// hand-off's last deltas, it takes the partition again from here.
+const (
+	heldAbsent byte = iota
+	heldHeld
+	heldHanded
+)
+
 // loadHeld reads the held set saved by saveHeld; partitions not held lose
 // whatever stale data recovery brought back.
 func (n *Node) loadHeld() error {
@@ -353,31 +376,44 @@ func (n *Node) loadHeld() error {
 		return fmt.Errorf("node: %s lists %d partitions, the data has %d", path, len(buf), len(n.parts))
 	}
 	for i := range n.parts {
-		n.parts[i].held = buf[i] == 1
-		if !n.parts[i].held {
-			n.parts[i].shard = storage.NewShard(n.cfg.KeepTombstones)
+		p := &n.parts[i]
+		switch buf[i] {
+		case heldHeld:
+			p.state = partServing
+		case heldHanded:
+			p.state = partHanded
+		case heldAbsent:
+			p.state = partAbsent
+			p.shard = storage.NewShard(n.cfg.KeepTombstones)
+		default:
+			return fmt.Errorf("node: %s: partition %d has state %d, want 0, 1 or 2 (the file is damaged: remove it, and the node takes its partitions from its peers)", path, i, buf[i])
 		}
 	}
 	return nil
 }
 
-// saveHeld writes the held set atomically: one byte per partition.
+// saveHeld writes the held set atomically (see heldHeld). The states are
+// read under heldMu, so of two concurrent saves the later one reads and
+// writes last.
 func (n *Node) saveHeld() error {
 	path := n.heldPath()
 	if path == "" {
 		return nil
 	}
+	n.heldMu.Lock()
+	defer n.heldMu.Unlock()
 	buf := make([]byte, len(n.parts))
 	for i := range n.parts {
 		p := &n.parts[i]
 		p.mu.Lock()
-		if p.held { // catching up or not
-			buf[i] = 1
+		switch {
+		case p.state.held():
+			buf[i] = heldHeld
+		case p.state == partHanded:
+			buf[i] = heldHanded
 		}
 		p.mu.Unlock()
 	}
-	n.heldMu.Lock()
-	defer n.heldMu.Unlock()
 	return vfs.WriteAtomic(n.fs, path, func(w io.Writer) error {
 		_, err := w.Write(buf)
 		return err

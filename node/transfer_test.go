@@ -124,3 +124,53 @@ func TestTransferSurvivesRestart(t *testing.T) {
 		t.Fatalf("the dropped partition came back: %q", got)
 	}
 }
+
+// TestHandedPartitionSurvivesRestart: a node that handed a partition off
+// and restarts before the new owner confirms keeps the data, unserved, so
+// a new owner that missed the hand-off's last deltas can take it again;
+// once confirmed, the partition is gone for good.
+func TestHandedPartitionSurvivesRestart(t *testing.T) {
+	m := vfs.NewMem()
+	m.MkdirAll("/a")
+	cfg := Config{Partitions: 4, SnapshotPath: "/a/v.db", WALDir: "/a/v.db.wal", Fsync: wal.SyncAlways,
+		FS: m, Cluster: true, HeldPath: "/a/held"}
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ring.PartitionOf([]byte("k"), 4)
+	if err := a.SetHeld(p, true); err != nil {
+		t.Fatal(err)
+	}
+	do(t, a, 0, "SET:STR (1)k (4)last")
+	if _, err := a.StartStream(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.FinishStream(p); err != nil { // the reply never arrives
+		t.Fatal(err)
+	}
+	m.Crash()
+	a2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := do(t, a2, 0, "GET (1)k"); !strings.HasPrefix(got, "wrong ring") {
+		t.Fatalf("a handed-off partition is served after a restart: %q", got)
+	}
+	if !a2.Claimed()[p] {
+		t.Fatal("a handed-off partition is not claimed after a restart: no node would take it again")
+	}
+	b := newNode(t, Config{Partitions: 4, Cluster: true})
+	move(t, a2, b, p)
+	if got := do(t, b, 0, "GET (1)k"); got != "OK:STR (4)last" {
+		t.Fatalf("taken again after the restart: %q", got)
+	}
+	m.Crash()
+	a3, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a3.Claimed()[p] || a3.Handing() != 0 {
+		t.Fatal("a confirmed hand-off is claimed again after a restart")
+	}
+}

@@ -1,0 +1,57 @@
+package node
+
+import (
+	"context"
+
+	"github.com/vanitydb/vanity/ring/gossip"
+)
+
+// Gossiping the set of partitions this node serves.
+
+// advertiseSoon asks the advertiser to gossip the held set. Gossiping
+// waits for the broadcast (up to seconds), which must not hold up a
+// hand-off or a reconciliation; routers and nodes ask over RPC meanwhile.
+func (s *Service) advertiseSoon() {
+	select {
+	case s.advKick <- struct{}{}:
+	default:
+	}
+}
+
+// advertiser gossips the held set when asked, until ctx ends.
+func (s *Service) advertiser(ctx context.Context) {
+	defer close(s.advDone)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.advKick:
+			s.advertise()
+		}
+	}
+}
+
+// advertise gossips the held set if it changed. Calls are serialized so
+// an older set is never gossiped after a newer one, and a set that failed
+// to go out is retried on the next call.
+func (s *Service) advertise() {
+	s.advMu.Lock()
+	defer s.advMu.Unlock()
+	tag := gossip.EncodeParts(s.node.Held())
+	s.mu.Lock()
+	same := tag == s.lastTag
+	leaving := s.leaving
+	s.mu.Unlock()
+	// After Leave, serf must not be asked to change tags (memberlist
+	// crashes); the other nodes ask a leaving node over RPC instead.
+	if same || leaving {
+		return
+	}
+	if err := s.gossip.SetTag(gossip.PartsTag, tag); err != nil {
+		s.log.Warn("advertising partitions failed", "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.lastTag = tag
+	s.mu.Unlock()
+}

@@ -1,0 +1,186 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/ring/gossip"
+)
+
+// The node's side of the RPC protocol: the data path served inline on
+// the connection's reader, and the calls for transfers, digests and
+// information.
+
+// handleInline serves the data path on the connection's reader goroutine:
+// a router's run of commands, and the replica traffic runs cause. What
+// waits (replicas, an fsync) continues on a goroutine of the connection.
+func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byte, r rpc.Responder) bool {
+	switch kind {
+	case rpc.KindRun:
+		run := runs.Get().(*rpc.Run)
+		if err := rpc.DecodeRun(payload, run); err != nil {
+			runs.Put(run)
+			r.Reply(rpc.StatusError, []byte(err.Error()))
+			return true
+		}
+		res := results.Get().(*Result)
+		s.coord.Run(run, res, func(res *Result) {
+			res.out = res.AppendItems(res.out[:0])
+			r.Reply(rpc.StatusOK, res.out) // copied into the connection's buffer
+			runs.Put(run)
+			results.Put(res)
+		})
+	case rpc.KindReplicateMany:
+		parts, deltas, err := decodeStoreBatch(payload)
+		var pos uint64
+		if err == nil {
+			pos, err = s.node.applyReplicas(parts, deltas)
+		}
+		switch {
+		case err != nil:
+			r.Reply(rpc.StatusError, []byte(err.Error()))
+		case s.node.durableAtOnce(pos):
+			s.replyDurable(r, pos)
+		default:
+			r.Go(func() { s.replyDurable(r, pos) })
+		}
+	case rpc.KindStatesMany:
+		out, err := s.handleStatesMany(payload, nil)
+		if err != nil {
+			r.Reply(rpc.StatusError, []byte(err.Error()))
+		} else {
+			r.Reply(rpc.StatusOK, out)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// runs and results are reused from one router run to the next.
+var (
+	runs    = sync.Pool{New: func() any { return new(rpc.Run) }}
+	results = sync.Pool{New: func() any { return new(Result) }}
+)
+
+// replyDurable answers a store once the log holds pos durably.
+func (s *Service) replyDurable(r rpc.Responder, pos uint64) {
+	if err := s.node.Durable(pos); err != nil {
+		r.Reply(rpc.StatusError, []byte(err.Error()))
+		return
+	}
+	r.Reply(rpc.StatusOK, nil)
+}
+
+// handle serves RPC calls.
+func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte) (rpc.Status, []byte) {
+	fail := func(err error) (rpc.Status, []byte) {
+		if errors.Is(err, ErrNotHeld) {
+			return rpc.StatusWrongRing, append(dst, err.Error()...)
+		}
+		return rpc.StatusError, append(dst, err.Error()...)
+	}
+	partition := func() (int, error) {
+		p, k := binary.Uvarint(payload)
+		if k <= 0 || p >= uint64(len(s.node.parts)) {
+			return 0, rpc.ErrMalformed
+		}
+		return int(p), nil
+	}
+	switch kind {
+	case rpc.KindPing:
+		return rpc.StatusOK, dst
+	case rpc.KindDigest, rpc.KindBuckets:
+		handler := s.handleDigest
+		if kind == rpc.KindBuckets {
+			handler = s.handleBuckets
+		}
+		out, err := handler(payload, dst)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, out
+	case rpc.KindPersist:
+		if err := s.node.Persist(); err != nil && !errors.Is(err, ErrPersistenceDisabled) {
+			return fail(err)
+		}
+		return rpc.StatusOK, dst
+	case rpc.KindStream:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		out, err := s.node.StartStream(p)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, pack(dst, out)
+	case rpc.KindPull:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		out, _, err := s.node.PullStream(p)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, pack(dst, out)
+	case rpc.KindHandoff:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		out, err := s.node.FinishStream(p)
+		if err != nil {
+			return fail(err)
+		}
+		s.advertiseSoon()
+		return rpc.StatusOK, pack(dst, out)
+	case rpc.KindAbort:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		s.node.AbortStream(p)
+		return rpc.StatusOK, dst
+	case rpc.KindDrop:
+		p, err := partition()
+		if err != nil {
+			return fail(err)
+		}
+		if err := s.node.DropPartition(p); err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, dst
+	case rpc.KindInfo:
+		held := s.node.Held()
+		info := Info{Name: s.cfg.Name, Partitions: len(s.node.parts), HeldSet: gossip.EncodeParts(s.node.Claimed()),
+			Serving: gossip.EncodeParts(held)}
+		for _, h := range held {
+			if h {
+				info.Held++
+			}
+		}
+		if r := s.ring.Load(); r != nil {
+			info.Ring = fmt.Sprintf("%016x", r.Version())
+		}
+		out, _ := json.Marshal(info)
+		return rpc.StatusOK, append(dst, out...)
+	}
+	return rpc.StatusError, append(dst, fmt.Sprintf("unknown call kind %d", kind)...)
+}
+
+// Info is what KindInfo returns, as JSON.
+type Info struct {
+	Name       string `json:"name"`
+	Partitions int    `json:"partitions"`
+	Held       int    `json:"held"`
+	HeldSet    string `json:"held_set"` // EncodeParts of the partitions held or being handed off
+	Serving    string `json:"serving"`  // EncodeParts of the partitions served
+	Ring       string `json:"ring"`
+}

@@ -1,0 +1,350 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/ring"
+	"github.com/vanitydb/vanity/ring/gossip"
+)
+
+// Which partitions a cluster node holds: the reconcile loop that compares
+// what the ring assigns this node with what the members claim, claims the
+// partitions nobody holds, and drops those it no longer should; and a
+// graceful leave.
+
+// buildRing makes the ring of storage nodes that are members: alive or
+// failed (a failed node keeps its place until reaped), not leaving.
+func (s *Service) buildRing(members []gossip.Member) *ring.Ring {
+	var ms []ring.Member
+	for _, m := range members {
+		if m.Role == gossip.RoleNode && (m.State == gossip.Alive || m.State == gossip.Failed) {
+			ms = append(ms, ring.Member{ID: m.Name, Addr: m.RPC})
+		}
+	}
+	r, err := s.rings.Build(ms)
+	if err != nil {
+		return nil
+	}
+	if cur := s.ring.Load(); cur == nil || cur.Version() != r.Version() {
+		s.ring.Store(r)
+		s.mu.Lock()
+		s.ringSince = time.Now()
+		s.mu.Unlock()
+		s.log.Info("ring changed", "members", len(ms), "version", fmt.Sprintf("%016x", r.Version()))
+		if r.ReplicaCount() < s.cfg.Replicas {
+			s.log.Warn("fewer storage nodes than replicas: each partition has fewer copies until more nodes join",
+				"nodes", len(ms), "replicas", s.cfg.Replicas, "copies", r.ReplicaCount())
+		}
+	}
+	return s.ring.Load()
+}
+
+// claim says that the member at rpc (in state) holds a partition.
+type claim struct {
+	rpc   string
+	state gossip.State
+}
+
+// reconcile starts moving in the partitions this node should hold, and
+// advertises what it holds.
+func (s *Service) reconcile(ctx context.Context) {
+	defer func() {
+		select {
+		case s.reconciled <- struct{}{}:
+		default:
+		}
+	}()
+	members := s.gossip.Members()
+	r := s.buildRing(members)
+	s.advertiseSoon()
+	s.mu.Lock()
+	leaving := s.leaving
+	s.mu.Unlock()
+	if r == nil || leaving {
+		return
+	}
+	self := r.IndexOf(s.cfg.Name)
+	if self < 0 {
+		return
+	}
+	parts := len(s.node.parts)
+	since := time.Now() // claims gathered from here on may predate moves that finish meanwhile
+	// Who holds what: asked of each reachable node directly (gossip tags
+	// lag), and taken from the tag of a node that cannot be asked.
+	claims := make([][]claim, parts)
+	var cmu sync.Mutex
+	// A node that has left may still be handing its partitions off: it is
+	// asked too, and only ignored once it no longer answers.
+	var others []gossip.Member
+	for _, m := range members {
+		if m.Role == gossip.RoleNode && m.Name != s.cfg.Name {
+			others = append(others, m)
+		}
+	}
+	asked := make(chan struct{}, len(others))
+	for _, m := range others {
+		go func(m gossip.Member) {
+			defer func() { asked <- struct{}{} }()
+			held := gossip.DecodeParts(m.Tags[gossip.PartsTag], parts)
+			state := m.State
+			if m.State != gossip.Failed {
+				qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				raw, err := s.peer(m.RPC).Call(qctx, rpc.KindInfo, nil)
+				cancel()
+				var info Info
+				switch {
+				case err == nil && json.Unmarshal(raw, &info) == nil:
+					if h := gossip.DecodeParts(info.HeldSet, parts); h != nil {
+						held = h
+					}
+					if state == gossip.Left {
+						state = gossip.Leaving // still there, still handing off
+					}
+				case m.State == gossip.Left:
+					held = nil // gone for good
+				}
+			}
+			cmu.Lock()
+			defer cmu.Unlock()
+			for p, h := range held {
+				if h {
+					claims[p] = append(claims[p], claim{m.RPC, state})
+				}
+			}
+		}(m)
+	}
+	for range others {
+		<-asked
+	}
+	s.mu.Lock()
+	stable := time.Since(s.ringSince) >= s.settle()
+	s.mu.Unlock()
+	if !stable {
+		return // act on a ring every node has had time to see
+	}
+	serving := s.node.Held()
+	if s.cfg.Replicas > 1 {
+		if s.reconcileReplicas(ctx, r, self, claims, serving) {
+			s.advertiseSoon()
+		}
+		return
+	}
+	changed := false
+	for p := 0; p < parts; p++ {
+		if r.Primary(p) != self {
+			continue
+		}
+		if s.busy(p) {
+			continue
+		}
+		src, waiting := source(claims[p])
+		// Serving p while another node holds it too (two nodes claimed it
+		// with different views of the ring, or a hand-off was never
+		// confirmed): its copy is merged into ours, then dropped. Values
+		// merge, so neither copy's writes are lost.
+		merge := serving[p]
+		s.mu.Lock()
+		stale := merge && s.movedIn[p].After(since)
+		s.mu.Unlock()
+		switch {
+		case merge && (src == "" || stale):
+			// Nothing to merge, or the claim is the old owner's, seen
+			// before our move of p finished and it dropped its copy.
+			continue
+		case src != "":
+			s.transfer(ctx, p, src, merge, false)
+		case !waiting:
+			// Nobody has it: a new cluster, a partition never written, or
+			// our own copy handed off to a node that never took it (then
+			// complete: nobody served it since). Claimed only once the
+			// ring has been stable for a while, so nodes still discovering
+			// each other rarely both claim it; if they do, the merge above
+			// reunites the copies.
+			if err := s.node.SetHeld(p, true); err == nil {
+				changed = true
+			}
+		}
+	}
+	if changed {
+		s.advertiseSoon()
+	}
+}
+
+// reconcileReplicas, with several replicas per partition, copies in the
+// partitions whose replica set this node is in and does not serve yet
+// (from any live holder, which keeps serving), claims those nobody holds,
+// and drops those it is no longer a replica of once every live replica
+// serves them. It reports whether the served set changed.
+func (s *Service) reconcileReplicas(ctx context.Context, r *ring.Ring, self int, claims [][]claim, serving []bool) bool {
+	changed := false
+	for p := range serving {
+		inSet := r.Holds(self, p)
+		switch {
+		case inSet && !serving[p]:
+			if s.busy(p) || s.node.Catching(p) {
+				continue
+			}
+			src, waiting := source(claims[p])
+			switch {
+			case src != "":
+				s.transfer(ctx, p, src, true, true)
+			case !waiting:
+				if err := s.node.SetHeld(p, true); err == nil {
+					changed = true
+				}
+			}
+		case !inSet && serving[p]:
+			// Kept until every live replica serves p, so no write is
+			// left only here.
+			live, all := 0, true
+			for _, i := range r.Replicas(p) {
+				m := r.Member(int(i))
+				st, ok := s.gossip.State(m.ID)
+				if !ok || st != gossip.Alive {
+					continue
+				}
+				live++
+				has := false
+				for _, c := range claims[p] {
+					has = has || c.rpc == m.Addr && c.state == gossip.Alive
+				}
+				all = all && has
+			}
+			if live > 0 && all {
+				if err := s.node.SetHeld(p, false); err == nil {
+					if err := s.node.DropPartition(p); err != nil {
+						s.log.Warn("dropping a partition failed", "partition", p, "err", err)
+					}
+					changed = true
+				}
+			}
+		}
+	}
+	return changed
+}
+
+// source picks, among the claims on a partition, a live holder to take it
+// from, and reports whether a failed node holds it (its data may come
+// back with it).
+func source(claims []claim) (src string, waiting bool) {
+	for _, c := range claims {
+		switch c.state {
+		case gossip.Alive, gossip.Leaving:
+			src = c.rpc
+		case gossip.Failed:
+			waiting = true
+		}
+	}
+	return src, waiting
+}
+
+// busy reports whether partition p is moving in already, or the node is
+// at its limit of transfers.
+func (s *Service) busy(p int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.moving[p] || len(s.moving) >= s.cfg.MaxTransfers
+}
+
+// settle is how long the ring must be unchanged before this node claims
+// partitions that nobody holds.
+func (s *Service) settle() time.Duration {
+	if s.cfg.Fast {
+		return 500 * time.Millisecond
+	}
+	return 3 * time.Second
+}
+
+// Leave announces a graceful departure and waits until every partition
+// this node held has moved to another node, or ctx ends.
+func (s *Service) Leave(ctx context.Context) error {
+	s.mu.Lock()
+	s.leaving = true
+	s.mu.Unlock()
+	if err := s.gossip.Leave(); err != nil {
+		return err
+	}
+	if s.cfg.Replicas > 1 {
+		return s.leaveReplicas(ctx)
+	}
+	for {
+		// Done once every partition moved and its new owner confirmed.
+		n := s.node.Handing()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node: %d partitions not handed off: %w", n, ctx.Err())
+		case <-time.After(100 * time.Millisecond): // polling the hand-offs other nodes drive
+		}
+	}
+}
+
+// leaveReplicas ends a graceful leave with several replicas: nothing is
+// handed off (the other replicas keep serving), so the node waits until,
+// for every partition it holds, every live replica of the ring without it
+// serves that partition (they copy it in from whoever has it, this node
+// included), then drops its copies.
+func (s *Service) leaveReplicas(ctx context.Context) error {
+	parts := len(s.node.parts)
+	for {
+		var ms []ring.Member
+		held := map[string][]bool{}
+		for _, m := range s.gossip.Members() {
+			if m.Role != gossip.RoleNode || m.Name == s.cfg.Name {
+				continue
+			}
+			if m.State == gossip.Alive || m.State == gossip.Failed {
+				ms = append(ms, ring.Member{ID: m.Name, Addr: m.RPC})
+			}
+			if m.State != gossip.Alive {
+				continue
+			}
+			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			raw, err := s.peer(m.RPC).Call(qctx, rpc.KindInfo, nil)
+			cancel()
+			var info Info
+			if err == nil && json.Unmarshal(raw, &info) == nil {
+				held[m.Name] = gossip.DecodeParts(info.Serving, parts)
+			}
+		}
+		r, err := ring.New(ms, parts, s.cfg.Replicas)
+		if err != nil {
+			return fmt.Errorf("node: leaving the last node: %w", err)
+		}
+		waiting := 0
+		for p, mine := range s.node.Held() {
+			if !mine {
+				continue
+			}
+			for _, i := range r.Replicas(p) {
+				m := r.Member(int(i))
+				st, _ := s.gossip.State(m.ID)
+				if h := held[m.ID]; st == gossip.Alive && (h == nil || !h[p]) {
+					waiting++
+					break
+				}
+			}
+		}
+		if waiting == 0 {
+			for p, mine := range s.node.Held() {
+				if mine {
+					s.node.SetHeld(p, false)
+					s.node.DropPartition(p)
+				}
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node: %d partitions not yet copied to their replicas: %w", waiting, ctx.Err())
+		case <-time.After(100 * time.Millisecond): // polling the copies other nodes drive
+		}
+	}
+}
