@@ -36,6 +36,14 @@
 // Tombstones are kept only by shards created with keepTombstones, where
 // late deltas can arrive; a lone shard drops removed state at once.
 //
+// # Files
+//
+// Exec (exec.go) runs one data command: the scalar commands are there,
+// the LIST, SET (set algebra included) and HASH commands in exec_list.go,
+// exec_set.go and exec_hash.go. value.go and list.go hold the mergeable
+// values, shard.go the keyspace and Apply, delta.go and codec.go deltas
+// and their encoding, digest.go the digests replicas compare.
+//
 // # Ownership and concurrency
 //
 // A Shard is not safe for concurrent use; the node serializes access with

@@ -1,0 +1,137 @@
+package storage
+
+import (
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// The HASH commands.
+
+func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
+	switch req.Cmd {
+	case proto.CmdHashSet:
+		key := req.Key()
+		d := c.newDelta(key)
+		d.Reset = c.T
+		if len(req.Elems) > 0 {
+			d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(req.Elems, c.T)}
+		}
+		c.commit(key, d)
+		return append(dst, proto.ReplyOK...), true
+	case proto.CmdHashAll, proto.CmdHashGet, proto.CmdHashContains, proto.CmdHashLen, proto.CmdHashKeyLen,
+		proto.CmdHashKeys, proto.CmdHashValues, proto.CmdHashManyGet, proto.CmdHashRemove, proto.CmdHashUpdate:
+	default:
+		return dst, false
+	}
+	key := req.Key()
+	v, e := c.read(key)
+	if v == nil && (req.Cmd == proto.CmdHashGet || req.Cmd == proto.CmdHashKeyLen) {
+		return proto.AppendErrorMsg(dst, proto.MsgBadKey), true
+	}
+	x, ok := v.(*memberMap)
+	if v != nil && (!ok || x.k != proto.TypeHash) {
+		return proto.AppendBadTypeMsg(dst, proto.MsgNotHash), true
+	}
+	n := 0
+	if x != nil {
+		n = x.nlive
+	}
+	okr := append(dst, proto.ReplyOK...)
+	switch req.Cmd {
+	case proto.CmdHashAll:
+		if x == nil {
+			return proto.AppendStrings[string](okr, proto.TypeHash, nil), true
+		}
+		return appendMembers(okr, x), true
+	case proto.CmdHashGet, proto.CmdHashKeyLen:
+		val, has := x.get(req.Str[1])
+		if !has {
+			return proto.AppendErrorMsg(dst, proto.MsgBadKey), true
+		}
+		if req.Cmd == proto.CmdHashGet {
+			return proto.AppendStr(okr, val), true
+		}
+		return proto.AppendInt(okr, int64(len(val))), true
+	case proto.CmdHashContains:
+		has := false
+		if x != nil {
+			_, has = x.get(req.Str[1])
+		}
+		return proto.AppendBool(okr, has), true
+	case proto.CmdHashLen:
+		return proto.AppendInt(okr, int64(n)), true
+	case proto.CmdHashKeys, proto.CmdHashValues:
+		okr = proto.AppendContainerHeader(okr, proto.TypeArr, n)
+		if x != nil {
+			for name, st := range x.m {
+				if st.dead {
+					continue
+				}
+				if req.Cmd == proto.CmdHashKeys {
+					okr = proto.AppendStr(okr, name)
+				} else {
+					okr = proto.AppendStr(okr, st.v)
+				}
+			}
+		}
+		return proto.AppendContainerEnd(okr, proto.TypeArr), true
+	case proto.CmdHashManyGet:
+		okr = proto.AppendContainerHeader(okr, proto.TypeArr, len(req.Elems))
+		for _, f := range req.Elems {
+			var val string
+			has := false
+			if x != nil {
+				val, has = x.get(f)
+			}
+			if has {
+				okr = proto.AppendStr(okr, val)
+			} else {
+				okr = proto.AppendNull(okr)
+			}
+		}
+		return proto.AppendContainerEnd(okr, proto.TypeArr), true
+	case proto.CmdHashRemove:
+		var gone []Member
+		var seen firstSeen
+		if x != nil {
+			for _, f := range req.Elems {
+				if _, has := x.get(f); has && seen.first(f) {
+					gone = append(gone, Member{Name: string(f), S: c.T, Dead: true})
+				}
+			}
+		}
+		c.removeMembers(key, e, proto.TypeHash, gone, n)
+		return proto.AppendInt(okr, int64(len(gone))), true
+	case proto.CmdHashUpdate:
+		if len(req.Elems) == 0 {
+			return proto.AppendInt(okr, 0), true
+		}
+		d := c.begin(key, e)
+		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(req.Elems, c.T)}
+		added := 0
+		for _, m := range d.Val.Members {
+			if x == nil || d.Reset != (hlc.Stamp{}) {
+				added++
+			} else if _, has := x.m[m.Name]; !has || x.m[m.Name].dead {
+				added++
+			}
+		}
+		c.commit(key, d)
+		return proto.AppendInt(okr, int64(added)), true
+	}
+	return dst, false
+}
+
+// hashMembers turns field/value pairs into field registers at t; when a
+// field repeats, its first occurrence wins (PROTOCOL.md D56).
+func hashMembers(pairs [][]byte, t hlc.Stamp) []Member {
+	out := make([]Member, 0, len(pairs)/2)
+	var seen firstSeen
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !seen.first(pairs[i]) {
+			continue
+		}
+		out = append(out, Member{Name: string(pairs[i]), S: t, Value: string(pairs[i+1])})
+	}
+	return out
+}

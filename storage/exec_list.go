@@ -1,0 +1,206 @@
+package storage
+
+import (
+	"math"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// The LIST commands.
+
+func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
+	switch req.Cmd {
+	case proto.CmdListLen, proto.CmdListGet, proto.CmdListSet, proto.CmdListPushLeft, proto.CmdListPushRight,
+		proto.CmdListPopLeft, proto.CmdListPopRight, proto.CmdListRange, proto.CmdListTrim, proto.CmdListRemove:
+	default:
+		return dst, false
+	}
+	key := req.Key()
+	v, e := c.read(key)
+	x, ok := v.(*listVal)
+	if v != nil && !ok {
+		return proto.AppendBadTypeMsg(dst, proto.MsgNotAList), true
+	}
+	n := 0
+	if x != nil {
+		n = x.elems.n
+	}
+	switch req.Cmd {
+	case proto.CmdListLen:
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n)), true
+	case proto.CmdListGet, proto.CmdListSet:
+		i := req.Int[0]
+		if i < 0 {
+			i += int64(n)
+		}
+		if i < 0 || i >= int64(n) {
+			return proto.AppendErrorMsg(dst, proto.MsgIndexOutOfRange), true
+		}
+		el := x.elems.at(int(i))
+		if req.Cmd == proto.CmdListGet {
+			return proto.AppendStr(append(dst, proto.ReplyOK...), el.v), true
+		}
+		d := c.begin(key, e)
+		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: []Elem{{ID: el.id, VS: c.T, Value: string(req.Str[1])}}}
+		c.commit(key, d)
+		return append(dst, proto.ReplyOK...), true
+	case proto.CmdListPushLeft, proto.CmdListPushRight:
+		if len(req.Elems) == 0 {
+			return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n)), true
+		}
+		d := c.begin(key, e)
+		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: make([]Elem, len(req.Elems))}
+		var pos int64
+		step := int64(1)
+		if req.Cmd == proto.CmdListPushLeft {
+			step = -1
+			if n > 0 {
+				pos = x.elems.at(0).id.Pos
+			} else {
+				pos = 1
+			}
+		} else if n > 0 {
+			pos = x.elems.at(n - 1).id.Pos
+		} else {
+			pos = -1
+		}
+		for i, s := range req.Elems {
+			pos += step
+			d.Val.Elems[i] = Elem{ID: ElemID{Pos: pos, S: c.T}, VS: c.T, Value: string(s)}
+		}
+		c.commit(key, d)
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n+len(req.Elems))), true
+	case proto.CmdListPopLeft, proto.CmdListPopRight:
+		k := popCount(req.Int[0], n)
+		from := 0
+		if req.Cmd == proto.CmdListPopRight {
+			from = n - k
+		}
+		dst = appendList(append(dst, proto.ReplyOK...), x, from, from+k-1)
+		if k > 0 {
+			c.removeElems(key, e, x, from, from+k-1)
+		}
+		return dst, true
+	case proto.CmdListRange:
+		s, t, ok := listRange(req.Int[0], req.Int[1], n)
+		if !ok || s > t {
+			return appendList(append(dst, proto.ReplyOK...), x, 0, -1), true
+		}
+		return appendList(append(dst, proto.ReplyOK...), x, s, t), true
+	case proto.CmdListTrim:
+		s, t, ok := listRange(req.Int[0], req.Int[1], n)
+		if n == 0 || !ok {
+			return proto.AppendInt(append(dst, proto.ReplyOK...), 0), true
+		}
+		if s > t {
+			s, t = n, n-1 // empty kept range: remove everything
+		}
+		removed := n - (t - s + 1)
+		if removed > 0 {
+			d := c.begin(key, e)
+			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: make([]Tomb, 0, removed)}
+			for i := 0; i < n; i++ {
+				if i < s || i > t {
+					d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
+				}
+			}
+			if removed == n {
+				c.clearExpiry(d, key, e)
+			}
+			c.commit(key, d)
+		}
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(removed)), true
+	case proto.CmdListRemove:
+		var tombs []Tomb
+		target := string(req.Str[1])
+		count := req.Int[0]
+		limit := n
+		if count != 0 {
+			limit = int(min(absCount(count), int64(n)))
+		}
+		if count >= 0 {
+			for i := 0; i < n && len(tombs) < limit; i++ {
+				if el := x.elems.ptr(i); el.v == target {
+					tombs = append(tombs, Tomb{ID: el.id, S: c.T})
+				}
+			}
+		} else {
+			for i := n - 1; i >= 0 && len(tombs) < limit; i-- {
+				if el := x.elems.ptr(i); el.v == target {
+					tombs = append(tombs, Tomb{ID: el.id, S: c.T})
+				}
+			}
+		}
+		if len(tombs) > 0 {
+			d := c.begin(key, e)
+			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: tombs}
+			if len(tombs) == n {
+				c.clearExpiry(d, key, e)
+			}
+			c.commit(key, d)
+		}
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(tombs))), true
+	}
+	return dst, false
+}
+
+func absCount(c int64) int64 {
+	if c == math.MinInt64 {
+		return math.MaxInt64
+	}
+	if c < 0 {
+		return -c
+	}
+	return c
+}
+
+// removeElems removes the elements from..to (inclusive) of list x.
+func (c *Ctx) removeElems(key []byte, e *entry, x *listVal, from, to int) {
+	d := c.begin(key, e)
+	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: make([]Tomb, 0, to-from+1)}
+	for i := from; i <= to; i++ {
+		d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
+	}
+	if to-from+1 == x.elems.n {
+		c.clearExpiry(d, key, e)
+	}
+	c.commit(key, d)
+}
+
+// popCount is the number of elements LIST_POP_* removes (PROTOCOL.md §6.3).
+func popCount(count int64, n int) int {
+	switch {
+	case count >= int64(n):
+		return n
+	case count >= 0:
+		return int(count)
+	case count >= -int64(n):
+		return n + int(count)
+	}
+	return 0
+}
+
+// listRange normalises LIST_RANGE/LIST_TRIM indexes (PROTOCOL.md §6.3). It
+// returns ok=false for an invalid pair, and s > t for an empty range.
+func listRange(start, end int64, n int) (int, int, bool) {
+	if start > 0 && end > 0 && start > end || start < 0 && end < 0 && start > end {
+		return 0, -1, false
+	}
+	ln := int64(n)
+	s := start
+	if s < 0 {
+		s = max(s+ln, 0)
+	}
+	t := end
+	if t < 0 {
+		t += ln
+	} else {
+		t = min(t, ln-1)
+	}
+	if s > t || s >= ln || t < 0 {
+		return 0, -1, true
+	}
+	return int(s), int(t), true
+}
+
+// ---- sets ----

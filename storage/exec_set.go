@@ -1,0 +1,295 @@
+package storage
+
+import (
+	"slices"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// The SET commands, set algebra among them.
+
+// StoreSet replaces key with a set of exactly members (none: deletes it)
+// and appends OK:INT with its size. Routers use it to finish a
+// SET_*_INTO whose sources live on other nodes.
+func StoreSet(c *Ctx, key []byte, members [][]byte, dst []byte) []byte {
+	d := c.newDelta(key)
+	d.Reset = c.T
+	var seen firstSeen
+	n := 0
+	if len(members) > 0 {
+		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, 0, len(members))}
+		for _, m := range members {
+			if seen.first(m) {
+				d.Val.Members = append(d.Val.Members, Member{Name: string(m), S: c.T})
+				n++
+			}
+		}
+	}
+	c.commit(key, d)
+	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n))
+}
+
+func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
+	switch req.Cmd {
+	case proto.CmdSetAdd, proto.CmdSetAll, proto.CmdSetRemove, proto.CmdSetDiscard, proto.CmdSetLen, proto.CmdSetContains:
+		key := req.Key()
+		v, e := c.read(key)
+		x, ok := v.(*memberMap)
+		if v != nil && (!ok || x.k != proto.TypeSet) {
+			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet), true
+		}
+		return c.setOne(req, key, x, e, dst), true
+	case proto.CmdSetMove:
+		return c.setMove(req, dst), true
+	case proto.CmdSetUnion, proto.CmdSetUnionInto, proto.CmdSetUnionLen,
+		proto.CmdSetIntersect, proto.CmdSetIntersectInto, proto.CmdSetIntersectLen,
+		proto.CmdSetDiff, proto.CmdSetDiffInto, proto.CmdSetDiffLen:
+		return c.setAlgebra(req, dst), true
+	}
+	return dst, false
+}
+
+func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst []byte) []byte {
+	n := 0
+	if x != nil {
+		n = x.nlive
+	}
+	ok := append(dst, proto.ReplyOK...)
+	switch req.Cmd {
+	case proto.CmdSetLen:
+		return proto.AppendInt(ok, int64(n))
+	case proto.CmdSetAll:
+		if x == nil {
+			return proto.AppendStrings[string](ok, proto.TypeSet, nil)
+		}
+		return appendMembers(ok, x)
+	case proto.CmdSetContains:
+		has := false
+		if x != nil {
+			_, has = x.get(req.Str[1])
+		}
+		return proto.AppendBool(ok, has)
+	case proto.CmdSetAdd:
+		if len(req.Elems) == 0 {
+			return proto.AppendInt(ok, 0)
+		}
+		d := c.begin(key, e)
+		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, 0, len(req.Elems))}
+		added := 0
+		var seen firstSeen
+		for _, m := range req.Elems {
+			if !seen.first(m) {
+				continue
+			}
+			name := string(m)
+			if x == nil || d.Reset != (hlc.Stamp{}) {
+				added++
+			} else if _, has := x.get(m); !has {
+				added++
+			}
+			d.Val.Members = append(d.Val.Members, Member{Name: name, S: c.T})
+		}
+		c.commit(key, d)
+		return proto.AppendInt(ok, int64(added))
+	case proto.CmdSetDiscard:
+		var gone []Member
+		var seen firstSeen
+		if x != nil {
+			for _, m := range req.Elems {
+				if _, has := x.get(m); has && seen.first(m) {
+					gone = append(gone, Member{Name: string(m), S: c.T, Dead: true})
+				}
+			}
+		}
+		c.removeMembers(key, e, proto.TypeSet, gone, n)
+		return proto.AppendInt(ok, int64(len(gone)))
+	case proto.CmdSetRemove:
+		if x == nil || req.Int[0] == 0 {
+			return proto.AppendStrings[string](ok, proto.TypeSet, nil)
+		}
+		names := x.liveNames()
+		k := len(names)
+		if req.Int[0] > 0 && req.Int[0] < int64(k) {
+			k = int(req.Int[0])
+			// A partial Fisher-Yates shuffle picks k distinct members.
+			for i := 0; i < k; i++ {
+				j := i + c.Rand(len(names)-i)
+				names[i], names[j] = names[j], names[i]
+			}
+			names = names[:k]
+		}
+		gone := make([]Member, len(names))
+		for i, name := range names {
+			gone[i] = Member{Name: name, S: c.T, Dead: true}
+		}
+		c.removeMembers(key, e, proto.TypeSet, gone, n)
+		return proto.AppendStrings(ok, proto.TypeSet, names)
+	}
+	return dst
+}
+
+// removeMembers writes the removal of gone members (or fields) from a
+// value that holds n live ones, clearing the deadline if it empties.
+func (c *Ctx) removeMembers(key []byte, e *entry, k proto.Type, gone []Member, n int) {
+	if len(gone) == 0 {
+		return
+	}
+	d := c.begin(key, e)
+	d.Val = ValDelta{Kind: k, TS: c.T, Members: gone}
+	if len(gone) == n {
+		c.clearExpiry(d, key, e)
+	}
+	c.commit(key, d)
+}
+
+func (c *Ctx) setMove(req *proto.Request, dst []byte) []byte {
+	src, dstKey, member := req.Str[0], req.Str[1], req.Str[2]
+	sv, se := c.read(src)
+	sx, ok := sv.(*memberMap)
+	if sv != nil && (!ok || sx.k != proto.TypeSet) {
+		return proto.AppendBadTypeMsg(dst, proto.MsgNotASet)
+	}
+	dv, de := c.read(dstKey)
+	dx, ok := dv.(*memberMap)
+	if dv != nil && (!ok || dx.k != proto.TypeSet) {
+		return proto.AppendBadTypeMsg(dst, proto.MsgNotASet)
+	}
+	if sx == nil {
+		return proto.AppendBool(append(dst, proto.ReplyOK...), false)
+	}
+	if _, has := sx.get(member); !has {
+		return proto.AppendBool(append(dst, proto.ReplyOK...), false)
+	}
+	if string(src) != string(dstKey) {
+		c.removeMembers(src, se, proto.TypeSet, []Member{{Name: string(member), S: c.T, Dead: true}}, sx.nlive)
+		d := c.begin(dstKey, de)
+		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: []Member{{Name: string(member), S: c.T}}}
+		c.commit(dstKey, d)
+	}
+	return proto.AppendBool(append(dst, proto.ReplyOK...), true)
+}
+
+// setAlgebra runs the union, intersection and difference commands.
+func (c *Ctx) setAlgebra(req *proto.Request, dst []byte) []byte {
+	var keys [][]byte
+	var dest []byte
+	switch req.Cmd {
+	case proto.CmdSetUnion, proto.CmdSetUnionLen, proto.CmdSetIntersect, proto.CmdSetIntersectLen:
+		keys = req.Elems
+	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto:
+		dest, keys = req.Str[0], req.Elems
+	case proto.CmdSetDiff, proto.CmdSetDiffLen:
+		keys = [][]byte{req.Str[0], req.Str[1]}
+	case proto.CmdSetDiffInto:
+		dest, keys = req.Str[0], [][]byte{req.Str[1], req.Str[2]}
+	}
+	// Type-check every existing key before computing anything.
+	sets := make([]*memberMap, len(keys))
+	for i, k := range keys {
+		v, _ := c.read(k)
+		x, ok := v.(*memberMap)
+		if v != nil && (!ok || x.k != proto.TypeSet) {
+			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet)
+		}
+		sets[i] = x
+	}
+	result := map[string]struct{}{}
+	switch req.Cmd {
+	case proto.CmdSetUnion, proto.CmdSetUnionInto, proto.CmdSetUnionLen:
+		for _, x := range sets {
+			if x != nil {
+				for name, st := range x.m {
+					if !st.dead {
+						result[name] = struct{}{}
+					}
+				}
+			}
+		}
+	case proto.CmdSetIntersect, proto.CmdSetIntersectInto, proto.CmdSetIntersectLen:
+		if len(sets) > 0 && !slices.Contains(sets, nil) {
+			for name, st := range sets[0].m {
+				if st.dead {
+					continue
+				}
+				in := true
+				for _, x := range sets[1:] {
+					if _, has := x.get([]byte(name)); !has {
+						in = false
+						break
+					}
+				}
+				if in {
+					result[name] = struct{}{}
+				}
+			}
+		}
+	default: // difference
+		if sets[0] != nil {
+			for name, st := range sets[0].m {
+				if st.dead {
+					continue
+				}
+				if sets[1] != nil {
+					if _, has := sets[1].get([]byte(name)); has {
+						continue
+					}
+				}
+				result[name] = struct{}{}
+			}
+		}
+	}
+	ok := append(dst, proto.ReplyOK...)
+	switch req.Cmd {
+	case proto.CmdSetUnionLen, proto.CmdSetIntersectLen, proto.CmdSetDiffLen:
+		return proto.AppendInt(ok, int64(len(result)))
+	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto, proto.CmdSetDiffInto:
+		d := c.newDelta(dest)
+		d.Reset = c.T
+		if len(result) > 0 {
+			d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, 0, len(result))}
+			for name := range result {
+				d.Val.Members = append(d.Val.Members, Member{Name: name, S: c.T})
+			}
+		}
+		c.commit(dest, d)
+		return proto.AppendInt(ok, int64(len(result)))
+	}
+	ok = proto.AppendContainerHeader(ok, proto.TypeSet, len(result))
+	for name := range result {
+		ok = proto.AppendBody(ok, name)
+	}
+	return proto.AppendContainerEnd(ok, proto.TypeSet)
+}
+
+// ---- hashes ----
+
+// firstSeen reports, for each element, whether it is the first occurrence of
+// its bytes. Small inputs are checked pairwise; large ones use a map.
+type firstSeen struct {
+	small [][]byte
+	big   map[string]struct{}
+}
+
+func (f *firstSeen) first(b []byte) bool {
+	if f.big != nil {
+		if _, dup := f.big[string(b)]; dup {
+			return false
+		}
+		f.big[string(b)] = struct{}{}
+		return true
+	}
+	for _, s := range f.small {
+		if string(s) == string(b) {
+			return false
+		}
+	}
+	f.small = append(f.small, b)
+	if len(f.small) > 16 {
+		f.big = make(map[string]struct{}, 64)
+		for _, s := range f.small {
+			f.big[string(s)] = struct{}{}
+		}
+	}
+	return true
+}
