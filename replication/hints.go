@@ -6,12 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/vanitydb/vanity/storage/record"
 	"github.com/vanitydb/vanity/storage/vfs"
 )
 
@@ -20,9 +20,12 @@ import (
 // Deliver hands a replica's hints over in the order they were added and
 // forgets each batch once the replica has stored it.
 //
-// File format, per hint: length:u32 crc:u32 (CRC-32C of the body) body,
-// body = partition:uvarint delta. A crash in the middle of an Add leaves a
-// torn last record; OpenHints cuts it off (that Add never returned).
+// Files are named hint-<replica in hex> and hold one record (package
+// record) per hint, whose payload is partition:uvarint delta. A crash in
+// the middle of an Add leaves a torn last record; OpenHints cuts it off
+// (that Add never returned). Files of the format before record framing
+// (hints-<hex>) are removed at open: anti-entropy and read repair bring
+// their replicas up to date instead.
 type HintStore struct {
 	fs  vfs.FS
 	dir string
@@ -38,8 +41,6 @@ type HintStore struct {
 // replica will be repaired by anti-entropy instead.
 var ErrHintsFull = errors.New("replication: hint store full")
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // OpenHints opens (creating if needed) the hint store in dir, keeping at
 // most max bytes of hints.
 func OpenHints(fs vfs.FS, dir string, max int64) (*HintStore, error) {
@@ -52,6 +53,12 @@ func OpenHints(fs vfs.FS, dir string, max int64) (*HintStore, error) {
 		return nil, err
 	}
 	for _, name := range names {
+		if strings.HasPrefix(name, oldPrefix) {
+			if err := fs.Remove(filepath.Join(dir, name)); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		replica, ok := replicaOf(name)
 		if !ok {
 			continue
@@ -100,10 +107,15 @@ func (h *HintStore) trim(path string) (int64, error) {
 }
 
 // fileOf names a replica's hint file (hex, so any node name is safe).
-func fileOf(replica string) string { return "hints-" + hex.EncodeToString([]byte(replica)) }
+func fileOf(replica string) string { return filePrefix + hex.EncodeToString([]byte(replica)) }
+
+const (
+	filePrefix = "hint-"
+	oldPrefix  = "hints-" // before record framing
+)
 
 func replicaOf(file string) (string, bool) {
-	rest, ok := strings.CutPrefix(file, "hints-")
+	rest, ok := strings.CutPrefix(file, filePrefix)
 	if !ok {
 		return "", false
 	}
@@ -113,11 +125,10 @@ func replicaOf(file string) (string, bool) {
 
 // Add keeps delta for replica.
 func (h *HintStore) Add(replica string, partition int, delta []byte) error {
-	body := binary.AppendUvarint(nil, uint64(partition))
-	body = append(body, delta...)
-	rec := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
-	rec = binary.BigEndian.AppendUint32(rec, crc32.Checksum(body, castagnoli))
-	rec = append(rec, body...)
+	rec, start := record.Begin(nil)
+	rec = binary.AppendUvarint(rec, uint64(partition))
+	rec = append(rec, delta...)
+	record.End(rec, start)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.size+int64(len(rec)) > h.max {
@@ -251,20 +262,17 @@ func (h *HintStore) read(path string) ([]byte, error) {
 
 // decodeHint reads one record; ok is false for a torn or corrupt one.
 func decodeHint(b []byte) (partition int, delta []byte, n int, ok bool) {
-	if len(b) < 8 {
-		return 0, nil, 0, false
-	}
-	size := int(binary.BigEndian.Uint32(b))
-	if size > len(b)-8 {
-		return 0, nil, 0, false
-	}
-	body := b[8 : 8+size]
-	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(b[4:]) {
+	body, n, err := record.Parse(b, maxHint)
+	if err != nil {
 		return 0, nil, 0, false
 	}
 	p, k := binary.Uvarint(body)
 	if k <= 0 {
 		return 0, nil, 0, false
 	}
-	return int(p), body[k:], 8 + size, true
+	return int(p), body[k:], n, true
 }
+
+// maxHint bounds a hint record's payload (a delta is bounded by the
+// largest command, far below this).
+const maxHint = 1 << 30

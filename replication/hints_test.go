@@ -150,3 +150,22 @@ func TestHintsTornTail(t *testing.T) {
 		t.Fatalf("delivered %d %v: %+v", n, err, got)
 	}
 }
+
+// TestHintsOldFormatRemoved: a hint file of the format before record
+// framing is removed at open, not read as hints nor left behind.
+func TestHintsOldFormatRemoved(t *testing.T) {
+	m := vfs.NewMem()
+	m.MkdirAll("/hints")
+	old := filepath.Join("/hints", "hints-62")
+	m.WriteFile(old, []byte{0, 0, 0, 5, 1, 2, 3, 4, 1, 'a', 'b', 'c', 'd'})
+	h, err := OpenHints(m, "/hints", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Size(old); !vfs.IsNotExist(err) {
+		t.Fatalf("the old file is still there: %v", err)
+	}
+	if n := h.Pending("b"); n != 0 || len(h.Replicas()) != 0 {
+		t.Fatalf("hints pending from an old file: %d bytes, replicas %v", n, h.Replicas())
+	}
+}

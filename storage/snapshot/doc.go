@@ -4,8 +4,7 @@
 // A file is a header followed by frames:
 //
 //	file   = magic:"VANITYSS" version:u16 reserved:u16 frame*
-//	frame  = kind:u8 length:u32 crc:u32 payload[length]
-//	         (big-endian; crc is CRC-32C over kind and payload)
+//	frame  = record(kind:u8 payload)     (package record; version 2)
 //	meta   (kind 1) = partitions:uvarint position:uvarint created.time:uvarint
 //	                  created.actor:uvarint
 //	chunk  (kind 2) = partition:uvarint deltas:uvarint zstd(record*)
@@ -18,6 +17,9 @@
 // frames small and lets a cluster stream one partition as its own file.
 // Position is the write-ahead-log position the snapshot covers: recovery
 // replays only records after it.
+//
+// Version 1 files framed each frame as kind:u8 length:u32 crc:u32 payload
+// (CRC-32C over kind and payload); they are still read.
 //
 // Frame kinds and the version are part of the on-disk format: ONLY APPEND.
 //

@@ -11,11 +11,14 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
+	"github.com/vanitydb/vanity/storage/record"
 )
 
 const (
-	magic   = "VANITYSS"
-	version = 1
+	magic = "VANITYSS"
+	// version 2 frames with package record; version 1 files (frames of
+	// their own: kind:u8 length:u32 crc:u32 payload) are still read.
+	version = 2
 
 	kindMeta  = 1
 	kindChunk = 2
@@ -26,8 +29,6 @@ const (
 	// maxFrame bounds a frame's declared length before it is read.
 	maxFrame = 64 << 20
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrCorrupt is wrapped by every error about the content of a file.
 var ErrCorrupt = errors.New("snapshot: corrupt")
@@ -41,16 +42,17 @@ type Meta struct {
 
 // Writer writes a snapshot. Deltas are added partition by partition.
 type Writer struct {
-	w       *bufio.Writer
-	enc     *zstd.Encoder
-	part    int
-	pos     uint64
-	buf     []byte // uncompressed records of the current chunk
-	n       uint64 // deltas in the current chunk
-	chunks  uint64
-	total   uint64
-	scratch []byte
-	err     error
+	w        *bufio.Writer
+	enc      *zstd.Encoder
+	part     int
+	pos      uint64
+	buf      []byte // uncompressed records of the current chunk
+	n        uint64 // deltas in the current chunk
+	chunks   uint64
+	total    uint64
+	scratch  []byte
+	frameBuf []byte // the frame being written
+	err      error
 }
 
 // NewWriter writes the header and meta frame to w.
@@ -64,28 +66,30 @@ func NewWriter(w io.Writer, m Meta) (*Writer, error) {
 	if _, err := sw.w.Write(hdr); err != nil {
 		return nil, err
 	}
-	meta := binary.AppendUvarint(nil, uint64(m.Partitions))
+	meta, start := sw.begin(kindMeta)
+	meta = binary.AppendUvarint(meta, uint64(m.Partitions))
 	meta = binary.AppendUvarint(meta, m.Position)
 	meta = binary.AppendUvarint(meta, m.Created.Time)
 	meta = binary.AppendUvarint(meta, m.Created.Actor)
-	sw.frame(kindMeta, meta)
+	sw.end(meta, start)
 	return sw, sw.err
 }
 
-func (w *Writer) frame(kind byte, payload []byte) {
+// begin starts a frame of kind in the writer's frame buffer; the caller
+// appends the payload and calls end.
+func (w *Writer) begin(kind byte) ([]byte, int) {
+	rec, start := record.Begin(w.frameBuf[:0])
+	return append(rec, kind), start
+}
+
+// end frames and writes the frame begun at start.
+func (w *Writer) end(rec []byte, start int) {
+	w.frameBuf = rec
 	if w.err != nil {
 		return
 	}
-	var hdr [9]byte
-	hdr[0] = kind
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
-	crc := crc32.Update(crc32.Update(0, castagnoli, hdr[:1]), castagnoli, payload)
-	binary.BigEndian.PutUint32(hdr[5:], crc)
-	if _, err := w.w.Write(hdr[:]); err != nil {
-		w.err = err
-		return
-	}
-	if _, err := w.w.Write(payload); err != nil {
+	record.End(rec, start)
+	if _, err := w.w.Write(rec); err != nil {
 		w.err = err
 	}
 }
@@ -118,11 +122,12 @@ func (w *Writer) cut() {
 	if w.n == 0 {
 		return
 	}
-	payload := binary.AppendUvarint(nil, uint64(w.part))
-	payload = binary.AppendUvarint(payload, w.pos)
-	payload = binary.AppendUvarint(payload, w.n)
-	payload = w.enc.EncodeAll(w.buf, payload)
-	w.frame(kindChunk, payload)
+	chunk, start := w.begin(kindChunk)
+	chunk = binary.AppendUvarint(chunk, uint64(w.part))
+	chunk = binary.AppendUvarint(chunk, w.pos)
+	chunk = binary.AppendUvarint(chunk, w.n)
+	chunk = w.enc.EncodeAll(w.buf, chunk)
+	w.end(chunk, start)
 	w.chunks++
 	w.total += w.n
 	w.buf, w.n = w.buf[:0], 0
@@ -132,9 +137,10 @@ func (w *Writer) cut() {
 // close or sync the underlying writer.
 func (w *Writer) Close() error {
 	w.cut()
-	end := binary.AppendUvarint(nil, w.chunks)
+	end, start := w.begin(kindEnd)
+	end = binary.AppendUvarint(end, w.chunks)
 	end = binary.AppendUvarint(end, w.total)
-	w.frame(kindEnd, end)
+	w.end(end, start)
 	if w.err == nil {
 		w.err = w.w.Flush()
 	}
@@ -179,8 +185,13 @@ func ReadChunks(r io.Reader, meta func(Meta) error, chunk func(*Chunk) error) er
 	if string(hdr[:8]) != magic {
 		return fmt.Errorf("%w: not a snapshot file", ErrCorrupt)
 	}
-	if v := binary.BigEndian.Uint16(hdr[8:]); v != version {
-		return fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
+	readFrame := readFrame
+	switch v := binary.BigEndian.Uint16(hdr[8:]); v {
+	case version:
+	case 1:
+		readFrame = readFrameV1
+	default:
+		return fmt.Errorf("%w: unsupported version %d (this build reads 1 and 2; a newer Vanity wrote it?)", ErrCorrupt, v)
 	}
 	off := int64(len(hdr))
 	var chunks, total uint64
@@ -272,7 +283,29 @@ func (d *Decoder) Deltas(c *Chunk, fn func(*storage.Delta) error) error {
 	return nil
 }
 
+// readFrame reads the frame at offset off: its kind, its payload (a new
+// slice) and its size in the file.
 func readFrame(r io.Reader, off int64) (byte, []byte, int64, error) {
+	rec, err := record.Read(r, maxFrame+1, nil)
+	switch {
+	case err == io.EOF:
+		return 0, nil, 0, fmt.Errorf("%w: missing frame at offset %d (incomplete file)", ErrCorrupt, off)
+	case errors.Is(err, record.ErrIncomplete):
+		return 0, nil, 0, fmt.Errorf("%w: frame at offset %d is truncated", ErrCorrupt, off)
+	case errors.Is(err, record.ErrCorrupt):
+		return 0, nil, 0, fmt.Errorf("%w: frame at offset %d: %v", ErrCorrupt, off, err)
+	case err != nil:
+		return 0, nil, 0, err
+	case len(rec) == 0:
+		return 0, nil, 0, fmt.Errorf("%w: empty frame at offset %d", ErrCorrupt, off)
+	}
+	return rec[0], rec[1:], int64(record.HeaderSize + len(rec)), nil
+}
+
+var castagnoliV1 = crc32.MakeTable(crc32.Castagnoli)
+
+// readFrameV1 is readFrame for version 1 files.
+func readFrameV1(r io.Reader, off int64) (byte, []byte, int64, error) {
 	var hdr [9]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, nil, 0, fmt.Errorf("%w: missing frame at offset %d (incomplete file): %v", ErrCorrupt, off, err)
@@ -285,7 +318,7 @@ func readFrame(r io.Reader, off int64) (byte, []byte, int64, error) {
 	if _, err := io.ReadFull(r, payload); err != nil {
 		return 0, nil, 0, fmt.Errorf("%w: frame at offset %d is truncated", ErrCorrupt, off)
 	}
-	crc := crc32.Update(crc32.Update(0, castagnoli, hdr[:1]), castagnoli, payload)
+	crc := crc32.Update(crc32.Update(0, castagnoliV1, hdr[:1]), castagnoliV1, payload)
 	if crc != binary.BigEndian.Uint32(hdr[5:]) {
 		return 0, nil, 0, fmt.Errorf("%w: checksum mismatch in frame at offset %d", ErrCorrupt, off)
 	}

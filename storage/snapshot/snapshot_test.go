@@ -2,8 +2,10 @@ package snapshot
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"sort"
 	"strconv"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
+	"github.com/vanitydb/vanity/storage/record"
 )
 
 // fill runs n writes of every kind against shards and returns them.
@@ -146,6 +149,51 @@ func TestBitFlipsDetected(t *testing.T) {
 		if err := Read(bytes.NewReader(bad), noop, ignore); err == nil {
 			t.Fatalf("flip at offset %d/%d was not detected", off, len(data))
 		}
+	}
+}
+
+// toV1 rewrites a snapshot in the version 1 framing: kind:u8 length:u32
+// crc:u32 payload, the CRC-32C over kind and payload.
+func toV1(t *testing.T, data []byte) []byte {
+	out := append([]byte(nil), data[:12]...)
+	binary.BigEndian.PutUint16(out[8:], 1)
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	for b := data[12:]; len(b) > 0; {
+		rec, n, err := record.Parse(b, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = b[n:]
+		kind, payload := rec[0], rec[1:]
+		out = append(out, kind)
+		out = binary.BigEndian.AppendUint32(out, uint32(len(payload)))
+		out = binary.BigEndian.AppendUint32(out, crc32.Update(crc32.Update(0, tab, []byte{kind}), tab, payload))
+		out = append(out, payload...)
+	}
+	return out
+}
+
+// TestReadsVersion1: files written before record framing still load, and
+// their damage is still caught.
+func TestReadsVersion1(t *testing.T) {
+	shards := fill(t, 2, 500)
+	data := toV1(t, write(t, shards, Meta{Partitions: 2}))
+	got := []*storage.Shard{storage.NewShard(false), storage.NewShard(false)}
+	if err := Read(bytes.NewReader(data), noop, func(p int, _ uint64, d *storage.Delta) error {
+		got[p].Apply(d)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range shards {
+		if dump(got[i]) != dump(shards[i]) {
+			t.Errorf("partition %d differs read from version 1", i)
+		}
+	}
+	bad := bytes.Clone(data)
+	bad[len(bad)/2] ^= 0x10
+	if err := Read(bytes.NewReader(bad), noop, ignore); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a damaged version 1 file: %v", err)
 	}
 }
 

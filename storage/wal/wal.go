@@ -6,8 +6,7 @@
 // A segment file is named by the sequence number of its first record
 // (%020d.wal) and holds records back to back:
 //
-//	record  = length:u32 crc:u32 payload[length]      (big-endian)
-//	crc     = CRC-32C of the length bytes and the payload
+//	record  = length:u32 crc:u32 payload[length]      (package record)
 //	payload = seq:uvarint body
 //
 // Sequence numbers start at 1 and increase by one from record to record,
@@ -49,7 +48,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -59,6 +57,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vanitydb/vanity/storage/record"
 	"github.com/vanitydb/vanity/storage/vfs"
 )
 
@@ -88,12 +87,8 @@ func (p Policy) String() string {
 	return [...]string{"everysec", "always", "no"}[p]
 }
 
-const headerSize = 8
-
 // MaxRecord bounds a record's payload.
 const MaxRecord = 1 << 30
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrCorrupt is wrapped by Replay's error for a damaged log.
 var ErrCorrupt = errors.New("wal: corrupt")
@@ -159,37 +154,25 @@ func listSegments(fsys vfs.FS, dir string) ([]segment, error) {
 
 // AppendRecord appends a framed record with sequence number seq.
 func AppendRecord(dst []byte, seq uint64, body []byte) []byte {
-	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
+	dst, start := record.Begin(dst)
 	dst = binary.AppendUvarint(dst, seq)
 	dst = append(dst, body...)
-	n := len(dst) - start - headerSize
-	binary.BigEndian.PutUint32(dst[start:], uint32(n))
-	crc := crc32.Update(crc32.Update(0, castagnoli, dst[start:start+4]), castagnoli, dst[start+headerSize:])
-	binary.BigEndian.PutUint32(dst[start+4:], crc)
+	record.End(dst, start)
 	return dst
 }
 
 // parseRecord reads the record at b[0:]; ok is false when it is missing,
 // incomplete or fails its checksum.
 func parseRecord(b []byte) (seq uint64, body []byte, size int, ok bool) {
-	if len(b) < headerSize {
-		return 0, nil, 0, false
-	}
-	n := binary.BigEndian.Uint32(b)
-	if n == 0 || n > MaxRecord || uint64(n) > uint64(len(b)-headerSize) {
-		return 0, nil, 0, false
-	}
-	payload := b[headerSize : headerSize+int(n)]
-	crc := crc32.Update(crc32.Update(0, castagnoli, b[:4]), castagnoli, payload)
-	if crc != binary.BigEndian.Uint32(b[4:]) {
+	payload, size, err := record.Parse(b, MaxRecord)
+	if err != nil {
 		return 0, nil, 0, false
 	}
 	seq, k := binary.Uvarint(payload)
 	if k <= 0 {
 		return 0, nil, 0, false
 	}
-	return seq, payload[k:], headerSize + int(n), true
+	return seq, payload[k:], size, true
 }
 
 // ReplayResult describes what Replay found.
@@ -268,7 +251,7 @@ func Replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq ui
 // starts anywhere after the damaged one at off: if so the damage is not a
 // torn tail.
 func validAfter(data []byte, off int, last uint64) bool {
-	for k := off + 1; k+headerSize <= len(data); k++ {
+	for k := off + 1; k+record.HeaderSize <= len(data); k++ {
 		if seq, _, _, ok := parseRecord(data[k:]); ok && seq > last {
 			return true
 		}
