@@ -141,5 +141,3 @@ func (t *Tracker) Decided() bool {
 	}
 	return true
 }
-
-var errShortAnswer = errors.New("replication: a replica answered a different number of state requests")
