@@ -89,28 +89,31 @@ func (c *Coordinator) goBackground(f func()) {
 // reuses), once it may be answered: every write durable here and stored
 // by as many replicas as its level asks (or marked not confirmed), every
 // reply's reads durable. done is called exactly once: before Run returns
-// when nothing had to wait, otherwise from another goroutine. r and res
-// are Run's until done returns.
-func (c *Coordinator) Run(r *rpc.Run, res *Result, done func(*Result)) {
+// when nothing had to wait, otherwise from another goroutine. r is Run's
+// until done returns. res is Run's until done returns and until every
+// replica the writes went to has answered (an answer after done may have
+// to keep res's deltas as hints); then Run calls free(res), if free is not
+// nil, and res may be reused.
+func (c *Coordinator) Run(r *rpc.Run, res *Result, done, free func(*Result)) {
 	c.stats.Runs.Add(1)
 	c.stats.Commands.Add(int64(len(r.Cmds)))
 	if wants, of := c.quorumReads(r); len(wants) > 0 {
 		c.stats.QuorumReads.Add(1)
 		c.readQuorum(r, wants, of, func(skip []skipped) {
 			c.node.apply(r, res, c.replicas != nil, skip)
-			c.settle(r, res, done)
+			c.settle(r, res, done, free)
 		})
 		return
 	}
 	c.node.apply(r, res, c.replicas != nil, nil)
-	c.settle(r, res, done)
+	c.settle(r, res, done, free)
 }
 
 // settle makes res's writes durable here while it sends their deltas to
 // the other replicas, one call per replica node, and calls done once each
 // write has its W copies or nothing more can come; a write without them
 // answers that it is not confirmed.
-func (c *Coordinator) settle(r *rpc.Run, res *Result, done func(*Result)) {
+func (c *Coordinator) settle(r *rpc.Run, res *Result, done, free func(*Result)) {
 	var sends []replication.Item
 	var carries [][]int
 	var targets []replication.Replica
@@ -137,7 +140,8 @@ func (c *Coordinator) settle(r *rpc.Run, res *Result, done func(*Result)) {
 	for u, w := range res.wrote {
 		units[u] = replication.Unit{Need: r.Cmds[w.cmd].Write.Need(copies[w.parts[0]]), Parts: w.parts}
 	}
-	st := &settling{c: c, res: res, units: units, tr: replication.NewTracker(units, carries), done: done}
+	st := &settling{c: c, res: res, units: units, tr: replication.NewTracker(units, carries), done: done,
+		free: free, pending: len(targets) + 1}
 	c.stats.Sends.Add(int64(len(targets)))
 	for i, o := range targets {
 		var items []replication.Item
@@ -154,13 +158,19 @@ func (c *Coordinator) settle(r *rpc.Run, res *Result, done func(*Result)) {
 				c.hint(o.Name(), items)
 			}
 			st.answered(i, err == nil)
+			st.arrived()
 		})
 	}
-	if c.waitHere || c.node.durableAtOnce(res.Pos) {
-		st.local(c.node.Durable(res.Pos))
+	pos := res.Pos // res may be reused before a goroutine reads it
+	if c.waitHere || c.node.durableAtOnce(pos) {
+		st.local(c.node.Durable(pos))
+		st.arrived()
 		return
 	}
-	c.goBackground(func() { st.local(c.node.Durable(res.Pos)) })
+	c.goBackground(func() {
+		st.local(c.node.Durable(pos))
+		st.arrived()
+	})
 }
 
 // settling is a run waiting for its copies.
@@ -170,9 +180,24 @@ type settling struct {
 	units []replication.Unit
 	done  func(*Result)
 
+	free func(*Result)
+
 	mu       sync.Mutex
 	tr       *replication.Tracker
 	finished bool
+	pending  int // answers still to come: one per replica sent to, one for the local log
+}
+
+// arrived counts an answer in, after it has been taken (answered, local),
+// and frees res after the last one.
+func (st *settling) arrived() {
+	st.mu.Lock()
+	st.pending--
+	last := st.pending == 0
+	st.mu.Unlock()
+	if last && st.free != nil {
+		st.free(st.res)
+	}
 }
 
 func (st *settling) answered(i int, ok bool) {
@@ -226,8 +251,12 @@ func (c *Coordinator) hint(replica string, items []replication.Item) {
 	if c.hints == nil {
 		return
 	}
+	kept := make([]replication.Item, len(items)) // items alias a Result that is reused once Run frees it
+	for i, it := range items {
+		kept[i] = replication.Item{Partition: it.Partition, Deltas: bytes.Clone(it.Deltas)}
+	}
 	c.goBackground(func() {
-		for _, it := range items {
+		for _, it := range kept {
 			if err := c.hints.Add(replica, it.Partition, it.Deltas); err != nil {
 				c.log.Warn("a hint was not kept; anti-entropy will repair the replica", "replica", replica, "err", err)
 				return

@@ -33,8 +33,7 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 			res.out = res.AppendItems(res.out[:0])
 			r.Reply(rpc.StatusOK, res.out) // copied into the connection's buffer
 			runs.Put(run)
-			results.Put(res)
-		})
+		}, freeResult)
 	case rpc.KindReplicateMany:
 		parts, deltas, err := decodeStoreBatch(payload)
 		var pos uint64
@@ -67,6 +66,8 @@ var (
 	runs    = sync.Pool{New: func() any { return new(rpc.Run) }}
 	results = sync.Pool{New: func() any { return new(Result) }}
 )
+
+func freeResult(res *Result) { results.Put(res) }
 
 // replyDurable answers a store once the log holds pos durably.
 func (s *Service) replyDurable(r rpc.Responder, pos uint64) {

@@ -25,7 +25,7 @@ func parse(t testing.TB, texts ...string) []*proto.Request {
 func runRun(n *Node, r *rpc.Run) []string {
 	c := NewLocalCoordinator(n)
 	ch := make(chan *Result, 1)
-	c.Run(r, new(Result), func(res *Result) { ch <- res })
+	c.Run(r, new(Result), func(res *Result) { ch <- res }, nil)
 	res := <-ch
 	out := make([]string, len(res.Ends))
 	for i := range out {

@@ -288,7 +288,10 @@ func (t *nodeTransport) Run(r *rpc.Run, _ time.Duration, done func([]rpc.Item, e
 		}
 		t.items = res.AppendItemList(t.items[:0])
 		done(t.items, nil)
-		t.spare = res
+	}, func(res *node.Result) {
+		if t.inside {
+			t.spare = res
+		}
 	})
 	t.inside = false
 }

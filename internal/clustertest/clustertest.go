@@ -367,7 +367,7 @@ func RunOn(t testing.TB, n *node.Node, db int, request string) string {
 	}
 	ch := make(chan *node.Result, 1)
 	run := &rpc.Run{Cmds: []rpc.Cmd{{DB: db, Reqs: []*proto.Request{&req}}}}
-	node.NewLocalCoordinator(n).Run(run, new(node.Result), func(res *node.Result) { ch <- res })
+	node.NewLocalCoordinator(n).Run(run, new(node.Result), func(res *node.Result) { ch <- res }, nil)
 	st, out := (<-ch).Entry(0)
 	if st != rpc.StatusOK {
 		return st.String() + ": " + string(out)
