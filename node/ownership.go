@@ -127,105 +127,100 @@ func (s *Service) reconcile(ctx context.Context) {
 	if !stable {
 		return // act on a ring every node has had time to see
 	}
-	serving := s.node.Held()
-	if s.cfg.Replicas > 1 {
-		if s.reconcileReplicas(ctx, r, self, claims, serving) {
-			s.advertiseSoon()
-		}
-		return
-	}
-	changed := false
-	for p := 0; p < parts; p++ {
-		if r.Primary(p) != self {
-			continue
-		}
-		if s.busy(p) {
-			continue
-		}
-		src, waiting := source(claims[p])
-		// Serving p while another node holds it too (two nodes claimed it
-		// with different views of the ring, or a hand-off was never
-		// confirmed): its copy is merged into ours, then dropped. Values
-		// merge, so neither copy's writes are lost.
-		merge := serving[p]
-		s.mu.Lock()
-		stale := merge && s.movedIn[p].After(since)
-		s.mu.Unlock()
-		switch {
-		case merge && (src == "" || stale):
-			// Nothing to merge, or the claim is the old owner's, seen
-			// before our move of p finished and it dropped its copy.
-			continue
-		case src != "":
-			s.transfer(ctx, p, src, merge, false)
-		case !waiting:
-			// Nobody has it: a new cluster, a partition never written, or
-			// our own copy handed off to a node that never took it (then
-			// complete: nobody served it since). Claimed only once the
-			// ring has been stable for a while, so nodes still discovering
-			// each other rarely both claim it; if they do, the merge above
-			// reunites the copies.
-			if err := s.node.SetHeld(p, true); err == nil {
-				changed = true
-			}
-		}
-	}
-	if changed {
+	if s.place(ctx, r, self, claims, since) {
 		s.advertiseSoon()
 	}
 }
 
-// reconcileReplicas, with several replicas per partition, copies in the
-// partitions whose replica set this node is in and does not serve yet
-// (from any live holder, which keeps serving), claims those nobody holds,
-// and drops those it is no longer a replica of once every live replica
-// serves them. It reports whether the served set changed.
-func (s *Service) reconcileReplicas(ctx context.Context, r *ring.Ring, self int, claims [][]claim, serving []bool) bool {
+// place brings in the partitions whose replica set this node is in and
+// does not serve yet, claims those nobody holds, and drops those it is no
+// longer a replica of once every live replica serves them. It reports
+// whether the served set changed.
+//
+// Replication decides how a partition comes in. With several copies
+// (Replicas > 1) it is copied (the holder keeps serving it; coordinators
+// already send this node every write to it) and joined into whatever this
+// node has. With one copy nobody else gets its writes, so it is moved: the
+// holder stops serving it at the hand-off and drops it once this node
+// confirms (transfer.go); and a partition this node serves while another
+// node holds it too (two nodes claimed it with different views of the
+// ring, or a hand-off was never confirmed) has that copy merged in. Values
+// merge, so neither copy's writes are lost.
+func (s *Service) place(ctx context.Context, r *ring.Ring, self int, claims [][]claim, since time.Time) bool {
+	serving := s.node.Held()
+	copied := s.cfg.Replicas > 1
 	changed := false
 	for p := range serving {
 		inSet := r.Holds(self, p)
 		switch {
-		case inSet && !serving[p]:
+		case inSet && (!serving[p] || !copied):
 			if s.busy(p) || s.node.Catching(p) {
 				continue
 			}
 			src, waiting := source(claims[p])
+			if serving[p] {
+				// One copy, served here: merge another holder's copy,
+				// unless its claim is the old owner's, seen before our
+				// move of p finished and it dropped its copy.
+				s.mu.Lock()
+				stale := s.movedIn[p].After(since)
+				s.mu.Unlock()
+				if src != "" && !stale {
+					s.transfer(ctx, p, src, true, false)
+				}
+				continue
+			}
 			switch {
 			case src != "":
-				s.transfer(ctx, p, src, true, true)
+				s.transfer(ctx, p, src, copied, copied)
 			case !waiting:
+				// Nobody has it: a new cluster, a partition never written,
+				// or our own copy handed off to a node that never took it
+				// (then complete: nobody served it since). Claimed only
+				// once the ring has been stable for a while, so nodes
+				// still discovering each other rarely both claim it; if
+				// they do, their copies are merged (one copy) or joined
+				// by anti-entropy (several).
 				if err := s.node.SetHeld(p, true); err == nil {
 					changed = true
 				}
 			}
-		case !inSet && serving[p]:
+		case !inSet && serving[p] && copied && s.othersServe(r, p, claims[p]):
 			// Kept until every live replica serves p, so no write is
-			// left only here.
-			live, all := 0, true
-			for _, i := range r.Replicas(p) {
-				m := r.Member(int(i))
-				st, ok := s.gossip.State(m.ID)
-				if !ok || st != gossip.Alive {
-					continue
+			// left only here. (With one copy, p leaves by a move.)
+			if err := s.node.SetHeld(p, false); err == nil {
+				if err := s.node.DropPartition(p); err != nil {
+					s.log.Warn("dropping a partition failed", "partition", p, "err", err)
 				}
-				live++
-				has := false
-				for _, c := range claims[p] {
-					has = has || c.rpc == m.Addr && c.state == gossip.Alive
-				}
-				all = all && has
-			}
-			if live > 0 && all {
-				if err := s.node.SetHeld(p, false); err == nil {
-					if err := s.node.DropPartition(p); err != nil {
-						s.log.Warn("dropping a partition failed", "partition", p, "err", err)
-					}
-					changed = true
-				}
+				changed = true
 			}
 		}
 	}
 	return changed
+}
+
+// othersServe reports whether at least one live member of partition p's
+// replica set in r serves it, and every live one does, by claims (the
+// live members' served sets).
+func (s *Service) othersServe(r *ring.Ring, p int, claims []claim) bool {
+	live, all := 0, true
+	for _, i := range r.Replicas(p) {
+		m := r.Member(int(i))
+		if m.ID == s.cfg.Name {
+			continue
+		}
+		st, ok := s.gossip.State(m.ID)
+		if !ok || st != gossip.Alive {
+			continue
+		}
+		live++
+		has := false
+		for _, c := range claims {
+			has = has || c.rpc == m.Addr && c.state == gossip.Alive
+		}
+		all = all && has
+	}
+	return live > 0 && all
 }
 
 // source picks, among the claims on a partition, a live holder to take it
@@ -260,8 +255,13 @@ func (s *Service) settle() time.Duration {
 	return 3 * time.Second
 }
 
-// Leave announces a graceful departure and waits until every partition
-// this node held has moved to another node, or ctx ends.
+// Leave announces a graceful departure and waits, or until ctx ends, for
+// the other nodes to take over what this node holds. With several copies
+// nothing is handed off: once every live replica of the ring without this
+// node serves each partition it holds (they copy it in from whoever has
+// it, this node included), it drops its copies. With one copy the new
+// owners move its partitions away, and it is done once each has confirmed
+// (a partition handed off but not confirmed is waited for too).
 func (s *Service) Leave(ctx context.Context) error {
 	s.mu.Lock()
 	s.leaving = true
@@ -269,33 +269,11 @@ func (s *Service) Leave(ctx context.Context) error {
 	if err := s.gossip.Leave(); err != nil {
 		return err
 	}
-	if s.cfg.Replicas > 1 {
-		return s.leaveReplicas(ctx)
-	}
-	for {
-		// Done once every partition moved and its new owner confirmed.
-		n := s.node.Handing()
-		if n == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("node: %d partitions not handed off: %w", n, ctx.Err())
-		case <-time.After(100 * time.Millisecond): // polling the hand-offs other nodes drive
-		}
-	}
-}
-
-// leaveReplicas ends a graceful leave with several replicas: nothing is
-// handed off (the other replicas keep serving), so the node waits until,
-// for every partition it holds, every live replica of the ring without it
-// serves that partition (they copy it in from whoever has it, this node
-// included), then drops its copies.
-func (s *Service) leaveReplicas(ctx context.Context) error {
 	parts := len(s.node.parts)
 	for {
 		var ms []ring.Member
-		held := map[string][]bool{}
+		var claims []claim // this node's view: one per live node and partition it serves
+		served := map[string][]bool{}
 		for _, m := range s.gossip.Members() {
 			if m.Role != gossip.RoleNode || m.Name == s.cfg.Name {
 				continue
@@ -311,7 +289,7 @@ func (s *Service) leaveReplicas(ctx context.Context) error {
 			cancel()
 			var info Info
 			if err == nil && json.Unmarshal(raw, &info) == nil {
-				held[m.Name] = gossip.DecodeParts(info.Serving, parts)
+				served[m.RPC] = gossip.DecodeParts(info.Serving, parts)
 			}
 		}
 		r, err := ring.New(ms, parts, s.cfg.Replicas)
@@ -319,32 +297,35 @@ func (s *Service) leaveReplicas(ctx context.Context) error {
 			return fmt.Errorf("node: leaving the last node: %w", err)
 		}
 		waiting := 0
-		for p, mine := range s.node.Held() {
+		var drop []int
+		held := s.node.Held()
+		for p, mine := range s.node.Claimed() {
 			if !mine {
 				continue
 			}
-			for _, i := range r.Replicas(p) {
-				m := r.Member(int(i))
-				st, _ := s.gossip.State(m.ID)
-				if h := held[m.ID]; st == gossip.Alive && (h == nil || !h[p]) {
-					waiting++
-					break
+			claims = claims[:0]
+			for addr, set := range served {
+				if set != nil && set[p] {
+					claims = append(claims, claim{addr, gossip.Alive})
 				}
+			}
+			if held[p] && s.cfg.Replicas > 1 && s.othersServe(r, p, claims) {
+				drop = append(drop, p)
+			} else {
+				waiting++ // being copied, moved, or confirmed
 			}
 		}
 		if waiting == 0 {
-			for p, mine := range s.node.Held() {
-				if mine {
-					s.node.SetHeld(p, false)
-					s.node.DropPartition(p)
-				}
+			for _, p := range drop {
+				s.node.SetHeld(p, false)
+				s.node.DropPartition(p)
 			}
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("node: %d partitions not yet copied to their replicas: %w", waiting, ctx.Err())
-		case <-time.After(100 * time.Millisecond): // polling the copies other nodes drive
+			return fmt.Errorf("node: %d partitions not yet taken over by other nodes: %w", waiting, ctx.Err())
+		case <-time.After(100 * time.Millisecond): // polling the copies and moves other nodes drive
 		}
 	}
 }

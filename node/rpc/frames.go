@@ -11,6 +11,8 @@ import (
 )
 
 // frameWriter coalesces frames from many goroutines into few writes.
+// A failed write is reported to onError from the writer goroutine, never
+// from a sender's call.
 // The goroutine that queues a frame while no write is under way writes
 // the queue itself, with a system call that does not block; what the
 // socket does not take at once goes to a writer goroutine of the
@@ -33,6 +35,7 @@ type frameWriter struct {
 	writing bool     // someone is writing; they write what is queued meanwhile too
 	parked  bool     // the writer goroutine has the queue (the socket was full)
 	failed  error    // sends are refused once set
+	report  error    // a write failed in send: the writer goroutine reports it
 	closing bool     // the writer stops once buf is written
 	nc      net.Conn // nil until start
 	raw     syscall.RawConn
@@ -93,12 +96,14 @@ func (w *frameWriter) send(id uint64, kind uint8, payload []byte) (uint64, error
 	err := w.writeNowLocked()
 	w.writing = false
 	closing := w.closing
-	w.mu.Unlock()
-	if closing {
-		w.nudge() // the writer goroutine may have stood aside for this write
-	}
 	if err != nil {
-		w.onError(err)
+		// Reported by the writer goroutine: the caller may hold locks
+		// that onError takes (a client's connection lock does).
+		w.report = err
+	}
+	w.mu.Unlock()
+	if closing || err != nil {
+		w.nudge() // the writer goroutine may have stood aside for this write
 	}
 	return seq, nil
 }
@@ -202,6 +207,12 @@ func (w *frameWriter) run() {
 	for range w.kick {
 		for {
 			w.mu.Lock()
+			if err := w.report; err != nil {
+				w.report = nil
+				w.mu.Unlock()
+				w.onError(err)
+				return
+			}
 			if w.writing {
 				w.mu.Unlock()
 				break // the writer under way writes what is queued
