@@ -17,7 +17,9 @@
 // transactions are atomic and cannot deadlock one another; RESET locks
 // every partition. Each command's deltas are encoded once, for one WAL
 // record, the stream of a partition on the move and the replicas. Stamps
-// come from one hybrid logical clock per node.
+// come from one hybrid logical clock per node, moved past every delta
+// received and past each run's floor (the latest clock its router saw), and
+// sent back with each run's answer.
 //
 // Service is the node in a cluster (service.go): RPC server (handlers.go;
 // the data path is served inline on each connection's reader, the rest on

@@ -30,7 +30,7 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 		}
 		res := results.Get().(*Result)
 		s.coord.Run(run, res, func(res *Result) {
-			res.out = res.AppendItems(res.out[:0])
+			res.out = res.AppendAnswer(res.out[:0], s.node.clock.Last().Time)
 			r.Reply(rpc.StatusOK, res.out) // copied into the connection's buffer
 			runs.Put(run)
 		}, freeResult)

@@ -12,6 +12,7 @@ import (
 	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // Result is the outcome of a run of commands (rpc.Run): one entry per
@@ -59,8 +60,10 @@ func (r *Result) AppendItemList(dst []rpc.Item) []rpc.Item {
 	return dst
 }
 
-// AppendItems appends the result in KindRun's answer encoding.
-func (r *Result) AppendItems(dst []byte) []byte {
+// AppendAnswer appends the result in KindRun's answer encoding, with
+// clock the node's clock once the run is done.
+func (r *Result) AppendAnswer(dst []byte, clock uint64) []byte {
+	dst = rpc.AppendAnswerHeader(dst, clock)
 	dst = binaryAppendCount(dst, len(r.Ends))
 	for i := range r.Ends {
 		st, b := r.Entry(i)
@@ -139,7 +142,7 @@ func (r *Result) capture(p int, enc []byte) {
 // order. With capture, the deltas are also kept by partition for the
 // other replicas, each delta encoded once for the log, a partition on the
 // move and the replicas. Nothing is durable yet: res.Pos says what to
-// wait for. skip, if not nil, gives commands already answered (a read
+// wait for. The clock first moves past the run's floor. skip, if not nil, gives commands already answered (a read
 // that could not reach its replicas): they are not run.
 func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 	res.reset(r.Answers())
@@ -150,6 +153,7 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 		}
 		return
 	}
+	n.clock.Observe(hlc.Stamp{Time: r.Floor})
 	x := n.ctxs.Get().(*execCtx)
 	defer n.release(x)
 	var refused []int // partitions found not held

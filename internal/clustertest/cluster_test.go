@@ -305,6 +305,33 @@ func pipelineMatches(t *testing.T, opts Options) {
 	}
 }
 
+// TestWritesOrderAfterWhatTheRouterSaw runs on nodes whose clocks differ
+// (within the routers' MaxClockOffset): a RESET stamps on every node by
+// its own clock, and the writes after it, coordinated by nodes whose
+// clocks are behind, must still order after it (the router's answers
+// carry the nodes' clocks and its runs the latest it saw), or the reset
+// of a replica ahead would erase them.
+func TestWritesOrderAfterWhatTheRouterSaw(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3, Skew: []time.Duration{0, 120 * time.Millisecond, 240 * time.Millisecond}})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for round := range 3 {
+		expect(t, cl, "SET:STR (1)k (3)old", "OK")
+		expect(t, cl, "RESET", "OK")
+		for i := range 40 {
+			key := enc(fmt.Sprintf("k%d", i))
+			expect(t, cl, "INCR_INT "+key+" 1", "OK:INT 1")
+		}
+		for i := range 40 {
+			key := enc(fmt.Sprintf("k%d", i))
+			if got := raw(t, cl, "GET "+key); got != "OK:INT 1" {
+				t.Fatalf("round %d: %s after RESET and INCR_INT: %q (the reset erased a later write)", round, key, got)
+			}
+		}
+		expect(t, cl, "GET (1)k", "NULL")
+	}
+}
+
 // TestUsersSurviveLosingTheirPartition removes, as an administrator would,
 // a crashed node that held the users (nothing replicates them yet): the
 // routers write back the users they know instead of locking everyone out,

@@ -35,6 +35,10 @@ type Options struct {
 	MaxHints       int64
 	ReapTimeout    time.Duration
 	TombstoneGrace time.Duration
+	// Skew sets the physical clocks of the nodes, in the order they are
+	// added: node i's runs Skew[i] ahead (machines' clocks differ by up
+	// to the routers' MaxClockOffset).
+	Skew []time.Duration
 }
 
 // Cluster is a running test cluster.
@@ -55,6 +59,7 @@ type Node struct {
 	Dir     string
 	Gossip  string
 	Service *node.Service
+	skew    time.Duration
 	cancel  context.CancelFunc
 	done    chan struct{}
 	Running bool
@@ -127,8 +132,12 @@ func (c *Cluster) AddNode() int {
 	c.mu.Lock()
 	c.next++
 	name := fmt.Sprintf("%snode-%d", c.opts.Prefix, c.next)
+	var skew time.Duration
+	if c.next <= len(c.opts.Skew) {
+		skew = c.opts.Skew[c.next-1]
+	}
 	c.mu.Unlock()
-	n := &Node{Name: name, Dir: c.t.TempDir(), Gossip: FreeAddr(c.t)}
+	n := &Node{Name: name, Dir: c.t.TempDir(), Gossip: FreeAddr(c.t), skew: skew}
 	c.startNode(n)
 	c.mu.Lock()
 	c.Nodes = append(c.Nodes, n)
@@ -145,7 +154,8 @@ func (c *Cluster) startNode(n *Node) {
 	}
 	svc, err := node.StartService(node.ServiceConfig{
 		Node: node.Config{Partitions: c.opts.Partitions, SnapshotPath: snap, WALDir: node.WALPath(snap),
-			Fsync: wal.SyncAlways, HeldPath: filepath.Join(n.Dir, "held")},
+			Fsync: wal.SyncAlways, HeldPath: filepath.Join(n.Dir, "held"),
+			Now: func() time.Time { return time.Now().Add(n.skew) }},
 		Name: n.Name, RPCAddr: "127.0.0.1:0", GossipAddr: n.Gossip, Join: join, Secret: c.secret,
 		Replicas: c.opts.Replicas, Fast: true, Logger: c.opts.Logger.With("node", n.Name), MaxTransfers: 8,
 		AntiEntropy: c.opts.AntiEntropy, MaxHints: c.opts.MaxHints, ReapTimeout: c.opts.ReapTimeout,

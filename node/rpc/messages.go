@@ -9,76 +9,14 @@ import (
 
 // Message payloads. Integers are uvarints unless noted.
 //
-//	run      = ring:u64 deadline:u64 n cmd*               (KindRun)
+//	run      = ring:u64 deadline:u64 floor:u64 n cmd*     (KindRun; u64s big-endian)
 //	cmd      = digest:u8 db:u8 read:u8 write:u8 n request* (digest: a Digest)
 //	request  = proto.AppendBinary's form
-//	items    = n (len (status:u8 reply))*                  (KindRun's answer: Run.Answers of them)
-//	exec   = ring:u64 db:u8 read:u8 write:u8 request      (retired: canonical text)
-//	batch  = ring:u64 db:u8 read:u8 write:u8 n (len request)*
-//	batch response = n (len reply)*
-//	reset  = db:u8
+//	answer   = clock:u64 items                             (KindRun's answer)
+//	items    = n (len (status:u8 reply))*                  (Run.Answers of them)
 
 // ErrMalformed is returned for payloads that do not decode.
 var ErrMalformed = errors.New("rpc: malformed payload")
-
-// Exec is a data command for a node.
-type Exec struct {
-	Ring  uint64
-	DB    int
-	Read  proto.Consistency
-	Write proto.Consistency
-	Req   []byte // canonical request text
-}
-
-// AppendExec encodes a data command.
-func AppendExec(dst []byte, ring uint64, db int, read, write proto.Consistency, req *proto.Request) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, ring)
-	dst = append(dst, byte(db), byte(read), byte(write))
-	return proto.AppendRequest(dst, req)
-}
-
-// DecodeExec decodes AppendExec's payload; Req aliases it.
-func DecodeExec(b []byte) (Exec, error) {
-	if len(b) < 11 {
-		return Exec{}, ErrMalformed
-	}
-	return Exec{Ring: binary.BigEndian.Uint64(b), DB: int(b[8]), Read: proto.Consistency(b[9]),
-		Write: proto.Consistency(b[10]), Req: b[11:]}, nil
-}
-
-// Batch is a transaction for one node.
-type Batch struct {
-	Ring  uint64
-	DB    int
-	Read  proto.Consistency
-	Write proto.Consistency
-	Reqs  [][]byte
-}
-
-// AppendBatch encodes a transaction batch.
-func AppendBatch(dst []byte, ring uint64, db int, read, write proto.Consistency, reqs []*proto.Request) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, ring)
-	dst = append(dst, byte(db), byte(read), byte(write))
-	dst = binary.AppendUvarint(dst, uint64(len(reqs)))
-	var one []byte
-	for _, r := range reqs {
-		one = proto.AppendRequest(one[:0], r)
-		dst = binary.AppendUvarint(dst, uint64(len(one)))
-		dst = append(dst, one...)
-	}
-	return dst
-}
-
-// DecodeBatch decodes AppendBatch's payload; the requests alias it.
-func DecodeBatch(b []byte) (Batch, error) {
-	if len(b) < 11 {
-		return Batch{}, ErrMalformed
-	}
-	out := Batch{Ring: binary.BigEndian.Uint64(b), DB: int(b[8]), Read: proto.Consistency(b[9]), Write: proto.Consistency(b[10])}
-	strs, err := DecodeStrings(b[11:])
-	out.Reqs = strs
-	return out, err
-}
 
 // AppendStrings encodes a list of byte strings: n (len bytes)*.
 func AppendStrings(dst []byte, ss [][]byte) []byte {
@@ -112,21 +50,37 @@ func DecodeStrings(b []byte) ([][]byte, error) {
 	return out, nil
 }
 
-// Item is one command's outcome in an exec-many response.
+// Item is one request's outcome in an answer.
 type Item struct {
 	Status Status
 	Reply  []byte // the reply, or the error message
 }
 
-// AppendItem appends one item to an exec-many response under
-// construction: callers append the count first with binary.AppendUvarint.
+// AppendItem appends one item to a list under construction: callers
+// append the count first with binary.AppendUvarint.
 func AppendItem(dst []byte, st Status, reply []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(reply)+1))
 	dst = append(dst, byte(st))
 	return append(dst, reply...)
 }
 
-// DecodeItems decodes an exec-many response; replies alias b.
+// AppendAnswerHeader starts a run's answer: the node's clock once the
+// run is done (hlc.Clock.Last), then the items, appended with
+// binary.AppendUvarint (their count) and AppendItem.
+func AppendAnswerHeader(dst []byte, clock uint64) []byte {
+	return binary.BigEndian.AppendUint64(dst, clock)
+}
+
+// DecodeAnswer decodes a run's answer; replies alias b.
+func DecodeAnswer(b []byte) (clock uint64, items []Item, err error) {
+	if len(b) < 8 {
+		return 0, nil, ErrMalformed
+	}
+	items, err = DecodeItems(b[8:])
+	return binary.BigEndian.Uint64(b), items, err
+}
+
+// DecodeItems decodes a list of items; replies alias b.
 func DecodeItems(b []byte) ([]Item, error) {
 	strs, err := DecodeStrings(b)
 	if err != nil {
@@ -155,7 +109,14 @@ type Run struct {
 	// none). So a request delayed in the network cannot take effect after
 	// its caller has reported it failed (docs/decisions.md).
 	Deadline int64
-	Cmds     []Cmd
+	// Floor is the latest hybrid-clock time (hlc.Stamp.Time) the caller
+	// has seen in answers: the node moves its clock past it before
+	// anything runs, so what a command writes stamps after every write
+	// its caller saw acknowledged, whichever node stamped those (a RESET
+	// stamped on every node, a write coordinated elsewhere before a
+	// failover). 0: none.
+	Floor uint64
+	Cmds  []Cmd
 
 	reqs []proto.Request  // storage for decoded requests
 	ptrs []*proto.Request // and for the Cmds' Reqs
@@ -218,19 +179,12 @@ func (r *Run) Answers() int {
 func AppendRun(dst []byte, r *Run) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, r.Ring)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Deadline))
+	dst = binary.BigEndian.AppendUint64(dst, r.Floor)
 	dst = binary.AppendUvarint(dst, uint64(len(r.Cmds)))
 	for i := range r.Cmds {
 		dst = AppendCmd(dst, &r.Cmds[i])
 	}
 	return dst
-}
-
-// AppendRunHeader starts a run payload of n commands, each to be added
-// with AppendCmd (a router builds one command at a time).
-func AppendRunHeader(dst []byte, ring uint64, deadline int64, n int) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, ring)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(deadline))
-	return binary.AppendUvarint(dst, uint64(n))
 }
 
 // AppendCmd encodes one command of a run.
@@ -251,12 +205,13 @@ const maxRunRequests = 1 << 20
 // requests alias b. Only data commands are accepted, each in a database
 // below 17 (16 for clients, one for the cluster's own data).
 func DecodeRun(b []byte, r *Run) error {
-	if len(b) < 16 {
+	if len(b) < 24 {
 		return ErrMalformed
 	}
 	r.Ring = binary.BigEndian.Uint64(b)
 	r.Deadline = int64(binary.BigEndian.Uint64(b[8:]))
-	b = b[16:]
+	r.Floor = binary.BigEndian.Uint64(b[16:])
+	b = b[24:]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
 		return ErrMalformed

@@ -80,7 +80,7 @@ const (
 	KindBuckets            // the states of some digest buckets of a partition, for anti-entropy
 	KindReplicateMany      // several partitions' replicated deltas in one call (node/batch.go)
 	KindStatesMany         // several state requests in one call, answered item by item (node/batch.go)
-	KindRun                // a router turn's data commands for one node (AppendRun, DecodeRun; answer AppendItem)
+	KindRun                // a router turn's data commands for one node (AppendRun, DecodeRun; answer AppendAnswerHeader, DecodeAnswer)
 	KindNoop               // a cancelled request: ignored, never answered
 	numKinds
 )

@@ -172,7 +172,7 @@ func TestMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	in := Run{Ring: 42, Deadline: 1700000000123, Cmds: []Cmd{
+	in := Run{Ring: 42, Deadline: 1700000000123, Floor: 1700000000122<<16 | 7, Cmds: []Cmd{
 		{DB: 3, Read: proto.ConsOne, Write: proto.ConsAll, Reqs: []*proto.Request{&reqs[0]}},
 		{DB: 16, Digest: WithDigest, Reqs: []*proto.Request{&reqs[1], &reqs[2]}},
 	}}
@@ -181,7 +181,7 @@ func TestMessages(t *testing.T) {
 	if err := DecodeRun(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Ring != 42 || out.Deadline != in.Deadline || len(out.Cmds) != 2 || out.Requests() != 3 || out.Answers() != 4 {
+	if out.Ring != 42 || out.Deadline != in.Deadline || out.Floor != in.Floor || len(out.Cmds) != 2 || out.Requests() != 3 || out.Answers() != 4 {
 		t.Fatalf("decoded %+v", out)
 	}
 	for i, c := range out.Cmds {

@@ -10,6 +10,7 @@ import (
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
+	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // Transport carries runs to one storage node.
@@ -21,16 +22,24 @@ type Transport interface {
 	Run(r *rpc.Run, timeout time.Duration, done func(items []rpc.Item, err error))
 }
 
-// rpcTransport reaches a node over the internal RPC.
-type rpcTransport struct{ c *rpc.Client }
+// rpcTransport reaches a node over the internal RPC. seen is the
+// router's causal floor: the latest node clock its answers showed, sent
+// with every run (rpc.Run.Floor), so a node stamps a command after every
+// write this router has seen answered, wherever that write was stamped.
+type rpcTransport struct {
+	c    *rpc.Client
+	seen *hlc.Clock
+}
 
 func (t rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
+	r.Floor = t.seen.Last().Time
 	t.c.Go(rpc.KindRun, rpc.AppendRun(nil, r), timeout, func(out []byte, err error) {
 		if err != nil {
 			done(nil, err)
 			return
 		}
-		items, err := rpc.DecodeItems(out)
+		clock, items, err := rpc.DecodeAnswer(out)
+		t.seen.Observe(hlc.Stamp{Time: clock})
 		if err == nil && len(items) != r.Answers() {
 			err = fmt.Errorf("%w: %d answers, %d expected", rpc.ErrMalformed, len(items), r.Answers())
 		}

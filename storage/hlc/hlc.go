@@ -95,6 +95,10 @@ func (c *Clock) Now() Stamp {
 	}
 }
 
+// Last returns the latest stamp the clock has issued or observed (zero
+// Actor): every stamp issued so far is at most it, every later one above.
+func (c *Clock) Last() Stamp { return Stamp{Time: c.last.Load()} }
+
 // Observe advances the clock past s, so later stamps order after it.
 func (c *Clock) Observe(s Stamp) {
 	for {
