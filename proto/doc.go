@@ -42,6 +42,13 @@
 // caller-owned buffer, so the hot path allocates nothing. ParseReply decodes
 // a reply payload into a Reply tree for clients and tests.
 //
+// # Set algebra
+//
+// algebra.go holds the one implementation of SET_UNION, SET_INTERSECT,
+// SET_DIFF and their _LEN and _INTO forms over any Members (Operands,
+// Combine, AppendCombined): storage runs it on a node's sets, a router on
+// sets read from several nodes.
+//
 // # Golden files
 //
 // testdata/golden.txt holds request and reply bytes, exercised by the Go

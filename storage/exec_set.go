@@ -1,34 +1,11 @@
 package storage
 
 import (
-	"slices"
-
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // The SET commands, set algebra among them.
-
-// StoreSet replaces key with a set of exactly members (none: deletes it)
-// and appends OK:INT with its size. Routers use it to finish a
-// SET_*_INTO whose sources live on other nodes.
-func StoreSet(c *Ctx, key []byte, members [][]byte, dst []byte) []byte {
-	d := c.newDelta(key)
-	d.Reset = c.T
-	var seen firstSeen
-	n := 0
-	if len(members) > 0 {
-		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, 0, len(members))}
-		for _, m := range members {
-			if seen.first(m) {
-				d.Val.Members = append(d.Val.Members, Member{Name: string(m), S: c.T})
-				n++
-			}
-		}
-	}
-	c.commit(key, d)
-	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n))
-}
 
 func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
@@ -170,96 +147,35 @@ func (c *Ctx) setMove(req *proto.Request, dst []byte) []byte {
 	return proto.AppendBool(append(dst, proto.ReplyOK...), true)
 }
 
-// setAlgebra runs the union, intersection and difference commands.
+// setAlgebra runs the union, intersection and difference commands on
+// this node's sets (algebra.go).
 func (c *Ctx) setAlgebra(req *proto.Request, dst []byte) []byte {
-	var keys [][]byte
-	var dest []byte
-	switch req.Cmd {
-	case proto.CmdSetUnion, proto.CmdSetUnionLen, proto.CmdSetIntersect, proto.CmdSetIntersectLen:
-		keys = req.Elems
-	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto:
-		dest, keys = req.Str[0], req.Elems
-	case proto.CmdSetDiff, proto.CmdSetDiffLen:
-		keys = [][]byte{req.Str[0], req.Str[1]}
-	case proto.CmdSetDiffInto:
-		dest, keys = req.Str[0], [][]byte{req.Str[1], req.Str[2]}
-	}
+	dest, keys, _ := proto.Operands(req)
 	// Type-check every existing key before computing anything.
-	sets := make([]*memberMap, len(keys))
+	sets := make([]proto.Members, len(keys))
 	for i, k := range keys {
 		v, _ := c.read(k)
 		x, ok := v.(*memberMap)
 		if v != nil && (!ok || x.k != proto.TypeSet) {
 			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet)
 		}
-		sets[i] = x
-	}
-	result := map[string]struct{}{}
-	switch req.Cmd {
-	case proto.CmdSetUnion, proto.CmdSetUnionInto, proto.CmdSetUnionLen:
-		for _, x := range sets {
-			if x != nil {
-				for name, st := range x.m {
-					if !st.dead {
-						result[name] = struct{}{}
-					}
-				}
-			}
-		}
-	case proto.CmdSetIntersect, proto.CmdSetIntersectInto, proto.CmdSetIntersectLen:
-		if len(sets) > 0 && !slices.Contains(sets, nil) {
-			for name, st := range sets[0].m {
-				if st.dead {
-					continue
-				}
-				in := true
-				for _, x := range sets[1:] {
-					if _, has := x.get([]byte(name)); !has {
-						in = false
-						break
-					}
-				}
-				if in {
-					result[name] = struct{}{}
-				}
-			}
-		}
-	default: // difference
-		if sets[0] != nil {
-			for name, st := range sets[0].m {
-				if st.dead {
-					continue
-				}
-				if sets[1] != nil {
-					if _, has := sets[1].get([]byte(name)); has {
-						continue
-					}
-				}
-				result[name] = struct{}{}
-			}
+		if x != nil {
+			sets[i] = x
 		}
 	}
-	ok := append(dst, proto.ReplyOK...)
-	switch req.Cmd {
-	case proto.CmdSetUnionLen, proto.CmdSetIntersectLen, proto.CmdSetDiffLen:
-		return proto.AppendInt(ok, int64(len(result)))
-	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto, proto.CmdSetDiffInto:
+	members := proto.Combine(req.Cmd, sets)
+	if proto.IsInto(req.Cmd) {
 		d := c.newDelta(dest)
 		d.Reset = c.T
-		if len(result) > 0 {
-			d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, 0, len(result))}
-			for name := range result {
-				d.Val.Members = append(d.Val.Members, Member{Name: name, S: c.T})
+		if len(members) > 0 {
+			d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, len(members))}
+			for i, name := range members {
+				d.Val.Members[i] = Member{Name: name, S: c.T}
 			}
 		}
 		c.commit(dest, d)
-		return proto.AppendInt(ok, int64(len(result)))
 	}
-	ok = proto.AppendContainerHeader(ok, proto.TypeSet, len(result))
-	for name := range result {
-		ok = proto.AppendBody(ok, name)
-	}
-	return proto.AppendContainerEnd(ok, proto.TypeSet)
+	return proto.AppendCombined(dst, req.Cmd, members)
 }
 
 // ---- hashes ----

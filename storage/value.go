@@ -377,6 +377,21 @@ func (x *memberMap) state(d *ValDelta) {
 	}
 }
 
+// Each implements proto.Members.
+func (x *memberMap) Each(fn func(string)) {
+	for name, st := range x.m {
+		if !st.dead {
+			fn(name)
+		}
+	}
+}
+
+// Has implements proto.Members.
+func (x *memberMap) Has(member string) bool {
+	st, ok := x.m[member]
+	return ok && !st.dead
+}
+
 // liveNames returns the visible members (or fields) in unspecified order.
 func (x *memberMap) liveNames() []string {
 	out := make([]string, 0, x.nlive)

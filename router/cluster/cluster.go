@@ -48,7 +48,6 @@ import (
 	"github.com/vanitydb/vanity/ring/gossip"
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/router/users"
-	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // Config configures a router's cluster backend.
@@ -113,7 +112,7 @@ type Backend struct {
 	// dial returns the transport to a node (default: the RPC client).
 	dial func(addr string) Transport
 	// seen is the latest node clock the answers showed (rpcTransport).
-	seen *hlc.Clock
+	seen clockFloor
 }
 
 // routes is an immutable routing table.
@@ -158,8 +157,7 @@ func Start(cfg Config) (*Backend, error) {
 		cfg.MaxInFlight = 2
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{},
-		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}},
-		seen: hlc.NewClock(0, func() int64 { return 0 })}
+		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}}}
 	b.life, b.endLife = context.WithCancel(context.Background())
 	var err error
 	b.lis, err = net.Listen("tcp", cfg.RPCAddr)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -189,23 +188,14 @@ func (b *Backend) readSet(ctx context.Context, db int, levels [2]proto.Consisten
 
 // setAlgebra runs SET_UNION, SET_INTERSECT, SET_DIFF and their _LEN and
 // _INTO forms across nodes: read every source set (type-checking all
-// first), compute here, and for _INTO replace dest on its node.
+// first), combine them here as storage would (storage/algebra.go), and for
+// _INTO replace dest on its node.
 func (b *Backend) setAlgebra(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
-	var keys [][]byte
-	var dest []byte
-	switch req.Cmd {
-	case proto.CmdSetUnion, proto.CmdSetUnionLen, proto.CmdSetIntersect, proto.CmdSetIntersectLen:
-		keys = req.Elems
-	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto:
-		dest, keys = req.Str[0], req.Elems
-	case proto.CmdSetDiff, proto.CmdSetDiffLen:
-		keys = [][]byte{req.Str[0], req.Str[1]}
-	case proto.CmdSetDiffInto:
-		dest, keys = req.Str[0], [][]byte{req.Str[1], req.Str[2]}
-	default:
+	dest, keys, ok := proto.Operands(req)
+	if !ok {
 		return nil, fmt.Errorf("cluster: %v cannot span partitions", req.Cmd)
 	}
-	sets := make([]map[string]bool, len(keys))
+	sets := make([]proto.Members, len(keys))
 	var bad []byte
 	var mu sync.Mutex
 	idx := make([]int, len(keys))
@@ -223,9 +213,9 @@ func (b *Backend) setAlgebra(ctx context.Context, db int, levels [2]proto.Consis
 			bad = badType
 			return nil
 		}
-		set := make(map[string]bool, len(members))
+		set := make(proto.NameSet, len(members))
 		for _, m := range members {
-			set[string(m)] = true
+			set[string(m)] = struct{}{}
 		}
 		sets[i] = set
 		return nil
@@ -236,56 +226,20 @@ func (b *Backend) setAlgebra(ctx context.Context, db int, levels [2]proto.Consis
 	if bad != nil {
 		return bad, nil
 	}
-	result := map[string]bool{}
-	switch req.Cmd {
-	case proto.CmdSetUnion, proto.CmdSetUnionLen, proto.CmdSetUnionInto:
-		for _, s := range sets {
-			for m := range s {
-				result[m] = true
-			}
-		}
-	case proto.CmdSetIntersect, proto.CmdSetIntersectLen, proto.CmdSetIntersectInto:
-		if len(sets) > 0 {
-			for m := range sets[0] {
-				in := true
-				for _, s := range sets[1:] {
-					in = in && s[m]
-				}
-				if in {
-					result[m] = true
-				}
-			}
-		}
-	default:
-		for m := range sets[0] {
-			if !sets[1][m] {
-				result[m] = true
-			}
-		}
-	}
-	names := make([]string, 0, len(result))
-	for m := range result {
-		names = append(names, m)
-	}
-	sort.Strings(names)
-	ok := []byte(proto.ReplyOK)
-	switch req.Cmd {
-	case proto.CmdSetUnionLen, proto.CmdSetIntersectLen, proto.CmdSetDiffLen:
-		return proto.AppendInt(ok, int64(len(names))), nil
-	case proto.CmdSetUnionInto, proto.CmdSetIntersectInto, proto.CmdSetDiffInto:
+	members := proto.Combine(req.Cmd, sets)
+	if proto.IsInto(req.Cmd) {
 		// Replace dest: delete it and add the members, as one unit on
 		// dest's partition.
 		add := &proto.Request{Cmd: proto.CmdSetAdd, Str: [3][]byte{dest}}
-		for _, n := range names {
-			add.Elems = append(add.Elems, []byte(n))
+		for _, m := range members {
+			add.Elems = append(add.Elems, []byte(m))
 		}
 		del := &proto.Request{Cmd: proto.CmdDel, Str: [3][]byte{dest}}
 		if _, err := b.do(ctx, db, levels, del, add); err != nil {
 			return nil, err
 		}
-		return proto.AppendInt(ok, int64(len(names))), nil
 	}
-	return proto.AppendStrings(ok, proto.TypeSet, names), nil
+	return proto.AppendCombined(nil, req.Cmd, members), nil
 }
 
 // setMove moves a member between sets on different nodes: type checks,

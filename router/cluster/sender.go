@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
-	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // Transport carries runs to one storage node.
@@ -28,18 +28,32 @@ type Transport interface {
 // write this router has seen answered, wherever that write was stamped.
 type rpcTransport struct {
 	c    *rpc.Client
-	seen *hlc.Clock
+	seen *clockFloor
+}
+
+// clockFloor is the latest node clock (an opaque hybrid-clock time) a
+// router has seen.
+type clockFloor struct{ t atomic.Uint64 }
+
+// observe raises the floor to t.
+func (f *clockFloor) observe(t uint64) {
+	for {
+		cur := f.t.Load()
+		if t <= cur || f.t.CompareAndSwap(cur, t) {
+			return
+		}
+	}
 }
 
 func (t rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
-	r.Floor = t.seen.Last().Time
+	r.Floor = t.seen.t.Load()
 	t.c.Go(rpc.KindRun, rpc.AppendRun(nil, r), timeout, func(out []byte, err error) {
 		if err != nil {
 			done(nil, err)
 			return
 		}
 		clock, items, err := rpc.DecodeAnswer(out)
-		t.seen.Observe(hlc.Stamp{Time: clock})
+		t.seen.observe(clock)
 		if err == nil && len(items) != r.Answers() {
 			err = fmt.Errorf("%w: %d answers, %d expected", rpc.ErrMalformed, len(items), r.Answers())
 		}

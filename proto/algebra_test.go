@@ -1,0 +1,54 @@
+package proto
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestCombine(t *testing.T) {
+	a := NameSet{"x": {}, "y": {}, "z": {}}
+	b := NameSet{"y": {}, "w": {}}
+	cases := []struct {
+		cmd     Command
+		sources []Members
+		want    []string
+	}{
+		{CmdSetUnion, []Members{a, b, nil}, []string{"w", "x", "y", "z"}},
+		{CmdSetUnionLen, []Members{nil}, nil},
+		{CmdSetIntersect, []Members{a, b}, []string{"y"}},
+		{CmdSetIntersectInto, []Members{a, nil}, nil}, // an absent key has no members
+		{CmdSetDiff, []Members{a, b}, []string{"x", "z"}},
+		{CmdSetDiffLen, []Members{a, nil}, []string{"x", "y", "z"}},
+		{CmdSetDiffInto, []Members{nil, b}, nil},
+	}
+	for _, c := range cases {
+		got := Combine(c.cmd, c.sources)
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%v: %q, want %q", c.cmd, got, c.want)
+		}
+	}
+	if got := string(AppendCombined(nil, CmdSetUnionInto, []string{"a", "b"})); got != "OK:INT 2" {
+		t.Errorf("_INTO reply %q", got)
+	}
+	if got := string(AppendCombined(nil, CmdSetUnion, []string{"a"})); got != "OK:SET (1){(1)a}" {
+		t.Errorf("set reply %q", got)
+	}
+}
+
+func TestOperands(t *testing.T) {
+	var req Request
+	if err := ParseRequest([]byte("SET_DIFF_INTO (1)d (1)a (1)b"), &req); err != ErrNone {
+		t.Fatal(err)
+	}
+	dest, src, ok := Operands(&req)
+	if !ok || string(dest) != "d" || len(src) != 2 || string(src[0]) != "a" || string(src[1]) != "b" {
+		t.Fatalf("%q %q %v", dest, src, ok)
+	}
+	if err := ParseRequest([]byte("GET (1)a"), &req); err != ErrNone {
+		t.Fatal(err)
+	}
+	if _, _, ok := Operands(&req); ok {
+		t.Fatal("GET has set algebra operands")
+	}
+}
