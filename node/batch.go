@@ -74,7 +74,7 @@ func (s *Service) handleStatesMany(payload, dst []byte) ([]byte, error) {
 			out, _, err = s.node.KeyStates(int(it[0]), keys)
 		}
 		if err != nil {
-			dst = rpc.AppendItem(dst, rpc.StatusError, []byte(err.Error()))
+			dst = rpc.AppendItem(dst, statusOf(err), []byte(err.Error()))
 		} else {
 			dst = rpc.AppendItem(dst, rpc.StatusOK, out)
 		}

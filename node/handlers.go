@@ -78,13 +78,19 @@ func (s *Service) replyDurable(r rpc.Responder, pos uint64) {
 	r.Reply(rpc.StatusOK, nil)
 }
 
+// statusOf is the status an error answers with: a partition this node
+// does not serve (completely) is the caller's to route elsewhere.
+func statusOf(err error) rpc.Status {
+	if errors.Is(err, ErrNotHeld) {
+		return rpc.StatusWrongRing
+	}
+	return rpc.StatusError
+}
+
 // handle serves RPC calls.
 func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte) (rpc.Status, []byte) {
 	fail := func(err error) (rpc.Status, []byte) {
-		if errors.Is(err, ErrNotHeld) {
-			return rpc.StatusWrongRing, append(dst, err.Error()...)
-		}
-		return rpc.StatusError, append(dst, err.Error()...)
+		return statusOf(err), append(dst, err.Error()...)
 	}
 	partition := func() (int, error) {
 		p, k := binary.Uvarint(payload)

@@ -114,11 +114,13 @@ func (n *Node) KeyStates(db int, keys [][]byte) ([]byte, int, error) {
 	part := &n.parts[p]
 	var ds []storage.Delta
 	part.mu.Lock()
-	if part.state == partCatching {
-		// A restarted replica that has not caught up must not count
-		// toward a read quorum. (A copy still arriving does: it holds
-		// every write sent to it since the copy began, and at a cluster's
-		// creation every replica of every partition is one.)
+	if part.state != partServing {
+		// Only a complete copy counts toward a read quorum: a restarted
+		// replica that has not caught up lacks what it missed, and a copy
+		// still arriving holds only the writes sent since it began (a
+		// replica that joined with the ring would answer "absent" for a
+		// key the others, but one, also lack). The router's digest reads
+		// refuse the same (Node.apply's held check).
 		part.mu.Unlock()
 		return nil, p, fmt.Errorf("%w: partition %d", ErrNotHeld, p)
 	}

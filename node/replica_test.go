@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,5 +121,35 @@ func TestKeyStatesRepair(t *testing.T) {
 	}
 	if _, _, err := a.KeyStates(2, [][]byte{[]byte("{r}s"), []byte("{q}x")}); err == nil && ring.PartitionOf([]byte("{q}x"), 8) != p {
 		t.Fatal("a state request spanning partitions was accepted")
+	}
+}
+
+// TestIncompleteCopiesAnswerNoStates: a replica whose copy of a partition
+// is still arriving (it keeps the writes sent to it, but not what came
+// before) or that restarted and is catching up refuses state requests, so
+// it never counts toward a read quorum with an answer that lacks writes.
+func TestIncompleteCopiesAnswerNoStates(t *testing.T) {
+	a := newNode(t, Config{Partitions: 8})
+	key := [][]byte{[]byte("{r}c")}
+	p := ring.PartitionOf(key[0], 8)
+	earlier := writesOf(t, a, p, "INCR_INT (4){r}c 7")
+	if err := a.SetHeld(p, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ApplyReplica(p, earlier); err != nil { // a write sent while the copy arrives
+		t.Fatal(err)
+	}
+	if _, _, err := a.KeyStates(0, key); !errors.Is(err, ErrNotHeld) {
+		t.Fatalf("a copy still arriving answered states (%v)", err)
+	}
+	if err := a.SetHeld(p, true); err != nil {
+		t.Fatal(err)
+	}
+	if states, _, err := a.KeyStates(0, key); err != nil || len(states) == 0 {
+		t.Fatalf("a served partition: %d bytes of states, %v", len(states), err)
+	}
+	a.StartCatchUp()
+	if _, _, err := a.KeyStates(0, key); !errors.Is(err, ErrNotHeld) {
+		t.Fatalf("a replica catching up answered states (%v)", err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -115,7 +114,7 @@ func run(args []string) error {
 		case <-ctx.Done():
 		}
 	}()
-	recs, err := waitForCluster(ctx, backend, *minNodes, log)
+	recs, err := backend.WaitUsers(ctx, *minNodes)
 	if err != nil {
 		cancel()
 		<-bdone
@@ -151,30 +150,4 @@ func run(args []string) error {
 		err = nil
 	}
 	return err
-}
-
-// waitForCluster waits until every partition is served and at least
-// minNodes nodes are alive, then reads the users, retrying both until they
-// succeed or ctx ends (a signal).
-func waitForCluster(ctx context.Context, backend *cluster.Backend, minNodes int, log *slog.Logger) ([]users.Record, error) {
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-		err := backend.WaitReady(wctx, minNodes)
-		wcancel()
-		if err == nil {
-			recs, lerr := backend.LoadUsers(ctx)
-			if lerr == nil {
-				return recs, nil
-			}
-			err = fmt.Errorf("reading the users: %w", lerr)
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("stopped while waiting for the cluster: %w", ctx.Err())
-		}
-		log.Info("waiting for the cluster", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait): // backing off while the nodes come up
-		}
-	}
 }

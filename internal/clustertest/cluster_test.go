@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -597,15 +598,27 @@ func TestReplicateOverRPC(t *testing.T) {
 	if !replicate(good) || b.Keys(0) != before+1 {
 		t.Fatalf("not replicated: replica keys %d -> %d", before, b.Keys(0))
 	}
-	// A read at QUORUM asks the replica for its state of the key.
+	// A read at QUORUM asks the replica for its state of the key: it
+	// answers once it serves the partition (before, its copy is not
+	// complete and it refuses).
 	type states struct {
 		out []replication.StateAnswer
 		err error
 	}
-	ch := make(chan states, 1)
-	good.Ask([]replication.StateReq{{Partition: p, Keys: [][]byte{[]byte(key)}}}, 5*time.Second,
-		func(out []replication.StateAnswer, err error) { ch <- states{out, err} })
-	if got := <-ch; got.err != nil || len(got.out) != 1 || got.out[0].Err != nil || !bytes.Contains(got.out[0].States, []byte(key)) {
+	ask := func() states {
+		ch := make(chan states, 1)
+		good.Ask([]replication.StateReq{{Partition: p, Keys: [][]byte{[]byte(key)}}}, 5*time.Second,
+			func(out []replication.StateAnswer, err error) { ch <- states{out, err} })
+		return <-ch
+	}
+	var refused *rpc.Error
+	if got := ask(); got.err != nil || len(got.out) != 1 || !errors.As(got.out[0].Err, &refused) || refused.Status != rpc.StatusWrongRing {
+		t.Fatalf("read from a replica without a complete copy: %+v", got)
+	}
+	if err := b.SetHeld(p, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := ask(); got.err != nil || len(got.out) != 1 || got.out[0].Err != nil || !bytes.Contains(got.out[0].States, []byte(key)) {
 		t.Fatalf("read: %+v", got)
 	}
 	bad := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), []byte("wrong secret"), 1))

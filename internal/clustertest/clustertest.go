@@ -231,13 +231,10 @@ func (c *Cluster) AddRouter() int {
 		b.Run(ctx)
 	}()
 	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
-	if err := b.WaitReady(wctx, 1); err != nil {
-		c.t.Fatalf("%s: cluster not ready: %v (holders %v)", name, err, c.Holders())
-	}
+	recs, err := b.WaitUsers(wctx, 1)
 	wcancel()
-	recs, err := b.LoadUsers(ctx)
 	if err != nil {
-		c.t.Fatal(err)
+		c.t.Fatalf("%s: cluster not ready: %v (holders %v)", name, err, c.Holders())
 	}
 	store, err := users.New(users.Config{Cost: 4, Saver: b}, recs, "vanity", "vanity")
 	if err != nil {

@@ -40,6 +40,34 @@ func (b *Backend) LoadUsers(ctx context.Context) ([]users.Record, error) {
 	return recs, nil
 }
 
+// WaitUsers waits until every partition is served and at least minNodes
+// nodes are alive, then reads the users, retrying both until they succeed
+// or ctx ends: what a router does before it takes clients (nodes may
+// start after it, and the users' partition may still be copying to its
+// replicas, which then do not count toward a read quorum).
+func (b *Backend) WaitUsers(ctx context.Context, minNodes int) ([]users.Record, error) {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		err := b.WaitReady(wctx, minNodes)
+		wcancel()
+		if err == nil {
+			recs, lerr := b.LoadUsers(ctx)
+			if lerr == nil {
+				return recs, nil
+			}
+			err = fmt.Errorf("reading the users: %w", lerr)
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("stopped while waiting for the cluster: %w", ctx.Err())
+		}
+		b.log.Info("waiting for the cluster", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait): // backing off while the nodes come up
+		}
+	}
+}
+
 // Save implements users.Saver: one field of the users hash per account.
 func (b *Backend) Save(_ []users.Record, changed users.Record, deleted bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
