@@ -33,6 +33,7 @@ const (
 	ErrHashOpen                      // hash not opened with '{' bracket
 	ErrHashClose                     // hash not closed with '}' bracket
 	ErrInvalidConsistency            // invalid consistency level (extension, §12.1)
+	ErrPipeDepth                     // PIPE nested too deeply (extension, §12.2)
 
 	numParseErrors
 )
@@ -62,6 +63,7 @@ var parseErrorText = [numParseErrors]string{
 	ErrHashOpen:           "hash not opened with '{' bracket",
 	ErrHashClose:          "hash not closed with '}' bracket",
 	ErrInvalidConsistency: "invalid consistency level",
+	ErrPipeDepth:          "PIPE nested too deeply",
 }
 
 // badRequestReplies holds the complete reply payload for each ParseError,

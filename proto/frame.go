@@ -34,6 +34,10 @@ func NewFrameReader(r *bufio.Reader, max int) *FrameReader {
 	return &FrameReader{r: r, max: max}
 }
 
+// SetLimit changes the largest payload Next accepts (a server's limit
+// grows once a session authenticates).
+func (f *FrameReader) SetLimit(max int) { f.max = max }
+
 // Next returns the payload of the next frame. It is valid until the next
 // call. A declared length above the limit gives ErrFrameTooLarge before any
 // payload byte is read; a stream that ends inside a frame gives

@@ -43,7 +43,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err2 := ParseRequest(b, &again); err2 != err {
 			t.Fatalf("second parse gave %v, first %v", err2, err)
 		}
-		_, _ = SkipRequest(b, 0, &again)
+		_, _ = SkipRequest(b, 0, 1, &again)
 	})
 }
 

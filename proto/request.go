@@ -156,14 +156,39 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 	return i, ErrNone
 }
 
-// ParsePipeCount reads the "(n)" request count of a PIPE.
+// MaxPipeDepth is how deeply PIPEs nest: a PIPE inside MaxPipeDepth
+// enclosing ones is refused (ErrPipeDepth), which poisons the rest of its
+// frame like any parse error (§7.3, §12.2). Every parser of pipes recurses
+// once per level; the bound keeps that to a few kilobytes of stack.
+const MaxPipeDepth = 32
+
+// minEntry is the fewest bytes a pipe entry takes: the shortest command
+// word.
+var minEntry = func() int {
+	n := len(commands[CmdPing].name)
+	for c := CmdNone + 1; c < numCommands; c++ {
+		n = min(n, len(commands[c].name))
+	}
+	return n
+}()
+
+// ParsePipeCount reads the "(n)" request count of a PIPE. A count that
+// the rest of the frame cannot hold (each entry takes at least a command
+// word) is out of range: it would make the server answer every missing
+// entry, a reply far larger than the request.
 func ParsePipeCount(b []byte, i int) (uint64, int, ParseError) {
-	return parseLength(b, i)
+	n, i, err := parseLength(b, i)
+	if err == ErrNone && n > uint64(len(b)-i)/uint64(minEntry) {
+		return 0, i, ErrLengthRange
+	}
+	return n, i, err
 }
 
 // SkipRequest parses one pipe entry starting at b[i:] for syntax only,
 // including the entries of a nested PIPE, and returns where it ends.
-func SkipRequest(b []byte, i int, req *Request) (int, ParseError) {
+// depth is the number of PIPEs enclosing the entry (1 in a top-level
+// PIPE).
+func SkipRequest(b []byte, i, depth int, req *Request) (int, ParseError) {
 	cmd, i := ParseCommand(b, i)
 	if cmd == CmdNone {
 		return i, ErrInvalidOperation
@@ -171,12 +196,15 @@ func SkipRequest(b []byte, i int, req *Request) (int, ParseError) {
 	if cmd != CmdPipe {
 		return ParseArgs(b, i, cmd, false, req)
 	}
+	if depth >= MaxPipeDepth {
+		return i, ErrPipeDepth
+	}
 	n, i, err := ParsePipeCount(b, i)
 	if err != ErrNone {
 		return i, err
 	}
 	for k := uint64(0); k < n; k++ {
-		if i, err = SkipRequest(b, i, req); err != ErrNone {
+		if i, err = SkipRequest(b, i, depth+1, req); err != ErrNone {
 			return i, err
 		}
 	}

@@ -260,7 +260,7 @@ func TestSkipRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var req Request
-		end, err := SkipRequest([]byte(tt.in), 0, &req)
+		end, err := SkipRequest([]byte(tt.in), 0, 1, &req)
 		if err != tt.want || (err == ErrNone && end != tt.end) {
 			t.Errorf("SkipRequest(%q) = %d, %v; want %d, %v", tt.in, end, err, tt.end, tt.want)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,9 +84,18 @@ func (c *conn) interrupt() {
 // the client's buffered requests are all answered.
 func (c *conn) ready() bool {
 	if c.ev.lp != nil {
-		return c.ev.ready(c.srv.cfg.MaxRequest)
+		return c.ev.ready(c.maxRequest())
 	}
+	c.fr.SetLimit(c.maxRequest())
 	return c.fr.Ready()
+}
+
+// maxRequest is the largest request frame the session may send now.
+func (c *conn) maxRequest() int {
+	if c.sess.acct == nil {
+		return c.srv.cfg.MaxUnauthRequest
+	}
+	return c.srv.cfg.MaxRequest
 }
 
 // afterRequest finishes a handled request: it closes the connection or
@@ -112,6 +122,7 @@ func (c *conn) afterRequest(act action) bool {
 func (c *conn) serve() {
 	defer c.close()
 	for {
+		c.fr.SetLimit(c.maxRequest())
 		frame, err := c.fr.Next()
 		if err != nil {
 			switch {
@@ -134,8 +145,20 @@ func (c *conn) serve() {
 	}
 }
 
+// tooLarge answers a request frame declared over the session's limit
+// with an error naming the limit; the connection then closes (the frame's
+// bytes are not read, so the stream cannot go on).
 func (c *conn) tooLarge() {
-	c.srv.log.Warn("closing connection: request frame over the limit", "remote", c.remote)
+	limit := c.maxRequest()
+	msg := "request too large: the limit is " + strconv.Itoa(limit) + " bytes; connection closed"
+	if c.sess.acct == nil {
+		msg = "request too large before AUTH: the limit is " + strconv.Itoa(limit) +
+			" bytes until the session authenticates; connection closed"
+	}
+	out, start := proto.BeginFrame(c.out)
+	c.out = proto.EndFrame(proto.AppendErrorMsg(out, msg), start)
+	c.srv.log.Warn("closing connection: request frame over the limit", "remote", c.remote, "limit", limit,
+		"authenticated", c.sess.acct != nil)
 }
 
 // flush writes the pending replies (an event loop writes small ones at the

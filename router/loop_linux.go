@@ -527,7 +527,7 @@ func (lp *loop) got(c *conn, n int, err error) {
 func (lp *loop) process(c *conn) {
 	e := &c.ev
 	for e.state == stateReading {
-		frame, size, err := proto.SplitFrame(e.in[e.at:], c.srv.cfg.MaxRequest)
+		frame, size, err := proto.SplitFrame(e.in[e.at:], c.maxRequest())
 		if err != nil {
 			c.tooLarge()
 			lp.finish(c)

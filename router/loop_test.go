@@ -300,7 +300,7 @@ func TestSubscriberGetsEveryMessage(t *testing.T) {
 }
 
 // TestConnectionEnds covers the ways a connection ends: a frame over the
-// limit, a client that closes its sending side after its requests (it
+// limit (answered with an error naming it), a client that closes its sending side after its requests (it
 // still gets every reply), and Shutdown with connections open.
 func TestConnectionEnds(t *testing.T) {
 	for _, mode := range serveModes {
@@ -311,6 +311,9 @@ func TestConnectionEnds(t *testing.T) {
 			c.send("AUTH (6)vanity (6)vanity", strings.Repeat("x", 2000))
 			if got := c.reply(); got != "OK" {
 				t.Fatalf("AUTH: %q", got)
+			}
+			if got := c.reply(); got != "ERROR(61)request too large: the limit is 1024 bytes; connection closed" {
+				t.Fatalf("a frame over the limit: %q", got)
 			}
 			c.closed()
 

@@ -116,11 +116,13 @@ func pipeOrder(frame []byte) order {
 	if err != proto.ErrNone {
 		return orderFree
 	}
-	o, _ := entriesOrder(frame, i, n, &req)
+	o, _ := entriesOrder(frame, i, n, 1, &req)
 	return o
 }
 
-func entriesOrder(b []byte, i int, n uint64, req *proto.Request) (order, int) {
+// entriesOrder returns the strictest order of n entries at b[i:], inside
+// depth PIPEs, and where they end.
+func entriesOrder(b []byte, i int, n uint64, depth int, req *proto.Request) (order, int) {
 	strictest := orderFree
 	for k := uint64(0); k < n; k++ {
 		cmd, j := proto.ParseCommand(b, i)
@@ -130,10 +132,10 @@ func entriesOrder(b []byte, i int, n uint64, req *proto.Request) (order, int) {
 			return strictest, i
 		case cmd == proto.CmdPipe:
 			m, j2, err := proto.ParsePipeCount(b, j)
-			if err != proto.ErrNone {
+			if err != proto.ErrNone || depth >= proto.MaxPipeDepth {
 				return strictest, j2
 			}
-			o, j = entriesOrder(b, j2, m, req)
+			o, j = entriesOrder(b, j2, m, depth+1, req)
 		default:
 			if cmd != proto.CmdPing { // inside a pipe PING takes no raw rest
 				o = orderOf(cmd, nil)

@@ -32,6 +32,11 @@ type Informer interface {
 	ClusterInfo(ctx context.Context, dst []byte) ([]byte, error)
 }
 
+// DefaultMaxUnauthRequest is the largest request frame a session that has
+// not authenticated may send by default: room for AUTH with long names
+// and passwords, in a PIPE with a few more requests.
+const DefaultMaxUnauthRequest = 64 << 10
+
 // Config configures a Server.
 type Config struct {
 	Backend Backend
@@ -39,6 +44,10 @@ type Config struct {
 	Logger  *slog.Logger
 	// MaxRequest bounds a request frame (default proto.MaxRequest).
 	MaxRequest int
+	// MaxUnauthRequest bounds a request frame before the session has
+	// authenticated (default DefaultMaxUnauthRequest): a client that has
+	// not proven who it is cannot make the server buffer more.
+	MaxUnauthRequest int
 	// MaxReply bounds a reply; a larger one is replaced by INTERNAL_ERROR
 	// "response too large" (default 512 MiB).
 	MaxReply int
@@ -88,6 +97,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxRequest == 0 {
 		cfg.MaxRequest = proto.MaxRequest
+	}
+	if cfg.MaxUnauthRequest == 0 {
+		cfg.MaxUnauthRequest = DefaultMaxUnauthRequest
 	}
 	if cfg.MaxReply == 0 {
 		cfg.MaxReply = 512 << 20

@@ -2,8 +2,10 @@ package router
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 
@@ -124,20 +126,18 @@ func TestHandleReplies(t *testing.T) {
 		{"SET:STR (1)k (1)v", "OK"},
 		{"GET (1)k", "OK:STR (1)v"},
 		{"PIPE(2)GET(1)kGET(1)k", "OK:PIPE(2)OK:STR (1)vOK:STR (1)v"},
-		{"PIPE(18446744073709551615)", ""},
 		{"PIPE(3)PIPE(1)GET(1)k", "OK:PIPE(3)OK:PIPE(1)OK:STR (1)vBAD_REQUEST(34) InvalidRequest: invalid operationBAD_REQUEST(34) InvalidRequest: invalid operation"},
+		// A count the frame cannot hold is refused up front, whole: it
+		// would have the server answer every missing entry (a 23-byte
+		// request made a 534 MB reply).
+		{"PIPE(18446744073709551615)", "BAD_REQUEST(36) InvalidRequest: length out of range"},
+		{"PIPE(10900000)GET(3)foo", "BAD_REQUEST(36) InvalidRequest: length out of range"},
+		{"PIPE(2)GET(1)kPIPE(5)GET(1)k", "OK:PIPE(2)OK:STR (1)vBAD_REQUEST(36) InvalidRequest: length out of range"},
+		{"PIPE(2)GET(1)k", "OK:PIPE(2)OK:STR (1)vBAD_REQUEST(34) InvalidRequest: invalid operation"},
 	} {
 		c.out = c.out[:0]
 		c.answer([]byte(tc.req))
 		got := string(c.out[4:])
-		if tc.want == "" {
-			// A pipe whose reply would be enormous is refused up front,
-			// without building it (512 MiB limit).
-			if got != "INTERNAL_ERROR(18)response too large" {
-				t.Errorf("%q: got %q", tc.req, got)
-			}
-			continue
-		}
 		if got != tc.want {
 			t.Errorf("%q: got %q, want %q", tc.req, got, tc.want)
 		}
@@ -205,5 +205,46 @@ func TestTwoServersInOneProcess(t *testing.T) {
 	got := talk(addrs[1], "AUTH (6)vanity (6)vanity", "GET (1)k", "ADD_USER (5)user1 (5)pass1")
 	if got[1] != "NULL" || got[2] != "OK" {
 		t.Fatalf("the second server saw the first one's data or users: %q", got)
+	}
+}
+
+// nested returns levels PIPEs, each holding the next, around GET (1)k.
+func nested(levels int) []byte {
+	return append(bytes.Repeat([]byte("PIPE(1)"), levels), "GET(1)k"...)
+}
+
+// TestPipeDepth: PIPEs nest up to proto.MaxPipeDepth levels; one more is
+// refused with BAD_REQUEST, which poisons what follows it. A frame of
+// 1,500,000 levels (10.5 MB, which overflowed the stack) gets the same
+// reply, and the connection goes on.
+func TestPipeDepth(t *testing.T) {
+	c := testConn(t)
+	c.answer([]byte("SET:STR (1)k (1)v"))
+	deep := string(proto.AppendBadRequest(nil, proto.ErrPipeDepth))
+	want := func(levels int, inner string) string {
+		return strings.Repeat("OK:PIPE(1)", levels) + inner
+	}
+	for _, tc := range []struct {
+		levels int
+		want   string
+	}{
+		{proto.MaxPipeDepth, want(proto.MaxPipeDepth, "OK:STR (1)v")},
+		{proto.MaxPipeDepth + 1, want(proto.MaxPipeDepth, deep)},
+		{1_500_000, want(proto.MaxPipeDepth, deep)},
+	} {
+		c.out = c.out[:0]
+		c.answer(nested(tc.levels))
+		if got := string(c.out[4:]); got != tc.want {
+			t.Errorf("%d levels: got %q, want %q", tc.levels, got, tc.want)
+		}
+	}
+	c.out = c.out[:0]
+	c.answer([]byte("PIPE(2)" + string(nested(proto.MaxPipeDepth)) + "GET(1)k"))
+	if got, w := string(c.out[4:]), "OK:PIPE(2)"+want(proto.MaxPipeDepth-1, deep)+
+		deep; got != w {
+		t.Errorf("a too deep entry does not poison the rest: %q", got)
+	}
+	if order := orderOf(proto.CmdPipe, nested(1_500_000)); order != orderFree {
+		t.Errorf("order of a depth bomb: %v", order)
 	}
 }

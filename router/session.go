@@ -67,7 +67,7 @@ func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 		c.overflow = false
 		c.frame = start
 		// Held entries are parsed from a copy that outlives the read buffer.
-		_, out, _ = c.pipe(c.keepFrame(frame), j, n, true, out)
+		_, out, _ = c.pipe(c.keepFrame(frame), j, n, 1, true, out)
 	case cmd.IsData():
 		body, req := c.keepFrame(frame), c.slot()
 		j, err := proto.ParseArgs(body, i, cmd, true, req)
@@ -120,11 +120,12 @@ func (c *conn) queueRequest(b []byte, i int, cmd proto.Command, top bool, out []
 }
 
 // pipe appends "OK:PIPE(n)" and the replies of the n entries starting at
-// b[i:]. outermost says whether its last entry must end the frame. It
+// b[i:]. depth counts the PIPEs enclosing the entries, this one included;
+// outermost says whether its last entry must end the frame. It
 // returns the position after the pipe and the parse error that poisons the
 // rest of the frame, if any (§7.3). A reply that outgrows MaxReply sets
 // c.overflow and stops early.
-func (c *conn) pipe(b []byte, i int, n uint64, outermost bool, out []byte) (int, []byte, proto.ParseError) {
+func (c *conn) pipe(b []byte, i int, n uint64, depth int, outermost bool, out []byte) (int, []byte, proto.ParseError) {
 	out = proto.AppendAggHeader(append(out, proto.ReplyOK...), proto.TypePipe, int(min(n, 1<<62)))
 	poison := proto.ErrNone
 	for k := uint64(0); k < n; k++ {
@@ -145,20 +146,23 @@ func (c *conn) pipe(b []byte, i int, n uint64, outermost bool, out []byte) (int,
 			}
 			break
 		}
-		i, out, poison = c.entry(b, i, outermost && k == n-1, out)
+		i, out, poison = c.entry(b, i, depth, outermost && k == n-1, out)
 	}
 	return i, out, poison
 }
 
-// entry parses and answers one pipe entry at b[i:]. Inside a pipe the
-// arguments are always parsed first, so that the next entry can be found
-// even when this one is refused (D19).
-func (c *conn) entry(b []byte, i int, last bool, out []byte) (int, []byte, proto.ParseError) {
+// entry parses and answers one pipe entry at b[i:], inside depth PIPEs.
+// Inside a pipe the arguments are always parsed first, so that the next
+// entry can be found even when this one is refused (D19).
+func (c *conn) entry(b []byte, i, depth int, last bool, out []byte) (int, []byte, proto.ParseError) {
 	cmd, j := proto.ParseCommand(b, i)
 	if cmd == proto.CmdNone {
 		return j, proto.AppendBadRequest(out, proto.ErrInvalidOperation), proto.ErrInvalidOperation
 	}
 	if cmd == proto.CmdPipe {
+		if depth >= proto.MaxPipeDepth {
+			return j, proto.AppendBadRequest(out, proto.ErrPipeDepth), proto.ErrPipeDepth
+		}
 		n, j, err := proto.ParsePipeCount(b, j)
 		if err != proto.ErrNone {
 			return j, proto.AppendBadRequest(out, err), err
@@ -168,7 +172,7 @@ func (c *conn) entry(b []byte, i int, last bool, out []byte) (int, []byte, proto
 			// Parse the nested entries for syntax only: to skip a refused
 			// pipe, or to check that the frame's last entry ends the frame
 			// before running any of it.
-			end, err := skipEntries(b, j, n, &c.req)
+			end, err := skipEntries(b, j, n, depth+1, &c.req)
 			switch {
 			case err != proto.ErrNone && refusal != nil:
 				return end, proto.AppendBadRequest(out, err), err
@@ -181,7 +185,7 @@ func (c *conn) entry(b []byte, i int, last bool, out []byte) (int, []byte, proto
 				return end, proto.AppendBadRequest(out, proto.ErrTrailing), proto.ErrTrailing
 			}
 		}
-		return c.pipe(b, j, n, false, out)
+		return c.pipe(b, j, n, depth+1, false, out)
 	}
 	req := &c.req
 	if cmd.IsData() {
@@ -227,11 +231,12 @@ func (c *conn) refusal(cmd proto.Command) []byte {
 	return nil
 }
 
-// skipEntries parses n requests from b[i:] for syntax only.
-func skipEntries(b []byte, i int, n uint64, scratch *proto.Request) (int, proto.ParseError) {
+// skipEntries parses n requests from b[i:], inside depth PIPEs, for syntax
+// only.
+func skipEntries(b []byte, i int, n uint64, depth int, scratch *proto.Request) (int, proto.ParseError) {
 	for k := uint64(0); k < n; k++ {
 		var err proto.ParseError
-		if i, err = proto.SkipRequest(b, i, scratch); err != proto.ErrNone {
+		if i, err = proto.SkipRequest(b, i, depth, scratch); err != proto.ErrNone {
 			return i, err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
+	"github.com/vanitydb/vanity/proto"
 
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/router/cluster"
@@ -57,12 +58,17 @@ func run(args []string) error {
 		"the largest difference between this router's clock and a node's")
 	eventLoops := fs.Int("event-loops", -1, "event loops serving clients (-1: one per core but one; 0: a goroutine per connection)")
 	noIOUring := fs.Bool("no-io-uring", false, "event loops read and write with a system call each instead of io_uring")
+	maxUnauth := fs.Int("max-unauth-request", router.DefaultMaxUnauthRequest,
+		"largest request, in bytes, a connection may send before it authenticates; a larger one gets an error and the connection is closed")
 	inFlight := fs.Int("max-in-flight", 2, "runs an event loop has in flight to one node; more commands wait and go together")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := flagenv.Apply(fs, "VANITY_ROUTER_"); err != nil {
 		return err
+	}
+	if *maxUnauth < 64 || *maxUnauth > proto.MaxRequest {
+		return fmt.Errorf("invalid -max-unauth-request %d (64 to %d bytes)", *maxUnauth, proto.MaxRequest)
 	}
 	if *name == "" {
 		h, _ := os.Hostname()
@@ -129,7 +135,7 @@ func run(args []string) error {
 		loops = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel,
-		EventLoops: loops, PlainSyscalls: *noIOUring})
+		EventLoops: loops, PlainSyscalls: *noIOUring, MaxUnauthRequest: *maxUnauth})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -371,9 +372,8 @@ func TestHostileClients(t *testing.T) {
 	}
 	defer huge.Close()
 	huge.Write(binary.BigEndian.AppendUint32(nil, proto.MaxRequest+1))
-	huge.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if n, err := huge.Read(make([]byte, 1)); err == nil || n != 0 {
-		t.Errorf("oversized frame: connection not closed (%d, %v)", n, err)
+	if reply, closed := lastWords(t, huge); !closed || !strings.HasPrefix(reply, "ERROR(") || !strings.Contains(reply, "request too large") {
+		t.Errorf("oversized frame: reply %q, closed %v", reply, closed)
 	}
 
 	stalled, err := net.Dial("tcp", s.addr)
@@ -415,6 +415,70 @@ func TestHostileClients(t *testing.T) {
 	}
 	expect(t, good, "GET (3)foo junk", "BAD_REQUEST(55) InvalidRequest: unexpected character at end of message",
 		"PING", "PONG:STR (0)")
+}
+
+// lastWords reads one reply frame from conn and reports whether the
+// server closed the connection after it.
+func lastWords(t *testing.T, conn net.Conn) (string, bool) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	hdr := make([]byte, 4)
+	if _, err := io.ReadFull(conn, hdr); err != nil {
+		return "", true
+	}
+	body := make([]byte, binary.BigEndian.Uint32(hdr))
+	if _, err := io.ReadFull(conn, body); err != nil {
+		t.Fatalf("reply cut short: %v", err)
+	}
+	n, err := conn.Read(make([]byte, 1))
+	return string(body), n == 0 && err != nil
+}
+
+// TestRequestLimitBeforeAuth: a session that has not authenticated may
+// not send a request over 64 KiB (an unauthenticated client made the
+// server buffer 500 MB requests before refusing them): the frame's header
+// is enough to refuse it with an error that names the limit, and close.
+// After AUTH, the same request is served, on a connection that sent AUTH
+// and the large request together too.
+func TestRequestLimitBeforeAuth(t *testing.T) {
+	s := memoryServer(t)
+	value := strings.Repeat("v", 1<<20)
+	big := proto.AppendFrame(nil, []byte("SET:STR (1)k ("+strconv.Itoa(len(value))+")"+value))
+
+	stranger, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	stranger.Write(big[:4]) // the header alone is refused
+	reply, closed := lastWords(t, stranger)
+	if !closed || !strings.HasPrefix(reply, "ERROR(") || !strings.Contains(reply, "before AUTH: the limit is 65536 bytes") {
+		t.Errorf("unauthenticated large request: reply %q, closed %v", reply, closed)
+	}
+
+	eager, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eager.Close()
+	auth := proto.AppendFrame(nil, []byte("AUTH (6)vanity (6)vanity"))
+	get := proto.AppendFrame(nil, []byte("GET (1)k"))
+	if _, err := eager.Write(append(append(auth, big...), get...)); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(eager)
+	eager.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i, want := range []string{"OK", "OK", "OK:STR (" + strconv.Itoa(len(value)) + ")" + value} {
+		hdr := make([]byte, 4)
+		if _, err := io.ReadFull(r, hdr); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		body := make([]byte, binary.BigEndian.Uint32(hdr))
+		if _, err := io.ReadFull(r, body); err != nil || string(body) != want {
+			t.Fatalf("reply %d: %.80q, %v", i, body, err)
+		}
+	}
+	expect(t, s.dial(), "PING", "PONG:STR (0)")
 }
 
 func TestPublishReachesOtherConnections(t *testing.T) {

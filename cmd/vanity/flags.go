@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/storage/wal"
 )
 
@@ -37,6 +39,7 @@ type config struct {
 	defaultPassword bool // the admin password is the well-known default
 	eventLoops      int  // -1: one per core when there is no write-ahead log
 	noIOUring       bool // event loops make a system call per socket read and write
+	maxUnauth       int  // largest request before AUTH, in bytes
 }
 
 const usage = `usage: vanity [flags]
@@ -70,6 +73,9 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --no-io-uring           event loops read and write each socket with a system
                           call of its own, not a turn's reads (and writes) in
                           one io_uring call (the fallback where it is missing)
+  --max-unauth-request=N  largest request, in bytes, a connection may send
+                          before it authenticates (default 65536); a larger
+                          one gets an error and the connection is closed
 `
 
 func defaultConfig() config {
@@ -78,6 +84,7 @@ func defaultConfig() config {
 		usersPersist: true, usersFile: "users.db", logging: true, logFile: "vanity.log",
 		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
 		partitions: 64, snapshotEvery: 10 * time.Minute, eventLoops: -1,
+		maxUnauth: router.DefaultMaxUnauthRequest,
 	}
 }
 
@@ -192,6 +199,13 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.eventLoops, err = strconv.Atoi(value)
 				if err != nil || c.eventLoops < 0 || c.eventLoops > 1024 {
 					err = fmt.Errorf("invalid event loop count %q (0 to 1024)", value)
+				}
+			}
+		case "max-unauth-request":
+			if err = needValue(); err == nil {
+				c.maxUnauth, err = strconv.Atoi(value)
+				if err != nil || c.maxUnauth < 64 || c.maxUnauth > proto.MaxRequest {
+					err = fmt.Errorf("invalid --max-unauth-request %q (64 to %d bytes)", value, proto.MaxRequest)
 				}
 			}
 		case "debug-addr":

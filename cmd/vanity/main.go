@@ -109,12 +109,13 @@ func run(ctx context.Context, cfg config) error {
 	local := &localNode{c: node.NewLocalCoordinator(n)}
 	defer local.wait()
 	srv, err := router.New(router.Config{
-		Backend:       cluster.NewLocal(local.newTransport, local.persist),
-		Users:         store,
-		Logger:        log.With("component", "router"),
-		OnTerminate:   cancel,
-		EventLoops:    loops,
-		PlainSyscalls: cfg.noIOUring,
+		Backend:          cluster.NewLocal(local.newTransport, local.persist),
+		Users:            store,
+		Logger:           log.With("component", "router"),
+		OnTerminate:      cancel,
+		EventLoops:       loops,
+		PlainSyscalls:    cfg.noIOUring,
+		MaxUnauthRequest: cfg.maxUnauth,
 	})
 	if err != nil {
 		return err
