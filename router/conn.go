@@ -56,6 +56,7 @@ type conn struct {
 	wmu     sync.Mutex
 	async   bool
 	queued  []byte
+	replies int // bytes of queued that are the connection's own replies
 	wake    chan struct{}
 	wdone   chan struct{}
 	wfailed bool
@@ -198,7 +199,7 @@ func (c *conn) writeOut() bool {
 	var ok bool
 	switch {
 	case c.async:
-		ok = c.enqueue(c.out)
+		ok = c.enqueue(c.out, true)
 	case c.ev.lp != nil:
 		ok = c.ev.lp.send(c, c.out)
 	default:
@@ -233,19 +234,21 @@ func (c *conn) startAsync() {
 	go c.writer()
 }
 
-// enqueue queues frames for the writer. It closes the connection and
-// reports false if the queue would exceed its bound.
-func (c *conn) enqueue(frames []byte) bool {
+// enqueue queues frames for the writer: the connection's own replies
+// (bounded by MaxReply each, like any connection's), or messages. It
+// closes the connection and reports false if the messages waiting would
+// exceed MaxQueued: the subscriber is not reading them.
+func (c *conn) enqueue(frames []byte, reply bool) bool {
 	c.wmu.Lock()
 	if c.wfailed {
 		c.wmu.Unlock()
 		return false
 	}
-	if len(c.queued)+len(frames) > c.srv.cfg.MaxQueued {
+	if messages := len(c.queued) - c.replies; !reply && messages+len(frames) > c.srv.cfg.MaxQueued {
 		c.wfailed = true
 		c.wmu.Unlock()
 		c.srv.log.Warn("closing connection: subscriber is not reading its messages",
-			"remote", c.remote, "queued_bytes", len(c.queued))
+			"remote", c.remote, "queued_message_bytes", messages, "limit", c.srv.cfg.MaxQueued)
 		if c.ev.lp != nil {
 			c.ev.lp.hand(c)
 		} else {
@@ -254,6 +257,9 @@ func (c *conn) enqueue(frames []byte) bool {
 		return false
 	}
 	c.queued = append(c.queued, frames...)
+	if reply {
+		c.replies += len(frames)
+	}
 	c.wmu.Unlock()
 	if c.ev.lp != nil {
 		c.ev.lp.hand(c)
@@ -279,9 +285,7 @@ func (c *conn) writer() {
 			stop = true
 		}
 		for {
-			c.wmu.Lock()
-			buf, c.queued = c.queued, buf[:0]
-			c.wmu.Unlock()
+			buf, _ = c.takeQueue(buf)
 			if len(buf) == 0 {
 				break
 			}
@@ -316,5 +320,15 @@ func (c *conn) close() {
 
 // deliver queues an ASYNC frame for a subscriber.
 func (c *conn) deliver(frame []byte) {
-	c.enqueue(frame)
+	c.enqueue(frame, false)
+}
+
+// takeQueue takes what is queued for the writer, leaving buf (emptied) in
+// its place, and reports whether the connection has failed.
+func (c *conn) takeQueue(buf []byte) ([]byte, bool) {
+	c.wmu.Lock()
+	q, failed := c.queued, c.wfailed
+	c.queued, c.replies = buf[:0], 0
+	c.wmu.Unlock()
+	return q, failed
 }

@@ -615,10 +615,8 @@ func (lp *loop) writable(c *conn) bool {
 	e := &c.ev
 	for {
 		if len(e.pending) == 0 && c.async {
-			c.wmu.Lock()
-			failed := c.wfailed
-			e.pending, c.queued = c.queued, e.pending[:0]
-			c.wmu.Unlock()
+			var failed bool
+			e.pending, failed = c.takeQueue(e.pending)
 			if failed {
 				return false
 			}
@@ -705,10 +703,8 @@ func (lp *loop) writeAll() {
 			}
 			continue
 		}
-		c.wmu.Lock()
-		failed := c.wfailed
-		e.pending, c.queued = c.queued, e.pending[:0]
-		c.wmu.Unlock()
+		var failed bool
+		e.pending, failed = c.takeQueue(e.pending)
 		if failed {
 			lp.close(c)
 			continue

@@ -396,3 +396,57 @@ func TestWaitingRequestBlocksNoOne(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriberGetsALargeReply: a subscriber's own replies are not
+// messages: a reply larger than the bound on queued messages reaches it
+// (it was closed as "not reading its messages"), and the bound still
+// drops a subscriber that lets messages pile up.
+func TestSubscriberGetsALargeReply(t *testing.T) {
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			_, addr := serveTCP(t, Config{EventLoops: mode.loops, PlainSyscalls: mode.plain, MaxQueued: 64 << 10})
+			sub, pub := dial(t, addr), dial(t, addr)
+			value := strings.Repeat("v", 1<<20)
+			sub.send("AUTH (6)vanity (6)vanity", fmt.Sprintf("SET:STR (1)k (%d)%s", len(value), value), "SUBSCRIBE (2)ch", "GET (1)k")
+			for _, want := range []string{"OK", "OK", "OK:INT 1", fmt.Sprintf("OK:STR (%d)%s", len(value), value)} {
+				if got := sub.reply(); got != want {
+					t.Fatalf("got %.60q, want %.60q", got, want)
+				}
+			}
+			// Messages no one reads: once the sockets' buffers are full,
+			// more than 64 KiB of them wait, and the subscriber goes.
+			m := strings.Repeat("m", 1<<10)
+			pub.send("AUTH (6)vanity (6)vanity")
+			if got := pub.reply(); got != "OK" {
+				t.Fatalf("AUTH: %q", got)
+			}
+			const batches, batch = 64, 256
+			for range batches {
+				reqs := make([]string, batch)
+				for i := range reqs {
+					reqs[i] = fmt.Sprintf("PUBLISH (2)ch (%d)%s", len(m), m)
+				}
+				pub.send(reqs...)
+				for range reqs {
+					if got := pub.reply(); got != "OK" {
+						t.Fatalf("PUBLISH: %q", got)
+					}
+				}
+			}
+			got := 0
+			for {
+				sub.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if _, err := sub.fr.Next(); err != nil {
+					if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !isReset(err) {
+						t.Fatalf("after %d messages: %v (not closed)", got, err)
+					}
+					break
+				}
+				got++
+			}
+			if got >= batches*batch {
+				t.Fatalf("a subscriber that read nothing got all %d messages", got)
+			}
+		})
+	}
+}
