@@ -52,6 +52,11 @@ type conn struct {
 	fixes        []frameFix
 	spareReplies [][][]byte
 
+	// authTimer closes the connection if it stays idle before it has
+	// authenticated (Config.AuthIdleTimeout); authed is set by AUTH.
+	authTimer *time.Timer
+	authed    atomic.Bool
+
 	// The write side once the connection has subscribed (async mode).
 	wmu     sync.Mutex
 	async   bool
@@ -68,6 +73,30 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c.job.Done = c.jobDone
 	c.fr = proto.NewFrameReader(bufio.NewReaderSize(nc, 64<<10), s.cfg.MaxRequest)
 	return c
+}
+
+// authExpired closes the connection if it has not authenticated yet.
+func (c *conn) authExpired() {
+	if c.authed.Load() {
+		return
+	}
+	c.srv.log.Info("closing connection: idle without authenticating", "remote", c.remote, "limit", c.srv.cfg.AuthIdleTimeout)
+	c.interrupt()
+}
+
+// authActive restarts the idle timer of a connection that has not
+// authenticated: it just sent a request.
+func (c *conn) authActive() {
+	if c.authTimer != nil && !c.authed.Load() {
+		c.authTimer.Reset(c.srv.cfg.AuthIdleTimeout)
+	}
+}
+
+// stopAuthTimer stops the authentication timer, if there is one.
+func (c *conn) stopAuthTimer() {
+	if c.authTimer != nil {
+		c.authTimer.Stop()
+	}
 }
 
 // interrupt makes the connection finish after the request it is handling.

@@ -33,6 +33,8 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 			return c.appendUserError(out, err), actReply
 		}
 		s.acct = acct
+		c.authed.Store(true)
+		c.stopAuthTimer()
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdAddUser:
 		return c.userResult(out, c.srv.cfg.Users.Add(c.ctx, req.Str[0], req.Str[1])), actReply

@@ -450,3 +450,54 @@ func TestSubscriberGetsALargeReply(t *testing.T) {
 		})
 	}
 }
+
+// TestClientLimits: over MaxClients, a new connection gets an error that
+// names the limit and is closed (19,000 idle connections were held and,
+// at the descriptor limit, new clients hung); a connection that has not
+// authenticated and stays idle for AuthIdleTimeout is closed, the
+// authenticated ones stay, and a new client gets in once one leaves.
+func TestClientLimits(t *testing.T) {
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			_, addr := serveTCP(t, Config{EventLoops: mode.loops, PlainSyscalls: mode.plain,
+				MaxClients: 3, AuthIdleTimeout: 500 * time.Millisecond})
+			var authed []*client
+			for range 2 {
+				c := dial(t, addr)
+				c.send("AUTH (6)vanity (6)vanity")
+				if got := c.reply(); got != "OK" {
+					t.Fatalf("AUTH: %q", got)
+				}
+				authed = append(authed, c)
+			}
+			idle := dial(t, addr)
+			idle.send("PING")
+			if got := idle.reply(); got != "PONG:STR (0)" {
+				t.Fatalf("PING before AUTH: %q", got)
+			}
+			over := dial(t, addr)
+			if got := over.reply(); got != "ERROR(64)too many connections: the server's limit is 3; connection closed" {
+				t.Fatalf("over the limit: %q", got)
+			}
+			over.closed()
+			idle.closed() // within the auth timeout, and the 10 s bound of closed
+			for _, c := range authed {
+				c.send("PING")
+				if got := c.reply(); got != "PONG:STR (0)" {
+					t.Fatalf("an authenticated connection after the timeout: %q", got)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				c := dial(t, addr)
+				c.send("PING")
+				if got := c.reply(); got == "PONG:STR (0)" {
+					break
+				} else if time.Now().After(deadline) {
+					t.Fatalf("no room after the idle connection closed: %q", got)
+				}
+				time.Sleep(10 * time.Millisecond) // polling until the server has forgotten the closed one
+			}
+		})
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
@@ -37,6 +39,16 @@ type Informer interface {
 // and passwords, in a PIPE with a few more requests.
 const DefaultMaxUnauthRequest = 64 << 10
 
+// DefaultMaxClients is the default bound on open client connections,
+// well under the descriptors a process may open once Go has raised its
+// soft limit, so that the server refuses with a reply instead of hanging
+// new clients at accept.
+const DefaultMaxClients = 10000
+
+// DefaultAuthIdleTimeout is how long a connection that has not
+// authenticated may stay idle, by default.
+const DefaultAuthIdleTimeout = 30 * time.Second
+
 // Config configures a Server.
 type Config struct {
 	Backend Backend
@@ -48,6 +60,13 @@ type Config struct {
 	// authenticated (default DefaultMaxUnauthRequest): a client that has
 	// not proven who it is cannot make the server buffer more.
 	MaxUnauthRequest int
+	// MaxClients bounds the open client connections (default
+	// DefaultMaxClients); one more is answered with an error and closed.
+	MaxClients int
+	// AuthIdleTimeout closes a connection that has not authenticated and
+	// has sent nothing for that long (default DefaultAuthIdleTimeout;
+	// negative: never).
+	AuthIdleTimeout time.Duration
 	// MaxReply bounds a reply; a larger one is replaced by INTERNAL_ERROR
 	// "response too large" (default 512 MiB).
 	MaxReply int
@@ -85,6 +104,7 @@ type Server struct {
 	stopLoops sync.Once
 
 	terminateOnce sync.Once
+	refusedLog    atomic.Int64 // unix second of the last "at the client limit" line
 }
 
 // New returns a server.
@@ -97,6 +117,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxRequest == 0 {
 		cfg.MaxRequest = proto.MaxRequest
+	}
+	if cfg.MaxClients == 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	if cfg.AuthIdleTimeout == 0 {
+		cfg.AuthIdleTimeout = DefaultAuthIdleTimeout
 	}
 	if cfg.MaxUnauthRequest == 0 {
 		cfg.MaxUnauthRequest = DefaultMaxUnauthRequest
@@ -155,10 +181,21 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		delay = 0
+		s.mu.Lock()
+		full := len(s.conns) >= s.cfg.MaxClients
+		s.mu.Unlock()
+		if full {
+			s.refuse(nc)
+			continue
+		}
 		c := newConn(s, nc)
+		if s.cfg.AuthIdleTimeout > 0 {
+			c.authTimer = time.AfterFunc(s.cfg.AuthIdleTimeout, c.authExpired)
+		}
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
+			c.stopAuthTimer()
 			nc.Close()
 			return ErrServerClosed
 		}
@@ -186,10 +223,24 @@ func (s *Server) Serve(l net.Listener) error {
 
 // forget drops a closed connection.
 func (s *Server) forget(c *conn) {
+	c.stopAuthTimer()
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
 	s.wg.Done()
+}
+
+// refuse answers a connection over MaxClients with an error and closes
+// it, without letting a slow client hold the accept loop.
+func (s *Server) refuse(nc net.Conn) {
+	msg := "too many connections: the server's limit is " + strconv.Itoa(s.cfg.MaxClients) + "; connection closed"
+	_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	out, start := proto.BeginFrame(nil)
+	_, _ = nc.Write(proto.EndFrame(proto.AppendErrorMsg(out, msg), start))
+	nc.Close()
+	if now := time.Now().Unix(); s.refusedLog.Swap(now) != now { // at most one line a second
+		s.log.Warn("refusing connections: at the client limit", "limit", s.cfg.MaxClients, "remote", nc.RemoteAddr())
+	}
 }
 
 // Shutdown stops accepting, closes every connection after the request it

@@ -44,6 +44,9 @@ func (c *conn) handle(frame []byte) action {
 // frame[i]. Data commands are held for the connection's next job (hold.go).
 func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 	s := &c.sess
+	if s.acct == nil {
+		c.authActive()
+	}
 	if s.acct != nil && s.acct.Deleted() {
 		return actClose // the user was deleted: no reply, close (§5.5)
 	}

@@ -60,6 +60,9 @@ func run(args []string) error {
 	noIOUring := fs.Bool("no-io-uring", false, "event loops read and write with a system call each instead of io_uring")
 	maxUnauth := fs.Int("max-unauth-request", router.DefaultMaxUnauthRequest,
 		"largest request, in bytes, a connection may send before it authenticates; a larger one gets an error and the connection is closed")
+	maxClients := fs.Int("max-clients", router.DefaultMaxClients, "open client connections at most; one more gets an error and is closed")
+	authIdle := fs.Duration("auth-idle-timeout", router.DefaultAuthIdleTimeout,
+		"close a connection that has not authenticated and has sent nothing for this long (0: never)")
 	inFlight := fs.Int("max-in-flight", 2, "runs an event loop has in flight to one node; more commands wait and go together")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -69,6 +72,9 @@ func run(args []string) error {
 	}
 	if *maxUnauth < 64 || *maxUnauth > proto.MaxRequest {
 		return fmt.Errorf("invalid -max-unauth-request %d (64 to %d bytes)", *maxUnauth, proto.MaxRequest)
+	}
+	if *maxClients < 1 || *authIdle < 0 {
+		return fmt.Errorf("invalid -max-clients %d or -auth-idle-timeout %v", *maxClients, *authIdle)
 	}
 	if *name == "" {
 		h, _ := os.Hostname()
@@ -135,7 +141,8 @@ func run(args []string) error {
 		loops = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel,
-		EventLoops: loops, PlainSyscalls: *noIOUring, MaxUnauthRequest: *maxUnauth})
+		EventLoops: loops, PlainSyscalls: *noIOUring, MaxUnauthRequest: *maxUnauth, MaxClients: *maxClients,
+		AuthIdleTimeout: idleOrNever(*authIdle)})
 	if err != nil {
 		return err
 	}
@@ -156,4 +163,12 @@ func run(args []string) error {
 		err = nil
 	}
 	return err
+}
+
+// idleOrNever maps the flag's 0 (never) to the router's negative.
+func idleOrNever(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

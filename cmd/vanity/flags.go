@@ -40,6 +40,8 @@ type config struct {
 	eventLoops      int  // -1: one per core when there is no write-ahead log
 	noIOUring       bool // event loops make a system call per socket read and write
 	maxUnauth       int  // largest request before AUTH, in bytes
+	maxClients      int
+	authIdle        time.Duration // idle time before AUTH that closes a connection
 }
 
 const usage = `usage: vanity [flags]
@@ -76,6 +78,10 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --max-unauth-request=N  largest request, in bytes, a connection may send
                           before it authenticates (default 65536); a larger
                           one gets an error and the connection is closed
+  --max-clients=N         open client connections at most (default 10000);
+                          one more gets an error and is closed
+  --auth-idle-timeout=D   close a connection that has not authenticated and
+                          has sent nothing for D (default 30s; 0: never)
 `
 
 func defaultConfig() config {
@@ -84,7 +90,8 @@ func defaultConfig() config {
 		usersPersist: true, usersFile: "users.db", logging: true, logFile: "vanity.log",
 		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
 		partitions: 64, snapshotEvery: 10 * time.Minute, eventLoops: -1,
-		maxUnauth: router.DefaultMaxUnauthRequest,
+		maxUnauth: router.DefaultMaxUnauthRequest, maxClients: router.DefaultMaxClients,
+		authIdle: router.DefaultAuthIdleTimeout,
 	}
 }
 
@@ -206,6 +213,22 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.maxUnauth, err = strconv.Atoi(value)
 				if err != nil || c.maxUnauth < 64 || c.maxUnauth > proto.MaxRequest {
 					err = fmt.Errorf("invalid --max-unauth-request %q (64 to %d bytes)", value, proto.MaxRequest)
+				}
+			}
+		case "max-clients":
+			if err = needValue(); err == nil {
+				c.maxClients, err = strconv.Atoi(value)
+				if err != nil || c.maxClients < 1 {
+					err = fmt.Errorf("invalid --max-clients %q (at least 1)", value)
+				}
+			}
+		case "auth-idle-timeout":
+			if err = needValue(); err == nil {
+				c.authIdle, err = time.ParseDuration(value)
+				if value == "0" {
+					c.authIdle, err = -1, nil
+				} else if err != nil || c.authIdle <= 0 {
+					err = fmt.Errorf("invalid --auth-idle-timeout %q (a duration such as 30s, or 0)", value)
 				}
 			}
 		case "debug-addr":

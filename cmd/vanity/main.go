@@ -116,6 +116,8 @@ func run(ctx context.Context, cfg config) error {
 		EventLoops:       loops,
 		PlainSyscalls:    cfg.noIOUring,
 		MaxUnauthRequest: cfg.maxUnauth,
+		MaxClients:       cfg.maxClients,
+		AuthIdleTimeout:  cfg.authIdle,
 	})
 	if err != nil {
 		return err
