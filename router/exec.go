@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"time"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router/users"
@@ -23,6 +24,12 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 	case proto.CmdTerminate:
 		return out, actTerminate
 	case proto.CmdAuth:
+		source := sourceOf(c.remote)
+		if wait := c.srv.auth.take(source, time.Now()); wait > 0 {
+			c.srv.log.Warn("AUTH refused: too many failed attempts", "remote", c.remote, "retry_in", wait)
+			return proto.AppendErrorMsg(out, "too many failed AUTH attempts from this address; retry in "+
+				wait.Round(time.Second).String()), actReply
+		}
 		acct, err := c.srv.cfg.Users.Authenticate(c.ctx, req.Str[0], req.Str[1])
 		if p := c.srv.cfg.Peers; p != nil && (errors.Is(err, users.ErrNoUser) || errors.Is(err, users.ErrWrongPassword)) {
 			if p.ReloadUsers(c.ctx) == nil {
@@ -32,6 +39,7 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		if err != nil {
 			return c.appendUserError(out, err), actReply
 		}
+		c.srv.auth.refund(source, time.Now())
 		s.acct = acct
 		c.authed.Store(true)
 		c.stopAuthTimer()

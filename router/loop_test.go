@@ -501,3 +501,23 @@ func TestClientLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthBudgetRefusesGuessing: a source address that fails AUTH more
+// than AuthFailures times in a minute is refused, the right password
+// included, without a password check, on every connection from it.
+func TestAuthBudgetRefusesGuessing(t *testing.T) {
+	_, addr := serveTCP(t, Config{AuthFailures: 3})
+	a, b := dial(t, addr), dial(t, addr)
+	for range 3 {
+		a.send("AUTH (6)vanity (5)wrong")
+		if got := a.reply(); got != "ERROR(18)incorrect password" {
+			t.Fatalf("a wrong password: %q", got)
+		}
+	}
+	for _, c := range []*client{a, b} {
+		c.send("AUTH (6)vanity (6)vanity")
+		if got := c.reply(); !strings.HasPrefix(got, "ERROR(") || !strings.Contains(got, "too many failed AUTH attempts from this address; retry in 20s") {
+			t.Fatalf("over the budget: %q", got)
+		}
+	}
+}

@@ -63,6 +63,8 @@ func run(args []string) error {
 	maxClients := fs.Int("max-clients", router.DefaultMaxClients, "open client connections at most; one more gets an error and is closed")
 	authIdle := fs.Duration("auth-idle-timeout", router.DefaultAuthIdleTimeout,
 		"close a connection that has not authenticated and has sent nothing for this long (0: never)")
+	authFailures := fs.Int("auth-failures", router.DefaultAuthFailures,
+		"failed AUTH attempts an address gets per minute (0: no limit); over it AUTH is refused")
 	inFlight := fs.Int("max-in-flight", 2, "runs an event loop has in flight to one node; more commands wait and go together")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -73,8 +75,9 @@ func run(args []string) error {
 	if *maxUnauth < 64 || *maxUnauth > proto.MaxRequest {
 		return fmt.Errorf("invalid -max-unauth-request %d (64 to %d bytes)", *maxUnauth, proto.MaxRequest)
 	}
-	if *maxClients < 1 || *authIdle < 0 {
-		return fmt.Errorf("invalid -max-clients %d or -auth-idle-timeout %v", *maxClients, *authIdle)
+	if *maxClients < 1 || *authIdle < 0 || *authFailures < 0 {
+		return fmt.Errorf("invalid -max-clients %d, -auth-idle-timeout %v or -auth-failures %d",
+			*maxClients, *authIdle, *authFailures)
 	}
 	if *name == "" {
 		h, _ := os.Hostname()
@@ -142,7 +145,7 @@ func run(args []string) error {
 	}
 	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel,
 		EventLoops: loops, PlainSyscalls: *noIOUring, MaxUnauthRequest: *maxUnauth, MaxClients: *maxClients,
-		AuthIdleTimeout: idleOrNever(*authIdle)})
+		AuthIdleTimeout: idleOrNever(*authIdle), AuthFailures: zeroIsNone(*authFailures)})
 	if err != nil {
 		return err
 	}
@@ -171,4 +174,12 @@ func idleOrNever(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// zeroIsNone maps a flag's 0 (no limit) to the router's negative.
+func zeroIsNone(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -42,6 +42,7 @@ type config struct {
 	maxUnauth       int  // largest request before AUTH, in bytes
 	maxClients      int
 	authIdle        time.Duration // idle time before AUTH that closes a connection
+	authFailures    int           // failed AUTH attempts per source address and minute
 }
 
 const usage = `usage: vanity [flags]
@@ -82,6 +83,8 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
                           one more gets an error and is closed
   --auth-idle-timeout=D   close a connection that has not authenticated and
                           has sent nothing for D (default 30s; 0: never)
+  --auth-failures=N       failed AUTH attempts an address gets per minute
+                          (default 10; 0: no limit); over it AUTH is refused
 `
 
 func defaultConfig() config {
@@ -91,7 +94,7 @@ func defaultConfig() config {
 		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
 		partitions: 64, snapshotEvery: 10 * time.Minute, eventLoops: -1,
 		maxUnauth: router.DefaultMaxUnauthRequest, maxClients: router.DefaultMaxClients,
-		authIdle: router.DefaultAuthIdleTimeout,
+		authIdle: router.DefaultAuthIdleTimeout, authFailures: router.DefaultAuthFailures,
 	}
 }
 
@@ -220,6 +223,15 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.maxClients, err = strconv.Atoi(value)
 				if err != nil || c.maxClients < 1 {
 					err = fmt.Errorf("invalid --max-clients %q (at least 1)", value)
+				}
+			}
+		case "auth-failures":
+			if err = needValue(); err == nil {
+				c.authFailures, err = strconv.Atoi(value)
+				if err != nil || c.authFailures < 0 {
+					err = fmt.Errorf("invalid --auth-failures %q (0: no limit)", value)
+				} else if c.authFailures == 0 {
+					c.authFailures = -1
 				}
 			}
 		case "auth-idle-timeout":

@@ -118,6 +118,7 @@ func run(ctx context.Context, cfg config) error {
 		MaxUnauthRequest: cfg.maxUnauth,
 		MaxClients:       cfg.maxClients,
 		AuthIdleTimeout:  cfg.authIdle,
+		AuthFailures:     cfg.authFailures,
 	})
 	if err != nil {
 		return err
