@@ -231,6 +231,44 @@ func TestCorruptWALRefusesToStart(t *testing.T) {
 	}
 }
 
+// TestLogWithoutItsSnapshotRefusesToStart: once a snapshot let the log
+// drop its first records, starting without that snapshot (deleted, or an
+// older one put back) would serve what remains as if it were everything;
+// the start is refused with a message that says what is missing, and
+// --wal-repair starts on what is there. A snapshot of empty partitions
+// still covers the log before it.
+func TestLogWithoutItsSnapshotRefusesToStart(t *testing.T) {
+	m := vfs.NewMem()
+	n := durableNode(t, m, wal.SyncAlways)
+	do(t, n, 0, "SET:INT "+key(0)+" 1")
+	do(t, n, 0, "DEL "+key(0))
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 200; i++ {
+		do(t, n, 0, "SET:INT "+key(i)+" 1")
+	}
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	do(t, n, 0, "SET:INT "+key(500)+" 1")
+	n.Close()
+	r := durableNode(t, m, wal.SyncAlways) // the snapshot is there: a normal start
+	r.Close()
+	m.Remove(snapPath)
+	_, err := New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), FS: m})
+	if !errors.Is(err, wal.ErrCorrupt) || !strings.Contains(err.Error(), "are missing") {
+		t.Fatalf("a log without its snapshot gave %v", err)
+	}
+	r, err = New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), FS: m, WALRepair: true})
+	if err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	if got := do(t, r, 0, "GET "+key(500)); got != "OK:INT 1" {
+		t.Fatalf("repair lost what the log holds: %q", got)
+	}
+}
+
 func TestLayoutOfExistingDataWins(t *testing.T) {
 	m := vfs.NewMem()
 	n := durableNode(t, m, wal.SyncAlways) // 8 partitions

@@ -66,7 +66,13 @@ func (n *Node) Persist() error {
 }
 
 func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
-	sw, err := snapshot.NewWriter(w, snapshot.Meta{Partitions: len(n.parts), Created: n.clock.Now()})
+	meta := snapshot.Meta{Partitions: len(n.parts), Created: n.clock.Now()}
+	if n.wal != nil {
+		// Every partition is captured at this position or later: the log
+		// may start right after it (recover checks that it does).
+		meta.Position = n.wal.Last()
+	}
+	sw, err := snapshot.NewWriter(w, meta)
 	if err != nil {
 		return 0, err
 	}
@@ -101,7 +107,7 @@ func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 // WAL for new records. The partition layout of existing data wins over the
 // configured count, since the layout is fixed when data is first written.
 func (n *Node) recover() error {
-	covered, err := n.loadSnapshot()
+	covered, position, err := n.loadSnapshot()
 	if err != nil {
 		return err
 	}
@@ -117,12 +123,15 @@ func (n *Node) recover() error {
 	minCovered := ^uint64(0)
 	for _, c := range covered {
 		minCovered = min(minCovered, c)
+		position = max(position, c) // snapshots written before Meta.Position was set
 	}
 	rp := n.newReplayer(covered)
 	if minCovered == ^uint64(0) {
 		minCovered = 0
 	}
-	res, err := wal.Replay(n.fs, n.cfg.WALDir, n.cfg.WALRepair, minCovered, func(seq uint64, body []byte) error {
+	// The log must start by position+1: what came before is in the
+	// snapshot, and without one (position 0) the log must hold it all.
+	res, err := wal.Replay(n.fs, n.cfg.WALDir, n.cfg.WALRepair, position, func(seq uint64, body []byte) error {
 		if seq <= minCovered {
 			return nil // every partition's snapshot already has it
 		}
@@ -153,31 +162,33 @@ func (n *Node) recover() error {
 }
 
 // loadSnapshot reads the snapshot file if there is one and returns each
-// partition's WAL position (nil when there is no snapshot).
-func (n *Node) loadSnapshot() ([]uint64, error) {
+// partition's WAL position (nil when there is no snapshot) and the
+// position the whole snapshot covers.
+func (n *Node) loadSnapshot() ([]uint64, uint64, error) {
 	path := n.cfg.SnapshotPath
 	if path == "" {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err := n.fs.Remove(vfs.TempName(path)); err == nil {
 		n.log.Info("removed an incomplete snapshot left by a crash", "file", vfs.TempName(path))
 	}
 	f, err := n.fs.Open(path)
 	if vfs.IsNotExist(err) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("node: open snapshot: %w", err)
+		return nil, 0, fmt.Errorf("node: open snapshot: %w", err)
 	}
 	defer f.Close()
 	var covered []uint64
+	var position uint64
 	count, err := n.loadChunks(func(chunk func(*snapshot.Chunk) error) error {
 		return snapshot.ReadChunks(f, func(m snapshot.Meta) error {
 			if m.Partitions < 1 || m.Partitions > 1<<20 {
 				return fmt.Errorf("%w: partition count %d", snapshot.ErrCorrupt, m.Partitions)
 			}
 			n.makePartitions(m.Partitions)
-			covered = make([]uint64, m.Partitions)
+			covered, position = make([]uint64, m.Partitions), m.Position
 			return nil
 		}, chunk)
 	}, func(p int, pos uint64) {
@@ -186,17 +197,19 @@ func (n *Node) loadSnapshot() ([]uint64, error) {
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("node: load snapshot %s: %w", path, err)
+		return nil, 0, fmt.Errorf("node: load snapshot %s: %w", path, err)
 	}
 	n.log.Info("loaded snapshot", "file", path, "states", count, "partitions", len(n.parts))
-	return covered, nil
+	return covered, position, nil
 }
 
 // layoutFromWAL adopts the partition count of the first WAL record, when
 // there is no snapshot, and returns all-zero positions.
 func (n *Node) layoutFromWAL() ([]uint64, error) {
 	errFound := errors.New("found")
-	_, err := wal.Replay(n.fs, n.cfg.WALDir, false, 0, func(_ uint64, body []byte) error {
+	// Only the first record is read; whether the log is whole is for
+	// recover's replay to say.
+	_, err := wal.Replay(n.fs, n.cfg.WALDir, false, ^uint64(0)-1, func(_ uint64, body []byte) error {
 		if parts, k := binary.Uvarint(body); k > 0 && parts > 0 && parts <= 1<<20 {
 			n.makePartitions(int(parts))
 		}

@@ -164,15 +164,22 @@ func AppendRecord(dst []byte, seq uint64, body []byte) []byte {
 // parseRecord reads the record at b[0:]; ok is false when it is missing,
 // incomplete or fails its checksum.
 func parseRecord(b []byte) (seq uint64, body []byte, size int, ok bool) {
+	seq, body, size, err := parseRecordErr(b)
+	return seq, body, size, err == nil
+}
+
+// parseRecordErr is parseRecord with the reason a record does not parse:
+// record.ErrIncomplete when b ends inside it.
+func parseRecordErr(b []byte) (seq uint64, body []byte, size int, err error) {
 	payload, size, err := record.Parse(b, MaxRecord)
 	if err != nil {
-		return 0, nil, 0, false
+		return 0, nil, 0, err
 	}
 	seq, k := binary.Uvarint(payload)
 	if k <= 0 {
-		return 0, nil, 0, false
+		return 0, nil, 0, fmt.Errorf("%w: no sequence number", record.ErrCorrupt)
 	}
-	return seq, payload[k:], size, true
+	return seq, payload[k:], size, nil
 }
 
 // ReplayResult describes what Replay found.
@@ -184,18 +191,32 @@ type ReplayResult struct {
 }
 
 // Replay calls fn for every record in dir in order and returns what it
-// found. A torn tail is cut from the last segment. Corruption anywhere else
-// is an error wrapping ErrCorrupt, unless repair is set: then the log is cut
-// at the damage and later segments are removed.
+// found. A torn tail is cut from the last segment: a last record the
+// bytes end inside (or zeros to the end, a file extended without its
+// data), with nothing valid after it. Anything else that does not verify,
+// a complete last record with a bad checksum included, is damage: an
+// error wrapping ErrCorrupt, unless repair is set: then the log is cut at
+// the damage and later segments are removed.
 //
 // Records up to covered (which a snapshot holds) may be missing between
 // segments: a snapshot can cover records that were still in the log's
 // buffer when the process died, and the log then reopened after them.
+// The log must start right after covered at the latest: records between
+// are lost (the snapshot that held them was deleted or replaced by an
+// older one), which is damage too.
 func Replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq uint64, body []byte) error) (ReplayResult, error) {
 	var res ReplayResult
 	segs, err := listSegments(fsys, dir)
 	if err != nil {
 		return res, err
+	}
+	if len(segs) > 0 && segs[0].first > covered+1 {
+		missing := fmt.Sprintf("the log starts at sequence %d, but the snapshot covers sequences up to %d only (0: no snapshot): %d to %d are missing",
+			segs[0].first, covered, covered+1, segs[0].first-1)
+		if !repair {
+			return res, fmt.Errorf("%w: %s; was the snapshot deleted or replaced by an older one? Start with the repair option to load what is there, without them", ErrCorrupt, missing)
+		}
+		res.Repaired = missing
 	}
 	for i, s := range segs {
 		if res.Last != 0 && s.first > res.Last+1 && s.first-1 <= covered {
@@ -208,13 +229,13 @@ func Replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq ui
 		}
 		off := 0
 		for off < len(data) {
-			seq, body, size, ok := parseRecord(data[off:])
-			if ok && res.Last != 0 && seq != res.Last+1 {
-				ok = false // out of sequence: a record from elsewhere, or damage
+			seq, body, size, perr := parseRecordErr(data[off:])
+			if perr == nil && res.Last != 0 && seq != res.Last+1 {
+				perr = fmt.Errorf("%w: sequence %d after %d", record.ErrCorrupt, seq, res.Last) // a record from elsewhere, or damage
 			}
-			if !ok {
-				last := i == len(segs)-1
-				if last && !validAfter(data, off, res.Last) {
+			if perr != nil {
+				torn := errors.Is(perr, record.ErrIncomplete) || allZero(data[off:])
+				if i == len(segs)-1 && torn && !validAfter(data, off, res.Last) {
 					res.TornBytes = int64(len(data) - off)
 					if err := cut(fsys, path, int64(off)); err != nil {
 						return res, err
@@ -223,7 +244,7 @@ func Replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq ui
 				}
 				where := fmt.Sprintf("%s at offset %d", path, off)
 				if !repair {
-					return res, fmt.Errorf("%w: bad record in %s (after sequence %d); start with the repair option to cut the log there, losing what follows", ErrCorrupt, where, res.Last)
+					return res, fmt.Errorf("%w: bad record in %s (after sequence %d: %v); start with the repair option to cut the log there, losing what follows", ErrCorrupt, where, res.Last, perr)
 				}
 				if err := cut(fsys, path, int64(off)); err != nil {
 					return res, err
@@ -233,7 +254,8 @@ func Replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq ui
 						return res, err
 					}
 				}
-				res.Repaired = fmt.Sprintf("cut %s and removed %d later segments", where, len(segs)-i-1)
+				res.Repaired = strings.TrimPrefix(res.Repaired+"; ", "; ") +
+					fmt.Sprintf("cut %s (%v) and removed %d later segments", where, perr, len(segs)-i-1)
 				return res, fsys.SyncDir(dir)
 			}
 			if err := fn(seq, body); err != nil {
@@ -245,6 +267,16 @@ func Replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq ui
 		}
 	}
 	return res, nil
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // validAfter reports whether a valid record that continues the sequence

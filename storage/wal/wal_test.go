@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,11 +229,11 @@ func TestBitFlipsAreCorruption(t *testing.T) {
 			case errors.Is(err, ErrCorrupt):
 				// detected
 			case err == nil && lastSegment && len(got) < 60:
-				// damage in the final record(s) of the log reads as a torn
-				// tail: only records after the damage are lost, and there
-				// are none that verify
-				if res.TornBytes == 0 {
-					t.Fatalf("segment %d offset %d: records lost without a cut", si, off)
+				// only a flip in the final record's length can read as a
+				// torn tail (the length now runs past the end); a flip
+				// anywhere else in a complete record is damage
+				if res.TornBytes == 0 || off < len(data)-int(res.TornBytes) || off >= len(data)-int(res.TornBytes)+4 {
+					t.Fatalf("segment %d offset %d: records lost as a torn tail (%d bytes cut)", si, off, res.TornBytes)
 				}
 			default:
 				t.Fatalf("segment %d offset %d: flip not detected (%d records, %v)", si, off, len(got), err)
@@ -355,7 +356,7 @@ func TestRemoveBefore(t *testing.T) {
 		t.Fatalf("segments %d -> %d", before, after)
 	}
 	var first uint64
-	Replay(m, "/wal", false, 0, func(seq uint64, _ []byte) error {
+	Replay(m, "/wal", false, 149, func(seq uint64, _ []byte) error {
 		if first == 0 {
 			first = seq
 		}
@@ -415,7 +416,7 @@ func TestRotate(t *testing.T) {
 		t.Fatalf("%d segments after removing the covered one", l.Segments())
 	}
 	l.Close()
-	got, err := Replay(m, "/wal", false, 0, func(seq uint64, _ []byte) error {
+	got, err := Replay(m, "/wal", false, 10, func(seq uint64, _ []byte) error {
 		if seq != 11 {
 			return fmt.Errorf("unexpected record %d", seq)
 		}
@@ -521,5 +522,59 @@ func TestGapCoveredBySnapshot(t *testing.T) {
 	}
 	if _, err := Replay(m, "/wal", false, 7, func(uint64, []byte) error { return nil }); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("a gap the snapshot does not cover: %v", err)
+	}
+}
+
+// TestDamagedLastRecordIsNotTorn: a complete final record whose checksum
+// does not match is damage (an acknowledged write would be lost), not a
+// torn write; zeros to the end of the segment (a file extended without its
+// data) are torn.
+func TestDamagedLastRecordIsNotTorn(t *testing.T) {
+	m := vfs.NewMem()
+	l := open(t, m, SyncAlways, 1, 1<<20)
+	for i := 1; i <= 5; i++ {
+		seq, _ := l.Append(body(i))
+		l.Wait(seq)
+	}
+	l.Close()
+	path := filepath.Join("/wal", segmentName(1))
+	full, _ := m.ReadFile(path)
+	bad := bytes.Clone(full)
+	bad[len(bad)-1] ^= 0x01 // the last byte of the last record's payload
+	m.WriteFile(path, bad)
+	if _, _, err := replayAll(t, m, false); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a bit flip in the last record: %v", err)
+	}
+	got, res, err := replayAll(t, m, true)
+	if err != nil || len(got) != 4 || res.Repaired == "" {
+		t.Fatalf("repair: %d records, %q, %v", len(got), res.Repaired, err)
+	}
+	m.WriteFile(path, append(bytes.Clone(full), make([]byte, 100)...))
+	if got, res, err := replayAll(t, m, false); err != nil || len(got) != 5 || res.TornBytes != 100 {
+		t.Fatalf("a zeroed tail: %d records, %d torn, %v", len(got), res.TornBytes, err)
+	}
+}
+
+// TestLogAfterAMissingSnapshot: a log that starts after sequence 1 needs a
+// snapshot covering what came before it; without one (deleted, or an
+// older one put back) the start is refused, and repair loads what is
+// there.
+func TestLogAfterAMissingSnapshot(t *testing.T) {
+	m := vfs.NewMem()
+	l := open(t, m, SyncAlways, 20001, 1<<20)
+	seq, _ := l.Append(body(1))
+	l.Wait(seq)
+	l.Close()
+	for _, covered := range []uint64{0, 19999} {
+		_, err := Replay(m, "/wal", false, covered, func(uint64, []byte) error { return nil })
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), fmt.Sprintf("%d to 20000 are missing", covered+1)) {
+			t.Fatalf("covered %d: %v", covered, err)
+		}
+	}
+	if res, err := Replay(m, "/wal", false, 20000, func(uint64, []byte) error { return nil }); err != nil || res.Records != 1 {
+		t.Fatalf("covered by the snapshot: %+v, %v", res, err)
+	}
+	if res, err := Replay(m, "/wal", true, 0, func(uint64, []byte) error { return nil }); err != nil || res.Records != 1 || res.Repaired == "" {
+		t.Fatalf("repair: %+v, %v", res, err)
 	}
 }
