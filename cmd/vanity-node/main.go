@@ -13,10 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/vanitydb/vanity/internal/debughttp"
-	"github.com/vanitydb/vanity/internal/flagenv"
-	"github.com/vanitydb/vanity/internal/logfile"
-	"github.com/vanitydb/vanity/ring/gossip"
 	"net/http"
 	"os"
 	"os/signal"
@@ -25,6 +21,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vanitydb/vanity/internal/debughttp"
+	"github.com/vanitydb/vanity/internal/flagenv"
+	"github.com/vanitydb/vanity/internal/logfile"
+	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/ring/gossip"
 
 	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/storage/wal"
@@ -49,7 +51,9 @@ func run(args []string) error {
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
 	partitions := fs.Int("partitions", 1024, "partition count (fixed when the cluster is created)")
 	replicas := fs.Int("replicas", 3, "copies of each partition (quorum reads and writes when more than 1)")
-	secret := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
+	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET; --secret-file keeps it off the command line)")
+	secretFile := fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only")
+	insecure := fs.Bool("insecure", false, "run without a cluster secret, on loopback addresses only: internal RPC and gossip accept anyone")
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
 	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a graceful leave waits for hand-offs")
@@ -62,7 +66,8 @@ func run(args []string) error {
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
-	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this address")
+	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them)")
+	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +76,13 @@ func run(args []string) error {
 	}
 	if *dataDir == "" {
 		return fmt.Errorf("--data-dir is required")
+	}
+	key, err := secret.Resolve(*secretValue, *secretFile, *insecure, *rpcAddr, *gossipAddr)
+	if err != nil {
+		return err
+	}
+	if err := secret.DebugAddr(*debugAddr, *debugPublic); err != nil {
+		return err
 	}
 	policy, err := wal.ParsePolicy(*fsync)
 	if err != nil {
@@ -88,8 +100,8 @@ func run(args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
 	}
-	if *secret == "" {
-		log.Warn("no cluster secret: gossip and RPC are unauthenticated; set --secret or VANITY_CLUSTER_SECRET")
+	if key == nil {
+		log.Warn("no cluster secret (--insecure): gossip and RPC accept anyone on this host")
 	}
 	snap := filepath.Join(*dataDir, "vanity.db")
 	var joins []string
@@ -99,7 +111,7 @@ func run(args []string) error {
 	svc, err := node.StartService(node.ServiceConfig{
 		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy,
 			HeldPath: filepath.Join(*dataDir, "held")},
-		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, Secret: []byte(*secret),
+		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, Secret: key,
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
 		MaxTransfers: *maxTransfers, TransferRate: transferBytes(*transferRate),
 		AntiEntropy: orNegative(*antiEntropy), TombstoneGrace: *grace, MaxHints: orNegative(*maxHints << 20),
@@ -184,7 +196,9 @@ func transferBytes(mib int) int64 {
 func remove(args []string) error {
 	fs := flag.NewFlagSet("vanity-node remove", flag.ContinueOnError)
 	join := fs.String("join", "", "comma-separated gossip addresses of cluster members (required)")
-	secret := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
+	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
+	secretFile := fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only")
+	insecure := fs.Bool("insecure", false, "the cluster runs without a secret (on loopback)")
 	bind := fs.String("gossip", "127.0.0.1:7949", "gossip address for this short-lived member")
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	wait := fs.Duration("wait", 0, "wait this long for a node that just stopped to be seen as failed")
@@ -202,8 +216,12 @@ func remove(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("remove needs --join and at least one node name")
 	}
+	key, err := secret.Resolve(*secretValue, *secretFile, *insecure, *bind)
+	if err != nil {
+		return err
+	}
 	g, err := gossip.Start(gossip.Config{Name: fmt.Sprintf("admin-%d", os.Getpid()), Role: gossip.RoleAdmin,
-		BindAddr: *bind, Join: strings.Split(*join, ","), Secret: []byte(*secret), Fast: *fast})
+		BindAddr: *bind, Join: strings.Split(*join, ","), Secret: key, Fast: *fast})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
+	"github.com/vanitydb/vanity/internal/secret"
 	"github.com/vanitydb/vanity/proto"
 
 	"github.com/vanitydb/vanity/router"
@@ -44,14 +45,17 @@ func run(args []string) error {
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
 	partitions := fs.Int("partitions", 1024, "partition count (as the nodes')")
 	replicas := fs.Int("replicas", 3, "copies of each partition (as the nodes')")
-	secret := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
+	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET; --secret-file keeps it off the command line)")
+	secretFile := fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only")
+	insecure := fs.Bool("insecure", false, "run without a cluster secret, on loopback addresses only: internal RPC and gossip accept anyone")
 	password := fs.String("default-password", os.Getenv("VANITY_DEFAULT_PASSWORD"), "password of the first administrator of a new cluster (default vanity)")
 	cost := fs.Int("bcrypt-cost", 10, "bcrypt cost for passwords")
 	minNodes := fs.Int("min-nodes", 1, "nodes to wait for before serving")
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
-	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this address")
+	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them)")
+	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
 	requestTimeout := fs.Duration("request-timeout", time.Second,
 		"how long a storage node may take to start a command; a node refuses it afterwards")
 	clockOffset := fs.Duration("max-clock-offset", 250*time.Millisecond,
@@ -70,6 +74,13 @@ func run(args []string) error {
 		return err
 	}
 	if err := flagenv.Apply(fs, "VANITY_ROUTER_"); err != nil {
+		return err
+	}
+	key, err := secret.Resolve(*secretValue, *secretFile, *insecure, *rpcAddr, *gossipAddr)
+	if err != nil {
+		return err
+	}
+	if err := secret.DebugAddr(*debugAddr, *debugPublic); err != nil {
 		return err
 	}
 	if *maxUnauth < 64 || *maxUnauth > proto.MaxRequest {
@@ -102,7 +113,7 @@ func run(args []string) error {
 	}
 	backend, err := cluster.Start(cluster.Config{Name: *name, GossipAddr: *gossipAddr, RPCAddr: *rpcAddr, Join: joins,
 		RequestTimeout: *requestTimeout, MaxClockOffset: *clockOffset, MaxInFlight: *inFlight,
-		Secret: []byte(*secret), Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
+		Secret: key, Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
 	if err != nil {
 		return err
 	}

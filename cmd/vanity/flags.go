@@ -43,6 +43,7 @@ type config struct {
 	maxClients      int
 	authIdle        time.Duration // idle time before AUTH that closes a connection
 	authFailures    int           // failed AUTH attempts per source address and minute
+	debugPublic     bool          // the debug address may be other than loopback
 }
 
 const usage = `usage: vanity [flags]
@@ -69,7 +70,9 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
                           database file (vanity.db.wal/)
   --wal-repair            cut a damaged write-ahead log at the damage and start
                           (what follows the damage is lost) instead of refusing
-  --debug-addr=ADDR       serve /debug/pprof/ and /debug/stats over HTTP on ADDR
+  --debug-addr=ADDR       serve /debug/pprof/ and /debug/stats over HTTP on ADDR,
+                          a loopback address (they answer anyone)
+  --debug-public          allow --debug-addr on an address other machines reach
   --event-loops=N         serve connections from N event loops (default: one
                           per core but one, at least one; 0: a goroutine per
                           connection, always the case with --fsync=always)
@@ -243,6 +246,8 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 					err = fmt.Errorf("invalid --auth-idle-timeout %q (a duration such as 30s, or 0)", value)
 				}
 			}
+		case "debug-public":
+			c.debugPublic = true
 		case "debug-addr":
 			if err = needValue(); err == nil {
 				c.debugAddr = value

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vanitydb/vanity/internal/secret"
 	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/router"
@@ -46,6 +47,9 @@ func main() {
 // stop accepting and close connections, stop background work, write a
 // final snapshot.
 func run(ctx context.Context, cfg config) error {
+	if err := secret.DebugAddr(cfg.debugAddr, cfg.debugPublic); err != nil {
+		return err
+	}
 	// Listen first: clients may connect while the data loads (§1.5).
 	l, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	if err != nil {

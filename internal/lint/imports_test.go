@@ -47,6 +47,7 @@ var allowed = map[string][]string{
 	"internal/flagenv":     {},
 	"internal/debughttp":   {},
 	"internal/logfile":     {},
+	"internal/secret":      {},
 	"internal/uring":       {},
 	"scripts":              {"client", "proto"},
 }
