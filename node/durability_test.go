@@ -134,9 +134,12 @@ func TestCrashDuringSnapshot(t *testing.T) {
 	}
 }
 
-// TestFsyncFailureStopsAcknowledgements: once the WAL cannot fsync, no
-// write is acknowledged, and every later command is refused.
-func TestFsyncFailureStopsAcknowledgements(t *testing.T) {
+// TestFsyncFailureRefusesWritesUntilRecovered: once the WAL cannot fsync,
+// no write is acknowledged and every later write is refused with an error
+// that names the cause, while reads go on. Retrying fails while the disk
+// does; once it works, a snapshot from memory rebuilds the log and writes
+// are taken again, and a crash after that loses nothing acknowledged.
+func TestFsyncFailureRefusesWritesUntilRecovered(t *testing.T) {
 	fz := vfs.NewFaulty(vfs.NewMem())
 	n := durableNode(t, fz, wal.SyncAlways)
 	if got := do(t, n, 0, "SET:STR (1)a (1)1"); got != "OK" {
@@ -146,16 +149,35 @@ func TestFsyncFailureStopsAcknowledgements(t *testing.T) {
 	if got := do(t, n, 0, "SET:STR (1)b (1)2"); !strings.HasPrefix(got, "error: write not durable") {
 		t.Fatalf("a write that could not be fsynced was answered %q", got)
 	}
-	for _, r := range []string{"SET:STR (1)c (1)3", "GET (1)a"} {
-		if got := do(t, n, 0, r); !strings.HasPrefix(got, "error: "+ErrFailed.Error()) {
-			t.Fatalf("%s after the failure: %q", r, got)
-		}
+	refused := "refused: " + ErrFailed.Error()
+	if got := do(t, n, 0, "SET:STR (1)c (1)3"); !strings.HasPrefix(got, refused) {
+		t.Fatalf("a write after the failure: %q", got)
 	}
-	if got := runTx(n, 0, parse(t, "INCR_INT (1)x 1", "GET (1)x")); !strings.HasPrefix(got[0], "error: "+ErrFailed.Error()) {
+	if got := do(t, n, 0, "GET (1)a"); got != "OK:STR (1)1" {
+		t.Fatalf("a read after the failure: %q", got)
+	}
+	if got := runTx(n, 0, parse(t, "INCR_INT (1)x 1", "GET (1)x")); !strings.HasPrefix(got[0], refused) {
 		t.Fatalf("a transaction after the failure: %q", got)
 	}
-	if err := n.Persist(); !errors.Is(err, ErrFailed) {
-		t.Fatalf("snapshot after the failure: %v", err)
+	if err := n.Persist(); !errors.Is(err, vfs.ErrInjected) {
+		t.Fatalf("a snapshot while fsync still fails: %v", err)
+	}
+	if got := do(t, n, 0, "SET:STR (1)c (1)3"); !strings.HasPrefix(got, refused) {
+		t.Fatalf("a write after a failed retry: %q", got)
+	}
+	fz.FailAfter(vfs.OpSync, -1)
+	if err := n.retryStorage(); err != nil {
+		t.Fatalf("retry once the disk works: %v", err)
+	}
+	if got := do(t, n, 0, "SET:STR (1)d (1)4"); got != "OK" {
+		t.Fatalf("a write after the recovery: %q", got)
+	}
+	fz.FS.(*vfs.Mem).Crash()
+	r := durableNode(t, fz.FS, wal.SyncAlways)
+	for k, want := range map[string]string{"a": "OK:STR (1)1", "d": "OK:STR (1)4", "c": "NULL"} {
+		if got := do(t, r, 0, "GET (1)"+k); got != want {
+			t.Fatalf("%s after a crash: %q, want %q", k, got, want)
+		}
 	}
 }
 

@@ -57,8 +57,8 @@ func TestRunRefusesMovedPartitions(t *testing.T) {
 
 // TestRunDurability: with fsync=always every write a run acknowledged
 // survives a machine crash; when the fsync fails, every entry of the run
-// answers with the failure (its reads could show the writes that failed),
-// and so does every later one.
+// answers with the failure (its reads could show the writes that failed);
+// later writes are refused and later reads served.
 func TestRunDurability(t *testing.T) {
 	m := vfs.NewMem()
 	n := durableNode(t, m, wal.SyncAlways)
@@ -88,8 +88,11 @@ func TestRunDurability(t *testing.T) {
 			t.Fatalf("an entry of a run whose fsync failed was answered %q", g)
 		}
 	}
-	if got := do(t, f, 0, "GET (1)a"); !strings.HasPrefix(got, "error: node: storage failed") {
-		t.Fatalf("after the failure: %q", got)
+	if got := do(t, f, 0, "GET (1)a"); got != "OK:STR (1)1" {
+		t.Fatalf("a read after the failure: %q", got)
+	}
+	if got := do(t, f, 0, "SET:STR (1)a (1)2"); !strings.HasPrefix(got, "refused: "+ErrFailed.Error()) {
+		t.Fatalf("a write after the failure: %q", got)
 	}
 }
 

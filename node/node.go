@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -53,6 +54,10 @@ type Config struct {
 	// ExpirySample is how many keys a sweep examines per partition and
 	// database per round (default 20).
 	ExpirySample int
+	// StorageRetry is how often a node whose log failed (a full disk, a
+	// failed fsync) tries to write a snapshot and take writes again
+	// (default 1s).
+	StorageRetry time.Duration
 	// Now is the physical clock (default time.Now).
 	Now func() time.Time
 	// Logger receives the node's log (default: discard).
@@ -65,6 +70,7 @@ func DefaultConfig() Config {
 		Partitions:     ring.DefaultPartitions,
 		ExpiryInterval: 100 * time.Millisecond,
 		ExpirySample:   20,
+		StorageRetry:   time.Second,
 		Now:            time.Now,
 		Logger:         slog.New(slog.DiscardHandler),
 	}
@@ -130,8 +136,9 @@ type Node struct {
 	locate func(key []byte) *storage.Shard
 	ctxs   sync.Pool // *execCtx
 	wal    *wal.Log  // nil without a WAL
-	// failed holds the first durability error; from then on the node
-	// refuses every command.
+	// failed holds the durability error that stopped writes; until a
+	// snapshot has rebuilt the log (retryStorage), the node refuses every
+	// write and serves reads.
 	failed atomic.Pointer[error]
 	// persistMu serializes snapshots.
 	persistMu sync.Mutex
@@ -163,6 +170,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.ExpirySample == 0 {
 		cfg.ExpirySample = def.ExpirySample
+	}
+	if cfg.StorageRetry == 0 {
+		cfg.StorageRetry = def.StorageRetry
 	}
 	if cfg.Now == nil {
 		cfg.Now = def.Now
@@ -224,8 +234,9 @@ func (n *Node) SnapshotDue(minBytes int64) bool {
 // Partitions returns the partition count in use.
 func (n *Node) Partitions() int { return len(n.parts) }
 
-// ErrFailed wraps the durability error that stopped the node.
-var ErrFailed = errors.New("node: storage failed; restart the server")
+// ErrFailed wraps the durability error that stops writes until the log
+// can be written again.
+var ErrFailed = errors.New("disk full or failing: writes are refused until the write-ahead log can be written again (retried every second); reads still work")
 
 func (n *Node) failure() error {
 	if p := n.failed.Load(); p != nil {
@@ -237,8 +248,38 @@ func (n *Node) failure() error {
 func (n *Node) fail(err error) {
 	err = fmt.Errorf("%w: %v", ErrFailed, err)
 	if n.failed.CompareAndSwap(nil, &err) {
-		n.log.Error("durability failure: refusing every command from now on", "err", err)
+		n.log.Error("durability failure: refusing writes until the log can be written again", "err", err)
 	}
+}
+
+// retryStorage brings a node whose log failed back to taking writes: it
+// writes a snapshot of the whole state from memory (which holds every
+// write the log took, and the few it failed on), and restarts the log
+// after it, dropping the segments whose pages a failed write or fsync
+// leaves untrusted. While the disk is still full or failing it fails and
+// the node stays as it was.
+func (n *Node) retryStorage() error {
+	if n.failure() == nil || n.wal == nil || n.cfg.SnapshotPath == "" {
+		return nil
+	}
+	n.persistMu.Lock()
+	defer n.persistMu.Unlock()
+	if err := vfs.WriteAtomic(n.fs, n.cfg.SnapshotPath, func(w io.Writer) error {
+		_, err := n.writeSnapshot(w)
+		return err
+	}); err != nil {
+		return fmt.Errorf("node: snapshot for recovery: %w", err)
+	}
+	if size, err := n.fs.Size(n.cfg.SnapshotPath); err == nil {
+		n.snapBytes.Store(size)
+	}
+	if err := n.wal.Restart(); err != nil {
+		return fmt.Errorf("node: restart the log: %w", err)
+	}
+	n.walBytes.Store(0)
+	n.failed.Store(nil)
+	n.log.Info("storage recovered: the log is written again; writes are accepted")
+	return nil
 }
 
 // KeepsTombstones reports whether removals leave tombstones (replicated
@@ -346,7 +387,9 @@ func (n *Node) release(x *execCtx) {
 	n.ctxs.Put(x)
 }
 
-// Run performs background work until ctx ends. The expiry sweep spends at
+// Run performs background work until ctx ends: the expiry sweep, and,
+// after a failure of the log, a try every StorageRetry to take writes
+// again (retryStorage). The expiry sweep spends at
 // most a quarter of ExpiryInterval per round; while expired keys are piling
 // up (a round ran out of budget with keys still expiring) the next round
 // starts after a quarter interval instead of a whole one, so a mass expiry
@@ -355,10 +398,16 @@ func (n *Node) Run(ctx context.Context) error {
 	budget := n.cfg.ExpiryInterval / 4
 	t := time.NewTimer(n.cfg.ExpiryInterval)
 	defer t.Stop()
+	retry := time.NewTicker(n.cfg.StorageRetry)
+	defer retry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-retry.C:
+			if err := n.retryStorage(); err != nil {
+				n.log.Debug("storage still failing", "err", err)
+			}
 		case <-t.C:
 			start := time.Now()
 			n.SweepExpired(budget)

@@ -25,14 +25,15 @@ import (
 // Persist writes a snapshot of every partition, replacing the snapshot file
 // atomically (temporary file, fsync, rename, directory fsync), then drops
 // the WAL segments the snapshot covers. Each partition is captured under
-// its lock together with the WAL position it has reached.
+// its lock together with the WAL position it has reached. After a failure
+// of the log it is retryStorage: the snapshot that brings writes back.
 func (n *Node) Persist() error {
 	path := n.cfg.SnapshotPath
 	if path == "" {
 		return ErrPersistenceDisabled
 	}
-	if err := n.failure(); err != nil {
-		return err
+	if n.failure() != nil {
+		return n.retryStorage() // a snapshot is also how a failed log comes back
 	}
 	n.persistMu.Lock()
 	defer n.persistMu.Unlock()

@@ -142,17 +142,13 @@ func (r *Result) capture(p int, enc []byte) {
 // order. With capture, the deltas are also kept by partition for the
 // other replicas, each delta encoded once for the log, a partition on the
 // move and the replicas. Nothing is durable yet: res.Pos says what to
-// wait for. The clock first moves past the run's floor. skip, if not nil, gives commands already answered (a read
-// that could not reach its replicas): they are not run.
+// wait for. The clock first moves past the run's floor. skip, if not nil,
+// gives commands already answered (a read that could not reach its
+// replicas): they are not run. While the log has failed (retryStorage),
+// writes are refused (StatusRefused) and reads run.
 func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 	res.reset(r.Answers())
-	if err := n.failure(); err != nil {
-		for i := range r.Cmds {
-			res.first = append(res.first, len(res.Ends))
-			res.refuse(r.Cmds[i].Answers(), rpc.StatusError, err.Error())
-		}
-		return
-	}
+	failed := n.failure()
 	n.clock.Observe(hlc.Stamp{Time: r.Floor})
 	x := n.ctxs.Get().(*execCtx)
 	defer n.release(x)
@@ -166,6 +162,10 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 		}
 		if r.Deadline != 0 && n.cfg.Now().UnixMilli() > r.Deadline {
 			res.refuse(c.Answers(), rpc.StatusExpired, "the request's deadline passed before it ran")
+			continue
+		}
+		if failed != nil && !readOnly(c) {
+			res.refuse(c.Answers(), rpc.StatusRefused, failed.Error())
 			continue
 		}
 		database := false
@@ -210,6 +210,13 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 			res.Replies = binary.BigEndian.AppendUint64(res.Replies, n.digestLocked(x, c.DB))
 			res.end(rpc.StatusOK)
 		}
+		if failed != nil {
+			// A read's only deltas remove keys found expired: not
+			// logged while the log is down (a restart finds them
+			// expired again), and in the snapshot that brings it back.
+			n.unlock(x.locks)
+			continue
+		}
 		var into *Result
 		if capture && !database {
 			into = res
@@ -224,9 +231,19 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 			res.wrote = append(res.wrote, cmdWrites{cmd: ci, parts: parts})
 		}
 	}
-	if n.wal != nil {
-		res.Pos = n.wal.Last()
+	if n.wal != nil && failed == nil {
+		res.Pos = n.wal.Last() // a read waits too: what it saw must be durable
 	}
+}
+
+// readOnly reports whether every request of c only reads.
+func readOnly(c *rpc.Cmd) bool {
+	for _, req := range c.Reqs {
+		if req.Cmd.Class() != proto.ClassRead {
+			return false
+		}
+	}
+	return true
 }
 
 // skipped is a command answered without running.

@@ -98,10 +98,12 @@ const (
 	StatusUnavailable         // not run: a read could not reach its replicas; payload: a message
 	StatusExpired             // not run: its deadline had passed when it arrived
 	StatusNotConfirmed        // a write that ran but fewer replicas than asked stored it; payload: a message
+	StatusRefused             // not run: the node takes no writes now (its log failed); payload: a message
 )
 
 var statusNames = [...]string{StatusOK: "ok", StatusWrongRing: "wrong ring", StatusError: "error",
-	StatusUnavailable: "unavailable", StatusExpired: "expired", StatusNotConfirmed: "not confirmed"}
+	StatusUnavailable: "unavailable", StatusExpired: "expired", StatusNotConfirmed: "not confirmed",
+	StatusRefused: "refused"}
 
 func (st Status) String() string {
 	if int(st) < len(statusNames) {

@@ -401,6 +401,8 @@ func statusError(st rpc.Status, msg string) error {
 		return errors.New(msg)
 	case rpc.StatusExpired:
 		return &router.CommandError{Msg: "unavailable: " + msg + " (the command did not run)"}
+	case rpc.StatusRefused:
+		return &router.CommandError{Msg: msg}
 	}
 	return &router.CommandError{Msg: "unavailable: " + msg}
 }

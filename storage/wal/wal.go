@@ -358,6 +358,9 @@ type Log struct {
 	file     vfs.File
 	fileSize int64
 	segs     []segment // existing segments, oldest first (guarded by mu)
+	// gen counts Restarts (guarded by ioMu): an fsync made without ioMu
+	// on a file a Restart has since dropped does not count.
+	gen uint64
 }
 
 // Open starts a log whose next record has sequence number next (the last
@@ -627,10 +630,13 @@ func (l *Log) step(periodic bool) (closing bool) {
 		if rotate || closing {
 			err = l.file.Sync()
 		} else {
-			f := l.file
+			f, gen := l.file, l.gen
 			l.ioMu.Unlock()
 			err = f.Sync()
 			l.ioMu.Lock()
+			if gen != l.gen {
+				err, doSync = nil, false // the file was dropped by Restart meanwhile
+			}
 		}
 	}
 	if err == nil && (l.fileSize >= l.cfg.SegmentSize || rotate && l.fileSize > 0) && !closing {
@@ -689,6 +695,40 @@ func (l *Log) RemoveBefore(seq uint64) error {
 	if len(drop) > 0 {
 		return l.cfg.FS.SyncDir(l.cfg.Dir)
 	}
+	return nil
+}
+
+// Restart clears a failed log once a snapshot holds the effect of every
+// record appended (Last included). Its segments are dropped: after a
+// failed write or fsync their pages cannot be trusted (the kernel may have
+// marked them clean without writing them), and the snapshot, written
+// from memory, replaces them. The log goes on in a new segment after
+// Last. Nothing may be appended while it runs.
+func (l *Log) Restart() error {
+	l.ioMu.Lock()
+	defer l.ioMu.Unlock()
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	last := l.next - 1
+	l.buf = l.buf[:0] // records whose write failed: the snapshot has them
+	l.mu.Unlock()
+	l.gen++
+	_ = l.file.Close() // not trusted; whatever it says
+	if err := l.startSegment(last + 1); err != nil {
+		return err // still failed; l.file stays the closed segment, which refuses everything
+	}
+	if err := l.RemoveBefore(last + 1); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.written, l.synced, l.forceSync, l.rotateAt = last, last, 0, 0
+	l.err = nil
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	l.cfg.Logger.Info("write-ahead log restarted after a failure", "next", last+1)
 	return nil
 }
 

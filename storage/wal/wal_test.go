@@ -578,3 +578,55 @@ func TestLogAfterAMissingSnapshot(t *testing.T) {
 		t.Fatalf("repair: %+v, %v", res, err)
 	}
 }
+
+// TestRestartAfterFailure: a log whose write failed refuses everything
+// until Restart, which fails while the file system still does; once it
+// works again, Restart drops the untrusted segments and the log takes
+// records after Last in a new one.
+func TestRestartAfterFailure(t *testing.T) {
+	for _, p := range []Policy{SyncAlways, SyncEverySecond} {
+		fz := vfs.NewFaulty(vfs.NewMem())
+		l := open(t, fz, p, 1, 1<<30)
+		for i := 1; i <= 3; i++ {
+			seq, _ := l.Append(body(i))
+			if err := l.Wait(seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fz.FailAfter(vfs.OpWrite, 0)
+		fz.FailAfter(vfs.OpCreate, 0)
+		seq, _ := l.Append(body(4))
+		if err := l.Wait(seq); !errors.Is(err, vfs.ErrInjected) {
+			t.Fatalf("%v: a failed write: %v", p, err)
+		}
+		if err := l.Restart(); !errors.Is(err, vfs.ErrInjected) {
+			t.Fatalf("%v: Restart while the disk still fails: %v", p, err)
+		}
+		if _, err := l.Append(body(5)); err == nil {
+			t.Fatalf("%v: append accepted before a successful Restart", p)
+		}
+		fz.FailAfter(vfs.OpWrite, -1)
+		fz.FailAfter(vfs.OpCreate, -1)
+		if err := l.Restart(); err != nil {
+			t.Fatalf("%v: Restart: %v", p, err)
+		}
+		seq, err := l.Append(body(5))
+		if err != nil || seq != 5 {
+			t.Fatalf("%v: append after Restart: %d, %v", p, seq, err)
+		}
+		if err := l.Wait(seq); err != nil {
+			t.Fatalf("%v: wait after Restart: %v", p, err)
+		}
+		if err := l.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		var seqs []uint64
+		if _, err := Replay(fz, "/wal", false, 4, func(s uint64, _ []byte) error {
+			seqs = append(seqs, s)
+			return nil
+		}); err != nil || fmt.Sprint(seqs) != "[5]" {
+			t.Fatalf("%v: after Restart the log holds %v (%v); the snapshot holds 1-4", p, seqs, err)
+		}
+	}
+}
