@@ -13,7 +13,7 @@ import (
 
 const snapPath = "/data/vanity.db"
 
-func durableNode(t *testing.T, fsys vfs.FS, policy wal.Policy) *Node {
+func durableNode(t testing.TB, fsys vfs.FS, policy wal.Policy) *Node {
 	t.Helper()
 	fsys.MkdirAll("/data")
 	n, err := New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), Fsync: policy,

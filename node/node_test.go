@@ -12,7 +12,7 @@ import (
 	"github.com/vanitydb/vanity/proto"
 )
 
-func newNode(t *testing.T, cfg Config) *Node {
+func newNode(t testing.TB, cfg Config) *Node {
 	t.Helper()
 	n, err := New(cfg)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 // writesOf runs requests on n and returns the deltas they produced for
 // partition p, as a coordinator would send them to replicas.
-func writesOf(t *testing.T, n *Node, p int, requests ...string) []byte {
+func writesOf(t testing.TB, n *Node, p int, requests ...string) []byte {
 	t.Helper()
 	if _, err := n.StartStream(p); err != nil {
 		t.Fatal(err)

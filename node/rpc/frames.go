@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"syscall"
 )
@@ -276,7 +277,20 @@ func readFrame(r *bufio.Reader) (id uint64, kind uint8, payload []byte, err erro
 	}
 	id = binary.BigEndian.Uint64(hdr[4:])
 	kind = hdr[12]
-	payload = make([]byte, int(n)-9)
-	_, err = io.ReadFull(r, payload)
+	// The buffer grows as bytes arrive: a frame that declares a gigabyte
+	// and sends nothing costs little.
+	size := int(n) - 9
+	payload = make([]byte, 0, min(size, 64<<10))
+	for len(payload) < size {
+		if len(payload) == cap(payload) {
+			payload = slices.Grow(payload, min(size, 2*cap(payload))-len(payload))
+		}
+		var k int
+		k, err = io.ReadFull(r, payload[len(payload):min(size, cap(payload))])
+		payload = payload[:len(payload)+k]
+		if err != nil {
+			return 0, 0, nil, err
+		}
+	}
 	return
 }

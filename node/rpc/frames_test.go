@@ -1,6 +1,9 @@
 package rpc
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"net"
 	"os"
@@ -68,4 +71,27 @@ func TestWriteFailureReportedAside(t *testing.T) {
 		t.Fatal("the write failure was never reported")
 	}
 	w.close()
+}
+
+// FuzzReadFrame reads any bytes as RPC frames: each is refused or read
+// whole, never a crash, and a frame that declares more than arrives
+// allocates as the bytes come, not what it declares.
+func FuzzReadFrame(f *testing.F) {
+	good := binary.BigEndian.AppendUint32(nil, 9+3)
+	good = binary.BigEndian.AppendUint64(good, 7)
+	good = append(good, byte(KindRun), 'a', 'b', 'c')
+	f.Add(good)
+	f.Add(binary.BigEndian.AppendUint32(nil, MaxFrame)) // a gigabyte declared, nothing sent
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := bufio.NewReader(bytes.NewReader(b))
+		for {
+			_, _, payload, err := readFrame(r)
+			if err != nil {
+				return
+			}
+			if len(payload) > len(b) {
+				t.Fatalf("a %d-byte payload from %d bytes", len(payload), len(b))
+			}
+		}
+	})
 }
