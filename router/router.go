@@ -39,6 +39,13 @@ type Informer interface {
 // and passwords, in a PIPE with a few more requests.
 const DefaultMaxUnauthRequest = 64 << 10
 
+// DefaultMaxReply bounds the reply of one request by default.
+const DefaultMaxReply = 512 << 20
+
+// DefaultMaxQueued bounds, by default, the messages waiting to be written
+// to a subscriber that does not read them.
+const DefaultMaxQueued = 32 << 20
+
 // DefaultMaxClients is the default bound on open client connections,
 // well under the descriptors a process may open once Go has raised its
 // soft limit, so that the server refuses with a reply instead of hanging
@@ -141,10 +148,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxUnauthRequest = DefaultMaxUnauthRequest
 	}
 	if cfg.MaxReply == 0 {
-		cfg.MaxReply = 512 << 20
+		cfg.MaxReply = DefaultMaxReply
 	}
 	if cfg.MaxQueued == 0 {
-		cfg.MaxQueued = 32 << 20
+		cfg.MaxQueued = DefaultMaxQueued
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, hub: newHub(),

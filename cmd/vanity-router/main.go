@@ -64,6 +64,9 @@ func run(args []string) error {
 	noIOUring := fs.Bool("no-io-uring", false, "event loops read and write with a system call each instead of io_uring")
 	maxUnauth := fs.Int("max-unauth-request", router.DefaultMaxUnauthRequest,
 		"largest request, in bytes, a connection may send before it authenticates; a larger one gets an error and the connection is closed")
+	maxRequest := fs.Int("max-request", proto.MaxRequest, "largest request, in bytes, after AUTH; a larger one is answered and the connection closed")
+	maxReply := fs.Int("max-reply", router.DefaultMaxReply, "largest reply to one request, in bytes; a larger one becomes INTERNAL_ERROR \"response too large\"")
+	maxQueued := fs.Int("max-subscriber-queue", router.DefaultMaxQueued, "bytes of messages a subscriber may leave unread before it is disconnected")
 	maxClients := fs.Int("max-clients", router.DefaultMaxClients, "open client connections at most; one more gets an error and is closed")
 	authIdle := fs.Duration("auth-idle-timeout", router.DefaultAuthIdleTimeout,
 		"close a connection that has not authenticated and has sent nothing for this long (0: never)")
@@ -83,8 +86,12 @@ func run(args []string) error {
 	if err := secret.DebugAddr(*debugAddr, *debugPublic); err != nil {
 		return err
 	}
-	if *maxUnauth < 64 || *maxUnauth > proto.MaxRequest {
-		return fmt.Errorf("invalid -max-unauth-request %d (64 to %d bytes)", *maxUnauth, proto.MaxRequest)
+	if *maxUnauth < 64 || *maxUnauth > proto.MaxRequest || *maxRequest < 64 || *maxRequest > proto.MaxRequest {
+		return fmt.Errorf("invalid -max-unauth-request %d or -max-request %d (64 to %d bytes)", *maxUnauth, *maxRequest, proto.MaxRequest)
+	}
+	if *maxReply < 1024 || uint64(*maxReply) > proto.MaxReply || *maxQueued < 1024 {
+		return fmt.Errorf("invalid -max-reply %d (1024 to %d bytes) or -max-subscriber-queue %d (at least 1024)",
+			*maxReply, uint64(proto.MaxReply), *maxQueued)
 	}
 	if *maxClients < 1 || *authIdle < 0 || *authFailures < 0 {
 		return fmt.Errorf("invalid -max-clients %d, -auth-idle-timeout %v or -auth-failures %d",
@@ -156,6 +163,7 @@ func run(args []string) error {
 	}
 	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel,
 		EventLoops: loops, PlainSyscalls: *noIOUring, MaxUnauthRequest: *maxUnauth, MaxClients: *maxClients,
+		MaxRequest: *maxRequest, MaxReply: *maxReply, MaxQueued: *maxQueued,
 		AuthIdleTimeout: idleOrNever(*authIdle), AuthFailures: zeroIsNone(*authFailures)})
 	if err != nil {
 		return err

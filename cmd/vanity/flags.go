@@ -40,6 +40,9 @@ type config struct {
 	eventLoops      int  // -1: one per core when there is no write-ahead log
 	noIOUring       bool // event loops make a system call per socket read and write
 	maxUnauth       int  // largest request before AUTH, in bytes
+	maxRequest      int  // largest request after AUTH, in bytes
+	maxReply        int  // largest reply to one request, in bytes
+	maxQueued       int  // bytes of messages a subscriber may leave unread
 	maxClients      int
 	authIdle        time.Duration // idle time before AUTH that closes a connection
 	authFailures    int           // failed AUTH attempts per source address and minute
@@ -82,6 +85,13 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --max-unauth-request=N  largest request, in bytes, a connection may send
                           before it authenticates (default 65536); a larger
                           one gets an error and the connection is closed
+  --max-request=N         largest request, in bytes, after AUTH (default and
+                          most 536870912); a larger one is answered and closed
+  --max-reply=N           largest reply to one request, in bytes (default
+                          536870912); a larger one becomes INTERNAL_ERROR
+                          "response too large"
+  --max-subscriber-queue=N  bytes of messages a subscriber may leave unread
+                          before it is disconnected (default 33554432)
   --max-clients=N         open client connections at most (default 10000);
                           one more gets an error and is closed
   --auth-idle-timeout=D   close a connection that has not authenticated and
@@ -97,6 +107,7 @@ func defaultConfig() config {
 		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
 		partitions: 64, snapshotEvery: 10 * time.Minute, eventLoops: -1,
 		maxUnauth: router.DefaultMaxUnauthRequest, maxClients: router.DefaultMaxClients,
+		maxRequest: proto.MaxRequest, maxReply: router.DefaultMaxReply, maxQueued: router.DefaultMaxQueued,
 		authIdle: router.DefaultAuthIdleTimeout, authFailures: router.DefaultAuthFailures,
 	}
 }
@@ -219,6 +230,27 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.maxUnauth, err = strconv.Atoi(value)
 				if err != nil || c.maxUnauth < 64 || c.maxUnauth > proto.MaxRequest {
 					err = fmt.Errorf("invalid --max-unauth-request %q (64 to %d bytes)", value, proto.MaxRequest)
+				}
+			}
+		case "max-request":
+			if err = needValue(); err == nil {
+				c.maxRequest, err = strconv.Atoi(value)
+				if err != nil || c.maxRequest < 64 || c.maxRequest > proto.MaxRequest {
+					err = fmt.Errorf("invalid --max-request %q (64 to %d bytes)", value, proto.MaxRequest)
+				}
+			}
+		case "max-reply":
+			if err = needValue(); err == nil {
+				c.maxReply, err = strconv.Atoi(value)
+				if err != nil || c.maxReply < 1024 || c.maxReply > proto.MaxReply {
+					err = fmt.Errorf("invalid --max-reply %q (1024 to %d bytes)", value, uint64(proto.MaxReply))
+				}
+			}
+		case "max-subscriber-queue":
+			if err = needValue(); err == nil {
+				c.maxQueued, err = strconv.Atoi(value)
+				if err != nil || c.maxQueued < 1024 {
+					err = fmt.Errorf("invalid --max-subscriber-queue %q (at least 1024 bytes)", value)
 				}
 			}
 		case "max-clients":
