@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -195,11 +196,14 @@ func TestTornWALTail(t *testing.T) {
 		do(t, n, 0, "SET:INT "+key(i)+" "+strconv.Itoa(i))
 	}
 	n.Close()
-	names, _ := m.List(WALPath(snapPath))
+	names := segments(m)
 	path := filepath.Join(WALPath(snapPath), names[len(names)-1])
 	full, _ := m.ReadFile(path)
 	for cut := len(full) - 300; cut <= len(full); cut++ {
 		m.WriteFile(path, full[:cut])
+		// A crash tears only records not yet durable, beyond what the
+		// log's head file recorded: as if it was written before them.
+		m.Remove(filepath.Join(WALPath(snapPath), "head"))
 		r, err := New(Config{Partitions: 4, SnapshotPath: snapPath, WALDir: WALPath(snapPath), Fsync: wal.SyncAlways, FS: m})
 		if err != nil {
 			t.Fatalf("cut at %d: %v", cut, err)
@@ -219,8 +223,7 @@ func TestTornWALTail(t *testing.T) {
 		r.Close()
 		m.WriteFile(path, full) // the next iteration starts from the whole log
 		// Remove the segment the reopened log created.
-		after, _ := m.List(WALPath(snapPath))
-		for _, a := range after {
+		for _, a := range segments(m) {
 			if a > names[len(names)-1] {
 				m.Remove(filepath.Join(WALPath(snapPath), a))
 			}
@@ -235,7 +238,7 @@ func TestCorruptWALRefusesToStart(t *testing.T) {
 		do(t, n, 0, "SET:INT "+key(i)+" 1")
 	}
 	n.Close()
-	names, _ := m.List(WALPath(snapPath))
+	names := segments(m)
 	first := filepath.Join(WALPath(snapPath), names[0])
 	data, _ := m.ReadFile(first)
 	data[len(data)/2] ^= 0x40
@@ -330,5 +333,38 @@ func TestEveryStartIsANewIncarnation(t *testing.T) {
 	defer fresh.Close()
 	if seen[fresh.Actor()] {
 		t.Fatalf("a start without data reused actor %x", fresh.Actor())
+	}
+}
+
+// segments lists the WAL's segment files, oldest first.
+func segments(m *vfs.Mem) []string {
+	names, _ := m.List(WALPath(snapPath))
+	var out []string
+	for _, n := range names {
+		if strings.HasSuffix(n, ".wal") {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestTruncatedWALRefusesToStart: a log cut to half its size started on
+// the remaining records, silently without the rest; the head file the log
+// keeps says how far it reached, so the start is refused.
+func TestTruncatedWALRefusesToStart(t *testing.T) {
+	m := vfs.NewMem()
+	n := durableNode(t, m, wal.SyncAlways)
+	for i := 0; i < 40; i++ {
+		do(t, n, 0, "SET:INT "+key(i)+" 1")
+	}
+	n.Close()
+	names := segments(m)
+	last := filepath.Join(WALPath(snapPath), names[len(names)-1])
+	data, _ := m.ReadFile(last)
+	m.WriteFile(last, data[:len(data)/2])
+	_, err := New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), FS: m})
+	if !errors.Is(err, wal.ErrCorrupt) || !strings.Contains(err.Error(), "was durable") {
+		t.Fatalf("a truncated WAL gave %v", err)
 	}
 }

@@ -204,7 +204,60 @@ type ReplayResult struct {
 // The log must start right after covered at the latest: records between
 // are lost (the snapshot that held them was deleted or replaced by an
 // older one), which is damage too.
+//
+// The log's head file records, about once a second, the last sequence
+// known durable: a log that ends before it has lost its end (a segment
+// truncated, or cut at a record boundary, which nothing else shows), and
+// that is damage too.
 func Replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq uint64, body []byte) error) (ReplayResult, error) {
+	res, err := replay(fsys, dir, repair, covered, fn)
+	if err != nil {
+		return res, err
+	}
+	head, ok := readHead(fsys, dir)
+	end := max(res.Last, covered)
+	if !ok || head <= end {
+		return res, nil
+	}
+	missing := fmt.Sprintf("the log ends at sequence %d, but sequence %d was durable: its end is missing (a segment truncated or removed?)", end, head)
+	if !repair {
+		return res, fmt.Errorf("%w: %s; start with the repair option to start without it", ErrCorrupt, missing)
+	}
+	res.Repaired = strings.TrimPrefix(res.Repaired+"; ", "; ") + missing
+	if err := writeHead(fsys, dir, end); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// headName is the file, beside the segments, that records the last
+// sequence known durable.
+const headName = "head"
+
+// readHead returns the sequence the head file records; ok is false when
+// there is none or it does not verify (then nothing can be checked).
+func readHead(fsys vfs.FS, dir string) (uint64, bool) {
+	b, err := readAll(fsys, filepath.Join(dir, headName))
+	if err != nil {
+		return 0, false
+	}
+	payload, _, err := record.Parse(b, 16)
+	if err != nil {
+		return 0, false
+	}
+	seq, k := binary.Uvarint(payload)
+	return seq, k > 0
+}
+
+// writeHead records seq as the last sequence known durable.
+func writeHead(fsys vfs.FS, dir string, seq uint64) error {
+	return vfs.WriteAtomic(fsys, filepath.Join(dir, headName), func(w io.Writer) error {
+		_, err := w.Write(record.Append(nil, binary.AppendUvarint(nil, seq)))
+		return err
+	})
+}
+
+func replay(fsys vfs.FS, dir string, repair bool, covered uint64, fn func(seq uint64, body []byte) error) (ReplayResult, error) {
 	var res ReplayResult
 	segs, err := listSegments(fsys, dir)
 	if err != nil {
@@ -361,6 +414,8 @@ type Log struct {
 	// gen counts Restarts (guarded by ioMu): an fsync made without ioMu
 	// on a file a Restart has since dropped does not count.
 	gen uint64
+	// head is the sequence the head file records (writer goroutine).
+	head uint64
 }
 
 // Open starts a log whose next record has sequence number next (the last
@@ -596,7 +651,11 @@ func (l *Log) writer() {
 			periodic = true
 		}
 		if l.step(periodic) {
+			l.saveHead()
 			return
+		}
+		if periodic {
+			l.saveHead()
 		}
 	}
 }
@@ -654,6 +713,23 @@ func (l *Log) step(periodic bool) (closing bool) {
 	l.mu.Unlock()
 	l.ioMu.Unlock()
 	return closing
+}
+
+// saveHead records in the head file, if it moved, the last sequence
+// known durable (about once a second, from the writer). A failure costs
+// only the check it allows; the log goes on.
+func (l *Log) saveHead() {
+	l.mu.Lock()
+	synced, failed := l.synced, l.err != nil && l.err != ErrClosed
+	l.mu.Unlock()
+	if synced <= l.head || failed {
+		return
+	}
+	if err := writeHead(l.cfg.FS, l.cfg.Dir, synced); err != nil {
+		l.cfg.Logger.Warn("write-ahead log: could not record its durable end", "err", err)
+		return
+	}
+	l.head = synced
 }
 
 func (l *Log) write(batch []byte) error {

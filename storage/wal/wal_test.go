@@ -172,7 +172,12 @@ func TestTornTail(t *testing.T) {
 	}
 	path := filepath.Join("/wal", segmentName(1))
 	full, _ := m.ReadFile(path)
-	for cutAt := ends[14]; cutAt <= len(full); cutAt++ {
+	// A crash tears only what was not yet durable, which the head file
+	// has not recorded: it holds an earlier sequence.
+	if err := writeHead(m, "/wal", 14); err != nil {
+		t.Fatal(err)
+	}
+	for cutAt := ends[13]; cutAt <= len(full); cutAt++ {
 		m.WriteFile(path, full[:cutAt])
 		got, res, err := replayAll(t, m, false)
 		if err != nil {
@@ -629,4 +634,54 @@ func TestRestartAfterFailure(t *testing.T) {
 			t.Fatalf("%v: after Restart the log holds %v (%v); the snapshot holds 1-4", p, seqs, err)
 		}
 	}
+}
+
+// TestTruncatedLogIsDamage: the head file records the durable end of the
+// log; a log cut short of it (at a record boundary or inside a record) is
+// refused, and repair starts on what is left and records the new end.
+func TestTruncatedLogIsDamage(t *testing.T) {
+	m := vfs.NewMem()
+	l := open(t, m, SyncAlways, 1, 1<<30)
+	var ends []int
+	size := 0
+	for i := 1; i <= 40; i++ {
+		seq, _ := l.Append(body(i))
+		l.Wait(seq)
+		size += len(AppendRecord(nil, seq, body(i)))
+		ends = append(ends, size)
+	}
+	l.Close() // records the head: 40
+	if head, ok := readHead(m, "/wal"); !ok || head != 40 {
+		t.Fatalf("head %d, %v after Close", head, ok)
+	}
+	path := filepath.Join("/wal", segmentName(1))
+	full, _ := m.ReadFile(path)
+	for _, cutAt := range []int{ends[19], ends[19] + 3, len(full) / 2} {
+		m.WriteFile(path, full[:cutAt])
+		if _, _, err := replayAll(t, m, false); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "sequence 40 was durable") {
+			t.Fatalf("cut at %d of %d: %v", cutAt, len(full), err)
+		}
+	}
+	got, res, err := replayAll(t, m, true)
+	if err != nil || res.Repaired == "" || len(got) >= 40 {
+		t.Fatalf("repair: %d records, %q, %v", len(got), res.Repaired, err)
+	}
+	if again, _, err := replayAll(t, m, false); err != nil || len(again) != len(got) {
+		t.Fatalf("after repair: %d records, %v", len(again), err)
+	}
+	// The head moves while the log runs, about once a second.
+	l = open(t, m, SyncEverySecond, uint64(len(got)+1), 1<<30)
+	seq, _ := l.Append(body(99))
+	l.Wait(seq)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if head, _ := readHead(m, "/wal"); head == seq {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the head did not move while the log ran")
+		}
+		time.Sleep(10 * time.Millisecond) // polling the writer's once-a-second round
+	}
+	l.Close()
 }
