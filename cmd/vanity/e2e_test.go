@@ -689,3 +689,59 @@ func TestPlainSystemCalls(t *testing.T) {
 	)
 	expect(t, s.dial(), "GET (1)k", "OK:STR (1)v")
 }
+
+// rss returns the resident memory of process pid, in bytes.
+func rss(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// TestHostileRequestsKeepMemoryBounded replays the audit's attacks on one
+// server: unauthenticated clients declaring 500 MB requests (2.65 GB
+// before), tiny PIPEs asking for millions of replies (5 GB before), and a
+// PIPE nested 1,500,000 deep (a crash before). Each is answered at once,
+// the server's memory grows by little, and another client is served
+// throughout.
+func TestHostileRequestsKeepMemoryBounded(t *testing.T) {
+	s := memoryServer(t)
+	good := s.dial()
+	expect(t, good, "SET:STR (3)foo (3)bar", "OK")
+	before := rss(t, s.cmd.Process.Pid)
+	for range 3 {
+		nc, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		nc.Write(append(binary.BigEndian.AppendUint32(nil, 500<<20), make([]byte, 4<<20)...))
+		if reply, closed := lastWords(t, nc); !closed || !strings.Contains(reply, "before AUTH") {
+			t.Fatalf("a 500 MB request before AUTH: %q, closed %v", reply, closed)
+		}
+		nc.Close()
+	}
+	for range 5 {
+		expect(t, s.dial(), "PIPE(10900000)GET(3)foo", "BAD_REQUEST(36) InvalidRequest: length out of range")
+	}
+	bomb := append(bytes.Repeat([]byte("PIPE(1)"), 1_500_000), "GET(3)foo"...)
+	out, err := s.dial().Raw(bomb)
+	if err != nil || !strings.HasSuffix(string(out), "PIPE nested too deeply") {
+		t.Fatalf("a depth bomb: %.100q, %v", out, err)
+	}
+	expect(t, good, "GET (3)foo", "OK:STR (3)bar")
+	if grown := rss(t, s.cmd.Process.Pid) - before; grown > 128<<20 {
+		t.Fatalf("the server grew by %d MiB", grown>>20)
+	} else {
+		t.Logf("the server grew by %d MiB", grown>>20)
+	}
+}
