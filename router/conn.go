@@ -56,6 +56,8 @@ type conn struct {
 	// authenticated (Config.AuthIdleTimeout); authed is set by AUTH.
 	authTimer *time.Timer
 	authed    atomic.Bool
+	// authFailures counts the failed AUTHs of this connection (backoff).
+	authFailures int
 
 	// The write side once the connection has subscribed (async mode).
 	wmu     sync.Mutex

@@ -30,6 +30,15 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 			return proto.AppendErrorMsg(out, "too many failed AUTH attempts from this address; retry in "+
 				wait.Round(time.Second).String()), actReply
 		}
+		if c.authFailures > 0 {
+			// Each failure on a connection doubles the wait before its
+			// next AUTH is checked (AUTH runs off the event loop).
+			select {
+			case <-time.After(min(authBackoff<<(c.authFailures-1), maxAuthBackoff)):
+			case <-c.ctx.Done():
+				return out, actClose
+			}
+		}
 		acct, err := c.srv.cfg.Users.Authenticate(c.ctx, req.Str[0], req.Str[1])
 		if p := c.srv.cfg.Peers; p != nil && (errors.Is(err, users.ErrNoUser) || errors.Is(err, users.ErrWrongPassword)) {
 			if p.ReloadUsers(c.ctx) == nil {
@@ -37,6 +46,9 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 			}
 		}
 		if err != nil {
+			if errors.Is(err, users.ErrNoUser) || errors.Is(err, users.ErrWrongPassword) {
+				c.authFailures = min(c.authFailures+1, 16)
+			}
 			return c.appendUserError(out, err), actReply
 		}
 		c.srv.auth.refund(source, time.Now())
@@ -114,6 +126,13 @@ func (c *conn) userResult(out []byte, err error) []byte {
 	}
 	return append(out, proto.ReplyOK...)
 }
+
+// authBackoff is the wait before a connection's AUTH after its first
+// failure; it doubles with each further one, up to maxAuthBackoff.
+const (
+	authBackoff    = 100 * time.Millisecond
+	maxAuthBackoff = 5 * time.Second
+)
 
 // appendUserError maps a users error to its ERROR reply.
 func (c *conn) appendUserError(out []byte, err error) []byte {

@@ -521,3 +521,27 @@ func TestAuthBudgetRefusesGuessing(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthBackoffPerConnection: each failed AUTH on a connection doubles
+// the wait before its next one is checked (100 ms, then 200 ms, ...).
+func TestAuthBackoffPerConnection(t *testing.T) {
+	_, addr := serveTCP(t, Config{EventLoops: 1})
+	c := dial(t, addr)
+	var last time.Duration
+	for i := range 3 {
+		start := time.Now()
+		c.send("AUTH (6)vanity (5)wrong")
+		if got := c.reply(); got != "ERROR(18)incorrect password" {
+			t.Fatalf("attempt %d: %q", i+1, got)
+		}
+		last = time.Since(start)
+	}
+	if last < 200*time.Millisecond {
+		t.Fatalf("the third attempt after two failures was answered in %v", last)
+	}
+	other := dial(t, addr)
+	other.send("AUTH (6)vanity (6)vanity")
+	if got := other.reply(); got != "OK" {
+		t.Fatalf("another connection: %q", got)
+	}
+}

@@ -84,6 +84,11 @@ type Store struct {
 	saver   Saver
 	pool    chan struct{}
 	memoKey [32]byte
+	// decoy is a hash at the store's cost that no password matches: an
+	// unknown user's password is checked against it, so that the answer
+	// takes as long as a wrong password's.
+	decoy     []byte
+	decoyOnce sync.Once
 
 	mu       sync.Mutex
 	accounts map[string]*Account
@@ -190,7 +195,9 @@ func (s *Store) memo(password []byte) []byte {
 }
 
 // Authenticate checks a password, in the order of PROTOCOL.md §6.6: a short
-// password first, then the user's existence, then the password itself.
+// password first, then the user's existence, then the password itself. An
+// unknown user costs a password hash too (a decoy's), so the time taken
+// does not tell it from a wrong password.
 func (s *Store) Authenticate(ctx context.Context, name, password []byte) (*Account, error) {
 	if len(password) < MinLength {
 		return nil, ErrPasswordTooShort
@@ -203,6 +210,14 @@ func (s *Store) Authenticate(ctx context.Context, name, password []byte) (*Accou
 	}
 	s.mu.Unlock()
 	if a == nil {
+		s.decoyOnce.Do(func() {
+			var random [32]byte
+			_, _ = rand.Read(random[:])
+			s.decoy, _ = bcrypt.GenerateFromPassword(random[:], s.cost)
+		})
+		if werr := s.work(ctx, func() { _ = bcrypt.CompareHashAndPassword(s.decoy, prehash(password)) }); werr != nil {
+			return nil, werr
+		}
 		return nil, ErrNoUser
 	}
 	m := s.memo(password)
