@@ -72,7 +72,7 @@ func run(args []string) error {
 		"close a connection that has not authenticated and has sent nothing for this long (0: never)")
 	authFailures := fs.Int("auth-failures", router.DefaultAuthFailures,
 		"failed AUTH attempts an address gets per minute (0: no limit); over it AUTH is refused")
-	inFlight := fs.Int("max-in-flight", 2, "runs an event loop has in flight to one node; more commands wait and go together")
+	inFlight := fs.Int("max-in-flight", 1, "runs an event loop has in flight to one node; more commands wait and go together")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ type Config struct {
 	// Now is the clock the deadlines are read from (default time.Now).
 	Now func() time.Time
 	// MaxInFlight bounds the runs an event loop has in flight to one node
-	// (default 2); what it flushes meanwhile goes together when one comes
+	// (default 1); what it flushes meanwhile goes together when one comes
 	// back.
 	MaxInFlight int
 }
@@ -154,7 +154,7 @@ func Start(cfg Config) (*Backend, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxInFlight == 0 {
-		cfg.MaxInFlight = 2
+		cfg.MaxInFlight = 1
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{},
 		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}}}
