@@ -7,8 +7,11 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: build run test test-go test-python lint fuzz bench bench-go bench-cluster chaos cluster-up cluster-down clean
 
+# The commit goes into --version also where Go's own VCS stamping is off.
+COMMIT   := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +modified)
+
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags "-X github.com/vanitydb/vanity/internal/version.commit=$(COMMIT)" -o $(BIN)/ ./cmd/...
 
 # Start the all-in-one server on 127.0.0.1:9955 (files under $$HOME/.vanity).
 run: build

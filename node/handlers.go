@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/ring/gossip"
@@ -112,6 +113,21 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			return fail(err)
 		}
 		return rpc.StatusOK, out
+	case rpc.KindLeave:
+		timeout := s.cfg.LeaveTimeout
+		if timeout <= 0 {
+			timeout = time.Minute
+		}
+		lctx, cancel := context.WithTimeout(ctx, timeout)
+		err := s.Leave(lctx)
+		cancel()
+		if err != nil {
+			return fail(fmt.Errorf("leave incomplete: %w", err))
+		}
+		if s.cfg.OnLeft != nil {
+			s.cfg.OnLeft()
+		}
+		return rpc.StatusOK, dst
 	case rpc.KindPersist:
 		if err := s.node.Persist(); err != nil && !errors.Is(err, ErrPersistenceDisabled) {
 			return fail(err)

@@ -16,11 +16,14 @@ import (
 
 // ServiceConfig configures a storage node process in a cluster.
 type ServiceConfig struct {
-	Node        Config // Cluster is forced on
-	Name        string
-	RPCAddr     string // listen address for routers and nodes
-	GossipAddr  string
-	Join        []string
+	Node       Config // Cluster is forced on
+	Name       string
+	RPCAddr    string // listen address for routers and nodes
+	GossipAddr string
+	Join       []string
+	// JoinTimeout bounds how long Start keeps trying to reach a member
+	// of Join (default 2 minutes): peers may start later.
+	JoinTimeout time.Duration
 	Secret      []byte
 	Replicas    int           // replica count of the ring (Cluster II); 1 serves primaries only
 	ReapTimeout time.Duration // a failed member leaves the ring after this
@@ -46,6 +49,12 @@ type ServiceConfig struct {
 	// KeepStaleData starts a node that was away longer than the reap
 	// timeout on its data anyway (after the whole cluster was down).
 	KeepStaleData bool
+	// LeaveTimeout bounds the hand-offs of a leave an operator asks for
+	// over RPC (vanity-node leave; default 1 minute).
+	LeaveTimeout time.Duration
+	// OnLeft, if set, is called once such a leave has handed everything
+	// off: the process then stops.
+	OnLeft func()
 }
 
 // MaxClusterPartitions is the largest partition count a cluster supports.
@@ -168,7 +177,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	s.lastTag = gossip.EncodeParts(n.Held())
 	s.gossip, err = gossip.Start(gossip.Config{
 		Name: cfg.Name, Role: gossip.RoleNode, BindAddr: cfg.GossipAddr, RPCAddr: s.lis.Addr().String(),
-		Join: cfg.Join, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
+		Join: cfg.Join, JoinTimeout: cfg.JoinTimeout, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
 		Tags: map[string]string{gossip.PartsTag: s.lastTag},
 	})
 	if err != nil {

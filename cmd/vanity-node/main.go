@@ -26,6 +26,8 @@ import (
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/internal/version"
+	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/ring/gossip"
 
 	"github.com/vanitydb/vanity/node"
@@ -43,12 +45,16 @@ func run(args []string) error {
 	if len(args) > 0 && args[0] == "remove" {
 		return remove(args[1:])
 	}
+	if len(args) > 0 && args[0] == "leave" {
+		return leave(args[1:])
+	}
 	fs := flag.NewFlagSet("vanity-node", flag.ContinueOnError)
 	name := fs.String("name", "", "node name, unique in the cluster (default: the host name and RPC port)")
 	dataDir := fs.String("data-dir", "", "directory for the snapshot, WAL and held-partition set (required)")
 	rpcAddr := fs.String("rpc", "127.0.0.1:9956", "internal RPC address")
 	gossipAddr := fs.String("gossip", "127.0.0.1:7946", "gossip address")
-	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
+	join := fs.String("join", "", "comma-separated gossip addresses of members to join (the same list on every node works)")
+	joinTimeout := fs.Duration("join-timeout", 2*time.Minute, "keep trying to reach a member of --join this long (peers may start later)")
 	partitions := fs.Int("partitions", 1024, "partition count (fixed when the cluster is created)")
 	replicas := fs.Int("replicas", 3, "copies of each partition (quorum reads and writes when more than 1)")
 	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET; --secret-file keeps it off the command line)")
@@ -56,7 +62,7 @@ func run(args []string) error {
 	insecure := fs.Bool("insecure", false, "run without a cluster secret, on loopback addresses only: internal RPC and gossip accept anyone")
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
-	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a graceful leave waits for hand-offs")
+	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a leave (vanity-node leave) waits for hand-offs")
 	maxTransfers := fs.Int("max-transfers", 2, "partitions moving into this node at once")
 	transferRate := fs.Int("transfer-rate", 64, "MiB per second of partition data moving into this node (0: unlimited)")
 	antiEntropy := fs.Duration("anti-entropy", 5*time.Minute, "compare every partition with a peer replica once per this period (0: never)")
@@ -68,8 +74,13 @@ func run(args []string) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
 	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them)")
 	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Println(version.String("vanity-node"))
+		return nil
 	}
 	if err := flagenv.Apply(fs, "VANITY_NODE_"); err != nil {
 		return err
@@ -108,10 +119,11 @@ func run(args []string) error {
 	if *join != "" {
 		joins = strings.Split(*join, ",")
 	}
+	left := make(chan struct{}) // closed once an operator's leave has handed everything off
 	svc, err := node.StartService(node.ServiceConfig{
 		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy,
 			HeldPath: filepath.Join(*dataDir, "held")},
-		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, Secret: key,
+		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
 		MaxTransfers: *maxTransfers, TransferRate: transferBytes(*transferRate),
 		AntiEntropy: orNegative(*antiEntropy), TombstoneGrace: *grace, MaxHints: orNegative(*maxHints << 20),
@@ -153,32 +165,63 @@ func run(args []string) error {
 		}()
 	}
 	fmt.Printf("vanity-node %s rpc %s gossip %s\n", *name, svc.RPCAddr(), *gossipAddr)
-	// SIGTERM: leave the cluster, handing every partition off first.
-	// SIGINT: stop but stay a member (a restart, or the whole cluster going
-	// down): the partitions wait for this node to come back.
+	// SIGTERM and SIGINT (systemctl stop, a pod deleted, Ctrl-C) stop the
+	// node but keep it a member: a restart, or the whole cluster going
+	// down; its partitions wait for it to come back. Leaving the cluster
+	// is an operator's explicit decision: vanity-node leave.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	select {
-	case s := <-sig:
-		if s == syscall.SIGTERM {
-			log.Info("leaving the cluster")
-			lctx, lcancel := context.WithTimeout(context.Background(), *leaveTimeout)
-			if err := svc.Leave(lctx); err != nil {
-				log.Error("leave incomplete", "err", err)
-			}
-			lcancel()
-		} else {
-			log.Info("stopping; staying a member of the cluster")
-		}
+	stop := func(why string) {
+		log.Info(why)
 		if err := svc.Node().Persist(); err != nil && !errors.Is(err, node.ErrPersistenceDisabled) {
 			log.Error("final snapshot failed", "err", err)
 		}
 		cancel()
 		<-done
+	}
+	select {
+	case <-sig:
+		stop("stopping; staying a member of the cluster")
+	case <-left:
+		stop("left the cluster; stopping")
 	case err := <-done:
 		return err
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// leave is "vanity-node leave --rpc ADDR": the node at ADDR hands every
+// partition it holds to the nodes that take them over, then stops. It
+// returns once the hand-offs are done, or with the node's error.
+func leave(args []string) error {
+	fs := flag.NewFlagSet("vanity-node leave", flag.ContinueOnError)
+	rpcAddr := fs.String("rpc", "", "internal RPC address of the node that leaves (required)")
+	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
+	secretFile := fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only")
+	insecure := fs.Bool("insecure", false, "the cluster runs without a secret (on loopback)")
+	wait := fs.Duration("wait", 5*time.Minute, "how long to wait for the hand-offs (the node's --leave-timeout bounds them too)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := flagenv.Apply(fs, "VANITY_NODE_"); err != nil {
+		return err
+	}
+	if *rpcAddr == "" {
+		return fmt.Errorf("leave needs --rpc, the node's internal RPC address")
+	}
+	key, err := secret.Resolve(*secretValue, *secretFile, *insecure, *rpcAddr)
+	if err != nil {
+		return err
+	}
+	c := rpc.NewClient(*rpcAddr, key, 1)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), *wait)
+	defer cancel()
+	if _, err := c.Call(ctx, rpc.KindLeave, nil); err != nil {
+		return fmt.Errorf("leave %s: %w", *rpcAddr, err)
+	}
+	fmt.Printf("node at %s left the cluster\n", *rpcAddr)
 	return nil
 }
 
@@ -221,7 +264,7 @@ func remove(args []string) error {
 		return err
 	}
 	g, err := gossip.Start(gossip.Config{Name: fmt.Sprintf("admin-%d", os.Getpid()), Role: gossip.RoleAdmin,
-		BindAddr: *bind, Join: strings.Split(*join, ","), Secret: key, Fast: *fast})
+		BindAddr: *bind, Join: strings.Split(*join, ","), JoinTimeout: 10 * time.Second, Secret: key, Fast: *fast})
 	if err != nil {
 		return err
 	}

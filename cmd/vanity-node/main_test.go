@@ -30,6 +30,7 @@ func TestInternalPortsClosedByDefault(t *testing.T) {
 		{[]string{"--data-dir", dir, "--secret-file", open}, secret.ErrReadableFile},
 		{[]string{"--data-dir", dir, "--secret", "s", "--debug-addr", ":6060"}, secret.ErrNotLoopback},
 		{[]string{"remove", "--join", "127.0.0.1:1", "node-9"}, secret.ErrNoSecret},
+		{[]string{"leave", "--rpc", "127.0.0.1:1"}, secret.ErrNoSecret},
 	} {
 		if err := run(tc.args); !errors.Is(err, tc.want) {
 			t.Errorf("%q: %v, want %v", tc.args, err, tc.want)

@@ -21,6 +21,7 @@ import (
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/proto"
 
 	"github.com/vanitydb/vanity/router"
@@ -43,6 +44,7 @@ func run(args []string) error {
 	rpcAddr := fs.String("rpc", "127.0.0.1:0", "internal RPC address (other routers call it)")
 	gossipAddr := fs.String("gossip", "127.0.0.1:7947", "gossip address")
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
+	joinTimeout := fs.Duration("join-timeout", 2*time.Minute, "keep trying to reach a member of --join this long (nodes may start later)")
 	partitions := fs.Int("partitions", 1024, "partition count (as the nodes')")
 	replicas := fs.Int("replicas", 3, "copies of each partition (as the nodes')")
 	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET; --secret-file keeps it off the command line)")
@@ -73,8 +75,13 @@ func run(args []string) error {
 	authFailures := fs.Int("auth-failures", router.DefaultAuthFailures,
 		"failed AUTH attempts an address gets per minute (0: no limit); over it AUTH is refused")
 	inFlight := fs.Int("max-in-flight", 1, "runs an event loop has in flight to one node; more commands wait and go together")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Println(version.String("vanity-router"))
+		return nil
 	}
 	if err := flagenv.Apply(fs, "VANITY_ROUTER_"); err != nil {
 		return err
@@ -119,6 +126,7 @@ func run(args []string) error {
 		joins = strings.Split(*join, ",")
 	}
 	backend, err := cluster.Start(cluster.Config{Name: *name, GossipAddr: *gossipAddr, RPCAddr: *rpcAddr, Join: joins,
+		JoinTimeout:    *joinTimeout,
 		RequestTimeout: *requestTimeout, MaxClockOffset: *clockOffset, MaxInFlight: *inFlight,
 		Secret: key, Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
 	if err != nil {

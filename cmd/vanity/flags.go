@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,7 @@ type config struct {
 
 const usage = `usage: vanity [flags]
        vanity cli [host] [port] [no-auth]
+       vanity --version
 
 flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --port=N                TCP port (default 9955)
@@ -113,8 +115,8 @@ func defaultConfig() config {
 }
 
 // parseFlags reads the seed's flag syntax (§9.1): "--name" switches and
-// "--name=value" options; unknown names are ignored; a bare word, a lone
-// "-" or "--", or an empty value is an error.
+// "--name=value" options; an unknown name, a bare word, a lone "-" or
+// "--", or an empty value is an error.
 func parseFlags(args []string, getenv func(string) string) (config, error) {
 	c := defaultConfig()
 	useCwd := false
@@ -291,6 +293,8 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 					err = fmt.Errorf("invalid snapshot interval %q", value)
 				}
 			}
+		default:
+			err = unknownFlag(name)
 		}
 		if err != nil {
 			return c, err
@@ -327,4 +331,50 @@ func (c *config) resolve(p string) string {
 		return p
 	}
 	return filepath.Join(c.root, p)
+}
+
+// flagNames are the flags usage lists, and the test-only ones.
+var flagNames = func() []string {
+	names := []string{"wal-segment-size"}
+	for _, m := range regexp.MustCompile(`(?m)^  --([a-z-]+)`).FindAllStringSubmatch(usage, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}()
+
+// unknownFlag is the error for a flag name nobody knows: a typo must not
+// start a server that quietly ignores what was asked (the seed ignored
+// unknown names, D46).
+func unknownFlag(name string) error {
+	best, dist := "", 3
+	for _, n := range flagNames {
+		if d := editDistance(name, n); d < dist {
+			best, dist = n, d
+		}
+	}
+	if best != "" {
+		return fmt.Errorf("unknown flag --%s (did you mean --%s?); vanity --help lists them", name, best)
+	}
+	return fmt.Errorf("unknown flag --%s; vanity --help lists them", name)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

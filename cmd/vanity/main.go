@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/router"
@@ -28,6 +29,10 @@ func main() {
 	}
 	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help") {
 		fmt.Print(usage)
+		return
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "-version" || os.Args[1] == "version") {
+		fmt.Println(version.String("vanity"))
 		return
 	}
 	cfg, err := parseFlags(os.Args[1:], os.Getenv)

@@ -48,6 +48,7 @@ var allowed = map[string][]string{
 	"internal/debughttp":   {},
 	"internal/logfile":     {},
 	"internal/secret":      {},
+	"internal/version":     {},
 	"internal/uring":       {},
 	"scripts":              {"client", "proto"},
 }

@@ -82,6 +82,7 @@ const (
 	KindStatesMany         // several state requests in one call, answered item by item (node/batch.go)
 	KindRun                // a router turn's data commands for one node (AppendRun, DecodeRun; answer AppendAnswerHeader, DecodeAnswer)
 	KindNoop               // a cancelled request: ignored, never answered
+	KindLeave              // leave the cluster: hand every partition off, answer, then stop (vanity-node leave)
 	numKinds
 )
 

@@ -62,12 +62,16 @@ type Member struct {
 
 // Config configures gossip.
 type Config struct {
-	Name        string
-	Role        string
-	BindAddr    string // host:port for gossip (UDP and TCP)
-	Advertise   string // host:port others use; default BindAddr
-	RPCAddr     string
-	Join        []string
+	Name      string
+	Role      string
+	BindAddr  string // host:port for gossip (UDP and TCP)
+	Advertise string // host:port others use; default BindAddr
+	RPCAddr   string
+	Join      []string
+	// JoinTimeout bounds how long Start keeps trying to reach a member
+	// of Join (default 2 minutes): the members of a new cluster may start
+	// in any order, each naming the others.
+	JoinTimeout time.Duration
 	Secret      []byte
 	ReapTimeout time.Duration // default 24h
 	Fast        bool          // LAN-local timings for tests
@@ -167,14 +171,48 @@ func Start(cfg Config) (*Gossip, error) {
 	g.serf = s
 	go g.forward()
 	if len(cfg.Join) > 0 {
-		if _, err := s.Join(cfg.Join, true); err != nil {
+		if err := g.join(cfg.Join, cfg.JoinTimeout); err != nil {
 			s.Shutdown()
 			<-g.done
-			return nil, fmt.Errorf("gossip: join %v: %w", cfg.Join, err)
+			return nil, err
 		}
 	}
 	g.notify()
 	return g, nil
+}
+
+// othersAlive reports whether a member other than this one is alive.
+func (g *Gossip) othersAlive() bool {
+	for _, m := range g.serf.Members() {
+		if m.Name != g.cfg.Name && m.Status == serf.StatusAlive {
+			return true
+		}
+	}
+	return false
+}
+
+// join contacts a member at one of addrs, retrying with backoff until
+// one answers, another member has joined this one meanwhile (it started
+// first and named this one), or timeout passes.
+func (g *Gossip) join(addrs []string, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		_, err := g.serf.Join(addrs, true)
+		if err == nil || g.othersAlive() {
+			return nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("gossip: no member at %v answered within %v: %w", addrs, timeout, err)
+		}
+		if g.cfg.Logger != nil {
+			g.cfg.Logger.Info("no member to join yet; retrying", "join", addrs, "err", err, "retry_in", wait)
+		}
+		time.Sleep(min(wait, left)) // backing off until a peer has started
+	}
 }
 
 func (g *Gossip) tagsCopy() map[string]string {

@@ -100,9 +100,49 @@ func TestWrongSecretCannotJoin(t *testing.T) {
 	}
 	defer a.Shutdown()
 	b, err := Start(Config{Name: "b", Role: RoleNode, BindAddr: freeAddr(t), Secret: []byte("two"), Fast: true,
-		Join: []string{a.cfg.BindAddr}})
+		Join: []string{a.cfg.BindAddr}, JoinTimeout: time.Second})
 	if err == nil {
 		b.Shutdown()
 		t.Fatal("a member with another secret joined")
+	}
+}
+
+// TestJoinWaitsForPeers: members that name each other start in either
+// order: the first keeps trying until the second is up (the documented
+// bootstrap exited with "connection refused" on every node), and a member
+// whose peers never come gives up at JoinTimeout with an error.
+func TestJoinWaitsForPeers(t *testing.T) {
+	a, b := freeAddr(t), freeAddr(t)
+	started := make(chan *Gossip, 1)
+	errs := make(chan error, 1)
+	go func() {
+		g, err := Start(Config{Name: "first", Role: RoleNode, BindAddr: a, RPCAddr: "127.0.0.1:1", Join: []string{b},
+			Secret: []byte("s"), Fast: true, JoinTimeout: 30 * time.Second})
+		if err != nil {
+			errs <- err
+			return
+		}
+		started <- g
+	}()
+	second, err := Start(Config{Name: "second", Role: RoleNode, BindAddr: b, RPCAddr: "127.0.0.1:2", Join: []string{a},
+		Secret: []byte("s"), Fast: true, JoinTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Shutdown()
+	select {
+	case first := <-started:
+		defer first.Shutdown()
+	case err := <-errs:
+		t.Fatalf("the first member gave up: %v", err)
+	}
+	start := time.Now()
+	_, err = Start(Config{Name: "alone", Role: RoleNode, BindAddr: freeAddr(t), RPCAddr: "127.0.0.1:3",
+		Join: []string{freeAddr(t)}, Secret: []byte("s"), Fast: true, JoinTimeout: 500 * time.Millisecond})
+	if err == nil {
+		t.Fatal("a member whose peers never came started")
+	}
+	if time.Since(start) < 400*time.Millisecond {
+		t.Fatalf("gave up after %v, before its JoinTimeout", time.Since(start))
 	}
 }

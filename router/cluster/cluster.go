@@ -52,10 +52,13 @@ import (
 
 // Config configures a router's cluster backend.
 type Config struct {
-	Name        string
-	GossipAddr  string
-	RPCAddr     string // this router's RPC address (other routers call it)
-	Join        []string
+	Name       string
+	GossipAddr string
+	RPCAddr    string // this router's RPC address (other routers call it)
+	Join       []string
+	// JoinTimeout bounds how long Start keeps trying to reach a member
+	// of Join (default 2 minutes): peers may start later.
+	JoinTimeout time.Duration
 	Secret      []byte
 	Partitions  int // must match the nodes' (default ring.DefaultPartitions)
 	Replicas    int
@@ -172,7 +175,7 @@ func Start(cfg Config) (*Backend, error) {
 	}()
 	b.gossip, err = gossip.Start(gossip.Config{
 		Name: cfg.Name, Role: gossip.RoleRouter, BindAddr: cfg.GossipAddr, RPCAddr: b.lis.Addr().String(),
-		Join: cfg.Join, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
+		Join: cfg.Join, JoinTimeout: cfg.JoinTimeout, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
 	})
 	if err != nil {
 		b.rpcSrv.Close()
