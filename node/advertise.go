@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/vanitydb/vanity/ring/gossip"
 )
@@ -54,4 +56,26 @@ func (s *Service) advertise() {
 	s.mu.Lock()
 	s.lastTag = tag
 	s.mu.Unlock()
+}
+
+// Ready reports whether the node takes its full share of traffic: it has
+// not left, and no partition it holds is still catching up after a
+// restart (those refuse reads until they have).
+func (s *Service) Ready() error {
+	s.mu.Lock()
+	leaving := s.leaving
+	s.mu.Unlock()
+	if leaving {
+		return errors.New("leaving the cluster")
+	}
+	catching := 0
+	for i := range s.node.parts {
+		if s.node.Catching(i) {
+			catching++
+		}
+	}
+	if catching > 0 {
+		return fmt.Errorf("%d partitions catching up with their peers", catching)
+	}
+	return nil
 }

@@ -245,6 +245,10 @@ func (n *Node) failure() error {
 	return nil
 }
 
+// WritesRefused returns the failure that stops writes (a full or failing
+// disk), or nil while the node takes them.
+func (n *Node) WritesRefused() error { return n.failure() }
+
 func (n *Node) fail(err error) {
 	err = fmt.Errorf("%w: %v", ErrFailed, err)
 	if n.failed.CompareAndSwap(nil, &err) {

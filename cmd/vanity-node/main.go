@@ -159,7 +159,7 @@ func run(args []string) error {
 				}
 				w.Header().Set("Content-Type", "application/json")
 				json.NewEncoder(w).Encode(roots)
-			}}); err != nil {
+			}}, debughttp.Ready(svc.Ready)); err != nil {
 				log.Error("debug endpoints failed", "err", err)
 			}
 		}()

@@ -138,7 +138,7 @@ func run(args []string) error {
 	go func() { bdone <- backend.Run(ctx) }()
 	if *debugAddr != "" {
 		go func() {
-			if err := debughttp.Serve(ctx, *debugAddr, nil, log); err != nil {
+			if err := debughttp.Serve(ctx, *debugAddr, nil, log, debughttp.Ready(backend.Ready)); err != nil {
 				log.Error("debug endpoints failed", "err", err)
 			}
 		}()

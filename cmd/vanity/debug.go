@@ -8,8 +8,9 @@ import (
 	"github.com/vanitydb/vanity/node"
 )
 
-// serveDebug serves profiling and statistics on addr until ctx ends; the
-// statistics include key counts per database. It is off unless
+// serveDebug serves profiling, statistics and health on addr until ctx
+// ends; the statistics include key counts per database, and /ready is 503
+// while the log has failed and writes are refused. It is off unless
 // --debug-addr is given.
 func serveDebug(ctx context.Context, addr string, n *node.Node, log *slog.Logger) error {
 	return debughttp.Serve(ctx, addr, func(out map[string]any) {
@@ -20,5 +21,5 @@ func serveDebug(ctx context.Context, addr string, n *node.Node, log *slog.Logger
 			}
 		}
 		out["keys"] = keys
-	}, log)
+	}, log, debughttp.Ready(n.WritesRefused))
 }

@@ -1,7 +1,9 @@
-// Package debughttp serves a process's profiling endpoints over HTTP:
-// /debug/pprof/ (the standard runtime profiles) and /debug/stats (heap
-// figures and whatever the process adds, as JSON). The binaries turn it on
-// with --debug-addr; it is off by default.
+// Package debughttp serves a process's profiling and health endpoints
+// over HTTP: /debug/pprof/ (the standard runtime profiles), /debug/stats
+// (heap figures and whatever the process adds, as JSON), /health (200
+// while the process serves) and /ready (200 once it can take traffic,
+// else 503 and why). The binaries turn it on with --debug-addr; it is off
+// by default.
 package debughttp
 
 import (
@@ -21,8 +23,20 @@ type Route struct {
 	Handler http.HandlerFunc
 }
 
+// Ready is a /ready endpoint: 200 "ready" when check returns nil, else
+// 503 with the reason (a load balancer or an orchestrator's probe).
+func Ready(check func() error) Route {
+	return Route{Path: "/ready", Handler: func(w http.ResponseWriter, _ *http.Request) {
+		if err := check(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	}}
+}
+
 // Serve serves the endpoints on addr until ctx ends. stats, if not nil,
-// adds fields to /debug/stats; extra adds endpoints.
+// adds fields to /debug/stats; extra adds endpoints (Ready among them).
 func Serve(ctx context.Context, addr string, stats func(map[string]any), log *slog.Logger, extra ...Route) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -47,6 +61,7 @@ func Serve(ctx context.Context, addr string, stats func(map[string]any), log *sl
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(out)
 	})
+	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	for _, r := range extra {
 		mux.HandleFunc(r.Path, r.Handler)
 	}

@@ -423,6 +423,16 @@ func (b *Backend) WaitReady(ctx context.Context, minNodes int) error {
 	}
 }
 
+// Ready reports whether the router can route every command: every
+// partition has a live owner serving it.
+func (b *Backend) Ready() error {
+	rt := b.refresh()
+	if !rt.ready {
+		return fmt.Errorf("not every partition is served (%d storage nodes alive)", len(rt.nodes))
+	}
+	return nil
+}
+
 // Routers returns the RPC addresses of the other alive routers, as gossip
 // knows them now.
 func (b *Backend) Routers() []string { return b.refresh().routers }
