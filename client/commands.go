@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
@@ -22,6 +23,21 @@ func (c *Client) Set(key string, value any) (Reply, error) {
 	}
 	return c.Do("SET :STR", key, value)
 }
+
+// SetTTL sets key to value, typed as Set types it, with a time to live
+// (rounded up to a millisecond), in one write: the key is never there
+// without its deadline.
+func (c *Client) SetTTL(key string, value any, ttl time.Duration) (Reply, error) {
+	ms := (ttl + time.Millisecond - 1).Milliseconds()
+	switch value.(type) {
+	case int, int64, int32, uint32:
+		return c.Do("SET_TTL :INT", key, value, ms)
+	case float64, float32:
+		return c.Do("SET_TTL :FLOAT", key, value, ms)
+	}
+	return c.Do("SET_TTL :STR", key, value, ms)
+}
+
 func (c *Client) Delete(key string) (Reply, error)          { return c.Do("DEL", key) }
 func (c *Client) Persist() (Reply, error)                   { return c.Do("PERSIST") }
 func (c *Client) Reset() (Reply, error)                     { return c.Do("RESET") }

@@ -64,6 +64,8 @@ func AppendBinary(dst []byte, req *Request) []byte {
 			case TypeFloat:
 				dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(req.Float))
 			}
+		case argMillis:
+			dst = binary.AppendVarint(dst, req.Int[1])
 		}
 	}
 	return dst
@@ -132,6 +134,8 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 			default:
 				ok = false
 			}
+		case argMillis:
+			req.Int[1], b, ok = takeVarint(b)
 		}
 		if !ok {
 			return b, ErrBinary

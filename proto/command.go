@@ -78,6 +78,7 @@ const (
 	CmdConsistency
 	CmdGetConsistency
 	CmdClusterInfo
+	CmdSetTTL // SET with a time to live, in one write (§12.3)
 
 	numCommands // keep last
 )
@@ -97,6 +98,7 @@ const (
 	argLevel                // ADMIN / USER / PEER / UNKNOWN
 	argCons                 // ONE / QUORUM / ALL
 	argRaw                  // PING: the raw remainder of a top-level frame
+	argMillis               // a duration in milliseconds, an integer (in Int[1]: SET_TTL)
 )
 
 type commandInfo struct {
@@ -177,6 +179,7 @@ var commands = [numCommands]commandInfo{
 	CmdConsistency:      {"CONSISTENCY", []arg{argCons, argCons}},
 	CmdGetConsistency:   {"GET_CONSISTENCY", nil},
 	CmdClusterInfo:      {"CLUSTER_INFO", nil},
+	CmdSetTTL:           {"SET_TTL", []arg{argType, argMillis}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

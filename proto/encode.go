@@ -43,6 +43,8 @@ func AppendRequest(dst []byte, req *Request) []byte {
 			case TypeFloat:
 				dst = appendFloatArg(append(dst, ' '), req.Float)
 			}
+		case argMillis:
+			dst = strconv.AppendInt(append(dst, ' '), req.Int[1], 10)
 		}
 	}
 	return dst

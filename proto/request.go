@@ -148,6 +148,8 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 			nCons++
 		case argType:
 			i, err = parseTypedValue(b, i, req)
+		case argMillis:
+			req.Int[1], i, err = parseInt(b, i)
 		}
 		if err != ErrNone {
 			return i, err

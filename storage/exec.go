@@ -119,6 +119,14 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return proto.AppendContainerEnd(dst, proto.TypeArr)
 	case proto.CmdSetExpiry:
 		return c.setExpiry(req.Key(), req.Float, dst)
+	case proto.CmdSetTTL:
+		if req.Int[1] <= 0 {
+			return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
+		}
+		d := c.setDelta(req)
+		d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
+		c.commit(req.Key(), d)
+		return append(dst, proto.ReplyOK...)
 	case proto.CmdGetExpiry:
 		v, _ := c.read(req.Key())
 		at := c.deadline(req.Key())
@@ -192,8 +200,14 @@ func appendMembers(dst []byte, x *memberMap) []byte {
 }
 
 func (c *Ctx) set(req *proto.Request, dst []byte) []byte {
-	key := req.Key()
-	d := c.newDelta(key)
+	c.commit(req.Key(), c.setDelta(req))
+	return append(dst, proto.ReplyOK...)
+}
+
+// setDelta is the delta of SET (and SET_TTL): the key replaced by the
+// typed value, its deadline cleared.
+func (c *Ctx) setDelta(req *proto.Request) *Delta {
+	d := c.newDelta(req.Key())
 	d.Reset = c.T
 	d.Val = ValDelta{Kind: req.Type, TS: c.T, Reg: c.T}
 	switch req.Type {
@@ -205,8 +219,7 @@ func (c *Ctx) set(req *proto.Request, dst []byte) []byte {
 	case proto.TypeFloat:
 		d.Val.Float = req.Float
 	}
-	c.commit(key, d)
-	return append(dst, proto.ReplyOK...)
+	return d
 }
 
 func (c *Ctx) del(key []byte, dst []byte) []byte {
@@ -265,6 +278,15 @@ func (c *Ctx) incrFloat(key []byte, delta float64, dst []byte) []byte {
 	return proto.AppendFloat(append(dst, proto.ReplyOK...), sum)
 }
 
+// deadlineAfter returns the wall-clock deadline ms milliseconds from now,
+// capped at the largest a stamp holds.
+func (c *Ctx) deadlineAfter(ms float64) int64 {
+	if ms < float64(hlc.MaxWall-c.now()) {
+		return c.now() + int64(ms)
+	}
+	return int64(hlc.MaxWall)
+}
+
 func (c *Ctx) setExpiry(key []byte, secs float64, dst []byte) []byte {
 	if math.IsNaN(secs) || math.IsInf(secs, 0) {
 		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
@@ -277,12 +299,7 @@ func (c *Ctx) setExpiry(key []byte, secs float64, dst []byte) []byte {
 	if secs <= 0 {
 		d.Reset = c.T
 	} else {
-		ms := math.Ceil(secs * 1000)
-		at := int64(hlc.MaxWall)
-		if ms < float64(hlc.MaxWall-c.now()) {
-			at = c.now() + int64(ms)
-		}
-		d.Exp = Expiry{S: c.T, At: at}
+		d.Exp = Expiry{S: c.T, At: c.deadlineAfter(math.Ceil(secs * 1000))}
 	}
 	c.commit(key, d)
 	return append(dst, proto.ReplyOK...)

@@ -516,6 +516,44 @@ func TestCommandExamples(t *testing.T) {
 			< OK:INT 5
 			> GET_EXPIRY (1)n
 			< NULL`,
+		"set with a time to live": `
+			> SET:STR (1)k (3)old
+			> SET_EXPIRY (1)k 100
+			> SET_TTL:STR (1)k (3)new 500
+			< OK
+			> GET (1)k
+			< OK:STR (3)new
+			> GET_EXPIRY (1)k
+			< OK:FLOAT 0.500000
+			> SET_TTL:INT (1)n 7 1000
+			> SET_TTL:FLOAT (1)f 2.5 1000
+			> LIST_PUSH_RIGHT (1)l (1)[(1)a]
+			> SET_TTL:STR (1)l (1)v 1000
+			< OK
+			> GET (1)l
+			< OK:STR (1)v
+			> SET_TTL:STR (1)k (1)v 0
+			< ERROR(14)invalid expiry
+			> SET_TTL:STR (1)k (1)v -5
+			< ERROR(14)invalid expiry
+			> GET (1)k
+			< OK:STR (3)new
+			+500
+			> GET (1)k
+			< OK:STR (3)new
+			+1
+			> GET (1)k
+			< NULL
+			> GET (1)n
+			< OK:INT 7
+			> SET:STR (1)n (1)x
+			> GET_EXPIRY (1)n
+			< NULL
+			+500
+			> GET (1)n
+			< OK:STR (1)x
+			> GET (1)f
+			< NULL`,
 	}
 	for name, script := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -746,3 +746,32 @@ func TestHostileRequestsKeepMemoryBounded(t *testing.T) {
 		t.Logf("the server grew by %d MiB", grown>>20)
 	}
 }
+
+// TestSetTTL: a value and its time to live in one write, through the Go
+// client: the key never exists without its deadline.
+func TestSetTTL(t *testing.T) {
+	c := memoryServer(t).dial()
+	if r, err := c.SetTTL("k", "v", time.Minute); err != nil || r.Status != proto.StatusOK {
+		t.Fatalf("SetTTL: %s %v", client.Format(r), err)
+	}
+	if r, err := c.GetExpiry("k"); err != nil || r.Value.Float <= 59 || r.Value.Float > 60 {
+		t.Fatalf("GET_EXPIRY: %s %v", client.Format(r), err)
+	}
+	if r, err := c.SetTTL("n", 5, time.Millisecond); err != nil || r.Status != proto.StatusOK {
+		t.Fatalf("SetTTL of an int: %s %v", client.Format(r), err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := c.Get("n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == proto.StatusNull {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a 1 ms time to live: still %s", client.Format(r))
+		}
+		time.Sleep(5 * time.Millisecond) // polling until the deadline has passed
+	}
+}

@@ -296,6 +296,16 @@ class TransactionTest(ServerTestCase):
 
 
 class ExpiryTest(ServerTestCase):
+    def test_set_ttl(self):
+        c = self.client
+        self.assertTrue(c.set_ttl("t", "v", 100000).is_ok())
+        self.assertEqual(c.get("t").value, "v")
+        r = c.get_expiry("t")
+        self.assertTrue(99 < r.value <= 100)
+        self.assertTrue(c.set_ttl("n", 7, 100000).is_ok())
+        self.assertEqual(c.get("n").value, 7)
+        self.assertTrue(c.set_ttl("n", 7, 0).is_error())
+
     def test_expiry(self):
         c = self.client
         c.set("k", "v")

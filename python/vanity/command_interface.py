@@ -84,6 +84,17 @@ class CommandInterface:
             return self._command("SET :FLOAT", key, value)
         return self._command("SET :STR", key, value)
 
+    def set_ttl(self, key, value, ttl_ms):
+        """Set key to value (typed as set() types it) with a time to live
+        of ttl_ms milliseconds, in one write."""
+        if isinstance(value, bool):
+            raise TypeError("booleans have no encoding in the Vanity protocol")
+        if isinstance(value, int):
+            return self._command("SET_TTL :INT", key, value, int(ttl_ms))
+        if isinstance(value, float):
+            return self._command("SET_TTL :FLOAT", key, value, int(ttl_ms))
+        return self._command("SET_TTL :STR", key, value, int(ttl_ms))
+
     def delete(self, key):
         return self._command("DEL", key)
 
