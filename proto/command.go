@@ -87,18 +87,18 @@ const (
 type arg uint8
 
 const (
-	argStr   arg = iota + 1 // (n)bytes
-	argInt                  // signed 64-bit integer
-	argFloat                // IEEE-754 double
-	argArr                  // (n)[...] of keys or fields
-	argList                 // (n)[...] of list data
-	argSet                  // (n){...}
-	argHash                 // (n){field value ...}
-	argType                 // :STR / :INT / :FLOAT annotation, and the value it announces
-	argLevel                // ADMIN / USER / PEER / UNKNOWN
-	argCons                 // ONE / QUORUM / ALL
-	argRaw                  // PING: the raw remainder of a top-level frame
-	argMillis               // a duration in milliseconds, an integer (in Int[1]: SET_TTL)
+	argStr    arg = iota + 1 // (n)bytes
+	argInt                   // signed 64-bit integer
+	argFloat                 // IEEE-754 double
+	argArr                   // (n)[...] of keys or fields
+	argList                  // (n)[...] of list data
+	argSet                   // (n){...}
+	argHash                  // (n){field value ...}
+	argType                  // :STR / :INT / :FLOAT annotation, and the value it announces
+	argLevel                 // ADMIN / USER / PEER / UNKNOWN
+	argCons                  // ONE / QUORUM / ALL
+	argRaw                   // PING: the raw remainder of a top-level frame
+	argMillis                // a duration in milliseconds, an integer (in Int[1]: SET_TTL)
 )
 
 type commandInfo struct {
