@@ -160,6 +160,12 @@ func (b *Backend) goInOrder(j *router.Job) {
 // nodes that failed it already, cause their last error. Between rounds it
 // asks the nodes what they serve (a partition may have moved) and backs
 // off briefly.
+// refusedError is a node's refusal to take writes (StatusRefused: its log
+// failed), as the cause of a retry.
+type refusedError string
+
+func (e refusedError) Error() string { return string(e) }
+
 func (b *Backend) runItem(r ref, tried []string, cause error) {
 	it := &r.j.Items[r.i]
 	deadline := time.Now().Add(b.cfg.RetryFor)
@@ -188,6 +194,11 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 				moving = true
 				tried = append(tried, addr)
 				continue
+			case st == rpc.StatusRefused:
+				// Its log failed: another replica coordinates the write.
+				cause = refusedError(msg)
+				tried = append(tried, addr)
+				continue
 			}
 			answer(r, items)
 			return
@@ -204,6 +215,12 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 			b.refresh()
 			tried = tried[:0]
 			continue
+		}
+		var refused refusedError
+		if errors.As(cause, &refused) && !moving {
+			// Every candidate refuses writes: the client gets the reason.
+			r.j.Fail(r.i, &router.CommandError{Msg: string(refused)})
+			return
 		}
 		if time.Now().After(deadline) || !moving && b.allFailed(p) {
 			r.j.Fail(r.i, &router.CommandError{Msg: fmt.Sprintf(

@@ -309,17 +309,21 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 		}
 		b.healthy(nr.addr, time.Since(sent))
 		// Commands the node did not run (it does not serve their
-		// partition now; it then refuses every later one on it) go
-		// elsewhere, in their order.
+		// partition now, and then refuses every later one on it; or its
+		// log failed and it takes no writes) go elsewhere, in their order.
 		var again []ref
 		var cause error
 		settleAll(nr, items, nil, func(r ref, items []rpc.Item) bool {
-			if st, msg := firstFailure(items); st == rpc.StatusWrongRing {
-				again = append(again, r)
+			switch st, msg := firstFailure(items); st {
+			case rpc.StatusWrongRing:
 				cause = fmt.Errorf("%w: %s: %s", errMoved, nr.addr, msg)
-				return true
+			case rpc.StatusRefused:
+				cause = refusedError(msg)
+			default:
+				return false
 			}
-			return false
+			again = append(again, r)
+			return true
 		})
 		b.goRetry(again, nr.addr, cause)
 	})

@@ -29,6 +29,8 @@ type fakeNode struct {
 	fail func(r *rpc.Run) error
 	// wrongRing refuses commands on these keys (it does not serve them).
 	wrongRing map[string]bool
+	// refusesWrites refuses every write, as a node whose log failed.
+	refusesWrites bool
 	silent    bool // never answers (until the run's timeout)
 }
 
@@ -54,6 +56,12 @@ func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, 
 	var items []rpc.Item
 	n.mu.Lock()
 	for _, c := range r.Cmds {
+		if n.refusesWrites && c.Reqs[0].Cmd.Class() == proto.ClassWrite {
+			for range c.Answers() {
+				items = append(items, rpc.Item{Status: rpc.StatusRefused, Reply: []byte("disk full or failing")})
+			}
+			continue
+		}
 		if n.wrongRing[string(c.Reqs[0].Keys(nil)[0])] {
 			for range c.Answers() {
 				items = append(items, rpc.Item{Status: rpc.StatusWrongRing, Reply: []byte("not held here")})
@@ -277,6 +285,25 @@ func TestWrongRingIsRetriedElsewhere(t *testing.T) {
 	got := runJob(t, b, "SET:STR "+enc(k)+" (1)1", "SET:STR "+enc(k)+" (1)2")
 	if got[0] != "OK" || got[1] != "OK" || c.data[k] != "2" {
 		t.Fatalf("got %q, c holds %q", got, c.data[k])
+	}
+}
+
+// TestRefusedWriteGoesToTheNextReplica: a coordinator whose log failed
+// refuses writes (not run); another replica coordinates them, and reads
+// stay with it. When every candidate refuses, the client gets the reason.
+func TestRefusedWriteGoesToTheNextReplica(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	a.refusesWrites = true
+	a.data[k] = "old"
+	got := runJob(t, b, "SET:STR "+enc(k)+" (1)1", "GET "+enc(k))
+	if got[0] != "OK" || c.data[k] != "1" || got[1] != "OK:STR (3)old" {
+		t.Fatalf("got %q, c holds %q", got, c.data[k])
+	}
+	c.refusesWrites = true
+	if got := runJob(t, b, "SET:STR "+enc(k)+" (1)2"); got[0] != "error: disk full or failing" {
+		t.Fatalf("every replica refusing: %q", got)
 	}
 }
 
