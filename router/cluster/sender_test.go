@@ -31,7 +31,7 @@ type fakeNode struct {
 	wrongRing map[string]bool
 	// refusesWrites refuses every write, as a node whose log failed.
 	refusesWrites bool
-	silent    bool // never answers (until the run's timeout)
+	silent        bool // never answers (until the run's timeout)
 }
 
 func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
