@@ -29,17 +29,24 @@
 // file (handed to the OS), again shared by every writer that arrives
 // meanwhile: a process crash (kill -9) loses no acknowledged write.
 //
-// A failed write or fsync is fatal: the error sticks, every later Append
-// and Wait returns it, and nothing is retried (a retried fsync can report
-// success for data the kernel already dropped).
+// A failed write or fsync sticks: every later Append and Wait returns it,
+// and nothing is retried (a retried fsync can report success for data the
+// kernel already dropped). Restart clears it once the caller has a
+// snapshot holding every record appended: the segments are dropped and
+// the log goes on after them.
+//
+// About once a second the writer records the last sequence known durable
+// in the file "head" beside the segments.
 //
 // # Recovery
 //
 // Replay reads every segment in order. An incomplete record at the very end
-// of the last segment is a torn write from a crash: the segment is cut
-// there. Any other bad record is corruption and Replay refuses, naming the
-// file and offset, unless asked to repair, which cuts the log at that point
-// and drops the segments after it.
+// of the last segment (or zeros to its end) is a torn write from a crash:
+// the segment is cut there. Any other bad record, a complete last one with
+// a bad checksum included, is corruption, and so are a log that starts
+// after what the snapshot covers and one that ends before its head: Replay
+// refuses, naming what is wrong, unless asked to repair, which cuts the log
+// at that point, drops the segments after it and records the new end.
 //
 // Log is safe for concurrent use.
 package wal
