@@ -27,12 +27,17 @@
 // set (advertise.go), the loop that decides which partitions this node
 // holds (ownership.go) and brings them in (movein.go; the node's side of
 // a transfer is transfer.go), peer connections (peers.go), hints,
-// anti-entropy and catch-up. A partition's state on a node is one enum,
+// anti-entropy and catch-up; an operator's leave arrives as rpc.KindLeave
+// (signals only stop the process). A partition's state on a node is one enum,
 // partState: absent, serving, catching up after a restart, or handed off
 // and kept until its new owner confirms.
 //
-// Background work (the expiry sweep) runs in Run, which returns when its
-// context ends. Persist writes a snapshot of every partition. Goroutines a
+// Background work (the expiry sweep, and after a failure of the log the
+// retries that bring writes back) runs in Run, which returns when its
+// context ends. While the log has failed (a full or failing disk) the node
+// refuses writes (rpc.StatusRefused) and serves reads; retryStorage, once
+// a second, writes a snapshot from memory and restarts the log after it.
+// Persist writes a snapshot of every partition. Goroutines a
 // Coordinator starts (a disk wait under fsync=always, hint writes) are
 // waited for by its Wait.
 //
