@@ -187,6 +187,11 @@ func (c *conn) tooLarge() {
 		msg = "request too large before AUTH: the limit is " + strconv.Itoa(limit) +
 			" bytes until the session authenticates; connection closed"
 	}
+	limitName := "max_request"
+	if c.sess.acct == nil {
+		limitName = "max_unauth_request"
+	}
+	c.srv.metrics.refused.WithLabelValues(limitName).Inc()
 	out, start := proto.BeginFrame(c.out)
 	c.out = proto.EndFrame(proto.AppendErrorMsg(out, msg), start)
 	c.srv.log.Warn("closing connection: request frame over the limit", "remote", c.remote, "limit", limit,
@@ -278,6 +283,7 @@ func (c *conn) enqueue(frames []byte, reply bool) bool {
 	if messages := len(c.queued) - c.replies; !reply && messages+len(frames) > c.srv.cfg.MaxQueued {
 		c.wfailed = true
 		c.wmu.Unlock()
+		c.srv.metrics.refused.WithLabelValues("max_subscriber_queue").Inc()
 		c.srv.log.Warn("closing connection: subscriber is not reading its messages",
 			"remote", c.remote, "queued_message_bytes", messages, "limit", c.srv.cfg.MaxQueued)
 		if c.ev.lp != nil {

@@ -26,6 +26,7 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 	case proto.CmdAuth:
 		source := sourceOf(c.remote)
 		if wait := c.srv.auth.take(source, time.Now()); wait > 0 {
+			c.srv.metrics.refused.WithLabelValues("auth_failures").Inc()
 			c.srv.log.Warn("AUTH refused: too many failed attempts", "remote", c.remote, "retry_in", wait)
 			return proto.AppendErrorMsg(out, "too many failed AUTH attempts from this address; retry in "+
 				wait.Round(time.Second).String()), actReply

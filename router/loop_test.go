@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router/users"
 	"golang.org/x/crypto/bcrypt"
@@ -543,5 +544,47 @@ func TestAuthBackoffPerConnection(t *testing.T) {
 	other.send("AUTH (6)vanity (6)vanity")
 	if got := other.reply(); got != "OK" {
 		t.Fatalf("another connection: %q", got)
+	}
+}
+
+// TestRequestMetrics: every request counts under its command in
+// vanity_requests_total, a PIPE's entries each; the refused ones count
+// under their limit.
+func TestRequestMetrics(t *testing.T) {
+	count := func(name, label, value string) float64 {
+		mfs, err := prometheus.DefaultGatherer.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != name {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == label && l.GetValue() == value {
+						return m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	_, addr := serveTCP(t, Config{AuthFailures: 1})
+	gets, budget := count("vanity_requests_total", "command", "GET"), count("vanity_refused_total", "limit", "auth_failures")
+	c := dial(t, addr)
+	c.send("AUTH (6)vanity (6)vanity", "GET (1)k", "PIPE(2)GET(1)kGET(1)k")
+	for range 3 {
+		c.reply()
+	}
+	if got := count("vanity_requests_total", "command", "GET") - gets; got != 3 {
+		t.Fatalf("%v GETs counted, want 3", got)
+	}
+	d := dial(t, addr)
+	d.send("AUTH (6)vanity (5)wrong", "AUTH (6)vanity (5)wrong")
+	d.reply()
+	d.reply()
+	if got := count("vanity_refused_total", "limit", "auth_failures") - budget; got != 1 {
+		t.Fatalf("%v AUTHs refused by the budget, want 1", got)
 	}
 }

@@ -122,6 +122,7 @@ type Server struct {
 	terminateOnce sync.Once
 	refusedLog    atomic.Int64 // unix second of the last "at the client limit" line
 	auth          *authBudget  // failed AUTH attempts per source (nil: no limit)
+	metrics       *metrics
 }
 
 // New returns a server.
@@ -156,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, hub: newHub(),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
-		auth: newAuthBudget(cfg.AuthFailures),
+		auth: newAuthBudget(cfg.AuthFailures), metrics: serverMetrics(),
 	}
 	if cfg.EventLoops > 0 {
 		s.loops = startLoops(s, cfg.EventLoops)
@@ -221,6 +222,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return ErrServerClosed
 		}
 		s.conns[c] = struct{}{}
+		s.metrics.connections.Inc()
 		s.wg.Add(1)
 		var lp *loop
 		if len(s.loops) > 0 {
@@ -248,12 +250,14 @@ func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.metrics.connections.Dec()
 	s.wg.Done()
 }
 
 // refuse answers a connection over MaxClients with an error and closes
 // it, without letting a slow client hold the accept loop.
 func (s *Server) refuse(nc net.Conn) {
+	s.metrics.refused.WithLabelValues("max_clients").Inc()
 	msg := "too many connections: the server's limit is " + strconv.Itoa(s.cfg.MaxClients) + "; connection closed"
 	_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	out, start := proto.BeginFrame(nil)

@@ -43,6 +43,7 @@ func (c *conn) handle(frame []byte) action {
 // handleCommand is handle for a frame whose command word, cmd, ends at
 // frame[i]. Data commands are held for the connection's next job (hold.go).
 func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
+	c.srv.metrics.requests[cmd].Inc()
 	s := &c.sess
 	if s.acct == nil {
 		c.authActive()
@@ -159,6 +160,7 @@ func (c *conn) pipe(b []byte, i int, n uint64, depth int, outermost bool, out []
 // entry can be found even when this one is refused (D19).
 func (c *conn) entry(b []byte, i, depth int, last bool, out []byte) (int, []byte, proto.ParseError) {
 	cmd, j := proto.ParseCommand(b, i)
+	c.srv.metrics.requests[cmd].Inc()
 	if cmd == proto.CmdNone {
 		return j, proto.AppendBadRequest(out, proto.ErrInvalidOperation), proto.ErrInvalidOperation
 	}

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
@@ -137,6 +138,14 @@ func run(args []string) error {
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	if *debugAddr != "" {
+		prometheus.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "vanity", Name: "keys",
+			Help: "Keys held, every database together."}, func() float64 {
+			total := 0
+			for db := 0; db < 16; db++ {
+				total += svc.Node().Keys(db)
+			}
+			return float64(total)
+		}))
 		go func() {
 			if err := debughttp.Serve(ctx, *debugAddr, func(out map[string]any) {
 				keys := map[int]int{}

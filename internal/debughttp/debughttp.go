@@ -1,6 +1,8 @@
 // Package debughttp serves a process's profiling and health endpoints
 // over HTTP: /debug/pprof/ (the standard runtime profiles), /debug/stats
-// (heap figures and whatever the process adds, as JSON), /health (200
+// (heap figures and whatever the process adds, as JSON), /metrics (the
+// Prometheus default registry: the Go runtime, the process, and what the
+// packages register, such as router's request counts), /health (200
 // while the process serves) and /ready (200 once it can take traffic,
 // else 503 and why). The binaries turn it on with --debug-addr; it is off
 // by default.
@@ -15,6 +17,8 @@ import (
 	"net/http/pprof"
 	"runtime"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Route is an extra endpoint a process serves beside the standard ones.
@@ -62,6 +66,7 @@ func Serve(ctx context.Context, addr string, stats func(map[string]any), log *sl
 		json.NewEncoder(w).Encode(out)
 	})
 	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("/metrics", promhttp.Handler())
 	for _, r := range extra {
 		mux.HandleFunc(r.Path, r.Handler)
 	}

@@ -57,6 +57,9 @@ func TestHealthAndReady(t *testing.T) {
 	if code, body := get("/health"); code != 200 || body != "ok\n" {
 		t.Fatalf("/health: %d %q", code, body)
 	}
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") || !strings.Contains(body, "process_resident_memory_bytes") {
+		t.Fatalf("/metrics: %d %.200q", code, body)
+	}
 	if code, _ := get("/ready"); code != 200 {
 		t.Fatalf("/ready: %d", code)
 	}
