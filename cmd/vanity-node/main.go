@@ -58,9 +58,7 @@ func run(args []string) error {
 	joinTimeout := fs.Duration("join-timeout", 2*time.Minute, "keep trying to reach a member of --join this long (peers may start later)")
 	partitions := fs.Int("partitions", 1024, "partition count (fixed when the cluster is created)")
 	replicas := fs.Int("replicas", 3, "copies of each partition (quorum reads and writes when more than 1)")
-	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET; --secret-file keeps it off the command line)")
-	secretFile := fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only")
-	insecure := fs.Bool("insecure", false, "run without a cluster secret, on loopback addresses only: internal RPC and gossip accept anyone")
+	secrets := secret.AddFlags(fs)
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
 	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a leave (vanity-node leave) waits for hand-offs")
@@ -89,7 +87,7 @@ func run(args []string) error {
 	if *dataDir == "" {
 		return fmt.Errorf("--data-dir is required")
 	}
-	key, err := secret.Resolve(*secretValue, *secretFile, *insecure, *rpcAddr, *gossipAddr)
+	key, err := secrets.Resolve(*rpcAddr, *gossipAddr)
 	if err != nil {
 		return err
 	}
@@ -138,14 +136,7 @@ func run(args []string) error {
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	if *debugAddr != "" {
-		prometheus.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "vanity", Name: "keys",
-			Help: "Keys held, every database together."}, func() float64 {
-			total := 0
-			for db := 0; db < 16; db++ {
-				total += svc.Node().Keys(db)
-			}
-			return float64(total)
-		}))
+		prometheus.MustRegister(debughttp.KeysMetric(svc.Node().TotalKeys))
 		go func() {
 			if err := debughttp.Serve(ctx, *debugAddr, func(out map[string]any) {
 				keys := map[int]int{}
@@ -206,9 +197,7 @@ func run(args []string) error {
 func leave(args []string) error {
 	fs := flag.NewFlagSet("vanity-node leave", flag.ContinueOnError)
 	rpcAddr := fs.String("rpc", "", "internal RPC address of the node that leaves (required)")
-	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
-	secretFile := fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only")
-	insecure := fs.Bool("insecure", false, "the cluster runs without a secret (on loopback)")
+	secrets := secret.AddFlags(fs)
 	wait := fs.Duration("wait", 5*time.Minute, "how long to wait for the hand-offs (the node's --leave-timeout bounds them too)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -219,7 +208,7 @@ func leave(args []string) error {
 	if *rpcAddr == "" {
 		return fmt.Errorf("leave needs --rpc, the node's internal RPC address")
 	}
-	key, err := secret.Resolve(*secretValue, *secretFile, *insecure, *rpcAddr)
+	key, err := secrets.Resolve(*rpcAddr)
 	if err != nil {
 		return err
 	}
@@ -248,9 +237,7 @@ func transferBytes(mib int) int64 {
 func remove(args []string) error {
 	fs := flag.NewFlagSet("vanity-node remove", flag.ContinueOnError)
 	join := fs.String("join", "", "comma-separated gossip addresses of cluster members (required)")
-	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET)")
-	secretFile := fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only")
-	insecure := fs.Bool("insecure", false, "the cluster runs without a secret (on loopback)")
+	secrets := secret.AddFlags(fs)
 	bind := fs.String("gossip", "127.0.0.1:7949", "gossip address for this short-lived member")
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	wait := fs.Duration("wait", 0, "wait this long for a node that just stopped to be seen as failed")
@@ -268,7 +255,7 @@ func remove(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("remove needs --join and at least one node name")
 	}
-	key, err := secret.Resolve(*secretValue, *secretFile, *insecure, *bind)
+	key, err := secrets.Resolve(*bind)
 	if err != nil {
 		return err
 	}

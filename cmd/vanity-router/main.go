@@ -47,9 +47,7 @@ func run(args []string) error {
 	joinTimeout := fs.Duration("join-timeout", 2*time.Minute, "keep trying to reach a member of --join this long (nodes may start later)")
 	partitions := fs.Int("partitions", 1024, "partition count (as the nodes')")
 	replicas := fs.Int("replicas", 3, "copies of each partition (as the nodes')")
-	secretValue := fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"), "cluster secret (or VANITY_CLUSTER_SECRET; --secret-file keeps it off the command line)")
-	secretFile := fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only")
-	insecure := fs.Bool("insecure", false, "run without a cluster secret, on loopback addresses only: internal RPC and gossip accept anyone")
+	secrets := secret.AddFlags(fs)
 	password := fs.String("default-password", os.Getenv("VANITY_DEFAULT_PASSWORD"), "password of the first administrator of a new cluster (default vanity)")
 	cost := fs.Int("bcrypt-cost", 10, "bcrypt cost for passwords")
 	minNodes := fs.Int("min-nodes", 1, "nodes to wait for before serving")
@@ -86,7 +84,7 @@ func run(args []string) error {
 	if err := flagenv.Apply(fs, "VANITY_ROUTER_"); err != nil {
 		return err
 	}
-	key, err := secret.Resolve(*secretValue, *secretFile, *insecure, *rpcAddr, *gossipAddr)
+	key, err := secrets.Resolve(*rpcAddr, *gossipAddr)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 // while the log has failed and writes are refused. It is off unless
 // --debug-addr is given.
 func serveDebug(ctx context.Context, addr string, n *node.Node, log *slog.Logger) error {
-	prometheus.MustRegister(keysGauge(n))
+	prometheus.MustRegister(debughttp.KeysMetric(n.TotalKeys))
 	return debughttp.Serve(ctx, addr, func(out map[string]any) {
 		keys := map[int]int{}
 		for db := 0; db < 16; db++ {
@@ -24,17 +24,4 @@ func serveDebug(ctx context.Context, addr string, n *node.Node, log *slog.Logger
 		}
 		out["keys"] = keys
 	}, log, debughttp.Ready(n.WritesRefused))
-}
-
-// keysGauge is the vanity_keys metric: the keys the node holds, every
-// database together.
-func keysGauge(n *node.Node) prometheus.Collector {
-	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "vanity", Name: "keys",
-		Help: "Keys held, every database together."}, func() float64 {
-		total := 0
-		for db := 0; db < 16; db++ {
-			total += n.Keys(db)
-		}
-		return float64(total)
-	})
 }

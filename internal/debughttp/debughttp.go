@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -37,6 +38,13 @@ func Ready(check func() error) Route {
 		}
 		w.Write([]byte("ready\n"))
 	}}
+}
+
+// KeysMetric is the vanity_keys gauge: what keys returns at each scrape
+// (the keys a process holds, every database together).
+func KeysMetric(keys func() int) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "vanity", Name: "keys",
+		Help: "Keys held, every database together."}, func() float64 { return float64(keys()) })
 }
 
 // Serve serves the endpoints on addr until ctx ends. stats, if not nil,

@@ -7,6 +7,7 @@ package secret
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"net"
@@ -101,4 +102,27 @@ func DebugAddr(addr string, public bool) error {
 		return fmt.Errorf("debug address: %w (the debug endpoints answer anyone who reaches them: reach them through a tunnel, or allow it with the debug-public flag)", err)
 	}
 	return nil
+}
+
+// Flags are a cluster binary's flags for the secret: --secret (or
+// VANITY_CLUSTER_SECRET), --secret-file and --insecure.
+type Flags struct {
+	value, file *string
+	insecure    *bool
+}
+
+// AddFlags defines the secret's flags on fs.
+func AddFlags(fs *flag.FlagSet) *Flags {
+	return &Flags{
+		value: fs.String("secret", os.Getenv("VANITY_CLUSTER_SECRET"),
+			"cluster secret (or VANITY_CLUSTER_SECRET; --secret-file keeps it off the command line)"),
+		file: fs.String("secret-file", "", "file holding the cluster secret, readable by its owner only"),
+		insecure: fs.Bool("insecure", false,
+			"run without a cluster secret, on loopback addresses only: internal RPC and gossip accept anyone"),
+	}
+}
+
+// Resolve is Resolve with the flags' values.
+func (f *Flags) Resolve(addrs ...string) ([]byte, error) {
+	return Resolve(*f.value, *f.file, *f.insecure, addrs...)
 }
