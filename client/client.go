@@ -15,7 +15,7 @@ import (
 
 // Options configure a connection.
 type Options struct {
-	Username, Password string // default vanity / vanity
+	Username, Password string // default user vanity; its default password vanity only when no Password is given
 	NoLogin            bool   // skip AUTH
 	DB                 int    // database to switch to after login (0: stay)
 	DialTimeout        time.Duration
@@ -52,7 +52,10 @@ func Dial(addr string, opts Options) (*Client, error) {
 	if !opts.NoLogin {
 		u, p := opts.Username, opts.Password
 		if u == "" {
-			u, p = "vanity", "vanity"
+			u = "vanity" // the first administrator
+		}
+		if p == "" && opts.Username == "" {
+			p = "vanity" // its well-known default password
 		}
 		r, err := c.Auth(u, p)
 		if err != nil {

@@ -775,3 +775,20 @@ func TestSetTTL(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // polling until the deadline has passed
 	}
 }
+
+// TestClientPasswordWithoutUsername: Options{Password: "x"} logs in as
+// the administrator vanity with that password (it logged in with the
+// default password instead, ignoring the one given).
+func TestClientPasswordWithoutUsername(t *testing.T) {
+	s := memoryServer(t)
+	expect(t, s.dial(), "CHANGE_PASSWORD (6)s3cret", "OK")
+	c, err := client.Dial(s.addr, client.Options{Password: "s3cret"})
+	if err != nil {
+		t.Fatalf("the administrator with its new password: %v", err)
+	}
+	c.Close()
+	if c, err := client.Dial(s.addr, client.Options{Password: "wrong"}); err == nil {
+		c.Close()
+		t.Fatal("a wrong password logged in")
+	}
+}

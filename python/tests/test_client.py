@@ -4,7 +4,7 @@ import math
 import threading
 import warnings
 
-from vanity import AuthLevel, Client, ServerConstant, ServerType, SocketClosedError
+from vanity import AuthenticationError, AuthLevel, Client, ServerConstant, ServerType, SocketClosedError
 
 from .support import ServerTestCase
 
@@ -364,6 +364,13 @@ class UserTest(ServerTestCase):
         self.assertEqual(anon.auth("vanity", "abc").body, "password too short")
         self.assertTrue(anon.auth("vanity", "vanity").is_ok())
         self.assertTrue(anon.auth("vanity", "vanity").is_denied())
+
+    def test_refused_login_raises(self):
+        # A wrong password raised nothing: the first command got DENIED.
+        with self.assertRaises(AuthenticationError):
+            self.connect(username="vanity", password="wrong")
+        with self.assertRaises(AuthenticationError):
+            self.connect(username="nobody", password="pass1")
 
     def test_user_management(self):
         c = self.client

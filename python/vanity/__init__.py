@@ -10,7 +10,7 @@ AuthLevel, SocketClient, ServerHandle), using only the standard library.
     >>> client.exit()
 """
 
-from .client import Client
+from .client import AuthenticationError, Client
 from .command_interface import AuthLevel, Consistency, format_arg, request_from
 from .pipe import Pipe, Transaction
 from .response import Response, ResponseError, ServerConstant, ServerType
@@ -20,7 +20,7 @@ from .socket_client import SocketClient, SocketClosedError
 __version__ = "0.1.0"
 
 __all__ = [
-    "AuthLevel", "Client", "Consistency", "Pipe", "Response", "ResponseError", "ServerConstant",
+    "AuthLevel", "AuthenticationError", "Client", "Consistency", "Pipe", "Response", "ResponseError", "ServerConstant",
     "ServerHandle", "ServerType", "SocketClient", "SocketClosedError", "Transaction",
     "find_executable", "format_arg", "request_from",
 ]

@@ -7,7 +7,11 @@ from .command_interface import CommandInterface, request_from
 from .response import Response
 from .socket_client import SocketClient, encode_text
 
-__all__ = ["Client"]
+__all__ = ["Client", "AuthenticationError"]
+
+
+class AuthenticationError(ConnectionError):
+    """The server refused the login the Client was asked to make."""
 
 
 class Client(CommandInterface):
@@ -24,7 +28,8 @@ class Client(CommandInterface):
     between replies are set aside and returned by read_async().
 
     I/O failures raise exceptions: SocketClosedError when the server closes
-    the connection, OSError for other socket errors.
+    the connection, OSError for other socket errors. A refused login raises
+    AuthenticationError from the constructor (the connection is closed).
     """
 
     DEFAULT_ADMIN_USERNAME = "vanity"
@@ -38,7 +43,10 @@ class Client(CommandInterface):
         self._binary = binary
         self.host, self.port = host, port
         if not no_login:
-            self.auth(username, password)
+            reply = self.auth(username, password)
+            if not reply.is_ok():
+                self.close()
+                raise AuthenticationError("AUTH as %r refused: %s" % (username, reply))
         if db_index is not None:
             self.switch_db(db_index)
 
