@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -19,6 +20,10 @@ type Options struct {
 	NoLogin            bool   // skip AUTH
 	DB                 int    // database to switch to after login (0: stay)
 	DialTimeout        time.Duration
+	// Timeout bounds each request's write and the wait for its reply
+	// (default 30 s; negative: none). A request that times out closes the
+	// connection: a late reply would be taken for the next request's.
+	Timeout time.Duration
 }
 
 // Reply is a decoded reply.
@@ -32,7 +37,12 @@ type Client struct {
 	w       *bufio.Writer
 	pending int      // requests sent whose replies are unread
 	async   [][]byte // ASYNC payloads set aside
+	timeout time.Duration
 }
+
+// ErrTimeout is returned when a reply does not come within the client's
+// Timeout; the connection is then closed.
+var ErrTimeout = errors.New("client: no reply in time; connection closed")
 
 // ErrClosed is returned once the server has closed the connection.
 var ErrClosed = errors.New("client: connection closed")
@@ -49,6 +59,12 @@ func Dial(addr string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c := New(nc)
+	switch {
+	case opts.Timeout == 0:
+		c.timeout = 30 * time.Second
+	case opts.Timeout > 0:
+		c.timeout = opts.Timeout
+	}
 	if !opts.NoLogin {
 		u, p := opts.Username, opts.Password
 		if u == "" {
@@ -122,7 +138,28 @@ func (c *Client) Flush() error {
 func (c *Client) Receive() ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.receiveLocked()
+	defer c.deadline()()
+	return c.timedOut(c.receiveLocked())
+}
+
+// deadline bounds the I/O of one request by the client's timeout, and
+// returns what lifts the bound.
+func (c *Client) deadline() func() {
+	if c.timeout <= 0 {
+		return func() {}
+	}
+	_ = c.nc.SetDeadline(time.Now().Add(c.timeout))
+	return func() { _ = c.nc.SetDeadline(time.Time{}) }
+}
+
+// timedOut closes the connection after a timeout (its stream is out of
+// step) and says so.
+func (c *Client) timedOut(p []byte, err error) ([]byte, error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.nc.Close()
+		return nil, fmt.Errorf("%w (%v)", ErrTimeout, c.timeout)
+	}
+	return p, err
 }
 
 func (c *Client) receiveLocked() ([]byte, error) {
@@ -164,13 +201,14 @@ func (c *Client) readFrame() ([]byte, error) {
 func (c *Client) Raw(payload []byte) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.deadline()()
 	if err := c.sendLocked(payload); err != nil {
 		return nil, err
 	}
 	if err := c.w.Flush(); err != nil {
-		return nil, err
+		return c.timedOut(nil, err)
 	}
-	return c.receiveLocked()
+	return c.timedOut(c.receiveLocked())
 }
 
 // SendOnly sends a request that gets no reply (EXIT, TERMINATE).
