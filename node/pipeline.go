@@ -164,7 +164,7 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 			res.refuse(c.Answers(), rpc.StatusExpired, "the request's deadline passed before it ran")
 			continue
 		}
-		if failed != nil && !readOnly(c) {
+		if failed != nil && !proto.ReadOnly(c.Reqs) {
 			res.refuse(c.Answers(), rpc.StatusRefused, failed.Error())
 			continue
 		}
@@ -234,16 +234,6 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 	if n.wal != nil && failed == nil {
 		res.Pos = n.wal.Last() // a read waits too: what it saw must be durable
 	}
-}
-
-// readOnly reports whether every request of c only reads.
-func readOnly(c *rpc.Cmd) bool {
-	for _, req := range c.Reqs {
-		if req.Cmd.Class() != proto.ClassRead {
-			return false
-		}
-	}
-	return true
 }
 
 // skipped is a command answered without running.

@@ -29,6 +29,16 @@ func (c Command) Class() Class {
 	return ClassSession
 }
 
+// ReadOnly reports whether every request of reqs only reads.
+func ReadOnly(reqs []*Request) bool {
+	for _, r := range reqs {
+		if r.Cmd.Class() != ClassRead {
+			return false
+		}
+	}
+	return true
+}
+
 // IsData reports whether c is executed by storage.
 func (c Command) IsData() bool { return c.Class() != ClassSession }
 

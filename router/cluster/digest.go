@@ -41,7 +41,7 @@ const primary = -1
 func (s *Sender) addDigestRead(addr string, t Transport, j *router.Job, i int) bool {
 	it := &j.Items[i]
 	rt := s.b.routes.Load()
-	if rt.ring == nil || !readOnly(it.Reqs) {
+	if rt.ring == nil || !proto.ReadOnly(it.Reqs) {
 		return false
 	}
 	need := it.Levels[0].Need(rt.ring.ReplicaCount())

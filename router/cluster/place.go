@@ -184,7 +184,7 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 				b.suspect(addr, err)
 				cause = err
 				tried = append(tried, addr)
-				if !errors.Is(err, rpc.ErrNotSent) && !readOnly(it.Reqs) {
+				if !errors.Is(err, rpc.ErrNotSent) && !proto.ReadOnly(it.Reqs) {
 					r.j.Fail(r.i, notConfirmed(addr, err))
 					return
 				}

@@ -341,7 +341,7 @@ func (b *Backend) slow(nr *nodeRun, sent time.Time) {
 	var again []ref
 	var parts []ref
 	for c, r := range nr.refs {
-		if r.dr == nil && !readOnly(nr.run.Cmds[c].Reqs) {
+		if r.dr == nil && !proto.ReadOnly(nr.run.Cmds[c].Reqs) {
 			continue
 		}
 		for len(nr.hedged) <= c {
@@ -378,22 +378,13 @@ func (b *Backend) runFailed(nr *nodeRun, err error) {
 			r.dr.answered(r.i, nil, err)
 			continue
 		}
-		if notSent || readOnly(nr.run.Cmds[c].Reqs) {
+		if notSent || proto.ReadOnly(nr.run.Cmds[c].Reqs) {
 			again = append(again, r)
 			continue
 		}
 		r.j.Fail(r.i, notConfirmed(nr.addr, err))
 	}
 	b.goRetry(again, nr.addr, err)
-}
-
-func readOnly(reqs []*proto.Request) bool {
-	for _, r := range reqs {
-		if r.Cmd.Class() != proto.ClassRead {
-			return false
-		}
-	}
-	return true
 }
 
 // statusError is the error a client gets for a node's answer st with
