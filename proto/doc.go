@@ -42,6 +42,13 @@
 // caller-owned buffer, so the hot path allocates nothing. ParseReply decodes
 // a reply payload into a Reply tree for clients and tests.
 //
+// # Command lines and help
+//
+// words.go reads a command line typed by a person ("set foo bar") into the
+// Request a frame decodes to, from the same command table (SplitWords,
+// ParseWords); help.go documents each command for people (Params, Summary,
+// Group, Alias), which the CLIs' help and completion print.
+//
 // # Set algebra
 //
 // algebra.go holds the one implementation of SET_UNION, SET_INTERSECT,

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vanitydb/vanity/internal/cli"
 	"github.com/vanitydb/vanity/internal/secret"
 	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/node"
@@ -25,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "cli" {
-		os.Exit(runCLI(os.Args[2:], os.Stdin, os.Stdout))
+		os.Exit(cli.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 	}
 	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help") {
 		fmt.Print(usage)

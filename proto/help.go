@@ -1,0 +1,168 @@
+package proto
+
+// commandHelp documents one command for people: the CLI's help, its tab
+// completion and the Python CLI's generated table all read it. Params names
+// the arguments in schema order, one word per argument; a trailing "..."
+// marks a container argument typed as the rest of the words.
+type commandHelp struct {
+	params  string
+	summary string
+	group   Group
+	alias   string // the Redis command with the same arguments, if any
+}
+
+// Group is the section a command is listed under in help.
+type Group uint8
+
+const (
+	GroupServer Group = iota
+	GroupKeys
+	GroupStrings
+	GroupLists
+	GroupSets
+	GroupHashes
+	GroupExpiry
+	GroupTransactions
+	GroupPubSub
+	GroupUsers
+	GroupCluster
+
+	numGroups
+)
+
+var groupNames = [numGroups]string{
+	GroupServer: "server", GroupKeys: "keys", GroupStrings: "strings and numbers",
+	GroupLists: "lists", GroupSets: "sets", GroupHashes: "hashes", GroupExpiry: "expiry",
+	GroupTransactions: "transactions", GroupPubSub: "publish/subscribe", GroupUsers: "users",
+	GroupCluster: "cluster",
+}
+
+func (g Group) String() string {
+	if g < numGroups {
+		return groupNames[g]
+	}
+	return ""
+}
+
+// Groups lists every help group in display order.
+func Groups() []Group {
+	gs := make([]Group, numGroups)
+	for g := range gs {
+		gs[g] = Group(g)
+	}
+	return gs
+}
+
+var help = [numCommands]commandHelp{
+	CmdPing:             {"[message]", "answers PONG with the message", GroupServer, "PING"},
+	CmdExit:             {"", "closes the connection", GroupServer, ""},
+	CmdTerminate:        {"", "persists the databases and stops the server (admin)", GroupServer, "SHUTDOWN"},
+	CmdPipe:             {"", "runs several requests in one frame (raw mode only)", GroupServer, ""},
+	CmdAuth:             {"user password", "logs in", GroupUsers, "AUTH"},
+	CmdAddUser:          {"user password", "creates a user (admin)", GroupUsers, ""},
+	CmdEditUser:         {"user ADMIN|USER", "changes a user's level (admin)", GroupUsers, ""},
+	CmdDelUser:          {"user", "deletes a user (admin)", GroupUsers, ""},
+	CmdChangePassword:   {"password", "changes your own password", GroupUsers, ""},
+	CmdSwitchDB:         {"index", "makes database 0-15 current for this connection", GroupServer, "SELECT"},
+	CmdPersist:          {"", "writes a snapshot of every database to disk now", GroupServer, "SAVE"},
+	CmdReset:            {"", "removes every key of the current database (admin)", GroupServer, "FLUSHDB"},
+	CmdDel:              {"key", "deletes a key of any type", GroupKeys, "DEL"},
+	CmdType:             {"key", "the type of the key's value", GroupKeys, "TYPE"},
+	CmdExists:           {"key", "OK if the key exists, NULL if not", GroupKeys, "EXISTS"},
+	CmdGet:              {"key", "the key's value, whatever its type", GroupKeys, "GET"},
+	CmdSet:              {"key value", "stores a string, int or float (typed from the word: quote it for a string)", GroupStrings, "SET"},
+	CmdIncrInt:          {"key delta", "adds delta to an int key and returns the sum", GroupStrings, "INCRBY"},
+	CmdIncrFloat:        {"key delta", "adds delta to a float key and returns the sum", GroupStrings, "INCRBYFLOAT"},
+	CmdStrLen:           {"key", "the byte length of a string key", GroupStrings, "STRLEN"},
+	CmdManyGet:          {"key...", "the values of several keys", GroupKeys, "MGET"},
+	CmdListLen:          {"key", "the length of a list", GroupLists, "LLEN"},
+	CmdListGet:          {"key index", "the element at index (negative counts from the end)", GroupLists, "LINDEX"},
+	CmdListSet:          {"key index value", "replaces the element at index", GroupLists, "LSET"},
+	CmdListPushLeft:     {"key value...", "pushes values onto the head; returns the new length", GroupLists, "LPUSH"},
+	CmdListPushRight:    {"key value...", "appends values; returns the new length", GroupLists, "RPUSH"},
+	CmdListPopLeft:      {"key count", "removes and returns up to count elements from the head", GroupLists, "LPOP"},
+	CmdListPopRight:     {"key count", "removes and returns up to count elements from the tail", GroupLists, "RPOP"},
+	CmdListRange:        {"key start end", "the elements from start to end, both included", GroupLists, "LRANGE"},
+	CmdListTrim:         {"key start end", "keeps only the elements from start to end", GroupLists, "LTRIM"},
+	CmdListRemove:       {"key value count", "removes count occurrences of value (negative: from the tail, 0: all)", GroupLists, ""},
+	CmdSetAdd:           {"key member...", "adds members; returns how many were new", GroupSets, "SADD"},
+	CmdSetAll:           {"key", "every member of a set", GroupSets, "SMEMBERS"},
+	CmdSetRemove:        {"key count", "removes and returns up to count random members", GroupSets, "SPOP"},
+	CmdSetDiscard:       {"key member...", "removes members; returns how many were there", GroupSets, "SREM"},
+	CmdSetLen:           {"key", "the number of members", GroupSets, "SCARD"},
+	CmdSetContains:      {"key member", "whether the member is in the set", GroupSets, "SISMEMBER"},
+	CmdSetMove:          {"source destination member", "moves a member from one set to another", GroupSets, "SMOVE"},
+	CmdSetUnion:         {"key...", "the union of sets", GroupSets, "SUNION"},
+	CmdSetUnionInto:     {"destination key...", "stores the union of sets", GroupSets, "SUNIONSTORE"},
+	CmdSetUnionLen:      {"key...", "the size of the union of sets", GroupSets, ""},
+	CmdSetIntersect:     {"key...", "the intersection of sets", GroupSets, "SINTER"},
+	CmdSetIntersectInto: {"destination key...", "stores the intersection of sets", GroupSets, "SINTERSTORE"},
+	CmdSetIntersectLen:  {"key...", "the size of the intersection of sets", GroupSets, ""},
+	CmdSetDiff:          {"key other", "the members of key that are not in other", GroupSets, "SDIFF"},
+	CmdSetDiffInto:      {"destination key other", "stores the difference of two sets", GroupSets, "SDIFFSTORE"},
+	CmdSetDiffLen:       {"key other", "the size of the difference of two sets", GroupSets, ""},
+	CmdHashSet:          {"key field value...", "replaces the key with exactly these fields", GroupHashes, ""},
+	CmdHashAll:          {"key", "every field and value of a hash", GroupHashes, "HGETALL"},
+	CmdHashGet:          {"key field", "the value of a field", GroupHashes, "HGET"},
+	CmdHashContains:     {"key field", "whether the field exists", GroupHashes, "HEXISTS"},
+	CmdHashLen:          {"key", "the number of fields", GroupHashes, "HLEN"},
+	CmdHashKeyLen:       {"key field", "the byte length of a field's value", GroupHashes, "HSTRLEN"},
+	CmdHashKeys:         {"key", "the fields of a hash", GroupHashes, "HKEYS"},
+	CmdHashValues:       {"key", "the values of a hash", GroupHashes, "HVALS"},
+	CmdHashManyGet:      {"key field...", "the values of several fields", GroupHashes, "HMGET"},
+	CmdHashRemove:       {"key field...", "removes fields; returns how many were there", GroupHashes, "HDEL"},
+	CmdHashUpdate:       {"key field value...", "sets fields, keeping the others; returns how many were new", GroupHashes, "HSET"},
+	CmdSetExpiry:        {"key seconds", "the key expires after seconds (fractions allowed)", GroupExpiry, ""},
+	CmdGetExpiry:        {"key", "the seconds left before the key expires", GroupExpiry, ""},
+	CmdClearExpiry:      {"key", "removes the key's expiry", GroupExpiry, ""},
+	CmdTransactBegin:    {"", "starts queueing commands", GroupTransactions, "MULTI"},
+	CmdTransactCommit:   {"", "runs the queued commands", GroupTransactions, "EXEC"},
+	CmdTransactDiscard:  {"", "drops the queued commands", GroupTransactions, "DISCARD"},
+	CmdPublish:          {"channel message", "sends a message to a channel's subscribers", GroupPubSub, "PUBLISH"},
+	CmdSubscribe:        {"channel", "receives the channel's messages on this connection", GroupPubSub, "SUBSCRIBE"},
+	CmdSubscribed:       {"", "the channels this connection follows", GroupPubSub, ""},
+	CmdUnsubscribe:      {"channel", "stops receiving a channel's messages", GroupPubSub, "UNSUBSCRIBE"},
+	CmdUnsubscribeAll:   {"", "stops receiving every channel", GroupPubSub, ""},
+	CmdConsistency:      {"read write", "this connection's levels: ONE, QUORUM or ALL", GroupCluster, ""},
+	CmdGetConsistency:   {"", "this connection's read and write levels", GroupCluster, ""},
+	CmdClusterInfo:      {"", "the ring, the nodes and their state", GroupCluster, ""},
+	CmdSetTTL:           {"key value milliseconds", "stores a value that expires after milliseconds, in one write", GroupStrings, ""},
+}
+
+// Params names c's arguments for people, in order ("key value...").
+func (c Command) Params() string { return help[c].params }
+
+// Summary is one line saying what c does.
+func (c Command) Summary() string { return help[c].summary }
+
+// Group is the help section c belongs to.
+func (c Command) Group() Group { return help[c].group }
+
+// Alias is the Redis command taking the same arguments, or "".
+func (c Command) Alias() string { return help[c].alias }
+
+// Commands lists every command in table order.
+func Commands() []Command {
+	cs := make([]Command, 0, numCommands-1)
+	for c := CmdNone + 1; c < numCommands; c++ {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+var argNames = [...]string{
+	argStr: "str", argInt: "int", argFloat: "float", argArr: "arr", argList: "list", argSet: "set",
+	argHash: "hash", argType: "typed", argLevel: "level", argCons: "consistency", argRaw: "raw",
+	argMillis: "millis",
+}
+
+// ArgKinds names c's argument kinds in schema order ("str", "int",
+// "typed", ...), for the tool that writes the Python client's copy of this
+// table.
+func (c Command) ArgKinds() []string {
+	names := make([]string, len(commands[c].args))
+	for i, a := range commands[c].args {
+		names[i] = argNames[a]
+	}
+	return names
+}
