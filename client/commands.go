@@ -227,6 +227,45 @@ func itoa(n int) string {
 // whose Value.Replies holds one reply per command.
 type Tx struct{ p *Pipe }
 
+// Scan returns one page of SCAN (PROTOCOL.md §12.4): up to count keys
+// matching pattern from cursor ("0" to start) and the next cursor ("0" at
+// the end).
+func (c *Client) Scan(cursor, pattern string, count int) (keys []string, next string, err error) {
+	r, err := c.Do("SCAN", cursor, pattern, count)
+	if err != nil {
+		return nil, "", err
+	}
+	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeArr || len(r.Value.Elems) != 2 {
+		return nil, "", fmt.Errorf("client: SCAN %s: %s", cursor, Format(r))
+	}
+	for _, k := range r.Value.Elems[1].Strs {
+		keys = append(keys, string(k))
+	}
+	return keys, string(r.Value.Elems[0].Str), nil
+}
+
+// Keys returns every key matching pattern (small databases; Scan else).
+func (c *Client) Keys(pattern string) (Reply, error) { return c.Do("KEYS", pattern) }
+
+// DBSize returns the number of keys in the current database.
+func (c *Client) DBSize() (Reply, error) { return c.Do("DB_SIZE") }
+
+// Info returns the server's state: "section.name" to value (§12.5).
+func (c *Client) Info() (map[string]string, error) {
+	r, err := c.Do("INFO")
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeHash {
+		return nil, fmt.Errorf("client: INFO: %s", Format(r))
+	}
+	out := make(map[string]string, len(r.Value.Strs)/2)
+	for i := 0; i+1 < len(r.Value.Strs); i += 2 {
+		out[string(r.Value.Strs[i])] = string(r.Value.Strs[i+1])
+	}
+	return out, nil
+}
+
 // Tx starts a transaction batch.
 func (c *Client) Tx() *Tx { return &Tx{p: c.Pipe().Add("TRANSACT_BEGIN")} }
 

@@ -32,6 +32,11 @@
 // partState: absent, serving, catching up after a restart, or handed off
 // and kept until its new owner confirms.
 //
+// Listing keys (keys.go) is outside the pipeline: ListKeys returns a page
+// of one partition's keys and CountKeys each partition's count, from
+// complete copies only (rpc.KindKeys, rpc.KindCount), for SCAN, KEYS and
+// DB_SIZE, which a router assembles across partitions.
+//
 // Background work (the expiry sweep, and after a failure of the log the
 // retries that bring writes back) runs in Run, which returns when its
 // context ends. While the log has failed (a full or failing disk) the node

@@ -180,6 +180,26 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			return fail(err)
 		}
 		return rpc.StatusOK, dst
+	case rpc.KindKeys:
+		q, err := rpc.DecodeKeysQuery(payload)
+		if err != nil {
+			return fail(err)
+		}
+		keys, more, err := s.node.ListKeys(q.DB, q.Partition, q.After, q.Pattern, q.Max)
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, rpc.AppendKeysPage(dst, keys, more)
+	case rpc.KindCount:
+		db, k := binary.Uvarint(payload)
+		if k <= 0 || k != len(payload) || db > 1<<20 {
+			return fail(rpc.ErrMalformed)
+		}
+		counts, err := s.node.CountKeys(int(db))
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, rpc.AppendCounts(dst, counts)
 	case rpc.KindInfo:
 		held := s.node.Held()
 		info := Info{Name: s.cfg.Name, Partitions: len(s.node.parts), HeldSet: gossip.EncodeParts(s.node.Claimed()),

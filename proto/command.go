@@ -79,6 +79,10 @@ const (
 	CmdGetConsistency
 	CmdClusterInfo
 	CmdSetTTL // SET with a time to live, in one write (§12.3)
+	CmdScan   // a page of the database's keys (§12.4)
+	CmdKeys   // every key matching a pattern (§12.4)
+	CmdDBSize // the number of keys in the database (§12.4)
+	CmdInfo   // the server's state by section (§12.5)
 
 	numCommands // keep last
 )
@@ -180,6 +184,10 @@ var commands = [numCommands]commandInfo{
 	CmdGetConsistency:   {"GET_CONSISTENCY", nil},
 	CmdClusterInfo:      {"CLUSTER_INFO", nil},
 	CmdSetTTL:           {"SET_TTL", []arg{argType, argMillis}},
+	CmdScan:             {"SCAN", []arg{argStr, argStr, argInt}},
+	CmdKeys:             {"KEYS", []arg{argStr}},
+	CmdDBSize:           {"DB_SIZE", nil},
+	CmdInfo:             {"INFO", nil},
 }
 
 // commandByName maps every command word to its Command. Built once from the

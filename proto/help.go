@@ -127,6 +127,10 @@ var help = [numCommands]commandHelp{
 	CmdGetConsistency:   {"", "this connection's read and write levels", GroupCluster, ""},
 	CmdClusterInfo:      {"", "the ring, the nodes and their state", GroupCluster, ""},
 	CmdSetTTL:           {"key value milliseconds", "stores a value that expires after milliseconds, in one write", GroupStrings, ""},
+	CmdScan:             {"cursor pattern count", "about count keys matching pattern from cursor (0 to start), and the next cursor (0 at the end)", GroupKeys, ""},
+	CmdKeys:             {"pattern", "every key matching pattern (* ? [abc]); SCAN for large databases", GroupKeys, "KEYS"},
+	CmdDBSize:           {"", "the number of keys in the current database", GroupKeys, "DBSIZE"},
+	CmdInfo:             {"", "the server's state: server, clients, memory, persistence, cluster, keyspace, commands", GroupServer, "INFO"},
 }
 
 // Params names c's arguments for people, in order ("key value...").

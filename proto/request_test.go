@@ -25,8 +25,9 @@ func TestMatchCommand(t *testing.T) {
 		{"SETX", CmdSet, 3},
 		{"get (3)foo", CmdNone, 0},
 		{"", CmdNone, 0},
-		{"STR_SET", CmdNone, 0}, // a later alias, not accepted (§8.6)
-		{"KEYS", CmdNone, 0},
+		{"STR_SET", CmdNone, 0},  // a later alias, not accepted (§8.6)
+		{"KEYSPACE", CmdKeys, 4}, // §12.4's KEYS, then trailing text
+		{"DBSIZE", CmdNone, 0},   // Redis's name is a CLI alias, not a command word
 	}
 	for _, tt := range tests {
 		c, n := MatchCommand([]byte(tt.in))

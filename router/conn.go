@@ -41,6 +41,7 @@ type conn struct {
 	job          Job
 	holes        []hole
 	submitted    bool          // the job is with the backend
+	submittedAt  time.Time     // when it went (the latency metric)
 	toLoop       bool          // its Done hands the connection to its event loop
 	finished     atomic.Bool   // its Done has run
 	settled      chan struct{} // Done's signal to a goroutine waiting in settle

@@ -16,13 +16,22 @@
 // job is done, possibly later, from another goroutine (the backend hands
 // the connection back to its loop).
 //
+// # Commands over every partition
+//
+// SCAN, KEYS and DB_SIZE (scan.go) ask the backend's KeyLister for pages
+// of each partition's keys, a cursor being a partition and the last key
+// returned from it, so a scan survives partitions moving between nodes.
+// INFO (info.go) reports the process, the backend's Describer lines, the
+// keyspace and per-command calls and latency (the histogram /metrics
+// exports).
+//
 // # Connections
 //
 // On Linux, event loops serve the connections (loop_linux.go): each waits
 // on epoll, reads a turn's ready sockets (one io_uring call), answers what
 // it read, flushes the turn's jobs, and writes the turn's replies (another
 // io_uring call). Requests that wait themselves (AUTH, the user commands,
-// PERSIST, CLUSTER_INFO) run on a goroutine while the loop leaves that
+// PERSIST, CLUSTER_INFO, SCAN, KEYS, DB_SIZE, INFO) run on a goroutine while the loop leaves that
 // connection alone. Elsewhere, or with no loops configured, each
 // connection has one goroutine that reads frames, handles them in order
 // and writes when no further request is buffered. A subscribed

@@ -91,6 +91,14 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		return proto.AppendStrArr(append(out, proto.ReplyOK...), []string{s.cons[0].String(), s.cons[1].String()}), actReply
 	case proto.CmdClusterInfo:
 		return c.clusterInfo(out), actReply
+	case proto.CmdScan:
+		return c.scanCommand(out, req), actReply
+	case proto.CmdKeys:
+		return c.keysCommand(out, req), actReply
+	case proto.CmdDBSize:
+		return c.dbSizeCommand(out), actReply
+	case proto.CmdInfo:
+		return c.info(out), actReply
 	case proto.CmdTransactBegin:
 		s.inTx = true
 		return append(out, proto.ReplyOK...), actReply

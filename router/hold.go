@@ -3,6 +3,7 @@ package router
 import (
 	"encoding/binary"
 	"slices"
+	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
@@ -98,6 +99,7 @@ func (c *conn) submit(s Sender, toLoop bool) {
 	}
 	c.submitted = true
 	c.toLoop = toLoop // read by jobDone, after Submit hands the job over
+	c.submittedAt = time.Now()
 	c.job.Start()
 	s.Submit(&c.job)
 }
@@ -158,8 +160,12 @@ func (c *conn) splice() {
 	}
 	c.out, c.spare = out, keep(old)
 	c.fixes = fixes[:0]
+	took := time.Since(c.submittedAt).Seconds()
 	for i := range c.job.Items {
 		it := &c.job.Items[i]
+		for _, r := range it.Reqs {
+			c.srv.metrics.latency[r.Cmd].Observe(took)
+		}
 		if i < len(c.spareReplies) {
 			c.spareReplies[i] = it.Replies[:0]
 		} else {

@@ -13,7 +13,11 @@ import (
 // Counting a request is one atomic add on a counter picked by its
 // command: nothing is looked up or allocated on the hot path.
 type metrics struct {
-	requests    [256]prometheus.Counter // by command word; a PIPE's entries count each
+	requests [256]prometheus.Counter // by command word; a PIPE's entries count each
+	// latency is how long requests took, by command: a data command from
+	// when its connection handed it to the backend to when its reply was
+	// in place, another command its run.
+	latency     [256]prometheus.Histogram
 	connections prometheus.Gauge
 	refused     *prometheus.CounterVec // connections and AUTHs refused by a limit, by limit
 }
@@ -39,14 +43,21 @@ func serverMetrics() *metrics {
 				Help: "Connections and requests refused by a limit (PROTOCOL.md §12.2), by limit.",
 			}, []string{"limit"}),
 		}
+		latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "vanity", Name: "request_duration_seconds",
+			Help: "Time to answer a request, by command: for data commands, from the backend's hand-off to the reply.",
+			// 25 µs to 1.6 s, doubling.
+			Buckets: prometheus.ExponentialBuckets(25e-6, 2, 17),
+		}, []string{"command"})
 		for i := range m.requests {
 			name := "unknown"
 			if c := proto.Command(i); c.Valid() {
 				name = c.String()
 			}
 			m.requests[i] = reqs.WithLabelValues(name)
+			m.latency[i] = latency.WithLabelValues(name).(prometheus.Histogram)
 		}
-		prometheus.MustRegister(reqs, m.connections, m.refused)
+		prometheus.MustRegister(reqs, latency, m.connections, m.refused)
 		shared = m
 	})
 	return shared

@@ -24,7 +24,8 @@ var permissions = func() [256]levelMask {
 	set(anyone, proto.CmdPing, proto.CmdExit)
 	set(unknown, proto.CmdAuth)
 	set(admin|peer, proto.CmdTerminate, proto.CmdReset)
-	set(user|admin|peer, proto.CmdPipe, proto.CmdSwitchDB, proto.CmdPersist)
+	set(user|admin|peer, proto.CmdPipe, proto.CmdSwitchDB, proto.CmdPersist,
+		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo)
 	set(admin, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdClusterInfo)
 	set(user|admin, proto.CmdChangePassword,
 		proto.CmdTransactBegin, proto.CmdTransactCommit, proto.CmdTransactDiscard,
@@ -100,7 +101,7 @@ func orderOf(cmd proto.Command, frame []byte) order {
 		proto.CmdTransactBegin, proto.CmdTransactDiscard, proto.CmdTransactCommit:
 		return orderFree
 	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
-		proto.CmdPersist, proto.CmdClusterInfo:
+		proto.CmdPersist, proto.CmdClusterInfo, proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo:
 		return orderAway
 	}
 	return orderAfter

@@ -66,6 +66,8 @@ type Config struct {
 	Backend Backend
 	Users   *users.Store
 	Logger  *slog.Logger
+	// Version is what INFO says the server is (internal/version.String).
+	Version string
 	// MaxRequest bounds a request frame (default proto.MaxRequest).
 	MaxRequest int
 	// MaxUnauthRequest bounds a request frame before the session has
@@ -123,6 +125,7 @@ type Server struct {
 	refusedLog    atomic.Int64 // unix second of the last "at the client limit" line
 	auth          *authBudget  // failed AUTH attempts per source (nil: no limit)
 	metrics       *metrics
+	started       time.Time // INFO's uptime
 }
 
 // New returns a server.
@@ -157,7 +160,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, hub: newHub(),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
-		auth: newAuthBudget(cfg.AuthFailures), metrics: serverMetrics(),
+		auth: newAuthBudget(cfg.AuthFailures), metrics: serverMetrics(), started: time.Now(),
 	}
 	if cfg.EventLoops > 0 {
 		s.loops = startLoops(s, cfg.EventLoops)

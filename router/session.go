@@ -1,6 +1,8 @@
 package router
 
 import (
+	"time"
+
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router/users"
 )
@@ -94,7 +96,9 @@ func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 			break
 		}
 		c.frame = start
+		began := time.Now()
 		out, act = c.exec(&c.req, out)
+		c.srv.metrics.latency[cmd].Observe(time.Since(began).Seconds())
 	}
 	if c.overflow || len(out)-start-4 > c.srv.cfg.MaxReply {
 		c.overflow = false

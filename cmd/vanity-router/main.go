@@ -170,7 +170,8 @@ func run(args []string) error {
 	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel,
 		EventLoops: loops, PlainSyscalls: *noIOUring, MaxUnauthRequest: *maxUnauth, MaxClients: *maxClients,
 		MaxRequest: *maxRequest, MaxReply: *maxReply, MaxQueued: *maxQueued,
-		AuthIdleTimeout: idleOrNever(*authIdle), AuthFailures: zeroIsNone(*authFailures)})
+		AuthIdleTimeout: idleOrNever(*authIdle), AuthFailures: zeroIsNone(*authFailures),
+		Version: version.String("vanity-router")})
 	if err != nil {
 		return err
 	}

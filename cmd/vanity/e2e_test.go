@@ -85,6 +85,7 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdUnsubscribe: "UNSUBSCRIBE (1)c", proto.CmdUnsubscribeAll: "UNSUBSCRIBE_ALL",
 	proto.CmdConsistency: "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
 	proto.CmdClusterInfo: "CLUSTER_INFO",
+	proto.CmdScan:        "SCAN (1)0 (1)* 10", proto.CmdKeys: "KEYS (1)*", proto.CmdDBSize: "DB_SIZE", proto.CmdInfo: "INFO",
 }
 
 // TestPermissionMatrix checks every cell of PROTOCOL.md §5.3 for the

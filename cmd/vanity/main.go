@@ -116,10 +116,11 @@ func run(ctx context.Context, cfg config) error {
 		loops = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	// The router reaches the node in process: the one-replica cluster.
-	local := &localNode{c: node.NewLocalCoordinator(n)}
+	local := &localNode{c: node.NewLocalCoordinator(n), cfg: cfg}
 	defer local.wait()
 	srv, err := router.New(router.Config{
-		Backend:          cluster.NewLocal(local.newTransport, local.persist),
+		Backend:          cluster.NewLocal(local),
+		Version:          version.String("vanity"),
 		Users:            store,
 		Logger:           log.With("component", "router"),
 		OnTerminate:      cancel,
@@ -275,7 +276,10 @@ func isLoopback(host string) bool {
 // localNode is the node in process, as the router's backend sees it: the
 // one-replica cluster. Each event loop's sender gets a transport of its
 // own (newTransport).
-type localNode struct{ c *node.Coordinator }
+type localNode struct {
+	c   *node.Coordinator
+	cfg config
+}
 
 // nodeTransport carries one sender's runs to the node: the coordinator
 // runs them where the sender flushes them, and only what waits (an fsync
@@ -289,7 +293,39 @@ type nodeTransport struct {
 	inside bool // in Run: done is being called synchronously
 }
 
-func (n *localNode) newTransport() cluster.Transport { return &nodeTransport{n: n} }
+// NewTransport implements cluster.LocalNode.
+func (n *localNode) NewTransport() cluster.Transport { return &nodeTransport{n: n} }
+
+// Partitions implements cluster.LocalNode.
+func (n *localNode) Partitions() int { return n.c.Node().Partitions() }
+
+// ListKeys implements cluster.LocalNode.
+func (n *localNode) ListKeys(db, p int, after, pattern []byte, max int) ([][]byte, bool, error) {
+	return n.c.Node().ListKeys(db, p, after, pattern, max)
+}
+
+// Describe implements cluster.LocalNode: INFO's persistence lines.
+func (n *localNode) Describe() []router.InfoField {
+	f := func(name, value string) router.InfoField {
+		return router.InfoField{Section: "persistence", Name: name, Value: value}
+	}
+	if !n.cfg.dbPersist {
+		return []router.InfoField{f("enabled", "no")}
+	}
+	refused := "no"
+	if err := n.c.Node().WritesRefused(); err != nil {
+		refused = err.Error()
+	}
+	return []router.InfoField{
+		f("enabled", "yes"),
+		f("snapshot_file", n.cfg.persistFile),
+		f("fsync", n.cfg.fsync.String()),
+		f("writes_refused", refused),
+	}
+}
+
+// CountKeys implements cluster.LocalNode.
+func (n *localNode) CountKeys(db int) ([]int, error) { return n.c.Node().CountKeys(db) }
 
 func (t *nodeTransport) Run(r *rpc.Run, _ time.Duration, done func([]rpc.Item, error)) {
 	res := t.spare
@@ -316,7 +352,8 @@ func (t *nodeTransport) Run(r *rpc.Run, _ time.Duration, done func([]rpc.Item, e
 // wait waits for every run in flight.
 func (n *localNode) wait() { n.c.Wait() }
 
-func (n *localNode) persist(context.Context) error {
+// Persist implements cluster.LocalNode.
+func (n *localNode) Persist(context.Context) error {
 	err := n.c.Node().Persist()
 	if errors.Is(err, node.ErrPersistenceDisabled) {
 		return router.ErrPersistenceDisabled

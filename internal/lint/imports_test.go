@@ -50,6 +50,7 @@ var allowed = map[string][]string{
 	"internal/secret":      {},
 	"internal/version":     {},
 	"internal/uring":       {},
+	"internal/cli":         {"proto"},
 	"scripts":              {"client", "proto"},
 }
 

@@ -83,6 +83,8 @@ const (
 	KindRun                // a router turn's data commands for one node (AppendRun, DecodeRun; answer AppendAnswerHeader, DecodeAnswer)
 	KindNoop               // a cancelled request: ignored, never answered
 	KindLeave              // leave the cluster: hand every partition off, answer, then stop (vanity-node leave)
+	KindKeys               // a page of one partition's keys (SCAN, KEYS; keys.go)
+	KindCount              // the keys per partition of a database (DB_SIZE; keys.go)
 	numKinds
 )
 

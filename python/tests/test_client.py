@@ -404,3 +404,18 @@ class UserTest(ServerTestCase):
             t.join()
         self.assertEqual(errors, [])
         self.assertEqual(c.get("counter").value, 400)
+
+
+class KeysAndInfoTest(ServerTestCase):
+    def test_scan_keys_db_size_info(self):
+        for i in range(30):
+            self.client.set("key:%02d" % i, i)
+        self.client.set("other", "x")
+        self.assertEqual(self.client.db_size().value, 31)
+        self.assertEqual(sorted(self.client.scan_iter("key:*", count=7)), ["key:%02d" % i for i in range(30)])
+        self.assertEqual(sorted(self.client.keys("key:0?").value), ["key:%02d" % i for i in range(10)])
+        cursor, keys = self.client.scan("0", "", 1000).value
+        self.assertEqual((cursor, len(keys)), ("0", 31))
+        info = self.client.info().value
+        self.assertEqual(info["keyspace.db0"], "keys=31")
+        self.assertEqual(info["cluster.mode"], "standalone")

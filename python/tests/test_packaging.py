@@ -44,5 +44,5 @@ class PackagingTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(venv, p.stdout)
         cli = os.path.join(venv, "bin", "vanity-cli")
-        p = subprocess.run([cli], capture_output=True, text=True, cwd=self.tmp)
+        p = subprocess.run([cli, "--help"], capture_output=True, text=True, cwd=self.tmp)
         self.assertIn("usage: vanity-cli", p.stdout)

@@ -18,14 +18,14 @@ from .response import Response, ServerConstant, ServerType
 from .socket_client import SocketClient, SocketClosedError
 from .words import WordsError, lookup, parse_words, split_words
 
-USAGE = "usage: python3 -m vanity [-h HOST] [-p PORT] [-u USER] [-a PASSWORD] [-n DB] [--no-auth] [--raw] [command ...]"
+USAGE = "usage: vanity-cli (or python3 -m vanity) [-h HOST] [-p PORT] [-u USER] [-a PASSWORD] [-n DB] [--no-auth] [--raw] [command ...]"
 LOCAL_WORDS = ("help", "exit", "quit")
 _ERRORS = (ServerConstant.ERROR, ServerConstant.DENIED, ServerConstant.BAD_REQUEST, ServerConstant.BAD_TYPE,
            ServerConstant.INTERNAL_ERROR, ServerConstant.BAD_STATE)
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="python3 -m vanity", add_help=False, usage=USAGE)
+    p = argparse.ArgumentParser(prog="vanity-cli", add_help=False, usage=USAGE[len("usage: "):])
     p.add_argument("--help", action="help", help="show this help")
     p.add_argument("-h", "--host", default="127.0.0.1")
     p.add_argument("-p", "--port", type=int, default=9955)

@@ -304,6 +304,34 @@ class CommandInterface:
     def get_consistency(self):
         return self._command("GET_CONSISTENCY")
 
+    # seeing the keys and the server (PROTOCOL.md sections 12.4 and 12.5)
+    def scan(self, cursor="0", pattern="", count=100):
+        """One page of SCAN: the reply's value is [next cursor, [keys]];
+        start with "0", stop when the next cursor is "0"."""
+        return self._command("SCAN", cursor, pattern, count)
+
+    def scan_iter(self, pattern="", count=100):
+        """Every key matching pattern, page by page (a Client only)."""
+        cursor = "0"
+        while True:
+            r = self.scan(cursor, pattern, count)
+            if not r.is_ok():
+                raise ValueError("SCAN failed: %r" % (r.body,))
+            cursor, keys = r.value
+            yield from keys
+            if cursor == "0":
+                return
+
+    def keys(self, pattern=""):
+        return self._command("KEYS", pattern)
+
+    def db_size(self):
+        return self._command("DB_SIZE")
+
+    def info(self):
+        """INFO: the value is a dict of "section.name" to text."""
+        return self._command("INFO")
+
     def cluster_info(self):
         """CLUSTER_INFO (administrators): the ring line, then one
         [name, role, rpc address, state, served, owned] list per member."""

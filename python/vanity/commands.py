@@ -78,6 +78,10 @@ COMMANDS = {
     "GET_CONSISTENCY": ((), "", "this connection's read and write levels", "cluster", ""),
     "CLUSTER_INFO": ((), "", "the ring, the nodes and their state", "cluster", ""),
     "SET_TTL": (("typed", "millis"), "key value milliseconds", "stores a value that expires after milliseconds, in one write", "strings and numbers", ""),
+    "SCAN": (("str", "str", "int"), "cursor pattern count", "about count keys matching pattern from cursor (0 to start), and the next cursor (0 at the end)", "keys", ""),
+    "KEYS": (("str",), "pattern", "every key matching pattern (* ? [abc]); SCAN for large databases", "keys", "KEYS"),
+    "DB_SIZE": ((), "", "the number of keys in the current database", "keys", "DBSIZE"),
+    "INFO": ((), "", "the server's state: server, clients, memory, persistence, cluster, keyspace, commands", "server", "INFO"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

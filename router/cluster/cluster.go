@@ -2,7 +2,9 @@
 // router.Backend by sending each command to the storage node that
 // coordinates its partition, one call per node per turn of an event loop
 // (Sender), splitting commands whose partitions have different
-// coordinators and assembling their replies (scatter.go), and it connects
+// coordinators and assembling their replies (scatter.go), lists and counts
+// keys from as many complete copies as the read level asks (keys.go), and
+// it connects
 // the router to the other routers (users, publish/subscribe).
 //
 // Routing: nodes advertise, in a gossip tag, the partitions they serve,

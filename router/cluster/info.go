@@ -3,8 +3,10 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router"
 )
 
 // ClusterInfo implements router.Informer: one array per member (name,
@@ -45,4 +47,45 @@ func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
 		dst = proto.AppendContainerEnd(dst, proto.TypeArr)
 	}
 	return proto.AppendContainerEnd(dst, proto.TypeArr), nil
+}
+
+var (
+	_ router.Describer = (*Backend)(nil)
+	_ router.Describer = (*Local)(nil)
+)
+
+// Describe implements router.Describer: the cluster's shape as this router
+// sees it (CLUSTER_INFO lists the members).
+func (b *Backend) Describe(context.Context) ([]router.InfoField, error) {
+	rt := b.refresh()
+	version, copies := "none", 0
+	if rt.ring != nil {
+		version, copies = fmt.Sprintf("%016x", rt.ring.Version()), rt.ring.ReplicaCount()
+	}
+	ready := "no"
+	if rt.ready {
+		ready = "yes"
+	}
+	f := func(name, value string) router.InfoField {
+		return router.InfoField{Section: "cluster", Name: name, Value: value}
+	}
+	return []router.InfoField{
+		f("mode", "cluster"),
+		f("ring", version),
+		f("partitions", strconv.Itoa(b.cfg.Partitions)),
+		f("replicas", strconv.Itoa(b.cfg.Replicas)),
+		f("copies", strconv.Itoa(copies)),
+		f("nodes_alive", strconv.Itoa(len(rt.nodes))),
+		f("nodes_failed", strconv.Itoa(len(rt.failed))),
+		f("other_routers", strconv.Itoa(len(rt.routers))),
+		f("every_partition_served", ready),
+	}, nil
+}
+
+// Describe implements router.Describer: the one node in process.
+func (l *Local) Describe(context.Context) ([]router.InfoField, error) {
+	return append([]router.InfoField{
+		{Section: "cluster", Name: "mode", Value: "standalone"},
+		{Section: "cluster", Name: "partitions", Value: strconv.Itoa(l.node.Partitions())},
+	}, l.node.Describe()...), nil
 }

@@ -404,24 +404,18 @@ func statusError(st rpc.Status, msg string) error {
 
 // Local is the single process's Backend: one node, reached in process,
 // serving every partition; each Flush hands it one run.
-type Local struct {
-	transport func() Transport
-	persist   func(context.Context) error
-}
+type Local struct{ node LocalNode }
 
-// NewLocal returns the Backend of the one node that transport reaches
-// (it makes a transport for each sender), which persist snapshots.
-func NewLocal(transport func() Transport, persist func(context.Context) error) *Local {
-	return &Local{transport: transport, persist: persist}
-}
+// NewLocal returns the Backend of the one node in process.
+func NewLocal(n LocalNode) *Local { return &Local{node: n} }
 
 // NewSender implements router.Backend.
 func (l *Local) NewSender() router.Sender {
-	return &Sender{one: l.transport(), runs: map[string]*nodeRun{}}
+	return &Sender{one: l.node.NewTransport(), runs: map[string]*nodeRun{}}
 }
 
 // Persist implements router.Backend.
-func (l *Local) Persist(ctx context.Context) error { return l.persist(ctx) }
+func (l *Local) Persist(ctx context.Context) error { return l.node.Persist(ctx) }
 
 // do runs one item and waits for it: the path of the backend's own
 // requests (users) and of the parts of commands spanning nodes.

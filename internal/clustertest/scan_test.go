@@ -1,0 +1,100 @@
+package clustertest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// scanPage runs one SCAN and returns the next cursor and the keys.
+func scanPage(t *testing.T, cl *client.Client, cursor, pattern string, count int) (string, []string) {
+	t.Helper()
+	r, err := cl.Do("SCAN", cursor, pattern, count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeArr || len(r.Value.Elems) != 2 {
+		t.Fatalf("SCAN %s: %s", cursor, client.Format(r))
+	}
+	var keys []string
+	for _, k := range r.Value.Elems[1].Strs {
+		keys = append(keys, string(k))
+	}
+	return string(r.Value.Elems[0].Str), keys
+}
+
+// TestScanAcrossRebalancing: a scan that runs while a node joins and
+// another leaves (partitions moving under it) returns every key present
+// for the whole scan at least once; KEYS and DB_SIZE agree with what was
+// written, through every router.
+func TestScanAcrossRebalancing(t *testing.T) {
+	c := New(t, 3, 2, Options{Replicas: 3})
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	const n = 600
+	for i := 0; i < n; i++ {
+		expect(t, cl, fmt.Sprintf("SET:STR %s (1)v", enc(fmt.Sprintf("k%03d", i))), "OK")
+	}
+	expect(t, cl, "SET:STR (5)other (1)v", "OK")
+
+	seen := map[string]int{}
+	cursor, pages := "0", 0
+	for {
+		next, keys := scanPage(t, cl, cursor, "k*", 40)
+		if len(keys) > 40 {
+			t.Fatalf("a page of %d keys for a count of 40", len(keys))
+		}
+		for _, k := range keys {
+			seen[k]++
+		}
+		pages++
+		switch pages {
+		case 3:
+			c.AddNode()
+		case 6:
+			c.WaitServed(4)
+			c.LeaveNode(0)
+		}
+		if next == "0" {
+			break
+		}
+		cursor = next
+	}
+	for i := 0; i < n; i++ {
+		if k := fmt.Sprintf("k%03d", i); seen[k] == 0 {
+			t.Errorf("%s was never returned by the scan", k)
+		}
+	}
+	if seen["other"] != 0 {
+		t.Errorf("a key not matching the pattern was returned")
+	}
+	t.Logf("%d pages, %d distinct keys, across a join and a leave", pages, len(seen))
+
+	c.WaitServed(3)
+	for _, r := range c.Routers {
+		rc := dial(t, r.Addr, client.Options{})
+		size, err := rc.Do("DB_SIZE")
+		if err != nil || size.Value.Int != n+1 {
+			t.Errorf("DB_SIZE via %s: %s, %v; want %d", r.Name, client.Format(size), err, n+1)
+		}
+		keys, err := rc.Do("KEYS", "k1?0")
+		if err != nil || len(keys.Value.Strs) != 10 {
+			t.Errorf("KEYS k1?0 via %s: %s, %v", r.Name, client.Format(keys), err)
+		}
+		info, err := rc.Do("INFO")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields := map[string]string{}
+		for i := 0; i+1 < len(info.Value.Strs); i += 2 {
+			fields[string(info.Value.Strs[i])] = string(info.Value.Strs[i+1])
+		}
+		for name, want := range map[string]string{"cluster.mode": "cluster", "cluster.replicas": "3",
+			"cluster.nodes_alive": "3", "keyspace.db0": fmt.Sprintf("keys=%d", n+1)} {
+			if fields[name] != want {
+				t.Errorf("INFO via %s: %s = %q, want %q", r.Name, name, fields[name], want)
+			}
+		}
+	}
+}

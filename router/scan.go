@@ -1,0 +1,189 @@
+package router
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// KeyLister is what SCAN, KEYS and DB_SIZE need of a backend. Keys live in
+// a fixed number of partitions, whatever node holds them, so a cursor is a
+// partition and the last key returned from it: a partition that moves
+// between nodes during a scan is listed by whichever complete copy
+// answers, and a key present for the whole scan is returned at least once.
+type KeyLister interface {
+	// Partitions is the number of partitions.
+	Partitions() int
+	// ListKeys returns up to max keys of partition p in db, in byte order,
+	// after `after` and matching pattern (all when empty), and whether
+	// more are left: the union of what the replicas level asks for hold.
+	ListKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) ([][]byte, bool, error)
+	// CountKeys returns the number of keys in db.
+	CountKeys(ctx context.Context, db int) (int64, error)
+}
+
+// ErrBadCursor is wrapped by the errors of a SCAN cursor that is not one
+// this server returned.
+var ErrBadCursor = errors.New("invalid SCAN cursor")
+
+// cursor is where a scan stands: partition part, after key after. part ==
+// the number of partitions is the end.
+type cursor struct {
+	part  int
+	after []byte
+}
+
+// parseCursor reads a cursor: "0" starts, "p" is the start of partition
+// p, "p.hex" follows the key hex in partition p.
+func parseCursor(s []byte, parts int) (cursor, error) {
+	num, key, dotted := bytes.Cut(s, []byte("."))
+	p, err := strconv.Atoi(string(num))
+	if err != nil || p < 0 || p >= parts {
+		return cursor{}, fmt.Errorf("%w %q: use 0 to start, then the cursor the last SCAN returned", ErrBadCursor, s)
+	}
+	c := cursor{part: p}
+	if dotted {
+		if c.after, err = hex.DecodeString(string(key)); err != nil || len(c.after) == 0 {
+			return cursor{}, fmt.Errorf("%w %q: use 0 to start, then the cursor the last SCAN returned", ErrBadCursor, s)
+		}
+	}
+	return c, nil
+}
+
+// appendCursor writes c; the end is "0", as the start is.
+func appendCursor(dst []byte, c cursor, parts int) []byte {
+	if c.part >= parts {
+		return append(dst, '0')
+	}
+	dst = strconv.AppendInt(dst, int64(c.part), 10)
+	if len(c.after) > 0 {
+		dst = hex.AppendEncode(append(dst, '.'), c.after)
+	}
+	return dst
+}
+
+// scanWidth is how many partitions a scan asks for at once.
+const scanWidth = 16
+
+// scan returns about count keys from c on (fewer at the end, never more)
+// and where the next call continues.
+func scan(ctx context.Context, kl KeyLister, db int, level proto.Consistency, c cursor, pattern []byte, count int) ([][]byte, cursor, error) {
+	parts := kl.Partitions()
+	var keys [][]byte
+	for c.part < parts && len(keys) < count {
+		n := min(scanWidth, parts-c.part)
+		type page struct {
+			keys [][]byte
+			more bool
+			err  error
+		}
+		pages := make([]page, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			after := []byte(nil)
+			if i == 0 {
+				after = c.after
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pg := &pages[i]
+				pg.keys, pg.more, pg.err = kl.ListKeys(ctx, db, level, c.part+i, after, pattern, count)
+			}()
+		}
+		wg.Wait()
+		for i := range n {
+			pg := pages[i]
+			if pg.err != nil {
+				return nil, c, pg.err
+			}
+			room := count - len(keys)
+			if len(pg.keys) > room {
+				pg.keys, pg.more = pg.keys[:room], true
+			}
+			keys = append(keys, pg.keys...)
+			if pg.more {
+				c = cursor{part: c.part + i, after: pg.keys[len(pg.keys)-1]}
+				return keys, c, nil
+			}
+			if len(keys) == count {
+				return keys, cursor{part: c.part + i + 1}, nil
+			}
+		}
+		c = cursor{part: c.part + n}
+	}
+	return keys, c, nil
+}
+
+// scanCommand answers SCAN: OK:ARR (2)[:STR cursor :LIST keys].
+func (c *conn) scanCommand(out []byte, req *proto.Request) []byte {
+	kl, ok := c.srv.cfg.Backend.(KeyLister)
+	if !ok {
+		return proto.AppendErrorMsg(out, "this server cannot list keys")
+	}
+	if req.Int[0] < 1 || req.Int[0] > maxScanCount {
+		return proto.AppendErrorMsg(out, fmt.Sprintf("SCAN count must be between 1 and %d", maxScanCount))
+	}
+	cur, err := parseCursor(req.Str[0], kl.Partitions())
+	if err != nil {
+		return proto.AppendErrorMsg(out, err.Error())
+	}
+	keys, next, err := scan(c.ctx, kl, c.sess.db, c.sess.cons[0], cur, req.Str[1], int(req.Int[0]))
+	if err != nil {
+		return c.backendError(out, err)
+	}
+	out = proto.AppendContainerHeader(append(out, proto.ReplyOK...), proto.TypeArr, 2)
+	out = proto.AppendStr(out, appendCursor(nil, next, kl.Partitions()))
+	out = proto.AppendStrings(out, proto.TypeList, keys)
+	return proto.AppendContainerEnd(out, proto.TypeArr)
+}
+
+// maxScanCount bounds SCAN's count: a page is built in memory.
+const maxScanCount = 100_000
+
+// keysCommand answers KEYS: every matching key, as long as the reply stays
+// within MaxReply.
+func (c *conn) keysCommand(out []byte, req *proto.Request) []byte {
+	kl, ok := c.srv.cfg.Backend.(KeyLister)
+	if !ok {
+		return proto.AppendErrorMsg(out, "this server cannot list keys")
+	}
+	var all [][]byte
+	size := 0
+	for cur := (cursor{}); cur.part < kl.Partitions(); {
+		var keys [][]byte
+		var err error
+		keys, cur, err = scan(c.ctx, kl, c.sess.db, c.sess.cons[0], cur, req.Str[0], maxScanCount)
+		if err != nil {
+			return c.backendError(out, err)
+		}
+		for _, k := range keys {
+			size += len(k) + 12
+		}
+		if size > c.srv.cfg.MaxReply {
+			return proto.AppendErrorMsg(out, fmt.Sprintf(
+				"KEYS matches more than --max-reply (%d bytes) of keys: use SCAN with a cursor", c.srv.cfg.MaxReply))
+		}
+		all = append(all, keys...)
+	}
+	return proto.AppendStrings(append(out, proto.ReplyOK...), proto.TypeList, all)
+}
+
+// dbSizeCommand answers DB_SIZE.
+func (c *conn) dbSizeCommand(out []byte) []byte {
+	kl, ok := c.srv.cfg.Backend.(KeyLister)
+	if !ok {
+		return proto.AppendErrorMsg(out, "this server cannot count keys")
+	}
+	n, err := kl.CountKeys(c.ctx, c.sess.db)
+	if err != nil {
+		return c.backendError(out, err)
+	}
+	return proto.AppendInt(append(out, proto.ReplyOK...), n)
+}

@@ -1,0 +1,64 @@
+package storage
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestKeysPages lists a shard's live keys in pages: in byte order, after
+// the cursor, matching the pattern, without deleted or expired keys.
+func TestKeysPages(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	for _, k := range []string{"user:3", "user:1", "order:9", "user:2", "gone", "user:10", "soon"} {
+		h.do("SET:STR " + frameStr(k) + " (1)v")
+	}
+	h.do("DEL (4)gone")
+	h.do("SET_EXPIRY (4)soon 0.001")
+	h.do("SET_ADD (6)user:4 (1){(1)x}") // another type, still a key
+	h.wall += 10                        // soon has expired
+	sh := h.shards[0]
+	now := h.wall
+
+	all, more := sh.Keys(0, nil, nil, now, 100)
+	if got := joinKeys(all); got != "order:9 user:1 user:10 user:2 user:3 user:4" || more {
+		t.Fatalf("all keys: %q more=%v", got, more)
+	}
+	if n := sh.Live(0, now); n != 6 {
+		t.Errorf("Live = %d, want 6", n)
+	}
+	if n := sh.Live(1, now); n != 0 {
+		t.Errorf("Live of an empty database = %d", n)
+	}
+	match := func(k []byte) bool { return proto.MatchPattern([]byte("user:?"), k) }
+	var pages []string
+	var after []byte
+	for {
+		keys, more := sh.Keys(0, after, match, now, 2)
+		pages = append(pages, joinKeys(keys))
+		if !more {
+			break
+		}
+		after = keys[len(keys)-1]
+	}
+	if got := strings.Join(pages, " | "); got != "user:1 user:2 | user:3 user:4" {
+		t.Errorf("pages of user:?: %q", got)
+	}
+	keys, _ := sh.Keys(0, nil, nil, now, 100)
+	keys[0][0] = 'X' // the keys are copies
+	if again, _ := sh.Keys(0, nil, nil, now, 1); string(again[0]) != "order:9" {
+		t.Errorf("a returned key shares the shard's memory: %q", again[0])
+	}
+}
+
+func frameStr(s string) string { return "(" + strconv.Itoa(len(s)) + ")" + s }
+
+func joinKeys(keys [][]byte) string {
+	s := make([]string, len(keys))
+	for i, k := range keys {
+		s[i] = string(k)
+	}
+	return strings.Join(s, " ")
+}
