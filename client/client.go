@@ -24,6 +24,13 @@ type Options struct {
 	// (default 30 s; negative: none). A request that times out closes the
 	// connection: a late reply would be taken for the next request's.
 	Timeout time.Duration
+	// ReadLevel and WriteLevel are the session's consistency levels in a
+	// cluster (§12.1); QUORUM, the zero value, is the server's default.
+	ReadLevel, WriteLevel proto.Consistency
+	// PoolSize bounds the connections a DB opens (default
+	// DefaultPoolSize); MaxRetries is how many times a DB retries a read
+	// whose connection broke (default 2; negative: never).
+	PoolSize, MaxRetries int
 }
 
 // Reply is a decoded reply.
@@ -81,6 +88,15 @@ func Dial(addr string, opts Options) (*Client, error) {
 		if r.Status != proto.StatusOK {
 			nc.Close()
 			return nil, fmt.Errorf("client: AUTH as %q: %s", u, Format(r))
+		}
+	}
+	if opts.ReadLevel != proto.ConsQuorum || opts.WriteLevel != proto.ConsQuorum {
+		if r, err := c.Consistency(opts.ReadLevel, opts.WriteLevel); err != nil || r.Status != proto.StatusOK {
+			nc.Close()
+			if err == nil {
+				err = fmt.Errorf("client: CONSISTENCY: %s", Format(r))
+			}
+			return nil, err
 		}
 	}
 	if opts.DB != 0 {

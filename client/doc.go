@@ -1,8 +1,25 @@
 // Package client is a Go client for Vanity.
 //
-//	c, err := client.Dial("127.0.0.1:9955", client.Options{})
+// For applications, DB (db.go) is a pool of connections whose calls take
+// a context and return typed results:
+//
+//	db, err := client.Open(ctx, "127.0.0.1:9955", client.Options{})
 //	if err != nil { ... }
-//	defer c.Close()
+//	defer db.Close()
+//	err = db.Set(ctx, "foo", "bar")
+//	v, err := db.GetString(ctx, "foo") // "bar"; ErrNil when missing
+//
+// A missing key is ErrNil, an error reply a *ServerError. A read whose
+// connection broke is retried on a new connection; a write is not, since
+// it may have run. Pipeline sends commands back to back on one connection;
+// TxPipeline runs them as a transaction. DB refuses commands that change a
+// connection's session (ErrSessionCommand): Options carry the database and
+// the consistency levels.
+//
+// Client (client.go) is one connection, with the seed client's methods:
+// for subscribers, session commands and tests.
+//
+//	c, err := client.Dial("127.0.0.1:9955", client.Options{})
 //	c.Set("foo", "bar")
 //	r, _ := c.Get("foo")
 //	fmt.Println(string(r.Value.Str)) // bar

@@ -1,0 +1,516 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// DB is a pool of connections to one server or router, for applications:
+// every call takes a context, borrows a connection (dialling one if fewer
+// than PoolSize are open, else waiting for one), and gives it back. A
+// connection that fails or whose call is cancelled mid-way is closed and
+// replaced by the next call. A read whose connection broke is retried on
+// a fresh one (MaxRetries); a write is not, since it may have run: its
+// error says the outcome is unknown. DB is safe for concurrent use.
+//
+// Session commands (SWITCH_DB, AUTH, CONSISTENCY, transactions by hand,
+// SUBSCRIBE) would change a pooled connection for the next borrower: DB
+// refuses them (ErrSessionCommand); Options set the database and levels,
+// TxPipeline runs transactions, and a Client from Dial subscribes.
+type DB struct {
+	addr  string
+	opts  Options
+	idle  chan *Client
+	slots chan struct{} // one token per open connection
+	done  atomic.Bool
+	dials atomic.Int64 // connections ever opened (tests and stats)
+}
+
+// ErrNil is returned by the typed calls for a missing key (a NULL reply).
+var ErrNil = errors.New("client: nil: no such key")
+
+// ErrSessionCommand is returned by DB for commands that change the state
+// of the connection they run on.
+var ErrSessionCommand = errors.New("client: a session command on a pooled connection; use Options or a Client from Dial")
+
+// ErrPoolClosed is returned by the calls of a closed DB.
+var ErrPoolClosed = errors.New("client: DB closed")
+
+// ServerError is a reply whose status is an error (ERROR, DENIED,
+// BAD_REQUEST, BAD_TYPE, INTERNAL_ERROR, BAD_STATE).
+type ServerError struct {
+	Status proto.Status
+	Msg    string // the reply's body, if any
+}
+
+func (e *ServerError) Error() string {
+	if e.Msg == "" {
+		return "vanity: " + e.Status.String()
+	}
+	return "vanity: " + e.Status.String() + ": " + e.Msg
+}
+
+// DefaultPoolSize is Options.PoolSize when it is zero.
+const DefaultPoolSize = 16
+
+// Open returns a pool for addr. It dials one connection first, so a wrong
+// address or password fails here rather than at the first call.
+func Open(ctx context.Context, addr string, opts Options) (*DB, error) {
+	if opts.PoolSize <= 0 {
+		opts.PoolSize = DefaultPoolSize
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 2
+	}
+	db := &DB{addr: addr, opts: opts, idle: make(chan *Client, opts.PoolSize), slots: make(chan struct{}, opts.PoolSize)}
+	c, err := db.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.put(c, nil)
+	return db, nil
+}
+
+// Close closes the idle connections; those in use close when returned.
+func (db *DB) Close() error {
+	db.done.Store(true)
+	for {
+		select {
+		case c := <-db.idle:
+			c.Close()
+			<-db.slots
+		default:
+			return nil
+		}
+	}
+}
+
+// get borrows a connection: an idle one, a new one while fewer than
+// PoolSize are open, or the next one given back.
+func (db *DB) get(ctx context.Context) (*Client, error) {
+	if db.done.Load() {
+		return nil, ErrPoolClosed
+	}
+	select {
+	case c := <-db.idle:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-db.idle:
+		return c, nil
+	case db.slots <- struct{}{}:
+		opts := db.opts
+		if d, ok := ctx.Deadline(); ok && (opts.DialTimeout == 0 || time.Until(d) < opts.DialTimeout) {
+			opts.DialTimeout = max(time.Until(d), time.Millisecond)
+		}
+		c, err := Dial(db.addr, opts)
+		if err != nil {
+			<-db.slots
+			return nil, err
+		}
+		db.dials.Add(1)
+		return c, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("client: waiting for one of %d connections: %w", db.opts.PoolSize, ctx.Err())
+	}
+}
+
+// put gives c back, or closes it when its call failed in a way that may
+// leave the stream out of step (anything but an error reply).
+func (db *DB) put(c *Client, err error) {
+	var se *ServerError
+	if (err != nil && !errors.As(err, &se) && !errors.Is(err, ErrNil)) || db.done.Load() {
+		c.Close()
+		<-db.slots
+		return
+	}
+	db.idle <- c
+}
+
+// Do runs one command and returns its reply. An error reply is returned as
+// a *ServerError; a NULL reply is a reply (the typed calls make it ErrNil).
+func (db *DB) Do(ctx context.Context, command string, args ...any) (Reply, error) {
+	payload, err := Encode(command, args...)
+	if err != nil {
+		return Reply{}, err
+	}
+	cmd, _ := proto.MatchCommand(payload)
+	if cmd != proto.CmdNone && cmd.Class() == proto.ClassSession && !poolSafe(cmd) {
+		return Reply{}, fmt.Errorf("%w: %s", ErrSessionCommand, cmd)
+	}
+	for attempt := 0; ; attempt++ {
+		c, err := db.get(ctx)
+		if err != nil {
+			return Reply{}, err
+		}
+		raw, err := c.rawContext(ctx, payload)
+		var r Reply
+		if err == nil {
+			if r, err = proto.ParseReply(raw); err == nil {
+				err = replyError(r)
+			}
+		}
+		db.put(c, err)
+		if err == nil || !brokenConn(err) || ctx.Err() != nil {
+			return r, err
+		}
+		if cmd.Class() != proto.ClassRead || attempt >= db.opts.MaxRetries {
+			if cmd.Class() != proto.ClassRead {
+				return r, fmt.Errorf("client: %s: the connection failed after the request was sent, so it may have run: %w", cmd, err)
+			}
+			return r, err
+		}
+	}
+}
+
+// poolSafe reports the session-class commands that leave a connection as
+// they found it.
+func poolSafe(c proto.Command) bool {
+	switch c {
+	case proto.CmdPing, proto.CmdPersist, proto.CmdPublish, proto.CmdGetConsistency, proto.CmdClusterInfo,
+		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo, proto.CmdAddUser, proto.CmdEditUser,
+		proto.CmdDelUser:
+		return true
+	}
+	return false
+}
+
+// replyError returns the error an error reply stands for, or nil.
+func replyError(r Reply) error {
+	switch r.Status {
+	case proto.StatusOK, proto.StatusNull, proto.StatusPong, proto.StatusQueued:
+		return nil
+	}
+	return &ServerError{Status: r.Status, Msg: string(r.Body)}
+}
+
+// brokenConn reports an error that ended the connection (not a reply).
+func brokenConn(err error) bool {
+	var se *ServerError
+	var ne net.Error
+	return !errors.As(err, &se) && (errors.Is(err, ErrClosed) || errors.Is(err, ErrTimeout) || errors.As(err, &ne) ||
+		errors.Is(err, os.ErrDeadlineExceeded))
+}
+
+// rawContext is Raw bounded by ctx as well as by the client's Timeout: a
+// call cancelled or past its deadline closes the connection (a late reply
+// would be taken for the next request's).
+func (c *Client) rawContext(ctx context.Context, payload []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	deadline := time.Time{}
+	if c.timeout > 0 {
+		deadline = time.Now().Add(c.timeout)
+	}
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	_ = c.nc.SetDeadline(deadline)
+	defer c.nc.SetDeadline(time.Time{})
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
+	defer stop()
+	err := c.sendLocked(payload)
+	if err == nil {
+		err = c.w.Flush()
+	}
+	var p []byte
+	if err == nil {
+		p, err = c.receiveLocked()
+	}
+	if err != nil {
+		c.nc.Close()
+		if cerr := ctxErr(ctx); cerr != nil {
+			return nil, fmt.Errorf("client: %w; connection closed", cerr)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, fmt.Errorf("%w (%v)", ErrTimeout, c.timeout)
+		}
+	}
+	return p, err
+}
+
+// ctxErr is ctx's error, counting a deadline that has passed although
+// the context's timer has not fired yet (the socket's deadline is the
+// same instant).
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// Typed calls. Each returns ErrNil for a missing key and *ServerError for
+// an error reply (BAD_TYPE for the wrong type, ...).
+
+// Get returns a key's value, whatever its type.
+func (db *DB) Get(ctx context.Context, key string) (proto.Value, error) {
+	r, err := db.Do(ctx, "GET", key)
+	if err != nil {
+		return proto.Value{}, err
+	}
+	if r.Status == proto.StatusNull {
+		return proto.Value{}, ErrNil
+	}
+	return r.Value, nil
+}
+
+// GetString returns a STR key's value.
+func (db *DB) GetString(ctx context.Context, key string) (string, error) {
+	v, err := db.Get(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if v.Type != proto.TypeStr {
+		return "", &ServerError{Status: proto.StatusBadType, Msg: "not a string: " + v.Type.String()}
+	}
+	return string(v.Str), nil
+}
+
+// GetInt returns an INT key's value.
+func (db *DB) GetInt(ctx context.Context, key string) (int64, error) {
+	v, err := db.Get(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if v.Type != proto.TypeInt {
+		return 0, &ServerError{Status: proto.StatusBadType, Msg: "not an int: " + v.Type.String()}
+	}
+	return v.Int, nil
+}
+
+// Set stores a STR, INT or FLOAT, chosen by the Go type of value.
+func (db *DB) Set(ctx context.Context, key string, value any) error {
+	_, err := db.Do(ctx, "SET :"+typeWord(value), key, value)
+	return err
+}
+
+// SetTTL is Set with a time to live, in one write.
+func (db *DB) SetTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
+	_, err := db.Do(ctx, "SET_TTL :"+typeWord(value), key, value, (ttl+time.Millisecond-1).Milliseconds())
+	return err
+}
+
+func typeWord(value any) string {
+	switch value.(type) {
+	case int, int64, int32, uint32:
+		return "INT"
+	case float64, float32:
+		return "FLOAT"
+	}
+	return "STR"
+}
+
+// Del deletes a key and reports whether it existed.
+func (db *DB) Del(ctx context.Context, key string) (bool, error) {
+	r, err := db.Do(ctx, "DEL", key)
+	var se *ServerError
+	if errors.As(err, &se) && se.Status == proto.StatusError && se.Msg == "" {
+		return false, nil // a bare ERROR: there was no such key (§6.2)
+	}
+	return err == nil && r.Status == proto.StatusOK, err
+}
+
+// Exists reports whether a key exists.
+func (db *DB) Exists(ctx context.Context, key string) (bool, error) {
+	r, err := db.Do(ctx, "EXISTS", key)
+	return err == nil && r.Status == proto.StatusOK, err
+}
+
+// IncrInt adds by to an INT key and returns the sum.
+func (db *DB) IncrInt(ctx context.Context, key string, by int64) (int64, error) {
+	r, err := db.Do(ctx, "INCR_INT", key, by)
+	return r.Value.Int, err
+}
+
+// ListPush appends values (ListPushRight) and returns the new length.
+func (db *DB) ListPush(ctx context.Context, key string, values ...string) (int64, error) {
+	r, err := db.Do(ctx, "LIST_PUSH_RIGHT", key, values)
+	return r.Value.Int, err
+}
+
+// ListRange returns the elements from start to end, both included.
+func (db *DB) ListRange(ctx context.Context, key string, start, end int64) ([]string, error) {
+	r, err := db.Do(ctx, "LIST_RANGE", key, start, end)
+	return strs(r.Value.Strs), err
+}
+
+// SetAdd adds members and returns how many were new.
+func (db *DB) SetAdd(ctx context.Context, key string, members ...string) (int64, error) {
+	r, err := db.Do(ctx, "SET_ADD", key, SetOf(members))
+	return r.Value.Int, err
+}
+
+// SetMembers returns a set's members.
+func (db *DB) SetMembers(ctx context.Context, key string) ([]string, error) {
+	r, err := db.Do(ctx, "SET_ALL", key)
+	return strs(r.Value.Strs), err
+}
+
+// HashUpdate sets fields, keeping the others, and returns how many were new.
+func (db *DB) HashUpdate(ctx context.Context, key string, fields map[string]string) (int64, error) {
+	h := make(Hash, 0, len(fields))
+	for k, v := range fields {
+		h = append(h, Field{k, v})
+	}
+	r, err := db.Do(ctx, "HASH_UPDATE", key, h)
+	return r.Value.Int, err
+}
+
+// HashGet returns a field's value; ErrNil when the key or the field is
+// missing.
+func (db *DB) HashGet(ctx context.Context, key, field string) (string, error) {
+	r, err := db.Do(ctx, "HASH_GET", key, field)
+	var se *ServerError
+	if errors.As(err, &se) && se.Status == proto.StatusError && se.Msg == proto.MsgBadKey {
+		return "", ErrNil
+	}
+	return string(r.Value.Str), err
+}
+
+// HashAll returns every field of a hash.
+func (db *DB) HashAll(ctx context.Context, key string) (map[string]string, error) {
+	r, err := db.Do(ctx, "HASH_ALL", key)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(r.Value.Strs)/2)
+	for i := 0; i+1 < len(r.Value.Strs); i += 2 {
+		out[string(r.Value.Strs[i])] = string(r.Value.Strs[i+1])
+	}
+	return out, nil
+}
+
+// Publish sends a message to a channel's subscribers.
+func (db *DB) Publish(ctx context.Context, channel, message string) error {
+	_, err := db.Do(ctx, "PUBLISH", channel, message)
+	return err
+}
+
+func strs(b [][]byte) []string {
+	out := make([]string, len(b))
+	for i, s := range b {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// Pipeline queues commands to send on one connection back to back, each
+// a request of its own (no PIPE frame): one round trip for all of them.
+type Pipeline struct {
+	db   *DB
+	reqs [][]byte
+	tx   bool
+	err  error
+}
+
+// Pipeline starts a batch of commands.
+func (db *DB) Pipeline() *Pipeline { return &Pipeline{db: db} }
+
+// TxPipeline starts a batch that runs as one transaction (TRANSACT_BEGIN
+// ... TRANSACT_COMMIT): Exec returns the commands' replies from the commit.
+func (db *DB) TxPipeline() *Pipeline { return &Pipeline{db: db, tx: true} }
+
+// Do queues a command; an encoding error surfaces from Exec.
+func (p *Pipeline) Do(command string, args ...any) *Pipeline {
+	r, err := Encode(command, args...)
+	if err == nil {
+		if c, _ := proto.MatchCommand(r); c != proto.CmdNone && c.Class() == proto.ClassSession && !poolSafe(c) {
+			err = fmt.Errorf("%w: %s", ErrSessionCommand, c)
+		}
+	}
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	p.reqs = append(p.reqs, r)
+	return p
+}
+
+// Exec sends the queued commands and returns one reply per command (error
+// replies included: check each with its Status). It is not retried: some
+// commands may have run when a connection fails.
+func (p *Pipeline) Exec(ctx context.Context) ([]Reply, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	reqs := p.reqs
+	p.reqs = nil
+	if p.tx {
+		reqs = append(append([][]byte{[]byte("TRANSACT_BEGIN")}, reqs...), []byte("TRANSACT_COMMIT"))
+	}
+	c, err := p.db.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raws, err := c.pipelineContext(ctx, reqs)
+	p.db.put(c, err)
+	if err != nil {
+		return nil, err
+	}
+	replies := make([]Reply, len(raws))
+	for i, raw := range raws {
+		if replies[i], err = proto.ParseReply(raw); err != nil {
+			return nil, err
+		}
+	}
+	if !p.tx {
+		return replies, nil
+	}
+	commit := replies[len(replies)-1]
+	if commit.Status != proto.StatusOK || commit.Value.Type != proto.TypeAgg {
+		return nil, fmt.Errorf("%w: %s", ErrNotCommitted, Format(commit))
+	}
+	return commit.Value.Replies, nil
+}
+
+// pipelineContext sends reqs back to back and reads one reply each, bounded
+// as rawContext is.
+func (c *Client) pipelineContext(ctx context.Context, reqs [][]byte) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := ctx.Deadline(); ok {
+		_ = c.nc.SetDeadline(d)
+		defer c.nc.SetDeadline(time.Time{})
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
+	defer stop()
+	for _, r := range reqs {
+		if err := c.sendLocked(r); err != nil {
+			c.nc.Close()
+			return nil, err
+		}
+	}
+	if err := c.w.Flush(); err != nil {
+		c.nc.Close()
+		return nil, err
+	}
+	out := make([][]byte, len(reqs))
+	for i := range reqs {
+		p, err := c.receiveLocked()
+		if err != nil {
+			c.nc.Close()
+			if cerr := ctxErr(ctx); cerr != nil {
+				return nil, fmt.Errorf("client: %w; connection closed", cerr)
+			}
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}

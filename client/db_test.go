@@ -1,0 +1,229 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// fakeServer answers each request frame with answer(connection number,
+// request); a nil answer closes that connection without a reply, and
+// answer may block.
+type fakeServer struct {
+	l      net.Listener
+	conns  atomic.Int32
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	open   []net.Conn
+	answer func(conn int, req string) []byte
+}
+
+func newFakeServer(t *testing.T, answer func(conn int, req string) []byte) *fakeServer {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeServer{l: l, answer: answer}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			nc, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n := int(s.conns.Add(1))
+			s.mu.Lock()
+			s.open = append(s.open, nc)
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer nc.Close()
+				frames := proto.NewFrameReader(bufio.NewReader(nc), proto.MaxRequest)
+				for {
+					req, err := frames.Next()
+					if err != nil {
+						return
+					}
+					out := s.answer(n, string(req))
+					if out == nil {
+						return
+					}
+					if _, err := nc.Write(proto.AppendFrame(nil, out)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		s.mu.Lock()
+		for _, nc := range s.open {
+			nc.Close()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+	})
+	return s
+}
+
+func (s *fakeServer) addr() string { return s.l.Addr().String() }
+
+// TestDBRetriesReadsNotWrites: when a connection breaks after the request
+// left, a read is sent again on a new connection; a write is not (it may
+// have run) and its error says so.
+func TestDBRetriesReadsNotWrites(t *testing.T) {
+	s := newFakeServer(t, func(conn int, req string) []byte {
+		if conn == 1 && req != "PING" {
+			return nil // the first connection breaks at its first command
+		}
+		if strings.HasPrefix(req, "GET") {
+			return []byte("OK:STR (1)v")
+		}
+		return []byte("OK")
+	})
+	ctx := context.Background()
+	db, err := Open(ctx, s.addr(), Options{NoLogin: true, PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := db.GetString(ctx, "k"); err != nil || v != "v" {
+		t.Fatalf("a read after a broken connection: %q, %v", v, err)
+	}
+	if n := s.conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (the broken one replaced)", n)
+	}
+
+	s2 := newFakeServer(t, func(conn int, req string) []byte {
+		if conn == 1 {
+			return nil
+		}
+		return []byte("OK")
+	})
+	db2, err := Open(ctx, s2.addr(), Options{NoLogin: true, PoolSize: 1}) // sends nothing: NoLogin
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	err = db2.Set(ctx, "k", "v")
+	if err == nil || !strings.Contains(err.Error(), "may have run") {
+		t.Fatalf("a write whose connection broke: %v", err)
+	}
+	if n := s2.conns.Load(); n != 1 {
+		t.Errorf("the write was sent on %d connections, want 1", n)
+	}
+}
+
+// TestDBContext: a call whose context ends gives up at once, with the
+// context's error, and its connection is not reused; a call waiting for a
+// connection of a full pool gives up when its context ends.
+func TestDBContext(t *testing.T) {
+	release := make(chan struct{})
+	s := newFakeServer(t, func(conn int, req string) []byte {
+		if strings.HasPrefix(req, "GET") {
+			<-release // never answers while the test runs
+		}
+		return []byte("OK")
+	})
+	defer close(release)
+	db := &DB{addr: s.addr(), opts: Options{NoLogin: true, PoolSize: 1, MaxRetries: 2},
+		idle: make(chan *Client, 1), slots: make(chan struct{}, 1)}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := db.Get(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a call past its deadline: %v", err)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("gave up after %v", waited)
+	}
+	if err := db.Set(context.Background(), "k", "v"); err != nil {
+		t.Fatalf("the next call: %v", err)
+	}
+	if n := s.conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (the timed-out one is not reused)", n)
+	}
+
+	c, err := db.get(context.Background()) // the pool's one connection, held
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel2() }() // a caller giving up later
+	if err := db.Set(ctx2, "k", "v"); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "waiting for one of 1") {
+		t.Fatalf("waiting for a full pool: %v", err)
+	}
+	db.put(c, nil)
+}
+
+// TestDBPoolBound: many goroutines share PoolSize connections.
+func TestDBPoolBound(t *testing.T) {
+	var inFlight, most atomic.Int32
+	s := newFakeServer(t, func(conn int, req string) []byte {
+		n := inFlight.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond) // a slow server, so calls overlap
+		inFlight.Add(-1)
+		return []byte("OK:INT 1")
+	})
+	ctx := context.Background()
+	db, err := Open(ctx, s.addr(), Options{NoLogin: true, PoolSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var wg sync.WaitGroup
+	for g := 0; g < 20; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				if _, err := db.IncrInt(ctx, "n", 1); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := s.conns.Load(); n > 3 {
+		t.Errorf("%d connections for a pool of 3", n)
+	}
+	if m := most.Load(); m > 3 || m < 2 {
+		t.Errorf("at most %d requests at once, want 2 or 3", m)
+	}
+}
+
+func TestDBRefusesSessionCommands(t *testing.T) {
+	s := newFakeServer(t, func(int, string) []byte { return []byte("OK") })
+	db, err := Open(context.Background(), s.addr(), Options{NoLogin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, cmd := range []string{"SWITCH_DB", "SUBSCRIBE", "TRANSACT_BEGIN", "CONSISTENCY", "AUTH"} {
+		if _, err := db.Do(context.Background(), cmd); !errors.Is(err, ErrSessionCommand) {
+			t.Errorf("%s: %v, want ErrSessionCommand", cmd, err)
+		}
+	}
+	if _, err := db.Pipeline().Do("SWITCH_DB", 2).Exec(context.Background()); !errors.Is(err, ErrSessionCommand) {
+		t.Errorf("SWITCH_DB in a pipeline: %v", err)
+	}
+}

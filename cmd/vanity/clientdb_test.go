@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestClientDB runs the Go client's pool against the binary: typed results
+// and errors, pipelines, transactions, and many goroutines on few
+// connections.
+func TestClientDB(t *testing.T) {
+	s := memoryServer(t)
+	ctx := context.Background()
+	db, err := client.Open(ctx, s.addr, client.Options{PoolSize: 4, DB: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	if _, err := client.Open(ctx, s.addr, client.Options{Username: "vanity", Password: "wrong"}); err == nil {
+		t.Error("Open with a wrong password succeeded")
+	}
+	if err := db.Set(ctx, "name", "vanity"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.GetString(ctx, "name"); err != nil || v != "vanity" {
+		t.Errorf("GetString: %q, %v", v, err)
+	}
+	if _, err := db.GetString(ctx, "missing"); !errors.Is(err, client.ErrNil) {
+		t.Errorf("a missing key: %v, want ErrNil", err)
+	}
+	var se *client.ServerError
+	if _, err := db.IncrInt(ctx, "name", 1); !errors.As(err, &se) || se.Status != proto.StatusBadType {
+		t.Errorf("INCR_INT of a string: %v, want a BAD_TYPE ServerError", err)
+	}
+	if existed, err := db.Del(ctx, "missing"); existed || err != nil {
+		t.Errorf("Del of a missing key: %v, %v", existed, err)
+	}
+	if _, err := db.HashUpdate(ctx, "h", map[string]string{"a": "1", "b": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.HashGet(ctx, "h", "z"); !errors.Is(err, client.ErrNil) {
+		t.Errorf("HashGet of a missing field: %q, %v", v, err)
+	}
+	if all, err := db.HashAll(ctx, "h"); err != nil || len(all) != 2 || all["b"] != "2" {
+		t.Errorf("HashAll: %v, %v", all, err)
+	}
+
+	replies, err := db.Pipeline().Do("SET :INT", "n", 5).Do("INCR_INT", "n", 2).Do("GET", "n").Do("GET", "nope").Exec(ctx)
+	if err != nil || len(replies) != 4 || replies[2].Value.Int != 7 || replies[3].Status != proto.StatusNull {
+		t.Fatalf("pipeline: %v, %v", replies, err)
+	}
+	replies, err = db.TxPipeline().Do("INCR_INT", "n", 1).Do("INCR_INT", "n", 1).Exec(ctx)
+	if err != nil || len(replies) != 2 || replies[1].Value.Int != 9 {
+		t.Fatalf("transaction: %v, %v", replies, err)
+	}
+
+	var wg sync.WaitGroup
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if _, err := db.IncrInt(ctx, "counter", 1); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := db.Set(ctx, fmt.Sprintf("g%d", g), i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if n, err := db.GetInt(ctx, "counter"); err != nil || n != 32*50 {
+		t.Errorf("counter %d, %v; want %d", n, err, 32*50)
+	}
+	info, err := db.Do(ctx, "INFO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(info.Value.Strs); i += 2 {
+		if string(info.Value.Strs[i]) == "clients.connected" && string(info.Value.Strs[i+1]) > "4" {
+			t.Errorf("%s connections for a pool of 4", info.Value.Strs[i+1])
+		}
+		if string(info.Value.Strs[i]) == "keyspace.db3" && string(info.Value.Strs[i+1]) != "keys=36" {
+			t.Errorf("database 3 holds %s, want keys=36 (Options.DB)", info.Value.Strs[i+1])
+		}
+	}
+}
