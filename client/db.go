@@ -300,7 +300,7 @@ func (db *DB) Set(ctx context.Context, key string, value any) error {
 
 // SetTTL is Set with a time to live, in one write.
 func (db *DB) SetTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
-	_, err := db.Do(ctx, "SET_TTL :"+typeWord(value), key, value, (ttl+time.Millisecond-1).Milliseconds())
+	_, err := db.Do(ctx, "SET_TTL :"+typeWord(value), key, value, (ttl + time.Millisecond - 1).Milliseconds())
 	return err
 }
 
