@@ -15,27 +15,14 @@ func (c *Client) Get(key string) (Reply, error)  { return c.Do("GET", key) }
 
 // Set stores a STR, INT or FLOAT, chosen by the Go type of value.
 func (c *Client) Set(key string, value any) (Reply, error) {
-	switch value.(type) {
-	case int, int64, int32, uint32:
-		return c.Do("SET :INT", key, value)
-	case float64, float32:
-		return c.Do("SET :FLOAT", key, value)
-	}
-	return c.Do("SET :STR", key, value)
+	return c.Do("SET :"+typeWord(value), key, value)
 }
 
 // SetTTL sets key to value, typed as Set types it, with a time to live
 // (rounded up to a millisecond), in one write: the key is never there
 // without its deadline.
 func (c *Client) SetTTL(key string, value any, ttl time.Duration) (Reply, error) {
-	ms := (ttl + time.Millisecond - 1).Milliseconds()
-	switch value.(type) {
-	case int, int64, int32, uint32:
-		return c.Do("SET_TTL :INT", key, value, ms)
-	case float64, float32:
-		return c.Do("SET_TTL :FLOAT", key, value, ms)
-	}
-	return c.Do("SET_TTL :STR", key, value, ms)
+	return c.Do("SET_TTL :"+typeWord(value), key, value, ttlMillis(ttl))
 }
 
 func (c *Client) Delete(key string) (Reply, error)          { return c.Do("DEL", key) }

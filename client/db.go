@@ -300,10 +300,14 @@ func (db *DB) Set(ctx context.Context, key string, value any) error {
 
 // SetTTL is Set with a time to live, in one write.
 func (db *DB) SetTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
-	_, err := db.Do(ctx, "SET_TTL :"+typeWord(value), key, value, (ttl + time.Millisecond - 1).Milliseconds())
+	_, err := db.Do(ctx, "SET_TTL :"+typeWord(value), key, value, ttlMillis(ttl))
 	return err
 }
 
+// ttlMillis is a time to live in whole milliseconds, rounded up.
+func ttlMillis(ttl time.Duration) int64 { return (ttl + time.Millisecond - 1).Milliseconds() }
+
+// typeWord is SET's annotation for a Go value: INT, FLOAT or STR.
 func typeWord(value any) string {
 	switch value.(type) {
 	case int, int64, int32, uint32:
