@@ -143,7 +143,7 @@ func (db *DB) Do(ctx context.Context, command string, args ...any) (Reply, error
 		return Reply{}, err
 	}
 	cmd, _ := proto.MatchCommand(payload)
-	if cmd != proto.CmdNone && cmd.Class() == proto.ClassSession && !poolSafe(cmd) {
+	if cmd.ChangesSession() {
 		return Reply{}, fmt.Errorf("%w: %s", ErrSessionCommand, cmd)
 	}
 	for attempt := 0; ; attempt++ {
@@ -169,18 +169,6 @@ func (db *DB) Do(ctx context.Context, command string, args ...any) (Reply, error
 			return r, err
 		}
 	}
-}
-
-// poolSafe reports the session-class commands that leave a connection as
-// they found it.
-func poolSafe(c proto.Command) bool {
-	switch c {
-	case proto.CmdPing, proto.CmdPersist, proto.CmdPublish, proto.CmdGetConsistency, proto.CmdClusterInfo,
-		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo, proto.CmdAddUser, proto.CmdEditUser,
-		proto.CmdDelUser:
-		return true
-	}
-	return false
 }
 
 // replyError returns the error an error reply stands for, or nil.
@@ -432,7 +420,7 @@ func (db *DB) TxPipeline() *Pipeline { return &Pipeline{db: db, tx: true} }
 func (p *Pipeline) Do(command string, args ...any) *Pipeline {
 	r, err := Encode(command, args...)
 	if err == nil {
-		if c, _ := proto.MatchCommand(r); c != proto.CmdNone && c.Class() == proto.ClassSession && !poolSafe(c) {
+		if c, _ := proto.MatchCommand(r); c.ChangesSession() {
 			err = fmt.Errorf("%w: %s", ErrSessionCommand, c)
 		}
 	}

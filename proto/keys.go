@@ -29,6 +29,28 @@ func (c Command) Class() Class {
 	return ClassSession
 }
 
+var classNames = [...]string{ClassSession: "session", ClassRead: "read", ClassWrite: "write", ClassDatabase: "database"}
+
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return "invalid"
+}
+
+// ChangesSession reports whether c changes the state of the connection it
+// runs on (§5.1: login, database, levels, an open transaction,
+// subscriptions) or ends it, so that a pool of connections must not run it
+// on a shared one. A PIPE may hold such commands.
+func (c Command) ChangesSession() bool {
+	switch c {
+	case CmdAuth, CmdSwitchDB, CmdConsistency, CmdTransactBegin, CmdTransactCommit, CmdTransactDiscard,
+		CmdSubscribe, CmdUnsubscribe, CmdUnsubscribeAll, CmdExit, CmdTerminate, CmdPipe:
+		return true
+	}
+	return false
+}
+
 // ReadOnly reports whether every request of reqs only reads.
 func ReadOnly(reqs []*Request) bool {
 	for _, r := range reqs {

@@ -42,7 +42,7 @@ def _package_files():
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         for name in sorted(filenames):
-            if name.endswith(".py"):
+            if name.endswith(".py") or name == "py.typed":  # py.typed: the package has type hints (PEP 561)
                 full = os.path.join(dirpath, name)
                 yield full, os.path.relpath(full, HERE).replace(os.sep, "/")
 

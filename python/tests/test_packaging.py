@@ -29,6 +29,7 @@ class PackagingTest(unittest.TestCase):
             self.assertTrue(info)
             self.assertIn(b"vanity-cli = vanity.cli:main", z.read(info[0]))
             self.assertFalse([n for n in names if "tests/" in n or "__pycache__" in n])
+            self.assertIn("vanity/py.typed", names)
         sdist = build_backend.build_sdist(self.tmp)
         self.assertTrue(os.path.exists(os.path.join(self.tmp, sdist)))
 

@@ -182,17 +182,17 @@ def help_text(args):
                  "help <command> shows one command; exit leaves."]
         for g in GROUPS:
             lines.append("\n%s:" % g)
-            for name, (_, _, summary, group, _) in COMMANDS.items():
-                if group == g and name != "PIPE":
-                    lines.append("  %-20s %s" % (name.lower(), summary))
+            for name, c in COMMANDS.items():
+                if c.group == g and name != "PIPE":
+                    lines.append("  %-20s %s" % (name.lower(), c.summary))
         return "\n".join(lines) + "\n"
     cmd = lookup(args[0])
     if cmd is None:
         return 'no command "%s"; help lists them all\n' % args[0]
-    _, params, summary, group, alias = COMMANDS[cmd]
-    out = "  %s %s\n  %s\n  group: %s\n" % (cmd.lower(), params, summary, group)
-    if alias and alias != cmd:
-        out += "  Redis name: %s\n" % alias.lower()
+    c = COMMANDS[cmd]
+    out = "  %s %s\n  %s\n  group: %s\n" % (cmd.lower(), c.params, c.summary, c.group)
+    if c.alias and c.alias != cmd:
+        out += "  Redis name: %s\n" % c.alias.lower()
     return out
 
 
@@ -245,7 +245,7 @@ def _setup_readline():
         pass
     readline.set_history_length(1000)
     names = sorted({n.lower() for n in COMMANDS if n != "PIPE"} |
-                   {a.lower() for (_, _, _, _, a) in COMMANDS.values() if a} | set(LOCAL_WORDS))
+                   {c.alias.lower() for c in COMMANDS.values() if c.alias} | set(LOCAL_WORDS))
 
     def complete(text, state):
         if readline.get_begidx() != 0:

@@ -1,7 +1,10 @@
 """The Vanity client (PROTOCOL.md section 10.3)."""
 
+from __future__ import annotations
+
 import collections
 import threading
+from typing import Optional
 
 from .command_interface import CommandInterface, request_from
 from .response import Response
@@ -35,8 +38,9 @@ class Client(CommandInterface):
     DEFAULT_ADMIN_USERNAME = "vanity"
     DEFAULT_ADMIN_PASSWORD = "vanity"
 
-    def __init__(self, host, port, *, no_login=False, username=DEFAULT_ADMIN_USERNAME,
-                 password=DEFAULT_ADMIN_PASSWORD, db_index=None, timeout=None, binary=False):
+    def __init__(self, host: str, port: int, *, no_login: bool = False, username: str = DEFAULT_ADMIN_USERNAME,
+                 password: str = DEFAULT_ADMIN_PASSWORD, db_index: Optional[int] = None,
+                 timeout: Optional[float] = None, binary: bool = False) -> None:
         self._socket = SocketClient(host, port, timeout=timeout)
         self._lock = threading.RLock()
         self._async = collections.deque()

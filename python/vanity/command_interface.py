@@ -1,9 +1,18 @@
 """Request encoding and the command methods shared by Client, Pipe and
 Transaction (PROTOCOL.md section 10)."""
 
+from __future__ import annotations
+
 import enum
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Union
 
 from .socket_client import encode_text
+
+if TYPE_CHECKING:
+    from .response import Response
+
+Key = Union[str, bytes]
+Number = Union[int, float]
 
 __all__ = ["AuthLevel", "Consistency", "CommandInterface", "format_arg", "request_from"]
 
@@ -62,20 +71,20 @@ class CommandInterface:
     """One method per command. Subclasses implement _command(), which either
     runs the request (Client) or queues it (Pipe, Transaction)."""
 
-    def _command(self, command, *args):
+    def _command(self, command: str, *args: Any) -> Response:
         raise NotImplementedError
 
     # basic and database commands
-    def ping(self, msg=""):
+    def ping(self, msg: Key = "") -> Response:
         return self._raw(b"PING" + encode_text(msg))
 
-    def _raw(self, request):
+    def _raw(self, request: Union[str, bytes]) -> Response:
         raise NotImplementedError
 
-    def get(self, key):
+    def get(self, key: Key) -> Response:
         return self._command("GET", key)
 
-    def set(self, key, value):
+    def set(self, key: Key, value: Any) -> Response:
         if isinstance(value, bool):
             raise TypeError("booleans have no encoding in the Vanity protocol")
         if isinstance(value, int):
@@ -84,7 +93,7 @@ class CommandInterface:
             return self._command("SET :FLOAT", key, value)
         return self._command("SET :STR", key, value)
 
-    def set_ttl(self, key, value, ttl_ms):
+    def set_ttl(self, key: Key, value: Any, ttl_ms: int) -> Response:
         """Set key to value (typed as set() types it) with a time to live
         of ttl_ms milliseconds, in one write."""
         if isinstance(value, bool):
@@ -95,222 +104,222 @@ class CommandInterface:
             return self._command("SET_TTL :FLOAT", key, value, int(ttl_ms))
         return self._command("SET_TTL :STR", key, value, int(ttl_ms))
 
-    def delete(self, key):
+    def delete(self, key: Key) -> Response:
         return self._command("DEL", key)
 
-    def persist(self):
+    def persist(self) -> Response:
         return self._command("PERSIST")
 
-    def reset(self):
+    def reset(self) -> Response:
         return self._command("RESET")
 
-    def switch_db(self, db):
+    def switch_db(self, db: int) -> Response:
         return self._command("SWITCH_DB", db)
 
-    def type(self, key):
+    def type(self, key: Key) -> Response:
         return self._command("TYPE", key)
 
-    def exists(self, key):
+    def exists(self, key: Key) -> Response:
         return self._command("EXISTS", key)
 
-    def incr_int(self, key, by=1):
+    def incr_int(self, key: Key, by: int = 1) -> Response:
         return self._command("INCR_INT", key, by)
 
-    def decr_int(self, key, by=1):
+    def decr_int(self, key: Key, by: int = 1) -> Response:
         return self._command("INCR_INT", key, -by)
 
-    def incr_float(self, key, by=1.0):
+    def incr_float(self, key: Key, by: float = 1.0) -> Response:
         return self._command("INCR_FLOAT", key, float(by))
 
-    def decr_float(self, key, by=1.0):
+    def decr_float(self, key: Key, by: float = 1.0) -> Response:
         return self._command("INCR_FLOAT", key, -float(by))
 
-    def str_len(self, key):
+    def str_len(self, key: Key) -> Response:
         return self._command("STR_LEN", key)
 
-    def many_get(self, *keys):
+    def many_get(self, *keys: Key) -> Response:
         return self._command("MANY_GET", list(keys))
 
     # users
-    def auth(self, username, password):
+    def auth(self, username: str, password: str) -> Response:
         return self._command("AUTH", username, password)
 
-    def add_user(self, username, password):
+    def add_user(self, username: str, password: str) -> Response:
         return self._command("ADD_USER", username, password)
 
-    def edit_user(self, username, level):
+    def edit_user(self, username: str, level: AuthLevel) -> Response:
         return self._command("EDIT_USER", username, AuthLevel(level))
 
-    def del_user(self, username):
+    def del_user(self, username: str) -> Response:
         return self._command("DEL_USER", username)
 
-    def change_password(self, password):
+    def change_password(self, password: str) -> Response:
         return self._command("CHANGE_PASSWORD", password)
 
     # lists
-    def list_len(self, key):
+    def list_len(self, key: Key) -> Response:
         return self._command("LIST_LEN", key)
 
-    def list_get(self, key, index):
+    def list_get(self, key: Key, index: int) -> Response:
         return self._command("LIST_GET", key, index)
 
-    def list_set(self, key, index, value):
+    def list_set(self, key: Key, index: int, value: Any) -> Response:
         return self._command("LIST_SET", key, index, value)
 
-    def list_push_left(self, key, values):
+    def list_push_left(self, key: Key, values: Iterable[Key]) -> Response:
         return self._command("LIST_PUSH_LEFT", key, list(values))
 
-    def list_push_right(self, key, values):
+    def list_push_right(self, key: Key, values: Iterable[Key]) -> Response:
         return self._command("LIST_PUSH_RIGHT", key, list(values))
 
-    def list_pop_left(self, key, count=1):
+    def list_pop_left(self, key: Key, count: int = 1) -> Response:
         return self._command("LIST_POP_LEFT", key, count)
 
-    def list_pop_right(self, key, count=1):
+    def list_pop_right(self, key: Key, count: int = 1) -> Response:
         return self._command("LIST_POP_RIGHT", key, count)
 
-    def list_range(self, key, start, end):
+    def list_range(self, key: Key, start: int, end: int) -> Response:
         return self._command("LIST_RANGE", key, start, end)
 
-    def list_trim(self, key, start, end):
+    def list_trim(self, key: Key, start: int, end: int) -> Response:
         return self._command("LIST_TRIM", key, start, end)
 
-    def list_remove(self, key, value, count=1):
+    def list_remove(self, key: Key, value: Any, count: int = 1) -> Response:
         return self._command("LIST_REMOVE", key, value, count)
 
     # sets
-    def set_add(self, key, values):
+    def set_add(self, key: Key, values: Iterable[Key]) -> Response:
         return self._command("SET_ADD", key, set(values))
 
-    def set_all(self, key):
+    def set_all(self, key: Key) -> Response:
         return self._command("SET_ALL", key)
 
-    def set_remove(self, key, count=1):
+    def set_remove(self, key: Key, count: int = 1) -> Response:
         return self._command("SET_REMOVE", key, count)
 
-    def set_discard(self, key, values):
+    def set_discard(self, key: Key, values: Iterable[Key]) -> Response:
         return self._command("SET_DISCARD", key, set(values))
 
-    def set_len(self, key):
+    def set_len(self, key: Key) -> Response:
         return self._command("SET_LEN", key)
 
-    def set_contains(self, key, value):
+    def set_contains(self, key: Key, value: Any) -> Response:
         return self._command("SET_CONTAINS", key, value)
 
-    def set_move(self, source, dest, value):
+    def set_move(self, source: Key, dest: Key, value: Any) -> Response:
         return self._command("SET_MOVE", source, dest, value)
 
-    def set_union(self, *keys):
+    def set_union(self, *keys: Key) -> Response:
         return self._command("SET_UNION", list(keys))
 
-    def set_union_into(self, dest, *keys):
+    def set_union_into(self, dest: Key, *keys: Key) -> Response:
         return self._command("SET_UNION_INTO", dest, list(keys))
 
-    def set_union_len(self, *keys):
+    def set_union_len(self, *keys: Key) -> Response:
         return self._command("SET_UNION_LEN", list(keys))
 
-    def set_intersect(self, *keys):
+    def set_intersect(self, *keys: Key) -> Response:
         return self._command("SET_INTERSECT", list(keys))
 
-    def set_intersect_into(self, dest, *keys):
+    def set_intersect_into(self, dest: Key, *keys: Key) -> Response:
         return self._command("SET_INTERSECT_INTO", dest, list(keys))
 
-    def set_intersect_len(self, *keys):
+    def set_intersect_len(self, *keys: Key) -> Response:
         return self._command("SET_INTERSECT_LEN", list(keys))
 
-    def set_diff(self, key1, key2):
+    def set_diff(self, key1: Key, key2: Key) -> Response:
         return self._command("SET_DIFF", key1, key2)
 
-    def set_diff_into(self, dest, key1, key2):
+    def set_diff_into(self, dest: Key, key1: Key, key2: Key) -> Response:
         return self._command("SET_DIFF_INTO", dest, key1, key2)
 
-    def set_diff_len(self, key1, key2):
+    def set_diff_len(self, key1: Key, key2: Key) -> Response:
         return self._command("SET_DIFF_LEN", key1, key2)
 
     # hashes
-    def hash_set(self, key, data):
+    def hash_set(self, key: Key, data: Mapping[Key, Key]) -> Response:
         return self._command("HASH_SET", key, dict(data))
 
-    def hash_update(self, key, data):
+    def hash_update(self, key: Key, data: Mapping[Key, Key]) -> Response:
         return self._command("HASH_UPDATE", key, dict(data))
 
-    def hash_all(self, key):
+    def hash_all(self, key: Key) -> Response:
         return self._command("HASH_ALL", key)
 
-    def hash_get(self, key, field):
+    def hash_get(self, key: Key, field: Key) -> Response:
         return self._command("HASH_GET", key, field)
 
-    def hash_contains(self, key, field):
+    def hash_contains(self, key: Key, field: Key) -> Response:
         return self._command("HASH_CONTAINS", key, field)
 
-    def hash_len(self, key):
+    def hash_len(self, key: Key) -> Response:
         return self._command("HASH_LEN", key)
 
-    def hash_key_len(self, key, field):
+    def hash_key_len(self, key: Key, field: Key) -> Response:
         return self._command("HASH_KEY_LEN", key, field)
 
-    def hash_remove(self, key, fields):
+    def hash_remove(self, key: Key, fields: Iterable[Key]) -> Response:
         return self._command("HASH_REMOVE", key, list(fields))
 
-    def hash_keys(self, key):
+    def hash_keys(self, key: Key) -> Response:
         return self._command("HASH_KEYS", key)
 
-    def hash_values(self, key):
+    def hash_values(self, key: Key) -> Response:
         return self._command("HASH_VALUES", key)
 
-    def hash_many_get(self, key, fields):
+    def hash_many_get(self, key: Key, fields: Iterable[Key]) -> Response:
         return self._command("HASH_MANY_GET", key, list(fields))
 
     # expiry
-    def set_expiry(self, key, seconds):
+    def set_expiry(self, key: Key, seconds: float) -> Response:
         return self._command("SET_EXPIRY", key, float(seconds))
 
-    def get_expiry(self, key):
+    def get_expiry(self, key: Key) -> Response:
         return self._command("GET_EXPIRY", key)
 
-    def clear_expiry(self, key):
+    def clear_expiry(self, key: Key) -> Response:
         return self._command("CLEAR_EXPIRY", key)
 
     # transactions
-    def transact_begin(self):
+    def transact_begin(self) -> Response:
         return self._command("TRANSACT_BEGIN")
 
-    def transact_commit(self):
+    def transact_commit(self) -> Response:
         return self._command("TRANSACT_COMMIT")
 
-    def transact_discard(self):
+    def transact_discard(self) -> Response:
         return self._command("TRANSACT_DISCARD")
 
     # publish / subscribe
-    def publish(self, channel, message):
+    def publish(self, channel: Key, message: Key) -> Response:
         return self._command("PUBLISH", channel, message)
 
-    def subscribe(self, channel):
+    def subscribe(self, channel: Key) -> Response:
         return self._command("SUBSCRIBE", channel)
 
-    def subscribed(self):
+    def subscribed(self) -> Response:
         return self._command("SUBSCRIBED")
 
-    def unsubscribe(self, channel):
+    def unsubscribe(self, channel: Key) -> Response:
         return self._command("UNSUBSCRIBE", channel)
 
-    def unsubscribe_all(self):
+    def unsubscribe_all(self) -> Response:
         return self._command("UNSUBSCRIBE_ALL")
 
     # consistency levels (cluster)
-    def consistency(self, read, write):
+    def consistency(self, read: Consistency, write: Consistency) -> Response:
         return self._command("CONSISTENCY", Consistency(read), Consistency(write))
 
-    def get_consistency(self):
+    def get_consistency(self) -> Response:
         return self._command("GET_CONSISTENCY")
 
     # seeing the keys and the server (PROTOCOL.md sections 12.4 and 12.5)
-    def scan(self, cursor="0", pattern="", count=100):
+    def scan(self, cursor: str = "0", pattern: Key = "", count: int = 100) -> Response:
         """One page of SCAN: the reply's value is [next cursor, [keys]];
         start with "0", stop when the next cursor is "0"."""
         return self._command("SCAN", cursor, pattern, count)
 
-    def scan_iter(self, pattern="", count=100):
+    def scan_iter(self, pattern: Key = "", count: int = 100) -> Iterator[str]:
         """Every key matching pattern, page by page (a Client only)."""
         cursor = "0"
         while True:
@@ -322,17 +331,17 @@ class CommandInterface:
             if cursor == "0":
                 return
 
-    def keys(self, pattern=""):
+    def keys(self, pattern: Key = "") -> Response:
         return self._command("KEYS", pattern)
 
-    def db_size(self):
+    def db_size(self) -> Response:
         return self._command("DB_SIZE")
 
-    def info(self):
+    def info(self) -> Response:
         """INFO: the value is a dict of "section.name" to text."""
         return self._command("INFO")
 
-    def cluster_info(self):
+    def cluster_info(self) -> Response:
         """CLUSTER_INFO (administrators): the ring line, then one
         [name, role, rpc address, state, served, owned] list per member."""
         return self._command("CLUSTER_INFO")

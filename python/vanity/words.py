@@ -14,7 +14,7 @@ __all__ = ["WordsError", "split_words", "parse_words", "lookup"]
 
 _INT = re.compile(rb"[+-]?[0-9]+\Z")
 _FLOAT = re.compile(rb"[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|infinity|nan)\Z", re.I)
-_ALIASES = {alias: name for name, (_, _, _, _, alias) in COMMANDS.items() if alias and alias not in COMMANDS}
+_ALIASES = {c.alias: name for name, c in COMMANDS.items() if c.alias and c.alias not in COMMANDS}
 _CONTAINERS = ("arr", "list", "set", "hash")
 _ESCAPES = {"n": b"\n", "r": b"\r", "t": b"\t", "a": b"\a", "b": b"\b"}
 
@@ -118,7 +118,7 @@ def parse_words(words):
     cmd = lookup(name)
     if cmd is None or cmd == "PIPE":
         raise WordsError('unknown command "%s" (type help for the list)' % name)
-    kinds, params, _, _, _ = COMMANDS[cmd]
+    kinds, params = COMMANDS[cmd].kinds, COMMANDS[cmd].params
     if forced and "typed" not in kinds:
         raise WordsError("wrong arguments: only SET and SET_TTL take a type after ':'")
     usage = WordsError("wrong arguments: usage: %s %s" % (cmd, params))
