@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,9 +22,10 @@ type Options struct {
 	DB                 int    // database to switch to after login (0: stay)
 	DialTimeout        time.Duration
 	// Timeout bounds each request's write and the wait for its reply
-	// (default 30 s; negative: none). A request that times out closes the
-	// connection: a late reply would be taken for the next request's.
-	Timeout time.Duration
+	// (default 30 s; negative: none); ReadTimeout and WriteTimeout, when
+	// set, replace it for one direction. A request that times out closes
+	// the connection: a late reply would be taken for the next request's.
+	Timeout, ReadTimeout, WriteTimeout time.Duration
 	// ReadLevel and WriteLevel are the session's consistency levels in a
 	// cluster (§12.1); QUORUM, the zero value, is the server's default.
 	ReadLevel, WriteLevel proto.Consistency
@@ -44,7 +46,9 @@ type Client struct {
 	w       *bufio.Writer
 	pending int      // requests sent whose replies are unread
 	async   [][]byte // ASYNC payloads set aside
-	timeout time.Duration
+	// readTimeout bounds the wait for a reply, writeTimeout the sending of
+	// a request (0: none).
+	readTimeout, writeTimeout time.Duration
 }
 
 // ErrTimeout is returned when a reply does not come within the client's
@@ -66,11 +70,16 @@ func Dial(addr string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c := New(nc)
-	switch {
-	case opts.Timeout == 0:
-		c.timeout = 30 * time.Second
-	case opts.Timeout > 0:
-		c.timeout = opts.Timeout
+	base := opts.Timeout
+	if base == 0 {
+		base = 30 * time.Second
+	}
+	c.readTimeout, c.writeTimeout = max(base, 0), max(base, 0)
+	if opts.ReadTimeout != 0 {
+		c.readTimeout = max(opts.ReadTimeout, 0)
+	}
+	if opts.WriteTimeout != 0 {
+		c.writeTimeout = max(opts.WriteTimeout, 0)
 	}
 	if !opts.NoLogin {
 		u, p := opts.Username, opts.Password
@@ -158,14 +167,14 @@ func (c *Client) Receive() ([]byte, error) {
 	return c.timedOut(c.receiveLocked())
 }
 
-// deadline bounds the I/O of one request by the client's timeout, and
-// returns what lifts the bound.
+// deadline bounds the wait for a reply by the read timeout, and returns
+// what lifts the bound.
 func (c *Client) deadline() func() {
-	if c.timeout <= 0 {
+	if c.readTimeout <= 0 {
 		return func() {}
 	}
-	_ = c.nc.SetDeadline(time.Now().Add(c.timeout))
-	return func() { _ = c.nc.SetDeadline(time.Time{}) }
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.readTimeout))
+	return func() { _ = c.nc.SetReadDeadline(time.Time{}) }
 }
 
 // timedOut closes the connection after a timeout (its stream is out of
@@ -173,7 +182,7 @@ func (c *Client) deadline() func() {
 func (c *Client) timedOut(p []byte, err error) ([]byte, error) {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		c.nc.Close()
-		return nil, fmt.Errorf("%w (%v)", ErrTimeout, c.timeout)
+		return nil, fmt.Errorf("%w (%v)", ErrTimeout, c.readTimeout)
 	}
 	return p, err
 }
@@ -215,16 +224,7 @@ func (c *Client) readFrame() ([]byte, error) {
 
 // Raw sends one request payload and returns the raw reply payload.
 func (c *Client) Raw(payload []byte) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	defer c.deadline()()
-	if err := c.sendLocked(payload); err != nil {
-		return nil, err
-	}
-	if err := c.w.Flush(); err != nil {
-		return c.timedOut(nil, err)
-	}
-	return c.timedOut(c.receiveLocked())
+	return c.rawContext(context.Background(), payload)
 }
 
 // SendOnly sends a request that gets no reply (EXIT, TERMINATE).

@@ -12,6 +12,12 @@ import (
 // ever, and the connection is closed, since a late reply would be taken
 // for the next request's.
 func TestTimeout(t *testing.T) {
+	for _, opts := range []Options{{Timeout: 200 * time.Millisecond}, {Timeout: -1, ReadTimeout: 200 * time.Millisecond}} {
+		testTimeout(t, opts)
+	}
+}
+
+func testTimeout(t *testing.T, opts Options) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +30,8 @@ func TestTimeout(t *testing.T) {
 			accepted <- nc // held open, never answered
 		}
 	}()
-	c, err := Dial(l.Addr().String(), Options{NoLogin: true, Timeout: 200 * time.Millisecond})
+	opts.NoLogin = true
+	c, err := Dial(l.Addr().String(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

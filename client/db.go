@@ -159,7 +159,7 @@ func (db *DB) Do(ctx context.Context, command string, args ...any) (Reply, error
 			}
 		}
 		db.put(c, err)
-		if err == nil || !brokenConn(err) || ctx.Err() != nil {
+		if err == nil || !brokenConn(err) || ctxErr(ctx) != nil {
 			return r, err
 		}
 		if cmd.Class() != proto.ClassRead || attempt >= db.opts.MaxRetries {
@@ -197,14 +197,7 @@ func (c *Client) rawContext(ctx context.Context, payload []byte) ([]byte, error)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	deadline := time.Time{}
-	if c.timeout > 0 {
-		deadline = time.Now().Add(c.timeout)
-	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
-	}
-	_ = c.nc.SetDeadline(deadline)
+	_ = c.nc.SetWriteDeadline(until(ctx, c.writeTimeout))
 	defer c.nc.SetDeadline(time.Time{})
 	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
 	defer stop()
@@ -214,6 +207,7 @@ func (c *Client) rawContext(ctx context.Context, payload []byte) ([]byte, error)
 	}
 	var p []byte
 	if err == nil {
+		c.readBy(ctx)
 		p, err = c.receiveLocked()
 	}
 	if err != nil {
@@ -222,10 +216,33 @@ func (c *Client) rawContext(ctx context.Context, payload []byte) ([]byte, error)
 			return nil, fmt.Errorf("client: %w; connection closed", cerr)
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, fmt.Errorf("%w (%v)", ErrTimeout, c.timeout)
+			return nil, fmt.Errorf("%w (read %v, write %v)", ErrTimeout, c.readTimeout, c.writeTimeout)
 		}
 	}
 	return p, err
+}
+
+// readBy bounds the wait for replies. A cancellation that came before the
+// new deadline was set would be lost with it (the AfterFunc already ran):
+// it is applied again.
+func (c *Client) readBy(ctx context.Context) {
+	_ = c.nc.SetReadDeadline(until(ctx, c.readTimeout))
+	if ctx.Err() != nil {
+		_ = c.nc.SetDeadline(time.Now())
+	}
+}
+
+// until is the deadline of one direction of a call: d from now (none
+// when d is 0), or ctx's deadline if that comes first.
+func until(ctx context.Context, d time.Duration) time.Time {
+	var t time.Time
+	if d > 0 {
+		t = time.Now().Add(d)
+	}
+	if cd, ok := ctx.Deadline(); ok && (t.IsZero() || cd.Before(t)) {
+		t = cd
+	}
+	return t
 }
 
 // ctxErr is ctx's error, counting a deadline that has passed although
@@ -476,10 +493,8 @@ func (c *Client) pipelineContext(ctx context.Context, reqs [][]byte) ([][]byte, 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d, ok := ctx.Deadline(); ok {
-		_ = c.nc.SetDeadline(d)
-		defer c.nc.SetDeadline(time.Time{})
-	}
+	_ = c.nc.SetWriteDeadline(until(ctx, c.writeTimeout))
+	defer c.nc.SetDeadline(time.Time{})
 	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
 	defer stop()
 	for _, r := range reqs {
@@ -492,6 +507,7 @@ func (c *Client) pipelineContext(ctx context.Context, reqs [][]byte) ([][]byte, 
 		c.nc.Close()
 		return nil, err
 	}
+	c.readBy(ctx)
 	out := make([][]byte, len(reqs))
 	for i := range reqs {
 		p, err := c.receiveLocked()
