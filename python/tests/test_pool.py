@@ -66,6 +66,15 @@ class PoolTest(ServerTestCase):
             c.set("in2", 1)
         self.assertTrue(pool.get("in2").is_null())
 
+    def test_raise_errors(self):
+        from vanity import ReplyError
+        pool = self.pool(size=1, raise_errors=True)
+        pool.set("s", "x")
+        with self.assertRaises(ReplyError):
+            pool.incr_int("s", 1)
+        self.assertEqual(pool.get("s").value, "x")  # the same connection, still good
+        self.assertEqual(pool._idle.qsize(), 1)
+
     def test_wait_timeout(self):
         pool = self.pool(size=1, wait_timeout=0.05)
         with pool.client():

@@ -14,14 +14,15 @@ from .client import AuthenticationError, Client
 from .command_interface import AuthLevel, Consistency, format_arg, request_from
 from .pipe import Pipe, Transaction
 from .pool import Pool, PoolTimeout, SessionCommandError
-from .response import Response, ResponseError, ServerConstant, ServerType
+from .response import ReplyError, Response, ResponseError, ServerConstant, ServerType
+from .aio import AsyncClient
 from .server_handle import ServerHandle, find_executable
 from .socket_client import SocketClient, SocketClosedError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AuthLevel", "AuthenticationError", "Client", "Consistency", "Pipe", "Pool", "PoolTimeout", "Response",
+    "AsyncClient", "AuthLevel", "AuthenticationError", "Client", "ReplyError", "Consistency", "Pipe", "Pool", "PoolTimeout", "Response",
     "ResponseError", "ServerConstant", "SessionCommandError",
     "ServerHandle", "ServerType", "SocketClient", "SocketClosedError", "Transaction",
     "find_executable", "format_arg", "request_from",

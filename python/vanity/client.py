@@ -7,7 +7,7 @@ import threading
 from typing import Optional
 
 from .command_interface import CommandInterface, request_from
-from .response import Response
+from .response import ERROR_STATUSES, ReplyError, Response
 from .socket_client import SocketClient, encode_text
 
 __all__ = ["Client", "AuthenticationError"]
@@ -33,6 +33,8 @@ class Client(CommandInterface):
     I/O failures raise exceptions: SocketClosedError when the server closes
     the connection, OSError for other socket errors. A refused login raises
     AuthenticationError from the constructor (the connection is closed).
+    Error replies are Responses (is_error(), is_bad_type(), ...), or raise
+    ReplyError when the Client is made with raise_errors=True.
     """
 
     DEFAULT_ADMIN_USERNAME = "vanity"
@@ -40,11 +42,12 @@ class Client(CommandInterface):
 
     def __init__(self, host: str, port: int, *, no_login: bool = False, username: str = DEFAULT_ADMIN_USERNAME,
                  password: str = DEFAULT_ADMIN_PASSWORD, db_index: Optional[int] = None,
-                 timeout: Optional[float] = None, binary: bool = False) -> None:
+                 timeout: Optional[float] = None, binary: bool = False, raise_errors: bool = False) -> None:
         self._socket = SocketClient(host, port, timeout=timeout)
         self._lock = threading.RLock()
         self._async = collections.deque()
         self._binary = binary
+        self._raise = False  # the login below reports its own failure
         self.host, self.port = host, port
         if not no_login:
             reply = self.auth(username, password)
@@ -53,6 +56,7 @@ class Client(CommandInterface):
                 raise AuthenticationError("AUTH as %r refused: %s" % (username, reply))
         if db_index is not None:
             self.switch_db(db_index)
+        self._raise = raise_errors
 
     def __enter__(self):
         return self
@@ -96,7 +100,10 @@ class Client(CommandInterface):
     def _raw(self, request):
         with self._lock:
             self._socket.send(encode_text(request))
-            return self.read_response()
+            r = self.read_response()
+        if self._raise and r.status.value in ERROR_STATUSES:
+            raise ReplyError(r)
+        return r
 
     def exit(self):
         """Ask the server to close the connection (there is no reply)."""

@@ -11,7 +11,7 @@ from typing import Any, Iterator, Optional
 from .client import Client
 from .command_interface import CommandInterface, request_from
 from .commands import COMMANDS
-from .response import Response
+from .response import ReplyError, Response
 from .socket_client import SocketClosedError, encode_text
 
 __all__ = ["Pool", "PoolTimeout", "SessionCommandError"]
@@ -144,6 +144,9 @@ class Pool(CommandInterface):
             c = self._take()
             try:
                 r = c._raw(request)
+            except ReplyError:
+                self._put(c)  # an error reply: the connection is fine
+                raise
             except (SocketClosedError, OSError):
                 self._put(c, broken=True)
                 if cls != "read" or attempt >= self._retries:

@@ -4,7 +4,7 @@ import enum
 import math
 import warnings
 
-__all__ = ["Response", "ServerConstant", "ServerType", "ResponseError"]
+__all__ = ["Response", "ServerConstant", "ServerType", "ResponseError", "ReplyError"]
 
 
 class ServerConstant(enum.Enum):
@@ -38,6 +38,19 @@ class ServerType(enum.Enum):
 
 class ResponseError(ValueError):
     """A reply payload that does not follow the protocol."""
+
+
+class ReplyError(Exception):
+    """An error reply (ERROR, DENIED, BAD_REQUEST, BAD_TYPE, INTERNAL_ERROR,
+    BAD_STATE), raised by clients made with raise_errors=True. The Response
+    is in .response."""
+
+    def __init__(self, response):
+        super().__init__("%s%s" % (response.status.value, ": " + response.body if response.body else ""))
+        self.response = response
+
+
+ERROR_STATUSES = frozenset(("ERROR", "DENIED", "BAD_REQUEST", "BAD_TYPE", "INTERNAL_ERROR", "BAD_STATE"))
 
 
 # Longest names first, so that no name is matched by a prefix of another.
