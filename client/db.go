@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
@@ -98,10 +99,18 @@ func (db *DB) get(ctx context.Context) (*Client, error) {
 	if db.done.Load() {
 		return nil, ErrPoolClosed
 	}
-	select {
-	case c := <-db.idle:
-		return c, nil
-	default:
+	for {
+		select {
+		case c := <-db.idle:
+			if c.alive() {
+				return c, nil
+			}
+			c.Close() // the server closed it (a restart): open another
+			<-db.slots
+			continue
+		default:
+		}
+		break
 	}
 	select {
 	case c := <-db.idle:
@@ -121,6 +130,31 @@ func (db *DB) get(ctx context.Context) (*Client, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("client: waiting for one of %d connections: %w", db.opts.PoolSize, ctx.Err())
 	}
+}
+
+// alive reports whether an idle connection is still open: the server has
+// not closed it (a peek that would block) and sent nothing unasked. One
+// non-blocking system call.
+func (c *Client) alive() bool {
+	if c.r.Buffered() > 0 {
+		return false
+	}
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	open := false
+	var b [1]byte
+	err = raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+		return true // never wait
+	})
+	return err == nil && open
 }
 
 // put gives c back, or closes it when its call failed in a way that may

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 
@@ -93,5 +94,34 @@ func TestClientDB(t *testing.T) {
 		if string(info.Value.Strs[i]) == "keyspace.db3" && string(info.Value.Strs[i+1]) != "keys=36" {
 			t.Errorf("database 3 holds %s, want keys=36 (Options.DB)", info.Value.Strs[i+1])
 		}
+	}
+}
+
+// TestClientDBReconnects: after the server is killed and started again,
+// the pool's next calls (reads and writes) go through on new connections:
+// the dead idle ones are noticed when borrowed.
+func TestClientDBReconnects(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	s := start(t, t.TempDir(), fmt.Sprintf("--port=%d", port))
+	ctx := context.Background()
+	db, err := client.Open(ctx, s.addr, client.Options{PoolSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Set(ctx, "k", "before"); err != nil {
+		t.Fatal(err)
+	}
+	s.restart() // kill -9, then the same flags: the same port
+	if err := db.Set(ctx, "k", "after"); err != nil {
+		t.Fatalf("a write after the restart: %v", err)
+	}
+	if v, err := db.GetString(ctx, "k"); err != nil || v != "after" {
+		t.Fatalf("a read after the restart: %q, %v", v, err)
 	}
 }

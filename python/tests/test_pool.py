@@ -45,8 +45,16 @@ class PoolTest(ServerTestCase):
         connected = int(pool.info().value["clients.connected"])
         self.assertLessEqual(connected, 3 + 1)  # the pool's, and the test's own client
 
+    def test_dead_idle_connections_are_replaced(self):
+        pool = self.pool(size=1)
+        pool.set("k", "v")
+        self.break_idle(pool)
+        self.assertTrue(pool.set("k", "w").is_ok())  # noticed before use: a new connection
+        self.assertEqual(pool.get("k").value, "w")
+
     def test_reads_are_retried_writes_are_not(self):
         pool = self.pool(size=1)
+        pool._alive = lambda c: True  # a connection that dies after the check
         pool.set("k", "v")
         self.break_idle(pool)
         self.assertEqual(pool.get("k").value, "v")  # retried on a new connection

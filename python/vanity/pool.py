@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import re
+import socket
 import threading
 from typing import Any, Iterator, Optional
 
@@ -92,10 +93,14 @@ class Pool(CommandInterface):
     def _take(self) -> Client:
         if self._closed:
             raise RuntimeError("the pool is closed")
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
+        while True:
+            try:
+                c = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if self._alive(c):
+                return c
+            self._put(c, broken=True)  # the server closed it (a restart)
         if self._slots.acquire(blocking=False):
             return self._connect()
         # Wait for a connection to come back, or for a slot.
@@ -103,6 +108,19 @@ class Pool(CommandInterface):
             return self._idle.get(timeout=self._wait)
         except queue.Empty:
             raise PoolTimeout("no connection free within %s s" % self._wait) from None
+
+    @staticmethod
+    def _alive(c: Client) -> bool:
+        """Whether an idle connection is still open: a peek that would
+        block (the server neither closed it nor sent anything unasked)."""
+        sock = c._socket._sock
+        try:
+            sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
 
     def _connect(self) -> Client:
         try:

@@ -111,59 +111,46 @@ func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency,
 	return keys, more, nil
 }
 
-// CountKeys implements router.KeyLister: each partition counted by the
-// first node that serves it completely. While replicas differ (a write
-// not yet everywhere) the count is that node's.
+// CountKeys implements router.KeyLister: each partition counted as the
+// largest count among its complete copies. That is exact whenever one
+// copy holds every write (a copy that lags lacks writes the others have);
+// it can be low while different copies each miss a different write, and
+// high by the keys of writes that failed on all but one copy.
 func (b *Backend) CountKeys(ctx context.Context, db int) (int64, error) {
 	rt := b.routes.Load()
 	if len(rt.nodes) == 0 {
 		return 0, &router.CommandError{Msg: "unavailable: no storage node"}
 	}
-	byNode := map[string][]int{}
+	var counts [][]int
 	var mu sync.Mutex
 	_ = parallel(rt.nodes, func(addr string) error {
 		out, err := b.call(ctx, addr, rpc.KindCount, binary.AppendUvarint(nil, uint64(db)))
 		if err != nil {
 			return err
 		}
-		counts, err := rpc.DecodeCounts(out)
-		if err != nil || len(counts) != b.cfg.Partitions {
+		c, err := rpc.DecodeCounts(out)
+		if err != nil || len(c) != b.cfg.Partitions {
 			return fmt.Errorf("%s: malformed counts", addr)
 		}
 		mu.Lock()
-		byNode[addr] = counts
+		counts = append(counts, c)
 		mu.Unlock()
 		return nil
 	})
-	return countPartitions(rt.owners, byNode, b.cfg.Partitions)
+	return countPartitions(counts, b.cfg.Partitions)
 }
 
-// countPartitions adds up each partition's count from the first of its
-// owners that answered for it.
-func countPartitions(owners [][]string, byNode map[string][]int, parts int) (int64, error) {
+// countPartitions adds up, for each partition, the largest count the
+// nodes reported for it (-1: a node without a complete copy).
+func countPartitions(counts [][]int, parts int) (int64, error) {
 	var total int64
 	for p := range parts {
 		n := -1
-		var candidates []string
-		if p < len(owners) {
-			candidates = owners[p]
-		}
-		for _, a := range candidates {
-			if c, ok := byNode[a]; ok && c[p] >= 0 {
-				n = c[p]
-				break
-			}
+		for _, c := range counts {
+			n = max(n, c[p])
 		}
 		if n < 0 {
-			for _, c := range byNode { // any node serving it (owners may lag)
-				if c[p] >= 0 {
-					n = c[p]
-					break
-				}
-			}
-		}
-		if n < 0 {
-			return 0, &router.CommandError{Msg: fmt.Sprintf("unavailable: no node serving partition %d answered", p)}
+			return 0, &router.CommandError{Msg: fmt.Sprintf("unavailable: no node with a complete copy of partition %d answered", p)}
 		}
 		total += int64(n)
 	}
@@ -199,5 +186,5 @@ func (l *Local) CountKeys(_ context.Context, db int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return countPartitions(nil, map[string][]int{"": counts}, len(counts))
+	return countPartitions([][]int{counts}, len(counts))
 }
