@@ -1,0 +1,229 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite docs/commands.md from the command table and the binary's replies")
+
+// refEntry is what the command reference adds to the command table:
+// the cost, a setup run before the example (not shown), and the example,
+// CLI lines run against the binary and shown with their real output.
+// A static example (commands that end or hold a session) is shown as
+// written here.
+type refEntry struct {
+	cost    string
+	setup   []string
+	example []string
+	static  string
+}
+
+var reference = map[proto.Command]refEntry{
+	proto.CmdPing:             {cost: "O(1)", example: []string{"ping", "ping hello"}},
+	proto.CmdExit:             {cost: "O(1)", static: "vanity> exit   (the CLI leaves; `EXIT` as a frame closes the connection)"},
+	proto.CmdTerminate:        {cost: "O(data) to persist", static: "vanity> terminate\n(no reply: the server persists and stops)"},
+	proto.CmdPipe:             {cost: "the commands'", static: "$ vanity cli --raw\nvanity> PIPE(2)SET:STR (1)a (1)b GET (1)a\nOK:PIPE(2)OKOK:STR (1)b"},
+	proto.CmdAuth:             {cost: "a password hash", static: "$ vanity cli --no-auth\nvanity> auth vanity vanity\nOK"},
+	proto.CmdAddUser:          {cost: "a password hash", example: []string{"add_user alice s3cret!"}},
+	proto.CmdEditUser:         {cost: "O(1)", setup: []string{"add_user alice s3cret!"}, example: []string{"edit_user alice admin"}},
+	proto.CmdDelUser:          {cost: "O(1)", setup: []string{"add_user alice s3cret!"}, example: []string{"del_user alice"}},
+	proto.CmdChangePassword:   {cost: "a password hash", static: "vanity> change_password n3w-secret\nOK"},
+	proto.CmdSwitchDB:         {cost: "O(1)", example: []string{"select 2", "switch_db 16"}},
+	proto.CmdPersist:          {cost: "O(data)", static: "vanity> persist\nOK"},
+	proto.CmdReset:            {cost: "O(keys in the database)", setup: []string{"set a 1"}, example: []string{"reset", "db_size"}},
+	proto.CmdDel:              {cost: "O(1)", setup: []string{"set foo bar"}, example: []string{"del foo", "del foo"}},
+	proto.CmdType:             {cost: "O(1)", setup: []string{"set foo bar", "lpush todo milk"}, example: []string{"type foo", "type todo", "type nope"}},
+	proto.CmdExists:           {cost: "O(1)", setup: []string{"set foo bar"}, example: []string{"exists foo", "exists nope"}},
+	proto.CmdGet:              {cost: "O(size of the value)", setup: []string{"set foo bar", "set n 5", "rpush todo milk eggs"}, example: []string{"get foo", "get n", "get todo", "get nope"}},
+	proto.CmdSet:              {cost: "O(size of the value)", example: []string{"set foo bar", "set n 5", `set s "5"`, "set:float f 2", "get f"}},
+	proto.CmdIncrInt:          {cost: "O(1)", setup: []string{"set foo bar"}, example: []string{"incr_int n 5", "incrby n -2", "incrby foo 1"}},
+	proto.CmdIncrFloat:        {cost: "O(1)", example: []string{"incr_float f 1.5", "incr_float f 0.25"}},
+	proto.CmdStrLen:           {cost: "O(1)", setup: []string{"set foo bar"}, example: []string{"str_len foo", "strlen nope"}},
+	proto.CmdManyGet:          {cost: "O(keys)", setup: []string{"set foo bar", "set n 5"}, example: []string{"mget foo n nope"}},
+	proto.CmdListLen:          {cost: "O(1)", setup: []string{"rpush todo milk eggs"}, example: []string{"llen todo"}},
+	proto.CmdListGet:          {cost: "O(log n)", setup: []string{"rpush todo milk eggs"}, example: []string{"lindex todo 0", "lindex todo -1", "lindex todo 5"}},
+	proto.CmdListSet:          {cost: "O(log n)", setup: []string{"rpush todo milk eggs"}, example: []string{"lset todo 0 bread", "lrange todo 0 -1"}},
+	proto.CmdListPushLeft:     {cost: "O(values)", example: []string{"lpush todo milk eggs", "lrange todo 0 -1"}},
+	proto.CmdListPushRight:    {cost: "O(values)", example: []string{"rpush todo milk eggs", "lrange todo 0 -1"}},
+	proto.CmdListPopLeft:      {cost: "O(count)", setup: []string{"rpush todo a b c"}, example: []string{"lpop todo 2", "lpop todo 5"}},
+	proto.CmdListPopRight:     {cost: "O(count)", setup: []string{"rpush todo a b c"}, example: []string{"rpop todo 2"}},
+	proto.CmdListRange:        {cost: "O(log n + returned)", setup: []string{"rpush l a b c d"}, example: []string{"lrange l 1 2", "lrange l 0 -1"}},
+	proto.CmdListTrim:         {cost: "O(removed)", setup: []string{"rpush l a b c d"}, example: []string{"ltrim l 1 2", "lrange l 0 -1"}},
+	proto.CmdListRemove:       {cost: "O(n)", setup: []string{"rpush l a b a c a"}, example: []string{"list_remove l a 2", "lrange l 0 -1"}},
+	proto.CmdSetAdd:           {cost: "O(members)", example: []string{"sadd tags red blue", "sadd tags red green"}},
+	proto.CmdSetAll:           {cost: "O(n)", setup: []string{"sadd tags red"}, example: []string{"smembers tags"}},
+	proto.CmdSetRemove:        {cost: "O(count)", setup: []string{"sadd tags red"}, example: []string{"spop tags 1", "spop tags 1"}},
+	proto.CmdSetDiscard:       {cost: "O(members)", setup: []string{"sadd tags red blue"}, example: []string{"srem tags red pink"}},
+	proto.CmdSetLen:           {cost: "O(1)", setup: []string{"sadd tags red blue"}, example: []string{"scard tags"}},
+	proto.CmdSetContains:      {cost: "O(1)", setup: []string{"sadd tags red"}, example: []string{"sismember tags red", "sismember tags pink"}},
+	proto.CmdSetMove:          {cost: "O(1)", setup: []string{"sadd a x"}, example: []string{"smove a b x", "smembers b"}},
+	proto.CmdSetUnion:         {cost: "O(members of all sets)", setup: []string{"sadd a x", "sadd b x"}, example: []string{"sunion a b"}},
+	proto.CmdSetUnionInto:     {cost: "O(members of all sets)", setup: []string{"sadd a x", "sadd b y"}, example: []string{"sunionstore u a b", "scard u"}},
+	proto.CmdSetUnionLen:      {cost: "O(members of all sets)", setup: []string{"sadd a x", "sadd b y"}, example: []string{"set_union_len a b"}},
+	proto.CmdSetIntersect:     {cost: "O(members of all sets)", setup: []string{"sadd a x y", "sadd b y"}, example: []string{"sinter a b"}},
+	proto.CmdSetIntersectInto: {cost: "O(members of all sets)", setup: []string{"sadd a x y", "sadd b y"}, example: []string{"sinterstore i a b"}},
+	proto.CmdSetIntersectLen:  {cost: "O(members of all sets)", setup: []string{"sadd a x y", "sadd b y"}, example: []string{"set_intersect_len a b"}},
+	proto.CmdSetDiff:          {cost: "O(members of both)", setup: []string{"sadd a x y", "sadd b y"}, example: []string{"sdiff a b"}},
+	proto.CmdSetDiffInto:      {cost: "O(members of both)", setup: []string{"sadd a x y", "sadd b y"}, example: []string{"sdiffstore d a b"}},
+	proto.CmdSetDiffLen:       {cost: "O(members of both)", setup: []string{"sadd a x y", "sadd b y"}, example: []string{"set_diff_len a b"}},
+	proto.CmdHashSet:          {cost: "O(fields)", example: []string{"hash_set user name ada lang go", "hlen user", "hget user lang"}},
+	proto.CmdHashAll:          {cost: "O(fields)", setup: []string{"hset user name ada"}, example: []string{"hgetall user"}},
+	proto.CmdHashGet:          {cost: "O(1)", setup: []string{"hset user name ada"}, example: []string{"hget user name", "hget user age"}},
+	proto.CmdHashContains:     {cost: "O(1)", setup: []string{"hset user name ada"}, example: []string{"hexists user name"}},
+	proto.CmdHashLen:          {cost: "O(1)", setup: []string{"hset user name ada"}, example: []string{"hlen user"}},
+	proto.CmdHashKeyLen:       {cost: "O(1)", setup: []string{"hset user name ada"}, example: []string{"hstrlen user name"}},
+	proto.CmdHashKeys:         {cost: "O(fields)", setup: []string{"hset user name ada"}, example: []string{"hkeys user"}},
+	proto.CmdHashValues:       {cost: "O(fields)", setup: []string{"hset user name ada"}, example: []string{"hvals user"}},
+	proto.CmdHashManyGet:      {cost: "O(fields asked)", setup: []string{"hset user name ada"}, example: []string{"hmget user name age"}},
+	proto.CmdHashRemove:       {cost: "O(fields asked)", setup: []string{"hset user name ada lang go"}, example: []string{"hdel user lang age"}},
+	proto.CmdHashUpdate:       {cost: "O(fields)", setup: []string{"hset user name ada"}, example: []string{"hset user lang go name ada", "hlen user"}},
+	proto.CmdSetExpiry:        {cost: "O(1)", setup: []string{"set session x"}, example: []string{"set_expiry session 3600", "set_expiry nope 10"}},
+	proto.CmdGetExpiry:        {cost: "O(1)", setup: []string{"set session x"}, example: []string{"get_expiry session"}},
+	proto.CmdClearExpiry:      {cost: "O(1)", setup: []string{"set_ttl session x 60000"}, example: []string{"clear_expiry session", "get_expiry session"}},
+	proto.CmdTransactBegin:    {cost: "O(1)", example: []string{"multi", "set a 1", "incrby a 1", "exec"}},
+	proto.CmdTransactCommit:   {cost: "the commands'", example: []string{"multi", "set a 1", "get a", "exec"}},
+	proto.CmdTransactDiscard:  {cost: "O(queued)", example: []string{"multi", "set a 1", "discard", "get a"}},
+	proto.CmdPublish:          {cost: "O(subscribers)", example: []string{"publish news hello"}},
+	proto.CmdSubscribe:        {cost: "O(1)", static: "vanity> subscribe news\n(integer) 1\nmessage from \"news\": \"hello\""},
+	proto.CmdSubscribed:       {cost: "O(channels)", static: "vanity> subscribe news\n(integer) 1\nvanity> subscribed\n1) \"news\""},
+	proto.CmdUnsubscribe:      {cost: "O(1)", static: "vanity> unsubscribe news\n(integer) 0"},
+	proto.CmdUnsubscribeAll:   {cost: "O(channels)", static: "vanity> unsubscribe_all\nOK"},
+	proto.CmdConsistency:      {cost: "O(1)", example: []string{"consistency one all", "get_consistency"}},
+	proto.CmdGetConsistency:   {cost: "O(1)", example: []string{"get_consistency"}},
+	proto.CmdClusterInfo:      {cost: "O(members)", example: []string{"cluster_info"}},
+	proto.CmdSetTTL:           {cost: "O(size of the value)", example: []string{"set_ttl session abc 60000", "set_ttl:int n 5 1000"}},
+	proto.CmdScan:             {cost: "O(count), each call", setup: []string{"set user:1 a", "set user:2 b", "set order c"}, example: []string{"scan 0 user:* 100"}},
+	proto.CmdKeys:             {cost: "O(keys in the database)", setup: []string{"set user:1 a", "set order c"}, example: []string{"keys user:*"}},
+	proto.CmdDBSize:           {cost: "O(keys in the database)", setup: []string{"set user:1 a", "set order c"}, example: []string{"db_size"}},
+	proto.CmdInfo:             {cost: "O(1) + DB_SIZE of each database", static: "vanity> info\n 1) \"server.version\" => \"vanity devel (commit …)\"\n …\n15) \"keyspace.db0\" => \"keys=2\"\n16) \"commandstats.GET\" => \"calls=2,usec_per_call=31.2,p99_usec<=50\""},
+}
+
+// clusterNote is what a command's class guarantees in a cluster
+// (docs/guarantees.md has the detail).
+func clusterNote(c proto.Command) string {
+	switch {
+	case c == proto.CmdScan || c == proto.CmdKeys:
+		return "each partition's keys from a majority of complete copies (QUORUM): every key acknowledged before the scan is returned"
+	case c == proto.CmdDBSize:
+		return "each partition counts as its largest complete copy"
+	case c.Class() == proto.ClassRead:
+		return "a QUORUM read sees every write acknowledged before it began"
+	case c.Class() == proto.ClassWrite:
+		return "acknowledged once a majority of copies stored it; concurrent writers merge (see guarantees)"
+	case c.Class() == proto.ClassDatabase:
+		return "reaches every node; refused while one is down"
+	}
+	return "runs on the router the client is connected to"
+}
+
+const docSep = "---8<---"
+
+// runExample runs setup and lines in one CLI session of the binary (a
+// fresh database each time) and returns each line's output.
+func runExample(t *testing.T, s *server, e refEntry) []string {
+	t.Helper()
+	var in []string
+	for _, l := range append([]string{"reset"}, e.setup...) {
+		in = append(in, l, "ping "+docSep)
+	}
+	for _, l := range e.example {
+		in = append(in, l, "ping "+docSep)
+	}
+	host, port, _ := net.SplitHostPort(s.addr)
+	cmd := exec.Command(vanityBin, "cli", "-h", host, "-p", port)
+	cmd.Stdin = strings.NewReader(strings.Join(in, "\n") + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", e.example, err, out)
+	}
+	parts := strings.Split(string(out), "\""+docSep+"\"\n")
+	skip := 1 + len(e.setup)
+	if len(parts) != skip+len(e.example)+1 {
+		t.Fatalf("%v: %d outputs:\n%s", e.example, len(parts)-1, out)
+	}
+	return parts[skip : skip+len(e.example)]
+}
+
+// commandReference renders docs/commands.md.
+func commandReference(t *testing.T) string {
+	s := memoryServer(t)
+	var b strings.Builder
+	b.WriteString("# Command reference\n\n")
+	b.WriteString("Every command, as you type it in `vanity cli` (words; the Redis name works where the arguments\n")
+	b.WriteString("are the same) and as a request frame (PROTOCOL.md has the byte-level contract). The examples ran\n")
+	b.WriteString("against the server when this page was generated (`go test ./cmd/vanity -run TestCommandReference\n")
+	b.WriteString("-update-docs`); a test fails when the page and the server disagree. Cluster guarantees are\n")
+	b.WriteString("summed up per command; [guarantees.md](guarantees.md) has the detail. Coming from Redis? See\n")
+	b.WriteString("[from-redis.md](from-redis.md).\n")
+	for _, g := range proto.Groups() {
+		fmt.Fprintf(&b, "\n## %s\n", strings.ToUpper(g.String()[:1])+g.String()[1:])
+		for _, c := range proto.Commands() {
+			if c.Group() != g {
+				continue
+			}
+			e, ok := reference[c]
+			if !ok {
+				t.Errorf("%s has no entry in the reference table", c)
+				continue
+			}
+			name := strings.ToLower(c.String())
+			fmt.Fprintf(&b, "\n### %s\n\n%s.\n\n", name, strings.ToUpper(c.Summary()[:1])+c.Summary()[1:])
+			fmt.Fprintf(&b, "- **Syntax:** `%s`", strings.TrimSpace(name+" "+c.Params()))
+			if kinds := c.ArgKinds(); len(kinds) > 0 && c != proto.CmdPipe {
+				fmt.Fprintf(&b, " (frame: `%s` with %s)", c.String(), strings.Join(kinds, ", "))
+			}
+			b.WriteString("\n")
+			if a := c.Alias(); a != "" && a != c.String() {
+				fmt.Fprintf(&b, "- **Redis name:** `%s`\n", strings.ToLower(a))
+			}
+			fmt.Fprintf(&b, "- **Cost:** %s\n", e.cost)
+			fmt.Fprintf(&b, "- **In a cluster:** %s\n", clusterNote(c))
+			b.WriteString("\n```\n")
+			if e.static != "" {
+				b.WriteString(e.static + "\n")
+			} else {
+				outs := runExample(t, s, e)
+				for i, l := range e.example {
+					fmt.Fprintf(&b, "vanity> %s\n%s", l, outs[i])
+				}
+			}
+			b.WriteString("```\n")
+		}
+	}
+	return b.String()
+}
+
+// TestCommandReference keeps docs/commands.md equal to what the command
+// table and the binary say.
+func TestCommandReference(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "commands.md")
+	got := commandReference(t)
+	if *updateDocs {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != got {
+		w, g := strings.Split(string(want), "\n"), strings.Split(got, "\n")
+		for i := 0; i < min(len(w), len(g)); i++ {
+			if w[i] != g[i] {
+				t.Errorf("line %d: the page has %q, the server gave %q", i+1, w[i], g[i])
+				break
+			}
+		}
+		t.Fatalf("%s differs from the server's replies; run: go test ./cmd/vanity -run TestCommandReference -update-docs", path)
+	}
+}
