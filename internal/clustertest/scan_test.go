@@ -138,16 +138,3 @@ func TestScanAcrossRebalancing(t *testing.T) {
 		}
 	}
 }
-
-func parseKeys(t *testing.T, reply string) []string {
-	t.Helper()
-	r, err := proto.ParseReply([]byte(reply))
-	if err != nil || r.Value.Type != proto.TypeList {
-		t.Fatalf("KEYS: %q, %v", reply, err)
-	}
-	out := make([]string, len(r.Value.Strs))
-	for i, k := range r.Value.Strs {
-		out[i] = string(k)
-	}
-	return out
-}
