@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,6 +30,9 @@ type Options struct {
 	// ReadLevel and WriteLevel are the session's consistency levels in a
 	// cluster (§12.1); QUORUM, the zero value, is the server's default.
 	ReadLevel, WriteLevel proto.Consistency
+	// TLS, when set, makes the connection speak TLS with this
+	// configuration (a server started with --tls-cert).
+	TLS *tls.Config
 	// PoolSize bounds the connections a DB opens (default
 	// DefaultPoolSize); MaxRetries is how many times a DB retries a read
 	// whose connection broke (default 2; negative: never).
@@ -65,7 +69,13 @@ func Dial(addr string, opts Options) (*Client, error) {
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	nc, err := net.DialTimeout("tcp", addr, timeout)
+	var nc net.Conn
+	var err error
+	if opts.TLS != nil {
+		nc, err = tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", addr, opts.TLS)
+	} else {
+		nc, err = net.DialTimeout("tcp", addr, timeout)
+	}
 	if err != nil {
 		return nil, err
 	}

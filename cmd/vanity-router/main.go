@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/proto"
 
@@ -74,6 +76,9 @@ func run(args []string) error {
 		"failed AUTH attempts an address gets per minute (0: no limit); over it AUTH is refused")
 	inFlight := fs.Int("max-in-flight", 1, "runs an event loop has in flight to one node; more commands wait and go together")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	tlsCert := fs.String("tls-cert", "", "speak TLS on the client port with this certificate (PEM; with --tls-key); connections are then served by a goroutine each")
+	tlsKey := fs.String("tls-key", "", "the key of --tls-cert (PEM)")
+	tlsClientCA := fs.String("tls-client-ca", "", "require client certificates signed by this CA (PEM)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,9 +120,16 @@ func run(args []string) error {
 		*password = "vanity"
 		log.Warn("a new cluster's first administrator gets the well-known default password; set --default-password")
 	}
+	tlsCfg, err := tlsconf.Server(*tlsCert, *tlsKey, *tlsClientCA)
+	if err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(*host, strconv.Itoa(*port)))
 	if err != nil {
 		return err
+	}
+	if tlsCfg != nil {
+		l = tls.NewListener(l, tlsCfg) // served by a goroutine per connection: the loops read raw sockets
 	}
 	var joins []string
 	if *join != "" {

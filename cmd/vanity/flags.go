@@ -48,10 +48,13 @@ type config struct {
 	authIdle        time.Duration // idle time before AUTH that closes a connection
 	authFailures    int           // failed AUTH attempts per source address and minute
 	debugPublic     bool          // the debug address may be other than loopback
+	tlsCert         string        // client port speaks TLS with this certificate...
+	tlsKey          string        // ...and key
+	tlsClientCA     string        // clients must present a certificate this CA signed
 }
 
 const usage = `usage: vanity [flags]
-       vanity cli [host] [port] [no-auth]
+       vanity cli [flags] [command words...]   (vanity cli --help)
        vanity --version
 
 flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
@@ -100,6 +103,10 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
                           has sent nothing for D (default 30s; 0: never)
   --auth-failures=N       failed AUTH attempts an address gets per minute
                           (default 10; 0: no limit); over it AUTH is refused
+  --tls-cert=PATH         speak TLS on the client port with this certificate
+  --tls-key=PATH          (PEM) and its key; connections are then served by a
+                          goroutine each rather than the event loops
+  --tls-client-ca=PATH    require client certificates signed by this CA
 `
 
 func defaultConfig() config {
@@ -282,6 +289,18 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 			}
 		case "debug-public":
 			c.debugPublic = true
+		case "tls-cert":
+			if err = needValue(); err == nil {
+				c.tlsCert = value
+			}
+		case "tls-key":
+			if err = needValue(); err == nil {
+				c.tlsKey = value
+			}
+		case "tls-client-ca":
+			if err = needValue(); err == nil {
+				c.tlsClientCA = value
+			}
 		case "debug-addr":
 			if err = needValue(); err == nil {
 				c.debugAddr = value

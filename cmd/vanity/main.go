@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/vanitydb/vanity/internal/cli"
 	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/node/rpc"
@@ -56,12 +58,21 @@ func run(ctx context.Context, cfg config) error {
 	if err := secret.DebugAddr(cfg.debugAddr, cfg.debugPublic); err != nil {
 		return err
 	}
+	tlsCfg, err := tlsconf.Server(cfg.tlsCert, cfg.tlsKey, cfg.tlsClientCA)
+	if err != nil {
+		return err
+	}
 	// Listen first: clients may connect while the data loads (§1.5).
 	l, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	if tlsCfg != nil {
+		// TLS connections are served by a goroutine each: the event loops
+		// read raw sockets.
+		l = tls.NewListener(l, tlsCfg)
+	}
 	if cfg.dbPersist || cfg.usersPersist || cfg.logging {
 		if err := os.MkdirAll(cfg.root, 0o700); err != nil {
 			return fmt.Errorf("create %s: %w", cfg.root, err)

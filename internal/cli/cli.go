@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/proto"
 )
 
@@ -34,6 +36,11 @@ editing, history and tab completion on a terminal.
       --raw             send each line as a request frame and print the reply
                         frame, as the seed's CLI did: SET:STR (3)foo (3)bar
       --timeout D       connect timeout (default 5s)
+      --tls             speak TLS (a server started with --tls-cert)
+      --tls-ca FILE     trust the CA in FILE (PEM) rather than the system's
+      --tls-cert FILE   present this client certificate (with --tls-key)
+      --tls-key FILE
+      --tls-server-name NAME  the name the server's certificate must carry
 
 The seed's forms still work: vanity cli [host] [port] [no-auth].
 `
@@ -47,6 +54,9 @@ type options struct {
 	noAuth, raw          bool
 	timeout              time.Duration
 	words                []string // one-shot command
+	tls                  bool
+	tlsCA, tlsCert       string
+	tlsKey, tlsName      string
 }
 
 func parseArgs(args []string, getenv func(string) string) (options, error) {
@@ -71,6 +81,11 @@ func parseArgs(args []string, getenv func(string) string) (options, error) {
 	fs.BoolVar(&o.noAuth, "no-auth", false, "")
 	fs.BoolVar(&o.raw, "raw", false, "")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "")
+	fs.BoolVar(&o.tls, "tls", false, "")
+	fs.StringVar(&o.tlsCA, "tls-ca", "", "")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "")
+	fs.StringVar(&o.tlsName, "tls-server-name", "", "")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -166,8 +181,15 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		defer rl.Close()
 		c.out = rl.Stdout()
 	}
+	var tlsCfg *tls.Config
+	if o.tls || o.tlsCA != "" || o.tlsCert != "" {
+		if tlsCfg, err = tlsconf.Client(o.tlsCA, o.tlsCert, o.tlsKey, o.tlsName); err != nil {
+			fmt.Fprintf(stderr, "vanity cli: %v\n", err)
+			return 2
+		}
+	}
 	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
-	s, err := dial(addr, o.timeout, c.printAsync)
+	s, err := dial(addr, o.timeout, tlsCfg, c.printAsync)
 	if err != nil {
 		fmt.Fprintf(stderr, "vanity cli: cannot connect to %s: %v\n", addr, err)
 		return 1

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -30,8 +31,14 @@ type session struct {
 	wg      sync.WaitGroup
 }
 
-func dial(addr string, timeout time.Duration, async func(proto.Reply)) (*session, error) {
-	nc, err := net.DialTimeout("tcp", addr, timeout)
+func dial(addr string, timeout time.Duration, tlsCfg *tls.Config, async func(proto.Reply)) (*session, error) {
+	var nc net.Conn
+	var err error
+	if tlsCfg != nil {
+		nc, err = tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", addr, tlsCfg)
+	} else {
+		nc, err = net.DialTimeout("tcp", addr, timeout)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,8 @@ var allowed = map[string][]string{
 	"internal/secret":      {},
 	"internal/version":     {},
 	"internal/uring":       {},
-	"internal/cli":         {"proto"},
+	"internal/cli":         {"proto", "internal/tlsconf"},
+	"internal/tlsconf":     {},
 	"scripts":              {"client", "proto"},
 }
 

@@ -38,10 +38,11 @@ class AsyncClient(CommandInterface):
     async def connect(cls, host: str, port: int, *, no_login: bool = False,
                       username: str = Client.DEFAULT_ADMIN_USERNAME, password: str = Client.DEFAULT_ADMIN_PASSWORD,
                       db_index: Optional[int] = None, timeout: Optional[float] = None, binary: bool = False,
-                      raise_errors: bool = False) -> "AsyncClient":
+                      raise_errors: bool = False, ssl_context: Any = None) -> "AsyncClient":
         """Connect, log in (unless no_login) and switch database, as Client
-        does; timeout bounds the connection's opening."""
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        does; timeout bounds the connection's opening; ssl_context speaks
+        TLS."""
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=ssl_context), timeout)
         c = cls(reader, writer, binary=binary)
         try:
             if not no_login:

@@ -10,6 +10,7 @@ import argparse
 import os
 import queue
 import re
+import ssl
 import sys
 import threading
 
@@ -18,7 +19,8 @@ from .response import Response, ServerConstant, ServerType
 from .socket_client import SocketClient, SocketClosedError
 from .words import WordsError, lookup, parse_words, split_words
 
-USAGE = "usage: vanity-cli (or python3 -m vanity) [-h HOST] [-p PORT] [-u USER] [-a PASSWORD] [-n DB] [--no-auth] [--raw] [command ...]"
+USAGE = ("usage: vanity-cli (or python3 -m vanity) [-h HOST] [-p PORT] [-u USER] [-a PASSWORD] [-n DB] [--no-auth] "
+         "[--raw] [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [command ...]")
 LOCAL_WORDS = ("help", "exit", "quit")
 _ERRORS = (ServerConstant.ERROR, ServerConstant.DENIED, ServerConstant.BAD_REQUEST, ServerConstant.BAD_TYPE,
            ServerConstant.INTERNAL_ERROR, ServerConstant.BAD_STATE)
@@ -34,6 +36,10 @@ def _parser():
     p.add_argument("-n", "--db", type=int, default=0)
     p.add_argument("--no-auth", action="store_true")
     p.add_argument("--raw", action="store_true")
+    p.add_argument("--tls", action="store_true")
+    p.add_argument("--tls-ca", default=None)
+    p.add_argument("--tls-cert", default=None)
+    p.add_argument("--tls-key", default=None)
     p.add_argument("words", nargs=argparse.REMAINDER)
     return p
 
@@ -200,8 +206,8 @@ class _Session:
     """One connection; a reader thread prints pub/sub messages as they
     arrive and hands every other frame to the request waiting for it."""
 
-    def __init__(self, host, port, on_async):
-        self.sock = SocketClient(host, port)
+    def __init__(self, host, port, on_async, ssl_context=None):
+        self.sock = SocketClient(host, port, ssl_context=ssl_context)
         self.replies = queue.Queue()
         self.on_async = on_async
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -282,8 +288,13 @@ def main(argv=None, stdin=None, stdout=None):
     def on_async(frame):
         emit(frame.decode("utf-8", "backslashreplace") if o.raw else format_reply(frame))
 
+    ctx = None
+    if o.tls or o.tls_ca or o.tls_cert:
+        ctx = ssl.create_default_context(cafile=o.tls_ca)
+        if o.tls_cert:
+            ctx.load_cert_chain(o.tls_cert, o.tls_key)
     try:
-        s = _Session(o.host, o.port, on_async)
+        s = _Session(o.host, o.port, on_async, ctx)
     except OSError as e:
         print("cannot connect to %s:%d: %s" % (o.host, o.port, e), file=sys.stderr)
         return 1

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    import ssl
 
 from .command_interface import CommandInterface, request_from
 from .response import ERROR_STATUSES, ReplyError, Response
@@ -33,6 +36,8 @@ class Client(CommandInterface):
     I/O failures raise exceptions: SocketClosedError when the server closes
     the connection, OSError for other socket errors. A refused login raises
     AuthenticationError from the constructor (the connection is closed).
+    ssl_context (ssl.create_default_context(cafile=...)) speaks TLS to a
+    server started with --tls-cert.
     Error replies are Responses (is_error(), is_bad_type(), ...), or raise
     ReplyError when the Client is made with raise_errors=True.
     """
@@ -42,8 +47,9 @@ class Client(CommandInterface):
 
     def __init__(self, host: str, port: int, *, no_login: bool = False, username: str = DEFAULT_ADMIN_USERNAME,
                  password: str = DEFAULT_ADMIN_PASSWORD, db_index: Optional[int] = None,
-                 timeout: Optional[float] = None, binary: bool = False, raise_errors: bool = False) -> None:
-        self._socket = SocketClient(host, port, timeout=timeout)
+                 timeout: Optional[float] = None, binary: bool = False, raise_errors: bool = False,
+                 ssl_context: Optional["ssl.SSLContext"] = None) -> None:
+        self._socket = SocketClient(host, port, timeout=timeout, ssl_context=ssl_context)
         self._lock = threading.RLock()
         self._async = collections.deque()
         self._binary = binary

@@ -6,6 +6,7 @@ import contextlib
 import queue
 import re
 import socket
+import ssl
 import threading
 from typing import Any, Iterator, Optional
 
@@ -114,6 +115,8 @@ class Pool(CommandInterface):
         """Whether an idle connection is still open: a peek that would
         block (the server neither closed it nor sent anything unasked)."""
         sock = c._socket._sock
+        if isinstance(sock, ssl.SSLSocket):
+            return True  # TLS sends records unasked (session tickets): no cheap check; reads are retried
         try:
             sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:

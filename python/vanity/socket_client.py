@@ -31,9 +31,18 @@ class SocketClient:
 
     BUFFER_SIZE = BUFFER_SIZE
 
-    def __init__(self, host, port, timeout=None):
-        self._sock = socket.create_connection((host, port), timeout=timeout)
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def __init__(self, host, port, timeout=None, ssl_context=None):
+        """ssl_context (an ssl.SSLContext) makes the connection speak TLS,
+        checking the server's certificate against host."""
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ssl_context is not None:
+            try:
+                sock = ssl_context.wrap_socket(sock, server_hostname=host)
+            except BaseException:
+                sock.close()
+                raise
+        self._sock = sock
         self._buf = bytearray()
 
     def send(self, msg):
