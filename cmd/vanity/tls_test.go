@@ -76,4 +76,3 @@ func TestTLSFlagsRefused(t *testing.T) {
 		t.Errorf("a certificate without a key: %q, %v", out, err)
 	}
 }
-
