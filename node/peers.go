@@ -17,7 +17,7 @@ func (s *Service) peer(addr string) *rpc.Client {
 func (s *Service) peerLocked(addr string) *rpc.Client {
 	c := s.peers[addr]
 	if c == nil {
-		c = rpc.NewClient(addr, s.cfg.Secret, 2)
+		c = rpc.NewClient(addr, s.cfg.Secret, 2).UseTLS(s.cfg.RPCClientTLS)
 		s.peers[addr] = c
 	}
 	return c

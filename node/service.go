@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -25,10 +26,13 @@ type ServiceConfig struct {
 	// of Join (default 2 minutes): peers may start later.
 	JoinTimeout time.Duration
 	Secret      []byte
-	Replicas    int           // replica count of the ring (Cluster II); 1 serves primaries only
-	ReapTimeout time.Duration // a failed member leaves the ring after this
-	Fast        bool          // gossip timings for tests on one machine
-	Logger      *slog.Logger
+	// RPCServerTLS and RPCClientTLS, when set, wrap the internal RPC in
+	// mutual TLS (internal/tlsconf.RPC); the secret's handshake runs inside.
+	RPCServerTLS, RPCClientTLS *tls.Config
+	Replicas                   int           // replica count of the ring (Cluster II); 1 serves primaries only
+	ReapTimeout                time.Duration // a failed member leaves the ring after this
+	Fast                       bool          // gossip timings for tests on one machine
+	Logger                     *slog.Logger
 	// MaxTransfers bounds partitions moving into this node at once, so
 	// rebalancing leaves room for clients.
 	MaxTransfers int
@@ -161,6 +165,9 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	if err != nil {
 		n.Close()
 		return nil, err
+	}
+	if cfg.RPCServerTLS != nil {
+		s.lis = tls.NewListener(s.lis, cfg.RPCServerTLS)
 	}
 	s.coord = &Coordinator{node: n, hints: nil, log: cfg.Logger, readRepairs: &s.entropy.readRepairs}
 	if cfg.Replicas > 1 {

@@ -27,6 +27,7 @@ import (
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/ring/gossip"
@@ -59,6 +60,7 @@ func run(args []string) error {
 	partitions := fs.Int("partitions", 1024, "partition count (fixed when the cluster is created)")
 	replicas := fs.Int("replicas", 3, "copies of each partition (quorum reads and writes when more than 1)")
 	secrets := secret.AddFlags(fs)
+	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
 	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a leave (vanity-node leave) waits for hand-offs")
@@ -88,6 +90,10 @@ func run(args []string) error {
 		return fmt.Errorf("--data-dir is required")
 	}
 	key, err := secrets.Resolve(*rpcAddr, *gossipAddr)
+	if err != nil {
+		return err
+	}
+	rpcTLS, err := rpcTLSFlags.Load()
 	if err != nil {
 		return err
 	}
@@ -123,6 +129,7 @@ func run(args []string) error {
 		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy,
 			HeldPath: filepath.Join(*dataDir, "held")},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
+		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig(),
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
 		MaxTransfers: *maxTransfers, TransferRate: transferBytes(*transferRate),
 		AntiEntropy: orNegative(*antiEntropy), TombstoneGrace: *grace, MaxHints: orNegative(*maxHints << 20),
@@ -198,6 +205,7 @@ func leave(args []string) error {
 	fs := flag.NewFlagSet("vanity-node leave", flag.ContinueOnError)
 	rpcAddr := fs.String("rpc", "", "internal RPC address of the node that leaves (required)")
 	secrets := secret.AddFlags(fs)
+	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
 	wait := fs.Duration("wait", 5*time.Minute, "how long to wait for the hand-offs (the node's --leave-timeout bounds them too)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -212,7 +220,11 @@ func leave(args []string) error {
 	if err != nil {
 		return err
 	}
-	c := rpc.NewClient(*rpcAddr, key, 1)
+	rpcTLS, err := rpcTLSFlags.Load()
+	if err != nil {
+		return err
+	}
+	c := rpc.NewClient(*rpcAddr, key, 1).UseTLS(rpcTLS.ClientConfig())
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), *wait)
 	defer cancel()

@@ -50,6 +50,7 @@ func run(args []string) error {
 	partitions := fs.Int("partitions", 1024, "partition count (as the nodes')")
 	replicas := fs.Int("replicas", 3, "copies of each partition (as the nodes')")
 	secrets := secret.AddFlags(fs)
+	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
 	password := fs.String("default-password", os.Getenv("VANITY_DEFAULT_PASSWORD"), "password of the first administrator of a new cluster (default vanity)")
 	cost := fs.Int("bcrypt-cost", 10, "bcrypt cost for passwords")
 	minNodes := fs.Int("min-nodes", 1, "nodes to wait for before serving")
@@ -90,6 +91,10 @@ func run(args []string) error {
 		return err
 	}
 	key, err := secrets.Resolve(*rpcAddr, *gossipAddr)
+	if err != nil {
+		return err
+	}
+	rpcTLS, err := rpcTLSFlags.Load()
 	if err != nil {
 		return err
 	}
@@ -138,7 +143,8 @@ func run(args []string) error {
 	backend, err := cluster.Start(cluster.Config{Name: *name, GossipAddr: *gossipAddr, RPCAddr: *rpcAddr, Join: joins,
 		JoinTimeout:    *joinTimeout,
 		RequestTimeout: *requestTimeout, MaxClockOffset: *clockOffset, MaxInFlight: *inFlight,
-		Secret: key, Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log})
+		Secret: key, Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log,
+		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig()})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
@@ -39,6 +40,8 @@ type Options struct {
 	// added: node i's runs Skew[i] ahead (machines' clocks differ by up
 	// to the routers' MaxClockOffset).
 	Skew []time.Duration
+	// RPCTLS wraps every node's and router's internal RPC in mutual TLS.
+	RPCTLS *tlsconf.RPC
 }
 
 // Cluster is a running test cluster.
@@ -157,6 +160,7 @@ func (c *Cluster) startNode(n *Node) {
 			Fsync: wal.SyncAlways, HeldPath: filepath.Join(n.Dir, "held"),
 			Now: func() time.Time { return time.Now().Add(n.skew) }},
 		Name: n.Name, RPCAddr: "127.0.0.1:0", GossipAddr: n.Gossip, Join: join, Secret: c.secret,
+		RPCServerTLS: c.opts.RPCTLS.ServerConfig(), RPCClientTLS: c.opts.RPCTLS.ClientConfig(),
 		Replicas: c.opts.Replicas, Fast: true, Logger: c.opts.Logger.With("node", n.Name), MaxTransfers: 8,
 		AntiEntropy: c.opts.AntiEntropy, MaxHints: c.opts.MaxHints, ReapTimeout: c.opts.ReapTimeout,
 		TombstoneGrace: c.opts.TombstoneGrace,
@@ -219,6 +223,7 @@ func (c *Cluster) AddRouter() int {
 	c.mu.Unlock()
 	b, err := cluster.Start(cluster.Config{Name: name, GossipAddr: FreeAddr(c.t), RPCAddr: "127.0.0.1:0",
 		Join: []string{c.seed}, Secret: c.secret, Partitions: c.opts.Partitions, Replicas: c.opts.Replicas,
+		RPCServerTLS: c.opts.RPCTLS.ServerConfig(), RPCClientTLS: c.opts.RPCTLS.ClientConfig(),
 		Fast: true, Logger: c.opts.Logger.With("router", name)})
 	if err != nil {
 		c.t.Fatal(err)

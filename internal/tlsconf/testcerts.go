@@ -20,8 +20,9 @@ type Files struct {
 }
 
 // WriteTestCerts writes, into dir, a CA and a server certificate for
-// 127.0.0.1 and localhost and a client certificate it signed, valid for a
-// day: for tests of the TLS paths (never for production).
+// 127.0.0.1, localhost and RPCServerName (usable as a client certificate
+// too, as the internal RPC's are) and a client certificate it signed,
+// valid for a day: for tests of the TLS paths (never for production).
 func WriteTestCerts(dir string) (Files, error) {
 	f := Files{
 		CA: filepath.Join(dir, "ca.pem"), ServerCert: filepath.Join(dir, "server.pem"),
@@ -53,8 +54,8 @@ func WriteTestCerts(dir string) (Files, error) {
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
 			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage, x509.ExtKeyUsageClientAuth},
+			DNSNames: []string{"localhost", RPCServerName}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
 		}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 		if err != nil {

@@ -3,6 +3,7 @@ package rpc
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ const DialTimeout = 5 * time.Second
 type Client struct {
 	addr   string
 	secret []byte
+	tls    *tls.Config // nil: plain TCP
 	size   int
 	next   atomic.Uint64
 	ids    atomic.Uint64
@@ -36,6 +38,13 @@ func NewClient(addr string, secret []byte, pool int) *Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Client{addr: addr, secret: secret, size: max(1, pool), conns: make([]*clientConn, max(1, pool)),
 		ctx: ctx, cancel: cancel}
+}
+
+// UseTLS makes the client's connections speak TLS with cfg (the internal
+// RPC's mutual TLS). Call it before the first call.
+func (c *Client) UseTLS(cfg *tls.Config) *Client {
+	c.tls = cfg
+	return c
 }
 
 // Addr returns the peer's address.
@@ -97,7 +106,15 @@ func (c *Client) dial(cc *clientConn) {
 			tc.SetNoDelay(true)
 		}
 		nc.SetDeadline(time.Now().Add(DialTimeout))
-		if err = clientHandshake(nc, c.secret); err == nil {
+		if c.tls != nil {
+			tc := tls.Client(nc, c.tls)
+			err = tc.HandshakeContext(ctx)
+			nc = tc
+		}
+		if err == nil {
+			err = clientHandshake(nc, c.secret)
+		}
+		if err == nil {
 			err = nc.SetDeadline(time.Time{})
 		}
 		if err != nil {

@@ -35,6 +35,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,11 +63,14 @@ type Config struct {
 	// of Join (default 2 minutes): peers may start later.
 	JoinTimeout time.Duration
 	Secret      []byte
-	Partitions  int // must match the nodes' (default ring.DefaultPartitions)
-	Replicas    int
-	ReapTimeout time.Duration
-	Fast        bool
-	Logger      *slog.Logger
+	// RPCServerTLS and RPCClientTLS, when set, wrap the internal RPC in
+	// mutual TLS (internal/tlsconf.RPC).
+	RPCServerTLS, RPCClientTLS *tls.Config
+	Partitions                 int // must match the nodes' (default ring.DefaultPartitions)
+	Replicas                   int
+	ReapTimeout                time.Duration
+	Fast                       bool
+	Logger                     *slog.Logger
 	// RetryFor bounds how long a command is retried while partitions move.
 	RetryFor time.Duration
 	// RequestTimeout is how long a node may take to start a command: each
@@ -166,6 +170,9 @@ func Start(cfg Config) (*Backend, error) {
 	b.life, b.endLife = context.WithCancel(context.Background())
 	var err error
 	b.lis, err = net.Listen("tcp", cfg.RPCAddr)
+	if err == nil && cfg.RPCServerTLS != nil {
+		b.lis = tls.NewListener(b.lis, cfg.RPCServerTLS)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +391,7 @@ func (b *Backend) client(addr string) *rpc.Client {
 	defer b.mu.Unlock()
 	c := b.clients[addr]
 	if c == nil {
-		c = rpc.NewClient(addr, b.cfg.Secret, 4)
+		c = rpc.NewClient(addr, b.cfg.Secret, 4).UseTLS(b.cfg.RPCClientTLS)
 		b.clients[addr] = c
 	}
 	return c
