@@ -144,6 +144,7 @@ func run(args []string) error {
 	go func() { done <- svc.Run(ctx) }()
 	if *debugAddr != "" {
 		prometheus.MustRegister(debughttp.KeysMetric(svc.Node().TotalKeys))
+		prometheus.MustRegister(newNodeMetrics(svc)...)
 		go func() {
 			if err := debughttp.Serve(ctx, *debugAddr, func(out map[string]any) {
 				keys := map[int]int{}

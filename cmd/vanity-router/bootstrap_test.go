@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"net/http"
 	"net"
 	"os"
 	"os/exec"
@@ -77,13 +79,18 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 	gossip := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	join := strings.Join(gossip, ",")
 	routerLog := filepath.Join(dir, "router.log")
+	routerDebug, nodeDebug := freeAddr(t), freeAddr(t)
 	start(t, filepath.Join(dir, "vanity-router"), routerLog, "-port", "0", "-gossip", freeAddr(t), "-join", join,
-		"-min-nodes", "3", "-partitions", "64", "-replicas", "3", "-fast-gossip", "-secret-file", secret)
+		"-min-nodes", "3", "-partitions", "64", "-replicas", "3", "-fast-gossip", "-secret-file", secret,
+		"--debug-addr="+routerDebug)
 	for _, i := range []int{2, 1, 0} {
-		start(t, filepath.Join(dir, "vanity-node"), filepath.Join(dir, fmt.Sprintf("node%d.log", i)),
-			"--name", fmt.Sprintf("node-%d", i), "--data-dir", filepath.Join(dir, fmt.Sprintf("data%d", i)),
+		args := []string{"--name", fmt.Sprintf("node-%d", i), "--data-dir", filepath.Join(dir, fmt.Sprintf("data%d", i)),
 			"--rpc", freeAddr(t), "--gossip", gossip[i], "--join", join, "--partitions", "64", "--replicas", "3",
-			"--fast-gossip", "--secret-file", secret)
+			"--fast-gossip", "--secret-file", secret}
+		if i == 0 {
+			args = append(args, "--debug-addr="+nodeDebug)
+		}
+		start(t, filepath.Join(dir, "vanity-node"), filepath.Join(dir, fmt.Sprintf("node%d.log", i)), args...)
 		time.Sleep(time.Second) // the members start seconds apart, as machines do
 	}
 	var addr string
@@ -120,4 +127,24 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 	if r, err := c.Get("boot"); err != nil || string(r.Value.Str) != "strapped" {
 		t.Fatalf("GET: %s %v", client.Format(r), err)
 	}
+	// What an operator watches: the router's latency by command, the
+	// node's work and replication debt.
+	scrape := func(addr string, want ...string) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("%s/metrics lacks %q", addr, w)
+			}
+		}
+	}
+	scrape(routerDebug, `vanity_request_duration_seconds_bucket{command="SET"`, `vanity_requests_total{command="GET"} 1`,
+		"vanity_router_node_run_seconds_bucket{node=")
+	scrape(nodeDebug, `vanity_partitions{state="serving"}`, "vanity_node_commands_total", "vanity_read_repairs_total",
+		"vanity_antientropy_rounds_total", "vanity_keys")
 }

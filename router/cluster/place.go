@@ -105,7 +105,7 @@ func (b *Backend) transport(addr string) Transport {
 	if b.dial != nil {
 		return b.dial(addr)
 	}
-	return rpcTransport{b.client(addr), &b.seen}
+	return rpcTransport{b.client(addr), &b.seen, routerRPCMetrics()}
 }
 
 func (b *Backend) now() time.Time { return b.cfg.Now() }

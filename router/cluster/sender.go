@@ -27,8 +27,9 @@ type Transport interface {
 // with every run (rpc.Run.Floor), so a node stamps a command after every
 // write this router has seen answered, wherever that write was stamped.
 type rpcTransport struct {
-	c    *rpc.Client
-	seen *clockFloor
+	c       *rpc.Client
+	seen    *clockFloor
+	metrics *rpcMetrics
 }
 
 // clockFloor is the latest node clock (an opaque hybrid-clock time) a
@@ -47,7 +48,9 @@ func (f *clockFloor) observe(t uint64) {
 
 func (t rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
 	r.Floor = t.seen.t.Load()
+	sent := time.Now()
 	t.c.Go(rpc.KindRun, rpc.AppendRun(nil, r), timeout, func(out []byte, err error) {
+		t.metrics.observe(t.c.Addr(), time.Since(sent), err)
 		if err != nil {
 			done(nil, err)
 			return

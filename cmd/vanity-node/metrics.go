@@ -1,0 +1,62 @@
+package main
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vanitydb/vanity/node"
+)
+
+// nodeMetrics exports what a storage node does and owes (its replication
+// debt) to Prometheus: the coordinator's runs, anti-entropy and read
+// repairs, partitions by state, and the hints kept for each peer. Each is
+// read from the node's own counters when scraped.
+type nodeMetrics struct {
+	svc   *node.Service
+	hints *prometheus.Desc
+	parts *prometheus.Desc
+}
+
+func newNodeMetrics(svc *node.Service) []prometheus.Collector {
+	counter := func(name, help string, v func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "vanity", Name: name, Help: help},
+			func() float64 { return float64(v()) })
+	}
+	st := svc.Coordinator().Stats()
+	es := svc.EntropyStats
+	return []prometheus.Collector{
+		&nodeMetrics{
+			svc: svc,
+			hints: prometheus.NewDesc("vanity_hints_pending_bytes",
+				"Bytes of writes kept for a replica that did not take them (hinted hand-off), by replica.", []string{"replica"}, nil),
+			parts: prometheus.NewDesc("vanity_partitions",
+				"Partitions this node holds, by state: serving, catching_up (after a restart), handed_off (kept until the new owner confirms).",
+				[]string{"state"}, nil),
+		},
+		counter("node_runs_total", "Runs of commands this node coordinated (a router turn's commands for it).", st.Runs.Load),
+		counter("node_commands_total", "Commands this node coordinated.", st.Commands.Load),
+		counter("node_quorum_reads_total", "Reads that asked other replicas (QUORUM or ALL).", st.QuorumReads.Load),
+		counter("node_replica_sends_total", "Batches of writes sent to other replicas.", st.Sends.Load),
+		counter("antientropy_rounds_total", "Partitions compared with a peer by anti-entropy.", func() int64 { return es().Rounds }),
+		counter("antientropy_repaired_total", "Of those, partitions whose copies differed and were repaired.", func() int64 { return es().Repaired }),
+		counter("antientropy_keys_total", "Key states received from peers by anti-entropy.", func() int64 { return es().Keys }),
+		counter("tombstones_purged_total", "Tombstones purged once every replica had them.", func() int64 { return es().Purged }),
+		counter("read_repairs_total", "Replicas sent the joined state after a read found them behind.", func() int64 { return es().ReadRepairs }),
+	}
+}
+
+func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.hints
+	ch <- m.parts
+}
+
+func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
+	if h := m.svc.Hints(); h != nil {
+		for _, r := range h.Replicas() {
+			ch <- prometheus.MustNewConstMetric(m.hints, prometheus.GaugeValue, float64(h.Pending(r)), r)
+		}
+	}
+	serving, catching, handed := m.svc.Node().PartitionStates()
+	ch <- prometheus.MustNewConstMetric(m.parts, prometheus.GaugeValue, float64(serving), "serving")
+	ch <- prometheus.MustNewConstMetric(m.parts, prometheus.GaugeValue, float64(catching), "catching_up")
+	ch <- prometheus.MustNewConstMetric(m.parts, prometheus.GaugeValue, float64(handed), "handed_off")
+}

@@ -1,0 +1,58 @@
+package cluster
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vanitydb/vanity/node/rpc"
+)
+
+// rpcMetrics are a router's figures per storage node: how long runs take
+// and how they fail. Every Backend of the process shares them (tests run
+// several routers in one process); the node's RPC address is the label.
+type rpcMetrics struct {
+	seconds *prometheus.HistogramVec
+	errors  *prometheus.CounterVec
+}
+
+var (
+	rpcMetricsOnce sync.Once
+	sharedRPC      *rpcMetrics
+)
+
+func routerRPCMetrics() *rpcMetrics {
+	rpcMetricsOnce.Do(func() {
+		sharedRPC = &rpcMetrics{
+			seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+				Namespace: "vanity", Name: "router_node_run_seconds",
+				Help:    "Time from sending a run of commands to a storage node to its answer, by node.",
+				Buckets: prometheus.ExponentialBuckets(25e-6, 2, 17),
+			}, []string{"node"}),
+			errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+				Namespace: "vanity", Name: "router_node_errors_total",
+				Help: "Runs to a storage node that failed, by node and cause: not_sent (refused or reset before it left), timeout, other.",
+			}, []string{"node", "cause"}),
+		}
+		prometheus.MustRegister(sharedRPC.seconds, sharedRPC.errors)
+	})
+	return sharedRPC
+}
+
+// observe records one run's outcome.
+func (m *rpcMetrics) observe(node string, took time.Duration, err error) {
+	if err == nil {
+		m.seconds.WithLabelValues(node).Observe(took.Seconds())
+		return
+	}
+	cause := "other"
+	switch {
+	case errors.Is(err, rpc.ErrNotSent):
+		cause = "not_sent"
+	case errors.Is(err, rpc.ErrTimeout):
+		cause = "timeout"
+	}
+	m.errors.WithLabelValues(node, cause).Inc()
+}
