@@ -26,8 +26,18 @@ func (s *Service) transfer(ctx context.Context, p int, src string, merge, copyOn
 		delete(s.moving, p)
 		if err == nil {
 			s.movedIn[p] = time.Now()
+			s.broughtIn++
+		}
+		summary := 0
+		if len(s.moving) == 0 {
+			summary, s.broughtIn = s.broughtIn, 0
 		}
 		s.mu.Unlock()
+		if summary > 0 {
+			// One line per wave of transfers (each partition's is a debug
+			// line): a new replica brings in hundreds.
+			s.log.Info("partitions brought in", "count", summary)
+		}
 		if err != nil {
 			s.log.Warn("bringing a partition in failed; will retry", "partition", p, "from", src, "copy", copyOnly, "err", err)
 		}
@@ -96,7 +106,7 @@ func (s *Service) transferIn(ctx context.Context, p int, src string, merge, copy
 			return err
 		}
 		s.advertiseSoon()
-		s.log.Info("partition copied in", "partition", p, "from", src)
+		s.log.Debug("partition copied in", "partition", p, "from", src)
 		return nil
 	}
 	handoff := time.Now()
@@ -119,7 +129,7 @@ func (s *Service) transferIn(ctx context.Context, p int, src string, merge, copy
 	if _, err := c.Call(cctx, rpc.KindDrop, partitionPayload(p)); err != nil {
 		s.log.Warn("the old owner did not drop a moved partition", "partition", p, "err", err)
 	}
-	s.log.Info("partition moved in", "partition", p, "from", src, "merged", merge, "unavailable", unavailable)
+	s.log.Debug("partition moved in", "partition", p, "from", src, "merged", merge, "unavailable", unavailable)
 	return nil
 }
 

@@ -81,6 +81,7 @@ type Service struct {
 	peers      map[string]*rpc.Client // by RPC address
 	moving     map[int]bool           // partitions being moved in
 	movedIn    map[int]time.Time      // when each partition last finished moving in
+	broughtIn  int                    // partitions brought in since the last summary line
 	rings      *ring.Builder
 	hints      *replication.HintStore // nil with one replica or no persistence
 	pace       throttle               // of the data moving in
