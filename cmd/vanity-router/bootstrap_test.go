@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -129,6 +130,7 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 	}
 	// What an operator watches: the router's latency by command, the
 	// node's work and replication debt.
+	var scraped strings.Builder
 	scrape := func(addr string, want ...string) {
 		t.Helper()
 		resp, err := http.Get("http://" + addr + "/metrics")
@@ -137,6 +139,7 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		scraped.Write(body)
 		for _, w := range want {
 			if !strings.Contains(string(body), w) {
 				t.Errorf("%s/metrics lacks %q", addr, w)
@@ -147,4 +150,18 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 		"vanity_router_node_run_seconds_bucket{node=")
 	scrape(nodeDebug, `vanity_partitions{state="serving"}`, "vanity_node_commands_total", "vanity_read_repairs_total",
 		"vanity_antientropy_rounds_total", "vanity_keys")
+
+	// Every metric the Grafana dashboard plots is one the binaries export
+	// (some appear only once they have a value: the counts of failures).
+	dashboard, err := os.ReadFile(filepath.Join(root, "ops", "grafana", "vanity.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy := map[string]bool{"vanity_refused_total": true, "vanity_router_node_errors_total": true, "vanity_hints_pending_bytes": true}
+	for _, name := range regexp.MustCompile(`vanity_[a-z_]+`).FindAllString(string(dashboard), -1) {
+		name = strings.TrimSuffix(name, "_bucket")
+		if !lazy[name] && !strings.Contains(scraped.String(), "# HELP "+name+" ") {
+			t.Errorf("the dashboard plots %s, which no binary exports", name)
+		}
+	}
 }
