@@ -76,6 +76,7 @@ func run(args []string) error {
 	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them)")
 	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	config := flagenv.ConfigFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func run(args []string) error {
 		fmt.Println(version.String("vanity-node"))
 		return nil
 	}
-	if err := flagenv.Apply(fs, "VANITY_NODE_"); err != nil {
+	if err := flagenv.Load(fs, "VANITY_NODE_", config); err != nil {
 		return err
 	}
 	if *dataDir == "" {

@@ -89,7 +89,22 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 			"--rpc", freeAddr(t), "--gossip", gossip[i], "--join", join, "--partitions", "64", "--replicas", "3",
 			"--fast-gossip", "--secret-file", secret}
 		if i == 0 {
-			args = append(args, "--debug-addr="+nodeDebug)
+			// This node reads its flags from a configuration file.
+			var conf strings.Builder
+			for k := 0; k < len(args); k += 2 {
+				if args[k] == "--fast-gossip" { // a switch
+					fmt.Fprintf(&conf, "fast_gossip = true\n")
+					k--
+					continue
+				}
+				fmt.Fprintf(&conf, "%s = %s\n", strings.TrimPrefix(args[k], "--"), args[k+1])
+			}
+			fmt.Fprintf(&conf, "debug-addr = %s\n", nodeDebug)
+			path := filepath.Join(dir, "node0.conf")
+			if err := os.WriteFile(path, []byte(conf.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args = []string{"--config", path}
 		}
 		start(t, filepath.Join(dir, "vanity-node"), filepath.Join(dir, fmt.Sprintf("node%d.log", i)), args...)
 		time.Sleep(time.Second) // the members start seconds apart, as machines do

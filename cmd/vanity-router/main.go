@@ -77,6 +77,7 @@ func run(args []string) error {
 		"failed AUTH attempts an address gets per minute (0: no limit); over it AUTH is refused")
 	inFlight := fs.Int("max-in-flight", 1, "runs an event loop has in flight to one node; more commands wait and go together")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	config := flagenv.ConfigFlag(fs)
 	tlsCert := fs.String("tls-cert", "", "speak TLS on the client port with this certificate (PEM; with --tls-key); connections are then served by a goroutine each")
 	tlsKey := fs.String("tls-key", "", "the key of --tls-cert (PEM)")
 	tlsClientCA := fs.String("tls-client-ca", "", "require client certificates signed by this CA (PEM)")
@@ -87,7 +88,7 @@ func run(args []string) error {
 		fmt.Println(version.String("vanity-router"))
 		return nil
 	}
-	if err := flagenv.Apply(fs, "VANITY_ROUTER_"); err != nil {
+	if err := flagenv.Load(fs, "VANITY_ROUTER_", config); err != nil {
 		return err
 	}
 	key, err := secrets.Resolve(*rpcAddr, *gossipAddr)

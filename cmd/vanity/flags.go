@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/storage/wal"
@@ -107,6 +108,8 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --tls-key=PATH          (PEM) and its key; connections are then served by a
                           goroutine each rather than the event loops
   --tls-client-ca=PATH    require client certificates signed by this CA
+  --config=PATH           read flags from PATH, one "name = value" per line
+                          ("name = true" for a switch); the command line wins
 `
 
 func defaultConfig() config {
@@ -126,6 +129,10 @@ func defaultConfig() config {
 // "--", or an empty value is an error.
 func parseFlags(args []string, getenv func(string) string) (config, error) {
 	c := defaultConfig()
+	args, err := withConfigFile(args)
+	if err != nil {
+		return c, err
+	}
 	useCwd := false
 	dataDir := ""
 	if p := getenv("VANITY_DEFAULT_PASSWORD"); p != "" {
@@ -350,6 +357,42 @@ func (c *config) resolve(p string) string {
 		return p
 	}
 	return filepath.Join(c.root, p)
+}
+
+// withConfigFile puts the settings of --config=FILE before the other
+// arguments, so the command line wins: "name = value" lines as
+// flagenv.ReadFile reads them; a switch is "name = true" (false: left
+// out).
+func withConfigFile(args []string) ([]string, error) {
+	var path string
+	var rest []string
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "config="); ok && strings.HasPrefix(a, "-") {
+			path = v
+			continue
+		}
+		rest = append(rest, a)
+	}
+	if path == "" {
+		return args, nil
+	}
+	settings, err := flagenv.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, st := range settings {
+		switch {
+		case st.Name == "config":
+			return nil, fmt.Errorf("config %s:%d: a configuration file cannot name another", path, st.Line)
+		case st.Value == "false":
+		case st.Value == "true" || st.Value == "":
+			out = append(out, "--"+st.Name)
+		default:
+			out = append(out, "--"+st.Name+"="+st.Value)
+		}
+	}
+	return append(out, rest...), nil
 }
 
 // flagNames are the flags usage lists, and the test-only ones.

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vanitydb/vanity/storage/wal"
 )
 
 // TestUnknownFlagsAreRefused: a typo in a flag stops the start with the
@@ -21,5 +25,30 @@ func TestUnknownFlagsAreRefused(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"--use_cwd", "--no-db-persist", "-no_logging", "--port=0", "--fsync=always"}, none); err != nil {
 		t.Fatalf("known flags: %v", err)
+	}
+}
+
+// TestConfigFile: --config=FILE sets flags from "name = value" lines; the
+// command line wins; switches are "name = true"; mistakes name the line.
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vanity.conf")
+	os.WriteFile(path, []byte("# the server\nport = 7000\nno_db_persist = true\nno-logging = false\nfsync = always\nmax-clients = 12\n"), 0o600)
+	c, err := parseFlags([]string{"--config=" + path, "--port=8000"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.port != 8000 || c.dbPersist || !c.logging || c.fsync != wal.SyncAlways || c.maxClients != 12 {
+		t.Errorf("port %d dbPersist %v logging %v fsync %v maxClients %d", c.port, c.dbPersist, c.logging, c.fsync, c.maxClients)
+	}
+	for content, want := range map[string]string{"portt = 1\n": "did you mean --port", "config = other\n": ":1: a configuration file cannot name another",
+		"\nport\n": ":2: want name = value"} {
+		os.WriteFile(path, []byte(content), 0o600)
+		if _, err := parseFlags([]string{"--config=" + path}, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", content, err, want)
+		}
+	}
+	if _, err := parseFlags([]string{"--config=" + filepath.Join(dir, "missing")}, func(string) string { return "" }); err == nil {
+		t.Error("a missing configuration file was accepted")
 	}
 }

@@ -1,7 +1,8 @@
 // Package flagenv lets every command-line flag of a program be set from
 // the environment too: flag "data-dir" of a program with prefix
 // "VANITY_NODE_" reads VANITY_NODE_DATA_DIR. A flag given on the command
-// line wins over the environment.
+// line wins over the environment, and the environment over a
+// configuration file of "name = value" lines (file.go).
 package flagenv
 
 import (
