@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/snapshot"
@@ -47,6 +48,7 @@ func (n *Node) Persist() error {
 	}
 	n.walBytes.Store(0)
 	var minPos uint64
+	began := time.Now()
 	err := vfs.WriteAtomic(n.fs, path, func(w io.Writer) error {
 		var err error
 		minPos, err = n.writeSnapshot(w)
@@ -57,6 +59,9 @@ func (n *Node) Persist() error {
 	}
 	if size, err := n.fs.Size(path); err == nil {
 		n.snapBytes.Store(size)
+		if n.cfg.OnSnapshot != nil {
+			n.cfg.OnSnapshot(time.Since(began), size)
+		}
 	}
 	if n.wal != nil && minPos > 0 {
 		if err := n.wal.RemoveBefore(minPos + 1); err != nil {
@@ -158,7 +163,7 @@ func (n *Node) recover() error {
 		next = max(next, c+1)
 	}
 	n.wal, err = wal.Open(wal.Config{FS: n.fs, Dir: n.cfg.WALDir, Policy: n.cfg.Fsync,
-		SegmentSize: n.cfg.SegmentSize, Logger: n.log}, next)
+		SegmentSize: n.cfg.SegmentSize, Logger: n.log, OnSync: n.cfg.OnSync}, next)
 	return err
 }
 

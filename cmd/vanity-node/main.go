@@ -126,9 +126,10 @@ func run(args []string) error {
 		joins = strings.Split(*join, ",")
 	}
 	left := make(chan struct{}) // closed once an operator's leave has handed everything off
+	storage := debughttp.NewStorageMetrics()
 	svc, err := node.StartService(node.ServiceConfig{
 		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy,
-			HeldPath: filepath.Join(*dataDir, "held")},
+			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnSnapshot: storage.OnSnapshot},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
 		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig(),
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
@@ -146,6 +147,7 @@ func run(args []string) error {
 	if *debugAddr != "" {
 		prometheus.MustRegister(debughttp.KeysMetric(svc.Node().TotalKeys))
 		prometheus.MustRegister(newNodeMetrics(svc)...)
+		prometheus.MustRegister(storage.Collectors()...)
 		go func() {
 			if err := debughttp.Serve(ctx, *debugAddr, func(out map[string]any) {
 				keys := map[int]int{}

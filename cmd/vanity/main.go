@@ -15,7 +15,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vanitydb/vanity/internal/cli"
+	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/secret"
 	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
@@ -95,7 +98,10 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	ncfg := node.Config{Partitions: cfg.partitions, Logger: log.With("component", "node")}
+	storage := debughttp.NewStorageMetrics()
+	prometheus.MustRegister(storage.Collectors()...)
+	ncfg := node.Config{Partitions: cfg.partitions, Logger: log.With("component", "node"),
+		OnSync: storage.OnSync, OnSnapshot: storage.OnSnapshot}
 	if cfg.dbPersist {
 		ncfg.SnapshotPath = cfg.persistFile
 		ncfg.WALDir = node.WALPath(cfg.persistFile)

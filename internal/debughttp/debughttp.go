@@ -87,3 +87,39 @@ func Serve(ctx context.Context, addr string, stats func(map[string]any), log *sl
 	}
 	return nil
 }
+
+// StorageMetrics are the figures of a node's persistence: how long the
+// log's fsyncs take, how long a snapshot takes and how large it is. The
+// node calls OnSync and OnSnapshot (node.Config); Collectors go to a
+// registry.
+type StorageMetrics struct {
+	fsync    prometheus.Histogram
+	snapshot prometheus.Histogram
+	size     prometheus.Gauge
+}
+
+// NewStorageMetrics makes them.
+func NewStorageMetrics() *StorageMetrics {
+	return &StorageMetrics{
+		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "vanity", Name: "wal_fsync_seconds",
+			Help: "Time each fsync of the write-ahead log took.", Buckets: prometheus.ExponentialBuckets(50e-6, 2, 16)}),
+		snapshot: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "vanity", Name: "snapshot_seconds",
+			Help: "Time to write a snapshot of every partition.", Buckets: prometheus.ExponentialBuckets(1e-3, 2, 16)}),
+		size: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "vanity", Name: "snapshot_bytes",
+			Help: "Size of the last snapshot written."}),
+	}
+}
+
+// OnSync records one fsync of the log.
+func (m *StorageMetrics) OnSync(took time.Duration) { m.fsync.Observe(took.Seconds()) }
+
+// OnSnapshot records one snapshot.
+func (m *StorageMetrics) OnSnapshot(took time.Duration, bytes int64) {
+	m.snapshot.Observe(took.Seconds())
+	m.size.Set(float64(bytes))
+}
+
+// Collectors returns the metrics, to register.
+func (m *StorageMetrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.fsync, m.snapshot, m.size}
+}

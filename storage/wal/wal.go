@@ -111,6 +111,9 @@ type Config struct {
 	SegmentSize int64         // rotate after this many bytes (default 64 MiB)
 	Interval    time.Duration // everysec period (default 1s)
 	Logger      *slog.Logger
+	// OnSync, if set, is told how long each fsync of the log took (for
+	// metrics); it must not block.
+	OnSync func(took time.Duration)
 }
 
 func (c *Config) defaults() {
@@ -519,7 +522,7 @@ func (l *Log) Wait(seq uint64) error {
 			l.mu.Unlock()
 			err := l.write(batch)
 			if err == nil {
-				err = l.file.Sync()
+				err = l.syncFile()
 			}
 			if err == nil && l.fileSize >= l.cfg.SegmentSize {
 				err = l.rotate(last + 1) // what was appended meanwhile goes to the next segment
@@ -694,11 +697,11 @@ func (l *Log) step(periodic bool) (closing bool) {
 	doSync := force || closing || l.cfg.Policy == SyncAlways || l.cfg.Policy == SyncEverySecond && periodic
 	if err == nil && doSync {
 		if rotate || closing {
-			err = l.file.Sync()
+			err = l.syncFile()
 		} else {
 			f, gen := l.file, l.gen
 			l.ioMu.Unlock()
-			err = f.Sync()
+			err = l.timedSync(f)
 			l.ioMu.Lock()
 			if gen != l.gen {
 				err, doSync = nil, false // the file was dropped by Restart meanwhile
@@ -748,9 +751,22 @@ func (l *Log) write(batch []byte) error {
 	return err
 }
 
+// syncFile fsyncs the current segment (l.ioMu held).
+func (l *Log) syncFile() error { return l.timedSync(l.file) }
+
+// timedSync fsyncs f and tells OnSync how long it took.
+func (l *Log) timedSync(f vfs.File) error {
+	start := time.Now()
+	err := f.Sync()
+	if l.cfg.OnSync != nil {
+		l.cfg.OnSync(time.Since(start))
+	}
+	return err
+}
+
 // rotate syncs and closes the current segment and starts the next.
 func (l *Log) rotate(first uint64) error {
-	if err := l.file.Sync(); err != nil {
+	if err := l.syncFile(); err != nil {
 		return err
 	}
 	if err := l.file.Close(); err != nil {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// TestPersistenceMetrics: /metrics tells how long the log's fsyncs and
+// the snapshots take and how large the last snapshot is, and the latency
+// of commands.
+func TestPersistenceMetrics(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debug := l.Addr().String()
+	l.Close()
+	s := start(t, t.TempDir(), "--fsync=always", "--debug-addr="+debug)
+	c := s.dial()
+	expect(t, c, "SET:STR (1)k (1)v", "OK", "SET:STR (1)j (1)w", "OK", "PERSIST", "OK")
+	resp, err := http.Get("http://" + debug + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	value := func(name string) float64 {
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("/metrics has no %s", name)
+		}
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		return v
+	}
+	if n := value("vanity_wal_fsync_seconds_count"); n < 2 {
+		t.Errorf("%v fsyncs counted for two writes under --fsync=always", n)
+	}
+	if n := value("vanity_snapshot_seconds_count"); n != 1 {
+		t.Errorf("%v snapshots counted, want 1", n)
+	}
+	if b := value("vanity_snapshot_bytes"); b <= 0 {
+		t.Errorf("snapshot size %v", b)
+	}
+	if n := value(`vanity_request_duration_seconds_count{command="SET"}`); n != 2 {
+		t.Errorf("%v SET latencies, want 2", n)
+	}
+}
