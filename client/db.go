@@ -222,10 +222,20 @@ func brokenConn(err error) bool {
 		errors.Is(err, os.ErrDeadlineExceeded))
 }
 
-// rawContext is Raw bounded by ctx as well as by the client's Timeout: a
-// call cancelled or past its deadline closes the connection (a late reply
-// would be taken for the next request's).
+// rawContext is Raw bounded by ctx as well as by the client's timeouts.
 func (c *Client) rawContext(ctx context.Context, payload []byte) ([]byte, error) {
+	out, err := c.exchange(ctx, [][]byte{payload})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// exchange sends reqs back to back and reads one reply each, bounded by
+// ctx and by the client's write and read timeouts. A call cancelled, past
+// its deadline or failed closes the connection (a late reply would be
+// taken for the next request's).
+func (c *Client) exchange(ctx context.Context, reqs [][]byte) ([][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -235,15 +245,8 @@ func (c *Client) rawContext(ctx context.Context, payload []byte) ([]byte, error)
 	defer c.nc.SetDeadline(time.Time{})
 	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
 	defer stop()
-	err := c.sendLocked(payload)
-	if err == nil {
-		err = c.w.Flush()
-	}
-	var p []byte
-	if err == nil {
-		c.readBy(ctx)
-		p, err = c.receiveLocked()
-	}
+	out := make([][]byte, len(reqs))
+	err := c.exchangeLocked(ctx, reqs, out)
 	if err != nil {
 		c.nc.Close()
 		if cerr := ctxErr(ctx); cerr != nil {
@@ -252,8 +255,29 @@ func (c *Client) rawContext(ctx context.Context, payload []byte) ([]byte, error)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("%w (read %v, write %v)", ErrTimeout, c.readTimeout, c.writeTimeout)
 		}
+		return nil, err
 	}
-	return p, err
+	return out, nil
+}
+
+func (c *Client) exchangeLocked(ctx context.Context, reqs, out [][]byte) error {
+	for _, r := range reqs {
+		if err := c.sendLocked(r); err != nil {
+			return err
+		}
+	}
+	if err := c.w.Flush(); err != nil {
+		return err
+	}
+	c.readBy(ctx)
+	for i := range reqs {
+		p, err := c.receiveLocked()
+		if err != nil {
+			return err
+		}
+		out[i] = p
+	}
+	return nil
 }
 
 // readBy bounds the wait for replies. A cancellation that came before the
@@ -498,7 +522,7 @@ func (p *Pipeline) Exec(ctx context.Context) ([]Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	raws, err := c.pipelineContext(ctx, reqs)
+	raws, err := c.exchange(ctx, reqs)
 	p.db.put(c, err)
 	if err != nil {
 		return nil, err
@@ -517,42 +541,4 @@ func (p *Pipeline) Exec(ctx context.Context) ([]Reply, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNotCommitted, Format(commit))
 	}
 	return commit.Value.Replies, nil
-}
-
-// pipelineContext sends reqs back to back and reads one reply each, bounded
-// as rawContext is.
-func (c *Client) pipelineContext(ctx context.Context, reqs [][]byte) ([][]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_ = c.nc.SetWriteDeadline(until(ctx, c.writeTimeout))
-	defer c.nc.SetDeadline(time.Time{})
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
-	defer stop()
-	for _, r := range reqs {
-		if err := c.sendLocked(r); err != nil {
-			c.nc.Close()
-			return nil, err
-		}
-	}
-	if err := c.w.Flush(); err != nil {
-		c.nc.Close()
-		return nil, err
-	}
-	c.readBy(ctx)
-	out := make([][]byte, len(reqs))
-	for i := range reqs {
-		p, err := c.receiveLocked()
-		if err != nil {
-			c.nc.Close()
-			if cerr := ctxErr(ctx); cerr != nil {
-				return nil, fmt.Errorf("client: %w; connection closed", cerr)
-			}
-			return nil, err
-		}
-		out[i] = p
-	}
-	return out, nil
 }

@@ -52,6 +52,7 @@ var allowed = map[string][]string{
 	"internal/uring":       {},
 	"internal/cli":         {"proto", "internal/tlsconf"},
 	"internal/tlsconf":     {},
+	"ops":                  {}, // service files; its test runs the binaries
 	"scripts":              {"client", "proto"},
 }
 
