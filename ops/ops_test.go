@@ -1,5 +1,3 @@
-// Package ops holds the service files; its test checks them against the
-// binaries.
 package ops
 
 import (
