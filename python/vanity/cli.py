@@ -10,13 +10,14 @@ import argparse
 import os
 import queue
 import re
+import select
 import ssl
 import sys
 import threading
 
 from .commands import COMMANDS, GROUPS
 from .response import Response, ServerConstant, ServerType
-from .socket_client import SocketClient, SocketClosedError
+from .socket_client import SocketClient
 from .words import WordsError, lookup, parse_words, split_words
 
 USAGE = ("usage: vanity-cli (or python3 -m vanity) [-h HOST] [-p PORT] [-u USER] [-a PASSWORD] [-n DB] [--no-auth] "
@@ -204,30 +205,69 @@ def help_text(args):
 
 class _Session:
     """One connection; a reader thread prints pub/sub messages as they
-    arrive and hands every other frame to the request waiting for it."""
+    arrive and hands every other frame to the request waiting for it.
+
+    An SSL socket must not be read and written by two threads at once
+    (OpenSSL's objects are not thread-safe), so the reader waits for data
+    with select() and reads, and requests are written, under one lock."""
 
     def __init__(self, host, port, on_async, ssl_context=None):
         self.sock = SocketClient(host, port, ssl_context=ssl_context)
         self.replies = queue.Queue()
         self.on_async = on_async
+        self.lock = threading.Lock()
+        self.closed = False
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
+    def _readable(self):
+        raw = self.sock._sock
+        if isinstance(raw, ssl.SSLSocket) and raw.pending():
+            return True
+        r, _, _ = select.select([raw], [], [], 0.1)
+        return bool(r)
+
     def _read(self):
+        raw = self.sock._sock
+        buf = bytearray()
         try:
-            while True:
-                frame = self.sock.read_frame()
-                if frame.startswith(b"ASYNC"):
-                    self.on_async(frame)
-                else:
-                    self.replies.put(frame)
-        except (SocketClosedError, OSError):
-            self.replies.put(None)
+            while not self.closed:
+                if not self._readable():
+                    continue
+                with self.lock:
+                    # Non-blocking: what made the socket readable may be a
+                    # TLS record with no data (a session ticket).
+                    raw.settimeout(0)
+                    try:
+                        chunk = raw.recv(65536)
+                    except (ssl.SSLWantReadError, BlockingIOError):
+                        chunk = None
+                    finally:
+                        raw.settimeout(None)
+                if chunk is None:
+                    continue
+                if not chunk:
+                    break  # the server closed the connection
+                buf += chunk
+                while len(buf) >= 4:
+                    size = int.from_bytes(buf[:4], "big")
+                    if len(buf) < 4 + size:
+                        break
+                    frame = bytes(buf[4:4 + size])
+                    del buf[:4 + size]
+                    if frame.startswith(b"ASYNC"):
+                        self.on_async(frame)
+                    else:
+                        self.replies.put(frame)
+        except (OSError, ValueError):
+            pass
+        self.replies.put(None)
 
     def do(self, request):
         """Send a request; return the reply frame, or None once closed."""
         try:
-            self.sock.send(request)
+            with self.lock:
+                self.sock.send(request)
         except OSError:
             return None
         return self.replies.get()
@@ -236,6 +276,7 @@ class _Session:
         self.reader.join()
 
     def close(self):
+        self.closed = True
         self.sock.close()
 
 
