@@ -485,12 +485,3 @@ func (n *Node) Keys(db int) int {
 	}
 	return total
 }
-
-// TotalKeys returns the keys of every database together.
-func (n *Node) TotalKeys() int {
-	total := 0
-	for db := range storage.NumDBs {
-		total += n.Keys(db)
-	}
-	return total
-}

@@ -145,7 +145,7 @@ func run(args []string) error {
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	if *debugAddr != "" {
-		prometheus.MustRegister(debughttp.KeysMetric(svc.Node().TotalKeys))
+		prometheus.MustRegister(debughttp.KeysMetric(svc.Node().Keys))
 		prometheus.MustRegister(newNodeMetrics(svc)...)
 		prometheus.MustRegister(storage.Collectors()...)
 		go func() {

@@ -14,7 +14,7 @@ import (
 // while the log has failed and writes are refused. It is off unless
 // --debug-addr is given.
 func serveDebug(ctx context.Context, addr string, n *node.Node, log *slog.Logger) error {
-	prometheus.MustRegister(debughttp.KeysMetric(n.TotalKeys))
+	prometheus.MustRegister(debughttp.KeysMetric(n.Keys))
 	return debughttp.Serve(ctx, addr, func(out map[string]any) {
 		keys := map[int]int{}
 		for db := 0; db < 16; db++ {

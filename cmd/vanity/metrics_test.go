@@ -45,6 +45,9 @@ func TestPersistenceMetrics(t *testing.T) {
 	if b := value("vanity_snapshot_bytes"); b <= 0 {
 		t.Errorf("snapshot size %v", b)
 	}
+	if n := value(`vanity_keys{db="0"}`); n != 2 {
+		t.Errorf("%v keys in database 0, want 2", n)
+	}
 	if n := value(`vanity_request_duration_seconds_count{command="SET"}`); n != 2 {
 		t.Errorf("%v SET latencies, want 2", n)
 	}

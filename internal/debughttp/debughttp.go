@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,11 +41,26 @@ func Ready(check func() error) Route {
 	}}
 }
 
-// KeysMetric is the vanity_keys gauge: what keys returns at each scrape
-// (the keys a process holds, every database together).
-func KeysMetric(keys func() int) prometheus.Collector {
-	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "vanity", Name: "keys",
-		Help: "Keys held, every database together."}, func() float64 { return float64(keys()) })
+// KeysMetric is the vanity_keys gauge by database: what keys returns for
+// each of the 16 at each scrape (databases without keys are left out).
+func KeysMetric(keys func(db int) int) prometheus.Collector {
+	return &keysMetric{keys: keys, desc: prometheus.NewDesc("vanity_keys",
+		"Keys held (deleted ones not yet purged included), by database.", []string{"db"}, nil)}
+}
+
+type keysMetric struct {
+	keys func(db int) int
+	desc *prometheus.Desc
+}
+
+func (m *keysMetric) Describe(ch chan<- *prometheus.Desc) { ch <- m.desc }
+
+func (m *keysMetric) Collect(ch chan<- prometheus.Metric) {
+	for db := 0; db < 16; db++ {
+		if n := m.keys(db); n > 0 {
+			ch <- prometheus.MustNewConstMetric(m.desc, prometheus.GaugeValue, float64(n), strconv.Itoa(db))
+		}
+	}
 }
 
 // Serve serves the endpoints on addr until ctx ends. stats, if not nil,
