@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 type rpcMetrics struct {
 	seconds *prometheus.HistogramVec
 	errors  *prometheus.CounterVec
+	failed  *prometheus.CounterVec // commands a node answered with a failure, by status
+	hedged  prometheus.Counter     // reads sent to another replica because their node was slow
 }
 
 var (
@@ -35,10 +38,23 @@ func routerRPCMetrics() *rpcMetrics {
 				Namespace: "vanity", Name: "router_node_errors_total",
 				Help: "Runs to a storage node that failed, by node and cause: not_sent (refused or reset before it left), timeout, other.",
 			}, []string{"node", "cause"}),
+			failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+				Namespace: "vanity", Name: "router_command_failures_total",
+				Help: "Commands a storage node answered with a failure, by status: unavailable (a quorum not reached), not_confirmed (a write fewer replicas stored than asked), refused (its log failed: the write goes to another replica), expired, error.",
+			}, []string{"status"}),
+			hedged: prometheus.NewCounter(prometheus.CounterOpts{
+				Namespace: "vanity", Name: "router_hedged_reads_total",
+				Help: "Reads sent to another replica because their node had not answered in time.",
+			}),
 		}
-		prometheus.MustRegister(sharedRPC.seconds, sharedRPC.errors)
+		prometheus.MustRegister(sharedRPC.seconds, sharedRPC.errors, sharedRPC.failed, sharedRPC.hedged)
 	})
 	return sharedRPC
+}
+
+// failure records a command a node answered with st.
+func (m *rpcMetrics) failure(st rpc.Status) {
+	m.failed.WithLabelValues(strings.ReplaceAll(st.String(), " ", "_")).Inc()
 }
 
 // observe records one run's outcome.

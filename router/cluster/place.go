@@ -196,6 +196,7 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 				continue
 			case st == rpc.StatusRefused:
 				// Its log failed: another replica coordinates the write.
+				routerRPCMetrics().failure(st)
 				cause = refusedError(msg)
 				tried = append(tried, addr)
 				continue

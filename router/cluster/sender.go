@@ -277,6 +277,7 @@ func settleAll(nr *nodeRun, items []rpc.Item, err error, retry func(r ref, items
 // the first request that failed.
 func answer(r ref, items []rpc.Item) {
 	if st, msg := firstFailure(items); st != rpc.StatusOK {
+		routerRPCMetrics().failure(st)
 		r.j.Fail(r.i, statusError(st, string(msg)))
 		return
 	}
@@ -358,6 +359,7 @@ func (b *Backend) slow(nr *nodeRun, sent time.Time) {
 		}
 	}
 	nr.mu.Unlock()
+	routerRPCMetrics().hedged.Add(float64(len(again) + len(parts)))
 	err := fmt.Errorf("no answer from %s in %v", nr.addr, time.Since(sent).Round(time.Millisecond))
 	b.suspect(nr.addr, err)
 	for _, r := range parts {

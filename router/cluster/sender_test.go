@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/ring"
@@ -258,9 +260,13 @@ func TestSilentNodeIsPassedOver(t *testing.T) {
 	j := &router.Job{Items: []router.Item{
 		{Levels: [2]proto.Consistency{proto.ConsOne, proto.ConsOne}, Reqs: []*proto.Request{req(t, "GET "+enc(k))}}}}
 	start := time.Now()
+	hedged := testutil.ToFloat64(routerRPCMetrics().hedged)
 	router.NewWaitSender(b.NewSender()).Run(j)
 	if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK:STR (1)v" {
 		t.Fatalf("read: %+v", j.Items[0])
+	}
+	if n := testutil.ToFloat64(routerRPCMetrics().hedged) - hedged; n != 1 {
+		t.Errorf("vanity_router_hedged_reads_total grew by %v, want 1", n)
 	}
 	if waited := time.Since(start); waited >= b.cfg.RequestTimeout {
 		t.Fatalf("the read waited %v, the whole timeout", waited)
@@ -302,8 +308,12 @@ func TestRefusedWriteGoesToTheNextReplica(t *testing.T) {
 		t.Fatalf("got %q, c holds %q", got, c.data[k])
 	}
 	c.refusesWrites = true
+	refused := testutil.ToFloat64(routerRPCMetrics().failed.WithLabelValues("refused"))
 	if got := runJob(t, b, "SET:STR "+enc(k)+" (1)2"); got[0] != "error: disk full or failing" {
 		t.Fatalf("every replica refusing: %q", got)
+	}
+	if n := testutil.ToFloat64(routerRPCMetrics().failed.WithLabelValues("refused")) - refused; n < 2 {
+		t.Errorf(`vanity_router_command_failures_total{status="refused"} grew by %v, want a refusal from each replica`, n)
 	}
 }
 
