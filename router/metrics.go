@@ -16,7 +16,9 @@ type metrics struct {
 	requests [256]prometheus.Counter // by command word; a PIPE's entries count each
 	// latency is how long requests took, by command: a data command from
 	// when its connection handed it to the backend to when its reply was
-	// in place, another command its run.
+	// in place (one observation per run of the same command in a
+	// connection's batch: they all took that long), another command its
+	// run.
 	latency     [256]prometheus.Histogram
 	connections prometheus.Gauge
 	refused     *prometheus.CounterVec // connections and AUTHs refused by a limit, by limit
@@ -45,7 +47,7 @@ func serverMetrics() *metrics {
 		}
 		latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "vanity", Name: "request_duration_seconds",
-			Help: "Time to answer a request, by command: for data commands, from the backend's hand-off to the reply.",
+			Help: "Time to answer a request, by command: for data commands, from the backend's hand-off to the reply (one sample per run of the same command in a connection's batch).",
 			// 25 µs to 1.6 s, doubling.
 			Buckets: prometheus.ExponentialBuckets(25e-6, 2, 17),
 		}, []string{"command"})
