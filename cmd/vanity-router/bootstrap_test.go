@@ -55,6 +55,28 @@ func start(t *testing.T, bin string, log string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// waitListening polls a router's log until it says it serves, and returns
+// the address.
+func waitListening(t *testing.T, log string, within time.Duration) string {
+	t.Helper()
+	for deadline := time.Now().Add(within); ; {
+		if f, err := os.Open(log); err == nil {
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				if a, ok := strings.CutPrefix(sc.Text(), "vanity-router listening on "); ok {
+					f.Close()
+					return a
+				}
+			}
+			f.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the router never served")
+		}
+		time.Sleep(50 * time.Millisecond) // polling the router's log
+	}
+}
+
 // TestBootstrapInAnyOrder runs the multi-machine example of docs/cluster.md
 // on loopback: every node gets the same command (a --join list naming all
 // of them, this one included, and a secret file), the router starts first
@@ -109,22 +131,7 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 		start(t, filepath.Join(dir, "vanity-node"), filepath.Join(dir, fmt.Sprintf("node%d.log", i)), args...)
 		time.Sleep(time.Second) // the members start seconds apart, as machines do
 	}
-	var addr string
-	for deadline := time.Now().Add(90 * time.Second); addr == ""; {
-		if f, err := os.Open(routerLog); err == nil {
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if a, ok := strings.CutPrefix(sc.Text(), "vanity-router listening on "); ok {
-					addr = a
-				}
-			}
-			f.Close()
-		}
-		if addr == "" && time.Now().After(deadline) {
-			t.Fatal("the router never served")
-		}
-		time.Sleep(50 * time.Millisecond) // polling the router's log
-	}
+	addr := waitListening(t, routerLog, 90*time.Second)
 	c, err := client.Dial(addr, client.Options{})
 	if err != nil {
 		t.Fatal(err)
