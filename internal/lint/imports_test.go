@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"node": {"proto", "ring", "ring/gossip", "node/rpc", "replication", "storage", "storage/hlc", "storage/snapshot",
 		"storage/vfs", "storage/wal"},
 	"replication":          {"proto", "storage/record", "storage/vfs"},
+	"serial":               {},
 	"router/users":         {"proto"},
 	"router/cluster":       {"proto", "ring", "ring/gossip", "node/rpc", "router", "router/users"},
 	"router":               {"proto", "router/users", "internal/uring"},

@@ -1,0 +1,12 @@
+// Package serial is the consensus core of the serial path (docs/serial.md):
+// ballots, the acceptor register's transitions (Prepare, Accept) and the
+// proposer's counting of a phase's answers (Phase, with the joint quorums
+// of a partition whose replica set is changing). Everything here is a pure
+// function of its inputs: the node keeps the registers in its partitions,
+// logs them durably before answering, and sends the messages; what a
+// state means (a key's delta and a command's reply) is opaque here.
+//
+// The package is built ahead of the commands that will use it; its tests
+// run many proposers against lossy, reordering acceptors and check that
+// once a state is chosen, every state chosen after it was computed from it.
+package serial

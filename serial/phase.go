@@ -1,0 +1,91 @@
+package serial
+
+// Outcome is where a phase of a round stands.
+type Outcome uint8
+
+const (
+	Pending Outcome = iota // not enough answers yet either way
+	Won                    // a majority of every replica set agreed
+	Lost                   // a majority can no longer agree: start again above Highest
+)
+
+// Phase counts the answers to one phase (Prepare or Accept) of a round.
+// Replicas are named; a partition whose replica set is changing has two
+// sets (the old and the new) and a phase is won only with a majority of
+// each (docs/serial.md, P5). An answer from a replica counts once, however
+// often it arrives.
+type Phase struct {
+	sets    [][]string
+	yes     map[string]bool
+	no      map[string]bool
+	highest Ballot // the highest ballot a refusal reported
+	best    Ballot // Prepare: the highest accepted ballot among the promises
+	state   []byte // its state
+}
+
+// NewPhase starts counting for the given replica sets (one, or two while a
+// partition moves); each must be non-empty.
+func NewPhase(sets ...[]string) *Phase {
+	return &Phase{sets: sets, yes: map[string]bool{}, no: map[string]bool{}}
+}
+
+// Promise records that replica promised, telling the proposal it had
+// accepted last (zero if none).
+func (p *Phase) Promise(replica string, accepted Ballot, state []byte) {
+	if p.yes[replica] || p.no[replica] {
+		return
+	}
+	p.yes[replica] = true
+	if p.best.Less(accepted) {
+		p.best, p.state = accepted, state
+	}
+}
+
+// Accepted records that replica accepted the phase's proposal.
+func (p *Phase) Accepted(replica string) { p.Promise(replica, Ballot{}, nil) }
+
+// Refuse records that replica refused, having promised promised.
+func (p *Phase) Refuse(replica string, promised Ballot) {
+	if p.yes[replica] || p.no[replica] {
+		return
+	}
+	p.no[replica] = true
+	if p.highest.Less(promised) {
+		p.highest = promised
+	}
+}
+
+// Outcome says whether the phase is won, lost or pending. It is lost once
+// some set can no longer reach a majority of yes.
+func (p *Phase) Outcome() Outcome {
+	won := true
+	for _, set := range p.sets {
+		yes, no := 0, 0
+		for _, r := range set {
+			switch {
+			case p.yes[r]:
+				yes++
+			case p.no[r]:
+				no++
+			}
+		}
+		need := len(set)/2 + 1
+		if len(set)-no < need {
+			return Lost
+		}
+		won = won && yes >= need
+	}
+	if won {
+		return Won
+	}
+	return Pending
+}
+
+// Highest is the highest ballot a refusal reported: the next round goes
+// above it.
+func (p *Phase) Highest() Ballot { return p.highest }
+
+// Latest is, after a won Prepare, the proposal the next state must be
+// computed from: the one with the highest accepted ballot among the
+// promises (zero and nil when none had accepted any).
+func (p *Phase) Latest() (Ballot, []byte) { return p.best, p.state }
