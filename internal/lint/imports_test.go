@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 		"storage/vfs", "storage/wal"},
 	"replication":          {"proto", "storage/record", "storage/vfs"},
 	"serial":               {},
+	"resp":                 {"proto"},
 	"router/users":         {"proto"},
 	"router/cluster":       {"proto", "ring", "ring/gossip", "node/rpc", "router", "router/users"},
 	"router":               {"proto", "router/users", "internal/uring"},
