@@ -8,14 +8,14 @@ import (
 	"github.com/vanitydb/vanity/proto"
 )
 
-// ErrProtocol is wrapped by every error of a malformed command; the text
-// after it is what Redis answers ("-ERR Protocol error: ...") before it
-// closes the connection.
-var ErrProtocol = errors.New("Protocol error")
+// ErrProtocol is wrapped by every error of a malformed command; the
+// listener answers it as Redis does ("-ERR Protocol error: ..." with the
+// text after it) and closes the connection.
+var ErrProtocol = errors.New("protocol error")
 
 // ErrTooLarge is wrapped when a command declares more than the limits
 // allow; it is refused before its bytes are buffered.
-var ErrTooLarge = errors.New("Protocol error: too large")
+var ErrTooLarge = errors.New("protocol error: too large")
 
 // Limits bound what one command may declare.
 type Limits struct {
