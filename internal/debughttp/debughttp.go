@@ -5,7 +5,8 @@
 // packages register, such as router's request counts), /health (200
 // while the process serves) and /ready (200 once it can take traffic,
 // else 503 and why). The binaries turn it on with --debug-addr; it is off
-// by default.
+// by default. It also defines the metrics a node's storage feeds
+// (KeysMetric, StorageMetrics), shared by vanity and vanity-node.
 package debughttp
 
 import (
