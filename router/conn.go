@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vanitydb/vanity/proto"
 )
 
@@ -74,8 +76,20 @@ func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), ctx: ctx, cancel: cancel, settled: make(chan struct{}, 1)}
 	c.job.Done = c.jobDone
-	c.fr = proto.NewFrameReader(bufio.NewReaderSize(nc, 64<<10), s.cfg.MaxRequest)
+	c.fr = proto.NewFrameReader(bufio.NewReaderSize(countingReader{nc, s.metrics.received}, 64<<10), s.cfg.MaxRequest)
 	return c
+}
+
+// countingReader counts what a goroutine-served connection reads.
+type countingReader struct {
+	r io.Reader
+	n prometheus.Counter
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(float64(n))
+	return n, err
 }
 
 // authExpired closes the connection if it has not authenticated yet.
@@ -240,7 +254,8 @@ func (c *conn) writeOut() bool {
 	case c.ev.lp != nil:
 		ok = c.ev.lp.send(c, c.out)
 	default:
-		_, err := c.nc.Write(c.out)
+		n, err := c.nc.Write(c.out)
+		c.srv.metrics.sent.Add(float64(n))
 		ok = err == nil
 	}
 	c.resetOut()
@@ -327,7 +342,9 @@ func (c *conn) writer() {
 			if len(buf) == 0 {
 				break
 			}
-			if _, err := c.nc.Write(buf); err != nil {
+			n, err := c.nc.Write(buf)
+			c.srv.metrics.sent.Add(float64(n))
+			if err != nil {
 				c.wmu.Lock()
 				c.wfailed = true
 				c.wmu.Unlock()

@@ -59,6 +59,8 @@ type loop struct {
 	ring    *uring.Ring     // nil: a system call per read and write
 	events  []unix.EpollEvent
 	done    chan struct{}
+	// received and sent add up the turn's bytes, for the metrics.
+	received, sent int
 }
 
 // connState is where a connection is in its life on an event loop.
@@ -286,6 +288,11 @@ func (lp *loop) run() {
 		clear(handed)
 		handed = lp.flushJobs(handed[:0])
 		lp.writeAll()
+		if lp.received > 0 || lp.sent > 0 {
+			lp.srv.metrics.received.Add(float64(lp.received))
+			lp.srv.metrics.sent.Add(float64(lp.sent))
+			lp.received, lp.sent = 0, 0
+		}
 		if quit {
 			for _, c := range lp.conns {
 				if c.ev.state != stateAway {
@@ -506,6 +513,7 @@ func (lp *loop) got(c *conn, n int, err error) {
 		e.eof = true
 	default:
 		e.in = e.in[:len(e.in)+n]
+		lp.received += n
 	}
 	if e.state == stateWaiting {
 		// Nothing is answered until the commands are done; stop watching
@@ -598,6 +606,7 @@ func (lp *loop) send(c *conn, b []byte) bool {
 		if err != nil {
 			return false
 		}
+		lp.sent += n
 		b = b[n:]
 		if len(b) == 0 {
 			return true
@@ -628,6 +637,7 @@ func (lp *loop) writable(c *conn) bool {
 		if err != nil {
 			return false
 		}
+		lp.sent += n
 		e.pending = e.pending[:copy(e.pending, e.pending[n:])]
 		if len(e.pending) > 0 {
 			if e.state == stateReading {
@@ -744,6 +754,9 @@ func (lp *loop) sendAll() {
 			n = 0
 		}
 		ok := n >= 0
+		if ok {
+			lp.sent += n
+		}
 		switch {
 		case e.sendingQueue:
 			e.sendingQueue = false

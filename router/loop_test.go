@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router/users"
 	"golang.org/x/crypto/bcrypt"
@@ -586,5 +587,34 @@ func TestRequestMetrics(t *testing.T) {
 	d.reply()
 	if got := count("vanity_refused_total", "limit", "auth_failures") - budget; got != 1 {
 		t.Fatalf("%v AUTHs refused by the budget, want 1", got)
+	}
+}
+
+// TestByteCounters: the bytes counters grow by exactly what a connection
+// sent and was sent, in every serving mode (an event loop adds a turn's
+// bytes at the turn's end: polled with a deadline).
+func TestByteCounters(t *testing.T) {
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			m := serverMetrics()
+			rx, tx := testutil.ToFloat64(m.received), testutil.ToFloat64(m.sent)
+			_, addr := serveTCP(t, Config{EventLoops: mode.loops, PlainSyscalls: mode.plain})
+			c := dial(t, addr)
+			reqs := []string{"AUTH (6)vanity (6)vanity", "SET:STR (1)k (5)value", "GET (1)k", "PING hello"}
+			in, out := 0, 0
+			c.send(reqs...)
+			for _, r := range reqs {
+				in += 4 + len(r)
+				out += 4 + len(c.reply())
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for testutil.ToFloat64(m.received)-rx != float64(in) || testutil.ToFloat64(m.sent)-tx != float64(out) {
+				if time.Now().After(deadline) {
+					t.Fatalf("received %v (want %d), sent %v (want %d)",
+						testutil.ToFloat64(m.received)-rx, in, testutil.ToFloat64(m.sent)-tx, out)
+				}
+				time.Sleep(time.Millisecond) // the loop adds its turn's bytes after writing them
+			}
+		})
 	}
 }

@@ -22,6 +22,9 @@ type metrics struct {
 	latency     [256]prometheus.Histogram
 	connections prometheus.Gauge
 	refused     *prometheus.CounterVec // connections and AUTHs refused by a limit, by limit
+	// received and sent count the bytes of client connections (an event
+	// loop adds its turn's total once per turn).
+	received, sent prometheus.Counter
 }
 
 var (
@@ -39,6 +42,12 @@ func serverMetrics() *metrics {
 		m := &metrics{
 			connections: prometheus.NewGauge(prometheus.GaugeOpts{
 				Namespace: "vanity", Name: "client_connections", Help: "Open client connections.",
+			}),
+			received: prometheus.NewCounter(prometheus.CounterOpts{
+				Namespace: "vanity", Name: "client_received_bytes_total", Help: "Bytes read from client connections.",
+			}),
+			sent: prometheus.NewCounter(prometheus.CounterOpts{
+				Namespace: "vanity", Name: "client_sent_bytes_total", Help: "Bytes written to client connections.",
 			}),
 			refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 				Namespace: "vanity", Name: "refused_total",
@@ -59,7 +68,7 @@ func serverMetrics() *metrics {
 			m.requests[i] = reqs.WithLabelValues(name)
 			m.latency[i] = latency.WithLabelValues(name).(prometheus.Histogram)
 		}
-		prometheus.MustRegister(reqs, latency, m.connections, m.refused)
+		prometheus.MustRegister(reqs, latency, m.connections, m.refused, m.received, m.sent)
 		shared = m
 	})
 	return shared
