@@ -57,7 +57,7 @@ func run(args []string) error {
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
-	debugAddr := fs.String("debug-addr", "", "serve /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them)")
+	debugAddr := fs.String("debug-addr", debughttp.DefaultRouter, `serve /metrics, /health, /ready, /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them; "off": none; a default address already taken is skipped)`)
 	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
 	requestTimeout := fs.Duration("request-timeout", time.Second,
 		"how long a storage node may take to start a command; a node refuses it afterwards")
@@ -98,6 +98,9 @@ func run(args []string) error {
 	rpcTLS, err := rpcTLSFlags.Load()
 	if err != nil {
 		return err
+	}
+	if *debugAddr == "off" {
+		*debugAddr = ""
 	}
 	if err := secret.DebugAddr(*debugAddr, *debugPublic); err != nil {
 		return err
@@ -156,7 +159,7 @@ func run(args []string) error {
 	if *debugAddr != "" {
 		go func() {
 			if err := debughttp.Serve(ctx, *debugAddr, nil, log, debughttp.Ready(backend.Ready)); err != nil {
-				log.Error("debug endpoints failed", "err", err)
+				log.Warn("debug endpoints not served", "addr", *debugAddr, "err", err)
 			}
 		}()
 	}

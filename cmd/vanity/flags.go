@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
@@ -79,8 +80,10 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
                           database file (vanity.db.wal/)
   --wal-repair            cut a damaged write-ahead log at the damage and start
                           (what follows the damage is lost) instead of refusing
-  --debug-addr=ADDR       serve /debug/pprof/ and /debug/stats over HTTP on ADDR,
-                          a loopback address (they answer anyone)
+  --debug-addr=ADDR       serve /metrics, /health, /ready, /debug/pprof/ and
+                          /debug/stats over HTTP on ADDR, a loopback address
+                          (they answer anyone; default 127.0.0.1:9965, "off":
+                          none; a default address already taken is skipped)
   --debug-public          allow --debug-addr on an address other machines reach
   --event-loops=N         serve connections from N event loops (default: one
                           per core but one, at least one; 0: a goroutine per
@@ -121,6 +124,7 @@ func defaultConfig() config {
 		maxUnauth: router.DefaultMaxUnauthRequest, maxClients: router.DefaultMaxClients,
 		maxRequest: proto.MaxRequest, maxReply: router.DefaultMaxReply, maxQueued: router.DefaultMaxQueued,
 		authIdle: router.DefaultAuthIdleTimeout, authFailures: router.DefaultAuthFailures,
+		debugAddr: debughttp.DefaultVanity,
 	}
 }
 
@@ -311,6 +315,9 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 		case "debug-addr":
 			if err = needValue(); err == nil {
 				c.debugAddr = value
+				if value == "off" {
+					c.debugAddr = ""
+				}
 			}
 		case "snapshot-interval":
 			if err = needValue(); err == nil {

@@ -52,3 +52,17 @@ func TestConfigFile(t *testing.T) {
 		t.Error("a missing configuration file was accepted")
 	}
 }
+
+// TestDebugAddrDefault: the debug endpoints are on by default, on
+// loopback; "off" turns them off.
+func TestDebugAddrDefault(t *testing.T) {
+	none := func(string) string { return "" }
+	c, err := parseFlags(nil, none)
+	if err != nil || c.debugAddr != "127.0.0.1:9965" {
+		t.Errorf("default debug address %q, %v", c.debugAddr, err)
+	}
+	c, err = parseFlags([]string{"--debug-addr=off"}, none)
+	if err != nil || c.debugAddr != "" {
+		t.Errorf("--debug-addr=off: %q, %v", c.debugAddr, err)
+	}
+}

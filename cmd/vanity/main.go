@@ -210,7 +210,7 @@ func runBackground(ctx context.Context, n *node.Node, cfg config, log *slog.Logg
 		go func() {
 			defer close(debugDone)
 			if err := serveDebug(ctx, cfg.debugAddr, n, log); err != nil {
-				log.Error("debug endpoints failed", "err", err)
+				log.Warn("debug endpoints not served", "addr", cfg.debugAddr, "err", err)
 			}
 		}()
 		defer func() { <-debugDone }()

@@ -4,9 +4,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestPersistenceMetrics: /metrics tells how long the log's fsyncs and
@@ -50,5 +54,29 @@ func TestPersistenceMetrics(t *testing.T) {
 	}
 	if n := value(`vanity_request_duration_seconds_count{command="SET"}`); n != 2 {
 		t.Errorf("%v SET latencies, want 2", n)
+	}
+}
+
+// TestDebugAddrTaken: a debug address already in use does not stop the
+// server; it serves its clients and says why there are no endpoints.
+func TestDebugAddrTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dir := t.TempDir()
+	s := start(t, dir, "--debug-addr="+l.Addr().String(), "--no-db-persist")
+	expect(t, s.dial(), "PING", "PONG:STR (0)")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(dir, ".vanity", "vanity.log"))
+		if strings.Contains(string(b), "debug endpoints not served") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning in the log:\n%s", b)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the log
 	}
 }

@@ -4,8 +4,9 @@
 // Prometheus default registry: the Go runtime, the process, and what the
 // packages register, such as router's request counts), /health (200
 // while the process serves) and /ready (200 once it can take traffic,
-// else 503 and why). The binaries turn it on with --debug-addr; it is off
-// by default. It also defines the metrics a node's storage feeds
+// else 503 and why). The binaries serve it on a loopback address by
+// default (DefaultVanity, DefaultRouter, DefaultNode; --debug-addr moves
+// it or turns it off). It also defines the metrics a node's storage feeds
 // (KeysMetric, StorageMetrics), shared by vanity and vanity-node.
 package debughttp
 
@@ -41,6 +42,15 @@ func Ready(check func() error) Route {
 		w.Write([]byte("ready\n"))
 	}}
 }
+
+// The default debug addresses: loopback, one port per binary, so a
+// machine running one of each serves all three. A default that is taken
+// (a second process of the same kind) is skipped with a warning.
+const (
+	DefaultVanity = "127.0.0.1:9965"
+	DefaultRouter = "127.0.0.1:9966"
+	DefaultNode   = "127.0.0.1:9967"
+)
 
 // KeysMetric is the vanity_keys gauge by database: what keys returns for
 // each of the 16 at each scrape (databases without keys are left out).
