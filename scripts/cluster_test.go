@@ -304,3 +304,38 @@ func TestClusterScript(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterScriptTLS: with VANITY_CLUSTER_TLS=1 the script makes a CA
+// and a cluster certificate, and every node and router (and a leave)
+// talks mutual TLS on the internal RPC.
+func TestClusterScriptTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("needs openssl to make the certificates")
+	}
+	c := newCluster(t)
+	c.env = append(c.env, "VANITY_CLUSTER_TLS=1")
+	r := routerAddr(t, c.run("up", "3"))
+	a := dial(t, r)
+	keys := map[string]string{}
+	write(t, a, keys, "tls-", 100)
+	for _, m := range []string{"nodes/1", "routers/1"} {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pidOf(t, filepath.Join(c.dir, m))))
+		if err != nil || !strings.Contains(string(cmdline), "--rpc-tls-cert") {
+			t.Errorf("%s runs without the RPC's TLS flags: %q %v", m, cmdline, err)
+		}
+		log, err := os.ReadFile(filepath.Join(c.dir, m, "log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(log), "tls:") {
+			t.Errorf("%s logged a TLS error:\n%s", m, log)
+		}
+	}
+	if got := c.run("leave", "3"); got != "node 3 left" {
+		t.Fatalf("leave over TLS: %q", got)
+	}
+	readAll(t, a, keys, 60*time.Second)
+}
