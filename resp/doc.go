@@ -4,6 +4,9 @@
 // line) within limits checked before any allocation, and append encoders
 // for replies in either version. It is pure: no sockets, no commands.
 //
-// What a command means and how a Vanity reply becomes Redis's reply shape
-// is the listener's business; this package only frames.
+// AppendReply turns a Vanity reply into the reply Redis gives, by the
+// Shape of the command that asked (GET answers a number as a bulk string,
+// EXISTS turns OK and NULL into 1 and 0, errors become WRONGTYPE, NOPERM
+// and ERR). Which command has which shape, and how a Redis command becomes
+// a Vanity request, is the listener's table.
 package resp

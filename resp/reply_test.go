@@ -1,0 +1,58 @@
+package resp
+
+import (
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestAppendReply turns Vanity replies into Redis's, by the shape of the
+// command that asked, in both protocol versions.
+func TestAppendReply(t *testing.T) {
+	cases := []struct {
+		frame string
+		shape Shape
+		v     Version
+		want  string
+	}{
+		{"OK", ShapeStatus, RESP2, "+OK\r\n"},
+		{"PONG:STR (0)", ShapeStatus, RESP2, "+PONG\r\n"},
+		{"PONG:STR (2)hi", ShapeStatus, RESP2, "$2\r\nhi\r\n"},
+		{"OK:STR (3)bar", ShapeBulk, RESP2, "$3\r\nbar\r\n"},
+		{"OK:INT 5", ShapeBulk, RESP2, "$1\r\n5\r\n"}, // GET of a number
+		{"OK:FLOAT 1.500000", ShapeBulk, RESP3, "$3\r\n1.5\r\n"},
+		{"NULL", ShapeBulk, RESP2, "$-1\r\n"},
+		{"NULL", ShapeBulk, RESP3, "_\r\n"},
+		{"OK:INT 8", ShapeInt, RESP2, ":8\r\n"},
+		{"OK:FLOAT 10.500000", ShapeFloat, RESP3, ",10.5\r\n"},
+		{"OK:FLOAT 10.500000", ShapeFloat, RESP2, "$4\r\n10.5\r\n"},
+		{"OK", ShapeFound, RESP2, ":1\r\n"},
+		{"NULL", ShapeFound, RESP2, ":0\r\n"},
+		{"OK", ShapeRemoved, RESP2, ":1\r\n"},
+		{"ERROR", ShapeRemoved, RESP2, ":0\r\n"},
+		{"OK:BOOL true", ShapeBool, RESP3, ":1\r\n"},
+		{"OK:LIST (2)[(1)a(1)b]", ShapeArray, RESP2, "*2\r\n$1\r\na\r\n$1\r\nb\r\n"},
+		{"OK:SET (1){(1)x}", ShapeSet, RESP3, "~1\r\n$1\r\nx\r\n"},
+		{"OK:SET (1){(1)x}", ShapeSet, RESP2, "*1\r\n$1\r\nx\r\n"},
+		{"OK:HASH (1){(1)f(1)v}", ShapeMap, RESP3, "%1\r\n$1\r\nf\r\n$1\r\nv\r\n"},
+		{"OK:HASH (1){(1)f(1)v}", ShapeMap, RESP2, "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"},
+		{"NULL", ShapeMap, RESP2, "*0\r\n"},
+		{"OK:ARR (3)[:STR (1)a:NULL :LIST (1)[(1)x]]", ShapeArray, RESP2, "*3\r\n$1\r\na\r\n$-1\r\n$-1\r\n"},
+		{"OK:INT ", ShapeType, RESP2, "+string\r\n"},
+		{"OK:LIST ", ShapeType, RESP2, "+list\r\n"},
+		{"NULL", ShapeType, RESP2, "+none\r\n"},
+		{"BAD_TYPE", ShapeInt, RESP2, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
+		{"ERROR(16)integer overflow", ShapeInt, RESP2, "-ERR integer overflow\r\n"},
+		{"DENIED", ShapeBulk, RESP2, "-NOPERM this user has no permissions to run this command\r\n"},
+		{"QUEUED", ShapeBulk, RESP2, "+QUEUED\r\n"},
+	}
+	for _, c := range cases {
+		r, err := proto.ParseReply([]byte(c.frame))
+		if err != nil {
+			t.Fatalf("%q: %v", c.frame, err)
+		}
+		if got := string(AppendReply(nil, c.v, c.shape, r)); got != c.want {
+			t.Errorf("%q as shape %d in RESP%d: %q, want %q", c.frame, c.shape, c.v, got, c.want)
+		}
+	}
+}
