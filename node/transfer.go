@@ -419,3 +419,23 @@ func (n *Node) saveHeld() error {
 		return err
 	})
 }
+
+// PartitionStates counts this node's partitions by state: serving,
+// catching up after a restart, handed off and kept until confirmed (the
+// rest are absent).
+func (n *Node) PartitionStates() (serving, catching, handed int) {
+	for i := range n.parts {
+		part := &n.parts[i]
+		part.mu.Lock()
+		switch part.state {
+		case partServing:
+			serving++
+		case partCatching:
+			catching++
+		case partHanded:
+			handed++
+		}
+		part.mu.Unlock()
+	}
+	return serving, catching, handed
+}

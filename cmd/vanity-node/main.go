@@ -98,9 +98,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *debugAddr == "off" {
-		*debugAddr = ""
-	}
+	*debugAddr = debughttp.Addr(*debugAddr)
 	if err := secret.DebugAddr(*debugAddr, *debugPublic); err != nil {
 		return err
 	}

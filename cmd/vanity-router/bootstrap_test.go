@@ -55,6 +55,46 @@ func start(t *testing.T, bin string, log string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// repoRoot is the repository's top directory.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// buildBinaries builds vanity-node and vanity-router into dir.
+func buildBinaries(t *testing.T, dir string) {
+	t.Helper()
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/vanity-node", "./cmd/vanity-router")
+	build.Dir = repoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+}
+
+// setAndGet writes key through the router at addr, retrying while the
+// replicas finish copying in, and reads it back.
+func setAndGet(t *testing.T, addr, key, value string) {
+	t.Helper()
+	c, err := client.Dial(addr, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		r, err := c.Set(key, value)
+		if err == nil && r.Status == proto.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SET through the cluster: %s %v", client.Format(r), err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling while the replicas finish copying in
+	}
+	if r, err := c.Get(key); err != nil || string(r.Value.Str) != value {
+		t.Fatalf("GET: %s %v", client.Format(r), err)
+	}
+}
+
 // waitListening polls a router's log until it says it serves, and returns
 // the address.
 func waitListening(t *testing.T, log string, within time.Duration) string {
@@ -87,14 +127,8 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
-	dir := t.TempDir()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/vanity-node", "./cmd/vanity-router")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, root := t.TempDir(), repoRoot()
+	buildBinaries(t, dir)
 	secret := filepath.Join(dir, "secret")
 	if err := os.WriteFile(secret, []byte("bootstrap-test-secret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -131,25 +165,7 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 		start(t, filepath.Join(dir, "vanity-node"), filepath.Join(dir, fmt.Sprintf("node%d.log", i)), args...)
 		time.Sleep(time.Second) // the members start seconds apart, as machines do
 	}
-	addr := waitListening(t, routerLog, 90*time.Second)
-	c, err := client.Dial(addr, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		r, err := c.Set("boot", "strapped")
-		if err == nil && r.Status == proto.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("SET through the new cluster: %s %v", client.Format(r), err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling while the replicas finish copying in
-	}
-	if r, err := c.Get("boot"); err != nil || string(r.Value.Str) != "strapped" {
-		t.Fatalf("GET: %s %v", client.Format(r), err)
-	}
+	setAndGet(t, waitListening(t, routerLog, 90*time.Second), "boot", "strapped")
 	// What an operator watches: the router's latency by command, the
 	// node's work and replication debt.
 	var scraped strings.Builder

@@ -8,13 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vanitydb/vanity/client"
-	"github.com/vanitydb/vanity/proto"
 )
 
 // netnsUsable reports whether the test may create network namespaces
@@ -69,12 +65,7 @@ func TestMultiMachineExample(t *testing.T) {
 		t.Skip("needs root and iproute2 to create network namespaces")
 	}
 	dir := t.TempDir()
-	_, file, _, _ := runtime.Caller(0)
-	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/vanity-node", "./cmd/vanity-router")
-	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	buildBinaries(t, dir)
 	var tagBytes [2]byte
 	rand.Read(tagBytes[:])
 	tag, o := hex.EncodeToString(tagBytes[:]), freeSubnet(t)
@@ -121,23 +112,5 @@ func TestMultiMachineExample(t *testing.T) {
 	start(t, filepath.Join(dir, "vanity-router"), routerLog, "--host", "127.0.0.1", "--port", "0",
 		"--gossip", fmt.Sprintf("10.%d.0.1:7947", o), "--rpc", fmt.Sprintf("10.%d.0.1:0", o),
 		"--join", gossip[0], "--min-nodes", "3", "--secret-file", secret, "--partitions", "64", "--fast-gossip")
-	addr := waitListening(t, routerLog, 120*time.Second)
-	c, err := client.Dial(addr, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		r, err := c.Set("across", "machines")
-		if err == nil && r.Status == proto.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("SET through the cluster: %s %v", client.Format(r), err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling while the replicas finish copying in
-	}
-	if r, err := c.Get("across"); err != nil || string(r.Value.Str) != "machines" {
-		t.Fatalf("GET: %s %v", client.Format(r), err)
-	}
+	setAndGet(t, waitListening(t, routerLog, 120*time.Second), "across", "machines")
 }

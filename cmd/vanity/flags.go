@@ -314,10 +314,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 			}
 		case "debug-addr":
 			if err = needValue(); err == nil {
-				c.debugAddr = value
-				if value == "off" {
-					c.debugAddr = ""
-				}
+				c.debugAddr = debughttp.Addr(value)
 			}
 		case "snapshot-interval":
 			if err = needValue(); err == nil {

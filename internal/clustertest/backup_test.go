@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/vanitydb/vanity/client"
 )
@@ -57,14 +56,8 @@ func TestBackupAndRestore(t *testing.T) {
 		c.RestartNode(i)
 	}
 	c.WaitServed(3)
-	for _, n := range c.Nodes {
-		deadline := time.Now().Add(60 * time.Second)
-		for n.Service.Ready() != nil {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not ready after the restore: %v", n.Name, n.Service.Ready())
-			}
-			time.Sleep(20 * time.Millisecond) // polling /ready
-		}
+	for i := range c.Nodes {
+		c.WaitReady(i)
 	}
 	cl = dial(t, c.Routers[0].Addr, client.Options{})
 	expect(t, cl, "GET (6)before", "OK:STR (1)1", "GET (5)after", "NULL")

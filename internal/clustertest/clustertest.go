@@ -191,6 +191,20 @@ func (c *Cluster) StopNode(i int) {
 	n.Running = false
 }
 
+// WaitReady waits until node i is ready (its /ready: no partition still
+// catching up after a restart).
+func (c *Cluster) WaitReady(i int) {
+	c.t.Helper()
+	n := c.Nodes[i]
+	deadline := time.Now().Add(60 * time.Second)
+	for n.Service.Ready() != nil {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s not ready: %v", n.Name, n.Service.Ready())
+		}
+		time.Sleep(20 * time.Millisecond) // polling /ready, as an operator's script would
+	}
+}
+
 // RestartNode starts a stopped node again on its data.
 func (c *Cluster) RestartNode(i int) {
 	c.t.Helper()

@@ -2,7 +2,6 @@ package clustertest
 
 import (
 	"testing"
-	"time"
 
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/proto"
@@ -22,14 +21,7 @@ func TestRollingRestart(t *testing.T) {
 		before := w.acked()
 		waitFor(t, "writes while a node is down", func() bool { return w.acked() >= before+100 })
 		c.RestartNode(i)
-		svc := c.Nodes[i].Service
-		deadline := time.Now().Add(60 * time.Second)
-		for svc.Ready() != nil {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not ready after its restart: %v", c.Nodes[i].Name, svc.Ready())
-			}
-			time.Sleep(20 * time.Millisecond) // polling /ready, as an operator's script would
-		}
+		c.WaitReady(i)
 	}
 	w.stopAfter(t, 100, " after the last restart", stop, wg)
 	cl := dial(t, c.Routers[0].Addr, client.Options{})

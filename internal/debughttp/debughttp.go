@@ -52,6 +52,14 @@ const (
 	DefaultNode   = "127.0.0.1:9967"
 )
 
+// Addr reads a --debug-addr value: "off" is no address (nothing served).
+func Addr(flag string) string {
+	if flag == "off" {
+		return ""
+	}
+	return flag
+}
+
 // KeysMetric is the vanity_keys gauge by database: what keys returns for
 // each of the 16 at each scrape (databases without keys are left out).
 func KeysMetric(keys func(db int) int) prometheus.Collector {
