@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -14,17 +15,33 @@ import (
 type Shape uint8
 
 const (
-	ShapeStatus  Shape = iota // OK → +OK; PONG → +PONG or the message as a bulk string
-	ShapeBulk                 // any scalar → its text as a bulk string (GET: a number reads "5"); NULL → null
-	ShapeInt                  // an INT → an integer (INCR, LLEN, SADD)
-	ShapeFloat                // a FLOAT → a double in RESP3, a bulk string in RESP2 (INCRBYFLOAT)
-	ShapeFound                // OK → 1, NULL → 0 (EXISTS)
-	ShapeRemoved              // OK → 1, a bare ERROR → 0 (DEL of a missing key)
-	ShapeBool                 // a BOOL → 1 or 0 (SISMEMBER, HEXISTS, SMOVE)
-	ShapeArray                // a LIST or ARR → an array of bulk strings, NULL elements as nulls
-	ShapeSet                  // a SET → a set (RESP3) or an array (RESP2)
-	ShapeMap                  // a HASH → a map (RESP3) or field, value, ... (RESP2)
-	ShapeType                 // a type-only value → +string, +list, +set, +hash; NULL → +none
+	ShapeStatus    Shape = iota // OK → +OK; PONG → +PONG or the message as a bulk string
+	ShapeBulk                   // any scalar → its text as a bulk string (GET: a number reads "5"); NULL → null
+	ShapeInt                    // an INT → an integer (INCR, LLEN, SADD)
+	ShapeFloat                  // a FLOAT → a double in RESP3, a bulk string in RESP2 (INCRBYFLOAT)
+	ShapeFound                  // OK → 1, NULL → 0 (EXISTS)
+	ShapeRemoved                // OK → 1, a bare ERROR → 0 (DEL of a missing key)
+	ShapeBool                   // a BOOL → 1 or 0 (SISMEMBER, HEXISTS, SMOVE)
+	ShapeArray                  // a LIST or ARR → an array of bulk strings, NULL elements as nulls
+	ShapeSet                    // a SET → a set (RESP3) or an array (RESP2)
+	ShapeMap                    // a HASH → a map (RESP3) or field, value, ... (RESP2)
+	ShapeType                   // a type-only value → +string, +list, +set, +hash; NULL → +none
+	ShapeOK                     // any OK → +OK (LTRIM, HMSET answer a count in Vanity)
+	ShapeBulkOrNil              // as ShapeBulk, and an ERROR ("index out of range", "bad key") → null (LINDEX, HGET)
+	ShapeIntOrZero              // as ShapeInt, and an ERROR → 0 (HSTRLEN of a missing field)
+	ShapeIncr                   // as ShapeInt; BAD_TYPE → "value is not an integer" (INCR)
+	ShapePopOne                 // LPOP, RPOP, SPOP without a count: the one element as a bulk string, or null
+	ShapePopMany                // with a count: an array, or a null array when there is none
+	ShapePopTail                // RPOP with a count: as ShapePopMany, last element first
+	ShapeAuth                   // AUTH: OK, or WRONGPASS
+	ShapeInfo                   // INFO: Vanity's section.name → value hash as Redis's text
+	// Shapes of several replies (AppendReplies).
+	ShapeCount   // DEL, EXISTS of n keys: how many answered OK
+	ShapeAllOK   // MSET: +OK when every SET did, else the first error
+	ShapeExpire  // EXISTS, SET_EXPIRY → 1 or 0 (EXPIRE)
+	ShapeTTL     // EXISTS, GET_EXPIRY → seconds, -1 or -2 (TTL)
+	ShapePTTL    // EXISTS, GET_EXPIRY → milliseconds, -1 or -2 (PTTL)
+	ShapePersist // GET_EXPIRY, CLEAR_EXPIRY → 1 if a deadline went, else 0
 )
 
 // typeNames are TYPE's answers: Redis has one string type for STR, INT
@@ -40,6 +57,12 @@ var typeNames = map[proto.Type]string{
 func AppendReply(dst []byte, v Version, shape Shape, r proto.Reply) []byte {
 	switch r.Status {
 	case proto.StatusBadType:
+		switch shape {
+		case ShapeIncr:
+			return AppendErr(dst, errNotInt)
+		case ShapeFloat:
+			return AppendErr(dst, errNotFloat)
+		}
 		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")
 	case proto.StatusDenied:
 		return AppendError(dst, "NOPERM", "this user has no permissions to run this command")
@@ -50,10 +73,16 @@ func AppendReply(dst []byte, v Version, shape Shape, r proto.Reply) []byte {
 	case proto.StatusInternalError:
 		return AppendError(dst, "ERR", "internal error: "+string(r.Body))
 	case proto.StatusError:
-		if shape == ShapeRemoved && !r.HasBody {
+		switch {
+		case shape == ShapeRemoved && !r.HasBody:
 			return AppendInt(dst, 0)
-		}
-		if !r.HasBody {
+		case shape == ShapeBulkOrNil:
+			return AppendNull(dst, v)
+		case shape == ShapeIntOrZero:
+			return AppendInt(dst, 0)
+		case shape == ShapeAuth:
+			return AppendError(dst, "WRONGPASS", "invalid username-password pair or user is disabled.")
+		case !r.HasBody:
 			return AppendError(dst, "ERR", "no such key")
 		}
 		return AppendError(dst, "ERR", string(r.Body))
@@ -67,6 +96,8 @@ func AppendReply(dst []byte, v Version, shape Shape, r proto.Reply) []byte {
 			return AppendSimple(dst, "none")
 		case ShapeArray, ShapeSet, ShapeMap:
 			return emptyOf(dst, v, shape)
+		case ShapePopMany, ShapePopTail:
+			return appendNullArray(dst, v)
 		}
 		return AppendNull(dst, v)
 	case proto.StatusPong:
@@ -77,21 +108,151 @@ func AppendReply(dst []byte, v Version, shape Shape, r proto.Reply) []byte {
 	}
 	// StatusOK
 	val := r.Value
-	if val.Type == proto.TypeNone {
+	if val.Type == proto.TypeNone || shape == ShapeOK {
 		switch shape {
 		case ShapeFound, ShapeRemoved:
 			return AppendInt(dst, 1)
 		}
 		return AppendSimple(dst, "OK")
 	}
-	if shape == ShapeType || val.TypeOnly {
+	switch {
+	case shape == ShapeType || val.TypeOnly:
 		name, ok := typeNames[val.Type]
 		if !ok {
 			name = "none"
 		}
 		return AppendSimple(dst, name)
+	case shape == ShapePopOne:
+		if len(val.Strs) == 0 {
+			return AppendNull(dst, v)
+		}
+		return AppendBulk(dst, val.Strs[0])
+	case shape == ShapePopMany || shape == ShapePopTail:
+		if len(val.Strs) == 0 {
+			return appendNullArray(dst, v)
+		}
+		dst = AppendArray(dst, len(val.Strs))
+		if shape == ShapePopMany {
+			return appendStrs(dst, val.Strs)
+		}
+		for i := len(val.Strs) - 1; i >= 0; i-- {
+			dst = AppendBulk(dst, val.Strs[i])
+		}
+		return dst
+	case shape == ShapeInfo && val.Type == proto.TypeHash:
+		return AppendBulk(dst, infoText(val.Strs))
+	case (shape == ShapeBulk || shape == ShapeBulkOrNil) && isContainer(val.Type):
+		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")
 	}
 	return appendValue(dst, v, shape, val)
+}
+
+// AppendReplies appends Redis's reply for the Vanity replies of a plan's
+// requests: shapes of several replies combine them, any other shape
+// takes the one reply.
+func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte {
+	if len(rs) == 0 {
+		return AppendError(dst, "ERR", "internal error: no reply")
+	}
+	switch shape {
+	case ShapeCount:
+		n := int64(0)
+		for _, r := range rs {
+			switch {
+			case r.Status == proto.StatusOK:
+				n++
+			case r.Status == proto.StatusNull, r.Status == proto.StatusError && !r.HasBody:
+			default:
+				return AppendReply(dst, v, ShapeStatus, r)
+			}
+		}
+		return AppendInt(dst, n)
+	case ShapeAllOK:
+		for _, r := range rs {
+			if r.Status != proto.StatusOK {
+				return AppendReply(dst, v, ShapeStatus, r)
+			}
+		}
+		return AppendSimple(dst, "OK")
+	case ShapeExpire, ShapeTTL, ShapePTTL, ShapePersist:
+		if len(rs) != 2 {
+			return AppendError(dst, "ERR", "internal error: expected two replies")
+		}
+		for _, r := range rs {
+			if r.Status != proto.StatusOK && r.Status != proto.StatusNull {
+				return AppendReply(dst, v, ShapeStatus, r)
+			}
+		}
+		exists, deadline := rs[0].Status == proto.StatusOK, rs[1].Status == proto.StatusOK
+		switch shape {
+		case ShapeExpire:
+			return AppendInt(dst, b2i(exists))
+		case ShapePersist:
+			return AppendInt(dst, b2i(exists)) // rs[0] is the deadline GET_EXPIRY read
+		}
+		switch {
+		case !exists:
+			return AppendInt(dst, -2)
+		case !deadline:
+			return AppendInt(dst, -1)
+		}
+		ms := int64(math.Round(rs[1].Value.Float * 1000))
+		if shape == ShapeTTL {
+			return AppendInt(dst, (ms+500)/1000)
+		}
+		return AppendInt(dst, ms)
+	}
+	return AppendReply(dst, v, shape, rs[0])
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func isContainer(t proto.Type) bool {
+	return t == proto.TypeList || t == proto.TypeSet || t == proto.TypeHash || t == proto.TypeArr
+}
+
+// appendNullArray appends the null array: "*-1" in RESP2, "_" in RESP3.
+func appendNullArray(dst []byte, v Version) []byte {
+	if v == RESP3 {
+		return AppendNull(dst, v)
+	}
+	return append(dst, "*-1\r\n"...)
+}
+
+func appendStrs(dst []byte, strs [][]byte) []byte {
+	for _, s := range strs {
+		dst = AppendBulk(dst, s)
+	}
+	return dst
+}
+
+// infoText is INFO's text, "# Section" and "name:value" lines, from
+// Vanity's "section.name" → value pairs (in the order given).
+func infoText(pairs [][]byte) []byte {
+	var b []byte
+	section := ""
+	for i := 0; i+1 < len(pairs); i += 2 {
+		sec, name, ok := strings.Cut(string(pairs[i]), ".")
+		if !ok {
+			sec, name = "", sec
+		}
+		if sec != section || i == 0 {
+			if i > 0 {
+				b = append(b, "\r\n"...)
+			}
+			section = sec
+			if sec != "" {
+				b = append(append(append(b, "# "...), strings.ToUpper(sec[:1])+sec[1:]...), "\r\n"...)
+			}
+		}
+		b = append(append(append(append(b, name...), ':'), pairs[i+1]...), "\r\n"...)
+	}
+	return b
 }
 
 func emptyOf(dst []byte, v Version, shape Shape) []byte {

@@ -58,21 +58,25 @@ func AppendNull(dst []byte, v Version) []byte {
 // AppendFloat appends a double: ",1.5\r\n" in RESP3, a bulk string of the
 // shortest decimal that reads back in RESP2 (Redis's INCRBYFLOAT form).
 func AppendFloat(dst []byte, v Version, f float64) []byte {
-	var text []byte
-	switch {
-	case math.IsInf(f, 1):
-		text = []byte("inf")
-	case math.IsInf(f, -1):
-		text = []byte("-inf")
-	case math.IsNaN(f):
-		text = []byte("nan")
-	default:
-		text = strconv.AppendFloat(nil, f, 'g', -1, 64)
-	}
+	text := floatText(nil, f)
 	if v == RESP3 {
 		return append(append(append(dst, ','), text...), '\r', '\n')
 	}
 	return AppendBulk(dst, text)
+}
+
+// floatText appends the shortest decimal that reads back as f, or inf,
+// -inf, nan.
+func floatText(dst []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
+	case math.IsNaN(f):
+		return append(dst, "nan"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
 }
 
 // AppendBool appends a boolean: "#t\r\n" in RESP3, ":1\r\n" or ":0\r\n" in

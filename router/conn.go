@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/resp"
 )
 
 // conn is one client connection. It is served either by a goroutine of its
@@ -30,10 +31,25 @@ type conn struct {
 	cancel context.CancelFunc
 	ev     loopConn // the event loop's part
 
-	out  []byte // reply frames not yet written (with holes for held commands)
-	req  proto.Request
-	sess session
-	pubs []publication // messages to fan out after the next write
+	out []byte // reply frames not yet written (with holes for held commands)
+	req proto.Request
+	id  int64 // CLIENT ID
+	// The wire protocol (resp.go), the request found and not yet
+	// answered, and a RESP connection's state: its protocol version,
+	// CLIENT SETNAME's name, the plan of its current command, scratch
+	// for Vanity replies, and the input of a goroutine-served one.
+	wire        wire
+	cur         incoming
+	rv          resp.Version
+	name        string
+	plan        resp.Plan
+	vout        []byte
+	parsed      []proto.Reply
+	respScratch [][]byte
+	rbuf        []byte
+	rat         int
+	sess        session
+	pubs        []publication // messages to fan out after the next write
 	// overflow is set when a pipe's reply outgrew MaxReply.
 	overflow bool
 	frame    int // where the frame being answered starts in out
@@ -49,6 +65,7 @@ type conn struct {
 	settled      chan struct{} // Done's signal to a goroutine waiting in settle
 	waiter       Sender        // the sender of a goroutine that waits (settle)
 	slots        []*proto.Request
+	nslots       int // slots taken since the held commands were last done
 	reqPtrs      []*proto.Request
 	arena        []byte // copies of held commands' frames
 	spare        []byte // reused to rebuild out around the replies
@@ -72,11 +89,14 @@ type conn struct {
 	wfailed bool
 }
 
-func newConn(s *Server, nc net.Conn) *conn {
+func newConn(s *Server, nc net.Conn, w wire) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), ctx: ctx, cancel: cancel, settled: make(chan struct{}, 1)}
+	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), ctx: ctx, cancel: cancel, settled: make(chan struct{}, 1),
+		wire: w, rv: resp.RESP2, id: s.nextID.Add(1)}
 	c.job.Done = c.jobDone
-	c.fr = proto.NewFrameReader(bufio.NewReaderSize(countingReader{nc, s.metrics.received}, 64<<10), s.cfg.MaxRequest)
+	if w == wireVanity {
+		c.fr = proto.NewFrameReader(bufio.NewReaderSize(countingReader{nc, s.metrics.received}, 64<<10), s.cfg.MaxRequest)
+	}
 	return c
 }
 
@@ -130,8 +150,11 @@ func (c *conn) interrupt() {
 // server holds its replies back (and may pipeline data commands) until
 // the client's buffered requests are all answered.
 func (c *conn) ready() bool {
-	if c.ev.lp != nil {
-		return c.ev.ready(c.maxRequest())
+	switch {
+	case c.ev.lp != nil:
+		return c.ev.ready(c)
+	case c.wire == wireRESP:
+		return c.readyRESP(c.rbuf[c.rat:])
 	}
 	c.fr.SetLimit(c.maxRequest())
 	return c.fr.Ready()
@@ -196,6 +219,10 @@ func (c *conn) serve() {
 // with an error naming the limit; the connection then closes (the frame's
 // bytes are not read, so the stream cannot go on).
 func (c *conn) tooLarge() {
+	if c.wire == wireRESP {
+		c.protocolError(resp.ErrTooLarge)
+		return
+	}
 	limit := c.maxRequest()
 	msg := "request too large: the limit is " + strconv.Itoa(limit) + " bytes; connection closed"
 	if c.sess.acct == nil {
@@ -373,7 +400,8 @@ func (c *conn) close() {
 	c.nc.Close()
 }
 
-// deliver queues an ASYNC frame for a subscriber.
+// deliver queues a message (in the connection's protocol) for a
+// subscriber.
 func (c *conn) deliver(frame []byte) {
 	c.enqueue(frame, false)
 }

@@ -159,6 +159,7 @@ func (s *session) endTx() {
 	s.inTx = false
 	clear(s.queue)
 	s.queue = s.queue[:0]
+	s.plans = s.plans[:0]
 }
 
 // commit runs the queued commands atomically (§8.3.4): permissions are

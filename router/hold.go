@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/resp"
 )
 
 // Data commands do not run where they are parsed. A connection holds each
@@ -33,6 +34,12 @@ type hole struct {
 	frame int    // offset in c.out of the frame holding it
 	item  int    // the item in c.job
 	mask  []bool // holeCommit: which queued commands were allowed (ran)
+	// A RESP connection's: how the replies read, and how many items
+	// (from this one on) answer one Redis command (0: the hole before
+	// this one answers for it); a transaction's queued commands.
+	shape resp.Shape
+	group int
+	plans []queuedPlan
 }
 
 // frameFix is a frame whose length splice corrects: where it starts in
@@ -52,9 +59,11 @@ func (c *conn) keepFrame(frame []byte) []byte {
 	return c.arena[off:]
 }
 
-// slot returns a reused request to parse a held command into.
+// slot returns a reused request to parse a held command into. Slots are
+// taken in turn until the held commands are done (freeSlots).
 func (c *conn) slot() *proto.Request {
-	n := len(c.job.Items)
+	n := c.nslots
+	c.nslots++
 	for len(c.slots) <= n {
 		c.slots = append(c.slots, new(proto.Request))
 	}
@@ -77,6 +86,14 @@ func (c *conn) itemReplies(i int) [][]byte {
 		return c.spareReplies[i][:0]
 	}
 	return nil
+}
+
+// freeSlots lets the slots be reused when no held command needs them (a
+// request about to be parsed may have failed to parse into some).
+func (c *conn) freeSlots() {
+	if !c.holding() {
+		c.nslots = 0
+	}
 }
 
 // holdOne holds a single command parsed into a slot.
@@ -145,10 +162,17 @@ func (c *conn) splice() {
 			fixes = append(fixes, frameFix{old: h.frame, new: h.frame + len(out) - h.pos})
 		}
 		at := len(out)
+		if c.wire == wireRESP {
+			out = c.fillRESP(out, h) // no frame lengths to fix
+			continue
+		}
 		out = c.fill(out, h)
 		fixes[len(fixes)-1].added += len(out) - at
 	}
 	out = append(out, old[prev:]...)
+	if c.wire == wireRESP {
+		fixes = fixes[:0]
+	}
 	over := false
 	for _, f := range fixes {
 		n := int(binary.BigEndian.Uint32(old[f.old:])) + f.added
@@ -184,6 +208,7 @@ func (c *conn) splice() {
 	c.job.Items = c.job.Items[:0]
 	clear(c.holes)
 	c.holes = c.holes[:0]
+	c.nslots = 0
 	clear(c.reqPtrs)
 	c.reqPtrs = c.reqPtrs[:0]
 	c.arena = keep(c.arena)

@@ -110,10 +110,13 @@ const (
 	keepInput = 1 << 20  // a larger read buffer is dropped once empty
 )
 
-// ready reports whether in holds a complete frame (or the header of one
-// that is too large, which the next read reports).
-func (e *loopConn) ready(max int) bool {
-	_, n, err := proto.SplitFrame(e.in[e.at:], max)
+// ready reports whether in holds a complete request (or the start of one
+// that is refused, which the next read reports).
+func (e *loopConn) ready(c *conn) bool {
+	if c.wire == wireRESP {
+		return c.readyRESP(e.in[e.at:])
+	}
+	_, n, err := proto.SplitFrame(e.in[e.at:], c.maxRequest())
 	return n > 0 || err != nil
 }
 
@@ -535,27 +538,29 @@ func (lp *loop) got(c *conn, n int, err error) {
 func (lp *loop) process(c *conn) {
 	e := &c.ev
 	for e.state == stateReading {
-		frame, size, err := proto.SplitFrame(e.in[e.at:], c.maxRequest())
+		size, o, err := c.next(e.in[e.at:])
 		if err != nil {
-			c.tooLarge()
+			if c.wire == wireRESP {
+				c.protocolError(err)
+			} else {
+				c.tooLarge()
+			}
 			lp.finish(c)
 			return
 		}
 		if size == 0 {
 			break
 		}
-		cmd, i := proto.ParseCommand(frame, 0)
-		o := orderOf(cmd, frame)
 		if o != orderFree && c.holding() {
-			lp.submit(c) // the frame waits until they are answered
+			lp.submit(c) // the request waits until they are answered
 			return
 		}
 		e.at += size
 		if o == orderAway {
-			lp.away(c, frame)
+			lp.away(c)
 			return
 		}
-		if !c.afterRequest(c.handleCommand(frame, cmd, i)) {
+		if !c.afterRequest(c.handleNext()) {
 			lp.finish(c)
 			return
 		}
@@ -580,7 +585,7 @@ func (lp *loop) process(c *conn) {
 
 // away runs one request of c on a goroutine; the loop ignores c until the
 // goroutine hands it back.
-func (lp *loop) away(c *conn, frame []byte) {
+func (lp *loop) away(c *conn) {
 	e := &c.ev
 	if err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_DEL, int(e.fd), nil); err != nil {
 		lp.srv.log.Warn("event loop: epoll_ctl failed", "err", err)
@@ -589,7 +594,7 @@ func (lp *loop) away(c *conn, frame []byte) {
 	}
 	e.state = stateAway
 	go func() {
-		e.act = c.handle(frame)
+		e.act = c.handleNext()
 		c.settle() // a pipe's data commands
 		e.back.Store(true)
 		lp.hand(c)

@@ -17,8 +17,8 @@ type loopConn struct {
 	stop atomic.Bool
 }
 
-func (*loopConn) ready(int) bool { return false }
-func (*loopConn) onLoop() bool   { return false }
+func (*loopConn) ready(*conn) bool { return false }
+func (*loopConn) onLoop() bool     { return false }
 
 func startLoops(*Server, int) []*loop { return nil }
 

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/resp"
 )
 
 // hub is the server's channel namespace (one for all databases, D53).
@@ -50,7 +51,42 @@ func (h *hub) unsubscribeAll(c *conn) {
 	}
 }
 
-// publish sends one ASYNC frame to every subscriber of the channel.
+// count is the number of this router's subscribers of channel.
+func (h *hub) count(channel string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs[channel])
+}
+
+// message is a publication as each protocol sends it, encoded once per
+// protocol that a subscriber speaks.
+type message struct {
+	p                    publication
+	vanity, resp2, resp3 []byte
+}
+
+// frame returns the message in c's protocol.
+func (m *message) frame(c *conn) []byte {
+	switch {
+	case c.wire == wireVanity:
+		if m.vanity == nil {
+			frame, start := proto.BeginFrame(nil)
+			m.vanity = proto.EndFrame(proto.AppendPublish(frame, []byte(m.p.channel), []byte(m.p.message)), start)
+		}
+		return m.vanity
+	case c.rv == resp.RESP3:
+		if m.resp3 == nil {
+			m.resp3 = resp.AppendPush(nil, resp.RESP3, "message", []byte(m.p.channel), 0, []byte(m.p.message))
+		}
+		return m.resp3
+	}
+	if m.resp2 == nil {
+		m.resp2 = resp.AppendPush(nil, resp.RESP2, "message", []byte(m.p.channel), 0, []byte(m.p.message))
+	}
+	return m.resp2
+}
+
+// publish sends the message to every subscriber of the channel.
 func (h *hub) publish(p publication) {
 	h.mu.RLock()
 	m := h.subs[p.channel]
@@ -62,10 +98,9 @@ func (h *hub) publish(p publication) {
 	if len(targets) == 0 {
 		return
 	}
-	frame, start := proto.BeginFrame(nil)
-	frame = proto.EndFrame(proto.AppendPublish(frame, []byte(p.channel), []byte(p.message)), start)
+	msg := message{p: p}
 	for _, c := range targets {
-		c.deliver(frame)
+		c.deliver(msg.frame(c))
 	}
 }
 

@@ -99,6 +99,10 @@ type Config struct {
 	// EventLoops, if positive, serves TCP and Unix connections from that
 	// many event loops instead of a goroutine each (Linux only).
 	EventLoops int
+	// DefaultUser is the Vanity user a Redis client's AUTH with a
+	// password only (or as Redis's "default" user) logs in as (default
+	// "vanity", the first administrator).
+	DefaultUser string
 	// PlainSyscalls makes event loops read and write each socket with a
 	// system call of its own instead of one io_uring call per turn for
 	// all reads and one for all writes (used anyway where io_uring is
@@ -125,7 +129,9 @@ type Server struct {
 	refusedLog    atomic.Int64 // unix second of the last "at the client limit" line
 	auth          *authBudget  // failed AUTH attempts per source (nil: no limit)
 	metrics       *metrics
-	started       time.Time // INFO's uptime
+	started       time.Time    // INFO's uptime
+	nextID        atomic.Int64 // the last connection's CLIENT ID
+	cursors       cursorTable  // RESP SCAN's cursors
 }
 
 // New returns a server.
@@ -157,6 +163,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxQueued == 0 {
 		cfg.MaxQueued = DefaultMaxQueued
 	}
+	if cfg.DefaultUser == "" {
+		cfg.DefaultUser = "vanity"
+	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, hub: newHub(),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
@@ -171,8 +180,15 @@ func New(cfg Config) (*Server, error) {
 // ErrServerClosed is returned by Serve after Shutdown.
 var ErrServerClosed = errors.New("router: server closed")
 
-// Serve accepts connections on l until Shutdown.
-func (s *Server) Serve(l net.Listener) error {
+// Serve accepts connections speaking the Vanity protocol on l until
+// Shutdown.
+func (s *Server) Serve(l net.Listener) error { return s.serve(l, wireVanity) }
+
+// ServeRESP accepts connections speaking Redis's RESP (2, or 3 after
+// HELLO 3) on l until Shutdown.
+func (s *Server) ServeRESP(l net.Listener) error { return s.serve(l, wireRESP) }
+
+func (s *Server) serve(l net.Listener, w wire) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -213,7 +229,7 @@ func (s *Server) Serve(l net.Listener) error {
 			s.refuse(nc)
 			continue
 		}
-		c := newConn(s, nc)
+		c := newConn(s, nc, w)
 		if s.cfg.AuthIdleTimeout > 0 {
 			c.authTimer = time.AfterFunc(s.cfg.AuthIdleTimeout, c.authExpired)
 		}
@@ -241,7 +257,11 @@ func (s *Server) Serve(l net.Listener) error {
 			s.log.Debug("connection served by a goroutine", "remote", c.remote, "err", err)
 		}
 		go func() {
-			c.serve()
+			if w == wireRESP {
+				c.serveRESP()
+			} else {
+				c.serve()
+			}
 			s.forget(c)
 		}()
 	}

@@ -85,12 +85,18 @@ func testConn(t testing.TB) *conn {
 	}
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
-	c := newConn(srv, a)
+	c := newConn(srv, a, wireVanity)
 	if act := c.handle([]byte("AUTH (6)vanity (6)vanity")); act != actReply {
 		t.Fatal("AUTH gave no reply")
 	}
 	c.out = c.out[:0]
 	return c
+}
+
+// handle answers one request frame.
+func (c *conn) handle(frame []byte) action {
+	cmd, i := proto.ParseCommand(frame, 0)
+	return c.handleCommand(frame, cmd, i)
 }
 
 // answer handles a request frame as a connection served by a goroutine

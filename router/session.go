@@ -14,6 +14,7 @@ type session struct {
 	cons  [2]proto.Consistency
 	inTx  bool
 	queue []*proto.Request
+	plans []queuedPlan // a RESP session's queued commands: how their replies combine
 	subs  map[string]struct{}
 }
 
@@ -34,18 +35,14 @@ const (
 	actTerminate               // no reply; stop the server
 )
 
-// handle answers one top-level request frame. The order of checks is that
-// of PROTOCOL.md §2.2 and §8.3.3: command word, transaction state (and
-// queueing), permission, arguments, execution.
-func (c *conn) handle(frame []byte) action {
-	cmd, i := proto.ParseCommand(frame, 0)
-	return c.handleCommand(frame, cmd, i)
-}
-
-// handleCommand is handle for a frame whose command word, cmd, ends at
-// frame[i]. Data commands are held for the connection's next job (hold.go).
+// handleCommand answers one top-level request frame whose command word,
+// cmd, ends at frame[i]. The order of checks is that of PROTOCOL.md §2.2
+// and §8.3.3: command word, transaction state (and queueing), permission,
+// arguments, execution. Data commands are held for the connection's next
+// job (hold.go).
 func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 	c.srv.metrics.requests[cmd].Inc()
+	c.freeSlots()
 	s := &c.sess
 	if s.acct == nil {
 		c.authActive()
@@ -230,14 +227,26 @@ func (c *conn) entry(b []byte, i, depth int, last bool, out []byte) (int, []byte
 // refusal returns BAD_STATE or DENIED when the session may not run cmd
 // now (state is checked before permission, D59), or nil.
 func (c *conn) refusal(cmd proto.Command) []byte {
-	s := &c.sess
-	if s.inTx && txRuleOf(cmd) == txRefuse || !s.inTx && (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard) {
+	switch c.refusalStatus(cmd) {
+	case proto.StatusBadState:
 		return proto.ReplyBadState
-	}
-	if !allowed(s.level(), cmd) {
+	case proto.StatusDenied:
 		return proto.ReplyDenied
 	}
 	return nil
+}
+
+// refusalStatus is refusal's status: BAD_STATE, DENIED, or StatusNone
+// when the session may run cmd.
+func (c *conn) refusalStatus(cmd proto.Command) proto.Status {
+	s := &c.sess
+	if s.inTx && txRuleOf(cmd) == txRefuse || !s.inTx && (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard) {
+		return proto.StatusBadState
+	}
+	if !allowed(s.level(), cmd) {
+		return proto.StatusDenied
+	}
+	return proto.StatusNone
 }
 
 // skipEntries parses n requests from b[i:], inside depth PIPEs, for syntax

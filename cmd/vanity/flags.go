@@ -21,6 +21,7 @@ import (
 // environment (PROTOCOL.md §9, plus this project's additions).
 type config struct {
 	port            int
+	respPort        int // -1: no RESP listener
 	host            string
 	root            string // directory relative paths resolve against
 	dbPersist       bool
@@ -62,6 +63,8 @@ const usage = `usage: vanity [flags]
 flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --port=N                TCP port (default 9955)
   --host=ADDR             address to bind (default 127.0.0.1)
+  --resp-port=N           also speak Redis's RESP on this port (default off;
+                          0: any free port); AUTH password logs in as "vanity"
   --use-cwd               keep files in the current directory, not $HOME/.vanity
   --data-dir=DIR          keep files in DIR
   --no-db-persist         no database file; PERSIST is refused
@@ -117,7 +120,7 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
 
 func defaultConfig() config {
 	return config{
-		port: 9955, host: "127.0.0.1", dbPersist: true, persistFile: "vanity.db",
+		port: 9955, respPort: -1, host: "127.0.0.1", dbPersist: true, persistFile: "vanity.db",
 		usersPersist: true, usersFile: "users.db", logging: true, logFile: "vanity.log",
 		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
 		partitions: 64, snapshotEvery: 10 * time.Minute, eventLoops: -1,
@@ -171,6 +174,13 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.port, err = strconv.Atoi(value)
 				if err != nil || c.port < 0 || c.port > 65535 {
 					err = fmt.Errorf("invalid port %q", value)
+				}
+			}
+		case "resp-port":
+			if err = needValue(); err == nil {
+				c.respPort, err = strconv.Atoi(value)
+				if err != nil || c.respPort < 0 || c.respPort > 65535 {
+					err = fmt.Errorf("invalid RESP port %q", value)
 				}
 			}
 		case "host":

@@ -71,6 +71,13 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer l.Close()
+	var rl net.Listener // Redis's protocol, if asked for
+	if cfg.respPort >= 0 {
+		if rl, err = net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.respPort))); err != nil {
+			return fmt.Errorf("RESP listener: %w", err)
+		}
+		defer rl.Close()
+	}
 	if tlsCfg != nil {
 		// TLS connections are served by a goroutine each: the event loops
 		// read raw sockets.
@@ -148,6 +155,7 @@ func run(ctx context.Context, cfg config) error {
 		MaxReply:         cfg.maxReply,
 		MaxQueued:        cfg.maxQueued,
 		MaxClients:       cfg.maxClients,
+		DefaultUser:      cfg.adminName,
 		AuthIdleTimeout:  cfg.authIdle,
 		AuthFailures:     cfg.authFailures,
 	})
@@ -155,7 +163,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(l) }()
 	background := make(chan struct{})
 	go func() {
@@ -165,6 +173,11 @@ func run(ctx context.Context, cfg config) error {
 	log.Info("ready", "addr", l.Addr().String())
 	// Tests and scripts that start the server on port 0 read this line.
 	fmt.Printf("vanity listening on %s\n", l.Addr())
+	if rl != nil {
+		go func() { served <- srv.ServeRESP(rl) }()
+		log.Info("speaking RESP", "addr", rl.Addr().String())
+		fmt.Printf("vanity RESP listening on %s\n", rl.Addr())
+	}
 
 	select {
 	case <-ctx.Done():
@@ -179,6 +192,11 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if err == nil {
 		err = <-served
+	}
+	if rl != nil {
+		if rerr := <-served; err == nil || errors.Is(err, router.ErrServerClosed) {
+			err = rerr
+		}
 	}
 	<-background
 	if errors.Is(err, router.ErrServerClosed) {

@@ -1,0 +1,647 @@
+package resp
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// Kind says how the listener runs a Redis command.
+type Kind uint8
+
+const (
+	KindRequests    Kind = iota // Vanity requests (Spec.Build); the reply by Spec.Shape
+	KindHello                   // HELLO: protocol version, AUTH, SETNAME
+	KindCommand                 // COMMAND and its subcommands: this table
+	KindClient                  // CLIENT ID / SETNAME / GETNAME / SETINFO
+	KindConfig                  // CONFIG GET: what clients probe
+	KindEcho                    // ECHO
+	KindQuit                    // QUIT: +OK, then close
+	KindSubscribe               // SUBSCRIBE ch...: a SUBSCRIBE request and a push per channel
+	KindUnsubscribe             // UNSUBSCRIBE [ch...]
+	KindPublish                 // PUBLISH: the receivers on this router
+	KindScan                    // SCAN: Redis's numeric cursors over Vanity's
+	KindRefused                 // a Redis command Vanity does not offer; Spec.Reason says why
+)
+
+// Spec is one Redis command as the listener serves it, and as COMMAND
+// describes it.
+type Spec struct {
+	Name    string // lower case, as COMMAND reports it
+	Arity   int    // Redis's: n exactly, -n at least n (the name counts)
+	Flags   []string
+	Keys    [3]int // first key, last key (-1: the last argument), step
+	Group   string
+	Summary string
+	Args    string // the arguments as redis-cli hints them
+	Kind    Kind
+	Shape   Shape
+	// Build turns the arguments (args[0] is the name) into the plan's
+	// requests (KindRequests, KindScan, KindPublish).
+	Build func(args [][]byte, p *Plan) error
+	// Reason is the error a KindRefused command answers.
+	Reason string
+}
+
+// Error is a refusal with Redis's error prefix ("ERR", "WRONGTYPE", ...).
+type Error struct{ Prefix, Msg string }
+
+func (e *Error) Error() string { return e.Prefix + " " + e.Msg }
+
+// AppendErr appends err as an error reply: an *Error with its prefix, any
+// other as ERR.
+func AppendErr(dst []byte, err error) []byte {
+	if e, ok := err.(*Error); ok {
+		return AppendError(dst, e.Prefix, e.Msg)
+	}
+	return AppendError(dst, "ERR", err.Error())
+}
+
+// The refusals Redis words the same way for every command.
+var (
+	errSyntax   = &Error{"ERR", "syntax error"}
+	errNotInt   = &Error{"ERR", "value is not an integer or out of range"}
+	errNotFloat = &Error{"ERR", "value is not a valid float"}
+)
+
+// ArityError is Redis's refusal of a wrong argument count.
+func ArityError(name string) *Error {
+	return &Error{"ERR", "wrong number of arguments for '" + name + "' command"}
+}
+
+// UnknownError is Redis's refusal of an unknown command.
+func UnknownError(args [][]byte) *Error {
+	var b strings.Builder
+	for i, a := range args[1:] {
+		if i == 8 {
+			break
+		}
+		fmt.Fprintf(&b, "'%s' ", truncate(a, 128))
+	}
+	return &Error{"ERR", fmt.Sprintf("unknown command '%s', with args beginning with: %s", truncate(args[0], 128), b.String())}
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// Lookup finds the command named by args[0] (any case) and checks its
+// argument count.
+func Lookup(args [][]byte) (*Spec, error) {
+	if len(args) == 0 {
+		return nil, errSyntax
+	}
+	var buf [32]byte
+	name := args[0]
+	if len(name) > len(buf) {
+		return nil, UnknownError(args)
+	}
+	lower := buf[:len(name)]
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	s := byName[string(lower)]
+	if s == nil {
+		return nil, UnknownError(args)
+	}
+	if s.Arity >= 0 && len(args) != s.Arity || s.Arity < 0 && len(args) < -s.Arity {
+		return nil, ArityError(s.Name)
+	}
+	return s, nil
+}
+
+// Specs returns every command of the table, in its order.
+func Specs() []*Spec { return table }
+
+var byName = func() map[string]*Spec {
+	m := make(map[string]*Spec, len(table))
+	for _, s := range table {
+		m[s.Name] = s
+	}
+	return m
+}()
+
+// ---- argument helpers ----
+
+func parseInt(b []byte) (int64, error) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, errNotInt
+	}
+	return n, nil
+}
+
+func parseFloat(b []byte) (float64, error) {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, errNotFloat
+	}
+	return f, nil
+}
+
+// SetValue fills req's typed value from a Redis string, for SET and
+// SETEX: Redis keeps numbers in strings and INCR parses them, Vanity has
+// typed INT and FLOAT values. A string that is exactly an integer's or a
+// float's own text (what the number prints back as) is stored as that
+// number, so INCR and INCRBYFLOAT work on it and GET reads the same
+// bytes; anything else ("007", "1e3", "abc") is a STR.
+func SetValue(req *proto.Request, v []byte) {
+	req.Type = proto.TypeStr
+	req.Str[1] = v
+	if len(v) == 0 || len(v) > 24 {
+		return
+	}
+	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil && string(strconv.AppendInt(nil, n, 10)) == string(v) {
+		req.Type, req.Int[0], req.Str[1] = proto.TypeInt, n, nil
+		return
+	}
+	if bytes.IndexByte(v, '.') < 0 {
+		return
+	}
+	// The float must also survive Vanity's six decimals on the wire.
+	if f, err := strconv.ParseFloat(string(v), 64); err == nil && !math.IsInf(f, 0) &&
+		string(floatText(nil, f)) == string(v) && sixDecimals(f) == f {
+		req.Type, req.Float, req.Str[1] = proto.TypeFloat, f, nil
+	}
+}
+
+// sixDecimals is f as Vanity's protocol carries it: "%f".
+func sixDecimals(f float64) float64 {
+	g, _ := strconv.ParseFloat(string(proto.AppendFloatText(nil, f)), 64)
+	return g
+}
+
+// keyed returns a builder of a one-key command with no other argument.
+func keyed(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		p.Item(cmd).Str[0] = args[1]
+		return nil
+	}
+}
+
+// keyMembers returns a builder of a command of a key and elements.
+func keyMembers(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		r := p.Item(cmd)
+		r.Str[0] = args[1]
+		r.Elems = append(r.Elems[:0], args[2:]...)
+		return nil
+	}
+}
+
+// keyString returns a builder of a command of a key and one string.
+func keyString(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		r := p.Item(cmd)
+		r.Str[0], r.Str[1] = args[1], args[2]
+		return nil
+	}
+}
+
+// eachKey returns a builder that makes one item per key argument.
+func eachKey(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		for _, k := range args[1:] {
+			p.Item(cmd).Str[0] = k
+		}
+		return nil
+	}
+}
+
+// keyList returns a builder of a command over every key argument.
+func keyList(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		r := p.Item(cmd)
+		r.Elems = append(r.Elems[:0], args[1:]...)
+		return nil
+	}
+}
+
+// into returns a builder of a STORE command: destination, then keys.
+func into(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		r := p.Item(cmd)
+		r.Str[0] = args[1]
+		r.Elems = append(r.Elems[:0], args[2:]...)
+		return nil
+	}
+}
+
+func incrBy(sign int64, fixed bool) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		n := int64(1)
+		if !fixed {
+			var err error
+			if n, err = parseInt(args[2]); err != nil {
+				return err
+			}
+			if sign < 0 && n == math.MinInt64 {
+				return &Error{"ERR", "decrement would overflow"}
+			}
+		}
+		r := p.Item(proto.CmdIncrInt)
+		r.Str[0], r.Int[0] = args[1], sign*n
+		return nil
+	}
+}
+
+// pop returns a builder of LPOP, RPOP and SPOP: a count of 1 unless given.
+func pop(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		n := int64(1)
+		if len(args) == 3 {
+			var err error
+			if n, err = parseInt(args[2]); err != nil || n < 0 {
+				return &Error{"ERR", "value is out of range, must be positive"}
+			}
+		} else if len(args) > 3 {
+			return errSyntax
+		}
+		switch {
+		case len(args) == 3 && cmd == proto.CmdListPopRight:
+			p.Shape = ShapePopTail
+		case len(args) == 3:
+			p.Shape = ShapePopMany
+		}
+		r := p.Item(cmd)
+		r.Str[0], r.Int[0] = args[1], n
+		return nil
+	}
+}
+
+// expire returns a builder of EXPIRE (unit 1000 ms) and PEXPIRE (1 ms):
+// whether the key exists and the new deadline, as one unit.
+func expire(unit float64) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		n, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		if len(args) > 3 {
+			return &Error{"ERR", "EXPIRE's NX, XX, GT and LT options are not supported by Vanity"}
+		}
+		p.Item(proto.CmdExists).Str[0] = args[1]
+		r := p.Then(proto.CmdSetExpiry)
+		r.Str[0], r.Float = args[1], float64(n)*unit/1000
+		return nil
+	}
+}
+
+// ttl builds TTL and PTTL: existence and deadline, read as one unit.
+func ttl(args [][]byte, p *Plan) error {
+	p.Item(proto.CmdExists).Str[0] = args[1]
+	p.Then(proto.CmdGetExpiry).Str[0] = args[1]
+	return nil
+}
+
+func set(args [][]byte, p *Plan) error {
+	r := p.Item(proto.CmdSet)
+	r.Str[0] = args[1]
+	SetValue(r, args[2])
+	for i := 3; i < len(args); i++ {
+		opt := strings.ToUpper(string(args[i]))
+		switch opt {
+		case "EX", "PX":
+			if i+1 == len(args) || r.Cmd == proto.CmdSetTTL {
+				return errSyntax
+			}
+			n, err := parseInt(args[i+1])
+			if err != nil {
+				return err
+			}
+			if n <= 0 || n > math.MaxInt64/1000 {
+				return &Error{"ERR", "invalid expire time in 'set' command"}
+			}
+			if opt == "EX" {
+				n *= 1000
+			}
+			r.Cmd, r.Int[1] = proto.CmdSetTTL, n
+			i++
+		case "NX", "XX", "GET", "KEEPTTL", "EXAT", "PXAT":
+			return &Error{"ERR", "SET " + opt + " is not supported by Vanity yet: a conditional or reading SET needs the linearizable path of issue 18 (see docs/resp.md)"}
+		default:
+			return errSyntax
+		}
+	}
+	return nil
+}
+
+func setex(unit int64) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		n, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		if n <= 0 || n > math.MaxInt64/1000 {
+			return &Error{"ERR", "invalid expire time in '" + strings.ToLower(string(args[0])) + "' command"}
+		}
+		r := p.Item(proto.CmdSetTTL)
+		r.Str[0], r.Int[1] = args[1], n*unit
+		SetValue(r, args[3])
+		return nil
+	}
+}
+
+func mset(args [][]byte, p *Plan) error {
+	if len(args)%2 != 1 {
+		return ArityError("mset")
+	}
+	for i := 1; i < len(args); i += 2 {
+		r := p.Item(proto.CmdSet)
+		r.Str[0] = args[i]
+		SetValue(r, args[i+1])
+	}
+	return nil
+}
+
+func hset(args [][]byte, p *Plan) error {
+	if len(args)%2 != 0 {
+		return ArityError(strings.ToLower(string(args[0])))
+	}
+	return keyMembers(proto.CmdHashUpdate)(args, p)
+}
+
+func lrange(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		a, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		b, err := parseInt(args[3])
+		if err != nil {
+			return err
+		}
+		r := p.Item(cmd)
+		r.Str[0], r.Int[0], r.Int[1] = args[1], a, b
+		return nil
+	}
+}
+
+func select_(args [][]byte, p *Plan) error {
+	n, err := parseInt(args[1])
+	if err != nil {
+		return err
+	}
+	if n < 0 || n >= 16 {
+		return &Error{"ERR", "DB index is out of range"}
+	}
+	p.Item(proto.CmdSwitchDB).Int[0] = n
+	return nil
+}
+
+func auth(args [][]byte, p *Plan) error {
+	r := p.Item(proto.CmdAuth)
+	switch len(args) {
+	case 2:
+		r.Str[0], r.Str[1] = nil, args[1] // the listener names the default user
+	case 3:
+		r.Str[0], r.Str[1] = args[1], args[2]
+	default:
+		return errSyntax
+	}
+	return nil
+}
+
+func consistency(args [][]byte, p *Plan) error {
+	r := p.Item(proto.CmdConsistency)
+	for i := range 2 {
+		word, found := strings.ToUpper(string(args[1+i])), false
+		for _, c := range []proto.Consistency{proto.ConsOne, proto.ConsQuorum, proto.ConsAll} {
+			if c.String() == word {
+				r.Cons[i], found = c, true
+			}
+		}
+		if !found {
+			return &Error{"ERR", "consistency must be ONE, QUORUM or ALL"}
+		}
+	}
+	return nil
+}
+
+func scan(args [][]byte, p *Plan) error {
+	r := p.Item(proto.CmdScan)
+	r.Str[0], r.Str[1], r.Int[0] = args[1], []byte("*"), 10
+	for i := 2; i < len(args); i += 2 {
+		if i+1 == len(args) {
+			return errSyntax
+		}
+		switch strings.ToUpper(string(args[i])) {
+		case "MATCH":
+			r.Str[1] = args[i+1]
+		case "COUNT":
+			n, err := parseInt(args[i+1])
+			if err != nil {
+				return err
+			}
+			if n < 1 {
+				return errSyntax
+			}
+			r.Int[0] = n
+		case "TYPE":
+			return &Error{"ERR", "SCAN's TYPE option is not supported by Vanity"}
+		default:
+			return errSyntax
+		}
+	}
+	return nil
+}
+
+// refused is a command Vanity does not offer, and why.
+func refused(name string, arity int, group, reason string) *Spec {
+	return &Spec{Name: name, Arity: arity, Group: group, Kind: KindRefused, Reason: reason,
+		Summary: "not supported by Vanity: " + reason}
+}
+
+const (
+	notYetLinearizable = "it reads and writes in one step, which Vanity will offer on its linearizable path (issue 18); see docs/resp.md"
+	notYet             = "Vanity has no such operation yet; see docs/resp.md"
+)
+
+// table is every command the listener knows, as COMMAND lists them.
+var table = []*Spec{
+	// strings
+	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
+	{Name: "set", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
+	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
+	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
+	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
+	{Name: "mset", Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets keys to values (each key on its own: not atomic across keys).", Args: "key value [key value ...]", Shape: ShapeAllOK, Build: mset},
+	{Name: "strlen", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the length of a string value.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdStrLen)},
+	{Name: "incr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Adds one to an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(1, true)},
+	{Name: "decr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts one from an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(-1, true)},
+	{Name: "incrby", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to an integer.", Args: "key increment", Shape: ShapeIncr, Build: incrBy(1, false)},
+	{Name: "decrby", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts a number from an integer.", Args: "key decrement", Shape: ShapeIncr, Build: incrBy(-1, false)},
+	{Name: "incrbyfloat", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to a float.", Args: "key increment", Shape: ShapeFloat, Build: func(args [][]byte, p *Plan) error {
+		f, err := parseFloat(args[2])
+		if err != nil {
+			return err
+		}
+		r := p.Item(proto.CmdIncrFloat)
+		r.Str[0], r.Float = args[1], f
+		return nil
+	}},
+	refused("setnx", 3, "string", notYetLinearizable),
+	refused("getset", 3, "string", notYetLinearizable),
+	refused("getdel", 2, "string", notYetLinearizable),
+	refused("append", 3, "string", notYet),
+	refused("getrange", 4, "string", notYet),
+	refused("setrange", 4, "string", notYet),
+	refused("msetnx", -3, "string", notYetLinearizable),
+
+	// keys
+	{Name: "del", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys; the number deleted.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},
+	{Name: "unlink", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys (as DEL).", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},
+	{Name: "exists", Arity: -2, Flags: ro, Keys: all, Group: "generic", Summary: "How many of the keys exist.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdExists)},
+	{Name: "type", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "The type of a key's value.", Args: "key", Shape: ShapeType, Build: keyed(proto.CmdType)},
+	{Name: "expire", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in seconds.", Args: "key seconds", Shape: ShapeExpire, Build: expire(1000)},
+	{Name: "pexpire", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in milliseconds.", Args: "key milliseconds", Shape: ShapeExpire, Build: expire(1)},
+	{Name: "ttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in seconds (-1: none, -2: no key).", Args: "key", Shape: ShapeTTL, Build: ttl},
+	{Name: "pttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in milliseconds (-1: none, -2: no key).", Args: "key", Shape: ShapePTTL, Build: ttl},
+	{Name: "persist", Arity: 2, Flags: wr, Keys: one, Group: "generic", Summary: "Removes a key's time to live.", Args: "key", Shape: ShapePersist, Build: func(args [][]byte, p *Plan) error {
+		p.Item(proto.CmdGetExpiry).Str[0] = args[1]
+		p.Then(proto.CmdClearExpiry).Str[0] = args[1]
+		return nil
+	}},
+	{Name: "keys", Arity: 2, Flags: ro, Group: "generic", Summary: "Every key matching a pattern (bounded by the server's reply limit).", Args: "pattern", Shape: ShapeArray, Build: keyed(proto.CmdKeys)},
+	{Name: "scan", Arity: -2, Flags: ro, Group: "generic", Summary: "A page of keys and the cursor of the next.", Args: "cursor [MATCH pattern] [COUNT count]", Kind: KindScan, Build: scan},
+	{Name: "dbsize", Arity: 1, Flags: ro, Group: "server", Summary: "The number of keys in the database.", Shape: ShapeInt, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdDBSize); return nil }},
+	{Name: "flushdb", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of the database.", Args: "[ASYNC|SYNC]", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
+		if len(args) > 2 {
+			return errSyntax
+		}
+		p.Item(proto.CmdReset)
+		return nil
+	}},
+	refused("rename", 3, "generic", notYet),
+	refused("flushall", -1, "server", "empty each database with SELECT and FLUSHDB"),
+	refused("watch", -2, "transactions", "optimistic locking needs the linearizable path of issue 18; MULTI/EXEC without WATCH works"),
+
+	// lists
+	{Name: "lpush", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Prepends elements to a list.", Args: "key element [element ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdListPushLeft)},
+	{Name: "rpush", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Appends elements to a list.", Args: "key element [element ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdListPushRight)},
+	{Name: "lpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the first elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopLeft)},
+	{Name: "rpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopRight)},
+	{Name: "llen", Arity: 2, Flags: ro, Keys: one, Group: "list", Summary: "The length of a list.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdListLen)},
+	{Name: "lrange", Arity: 4, Flags: ro, Keys: one, Group: "list", Summary: "A range of a list's elements.", Args: "key start stop", Shape: ShapeArray, Build: lrange(proto.CmdListRange)},
+	{Name: "ltrim", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Keeps only a range of a list's elements.", Args: "key start stop", Shape: ShapeOK, Build: lrange(proto.CmdListTrim)},
+	{Name: "lindex", Arity: 3, Flags: ro, Keys: one, Group: "list", Summary: "An element of a list by its index.", Args: "key index", Shape: ShapeBulkOrNil, Build: func(args [][]byte, p *Plan) error {
+		n, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		r := p.Item(proto.CmdListGet)
+		r.Str[0], r.Int[0] = args[1], n
+		return nil
+	}},
+	{Name: "lset", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Sets an element of a list by its index.", Args: "key index element", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
+		n, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		r := p.Item(proto.CmdListSet)
+		r.Str[0], r.Int[0], r.Str[1] = args[1], n, args[3]
+		return nil
+	}},
+	{Name: "lrem", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Removes elements equal to one from a list.", Args: "key count element", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+		n, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		r := p.Item(proto.CmdListRemove)
+		r.Str[0], r.Str[1], r.Int[0] = args[1], args[3], n
+		return nil
+	}},
+
+	// sets
+	{Name: "sadd", Arity: -3, Flags: wr, Keys: one, Group: "set", Summary: "Adds members to a set; the number added.", Args: "key member [member ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdSetAdd)},
+	{Name: "srem", Arity: -3, Flags: wr, Keys: one, Group: "set", Summary: "Removes members from a set; the number removed.", Args: "key member [member ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdSetDiscard)},
+	{Name: "smembers", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The members of a set.", Args: "key", Shape: ShapeSet, Build: keyed(proto.CmdSetAll)},
+	{Name: "sismember", Arity: 3, Flags: ro, Keys: one, Group: "set", Summary: "Whether a member is in a set.", Args: "key member", Shape: ShapeBool, Build: keyString(proto.CmdSetContains)},
+	{Name: "scard", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The number of members of a set.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdSetLen)},
+	{Name: "spop", Arity: -2, Flags: wr, Keys: one, Group: "set", Summary: "Removes and returns random members of a set.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdSetRemove)},
+	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
+	{Name: "sinter", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The intersection of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetIntersect)},
+	{Name: "sdiff", Arity: 3, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set not in the second (Vanity: exactly two sets).", Args: "key key", Shape: ShapeSet, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdSetDiff)
+		r.Str[0], r.Str[1] = args[1], args[2]
+		return nil
+	}},
+	{Name: "sunionstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the union of sets; its size.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetUnionInto)},
+	{Name: "sinterstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the intersection of sets; its size.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetIntersectInto)},
+	{Name: "sdiffstore", Arity: 4, Flags: wr, Keys: all, Group: "set", Summary: "Stores the difference of two sets; its size.", Args: "destination key key", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdSetDiffInto)
+		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]
+		return nil
+	}},
+	{Name: "smove", Arity: 4, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "set", Summary: "Moves a member between sets.", Args: "source destination member", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdSetMove)
+		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]
+		return nil
+	}},
+
+	// hashes
+	{Name: "hset", Arity: -4, Flags: wr, Keys: one, Group: "hash", Summary: "Sets fields of a hash; the number of new fields.", Args: "key field value [field value ...]", Shape: ShapeInt, Build: hset},
+	{Name: "hmset", Arity: -4, Flags: wr, Keys: one, Group: "hash", Summary: "Sets fields of a hash.", Args: "key field value [field value ...]", Shape: ShapeOK, Build: hset},
+	{Name: "hget", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "The value of a hash field.", Args: "key field", Shape: ShapeBulkOrNil, Build: keyString(proto.CmdHashGet)},
+	{Name: "hmget", Arity: -3, Flags: ro, Keys: one, Group: "hash", Summary: "The values of hash fields.", Args: "key field [field ...]", Shape: ShapeArray, Build: keyMembers(proto.CmdHashManyGet)},
+	{Name: "hgetall", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "Every field and value of a hash.", Args: "key", Shape: ShapeMap, Build: keyed(proto.CmdHashAll)},
+	{Name: "hdel", Arity: -3, Flags: wr, Keys: one, Group: "hash", Summary: "Removes fields of a hash; the number removed.", Args: "key field [field ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdHashRemove)},
+	{Name: "hexists", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "Whether a hash has a field.", Args: "key field", Shape: ShapeBool, Build: keyString(proto.CmdHashContains)},
+	{Name: "hlen", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The number of fields of a hash.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdHashLen)},
+	{Name: "hkeys", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The fields of a hash.", Args: "key", Shape: ShapeArray, Build: keyed(proto.CmdHashKeys)},
+	{Name: "hvals", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The values of a hash.", Args: "key", Shape: ShapeArray, Build: keyed(proto.CmdHashValues)},
+	{Name: "hstrlen", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "The length of a hash field's value.", Args: "key field", Shape: ShapeIntOrZero, Build: keyString(proto.CmdHashKeyLen)},
+	refused("hincrby", 4, "hash", "Vanity's hash fields hold strings; keep counters in INT keys (INCRBY)"),
+	refused("hsetnx", 4, "hash", notYetLinearizable),
+
+	// connection and server
+	{Name: "ping", Arity: -1, Flags: fast, Group: "connection", Summary: "PONG, or the message.", Args: "[message]", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
+		if len(args) > 2 {
+			return ArityError("ping")
+		}
+		r := p.Item(proto.CmdPing)
+		if len(args) == 2 {
+			r.Raw = args[1]
+		}
+		return nil
+	}},
+	{Name: "echo", Arity: 2, Flags: fast, Group: "connection", Summary: "The message.", Args: "message", Kind: KindEcho},
+	{Name: "auth", Arity: -2, Flags: fast, Group: "connection", Summary: "Authenticates the connection (AUTH password: the default user).", Args: "[username] password", Shape: ShapeAuth, Build: auth},
+	{Name: "hello", Arity: -1, Flags: fast, Group: "connection", Summary: "Switches the protocol version, optionally authenticating.", Args: "[protover [AUTH username password] [SETNAME clientname]]", Kind: KindHello},
+	{Name: "select", Arity: 2, Flags: fast, Group: "connection", Summary: "Switches the database (0-15).", Args: "index", Shape: ShapeStatus, Build: select_},
+	{Name: "quit", Arity: -1, Flags: fast, Group: "connection", Summary: "Closes the connection.", Kind: KindQuit},
+	{Name: "client", Arity: -2, Group: "connection", Summary: "CLIENT ID, SETNAME, GETNAME and SETINFO.", Args: "subcommand [argument ...]", Kind: KindClient},
+	{Name: "command", Arity: -1, Group: "server", Summary: "The commands this server knows (COUNT, DOCS, INFO).", Args: "[COUNT|DOCS|INFO [command ...]]", Kind: KindCommand},
+	{Name: "config", Arity: -2, Group: "server", Summary: "CONFIG GET of what clients ask for.", Args: "GET parameter [parameter ...]", Kind: KindConfig},
+	{Name: "info", Arity: -1, Group: "server", Summary: "The server's state by section.", Args: "[section ...]", Shape: ShapeInfo, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdInfo); return nil }},
+	{Name: "multi", Arity: 1, Flags: fast, Group: "transactions", Summary: "Starts a transaction.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactBegin); return nil }},
+	{Name: "exec", Arity: 1, Group: "transactions", Summary: "Runs the transaction's commands as one unit.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactCommit); return nil }},
+	{Name: "discard", Arity: 1, Flags: fast, Group: "transactions", Summary: "Drops the transaction.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactDiscard); return nil }},
+	{Name: "subscribe", Arity: -2, Group: "pubsub", Summary: "Listens to channels.", Args: "channel [channel ...]", Kind: KindSubscribe},
+	{Name: "unsubscribe", Arity: -1, Group: "pubsub", Summary: "Stops listening to channels (all without arguments).", Args: "[channel ...]", Kind: KindUnsubscribe},
+	{Name: "publish", Arity: 3, Group: "pubsub", Summary: "Sends a message to a channel; the receivers on this router.", Args: "channel message", Kind: KindPublish, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdPublish)
+		r.Str[0], r.Str[1] = args[1], args[2]
+		return nil
+	}},
+	{Name: "vanity.consistency", Arity: 3, Flags: fast, Group: "vanity", Summary: "Sets the session's read and write consistency (ONE, QUORUM, ALL).", Args: "read write", Shape: ShapeStatus, Build: consistency},
+}
+
+// Flags and key positions COMMAND reports.
+var (
+	ro   = []string{"readonly"}
+	wr   = []string{"write"}
+	fast = []string{"fast"}
+	one  = [3]int{1, 1, 1}
+	all  = [3]int{1, -1, 1}
+)

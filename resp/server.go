@@ -1,0 +1,180 @@
+package resp
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// Hello is what HELLO tells a client about the server and its connection.
+type Hello struct {
+	Version string // the server's
+	ID      int64  // the connection's (CLIENT ID)
+	Mode    string // "standalone" or "cluster"
+}
+
+// AppendHello appends HELLO's reply in protocol version v: a map (RESP3)
+// or its flat array (RESP2).
+func AppendHello(dst []byte, v Version, h Hello) []byte {
+	dst = AppendMap(dst, v, 7)
+	dst = AppendBulk(AppendBulk(dst, "server"), "vanity")
+	dst = AppendBulk(AppendBulk(dst, "version"), h.Version)
+	dst = AppendInt(AppendBulk(dst, "proto"), int64(v))
+	dst = AppendInt(AppendBulk(dst, "id"), h.ID)
+	dst = AppendBulk(AppendBulk(dst, "mode"), h.Mode)
+	dst = AppendBulk(AppendBulk(dst, "role"), "master")
+	return AppendArray(AppendBulk(dst, "modules"), 0)
+}
+
+// AppendPush appends a pub/sub message or (un)subscription reply: a push
+// (RESP3) or an array (RESP2) of kind, the channel (null when nil), and
+// the payload: a count for (un)subscriptions, the message otherwise.
+func AppendPush(dst []byte, v Version, kind string, channel []byte, count int64, message []byte) []byte {
+	if v == RESP3 {
+		dst = header(dst, '>', 3)
+	} else {
+		dst = AppendArray(dst, 3)
+	}
+	dst = AppendBulk(dst, kind)
+	if channel == nil {
+		dst = AppendNull(dst, v)
+	} else {
+		dst = AppendBulk(dst, channel)
+	}
+	if message != nil {
+		return AppendBulk(dst, message)
+	}
+	return AppendInt(dst, count)
+}
+
+// AppendCommandInfo appends COMMAND's description of s (Redis 7's ten
+// fields; no ACL categories, tips, key specs or subcommands).
+func AppendCommandInfo(dst []byte, v Version, s *Spec) []byte {
+	dst = AppendArray(dst, 10)
+	dst = AppendBulk(dst, s.Name)
+	dst = AppendInt(dst, int64(s.Arity))
+	dst = AppendSet(dst, v, len(s.Flags))
+	for _, f := range s.Flags {
+		dst = AppendSimple(dst, f)
+	}
+	for _, k := range s.Keys {
+		dst = AppendInt(dst, int64(k))
+	}
+	for range 4 {
+		dst = AppendArray(dst, 0)
+	}
+	return dst
+}
+
+// AppendCommandDocs appends COMMAND DOCS's entry of s: its name, then a
+// map of summary, since and group.
+func AppendCommandDocs(dst []byte, v Version, s *Spec) []byte {
+	dst = AppendBulk(dst, s.Name)
+	dst = AppendMap(dst, v, 3)
+	dst = AppendBulk(AppendBulk(dst, "summary"), s.Summary)
+	dst = AppendBulk(AppendBulk(dst, "since"), "1.0.0")
+	return AppendBulk(AppendBulk(dst, "group"), s.Group)
+}
+
+// AppendCommand appends the reply of COMMAND with args (args[0] is
+// COMMAND itself): every command, COUNT, LIST, INFO or DOCS of some or
+// all.
+func AppendCommand(dst []byte, v Version, args [][]byte) []byte {
+	if len(args) == 1 {
+		dst = AppendArray(dst, len(table))
+		for _, s := range table {
+			dst = AppendCommandInfo(dst, v, s)
+		}
+		return dst
+	}
+	named := func() []*Spec {
+		if len(args) == 2 {
+			return table
+		}
+		out := make([]*Spec, len(args)-2)
+		for i, a := range args[2:] {
+			out[i] = byName[strings.ToLower(string(a))]
+		}
+		return out
+	}
+	switch strings.ToUpper(string(args[1])) {
+	case "COUNT":
+		return AppendInt(dst, int64(len(table)))
+	case "LIST":
+		dst = AppendArray(dst, len(table))
+		for _, s := range table {
+			dst = AppendBulk(dst, s.Name)
+		}
+		return dst
+	case "INFO":
+		specs := named()
+		dst = AppendArray(dst, len(specs))
+		for _, s := range specs {
+			if s == nil {
+				dst = AppendNull(dst, v)
+				continue
+			}
+			dst = AppendCommandInfo(dst, v, s)
+		}
+		return dst
+	case "DOCS":
+		var specs []*Spec
+		for _, s := range named() {
+			if s != nil {
+				specs = append(specs, s)
+			}
+		}
+		dst = AppendMap(dst, v, len(specs))
+		for _, s := range specs {
+			dst = AppendCommandDocs(dst, v, s)
+		}
+		return dst
+	}
+	return AppendError(dst, "ERR", "unknown subcommand '"+string(truncate(args[1], 64))+"'. Try COMMAND, COMMAND COUNT, LIST, INFO or DOCS.")
+}
+
+// configValues are the parameters CONFIG GET answers: what clients and
+// tools ask for at start (redis-benchmark reads save and appendonly).
+var configValues = [][2]string{
+	{"databases", "16"},
+	{"save", ""},
+	{"appendonly", "no"},
+	{"maxmemory", "0"},
+	{"maxmemory-policy", "noeviction"},
+	{"timeout", "0"},
+	{"cluster-enabled", "no"},
+}
+
+// AppendConfig appends the reply of CONFIG with args: GET of parameters
+// by glob pattern; anything else is refused.
+func AppendConfig(dst []byte, v Version, args [][]byte) []byte {
+	if !strings.EqualFold(string(args[1]), "GET") {
+		return AppendError(dst, "ERR", "only CONFIG GET is supported; Vanity is configured by its flags (see --help)")
+	}
+	if len(args) < 3 {
+		return AppendErr(dst, ArityError("config|get"))
+	}
+	var found [][2]string
+	for _, kv := range configValues {
+		for _, p := range args[2:] {
+			if proto.MatchPattern(p, []byte(kv[0])) {
+				found = append(found, kv)
+				break
+			}
+		}
+	}
+	dst = AppendMap(dst, v, len(found))
+	for _, kv := range found {
+		dst = AppendBulk(AppendBulk(dst, kv[0]), kv[1])
+	}
+	return dst
+}
+
+// ScanReply appends SCAN's reply: the next cursor and the keys.
+func ScanReply(dst []byte, cursor uint64, keys [][]byte) []byte {
+	dst = AppendArray(dst, 2)
+	dst = AppendBulk(dst, strconv.AppendUint(nil, cursor, 10))
+	dst = AppendArray(dst, len(keys))
+	return appendStrs(dst, keys)
+}

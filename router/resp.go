@@ -1,0 +1,635 @@
+package router
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/resp"
+)
+
+// A connection speaks one wire protocol: Vanity's frames, or Redis's RESP
+// (ServeRESP). Both run the same commands the same way: a Redis command
+// becomes Vanity requests (resp.Lookup and the Spec's Build, one parse),
+// which pass the same state and permission checks, are held for the
+// backend or run by exec as any Vanity request is, and only their replies
+// are written differently, by the shape of the Redis command
+// (resp.AppendReplies) when they are spliced in.
+
+// wire is the protocol of a connection.
+type wire uint8
+
+const (
+	wireVanity wire = iota
+	wireRESP
+)
+
+// incoming is the request a connection has found in its input and not
+// yet answered: a Vanity frame and its command word, or a Redis command
+// with its spec and plan (built when found, so the loop knows its order).
+type incoming struct {
+	frame []byte
+	cmd   proto.Command
+	i     int
+
+	args [][]byte
+	spec *resp.Spec
+	err  error // the command is refused before it runs (unknown, arity, arguments)
+}
+
+// queuedPlan is how a queued Redis command's replies combine at EXEC:
+// its number of requests and its shape.
+type queuedPlan struct {
+	n     int
+	shape resp.Shape
+}
+
+// next finds the next request at the front of b and prepares it: it
+// returns its size (0: incomplete) and its order; an error is a malformed
+// or oversized request, which closes the connection.
+func (c *conn) next(b []byte) (int, order, error) {
+	c.freeSlots()
+	if c.wire == wireVanity {
+		frame, size, err := proto.SplitFrame(b, c.maxRequest())
+		if err != nil || size == 0 {
+			return 0, orderFree, err
+		}
+		cmd, i := proto.ParseCommand(frame, 0)
+		c.cur = incoming{frame: frame, cmd: cmd, i: i}
+		return size, orderOf(cmd, frame), nil
+	}
+	args, size, err := resp.ReadCommand(b, c.respLimits(), c.cur.args[:0])
+	c.cur.args = args
+	if err != nil {
+		return 0, orderFree, err
+	}
+	if size == 0 {
+		if len(b) > c.maxRequest() {
+			return 0, orderFree, resp.ErrTooLarge
+		}
+		return 0, orderFree, nil
+	}
+	return size, c.prepareRESP(), nil
+}
+
+// respLimits bounds a Redis command as the session's frame limit bounds a
+// Vanity frame.
+func (c *conn) respLimits() resp.Limits {
+	max := c.maxRequest()
+	return resp.Limits{MaxBulk: max, MaxInline: min(max, 64<<10), MaxArgs: max / 4}
+}
+
+// handleNext answers the request next found.
+func (c *conn) handleNext() action {
+	if c.wire == wireVanity {
+		return c.handleCommand(c.cur.frame, c.cur.cmd, c.cur.i)
+	}
+	return c.handleRESP()
+}
+
+// readyRESP reports whether b holds a complete Redis command (or one that
+// is refused as malformed or too large).
+func (c *conn) readyRESP(b []byte) bool {
+	_, n, err := resp.ReadCommand(b, c.respLimits(), c.respScratch[:0])
+	return n > 0 || err != nil || len(b) > c.maxRequest()
+}
+
+// prepareRESP looks the command up and builds its plan; it returns the
+// command's order.
+func (c *conn) prepareRESP() order {
+	cur := &c.cur
+	cur.spec, cur.err = nil, nil
+	if len(cur.args) == 0 {
+		return orderFree // an empty inline line: nothing to answer
+	}
+	cur.spec, cur.err = resp.Lookup(cur.args)
+	if cur.err != nil {
+		return orderFree
+	}
+	switch cur.spec.Kind {
+	case resp.KindRequests, resp.KindScan, resp.KindPublish:
+	case resp.KindHello:
+		if len(cur.args) > 2 {
+			return orderAway // it authenticates
+		}
+		return orderAfter // the replies before it keep their protocol version
+	case resp.KindQuit, resp.KindSubscribe, resp.KindUnsubscribe:
+		return orderAfter
+	default:
+		return orderFree
+	}
+	c.keepArgs()
+	c.plan.Reset(cur.spec.Shape)
+	c.plan.New = c.slot
+	if cur.err = cur.spec.Build(cur.args, &c.plan); cur.err != nil {
+		return orderFree
+	}
+	return orderOf(c.plan.Reqs[0].Cmd, nil)
+}
+
+// keepArgs copies the arguments into the arena, where held requests
+// built from them stay valid until the job is done.
+func (c *conn) keepArgs() {
+	for i, a := range c.cur.args {
+		c.cur.args[i] = c.keepFrame(a)
+	}
+}
+
+// handleRESP answers the Redis command next found (prepareRESP).
+func (c *conn) handleRESP() action {
+	cur := &c.cur
+	s := &c.sess
+	if s.acct == nil {
+		c.authActive()
+	}
+	if s.acct != nil && s.acct.Deleted() {
+		return actClose
+	}
+	if len(cur.args) == 0 {
+		return actNone
+	}
+	if cur.err != nil {
+		c.out = resp.AppendErr(c.out, cur.err)
+		return actReply
+	}
+	spec, args := cur.spec, cur.args
+	switch spec.Kind {
+	case resp.KindRefused:
+		c.out = resp.AppendError(c.out, "ERR", "'"+strings.ToUpper(spec.Name)+"' is not supported: "+spec.Reason)
+	case resp.KindEcho:
+		c.out = resp.AppendBulk(c.out, args[1])
+	case resp.KindQuit:
+		c.out = resp.AppendSimple(c.out, "OK")
+		return actClose
+	case resp.KindHello:
+		c.hello(args)
+	case resp.KindClient:
+		c.client(args)
+	case resp.KindCommand:
+		c.out = resp.AppendCommand(c.out, c.rv, args)
+	case resp.KindConfig:
+		c.out = resp.AppendConfig(c.out, c.rv, args)
+	case resp.KindSubscribe:
+		for _, ch := range args[1:] {
+			if !c.subscribeRESP(proto.CmdSubscribe, ch) {
+				break
+			}
+		}
+	case resp.KindUnsubscribe:
+		c.unsubscribeRESP(args[1:])
+	case resp.KindPublish:
+		req := c.plan.Reqs[0]
+		if c.refusedRESP(req.Cmd) {
+			break
+		}
+		receivers := c.srv.hub.count(string(req.Str[0]))
+		c.vout = c.pubsub(req, c.vout[:0])
+		c.out = resp.AppendInt(c.out, int64(receivers))
+	case resp.KindScan:
+		c.scanRESP(c.plan.Reqs[0])
+	default:
+		return c.runPlan()
+	}
+	return actReply
+}
+
+// refusedRESP appends Redis's refusal when the session may not run cmd
+// now (state before permission, as for a Vanity request) and reports it.
+func (c *conn) refusedRESP(cmd proto.Command) bool {
+	c.srv.metrics.requests[cmd].Inc()
+	switch st := c.refusalStatus(cmd); {
+	case st == proto.StatusNone:
+		return false
+	case st == proto.StatusDenied && c.sess.acct == nil:
+		c.out = resp.AppendError(c.out, "NOAUTH", "Authentication required.")
+	case st == proto.StatusBadState:
+		c.out = resp.AppendReply(c.out, c.rv, resp.ShapeStatus, proto.Reply{Status: st})
+	default:
+		c.out = resp.AppendError(c.out, "NOPERM", "this user has no permissions to run the '"+
+			strings.ToLower(cmd.String())+"' command")
+	}
+	return true
+}
+
+// runPlan runs the plan of a Redis command: data requests are queued in a
+// transaction or held for the backend (one item per plan item, their
+// replies combined into one hole); any other runs at once through exec.
+func (c *conn) runPlan() action {
+	p := &c.plan
+	for _, r := range p.Reqs {
+		if c.refusedRESP(r.Cmd) {
+			return actReply
+		}
+	}
+	first := p.Reqs[0]
+	if !first.Cmd.IsData() {
+		return c.execRESP(first, p.Shape)
+	}
+	s := &c.sess
+	if s.inTx && txRuleOf(first.Cmd) == txQueue {
+		for _, r := range p.Reqs {
+			s.queue = append(s.queue, r.Clone())
+		}
+		s.plans = append(s.plans, queuedPlan{n: len(p.Reqs), shape: p.Shape})
+		c.out = resp.AppendSimple(c.out, "QUEUED")
+		return actReply
+	}
+	for k := range p.Items {
+		reqs := p.ItemReqs(k)
+		at := len(c.reqPtrs)
+		c.reqPtrs = append(c.reqPtrs, reqs...)
+		c.hold(c.reqPtrs[at:len(c.reqPtrs):len(c.reqPtrs)], c.out, 0, holeReply, nil)
+		h := &c.holes[len(c.holes)-1]
+		h.shape = p.Shape
+		if k == 0 {
+			h.group = len(p.Items)
+		}
+	}
+	return actReply
+}
+
+// execRESP runs a session or server request through exec and writes its
+// Vanity reply as Redis's.
+func (c *conn) execRESP(req *proto.Request, shape resp.Shape) action {
+	switch req.Cmd {
+	case proto.CmdTransactCommit:
+		c.commitRESP()
+		return actReply
+	case proto.CmdAuth:
+		req.Str[0] = c.userName(req.Str[0])
+	case proto.CmdTransactDiscard, proto.CmdTransactBegin:
+		c.sess.plans = c.sess.plans[:0]
+	}
+	var act action
+	c.vout, act = c.exec(req, c.vout[:0])
+	c.appendVanity(c.vout, shape)
+	return act
+}
+
+// userName is the Vanity user a Redis AUTH names: Redis's "default" user
+// (and AUTH with a password only) is Config.DefaultUser.
+func (c *conn) userName(name []byte) []byte {
+	if name == nil || string(name) == "default" {
+		return []byte(c.srv.cfg.DefaultUser)
+	}
+	return name
+}
+
+// appendVanity appends Redis's form of one Vanity reply.
+func (c *conn) appendVanity(reply []byte, shape resp.Shape) {
+	r, err := proto.ParseReply(reply)
+	if err != nil {
+		c.out = resp.AppendError(c.out, "ERR", "internal error: "+err.Error())
+		return
+	}
+	c.out = resp.AppendReply(c.out, c.rv, shape, r)
+}
+
+// commitRESP is EXEC: the queued requests run as one item, as
+// TRANSACT_COMMIT's do, and the reply is an array with one entry per
+// queued Redis command.
+func (c *conn) commitRESP() {
+	s := &c.sess
+	defer s.endTx()
+	level := s.level()
+	mask := make([]bool, len(s.queue))
+	var run []*proto.Request
+	for i, r := range s.queue {
+		if mask[i] = allowed(level, r.Cmd); mask[i] {
+			run = append(run, r)
+		}
+	}
+	plans := slices.Clone(s.plans)
+	if len(run) == 0 {
+		c.out = resp.AppendArray(c.out, len(plans))
+		for range plans {
+			c.out = resp.AppendError(c.out, "NOPERM", "this user has no permissions to run this command")
+		}
+		return
+	}
+	c.hold(run, c.out, 0, holeCommit, mask)
+	c.holes[len(c.holes)-1].plans = plans
+}
+
+// fillRESP appends what goes into hole h of a RESP connection: the
+// combined replies of its group of items, or a transaction's array.
+func (c *conn) fillRESP(out []byte, h hole) []byte {
+	it := &c.job.Items[h.item]
+	if h.kind == holeCommit {
+		if it.Err != nil {
+			return c.backendErrorRESP(out, it.Err)
+		}
+		out = resp.AppendArray(out, len(h.plans))
+		k, ran := 0, 0
+		for _, p := range h.plans {
+			denied := slices.Contains(h.mask[k:k+p.n], false)
+			var rs []proto.Reply
+			for _, ok := range h.mask[k : k+p.n] {
+				if ok && ran < len(it.Replies) {
+					rs = c.parseInto(rs, it.Replies[ran])
+					ran++
+				}
+			}
+			k += p.n
+			if denied {
+				out = resp.AppendError(out, "NOPERM", "this user has no permissions to run this command")
+				continue
+			}
+			out = resp.AppendReplies(out, c.rv, p.shape, rs)
+		}
+		return out
+	}
+	if h.group == 0 {
+		return out // its replies went with the first item of its group
+	}
+	rs := c.parsed[:0]
+	for i := h.item; i < h.item+h.group; i++ {
+		it := &c.job.Items[i]
+		if it.Err != nil {
+			return c.backendErrorRESP(out, it.Err)
+		}
+		for _, r := range it.Replies {
+			rs = c.parseInto(rs, r)
+		}
+	}
+	c.parsed = rs
+	return resp.AppendReplies(out, c.rv, h.shape, rs)
+}
+
+// parseInto appends the decoded reply b to rs (a malformed one as an
+// internal error).
+func (c *conn) parseInto(rs []proto.Reply, b []byte) []proto.Reply {
+	r, err := proto.ParseReply(b)
+	if err != nil {
+		r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
+	}
+	return append(rs, r)
+}
+
+// backendErrorRESP is backendError's Redis form.
+func (c *conn) backendErrorRESP(out []byte, err error) []byte {
+	var ce *CommandError
+	if errors.As(err, &ce) {
+		return resp.AppendError(out, "ERR", ce.Msg)
+	}
+	return resp.AppendError(out, "ERR", "internal error: "+err.Error())
+}
+
+// hello is HELLO [protover [AUTH user pass] [SETNAME name]].
+func (c *conn) hello(args [][]byte) {
+	v := c.rv
+	if len(args) > 1 {
+		n, err := strconv.Atoi(string(args[1]))
+		if err != nil || n < 2 || n > 3 {
+			c.out = resp.AppendError(c.out, "NOPROTO", "unsupported protocol version")
+			return
+		}
+		v = resp.Version(n)
+	}
+	var name []byte
+	for i := 2; i < len(args); i++ {
+		switch strings.ToUpper(string(args[i])) {
+		case "AUTH":
+			if i+2 >= len(args) {
+				c.out = resp.AppendError(c.out, "ERR", "syntax error in HELLO option 'auth'")
+				return
+			}
+			var req proto.Request
+			req.Cmd, req.Str[0], req.Str[1] = proto.CmdAuth, c.userName(args[i+1]), args[i+2]
+			c.vout, _ = c.exec(&req, c.vout[:0])
+			if r, err := proto.ParseReply(c.vout); err != nil || r.Status != proto.StatusOK {
+				c.appendVanity(c.vout, resp.ShapeAuth) // refused: the error is the reply
+				return
+			}
+			i += 2
+		case "SETNAME":
+			if i+1 >= len(args) {
+				c.out = resp.AppendError(c.out, "ERR", "syntax error in HELLO option 'setname'")
+				return
+			}
+			name = args[i+1]
+			i++
+		default:
+			c.out = resp.AppendError(c.out, "ERR", "syntax error in HELLO option '"+string(args[i])+"'")
+			return
+		}
+	}
+	if name != nil {
+		c.name = string(name)
+	}
+	c.rv = v
+	mode := "standalone"
+	if c.srv.cfg.Peers != nil {
+		mode = "cluster"
+	}
+	c.out = resp.AppendHello(c.out, v, resp.Hello{Version: c.srv.cfg.Version, ID: c.id, Mode: mode})
+}
+
+// client is CLIENT ID, SETNAME, GETNAME and SETINFO.
+func (c *conn) client(args [][]byte) {
+	sub := strings.ToUpper(string(args[1]))
+	switch {
+	case sub == "ID" && len(args) == 2:
+		c.out = resp.AppendInt(c.out, c.id)
+	case sub == "GETNAME" && len(args) == 2:
+		if c.name == "" {
+			c.out = resp.AppendNull(c.out, c.rv)
+		} else {
+			c.out = resp.AppendBulk(c.out, c.name)
+		}
+	case sub == "SETNAME" && len(args) == 3:
+		if strings.ContainsAny(string(args[2]), " \n\r") {
+			c.out = resp.AppendError(c.out, "ERR", "Client names cannot contain spaces, newlines or special characters.")
+			return
+		}
+		c.name = string(args[2])
+		c.out = resp.AppendSimple(c.out, "OK")
+	case sub == "SETINFO" && len(args) == 4:
+		c.out = resp.AppendSimple(c.out, "OK")
+	case sub == "ID", sub == "GETNAME", sub == "SETNAME", sub == "SETINFO":
+		c.out = resp.AppendErr(c.out, resp.ArityError("client|"+strings.ToLower(sub)))
+	default:
+		c.out = resp.AppendError(c.out, "ERR", "unknown subcommand '"+sub+"'. Vanity supports CLIENT ID, SETNAME, GETNAME and SETINFO.")
+	}
+}
+
+// subscribeRESP subscribes to one channel and appends its confirmation;
+// it reports false if the session may not.
+func (c *conn) subscribeRESP(cmd proto.Command, channel []byte) bool {
+	if c.refusedRESP(cmd) {
+		return false
+	}
+	var req proto.Request
+	req.Cmd, req.Str[0] = cmd, channel
+	c.vout = c.pubsub(&req, c.vout[:0])
+	kind := "subscribe"
+	if cmd == proto.CmdUnsubscribe {
+		kind = "unsubscribe"
+	}
+	c.out = resp.AppendPush(c.out, c.rv, kind, channel, int64(len(c.sess.subs)), nil)
+	return true
+}
+
+// unsubscribeRESP leaves the channels named, or every channel.
+func (c *conn) unsubscribeRESP(channels [][]byte) {
+	if len(channels) == 0 {
+		for ch := range c.sess.subs {
+			channels = append(channels, []byte(ch))
+		}
+		slices.SortFunc(channels, func(a, b []byte) int { return strings.Compare(string(a), string(b)) })
+	}
+	if len(channels) == 0 {
+		if !c.refusedRESP(proto.CmdUnsubscribe) {
+			c.out = resp.AppendPush(c.out, c.rv, "unsubscribe", nil, 0, nil)
+		}
+		return
+	}
+	for _, ch := range channels {
+		if !c.subscribeRESP(proto.CmdUnsubscribe, ch) {
+			return
+		}
+	}
+}
+
+// scanRESP is SCAN with Redis's numeric cursors: a Vanity cursor that is
+// a number (a partition's start) is its own; one inside a partition is
+// kept in the server's cursor table under a number above any partition's.
+func (c *conn) scanRESP(req *proto.Request) {
+	n, err := strconv.ParseUint(string(req.Str[0]), 10, 64)
+	if err != nil {
+		c.out = resp.AppendError(c.out, "ERR", "invalid cursor")
+		return
+	}
+	if n >= cursorBase {
+		vc, ok := c.srv.cursors.get(n)
+		if !ok {
+			c.out = resp.AppendError(c.out, "ERR", "invalid cursor: it has expired or is from another router; start again from 0")
+			return
+		}
+		req.Str[0] = []byte(vc)
+	}
+	if c.refusedRESP(req.Cmd) {
+		return
+	}
+	c.vout, _ = c.exec(req, c.vout[:0])
+	r, err := proto.ParseReply(c.vout)
+	if err != nil || r.Status != proto.StatusOK || len(r.Value.Elems) != 2 {
+		c.appendVanity(c.vout, resp.ShapeStatus)
+		return
+	}
+	next := string(r.Value.Elems[0].Str)
+	id, err := strconv.ParseUint(next, 10, 64)
+	if err != nil || id >= cursorBase {
+		id = c.srv.cursors.put(next)
+	}
+	c.out = resp.ScanReply(c.out, id, r.Value.Elems[1].Strs)
+}
+
+// cursorBase is the first number of the cursor table's ids; a smaller
+// cursor is a partition number.
+const cursorBase = 1 << 40
+
+// maxCursors bounds the cursor table; the oldest go first.
+const maxCursors = 1 << 16
+
+// cursorTable keeps the Vanity cursors of scans in progress under
+// numbers, for Redis clients that parse a cursor as one.
+type cursorTable struct {
+	mu    sync.Mutex
+	next  uint64
+	byID  map[uint64]string
+	order []uint64
+}
+
+func (t *cursorTable) put(vc string) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byID == nil {
+		t.byID, t.next = map[uint64]string{}, cursorBase
+	}
+	id := t.next
+	t.next++
+	t.byID[id] = vc
+	t.order = append(t.order, id)
+	if len(t.order) > maxCursors {
+		delete(t.byID, t.order[0])
+		t.order = t.order[1:]
+	}
+	return id
+}
+
+func (t *cursorTable) get(id uint64) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	vc, ok := t.byID[id]
+	return vc, ok
+}
+
+// serveRESP reads and answers Redis commands until the connection ends (a
+// connection served by a goroutine).
+func (c *conn) serveRESP() {
+	defer c.close()
+	buf := make([]byte, 0, readSizeRESP)
+	at := 0
+	for {
+		size, o, err := c.next(buf[at:])
+		if err != nil {
+			c.protocolError(err)
+			c.flush()
+			return
+		}
+		if size == 0 {
+			if at == len(buf) {
+				buf, at = buf[:0], 0
+			} else if at > 0 && cap(buf)-len(buf) < readSizeRESP {
+				buf, at = append(buf[:0], buf[at:]...), 0
+			}
+			if cap(buf)-len(buf) < readSizeRESP {
+				buf = slices.Grow(buf, readSizeRESP)
+			}
+			n, err := c.nc.Read(buf[len(buf):cap(buf)])
+			c.srv.metrics.received.Add(float64(n))
+			buf = buf[:len(buf)+n]
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
+					c.srv.log.Debug("connection read failed", "remote", c.remote, "err", err)
+				}
+				c.flush()
+				return
+			}
+			continue
+		}
+		if c.holding() && o != orderFree {
+			c.settle()
+		}
+		at += size
+		c.rbuf, c.rat = buf, at
+		if !c.afterRequest(c.handleNext()) {
+			return
+		}
+	}
+}
+
+// readSizeRESP is the read buffer of a connection a goroutine serves.
+const readSizeRESP = 16 << 10
+
+// protocolError answers a malformed or oversized Redis command as Redis
+// does; the connection then closes.
+func (c *conn) protocolError(err error) {
+	msg := strings.TrimPrefix(err.Error(), "protocol error: ")
+	if errors.Is(err, resp.ErrTooLarge) {
+		c.srv.metrics.refused.WithLabelValues("max_request").Inc()
+		msg = "request too large: the limit is " + strconv.Itoa(c.maxRequest()) + " bytes"
+		if c.sess.acct == nil {
+			msg += " until the session authenticates"
+		}
+	}
+	c.out = resp.AppendError(c.out, "ERR", "Protocol error: "+msg)
+	c.srv.log.Warn("closing connection: RESP protocol error", "remote", c.remote, "err", err)
+}
