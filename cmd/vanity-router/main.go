@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -43,6 +44,7 @@ func run(args []string) error {
 	name := fs.String("name", "", "router name, unique in the cluster (default: host name and port)")
 	host := fs.String("host", "127.0.0.1", "client address to bind")
 	port := fs.Int("port", 9955, "client port (0: any free port)")
+	respPort := fs.Int("resp-port", -1, "also speak Redis's RESP on this port (-1: off, 0: any free port); AUTH with a password only logs in as \"vanity\"")
 	rpcAddr := fs.String("rpc", "127.0.0.1:0", "internal RPC address (other routers call it)")
 	gossipAddr := fs.String("gossip", "127.0.0.1:7947", "gossip address")
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
@@ -138,6 +140,13 @@ func run(args []string) error {
 	if tlsCfg != nil {
 		l = tls.NewListener(l, tlsCfg) // served by a goroutine per connection: the loops read raw sockets
 	}
+	var rl net.Listener // Redis's protocol, if asked for
+	if *respPort >= 0 {
+		if rl, err = net.Listen("tcp", net.JoinHostPort(*host, strconv.Itoa(*respPort))); err != nil {
+			l.Close()
+			return fmt.Errorf("RESP listener: %w", err)
+		}
+	}
 	var joins []string
 	if *join != "" {
 		joins = strings.Split(*join, ",")
@@ -196,19 +205,33 @@ func run(args []string) error {
 		return err
 	}
 	backend.Attach(srv, store)
-	sdone := make(chan error, 1)
+	sdone := make(chan error, 2)
 	go func() { sdone <- srv.Serve(l) }()
 	fmt.Printf("vanity-router listening on %s\n", l.Addr())
+	if rl != nil {
+		go func() { sdone <- srv.ServeRESP(rl) }()
+		fmt.Printf("vanity-router RESP listening on %s\n", rl.Addr())
+	}
+	servers := 1
+	if rl != nil {
+		servers = 2
+	}
 	select {
 	case <-ctx.Done():
 	case err = <-sdone:
+		servers--
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	srv.Shutdown(sctx)
 	scancel()
+	for ; servers > 0; servers-- {
+		if serr := <-sdone; err == nil || errors.Is(err, router.ErrServerClosed) {
+			err = serr
+		}
+	}
 	cancel()
 	<-bdone
-	if err == router.ErrServerClosed {
+	if errors.Is(err, router.ErrServerClosed) {
 		err = nil
 	}
 	return err

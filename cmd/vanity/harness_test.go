@@ -51,6 +51,8 @@ type server struct {
 	dir  string
 	args []string
 	exit chan error
+	// lines are the lines the server printed after its first.
+	lines chan string
 }
 
 // start runs the binary on a free port with the given flags (plus
@@ -79,7 +81,8 @@ func (s *server) run() {
 	}
 	s.cmd = cmd
 	s.exit = make(chan error, 1)
-	lines := make(chan string, 1)
+	lines := make(chan string, 8)
+	s.lines = lines
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
@@ -103,6 +106,22 @@ func (s *server) run() {
 	case <-time.After(30 * time.Second):
 		s.t.Fatal("vanity did not start within 30s")
 	}
+}
+
+// line returns the next line the server printed, which must start with
+// prefix, without the prefix.
+func (s *server) line(prefix string) string {
+	s.t.Helper()
+	select {
+	case line := <-s.lines:
+		if !strings.HasPrefix(line, prefix) {
+			s.t.Fatalf("server printed %q, want a line starting %q", line, prefix)
+		}
+		return strings.TrimPrefix(line, prefix)
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("server did not print %q within 30s", prefix)
+	}
+	return ""
 }
 
 // kill stops the server with SIGKILL, as the seed harness does.

@@ -37,7 +37,7 @@ var allowed = map[string][]string{
 	"resp":                 {"proto"},
 	"router/users":         {"proto"},
 	"router/cluster":       {"proto", "ring", "ring/gossip", "node/rpc", "router", "router/users"},
-	"router":               {"proto", "router/users", "internal/uring"},
+	"router":               {"proto", "resp", "router/users", "internal/uring"},
 	"client":               {"proto"},
 	"internal/golden":      {"proto"},
 	"internal/difftest":    {"client", "proto"},
@@ -54,6 +54,7 @@ var allowed = map[string][]string{
 	"internal/uring":       {},
 	"internal/cli":         {"proto", "internal/tlsconf"},
 	"internal/tlsconf":     {},
+	"internal/resptest":    {},
 	"ops":                  {}, // service files; its test runs the binaries
 	"scripts":              {"client", "proto"},
 }

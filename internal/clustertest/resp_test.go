@@ -1,0 +1,42 @@
+package clustertest
+
+import (
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/vanitydb/vanity/internal/resptest"
+)
+
+// serveRESP gives router i a RESP listener and returns its address.
+func (c *Cluster) serveRESP(t *testing.T, i int) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Routers[i].Server.ServeRESP(l) }()
+	t.Cleanup(func() {
+		l.Close()
+		if err := <-done; err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("ServeRESP: %v", err)
+		}
+	})
+	return l.Addr().String()
+}
+
+// TestRESPThroughRouters runs Redis's clients and tools against routers
+// in front of three nodes holding three copies of each partition: the
+// commands whose keys fall on different partitions (DEL, EXISTS, MSET,
+// MGET, set algebra, SCAN) included, and pub/sub across two routers.
+func TestRESPThroughRouters(t *testing.T) {
+	c := New(t, 3, 2, Options{Replicas: 3})
+	addr, other := c.serveRESP(t, 0), c.serveRESP(t, 1)
+	t.Run("RESP2", func(t *testing.T) { resptest.Commands(t, addr, 2, 1) })
+	t.Run("RESP3", func(t *testing.T) { resptest.Commands(t, addr, 3, 2) })
+	t.Run("auth", func(t *testing.T) { resptest.Auth(t, addr) })
+	t.Run("pubsub", func(t *testing.T) { resptest.PubSub(t, addr, addr, 3) })
+	t.Run("pubsub across routers", func(t *testing.T) { resptest.PubSub(t, addr, other, 2) })
+	t.Run("redis-cli", func(t *testing.T) { resptest.CLI(t, addr) })
+	t.Run("redis-benchmark", func(t *testing.T) { resptest.Benchmark(t, addr, 2000) })
+}

@@ -1,0 +1,373 @@
+// Package resptest checks a Vanity server's RESP listener the way Redis's
+// own tools use it: go-redis runs the supported commands in both protocol
+// versions and compares every answer with Redis's, redis-cli and
+// redis-benchmark run against it. The single process's and the cluster's
+// end-to-end tests call the same checks. For tests only.
+package resptest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Password is the default user's password the checks log in with.
+const Password = "vanity"
+
+// Client returns a go-redis client of addr speaking protocol version v,
+// logged in as the default user, on database db.
+func Client(t testing.TB, addr string, v, db int) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, Password: Password, Protocol: v, DB: db,
+		DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// eq fails the test unless got equals want.
+func eq[T any](t testing.TB, what string, got T, err error, want T) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("%s: %v", what, err)
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %#v, want %#v", what, got, want)
+	}
+}
+
+// is returns a check that a command's result is want.
+func is[T any](t testing.TB, what string, want T) func(T, error) {
+	t.Helper()
+	return func(got T, err error) {
+		t.Helper()
+		eq(t, what, got, err, want)
+	}
+}
+
+// refused fails the test unless err is a server error starting with
+// prefix.
+func refused(t testing.TB, what string, err error, prefix string) {
+	t.Helper()
+	var re redis.Error
+	if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), prefix) {
+		t.Errorf("%s: error %v, want one starting %q", what, err, prefix)
+	}
+}
+
+func sorted(s []string) []string { slices.Sort(s); return s }
+
+// Commands runs the supported commands through go-redis in protocol
+// version v, on database db (emptied first), and checks each reply
+// against Redis's.
+func Commands(t *testing.T, addr string, v, db int) {
+	ctx := context.Background()
+	c := Client(t, addr, v, db)
+	if err := c.FlushDB(ctx).Err(); err != nil {
+		t.Fatalf("FLUSHDB: %v", err)
+	}
+
+	// Strings: numbers stored by SET read back as the same text and count.
+	is(t, "SET", "OK")(c.Set(ctx, "s", "hello", 0).Result())
+	is(t, "GET", "hello")(c.Get(ctx, "s").Result())
+	if _, err := c.Get(ctx, "missing").Result(); !errors.Is(err, redis.Nil) {
+		t.Errorf("GET missing: %v, want redis.Nil", err)
+	}
+	is(t, "SET number", "OK")(c.Set(ctx, "n", "41", 0).Result())
+	is(t, "INCR", int64(42))(c.Incr(ctx, "n").Result())
+	is(t, "GET number", "42")(c.Get(ctx, "n").Result())
+	is(t, "DECRBY", int64(-8))(c.DecrBy(ctx, "n", 50).Result())
+	is(t, "INCRBYFLOAT", 2.5)(c.IncrByFloat(ctx, "f", 2.5).Result())
+	is(t, "GET float", "2.5")(c.Get(ctx, "f").Result())
+	is(t, "SET 007", "OK")(c.Set(ctx, "z", "007", 0).Result())
+	is(t, "GET 007", "007")(c.Get(ctx, "z").Result())
+	refused(t, "INCR of text", c.Incr(ctx, "s").Err(), "ERR value is not an integer")
+	is(t, "STRLEN", int64(5))(c.StrLen(ctx, "s").Result())
+	is(t, "MSET", "OK")(c.MSet(ctx, "a", "1", "b", "two").Result())
+	is(t, "MGET", []any{"1", "two", nil})(c.MGet(ctx, "a", "b", "missing").Result())
+	is(t, "SET EX", "OK")(c.Set(ctx, "e", "x", 100*time.Second).Result())
+	ttl := c.TTL(ctx, "e").Val()
+	if ttl < 99*time.Second || ttl > 100*time.Second {
+		t.Errorf("TTL after SET EX 100 = %v", ttl)
+	}
+	refused(t, "SET NX", c.SetNX(ctx, "s", "x", 0).Err(), "ERR SET NX is not supported")
+	refused(t, "SETNX", c.Do(ctx, "SETNX", "s", "x").Err(), "ERR 'SETNX' is not supported")
+
+	// Keys.
+	is(t, "EXISTS", int64(2))(c.Exists(ctx, "s", "n", "missing").Result())
+	is(t, "TYPE", "string")(c.Type(ctx, "n").Result())
+	is(t, "TYPE missing", "none")(c.Type(ctx, "missing").Result())
+	is(t, "EXPIRE", true)(c.Expire(ctx, "s", time.Minute).Result())
+	is(t, "EXPIRE missing", false)(c.Expire(ctx, "missing", time.Minute).Result())
+	is(t, "TTL", time.Minute)(c.TTL(ctx, "s").Result())
+	if p := c.PTTL(ctx, "s").Val(); p <= 59*time.Second || p > time.Minute {
+		t.Errorf("PTTL = %v", p)
+	}
+	is(t, "PERSIST", true)(c.Persist(ctx, "s").Result())
+	is(t, "PERSIST again", false)(c.Persist(ctx, "s").Result())
+	is(t, "TTL none", time.Duration(-1))(c.TTL(ctx, "s").Result())
+	is(t, "TTL missing", time.Duration(-2))(c.TTL(ctx, "missing").Result())
+	is(t, "DEL", int64(2))(c.Del(ctx, "s", "n", "missing").Result())
+	// f, z, a, b, e. In a cluster DBSIZE counts each partition's fullest
+	// copy, so a key deleted a moment ago counts until its last copy
+	// has applied the delete (docs/resp.md): poll, within a deadline.
+	size, err := c.DBSize(ctx).Result()
+	for deadline := time.Now().Add(5 * time.Second); err == nil && size != 5 && time.Now().Before(deadline); {
+		size, err = c.DBSize(ctx).Result()
+	}
+	eq(t, "DBSIZE", size, err, int64(5))
+	eq(t, "KEYS", sorted(c.Keys(ctx, "*").Val()), nil, []string{"a", "b", "e", "f", "z"})
+
+	// Lists.
+	is(t, "LPUSH", int64(3))(c.LPush(ctx, "l", "a", "b", "c").Result())
+	is(t, "RPUSH", int64(5))(c.RPush(ctx, "l", "d", "e").Result())
+	is(t, "LRANGE", []string{"c", "b", "a", "d", "e"})(c.LRange(ctx, "l", 0, -1).Result())
+	is(t, "LLEN", int64(5))(c.LLen(ctx, "l").Result())
+	is(t, "LINDEX", "e")(c.LIndex(ctx, "l", -1).Result())
+	if err := c.LIndex(ctx, "l", 99).Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("LINDEX out of range: %v, want redis.Nil", err)
+	}
+	is(t, "LSET", "OK")(c.LSet(ctx, "l", 0, "C").Result())
+	refused(t, "LSET out of range", c.LSet(ctx, "l", 99, "x").Err(), "ERR index out of range")
+	is(t, "LPOP", "C")(c.LPop(ctx, "l").Result())
+	is(t, "RPOP count", []string{"e", "d"})(c.RPopCount(ctx, "l", 2).Result())
+	is(t, "LPOP count", []string{"b", "a"})(c.LPopCount(ctx, "l", 5).Result())
+	if err := c.LPop(ctx, "l").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("LPOP of an empty list: %v, want redis.Nil", err)
+	}
+	c.RPush(ctx, "l2", "x", "y", "x", "z", "x")
+	is(t, "LREM", int64(2))(c.LRem(ctx, "l2", 2, "x").Result())
+	is(t, "LTRIM", "OK")(c.LTrim(ctx, "l2", 0, 1).Result())
+	is(t, "LRANGE after", []string{"y", "z"})(c.LRange(ctx, "l2", 0, -1).Result())
+	refused(t, "GET of a list", c.Get(ctx, "l2").Err(), "WRONGTYPE")
+	refused(t, "LPUSH on a string", c.LPush(ctx, "a", "x").Err(), "WRONGTYPE")
+
+	// Sets.
+	is(t, "SADD", int64(3))(c.SAdd(ctx, "s1", "a", "b", "c").Result())
+	is(t, "SADD again", int64(1))(c.SAdd(ctx, "s1", "a", "d").Result())
+	is(t, "SREM", int64(1))(c.SRem(ctx, "s1", "d", "zz").Result())
+	eq(t, "SMEMBERS", sorted(c.SMembers(ctx, "s1").Val()), nil, []string{"a", "b", "c"})
+	is(t, "SISMEMBER", true)(c.SIsMember(ctx, "s1", "a").Result())
+	is(t, "SISMEMBER no", false)(c.SIsMember(ctx, "s1", "q").Result())
+	is(t, "SCARD", int64(3))(c.SCard(ctx, "s1").Result())
+	c.SAdd(ctx, "s2", "b", "c", "d")
+	eq(t, "SUNION", sorted(c.SUnion(ctx, "s1", "s2").Val()), nil, []string{"a", "b", "c", "d"})
+	eq(t, "SINTER", sorted(c.SInter(ctx, "s1", "s2").Val()), nil, []string{"b", "c"})
+	is(t, "SDIFF", []string{"a"})(c.SDiff(ctx, "s1", "s2").Result())
+	is(t, "SUNIONSTORE", int64(4))(c.SUnionStore(ctx, "u", "s1", "s2").Result())
+	eq(t, "SMEMBERS of the union", sorted(c.SMembers(ctx, "u").Val()), nil, []string{"a", "b", "c", "d"})
+	is(t, "SMOVE", true)(c.SMove(ctx, "s1", "s3", "a").Result())
+	eq(t, "SMOVE moved", []bool{c.SIsMember(ctx, "s1", "a").Val(), c.SIsMember(ctx, "s3", "a").Val()}, nil, []bool{false, true})
+	popped := c.SPop(ctx, "s2").Val()
+	if popped != "b" && popped != "c" && popped != "d" {
+		t.Errorf("SPOP = %q", popped)
+	}
+	is(t, "SCARD after SPOP", int64(2))(c.SCard(ctx, "s2").Result())
+	eq(t, "SPOP count", len(c.SPopN(ctx, "s2", 5).Val()), nil, 2)
+
+	// Hashes.
+	is(t, "HSET", int64(2))(c.HSet(ctx, "h", "a", "1", "b", "2").Result())
+	is(t, "HSET again", int64(1))(c.HSet(ctx, "h", "b", "3", "c", "4").Result())
+	is(t, "HGET", "3")(c.HGet(ctx, "h", "b").Result())
+	if err := c.HGet(ctx, "h", "zz").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("HGET of a missing field: %v, want redis.Nil", err)
+	}
+	is(t, "HMGET", []any{"1", nil})(c.HMGet(ctx, "h", "a", "zz").Result())
+	is(t, "HGETALL", map[string]string{"a": "1", "b": "3", "c": "4"})(c.HGetAll(ctx, "h").Result())
+	is(t, "HEXISTS", true)(c.HExists(ctx, "h", "a").Result())
+	is(t, "HLEN", int64(3))(c.HLen(ctx, "h").Result())
+	eq(t, "HKEYS", sorted(c.HKeys(ctx, "h").Val()), nil, []string{"a", "b", "c"})
+	eq(t, "HVALS", sorted(c.HVals(ctx, "h").Val()), nil, []string{"1", "3", "4"})
+	is(t, "HSTRLEN", int64(1))(c.HStrLen(ctx, "h", "a").Result())
+	is(t, "HDEL", int64(1))(c.HDel(ctx, "h", "a", "zz").Result())
+	is(t, "HGETALL empty", map[string]string{})(c.HGetAll(ctx, "missing").Result())
+
+	// Pipelines and transactions.
+	cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range 50 {
+			p.Set(ctx, fmt.Sprintf("p%d", i), i, 0)
+		}
+		for i := range 50 {
+			p.Get(ctx, fmt.Sprintf("p%d", i))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("pipeline: %v", err)
+	}
+	for i, cmd := range cmds[50:] {
+		eq(t, "pipelined GET", cmd.(*redis.StringCmd).Val(), nil, fmt.Sprint(i))
+	}
+	var incr *redis.IntCmd
+	var get *redis.StringCmd
+	_, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		incr = p.Incr(ctx, "{t}counter")
+		p.Set(ctx, "{t}x", "y", 0)
+		get = p.Get(ctx, "{t}x")
+		return nil
+	})
+	eq(t, "MULTI/EXEC", []any{incr.Val(), get.Val()}, err, []any{int64(1), "y"})
+
+	// Scanning: every key once, with a cursor go-redis reads as a number.
+	seen := map[string]int{}
+	iter := c.Scan(ctx, 0, "p*", 7).Iterator()
+	for iter.Next(ctx) {
+		seen[iter.Val()]++
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("SCAN: %v", err)
+	}
+	if len(seen) != 50 {
+		t.Errorf("SCAN found %d of the 50 keys p*", len(seen))
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("SCAN returned %s %d times", k, n)
+		}
+	}
+
+	// Server commands clients probe.
+	is(t, "PING", "PONG")(c.Ping(ctx).Result())
+	is(t, "ECHO", "hi")(c.Echo(ctx, "hi").Result())
+	info := c.Info(ctx).Val()
+	if !strings.Contains(info, "# Server") || !strings.Contains(info, "version:") {
+		t.Errorf("INFO lacks the server section: %q", info)
+	}
+	if n := c.CommandList(ctx, nil).Val(); len(n) < 50 {
+		t.Errorf("COMMAND LIST gave %d commands", len(n))
+	}
+	is(t, "CONFIG GET databases", map[string]string{"databases": "16"})(c.ConfigGet(ctx, "databases").Result())
+	refused(t, "unknown command", c.Do(ctx, "NOSUCH", "x").Err(), "ERR unknown command 'NOSUCH'")
+	refused(t, "arity", c.Do(ctx, "GET").Err(), "ERR wrong number of arguments for 'get' command")
+	is(t, "still serving", "PONG")(c.Ping(ctx).Result())
+}
+
+// Auth checks logins: none (NOAUTH), a wrong password (WRONGPASS), AUTH
+// with a user name and HELLO with AUTH.
+func Auth(t *testing.T, addr string) {
+	ctx := context.Background()
+	anon := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer anon.Close()
+	refused(t, "GET before AUTH", anon.Get(ctx, "x").Err(), "NOAUTH")
+	wrong := redis.NewClient(&redis.Options{Addr: addr, Password: "wrong", Protocol: 2, DisableIdentity: true})
+	defer wrong.Close()
+	refused(t, "wrong password", wrong.Ping(ctx).Err(), "WRONGPASS")
+	named := redis.NewClient(&redis.Options{Addr: addr, Username: "vanity", Password: Password, Protocol: 3, DisableIdentity: true})
+	defer named.Close()
+	is(t, "HELLO 3 AUTH vanity", "PONG")(named.Ping(ctx).Result())
+}
+
+// PubSub checks that a subscriber of subAddr gets what a publisher of
+// pubAddr sends (the same router, or another in the cluster).
+func PubSub(t *testing.T, subAddr, pubAddr string, v int) {
+	ctx := context.Background()
+	sub := Client(t, subAddr, v, 0)
+	ps := sub.Subscribe(ctx, "news", "sport")
+	defer ps.Close()
+	for range 2 {
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatalf("subscription: %v", err)
+		}
+	}
+	pub := Client(t, pubAddr, 2, 0)
+	n, err := pub.Publish(ctx, "news", "hello").Result()
+	want := int64(0) // PUBLISH counts the receivers on its own router
+	if subAddr == pubAddr {
+		want = 1
+	}
+	eq(t, "PUBLISH", n, err, want)
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	msg, err := ps.ReceiveMessage(rctx)
+	eq(t, "message", [2]string{msg.Channel, msg.Payload}, err, [2]string{"news", "hello"})
+}
+
+// tool returns the path of one of Redis's tools, or skips the test when
+// it is not installed (fails it when $VANITY_REQUIRE_TOOLS is set, as CI
+// sets it).
+func tool(t *testing.T, name string) string {
+	path, err := exec.LookPath(name)
+	switch {
+	case err == nil:
+		return path
+	case os.Getenv("VANITY_REQUIRE_TOOLS") != "":
+		t.Fatalf("%s is required (apt-get install redis-tools): %v", name, err)
+	default:
+		t.Skipf("%s not installed (apt-get install redis-tools)", name)
+	}
+	return ""
+}
+
+// CLI runs redis-cli commands against addr and compares their output
+// with redis-cli's for Redis; it skips when redis-cli is not installed.
+func CLI(t *testing.T, addr string) {
+	path := tool(t, "redis-cli")
+	host, port, _ := strings.Cut(addr, ":")
+	run := func(args ...string) string {
+		out, err := exec.Command(path, append([]string{"-h", host, "-p", port, "-a", Password, "--no-auth-warning"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	cases := [][2][]string{
+		{{"-n", "5", "FLUSHDB"}, {"OK"}},
+		{{"-n", "5", "SET", "k", "v"}, {"OK"}},
+		{{"-n", "5", "GET", "k"}, {"v"}},
+		{{"-n", "5", "RPUSH", "l", "a", "b"}, {"2"}},
+		{{"-n", "5", "LRANGE", "l", "0", "-1"}, {"a\nb"}},
+		{{"-n", "5", "--raw", "INCR", "c"}, {"1"}},
+		{{"-n", "5", "EXISTS", "k", "l", "nope"}, {"2"}},
+		{{"-n", "5", "GET", "nope"}, {""}},
+		{{"-n", "5", "DBSIZE"}, {"3"}},
+	}
+	for _, c := range cases {
+		if got := run(c[0]...); got != c[1][0] {
+			t.Errorf("redis-cli %v: got %q, want %q", c[0], got, c[1][0])
+		}
+	}
+	// Commands in a pipe, as a script would send them.
+	cmd := exec.Command(path, "-h", host, "-p", port, "-a", Password, "--no-auth-warning", "-n", "5")
+	cmd.Stdin = strings.NewReader("SET a 1\nINCRBY a 9\nGET a\nNOSUCH\nSMEMBERS nope\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli from stdin: %v\n%s", err, out)
+	}
+	// As redis-cli prints Redis's replies: an empty array is an empty line.
+	want := "OK\n10\n10\nERR unknown command 'NOSUCH', with args beginning with: \n\n\n"
+	if got := string(out); got != want {
+		t.Errorf("redis-cli from stdin: got %q, want %q", got, want)
+	}
+}
+
+// Benchmark runs redis-benchmark's standard tests against addr with a few
+// requests each and fails on any error reply; it skips when
+// redis-benchmark is not installed.
+func Benchmark(t *testing.T, addr string, requests int) {
+	path := tool(t, "redis-benchmark")
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.Command(path, "-h", host, "-p", port, "-a", Password, "-n", fmt.Sprint(requests), "-c", "8", "-P", "4",
+		"-r", "1000", "-t", "set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,mset", "--csv")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-benchmark: %v\n%s", err, out)
+	}
+	text := string(out)
+	if strings.Contains(text, "ERR") || strings.Contains(text, "rror") {
+		t.Fatalf("redis-benchmark met errors:\n%s", text)
+	}
+	for _, test := range []string{`"SET"`, `"GET"`, `"INCR"`, `"LPUSH"`, `"RPUSH"`, `"LPOP"`, `"RPOP"`, `"SADD"`, `"HSET"`, `"SPOP"`, `"MSET (10 keys)"`} {
+		if !strings.Contains(text, test) {
+			t.Errorf("redis-benchmark did not report %s:\n%s", test, text)
+		}
+	}
+}
