@@ -1,0 +1,211 @@
+package resp
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+func words(s string) [][]byte {
+	var out [][]byte
+	for _, w := range strings.Fields(s) {
+		out = append(out, []byte(w))
+	}
+	return out
+}
+
+func newPlan() *Plan { return &Plan{New: func() *proto.Request { return new(proto.Request) }} }
+
+// build looks a command line up and builds its plan.
+func build(t *testing.T, line string) (*Plan, error) {
+	t.Helper()
+	args := words(line)
+	s, err := Lookup(args)
+	if err != nil {
+		return nil, err
+	}
+	p := newPlan()
+	p.Reset(s.Shape)
+	if s.Build == nil {
+		return p, nil
+	}
+	return p, s.Build(args, p)
+}
+
+// TestPlans checks what Redis commands become: the Vanity requests, in
+// items, as the Vanity protocol would write them, and the shape.
+func TestPlans(t *testing.T) {
+	cases := []struct {
+		line  string
+		items []string // each item's requests, as Vanity frames, joined by " ; "
+		shape Shape
+	}{
+		{"GET k", []string{"GET (1)k"}, ShapeBulk},
+		{"get k", []string{"GET (1)k"}, ShapeBulk},
+		{"SET k v", []string{"SET:STR (1)k (1)v"}, ShapeStatus},
+		{"SET k 42", []string{"SET:INT (1)k 42"}, ShapeStatus},
+		{"SET k -7", []string{"SET:INT (1)k -7"}, ShapeStatus},
+		{"SET k 007", []string{"SET:STR (1)k (3)007"}, ShapeStatus},
+		{"SET k 1.5", []string{"SET:FLOAT (1)k 1.5"}, ShapeStatus},
+		{"SET k 0.1234567", []string{"SET:STR (1)k (9)0.1234567"}, ShapeStatus}, // more than the wire's six decimals
+		{"SET k 1e3", []string{"SET:STR (1)k (3)1e3"}, ShapeStatus},
+		{"SET k v EX 10", []string{"SET_TTL:STR (1)k (1)v 10000"}, ShapeStatus},
+		{"SET k v px 250", []string{"SET_TTL:STR (1)k (1)v 250"}, ShapeStatus},
+		{"SETEX k 2 5", []string{"SET_TTL:INT (1)k 5 2000"}, ShapeStatus},
+		{"MSET a 1 b x", []string{"SET:INT (1)a 1", "SET:STR (1)b (1)x"}, ShapeAllOK},
+		{"DEL a b c", []string{"DEL (1)a", "DEL (1)b", "DEL (1)c"}, ShapeCount},
+		{"EXISTS a", []string{"EXISTS (1)a"}, ShapeCount},
+		{"TTL a", []string{"EXISTS (1)a ; GET_EXPIRY (1)a"}, ShapeTTL},
+		{"EXPIRE a 10", []string{"EXISTS (1)a ; SET_EXPIRY (1)a 10"}, ShapeExpire},
+		{"PEXPIRE a 1500", []string{"EXISTS (1)a ; SET_EXPIRY (1)a 1.5"}, ShapeExpire},
+		{"PERSIST a", []string{"GET_EXPIRY (1)a ; CLEAR_EXPIRY (1)a"}, ShapePersist},
+		{"INCR n", []string{"INCR_INT (1)n 1"}, ShapeIncr},
+		{"DECRBY n 5", []string{"INCR_INT (1)n -5"}, ShapeIncr},
+		{"INCRBYFLOAT n 0.5", []string{"INCR_FLOAT (1)n 0.5"}, ShapeFloat},
+		{"LPUSH l a b", []string{"LIST_PUSH_LEFT (1)l (2)[(1)a(1)b]"}, ShapeInt},
+		{"LPOP l", []string{"LIST_POP_LEFT (1)l 1"}, ShapePopOne},
+		{"LPOP l 3", []string{"LIST_POP_LEFT (1)l 3"}, ShapePopMany},
+		{"RPOP l 3", []string{"LIST_POP_RIGHT (1)l 3"}, ShapePopTail},
+		{"LREM l -2 x", []string{"LIST_REMOVE (1)l (1)x -2"}, ShapeInt},
+		{"SPOP s", []string{"SET_REMOVE (1)s 1"}, ShapePopOne},
+		{"SUNIONSTORE d a b", []string{"SET_UNION_INTO (1)d (2)[(1)a(1)b]"}, ShapeInt},
+		{"HSET h f v g w", []string{"HASH_UPDATE (1)h (2){(1)f(1)v(1)g(1)w}"}, ShapeInt},
+		{"HGET h f", []string{"HASH_GET (1)h (1)f"}, ShapeBulkOrNil},
+		{"SELECT 3", []string{"SWITCH_DB 3"}, ShapeStatus},
+		{"AUTH u p", []string{"AUTH (1)u (1)p"}, ShapeAuth},
+		{"VANITY.CONSISTENCY one all", []string{"CONSISTENCY ONE ALL"}, ShapeStatus},
+	}
+	for _, c := range cases {
+		p, err := build(t, c.line)
+		if err != nil {
+			t.Errorf("%s: %v", c.line, err)
+			continue
+		}
+		var items []string
+		for k := range p.Items {
+			var reqs []string
+			for _, r := range p.ItemReqs(k) {
+				reqs = append(reqs, string(proto.AppendRequest(nil, r)))
+			}
+			items = append(items, strings.Join(reqs, " ; "))
+		}
+		if strings.Join(items, " | ") != strings.Join(c.items, " | ") || p.Shape != c.shape {
+			t.Errorf("%s:\n got %q, shape %d\nwant %q, shape %d", c.line, items, p.Shape, c.items, c.shape)
+		}
+	}
+}
+
+// TestRefusals checks Redis's wording for commands refused before they
+// run.
+func TestRefusals(t *testing.T) {
+	cases := []struct{ line, want string }{
+		{"NOSUCH a b", "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' "},
+		{"GET", "ERR wrong number of arguments for 'get' command"},
+		{"GET a b", "ERR wrong number of arguments for 'get' command"},
+		{"MSET a 1 b", "ERR wrong number of arguments for 'mset' command"},
+		{"HSET h f", "ERR wrong number of arguments for 'hset' command"},
+		{"INCRBY n x", "ERR value is not an integer or out of range"},
+		{"INCRBYFLOAT n x", "ERR value is not a valid float"},
+		{"SET k v EX 0", "ERR invalid expire time in 'set' command"},
+		{"SET k v EX", "ERR syntax error"},
+		{"SET k v BOGUS", "ERR syntax error"},
+		{"SET k v NX", "ERR SET NX is not supported by Vanity yet"},
+		{"SELECT 16", "ERR DB index is out of range"},
+		{"LPOP l -1", "ERR value is out of range, must be positive"},
+		{"SCAN 0 COUNT", "ERR syntax error"},
+		{"VANITY.CONSISTENCY one some", "ERR consistency must be ONE, QUORUM or ALL"},
+	}
+	for _, c := range cases {
+		_, err := build(t, c.line)
+		var e *Error
+		if !errors.As(err, &e) || !strings.HasPrefix(e.Prefix+" "+e.Msg, c.want) {
+			t.Errorf("%s: %v, want %q", c.line, err, c.want)
+		}
+	}
+}
+
+// TestTable checks the table's invariants: lower-case unique names, a
+// plan for every command that runs requests, and one kind of request per
+// plan (all data, or one session or server request).
+func TestTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range Specs() {
+		if s.Name != strings.ToLower(s.Name) || seen[s.Name] {
+			t.Errorf("%q: names are lower case and unique", s.Name)
+		}
+		seen[s.Name] = true
+		switch s.Kind {
+		case KindRequests, KindScan, KindPublish:
+			if s.Build == nil {
+				t.Errorf("%s runs requests but has no Build", s.Name)
+			}
+		case KindRefused:
+			if s.Reason == "" {
+				t.Errorf("%s is refused without a reason", s.Name)
+			}
+		}
+		if s.Summary == "" || s.Group == "" {
+			t.Errorf("%s: COMMAND DOCS needs a summary and a group", s.Name)
+		}
+	}
+	for _, line := range []string{"DEL a b", "TTL a", "PERSIST a", "EXPIRE a 1", "MSET a 1 b 2", "PING", "MULTI", "INFO"} {
+		p, err := build(t, line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := p.Reqs[0].Cmd.IsData()
+		for _, r := range p.Reqs {
+			if r.Cmd.IsData() != data || !data && len(p.Reqs) > 1 {
+				t.Errorf("%s: a plan is all data requests, or one other", line)
+			}
+		}
+	}
+}
+
+// TestAppendReplies checks the replies of commands that combine several
+// Vanity replies.
+func TestAppendReplies(t *testing.T) {
+	cases := []struct {
+		shape   Shape
+		replies []string
+		want    string
+	}{
+		{ShapeCount, []string{"OK", "ERROR", "OK"}, ":2\r\n"},
+		{ShapeCount, []string{"NULL", "OK"}, ":1\r\n"},
+		{ShapeCount, []string{"OK", "BAD_TYPE"}, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
+		{ShapeAllOK, []string{"OK", "OK"}, "+OK\r\n"},
+		{ShapeTTL, []string{"NULL", "NULL"}, ":-2\r\n"},
+		{ShapeTTL, []string{"OK", "NULL"}, ":-1\r\n"},
+		{ShapeTTL, []string{"OK", "OK:FLOAT 9.600000"}, ":10\r\n"},
+		{ShapeTTL, []string{"OK", "OK:FLOAT 9.400000"}, ":9\r\n"},
+		{ShapePTTL, []string{"OK", "OK:FLOAT 9.400000"}, ":9400\r\n"},
+		{ShapeExpire, []string{"OK", "OK"}, ":1\r\n"},
+		{ShapeExpire, []string{"NULL", "OK"}, ":0\r\n"},
+		{ShapePersist, []string{"OK:FLOAT 3.000000", "OK"}, ":1\r\n"},
+		{ShapePersist, []string{"NULL", "OK"}, ":0\r\n"},
+		{ShapePopOne, []string{"OK:LIST (1)[(1)a]"}, "$1\r\na\r\n"},
+		{ShapePopOne, []string{"OK:LIST (0)[]"}, "$-1\r\n"},
+		{ShapePopMany, []string{"OK:LIST (0)[]"}, "*-1\r\n"},
+		{ShapePopTail, []string{"OK:LIST (2)[(1)a(1)b]"}, "*2\r\n$1\r\nb\r\n$1\r\na\r\n"},
+		{ShapeBulkOrNil, []string{"ERROR(7)bad key"}, "$-1\r\n"},
+		{ShapeIncr, []string{"BAD_TYPE"}, "-ERR value is not an integer or out of range\r\n"},
+		{ShapeBulk, []string{"OK:LIST (1)[(1)a]"}, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
+		{ShapeAuth, []string{"ERROR(18)incorrect password"}, "-WRONGPASS invalid username-password pair or user is disabled.\r\n"},
+		{ShapeInfo, []string{"OK:HASH (2){(14)server.version(1)1(12)clients.used(1)3}"}, "$42\r\n# Server\r\nversion:1\r\n\r\n# Clients\r\nused:3\r\n\r\n"},
+	}
+	for _, c := range cases {
+		var rs []proto.Reply
+		for _, s := range c.replies {
+			r, err := proto.ParseReply([]byte(s))
+			if err != nil {
+				t.Fatalf("%q: %v", s, err)
+			}
+			rs = append(rs, r)
+		}
+		if got := string(AppendReplies(nil, RESP2, c.shape, rs)); got != c.want {
+			t.Errorf("shape %d %q: got %q, want %q", c.shape, c.replies, got, c.want)
+		}
+	}
+}
