@@ -163,6 +163,23 @@ func (redisProto) name() string        { return "redis" }
 func (redisProto) login(*wire) error   { return nil }
 func (redisProto) batchSize(n int) int { return n }
 
+// vanityRESP is Vanity's RESP listener: Redis's protocol, after AUTH.
+type vanityRESP struct{ redisProto }
+
+func (vanityRESP) name() string { return "vanity-resp" }
+
+func (p vanityRESP) login(c *wire) error {
+	c.w.Write(appendCmd(nil, []byte("AUTH"), []byte("vanity")))
+	if err := c.w.Flush(); err != nil {
+		return err
+	}
+	failed, err := p.readReply(c.r)
+	if err == nil && failed {
+		err = errors.New("AUTH refused")
+	}
+	return err
+}
+
 func appendBulk(dst, s []byte) []byte {
 	dst = append(dst, '$')
 	dst = strconv.AppendInt(dst, int64(len(s)), 10)

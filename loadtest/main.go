@@ -49,7 +49,7 @@ type options struct {
 }
 
 func (o *options) flags(fs *flag.FlagSet) {
-	fs.StringVar(&o.target, "target", "vanity", "vanity or redis")
+	fs.StringVar(&o.target, "target", "vanity", "vanity, vanity-resp (Vanity's RESP listener) or redis")
 	fs.StringVar(&o.addr, "addr", "", "server address (default: start one)")
 	fs.StringVar(&o.workload, "workload", "get", "get, set, mixed, incr, list, sadd, hset")
 	fs.IntVar(&o.conns, "conns", 50, "connections")
@@ -130,13 +130,18 @@ func protoFor(target string) (protocol, error) {
 		return vanityProto{}, nil
 	case "redis":
 		return redisProto{}, nil
+	case "vanity-resp":
+		return vanityRESP{}, nil
 	}
 	return nil, fmt.Errorf("unknown target %q", target)
 }
 
 func startTarget(o *options) (*process, error) {
-	if o.target == "redis" {
+	switch o.target {
+	case "redis":
 		return startRedis(o.redisBin)
+	case "vanity-resp":
+		return startVanity(o.vanityBin, "--resp-port=0")
 	}
 	return startVanity(o.vanityBin)
 }

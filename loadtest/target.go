@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,12 +65,22 @@ func startVanity(bin string, extra ...string) (*process, error) {
 		return nil, err
 	}
 	p := &process{cmd: cmd, dir: dir}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "vanity listening on ") {
 		p.stop()
 		return nil, fmt.Errorf("vanity did not start: %q %v", line, err)
 	}
 	p.addr = strings.TrimSpace(strings.TrimPrefix(line, "vanity listening on "))
+	if slices.Contains(extra, "--resp-port=0") {
+		// Measure the RESP listener: its address is the next line.
+		line, err = r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "vanity RESP listening on ") {
+			p.stop()
+			return nil, fmt.Errorf("vanity did not start its RESP listener: %q %v", line, err)
+		}
+		p.addr = strings.TrimSpace(strings.TrimPrefix(line, "vanity RESP listening on "))
+	}
 	return p, nil
 }
 

@@ -1,7 +1,9 @@
 package router
 
 import (
+	"bytes"
 	"encoding/binary"
+	"strconv"
 	"testing"
 
 	"github.com/vanitydb/vanity/proto"
@@ -32,4 +34,89 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("%q: reply %q does not parse: %v", frame, c.out[4:], err)
 		}
 	})
+}
+
+// FuzzHandleRESP feeds any bytes to an authenticated RESP connection, as
+// a Redis client would send them: the server must not crash, and what it
+// writes is a sequence of well-formed RESP replies.
+func FuzzHandleRESP(f *testing.F) {
+	for _, s := range []string{
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "SET k v EX 10\r\n", "DEL a b c\r\nTTL a\r\n", "MULTI\r\nINCR n\r\nEXEC\r\n",
+		"HELLO 3\r\nHGETALL h\r\n", "SUBSCRIBE a b\r\nUNSUBSCRIBE\r\n", "SCAN 0 MATCH * COUNT 5\r\n", "COMMAND DOCS get\r\n",
+		"*1\r\n$-5\r\n", "*3\r\n$4\r\nLPOP\r\n$1\r\nl\r\n$1\r\n3\r\n", "MSET a 1 b\r\n", "CLIENT SETNAME x\r\nCLIENT GETNAME\r\n",
+		"\"unbalanced\r\n", "CONFIG GET *\r\n", "QUIT\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c := testConn(t)
+		c.wire = wireRESP
+		c.srv.cfg.OnTerminate = func() {}
+		for len(in) > 0 {
+			size, _, err := c.next(in)
+			if err != nil {
+				c.protocolError(err)
+				break
+			}
+			if size == 0 {
+				break
+			}
+			in = in[size:]
+			act := c.handleNext()
+			c.settle()
+			if act == actClose {
+				break
+			}
+		}
+		for out := c.out; len(out) > 0; {
+			n := respReply(out)
+			if n <= 0 {
+				t.Fatalf("malformed reply at %q", out)
+			}
+			out = out[n:]
+		}
+	})
+}
+
+// respReply returns the length of the RESP2 or RESP3 reply at the front
+// of b, or 0 if there is no well-formed one.
+func respReply(b []byte) int {
+	end := bytes.Index(b, []byte("\r\n"))
+	if end < 1 {
+		return 0
+	}
+	line, i := b[1:end], end+2
+	switch b[0] {
+	case '+', '-', ':', ',', '#', '_':
+		return i
+	case '$':
+		n, err := strconv.Atoi(string(line))
+		if err != nil || n < -1 {
+			return 0
+		}
+		if n == -1 {
+			return i
+		}
+		if len(b) < i+n+2 || string(b[i+n:i+n+2]) != "\r\n" {
+			return 0
+		}
+		return i + n + 2
+	case '*', '~', '%', '>':
+		n, err := strconv.Atoi(string(line))
+		if err != nil || n < -1 {
+			return 0
+		}
+		if b[0] == '%' {
+			n *= 2
+		}
+		for range max(n, 0) {
+			k := respReply(b[i:])
+			if k == 0 {
+				return 0
+			}
+			i += k
+		}
+		return i
+	}
+	return 0
 }

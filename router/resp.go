@@ -96,7 +96,8 @@ func (c *conn) handleNext() action {
 // readyRESP reports whether b holds a complete Redis command (or one that
 // is refused as malformed or too large).
 func (c *conn) readyRESP(b []byte) bool {
-	_, n, err := resp.ReadCommand(b, c.respLimits(), c.respScratch[:0])
+	args, n, err := resp.ReadCommand(b, c.respLimits(), c.respScratch[:0])
+	c.respScratch = args[:0]
 	return n > 0 || err != nil || len(b) > c.maxRequest()
 }
 
