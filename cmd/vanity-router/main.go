@@ -146,6 +146,9 @@ func run(args []string) error {
 			l.Close()
 			return fmt.Errorf("RESP listener: %w", err)
 		}
+		if tlsCfg != nil {
+			rl = tls.NewListener(rl, tlsCfg) // Redis clients speak TLS too (redis-cli --tls)
+		}
 	}
 	var joins []string
 	if *join != "" {

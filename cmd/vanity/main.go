@@ -82,6 +82,9 @@ func run(ctx context.Context, cfg config) error {
 		// TLS connections are served by a goroutine each: the event loops
 		// read raw sockets.
 		l = tls.NewListener(l, tlsCfg)
+		if rl != nil {
+			rl = tls.NewListener(rl, tlsCfg) // Redis clients speak TLS too (redis-cli --tls)
+		}
 	}
 	if cfg.dbPersist || cfg.usersPersist || cfg.logging {
 		if err := os.MkdirAll(cfg.root, 0o700); err != nil {

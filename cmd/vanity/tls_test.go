@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/internal/tlsconf"
 )
@@ -24,13 +26,26 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := start(t, dir, "--no-db-persist", "--no-users-persist", "--no-logging",
-		"--tls-cert="+certs.ServerCert, "--tls-key="+certs.ServerKey)
+		"--tls-cert="+certs.ServerCert, "--tls-key="+certs.ServerKey, "--resp-port=0")
+	respAddr := s.line("vanity RESP listening on ")
 	cfg, err := tlsconf.Client(certs.CA, "", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := s.dialAs(client.Options{TLS: cfg})
 	expect(t, c, "SET:STR (1)k (2)v1", "OK", "GET (1)k", "OK:STR (2)v1")
+
+	// The RESP port speaks TLS too.
+	rc := redis.NewClient(&redis.Options{Addr: respAddr, Password: "vanity", TLSConfig: cfg, DisableIdentity: true})
+	defer rc.Close()
+	if v, err := rc.Get(context.Background(), "k").Result(); err != nil || v != "v1" {
+		t.Errorf("go-redis over TLS: %q, %v", v, err)
+	}
+	plain := redis.NewClient(&redis.Options{Addr: respAddr, Password: "vanity", DisableIdentity: true, MaxRetries: -1})
+	defer plain.Close()
+	if err := plain.Ping(context.Background()).Err(); err == nil {
+		t.Error("a plain Redis client was served on a TLS RESP port")
+	}
 
 	db, err := client.Open(context.Background(), s.addr, client.Options{TLS: cfg, PoolSize: 2})
 	if err != nil {
