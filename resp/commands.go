@@ -45,6 +45,8 @@ type Spec struct {
 	Build func(args [][]byte, p *Plan) error
 	// Reason is the error a KindRefused command answers.
 	Reason string
+	// Note says how the command differs from Redis's, if it does.
+	Note string
 }
 
 // Error is a refusal with Redis's error prefix ("ERR", "WRONGTYPE", ...).
@@ -471,17 +473,17 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX, XX, GET, KEEPTTL, EXAT and PXAT are refused until the linearizable path (issue 18).", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
-	{Name: "mset", Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets keys to values (each key on its own: not atomic across keys).", Args: "key value [key value ...]", Shape: ShapeAllOK, Build: mset},
-	{Name: "strlen", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the length of a string value.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdStrLen)},
+	{Name: "mset", Note: "Each key is set on its own: not atomic across keys (Redis Cluster refuses keys of different slots instead).", Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets keys to values (each key on its own: not atomic across keys).", Args: "key value [key value ...]", Shape: ShapeAllOK, Build: mset},
+	{Name: "strlen", Note: "A number stored by SET is an INT or FLOAT value: STRLEN of it is WRONGTYPE.", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the length of a string value.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdStrLen)},
 	{Name: "incr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Adds one to an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(1, true)},
 	{Name: "decr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts one from an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(-1, true)},
 	{Name: "incrby", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to an integer.", Args: "key increment", Shape: ShapeIncr, Build: incrBy(1, false)},
 	{Name: "decrby", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts a number from an integer.", Args: "key decrement", Shape: ShapeIncr, Build: incrBy(-1, false)},
-	{Name: "incrbyfloat", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to a float.", Args: "key increment", Shape: ShapeFloat, Build: func(args [][]byte, p *Plan) error {
+	{Name: "incrbyfloat", Note: "The result carries six decimals (Vanity's FLOAT on the wire); an integer key is WRONGTYPE-like (`value is not a valid float`).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to a float.", Args: "key increment", Shape: ShapeFloat, Build: func(args [][]byte, p *Plan) error {
 		f, err := parseFloat(args[2])
 		if err != nil {
 			return err
@@ -499,11 +501,11 @@ var table = []*Spec{
 	refused("msetnx", -3, "string", notYetLinearizable),
 
 	// keys
-	{Name: "del", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys; the number deleted.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},
-	{Name: "unlink", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys (as DEL).", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},
+	{Name: "del", Note: "Each key is deleted on its own: not atomic across keys.", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys; the number deleted.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},
+	{Name: "unlink", Note: "As DEL: Vanity frees memory at once.", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys (as DEL).", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},
 	{Name: "exists", Arity: -2, Flags: ro, Keys: all, Group: "generic", Summary: "How many of the keys exist.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdExists)},
 	{Name: "type", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "The type of a key's value.", Args: "key", Shape: ShapeType, Build: keyed(proto.CmdType)},
-	{Name: "expire", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in seconds.", Args: "key seconds", Shape: ShapeExpire, Build: expire(1000)},
+	{Name: "expire", Note: "NX, XX, GT and LT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in seconds.", Args: "key seconds", Shape: ShapeExpire, Build: expire(1000)},
 	{Name: "pexpire", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in milliseconds.", Args: "key milliseconds", Shape: ShapeExpire, Build: expire(1)},
 	{Name: "ttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in seconds (-1: none, -2: no key).", Args: "key", Shape: ShapeTTL, Build: ttl},
 	{Name: "pttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in milliseconds (-1: none, -2: no key).", Args: "key", Shape: ShapePTTL, Build: ttl},
@@ -512,10 +514,10 @@ var table = []*Spec{
 		p.Then(proto.CmdClearExpiry).Str[0] = args[1]
 		return nil
 	}},
-	{Name: "keys", Arity: 2, Flags: ro, Group: "generic", Summary: "Every key matching a pattern (bounded by the server's reply limit).", Args: "pattern", Shape: ShapeArray, Build: keyed(proto.CmdKeys)},
-	{Name: "scan", Arity: -2, Flags: ro, Group: "generic", Summary: "A page of keys and the cursor of the next.", Args: "cursor [MATCH pattern] [COUNT count]", Kind: KindScan, Build: scan},
-	{Name: "dbsize", Arity: 1, Flags: ro, Group: "server", Summary: "The number of keys in the database.", Shape: ShapeInt, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdDBSize); return nil }},
-	{Name: "flushdb", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of the database.", Args: "[ASYNC|SYNC]", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
+	{Name: "keys", Note: "Refused when the reply would pass --max-reply; use SCAN.", Arity: 2, Flags: ro, Group: "generic", Summary: "Every key matching a pattern (bounded by the server's reply limit).", Args: "pattern", Shape: ShapeArray, Build: keyed(proto.CmdKeys)},
+	{Name: "scan", Note: "A cursor inside a partition is kept by the router that gave it (65,536 at most, the oldest dropped): continue a scan on the same router. TYPE is refused.", Arity: -2, Flags: ro, Group: "generic", Summary: "A page of keys and the cursor of the next.", Args: "cursor [MATCH pattern] [COUNT count]", Kind: KindScan, Build: scan},
+	{Name: "dbsize", Note: "In a cluster each partition counts as its fullest copy: a key deleted a moment ago counts until every copy has the delete.", Arity: 1, Flags: ro, Group: "server", Summary: "The number of keys in the database.", Shape: ShapeInt, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdDBSize); return nil }},
+	{Name: "flushdb", Note: "ASYNC and SYNC are accepted and mean the same.", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of the database.", Args: "[ASYNC|SYNC]", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
 		if len(args) > 2 {
 			return errSyntax
 		}
@@ -568,17 +570,17 @@ var table = []*Spec{
 	{Name: "smembers", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The members of a set.", Args: "key", Shape: ShapeSet, Build: keyed(proto.CmdSetAll)},
 	{Name: "sismember", Arity: 3, Flags: ro, Keys: one, Group: "set", Summary: "Whether a member is in a set.", Args: "key member", Shape: ShapeBool, Build: keyString(proto.CmdSetContains)},
 	{Name: "scard", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The number of members of a set.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdSetLen)},
-	{Name: "spop", Arity: -2, Flags: wr, Keys: one, Group: "set", Summary: "Removes and returns random members of a set.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdSetRemove)},
+	{Name: "spop", Note: "With a count, an array in both protocol versions.", Arity: -2, Flags: wr, Keys: one, Group: "set", Summary: "Removes and returns random members of a set.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdSetRemove)},
 	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
 	{Name: "sinter", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The intersection of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetIntersect)},
-	{Name: "sdiff", Arity: 3, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set not in the second (Vanity: exactly two sets).", Args: "key key", Shape: ShapeSet, Build: func(args [][]byte, p *Plan) error {
+	{Name: "sdiff", Note: "Exactly two sets.", Arity: 3, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set not in the second (Vanity: exactly two sets).", Args: "key key", Shape: ShapeSet, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdSetDiff)
 		r.Str[0], r.Str[1] = args[1], args[2]
 		return nil
 	}},
 	{Name: "sunionstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the union of sets; its size.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetUnionInto)},
 	{Name: "sinterstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the intersection of sets; its size.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetIntersectInto)},
-	{Name: "sdiffstore", Arity: 4, Flags: wr, Keys: all, Group: "set", Summary: "Stores the difference of two sets; its size.", Args: "destination key key", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+	{Name: "sdiffstore", Note: "Exactly two sets.", Arity: 4, Flags: wr, Keys: all, Group: "set", Summary: "Stores the difference of two sets; its size.", Args: "destination key key", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdSetDiffInto)
 		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]
 		return nil
@@ -616,20 +618,20 @@ var table = []*Spec{
 		return nil
 	}},
 	{Name: "echo", Arity: 2, Flags: fast, Group: "connection", Summary: "The message.", Args: "message", Kind: KindEcho},
-	{Name: "auth", Arity: -2, Flags: fast, Group: "connection", Summary: "Authenticates the connection (AUTH password: the default user).", Args: "[username] password", Shape: ShapeAuth, Build: auth},
+	{Name: "auth", Note: "AUTH password (or user default) logs in as the first administrator, `vanity` unless renamed.", Arity: -2, Flags: fast, Group: "connection", Summary: "Authenticates the connection (AUTH password: the default user).", Args: "[username] password", Shape: ShapeAuth, Build: auth},
 	{Name: "hello", Arity: -1, Flags: fast, Group: "connection", Summary: "Switches the protocol version, optionally authenticating.", Args: "[protover [AUTH username password] [SETNAME clientname]]", Kind: KindHello},
 	{Name: "select", Arity: 2, Flags: fast, Group: "connection", Summary: "Switches the database (0-15).", Args: "index", Shape: ShapeStatus, Build: select_},
 	{Name: "quit", Arity: -1, Flags: fast, Group: "connection", Summary: "Closes the connection.", Kind: KindQuit},
 	{Name: "client", Arity: -2, Group: "connection", Summary: "CLIENT ID, SETNAME, GETNAME and SETINFO.", Args: "subcommand [argument ...]", Kind: KindClient},
-	{Name: "command", Arity: -1, Group: "server", Summary: "The commands this server knows (COUNT, DOCS, INFO).", Args: "[COUNT|DOCS|INFO [command ...]]", Kind: KindCommand},
-	{Name: "config", Arity: -2, Group: "server", Summary: "CONFIG GET of what clients ask for.", Args: "GET parameter [parameter ...]", Kind: KindConfig},
-	{Name: "info", Arity: -1, Group: "server", Summary: "The server's state by section.", Args: "[section ...]", Shape: ShapeInfo, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdInfo); return nil }},
+	{Name: "command", Note: "DOCS gives summary, since and group, without argument specs.", Arity: -1, Group: "server", Summary: "The commands this server knows (COUNT, DOCS, INFO).", Args: "[COUNT|DOCS|INFO [command ...]]", Kind: KindCommand},
+	{Name: "config", Note: "GET answers databases, save, appendonly, maxmemory, maxmemory-policy, timeout and cluster-enabled; SET is refused.", Arity: -2, Group: "server", Summary: "CONFIG GET of what clients ask for.", Args: "GET parameter [parameter ...]", Kind: KindConfig},
+	{Name: "info", Note: "Every section, whatever is asked.", Arity: -1, Group: "server", Summary: "The server's state by section.", Args: "[section ...]", Shape: ShapeInfo, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdInfo); return nil }},
 	{Name: "multi", Arity: 1, Flags: fast, Group: "transactions", Summary: "Starts a transaction.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactBegin); return nil }},
-	{Name: "exec", Arity: 1, Group: "transactions", Summary: "Runs the transaction's commands as one unit.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactCommit); return nil }},
+	{Name: "exec", Note: "A queued command the user may not run answers NOPERM in the array (Redis aborts the transaction).", Arity: 1, Group: "transactions", Summary: "Runs the transaction's commands as one unit.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactCommit); return nil }},
 	{Name: "discard", Arity: 1, Flags: fast, Group: "transactions", Summary: "Drops the transaction.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactDiscard); return nil }},
-	{Name: "subscribe", Arity: -2, Group: "pubsub", Summary: "Listens to channels.", Args: "channel [channel ...]", Kind: KindSubscribe},
+	{Name: "subscribe", Note: "A RESP2 subscriber may still send any command.", Arity: -2, Group: "pubsub", Summary: "Listens to channels.", Args: "channel [channel ...]", Kind: KindSubscribe},
 	{Name: "unsubscribe", Arity: -1, Group: "pubsub", Summary: "Stops listening to channels (all without arguments).", Args: "[channel ...]", Kind: KindUnsubscribe},
-	{Name: "publish", Arity: 3, Group: "pubsub", Summary: "Sends a message to a channel; the receivers on this router.", Args: "channel message", Kind: KindPublish, Build: func(args [][]byte, p *Plan) error {
+	{Name: "publish", Note: "Counts the receivers on the router that took it; every router's subscribers get the message.", Arity: 3, Group: "pubsub", Summary: "Sends a message to a channel; the receivers on this router.", Args: "channel message", Kind: KindPublish, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdPublish)
 		r.Str[0], r.Str[1] = args[1], args[2]
 		return nil

@@ -1,12 +1,20 @@
 // Package resp is the Redis serialization protocol (RESP2 and RESP3) as
-// the coming RESP listener will speak it (issue "Speak Redis too"): the
-// reading of a client's command (an array of bulk strings, or an inline
-// line) within limits checked before any allocation, and append encoders
-// for replies in either version. It is pure: no sockets, no commands.
+// the router's RESP listener speaks it. It is pure: no sockets, no
+// sessions, no storage.
 //
-// AppendReply turns a Vanity reply into the reply Redis gives, by the
-// Shape of the command that asked (GET answers a number as a bulk string,
-// EXISTS turns OK and NULL into 1 and 0, errors become WRONGTYPE, NOPERM
-// and ERR). Which command has which shape, and how a Redis command becomes
-// a Vanity request, is the listener's table.
+//   - read.go reads a client's command (an array of bulk strings, or an
+//     inline line) within limits checked before any allocation.
+//   - commands.go is the command table: Lookup finds a Redis command and
+//     checks its arity; its Spec's Build turns the arguments into a Plan
+//     of Vanity requests (plan.go), grouped in items that run as units
+//     (TTL reads EXISTS and GET_EXPIRY of one key together) or apart (DEL
+//     a b is two DELs). A command Vanity does not offer is in the table
+//     too, refused with the reason.
+//   - reply.go writes Redis's reply from the Vanity replies of a plan, by
+//     the Shape of the command (GET answers a number as a bulk string,
+//     DEL counts the OKs, TTL turns a deadline into seconds; errors become
+//     WRONGTYPE, NOPERM and ERR).
+//   - server.go writes the replies of what only Redis has: HELLO,
+//     COMMAND (from the table), CONFIG GET, pushes of pub/sub, SCAN's.
+//   - write.go holds the append encoders of either protocol version.
 package resp

@@ -16,6 +16,16 @@
 // job is done, possibly later, from another goroutine (the backend hands
 // the connection back to its loop).
 //
+// # Two wire protocols
+//
+// Serve takes connections speaking Vanity's protocol, ServeRESP Redis's
+// (resp.go). A connection's wire decides only how a request is found in
+// its input and how replies are written: a Redis command becomes Vanity
+// requests through package resp's table, and those pass the same state
+// and permission checks, are held or run by exec like a Vanity request,
+// and their replies are turned into Redis's by the command's shape when
+// they are spliced in.
+//
 // # Commands over every partition
 //
 // SCAN, KEYS and DB_SIZE (scan.go) ask the backend's KeyLister for pages
