@@ -5,7 +5,7 @@ BIN      := bin
 FUZZTIME ?= 1m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test test-go test-python lint fuzz bench bench-go bench-cluster chaos cluster-up cluster-down clean
+.PHONY: build run test test-go test-python lint fuzz bench bench-go bench-cluster chaos cluster-up cluster-down clean bench-resp
 
 # The commit goes into --version also where Go's own VCS stamping is off.
 COMMIT   := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +modified)
@@ -55,6 +55,11 @@ bench: build
 # Micro-benchmarks of the hot paths.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./proto/ ./storage/ ./ring/ ./node/
+
+# Vanity's port, its RESP port and redis-server side by side (ROUNDS=3).
+bench-resp: build
+	@command -v redis-server >/dev/null || { echo "bench-resp: redis-server is needed (apt-get install redis-server)"; exit 1; }
+	scripts/bench-resp
 
 # Router + 3 nodes with 3 copies (QUORUM) against the single process, one
 # redis-server and a Redis Cluster of 3 masters + 2 replicas each, with
