@@ -189,17 +189,21 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 	scrape(nodeDebug, `vanity_partitions{state="serving"}`, "vanity_node_commands_total", "vanity_read_repairs_total",
 		"vanity_antientropy_rounds_total", "vanity_keys")
 
-	// Every metric the Grafana dashboard plots is one the binaries export
-	// (some appear only once they have a value: the counts of failures).
-	dashboard, err := os.ReadFile(filepath.Join(root, "ops", "grafana", "vanity.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lazy := map[string]bool{"vanity_refused_total": true, "vanity_router_node_errors_total": true, "vanity_hints_pending_bytes": true}
-	for _, name := range regexp.MustCompile(`vanity_[a-z_]+`).FindAllString(string(dashboard), -1) {
-		name = strings.TrimSuffix(name, "_bucket")
-		if !lazy[name] && !strings.Contains(scraped.String(), "# HELP "+name+" ") {
-			t.Errorf("the dashboard plots %s, which no binary exports", name)
+	// Every metric the Grafana dashboard plots and the alerts watch is one
+	// the binaries export (some appear only once they have a value: the
+	// counts of failures).
+	lazy := map[string]bool{"vanity_refused_total": true, "vanity_router_node_errors_total": true,
+		"vanity_hints_pending_bytes": true, "vanity_router_command_failures_total": true}
+	for _, file := range []string{"grafana/vanity.json", "prometheus/alerts.yml"} {
+		text, err := os.ReadFile(filepath.Join(root, "ops", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range regexp.MustCompile(`vanity_[a-z_]+`).FindAllString(string(text), -1) {
+			name = strings.TrimSuffix(name, "_bucket")
+			if !lazy[name] && !strings.Contains(scraped.String(), "# HELP "+name+" ") {
+				t.Errorf("ops/%s uses %s, which no binary exports", file, name)
+			}
 		}
 	}
 }
