@@ -1,4 +1,6 @@
 // Package ops holds the files for running Vanity as a service (systemd
-// units, a container file, a Grafana dashboard); it has no code. Its test
-// checks the units' command lines against the binaries.
+// units, a container file, a Grafana dashboard, Prometheus alert rules);
+// it has no code. Its tests check the units' command lines and the
+// container file against the binaries, and draw docs/architecture.svg
+// from the description in diagram_test.go.
 package ops
