@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// scrapeMetrics reads the metric families of a debug address.
+func scrapeMetrics(t *testing.T, addr string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil // a process that is down has no metrics
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("%s/metrics: %v", addr, err)
+	}
+	return fams
+}
+
+// metricSum adds up the values of a family's series whose labels include
+// every pair of want (name, value, name, value...).
+func metricSum(fams map[string]*dto.MetricFamily, name string, want ...string) float64 {
+	f := fams[name]
+	if f == nil {
+		return 0
+	}
+	sum := 0.0
+next:
+	for _, m := range f.GetMetric() {
+		for i := 0; i+1 < len(want); i += 2 {
+			found := false
+			for _, l := range m.GetLabel() {
+				if l.GetName() == want[i] && l.GetValue() == want[i+1] {
+					found = true
+				}
+			}
+			if !found {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			sum += m.Counter.GetValue()
+		case m.Gauge != nil:
+			sum += m.Gauge.GetValue()
+		case m.Untyped != nil:
+			sum += m.Untyped.GetValue()
+		case m.Histogram != nil:
+			sum += float64(m.Histogram.GetSampleCount())
+		}
+	}
+	return sum
+}
+
+// TestMetricsThroughAKill watches what an operator would while a node
+// dies and comes back under a write load, on real processes: requests
+// and node commands count up; the router counts failed runs to the dead
+// node; the live nodes queue hints for it (the replication debt), and
+// once it is back the hints are delivered and the debt falls to zero.
+func TestMetricsThroughAKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	dir := t.TempDir()
+	buildBinaries(t, dir)
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("metrics-test-secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gossip := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	join := strings.Join(gossip, ",")
+	nodeArgs := make([][]string, 3)
+	nodeDebug := make([]string, 3)
+	startNode := func(i int) *os.Process {
+		return start(t, filepath.Join(dir, "vanity-node"), filepath.Join(dir, fmt.Sprintf("node%d-%d.log", i, time.Now().UnixNano())),
+			nodeArgs[i]...).Process
+	}
+	for i := range 3 {
+		nodeDebug[i] = freeAddr(t)
+		nodeArgs[i] = []string{"--name", fmt.Sprintf("node-%d", i), "--data-dir", filepath.Join(dir, fmt.Sprintf("data%d", i)),
+			"--rpc", freeAddr(t), "--gossip", gossip[i], "--join", join, "--partitions", "64", "--replicas", "3",
+			"--fast-gossip", "--secret-file", secret, "--debug-addr=" + nodeDebug[i]}
+	}
+	procs := make([]*os.Process, 3)
+	for i := range 3 {
+		procs[i] = startNode(i)
+	}
+	routerDebug, routerLog := freeAddr(t), filepath.Join(dir, "router.log")
+	start(t, filepath.Join(dir, "vanity-router"), routerLog, "-port", "0", "-gossip", freeAddr(t), "-join", join,
+		"-min-nodes", "3", "-partitions", "64", "-replicas", "3", "-fast-gossip", "-secret-file", secret,
+		"--debug-addr="+routerDebug)
+	addr := waitListening(t, routerLog, 90*time.Second)
+	setAndGet(t, addr, "warm", "up")
+
+	// A writer keeps setting keys until the test is done with it.
+	var acked atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := client.Dial(addr, client.Options{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if r, err := c.Set("k"+strconv.Itoa(i%500), "v"); err == nil && r.Status == proto.StatusOK {
+				acked.Add(1)
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+
+	poll := func(what string, within time.Duration, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(within); !ok(); {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %v", what, within)
+			}
+			time.Sleep(100 * time.Millisecond) // polling the metrics
+		}
+	}
+	requests := func() float64 {
+		return metricSum(scrapeMetrics(t, routerDebug), "vanity_requests_total", "command", "SET")
+	}
+	before := requests()
+	poll("the router to count SETs", 10*time.Second, func() bool { return requests() > before+50 })
+	commands := metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_node_commands_total")
+	poll("node 0 to count commands", 10*time.Second, func() bool {
+		return metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_node_commands_total") > commands
+	})
+
+	// Node 2 dies: the router's runs to it fail, the others keep its writes.
+	if err := procs[2].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	hints := func() float64 {
+		return metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_hints_pending_bytes", "replica", "node-2") +
+			metricSum(scrapeMetrics(t, nodeDebug[1]), "vanity_hints_pending_bytes", "replica", "node-2")
+	}
+	poll("hints for the dead node to pile up", 30*time.Second, func() bool { return hints() > 0 })
+	poll("the router to count failed runs to the dead node", 30*time.Second, func() bool {
+		// The router names a node by its RPC address.
+		return metricSum(scrapeMetrics(t, routerDebug), "vanity_router_node_errors_total", "node", nodeArgs[2][5]) > 0
+	})
+	ackedWhileDown := acked.Load()
+
+	// It comes back: the hints are delivered and the debt falls to zero,
+	// while writes go on.
+	procs[2] = startNode(2)
+	poll("the hints to be delivered", 60*time.Second, func() bool { return hints() == 0 })
+	poll("writes to go on", 10*time.Second, func() bool { return acked.Load() > ackedWhileDown+50 })
+	poll("the node that came back to serve its partitions", 60*time.Second, func() bool {
+		f := scrapeMetrics(t, nodeDebug[2])
+		return metricSum(f, "vanity_partitions", "state", "serving") == 64 && metricSum(f, "vanity_partitions", "state", "catching_up") == 0
+	})
+}
