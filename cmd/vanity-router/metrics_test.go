@@ -137,6 +137,17 @@ func TestMetricsThroughAKill(t *testing.T) {
 	}()
 	defer func() { close(stop); wg.Wait() }()
 
+	// Recording the dashboard's picture: every phase lasts a while, so
+	// that the graphs show it (this is for the picture, not to wait for
+	// anything).
+	hold, mark := func() {}, func(string) {}
+	if *recordDashboard {
+		rec := startRecorder(t, map[string]string{"router": routerDebug, "node-0": nodeDebug[0], "node-1": nodeDebug[1],
+			"node-2": nodeDebug[2]})
+		defer rec.finish(t)
+		hold, mark = func() { time.Sleep(15 * time.Second) }, rec.mark
+	}
+
 	poll := func(what string, within time.Duration, ok func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(within); !ok(); {
@@ -156,10 +167,12 @@ func TestMetricsThroughAKill(t *testing.T) {
 		return metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_node_commands_total") > commands
 	})
 
+	hold()
 	// Node 2 dies: the router's runs to it fail, the others keep its writes.
 	if err := procs[2].Kill(); err != nil {
 		t.Fatal(err)
 	}
+	mark("node-2 killed")
 	hints := func() float64 {
 		return metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_hints_pending_bytes", "replica", "node-2") +
 			metricSum(scrapeMetrics(t, nodeDebug[1]), "vanity_hints_pending_bytes", "replica", "node-2")
@@ -170,14 +183,17 @@ func TestMetricsThroughAKill(t *testing.T) {
 		return metricSum(scrapeMetrics(t, routerDebug), "vanity_router_node_errors_total", "node", nodeArgs[2][5]) > 0
 	})
 	ackedWhileDown := acked.Load()
+	hold()
 
 	// It comes back: the hints are delivered and the debt falls to zero,
 	// while writes go on.
 	procs[2] = startNode(2)
+	mark("node-2 restarted")
 	poll("the hints to be delivered", 60*time.Second, func() bool { return hints() == 0 })
 	poll("writes to go on", 10*time.Second, func() bool { return acked.Load() > ackedWhileDown+50 })
 	poll("the node that came back to serve its partitions", 60*time.Second, func() bool {
 		f := scrapeMetrics(t, nodeDebug[2])
 		return metricSum(f, "vanity_partitions", "state", "serving") == 64 && metricSum(f, "vanity_partitions", "state", "catching_up") == 0
 	})
+	hold()
 }
