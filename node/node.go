@@ -60,10 +60,11 @@ type Config struct {
 	StorageRetry time.Duration
 	// Now is the physical clock (default time.Now).
 	Now func() time.Time
-	// OnSync and OnSnapshot, if set, are told of each fsync of the log
-	// and each snapshot written (how long, how large): for metrics; they
-	// must not block.
+	// OnSync, OnAppend and OnSnapshot, if set, are told of each fsync of
+	// the log, each record appended to it and each snapshot written (how
+	// long, how large): for metrics; they must not block.
 	OnSync     func(took time.Duration)
+	OnAppend   func(bytes int)
 	OnSnapshot func(took time.Duration, bytes int64)
 	// Logger receives the node's log (default: discard).
 	Logger *slog.Logger

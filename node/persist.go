@@ -163,7 +163,7 @@ func (n *Node) recover() error {
 		next = max(next, c+1)
 	}
 	n.wal, err = wal.Open(wal.Config{FS: n.fs, Dir: n.cfg.WALDir, Policy: n.cfg.Fsync,
-		SegmentSize: n.cfg.SegmentSize, Logger: n.log, OnSync: n.cfg.OnSync}, next)
+		SegmentSize: n.cfg.SegmentSize, Logger: n.log, OnSync: n.cfg.OnSync, OnAppend: n.cfg.OnAppend}, next)
 	return err
 }
 

@@ -223,6 +223,20 @@ func (s *Service) MemberState(name string) string {
 // persistence).
 func (s *Service) Hints() *replication.HintStore { return s.hints }
 
+// RingState is the version of the ring this node serves by (0: none yet)
+// and the members gossip knows, counted by state.
+func (s *Service) RingState() (uint64, map[string]int) {
+	var version uint64
+	if r := s.ring.Load(); r != nil {
+		version = r.Version()
+	}
+	members := map[string]int{}
+	for _, m := range s.gossip.Members() {
+		members[m.State.String()]++
+	}
+	return version, members
+}
+
 // RemoveFailed is an administrator's decision that the failed member name
 // will not come back: the ring drops it and its partitions are served
 // again elsewhere (empty, unless replicated). See vanity-node remove.

@@ -31,10 +31,11 @@ type HintStore struct {
 	dir string
 	max int64
 
-	mu    sync.Mutex
-	size  int64            // bytes in every file
-	sizes map[string]int64 // by replica
-	busy  map[string]bool  // replicas being delivered to
+	mu     sync.Mutex
+	size   int64            // bytes in every file
+	sizes  map[string]int64 // bytes, by replica
+	counts map[string]int64 // hints, by replica
+	busy   map[string]bool  // replicas being delivered to
 }
 
 // ErrHintsFull is returned by Add when the store is at its bound: the
@@ -47,7 +48,7 @@ func OpenHints(fs vfs.FS, dir string, max int64) (*HintStore, error) {
 	if err := fs.MkdirAll(dir); err != nil {
 		return nil, err
 	}
-	h := &HintStore{fs: fs, dir: dir, max: max, sizes: map[string]int64{}, busy: map[string]bool{}}
+	h := &HintStore{fs: fs, dir: dir, max: max, sizes: map[string]int64{}, counts: map[string]int64{}, busy: map[string]bool{}}
 	names, err := fs.List(dir)
 	if err != nil {
 		return nil, err
@@ -63,11 +64,11 @@ func OpenHints(fs vfs.FS, dir string, max int64) (*HintStore, error) {
 		if !ok {
 			continue
 		}
-		n, err := h.trim(filepath.Join(dir, name))
+		n, count, err := h.trim(filepath.Join(dir, name))
 		if err != nil {
 			return nil, err
 		}
-		h.sizes[replica] = n
+		h.sizes[replica], h.counts[replica] = n, count
 		h.size += n
 	}
 	return h, nil
@@ -75,26 +76,27 @@ func OpenHints(fs vfs.FS, dir string, max int64) (*HintStore, error) {
 
 // trim cuts a hint file after its last whole record (a crash may have
 // torn the one after), so later hints are not appended behind garbage,
-// and returns its size.
-func (h *HintStore) trim(path string) (int64, error) {
+// and returns its size and how many hints it holds.
+func (h *HintStore) trim(path string) (int64, int64, error) {
 	data, err := h.read(path)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	valid := 0
+	valid, count := 0, int64(0)
 	for valid < len(data) {
 		_, _, n, ok := decodeHint(data[valid:])
 		if !ok {
 			break
 		}
 		valid += n
+		count++
 	}
 	if valid == len(data) {
-		return int64(valid), nil
+		return int64(valid), count, nil
 	}
 	f, err := h.fs.OpenAppend(path)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	err = f.Truncate(int64(valid))
 	if err == nil {
@@ -103,7 +105,7 @@ func (h *HintStore) trim(path string) (int64, error) {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return int64(valid), err
+	return int64(valid), count, err
 }
 
 // fileOf names a replica's hint file (hex, so any node name is safe).
@@ -157,6 +159,7 @@ func (h *HintStore) Add(replica string, partition int, delta []byte) error {
 	}
 	h.size += int64(len(rec))
 	h.sizes[replica] += int64(len(rec))
+	h.counts[replica]++
 	return nil
 }
 
@@ -165,6 +168,13 @@ func (h *HintStore) Pending(replica string) int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.sizes[replica]
+}
+
+// PendingCount returns the number of hints kept for replica.
+func (h *HintStore) PendingCount(replica string) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.counts[replica]
 }
 
 // Replicas returns the replicas that have hints waiting.
@@ -241,10 +251,25 @@ func (h *HintStore) Deliver(ctx context.Context, replica string, store func(ctx 
 	}
 	h.size += int64(len(rest)) - h.sizes[replica]
 	h.sizes[replica] = int64(len(rest))
+	h.counts[replica] = countHints(rest)
 	if len(rest) == 0 {
 		delete(h.sizes, replica)
+		delete(h.counts, replica)
 	}
 	return delivered, derr
+}
+
+// countHints is the number of whole hints in data.
+func countHints(data []byte) int64 {
+	count := int64(0)
+	for len(data) > 0 {
+		_, _, n, ok := decodeHint(data)
+		if !ok {
+			break
+		}
+		data, count = data[n:], count+1
+	}
+	return count
 }
 
 // read returns a hint file's contents (nil if there is none); mu held.

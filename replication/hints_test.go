@@ -46,8 +46,8 @@ func TestHintsSurviveACrashAndArriveInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Pending("node-b") == 0 || len(h.Replicas()) != 2 {
-		t.Fatalf("after a crash: pending %d, replicas %v", h.Pending("node-b"), h.Replicas())
+	if h.Pending("node-b") == 0 || h.PendingCount("node-b") != 5 || len(h.Replicas()) != 2 {
+		t.Fatalf("after a crash: pending %d bytes, %d hints, replicas %v", h.Pending("node-b"), h.PendingCount("node-b"), h.Replicas())
 	}
 	var got []delivered
 	n, err := h.Deliver(context.Background(), "node-b", collect(&got, -1))
@@ -59,7 +59,7 @@ func TestHintsSurviveACrashAndArriveInOrder(t *testing.T) {
 			t.Fatalf("hint %d: %+v", i, d)
 		}
 	}
-	if h.Pending("node-b") != 0 || len(h.Replicas()) != 1 {
+	if h.Pending("node-b") != 0 || h.PendingCount("node-b") != 0 || len(h.Replicas()) != 1 {
 		t.Fatalf("delivered hints kept: %d bytes, replicas %v", h.Pending("node-b"), h.Replicas())
 	}
 	got = nil
@@ -89,6 +89,9 @@ func TestHintsPartialDelivery(t *testing.T) {
 	})
 	if n != 2 || err == nil {
 		t.Fatalf("delivered %d, err %v", n, err)
+	}
+	if c := h.PendingCount("b"); c != 3 { // 2 and 3 undelivered, 4 added meanwhile
+		t.Fatalf("%d hints pending after a partial delivery, want 3", c)
 	}
 	got = nil
 	if n, err := h.Deliver(context.Background(), "b", collect(&got, -1)); err != nil || n != 3 {

@@ -130,7 +130,7 @@ func run(args []string) error {
 	storage := debughttp.NewStorageMetrics()
 	svc, err := node.StartService(node.ServiceConfig{
 		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy,
-			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnSnapshot: storage.OnSnapshot},
+			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
 		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig(),
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
@@ -148,6 +148,7 @@ func run(args []string) error {
 	if *debugAddr != "" {
 		prometheus.MustRegister(debughttp.KeysMetric(svc.Node().Keys))
 		prometheus.MustRegister(newNodeMetrics(svc)...)
+		prometheus.MustRegister(debughttp.RingMetrics(svc.RingState))
 		prometheus.MustRegister(storage.Collectors()...)
 		go func() {
 			if err := debughttp.Serve(ctx, *debugAddr, func(out map[string]any) {

@@ -11,9 +11,10 @@ import (
 // repairs, partitions by state, and the hints kept for each peer. Each is
 // read from the node's own counters when scraped.
 type nodeMetrics struct {
-	svc   *node.Service
-	hints *prometheus.Desc
-	parts *prometheus.Desc
+	svc       *node.Service
+	hints     *prometheus.Desc
+	hintCount *prometheus.Desc
+	parts     *prometheus.Desc
 }
 
 func newNodeMetrics(svc *node.Service) []prometheus.Collector {
@@ -28,6 +29,8 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 			svc: svc,
 			hints: prometheus.NewDesc("vanity_hints_pending_bytes",
 				"Bytes of writes kept for a replica that did not take them (hinted hand-off), by replica.", []string{"replica"}, nil),
+			hintCount: prometheus.NewDesc("vanity_hints_pending",
+				"Writes kept for a replica that did not take them (hinted hand-off), by replica.", []string{"replica"}, nil),
 			parts: prometheus.NewDesc("vanity_partitions",
 				"Partitions this node holds, by state: serving, catching_up (after a restart), handed_off (kept until the new owner confirms).",
 				[]string{"state"}, nil),
@@ -46,6 +49,7 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 
 func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.hints
+	ch <- m.hintCount
 	ch <- m.parts
 }
 
@@ -53,6 +57,7 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	if h := m.svc.Hints(); h != nil {
 		for _, r := range h.Replicas() {
 			ch <- prometheus.MustNewConstMetric(m.hints, prometheus.GaugeValue, float64(h.Pending(r)), r)
+			ch <- prometheus.MustNewConstMetric(m.hintCount, prometheus.GaugeValue, float64(h.PendingCount(r)), r)
 		}
 	}
 	serving, catching, handed := m.svc.Node().PartitionStates()

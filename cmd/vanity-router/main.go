@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
@@ -208,6 +210,7 @@ func run(args []string) error {
 		return err
 	}
 	backend.Attach(srv, store)
+	prometheus.MustRegister(debughttp.RingMetrics(backend.RingState))
 	sdone := make(chan error, 2)
 	go func() { sdone <- srv.Serve(l) }()
 	fmt.Printf("vanity-router listening on %s\n", l.Addr())

@@ -162,10 +162,15 @@ func TestMetricsThroughAKill(t *testing.T) {
 	}
 	before := requests()
 	poll("the router to count SETs", 10*time.Second, func() bool { return requests() > before+50 })
-	commands := metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_node_commands_total")
-	poll("node 0 to count commands", 10*time.Second, func() bool {
-		return metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_node_commands_total") > commands
+	n0 := scrapeMetrics(t, nodeDebug[0])
+	commands, appends := metricSum(n0, "vanity_node_commands_total"), metricSum(n0, "vanity_wal_appended_bytes_total")
+	poll("node 0 to count commands and log appends", 10*time.Second, func() bool {
+		f := scrapeMetrics(t, nodeDebug[0])
+		return metricSum(f, "vanity_node_commands_total") > commands && metricSum(f, "vanity_wal_appended_bytes_total") > appends
 	})
+	if f := scrapeMetrics(t, routerDebug); metricSum(f, "vanity_ring_info") != 1 || metricSum(f, "vanity_ring_members", "state", "alive") < 4 {
+		t.Errorf("the router's ring: info %v, alive members %v", metricSum(f, "vanity_ring_info"), metricSum(f, "vanity_ring_members", "state", "alive"))
+	}
 
 	hold()
 	// Node 2 dies: the router's runs to it fail, the others keep its writes.
@@ -177,7 +182,13 @@ func TestMetricsThroughAKill(t *testing.T) {
 		return metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_hints_pending_bytes", "replica", "node-2") +
 			metricSum(scrapeMetrics(t, nodeDebug[1]), "vanity_hints_pending_bytes", "replica", "node-2")
 	}
-	poll("hints for the dead node to pile up", 30*time.Second, func() bool { return hints() > 0 })
+	poll("hints for the dead node to pile up", 30*time.Second, func() bool {
+		return hints() > 0 && metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_hints_pending", "replica", "node-2") > 0
+	})
+	poll("gossip to see the node failed", 30*time.Second, func() bool {
+		return metricSum(scrapeMetrics(t, routerDebug), "vanity_ring_members", "state", "failed") == 1 &&
+			metricSum(scrapeMetrics(t, nodeDebug[0]), "vanity_ring_members", "state", "failed") == 1
+	})
 	poll("the router to count failed runs to the dead node", 30*time.Second, func() bool {
 		// The router names a node by its RPC address.
 		return metricSum(scrapeMetrics(t, routerDebug), "vanity_router_node_errors_total", "node", nodeArgs[2][5]) > 0
@@ -190,6 +201,9 @@ func TestMetricsThroughAKill(t *testing.T) {
 	procs[2] = startNode(2)
 	mark("node-2 restarted")
 	poll("the hints to be delivered", 60*time.Second, func() bool { return hints() == 0 })
+	poll("gossip to see the node alive again", 30*time.Second, func() bool {
+		return metricSum(scrapeMetrics(t, routerDebug), "vanity_ring_members", "state", "failed") == 0
+	})
 	poll("writes to go on", 10*time.Second, func() bool { return acked.Load() > ackedWhileDown+50 })
 	poll("the node that came back to serve its partitions", 60*time.Second, func() bool {
 		f := scrapeMetrics(t, nodeDebug[2])

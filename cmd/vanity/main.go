@@ -111,7 +111,7 @@ func run(ctx context.Context, cfg config) error {
 	storage := debughttp.NewStorageMetrics()
 	prometheus.MustRegister(storage.Collectors()...)
 	ncfg := node.Config{Partitions: cfg.partitions, Logger: log.With("component", "node"),
-		OnSync: storage.OnSync, OnSnapshot: storage.OnSnapshot}
+		OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot}
 	if cfg.dbPersist {
 		ncfg.SnapshotPath = cfg.persistFile
 		ncfg.WALDir = node.WALPath(cfg.persistFile)

@@ -13,6 +13,7 @@ package debughttp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -82,6 +83,37 @@ func (m *keysMetric) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// RingMetrics exports a cluster member's view of the ring from state
+// (the ring's version, 0 when there is none yet, and the members gossip
+// knows by state: alive, failed, leaving, left): vanity_ring_info with the
+// version as a label, and vanity_ring_members by state.
+func RingMetrics(state func() (version uint64, members map[string]int)) prometheus.Collector {
+	return &ringMetrics{state: state,
+		info: prometheus.NewDesc("vanity_ring_info", "The ring this member routes by: its version (a hash of members and addresses).",
+			[]string{"version"}, nil),
+		members: prometheus.NewDesc("vanity_ring_members", "Cluster members gossip knows, by state.", []string{"state"}, nil)}
+}
+
+type ringMetrics struct {
+	state         func() (uint64, map[string]int)
+	info, members *prometheus.Desc
+}
+
+func (m *ringMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.info
+	ch <- m.members
+}
+
+func (m *ringMetrics) Collect(ch chan<- prometheus.Metric) {
+	version, members := m.state()
+	if version != 0 {
+		ch <- prometheus.MustNewConstMetric(m.info, prometheus.GaugeValue, 1, fmt.Sprintf("%016x", version))
+	}
+	for _, st := range []string{"alive", "failed", "leaving", "left"} {
+		ch <- prometheus.MustNewConstMetric(m.members, prometheus.GaugeValue, float64(members[st]), st)
+	}
+}
+
 // Serve serves the endpoints on addr until ctx ends. stats, if not nil,
 // adds fields to /debug/stats; extra adds endpoints (Ready among them).
 func Serve(ctx context.Context, addr string, stats func(map[string]any), log *slog.Logger, extra ...Route) error {
@@ -123,11 +155,13 @@ func Serve(ctx context.Context, addr string, stats func(map[string]any), log *sl
 	return nil
 }
 
-// StorageMetrics are the figures of a node's persistence: how long the
-// log's fsyncs take, how long a snapshot takes and how large it is. The
-// node calls OnSync and OnSnapshot (node.Config); Collectors go to a
-// registry.
+// StorageMetrics are the figures of a node's persistence: the log's
+// appends and their bytes, how long its fsyncs take, how long a snapshot
+// takes and how large it is. The node calls OnAppend, OnSync and
+// OnSnapshot (node.Config); Collectors go to a registry.
 type StorageMetrics struct {
+	appends  prometheus.Counter
+	appended prometheus.Counter
 	fsync    prometheus.Histogram
 	snapshot prometheus.Histogram
 	size     prometheus.Gauge
@@ -136,6 +170,10 @@ type StorageMetrics struct {
 // NewStorageMetrics makes them.
 func NewStorageMetrics() *StorageMetrics {
 	return &StorageMetrics{
+		appends: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "vanity", Name: "wal_appends_total",
+			Help: "Records appended to the write-ahead log."}),
+		appended: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "vanity", Name: "wal_appended_bytes_total",
+			Help: "Bytes of records appended to the write-ahead log (its growth between snapshots)."}),
 		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "vanity", Name: "wal_fsync_seconds",
 			Help: "Time each fsync of the write-ahead log took.", Buckets: prometheus.ExponentialBuckets(50e-6, 2, 16)}),
 		snapshot: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "vanity", Name: "snapshot_seconds",
@@ -143,6 +181,12 @@ func NewStorageMetrics() *StorageMetrics {
 		size: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "vanity", Name: "snapshot_bytes",
 			Help: "Size of the last snapshot written."}),
 	}
+}
+
+// OnAppend records one record appended to the log.
+func (m *StorageMetrics) OnAppend(bytes int) {
+	m.appends.Inc()
+	m.appended.Add(float64(bytes))
 }
 
 // OnSync records one fsync of the log.
@@ -156,5 +200,5 @@ func (m *StorageMetrics) OnSnapshot(took time.Duration, bytes int64) {
 
 // Collectors returns the metrics, to register.
 func (m *StorageMetrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.fsync, m.snapshot, m.size}
+	return []prometheus.Collector{m.appends, m.appended, m.fsync, m.snapshot, m.size}
 }

@@ -406,6 +406,16 @@ func (b *Backend) ringVersion() uint64 {
 	return 0
 }
 
+// RingState is the version of the ring this router routes by (0: none
+// yet) and the members gossip knows, counted by state.
+func (b *Backend) RingState() (uint64, map[string]int) {
+	members := map[string]int{}
+	for _, m := range b.gossip.Members() {
+		members[m.State.String()]++
+	}
+	return b.ringVersion(), members
+}
+
 func (b *Backend) partition(key []byte) int { return ring.PartitionOf(key, b.cfg.Partitions) }
 
 // WaitReady blocks until every partition has an alive owner serving it

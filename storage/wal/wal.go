@@ -114,6 +114,9 @@ type Config struct {
 	// OnSync, if set, is told how long each fsync of the log took (for
 	// metrics); it must not block.
 	OnSync func(took time.Duration)
+	// OnAppend, if set, is told the size of each record appended (for
+	// metrics).
+	OnAppend func(bytes int)
 }
 
 func (c *Config) defaults() {
@@ -488,6 +491,9 @@ func (l *Log) Append(body []byte) (uint64, error) {
 	// periodic round).
 	kick := len(l.buf) >= 1<<20
 	l.mu.Unlock()
+	if l.cfg.OnAppend != nil {
+		l.cfg.OnAppend(len(body))
+	}
 	if kick {
 		select {
 		case l.kick <- struct{}{}:
