@@ -196,6 +196,9 @@ func (c *conn) splice() {
 				c.srv.metrics.latency[r.Cmd].Observe(took)
 				last = r.Cmd
 			}
+			if it.Err != nil {
+				c.srv.metrics.failed[r.Cmd].Inc()
+			}
 		}
 		if i < len(c.spareReplies) {
 			c.spareReplies[i] = it.Replies[:0]

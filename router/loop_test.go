@@ -581,6 +581,14 @@ func TestRequestMetrics(t *testing.T) {
 	if got := count("vanity_requests_total", "command", "GET") - gets; got != 3 {
 		t.Fatalf("%v GETs counted, want 3", got)
 	}
+	failed := count("vanity_request_failures_total", "command", "GET")
+	c.send("GET (11)unavailable")
+	if r := c.reply(); !strings.Contains(r, "no quorum") {
+		t.Fatalf("GET of the failing key: %q", r)
+	}
+	if got := count("vanity_request_failures_total", "command", "GET") - failed; got != 1 {
+		t.Fatalf("%v failed GETs counted, want 1", got)
+	}
 	d := dial(t, addr)
 	d.send("AUTH (6)vanity (5)wrong", "AUTH (6)vanity (5)wrong")
 	d.reply()

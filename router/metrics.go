@@ -14,6 +14,10 @@ import (
 // command: nothing is looked up or allocated on the hot path.
 type metrics struct {
 	requests [256]prometheus.Counter // by command word; a PIPE's entries count each
+	// failed counts the data commands the backend could not serve (a
+	// quorum not met, a write not confirmed...), by command; routers
+	// count them by status too (vanity_router_command_failures_total).
+	failed [256]prometheus.Counter
 	// latency is how long requests took, by command: a data command from
 	// when its connection handed it to the backend to when its reply was
 	// in place (one observation per run of the same command in a
@@ -38,6 +42,10 @@ func serverMetrics() *metrics {
 		reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "vanity", Name: "requests_total",
 			Help: "Requests received from clients, by command (each entry of a PIPE counts).",
+		}, []string{"command"})
+		failed := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "vanity", Name: "request_failures_total",
+			Help: "Data commands the server could not serve (unavailable, not confirmed, ...), by command.",
 		}, []string{"command"})
 		m := &metrics{
 			connections: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -66,9 +74,10 @@ func serverMetrics() *metrics {
 				name = c.String()
 			}
 			m.requests[i] = reqs.WithLabelValues(name)
+			m.failed[i] = failed.WithLabelValues(name)
 			m.latency[i] = latency.WithLabelValues(name).(prometheus.Histogram)
 		}
-		prometheus.MustRegister(reqs, latency, m.connections, m.refused, m.received, m.sent)
+		prometheus.MustRegister(reqs, failed, latency, m.connections, m.refused, m.received, m.sent)
 		shared = m
 	})
 	return shared

@@ -15,7 +15,8 @@ import (
 )
 
 // mapBackend is a fake Backend holding strings, enough for GET and SET;
-// its senders run the jobs submitted to them when flushed.
+// its senders run the jobs submitted to them when flushed. A command on
+// the key "unavailable" fails as a cluster's would without its quorum.
 type mapBackend struct {
 	mu sync.Mutex
 	m  map[string]string
@@ -61,6 +62,10 @@ func (s *mapSender) Flush() {
 	s.buf = s.buf[:0]
 	for _, j := range jobs {
 		for i := range j.Items {
+			if reqs := j.Items[i].Reqs; len(reqs) > 0 && string(reqs[0].Key()) == "unavailable" {
+				j.Fail(i, &CommandError{Msg: "unavailable: no quorum (test)"})
+				continue
+			}
 			s.replies = s.replies[:0]
 			for _, req := range j.Items[i].Reqs {
 				start := len(s.buf)
