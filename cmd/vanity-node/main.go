@@ -73,6 +73,7 @@ func run(args []string) error {
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
+	logFormat := fs.String("log-format", "text", "log records as "+logfile.Formats+" lines")
 	debugAddr := fs.String("debug-addr", debughttp.DefaultNode, `serve /metrics, /health, /ready, /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them; "off": none; a default address already taken is skipped)`)
 	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -110,7 +111,7 @@ func run(args []string) error {
 		host, _ := os.Hostname()
 		*name = host + "-" + strings.ReplaceAll(*rpcAddr, ":", "-")
 	}
-	log, closeLog, err := logfile.Open(*logFile, *logLevel)
+	log, closeLog, err := logfile.Open(*logFile, *logLevel, *logFormat)
 	if err != nil {
 		return err
 	}

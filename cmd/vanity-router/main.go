@@ -61,6 +61,7 @@ func run(args []string) error {
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
 	logLevel := fs.String("log-level", "info", "debug, info, warning or error")
+	logFormat := fs.String("log-format", "text", "log records as "+logfile.Formats+" lines")
 	debugAddr := fs.String("debug-addr", debughttp.DefaultRouter, `serve /metrics, /health, /ready, /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them; "off": none; a default address already taken is skipped)`)
 	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
 	requestTimeout := fs.Duration("request-timeout", time.Second,
@@ -122,7 +123,7 @@ func run(args []string) error {
 		h, _ := os.Hostname()
 		*name = h + "-router-" + strconv.Itoa(*port)
 	}
-	log, closeLog, err := logfile.Open(*logFile, *logLevel)
+	log, closeLog, err := logfile.Open(*logFile, *logLevel, *logFormat)
 	if err != nil {
 		return err
 	}

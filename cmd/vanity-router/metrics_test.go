@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -100,6 +101,8 @@ func TestMetricsThroughAKill(t *testing.T) {
 			"--rpc", freeAddr(t), "--gossip", gossip[i], "--join", join, "--partitions", "64", "--replicas", "3",
 			"--fast-gossip", "--secret-file", secret, "--debug-addr=" + nodeDebug[i]}
 	}
+	// Node 0 logs JSON lines (--log-format=json), checked at the end.
+	nodeArgs[0] = append(nodeArgs[0], "--log-format=json", "--log-file="+filepath.Join(dir, "node0.json"))
 	procs := make([]*os.Process, 3)
 	for i := range 3 {
 		procs[i] = startNode(i)
@@ -210,4 +213,19 @@ func TestMetricsThroughAKill(t *testing.T) {
 		return metricSum(f, "vanity_partitions", "state", "serving") == 64 && metricSum(f, "vanity_partitions", "state", "catching_up") == 0
 	})
 	hold()
+
+	logs, err := os.ReadFile(filepath.Join(dir, "node0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(logs)), "\n")
+	for _, line := range lines {
+		var rec struct{ Time, Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Msg == "" || rec.Level == "" {
+			t.Fatalf("node 0's log with --log-format=json has a line that is not a JSON record: %q (%v)", line, err)
+		}
+	}
+	if len(lines) < 3 {
+		t.Errorf("node 0 logged %d JSON lines", len(lines))
+	}
 }

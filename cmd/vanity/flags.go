@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
+	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/storage/wal"
@@ -31,6 +34,7 @@ type config struct {
 	logging         bool
 	logFile         string
 	logLevel        string
+	logFormat       string
 	adminName       string
 	adminPassword   string
 	bcryptCost      int
@@ -74,6 +78,7 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --no-logging            no log at all
   --log-file=PATH         log file, appended to (default vanity.log)
   --log-level=L           debug, info, warning, error or critical (default info)
+  --log-format=F          text (key=value) or json lines (default text)
   --default-password=P    password of the first administrator "vanity"
                           (also VANITY_DEFAULT_PASSWORD; default "vanity")
   --bcrypt-cost=N         bcrypt work factor for passwords (default 10)
@@ -212,6 +217,13 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 		case "log-file":
 			if err = needValue(); err == nil {
 				c.logFile = value
+			}
+		case "log-format":
+			if err = needValue(); err == nil {
+				c.logFormat = strings.ToLower(value)
+				if _, err = logfile.Handler(io.Discard, c.logFormat, slog.LevelInfo); err != nil {
+					err = fmt.Errorf("--log-format: %w", err)
+				}
 			}
 		case "log-level":
 			if err = needValue(); err == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,9 +16,10 @@ import (
 func TestUnknownFlagsAreRefused(t *testing.T) {
 	none := func(string) string { return "" }
 	for arg, want := range map[string]string{
-		"--fsyncc=always": "unknown flag --fsyncc (did you mean --fsync?)",
-		"--no-such-thing": "unknown flag --no-such-thing; vanity --help",
-		"-use_cwdd":       "did you mean --use-cwd?",
+		"--fsyncc=always":  "unknown flag --fsyncc (did you mean --fsync?)",
+		"--no-such-thing":  "unknown flag --no-such-thing; vanity --help",
+		"-use_cwdd":        "did you mean --use-cwd?",
+		"--log-format=xml": `--log-format: unknown log format "xml": use text or json`,
 	} {
 		if _, err := parseFlags([]string{arg}, none); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", arg, err, want)
@@ -64,5 +66,27 @@ func TestDebugAddrDefault(t *testing.T) {
 	c, err = parseFlags([]string{"--debug-addr=off"}, none)
 	if err != nil || c.debugAddr != "" {
 		t.Errorf("--debug-addr=off: %q, %v", c.debugAddr, err)
+	}
+}
+
+// TestJSONLogs: with --log-format=json every line of the log is a JSON
+// record with a time, a level and a message.
+func TestJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vanity.json")
+	start(t, dir, "--no-db-persist", "--no-users-persist", "--log-format=json", "--log-file="+path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for _, line := range lines {
+		var rec struct{ Time, Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Time == "" || rec.Level == "" || rec.Msg == "" {
+			t.Errorf("not a JSON record: %q (%v)", line, err)
+		}
+	}
+	if len(lines) < 2 {
+		t.Errorf("%d lines logged before the server listened, want its start and ready", len(lines))
 	}
 }

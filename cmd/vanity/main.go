@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/vanitydb/vanity/internal/cli"
 	"github.com/vanitydb/vanity/internal/debughttp"
+	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/secret"
 	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
@@ -299,8 +299,12 @@ func openLog(cfg config) (*slog.Logger, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open log: %w", err)
 	}
-	var w io.Writer = f
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), func() { f.Close() }, nil
+	h, err := logfile.Handler(f, cfg.logFormat, level)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return slog.New(h), func() { f.Close() }, nil
 }
 
 func isLoopback(host string) bool {
