@@ -3,6 +3,7 @@ package router
 import (
 	"encoding/binary"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
@@ -163,7 +164,12 @@ func (c *conn) splice() {
 		}
 		at := len(out)
 		if c.wire == wireRESP {
-			out = c.fillRESP(out, h) // no frame lengths to fix
+			// No frame lengths to fix; a reply over MaxReply is replaced
+			// by an error, as a Vanity frame is.
+			if out = c.fillRESP(out, h); len(out)-at > c.srv.cfg.MaxReply {
+				out = resp.AppendError(out[:at], "ERR", proto.MsgResponseTooLarge+": the limit is "+
+					strconv.Itoa(c.srv.cfg.MaxReply)+" bytes (--max-reply)")
+			}
 			continue
 		}
 		out = c.fill(out, h)

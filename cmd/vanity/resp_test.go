@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vanitydb/vanity/internal/resptest"
@@ -31,5 +34,24 @@ func TestRESP(t *testing.T) {
 			t.Run("redis-cli", func(t *testing.T) { resptest.CLI(t, addr) })
 			t.Run("redis-benchmark", func(t *testing.T) { resptest.Benchmark(t, addr, 2000) })
 		})
+	}
+}
+
+// TestRESPReplyLimit: a reply over --max-reply is refused with an error,
+// as on the Vanity port, and the connection goes on.
+func TestRESPReplyLimit(t *testing.T) {
+	addr := respServer(t, "--max-reply=2048")
+	ctx := context.Background()
+	c := resptest.Client(t, addr, 2, 0)
+	for i := range 100 {
+		if err := c.RPush(ctx, "big", strings.Repeat("x", 20)+strconv.Itoa(i)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.LRange(ctx, "big", 0, -1).Err(); err == nil || !strings.HasPrefix(err.Error(), "ERR response too large") {
+		t.Errorf("LRANGE over the limit: %v", err)
+	}
+	if n, err := c.LLen(ctx, "big").Result(); err != nil || n != 100 {
+		t.Errorf("after the refusal: LLEN %d, %v", n, err)
 	}
 }
