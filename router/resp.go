@@ -266,6 +266,13 @@ func (c *conn) execRESP(req *proto.Request, shape resp.Shape) action {
 		req.Str[0] = c.userName(req.Str[0])
 	case proto.CmdTransactDiscard, proto.CmdTransactBegin:
 		c.sess.plans = c.sess.plans[:0]
+	case proto.CmdPing:
+		if c.rv == resp.RESP2 && len(c.sess.subs) > 0 {
+			// A RESP2 subscriber's PING is answered as a push: "pong"
+			// and the message (Redis's form, which clients expect).
+			c.out = resp.AppendBulk(resp.AppendBulk(resp.AppendArray(c.out, 2), "pong"), req.Raw)
+			return actReply
+		}
 	}
 	var act action
 	c.vout, act = c.exec(req, c.vout[:0])

@@ -289,6 +289,14 @@ func PubSub(t *testing.T, subAddr, pubAddr string, v int) {
 	defer cancel()
 	msg, err := ps.ReceiveMessage(rctx)
 	eq(t, "message", [2]string{msg.Channel, msg.Payload}, err, [2]string{"news", "hello"})
+	// A subscriber's PING is answered in the subscription's stream.
+	if err := ps.Ping(ctx, "still there"); err != nil {
+		t.Fatalf("PING while subscribed: %v", err)
+	}
+	got, err := ps.Receive(rctx)
+	if pong, ok := got.(*redis.Pong); err != nil || !ok || (v == 2 && pong.Payload != "still there") {
+		t.Errorf("PING while subscribed: %#v, %v", got, err)
+	}
 }
 
 // tool returns the path of one of Redis's tools, or skips the test when
