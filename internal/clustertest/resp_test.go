@@ -31,6 +31,7 @@ func (c *Cluster) serveRESP(t *testing.T, i int) string {
 // MGET, set algebra, SCAN) included, and pub/sub across two routers.
 func TestRESPThroughRouters(t *testing.T) {
 	c := New(t, 3, 2, Options{Replicas: 3})
+	c.WaitReplicated(3) // every copy in: a QUORUM read needs two complete ones
 	addr, other := c.serveRESP(t, 0), c.serveRESP(t, 1)
 	t.Run("RESP2", func(t *testing.T) { resptest.Commands(t, addr, 2, 1) })
 	t.Run("RESP3", func(t *testing.T) { resptest.Commands(t, addr, 3, 2) })
