@@ -3,9 +3,12 @@ package clustertest
 import (
 	"errors"
 	"net"
+	"strconv"
 	"testing"
 
+	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/internal/resptest"
+	"github.com/vanitydb/vanity/ring"
 )
 
 // serveRESP gives router i a RESP listener and returns its address.
@@ -40,4 +43,26 @@ func TestRESPThroughRouters(t *testing.T) {
 	t.Run("pubsub across routers", func(t *testing.T) { resptest.PubSub(t, addr, other, 2) })
 	t.Run("redis-cli", func(t *testing.T) { resptest.CLI(t, addr) })
 	t.Run("redis-benchmark", func(t *testing.T) { resptest.Benchmark(t, addr, 2000) })
+}
+
+// TestFreshClusterReadsAtQuorum: once a new cluster's routers are ready,
+// a QUORUM read of any partition succeeds. A router used to count a
+// partition served when its first owner served it, while the other
+// replicas were still copying it in, so for the first seconds reads
+// answered "unavailable: 1 of 2 replicas answered" (CI met it).
+func TestFreshClusterReadsAtQuorum(t *testing.T) {
+	// 1,024 partitions, as in production: copying them in takes long
+	// enough that the window shows.
+	c := New(t, 3, 1, Options{Replicas: 3, Partitions: 1024})
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	seen := map[int]bool{}
+	for i := 0; len(seen) < c.opts.Partitions; i++ {
+		k := "fresh" + strconv.Itoa(i)
+		if p := ring.PartitionOf([]byte(k), c.opts.Partitions); !seen[p] {
+			seen[p] = true
+			if got := raw(t, cl, "GET ("+strconv.Itoa(len(k))+")"+k); got != "NULL" {
+				t.Fatalf("GET of %s (partition %d) in a fresh cluster: %s", k, p, got)
+			}
+		}
+	}
 }

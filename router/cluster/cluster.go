@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/ring/gossip"
 	"github.com/vanitydb/vanity/router"
@@ -133,7 +134,7 @@ type routes struct {
 	failed  map[string]string // RPC address to name, of failed nodes
 	members []gossip.Member
 	held    map[string]int // partitions each member serves, by name
-	ready   bool           // every partition has an alive owner serving it
+	ready   bool           // every partition is served by a read quorum of alive nodes (readNeed)
 }
 
 // ErrUnavailable is returned when no node can serve a partition.
@@ -292,16 +293,37 @@ func (b *Backend) refresh() *routes {
 	rt.ready = true
 	for p := range rt.owners {
 		rt.owners[p] = candidates(rt.ring, p, members, serves, state)
-		// Ready: an alive node serves every partition.
-		served := false
+		// Ready: enough alive nodes serve every partition.
+		served := 0
 		for _, m := range members {
-			h := serves[m.Name]
-			served = served || m.Role == gossip.RoleNode && m.State == gossip.Alive && p < len(h) && h[p]
+			if h := serves[m.Name]; m.Role == gossip.RoleNode && m.State == gossip.Alive && p < len(h) && h[p] {
+				served++
+			}
 		}
-		rt.ready = rt.ready && served
+		rt.ready = rt.ready && served >= readNeed(rt.ring, p, state)
 	}
 	b.routes.Store(rt)
 	return rt
+}
+
+// readNeed is how many alive nodes must serve partition p before the
+// router counts it served: a read quorum of its replicas, so that a
+// QUORUM read does not meet copies still coming in (a fresh cluster's
+// replicas copy their partitions for seconds after the first owner
+// serves); or, when fewer of its replicas are alive, as many as are (at
+// least one), so a cluster that lost nodes still serves what it can.
+func readNeed(r *ring.Ring, p int, state map[string]gossip.State) int {
+	if r == nil {
+		return 1
+	}
+	reps := r.Replicas(p)
+	alive := 0
+	for _, i := range reps {
+		if state[r.Member(int(i)).ID] == gossip.Alive {
+			alive++
+		}
+	}
+	return max(1, min(proto.ConsQuorum.Need(len(reps)), alive))
 }
 
 // candidates lists, in order, the nodes a command on partition p may go
@@ -418,8 +440,9 @@ func (b *Backend) RingState() (uint64, map[string]int) {
 
 func (b *Backend) partition(key []byte) int { return ring.PartitionOf(key, b.cfg.Partitions) }
 
-// WaitReady blocks until every partition has an alive owner serving it
-// and at least minNodes nodes are alive, or ctx ends.
+// WaitReady blocks until every partition is served by a read quorum of
+// alive nodes (readNeed) and at least minNodes nodes are alive, or ctx
+// ends.
 func (b *Backend) WaitReady(ctx context.Context, minNodes int) error {
 	for {
 		b.poll(ctx)
@@ -443,7 +466,7 @@ func (b *Backend) WaitReady(ctx context.Context, minNodes int) error {
 }
 
 // Ready reports whether the router can route every command: every
-// partition has a live owner serving it.
+// partition is served by a read quorum of alive nodes (readNeed).
 func (b *Backend) Ready() error {
 	rt := b.refresh()
 	if !rt.ready {
