@@ -26,13 +26,7 @@ func TestRESP(t *testing.T) {
 	}{{"loops", nil}, {"goroutines", []string{"--event-loops=0"}}} {
 		t.Run(mode.name, func(t *testing.T) {
 			addr := respServer(t, mode.args...)
-			t.Run("RESP2", func(t *testing.T) { resptest.Commands(t, addr, 2, 1) })
-			t.Run("RESP3", func(t *testing.T) { resptest.Commands(t, addr, 3, 2) })
-			t.Run("auth", func(t *testing.T) { resptest.Auth(t, addr) })
-			t.Run("pubsub2", func(t *testing.T) { resptest.PubSub(t, addr, addr, 2) })
-			t.Run("pubsub3", func(t *testing.T) { resptest.PubSub(t, addr, addr, 3) })
-			t.Run("redis-cli", func(t *testing.T) { resptest.CLI(t, addr) })
-			t.Run("redis-benchmark", func(t *testing.T) { resptest.Benchmark(t, addr, 2000) })
+			resptest.All(t, addr, addr)
 		})
 	}
 }

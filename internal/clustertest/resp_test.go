@@ -36,13 +36,7 @@ func TestRESPThroughRouters(t *testing.T) {
 	c := New(t, 3, 2, Options{Replicas: 3})
 	c.WaitReplicated(3) // every copy in: a QUORUM read needs two complete ones
 	addr, other := c.serveRESP(t, 0), c.serveRESP(t, 1)
-	t.Run("RESP2", func(t *testing.T) { resptest.Commands(t, addr, 2, 1) })
-	t.Run("RESP3", func(t *testing.T) { resptest.Commands(t, addr, 3, 2) })
-	t.Run("auth", func(t *testing.T) { resptest.Auth(t, addr) })
-	t.Run("pubsub", func(t *testing.T) { resptest.PubSub(t, addr, addr, 3) })
-	t.Run("pubsub across routers", func(t *testing.T) { resptest.PubSub(t, addr, other, 2) })
-	t.Run("redis-cli", func(t *testing.T) { resptest.CLI(t, addr) })
-	t.Run("redis-benchmark", func(t *testing.T) { resptest.Benchmark(t, addr, 2000) })
+	resptest.All(t, addr, other)
 }
 
 // TestFreshClusterReadsAtQuorum: once a new cluster's routers are ready,

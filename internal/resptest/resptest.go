@@ -379,3 +379,19 @@ func Benchmark(t *testing.T, addr string, requests int) {
 		}
 	}
 }
+
+// All runs every check against the RESP listener at addr (pubAddr is
+// another router's, or addr): the commands in both protocol versions,
+// logins, pub/sub, redis-cli and redis-benchmark.
+func All(t *testing.T, addr, pubAddr string) {
+	t.Run("RESP2", func(t *testing.T) { Commands(t, addr, 2, 1) })
+	t.Run("RESP3", func(t *testing.T) { Commands(t, addr, 3, 2) })
+	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
+	t.Run("pubsub2", func(t *testing.T) { PubSub(t, addr, addr, 2) })
+	t.Run("pubsub3", func(t *testing.T) { PubSub(t, addr, addr, 3) })
+	if pubAddr != addr {
+		t.Run("pubsub across routers", func(t *testing.T) { PubSub(t, addr, pubAddr, 2) })
+	}
+	t.Run("redis-cli", func(t *testing.T) { CLI(t, addr) })
+	t.Run("redis-benchmark", func(t *testing.T) { Benchmark(t, addr, 2000) })
+}
