@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/vanitydb/vanity/internal/lincheck"
 )
 
 func TestBallotOrder(t *testing.T) {
@@ -135,6 +138,7 @@ type proposer struct {
 	done   bool
 	seen   Ballot
 	clock  uint64
+	called int // the step its current op began at (the history's call)
 }
 
 func names(n int) []string {
@@ -149,7 +153,11 @@ func names(n int) []string {
 // a network that delivers messages in any order, drops and duplicates
 // them, and checks Paxos's promise: once a state is chosen, every state
 // chosen with a higher ballot extends it (so no chosen op is ever lost),
-// and no op is applied twice.
+// and no op is applied twice. It also records each op's history (called
+// when its proposer starts on it, returned when a proposal holding it is
+// chosen, answering where it landed) and checks with porcupine that the
+// appends are linearizable: one order, respecting real time, explains
+// every answer.
 var stats struct{ runs, chosen int }
 
 func TestSafetyUnderLossAndReordering(t *testing.T) {
@@ -180,7 +188,9 @@ func TestSafetyUnderLossAndReordering(t *testing.T) {
 			state  []byte
 		}
 		var chosen []choice
-		for step := 0; step < 2000; step++ {
+		var history lincheck.History
+		step := 0
+		for ; step < 2000; step++ {
 			if len(net) == 0 { // every message delivered or lost: the waiting proposers time out and retry
 				idle := true
 				for _, p := range props {
@@ -260,11 +270,15 @@ func TestSafetyUnderLossAndReordering(t *testing.T) {
 						}
 						p.phase.state = next // remembered for the check below
 					} else {
-						chosen = append(chosen, choice{p.ballot, p.phase.state})
+						state := p.phase.state
+						chosen = append(chosen, choice{p.ballot, state})
+						landed := state[:bytes.IndexByte(state, p.op)+1]
+						history.Add(p.id, lincheck.Append{Elem: string(p.op)}, string(landed), int64(p.called), int64(step))
 						if len(p.ops) == 0 {
 							p.done = true
 						} else {
 							p.op, p.ops = p.ops[0], p.ops[1:]
+							p.called = step
 							start(p)
 						}
 					}
@@ -273,6 +287,9 @@ func TestSafetyUnderLossAndReordering(t *testing.T) {
 		}
 		stats.runs++
 		stats.chosen += len(chosen)
+		if err := history.Check(lincheck.Log, 5*time.Second); err != nil {
+			rt.Fatal(err)
+		}
 		for _, a := range chosen {
 			for _, b := range chosen {
 				if a.ballot.Less(b.ballot) && !bytes.HasPrefix(b.state, a.state) {

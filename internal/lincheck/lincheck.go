@@ -1,0 +1,136 @@
+// Package lincheck records histories of operations on shared objects and
+// checks them for linearizability with porcupine: a test records each
+// operation's call and return (any clock that only moves forward) and
+// its input and output, then Check says whether some order of the
+// operations, each taking effect between its call and its return,
+// explains every output under a model. A history that fails is kept as
+// porcupine's visualization (an HTML file) for debugging. For tests only.
+//
+// The models: Log, an append-only sequence (each append answers the
+// sequence up to and including its element: where it landed), and
+// Register, a value read, written and compared-and-set, the objects the
+// serial path (docs/serial.md) makes linearizable.
+package lincheck
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// History collects operations; it is safe for concurrent use.
+type History struct {
+	mu  sync.Mutex
+	ops []porcupine.Operation
+}
+
+// Add records one completed operation of client, called at call and
+// returned at ret, with its input and output.
+func (h *History) Add(client int, input, output any, call, ret int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: input, Output: output, Call: call, Return: ret})
+}
+
+// Len is the number of operations recorded.
+func (h *History) Len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.ops)
+}
+
+// ErrNotLinearizable is wrapped by Check's error for a history no order
+// explains.
+var ErrNotLinearizable = errors.New("history is not linearizable")
+
+// Check returns nil if the history is linearizable under model, or if the
+// checker runs out of time (undecided is not a failure). A history that
+// is not is written as an HTML visualization under $VANITY_LINCHECK_DIR
+// (or the system's temporary directory), named in the error.
+func (h *History) Check(model porcupine.Model, timeout time.Duration) error {
+	h.mu.Lock()
+	ops := append([]porcupine.Operation(nil), h.ops...)
+	h.mu.Unlock()
+	res, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
+	if res != porcupine.Illegal {
+		return nil
+	}
+	dir := os.Getenv("VANITY_LINCHECK_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, fmt.Sprintf("lincheck-%d.html", time.Now().UnixNano()))
+	if err := porcupine.VisualizePath(model, info, path); err != nil {
+		return fmt.Errorf("%w: %d operations (visualization failed: %v)", ErrNotLinearizable, len(ops), err)
+	}
+	return fmt.Errorf("%w: %d operations; see %s", ErrNotLinearizable, len(ops), path)
+}
+
+// Append is an append of Elem to a Log; its output is the log up to and
+// including the element, where it landed.
+type Append struct{ Elem string }
+
+// Log is the model of an append-only sequence whose appends say where
+// they landed: from state s, Append{x} answering o is legal when o is s
+// followed by x.
+var Log = porcupine.Model{
+	Init: func() any { return "" },
+	Step: func(state, input, output any) (bool, any) {
+		next := state.(string) + input.(Append).Elem
+		return output.(string) == next, next
+	},
+	DescribeOperation: func(input, output any) string {
+		return fmt.Sprintf("append(%s) → %q", input.(Append).Elem, output)
+	},
+}
+
+// RegisterOp is an operation on a Register: a read (output: the value,
+// "" when unset), a write of New (output: true), or a compare-and-set of
+// New if the value is Old (output: whether it was).
+type RegisterOp struct {
+	Kind     RegisterKind
+	Old, New string
+}
+
+// RegisterKind is what a RegisterOp does.
+type RegisterKind uint8
+
+const (
+	Read RegisterKind = iota
+	Write
+	CompareAndSet
+)
+
+// Register is the model of a register with reads, writes and
+// compare-and-set.
+var Register = porcupine.Model{
+	Init: func() any { return "" },
+	Step: func(state, input, output any) (bool, any) {
+		s, op := state.(string), input.(RegisterOp)
+		switch op.Kind {
+		case Read:
+			return output.(string) == s, s
+		case Write:
+			return true, op.New
+		}
+		if s == op.Old {
+			return output.(bool), op.New
+		}
+		return !output.(bool), s
+	},
+	DescribeOperation: func(input, output any) string {
+		op := input.(RegisterOp)
+		switch op.Kind {
+		case Read:
+			return fmt.Sprintf("read → %q", output)
+		case Write:
+			return fmt.Sprintf("write(%q)", op.New)
+		}
+		return fmt.Sprintf("cas(%q→%q) → %v", op.Old, op.New, output)
+	},
+}

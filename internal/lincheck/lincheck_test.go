@@ -1,0 +1,60 @@
+package lincheck
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRegisterHistories: a history with overlapping writes, reads and a
+// compare-and-set that some order explains passes; a read of a value
+// overwritten before the read began fails, and leaves a visualization.
+func TestRegisterHistories(t *testing.T) {
+	var ok History
+	ok.Add(0, RegisterOp{Kind: Write, New: "a"}, true, 0, 10)
+	ok.Add(1, RegisterOp{Kind: Read}, "a", 5, 15) // overlaps the write: may see it
+	ok.Add(2, RegisterOp{Kind: CompareAndSet, Old: "a", New: "b"}, true, 20, 30)
+	ok.Add(0, RegisterOp{Kind: CompareAndSet, Old: "a", New: "c"}, false, 25, 35)
+	ok.Add(1, RegisterOp{Kind: Read}, "b", 40, 50)
+	if err := ok.Check(Register, time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	t.Setenv("VANITY_LINCHECK_DIR", dir)
+	var bad History
+	bad.Add(0, RegisterOp{Kind: Write, New: "a"}, true, 0, 10)
+	bad.Add(0, RegisterOp{Kind: Write, New: "b"}, true, 20, 30)
+	bad.Add(1, RegisterOp{Kind: Read}, "a", 40, 50) // stale: b was written before it began
+	if err := bad.Check(Register, time.Second); !errors.Is(err, ErrNotLinearizable) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("a stale read: %v", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "lincheck-*.html")); len(files) != 1 {
+		t.Errorf("visualizations kept: %v", files)
+	} else if b, _ := os.ReadFile(files[0]); len(b) == 0 {
+		t.Error("an empty visualization")
+	}
+}
+
+// TestLogHistories: appends explain their positions in one order that
+// respects real time, or fail.
+func TestLogHistories(t *testing.T) {
+	var ok History
+	ok.Add(0, Append{"x"}, "x", 0, 10)
+	ok.Add(1, Append{"y"}, "xy", 5, 20)
+	ok.Add(2, Append{"z"}, "xyz", 15, 25)
+	if err := ok.Check(Log, time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("VANITY_LINCHECK_DIR", t.TempDir())
+	var bad History
+	bad.Add(0, Append{"x"}, "x", 0, 10)
+	bad.Add(1, Append{"y"}, "y", 20, 30) // lost the x appended before it began
+	if err := bad.Check(Log, time.Second); !errors.Is(err, ErrNotLinearizable) {
+		t.Fatalf("an append that lost an earlier one: %v", err)
+	}
+}
