@@ -95,7 +95,7 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --debug-public          allow --debug-addr on an address other machines reach
   --event-loops=N         serve connections from N event loops (default: one
                           per core but one, at least one; 0: a goroutine per
-                          connection, always the case with --fsync=always)
+                          connection)
   --no-io-uring           event loops read and write each socket with a system
                           call of its own, not a turn's reads (and writes) in
                           one io_uring call (the fallback where it is missing)
