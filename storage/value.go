@@ -265,30 +265,65 @@ func (x *counter[N]) state(d *ValDelta) {
 
 // increment returns the fragment of adding n at stamp t by t's actor: the
 // actor's slot grown (or born at t), and the register holding sum, the
-// sequential result, which absorbs every slot as it will then be.
+// sequential result. The register absorbs every slot version sum counts:
+// for each actor, its slot or the previous register's absorbed version,
+// whichever is newer (by birth, then last), and the own slot's new
+// version. (Absorbing only the local slots lost the versions the previous
+// register counted without this replica having their slots: when those
+// slots arrived later, they were counted a second time.)
 func (x *counter[N]) increment(t hlc.Stamp, n, sum N) ValDelta {
 	own := cslot[N]{actor: t.Actor, birth: t, last: t, n: n}
-	i, found := findSlot(x.slots, t.Actor)
-	if found {
+	if i, found := findSlot(x.slots, t.Actor); found {
 		own.birth, own.n = x.slots[i].birth, x.slots[i].n+n
 	}
-	rest := x.slots[i:]
-	if found {
-		rest = rest[1:]
+	// One array holds the absorbed versions and, last, the own slot again.
+	all := make([]Slot, 0, len(x.slots)+len(x.absorbed)+2)
+	si, ai := 0, 0
+	ownDone := false
+	for si < len(x.slots) || ai < len(x.absorbed) || !ownDone {
+		// The next actor in order among the slots, the absorbed versions
+		// and own.
+		next := ^uint64(0)
+		if si < len(x.slots) {
+			next = min(next, x.slots[si].actor)
+		}
+		if ai < len(x.absorbed) {
+			next = min(next, x.absorbed[ai].actor)
+		}
+		if !ownDone {
+			next = min(next, own.actor)
+		}
+		var pick cslot[N]
+		have := false
+		if si < len(x.slots) && x.slots[si].actor == next {
+			pick, have = x.slots[si], true
+			si++
+		}
+		if ai < len(x.absorbed) && x.absorbed[ai].actor == next {
+			if a := x.absorbed[ai]; !have || newerSlot(a, pick) {
+				pick = a
+			}
+			ai++
+		}
+		if !ownDone && own.actor == next {
+			pick, ownDone = own, true
+		}
+		all = addSlots(all, []cslot[N]{pick})
 	}
-	// One array holds the absorbed versions (every slot, own's new version
-	// in its place) and, last, the own slot again.
-	all := make([]Slot, 0, i+1+len(rest)+1)
-	all = addSlots(all, x.slots[:i])
 	all = addSlots(all, []cslot[N]{own})
-	all = addSlots(all, rest)
-	all = addSlots(all, []cslot[N]{own})
-	si, sf := toPair(sum)
+	si2, sf := toPair(sum)
 	return ValDelta{
-		Kind: x.k, TS: t, Reg: t, Int: si, Float: sf,
+		Kind: x.k, TS: t, Reg: t, Int: si2, Float: sf,
 		Absorbed: all[: len(all)-1 : len(all)-1],
 		Slots:    all[len(all)-1:],
 	}
+}
+
+// newerSlot reports whether version a of a slot is newer than b: a later
+// birth, or the same birth and a later last increment.
+func newerSlot[N number](a, b cslot[N]) bool {
+	c := a.birth.Compare(b.birth)
+	return c > 0 || c == 0 && b.last.Less(a.last)
 }
 
 // memberMap is a SET or a HASH: a last-writer-wins register per member or
