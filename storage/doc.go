@@ -21,7 +21,8 @@
 //   - STR is a last-writer-wins register.
 //   - INT and FLOAT are a register plus one slot per writing actor (see
 //     counter): sequentially exact, and concurrent increments are never
-//     lost.
+//     lost nor counted twice, whatever order the deltas arrive in
+//     (TestCountersAreExact).
 //   - SET and HASH are a last-writer-wins register per member or field;
 //     removals are tombstones.
 //   - LIST elements have ids (position, stamp) ordering them; pushes take a
