@@ -4,6 +4,7 @@
 package scripts_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/proto"
 )
@@ -338,4 +340,40 @@ func TestClusterScriptTLS(t *testing.T) {
 		t.Fatalf("leave over TLS: %q", got)
 	}
 	readAll(t, a, keys, 60*time.Second)
+}
+
+// TestClusterScriptRESP: with VANITY_CLUSTER_RESP=1 every router also
+// speaks Redis's protocol; the script prints its address ("resp ADDR"
+// before "router ADDR") and keeps it in the router's directory, and a
+// Redis client writes and reads through it.
+func TestClusterScriptRESP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	c := newCluster(t)
+	c.env = append(c.env, "VANITY_CLUSTER_RESP=1")
+	routerAddr(t, c.run("up", "3"))
+	addr, err := os.ReadFile(filepath.Join(c.dir, "routers", "1", "resp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(&redis.Options{Addr: strings.TrimSpace(string(addr)), Password: "vanity", DisableIdentity: true})
+	defer rc.Close()
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		err := rc.Set(ctx, "hello", "world", 0).Err()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SET through the RESP port: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond) // polling while the replicas copy in
+	}
+	if v, err := rc.Get(ctx, "hello").Result(); err != nil || v != "world" {
+		t.Fatalf("GET through the RESP port: %q, %v", v, err)
+	}
+	if st := c.run("status"); !strings.Contains(st, " resp ") {
+		t.Errorf("status does not show the RESP address: %q", st)
+	}
 }
