@@ -58,9 +58,14 @@ type Cluster struct {
 
 // Node is one storage node.
 type Node struct {
-	Name    string
-	Dir     string
-	Gossip  string
+	Name   string
+	Dir    string
+	Gossip string
+	// RPC is the internal RPC address: a free port at the first start,
+	// the same one at every restart, as a machine's configured --rpc is
+	// (a restart on a new port leaves gossip handing out the old one for
+	// a moment, which production, with fixed ports, never sees).
+	RPC     string
 	Service *node.Service
 	skew    time.Duration
 	cancel  context.CancelFunc
@@ -140,7 +145,7 @@ func (c *Cluster) AddNode() int {
 		skew = c.opts.Skew[c.next-1]
 	}
 	c.mu.Unlock()
-	n := &Node{Name: name, Dir: c.t.TempDir(), Gossip: FreeAddr(c.t), skew: skew}
+	n := &Node{Name: name, Dir: c.t.TempDir(), Gossip: FreeAddr(c.t), RPC: "127.0.0.1:0", skew: skew}
 	c.startNode(n)
 	c.mu.Lock()
 	c.Nodes = append(c.Nodes, n)
@@ -159,7 +164,7 @@ func (c *Cluster) startNode(n *Node) {
 		Node: node.Config{Partitions: c.opts.Partitions, SnapshotPath: snap, WALDir: node.WALPath(snap),
 			Fsync: wal.SyncAlways, HeldPath: filepath.Join(n.Dir, "held"),
 			Now: func() time.Time { return time.Now().Add(n.skew) }},
-		Name: n.Name, RPCAddr: "127.0.0.1:0", GossipAddr: n.Gossip, Join: join, Secret: c.secret,
+		Name: n.Name, RPCAddr: n.RPC, GossipAddr: n.Gossip, Join: join, Secret: c.secret,
 		RPCServerTLS: c.opts.RPCTLS.ServerConfig(), RPCClientTLS: c.opts.RPCTLS.ClientConfig(),
 		Replicas: c.opts.Replicas, Fast: true, Logger: c.opts.Logger.With("node", n.Name), MaxTransfers: 8,
 		AntiEntropy: c.opts.AntiEntropy, MaxHints: c.opts.MaxHints, ReapTimeout: c.opts.ReapTimeout,
@@ -171,6 +176,7 @@ func (c *Cluster) startNode(n *Node) {
 	if c.seed == "" {
 		c.seed = n.Gossip
 	}
+	n.RPC = svc.RPCAddr()
 	ctx, cancel := context.WithCancel(context.Background())
 	n.Service, n.cancel, n.done, n.Running = svc, cancel, make(chan struct{}), true
 	go func() {
