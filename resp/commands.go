@@ -163,6 +163,11 @@ func SetValue(req *proto.Request, v []byte) {
 	if len(v) == 0 || len(v) > 24 {
 		return
 	}
+	// Only text made of a number's characters is parsed: a failed parse
+	// allocates its error, on the path of every SET of a plain string.
+	if !numberText(v) {
+		return
+	}
 	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil && string(strconv.AppendInt(nil, n, 10)) == string(v) {
 		req.Type, req.Int[0], req.Str[1] = proto.TypeInt, n, nil
 		return
@@ -175,6 +180,17 @@ func SetValue(req *proto.Request, v []byte) {
 		string(floatText(nil, f)) == string(v) && sixDecimals(f) == f {
 		req.Type, req.Float, req.Str[1] = proto.TypeFloat, f, nil
 	}
+}
+
+// numberText reports whether v is made only of the characters a number's
+// own text can have: digits, signs, a point, an exponent.
+func numberText(v []byte) bool {
+	for _, c := range v {
+		if !('0' <= c && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e') {
+			return false
+		}
+	}
+	return true
 }
 
 // sixDecimals is f as Vanity's protocol carries it: "%f".

@@ -159,9 +159,6 @@ func (c *conn) splice() {
 	for _, h := range c.holes {
 		out = append(out, old[prev:h.pos]...)
 		prev = h.pos
-		if n := len(fixes); n == 0 || fixes[n-1].old != h.frame {
-			fixes = append(fixes, frameFix{old: h.frame, new: h.frame + len(out) - h.pos})
-		}
 		at := len(out)
 		if c.wire == wireRESP {
 			// No frame lengths to fix; a reply over MaxReply is replaced
@@ -172,13 +169,13 @@ func (c *conn) splice() {
 			}
 			continue
 		}
+		if n := len(fixes); n == 0 || fixes[n-1].old != h.frame {
+			fixes = append(fixes, frameFix{old: h.frame, new: h.frame + len(out) - h.pos})
+		}
 		out = c.fill(out, h)
 		fixes[len(fixes)-1].added += len(out) - at
 	}
 	out = append(out, old[prev:]...)
-	if c.wire == wireRESP {
-		fixes = fixes[:0]
-	}
 	over := false
 	for _, f := range fixes {
 		n := int(binary.BigEndian.Uint32(old[f.old:])) + f.added

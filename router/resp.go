@@ -264,8 +264,6 @@ func (c *conn) execRESP(req *proto.Request, shape resp.Shape) action {
 		return actReply
 	case proto.CmdAuth:
 		req.Str[0] = c.userName(req.Str[0])
-	case proto.CmdTransactDiscard, proto.CmdTransactBegin:
-		c.sess.plans = c.sess.plans[:0]
 	case proto.CmdPing:
 		if c.rv == resp.RESP2 && len(c.sess.subs) > 0 {
 			// A RESP2 subscriber's PING is answered as a push: "pong"
