@@ -2,6 +2,9 @@ package node
 
 import (
 	"encoding/binary"
+	"math/bits"
+	"slices"
+	"sync"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/replication"
@@ -14,17 +17,30 @@ import (
 //	states-many    = rpc.AppendStrings of requests, request = db:u8 rpc.AppendStrings(keys)
 //	                 answered as rpc.AppendItem per request (KeyStates's encoding, or an error)
 
-// appendStoreItems encodes a replicate-many payload.
+// appendStoreItems encodes a replicate-many payload, growing dst once.
 func appendStoreItems(dst []byte, items []replication.Item) []byte {
+	size := uvarintLen(uint64(len(items)))
+	for _, it := range items {
+		n := uvarintLen(uint64(it.Partition)) + len(it.Deltas)
+		size += uvarintLen(uint64(n)) + n
+	}
+	dst = slices.Grow(dst, size)
 	dst = binary.AppendUvarint(dst, uint64(len(items)))
 	for _, it := range items {
-		n := len(binary.AppendUvarint(nil, uint64(it.Partition))) + len(it.Deltas)
+		n := uvarintLen(uint64(it.Partition)) + len(it.Deltas)
 		dst = binary.AppendUvarint(dst, uint64(n))
 		dst = binary.AppendUvarint(dst, uint64(it.Partition))
 		dst = append(dst, it.Deltas...)
 	}
 	return dst
 }
+
+// uvarintLen is the length of v's uvarint encoding.
+func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
+
+// payloads recycles the buffers replicate-many payloads are encoded into
+// (the RPC client copies a payload into its connection's queue).
+var payloads = sync.Pool{New: func() any { return new([]byte) }}
 
 // appendStateReqs encodes a states-many payload.
 func appendStateReqs(dst []byte, reqs []replication.StateReq) []byte {
@@ -38,21 +54,48 @@ func appendStateReqs(dst []byte, reqs []replication.StateReq) []byte {
 	return dst
 }
 
-// decodeStoreBatch decodes a replicate-many payload; deltas alias b.
-func decodeStoreBatch(b []byte) (parts []int, deltas [][]byte, err error) {
-	items, err := rpc.DecodeStrings(b)
-	if err != nil {
-		return nil, nil, err
+// storeBatch is a decoded replicate-many payload: partition parts[i]
+// receives deltas[i], which alias the payload.
+type storeBatch struct {
+	parts  []int
+	deltas [][]byte
+}
+
+// storeBatches recycles decoded batches.
+var storeBatches = sync.Pool{New: func() any { return new(storeBatch) }}
+
+// decode decodes a replicate-many payload into sb, reusing its slices.
+func (sb *storeBatch) decode(b []byte) error {
+	sb.parts, sb.deltas = sb.parts[:0], sb.deltas[:0]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return rpc.ErrMalformed
 	}
-	for _, it := range items {
+	b = b[k:]
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return rpc.ErrMalformed
+		}
+		it := b[k : k+int(l)]
+		b = b[k+int(l):]
 		p, k := binary.Uvarint(it)
 		if k <= 0 || p > MaxClusterPartitions {
-			return nil, nil, rpc.ErrMalformed
+			return rpc.ErrMalformed
 		}
-		parts = append(parts, int(p))
-		deltas = append(deltas, it[k:])
+		sb.parts = append(sb.parts, int(p))
+		sb.deltas = append(sb.deltas, it[k:])
 	}
-	return parts, deltas, nil
+	if len(b) != 0 {
+		return rpc.ErrMalformed
+	}
+	return nil
+}
+
+// free returns sb to the pool, dropping its references to the payload.
+func (sb *storeBatch) free() {
+	clear(sb.deltas)
+	storeBatches.Put(sb)
 }
 
 // handleStatesMany answers a states-many call.

@@ -8,8 +8,9 @@ import (
 
 func TestStoreBatchRejectsMalformed(t *testing.T) {
 	good := appendStoreItems(nil, []replication.Item{{Partition: 3, Deltas: []byte("abc")}, {Partition: 4}})
-	if parts, deltas, err := decodeStoreBatch(good); err != nil || len(parts) != 2 || parts[0] != 3 || string(deltas[0]) != "abc" {
-		t.Fatalf("round trip: %v %q %v", parts, deltas, err)
+	var sb storeBatch
+	if err := sb.decode(good); err != nil || len(sb.parts) != 2 || sb.parts[0] != 3 || string(sb.deltas[0]) != "abc" {
+		t.Fatalf("round trip: %v %q %v", sb.parts, sb.deltas, err)
 	}
 	for name, b := range map[string][]byte{
 		"empty":     nil,
@@ -18,7 +19,7 @@ func TestStoreBatchRejectsMalformed(t *testing.T) {
 		"huge part": appendStoreItems(nil, []replication.Item{{Partition: MaxClusterPartitions + 1}}),
 		"no part":   {1, 0},
 	} {
-		if _, _, err := decodeStoreBatch(b); err == nil {
+		if err := sb.decode(b); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/replication"
+	"github.com/vanitydb/vanity/storage/wal"
 )
 
 func parsed(t testing.TB, s string) *proto.Request {
@@ -173,4 +176,63 @@ func BenchmarkRecover1M(b *testing.B) {
 			}
 		}
 	})
+}
+
+// wireReplica is a replication.Replica in process that takes the path of
+// a replicate-many call without the socket: the payload is encoded as
+// rpcReplica does and applied as the RPC server's handler does.
+type wireReplica struct {
+	name string
+	n    *Node
+}
+
+func (w wireReplica) Name() string { return w.name }
+
+func (w wireReplica) Send(items []replication.Item, _ time.Duration, done func(error)) {
+	buf := payloads.Get().(*[]byte)
+	*buf = appendStoreItems((*buf)[:0], items)
+	sb := storeBatches.Get().(*storeBatch)
+	err := sb.decode(*buf)
+	if err == nil {
+		_, err = w.n.applyReplicas(sb.parts, sb.deltas)
+	}
+	sb.free()
+	payloads.Put(buf)
+	done(err)
+}
+
+func (w wireReplica) Ask(_ []replication.StateReq, _ time.Duration, done func([]replication.StateAnswer, error)) {
+	done(nil, rpc.ErrNotSent)
+}
+
+// BenchmarkReplicatedSet runs runs of 100 SETs at QUORUM through a
+// coordinator whose two other replicas are nodes in process: the work of
+// all three copies of a write, per SET, without the sockets.
+func BenchmarkReplicatedSet(b *testing.B) {
+	const perRun = 100
+	node := func() *Node {
+		n := newNode(b, Config{Partitions: 1024, WALDir: b.TempDir(), Fsync: wal.SyncEverySecond})
+		b.Cleanup(func() { n.Close() })
+		return n
+	}
+	n, r1, r2 := node(), node(), node()
+	others := []replication.Replica{wireReplica{"r1", r1}, wireReplica{"r2", r2}}
+	c := &Coordinator{node: n, log: slog.New(slog.DiscardHandler), readRepairs: new(atomic.Int64),
+		replicas: func(int) ([]replication.Replica, int) { return others, 3 }}
+	reqs := make([]*proto.Request, 10000)
+	for i := range reqs {
+		reqs[i] = parsed(b, "SET:STR (9)key:"+strconv.Itoa(10000+i)+" (100)"+string(make([]byte, 100)))
+	}
+	run := &rpc.Run{Cmds: make([]rpc.Cmd, perRun)}
+	res := new(Result)
+	b.ReportAllocs()
+	b.ResetTimer()
+	k := 0
+	for i := 0; i < b.N; i += perRun {
+		for j := range run.Cmds {
+			run.Cmds[j] = rpc.Cmd{Write: proto.ConsQuorum, Reqs: reqs[k%len(reqs) : k%len(reqs)+1]}
+			k += 7
+		}
+		c.Run(run, res, func(*Result) {}, nil)
+	}
 }

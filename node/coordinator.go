@@ -114,45 +114,31 @@ func (c *Coordinator) Run(r *rpc.Run, res *Result, done, free func(*Result)) {
 // write has its W copies or nothing more can come; a write without them
 // answers that it is not confirmed.
 func (c *Coordinator) settle(r *rpc.Run, res *Result, done, free func(*Result)) {
-	var sends []replication.Item
-	var carries [][]int
-	var targets []replication.Replica
-	copies := map[int]int{} // replica count of each partition written
+	if res.st == nil {
+		res.st = new(settling)
+	}
+	st := res.st // reused with res: nothing touches it once free is called
+	st.reset(c, res, done, free)
 	if c.replicas != nil {
-		index := map[string]int{}
 		for _, it := range res.items {
 			others, n := c.replicas(it.Partition)
-			copies[it.Partition] = n
+			st.copies = append(st.copies, n)
 			for _, o := range others {
-				i, ok := index[o.Name()]
-				if !ok {
-					i = len(targets)
-					index[o.Name()] = i
-					targets = append(targets, o)
-					carries = append(carries, nil)
-				}
-				carries[i] = append(carries[i], it.Partition)
+				i := st.target(o)
+				st.carries[i] = append(st.carries[i], it.Partition)
+				st.items[i] = append(st.items[i], it)
 			}
 		}
-		sends = res.items
 	}
-	units := make([]replication.Unit, len(res.wrote))
-	for u, w := range res.wrote {
-		units[u] = replication.Unit{Need: r.Cmds[w.cmd].Write.Need(copies[w.parts[0]]), Parts: w.parts}
+	for _, w := range res.wrote {
+		n := st.copies[res.itemOf[w.parts[0]]]
+		st.units = append(st.units, replication.Unit{Need: r.Cmds[w.cmd].Write.Need(n), Parts: w.parts})
 	}
-	st := &settling{c: c, res: res, units: units, tr: replication.NewTracker(units, carries), done: done,
-		free: free, pending: len(targets) + 1}
-	c.stats.Sends.Add(int64(len(targets)))
-	for i, o := range targets {
-		var items []replication.Item
-		for _, it := range sends {
-			for _, p := range carries[i] {
-				if p == it.Partition {
-					items = append(items, it)
-					break
-				}
-			}
-		}
+	st.tr.Reset(st.units, st.carries)
+	st.pending = len(st.targets) + 1
+	c.stats.Sends.Add(int64(len(st.targets)))
+	for i, o := range st.targets {
+		items := st.items[i]
 		o.Send(items, replicateTimeout, func(err error) {
 			if err != nil {
 				c.hint(o.Name(), items)
@@ -173,19 +159,61 @@ func (c *Coordinator) settle(r *rpc.Run, res *Result, done, free func(*Result)) 
 	})
 }
 
-// settling is a run waiting for its copies.
+// settling is a run waiting for its copies. It belongs to the run's
+// Result and is reused with it, buffers and all.
 type settling struct {
-	c     *Coordinator
-	res   *Result
-	units []replication.Unit
-	done  func(*Result)
-
+	c    *Coordinator
+	res  *Result
+	done func(*Result)
 	free func(*Result)
 
+	copies  []int                 // replica count of each of res.items' partitions
+	targets []replication.Replica // the other replica nodes written to
+	carries [][]int               // partitions sent to each target
+	items   [][]replication.Item  // what each target is sent (aliasing res.items)
+	units   []replication.Unit
+
 	mu       sync.Mutex
-	tr       *replication.Tracker
+	tr       replication.Tracker
 	finished bool
 	pending  int // answers still to come: one per replica sent to, one for the local log
+}
+
+// reset readies st for a run, keeping its buffers.
+func (st *settling) reset(c *Coordinator, res *Result, done, free func(*Result)) {
+	st.c, st.res, st.done, st.free = c, res, done, free
+	clear(st.targets)
+	for i := range st.items {
+		clear(st.items[i])
+	}
+	st.copies, st.targets, st.units = st.copies[:0], st.targets[:0], st.units[:0]
+	st.carries, st.items = st.carries[:0], st.items[:0]
+	st.finished, st.pending = false, 0
+}
+
+// target returns the index of replica node o among st's targets, adding
+// it (with its earlier buffers) if it is new.
+func (st *settling) target(o replication.Replica) int {
+	for i, t := range st.targets {
+		if t.Name() == o.Name() {
+			return i
+		}
+	}
+	i := len(st.targets)
+	st.targets = append(st.targets, o)
+	if i < cap(st.carries) {
+		st.carries = st.carries[:i+1]
+		st.carries[i] = st.carries[i][:0]
+	} else {
+		st.carries = append(st.carries, nil)
+	}
+	if i < cap(st.items) {
+		st.items = st.items[:i+1]
+		st.items[i] = st.items[i][:0]
+	} else {
+		st.items = append(st.items, nil)
+	}
+	return i
 }
 
 // arrived counts an answer in, after it has been taken (answered, local),

@@ -1,8 +1,10 @@
 package node
 
 import (
+	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -105,5 +107,97 @@ func TestResultFreedAfterEveryReplica(t *testing.T) {
 	}
 	if got := do(t, replica, 0, "GET (1)k"); got != "OK:STR (5)first" {
 		t.Fatalf("the hint, delivered, gives %q", got)
+	}
+}
+
+// recordingReplica keeps what it is sent, applied to a node of its own.
+type recordingReplica struct {
+	name string
+	n    *Node
+	sent [][]int // partitions of each send
+}
+
+func (r *recordingReplica) Name() string { return r.name }
+
+func (r *recordingReplica) Send(items []replication.Item, _ time.Duration, done func(error)) {
+	var parts []int
+	for _, it := range items {
+		parts = append(parts, it.Partition)
+		if err := r.n.ApplyReplica(it.Partition, it.Deltas); err != nil {
+			done(err)
+			return
+		}
+	}
+	r.sent = append(r.sent, parts)
+	done(nil)
+}
+
+func (r *recordingReplica) Ask(_ []replication.StateReq, _ time.Duration, done func([]replication.StateAnswer, error)) {
+	done(nil, rpc.ErrNotSent)
+}
+
+// TestReusedResultSendsOnlyItsRun: a Result (and its wait for the copies)
+// is reused from run to run with its buffers; a run whose partitions go to
+// fewer replica nodes than the last one's sends each only its own deltas,
+// and nothing to a node it does not write to.
+func TestReusedResultSendsOnlyItsRun(t *testing.T) {
+	n := newNode(t, Config{Partitions: 8})
+	a := &recordingReplica{name: "a", n: newNode(t, Config{Partitions: 8})}
+	b := &recordingReplica{name: "b", n: newNode(t, Config{Partitions: 8})}
+	// Even partitions are copied to a and b, odd ones to a only.
+	c := &Coordinator{node: n, log: slog.New(slog.DiscardHandler), readRepairs: new(atomic.Int64),
+		replicas: func(p int) ([]replication.Replica, int) {
+			if p%2 == 0 {
+				return []replication.Replica{a, b}, 3
+			}
+			return []replication.Replica{a}, 2
+		}}
+	keyIn := func(parity int) string {
+		for i := 0; ; i++ {
+			k := "k" + strconv.Itoa(i)
+			if n.partitionOfString(k)%2 == parity {
+				return k
+			}
+		}
+	}
+	even, odd := keyIn(0), keyIn(1)
+	res := new(Result)
+	run := func(reqs ...string) {
+		t.Helper()
+		r := &rpc.Run{}
+		for _, q := range reqs {
+			r.Cmds = append(r.Cmds, rpc.Cmd{Write: proto.ConsAll, Reqs: parse(t, q)})
+		}
+		answered := false
+		c.Run(r, res, func(res *Result) {
+			for i := range res.Ends {
+				if st, msg := res.Entry(i); st != rpc.StatusOK {
+					t.Errorf("%q answered %v %s", reqs[i], st, msg)
+				}
+			}
+			answered = true
+		}, nil)
+		if !answered {
+			t.Fatal("a run whose replicas all answered at once was not answered")
+		}
+	}
+	run(fmt.Sprintf("SET:STR (%d)%s (5)first", len(even), even), fmt.Sprintf("SET:STR (%d)%s (5)first", len(odd), odd))
+	run(fmt.Sprintf("SET:STR (%d)%s (6)second", len(odd), odd))
+	ep, op := n.partitionOfString(even), n.partitionOfString(odd)
+	if want := [][]int{{ep, op}, {op}}; !slices.EqualFunc(a.sent, want, slices.Equal) {
+		t.Errorf("a was sent partitions %v, want %v", a.sent, want)
+	}
+	if want := [][]int{{ep}}; !slices.EqualFunc(b.sent, want, slices.Equal) {
+		t.Errorf("b was sent partitions %v, want %v", b.sent, want)
+	}
+	get := func(on *Node, k string) string { return do(t, on, 0, fmt.Sprintf("GET (%d)%s", len(k), k)) }
+	if got := get(a.n, odd); got != "OK:STR (6)second" {
+		t.Errorf("a has %s = %q", odd, got)
+	}
+	if got := get(b.n, even); got != "OK:STR (5)first" {
+		t.Errorf("b has %s = %q", even, got)
+	}
+	if got := get(b.n, odd); got != "NULL" {
+		t.Errorf("b has %s = %q", odd, got)
 	}
 }

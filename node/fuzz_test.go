@@ -34,8 +34,9 @@ func FuzzApplyReplicas(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		m := vfs.NewMem()
 		n := durableNode(t, m, wal.SyncAlways)
-		if parts, deltas, err := decodeStoreBatch(payload); err == nil {
-			_ = n.ApplyReplicas(parts, deltas)
+		var sb storeBatch
+		if err := sb.decode(payload); err == nil {
+			_ = n.ApplyReplicas(sb.parts, sb.deltas)
 		}
 		if got := do(t, n, 0, "SET:STR (1)z (1)1"); got != "OK" {
 			t.Fatalf("after the payload: %q", got)

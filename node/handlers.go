@@ -36,11 +36,13 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 			runs.Put(run)
 		}, freeResult)
 	case rpc.KindReplicateMany:
-		parts, deltas, err := decodeStoreBatch(payload)
+		sb := storeBatches.Get().(*storeBatch)
+		err := sb.decode(payload)
 		var pos uint64
 		if err == nil {
-			pos, err = s.node.applyReplicas(parts, deltas)
+			pos, err = s.node.applyReplicas(sb.parts, sb.deltas)
 		}
+		sb.free()
 		switch {
 		case err != nil:
 			r.Reply(rpc.StatusError, []byte(err.Error()))

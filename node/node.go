@@ -160,8 +160,9 @@ type execCtx struct {
 	c       storage.Ctx
 	keys    [][]byte
 	locks   []int
-	dparts  []int  // partition of each delta, -1: the partition of its key
-	rec     []byte // WAL record being built
+	dparts  []int    // partition of each delta, -1: the partition of its key
+	raw     [][]byte // each delta's encoding when it came encoded (a replica's): logged as is
+	rec     []byte   // WAL record being built
 	scratch []byte
 }
 
@@ -393,7 +394,8 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 func (n *Node) release(x *execCtx) {
 	clear(x.keys)
 	clear(x.c.Deltas)
-	x.c = storage.Ctx{Deltas: x.c.Deltas[:0]}
+	clear(x.raw)
+	x.c, x.raw = storage.Ctx{Deltas: x.c.Deltas[:0]}, x.raw[:0]
 	n.ctxs.Put(x)
 }
 

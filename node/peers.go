@@ -1,8 +1,11 @@
 package node
 
 import (
+	"encoding/binary"
+
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/replication"
+	"github.com/vanitydb/vanity/ring"
 )
 
 // Connections to the other nodes, and replication.Replica for each.
@@ -24,21 +27,60 @@ func (s *Service) peerLocked(addr string) *rpc.Client {
 }
 
 // others returns the replicas of partition p other than this node, by the
-// current ring, and the ring's replica count.
+// current ring, and the ring's replica count. The slice is shared: it must
+// not be changed.
 func (s *Service) others(p int) ([]replication.Replica, int) {
 	r := s.ring.Load()
 	if r == nil {
 		return nil, 1
 	}
-	prefs := r.Replicas(p)
-	var out []replication.Replica
-	for _, i := range prefs {
-		m := r.Member(int(i))
-		if m.ID != s.cfg.Name {
-			out = append(out, s.replica(m.ID, m.Addr))
-		}
+	sets := s.sets.Load()
+	if sets == nil || sets.ring != r {
+		sets = s.replicaSets(r)
+		s.sets.Store(sets)
 	}
-	return out, len(prefs)
+	return sets.of[p], r.ReplicaCount()
+}
+
+// replicaSets lists, for one ring, each partition's replicas other than
+// this node, for the coordinator's every write: partitions with the same
+// preference list share one slice.
+type replicaSets struct {
+	ring *ring.Ring
+	of   [][]replication.Replica
+}
+
+// replicaSets builds the sets of ring r.
+func (s *Service) replicaSets(r *ring.Ring) *replicaSets {
+	sets := &replicaSets{ring: r, of: make([][]replication.Replica, r.Partitions())}
+	byMember := make([]replication.Replica, len(r.Members()))
+	shared := map[string][]replication.Replica{}
+	var key []byte
+	for p := range sets.of {
+		prefs := r.Replicas(p)
+		key = key[:0]
+		for _, i := range prefs {
+			key = binary.AppendUvarint(key, uint64(i))
+		}
+		if out, ok := shared[string(key)]; ok {
+			sets.of[p] = out
+			continue
+		}
+		var out []replication.Replica
+		for _, i := range prefs {
+			m := r.Member(int(i))
+			if m.ID == s.cfg.Name {
+				continue
+			}
+			if byMember[i] == nil {
+				byMember[i] = s.replica(m.ID, m.Addr)
+			}
+			out = append(out, byMember[i])
+		}
+		shared[string(key)] = out
+		sets.of[p] = out
+	}
+	return sets
 }
 
 // replica returns the replication.Replica for the member name at addr.

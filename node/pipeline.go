@@ -33,6 +33,8 @@ type Result struct {
 	wrote  []cmdWrites        // commands that wrote, with their partitions
 	items  []replication.Item // deltas by partition, each encoded once (captured runs)
 	itemOf map[int]int        // partition to its index in items
+	parts  []int              // the partitions of every cmdWrites, back to back
+	st     *settling          // the coordinator's wait for the copies (reused)
 }
 
 // cmdWrites lists the partitions command cmd wrote.
@@ -72,9 +74,13 @@ func (r *Result) AppendAnswer(dst []byte, clock uint64) []byte {
 	return dst
 }
 
+// reset empties r for a run of n entries, keeping its buffers: a Result
+// is reused only once nothing reads its last run (Coordinator.Run's free).
 func (r *Result) reset(n int) {
+	clear(r.itemOf)
 	*r = Result{Replies: r.Replies[:0], Ends: slices.Grow(r.Ends[:0], n), Status: slices.Grow(r.Status[:0], n),
-		first: r.first[:0], out: r.out}
+		first: r.first[:0], out: r.out, wrote: r.wrote[:0], items: r.items[:0], itemOf: r.itemOf, parts: r.parts[:0],
+		st: r.st}
 }
 
 // end closes the entry being appended to Replies.
@@ -127,7 +133,12 @@ func (r *Result) capture(p int, enc []byte) {
 	if !ok {
 		i = len(r.items)
 		r.itemOf[p] = i
-		r.items = append(r.items, replication.Item{Partition: p})
+		if i < cap(r.items) { // an item of an earlier run: its buffer is reused
+			r.items = r.items[:i+1]
+			r.items[i] = replication.Item{Partition: p, Deltas: r.items[i].Deltas[:0]}
+		} else {
+			r.items = append(r.items, replication.Item{Partition: p})
+		}
 	}
 	r.items[i].Deltas = binaryAppendCount(r.items[i].Deltas, len(enc))
 	r.items[i].Deltas = append(r.items[i].Deltas, enc...)
@@ -255,32 +266,45 @@ func (n *Node) logCmd(x *execCtx, into *Result) ([]int, uint64, error) {
 		rec = binaryAppendCount(rec, len(n.parts))
 		rec = binaryAppendCount(rec, len(x.c.Deltas))
 	}
-	var parts []int
+	var from int
+	if into != nil {
+		from = len(into.parts)
+	}
 	for k := range x.c.Deltas {
 		d := &x.c.Deltas[k]
 		p := x.dparts[k]
 		if p < 0 {
 			p = ring.PartitionOfString(d.Key, len(n.parts))
 		}
-		x.scratch = storage.AppendDelta(x.scratch[:0], d)
+		var enc []byte
+		if k < len(x.raw) {
+			enc = x.raw[k]
+		} else {
+			x.scratch = storage.AppendDelta(x.scratch[:0], d)
+			enc = x.scratch
+		}
 		if n.wal != nil {
 			rec = binaryAppendCount(rec, p)
-			rec = binaryAppendCount(rec, len(x.scratch))
-			rec = append(rec, x.scratch...)
+			rec = binaryAppendCount(rec, len(enc))
+			rec = append(rec, enc...)
 		}
 		if s := n.parts[p].stream; s != nil {
-			s.buf = binaryAppendCount(s.buf, len(x.scratch))
-			s.buf = append(s.buf, x.scratch...)
+			s.buf = binaryAppendCount(s.buf, len(enc))
+			s.buf = append(s.buf, enc...)
 			s.n++
 		}
 		if into != nil && !d.DBWide {
-			into.capture(p, x.scratch)
-			if !slices.Contains(parts, p) {
-				parts = append(parts, p)
+			into.capture(p, enc)
+			if !slices.Contains(into.parts[from:], p) {
+				into.parts = append(into.parts, p)
 			}
 		}
 	}
 	x.rec = rec
+	var parts []int
+	if into != nil {
+		parts = into.parts[from:len(into.parts):len(into.parts)]
+	}
 	if n.wal == nil {
 		return parts, 0, nil
 	}

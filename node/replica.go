@@ -67,7 +67,11 @@ func (n *Node) applyReplica(p int, deltas []byte) (uint64, error) {
 	if p < 0 || p >= len(n.parts) {
 		return 0, fmt.Errorf("node: partition %d out of range", p)
 	}
-	ds, err := decodeStates(deltas)
+	x := n.ctxs.Get().(*execCtx)
+	defer n.release(x)
+	var err error
+	x.c.Deltas, x.raw, err = decodeStatesOnto(x.c.Deltas[:0], x.raw[:0], deltas)
+	ds := x.c.Deltas
 	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
@@ -76,21 +80,18 @@ func (n *Node) applyReplica(p int, deltas []byte) (uint64, error) {
 			return 0, fmt.Errorf("node: a delta for partition %d sent as partition %d", got, p)
 		}
 	}
+	x.dparts = x.dparts[:0]
+	for range ds {
+		x.dparts = append(x.dparts, p)
+	}
 	part := &n.parts[p]
-	x := n.ctxs.Get().(*execCtx)
 	part.mu.Lock()
 	for k := range ds {
 		n.clock.Observe(ds[k].MaxStamp())
 		part.shard.Apply(&ds[k])
 	}
-	x.c.Deltas = append(x.c.Deltas[:0], ds...)
-	x.dparts = x.dparts[:0]
-	for range ds {
-		x.dparts = append(x.dparts, p)
-	}
-	_, seq, err := n.logCmd(x, nil)
+	_, seq, err := n.logCmd(x, nil) // logs the deltas as they came (x.raw)
 	part.mu.Unlock()
-	n.release(x)
 	return seq, err
 }
 
@@ -152,7 +153,10 @@ func (r rpcReplica) Name() string { return r.name }
 
 // Send implements replication.Replica.
 func (r rpcReplica) Send(items []replication.Item, timeout time.Duration, done func(error)) {
-	r.client.Go(rpc.KindReplicateMany, appendStoreItems(nil, items), timeout, func(_ []byte, err error) { done(err) })
+	buf := payloads.Get().(*[]byte)
+	*buf = appendStoreItems((*buf)[:0], items)
+	r.client.Go(rpc.KindReplicateMany, *buf, timeout, func(_ []byte, err error) { done(err) })
+	payloads.Put(buf) // Go has copied it
 }
 
 // Store sends items and waits (replication.Copy: anti-entropy, hints).

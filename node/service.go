@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
@@ -76,6 +77,7 @@ type Service struct {
 	lis    net.Listener
 	gossip *gossip.Gossip
 	ring   ring.Current
+	sets   atomic.Pointer[replicaSets] // the replica sets of the current ring
 
 	mu         sync.Mutex
 	peers      map[string]*rpc.Client // by RPC address

@@ -215,20 +215,28 @@ func (n *Node) AbortStream(i int) {
 
 // decodeStates decodes (length, delta)* into deltas.
 func decodeStates(b []byte) ([]storage.Delta, error) {
-	var out []storage.Delta
+	ds, _, err := decodeStatesOnto(nil, nil, b)
+	return ds, err
+}
+
+// decodeStatesOnto decodes (length, delta)* onto ds, and each delta's
+// encoding (aliasing b) onto raw.
+func decodeStatesOnto(ds []storage.Delta, raw [][]byte, b []byte) ([]storage.Delta, [][]byte, error) {
 	for len(b) > 0 {
 		l, k := binary.Uvarint(b)
 		if k <= 0 || l > uint64(len(b)-k) {
-			return nil, errors.New("node: malformed partition stream")
+			return ds, raw, errors.New("node: malformed partition stream")
 		}
-		d, err := storage.DecodeDelta(b[k : k+int(l)])
+		enc := b[k : k+int(l)]
+		d, err := storage.DecodeDelta(enc)
 		if err != nil {
-			return nil, err
+			return ds, raw, err
 		}
-		out = append(out, d)
+		ds = append(ds, d)
+		raw = append(raw, enc)
 		b = b[k+int(l):]
 	}
-	return out, nil
+	return ds, raw, nil
 }
 
 // InstallPartition replaces partition i's state with a streamed one (not

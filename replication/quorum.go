@@ -79,13 +79,24 @@ type Tracker struct {
 // NewTracker tracks units whose deltas go out in sends (sends[i] lists the
 // partitions send i carries).
 func NewTracker(units []Unit, sends [][]int) *Tracker {
-	t := &Tracker{units: units, acks: map[int]int{}, sends: sends, pending: len(sends)}
+	t := new(Tracker)
+	t.Reset(units, sends)
+	return t
+}
+
+// Reset makes t track units and sends afresh (as NewTracker), reusing its
+// memory.
+func (t *Tracker) Reset(units []Unit, sends [][]int) {
+	if t.acks == nil {
+		t.acks = map[int]int{}
+	}
+	clear(t.acks)
+	t.units, t.sends, t.pending, t.local = units, sends, len(sends), false
 	for _, u := range units {
 		for _, p := range u.Parts {
 			t.acks[p] += 0
 		}
 	}
-	return t
 }
 
 // StoredLocally records that the coordinator's copy is durable.

@@ -251,7 +251,7 @@ func (c *Client) start(kind Kind, payload []byte, done func([]byte, Status, erro
 // from another goroutine, with the answer's payload or an error: *Error
 // for a status other than StatusOK; an error wrapping ErrNotSent,
 // ErrClosed or ErrTimeout (after timeout, if positive) when there is no
-// answer. done must not block.
+// answer. done must not block. payload is copied before Go returns.
 func (c *Client) Go(kind Kind, payload []byte, timeout time.Duration, done func(payload []byte, err error)) {
 	finish := func(out []byte, st Status, err error) {
 		if err == nil && st != StatusOK {
