@@ -180,7 +180,7 @@ func (cc *clientConn) fail(err error) {
 }
 
 func (cc *clientConn) read(nc net.Conn) {
-	r := bufio.NewReaderSize(nc, 64<<10)
+	r := bufio.NewReaderSize(newReader(nc), 64<<10)
 	for {
 		id, kind, payload, err := readFrame(r)
 		if err != nil {

@@ -157,15 +157,15 @@ func writeNonBlocking(raw syscall.RawConn, b []byte) (int, error) {
 	var werr error
 	err := raw.Write(func(fd uintptr) bool {
 		for done < len(b) {
-			n, err := syscall.Write(int(fd), b[done:])
-			if err == syscall.EINTR {
+			n, errno := rawWrite(fd, b[done:])
+			if errno == syscall.EINTR {
 				continue
 			}
-			if err == syscall.EAGAIN {
+			if errno == syscall.EAGAIN {
 				return true
 			}
-			if err != nil {
-				werr = err
+			if errno != 0 {
+				werr = errno
 				return true
 			}
 			done += n

@@ -124,7 +124,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		calls.Wait()
 		w.close()
 	}()
-	r := bufio.NewReaderSize(nc, 64<<10)
+	r := bufio.NewReaderSize(newReader(nc), 64<<10)
 	for {
 		id, kind, payload, err := readFrame(r)
 		if err != nil {
