@@ -11,10 +11,10 @@ import (
 // once and are made as raw system calls, without the scheduler's
 // bookkeeping for a call that may block: a loopback write, which runs the
 // receiving side's network stack too, often outlasts the 20 µs after which
-// the runtime's monitor hands the caller's P to another thread, so every
-// such write cost a handoff and a thread wake-up (the router's event loops
-// do the same; docs/decisions.md, "Internal RPC"). Waiting for a socket
-// that is not ready still goes through the runtime's poller.
+// the runtime's monitor hands the caller's P to another thread, so such a
+// write cost a handoff and a thread wake-up (the router's event loops do
+// the same; docs/decisions.md, "Raw system calls on RPC sockets"). Waiting
+// for a socket that is not ready still goes through the runtime's poller.
 
 // rawWrite writes b to fd once.
 func rawWrite(fd uintptr, b []byte) (int, syscall.Errno) {
