@@ -101,9 +101,10 @@ type Backend struct {
 	rpcSrv *rpc.Server
 	rings  *ring.Builder
 
-	mu      sync.Mutex
-	clients map[string]*rpc.Client
-	serving map[string][]bool // by RPC address, as the node last answered
+	mu         sync.Mutex
+	clients    map[string]*rpc.Client
+	transports map[string]Transport // over clients, made once per node
+	serving    map[string][]bool    // by RPC address, as the node last answered
 
 	pollMu   sync.Mutex // one poll at a time
 	lastPoll time.Time
@@ -166,7 +167,7 @@ func Start(cfg Config) (*Backend, error) {
 	if cfg.MaxInFlight == 0 {
 		cfg.MaxInFlight = 1
 	}
-	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, serving: map[string][]bool{},
+	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, transports: map[string]Transport{}, serving: map[string][]bool{},
 		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}}}
 	b.life, b.endLife = context.WithCancel(context.Background())
 	var err error
@@ -411,6 +412,11 @@ func (b *Backend) poll(ctx context.Context) {
 func (b *Backend) client(addr string) *rpc.Client {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.clientLocked(addr)
+}
+
+// clientLocked is client with b.mu held.
+func (b *Backend) clientLocked(addr string) *rpc.Client {
 	c := b.clients[addr]
 	if c == nil {
 		c = rpc.NewClient(addr, b.cfg.Secret, 4).UseTLS(b.cfg.RPCClientTLS)

@@ -30,6 +30,11 @@ type digestRead struct {
 	want    uint64     // the coordinator's digest
 	got     []uint64   // the others'
 	failed  error
+
+	// Room for a read of one request at QUORUM of three, in the same
+	// allocation.
+	repliesRoom [1]rpc.Item
+	gotRoom     [1]uint64
 }
 
 // primary marks the coordinator's part of a digest read in its ref.
@@ -63,11 +68,13 @@ func (s *Sender) addDigestRead(addr string, t Transport, j *router.Job, i int) b
 	if p < 0 {
 		return false
 	}
-	others := s.b.others(rt, p, addr, need-1)
+	others := s.b.others(rt, p, addr, need-1, s.others[:0])
+	s.others = others[:0]
 	if len(others) < need-1 {
 		return false // the coordinator says how many answered
 	}
 	dr := &digestRead{b: s.b, j: j, i: i, pending: need}
+	dr.replies, dr.got = dr.repliesRoom[:0], dr.gotRoom[:0]
 	s.addCmd(addr, t, rpc.Cmd{DB: it.DB, Read: proto.ConsOne, Write: it.Levels[1], Digest: rpc.WithDigest, Reqs: it.Reqs},
 		ref{j: j, i: primary, dr: dr})
 	for k, o := range others {
@@ -76,12 +83,12 @@ func (s *Sender) addDigestRead(addr string, t Transport, j *router.Job, i int) b
 	return true
 }
 
-// others returns up to n candidates of partition p other than addr,
-// neither failed nor suspected, in order.
-func (b *Backend) others(rt *routes, p int, addr string, n int) []string {
-	var out []string
-	tried := []string{addr}
-	for len(out) < n {
+// others appends to out up to n candidates of partition p other than
+// addr, neither failed nor suspected, in order.
+func (b *Backend) others(rt *routes, p int, addr string, n int, out []string) []string {
+	var room [8]string
+	tried := append(room[:0], addr)
+	for from := len(out); len(out)-from < n; {
 		a := b.pickHealthy(rt, p, tried)
 		if a == "" {
 			break

@@ -57,7 +57,8 @@ func (m *rpcMetrics) failure(st rpc.Status) {
 	m.failed.WithLabelValues(strings.ReplaceAll(st.String(), " ", "_")).Inc()
 }
 
-// observe records one run's outcome.
+// observe records one run's outcome (a run that answered is observed in
+// its transport's histogram directly: rpcTransport.took).
 func (m *rpcMetrics) observe(node string, took time.Duration, err error) {
 	if err == nil {
 		m.seconds.WithLabelValues(node).Observe(took.Seconds())

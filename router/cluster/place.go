@@ -105,7 +105,16 @@ func (b *Backend) transport(addr string) Transport {
 	if b.dial != nil {
 		return b.dial(addr)
 	}
-	return rpcTransport{b.client(addr), &b.seen, routerRPCMetrics()}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.transports[addr]
+	if t == nil {
+		c := b.clientLocked(addr)
+		t = &rpcTransport{c: c, seen: &b.seen, metrics: routerRPCMetrics(),
+			took: routerRPCMetrics().seconds.WithLabelValues(c.Addr())}
+		b.transports[addr] = t
+	}
+	return t
 }
 
 func (b *Backend) now() time.Time { return b.cfg.Now() }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
@@ -30,6 +31,7 @@ type rpcTransport struct {
 	c       *rpc.Client
 	seen    *clockFloor
 	metrics *rpcMetrics
+	took    prometheus.Observer // the node's run times (metrics.seconds)
 }
 
 // clockFloor is the latest node clock (an opaque hybrid-clock time) a
@@ -46,11 +48,21 @@ func (f *clockFloor) observe(t uint64) {
 	}
 }
 
-func (t rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
+// runPayloads recycles the buffers runs are encoded into (Go copies them).
+var runPayloads = sync.Pool{New: func() any { return new([]byte) }}
+
+func (t *rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
 	r.Floor = t.seen.t.Load()
 	sent := time.Now()
-	t.c.Go(rpc.KindRun, rpc.AppendRun(nil, r), timeout, func(out []byte, err error) {
-		t.metrics.observe(t.c.Addr(), time.Since(sent), err)
+	buf := runPayloads.Get().(*[]byte)
+	*buf = rpc.AppendRun((*buf)[:0], r)
+	defer runPayloads.Put(buf)
+	t.c.Go(rpc.KindRun, *buf, timeout, func(out []byte, err error) {
+		if err == nil {
+			t.took.Observe(time.Since(sent).Seconds())
+		} else {
+			t.metrics.observe(t.c.Addr(), time.Since(sent), err)
+		}
 		if err != nil {
 			done(nil, err)
 			return
@@ -98,6 +110,7 @@ type Sender struct {
 	runs   map[string]*nodeRun
 	order  []*nodeRun
 	keys   [][]byte
+	others []string // a digest read's other replicas (scratch)
 	placed []placement
 	queues map[string]*nodeQueue // runs in flight to each node
 }
