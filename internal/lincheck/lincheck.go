@@ -9,7 +9,9 @@
 // The models: Log, an append-only sequence (each append answers the
 // sequence up to and including its element: where it landed), and
 // Register, a value read, written and compared-and-set, the objects the
-// serial path (docs/serial.md) makes linearizable.
+// serial path (docs/serial.md) makes linearizable. An operation whose
+// reply never came is recorded with the output Unknown: the Register
+// model lets it have taken effect or not.
 package lincheck
 
 import (
@@ -106,22 +108,45 @@ const (
 	CompareAndSet
 )
 
+// Unknown is the output of an operation whose reply never came (its
+// connection broke): it may or may not have taken effect. Record it
+// returning at the end of the history.
+const Unknown unknown = 0
+
+type unknown uint8
+
 // Register is the model of a register with reads, writes and
-// compare-and-set.
-var Register = porcupine.Model{
-	Init: func() any { return "" },
-	Step: func(state, input, output any) (bool, any) {
+// compare-and-set; a write or compare-and-set whose output is Unknown may
+// have taken effect or not.
+var Register = (&porcupine.NondeterministicModel{
+	Init: func() []any { return []any{""} },
+	Step: func(state, input, output any) []any {
 		s, op := state.(string), input.(RegisterOp)
+		if _, lost := output.(unknown); lost {
+			switch {
+			case op.Kind == Read:
+				return []any{s}
+			case op.Kind == Write || s == op.Old:
+				return []any{s, op.New}
+			}
+			return []any{s}
+		}
 		switch op.Kind {
 		case Read:
-			return output.(string) == s, s
+			if output.(string) == s {
+				return []any{s}
+			}
+			return nil
 		case Write:
-			return true, op.New
+			return []any{op.New}
 		}
-		if s == op.Old {
-			return output.(bool), op.New
+		if (s == op.Old) == output.(bool) {
+			if s == op.Old {
+				return []any{op.New}
+			}
+			return []any{s}
 		}
-		return !output.(bool), s
+		return nil
 	},
 	DescribeOperation: func(input, output any) string {
 		op := input.(RegisterOp)
@@ -133,4 +158,4 @@ var Register = porcupine.Model{
 		}
 		return fmt.Sprintf("cas(%q→%q) → %v", op.Old, op.New, output)
 	},
-}
+}).ToModel()

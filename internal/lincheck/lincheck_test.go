@@ -39,6 +39,41 @@ func TestRegisterHistories(t *testing.T) {
 	}
 }
 
+// TestRegisterUnknownOutcomes: an operation whose reply was lost may have
+// taken effect or not, and a history is judged by what came after it.
+func TestRegisterUnknownOutcomes(t *testing.T) {
+	const end = 1000
+	for _, c := range []struct {
+		name  string
+		after string // what a read after the lost operation saw
+		ok    bool
+	}{
+		{"took effect", "b", true},
+		{"did not", "a", true},
+		{"something else", "c", false},
+	} {
+		for _, lost := range []RegisterOp{{Kind: Write, New: "b"}, {Kind: CompareAndSet, Old: "a", New: "b"}} {
+			var h History
+			h.Add(0, RegisterOp{Kind: Write, New: "a"}, true, 0, 10)
+			h.Add(1, lost, Unknown, 20, end)
+			h.Add(0, RegisterOp{Kind: Read}, c.after, 30, 40)
+			h.Add(0, RegisterOp{Kind: Read}, c.after, 50, 60)
+			t.Setenv("VANITY_LINCHECK_DIR", t.TempDir())
+			if err := h.Check(Register, time.Second); (err == nil) != c.ok {
+				t.Errorf("%s, lost %v: %v", c.name, lost, err)
+			}
+		}
+	}
+	var h History // a lost compare-and-set whose condition failed changes nothing
+	h.Add(0, RegisterOp{Kind: Write, New: "a"}, true, 0, 10)
+	h.Add(1, RegisterOp{Kind: CompareAndSet, Old: "x", New: "b"}, Unknown, 20, end)
+	h.Add(0, RegisterOp{Kind: Read}, "b", 30, 40)
+	t.Setenv("VANITY_LINCHECK_DIR", t.TempDir())
+	if err := h.Check(Register, time.Second); err == nil {
+		t.Error("a compare-and-set that could not hold took effect")
+	}
+}
+
 // TestLogHistories: appends explain their positions in one order that
 // respects real time, or fail.
 func TestLogHistories(t *testing.T) {
