@@ -25,6 +25,22 @@ func (c *Client) SetTTL(key string, value any, ttl time.Duration) (Reply, error)
 	return c.Do("SET_TTL :"+typeWord(value), key, value, ttlMillis(ttl))
 }
 
+// SetIf sets key to value if it holds expected (of the same type); the
+// reply is OK:BOOL true if it did (PROTOCOL.md §12.6).
+func (c *Client) SetIf(key string, expected, value any) (Reply, error) {
+	return c.Do("SET_IF :"+typeWord(value), key, expected, value)
+}
+
+// SetIfAbsent sets key to value if it does not exist.
+func (c *Client) SetIfAbsent(key string, value any) (Reply, error) {
+	return c.Do("SET_IF_ABSENT :"+typeWord(value), key, value)
+}
+
+// DelIf deletes key if it holds expected.
+func (c *Client) DelIf(key string, expected any) (Reply, error) {
+	return c.Do("DEL_IF :"+typeWord(expected), key, expected)
+}
+
 func (c *Client) Delete(key string) (Reply, error)          { return c.Do("DEL", key) }
 func (c *Client) Persist() (Reply, error)                   { return c.Do("PERSIST") }
 func (c *Client) Reset() (Reply, error)                     { return c.Do("RESET") }

@@ -367,6 +367,41 @@ func (db *DB) SetTTL(ctx context.Context, key string, value any, ttl time.Durati
 	return err
 }
 
+// SetIf sets key to value if it holds expected, and reports whether it
+// did (PROTOCOL.md §12.6). expected and value must have the same Go kind
+// of type (both strings, both integers or both floats). The single
+// process runs it; a cluster refuses it until its linearizable path.
+func (db *DB) SetIf(ctx context.Context, key string, expected, value any) (bool, error) {
+	if typeWord(expected) != typeWord(value) {
+		return false, fmt.Errorf("client: SetIf: expected is %s, value %s: they must have one type", typeWord(expected), typeWord(value))
+	}
+	return db.doBool(ctx, "SET_IF :"+typeWord(value), key, expected, value)
+}
+
+// SetIfAbsent sets key to value if it does not exist, and reports whether
+// it did (a lock's acquisition; see SetIf for where it runs).
+func (db *DB) SetIfAbsent(ctx context.Context, key string, value any) (bool, error) {
+	return db.doBool(ctx, "SET_IF_ABSENT :"+typeWord(value), key, value)
+}
+
+// DelIf deletes key if it holds expected, and reports whether it did (a
+// lock's release by its holder; see SetIf for where it runs).
+func (db *DB) DelIf(ctx context.Context, key string, expected any) (bool, error) {
+	return db.doBool(ctx, "DEL_IF :"+typeWord(expected), key, expected)
+}
+
+// doBool runs a command that answers OK:BOOL.
+func (db *DB) doBool(ctx context.Context, command string, args ...any) (bool, error) {
+	r, err := db.Do(ctx, command, args...)
+	if err != nil {
+		return false, err
+	}
+	if r.Value.Type != proto.TypeBool {
+		return false, fmt.Errorf("client: %s answered %s, not a BOOL", command, r.Value.Type)
+	}
+	return r.Value.Bool, nil
+}
+
 // ttlMillis is a time to live in whole milliseconds, rounded up.
 func ttlMillis(ttl time.Duration) int64 { return (ttl + time.Millisecond - 1).Milliseconds() }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -225,5 +226,45 @@ func TestDBRefusesSessionCommands(t *testing.T) {
 	}
 	if _, err := db.Pipeline().Do("SWITCH_DB", 2).Exec(context.Background()); !errors.Is(err, ErrSessionCommand) {
 		t.Errorf("SWITCH_DB in a pipeline: %v", err)
+	}
+}
+
+// TestDBCompareAndSet: the compare-and-set calls send their typed frames
+// and read the BOOL answer; mixed types are refused before sending.
+func TestDBCompareAndSet(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	s := newFakeServer(t, func(_ int, req string) []byte {
+		mu.Lock()
+		got = append(got, req)
+		mu.Unlock()
+		if strings.HasPrefix(req, "DEL_IF") {
+			return []byte("OK:BOOL false")
+		}
+		return []byte("OK:BOOL true")
+	})
+	db, err := Open(context.Background(), s.addr(), Options{NoLogin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if ok, err := db.SetIf(ctx, "n", 10, 15); !ok || err != nil {
+		t.Errorf("SetIf: %v %v", ok, err)
+	}
+	if ok, err := db.SetIfAbsent(ctx, "lock", "me"); !ok || err != nil {
+		t.Errorf("SetIfAbsent: %v %v", ok, err)
+	}
+	if ok, err := db.DelIf(ctx, "lock", "me"); ok || err != nil {
+		t.Errorf("DelIf: %v %v", ok, err)
+	}
+	if _, err := db.SetIf(ctx, "n", 10, "x"); err == nil {
+		t.Error("SetIf of an INT expected and a STR value was sent")
+	}
+	want := []string{"SET_IF :INT(1)n 10 15", "SET_IF_ABSENT :STR(4)lock (2)me", "DEL_IF :STR(4)lock (2)me"}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("frames %q, want %q", got, want)
 	}
 }

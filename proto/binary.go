@@ -66,6 +66,15 @@ func AppendBinary(dst []byte, req *Request) []byte {
 			}
 		case argMillis:
 			dst = binary.AppendVarint(dst, req.Int[1])
+		case argAlso:
+			switch req.Type {
+			case TypeStr:
+				dst = appendBytes(dst, req.Str[2])
+			case TypeInt:
+				dst = binary.AppendVarint(dst, req.Int[1])
+			case TypeFloat:
+				dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(req.Float2))
+			}
 		}
 	}
 	return dst
@@ -136,6 +145,17 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 			}
 		case argMillis:
 			req.Int[1], b, ok = takeVarint(b)
+		case argAlso:
+			switch req.Type {
+			case TypeStr:
+				req.Str[2], b, ok = takeBytes(b)
+			case TypeInt:
+				req.Int[1], b, ok = takeVarint(b)
+			case TypeFloat:
+				req.Float2, b, ok = takeFloat(b)
+			default:
+				ok = false
+			}
 		}
 		if !ok {
 			return b, ErrBinary

@@ -13,6 +13,9 @@ func sameRequest(a, b *Request) bool {
 	if math.IsNaN(x.Float) && math.IsNaN(y.Float) {
 		x.Float, y.Float = 0, 0
 	}
+	if math.IsNaN(x.Float2) && math.IsNaN(y.Float2) {
+		x.Float2, y.Float2 = 0, 0
+	}
 	if len(x.Elems) == 0 && len(y.Elems) == 0 {
 		x.Elems, y.Elems = nil, nil
 	}
@@ -27,6 +30,8 @@ func TestBinaryRoundTrip(t *testing.T) {
 		"SET:STR (0) (0)", "SET:INT (1)k -9223372036854775808", "SET:FLOAT (1)k nan",
 		"HASH_UPDATE (1)h (0){}", "LIST_PUSH_LEFT (1)l (3)[(0)(1)a(2)bc]", "EDIT_USER (1)u PEER",
 		"SET_DIFF_INTO (1)d (1)a (1)b", "LIST_SET (1)l -1 (1)x",
+		"SET_IF:STR (1)k (1)a (2)bc", "SET_IF:INT (1)k 5 -6", "SET_IF:FLOAT (1)k 1.5 nan",
+		"SET_IF_ABSENT:INT (1)k 7", "DEL_IF:FLOAT (1)k 2.25",
 	}, fuzzSeeds...)
 	round := 0
 	for _, text := range texts {

@@ -84,6 +84,12 @@ const (
 	CmdDBSize // the number of keys in the database (§12.4)
 	CmdInfo   // the server's state by section (§12.5)
 
+	// Compare-and-set (§12.6): their outcome depends on the state they
+	// read, so a cluster runs them only on the linearizable path.
+	CmdSetIf       // SET if the value equals the expected one
+	CmdSetIfAbsent // SET if the key is absent
+	CmdDelIf       // DEL if the value equals the expected one
+
 	numCommands // keep last
 )
 
@@ -103,6 +109,7 @@ const (
 	argCons                  // ONE / QUORUM / ALL
 	argRaw                   // PING: the raw remainder of a top-level frame
 	argMillis                // a duration in milliseconds, an integer (in Int[1]: SET_TTL)
+	argAlso                  // a second value of the type argType announced (SET_IF's new value: Str[2], Int[1] or Float2)
 )
 
 type commandInfo struct {
@@ -188,6 +195,9 @@ var commands = [numCommands]commandInfo{
 	CmdKeys:             {"KEYS", []arg{argStr}},
 	CmdDBSize:           {"DB_SIZE", nil},
 	CmdInfo:             {"INFO", nil},
+	CmdSetIf:            {"SET_IF", []arg{argType, argAlso}},
+	CmdSetIfAbsent:      {"SET_IF_ABSENT", []arg{argType}},
+	CmdDelIf:            {"DEL_IF", []arg{argType}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

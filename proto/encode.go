@@ -45,6 +45,15 @@ func AppendRequest(dst []byte, req *Request) []byte {
 			}
 		case argMillis:
 			dst = strconv.AppendInt(append(dst, ' '), req.Int[1], 10)
+		case argAlso:
+			switch req.Type {
+			case TypeStr:
+				dst = AppendBody(append(dst, ' '), req.Str[2])
+			case TypeInt:
+				dst = strconv.AppendInt(append(dst, ' '), req.Int[1], 10)
+			case TypeFloat:
+				dst = appendFloatArg(append(dst, ' '), req.Float2)
+			}
 		}
 	}
 	return dst

@@ -131,6 +131,9 @@ var help = [numCommands]commandHelp{
 	CmdKeys:             {"pattern", "every key matching pattern (* ? [abc]); SCAN for large databases", GroupKeys, "KEYS"},
 	CmdDBSize:           {"", "the number of keys in the current database", GroupKeys, "DBSIZE"},
 	CmdInfo:             {"", "the server's state: server, clients, memory, persistence, cluster, keyspace, commands", GroupServer, "INFO"},
+	CmdSetIf:            {"key expected value", "sets the key to value if it holds expected (same type); true if it did", GroupStrings, ""},
+	CmdSetIfAbsent:      {"key value", "sets the key if it does not exist; true if it did", GroupStrings, "SETNX"},
+	CmdDelIf:            {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},
 }
 
 // Params names c's arguments for people, in order ("key value...").
@@ -157,7 +160,7 @@ func Commands() []Command {
 var argNames = [...]string{
 	argStr: "str", argInt: "int", argFloat: "float", argArr: "arr", argList: "list", argSet: "set",
 	argHash: "hash", argType: "typed", argLevel: "level", argCons: "consistency", argRaw: "raw",
-	argMillis: "millis",
+	argMillis: "millis", argAlso: "also",
 }
 
 // ArgKinds names c's argument kinds in schema order ("str", "int",

@@ -21,7 +21,8 @@ func (c Command) Class() Class {
 	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
 		CmdSetDiscard, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
-		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL:
+		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
+		CmdSetIf, CmdSetIfAbsent, CmdDelIf:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -59,6 +60,13 @@ func ReadOnly(reqs []*Request) bool {
 		}
 	}
 	return true
+}
+
+// Conditional reports whether c is a compare-and-set (§12.6): whether it
+// writes depends on the state it reads, which in a cluster only the
+// linearizable path can make exact.
+func (c Command) Conditional() bool {
+	return c == CmdSetIf || c == CmdSetIfAbsent || c == CmdDelIf
 }
 
 // IsData reports whether c is executed by storage.

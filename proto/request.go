@@ -17,8 +17,11 @@ type Request struct {
 	Str   [3][]byte
 	Int   [2]int64
 	Float float64
-	Elems [][]byte // ARR, LIST and SET elements; HASH as field, value, field, value...
-	Raw   []byte   // top-level PING: everything after the command word
+	// Float2 is SET_IF's new value when it is a FLOAT (Float holds the
+	// expected one).
+	Float2 float64
+	Elems  [][]byte // ARR, LIST and SET elements; HASH as field, value, field, value...
+	Raw    []byte   // top-level PING: everything after the command word
 }
 
 // Key returns the first STR argument, which is the key of every single-key
@@ -150,6 +153,15 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 			i, err = parseTypedValue(b, i, req)
 		case argMillis:
 			req.Int[1], i, err = parseInt(b, i)
+		case argAlso:
+			switch req.Type {
+			case TypeStr:
+				req.Str[2], i, err = parseStr(b, i)
+			case TypeInt:
+				req.Int[1], i, err = parseInt(b, i)
+			case TypeFloat:
+				req.Float2, i, err = parseFloat(b, i)
+			}
 		}
 		if err != ErrNone {
 			return i, err

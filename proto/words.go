@@ -77,7 +77,7 @@ func ParseWords(words []Word, req *Request) error {
 		return fmt.Errorf("%w %q (type help for the list)", ErrUnknownCommand, name)
 	}
 	if forced != TypeNone && !hasArg(cmd, argType) {
-		return fmt.Errorf("%w: only SET and SET_TTL take a type after ':'", ErrArguments)
+		return fmt.Errorf("%w: only SET, SET_TTL and the compare-and-set commands take a type after ':'", ErrArguments)
 	}
 	req.Cmd = cmd
 	rest := words[1:]
@@ -138,6 +138,16 @@ func ParseWords(words []Word, req *Request) error {
 			req.Str[0] = rest[0].Text
 			perr = typedWord(rest[1], forced, req)
 			rest = rest[2:]
+		case argAlso: // of the type the value before it took
+			switch req.Type {
+			case TypeStr:
+				req.Str[2] = rest[0].Text
+			case TypeInt:
+				req.Int[1], perr = wholeWord(rest[0].Text, parseInt)
+			case TypeFloat:
+				req.Float2, perr = wholeWord(rest[0].Text, parseFloat)
+			}
+			rest = rest[1:]
 		}
 		if perr != ErrNone {
 			return fmt.Errorf("%w: %s %s: %w", ErrArguments, cmd, cmd.Params(), perr)

@@ -83,6 +83,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return appendValue(append(dst, proto.ReplyOK...), v)
 	case proto.CmdSet:
 		return c.set(req, dst)
+	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf:
+		return c.compareAndSet(req, dst)
 	case proto.CmdDel:
 		return c.del(req.Key(), dst)
 	case proto.CmdExists:
@@ -220,6 +222,56 @@ func (c *Ctx) setDelta(req *proto.Request) *Delta {
 		d.Val.Float = req.Float
 	}
 	return d
+}
+
+// compareAndSet runs SET_IF, SET_IF_ABSENT and DEL_IF: the write happens
+// only if the key holds the expected value (absent for SET_IF_ABSENT), and
+// the reply says whether it did. A value of another type than the
+// expected one does not hold it.
+func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
+	v, _ := c.read(req.Key())
+	var holds bool
+	switch req.Cmd {
+	case proto.CmdSetIfAbsent:
+		holds = v == nil
+	default:
+		holds = v != nil && equalsExpected(v, req)
+	}
+	if holds {
+		switch req.Cmd {
+		case proto.CmdDelIf:
+			d := c.newDelta(req.Key())
+			d.Reset = c.T
+			c.commit(req.Key(), d)
+		case proto.CmdSetIf:
+			set := *req // the new value where SET's goes
+			set.Str[1], set.Int[0], set.Float = req.Str[2], req.Int[1], req.Float2
+			c.commit(req.Key(), c.setDelta(&set))
+		default:
+			c.commit(req.Key(), c.setDelta(req))
+		}
+	}
+	return proto.AppendBool(append(dst, proto.ReplyOK...), holds)
+}
+
+// equalsExpected reports whether v is the expected value of req (its
+// type, and Str[1], Int[0] or Float). FLOAT values travel with six
+// decimals (§6), so a client names a float only to six decimals: two
+// floats are equal when they show the same.
+func equalsExpected(v value, req *proto.Request) bool {
+	switch x := v.(type) {
+	case strVal:
+		return req.Type == proto.TypeStr && x.str() == string(req.Str[1])
+	case *counter[int64]:
+		return req.Type == proto.TypeInt && x.value() == req.Int[0]
+	case *counter[float64]:
+		if req.Type != proto.TypeFloat {
+			return false
+		}
+		var a, b [32]byte
+		return string(proto.AppendFloatText(a[:0], x.value())) == string(proto.AppendFloatText(b[:0], req.Float))
+	}
+	return false
 }
 
 func (c *Ctx) del(key []byte, dst []byte) []byte {

@@ -554,6 +554,70 @@ func TestCommandExamples(t *testing.T) {
 			< OK:STR (1)x
 			> GET (1)f
 			< NULL`,
+		"compare and set": `
+			> SET_IF_ABSENT:STR (4)lock (1)a
+			< OK:BOOL true
+			> SET_IF_ABSENT:STR (4)lock (1)b
+			< OK:BOOL false
+			> GET (4)lock
+			< OK:STR (1)a
+			> SET_IF:STR (4)lock (1)b (1)c
+			< OK:BOOL false
+			> SET_IF:STR (4)lock (1)a (1)c
+			< OK:BOOL true
+			> GET (4)lock
+			< OK:STR (1)c
+			> DEL_IF:STR (4)lock (1)a
+			< OK:BOOL false
+			> DEL_IF:STR (4)lock (1)c
+			< OK:BOOL true
+			> GET (4)lock
+			< NULL
+			> SET_IF:STR (4)lock (0) (1)x
+			< OK:BOOL false
+			> SET_IF_ABSENT:INT (1)n 5
+			< OK:BOOL true
+			> SET_IF:STR (1)n (1)5 (1)6
+			< OK:BOOL false
+			> SET_IF:INT (1)n 4 6
+			< OK:BOOL false
+			> SET_IF:INT (1)n 5 6
+			< OK:BOOL true
+			> GET (1)n
+			< OK:INT 6
+			> INCR_INT (1)n 1
+			< OK:INT 7
+			> SET:FLOAT (1)f 0.1
+			> INCR_FLOAT (1)f 0.2
+			< OK:FLOAT 0.300000
+			> SET_IF:FLOAT (1)f 0.3 1.25
+			< OK:BOOL true
+			> GET (1)f
+			< OK:FLOAT 1.250000
+			> DEL_IF:INT (1)f 1
+			< OK:BOOL false
+			> DEL_IF:FLOAT (1)f 1.25
+			< OK:BOOL true
+			> LIST_PUSH_RIGHT (1)l (1)[(1)a]
+			> SET_IF:STR (1)l (1)a (1)b
+			< OK:BOOL false
+			> SET_IF_ABSENT:STR (1)l (1)b
+			< OK:BOOL false
+			> GET (1)l
+			< OK:LIST (1)[(1)a]
+			> SET_TTL:STR (1)t (1)v 100
+			> SET_IF_ABSENT:STR (1)t (1)w
+			< OK:BOOL false
+			+101
+			> SET_IF_ABSENT:STR (1)t (1)w
+			< OK:BOOL true
+			> GET_EXPIRY (1)t
+			< NULL
+			> SET_EXPIRY (1)t 100
+			> SET_IF:STR (1)t (1)w (1)z
+			< OK:BOOL true
+			> GET_EXPIRY (1)t
+			< NULL`,
 	}
 	for name, script := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -306,6 +306,19 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.get("n").value, 7)
         self.assertTrue(c.set_ttl("n", 7, 0).is_error())
 
+    def test_compare_and_set(self):
+        c = self.client
+        self.assertIs(c.set_if_absent("lock", "me").value, True)
+        self.assertIs(c.set_if_absent("lock", "you").value, False)
+        self.assertIs(c.del_if("lock", "you").value, False)
+        self.assertIs(c.del_if("lock", "me").value, True)
+        c.set("n", 10)
+        self.assertIs(c.set_if("n", 10, 15).value, True)
+        self.assertIs(c.set_if("n", 10, 20).value, False)
+        self.assertEqual(c.get("n").value, 15)
+        with self.assertRaises(TypeError):
+            c.set_if("n", 15, "x")
+
     def test_expiry(self):
         c = self.client
         c.set("k", "v")

@@ -104,6 +104,33 @@ class CommandInterface:
             return self._command("SET_TTL :FLOAT", key, value, int(ttl_ms))
         return self._command("SET_TTL :STR", key, value, int(ttl_ms))
 
+    @staticmethod
+    def _type_word(value: Any) -> str:
+        if isinstance(value, bool):
+            raise TypeError("booleans have no encoding in the Vanity protocol")
+        if isinstance(value, int):
+            return "INT"
+        if isinstance(value, float):
+            return "FLOAT"
+        return "STR"
+
+    def set_if(self, key: Key, expected: Any, value: Any) -> Response:
+        """Set key to value if it holds expected (of the same type); the
+        response is a BOOL saying whether it did (PROTOCOL.md 12.6). The
+        single process runs it; a cluster refuses it for now."""
+        t = self._type_word(value)
+        if self._type_word(expected) != t:
+            raise TypeError("expected and value must have one type")
+        return self._command("SET_IF :" + t, key, expected, value)
+
+    def set_if_absent(self, key: Key, value: Any) -> Response:
+        """Set key to value if it does not exist; a BOOL says whether it did."""
+        return self._command("SET_IF_ABSENT :" + self._type_word(value), key, value)
+
+    def del_if(self, key: Key, expected: Any) -> Response:
+        """Delete key if it holds expected; a BOOL says whether it did."""
+        return self._command("DEL_IF :" + self._type_word(expected), key, expected)
+
     def delete(self, key: Key) -> Response:
         return self._command("DEL", key)
 

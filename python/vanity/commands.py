@@ -87,6 +87,9 @@ COMMANDS = {
     "KEYS": Command(("str",), "pattern", "every key matching pattern (* ? [abc]); SCAN for large databases", "keys", "KEYS", "session"),
     "DB_SIZE": Command((), "", "the number of keys in the current database", "keys", "DBSIZE", "session"),
     "INFO": Command((), "", "the server's state: server, clients, memory, persistence, cluster, keyspace, commands", "server", "INFO", "session"),
+    "SET_IF": Command(("typed", "also"), "key expected value", "sets the key to value if it holds expected (same type); true if it did", "strings and numbers", "", "write"),
+    "SET_IF_ABSENT": Command(("typed",), "key value", "sets the key if it does not exist; true if it did", "strings and numbers", "SETNX", "write"),
+    "DEL_IF": Command(("typed",), "key expected", "deletes the key if it holds expected (same type); true if it did", "strings and numbers", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

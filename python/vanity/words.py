@@ -120,7 +120,7 @@ def parse_words(words):
         raise WordsError('unknown command "%s" (type help for the list)' % name)
     kinds, params = COMMANDS[cmd].kinds, COMMANDS[cmd].params
     if forced and "typed" not in kinds:
-        raise WordsError("wrong arguments: only SET and SET_TTL take a type after ':'")
+        raise WordsError("wrong arguments: only SET, SET_TTL and the compare-and-set commands take a type after ':'")
     usage = WordsError("wrong arguments: usage: %s %s" % (cmd, params))
     rest = list(words[1:])
     out = [cmd.encode()]
@@ -158,6 +158,9 @@ def parse_words(words):
             out[0] += b":" + t.encode()
             out.append(_framed(key[0]))
             out.append(encoded)
+            forced = t  # a later "also" value takes the same type
+        elif kind == "also":
+            out.append(_typed(rest.pop(0), forced)[1])
     if rest:
         raise usage
     return b" ".join(out)

@@ -376,3 +376,28 @@ func TestTransactionsStayInOnePartition(t *testing.T) {
 		t.Fatalf("a transaction in one partition: %+v", j.Items[0])
 	}
 }
+
+// TestClusterRefusesCompareAndSet: until the linearizable path exists, a
+// cluster refuses the compare-and-set commands with the reason, and sends
+// nothing to a node (a coordinator's check-then-set could be stale).
+func TestClusterRefusesCompareAndSet(t *testing.T) {
+	a := &fakeNode{addr: "a"}
+	b := testBackend(t, 1, a)
+	k := enc(keyOn(t, b, "a"))
+	got := runJob(t, b, "SET_IF_ABSENT:STR "+k+" (1)v", "SET_IF:INT "+k+" 1 2", "DEL_IF:STR "+k+" (1)v", "SET:STR "+k+" (1)w")
+	for i, cmd := range []string{"SET_IF_ABSENT", "SET_IF", "DEL_IF"} {
+		if !strings.HasPrefix(got[i], "error: "+cmd+" needs the linearizable path") {
+			t.Errorf("%s answered %q", cmd, got[i])
+		}
+	}
+	if got[3] != "OK" {
+		t.Errorf("SET beside them answered %q", got[3])
+	}
+	for _, r := range a.runs {
+		for _, c := range r.Cmds {
+			if c.Reqs[0].Cmd.Conditional() {
+				t.Errorf("the node was sent %v", c.Reqs[0].Cmd)
+			}
+		}
+	}
+}

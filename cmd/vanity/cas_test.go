@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/lincheck"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestCompareAndSetIsLinearizable: clients read, write and compare-and-set
+// (SET_IF, SET_IF_ABSENT, DEL_IF) three keys of the single process at
+// once, through a kill -9 and a restart on the same data. Every key's
+// history, recorded from the real process, must be linearizable as a
+// register (lincheck.Register); an operation whose reply the kill cut off
+// counts as having taken effect or not, and its client goes on as a new
+// one.
+func TestCompareAndSetIsLinearizable(t *testing.T) {
+	s := start(t, t.TempDir())
+	var addr atomic.Value
+	addr.Store(s.addr)
+	keys := []string{"reg:0", "reg:1", "reg:2"}
+	hist := make([]lincheck.History, len(keys))
+	epoch := time.Now()
+	now := func() int64 { return int64(time.Since(epoch)) }
+	const lost = math.MaxInt64 / 2 // where an operation without a reply returns
+
+	const clients = 6
+	var ops, unknown atomic.Int64
+	var ids atomic.Int32
+	ids.Store(clients)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 11))
+			id := w
+			seen := make([]string, len(keys)) // the last value this client knows of each key
+			var c *client.Client
+			defer func() {
+				if c != nil {
+					c.Close()
+				}
+			}()
+			for seq := 0; ; seq++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if c == nil {
+					var err error
+					if c, err = client.Dial(addr.Load().(string), client.Options{Username: "vanity", Password: "vanity", Timeout: 5 * time.Second}); err != nil {
+						c = nil
+						time.Sleep(2 * time.Millisecond) // the server is restarting: retry
+						continue
+					}
+				}
+				k := rng.IntN(len(keys))
+				key, val := keys[k], fmt.Sprintf("c%d-%d", w, seq)
+				var op lincheck.RegisterOp
+				var cmd string
+				var args []any
+				switch n := rng.IntN(5); {
+				case n == 0:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Read}, "GET", []any{key}
+				case n == 1:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Write, New: val}, "SET :STR", []any{key, val}
+				case n == 2 && seen[k] != "":
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, Old: seen[k], New: val}, "SET_IF :STR", []any{key, seen[k], val}
+				case n == 4 && seen[k] != "":
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, Old: seen[k], New: ""}, "DEL_IF :STR", []any{key, seen[k]}
+				default:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, New: val}, "SET_IF_ABSENT :STR", []any{key, val}
+				}
+				call := now()
+				r, err := c.Do(cmd, args...)
+				ret := now()
+				if err != nil { // the connection broke: the outcome is unknown
+					hist[k].Add(id, op, lincheck.Unknown, call, lost)
+					unknown.Add(1)
+					id = int(ids.Add(1))
+					c.Close()
+					c = nil
+					continue
+				}
+				var out any
+				switch {
+				case op.Kind == lincheck.Read && r.Status == proto.StatusNull:
+					out = ""
+				case op.Kind == lincheck.Read && r.Status == proto.StatusOK && r.Value.Type == proto.TypeStr:
+					out = string(r.Value.Str)
+				case op.Kind == lincheck.Write && r.Status == proto.StatusOK:
+					out = true
+				case op.Kind == lincheck.CompareAndSet && r.Status == proto.StatusOK && r.Value.Type == proto.TypeBool:
+					out = r.Value.Bool
+				default:
+					t.Errorf("%s %v: unexpected reply %+v", cmd, args, r)
+					return
+				}
+				hist[k].Add(id, op, out, call, ret)
+				ops.Add(1)
+				switch {
+				case op.Kind == lincheck.Read:
+					seen[k] = out.(string)
+				case out == true:
+					seen[k] = op.New
+				}
+			}
+		}()
+	}
+	waitFor := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for ops.Load() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d operations answered within 30s", ops.Load())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor(3000)
+	s.restart()
+	addr.Store(s.addr)
+	waitFor(6000)
+	close(stop)
+	wg.Wait()
+	for k := range keys {
+		if err := hist[k].Check(lincheck.Register, time.Minute); err != nil {
+			t.Errorf("%s: %v", keys[k], err)
+		}
+	}
+	t.Logf("%d operations answered, %d cut off by the kill", ops.Load(), unknown.Load())
+}
