@@ -326,6 +326,7 @@ func set(args [][]byte, p *Plan) error {
 	r := p.Item(proto.CmdSet)
 	r.Str[0] = args[1]
 	SetValue(r, args[2])
+	nx := false
 	for i := 3; i < len(args); i++ {
 		opt := strings.ToUpper(string(args[i]))
 		switch opt {
@@ -345,11 +346,19 @@ func set(args [][]byte, p *Plan) error {
 			}
 			r.Cmd, r.Int[1] = proto.CmdSetTTL, n
 			i++
-		case "NX", "XX", "GET", "KEEPTTL", "EXAT", "PXAT":
+		case "NX":
+			nx = true
+		case "XX", "GET", "KEEPTTL", "EXAT", "PXAT":
 			return &Error{"ERR", "SET " + opt + " is not supported by Vanity yet: a conditional or reading SET needs the linearizable path of issue 18 (see docs/resp.md)"}
 		default:
 			return errSyntax
 		}
+	}
+	if nx {
+		if r.Cmd == proto.CmdSetTTL {
+			return &Error{"ERR", "SET NX with EX or PX is not supported by Vanity yet: SET_IF_ABSENT takes no time to live (see docs/resp.md)"}
+		}
+		r.Cmd, p.Shape = proto.CmdSetIfAbsent, ShapeOKOrNil
 	}
 	return nil
 }
@@ -489,7 +498,7 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX, XX, GET, KEEPTTL, EXAT and PXAT are refused until the linearizable path (issue 18).", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (the single process only, and without EX or PX, until the linearizable path of issue 18); XX, GET, KEEPTTL, EXAT and PXAT are refused until that path.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
@@ -508,7 +517,12 @@ var table = []*Spec{
 		r.Str[0], r.Float = args[1], f
 		return nil
 	}},
-	refused("setnx", 3, "string", notYetLinearizable),
+	{Name: "setnx", Note: "SET_IF_ABSENT: linearizable in the single process; a cluster refuses it until its linearizable path (issue 18).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value of a key only when the key doesn't exist.", Args: "key value", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdSetIfAbsent)
+		r.Str[0] = args[1]
+		SetValue(r, args[2])
+		return nil
+	}},
 	refused("getset", 3, "string", notYetLinearizable),
 	refused("getdel", 2, "string", notYetLinearizable),
 	refused("append", 3, "string", notYet),

@@ -35,6 +35,7 @@ const (
 	ShapePopTail                // RPOP with a count: as ShapePopMany, last element first
 	ShapeAuth                   // AUTH: OK, or WRONGPASS
 	ShapeInfo                   // INFO: Vanity's section.name → value hash as Redis's text
+	ShapeOKOrNil                // a BOOL → +OK if true, null if false (SET NX)
 	// Shapes of several replies (AppendReplies).
 	ShapeCount   // DEL, EXISTS of n keys: how many answered OK
 	ShapeAllOK   // MSET: +OK when every SET did, else the first error
@@ -141,6 +142,11 @@ func AppendReply(dst []byte, v Version, shape Shape, r proto.Reply) []byte {
 		return dst
 	case shape == ShapeInfo && val.Type == proto.TypeHash:
 		return AppendBulk(dst, infoText(val.Strs))
+	case shape == ShapeOKOrNil && val.Type == proto.TypeBool:
+		if val.Bool {
+			return AppendSimple(dst, "OK")
+		}
+		return AppendNull(dst, v)
 	case (shape == ShapeBulk || shape == ShapeBulkOrNil) && isContainer(val.Type):
 		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")
 	}

@@ -99,8 +99,20 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if ttl < 99*time.Second || ttl > 100*time.Second {
 		t.Errorf("TTL after SET EX 100 = %v", ttl)
 	}
-	refused(t, "SET NX", c.SetNX(ctx, "s", "x", 0).Err(), "ERR SET NX is not supported")
-	refused(t, "SETNX", c.Do(ctx, "SETNX", "s", "x").Err(), "ERR 'SETNX' is not supported")
+	// SETNX and SET NX are SET_IF_ABSENT, which a cluster refuses until
+	// its linearizable path.
+	if strings.Contains(c.Info(ctx).Val(), "mode:cluster") {
+		refused(t, "SET NX", c.SetNX(ctx, "nx", "x", 0).Err(), "ERR SET_IF_ABSENT needs the linearizable path")
+		refused(t, "SETNX", c.Do(ctx, "SETNX", "nx", "x").Err(), "ERR SET_IF_ABSENT needs the linearizable path")
+	} else {
+		is(t, "SET NX", true)(c.SetNX(ctx, "nx", "x", 0).Result())
+		is(t, "SET NX again", false)(c.SetNX(ctx, "nx", "y", 0).Result())
+		is(t, "SETNX", int64(0))(c.Do(ctx, "SETNX", "nx", "z").Int64())
+		is(t, "SETNX new", int64(1))(c.Do(ctx, "SETNX", "nx2", "z").Int64())
+		is(t, "GET after SETNX", "x")(c.Get(ctx, "nx").Result())
+		is(t, "DEL SETNX's", int64(2))(c.Del(ctx, "nx", "nx2").Result())
+	}
+	refused(t, "SET NX PX", c.SetNX(ctx, "nx", "x", time.Second).Err(), "ERR SET NX with EX or PX is not supported")
 
 	// Keys.
 	is(t, "EXISTS", int64(2))(c.Exists(ctx, "s", "n", "missing").Result())
