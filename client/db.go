@@ -384,6 +384,13 @@ func (db *DB) SetIfAbsent(ctx context.Context, key string, value any) (bool, err
 	return db.doBool(ctx, "SET_IF_ABSENT :"+typeWord(value), key, value)
 }
 
+// SetTTLIfAbsent sets key to value with a time to live if it does not
+// exist, and reports whether it did: a lease (see SetIf for where it
+// runs); its holder releases it early with DelIf.
+func (db *DB) SetTTLIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+	return db.doBool(ctx, "SET_TTL_IF_ABSENT :"+typeWord(value), key, value, ttlMillis(ttl))
+}
+
 // DelIf deletes key if it holds expected, and reports whether it did (a
 // lock's release by its holder; see SetIf for where it runs).
 func (db *DB) DelIf(ctx context.Context, key string, expected any) (bool, error) {

@@ -86,9 +86,10 @@ const (
 
 	// Compare-and-set (§12.6): their outcome depends on the state they
 	// read, so a cluster runs them only on the linearizable path.
-	CmdSetIf       // SET if the value equals the expected one
-	CmdSetIfAbsent // SET if the key is absent
-	CmdDelIf       // DEL if the value equals the expected one
+	CmdSetIf          // SET if the value equals the expected one
+	CmdSetIfAbsent    // SET if the key is absent
+	CmdDelIf          // DEL if the value equals the expected one
+	CmdSetTTLIfAbsent // SET_TTL if the key is absent (a lease)
 
 	numCommands // keep last
 )
@@ -198,6 +199,7 @@ var commands = [numCommands]commandInfo{
 	CmdSetIf:            {"SET_IF", []arg{argType, argAlso}},
 	CmdSetIfAbsent:      {"SET_IF_ABSENT", []arg{argType}},
 	CmdDelIf:            {"DEL_IF", []arg{argType}},
+	CmdSetTTLIfAbsent:   {"SET_TTL_IF_ABSENT", []arg{argType, argMillis}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

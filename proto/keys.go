@@ -22,7 +22,7 @@ func (c Command) Class() Class {
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
 		CmdSetDiscard, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
-		CmdSetIf, CmdSetIfAbsent, CmdDelIf:
+		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -66,7 +66,7 @@ func ReadOnly(reqs []*Request) bool {
 // writes depends on the state it reads, which in a cluster only the
 // linearizable path can make exact.
 func (c Command) Conditional() bool {
-	return c == CmdSetIf || c == CmdSetIfAbsent || c == CmdDelIf
+	return c == CmdSetIf || c == CmdSetIfAbsent || c == CmdDelIf || c == CmdSetTTLIfAbsent
 }
 
 // IsData reports whether c is executed by storage.

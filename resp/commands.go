@@ -354,10 +354,10 @@ func set(args [][]byte, p *Plan) error {
 			return errSyntax
 		}
 	}
-	if nx {
-		if r.Cmd == proto.CmdSetTTL {
-			return &Error{"ERR", "SET NX with EX or PX is not supported by Vanity yet: SET_IF_ABSENT takes no time to live (see docs/resp.md)"}
-		}
+	switch {
+	case nx && r.Cmd == proto.CmdSetTTL:
+		r.Cmd, p.Shape = proto.CmdSetTTLIfAbsent, ShapeOKOrNil
+	case nx:
 		r.Cmd, p.Shape = proto.CmdSetIfAbsent, ShapeOKOrNil
 	}
 	return nil
@@ -498,7 +498,7 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (the single process only, and without EX or PX, until the linearizable path of issue 18); XX, GET, KEEPTTL, EXAT and PXAT are refused until that path.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), the single process only until the linearizable path of issue 18; XX, GET, KEEPTTL, EXAT and PXAT are refused until that path.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},

@@ -83,7 +83,7 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return appendValue(append(dst, proto.ReplyOK...), v)
 	case proto.CmdSet:
 		return c.set(req, dst)
-	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf:
+	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf, proto.CmdSetTTLIfAbsent:
 		return c.compareAndSet(req, dst)
 	case proto.CmdDel:
 		return c.del(req.Key(), dst)
@@ -224,15 +224,18 @@ func (c *Ctx) setDelta(req *proto.Request) *Delta {
 	return d
 }
 
-// compareAndSet runs SET_IF, SET_IF_ABSENT and DEL_IF: the write happens
-// only if the key holds the expected value (absent for SET_IF_ABSENT), and
-// the reply says whether it did. A value of another type than the
-// expected one does not hold it.
+// compareAndSet runs SET_IF, SET_IF_ABSENT, SET_TTL_IF_ABSENT and DEL_IF:
+// the write happens only if the key holds the expected value (is absent,
+// for the _IF_ABSENT forms), and the reply says whether it did. A value of
+// another type than the expected one does not hold it.
 func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
+	if req.Cmd == proto.CmdSetTTLIfAbsent && req.Int[1] <= 0 {
+		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
+	}
 	v, _ := c.read(req.Key())
 	var holds bool
 	switch req.Cmd {
-	case proto.CmdSetIfAbsent:
+	case proto.CmdSetIfAbsent, proto.CmdSetTTLIfAbsent:
 		holds = v == nil
 	default:
 		holds = v != nil && equalsExpected(v, req)
@@ -247,6 +250,10 @@ func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
 			set := *req // the new value where SET's goes
 			set.Str[1], set.Int[0], set.Float = req.Str[2], req.Int[1], req.Float2
 			c.commit(req.Key(), c.setDelta(&set))
+		case proto.CmdSetTTLIfAbsent:
+			d := c.setDelta(req)
+			d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
+			c.commit(req.Key(), d)
 		default:
 			c.commit(req.Key(), c.setDelta(req))
 		}

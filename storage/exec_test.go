@@ -617,7 +617,20 @@ func TestCommandExamples(t *testing.T) {
 			> SET_IF:STR (1)t (1)w (1)z
 			< OK:BOOL true
 			> GET_EXPIRY (1)t
-			< NULL`,
+			< NULL
+			> SET_TTL_IF_ABSENT:STR (5)lease (2)me 300
+			< OK:BOOL true
+			> SET_TTL_IF_ABSENT:STR (5)lease (3)you 300
+			< OK:BOOL false
+			> GET_EXPIRY (5)lease
+			< OK:FLOAT 0.300000
+			> SET_TTL_IF_ABSENT:STR (5)lease (3)you 0
+			< ERROR(14)invalid expiry
+			+301
+			> SET_TTL_IF_ABSENT:INT (5)lease 2 1000
+			< OK:BOOL true
+			> GET (5)lease
+			< OK:INT 2`,
 	}
 	for name, script := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -108,6 +108,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdSetIf:            {cost: "O(size of the values)", setup: []string{"set balance 10"}, example: []string{"set_if balance 10 15", "set_if balance 10 20", "get balance"}},
 	proto.CmdSetIfAbsent:      {cost: "O(size of the value)", example: []string{"set_if_absent lock worker-1", "setnx lock worker-2", "get lock"}},
 	proto.CmdDelIf:            {cost: "O(size of the value)", setup: []string{"set lock worker-1"}, example: []string{"del_if lock worker-2", "del_if lock worker-1", "exists lock"}},
+	proto.CmdSetTTLIfAbsent:   {cost: "O(size of the value)", example: []string{"set_ttl_if_absent lock worker-1 30000", "set_ttl_if_absent lock worker-2 30000", "get lock"}},
 }
 
 // clusterNote is what a command's class guarantees in a cluster

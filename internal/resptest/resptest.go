@@ -104,7 +104,14 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if strings.Contains(c.Info(ctx).Val(), "mode:cluster") {
 		refused(t, "SET NX", c.SetNX(ctx, "nx", "x", 0).Err(), "ERR SET_IF_ABSENT needs the linearizable path")
 		refused(t, "SETNX", c.Do(ctx, "SETNX", "nx", "x").Err(), "ERR SET_IF_ABSENT needs the linearizable path")
+		refused(t, "SET NX PX", c.SetNX(ctx, "nx", "x", time.Minute).Err(), "ERR SET_TTL_IF_ABSENT needs the linearizable path")
 	} else {
+		is(t, "SET NX PX", true)(c.SetNX(ctx, "lock", "me", time.Minute).Result())
+		is(t, "SET NX PX held", false)(c.SetNX(ctx, "lock", "you", time.Minute).Result())
+		if ttl := c.PTTL(ctx, "lock").Val(); ttl <= 59*time.Second || ttl > time.Minute {
+			t.Errorf("PTTL after SET NX PX 60000 = %v", ttl)
+		}
+		is(t, "DEL the lock", int64(1))(c.Del(ctx, "lock").Result())
 		is(t, "SET NX", true)(c.SetNX(ctx, "nx", "x", 0).Result())
 		is(t, "SET NX again", false)(c.SetNX(ctx, "nx", "y", 0).Result())
 		is(t, "SETNX", int64(0))(c.Do(ctx, "SETNX", "nx", "z").Int64())
@@ -112,7 +119,6 @@ func Commands(t *testing.T, addr string, v, db int) {
 		is(t, "GET after SETNX", "x")(c.Get(ctx, "nx").Result())
 		is(t, "DEL SETNX's", int64(2))(c.Del(ctx, "nx", "nx2").Result())
 	}
-	refused(t, "SET NX PX", c.SetNX(ctx, "nx", "x", time.Second).Err(), "ERR SET NX with EX or PX is not supported")
 
 	// Keys.
 	is(t, "EXISTS", int64(2))(c.Exists(ctx, "s", "n", "missing").Result())

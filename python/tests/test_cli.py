@@ -111,6 +111,7 @@ class WordsTest(ServerTestCase):
         ("set_if:str n 5 6", b"SET_IF:STR (1)n (1)5 (1)6"),
         ("setnx lock me", b"SET_IF_ABSENT:STR (4)lock (2)me"),
         ("del_if lock me", b"DEL_IF:STR (4)lock (2)me"),
+        ("set_ttl_if_absent lock me 30000", b"SET_TTL_IF_ABSENT:STR (4)lock (2)me 30000"),
         ("lpush todo milk eggs", b"LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"),
         ("sadd s a b", b"SET_ADD (1)s (2){(1)a(1)b}"),
         ("hset h f1 v1", b"HASH_UPDATE (1)h (1){(2)f1(2)v1}"),

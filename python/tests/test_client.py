@@ -318,6 +318,9 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.get("n").value, 15)
         with self.assertRaises(TypeError):
             c.set_if("n", 15, "x")
+        self.assertIs(c.set_ttl_if_absent("lease", "me", 100000).value, True)
+        self.assertIs(c.set_ttl_if_absent("lease", "you", 100000).value, False)
+        self.assertTrue(99 < c.get_expiry("lease").value <= 100)
 
     def test_expiry(self):
         c = self.client

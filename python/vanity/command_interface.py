@@ -127,6 +127,11 @@ class CommandInterface:
         """Set key to value if it does not exist; a BOOL says whether it did."""
         return self._command("SET_IF_ABSENT :" + self._type_word(value), key, value)
 
+    def set_ttl_if_absent(self, key: Key, value: Any, ttl_ms: int) -> Response:
+        """Set key to value, expiring after ttl_ms milliseconds, if it does
+        not exist (a lease); a BOOL says whether it did."""
+        return self._command("SET_TTL_IF_ABSENT :" + self._type_word(value), key, value, int(ttl_ms))
+
     def del_if(self, key: Key, expected: Any) -> Response:
         """Delete key if it holds expected; a BOOL says whether it did."""
         return self._command("DEL_IF :" + self._type_word(expected), key, expected)

@@ -90,6 +90,7 @@ COMMANDS = {
     "SET_IF": Command(("typed", "also"), "key expected value", "sets the key to value if it holds expected (same type); true if it did", "strings and numbers", "", "write"),
     "SET_IF_ABSENT": Command(("typed",), "key value", "sets the key if it does not exist; true if it did", "strings and numbers", "SETNX", "write"),
     "DEL_IF": Command(("typed",), "key expected", "deletes the key if it holds expected (same type); true if it did", "strings and numbers", "", "write"),
+    "SET_TTL_IF_ABSENT": Command(("typed", "millis"), "key value milliseconds", "sets the key, expiring after milliseconds, if it does not exist (a lease); true if it did", "strings and numbers", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
