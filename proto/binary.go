@@ -55,29 +55,43 @@ func AppendBinary(dst []byte, req *Request) []byte {
 			dst = append(dst, byte(req.Cons[nCons]))
 			nCons++
 		case argType:
-			dst = appendBytes(append(dst, byte(req.Type)), req.Str[0])
-			switch req.Type {
-			case TypeStr:
-				dst = appendBytes(dst, req.Str[1])
-			case TypeInt:
-				dst = binary.AppendVarint(dst, req.Int[0])
-			case TypeFloat:
-				dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(req.Float))
-			}
+			dst = appendValueOf(appendBytes(append(dst, byte(req.Type)), req.Str[0]), req, false)
 		case argMillis:
 			dst = binary.AppendVarint(dst, req.Int[1])
 		case argAlso:
-			switch req.Type {
-			case TypeStr:
-				dst = appendBytes(dst, req.Str[2])
-			case TypeInt:
-				dst = binary.AppendVarint(dst, req.Int[1])
-			case TypeFloat:
-				dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(req.Float2))
-			}
+			dst = appendValueOf(dst, req, true)
 		}
 	}
 	return dst
+}
+
+// appendValueOf appends the value of req.Type at req.typed(second).
+func appendValueOf(dst []byte, req *Request, second bool) []byte {
+	s, n, f := req.typed(second)
+	switch req.Type {
+	case TypeStr:
+		return appendBytes(dst, *s)
+	case TypeInt:
+		return binary.AppendVarint(dst, *n)
+	case TypeFloat:
+		return binary.BigEndian.AppendUint64(dst, math.Float64bits(*f))
+	}
+	return dst
+}
+
+// takeValueOf decodes a value of req.Type into req.typed(second).
+func takeValueOf(b []byte, req *Request, second bool) ([]byte, bool) {
+	s, n, f := req.typed(second)
+	ok := false
+	switch req.Type {
+	case TypeStr:
+		*s, b, ok = takeBytes(b)
+	case TypeInt:
+		*n, b, ok = takeVarint(b)
+	case TypeFloat:
+		*f, b, ok = takeFloat(b)
+	}
+	return b, ok
 }
 
 func appendBytes(dst, b []byte) []byte {
@@ -133,29 +147,11 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 			if req.Str[0], b, ok = takeBytes(b); !ok {
 				break
 			}
-			switch req.Type {
-			case TypeStr:
-				req.Str[1], b, ok = takeBytes(b)
-			case TypeInt:
-				req.Int[0], b, ok = takeVarint(b)
-			case TypeFloat:
-				req.Float, b, ok = takeFloat(b)
-			default:
-				ok = false
-			}
+			b, ok = takeValueOf(b, req, false)
 		case argMillis:
 			req.Int[1], b, ok = takeVarint(b)
 		case argAlso:
-			switch req.Type {
-			case TypeStr:
-				req.Str[2], b, ok = takeBytes(b)
-			case TypeInt:
-				req.Int[1], b, ok = takeVarint(b)
-			case TypeFloat:
-				req.Float2, b, ok = takeFloat(b)
-			default:
-				ok = false
-			}
+			b, ok = takeValueOf(b, req, true)
 		}
 		if !ok {
 			return b, ErrBinary

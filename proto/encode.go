@@ -35,26 +35,26 @@ func AppendRequest(dst []byte, req *Request) []byte {
 		case argType:
 			dst = append(append(dst, ':'), req.Type.String()...)
 			dst = AppendBody(append(dst, ' '), req.Str[0])
-			switch req.Type {
-			case TypeStr:
-				dst = AppendBody(append(dst, ' '), req.Str[1])
-			case TypeInt:
-				dst = strconv.AppendInt(append(dst, ' '), req.Int[0], 10)
-			case TypeFloat:
-				dst = appendFloatArg(append(dst, ' '), req.Float)
-			}
+			dst = appendValueArg(append(dst, ' '), req, false)
 		case argMillis:
 			dst = strconv.AppendInt(append(dst, ' '), req.Int[1], 10)
 		case argAlso:
-			switch req.Type {
-			case TypeStr:
-				dst = AppendBody(append(dst, ' '), req.Str[2])
-			case TypeInt:
-				dst = strconv.AppendInt(append(dst, ' '), req.Int[1], 10)
-			case TypeFloat:
-				dst = appendFloatArg(append(dst, ' '), req.Float2)
-			}
+			dst = appendValueArg(append(dst, ' '), req, true)
 		}
+	}
+	return dst
+}
+
+// appendValueArg writes the value of req.Type at req.typed(second).
+func appendValueArg(dst []byte, req *Request, second bool) []byte {
+	s, n, f := req.typed(second)
+	switch req.Type {
+	case TypeStr:
+		return AppendBody(dst, *s)
+	case TypeInt:
+		return strconv.AppendInt(dst, *n, 10)
+	case TypeFloat:
+		return appendFloatArg(dst, *f)
 	}
 	return dst
 }

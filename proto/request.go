@@ -24,6 +24,16 @@ type Request struct {
 	Raw    []byte   // top-level PING: everything after the command word
 }
 
+// typed returns where a typed value of r lives (r.Type says which field
+// counts): SET's value (Str[1], Int[0], Float), or with second, SET_IF's
+// new one (Str[2], Int[1], Float2).
+func (r *Request) typed(second bool) (*[]byte, *int64, *float64) {
+	if second {
+		return &r.Str[2], &r.Int[1], &r.Float2
+	}
+	return &r.Str[1], &r.Int[0], &r.Float
+}
+
 // Key returns the first STR argument, which is the key of every single-key
 // command.
 func (r *Request) Key() []byte { return r.Str[0] }
@@ -154,14 +164,7 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 		case argMillis:
 			req.Int[1], i, err = parseInt(b, i)
 		case argAlso:
-			switch req.Type {
-			case TypeStr:
-				req.Str[2], i, err = parseStr(b, i)
-			case TypeInt:
-				req.Int[1], i, err = parseInt(b, i)
-			case TypeFloat:
-				req.Float2, i, err = parseFloat(b, i)
-			}
+			i, err = parseValueOf(b, i, req, true)
 		}
 		if err != ErrNone {
 			return i, err
@@ -468,13 +471,20 @@ func parseTypedValue(b []byte, i int, req *Request) (int, ParseError) {
 	if req.Str[0], i, err = parseStr(b, i); err != ErrNone {
 		return i, err
 	}
+	return parseValueOf(b, i, req, false)
+}
+
+// parseValueOf reads a value of req.Type into req.typed(second).
+func parseValueOf(b []byte, i int, req *Request, second bool) (int, ParseError) {
+	s, n, f := req.typed(second)
+	var err ParseError
 	switch req.Type {
 	case TypeStr:
-		req.Str[1], i, err = parseStr(b, i)
+		*s, i, err = parseStr(b, i)
 	case TypeInt:
-		req.Int[0], i, err = parseInt(b, i)
+		*n, i, err = parseInt(b, i)
 	case TypeFloat:
-		req.Float, i, err = parseFloat(b, i)
+		*f, i, err = parseFloat(b, i)
 	}
 	return i, err
 }

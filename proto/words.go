@@ -139,14 +139,7 @@ func ParseWords(words []Word, req *Request) error {
 			perr = typedWord(rest[1], forced, req)
 			rest = rest[2:]
 		case argAlso: // of the type the value before it took
-			switch req.Type {
-			case TypeStr:
-				req.Str[2] = rest[0].Text
-			case TypeInt:
-				req.Int[1], perr = wholeWord(rest[0].Text, parseInt)
-			case TypeFloat:
-				req.Float2, perr = wholeWord(rest[0].Text, parseFloat)
-			}
+			perr = valueWord(rest[0], req, true)
 			rest = rest[1:]
 		}
 		if perr != ErrNone {
@@ -186,14 +179,20 @@ func typedWord(w Word, t Type, req *Request) ParseError {
 		t = inferType(w)
 	}
 	req.Type = t
+	return valueWord(w, req, false)
+}
+
+// valueWord stores w as a value of req.Type at req.typed(second).
+func valueWord(w Word, req *Request, second bool) ParseError {
+	s, n, f := req.typed(second)
 	var err ParseError
-	switch t {
+	switch req.Type {
 	case TypeStr:
-		req.Str[1] = w.Text
+		*s = w.Text
 	case TypeInt:
-		req.Int[0], err = wholeWord(w.Text, parseInt)
+		*n, err = wholeWord(w.Text, parseInt)
 	case TypeFloat:
-		req.Float, err = wholeWord(w.Text, parseFloat)
+		*f, err = wholeWord(w.Text, parseFloat)
 	}
 	return err
 }
