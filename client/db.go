@@ -321,14 +321,7 @@ func ctxErr(ctx context.Context) error {
 
 // Get returns a key's value, whatever its type.
 func (db *DB) Get(ctx context.Context, key string) (proto.Value, error) {
-	r, err := db.Do(ctx, "GET", key)
-	if err != nil {
-		return proto.Value{}, err
-	}
-	if r.Status == proto.StatusNull {
-		return proto.Value{}, ErrNil
-	}
-	return r.Value, nil
+	return db.getValue(ctx, "GET", key)
 }
 
 // GetString returns a STR key's value.
@@ -395,6 +388,30 @@ func (db *DB) SetTTLIfAbsent(ctx context.Context, key string, value any, ttl tim
 // lock's release by its holder; see SetIf for where it runs).
 func (db *DB) DelIf(ctx context.Context, key string, expected any) (bool, error) {
 	return db.doBool(ctx, "DEL_IF :"+typeWord(expected), key, expected)
+}
+
+// GetSet sets key to value and returns the value it replaced (ErrNil if
+// there was none). See SetIf for where it runs.
+func (db *DB) GetSet(ctx context.Context, key string, value any) (proto.Value, error) {
+	return db.getValue(ctx, "GET_SET :"+typeWord(value), key, value)
+}
+
+// GetDel deletes key and returns the value it held (ErrNil if none). See
+// SetIf for where it runs.
+func (db *DB) GetDel(ctx context.Context, key string) (proto.Value, error) {
+	return db.getValue(ctx, "GET_DEL", key)
+}
+
+// getValue runs a command that answers as GET does.
+func (db *DB) getValue(ctx context.Context, command string, args ...any) (proto.Value, error) {
+	r, err := db.Do(ctx, command, args...)
+	if err != nil {
+		return proto.Value{}, err
+	}
+	if r.Status == proto.StatusNull {
+		return proto.Value{}, ErrNil
+	}
+	return r.Value, nil
 }
 
 // doBool runs a command that answers OK:BOOL.

@@ -261,10 +261,47 @@ func TestDBCompareAndSet(t *testing.T) {
 	if _, err := db.SetIf(ctx, "n", 10, "x"); err == nil {
 		t.Error("SetIf of an INT expected and a STR value was sent")
 	}
-	want := []string{"SET_IF :INT(1)n 10 15", "SET_IF_ABSENT :STR(4)lock (2)me", "DEL_IF :STR(4)lock (2)me"}
+	want := []string{"SET_IF :INT(1)n 10 15", "SET_IF_ABSENT :STR(4)lock (2)me", "DEL_IF :STR(4)lock (2)me",
+		"SET_TTL_IF_ABSENT :STR(5)lease (2)me 1500"}
+	if ok, err := db.SetTTLIfAbsent(ctx, "lease", "me", 1500*time.Millisecond); !ok || err != nil {
+		t.Errorf("SetTTLIfAbsent: %v %v", ok, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("frames %q, want %q", got, want)
+	}
+}
+
+// TestDBReadAndReplace: GetSet and GetDel send their frames and read the
+// value replaced as Get reads one; nothing there is ErrNil.
+func TestDBReadAndReplace(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	s := newFakeServer(t, func(_ int, req string) []byte {
+		mu.Lock()
+		got = append(got, req)
+		mu.Unlock()
+		if strings.HasPrefix(req, "GET_DEL") {
+			return []byte("NULL")
+		}
+		return []byte("OK:STR (1)a")
+	})
+	db, err := Open(context.Background(), s.addr(), Options{NoLogin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if v, err := db.GetSet(ctx, "k", 7); err != nil || string(v.Str) != "a" {
+		t.Errorf("GetSet: %+v %v", v, err)
+	}
+	if _, err := db.GetDel(ctx, "k"); !errors.Is(err, ErrNil) {
+		t.Errorf("GetDel of nothing: %v, want ErrNil", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

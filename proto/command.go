@@ -84,12 +84,15 @@ const (
 	CmdDBSize // the number of keys in the database (§12.4)
 	CmdInfo   // the server's state by section (§12.5)
 
-	// Compare-and-set (§12.6): their outcome depends on the state they
-	// read, so a cluster runs them only on the linearizable path.
+	// Compare-and-set and read-and-replace (§12.6): their outcome depends
+	// on the state they read, so a cluster runs them only on the
+	// linearizable path.
 	CmdSetIf          // SET if the value equals the expected one
 	CmdSetIfAbsent    // SET if the key is absent
 	CmdDelIf          // DEL if the value equals the expected one
 	CmdSetTTLIfAbsent // SET_TTL if the key is absent (a lease)
+	CmdGetSet         // SET, answering the value it replaced
+	CmdGetDel         // DEL, answering the value it removed
 
 	numCommands // keep last
 )
@@ -200,6 +203,8 @@ var commands = [numCommands]commandInfo{
 	CmdSetIfAbsent:      {"SET_IF_ABSENT", []arg{argType}},
 	CmdDelIf:            {"DEL_IF", []arg{argType}},
 	CmdSetTTLIfAbsent:   {"SET_TTL_IF_ABSENT", []arg{argType, argMillis}},
+	CmdGetSet:           {"GET_SET", []arg{argType}},
+	CmdGetDel:           {"GET_DEL", []arg{argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

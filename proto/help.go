@@ -134,6 +134,8 @@ var help = [numCommands]commandHelp{
 	CmdSetIf:            {"key expected value", "sets the key to value if it holds expected (same type); true if it did", GroupStrings, ""},
 	CmdSetIfAbsent:      {"key value", "sets the key if it does not exist; true if it did", GroupStrings, "SETNX"},
 	CmdDelIf:            {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},
+	CmdGetSet:           {"key value", "sets the key and answers the value it replaced (GET's answer)", GroupStrings, "GETSET"},
+	CmdGetDel:           {"key", "deletes the key and answers the value it removed (GET's answer)", GroupStrings, "GETDEL"},
 	CmdSetTTLIfAbsent:   {"key value milliseconds", "sets the key, expiring after milliseconds, if it does not exist (a lease); true if it did", GroupStrings, ""},
 }
 

@@ -22,7 +22,7 @@ func (c Command) Class() Class {
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
 		CmdSetDiscard, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
-		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent:
+		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -62,11 +62,16 @@ func ReadOnly(reqs []*Request) bool {
 	return true
 }
 
-// Conditional reports whether c is a compare-and-set (§12.6): whether it
-// writes depends on the state it reads, which in a cluster only the
+// Conditional reports whether c is a compare-and-set or a
+// read-and-replace (§12.6): whether it writes, or what it answers,
+// depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
 func (c Command) Conditional() bool {
-	return c == CmdSetIf || c == CmdSetIfAbsent || c == CmdDelIf || c == CmdSetTTLIfAbsent
+	switch c {
+	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel:
+		return true
+	}
+	return false
 }
 
 // IsData reports whether c is executed by storage.

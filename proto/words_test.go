@@ -31,6 +31,8 @@ func TestWordsMakeFrames(t *testing.T) {
 		{"setnx lock me", "SET_IF_ABSENT:STR (4)lock (2)me"},
 		{"del_if lock me", "DEL_IF:STR (4)lock (2)me"},
 		{"set_ttl_if_absent lock me 30000", "SET_TTL_IF_ABSENT:STR (4)lock (2)me 30000"},
+		{"getset k 7", "GET_SET:INT (1)k 7"},
+		{"getdel k", "GET_DEL (1)k"},
 		{"lpush todo milk eggs", "LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"},
 		{"LIST_PUSH_RIGHT todo", "LIST_PUSH_RIGHT (4)todo (0)[]"},
 		{"sadd s a b a", "SET_ADD (1)s (3){(1)a(1)b(1)a}"},

@@ -326,7 +326,7 @@ func set(args [][]byte, p *Plan) error {
 	r := p.Item(proto.CmdSet)
 	r.Str[0] = args[1]
 	SetValue(r, args[2])
-	nx := false
+	nx, get := false, false
 	for i := 3; i < len(args); i++ {
 		opt := strings.ToUpper(string(args[i]))
 		switch opt {
@@ -348,13 +348,19 @@ func set(args [][]byte, p *Plan) error {
 			i++
 		case "NX":
 			nx = true
-		case "XX", "GET", "KEEPTTL", "EXAT", "PXAT":
+		case "GET":
+			get = true
+		case "XX", "KEEPTTL", "EXAT", "PXAT":
 			return &Error{"ERR", "SET " + opt + " is not supported by Vanity yet: a conditional or reading SET needs the linearizable path of issue 18 (see docs/resp.md)"}
 		default:
 			return errSyntax
 		}
 	}
 	switch {
+	case get && (nx || r.Cmd == proto.CmdSetTTL):
+		return &Error{"ERR", "SET GET with NX, EX or PX is not supported by Vanity yet (see docs/resp.md)"}
+	case get:
+		r.Cmd, p.Shape = proto.CmdGetSet, ShapeBulk
 	case nx && r.Cmd == proto.CmdSetTTL:
 		r.Cmd, p.Shape = proto.CmdSetTTLIfAbsent, ShapeOKOrNil
 	case nx:
@@ -498,7 +504,7 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), the single process only until the linearizable path of issue 18; XX, GET, KEEPTTL, EXAT and PXAT are refused until that path.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom) and GET is GET_SET (not with NX, EX or PX), the single process only until the linearizable path of issue 18; XX, KEEPTTL, EXAT and PXAT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
@@ -523,8 +529,13 @@ var table = []*Spec{
 		SetValue(r, args[2])
 		return nil
 	}},
-	refused("getset", 3, "string", notYetLinearizable),
-	refused("getdel", 2, "string", notYetLinearizable),
+	{Name: "getset", Note: "GET_SET: the single process only until the linearizable path (issue 18).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Returns the previous string value of a key after setting it to a new value.", Args: "key value", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdGetSet)
+		r.Str[0] = args[1]
+		SetValue(r, args[2])
+		return nil
+	}},
+	{Name: "getdel", Note: "GET_DEL: the single process only until the linearizable path (issue 18).", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Returns the string value of a key after deleting the key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGetDel)},
 	refused("append", 3, "string", notYet),
 	refused("getrange", 4, "string", notYet),
 	refused("setrange", 4, "string", notYet),

@@ -85,6 +85,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.set(req, dst)
 	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf, proto.CmdSetTTLIfAbsent:
 		return c.compareAndSet(req, dst)
+	case proto.CmdGetSet, proto.CmdGetDel:
+		return c.readAndReplace(req, dst)
 	case proto.CmdDel:
 		return c.del(req.Key(), dst)
 	case proto.CmdExists:
@@ -259,6 +261,32 @@ func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
 		}
 	}
 	return proto.AppendBool(append(dst, proto.ReplyOK...), holds)
+}
+
+// readAndReplace runs GET_SET and GET_DEL: the reply is GET's for the
+// value replaced (or removed), and the write is SET's (or DEL's, which
+// writes nothing when the key is absent). They replace strings and
+// numbers only: a list, set or hash is BAD_TYPE, and stays.
+func (c *Ctx) readAndReplace(req *proto.Request, dst []byte) []byte {
+	v, _ := c.read(req.Key())
+	switch v.(type) {
+	case *listVal, *memberMap:
+		return append(dst, proto.ReplyBadType...)
+	}
+	if v == nil {
+		dst = append(dst, proto.ReplyNull...)
+	} else {
+		dst = appendValue(append(dst, proto.ReplyOK...), v)
+	}
+	switch {
+	case req.Cmd == proto.CmdGetSet:
+		c.commit(req.Key(), c.setDelta(req))
+	case v != nil:
+		d := c.newDelta(req.Key())
+		d.Reset = c.T
+		c.commit(req.Key(), d)
+	}
+	return dst
 }
 
 // equalsExpected reports whether v is the expected value of req (its

@@ -631,6 +631,31 @@ func TestCommandExamples(t *testing.T) {
 			< OK:BOOL true
 			> GET (5)lease
 			< OK:INT 2`,
+		"read and replace": `
+			> GET_SET:STR (1)k (1)a
+			< NULL
+			> GET_SET:INT (1)k 5
+			< OK:STR (1)a
+			> GET (1)k
+			< OK:INT 5
+			> SET_EXPIRY (1)k 100
+			> GET_SET:FLOAT (1)k 1.5
+			< OK:INT 5
+			> GET_EXPIRY (1)k
+			< NULL
+			> LIST_PUSH_RIGHT (1)l (2)[(1)a(1)b]
+			> GET_SET:STR (1)l (1)x
+			< BAD_TYPE
+			> GET_DEL (1)l
+			< BAD_TYPE
+			> GET (1)l
+			< OK:LIST (2)[(1)a(1)b]
+			> GET_DEL (1)k
+			< OK:FLOAT 1.500000
+			> GET_DEL (1)k
+			< NULL
+			> EXISTS (1)k
+			< NULL`,
 	}
 	for name, script := range tests {
 		t.Run(name, func(t *testing.T) {

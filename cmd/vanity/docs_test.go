@@ -109,6 +109,8 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdSetIfAbsent:      {cost: "O(size of the value)", example: []string{"set_if_absent lock worker-1", "setnx lock worker-2", "get lock"}},
 	proto.CmdDelIf:            {cost: "O(size of the value)", setup: []string{"set lock worker-1"}, example: []string{"del_if lock worker-2", "del_if lock worker-1", "exists lock"}},
 	proto.CmdSetTTLIfAbsent:   {cost: "O(size of the value)", example: []string{"set_ttl_if_absent lock worker-1 30000", "set_ttl_if_absent lock worker-2 30000", "get lock"}},
+	proto.CmdGetSet:           {cost: "O(size of the values)", setup: []string{"set counter 41"}, example: []string{"get_set counter 0", "getset counter 1", "get_set nope x"}},
+	proto.CmdGetDel:           {cost: "O(size of the value)", setup: []string{"set token abc"}, example: []string{"get_del token", "getdel token"}},
 }
 
 // clusterNote is what a command's class guarantees in a cluster

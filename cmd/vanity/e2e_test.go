@@ -79,7 +79,7 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdHashContains: "HASH_CONTAINS (1)h (1)f", proto.CmdHashLen: "HASH_LEN (1)h", proto.CmdHashKeyLen: "HASH_KEY_LEN (1)h (1)f",
 	proto.CmdHashKeys: "HASH_KEYS (1)h", proto.CmdHashValues: "HASH_VALUES (1)h", proto.CmdHashManyGet: "HASH_MANY_GET (1)h (1)[(1)f]",
 	proto.CmdHashRemove: "HASH_REMOVE (1)h (1)[(1)z]", proto.CmdHashUpdate: "HASH_UPDATE (1)h (1){(1)g(1)v}",
-	proto.CmdSetTTL: "SET_TTL:STR (1)k (1)v 100000", proto.CmdSetIf: "SET_IF:STR (1)k (1)v (1)w", proto.CmdSetIfAbsent: "SET_IF_ABSENT:STR (1)k (1)v", proto.CmdDelIf: "DEL_IF:STR (1)k (1)v", proto.CmdSetTTLIfAbsent: "SET_TTL_IF_ABSENT:STR (1)k (1)v 1000", proto.CmdSetExpiry: "SET_EXPIRY (1)k 100", proto.CmdGetExpiry: "GET_EXPIRY (1)k", proto.CmdClearExpiry: "CLEAR_EXPIRY (1)k",
+	proto.CmdSetTTL: "SET_TTL:STR (1)k (1)v 100000", proto.CmdSetIf: "SET_IF:STR (1)k (1)v (1)w", proto.CmdSetIfAbsent: "SET_IF_ABSENT:STR (1)k (1)v", proto.CmdDelIf: "DEL_IF:STR (1)k (1)v", proto.CmdSetTTLIfAbsent: "SET_TTL_IF_ABSENT:STR (1)k (1)v 1000", proto.CmdGetSet: "GET_SET:STR (1)k (1)v", proto.CmdGetDel: "GET_DEL (1)k", proto.CmdSetExpiry: "SET_EXPIRY (1)k 100", proto.CmdGetExpiry: "GET_EXPIRY (1)k", proto.CmdClearExpiry: "CLEAR_EXPIRY (1)k",
 	proto.CmdTransactBegin: "TRANSACT_BEGIN", proto.CmdTransactCommit: "TRANSACT_COMMIT", proto.CmdTransactDiscard: "TRANSACT_DISCARD",
 	proto.CmdPublish: "PUBLISH (1)c (1)m", proto.CmdSubscribe: "SUBSCRIBE (1)c", proto.CmdSubscribed: "SUBSCRIBED",
 	proto.CmdUnsubscribe: "UNSUBSCRIBE (1)c", proto.CmdUnsubscribeAll: "UNSUBSCRIBE_ALL",

@@ -105,7 +105,16 @@ func Commands(t *testing.T, addr string, v, db int) {
 		refused(t, "SET NX", c.SetNX(ctx, "nx", "x", 0).Err(), "ERR SET_IF_ABSENT needs the linearizable path")
 		refused(t, "SETNX", c.Do(ctx, "SETNX", "nx", "x").Err(), "ERR SET_IF_ABSENT needs the linearizable path")
 		refused(t, "SET NX PX", c.SetNX(ctx, "nx", "x", time.Minute).Err(), "ERR SET_TTL_IF_ABSENT needs the linearizable path")
+		refused(t, "GETSET", c.Do(ctx, "GETSET", "nx", "x").Err(), "ERR GET_SET needs the linearizable path")
+		refused(t, "GETDEL", c.GetDel(ctx, "nx").Err(), "ERR GET_DEL needs the linearizable path")
 	} else {
+		is(t, "GETSET", "hello")(c.Do(ctx, "GETSET", "s", "hola").Text())
+		is(t, "SET GET", "hola")(c.SetArgs(ctx, "s", "hello", redis.SetArgs{Get: true}).Result())
+		is(t, "SET for GETDEL", "OK")(c.Set(ctx, "gd", "x", 0).Result())
+		is(t, "GETDEL", "x")(c.GetDel(ctx, "gd").Result())
+		if _, err := c.GetDel(ctx, "gd").Result(); !errors.Is(err, redis.Nil) {
+			t.Errorf("GETDEL of a deleted key: %v, want redis.Nil", err)
+		}
 		is(t, "SET NX PX", true)(c.SetNX(ctx, "lock", "me", time.Minute).Result())
 		is(t, "SET NX PX held", false)(c.SetNX(ctx, "lock", "you", time.Minute).Result())
 		if ttl := c.PTTL(ctx, "lock").Val(); ttl <= 59*time.Second || ttl > time.Minute {

@@ -321,6 +321,9 @@ class ExpiryTest(ServerTestCase):
         self.assertIs(c.set_ttl_if_absent("lease", "me", 100000).value, True)
         self.assertIs(c.set_ttl_if_absent("lease", "you", 100000).value, False)
         self.assertTrue(99 < c.get_expiry("lease").value <= 100)
+        self.assertEqual(c.get_set("n", 1).value, 15)
+        self.assertEqual(c.get_del("n").value, 1)
+        self.assertTrue(c.get_del("n").is_null())
 
     def test_expiry(self):
         c = self.client

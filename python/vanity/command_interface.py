@@ -132,6 +132,15 @@ class CommandInterface:
         not exist (a lease); a BOOL says whether it did."""
         return self._command("SET_TTL_IF_ABSENT :" + self._type_word(value), key, value, int(ttl_ms))
 
+    def get_set(self, key: Key, value: Any) -> Response:
+        """Set key to value (typed as set() types it) and answer the value
+        it replaced, as get() would have (single process for now)."""
+        return self._command("GET_SET :" + self._type_word(value), key, value)
+
+    def get_del(self, key: Key) -> Response:
+        """Delete key and answer the value it held, as get() would have."""
+        return self._command("GET_DEL", key)
+
     def del_if(self, key: Key, expected: Any) -> Response:
         """Delete key if it holds expected; a BOOL says whether it did."""
         return self._command("DEL_IF :" + self._type_word(expected), key, expected)

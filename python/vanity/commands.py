@@ -91,6 +91,8 @@ COMMANDS = {
     "SET_IF_ABSENT": Command(("typed",), "key value", "sets the key if it does not exist; true if it did", "strings and numbers", "SETNX", "write"),
     "DEL_IF": Command(("typed",), "key expected", "deletes the key if it holds expected (same type); true if it did", "strings and numbers", "", "write"),
     "SET_TTL_IF_ABSENT": Command(("typed", "millis"), "key value milliseconds", "sets the key, expiring after milliseconds, if it does not exist (a lease); true if it did", "strings and numbers", "", "write"),
+    "GET_SET": Command(("typed",), "key value", "sets the key and answers the value it replaced (GET's answer)", "strings and numbers", "GETSET", "write"),
+    "GET_DEL": Command(("str",), "key", "deletes the key and answers the value it removed (GET's answer)", "strings and numbers", "GETDEL", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
