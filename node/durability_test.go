@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vanitydb/vanity/storage/vfs"
 	"github.com/vanitydb/vanity/storage/wal"
@@ -366,5 +367,38 @@ func TestTruncatedWALRefusesToStart(t *testing.T) {
 	_, err := New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), FS: m})
 	if !errors.Is(err, wal.ErrCorrupt) || !strings.Contains(err.Error(), "was durable") {
 		t.Fatalf("a truncated WAL gave %v", err)
+	}
+}
+
+// TestClockStaysAheadOfTheSnapshot: a node restarted with its wall clock a
+// minute behind still stamps after everything it stamped before the last
+// snapshot, keys since deleted included (lock tokens are stamps and must
+// never repeat).
+func TestClockStaysAheadOfTheSnapshot(t *testing.T) {
+	m := vfs.NewMem()
+	m.MkdirAll("/data")
+	wall := time.UnixMilli(2_000_000_000_000)
+	open := func() *Node {
+		t.Helper()
+		n, err := New(Config{Partitions: 8, SnapshotPath: snapPath, WALDir: WALPath(snapPath), FS: m,
+			Now: func() time.Time { return wall }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n := open()
+	do(t, n, 0, "SET:STR (4)lock (2)me")
+	do(t, n, 0, "DEL (4)lock")
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	before := n.clock.Now()
+	n.Close()
+	wall = wall.Add(-time.Minute)
+	r := open()
+	defer r.Close()
+	if after := r.clock.Now(); !before.Less(after) {
+		t.Fatalf("after a restart with the clock a minute back, a stamp %v is not after %v", after, before)
 	}
 }

@@ -195,6 +195,11 @@ func (n *Node) loadSnapshot() ([]uint64, uint64, error) {
 			}
 			n.makePartitions(m.Partitions)
 			covered, position = make([]uint64, m.Partitions), m.Position
+			// Every stamp this node gave before the snapshot is below its
+			// creation, also those of keys since deleted: a clock that
+			// went back across the restart still stamps after them (lock
+			// tokens are stamps, and must never repeat).
+			n.clock.Observe(m.Created)
 			return nil
 		}, chunk)
 	}, func(p int, pos uint64) {
