@@ -402,6 +402,33 @@ func (db *DB) GetDel(ctx context.Context, key string) (proto.Value, error) {
 	return db.getValue(ctx, "GET_DEL", key)
 }
 
+// LockAcquire takes the lock name for owner for a lease of ttl (rounded up
+// to a millisecond) if it is free, and returns its fencing token; ok is
+// false if someone holds it (PROTOCOL.md §12.7; see SetIf for where it
+// runs).
+func (db *DB) LockAcquire(ctx context.Context, name, owner string, ttl time.Duration) (token int64, ok bool, err error) {
+	r, err := db.Do(ctx, "LOCK_ACQUIRE", name, owner, ttlMillis(ttl))
+	if err != nil || r.Status == proto.StatusNull {
+		return 0, false, err
+	}
+	if r.Value.Type != proto.TypeInt {
+		return 0, false, fmt.Errorf("client: LOCK_ACQUIRE answered %s, not an INT", r.Value.Type)
+	}
+	return r.Value.Int, true, nil
+}
+
+// LockRefresh sets the lease of the lock name, held by token, to end ttl
+// from now, and reports whether token still held it.
+func (db *DB) LockRefresh(ctx context.Context, name string, token int64, ttl time.Duration) (bool, error) {
+	return db.doBool(ctx, "LOCK_REFRESH", name, token, ttlMillis(ttl))
+}
+
+// LockRelease frees the lock name if token holds it, and reports whether
+// it did.
+func (db *DB) LockRelease(ctx context.Context, name string, token int64) (bool, error) {
+	return db.doBool(ctx, "LOCK_RELEASE", name, token)
+}
+
 // getValue runs a command that answers as GET does.
 func (db *DB) getValue(ctx context.Context, command string, args ...any) (proto.Value, error) {
 	r, err := db.Do(ctx, command, args...)

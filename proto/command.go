@@ -94,6 +94,12 @@ const (
 	CmdGetSet         // SET, answering the value it replaced
 	CmdGetDel         // DEL, answering the value it removed
 
+	// Locks with fencing tokens (§12.7), conditional like the above.
+	CmdLockAcquire // take a free lock for a lease: its token
+	CmdLockRefresh // extend the holder's lease
+	CmdLockRelease // free the holder's lock
+	CmdLockInfo    // the holder, token and lease left
+
 	numCommands // keep last
 )
 
@@ -205,6 +211,10 @@ var commands = [numCommands]commandInfo{
 	CmdSetTTLIfAbsent:   {"SET_TTL_IF_ABSENT", []arg{argType, argMillis}},
 	CmdGetSet:           {"GET_SET", []arg{argType}},
 	CmdGetDel:           {"GET_DEL", []arg{argStr}},
+	CmdLockAcquire:      {"LOCK_ACQUIRE", []arg{argStr, argStr, argMillis}},
+	CmdLockRefresh:      {"LOCK_REFRESH", []arg{argStr, argInt, argMillis}},
+	CmdLockRelease:      {"LOCK_RELEASE", []arg{argStr, argInt}},
+	CmdLockInfo:         {"LOCK_INFO", []arg{argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

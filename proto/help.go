@@ -136,6 +136,10 @@ var help = [numCommands]commandHelp{
 	CmdDelIf:            {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},
 	CmdGetSet:           {"key value", "sets the key and answers the value it replaced (GET's answer)", GroupStrings, "GETSET"},
 	CmdGetDel:           {"key", "deletes the key and answers the value it removed (GET's answer)", GroupStrings, "GETDEL"},
+	CmdLockAcquire:      {"name owner milliseconds", "takes the lock if it is free, for a lease: its fencing token, or nothing if it is held", GroupStrings, ""},
+	CmdLockRefresh:      {"name token milliseconds", "extends the lease of the lock's holder (by its token); true if it did", GroupStrings, ""},
+	CmdLockRelease:      {"name token", "frees the lock if token holds it; true if it did", GroupStrings, ""},
+	CmdLockInfo:         {"name", "the lock's owner, token and lease left in milliseconds, or nothing if it is free", GroupStrings, ""},
 	CmdSetTTLIfAbsent:   {"key value milliseconds", "sets the key, expiring after milliseconds, if it does not exist (a lease); true if it did", GroupStrings, ""},
 }
 

@@ -16,13 +16,14 @@ func (c Command) Class() Class {
 	case CmdGet, CmdExists, CmdType, CmdStrLen, CmdManyGet, CmdListLen, CmdListGet, CmdListRange,
 		CmdSetAll, CmdSetLen, CmdSetContains, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect,
 		CmdSetIntersectLen, CmdSetDiff, CmdSetDiffLen, CmdHashAll, CmdHashGet, CmdHashContains,
-		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry:
+		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry, CmdLockInfo:
 		return ClassRead
 	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
 		CmdSetDiscard, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
-		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel:
+		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
+		CmdLockAcquire, CmdLockRefresh, CmdLockRelease:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -62,13 +63,14 @@ func ReadOnly(reqs []*Request) bool {
 	return true
 }
 
-// Conditional reports whether c is a compare-and-set or a
-// read-and-replace (§12.6): whether it writes, or what it answers,
-// depends on the state it replaces, which in a cluster only the
+// Conditional reports whether c is a compare-and-set, a read-and-replace
+// (§12.6) or a lock command (§12.7): whether it writes, or what it
+// answers, depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
 func (c Command) Conditional() bool {
 	switch c {
-	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel:
+	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
+		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo:
 		return true
 	}
 	return false

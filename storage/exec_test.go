@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -740,3 +741,48 @@ func canonical(t tb, reply string) string {
 }
 
 func sortReply(r *proto.Reply) { proto.SortUnordered(r) }
+
+// TestLocks: a lock is taken only while free, for its lease; its token is
+// the stamp of the write that took it, so every later taking, after a
+// release, a lapsed lease or a DEL, gets a larger one; only the holder's
+// token refreshes or releases it, and a refresh keeps the token.
+func TestLocks(t *testing.T) {
+	h := newHarness(t, 4, false, 1)
+	tokenOf := func(reply string) int64 {
+		t.Helper()
+		n, ok := strings.CutPrefix(reply, "OK:INT ")
+		if !ok {
+			t.Fatalf("LOCK_ACQUIRE answered %q, want a token", reply)
+		}
+		return int64(mustAtoi(t, n))
+	}
+	expect := func(req, want string) {
+		t.Helper()
+		if got := h.do(req); got != want {
+			t.Fatalf("%s: %q, want %q", req, got, want)
+		}
+	}
+	t1 := tokenOf(h.do("LOCK_ACQUIRE (4)jobs (1)a 1000"))
+	expect("LOCK_ACQUIRE (4)jobs (1)b 1000", "NULL")
+	expect("LOCK_INFO (4)jobs", fmt.Sprintf("OK:ARR (3)[:STR (1)a:INT %d:INT 1000]", t1))
+	expect(fmt.Sprintf("LOCK_REFRESH (4)jobs %d 5000", t1+1), "OK:BOOL false")
+	h.wall += 400
+	expect(fmt.Sprintf("LOCK_REFRESH (4)jobs %d 5000", t1), "OK:BOOL true")
+	expect("LOCK_INFO (4)jobs", fmt.Sprintf("OK:ARR (3)[:STR (1)a:INT %d:INT 5000]", t1))
+	expect(fmt.Sprintf("LOCK_RELEASE (4)jobs %d", t1-1), "OK:BOOL false")
+	expect(fmt.Sprintf("LOCK_RELEASE (4)jobs %d", t1), "OK:BOOL true")
+	expect("LOCK_INFO (4)jobs", "NULL")
+	expect(fmt.Sprintf("LOCK_RELEASE (4)jobs %d", t1), "OK:BOOL false")
+	t2 := tokenOf(h.do("LOCK_ACQUIRE (4)jobs (1)b 100"))
+	h.wall += 101 // the lease lapses
+	expect(fmt.Sprintf("LOCK_REFRESH (4)jobs %d 100", t2), "OK:BOOL false")
+	t3 := tokenOf(h.do("LOCK_ACQUIRE (4)jobs (1)c 100"))
+	expect("DEL (4)jobs", "OK")
+	t4 := tokenOf(h.do("LOCK_ACQUIRE (4)jobs (1)d 100"))
+	if !(t1 < t2 && t2 < t3 && t3 < t4) {
+		t.Errorf("tokens %d, %d, %d, %d do not grow", t1, t2, t3, t4)
+	}
+	expect("LOCK_ACQUIRE (4)jobs (1)e 0", "ERROR(14)invalid expiry")
+	expect("LIST_PUSH_LEFT (1)l (1)[(1)x]", "OK:INT 1")
+	expect("LOCK_ACQUIRE (1)l (1)e 100", "BAD_TYPE")
+}

@@ -111,6 +111,10 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdSetTTLIfAbsent:   {cost: "O(size of the value)", example: []string{"set_ttl_if_absent lock worker-1 30000", "set_ttl_if_absent lock worker-2 30000", "get lock"}},
 	proto.CmdGetSet:           {cost: "O(size of the values)", setup: []string{"set counter 41"}, example: []string{"get_set counter 0", "getset counter 1", "get_set nope x"}},
 	proto.CmdGetDel:           {cost: "O(size of the value)", setup: []string{"set token abc"}, example: []string{"get_del token", "getdel token"}},
+	proto.CmdLockAcquire:      {cost: "O(1)", static: "vanity> lock_acquire jobs worker-1 30000\n(integer) 117720955017035776\nvanity> lock_acquire jobs worker-2 30000\n(nil)"},
+	proto.CmdLockRefresh:      {cost: "O(1)", static: "vanity> lock_refresh jobs 117720955017035776 30000\n(true)\nvanity> lock_refresh jobs 42 30000\n(false)"},
+	proto.CmdLockRelease:      {cost: "O(1)", static: "vanity> lock_release jobs 117720955017035776\n(true)\nvanity> lock_acquire jobs worker-2 30000\n(integer) 117720963301244928"},
+	proto.CmdLockInfo:         {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
 }
 
 // clusterNote is what a command's class guarantees in a cluster
@@ -118,7 +122,7 @@ var reference = map[proto.Command]refEntry{
 func clusterNote(c proto.Command) string {
 	switch {
 	case c.Conditional():
-		return "refused until the linearizable path (CONSISTENCY SERIAL) exists; the single process runs it linearizably (PROTOCOL.md §12.6)"
+		return "refused until the linearizable path (CONSISTENCY SERIAL) exists; the single process runs it linearizably (PROTOCOL.md §12.6, §12.7)"
 	case c == proto.CmdScan || c == proto.CmdKeys:
 		return "each partition's keys from a majority of complete copies (QUORUM): every key acknowledged before the scan is returned"
 	case c == proto.CmdDBSize:

@@ -114,6 +114,8 @@ class WordsTest(ServerTestCase):
         ("set_ttl_if_absent lock me 30000", b"SET_TTL_IF_ABSENT:STR (4)lock (2)me 30000"),
         ("getset k 7", b"GET_SET:INT (1)k 7"),
         ("getdel k", b"GET_DEL (1)k"),
+        ("lock_acquire jobs w1 30000", b"LOCK_ACQUIRE (4)jobs (2)w1 30000"),
+        ("lock_release jobs 77", b"LOCK_RELEASE (4)jobs 77"),
         ("lpush todo milk eggs", b"LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"),
         ("sadd s a b", b"SET_ADD (1)s (2){(1)a(1)b}"),
         ("hset h f1 v1", b"HASH_UPDATE (1)h (1){(2)f1(2)v1}"),

@@ -325,6 +325,19 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.get_del("n").value, 1)
         self.assertTrue(c.get_del("n").is_null())
 
+    def test_locks(self):
+        c = self.client
+        token = c.lock_acquire("jobs", "w1", 100000).value
+        self.assertTrue(c.lock_acquire("jobs", "w2", 100000).is_null())
+        info = c.lock_info("jobs").value
+        self.assertEqual(info[0], "w1")
+        self.assertEqual(info[1], token)
+        self.assertIs(c.lock_refresh("jobs", token + 1, 100000).value, False)
+        self.assertIs(c.lock_refresh("jobs", token, 100000).value, True)
+        self.assertIs(c.lock_release("jobs", token).value, True)
+        self.assertTrue(c.lock_info("jobs").is_null())
+        self.assertGreater(c.lock_acquire("jobs", "w2", 100000).value, token)
+
     def test_expiry(self):
         c = self.client
         c.set("k", "v")

@@ -141,6 +141,24 @@ class CommandInterface:
         """Delete key and answer the value it held, as get() would have."""
         return self._command("GET_DEL", key)
 
+    def lock_acquire(self, name: Key, owner: Key, ttl_ms: int) -> Response:
+        """Take the lock if it is free, for ttl_ms milliseconds: the response
+        is its fencing token (an INT), or NULL if it is held (PROTOCOL.md
+        12.7; single process for now)."""
+        return self._command("LOCK_ACQUIRE", name, owner, int(ttl_ms))
+
+    def lock_refresh(self, name: Key, token: int, ttl_ms: int) -> Response:
+        """Extend the lease of the holder of token; a BOOL says whether it did."""
+        return self._command("LOCK_REFRESH", name, int(token), int(ttl_ms))
+
+    def lock_release(self, name: Key, token: int) -> Response:
+        """Free the lock if token holds it; a BOOL says whether it did."""
+        return self._command("LOCK_RELEASE", name, int(token))
+
+    def lock_info(self, name: Key) -> Response:
+        """The holder, token and milliseconds left, or NULL if it is free."""
+        return self._command("LOCK_INFO", name)
+
     def del_if(self, key: Key, expected: Any) -> Response:
         """Delete key if it holds expected; a BOOL says whether it did."""
         return self._command("DEL_IF :" + self._type_word(expected), key, expected)

@@ -93,6 +93,10 @@ COMMANDS = {
     "SET_TTL_IF_ABSENT": Command(("typed", "millis"), "key value milliseconds", "sets the key, expiring after milliseconds, if it does not exist (a lease); true if it did", "strings and numbers", "", "write"),
     "GET_SET": Command(("typed",), "key value", "sets the key and answers the value it replaced (GET's answer)", "strings and numbers", "GETSET", "write"),
     "GET_DEL": Command(("str",), "key", "deletes the key and answers the value it removed (GET's answer)", "strings and numbers", "GETDEL", "write"),
+    "LOCK_ACQUIRE": Command(("str", "str", "millis"), "name owner milliseconds", "takes the lock if it is free, for a lease: its fencing token, or nothing if it is held", "strings and numbers", "", "write"),
+    "LOCK_REFRESH": Command(("str", "int", "millis"), "name token milliseconds", "extends the lease of the lock's holder (by its token); true if it did", "strings and numbers", "", "write"),
+    "LOCK_RELEASE": Command(("str", "int"), "name token", "frees the lock if token holds it; true if it did", "strings and numbers", "", "write"),
+    "LOCK_INFO": Command(("str",), "name", "the lock's owner, token and lease left in milliseconds, or nothing if it is free", "strings and numbers", "", "read"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
