@@ -429,6 +429,30 @@ func (db *DB) LockRelease(ctx context.Context, name string, token int64) (bool, 
 	return db.doBool(ctx, "LOCK_RELEASE", name, token)
 }
 
+// StrAppend appends more to the string at key and returns its new length
+// (see SetIf for where it runs).
+func (db *DB) StrAppend(ctx context.Context, key, more string) (int64, error) {
+	return db.doInt(ctx, "STR_APPEND", key, more)
+}
+
+// HashIncr adds by to the integer text of a hash field and returns the sum
+// (see SetIf for where it runs; INT keys count exactly in a cluster).
+func (db *DB) HashIncr(ctx context.Context, key, field string, by int64) (int64, error) {
+	return db.doInt(ctx, "HASH_INCR", key, field, by)
+}
+
+// doInt runs a command that answers OK:INT.
+func (db *DB) doInt(ctx context.Context, command string, args ...any) (int64, error) {
+	r, err := db.Do(ctx, command, args...)
+	if err != nil {
+		return 0, err
+	}
+	if r.Value.Type != proto.TypeInt {
+		return 0, fmt.Errorf("client: %s answered %s, not an INT", command, r.Value.Type)
+	}
+	return r.Value.Int, nil
+}
+
 // getValue runs a command that answers as GET does.
 func (db *DB) getValue(ctx context.Context, command string, args ...any) (proto.Value, error) {
 	r, err := db.Do(ctx, command, args...)

@@ -282,8 +282,11 @@ func TestDBReadAndReplace(t *testing.T) {
 		mu.Lock()
 		got = append(got, req)
 		mu.Unlock()
-		if strings.HasPrefix(req, "GET_DEL") {
+		switch {
+		case strings.HasPrefix(req, "GET_DEL"):
 			return []byte("NULL")
+		case strings.HasPrefix(req, "STR_APPEND"), strings.HasPrefix(req, "HASH_INCR"):
+			return []byte("OK:INT 3")
 		}
 		return []byte("OK:STR (1)a")
 	})
@@ -299,9 +302,15 @@ func TestDBReadAndReplace(t *testing.T) {
 	if _, err := db.GetDel(ctx, "k"); !errors.Is(err, ErrNil) {
 		t.Errorf("GetDel of nothing: %v, want ErrNil", err)
 	}
+	if n, err := db.StrAppend(ctx, "s", "abc"); n != 3 || err != nil {
+		t.Errorf("StrAppend: %d %v", n, err)
+	}
+	if n, err := db.HashIncr(ctx, "h", "f", -2); n != 3 || err != nil {
+		t.Errorf("HashIncr: %d %v", n, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if want := []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k"}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if want := []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

@@ -33,7 +33,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 		"SET_IF:STR (1)k (1)a (2)bc", "SET_IF:INT (1)k 5 -6", "SET_IF:FLOAT (1)k 1.5 nan",
 		"SET_IF_ABSENT:INT (1)k 7", "DEL_IF:FLOAT (1)k 2.25", "SET_TTL_IF_ABSENT:STR (1)k (1)v 1500",
 		"GET_SET:FLOAT (1)k 0.5", "GET_DEL (1)k", "LOCK_ACQUIRE (1)m (1)o 1000", "LOCK_REFRESH (1)m 7 1000",
-		"LOCK_RELEASE (1)m -7", "LOCK_INFO (1)m",
+		"LOCK_RELEASE (1)m -7", "LOCK_INFO (1)m", "STR_APPEND (1)k (2)ab", "HASH_INCR (1)h (1)f -3",
 	}, fuzzSeeds...)
 	round := 0
 	for _, text := range texts {

@@ -100,6 +100,11 @@ const (
 	CmdLockRelease // free the holder's lock
 	CmdLockInfo    // the holder, token and lease left
 
+	// Read-modify-writes whose result is a function of the value they
+	// replace (§12.8), conditional like the above.
+	CmdStrAppend // a STR's bytes followed by more
+	CmdHashIncr  // a hash field's integer text plus an amount
+
 	numCommands // keep last
 )
 
@@ -215,6 +220,8 @@ var commands = [numCommands]commandInfo{
 	CmdLockRefresh:      {"LOCK_REFRESH", []arg{argStr, argInt, argMillis}},
 	CmdLockRelease:      {"LOCK_RELEASE", []arg{argStr, argInt}},
 	CmdLockInfo:         {"LOCK_INFO", []arg{argStr}},
+	CmdStrAppend:        {"STR_APPEND", []arg{argStr, argStr}},
+	CmdHashIncr:         {"HASH_INCR", []arg{argStr, argStr, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -23,7 +23,7 @@ func (c Command) Class() Class {
 		CmdSetDiscard, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
-		CmdLockAcquire, CmdLockRefresh, CmdLockRelease:
+		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -64,13 +64,14 @@ func ReadOnly(reqs []*Request) bool {
 }
 
 // Conditional reports whether c is a compare-and-set, a read-and-replace
-// (§12.6) or a lock command (§12.7): whether it writes, or what it
-// answers, depends on the state it replaces, which in a cluster only the
+// (§12.6), a lock command (§12.7) or a read-modify-write of a string or a
+// hash field (§12.8): whether it writes, what it writes or what it
+// answers depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
 func (c Command) Conditional() bool {
 	switch c {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
-		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo:
+		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr:
 		return true
 	}
 	return false

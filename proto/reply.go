@@ -31,6 +31,7 @@ const (
 	MsgInvalidAuthLevel    = "invalid auth level"
 	MsgCannotDeleteSelf    = "cannot delete self"
 	MsgIntegerOverflow     = "integer overflow"
+	MsgFieldNotInteger     = "hash value is not an integer"
 	MsgInvalidExpiry       = "invalid expiry"
 	MsgResponseTooLarge    = "response too large"
 	MsgNotAList            = "not a list"

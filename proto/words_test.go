@@ -36,6 +36,8 @@ func TestWordsMakeFrames(t *testing.T) {
 		{"lock_acquire jobs w1 30000", "LOCK_ACQUIRE (4)jobs (2)w1 30000"},
 		{"lock_refresh jobs 77 30000", "LOCK_REFRESH (4)jobs 77 30000"},
 		{"lock_release jobs 77", "LOCK_RELEASE (4)jobs 77"},
+		{"append log hi", "STR_APPEND (3)log (2)hi"},
+		{"hincrby h f -2", "HASH_INCR (1)h (1)f -2"},
 		{"lpush todo milk eggs", "LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"},
 		{"LIST_PUSH_RIGHT todo", "LIST_PUSH_RIGHT (4)todo (0)[]"},
 		{"sadd s a b a", "SET_ADD (1)s (3){(1)a(1)b(1)a}"},

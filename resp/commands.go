@@ -536,7 +536,11 @@ var table = []*Spec{
 		return nil
 	}},
 	{Name: "getdel", Note: "GET_DEL: the single process only until the linearizable path (issue 18).", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Returns the string value of a key after deleting the key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGetDel)},
-	refused("append", 3, "string", notYet),
+	{Name: "append", Note: "STR_APPEND: a number stored by SET is an INT or FLOAT value, so APPEND to it is WRONGTYPE; the single process only until the linearizable path (issue 18).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Appends a string to the value of a key; creates the key if it doesn't exist.", Args: "key value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdStrAppend)
+		r.Str[0], r.Str[1] = args[1], args[2]
+		return nil
+	}},
 	refused("getrange", 4, "string", notYet),
 	refused("setrange", 4, "string", notYet),
 	refused("msetnx", -3, "string", notYetLinearizable),
@@ -644,7 +648,15 @@ var table = []*Spec{
 	{Name: "hkeys", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The fields of a hash.", Args: "key", Shape: ShapeArray, Build: keyed(proto.CmdHashKeys)},
 	{Name: "hvals", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The values of a hash.", Args: "key", Shape: ShapeArray, Build: keyed(proto.CmdHashValues)},
 	{Name: "hstrlen", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "The length of a hash field's value.", Args: "key field", Shape: ShapeIntOrZero, Build: keyString(proto.CmdHashKeyLen)},
-	refused("hincrby", 4, "hash", "Vanity's hash fields hold strings; keep counters in INT keys (INCRBY)"),
+	{Name: "hincrby", Note: "HASH_INCR on the field's text; the single process only until the linearizable path (issue 18): a cluster keeps exact counters in INT keys (INCRBY).", Arity: 4, Flags: wr, Keys: one, Group: "hash", Summary: "Increments the integer value of a field in a hash by a number.", Args: "key field increment", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+		n, err := parseInt(args[3])
+		if err != nil {
+			return err
+		}
+		r := p.Item(proto.CmdHashIncr)
+		r.Str[0], r.Str[1], r.Int[0] = args[1], args[2], n
+		return nil
+	}},
 	refused("hsetnx", 4, "hash", notYetLinearizable),
 
 	// connection and server

@@ -59,6 +59,8 @@ func TestPlans(t *testing.T) {
 		{"SET k 8 GET", []string{"GET_SET:INT (1)k 8"}, ShapeBulk},
 		{"GETSET k v", []string{"GET_SET:STR (1)k (1)v"}, ShapeBulk},
 		{"GETDEL k", []string{"GET_DEL (1)k"}, ShapeBulk},
+		{"APPEND k xy", []string{"STR_APPEND (1)k (2)xy"}, ShapeInt},
+		{"HINCRBY h f -2", []string{"HASH_INCR (1)h (1)f -2"}, ShapeInt},
 		{"SET k v px 250", []string{"SET_TTL:STR (1)k (1)v 250"}, ShapeStatus},
 		{"SETEX k 2 5", []string{"SET_TTL:INT (1)k 5 2000"}, ShapeStatus},
 		{"MSET a 1 b x", []string{"SET:INT (1)a 1", "SET:STR (1)b (1)x"}, ShapeAllOK},

@@ -89,6 +89,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.readAndReplace(req, dst)
 	case proto.CmdLockAcquire, proto.CmdLockRefresh, proto.CmdLockRelease, proto.CmdLockInfo:
 		return c.lock(req, dst)
+	case proto.CmdStrAppend:
+		return c.strAppend(req.Key(), req.Str[1], dst)
 	case proto.CmdDel:
 		return c.del(req.Key(), dst)
 	case proto.CmdExists:
@@ -344,6 +346,25 @@ func (c *Ctx) lock(req *proto.Request, dst []byte) []byte {
 	dst = proto.AppendContainerHeader(append(dst, proto.ReplyOK...), proto.TypeArr, 3)
 	dst = proto.AppendInt(proto.AppendStr(dst, held.str()), token)
 	return proto.AppendContainerEnd(proto.AppendInt(dst, left), proto.TypeArr)
+}
+
+// strAppend runs STR_APPEND: the string gets more bytes at its end (an
+// absent key starts empty), its deadline kept; a number or a container
+// is BAD_TYPE.
+func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
+	v, e := c.read(key)
+	cur, isStr := v.(strVal)
+	if v != nil && !isStr {
+		return append(dst, proto.ReplyBadType...)
+	}
+	joined := make([]byte, 0, len(cur.str())+len(more))
+	joined = append(append(joined, cur.str()...), more...)
+	d := c.begin(key, e)
+	d.Val = ValDelta{Kind: proto.TypeStr, TS: c.T, Reg: c.T}
+	d.Val.cell = newStrCell(c.T, joined)
+	d.Val.Str = d.Val.cell.str()
+	c.commit(key, d)
+	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(joined)))
 }
 
 // equalsExpected reports whether v is the expected value of req (its

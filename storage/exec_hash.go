@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"strconv"
+
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
 )
@@ -19,7 +21,8 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		c.commit(key, d)
 		return append(dst, proto.ReplyOK...), true
 	case proto.CmdHashAll, proto.CmdHashGet, proto.CmdHashContains, proto.CmdHashLen, proto.CmdHashKeyLen,
-		proto.CmdHashKeys, proto.CmdHashValues, proto.CmdHashManyGet, proto.CmdHashRemove, proto.CmdHashUpdate:
+		proto.CmdHashKeys, proto.CmdHashValues, proto.CmdHashManyGet, proto.CmdHashRemove, proto.CmdHashUpdate,
+		proto.CmdHashIncr:
 	default:
 		return dst, false
 	}
@@ -102,6 +105,26 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		}
 		c.removeMembers(key, e, proto.TypeHash, gone, n)
 		return proto.AppendInt(okr, int64(len(gone))), true
+	case proto.CmdHashIncr:
+		cur := int64(0)
+		if x != nil {
+			if text, has := x.get(req.Str[1]); has {
+				var err error
+				if cur, err = strconv.ParseInt(text, 10, 64); err != nil {
+					return proto.AppendErrorMsg(dst, proto.MsgFieldNotInteger), true
+				}
+			}
+		}
+		by := req.Int[0]
+		sum := cur + by
+		if (by > 0 && sum < cur) || (by < 0 && sum > cur) {
+			return proto.AppendErrorMsg(dst, proto.MsgIntegerOverflow), true
+		}
+		d := c.begin(key, e)
+		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T,
+			Members: []Member{{Name: string(req.Str[1]), S: c.T, Value: strconv.FormatInt(sum, 10)}}}
+		c.commit(key, d)
+		return proto.AppendInt(okr, sum), true
 	case proto.CmdHashUpdate:
 		if len(req.Elems) == 0 {
 			return proto.AppendInt(okr, 0), true

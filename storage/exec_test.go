@@ -632,6 +632,35 @@ func TestCommandExamples(t *testing.T) {
 			< OK:BOOL true
 			> GET (5)lease
 			< OK:INT 2`,
+		"read-modify-writes": `
+			> STR_APPEND (1)s (2)ab
+			< OK:INT 2
+			> SET_EXPIRY (1)s 100
+			> STR_APPEND (1)s (1)c
+			< OK:INT 3
+			> GET (1)s
+			< OK:STR (3)abc
+			> GET_EXPIRY (1)s
+			< OK:FLOAT 100.000000
+			> SET:INT (1)n 5
+			> STR_APPEND (1)n (1)x
+			< BAD_TYPE
+			> HASH_INCR (1)h (1)f 5
+			< OK:INT 5
+			> HASH_INCR (1)h (1)f -7
+			< OK:INT -2
+			> HASH_UPDATE (1)h (2){(1)g(1)x(1)i(19)9223372036854775807}
+			< OK:INT 2
+			> HASH_INCR (1)h (1)g 1
+			< ERROR(28)hash value is not an integer
+			> HASH_INCR (1)h (1)i 1
+			< ERROR(16)integer overflow
+			> HASH_GET (1)h (1)f
+			< OK:STR (2)-2
+			> HASH_GET (1)h (1)i
+			< OK:STR (19)9223372036854775807
+			> HASH_INCR (1)n (1)f 1
+			< BAD_TYPE(8)not hash`,
 		"read and replace": `
 			> GET_SET:STR (1)k (1)a
 			< NULL

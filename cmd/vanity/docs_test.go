@@ -115,6 +115,8 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdLockRefresh:      {cost: "O(1)", static: "vanity> lock_refresh jobs 117720955017035776 30000\n(true)\nvanity> lock_refresh jobs 42 30000\n(false)"},
 	proto.CmdLockRelease:      {cost: "O(1)", static: "vanity> lock_release jobs 117720955017035776\n(true)\nvanity> lock_acquire jobs worker-2 30000\n(integer) 117720963301244928"},
 	proto.CmdLockInfo:         {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
+	proto.CmdStrAppend:        {cost: "O(size of the string)", example: []string{"append log hello", "append log \" world\"", "get log"}},
+	proto.CmdHashIncr:         {cost: "O(1)", setup: []string{"hset page views 10"}, example: []string{"hincrby page views 5", "hash_incr page likes 1", "hset page title home", "hincrby page title 1"}},
 }
 
 // clusterNote is what a command's class guarantees in a cluster
@@ -122,7 +124,7 @@ var reference = map[proto.Command]refEntry{
 func clusterNote(c proto.Command) string {
 	switch {
 	case c.Conditional():
-		return "refused until the linearizable path (CONSISTENCY SERIAL) exists; the single process runs it linearizably (PROTOCOL.md §12.6, §12.7)"
+		return "refused until the linearizable path (CONSISTENCY SERIAL) exists; the single process runs it linearizably (PROTOCOL.md §12.6–12.8)"
 	case c == proto.CmdScan || c == proto.CmdKeys:
 		return "each partition's keys from a majority of complete copies (QUORUM): every key acknowledged before the scan is returned"
 	case c == proto.CmdDBSize:

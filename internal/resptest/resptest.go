@@ -107,6 +107,8 @@ func Commands(t *testing.T, addr string, v, db int) {
 		refused(t, "SET NX PX", c.SetNX(ctx, "nx", "x", time.Minute).Err(), "ERR SET_TTL_IF_ABSENT needs the linearizable path")
 		refused(t, "GETSET", c.Do(ctx, "GETSET", "nx", "x").Err(), "ERR GET_SET needs the linearizable path")
 		refused(t, "GETDEL", c.GetDel(ctx, "nx").Err(), "ERR GET_DEL needs the linearizable path")
+		refused(t, "APPEND", c.Append(ctx, "nx", "x").Err(), "ERR STR_APPEND needs the linearizable path")
+		refused(t, "HINCRBY", c.HIncrBy(ctx, "nx", "f", 1).Err(), "ERR HASH_INCR needs the linearizable path")
 	} else {
 		is(t, "GETSET", "hello")(c.Do(ctx, "GETSET", "s", "hola").Text())
 		is(t, "SET GET", "hola")(c.SetArgs(ctx, "s", "hello", redis.SetArgs{Get: true}).Result())
@@ -115,6 +117,15 @@ func Commands(t *testing.T, addr string, v, db int) {
 		if _, err := c.GetDel(ctx, "gd").Result(); !errors.Is(err, redis.Nil) {
 			t.Errorf("GETDEL of a deleted key: %v, want redis.Nil", err)
 		}
+		is(t, "APPEND new", int64(2))(c.Append(ctx, "ap", "ab").Result())
+		is(t, "APPEND", int64(5))(c.Append(ctx, "ap", "cde").Result())
+		is(t, "GET after APPEND", "abcde")(c.Get(ctx, "ap").Result())
+		is(t, "HINCRBY new", int64(3))(c.HIncrBy(ctx, "hi", "f", 3).Result())
+		is(t, "HINCRBY", int64(1))(c.HIncrBy(ctx, "hi", "f", -2).Result())
+		is(t, "HGET after HINCRBY", "1")(c.HGet(ctx, "hi", "f").Result())
+		is(t, "HSET text", int64(1))(c.HSet(ctx, "hi", "t", "x").Result())
+		refused(t, "HINCRBY of text", c.HIncrBy(ctx, "hi", "t", 1).Err(), "ERR hash value is not an integer")
+		is(t, "DEL APPEND's and HINCRBY's", int64(2))(c.Del(ctx, "ap", "hi").Result())
 		is(t, "SET NX PX", true)(c.SetNX(ctx, "lock", "me", time.Minute).Result())
 		is(t, "SET NX PX held", false)(c.SetNX(ctx, "lock", "you", time.Minute).Result())
 		if ttl := c.PTTL(ctx, "lock").Val(); ttl <= 59*time.Second || ttl > time.Minute {

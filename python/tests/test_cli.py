@@ -116,6 +116,8 @@ class WordsTest(ServerTestCase):
         ("getdel k", b"GET_DEL (1)k"),
         ("lock_acquire jobs w1 30000", b"LOCK_ACQUIRE (4)jobs (2)w1 30000"),
         ("lock_release jobs 77", b"LOCK_RELEASE (4)jobs 77"),
+        ("append log hi", b"STR_APPEND (3)log (2)hi"),
+        ("hincrby h f -2", b"HASH_INCR (1)h (1)f -2"),
         ("lpush todo milk eggs", b"LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"),
         ("sadd s a b", b"SET_ADD (1)s (2){(1)a(1)b}"),
         ("hset h f1 v1", b"HASH_UPDATE (1)h (1){(2)f1(2)v1}"),

@@ -325,6 +325,14 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.get_del("n").value, 1)
         self.assertTrue(c.get_del("n").is_null())
 
+    def test_read_modify_writes(self):
+        c = self.client
+        self.assertEqual(c.str_append("log", "ab").value, 2)
+        self.assertEqual(c.str_append("log", "c").value, 3)
+        self.assertEqual(c.get("log").value, "abc")
+        self.assertEqual(c.hash_incr("h", "f", 5).value, 5)
+        self.assertEqual(c.hash_incr("h", "f", -7).value, -2)
+
     def test_locks(self):
         c = self.client
         token = c.lock_acquire("jobs", "w1", 100000).value

@@ -159,6 +159,14 @@ class CommandInterface:
         """The holder, token and milliseconds left, or NULL if it is free."""
         return self._command("LOCK_INFO", name)
 
+    def str_append(self, key: Key, value: Key) -> Response:
+        """Append value to a string; the response is the new length."""
+        return self._command("STR_APPEND", key, value)
+
+    def hash_incr(self, key: Key, field: Key, amount: int) -> Response:
+        """Add amount to a field holding an integer's text; the sum."""
+        return self._command("HASH_INCR", key, field, int(amount))
+
     def del_if(self, key: Key, expected: Any) -> Response:
         """Delete key if it holds expected; a BOOL says whether it did."""
         return self._command("DEL_IF :" + self._type_word(expected), key, expected)

@@ -97,6 +97,8 @@ COMMANDS = {
     "LOCK_REFRESH": Command(("str", "int", "millis"), "name token milliseconds", "extends the lease of the lock's holder (by its token); true if it did", "strings and numbers", "", "write"),
     "LOCK_RELEASE": Command(("str", "int"), "name token", "frees the lock if token holds it; true if it did", "strings and numbers", "", "write"),
     "LOCK_INFO": Command(("str",), "name", "the lock's owner, token and lease left in milliseconds, or nothing if it is free", "strings and numbers", "", "read"),
+    "STR_APPEND": Command(("str", "str"), "key value", "appends to a string (an absent key starts empty); the new length", "strings and numbers", "APPEND", "write"),
+    "HASH_INCR": Command(("str", "str", "int"), "key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", "hashes", "HINCRBY", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
