@@ -63,11 +63,13 @@ bench-resp: build
 
 # Router + 3 nodes with 3 copies (QUORUM) against the single process, one
 # redis-server and a Redis Cluster of 3 masters + 2 replicas each, with
-# rebalancing 1M keys; then the same with one copy (no Redis Cluster).
+# rebalancing 1M keys; then the same with one copy (no Redis Cluster); then
+# 3 copies again with the client speaking RESP to the routers' --resp-port.
 bench-cluster: build
 	@command -v redis-server >/dev/null || { echo "bench-cluster: redis-server is needed (apt-get install redis-server redis-tools)"; exit 1; }
 	$(GO) run ./loadtest cluster -replicas 3 -redis-cluster -out loadtest/reports
 	$(GO) run ./loadtest cluster -replicas 1 -rebalance-keys 0 -out loadtest/reports
+	$(GO) run ./loadtest cluster -replicas 3 -target vanity-resp -rebalance-keys 0 -out loadtest/reports
 
 # A longer chaos run on its own 3-node cluster (CHAOS_SECONDS, default 120;
 # CHAOS_REPLICAS copies of every partition, default 3): nodes killed and

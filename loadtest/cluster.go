@@ -25,7 +25,9 @@ type cluster struct {
 	routers     []string
 }
 
-func startCluster(nodes, partitions, replicas int) (*cluster, error) {
+// With resp, every router also listens for RESP, and routers holds those
+// addresses.
+func startCluster(nodes, partitions, replicas int, resp bool) (*cluster, error) {
 	dir, err := os.MkdirTemp("", "loadtest-cluster")
 	if err != nil {
 		return nil, err
@@ -36,26 +38,45 @@ func startCluster(nodes, partitions, replicas int) (*cluster, error) {
 		env: append(os.Environ(), "VANITY_CLUSTER_DIR="+dir, "VANITY_CLUSTER_FAST=1",
 			"VANITY_CLUSTER_PARTITIONS="+strconv.Itoa(partitions), "VANITY_CLUSTER_REPLICAS="+strconv.Itoa(replicas)),
 	}
-	out, err := c.run("up", strconv.Itoa(nodes))
+	if resp {
+		c.env = append(c.env, "VANITY_CLUSTER_RESP=1")
+	}
+	lines, err := c.runLines("up", strconv.Itoa(nodes))
 	if err != nil {
 		c.down()
 		return nil, err
 	}
-	c.routers = append(c.routers, routerAddr(out))
+	addr := routerAddr(lines[len(lines)-1])
+	if resp { // "resp ADDR" comes right before "router ADDR"
+		if len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-2], "resp ") {
+			c.down()
+			return nil, fmt.Errorf("scripts/cluster up printed no RESP address: %q", lines)
+		}
+		addr = strings.TrimPrefix(lines[len(lines)-2], "resp ")
+	}
+	c.routers = append(c.routers, addr)
 	return c, nil
 }
 
 // run runs one scripts/cluster command and returns its output's last line.
 func (c *cluster) run(args ...string) (string, error) {
+	lines, err := c.runLines(args...)
+	if err != nil {
+		return "", err
+	}
+	return lines[len(lines)-1], nil
+}
+
+// runLines runs one scripts/cluster command and returns its output's lines.
+func (c *cluster) runLines(args ...string) ([]string, error) {
 	cmd := exec.Command(c.script, args...)
 	cmd.Env = c.env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("scripts/cluster %s: %v: %s", strings.Join(args, " "), err, errb.String())
+		return nil, fmt.Errorf("scripts/cluster %s: %v: %s", strings.Join(args, " "), err, errb.String())
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	return lines[len(lines)-1], nil
+	return strings.Split(strings.TrimSpace(out.String()), "\n"), nil
 }
 
 func routerAddr(line string) string { return strings.TrimPrefix(line, "router ") }
@@ -133,6 +154,9 @@ func cmdCluster(args []string) error {
 	withRedis := fs.Bool("redis-cluster", false, "also run the depth-1 rows on a Redis Cluster of -nodes masters with -redis-replicas replicas each")
 	redisReplicas := fs.Int("redis-replicas", -1, "replicas of each Redis master (default -replicas minus 1: as many copies as Vanity keeps)")
 	fs.Parse(args)
+	if o.target != "vanity" && o.target != "vanity-resp" {
+		return fmt.Errorf("cluster: -target is vanity or vanity-resp (clients speaking RESP to the routers), not %q", o.target)
+	}
 	if *redisReplicas < 0 {
 		*redisReplicas = max(*replicas-1, 0)
 	}
@@ -147,10 +171,10 @@ func cmdCluster(args []string) error {
 			continue
 		}
 		oc := o
-		oc.target, oc.workload, oc.conns, oc.depth, oc.pipe = "vanity", sc.workload, sc.conns, sc.depth, sc.pipe
+		oc.workload, oc.conns, oc.depth, oc.pipe = sc.workload, sc.conns, sc.depth, sc.pipe
 		row := clusterRow{c: sc}
 		// The single process persists like the nodes do (WAL, everysec).
-		single, err := startPersistent(&oc, "vanity", "everysec")
+		single, err := startPersistent(&oc, oc.target, "everysec")
 		if err != nil {
 			return err
 		}
@@ -160,7 +184,7 @@ func cmdCluster(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s single: %w", sc.label, err)
 		}
-		cl, err := startCluster(*nodes, *partitions, *replicas)
+		cl, err := startCluster(*nodes, *partitions, *replicas, oc.target == "vanity-resp")
 		if err != nil {
 			return err
 		}
@@ -221,7 +245,7 @@ func cmdCluster(args []string) error {
 // running, adds a node and times until every node serves exactly what the
 // ring gives it; then reads every key back.
 func rebalance(o *options, nodes, partitions, replicas, keys int, rate float64) (*rebalanceResult, error) {
-	cl, err := startCluster(nodes, partitions, replicas)
+	cl, err := startCluster(nodes, partitions, replicas, false)
 	if err != nil {
 		return nil, err
 	}
@@ -410,6 +434,9 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 	if replicas > 1 {
 		name = strings.TrimSuffix(name, ".md") + fmt.Sprintf("-n%d.md", replicas)
 	}
+	if o.target == "vanity-resp" {
+		name = strings.TrimSuffix(name, ".md") + "-resp.md"
+	}
 	var b strings.Builder
 	tput := (*result).throughput
 	fmt.Fprintf(&b, "# Cluster load test %s\n\n", filepath.Base(strings.TrimSuffix(name, ".md")))
@@ -423,6 +450,10 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 		"(WAL, fsync everysec, %d partitions, %s) and one `vanity-router`, started by `scripts/cluster up %d`; "+
 		"the client talks to the router. %d keys, %d-byte values, uniform keys, warm-up %v, %v measured per row, "+
 		"closed loop, fresh servers for each row.\n\n", nodes, partitions, copies, nodes, o.keys, o.value, o.warmup, o.duration)
+	if o.target == "vanity-resp" {
+		b.WriteString("Vanity rows through RESP: the client speaks Redis's protocol to the single process's and the routers' " +
+			"`--resp-port` (the same client as for redis-server).\n\n")
+	}
 	if len(rows) > 0 {
 		b.WriteString("| workload | single ops/s | cluster ops/s | ratio | redis-server ops/s | cluster / redis | single p50 | single p99 | cluster p50 | cluster p99 | errors |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

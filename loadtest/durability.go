@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -49,9 +48,12 @@ func startPersistent(o *options, target, policy string) (*process, error) {
 		return nil, err
 	}
 	var p *process
-	if target == "vanity" {
+	switch target {
+	case "vanity":
 		p, err = startVanityIn(o.vanityBin, dir, "--fsync="+policy)
-	} else {
+	case "vanity-resp":
+		p, err = startVanityIn(o.vanityBin, dir, "--fsync="+policy, "--resp-port=0")
+	default:
 		p, err = startRedisIn(o.redisBin, dir, "--appendonly", "yes", "--appendfsync", policy)
 	}
 	if p != nil {
@@ -73,12 +75,10 @@ func startVanityIn(bin, dir string, extra ...string) (*process, error) {
 		return nil, err
 	}
 	p := &process{cmd: cmd}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "vanity listening on ") {
+	if p.addr, err = listenAddr(bufio.NewReader(out), extra); err != nil {
 		p.stop()
-		return nil, fmt.Errorf("vanity did not start: %q %v", line, err)
+		return nil, err
 	}
-	p.addr = strings.TrimSpace(strings.TrimPrefix(line, "vanity listening on "))
 	return p, nil
 }
 

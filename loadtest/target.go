@@ -65,23 +65,30 @@ func startVanity(bin string, extra ...string) (*process, error) {
 		return nil, err
 	}
 	p := &process{cmd: cmd, dir: dir}
-	r := bufio.NewReader(out)
-	line, err := r.ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "vanity listening on ") {
+	if p.addr, err = listenAddr(bufio.NewReader(out), extra); err != nil {
 		p.stop()
-		return nil, fmt.Errorf("vanity did not start: %q %v", line, err)
-	}
-	p.addr = strings.TrimSpace(strings.TrimPrefix(line, "vanity listening on "))
-	if slices.Contains(extra, "--resp-port=0") {
-		// Measure the RESP listener: its address is the next line.
-		line, err = r.ReadString('\n')
-		if err != nil || !strings.HasPrefix(line, "vanity RESP listening on ") {
-			p.stop()
-			return nil, fmt.Errorf("vanity did not start its RESP listener: %q %v", line, err)
-		}
-		p.addr = strings.TrimSpace(strings.TrimPrefix(line, "vanity RESP listening on "))
+		return nil, err
 	}
 	return p, nil
+}
+
+// listenAddr reads the address vanity prints when it listens, or, when
+// extra asks for a RESP listener, the RESP one (printed next): the port
+// to measure.
+func listenAddr(r *bufio.Reader, extra []string) (string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "vanity listening on ") {
+		return "", fmt.Errorf("vanity did not start: %q %v", line, err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "vanity listening on "))
+	if slices.Contains(extra, "--resp-port=0") {
+		line, err = r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "vanity RESP listening on ") {
+			return "", fmt.Errorf("vanity did not start its RESP listener: %q %v", line, err)
+		}
+		addr = strings.TrimSpace(strings.TrimPrefix(line, "vanity RESP listening on "))
+	}
+	return addr, nil
 }
 
 // freePort asks the kernel for a free loopback port.
