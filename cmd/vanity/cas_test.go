@@ -14,9 +14,9 @@ import (
 	"github.com/vanitydb/vanity/proto"
 )
 
-// TestCompareAndSetIsLinearizable: clients read, write and compare-and-set
-// (SET_IF, SET_IF_ABSENT, DEL_IF) three keys of the single process at
-// once, through a kill -9 and a restart on the same data. Every key's
+// TestCompareAndSetIsLinearizable: clients read, write, compare-and-set
+// (SET_IF, SET_IF_ABSENT, DEL_IF) and swap (GET_SET, GET_DEL) three keys
+// of the single process at once, through a kill -9 and a restart on the same data. Every key's
 // history, recorded from the real process, must be linearizable as a
 // register (lincheck.Register); an operation whose reply the kill cut off
 // counts as having taken effect or not, and its client goes on as a new
@@ -69,7 +69,7 @@ func TestCompareAndSetIsLinearizable(t *testing.T) {
 				var op lincheck.RegisterOp
 				var cmd string
 				var args []any
-				switch n := rng.IntN(5); {
+				switch n := rng.IntN(7); {
 				case n == 0:
 					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Read}, "GET", []any{key}
 				case n == 1:
@@ -78,6 +78,10 @@ func TestCompareAndSetIsLinearizable(t *testing.T) {
 					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, Old: seen[k], New: val}, "SET_IF :STR", []any{key, seen[k], val}
 				case n == 4 && seen[k] != "":
 					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, Old: seen[k], New: ""}, "DEL_IF :STR", []any{key, seen[k]}
+				case n == 5:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Swap, New: val}, "GET_SET :STR", []any{key, val}
+				case n == 6:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Swap}, "GET_DEL", []any{key}
 				default:
 					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, New: val}, "SET_IF_ABSENT :STR", []any{key, val}
 				}
@@ -94,9 +98,9 @@ func TestCompareAndSetIsLinearizable(t *testing.T) {
 				}
 				var out any
 				switch {
-				case op.Kind == lincheck.Read && r.Status == proto.StatusNull:
+				case (op.Kind == lincheck.Read || op.Kind == lincheck.Swap) && r.Status == proto.StatusNull:
 					out = ""
-				case op.Kind == lincheck.Read && r.Status == proto.StatusOK && r.Value.Type == proto.TypeStr:
+				case (op.Kind == lincheck.Read || op.Kind == lincheck.Swap) && r.Status == proto.StatusOK && r.Value.Type == proto.TypeStr:
 					out = string(r.Value.Str)
 				case op.Kind == lincheck.Write && r.Status == proto.StatusOK:
 					out = true
@@ -111,7 +115,7 @@ func TestCompareAndSetIsLinearizable(t *testing.T) {
 				switch {
 				case op.Kind == lincheck.Read:
 					seen[k] = out.(string)
-				case out == true:
+				case op.Kind == lincheck.Swap, out == true:
 					seen[k] = op.New
 				}
 			}

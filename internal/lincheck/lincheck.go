@@ -92,8 +92,9 @@ var Log = porcupine.Model{
 }
 
 // RegisterOp is an operation on a Register: a read (output: the value,
-// "" when unset), a write of New (output: true), or a compare-and-set of
-// New if the value is Old (output: whether it was).
+// "" when unset), a write of New (output: true), a compare-and-set of New
+// if the value is Old (output: whether it was), or a swap to New (output:
+// the value it replaced; New "" deletes).
 type RegisterOp struct {
 	Kind     RegisterKind
 	Old, New string
@@ -106,6 +107,7 @@ const (
 	Read RegisterKind = iota
 	Write
 	CompareAndSet
+	Swap
 )
 
 // Unknown is the output of an operation whose reply never came (its
@@ -115,8 +117,8 @@ const Unknown unknown = 0
 
 type unknown uint8
 
-// Register is the model of a register with reads, writes and
-// compare-and-set; a write or compare-and-set whose output is Unknown may
+// Register is the model of a register with reads, writes, compare-and-set
+// and swaps; a write, compare-and-set or swap whose output is Unknown may
 // have taken effect or not.
 var Register = (&porcupine.NondeterministicModel{
 	Init: func() []any { return []any{""} },
@@ -126,7 +128,7 @@ var Register = (&porcupine.NondeterministicModel{
 			switch {
 			case op.Kind == Read:
 				return []any{s}
-			case op.Kind == Write || s == op.Old:
+			case op.Kind == Write || op.Kind == Swap || s == op.Old:
 				return []any{s, op.New}
 			}
 			return []any{s}
@@ -139,6 +141,11 @@ var Register = (&porcupine.NondeterministicModel{
 			return nil
 		case Write:
 			return []any{op.New}
+		case Swap:
+			if output.(string) == s {
+				return []any{op.New}
+			}
+			return nil
 		}
 		if (s == op.Old) == output.(bool) {
 			if s == op.Old {
@@ -155,6 +162,8 @@ var Register = (&porcupine.NondeterministicModel{
 			return fmt.Sprintf("read → %q", output)
 		case Write:
 			return fmt.Sprintf("write(%q)", op.New)
+		case Swap:
+			return fmt.Sprintf("swap(%q) → %q", op.New, output)
 		}
 		return fmt.Sprintf("cas(%q→%q) → %v", op.Old, op.New, output)
 	},

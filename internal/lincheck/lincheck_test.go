@@ -19,6 +19,9 @@ func TestRegisterHistories(t *testing.T) {
 	ok.Add(2, RegisterOp{Kind: CompareAndSet, Old: "a", New: "b"}, true, 20, 30)
 	ok.Add(0, RegisterOp{Kind: CompareAndSet, Old: "a", New: "c"}, false, 25, 35)
 	ok.Add(1, RegisterOp{Kind: Read}, "b", 40, 50)
+	ok.Add(2, RegisterOp{Kind: Swap, New: "d"}, "b", 60, 70)
+	ok.Add(0, RegisterOp{Kind: Swap}, "d", 80, 90) // deletes
+	ok.Add(1, RegisterOp{Kind: Read}, "", 100, 110)
 	if err := ok.Check(Register, time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +35,13 @@ func TestRegisterHistories(t *testing.T) {
 	if err := bad.Check(Register, time.Second); !errors.Is(err, ErrNotLinearizable) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("a stale read: %v", err)
 	}
-	if files, _ := filepath.Glob(filepath.Join(dir, "lincheck-*.html")); len(files) != 1 {
+	var swap History
+	swap.Add(0, RegisterOp{Kind: Write, New: "a"}, true, 0, 10)
+	swap.Add(1, RegisterOp{Kind: Swap, New: "b"}, "", 20, 30) // it replaced a, not nothing
+	if err := swap.Check(Register, time.Second); !errors.Is(err, ErrNotLinearizable) {
+		t.Fatalf("a swap that saw a value no order gives: %v", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "lincheck-*.html")); len(files) != 2 {
 		t.Errorf("visualizations kept: %v", files)
 	} else if b, _ := os.ReadFile(files[0]); len(b) == 0 {
 		t.Error("an empty visualization")
