@@ -105,6 +105,11 @@ const (
 	CmdStrAppend // a STR's bytes followed by more
 	CmdHashIncr  // a hash field's integer text plus an amount
 
+	// Blocking pops (§12.9): the router pops until there is something or
+	// the time is up.
+	CmdListPopLeftWait
+	CmdListPopRightWait
+
 	numCommands // keep last
 )
 
@@ -222,6 +227,8 @@ var commands = [numCommands]commandInfo{
 	CmdLockInfo:         {"LOCK_INFO", []arg{argStr}},
 	CmdStrAppend:        {"STR_APPEND", []arg{argStr, argStr}},
 	CmdHashIncr:         {"HASH_INCR", []arg{argStr, argStr, argInt}},
+	CmdListPopLeftWait:  {"LIST_POP_LEFT_WAIT", []arg{argStr, argInt, argMillis}},
+	CmdListPopRightWait: {"LIST_POP_RIGHT_WAIT", []arg{argStr, argInt, argMillis}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -140,6 +140,8 @@ var help = [numCommands]commandHelp{
 	CmdLockRefresh:      {"name token milliseconds", "extends the lease of the lock's holder (by its token); true if it did", GroupStrings, ""},
 	CmdLockRelease:      {"name token", "frees the lock if token holds it; true if it did", GroupStrings, ""},
 	CmdLockInfo:         {"name", "the lock's owner, token and lease left in milliseconds, or nothing if it is free", GroupStrings, ""},
+	CmdListPopLeftWait:  {"key count milliseconds", "as list_pop_left, waiting up to milliseconds for an element", GroupLists, ""},
+	CmdListPopRightWait: {"key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", GroupLists, ""},
 	CmdStrAppend:        {"key value", "appends to a string (an absent key starts empty); the new length", GroupStrings, "APPEND"},
 	CmdHashIncr:         {"key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", GroupHashes, "HINCRBY"},
 	CmdSetTTLIfAbsent:   {"key value milliseconds", "sets the key, expiring after milliseconds, if it does not exist (a lease); true if it did", GroupStrings, ""},

@@ -46,6 +46,8 @@ func TestEveryDataCommandHasAClass(t *testing.T) {
 		// Listing and counting keys span every partition: the router runs
 		// them (router/scan.go), not storage's pipeline.
 		CmdScan: true, CmdKeys: true, CmdDBSize: true, CmdInfo: true,
+		// A blocking pop is the router's loop of pops (router/waitpop.go).
+		CmdListPopLeftWait: true, CmdListPopRightWait: true,
 	}
 	for c := CmdPing; c < numCommands; c++ {
 		if got := c.Class() == ClassSession; got != session[c] {

@@ -369,6 +369,27 @@ func set(args [][]byte, p *Plan) error {
 	return nil
 }
 
+// blockingPop builds BLPOP and BRPOP of one key: a pop of one element that
+// waits up to the timeout (seconds, fractions allowed; 0: the longest).
+func blockingPop(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		if len(args) > 3 {
+			return &Error{"ERR", strings.ToUpper(string(args[0])) + " of several keys is not supported by Vanity yet: give one key"}
+		}
+		secs, err := parseFloat(args[2])
+		if err != nil || secs < 0 || secs > 3600 {
+			return &Error{"ERR", "timeout is not a float or out of range (0 to 3600 seconds)"}
+		}
+		ms := int64(math.Ceil(secs * 1000))
+		if ms == 0 {
+			ms = 3600 * 1000
+		}
+		r := p.Item(cmd)
+		r.Str[0], r.Int[0], r.Int[1] = args[1], 1, ms
+		return nil
+	}
+}
+
 func setex(unit int64) func([][]byte, *Plan) error {
 	return func(args [][]byte, p *Plan) error {
 		n, err := parseInt(args[2])
@@ -576,6 +597,8 @@ var table = []*Spec{
 	// lists
 	{Name: "lpush", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Prepends elements to a list.", Args: "key element [element ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdListPushLeft)},
 	{Name: "rpush", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Appends elements to a list.", Args: "key element [element ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdListPushRight)},
+	{Name: "blpop", Note: "One key only (several are refused); a timeout of 0 waits an hour, the longest LIST_POP_LEFT_WAIT takes. The router pops until an element comes (tries 1 ms apart, doubling to 50 ms).", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the first element of a list, waiting for one up to a timeout.", Args: "key timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopLeftWait)},
+	{Name: "brpop", Note: "As BLPOP, from the tail.", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last element of a list, waiting for one up to a timeout.", Args: "key timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopRightWait)},
 	{Name: "lpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the first elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopLeft)},
 	{Name: "rpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopRight)},
 	{Name: "llen", Arity: 2, Flags: ro, Keys: one, Group: "list", Summary: "The length of a list.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdListLen)},

@@ -36,6 +36,7 @@ const (
 	ShapeAuth                   // AUTH: OK, or WRONGPASS
 	ShapeInfo                   // INFO: Vanity's section.name → value hash as Redis's text
 	ShapeOKOrNil                // a BOOL → +OK if true, null if false (SET NX)
+	ShapeKeyedPop               // a popped element → [key, element], none → a null array (BLPOP; AppendKeyedPop)
 	// Shapes of several replies (AppendReplies).
 	ShapeCount   // DEL, EXISTS of n keys: how many answered OK
 	ShapeAllOK   // MSET: +OK when every SET did, else the first error
@@ -223,6 +224,18 @@ func isContainer(t proto.Type) bool {
 }
 
 // appendNullArray appends the null array: "*-1" in RESP2, "_" in RESP3.
+// AppendKeyedPop appends a blocking pop's reply (ShapeKeyedPop): the key
+// and the element popped from it, or a null array when the time ran out.
+func AppendKeyedPop(dst []byte, v Version, key []byte, r proto.Reply) []byte {
+	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeList {
+		return AppendReply(dst, v, ShapeStatus, r)
+	}
+	if len(r.Value.Strs) == 0 {
+		return appendNullArray(dst, v)
+	}
+	return AppendBulk(AppendBulk(AppendArray(dst, 2), key), r.Value.Strs[0])
+}
+
 func appendNullArray(dst []byte, v Version) []byte {
 	if v == RESP3 {
 		return AppendNull(dst, v)

@@ -34,7 +34,8 @@ import (
 // nothing more until they are done; the backend hands it back to the loop
 // then, and the loop splices the replies in. Requests that wait
 // themselves (AUTH hashes a password, the user commands may write the
-// users file, PERSIST writes a snapshot) run on a goroutine of their own
+// users file, PERSIST writes a snapshot, a blocking pop waits for an
+// element) run on a goroutine of their own
 // while the loop leaves that connection alone; the loop takes the
 // connection back when they are done.
 type loop struct {

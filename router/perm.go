@@ -25,7 +25,8 @@ var permissions = func() [256]levelMask {
 	set(unknown, proto.CmdAuth)
 	set(admin|peer, proto.CmdTerminate, proto.CmdReset)
 	set(user|admin|peer, proto.CmdPipe, proto.CmdSwitchDB, proto.CmdPersist,
-		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo)
+		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo,
+		proto.CmdListPopLeftWait, proto.CmdListPopRightWait)
 	set(admin, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdClusterInfo)
 	set(user|admin, proto.CmdChangePassword,
 		proto.CmdTransactBegin, proto.CmdTransactCommit, proto.CmdTransactDiscard,
@@ -57,7 +58,7 @@ func txRuleOf(c proto.Command) txRule {
 	switch c {
 	case proto.CmdPipe, proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser,
 		proto.CmdChangePassword, proto.CmdSwitchDB, proto.CmdPersist, proto.CmdTransactBegin,
-		proto.CmdConsistency:
+		proto.CmdConsistency, proto.CmdListPopLeftWait, proto.CmdListPopRightWait:
 		return txRefuse
 	}
 	if c.IsData() {
@@ -83,7 +84,7 @@ type order uint8
 const (
 	orderFree  order = iota // may be answered while they run: data commands, and what only changes the session
 	orderAfter              // waits until they are answered: its effect or reply must follow theirs
-	orderAway               // waits for them too, then runs on a goroutine: it waits itself (a password hash, a file, the cluster)
+	orderAway               // waits for them too, then runs on a goroutine: it waits itself (a password hash, a file, the cluster, a blocking pop)
 )
 
 // orderOf returns the order of a request frame whose command word is cmd.
@@ -101,7 +102,8 @@ func orderOf(cmd proto.Command, frame []byte) order {
 		proto.CmdTransactBegin, proto.CmdTransactDiscard, proto.CmdTransactCommit:
 		return orderFree
 	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
-		proto.CmdPersist, proto.CmdClusterInfo, proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo:
+		proto.CmdPersist, proto.CmdClusterInfo, proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo,
+		proto.CmdListPopLeftWait, proto.CmdListPopRightWait:
 		return orderAway
 	}
 	return orderAfter

@@ -274,6 +274,14 @@ func (c *conn) execRESP(req *proto.Request, shape resp.Shape) action {
 	}
 	var act action
 	c.vout, act = c.exec(req, c.vout[:0])
+	if shape == resp.ShapeKeyedPop {
+		r, err := proto.ParseReply(c.vout)
+		if err != nil {
+			r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
+		}
+		c.out = resp.AppendKeyedPop(c.out, c.rv, req.Str[0], r)
+		return act
+	}
 	c.appendVanity(c.vout, shape)
 	return act
 }

@@ -117,12 +117,16 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdLockInfo:         {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
 	proto.CmdStrAppend:        {cost: "O(size of the string)", example: []string{"append log hello", "append log \" world\"", "get log"}},
 	proto.CmdHashIncr:         {cost: "O(1)", setup: []string{"hset page views 10"}, example: []string{"hincrby page views 5", "hash_incr page likes 1", "hset page title home", "hincrby page title 1"}},
+	proto.CmdListPopLeftWait:  {cost: "O(count) per try", setup: []string{"rpush jobs a b"}, example: []string{"list_pop_left_wait jobs 1 1000", "list_pop_left_wait jobs 5 1000"}},
+	proto.CmdListPopRightWait: {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},
 }
 
 // clusterNote is what a command's class guarantees in a cluster
 // (docs/guarantees.md has the detail).
 func clusterNote(c proto.Command) string {
 	switch {
+	case c == proto.CmdListPopLeftWait || c == proto.CmdListPopRightWait:
+		return "each try is a LIST_POP at the session's levels, with its guarantees; the router waits between tries"
 	case c.Conditional():
 		return "refused until the linearizable path (CONSISTENCY SERIAL) exists; the single process runs it linearizably (PROTOCOL.md §12.6–12.8)"
 	case c == proto.CmdScan || c == proto.CmdKeys:

@@ -182,6 +182,13 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if err := c.LPop(ctx, "l").Err(); !errors.Is(err, redis.Nil) {
 		t.Errorf("LPOP of an empty list: %v, want redis.Nil", err)
 	}
+	c.RPush(ctx, "q", "first", "last")
+	is(t, "BLPOP", []string{"q", "first"})(c.BLPop(ctx, time.Second, "q").Result())
+	is(t, "BRPOP", []string{"q", "last"})(c.BRPop(ctx, time.Second, "q").Result())
+	if err := c.BLPop(ctx, 100*time.Millisecond, "q").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("BLPOP of an empty list after its timeout: %v, want redis.Nil", err)
+	}
+	refused(t, "BLPOP of two keys", c.BLPop(ctx, time.Second, "q", "l").Err(), "ERR BLPOP of several keys is not supported")
 	c.RPush(ctx, "l2", "x", "y", "x", "z", "x")
 	is(t, "LREM", int64(2))(c.LRem(ctx, "l2", 2, "x").Result())
 	is(t, "LTRIM", "OK")(c.LTrim(ctx, "l2", 0, 1).Result())

@@ -333,6 +333,12 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.hash_incr("h", "f", 5).value, 5)
         self.assertEqual(c.hash_incr("h", "f", -7).value, -2)
 
+    def test_blocking_pop(self):
+        c = self.client
+        c.list_push_right("q", ["a"])
+        self.assertEqual(c.list_pop_left_wait("q", 1, 1000).value, ["a"])
+        self.assertEqual(c.list_pop_right_wait("q", 1, 50).value, [])
+
     def test_locks(self):
         c = self.client
         token = c.lock_acquire("jobs", "w1", 100000).value

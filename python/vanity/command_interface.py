@@ -245,6 +245,15 @@ class CommandInterface:
     def list_pop_right(self, key: Key, count: int = 1) -> Response:
         return self._command("LIST_POP_RIGHT", key, count)
 
+    def list_pop_left_wait(self, key: Key, count: int, wait_ms: int) -> Response:
+        """As list_pop_left, waiting up to wait_ms for an element (the
+        connection waits too; see PROTOCOL.md 12.9)."""
+        return self._command("LIST_POP_LEFT_WAIT", key, count, int(wait_ms))
+
+    def list_pop_right_wait(self, key: Key, count: int, wait_ms: int) -> Response:
+        """As list_pop_right, waiting up to wait_ms for an element."""
+        return self._command("LIST_POP_RIGHT_WAIT", key, count, int(wait_ms))
+
     def list_range(self, key: Key, start: int, end: int) -> Response:
         return self._command("LIST_RANGE", key, start, end)
 

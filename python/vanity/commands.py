@@ -99,6 +99,8 @@ COMMANDS = {
     "LOCK_INFO": Command(("str",), "name", "the lock's owner, token and lease left in milliseconds, or nothing if it is free", "strings and numbers", "", "read"),
     "STR_APPEND": Command(("str", "str"), "key value", "appends to a string (an absent key starts empty); the new length", "strings and numbers", "APPEND", "write"),
     "HASH_INCR": Command(("str", "str", "int"), "key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", "hashes", "HINCRBY", "write"),
+    "LIST_POP_LEFT_WAIT": Command(("str", "int", "millis"), "key count milliseconds", "as list_pop_left, waiting up to milliseconds for an element", "lists", "", "session"),
+    "LIST_POP_RIGHT_WAIT": Command(("str", "int", "millis"), "key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", "lists", "", "session"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// TestBlockingPop runs LIST_POP_LEFT_WAIT against the binary: a pop that
+// finds an element answers at once; one on an empty list answers the
+// element a later push brings (before its time is up); one that nothing
+// reaches answers the empty list once its time is up; a transaction
+// refuses it; a bad timeout is an error.
+func TestBlockingPop(t *testing.T) {
+	s := memoryServer(t)
+	c := s.dial()
+	expect(t, c, "LIST_PUSH_RIGHT (4)jobs (1)[(1)a]", "OK:INT 1")
+	expect(t, c, "LIST_POP_LEFT_WAIT (4)jobs 1 5000", "OK:LIST (1)[(1)a]")
+
+	type answer struct {
+		reply string
+		took  time.Duration
+	}
+	waiting := make(chan answer, 1)
+	go func() {
+		w := s.dial()
+		start := time.Now()
+		r, err := w.Raw([]byte("LIST_POP_LEFT_WAIT (4)jobs 1 20000"))
+		if err != nil {
+			waiting <- answer{reply: "error: " + err.Error()}
+			return
+		}
+		waiting <- answer{string(r), time.Since(start)}
+	}()
+	// The push may come before or after the waiter's first try: either
+	// way the waiter gets it, long before its 20 s are up.
+	expect(t, c, "LIST_PUSH_RIGHT (4)jobs (1)[(1)b]", "OK:INT 1")
+	select {
+	case a := <-waiting:
+		if a.reply != "OK:LIST (1)[(1)b]" || a.took > 10*time.Second {
+			t.Fatalf("the waiting pop answered %q after %v", a.reply, a.took)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the waiting pop did not answer within 30 s")
+	}
+
+	start := time.Now()
+	expect(t, c, "LIST_POP_RIGHT_WAIT (7)nothing 1 200", "OK:LIST (0)[]")
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("an empty pop answered after %v, before its 200 ms", took)
+	}
+	expect(t, c, "LIST_POP_LEFT_WAIT (4)jobs 1 0", "ERROR(42)invalid timeout: 1 to 3600000 milliseconds")
+	expect(t, c, "TRANSACT_BEGIN", "OK")
+	expect(t, c, "LIST_POP_LEFT_WAIT (4)jobs 1 100", "BAD_STATE")
+	expect(t, c, "TRANSACT_DISCARD", "OK")
+	expect(t, c, "SET:STR (1)s (1)x", "OK")
+	expect(t, c, "LIST_POP_LEFT_WAIT (1)s 1 5000", "BAD_TYPE(10)not a list")
+}
