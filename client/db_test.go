@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -232,22 +233,12 @@ func TestDBRefusesSessionCommands(t *testing.T) {
 // TestDBCompareAndSet: the compare-and-set calls send their typed frames
 // and read the BOOL answer; mixed types are refused before sending.
 func TestDBCompareAndSet(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	s := newFakeServer(t, func(_ int, req string) []byte {
-		mu.Lock()
-		got = append(got, req)
-		mu.Unlock()
+	db, frames := recordingDB(t, func(req string) string {
 		if strings.HasPrefix(req, "DEL_IF") {
-			return []byte("OK:BOOL false")
+			return "OK:BOOL false"
 		}
-		return []byte("OK:BOOL true")
+		return "OK:BOOL true"
 	})
-	db, err := Open(context.Background(), s.addr(), Options{NoLogin: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	ctx := context.Background()
 	if ok, err := db.SetIf(ctx, "n", 10, 15); !ok || err != nil {
 		t.Errorf("SetIf: %v %v", ok, err)
@@ -266,9 +257,7 @@ func TestDBCompareAndSet(t *testing.T) {
 	if ok, err := db.SetTTLIfAbsent(ctx, "lease", "me", 1500*time.Millisecond); !ok || err != nil {
 		t.Errorf("SetTTLIfAbsent: %v %v", ok, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := frames(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }
@@ -276,25 +265,15 @@ func TestDBCompareAndSet(t *testing.T) {
 // TestDBReadAndReplace: GetSet and GetDel send their frames and read the
 // value replaced as Get reads one; nothing there is ErrNil.
 func TestDBReadAndReplace(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	s := newFakeServer(t, func(_ int, req string) []byte {
-		mu.Lock()
-		got = append(got, req)
-		mu.Unlock()
+	db, frames := recordingDB(t, func(req string) string {
 		switch {
 		case strings.HasPrefix(req, "GET_DEL"):
-			return []byte("NULL")
+			return "NULL"
 		case strings.HasPrefix(req, "STR_APPEND"), strings.HasPrefix(req, "HASH_INCR"):
-			return []byte("OK:INT 3")
+			return "OK:INT 3"
 		}
-		return []byte("OK:STR (1)a")
+		return "OK:STR (1)a"
 	})
-	db, err := Open(context.Background(), s.addr(), Options{NoLogin: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	ctx := context.Background()
 	if v, err := db.GetSet(ctx, "k", 7); err != nil || string(v.Str) != "a" {
 		t.Errorf("GetSet: %+v %v", v, err)
@@ -308,9 +287,31 @@ func TestDBReadAndReplace(t *testing.T) {
 	if n, err := db.HashIncr(ctx, "h", "f", -2); n != 3 || err != nil {
 		t.Errorf("HashIncr: %d %v", n, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2"}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
+	}
+}
+
+// recordingDB opens a DB on a fake server that answers each frame as
+// answer says; frames returns the frames it got, in order.
+func recordingDB(t *testing.T, answer func(req string) string) (db *DB, frames func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []string
+	s := newFakeServer(t, func(_ int, req string) []byte {
+		mu.Lock()
+		got = append(got, req)
+		mu.Unlock()
+		return []byte(answer(req))
+	})
+	db, err := Open(context.Background(), s.addr(), Options{NoLogin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
 	}
 }
