@@ -123,7 +123,8 @@ func (c *conn) submit(s Sender, toLoop bool) {
 }
 
 // jobDone is the job's Done: it tells whoever serves the connection.
-func (c *conn) jobDone(*Job) {
+func (c *conn) jobDone(j *Job) {
+	c.srv.pops.pushed(j)
 	c.finished.Store(true)
 	if c.toLoop {
 		c.ev.lp.hand(c)

@@ -132,6 +132,7 @@ type Server struct {
 	started       time.Time    // INFO's uptime
 	nextID        atomic.Int64 // the last connection's CLIENT ID
 	cursors       cursorTable  // RESP SCAN's cursors
+	pops          popWaiters   // blocked pops, woken by this router's pushes
 }
 
 // New returns a server.

@@ -1,6 +1,9 @@
 package router
 
 import (
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
@@ -9,15 +12,16 @@ import (
 // Blocking pops (PROTOCOL.md §12.9): LIST_POP_LEFT_WAIT and
 // LIST_POP_RIGHT_WAIT run on the connection's own goroutine (orderAway)
 // and pop through the backend, as the connection's data commands do,
-// until the pop takes something or the time is up, waiting between tries
-// from 1 ms, doubling, to at most maxPopWait. Polling keeps the pop a
+// until the pop takes something or the time is up. Between tries a pop
+// waits for a push to its key acknowledged by this router (popWaiters:
+// every push of the single process) or, at most, from 1 ms doubling to
+// maxPopWait (a push through another router of a cluster). Each try is a
 // plain data command, the same in the single process and the cluster
-// (where pops keep their guarantees, docs/guarantees.md); a pop woken by
-// the push itself can come later.
+// (where pops keep their guarantees, docs/guarantees.md).
 
 // maxPopWait bounds the wait between two tries: the latency an element
-// pushed to an empty list can see, and how long a shutdown waits for a
-// blocked connection.
+// pushed through another router can see, and how long a shutdown waits
+// for a blocked connection.
 const maxPopWait = 50 * time.Millisecond
 
 // maxPopTimeout is the longest wait a blocking pop may ask for.
@@ -37,7 +41,9 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	}
 	sender := NewWaitSender(c.srv.cfg.Backend.NewSender())
 	deadline := time.Now().Add(ms)
-	wait := time.Millisecond
+	wait := c.srv.pops.firstWait()
+	woken := c.srv.pops.add(c.sess.db, req.Str[0])
+	defer c.srv.pops.remove(c.sess.db, req.Str[0], woken)
 	for {
 		j := &Job{Items: []Item{{DB: c.sess.db, Levels: c.sess.cons, Reqs: []*proto.Request{&pop}}}}
 		sender.Run(j)
@@ -50,9 +56,106 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 		if took(reply) || left <= 0 || c.srv.isClosing() {
 			return append(out, reply...)
 		}
-		time.Sleep(min(wait, left))
-		wait = min(2*wait, maxPopWait)
+		t := time.NewTimer(min(wait, left))
+		select {
+		case <-woken:
+		case <-t.C:
+		}
+		t.Stop()
+		wait = min(2*wait, c.srv.pops.maxWait())
 	}
+}
+
+// popWaiters are the blocked pops of a router, by database and key, for
+// its pushes to wake.
+type popWaiters struct {
+	n  atomic.Int32 // waiting pops: a push looks further only when some are
+	mu sync.Mutex
+	by map[popKey][]chan struct{}
+	// first and limit are the first and the longest wait between tries
+	// (0: 1 ms and maxPopWait; tests raise them).
+	first, limit time.Duration
+}
+
+type popKey struct {
+	db  int
+	key string
+}
+
+// add registers a pop waiting on key of database db and returns the
+// channel a push to it signals.
+func (w *popWaiters) add(db int, key []byte) chan struct{} {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.by == nil {
+		w.by = map[popKey][]chan struct{}{}
+	}
+	k := popKey{db, string(key)}
+	w.by[k] = append(w.by[k], ch)
+	w.n.Add(1)
+	return ch
+}
+
+// remove forgets a pop add registered.
+func (w *popWaiters) remove(db int, key []byte, ch chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := popKey{db, string(key)}
+	list := slices.DeleteFunc(w.by[k], func(c chan struct{}) bool { return c == ch })
+	if len(list) == 0 {
+		delete(w.by, k)
+	} else {
+		w.by[k] = list
+	}
+	w.n.Add(-1)
+}
+
+// pushed wakes the pops waiting on the keys the list pushes of j wrote
+// (j is done). With no pop waiting it costs one atomic load.
+func (w *popWaiters) pushed(j *Job) {
+	if w.n.Load() == 0 {
+		return
+	}
+	for i := range j.Items {
+		it := &j.Items[i]
+		if it.Err != nil {
+			continue
+		}
+		for _, r := range it.Reqs {
+			if r.Cmd == proto.CmdListPushLeft || r.Cmd == proto.CmdListPushRight {
+				w.wake(it.DB, r.Key())
+			}
+		}
+	}
+}
+
+// wake signals every pop waiting on key of database db.
+func (w *popWaiters) wake(db int, key []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ch := range w.by[popKey{db, string(key)}] {
+		select {
+		case ch <- struct{}{}:
+		default: // already signalled
+		}
+	}
+}
+
+// firstWait is the wait after the first try.
+func (w *popWaiters) firstWait() time.Duration {
+	if w.first > 0 {
+		return w.first
+	}
+	return time.Millisecond
+}
+
+// maxWait is the longest wait between two tries.
+func (w *popWaiters) maxWait() time.Duration {
+	if w.limit > 0 {
+		return w.limit
+	}
+	return maxPopWait
 }
 
 // isClosing reports whether Shutdown has begun.

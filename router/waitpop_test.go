@@ -14,7 +14,8 @@ import (
 type popBackend struct {
 	mu     sync.Mutex
 	tries  []time.Time
-	pushAt int // the try that finds the element (0: never)
+	pushAt int  // the try that finds the element (0: never)
+	pushed bool // a LIST_PUSH came: the next try finds the element
 }
 
 func (b *popBackend) NewSender() Sender             { return &popSender{b: b} }
@@ -39,15 +40,22 @@ func (s *popSender) Submit(j *Job) { s.jobs = append(s.jobs, j) }
 func (s *popSender) Flush() {
 	for _, j := range s.jobs {
 		for i := range j.Items {
+			if j.Items[i].Reqs[0].Cmd == proto.CmdListPushRight {
+				s.b.mu.Lock()
+				s.b.pushed = true
+				s.b.mu.Unlock()
+				j.Answer(i, []byte("OK:INT 1"))
+				continue
+			}
 			s.b.mu.Lock()
 			s.b.tries = append(s.b.tries, time.Now())
-			n := len(s.b.tries)
+			n, pushed := len(s.b.tries), s.b.pushed
 			s.b.mu.Unlock()
 			if j.Items[i].Reqs[0].Cmd != proto.CmdListPopLeft {
 				j.Fail(i, &CommandError{Msg: "not a pop"})
 				continue
 			}
-			if n == s.b.pushAt {
+			if n == s.b.pushAt || pushed {
 				j.Answer(i, []byte("OK:LIST (1)[(3)job]"))
 			} else {
 				j.Answer(i, []byte("OK:LIST (0)[]"))
@@ -87,5 +95,78 @@ func TestWaitPopPolls(t *testing.T) {
 	}
 	if took := time.Since(start); took < 120*time.Millisecond || took > 5*time.Second {
 		t.Errorf("with nothing coming the pop answered after %v, want its 120 ms", took)
+	}
+}
+
+// TestWaitPopWakesOnPush: a pop waiting out a long wait between tries is
+// woken by a push to its key through the same router, and takes the
+// element at once.
+func TestWaitPopWakesOnPush(t *testing.T) {
+	c := testConn(t)
+	b := &popBackend{}
+	c.srv.cfg.Backend = b
+	c.srv.pops.first, c.srv.pops.limit = time.Hour, time.Hour // only a push can end the wait
+	answered := make(chan string, 1)
+	go func() {
+		req := &proto.Request{Cmd: proto.CmdListPopLeftWait, Str: [3][]byte{[]byte("jobs")}, Int: [2]int64{1, 3600000}}
+		answered <- string(c.waitPop(req, nil))
+	}()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(); {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s within 10 s", what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor("the pop's first try", func() bool { return b.count() == 1 && c.srv.pops.n.Load() == 1 })
+
+	pusher := newConn(c.srv, c.nc, wireVanity)
+	pusher.sess = c.sess
+	pusher.answer([]byte("LIST_PUSH_RIGHT (4)jobs (1)[(3)job]"))
+	select {
+	case got := <-answered:
+		if got != "OK:LIST (1)[(3)job]" {
+			t.Fatalf("the woken pop answered %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a push to its key did not wake the pop within 10 s")
+	}
+	if n := c.srv.pops.n.Load(); n != 0 {
+		t.Errorf("%d pops still registered after the answer", n)
+	}
+}
+
+// TestPushWakesOnlyItsKey: a done job's list pushes signal the pops
+// waiting on their keys in their database, and no other.
+func TestPushWakesOnlyItsKey(t *testing.T) {
+	var w popWaiters
+	jobs, other := w.add(0, []byte("jobs")), w.add(1, []byte("jobs"))
+	push := func(db int, key string, err error) *Job {
+		r := &proto.Request{Cmd: proto.CmdListPushRight, Str: [3][]byte{[]byte(key)}}
+		return &Job{Items: []Item{{DB: db, Reqs: []*proto.Request{r}, Err: err}}}
+	}
+	signalled := func(ch chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	w.pushed(push(0, "other", nil))
+	w.pushed(push(0, "jobs", &CommandError{Msg: "failed"}))
+	if signalled(jobs) || signalled(other) {
+		t.Fatal("a push to another key, or a failed push, woke a pop")
+	}
+	w.pushed(push(0, "jobs", nil))
+	if !signalled(jobs) || signalled(other) {
+		t.Fatal("a push to jobs in database 0 did not wake its pop alone")
+	}
+	w.remove(0, []byte("jobs"), jobs)
+	w.remove(1, []byte("jobs"), other)
+	if w.n.Load() != 0 || len(w.by) != 0 {
+		t.Errorf("%d pops, %d keys left after removing them all", w.n.Load(), len(w.by))
 	}
 }
