@@ -28,8 +28,9 @@ const maxPopWait = 50 * time.Millisecond
 const maxPopTimeout = time.Hour
 
 // waitPop answers a blocking pop: the pop's reply once it holds an
-// element (or is an error), or its empty reply when the time is up or the
-// server is shutting down.
+// element (or is an error), or its empty reply when the time is up, the
+// server is shutting down or the client has gone (before a try, so an
+// element is not taken for nobody).
 func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	ms := time.Duration(req.Int[1]) * time.Millisecond
 	if req.Int[1] <= 0 || ms > maxPopTimeout {
@@ -45,6 +46,9 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	woken := c.srv.pops.add(c.sess.db, req.Str[0])
 	defer c.srv.pops.remove(c.sess.db, req.Str[0], woken)
 	for {
+		if c.peerGone() { // nobody would read what the pop took
+			return append(out, "OK:LIST (0)[]"...)
+		}
 		j := &Job{Items: []Item{{DB: c.sess.db, Levels: c.sess.cons, Reqs: []*proto.Request{&pop}}}}
 		sender.Run(j)
 		it := &j.Items[0]

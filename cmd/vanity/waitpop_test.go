@@ -55,3 +55,41 @@ func TestBlockingPop(t *testing.T) {
 	expect(t, c, "SET:STR (1)s (1)x", "OK")
 	expect(t, c, "LIST_POP_LEFT_WAIT (1)s 1 5000", "BAD_TYPE(10)not a list")
 }
+
+// TestBlockingPopOfAGoneClient: a client that leaves while its pop waits
+// frees the connection, and the waiting pop takes nothing after it left:
+// an element pushed afterwards stays for the next reader.
+func TestBlockingPopOfAGoneClient(t *testing.T) {
+	s := memoryServer(t)
+	b := s.dial()
+	connected := func() string {
+		t.Helper()
+		r, err := b.Do("INFO")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(r.Value.Strs); i += 2 {
+			if string(r.Value.Strs[i]) == "clients.connected" {
+				return string(r.Value.Strs[i+1])
+			}
+		}
+		t.Fatalf("INFO has no clients.connected: %q", r.Value.Strs)
+		return ""
+	}
+	a := s.dial()
+	if got := connected(); got != "2" {
+		t.Fatalf("%s clients connected, want 2", got)
+	}
+	if err := a.SendOnly([]byte("LIST_POP_LEFT_WAIT (4)jobs 1 3600000")); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	for deadline := time.Now().Add(10 * time.Second); connected() != "1"; {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection of a client that left while its pop waited is still open after 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	expect(t, b, "LIST_PUSH_RIGHT (4)jobs (1)[(3)job]", "OK:INT 1")
+	expect(t, b, "LIST_LEN (4)jobs", "OK:INT 1")
+}
