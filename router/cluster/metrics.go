@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -57,13 +56,9 @@ func (m *rpcMetrics) failure(st rpc.Status) {
 	m.failed.WithLabelValues(strings.ReplaceAll(st.String(), " ", "_")).Inc()
 }
 
-// observe records one run's outcome (a run that answered is observed in
-// its transport's histogram directly: rpcTransport.took).
-func (m *rpcMetrics) observe(node string, took time.Duration, err error) {
-	if err == nil {
-		m.seconds.WithLabelValues(node).Observe(took.Seconds())
-		return
-	}
+// runFailed counts a run to node that got no answer, by cause (a run that
+// answered is timed in its transport's histogram: rpcTransport.took).
+func (m *rpcMetrics) runFailed(node string, err error) {
 	cause := "other"
 	switch {
 	case errors.Is(err, rpc.ErrNotSent):

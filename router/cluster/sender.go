@@ -58,15 +58,12 @@ func (t *rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.It
 	*buf = rpc.AppendRun((*buf)[:0], r)
 	defer runPayloads.Put(buf)
 	t.c.Go(rpc.KindRun, *buf, timeout, func(out []byte, err error) {
-		if err == nil {
-			t.took.Observe(time.Since(sent).Seconds())
-		} else {
-			t.metrics.observe(t.c.Addr(), time.Since(sent), err)
-		}
 		if err != nil {
+			t.metrics.runFailed(t.c.Addr(), err)
 			done(nil, err)
 			return
 		}
+		t.took.Observe(time.Since(sent).Seconds())
 		clock, items, err := rpc.DecodeAnswer(out)
 		t.seen.observe(clock)
 		if err == nil && len(items) != r.Answers() {
