@@ -293,61 +293,6 @@ func (c *Ctx) readAndReplace(req *proto.Request, dst []byte) []byte {
 	return dst
 }
 
-// lock runs the LOCK_ commands (PROTOCOL.md §12.7). A lock is an ordinary
-// key: its value is the holder's name (a STR), its deadline the end of
-// the lease, and its fencing token the stamp of the write that took it,
-// so tokens only grow, also across a release, a DEL of the key or a
-// restart (the clock passes every stamp it loads). Refreshing changes the
-// deadline only, so the token stays.
-func (c *Ctx) lock(req *proto.Request, dst []byte) []byte {
-	key := req.Key()
-	if ms := req.Int[1]; (req.Cmd == proto.CmdLockAcquire || req.Cmd == proto.CmdLockRefresh) && ms <= 0 {
-		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
-	}
-	v, e := c.read(key)
-	held, isStr := v.(strVal)
-	if v != nil && !isStr {
-		return append(dst, proto.ReplyBadType...)
-	}
-	token := int64(held.stamp().Time)
-	holds := v != nil && token == req.Int[0] // the request's token is the holder's
-	switch req.Cmd {
-	case proto.CmdLockAcquire:
-		if v != nil {
-			return append(dst, proto.ReplyNull...)
-		}
-		take := proto.Request{Type: proto.TypeStr, Str: [3][]byte{key, req.Str[1]}}
-		d := c.setDelta(&take)
-		d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
-		c.commit(key, d)
-		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(c.T.Time))
-	case proto.CmdLockRefresh:
-		if holds {
-			d := c.begin(key, e)
-			d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
-			c.commit(key, d)
-		}
-		return proto.AppendBool(append(dst, proto.ReplyOK...), holds)
-	case proto.CmdLockRelease:
-		if holds {
-			d := c.newDelta(key)
-			d.Reset = c.T
-			c.commit(key, d)
-		}
-		return proto.AppendBool(append(dst, proto.ReplyOK...), holds)
-	}
-	if v == nil { // LOCK_INFO
-		return append(dst, proto.ReplyNull...)
-	}
-	left := int64(0)
-	if at := c.deadline(key); at != 0 {
-		left = max(0, at-c.now())
-	}
-	dst = proto.AppendContainerHeader(append(dst, proto.ReplyOK...), proto.TypeArr, 3)
-	dst = proto.AppendInt(proto.AppendStr(dst, held.str()), token)
-	return proto.AppendContainerEnd(proto.AppendInt(dst, left), proto.TypeArr)
-}
-
 // strAppend runs STR_APPEND: the string gets more bytes at its end (an
 // absent key starts empty), its deadline kept; a number or a container
 // is BAD_TYPE.

@@ -772,9 +772,10 @@ func canonical(t tb, reply string) string {
 func sortReply(r *proto.Reply) { proto.SortUnordered(r) }
 
 // TestLocks: a lock is taken only while free, for its lease; its token is
-// the stamp of the write that took it, so every later taking, after a
-// release, a lapsed lease or a DEL, gets a larger one; only the holder's
-// token refreshes or releases it, and a refresh keeps the token.
+// the time of the write that took it, kept in the value, so every later
+// taking, after a release, a lapsed lease or a DEL, gets a larger one;
+// only the holder's token refreshes or releases it, and a refresh keeps
+// the token. A STR not in a lock's form is not a lock.
 func TestLocks(t *testing.T) {
 	h := newHarness(t, 4, false, 1)
 	tokenOf := func(reply string) int64 {
@@ -794,6 +795,8 @@ func TestLocks(t *testing.T) {
 	t1 := tokenOf(h.do("LOCK_ACQUIRE (4)jobs (1)a 1000"))
 	expect("LOCK_ACQUIRE (4)jobs (1)b 1000", "NULL")
 	expect("LOCK_INFO (4)jobs", fmt.Sprintf("OK:ARR (3)[:STR (1)a:INT %d:INT 1000]", t1))
+	value := fmt.Sprintf("%d a", t1) // the token is kept in the value
+	expect("GET (4)jobs", fmt.Sprintf("OK:STR (%d)%s", len(value), value))
 	expect(fmt.Sprintf("LOCK_REFRESH (4)jobs %d 5000", t1+1), "OK:BOOL false")
 	h.wall += 400
 	expect(fmt.Sprintf("LOCK_REFRESH (4)jobs %d 5000", t1), "OK:BOOL true")
@@ -814,4 +817,7 @@ func TestLocks(t *testing.T) {
 	expect("LOCK_ACQUIRE (4)jobs (1)e 0", "ERROR(14)invalid expiry")
 	expect("LIST_PUSH_LEFT (1)l (1)[(1)x]", "OK:INT 1")
 	expect("LOCK_ACQUIRE (1)l (1)e 100", "BAD_TYPE")
+	expect("SET:STR (1)s (5)plain", "OK")
+	expect("LOCK_INFO (1)s", "BAD_TYPE") // a STR that is not a lock
+	expect("LOCK_RELEASE (1)s 1", "BAD_TYPE")
 }
