@@ -362,8 +362,8 @@ func (db *DB) SetTTL(ctx context.Context, key string, value any, ttl time.Durati
 
 // SetIf sets key to value if it holds expected, and reports whether it
 // did (PROTOCOL.md §12.6). expected and value must have the same Go kind
-// of type (both strings, both integers or both floats). The single
-// process runs it; a cluster refuses it until its linearizable path.
+// of type (both strings, both integers or both floats). It is
+// linearizable: a cluster runs it on its serial path.
 func (db *DB) SetIf(ctx context.Context, key string, expected, value any) (bool, error) {
 	if typeWord(expected) != typeWord(value) {
 		return false, fmt.Errorf("client: SetIf: expected is %s, value %s: they must have one type", typeWord(expected), typeWord(value))

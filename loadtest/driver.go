@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,23 +61,30 @@ func dial(addr string) (*wire, error) {
 
 // ---- Vanity ----
 
-type vanityProto struct{}
+type vanityProto struct {
+	levels string // sent as CONSISTENCY after login, when set
+}
 
 func (vanityProto) name() string { return "vanity" }
 
-func (vanityProto) login(c *wire) error {
-	req := []byte("AUTH (6)vanity (6)vanity")
-	frame := binary.BigEndian.AppendUint32(nil, uint32(len(req)))
-	c.w.Write(append(frame, req...))
-	if err := c.w.Flush(); err != nil {
-		return err
+func (p vanityProto) login(c *wire) error {
+	reqs := []string{"AUTH (6)vanity (6)vanity"}
+	if p.levels != "" {
+		reqs = append(reqs, "CONSISTENCY "+p.levels)
 	}
-	reply, err := readVanityFrame(c.r)
-	if err != nil {
-		return err
-	}
-	if string(reply) != "OK" {
-		return fmt.Errorf("AUTH: %q", reply)
+	for _, req := range reqs {
+		frame := binary.BigEndian.AppendUint32(nil, uint32(len(req)))
+		c.w.Write(append(frame, req...))
+		if err := c.w.Flush(); err != nil {
+			return err
+		}
+		reply, err := readVanityFrame(c.r)
+		if err != nil {
+			return err
+		}
+		if string(reply) != "OK" {
+			return fmt.Errorf("%s: %q", strings.Fields(req)[0], reply)
+		}
 	}
 	return nil
 }

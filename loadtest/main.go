@@ -38,6 +38,7 @@ import (
 
 type options struct {
 	target, addr, workload          string
+	consistency                     string // the Vanity session's levels ("SERIAL SERIAL"; "": the default)
 	conns, depth, pipe, keys, value int
 	read                            int
 	zipf                            bool
@@ -52,6 +53,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.target, "target", "vanity", "vanity, vanity-resp (Vanity's RESP listener) or redis")
 	fs.StringVar(&o.addr, "addr", "", "server address (default: start one)")
 	fs.StringVar(&o.workload, "workload", "get", "get, set, mixed, incr, list, sadd, hset")
+	fs.StringVar(&o.consistency, "consistency", "", "Vanity's levels for every connection, read and write (\"SERIAL SERIAL\"); default the server's")
 	fs.IntVar(&o.conns, "conns", 50, "connections")
 	fs.IntVar(&o.depth, "depth", 1, "requests in flight per connection (closed loop)")
 	fs.IntVar(&o.pipe, "pipe", 0, "operations per PIPE batch (0: none)")
@@ -155,6 +157,10 @@ func measure(o *options) (*result, error) {
 	p, err := protoFor(o.target)
 	if err != nil {
 		return nil, err
+	}
+	if vp, ok := p.(vanityProto); ok && o.consistency != "" {
+		vp.levels = o.consistency
+		p = vp
 	}
 	addr := o.addr
 	if addr == "" {

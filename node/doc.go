@@ -32,6 +32,13 @@
 // partState: absent, serving, catching up after a restart, or handed off
 // and kept until its new owner confirms.
 //
+// Commands on the serial path (proto.Serial: conditional commands, and
+// those of sessions at CONSISTENCY SERIAL) come in runs of their own and
+// run as rounds of consensus on a goroutine each (docs/serial.md): this
+// node proposes (proposer.go) to the acceptors of the key's partition,
+// itself among them (acceptor.go: votes logged and fsynced before they
+// leave, on complete copies only).
+//
 // Listing keys (keys.go) is outside the pipeline: ListKeys returns a page
 // of one partition's keys and CountKeys each partition's count, from
 // complete copies only (rpc.KindKeys, rpc.KindCount), for SCAN, KEYS and

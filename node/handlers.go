@@ -30,6 +30,16 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 			return true
 		}
 		res := results.Get().(*Result)
+		if hasSerial(run) { // rounds of consensus: on a goroutine
+			r.Go(func() {
+				s.serialRun(run, res)
+				res.out = res.AppendAnswer(res.out[:0], s.node.clock.Last().Time)
+				r.Reply(rpc.StatusOK, res.out)
+				runs.Put(run)
+				results.Put(res)
+			})
+			return true
+		}
 		s.coord.Run(run, res, func(res *Result) {
 			res.out = res.AppendAnswer(res.out[:0], s.node.clock.Last().Time)
 			r.Reply(rpc.StatusOK, res.out) // copied into the connection's buffer
@@ -105,6 +115,22 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 	switch kind {
 	case rpc.KindPing:
 		return rpc.StatusOK, dst
+	case rpc.KindPrepare, rpc.KindAccept:
+		var m rpc.Phase
+		if err := rpc.DecodePhase(payload, &m); err != nil {
+			return fail(err)
+		}
+		var v rpc.Vote
+		var err error
+		if kind == rpc.KindPrepare {
+			v, err = s.node.Prepare(&m, nil)
+		} else {
+			v, err = s.node.Accept(&m)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, rpc.AppendVote(dst, &v)
 	case rpc.KindDigest, rpc.KindBuckets:
 		handler := s.handleDigest
 		if kind == rpc.KindBuckets {

@@ -133,7 +133,7 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 				req.Level, b = Level(b[0]), b[1:]
 			}
 		case argCons:
-			ok = len(b) > 0 && Consistency(b[0]) <= ConsAll
+			ok = len(b) > 0 && Consistency(b[0]) <= ConsSerial
 			if ok {
 				req.Cons[nCons], b = Consistency(b[0]), b[1:]
 			}

@@ -85,8 +85,8 @@ const (
 	CmdInfo   // the server's state by section (§12.5)
 
 	// Compare-and-set and read-and-replace (§12.6): their outcome depends
-	// on the state they read, so a cluster runs them only on the
-	// linearizable path.
+	// on the state they read, so a cluster runs them only on its serial
+	// (linearizable) path.
 	CmdSetIf          // SET if the value equals the expected one
 	CmdSetIfAbsent    // SET if the key is absent
 	CmdDelIf          // DEL if the value equals the expected one

@@ -77,6 +77,22 @@ func (c Command) Conditional() bool {
 	return false
 }
 
+// Serial reports whether requests that run as one command, under the
+// session's read and write levels, take a cluster's serial path
+// (docs/serial.md): a conditional command always does, a read when reads
+// are SERIAL, a write when writes are.
+func Serial(read, write Consistency, reqs []*Request) bool {
+	for _, r := range reqs {
+		if r.Cmd.Conditional() {
+			return true
+		}
+	}
+	if ReadOnly(reqs) {
+		return read == ConsSerial
+	}
+	return write == ConsSerial
+}
+
 // IsData reports whether c is executed by storage.
 func (c Command) IsData() bool { return c.Class() != ClassSession }
 

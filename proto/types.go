@@ -61,12 +61,17 @@ const (
 	ConsQuorum Consistency = iota // the zero value is the default
 	ConsOne
 	ConsAll
+	// ConsSerial runs each command linearizably on its key: in a cluster,
+	// through the serial path (docs/serial.md), a majority of the
+	// replicas agreeing on each state; the single process, whose one copy
+	// is linearizable already, runs it as QUORUM.
+	ConsSerial
 )
 
-var consistencyNames = [...]string{ConsQuorum: "QUORUM", ConsOne: "ONE", ConsAll: "ALL"}
+var consistencyNames = [...]string{ConsQuorum: "QUORUM", ConsOne: "ONE", ConsAll: "ALL", ConsSerial: "SERIAL"}
 
 // Need is how many of n replicas, the coordinator's copy included, the
-// level asks for: ONE 1, QUORUM a majority, ALL n.
+// level asks for: ONE 1, QUORUM and SERIAL a majority, ALL n.
 func (c Consistency) Need(n int) int {
 	switch c {
 	case ConsOne:

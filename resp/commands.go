@@ -470,13 +470,13 @@ func consistency(args [][]byte, p *Plan) error {
 	r := p.Item(proto.CmdConsistency)
 	for i := range 2 {
 		word, found := strings.ToUpper(string(args[1+i])), false
-		for _, c := range []proto.Consistency{proto.ConsOne, proto.ConsQuorum, proto.ConsAll} {
+		for _, c := range []proto.Consistency{proto.ConsOne, proto.ConsQuorum, proto.ConsAll, proto.ConsSerial} {
 			if c.String() == word {
 				r.Cons[i], found = c, true
 			}
 		}
 		if !found {
-			return &Error{"ERR", "consistency must be ONE, QUORUM or ALL"}
+			return &Error{"ERR", "consistency must be ONE, QUORUM, ALL or SERIAL"}
 		}
 	}
 	return nil
@@ -525,7 +525,7 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom) and GET is GET_SET (not with NX, EX or PX), the single process only until the linearizable path of issue 18; XX, KEEPTTL, EXAT and PXAT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom) and GET is GET_SET (not with NX, EX or PX), linearizable (in a cluster, on its serial path); XX, KEEPTTL, EXAT and PXAT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
@@ -544,20 +544,20 @@ var table = []*Spec{
 		r.Str[0], r.Float = args[1], f
 		return nil
 	}},
-	{Name: "setnx", Note: "SET_IF_ABSENT: linearizable in the single process; a cluster refuses it until its linearizable path (issue 18).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value of a key only when the key doesn't exist.", Args: "key value", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
+	{Name: "setnx", Note: "SET_IF_ABSENT: linearizable (in a cluster, on its serial path).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value of a key only when the key doesn't exist.", Args: "key value", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdSetIfAbsent)
 		r.Str[0] = args[1]
 		SetValue(r, args[2])
 		return nil
 	}},
-	{Name: "getset", Note: "GET_SET: the single process only until the linearizable path (issue 18).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Returns the previous string value of a key after setting it to a new value.", Args: "key value", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
+	{Name: "getset", Note: "GET_SET: linearizable (in a cluster, on its serial path).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Returns the previous string value of a key after setting it to a new value.", Args: "key value", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdGetSet)
 		r.Str[0] = args[1]
 		SetValue(r, args[2])
 		return nil
 	}},
-	{Name: "getdel", Note: "GET_DEL: the single process only until the linearizable path (issue 18).", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Returns the string value of a key after deleting the key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGetDel)},
-	{Name: "append", Note: "STR_APPEND: a number stored by SET is an INT or FLOAT value, so APPEND to it is WRONGTYPE; the single process only until the linearizable path (issue 18).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Appends a string to the value of a key; creates the key if it doesn't exist.", Args: "key value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+	{Name: "getdel", Note: "GET_DEL: linearizable (in a cluster, on its serial path).", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Returns the string value of a key after deleting the key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGetDel)},
+	{Name: "append", Note: "STR_APPEND: a number stored by SET is an INT or FLOAT value, so APPEND to it is WRONGTYPE; linearizable (in a cluster, on its serial path).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Appends a string to the value of a key; creates the key if it doesn't exist.", Args: "key value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdStrAppend)
 		r.Str[0], r.Str[1] = args[1], args[2]
 		return nil
@@ -671,7 +671,7 @@ var table = []*Spec{
 	{Name: "hkeys", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The fields of a hash.", Args: "key", Shape: ShapeArray, Build: keyed(proto.CmdHashKeys)},
 	{Name: "hvals", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The values of a hash.", Args: "key", Shape: ShapeArray, Build: keyed(proto.CmdHashValues)},
 	{Name: "hstrlen", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "The length of a hash field's value.", Args: "key field", Shape: ShapeIntOrZero, Build: keyString(proto.CmdHashKeyLen)},
-	{Name: "hincrby", Note: "HASH_INCR on the field's text; the single process only until the linearizable path (issue 18): a cluster keeps exact counters in INT keys (INCRBY).", Arity: 4, Flags: wr, Keys: one, Group: "hash", Summary: "Increments the integer value of a field in a hash by a number.", Args: "key field increment", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+	{Name: "hincrby", Note: "HASH_INCR on the field's text; the single process only: a cluster's serial path does not write hashes yet (issue 18), and keeps exact counters in INT keys (INCRBY).", Arity: 4, Flags: wr, Keys: one, Group: "hash", Summary: "Increments the integer value of a field in a hash by a number.", Args: "key field increment", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
 		n, err := parseInt(args[3])
 		if err != nil {
 			return err

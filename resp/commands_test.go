@@ -125,7 +125,7 @@ func TestRefusals(t *testing.T) {
 		{"SELECT 16", "ERR DB index is out of range"},
 		{"LPOP l -1", "ERR value is out of range, must be positive"},
 		{"SCAN 0 COUNT", "ERR syntax error"},
-		{"VANITY.CONSISTENCY one some", "ERR consistency must be ONE, QUORUM or ALL"},
+		{"VANITY.CONSISTENCY one some", "ERR consistency must be ONE, QUORUM, ALL or SERIAL"},
 	}
 	for _, c := range cases {
 		_, err := build(t, c.line)

@@ -6,7 +6,9 @@
 // logs them durably before answering, and sends the messages; what a
 // state means (a key's delta and a command's reply) is opaque here.
 //
-// The package is built ahead of the commands that will use it; its tests
-// run many proposers against lossy, reordering acceptors and check that
-// once a state is chosen, every state chosen after it was computed from it.
+// The node's proposer (node/proposer.go) counts its rounds with Phase; its
+// acceptors keep the register in the key's own state (storage.Shard.
+// Acceptor). The tests here run many proposers against lossy, reordering
+// acceptors and check that once a state is chosen, every state chosen
+// after it was computed from it.
 package serial

@@ -112,7 +112,7 @@ func TestDecodeDeltaRejects(t *testing.T) {
 		"empty":     nil,
 		"truncated": good[:len(good)-1],
 		"trailing":  append(append([]byte{}, good...), 0),
-		"bad db":    {0, 17, 0},
+		"bad db":    {0, NumDBs, 0},
 		"bad flags": {0x80, 0, 0},
 		"bad kind":  {0, 0, 1, 99, 0, 0, 0, 0},
 		"huge count": {flagKey, 0, 1, 'k', 1, byte(proto.TypeSet), fieldMembers, 0, 0, 0,

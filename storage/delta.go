@@ -6,8 +6,8 @@ import (
 )
 
 // NumDBs is the number of databases every shard holds: the sixteen that
-// clients use, and SystemDB.
-const NumDBs = 17
+// clients use, SystemDB and PromiseDB.
+const NumDBs = 18
 
 // SystemDB is the database the cluster keeps its own data in (users); no
 // client can switch to it.

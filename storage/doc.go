@@ -41,9 +41,13 @@
 //
 // Exec (exec.go) runs one data command: the scalar commands are there,
 // the LIST, SET (set algebra included) and HASH commands in exec_list.go,
-// exec_set.go and exec_hash.go. value.go and list.go hold the mergeable
-// values, shard.go the keyspace and Apply, delta.go and codec.go deltas
-// and their encoding, digest.go the digests replicas compare.
+// exec_set.go and exec_hash.go, locks in exec_lock.go. value.go and
+// list.go hold the mergeable values, shard.go the keyspace and Apply,
+// delta.go and codec.go deltas and their encoding, digest.go the digests
+// replicas compare. serial.go is the storage side of the serial path
+// (docs/serial.md): a key's acceptor register read from a shard (its
+// state's latest stamp, and its promise in PromiseDB), and a command run
+// as a proposal whose whole resulting state is stamped at the ballot.
 //
 // # Ownership and concurrency
 //

@@ -99,17 +99,10 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if ttl < 99*time.Second || ttl > 100*time.Second {
 		t.Errorf("TTL after SET EX 100 = %v", ttl)
 	}
-	// SETNX and SET NX are SET_IF_ABSENT, which a cluster refuses until
-	// its linearizable path.
-	if strings.Contains(c.Info(ctx).Val(), "mode:cluster") {
-		refused(t, "SET NX", c.SetNX(ctx, "nx", "x", 0).Err(), "ERR SET_IF_ABSENT needs the linearizable path")
-		refused(t, "SETNX", c.Do(ctx, "SETNX", "nx", "x").Err(), "ERR SET_IF_ABSENT needs the linearizable path")
-		refused(t, "SET NX PX", c.SetNX(ctx, "nx", "x", time.Minute).Err(), "ERR SET_TTL_IF_ABSENT needs the linearizable path")
-		refused(t, "GETSET", c.Do(ctx, "GETSET", "nx", "x").Err(), "ERR GET_SET needs the linearizable path")
-		refused(t, "GETDEL", c.GetDel(ctx, "nx").Err(), "ERR GET_DEL needs the linearizable path")
-		refused(t, "APPEND", c.Append(ctx, "nx", "x").Err(), "ERR STR_APPEND needs the linearizable path")
-		refused(t, "HINCRBY", c.HIncrBy(ctx, "nx", "f", 1).Err(), "ERR HASH_INCR needs the linearizable path")
-	} else {
+	// The conditional commands: linearizable in both deployments (a
+	// cluster's serial path), but a cluster's does not write hashes yet.
+	cluster := strings.Contains(c.Info(ctx).Val(), "mode:cluster")
+	{
 		is(t, "GETSET", "hello")(c.Do(ctx, "GETSET", "s", "hola").Text())
 		is(t, "SET GET", "hola")(c.SetArgs(ctx, "s", "hello", redis.SetArgs{Get: true}).Result())
 		is(t, "SET for GETDEL", "OK")(c.Set(ctx, "gd", "x", 0).Result())
@@ -120,12 +113,17 @@ func Commands(t *testing.T, addr string, v, db int) {
 		is(t, "APPEND new", int64(2))(c.Append(ctx, "ap", "ab").Result())
 		is(t, "APPEND", int64(5))(c.Append(ctx, "ap", "cde").Result())
 		is(t, "GET after APPEND", "abcde")(c.Get(ctx, "ap").Result())
-		is(t, "HINCRBY new", int64(3))(c.HIncrBy(ctx, "hi", "f", 3).Result())
-		is(t, "HINCRBY", int64(1))(c.HIncrBy(ctx, "hi", "f", -2).Result())
-		is(t, "HGET after HINCRBY", "1")(c.HGet(ctx, "hi", "f").Result())
-		is(t, "HSET text", int64(1))(c.HSet(ctx, "hi", "t", "x").Result())
-		refused(t, "HINCRBY of text", c.HIncrBy(ctx, "hi", "t", 1).Err(), "ERR hash value is not an integer")
-		is(t, "DEL APPEND's and HINCRBY's", int64(2))(c.Del(ctx, "ap", "hi").Result())
+		if cluster {
+			refused(t, "HINCRBY", c.HIncrBy(ctx, "hi", "f", 3).Err(), "ERR the serial path does not write lists, sets or hashes yet")
+			is(t, "DEL APPEND's", int64(1))(c.Del(ctx, "ap").Result())
+		} else {
+			is(t, "HINCRBY new", int64(3))(c.HIncrBy(ctx, "hi", "f", 3).Result())
+			is(t, "HINCRBY", int64(1))(c.HIncrBy(ctx, "hi", "f", -2).Result())
+			is(t, "HGET after HINCRBY", "1")(c.HGet(ctx, "hi", "f").Result())
+			is(t, "HSET text", int64(1))(c.HSet(ctx, "hi", "t", "x").Result())
+			refused(t, "HINCRBY of text", c.HIncrBy(ctx, "hi", "t", 1).Err(), "ERR hash value is not an integer")
+			is(t, "DEL APPEND's and HINCRBY's", int64(2))(c.Del(ctx, "ap", "hi").Result())
+		}
 		is(t, "SET NX PX", true)(c.SetNX(ctx, "lock", "me", time.Minute).Result())
 		is(t, "SET NX PX held", false)(c.SetNX(ctx, "lock", "you", time.Minute).Result())
 		if ttl := c.PTTL(ctx, "lock").Val(); ttl <= 59*time.Second || ttl > time.Minute {

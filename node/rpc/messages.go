@@ -221,8 +221,8 @@ func DecodeRun(b []byte, r *Run) error {
 	r.reqs = r.reqs[:0]
 	ends := r.ends[:0]
 	for i := uint64(0); i < n; i++ {
-		if len(b) < 4 || Digest(b[0]) >= numDigests || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsAll ||
-			proto.Consistency(b[3]) > proto.ConsAll {
+		if len(b) < 4 || Digest(b[0]) >= numDigests || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsSerial ||
+			proto.Consistency(b[3]) > proto.ConsSerial {
 			return ErrMalformed
 		}
 		c := Cmd{Digest: Digest(b[0]), DB: int(b[1]), Read: proto.Consistency(b[2]), Write: proto.Consistency(b[3])}

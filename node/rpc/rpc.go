@@ -85,6 +85,8 @@ const (
 	KindLeave              // leave the cluster: hand every partition off, answer, then stop (vanity-node leave)
 	KindKeys               // a page of one partition's keys (SCAN, KEYS; keys.go)
 	KindCount              // the keys per partition of a database (DB_SIZE; keys.go)
+	KindPrepare            // the serial path's Prepare to an acceptor (serial.go; answer a Vote)
+	KindAccept             // the serial path's Accept to an acceptor (serial.go; answer a Vote)
 	numKinds
 )
 

@@ -28,10 +28,10 @@
 // SET_INTERSECT and SET_DIFF read their sources one by one and their _INTO
 // forms then replace dest; SET_MOVE removes the member from the source and
 // then adds it to dest. RESET and PERSIST reach every node. A transaction
-// must keep its keys in one partition (use {tags}). The conditional
-// commands (compare-and-set, read-and-replace, locks, read-modify-writes:
-// proto.Command.Conditional) are refused before they reach a node, until
-// the linearizable path (docs/serial.md).
+// must keep its keys in one partition (use {tags}). Commands on the
+// serial path (proto.Serial: the conditional ones, and those of sessions
+// at CONSISTENCY SERIAL) go to the key's coordinator in runs of their
+// own, which the node runs as rounds of consensus (docs/serial.md).
 //
 // Backend is safe for concurrent use.
 package cluster

@@ -19,10 +19,6 @@ var errSpans = errors.New("cluster: the command spans nodes")
 func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, error) {
 	*keys = (*keys)[:0]
 	for _, r := range it.Reqs {
-		if r.Cmd.Conditional() {
-			return "", nil, &router.CommandError{Msg: r.Cmd.String() +
-				" needs the linearizable path (CONSISTENCY SERIAL), which a cluster does not offer yet: the single process runs it (PROTOCOL.md §12.6)"}
-		}
 		if r.Cmd.Class() == proto.ClassDatabase {
 			if len(it.Reqs) > 1 {
 				return "", nil, &router.CommandError{Msg: "RESET cannot run in a transaction in a cluster"}

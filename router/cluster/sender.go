@@ -83,10 +83,11 @@ type ref struct {
 
 // nodeRun is what one node gets from one flush.
 type nodeRun struct {
-	addr string
-	t    Transport
-	run  *rpc.Run
-	refs []ref
+	addr   string
+	t      Transport
+	run    *rpc.Run
+	refs   []ref
+	serial bool // its commands take the serial path: sent apart, not queued
 
 	// A run unanswered for long (slowAfter) has its reads sent elsewhere
 	// (hedged); the answer, if it comes, skips them.
@@ -105,6 +106,7 @@ type Sender struct {
 	b      *Backend  // nil in the single process
 	one    Transport // the single process's node
 	runs   map[string]*nodeRun
+	serial map[string]*nodeRun // the serial commands for each node
 	order  []*nodeRun
 	keys   [][]byte
 	others []string // a digest read's other replicas (scratch)
@@ -132,7 +134,7 @@ type placement struct {
 
 // NewSender implements router.Backend.
 func (b *Backend) NewSender() router.Sender {
-	return &Sender{b: b, runs: map[string]*nodeRun{}, queues: map[string]*nodeQueue{}}
+	return &Sender{b: b, runs: map[string]*nodeRun{}, serial: map[string]*nodeRun{}, queues: map[string]*nodeQueue{}}
 }
 
 // Submit implements router.Sender. A job with an item whose partitions
@@ -158,6 +160,8 @@ func (s *Sender) Submit(j *router.Job) {
 		switch {
 		case pl.err != nil:
 			j.Fail(i, pl.err)
+		case proto.Serial(j.Items[i].Levels[0], j.Items[i].Levels[1], j.Items[i].Reqs):
+			s.addSerial(pl.addr, pl.t, j, i)
 		case !s.addDigestRead(pl.addr, pl.t, j, i):
 			s.add(pl.addr, pl.t, j, i)
 		}
@@ -174,7 +178,7 @@ func (nr *nodeRun) free() {
 	clear(nr.run.Cmds)
 	clear(nr.refs)
 	nr.run.Cmds, nr.refs, nr.t = nr.run.Cmds[:0], nr.refs[:0], nil
-	nr.answered, nr.hedged = false, nr.hedged[:0]
+	nr.answered, nr.hedged, nr.serial = false, nr.hedged[:0], false
 	nodeRuns.Put(nr)
 }
 
@@ -197,9 +201,30 @@ func (s *Sender) addCmd(addr string, t Transport, c rpc.Cmd, r ref) {
 	nr.refs = append(nr.refs, r)
 }
 
+// addSerial appends item i of j to the serial run of the node at addr:
+// the node runs rounds of consensus for it (docs/serial.md), which take
+// longer than the commands of an ordinary run, so they go apart.
+func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
+	it := &j.Items[i]
+	nr := s.serial[addr]
+	if nr == nil {
+		nr = nodeRuns.Get().(*nodeRun)
+		nr.addr, nr.t, nr.serial = addr, t, true
+		s.serial[addr] = nr
+		s.order = append(s.order, nr)
+	}
+	nr.run.Cmds = append(nr.run.Cmds, rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs})
+	nr.refs = append(nr.refs, ref{j: j, i: i})
+}
+
 // Flush implements router.Sender.
 func (s *Sender) Flush() {
 	for _, nr := range s.order {
+		if nr.serial {
+			delete(s.serial, nr.addr)
+			s.b.send(nr, nil)
+			continue
+		}
 		delete(s.runs, nr.addr)
 		if s.b == nil {
 			nr.t.Run(nr.run, 0, func(items []rpc.Item, err error) {
@@ -300,20 +325,27 @@ func answer(r ref, items []rpc.Item) {
 }
 
 // send sends a node its run and hands each item its outcome when the
-// answer comes.
+// answer comes; q, if not nil, is the node's queue the run counts in.
 func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	nr.run.Ring = b.ringVersion()
 	nr.run.Deadline = b.now().Add(b.cfg.RequestTimeout).UnixMilli()
 	sent := time.Now()
-	slow := time.AfterFunc(b.slowAfter(nr.addr), func() { b.slow(nr, sent) })
+	// A serial run takes rounds of consensus, each with an fsync: its
+	// time says nothing of the node's health, so it is not hedged.
+	var slow *time.Timer
+	if !nr.serial {
+		slow = time.AfterFunc(b.slowAfter(nr.addr), func() { b.slow(nr, sent) })
+	}
 	nr.t.Run(nr.run, b.cfg.RequestTimeout+b.cfg.MaxClockOffset, func(items []rpc.Item, err error) {
 		nr.mu.Lock()
 		nr.answered = true
 		nr.mu.Unlock()
-		if slow.Stop() {
+		if slow == nil || slow.Stop() {
 			defer nr.free()
 		} // else slow is running or ran: nr is not recycled under it
-		b.returned(q)
+		if q != nil {
+			b.returned(q)
+		}
 		if err == nil && len(items) != nr.run.Answers() {
 			err = fmt.Errorf("%w: %d answers to %d", rpc.ErrMalformed, len(items), nr.run.Answers())
 		}
@@ -321,7 +353,11 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 			b.runFailed(nr, err)
 			return
 		}
-		b.healthy(nr.addr, time.Since(sent))
+		rtt := time.Since(sent)
+		if nr.serial {
+			rtt = 0 // not a measure of the node's round trip
+		}
+		b.healthy(nr.addr, rtt)
 		// Commands the node did not run (it does not serve their
 		// partition now, and then refuses every later one on it; or its
 		// log failed and it takes no writes) go elsewhere, in their order.

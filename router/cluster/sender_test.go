@@ -377,27 +377,44 @@ func TestTransactionsStayInOnePartition(t *testing.T) {
 	}
 }
 
-// TestClusterRefusesCompareAndSet: until the linearizable path exists, a
-// cluster refuses the compare-and-set commands with the reason, and sends
-// nothing to a node (a coordinator's check-then-set could be stale).
-func TestClusterRefusesCompareAndSet(t *testing.T) {
-	a := &fakeNode{addr: "a"}
-	b := testBackend(t, 1, a)
+// TestSerialCommandsGoApart: conditional commands, and commands whose
+// session asked for SERIAL, go to the key's coordinator in a run of their
+// own (its rounds of consensus take longer than an ordinary run), never
+// as digest reads; the other commands of the same flush go in the
+// ordinary run.
+func TestSerialCommandsGoApart(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
 	k := enc(keyOn(t, b, "a"))
-	got := runJob(t, b, "SET_IF_ABSENT:STR "+k+" (1)v", "SET_IF:INT "+k+" 1 2", "DEL_IF:STR "+k+" (1)v", "SET:STR "+k+" (1)w")
-	for i, cmd := range []string{"SET_IF_ABSENT", "SET_IF", "DEL_IF"} {
-		if !strings.HasPrefix(got[i], "error: "+cmd+" needs the linearizable path") {
-			t.Errorf("%s answered %q", cmd, got[i])
-		}
+	serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+	j := &router.Job{Items: []router.Item{
+		{Reqs: []*proto.Request{req(t, "SET_IF_ABSENT:STR "+k+" (1)v")}},
+		{Reqs: []*proto.Request{req(t, "SET:STR "+k+" (1)w")}},
+		{Levels: serial, Reqs: []*proto.Request{req(t, "GET "+k)}},
+		{Levels: [2]proto.Consistency{proto.ConsSerial, proto.ConsQuorum}, Reqs: []*proto.Request{req(t, "SET:STR "+k+" (1)x")}},
+	}}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	if len(c.runs) != 0 {
+		t.Errorf("a replica was sent %d runs (digest reads?)", len(c.runs))
 	}
-	if got[3] != "OK" {
-		t.Errorf("SET beside them answered %q", got[3])
-	}
+	var plain, apart []string
 	for _, r := range a.runs {
-		for _, c := range r.Cmds {
-			if c.Reqs[0].Cmd.Conditional() {
-				t.Errorf("the node was sent %v", c.Reqs[0].Cmd)
+		var names []string
+		serialRun := false
+		for _, cmd := range r.Cmds {
+			names = append(names, cmd.Reqs[0].Cmd.String())
+			serialRun = serialRun || proto.Serial(cmd.Read, cmd.Write, cmd.Reqs)
+			if cmd.Digest != rpc.DigestNone {
+				t.Errorf("%v sent as a digest read", cmd.Reqs[0].Cmd)
 			}
 		}
+		if serialRun {
+			apart = append(apart, names...)
+		} else {
+			plain = append(plain, names...)
+		}
+	}
+	if strings.Join(apart, ",") != "SET_IF_ABSENT,GET" || strings.Join(plain, ",") != "SET,SET" {
+		t.Errorf("serial run %v, ordinary run %v; want [SET_IF_ABSENT GET] and [SET SET]", apart, plain)
 	}
 }

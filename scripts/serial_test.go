@@ -1,0 +1,163 @@
+package scripts_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/lincheck"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestSerialIsLinearizable records reads, writes and compare-and-sets at
+// CONSISTENCY SERIAL from clients of two routers in front of three real
+// nodes holding three copies, through a kill -9 of a node and its
+// restart, and checks each key's history with porcupine. An operation
+// answered "not confirmed" (or cut off) may have taken effect or not;
+// one answered "unavailable" did not run.
+func TestSerialIsLinearizable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	c := newCluster(t)
+	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=3")
+	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
+
+	keys := []string{"serial:0", "serial:1", "serial:2"}
+	hist := make([]lincheck.History, len(keys))
+	epoch := time.Now()
+	now := func() int64 { return int64(time.Since(epoch)) }
+	const lost = math.MaxInt64 / 2 // where an operation of unknown outcome returns
+
+	const clients = 6
+	var ops, unknown, refused atomic.Int64
+	var ids atomic.Int32
+	ids.Store(clients)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range clients {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 17))
+			id := w
+			seen := make([]string, len(keys))
+			var cl *client.Client
+			defer func() {
+				if cl != nil {
+					cl.Close()
+				}
+			}()
+			for seq := 0; ; seq++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if cl == nil {
+					var err error
+					cl, err = client.Dial(routers[w%len(routers)], client.Options{Timeout: 10 * time.Second,
+						ReadLevel: proto.ConsSerial, WriteLevel: proto.ConsSerial})
+					if err != nil {
+						t.Errorf("dial: %v", err)
+						return
+					}
+				}
+				k := rng.IntN(len(keys))
+				key, val := keys[k], fmt.Sprintf("c%d-%d", w, seq)
+				var op lincheck.RegisterOp
+				var cmd string
+				var args []any
+				switch n := rng.IntN(7); {
+				case n == 0:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Read}, "GET", []any{key}
+				case n == 1:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Write, New: val}, "SET :STR", []any{key, val}
+				case n == 2 && seen[k] != "":
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, Old: seen[k], New: val}, "SET_IF :STR", []any{key, seen[k], val}
+				case n == 4 && seen[k] != "":
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, Old: seen[k], New: ""}, "DEL_IF :STR", []any{key, seen[k]}
+				case n == 5:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Swap, New: val}, "GET_SET :STR", []any{key, val}
+				case n == 6:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Swap}, "GET_DEL", []any{key}
+				default:
+					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, New: val}, "SET_IF_ABSENT :STR", []any{key, val}
+				}
+				call := now()
+				r, err := cl.Do(cmd, args...)
+				ret := now()
+				if err != nil { // the connection broke: the outcome is unknown
+					hist[k].Add(id, op, lincheck.Unknown, call, lost)
+					unknown.Add(1)
+					id = int(ids.Add(1))
+					cl.Close()
+					cl = nil
+					continue
+				}
+				var out any
+				switch {
+				case r.Status == proto.StatusError && strings.Contains(string(r.Body), "did not run"):
+					refused.Add(1)
+					continue // no effect: nothing to record
+				case r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed"):
+					hist[k].Add(id, op, lincheck.Unknown, call, lost)
+					unknown.Add(1)
+					id = int(ids.Add(1)) // a client's operations do not overlap
+					continue
+				case (op.Kind == lincheck.Read || op.Kind == lincheck.Swap) && r.Status == proto.StatusNull:
+					out = ""
+				case (op.Kind == lincheck.Read || op.Kind == lincheck.Swap) && r.Status == proto.StatusOK && r.Value.Type == proto.TypeStr:
+					out = string(r.Value.Str)
+				case op.Kind == lincheck.Write && r.Status == proto.StatusOK:
+					out = true
+				case op.Kind == lincheck.CompareAndSet && r.Status == proto.StatusOK && r.Value.Type == proto.TypeBool:
+					out = r.Value.Bool
+				default:
+					t.Errorf("%s %v: unexpected reply %s", cmd, args, client.Format(r))
+					return
+				}
+				hist[k].Add(id, op, out, call, ret)
+				ops.Add(1)
+				switch {
+				case op.Kind == lincheck.Read:
+					seen[k] = out.(string)
+				case op.Kind == lincheck.Swap, out == true:
+					seen[k] = op.New
+				}
+			}
+		})
+	}
+	waitFor := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for ops.Load() < n {
+			if time.Now().After(deadline) || t.Failed() {
+				close(stop)
+				wg.Wait()
+				t.Fatalf("only %d operations answered within 90s", ops.Load())
+			}
+			time.Sleep(5 * time.Millisecond) // polling a counter
+		}
+	}
+	waitFor(600)
+	if got := c.run("kill", "2"); got != "killed node 2" {
+		t.Fatalf("kill: %q", got)
+	}
+	before := ops.Load()
+	waitFor(before + 600) // two copies of three: every key still has a majority
+	c.run("start", "2")
+	waitFor(ops.Load() + 600)
+	close(stop)
+	wg.Wait()
+	for k := range keys {
+		if err := hist[k].Check(lincheck.Register, time.Minute); err != nil {
+			t.Errorf("%s: %v", keys[k], err)
+		}
+	}
+	t.Logf("%d operations answered, %d of unknown outcome, %d refused unrun", ops.Load(), unknown.Load(), refused.Load())
+}

@@ -1,0 +1,120 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// The storage side of the serial path (docs/serial.md): a key's acceptor
+// register as a shard holds it, and a command run on the state a
+// proposer chose.
+//
+// A key's accepted proposal is its ordinary state: a serial write
+// replaces the key's whole state by one stamped at the proposal's ballot
+// (reset, register and deadline all at the ballot), so the latest stamp
+// in the state is the ballot it was accepted at, and copies of the state
+// join as the register should (the higher ballot wins, whole) wherever
+// they travel: the log, snapshots, transfers, anti-entropy. The promise
+// is an empty STR in PromiseDB written at the promised ballot, for the
+// same reasons.
+
+// PromiseDB is the database of the acceptors' promises: key k's promise
+// is an empty STR k written at the promised ballot. One promise covers k
+// in every database (a proposer on k in one database may refuse one in
+// another: contention, never unsafe). No client can reach it.
+const PromiseDB = 17
+
+// ErrSerialContainer is returned when a serial command would write a
+// list, a set or a hash, which the serial path does not write yet.
+var ErrSerialContainer = errors.New("the serial path does not write lists, sets or hashes yet: write them at CONSISTENCY QUORUM")
+
+// Acceptor returns key's acceptor register in s: the highest ballot
+// promised, and the ballot of the proposal accepted (the latest stamp of
+// the key's state in db, a database reset included; zero: none).
+func (s *Shard) Acceptor(db int, key []byte) (promised, accepted hlc.Stamp) {
+	if e := s.lookup(PromiseDB, key); e != nil {
+		promised = e.reset
+		if v := e.visible(); v != nil {
+			promised = promised.Max(v.stamp())
+		}
+	}
+	accepted = s.dbReset[db]
+	if e := s.lookup(db, key); e != nil {
+		d := s.state(db, string(key), e)
+		accepted = accepted.Max(d.maxStamp())
+	}
+	return promised, accepted
+}
+
+// PromiseDelta records a promise of ballot b for key.
+func PromiseDelta(key []byte, b hlc.Stamp) Delta {
+	return Delta{DB: PromiseDB, Key: string(key), Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b}}
+}
+
+// PromiseDone is the delta that drops key's promise once a proposal of
+// ballot b, which covers it, is accepted: a tombstone at b, purged in
+// time like any other.
+func PromiseDone(key []byte, b hlc.Stamp) Delta {
+	return Delta{DB: PromiseDB, Key: string(key), Reset: b}
+}
+
+// Proposal is a command run on a key's chosen state for ballot B.
+type Proposal struct {
+	DB    int
+	Key   []byte
+	B     hlc.Stamp
+	Wrote bool // the command changed the state
+	sh    *Shard
+}
+
+// Propose runs req, a command on key alone, on the key's state in db
+// (state: an encoded Delta, AppendDelta's form, or empty for none) as the
+// proposal of ballot b: the command's clock reads b. It appends the
+// reply to dst.
+func Propose(db int, key []byte, state []byte, b hlc.Stamp, req *proto.Request, rand func(int) int, dst []byte) (Proposal, []byte, error) {
+	p := Proposal{DB: db, Key: key, B: b, sh: NewShard(true)}
+	if len(state) > 0 { // none where nothing was written, or only a RESET of the database
+		d, err := DecodeDelta(state)
+		if err != nil {
+			return p, dst, err
+		}
+		if int(d.DB) != db || d.Key != string(key) || d.DBWide {
+			return p, dst, fmt.Errorf("storage: a state of %d/%q proposed for %d/%q", d.DB, d.Key, db, key)
+		}
+		p.sh.Apply(&d)
+	}
+	c := Ctx{T: b, DB: db, Locate: func([]byte) *Shard { return p.sh }, Rand: rand}
+	dst = Exec(&c, req, dst)
+	p.Wrote = len(c.Deltas) > 0
+	return p, dst, nil
+}
+
+// State returns the key's whole state after the command, stamped at the
+// ballot: what every acceptor is to hold in place of anything older (a
+// tombstone at the ballot when the key is absent).
+func (p *Proposal) State() (Delta, error) {
+	d := Delta{DB: uint8(p.DB), Key: string(p.Key), Reset: p.B}
+	e := p.sh.lookup(p.DB, p.Key)
+	if e == nil || p.sh.expired(p.DB, p.Key, p.B.Wall()) {
+		return d, nil
+	}
+	switch v := e.visible().(type) {
+	case nil:
+		return d, nil
+	case strVal:
+		d.Val = ValDelta{Kind: proto.TypeStr, TS: p.B, Reg: p.B, Str: v.str()}
+	case *counter[int64]:
+		d.Val = ValDelta{Kind: proto.TypeInt, TS: p.B, Reg: p.B, Int: v.value()}
+	case *counter[float64]:
+		d.Val = ValDelta{Kind: proto.TypeFloat, TS: p.B, Reg: p.B, Float: v.value()}
+	default:
+		return d, ErrSerialContainer
+	}
+	if at := p.sh.deadline(p.DB, p.Key); at != 0 {
+		d.Exp = Expiry{S: p.B, At: at}
+	}
+	return d, nil
+}

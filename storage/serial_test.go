@@ -1,0 +1,178 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// serialAcceptor is one acceptor's shard in these tests, written through
+// an ordinary harness (its clock is the "ordinary writes" of a key).
+func propose(t *testing.T, state []byte, b hlc.Stamp, request string) (Proposal, string) {
+	t.Helper()
+	var req proto.Request
+	if err := proto.ParseRequest([]byte(request), &req); err != proto.ErrNone {
+		t.Fatalf("parse %q: %v", request, err)
+	}
+	p, reply, err := Propose(0, req.Key(), state, b, &req, func(int) int { return 0 }, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", request, err)
+	}
+	return p, string(reply)
+}
+
+func stateOf(t *testing.T, sh *Shard, key string) []byte {
+	t.Helper()
+	out, ok := sh.AppendState(nil, 0, []byte(key))
+	if !ok {
+		return nil
+	}
+	return out
+}
+
+// TestProposalReplacesWholeState: the state a proposal leaves is stamped
+// whole at its ballot, so joining it into an acceptor that accepted some
+// other, unchosen proposal in between leaves exactly the proposal's
+// state (an ordinary join would keep the other's newer register, or its
+// counter slot), and the acceptor's register then reports the ballot.
+func TestProposalReplacesWholeState(t *testing.T) {
+	base := newHarness(t, 1, true, 1)
+	base.do("SET:INT (1)n 10")
+	base.do("INCR_INT (1)n 5") // a slot and a register
+	base.do("SET:STR (1)s (3)old")
+	base.do("SET_EXPIRY (1)s 60")
+	chosen := base.shards[0]
+	b := hlc.Stamp{Time: base.clock.Now().Time + 100, Actor: 7}
+
+	// Another acceptor holds an unchosen proposal written after the
+	// chosen state but before b.
+	other := newHarness(t, 1, true, 2)
+	other.wall = base.wall
+	for _, d := range base.deltas {
+		other.shards[0].Apply(&d)
+	}
+	other.clock.Observe(base.clock.Now())
+	other.do("INCR_INT (1)n 1000")
+	other.do("SET:STR (1)s (7)unknown")
+
+	for _, tc := range []struct{ key, request, reply, after string }{
+		{"n", "INCR_INT (1)n 1", "OK:INT 16", "OK:INT 16"},
+		{"s", "SET_IF:STR (1)s (3)old (3)new", "OK:BOOL true", "OK:STR (3)new"},
+	} {
+		p, reply := propose(t, stateOf(t, chosen, tc.key), b, tc.request)
+		if reply != tc.reply || !p.Wrote {
+			t.Fatalf("%s: %q (wrote %v), want %q", tc.request, reply, p.Wrote, tc.reply)
+		}
+		d, err := p.State()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.MaxStamp(); got != b {
+			t.Errorf("%s: state stamped up to %v, want the ballot %v", tc.key, got, b)
+		}
+		sh := other.shards[0]
+		sh.Apply(&d)
+		if got := other.do("GET (1)" + tc.key); got != tc.after {
+			t.Errorf("%s after accepting over another proposal: %q, want %q", tc.key, got, tc.after)
+		}
+		if _, acc := sh.Acceptor(0, []byte(tc.key)); acc != b {
+			t.Errorf("%s: accepted %v, want %v", tc.key, acc, b)
+		}
+	}
+	if got := other.do("GET_EXPIRY (1)s"); got != "OK:NULL" && got != "NULL" {
+		// SET_IF replaces the value and, as SET does, its deadline.
+		t.Errorf("deadline after SET_IF: %q", got)
+	}
+}
+
+// TestProposalKeepsDeadlineAndToken: a command that keeps the deadline
+// (STR_APPEND) and one that keeps a lock's token (LOCK_REFRESH) still do
+// after their state is rewritten at a later ballot.
+func TestProposalKeepsDeadlineAndToken(t *testing.T) {
+	b1 := hlc.Stamp{Time: 1_000_000 << hlc.LogicalBits, Actor: 1}
+	p, reply := propose(t, nil, b1, "LOCK_ACQUIRE (1)m (1)w 60000")
+	token := fmt.Sprintf("OK:INT %d", b1.Time)
+	if reply != token {
+		t.Fatalf("acquire: %q, want %q", reply, token)
+	}
+	d, err := p.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := NewShard(true)
+	sh.Apply(&d)
+	b2 := hlc.Stamp{Time: b1.Time + 5<<hlc.LogicalBits, Actor: 2}
+	p, reply = propose(t, stateOf(t, sh, "m"), b2, fmt.Sprintf("LOCK_REFRESH (1)m %d 90000", b1.Time))
+	if reply != "OK:BOOL true" {
+		t.Fatalf("refresh: %q", reply)
+	}
+	if d, err = p.State(); err != nil {
+		t.Fatal(err)
+	}
+	sh.Apply(&d)
+	b3 := hlc.Stamp{Time: b2.Time + 1, Actor: 1}
+	_, reply = propose(t, stateOf(t, sh, "m"), b3, "LOCK_INFO (1)m")
+	want := fmt.Sprintf("OK:ARR (3)[:STR (1)w:INT %d:INT 90000]", b1.Time)
+	if reply != want {
+		t.Errorf("after a refresh at a later ballot: %q, want %q", reply, want)
+	}
+}
+
+// TestProposalReadsAndContainers: a read writes nothing (no state to
+// accept unless the round must finish an older proposal); a container is
+// read, but not written, by the serial path.
+func TestProposalReadsAndContainers(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	h.do("LIST_PUSH_LEFT (1)l (1)[(1)x]")
+	b := hlc.Stamp{Time: h.clock.Now().Time + 10, Actor: 3}
+	p, reply := propose(t, stateOf(t, h.shards[0], "l"), b, "LIST_LEN (1)l")
+	if reply != "OK:INT 1" || p.Wrote {
+		t.Errorf("LIST_LEN: %q (wrote %v)", reply, p.Wrote)
+	}
+	if _, err := p.State(); !errors.Is(err, ErrSerialContainer) {
+		t.Errorf("a list's state: %v, want ErrSerialContainer", err)
+	}
+	p, reply = propose(t, nil, b, "DEL_IF:STR (1)k (1)v")
+	if reply != "OK:BOOL false" || p.Wrote {
+		t.Errorf("DEL_IF of nothing: %q (wrote %v)", reply, p.Wrote)
+	}
+	d, err := p.State()
+	if err != nil || d.Reset != b || d.Val.Kind != proto.TypeNone {
+		t.Errorf("an absent key's state: %+v, %v; want a tombstone at the ballot", d, err)
+	}
+}
+
+// TestAcceptorRegister: a promise raises the promised ballot; its
+// tombstone once a proposal covers it keeps the ballot; the accepted
+// ballot is the state's latest stamp, a database reset included.
+func TestAcceptorRegister(t *testing.T) {
+	sh := NewShard(true)
+	key := []byte("k")
+	if p, a := sh.Acceptor(0, key); !p.IsZero() || !a.IsZero() {
+		t.Fatalf("empty: %v %v", p, a)
+	}
+	b1, b2 := hlc.Stamp{Time: 10, Actor: 1}, hlc.Stamp{Time: 20, Actor: 2}
+	for _, b := range []hlc.Stamp{b2, b1} { // the higher promise stays
+		d := PromiseDelta(key, b)
+		sh.Apply(&d)
+	}
+	if p, _ := sh.Acceptor(0, key); p != b2 {
+		t.Errorf("promised %v, want %v", p, b2)
+	}
+	d := PromiseDone(key, b2)
+	sh.Apply(&d)
+	if p, _ := sh.Acceptor(0, key); p != b2 {
+		t.Errorf("after the promise's tombstone: promised %v, want %v", p, b2)
+	}
+	if p, _ := sh.Acceptor(3, key); p != b2 {
+		t.Errorf("a promise covers the key in every database: %v", p)
+	}
+	r := ResetDelta(0, hlc.Stamp{Time: 30, Actor: 1})
+	sh.Apply(&r)
+	if _, a := sh.Acceptor(0, key); a != r.Reset {
+		t.Errorf("after RESET: accepted %v, want %v", a, r.Reset)
+	}
+}
