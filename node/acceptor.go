@@ -36,6 +36,18 @@ func (n *Node) Prepare(m *rpc.Phase, dst []byte) (rpc.Vote, error) {
 	})
 }
 
+// Peek answers a read's first round: the proposal accepted last (ballot
+// and state, appended to dst), promising nothing, so nothing is written
+// or waited for. A read that finds the highest ballot among a majority
+// of peeks held by a majority is done (that proposal is chosen, and no
+// later one was chosen before the read began); otherwise it prepares.
+func (n *Node) Peek(m *rpc.Phase, dst []byte) (rpc.Vote, error) {
+	return n.vote(m, dst, func(part *partition, _ hlc.Stamp, _, accepted hlc.Stamp, _ *execCtx) (rpc.Vote, bool) {
+		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
+		return rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state}, false
+	})
+}
+
 // Accept answers Accept(m): the proposal m.State replaces the key's state
 // and drops its promise, once on disk, unless a higher ballot was
 // promised or accepted here.

@@ -115,16 +115,19 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 	switch kind {
 	case rpc.KindPing:
 		return rpc.StatusOK, dst
-	case rpc.KindPrepare, rpc.KindAccept:
+	case rpc.KindPrepare, rpc.KindAccept, rpc.KindPeek:
 		var m rpc.Phase
 		if err := rpc.DecodePhase(payload, &m); err != nil {
 			return fail(err)
 		}
 		var v rpc.Vote
 		var err error
-		if kind == rpc.KindPrepare {
+		switch kind {
+		case rpc.KindPrepare:
 			v, err = s.node.Prepare(&m, nil)
-		} else {
+		case rpc.KindPeek:
+			v, err = s.node.Peek(&m, nil)
+		default:
 			v, err = s.node.Accept(&m)
 		}
 		if err != nil {

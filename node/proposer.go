@@ -49,11 +49,14 @@ type localAcceptor struct {
 func (l localAcceptor) Name() string { return l.name }
 
 func (l localAcceptor) Phase(kind rpc.Kind, m *rpc.Phase, _ time.Duration, done func(rpc.Vote, error)) {
-	if kind == rpc.KindPrepare {
+	switch kind {
+	case rpc.KindPrepare:
 		done(l.n.Prepare(m, nil))
-		return
+	case rpc.KindPeek:
+		done(l.n.Peek(m, nil))
+	default:
+		done(l.n.Accept(m))
 	}
-	done(l.n.Accept(m))
 }
 
 // hasSerial reports whether any command of r runs on the serial path.
@@ -130,6 +133,17 @@ func (s *Service) propose(c *rpc.Cmd, deadline time.Time) (rpc.Status, []byte) {
 	names := make([]string, len(accs))
 	for i, a := range accs {
 		names[i] = a.Name()
+	}
+	if proto.ReadOnly(c.Reqs) {
+		// One round trip and no write when the replicas agree.
+		m := &rpc.Phase{DB: c.DB, Deadline: deadline.UnixMilli(), Key: key}
+		if state, ok := peek(accs, m, deadline); ok {
+			_, reply, err := storage.Propose(c.DB, key, state, s.node.clock.Now(), req, rand.IntN, nil)
+			if err != nil {
+				return rpc.StatusError, []byte(err.Error())
+			}
+			return rpc.StatusOK, reply
+		}
 	}
 	var seen hlc.Stamp
 	// mine is this command's proposal once an Accept of it has left, at
@@ -243,6 +257,42 @@ func (s *Service) round(accs []acceptor, names []string, kind rpc.Kind, m *rpc.P
 	}
 	best, _ := ph.Latest()
 	return ph, accepted[best] >= len(accs)/2+1
+}
+
+// peek reads the acceptors' registers without a promise and returns the
+// state of the proposal that a majority of them report as accepted last,
+// if they do before they all answer or deadline: that proposal is chosen,
+// and none after it was chosen before the peek began (every majority that
+// could have chosen one meets this one), so a read may answer from it.
+func peek(accs []acceptor, m *rpc.Phase, deadline time.Time) ([]byte, bool) {
+	type answer struct {
+		v   rpc.Vote
+		err error
+	}
+	ch := make(chan answer, len(accs))
+	timeout := time.Until(deadline)
+	for _, a := range accs {
+		a.Phase(rpc.KindPeek, m, timeout, func(v rpc.Vote, err error) { ch <- answer{v, err} })
+	}
+	timer := time.NewTimer(max(timeout, 0))
+	defer timer.Stop()
+	need := len(accs)/2 + 1
+	count := map[hlc.Stamp]int{}
+	for range accs {
+		select {
+		case a := <-ch:
+			if a.err != nil || !a.v.Yes {
+				continue
+			}
+			bal := hlc.Stamp{Time: a.v.Time, Actor: a.v.Actor}
+			if count[bal]++; count[bal] >= need {
+				return a.v.State, true
+			}
+		case <-timer.C:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // backoff waits before another round (rounds that collide back off at

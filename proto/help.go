@@ -123,7 +123,7 @@ var help = [numCommands]commandHelp{
 	CmdSubscribed:       {"", "the channels this connection follows", GroupPubSub, ""},
 	CmdUnsubscribe:      {"channel", "stops receiving a channel's messages", GroupPubSub, "UNSUBSCRIBE"},
 	CmdUnsubscribeAll:   {"", "stops receiving every channel", GroupPubSub, ""},
-	CmdConsistency:      {"read write", "this connection's levels: ONE, QUORUM or ALL", GroupCluster, ""},
+	CmdConsistency:      {"read write", "this connection's levels: ONE, QUORUM, ALL or SERIAL", GroupCluster, ""},
 	CmdGetConsistency:   {"", "this connection's read and write levels", GroupCluster, ""},
 	CmdClusterInfo:      {"", "the ring, the nodes and their state", GroupCluster, ""},
 	CmdSetTTL:           {"key value milliseconds", "stores a value that expires after milliseconds, in one write", GroupStrings, ""},

@@ -50,16 +50,31 @@ func (h *History) Len() int {
 // explains.
 var ErrNotLinearizable = errors.New("history is not linearizable")
 
+// ErrUndecided is CheckDecided's error when the checker ran out of time.
+var ErrUndecided = errors.New("the checker ran out of time before deciding")
+
 // Check returns nil if the history is linearizable under model, or if the
 // checker runs out of time (undecided is not a failure). A history that
 // is not is written as an HTML visualization under $VANITY_LINCHECK_DIR
 // (or the system's temporary directory), named in the error.
 func (h *History) Check(model porcupine.Model, timeout time.Duration) error {
+	if err := h.CheckDecided(model, timeout); !errors.Is(err, ErrUndecided) {
+		return err
+	}
+	return nil
+}
+
+// CheckDecided is Check, except that running out of time is an error
+// (ErrUndecided): for a test whose histories must be decided to count.
+func (h *History) CheckDecided(model porcupine.Model, timeout time.Duration) error {
 	h.mu.Lock()
 	ops := append([]porcupine.Operation(nil), h.ops...)
 	h.mu.Unlock()
 	res, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
-	if res != porcupine.Illegal {
+	switch res {
+	case porcupine.Unknown:
+		return fmt.Errorf("%w: %d operations in %v", ErrUndecided, len(ops), timeout)
+	case porcupine.Ok:
 		return nil
 	}
 	dir := os.Getenv("VANITY_LINCHECK_DIR")

@@ -87,6 +87,7 @@ const (
 	KindCount              // the keys per partition of a database (DB_SIZE; keys.go)
 	KindPrepare            // the serial path's Prepare to an acceptor (serial.go; answer a Vote)
 	KindAccept             // the serial path's Accept to an acceptor (serial.go; answer a Vote)
+	KindPeek               // the serial path's read of an acceptor's register, promising nothing (answer a Vote)
 	numKinds
 )
 

@@ -28,6 +28,7 @@ class Consistency(enum.Enum):
     ONE = "ONE"
     QUORUM = "QUORUM"
     ALL = "ALL"
+    SERIAL = "SERIAL"
 
 
 def _framed(value):

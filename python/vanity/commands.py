@@ -79,7 +79,7 @@ COMMANDS = {
     "SUBSCRIBED": Command((), "", "the channels this connection follows", "publish/subscribe", "", "session"),
     "UNSUBSCRIBE": Command(("str",), "channel", "stops receiving a channel's messages", "publish/subscribe", "UNSUBSCRIBE", "session!"),
     "UNSUBSCRIBE_ALL": Command((), "", "stops receiving every channel", "publish/subscribe", "", "session!"),
-    "CONSISTENCY": Command(("consistency", "consistency"), "read write", "this connection's levels: ONE, QUORUM or ALL", "cluster", "", "session!"),
+    "CONSISTENCY": Command(("consistency", "consistency"), "read write", "this connection's levels: ONE, QUORUM, ALL or SERIAL", "cluster", "", "session!"),
     "GET_CONSISTENCY": Command((), "", "this connection's read and write levels", "cluster", "", "session"),
     "CLUSTER_INFO": Command((), "", "the ring, the nodes and their state", "cluster", "", "session"),
     "SET_TTL": Command(("typed", "millis"), "key value milliseconds", "stores a value that expires after milliseconds, in one write", "strings and numbers", "", "write"),
