@@ -72,25 +72,7 @@ func TestSerialIsLinearizable(t *testing.T) {
 				}
 				k := rng.IntN(len(keys))
 				key, val := keys[k], fmt.Sprintf("c%d-%d", w, seq)
-				var op lincheck.RegisterOp
-				var cmd string
-				var args []any
-				switch n := rng.IntN(7); {
-				case n == 0:
-					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Read}, "GET", []any{key}
-				case n == 1:
-					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Write, New: val}, "SET :STR", []any{key, val}
-				case n == 2 && seen[k] != "":
-					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, Old: seen[k], New: val}, "SET_IF :STR", []any{key, seen[k], val}
-				case n == 4 && seen[k] != "":
-					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, Old: seen[k], New: ""}, "DEL_IF :STR", []any{key, seen[k]}
-				case n == 5:
-					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Swap, New: val}, "GET_SET :STR", []any{key, val}
-				case n == 6:
-					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.Swap}, "GET_DEL", []any{key}
-				default:
-					op, cmd, args = lincheck.RegisterOp{Kind: lincheck.CompareAndSet, New: val}, "SET_IF_ABSENT :STR", []any{key, val}
-				}
+				op, cmd, args := lincheck.RegisterCommand(rng, key, val, seen[k])
 				call := now()
 				r, err := cl.Do(cmd, args...)
 				ret := now()
@@ -102,7 +84,6 @@ func TestSerialIsLinearizable(t *testing.T) {
 					cl = nil
 					continue
 				}
-				var out any
 				switch {
 				case r.Status == proto.StatusError && strings.Contains(string(r.Body), "did not run"):
 					refused.Add(1)
@@ -112,26 +93,15 @@ func TestSerialIsLinearizable(t *testing.T) {
 					unknown.Add(1)
 					id = int(ids.Add(1)) // a client's operations do not overlap
 					continue
-				case (op.Kind == lincheck.Read || op.Kind == lincheck.Swap) && r.Status == proto.StatusNull:
-					out = ""
-				case (op.Kind == lincheck.Read || op.Kind == lincheck.Swap) && r.Status == proto.StatusOK && r.Value.Type == proto.TypeStr:
-					out = string(r.Value.Str)
-				case op.Kind == lincheck.Write && r.Status == proto.StatusOK:
-					out = true
-				case op.Kind == lincheck.CompareAndSet && r.Status == proto.StatusOK && r.Value.Type == proto.TypeBool:
-					out = r.Value.Bool
-				default:
+				}
+				out, ok := lincheck.RegisterOutput(op, r)
+				if !ok {
 					t.Errorf("%s %v: unexpected reply %s", cmd, args, client.Format(r))
 					return
 				}
 				hist[k].Add(id, op, out, call, ret)
 				ops.Add(1)
-				switch {
-				case op.Kind == lincheck.Read:
-					seen[k] = out.(string)
-				case op.Kind == lincheck.Swap, out == true:
-					seen[k] = op.New
-				}
+				seen[k] = lincheck.Seen(op, out, seen[k])
 			}
 		})
 	}
