@@ -30,21 +30,20 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 			return true
 		}
 		res := results.Get().(*Result)
-		if hasSerial(run) { // rounds of consensus: on a goroutine
-			r.Go(func() {
-				s.serialRun(run, res)
-				res.out = res.AppendAnswer(res.out[:0], s.node.clock.Last().Time)
-				r.Reply(rpc.StatusOK, res.out)
-				runs.Put(run)
-				results.Put(res)
-			})
-			return true
-		}
-		s.coord.Run(run, res, func(res *Result) {
+		reply := func(res *Result) {
 			res.out = res.AppendAnswer(res.out[:0], s.node.clock.Last().Time)
 			r.Reply(rpc.StatusOK, res.out) // copied into the connection's buffer
 			runs.Put(run)
-		}, freeResult)
+		}
+		if hasSerial(run) { // rounds of consensus: on a goroutine
+			r.Go(func() {
+				s.serialRun(run, res)
+				reply(res)
+				freeResult(res)
+			})
+			return true
+		}
+		s.coord.Run(run, res, reply, freeResult)
 	case rpc.KindReplicateMany:
 		sb := storeBatches.Get().(*storeBatch)
 		err := sb.decode(payload)

@@ -153,7 +153,7 @@ func (s *Service) propose(c *rpc.Cmd, deadline time.Time) (rpc.Status, []byte) {
 	var mineReply []byte
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if !s.backoff(attempt, deadline) {
+			if !backoff(attempt, deadline) {
 				break
 			}
 		}
@@ -163,7 +163,7 @@ func (s *Service) propose(c *rpc.Cmd, deadline time.Time) (rpc.Status, []byte) {
 			s.node.clock.Observe(b)
 		}
 		m := &rpc.Phase{DB: c.DB, Time: b.Time, Actor: b.Actor, Deadline: deadline.UnixMilli(), Key: key}
-		ph, agree := s.round(accs, names, rpc.KindPrepare, m, deadline)
+		ph, agree := round(accs, names, rpc.KindPrepare, m, deadline)
 		if ph.Outcome() != serial.Won {
 			seen = seen.Max(stampOf(ph.Highest()))
 			continue
@@ -202,7 +202,7 @@ func (s *Service) propose(c *rpc.Cmd, deadline time.Time) (rpc.Status, []byte) {
 		}
 		m.State = storage.AppendDelta(nil, &d)
 		mine, mineAt, mineReply = prop, b, reply
-		ph, _ = s.round(accs, names, rpc.KindAccept, m, deadline)
+		ph, _ = round(accs, names, rpc.KindAccept, m, deadline)
 		if ph.Outcome() == serial.Won {
 			return rpc.StatusOK, reply
 		}
@@ -218,43 +218,24 @@ func (s *Service) propose(c *rpc.Cmd, deadline time.Time) (rpc.Status, []byte) {
 // phase is won or lost, every acceptor has voted, or deadline. agree
 // reports, for a Prepare, whether a majority of the acceptors reported
 // the same accepted ballot, the highest: that proposal is chosen.
-func (s *Service) round(accs []acceptor, names []string, kind rpc.Kind, m *rpc.Phase, deadline time.Time) (*serial.Phase, bool) {
-	type answer struct {
-		i   int
-		v   rpc.Vote
-		err error
-	}
-	ch := make(chan answer, len(accs))
-	timeout := time.Until(deadline)
-	for i, a := range accs { // the local acceptor, last, runs on this goroutine
-		a.Phase(kind, m, timeout, func(v rpc.Vote, err error) { ch <- answer{i, v, err} })
-	}
+func round(accs []acceptor, names []string, kind rpc.Kind, m *rpc.Phase, deadline time.Time) (*serial.Phase, bool) {
 	ph := serial.NewPhase(names)
-	timer := time.NewTimer(max(timeout, 0))
-	defer timer.Stop()
 	accepted := map[serial.Ballot]int{}
-	for range accs {
-		select {
-		case a := <-ch:
-			bal := serial.Ballot{Stamp: a.v.Time, Actor: a.v.Actor}
-			switch {
-			case a.err != nil:
-				ph.Refuse(names[a.i], serial.Ballot{})
-			case !a.v.Yes:
-				ph.Refuse(names[a.i], bal)
-			case kind == rpc.KindPrepare:
-				ph.Promise(names[a.i], bal, a.v.State)
-				accepted[bal]++
-			default:
-				ph.Accepted(names[a.i])
-			}
-		case <-timer.C:
-			return ph, false
+	collect(accs, kind, m, deadline, func(i int, v rpc.Vote, err error) bool {
+		bal := serial.Ballot{Stamp: v.Time, Actor: v.Actor}
+		switch {
+		case err != nil:
+			ph.Refuse(names[i], serial.Ballot{})
+		case !v.Yes:
+			ph.Refuse(names[i], bal)
+		case kind == rpc.KindPrepare:
+			ph.Promise(names[i], bal, v.State)
+			accepted[bal]++
+		default:
+			ph.Accepted(names[i])
 		}
-		if ph.Outcome() != serial.Pending {
-			break
-		}
-	}
+		return ph.Outcome() != serial.Pending
+	})
 	best, _ := ph.Latest()
 	return ph, accepted[best] >= len(accs)/2+1
 }
@@ -265,39 +246,56 @@ func (s *Service) round(accs []acceptor, names []string, kind rpc.Kind, m *rpc.P
 // and none after it was chosen before the peek began (every majority that
 // could have chosen one meets this one), so a read may answer from it.
 func peek(accs []acceptor, m *rpc.Phase, deadline time.Time) ([]byte, bool) {
+	need := len(accs)/2 + 1
+	count := map[hlc.Stamp]int{}
+	var state []byte
+	ok := collect(accs, rpc.KindPeek, m, deadline, func(_ int, v rpc.Vote, err error) bool {
+		if err != nil || !v.Yes {
+			return false
+		}
+		bal := hlc.Stamp{Time: v.Time, Actor: v.Actor}
+		if count[bal]++; count[bal] >= need {
+			state = v.State
+			return true
+		}
+		return false
+	})
+	return state, ok
+}
+
+// collect sends one phase to every acceptor (in parallel: the local one,
+// last, runs on this goroutine) and hands each vote, in arrival order, to
+// take, until take reports it has what it needs, every acceptor has
+// answered, or deadline. It reports whether take finished.
+func collect(accs []acceptor, kind rpc.Kind, m *rpc.Phase, deadline time.Time, take func(i int, v rpc.Vote, err error) bool) bool {
 	type answer struct {
+		i   int
 		v   rpc.Vote
 		err error
 	}
-	ch := make(chan answer, len(accs))
+	ch := make(chan answer, len(accs)) // sized so no late answer blocks
 	timeout := time.Until(deadline)
-	for _, a := range accs {
-		a.Phase(rpc.KindPeek, m, timeout, func(v rpc.Vote, err error) { ch <- answer{v, err} })
+	for i, a := range accs {
+		a.Phase(kind, m, timeout, func(v rpc.Vote, err error) { ch <- answer{i, v, err} })
 	}
 	timer := time.NewTimer(max(timeout, 0))
 	defer timer.Stop()
-	need := len(accs)/2 + 1
-	count := map[hlc.Stamp]int{}
 	for range accs {
 		select {
 		case a := <-ch:
-			if a.err != nil || !a.v.Yes {
-				continue
-			}
-			bal := hlc.Stamp{Time: a.v.Time, Actor: a.v.Actor}
-			if count[bal]++; count[bal] >= need {
-				return a.v.State, true
+			if take(a.i, a.v, a.err) {
+				return true
 			}
 		case <-timer.C:
-			return nil, false
+			return false
 		}
 	}
-	return nil, false
+	return false
 }
 
 // backoff waits before another round (rounds that collide back off at
 // random, longer each time), and reports whether there is time left.
-func (s *Service) backoff(attempt int, deadline time.Time) bool {
+func backoff(attempt int, deadline time.Time) bool {
 	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 5)))
 	if time.Now().Add(d).After(deadline) {
 		return false

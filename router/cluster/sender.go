@@ -184,37 +184,42 @@ func (nr *nodeRun) free() {
 
 // add appends item i of j to the run of the node at addr.
 func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
-	it := &j.Items[i]
-	s.addCmd(addr, t, rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs}, ref{j: j, i: i})
-}
-
-// addCmd appends a command for ref r to the run of the node at addr.
-func (s *Sender) addCmd(addr string, t Transport, c rpc.Cmd, r ref) {
-	nr := s.runs[addr]
-	if nr == nil {
-		nr = nodeRuns.Get().(*nodeRun)
-		nr.addr, nr.t = addr, t
-		s.runs[addr] = nr
-		s.order = append(s.order, nr)
-	}
-	nr.run.Cmds = append(nr.run.Cmds, c)
-	nr.refs = append(nr.refs, r)
+	s.addCmd(addr, t, itemCmd(&j.Items[i]), ref{j: j, i: i})
 }
 
 // addSerial appends item i of j to the serial run of the node at addr:
 // the node runs rounds of consensus for it (docs/serial.md), which take
 // longer than the commands of an ordinary run, so they go apart.
 func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
-	it := &j.Items[i]
-	nr := s.serial[addr]
+	nr := s.runOf(s.serial, addr, t)
+	nr.serial = true
+	nr.run.Cmds = append(nr.run.Cmds, itemCmd(&j.Items[i]))
+	nr.refs = append(nr.refs, ref{j: j, i: i})
+}
+
+// itemCmd is the command an item runs as.
+func itemCmd(it *router.Item) rpc.Cmd {
+	return rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs}
+}
+
+// addCmd appends a command for ref r to the run of the node at addr.
+func (s *Sender) addCmd(addr string, t Transport, c rpc.Cmd, r ref) {
+	nr := s.runOf(s.runs, addr, t)
+	nr.run.Cmds = append(nr.run.Cmds, c)
+	nr.refs = append(nr.refs, r)
+}
+
+// runOf returns the run in runs (s.runs or s.serial) of the node at addr,
+// starting it, in flush order, if this flush has none yet.
+func (s *Sender) runOf(runs map[string]*nodeRun, addr string, t Transport) *nodeRun {
+	nr := runs[addr]
 	if nr == nil {
 		nr = nodeRuns.Get().(*nodeRun)
-		nr.addr, nr.t, nr.serial = addr, t, true
-		s.serial[addr] = nr
+		nr.addr, nr.t = addr, t
+		runs[addr] = nr
 		s.order = append(s.order, nr)
 	}
-	nr.run.Cmds = append(nr.run.Cmds, rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs})
-	nr.refs = append(nr.refs, ref{j: j, i: i})
+	return nr
 }
 
 // Flush implements router.Sender.
