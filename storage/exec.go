@@ -12,8 +12,13 @@ import (
 // where keys live, and a source of randomness. The deltas of its writes are
 // appended to Deltas, already applied to their shards.
 type Ctx struct {
-	T  hlc.Stamp
-	DB int
+	T hlc.Stamp
+	// Wall, if not 0, is the command's wall time (unix milliseconds) when
+	// it is not T's: a serial proposal is stamped at a ballot that may
+	// have been promised before the command came (docs/serial.md), while
+	// its deadlines and leases count from the command's time.
+	Wall int64
+	DB   int
 	// Locate returns the shard holding key. The caller holds whatever locks
 	// the shards need for the duration of the command.
 	Locate func(key []byte) *Shard
@@ -23,7 +28,12 @@ type Ctx struct {
 }
 
 // now is the command's wall time in unix milliseconds.
-func (c *Ctx) now() int64 { return c.T.Wall() }
+func (c *Ctx) now() int64 {
+	if c.Wall != 0 {
+		return c.Wall
+	}
+	return c.T.Wall()
+}
 
 // read returns the visible value of key (nil when missing or expired) and
 // its entry.

@@ -61,21 +61,26 @@ func PromiseDone(key []byte, b hlc.Stamp) Delta {
 	return Delta{DB: PromiseDB, Key: string(key), Reset: b}
 }
 
-// Proposal is a command run on a key's chosen state for ballot B.
+// Proposal is a command run on a key's chosen state for ballot B, at
+// wall time Wall (unix milliseconds).
 type Proposal struct {
 	DB    int
 	Key   []byte
 	B     hlc.Stamp
+	Wall  int64
 	Wrote bool // the command changed the state
 	sh    *Shard
 }
 
 // Propose runs req, a command on key alone, on the key's state in db
 // (state: an encoded Delta, AppendDelta's form, or empty for none) as the
-// proposal of ballot b: the command's clock reads b. It appends the
-// reply to dst.
-func Propose(db int, key []byte, state []byte, b hlc.Stamp, req *proto.Request, rand func(int) int, dst []byte) (Proposal, []byte, error) {
-	p := Proposal{DB: db, Key: key, B: b, sh: NewShard(true)}
+// proposal of ballot b: its stamps (and a lock's token) are b, its wall
+// time the later of b's and now's, since a ballot promised ahead of time
+// (a proposer's standing promise) may be older than the command, whose
+// times (a TTL's deadline, a lease's end) count from when it runs. It
+// appends the reply to dst.
+func Propose(db int, key []byte, state []byte, b, now hlc.Stamp, req *proto.Request, rand func(int) int, dst []byte) (Proposal, []byte, error) {
+	p := Proposal{DB: db, Key: key, B: b, Wall: max(b.Wall(), now.Wall()), sh: NewShard(true)}
 	if len(state) > 0 { // none where nothing was written, or only a RESET of the database
 		d, err := DecodeDelta(state)
 		if err != nil {
@@ -86,7 +91,7 @@ func Propose(db int, key []byte, state []byte, b hlc.Stamp, req *proto.Request, 
 		}
 		p.sh.Apply(&d)
 	}
-	c := Ctx{T: b, DB: db, Locate: func([]byte) *Shard { return p.sh }, Rand: rand}
+	c := Ctx{T: b, Wall: p.Wall, DB: db, Locate: func([]byte) *Shard { return p.sh }, Rand: rand}
 	dst = Exec(&c, req, dst)
 	p.Wrote = len(c.Deltas) > 0
 	return p, dst, nil
@@ -98,7 +103,7 @@ func Propose(db int, key []byte, state []byte, b hlc.Stamp, req *proto.Request, 
 func (p *Proposal) State() (Delta, error) {
 	d := Delta{DB: uint8(p.DB), Key: string(p.Key), Reset: p.B}
 	e := p.sh.lookup(p.DB, p.Key)
-	if e == nil || p.sh.expired(p.DB, p.Key, p.B.Wall()) {
+	if e == nil || p.sh.expired(p.DB, p.Key, p.Wall) {
 		return d, nil
 	}
 	switch v := e.visible().(type) {

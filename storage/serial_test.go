@@ -13,11 +13,17 @@ import (
 // an ordinary harness (its clock is the "ordinary writes" of a key).
 func propose(t *testing.T, state []byte, b hlc.Stamp, request string) (Proposal, string) {
 	t.Helper()
+	return proposeAt(t, state, b, b, request)
+}
+
+// proposeAt is propose with the proposer's clock at now.
+func proposeAt(t *testing.T, state []byte, b, now hlc.Stamp, request string) (Proposal, string) {
+	t.Helper()
 	var req proto.Request
 	if err := proto.ParseRequest([]byte(request), &req); err != proto.ErrNone {
 		t.Fatalf("parse %q: %v", request, err)
 	}
-	p, reply, err := Propose(0, req.Key(), state, b, &req, func(int) int { return 0 }, nil)
+	p, reply, err := Propose(0, req.Key(), state, b, now, &req, func(int) int { return 0 }, nil)
 	if err != nil {
 		t.Fatalf("%s: %v", request, err)
 	}
@@ -118,6 +124,33 @@ func TestProposalKeepsDeadlineAndToken(t *testing.T) {
 	want := fmt.Sprintf("OK:ARR (3)[:STR (1)w:INT %d:INT 90000]", b1.Time)
 	if reply != want {
 		t.Errorf("after a refresh at a later ballot: %q, want %q", reply, want)
+	}
+}
+
+// TestProposalAtAnOlderBallot: a proposal at a ballot promised an hour
+// before (a standing promise) is stamped at that ballot, and a lock's
+// token is the ballot, but its times are the command's: a TTL counts from
+// now, and a lease that ended before now has ended.
+func TestProposalAtAnOlderBallot(t *testing.T) {
+	b := hlc.Stamp{Time: 1_000_000 << hlc.LogicalBits, Actor: 1}
+	now := hlc.Stamp{Time: b.Time + 3_600_000<<hlc.LogicalBits, Actor: 1}
+	p, _ := proposeAt(t, nil, b, now, "SET_TTL:STR (1)k (1)v 10000")
+	d, err := p.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.MaxStamp() != b || d.Val.Str != "v" || d.Exp.At != now.Wall()+10_000 {
+		t.Errorf("state %+v: want the value stamped at %v, expiring at %d", d, b, now.Wall()+10_000)
+	}
+	lock, _ := proposeAt(t, nil, b, b, "LOCK_ACQUIRE (1)m (1)w 60000")
+	if d, err = lock.State(); err != nil {
+		t.Fatal(err)
+	}
+	sh := NewShard(true)
+	sh.Apply(&d)
+	b2 := hlc.Stamp{Time: b.Time + 1, Actor: 2}
+	if _, reply := proposeAt(t, stateOf(t, sh, "m"), b2, now, "LOCK_ACQUIRE (1)m (1)x 60000"); reply != fmt.Sprintf("OK:INT %d", b2.Time) {
+		t.Errorf("acquiring a lease that ended before now: %q", reply)
 	}
 }
 
