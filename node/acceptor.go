@@ -22,99 +22,120 @@ var ErrExpired = errors.New("node: the phase's deadline passed before it arrived
 // errBadPhase is returned for a phase on a database no client uses.
 var errBadPhase = errors.New("node: a serial phase outside the client databases")
 
-// Prepare answers Prepare(m) for m.Key: a promise, with the proposal
-// accepted last (its ballot and state, appended to dst), once the
-// promise is on disk; or a refusal naming the ballot that outranks m's.
-func (n *Node) Prepare(m *rpc.Phase, dst []byte) (rpc.Vote, error) {
-	return n.vote(m, dst, func(part *partition, b hlc.Stamp, promised, accepted hlc.Stamp, x *execCtx) (rpc.Vote, bool) {
-		if top := promised.Max(accepted); !top.Less(b) {
-			return rpc.Vote{Time: top.Time, Actor: top.Actor}, false
-		}
-		x.c.Deltas = append(x.c.Deltas, storage.PromiseDelta(m.Key, b))
-		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
-		return rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state}, true
-	})
-}
-
-// Peek answers a read's first round: the proposal accepted last (ballot
-// and state, appended to dst), promising nothing, so nothing is written
-// or waited for. A read that finds the highest ballot among a majority
-// of peeks held by a majority is done (that proposal is chosen, and no
-// later one was chosen before the read began); otherwise it prepares.
-func (n *Node) Peek(m *rpc.Phase, dst []byte) (rpc.Vote, error) {
-	return n.vote(m, dst, func(part *partition, _ hlc.Stamp, _, accepted hlc.Stamp, _ *execCtx) (rpc.Vote, bool) {
-		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
-		return rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state}, false
-	})
-}
-
-// Accept answers Accept(m): the proposal m.State replaces the key's state
-// and drops its promise, once on disk, unless a higher ballot was
-// promised or accepted here.
-func (n *Node) Accept(m *rpc.Phase) (rpc.Vote, error) {
-	d, err := storage.DecodeDelta(m.State)
-	if err != nil {
-		return rpc.Vote{}, err
+// Votes answers the phases ms of one call, in order: each(i, v) gets
+// phase i's vote, whose State is only valid during the call. A phase this
+// node cannot vote on (a partition it does not serve completely, a
+// deadline passed, a malformed proposal) gets a refusal outranked by
+// nothing, which its proposer counts as no vote. Votes returns once what
+// the phases wrote is on disk (one fsync for the call), and the votes
+// must not leave before; an error (the log failed) is every vote's.
+func (n *Node) Votes(ms []rpc.Phase, each func(i int, v rpc.Vote)) error {
+	if err := n.failure(); err != nil {
+		return err
 	}
-	b := hlc.Stamp{Time: m.Time, Actor: m.Actor}
-	if int(d.DB) != m.DB || d.Key != string(m.Key) || d.DBWide || d.MaxStamp() != b {
-		return rpc.Vote{}, fmt.Errorf("%w: a proposal for %d/%q is not its key's whole state at %v", rpc.ErrMalformed, m.DB, m.Key, b)
-	}
-	return n.vote(m, nil, func(_ *partition, b hlc.Stamp, promised, accepted hlc.Stamp, x *execCtx) (rpc.Vote, bool) {
-		if b.Less(promised) || b.Less(accepted) {
-			top := promised.Max(accepted)
-			return rpc.Vote{Time: top.Time, Actor: top.Actor}, false
+	x := n.ctxs.Get().(*execCtx)
+	defer n.release(x)
+	wrote := false
+	var scratch []byte
+	for i := range ms {
+		v, changed, err := n.vote(&ms[i], x, scratch[:0])
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrNotHeld), errors.Is(err, ErrExpired), errors.Is(err, errBadPhase), errors.Is(err, rpc.ErrMalformed):
+			v = rpc.Vote{}
+		default:
+			return err
 		}
-		x.c.Deltas = append(x.c.Deltas, d, storage.PromiseDone(m.Key, b))
-		return rpc.Vote{Yes: true, Time: m.Time, Actor: m.Actor}, true
-	})
+		wrote = wrote || changed
+		each(i, v)
+		scratch = v.State
+	}
+	if wrote {
+		return n.synced()
+	}
+	return nil
 }
 
-// vote runs one phase on the acceptor: decide (under the partition's
-// lock, given the key's register) returns the vote and, if it changes
-// the register, has put the deltas that do in x; they are applied, logged
-// and synced before the vote is returned.
-func (n *Node) vote(m *rpc.Phase, dst []byte, decide func(part *partition, b hlc.Stamp, promised, accepted hlc.Stamp, x *execCtx) (rpc.Vote, bool)) (rpc.Vote, error) {
+// vote decides phase m on its key's register, under the partition's lock
+// on a complete copy (P4), and applies and logs what the decision changes
+// (reporting whether it did). A Prepare or Peek's vote carries the state
+// accepted last, appended to dst.
+func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error) {
 	if m.DB < 0 || m.DB >= storage.SystemDB {
-		return rpc.Vote{}, errBadPhase
+		return rpc.Vote{}, false, errBadPhase
 	}
 	if m.Deadline != 0 && n.cfg.Now().UnixMilli() > m.Deadline {
-		return rpc.Vote{}, ErrExpired
-	}
-	if err := n.failure(); err != nil {
-		return rpc.Vote{}, err
+		return rpc.Vote{}, false, ErrExpired
 	}
 	b := hlc.Stamp{Time: m.Time, Actor: m.Actor}
+	var proposal storage.Delta
+	if m.Kind == rpc.KindAccept {
+		d, err := storage.DecodeDelta(m.State)
+		if err != nil {
+			return rpc.Vote{}, false, err
+		}
+		if int(d.DB) != m.DB || d.Key != string(m.Key) || d.DBWide || d.MaxStamp() != b {
+			return rpc.Vote{}, false, fmt.Errorf("%w: a proposal for %d/%q is not its key's whole state at %v", rpc.ErrMalformed, m.DB, m.Key, b)
+		}
+		proposal = d
+	}
 	n.clock.Observe(b)
 	p := n.partitionOf(m.Key)
 	part := &n.parts[p]
-	x := n.ctxs.Get().(*execCtx)
-	defer n.release(x)
+	x.c.Deltas = x.c.Deltas[:0]
 	part.mu.Lock()
 	if part.state != partServing { // P4: only a complete copy votes
 		part.mu.Unlock()
-		return rpc.Vote{}, fmt.Errorf("%w: partition %d", ErrNotHeld, p)
+		return rpc.Vote{}, false, fmt.Errorf("%w: partition %d", ErrNotHeld, p)
 	}
 	promised, accepted := part.shard.Acceptor(m.DB, m.Key)
-	v, changed := decide(part, b, promised, accepted, x)
-	var seq uint64
+	top := promised.Max(accepted)
+	refused := rpc.Vote{Time: top.Time, Actor: top.Actor}
+	var v rpc.Vote
+	switch m.Kind {
+	case rpc.KindPeek:
+		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
+		v = rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state}
+	case rpc.KindPrepare:
+		// A promise, with the proposal accepted last, unless a ballot at
+		// or above b was promised or accepted.
+		if !top.Less(b) {
+			v = refused
+			break
+		}
+		x.c.Deltas = append(x.c.Deltas, storage.PromiseDelta(m.Key, b))
+		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
+		v = rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state}
+	default:
+		// The proposal replaces the key's state, unless a higher ballot
+		// was promised or accepted, and its promise is dropped, or raised
+		// to the proposer's next ballot (a standing promise: its next
+		// command on the key may skip Prepare).
+		if b.Less(promised) || b.Less(accepted) {
+			v = refused
+			break
+		}
+		done := storage.PromiseDone(m.Key, b)
+		if m.Next != 0 {
+			done = storage.PromiseDelta(m.Key, hlc.Stamp{Time: m.Next, Actor: m.Actor})
+		}
+		x.c.Deltas = append(x.c.Deltas, proposal, done)
+		v = rpc.Vote{Yes: true, Time: m.Time, Actor: m.Actor}
+	}
 	var err error
-	if changed {
+	if len(x.c.Deltas) > 0 {
 		x.dparts = x.dparts[:0]
 		for k := range x.c.Deltas {
 			part.shard.Apply(&x.c.Deltas[k])
 			x.dparts = append(x.dparts, p)
 		}
-		_, seq, err = n.logCmd(x, nil)
+		_, _, err = n.logCmd(x, nil)
 	}
 	part.mu.Unlock()
-	if err == nil && seq != 0 {
-		err = n.synced()
-	}
 	if err != nil {
-		return rpc.Vote{}, err
+		return rpc.Vote{}, false, err
 	}
-	return v, nil
+	return v, len(x.c.Deltas) > 0, nil
 }
 
 // synced makes everything logged so far durable on disk, whatever the

@@ -38,7 +38,7 @@ func appendStoreItems(dst []byte, items []replication.Item) []byte {
 // uvarintLen is the length of v's uvarint encoding.
 func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
 
-// payloads recycles the buffers replicate-many payloads are encoded into
+// payloads recycles the buffers replicate-many and phases payloads are encoded into
 // (the RPC client copies a payload into its connection's queue).
 var payloads = sync.Pool{New: func() any { return new([]byte) }}
 

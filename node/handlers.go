@@ -114,25 +114,16 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 	switch kind {
 	case rpc.KindPing:
 		return rpc.StatusOK, dst
-	case rpc.KindPrepare, rpc.KindAccept, rpc.KindPeek:
-		var m rpc.Phase
-		if err := rpc.DecodePhase(payload, &m); err != nil {
-			return fail(err)
-		}
-		var v rpc.Vote
-		var err error
-		switch kind {
-		case rpc.KindPrepare:
-			v, err = s.node.Prepare(&m, nil)
-		case rpc.KindPeek:
-			v, err = s.node.Peek(&m, nil)
-		default:
-			v, err = s.node.Accept(&m)
-		}
+	case rpc.KindPhases:
+		ms, err := rpc.DecodePhases(payload, nil)
 		if err != nil {
 			return fail(err)
 		}
-		return rpc.StatusOK, rpc.AppendVote(dst, &v)
+		out := binary.AppendUvarint(dst, uint64(len(ms)))
+		if err := s.node.Votes(ms, func(_ int, v rpc.Vote) { out = rpc.AppendVote(out, &v) }); err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, out
 	case rpc.KindDigest, rpc.KindBuckets:
 		handler := s.handleDigest
 		if kind == rpc.KindBuckets {

@@ -21,23 +21,29 @@ import (
 // state a read found.
 
 // acceptor is one replica's side of the serial path, as a proposer reaches
-// it: done gets the vote, or the error that kept it from voting (which
-// counts as a refusal).
+// it: done gets one vote per phase of ms, in order, or the error that kept
+// the acceptor from voting on any (which counts as a refusal of each).
 type acceptor interface {
 	Name() string
-	Phase(kind rpc.Kind, m *rpc.Phase, timeout time.Duration, done func(rpc.Vote, error))
+	Phases(ms []rpc.Phase, timeout time.Duration, done func([]rpc.Vote, error))
 }
 
-// Phase implements acceptor over the internal RPC.
-func (r rpcReplica) Phase(kind rpc.Kind, m *rpc.Phase, timeout time.Duration, done func(rpc.Vote, error)) {
-	r.client.Go(kind, rpc.AppendPhase(nil, m), timeout, func(out []byte, err error) {
-		var v rpc.Vote
+// Phases implements acceptor over the internal RPC: one call for every
+// phase.
+func (r rpcReplica) Phases(ms []rpc.Phase, timeout time.Duration, done func([]rpc.Vote, error)) {
+	buf := payloads.Get().(*[]byte)
+	*buf = rpc.AppendPhases((*buf)[:0], ms)
+	r.client.Go(rpc.KindPhases, *buf, timeout, func(out []byte, err error) {
+		var vs []rpc.Vote
 		if err == nil {
-			err = rpc.DecodeVote(out, &v)
-			v.State = slices.Clone(v.State) // out is the connection's
+			vs, err = rpc.DecodeVotes(slices.Clone(out), nil) // out is the connection's
 		}
-		done(v, err)
+		if err == nil && len(vs) != len(ms) {
+			err = fmt.Errorf("%w: %d votes for %d phases", rpc.ErrMalformed, len(vs), len(ms))
+		}
+		done(vs, err)
 	})
+	payloads.Put(buf) // Go copied it
 }
 
 // localAcceptor is the proposer's own node.
@@ -48,15 +54,13 @@ type localAcceptor struct {
 
 func (l localAcceptor) Name() string { return l.name }
 
-func (l localAcceptor) Phase(kind rpc.Kind, m *rpc.Phase, _ time.Duration, done func(rpc.Vote, error)) {
-	switch kind {
-	case rpc.KindPrepare:
-		done(l.n.Prepare(m, nil))
-	case rpc.KindPeek:
-		done(l.n.Peek(m, nil))
-	default:
-		done(l.n.Accept(m))
-	}
+func (l localAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.Vote, error)) {
+	vs := make([]rpc.Vote, len(ms))
+	err := l.n.Votes(ms, func(i int, v rpc.Vote) {
+		v.State = slices.Clone(v.State)
+		vs[i] = v
+	})
+	done(vs, err)
 }
 
 // hasSerial reports whether any command of r runs on the serial path.
@@ -69,34 +73,30 @@ func hasSerial(r *rpc.Run) bool {
 	return false
 }
 
-// serialRun runs every command of r on the serial path, each on a
-// goroutine it waits for, and answers them in r's order.
+// serialRun runs every command of r on the serial path, their rounds
+// together (drive), and answers them in r's order.
 func (s *Service) serialRun(r *rpc.Run, res *Result) {
 	s.node.clock.Observe(hlc.Stamp{Time: r.Floor})
 	deadline := time.Now().Add(replicateTimeout)
 	if r.Deadline != 0 {
 		deadline = time.UnixMilli(r.Deadline)
 	}
-	type outcome struct {
-		st    rpc.Status
-		reply []byte
-	}
-	outs := make([]outcome, len(r.Cmds))
-	var wg sync.WaitGroup
+	props := make([]*proposal, len(r.Cmds))
+	live := make([]*proposal, 0, len(r.Cmds))
 	for i := range r.Cmds {
-		wg.Go(func() {
-			st, reply := s.propose(&r.Cmds[i], deadline)
-			outs[i] = outcome{st, reply}
-		})
+		props[i] = s.newProposal(&r.Cmds[i], deadline)
+		if !props[i].done {
+			live = append(live, props[i])
+		}
 	}
-	wg.Wait()
+	s.drive(live)
 	res.reset(r.Answers())
-	for i := range r.Cmds {
-		if o := outs[i]; o.st == rpc.StatusOK && len(r.Cmds[i].Reqs) == 1 && r.Cmds[i].Digest == rpc.DigestNone {
-			res.Replies = append(res.Replies, o.reply...)
+	for i, p := range props {
+		if p.st == rpc.StatusOK && len(r.Cmds[i].Reqs) == 1 && r.Cmds[i].Digest == rpc.DigestNone {
+			res.Replies = append(res.Replies, p.reply...)
 			res.end(rpc.StatusOK)
 		} else {
-			res.refuse(r.Cmds[i].Answers(), o.st, string(o.reply))
+			res.refuse(r.Cmds[i].Answers(), p.st, string(p.reply))
 		}
 	}
 }
@@ -109,188 +109,396 @@ const (
 	msgSerialUnknown  = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
 )
 
-// propose runs the one request of c as proposer until a majority accepts
-// it, or deadline. The reply is the command's on success, a message
-// otherwise.
-func (s *Service) propose(c *rpc.Cmd, deadline time.Time) (rpc.Status, []byte) {
+// proposal is one serial command's progress as its proposer runs it, in
+// rounds: each sends the round's phase m to the acceptors of the key's
+// partition and counts their votes, until a majority accepted the state
+// the command left, a majority agreed on the state a read found, or the
+// deadline. A read starts with a peek, anything else with a Prepare.
+type proposal struct {
+	c        *rpc.Cmd
+	req      *proto.Request
+	key      []byte
+	accs     []acceptor
+	names    []string
+	deadline time.Time
+	attempt  int
+
+	m rpc.Phase // this round's
+	// This round's count: ph for a Prepare or an Accept, with, for a
+	// Prepare, how many promises reported each accepted ballot; peeks for
+	// a Peek, and its state once a majority reports one proposal (peeked).
+	ph       *serial.Phase
+	accepted map[serial.Ballot]int
+	peeks    map[hlc.Stamp]int
+	peeked   bool
+	state    []byte
+	answered int  // acceptors that voted or failed to
+	refusals int  // acceptors that refused: they did not take the phase
+	decided  bool // the round's outcome is known
+	settled  bool // the round has every vote it wants
+
+	seen hlc.Stamp // the highest ballot a refusal named
+	// mine is this command's proposal once an Accept of it has left, and
+	// mineAt the ballots of those Accepts (the same state, re-proposed)
+	// that some acceptor may have taken: any may be chosen later.
+	mine      *storage.Proposal
+	mineAt    []hlc.Stamp
+	mineReply []byte
+
+	done  bool
+	st    rpc.Status
+	reply []byte // the command's on success, a message otherwise
+}
+
+// newProposal starts the proposal of c's one request, or returns it done
+// when c cannot run on the serial path.
+func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
+	p := &proposal{c: c, deadline: deadline}
 	if c.Digest != rpc.DigestNone {
-		return rpc.StatusError, []byte(msgSerialDigest)
+		return p.finish(rpc.StatusError, []byte(msgSerialDigest))
 	}
 	if len(c.Reqs) != 1 {
-		return rpc.StatusOK, proto.AppendErrorMsg(nil, msgSerialOneKey)
+		return p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, msgSerialOneKey))
 	}
-	req := c.Reqs[0]
-	keys := req.Keys(nil)
+	p.req = c.Reqs[0]
+	keys := p.req.Keys(nil)
 	if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
-		return rpc.StatusOK, proto.AppendErrorMsg(nil, msgSerialOneKey)
+		return p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, msgSerialOneKey))
 	}
-	key := keys[0]
-	p := s.node.partitionOf(key)
-	accs := s.acceptors(p)
-	if len(accs) == 0 {
-		return rpc.StatusUnavailable, fmt.Appendf(nil, "unavailable: partition %d has no replicas in this node's ring", p)
+	p.key = keys[0]
+	part := s.node.partitionOf(p.key)
+	p.accs = s.acceptors(part)
+	if len(p.accs) == 0 {
+		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, "unavailable: partition %d has no replicas in this node's ring", part))
 	}
-	names := make([]string, len(accs))
-	for i, a := range accs {
-		names[i] = a.Name()
+	p.names = make([]string, len(p.accs))
+	for i, a := range p.accs {
+		p.names[i] = a.Name()
 	}
 	if proto.ReadOnly(c.Reqs) {
-		// One round trip and no write when the replicas agree.
-		m := &rpc.Phase{DB: c.DB, Deadline: deadline.UnixMilli(), Key: key}
-		if state, ok := peek(accs, m, deadline); ok {
-			_, reply, err := storage.Propose(c.DB, key, state, s.node.clock.Now(), req, rand.IntN, nil)
-			if err != nil {
-				return rpc.StatusError, []byte(err.Error())
-			}
-			return rpc.StatusOK, reply
-		}
+		p.begin(rpc.KindPeek, hlc.Stamp{}) // one round trip and no write when the replicas agree
+		return p
 	}
-	var seen hlc.Stamp
-	// mine is this command's proposal once an Accept of it has left, at
-	// ballot mineAt: it may be accepted somewhere, and chosen later.
-	var mine *storage.Proposal
-	var mineAt hlc.Stamp
-	var mineReply []byte
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if !backoff(attempt, deadline) {
-				break
-			}
-		}
-		b := s.node.clock.Now()
-		if !seen.Less(b) {
-			b = hlc.Stamp{Time: seen.Time + 1, Actor: s.node.Actor()}
-			s.node.clock.Observe(b)
-		}
-		m := &rpc.Phase{DB: c.DB, Time: b.Time, Actor: b.Actor, Deadline: deadline.UnixMilli(), Key: key}
-		ph, agree := round(accs, names, rpc.KindPrepare, m, deadline)
-		if ph.Outcome() != serial.Won {
-			seen = seen.Max(stampOf(ph.Highest()))
-			continue
-		}
-		latest, state := ph.Latest()
-		prop, reply := mine, mineReply
-		if proto.ReadOnly(c.Reqs) {
-			mine = nil // a read runs again: it changes nothing
-		}
-		switch {
-		case mine != nil && stampOf(latest) == mineAt:
-			// This command's own proposal is the latest: finish it (Paxos
-			// re-proposes it anyway) rather than run the command again on
-			// a state that may already hold its effect.
-			prop.B = b
-		case mine != nil && mineAt.Less(stampOf(latest)):
-			// A later proposal may or may not have been computed from
-			// this command's: running it again could apply it twice.
-			return rpc.StatusNotConfirmed, []byte(msgSerialUnknown)
-		default:
-			// Nothing of this command was accepted by the majority that
-			// promised, so it was not chosen and never will be: run it on
-			// the chosen state.
-			p, out, err := storage.Propose(c.DB, key, state, b, req, rand.IntN, nil)
-			if err != nil {
-				return rpc.StatusError, []byte(err.Error())
-			}
-			if !p.Wrote && agree {
-				return rpc.StatusOK, out // a majority holds the chosen state already
-			}
-			prop, reply = &p, out
-		}
-		d, err := prop.State()
-		if err != nil { // a container: the client's to write otherwise
-			return rpc.StatusOK, proto.AppendErrorMsg(nil, err.Error())
-		}
-		m.State = storage.AppendDelta(nil, &d)
-		mine, mineAt, mineReply = prop, b, reply
-		ph, _ = round(accs, names, rpc.KindAccept, m, deadline)
-		if ph.Outcome() == serial.Won {
-			return rpc.StatusOK, reply
-		}
-		seen = seen.Max(stampOf(ph.Highest()))
+	now := s.node.clock.Now()
+	st, ok := s.standing.take(c.DB, p.key, p.names, now)
+	if !ok {
+		p.prepare(s)
+		return p
 	}
-	if mine != nil && !proto.ReadOnly(c.Reqs) {
-		return rpc.StatusNotConfirmed, []byte(msgSerialUnknown)
+	// A standing promise: the command runs on the state it reported,
+	// chosen, and goes straight to Accept at the promised ballot.
+	np, out, err := storage.Propose(c.DB, p.key, st.state, st.b, now, p.req, rand.IntN, nil)
+	if err != nil {
+		return p.finish(rpc.StatusError, []byte(err.Error()))
 	}
-	return rpc.StatusUnavailable, []byte(msgSerialNoQuorum)
+	p.accept(s, &np, out)
+	return p
 }
 
-// round sends one phase to every acceptor and counts the votes until the
-// phase is won or lost, every acceptor has voted, or deadline. agree
-// reports, for a Prepare, whether a majority of the acceptors reported
-// the same accepted ballot, the highest: that proposal is chosen.
-func round(accs []acceptor, names []string, kind rpc.Kind, m *rpc.Phase, deadline time.Time) (*serial.Phase, bool) {
-	ph := serial.NewPhase(names)
-	accepted := map[serial.Ballot]int{}
-	collect(accs, kind, m, deadline, func(i int, v rpc.Vote, err error) bool {
-		bal := serial.Ballot{Stamp: v.Time, Actor: v.Actor}
-		switch {
-		case err != nil:
-			ph.Refuse(names[i], serial.Ballot{})
-		case !v.Yes:
-			ph.Refuse(names[i], bal)
-		case kind == rpc.KindPrepare:
-			ph.Promise(names[i], bal, v.State)
-			accepted[bal]++
-		default:
-			ph.Accepted(names[i])
-		}
-		return ph.Outcome() != serial.Pending
-	})
-	best, _ := ph.Latest()
-	return ph, accepted[best] >= len(accs)/2+1
+// finish ends p with status st and reply.
+func (p *proposal) finish(st rpc.Status, reply []byte) *proposal {
+	p.done, p.st, p.reply = true, st, reply
+	return p
 }
 
-// peek reads the acceptors' registers without a promise and returns the
-// state of the proposal that a majority of them report as accepted last,
-// if they do before they all answer or deadline: that proposal is chosen,
-// and none after it was chosen before the peek began (every majority that
-// could have chosen one meets this one), so a read may answer from it.
-func peek(accs []acceptor, m *rpc.Phase, deadline time.Time) ([]byte, bool) {
-	need := len(accs)/2 + 1
-	count := map[hlc.Stamp]int{}
-	var state []byte
-	ok := collect(accs, rpc.KindPeek, m, deadline, func(_ int, v rpc.Vote, err error) bool {
-		if err != nil || !v.Yes {
-			return false
-		}
-		bal := hlc.Stamp{Time: v.Time, Actor: v.Actor}
-		if count[bal]++; count[bal] >= need {
-			state = v.State
-			return true
-		}
-		return false
-	})
-	return state, ok
+// begin starts a round of phase kind at ballot b.
+func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
+	p.m = rpc.Phase{Kind: kind, DB: p.c.DB, Time: b.Time, Actor: b.Actor, Deadline: p.deadline.UnixMilli(), Key: p.key}
+	p.settled, p.decided, p.peeked, p.state = false, false, false, nil
+	p.answered, p.refusals = 0, 0
+	switch kind {
+	case rpc.KindPeek:
+		p.peeks = map[hlc.Stamp]int{}
+	case rpc.KindPrepare:
+		p.ph, p.accepted = serial.NewPhase(p.names), map[serial.Ballot]int{}
+	default:
+		p.ph = serial.NewPhase(p.names)
+	}
 }
 
-// collect sends one phase to every acceptor (in parallel: the local one,
-// last, runs on this goroutine) and hands each vote, in arrival order, to
-// take, until take reports it has what it needs, every acceptor has
-// answered, or deadline. It reports whether take finished.
-func collect(accs []acceptor, kind rpc.Kind, m *rpc.Phase, deadline time.Time, take func(i int, v rpc.Vote, err error) bool) bool {
-	type answer struct {
-		i   int
-		v   rpc.Vote
-		err error
+// prepare starts a Prepare at a ballot above every one seen.
+func (p *proposal) prepare(s *Service) {
+	b := s.node.clock.Now()
+	if !p.seen.Less(b) {
+		b = hlc.Stamp{Time: p.seen.Time + 1, Actor: s.node.Actor()}
+		s.node.clock.Observe(b)
 	}
-	ch := make(chan answer, len(accs)) // sized so no late answer blocks
-	timeout := time.Until(deadline)
-	for i, a := range accs {
-		a.Phase(kind, m, timeout, func(v rpc.Vote, err error) { ch <- answer{i, v, err} })
+	p.begin(rpc.KindPrepare, b)
+}
+
+// take counts acceptor name's vote (or the error that stands for its
+// refusal) in this round, and reports whether the round is settled: its
+// outcome is known and it wants no more votes. A lost Accept wants every
+// acceptor's: if each refused it, the proposal was accepted nowhere and
+// the command may run again (advance).
+func (p *proposal) take(name string, v rpc.Vote, err error) bool {
+	p.answered++
+	if err == nil && !v.Yes {
+		p.refusals++
 	}
-	timer := time.NewTimer(max(timeout, 0))
-	defer timer.Stop()
-	for range accs {
-		select {
-		case a := <-ch:
-			if take(a.i, a.v, a.err) {
-				return true
+	bal := serial.Ballot{Stamp: v.Time, Actor: v.Actor}
+	switch {
+	case p.m.Kind == rpc.KindPeek:
+		if err == nil && v.Yes {
+			at := stampOf(bal)
+			if p.peeks[at]++; p.peeks[at] >= len(p.accs)/2+1 {
+				p.peeked, p.state = true, v.State
 			}
-		case <-timer.C:
-			return false
 		}
+		p.decided, p.settled = p.peeked, p.peeked
+		return p.settled
+	case err != nil:
+		p.ph.Refuse(name, serial.Ballot{})
+	case !v.Yes:
+		p.ph.Refuse(name, bal)
+	case p.m.Kind == rpc.KindPrepare:
+		p.ph.Promise(name, bal, v.State)
+		p.accepted[bal]++
+	default:
+		p.ph.Accepted(name)
+	}
+	out := p.ph.Outcome()
+	p.decided = out != serial.Pending
+	p.settled = p.decided && (p.m.Kind != rpc.KindAccept || out == serial.Won || p.answered == len(p.accs))
+	return p.settled
+}
+
+// step is what a proposal does after a round.
+type step uint8
+
+const (
+	stepDone  step = iota // it has its outcome
+	stepNext              // it goes on to its next phase
+	stepRetry             // it was refused: it backs off and prepares again
+)
+
+// advance decides what follows the round just counted.
+func (p *proposal) advance(s *Service) step {
+	switch p.m.Kind {
+	case rpc.KindPeek:
+		if !p.peeked {
+			p.prepare(s)
+			return stepNext
+		}
+		now := s.node.clock.Now()
+		_, reply, err := storage.Propose(p.c.DB, p.key, p.state, now, now, p.req, rand.IntN, nil)
+		if err != nil {
+			p.finish(rpc.StatusError, []byte(err.Error()))
+		} else {
+			p.finish(rpc.StatusOK, reply)
+		}
+		return stepDone
+	case rpc.KindAccept:
+		if p.ph.Outcome() == serial.Won {
+			// The majority that accepted also promised the next ballot.
+			next := hlc.Stamp{Time: p.m.Next, Actor: p.m.Actor}
+			s.standing.put(p.c.DB, p.key, standing{b: next, state: p.m.State, accs: p.names})
+			p.finish(rpc.StatusOK, p.mineReply)
+			return stepDone
+		}
+		if p.refusals == len(p.accs) {
+			// Every acceptor refused it: this Accept was taken nowhere and
+			// can never be chosen (an earlier one of the command may).
+			p.mineAt = p.mineAt[:len(p.mineAt)-1]
+		}
+		p.seen = p.seen.Max(stampOf(p.ph.Highest()))
+		return stepRetry
+	}
+	if p.ph.Outcome() != serial.Won {
+		p.seen = p.seen.Max(stampOf(p.ph.Highest()))
+		return stepRetry
+	}
+	b := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
+	latest, state := p.ph.Latest()
+	agree := p.accepted[latest] >= len(p.accs)/2+1 // that proposal is chosen
+	prop, reply := p.mine, p.mineReply
+	if proto.ReadOnly(p.c.Reqs) {
+		p.mineAt = nil // a read runs again: it changes nothing
+	}
+	at := stampOf(latest)
+	switch {
+	case slices.Contains(p.mineAt, at):
+		// This command's own proposal is the latest: finish it (Paxos
+		// re-proposes it anyway) rather than run the command again on a
+		// state that may already hold its effect.
+		prop.B = b
+	case slices.ContainsFunc(p.mineAt, func(m hlc.Stamp) bool { return m.Less(at) }):
+		// A later proposal may or may not have been computed from this
+		// command's: running it again could apply it twice.
+		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialUnknown))
+		return stepDone
+	default:
+		// None of this command's Accepts was taken by the majority that
+		// promised (each is above the latest they report), so none was
+		// chosen and none ever will be: run it on the chosen state.
+		p.mineAt = p.mineAt[:0]
+		np, out, err := storage.Propose(p.c.DB, p.key, state, b, s.node.clock.Now(), p.req, rand.IntN, nil)
+		if err != nil {
+			p.finish(rpc.StatusError, []byte(err.Error()))
+			return stepDone
+		}
+		if !np.Wrote && agree {
+			p.finish(rpc.StatusOK, out) // a majority holds the chosen state already
+			return stepDone
+		}
+		prop, reply = &np, out
+	}
+	return p.accept(s, prop, reply)
+}
+
+// accept starts the Accept of prop, whose reply is reply, at its ballot,
+// asking the acceptors for a standing promise of a ballot taken from the
+// clock now, so that no other proposal of this node can have it; or ends
+// p when prop's state cannot be written on the serial path.
+func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte) step {
+	d, err := prop.State()
+	if err != nil { // a container: the client's to write otherwise
+		p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, err.Error()))
+		return stepDone
+	}
+	p.begin(rpc.KindAccept, prop.B)
+	p.m.State = storage.AppendDelta(nil, &d)
+	p.m.Next = s.node.clock.Now().Time // above prop.B: the clock passed it
+	p.mine, p.mineAt, p.mineReply = prop, append(p.mineAt, prop.B), reply
+	return stepNext
+}
+
+// retry backs off and prepares again, if there is time before the
+// deadline; otherwise it ends the proposal and reports false.
+func (p *proposal) retry(s *Service) bool {
+	p.attempt++
+	if backoff(p.attempt, p.deadline) {
+		p.prepare(s)
+		return true
+	}
+	if len(p.mineAt) > 0 && !proto.ReadOnly(p.c.Reqs) {
+		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialUnknown))
+	} else {
+		p.finish(rpc.StatusUnavailable, []byte(msgSerialNoQuorum))
 	}
 	return false
+}
+
+// drive runs the proposals' rounds together until each is done: a round
+// sends each acceptor the phases of every proposal it votes on in one
+// call (one fsync there for them all). A proposal refused in a round
+// backs off and goes on alone, on a goroutine drive waits for.
+func (s *Service) drive(props []*proposal) {
+	var wg sync.WaitGroup
+	for len(props) > 0 {
+		rounds(props)
+		live := props[:0]
+		for _, p := range props {
+			switch p.advance(s) {
+			case stepNext:
+				live = append(live, p)
+			case stepRetry:
+				if len(props) == 1 {
+					if p.retry(s) {
+						live = append(live, p)
+					}
+					continue
+				}
+				wg.Go(func() {
+					if p.retry(s) {
+						s.drive([]*proposal{p})
+					}
+				})
+			}
+		}
+		props = live
+	}
+	wg.Wait()
+}
+
+// rounds sends every proposal's phase to its acceptors, one call per
+// acceptor (in parallel; the local one, last, runs on this goroutine),
+// and hands each vote, in arrival order, to its proposal, until every
+// round is settled, every acceptor has answered, or the latest deadline.
+// Once every round's outcome is known, votes still wanted (a lost
+// Accept's) are waited for as long again as the rounds took, at least a
+// millisecond: a slower acceptor counts as unknown.
+func rounds(props []*proposal) {
+	type call struct {
+		a     acceptor
+		props []*proposal
+		ms    []rpc.Phase
+	}
+	var calls []*call
+	byName := map[string]*call{}
+	deadline := props[0].deadline
+	for _, p := range props {
+		if p.deadline.After(deadline) {
+			deadline = p.deadline
+		}
+		for _, a := range p.accs {
+			c := byName[a.Name()]
+			if c == nil {
+				c = &call{a: a}
+				byName[a.Name()] = c
+				calls = append(calls, c)
+			}
+			c.props = append(c.props, p)
+			c.ms = append(c.ms, p.m)
+		}
+	}
+	slices.SortStableFunc(calls, func(x, y *call) int {
+		_, lx := x.a.(localAcceptor)
+		_, ly := y.a.(localAcceptor)
+		switch {
+		case lx == ly:
+			return 0
+		case lx:
+			return 1
+		}
+		return -1
+	})
+	type answer struct {
+		c   *call
+		vs  []rpc.Vote
+		err error
+	}
+	ch := make(chan answer, len(calls)) // sized so no late answer blocks
+	timeout := time.Until(deadline)
+	for _, c := range calls {
+		c.a.Phases(c.ms, timeout, func(vs []rpc.Vote, err error) { ch <- answer{c, vs, err} })
+	}
+	start := time.Now()
+	timer := time.NewTimer(max(timeout, 0))
+	defer timer.Stop()
+	var grace <-chan time.Time
+	pending, undecided := len(props), len(props)
+	for range calls {
+		select {
+		case a := <-ch:
+			for j, p := range a.c.props {
+				if p.settled {
+					continue
+				}
+				var v rpc.Vote
+				if a.err == nil {
+					v = a.vs[j]
+				}
+				was := p.decided
+				if p.take(a.c.a.Name(), v, a.err) {
+					pending--
+				}
+				if !was && p.decided {
+					undecided--
+				}
+			}
+			if pending == 0 {
+				return
+			}
+			if undecided == 0 && grace == nil {
+				grace = time.After(max(time.Since(start), time.Millisecond))
+			}
+		case <-grace:
+			return
+		case <-timer.C:
+			return
+		}
+	}
 }
 
 // backoff waits before another round (rounds that collide back off at

@@ -2,22 +2,52 @@ package node
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/storage/hlc"
 )
 
-// fakeAcceptor answers every phase at once with its vote or error.
+// fakeAcceptor answers every phase at once with vote(phase), or fails
+// the call with err; it counts its calls.
 type fakeAcceptor struct {
-	name string
-	vote rpc.Vote
-	err  error
+	name  string
+	vote  func(m *rpc.Phase) rpc.Vote
+	err   error
+	mu    *sync.Mutex
+	calls *[]int // phases per call
 }
 
 func (f fakeAcceptor) Name() string { return f.name }
-func (f fakeAcceptor) Phase(_ rpc.Kind, _ *rpc.Phase, _ time.Duration, done func(rpc.Vote, error)) {
-	done(f.vote, f.err)
+func (f fakeAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.Vote, error)) {
+	if f.calls != nil {
+		f.mu.Lock()
+		*f.calls = append(*f.calls, len(ms))
+		f.mu.Unlock()
+	}
+	if f.err != nil {
+		done(nil, f.err)
+		return
+	}
+	vs := make([]rpc.Vote, len(ms))
+	for i := range ms {
+		vs[i] = f.vote(&ms[i])
+	}
+	done(vs, nil)
+}
+
+// peeking returns a proposal at its first round, a peek at key's
+// registers on accs.
+func peeking(key string, accs []acceptor) *proposal {
+	p := &proposal{c: &rpc.Cmd{}, key: []byte(key), accs: accs, deadline: time.Now().Add(time.Second)}
+	for _, a := range accs {
+		p.names = append(p.names, a.Name())
+	}
+	p.begin(rpc.KindPeek, hlc.Stamp{})
+	return p
 }
 
 // TestPeekNeedsAMajority: a read's peek answers only from a proposal a
@@ -26,10 +56,11 @@ func (f fakeAcceptor) Phase(_ rpc.Kind, _ *rpc.Phase, _ time.Duration, done func
 // majority agrees.
 func TestPeekNeedsAMajority(t *testing.T) {
 	at := func(name string, time uint64, state string) fakeAcceptor {
-		return fakeAcceptor{name: name, vote: rpc.Vote{Yes: true, Time: time, Actor: 1, State: []byte(state)}}
+		return fakeAcceptor{name: name, vote: func(*rpc.Phase) rpc.Vote {
+			return rpc.Vote{Yes: true, Time: time, Actor: 1, State: []byte(state)}
+		}}
 	}
 	down := fakeAcceptor{name: "down", err: errors.New("unreachable")}
-	m := &rpc.Phase{Key: []byte("k")}
 	for _, tc := range []struct {
 		name  string
 		accs  []acceptor
@@ -41,9 +72,45 @@ func TestPeekNeedsAMajority(t *testing.T) {
 		{"no majority", []acceptor{at("a", 1, "old"), at("b", 2, "new"), down}, "", false},
 		{"one of three", []acceptor{at("a", 2, "new"), down, down}, "", false},
 	} {
-		state, ok := peek(tc.accs, m, time.Now().Add(time.Second))
-		if ok != tc.ok || string(state) != tc.state {
-			t.Errorf("%s: %q, %v; want %q, %v", tc.name, state, ok, tc.state, tc.ok)
+		p := peeking("k", tc.accs)
+		rounds([]*proposal{p})
+		if p.peeked != tc.ok || string(p.state) != tc.state {
+			t.Errorf("%s: %q, %v; want %q, %v", tc.name, p.state, p.peeked, tc.state, tc.ok)
+		}
+	}
+}
+
+// TestRoundsCallEachAcceptorOnce: the rounds of several proposals over
+// overlapping acceptors make one call per acceptor, carrying the phases
+// of every proposal it votes on, and each vote reaches its own proposal.
+func TestRoundsCallEachAcceptorOnce(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]*[]int{}
+	acc := func(name string) fakeAcceptor {
+		calls[name] = new([]int)
+		return fakeAcceptor{name: name, mu: &mu, calls: calls[name], vote: func(m *rpc.Phase) rpc.Vote {
+			// Every acceptor reports the same proposal for a key, whose
+			// state names the key: a vote handed to another proposal
+			// shows.
+			return rpc.Vote{Yes: true, Time: uint64(len(m.Key)), Actor: 1, State: []byte("state of " + string(m.Key))}
+		}}
+	}
+	a, b, c, d := acc("a"), acc("b"), acc("c"), acc("d")
+	sets := [][]acceptor{{a, b, c}, {b, c, d}, {a, c, d}, {a, b, c}, {d, a, b}}
+	var props []*proposal
+	for i, set := range sets {
+		props = append(props, peeking(fmt.Sprintf("key%d%s", i, string(make([]byte, i))), set))
+	}
+	rounds(props)
+	for i, p := range props {
+		if want := "state of " + string(p.key); !p.peeked || string(p.state) != want {
+			t.Errorf("proposal %d: %q, %v; want %q", i, p.state, p.peeked, want)
+		}
+	}
+	want := map[string]int{"a": 4, "b": 4, "c": 4, "d": 3}
+	for name, n := range want {
+		if got := *calls[name]; len(got) != 1 || got[0] != n {
+			t.Errorf("acceptor %s: calls with %v phases; want one with %d", name, got, n)
 		}
 	}
 }

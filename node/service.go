@@ -60,7 +60,15 @@ type ServiceConfig struct {
 	// OnLeft, if set, is called once such a leave has handed everything
 	// off: the process then stops.
 	OnLeft func()
+	// StandingPromises bounds the keys whose standing promise this node
+	// keeps as a proposer (docs/serial.md): a serial write of such a key
+	// takes one round trip instead of two (default 65,536; negative:
+	// none, every serial write prepares).
+	StandingPromises int
 }
+
+// DefaultStandingPromises is ServiceConfig.StandingPromises' default.
+const DefaultStandingPromises = 1 << 16
 
 // MaxClusterPartitions is the largest partition count a cluster supports.
 const MaxClusterPartitions = 2048
@@ -97,6 +105,7 @@ type Service struct {
 	advDone    chan struct{} // closed when the advertiser has stopped
 	entropy    entropyCounters
 	catching   []int // partitions to catch up on after a restart
+	standing   *standingPromises
 	wg         sync.WaitGroup
 }
 
@@ -131,6 +140,9 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	if cfg.MaxHints == 0 {
 		cfg.MaxHints = 256 << 20
 	}
+	if cfg.StandingPromises == 0 {
+		cfg.StandingPromises = DefaultStandingPromises
+	}
 	cfg.Node.Cluster = true
 	if cfg.Replicas > 1 {
 		// Replicas receive deltas late, twice and out of order (hints,
@@ -150,7 +162,8 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	s := &Service{cfg: cfg, log: cfg.Logger, node: n, peers: map[string]*rpc.Client{}, moving: map[int]bool{}, movedIn: map[int]time.Time{},
 		rings:      ring.NewBuilder(n.Partitions(), cfg.Replicas),
 		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
-		advKick: make(chan struct{}, 1), advDone: make(chan struct{})}
+		advKick: make(chan struct{}, 1), advDone: make(chan struct{}),
+		standing: newStandingPromises(cfg.StandingPromises)}
 	s.pace.rate = float64(max(cfg.TransferRate, 0))
 	if err := checkAway(cfg, n, time.Now()); err != nil {
 		n.Close()

@@ -29,10 +29,11 @@ func TestSerialIsLinearizable(t *testing.T) {
 	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=3")
 	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
 
-	// Six clients on four keys contend enough to collide often; more
-	// collisions leave more outcomes unknown, which the checker must
-	// try both ways.
-	keys := []string{"serial:0", "serial:1", "serial:2", "serial:3"}
+	// Six clients on eight keys contend enough to collide often; more
+	// collisions leave more outcomes unknown, which the checker must try
+	// both ways (on four keys, about one history in five had too many
+	// for it to decide within a minute).
+	keys := []string{"serial:0", "serial:1", "serial:2", "serial:3", "serial:4", "serial:5", "serial:6", "serial:7"}
 	hist := make([]lincheck.History, len(keys))
 	epoch := time.Now()
 	now := func() int64 { return int64(time.Since(epoch)) }

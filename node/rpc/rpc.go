@@ -85,9 +85,10 @@ const (
 	KindLeave              // leave the cluster: hand every partition off, answer, then stop (vanity-node leave)
 	KindKeys               // a page of one partition's keys (SCAN, KEYS; keys.go)
 	KindCount              // the keys per partition of a database (DB_SIZE; keys.go)
-	KindPrepare            // the serial path's Prepare to an acceptor (serial.go; answer a Vote)
-	KindAccept             // the serial path's Accept to an acceptor (serial.go; answer a Vote)
-	KindPeek               // the serial path's read of an acceptor's register, promising nothing (answer a Vote)
+	KindPrepare            // a Phase's kind: the serial path's Prepare (serial.go); retired as a call
+	KindAccept             // a Phase's kind: the serial path's Accept; retired as a call
+	KindPeek               // a Phase's kind: the serial path's read of a register, promising nothing; retired as a call
+	KindPhases             // serial phases of several keys for one acceptor (AppendPhases; answer AppendVotes)
 	numKinds
 )
 

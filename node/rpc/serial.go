@@ -2,58 +2,89 @@ package rpc
 
 import (
 	"encoding/binary"
+	"slices"
 )
 
-// The serial path's messages (docs/serial.md): a proposer's Prepare and
-// Accept to each acceptor of a key's partition, and the acceptor's Vote.
+// The serial path's messages (docs/serial.md): a proposer's phases
+// (Prepare, Accept, Peek) to an acceptor of a key's partition, and the
+// acceptor's Vote. A call of KindPhases carries the phases of several
+// keys for one acceptor, which answers them all at once (one fsync):
 //
-//	ballot = time:u64 actor:u64                  (an hlc.Stamp; big-endian)
-//	phase  = db:u8 ballot deadline:u64 key state  (key, state: len bytes)
-//	vote   = yes:u8 ballot state                  (state: len bytes)
+//	ballot = time:u64 actor:u64                                  (an hlc.Stamp; big-endian)
+//	phase  = kind:u8 db:u8 ballot deadline:u64 next:u64 key state (key, state: len bytes)
+//	vote   = yes:u8 ballot state                                  (state: len bytes)
+//	phases = count:uvarint phase*
+//	votes  = count:uvarint vote*
 
-// Phase is a Prepare (State empty) or an Accept of the proposal State
-// (the key's whole state, a storage delta) for Key in DB at ballot
-// (Time, Actor). An acceptor does nothing with one that arrives after
+// Phase is, by Kind, a Prepare (KindPrepare, State empty), an Accept of
+// the proposal State (KindAccept: the key's whole state, a storage
+// delta), or a Peek at the register (KindPeek, promising nothing), for
+// Key in DB at ballot (Time, Actor). An Accept with Next (a ballot time
+// above Time) also promises ballot (Next, Actor) once it is accepted: the
+// proposer's standing promise, which lets its next command on the key
+// skip Prepare. An acceptor does nothing with a phase that arrives after
 // Deadline (unix milliseconds by the proposer's clock).
 type Phase struct {
+	Kind        Kind
 	DB          int
 	Time, Actor uint64
 	Deadline    int64
+	Next        uint64
 	Key         []byte
 	State       []byte
 }
 
 // AppendPhase encodes m.
 func AppendPhase(dst []byte, m *Phase) []byte {
-	dst = append(dst, byte(m.DB))
+	dst = append(dst, byte(m.Kind), byte(m.DB))
 	dst = binary.BigEndian.AppendUint64(dst, m.Time)
 	dst = binary.BigEndian.AppendUint64(dst, m.Actor)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Deadline))
+	dst = binary.BigEndian.AppendUint64(dst, m.Next)
 	dst = appendBytes(dst, m.Key)
 	return appendBytes(dst, m.State)
 }
 
 // DecodePhase decodes AppendPhase's payload; Key and State alias b.
 func DecodePhase(b []byte, m *Phase) error {
-	if len(b) < 25 {
-		return ErrMalformed
+	rest, err := readPhase(b, m)
+	if err == nil && len(rest) != 0 {
+		err = ErrMalformed
 	}
-	m.DB = int(b[0])
-	m.Time = binary.BigEndian.Uint64(b[1:])
-	m.Actor = binary.BigEndian.Uint64(b[9:])
-	m.Deadline = int64(binary.BigEndian.Uint64(b[17:]))
+	return err
+}
+
+// phaseHeader is the length of a phase's fixed fields.
+const phaseHeader = 34
+
+// readPhase decodes the phase at the start of b and returns what follows.
+func readPhase(b []byte, m *Phase) ([]byte, error) {
+	if len(b) < phaseHeader {
+		return nil, ErrMalformed
+	}
+	m.Kind = Kind(b[0])
+	switch m.Kind {
+	case KindPrepare, KindAccept, KindPeek:
+	default:
+		return nil, ErrMalformed
+	}
+	m.DB = int(b[1])
+	m.Time = binary.BigEndian.Uint64(b[2:])
+	m.Actor = binary.BigEndian.Uint64(b[10:])
+	m.Deadline = int64(binary.BigEndian.Uint64(b[18:]))
+	m.Next = binary.BigEndian.Uint64(b[26:])
 	var err error
-	b = b[25:]
+	b = b[phaseHeader:]
 	if m.Key, b, err = readBytes(b); err != nil {
-		return err
+		return nil, err
 	}
 	if m.State, b, err = readBytes(b); err != nil {
-		return err
+		return nil, err
 	}
-	if len(b) != 0 || len(m.Key) == 0 {
-		return ErrMalformed
+	if len(m.Key) == 0 || (m.Next != 0 && (m.Kind != KindAccept || m.Next <= m.Time)) {
+		return nil, ErrMalformed
 	}
-	return nil
+	return b, nil
 }
 
 // Vote is an acceptor's answer to a Phase. Yes: the promise (Prepare),
@@ -80,20 +111,93 @@ func AppendVote(dst []byte, v *Vote) []byte {
 
 // DecodeVote decodes AppendVote's payload; State aliases b.
 func DecodeVote(b []byte, v *Vote) error {
+	rest, err := readVote(b, v)
+	if err == nil && len(rest) != 0 {
+		err = ErrMalformed
+	}
+	return err
+}
+
+// readVote decodes the vote at the start of b and returns what follows.
+func readVote(b []byte, v *Vote) ([]byte, error) {
 	if len(b) < 17 || b[0] > 1 {
-		return ErrMalformed
+		return nil, ErrMalformed
 	}
 	v.Yes = b[0] == 1
 	v.Time = binary.BigEndian.Uint64(b[1:])
 	v.Actor = binary.BigEndian.Uint64(b[9:])
 	var err error
 	if v.State, b, err = readBytes(b[17:]); err != nil {
-		return err
+		return nil, err
+	}
+	return b, nil
+}
+
+// AppendPhases encodes the phases ms for one acceptor.
+func AppendPhases(dst []byte, ms []Phase) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(ms)))
+	for i := range ms {
+		dst = AppendPhase(dst, &ms[i])
+	}
+	return dst
+}
+
+// DecodePhases decodes AppendPhases' payload into ms[:0]; keys and
+// states alias b.
+func DecodePhases(b []byte, ms []Phase) ([]Phase, error) {
+	n, b, err := readCount(b, phaseHeader)
+	if err != nil {
+		return ms[:0], err
+	}
+	ms = slices.Grow(ms[:0], n)[:n]
+	for i := range ms {
+		if b, err = readPhase(b, &ms[i]); err != nil {
+			return ms[:0], err
+		}
 	}
 	if len(b) != 0 {
-		return ErrMalformed
+		return ms[:0], ErrMalformed
 	}
-	return nil
+	return ms, nil
+}
+
+// AppendVotes encodes an acceptor's votes, one per phase of a call, in
+// the phases' order. An acceptor that has each vote only in turn appends
+// the count with binary.AppendUvarint, then each vote with AppendVote.
+func AppendVotes(dst []byte, vs []Vote) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(vs)))
+	for i := range vs {
+		dst = AppendVote(dst, &vs[i])
+	}
+	return dst
+}
+
+// DecodeVotes decodes AppendVotes' payload into vs[:0]; states alias b.
+func DecodeVotes(b []byte, vs []Vote) ([]Vote, error) {
+	n, b, err := readCount(b, 17)
+	if err != nil {
+		return vs[:0], err
+	}
+	vs = slices.Grow(vs[:0], n)[:n]
+	for i := range vs {
+		if b, err = readVote(b, &vs[i]); err != nil {
+			return vs[:0], err
+		}
+	}
+	if len(b) != 0 {
+		return vs[:0], ErrMalformed
+	}
+	return vs, nil
+}
+
+// readCount reads a batch's element count, which cannot exceed what b
+// could hold at least bytes an element.
+func readCount(b []byte, least int) (int, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k)/uint64(least) {
+		return 0, nil, ErrMalformed
+	}
+	return int(n), b[k:], nil
 }
 
 func appendBytes(dst, b []byte) []byte {

@@ -5,10 +5,11 @@ import (
 	"testing"
 )
 
-// TestSerialMessagesRoundTrip: phases and votes decode to what was
-// encoded, and every truncation or extension of them is refused.
+// TestSerialMessagesRoundTrip: phases and votes, alone and in batches,
+// decode to what was encoded, and every truncation or extension of them
+// is refused.
 func TestSerialMessagesRoundTrip(t *testing.T) {
-	ph := Phase{DB: 3, Time: 1 << 40, Actor: 7, Deadline: 1_700_000_000_000, Key: []byte("k"), State: []byte("state")}
+	ph := Phase{Kind: KindAccept, DB: 3, Time: 1 << 40, Actor: 7, Deadline: 1_700_000_000_000, Next: 1<<40 + 1, Key: []byte("k"), State: []byte("state")}
 	enc := AppendPhase(nil, &ph)
 	var got Phase
 	if err := DecodePhase(enc, &got); err != nil || !reflect.DeepEqual(got, ph) {
@@ -20,20 +21,51 @@ func TestSerialMessagesRoundTrip(t *testing.T) {
 	if err := DecodeVote(venc, &gv); err != nil || !reflect.DeepEqual(gv, v) {
 		t.Fatalf("vote: %+v, %v; want %+v", gv, err, v)
 	}
+	refused(t, "phase", enc, func(b []byte) error { return DecodePhase(b, &got) })
+	refused(t, "vote", venc, func(b []byte) error { return DecodeVote(b, &gv) })
+	bad := append([]byte(nil), enc...)
+	bad[0] = byte(KindRun)
+	if DecodePhase(bad, &got) == nil {
+		t.Error("a phase of kind KindRun decoded")
+	}
+	for _, m := range []Phase{
+		{Kind: KindPrepare, Time: 5, Next: 6, Key: []byte("k")},
+		{Kind: KindAccept, Time: 5, Next: 5, Key: []byte("k")},
+	} {
+		if DecodePhase(AppendPhase(nil, &m), &got) == nil {
+			t.Errorf("%+v decoded: only an Accept promises a next ballot, above its own", m)
+		}
+	}
+
+	phases := []Phase{ph, {Kind: KindPrepare, DB: 0, Time: 5, Actor: 1, Key: []byte("other"), State: []byte{}}, {Kind: KindPeek, Key: []byte("x"), State: []byte{}}}
+	penc := AppendPhases(nil, phases)
+	gotPhases, err := DecodePhases(penc, nil)
+	if err != nil || !reflect.DeepEqual(gotPhases, phases) {
+		t.Fatalf("phases: %+v, %v; want %+v", gotPhases, err, phases)
+	}
+	votes := []Vote{v, {Time: 3, Actor: 4, State: []byte{}}}
+	vsenc := AppendVotes(nil, votes)
+	gotVotes, err := DecodeVotes(vsenc, nil)
+	if err != nil || !reflect.DeepEqual(gotVotes, votes) {
+		t.Fatalf("votes: %+v, %v; want %+v", gotVotes, err, votes)
+	}
+	refused(t, "phases", penc, func(b []byte) error { _, err := DecodePhases(b, nil); return err })
+	refused(t, "votes", vsenc, func(b []byte) error { _, err := DecodeVotes(b, nil); return err })
+	if _, err := DecodeVotes([]byte{0xff, 0xff, 0xff, 0xff, 0x0f}, nil); err == nil {
+		t.Error("a count larger than the payload decoded")
+	}
+}
+
+// refused checks that decode refuses every prefix of enc and enc with a
+// byte more.
+func refused(t *testing.T, what string, enc []byte, decode func([]byte) error) {
+	t.Helper()
 	for i := range len(enc) {
-		if DecodePhase(enc[:i], &got) == nil {
-			t.Errorf("phase cut at %d decoded", i)
+		if decode(enc[:i]) == nil {
+			t.Errorf("%s cut at %d decoded", what, i)
 		}
 	}
-	if DecodePhase(append(enc, 0), &got) == nil {
-		t.Error("phase with a trailing byte decoded")
-	}
-	for i := range len(venc) {
-		if DecodeVote(venc[:i], &gv) == nil {
-			t.Errorf("vote cut at %d decoded", i)
-		}
-	}
-	if DecodeVote(append(venc, 0), &gv) == nil {
-		t.Error("vote with a trailing byte decoded")
+	if decode(append(enc[:len(enc):len(enc)], 0)) == nil {
+		t.Errorf("%s with a trailing byte decoded", what)
 	}
 }
