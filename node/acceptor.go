@@ -56,6 +56,19 @@ func (n *Node) Votes(ms []rpc.Phase, each func(i int, v rpc.Vote)) error {
 	return nil
 }
 
+// register returns key's acceptor register in db on this node, if it
+// serves the key's partition completely.
+func (n *Node) register(db int, key []byte) (promised, accepted hlc.Stamp, ok bool) {
+	part := &n.parts[n.partitionOf(key)]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	if part.state != partServing {
+		return promised, accepted, false
+	}
+	promised, accepted = part.shard.Acceptor(db, key)
+	return promised, accepted, true
+}
+
 // vote decides phase m on its key's register, under the partition's lock
 // on a complete copy (P4), and applies and logs what the decision changes
 // (reporting whether it did). A Prepare or Peek's vote carries the state

@@ -181,6 +181,13 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	}
 	now := s.node.clock.Now()
 	st, ok := s.standing.take(c.DB, p.key, p.names, now)
+	if ok {
+		// Where this node's own copy shows the promise outranked or the
+		// key written since (another proposer, a write at QUORUM), the
+		// Accept would be refused: prepare at once instead.
+		promised, accepted, held := s.node.register(c.DB, p.key)
+		ok = held && promised == st.b && accepted == st.at
+	}
 	if !ok {
 		p.prepare(s)
 		return p
@@ -216,14 +223,11 @@ func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
 	}
 }
 
-// prepare starts a Prepare at a ballot above every one seen.
+// prepare starts a Prepare at a ballot above every one seen, drawn from
+// the clock: no other proposal of this node has it.
 func (p *proposal) prepare(s *Service) {
-	b := s.node.clock.Now()
-	if !p.seen.Less(b) {
-		b = hlc.Stamp{Time: p.seen.Time + 1, Actor: s.node.Actor()}
-		s.node.clock.Observe(b)
-	}
-	p.begin(rpc.KindPrepare, b)
+	s.node.clock.Observe(p.seen)
+	p.begin(rpc.KindPrepare, s.node.clock.Now())
 }
 
 // take counts acceptor name's vote (or the error that stands for its
@@ -292,7 +296,8 @@ func (p *proposal) advance(s *Service) step {
 		if p.ph.Outcome() == serial.Won {
 			// The majority that accepted also promised the next ballot.
 			next := hlc.Stamp{Time: p.m.Next, Actor: p.m.Actor}
-			s.standing.put(p.c.DB, p.key, standing{b: next, state: p.m.State, accs: p.names})
+			at := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
+			s.standing.put(p.c.DB, p.key, standing{b: next, at: at, state: p.m.State, accs: p.names})
 			p.finish(rpc.StatusOK, p.mineReply)
 			return stepDone
 		}

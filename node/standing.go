@@ -31,7 +31,7 @@ import (
 // clock by more (tombstone grace, database resets and anti-entropy reason
 // on stamps' times).
 // standingFor is how long a standing promise may be used.
-const standingFor = 2 * time.Second
+const standingFor = time.Minute
 
 type standingPromises struct {
 	mu    sync.Mutex
@@ -46,9 +46,10 @@ type standingKey struct {
 
 // standing is one key's standing promise: ballot b, promised by a
 // majority of the acceptors named accs (the key's replica set then),
-// whose last accepted proposal, chosen, left state (an encoded delta).
+// whose last accepted proposal, chosen at ballot at, left state (an
+// encoded delta).
 type standing struct {
-	b     hlc.Stamp
+	b, at hlc.Stamp
 	state []byte
 	accs  []string
 }

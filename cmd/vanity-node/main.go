@@ -69,6 +69,7 @@ func run(args []string) error {
 	antiEntropy := fs.Duration("anti-entropy", 5*time.Minute, "compare every partition with a peer replica once per this period (0: never)")
 	grace := fs.Duration("tombstone-grace", 0, "forget deletions after this long; longer than --reap-timeout (default: twice it)")
 	maxHints := fs.Int64("max-hints", 256, "MiB of hints kept for replicas that are away (0: none)")
+	standing := fs.Int("standing-promises", node.DefaultStandingPromises, "keys whose standing promise this node keeps as a serial proposer: their next SERIAL write takes one round trip instead of two (0: none)")
 	keepStale := fs.Bool("keep-stale-data", false, "start on data older than the reap timeout (only after the whole cluster was down)")
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
@@ -137,7 +138,8 @@ func run(args []string) error {
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
 		MaxTransfers: *maxTransfers, TransferRate: transferBytes(*transferRate),
 		AntiEntropy: orNegative(*antiEntropy), TombstoneGrace: *grace, MaxHints: orNegative(*maxHints << 20),
-		KeepStaleData: *keepStale,
+		StandingPromises: orNegative(*standing),
+		KeepStaleData:    *keepStale,
 	})
 	if err != nil {
 		return err
@@ -311,7 +313,7 @@ func remove(args []string) error {
 
 // orNegative maps a flag's 0 ("none") to the configuration's negative
 // value (its 0 means "the default").
-func orNegative[T ~int64](v T) T {
+func orNegative[T ~int | ~int64](v T) T {
 	if v == 0 {
 		return -1
 	}
