@@ -34,10 +34,12 @@
 //
 // Commands on the serial path (proto.Serial: conditional commands, and
 // those of sessions at CONSISTENCY SERIAL) come in runs of their own and
-// run as rounds of consensus on a goroutine each (docs/serial.md): this
-// node proposes (proposer.go) to the acceptors of the key's partition,
-// itself among them (acceptor.go: votes logged and fsynced before they
-// leave, on complete copies only).
+// run as rounds of consensus (docs/serial.md): this node proposes
+// (proposer.go; a run's commands share each round's call to an acceptor,
+// and a key's next write may use the standing promise its last one won,
+// standing.go) to the acceptors of the key's partition, itself among them
+// (acceptor.go: votes logged and fsynced before they leave, one fsync a
+// call, on complete copies only).
 //
 // Listing keys (keys.go) is outside the pipeline: ListKeys returns a page
 // of one partition's keys and CountKeys each partition's count, from
