@@ -91,10 +91,3 @@ func (t *standingPromises) put(db int, key []byte, st standing) {
 	}
 	t.m[k] = st
 }
-
-// len returns the number of keys with a standing promise.
-func (t *standingPromises) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.m)
-}
