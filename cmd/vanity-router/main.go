@@ -81,6 +81,8 @@ func run(args []string) error {
 	authFailures := fs.Int("auth-failures", router.DefaultAuthFailures,
 		"failed AUTH attempts an address gets per minute (0: no limit); over it AUTH is refused")
 	inFlight := fs.Int("max-in-flight", 1, "runs an event loop has in flight to one node; more commands wait and go together")
+	serialInFlight := fs.Int("max-serial-in-flight", cluster.DefaultMaxSerialInFlight,
+		"runs of CONSISTENCY SERIAL commands an event loop has in flight to one node; more wait and go together")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	config := flagenv.ConfigFlag(fs)
 	tlsCert := fs.String("tls-cert", "", "speak TLS on the client port with this certificate (PEM; with --tls-key); connections are then served by a goroutine each")
@@ -159,7 +161,7 @@ func run(args []string) error {
 	}
 	backend, err := cluster.Start(cluster.Config{Name: *name, GossipAddr: *gossipAddr, RPCAddr: *rpcAddr, Join: joins,
 		JoinTimeout:    *joinTimeout,
-		RequestTimeout: *requestTimeout, MaxClockOffset: *clockOffset, MaxInFlight: *inFlight,
+		RequestTimeout: *requestTimeout, MaxClockOffset: *clockOffset, MaxInFlight: *inFlight, MaxSerialInFlight: *serialInFlight,
 		Secret: key, Partitions: *partitions, Replicas: *replicas, Fast: *fast, Logger: log,
 		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig()})
 	if err != nil {

@@ -92,7 +92,15 @@ type Config struct {
 	// (default 1); what it flushes meanwhile goes together when one comes
 	// back.
 	MaxInFlight int
+	// MaxSerialInFlight bounds the serial runs (docs/serial.md) an event
+	// loop has in flight to one node (default 4): what it flushes meanwhile
+	// goes together, so the node runs their rounds together. More than one,
+	// so that a command still contending for its key delays few others.
+	MaxSerialInFlight int
 }
+
+// DefaultMaxSerialInFlight is Config.MaxSerialInFlight's default.
+const DefaultMaxSerialInFlight = 4
 
 // Backend routes commands to storage nodes.
 type Backend struct {
@@ -169,6 +177,9 @@ func Start(cfg Config) (*Backend, error) {
 	}
 	if cfg.MaxInFlight == 0 {
 		cfg.MaxInFlight = 1
+	}
+	if cfg.MaxSerialInFlight == 0 {
+		cfg.MaxSerialInFlight = DefaultMaxSerialInFlight
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, transports: map[string]Transport{}, serving: map[string][]bool{},
 		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}}}

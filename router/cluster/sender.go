@@ -112,6 +112,9 @@ type Sender struct {
 	others []string // a digest read's other replicas (scratch)
 	placed []placement
 	queues map[string]*nodeQueue // runs in flight to each node
+	// serialQueues: serial runs in flight to each node, queued apart (an
+	// ordinary run must not wait for rounds of consensus)
+	serialQueues map[string]*nodeQueue
 }
 
 // nodeQueue limits the runs a sender has in flight to one node: while the
@@ -134,7 +137,8 @@ type placement struct {
 
 // NewSender implements router.Backend.
 func (b *Backend) NewSender() router.Sender {
-	return &Sender{b: b, runs: map[string]*nodeRun{}, serial: map[string]*nodeRun{}, queues: map[string]*nodeQueue{}}
+	return &Sender{b: b, runs: map[string]*nodeRun{}, serial: map[string]*nodeRun{}, queues: map[string]*nodeQueue{},
+		serialQueues: map[string]*nodeQueue{}}
 }
 
 // Submit implements router.Sender. A job with an item whose partitions
@@ -227,7 +231,12 @@ func (s *Sender) Flush() {
 	for _, nr := range s.order {
 		if nr.serial {
 			delete(s.serial, nr.addr)
-			s.b.send(nr, nil)
+			q := s.serialQueues[nr.addr]
+			if q == nil {
+				q = &nodeQueue{}
+				s.serialQueues[nr.addr] = q
+			}
+			s.b.enqueue(q, nr, s.b.cfg.MaxSerialInFlight)
 			continue
 		}
 		delete(s.runs, nr.addr)
@@ -243,18 +252,18 @@ func (s *Sender) Flush() {
 			q = &nodeQueue{}
 			s.queues[nr.addr] = q
 		}
-		s.b.enqueue(q, nr)
+		s.b.enqueue(q, nr, s.b.cfg.MaxInFlight)
 	}
 	clear(s.order)
 	s.order = s.order[:0]
 }
 
-// enqueue sends nr now if the node has fewer than MaxInFlight runs of
-// this sender in flight, and otherwise adds it to the backlog, which goes
+// enqueue sends nr now if the node has fewer than limit runs of this
+// sender in flight in q, and otherwise adds it to the backlog, which goes
 // when one comes back.
-func (b *Backend) enqueue(q *nodeQueue, nr *nodeRun) {
+func (b *Backend) enqueue(q *nodeQueue, nr *nodeRun, limit int) {
 	q.mu.Lock()
-	if q.inflight < b.cfg.MaxInFlight {
+	if q.inflight < limit {
 		q.inflight++
 		q.mu.Unlock()
 		b.send(nr, q)

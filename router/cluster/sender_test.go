@@ -34,9 +34,20 @@ type fakeNode struct {
 	// refusesWrites refuses every write, as a node whose log failed.
 	refusesWrites bool
 	silent        bool // never answers (until the run's timeout)
+	// gate, if set, holds every answer until it is closed.
+	gate chan struct{}
 }
 
 func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
+	if n.gate != nil {
+		answer := done
+		done = func(items []rpc.Item, err error) {
+			go func() {
+				<-n.gate
+				answer(items, err)
+			}()
+		}
+	}
 	n.mu.Lock()
 	// A copy: the sender recycles its runs once they are answered.
 	n.runs = append(n.runs, &rpc.Run{Ring: r.Ring, Deadline: r.Deadline, Cmds: append([]rpc.Cmd(nil), r.Cmds...)})
@@ -137,7 +148,7 @@ func testBackend(t *testing.T, replicas int, nodes ...*fakeNode) *Backend {
 		}
 	}
 	b := &Backend{cfg: Config{Partitions: partitions, Replicas: replicas, RetryFor: time.Second,
-		RequestTimeout: 200 * time.Millisecond, MaxClockOffset: 10 * time.Millisecond, Now: time.Now, MaxInFlight: 2},
+		RequestTimeout: 200 * time.Millisecond, MaxClockOffset: 10 * time.Millisecond, Now: time.Now, MaxInFlight: 2, MaxSerialInFlight: 2},
 		log: slog.New(slog.DiscardHandler), health: health{nodes: map[string]*nodeHealth{}},
 		dial: func(addr string) Transport { return byAddr[addr] }}
 	b.life, b.endLife = context.WithCancel(context.Background())
@@ -416,5 +427,47 @@ func TestSerialCommandsGoApart(t *testing.T) {
 	}
 	if strings.Join(apart, ",") != "SET_IF_ABSENT,GET" || strings.Join(plain, ",") != "SET,SET" {
 		t.Errorf("serial run %v, ordinary run %v; want [SET_IF_ABSENT GET] and [SET SET]", apart, plain)
+	}
+}
+
+// TestSerialRunsQueue: while a sender has MaxInFlight serial runs in
+// flight to a node, the serial commands it flushes for the node wait and
+// go as one run when one comes back (so a node batches their rounds);
+// ordinary runs do not wait behind them.
+func TestSerialRunsQueue(t *testing.T) {
+	a := &fakeNode{addr: "a", gate: make(chan struct{})}
+	b := testBackend(t, 1, a)
+	k := enc(keyOn(t, b, "a"))
+	s := b.NewSender()
+	var answered sync.WaitGroup
+	submit := func(levels [2]proto.Consistency, request string) {
+		answered.Add(1)
+		j := &router.Job{Items: []router.Item{{Levels: levels, Reqs: []*proto.Request{req(t, request)}}},
+			Done: func(*router.Job) { answered.Done() }}
+		j.Start()
+		s.Submit(j)
+		s.Flush()
+	}
+	runs := func() []*rpc.Run {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return append([]*rpc.Run(nil), a.runs...)
+	}
+	serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+	for i := range 4 {
+		submit(serial, fmt.Sprintf("SET:STR %s (1)%d", k, i))
+	}
+	if got := runs(); len(got) != 2 { // MaxInFlight is 2
+		t.Fatalf("%d serial runs sent while 2 are in flight, want 2", len(got))
+	}
+	submit([2]proto.Consistency{}, "GET "+k)
+	if got := runs(); len(got) != 3 || proto.Serial(got[2].Cmds[0].Read, got[2].Cmds[0].Write, got[2].Cmds[0].Reqs) {
+		t.Fatalf("an ordinary command waited behind serial runs: %d runs", len(got))
+	}
+	close(a.gate)
+	answered.Wait()
+	got := runs()
+	if len(got) != 4 || len(got[3].Cmds) != 2 {
+		t.Fatalf("runs %v; want the two waiting serial commands in one fourth run", got)
 	}
 }
