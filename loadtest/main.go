@@ -71,7 +71,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster|chaos [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster|chaos|locks [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -94,6 +94,8 @@ func main() {
 		err = cmdCluster(os.Args[2:])
 	case "chaos":
 		err = cmdChaos(os.Args[2:])
+	case "locks":
+		err = cmdLocks(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
