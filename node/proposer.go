@@ -353,14 +353,9 @@ func (p *proposal) advance(s *Service) step {
 
 // accept starts the Accept of prop, whose reply is reply, at its ballot,
 // asking the acceptors for a standing promise of a ballot taken from the
-// clock now, so that no other proposal of this node can have it; or ends
-// p when prop's state cannot be written on the serial path.
+// clock now, so that no other proposal of this node can have it.
 func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte) step {
-	d, err := prop.State()
-	if err != nil { // a container: the client's to write otherwise
-		p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, err.Error()))
-		return stepDone
-	}
+	d := prop.State()
 	p.begin(rpc.KindAccept, prop.B)
 	p.m.State = storage.AppendDelta(nil, &d)
 	p.m.Next = s.node.clock.Now().Time // above prop.B: the clock passed it

@@ -671,7 +671,7 @@ var table = []*Spec{
 	{Name: "hkeys", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The fields of a hash.", Args: "key", Shape: ShapeArray, Build: keyed(proto.CmdHashKeys)},
 	{Name: "hvals", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The values of a hash.", Args: "key", Shape: ShapeArray, Build: keyed(proto.CmdHashValues)},
 	{Name: "hstrlen", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "The length of a hash field's value.", Args: "key field", Shape: ShapeIntOrZero, Build: keyString(proto.CmdHashKeyLen)},
-	{Name: "hincrby", Note: "HASH_INCR on the field's text; the single process only: a cluster's serial path does not write hashes yet (issue 18), and keeps exact counters in INT keys (INCRBY).", Arity: 4, Flags: wr, Keys: one, Group: "hash", Summary: "Increments the integer value of a field in a hash by a number.", Args: "key field increment", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+	{Name: "hincrby", Note: "HASH_INCR on the field's text, linearizable (a cluster's serial path rewrites the hash); exact counters without consensus are INT keys (INCRBY).", Arity: 4, Flags: wr, Keys: one, Group: "hash", Summary: "Increments the integer value of a field in a hash by a number.", Args: "key field increment", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
 		n, err := parseInt(args[3])
 		if err != nil {
 			return err

@@ -1,8 +1,9 @@
 package storage
 
 import (
-	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -26,10 +27,6 @@ import (
 // in every database (a proposer on k in one database may refuse one in
 // another: contention, never unsafe). No client can reach it.
 const PromiseDB = 17
-
-// ErrSerialContainer is returned when a serial command would write a
-// list, a set or a hash, which the serial path does not write yet.
-var ErrSerialContainer = errors.New("the serial path does not write lists, sets or hashes yet: write them at CONSISTENCY QUORUM")
 
 // Acceptor returns key's acceptor register in s: the highest ballot
 // promised, and the ballot of the proposal accepted (the latest stamp of
@@ -99,27 +96,43 @@ func Propose(db int, key []byte, state []byte, b, now hlc.Stamp, req *proto.Requ
 
 // State returns the key's whole state after the command, stamped at the
 // ballot: what every acceptor is to hold in place of anything older (a
-// tombstone at the ballot when the key is absent).
-func (p *Proposal) State() (Delta, error) {
+// tombstone at the ballot when the key is absent). A list, set or hash is
+// written whole, every element and member at the ballot (a list's
+// elements numbered 0, 1, … in their order): the reset at the ballot drops
+// whatever an acceptor held of the key before.
+func (p *Proposal) State() Delta {
 	d := Delta{DB: uint8(p.DB), Key: string(p.Key), Reset: p.B}
 	e := p.sh.lookup(p.DB, p.Key)
 	if e == nil || p.sh.expired(p.DB, p.Key, p.Wall) {
-		return d, nil
+		return d
 	}
 	switch v := e.visible().(type) {
 	case nil:
-		return d, nil
+		return d
 	case strVal:
 		d.Val = ValDelta{Kind: proto.TypeStr, TS: p.B, Reg: p.B, Str: v.str()}
 	case *counter[int64]:
 		d.Val = ValDelta{Kind: proto.TypeInt, TS: p.B, Reg: p.B, Int: v.value()}
 	case *counter[float64]:
 		d.Val = ValDelta{Kind: proto.TypeFloat, TS: p.B, Reg: p.B, Float: v.value()}
+	case *memberMap:
+		d.Val = ValDelta{Kind: v.k, TS: p.B, Members: make([]Member, 0, v.nlive)}
+		for name, st := range v.m {
+			if !st.dead {
+				d.Val.Members = append(d.Val.Members, Member{Name: name, S: p.B, Value: st.v})
+			}
+		}
+		slices.SortFunc(d.Val.Members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+	case *listVal:
+		d.Val = ValDelta{Kind: proto.TypeList, TS: p.B, Elems: make([]Elem, v.elems.n)}
+		for i := range d.Val.Elems {
+			d.Val.Elems[i] = Elem{ID: ElemID{Pos: int64(i), S: p.B}, VS: p.B, Value: v.elems.at(i).v}
+		}
 	default:
-		return d, ErrSerialContainer
+		panic(fmt.Sprintf("storage: a proposal of a %T", v))
 	}
 	if at := p.sh.deadline(p.DB, p.Key); at != 0 {
 		d.Exp = Expiry{S: p.B, At: at}
 	}
-	return d, nil
+	return d
 }

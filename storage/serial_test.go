@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"errors"
 	"fmt"
 	"testing"
 
@@ -72,10 +71,7 @@ func TestProposalReplacesWholeState(t *testing.T) {
 		if reply != tc.reply || !p.Wrote {
 			t.Fatalf("%s: %q (wrote %v), want %q", tc.request, reply, p.Wrote, tc.reply)
 		}
-		d, err := p.State()
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := p.State()
 		if got := d.MaxStamp(); got != b {
 			t.Errorf("%s: state stamped up to %v, want the ballot %v", tc.key, got, b)
 		}
@@ -104,10 +100,7 @@ func TestProposalKeepsDeadlineAndToken(t *testing.T) {
 	if reply != token {
 		t.Fatalf("acquire: %q, want %q", reply, token)
 	}
-	d, err := p.State()
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := p.State()
 	sh := NewShard(true)
 	sh.Apply(&d)
 	b2 := hlc.Stamp{Time: b1.Time + 5<<hlc.LogicalBits, Actor: 2}
@@ -115,9 +108,7 @@ func TestProposalKeepsDeadlineAndToken(t *testing.T) {
 	if reply != "OK:BOOL true" {
 		t.Fatalf("refresh: %q", reply)
 	}
-	if d, err = p.State(); err != nil {
-		t.Fatal(err)
-	}
+	d = p.State()
 	sh.Apply(&d)
 	b3 := hlc.Stamp{Time: b2.Time + 1, Actor: 1}
 	_, reply = propose(t, stateOf(t, sh, "m"), b3, "LOCK_INFO (1)m")
@@ -135,17 +126,12 @@ func TestProposalAtAnOlderBallot(t *testing.T) {
 	b := hlc.Stamp{Time: 1_000_000 << hlc.LogicalBits, Actor: 1}
 	now := hlc.Stamp{Time: b.Time + 3_600_000<<hlc.LogicalBits, Actor: 1}
 	p, _ := proposeAt(t, nil, b, now, "SET_TTL:STR (1)k (1)v 10000")
-	d, err := p.State()
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := p.State()
 	if d.MaxStamp() != b || d.Val.Str != "v" || d.Exp.At != now.Wall()+10_000 {
 		t.Errorf("state %+v: want the value stamped at %v, expiring at %d", d, b, now.Wall()+10_000)
 	}
 	lock, _ := proposeAt(t, nil, b, b, "LOCK_ACQUIRE (1)m (1)w 60000")
-	if d, err = lock.State(); err != nil {
-		t.Fatal(err)
-	}
+	d = lock.State()
 	sh := NewShard(true)
 	sh.Apply(&d)
 	b2 := hlc.Stamp{Time: b.Time + 1, Actor: 2}
@@ -154,10 +140,10 @@ func TestProposalAtAnOlderBallot(t *testing.T) {
 	}
 }
 
-// TestProposalReadsAndContainers: a read writes nothing (no state to
-// accept unless the round must finish an older proposal); a container is
-// read, but not written, by the serial path.
-func TestProposalReadsAndContainers(t *testing.T) {
+// TestProposalReads: a read writes nothing (no state to accept unless the
+// round must finish an older proposal); an absent key's state is a
+// tombstone at the ballot.
+func TestProposalReads(t *testing.T) {
 	h := newHarness(t, 1, true, 1)
 	h.do("LIST_PUSH_LEFT (1)l (1)[(1)x]")
 	b := hlc.Stamp{Time: h.clock.Now().Time + 10, Actor: 3}
@@ -165,16 +151,60 @@ func TestProposalReadsAndContainers(t *testing.T) {
 	if reply != "OK:INT 1" || p.Wrote {
 		t.Errorf("LIST_LEN: %q (wrote %v)", reply, p.Wrote)
 	}
-	if _, err := p.State(); !errors.Is(err, ErrSerialContainer) {
-		t.Errorf("a list's state: %v, want ErrSerialContainer", err)
-	}
 	p, reply = propose(t, nil, b, "DEL_IF:STR (1)k (1)v")
 	if reply != "OK:BOOL false" || p.Wrote {
 		t.Errorf("DEL_IF of nothing: %q (wrote %v)", reply, p.Wrote)
 	}
-	d, err := p.State()
-	if err != nil || d.Reset != b || d.Val.Kind != proto.TypeNone {
-		t.Errorf("an absent key's state: %+v, %v; want a tombstone at the ballot", d, err)
+	if d := p.State(); d.Reset != b || d.Val.Kind != proto.TypeNone {
+		t.Errorf("an absent key's state: %+v; want a tombstone at the ballot", d)
+	}
+}
+
+// TestProposalWritesContainersWhole: a list, set or hash written on the
+// serial path leaves its whole state at the ballot, which replaces what
+// an acceptor held (another, unchosen proposal's members and elements
+// included), keeps the list's order, and reports the ballot as accepted.
+func TestProposalWritesContainersWhole(t *testing.T) {
+	base := newHarness(t, 1, true, 1)
+	base.do("LIST_PUSH_RIGHT (1)l (3)[(1)a(1)b(1)c]")
+	base.do("SET_ADD (1)s (2){(1)x(1)y}")
+	base.do("HASH_SET (1)h (2){(1)f(1)1(1)g(1)2}")
+	b := hlc.Stamp{Time: base.clock.Now().Time + 100, Actor: 7}
+
+	// Another acceptor holds an unchosen proposal written after the
+	// chosen state but before b.
+	other := newHarness(t, 1, true, 2)
+	other.wall = base.wall
+	for _, d := range base.deltas {
+		other.shards[0].Apply(&d)
+	}
+	other.clock.Observe(base.clock.Now())
+	other.do("LIST_PUSH_LEFT (1)l (1)[(7)unknown]")
+	other.do("SET_ADD (1)s (1){(7)unknown}")
+	other.do("HASH_SET (1)h (1){(7)unknown(1)9}")
+
+	for _, tc := range []struct{ key, request, reply, after string }{
+		{"l", "LIST_POP_LEFT (1)l 1", "OK:LIST (1)[(1)a]", "OK:LIST (2)[(1)b(1)c]"},
+		{"s", "SET_DISCARD (1)s (1){(1)x}", "OK:INT 1", "OK:SET (1){(1)y}"},
+		{"h", "HASH_INCR (1)h (1)f 41", "OK:INT 42", "OK:HASH (2){(1)f(2)42(1)g(1)2}"},
+	} {
+		p, reply := propose(t, stateOf(t, base.shards[0], tc.key), b, tc.request)
+		if reply != tc.reply || !p.Wrote {
+			t.Fatalf("%s: %q (wrote %v), want %q", tc.request, reply, p.Wrote, tc.reply)
+		}
+		d := p.State()
+		if got := d.MaxStamp(); got != b {
+			t.Errorf("%s: state stamped up to %v, want the ballot %v", tc.key, got, b)
+		}
+		sh := other.shards[0]
+		sh.Apply(&d)
+		read := map[string]string{"l": "LIST_RANGE (1)l 0 -1", "s": "SET_ALL (1)s", "h": "HASH_ALL (1)h"}[tc.key]
+		if got := other.do(read); got != tc.after {
+			t.Errorf("%s after accepting over another proposal: %q, want %q", tc.key, got, tc.after)
+		}
+		if _, acc := sh.Acceptor(0, []byte(tc.key)); acc != b {
+			t.Errorf("%s: accepted %v, want %v", tc.key, acc, b)
+		}
 	}
 }
 

@@ -127,8 +127,6 @@ func clusterNote(c proto.Command) string {
 	switch {
 	case c == proto.CmdListPopLeftWait || c == proto.CmdListPopRightWait:
 		return "each try is a LIST_POP at the session's levels, with its guarantees; the router waits between tries"
-	case c == proto.CmdHashIncr:
-		return "refused: the serial path, which conditional commands take in a cluster, does not write hashes yet; the single process runs it linearizably (PROTOCOL.md §12.8)"
 	case c.Conditional():
 		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8)"
 	case c == proto.CmdScan || c == proto.CmdKeys:

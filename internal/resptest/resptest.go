@@ -100,8 +100,7 @@ func Commands(t *testing.T, addr string, v, db int) {
 		t.Errorf("TTL after SET EX 100 = %v", ttl)
 	}
 	// The conditional commands: linearizable in both deployments (a
-	// cluster's serial path), but a cluster's does not write hashes yet.
-	cluster := strings.Contains(c.Info(ctx).Val(), "mode:cluster")
+	// cluster's serial path).
 	{
 		is(t, "GETSET", "hello")(c.Do(ctx, "GETSET", "s", "hola").Text())
 		is(t, "SET GET", "hola")(c.SetArgs(ctx, "s", "hello", redis.SetArgs{Get: true}).Result())
@@ -113,17 +112,12 @@ func Commands(t *testing.T, addr string, v, db int) {
 		is(t, "APPEND new", int64(2))(c.Append(ctx, "ap", "ab").Result())
 		is(t, "APPEND", int64(5))(c.Append(ctx, "ap", "cde").Result())
 		is(t, "GET after APPEND", "abcde")(c.Get(ctx, "ap").Result())
-		if cluster {
-			refused(t, "HINCRBY", c.HIncrBy(ctx, "hi", "f", 3).Err(), "ERR the serial path does not write lists, sets or hashes yet")
-			is(t, "DEL APPEND's", int64(1))(c.Del(ctx, "ap").Result())
-		} else {
-			is(t, "HINCRBY new", int64(3))(c.HIncrBy(ctx, "hi", "f", 3).Result())
-			is(t, "HINCRBY", int64(1))(c.HIncrBy(ctx, "hi", "f", -2).Result())
-			is(t, "HGET after HINCRBY", "1")(c.HGet(ctx, "hi", "f").Result())
-			is(t, "HSET text", int64(1))(c.HSet(ctx, "hi", "t", "x").Result())
-			refused(t, "HINCRBY of text", c.HIncrBy(ctx, "hi", "t", 1).Err(), "ERR hash value is not an integer")
-			is(t, "DEL APPEND's and HINCRBY's", int64(2))(c.Del(ctx, "ap", "hi").Result())
-		}
+		is(t, "HINCRBY new", int64(3))(c.HIncrBy(ctx, "hi", "f", 3).Result())
+		is(t, "HINCRBY", int64(1))(c.HIncrBy(ctx, "hi", "f", -2).Result())
+		is(t, "HGET after HINCRBY", "1")(c.HGet(ctx, "hi", "f").Result())
+		is(t, "HSET text", int64(1))(c.HSet(ctx, "hi", "t", "x").Result())
+		refused(t, "HINCRBY of text", c.HIncrBy(ctx, "hi", "t", 1).Err(), "ERR hash value is not an integer")
+		is(t, "DEL APPEND's and HINCRBY's", int64(2))(c.Del(ctx, "ap", "hi").Result())
 		is(t, "SET NX PX", true)(c.SetNX(ctx, "lock", "me", time.Minute).Result())
 		is(t, "SET NX PX held", false)(c.SetNX(ctx, "lock", "you", time.Minute).Result())
 		if ttl := c.PTTL(ctx, "lock").Val(); ttl <= 59*time.Second || ttl > time.Minute {
