@@ -104,11 +104,16 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 	promised, accepted := part.shard.Acceptor(m.DB, m.Key)
 	top := promised.Max(accepted)
 	refused := rpc.Vote{Time: top.Time, Actor: top.Actor}
+	// last is the proposal accepted last, with its applied record.
+	last := func() rpc.Vote {
+		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
+		all, _ := part.shard.AppendApplied(state, m.Key, accepted)
+		return rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state, Applied: all[len(state):]}
+	}
 	var v rpc.Vote
 	switch m.Kind {
 	case rpc.KindPeek:
-		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
-		v = rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state}
+		v = last()
 	case rpc.KindPrepare:
 		// A promise, with the proposal accepted last, unless a ballot at
 		// or above b was promised or accepted.
@@ -117,8 +122,7 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 			break
 		}
 		x.c.Deltas = append(x.c.Deltas, storage.PromiseDelta(m.Key, b))
-		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
-		v = rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state}
+		v = last()
 	default:
 		// The proposal replaces the key's state, unless a higher ballot
 		// was promised or accepted, and its promise is dropped, or raised
@@ -133,6 +137,9 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 			done = storage.PromiseDelta(m.Key, hlc.Stamp{Time: m.Next, Actor: m.Actor})
 		}
 		x.c.Deltas = append(x.c.Deltas, proposal, done)
+		if len(m.Applied) > 0 {
+			x.c.Deltas = append(x.c.Deltas, storage.AppliedDelta(m.Key, b, m.Applied))
+		}
 		v = rpc.Vote{Yes: true, Time: m.Time, Actor: m.Actor}
 	}
 	var err error

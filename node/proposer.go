@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -129,6 +130,7 @@ type proposal struct {
 	// a Peek, and its state once a majority reports one proposal (peeked).
 	ph       *serial.Phase
 	accepted map[serial.Ballot]int
+	records  map[serial.Ballot][]byte // the applied record each promise reported
 	peeks    map[hlc.Stamp]int
 	peeked   bool
 	state    []byte
@@ -138,10 +140,10 @@ type proposal struct {
 	settled  bool // the round has every vote it wants
 
 	seen hlc.Stamp // the highest ballot a refusal named
-	// mine is this command's proposal once an Accept of it has left, and
-	// mineAt the ballots of those Accepts (the same state, re-proposed)
-	// that some acceptor may have taken: any may be chosen later.
-	mine      *storage.Proposal
+	// id names the command in the applied records of the states it
+	// leaves; mineAt are the ballots of its Accepts that some acceptor
+	// may have taken, and mineReply the reply they carry.
+	id        serial.ID
 	mineAt    []hlc.Stamp
 	mineReply []byte
 
@@ -179,6 +181,8 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 		p.begin(rpc.KindPeek, hlc.Stamp{}) // one round trip and no write when the replicas agree
 		return p
 	}
+	binary.BigEndian.PutUint64(p.id[:8], s.node.Actor())
+	binary.BigEndian.PutUint64(p.id[8:], s.proposals.Add(1))
 	now := s.node.clock.Now()
 	st, ok := s.standing.take(c.DB, p.key, p.names, now)
 	if ok {
@@ -198,7 +202,8 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	if err != nil {
 		return p.finish(rpc.StatusError, []byte(err.Error()))
 	}
-	p.accept(s, &np, out)
+	rec := appliedRecord(st.applied, ballotOf(st.at))
+	p.accept(s, &np, out, rec.With(serial.Entry{ID: p.id, At: ballotOf(st.b)}, maxApplied))
 	return p
 }
 
@@ -217,7 +222,7 @@ func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
 	case rpc.KindPeek:
 		p.peeks = map[hlc.Stamp]int{}
 	case rpc.KindPrepare:
-		p.ph, p.accepted = serial.NewPhase(p.names), map[serial.Ballot]int{}
+		p.ph, p.accepted, p.records = serial.NewPhase(p.names), map[serial.Ballot]int{}, map[serial.Ballot][]byte{}
 	default:
 		p.ph = serial.NewPhase(p.names)
 	}
@@ -258,6 +263,9 @@ func (p *proposal) take(name string, v rpc.Vote, err error) bool {
 	case p.m.Kind == rpc.KindPrepare:
 		p.ph.Promise(name, bal, v.State)
 		p.accepted[bal]++
+		if len(v.Applied) > 0 {
+			p.records[bal] = v.Applied
+		}
 	default:
 		p.ph.Accepted(name)
 	}
@@ -297,7 +305,7 @@ func (p *proposal) advance(s *Service) step {
 			// The majority that accepted also promised the next ballot.
 			next := hlc.Stamp{Time: p.m.Next, Actor: p.m.Actor}
 			at := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
-			s.standing.put(p.c.DB, p.key, standing{b: next, at: at, state: p.m.State, accs: p.names})
+			s.standing.put(p.c.DB, p.key, standing{b: next, at: at, state: p.m.State, applied: p.m.Applied, accs: p.names})
 			p.finish(rpc.StatusOK, p.mineReply)
 			return stepDone
 		}
@@ -315,51 +323,75 @@ func (p *proposal) advance(s *Service) step {
 	}
 	b := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
 	latest, state := p.ph.Latest()
-	agree := p.accepted[latest] >= len(p.accs)/2+1 // that proposal is chosen
-	prop, reply := p.mine, p.mineReply
-	if proto.ReadOnly(p.c.Reqs) {
-		p.mineAt = nil // a read runs again: it changes nothing
-	}
 	at := stampOf(latest)
+	agree := p.accepted[latest] >= len(p.accs)/2+1 // that proposal is chosen
+	rec := appliedRecord(p.records[latest], latest)
 	switch {
-	case slices.Contains(p.mineAt, at):
-		// This command's own proposal is the latest: finish it (Paxos
-		// re-proposes it anyway) rather than run the command again on a
-		// state that may already hold its effect.
-		prop.B = b
-	case slices.ContainsFunc(p.mineAt, func(m hlc.Stamp) bool { return m.Less(at) }):
-		// A later proposal may or may not have been computed from this
-		// command's: running it again could apply it twice.
-		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialUnknown))
-		return stepDone
-	default:
-		// None of this command's Accepts was taken by the majority that
-		// promised (each is above the latest they report), so none was
-		// chosen and none ever will be: run it on the chosen state.
-		p.mineAt = p.mineAt[:0]
-		np, out, err := storage.Propose(p.c.DB, p.key, state, b, s.node.clock.Now(), p.req, rand.IntN, nil)
+	case proto.ReadOnly(p.c.Reqs):
+		// A read changes nothing: it runs on the latest state, and
+		// finishes that proposal first unless a majority holds it.
+		p.mineAt = nil
+	case rec.Has(p.id) || slices.Contains(p.mineAt, at):
+		// The latest proposal holds this command's effect: finish it (Paxos
+		// re-proposes it anyway) and answer what the command answered.
+		np, err := storage.Restate(p.c.DB, p.key, state, b, s.node.clock.Now())
 		if err != nil {
 			p.finish(rpc.StatusError, []byte(err.Error()))
 			return stepDone
 		}
-		if !np.Wrote && agree {
-			p.finish(rpc.StatusOK, out) // a majority holds the chosen state already
-			return stepDone
-		}
-		prop, reply = &np, out
+		return p.accept(s, &np, p.mineReply, rec)
+	case slices.ContainsFunc(p.mineAt, func(m hlc.Stamp) bool { return m.Less(at) && !rec.Covers(ballotOf(m)) }):
+		// An Accept of this command below the latest proposal, older than
+		// its record reaches: the latest may hold the command's effect
+		// unlisted, and running it again could apply it twice.
+		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialUnknown))
+		return stepDone
 	}
-	return p.accept(s, prop, reply)
+	// No state to come can hold this command's effect: every Accept of it
+	// is above the latest proposal (which a majority promised to outrank)
+	// or absent from the latest's record. Run it on the latest state.
+	p.mineAt = p.mineAt[:0]
+	np, out, err := storage.Propose(p.c.DB, p.key, state, b, s.node.clock.Now(), p.req, rand.IntN, nil)
+	if err != nil {
+		p.finish(rpc.StatusError, []byte(err.Error()))
+		return stepDone
+	}
+	if !np.Wrote && agree {
+		p.finish(rpc.StatusOK, out) // a majority holds the chosen state already
+		return stepDone
+	}
+	if !proto.ReadOnly(p.c.Reqs) {
+		rec = rec.With(serial.Entry{ID: p.id, At: ballotOf(b)}, maxApplied)
+	}
+	return p.accept(s, &np, out, rec)
 }
 
-// accept starts the Accept of prop, whose reply is reply, at its ballot,
-// asking the acceptors for a standing promise of a ballot taken from the
-// clock now, so that no other proposal of this node can have it.
-func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte) step {
+// maxApplied bounds the commands a key's applied record lists (32 bytes
+// each): a proposer whose command was overtaken by more commands than
+// that before it could look answers "not confirmed".
+const maxApplied = 32
+
+// appliedRecord decodes the applied record of the proposal at ballot at;
+// without one (a state written at QUORUM, or by a build without records)
+// it lists nothing and covers only what comes after at.
+func appliedRecord(b []byte, at serial.Ballot) serial.Applied {
+	if rec, err := serial.DecodeApplied(b); err == nil && len(b) > 0 {
+		return rec
+	}
+	return serial.Applied{Since: at.Next()}
+}
+
+// accept starts the Accept of prop, whose reply is reply and whose
+// applied record is rec, at its ballot, asking the acceptors for a
+// standing promise of a ballot taken from the clock now, so that no other
+// proposal of this node can have it.
+func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte, rec serial.Applied) step {
 	d := prop.State()
 	p.begin(rpc.KindAccept, prop.B)
 	p.m.State = storage.AppendDelta(nil, &d)
+	p.m.Applied = serial.AppendApplied(nil, &rec)
 	p.m.Next = s.node.clock.Now().Time // above prop.B: the clock passed it
-	p.mine, p.mineAt, p.mineReply = prop, append(p.mineAt, prop.B), reply
+	p.mineAt, p.mineReply = append(p.mineAt, prop.B), reply
 	return stepNext
 }
 
@@ -532,3 +564,5 @@ func (s *Service) acceptors(p int) []acceptor {
 }
 
 func stampOf(b serial.Ballot) hlc.Stamp { return hlc.Stamp{Time: b.Stamp, Actor: b.Actor} }
+
+func ballotOf(s hlc.Stamp) serial.Ballot { return serial.Ballot{Stamp: s.Time, Actor: s.Actor} }

@@ -106,6 +106,7 @@ type Service struct {
 	entropy    entropyCounters
 	catching   []int // partitions to catch up on after a restart
 	standing   *standingPromises
+	proposals  atomic.Uint64 // serial commands proposed here: their ids' counter
 	wg         sync.WaitGroup
 }
 

@@ -47,11 +47,11 @@ type standingKey struct {
 // standing is one key's standing promise: ballot b, promised by a
 // majority of the acceptors named accs (the key's replica set then),
 // whose last accepted proposal, chosen at ballot at, left state (an
-// encoded delta).
+// encoded delta) and its applied record.
 type standing struct {
-	b, at hlc.Stamp
-	state []byte
-	accs  []string
+	b, at          hlc.Stamp
+	state, applied []byte
+	accs           []string
 }
 
 func newStandingPromises(limit int) *standingPromises {

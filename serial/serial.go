@@ -16,8 +16,9 @@ func (b Ballot) Less(o Ballot) bool {
 // IsZero reports whether b is the zero ballot.
 func (b Ballot) IsZero() bool { return b == Ballot{} }
 
-// Next is the ballot right after b for the same actor: what a replica's
-// Accepted(b) also promises (the one-round-trip path of docs/serial.md).
+// Next is the ballot right after b for the same actor (nothing orders
+// between them): where an applied record that knows nothing before b
+// starts to cover.
 func (b Ballot) Next() Ballot { return Ballot{Stamp: b.Stamp + 1, Actor: b.Actor} }
 
 // Above returns a ballot for actor above seen, drawn from the actor's

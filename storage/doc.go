@@ -46,8 +46,9 @@
 // delta.go and codec.go deltas and their encoding, digest.go the digests
 // replicas compare. serial.go is the storage side of the serial path
 // (docs/serial.md): a key's acceptor register read from a shard (its
-// state's latest stamp, and its promise in PromiseDB), and a command run
-// as a proposal whose whole resulting state is stamped at the ballot.
+// state's latest stamp, and its promise in PromiseDB), the applied record
+// kept beside a state in AppliedDB, and a command run as a proposal whose
+// whole resulting state is stamped at the ballot.
 //
 // # Ownership and concurrency
 //

@@ -46,6 +46,33 @@ func (s *Shard) Acceptor(db int, key []byte) (promised, accepted hlc.Stamp) {
 	return promised, accepted
 }
 
+// AppliedDB is the database of the serial path's applied records (the
+// commands a key's chain of states holds, serial.Applied): key k's is a
+// STR written at the ballot of the proposal it belongs to, opaque here. It
+// travels, joins and persists as any key does, so it stays with the state
+// of the same ballot (a record at another stamp belongs to another state:
+// an older one, or k in another database). No client can reach it.
+const AppliedDB = 18
+
+// AppliedDelta records rec as key's applied record at ballot b.
+func AppliedDelta(key []byte, b hlc.Stamp, rec []byte) Delta {
+	return Delta{DB: AppliedDB, Key: string(key), Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b, Str: string(rec)}}
+}
+
+// AppendApplied appends key's applied record to dst if it was written at
+// ballot at, and reports whether it was.
+func (s *Shard) AppendApplied(dst, key []byte, at hlc.Stamp) ([]byte, bool) {
+	e := s.lookup(AppliedDB, key)
+	if e == nil || at.IsZero() {
+		return dst, false
+	}
+	v, ok := e.visible().(strVal)
+	if !ok || v.stamp() != at {
+		return dst, false
+	}
+	return append(dst, v.str()...), true
+}
+
 // PromiseDelta records a promise of ballot b for key.
 func PromiseDelta(key []byte, b hlc.Stamp) Delta {
 	return Delta{DB: PromiseDB, Key: string(key), Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b}}
@@ -77,21 +104,31 @@ type Proposal struct {
 // times (a TTL's deadline, a lease's end) count from when it runs. It
 // appends the reply to dst.
 func Propose(db int, key []byte, state []byte, b, now hlc.Stamp, req *proto.Request, rand func(int) int, dst []byte) (Proposal, []byte, error) {
-	p := Proposal{DB: db, Key: key, B: b, Wall: max(b.Wall(), now.Wall()), sh: NewShard(true)}
-	if len(state) > 0 { // none where nothing was written, or only a RESET of the database
-		d, err := DecodeDelta(state)
-		if err != nil {
-			return p, dst, err
-		}
-		if int(d.DB) != db || d.Key != string(key) || d.DBWide {
-			return p, dst, fmt.Errorf("storage: a state of %d/%q proposed for %d/%q", d.DB, d.Key, db, key)
-		}
-		p.sh.Apply(&d)
+	p, err := Restate(db, key, state, b, now)
+	if err != nil {
+		return p, dst, err
 	}
 	c := Ctx{T: b, Wall: p.Wall, DB: db, Locate: func([]byte) *Shard { return p.sh }, Rand: rand}
 	dst = Exec(&c, req, dst)
 	p.Wrote = len(c.Deltas) > 0
 	return p, dst, nil
+}
+
+// Restate returns the proposal of ballot b that leaves key's state in db
+// as it is: what a proposer re-proposes to finish a proposal it found.
+func Restate(db int, key []byte, state []byte, b, now hlc.Stamp) (Proposal, error) {
+	p := Proposal{DB: db, Key: key, B: b, Wall: max(b.Wall(), now.Wall()), sh: NewShard(true)}
+	if len(state) > 0 { // none where nothing was written, or only a RESET of the database
+		d, err := DecodeDelta(state)
+		if err != nil {
+			return p, err
+		}
+		if int(d.DB) != db || d.Key != string(key) || d.DBWide {
+			return p, fmt.Errorf("storage: a state of %d/%q proposed for %d/%q", d.DB, d.Key, db, key)
+		}
+		p.sh.Apply(&d)
+	}
+	return p, nil
 }
 
 // State returns the key's whole state after the command, stamped at the

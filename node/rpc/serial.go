@@ -11,8 +11,8 @@ import (
 // keys for one acceptor, which answers them all at once (one fsync):
 //
 //	ballot = time:u64 actor:u64                                  (an hlc.Stamp; big-endian)
-//	phase  = kind:u8 db:u8 ballot deadline:u64 next:u64 key state (key, state: len bytes)
-//	vote   = yes:u8 ballot state                                  (state: len bytes)
+//	phase  = kind:u8 db:u8 ballot deadline:u64 next:u64 key state applied (key, state, applied: len bytes)
+//	vote   = yes:u8 ballot state applied                                  (state, applied: len bytes)
 //	phases = count:uvarint phase*
 //	votes  = count:uvarint vote*
 
@@ -23,7 +23,9 @@ import (
 // above Time) also promises ballot (Next, Actor) once it is accepted: the
 // proposer's standing promise, which lets its next command on the key
 // skip Prepare. An acceptor does nothing with a phase that arrives after
-// Deadline (unix milliseconds by the proposer's clock).
+// Deadline (unix milliseconds by the proposer's clock). An Accept's
+// Applied, if any, is the applied record (serial.Applied) that goes with
+// its State, kept at the same ballot.
 type Phase struct {
 	Kind        Kind
 	DB          int
@@ -32,6 +34,7 @@ type Phase struct {
 	Next        uint64
 	Key         []byte
 	State       []byte
+	Applied     []byte
 }
 
 // AppendPhase encodes m.
@@ -42,7 +45,8 @@ func AppendPhase(dst []byte, m *Phase) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Deadline))
 	dst = binary.BigEndian.AppendUint64(dst, m.Next)
 	dst = appendBytes(dst, m.Key)
-	return appendBytes(dst, m.State)
+	dst = appendBytes(dst, m.State)
+	return appendBytes(dst, m.Applied)
 }
 
 // DecodePhase decodes AppendPhase's payload; Key and State alias b.
@@ -81,6 +85,9 @@ func readPhase(b []byte, m *Phase) ([]byte, error) {
 	if m.State, b, err = readBytes(b); err != nil {
 		return nil, err
 	}
+	if m.Applied, b, err = readBytes(b); err != nil {
+		return nil, err
+	}
 	if len(m.Key) == 0 || (m.Next != 0 && (m.Kind != KindAccept || m.Next <= m.Time)) {
 		return nil, ErrMalformed
 	}
@@ -88,13 +95,15 @@ func readPhase(b []byte, m *Phase) ([]byte, error) {
 }
 
 // Vote is an acceptor's answer to a Phase. Yes: the promise (Prepare),
-// with the proposal it accepted last, (Time, Actor) and State (zero and
-// empty: none); or the acceptance (Accept). No: refused, (Time, Actor)
-// being the ballot that outranks the phase's.
+// with the proposal it accepted last, (Time, Actor), State (zero and
+// empty: none) and its Applied record (empty: none kept at that ballot);
+// or the acceptance (Accept). No: refused, (Time, Actor) being the ballot
+// that outranks the phase's.
 type Vote struct {
 	Yes         bool
 	Time, Actor uint64
 	State       []byte
+	Applied     []byte
 }
 
 // AppendVote encodes v.
@@ -106,7 +115,8 @@ func AppendVote(dst []byte, v *Vote) []byte {
 	dst = append(dst, yes)
 	dst = binary.BigEndian.AppendUint64(dst, v.Time)
 	dst = binary.BigEndian.AppendUint64(dst, v.Actor)
-	return appendBytes(dst, v.State)
+	dst = appendBytes(dst, v.State)
+	return appendBytes(dst, v.Applied)
 }
 
 // DecodeVote decodes AppendVote's payload; State aliases b.
@@ -128,6 +138,9 @@ func readVote(b []byte, v *Vote) ([]byte, error) {
 	v.Actor = binary.BigEndian.Uint64(b[9:])
 	var err error
 	if v.State, b, err = readBytes(b[17:]); err != nil {
+		return nil, err
+	}
+	if v.Applied, b, err = readBytes(b); err != nil {
 		return nil, err
 	}
 	return b, nil

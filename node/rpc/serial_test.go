@@ -9,13 +9,13 @@ import (
 // decode to what was encoded, and every truncation or extension of them
 // is refused.
 func TestSerialMessagesRoundTrip(t *testing.T) {
-	ph := Phase{Kind: KindAccept, DB: 3, Time: 1 << 40, Actor: 7, Deadline: 1_700_000_000_000, Next: 1<<40 + 1, Key: []byte("k"), State: []byte("state")}
+	ph := Phase{Kind: KindAccept, DB: 3, Time: 1 << 40, Actor: 7, Deadline: 1_700_000_000_000, Next: 1<<40 + 1, Key: []byte("k"), State: []byte("state"), Applied: []byte("rec")}
 	enc := AppendPhase(nil, &ph)
 	var got Phase
 	if err := DecodePhase(enc, &got); err != nil || !reflect.DeepEqual(got, ph) {
 		t.Fatalf("phase: %+v, %v; want %+v", got, err, ph)
 	}
-	v := Vote{Yes: true, Time: 9, Actor: 2, State: []byte("s")}
+	v := Vote{Yes: true, Time: 9, Actor: 2, State: []byte("s"), Applied: []byte("a")}
 	venc := AppendVote(nil, &v)
 	var gv Vote
 	if err := DecodeVote(venc, &gv); err != nil || !reflect.DeepEqual(gv, v) {
@@ -37,13 +37,14 @@ func TestSerialMessagesRoundTrip(t *testing.T) {
 		}
 	}
 
-	phases := []Phase{ph, {Kind: KindPrepare, DB: 0, Time: 5, Actor: 1, Key: []byte("other"), State: []byte{}}, {Kind: KindPeek, Key: []byte("x"), State: []byte{}}}
+	phases := []Phase{ph, {Kind: KindPrepare, DB: 0, Time: 5, Actor: 1, Key: []byte("other"), State: []byte{}, Applied: []byte{}},
+		{Kind: KindPeek, Key: []byte("x"), State: []byte{}, Applied: []byte{}}}
 	penc := AppendPhases(nil, phases)
 	gotPhases, err := DecodePhases(penc, nil)
 	if err != nil || !reflect.DeepEqual(gotPhases, phases) {
 		t.Fatalf("phases: %+v, %v; want %+v", gotPhases, err, phases)
 	}
-	votes := []Vote{v, {Time: 3, Actor: 4, State: []byte{}}}
+	votes := []Vote{v, {Time: 3, Actor: 4, State: []byte{}, Applied: []byte{}}}
 	vsenc := AppendVotes(nil, votes)
 	gotVotes, err := DecodeVotes(vsenc, nil)
 	if err != nil || !reflect.DeepEqual(gotVotes, votes) {

@@ -1,0 +1,123 @@
+package serial
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// ID names one command on the serial path (its proposer's actor and a
+// counter of that proposer), so that the states a key goes through can
+// say which commands they hold.
+type ID [16]byte
+
+// Applied is the record a key's state carries of the commands applied
+// along its chain of states: every command applied at a ballot at or above
+// Since is listed (older ones may be, or may have been dropped: the record
+// is bounded). A proposer that finds its command listed in the latest
+// state knows that state holds its effect, and finishes it rather than
+// running the command again; one that finds it absent, while every ballot
+// it proposed it at is covered, knows no state to come can hold it, and
+// runs it (docs/serial.md, "Applied records").
+type Applied struct {
+	Since   Ballot
+	Entries []Entry // in the order they were applied
+}
+
+// Entry is one command in an Applied record: its id and the ballot it was
+// applied at.
+type Entry struct {
+	ID ID
+	At Ballot
+}
+
+// Has reports whether the record lists command id.
+func (a *Applied) Has(id ID) bool {
+	for i := range a.Entries {
+		if a.Entries[i].ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Covers reports whether a command proposed at b would be listed if it
+// had been applied.
+func (a *Applied) Covers(b Ballot) bool { return !b.Less(a.Since) }
+
+// With returns the record after e is applied: e appended, and the oldest
+// entries dropped beyond max (at least one is kept); Since then moves up
+// to the oldest entry kept.
+func (a *Applied) With(e Entry, max int) Applied {
+	out := Applied{Since: a.Since, Entries: make([]Entry, 0, len(a.Entries)+1)}
+	out.Entries = append(append(out.Entries, a.Entries...), e)
+	if drop := len(out.Entries) - max; drop > 0 {
+		out.Entries = out.Entries[min(drop, len(out.Entries)-1):]
+		out.Since = out.Since.max(out.Entries[0].At)
+	}
+	return out
+}
+
+func (b Ballot) max(o Ballot) Ballot {
+	if b.Less(o) {
+		return o
+	}
+	return b
+}
+
+// ErrMalformedApplied is returned for a record that does not decode.
+var ErrMalformedApplied = errors.New("serial: malformed applied record")
+
+// AppendApplied encodes a:
+//
+//	since:ballot count:uvarint (id:16 at:ballot)*
+//	ballot = stamp:u64 actor:u64 (big-endian)
+func AppendApplied(dst []byte, a *Applied) []byte {
+	dst = appendBallot(dst, a.Since)
+	dst = binary.AppendUvarint(dst, uint64(len(a.Entries)))
+	for _, e := range a.Entries {
+		dst = append(dst, e.ID[:]...)
+		dst = appendBallot(dst, e.At)
+	}
+	return dst
+}
+
+// DecodeApplied decodes AppendApplied's form.
+func DecodeApplied(b []byte) (Applied, error) {
+	var a Applied
+	var ok bool
+	if a.Since, b, ok = readBallot(b); !ok {
+		return a, ErrMalformedApplied
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n != uint64(len(b)-k)/32 || (len(b)-k)%32 != 0 {
+		return a, ErrMalformedApplied
+	}
+	b = b[k:]
+	a.Entries = make([]Entry, n)
+	for i := range a.Entries {
+		e := &a.Entries[i]
+		if len(b) < len(e.ID) {
+			return a, ErrMalformedApplied
+		}
+		copy(e.ID[:], b)
+		if e.At, b, ok = readBallot(b[len(e.ID):]); !ok {
+			return a, ErrMalformedApplied
+		}
+	}
+	if len(b) != 0 {
+		return a, ErrMalformedApplied
+	}
+	return a, nil
+}
+
+func appendBallot(dst []byte, b Ballot) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, b.Stamp)
+	return binary.BigEndian.AppendUint64(dst, b.Actor)
+}
+
+func readBallot(b []byte) (Ballot, []byte, bool) {
+	if len(b) < 16 {
+		return Ballot{}, nil, false
+	}
+	return Ballot{Stamp: binary.BigEndian.Uint64(b), Actor: binary.BigEndian.Uint64(b[8:])}, b[16:], true
+}
