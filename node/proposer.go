@@ -108,6 +108,8 @@ const (
 	msgSerialDigest   = "SERIAL reads are not digest reads"
 	msgSerialNoQuorum = "the serial path reached no majority of the key's replicas in time (the command did not run)"
 	msgSerialUnknown  = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
+	msgSerialApplied  = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
+	msgSerialResent   = "the write was sent again after its first coordinator failed and is not among the key's recent commands; it is not confirmed (it may have been applied)"
 )
 
 // proposal is one serial command's progress as its proposer runs it, in
@@ -181,10 +183,21 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 		p.begin(rpc.KindPeek, hlc.Stamp{}) // one round trip and no write when the replicas agree
 		return p
 	}
-	binary.BigEndian.PutUint64(p.id[:8], s.node.Actor())
-	binary.BigEndian.PutUint64(p.id[8:], s.proposals.Add(1))
+	if p.id = c.ID; p.id == (serial.ID{}) {
+		binary.BigEndian.PutUint64(p.id[:8], s.node.Actor())
+		binary.BigEndian.PutUint64(p.id[8:], s.proposals.Add(1))
+	}
 	now := s.node.clock.Now()
 	st, ok := s.standing.take(c.DB, p.key, p.names, now)
+	if ok && c.Resent {
+		// A command sent again runs nowhere: it is answered from the
+		// record that holds it, found here or by a Prepare.
+		rec := appliedRecord(st.applied, ballotOf(st.at))
+		if e, found := rec.Find(p.id); found {
+			return p.answerApplied(e)
+		}
+		ok = false
+	}
 	if ok {
 		// Where this node's own copy shows the promise outranked or the
 		// key written since (another proposer, a write at QUORUM), the
@@ -198,13 +211,37 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	}
 	// A standing promise: the command runs on the state it reported,
 	// chosen, and goes straight to Accept at the promised ballot.
+	rec := appliedRecord(st.applied, ballotOf(st.at))
 	np, out, err := storage.Propose(c.DB, p.key, st.state, st.b, now, p.req, rand.IntN, nil)
 	if err != nil {
 		return p.finish(rpc.StatusError, []byte(err.Error()))
 	}
-	rec := appliedRecord(st.applied, ballotOf(st.at))
-	p.accept(s, &np, out, rec.With(serial.Entry{ID: p.id, At: ballotOf(st.b)}, maxApplied))
+	p.accept(s, &np, out, rec.With(appliedEntry(p.id, st.b, out), maxApplied))
 	return p
+}
+
+// answerApplied ends p with the reply its command had when applied by an
+// earlier sending of it, or "not confirmed" if the reply was too long to
+// keep.
+func (p *proposal) answerApplied(e serial.Entry) *proposal {
+	if e.Omitted {
+		return p.finish(rpc.StatusNotConfirmed, []byte(msgSerialApplied))
+	}
+	return p.finish(rpc.StatusOK, e.Reply)
+}
+
+// maxAppliedReply bounds the reply an applied record keeps with a
+// command's id; a longer one is omitted, and the command sent again
+// answers "not confirmed" (it took effect once).
+const maxAppliedReply = 128
+
+// appliedEntry is command id's entry in an applied record, applied at
+// ballot at with reply.
+func appliedEntry(id serial.ID, at hlc.Stamp, reply []byte) serial.Entry {
+	if len(reply) > maxAppliedReply {
+		return serial.Entry{ID: id, At: ballotOf(at), Omitted: true}
+	}
+	return serial.Entry{ID: id, At: ballotOf(at), Reply: reply}
 }
 
 // finish ends p with status st and reply.
@@ -333,13 +370,28 @@ func (p *proposal) advance(s *Service) step {
 		p.mineAt = nil
 	case rec.Has(p.id) || slices.Contains(p.mineAt, at):
 		// The latest proposal holds this command's effect: finish it (Paxos
-		// re-proposes it anyway) and answer what the command answered.
+		// re-proposes it anyway) and answer what the command answered,
+		// here or where it was sent before.
+		reply := p.mineReply
+		if e, ok := rec.Find(p.id); ok && !slices.Contains(p.mineAt, stampOf(e.At)) {
+			if e.Omitted {
+				p.finish(rpc.StatusNotConfirmed, []byte(msgSerialApplied))
+				return stepDone
+			}
+			reply = e.Reply
+		}
 		np, err := storage.Restate(p.c.DB, p.key, state, b, s.node.clock.Now())
 		if err != nil {
 			p.finish(rpc.StatusError, []byte(err.Error()))
 			return stepDone
 		}
-		return p.accept(s, &np, p.mineReply, rec)
+		return p.accept(s, &np, reply, rec)
+	case p.c.Resent:
+		// Sent again by a router that lost track of it, and not among the
+		// key's recent commands: it may have been applied before them (the
+		// ballot it would have had is unknown here), so it does not run.
+		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialResent))
+		return stepDone
 	case slices.ContainsFunc(p.mineAt, func(m hlc.Stamp) bool { return m.Less(at) && !rec.Covers(ballotOf(m)) }):
 		// An Accept of this command below the latest proposal, older than
 		// its record reaches: the latest may hold the command's effect
@@ -361,7 +413,7 @@ func (p *proposal) advance(s *Service) step {
 		return stepDone
 	}
 	if !proto.ReadOnly(p.c.Reqs) {
-		rec = rec.With(serial.Entry{ID: p.id, At: ballotOf(b)}, maxApplied)
+		rec = rec.With(appliedEntry(p.id, b, out), maxApplied)
 	}
 	return p.accept(s, &np, out, rec)
 }

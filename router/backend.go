@@ -49,6 +49,9 @@ type Item struct {
 	DB     int
 	Levels [2]proto.Consistency // read, write
 	Reqs   []*proto.Request
+	// ID, once a backend sets it, names a write that takes effect once
+	// however often the backend sends it (a cluster's serial path).
+	ID [16]byte
 	// The outcome: one reply per request (encoded in the client protocol;
 	// they stay the backend's and unchanged until the job is reused), or
 	// the error every request of the item answers.
@@ -59,7 +62,7 @@ type Item struct {
 // Start prepares j for a backend: every item is open.
 func (j *Job) Start() {
 	for i := range j.Items {
-		j.Items[i].Replies, j.Items[i].Err = j.Items[i].Replies[:0], nil
+		j.Items[i].Replies, j.Items[i].Err, j.Items[i].ID = j.Items[i].Replies[:0], nil, [16]byte{}
 	}
 	j.pending.Store(int32(len(j.Items)))
 }

@@ -23,21 +23,30 @@ type Applied struct {
 	Entries []Entry // in the order they were applied
 }
 
-// Entry is one command in an Applied record: its id and the ballot it was
-// applied at.
+// Entry is one command in an Applied record: its id, the ballot it was
+// applied at and its reply, unless the reply was too long to keep
+// (Omitted).
 type Entry struct {
-	ID ID
-	At Ballot
+	ID      ID
+	At      Ballot
+	Reply   []byte
+	Omitted bool
+}
+
+// Find returns the entry of command id, if the record lists it.
+func (a *Applied) Find(id ID) (Entry, bool) {
+	for i := range a.Entries {
+		if a.Entries[i].ID == id {
+			return a.Entries[i], true
+		}
+	}
+	return Entry{}, false
 }
 
 // Has reports whether the record lists command id.
 func (a *Applied) Has(id ID) bool {
-	for i := range a.Entries {
-		if a.Entries[i].ID == id {
-			return true
-		}
-	}
-	return false
+	_, ok := a.Find(id)
+	return ok
 }
 
 // Covers reports whether a command proposed at b would be listed if it
@@ -69,7 +78,7 @@ var ErrMalformedApplied = errors.New("serial: malformed applied record")
 
 // AppendApplied encodes a:
 //
-//	since:ballot count:uvarint (id:16 at:ballot)*
+//	since:ballot count:uvarint (id:16 at:ballot omitted:u8 len:uvarint reply)*
 //	ballot = stamp:u64 actor:u64 (big-endian)
 func AppendApplied(dst []byte, a *Applied) []byte {
 	dst = appendBallot(dst, a.Since)
@@ -77,11 +86,18 @@ func AppendApplied(dst []byte, a *Applied) []byte {
 	for _, e := range a.Entries {
 		dst = append(dst, e.ID[:]...)
 		dst = appendBallot(dst, e.At)
+		omitted := byte(0)
+		if e.Omitted {
+			omitted = 1
+		}
+		dst = append(dst, omitted)
+		dst = binary.AppendUvarint(dst, uint64(len(e.Reply)))
+		dst = append(dst, e.Reply...)
 	}
 	return dst
 }
 
-// DecodeApplied decodes AppendApplied's form.
+// DecodeApplied decodes AppendApplied's form; replies alias b.
 func DecodeApplied(b []byte) (Applied, error) {
 	var a Applied
 	var ok bool
@@ -89,7 +105,7 @@ func DecodeApplied(b []byte) (Applied, error) {
 		return a, ErrMalformedApplied
 	}
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n != uint64(len(b)-k)/32 || (len(b)-k)%32 != 0 {
+	if k <= 0 || n > uint64(len(b)-k)/34 {
 		return a, ErrMalformedApplied
 	}
 	b = b[k:]
@@ -100,9 +116,16 @@ func DecodeApplied(b []byte) (Applied, error) {
 			return a, ErrMalformedApplied
 		}
 		copy(e.ID[:], b)
-		if e.At, b, ok = readBallot(b[len(e.ID):]); !ok {
+		if e.At, b, ok = readBallot(b[len(e.ID):]); !ok || len(b) < 1 || b[0] > 1 {
 			return a, ErrMalformedApplied
 		}
+		e.Omitted = b[0] == 1
+		l, k := binary.Uvarint(b[1:])
+		if k <= 0 || l > uint64(len(b)-1-k) {
+			return a, ErrMalformedApplied
+		}
+		b = b[1+k:]
+		e.Reply, b = b[:l:l], b[l:]
 	}
 	if len(b) != 0 {
 		return a, ErrMalformedApplied

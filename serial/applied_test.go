@@ -13,13 +13,13 @@ func id(n byte) ID { return ID{15: n} }
 func TestAppliedRecord(t *testing.T) {
 	a := Applied{Since: Ballot{Stamp: 5}}
 	for i := byte(1); i <= 4; i++ {
-		a = a.With(Entry{ID: id(i), At: Ballot{Stamp: 10 * uint64(i), Actor: 1}}, 3)
+		a = a.With(Entry{ID: id(i), At: Ballot{Stamp: 10 * uint64(i), Actor: 1}, Reply: []byte{'r', i}, Omitted: i == 3}, 3)
 	}
 	if len(a.Entries) != 3 || a.Entries[0].ID != id(2) || a.Since != (Ballot{Stamp: 20, Actor: 1}) {
 		t.Fatalf("after 4 with room for 3: %+v", a)
 	}
-	if !a.Has(id(4)) || a.Has(id(1)) {
-		t.Errorf("has 4: %v, has the dropped 1: %v", a.Has(id(4)), a.Has(id(1)))
+	if e, ok := a.Find(id(4)); !ok || string(e.Reply) != "r\x04" || a.Has(id(1)) {
+		t.Errorf("find 4: %+v %v; has the dropped 1: %v", e, ok, a.Has(id(1)))
 	}
 	if a.Covers(Ballot{Stamp: 10, Actor: 1}) || !a.Covers(Ballot{Stamp: 20, Actor: 1}) {
 		t.Error("coverage does not start at the oldest entry kept")

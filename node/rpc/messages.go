@@ -131,6 +131,13 @@ type Cmd struct {
 	Read   proto.Consistency
 	Write  proto.Consistency
 	Digest Digest
+	// ID, if not zero, names a write on the serial path so that it takes
+	// effect once however often it is sent (the router resends one whose
+	// fate it does not know): the node's proposer records it in the key's
+	// applied record (docs/serial.md). Resent marks a sending after the
+	// first: its proposer answers from the record, and never runs it.
+	ID     [16]byte
+	Resent bool
 	Reqs   []*proto.Request
 }
 
@@ -187,9 +194,22 @@ func AppendRun(dst []byte, r *Run) []byte {
 	return dst
 }
 
-// AppendCmd encodes one command of a run.
+// AppendCmd encodes one command of a run:
+//
+//	digest:u8 db:u8 read:u8 write:u8 flags:u8 [id:16 if flags&1] count:uvarint request*
+//	flags = 1: an ID follows; 2: Resent
 func AppendCmd(dst []byte, c *Cmd) []byte {
-	dst = append(dst, byte(c.Digest), byte(c.DB), byte(c.Read), byte(c.Write))
+	flags := byte(0)
+	if c.ID != ([16]byte{}) {
+		flags |= 1
+	}
+	if c.Resent {
+		flags |= 2
+	}
+	dst = append(dst, byte(c.Digest), byte(c.DB), byte(c.Read), byte(c.Write), flags)
+	if flags&1 != 0 {
+		dst = append(dst, c.ID[:]...)
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(c.Reqs)))
 	for _, req := range c.Reqs {
 		dst = proto.AppendBinary(dst, req)
@@ -221,12 +241,19 @@ func DecodeRun(b []byte, r *Run) error {
 	r.reqs = r.reqs[:0]
 	ends := r.ends[:0]
 	for i := uint64(0); i < n; i++ {
-		if len(b) < 4 || Digest(b[0]) >= numDigests || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsSerial ||
-			proto.Consistency(b[3]) > proto.ConsSerial {
+		if len(b) < 5 || Digest(b[0]) >= numDigests || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsSerial ||
+			proto.Consistency(b[3]) > proto.ConsSerial || b[4] > 3 {
 			return ErrMalformed
 		}
-		c := Cmd{Digest: Digest(b[0]), DB: int(b[1]), Read: proto.Consistency(b[2]), Write: proto.Consistency(b[3])}
-		b = b[4:]
+		c := Cmd{Digest: Digest(b[0]), DB: int(b[1]), Read: proto.Consistency(b[2]), Write: proto.Consistency(b[3]), Resent: b[4]&2 != 0}
+		flags := b[4]
+		b = b[5:]
+		if flags&1 != 0 {
+			if len(b) < len(c.ID) {
+				return ErrMalformed
+			}
+			b = b[copy(c.ID[:], b):]
+		}
 		m, k := binary.Uvarint(b)
 		if k <= 0 || m == 0 || m > uint64(len(b)) || uint64(len(r.reqs))+m > maxRunRequests {
 			return ErrMalformed

@@ -173,7 +173,7 @@ func TestMessages(t *testing.T) {
 		}
 	}
 	in := Run{Ring: 42, Deadline: 1700000000123, Floor: 1700000000122<<16 | 7, Cmds: []Cmd{
-		{DB: 3, Read: proto.ConsOne, Write: proto.ConsAll, Reqs: []*proto.Request{&reqs[0]}},
+		{DB: 3, Read: proto.ConsOne, Write: proto.ConsSerial, ID: [16]byte{1, 15: 9}, Resent: true, Reqs: []*proto.Request{&reqs[0]}},
 		{DB: 16, Digest: WithDigest, Reqs: []*proto.Request{&reqs[1], &reqs[2]}},
 	}}
 	b := AppendRun(nil, &in)
@@ -186,7 +186,7 @@ func TestMessages(t *testing.T) {
 	}
 	for i, c := range out.Cmds {
 		w := in.Cmds[i]
-		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Digest != w.Digest || len(c.Reqs) != len(w.Reqs) {
+		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Digest != w.Digest || c.ID != w.ID || c.Resent != w.Resent || len(c.Reqs) != len(w.Reqs) {
 			t.Fatalf("command %d: %+v, want %+v", i, c, w)
 		}
 		for j, r := range c.Reqs {

@@ -17,8 +17,9 @@
 // is cleared when it answers again. A command a node did not run (it does
 // not serve the partition now, or the run never reached it) is retried
 // elsewhere for up to RetryFor; a read is also retried when its node
-// failed to answer; a write whose fate is unknown answers that it is not
-// confirmed. Every run carries a deadline (RequestTimeout): a node does
+// failed to answer, and so is a write on the serial path, which carries
+// an id that makes it take effect once (docs/serial.md); any other write
+// whose fate is unknown answers that it is not confirmed. Every run carries a deadline (RequestTimeout): a node does
 // not start it later, so a write the router has given up on cannot take
 // effect after writes acknowledged since.
 //
@@ -39,10 +40,12 @@ package cluster
 import (
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"sync"
@@ -102,15 +105,27 @@ type Config struct {
 // DefaultMaxSerialInFlight is Config.MaxSerialInFlight's default.
 const DefaultMaxSerialInFlight = 4
 
+// newID returns an id for a serial write, unique among this router's and
+// (by its random prefix) those of every other router.
+func (b *Backend) newID() [16]byte {
+	var id [16]byte
+	binary.BigEndian.PutUint64(id[:8], b.idPrefix)
+	binary.BigEndian.PutUint64(id[8:], b.ids.Add(1))
+	return id
+}
+
 // Backend routes commands to storage nodes.
 type Backend struct {
-	cfg    Config
-	log    *slog.Logger
-	gossip *gossip.Gossip
-	routes atomic.Pointer[routes]
-	lis    net.Listener
-	rpcSrv *rpc.Server
-	rings  *ring.Builder
+	cfg Config
+	log *slog.Logger
+	// idPrefix (random) and ids name this router's serial writes (newID).
+	idPrefix uint64
+	ids      atomic.Uint64
+	gossip   *gossip.Gossip
+	routes   atomic.Pointer[routes]
+	lis      net.Listener
+	rpcSrv   *rpc.Server
+	rings    *ring.Builder
 
 	mu         sync.Mutex
 	clients    map[string]*rpc.Client
@@ -183,6 +198,7 @@ func Start(cfg Config) (*Backend, error) {
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, transports: map[string]Transport{}, serving: map[string][]bool{},
 		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}}}
+	b.idPrefix = rand.Uint64()
 	b.life, b.endLife = context.WithCancel(context.Background())
 	var err error
 	b.lis, err = net.Listen("tcp", cfg.RPCAddr)

@@ -187,13 +187,15 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 	refreshed := false
 	for {
 		if addr := b.pick(b.routes.Load(), p, tried); addr != "" {
-			items, err := b.runOn(addr, it)
+			// An item with an id sent before (by a failed run, or by this
+			// loop) may have taken effect: its node must not run it again.
+			items, err := b.runOn(addr, it, it.ID != ([16]byte{}) && (cause != nil || len(tried) > 0))
 			switch st, msg := firstFailure(items); {
 			case err != nil:
 				b.suspect(addr, err)
 				cause = err
 				tried = append(tried, addr)
-				if !errors.Is(err, rpc.ErrNotSent) && !proto.ReadOnly(it.Reqs) {
+				if !errors.Is(err, rpc.ErrNotSent) && !proto.ReadOnly(it.Reqs) && it.ID == ([16]byte{}) {
 					r.j.Fail(r.i, notConfirmed(addr, err))
 					return
 				}
@@ -281,9 +283,10 @@ func notConfirmed(addr string, err error) error {
 }
 
 // runOn runs item it alone on the node at addr and waits for the answer.
-func (b *Backend) runOn(addr string, it *router.Item) ([]rpc.Item, error) {
+func (b *Backend) runOn(addr string, it *router.Item, resent bool) ([]rpc.Item, error) {
 	run := &rpc.Run{Ring: b.ringVersion(), Deadline: b.now().Add(b.cfg.RequestTimeout).UnixMilli(),
-		Cmds: []rpc.Cmd{{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs}}}
+		Cmds: []rpc.Cmd{itemCmd(it)}}
+	run.Cmds[0].Resent = resent
 	type answer struct {
 		items []rpc.Item
 		err   error

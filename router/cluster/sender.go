@@ -193,8 +193,13 @@ func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
 
 // addSerial appends item i of j to the serial run of the node at addr:
 // the node runs rounds of consensus for it (docs/serial.md), which take
-// longer than the commands of an ordinary run, so they go apart.
+// longer than the commands of an ordinary run, so they go apart. A write
+// gets an id, so that it can be sent again when its fate is unknown and
+// still take effect once.
 func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
+	if it := &j.Items[i]; it.ID == ([16]byte{}) && !proto.ReadOnly(it.Reqs) {
+		it.ID = s.b.newID()
+	}
 	nr := s.runOf(s.serial, addr, t)
 	nr.serial = true
 	nr.run.Cmds = append(nr.run.Cmds, itemCmd(&j.Items[i]))
@@ -203,7 +208,7 @@ func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
 
 // itemCmd is the command an item runs as.
 func itemCmd(it *router.Item) rpc.Cmd {
-	return rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], Reqs: it.Reqs}
+	return rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], ID: it.ID, Reqs: it.Reqs}
 }
 
 // addCmd appends a command for ref r to the run of the node at addr.
@@ -374,14 +379,19 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 		b.healthy(nr.addr, rtt)
 		// Commands the node did not run (it does not serve their
 		// partition now, and then refuses every later one on it; or its
-		// log failed and it takes no writes) go elsewhere, in their order.
+		// log failed and it takes no writes), and writes with an id whose
+		// fate it could not learn, go elsewhere, in their order.
 		var again []ref
 		var cause error
 		settleAll(nr, items, nil, func(r ref, items []rpc.Item) bool {
-			switch st, msg := firstFailure(items); st {
-			case rpc.StatusWrongRing:
+			switch st, msg := firstFailure(items); {
+			case st == rpc.StatusNotConfirmed && r.dr == nil && r.j.Items[r.i].ID != ([16]byte{}):
+				// A write with an id takes effect once: another replica
+				// coordinates it again and learns its fate.
+				cause = fmt.Errorf("%s: %s", nr.addr, msg)
+			case st == rpc.StatusWrongRing:
 				cause = fmt.Errorf("%w: %s: %s", errMoved, nr.addr, msg)
-			case rpc.StatusRefused:
+			case st == rpc.StatusRefused:
 				cause = refusedError(msg)
 			default:
 				return false
@@ -443,8 +453,8 @@ func (b *Backend) runFailed(nr *nodeRun, err error) {
 			r.dr.answered(r.i, nil, err)
 			continue
 		}
-		if notSent || proto.ReadOnly(nr.run.Cmds[c].Reqs) {
-			again = append(again, r)
+		if notSent || proto.ReadOnly(nr.run.Cmds[c].Reqs) || nr.run.Cmds[c].ID != ([16]byte{}) {
+			again = append(again, r) // no effect yet, none, or one at most
 			continue
 		}
 		r.j.Fail(r.i, notConfirmed(nr.addr, err))

@@ -34,6 +34,7 @@ type fakeNode struct {
 	// refusesWrites refuses every write, as a node whose log failed.
 	refusesWrites bool
 	silent        bool // never answers (until the run's timeout)
+	notConfirmed  bool // answers every serial write "not confirmed", unrun
 	// gate, if set, holds every answer until it is closed.
 	gate chan struct{}
 }
@@ -72,6 +73,12 @@ func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, 
 		if n.refusesWrites && c.Reqs[0].Cmd.Class() == proto.ClassWrite {
 			for range c.Answers() {
 				items = append(items, rpc.Item{Status: rpc.StatusRefused, Reply: []byte("disk full or failing")})
+			}
+			continue
+		}
+		if n.notConfirmed && c.ID != ([16]byte{}) {
+			for range c.Answers() {
+				items = append(items, rpc.Item{Status: rpc.StatusNotConfirmed, Reply: []byte("lost its majority")})
 			}
 			continue
 		}
@@ -469,5 +476,52 @@ func TestSerialRunsQueue(t *testing.T) {
 	got := runs()
 	if len(got) != 4 || len(got[3].Cmds) != 2 {
 		t.Fatalf("runs %v; want the two waiting serial commands in one fourth run", got)
+	}
+}
+
+// TestSerialWriteIsSentAgain: a serial write carries an id, and when its
+// node drops the connection after it was sent, or answers that its fate
+// is not confirmed, it goes to the next replica with the same id, marked
+// as sent again (that node answers from the key's applied record and
+// never runs it), instead of answering "not confirmed" at once.
+func TestSerialWriteIsSentAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fail func(*rpc.Run) error
+		lost bool // a answers StatusNotConfirmed instead of failing
+	}{
+		{name: "connection reset", fail: func(*rpc.Run) error { return fmt.Errorf("%w: connection reset", rpc.ErrClosed) }},
+		{name: "not confirmed", lost: true},
+	} {
+		a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+		b := testBackend(t, 2, a, c)
+		k := keyOn(t, b, "a", "c")
+		a.fail = tc.fail
+		if tc.lost {
+			a.notConfirmed = true
+		}
+		serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+		j := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "SET:STR "+enc(k)+" (1)w")}}}}
+		router.NewWaitSender(b.NewSender()).Run(j)
+		if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK" {
+			t.Fatalf("%s: %+v", tc.name, j.Items[0])
+		}
+		if len(a.runs) != 1 || len(c.runs) != 1 {
+			t.Fatalf("%s: %d runs to a, %d to c; want one each", tc.name, len(a.runs), len(c.runs))
+		}
+		first, again := a.runs[0].Cmds[0], c.runs[0].Cmds[0]
+		if first.ID == ([16]byte{}) || again.ID != first.ID {
+			t.Fatalf("%s: ids %x then %x; want one id, sent twice", tc.name, first.ID, again.ID)
+		}
+		if first.Resent || !again.Resent {
+			t.Errorf("%s: resent %v then %v; want the second sending marked, so that it runs nowhere", tc.name, first.Resent, again.Resent)
+		}
+		read := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "GET "+enc(k))}}}}
+		router.NewWaitSender(b.NewSender()).Run(read)
+		for _, r := range append(a.runs, c.runs...) {
+			if cmd := r.Cmds[0]; cmd.Reqs[0].Cmd == proto.CmdGet && cmd.ID != ([16]byte{}) {
+				t.Errorf("%s: a read got id %x", tc.name, cmd.ID)
+			}
+		}
 	}
 }
