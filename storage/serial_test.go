@@ -39,16 +39,21 @@ func stateOf(t *testing.T, sh *Shard, key string) []byte {
 }
 
 // TestProposalReplacesWholeState: the state a proposal leaves is stamped
-// whole at its ballot, so joining it into an acceptor that accepted some
-// other, unchosen proposal in between leaves exactly the proposal's
-// state (an ordinary join would keep the other's newer register, or its
-// counter slot), and the acceptor's register then reports the ballot.
+// whole at its ballot, for every type (a list, set or hash with every
+// element and member at the ballot, the list's order kept), so joining it
+// into an acceptor that accepted some other, unchosen proposal in between
+// leaves exactly the proposal's state (an ordinary join would keep the
+// other's newer register, counter slot, element or member), and the
+// acceptor's register then reports the ballot.
 func TestProposalReplacesWholeState(t *testing.T) {
 	base := newHarness(t, 1, true, 1)
 	base.do("SET:INT (1)n 10")
 	base.do("INCR_INT (1)n 5") // a slot and a register
 	base.do("SET:STR (1)s (3)old")
 	base.do("SET_EXPIRY (1)s 60")
+	base.do("LIST_PUSH_RIGHT (1)l (3)[(1)a(1)b(1)c]")
+	base.do("SET_ADD (1)m (2){(1)x(1)y}")
+	base.do("HASH_SET (1)h (2){(1)f(1)1(1)g(1)2}")
 	chosen := base.shards[0]
 	b := hlc.Stamp{Time: base.clock.Now().Time + 100, Actor: 7}
 
@@ -62,10 +67,16 @@ func TestProposalReplacesWholeState(t *testing.T) {
 	other.clock.Observe(base.clock.Now())
 	other.do("INCR_INT (1)n 1000")
 	other.do("SET:STR (1)s (7)unknown")
+	other.do("LIST_PUSH_LEFT (1)l (1)[(7)unknown]")
+	other.do("SET_ADD (1)m (1){(7)unknown}")
+	other.do("HASH_SET (1)h (1){(7)unknown(1)9}")
 
-	for _, tc := range []struct{ key, request, reply, after string }{
-		{"n", "INCR_INT (1)n 1", "OK:INT 16", "OK:INT 16"},
-		{"s", "SET_IF:STR (1)s (3)old (3)new", "OK:BOOL true", "OK:STR (3)new"},
+	for _, tc := range []struct{ key, request, reply, read, after string }{
+		{"n", "INCR_INT (1)n 1", "OK:INT 16", "GET (1)n", "OK:INT 16"},
+		{"s", "SET_IF:STR (1)s (3)old (3)new", "OK:BOOL true", "GET (1)s", "OK:STR (3)new"},
+		{"l", "LIST_POP_LEFT (1)l 1", "OK:LIST (1)[(1)a]", "LIST_RANGE (1)l 0 -1", "OK:LIST (2)[(1)b(1)c]"},
+		{"m", "SET_DISCARD (1)m (1){(1)x}", "OK:INT 1", "SET_ALL (1)m", "OK:SET (1){(1)y}"},
+		{"h", "HASH_INCR (1)h (1)f 41", "OK:INT 42", "HASH_ALL (1)h", "OK:HASH (2){(1)f(2)42(1)g(1)2}"},
 	} {
 		p, reply := propose(t, stateOf(t, chosen, tc.key), b, tc.request)
 		if reply != tc.reply || !p.Wrote {
@@ -77,7 +88,7 @@ func TestProposalReplacesWholeState(t *testing.T) {
 		}
 		sh := other.shards[0]
 		sh.Apply(&d)
-		if got := other.do("GET (1)" + tc.key); got != tc.after {
+		if got := other.do(tc.read); got != tc.after {
 			t.Errorf("%s after accepting over another proposal: %q, want %q", tc.key, got, tc.after)
 		}
 		if _, acc := sh.Acceptor(0, []byte(tc.key)); acc != b {
@@ -157,54 +168,6 @@ func TestProposalReads(t *testing.T) {
 	}
 	if d := p.State(); d.Reset != b || d.Val.Kind != proto.TypeNone {
 		t.Errorf("an absent key's state: %+v; want a tombstone at the ballot", d)
-	}
-}
-
-// TestProposalWritesContainersWhole: a list, set or hash written on the
-// serial path leaves its whole state at the ballot, which replaces what
-// an acceptor held (another, unchosen proposal's members and elements
-// included), keeps the list's order, and reports the ballot as accepted.
-func TestProposalWritesContainersWhole(t *testing.T) {
-	base := newHarness(t, 1, true, 1)
-	base.do("LIST_PUSH_RIGHT (1)l (3)[(1)a(1)b(1)c]")
-	base.do("SET_ADD (1)s (2){(1)x(1)y}")
-	base.do("HASH_SET (1)h (2){(1)f(1)1(1)g(1)2}")
-	b := hlc.Stamp{Time: base.clock.Now().Time + 100, Actor: 7}
-
-	// Another acceptor holds an unchosen proposal written after the
-	// chosen state but before b.
-	other := newHarness(t, 1, true, 2)
-	other.wall = base.wall
-	for _, d := range base.deltas {
-		other.shards[0].Apply(&d)
-	}
-	other.clock.Observe(base.clock.Now())
-	other.do("LIST_PUSH_LEFT (1)l (1)[(7)unknown]")
-	other.do("SET_ADD (1)s (1){(7)unknown}")
-	other.do("HASH_SET (1)h (1){(7)unknown(1)9}")
-
-	for _, tc := range []struct{ key, request, reply, after string }{
-		{"l", "LIST_POP_LEFT (1)l 1", "OK:LIST (1)[(1)a]", "OK:LIST (2)[(1)b(1)c]"},
-		{"s", "SET_DISCARD (1)s (1){(1)x}", "OK:INT 1", "OK:SET (1){(1)y}"},
-		{"h", "HASH_INCR (1)h (1)f 41", "OK:INT 42", "OK:HASH (2){(1)f(2)42(1)g(1)2}"},
-	} {
-		p, reply := propose(t, stateOf(t, base.shards[0], tc.key), b, tc.request)
-		if reply != tc.reply || !p.Wrote {
-			t.Fatalf("%s: %q (wrote %v), want %q", tc.request, reply, p.Wrote, tc.reply)
-		}
-		d := p.State()
-		if got := d.MaxStamp(); got != b {
-			t.Errorf("%s: state stamped up to %v, want the ballot %v", tc.key, got, b)
-		}
-		sh := other.shards[0]
-		sh.Apply(&d)
-		read := map[string]string{"l": "LIST_RANGE (1)l 0 -1", "s": "SET_ALL (1)s", "h": "HASH_ALL (1)h"}[tc.key]
-		if got := other.do(read); got != tc.after {
-			t.Errorf("%s after accepting over another proposal: %q, want %q", tc.key, got, tc.after)
-		}
-		if _, acc := sh.Acceptor(0, []byte(tc.key)); acc != b {
-			t.Errorf("%s: accepted %v, want %v", tc.key, acc, b)
-		}
 	}
 }
 
