@@ -441,6 +441,27 @@ func (db *DB) HashIncr(ctx context.Context, key, field string, by int64) (int64,
 	return db.doInt(ctx, "HASH_INCR", key, field, by)
 }
 
+// StrRange returns the bytes of the string at key from start to end, both
+// included, negative positions counting from the end (PROTOCOL.md §12.10);
+// empty when there are none.
+func (db *DB) StrRange(ctx context.Context, key string, start, end int64) (string, error) {
+	v, err := db.getValue(ctx, "STR_RANGE", key, start, end)
+	if err != nil {
+		return "", err
+	}
+	if v.Type != proto.TypeStr {
+		return "", fmt.Errorf("client: STR_RANGE answered %s, not a STR", v.Type)
+	}
+	return string(v.Str), nil
+}
+
+// StrSetRange overwrites the bytes of the string at key from offset with
+// value (zero bytes fill a gap; an absent key starts empty) and returns
+// its new length (see SetIf for where it runs).
+func (db *DB) StrSetRange(ctx context.Context, key string, offset int64, value string) (int64, error) {
+	return db.doInt(ctx, "STR_SET_RANGE", key, offset, value)
+}
+
 // doInt runs a command that answers OK:INT.
 func (db *DB) doInt(ctx context.Context, command string, args ...any) (int64, error) {
 	r, err := db.Do(ctx, command, args...)

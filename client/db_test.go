@@ -269,7 +269,7 @@ func TestDBReadAndReplace(t *testing.T) {
 		switch {
 		case strings.HasPrefix(req, "GET_DEL"):
 			return "NULL"
-		case strings.HasPrefix(req, "STR_APPEND"), strings.HasPrefix(req, "HASH_INCR"):
+		case strings.HasPrefix(req, "STR_APPEND"), strings.HasPrefix(req, "HASH_INCR"), strings.HasPrefix(req, "STR_SET_RANGE"):
 			return "OK:INT 3"
 		}
 		return "OK:STR (1)a"
@@ -287,7 +287,14 @@ func TestDBReadAndReplace(t *testing.T) {
 	if n, err := db.HashIncr(ctx, "h", "f", -2); n != 3 || err != nil {
 		t.Errorf("HashIncr: %d %v", n, err)
 	}
-	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2"}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if n, err := db.StrSetRange(ctx, "s", 1, "bc"); n != 3 || err != nil {
+		t.Errorf("StrSetRange: %d %v", n, err)
+	}
+	if s, err := db.StrRange(ctx, "s", 0, -1); s != "a" || err != nil {
+		t.Errorf("StrRange: %q %v", s, err)
+	}
+	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
+		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

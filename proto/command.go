@@ -110,6 +110,11 @@ const (
 	CmdListPopLeftWait
 	CmdListPopRightWait
 
+	// Ranges of a string (§12.10): a read, and a read-modify-write,
+	// conditional like those of §12.8.
+	CmdStrRange    // a STR's bytes from start to end
+	CmdStrSetRange // a STR with bytes overwritten at an offset
+
 	numCommands // keep last
 )
 
@@ -229,6 +234,8 @@ var commands = [numCommands]commandInfo{
 	CmdHashIncr:         {"HASH_INCR", []arg{argStr, argStr, argInt}},
 	CmdListPopLeftWait:  {"LIST_POP_LEFT_WAIT", []arg{argStr, argInt, argMillis}},
 	CmdListPopRightWait: {"LIST_POP_RIGHT_WAIT", []arg{argStr, argInt, argMillis}},
+	CmdStrRange:         {"STR_RANGE", []arg{argStr, argInt, argInt}},
+	CmdStrSetRange:      {"STR_SET_RANGE", []arg{argStr, argInt, argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

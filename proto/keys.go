@@ -16,14 +16,15 @@ func (c Command) Class() Class {
 	case CmdGet, CmdExists, CmdType, CmdStrLen, CmdManyGet, CmdListLen, CmdListGet, CmdListRange,
 		CmdSetAll, CmdSetLen, CmdSetContains, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect,
 		CmdSetIntersectLen, CmdSetDiff, CmdSetDiffLen, CmdHashAll, CmdHashGet, CmdHashContains,
-		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry, CmdLockInfo:
+		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry, CmdLockInfo,
+		CmdStrRange:
 		return ClassRead
 	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
 		CmdSetDiscard, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
-		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr:
+		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -65,13 +66,13 @@ func ReadOnly(reqs []*Request) bool {
 
 // Conditional reports whether c is a compare-and-set, a read-and-replace
 // (§12.6), a lock command (§12.7) or a read-modify-write of a string or a
-// hash field (§12.8): whether it writes, what it writes or what it
+// hash field (§12.8, §12.10): whether it writes, what it writes or what it
 // answers depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
 func (c Command) Conditional() bool {
 	switch c {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
-		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr:
+		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange:
 		return true
 	}
 	return false

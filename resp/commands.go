@@ -562,8 +562,28 @@ var table = []*Spec{
 		r.Str[0], r.Str[1] = args[1], args[2]
 		return nil
 	}},
-	refused("getrange", 4, "string", notYet),
-	refused("setrange", 4, "string", notYet),
+	{Name: "getrange", Note: "STR_RANGE: a number stored by SET is an INT or FLOAT value, so GETRANGE of it is WRONGTYPE.", Arity: 4, Flags: ro, Keys: one, Group: "string", Summary: "Returns a substring of the string stored at a key.", Args: "key start end", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
+		start, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		end, err := parseInt(args[3])
+		if err != nil {
+			return err
+		}
+		r := p.Item(proto.CmdStrRange)
+		r.Str[0], r.Int[0], r.Int[1] = args[1], start, end
+		return nil
+	}},
+	{Name: "setrange", Note: "STR_SET_RANGE: as APPEND, WRONGTYPE on a number stored by SET; linearizable (in a cluster, on its serial path).", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Overwrites a part of a string value with another by an offset; creates the key if it doesn't exist.", Args: "key offset value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+		offset, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		r := p.Item(proto.CmdStrSetRange)
+		r.Str[0], r.Int[0], r.Str[1] = args[1], offset, args[3]
+		return nil
+	}},
 	refused("msetnx", -3, "string", notYetLinearizable),
 
 	// keys

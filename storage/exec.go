@@ -101,6 +101,10 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.lock(req, dst)
 	case proto.CmdStrAppend:
 		return c.strAppend(req.Key(), req.Str[1], dst)
+	case proto.CmdStrRange:
+		return c.strRange(req.Key(), req.Int[0], req.Int[1], dst)
+	case proto.CmdStrSetRange:
+		return c.strSetRange(req.Key(), req.Int[0], req.Str[1], dst)
 	case proto.CmdDel:
 		return c.del(req.Key(), dst)
 	case proto.CmdExists:
@@ -320,6 +324,68 @@ func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
 	d.Val.Str = d.Val.cell.str()
 	c.commit(key, d)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(joined)))
+}
+
+// strRange runs STR_RANGE: the bytes from start to end, both included,
+// negative positions counting from the end (-1 the last byte) and both
+// clamped to the string; empty when none remain (an absent key too); a
+// number or a container is BAD_TYPE.
+func (c *Ctx) strRange(key []byte, start, end int64, dst []byte) []byte {
+	v, _ := c.read(key)
+	cur, isStr := v.(strVal)
+	if v != nil && !isStr {
+		return append(dst, proto.ReplyBadType...)
+	}
+	s := cur.str()
+	n := int64(len(s))
+	if start < 0 {
+		start = max(n+start, 0)
+	}
+	if end < 0 {
+		end = n + end
+	}
+	end = min(end, n-1)
+	if start > end {
+		return proto.AppendStr(append(dst, proto.ReplyOK...), "")
+	}
+	return proto.AppendStr(append(dst, proto.ReplyOK...), s[start:end+1])
+}
+
+// msgRangeTooLong is STR_SET_RANGE's error for a string that would grow
+// past proto.MaxRequest, the most any write could bring.
+const msgRangeTooLong = "the string would be longer than 536870912 bytes (512 MiB, the largest request)"
+
+// strSetRange runs STR_SET_RANGE: value overwrites the string's bytes
+// from offset on, zero bytes filling any gap after its end (an absent key
+// starts empty), its deadline kept; it answers the new length. An empty
+// value changes nothing (an absent key stays absent). A negative offset,
+// or a string that would outgrow proto.MaxRequest, is an error; a number
+// or a container is BAD_TYPE.
+func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []byte {
+	v, e := c.read(key)
+	cur, isStr := v.(strVal)
+	if v != nil && !isStr {
+		return append(dst, proto.ReplyBadType...)
+	}
+	if offset < 0 {
+		return proto.AppendErrorMsg(dst, "offset is out of range: it must be 0 or more")
+	}
+	s := cur.str()
+	if len(value) == 0 {
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(s)))
+	}
+	if offset > proto.MaxRequest-int64(len(value)) {
+		return proto.AppendErrorMsg(dst, msgRangeTooLong)
+	}
+	out := make([]byte, max(int64(len(s)), offset+int64(len(value))))
+	copy(out, s)
+	copy(out[offset:], value)
+	d := c.begin(key, e)
+	d.Val = ValDelta{Kind: proto.TypeStr, TS: c.T, Reg: c.T}
+	d.Val.cell = newStrCell(c.T, out)
+	d.Val.Str = d.Val.cell.str()
+	c.commit(key, d)
+	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(out)))
 }
 
 // equalsExpected reports whether v is the expected value of req (its

@@ -661,6 +661,45 @@ func TestCommandExamples(t *testing.T) {
 			< OK:STR (19)9223372036854775807
 			> HASH_INCR (1)n (1)f 1
 			< BAD_TYPE(8)not hash`,
+		"string ranges": `
+			> STR_RANGE (1)r 0 -1
+			< OK:STR (0)
+			> STR_SET_RANGE (1)r 0 (0)
+			< OK:INT 0
+			> EXISTS (1)r
+			< NULL
+			> STR_SET_RANGE (1)r 6 (5)World
+			< OK:INT 11
+			> STR_SET_RANGE (1)r 0 (5)Hello
+			< OK:INT 11
+			> GET (1)r
+			< OK:STR (11)Hello` + "\x00" + `World
+			> SET_EXPIRY (1)r 100
+			> STR_SET_RANGE (1)r 5 (1)_
+			< OK:INT 11
+			> GET_EXPIRY (1)r
+			< OK:FLOAT 100.000000
+			> STR_RANGE (1)r 0 4
+			< OK:STR (5)Hello
+			> STR_RANGE (1)r -5 -1
+			< OK:STR (5)World
+			> STR_RANGE (1)r -100 2
+			< OK:STR (3)Hel
+			> STR_RANGE (1)r 3 100
+			< OK:STR (8)lo_World
+			> STR_RANGE (1)r 5 2
+			< OK:STR (0)
+			> STR_RANGE (1)r 20 30
+			< OK:STR (0)
+			> STR_SET_RANGE (1)r -1 (1)x
+			< ERROR(44)offset is out of range: it must be 0 or more
+			> STR_SET_RANGE (1)r 536870912 (1)x
+			< ERROR(78)the string would be longer than 536870912 bytes (512 MiB, the largest request)
+			> SET:INT (1)n 5
+			> STR_RANGE (1)n 0 -1
+			< BAD_TYPE
+			> STR_SET_RANGE (1)n 0 (1)x
+			< BAD_TYPE`,
 		"read and replace": `
 			> GET_SET:STR (1)k (1)a
 			< NULL

@@ -76,7 +76,7 @@ func TestProposalReplacesWholeState(t *testing.T) {
 		{"s", "SET_IF:STR (1)s (3)old (3)new", "OK:BOOL true", "GET (1)s", "OK:STR (3)new"},
 		{"l", "LIST_POP_LEFT (1)l 1", "OK:LIST (1)[(1)a]", "LIST_RANGE (1)l 0 -1", "OK:LIST (2)[(1)b(1)c]"},
 		{"m", "SET_DISCARD (1)m (1){(1)x}", "OK:INT 1", "SET_ALL (1)m", "OK:SET (1){(1)y}"},
-		{"h", "HASH_INCR (1)h (1)f 41", "OK:INT 42", "HASH_ALL (1)h", "OK:HASH (2){(1)f(2)42(1)g(1)2}"},
+		{"h", "HASH_INCR (1)h (1)f 41", "OK:INT 42", "HASH_MANY_GET (1)h (3)[(1)f(1)g(7)unknown]", "OK:ARR (3)[:STR (2)42:STR (1)2:NULL ]"},
 	} {
 		p, reply := propose(t, stateOf(t, chosen, tc.key), b, tc.request)
 		if reply != tc.reply || !p.Wrote {

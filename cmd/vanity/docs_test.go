@@ -116,6 +116,8 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdLockRelease:      {cost: "O(1)", static: "vanity> lock_release jobs 117720955017035776\n(true)\nvanity> lock_acquire jobs worker-2 30000\n(integer) 117720963301244928"},
 	proto.CmdLockInfo:         {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
 	proto.CmdStrAppend:        {cost: "O(size of the string)", example: []string{"append log hello", "append log \" world\"", "get log"}},
+	proto.CmdStrRange:         {cost: "O(length of the range)", setup: []string{"set greeting \"Hello World\""}, example: []string{"getrange greeting 0 4", "str_range greeting -5 -1", "getrange greeting 20 30"}},
+	proto.CmdStrSetRange:      {cost: "O(size of the string)", setup: []string{"set greeting \"Hello World\""}, example: []string{"setrange greeting 6 Redis", "get greeting", "str_set_range pad 3 x"}},
 	proto.CmdHashIncr:         {cost: "O(1)", setup: []string{"hset page views 10"}, example: []string{"hincrby page views 5", "hash_incr page likes 1", "hset page title home", "hincrby page title 1"}},
 	proto.CmdListPopLeftWait:  {cost: "O(count) per try", setup: []string{"rpush jobs a b"}, example: []string{"list_pop_left_wait jobs 1 1000", "list_pop_left_wait jobs 5 1000"}},
 	proto.CmdListPopRightWait: {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},
@@ -128,7 +130,7 @@ func clusterNote(c proto.Command) string {
 	case c == proto.CmdListPopLeftWait || c == proto.CmdListPopRightWait:
 		return "each try is a LIST_POP at the session's levels, with its guarantees; the router waits between tries"
 	case c.Conditional():
-		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8)"
+		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10)"
 	case c == proto.CmdScan || c == proto.CmdKeys:
 		return "each partition's keys from a majority of complete copies (QUORUM): every key acknowledged before the scan is returned"
 	case c == proto.CmdDBSize:

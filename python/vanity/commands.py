@@ -101,6 +101,8 @@ COMMANDS = {
     "HASH_INCR": Command(("str", "str", "int"), "key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", "hashes", "HINCRBY", "write"),
     "LIST_POP_LEFT_WAIT": Command(("str", "int", "millis"), "key count milliseconds", "as list_pop_left, waiting up to milliseconds for an element", "lists", "", "session"),
     "LIST_POP_RIGHT_WAIT": Command(("str", "int", "millis"), "key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", "lists", "", "session"),
+    "STR_RANGE": Command(("str", "int", "int"), "key start end", "the bytes of a string from start to end, both included (negative: from the end); empty when there are none", "strings and numbers", "GETRANGE", "read"),
+    "STR_SET_RANGE": Command(("str", "int", "str"), "key offset value", "overwrites a string's bytes from offset with value (zero bytes fill a gap; an absent key starts empty); the new length", "strings and numbers", "SETRANGE", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
