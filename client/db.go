@@ -377,6 +377,12 @@ func (db *DB) SetIfAbsent(ctx context.Context, key string, value any) (bool, err
 	return db.doBool(ctx, "SET_IF_ABSENT :"+typeWord(value), key, value)
 }
 
+// SetIfPresent sets key to value if it exists (as Set does: its time to
+// live goes), and reports whether it did (see SetIf for where it runs).
+func (db *DB) SetIfPresent(ctx context.Context, key string, value any) (bool, error) {
+	return db.doBool(ctx, "SET_IF_PRESENT :"+typeWord(value), key, value)
+}
+
 // SetTTLIfAbsent sets key to value with a time to live if it does not
 // exist, and reports whether it did: a lease (see SetIf for where it
 // runs); its holder releases it early with DelIf.

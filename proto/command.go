@@ -115,6 +115,10 @@ const (
 	CmdStrRange    // a STR's bytes from start to end
 	CmdStrSetRange // a STR with bytes overwritten at an offset
 
+	// SET if the key exists (§12.6), conditional like the other
+	// compare-and-sets.
+	CmdSetIfPresent
+
 	numCommands // keep last
 )
 
@@ -236,6 +240,7 @@ var commands = [numCommands]commandInfo{
 	CmdListPopRightWait: {"LIST_POP_RIGHT_WAIT", []arg{argStr, argInt, argMillis}},
 	CmdStrRange:         {"STR_RANGE", []arg{argStr, argInt, argInt}},
 	CmdStrSetRange:      {"STR_SET_RANGE", []arg{argStr, argInt, argStr}},
+	CmdSetIfPresent:     {"SET_IF_PRESENT", []arg{argType}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -93,7 +93,7 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return appendValue(append(dst, proto.ReplyOK...), v)
 	case proto.CmdSet:
 		return c.set(req, dst)
-	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf, proto.CmdSetTTLIfAbsent:
+	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf, proto.CmdSetTTLIfAbsent, proto.CmdSetIfPresent:
 		return c.compareAndSet(req, dst)
 	case proto.CmdGetSet, proto.CmdGetDel:
 		return c.readAndReplace(req, dst)
@@ -244,10 +244,11 @@ func (c *Ctx) setDelta(req *proto.Request) *Delta {
 	return d
 }
 
-// compareAndSet runs SET_IF, SET_IF_ABSENT, SET_TTL_IF_ABSENT and DEL_IF:
-// the write happens only if the key holds the expected value (is absent,
-// for the _IF_ABSENT forms), and the reply says whether it did. A value of
-// another type than the expected one does not hold it.
+// compareAndSet runs SET_IF, SET_IF_ABSENT, SET_TTL_IF_ABSENT,
+// SET_IF_PRESENT and DEL_IF: the write happens only if the key holds the
+// expected value (is absent, for the _IF_ABSENT forms; holds anything, for
+// SET_IF_PRESENT), and the reply says whether it did. A value of another
+// type than the expected one does not hold it.
 func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
 	if req.Cmd == proto.CmdSetTTLIfAbsent && req.Int[1] <= 0 {
 		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
@@ -257,6 +258,8 @@ func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
 	switch req.Cmd {
 	case proto.CmdSetIfAbsent, proto.CmdSetTTLIfAbsent:
 		holds = v == nil
+	case proto.CmdSetIfPresent:
+		holds = v != nil
 	default:
 		holds = v != nil && equalsExpected(v, req)
 	}

@@ -556,6 +556,10 @@ func TestCommandExamples(t *testing.T) {
 			> GET (1)f
 			< NULL`,
 		"compare and set": `
+			> SET_IF_PRESENT:STR (4)lock (1)z
+			< OK:BOOL false
+			> EXISTS (4)lock
+			< NULL
 			> SET_IF_ABSENT:STR (4)lock (1)a
 			< OK:BOOL true
 			> SET_IF_ABSENT:STR (4)lock (1)b
@@ -577,6 +581,13 @@ func TestCommandExamples(t *testing.T) {
 			> SET_IF:STR (4)lock (0) (1)x
 			< OK:BOOL false
 			> SET_IF_ABSENT:INT (1)n 5
+			< OK:BOOL true
+			> SET_EXPIRY (1)n 100
+			> SET_IF_PRESENT:INT (1)n 4
+			< OK:BOOL true
+			> GET_EXPIRY (1)n
+			< NULL
+			> SET_IF_PRESENT:INT (1)n 5
 			< OK:BOOL true
 			> SET_IF:STR (1)n (1)5 (1)6
 			< OK:BOOL false

@@ -116,6 +116,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdLockRelease:      {cost: "O(1)", static: "vanity> lock_release jobs 117720955017035776\n(true)\nvanity> lock_acquire jobs worker-2 30000\n(integer) 117720963301244928"},
 	proto.CmdLockInfo:         {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
 	proto.CmdStrAppend:        {cost: "O(size of the string)", example: []string{"append log hello", "append log \" world\"", "get log"}},
+	proto.CmdSetIfPresent:     {cost: "O(size of the value)", example: []string{"set_if_present session s2", "set session s1", "set_if_present session s2", "get session"}},
 	proto.CmdStrRange:         {cost: "O(length of the range)", setup: []string{"set greeting \"Hello World\""}, example: []string{"getrange greeting 0 4", "str_range greeting -5 -1", "getrange greeting 20 30"}},
 	proto.CmdStrSetRange:      {cost: "O(size of the string)", setup: []string{"set greeting \"Hello World\""}, example: []string{"setrange greeting 6 Redis", "get greeting", "str_set_range pad 3 x"}},
 	proto.CmdHashIncr:         {cost: "O(1)", setup: []string{"hset page views 10"}, example: []string{"hincrby page views 5", "hash_incr page likes 1", "hset page title home", "hincrby page title 1"}},

@@ -103,6 +103,7 @@ COMMANDS = {
     "LIST_POP_RIGHT_WAIT": Command(("str", "int", "millis"), "key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", "lists", "", "session"),
     "STR_RANGE": Command(("str", "int", "int"), "key start end", "the bytes of a string from start to end, both included (negative: from the end); empty when there are none", "strings and numbers", "GETRANGE", "read"),
     "STR_SET_RANGE": Command(("str", "int", "str"), "key offset value", "overwrites a string's bytes from offset with value (zero bytes fill a gap; an absent key starts empty); the new length", "strings and numbers", "SETRANGE", "write"),
+    "SET_IF_PRESENT": Command(("typed",), "key value", "sets the key if it exists (as SET: its deadline goes); true if it did", "strings and numbers", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
