@@ -447,6 +447,12 @@ func (db *DB) HashIncr(ctx context.Context, key, field string, by int64) (int64,
 	return db.doInt(ctx, "HASH_INCR", key, field, by)
 }
 
+// HashSetIfAbsent sets field of the hash at key to value if the field is
+// absent, and reports whether it did (see SetIf for where it runs).
+func (db *DB) HashSetIfAbsent(ctx context.Context, key, field, value string) (bool, error) {
+	return db.doBool(ctx, "HASH_SET_IF_ABSENT", key, field, value)
+}
+
 // StrRange returns the bytes of the string at key from start to end, both
 // included, negative positions counting from the end (PROTOCOL.md §12.10);
 // empty when there are none.

@@ -252,11 +252,14 @@ func TestDBCompareAndSet(t *testing.T) {
 	if ok, err := db.SetIfPresent(ctx, "n", 3.5); !ok || err != nil {
 		t.Errorf("SetIfPresent: %v %v", ok, err)
 	}
+	if ok, err := db.HashSetIfAbsent(ctx, "h", "f", "v"); !ok || err != nil {
+		t.Errorf("HashSetIfAbsent: %v %v", ok, err)
+	}
 	if _, err := db.SetIf(ctx, "n", 10, "x"); err == nil {
 		t.Error("SetIf of an INT expected and a STR value was sent")
 	}
 	want := []string{"SET_IF :INT(1)n 10 15", "SET_IF_ABSENT :STR(4)lock (2)me", "DEL_IF :STR(4)lock (2)me",
-		"SET_IF_PRESENT :FLOAT(1)n 3.5", "SET_TTL_IF_ABSENT :STR(5)lease (2)me 1500"}
+		"SET_IF_PRESENT :FLOAT(1)n 3.5", "HASH_SET_IF_ABSENT(1)h (1)f (1)v", "SET_TTL_IF_ABSENT :STR(5)lease (2)me 1500"}
 	if ok, err := db.SetTTLIfAbsent(ctx, "lease", "me", 1500*time.Millisecond); !ok || err != nil {
 		t.Errorf("SetTTLIfAbsent: %v %v", ok, err)
 	}

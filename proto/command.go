@@ -118,6 +118,8 @@ const (
 	// SET if the key exists (§12.6), conditional like the other
 	// compare-and-sets.
 	CmdSetIfPresent
+	// A hash field set if the field is absent (§12.8), conditional.
+	CmdHashSetIfAbsent
 
 	numCommands // keep last
 )
@@ -241,6 +243,7 @@ var commands = [numCommands]commandInfo{
 	CmdStrRange:         {"STR_RANGE", []arg{argStr, argInt, argInt}},
 	CmdStrSetRange:      {"STR_SET_RANGE", []arg{argStr, argInt, argStr}},
 	CmdSetIfPresent:     {"SET_IF_PRESENT", []arg{argType}},
+	CmdHashSetIfAbsent:  {"HASH_SET_IF_ABSENT", []arg{argStr, argStr, argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -144,6 +144,7 @@ var help = [numCommands]commandHelp{
 	CmdListPopLeftWait:  {"key count milliseconds", "as list_pop_left, waiting up to milliseconds for an element", GroupLists, ""},
 	CmdListPopRightWait: {"key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", GroupLists, ""},
 	CmdStrAppend:        {"key value", "appends to a string (an absent key starts empty); the new length", GroupStrings, "APPEND"},
+	CmdHashSetIfAbsent:  {"key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", GroupHashes, "HSETNX"},
 	CmdHashIncr:         {"key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", GroupHashes, "HINCRBY"},
 	CmdStrRange:         {"key start end", "the bytes of a string from start to end, both included (negative: from the end); empty when there are none", GroupStrings, "GETRANGE"},
 	CmdStrSetRange:      {"key offset value", "overwrites a string's bytes from offset with value (zero bytes fill a gap; an absent key starts empty); the new length", GroupStrings, "SETRANGE"},

@@ -25,7 +25,7 @@ func (c Command) Class() Class {
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent:
+		CmdSetIfPresent, CmdHashSetIfAbsent:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -74,7 +74,7 @@ func (c Command) Conditional() bool {
 	switch c {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent:
+		CmdSetIfPresent, CmdHashSetIfAbsent:
 		return true
 	}
 	return false

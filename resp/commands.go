@@ -708,7 +708,11 @@ var table = []*Spec{
 		r.Str[0], r.Str[1], r.Int[0] = args[1], args[2], n
 		return nil
 	}},
-	refused("hsetnx", 4, "hash", notYetLinearizable),
+	{Name: "hsetnx", Note: "HASH_SET_IF_ABSENT: linearizable (in a cluster, on its serial path).", Arity: 4, Flags: wr, Keys: one, Group: "hash", Summary: "Sets the value of a field in a hash only when the field doesn't exist.", Args: "key field value", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdHashSetIfAbsent)
+		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]
+		return nil
+	}},
 
 	// connection and server
 	{Name: "ping", Arity: -1, Flags: fast, Group: "connection", Summary: "PONG, or the message.", Args: "[message]", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {

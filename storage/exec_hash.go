@@ -22,7 +22,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		return append(dst, proto.ReplyOK...), true
 	case proto.CmdHashAll, proto.CmdHashGet, proto.CmdHashContains, proto.CmdHashLen, proto.CmdHashKeyLen,
 		proto.CmdHashKeys, proto.CmdHashValues, proto.CmdHashManyGet, proto.CmdHashRemove, proto.CmdHashUpdate,
-		proto.CmdHashIncr:
+		proto.CmdHashIncr, proto.CmdHashSetIfAbsent:
 	default:
 		return dst, false
 	}
@@ -105,6 +105,16 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		}
 		c.removeMembers(key, e, proto.TypeHash, gone, n)
 		return proto.AppendInt(okr, int64(len(gone))), true
+	case proto.CmdHashSetIfAbsent:
+		if x != nil {
+			if _, has := x.get(req.Str[1]); has {
+				return proto.AppendBool(okr, false), true
+			}
+		}
+		d := c.begin(key, e)
+		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: []Member{{Name: string(req.Str[1]), S: c.T, Value: string(req.Str[2])}}}
+		c.commit(key, d)
+		return proto.AppendBool(okr, true), true
 	case proto.CmdHashIncr:
 		cur := int64(0)
 		if x != nil {

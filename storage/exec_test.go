@@ -671,6 +671,16 @@ func TestCommandExamples(t *testing.T) {
 			> HASH_GET (1)h (1)i
 			< OK:STR (19)9223372036854775807
 			> HASH_INCR (1)n (1)f 1
+			< BAD_TYPE(8)not hash
+			> HASH_SET_IF_ABSENT (2)hn (1)f (1)a
+			< OK:BOOL true
+			> HASH_SET_IF_ABSENT (2)hn (1)f (1)b
+			< OK:BOOL false
+			> HASH_SET_IF_ABSENT (2)hn (1)g (1)c
+			< OK:BOOL true
+			> HASH_MANY_GET (2)hn (2)[(1)f(1)g]
+			< OK:ARR (2)[:STR (1)a:STR (1)c]
+			> HASH_SET_IF_ABSENT (1)n (1)f (1)a
 			< BAD_TYPE(8)not hash`,
 		"string ranges": `
 			> STR_RANGE (1)r 0 -1

@@ -117,6 +117,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdLockInfo:         {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
 	proto.CmdStrAppend:        {cost: "O(size of the string)", example: []string{"append log hello", "append log \" world\"", "get log"}},
 	proto.CmdSetIfPresent:     {cost: "O(size of the value)", example: []string{"set_if_present session s2", "set session s1", "set_if_present session s2", "get session"}},
+	proto.CmdHashSetIfAbsent:  {cost: "O(1)", example: []string{"hsetnx user name ada", "hsetnx user name bob", "hget user name"}},
 	proto.CmdStrRange:         {cost: "O(length of the range)", setup: []string{"set greeting \"Hello World\""}, example: []string{"getrange greeting 0 4", "str_range greeting -5 -1", "getrange greeting 20 30"}},
 	proto.CmdStrSetRange:      {cost: "O(size of the string)", setup: []string{"set greeting \"Hello World\""}, example: []string{"setrange greeting 6 Redis", "get greeting", "str_set_range pad 3 x"}},
 	proto.CmdHashIncr:         {cost: "O(1)", setup: []string{"hset page views 10"}, example: []string{"hincrby page views 5", "hash_incr page likes 1", "hset page title home", "hincrby page title 1"}},

@@ -104,6 +104,7 @@ COMMANDS = {
     "STR_RANGE": Command(("str", "int", "int"), "key start end", "the bytes of a string from start to end, both included (negative: from the end); empty when there are none", "strings and numbers", "GETRANGE", "read"),
     "STR_SET_RANGE": Command(("str", "int", "str"), "key offset value", "overwrites a string's bytes from offset with value (zero bytes fill a gap; an absent key starts empty); the new length", "strings and numbers", "SETRANGE", "write"),
     "SET_IF_PRESENT": Command(("typed",), "key value", "sets the key if it exists (as SET: its deadline goes); true if it did", "strings and numbers", "", "write"),
+    "HASH_SET_IF_ABSENT": Command(("str", "str", "str"), "key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", "hashes", "HSETNX", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
