@@ -375,7 +375,7 @@ func (p *proposal) advance(s *Service) step {
 		reply := p.mineReply
 		if e, ok := rec.Find(p.id); ok && !slices.Contains(p.mineAt, stampOf(e.At)) {
 			if e.Omitted {
-				p.finish(rpc.StatusNotConfirmed, []byte(msgSerialApplied))
+				p.answerApplied(e)
 				return stepDone
 			}
 			reply = e.Reply
@@ -429,8 +429,10 @@ const maxApplied = 8
 // without one (a state written at QUORUM, or by a build without records)
 // it lists nothing and covers only what comes after at.
 func appliedRecord(b []byte, at serial.Ballot) serial.Applied {
-	if rec, err := serial.DecodeApplied(b); err == nil && len(b) > 0 {
-		return rec
+	if len(b) > 0 {
+		if rec, err := serial.DecodeApplied(b); err == nil {
+			return rec
+		}
 	}
 	return serial.Applied{Since: at.Next()}
 }

@@ -314,19 +314,32 @@ func (c *Ctx) readAndReplace(req *proto.Request, dst []byte) []byte {
 // absent key starts empty), its deadline kept; a number or a container
 // is BAD_TYPE.
 func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
-	v, e := c.read(key)
-	cur, isStr := v.(strVal)
-	if v != nil && !isStr {
+	cur, e, ok := c.readStr(key)
+	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
 	joined := make([]byte, 0, len(cur.str())+len(more))
 	joined = append(append(joined, cur.str()...), more...)
+	c.rewriteStr(key, e, joined)
+	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(joined)))
+}
+
+// readStr returns key's string (empty when absent) and entry; ok is false
+// when the key holds a number or a container.
+func (c *Ctx) readStr(key []byte) (strVal, *entry, bool) {
+	v, e := c.read(key)
+	cur, isStr := v.(strVal)
+	return cur, e, v == nil || isStr
+}
+
+// rewriteStr writes b as key's string, keeping its deadline (the
+// read-modify-writes of a string).
+func (c *Ctx) rewriteStr(key []byte, e *entry, b []byte) {
 	d := c.begin(key, e)
 	d.Val = ValDelta{Kind: proto.TypeStr, TS: c.T, Reg: c.T}
-	d.Val.cell = newStrCell(c.T, joined)
+	d.Val.cell = newStrCell(c.T, b)
 	d.Val.Str = d.Val.cell.str()
 	c.commit(key, d)
-	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(joined)))
 }
 
 // strRange runs STR_RANGE: the bytes from start to end, both included,
@@ -334,9 +347,8 @@ func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
 // clamped to the string; empty when none remain (an absent key too); a
 // number or a container is BAD_TYPE.
 func (c *Ctx) strRange(key []byte, start, end int64, dst []byte) []byte {
-	v, _ := c.read(key)
-	cur, isStr := v.(strVal)
-	if v != nil && !isStr {
+	cur, _, ok := c.readStr(key)
+	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
 	s := cur.str()
@@ -365,9 +377,8 @@ const msgRangeTooLong = "the string would be longer than 536870912 bytes (512 Mi
 // or a string that would outgrow proto.MaxRequest, is an error; a number
 // or a container is BAD_TYPE.
 func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []byte {
-	v, e := c.read(key)
-	cur, isStr := v.(strVal)
-	if v != nil && !isStr {
+	cur, e, ok := c.readStr(key)
+	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
 	if offset < 0 {
@@ -383,11 +394,7 @@ func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []
 	out := make([]byte, max(int64(len(s)), offset+int64(len(value))))
 	copy(out, s)
 	copy(out[offset:], value)
-	d := c.begin(key, e)
-	d.Val = ValDelta{Kind: proto.TypeStr, TS: c.T, Reg: c.T}
-	d.Val.cell = newStrCell(c.T, out)
-	d.Val.Str = d.Val.cell.str()
-	c.commit(key, d)
+	c.rewriteStr(key, e, out)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(out)))
 }
 

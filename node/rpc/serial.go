@@ -147,70 +147,51 @@ func readVote(b []byte, v *Vote) ([]byte, error) {
 }
 
 // AppendPhases encodes the phases ms for one acceptor.
-func AppendPhases(dst []byte, ms []Phase) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(ms)))
-	for i := range ms {
-		dst = AppendPhase(dst, &ms[i])
-	}
-	return dst
-}
+func AppendPhases(dst []byte, ms []Phase) []byte { return appendBatch(dst, ms, AppendPhase) }
 
 // DecodePhases decodes AppendPhases' payload into ms[:0]; keys and
 // states alias b.
 func DecodePhases(b []byte, ms []Phase) ([]Phase, error) {
-	n, b, err := readCount(b, phaseHeader)
-	if err != nil {
-		return ms[:0], err
-	}
-	ms = slices.Grow(ms[:0], n)[:n]
-	for i := range ms {
-		if b, err = readPhase(b, &ms[i]); err != nil {
-			return ms[:0], err
-		}
-	}
-	if len(b) != 0 {
-		return ms[:0], ErrMalformed
-	}
-	return ms, nil
+	return decodeBatch(b, ms, phaseHeader, readPhase)
 }
 
 // AppendVotes encodes an acceptor's votes, one per phase of a call, in
 // the phases' order. An acceptor that has each vote only in turn appends
 // the count with binary.AppendUvarint, then each vote with AppendVote.
-func AppendVotes(dst []byte, vs []Vote) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(vs)))
-	for i := range vs {
-		dst = AppendVote(dst, &vs[i])
+func AppendVotes(dst []byte, vs []Vote) []byte { return appendBatch(dst, vs, AppendVote) }
+
+// DecodeVotes decodes AppendVotes' payload into vs[:0]; states alias b.
+func DecodeVotes(b []byte, vs []Vote) ([]Vote, error) { return decodeBatch(b, vs, 17, readVote) }
+
+// appendBatch appends the count of xs, then each x with enc.
+func appendBatch[T any](dst []byte, xs []T, enc func([]byte, *T) []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(xs)))
+	for i := range xs {
+		dst = enc(dst, &xs[i])
 	}
 	return dst
 }
 
-// DecodeVotes decodes AppendVotes' payload into vs[:0]; states alias b.
-func DecodeVotes(b []byte, vs []Vote) ([]Vote, error) {
-	n, b, err := readCount(b, 17)
-	if err != nil {
-		return vs[:0], err
+// decodeBatch decodes appendBatch's form into xs[:0] with read, each
+// element taking at least least bytes (a count b cannot hold is refused
+// before anything is allocated).
+func decodeBatch[T any](b []byte, xs []T, least int, read func([]byte, *T) ([]byte, error)) ([]T, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k)/uint64(least) {
+		return xs[:0], ErrMalformed
 	}
-	vs = slices.Grow(vs[:0], n)[:n]
-	for i := range vs {
-		if b, err = readVote(b, &vs[i]); err != nil {
-			return vs[:0], err
+	b = b[k:]
+	xs = slices.Grow(xs[:0], int(n))[:n]
+	var err error
+	for i := range xs {
+		if b, err = read(b, &xs[i]); err != nil {
+			return xs[:0], err
 		}
 	}
 	if len(b) != 0 {
-		return vs[:0], ErrMalformed
+		return xs[:0], ErrMalformed
 	}
-	return vs, nil
-}
-
-// readCount reads a batch's element count, which cannot exceed what b
-// could hold at least bytes an element.
-func readCount(b []byte, least int) (int, []byte, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k)/uint64(least) {
-		return 0, nil, ErrMalformed
-	}
-	return int(n), b[k:], nil
+	return xs, nil
 }
 
 func appendBytes(dst, b []byte) []byte {
