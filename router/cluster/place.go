@@ -184,16 +184,18 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 		p = b.partition(keys[0])
 	}
 	moving := errors.Is(cause, errMoved)
+	// An item with an id that reached a node before (a failed run's, or
+	// this loop's) may have taken effect there: no node may run it again.
+	ran := mayHaveRun(cause)
 	refreshed := false
 	for {
 		if addr := b.pick(b.routes.Load(), p, tried); addr != "" {
-			// An item with an id sent before (by a failed run, or by this
-			// loop) may have taken effect: its node must not run it again.
-			items, err := b.runOn(addr, it, it.ID != ([16]byte{}) && (cause != nil || len(tried) > 0))
+			items, err := b.runOn(addr, it, it.ID != ([16]byte{}) && ran)
 			switch st, msg := firstFailure(items); {
 			case err != nil:
 				b.suspect(addr, err)
 				cause = err
+				ran = ran || mayHaveRun(err)
 				tried = append(tried, addr)
 				if !errors.Is(err, rpc.ErrNotSent) && !proto.ReadOnly(it.Reqs) && it.ID == ([16]byte{}) {
 					r.j.Fail(r.i, notConfirmed(addr, err))
@@ -269,6 +271,14 @@ func (b *Backend) allFailed(p int) bool {
 		}
 	}
 	return true
+}
+
+// mayHaveRun reports whether a command whose attempt failed with cause
+// may have taken effect: it reached the node, which did not refuse it
+// unrun.
+func mayHaveRun(cause error) bool {
+	var refused refusedError
+	return cause != nil && !errors.Is(cause, rpc.ErrNotSent) && !errors.Is(cause, errMoved) && !errors.As(cause, &refused)
 }
 
 // errMoved marks the failure of a node that does not serve a partition

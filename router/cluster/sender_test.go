@@ -486,12 +486,14 @@ func TestSerialRunsQueue(t *testing.T) {
 // never runs it), instead of answering "not confirmed" at once.
 func TestSerialWriteIsSentAgain(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		fail func(*rpc.Run) error
-		lost bool // a answers StatusNotConfirmed instead of failing
+		name    string
+		fail    func(*rpc.Run) error
+		lost    bool // a answers StatusNotConfirmed instead of failing
+		notSent bool // the first sending never left: the second is a first
 	}{
 		{name: "connection reset", fail: func(*rpc.Run) error { return fmt.Errorf("%w: connection reset", rpc.ErrClosed) }},
 		{name: "not confirmed", lost: true},
+		{name: "never sent", fail: func(*rpc.Run) error { return fmt.Errorf("%w: connection refused", rpc.ErrNotSent) }, notSent: true},
 	} {
 		a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
 		b := testBackend(t, 2, a, c)
@@ -513,8 +515,13 @@ func TestSerialWriteIsSentAgain(t *testing.T) {
 		if first.ID == ([16]byte{}) || again.ID != first.ID {
 			t.Fatalf("%s: ids %x then %x; want one id, sent twice", tc.name, first.ID, again.ID)
 		}
-		if first.Resent || !again.Resent {
-			t.Errorf("%s: resent %v then %v; want the second sending marked, so that it runs nowhere", tc.name, first.Resent, again.Resent)
+		switch {
+		case first.Resent:
+			t.Errorf("%s: the first sending is marked resent", tc.name)
+		case tc.notSent && again.Resent:
+			t.Errorf("%s: a sending after one that never left is marked resent: it would not run anywhere", tc.name)
+		case !tc.notSent && !again.Resent:
+			t.Errorf("%s: the second sending is not marked resent: it could run twice", tc.name)
 		}
 		read := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "GET "+enc(k))}}}}
 		router.NewWaitSender(b.NewSender()).Run(read)
