@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -37,6 +38,11 @@ type DB struct {
 // ErrNil is returned by the typed calls for a missing key (a NULL reply).
 var ErrNil = errors.New("client: nil: no such key")
 
+// ErrFenced matches the error of a FENCED write refused because a
+// FENCED write with a newer token of its lock wrote the key (PROTOCOL.md
+// §12.11): the lock has passed to a newer holder.
+var ErrFenced = errors.New("client: fenced: a newer holder of the lock wrote the key")
+
 // ErrSessionCommand is returned by DB for commands that change the state
 // of the connection they run on.
 var ErrSessionCommand = errors.New("client: a session command on a pooled connection; use Options or a Client from Dial")
@@ -49,6 +55,11 @@ var ErrPoolClosed = errors.New("client: DB closed")
 type ServerError struct {
 	Status proto.Status
 	Msg    string // the reply's body, if any
+}
+
+// Is makes a server's refusal of a FENCED write match ErrFenced.
+func (e *ServerError) Is(target error) bool {
+	return target == ErrFenced && e.Status == proto.StatusError && strings.HasPrefix(e.Msg, proto.MsgFenced+":")
 }
 
 func (e *ServerError) Error() string {
@@ -433,6 +444,15 @@ func (db *DB) LockRefresh(ctx context.Context, name string, token int64, ttl tim
 // it did.
 func (db *DB) LockRelease(ctx context.Context, name string, token int64) (bool, error) {
 	return db.doBool(ctx, "LOCK_RELEASE", name, token)
+}
+
+// Fenced runs a write of one key, command and args as Do takes them
+// (Fenced(ctx, "jobs", token, "SET:STR", "out", "done")), only if token
+// is at least the highest token of lock that a FENCED write to that key
+// carried (PROTOCOL.md §12.11); otherwise the error matches ErrFenced. It
+// runs linearizably: in a cluster, on its serial path.
+func (db *DB) Fenced(ctx context.Context, lock string, token int64, command string, args ...any) (Reply, error) {
+	return db.Do(ctx, "FENCED", append([]any{lock, token, Verbatim(command)}, args...)...)
 }
 
 // StrAppend appends more to the string at key and returns its new length

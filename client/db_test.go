@@ -328,3 +328,32 @@ func recordingDB(t *testing.T, answer func(req string) string) (db *DB, frames f
 		return slices.Clone(got)
 	}
 }
+
+// TestDBFenced: Fenced sends the write inside FENCED, and a refusal
+// behind a newer token matches ErrFenced (other errors do not).
+func TestDBFenced(t *testing.T) {
+	refusal := `fenced: lock "jobs" is at token 9, newer than this write's 7 (the write did not run)`
+	db, frames := recordingDB(t, func(req string) string {
+		switch {
+		case strings.Contains(req, " 7 "):
+			return fmt.Sprintf("ERROR(%d)%s", len(refusal), refusal)
+		case strings.Contains(req, " 8 "):
+			return "ERROR(13)invalid value"
+		}
+		return "OK"
+	})
+	ctx := context.Background()
+	if _, err := db.Fenced(ctx, "jobs", 9, "SET:STR", "out", "done"); err != nil {
+		t.Errorf("Fenced: %v", err)
+	}
+	if _, err := db.Fenced(ctx, "jobs", 7, "LIST_PUSH_LEFT", "q", []string{"x"}); !errors.Is(err, ErrFenced) {
+		t.Errorf("Fenced behind a newer token: %v, want ErrFenced", err)
+	}
+	if _, err := db.Fenced(ctx, "jobs", 8, "DEL", "out"); err == nil || errors.Is(err, ErrFenced) {
+		t.Errorf("another error: %v, want one that is not ErrFenced", err)
+	}
+	want := []string{"FENCED(4)jobs 9 SET:STR (3)out (4)done", "FENCED(4)jobs 7 LIST_PUSH_LEFT (1)q (1)[(1)x]", "FENCED(4)jobs 8 DEL (3)out"}
+	if got := frames(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("frames %q, want %q", got, want)
+	}
+}

@@ -81,16 +81,13 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 		return rpc.Vote{}, false, ErrExpired
 	}
 	b := hlc.Stamp{Time: m.Time, Actor: m.Actor}
-	var proposal storage.Delta
+	var proposal []storage.Delta
 	if m.Kind == rpc.KindAccept {
-		d, err := storage.DecodeDelta(m.State)
+		ds, err := storage.DecodeProposal(m.State, m.DB, m.Key, b)
 		if err != nil {
-			return rpc.Vote{}, false, err
+			return rpc.Vote{}, false, fmt.Errorf("%w: %w", rpc.ErrMalformed, err)
 		}
-		if int(d.DB) != m.DB || d.Key != string(m.Key) || d.DBWide || d.MaxStamp() != b {
-			return rpc.Vote{}, false, fmt.Errorf("%w: a proposal for %d/%q is not its key's whole state at %v", rpc.ErrMalformed, m.DB, m.Key, b)
-		}
-		proposal = d
+		proposal = ds
 	}
 	n.clock.Observe(b)
 	p := n.partitionOf(m.Key)
@@ -106,7 +103,7 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 	refused := rpc.Vote{Time: top.Time, Actor: top.Actor}
 	// last is the proposal accepted last, with its applied record.
 	last := func() rpc.Vote {
-		state, _ := part.shard.AppendState(dst, m.DB, m.Key)
+		state := part.shard.AppendSerialState(dst, m.DB, m.Key)
 		all, _ := part.shard.AppendApplied(state, m.Key, accepted)
 		return rpc.Vote{Yes: true, Time: accepted.Time, Actor: accepted.Actor, State: state, Applied: all[len(state):]}
 	}
@@ -136,7 +133,7 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 		if m.Next != 0 {
 			done = storage.PromiseDelta(m.Key, hlc.Stamp{Time: m.Next, Actor: m.Actor})
 		}
-		x.c.Deltas = append(x.c.Deltas, proposal, done)
+		x.c.Deltas = append(append(x.c.Deltas, proposal...), done)
 		if len(m.Applied) > 0 {
 			x.c.Deltas = append(x.c.Deltas, storage.AppliedDelta(m.Key, b, m.Applied))
 		}

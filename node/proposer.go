@@ -442,9 +442,8 @@ func appliedRecord(b []byte, at serial.Ballot) serial.Applied {
 // standing promise of a ballot taken from the clock now, so that no other
 // proposal of this node can have it.
 func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte, rec serial.Applied) step {
-	d := prop.State()
 	p.begin(rpc.KindAccept, prop.B)
-	p.m.State = storage.AppendDelta(nil, &d)
+	p.m.State = prop.AppendState(nil)
 	p.m.Applied = serial.AppendApplied(nil, &rec)
 	p.m.Next = s.node.clock.Now().Time // above prop.B: the clock passed it
 	p.mineAt, p.mineReply = append(p.mineAt, prop.B), reply

@@ -11,7 +11,8 @@ import (
 // never turned back into text. It follows the command's schema, argument
 // by argument:
 //
-//	request = cmd:u8 arg*
+//	request = [fence] cmd:u8 arg*
+//	fence   = CmdFenced:u8 lock:str token:int  (a FENCED write; cmd is the write's)
 //	str     = len:uvarint bytes
 //	int     = zigzag:varint
 //	float   = bits:u64                      (big-endian IEEE-754)
@@ -30,6 +31,9 @@ var ErrBinary = errors.New("proto: malformed binary request")
 // AppendBinary appends the binary form of req. PIPE has none (its entries
 // travel one by one).
 func AppendBinary(dst []byte, req *Request) []byte {
+	if req.Fenced {
+		dst = binary.AppendVarint(appendBytes(append(dst, byte(CmdFenced)), req.Fence.Lock), req.Fence.Token)
+	}
 	dst = append(dst, byte(req.Cmd))
 	var nStr, nInt, nCons int
 	for _, a := range commands[req.Cmd].args {
@@ -102,11 +106,21 @@ func appendBytes(dst, b []byte) []byte {
 // (reset first) and returns the bytes after it. req's byte slices alias b.
 func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 	req.Reset()
+	if len(b) > 0 && Command(b[0]) == CmdFenced {
+		var ok bool
+		if req.Fence.Lock, b, ok = takeBytes(b[1:]); ok {
+			req.Fence.Token, b, ok = takeVarint(b)
+		}
+		if !ok || len(b) == 0 || !Command(b[0]).Fenceable() {
+			return b, ErrBinary
+		}
+		req.Fenced = true
+	}
 	if len(b) == 0 {
 		return b, ErrBinary
 	}
 	cmd := Command(b[0])
-	if !cmd.Valid() || cmd == CmdPipe {
+	if !cmd.Valid() || cmd == CmdPipe || cmd == CmdFenced {
 		return b, ErrBinary
 	}
 	req.Cmd = cmd

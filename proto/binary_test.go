@@ -34,6 +34,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 		"SET_IF_ABSENT:INT (1)k 7", "DEL_IF:FLOAT (1)k 2.25", "SET_TTL_IF_ABSENT:STR (1)k (1)v 1500",
 		"GET_SET:FLOAT (1)k 0.5", "GET_DEL (1)k", "LOCK_ACQUIRE (1)m (1)o 1000", "LOCK_REFRESH (1)m 7 1000",
 		"LOCK_RELEASE (1)m -7", "LOCK_INFO (1)m", "STR_APPEND (1)k (2)ab", "HASH_INCR (1)h (1)f -3",
+		"FENCED (4)jobs 117 SET:INT (1)k 5", "FENCED (0) -1 SET_IF:STR (1)k (1)a (2)bc",
 	}, fuzzSeeds...)
 	round := 0
 	for _, text := range texts {
@@ -76,6 +77,9 @@ func TestBinaryRefuses(t *testing.T) {
 		"bad level":           {byte(CmdEditUser), 1, 'u', 9},
 		"bad consistency":     {byte(CmdConsistency), 0, 7},
 		"short float":         {byte(CmdIncrFloat), 1, 'k', 0, 0},
+		"fenced read":         {byte(CmdFenced), 1, 'l', 2, byte(CmdGet), 1, 'k'},
+		"fenced twice":        {byte(CmdFenced), 1, 'l', 2, byte(CmdFenced), 1, 'l', 2, byte(CmdDel), 1, 'k'},
+		"fenced nothing":      {byte(CmdFenced), 1, 'l', 2},
 	} {
 		var req Request
 		if _, err := DecodeBinary(b, &req); err == nil {

@@ -120,6 +120,9 @@ const (
 	CmdSetIfPresent
 	// A hash field set if the field is absent (§12.8), conditional.
 	CmdHashSetIfAbsent
+	// A write carrying a lock's fencing token (§12.11): its request is
+	// the write's, marked Fenced.
+	CmdFenced
 
 	numCommands // keep last
 )
@@ -141,6 +144,7 @@ const (
 	argRaw                   // PING: the raw remainder of a top-level frame
 	argMillis                // a duration in milliseconds, an integer (in Int[1]: SET_TTL)
 	argAlso                  // a second value of the type argType announced (SET_IF's new value: Str[2], Int[1] or Float2)
+	argFence                 // FENCED's lock and token, then the write they fence (Request.Fence; the write's arguments as its own)
 )
 
 type commandInfo struct {
@@ -244,6 +248,7 @@ var commands = [numCommands]commandInfo{
 	CmdStrSetRange:      {"STR_SET_RANGE", []arg{argStr, argInt, argStr}},
 	CmdSetIfPresent:     {"SET_IF_PRESENT", []arg{argType}},
 	CmdHashSetIfAbsent:  {"HASH_SET_IF_ABSENT", []arg{argStr, argStr, argStr}},
+	CmdFenced:           {"FENCED", []arg{argFence}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

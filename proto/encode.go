@@ -7,6 +7,10 @@ import "strconv"
 // from routers in this form. A top-level PING keeps its raw payload; PIPE
 // is not encodable (a router splits pipes into their entries).
 func AppendRequest(dst []byte, req *Request) []byte {
+	if req.Fenced {
+		dst = AppendBody(append(dst, "FENCED "...), req.Fence.Lock)
+		dst = append(strconv.AppendInt(append(dst, ' '), req.Fence.Token, 10), ' ')
+	}
 	dst = append(dst, req.Cmd.String()...)
 	var nStr, nInt, nCons int
 	for _, a := range commands[req.Cmd].args {

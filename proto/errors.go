@@ -34,6 +34,7 @@ const (
 	ErrHashClose                     // hash not closed with '}' bracket
 	ErrInvalidConsistency            // invalid consistency level (extension, §12.1)
 	ErrPipeDepth                     // PIPE nested too deeply (extension, §12.2)
+	ErrFencedCommand                 // FENCED around anything but a write of one key (extension, §12.11)
 
 	numParseErrors
 )
@@ -64,6 +65,7 @@ var parseErrorText = [numParseErrors]string{
 	ErrHashClose:          "hash not closed with '}' bracket",
 	ErrInvalidConsistency: "invalid consistency level",
 	ErrPipeDepth:          "PIPE nested too deeply",
+	ErrFencedCommand:      "FENCED carries a write of one key",
 }
 
 // badRequestReplies holds the complete reply payload for each ParseError,

@@ -145,6 +145,7 @@ var help = [numCommands]commandHelp{
 	CmdListPopRightWait: {"key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", GroupLists, ""},
 	CmdStrAppend:        {"key value", "appends to a string (an absent key starts empty); the new length", GroupStrings, "APPEND"},
 	CmdHashSetIfAbsent:  {"key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", GroupHashes, "HSETNX"},
+	CmdFenced:           {"lock token command...", "runs a write of one key only if the token is at least the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", GroupStrings, ""},
 	CmdHashIncr:         {"key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", GroupHashes, "HINCRBY"},
 	CmdStrRange:         {"key start end", "the bytes of a string from start to end, both included (negative: from the end); empty when there are none", GroupStrings, "GETRANGE"},
 	CmdStrSetRange:      {"key offset value", "overwrites a string's bytes from offset with value (zero bytes fill a gap; an absent key starts empty); the new length", GroupStrings, "SETRANGE"},
@@ -175,7 +176,7 @@ func Commands() []Command {
 var argNames = [...]string{
 	argStr: "str", argInt: "int", argFloat: "float", argArr: "arr", argList: "list", argSet: "set",
 	argHash: "hash", argType: "typed", argLevel: "level", argCons: "consistency", argRaw: "raw",
-	argMillis: "millis", argAlso: "also",
+	argMillis: "millis", argAlso: "also", argFence: "fence",
 }
 
 // ArgKinds names c's argument kinds in schema order ("str", "int",

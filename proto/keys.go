@@ -25,7 +25,7 @@ func (c Command) Class() Class {
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent, CmdHashSetIfAbsent:
+		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -80,13 +80,22 @@ func (c Command) Conditional() bool {
 	return false
 }
 
+// Fenceable reports whether FENCED may carry c: a write of one key.
+func (c Command) Fenceable() bool {
+	switch c {
+	case CmdFenced, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto:
+		return false
+	}
+	return c.Class() == ClassWrite
+}
+
 // Serial reports whether requests that run as one command, under the
 // session's read and write levels, take a cluster's serial path
-// (docs/serial.md): a conditional command always does, a read when reads
+// (docs/serial.md): a conditional or fenced command always does, a read when reads
 // are SERIAL, a write when writes are.
 func Serial(read, write Consistency, reqs []*Request) bool {
 	for _, r := range reqs {
-		if r.Cmd.Conditional() {
+		if r.Conditional() {
 			return true
 		}
 	}

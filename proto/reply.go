@@ -37,6 +37,9 @@ const (
 	MsgNotAList            = "not a list"
 	MsgNotASet             = "not a set"
 	MsgNotHash             = "not hash"
+	// MsgFenced begins the refusal of a FENCED write behind a newer token
+	// (§12.11): "fenced: lock … is at token …".
+	MsgFenced = "fenced"
 )
 
 // NotAllowedInPipe returns the ERROR body for a command refused in a PIPE.

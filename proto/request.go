@@ -22,7 +22,23 @@ type Request struct {
 	Float2 float64
 	Elems  [][]byte // ARR, LIST and SET elements; HASH as field, value, field, value...
 	Raw    []byte   // top-level PING: everything after the command word
+	// Fenced says the request came as FENCED's write (§12.11): Cmd is
+	// the write, Fence the lock and token it carries.
+	Fenced bool
+	Fence  Fence
 }
+
+// Fence is what a FENCED write carries: the name of the lock its writer
+// holds and that holding's token.
+type Fence struct {
+	Lock  []byte
+	Token int64
+}
+
+// Conditional reports whether what r does depends on the state it
+// replaces: a conditional command (Command.Conditional), or any FENCED
+// write, refused behind a newer token.
+func (r *Request) Conditional() bool { return r.Fenced || r.Cmd.Conditional() }
 
 // typed returns where a typed value of r lives (r.Type says which field
 // counts): SET's value (Str[1], Int[0], Float), or with second, SET_IF's
@@ -51,6 +67,7 @@ func (r *Request) Clone() *Request {
 	for _, s := range r.Str {
 		n += len(s)
 	}
+	n += len(r.Fence.Lock)
 	for _, e := range r.Elems {
 		n += len(e)
 	}
@@ -67,6 +84,7 @@ func (r *Request) Clone() *Request {
 		c.Str[i] = cp(s)
 	}
 	c.Raw = cp(r.Raw)
+	c.Fence.Lock = cp(r.Fence.Lock)
 	c.Elems = nil
 	if r.Elems != nil {
 		c.Elems = make([][]byte, len(r.Elems))
@@ -165,12 +183,35 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 			req.Int[1], i, err = parseInt(b, i)
 		case argAlso:
 			i, err = parseValueOf(b, i, req, true)
+		case argFence:
+			return parseFenced(b, i, top, req)
 		}
 		if err != ErrNone {
 			return i, err
 		}
 	}
 	return i, ErrNone
+}
+
+// parseFenced decodes the rest of a FENCED request from b[i:]: the lock,
+// the token and the write they fence, which becomes req's command.
+func parseFenced(b []byte, i int, top bool, req *Request) (int, ParseError) {
+	var err ParseError
+	if req.Fence.Lock, i, err = parseStr(b, i); err != ErrNone {
+		return i, err
+	}
+	if req.Fence.Token, i, err = parseInt(b, i); err != ErrNone {
+		return i, err
+	}
+	cmd, j := ParseCommand(b, i)
+	switch {
+	case cmd == CmdNone:
+		return j, ErrInvalidOperation
+	case !cmd.Fenceable():
+		return j, ErrFencedCommand
+	}
+	req.Fenced = true
+	return ParseArgs(b, j, cmd, top, req)
 }
 
 // MaxPipeDepth is how deeply PIPEs nest: a PIPE inside MaxPipeDepth

@@ -103,6 +103,10 @@ func TestParseRequest(t *testing.T) {
 		{"set diff into", "SET_DIFF_INTO (1)D (1)A (1)B", Request{Cmd: CmdSetDiffInto, Str: [3][]byte{[]byte("D"), []byte("A"), []byte("B")}}},
 		{"consistency", "CONSISTENCY ONE ALL", Request{Cmd: CmdConsistency, Cons: [2]Consistency{ConsOne, ConsAll}}},
 		{"set expiry", "SET_EXPIRY (3)key 0.5", Request{Cmd: CmdSetExpiry, Str: [3][]byte{[]byte("key")}, Float: 0.5}},
+		{"fenced set", "FENCED (4)jobs 117 SET:STR (3)out (2)ok", Request{Cmd: CmdSet, Type: TypeStr, Str: [3][]byte{[]byte("out"), []byte("ok")},
+			Fenced: true, Fence: Fence{Lock: []byte("jobs"), Token: 117}}},
+		{"fenced push", "FENCED(1)l -3 LIST_PUSH_LEFT (1)q (1)[(1)x]", Request{Cmd: CmdListPushLeft, Str: [3][]byte{[]byte("q")}, Elems: bs("x"),
+			Fenced: true, Fence: Fence{Lock: []byte("l"), Token: -3}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +195,15 @@ func TestParseRequestErrors(t *testing.T) {
 		{"SWITCH_DB", ErrUnexpectedEnd},
 		{"CONSISTENCY ONE", ErrUnexpectedEnd},
 		{"CONSISTENCY ONE SOME", ErrInvalidConsistency},
+		{"FENCED (1)l 5 GET (1)k", ErrFencedCommand},
+		{"FENCED (1)l 5 SET_MOVE (1)a (1)b (1)m", ErrFencedCommand},
+		{"FENCED (1)l 5 FENCED (1)l 5 DEL (1)k", ErrFencedCommand},
+		{"FENCED (1)l 5 PIPE (0)", ErrFencedCommand},
+		{"FENCED (1)l 5 RESET", ErrFencedCommand},
+		{"FENCED (1)l 5", ErrInvalidOperation},
+		{"FENCED (1)l DEL (1)k", ErrInvalidInt},
+		{"FENCED 5 DEL (1)k", ErrExpectedLength},
+		{"FENCED (1)l 5 DEL (1)k x", ErrTrailing},
 	}
 	for _, tt := range tests {
 		var req Request
@@ -226,6 +239,7 @@ func TestBadRequestBodies(t *testing.T) {
 		ErrSetClose:         "BAD_REQUEST(48) InvalidRequest: set not closed with '}' bracket",
 		ErrHashOpen:         "BAD_REQUEST(49) InvalidRequest: hash not opened with '{' bracket",
 		ErrHashClose:        "BAD_REQUEST(49) InvalidRequest: hash not closed with '}' bracket",
+		ErrFencedCommand:    "BAD_REQUEST(50) InvalidRequest: FENCED carries a write of one key",
 	}
 	for e, w := range want {
 		if got := string(AppendBadRequest(nil, e)); got != w {

@@ -141,6 +141,8 @@ func ParseWords(words []Word, req *Request) error {
 		case argAlso: // of the type the value before it took
 			perr = valueWord(rest[0], req, true)
 			rest = rest[1:]
+		case argFence:
+			return fencedWords(rest, req)
 		}
 		if perr != ErrNone {
 			return fmt.Errorf("%w: %s %s: %w", ErrArguments, cmd, cmd.Params(), perr)
@@ -149,6 +151,26 @@ func ParseWords(words []Word, req *Request) error {
 	if len(rest) > 0 {
 		return usage()
 	}
+	return nil
+}
+
+// fencedWords reads the rest of a FENCED line: the lock, the token and
+// the write they fence.
+func fencedWords(rest []Word, req *Request) error {
+	if len(rest) < 3 {
+		return fmt.Errorf("%w: usage: %s %s", ErrArguments, CmdFenced, CmdFenced.Params())
+	}
+	token, perr := wholeWord(rest[1].Text, parseInt)
+	if perr != ErrNone {
+		return fmt.Errorf("%w: %s %s: %w", ErrArguments, CmdFenced, CmdFenced.Params(), perr)
+	}
+	if err := ParseWords(rest[2:], req); err != nil {
+		return err
+	}
+	if !req.Cmd.Fenceable() {
+		return fmt.Errorf("%w: %s carries a write of one key, not %s", ErrArguments, CmdFenced, req.Cmd)
+	}
+	req.Fenced, req.Fence = true, Fence{Lock: rest[0].Text, Token: token}
 	return nil
 }
 

@@ -38,6 +38,8 @@ func TestWordsMakeFrames(t *testing.T) {
 		{"lock_release jobs 77", "LOCK_RELEASE (4)jobs 77"},
 		{"append log hi", "STR_APPEND (3)log (2)hi"},
 		{"hincrby h f -2", "HASH_INCR (1)h (1)f -2"},
+		{"fenced jobs 117 set out done", "FENCED (4)jobs 117 SET:STR (3)out (4)done"},
+		{"fenced jobs 117 lpush q a b", "FENCED (4)jobs 117 LIST_PUSH_LEFT (1)q (2)[(1)a(1)b]"},
 		{"lpush todo milk eggs", "LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"},
 		{"LIST_PUSH_RIGHT todo", "LIST_PUSH_RIGHT (4)todo (0)[]"},
 		{"sadd s a b a", "SET_ADD (1)s (3){(1)a(1)b(1)a}"},
@@ -98,6 +100,9 @@ func TestWordsRefuseWhatDoesNotFit(t *testing.T) {
 		{"hset h f", ErrArguments, "a field without a value"},
 		{"edit_user bob boss", ErrArguments, "invalid auth level"},
 		{"set_ttl k v soon", ErrArguments, "invalid integer"},
+		{"fenced jobs 117 get k", ErrArguments, "FENCED carries a write of one key, not GET"},
+		{"fenced jobs 117", ErrArguments, "usage: FENCED lock token command..."},
+		{"fenced jobs x del k", ErrArguments, "invalid integer"},
 		{"", ErrUnknownCommand, "empty line"},
 	}
 	for _, c := range cases {
@@ -150,6 +155,8 @@ func TestHelpCoversEveryCommand(t *testing.T) {
 				want += 2 // key and value; field value...
 			case argRaw:
 				want++ // [message]
+			case argFence:
+				want += 3 // lock token command...
 			default:
 				want++
 			}

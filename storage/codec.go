@@ -306,6 +306,18 @@ func DecodeDelta(b []byte) (Delta, error) {
 	return d, nil
 }
 
+// DecodeDeltas decodes the deltas that, one after another, fill b
+// exactly, appending them to out.
+func DecodeDeltas(b []byte, out []Delta) ([]Delta, error) {
+	r := decoder{b: b}
+	for r.err == nil && r.off < len(b) {
+		if d := r.delta(); r.err == nil {
+			out = append(out, d)
+		}
+	}
+	return out, r.err
+}
+
 func (r *decoder) delta() Delta {
 	var d Delta
 	flags := r.byte1()

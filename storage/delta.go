@@ -6,8 +6,8 @@ import (
 )
 
 // NumDBs is the number of databases every shard holds: the sixteen that
-// clients use, SystemDB, PromiseDB and AppliedDB.
-const NumDBs = 19
+// clients use, SystemDB, PromiseDB, AppliedDB and FenceDB.
+const NumDBs = 20
 
 // SystemDB is the database the cluster keeps its own data in (users); no
 // client can switch to it.

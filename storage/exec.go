@@ -80,10 +80,17 @@ func (c *Ctx) clearExpiry(d *Delta, key []byte, e *entry) {
 	}
 }
 
-// Exec runs one data command and appends its reply to dst. RESET, which
+// Exec runs one data command and appends its reply to dst; a FENCED one
+// only past its key's fence (exec_fence.go). RESET, which
 // spans every shard, is built with ResetDelta instead; session, user and
 // server commands never reach storage.
 func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
+	if req.Fenced {
+		var ok bool
+		if dst, ok = c.fence(req, dst); !ok {
+			return dst
+		}
+	}
 	switch req.Cmd {
 	case proto.CmdGet:
 		v, _ := c.read(req.Key())

@@ -118,17 +118,89 @@ func Propose(db int, key []byte, state []byte, b, now hlc.Stamp, req *proto.Requ
 // as it is: what a proposer re-proposes to finish a proposal it found.
 func Restate(db int, key []byte, state []byte, b, now hlc.Stamp) (Proposal, error) {
 	p := Proposal{DB: db, Key: key, B: b, Wall: max(b.Wall(), now.Wall()), sh: NewShard(true)}
-	if len(state) > 0 { // none where nothing was written, or only a RESET of the database
-		d, err := DecodeDelta(state)
-		if err != nil {
-			return p, err
-		}
-		if int(d.DB) != db || d.Key != string(key) || d.DBWide {
-			return p, fmt.Errorf("storage: a state of %d/%q proposed for %d/%q", d.DB, d.Key, db, key)
-		}
-		p.sh.Apply(&d)
+	ds, err := decodeState(state, db, key)
+	if err != nil {
+		return p, err
+	}
+	for i := range ds {
+		p.sh.Apply(&ds[i])
 	}
 	return p, nil
+}
+
+// AppendSerialState appends key's state in db as the serial path carries
+// it (an acceptor's vote, a proposal): the key's whole state, if the
+// shard holds any, then its fence (FenceDB), if it has one. Empty: none.
+func (s *Shard) AppendSerialState(dst []byte, db int, key []byte) []byte {
+	dst, _ = s.AppendState(dst, db, key)
+	dst, _ = s.AppendState(dst, FenceDB, key)
+	return dst
+}
+
+// decodeState decodes AppendSerialState's form for key in db.
+func decodeState(state []byte, db int, key []byte) ([]Delta, error) {
+	ds, err := DecodeDeltas(state, nil)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		if d := &ds[i]; int(d.DB) != db && d.DB != FenceDB || d.Key != string(key) || d.DBWide {
+			return nil, fmt.Errorf("storage: a state of %d/%q proposed for %d/%q", d.DB, d.Key, db, key)
+		}
+	}
+	return ds, nil
+}
+
+// DecodeProposal decodes a proposal's state (Proposal.AppendState) for
+// key in db at ballot b, as an acceptor takes it: the key's whole state
+// written at b, then possibly its fence in db, written at b.
+func DecodeProposal(state []byte, db int, key []byte, b hlc.Stamp) ([]Delta, error) {
+	ds, err := decodeState(state, db, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 || int(ds[0].DB) != db || len(ds) > 2 || len(ds) == 2 && ds[1].DB != FenceDB {
+		return nil, fmt.Errorf("storage: a proposal for %d/%q is not the key's state and fence", db, key)
+	}
+	for i := range ds {
+		if ds[i].MaxStamp() != b {
+			return nil, fmt.Errorf("storage: a proposal for %d/%q is not written at its ballot %v", db, key, b)
+		}
+	}
+	return ds, nil
+}
+
+// AppendState appends what the acceptors are to hold after p: its State,
+// then, if the key has a fence in p's database, that fence's fields
+// stamped at the ballot, so that every chosen state carries the fence it
+// leaves (a later proposer reads it from the latest state alone).
+func (p *Proposal) AppendState(dst []byte) []byte {
+	d := p.State()
+	dst = AppendDelta(dst, &d)
+	if f, ok := p.fence(); ok {
+		dst = AppendDelta(dst, &f)
+	}
+	return dst
+}
+
+// fence returns the key's fence in p's database stamped at the ballot.
+func (p *Proposal) fence() (Delta, bool) {
+	e := p.sh.lookup(FenceDB, p.Key)
+	if e == nil {
+		return Delta{}, false
+	}
+	m, ok := e.visible().(*memberMap)
+	if !ok {
+		return Delta{}, false
+	}
+	d := Delta{DB: FenceDB, Key: string(p.Key), Val: ValDelta{Kind: proto.TypeHash, TS: p.B}}
+	for name, st := range m.m {
+		if !st.dead && len(name) > 0 && int(name[0]) == p.DB {
+			d.Val.Members = append(d.Val.Members, Member{Name: name, S: p.B, Value: st.v})
+		}
+	}
+	slices.SortFunc(d.Val.Members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+	return d, len(d.Val.Members) > 0
 }
 
 // State returns the key's whole state after the command, stamped at the

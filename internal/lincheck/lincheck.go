@@ -8,10 +8,12 @@
 //
 // The models: Log, an append-only sequence (each append answers the
 // sequence up to and including its element: where it landed), and
-// Register, a value read, written and compared-and-set, the objects the
-// serial path (docs/serial.md) makes linearizable. An operation whose
-// reply never came is recorded with the output Unknown: the Register
-// model lets it have taken effect or not.
+// Register, a value read, written, compared-and-set, swapped and written
+// behind a fence, the objects the serial path (docs/serial.md) makes
+// linearizable. An operation whose reply never came is recorded with the
+// output Unknown: the Register model lets it have taken effect or not.
+// Registers (vanity.go) is the workload that records registers'
+// histories from clients of a real server or router.
 package lincheck
 
 import (
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -108,11 +111,13 @@ var Log = porcupine.Model{
 
 // RegisterOp is an operation on a Register: a read (output: the value,
 // "" when unset), a write of New (output: true), a compare-and-set of New
-// if the value is Old (output: whether it was), or a swap to New (output:
-// the value it replaced; New "" deletes).
+// if the value is Old (output: whether it was), a swap to New (output:
+// the value it replaced; New "" deletes), or a fenced write of New
+// carrying Token (output: whether the register's fence let it run).
 type RegisterOp struct {
 	Kind     RegisterKind
 	Old, New string
+	Token    int64
 }
 
 // RegisterKind is what a RegisterOp does.
@@ -123,6 +128,7 @@ const (
 	Write
 	CompareAndSet
 	Swap
+	FencedWrite
 )
 
 // Unknown is the output of an operation whose reply never came (its
@@ -132,43 +138,71 @@ const Unknown unknown = 0
 
 type unknown uint8
 
-// Register is the model of a register with reads, writes, compare-and-set
-// and swaps; a write, compare-and-set or swap whose output is Unknown may
-// have taken effect or not.
+// regState is a Register's state: its value, and its fence, the highest
+// token a fenced write that ran carried (PROTOCOL.md §12.11; writes
+// without a token leave it).
+type regState struct {
+	Value  string
+	Fence  int64
+	Fenced bool // some fenced write ran: Fence counts
+}
+
+// next returns the states s may be in after op ran, answering out.
+func (s regState) next(op RegisterOp, out any) []any {
+	if _, lost := out.(unknown); lost {
+		if op.Kind == Read {
+			return []any{s}
+		}
+		// It may have run or not: each possible outcome is legal.
+		var states []any
+		for _, o := range []any{true, false, s.Value} {
+			for _, n := range s.next(op, o) {
+				if !slices.Contains(states, n) {
+					states = append(states, n)
+				}
+			}
+		}
+		return append(states, s)
+	}
+	switch op.Kind {
+	case Read:
+		if out == s.Value {
+			return []any{s}
+		}
+	case Write:
+		if out == true {
+			return []any{regState{op.New, s.Fence, s.Fenced}}
+		}
+	case Swap:
+		if out == s.Value {
+			return []any{regState{op.New, s.Fence, s.Fenced}}
+		}
+	case CompareAndSet:
+		switch {
+		case out == true && s.Value == op.Old:
+			return []any{regState{op.New, s.Fence, s.Fenced}}
+		case out == false && s.Value != op.Old:
+			return []any{s}
+		}
+	case FencedWrite:
+		runs := !s.Fenced || op.Token >= s.Fence
+		switch {
+		case out == true && runs:
+			return []any{regState{op.New, op.Token, true}}
+		case out == false && !runs:
+			return []any{s}
+		}
+	}
+	return nil
+}
+
+// Register is the model of a register with reads, writes, compare-and-set,
+// swaps and fenced writes; a write, compare-and-set, swap or fenced write
+// whose output is Unknown may have taken effect or not.
 var Register = (&porcupine.NondeterministicModel{
-	Init: func() []any { return []any{""} },
+	Init: func() []any { return []any{regState{}} },
 	Step: func(state, input, output any) []any {
-		s, op := state.(string), input.(RegisterOp)
-		if _, lost := output.(unknown); lost {
-			switch {
-			case op.Kind == Read:
-				return []any{s}
-			case op.Kind == Write || op.Kind == Swap || s == op.Old:
-				return []any{s, op.New}
-			}
-			return []any{s}
-		}
-		switch op.Kind {
-		case Read:
-			if output.(string) == s {
-				return []any{s}
-			}
-			return nil
-		case Write:
-			return []any{op.New}
-		case Swap:
-			if output.(string) == s {
-				return []any{op.New}
-			}
-			return nil
-		}
-		if (s == op.Old) == output.(bool) {
-			if s == op.Old {
-				return []any{op.New}
-			}
-			return []any{s}
-		}
-		return nil
+		return state.(regState).next(input.(RegisterOp), output)
 	},
 	DescribeOperation: func(input, output any) string {
 		op := input.(RegisterOp)
@@ -179,7 +213,16 @@ var Register = (&porcupine.NondeterministicModel{
 			return fmt.Sprintf("write(%q)", op.New)
 		case Swap:
 			return fmt.Sprintf("swap(%q) → %q", op.New, output)
+		case FencedWrite:
+			return fmt.Sprintf("fenced write(%q, token %d) → %v", op.New, op.Token, output)
 		}
 		return fmt.Sprintf("cas(%q→%q) → %v", op.Old, op.New, output)
+	},
+	DescribeState: func(state any) string {
+		s := state.(regState)
+		if s.Fenced {
+			return fmt.Sprintf("%q, fence %d", s.Value, s.Fence)
+		}
+		return fmt.Sprintf("%q", s.Value)
 	},
 }).ToModel()

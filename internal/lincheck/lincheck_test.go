@@ -83,6 +83,57 @@ func TestRegisterUnknownOutcomes(t *testing.T) {
 	}
 }
 
+// TestFencedWrites: a fenced write runs only at or above the highest
+// token of a fenced write that ran (writes without a token neither check
+// nor move it); a lost one may have run, if its token let it.
+func TestFencedWrites(t *testing.T) {
+	fenced := func(token int64, val string) RegisterOp { return RegisterOp{Kind: FencedWrite, New: val, Token: token} }
+	for _, c := range []struct {
+		name string
+		ops  func(h *History)
+		ok   bool
+	}{
+		{"tokens in order", func(h *History) {
+			h.Add(0, fenced(5, "a"), true, 0, 10)
+			h.Add(1, fenced(5, "b"), true, 20, 30)
+			h.Add(0, fenced(4, "c"), false, 40, 50)
+			h.Add(1, RegisterOp{Kind: Write, New: "d"}, true, 60, 70)
+			h.Add(0, fenced(4, "e"), false, 80, 90) // an unfenced write left the fence
+			h.Add(1, RegisterOp{Kind: Read}, "d", 100, 110)
+		}, true},
+		{"an older token ran after a newer one", func(h *History) {
+			h.Add(0, fenced(7, "a"), true, 0, 10)
+			h.Add(1, fenced(6, "b"), true, 20, 30)
+		}, false},
+		{"a refusal with nothing newer", func(h *History) {
+			h.Add(0, fenced(7, "a"), true, 0, 10)
+			h.Add(1, fenced(8, "b"), false, 20, 30)
+		}, false},
+		{"concurrent: either order", func(h *History) {
+			h.Add(0, fenced(7, "a"), true, 0, 30)
+			h.Add(1, fenced(6, "b"), true, 10, 40) // ran first
+			h.Add(0, RegisterOp{Kind: Read}, "a", 50, 60)
+		}, true},
+		{"a lost newer token ran", func(h *History) {
+			h.Add(0, fenced(9, "a"), Unknown, 0, 1000)
+			h.Add(1, fenced(8, "b"), false, 20, 30)
+			h.Add(1, RegisterOp{Kind: Read}, "a", 40, 50)
+		}, true},
+		{"a lost older token ran over a newer one", func(h *History) {
+			h.Add(0, fenced(9, "a"), true, 0, 10)
+			h.Add(1, fenced(8, "b"), Unknown, 20, 1000)
+			h.Add(0, RegisterOp{Kind: Read}, "b", 40, 50)
+		}, false},
+	} {
+		var h History
+		c.ops(&h)
+		t.Setenv("VANITY_LINCHECK_DIR", t.TempDir())
+		if err := h.Check(Register, time.Second); (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
+
 // TestLogHistories: appends explain their positions in one order that
 // respects real time, or fail.
 func TestLogHistories(t *testing.T) {

@@ -1,19 +1,31 @@
 package lincheck
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
 
+	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/proto"
 )
+
+// FenceLock is the lock the fenced writes of RegisterCommand name.
+const FenceLock = "lincheck"
 
 // RegisterCommand picks one of the register operations the histories of
 // Vanity's compare-and-set commands are made of, on key: a read (GET), a
 // write (SET) of val, a compare-and-set from seen (the last value the
 // client knows; SET_IF, or DEL_IF to delete) when it knows one, a
-// set-if-absent, or a swap (GET_SET of val, GET_DEL). It returns the
-// operation and its command and arguments in client.Do's form.
-func RegisterCommand(rng *rand.Rand, key, val, seen string) (RegisterOp, string, []any) {
-	switch n := rng.IntN(7); {
+// set-if-absent, a swap (GET_SET of val, GET_DEL), or a SET of val
+// FENCED by FenceLock's token. It returns the operation and its command
+// and arguments in client.Do's form.
+func RegisterCommand(rng *rand.Rand, key, val, seen string, token int64) (RegisterOp, string, []any) {
+	switch n := rng.IntN(9); {
 	case n == 0:
 		return RegisterOp{Kind: Read}, "GET", []any{key}
 	case n == 1:
@@ -26,6 +38,8 @@ func RegisterCommand(rng *rand.Rand, key, val, seen string) (RegisterOp, string,
 		return RegisterOp{Kind: Swap, New: val}, "GET_SET :STR", []any{key, val}
 	case n == 6:
 		return RegisterOp{Kind: Swap}, "GET_DEL", []any{key}
+	case n >= 7:
+		return RegisterOp{Kind: FencedWrite, New: val, Token: token}, "FENCED", []any{FenceLock, token, client.Verbatim("SET:STR"), key, val}
 	}
 	return RegisterOp{Kind: CompareAndSet, New: val}, "SET_IF_ABSENT :STR", []any{key, val}
 }
@@ -38,8 +52,10 @@ func RegisterOutput(op RegisterOp, r proto.Reply) (any, bool) {
 		return "", true
 	case (op.Kind == Read || op.Kind == Swap) && r.Status == proto.StatusOK && r.Value.Type == proto.TypeStr:
 		return string(r.Value.Str), true
-	case op.Kind == Write && r.Status == proto.StatusOK:
+	case (op.Kind == Write || op.Kind == FencedWrite) && r.Status == proto.StatusOK:
 		return true, true
+	case op.Kind == FencedWrite && r.Status == proto.StatusError && strings.HasPrefix(string(r.Body), proto.MsgFenced+":"):
+		return false, true
 	case op.Kind == CompareAndSet && r.Status == proto.StatusOK && r.Value.Type == proto.TypeBool:
 		return r.Value.Bool, true
 	}
@@ -56,4 +72,152 @@ func Seen(op RegisterOp, out any, before string) string {
 		return op.New
 	}
 	return before
+}
+
+// Registers is a workload of register operations (RegisterCommand's)
+// from concurrent clients of a real server or router, each key's recorded
+// in its own History. A client whose connection breaks records its
+// operation as Unknown and goes on as a new client (a client's operations
+// must not overlap); an operation refused unrun (an "unavailable … did
+// not run" error) is not recorded, one answered "not confirmed" is
+// Unknown. Fenced writes take tokens from a counter shared by every
+// client, some of them a little behind it, so that some run behind
+// newer ones and must be refused.
+type Registers struct {
+	T       testing.TB
+	Keys    []string
+	Clients int
+	Seed    uint64
+	// Dial connects client w; on an error it is tried again a
+	// millisecond later (the server may be restarting).
+	Dial func(w int) (*client.Client, error)
+
+	hist                  []History
+	epoch                 time.Time
+	ops, unknown, refused atomic.Int64
+	ids                   atomic.Int32
+	tokens                atomic.Int64
+	stop                  chan struct{}
+	wg                    sync.WaitGroup
+}
+
+// lost is where an operation of unknown outcome returns: after
+// everything.
+const lost = math.MaxInt64 / 2
+
+// Start starts the clients.
+func (w *Registers) Start() {
+	w.hist = make([]History, len(w.Keys))
+	w.epoch = time.Now()
+	w.ids.Store(int32(w.Clients))
+	w.tokens.Store(1000)
+	w.stop = make(chan struct{})
+	for c := range w.Clients {
+		w.wg.Go(func() { w.client(c) })
+	}
+}
+
+func (w *Registers) now() int64 { return int64(time.Since(w.epoch)) }
+
+// client runs client c's operations until Stop.
+func (w *Registers) client(c int) {
+	rng := rand.New(rand.NewPCG(uint64(c), w.Seed))
+	id := c
+	seen := make([]string, len(w.Keys)) // the last value this client knows of each key
+	var cl *client.Client
+	defer func() {
+		if cl != nil {
+			cl.Close()
+		}
+	}()
+	for seq := 0; ; seq++ {
+		select {
+		case <-w.stop:
+			return
+		default:
+		}
+		if cl == nil {
+			var err error
+			if cl, err = w.Dial(c); err != nil {
+				cl = nil
+				time.Sleep(time.Millisecond) // the server is restarting: retry
+				continue
+			}
+		}
+		k := rng.IntN(len(w.Keys))
+		key, val := w.Keys[k], fmt.Sprintf("c%d-%d", c, seq)
+		token := w.tokens.Add(1) - int64(rng.IntN(4))
+		op, cmd, args := RegisterCommand(rng, key, val, seen[k], token)
+		call := w.now()
+		r, err := cl.Do(cmd, args...)
+		ret := w.now()
+		if err != nil { // the connection broke: the outcome is unknown
+			w.hist[k].Add(id, op, Unknown, call, lost)
+			w.unknown.Add(1)
+			id = int(w.ids.Add(1))
+			cl.Close()
+			cl = nil
+			continue
+		}
+		out, ok := RegisterOutput(op, r)
+		switch {
+		case ok:
+			w.hist[k].Add(id, op, out, call, ret)
+			w.ops.Add(1)
+			seen[k] = Seen(op, out, seen[k])
+		case r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed"):
+			w.hist[k].Add(id, op, Unknown, call, lost)
+			w.unknown.Add(1)
+			id = int(w.ids.Add(1)) // a client's operations do not overlap
+		case r.Status == proto.StatusError && strings.Contains(string(r.Body), "did not run"):
+			w.refused.Add(1) // no effect: nothing to record
+		default:
+			w.T.Errorf("%s %v: unexpected reply %s", cmd, args, client.Format(r))
+			return
+		}
+	}
+}
+
+// WaitFor waits until n operations have been answered, failing the test
+// if that takes longer than within.
+func (w *Registers) WaitFor(n int64, within time.Duration) {
+	w.T.Helper()
+	deadline := time.Now().Add(within)
+	for w.ops.Load() < n {
+		if time.Now().After(deadline) || w.T.Failed() {
+			w.Stop()
+			w.T.Fatalf("only %d operations answered within %v", w.ops.Load(), within)
+		}
+		time.Sleep(time.Millisecond) // polling a counter
+	}
+}
+
+// Ops is the number of operations answered so far.
+func (w *Registers) Ops() int64 { return w.ops.Load() }
+
+// Stop stops the clients and waits for them.
+func (w *Registers) Stop() {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	w.wg.Wait()
+}
+
+// Check checks each key's history under Register (with decided, a
+// history the checker cannot decide within timeout fails too) and logs
+// the counts.
+func (w *Registers) Check(timeout time.Duration, decided bool) {
+	w.T.Helper()
+	for k := range w.Keys {
+		check := w.hist[k].Check
+		if decided {
+			check = w.hist[k].CheckDecided
+		}
+		if err := check(Register, timeout); err != nil {
+			w.T.Errorf("%s: %v", w.Keys[k], err)
+		}
+	}
+	w.T.Logf("%d operations answered, %d of unknown outcome, %d refused unrun", w.ops.Load(), w.unknown.Load(), w.refused.Load())
 }

@@ -55,7 +55,7 @@ var allowed = map[string][]string{
 	"internal/cli":         {"proto", "internal/tlsconf"},
 	"internal/tlsconf":     {},
 	"internal/resptest":    {},
-	"internal/lincheck":    {"proto"},
+	"internal/lincheck":    {"proto", "client"},
 	"ops":                  {}, // service files; its test runs the binaries
 	"scripts":              {"client", "proto"},
 }

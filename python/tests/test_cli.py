@@ -118,6 +118,7 @@ class WordsTest(ServerTestCase):
         ("lock_release jobs 77", b"LOCK_RELEASE (4)jobs 77"),
         ("append log hi", b"STR_APPEND (3)log (2)hi"),
         ("hincrby h f -2", b"HASH_INCR (1)h (1)f -2"),
+        ("fenced jobs 117 set out done", b"FENCED (4)jobs 117 SET:STR (3)out (4)done"),
         ("lpush todo milk eggs", b"LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"),
         ("sadd s a b", b"SET_ADD (1)s (2){(1)a(1)b}"),
         ("hset h f1 v1", b"HASH_UPDATE (1)h (1){(2)f1(2)v1}"),
@@ -142,7 +143,9 @@ class WordsTest(ServerTestCase):
     def test_refusals(self):
         for line, text in [("gett foo", "unknown command"), ("get", "usage: GET key"), ("get a b", "usage"),
                            ("incrby n x", "invalid integer"), ("hset h f", "a field without a value"),
-                           ("set:list k v", "not STR, INT or FLOAT"), ('get "foo', "unbalanced quotes")]:
+                           ("set:list k v", "not STR, INT or FLOAT"), ('get "foo', "unbalanced quotes"),
+                           ("fenced jobs 117", "usage: FENCED lock token command..."),
+                           ("fenced jobs x set k v", "invalid integer")]:
             with self.subTest(line=line):
                 with self.assertRaises(words.WordsError) as e:
                     words.parse_words(words.split_words(line))

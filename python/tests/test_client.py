@@ -352,6 +352,16 @@ class ExpiryTest(ServerTestCase):
         self.assertTrue(c.lock_info("jobs").is_null())
         self.assertGreater(c.lock_acquire("jobs", "w2", 100000).value, token)
 
+    def test_fenced(self):
+        c = self.client
+        token = c.lock_acquire("fence-lock", "w1", 100000).value
+        self.assertTrue(c.fenced("fence-lock", token, "SET :STR", "report", "done").is_ok())
+        stale = c.fenced("fence-lock", token - 1, "SET :STR", "report", "stale")
+        self.assertTrue(stale.is_error())
+        self.assertTrue(stale.body.startswith("fenced:"), stale.body)
+        self.assertEqual(c.fenced("fence-lock", token, "LIST_PUSH_LEFT", "log", ["ok"]).value, 1)
+        self.assertEqual(c.get("report").value, "done")
+
     def test_expiry(self):
         c = self.client
         c.set("k", "v")

@@ -135,7 +135,7 @@ class CommandInterface:
 
     def get_set(self, key: Key, value: Any) -> Response:
         """Set key to value (typed as set() types it) and answer the value
-        it replaced, as get() would have (single process for now)."""
+        it replaced, as get() would have."""
         return self._command("GET_SET :" + self._type_word(value), key, value)
 
     def get_del(self, key: Key) -> Response:
@@ -145,7 +145,7 @@ class CommandInterface:
     def lock_acquire(self, name: Key, owner: Key, ttl_ms: int) -> Response:
         """Take the lock if it is free, for ttl_ms milliseconds: the response
         is its fencing token (an INT), or NULL if it is held (PROTOCOL.md
-        12.7; single process for now)."""
+        12.7)."""
         return self._command("LOCK_ACQUIRE", name, owner, int(ttl_ms))
 
     def lock_refresh(self, name: Key, token: int, ttl_ms: int) -> Response:
@@ -159,6 +159,14 @@ class CommandInterface:
     def lock_info(self, name: Key) -> Response:
         """The holder, token and milliseconds left, or NULL if it is free."""
         return self._command("LOCK_INFO", name)
+
+    def fenced(self, lock: Key, token: int, command: str, *args: Any) -> Response:
+        """Run a write of one key (command and args as the other methods
+        send them, e.g. fenced("jobs", t, "SET :STR", "out", "done")) only if
+        token is at least the highest token of lock that a fenced write to
+        that key carried; otherwise an ERROR beginning "fenced:" (PROTOCOL.md
+        12.11)."""
+        return self._command(b"FENCED " + _framed(lock) + b" %d " % int(token) + encode_text(command), *args)
 
     def str_append(self, key: Key, value: Key) -> Response:
         """Append value to a string; the response is the new length."""

@@ -105,6 +105,7 @@ COMMANDS = {
     "STR_SET_RANGE": Command(("str", "int", "str"), "key offset value", "overwrites a string's bytes from offset with value (zero bytes fill a gap; an absent key starts empty); the new length", "strings and numbers", "SETRANGE", "write"),
     "SET_IF_PRESENT": Command(("typed",), "key value", "sets the key if it exists (as SET: its deadline goes); true if it did", "strings and numbers", "", "write"),
     "HASH_SET_IF_ABSENT": Command(("str", "str", "str"), "key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", "hashes", "HSETNX", "write"),
+    "FENCED": Command(("fence",), "lock token command...", "runs a write of one key only if the token is at least the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", "strings and numbers", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

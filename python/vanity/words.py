@@ -161,6 +161,13 @@ def parse_words(words):
             forced = t  # a later "also" value takes the same type
         elif kind == "also":
             out.append(_typed(rest.pop(0), forced)[1])
+        elif kind == "fence":
+            # The lock, the token, then the write they fence: its own line.
+            if len(rest) < 3:
+                raise usage
+            lock, token = rest.pop(0), rest.pop(0)
+            out += [_framed(lock[0]), _typed(token, "INT")[1], parse_words(rest)]
+            rest = []
     if rest:
         raise usage
     return b" ".join(out)

@@ -1,0 +1,69 @@
+package storage
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// Store-enforced fencing (PROTOCOL.md §12.11, docs/serial.md): a FENCED
+// write carries a lock's name and a token of it, and runs only if no
+// FENCED write with a newer token of that lock has written its key.
+
+// FenceDB is the database of the keys' fences: key k's is a HASH k whose
+// field for database db and lock l (fenceField) holds, in decimal, the
+// highest token a FENCED write to k in db carried for l. A field is
+// written at the stamp of the write that raised it, and the writes that
+// raise one are linearized (by the partition's lock in the single
+// process, by the serial path in a cluster, where every proposal also
+// carries its register's fields: Proposal.AppendState), so the latest
+// stamp holds the highest token wherever copies join. It lives beside the
+// key, in the key's partition, travels and persists with it; it is never
+// removed (a DEL of the key keeps it). No client can reach it.
+const FenceDB = 19
+
+// fenceField names lock's field of a fence in database db.
+func fenceField(db int, lock []byte) string {
+	return string(append([]byte{byte(db)}, lock...))
+}
+
+// fenceOf returns the token of lock's field of key's fence in db, if it
+// has one.
+func (s *Shard) fenceOf(db int, key, lock []byte) (int64, bool) {
+	e := s.lookup(FenceDB, key)
+	if e == nil {
+		return 0, false
+	}
+	m, ok := e.visible().(*memberMap)
+	if !ok {
+		return 0, false
+	}
+	st, ok := m.m[fenceField(db, lock)]
+	if !ok || st.dead {
+		return 0, false
+	}
+	t, err := strconv.ParseInt(st.v, 10, 64)
+	return t, err == nil
+}
+
+// fence checks req's token against its key's fence for its lock and
+// raises the fence to the token. It reports false, with the refusal
+// appended to dst, when a FENCED write with a newer token has written the
+// key: the write must not run. An accepted token raises the fence even if
+// the write then changes nothing (a SET_IF whose value differs).
+func (c *Ctx) fence(req *proto.Request, dst []byte) ([]byte, bool) {
+	key, f := req.Key(), &req.Fence
+	sh := c.Locate(key)
+	at, has := sh.fenceOf(c.DB, key, f.Lock)
+	if has && f.Token < at {
+		return proto.AppendErrorMsg(dst, fmt.Sprintf("%s: lock %q is at token %d, newer than this write's %d (the write did not run)",
+			proto.MsgFenced, f.Lock, at, f.Token)), false
+	}
+	if !has || f.Token > at {
+		c.Deltas = append(c.Deltas, Delta{DB: FenceDB, Key: string(key), Val: ValDelta{Kind: proto.TypeHash, TS: c.T,
+			Members: []Member{{Name: fenceField(c.DB, f.Lock), S: c.T, Value: strconv.FormatInt(f.Token, 10)}}}})
+		sh.Apply(&c.Deltas[len(c.Deltas)-1])
+	}
+	return dst, true
+}
