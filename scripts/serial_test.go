@@ -1,6 +1,11 @@
 package scripts_test
 
 import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,16 +28,7 @@ func TestSerialIsLinearizable(t *testing.T) {
 	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=3")
 	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
 
-	// Six clients on eight keys contend enough to collide often; more
-	// collisions leave more outcomes unknown, which the checker must try
-	// both ways (on four keys, about one history in five had too many
-	// for it to decide within a minute).
-	keys := []string{"serial:0", "serial:1", "serial:2", "serial:3", "serial:4", "serial:5", "serial:6", "serial:7"}
-	w := &lincheck.Registers{T: t, Keys: keys, Clients: 6, Seed: 17,
-		Dial: func(c int) (*client.Client, error) {
-			return client.Dial(routers[c%len(routers)], client.Options{Timeout: 10 * time.Second,
-				ReadLevel: proto.ConsSerial, WriteLevel: proto.ConsSerial})
-		}}
+	w := serialRegisters(t, routers)
 	w.Start()
 	epoch := time.Now()
 	waitFor := func(n int64) {
@@ -49,4 +45,77 @@ func TestSerialIsLinearizable(t *testing.T) {
 	waitFor(w.Ops() + 600)
 	w.Stop()
 	w.Check(time.Minute, true)
+}
+
+// serialRegisters is the register workload of the serial tests: six
+// clients of the routers (in turn) at CONSISTENCY SERIAL, on eight keys.
+// Six clients on eight keys contend enough to collide often; more
+// collisions leave more outcomes unknown, which the checker must try both
+// ways (on four keys, about one history in five had too many for it to
+// decide within a minute).
+func serialRegisters(t *testing.T, routers []string) *lincheck.Registers {
+	keys := []string{"serial:0", "serial:1", "serial:2", "serial:3", "serial:4", "serial:5", "serial:6", "serial:7"}
+	return &lincheck.Registers{T: t, Keys: keys, Clients: 6, Seed: 17,
+		Dial: func(c int) (*client.Client, error) {
+			return client.Dial(routers[c%len(routers)], client.Options{Timeout: 10 * time.Second,
+				ReadLevel: proto.ConsSerial, WriteLevel: proto.ConsSerial})
+		}}
+}
+
+// TestSerialIsLinearizableUnderNetworkFaults runs the same workload on
+// nodes held in network namespaces while, one after another, a node is
+// cut off from everyone, two nodes from each other, a node is paused
+// (SIGSTOP) and a node is killed; each fault lasts while the clients get
+// 500 more answers (two nodes of three can always form a majority), and
+// every key's history must be linearizable, decided by porcupine.
+func TestSerialIsLinearizableUnderNetworkFaults(t *testing.T) {
+	if testing.Short() || !netnsUsable() {
+		t.Skip("needs root, iproute2 and iptables to create and cut network namespaces")
+	}
+	c := newCluster(t)
+	c.env = append(c.env, "VANITY_CLUSTER_NETNS=1", "VANITY_CLUSTER_REPLICAS=3")
+	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
+	w := serialRegisters(t, routers)
+	w.Start()
+	defer w.Stop()
+	epoch := time.Now()
+	during := func(fault string, begin, end func()) {
+		t.Helper()
+		begin()
+		w.WaitFor(w.Ops()+500, 90*time.Second)
+		end()
+		t.Logf("%s: %d operations at %v", fault, w.Ops(), time.Since(epoch).Round(time.Millisecond))
+	}
+	w.WaitFor(300, 90*time.Second)
+	heal := func() { c.run("heal") }
+	during("node 1 isolated", func() { c.run("isolate", "1") }, heal)
+	during("nodes 2 and 3 partitioned", func() { c.run("partition", "2", "3") }, heal)
+	pid := nodePID(t, c, 3)
+	signal := func(sig syscall.Signal) func() {
+		return func() {
+			if err := syscall.Kill(pid, sig); err != nil {
+				t.Fatalf("signal %v to node 3: %v", sig, err)
+			}
+		}
+	}
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	during("node 3 paused", signal(syscall.SIGSTOP), signal(syscall.SIGCONT))
+	during("node 2 killed", func() { c.run("kill", "2") }, func() { c.run("start", "2") })
+	w.WaitFor(w.Ops()+300, 90*time.Second)
+	w.Stop()
+	w.Check(time.Minute, true)
+}
+
+// nodePID returns the process id scripts/cluster recorded for node i.
+func nodePID(t *testing.T, c *cluster, i int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("%s/nodes/%d/pid", c.dir, i))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("node %d's pid file: %v", i, err)
+	}
+	return pid
 }
