@@ -19,7 +19,8 @@ import (
 // nodes holding three copies, through a kill -9 of a node and its
 // restart, and checks each key's history with porcupine. An operation
 // answered "not confirmed" (or cut off) may have taken effect or not;
-// one answered "unavailable" did not run.
+// one answered "unavailable" did not run. Queues of lists at SERIAL run
+// beside it (serialQueues, checkQueues).
 func TestSerialIsLinearizable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
@@ -28,8 +29,11 @@ func TestSerialIsLinearizable(t *testing.T) {
 	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=3")
 	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
 
-	w := serialRegisters(t, routers)
+	w, q := serialRegisters(t, routers), serialQueues(t, routers)
 	w.Start()
+	defer w.Stop()
+	q.Start()
+	defer q.Stop()
 	epoch := time.Now()
 	waitFor := func(n int64) {
 		t.Helper()
@@ -43,8 +47,32 @@ func TestSerialIsLinearizable(t *testing.T) {
 	waitFor(w.Ops() + 600) // two copies of three: every key still has a majority
 	c.run("start", "2")
 	waitFor(w.Ops() + 600)
+	q.WaitFor(q.Ops()+100, 90*time.Second)
 	w.Stop()
+	q.Stop()
 	w.Check(time.Minute, true)
+	checkQueues(t, q, routers)
+}
+
+// serialOptions are the clients' options: every command at SERIAL.
+var serialOptions = client.Options{Timeout: 10 * time.Second, ReadLevel: proto.ConsSerial, WriteLevel: proto.ConsSerial}
+
+// serialQueues is the queue workload of the serial tests: four clients
+// of the routers pushing to and popping from two lists at SERIAL.
+func serialQueues(t *testing.T, routers []string) *lincheck.Queues {
+	return &lincheck.Queues{T: t, Keys: []string{"queue:0", "queue:1"}, Clients: 4, Seed: 5,
+		Dial: func(c int) (*client.Client, error) { return client.Dial(routers[c%len(routers)], serialOptions) }}
+}
+
+// checkQueues drains q's lists through the first router and checks them.
+func checkQueues(t *testing.T, q *lincheck.Queues, routers []string) {
+	t.Helper()
+	cl, err := client.Dial(routers[0], serialOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	q.Check(cl)
 }
 
 // serialRegisters is the register workload of the serial tests: six
@@ -56,10 +84,7 @@ func TestSerialIsLinearizable(t *testing.T) {
 func serialRegisters(t *testing.T, routers []string) *lincheck.Registers {
 	keys := []string{"serial:0", "serial:1", "serial:2", "serial:3", "serial:4", "serial:5", "serial:6", "serial:7"}
 	return &lincheck.Registers{T: t, Keys: keys, Clients: 6, Seed: 17,
-		Dial: func(c int) (*client.Client, error) {
-			return client.Dial(routers[c%len(routers)], client.Options{Timeout: 10 * time.Second,
-				ReadLevel: proto.ConsSerial, WriteLevel: proto.ConsSerial})
-		}}
+		Dial: func(c int) (*client.Client, error) { return client.Dial(routers[c%len(routers)], serialOptions) }}
 }
 
 // TestSerialIsLinearizableUnderNetworkFaults runs the same workload on
@@ -67,7 +92,10 @@ func serialRegisters(t *testing.T, routers []string) *lincheck.Registers {
 // cut off from everyone, two nodes from each other, a node is paused
 // (SIGSTOP) and a node is killed; each fault lasts while the clients get
 // 500 more answers (two nodes of three can always form a majority), and
-// every key's history must be linearizable, decided by porcupine.
+// every key's history must be linearizable, decided by porcupine. Beside
+// it, clients push to and pop from lists at SERIAL: no element may be
+// delivered twice, nor an acknowledged one lost (but by a pop whose reply
+// never came).
 func TestSerialIsLinearizableUnderNetworkFaults(t *testing.T) {
 	if testing.Short() || !netnsUsable() {
 		t.Skip("needs root, iproute2 and iptables to create and cut network namespaces")
@@ -75,9 +103,11 @@ func TestSerialIsLinearizableUnderNetworkFaults(t *testing.T) {
 	c := newCluster(t)
 	c.env = append(c.env, "VANITY_CLUSTER_NETNS=1", "VANITY_CLUSTER_REPLICAS=3")
 	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
-	w := serialRegisters(t, routers)
+	w, q := serialRegisters(t, routers), serialQueues(t, routers)
 	w.Start()
 	defer w.Stop()
+	q.Start()
+	defer q.Stop()
 	epoch := time.Now()
 	during := func(fault string, begin, end func()) {
 		t.Helper()
@@ -102,8 +132,11 @@ func TestSerialIsLinearizableUnderNetworkFaults(t *testing.T) {
 	during("node 3 paused", signal(syscall.SIGSTOP), signal(syscall.SIGCONT))
 	during("node 2 killed", func() { c.run("kill", "2") }, func() { c.run("start", "2") })
 	w.WaitFor(w.Ops()+300, 90*time.Second)
+	q.WaitFor(q.Ops()+100, 90*time.Second)
 	w.Stop()
+	q.Stop()
 	w.Check(time.Minute, true)
+	checkQueues(t, q, routers)
 }
 
 // nodePID returns the process id scripts/cluster recorded for node i.

@@ -1,0 +1,177 @@
+package lincheck
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// Queues is a workload of lists used as queues from concurrent clients
+// of a real server or router: each client pushes unique elements at the
+// tail (LIST_PUSH_RIGHT) and pops one at the head (LIST_POP_LEFT) at
+// random, and records what was acknowledged. Check then drains the
+// lists and asks what an exactly-once queue must answer: no element is
+// delivered twice (by two pops, or by a pop and the drain), every element
+// delivered was pushed, and every acknowledged push is delivered, except
+// at most one per pop whose reply never came (it may have taken an
+// element with it). A pop answered "not confirmed" counts as such a pop.
+type Queues struct {
+	T       testing.TB
+	Keys    []string
+	Clients int
+	Seed    uint64
+	// Dial connects client c; on an error it is tried again a
+	// millisecond later (the server may be restarting).
+	Dial func(c int) (*client.Client, error)
+
+	mu        sync.Mutex
+	pushed    map[string]bool // element → acknowledged (false: outcome unknown)
+	delivered map[string]int  // element → times a pop or the drain returned it
+	lostPops  int             // pops whose outcome is unknown
+	ops       atomic.Int64
+	stop      chan struct{}
+	wg        sync.WaitGroup
+}
+
+// Start starts the clients.
+func (q *Queues) Start() {
+	q.pushed, q.delivered = map[string]bool{}, map[string]int{}
+	q.stop = make(chan struct{})
+	for c := range q.Clients {
+		q.wg.Go(func() { q.client(c) })
+	}
+}
+
+// Ops is the number of pushes and pops answered so far.
+func (q *Queues) Ops() int64 { return q.ops.Load() }
+
+// Stop stops the clients and waits for them.
+func (q *Queues) Stop() {
+	select {
+	case <-q.stop:
+	default:
+		close(q.stop)
+	}
+	q.wg.Wait()
+}
+
+func (q *Queues) client(c int) {
+	rng := rand.New(rand.NewPCG(uint64(c), q.Seed))
+	var cl *client.Client
+	defer func() {
+		if cl != nil {
+			cl.Close()
+		}
+	}()
+	for seq := 0; ; seq++ {
+		select {
+		case <-q.stop:
+			return
+		default:
+		}
+		if cl == nil {
+			var err error
+			if cl, err = q.Dial(c); err != nil {
+				cl = nil
+				time.Sleep(time.Millisecond) // the server is restarting: retry
+				continue
+			}
+		}
+		key := q.Keys[rng.IntN(len(q.Keys))]
+		push := rng.IntN(2) == 0
+		elem := fmt.Sprintf("q%d-%d", c, seq)
+		var r proto.Reply
+		var err error
+		if push {
+			r, err = cl.Do("LIST_PUSH_RIGHT", key, []string{elem})
+		} else {
+			r, err = cl.Do("LIST_POP_LEFT", key, 1)
+		}
+		unknown := err != nil || r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed")
+		if err != nil {
+			cl.Close()
+			cl = nil
+		}
+		q.mu.Lock()
+		switch {
+		case push && unknown:
+			q.pushed[elem] = false
+		case !push && unknown:
+			q.lostPops++
+		case r.Status == proto.StatusError && strings.Contains(string(r.Body), "did not run"):
+		case push && r.Status == proto.StatusOK:
+			q.pushed[elem] = true
+			q.ops.Add(1)
+		case !push && r.Status == proto.StatusOK && r.Value.Type == proto.TypeList:
+			for _, e := range r.Value.Strs {
+				q.delivered[string(e)]++
+			}
+			q.ops.Add(1)
+		default:
+			q.mu.Unlock()
+			q.T.Errorf("%s on %s: unexpected reply %s", map[bool]string{true: "push", false: "pop"}[push], key, client.Format(r))
+			return
+		}
+		q.mu.Unlock()
+	}
+}
+
+// WaitFor waits until n pushes and pops have been answered, failing the
+// test if that takes longer than within.
+func (q *Queues) WaitFor(n int64, within time.Duration) {
+	q.T.Helper()
+	deadline := time.Now().Add(within)
+	for q.ops.Load() < n {
+		if time.Now().After(deadline) || q.T.Failed() {
+			q.Stop()
+			q.T.Fatalf("only %d queue operations answered within %v", q.ops.Load(), within)
+		}
+		time.Sleep(time.Millisecond) // polling a counter
+	}
+}
+
+// Check drains every list through c (after Stop) and checks the
+// deliveries.
+func (q *Queues) Check(c *client.Client) {
+	q.T.Helper()
+	for _, key := range q.Keys {
+		r, err := c.Do("LIST_RANGE", key, 0, -1)
+		if err != nil || r.Status == proto.StatusError {
+			q.T.Fatalf("draining %s: %v %s", key, err, client.Format(r))
+		}
+		for _, e := range r.Value.Strs {
+			q.delivered[string(e)]++
+		}
+	}
+	var twice, phantom, lost []string
+	for e, n := range q.delivered {
+		if n > 1 {
+			twice = append(twice, e)
+		}
+		if _, ok := q.pushed[e]; !ok {
+			phantom = append(phantom, e)
+		}
+	}
+	acked := 0
+	for e, ok := range q.pushed {
+		if ok {
+			acked++
+			if q.delivered[e] == 0 {
+				lost = append(lost, e)
+			}
+		}
+	}
+	if len(twice) > 0 || len(phantom) > 0 || len(lost) > q.lostPops {
+		q.T.Errorf("queues: %d elements delivered twice %v, %d never pushed %v, %d acknowledged pushes never delivered %v (%d pops of unknown outcome may explain as many)",
+			len(twice), twice, len(phantom), phantom, len(lost), lost, q.lostPops)
+	}
+	q.T.Logf("queues: %d pushes acknowledged, %d elements delivered, %d pops of unknown outcome, %d acknowledged elements undelivered",
+		acked, len(q.delivered), q.lostPops, len(lost))
+}
