@@ -192,19 +192,8 @@ func (db *DB) Do(ctx context.Context, command string, args ...any) (Reply, error
 		return Reply{}, fmt.Errorf("%w: %s", ErrSessionCommand, cmd)
 	}
 	for attempt := 0; ; attempt++ {
-		c, err := db.get(ctx)
-		if err != nil {
-			return Reply{}, err
-		}
-		raw, err := c.rawContext(ctx, payload)
-		var r Reply
-		if err == nil {
-			if r, err = proto.ParseReply(raw); err == nil {
-				err = replyError(r)
-			}
-		}
-		db.put(c, err)
-		if err == nil || !brokenConn(err) || ctxErr(ctx) != nil {
+		r, sent, err := db.send(ctx, payload)
+		if err == nil || !sent || !brokenConn(err) || ctxErr(ctx) != nil {
 			return r, err
 		}
 		if cmd.Class() != proto.ClassRead || attempt >= db.opts.MaxRetries {
@@ -214,6 +203,24 @@ func (db *DB) Do(ctx context.Context, command string, args ...any) (Reply, error
 			return r, err
 		}
 	}
+}
+
+// send sends payload once on a pooled connection and reads its reply; an
+// error reply is a *ServerError. sent is false when no connection could
+// be had: nothing left.
+func (db *DB) send(ctx context.Context, payload []byte) (r Reply, sent bool, err error) {
+	c, err := db.get(ctx)
+	if err != nil {
+		return Reply{}, false, err
+	}
+	raw, err := c.rawContext(ctx, payload)
+	if err == nil {
+		if r, err = proto.ParseReply(raw); err == nil {
+			err = replyError(r)
+		}
+	}
+	db.put(c, err)
+	return r, true, err
 }
 
 // replyError returns the error an error reply stands for, or nil.
@@ -453,6 +460,32 @@ func (db *DB) LockRelease(ctx context.Context, name string, token int64) (bool, 
 // runs linearizably: in a cluster, on its serial path.
 func (db *DB) Fenced(ctx context.Context, lock string, token int64, command string, args ...any) (Reply, error) {
 	return db.Do(ctx, "FENCED", append([]any{lock, token, Verbatim(command)}, args...)...)
+}
+
+// Once runs a write of one key, command and args as Do takes them, at
+// most once, and learns its reply across a broken connection (PROTOCOL.md
+// §12.12): it is sent as ONCE with id (which must name this write alone:
+// a random one, or the application's own request id), and, while the
+// connection breaks after sending, up to Options.MaxRetries more times as
+// RETRY on a new connection, which never runs it again but answers the
+// reply it first had. A RETRY whose write the key's recent commands no
+// longer list answers an error saying it is not confirmed (it may have
+// run). It runs linearizably: in a cluster, on its serial path.
+func (db *DB) Once(ctx context.Context, id, command string, args ...any) (Reply, error) {
+	rest := append([]any{id, Verbatim(command)}, args...)
+	payload, err := Encode("ONCE", rest...)
+	if err != nil {
+		return Reply{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		r, sent, err := db.send(ctx, payload)
+		if err == nil || !sent || !brokenConn(err) || ctxErr(ctx) != nil || attempt >= db.opts.MaxRetries {
+			return r, err
+		}
+		if payload, err = Encode("RETRY", rest...); err != nil {
+			return Reply{}, err
+		}
+	}
 }
 
 // StrAppend appends more to the string at key and returns its new length

@@ -357,3 +357,40 @@ func TestDBFenced(t *testing.T) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }
+
+// TestDBOnce: Once sends ONCE, and when the connection breaks after
+// sending, RETRY with the same id on a new connection, answering what the
+// RETRY answers; an error reply is not retried.
+func TestDBOnce(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	s := newFakeServer(t, func(conn int, req string) []byte {
+		mu.Lock()
+		got = append(got, req)
+		mu.Unlock()
+		switch {
+		case conn == 1:
+			return nil // the first connection breaks at its first command
+		case strings.Contains(req, "(1)e"):
+			return []byte("ERROR(3)bad")
+		}
+		return []byte("OK:LIST (1)[(1)a]")
+	})
+	ctx := context.Background()
+	db, err := Open(ctx, s.addr(), Options{NoLogin: true, PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := db.Once(ctx, "req-1", "LIST_POP_LEFT", "q", 1)
+	if err != nil || len(r.Value.Strs) != 1 || string(r.Value.Strs[0]) != "a" {
+		t.Fatalf("Once across a broken connection: %+v, %v", r, err)
+	}
+	if _, err := db.Once(ctx, "req-2", "DEL", "e"); err == nil {
+		t.Error("an error reply was not returned")
+	}
+	want := []string{"ONCE(5)req-1 LIST_POP_LEFT (1)q 1", "RETRY(5)req-1 LIST_POP_LEFT (1)q 1", "ONCE(5)req-2 DEL (1)e"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("frames %q, want %q", got, want)
+	}
+}

@@ -384,7 +384,11 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 		return proto.AppendInternalError(dst, "node: not a data command: "+req.Cmd.String())
 	}
 	x.c.T = t
-	dst = storage.Exec(&x.c, req, dst)
+	if req.Once != proto.OnceNone {
+		dst = n.runOnce(x, req, dst)
+	} else {
+		dst = storage.Exec(&x.c, req, dst)
+	}
 	for len(x.dparts) < len(x.c.Deltas) {
 		x.dparts = append(x.dparts, -1)
 	}

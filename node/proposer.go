@@ -109,7 +109,7 @@ const (
 	msgSerialNoQuorum = "the serial path reached no majority of the key's replicas in time (the command did not run)"
 	msgSerialUnknown  = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
 	msgSerialApplied  = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
-	msgSerialResent   = "the write was sent again after its first coordinator failed and is not among the key's recent commands; it is not confirmed (it may have been applied)"
+	msgSerialResent   = "the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)"
 )
 
 // proposal is one serial command's progress as its proposer runs it, in
@@ -189,14 +189,16 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	}
 	now := s.node.clock.Now()
 	st, ok := s.standing.take(c.DB, p.key, p.names, now)
-	if ok && c.Resent {
-		// A command sent again runs nowhere: it is answered from the
-		// record that holds it, found here or by a Prepare.
+	if ok {
+		// A command the chosen state lists ran already (a client's ONCE
+		// sent twice, a RETRY, a router's resending): it is answered from
+		// the record. One sent again and not listed runs nowhere: a
+		// Prepare finds the latest record.
 		rec := appliedRecord(st.applied, ballotOf(st.at))
 		if e, found := rec.Find(p.id); found {
 			return p.answerApplied(e)
 		}
-		ok = false
+		ok = !c.Resent
 	}
 	if ok {
 		// Where this node's own copy shows the promise outranked or the
@@ -408,8 +410,11 @@ func (p *proposal) advance(s *Service) step {
 		p.finish(rpc.StatusError, []byte(err.Error()))
 		return stepDone
 	}
-	if !np.Wrote && agree {
-		p.finish(rpc.StatusOK, out) // a majority holds the chosen state already
+	if !np.Wrote && agree && p.req.Once == proto.OnceNone {
+		// A majority holds the chosen state already. (A write with its
+		// client's id is accepted anyway, so that the record lists it and
+		// a RETRY gets this reply.)
+		p.finish(rpc.StatusOK, out)
 		return stepDone
 	}
 	if !proto.ReadOnly(p.c.Reqs) {

@@ -11,7 +11,8 @@ import (
 // never turned back into text. It follows the command's schema, argument
 // by argument:
 //
-//	request = [fence] cmd:u8 arg*
+//	request = [once] [fence] cmd:u8 arg*
+//	once    = (CmdOnce | CmdRetry):u8 id:str   (a write with a request id)
 //	fence   = CmdFenced:u8 lock:str token:int  (a FENCED write; cmd is the write's)
 //	str     = len:uvarint bytes
 //	int     = zigzag:varint
@@ -31,6 +32,12 @@ var ErrBinary = errors.New("proto: malformed binary request")
 // AppendBinary appends the binary form of req. PIPE has none (its entries
 // travel one by one).
 func AppendBinary(dst []byte, req *Request) []byte {
+	switch req.Once {
+	case OnceFirst:
+		dst = appendBytes(append(dst, byte(CmdOnce)), req.OnceID)
+	case OnceRetry:
+		dst = appendBytes(append(dst, byte(CmdRetry)), req.OnceID)
+	}
 	if req.Fenced {
 		dst = binary.AppendVarint(appendBytes(append(dst, byte(CmdFenced)), req.Fence.Lock), req.Fence.Token)
 	}
@@ -106,6 +113,16 @@ func appendBytes(dst, b []byte) []byte {
 // (reset first) and returns the bytes after it. req's byte slices alias b.
 func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 	req.Reset()
+	if len(b) > 0 && (Command(b[0]) == CmdOnce || Command(b[0]) == CmdRetry) {
+		req.Once = OnceFirst
+		if Command(b[0]) == CmdRetry {
+			req.Once = OnceRetry
+		}
+		var ok bool
+		if req.OnceID, b, ok = takeBytes(b[1:]); !ok || len(b) == 0 || Command(b[0]) != CmdFenced && !Command(b[0]).Fenceable() {
+			return b, ErrBinary
+		}
+	}
 	if len(b) > 0 && Command(b[0]) == CmdFenced {
 		var ok bool
 		if req.Fence.Lock, b, ok = takeBytes(b[1:]); ok {
@@ -120,7 +137,7 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 		return b, ErrBinary
 	}
 	cmd := Command(b[0])
-	if !cmd.Valid() || cmd == CmdPipe || cmd == CmdFenced {
+	if !cmd.Valid() || cmd == CmdPipe || cmd == CmdFenced || cmd == CmdOnce || cmd == CmdRetry {
 		return b, ErrBinary
 	}
 	req.Cmd = cmd

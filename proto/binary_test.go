@@ -35,6 +35,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 		"GET_SET:FLOAT (1)k 0.5", "GET_DEL (1)k", "LOCK_ACQUIRE (1)m (1)o 1000", "LOCK_REFRESH (1)m 7 1000",
 		"LOCK_RELEASE (1)m -7", "LOCK_INFO (1)m", "STR_APPEND (1)k (2)ab", "HASH_INCR (1)h (1)f -3",
 		"FENCED (4)jobs 117 SET:INT (1)k 5", "FENCED (0) -1 SET_IF:STR (1)k (1)a (2)bc",
+		"ONCE (2)r1 LIST_POP_LEFT (1)q 1", "RETRY (0) FENCED (1)l 9 DEL (1)k",
 	}, fuzzSeeds...)
 	round := 0
 	for _, text := range texts {
@@ -80,6 +81,9 @@ func TestBinaryRefuses(t *testing.T) {
 		"fenced read":         {byte(CmdFenced), 1, 'l', 2, byte(CmdGet), 1, 'k'},
 		"fenced twice":        {byte(CmdFenced), 1, 'l', 2, byte(CmdFenced), 1, 'l', 2, byte(CmdDel), 1, 'k'},
 		"fenced nothing":      {byte(CmdFenced), 1, 'l', 2},
+		"once read":           {byte(CmdOnce), 1, 'r', byte(CmdGet), 1, 'k'},
+		"once twice":          {byte(CmdOnce), 1, 'r', byte(CmdRetry), 1, 'r', byte(CmdDel), 1, 'k'},
+		"fenced once":         {byte(CmdFenced), 1, 'l', 2, byte(CmdOnce), 1, 'r', byte(CmdDel), 1, 'k'},
 	} {
 		var req Request
 		if _, err := DecodeBinary(b, &req); err == nil {

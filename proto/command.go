@@ -123,6 +123,10 @@ const (
 	// A write carrying a lock's fencing token (§12.11): its request is
 	// the write's, marked Fenced.
 	CmdFenced
+	// A write with a request id (§12.12), sent for the first time, and
+	// sent again: its request is the write's, with Once and OnceID.
+	CmdOnce
+	CmdRetry
 
 	numCommands // keep last
 )
@@ -145,6 +149,7 @@ const (
 	argMillis                // a duration in milliseconds, an integer (in Int[1]: SET_TTL)
 	argAlso                  // a second value of the type argType announced (SET_IF's new value: Str[2], Int[1] or Float2)
 	argFence                 // FENCED's lock and token, then the write they fence (Request.Fence; the write's arguments as its own)
+	argOnce                  // ONCE's or RETRY's request id, then the write it names (Request.Once, OnceID)
 )
 
 type commandInfo struct {
@@ -249,6 +254,8 @@ var commands = [numCommands]commandInfo{
 	CmdSetIfPresent:     {"SET_IF_PRESENT", []arg{argType}},
 	CmdHashSetIfAbsent:  {"HASH_SET_IF_ABSENT", []arg{argStr, argStr, argStr}},
 	CmdFenced:           {"FENCED", []arg{argFence}},
+	CmdOnce:             {"ONCE", []arg{argOnce}},
+	CmdRetry:            {"RETRY", []arg{argOnce}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

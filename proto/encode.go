@@ -7,6 +7,12 @@ import "strconv"
 // from routers in this form. A top-level PING keeps its raw payload; PIPE
 // is not encodable (a router splits pipes into their entries).
 func AppendRequest(dst []byte, req *Request) []byte {
+	switch req.Once {
+	case OnceFirst:
+		dst = append(AppendBody(append(dst, "ONCE "...), req.OnceID), ' ')
+	case OnceRetry:
+		dst = append(AppendBody(append(dst, "RETRY "...), req.OnceID), ' ')
+	}
 	if req.Fenced {
 		dst = AppendBody(append(dst, "FENCED "...), req.Fence.Lock)
 		dst = append(strconv.AppendInt(append(dst, ' '), req.Fence.Token, 10), ' ')

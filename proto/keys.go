@@ -25,7 +25,7 @@ func (c Command) Class() Class {
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced:
+		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -83,7 +83,7 @@ func (c Command) Conditional() bool {
 // Fenceable reports whether FENCED may carry c: a write of one key.
 func (c Command) Fenceable() bool {
 	switch c {
-	case CmdFenced, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto:
+	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto:
 		return false
 	}
 	return c.Class() == ClassWrite

@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"crypto/sha256"
 	"math"
 	"strconv"
 )
@@ -26,7 +27,20 @@ type Request struct {
 	// the write, Fence the lock and token it carries.
 	Fenced bool
 	Fence  Fence
+	// Once says the request came as ONCE's or RETRY's write (§12.12),
+	// OnceID the id its client gave it.
+	Once   OnceKind
+	OnceID []byte
 }
+
+// OnceKind is how a write with a request id was sent (§12.12).
+type OnceKind uint8
+
+const (
+	OnceNone  OnceKind = iota // no id
+	OnceFirst                 // ONCE: run it, unless the key's recent commands list its id
+	OnceRetry                 // RETRY: never run it; answer the reply its id has on the key
+)
 
 // Fence is what a FENCED write carries: the name of the lock its writer
 // holds and that holding's token.
@@ -36,9 +50,10 @@ type Fence struct {
 }
 
 // Conditional reports whether what r does depends on the state it
-// replaces: a conditional command (Command.Conditional), or any FENCED
-// write, refused behind a newer token.
-func (r *Request) Conditional() bool { return r.Fenced || r.Cmd.Conditional() }
+// replaces: a conditional command (Command.Conditional), any FENCED
+// write (refused behind a newer token), or any write with a request id
+// (answered from the key's record when its id is there).
+func (r *Request) Conditional() bool { return r.Fenced || r.Once != OnceNone || r.Cmd.Conditional() }
 
 // typed returns where a typed value of r lives (r.Type says which field
 // counts): SET's value (Str[1], Int[0], Float), or with second, SET_IF's
@@ -67,7 +82,7 @@ func (r *Request) Clone() *Request {
 	for _, s := range r.Str {
 		n += len(s)
 	}
-	n += len(r.Fence.Lock)
+	n += len(r.Fence.Lock) + len(r.OnceID)
 	for _, e := range r.Elems {
 		n += len(e)
 	}
@@ -85,6 +100,7 @@ func (r *Request) Clone() *Request {
 	}
 	c.Raw = cp(r.Raw)
 	c.Fence.Lock = cp(r.Fence.Lock)
+	c.OnceID = cp(r.OnceID)
 	c.Elems = nil
 	if r.Elems != nil {
 		c.Elems = make([][]byte, len(r.Elems))
@@ -185,6 +201,8 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 			i, err = parseValueOf(b, i, req, true)
 		case argFence:
 			return parseFenced(b, i, top, req)
+		case argOnce:
+			return parseOnce(b, i, cmd, top, req)
 		}
 		if err != ErrNone {
 			return i, err
@@ -212,6 +230,36 @@ func parseFenced(b []byte, i int, top bool, req *Request) (int, ParseError) {
 	}
 	req.Fenced = true
 	return ParseArgs(b, j, cmd, top, req)
+}
+
+// parseOnce decodes the rest of a ONCE or RETRY request (cmd) from b[i:]:
+// the id, and the write it names, which becomes req's command (a FENCED
+// write included).
+func parseOnce(b []byte, i int, cmd Command, top bool, req *Request) (int, ParseError) {
+	var err ParseError
+	if req.OnceID, i, err = parseStr(b, i); err != ErrNone {
+		return i, err
+	}
+	inner, j := ParseCommand(b, i)
+	switch {
+	case inner == CmdNone:
+		return j, ErrInvalidOperation
+	case inner != CmdFenced && !inner.Fenceable():
+		return j, ErrOnceCommand
+	}
+	req.Once = OnceFirst
+	if cmd == CmdRetry {
+		req.Once = OnceRetry
+	}
+	return ParseArgs(b, j, inner, top, req)
+}
+
+// OnceID is the internal id of a write whose client named it id (ONCE,
+// RETRY): 16 bytes of its SHA-256, so that any id a client picks fits the
+// records (docs/serial.md, "Applied records").
+func OnceID(id []byte) [16]byte {
+	sum := sha256.Sum256(id)
+	return [16]byte(sum[:16])
 }
 
 // MaxPipeDepth is how deeply PIPEs nest: a PIPE inside MaxPipeDepth

@@ -107,6 +107,10 @@ func TestParseRequest(t *testing.T) {
 			Fenced: true, Fence: Fence{Lock: []byte("jobs"), Token: 117}}},
 		{"fenced push", "FENCED(1)l -3 LIST_PUSH_LEFT (1)q (1)[(1)x]", Request{Cmd: CmdListPushLeft, Str: [3][]byte{[]byte("q")}, Elems: bs("x"),
 			Fenced: true, Fence: Fence{Lock: []byte("l"), Token: -3}}},
+		{"once pop", "ONCE (2)r1 LIST_POP_LEFT (1)q 1", Request{Cmd: CmdListPopLeft, Str: [3][]byte{[]byte("q")}, Int: [2]int64{1},
+			Once: OnceFirst, OnceID: []byte("r1")}},
+		{"retry fenced", "RETRY (2)r1 FENCED (1)l 9 DEL (1)k", Request{Cmd: CmdDel, Str: [3][]byte{[]byte("k")},
+			Once: OnceRetry, OnceID: []byte("r1"), Fenced: true, Fence: Fence{Lock: []byte("l"), Token: 9}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,6 +208,13 @@ func TestParseRequestErrors(t *testing.T) {
 		{"FENCED (1)l DEL (1)k", ErrInvalidInt},
 		{"FENCED 5 DEL (1)k", ErrExpectedLength},
 		{"FENCED (1)l 5 DEL (1)k x", ErrTrailing},
+		{"ONCE (1)r GET (1)k", ErrOnceCommand},
+		{"ONCE (1)r ONCE (1)r DEL (1)k", ErrOnceCommand},
+		{"RETRY (1)r RESET", ErrOnceCommand},
+		{"FENCED (1)l 5 ONCE (1)r DEL (1)k", ErrFencedCommand},
+		{"ONCE (1)r FENCED (1)l 5 GET (1)k", ErrFencedCommand},
+		{"ONCE DEL (1)k", ErrExpectedLength},
+		{"RETRY (1)r", ErrInvalidOperation},
 	}
 	for _, tt := range tests {
 		var req Request
@@ -240,6 +251,7 @@ func TestBadRequestBodies(t *testing.T) {
 		ErrHashOpen:         "BAD_REQUEST(49) InvalidRequest: hash not opened with '{' bracket",
 		ErrHashClose:        "BAD_REQUEST(49) InvalidRequest: hash not closed with '}' bracket",
 		ErrFencedCommand:    "BAD_REQUEST(50) InvalidRequest: FENCED carries a write of one key",
+		ErrOnceCommand:      "BAD_REQUEST(56) InvalidRequest: ONCE and RETRY carry a write of one key",
 	}
 	for e, w := range want {
 		if got := string(AppendBadRequest(nil, e)); got != w {

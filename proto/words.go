@@ -143,6 +143,8 @@ func ParseWords(words []Word, req *Request) error {
 			rest = rest[1:]
 		case argFence:
 			return fencedWords(rest, req)
+		case argOnce:
+			return onceWords(cmd, rest, req)
 		}
 		if perr != ErrNone {
 			return fmt.Errorf("%w: %s %s: %w", ErrArguments, cmd, cmd.Params(), perr)
@@ -171,6 +173,25 @@ func fencedWords(rest []Word, req *Request) error {
 		return fmt.Errorf("%w: %s carries a write of one key, not %s", ErrArguments, CmdFenced, req.Cmd)
 	}
 	req.Fenced, req.Fence = true, Fence{Lock: rest[0].Text, Token: token}
+	return nil
+}
+
+// onceWords reads the rest of a ONCE or RETRY (cmd) line: the id and the
+// write it names.
+func onceWords(cmd Command, rest []Word, req *Request) error {
+	if len(rest) < 2 {
+		return fmt.Errorf("%w: usage: %s %s", ErrArguments, cmd, cmd.Params())
+	}
+	if err := ParseWords(rest[1:], req); err != nil {
+		return err
+	}
+	if !req.Cmd.Fenceable() || req.Once != OnceNone {
+		return fmt.Errorf("%w: %s carries a write of one key, not %s", ErrArguments, cmd, req.Cmd)
+	}
+	req.Once, req.OnceID = OnceFirst, rest[0].Text
+	if cmd == CmdRetry {
+		req.Once = OnceRetry
+	}
 	return nil
 }
 

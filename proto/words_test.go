@@ -40,6 +40,8 @@ func TestWordsMakeFrames(t *testing.T) {
 		{"hincrby h f -2", "HASH_INCR (1)h (1)f -2"},
 		{"fenced jobs 117 set out done", "FENCED (4)jobs 117 SET:STR (3)out (4)done"},
 		{"fenced jobs 117 lpush q a b", "FENCED (4)jobs 117 LIST_PUSH_LEFT (1)q (2)[(1)a(1)b]"},
+		{"once req-1 lpop q 1", "ONCE (5)req-1 LIST_POP_LEFT (1)q 1"},
+		{"retry req-1 fenced jobs 5 set k v", "RETRY (5)req-1 FENCED (4)jobs 5 SET:STR (1)k (1)v"},
 		{"lpush todo milk eggs", "LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"},
 		{"LIST_PUSH_RIGHT todo", "LIST_PUSH_RIGHT (4)todo (0)[]"},
 		{"sadd s a b a", "SET_ADD (1)s (3){(1)a(1)b(1)a}"},
@@ -103,6 +105,8 @@ func TestWordsRefuseWhatDoesNotFit(t *testing.T) {
 		{"fenced jobs 117 get k", ErrArguments, "FENCED carries a write of one key, not GET"},
 		{"fenced jobs 117", ErrArguments, "usage: FENCED lock token command..."},
 		{"fenced jobs x del k", ErrArguments, "invalid integer"},
+		{"once req-1 get k", ErrArguments, "ONCE carries a write of one key, not GET"},
+		{"retry req-1", ErrArguments, "usage: RETRY id command..."},
 		{"", ErrUnknownCommand, "empty line"},
 	}
 	for _, c := range cases {
@@ -157,6 +161,8 @@ func TestHelpCoversEveryCommand(t *testing.T) {
 				want++ // [message]
 			case argFence:
 				want += 3 // lock token command...
+			case argOnce:
+				want += 2 // id command...
 			default:
 				want++
 			}

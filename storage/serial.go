@@ -73,6 +73,22 @@ func (s *Shard) AppendApplied(dst, key []byte, at hlc.Stamp) ([]byte, bool) {
 	return append(dst, v.str()...), true
 }
 
+// AppendLatestApplied appends key's applied record whatever ballot it was
+// written at, and reports that ballot (zero and false: none). Outside the
+// serial path, where every record written was applied, any record that
+// lists a command proves it ran.
+func (s *Shard) AppendLatestApplied(dst, key []byte) ([]byte, hlc.Stamp, bool) {
+	e := s.lookup(AppliedDB, key)
+	if e == nil {
+		return dst, hlc.Stamp{}, false
+	}
+	v, ok := e.visible().(strVal)
+	if !ok {
+		return dst, hlc.Stamp{}, false
+	}
+	return append(dst, v.str()...), v.stamp(), true
+}
+
 // PromiseDelta records a promise of ballot b for key.
 func PromiseDelta(key []byte, b hlc.Stamp) Delta {
 	return Delta{DB: PromiseDB, Key: string(key), Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b}}

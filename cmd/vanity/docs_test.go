@@ -119,6 +119,8 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdSetIfPresent:     {cost: "O(size of the value)", example: []string{"set_if_present session s2", "set session s1", "set_if_present session s2", "get session"}},
 	proto.CmdHashSetIfAbsent:  {cost: "O(1)", example: []string{"hsetnx user name ada", "hsetnx user name bob", "hget user name"}},
 	proto.CmdFenced:           {cost: "the write's, plus O(1)", example: []string{"fenced jobs 120 set report done", "fenced jobs 117 set report stale", "fenced jobs 120 lpush log ok", "get report"}},
+	proto.CmdOnce:             {cost: "the write's, plus O(size of its reply)", setup: []string{"rpush jobs build7 test7"}, example: []string{"once req-41 lpop jobs 1", "once req-41 lpop jobs 1", "lrange jobs 0 -1"}},
+	proto.CmdRetry:            {cost: "O(1)", setup: []string{"rpush tasks build8 test8", "once req-51 lpop tasks 1"}, example: []string{"retry req-51 lpop tasks 1", "retry req-52 lpop tasks 1", "lrange tasks 0 -1"}},
 	proto.CmdStrRange:         {cost: "O(length of the range)", setup: []string{"set greeting \"Hello World\""}, example: []string{"getrange greeting 0 4", "str_range greeting -5 -1", "getrange greeting 20 30"}},
 	proto.CmdStrSetRange:      {cost: "O(size of the string)", setup: []string{"set greeting \"Hello World\""}, example: []string{"setrange greeting 6 Redis", "get greeting", "str_set_range pad 3 x"}},
 	proto.CmdHashIncr:         {cost: "O(1)", setup: []string{"hset page views 10"}, example: []string{"hincrby page views 5", "hash_incr page likes 1", "hset page title home", "hincrby page title 1"}},
@@ -134,6 +136,8 @@ func clusterNote(c proto.Command) string {
 		return "each try is a LIST_POP at the session's levels, with its guarantees; the router waits between tries"
 	case c == proto.CmdFenced:
 		return "linearizable: runs on the serial path, whatever the write (docs/serial.md; PROTOCOL.md §12.11)"
+	case c == proto.CmdOnce || c == proto.CmdRetry:
+		return "linearizable: runs on the serial path, whatever the write; the key's record of its recent commands answers the id (docs/serial.md; PROTOCOL.md §12.12)"
 	case c.Conditional():
 		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10)"
 	case c == proto.CmdScan || c == proto.CmdKeys:
@@ -205,6 +209,8 @@ func commandReference(t *testing.T) string {
 			fmt.Fprintf(&b, "- **Syntax:** `%s`", strings.TrimSpace(name+" "+c.Params()))
 			if c == proto.CmdFenced {
 				b.WriteString(" (frame: `FENCED` with str, int, then the write's own request)")
+			} else if c == proto.CmdOnce || c == proto.CmdRetry {
+				fmt.Fprintf(&b, " (frame: `%s` with str, then the write's own request)", c)
 			} else if kinds := c.ArgKinds(); len(kinds) > 0 && c != proto.CmdPipe {
 				fmt.Fprintf(&b, " (frame: `%s` with %s)", c.String(), strings.Join(kinds, ", "))
 			}

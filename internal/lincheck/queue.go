@@ -16,12 +16,14 @@ import (
 // Queues is a workload of lists used as queues from concurrent clients
 // of a real server or router: each client pushes unique elements at the
 // tail (LIST_PUSH_RIGHT) and pops one at the head (LIST_POP_LEFT) at
-// random, and records what was acknowledged. Check then drains the
-// lists and asks what an exactly-once queue must answer: no element is
-// delivered twice (by two pops, or by a pop and the drain), every element
-// delivered was pushed, and every acknowledged push is delivered, except
-// at most one per pop whose reply never came (it may have taken an
-// element with it). A pop answered "not confirmed" counts as such a pop.
+// random, each with a request id (ONCE; after a broken connection or a
+// "not confirmed", RETRY, which never runs it again and answers its first
+// reply: PROTOCOL.md §12.12), and records what was acknowledged. Check
+// then drains the lists and asks what an exactly-once queue must answer:
+// no element is delivered twice (by two pops, or by a pop and the drain),
+// every element delivered was pushed, and every acknowledged push is
+// delivered, except at most one per pop whose outcome stayed unknown
+// after its RETRYs (it may have taken an element with it).
 type Queues struct {
 	T       testing.TB
 	Keys    []string
@@ -76,29 +78,16 @@ func (q *Queues) client(c int) {
 			return
 		default:
 		}
-		if cl == nil {
-			var err error
-			if cl, err = q.Dial(c); err != nil {
-				cl = nil
-				time.Sleep(time.Millisecond) // the server is restarting: retry
-				continue
-			}
-		}
 		key := q.Keys[rng.IntN(len(q.Keys))]
 		push := rng.IntN(2) == 0
 		elem := fmt.Sprintf("q%d-%d", c, seq)
-		var r proto.Reply
-		var err error
+		cmd, args := "LIST_POP_LEFT", []any{key, 1}
 		if push {
-			r, err = cl.Do("LIST_PUSH_RIGHT", key, []string{elem})
-		} else {
-			r, err = cl.Do("LIST_POP_LEFT", key, 1)
+			cmd, args = "LIST_PUSH_RIGHT", []any{key, []string{elem}}
 		}
-		unknown := err != nil || r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed")
-		if err != nil {
-			cl.Close()
-			cl = nil
-		}
+		var r proto.Reply
+		var unknown bool
+		r, unknown, cl = q.once(c, cl, elem, cmd, args)
 		q.mu.Lock()
 		switch {
 		case push && unknown:
@@ -134,6 +123,39 @@ func (q *Queues) WaitFor(n int64, within time.Duration) {
 			q.T.Fatalf("only %d queue operations answered within %v", q.ops.Load(), within)
 		}
 		time.Sleep(time.Millisecond) // polling a counter
+	}
+}
+
+// maxRetries bounds the RETRYs of one operation.
+const maxRetries = 5
+
+// once runs cmd with id as ONCE through cl, and, while its outcome is
+// unknown (the connection broke, or "not confirmed"), as RETRY on a new
+// connection if need be; unknown says the last answer left it unknown.
+// It returns the connection to go on with (nil: none).
+func (q *Queues) once(c int, cl *client.Client, id, cmd string, args []any) (proto.Reply, bool, *client.Client) {
+	word := "ONCE"
+	for try := 0; ; try++ {
+		if cl == nil {
+			var err error
+			if cl, err = q.Dial(c); err != nil {
+				cl = nil
+				time.Sleep(time.Millisecond) // the server is restarting: retry
+				continue
+			}
+		}
+		r, err := cl.Do(word, append([]any{id, client.Verbatim(cmd)}, args...)...)
+		if err != nil {
+			cl.Close()
+			cl = nil
+		}
+		unknown := err != nil || r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed")
+		// A RETRY refused unrun (no majority in time) learned nothing.
+		unknown = unknown || word == "RETRY" && r.Status == proto.StatusError && strings.Contains(string(r.Body), "did not run")
+		if !unknown || try == maxRetries {
+			return r, unknown, cl
+		}
+		word = "RETRY" // it may have run: never again
 	}
 }
 

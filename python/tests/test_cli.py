@@ -119,6 +119,8 @@ class WordsTest(ServerTestCase):
         ("append log hi", b"STR_APPEND (3)log (2)hi"),
         ("hincrby h f -2", b"HASH_INCR (1)h (1)f -2"),
         ("fenced jobs 117 set out done", b"FENCED (4)jobs 117 SET:STR (3)out (4)done"),
+        ("once req-1 lpop q 1", b"ONCE (5)req-1 LIST_POP_LEFT (1)q 1"),
+        ("retry req-1 fenced jobs 5 set k v", b"RETRY (5)req-1 FENCED (4)jobs 5 SET:STR (1)k (1)v"),
         ("lpush todo milk eggs", b"LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"),
         ("sadd s a b", b"SET_ADD (1)s (2){(1)a(1)b}"),
         ("hset h f1 v1", b"HASH_UPDATE (1)h (1){(2)f1(2)v1}"),

@@ -362,6 +362,17 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.fenced("fence-lock", token, "LIST_PUSH_LEFT", "log", ["ok"]).value, 1)
         self.assertEqual(c.get("report").value, "done")
 
+    def test_once(self):
+        c = self.client
+        self.assertEqual(c.once("req-1", "LIST_PUSH_RIGHT", "once-q", ["a"]).value, 1)
+        self.assertEqual(c.once("req-1", "LIST_PUSH_RIGHT", "once-q", ["a"]).value, 1)  # not again
+        self.assertEqual(c.retry("req-1", "LIST_PUSH_RIGHT", "once-q", ["a"]).value, 1)
+        self.assertEqual(c.once("req-2", "LIST_POP_LEFT", "once-q", 1).value, ["a"])
+        self.assertEqual(c.retry("req-2", "LIST_POP_LEFT", "once-q", 1).value, ["a"])
+        lost = c.retry("req-3", "LIST_POP_LEFT", "once-q", 1)
+        self.assertTrue(lost.is_error())
+        self.assertIn("not confirmed", lost.body)
+
     def test_expiry(self):
         c = self.client
         c.set("k", "v")

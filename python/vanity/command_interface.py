@@ -168,6 +168,19 @@ class CommandInterface:
         12.11)."""
         return self._command(b"FENCED " + _framed(lock) + b" %d " % int(token) + encode_text(command), *args)
 
+    def once(self, request_id: Key, command: str, *args: Any) -> Response:
+        """Run a write of one key (command and args as fenced() takes them)
+        at most once: if the key's recent commands list request_id, answer
+        the reply it had instead of running it again (PROTOCOL.md 12.12).
+        After a broken connection, send it again with retry()."""
+        return self._command(b"ONCE " + _framed(request_id) + b" " + encode_text(command), *args)
+
+    def retry(self, request_id: Key, command: str, *args: Any) -> Response:
+        """The write once() sent with request_id, sent again: never runs it,
+        answers its first reply, or an ERROR saying it is not confirmed if
+        the key's recent commands no longer list it."""
+        return self._command(b"RETRY " + _framed(request_id) + b" " + encode_text(command), *args)
+
     def str_append(self, key: Key, value: Key) -> Response:
         """Append value to a string; the response is the new length."""
         return self._command("STR_APPEND", key, value)

@@ -161,6 +161,12 @@ def parse_words(words):
             forced = t  # a later "also" value takes the same type
         elif kind == "also":
             out.append(_typed(rest.pop(0), forced)[1])
+        elif kind == "once":
+            # The id, then the write it names: its own line.
+            if len(rest) < 2:
+                raise usage
+            out += [_framed(rest.pop(0)[0]), parse_words(rest)]
+            rest = []
         elif kind == "fence":
             # The lock, the token, then the write they fence: its own line.
             if len(rest) < 3:

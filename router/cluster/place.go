@@ -296,7 +296,7 @@ func notConfirmed(addr string, err error) error {
 func (b *Backend) runOn(addr string, it *router.Item, resent bool) ([]rpc.Item, error) {
 	run := &rpc.Run{Ring: b.ringVersion(), Deadline: b.now().Add(b.cfg.RequestTimeout).UnixMilli(),
 		Cmds: []rpc.Cmd{itemCmd(it)}}
-	run.Cmds[0].Resent = resent
+	run.Cmds[0].Resent = run.Cmds[0].Resent || resent
 	type answer struct {
 		items []rpc.Item
 		err   error

@@ -194,10 +194,13 @@ func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
 // addSerial appends item i of j to the serial run of the node at addr:
 // the node runs rounds of consensus for it (docs/serial.md), which take
 // longer than the commands of an ordinary run, so they go apart. A write
-// gets an id, so that it can be sent again when its fate is unknown and
-// still take effect once.
+// gets an id (its client's, if it has one), so that it can be sent again
+// when its fate is unknown and still take effect once.
 func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
-	if it := &j.Items[i]; it.ID == ([16]byte{}) && !proto.ReadOnly(it.Reqs) {
+	switch it := &j.Items[i]; {
+	case len(it.Reqs) == 1 && it.Reqs[0].Once != proto.OnceNone:
+		it.ID = proto.OnceID(it.Reqs[0].OnceID) // the client's (ONCE, RETRY)
+	case it.ID == ([16]byte{}) && !proto.ReadOnly(it.Reqs):
 		it.ID = s.b.newID()
 	}
 	nr := s.runOf(s.serial, addr, t)
@@ -207,8 +210,10 @@ func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
 }
 
 // itemCmd is the command an item runs as.
+// A client's RETRY is sent as resent: it runs nowhere.
 func itemCmd(it *router.Item) rpc.Cmd {
-	return rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], ID: it.ID, Reqs: it.Reqs}
+	retry := len(it.Reqs) == 1 && it.Reqs[0].Once == proto.OnceRetry
+	return rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], ID: it.ID, Resent: retry, Reqs: it.Reqs}
 }
 
 // addCmd appends a command for ref r to the run of the node at addr.
