@@ -52,6 +52,24 @@ func TestSerialIsLinearizable(t *testing.T) {
 	q.Stop()
 	w.Check(time.Minute, true)
 	checkQueues(t, q, routers)
+	checkOnce(t, routers)
+}
+
+// checkOnce: a ONCE sent twice, through either router, and its RETRY
+// answer the first reply, and the write ran once.
+func checkOnce(t *testing.T, routers []string) {
+	t.Helper()
+	for i, word := range []string{"ONCE", "ONCE", "RETRY", "ONCE"} {
+		cl, err := client.Dial(routers[i%len(routers)], serialOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := cl.Do(word, "once-1", client.Verbatim("LIST_PUSH_RIGHT"), "once:list", []string{"x"})
+		cl.Close()
+		if err != nil || r.Status != proto.StatusOK || r.Value.Int != 1 {
+			t.Fatalf("%s #%d: %s, %v; want the first reply, 1", word, i, client.Format(r), err)
+		}
+	}
 }
 
 // serialOptions are the clients' options: every command at SERIAL.
