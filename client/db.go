@@ -408,6 +408,12 @@ func (db *DB) SetTTLIfAbsent(ctx context.Context, key string, value any, ttl tim
 	return db.doBool(ctx, "SET_TTL_IF_ABSENT :"+typeWord(value), key, value, ttlMillis(ttl))
 }
 
+// SetTTLIfPresent sets key to value with a time to live if it exists, and
+// reports whether it did (see SetIf for where it runs).
+func (db *DB) SetTTLIfPresent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+	return db.doBool(ctx, "SET_TTL_IF_PRESENT :"+typeWord(value), key, value, ttlMillis(ttl))
+}
+
 // DelIf deletes key if it holds expected, and reports whether it did (a
 // lock's release by its holder; see SetIf for where it runs).
 func (db *DB) DelIf(ctx context.Context, key string, expected any) (bool, error) {

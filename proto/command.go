@@ -127,6 +127,8 @@ const (
 	// sent again: its request is the write's, with Once and OnceID.
 	CmdOnce
 	CmdRetry
+	// SET_TTL if the key exists (§12.6): Redis's SET … XX EX, conditional.
+	CmdSetTTLIfPresent
 
 	numCommands // keep last
 )
@@ -256,6 +258,7 @@ var commands = [numCommands]commandInfo{
 	CmdFenced:           {"FENCED", []arg{argFence}},
 	CmdOnce:             {"ONCE", []arg{argOnce}},
 	CmdRetry:            {"RETRY", []arg{argOnce}},
+	CmdSetTTLIfPresent:  {"SET_TTL_IF_PRESENT", []arg{argType, argMillis}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -134,6 +134,7 @@ var help = [numCommands]commandHelp{
 	CmdSetIf:            {"key expected value", "sets the key to value if it holds expected (same type); true if it did", GroupStrings, ""},
 	CmdSetIfAbsent:      {"key value", "sets the key if it does not exist; true if it did", GroupStrings, "SETNX"},
 	CmdSetIfPresent:     {"key value", "sets the key if it exists (as SET: its deadline goes); true if it did", GroupStrings, ""},
+	CmdSetTTLIfPresent:  {"key value milliseconds", "sets the key with a time to live if it exists; true if it did", GroupStrings, ""},
 	CmdDelIf:            {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},
 	CmdGetSet:           {"key value", "sets the key and answers the value it replaced (GET's answer)", GroupStrings, "GETSET"},
 	CmdGetDel:           {"key", "deletes the key and answers the value it removed (GET's answer)", GroupStrings, "GETDEL"},

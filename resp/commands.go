@@ -364,7 +364,7 @@ func set(args [][]byte, p *Plan) error {
 	case get && (nx || xx || r.Cmd == proto.CmdSetTTL):
 		return &Error{"ERR", "SET GET with NX, XX, EX or PX is not supported by Vanity yet (see docs/resp.md)"}
 	case xx && r.Cmd == proto.CmdSetTTL:
-		return &Error{"ERR", "SET XX with EX or PX is not supported by Vanity yet: SET XX, then PEXPIRE (see docs/resp.md)"}
+		r.Cmd, p.Shape = proto.CmdSetTTLIfPresent, ShapeOKOrNil
 	case xx:
 		r.Cmd, p.Shape = proto.CmdSetIfPresent, ShapeOKOrNil
 	case get:
@@ -533,7 +533,7 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), XX is SET_IF_PRESENT (not with EX or PX) and GET is GET_SET (not with NX, XX, EX or PX), linearizable (in a cluster, on its serial path); KEEPTTL, EXAT and PXAT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), XX is SET_IF_PRESENT (SET_TTL_IF_PRESENT with EX or PX) and GET is GET_SET (not with NX, XX, EX or PX), linearizable (in a cluster, on its serial path); KEEPTTL, EXAT and PXAT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},

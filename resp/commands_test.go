@@ -121,7 +121,6 @@ func TestRefusals(t *testing.T) {
 		{"SET k v EX", "ERR syntax error"},
 		{"SET k v BOGUS", "ERR syntax error"},
 		{"SET k v KEEPTTL", "ERR SET KEEPTTL is not supported by Vanity yet"},
-		{"SET k v XX PX 10", "ERR SET XX with EX or PX is not supported"},
 		{"SET k v NX XX", "ERR syntax error"},
 		{"SET k v GET EX 10", "ERR SET GET with NX, XX, EX or PX is not supported"},
 		{"SELECT 16", "ERR DB index is out of range"},

@@ -100,7 +100,7 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return appendValue(append(dst, proto.ReplyOK...), v)
 	case proto.CmdSet:
 		return c.set(req, dst)
-	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf, proto.CmdSetTTLIfAbsent, proto.CmdSetIfPresent:
+	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf, proto.CmdSetTTLIfAbsent, proto.CmdSetIfPresent, proto.CmdSetTTLIfPresent:
 		return c.compareAndSet(req, dst)
 	case proto.CmdGetSet, proto.CmdGetDel:
 		return c.readAndReplace(req, dst)
@@ -252,12 +252,13 @@ func (c *Ctx) setDelta(req *proto.Request) *Delta {
 }
 
 // compareAndSet runs SET_IF, SET_IF_ABSENT, SET_TTL_IF_ABSENT,
-// SET_IF_PRESENT and DEL_IF: the write happens only if the key holds the
-// expected value (is absent, for the _IF_ABSENT forms; holds anything, for
-// SET_IF_PRESENT), and the reply says whether it did. A value of another
+// SET_IF_PRESENT, SET_TTL_IF_PRESENT and DEL_IF: the write happens only if
+// the key holds the expected value (is absent, for the _IF_ABSENT forms;
+// holds anything, for the _IF_PRESENT ones), and the reply says whether it
+// did. A value of another
 // type than the expected one does not hold it.
 func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
-	if req.Cmd == proto.CmdSetTTLIfAbsent && req.Int[1] <= 0 {
+	if (req.Cmd == proto.CmdSetTTLIfAbsent || req.Cmd == proto.CmdSetTTLIfPresent) && req.Int[1] <= 0 {
 		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
 	}
 	v, _ := c.read(req.Key())
@@ -265,7 +266,7 @@ func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
 	switch req.Cmd {
 	case proto.CmdSetIfAbsent, proto.CmdSetTTLIfAbsent:
 		holds = v == nil
-	case proto.CmdSetIfPresent:
+	case proto.CmdSetIfPresent, proto.CmdSetTTLIfPresent:
 		holds = v != nil
 	default:
 		holds = v != nil && equalsExpected(v, req)
@@ -280,7 +281,7 @@ func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
 			set := *req // the new value where SET's goes
 			set.Str[1], set.Int[0], set.Float = req.Str[2], req.Int[1], req.Float2
 			c.commit(req.Key(), c.setDelta(&set))
-		case proto.CmdSetTTLIfAbsent:
+		case proto.CmdSetTTLIfAbsent, proto.CmdSetTTLIfPresent:
 			d := c.setDelta(req)
 			d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
 			c.commit(req.Key(), d)

@@ -589,6 +589,17 @@ func TestCommandExamples(t *testing.T) {
 			< NULL
 			> SET_IF_PRESENT:INT (1)n 5
 			< OK:BOOL true
+			> SET_TTL_IF_PRESENT:INT (2)n2 5 1000
+			< OK:BOOL false
+			> EXISTS (2)n2
+			< NULL
+			> SET_TTL_IF_PRESENT:INT (1)n 5 0
+			< ERROR(14)invalid expiry
+			> SET_TTL_IF_PRESENT:INT (1)n 5 2000
+			< OK:BOOL true
+			> GET_EXPIRY (1)n
+			< OK:FLOAT 2.000000
+			> CLEAR_EXPIRY (1)n
 			> SET_IF:STR (1)n (1)5 (1)6
 			< OK:BOOL false
 			> SET_IF:INT (1)n 4 6

@@ -116,6 +116,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdLockRelease:      {cost: "O(1)", static: "vanity> lock_release jobs 117720955017035776\n(true)\nvanity> lock_acquire jobs worker-2 30000\n(integer) 117720963301244928"},
 	proto.CmdLockInfo:         {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
 	proto.CmdStrAppend:        {cost: "O(size of the string)", example: []string{"append log hello", "append log \" world\"", "get log"}},
+	proto.CmdSetTTLIfPresent:  {cost: "O(size of the value)", example: []string{"set_ttl_if_present session s2 30000", "set session s1", "set_ttl_if_present session s2 30000", "get session"}},
 	proto.CmdSetIfPresent:     {cost: "O(size of the value)", example: []string{"set_if_present session s2", "set session s1", "set_if_present session s2", "get session"}},
 	proto.CmdHashSetIfAbsent:  {cost: "O(1)", example: []string{"hsetnx user name ada", "hsetnx user name bob", "hget user name"}},
 	proto.CmdFenced:           {cost: "the write's, plus O(1)", example: []string{"fenced jobs 120 set report done", "fenced jobs 117 set report stale", "fenced jobs 120 lpush log ok", "get report"}},

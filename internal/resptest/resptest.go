@@ -135,7 +135,12 @@ func Commands(t *testing.T, addr string, v, db int) {
 		is(t, "SET for SET XX", "OK")(c.Set(ctx, "xx", "a", 0).Result())
 		is(t, "SET XX", true)(c.SetXX(ctx, "xx", "b", 0).Result())
 		is(t, "GET after SET XX", "b")(c.Get(ctx, "xx").Result())
-		refused(t, "SET XX EX", c.SetXX(ctx, "xx", "c", time.Minute).Err(), "ERR SET XX with EX or PX is not supported")
+		is(t, "SET XX EX", true)(c.SetXX(ctx, "xx", "c", time.Minute).Result())
+		if ttl := c.PTTL(ctx, "xx").Val(); ttl <= 59*time.Second || ttl > time.Minute {
+			t.Errorf("PTTL after SET XX EX: %v", ttl)
+		}
+		is(t, "SET XX PX of nothing", false)(c.SetXX(ctx, "xx-none", "c", 1500*time.Millisecond).Result())
+		is(t, "EXISTS after SET XX PX of nothing", int64(0))(c.Exists(ctx, "xx-none").Result())
 		refused(t, "SET NX XX", c.Do(ctx, "SET", "xx", "c", "NX", "XX").Err(), "ERR syntax error")
 		is(t, "DEL SET XX's", int64(1))(c.Del(ctx, "xx").Result())
 		is(t, "SET NX PX", true)(c.SetNX(ctx, "lock", "me", time.Minute).Result())

@@ -362,6 +362,15 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.fenced("fence-lock", token, "LIST_PUSH_LEFT", "log", ["ok"]).value, 1)
         self.assertEqual(c.get("report").value, "done")
 
+    def test_set_ttl_if_present(self):
+        c = self.client
+        self.assertIs(c.set_ttl_if_present("ttl-xx", "a", 5000).value, False)
+        self.assertTrue(c.get("ttl-xx").is_null())
+        c.set("ttl-xx", "a")
+        self.assertIs(c.set_ttl_if_present("ttl-xx", "b", 5000).value, True)
+        self.assertEqual(c.get("ttl-xx").value, "b")
+        self.assertTrue(0 < c.get_expiry("ttl-xx").value <= 5)
+
     def test_once(self):
         c = self.client
         self.assertEqual(c.once("req-1", "LIST_PUSH_RIGHT", "once-q", ["a"]).value, 1)

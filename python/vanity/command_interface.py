@@ -133,6 +133,11 @@ class CommandInterface:
         not exist (a lease); a BOOL says whether it did."""
         return self._command("SET_TTL_IF_ABSENT :" + self._type_word(value), key, value, int(ttl_ms))
 
+    def set_ttl_if_present(self, key: Key, value: Any, ttl_ms: int) -> Response:
+        """Set key to value, expiring after ttl_ms milliseconds, if it
+        exists; a BOOL says whether it did."""
+        return self._command("SET_TTL_IF_PRESENT :" + self._type_word(value), key, value, int(ttl_ms))
+
     def get_set(self, key: Key, value: Any) -> Response:
         """Set key to value (typed as set() types it) and answer the value
         it replaced, as get() would have."""

@@ -108,6 +108,7 @@ COMMANDS = {
     "FENCED": Command(("fence",), "lock token command...", "runs a write of one key only if the token is at least the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", "strings and numbers", "", "write"),
     "ONCE": Command(("once",), "id command...", "runs a write of one key once: sent again with the same id (ONCE or RETRY), it answers its first reply instead of running", "strings and numbers", "", "write"),
     "RETRY": Command(("once",), "id command...", "answers the first reply of the write ONCE sent with this id, without running it; not confirmed if the key's recent commands do not list it", "strings and numbers", "", "write"),
+    "SET_TTL_IF_PRESENT": Command(("typed", "millis"), "key value milliseconds", "sets the key with a time to live if it exists; true if it did", "strings and numbers", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
