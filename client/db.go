@@ -414,6 +414,20 @@ func (db *DB) SetTTLIfPresent(ctx context.Context, key string, value any, ttl ti
 	return db.doBool(ctx, "SET_TTL_IF_PRESENT :"+typeWord(value), key, value, ttlMillis(ttl))
 }
 
+// Rename gives key's value and time to live to newkey, replacing what it
+// held, and deletes key (RENAME; in a cluster both must be in one
+// partition: co-locate them with {tags}).
+func (db *DB) Rename(ctx context.Context, key, newkey string) error {
+	_, err := db.Do(ctx, "RENAME", key, newkey)
+	return err
+}
+
+// RenameIfAbsent renames key to newkey if newkey does not exist, and
+// reports whether it did (RENAME_IF_ABSENT).
+func (db *DB) RenameIfAbsent(ctx context.Context, key, newkey string) (bool, error) {
+	return db.doBool(ctx, "RENAME_IF_ABSENT", key, newkey)
+}
+
 // DelIf deletes key if it holds expected, and reports whether it did (a
 // lock's release by its holder; see SetIf for where it runs).
 func (db *DB) DelIf(ctx context.Context, key string, expected any) (bool, error) {

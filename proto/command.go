@@ -129,6 +129,9 @@ const (
 	CmdRetry
 	// SET_TTL if the key exists (§12.6): Redis's SET … XX EX, conditional.
 	CmdSetTTLIfPresent
+	// A key's value and deadline moved to another name (§12.13).
+	CmdRename
+	CmdRenameIfAbsent
 
 	numCommands // keep last
 )
@@ -259,6 +262,8 @@ var commands = [numCommands]commandInfo{
 	CmdOnce:             {"ONCE", []arg{argOnce}},
 	CmdRetry:            {"RETRY", []arg{argOnce}},
 	CmdSetTTLIfPresent:  {"SET_TTL_IF_PRESENT", []arg{argType, argMillis}},
+	CmdRename:           {"RENAME", []arg{argStr, argStr}},
+	CmdRenameIfAbsent:   {"RENAME_IF_ABSENT", []arg{argStr, argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -135,6 +135,8 @@ var help = [numCommands]commandHelp{
 	CmdSetIfAbsent:      {"key value", "sets the key if it does not exist; true if it did", GroupStrings, "SETNX"},
 	CmdSetIfPresent:     {"key value", "sets the key if it exists (as SET: its deadline goes); true if it did", GroupStrings, ""},
 	CmdSetTTLIfPresent:  {"key value milliseconds", "sets the key with a time to live if it exists; true if it did", GroupStrings, ""},
+	CmdRename:           {"key newkey", "gives a key's value and time to live to newkey (replacing what it held) and deletes key", GroupKeys, "RENAME"},
+	CmdRenameIfAbsent:   {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},
 	CmdDelIf:            {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},
 	CmdGetSet:           {"key value", "sets the key and answers the value it replaced (GET's answer)", GroupStrings, "GETSET"},
 	CmdGetDel:           {"key", "deletes the key and answers the value it removed (GET's answer)", GroupStrings, "GETDEL"},

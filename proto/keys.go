@@ -25,7 +25,8 @@ func (c Command) Class() Class {
 		CmdHashSet, CmdHashRemove, CmdHashUpdate, CmdSetExpiry, CmdClearExpiry, CmdSetTTL,
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent:
+		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
+		CmdRename, CmdRenameIfAbsent:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -83,7 +84,8 @@ func (c Command) Conditional() bool {
 // Fenceable reports whether FENCED may carry c: a write of one key.
 func (c Command) Fenceable() bool {
 	switch c {
-	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto:
+	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
+		CmdRename, CmdRenameIfAbsent:
 		return false
 	}
 	return c.Class() == ClassWrite
@@ -116,7 +118,7 @@ func (r *Request) Keys(dst [][]byte) [][]byte {
 		return append(dst, r.Elems...)
 	case CmdSetUnionInto, CmdSetIntersectInto:
 		return append(append(dst, r.Str[0]), r.Elems...)
-	case CmdSetDiff, CmdSetDiffLen, CmdSetMove:
+	case CmdSetDiff, CmdSetDiffLen, CmdSetMove, CmdRename, CmdRenameIfAbsent:
 		return append(dst, r.Str[0], r.Str[1])
 	case CmdSetDiffInto:
 		return append(dst, r.Str[0], r.Str[1], r.Str[2])

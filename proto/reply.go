@@ -37,6 +37,7 @@ const (
 	MsgNotAList            = "not a list"
 	MsgNotASet             = "not a set"
 	MsgNotHash             = "not hash"
+	MsgNoSuchKey           = "no such key"
 	// MsgFenced begins the refusal of a FENCED write behind a newer token
 	// (§12.11): "fenced: lock … is at token …".
 	MsgFenced = "fenced"

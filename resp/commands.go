@@ -618,7 +618,8 @@ var table = []*Spec{
 		p.Item(proto.CmdReset)
 		return nil
 	}},
-	refused("rename", 3, "generic", notYet),
+	{Name: "rename", Note: "RENAME; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key and overwrites the destination.", Args: "key newkey", Shape: ShapeStatus, Build: keyString(proto.CmdRename)},
+	{Name: "renamenx", Note: "RENAME_IF_ABSENT; in a cluster both keys must be in one partition.", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key only when the target key name doesn't exist.", Args: "key newkey", Shape: ShapeBool, Build: keyString(proto.CmdRenameIfAbsent)},
 	refused("flushall", -1, "server", "empty each database with SELECT and FLUSHDB"),
 	refused("watch", -2, "transactions", "optimistic locking needs the linearizable path of issue 18; MULTI/EXEC without WATCH works"),
 

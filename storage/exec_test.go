@@ -732,6 +732,49 @@ func TestCommandExamples(t *testing.T) {
 			< BAD_TYPE
 			> STR_SET_RANGE (1)n 0 (1)x
 			< BAD_TYPE`,
+		"rename": `
+			> RENAME (1)a (1)b
+			< ERROR(11)no such key
+			> LIST_PUSH_RIGHT (1)a (3)[(1)x(1)y(1)z]
+			< OK:INT 3
+			> SET_EXPIRY (1)a 100
+			> SET_TTL:STR (1)b (3)old 5000
+			> RENAME (1)a (1)b
+			< OK
+			> EXISTS (1)a
+			< NULL
+			> LIST_RANGE (1)b 0 -1
+			< OK:LIST (3)[(1)x(1)y(1)z]
+			> GET_EXPIRY (1)b
+			< OK:FLOAT 100.000000
+			> LIST_PUSH_LEFT (1)b (1)[(1)w]
+			< OK:INT 4
+			> RENAME (1)b (1)b
+			< OK
+			> LIST_LEN (1)b
+			< OK:INT 4
+			> HASH_SET (1)h (1){(1)f(1)v}
+			> RENAME_IF_ABSENT (1)h (1)b
+			< OK:BOOL false
+			> HASH_GET (1)h (1)f
+			< OK:STR (1)v
+			> RENAME_IF_ABSENT (1)h (1)g
+			< OK:BOOL true
+			> HASH_GET (1)g (1)f
+			< OK:STR (1)v
+			> GET_EXPIRY (1)g
+			< NULL
+			> SET:INT (1)n 5
+			> INCR_INT (1)n 2
+			> SET_TTL:STR (1)m (1)s 5000
+			> RENAME (1)n (1)m
+			< OK
+			> GET_EXPIRY (1)m
+			< NULL
+			> INCR_INT (1)m 1
+			< OK:INT 8
+			> RENAME_IF_ABSENT (1)q (1)r
+			< ERROR(11)no such key`,
 		"read and replace": `
 			> GET_SET:STR (1)k (1)a
 			< NULL

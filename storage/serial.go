@@ -231,31 +231,11 @@ func (p *Proposal) State() Delta {
 	if e == nil || p.sh.expired(p.DB, p.Key, p.Wall) {
 		return d
 	}
-	switch v := e.visible().(type) {
-	case nil:
+	v := e.visible()
+	if v == nil {
 		return d
-	case strVal:
-		d.Val = ValDelta{Kind: proto.TypeStr, TS: p.B, Reg: p.B, Str: v.str()}
-	case *counter[int64]:
-		d.Val = ValDelta{Kind: proto.TypeInt, TS: p.B, Reg: p.B, Int: v.value()}
-	case *counter[float64]:
-		d.Val = ValDelta{Kind: proto.TypeFloat, TS: p.B, Reg: p.B, Float: v.value()}
-	case *memberMap:
-		d.Val = ValDelta{Kind: v.k, TS: p.B, Members: make([]Member, 0, v.nlive)}
-		for name, st := range v.m {
-			if !st.dead {
-				d.Val.Members = append(d.Val.Members, Member{Name: name, S: p.B, Value: st.v})
-			}
-		}
-		slices.SortFunc(d.Val.Members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
-	case *listVal:
-		d.Val = ValDelta{Kind: proto.TypeList, TS: p.B, Elems: make([]Elem, v.elems.n)}
-		for i := range d.Val.Elems {
-			d.Val.Elems[i] = Elem{ID: ElemID{Pos: int64(i), S: p.B}, VS: p.B, Value: v.elems.at(i).v}
-		}
-	default:
-		panic(fmt.Sprintf("storage: a proposal of a %T", v))
 	}
+	d.Val = wholeValue(v, p.B)
 	if at := p.sh.deadline(p.DB, p.Key); at != 0 {
 		d.Exp = Expiry{S: p.B, At: at}
 	}

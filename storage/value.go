@@ -1,7 +1,10 @@
 package storage
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"unsafe"
 
 	"github.com/vanitydb/vanity/proto"
@@ -479,4 +482,34 @@ func (x *multi) prune(r hlc.Stamp) bool {
 	clear(x.vals[len(kept):])
 	x.vals = kept
 	return len(kept) > 0
+}
+
+// wholeValue returns v whole as a value delta stamped at t: a register at
+// t, or every element and member at t (a list's numbered 0, 1, … in their
+// order), so that with a reset at t it replaces whatever a key held.
+func wholeValue(v value, t hlc.Stamp) ValDelta {
+	switch v := v.(type) {
+	case strVal:
+		return ValDelta{Kind: proto.TypeStr, TS: t, Reg: t, Str: v.str()}
+	case *counter[int64]:
+		return ValDelta{Kind: proto.TypeInt, TS: t, Reg: t, Int: v.value()}
+	case *counter[float64]:
+		return ValDelta{Kind: proto.TypeFloat, TS: t, Reg: t, Float: v.value()}
+	case *memberMap:
+		d := ValDelta{Kind: v.k, TS: t, Members: make([]Member, 0, v.nlive)}
+		for name, st := range v.m {
+			if !st.dead {
+				d.Members = append(d.Members, Member{Name: name, S: t, Value: st.v})
+			}
+		}
+		slices.SortFunc(d.Members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+		return d
+	case *listVal:
+		d := ValDelta{Kind: proto.TypeList, TS: t, Elems: make([]Elem, v.elems.n)}
+		for i := range d.Elems {
+			d.Elems[i] = Elem{ID: ElemID{Pos: int64(i), S: t}, VS: t, Value: v.elems.at(i).v}
+		}
+		return d
+	}
+	panic(fmt.Sprintf("storage: a whole value of a %T", v))
 }

@@ -116,6 +116,8 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdLockRelease:      {cost: "O(1)", static: "vanity> lock_release jobs 117720955017035776\n(true)\nvanity> lock_acquire jobs worker-2 30000\n(integer) 117720963301244928"},
 	proto.CmdLockInfo:         {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
 	proto.CmdStrAppend:        {cost: "O(size of the string)", example: []string{"append log hello", "append log \" world\"", "get log"}},
+	proto.CmdRename:           {cost: "O(size of the value)", setup: []string{"rpush todo milk eggs"}, example: []string{"rename todo done", "lrange done 0 -1", "exists todo", "rename todo done"}},
+	proto.CmdRenameIfAbsent:   {cost: "O(size of the value)", setup: []string{"set draft v1", "set final v0"}, example: []string{"renamenx draft final", "rename_if_absent draft published", "get published"}},
 	proto.CmdSetTTLIfPresent:  {cost: "O(size of the value)", example: []string{"set_ttl_if_present session s2 30000", "set session s1", "set_ttl_if_present session s2 30000", "get session"}},
 	proto.CmdSetIfPresent:     {cost: "O(size of the value)", example: []string{"set_if_present session s2", "set session s1", "set_if_present session s2", "get session"}},
 	proto.CmdHashSetIfAbsent:  {cost: "O(1)", example: []string{"hsetnx user name ada", "hsetnx user name bob", "hget user name"}},
@@ -137,6 +139,8 @@ func clusterNote(c proto.Command) string {
 		return "each try is a LIST_POP at the session's levels, with its guarantees; the router waits between tries"
 	case c == proto.CmdFenced:
 		return "linearizable: runs on the serial path, whatever the write (docs/serial.md; PROTOCOL.md §12.11)"
+	case c == proto.CmdRename || c == proto.CmdRenameIfAbsent:
+		return "both keys must be in one partition (co-locate them with {tags}); then as a write of each at QUORUM, atomic on the coordinator"
 	case c == proto.CmdOnce || c == proto.CmdRetry:
 		return "linearizable: runs on the serial path, whatever the write; the key's record of its recent commands answers the id (docs/serial.md; PROTOCOL.md §12.12)"
 	case c.Conditional():

@@ -99,6 +99,24 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if ttl < 99*time.Second || ttl > 100*time.Second {
 		t.Errorf("TTL after SET EX 100 = %v", ttl)
 	}
+	// RENAME and RENAMENX, keys in one partition ({tags}: a cluster
+	// renames only there, as Redis Cluster within a slot).
+	{
+		refused(t, "RENAME of nothing", c.Rename(ctx, "{rn}none", "{rn}b").Err(), "ERR no such key")
+		is(t, "RPUSH for RENAME", int64(2))(c.RPush(ctx, "{rn}a", "x", "y").Result())
+		is(t, "EXPIRE for RENAME", true)(c.Expire(ctx, "{rn}a", time.Minute).Result())
+		is(t, "RENAME", "OK")(c.Rename(ctx, "{rn}a", "{rn}b").Result())
+		is(t, "EXISTS after RENAME", int64(0))(c.Exists(ctx, "{rn}a").Result())
+		eq(t, "LRANGE after RENAME", c.LRange(ctx, "{rn}b", 0, -1).Val(), nil, []string{"x", "y"})
+		if ttl := c.PTTL(ctx, "{rn}b").Val(); ttl <= 59*time.Second || ttl > time.Minute {
+			t.Errorf("PTTL after RENAME = %v", ttl)
+		}
+		is(t, "RENAMENX", true)(c.RenameNX(ctx, "{rn}b", "{rn}c").Result())
+		is(t, "SET for RENAMENX", "OK")(c.Set(ctx, "{rn}d", "v", 0).Result())
+		is(t, "RENAMENX onto a key", false)(c.RenameNX(ctx, "{rn}c", "{rn}d").Result())
+		is(t, "GET after RENAMENX onto a key", "v")(c.Get(ctx, "{rn}d").Result())
+		is(t, "DEL RENAME's", int64(2))(c.Del(ctx, "{rn}c", "{rn}d").Result())
+	}
 	// The conditional commands: linearizable in both deployments (a
 	// cluster's serial path).
 	{

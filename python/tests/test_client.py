@@ -371,6 +371,17 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.get("ttl-xx").value, "b")
         self.assertTrue(0 < c.get_expiry("ttl-xx").value <= 5)
 
+    def test_rename(self):
+        c = self.client
+        self.assertTrue(c.rename("rn-none", "rn-b").is_error())
+        c.set("rn-a", "v")
+        self.assertTrue(c.rename("rn-a", "rn-b").is_ok())
+        self.assertEqual(c.get("rn-b").value, "v")
+        self.assertTrue(c.get("rn-a").is_null())
+        c.set("rn-c", "w")
+        self.assertIs(c.rename_if_absent("rn-b", "rn-c").value, False)
+        self.assertIs(c.rename_if_absent("rn-b", "rn-d").value, True)
+
     def test_once(self):
         c = self.client
         self.assertEqual(c.once("req-1", "LIST_PUSH_RIGHT", "once-q", ["a"]).value, 1)

@@ -138,6 +138,15 @@ class CommandInterface:
         exists; a BOOL says whether it did."""
         return self._command("SET_TTL_IF_PRESENT :" + self._type_word(value), key, value, int(ttl_ms))
 
+    def rename(self, key: Key, newkey: Key) -> Response:
+        """Give key's value and time to live to newkey (replacing what it
+        held) and delete key; in a cluster both must be in one partition."""
+        return self._command("RENAME", key, newkey)
+
+    def rename_if_absent(self, key: Key, newkey: Key) -> Response:
+        """rename() if newkey does not exist; a BOOL says whether it did."""
+        return self._command("RENAME_IF_ABSENT", key, newkey)
+
     def get_set(self, key: Key, value: Any) -> Response:
         """Set key to value (typed as set() types it) and answer the value
         it replaced, as get() would have."""

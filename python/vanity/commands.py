@@ -109,6 +109,8 @@ COMMANDS = {
     "ONCE": Command(("once",), "id command...", "runs a write of one key once: sent again with the same id (ONCE or RETRY), it answers its first reply instead of running", "strings and numbers", "", "write"),
     "RETRY": Command(("once",), "id command...", "answers the first reply of the write ONCE sent with this id, without running it; not confirmed if the key's recent commands do not list it", "strings and numbers", "", "write"),
     "SET_TTL_IF_PRESENT": Command(("typed", "millis"), "key value milliseconds", "sets the key with a time to live if it exists; true if it did", "strings and numbers", "", "write"),
+    "RENAME": Command(("str", "str"), "key newkey", "gives a key's value and time to live to newkey (replacing what it held) and deletes key", "keys", "RENAME", "write"),
+    "RENAME_IF_ABSENT": Command(("str", "str"), "key newkey", "renames a key if newkey does not exist; true if it did", "keys", "RENAMENX", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
