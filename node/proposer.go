@@ -104,12 +104,13 @@ func (s *Service) serialRun(r *rpc.Run, res *Result) {
 
 // Serial path errors, as the client reads them (PROTOCOL.md §12.1).
 const (
-	msgSerialOneKey   = "SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM"
-	msgSerialDigest   = "SERIAL reads are not digest reads"
-	msgSerialNoQuorum = "the serial path reached no majority of the key's replicas in time (the command did not run)"
-	msgSerialUnknown  = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
-	msgSerialApplied  = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
-	msgSerialResent   = "the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)"
+	msgSerialOneKey     = "SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM"
+	msgSerialDigest     = "SERIAL reads are not digest reads"
+	msgSerialNoQuorum   = "the serial path reached no majority of the key's replicas in time (the command did not run)"
+	msgSerialUnknown    = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
+	msgSerialApplied    = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
+	msgSerialResent     = "the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)"
+	msgSerialResentLost = "the write was sent again and the serial path reached no majority of the key's replicas in time to learn its fate; it is not confirmed (it may have been applied)"
 )
 
 // proposal is one serial command's progress as its proposer runs it, in
@@ -463,9 +464,13 @@ func (p *proposal) retry(s *Service) bool {
 		p.prepare(s)
 		return true
 	}
-	if len(p.mineAt) > 0 && !proto.ReadOnly(p.c.Reqs) {
+	switch {
+	case p.c.Resent:
+		// Sent before, elsewhere: that sending may have run it.
+		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialResentLost))
+	case len(p.mineAt) > 0 && !proto.ReadOnly(p.c.Reqs):
 		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialUnknown))
-	} else {
+	default:
 		p.finish(rpc.StatusUnavailable, []byte(msgSerialNoQuorum))
 	}
 	return false

@@ -114,3 +114,26 @@ func TestRoundsCallEachAcceptorOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestResentWriteNeverSaysItDidNotRun: a write sent again (by a router
+// after its first coordinator failed, or a client's RETRY) whose proposer
+// reaches no majority before its deadline answers "not confirmed", not
+// that it did not run: its first sending may have run it. A first
+// sending that never proposed answers that it did not run.
+func TestResentWriteNeverSaysItDidNotRun(t *testing.T) {
+	down := fakeAcceptor{name: "down", err: errors.New("unreachable")}
+	for _, resent := range []bool{false, true} {
+		c := &rpc.Cmd{DB: 0, Resent: resent, Reqs: parse(t, "SET:STR (1)k (1)v")}
+		p := &proposal{c: c, req: c.Reqs[0], key: []byte("k"), accs: []acceptor{down, down, down},
+			names: []string{"a", "b", "c"}, deadline: time.Now()}
+		p.retry(nil) // past the deadline: it ends
+		switch {
+		case !p.done:
+			t.Fatalf("resent %v: not done past the deadline", resent)
+		case resent && p.st != rpc.StatusNotConfirmed:
+			t.Errorf("a resent write answered %v %q, want not confirmed", p.st, p.reply)
+		case !resent && p.st != rpc.StatusUnavailable:
+			t.Errorf("a first sending that never proposed answered %v %q, want unavailable (did not run)", p.st, p.reply)
+		}
+	}
+}

@@ -18,7 +18,9 @@ import (
 // tail (LIST_PUSH_RIGHT) and pops one at the head (LIST_POP_LEFT) at
 // random, each with a request id (ONCE; after a broken connection or a
 // "not confirmed", RETRY, which never runs it again and answers its first
-// reply: PROTOCOL.md §12.12), and records what was acknowledged. Check
+// reply: PROTOCOL.md §12.12), a third of the pops as blocking pops of
+// 20 ms (LIST_POP_LEFT_WAIT, without an id), and records what was
+// acknowledged. Check
 // then drains the lists and asks what an exactly-once queue must answer:
 // no element is delivered twice (by two pops, or by a pop and the drain),
 // every element delivered was pushed, and every acknowledged push is
@@ -87,7 +89,13 @@ func (q *Queues) client(c int) {
 		}
 		var r proto.Reply
 		var unknown bool
-		r, unknown, cl = q.once(c, cl, elem, cmd, args)
+		if !push && rng.IntN(3) == 0 {
+			// A blocking pop, waiting up to 20 ms: each of its tries is a
+			// pop at the session's levels; it takes no request id.
+			r, unknown, cl = q.plain(c, cl, "LIST_POP_LEFT_WAIT", key, 1, 20)
+		} else {
+			r, unknown, cl = q.once(c, cl, elem, cmd, args)
+		}
 		q.mu.Lock()
 		switch {
 		case push && unknown:
@@ -157,6 +165,25 @@ func (q *Queues) once(c int, cl *client.Client, id, cmd string, args []any) (pro
 		}
 		word = "RETRY" // it may have run: never again
 	}
+}
+
+// plain runs cmd through cl once; unknown says its outcome is (the
+// connection broke, or "not confirmed"). It returns the connection to go
+// on with (nil: none).
+func (q *Queues) plain(c int, cl *client.Client, cmd string, args ...any) (proto.Reply, bool, *client.Client) {
+	for cl == nil {
+		var err error
+		if cl, err = q.Dial(c); err != nil {
+			cl = nil
+			time.Sleep(time.Millisecond) // the server is restarting: retry
+		}
+	}
+	r, err := cl.Do(cmd, args...)
+	if err != nil {
+		cl.Close()
+		cl = nil
+	}
+	return r, err != nil || r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed"), cl
 }
 
 // Check drains every list through c (after Stop) and checks the

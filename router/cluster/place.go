@@ -217,6 +217,10 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 				cause = refusedError(msg)
 				tried = append(tried, addr)
 				continue
+			case st == rpc.StatusExpired && sentBefore(it, ran):
+				// This sending did not run; an earlier one may have.
+				r.j.Fail(r.i, &router.CommandError{Msg: fmt.Sprintf("unavailable: the write was sent again and %s; it is not confirmed (it may have been applied)", msg)})
+				return
 			}
 			answer(r, items)
 			return
@@ -241,8 +245,11 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 			return
 		}
 		if time.Now().After(deadline) || !moving && b.allFailed(p) {
-			r.j.Fail(r.i, &router.CommandError{Msg: fmt.Sprintf(
-				"unavailable: partition %d: no storage node could run the command: %v", p, cause)})
+			msg := fmt.Sprintf("unavailable: partition %d: no storage node could run the command: %v", p, cause)
+			if sentBefore(it, ran) {
+				msg = fmt.Sprintf("unavailable: partition %d: no storage node could learn the fate of the write sent before (%v); it is not confirmed (it may have been applied)", p, cause)
+			}
+			r.j.Fail(r.i, &router.CommandError{Msg: msg})
 			return
 		}
 		select {
@@ -283,6 +290,12 @@ func (b *Backend) allFailed(p int) bool {
 func mayHaveRun(cause error) bool {
 	var refused refusedError
 	return cause != nil && !errors.Is(cause, rpc.ErrNotSent) && !errors.Is(cause, errMoved) && !errors.As(cause, &refused)
+}
+
+// sentBefore reports whether write item it may have run on an earlier
+// sending: its own (ran), or its client's (a RETRY).
+func sentBefore(it *router.Item, ran bool) bool {
+	return !proto.ReadOnly(it.Reqs) && (ran && it.ID != ([16]byte{}) || itemCmd(it).Resent)
 }
 
 // errMoved marks the failure of a node that does not serve a partition

@@ -35,6 +35,7 @@ type fakeNode struct {
 	refusesWrites bool
 	silent        bool // never answers (until the run's timeout)
 	notConfirmed  bool // answers every serial write "not confirmed", unrun
+	expired       bool // answers every command that it came past its deadline
 	// gate, if set, holds every answer until it is closed.
 	gate chan struct{}
 }
@@ -73,6 +74,12 @@ func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, 
 		if n.refusesWrites && c.Reqs[0].Cmd.Class() == proto.ClassWrite {
 			for range c.Answers() {
 				items = append(items, rpc.Item{Status: rpc.StatusRefused, Reply: []byte("disk full or failing")})
+			}
+			continue
+		}
+		if n.expired {
+			for range c.Answers() {
+				items = append(items, rpc.Item{Status: rpc.StatusExpired, Reply: []byte("arrived past its deadline")})
 			}
 			continue
 		}
@@ -392,6 +399,27 @@ func TestTransactionsStayInOnePartition(t *testing.T) {
 	router.NewWaitSender(b.NewSender()).Run(j)
 	if j.Items[0].Err != nil || len(j.Items[0].Replies) != 2 || string(j.Items[0].Replies[1]) != "OK:STR (1)1" || len(a.runs[len(a.runs)-1].Cmds) != 1 {
 		t.Fatalf("a transaction in one partition: %+v", j.Items[0])
+	}
+}
+
+// TestResentWriteNeverSaysItDidNotRun: a serial write whose second
+// sending (after the first failed once sent) comes to a node past its
+// deadline answers "not confirmed", since the first may have run; a
+// client's RETRY likewise.
+func TestResentWriteNeverSaysItDidNotRun(t *testing.T) {
+	serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+	for _, text := range []string{"SET:STR %s (1)w", "RETRY (2)r1 SET:STR %s (1)w"} {
+		a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+		b := testBackend(t, 2, a, c)
+		k := keyOn(t, b, "a", "c")
+		a.fail = func(*rpc.Run) error { return fmt.Errorf("%w: connection reset", rpc.ErrClosed) }
+		a.expired = true
+		c.expired = true
+		j := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, fmt.Sprintf(text, enc(k)))}}}}
+		router.NewWaitSender(b.NewSender()).Run(j)
+		if err := j.Items[0].Err; err == nil || !strings.Contains(err.Error(), "not confirmed") || strings.Contains(err.Error(), "did not run") {
+			t.Errorf("%q: %v, want not confirmed", text, err)
+		}
 	}
 }
 
