@@ -75,7 +75,10 @@ bench-cluster: build
 # CHAOS_REPLICAS copies of every partition, default 3): nodes killed and
 # frozen while clients write, and, as root with iproute2 and iptables
 # (nodes in network namespaces), cut off from each other; prints the JSON
-# summary.
+# summary. Then the serial path's checker (registers with porcupine, and
+# queues) under the same kinds of faults, a round of four faults per 5 s
+# of CHAOS_SECONDS (it needs root and network namespaces, and skips
+# without them).
 CHAOS_SECONDS ?= 120
 CHAOS_REPLICAS ?= 3
 chaos: build
@@ -84,7 +87,11 @@ chaos: build
 	  if [ "$$(id -u)" = 0 ] && command -v ip >/dev/null && command -v iptables >/dev/null; then \
 	    export VANITY_CLUSTER_NETNS=1; faults=$$faults,partition,isolate; fi; \
 	  scripts/cluster up 3 >/dev/null && scripts/chaos -d $(CHAOS_SECONDS) -i 3 -a $$faults; rc=$$?; \
-	  scripts/cluster down >/dev/null; exit $$rc
+	  scripts/cluster down >/dev/null; [ $$rc = 0 ] || exit $$rc; \
+	  out=$$(mktemp); env -u VANITY_CLUSTER_DIR -u VANITY_CLUSTER_FAST -u VANITY_CLUSTER_ANTI_ENTROPY \
+	    VANITY_SERIAL_FAULT_ROUNDS=$$(( $(CHAOS_SECONDS) / 5 )) $(GO) test ./scripts -count=1 -v -timeout 60m \
+	    -run 'TestSerialIsLinearizableUnderNetworkFaults$$' >$$out 2>&1; rc=$$?; \
+	  grep -v 'level=' $$out; rm -f $$out; exit $$rc
 
 clean:
 	rm -rf $(BIN)

@@ -110,7 +110,9 @@ func serialRegisters(t *testing.T, routers []string) *lincheck.Registers {
 // cut off from everyone, two nodes from each other, a node is paused
 // (SIGSTOP) and a node is killed; each fault lasts while the clients get
 // 500 more answers (two nodes of three can always form a majority), and
-// every key's history must be linearizable, decided by porcupine. Beside
+// every key's history must be linearizable, decided by porcupine
+// ($VANITY_SERIAL_FAULT_ROUNDS repeats the faults, on other nodes each
+// round: make chaos runs it longer). Beside
 // it, clients push to and pop from lists at SERIAL: no element may be
 // delivered twice, nor an acknowledged one lost (but by a pop whose reply
 // never came).
@@ -136,19 +138,26 @@ func TestSerialIsLinearizableUnderNetworkFaults(t *testing.T) {
 	}
 	w.WaitFor(300, 90*time.Second)
 	heal := func() { c.run("heal") }
-	during("node 1 isolated", func() { c.run("isolate", "1") }, heal)
-	during("nodes 2 and 3 partitioned", func() { c.run("partition", "2", "3") }, heal)
-	pid := nodePID(t, c, 3)
-	signal := func(sig syscall.Signal) func() {
-		return func() {
-			if err := syscall.Kill(pid, sig); err != nil {
-				t.Fatalf("signal %v to node 3: %v", sig, err)
+	// make chaos asks for more rounds; each turns the faults to other nodes.
+	rounds := 1
+	if n, err := strconv.Atoi(os.Getenv("VANITY_SERIAL_FAULT_ROUNDS")); err == nil && n > 1 {
+		rounds = n
+	}
+	for r := range rounds {
+		node := func(i int) string { return strconv.Itoa((i+r)%3 + 1) }
+		during("node "+node(0)+" isolated", func() { c.run("isolate", node(0)) }, heal)
+		during("nodes "+node(1)+" and "+node(2)+" partitioned", func() { c.run("partition", node(1), node(2)) }, heal)
+		pid := nodePID(t, c, (2+r)%3+1)
+		signal := func(sig syscall.Signal) func() {
+			return func() {
+				if err := syscall.Kill(pid, sig); err != nil {
+					t.Fatalf("signal %v to node %s: %v", sig, node(2), err)
+				}
 			}
 		}
+		during("node "+node(2)+" paused", signal(syscall.SIGSTOP), signal(syscall.SIGCONT))
+		during("node "+node(1)+" killed", func() { c.run("kill", node(1)) }, func() { c.run("start", node(1)) })
 	}
-	defer syscall.Kill(pid, syscall.SIGCONT)
-	during("node 3 paused", signal(syscall.SIGSTOP), signal(syscall.SIGCONT))
-	during("node 2 killed", func() { c.run("kill", "2") }, func() { c.run("start", "2") })
 	w.WaitFor(w.Ops()+300, 90*time.Second)
 	q.WaitFor(q.Ops()+100, 90*time.Second)
 	w.Stop()
