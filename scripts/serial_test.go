@@ -25,15 +25,7 @@ func TestSerialIsLinearizable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
-	c := newCluster(t)
-	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=3")
-	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
-
-	w, q := serialRegisters(t, routers), serialQueues(t, routers)
-	w.Start()
-	defer w.Stop()
-	q.Start()
-	defer q.Stop()
+	c, routers, w, q := serialCluster(t, "VANITY_CLUSTER_REPLICAS=3")
 	epoch := time.Now()
 	waitFor := func(n int64) {
 		t.Helper()
@@ -47,11 +39,7 @@ func TestSerialIsLinearizable(t *testing.T) {
 	waitFor(w.Ops() + 600) // two copies of three: every key still has a majority
 	c.run("start", "2")
 	waitFor(w.Ops() + 600)
-	q.WaitFor(q.Ops()+100, 90*time.Second)
-	w.Stop()
-	q.Stop()
-	w.Check(time.Minute, true)
-	checkQueues(t, q, routers)
+	checkSerial(t, w, q, routers)
 	checkOnce(t, routers)
 }
 
@@ -80,6 +68,34 @@ var serialOptions = client.Options{Timeout: 10 * time.Second, ReadLevel: proto.C
 func serialQueues(t *testing.T, routers []string) *lincheck.Queues {
 	return &lincheck.Queues{T: t, Keys: []string{"queue:0", "queue:1"}, Clients: 4, Seed: 5,
 		Dial: func(c int) (*client.Client, error) { return client.Dial(routers[c%len(routers)], serialOptions) }}
+}
+
+// serialCluster starts a cluster of three nodes and two routers with
+// env (scripts/cluster's variables), and the serial register and queue
+// workloads against the routers.
+func serialCluster(t *testing.T, env ...string) (*cluster, []string, *lincheck.Registers, *lincheck.Queues) {
+	t.Helper()
+	c := newCluster(t)
+	c.env = append(c.env, env...)
+	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
+	w, q := serialRegisters(t, routers), serialQueues(t, routers)
+	w.Start()
+	t.Cleanup(w.Stop)
+	q.Start()
+	t.Cleanup(q.Stop)
+	return c, routers, w, q
+}
+
+// checkSerial lets the queues answer 100 more operations, stops both
+// workloads and checks them: every register history decided linearizable,
+// the queues exact.
+func checkSerial(t *testing.T, w *lincheck.Registers, q *lincheck.Queues, routers []string) {
+	t.Helper()
+	q.WaitFor(q.Ops()+100, 90*time.Second)
+	w.Stop()
+	q.Stop()
+	w.Check(time.Minute, true)
+	checkQueues(t, q, routers)
 }
 
 // checkQueues drains q's lists through the first router and checks them.
@@ -120,14 +136,7 @@ func TestSerialIsLinearizableUnderNetworkFaults(t *testing.T) {
 	if testing.Short() || !netnsUsable() {
 		t.Skip("needs root, iproute2 and iptables to create and cut network namespaces")
 	}
-	c := newCluster(t)
-	c.env = append(c.env, "VANITY_CLUSTER_NETNS=1", "VANITY_CLUSTER_REPLICAS=3")
-	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
-	w, q := serialRegisters(t, routers), serialQueues(t, routers)
-	w.Start()
-	defer w.Stop()
-	q.Start()
-	defer q.Stop()
+	c, routers, w, q := serialCluster(t, "VANITY_CLUSTER_NETNS=1", "VANITY_CLUSTER_REPLICAS=3")
 	epoch := time.Now()
 	during := func(fault string, begin, end func()) {
 		t.Helper()
@@ -159,11 +168,7 @@ func TestSerialIsLinearizableUnderNetworkFaults(t *testing.T) {
 		during("node "+node(1)+" killed", func() { c.run("kill", node(1)) }, func() { c.run("start", node(1)) })
 	}
 	w.WaitFor(w.Ops()+300, 90*time.Second)
-	q.WaitFor(q.Ops()+100, 90*time.Second)
-	w.Stop()
-	q.Stop()
-	w.Check(time.Minute, true)
-	checkQueues(t, q, routers)
+	checkSerial(t, w, q, routers)
 }
 
 // nodePID returns the process id scripts/cluster recorded for node i.
@@ -191,14 +196,7 @@ func TestSerialIsLinearizableAcrossRebalancing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
-	c := newCluster(t)
-	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=3", "VANITY_CLUSTER_PARTITIONS=64")
-	routers := []string{routerAddr(t, c.run("up", "3")), routerAddr(t, c.run("router"))}
-	w, q := serialRegisters(t, routers), serialQueues(t, routers)
-	w.Start()
-	defer w.Stop()
-	q.Start()
-	defer q.Stop()
+	c, routers, w, q := serialCluster(t, "VANITY_CLUSTER_REPLICAS=3", "VANITY_CLUSTER_PARTITIONS=64")
 	w.WaitFor(300, 90*time.Second)
 	if got := c.run("add"); got != "4" {
 		t.Fatalf("add: %q", got)
@@ -214,9 +212,5 @@ func TestSerialIsLinearizableAcrossRebalancing(t *testing.T) {
 		t.Fatalf("wait after leave: %q", got)
 	}
 	w.WaitFor(w.Ops()+300, 90*time.Second)
-	q.WaitFor(q.Ops()+100, 90*time.Second)
-	w.Stop()
-	q.Stop()
-	w.Check(time.Minute, true)
-	checkQueues(t, q, routers)
+	checkSerial(t, w, q, routers)
 }

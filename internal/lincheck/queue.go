@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,35 +34,17 @@ type Queues struct {
 	// millisecond later (the server may be restarting).
 	Dial func(c int) (*client.Client, error)
 
+	clients
 	mu        sync.Mutex
 	pushed    map[string]bool // element → acknowledged (false: outcome unknown)
 	delivered map[string]int  // element → times a pop or the drain returned it
 	lostPops  int             // pops whose outcome is unknown
-	ops       atomic.Int64
-	stop      chan struct{}
-	wg        sync.WaitGroup
 }
 
 // Start starts the clients.
 func (q *Queues) Start() {
 	q.pushed, q.delivered = map[string]bool{}, map[string]int{}
-	q.stop = make(chan struct{})
-	for c := range q.Clients {
-		q.wg.Go(func() { q.client(c) })
-	}
-}
-
-// Ops is the number of pushes and pops answered so far.
-func (q *Queues) Ops() int64 { return q.ops.Load() }
-
-// Stop stops the clients and waits for them.
-func (q *Queues) Stop() {
-	select {
-	case <-q.stop:
-	default:
-		close(q.stop)
-	}
-	q.wg.Wait()
+	q.start(q.Clients, q.client)
 }
 
 func (q *Queues) client(c int) {
@@ -74,12 +55,7 @@ func (q *Queues) client(c int) {
 			cl.Close()
 		}
 	}()
-	for seq := 0; ; seq++ {
-		select {
-		case <-q.stop:
-			return
-		default:
-		}
+	for seq := 0; !q.stopped(); seq++ {
 		key := q.Keys[rng.IntN(len(q.Keys))]
 		push := rng.IntN(2) == 0
 		elem := fmt.Sprintf("q%d-%d", c, seq)
@@ -95,6 +71,9 @@ func (q *Queues) client(c int) {
 			r, unknown, cl = q.plain(c, cl, "LIST_POP_LEFT_WAIT", key, 1, 20)
 		} else {
 			r, unknown, cl = q.once(c, cl, elem, cmd, args)
+		}
+		if cl == nil && !unknown && q.stopped() {
+			return // stopped before sending
 		}
 		q.mu.Lock()
 		switch {
@@ -124,14 +103,7 @@ func (q *Queues) client(c int) {
 // test if that takes longer than within.
 func (q *Queues) WaitFor(n int64, within time.Duration) {
 	q.T.Helper()
-	deadline := time.Now().Add(within)
-	for q.ops.Load() < n {
-		if time.Now().After(deadline) || q.T.Failed() {
-			q.Stop()
-			q.T.Fatalf("only %d queue operations answered within %v", q.ops.Load(), within)
-		}
-		time.Sleep(time.Millisecond) // polling a counter
-	}
+	q.waitFor(q.T, n, within)
 }
 
 // maxRetries bounds the RETRYs of one operation.
@@ -144,13 +116,8 @@ const maxRetries = 5
 func (q *Queues) once(c int, cl *client.Client, id, cmd string, args []any) (proto.Reply, bool, *client.Client) {
 	word := "ONCE"
 	for try := 0; ; try++ {
-		if cl == nil {
-			var err error
-			if cl, err = q.Dial(c); err != nil {
-				cl = nil
-				time.Sleep(time.Millisecond) // the server is restarting: retry
-				continue
-			}
+		if cl = q.connect(c, cl, q.Dial); cl == nil {
+			return proto.Reply{}, try > 0, nil // stopped: unknown if sent before
 		}
 		r, err := cl.Do(word, append([]any{id, client.Verbatim(cmd)}, args...)...)
 		if err != nil {
@@ -171,12 +138,8 @@ func (q *Queues) once(c int, cl *client.Client, id, cmd string, args []any) (pro
 // connection broke, or "not confirmed"). It returns the connection to go
 // on with (nil: none).
 func (q *Queues) plain(c int, cl *client.Client, cmd string, args ...any) (proto.Reply, bool, *client.Client) {
-	for cl == nil {
-		var err error
-		if cl, err = q.Dial(c); err != nil {
-			cl = nil
-			time.Sleep(time.Millisecond) // the server is restarting: retry
-		}
+	if cl = q.connect(c, cl, q.Dial); cl == nil {
+		return proto.Reply{}, false, nil // stopped before sending
 	}
 	r, err := cl.Do(cmd, args...)
 	if err != nil {

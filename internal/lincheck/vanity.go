@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,13 +91,12 @@ type Registers struct {
 	// millisecond later (the server may be restarting).
 	Dial func(w int) (*client.Client, error)
 
-	hist                  []History
-	epoch                 time.Time
-	ops, unknown, refused atomic.Int64
-	ids                   atomic.Int32
-	tokens                atomic.Int64
-	stop                  chan struct{}
-	wg                    sync.WaitGroup
+	clients
+	hist             []History
+	epoch            time.Time
+	unknown, refused atomic.Int64
+	ids              atomic.Int32
+	tokens           atomic.Int64
 }
 
 // lost is where an operation of unknown outcome returns: after
@@ -111,10 +109,7 @@ func (w *Registers) Start() {
 	w.epoch = time.Now()
 	w.ids.Store(int32(w.Clients))
 	w.tokens.Store(1000)
-	w.stop = make(chan struct{})
-	for c := range w.Clients {
-		w.wg.Go(func() { w.client(c) })
-	}
+	w.start(w.Clients, w.client)
 }
 
 func (w *Registers) now() int64 { return int64(time.Since(w.epoch)) }
@@ -130,19 +125,9 @@ func (w *Registers) client(c int) {
 			cl.Close()
 		}
 	}()
-	for seq := 0; ; seq++ {
-		select {
-		case <-w.stop:
-			return
-		default:
-		}
-		if cl == nil {
-			var err error
-			if cl, err = w.Dial(c); err != nil {
-				cl = nil
-				time.Sleep(time.Millisecond) // the server is restarting: retry
-				continue
-			}
+	for seq := 0; !w.stopped(); seq++ {
+		if cl = w.connect(c, cl, w.Dial); cl == nil {
+			return // stopped
 		}
 		k := rng.IntN(len(w.Keys))
 		key, val := w.Keys[k], fmt.Sprintf("c%d-%d", c, seq)
@@ -182,27 +167,7 @@ func (w *Registers) client(c int) {
 // if that takes longer than within.
 func (w *Registers) WaitFor(n int64, within time.Duration) {
 	w.T.Helper()
-	deadline := time.Now().Add(within)
-	for w.ops.Load() < n {
-		if time.Now().After(deadline) || w.T.Failed() {
-			w.Stop()
-			w.T.Fatalf("only %d operations answered within %v", w.ops.Load(), within)
-		}
-		time.Sleep(time.Millisecond) // polling a counter
-	}
-}
-
-// Ops is the number of operations answered so far.
-func (w *Registers) Ops() int64 { return w.ops.Load() }
-
-// Stop stops the clients and waits for them.
-func (w *Registers) Stop() {
-	select {
-	case <-w.stop:
-	default:
-		close(w.stop)
-	}
-	w.wg.Wait()
+	w.waitFor(w.T, n, within)
 }
 
 // Check checks each key's history under Register (with decided, a
