@@ -119,7 +119,7 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 			req.Once = OnceRetry
 		}
 		var ok bool
-		if req.OnceID, b, ok = takeBytes(b[1:]); !ok || len(b) == 0 || Command(b[0]) != CmdFenced && !Command(b[0]).Fenceable() {
+		if req.OnceID, b, ok = takeBytes(b[1:]); !ok || len(b) == 0 || Command(b[0]) != CmdFenced && !Command(b[0]).WritesOneKey() {
 			return b, ErrBinary
 		}
 	}
@@ -128,7 +128,7 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 		if req.Fence.Lock, b, ok = takeBytes(b[1:]); ok {
 			req.Fence.Token, b, ok = takeVarint(b)
 		}
-		if !ok || len(b) == 0 || !Command(b[0]).Fenceable() {
+		if !ok || len(b) == 0 || !Command(b[0]).WritesOneKey() {
 			return b, ErrBinary
 		}
 		req.Fenced = true

@@ -81,8 +81,9 @@ func (c Command) Conditional() bool {
 	return false
 }
 
-// Fenceable reports whether FENCED may carry c: a write of one key.
-func (c Command) Fenceable() bool {
+// WritesOneKey reports whether c writes one key and nothing else: the
+// writes FENCED, ONCE and RETRY may carry.
+func (c Command) WritesOneKey() bool {
 	switch c {
 	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
 		CmdRename, CmdRenameIfAbsent:

@@ -225,7 +225,7 @@ func parseFenced(b []byte, i int, top bool, req *Request) (int, ParseError) {
 	switch {
 	case cmd == CmdNone:
 		return j, ErrInvalidOperation
-	case !cmd.Fenceable():
+	case !cmd.WritesOneKey():
 		return j, ErrFencedCommand
 	}
 	req.Fenced = true
@@ -244,7 +244,7 @@ func parseOnce(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 	switch {
 	case inner == CmdNone:
 		return j, ErrInvalidOperation
-	case inner != CmdFenced && !inner.Fenceable():
+	case inner != CmdFenced && !inner.WritesOneKey():
 		return j, ErrOnceCommand
 	}
 	req.Once = OnceFirst

@@ -169,7 +169,7 @@ func fencedWords(rest []Word, req *Request) error {
 	if err := ParseWords(rest[2:], req); err != nil {
 		return err
 	}
-	if !req.Cmd.Fenceable() {
+	if !req.Cmd.WritesOneKey() {
 		return fmt.Errorf("%w: %s carries a write of one key, not %s", ErrArguments, CmdFenced, req.Cmd)
 	}
 	req.Fenced, req.Fence = true, Fence{Lock: rest[0].Text, Token: token}
@@ -185,7 +185,7 @@ func onceWords(cmd Command, rest []Word, req *Request) error {
 	if err := ParseWords(rest[1:], req); err != nil {
 		return err
 	}
-	if !req.Cmd.Fenceable() || req.Once != OnceNone {
+	if !req.Cmd.WritesOneKey() || req.Once != OnceNone {
 		return fmt.Errorf("%w: %s carries a write of one key, not %s", ErrArguments, cmd, req.Cmd)
 	}
 	req.Once, req.OnceID = OnceFirst, rest[0].Text
