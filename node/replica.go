@@ -86,10 +86,17 @@ func (n *Node) applyReplica(p int, deltas []byte) (uint64, error) {
 	}
 	part := &n.parts[p]
 	part.mu.Lock()
+	kept := 0
 	for k := range ds {
 		n.clock.Observe(ds[k].MaxStamp())
+		if !part.shard.Admits(&ds[k]) {
+			continue // below the key's promise: refused, and not logged
+		}
 		part.shard.Apply(&ds[k])
+		ds[kept], x.raw[kept] = ds[k], x.raw[k]
+		kept++
 	}
+	x.c.Deltas, x.raw, x.dparts = ds[:kept], x.raw[:kept], x.dparts[:kept]
 	_, seq, err := n.logCmd(x, nil) // logs the deltas as they came (x.raw)
 	part.mu.Unlock()
 	return seq, err

@@ -46,6 +46,32 @@ func (s *Shard) Acceptor(db int, key []byte) (promised, accepted hlc.Stamp) {
 	return promised, accepted
 }
 
+// Admits reports whether d, sent by another replica (replication, read
+// repair, hinted handoff, anti-entropy, a restarted replica's catch-up),
+// may join s. An acceptor of the serial path takes a key's state only at
+// or above the ballot it promised for the key (P1), whoever brings it: a
+// state below was refused, or would have been, by this acceptor, and
+// copying it in from another one could make an unchosen proposal chosen
+// after a proposer built a newer one without it (two pops of one element,
+// found by the queue checker after a node's restart). A key no proposer
+// prepared has no promise and admits everything; so do database resets
+// and the hidden databases (promises only add caution; records and fences
+// are read against the state's own ballot).
+func (s *Shard) Admits(d *Delta) bool {
+	if d.DBWide || int(d.DB) >= SystemDB {
+		return true
+	}
+	e := s.dbs[PromiseDB][d.Key]
+	if e == nil {
+		return true
+	}
+	promised := e.reset
+	if v := e.visible(); v != nil {
+		promised = promised.Max(v.stamp())
+	}
+	return !d.MaxStamp().Less(promised)
+}
+
 // AppliedDB is the database of the serial path's applied records (the
 // commands a key's chain of states holds, serial.Applied): key k's is a
 // STR written at the ballot of the proposal it belongs to, opaque here. It
