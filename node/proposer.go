@@ -404,8 +404,13 @@ func (p *proposal) advance(s *Service) step {
 	}
 	// No state to come can hold this command's effect: every Accept of it
 	// is above the latest proposal (which a majority promised to outrank)
-	// or absent from the latest's record. Run it on the latest state.
-	p.mineAt = p.mineAt[:0]
+	// or absent from the latest's record. Run it on the latest state. Its
+	// earlier Accepts stay in mineAt: one above the latest may still sit
+	// on an acceptor outside this round's majority and be chosen through
+	// another proposer; once newer commands push this one out of the
+	// record, a later round must still see that Accept and answer "not
+	// confirmed" rather than run the command a third time
+	// (TestRerunRemembersEarlierAccepts).
 	np, out, err := storage.Propose(p.c.DB, p.key, state, b, s.node.clock.Now(), p.req, rand.IntN, nil)
 	if err != nil {
 		p.finish(rpc.StatusError, []byte(err.Error()))
