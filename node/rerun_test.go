@@ -50,7 +50,7 @@ func TestRerunRemembersEarlierAccepts(t *testing.T) {
 	req := parse(t, "LIST_PUSH_RIGHT (1)q (1)[(1)e]")
 	c := &rpc.Cmd{ID: serial.ID{1}, Reqs: req}
 	p := &proposal{c: c, req: req[0], key: []byte("q"), names: []string{"a", "b", "c"},
-		accs: []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
+		accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
 		deadline: time.Now().Add(time.Minute), id: serial.ID{1}}
 	m1 := at(1000, 5)
 	p.mineAt = []hlc.Stamp{m1} // its first Accept, refused by a majority
