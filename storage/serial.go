@@ -88,15 +88,11 @@ func AppliedDelta(key []byte, b hlc.Stamp, rec []byte) Delta {
 // AppendApplied appends key's applied record to dst if it was written at
 // ballot at, and reports whether it was.
 func (s *Shard) AppendApplied(dst, key []byte, at hlc.Stamp) ([]byte, bool) {
-	e := s.lookup(AppliedDB, key)
-	if e == nil || at.IsZero() {
+	out, written, ok := s.AppendLatestApplied(dst, key)
+	if !ok || at.IsZero() || written != at {
 		return dst, false
 	}
-	v, ok := e.visible().(strVal)
-	if !ok || v.stamp() != at {
-		return dst, false
-	}
-	return append(dst, v.str()...), true
+	return out, true
 }
 
 // AppendLatestApplied appends key's applied record whatever ballot it was

@@ -295,7 +295,7 @@ func mayHaveRun(cause error) bool {
 // sentBefore reports whether write item it may have run on an earlier
 // sending: its own (ran), or its client's (a RETRY).
 func sentBefore(it *router.Item, ran bool) bool {
-	return !proto.ReadOnly(it.Reqs) && (ran && it.ID != ([16]byte{}) || itemCmd(it).Resent)
+	return !proto.ReadOnly(it.Reqs) && (ran && it.ID != ([16]byte{}) || isRetry(it))
 }
 
 // errMoved marks the failure of a node that does not serve a partition

@@ -209,12 +209,14 @@ func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
 	nr.refs = append(nr.refs, ref{j: j, i: i})
 }
 
-// itemCmd is the command an item runs as.
-// A client's RETRY is sent as resent: it runs nowhere.
+// itemCmd is the command an item runs as. A client's RETRY is sent as
+// resent: it runs nowhere.
 func itemCmd(it *router.Item) rpc.Cmd {
-	retry := len(it.Reqs) == 1 && it.Reqs[0].Once == proto.OnceRetry
-	return rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], ID: it.ID, Resent: retry, Reqs: it.Reqs}
+	return rpc.Cmd{DB: it.DB, Read: it.Levels[0], Write: it.Levels[1], ID: it.ID, Resent: isRetry(it), Reqs: it.Reqs}
 }
+
+// isRetry reports whether item it is a client's RETRY.
+func isRetry(it *router.Item) bool { return len(it.Reqs) == 1 && it.Reqs[0].Once == proto.OnceRetry }
 
 // addCmd appends a command for ref r to the run of the node at addr.
 func (s *Sender) addCmd(addr string, t Transport, c rpc.Cmd, r ref) {
