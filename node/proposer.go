@@ -144,11 +144,9 @@ type proposal struct {
 
 	seen hlc.Stamp // the highest ballot a refusal named
 	// id names the command in the applied records of the states it
-	// leaves; mineAt are the ballots of its Accepts that some acceptor
-	// may have taken, and mineReply the reply they carry.
-	id        serial.ID
-	mineAt    []hlc.Stamp
-	mineReply []byte
+	// leaves; mine are its Accepts that some acceptor may have taken.
+	id   serial.ID
+	mine []mineAccept
 
 	done  bool
 	st    rpc.Status
@@ -221,6 +219,30 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	}
 	p.accept(s, &np, out, rec.With(appliedEntry(p.id, st.b, out), maxApplied))
 	return p
+}
+
+// mineAccept is one of a command's Accepts: its ballot, and the reply of
+// the command run on the state that Accept proposes (a command run again
+// on a newer state may answer otherwise).
+type mineAccept struct {
+	at    hlc.Stamp
+	reply []byte
+}
+
+// proposedAt reports whether at is the ballot of one of p's Accepts.
+func (p *proposal) proposedAt(at hlc.Stamp) bool {
+	_, ok := p.replyAt(at)
+	return ok
+}
+
+// replyAt returns the reply of p's Accept at ballot at, if it made one.
+func (p *proposal) replyAt(at hlc.Stamp) ([]byte, bool) {
+	for _, m := range p.mine {
+		if m.at == at {
+			return m.reply, true
+		}
+	}
+	return nil, false
 }
 
 // answerApplied ends p with the reply its command had when applied by an
@@ -346,13 +368,13 @@ func (p *proposal) advance(s *Service) step {
 			next := hlc.Stamp{Time: p.m.Next, Actor: p.m.Actor}
 			at := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
 			s.standing.put(p.c.DB, p.key, standing{b: next, at: at, state: p.m.State, applied: p.m.Applied, accs: p.names})
-			p.finish(rpc.StatusOK, p.mineReply)
+			p.finish(rpc.StatusOK, p.mine[len(p.mine)-1].reply)
 			return stepDone
 		}
 		if p.refusals == len(p.accs) {
 			// Every acceptor refused it: this Accept was taken nowhere and
 			// can never be chosen (an earlier one of the command may).
-			p.mineAt = p.mineAt[:len(p.mineAt)-1]
+			p.mine = p.mine[:len(p.mine)-1]
 		}
 		p.seen = p.seen.Max(stampOf(p.ph.Highest()))
 		return stepRetry
@@ -370,18 +392,24 @@ func (p *proposal) advance(s *Service) step {
 	case proto.ReadOnly(p.c.Reqs):
 		// A read changes nothing: it runs on the latest state, and
 		// finishes that proposal first unless a majority holds it.
-		p.mineAt = nil
-	case rec.Has(p.id) || slices.Contains(p.mineAt, at):
+		p.mine = nil
+	case rec.Has(p.id) || p.proposedAt(at):
 		// The latest proposal holds this command's effect: finish it (Paxos
 		// re-proposes it anyway) and answer what the command answered,
 		// here or where it was sent before.
-		reply := p.mineReply
-		if e, ok := rec.Find(p.id); ok && !slices.Contains(p.mineAt, stampOf(e.At)) {
-			if e.Omitted {
+		reply, ok := p.replyAt(at)
+		if e, found := rec.Find(p.id); found {
+			// The record names the Accept the latest holds, which need not
+			// be the last: one run on an older state answered otherwise
+			// (a pop that took another element).
+			reply, ok = p.replyAt(stampOf(e.At))
+			if !e.Omitted {
+				reply, ok = e.Reply, true
+			}
+			if !ok {
 				p.answerApplied(e)
 				return stepDone
 			}
-			reply = e.Reply
 		}
 		np, err := storage.Restate(p.c.DB, p.key, state, b, s.node.clock.Now())
 		if err != nil {
@@ -395,7 +423,7 @@ func (p *proposal) advance(s *Service) step {
 		// ballot it would have had is unknown here), so it does not run.
 		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialResent))
 		return stepDone
-	case slices.ContainsFunc(p.mineAt, func(m hlc.Stamp) bool { return m.Less(at) && !rec.Covers(ballotOf(m)) }):
+	case slices.ContainsFunc(p.mine, func(m mineAccept) bool { return m.at.Less(at) && !rec.Covers(ballotOf(m.at)) }):
 		// An Accept of this command below the latest proposal, older than
 		// its record reaches: the latest may hold the command's effect
 		// unlisted, and running it again could apply it twice.
@@ -405,7 +433,7 @@ func (p *proposal) advance(s *Service) step {
 	// No state to come can hold this command's effect: every Accept of it
 	// is above the latest proposal (which a majority promised to outrank)
 	// or absent from the latest's record. Run it on the latest state. Its
-	// earlier Accepts stay in mineAt: one above the latest may still sit
+	// earlier Accepts stay in mine: one above the latest may still sit
 	// on an acceptor outside this round's majority and be chosen through
 	// another proposer; once newer commands push this one out of the
 	// record, a later round must still see that Accept and answer "not
@@ -457,7 +485,7 @@ func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte, rec 
 	p.m.State = prop.AppendState(nil)
 	p.m.Applied = serial.AppendApplied(nil, &rec)
 	p.m.Next = s.node.clock.Now().Time // above prop.B: the clock passed it
-	p.mineAt, p.mineReply = append(p.mineAt, prop.B), reply
+	p.mine = append(p.mine, mineAccept{at: prop.B, reply: reply})
 	return stepNext
 }
 
@@ -473,7 +501,7 @@ func (p *proposal) retry(s *Service) bool {
 	case p.c.Resent:
 		// Sent before, elsewhere: that sending may have run it.
 		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialResentLost))
-	case len(p.mineAt) > 0 && !proto.ReadOnly(p.c.Reqs):
+	case len(p.mine) > 0 && !proto.ReadOnly(p.c.Reqs):
 		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialUnknown))
 	default:
 		p.finish(rpc.StatusUnavailable, []byte(msgSerialNoQuorum))

@@ -53,7 +53,7 @@ func TestRerunRemembersEarlierAccepts(t *testing.T) {
 		accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
 		deadline: time.Now().Add(time.Minute), id: serial.ID{1}}
 	m1 := at(1000, 5)
-	p.mineAt = []hlc.Stamp{m1} // its first Accept, refused by a majority
+	p.mine = []mineAccept{{at: m1}} // its first Accept, refused by a majority
 	// Round 1: the majority's latest state is below m1, without the push:
 	// the command runs again (an Accept at a new ballot).
 	p.begin(rpc.KindPrepare, n.clock.Now())
@@ -70,5 +70,53 @@ func TestRerunRemembersEarlierAccepts(t *testing.T) {
 	p.advance(s)
 	if !p.done || p.st != rpc.StatusNotConfirmed {
 		t.Fatalf("round 2: done %v, status %v, phase %v; want not confirmed (the command may be in that state through m1)", p.done, p.st, p.m.Kind)
+	}
+}
+
+// TestRestateAnswersTheChosenAccept: a command whose Accepts carried
+// different replies (it ran again on a newer state after its first
+// Accept was refused by the round's majority: a pop that took another
+// element) answers, when a later round finds one of them chosen, the
+// reply of that one — the one the key's applied record names — not the
+// reply of its last Accept. Answering the last one handed an element to
+// a client that another pop also delivered (the queue checker's
+// "delivered twice"), while the element really taken went to nobody.
+func TestRestateAnswersTheChosenAccept(t *testing.T) {
+	at := func(ms uint64, actor uint64) hlc.Stamp { return hlc.Stamp{Time: ms << hlc.LogicalBits, Actor: actor} }
+	id := serial.ID{1}
+	m1, m2, latest := at(1000, 5), at(1100, 5), at(1200, 9)
+	for _, omitted := range []bool{false, true} {
+		n := newNode(t, Config{Partitions: 1, KeepTombstones: true, Actor: 5})
+		s := &Service{node: n, standing: newStandingPromises(16)}
+		req := parse(t, "LIST_POP_LEFT (1)q 1")
+		c := &rpc.Cmd{ID: id, Reqs: req}
+		p := &proposal{c: c, req: req[0], key: []byte("q"), names: []string{"a", "b", "c"},
+			accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
+			deadline: time.Now().Add(time.Minute), id: id}
+		// Its first Accept popped "x"; refused by a majority, it ran again
+		// on a newer state and popped "y".
+		first, again := []byte("OK:LIST (1)[(1)x]"), []byte("OK:LIST (1)[(1)y]")
+		p.mine = []mineAccept{{at: m1, reply: first}, {at: m2, reply: again}}
+		// Another proposer chose m1's state, then one command more; the
+		// record names m1.
+		entry := serial.Entry{ID: id, At: ballotOf(m1), Reply: first, Omitted: omitted}
+		if omitted {
+			entry.Reply = nil
+		}
+		rec := serial.Applied{Since: ballotOf(at(900, 9)), Entries: []serial.Entry{entry, {ID: serial.ID{2}, At: ballotOf(latest)}}}
+		state := storage.AppendDelta(nil, &storage.Delta{Key: "q", Reset: latest})
+		p.begin(rpc.KindPrepare, n.clock.Now())
+		for _, name := range []string{"a", "b"} {
+			p.take(name, rpc.Vote{Yes: true, Time: latest.Time, Actor: latest.Actor, State: state, Applied: serial.AppendApplied(nil, &rec)}, nil)
+		}
+		if st := p.advance(s); st != stepNext || p.m.Kind != rpc.KindAccept {
+			t.Fatalf("omitted %v: step %v, phase %v; want the latest re-proposed", omitted, st, p.m.Kind)
+		}
+		for _, name := range []string{"a", "b"} {
+			p.take(name, rpc.Vote{Yes: true}, nil)
+		}
+		if st := p.advance(s); st != stepDone || p.st != rpc.StatusOK || string(p.reply) != string(first) {
+			t.Fatalf("omitted %v: step %v, status %v, reply %q; want %q, the reply of the chosen Accept", omitted, st, p.st, p.reply, first)
+		}
 	}
 }

@@ -33,14 +33,6 @@ type Queues struct {
 	// Dial connects client c; on an error it is tried again a
 	// millisecond later (the server may be restarting).
 	Dial func(c int) (*client.Client, error)
-	// TwiceIsKnown logs an element delivered twice as the known, open
-	// defect it is (issue 18: in about one short run of twenty with a node
-	// killed and restarted, an element was delivered twice; once traced,
-	// both deliveries were the final drain's, so the list held it twice:
-	// its push, sent with ONCE, was applied twice; not yet explained)
-	// instead of failing; the rest is checked all the same, and make
-	// chaos checks it too.
-	TwiceIsKnown bool
 
 	clients
 	mu        sync.Mutex
@@ -188,10 +180,6 @@ func (q *Queues) Check(c *client.Client) {
 				lost = append(lost, e)
 			}
 		}
-	}
-	if len(twice) > 0 && q.TwiceIsKnown {
-		q.T.Logf("queues: KNOWN DEFECT (issue 18, open): %d elements delivered twice %v", len(twice), twice)
-		twice = nil
 	}
 	if len(twice) > 0 || len(phantom) > 0 || len(lost) > q.lostPops {
 		q.T.Errorf("queues: %d elements delivered twice %v, %d never pushed %v, %d acknowledged pushes never delivered %v (%d pops of unknown outcome may explain as many)",
