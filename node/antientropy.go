@@ -234,20 +234,12 @@ func (s *Service) syncPartition(ctx context.Context, p int, horizon hlc.Stamp, r
 	if r == nil {
 		return nil
 	}
-	var peers []ring.Member
-	for _, i := range r.Replicas(p) {
-		m := r.Member(int(i))
-		if st, ok := s.gossip.State(m.ID); m.ID != s.cfg.Name && ok && st == gossip.Alive {
-			peers = append(peers, m)
-		}
-	}
+	peers := s.livePeers(r, p)
 	if len(peers) == 0 {
 		return nil
 	}
 	peer := peers[(round+p)%len(peers)]
-	cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
-	defer cancel()
-	res, err := replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{name: peer.ID, client: s.peer(peer.Addr)})
+	res, err := s.syncWith(ctx, p, horizon, peer)
 	if errors.Is(err, ErrNotServing) {
 		return nil // not served here any more
 	}
@@ -362,16 +354,9 @@ func (s *Service) catchUpOne(ctx context.Context, r *ring.Ring, p int) bool {
 		return true // not ours any more: reconcile drops it
 	}
 	_, horizon := s.horizons(time.Now())
-	peers := 0
-	for _, i := range r.Replicas(p) {
-		m := r.Member(int(i))
-		if st, ok := s.gossip.State(m.ID); m.ID == s.cfg.Name || !ok || st != gossip.Alive {
-			continue
-		}
-		peers++
-		cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
-		res, err := replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{name: m.ID, client: s.peer(m.Addr)})
-		cancel()
+	peers := s.livePeers(r, p)
+	for _, m := range peers {
+		res, err := s.syncWith(ctx, p, horizon, m)
 		if err == nil {
 			if res.Buckets > 0 {
 				s.entropy.repaired.Add(1)
@@ -380,7 +365,47 @@ func (s *Service) catchUpOne(ctx context.Context, r *ring.Ring, p int) bool {
 		}
 		s.log.Debug("catching up failed", "partition", p, "peer", m.ID, "err", err)
 	}
-	return peers == 0
+	return len(peers) == 0
+}
+
+// handOver makes this node's copy of partition p, which it is about to
+// drop (no longer one of p's replicas in r), and each live replica's
+// equal (replication.Sync, both ways), and reports whether every one was
+// reached. What this copy holds stays on the new replica set, the
+// proposals a serial key's acceptor accepted among them: one chosen by a
+// majority of the old replica set that included this node is then on
+// every new replica, where a quorum of the new set alone could otherwise
+// miss it once this node stops counting (docs/serial.md, P5).
+func (s *Service) handOver(ctx context.Context, r *ring.Ring, p int) bool {
+	_, horizon := s.horizons(time.Now())
+	for _, m := range s.livePeers(r, p) {
+		if _, err := s.syncWith(ctx, p, horizon, m); err != nil {
+			s.log.Debug("handing a partition over failed", "partition", p, "peer", m.ID, "err", err)
+			return false
+		}
+	}
+	return true
+}
+
+// livePeers returns the live members of partition p's replica set in r,
+// this node aside.
+func (s *Service) livePeers(r *ring.Ring, p int) []ring.Member {
+	var peers []ring.Member
+	for _, i := range r.Replicas(p) {
+		m := r.Member(int(i))
+		if st, ok := s.gossip.State(m.ID); m.ID != s.cfg.Name && ok && st == gossip.Alive {
+			peers = append(peers, m)
+		}
+	}
+	return peers
+}
+
+// syncWith makes this node's copy of partition p and peer's equal
+// (replication.Sync).
+func (s *Service) syncWith(ctx context.Context, p int, horizon hlc.Stamp, peer ring.Member) (replication.SyncResult, error) {
+	cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
+	defer cancel()
+	return replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{name: peer.ID, client: s.peer(peer.Addr)})
 }
 
 // The away check. A node writes the time into <data>/alive every

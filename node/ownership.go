@@ -121,6 +121,7 @@ func (s *Service) reconcile(ctx context.Context) {
 	for range others {
 		<-asked
 	}
+	s.noteHolders(members, claims)
 	s.mu.Lock()
 	stable := time.Since(s.ringSince) >= s.settle()
 	s.mu.Unlock()
@@ -130,6 +131,37 @@ func (s *Service) reconcile(ctx context.Context) {
 	if s.place(ctx, r, self, claims, since) {
 		s.advertiseSoon()
 	}
+}
+
+// holder is a member that holds a partition: its name and RPC address.
+type holder struct{ name, rpc string }
+
+// partHolders lists each partition's holders.
+type partHolders struct{ of [][]holder }
+
+// noteHolders keeps who holds each partition by claims (the other
+// members') and this node's held set, for the serial path: while a
+// partition moves, a phase needs a majority of its holders as well as of
+// its replica set by the ring (acceptors, docs/serial.md P5). A failed
+// holder stays one: it may come back with what it accepted.
+func (s *Service) noteHolders(members []gossip.Member, claims [][]claim) {
+	names := make(map[string]string, len(members))
+	for _, m := range members {
+		names[m.RPC] = m.Name
+	}
+	held := s.node.Held()
+	h := &partHolders{of: make([][]holder, len(claims))}
+	for p, cs := range claims {
+		if p < len(held) && held[p] {
+			h.of[p] = append(h.of[p], holder{name: s.cfg.Name})
+		}
+		for _, c := range cs {
+			if name, ok := names[c.rpc]; ok {
+				h.of[p] = append(h.of[p], holder{name: name, rpc: c.rpc})
+			}
+		}
+	}
+	s.holders.Store(h)
 }
 
 // place brings in the partitions whose replica set this node is in and
@@ -185,9 +217,10 @@ func (s *Service) place(ctx context.Context, r *ring.Ring, self int, claims [][]
 					changed = true
 				}
 			}
-		case !inSet && serving[p] && copied && s.othersServe(r, p, claims[p]):
-			// Kept until every live replica serves p, so no write is
-			// left only here. (With one copy, p leaves by a move.)
+		case !inSet && serving[p] && copied && s.othersServe(r, p, claims[p]) && s.handOver(ctx, r, p):
+			// Kept until every live replica serves p, and has this
+			// copy joined in, so no write is left only here. (With one
+			// copy, p leaves by a move.)
 			if err := s.node.SetHeld(p, false); err == nil {
 				if err := s.node.DropPartition(p); err != nil {
 					s.log.Warn("dropping a partition failed", "partition", p, "err", err)
@@ -313,6 +346,11 @@ func (s *Service) Leave(ctx context.Context) error {
 				drop = append(drop, p)
 			} else {
 				waiting++ // being copied, moved, or confirmed
+			}
+		}
+		for _, p := range drop {
+			if waiting == 0 && !s.handOver(ctx, r, p) {
+				waiting++ // tried again next round
 			}
 		}
 		if waiting == 0 {

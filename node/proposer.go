@@ -119,22 +119,26 @@ const (
 // the command left, a majority agreed on the state a read found, or the
 // deadline. A read starts with a peek, anything else with a Prepare.
 type proposal struct {
-	c        *rpc.Cmd
-	req      *proto.Request
-	key      []byte
-	accs     []acceptor
-	names    []string
+	c    *rpc.Cmd
+	req  *proto.Request
+	key  []byte
+	accs []acceptor
+	// sets are the replica sets a phase needs a majority of each: the
+	// key's partition's by the ring, and while the partition moves its
+	// holders' too (docs/serial.md, P5). accs holds every member of each.
+	sets     [][]string
 	deadline time.Time
 	attempt  int
 
 	m rpc.Phase // this round's
 	// This round's count: ph for a Prepare or an Accept, with, for a
-	// Prepare, how many promises reported each accepted ballot; peeks for
-	// a Peek, and its state once a majority reports one proposal (peeked).
+	// Prepare, which acceptors' promises reported each accepted ballot;
+	// peeks for a Peek, and its state once a majority reports one
+	// proposal (peeked).
 	ph       *serial.Phase
-	accepted map[serial.Ballot]int
+	accepted map[serial.Ballot][]string
 	records  map[serial.Ballot][]byte // the applied record each promise reported
-	peeks    map[hlc.Stamp]int
+	peeks    map[hlc.Stamp][]string
 	peeked   bool
 	state    []byte
 	answered int  // acceptors that voted or failed to
@@ -170,13 +174,9 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	}
 	p.key = keys[0]
 	part := s.node.partitionOf(p.key)
-	p.accs = s.acceptors(part)
+	p.accs, p.sets = s.acceptors(part)
 	if len(p.accs) == 0 {
 		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, "unavailable: partition %d has no replicas in this node's ring", part))
-	}
-	p.names = make([]string, len(p.accs))
-	for i, a := range p.accs {
-		p.names[i] = a.Name()
 	}
 	if proto.ReadOnly(c.Reqs) {
 		p.begin(rpc.KindPeek, hlc.Stamp{}) // one round trip and no write when the replicas agree
@@ -187,7 +187,7 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 		binary.BigEndian.PutUint64(p.id[8:], s.proposals.Add(1))
 	}
 	now := s.node.clock.Now()
-	st, ok := s.standing.take(c.DB, p.key, p.names, now)
+	st, ok := s.standing.take(c.DB, p.key, p.sets, now)
 	if ok {
 		// A command the chosen state lists ran already (a client's ONCE
 		// sent twice, a RETRY, a router's resending): it is answered from
@@ -282,11 +282,11 @@ func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
 	p.answered, p.refusals = 0, 0
 	switch kind {
 	case rpc.KindPeek:
-		p.peeks = map[hlc.Stamp]int{}
+		p.peeks = map[hlc.Stamp][]string{}
 	case rpc.KindPrepare:
-		p.ph, p.accepted, p.records = serial.NewPhase(p.names), map[serial.Ballot]int{}, map[serial.Ballot][]byte{}
+		p.ph, p.accepted, p.records = serial.NewPhase(p.sets...), map[serial.Ballot][]string{}, map[serial.Ballot][]byte{}
 	default:
-		p.ph = serial.NewPhase(p.names)
+		p.ph = serial.NewPhase(p.sets...)
 	}
 }
 
@@ -312,7 +312,7 @@ func (p *proposal) take(name string, v rpc.Vote, err error) bool {
 	case p.m.Kind == rpc.KindPeek:
 		if err == nil && v.Yes {
 			at := stampOf(bal)
-			if p.peeks[at]++; p.peeks[at] >= len(p.accs)/2+1 {
+			if p.peeks[at] = append(p.peeks[at], name); p.majority(p.peeks[at]) {
 				p.peeked, p.state = true, v.State
 			}
 		}
@@ -324,7 +324,7 @@ func (p *proposal) take(name string, v rpc.Vote, err error) bool {
 		p.ph.Refuse(name, bal)
 	case p.m.Kind == rpc.KindPrepare:
 		p.ph.Promise(name, bal, v.State)
-		p.accepted[bal]++
+		p.accepted[bal] = append(p.accepted[bal], name)
 		if len(v.Applied) > 0 {
 			p.records[bal] = v.Applied
 		}
@@ -335,6 +335,12 @@ func (p *proposal) take(name string, v rpc.Vote, err error) bool {
 	p.decided = out != serial.Pending
 	p.settled = p.decided && (p.m.Kind != rpc.KindAccept || out == serial.Won || p.answered == len(p.accs))
 	return p.settled
+}
+
+// majority reports whether the acceptors named make a majority of each of
+// p's sets.
+func (p *proposal) majority(names []string) bool {
+	return serial.Quorum(p.sets, func(r string) bool { return slices.Contains(names, r) })
 }
 
 // step is what a proposal does after a round.
@@ -367,7 +373,7 @@ func (p *proposal) advance(s *Service) step {
 			// The majority that accepted also promised the next ballot.
 			next := hlc.Stamp{Time: p.m.Next, Actor: p.m.Actor}
 			at := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
-			s.standing.put(p.c.DB, p.key, standing{b: next, at: at, state: p.m.State, applied: p.m.Applied, accs: p.names})
+			s.standing.put(p.c.DB, p.key, standing{b: next, at: at, state: p.m.State, applied: p.m.Applied, sets: p.sets})
 			p.finish(rpc.StatusOK, p.mine[len(p.mine)-1].reply)
 			return stepDone
 		}
@@ -386,7 +392,7 @@ func (p *proposal) advance(s *Service) step {
 	b := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
 	latest, state := p.ph.Latest()
 	at := stampOf(latest)
-	agree := p.accepted[latest] >= len(p.accs)/2+1 // that proposal is chosen
+	agree := p.majority(p.accepted[latest]) // that proposal is chosen
 	rec := appliedRecord(p.records[latest], latest)
 	switch {
 	case proto.ReadOnly(p.c.Reqs):
@@ -642,23 +648,50 @@ func backoff(attempt int, deadline time.Time) bool {
 	return true
 }
 
-// acceptors returns the acceptors of partition p by the current ring:
-// its replicas, this node among them if it is one (a proposer need not
-// hold the partition).
-func (s *Service) acceptors(p int) []acceptor {
+// acceptors returns the acceptors of partition p and the sets a phase
+// needs a majority of each: p's replicas by the current ring (this node
+// among them if it is one: a proposer need not hold the partition), and,
+// while the partition moves (its holders by the last claims are other
+// nodes: a member joined or left), its holders as a second set, whose
+// members are asked too (docs/serial.md, P5). A quorum of the new set
+// alone could miss one of the old set that chose a proposal before the
+// new replicas had it; a majority of each always meets both.
+func (s *Service) acceptors(p int) ([]acceptor, [][]string) {
 	others, n := s.others(p)
-	out := make([]acceptor, 0, n)
+	out := make([]acceptor, 0, n+1)
 	for _, o := range others {
 		a, ok := o.(acceptor)
 		if !ok {
-			return nil
+			return nil, nil
 		}
 		out = append(out, a)
 	}
 	if len(out) < n {
 		out = append(out, localAcceptor{name: s.cfg.Name, n: s.node})
 	}
-	return out
+	set := make([]string, len(out))
+	for i, a := range out {
+		set[i] = a.Name()
+	}
+	var old []holder
+	if h := s.holders.Load(); h != nil && p < len(h.of) {
+		old = h.of[p]
+	}
+	if len(old) == 0 || len(old) == len(set) && !slices.ContainsFunc(old, func(h holder) bool { return !slices.Contains(set, h.name) }) {
+		return out, [][]string{set}
+	}
+	held := make([]string, len(old))
+	for i, h := range old {
+		held[i] = h.name
+		switch {
+		case slices.Contains(set, h.name):
+		case h.name == s.cfg.Name:
+			out = append(out, localAcceptor{name: s.cfg.Name, n: s.node})
+		default:
+			out = append(out, rpcReplica{name: h.name, client: s.peer(h.rpc)})
+		}
+	}
+	return out, [][]string{set, held}
 }
 
 func stampOf(b serial.Ballot) hlc.Stamp { return hlc.Stamp{Time: b.Stamp, Actor: b.Actor} }

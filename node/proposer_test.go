@@ -42,9 +42,9 @@ func (f fakeAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.Vo
 // peeking returns a proposal at its first round, a peek at key's
 // registers on accs.
 func peeking(key string, accs []acceptor) *proposal {
-	p := &proposal{c: &rpc.Cmd{}, key: []byte(key), accs: accs, deadline: time.Now().Add(time.Second)}
+	p := &proposal{c: &rpc.Cmd{}, key: []byte(key), accs: accs, sets: [][]string{nil}, deadline: time.Now().Add(time.Second)}
 	for _, a := range accs {
-		p.names = append(p.names, a.Name())
+		p.sets[0] = append(p.sets[0], a.Name())
 	}
 	p.begin(rpc.KindPeek, hlc.Stamp{})
 	return p
@@ -125,7 +125,7 @@ func TestResentWriteNeverSaysItDidNotRun(t *testing.T) {
 	for _, resent := range []bool{false, true} {
 		c := &rpc.Cmd{DB: 0, Resent: resent, Reqs: parse(t, "SET:STR (1)k (1)v")}
 		p := &proposal{c: c, req: c.Reqs[0], key: []byte("k"), accs: []acceptor{down, down, down},
-			names: []string{"a", "b", "c"}, deadline: time.Now()}
+			sets: [][]string{{"a", "b", "c"}}, deadline: time.Now()}
 		p.retry(nil) // past the deadline: it ends
 		switch {
 		case !p.done:

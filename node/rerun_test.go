@@ -49,7 +49,7 @@ func TestRerunRemembersEarlierAccepts(t *testing.T) {
 	}
 	req := parse(t, "LIST_PUSH_RIGHT (1)q (1)[(1)e]")
 	c := &rpc.Cmd{ID: serial.ID{1}, Reqs: req}
-	p := &proposal{c: c, req: req[0], key: []byte("q"), names: []string{"a", "b", "c"},
+	p := &proposal{c: c, req: req[0], key: []byte("q"), sets: [][]string{{"a", "b", "c"}},
 		accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
 		deadline: time.Now().Add(time.Minute), id: serial.ID{1}}
 	m1 := at(1000, 5)
@@ -90,7 +90,7 @@ func TestRestateAnswersTheChosenAccept(t *testing.T) {
 		s := &Service{node: n, standing: newStandingPromises(16)}
 		req := parse(t, "LIST_POP_LEFT (1)q 1")
 		c := &rpc.Cmd{ID: id, Reqs: req}
-		p := &proposal{c: c, req: req[0], key: []byte("q"), names: []string{"a", "b", "c"},
+		p := &proposal{c: c, req: req[0], key: []byte("q"), sets: [][]string{{"a", "b", "c"}},
 			accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
 			deadline: time.Now().Add(time.Minute), id: id}
 		// Its first Accept popped "x"; refused by a majority, it ran again

@@ -86,6 +86,10 @@ type Service struct {
 	gossip *gossip.Gossip
 	ring   ring.Current
 	sets   atomic.Pointer[replicaSets] // the replica sets of the current ring
+	// holders are the members holding each partition by the last
+	// reconcile's claims: the serial path's old replica sets while
+	// partitions move (docs/serial.md, P5).
+	holders atomic.Pointer[partHolders]
 
 	mu         sync.Mutex
 	peers      map[string]*rpc.Client // by RPC address

@@ -45,13 +45,13 @@ type standingKey struct {
 }
 
 // standing is one key's standing promise: ballot b, promised by a
-// majority of the acceptors named accs (the key's replica set then),
+// majority of each of sets (the key's replica sets then),
 // whose last accepted proposal, chosen at ballot at, left state (an
 // encoded delta) and its applied record.
 type standing struct {
 	b, at          hlc.Stamp
 	state, applied []byte
-	accs           []string
+	sets           [][]string
 }
 
 func newStandingPromises(limit int) *standingPromises {
@@ -59,9 +59,9 @@ func newStandingPromises(limit int) *standingPromises {
 }
 
 // take removes and returns key's standing promise in db, if there is one
-// by the acceptors named accs (the key's replica set now) younger than
-// standingFor at now.
-func (t *standingPromises) take(db int, key []byte, accs []string, now hlc.Stamp) (standing, bool) {
+// by the replica sets sets (the key's now) younger than standingFor at
+// now.
+func (t *standingPromises) take(db int, key []byte, sets [][]string, now hlc.Stamp) (standing, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k := standingKey{db, string(key)}
@@ -71,7 +71,7 @@ func (t *standingPromises) take(db int, key []byte, accs []string, now hlc.Stamp
 	}
 	delete(t.m, k)
 	fresh := now.Wall()-st.b.Wall() < standingFor.Milliseconds()
-	return st, fresh && slices.Equal(st.accs, accs)
+	return st, fresh && slices.EqualFunc(st.sets, sets, slices.Equal)
 }
 
 // put keeps st as key's standing promise in db, dropping another key's

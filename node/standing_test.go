@@ -7,16 +7,19 @@ import (
 )
 
 // TestStandingPromisesAreTakenOnce: a standing promise is handed out once,
-// only for the replica set it was promised by, only while younger than
+// only for the replica sets it was promised by (a partition that began
+// to move has two), only while younger than
 // standingFor, and the table keeps at most its limit.
 func TestStandingPromisesAreTakenOnce(t *testing.T) {
 	now := hlc.Stamp{Time: 1_000_000 << hlc.LogicalBits, Actor: 1}
-	accs := []string{"a", "b", "c"}
-	st := standing{b: now, state: []byte("s"), accs: accs}
+	accs := [][]string{{"a", "b", "c"}}
+	st := standing{b: now, state: []byte("s"), sets: accs}
 	tab := newStandingPromises(2)
-	tab.put(0, []byte("k"), st)
-	if _, ok := tab.take(0, []byte("k"), []string{"a", "b", "d"}, now); ok {
-		t.Error("taken for another replica set")
+	for _, other := range [][][]string{{{"a", "b", "d"}}, {{"a", "b", "c"}, {"a", "b", "d"}}} {
+		tab.put(0, []byte("k"), st)
+		if _, ok := tab.take(0, []byte("k"), other, now); ok {
+			t.Errorf("taken for other replica sets %v", other)
+		}
 	}
 	tab.put(0, []byte("k"), st)
 	if _, ok := tab.take(1, []byte("k"), accs, now); ok {

@@ -58,27 +58,40 @@ func (p *Phase) Refuse(replica string, promised Ballot) {
 // Outcome says whether the phase is won, lost or pending. It is lost once
 // some set can no longer reach a majority of yes.
 func (p *Phase) Outcome() Outcome {
-	won := true
 	for _, set := range p.sets {
-		yes, no := 0, 0
+		no := 0
 		for _, r := range set {
-			switch {
-			case p.yes[r]:
-				yes++
-			case p.no[r]:
+			if p.no[r] {
 				no++
 			}
 		}
-		need := len(set)/2 + 1
-		if len(set)-no < need {
+		if len(set)-no < len(set)/2+1 {
 			return Lost
 		}
-		won = won && yes >= need
 	}
-	if won {
+	if Quorum(p.sets, func(r string) bool { return p.yes[r] }) {
 		return Won
 	}
 	return Pending
+}
+
+// Quorum reports whether the replicas for which in is true make a
+// majority of every one of sets: a phase's count, and a proposer's test
+// that a majority reported one proposal (a read's peek, a Prepare's
+// latest).
+func Quorum(sets [][]string, in func(replica string) bool) bool {
+	for _, set := range sets {
+		n := 0
+		for _, r := range set {
+			if in(r) {
+				n++
+			}
+		}
+		if n < len(set)/2+1 {
+			return false
+		}
+	}
+	return len(sets) > 0
 }
 
 // Highest is the highest ballot a refusal reported: the next round goes
