@@ -1,0 +1,209 @@
+package lincheck
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// Locks is a workload of locks with store-enforced fencing from
+// concurrent clients of a real server or router. Each client takes one of
+// Names at random (LOCK_ACQUIRE, a lease of Lease), and while it holds it
+// appends "<client>:<token>" to the lock's log (the list "<name>:log")
+// with writes fenced by its token (FENCED, PROTOCOL.md §12.11); then it
+// releases the lock (LOCK_RELEASE) or, one time in four, lets the lease
+// lapse and, after it, writes once more with its old token, as a holder
+// that paused too long would. Check asks what safe locks must answer:
+//
+//   - no token was handed out twice, and no acquisition was granted while
+//     an earlier one's lease still ran: by their tokens (the order the
+//     lock's states were chosen in), the later one answered before the
+//     earlier one's release was even asked for, or before its lease could
+//     have lapsed (so tokens grow in real time too);
+//   - each log holds its entries in token order: the store refused every
+//     write whose token was older than one it had taken.
+//
+// An acquisition or release whose outcome stays unknown (a broken
+// connection, "not confirmed") is left out of the first two checks; a
+// release's is counted from when it was asked for.
+type Locks struct {
+	T       testing.TB
+	Names   []string
+	Clients int
+	Seed    uint64
+	Lease   time.Duration
+	// Dial connects client c; on an error it is tried again a
+	// millisecond later (the server may be restarting).
+	Dial func(c int) (*client.Client, error)
+
+	clients
+	mu     sync.Mutex
+	epoch  time.Time
+	held   map[string][]holding // by lock: the acquisitions answered with a token
+	writes int                  // fenced writes acknowledged
+	stale  int                  // fenced writes refused as older than the lock's fence
+}
+
+// holding is one acquisition answered with a token: asked for at call,
+// answered at ret, with its lease ending no earlier than call+Lease or,
+// once its holder asked to release it, than release (times since epoch).
+type holding struct {
+	client         int
+	token          int64
+	call, ret, end time.Duration
+}
+
+// Start starts the clients.
+func (l *Locks) Start() {
+	l.epoch, l.held = time.Now(), map[string][]holding{}
+	l.start(l.Clients, l.client)
+}
+
+// client runs client c's takings until Stop.
+func (l *Locks) client(c int) {
+	rng := rand.New(rand.NewPCG(uint64(c), l.Seed))
+	var cl *client.Client
+	defer func() {
+		if cl != nil {
+			cl.Close()
+		}
+	}()
+	do := func(cmd string, args ...any) (proto.Reply, bool) {
+		if cl = l.connect(c, cl, l.Dial); cl == nil {
+			return proto.Reply{}, false
+		}
+		r, err := cl.Do(cmd, args...)
+		if err != nil {
+			cl.Close()
+			cl = nil
+		}
+		known := err == nil && !(r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed"))
+		return r, known
+	}
+	for !l.stopped() {
+		name := l.Names[rng.IntN(len(l.Names))]
+		call := time.Since(l.epoch)
+		r, known := do("LOCK_ACQUIRE", name, fmt.Sprintf("client-%d", c), l.Lease.Milliseconds())
+		ret := time.Since(l.epoch)
+		if !known || r.Status != proto.StatusOK {
+			continue // refused (held), unknown or unavailable: taken by nobody we can name
+		}
+		if r.Value.Type != proto.TypeInt {
+			l.T.Errorf("LOCK_ACQUIRE %s: unexpected reply %s", name, client.Format(r))
+			return
+		}
+		h := holding{client: c, token: r.Value.Int, call: call, ret: ret, end: call + l.Lease}
+		for range 1 + rng.IntN(2) {
+			l.fenced(do, c, name, h.token)
+		}
+		if rng.IntN(4) == 0 {
+			// It pauses past its lease, then writes with its old token.
+			time.Sleep(l.Lease + 5*time.Millisecond)
+			l.fenced(do, c, name, h.token)
+		} else if release := time.Since(l.epoch); release < h.end {
+			h.end = release
+			do("LOCK_RELEASE", name, h.token)
+		}
+		l.mu.Lock()
+		l.held[name] = append(l.held[name], h)
+		l.mu.Unlock()
+		l.ops.Add(1)
+	}
+}
+
+// fenced appends client c's entry to lock name's log, fenced by token.
+func (l *Locks) fenced(do func(string, ...any) (proto.Reply, bool), c int, name string, token int64) {
+	r, known := do("FENCED", name, token, client.Verbatim("LIST_PUSH_RIGHT"), name+":log", []string{fmt.Sprintf("%d:%d", c, token)})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case !known:
+	case r.Status == proto.StatusOK:
+		l.writes++
+	case r.Status == proto.StatusError && strings.HasPrefix(string(r.Body), proto.MsgFenced+":"):
+		l.stale++
+	}
+}
+
+// WaitFor waits until n acquisitions have been answered with a token,
+// failing the test if that takes longer than within.
+func (l *Locks) WaitFor(n int64, within time.Duration) {
+	l.T.Helper()
+	l.waitFor(l.T, n, within)
+}
+
+// leaseSlack is how much earlier than the test's clock a node's may end
+// a lease (they read one clock; a command's time is taken when it runs).
+const leaseSlack = 2 * time.Millisecond
+
+// Check reads every lock's log through c (after Stop) and checks the
+// takings and the logs.
+func (l *Locks) Check(c *client.Client) {
+	l.T.Helper()
+	takings := 0
+	for _, name := range l.Names {
+		takings += len(l.held[name])
+		for _, f := range takingFaults(name, l.held[name]) {
+			l.T.Error(f)
+		}
+		r, err := c.Do("LIST_RANGE", name+":log", 0, -1)
+		if err != nil || r.Status == proto.StatusError {
+			l.T.Fatalf("reading %s's log: %v %s", name, err, client.Format(r))
+		}
+		for _, f := range logFaults(name, r.Value.Strs) {
+			l.T.Error(f)
+		}
+	}
+	l.T.Logf("locks: %d takings, %d fenced writes taken, %d refused as stale", takings, l.writes, l.stale)
+}
+
+// takingFaults returns what lock name's takings hs break: a token handed
+// out twice, or one granted while an earlier token's lease still ran
+// (which a token answered before an earlier one was asked for is too:
+// a lease ends after it is asked for).
+func takingFaults(name string, hs []holding) []string {
+	hs = slices.Clone(hs)
+	slices.SortFunc(hs, func(a, b holding) int { return cmp.Compare(a.token, b.token) })
+	var faults []string
+	for i, a := range hs {
+		for _, b := range hs[i+1:] {
+			switch {
+			case b.token == a.token:
+				faults = append(faults, fmt.Sprintf("lock %s: token %d handed to clients %d and %d", name, a.token, a.client, b.client))
+			case b.ret+leaseSlack < a.end:
+				faults = append(faults, fmt.Sprintf("lock %s: client %d took it (token %d) by %v, while client %d's lease (token %d, asked for at %v) ran until at least %v",
+					name, b.client, b.token, b.ret, a.client, a.token, a.call, a.end))
+			}
+		}
+	}
+	return faults
+}
+
+// logFaults returns what lock name's log breaks: an entry "<client>:<token>"
+// after one of a newer token (the store took a write its fence should
+// have refused), or an entry not of that form.
+func logFaults(name string, entries [][]byte) []string {
+	var faults []string
+	var last int64
+	for _, e := range entries {
+		_, tok, _ := strings.Cut(string(e), ":")
+		token, err := strconv.ParseInt(tok, 10, 64)
+		switch {
+		case err != nil:
+			faults = append(faults, fmt.Sprintf("%s's log: entry %q", name, e))
+		case token < last:
+			faults = append(faults, fmt.Sprintf("%s's log: a write fenced by token %d taken after one of token %d", name, token, last))
+		}
+		last = max(last, token)
+	}
+	return faults
+}

@@ -1,0 +1,53 @@
+package lincheck
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLockFaults: the lock checks find each rule broken, and nothing in
+// takings and logs that keep them.
+func TestLockFaults(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	// Client 0 holds token 10 from 0–5 ms (asked at 0, released at 20,
+	// lease to 60); client 1's token 20 and client 2's token 30 follow.
+	ok := []holding{
+		{client: 0, token: 10, call: ms(0), ret: ms(5), end: ms(20)},
+		{client: 1, token: 20, call: ms(10), ret: ms(25), end: ms(70)},
+		{client: 2, token: 30, call: ms(30), ret: ms(75), end: ms(90)},
+	}
+	if f := takingFaults("l", ok); len(f) > 0 {
+		t.Errorf("exclusive takings: %v", f)
+	}
+	for _, tc := range []struct {
+		name string
+		hs   []holding
+		want string
+	}{
+		{"a token twice", []holding{ok[0], {client: 1, token: 10, call: ms(30), ret: ms(35), end: ms(90)}}, "handed to clients"},
+		{"taken during a lease", []holding{ok[0], {client: 1, token: 20, call: ms(10), ret: ms(15), end: ms(70)}}, "lease"},
+		{"a smaller token later", []holding{{client: 1, token: 20, call: ms(0), ret: ms(5), end: ms(5)}, {client: 0, token: 10, call: ms(30), ret: ms(35), end: ms(90)}}, "lease"},
+	} {
+		f := takingFaults("l", tc.hs)
+		if len(f) != 1 || !strings.Contains(f[0], tc.want) {
+			t.Errorf("%s: %v; want one fault naming %q", tc.name, f, tc.want)
+		}
+	}
+	entries := func(es ...string) [][]byte {
+		var out [][]byte
+		for _, e := range es {
+			out = append(out, []byte(e))
+		}
+		return out
+	}
+	if f := logFaults("l", entries("0:10", "0:10", "1:20", "2:30")); len(f) > 0 {
+		t.Errorf("a log in token order: %v", f)
+	}
+	if f := logFaults("l", entries("0:10", "1:20", "0:10")); len(f) != 1 || !strings.Contains(f[0], "token 10 taken after one of token 20") {
+		t.Errorf("a stale write taken: %v; want it found", f)
+	}
+	if f := logFaults("l", entries("0:x")); len(f) != 1 {
+		t.Errorf("a bad entry: %v; want it found", f)
+	}
+}
