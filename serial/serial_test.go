@@ -139,6 +139,10 @@ type proposer struct {
 	seen   Ballot
 	clock  uint64
 	called int // the step its current op began at (the history's call)
+	// sets are the replica sets its phases need a majority of each, and
+	// to the acceptors of which it sends them.
+	sets [][]string
+	to   []int
 }
 
 func names(n int) []string {
@@ -161,10 +165,27 @@ func names(n int) []string {
 var stats struct{ runs, chosen int }
 
 func TestSafetyUnderLossAndReordering(t *testing.T) {
+	testSafety(t, false)
+}
+
+// TestSafetyWhileTheReplicaSetChanges runs the same simulation with four
+// acceptors while a key's replica set changes from {0, 1, 2} to
+// {1, 2, 3} (docs/serial.md, P5): each proposer counts either the old set
+// alone (its ring does not show the change yet) or a majority of both
+// (it does), as a node's acceptors do while a partition moves. Counting
+// the new set alone instead would let two proposals be chosen apart.
+func TestSafetyWhileTheReplicaSetChanges(t *testing.T) {
+	testSafety(t, true)
+}
+
+func testSafety(t *testing.T, moving bool) {
 	defer func() { t.Logf("%d runs, %d proposals chosen", stats.runs, stats.chosen) }()
 	stats.runs, stats.chosen = 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		nAcc := rapid.SampledFrom([]int{3, 5}).Draw(rt, "acceptors")
+		if moving {
+			nAcc = 4
+		}
 		nProp := rapid.IntRange(1, 4).Draw(rt, "proposers")
 		acc := make([]Register, nAcc)
 		props := make([]*proposer, nProp)
@@ -173,13 +194,21 @@ func TestSafetyUnderLossAndReordering(t *testing.T) {
 			p.round++
 			p.clock += uint64(rapid.IntRange(0, 3).Draw(rt, "clock"))
 			p.ballot = Above(p.seen, uint64(p.id+1), p.clock)
-			p.phase, p.accept = NewPhase(names(nAcc)), false
-			for a := range acc {
+			p.phase, p.accept = NewPhase(p.sets...), false
+			for _, a := range p.to {
 				net = append(net, message{to: a, from: p.id, kind: msgPrepare, round: p.round, ballot: p.ballot})
 			}
 		}
 		for i := range props {
 			props[i] = &proposer{id: i, ops: []byte{byte('a' + 3*i), byte('b' + 3*i), byte('c' + 3*i)}}
+			props[i].sets, props[i].to = [][]string{names(nAcc)}, []int{0, 1, 2, 3, 4}[:nAcc]
+			if moving {
+				old, joint := [][]string{{"0", "1", "2"}}, [][]string{{"1", "2", "3"}, {"0", "1", "2"}}
+				props[i].sets, props[i].to = old, []int{0, 1, 2}
+				if rapid.Bool().Draw(rt, "sees the change") {
+					props[i].sets, props[i].to = joint, []int{0, 1, 2, 3}
+				}
+			}
 			props[i].op, props[i].ops = props[i].ops[0], props[i].ops[1:]
 			start(props[i])
 		}
@@ -264,8 +293,8 @@ func TestSafetyUnderLossAndReordering(t *testing.T) {
 						if !bytes.ContainsRune(next, rune(p.op)) { // the op applies once
 							next = append(next, p.op)
 						}
-						p.accept, p.phase = true, NewPhase(names(nAcc))
-						for a := range acc {
+						p.accept, p.phase = true, NewPhase(p.sets...)
+						for _, a := range p.to {
 							net = append(net, message{to: a, from: p.id, kind: msgAccept, round: p.round, ballot: p.ballot, state: next})
 						}
 						p.phase.state = next // remembered for the check below
