@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,6 +61,23 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 		default:
 			r.Go(func() { s.replyDurable(r, pos) })
 		}
+	case rpc.KindPhases:
+		// Peeks (a serial read's round) write nothing and wait for no
+		// fsync: answered here, as digest reads are. Other phases wait
+		// for their records' fsync, on the generic path.
+		ms, err := rpc.DecodePhases(payload, nil)
+		if err != nil || slices.ContainsFunc(ms, func(m rpc.Phase) bool { return m.Kind != rpc.KindPeek }) {
+			return false
+		}
+		buf := payloads.Get().(*[]byte)
+		out := binary.AppendUvarint((*buf)[:0], uint64(len(ms)))
+		if err := s.node.Votes(ms, func(_ int, v rpc.Vote) { out = rpc.AppendVote(out, &v) }); err != nil {
+			r.Reply(statusOf(err), []byte(err.Error()))
+		} else {
+			r.Reply(rpc.StatusOK, out) // copied into the connection's buffer
+		}
+		*buf = out
+		payloads.Put(buf)
 	case rpc.KindStatesMany:
 		out, err := s.handleStatesMany(payload, nil)
 		if err != nil {

@@ -555,11 +555,6 @@ func (s *Service) drive(props []*proposal) {
 // Accept's) are waited for as long again as the rounds took, at least a
 // millisecond: a slower acceptor counts as unknown.
 func rounds(props []*proposal) {
-	type call struct {
-		a     acceptor
-		props []*proposal
-		ms    []rpc.Phase
-	}
 	var calls []*call
 	byName := map[string]*call{}
 	deadline := props[0].deadline
@@ -578,17 +573,6 @@ func rounds(props []*proposal) {
 			c.ms = append(c.ms, p.m)
 		}
 	}
-	slices.SortStableFunc(calls, func(x, y *call) int {
-		_, lx := x.a.(localAcceptor)
-		_, ly := y.a.(localAcceptor)
-		switch {
-		case lx == ly:
-			return 0
-		case lx:
-			return 1
-		}
-		return -1
-	})
 	type answer struct {
 		c   *call
 		vs  []rpc.Vote
@@ -596,17 +580,49 @@ func rounds(props []*proposal) {
 	}
 	ch := make(chan answer, len(calls)) // sized so no late answer blocks
 	timeout := time.Until(deadline)
-	for _, c := range calls {
-		c.a.Phases(c.ms, timeout, func(vs []rpc.Vote, err error) { ch <- answer{c, vs, err} })
+	send := func(cs []*call) {
+		for _, c := range cs {
+			c.a.Phases(c.ms, timeout, func(vs []rpc.Vote, err error) { ch <- answer{c, vs, err} })
+		}
+	}
+	// A round of reads' peeks asks a bare majority first: this node, whose
+	// vote costs no message, then others until each peek has a majority
+	// to ask; the rest only once those have all answered and a peek is not
+	// settled (one failed, or they disagree), or after hedgeAfter. A read
+	// then sends as many messages as a QUORUM read does. Any other round
+	// asks every acceptor at once, this node last: its vote waits for an
+	// fsync, and the others' calls are on their way meanwhile.
+	peeks := !slices.ContainsFunc(props, func(p *proposal) bool { return p.m.Kind != rpc.KindPeek })
+	slices.SortStableFunc(calls, func(x, y *call) int {
+		_, lx := x.a.(localAcceptor)
+		_, ly := y.a.(localAcceptor)
+		switch {
+		case lx == ly:
+			return 0
+		case lx == peeks:
+			return -1
+		}
+		return 1
+	})
+	first, later := calls, []*call(nil)
+	if peeks {
+		first, later = majorityFirst(calls, props)
+	}
+	send(first)
+	asked := len(first)
+	var hedge <-chan time.Time
+	if len(later) > 0 {
+		hedge = time.After(hedgeAfter)
 	}
 	start := time.Now()
 	timer := time.NewTimer(max(timeout, 0))
 	defer timer.Stop()
 	var grace <-chan time.Time
 	pending, undecided := len(props), len(props)
-	for range calls {
+	for answered := 0; answered < asked; {
 		select {
 		case a := <-ch:
+			answered++
 			for j, p := range a.c.props {
 				if p.settled {
 					continue
@@ -626,15 +642,58 @@ func rounds(props []*proposal) {
 			if pending == 0 {
 				return
 			}
+			if answered == asked && len(later) > 0 {
+				send(later)
+				asked, later, hedge = asked+len(later), nil, nil
+			}
 			if undecided == 0 && grace == nil {
 				grace = time.After(max(time.Since(start), time.Millisecond))
 			}
+		case <-hedge:
+			send(later)
+			asked, later, hedge = asked+len(later), nil, nil
 		case <-grace:
 			return
 		case <-timer.C:
 			return
 		}
 	}
+}
+
+// hedgeAfter is how long a round of peeks waits for the bare majority it
+// asked first before it asks the other acceptors too.
+const hedgeAfter = 2 * time.Millisecond
+
+// majorityFirst splits calls (this node's first) into those to make at
+// once, the fewest in order that give every proposal of props a majority
+// of each of its sets, and the rest.
+func majorityFirst(calls []*call, props []*proposal) (first, later []*call) {
+	asked := map[*proposal][]string{}
+	covered := func() bool {
+		for _, p := range props {
+			if !p.majority(asked[p]) {
+				return false
+			}
+		}
+		return true
+	}
+	for i, c := range calls {
+		if covered() {
+			return calls[:i], calls[i:]
+		}
+		for _, p := range c.props {
+			asked[p] = append(asked[p], c.a.Name())
+		}
+	}
+	return calls, nil
+}
+
+// call is one acceptor's part of a round: the phases of the proposals it
+// votes on, in one message.
+type call struct {
+	a     acceptor
+	props []*proposal
+	ms    []rpc.Phase
 }
 
 // backoff waits before another round (rounds that collide back off at

@@ -81,8 +81,10 @@ func TestPeekNeedsAMajority(t *testing.T) {
 }
 
 // TestRoundsCallEachAcceptorOnce: the rounds of several proposals over
-// overlapping acceptors make one call per acceptor, carrying the phases
-// of every proposal it votes on, and each vote reaches its own proposal.
+// overlapping acceptors make at most one call per acceptor, carrying the
+// phases of every proposal it votes on, and each vote reaches its own
+// proposal. (These are peeks: an acceptor the others make a majority
+// without is not asked, TestPeeksAskABareMajorityFirst.)
 func TestRoundsCallEachAcceptorOnce(t *testing.T) {
 	var mu sync.Mutex
 	calls := map[string]*[]int{}
@@ -107,12 +109,66 @@ func TestRoundsCallEachAcceptorOnce(t *testing.T) {
 			t.Errorf("proposal %d: %q, %v; want %q", i, p.state, p.peeked, want)
 		}
 	}
-	want := map[string]int{"a": 4, "b": 4, "c": 4, "d": 3}
+	want := map[string]int{"a": 4, "b": 4, "c": 4, "d": 0}
 	for name, n := range want {
-		if got := *calls[name]; len(got) != 1 || got[0] != n {
-			t.Errorf("acceptor %s: calls with %v phases; want one with %d", name, got, n)
+		if got := *calls[name]; n == 0 && len(got) != 0 || n > 0 && (len(got) != 1 || got[0] != n) {
+			t.Errorf("acceptor %s: calls with %v phases; want %d", name, got, n)
 		}
 	}
+}
+
+// TestPeeksAskABareMajorityFirst: a read's peek asks this node and one
+// other replica of three (as a QUORUM read asks one other for a digest);
+// the third only when one of those fails or they disagree, or when they
+// are slower than hedgeAfter.
+func TestPeeksAskABareMajorityFirst(t *testing.T) {
+	var mu sync.Mutex
+	at := func(name string, time uint64, calls *[]int) fakeAcceptor {
+		return fakeAcceptor{name: name, mu: &mu, calls: calls, vote: func(*rpc.Phase) rpc.Vote {
+			return rpc.Vote{Yes: true, Time: time, Actor: 1, State: []byte("s")}
+		}}
+	}
+	for _, tc := range []struct {
+		name  string
+		other func(calls *[]int) acceptor // the first other replica
+		third bool                        // the third is asked
+	}{
+		{"they agree", func(calls *[]int) acceptor { return at("b", 2, calls) }, false},
+		{"it fails", func(calls *[]int) acceptor {
+			return fakeAcceptor{name: "b", mu: &mu, calls: calls, err: errors.New("down")}
+		}, true},
+		{"it disagrees", func(calls *[]int) acceptor { return at("b", 1, calls) }, true},
+		{"it is slow", func(calls *[]int) acceptor { return silentAcceptor{name: "b", calls: calls, mu: &mu} }, true},
+	} {
+		var self, other, third []int
+		// In the order rounds asks them (this node first).
+		p := peeking("k", []acceptor{at("a", 2, &self), tc.other(&other), at("c", 2, &third)})
+		start := time.Now()
+		rounds([]*proposal{p})
+		if got := len(third) > 0; got != tc.third {
+			t.Errorf("%s: third asked %v, want %v", tc.name, got, tc.third)
+		}
+		if took := time.Since(start); tc.name == "it is slow" && (took < hedgeAfter || took > time.Second/2) {
+			t.Errorf("%s: answered after %v; want the third asked after hedgeAfter, and its answer taken", tc.name, took)
+		}
+		if !p.peeked || len(self) != 1 || len(other) != 1 {
+			t.Errorf("%s: peeked %v, this node asked %d times, the other %d; want a peek, each asked once", tc.name, p.peeked, len(self), len(other))
+		}
+	}
+}
+
+// silentAcceptor never answers; it counts its calls.
+type silentAcceptor struct {
+	name  string
+	mu    *sync.Mutex
+	calls *[]int
+}
+
+func (s silentAcceptor) Name() string { return s.name }
+func (s silentAcceptor) Phases(ms []rpc.Phase, _ time.Duration, _ func([]rpc.Vote, error)) {
+	s.mu.Lock()
+	*s.calls = append(*s.calls, len(ms))
+	s.mu.Unlock()
 }
 
 // TestResentWriteNeverSaysItDidNotRun: a write sent again (by a router
