@@ -141,9 +141,10 @@ func (l *Locks) WaitFor(n int64, within time.Duration) {
 	l.waitFor(l.T, n, within)
 }
 
-// leaseSlack is how much earlier than the test's clock a node's may end
-// a lease (they read one clock; a command's time is taken when it runs).
-const leaseSlack = 2 * time.Millisecond
+// leaseSlack is how much earlier than the test's clock says a node may
+// end a lease: they read one clock, but a lease's deadline is counted in
+// whole milliseconds from when the command runs.
+const leaseSlack = 5 * time.Millisecond
 
 // Check reads every lock's log through c (after Stop) and checks the
 // takings and the logs.

@@ -26,7 +26,7 @@ func TestLockFaults(t *testing.T) {
 		want string
 	}{
 		{"a token twice", []holding{ok[0], {client: 1, token: 10, call: ms(30), ret: ms(35), end: ms(90)}}, "handed to clients"},
-		{"taken during a lease", []holding{ok[0], {client: 1, token: 20, call: ms(10), ret: ms(15), end: ms(70)}}, "lease"},
+		{"taken during a lease", []holding{ok[0], {client: 1, token: 20, call: ms(10), ret: ms(12), end: ms(70)}}, "lease"},
 		{"a smaller token later", []holding{{client: 1, token: 20, call: ms(0), ret: ms(5), end: ms(5)}, {client: 0, token: 10, call: ms(30), ret: ms(35), end: ms(90)}}, "lease"},
 	} {
 		f := takingFaults("l", tc.hs)
