@@ -1,12 +1,14 @@
 package lincheck
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
 )
 
 // clients is what the workloads share: their clients' goroutines, the
@@ -73,4 +75,20 @@ func (cs *clients) connect(c int, cl *client.Client, dial func(int) (*client.Cli
 		}
 	}
 	return cl
+}
+
+// plain runs cmd through cl (or client c's new connection from dial)
+// once; unknown says its outcome is (the connection broke, or "not
+// confirmed"). It returns the connection to go on with (nil: none, and
+// not sent if stopped).
+func (cs *clients) plain(c int, cl *client.Client, dial func(int) (*client.Client, error), cmd string, args ...any) (proto.Reply, bool, *client.Client) {
+	if cl = cs.connect(c, cl, dial); cl == nil {
+		return proto.Reply{}, false, nil // stopped before sending
+	}
+	r, err := cl.Do(cmd, args...)
+	if err != nil {
+		cl.Close()
+		cl = nil
+	}
+	return r, err != nil || r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed"), cl
 }

@@ -78,16 +78,10 @@ func (l *Locks) client(c int) {
 		}
 	}()
 	do := func(cmd string, args ...any) (proto.Reply, bool) {
-		if cl = l.connect(c, cl, l.Dial); cl == nil {
-			return proto.Reply{}, false
-		}
-		r, err := cl.Do(cmd, args...)
-		if err != nil {
-			cl.Close()
-			cl = nil
-		}
-		known := err == nil && !(r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed"))
-		return r, known
+		var r proto.Reply
+		var unknown bool
+		r, unknown, cl = l.plain(c, cl, l.Dial, cmd, args...)
+		return r, cl != nil && !unknown
 	}
 	for !l.stopped() {
 		name := l.Names[rng.IntN(len(l.Names))]

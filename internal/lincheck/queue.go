@@ -69,7 +69,7 @@ func (q *Queues) client(c int) {
 		if blocking {
 			// A blocking pop, waiting up to 20 ms: each of its tries is a
 			// pop at the session's levels; it takes no request id.
-			r, unknown, cl = q.plain(c, cl, "LIST_POP_LEFT_WAIT", key, 1, 20)
+			r, unknown, cl = q.plain(c, cl, q.Dial, "LIST_POP_LEFT_WAIT", key, 1, 20)
 		} else {
 			r, unknown, cl = q.once(c, cl, elem, cmd, args)
 		}
@@ -133,21 +133,6 @@ func (q *Queues) once(c int, cl *client.Client, id, cmd string, args []any) (pro
 		}
 		word = "RETRY" // it may have run: never again
 	}
-}
-
-// plain runs cmd through cl once; unknown says its outcome is (the
-// connection broke, or "not confirmed"). It returns the connection to go
-// on with (nil: none).
-func (q *Queues) plain(c int, cl *client.Client, cmd string, args ...any) (proto.Reply, bool, *client.Client) {
-	if cl = q.connect(c, cl, q.Dial); cl == nil {
-		return proto.Reply{}, false, nil // stopped before sending
-	}
-	r, err := cl.Do(cmd, args...)
-	if err != nil {
-		cl.Close()
-		cl = nil
-	}
-	return r, err != nil || r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed"), cl
 }
 
 // Check drains every list through c (after Stop) and checks the
