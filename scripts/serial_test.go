@@ -116,7 +116,7 @@ func checkSerial(t *testing.T, w *lincheck.Registers, q *lincheck.Queues, l *lin
 	}
 	defer cl.Close()
 	q.Check(cl)
-	l.Check(cl)
+	l.Check()
 }
 
 // serialRegisters is the register workload of the serial tests: six

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,8 +17,8 @@ import (
 // Locks is a workload of locks with store-enforced fencing from
 // concurrent clients of a real server or router. Each client takes one of
 // Names at random (LOCK_ACQUIRE, a lease of Lease), and while it holds it
-// appends "<client>:<token>" to the lock's log (the list "<name>:log")
-// with writes fenced by its token (FENCED, PROTOCOL.md §12.11); then it
+// writes "<client>:<token>" to the lock's register ("<name>:data") with
+// writes fenced by its token (FENCED, PROTOCOL.md §12.11); then it
 // releases the lock (LOCK_RELEASE) or, one time in four, lets the lease
 // lapse and, after it, writes once more with its old token, as a holder
 // that paused too long would. Check asks what safe locks must answer:
@@ -29,8 +28,8 @@ import (
 //     lock's states were chosen in), the later one answered before the
 //     earlier one's release was even asked for, or before its lease could
 //     have lapsed (so tokens grow in real time too);
-//   - each log holds its entries in token order: the store refused every
-//     write whose token was older than one it had taken.
+//   - no fenced write was taken after (in real time) one with a newer
+//     token had been: the store refused every write older than its fence.
 //
 // An acquisition or release whose outcome stays unknown (a broken
 // connection, "not confirmed") is left out of the first two checks; a
@@ -49,7 +48,7 @@ type Locks struct {
 	mu     sync.Mutex
 	epoch  time.Time
 	held   map[string][]holding // by lock: the acquisitions answered with a token
-	writes int                  // fenced writes acknowledged
+	writes map[string][]fenceOp // by lock: the fenced writes taken
 	stale  int                  // fenced writes refused as older than the lock's fence
 }
 
@@ -62,9 +61,16 @@ type holding struct {
 	call, ret, end time.Duration
 }
 
+// fenceOp is a fenced write the store took: its token, asked for at call
+// and answered at ret (times since epoch).
+type fenceOp struct {
+	token     int64
+	call, ret time.Duration
+}
+
 // Start starts the clients.
 func (l *Locks) Start() {
-	l.epoch, l.held = time.Now(), map[string][]holding{}
+	l.epoch, l.held, l.writes = time.Now(), map[string][]holding{}, map[string][]fenceOp{}
 	l.start(l.Clients, l.client)
 }
 
@@ -114,15 +120,18 @@ func (l *Locks) client(c int) {
 	}
 }
 
-// fenced appends client c's entry to lock name's log, fenced by token.
+// fenced writes client c's entry to lock name's register, fenced by
+// token.
 func (l *Locks) fenced(do func(string, ...any) (proto.Reply, bool), c int, name string, token int64) {
-	r, known := do("FENCED", name, token, client.Verbatim("LIST_PUSH_RIGHT"), name+":log", []string{fmt.Sprintf("%d:%d", c, token)})
+	call := time.Since(l.epoch)
+	r, known := do("FENCED", name, token, client.Verbatim("SET:STR"), name+":data", fmt.Sprintf("%d:%d", c, token))
+	ret := time.Since(l.epoch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case !known:
 	case r.Status == proto.StatusOK:
-		l.writes++
+		l.writes[name] = append(l.writes[name], fenceOp{token: token, call: call, ret: ret})
 	case r.Status == proto.StatusError && strings.HasPrefix(string(r.Body), proto.MsgFenced+":"):
 		l.stale++
 	}
@@ -140,25 +149,21 @@ func (l *Locks) WaitFor(n int64, within time.Duration) {
 // whole milliseconds from when the command runs.
 const leaseSlack = 5 * time.Millisecond
 
-// Check reads every lock's log through c (after Stop) and checks the
-// takings and the logs.
-func (l *Locks) Check(c *client.Client) {
+// Check checks the takings and the fenced writes (after Stop).
+func (l *Locks) Check() {
 	l.T.Helper()
-	takings := 0
+	takings, writes := 0, 0
 	for _, name := range l.Names {
 		takings += len(l.held[name])
+		writes += len(l.writes[name])
 		for _, f := range takingFaults(name, l.held[name]) {
 			l.T.Error(f)
 		}
-		r, err := c.Do("LIST_RANGE", name+":log", 0, -1)
-		if err != nil || r.Status == proto.StatusError {
-			l.T.Fatalf("reading %s's log: %v %s", name, err, client.Format(r))
-		}
-		for _, f := range logFaults(name, r.Value.Strs) {
+		for _, f := range fenceFaults(name, l.writes[name]) {
 			l.T.Error(f)
 		}
 	}
-	l.T.Logf("locks: %d takings, %d fenced writes taken, %d refused as stale", takings, l.writes, l.stale)
+	l.T.Logf("locks: %d takings, %d fenced writes taken, %d refused as stale", takings, writes, l.stale)
 }
 
 // takingFaults returns what lock name's takings hs break: a token handed
@@ -183,22 +188,27 @@ func takingFaults(name string, hs []holding) []string {
 	return faults
 }
 
-// logFaults returns what lock name's log breaks: an entry "<client>:<token>"
-// after one of a newer token (the store took a write its fence should
-// have refused), or an entry not of that form.
-func logFaults(name string, entries [][]byte) []string {
+// fenceFaults returns what lock name's fenced writes break: one taken
+// although a write with a newer token had been answered before it was
+// asked for (the fence was at that token by then).
+func fenceFaults(name string, ws []fenceOp) []string {
+	byRet := slices.Clone(ws)
+	slices.SortFunc(byRet, func(a, b fenceOp) int { return cmp.Compare(a.ret, b.ret) })
+	byCall := slices.Clone(ws)
+	slices.SortFunc(byCall, func(a, b fenceOp) int { return cmp.Compare(a.call, b.call) })
 	var faults []string
-	var last int64
-	for _, e := range entries {
-		_, tok, _ := strings.Cut(string(e), ":")
-		token, err := strconv.ParseInt(tok, 10, 64)
-		switch {
-		case err != nil:
-			faults = append(faults, fmt.Sprintf("%s's log: entry %q", name, e))
-		case token < last:
-			faults = append(faults, fmt.Sprintf("%s's log: a write fenced by token %d taken after one of token %d", name, token, last))
+	var done int    // writes of byRet answered before the current one was asked for
+	var top fenceOp // the newest token among them
+	for _, w := range byCall {
+		for ; done < len(byRet) && byRet[done].ret < w.call; done++ {
+			if byRet[done].token > top.token {
+				top = byRet[done]
+			}
 		}
-		last = max(last, token)
+		if w.token < top.token {
+			faults = append(faults, fmt.Sprintf("lock %s: a write fenced by token %d taken (asked for at %v), after one of token %d was answered at %v",
+				name, w.token, w.call, top.token, top.ret))
+		}
 	}
 	return faults
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // TestLockFaults: the lock checks find each rule broken, and nothing in
-// takings and logs that keep them.
+// takings and fenced writes that keep them.
 func TestLockFaults(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	// Client 0 holds token 10 from 0–5 ms (asked at 0, released at 20,
@@ -34,20 +34,18 @@ func TestLockFaults(t *testing.T) {
 			t.Errorf("%s: %v; want one fault naming %q", tc.name, f, tc.want)
 		}
 	}
-	entries := func(es ...string) [][]byte {
-		var out [][]byte
-		for _, e := range es {
-			out = append(out, []byte(e))
-		}
-		return out
+	ops := []fenceOp{
+		{token: 10, call: ms(0), ret: ms(5)},
+		{token: 10, call: ms(6), ret: ms(8)},
+		{token: 20, call: ms(7), ret: ms(12)}, // overlaps the second write of token 10
+		{token: 9, call: ms(9), ret: ms(11)},  // asked for after token 10 was answered: to be refused
+		{token: 30, call: ms(20), ret: ms(25)},
 	}
-	if f := logFaults("l", entries("0:10", "0:10", "1:20", "2:30")); len(f) > 0 {
-		t.Errorf("a log in token order: %v", f)
+	f := fenceFaults("l", ops)
+	if len(f) != 1 || !strings.Contains(f[0], "token 9 taken") {
+		t.Errorf("fence faults: %v; want the write of token 9, taken after token 10 was answered", f)
 	}
-	if f := logFaults("l", entries("0:10", "1:20", "0:10")); len(f) != 1 || !strings.Contains(f[0], "token 10 taken after one of token 20") {
-		t.Errorf("a stale write taken: %v; want it found", f)
-	}
-	if f := logFaults("l", entries("0:x")); len(f) != 1 {
-		t.Errorf("a bad entry: %v; want it found", f)
+	if f := fenceFaults("l", []fenceOp{ops[0], ops[2], {token: 15, call: ms(10), ret: ms(14)}, ops[4]}); len(f) > 0 {
+		t.Errorf("writes the fence allows: %v", f)
 	}
 }
