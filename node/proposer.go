@@ -403,16 +403,18 @@ func (p *proposal) advance(s *Service) step {
 		// The latest proposal holds this command's effect: finish it (Paxos
 		// re-proposes it anyway) and answer what the command answered,
 		// here or where it was sent before.
-		reply, ok := p.replyAt(at)
+		reply, _ := p.replyAt(at) // the latest is one of its Accepts
 		if e, found := rec.Find(p.id); found {
 			// The record names the Accept the latest holds, which need not
 			// be the last: one run on an older state answered otherwise
 			// (a pop that took another element).
-			reply, ok = p.replyAt(stampOf(e.At))
-			if !e.Omitted {
-				reply, ok = e.Reply, true
-			}
-			if !ok {
+			mine, ok := p.replyAt(stampOf(e.At))
+			switch {
+			case !e.Omitted:
+				reply = e.Reply
+			case ok:
+				reply = mine
+			default:
 				p.answerApplied(e)
 				return stepDone
 			}
