@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -870,6 +871,33 @@ func TestExpiredSweep(t *testing.T) {
 	}
 	if sh.Len(0) != 1 || sh.Volatile(0) != 0 {
 		t.Fatalf("after the sweep: %d keys, %d volatile; want 1, 0", sh.Len(0), sh.Volatile(0))
+	}
+}
+
+// TestExpiredSweepLeavesSerialKeys: a key an acceptor promised for is not
+// swept when its deadline passes. The sweep's deletion, stamped at the
+// deadline, would read as an accepted ballot newer than the key's real one
+// (Shard.Acceptor), and a Prepare would take the older state under it for
+// the latest: a lock taken twice (the cluster's lock checker found it).
+// Other keys with deadlines are swept as before.
+func TestExpiredSweepLeavesSerialKeys(t *testing.T) {
+	h := newHarness(t, 1, false, 1)
+	for _, k := range []string{"serial", "plain"} {
+		h.do("SET:STR (" + strconv.Itoa(len(k)) + ")" + k + " (1)v")
+		h.do("SET_EXPIRY (" + strconv.Itoa(len(k)) + ")" + k + " 0.01")
+	}
+	sh := h.shards[0]
+	promise := PromiseDelta([]byte("serial"), hlc.Stamp{Time: 1 << hlc.LogicalBits, Actor: 1})
+	sh.Apply(&promise)
+	_, before := sh.Acceptor(0, []byte("serial"))
+	h.wall += 11
+	ds := sh.Expired(0, h.wall, 100, nil)
+	if len(ds) != 1 || ds[0].Key != "plain" {
+		t.Fatalf("swept %v; want the plain key alone", ds)
+	}
+	sh.Apply(&ds[0])
+	if _, after := sh.Acceptor(0, []byte("serial")); after != before {
+		t.Errorf("the serial key's accepted ballot moved from %v to %v", before, after)
 	}
 }
 

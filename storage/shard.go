@@ -371,6 +371,15 @@ func (s *Shard) Each(fn func(d *Delta) bool) {
 // is before now (unix ms). Each delta resets its key at the end of the
 // deadline's millisecond, so writes made after the key expired survive it
 // on every replica. Keys are sampled in the map's random order.
+//
+// A serial key (one an acceptor promised for, docs/serial.md) is left
+// alone: its state changes only by its acceptors' rounds (P1). A deletion
+// stamped at its deadline would read as an accepted ballot newer than the
+// key's real one, and a Prepare counting that acceptor would take the
+// older state under it for the latest: a lock whose lease had run out on
+// one replica, taken again while a newer holder's lease ran (the lock
+// checker found it under network faults). Its expiry is read at every
+// command, and its next write drops it.
 func (s *Shard) Expired(db int, now int64, max int, out []Delta) []Delta {
 	n := 0
 	for key, at := range s.volatile[db] {
@@ -378,7 +387,7 @@ func (s *Shard) Expired(db int, now int64, max int, out []Delta) []Delta {
 			break
 		}
 		n++
-		if now > at {
+		if now > at && s.dbs[PromiseDB][key] == nil {
 			out = append(out, Delta{DB: uint8(db), Key: key, Reset: hlc.EndOfMilli(at)})
 		}
 	}
