@@ -1,7 +1,7 @@
 // Package serial is the consensus core of the serial path (docs/serial.md):
 // ballots, the acceptor register's transitions (Prepare, Accept), the
 // proposer's counting of a phase's answers (Phase, with the joint quorums
-// of a partition whose replica set is changing), and the applied record a
+// of a partition whose replica set is changing; Quorum), and the applied record a
 // key's state carries of the commands it holds (Applied). Everything here is a pure
 // function of its inputs: the node keeps the registers in its partitions,
 // logs them durably before answering, and sends the messages; what a

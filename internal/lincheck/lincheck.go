@@ -13,7 +13,10 @@
 // linearizable. An operation whose reply never came is recorded with the
 // output Unknown: the Register model lets it have taken effect or not.
 // Registers (vanity.go) is the workload that records registers'
-// histories from clients of a real server or router.
+// histories from clients of a real server or router; Queues (queue.go)
+// and Locks (locks.go) are workloads checked by what their objects must
+// answer (no element delivered twice or lost; no lock held twice, no
+// stale fenced write taken) rather than by porcupine.
 package lincheck
 
 import (
