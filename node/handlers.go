@@ -19,8 +19,9 @@ import (
 // information.
 
 // handleInline serves the data path on the connection's reader goroutine:
-// a router's run of commands, and the replica traffic runs cause. What
-// waits (replicas, an fsync) continues on a goroutine of the connection.
+// a router's run of commands, the replica traffic runs cause, and the
+// serial path's phases. What waits (replicas, an fsync, rounds of
+// consensus) continues on a goroutine of the connection.
 func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byte, r rpc.Responder) bool {
 	switch kind {
 	case rpc.KindRun:
@@ -64,20 +65,16 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 	case rpc.KindPhases:
 		// Peeks (a serial read's round) write nothing and wait for no
 		// fsync: answered here, as digest reads are. Other phases wait
-		// for their records' fsync, on the generic path.
-		ms, err := rpc.DecodePhases(payload, nil)
-		if err != nil || slices.ContainsFunc(ms, func(m rpc.Phase) bool { return m.Kind != rpc.KindPeek }) {
-			return false
-		}
-		buf := payloads.Get().(*[]byte)
-		out := binary.AppendUvarint((*buf)[:0], uint64(len(ms)))
-		if err := s.node.Votes(ms, func(_ int, v rpc.Vote) { out = rpc.AppendVote(out, &v) }); err != nil {
+		// for their records' fsync, on a goroutine of the connection.
+		ms, err := rpc.DecodePhases(payload, nil) // the payload is the frame's own
+		switch {
+		case err != nil:
 			r.Reply(statusOf(err), []byte(err.Error()))
-		} else {
-			r.Reply(rpc.StatusOK, out) // copied into the connection's buffer
+		case slices.ContainsFunc(ms, func(m rpc.Phase) bool { return m.Kind != rpc.KindPeek }):
+			r.Go(func() { s.vote(ms, r) })
+		default:
+			s.vote(ms, r)
 		}
-		*buf = out
-		payloads.Put(buf)
 	case rpc.KindStatesMany:
 		out, err := s.handleStatesMany(payload, nil)
 		if err != nil {
@@ -89,6 +86,19 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 		return false
 	}
 	return true
+}
+
+// vote answers a call's phases ms with this node's votes (Node.Votes).
+func (s *Service) vote(ms []rpc.Phase, r rpc.Responder) {
+	buf := payloads.Get().(*[]byte)
+	out := binary.AppendUvarint((*buf)[:0], uint64(len(ms)))
+	if err := s.node.Votes(ms, func(_ int, v rpc.Vote) { out = rpc.AppendVote(out, &v) }); err != nil {
+		r.Reply(statusOf(err), []byte(err.Error()))
+	} else {
+		r.Reply(rpc.StatusOK, out) // copied into the connection's buffer
+	}
+	*buf = out
+	payloads.Put(buf)
 }
 
 // runs and results are reused from one router run to the next.
@@ -132,16 +142,6 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 	switch kind {
 	case rpc.KindPing:
 		return rpc.StatusOK, dst
-	case rpc.KindPhases:
-		ms, err := rpc.DecodePhases(payload, nil)
-		if err != nil {
-			return fail(err)
-		}
-		out := binary.AppendUvarint(dst, uint64(len(ms)))
-		if err := s.node.Votes(ms, func(_ int, v rpc.Vote) { out = rpc.AppendVote(out, &v) }); err != nil {
-			return fail(err)
-		}
-		return rpc.StatusOK, out
 	case rpc.KindDigest, rpc.KindBuckets:
 		handler := s.handleDigest
 		if kind == rpc.KindBuckets {
