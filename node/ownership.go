@@ -348,9 +348,12 @@ func (s *Service) Leave(ctx context.Context) error {
 				waiting++ // being copied, moved, or confirmed
 			}
 		}
-		for _, p := range drop {
-			if waiting == 0 && !s.handOver(ctx, r, p) {
-				waiting++ // tried again next round
+		if waiting == 0 {
+			for _, p := range drop {
+				if !s.handOver(ctx, r, p) {
+					waiting++ // tried again next round
+					break
+				}
 			}
 		}
 		if waiting == 0 {
