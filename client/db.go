@@ -482,9 +482,9 @@ func (db *DB) Fenced(ctx context.Context, lock string, token int64, command stri
 	return db.Do(ctx, "FENCED", append([]any{lock, token, Verbatim(command)}, args...)...)
 }
 
-// Once runs a write of one key, command and args as Do takes them, at
-// most once, and learns its reply across a broken connection (PROTOCOL.md
-// §12.12): it is sent as ONCE with id (which must name this write alone:
+// Once runs a write of one key, or a blocking pop (LIST_POP_LEFT_WAIT),
+// command and args as Do takes them, at most once, and learns its reply
+// across a broken connection (PROTOCOL.md §12.12): it is sent as ONCE with id (which must name this write alone:
 // a random one, or the application's own request id), and, while the
 // connection breaks after sending, up to Options.MaxRetries more times as
 // RETRY on a new connection, which never runs it again but answers the

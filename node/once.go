@@ -13,7 +13,8 @@ import (
 // instead of running again. Here every record written was applied (there
 // are no unchosen proposals), so a record lists what ran whatever stamp
 // it was written at, and even a write that changed nothing (a pop of an
-// empty list) is recorded.
+// empty list) is recorded, except a blocking pop's try (proto.OnceTry):
+// one that takes nothing leaves the id free for the next try.
 
 // runOnce runs req, a ONCE or RETRY write of one key, at x.c.T: the reply
 // its id has in the key's applied record if the record lists it; else,
@@ -34,8 +35,11 @@ func (n *Node) runOnce(x *execCtx, req *proto.Request, dst []byte) []byte {
 	if req.Once == proto.OnceRetry {
 		return proto.AppendErrorMsg(dst, "unavailable: "+msgSerialResent)
 	}
-	start, t := len(dst), x.c.T
+	start, t, wrote := len(dst), x.c.T, len(x.c.Deltas)
 	dst = storage.Exec(&x.c, req, dst)
+	if req.Once == proto.OnceTry && len(x.c.Deltas) == wrote {
+		return dst // took nothing
+	}
 	rec = rec.With(appliedEntry(id, t, dst[start:]), maxApplied)
 	d := storage.AppliedDelta(key, t, serial.AppendApplied(nil, &rec))
 	sh.Apply(&d)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/wal"
 )
 
@@ -51,4 +52,42 @@ func TestOnceAnswersItsFirstReply(t *testing.T) {
 	expect("ONCE (2)w8 INCR_INT (1)c 1", "OK:INT 9")
 	notConfirmed("RETRY (2)w0 INCR_INT (1)c 1") // pushed out of the record
 	expect("GET (1)c", "OK:INT 9")
+}
+
+// TestBlockingPopTriesRecordOnlyWhatTheyTake: a blocking pop sent with
+// ONCE runs as tries (proto.OnceTry) of the pop under the client's id; a
+// try that takes nothing is not recorded, so the next try, or the ONCE
+// sent again, may still take an element; the try that takes one is, and
+// answers every later try, ONCE and RETRY of that id.
+func TestBlockingPopTriesRecordOnlyWhatTheyTake(t *testing.T) {
+	n := newNode(t, Config{Partitions: 4})
+	defer n.Close()
+	try := func(id string) string {
+		t.Helper()
+		reqs := parse(t, "LIST_POP_LEFT (1)q 1")
+		req := reqs[0]
+		req.Once, req.OnceID = proto.OnceTry, []byte(id)
+		return runEach(n, 0, reqs)[0]
+	}
+	if got := try("b1"); got != "OK:LIST (0)[]" {
+		t.Fatalf("try on an empty list: %q", got)
+	}
+	if got := do(t, n, 0, "RETRY (2)b1 LIST_POP_LEFT (1)q 1"); !strings.Contains(got, "not confirmed") {
+		t.Fatalf("RETRY after a try that took nothing: %q, want not confirmed", got)
+	}
+	do(t, n, 0, "LIST_PUSH_RIGHT (1)q (2)[(1)a(1)b]")
+	if got := try("b1"); got != "OK:LIST (1)[(1)a]" {
+		t.Fatalf("try after a push: %q", got)
+	}
+	for _, again := range []func() string{
+		func() string { return try("b1") },
+		func() string { return do(t, n, 0, "RETRY (2)b1 LIST_POP_LEFT (1)q 1") },
+	} {
+		if got := again(); got != "OK:LIST (1)[(1)a]" {
+			t.Fatalf("the same id again: %q, want the element its try took", got)
+		}
+	}
+	if got := do(t, n, 0, "LIST_RANGE (1)q 0 -1"); got != "OK:LIST (1)[(1)b]" {
+		t.Fatalf("list after: %q, want only b left", got)
+	}
 }

@@ -217,7 +217,10 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	if err != nil {
 		return p.finish(rpc.StatusError, []byte(err.Error()))
 	}
-	p.accept(s, &np, out, rec.With(appliedEntry(p.id, st.b, out), maxApplied))
+	if p.recorded(&np) {
+		rec = rec.With(appliedEntry(p.id, st.b, out), maxApplied)
+	}
+	p.accept(s, &np, out, rec)
 	return p
 }
 
@@ -452,17 +455,26 @@ func (p *proposal) advance(s *Service) step {
 		p.finish(rpc.StatusError, []byte(err.Error()))
 		return stepDone
 	}
-	if !np.Wrote && agree && p.req.Once == proto.OnceNone {
+	if !np.Wrote && agree && (p.req.Once == proto.OnceNone || !p.recorded(&np)) {
 		// A majority holds the chosen state already. (A write with its
 		// client's id is accepted anyway, so that the record lists it and
-		// a RETRY gets this reply.)
+		// a RETRY gets this reply, unless it is not to be recorded.)
 		p.finish(rpc.StatusOK, out)
 		return stepDone
 	}
-	if !proto.ReadOnly(p.c.Reqs) {
+	if p.recorded(&np) {
 		rec = rec.With(appliedEntry(p.id, b, out), maxApplied)
 	}
 	return p.accept(s, &np, out, rec)
+}
+
+// recorded reports whether the state np, which p's command left, lists
+// the command's id in its applied record, so that a proposer meeting the
+// command again answers its reply instead of running it twice: a write's
+// does, except a blocking pop's try that took nothing (proto.OnceTry: the
+// id stays free for the next try, which may take an element).
+func (p *proposal) recorded(np *storage.Proposal) bool {
+	return !proto.ReadOnly(p.c.Reqs) && (np.Wrote || p.req.Once != proto.OnceTry)
 }
 
 // maxApplied bounds the commands a key's applied record lists (32 bytes

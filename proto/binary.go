@@ -12,7 +12,7 @@ import (
 // by argument:
 //
 //	request = [once] [fence] cmd:u8 arg*
-//	once    = (CmdOnce | CmdRetry):u8 id:str   (a write with a request id)
+//	once    = (CmdOnce | CmdRetry | binTry):u8 id:str   (a write with a request id)
 //	fence   = CmdFenced:u8 lock:str token:int  (a FENCED write; cmd is the write's)
 //	str     = len:uvarint bytes
 //	int     = zigzag:varint
@@ -26,6 +26,11 @@ import (
 // DecodeBinary checks everything AppendBinary guarantees, so a request it
 // returns is one ParseRequest could have produced.
 
+// binTry marks a blocking pop's try (OnceTry). It is the blocking pop's
+// command number, which never starts a binary request: a router runs a
+// blocking pop as tries of the plain pop.
+const binTry = byte(CmdListPopLeftWait)
+
 // ErrBinary is returned by DecodeBinary for bytes that are not a request.
 var ErrBinary = errors.New("proto: malformed binary request")
 
@@ -37,6 +42,8 @@ func AppendBinary(dst []byte, req *Request) []byte {
 		dst = appendBytes(append(dst, byte(CmdOnce)), req.OnceID)
 	case OnceRetry:
 		dst = appendBytes(append(dst, byte(CmdRetry)), req.OnceID)
+	case OnceTry:
+		dst = appendBytes(append(dst, binTry), req.OnceID)
 	}
 	if req.Fenced {
 		dst = binary.AppendVarint(appendBytes(append(dst, byte(CmdFenced)), req.Fence.Lock), req.Fence.Token)
@@ -113,10 +120,14 @@ func appendBytes(dst, b []byte) []byte {
 // (reset first) and returns the bytes after it. req's byte slices alias b.
 func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 	req.Reset()
-	if len(b) > 0 && (Command(b[0]) == CmdOnce || Command(b[0]) == CmdRetry) {
-		req.Once = OnceFirst
-		if Command(b[0]) == CmdRetry {
+	if len(b) > 0 && (Command(b[0]) == CmdOnce || Command(b[0]) == CmdRetry || b[0] == binTry) {
+		switch b[0] {
+		case byte(CmdOnce):
+			req.Once = OnceFirst
+		case byte(CmdRetry):
 			req.Once = OnceRetry
+		default:
+			req.Once = OnceTry
 		}
 		var ok bool
 		if req.OnceID, b, ok = takeBytes(b[1:]); !ok || len(b) == 0 || Command(b[0]) != CmdFenced && !Command(b[0]).WritesOneKey() {
@@ -137,7 +148,8 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 		return b, ErrBinary
 	}
 	cmd := Command(b[0])
-	if !cmd.Valid() || cmd == CmdPipe || cmd == CmdFenced || cmd == CmdOnce || cmd == CmdRetry {
+	if !cmd.Valid() || cmd == CmdPipe || cmd == CmdFenced || cmd == CmdOnce || cmd == CmdRetry || cmd.BlockingPop() ||
+		req.Once == OnceTry && cmd != CmdListPopLeft && cmd != CmdListPopRight {
 		return b, ErrBinary
 	}
 	req.Cmd = cmd

@@ -40,8 +40,8 @@ func TestBinaryRoundTrip(t *testing.T) {
 	round := 0
 	for _, text := range texts {
 		var req Request
-		if ParseRequest([]byte(text), &req) != ErrNone {
-			continue
+		if ParseRequest([]byte(text), &req) != ErrNone || req.Cmd.BlockingPop() {
+			continue // a router runs a blocking pop as tries: it never crosses the RPC
 		}
 		b := AppendBinary(nil, &req)
 		var back Request
@@ -84,10 +84,25 @@ func TestBinaryRefuses(t *testing.T) {
 		"once read":           {byte(CmdOnce), 1, 'r', byte(CmdGet), 1, 'k'},
 		"once twice":          {byte(CmdOnce), 1, 'r', byte(CmdRetry), 1, 'r', byte(CmdDel), 1, 'k'},
 		"fenced once":         {byte(CmdFenced), 1, 'l', 2, byte(CmdOnce), 1, 'r', byte(CmdDel), 1, 'k'},
+		"blocking pop":        {byte(CmdListPopLeftWait), 1, 'q', 2, 2},
+		"once blocking pop":   {byte(CmdOnce), 1, 'r', byte(CmdListPopLeftWait), 1, 'q', 2, 2},
+		"try of a set":        {binTry, 1, 'r', byte(CmdSet), byte(TypeStr), 1, 'k', 1, 'v'},
 	} {
 		var req Request
 		if _, err := DecodeBinary(b, &req); err == nil {
 			t.Errorf("%s: decoded %+v", name, req)
+		}
+	}
+}
+
+// TestBinaryTry: a blocking pop's try (OnceTry, which only a router
+// makes) crosses the RPC as itself, not as a ONCE.
+func TestBinaryTry(t *testing.T) {
+	for _, cmd := range []Command{CmdListPopLeft, CmdListPopRight} {
+		req := Request{Cmd: cmd, Str: [3][]byte{[]byte("q")}, Int: [2]int64{1}, Once: OnceTry, OnceID: []byte("r1")}
+		var back Request
+		if rest, err := DecodeBinary(AppendBinary(nil, &req), &back); err != nil || len(rest) != 0 || !sameRequest(&req, &back) {
+			t.Fatalf("%v: decoded %+v (%v), want %+v", cmd, back, err, req)
 		}
 	}
 }

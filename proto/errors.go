@@ -35,7 +35,7 @@ const (
 	ErrInvalidConsistency            // invalid consistency level (extension, §12.1)
 	ErrPipeDepth                     // PIPE nested too deeply (extension, §12.2)
 	ErrFencedCommand                 // FENCED around anything but a write of one key (extension, §12.11)
-	ErrOnceCommand                   // ONCE or RETRY around anything but a write of one key (extension, §12.12)
+	ErrOnceCommand                   // ONCE or RETRY around anything but a write of one key or a blocking pop (extension, §12.12)
 
 	numParseErrors
 )
@@ -67,7 +67,7 @@ var parseErrorText = [numParseErrors]string{
 	ErrInvalidConsistency: "invalid consistency level",
 	ErrPipeDepth:          "PIPE nested too deeply",
 	ErrFencedCommand:      "FENCED carries a write of one key",
-	ErrOnceCommand:        "ONCE and RETRY carry a write of one key",
+	ErrOnceCommand:        "ONCE and RETRY carry a write of one key or a blocking pop",
 }
 
 // badRequestReplies holds the complete reply payload for each ParseError,

@@ -149,7 +149,7 @@ var help = [numCommands]commandHelp{
 	CmdStrAppend:        {"key value", "appends to a string (an absent key starts empty); the new length", GroupStrings, "APPEND"},
 	CmdHashSetIfAbsent:  {"key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", GroupHashes, "HSETNX"},
 	CmdFenced:           {"lock token command...", "runs a write of one key only if the token is at least the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", GroupStrings, ""},
-	CmdOnce:             {"id command...", "runs a write of one key once: sent again with the same id (ONCE or RETRY), it answers its first reply instead of running", GroupStrings, ""},
+	CmdOnce:             {"id command...", "runs a write of one key (or a blocking pop) once: sent again with the same id (ONCE or RETRY), it answers its first reply instead of running", GroupStrings, ""},
 	CmdRetry:            {"id command...", "answers the first reply of the write ONCE sent with this id, without running it; not confirmed if the key's recent commands do not list it", GroupStrings, ""},
 	CmdHashIncr:         {"key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", GroupHashes, "HINCRBY"},
 	CmdStrRange:         {"key start end", "the bytes of a string from start to end, both included (negative: from the end); empty when there are none", GroupStrings, "GETRANGE"},

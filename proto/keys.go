@@ -92,6 +92,10 @@ func (c Command) WritesOneKey() bool {
 	return c.Class() == ClassWrite
 }
 
+// BlockingPop reports whether c is a blocking pop (§12.9): a router runs
+// it as tries of the plain pop, never storage.
+func (c Command) BlockingPop() bool { return c == CmdListPopLeftWait || c == CmdListPopRightWait }
+
 // Serial reports whether requests that run as one command, under the
 // session's read and write levels, take a cluster's serial path
 // (docs/serial.md): a conditional or fenced command always does, a read when reads

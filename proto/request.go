@@ -40,6 +40,11 @@ const (
 	OnceNone  OnceKind = iota // no id
 	OnceFirst                 // ONCE: run it, unless the key's recent commands list its id
 	OnceRetry                 // RETRY: never run it; answer the reply its id has on the key
+	// OnceTry is one try of a blocking pop sent as ONCE (§12.9, §12.12):
+	// run as ONCE, but recorded only when it takes an element, so that
+	// the blocking pop's next try, or its ONCE sent again, may still take
+	// one. Routers make it; clients cannot send it.
+	OnceTry
 )
 
 // Fence is what a FENCED write carries: the name of the lock its writer
@@ -244,7 +249,7 @@ func parseOnce(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 	switch {
 	case inner == CmdNone:
 		return j, ErrInvalidOperation
-	case inner != CmdFenced && !inner.WritesOneKey():
+	case inner != CmdFenced && !inner.WritesOneKey() && !inner.BlockingPop():
 		return j, ErrOnceCommand
 	}
 	req.Once = OnceFirst
@@ -252,6 +257,22 @@ func parseOnce(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 		req.Once = OnceRetry
 	}
 	return ParseArgs(b, j, inner, top, req)
+}
+
+// WrappedCommand returns the command of the write that the ONCE or RETRY
+// request frame carries, or CmdNone when frame is neither (or malformed
+// before the write's command word).
+func WrappedCommand(frame []byte) Command {
+	cmd, i := ParseCommand(frame, 0)
+	if cmd != CmdOnce && cmd != CmdRetry {
+		return CmdNone
+	}
+	_, i, err := parseStr(frame, i)
+	if err != ErrNone {
+		return CmdNone
+	}
+	inner, _ := ParseCommand(frame, i)
+	return inner
 }
 
 // OnceID is the internal id of a write whose client named it id (ONCE,

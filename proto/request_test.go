@@ -109,6 +109,8 @@ func TestParseRequest(t *testing.T) {
 			Fenced: true, Fence: Fence{Lock: []byte("l"), Token: -3}}},
 		{"once pop", "ONCE (2)r1 LIST_POP_LEFT (1)q 1", Request{Cmd: CmdListPopLeft, Str: [3][]byte{[]byte("q")}, Int: [2]int64{1},
 			Once: OnceFirst, OnceID: []byte("r1")}},
+		{"once blocking pop", "ONCE (2)r1 LIST_POP_RIGHT_WAIT (1)q 2 500", Request{Cmd: CmdListPopRightWait, Str: [3][]byte{[]byte("q")}, Int: [2]int64{2, 500},
+			Once: OnceFirst, OnceID: []byte("r1")}},
 		{"retry fenced", "RETRY (2)r1 FENCED (1)l 9 DEL (1)k", Request{Cmd: CmdDel, Str: [3][]byte{[]byte("k")},
 			Once: OnceRetry, OnceID: []byte("r1"), Fenced: true, Fence: Fence{Lock: []byte("l"), Token: 9}}},
 	}
@@ -251,7 +253,7 @@ func TestBadRequestBodies(t *testing.T) {
 		ErrHashOpen:         "BAD_REQUEST(49) InvalidRequest: hash not opened with '{' bracket",
 		ErrHashClose:        "BAD_REQUEST(49) InvalidRequest: hash not closed with '}' bracket",
 		ErrFencedCommand:    "BAD_REQUEST(50) InvalidRequest: FENCED carries a write of one key",
-		ErrOnceCommand:      "BAD_REQUEST(56) InvalidRequest: ONCE and RETRY carry a write of one key",
+		ErrOnceCommand:      "BAD_REQUEST(74) InvalidRequest: ONCE and RETRY carry a write of one key or a blocking pop",
 	}
 	for e, w := range want {
 		if got := string(AppendBadRequest(nil, e)); got != w {
@@ -320,5 +322,24 @@ func TestParseGetSetAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("parsing GET and SET allocates %v times per run", allocs)
+	}
+}
+
+// TestWrappedCommand: the command a ONCE or RETRY frame carries, which a
+// router reads to run a blocking pop with an id on the waiting path.
+func TestWrappedCommand(t *testing.T) {
+	for in, want := range map[string]Command{
+		"ONCE (2)r1 LIST_POP_LEFT_WAIT (1)q 1 100": CmdListPopLeftWait,
+		"RETRY (0) LIST_POP_RIGHT_WAIT (1)q 1 100": CmdListPopRightWait,
+		"ONCE (2)r1 SET:STR (1)k (1)v":             CmdSet,
+		"ONCE (2)r1 FENCED (1)l 5 DEL (1)k":        CmdFenced,
+		"LIST_POP_LEFT_WAIT (1)q 1 100":            CmdNone,
+		"ONCE 5 DEL (1)k":                          CmdNone,
+		"ONCE (9)r":                                CmdNone,
+		"":                                         CmdNone,
+	} {
+		if got := WrappedCommand([]byte(in)); got != want {
+			t.Errorf("WrappedCommand(%q) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -92,6 +92,8 @@ const (
 // (without running anything).
 func orderOf(cmd proto.Command, frame []byte) order {
 	switch {
+	case (cmd == proto.CmdOnce || cmd == proto.CmdRetry) && proto.WrappedCommand(frame).BlockingPop():
+		return orderAway // a blocking pop with a request id
 	case cmd == proto.CmdNone, cmd.IsData():
 		return orderFree
 	case cmd == proto.CmdPipe:
@@ -146,6 +148,9 @@ func entriesOrder(b []byte, i int, n uint64, depth int, req *proto.Request) (ord
 			var err proto.ParseError
 			if j, err = proto.ParseArgs(b, j, cmd, false, req); err != proto.ErrNone {
 				return max(strictest, o), j
+			}
+			if req.Cmd.BlockingPop() {
+				o = orderAway // one with a request id too
 			}
 		}
 		strictest = max(strictest, o)

@@ -81,6 +81,11 @@ func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 			out = proto.AppendBadRequest(out, err)
 			break
 		}
+		if req.Cmd.BlockingPop() { // with a request id: it waits here, as without
+			c.frame = start
+			out, act = c.exec(req, out)
+			break
+		}
 		c.holdOne(req, out, start)
 	default:
 		c.req.Reset()
@@ -119,6 +124,9 @@ func (c *conn) queueRequest(b []byte, i int, cmd proto.Command, top bool, out []
 	}
 	if err != proto.ErrNone {
 		return proto.AppendBadRequest(out, err)
+	}
+	if txRuleOf(c.req.Cmd) == txRefuse { // a blocking pop with a request id
+		return append(out, proto.ReplyBadState...)
 	}
 	c.sess.queue = append(c.sess.queue, c.req.Clone())
 	return append(out, proto.ReplyQueued...)
@@ -205,6 +213,9 @@ func (c *conn) entry(b []byte, i, depth int, last bool, out []byte) (int, []byte
 	}
 	if err != proto.ErrNone {
 		return j, proto.AppendBadRequest(out, err), err
+	}
+	if req.Cmd.BlockingPop() {
+		cmd = req.Cmd // with a request id: it runs as one without
 	}
 	if s := &c.sess; s.inTx && txRuleOf(cmd) == txQueue {
 		s.queue = append(s.queue, req.Clone())

@@ -17,7 +17,10 @@ import (
 // every push of the single process) or, at most, from 1 ms doubling to
 // maxPopWait (a push through another router of a cluster). Each try is a
 // plain data command, the same in the single process and the cluster
-// (where pops keep their guarantees, docs/guarantees.md).
+// (where pops keep their guarantees, docs/guarantees.md). A blocking pop
+// sent with ONCE (§12.12) tries with its id (proto.OnceTry): only the try
+// that takes an element is recorded, and answers the id from then on; one
+// sent with RETRY is one try that never runs, answered from the record.
 
 // maxPopWait bounds the wait between two tries: the latency an element
 // pushed through another router can see, and how long a shutdown waits
@@ -36,9 +39,15 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	if req.Int[1] <= 0 || ms > maxPopTimeout {
 		return proto.AppendErrorMsg(out, "invalid timeout: 1 to 3600000 milliseconds")
 	}
-	pop := proto.Request{Cmd: proto.CmdListPopLeft, Str: [3][]byte{req.Str[0]}, Int: [2]int64{req.Int[0]}}
+	pop := proto.Request{Cmd: proto.CmdListPopLeft, Str: [3][]byte{req.Str[0]}, Int: [2]int64{req.Int[0]}, OnceID: req.OnceID}
 	if req.Cmd == proto.CmdListPopRightWait {
 		pop.Cmd = proto.CmdListPopRight
+	}
+	switch req.Once {
+	case proto.OnceFirst:
+		pop.Once = proto.OnceTry // recorded only by the try that takes
+	case proto.OnceRetry:
+		pop.Once = proto.OnceRetry // answered once, from the record
 	}
 	sender := NewWaitSender(c.srv.cfg.Backend.NewSender())
 	deadline := time.Now().Add(ms)
@@ -57,7 +66,7 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 		}
 		reply := it.Replies[0]
 		left := time.Until(deadline)
-		if took(reply) || left <= 0 || c.srv.isClosing() {
+		if took(reply) || left <= 0 || c.srv.isClosing() || pop.Once == proto.OnceRetry {
 			return append(out, reply...)
 		}
 		t := time.NewTimer(min(wait, left))

@@ -44,7 +44,8 @@ func TestSerialIsLinearizable(t *testing.T) {
 }
 
 // checkOnce: a ONCE sent twice, through either router, and its RETRY
-// answer the first reply, and the write ran once.
+// answer the first reply, and the write ran once; so does a blocking
+// pop's (lincheck.BlockingOnce).
 func checkOnce(t *testing.T, routers []string) {
 	t.Helper()
 	for i, word := range []string{"ONCE", "ONCE", "RETRY", "ONCE"} {
@@ -58,6 +59,9 @@ func checkOnce(t *testing.T, routers []string) {
 			t.Fatalf("%s #%d: %s, %v; want the first reply, 1", word, i, client.Format(r), err)
 		}
 	}
+	lincheck.BlockingOnce(t, "once:", func(step int) (*client.Client, error) {
+		return client.Dial(routers[step%len(routers)], serialOptions)
+	})
 }
 
 // serialOptions are the clients' options: every command at SERIAL.

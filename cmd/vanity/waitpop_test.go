@@ -3,6 +3,9 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/lincheck"
 )
 
 // TestBlockingPop runs LIST_POP_LEFT_WAIT against the binary: a pop that
@@ -92,4 +95,11 @@ func TestBlockingPopOfAGoneClient(t *testing.T) {
 	}
 	expect(t, b, "LIST_PUSH_RIGHT (4)jobs (1)[(3)job]", "OK:INT 1")
 	expect(t, b, "LIST_LEN (4)jobs", "OK:INT 1")
+}
+
+// TestBlockingPopOnce runs lincheck.BlockingOnce against the binary: a
+// blocking pop with a request id takes an element once.
+func TestBlockingPopOnce(t *testing.T) {
+	s := memoryServer(t)
+	lincheck.BlockingOnce(t, "", func(int) (*client.Client, error) { return s.dial(), nil })
 }

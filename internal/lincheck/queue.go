@@ -18,8 +18,7 @@ import (
 // random, each with a request id (ONCE; after a broken connection or a
 // "not confirmed", RETRY, which never runs it again and answers its first
 // reply: PROTOCOL.md §12.12), a third of the pops as blocking pops of
-// 20 ms (LIST_POP_LEFT_WAIT, without an id), and records what was
-// acknowledged. Check
+// 20 ms (LIST_POP_LEFT_WAIT), and records what was acknowledged. Check
 // then drains the lists and asks what an exactly-once queue must answer:
 // no element is delivered twice (by two pops, or by a pop and the drain),
 // every element delivered was pushed, and every acknowledged push is
@@ -65,14 +64,12 @@ func (q *Queues) client(c int) {
 		}
 		var r proto.Reply
 		var unknown bool
-		blocking := !push && rng.IntN(3) == 0
-		if blocking {
-			// A blocking pop, waiting up to 20 ms: each of its tries is a
-			// pop at the session's levels; it takes no request id.
-			r, unknown, cl = q.plain(c, cl, q.Dial, "LIST_POP_LEFT_WAIT", key, 1, 20)
-		} else {
-			r, unknown, cl = q.once(c, cl, elem, cmd, args)
+		if !push && rng.IntN(3) == 0 {
+			// A blocking pop, waiting up to 20 ms: its tries carry its id,
+			// and only the one that takes an element is recorded.
+			cmd, args = "LIST_POP_LEFT_WAIT", []any{key, 1, 20}
 		}
+		r, unknown, cl = q.once(c, cl, elem, cmd, args)
 		if cl == nil && !unknown && q.stopped() {
 			return // stopped before sending
 		}

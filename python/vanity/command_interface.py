@@ -183,8 +183,8 @@ class CommandInterface:
         return self._command(b"FENCED " + _framed(lock) + b" %d " % int(token) + encode_text(command), *args)
 
     def once(self, request_id: Key, command: str, *args: Any) -> Response:
-        """Run a write of one key (command and args as fenced() takes them)
-        at most once: if the key's recent commands list request_id, answer
+        """Run a write of one key, or a blocking pop (command and args as
+        fenced() takes them) at most once: if the key's recent commands list request_id, answer
         the reply it had instead of running it again (PROTOCOL.md 12.12).
         After a broken connection, send it again with retry()."""
         return self._command(b"ONCE " + _framed(request_id) + b" " + encode_text(command), *args)
