@@ -157,7 +157,11 @@ type Node struct {
 
 // execCtx is the reusable state of one command.
 type execCtx struct {
-	c       storage.Ctx
+	c storage.Ctx
+	// phys is the physical time (unix ms) the run's stamps are drawn at
+	// (hlc.Clock.NowAt): read once per run, or per command when it has a
+	// deadline to check.
+	phys    int64
 	keys    [][]byte
 	locks   []int
 	dparts  []int    // partition of each delta, -1: the partition of its key
@@ -367,7 +371,7 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	if db < 0 || db >= storage.NumDBs {
 		return proto.AppendInternalError(dst, "node: database out of range")
 	}
-	t := n.clock.Now()
+	t := n.clock.NowAt(x.phys)
 	if req.Cmd.Class() == proto.ClassDatabase {
 		for i := range n.parts {
 			if !n.parts[i].state.held() {

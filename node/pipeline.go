@@ -163,7 +163,8 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 	n.clock.Observe(hlc.Stamp{Time: r.Floor})
 	x := n.ctxs.Get().(*execCtx)
 	defer n.release(x)
-	var refused []int // partitions found not held
+	x.phys = n.clock.Physical() // one reading for the run's stamps
+	var refused []int           // partitions found not held
 	for ci := range r.Cmds {
 		c := &r.Cmds[ci]
 		res.first = append(res.first, len(res.Ends))
@@ -171,9 +172,11 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 			res.refuse(c.Answers(), skip[ci].st, skip[ci].msg)
 			continue
 		}
-		if r.Deadline != 0 && n.cfg.Now().UnixMilli() > r.Deadline {
-			res.refuse(c.Answers(), rpc.StatusExpired, "the request's deadline passed before it ran")
-			continue
+		if r.Deadline != 0 {
+			if x.phys = n.clock.Physical(); x.phys > r.Deadline {
+				res.refuse(c.Answers(), rpc.StatusExpired, "the request's deadline passed before it ran")
+				continue
+			}
 		}
 		if failed != nil && !proto.ReadOnly(c.Reqs) {
 			res.refuse(c.Answers(), rpc.StatusRefused, failed.Error())

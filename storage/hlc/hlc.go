@@ -84,11 +84,21 @@ func NewClock(actor uint64, now func() int64) *Clock {
 func (c *Clock) Actor() uint64 { return c.actor }
 
 // Now returns a stamp later than every stamp previously issued or observed.
-func (c *Clock) Now() Stamp {
-	phys := uint64(min(max(c.now(), 0), MaxWall)) << LogicalBits
+func (c *Clock) Now() Stamp { return c.NowAt(c.now()) }
+
+// Physical reads the clock's physical time source (unix milliseconds), for
+// NowAt.
+func (c *Clock) Physical() int64 { return c.now() }
+
+// NowAt is Now with the physical time read earlier (Physical), by a caller
+// that issues several stamps in a short span (a run of commands) and reads
+// the time once for them: still later than every stamp issued or observed,
+// its wall part at least phys.
+func (c *Clock) NowAt(phys int64) Stamp {
+	p := uint64(min(max(phys, 0), MaxWall)) << LogicalBits
 	for {
 		last := c.last.Load()
-		next := max(phys, last+1)
+		next := max(p, last+1)
 		if c.last.CompareAndSwap(last, next) {
 			return Stamp{Time: next, Actor: c.actor}
 		}

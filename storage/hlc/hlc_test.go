@@ -66,3 +66,21 @@ func TestEndOfMilli(t *testing.T) {
 		t.Fatalf("EndOfMilli(100) = %v does not separate %v and %v", e, in, after)
 	}
 }
+
+// TestNowAtKeepsOrder: stamps drawn at a physical time read earlier still
+// order after every stamp issued or observed, and carry that time when
+// the clock has not passed it.
+func TestNowAtKeepsOrder(t *testing.T) {
+	c := NewClock(3, func() int64 { return 2000 })
+	a := c.Now()
+	if b := c.NowAt(1500); !a.Less(b) {
+		t.Fatalf("NowAt an earlier time gave %v after %v", b, a)
+	}
+	if d := c.NowAt(3000); d.Wall() != 3000 {
+		t.Fatalf("NowAt(3000) = %v, want wall 3000", d)
+	}
+	c.Observe(Stamp{Time: 4000 << LogicalBits, Actor: 9})
+	if e := c.NowAt(c.Physical()); e.Wall() != 4000 || e.Time&(1<<LogicalBits-1) == 0 {
+		t.Fatalf("after observing 4000.0, NowAt gave %v", e)
+	}
+}
