@@ -38,18 +38,18 @@ type conn struct {
 	// answered, and a RESP connection's state: its protocol version,
 	// CLIENT SETNAME's name, the plan of its current command, scratch
 	// for Vanity replies, and the input of a goroutine-served one.
-	wire        wire
-	cur         incoming
-	rv          resp.Version
-	name        string
-	plan        resp.Plan
-	vout        []byte
-	parsed      []proto.Reply
-	respScratch [][]byte
-	rbuf        []byte
-	rat         int
-	sess        session
-	pubs        []publication // messages to fan out after the next write
+	wire   wire
+	cur    incoming
+	rv     resp.Version
+	name   string
+	plan   resp.Plan
+	vout   []byte
+	parsed []proto.Reply
+	found  foundRESP // the command readyRESP read, for next
+	rbuf   []byte
+	rat    int
+	sess   session
+	pubs   []publication // messages to fan out after the next write
 	// overflow is set when a pipe's reply outgrew MaxReply.
 	overflow bool
 	frame    int // where the frame being answered starts in out

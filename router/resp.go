@@ -64,8 +64,15 @@ func (c *conn) next(b []byte) (int, order, error) {
 		c.cur = incoming{frame: frame, cmd: cmd, i: i}
 		return size, orderOf(cmd, frame), nil
 	}
-	args, size, err := resp.ReadCommand(b, c.respLimits(), c.cur.args[:0])
-	c.cur.args = args
+	var size int
+	var err error
+	if f := c.found; f.at != nil && len(b) >= f.size && &b[0] == f.at {
+		c.cur.args, c.found.args = f.args, c.cur.args[:0] // read by readyRESP
+		size, err = f.size, f.err
+	} else {
+		c.cur.args, size, err = resp.ReadCommand(b, c.respLimits(), c.cur.args[:0])
+	}
+	c.found.at = nil
 	if err != nil {
 		return 0, orderFree, err
 	}
@@ -94,11 +101,30 @@ func (c *conn) handleNext() action {
 }
 
 // readyRESP reports whether b holds a complete Redis command (or one that
-// is refused as malformed or too large).
+// is refused as malformed or too large). What it read is kept for next,
+// which is asked about the same input right after.
 func (c *conn) readyRESP(b []byte) bool {
-	args, n, err := resp.ReadCommand(b, c.respLimits(), c.respScratch[:0])
-	c.respScratch = args[:0]
-	return n > 0 || err != nil || len(b) > c.maxRequest()
+	f := &c.found
+	var n int
+	f.args, n, f.err = resp.ReadCommand(b, c.respLimits(), f.args[:0])
+	f.at, f.size = nil, n
+	if n > 0 || f.err != nil {
+		f.at = &b[0]
+	}
+	return n > 0 || f.err != nil || len(b) > c.maxRequest()
+}
+
+// foundRESP is a Redis command readyRESP read at the front of a
+// connection's input: next takes it instead of reading it again when
+// asked about input starting at the same byte. A connection never
+// rewrites input it has not consumed (reads append, a compaction moves it
+// to another address), and the pointer keeps the buffer alive, so the same
+// address holds the same bytes.
+type foundRESP struct {
+	at   *byte // the input's first byte; nil: nothing kept
+	size int
+	args [][]byte
+	err  error
 }
 
 // prepareRESP looks the command up and builds its plan; it returns the
