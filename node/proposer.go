@@ -594,9 +594,16 @@ func rounds(props []*proposal) {
 	}
 	ch := make(chan answer, len(calls)) // sized so no late answer blocks
 	timeout := time.Until(deadline)
+	// The other acceptors' calls leave first; this node's vote, which
+	// runs on this goroutine (and, but for a peek, waits for an fsync),
+	// is taken while they are on their way.
 	send := func(cs []*call) {
-		for _, c := range cs {
-			c.a.Phases(c.ms, timeout, func(vs []rpc.Vote, err error) { ch <- answer{c, vs, err} })
+		for _, local := range []bool{false, true} {
+			for _, c := range cs {
+				if _, l := c.a.(localAcceptor); l == local {
+					c.a.Phases(c.ms, timeout, func(vs []rpc.Vote, err error) { ch <- answer{c, vs, err} })
+				}
+			}
 		}
 	}
 	// A round of reads' peeks asks a bare majority first: this node, whose
@@ -604,8 +611,7 @@ func rounds(props []*proposal) {
 	// to ask; the rest only once those have all answered and a peek is not
 	// settled (one failed, or they disagree), or after hedgeAfter. A read
 	// then sends as many messages as a QUORUM read does. Any other round
-	// asks every acceptor at once, this node last: its vote waits for an
-	// fsync, and the others' calls are on their way meanwhile.
+	// asks every acceptor at once.
 	peeks := !slices.ContainsFunc(props, func(p *proposal) bool { return p.m.Kind != rpc.KindPeek })
 	slices.SortStableFunc(calls, func(x, y *call) int {
 		_, lx := x.a.(localAcceptor)
@@ -613,7 +619,7 @@ func rounds(props []*proposal) {
 		switch {
 		case lx == ly:
 			return 0
-		case lx == peeks:
+		case lx:
 			return -1
 		}
 		return 1
