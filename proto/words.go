@@ -177,7 +177,7 @@ func fencedWords(rest []Word, req *Request) error {
 }
 
 // onceWords reads the rest of a ONCE or RETRY (cmd) line: the id and the
-// write it names.
+// write (or blocking pop) it names.
 func onceWords(cmd Command, rest []Word, req *Request) error {
 	if len(rest) < 2 {
 		return fmt.Errorf("%w: usage: %s %s", ErrArguments, cmd, cmd.Params())
@@ -185,8 +185,8 @@ func onceWords(cmd Command, rest []Word, req *Request) error {
 	if err := ParseWords(rest[1:], req); err != nil {
 		return err
 	}
-	if !req.Cmd.WritesOneKey() || req.Once != OnceNone {
-		return fmt.Errorf("%w: %s carries a write of one key, not %s", ErrArguments, cmd, req.Cmd)
+	if !req.Cmd.WritesOneKey() && !req.Cmd.BlockingPop() || req.Once != OnceNone {
+		return fmt.Errorf("%w: %s carries a write of one key or a blocking pop, not %s", ErrArguments, cmd, req.Cmd)
 	}
 	req.Once, req.OnceID = OnceFirst, rest[0].Text
 	if cmd == CmdRetry {

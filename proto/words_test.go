@@ -41,6 +41,7 @@ func TestWordsMakeFrames(t *testing.T) {
 		{"fenced jobs 117 set out done", "FENCED (4)jobs 117 SET:STR (3)out (4)done"},
 		{"fenced jobs 117 lpush q a b", "FENCED (4)jobs 117 LIST_PUSH_LEFT (1)q (2)[(1)a(1)b]"},
 		{"once req-1 lpop q 1", "ONCE (5)req-1 LIST_POP_LEFT (1)q 1"},
+		{"retry req-1 list_pop_left_wait q 1 500", "RETRY (5)req-1 LIST_POP_LEFT_WAIT (1)q 1 500"},
 		{"retry req-1 fenced jobs 5 set k v", "RETRY (5)req-1 FENCED (4)jobs 5 SET:STR (1)k (1)v"},
 		{"lpush todo milk eggs", "LIST_PUSH_LEFT (4)todo (2)[(4)milk(4)eggs]"},
 		{"LIST_PUSH_RIGHT todo", "LIST_PUSH_RIGHT (4)todo (0)[]"},
@@ -105,7 +106,7 @@ func TestWordsRefuseWhatDoesNotFit(t *testing.T) {
 		{"fenced jobs 117 get k", ErrArguments, "FENCED carries a write of one key, not GET"},
 		{"fenced jobs 117", ErrArguments, "usage: FENCED lock token command..."},
 		{"fenced jobs x del k", ErrArguments, "invalid integer"},
-		{"once req-1 get k", ErrArguments, "ONCE carries a write of one key, not GET"},
+		{"once req-1 get k", ErrArguments, "ONCE carries a write of one key or a blocking pop, not GET"},
 		{"retry req-1", ErrArguments, "usage: RETRY id command..."},
 		{"", ErrUnknownCommand, "empty line"},
 	}
