@@ -37,11 +37,12 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 			r.Reply(rpc.StatusOK, res.out) // copied into the connection's buffer
 			runs.Put(run)
 		}
-		if hasSerial(run) { // rounds of consensus: on a goroutine
-			r.Go(func() {
-				s.serialRun(run, res)
+		if hasSerial(run) { // rounds of consensus
+			release := r.Hold()
+			s.serialRun(run, res, func() {
 				reply(res)
 				freeResult(res)
+				release()
 			})
 			return true
 		}

@@ -75,8 +75,12 @@ func hasSerial(r *rpc.Run) bool {
 }
 
 // serialRun runs every command of r on the serial path, their rounds
-// together (drive), and answers them in r's order.
-func (s *Service) serialRun(r *rpc.Run, res *Result) {
+// together (drive), puts their answers in res in r's order, and calls
+// done, on a goroutine it starts or, for a run of reads whose peeks find
+// their replicas agreed, on whichever goroutine ended the peeks' round
+// (the caller's, or the RPC reader of the vote that settled it): a read
+// that needs no more waits on no goroutine of its own.
+func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 	s.node.clock.Observe(hlc.Stamp{Time: r.Floor})
 	deadline := time.Now().Add(replicateTimeout)
 	if r.Deadline != 0 {
@@ -90,15 +94,48 @@ func (s *Service) serialRun(r *rpc.Run, res *Result) {
 			live = append(live, props[i])
 		}
 	}
-	s.drive(live)
-	res.reset(r.Answers())
-	for i, p := range props {
-		if p.st == rpc.StatusOK && len(r.Cmds[i].Reqs) == 1 && r.Cmds[i].Digest == rpc.DigestNone {
-			res.Replies = append(res.Replies, p.reply...)
-			res.end(rpc.StatusOK)
-		} else {
-			res.refuse(r.Cmds[i].Answers(), p.st, string(p.reply))
+	answer := func() {
+		res.reset(r.Answers())
+		for i, p := range props {
+			if p.st == rpc.StatusOK && len(r.Cmds[i].Reqs) == 1 && r.Cmds[i].Digest == rpc.DigestNone {
+				res.Replies = append(res.Replies, p.reply...)
+				res.end(rpc.StatusOK)
+			} else {
+				res.refuse(r.Cmds[i].Answers(), p.st, string(p.reply))
+			}
 		}
+		done()
+	}
+	onward := func(live []*proposal) {
+		// The caller waits for done (the RPC connection holds the call
+		// open until then), so done's goroutine is owned.
+		go func() {
+			s.drive(live)
+			answer()
+		}()
+	}
+	switch {
+	case len(live) == 0:
+		answer()
+	case slices.ContainsFunc(live, func(p *proposal) bool { return p.m.Kind != rpc.KindPeek }):
+		onward(live) // its rounds wait for fsyncs
+	default:
+		// A peek's round ends in its proposal done or preparing (advance
+		// never retries it): the proposals that prepare go on, on a
+		// goroutine.
+		startRound(live, func() {
+			next := live[:0]
+			for _, p := range live {
+				if p.advance(s) == stepNext {
+					next = append(next, p)
+				}
+			}
+			if len(next) == 0 {
+				answer()
+				return
+			}
+			onward(next)
+		})
 	}
 }
 
@@ -561,14 +598,39 @@ func (s *Service) drive(props []*proposal) {
 	wg.Wait()
 }
 
-// rounds sends every proposal's phase to its acceptors, one call per
-// acceptor (in parallel; the local one, last, runs on this goroutine),
-// and hands each vote, in arrival order, to its proposal, until every
-// round is settled, every acceptor has answered, or the latest deadline.
-// Once every round's outcome is known, votes still wanted (a lost
-// Accept's) are waited for as long again as the rounds took, at least a
-// millisecond: a slower acceptor counts as unknown.
+// rounds runs one round of props (startRound) and returns when it ends.
 func rounds(props []*proposal) {
+	done := make(chan struct{})
+	startRound(props, func() { close(done) })
+	<-done
+}
+
+// round is one round of a set of proposals: each proposal's phase goes to
+// its acceptors, one call per acceptor (in parallel; the local one, last,
+// runs on the caller's goroutine), and each vote, in arrival order, goes
+// to its proposal. The round ends, and end runs once, on whichever
+// goroutine ended it, when every proposal is settled, every acceptor
+// asked has answered, or the latest deadline passes. Once every round's
+// outcome is known, votes still wanted (a lost Accept's) are waited for
+// as long again as the round took, at least a millisecond: a slower
+// acceptor counts as unknown.
+type round struct {
+	mu        sync.Mutex
+	later     []*call // acceptors asked only if the first are not enough
+	asked     int
+	answered  int
+	pending   int // proposals not settled
+	undecided int // proposals whose outcome is not known
+	start     time.Time
+	timeout   time.Duration
+	timers    []*time.Timer // the deadline's, the hedge's, the grace's
+	graced    bool          // the grace's is set
+	ended     bool
+	end       func()
+}
+
+// startRound starts a round of props, which ends with end.
+func startRound(props []*proposal, end func()) {
 	var calls []*call
 	byName := map[string]*call{}
 	deadline := props[0].deadline
@@ -585,25 +647,6 @@ func rounds(props []*proposal) {
 			}
 			c.props = append(c.props, p)
 			c.ms = append(c.ms, p.m)
-		}
-	}
-	type answer struct {
-		c   *call
-		vs  []rpc.Vote
-		err error
-	}
-	ch := make(chan answer, len(calls)) // sized so no late answer blocks
-	timeout := time.Until(deadline)
-	// The other acceptors' calls leave first; this node's vote, which
-	// runs on this goroutine (and, but for a peek, waits for an fsync),
-	// is taken while they are on their way.
-	send := func(cs []*call) {
-		for _, local := range []bool{false, true} {
-			for _, c := range cs {
-				if _, l := c.a.(localAcceptor); l == local {
-					c.a.Phases(c.ms, timeout, func(vs []rpc.Vote, err error) { ch <- answer{c, vs, err} })
-				}
-			}
 		}
 	}
 	// A round of reads' peeks asks a bare majority first: this node, whose
@@ -624,60 +667,118 @@ func rounds(props []*proposal) {
 		}
 		return 1
 	})
-	first, later := calls, []*call(nil)
+	first := calls
+	r := &round{pending: len(props), undecided: len(props), start: time.Now(), timeout: time.Until(deadline), end: end}
 	if peeks {
-		first, later = majorityFirst(calls, props)
+		first, r.later = majorityFirst(calls, props)
 	}
-	send(first)
-	asked := len(first)
-	var hedge <-chan time.Time
-	if len(later) > 0 {
-		hedge = time.After(hedgeAfter)
+	r.asked = len(first)
+	r.mu.Lock()
+	r.timers = append(r.timers, time.AfterFunc(max(r.timeout, 0), r.finish))
+	if len(r.later) > 0 {
+		r.timers = append(r.timers, time.AfterFunc(hedgeAfter, r.hedge))
 	}
-	start := time.Now()
-	timer := time.NewTimer(max(timeout, 0))
-	defer timer.Stop()
-	var grace <-chan time.Time
-	pending, undecided := len(props), len(props)
-	for answered := 0; answered < asked; {
-		select {
-		case a := <-ch:
-			answered++
-			for j, p := range a.c.props {
-				if p.settled {
-					continue
-				}
-				var v rpc.Vote
-				if a.err == nil {
-					v = a.vs[j]
-				}
-				was := p.decided
-				if p.take(a.c.a.Name(), v, a.err) {
-					pending--
-				}
-				if !was && p.decided {
-					undecided--
-				}
+	r.mu.Unlock()
+	r.send(first)
+}
+
+// send makes the calls cs. The other acceptors' calls leave first; this
+// node's vote, which runs on this goroutine (and, but for a peek, waits
+// for an fsync), is taken while they are on their way.
+func (r *round) send(cs []*call) {
+	for _, local := range []bool{false, true} {
+		for _, c := range cs {
+			if _, l := c.a.(localAcceptor); l == local {
+				c.a.Phases(c.ms, r.timeout, func(vs []rpc.Vote, err error) { r.answer(c, vs, err) })
 			}
-			if pending == 0 {
-				return
-			}
-			if answered == asked && len(later) > 0 {
-				send(later)
-				asked, later, hedge = asked+len(later), nil, nil
-			}
-			if undecided == 0 && grace == nil {
-				grace = time.After(max(time.Since(start), time.Millisecond))
-			}
-		case <-hedge:
-			send(later)
-			asked, later, hedge = asked+len(later), nil, nil
-		case <-grace:
-			return
-		case <-timer.C:
-			return
 		}
 	}
+}
+
+// answer counts call c's votes vs (or its error).
+func (r *round) answer(c *call, vs []rpc.Vote, err error) {
+	r.mu.Lock()
+	if r.ended {
+		r.mu.Unlock()
+		return
+	}
+	r.answered++
+	for j, p := range c.props {
+		if p.settled {
+			continue
+		}
+		var v rpc.Vote
+		if err == nil {
+			v = vs[j]
+		}
+		was := p.decided
+		if p.take(c.a.Name(), v, err) {
+			r.pending--
+		}
+		if !was && p.decided {
+			r.undecided--
+		}
+	}
+	if r.pending == 0 {
+		r.endLocked()
+		return
+	}
+	var later []*call
+	if r.answered == r.asked {
+		if len(r.later) == 0 {
+			r.endLocked()
+			return
+		}
+		later = r.askLaterLocked()
+	}
+	if r.undecided == 0 && !r.graced {
+		r.graced = true
+		r.timers = append(r.timers, time.AfterFunc(max(time.Since(r.start), time.Millisecond), r.finish))
+	}
+	r.mu.Unlock()
+	if later != nil {
+		r.send(later)
+	}
+}
+
+// hedge asks the acceptors left out of a round of peeks, hedgeAfter in.
+func (r *round) hedge() {
+	r.mu.Lock()
+	if r.ended || len(r.later) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	later := r.askLaterLocked()
+	r.mu.Unlock()
+	r.send(later)
+}
+
+// askLaterLocked returns the calls left out, now counted as asked.
+func (r *round) askLaterLocked() []*call {
+	later := r.later
+	r.asked, r.later = r.asked+len(later), nil
+	return later
+}
+
+// finish ends the round at its deadline, or its grace after every
+// outcome was known.
+func (r *round) finish() {
+	r.mu.Lock()
+	if r.ended {
+		r.mu.Unlock()
+		return
+	}
+	r.endLocked()
+}
+
+// endLocked ends the round: r.mu is held, and released before end runs.
+func (r *round) endLocked() {
+	r.ended = true
+	for _, t := range r.timers {
+		t.Stop()
+	}
+	r.mu.Unlock()
+	r.end()
 }
 
 // hedgeAfter is how long a round of peeks waits for the bare majority it

@@ -50,6 +50,14 @@ func (r Responder) Reply(st Status, payload []byte) {
 	r.w.send(r.id, uint8(st), payload)
 }
 
+// Hold counts an answer still to come, which any goroutine may send, as
+// Go counts its goroutine: the connection waits for release before it
+// closes. Only the inline handler may call it, before it returns.
+func (r Responder) Hold() (release func()) {
+	r.calls.Add(1)
+	return r.calls.Done
+}
+
 // Go runs fn on a goroutine the connection waits for before it closes. Only
 // the inline handler may call it, before it returns.
 func (r Responder) Go(fn func()) {
