@@ -193,3 +193,62 @@ func TestResentWriteNeverSaysItDidNotRun(t *testing.T) {
 		}
 	}
 }
+
+// heldAcceptor keeps each call's answer for the test to send, from its
+// own goroutine, when it likes.
+type heldAcceptor struct {
+	name string
+	mu   *sync.Mutex
+	held *[]func()
+}
+
+func (h heldAcceptor) Name() string { return h.name }
+func (h heldAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.Vote, error)) {
+	vs := make([]rpc.Vote, len(ms))
+	for i := range vs {
+		vs[i] = rpc.Vote{Yes: true, Time: 2, Actor: 1, State: []byte("s")}
+	}
+	h.mu.Lock()
+	*h.held = append(*h.held, func() { done(vs, nil) })
+	h.mu.Unlock()
+}
+
+// TestRoundIsDrivenByItsVotes: starting a round waits for no vote; the
+// round ends, once, on the goroutine of the vote that decides it (the
+// second of three here), and an answer after its end changes nothing.
+func TestRoundIsDrivenByItsVotes(t *testing.T) {
+	var mu sync.Mutex
+	var held []func()
+	p := peeking("k", []acceptor{
+		heldAcceptor{"a", &mu, &held}, heldAcceptor{"b", &mu, &held}, heldAcceptor{"c", &mu, &held},
+	})
+	ended := make(chan struct{}, 3)
+	startRound([]*proposal{p}, func() { ended <- struct{}{} })
+	take := func(i int) func() {
+		mu.Lock()
+		defer mu.Unlock()
+		return held[i]
+	}
+	if len(ended) != 0 {
+		t.Fatal("the round ended before any vote came")
+	}
+	take(0)()
+	if len(ended) != 0 {
+		t.Fatal("the round ended on one vote of three")
+	}
+	done := make(chan struct{})
+	go func() { take(1)(); close(done) }()
+	<-done
+	if len(ended) != 1 || !p.peeked {
+		t.Fatalf("after the second agreeing vote: ended %d times, peeked %v; want once, on that vote", len(ended), p.peeked)
+	}
+	mu.Lock()
+	late := append([]func(){held[0]}, held[2:]...) // an answer again, and the third's if the hedge asked it meanwhile
+	mu.Unlock()
+	for _, answer := range late {
+		answer()
+	}
+	if len(ended) != 1 {
+		t.Fatalf("a late answer ended the round again (%d times)", len(ended))
+	}
+}
