@@ -74,12 +74,15 @@ func hasSerial(r *rpc.Run) bool {
 	return false
 }
 
-// serialRun runs every command of r on the serial path, their rounds
-// together (drive), puts their answers in res in r's order, and calls
-// done, on a goroutine it starts or, for a run of reads whose peeks find
-// their replicas agreed, on whichever goroutine ended the peeks' round
-// (the caller's, or the RPC reader of the vote that settled it): a read
-// that needs no more waits on no goroutine of its own.
+// serialRun runs every command of r on the serial path, puts their
+// answers in res in r's order, and calls done. A run of reads proposes at
+// once: its peeks' round starts on the caller's goroutine and, when their
+// replicas agree, done runs on whichever goroutine ended it (the
+// caller's, or the RPC reader of the deciding vote), with no goroutine of
+// its own; reads that must prepare go on on a goroutine. A run that
+// writes goes on a goroutine at once: it takes its keys' gates
+// (keyGates) and runs in waves (serialWaves), each wave's rounds together
+// (drive).
 func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 	s.node.clock.Observe(hlc.Stamp{Time: r.Floor})
 	deadline := time.Now().Add(replicateTimeout)
@@ -87,13 +90,6 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 		deadline = time.UnixMilli(r.Deadline)
 	}
 	props := make([]*proposal, len(r.Cmds))
-	live := make([]*proposal, 0, len(r.Cmds))
-	for i := range r.Cmds {
-		props[i] = s.newProposal(&r.Cmds[i], deadline)
-		if !props[i].done {
-			live = append(live, props[i])
-		}
-	}
 	answer := func() {
 		res.reset(r.Answers())
 		for i, p := range props {
@@ -106,37 +102,54 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 		}
 		done()
 	}
-	onward := func(live []*proposal) {
-		// The caller waits for done (the RPC connection holds the call
-		// open until then), so done's goroutine is owned.
+	// The goroutines below end with done, which the caller waits for
+	// (the RPC connection holds the call open until then): they are owned.
+	if slices.ContainsFunc(r.Cmds, func(c rpc.Cmd) bool { return !proto.ReadOnly(c.Reqs) }) {
 		go func() {
-			s.drive(live)
+			waves, keys := serialWaves(r)
+			unlock := s.gates.lock(slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "" }))
+			for _, w := range waves {
+				var live []*proposal
+				for _, i := range w {
+					if props[i] = s.newProposal(&r.Cmds[i], deadline); !props[i].done {
+						live = append(live, props[i])
+					}
+				}
+				s.drive(live)
+			}
+			unlock()
 			answer()
 		}()
+		return
 	}
-	switch {
-	case len(live) == 0:
+	var live []*proposal
+	for i := range r.Cmds {
+		if props[i] = s.newProposal(&r.Cmds[i], deadline); !props[i].done {
+			live = append(live, props[i])
+		}
+	}
+	if len(live) == 0 {
 		answer()
-	case slices.ContainsFunc(live, func(p *proposal) bool { return p.m.Kind != rpc.KindPeek }):
-		onward(live) // its rounds wait for fsyncs
-	default:
-		// A peek's round ends in its proposal done or preparing (advance
-		// never retries it): the proposals that prepare go on, on a
-		// goroutine.
-		startRound(live, func() {
-			next := live[:0]
-			for _, p := range live {
-				if p.advance(s) == stepNext {
-					next = append(next, p)
-				}
-			}
-			if len(next) == 0 {
-				answer()
-				return
-			}
-			onward(next)
-		})
+		return
 	}
+	// A peek's round ends in its proposal done or preparing (advance
+	// never retries it).
+	startRound(live, func() {
+		next := live[:0]
+		for _, p := range live {
+			if p.advance(s) == stepNext {
+				next = append(next, p)
+			}
+		}
+		if len(next) == 0 {
+			answer()
+			return
+		}
+		go func() {
+			s.drive(next)
+			answer()
+		}()
+	})
 }
 
 // Serial path errors, as the client reads them (PROTOCOL.md §12.1).

@@ -110,6 +110,7 @@ type Service struct {
 	entropy    entropyCounters
 	catching   []int // partitions to catch up on after a restart
 	standing   *standingPromises
+	gates      keyGates      // one run at a time proposes writes on a key
 	proposals  atomic.Uint64 // serial commands proposed here: their ids' counter
 	wg         sync.WaitGroup
 }

@@ -1,0 +1,100 @@
+package node
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/vanitydb/vanity/node/rpc"
+)
+
+// keyGates lets one run at a time propose writes on a key from this node
+// (docs/serial.md, "Contention"): a run waits for the gates of its keys,
+// taken in key order so that runs sharing keys cannot wait for each
+// other in a ring, and its proposals, made once it holds them, find the
+// standing promise the last run left instead of colliding with it.
+// Proposers on other nodes still contend, as Paxos allows.
+type keyGates struct {
+	mu sync.Mutex
+	m  map[string]*gate
+}
+
+type gate struct {
+	sync.Mutex
+	refs int // runs holding or waiting for it
+}
+
+// lock takes the gates of keys (each a database and key, gateKey) and
+// returns what gives them back.
+func (g *keyGates) lock(keys []string) (unlock func()) {
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	gs := make([]*gate, len(keys))
+	g.mu.Lock()
+	if g.m == nil {
+		g.m = map[string]*gate{}
+	}
+	for i, k := range keys {
+		if gs[i] = g.m[k]; gs[i] == nil {
+			gs[i] = &gate{}
+			g.m[k] = gs[i]
+		}
+		gs[i].refs++
+	}
+	g.mu.Unlock()
+	for _, x := range gs {
+		x.Lock()
+	}
+	return func() {
+		for _, x := range gs {
+			x.Unlock()
+		}
+		g.mu.Lock()
+		for i, k := range keys {
+			if gs[i].refs--; gs[i].refs == 0 {
+				delete(g.m, k)
+			}
+		}
+		g.mu.Unlock()
+	}
+}
+
+// gateKey names command c's key for the gates and waves, or "" when c is
+// not one request on one key (its proposal ends at once).
+func gateKey(c *rpc.Cmd) string {
+	if len(c.Reqs) != 1 {
+		return ""
+	}
+	keys := c.Reqs[0].Keys(nil)
+	if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte(byte(c.DB))
+	b.Write(keys[0])
+	return b.String()
+}
+
+// serialWaves splits r's commands into waves run one after another: a
+// command goes one wave after the last earlier command on its key, so a
+// run's commands on one key take effect in the run's order, each
+// proposed once the one before it is chosen (and on the promise it won).
+// keys returns every command's gateKey.
+func serialWaves(r *rpc.Run) (waves [][]int, keys []string) {
+	next := map[string]int{} // a key's next wave
+	keys = make([]string, len(r.Cmds))
+	for i := range r.Cmds {
+		k := gateKey(&r.Cmds[i])
+		keys[i] = k
+		w := 0
+		if k != "" {
+			w = next[k]
+			next[k] = w + 1
+		}
+		if w == len(waves) {
+			waves = append(waves, nil)
+		}
+		waves[w] = append(waves[w], i)
+	}
+	return waves, keys
+}

@@ -1,0 +1,74 @@
+package node
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+)
+
+// TestSerialWaves: a run's commands on one key go one wave each, in the
+// run's order; commands on other keys, and those on no single key, go in
+// the first wave they can.
+func TestSerialWaves(t *testing.T) {
+	cmd := func(db int, text string) rpc.Cmd {
+		return rpc.Cmd{DB: db, Reqs: parse(t, text)}
+	}
+	r := &rpc.Run{Cmds: []rpc.Cmd{
+		cmd(0, "SET:STR (1)a (1)1"),       // 0
+		cmd(0, "SET:STR (1)b (1)1"),       // 1
+		cmd(0, "GET (1)a"),                // 2: after 0
+		cmd(1, "SET:STR (1)a (1)1"),       // 3: another database
+		cmd(0, "SET_MOVE (1)a (1)b (1)m"), // 4: two keys
+		cmd(0, "DEL (1)a"),                // 5: after 2
+	}}
+	waves, keys := serialWaves(r)
+	want := [][]int{{0, 1, 3, 4}, {2}, {5}}
+	if !slices.EqualFunc(waves, want, slices.Equal) {
+		t.Fatalf("waves %v, want %v", waves, want)
+	}
+	if keys[4] != "" || keys[0] == keys[3] || keys[0] != keys[2] {
+		t.Fatalf("keys %q", keys)
+	}
+}
+
+// TestKeyGatesLetOneRunAtATime: runs sharing a key take turns; runs on
+// other keys do not wait; gates taken in any order by many runs never
+// deadlock, and none is left behind.
+func TestKeyGatesLetOneRunAtATime(t *testing.T) {
+	var g keyGates
+	var in atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 40 {
+		keys := []string{"x", "y"}
+		if i%2 == 1 {
+			keys = []string{"y", "x", "y"}
+		}
+		wg.Go(func() {
+			unlock := g.lock(keys)
+			if in.Add(1) != 1 {
+				t.Error("two runs hold the gate of one key")
+			}
+			runtime.Gosched() // let another run try meanwhile
+			in.Add(-1)
+			unlock()
+		})
+	}
+	hold := g.lock([]string{"x"})
+	other := make(chan struct{})
+	go func() { g.lock([]string{"z"})(); close(other) }()
+	select {
+	case <-other:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a run on another key waited for the gate of x")
+	}
+	hold()
+	wg.Wait()
+	if len(g.m) != 0 {
+		t.Fatalf("%d gates left behind", len(g.m))
+	}
+}
