@@ -38,9 +38,10 @@
 // (proposer.go; a run's commands share each round's call to an acceptor,
 // a round is driven by its acceptors' answers as they come, a run of reads
 // whose replicas agree is answered from the RPC reader that brought the
-// last vote, other runs go on on a goroutine, and a key's next write may
-// use the standing promise its last one won, standing.go) to the
-// acceptors of the key's partition, itself among them
+// last vote, other runs go on on a goroutine, a run that writes takes its
+// keys' gates and runs its commands on one key one after another, gates.go,
+// and a key's next write may use the standing promise its last one won,
+// standing.go) to the acceptors of the key's partition, itself among them
 // (acceptor.go: votes logged and fsynced before they leave, one fsync a
 // call, on complete copies only).
 //
