@@ -1,8 +1,10 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -411,5 +413,58 @@ func TestClockStaysAheadOfTheSnapshot(t *testing.T) {
 	defer r.Close()
 	if next := token(r); next <= first {
 		t.Fatalf("after a restart with the clock a minute back, the lock's token %d is not above %d", next, first)
+	}
+}
+
+// TestRunSnapshotsAGrowingLog: Run writes a snapshot once the log has
+// grown past SnapshotLogBytes (and twice the last snapshot), for a
+// cluster's node as for the single process's, so a restart replays a
+// bounded log; and the data is all there after that restart.
+func TestRunSnapshotsAGrowingLog(t *testing.T) {
+	for _, cluster := range []bool{false, true} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "db")
+		cfg := Config{Partitions: 4, SnapshotPath: path, WALDir: WALPath(path), Fsync: wal.SyncNever,
+			SnapshotLogBytes: 32 << 10, Cluster: cluster}
+		n := newNode(t, cfg)
+		holdAll(t, n, cluster)
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan struct{})
+		go func() { defer close(ran); _ = n.Run(ctx) }()
+		value := strings.Repeat("v", 200)
+		for i := range 400 { // ~100 KiB of log
+			do(t, n, 0, fmt.Sprintf("SET:STR (%d)k%d (%d)%s", len(fmt.Sprint("k", i)), i, len(value), value))
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			if _, err := os.Stat(path); err == nil && n.walBytes.Load() < 32<<10 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster %v: no snapshot within 10 s; the log holds %d bytes since the last", cluster, n.walBytes.Load())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-ran
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r := newNode(t, cfg)
+		holdAll(t, r, cluster)
+		if got := do(t, r, 0, "GET (4)k399"); got != "OK:STR (200)"+value {
+			t.Fatalf("cluster %v: after the restart k399 is %q", cluster, got)
+		}
+		r.Close()
+	}
+}
+
+// holdAll makes a cluster's node hold every partition, as the ring would
+// give a lone node.
+func holdAll(t *testing.T, n *Node, cluster bool) {
+	t.Helper()
+	for i := 0; cluster && i < n.Partitions(); i++ {
+		if err := n.SetHeld(i, true); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -58,6 +58,13 @@ type Config struct {
 	// failed fsync) tries to write a snapshot and take writes again
 	// (default 1s).
 	StorageRetry time.Duration
+	// SnapshotEvery is how often Run writes a snapshot (0: only when the
+	// log grows, SnapshotLogBytes). Both need SnapshotPath.
+	SnapshotEvery time.Duration
+	// SnapshotLogBytes is how far the log may grow past the last
+	// snapshot, and past twice its size, before Run writes another, which
+	// bounds what a restart replays (default 64 MiB; <0: never for size).
+	SnapshotLogBytes int64
 	// Now is the physical clock (default time.Now).
 	Now func() time.Time
 	// OnSync, OnAppend and OnSnapshot, if set, are told of each fsync of
@@ -73,12 +80,13 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Partitions:     ring.DefaultPartitions,
-		ExpiryInterval: 100 * time.Millisecond,
-		ExpirySample:   20,
-		StorageRetry:   time.Second,
-		Now:            time.Now,
-		Logger:         slog.New(slog.DiscardHandler),
+		Partitions:       ring.DefaultPartitions,
+		ExpiryInterval:   100 * time.Millisecond,
+		ExpirySample:     20,
+		StorageRetry:     time.Second,
+		SnapshotLogBytes: 64 << 20,
+		Now:              time.Now,
+		Logger:           slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -182,6 +190,9 @@ func New(cfg Config) (*Node, error) {
 	if cfg.ExpirySample == 0 {
 		cfg.ExpirySample = def.ExpirySample
 	}
+	if cfg.SnapshotLogBytes == 0 {
+		cfg.SnapshotLogBytes = def.SnapshotLogBytes
+	}
 	if cfg.StorageRetry == 0 {
 		cfg.StorageRetry = def.StorageRetry
 	}
@@ -234,12 +245,13 @@ func (n *Node) makePartitions(count int) {
 	}
 }
 
-// SnapshotDue reports whether the WAL has grown enough since the last
-// snapshot that replaying it would be slow: past minBytes and past twice
-// the last snapshot's size (the same rule Redis uses to rewrite its AOF).
-func (n *Node) SnapshotDue(minBytes int64) bool {
-	w := n.walBytes.Load()
-	return n.wal != nil && w >= minBytes && w >= 2*n.snapBytes.Load()
+// snapshotDue reports whether the WAL has grown enough since the last
+// snapshot that replaying it would be slow: past SnapshotLogBytes and past
+// twice the last snapshot's size (the same rule Redis uses to rewrite its
+// AOF).
+func (n *Node) snapshotDue() bool {
+	w, min := n.walBytes.Load(), n.cfg.SnapshotLogBytes
+	return n.wal != nil && min >= 0 && w >= min && w >= 2*n.snapBytes.Load()
 }
 
 // Partitions returns the partition count in use.
@@ -407,19 +419,25 @@ func (n *Node) release(x *execCtx) {
 	n.ctxs.Put(x)
 }
 
-// Run performs background work until ctx ends: the expiry sweep, and,
-// after a failure of the log, a try every StorageRetry to take writes
-// again (retryStorage). The expiry sweep spends at
-// most a quarter of ExpiryInterval per round; while expired keys are piling
-// up (a round ran out of budget with keys still expiring) the next round
-// starts after a quarter interval instead of a whole one, so a mass expiry
-// gets about half of one core until it is cleared.
+// Run performs background work until ctx ends: the expiry sweep; a
+// snapshot every SnapshotEvery, and whenever the log has grown past
+// SnapshotLogBytes and twice the last snapshot, which bounds the time a
+// restart spends replaying it; and, after a failure of the log, a try
+// every StorageRetry to take writes again (retryStorage). The expiry
+// sweep spends at most a quarter of ExpiryInterval per round; while
+// expired keys are piling up (a round ran out of budget with keys still
+// expiring) the next round starts after a quarter interval instead of a
+// whole one, so a mass expiry gets about half of one core until it is
+// cleared.
 func (n *Node) Run(ctx context.Context) error {
 	budget := n.cfg.ExpiryInterval / 4
 	t := time.NewTimer(n.cfg.ExpiryInterval)
 	defer t.Stop()
 	retry := time.NewTicker(n.cfg.StorageRetry)
 	defer retry.Stop()
+	check := time.NewTicker(time.Second) // for a snapshot
+	defer check.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -427,6 +445,15 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-retry.C:
 			if err := n.retryStorage(); err != nil {
 				n.log.Debug("storage still failing", "err", err)
+			}
+		case <-check.C:
+			if n.cfg.SnapshotPath == "" || n.failure() != nil ||
+				!(n.cfg.SnapshotEvery > 0 && time.Since(last) >= n.cfg.SnapshotEvery || n.snapshotDue()) {
+				continue
+			}
+			last = time.Now()
+			if err := n.Persist(); err != nil {
+				n.log.Error("automatic snapshot failed", "err", err)
 			}
 		case <-t.C:
 			start := time.Now()

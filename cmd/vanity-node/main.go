@@ -62,6 +62,7 @@ func run(args []string) error {
 	secrets := secret.AddFlags(fs)
 	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
+	snapshotEvery := fs.Duration("snapshot-interval", 10*time.Minute, "automatic snapshot period (0: none by time; a snapshot is also written whenever the WAL has grown past 64 MiB and twice the last snapshot)")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
 	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a leave (vanity-node leave) waits for hand-offs")
 	maxTransfers := fs.Int("max-transfers", 2, "partitions moving into this node at once")
@@ -131,7 +132,7 @@ func run(args []string) error {
 	left := make(chan struct{}) // closed once an operator's leave has handed everything off
 	storage := debughttp.NewStorageMetrics()
 	svc, err := node.StartService(node.ServiceConfig{
-		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy,
+		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy, SnapshotEvery: *snapshotEvery,
 			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
 		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig(),

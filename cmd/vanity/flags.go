@@ -82,7 +82,9 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --default-password=P    password of the first administrator "vanity"
                           (also VANITY_DEFAULT_PASSWORD; default "vanity")
   --bcrypt-cost=N         bcrypt work factor for passwords (default 10)
-  --snapshot-interval=D   automatic snapshot period (default 10m; 0 disables)
+  --snapshot-interval=D   automatic snapshot period (default 10m; 0: none by time;
+                          one is also written whenever the write-ahead log has
+                          grown past 64 MiB and twice the last snapshot)
   --fsync=P               write-ahead log fsync policy: always, everysec or no
                           (default everysec); the log lives beside the
                           database file (vanity.db.wal/)

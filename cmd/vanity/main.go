@@ -118,6 +118,7 @@ func run(ctx context.Context, cfg config) error {
 		ncfg.Fsync = cfg.fsync
 		ncfg.WALRepair = cfg.walRepair
 		ncfg.SegmentSize = cfg.walSegment
+		ncfg.SnapshotEvery = cfg.snapshotEvery
 	}
 	restoreGC := loadingGC()
 	n, err := node.New(ncfg)
@@ -217,8 +218,9 @@ func run(ctx context.Context, cfg config) error {
 	return err
 }
 
-// runBackground runs the node's background work, the periodic snapshot and
-// the debug endpoints until ctx ends, and waits for them.
+// runBackground runs the node's background work (the expiry sweep and the
+// periodic snapshot: node.Run) and the debug endpoints until ctx ends, and
+// waits for them.
 func runBackground(ctx context.Context, n *node.Node, cfg config, log *slog.Logger) {
 	done := make(chan struct{})
 	go func() {
@@ -236,31 +238,7 @@ func runBackground(ctx context.Context, n *node.Node, cfg config, log *slog.Logg
 		}()
 		defer func() { <-debugDone }()
 	}
-	if !cfg.dbPersist {
-		<-ctx.Done()
-		return
-	}
-	// A snapshot is taken every snapshotEvery, and also whenever the
-	// write-ahead log has grown past 64 MiB and twice the last snapshot,
-	// which bounds the time a restart spends replaying it.
-	check := time.NewTicker(time.Second)
-	defer check.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-check.C:
-			due := cfg.snapshotEvery > 0 && time.Since(last) >= cfg.snapshotEvery || n.SnapshotDue(64<<20)
-			if !due {
-				continue
-			}
-			last = time.Now()
-			if err := n.Persist(); err != nil {
-				log.Error("automatic snapshot failed", "err", err)
-			}
-		}
-	}
+	<-ctx.Done()
 }
 
 func openUsers(cfg config) (*users.Store, error) {
