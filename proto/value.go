@@ -35,22 +35,32 @@ var ErrMalformedReply = errors.New("proto: malformed reply")
 
 // ParseReply decodes one complete reply payload.
 func ParseReply(b []byte) (Reply, error) {
-	r, i, err := parseReply(b, 0)
-	if err != nil {
+	var r Reply
+	if err := ParseReplyInto(&r, b); err != nil {
 		return Reply{}, err
 	}
-	if i != len(b) {
-		return Reply{}, malformed(i, "trailing bytes")
-	}
 	return r, nil
+}
+
+// ParseReplyInto is ParseReply decoding into *r, which must be zero (a
+// caller appending replies to a slice decodes each in place). On an error
+// r holds what was decoded before it.
+func ParseReplyInto(r *Reply, b []byte) error {
+	i, err := parseReply(b, 0, r)
+	if err != nil {
+		return err
+	}
+	if i != len(b) {
+		return malformed(i, "trailing bytes")
+	}
+	return nil
 }
 
 func malformed(pos int, what string) error {
 	return fmt.Errorf("%w at byte %d: %s", ErrMalformedReply, pos, what)
 }
 
-func parseReply(b []byte, i int) (Reply, int, error) {
-	var r Reply
+func parseReply(b []byte, i int, r *Reply) (int, error) {
 	for s := StatusOK; s < numStatuses; s++ {
 		if hasPrefix(b[i:], statusNames[s]) {
 			r.Status = s
@@ -59,25 +69,23 @@ func parseReply(b []byte, i int) (Reply, int, error) {
 		}
 	}
 	if r.Status == StatusNone {
-		return r, i, malformed(i, "unknown status")
+		return i, malformed(i, "unknown status")
 	}
 	if i == len(b) {
-		return r, i, nil
+		return i, nil
 	}
 	switch b[i] {
 	case '(':
 		body, j, err := readBody(b, i)
 		if err != nil {
-			return r, j, err
+			return j, err
 		}
 		r.Body, r.HasBody = body, true
-		return r, j, nil
+		return j, nil
 	case ':':
-		v, j, err := parseValue(b, i)
-		r.Value = v
-		return r, j, err
+		return parseValue(b, i, &r.Value)
 	}
-	return r, i, nil
+	return i, nil
 }
 
 func readBody(b []byte, i int) ([]byte, int, error) {
@@ -104,8 +112,7 @@ func readCount(b []byte, i int) (int, int, error) {
 }
 
 // parseValue decodes ":TYPE ..." at b[i].
-func parseValue(b []byte, i int) (Value, int, error) {
-	var v Value
+func parseValue(b []byte, i int, v *Value) (int, error) {
 	i++ // ':'
 	for t := TypeStr; t < numTypes; t++ {
 		if hasPrefix(b[i:], typeNames[t]) {
@@ -115,33 +122,32 @@ func parseValue(b []byte, i int) (Value, int, error) {
 		}
 	}
 	if v.Type == TypeNone {
-		return v, i, malformed(i, "unknown type")
+		return i, malformed(i, "unknown type")
 	}
 	if v.Type == TypePipe || v.Type == TypeAgg {
 		n, j, err := readCount(b, i)
 		if err != nil {
-			return v, j, err
+			return j, err
 		}
 		v.Replies = make([]Reply, 0, min(n, 1024))
 		for k := 0; k < n; k++ {
-			var r Reply
-			if r, j, err = parseReply(b, j); err != nil {
-				return v, j, err
+			v.Replies = append(v.Replies, Reply{})
+			if j, err = parseReply(b, j, &v.Replies[len(v.Replies)-1]); err != nil {
+				return j, err
 			}
-			v.Replies = append(v.Replies, r)
 		}
-		return v, j, nil
+		return j, nil
 	}
 	if i == len(b) || b[i] != ' ' {
-		return v, i, malformed(i, "expected space after type")
+		return i, malformed(i, "expected space after type")
 	}
 	i++
 	if v.Type == TypeNull {
-		return v, i, nil
+		return i, nil
 	}
 	if i == len(b) || !startsPayload(v.Type, b[i]) {
 		v.TypeOnly = true
-		return v, i, nil
+		return i, nil
 	}
 	var err error
 	switch v.Type {
@@ -167,25 +173,24 @@ func parseValue(b []byte, i int) (Value, int, error) {
 	case TypeArr:
 		var n int
 		if n, i, err = readCount(b, i); err != nil {
-			return v, i, err
+			return i, err
 		}
 		if i == len(b) || b[i] != '[' {
-			return v, i, malformed(i, "expected [")
+			return i, malformed(i, "expected [")
 		}
 		i++
 		v.Elems = make([]Value, 0, min(n, 1024))
 		for k := 0; k < n; k++ {
 			if i == len(b) || b[i] != ':' {
-				return v, i, malformed(i, "expected annotated element")
+				return i, malformed(i, "expected annotated element")
 			}
-			var e Value
-			if e, i, err = parseValue(b, i); err != nil {
-				return v, i, err
+			v.Elems = append(v.Elems, Value{})
+			if i, err = parseValue(b, i, &v.Elems[len(v.Elems)-1]); err != nil {
+				return i, err
 			}
-			v.Elems = append(v.Elems, e)
 		}
 		if i == len(b) || b[i] != ']' {
-			return v, i, malformed(i, "expected ]")
+			return i, malformed(i, "expected ]")
 		}
 		i++
 	case TypeList, TypeSet, TypeHash:
@@ -198,34 +203,34 @@ func parseValue(b []byte, i int) (Value, int, error) {
 		}
 		var n int
 		if n, i, err = readCount(b, i); err != nil {
-			return v, i, err
+			return i, err
 		}
 		if i == len(b) || b[i] != open {
-			return v, i, malformed(i, "expected opening bracket")
+			return i, malformed(i, "expected opening bracket")
 		}
 		i++
 		v.Strs = make([][]byte, 0, min(n*per, 1024))
 		for k := 0; k < n*per; k++ {
 			var s []byte
 			if s, i, err = readBody(b, i); err != nil {
-				return v, i, err
+				return i, err
 			}
 			v.Strs = append(v.Strs, s)
 		}
 		if i == len(b) || b[i] != close {
-			return v, i, malformed(i, "expected closing bracket")
+			return i, malformed(i, "expected closing bracket")
 		}
 		i++
 	case TypePublish:
 		for k := 0; k < 2; k++ {
 			var s []byte
 			if s, i, err = readBody(b, i); err != nil {
-				return v, i, err
+				return i, err
 			}
 			v.Strs = append(v.Strs, s)
 		}
 	}
-	return v, i, err
+	return i, err
 }
 
 // startsPayload reports whether c can begin a value of type t, telling a

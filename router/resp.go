@@ -405,11 +405,12 @@ func (c *conn) fillRESP(out []byte, h hole) []byte {
 // parseInto appends the decoded reply b to rs (a malformed one as an
 // internal error).
 func (c *conn) parseInto(rs []proto.Reply, b []byte) []proto.Reply {
-	r, err := proto.ParseReply(b)
-	if err != nil {
-		r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
+	rs = append(rs, proto.Reply{})
+	r := &rs[len(rs)-1]
+	if err := proto.ParseReplyInto(r, b); err != nil {
+		*r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
 	}
-	return append(rs, r)
+	return rs
 }
 
 // backendErrorRESP is backendError's Redis form.
