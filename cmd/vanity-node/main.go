@@ -62,6 +62,7 @@ func run(args []string) error {
 	secrets := secret.AddFlags(fs)
 	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
+	walRepair := fs.Bool("wal-repair", false, "cut a damaged write-ahead log at the damage and start (what follows is lost here; the other replicas' copies come back by catch-up and anti-entropy, but serial-path promises and votes in the lost part are forgotten: a SERIAL write under way at the damage may then be lost or ordered wrongly)")
 	snapshotEvery := fs.Duration("snapshot-interval", 10*time.Minute, "automatic snapshot period (0: none by time; a snapshot is also written whenever the WAL has grown past 64 MiB and twice the last snapshot)")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
 	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a leave (vanity-node leave) waits for hand-offs")
@@ -132,7 +133,7 @@ func run(args []string) error {
 	left := make(chan struct{}) // closed once an operator's leave has handed everything off
 	storage := debughttp.NewStorageMetrics()
 	svc, err := node.StartService(node.ServiceConfig{
-		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy, SnapshotEvery: *snapshotEvery,
+		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy, SnapshotEvery: *snapshotEvery, WALRepair: *walRepair,
 			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
 		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig(),
