@@ -695,17 +695,26 @@ func startRound(props []*proposal, end func()) {
 	r.send(first)
 }
 
-// send makes the calls cs. The other acceptors' calls leave first; this
-// node's vote, which runs on this goroutine (and, but for a peek, waits
-// for an fsync), is taken while they are on their way.
+// send makes the calls cs, until the round has ended (its deadline may
+// pass, or a hedge's calls go out, while they are made). The other
+// acceptors' calls leave first; this node's vote, which runs on this
+// goroutine (and, but for a peek, waits for an fsync), is taken while they
+// are on their way.
 func (r *round) send(cs []*call) {
 	for _, local := range []bool{false, true} {
 		for _, c := range cs {
-			if _, l := c.a.(localAcceptor); l == local {
+			if _, l := c.a.(localAcceptor); l == local && !r.over() {
 				c.a.Phases(c.ms, r.timeout, func(vs []rpc.Vote, err error) { r.answer(c, vs, err) })
 			}
 		}
 	}
+}
+
+// over reports whether the round has ended.
+func (r *round) over() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ended
 }
 
 // answer counts call c's votes vs (or its error).
