@@ -2,7 +2,6 @@ package node
 
 import (
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/vanitydb/vanity/node/rpc"
@@ -62,17 +61,11 @@ func (g *keyGates) lock(keys []string) (unlock func()) {
 // gateKey names command c's key for the gates and waves, or "" when c is
 // not one request on one key (its proposal ends at once).
 func gateKey(c *rpc.Cmd) string {
-	if len(c.Reqs) != 1 {
+	key, ok := oneKey(c)
+	if !ok {
 		return ""
 	}
-	keys := c.Reqs[0].Keys(nil)
-	if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteByte(byte(c.DB))
-	b.Write(keys[0])
-	return b.String()
+	return string(append([]byte{byte(c.DB)}, key...))
 }
 
 // serialWaves splits r's commands into waves run one after another: a

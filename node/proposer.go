@@ -214,15 +214,11 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	if c.Digest != rpc.DigestNone {
 		return p.finish(rpc.StatusError, []byte(msgSerialDigest))
 	}
-	if len(c.Reqs) != 1 {
+	key, ok := oneKey(c)
+	if !ok {
 		return p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, msgSerialOneKey))
 	}
-	p.req = c.Reqs[0]
-	keys := p.req.Keys(nil)
-	if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
-		return p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, msgSerialOneKey))
-	}
-	p.key = keys[0]
+	p.req, p.key = c.Reqs[0], key
 	part := s.node.partitionOf(p.key)
 	p.accs, p.sets = s.acceptors(part)
 	if len(p.accs) == 0 {
@@ -272,6 +268,19 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	}
 	p.accept(s, &np, out, rec)
 	return p
+}
+
+// oneKey returns the key of c when c is one request on one key, the only
+// commands the serial path runs.
+func oneKey(c *rpc.Cmd) ([]byte, bool) {
+	if len(c.Reqs) != 1 {
+		return nil, false
+	}
+	keys := c.Reqs[0].Keys(nil)
+	if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
+		return nil, false
+	}
+	return keys[0], true
 }
 
 // mineAccept is one of a command's Accepts: its ballot, and the reply of
