@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vanitydb/vanity/internal/freeport"
 )
 
 // process is a server this tool started; stop ends it by its PID.
@@ -91,15 +93,8 @@ func listenAddr(r *bufio.Reader, extra []string) (string, error) {
 	return addr, nil
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort picks a free loopback port (internal/freeport says where).
+func freePort() (int, error) { return freeport.Port() }
 
 // startRedis starts redis-server (Debian's package) on a free port with
 // persistence off, unless extra arguments say otherwise.

@@ -2,13 +2,14 @@ package ops
 
 import (
 	"bufio"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vanitydb/vanity/internal/freeport"
 )
 
 // execStart returns the ExecStart command line of a unit file.
@@ -29,12 +30,11 @@ func execStart(t *testing.T, unit string) []string {
 
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // TestUnitsCommandLines: the binaries accept the units' flags. The cluster

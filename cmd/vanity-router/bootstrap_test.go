@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,18 +15,18 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/freeport"
 	"github.com/vanitydb/vanity/proto"
 )
 
-// freeAddr returns a loopback address whose port was free.
+// freeAddr returns a loopback address whose port is free.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // start runs a binary with args, its output to a log file, and kills it

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 
 	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/freeport"
 	"github.com/vanitydb/vanity/proto"
 )
 
@@ -101,12 +101,10 @@ func TestClientDB(t *testing.T) {
 // the pool's next calls (reads and writes) go through on new connections:
 // the dead idle ones are noticed when borrowed.
 func TestClientDBReconnects(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Port() // outside the ephemeral range: still free at the restart
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	s := start(t, t.TempDir(), fmt.Sprintf("--port=%d", port))
 	ctx := context.Background()
 	db, err := client.Open(ctx, s.addr, client.Options{PoolSize: 2})

@@ -11,18 +11,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vanitydb/vanity/internal/freeport"
 )
 
 // TestPersistenceMetrics: /metrics tells how long the log's fsyncs and
 // the snapshots take and how large the last snapshot is, and the latency
 // of commands.
 func TestPersistenceMetrics(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	debug, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	debug := l.Addr().String()
-	l.Close()
 	s := start(t, t.TempDir(), "--fsync=always", "--debug-addr="+debug)
 	c := s.dial()
 	expect(t, c, "SET:STR (1)k (1)v", "OK", "SET:STR (1)j (1)w", "OK", "PERSIST", "OK")

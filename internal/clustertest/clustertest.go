@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vanitydb/vanity/internal/freeport"
 	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/node/rpc"
@@ -84,24 +85,15 @@ type Router struct {
 }
 
 // FreeAddr returns a loopback address whose port is free for TCP and UDP
-// (gossip uses both).
+// (gossip uses both), picked outside the kernel's ephemeral range so that
+// no other process's connection takes it while a restarted node is down.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		u, err := net.ListenPacket("udp", addr)
-		l.Close()
-		if err == nil {
-			u.Close()
-			return addr
-		}
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port")
-	return ""
+	return addr
 }
 
 // New starts nodes and routers and waits until every partition is served.
@@ -145,7 +137,7 @@ func (c *Cluster) AddNode() int {
 		skew = c.opts.Skew[c.next-1]
 	}
 	c.mu.Unlock()
-	n := &Node{Name: name, Dir: c.t.TempDir(), Gossip: FreeAddr(c.t), RPC: "127.0.0.1:0", skew: skew}
+	n := &Node{Name: name, Dir: c.t.TempDir(), Gossip: FreeAddr(c.t), RPC: FreeAddr(c.t), skew: skew}
 	c.startNode(n)
 	c.mu.Lock()
 	c.Nodes = append(c.Nodes, n)

@@ -2,29 +2,20 @@ package gossip
 
 import (
 	"fmt"
-	"net"
 	"testing"
 	"time"
+
+	"github.com/vanitydb/vanity/internal/freeport"
 )
 
 // freeAddr returns a loopback address with a port free for both UDP and TCP.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	for i := 0; i < 20; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		u, err := net.ListenPacket("udp", addr)
-		l.Close()
-		if err == nil {
-			u.Close()
-			return addr
-		}
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port")
-	return ""
+	return addr
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
