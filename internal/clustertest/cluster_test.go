@@ -626,3 +626,16 @@ func TestReplicateOverRPC(t *testing.T) {
 		t.Fatal("a caller without the secret replicated")
 	}
 }
+
+// TestPipelinedReadsSeeTheWritesBeforeThem: a read pipelined between two
+// writes of its key answers the first write, never the second, however
+// the replicas' copies lag (a digest read of it would be run again as a
+// quorum read after the job's later writes).
+func TestPipelinedReadsSeeTheWritesBeforeThem(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for range 30 {
+		expect(t, cl, "PIPE(4)SET:STR (1)x (1)b GET (1)x SET:STR (1)x (1)c GET (1)x", "OK:PIPE(4)OKOK:STR (1)bOKOK:STR (1)c")
+	}
+}

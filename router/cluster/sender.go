@@ -151,6 +151,15 @@ func (s *Sender) Submit(j *router.Job) {
 		}
 		return
 	}
+	if serialBesideOrdinary(j) {
+		for i := range j.Items {
+			if it := &j.Items[i]; proto.Serial(it.Levels[0], it.Levels[1], it.Reqs) {
+				s.b.serialID(it)
+			}
+		}
+		s.b.goInOrder(j)
+		return
+	}
 	placed := s.placed[:0]
 	for i := range j.Items {
 		addr, t, err := s.b.place(&j.Items[i], &s.keys)
@@ -160,14 +169,21 @@ func (s *Sender) Submit(j *router.Job) {
 		}
 		placed = append(placed, placement{addr, t, err})
 	}
+	var written map[string]bool // keys the job's items wrote so far, when it has several
 	for i, pl := range placed {
 		switch {
 		case pl.err != nil:
 			j.Fail(i, pl.err)
 		case proto.Serial(j.Items[i].Levels[0], j.Items[i].Levels[1], j.Items[i].Reqs):
 			s.addSerial(pl.addr, pl.t, j, i)
-		case !s.addDigestRead(pl.addr, pl.t, j, i):
+		case s.readsOwnWrite(written, &j.Items[i]) || !s.addDigestRead(pl.addr, pl.t, j, i):
 			s.add(pl.addr, pl.t, j, i)
+		}
+		if len(j.Items) > 1 && !proto.ReadOnly(j.Items[i].Reqs) {
+			if written == nil {
+				written = map[string]bool{}
+			}
+			s.eachKey(&j.Items[i], func(k string) bool { written[k] = true; return true })
 		}
 	}
 	clear(placed)
@@ -197,16 +213,92 @@ func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
 // gets an id (its client's, if it has one), so that it can be sent again
 // when its fate is unknown and still take effect once.
 func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
-	switch it := &j.Items[i]; {
-	case len(it.Reqs) == 1 && it.Reqs[0].Once != proto.OnceNone:
-		it.ID = proto.OnceID(it.Reqs[0].OnceID) // the client's (ONCE, RETRY)
-	case it.ID == ([16]byte{}) && !proto.ReadOnly(it.Reqs):
-		it.ID = s.b.newID()
-	}
+	s.b.serialID(&j.Items[i])
 	nr := s.runOf(s.serial, addr, t)
 	nr.serial = true
 	nr.run.Cmds = append(nr.run.Cmds, itemCmd(&j.Items[i]))
 	nr.refs = append(nr.refs, ref{j: j, i: i})
+}
+
+// readsOwnWrite reports whether it names a key an earlier item of its
+// job wrote (written). Such a read is no digest read: a replica asked
+// for its digest may not have the write yet, and the read run again as a
+// quorum read would see the job's later writes too. In the coordinator's
+// run it reads, joined with the other replicas' states fetched before the
+// run, what the items before it left.
+func (s *Sender) readsOwnWrite(written map[string]bool, it *router.Item) bool {
+	if written == nil {
+		return false
+	}
+	found := false
+	s.eachKey(it, func(k string) bool {
+		found = written[k]
+		return !found
+	})
+	return found
+}
+
+// eachKey calls fn with each key it names, qualified by its database,
+// until fn returns false.
+func (s *Sender) eachKey(it *router.Item, fn func(k string) bool) {
+	s.keys = s.keys[:0]
+	for _, r := range it.Reqs {
+		s.keys = r.Keys(s.keys)
+	}
+	for _, k := range s.keys {
+		if !fn(string(append([]byte{byte(it.DB)}, k...))) {
+			return
+		}
+	}
+}
+
+// serialID gives serial item it its id: its client's (ONCE, RETRY), or a
+// new one for a write that has none.
+func (b *Backend) serialID(it *router.Item) {
+	switch {
+	case len(it.Reqs) == 1 && it.Reqs[0].Once != proto.OnceNone:
+		it.ID = proto.OnceID(it.Reqs[0].OnceID)
+	case it.ID == ([16]byte{}) && !proto.ReadOnly(it.Reqs):
+		it.ID = b.newID()
+	}
+}
+
+// serialBesideOrdinary reports whether job j has a serial item and an
+// ordinary one naming a common key (in one database). They would go in
+// different runs, which a node runs side by side: such a job runs item by
+// item, in order, so that each item sees the ones before it.
+func serialBesideOrdinary(j *router.Job) bool {
+	var kinds uint8
+	for i := range j.Items {
+		kinds |= serialBit(&j.Items[i])
+	}
+	if kinds != 3 {
+		return false
+	}
+	seen := map[string]uint8{}
+	var keys [][]byte
+	for i := range j.Items {
+		it := &j.Items[i]
+		keys = keys[:0]
+		for _, r := range it.Reqs {
+			keys = r.Keys(keys)
+		}
+		for _, k := range keys {
+			dk := string(append([]byte{byte(it.DB)}, k...))
+			if seen[dk] |= serialBit(it); seen[dk] == 3 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// serialBit is 2 for a serial item, 1 for an ordinary one.
+func serialBit(it *router.Item) uint8 {
+	if proto.Serial(it.Levels[0], it.Levels[1], it.Reqs) {
+		return 2
+	}
+	return 1
 }
 
 // itemCmd is the command an item runs as. A client's RETRY is sent as
