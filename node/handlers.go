@@ -46,6 +46,15 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 			})
 			return true
 		}
+		if parts := s.node.serialKeys(run); parts != nil { // writes to serial keys
+			release := r.Hold()
+			s.splitRun(run, parts, res, func(res *Result) {
+				reply(res)
+				freeResult(res)
+				release()
+			})
+			return true
+		}
 		s.coord.Run(run, res, reply, freeResult)
 	case rpc.KindReplicateMany:
 		sb := storeBatches.Get().(*storeBatch)

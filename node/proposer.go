@@ -276,7 +276,8 @@ func oneKey(c *rpc.Cmd) ([]byte, bool) {
 	if len(c.Reqs) != 1 {
 		return nil, false
 	}
-	keys := c.Reqs[0].Keys(nil)
+	var buf [3][]byte // every command names at most 3 keys but those of many
+	keys := c.Reqs[0].Keys(buf[:0])
 	if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
 		return nil, false
 	}

@@ -110,9 +110,12 @@ type Service struct {
 	entropy    entropyCounters
 	catching   []int // partitions to catch up on after a restart
 	standing   *standingPromises
-	gates      keyGates      // one run at a time proposes writes on a key
-	proposals  atomic.Uint64 // serial commands proposed here: their ids' counter
-	wg         sync.WaitGroup
+	gates      keyGates // one run at a time proposes writes on a key
+	// upgrades counts the commands of ordinary runs sent on the serial
+	// path because they write a serial key (upgrade.go).
+	upgrades  atomic.Int64
+	proposals atomic.Uint64 // serial commands proposed here: their ids' counter
+	wg        sync.WaitGroup
 }
 
 // StartService opens the node's data, listens for RPC and joins the

@@ -28,6 +28,12 @@ import (
 // another: contention, never unsafe). No client can reach it.
 const PromiseDB = 17
 
+// Serial reports whether an acceptor of s has promised for key: its
+// promise, or the tombstone a chosen proposal left of it, is still kept.
+// Such a key is written through its consensus (docs/serial.md, "Mixing
+// with ordinary writes").
+func (s *Shard) Serial(key []byte) bool { return s.dbs[PromiseDB][string(key)] != nil }
+
 // Acceptor returns key's acceptor register in s: the highest ballot
 // promised, and the ballot of the proposal accepted (the latest stamp of
 // the key's state in db, a database reset included; zero: none).
