@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -212,5 +213,34 @@ func TestEndFrame(t *testing.T) {
 	dst = EndFrame(dst, start)
 	if !bytes.Equal(dst, []byte("xx\x00\x00\x00\x02OK")) {
 		t.Errorf("EndFrame gave %q", dst)
+	}
+}
+
+// BenchmarkParseReplyInto decodes replies as the RESP edge does (a
+// 100-byte GET, and a 10-element SET_MEMBERS): the cost of storage
+// answering in Vanity's encoding rather than with typed results
+// (docs/decisions.md, "Speaking Redis").
+func BenchmarkParseReplyInto(b *testing.B) {
+	get := append([]byte("OK:STR (100)"), bytes.Repeat([]byte{'v'}, 100)...)
+	set := []byte("OK:SET (10){")
+	for i := range 10 {
+		set = append(set, fmt.Sprintf("(8)member-%d", i)...)
+	}
+	set = append(set, '}')
+	for _, tc := range []struct {
+		name  string
+		reply []byte
+	}{{"get", get}, {"members", set}} {
+		if _, err := ParseReply(tc.reply); err != nil {
+			b.Fatalf("%s: %v", tc.name, err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				var r Reply
+				if err := ParseReplyInto(&r, tc.reply); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
