@@ -39,6 +39,7 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 		counter("node_commands_total", "Commands this node coordinated.", st.Commands.Load),
 		counter("node_quorum_reads_total", "Reads that asked other replicas (QUORUM or ALL).", st.QuorumReads.Load),
 		counter("node_replica_sends_total", "Batches of writes sent to other replicas.", st.Sends.Load),
+		counter("node_serial_upgrades_total", "Commands of ordinary (QUORUM, ONE) runs sent on the serial path because they write, or follow a write to, a key an acceptor here promised for.", svc.SerialUpgrades),
 		counter("antientropy_rounds_total", "Partitions compared with a peer by anti-entropy.", func() int64 { return es().Rounds }),
 		counter("antientropy_repaired_total", "Of those, partitions whose copies differed and were repaired.", func() int64 { return es().Repaired }),
 		counter("antientropy_keys_total", "Key states received from peers by anti-entropy.", func() int64 { return es().Keys }),

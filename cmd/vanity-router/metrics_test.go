@@ -175,6 +175,31 @@ func TestMetricsThroughAKill(t *testing.T) {
 		t.Errorf("the router's ring: info %v, alive members %v", metricSum(f, "vanity_ring_info"), metricSum(f, "vanity_ring_members", "state", "alive"))
 	}
 
+	// A QUORUM write to a key written at SERIAL goes on the serial path,
+	// and its coordinator counts it.
+	upgrades := func() (n float64) {
+		for _, d := range nodeDebug {
+			n += metricSum(scrapeMetrics(t, d), "vanity_node_serial_upgrades_total")
+		}
+		return n
+	}
+	if n := upgrades(); n != 0 {
+		t.Errorf("%v ordinary commands sent on the serial path before any key was serial", n)
+	}
+	sc, err := client.Dial(addr, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	for _, req := range []string{"SET_IF_ABSENT:STR (4)lock (1)a", "SET:STR (4)lock (1)b"} {
+		if rep, err := sc.Raw([]byte(req)); err != nil || !strings.HasPrefix(string(rep), "OK") {
+			t.Fatalf("%s: %q %v", req, rep, err)
+		}
+	}
+	if n := upgrades(); n != 1 {
+		t.Errorf("vanity_node_serial_upgrades_total sums to %v over the nodes after one QUORUM write to a serial key, want 1", n)
+	}
+
 	hold()
 	// Node 2 dies: the router's runs to it fail, the others keep its writes.
 	if err := procs[2].Kill(); err != nil {
