@@ -43,10 +43,13 @@
 // and a key's next write may use the standing promise its last one won,
 // standing.go) to the acceptors of the key's partition, itself among them
 // (acceptor.go: votes logged and fsynced before they leave, one fsync a
-// call, on complete copies only). An ordinary run that writes a key this
-// node holds a promise for is split (upgrade.go): such writes, and the
-// run's other commands of one key on those keys, go on the serial path,
-// in the run's order with the commands naming those keys it cannot run.
+// call, on complete copies only). A router's SERIAL read sent with a
+// digest is answered from this node's copy and register when it and the
+// peer the router also asked make a majority (readhere.go). An ordinary
+// run that writes a key this node holds a promise for is split
+// (upgrade.go): such writes, and the run's other commands of one key on
+// those keys, go on the serial path, in the run's order with the commands
+// naming those keys it cannot run.
 //
 // Listing keys (keys.go) is outside the pipeline: ListKeys returns a page
 // of one partition's keys and CountKeys each partition's count, from

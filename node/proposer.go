@@ -93,11 +93,18 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 	answer := func() {
 		res.reset(r.Answers())
 		for i, p := range props {
-			if p.st == rpc.StatusOK && len(r.Cmds[i].Reqs) == 1 && r.Cmds[i].Digest == rpc.DigestNone {
-				res.Replies = append(res.Replies, p.reply...)
-				res.end(rpc.StatusOK)
-			} else {
-				res.refuse(r.Cmds[i].Answers(), p.st, string(p.reply))
+			switch c := &r.Cmds[i]; {
+			case p.st != rpc.StatusOK || len(c.Reqs) != 1:
+				res.refuse(c.Answers(), p.st, string(p.reply))
+			default:
+				if c.Digest != rpc.DigestOnly {
+					res.Replies = append(res.Replies, p.reply...)
+					res.end(rpc.StatusOK)
+				}
+				if c.Digest != rpc.DigestNone {
+					res.Replies = append(res.Replies, p.digest...)
+					res.end(rpc.StatusOK)
+				}
 			}
 		}
 		done()
@@ -155,7 +162,8 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 // Serial path errors, as the client reads them (PROTOCOL.md §12.1).
 const (
 	msgSerialOneKey     = "SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM"
-	msgSerialDigest     = "SERIAL reads are not digest reads"
+	msgSerialDigest     = "SERIAL writes are not digest reads"
+	msgSerialNotHere    = "this node cannot answer the serial read with its peer (not a majority of the key's acceptors, or a copy not complete): read again without a digest"
 	msgSerialNoQuorum   = "the serial path reached no majority of the key's replicas in time (the command did not run)"
 	msgSerialUnknown    = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
 	msgSerialApplied    = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
@@ -202,16 +210,17 @@ type proposal struct {
 	id   serial.ID
 	mine []mineAccept
 
-	done  bool
-	st    rpc.Status
-	reply []byte // the command's on success, a message otherwise
+	done   bool
+	st     rpc.Status
+	reply  []byte // the command's on success, a message otherwise
+	digest []byte // a digest read's (readHere)
 }
 
 // newProposal starts the proposal of c's one request, or returns it done
 // when c cannot run on the serial path.
 func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	p := &proposal{c: c, deadline: deadline}
-	if c.Digest != rpc.DigestNone {
+	if c.Digest != rpc.DigestNone && !proto.ReadOnly(c.Reqs) {
 		return p.finish(rpc.StatusError, []byte(msgSerialDigest))
 	}
 	key, ok := oneKey(c)
@@ -223,6 +232,9 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	p.accs, p.sets = s.acceptors(part)
 	if len(p.accs) == 0 {
 		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, "unavailable: partition %d has no replicas in this node's ring", part))
+	}
+	if c.Digest != rpc.DigestNone {
+		return s.readHere(p) // the router's read in one round trip
 	}
 	if proto.ReadOnly(c.Reqs) {
 		p.begin(rpc.KindPeek, hlc.Stamp{}) // one round trip and no write when the replicas agree

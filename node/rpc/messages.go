@@ -138,7 +138,13 @@ type Cmd struct {
 	// first: its proposer answers from the record, and never runs it.
 	ID     [16]byte
 	Resent bool
-	Reqs   []*proto.Request
+	// Peer, for a SERIAL read sent WithDigest, is the RPC address of the
+	// one other replica the caller asked at the same time for its
+	// register (DigestOnly): the node answers from its own copy only if
+	// the two make a majority of the key's acceptors (docs/serial.md,
+	// "Reads in one round trip").
+	Peer string
+	Reqs []*proto.Request
 }
 
 // Digest says whether a command answers with the digest of its keys'
@@ -196,8 +202,9 @@ func AppendRun(dst []byte, r *Run) []byte {
 
 // AppendCmd encodes one command of a run:
 //
-//	digest:u8 db:u8 read:u8 write:u8 flags:u8 [id:16 if flags&1] count:uvarint request*
-//	flags = 1: an ID follows; 2: Resent
+//	digest:u8 db:u8 read:u8 write:u8 flags:u8 [id:16 if flags&1]
+//	[peer-length:u8 peer if flags&4] count:uvarint request*
+//	flags = 1: an ID follows; 2: Resent; 4: a Peer follows
 func AppendCmd(dst []byte, c *Cmd) []byte {
 	flags := byte(0)
 	if c.ID != ([16]byte{}) {
@@ -206,9 +213,15 @@ func AppendCmd(dst []byte, c *Cmd) []byte {
 	if c.Resent {
 		flags |= 2
 	}
+	if c.Peer != "" && len(c.Peer) <= 255 { // a longer one is left out: no fast read
+		flags |= 4
+	}
 	dst = append(dst, byte(c.Digest), byte(c.DB), byte(c.Read), byte(c.Write), flags)
 	if flags&1 != 0 {
 		dst = append(dst, c.ID[:]...)
+	}
+	if flags&4 != 0 {
+		dst = append(append(dst, byte(len(c.Peer))), c.Peer...)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(c.Reqs)))
 	for _, req := range c.Reqs {
@@ -242,7 +255,7 @@ func DecodeRun(b []byte, r *Run) error {
 	ends := r.ends[:0]
 	for i := uint64(0); i < n; i++ {
 		if len(b) < 5 || Digest(b[0]) >= numDigests || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsSerial ||
-			proto.Consistency(b[3]) > proto.ConsSerial || b[4] > 3 {
+			proto.Consistency(b[3]) > proto.ConsSerial || b[4] > 7 {
 			return ErrMalformed
 		}
 		c := Cmd{Digest: Digest(b[0]), DB: int(b[1]), Read: proto.Consistency(b[2]), Write: proto.Consistency(b[3]), Resent: b[4]&2 != 0}
@@ -253,6 +266,12 @@ func DecodeRun(b []byte, r *Run) error {
 				return ErrMalformed
 			}
 			b = b[copy(c.ID[:], b):]
+		}
+		if flags&4 != 0 {
+			if len(b) < 1 || len(b) < 1+int(b[0]) || b[0] == 0 {
+				return ErrMalformed
+			}
+			c.Peer, b = string(b[1:1+int(b[0])]), b[1+int(b[0]):]
 		}
 		m, k := binary.Uvarint(b)
 		if k <= 0 || m == 0 || m > uint64(len(b)) || uint64(len(r.reqs))+m > maxRunRequests {

@@ -174,6 +174,7 @@ func TestMessages(t *testing.T) {
 	}
 	in := Run{Ring: 42, Deadline: 1700000000123, Floor: 1700000000122<<16 | 7, Cmds: []Cmd{
 		{DB: 3, Read: proto.ConsOne, Write: proto.ConsSerial, ID: [16]byte{1, 15: 9}, Resent: true, Reqs: []*proto.Request{&reqs[0]}},
+		{DB: 0, Read: proto.ConsSerial, Digest: WithDigest, Peer: "127.0.0.1:7401", Reqs: []*proto.Request{&reqs[0]}},
 		{DB: 16, Digest: WithDigest, Reqs: []*proto.Request{&reqs[1], &reqs[2]}},
 	}}
 	b := AppendRun(nil, &in)
@@ -181,12 +182,12 @@ func TestMessages(t *testing.T) {
 	if err := DecodeRun(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Ring != 42 || out.Deadline != in.Deadline || out.Floor != in.Floor || len(out.Cmds) != 2 || out.Requests() != 3 || out.Answers() != 4 {
+	if out.Ring != 42 || out.Deadline != in.Deadline || out.Floor != in.Floor || len(out.Cmds) != 3 || out.Requests() != 4 || out.Answers() != 6 {
 		t.Fatalf("decoded %+v", out)
 	}
 	for i, c := range out.Cmds {
 		w := in.Cmds[i]
-		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Digest != w.Digest || c.ID != w.ID || c.Resent != w.Resent || len(c.Reqs) != len(w.Reqs) {
+		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Digest != w.Digest || c.ID != w.ID || c.Resent != w.Resent || c.Peer != w.Peer || len(c.Reqs) != len(w.Reqs) {
 			t.Fatalf("command %d: %+v, want %+v", i, c, w)
 		}
 		for j, r := range c.Reqs {

@@ -32,7 +32,14 @@
 // must keep its keys in one partition (use {tags}). Commands on the
 // serial path (proto.Serial: the conditional ones, and those of sessions
 // at CONSISTENCY SERIAL) go to the key's coordinator in runs of their
-// own, which the node runs as rounds of consensus (docs/serial.md).
+// own, which the node runs as rounds of consensus (docs/serial.md). A
+// read at R > 1 of one partition is a digest read (digest.go): the
+// coordinator runs it and the other replicas send digests, in the same
+// turn; a SERIAL read of one key with three copies too, the digests being
+// the two acceptors' registers. A read after a write of its key in the
+// same job is not, and a job with a serial command beside ordinary ones
+// on one key runs item by item, so that a job's items take effect in
+// order.
 //
 // Backend is safe for concurrent use.
 package cluster

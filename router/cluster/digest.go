@@ -30,6 +30,7 @@ type digestRead struct {
 	want    uint64     // the coordinator's digest
 	got     []uint64   // the others'
 	failed  error
+	serial  bool // a SERIAL read (addSerialDigestRead)
 
 	// Room for a read of one request at QUORUM of three, in the same
 	// allocation.
@@ -83,6 +84,39 @@ func (s *Sender) addDigestRead(addr string, t Transport, j *router.Job, i int) b
 	return true
 }
 
+// addSerialDigestRead adds item i of j, a SERIAL read of one key, as a
+// read in one round trip (docs/serial.md, "Reads in one round trip"): the
+// key's first replica runs it WithDigest on its own copy, naming the one
+// other replica asked DigestOnly for its register in the same turn; when
+// the two ballots agree the first replica's reply is sent, and otherwise
+// the read runs again as an ordinary serial read. It applies when a
+// majority of the replicas is two (two or three copies) and reports
+// whether it did.
+func (s *Sender) addSerialDigestRead(addr string, t Transport, j *router.Job, i int) bool {
+	it := &j.Items[i]
+	rt := s.b.routes.Load()
+	if rt.ring == nil || len(it.Reqs) != 1 || !proto.ReadOnly(it.Reqs) || rt.ring.ReplicaCount()/2+1 != 2 {
+		return false
+	}
+	s.keys = it.Reqs[0].Keys(s.keys[:0])
+	if len(s.keys) != 1 {
+		return false
+	}
+	others := s.b.others(rt, s.b.partition(s.keys[0]), addr, 1, s.others[:0])
+	s.others = others[:0]
+	if len(others) != 1 {
+		return false
+	}
+	dr := &digestRead{b: s.b, j: j, i: i, pending: 2, serial: true}
+	dr.replies, dr.got = dr.repliesRoom[:0], dr.gotRoom[:0]
+	cmd := itemCmd(it)
+	cmd.Digest, cmd.Peer = rpc.WithDigest, others[0]
+	s.addSerialCmd(addr, t, cmd, ref{j: j, i: primary, dr: dr})
+	cmd.Digest, cmd.Peer = rpc.DigestOnly, ""
+	s.addSerialCmd(others[0], s.b.transport(others[0]), cmd, ref{j: j, i: 0, dr: dr})
+	return true
+}
+
 // others appends to out up to n candidates of partition p other than
 // addr, neither failed nor suspected, in order.
 func (b *Backend) others(rt *routes, p int, addr string, n int, out []string) []string {
@@ -129,6 +163,14 @@ func (d *digestRead) answered(who int, items []rpc.Item, err error) {
 	for _, g := range d.got {
 		agree = agree && g == d.want
 	}
+	level, outcome := 0, 0
+	if d.serial {
+		level = 1
+	}
+	if !agree {
+		outcome = 1
+	}
+	routerRPCMetrics().digests[level][outcome].Inc()
 	if agree {
 		answer(ref{j: d.j, i: d.i}, d.replies)
 		return

@@ -18,6 +18,9 @@ type rpcMetrics struct {
 	errors  *prometheus.CounterVec
 	failed  *prometheus.CounterVec // commands a node answered with a failure, by status
 	hedged  prometheus.Counter     // reads sent to another replica because their node was slow
+	// digest reads by level (quorum 0, serial 1) and outcome (agreed 0:
+	// answered in one round trip; again 1: run again without digests)
+	digests [2][2]prometheus.Counter
 }
 
 var (
@@ -46,7 +49,16 @@ func routerRPCMetrics() *rpcMetrics {
 				Help: "Reads sent to another replica because their node had not answered in time.",
 			}),
 		}
-		prometheus.MustRegister(sharedRPC.seconds, sharedRPC.errors, sharedRPC.failed, sharedRPC.hedged)
+		digests := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "vanity", Name: "router_digest_reads_total",
+			Help: "Reads answered from one replica when the others' digests agreed, by level (quorum, serial) and outcome: agreed (one round trip), again (they differed, or one failed: the read ran again without digests).",
+		}, []string{"level", "outcome"})
+		for l, level := range []string{"quorum", "serial"} {
+			for o, outcome := range []string{"agreed", "again"} {
+				sharedRPC.digests[l][o] = digests.WithLabelValues(level, outcome)
+			}
+		}
+		prometheus.MustRegister(sharedRPC.seconds, sharedRPC.errors, sharedRPC.failed, sharedRPC.hedged, digests)
 	})
 	return sharedRPC
 }

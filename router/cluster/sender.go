@@ -175,7 +175,9 @@ func (s *Sender) Submit(j *router.Job) {
 		case pl.err != nil:
 			j.Fail(i, pl.err)
 		case proto.Serial(j.Items[i].Levels[0], j.Items[i].Levels[1], j.Items[i].Reqs):
-			s.addSerial(pl.addr, pl.t, j, i)
+			if !s.addSerialDigestRead(pl.addr, pl.t, j, i) {
+				s.addSerial(pl.addr, pl.t, j, i)
+			}
 		case s.readsOwnWrite(written, &j.Items[i]) || !s.addDigestRead(pl.addr, pl.t, j, i):
 			s.add(pl.addr, pl.t, j, i)
 		}
@@ -214,10 +216,16 @@ func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
 // when its fate is unknown and still take effect once.
 func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
 	s.b.serialID(&j.Items[i])
+	s.addSerialCmd(addr, t, itemCmd(&j.Items[i]), ref{j: j, i: i})
+}
+
+// addSerialCmd appends a command for ref r to the serial run of the node
+// at addr.
+func (s *Sender) addSerialCmd(addr string, t Transport, c rpc.Cmd, r ref) {
 	nr := s.runOf(s.serial, addr, t)
 	nr.serial = true
-	nr.run.Cmds = append(nr.run.Cmds, itemCmd(&j.Items[i]))
-	nr.refs = append(nr.refs, ref{j: j, i: i})
+	nr.run.Cmds = append(nr.run.Cmds, c)
+	nr.refs = append(nr.refs, r)
 }
 
 // readsOwnWrite reports whether it names a key an earlier item of its

@@ -368,6 +368,41 @@ func TestDigestRead(t *testing.T) {
 	}
 }
 
+// TestSerialDigestRead: a SERIAL read of one key goes WithDigest to the
+// key's first replica, naming the replica asked DigestOnly in the same
+// turn, both in serial runs; it is answered when the two agree, and sent
+// again as an ordinary serial read (no digest) when they do not.
+func TestSerialDigestRead(t *testing.T) {
+	a, c, d := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}, &fakeNode{addr: "d"}
+	b := testBackend(t, 3, a, c, d)
+	k := keyOn(t, b, "a", "c")
+	a.data[k], c.data[k] = "v", "v"
+	read := func() string {
+		j := &router.Job{Items: []router.Item{{Levels: [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial},
+			Reqs: []*proto.Request{req(t, "GET "+enc(k))}}}}
+		router.NewWaitSender(b.NewSender()).Run(j)
+		if it := j.Items[0]; it.Err != nil || len(it.Replies) != 1 {
+			return fmt.Sprintf("error %v, %d replies", it.Err, len(it.Replies))
+		}
+		return string(j.Items[0].Replies[0])
+	}
+	if got := read(); got != "OK:STR (1)v" {
+		t.Fatalf("read: %q", got)
+	}
+	first, other := a.runs[0].Cmds[0], c.runs[0].Cmds[0]
+	if len(a.runs) != 1 || first.Digest != rpc.WithDigest || first.Peer != "c" || first.Read != proto.ConsSerial ||
+		len(c.runs) != 1 || other.Digest != rpc.DigestOnly || other.Peer != "" || len(d.runs) != 0 {
+		t.Fatalf("runs: a %+v, c %+v, d %v", a.runs, c.runs, d.runs)
+	}
+	c.data[k] = "older"
+	if got := read(); got != "OK:STR (1)v" {
+		t.Fatalf("read with registers that differ: %q", got)
+	}
+	if last := a.runs[len(a.runs)-1].Cmds[0]; last.Digest != rpc.DigestNone || !proto.Serial(last.Read, last.Write, last.Reqs) {
+		t.Fatalf("the read was not sent again as an ordinary serial read: %+v", last)
+	}
+}
+
 // TestScatterGather: a MANY_GET over partitions of different nodes is
 // split, and the values come back in the order asked.
 func TestScatterGather(t *testing.T) {
