@@ -628,14 +628,22 @@ func TestReplicateOverRPC(t *testing.T) {
 }
 
 // TestPipelinedReadsSeeTheWritesBeforeThem: a read pipelined between two
-// writes of its key answers the first write, never the second, however
-// the replicas' copies lag (a digest read of it would be run again as a
-// quorum read after the job's later writes).
+// writes of its key answers the first write, never the second, and one
+// before a write answers what was there, however the replicas' copies lag
+// (a digest read of it would be run again after the job's later writes);
+// at QUORUM and at SERIAL.
 func TestPipelinedReadsSeeTheWritesBeforeThem(t *testing.T) {
 	c := New(t, 3, 1, Options{Replicas: 3})
 	c.WaitReplicated(3)
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	for range 30 {
-		expect(t, cl, "PIPE(4)SET:STR (1)x (1)b GET (1)x SET:STR (1)x (1)c GET (1)x", "OK:PIPE(4)OKOK:STR (1)bOKOK:STR (1)c")
+		expect(t, cl, "PIPE(4)SET:STR (1)x (1)b GET (1)x SET:STR (1)x (1)c GET (1)x", "OK:PIPE(4)OKOK:STR (1)bOKOK:STR (1)c",
+			"SET:STR (1)y (1)b", "OK", "PIPE(2)GET (1)y SET:STR (1)y (1)c", "OK:PIPE(2)OK:STR (1)bOK")
+	}
+	// The same at SERIAL, where a read is answered from two registers.
+	expect(t, cl, "CONSISTENCY SERIAL SERIAL", "OK")
+	for range 30 {
+		expect(t, cl, "SET:STR (1)z (1)b", "OK", "PIPE(2)GET (1)z SET:STR (1)z (1)c", "OK:PIPE(2)OK:STR (1)bOK",
+			"PIPE(3)SET:STR (1)z (1)d GET (1)z SET:STR (1)z (1)e", "OK:PIPE(3)OKOK:STR (1)dOK")
 	}
 }

@@ -169,23 +169,17 @@ func (s *Sender) Submit(j *router.Job) {
 		}
 		placed = append(placed, placement{addr, t, err})
 	}
-	var written map[string]bool // keys the job's items wrote so far, when it has several
+	written := s.jobWrites(j)
 	for i, pl := range placed {
 		switch {
 		case pl.err != nil:
 			j.Fail(i, pl.err)
 		case proto.Serial(j.Items[i].Levels[0], j.Items[i].Levels[1], j.Items[i].Reqs):
-			if !s.addSerialDigestRead(pl.addr, pl.t, j, i) {
+			if s.namesWritten(written, &j.Items[i]) || !s.addSerialDigestRead(pl.addr, pl.t, j, i) {
 				s.addSerial(pl.addr, pl.t, j, i)
 			}
-		case s.readsOwnWrite(written, &j.Items[i]) || !s.addDigestRead(pl.addr, pl.t, j, i):
+		case s.namesWritten(written, &j.Items[i]) || !s.addDigestRead(pl.addr, pl.t, j, i):
 			s.add(pl.addr, pl.t, j, i)
-		}
-		if len(j.Items) > 1 && !proto.ReadOnly(j.Items[i].Reqs) {
-			if written == nil {
-				written = map[string]bool{}
-			}
-			s.eachKey(&j.Items[i], func(k string) bool { written[k] = true; return true })
 		}
 	}
 	clear(placed)
@@ -228,13 +222,33 @@ func (s *Sender) addSerialCmd(addr string, t Transport, c rpc.Cmd, r ref) {
 	nr.refs = append(nr.refs, r)
 }
 
-// readsOwnWrite reports whether it names a key an earlier item of its
-// job wrote (written). Such a read is no digest read: a replica asked
-// for its digest may not have the write yet, and the read run again as a
-// quorum read would see the job's later writes too. In the coordinator's
-// run it reads, joined with the other replicas' states fetched before the
-// run, what the items before it left.
-func (s *Sender) readsOwnWrite(written map[string]bool, it *router.Item) bool {
+// jobWrites returns the keys the items of job j write, when it has
+// several items (nil otherwise).
+func (s *Sender) jobWrites(j *router.Job) map[string]bool {
+	if len(j.Items) < 2 {
+		return nil
+	}
+	var written map[string]bool
+	for i := range j.Items {
+		if it := &j.Items[i]; !proto.ReadOnly(it.Reqs) {
+			if written == nil {
+				written = map[string]bool{}
+			}
+			s.eachKey(it, func(k string) bool { written[k] = true; return true })
+		}
+	}
+	return written
+}
+
+// namesWritten reports whether it names a key another item of its job
+// writes (written: jobWrites). Such a read is no digest read: the other
+// replicas' digests may be taken before or after a write of the job
+// reached them, and the read run again when they differ would see the
+// job's later writes too. In the coordinator's run it reads, in the job's
+// order, what the items before it left (an ordinary read joined with the
+// other replicas' states fetched before the run; a serial one in its
+// wave).
+func (s *Sender) namesWritten(written map[string]bool, it *router.Item) bool {
 	if written == nil {
 		return false
 	}
