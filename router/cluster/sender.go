@@ -222,10 +222,18 @@ func (s *Sender) addSerialCmd(addr string, t Transport, c rpc.Cmd, r ref) {
 	nr.refs = append(nr.refs, r)
 }
 
-// jobWrites returns the keys the items of job j write, when it has
-// several items (nil otherwise).
+// jobWrites returns the keys the items of job j write, when it has both
+// reads and writes (nil otherwise).
 func (s *Sender) jobWrites(j *router.Job) map[string]bool {
 	if len(j.Items) < 2 {
+		return nil
+	}
+	reads, writes := false, false
+	for i := range j.Items {
+		ro := proto.ReadOnly(j.Items[i].Reqs)
+		reads, writes = reads || ro, writes || !ro
+	}
+	if !reads || !writes {
 		return nil
 	}
 	var written map[string]bool
@@ -240,7 +248,7 @@ func (s *Sender) jobWrites(j *router.Job) map[string]bool {
 	return written
 }
 
-// namesWritten reports whether it names a key another item of its job
+// namesWritten reports whether read it names a key an item of its job
 // writes (written: jobWrites). Such a read is no digest read: the other
 // replicas' digests may be taken before or after a write of the job
 // reached them, and the read run again when they differ would see the
@@ -249,8 +257,8 @@ func (s *Sender) jobWrites(j *router.Job) map[string]bool {
 // other replicas' states fetched before the run; a serial one in its
 // wave).
 func (s *Sender) namesWritten(written map[string]bool, it *router.Item) bool {
-	if written == nil {
-		return false
+	if written == nil || !proto.ReadOnly(it.Reqs) {
+		return false // only reads are digest reads
 	}
 	found := false
 	s.eachKey(it, func(k string) bool {
