@@ -65,8 +65,11 @@ func gateKey(c *rpc.Cmd) string {
 	if !ok {
 		return ""
 	}
-	return string(append([]byte{byte(c.DB)}, key...))
+	return dbKey(c.DB, key)
 }
+
+// dbKey is key qualified by its database, as gates and waves name keys.
+func dbKey(db int, key []byte) string { return string(append([]byte{byte(db)}, key...)) }
 
 // serialWaves splits r's commands into waves run one after another: a
 // command goes one wave after the last earlier command on its key, so a

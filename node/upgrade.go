@@ -63,7 +63,7 @@ func (n *Node) serialKeys(r *rpc.Run) []runPart {
 			keys = req.Keys(keys)
 		}
 		for _, k := range keys {
-			if slices.Contains(serial, string(append([]byte{byte(c.DB)}, k...))) {
+			if slices.Contains(serial, dbKey(c.DB, k)) {
 				parts[i] = partInOrder
 				break
 			}

@@ -151,7 +151,7 @@ func (s *Sender) Submit(j *router.Job) {
 		}
 		return
 	}
-	if serialBesideOrdinary(j) {
+	if s.serialBesideOrdinary(j) {
 		for i := range j.Items {
 			if it := &j.Items[i]; proto.Serial(it.Levels[0], it.Levels[1], it.Reqs) {
 				s.b.serialID(it)
@@ -297,7 +297,7 @@ func (b *Backend) serialID(it *router.Item) {
 // ordinary one naming a common key (in one database). They would go in
 // different runs, which a node runs side by side: such a job runs item by
 // item, in order, so that each item sees the ones before it.
-func serialBesideOrdinary(j *router.Job) bool {
+func (s *Sender) serialBesideOrdinary(j *router.Job) bool {
 	var kinds uint8
 	for i := range j.Items {
 		kinds |= serialBit(&j.Items[i])
@@ -306,18 +306,16 @@ func serialBesideOrdinary(j *router.Job) bool {
 		return false
 	}
 	seen := map[string]uint8{}
-	var keys [][]byte
+	both := false
 	for i := range j.Items {
 		it := &j.Items[i]
-		keys = keys[:0]
-		for _, r := range it.Reqs {
-			keys = r.Keys(keys)
-		}
-		for _, k := range keys {
-			dk := string(append([]byte{byte(it.DB)}, k...))
-			if seen[dk] |= serialBit(it); seen[dk] == 3 {
-				return true
-			}
+		s.eachKey(it, func(k string) bool {
+			seen[k] |= serialBit(it)
+			both = seen[k] == 3
+			return !both
+		})
+		if both {
+			return true
 		}
 	}
 	return false
