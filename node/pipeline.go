@@ -279,6 +279,10 @@ func (n *Node) logCmd(x *execCtx, into *Result) ([]int, uint64, error) {
 		if p < 0 {
 			p = ring.PartitionOfString(d.Key, len(n.parts))
 		}
+		s := n.parts[p].stream
+		if n.wal == nil && s == nil && (into == nil || d.DBWide) {
+			continue // nobody reads its encoding (a node without a log)
+		}
 		var enc []byte
 		if k < len(x.raw) {
 			enc = x.raw[k]
@@ -291,7 +295,7 @@ func (n *Node) logCmd(x *execCtx, into *Result) ([]int, uint64, error) {
 			rec = binaryAppendCount(rec, len(enc))
 			rec = append(rec, enc...)
 		}
-		if s := n.parts[p].stream; s != nil {
+		if s != nil {
 			s.buf = binaryAppendCount(s.buf, len(enc))
 			s.buf = append(s.buf, enc...)
 			s.n++
