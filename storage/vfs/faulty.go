@@ -110,6 +110,13 @@ func (x *faultyFile) Write(p []byte) (int, error) {
 	return x.File.Write(p)
 }
 
+func (x *faultyFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := x.f.allow(OpWrite); err != nil {
+		return 0, err
+	}
+	return x.File.WriteAt(p, off)
+}
+
 func (x *faultyFile) Sync() error {
 	if err := x.f.allow(OpSync); err != nil {
 		return err

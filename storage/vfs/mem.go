@@ -235,6 +235,22 @@ func (f *memFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if f.closed || !f.write {
+		return 0, errClosed
+	}
+	if off < 0 {
+		return 0, errors.New("vfs: negative offset")
+	}
+	if end := int(off) + len(p); end > len(f.n.data) {
+		f.n.data = append(f.n.data, make([]byte, end-len(f.n.data))...)
+	}
+	copy(f.n.data[off:], p)
+	return len(p), nil
+}
+
 func (f *memFile) Sync() error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()

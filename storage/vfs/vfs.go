@@ -25,6 +25,9 @@ type File interface {
 	io.Reader
 	io.Writer
 	io.Closer
+	// WriteAt writes at offset off, leaving the file's offset alone; the
+	// file grows (with zeros up to off) when off is past its end.
+	io.WriterAt
 	Sync() error
 	// Truncate cuts the file to size bytes.
 	Truncate(size int64) error

@@ -134,3 +134,33 @@ func TestFaultyCounts(t *testing.T) {
 	}
 	_ = bytes.MinRead
 }
+
+// TestWriteAt checks that both file systems write at an offset the same
+// way: past the end the file grows with zeros, and an earlier byte is
+// overwritten in place.
+func TestWriteAt(t *testing.T) {
+	for name, fsys := range map[string]FS{"mem": NewMem(), "os": OS{}} {
+		dir := "/"
+		if name == "os" {
+			dir = t.TempDir()
+		}
+		path := filepath.Join(dir, "f")
+		f, err := fsys.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt([]byte("xy"), 3); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt([]byte("a"), 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		r, _ := fsys.Open(path)
+		got, _ := io.ReadAll(r)
+		r.Close()
+		if want := []byte("a\x00\x00xy"); !bytes.Equal(got, want) {
+			t.Errorf("%s: file holds %q, want %q", name, got, want)
+		}
+	}
+}
