@@ -457,6 +457,7 @@ type Log struct {
 	fileSize int64 // bytes of records in file
 	filled   int64 // the file's length: fileSize, then zeros (ZeroAhead)
 	zeros    []byte
+	noZeros  bool      // the segment could not take its zeros (a full disk): plain appends
 	segs     []segment // existing segments, oldest first (guarded by mu)
 	// gen counts Restarts (guarded by ioMu): an fsync made without ioMu
 	// on a file a Restart has since dropped does not count.
@@ -499,7 +500,7 @@ func (l *Log) startSegment(first uint64) error {
 		f.Close()
 		return fmt.Errorf("wal: sync directory: %w", err)
 	}
-	l.file, l.fileSize, l.filled = f, 0, 0
+	l.file, l.fileSize, l.filled, l.noZeros = f, 0, 0, false
 	l.mu.Lock()
 	if n := len(l.segs); n == 0 || l.segs[n-1].name != name {
 		l.segs = append(l.segs, segment{name: name, first: first})
@@ -804,9 +805,15 @@ func (l *Log) write(batch []byte) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if end := l.fileSize + int64(len(batch)); end > l.filled && l.cfg.ZeroAhead > 0 {
+	if end := l.fileSize + int64(len(batch)); end > l.filled && l.cfg.ZeroAhead > 0 && !l.noZeros {
 		if err := l.zeroTo(end + l.cfg.ZeroAhead); err != nil {
-			return err
+			// No room for the zeros (a disk filling up): the records may
+			// still fit, so cut what was laid and go on appending, as
+			// without zeros, until the segment ends.
+			if err := l.trim(); err != nil {
+				return err
+			}
+			l.noZeros = true
 		}
 	}
 	n, err := l.file.WriteAt(batch, l.fileSize)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -789,5 +790,68 @@ func TestZeroAhead(t *testing.T) {
 	}
 	if got, res, err := replayAll(t, m, false); err != nil || len(got) != 40 || res.TornBytes != 0 {
 		t.Fatalf("after a clean close: %d records, %d torn bytes, %v", len(got), res.TornBytes, err)
+	}
+}
+
+// smallDiskFS gives every file room for capacity bytes: a write past it
+// writes what fits and fails with ENOSPC, as a full disk does.
+type smallDiskFS struct {
+	vfs.FS
+	capacity int64
+}
+
+type smallDiskFile struct {
+	vfs.File
+	capacity int64
+}
+
+func (s smallDiskFS) Create(name string) (vfs.File, error) {
+	f, err := s.FS.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	return smallDiskFile{f, s.capacity}, nil
+}
+
+func (f smallDiskFile) WriteAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) <= f.capacity {
+		return f.File.WriteAt(p, off)
+	}
+	n, err := f.File.WriteAt(p[:max(0, f.capacity-off)], off)
+	if err == nil {
+		err = syscall.ENOSPC
+	}
+	return n, err
+}
+
+// TestZerosOnAFullDisk: a disk without room for a segment's zeros still
+// takes the records that fit, and fails (sticky) only on a record that
+// does not.
+func TestZerosOnAFullDisk(t *testing.T) {
+	m := vfs.NewMem()
+	const capacity = 8 << 10
+	l, err := Open(Config{FS: smallDiskFS{m, capacity}, Dir: "/wal", Policy: SyncAlways, ZeroAhead: 64 << 10}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := 0
+	var failed error
+	for i := 1; failed == nil; i++ {
+		seq, err := l.Append(body(i))
+		if err == nil {
+			err = l.Wait(seq)
+		}
+		if err != nil {
+			failed = err
+			break
+		}
+		written += len(AppendRecord(nil, seq, body(i)))
+	}
+	if !errors.Is(failed, syscall.ENOSPC) || written < capacity-200 {
+		t.Fatalf("%d bytes of records taken on a disk of %d, then %v", written, capacity, failed)
+	}
+	m.Crash()
+	if got, _, err := replayAll(t, m, false); err != nil || len(got) == 0 {
+		t.Fatalf("after the disk filled: %d records, %v", len(got), err)
 	}
 }
