@@ -545,46 +545,7 @@ func (l *Log) Wait(seq uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cfg.Policy == SyncAlways {
-		// The first waiter writes what is buffered and fsyncs it, for
-		// every record appended so far; those who arrive meanwhile wait
-		// and share the next fsync (group commit, with no hand-off to
-		// another goroutine: the fsync's end wakes nobody but the
-		// waiters).
-		for l.synced < seq && l.err == nil {
-			if l.syncing {
-				l.cond.Wait()
-				continue
-			}
-			l.syncing = true
-			l.mu.Unlock()
-			l.ioMu.Lock()
-			l.mu.Lock()
-			if l.synced >= seq || l.inflight >= seq {
-				// The writer's fsync, run meanwhile or running, covers
-				// the record: wait for it rather than sync again.
-				l.syncing = false
-				l.cond.Broadcast() // waiters for l.syncing
-				l.ioMu.Unlock()
-				if l.synced < seq {
-					l.cond.Wait()
-				}
-				continue
-			}
-			batch, last := l.take()
-			l.mu.Unlock()
-			err := l.write(batch)
-			if err == nil {
-				err = l.syncFile()
-			}
-			if err == nil && l.fileSize >= l.cfg.SegmentSize {
-				err = l.rotate(last + 1) // what was appended meanwhile goes to the next segment
-			}
-			l.mu.Lock()
-			l.wrote(batch, last, true, err)
-			l.syncing = false
-			l.cond.Broadcast()
-			l.ioMu.Unlock()
-		}
+		l.syncTo(seq)
 		return l.err
 	}
 	// Group write: one waiter writes everything buffered while the others
@@ -612,6 +573,51 @@ func (l *Log) Wait(seq uint64) error {
 		l.ioMu.Unlock()
 	}
 	return l.err
+}
+
+// syncTo returns once record seq is fsynced, or the log has failed; mu
+// held.
+func (l *Log) syncTo(seq uint64) {
+	// The first waiter writes what is buffered and fsyncs it, for
+	// every record appended so far; those who arrive meanwhile wait
+	// and share the next fsync (group commit, with no hand-off to
+	// another goroutine: the fsync's end wakes nobody but the
+	// waiters).
+	for l.synced < seq && l.err == nil {
+		if l.syncing {
+			l.cond.Wait()
+			continue
+		}
+		l.syncing = true
+		l.mu.Unlock()
+		l.ioMu.Lock()
+		l.mu.Lock()
+		if l.synced >= seq || l.inflight >= seq {
+			// The writer's fsync, run meanwhile or running, covers
+			// the record: wait for it rather than sync again.
+			l.syncing = false
+			l.cond.Broadcast() // waiters for l.syncing
+			l.ioMu.Unlock()
+			if l.synced < seq {
+				l.cond.Wait()
+			}
+			continue
+		}
+		batch, last := l.take()
+		l.mu.Unlock()
+		err := l.write(batch)
+		if err == nil {
+			err = l.syncFile()
+		}
+		if err == nil && l.fileSize >= l.cfg.SegmentSize {
+			err = l.rotate(last + 1) // what was appended meanwhile goes to the next segment
+		}
+		l.mu.Lock()
+		l.wrote(batch, last, true, err)
+		l.syncing = false
+		l.cond.Broadcast()
+		l.ioMu.Unlock()
+	}
 }
 
 // take removes the buffered records for writing; mu and ioMu held.
@@ -663,18 +669,8 @@ func (l *Log) Segments() int {
 // Sync writes and fsyncs everything appended so far, whatever the policy.
 func (l *Log) Sync() error {
 	l.mu.Lock()
-	target := l.next - 1
-	l.forceSync = max(l.forceSync, target)
-	l.mu.Unlock()
-	select {
-	case l.kick <- struct{}{}:
-	default:
-	}
-	l.mu.Lock()
 	defer l.mu.Unlock()
-	for l.synced < target && l.err == nil {
-		l.cond.Wait()
-	}
+	l.syncTo(l.next - 1) // as Wait under SyncAlways: no hand-off to the writer
 	return l.err
 }
 
