@@ -695,8 +695,9 @@ func (l *Log) Rotate() error {
 	return l.err
 }
 
-// writer writes batches of records until Close; it does every fsync and
-// rotation.
+// writer writes batches of records until Close: what nobody waits for, the
+// periodic fsync, asked rotations and the final one. Wait and Sync write
+// and fsync in their callers (syncTo) when they need to.
 func (l *Log) writer() {
 	defer close(l.done)
 	tick := time.NewTicker(l.cfg.Interval)
