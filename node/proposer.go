@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
@@ -63,6 +64,17 @@ func (l localAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.V
 	})
 	done(vs, err)
 }
+
+// SerialStats counts what this node's proposer did: the phases it began
+// (Prepare, Accept, Peek), the Accepts it sent on a standing promise
+// without a Prepare, and the rounds refused (each backs off and prepares
+// again).
+type SerialStats struct {
+	Prepares, Accepts, Peeks, Standing, Refused atomic.Int64
+}
+
+// Serial returns the counters of this node's serial proposals.
+func (s *Service) Serial() *SerialStats { return &s.serial }
 
 // hasSerial reports whether any command of r runs on the serial path.
 func hasSerial(r *rpc.Run) bool {
@@ -237,6 +249,7 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 		return s.readHere(p) // the router's read in one round trip
 	}
 	if proto.ReadOnly(c.Reqs) {
+		s.serial.Peeks.Add(1)
 		p.begin(rpc.KindPeek, hlc.Stamp{}) // one round trip and no write when the replicas agree
 		return p
 	}
@@ -270,6 +283,7 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	}
 	// A standing promise: the command runs on the state it reported,
 	// chosen, and goes straight to Accept at the promised ballot.
+	s.serial.Standing.Add(1)
 	rec := appliedRecord(st.applied, ballotOf(st.at))
 	np, out, err := storage.Propose(c.DB, p.key, st.state, st.b, now, p.req, rand.IntN, nil)
 	if err != nil {
@@ -368,6 +382,7 @@ func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
 // prepare starts a Prepare at a ballot above every one seen, drawn from
 // the clock: no other proposal of this node has it.
 func (p *proposal) prepare(s *Service) {
+	s.serial.Prepares.Add(1)
 	s.node.clock.Observe(p.seen)
 	p.begin(rpc.KindPrepare, s.node.clock.Now())
 }
@@ -573,6 +588,7 @@ func appliedRecord(b []byte, at serial.Ballot) serial.Applied {
 // standing promise of a ballot taken from the clock now, so that no other
 // proposal of this node can have it.
 func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte, rec serial.Applied) step {
+	s.serial.Accepts.Add(1)
 	p.begin(rpc.KindAccept, prop.B)
 	p.m.State = prop.AppendState(nil)
 	p.m.Applied = serial.AppendApplied(nil, &rec)
@@ -584,6 +600,7 @@ func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte, rec 
 // retry backs off and prepares again, if there is time before the
 // deadline; otherwise it ends the proposal and reports false.
 func (p *proposal) retry(s *Service) bool {
+	s.serial.Refused.Add(1)
 	p.attempt++
 	if backoff(p.attempt, p.deadline) {
 		p.prepare(s)

@@ -115,6 +115,7 @@ type Service struct {
 	// path because they write a serial key (upgrade.go).
 	upgrades  atomic.Int64
 	proposals atomic.Uint64 // serial commands proposed here: their ids' counter
+	serial    SerialStats
 	wg        sync.WaitGroup
 }
 

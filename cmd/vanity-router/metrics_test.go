@@ -199,6 +199,18 @@ func TestMetricsThroughAKill(t *testing.T) {
 	if n := upgrades(); n != 1 {
 		t.Errorf("vanity_node_serial_upgrades_total sums to %v over the nodes after one QUORUM write to a serial key, want 1", n)
 	}
+	// The first write prepared and accepted; the second, from the same
+	// proposer, went straight to Accept on the standing promise the first
+	// left.
+	for phase, want := range map[string]float64{"prepare": 1, "accept": 2, "standing": 1, "peek": 0, "refused": 0} {
+		var n float64
+		for _, d := range nodeDebug {
+			n += metricSum(scrapeMetrics(t, d), "vanity_node_serial_rounds_total", "phase", phase)
+		}
+		if n != want {
+			t.Errorf("vanity_node_serial_rounds_total{phase=%q} sums to %v over the nodes after two serial writes of a key, want %v", phase, n, want)
+		}
+	}
 
 	hold()
 	// Node 2 dies: the router's runs to it fail, the others keep its writes.
