@@ -600,7 +600,6 @@ func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte, rec 
 // retry backs off and prepares again, if there is time before the
 // deadline; otherwise it ends the proposal and reports false.
 func (p *proposal) retry(s *Service) bool {
-	s.serial.Refused.Add(1)
 	p.attempt++
 	if backoff(p.attempt, p.deadline) {
 		p.prepare(s)
@@ -632,6 +631,7 @@ func (s *Service) drive(props []*proposal) {
 			case stepNext:
 				live = append(live, p)
 			case stepRetry:
+				s.serial.Refused.Add(1)
 				if len(props) == 1 {
 					if p.retry(s) {
 						live = append(live, p)
