@@ -71,26 +71,45 @@ func gateKey(c *rpc.Cmd) string {
 // dbKey is key qualified by its database, as gates and waves name keys.
 func dbKey(db int, key []byte) string { return string(append([]byte{byte(db)}, key...)) }
 
-// serialWaves splits r's commands into waves run one after another: a
-// command goes one wave after the last earlier command on its key, so a
-// run's commands on one key take effect in the run's order, each
-// proposed once the one before it is chosen (and on the promise it won).
-// keys returns every command's gateKey.
-func serialWaves(r *rpc.Run) (waves [][]int, keys []string) {
-	next := map[string]int{} // a key's next wave
+// serialWaves splits r's commands into waves run one after another, and
+// each wave into folds, each proposed as one (newProposal): a command
+// goes one wave after the last earlier command on its key, so a run's
+// commands on one key take effect in the run's order, each proposed once
+// the one before it is chosen (and on the promise it won); but a command
+// foldable after the one before it on its key joins that one's fold
+// instead, up to maxFold commands, and runs on the state it leaves, in
+// the same Accept. keys returns every command's gateKey.
+func serialWaves(r *rpc.Run) (waves [][][]int, keys []string) {
+	type last struct{ wave, fold int } // a key's latest fold
+	at := map[string]last{}
 	keys = make([]string, len(r.Cmds))
 	for i := range r.Cmds {
-		k := gateKey(&r.Cmds[i])
+		c := &r.Cmds[i]
+		k := gateKey(c)
 		keys[i] = k
+		l, seen := at[k]
+		if k != "" && seen {
+			if f := waves[l.wave][l.fold]; len(f) < maxFold && foldable(&r.Cmds[f[0]], true) && foldable(c, false) {
+				waves[l.wave][l.fold] = append(f, i)
+				continue
+			}
+		}
 		w := 0
-		if k != "" {
-			w = next[k]
-			next[k] = w + 1
+		if seen && k != "" {
+			w = l.wave + 1
 		}
 		if w == len(waves) {
 			waves = append(waves, nil)
 		}
-		waves[w] = append(waves[w], i)
+		waves[w] = append(waves[w], []int{i})
+		if k != "" {
+			at[k] = last{w, len(waves[w]) - 1}
+		}
 	}
 	return waves, keys
 }
+
+// maxFold bounds the commands folded into one proposal: each lists its
+// id in the key's applied record, which keeps maxApplied, so a fold never
+// pushes its own first command out.
+const maxFold = maxApplied

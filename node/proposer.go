@@ -67,10 +67,11 @@ func (l localAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.V
 
 // SerialStats counts what this node's proposer did: the phases it began
 // (Prepare, Accept, Peek), the Accepts it sent on a standing promise
-// without a Prepare, and the rounds refused (each backs off and prepares
-// again).
+// without a Prepare, the rounds refused (each backs off and prepares
+// again), and the commands folded into the proposal of an earlier one on
+// their key.
 type SerialStats struct {
-	Prepares, Accepts, Peeks, Standing, Refused atomic.Int64
+	Prepares, Accepts, Peeks, Standing, Refused, Folded atomic.Int64
 }
 
 // Serial returns the counters of this node's serial proposals.
@@ -129,12 +130,22 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 			unlock := s.gates.lock(slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "" }))
 			for _, w := range waves {
 				var live []*proposal
-				for _, i := range w {
-					if props[i] = s.newProposal(&r.Cmds[i], deadline); !props[i].done {
-						live = append(live, props[i])
+				for _, f := range w {
+					more := make([]*rpc.Cmd, 0, len(f)-1)
+					for _, j := range f[1:] {
+						more = append(more, &r.Cmds[j])
+					}
+					if props[f[0]] = s.newProposal(&r.Cmds[f[0]], deadline, more...); !props[f[0]].done {
+						live = append(live, props[f[0]])
 					}
 				}
 				s.drive(live)
+				for _, f := range w {
+					for k, j := range f[1:] {
+						m := &props[f[0]].more[k]
+						props[j] = &proposal{done: true, st: m.st, reply: m.reply}
+					}
+				}
 			}
 			unlock()
 			answer()
@@ -221,6 +232,11 @@ type proposal struct {
 	// leaves; mine are its Accepts that some acceptor may have taken.
 	id   serial.ID
 	mine []mineAccept
+	// more are the commands folded into this proposal after c (later
+	// writes on the key in the same run: serialWaves): each runs on the
+	// state the ones before it left, all in one Accept, and they share
+	// its fate.
+	more []member
 
 	done   bool
 	st     rpc.Status
@@ -228,10 +244,25 @@ type proposal struct {
 	digest []byte // a digest read's (readHere)
 }
 
-// newProposal starts the proposal of c's one request, or returns it done
-// when c cannot run on the serial path.
-func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
+// member is a command folded into a proposal after its first: its
+// request, its id in applied records, and its outcome.
+type member struct {
+	c     *rpc.Cmd
+	id    serial.ID
+	st    rpc.Status
+	reply []byte
+}
+
+// newProposal starts the proposal of c's one request, with the commands
+// more folded in after it (writes of one request on c's key that
+// foldable allows), or returns it done when c cannot run on the serial
+// path.
+func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, more ...*rpc.Cmd) *proposal {
 	p := &proposal{c: c, deadline: deadline}
+	for _, m := range more {
+		p.more = append(p.more, member{c: m, id: s.commandID(m)})
+	}
+	s.serial.Folded.Add(int64(len(more)))
 	if c.Digest != rpc.DigestNone && !proto.ReadOnly(c.Reqs) {
 		return p.finish(rpc.StatusError, []byte(msgSerialDigest))
 	}
@@ -253,10 +284,7 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 		p.begin(rpc.KindPeek, hlc.Stamp{}) // one round trip and no write when the replicas agree
 		return p
 	}
-	if p.id = c.ID; p.id == (serial.ID{}) {
-		binary.BigEndian.PutUint64(p.id[:8], s.node.Actor())
-		binary.BigEndian.PutUint64(p.id[8:], s.proposals.Add(1))
-	}
+	p.id = s.commandID(c)
 	now := s.node.clock.Now()
 	st, ok := s.standing.take(c.DB, p.key, p.sets, now)
 	if ok {
@@ -285,15 +313,64 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time) *proposal {
 	// chosen, and goes straight to Accept at the promised ballot.
 	s.serial.Standing.Add(1)
 	rec := appliedRecord(st.applied, ballotOf(st.at))
-	np, out, err := storage.Propose(c.DB, p.key, st.state, st.b, now, p.req, rand.IntN, nil)
+	np, outs, rec, _, err := p.propose(st.state, st.b, now, rec)
 	if err != nil {
 		return p.finish(rpc.StatusError, []byte(err.Error()))
 	}
-	if p.recorded(&np) {
-		rec = rec.With(appliedEntry(p.id, st.b, out), maxApplied)
-	}
-	p.accept(s, &np, out, rec)
+	p.accept(s, &np, outs, rec)
 	return p
+}
+
+// commandID returns c's id in applied records: the router's or client's,
+// or one of this node's (its actor and a counter).
+func (s *Service) commandID(c *rpc.Cmd) serial.ID {
+	id := c.ID
+	if id == (serial.ID{}) {
+		binary.BigEndian.PutUint64(id[:8], s.node.Actor())
+		binary.BigEndian.PutUint64(id[8:], s.proposals.Add(1))
+	}
+	return id
+}
+
+// propose runs p's command, then those folded in after it, in order on
+// state as the proposal of ballot b, and returns the proposal, each
+// command's reply (p's first), rec with the entries of the commands to
+// record, and whether p's own is one.
+func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied) (storage.Proposal, [][]byte, serial.Applied, bool, error) {
+	np, err := storage.Restate(p.c.DB, p.key, state, b, now)
+	if err != nil {
+		return np, nil, rec, false, err
+	}
+	outs := make([][]byte, 0, 1+len(p.more))
+	var own bool
+	for i := -1; i < len(p.more); i++ {
+		c, id := p.c, p.id
+		if i >= 0 {
+			c, id = p.more[i].c, p.more[i].id
+		}
+		out, wrote := np.Run(c.Reqs[0], rand.IntN, nil)
+		outs = append(outs, out)
+		if recorded(c.Reqs[0], wrote) {
+			rec = rec.With(appliedEntry(id, b, out), maxApplied)
+			own = own || i < 0
+		}
+	}
+	return np, outs, rec, own, nil
+}
+
+// foldable reports whether c may be in a fold with other commands on its
+// key (serialWaves), and first whether it may lead one: a write of one
+// request proposed once (neither a client's ONCE or RETRY, whose records
+// are looked up apart, nor a router's resending). A command folded after
+// another also derives nothing from its stamp, which is above the
+// ballot: a lock's token is the ballot its taking ran at, so a taking
+// leads a fold or runs alone.
+func foldable(c *rpc.Cmd, first bool) bool {
+	if len(c.Reqs) != 1 || c.Resent || c.Digest != rpc.DigestNone || proto.ReadOnly(c.Reqs) {
+		return false
+	}
+	req := c.Reqs[0]
+	return req.Once == proto.OnceNone && (first || req.Cmd != proto.CmdLockAcquire)
 }
 
 // oneKey returns the key of c when c is one request on one key, the only
@@ -310,28 +387,41 @@ func oneKey(c *rpc.Cmd) ([]byte, bool) {
 	return keys[0], true
 }
 
-// mineAccept is one of a command's Accepts: its ballot, and the reply of
-// the command run on the state that Accept proposes (a command run again
-// on a newer state may answer otherwise).
+// mineAccept is one of a command's Accepts: its ballot, and the replies
+// of the command and of those folded in after it, run on the state that
+// Accept proposes (a command run again on a newer state may answer
+// otherwise). A nil reply: the command took effect, its reply was not
+// kept (too long for the applied record, and run elsewhere).
 type mineAccept struct {
-	at    hlc.Stamp
-	reply []byte
+	at      hlc.Stamp
+	replies [][]byte
 }
 
 // proposedAt reports whether at is the ballot of one of p's Accepts.
 func (p *proposal) proposedAt(at hlc.Stamp) bool {
-	_, ok := p.replyAt(at)
+	_, ok := p.repliesAt(at)
 	return ok
 }
 
-// replyAt returns the reply of p's Accept at ballot at, if it made one.
-func (p *proposal) replyAt(at hlc.Stamp) ([]byte, bool) {
+// repliesAt returns the replies of p's Accept at ballot at, if it made
+// one.
+func (p *proposal) repliesAt(at hlc.Stamp) ([][]byte, bool) {
 	for _, m := range p.mine {
 		if m.at == at {
-			return m.reply, true
+			return m.replies, true
 		}
 	}
 	return nil, false
+}
+
+// ids returns the ids of p's command and of those folded in after it.
+func (p *proposal) ids() []serial.ID {
+	ids := make([]serial.ID, 0, 1+len(p.more))
+	ids = append(ids, p.id)
+	for _, m := range p.more {
+		ids = append(ids, m.id)
+	}
+	return ids
 }
 
 // answerApplied ends p with the reply its command had when applied by an
@@ -358,10 +448,31 @@ func appliedEntry(id serial.ID, at hlc.Stamp, reply []byte) serial.Entry {
 	return serial.Entry{ID: id, At: ballotOf(at), Reply: reply}
 }
 
-// finish ends p with status st and reply.
+// finish ends p with status st and reply, for its command and those
+// folded in after it.
 func (p *proposal) finish(st rpc.Status, reply []byte) *proposal {
 	p.done, p.st, p.reply = true, st, reply
+	for i := range p.more {
+		p.more[i].st, p.more[i].reply = st, reply
+	}
 	return p
+}
+
+// finishEach ends p with each command's reply (p's first), all applied: a
+// nil one answers that the command took effect but its reply was not
+// kept.
+func (p *proposal) finishEach(replies [][]byte) {
+	one := func(reply []byte) (rpc.Status, []byte) {
+		if reply == nil {
+			return rpc.StatusNotConfirmed, []byte(msgSerialApplied)
+		}
+		return rpc.StatusOK, reply
+	}
+	p.done = true
+	p.st, p.reply = one(replies[0])
+	for i := range p.more {
+		p.more[i].st, p.more[i].reply = one(replies[i+1])
+	}
 }
 
 // begin starts a round of phase kind at ballot b.
@@ -464,7 +575,7 @@ func (p *proposal) advance(s *Service) step {
 			next := hlc.Stamp{Time: p.m.Next, Actor: p.m.Actor}
 			at := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
 			s.standing.put(p.c.DB, p.key, standing{b: next, at: at, state: p.m.State, applied: p.m.Applied, sets: p.sets})
-			p.finish(rpc.StatusOK, p.mine[len(p.mine)-1].reply)
+			p.finishEach(p.mine[len(p.mine)-1].replies)
 			return stepDone
 		}
 		if p.refusals == len(p.accs) {
@@ -480,6 +591,7 @@ func (p *proposal) advance(s *Service) step {
 		return stepRetry
 	}
 	b := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
+	ids := p.ids()
 	latest, state := p.ph.Latest()
 	at := stampOf(latest)
 	agree := p.majority(p.accepted[latest]) // that proposal is chosen
@@ -489,24 +601,30 @@ func (p *proposal) advance(s *Service) step {
 		// A read changes nothing: it runs on the latest state, and
 		// finishes that proposal first unless a majority holds it.
 		p.mine = nil
-	case rec.Has(p.id) || p.proposedAt(at):
-		// The latest proposal holds this command's effect: finish it (Paxos
-		// re-proposes it anyway) and answer what the command answered,
-		// here or where it was sent before.
-		reply, _ := p.replyAt(at) // the latest is one of its Accepts
-		if e, found := rec.Find(p.id); found {
-			// The record names the Accept the latest holds, which need not
-			// be the last: one run on an older state answered otherwise
-			// (a pop that took another element).
-			mine, ok := p.replyAt(stampOf(e.At))
+	case slices.ContainsFunc(ids, rec.Has) || p.proposedAt(at):
+		// The latest proposal holds the effect of this command (and of
+		// those folded in with it: one Accept holds all or none): finish
+		// it (Paxos re-proposes it anyway) and answer what each command
+		// answered, here or where it was sent before. The record names
+		// the Accept the latest holds, which need not be the last: one
+		// run on an older state answered otherwise (a pop that took
+		// another element).
+		named := at // the latest is one of its Accepts
+		for _, id := range ids {
+			if e, found := rec.Find(id); found {
+				named = stampOf(e.At)
+				break
+			}
+		}
+		mine, _ := p.repliesAt(named)
+		replies := make([][]byte, len(ids))
+		for i, id := range ids {
+			e, found := rec.Find(id)
 			switch {
-			case !e.Omitted:
-				reply = e.Reply
-			case ok:
-				reply = mine
-			default:
-				p.answerApplied(e)
-				return stepDone
+			case found && !e.Omitted:
+				replies[i] = e.Reply
+			case i < len(mine):
+				replies[i] = mine[i]
 			}
 		}
 		np, err := storage.Restate(p.c.DB, p.key, state, b, s.node.clock.Now())
@@ -514,7 +632,7 @@ func (p *proposal) advance(s *Service) step {
 			p.finish(rpc.StatusError, []byte(err.Error()))
 			return stepDone
 		}
-		return p.accept(s, &np, reply, rec)
+		return p.accept(s, &np, replies, rec)
 	case p.c.Resent:
 		// Sent again by a router that lost track of it, and not among the
 		// key's recent commands: it may have been applied before them (the
@@ -537,31 +655,29 @@ func (p *proposal) advance(s *Service) step {
 	// record, a later round must still see that Accept and answer "not
 	// confirmed" rather than run the command a third time
 	// (TestRerunRemembersEarlierAccepts).
-	np, out, err := storage.Propose(p.c.DB, p.key, state, b, s.node.clock.Now(), p.req, rand.IntN, nil)
+	np, outs, next, own, err := p.propose(state, b, s.node.clock.Now(), rec)
 	if err != nil {
 		p.finish(rpc.StatusError, []byte(err.Error()))
 		return stepDone
 	}
-	if !np.Wrote && agree && (p.req.Once == proto.OnceNone || !p.recorded(&np)) {
+	if !np.Wrote && agree && (p.req.Once == proto.OnceNone || !own) {
 		// A majority holds the chosen state already. (A write with its
 		// client's id is accepted anyway, so that the record lists it and
 		// a RETRY gets this reply, unless it is not to be recorded.)
-		p.finish(rpc.StatusOK, out)
+		p.finishEach(outs)
 		return stepDone
 	}
-	if p.recorded(&np) {
-		rec = rec.With(appliedEntry(p.id, b, out), maxApplied)
-	}
-	return p.accept(s, &np, out, rec)
+	return p.accept(s, &np, outs, next)
 }
 
-// recorded reports whether the state np, which p's command left, lists
-// the command's id in its applied record, so that a proposer meeting the
-// command again answers its reply instead of running it twice: a write's
-// does, except a blocking pop's try that took nothing (proto.OnceTry: the
-// id stays free for the next try, which may take an element).
-func (p *proposal) recorded(np *storage.Proposal) bool {
-	return !proto.ReadOnly(p.c.Reqs) && (np.Wrote || p.req.Once != proto.OnceTry)
+// recorded reports whether the state a write req left (wrote: it changed
+// it) lists the command's id in its applied record, so that a proposer
+// meeting the command again answers its reply instead of running it
+// twice: a write's does, except a blocking pop's try that took nothing
+// (proto.OnceTry: the id stays free for the next try, which may take an
+// element).
+func recorded(req *proto.Request, wrote bool) bool {
+	return req.Cmd.Class() != proto.ClassRead && (wrote || req.Once != proto.OnceTry)
 }
 
 // maxApplied bounds the commands a key's applied record lists (32 bytes
@@ -587,13 +703,13 @@ func appliedRecord(b []byte, at serial.Ballot) serial.Applied {
 // applied record is rec, at its ballot, asking the acceptors for a
 // standing promise of a ballot taken from the clock now, so that no other
 // proposal of this node can have it.
-func (p *proposal) accept(s *Service, prop *storage.Proposal, reply []byte, rec serial.Applied) step {
+func (p *proposal) accept(s *Service, prop *storage.Proposal, replies [][]byte, rec serial.Applied) step {
 	s.serial.Accepts.Add(1)
 	p.begin(rpc.KindAccept, prop.B)
 	p.m.State = prop.AppendState(nil)
 	p.m.Applied = serial.AppendApplied(nil, &rec)
 	p.m.Next = s.node.clock.Now().Time // above prop.B: the clock passed it
-	p.mine = append(p.mine, mineAccept{at: prop.B, reply: reply})
+	p.mine = append(p.mine, mineAccept{at: prop.B, replies: replies})
 	return stepNext
 }
 

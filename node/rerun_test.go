@@ -96,7 +96,7 @@ func TestRestateAnswersTheChosenAccept(t *testing.T) {
 		// Its first Accept popped "x"; refused by a majority, it ran again
 		// on a newer state and popped "y".
 		first, again := []byte("OK:LIST (1)[(1)x]"), []byte("OK:LIST (1)[(1)y]")
-		p.mine = []mineAccept{{at: m1, reply: first}, {at: m2, reply: again}}
+		p.mine = []mineAccept{{at: m1, replies: [][]byte{first}}, {at: m2, replies: [][]byte{again}}}
 		// Another proposer chose m1's state, then one command more; the
 		// record names m1.
 		entry := serial.Entry{ID: id, At: ballotOf(m1), Reply: first, Omitted: omitted}

@@ -129,15 +129,17 @@ func PromiseDone(key []byte, b hlc.Stamp) Delta {
 	return Delta{DB: PromiseDB, Key: string(key), Reset: b}
 }
 
-// Proposal is a command run on a key's chosen state for ballot B, at
-// wall time Wall (unix milliseconds).
+// Proposal is the commands run on a key's chosen state for ballot B (one,
+// or several folded into one proposal: Run), at wall time Wall (unix
+// milliseconds).
 type Proposal struct {
 	DB    int
 	Key   []byte
 	B     hlc.Stamp
 	Wall  int64
-	Wrote bool // the command changed the state
+	Wrote bool // a command run changed the state
 	sh    *Shard
+	runs  int // commands run so far
 }
 
 // Propose runs req, a command on key alone, on the key's state in db
@@ -152,10 +154,25 @@ func Propose(db int, key []byte, state []byte, b, now hlc.Stamp, req *proto.Requ
 	if err != nil {
 		return p, dst, err
 	}
-	c := Ctx{T: b, Wall: p.Wall, DB: db, Locate: func([]byte) *Shard { return p.sh }, Rand: rand}
-	dst = Exec(&c, req, dst)
-	p.Wrote = len(c.Deltas) > 0
+	dst, _ = p.Run(req, rand, dst)
 	return p, dst, nil
+}
+
+// Run runs req, a command on p's key alone, after those p ran before, and
+// appends its reply to dst; it reports whether req changed the state.
+// Several commands folded into one proposal run as the single process
+// runs a pipeline: each at a stamp above the last (the ballot, then a
+// logical tick more each), so that each sees the one before it; State
+// stamps the outcome at the ballot whatever stamps they wrote.
+func (p *Proposal) Run(req *proto.Request, rand func(int) int, dst []byte) ([]byte, bool) {
+	t := p.B
+	t.Time += uint64(p.runs)
+	p.runs++
+	c := Ctx{T: t, Wall: p.Wall, DB: p.DB, Locate: func([]byte) *Shard { return p.sh }, Rand: rand}
+	dst = Exec(&c, req, dst)
+	wrote := len(c.Deltas) > 0
+	p.Wrote = p.Wrote || wrote
+	return dst, wrote
 }
 
 // Restate returns the proposal of ballot b that leaves key's state in db

@@ -54,6 +54,7 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 		serialCounter("standing", "", ss.Standing.Load),
 		serialCounter("peek", "", ss.Peeks.Load),
 		serialCounter("refused", "", ss.Refused.Load),
+		counter("node_serial_folded_total", "Serial writes folded into the proposal of an earlier write of the same run on their key (one Accept for them all).", ss.Folded.Load),
 		counter("antientropy_rounds_total", "Partitions compared with a peer by anti-entropy.", func() int64 { return es().Rounds }),
 		counter("antientropy_repaired_total", "Of those, partitions whose copies differed and were repaired.", func() int64 { return es().Repaired }),
 		counter("antientropy_keys_total", "Key states received from peers by anti-entropy.", func() int64 { return es().Keys }),

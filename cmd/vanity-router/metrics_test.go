@@ -211,6 +211,36 @@ func TestMetricsThroughAKill(t *testing.T) {
 			t.Errorf("vanity_node_serial_rounds_total{phase=%q} sums to %v over the nodes after two serial writes of a key, want %v", phase, n, want)
 		}
 	}
+	// Three writes of the key in one flush reach its proposer in one run:
+	// each runs on the state the one before left, and each answers its
+	// own reply; those folded into an earlier one's proposal share its
+	// Accept.
+	sum := func(name string, labels ...string) (n float64) {
+		for _, d := range nodeDebug {
+			n += metricSum(scrapeMetrics(t, d), name, labels...)
+		}
+		return n
+	}
+	accepts, folded := sum("vanity_node_serial_rounds_total", "phase", "accept"), sum("vanity_node_serial_folded_total")
+	for range 3 {
+		if err := sc.Send([]byte("STR_APPEND (4)lock (1)x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		rep, err := sc.Receive()
+		if want := fmt.Sprintf("OK:INT %d", 2+i); err != nil || string(rep) != want {
+			t.Fatalf("append %d of one flush: %q %v, want %q", i, rep, err, want)
+		}
+	}
+	da, df := sum("vanity_node_serial_rounds_total", "phase", "accept")-accepts, sum("vanity_node_serial_folded_total")-folded
+	if da+df != 3 || da < 1 {
+		t.Errorf("three serial writes of one flush: %v Accepts and %v folded into another's; want 3 in all", da, df)
+	}
+	t.Logf("three serial writes of one flush: %v Accepts, %v folded", da, df)
 
 	hold()
 	// Node 2 dies: the router's runs to it fail, the others keep its writes.
