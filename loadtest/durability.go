@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -95,17 +96,42 @@ func startRedisIn(bin, dir string, extra ...string) (*process, error) {
 		return nil, err
 	}
 	p := &process{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-	if err := waitRedisReady(p.addr, 60*time.Second); err != nil {
+	if err := waitRedisReady(p.addr, 60*time.Second, cmd.Process.Pid); err != nil {
 		p.stop()
+		if log, _ := os.ReadFile(filepath.Join(dir, "redis.log")); len(log) > 0 {
+			err = fmt.Errorf("%w; its log ends: %s", err, lastLines(log, 3))
+		}
 		return nil, err
 	}
 	return p, nil
 }
 
-// waitRedisReady polls until PING answers PONG (not LOADING).
-func waitRedisReady(addr string, limit time.Duration) error {
+// exited reports whether child process pid has exited (a zombie not yet
+// waited for, or gone).
+func exited(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name in parentheses.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z'
+}
+
+// lastLines returns the last n lines of b.
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+}
+
+// waitRedisReady polls until PING answers PONG (not LOADING), unless the
+// server, process pid (0: not known), has exited.
+func waitRedisReady(addr string, limit time.Duration, pid int) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
+		if pid != 0 && exited(pid) {
+			return fmt.Errorf("redis at %s exited at start", addr)
+		}
 		if wc, err := dial(addr); err == nil {
 			wc.w.Write(appendCmd(nil, []byte("PING")))
 			wc.w.Flush()

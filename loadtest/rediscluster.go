@@ -31,8 +31,17 @@ func startRedisCluster(bin string, masters, replicasPer int) (*redisCluster, err
 			rc.stop()
 			return nil, err
 		}
+		// The cluster bus listens on its own free port: by default it is
+		// the client port + 10000, which can fall in the kernel's
+		// ephemeral range and be held by some outgoing connection (the
+		// server then exits at start).
+		bus, err := freePort()
+		if err != nil {
+			rc.stop()
+			return nil, err
+		}
 		p, err := startRedisIn(bin, dir, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-			"--appendonly", "no")
+			"--cluster-port", strconv.Itoa(bus), "--appendonly", "no")
 		if err != nil {
 			rc.stop()
 			return nil, err
