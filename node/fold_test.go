@@ -3,7 +3,6 @@ package node
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/serial"
@@ -26,9 +25,7 @@ func TestFoldProposesOnce(t *testing.T) {
 	}
 	fold := func() *proposal {
 		c := cmd(1, "LIST_PUSH_RIGHT (1)q (2)[(1)a(1)b]")
-		p := &proposal{c: c, req: c.Reqs[0], key: []byte("q"), sets: [][]string{{"a", "b", "c"}},
-			accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
-			deadline: time.Now().Add(time.Minute), id: serial.ID{1}}
+		p := proposalOn("q", c)
 		for i, text := range []string{"LIST_POP_LEFT (1)q 1", "LIST_PUSH_LEFT (1)q (1)[(1)c]"} {
 			c := cmd(byte(i+2), text)
 			p.more = append(p.more, member{c: c, id: c.ID})

@@ -11,6 +11,15 @@ import (
 	"github.com/vanitydb/vanity/storage/hlc"
 )
 
+// proposalOn returns the proposal of c, with c.ID for its id, on key
+// over three acceptors that answer nothing by themselves (a test takes
+// their votes).
+func proposalOn(key string, c *rpc.Cmd) *proposal {
+	return &proposal{c: c, req: c.Reqs[0], key: []byte(key), sets: [][]string{{"a", "b", "c"}},
+		accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
+		deadline: time.Now().Add(time.Minute), id: c.ID}
+}
+
 // TestRerunRemembersEarlierAccepts: a command that runs again after its
 // Accept at m1 was refused by the round's majority keeps m1 among its
 // Accepts. When a later round finds the key at a state past m1 whose
@@ -49,9 +58,7 @@ func TestRerunRemembersEarlierAccepts(t *testing.T) {
 	}
 	req := parse(t, "LIST_PUSH_RIGHT (1)q (1)[(1)e]")
 	c := &rpc.Cmd{ID: serial.ID{1}, Reqs: req}
-	p := &proposal{c: c, req: req[0], key: []byte("q"), sets: [][]string{{"a", "b", "c"}},
-		accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
-		deadline: time.Now().Add(time.Minute), id: serial.ID{1}}
+	p := proposalOn("q", c)
 	m1 := at(1000, 5)
 	p.mine = []mineAccept{{at: m1}} // its first Accept, refused by a majority
 	// Round 1: the majority's latest state is below m1, without the push:
@@ -90,9 +97,7 @@ func TestRestateAnswersTheChosenAccept(t *testing.T) {
 		s := &Service{node: n, standing: newStandingPromises(16)}
 		req := parse(t, "LIST_POP_LEFT (1)q 1")
 		c := &rpc.Cmd{ID: id, Reqs: req}
-		p := &proposal{c: c, req: req[0], key: []byte("q"), sets: [][]string{{"a", "b", "c"}},
-			accs:     []acceptor{fakeAcceptor{name: "a"}, fakeAcceptor{name: "b"}, fakeAcceptor{name: "c"}},
-			deadline: time.Now().Add(time.Minute), id: id}
+		p := proposalOn("q", c)
 		// Its first Accept popped "x"; refused by a majority, it ran again
 		// on a newer state and popped "y".
 		first, again := []byte("OK:LIST (1)[(1)x]"), []byte("OK:LIST (1)[(1)y]")
