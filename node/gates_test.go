@@ -12,8 +12,9 @@ import (
 )
 
 // TestSerialWaves: a run's commands on one key go one wave each, in the
-// run's order, but for writes proposed once, folded into the fold of the
-// one before them (up to maxFold, a lock's taking only first); commands
+// run's order, but for writes that may run (a client's ONCE too, not its
+// RETRY), folded into the fold of the one before them (up to maxFold, a
+// lock's taking only first); commands
 // on other keys, and those on no single key, go in the first wave they
 // can.
 func TestSerialWaves(t *testing.T) {
@@ -40,6 +41,10 @@ func TestSerialWaves(t *testing.T) {
 	for range maxFold + 1 {
 		r.Cmds = append(r.Cmds, cmd(0, "INCR_INT (1)d 1")) // 13…: a full fold, then one more
 	}
+	once := len(r.Cmds)
+	r.Cmds = append(r.Cmds, cmd(0, "ONCE (2)r1 SET:STR (1)c (1)6"), // a client's ONCE: folded after 12
+		cmd(0, "RETRY (2)r1 SET:STR (1)c (1)6")) // its RETRY: never runs, alone
+	r.Cmds[once+1].Resent = true // as a router sends a RETRY
 	waves, keys := serialWaves(r)
 	d := make([]int, maxFold)
 	for i := range d {
@@ -49,7 +54,8 @@ func TestSerialWaves(t *testing.T) {
 		{{0}, {1}, {3}, {4}, {6, 7, 8}, d},
 		{{2}, {9, 10}, {13 + maxFold}},
 		{{5}, {11}},
-		{{12}},
+		{{12, once}},
+		{{once + 1}},
 	}
 	if !slices.EqualFunc(waves, want, func(a, b [][]int) bool { return slices.EqualFunc(a, b, slices.Equal) }) {
 		t.Fatalf("waves %v, want %v", waves, want)

@@ -287,14 +287,20 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, more ...*rpc.Cmd) 
 	p.id = s.commandID(c)
 	now := s.node.clock.Now()
 	st, ok := s.standing.take(c.DB, p.key, p.sets, now)
+	var listed []*serial.Entry
 	if ok {
 		// A command the chosen state lists ran already (a client's ONCE
 		// sent twice, a RETRY, a router's resending): it is answered from
-		// the record. One sent again and not listed runs nowhere: a
-		// Prepare finds the latest record.
-		rec := appliedRecord(st.applied, ballotOf(st.at))
-		if e, found := rec.Find(p.id); found {
-			return p.answerApplied(e)
+		// the record, and does not run again. One sent again and not
+		// listed runs nowhere: a Prepare finds the latest record.
+		listed = p.listedIn(appliedRecord(st.applied, ballotOf(st.at)))
+		if !slices.Contains(listed, nil) {
+			replies := make([][]byte, len(listed))
+			for i, e := range listed {
+				replies[i] = entryReply(e)
+			}
+			p.finishEach(replies)
+			return p
 		}
 		ok = !c.Resent
 	}
@@ -313,7 +319,7 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, more ...*rpc.Cmd) 
 	// chosen, and goes straight to Accept at the promised ballot.
 	s.serial.Standing.Add(1)
 	rec := appliedRecord(st.applied, ballotOf(st.at))
-	np, outs, rec, _, err := p.propose(st.state, st.b, now, rec)
+	np, outs, rec, _, err := p.propose(st.state, st.b, now, rec, listed)
 	if err != nil {
 		return p.finish(rpc.StatusError, []byte(err.Error()))
 	}
@@ -333,44 +339,76 @@ func (s *Service) commandID(c *rpc.Cmd) serial.ID {
 }
 
 // propose runs p's command, then those folded in after it, in order on
-// state as the proposal of ballot b, and returns the proposal, each
-// command's reply (p's first), rec with the entries of the commands to
-// record, and whether p's own is one.
-func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied) (storage.Proposal, [][]byte, serial.Applied, bool, error) {
+// state as the proposal of ballot b, but for those listed (their entries
+// in the record of state, listedIn: they ran from an earlier sending),
+// and returns the proposal, each command's reply (p's first; a listed
+// one's from its entry, nil if it was too long to keep), rec with the
+// entries of the commands to record, and whether one of those has its
+// client's id (its record must be accepted for a RETRY to find it).
+func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied, listed []*serial.Entry) (storage.Proposal, [][]byte, serial.Applied, bool, error) {
 	np, err := storage.Restate(p.c.DB, p.key, state, b, now)
 	if err != nil {
 		return np, nil, rec, false, err
 	}
 	outs := make([][]byte, 0, 1+len(p.more))
-	var own bool
+	var once bool
 	for i := -1; i < len(p.more); i++ {
 		c, id := p.c, p.id
 		if i >= 0 {
 			c, id = p.more[i].c, p.more[i].id
 		}
-		out, wrote := np.Run(c.Reqs[0], rand.IntN, nil)
+		if e := listed[i+1]; e != nil {
+			outs = append(outs, entryReply(e))
+			continue
+		}
+		req := c.Reqs[0]
+		out, wrote := np.Run(req, rand.IntN, nil)
 		outs = append(outs, out)
-		if recorded(c.Reqs[0], wrote) {
+		if recorded(req, wrote) {
 			rec = rec.With(appliedEntry(id, b, out), maxApplied)
-			own = own || i < 0
+			once = once || req.Once != proto.OnceNone
 		}
 	}
-	return np, outs, rec, own, nil
+	return np, outs, rec, once, nil
+}
+
+// entryReply is the reply an applied record keeps with a command, nil if
+// it was too long to keep (the command answers "not confirmed": it ran
+// once).
+func entryReply(e *serial.Entry) []byte {
+	if e.Omitted {
+		return nil
+	}
+	return e.Reply
+}
+
+// listedIn returns the entry rec lists for p's command and for each of
+// those folded in after it (nil: not listed).
+func (p *proposal) listedIn(rec serial.Applied) []*serial.Entry {
+	ids := p.ids()
+	out := make([]*serial.Entry, len(ids))
+	for i, id := range ids {
+		if e, ok := rec.Find(id); ok {
+			out[i] = &e
+		}
+	}
+	return out
 }
 
 // foldable reports whether c may be in a fold with other commands on its
 // key (serialWaves), and first whether it may lead one: a write of one
-// request proposed once (neither a client's ONCE or RETRY, whose records
-// are looked up apart, nor a router's resending). A command folded after
-// another also derives nothing from its stamp, which is above the
-// ballot: a lock's token is the ballot its taking ran at, so a taking
-// leads a fold or runs alone.
+// request that may run (not a client's RETRY nor a router's resending,
+// which never run, nor a blocking pop's try, whose id is recorded only
+// when it takes an element; a client's ONCE is looked up in the record
+// on its own, listedIn). A command folded after another also derives
+// nothing from its stamp, which is above the ballot: a lock's token is
+// the ballot its taking ran at, so a taking leads a fold or runs alone.
 func foldable(c *rpc.Cmd, first bool) bool {
 	if len(c.Reqs) != 1 || c.Resent || c.Digest != rpc.DigestNone || proto.ReadOnly(c.Reqs) {
 		return false
 	}
 	req := c.Reqs[0]
-	return req.Once == proto.OnceNone && (first || req.Cmd != proto.CmdLockAcquire)
+	return (req.Once == proto.OnceNone || req.Once == proto.OnceFirst) && (first || req.Cmd != proto.CmdLockAcquire)
 }
 
 // oneKey returns the key of c when c is one request on one key, the only
@@ -422,16 +460,6 @@ func (p *proposal) ids() []serial.ID {
 		ids = append(ids, m.id)
 	}
 	return ids
-}
-
-// answerApplied ends p with the reply its command had when applied by an
-// earlier sending of it, or "not confirmed" if the reply was too long to
-// keep.
-func (p *proposal) answerApplied(e serial.Entry) *proposal {
-	if e.Omitted {
-		return p.finish(rpc.StatusNotConfirmed, []byte(msgSerialApplied))
-	}
-	return p.finish(rpc.StatusOK, e.Reply)
 }
 
 // maxAppliedReply bounds the reply an applied record keeps with a
@@ -591,37 +619,38 @@ func (p *proposal) advance(s *Service) step {
 		return stepRetry
 	}
 	b := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
-	ids := p.ids()
 	latest, state := p.ph.Latest()
 	at := stampOf(latest)
 	agree := p.majority(p.accepted[latest]) // that proposal is chosen
 	rec := appliedRecord(p.records[latest], latest)
+	listed := p.listedIn(rec)
+	// The latest holds one of this proposal's Accepts if it is one, or if
+	// its record lists one of the commands at one of their ballots. (A
+	// command listed at another ballot ran from an earlier sending: a
+	// client's ONCE sent again.)
+	named, held := at, p.proposedAt(at)
+	for _, e := range listed {
+		if e != nil && !held && p.proposedAt(stampOf(e.At)) {
+			named, held = stampOf(e.At), true
+		}
+	}
 	switch {
 	case proto.ReadOnly(p.c.Reqs):
 		// A read changes nothing: it runs on the latest state, and
 		// finishes that proposal first unless a majority holds it.
 		p.mine = nil
-	case slices.ContainsFunc(ids, rec.Has) || p.proposedAt(at):
+	case held:
 		// The latest proposal holds the effect of this command (and of
 		// those folded in with it: one Accept holds all or none): finish
 		// it (Paxos re-proposes it anyway) and answer what each command
-		// answered, here or where it was sent before. The record names
-		// the Accept the latest holds, which need not be the last: one
-		// run on an older state answered otherwise (a pop that took
-		// another element).
-		named := at // the latest is one of its Accepts
-		for _, id := range ids {
-			if e, found := rec.Find(id); found {
-				named = stampOf(e.At)
-				break
-			}
-		}
+		// answered. The record names the Accept the latest holds, which
+		// need not be the last: one run on an older state answered
+		// otherwise (a pop that took another element).
 		mine, _ := p.repliesAt(named)
-		replies := make([][]byte, len(ids))
-		for i, id := range ids {
-			e, found := rec.Find(id)
+		replies := make([][]byte, len(listed))
+		for i, e := range listed {
 			switch {
-			case found && !e.Omitted:
+			case e != nil && !e.Omitted:
 				replies[i] = e.Reply
 			case i < len(mine):
 				replies[i] = mine[i]
@@ -633,6 +662,9 @@ func (p *proposal) advance(s *Service) step {
 			return stepDone
 		}
 		return p.accept(s, &np, replies, rec)
+	case !slices.Contains(listed, nil):
+		// Every command ran from an earlier sending: each answers its
+		// reply there, once the latest is chosen (below).
 	case p.c.Resent:
 		// Sent again by a router that lost track of it, and not among the
 		// key's recent commands: it may have been applied before them (the
@@ -654,13 +686,15 @@ func (p *proposal) advance(s *Service) step {
 	// another proposer; once newer commands push this one out of the
 	// record, a later round must still see that Accept and answer "not
 	// confirmed" rather than run the command a third time
-	// (TestRerunRemembersEarlierAccepts).
-	np, outs, next, own, err := p.propose(state, b, s.node.clock.Now(), rec)
+	// (TestRerunRemembersEarlierAccepts). A command the record lists
+	// from an earlier sending does not run; it answers that sending's
+	// reply once the latest is chosen.
+	np, outs, next, once, err := p.propose(state, b, s.node.clock.Now(), rec, listed)
 	if err != nil {
 		p.finish(rpc.StatusError, []byte(err.Error()))
 		return stepDone
 	}
-	if !np.Wrote && agree && (p.req.Once == proto.OnceNone || !own) {
+	if !np.Wrote && agree && !once {
 		// A majority holds the chosen state already. (A write with its
 		// client's id is accepted anyway, so that the record lists it and
 		// a RETRY gets this reply, unless it is not to be recorded.)

@@ -54,7 +54,8 @@ func TestSerialIsLinearizable(t *testing.T) {
 // wait and meet in the coordinator's runs, which fold a run's writes on
 // the key into one proposal; the increments must answer 1 to n, each
 // once, each its own value (a fold that answered its first command's
-// reply for all, or ran its commands at one stamp, repeats values).
+// reply for all, or ran its commands at one stamp, repeats values). Last,
+// an exactly-once queue on one list with as many clients.
 func checkContention(t *testing.T, routers []string) {
 	t.Helper()
 	run := func(clients, each int, write func(cl *client.Client, c, i int) (client.Reply, error)) {
@@ -101,6 +102,20 @@ func checkContention(t *testing.T, routers []string) {
 		}
 		seen[v] = true
 	}
+	// An exactly-once queue on one list, 24 clients pushing and popping
+	// with ONCE: their writes fold too, each looked up in the record on
+	// its own, and the queue stays exact.
+	q := &lincheck.Queues{T: t, Keys: []string{"contended:queue"}, Clients: clients, Seed: 23,
+		Dial: func(c int) (*client.Client, error) { return client.Dial(routers[c%len(routers)], serialOptions) }}
+	q.Start()
+	q.WaitFor(2000, 90*time.Second)
+	q.Stop()
+	cl, err := client.Dial(routers[0], serialOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	q.Check(cl)
 }
 
 // checkOnce: a ONCE sent twice, through either router, and its RETRY
