@@ -42,7 +42,7 @@ func TestSerialIsLinearizable(t *testing.T) {
 	waitFor(w.Ops() + 600)
 	checkSerial(t, w, q, l, routers)
 	checkOnce(t, routers)
-	checkContention(t, routers)
+	checkContention(t, c, routers)
 }
 
 // checkContention: eight clients of both routers writing one key at
@@ -55,8 +55,8 @@ func TestSerialIsLinearizable(t *testing.T) {
 // the key into one proposal; the increments must answer 1 to n, each
 // once, each its own value (a fold that answered its first command's
 // reply for all, or ran its commands at one stamp, repeats values). Last,
-// an exactly-once queue on one list with as many clients.
-func checkContention(t *testing.T, routers []string) {
+// an exactly-once queue on one list with as many clients, through a kill.
+func checkContention(t *testing.T, c *cluster, routers []string) {
 	t.Helper()
 	run := func(clients, each int, write func(cl *client.Client, c, i int) (client.Reply, error)) {
 		errs := make(chan string, clients*each)
@@ -104,11 +104,17 @@ func checkContention(t *testing.T, routers []string) {
 	}
 	// An exactly-once queue on one list, 24 clients pushing and popping
 	// with ONCE: their writes fold too, each looked up in the record on
-	// its own, and the queue stays exact.
+	// its own, and the queue stays exact through a kill -9 of a node (the
+	// list's proposer, if it is node 1) and its restart: folds lost with
+	// it are sent again, and their commands answer from the record.
 	q := &lincheck.Queues{T: t, Keys: []string{"contended:queue"}, Clients: clients, Seed: 23,
 		Dial: func(c int) (*client.Client, error) { return client.Dial(routers[c%len(routers)], serialOptions) }}
 	q.Start()
-	q.WaitFor(2000, 90*time.Second)
+	q.WaitFor(1000, 90*time.Second)
+	c.run("kill", "1")
+	q.WaitFor(q.Ops()+500, 90*time.Second)
+	c.run("start", "1")
+	q.WaitFor(q.Ops()+1000, 90*time.Second)
 	q.Stop()
 	cl, err := client.Dial(routers[0], serialOptions)
 	if err != nil {
