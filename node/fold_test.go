@@ -66,7 +66,8 @@ func TestFoldProposesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range p.ids() {
+	for i := range 1 + len(p.more) {
+		_, id := p.command(i)
 		if e, ok := rec.Find(id); !ok || e.At != ballotOf(b) {
 			t.Errorf("the record lists %x: %v at %v, want at the Accept's ballot %v", id, ok, e.At, ballotOf(b))
 		}

@@ -87,15 +87,13 @@ func serialWaves(r *rpc.Run) (waves [][][]int, keys []string) {
 		c := &r.Cmds[i]
 		k := gateKey(c)
 		keys[i] = k
-		l, seen := at[k]
-		if k != "" && seen {
+		l, seen := at[k] // never for "": a command on no single key
+		w := 0
+		if seen {
 			if f := waves[l.wave][l.fold]; len(f) < maxFold && foldable(&r.Cmds[f[0]], true) && foldable(c, false) {
 				waves[l.wave][l.fold] = append(f, i)
 				continue
 			}
-		}
-		w := 0
-		if seen && k != "" {
 			w = l.wave + 1
 		}
 		if w == len(waves) {

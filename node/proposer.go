@@ -244,8 +244,8 @@ type proposal struct {
 	digest []byte // a digest read's (readHere)
 }
 
-// member is a command folded into a proposal after its first: its
-// request, its id in applied records, and its outcome.
+// member is a command folded into a proposal after its first: the
+// command, its id in applied records, and its outcome.
 type member struct {
 	c     *rpc.Cmd
 	id    serial.ID
@@ -352,15 +352,12 @@ func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied, l
 	}
 	outs := make([][]byte, 0, 1+len(p.more))
 	var once bool
-	for i := -1; i < len(p.more); i++ {
-		c, id := p.c, p.id
-		if i >= 0 {
-			c, id = p.more[i].c, p.more[i].id
-		}
-		if e := listed[i+1]; e != nil {
+	for i, e := range listed {
+		if e != nil {
 			outs = append(outs, entryReply(e))
 			continue
 		}
+		c, id := p.command(i)
 		req := c.Reqs[0]
 		out, wrote := np.Run(req, rand.IntN, nil)
 		outs = append(outs, out)
@@ -385,9 +382,9 @@ func entryReply(e *serial.Entry) []byte {
 // listedIn returns the entry rec lists for p's command and for each of
 // those folded in after it (nil: not listed).
 func (p *proposal) listedIn(rec serial.Applied) []*serial.Entry {
-	ids := p.ids()
-	out := make([]*serial.Entry, len(ids))
-	for i, id := range ids {
+	out := make([]*serial.Entry, 1+len(p.more))
+	for i := range out {
+		_, id := p.command(i)
 		if e, ok := rec.Find(id); ok {
 			out[i] = &e
 		}
@@ -452,14 +449,13 @@ func (p *proposal) repliesAt(at hlc.Stamp) ([][]byte, bool) {
 	return nil, false
 }
 
-// ids returns the ids of p's command and of those folded in after it.
-func (p *proposal) ids() []serial.ID {
-	ids := make([]serial.ID, 0, 1+len(p.more))
-	ids = append(ids, p.id)
-	for _, m := range p.more {
-		ids = append(ids, m.id)
+// command returns p's i-th command and its id: p's own first, then
+// those folded in after it.
+func (p *proposal) command(i int) (*rpc.Cmd, serial.ID) {
+	if i == 0 {
+		return p.c, p.id
 	}
-	return ids
+	return p.more[i-1].c, p.more[i-1].id
 }
 
 // maxAppliedReply bounds the reply an applied record keeps with a
@@ -628,12 +624,14 @@ func (p *proposal) advance(s *Service) step {
 	// its record lists one of the commands at one of their ballots. (A
 	// command listed at another ballot ran from an earlier sending: a
 	// client's ONCE sent again.)
-	named, held := at, p.proposedAt(at)
+	named := at
 	for _, e := range listed {
-		if e != nil && !held && p.proposedAt(stampOf(e.At)) {
-			named, held = stampOf(e.At), true
+		if e != nil && p.proposedAt(stampOf(e.At)) {
+			named = stampOf(e.At)
+			break
 		}
 	}
+	held := p.proposedAt(named)
 	switch {
 	case proto.ReadOnly(p.c.Reqs):
 		// A read changes nothing: it runs on the latest state, and

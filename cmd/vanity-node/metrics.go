@@ -24,12 +24,9 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 	}
 	st := svc.Coordinator().Stats()
 	ss := svc.Serial()
-	serialHelp := ""
-	serialCounter := func(phase, help string, v func() int64) prometheus.Collector {
-		if help != "" {
-			serialHelp = help
-		}
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "vanity", Name: "node_serial_rounds_total", Help: serialHelp,
+	rounds := func(phase string, v func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "vanity", Name: "node_serial_rounds_total",
+			Help:        "Serial rounds this node's proposer began, by phase: prepare, accept (of which standing: an Accept on a standing promise, no Prepare before it), peek (a read's), and refused (rounds refused, each backing off to prepare again).",
 			ConstLabels: prometheus.Labels{"phase": phase}}, func() float64 { return float64(v()) })
 	}
 	es := svc.EntropyStats
@@ -49,11 +46,11 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 		counter("node_quorum_reads_total", "Reads that asked other replicas (QUORUM or ALL).", st.QuorumReads.Load),
 		counter("node_replica_sends_total", "Batches of writes sent to other replicas.", st.Sends.Load),
 		counter("node_serial_upgrades_total", "Commands of ordinary (QUORUM, ONE) runs sent on the serial path because they write, or follow a write to, a key an acceptor here promised for.", svc.SerialUpgrades),
-		serialCounter("prepare", "Serial rounds this node's proposer began, by phase: prepare, accept (of which standing: an Accept on a standing promise, no Prepare before it), peek (a read's), and refused (rounds refused, each backing off to prepare again).", ss.Prepares.Load),
-		serialCounter("accept", "", ss.Accepts.Load),
-		serialCounter("standing", "", ss.Standing.Load),
-		serialCounter("peek", "", ss.Peeks.Load),
-		serialCounter("refused", "", ss.Refused.Load),
+		rounds("prepare", ss.Prepares.Load),
+		rounds("accept", ss.Accepts.Load),
+		rounds("standing", ss.Standing.Load),
+		rounds("peek", ss.Peeks.Load),
+		rounds("refused", ss.Refused.Load),
 		counter("node_serial_folded_total", "Serial writes folded into the proposal of an earlier write of the same run on their key (one Accept for them all).", ss.Folded.Load),
 		counter("antientropy_rounds_total", "Partitions compared with a peer by anti-entropy.", func() int64 { return es().Rounds }),
 		counter("antientropy_repaired_total", "Of those, partitions whose copies differed and were repaired.", func() int64 { return es().Repaired }),
