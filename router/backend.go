@@ -18,6 +18,13 @@ type Backend interface {
 	Persist(ctx context.Context) error
 }
 
+// Poller reads sockets of a backend's on the server's event loops: see
+// node/rpc.Poller, which this mirrors (the router does not depend on the
+// cluster's RPC).
+type Poller interface {
+	Watch(fd int, ready, gone func()) (forget func(), ok bool)
+}
+
 // Sender carries data commands to where they run. An event loop submits
 // the jobs of a turn and flushes once at its end: a cluster's backend
 // sends each storage node one call with everything of that turn for it,

@@ -40,7 +40,10 @@
 // On Linux, event loops serve the connections (loop_linux.go): each waits
 // on epoll, reads a turn's ready sockets (one io_uring call), answers what
 // it read, flushes the turn's jobs, and writes the turn's replies (another
-// io_uring call). Requests that wait themselves (AUTH, the user commands,
+// io_uring call). A backend's own sockets can be read by the loops too
+// (Poller, watch_linux.go): a cluster's RPC connections to its storage
+// nodes are, so a turn's answers are read between turns, on the loop,
+// like its clients' requests. Requests that wait themselves (AUTH, the user commands,
 // PERSIST, CLUSTER_INFO, SCAN, KEYS, DB_SIZE, INFO) run on a goroutine while the loop leaves that
 // connection alone. Elsewhere, or with no loops configured, each
 // connection has one goroutine that reads frames, handles them in order

@@ -44,20 +44,26 @@ type loop struct {
 	wakefd int // an eventfd: hand wakes the loop through it
 
 	mu       sync.Mutex
-	handed   []*conn // connections the loop must look at (under mu)
-	woken    bool    // wakefd is signalled and not yet drained (under mu)
-	flushing bool    // the loop looks at handed right after its Flush: no wake-up needed (under mu)
-	quit     bool    // the loop ends once every connection is closed (under mu)
+	handed   []*conn    // connections the loop must look at (under mu)
+	woken    bool       // wakefd is signalled and not yet drained (under mu)
+	flushing bool       // the loop looks at handed right after its Flush: no wake-up needed (under mu)
+	polling  bool       // the loop looks at handed right after the backend's sockets' reads: no wake-up needed (under mu)
+	quit     bool       // the loop ends once every connection is closed (under mu)
+	adds     []*watched // the backend's sockets to watch (under mu)
+	forgets  []*watched // the backend's sockets to let go of (under mu)
+	ended    bool       // the loop is gone: forget closes the socket itself (under mu)
 
 	sender    Sender // the backend's, for this loop's connections
 	unflushed bool   // jobs were submitted since the last Flush
 
-	conns   map[int32]*conn // by socket, owned by the loop's goroutine
-	writes  []*conn         // connections with replies to write at the end of the turn
-	reads   []*conn         // connections whose reads are in ring
-	sends   []*conn         // connections whose replies (or queues) are in ring
-	flushes []*conn         // subscribers whose queues the ring sends at the end of the turn
-	ring    *uring.Ring     // nil: a system call per read and write
+	conns   map[int32]*conn    // by socket, owned by the loop's goroutine
+	watched map[int32]*watched // the backend's sockets, by socket, owned by the loop's goroutine
+	due     []*watched         // the backend's sockets with input this turn
+	writes  []*conn            // connections with replies to write at the end of the turn
+	reads   []*conn            // connections whose reads are in ring
+	sends   []*conn            // connections whose replies (or queues) are in ring
+	flushes []*conn            // subscribers whose queues the ring sends at the end of the turn
+	ring    *uring.Ring        // nil: a system call per read and write
 	events  []unix.EpollEvent
 	done    chan struct{}
 	// received and sent add up the turn's bytes, for the metrics.
@@ -139,7 +145,7 @@ func newLoop(s *Server) (*loop, error) {
 	}
 	lp := &loop{
 		srv: s, epfd: epfd, wakefd: wakefd, sender: s.cfg.Backend.NewSender(),
-		conns: map[int32]*conn{}, events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
+		conns: map[int32]*conn{}, watched: map[int32]*watched{}, events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
 	}
 	if !s.cfg.PlainSyscalls {
 		if lp.ring, err = uring.New(256); err != nil {
@@ -206,7 +212,13 @@ func (lp *loop) hand(c *conn) {
 		return // the loop is gone (Shutdown gave up waiting for c)
 	}
 	lp.handed = append(lp.handed, c)
-	if !lp.woken && !lp.flushing {
+	lp.wakeLocked()
+}
+
+// wakeLocked wakes the loop, lp.mu held, unless it is awake or will look
+// at what it was handed anyway.
+func (lp *loop) wakeLocked() {
+	if !lp.woken && !lp.flushing && !lp.polling {
 		lp.woken = true
 		lp.wake() // under mu: the loop closes wakefd under it
 	}
@@ -259,6 +271,10 @@ func (lp *loop) run() {
 			if ev.Fd == int32(lp.wakefd) {
 				continue
 			}
+			if w := lp.watched[ev.Fd]; w != nil {
+				lp.due = append(lp.due, w)
+				continue
+			}
 			c := lp.conns[ev.Fd]
 			if c == nil {
 				continue
@@ -277,6 +293,7 @@ func (lp *loop) run() {
 			}
 		}
 		lp.readAll()
+		lp.poll()
 		lp.mu.Lock()
 		handed, lp.handed = lp.handed, handed[:0]
 		quit := lp.quit
@@ -285,7 +302,12 @@ func (lp *loop) run() {
 			var buf [8]byte
 			unix.Read(lp.wakefd, buf[:])
 		}
+		var adds, forgets []*watched
+		if len(lp.adds) > 0 || len(lp.forgets) > 0 {
+			adds, forgets, lp.adds, lp.forgets = lp.adds, lp.forgets, nil, nil
+		}
 		lp.mu.Unlock()
+		lp.rewatch(adds, forgets)
 		for _, c := range handed {
 			lp.look(c)
 		}
@@ -303,6 +325,7 @@ func (lp *loop) run() {
 					lp.close(c)
 				}
 			}
+			lp.endWatches()
 			lp.mu.Lock()
 			unix.Close(lp.wakefd)
 			lp.mu.Unlock()

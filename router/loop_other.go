@@ -28,6 +28,8 @@ func (*loop) send(*conn, []byte) bool      { return false }
 func (*loop) stop()                        {}
 func (*loop) batched() bool                { return false }
 
+func (*loop) Watch(int, func(), func()) (func(), bool) { return nil, false }
+
 const loopsSupported = false
 
 func (*loop) later(*conn)  {}

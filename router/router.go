@@ -178,6 +178,26 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Poller returns the server's event loops as a Poller for its backend's
+// sockets, each watched by the next loop in turn; nil without loops.
+func (s *Server) Poller() Poller {
+	if len(s.loops) == 0 {
+		return nil
+	}
+	return loopPoller{s}
+}
+
+type loopPoller struct{ s *Server }
+
+func (p loopPoller) Watch(fd int, ready, gone func()) (func(), bool) {
+	s := p.s
+	s.mu.Lock()
+	lp := s.loops[s.nextLoop%len(s.loops)]
+	s.nextLoop++
+	s.mu.Unlock()
+	return lp.Watch(fd, ready, gone)
+}
+
 // ErrServerClosed is returned by Serve after Shutdown.
 var ErrServerClosed = errors.New("router: server closed")
 

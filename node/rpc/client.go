@@ -30,6 +30,7 @@ type Client struct {
 	mu     sync.Mutex
 	conns  []*clientConn
 	closed bool
+	poller Poller // reads the answers of connections dialed from now on (nil: a goroutine each)
 }
 
 // NewClient returns a client for the peer at addr using up to pool
@@ -51,13 +52,17 @@ func (c *Client) UseTLS(cfg *tls.Config) *Client {
 func (c *Client) Addr() string { return c.addr }
 
 // clientConn is one pooled connection: dialing (nc nil, frames queue in
-// w), up, or failed (err set; the pool replaces it on the next call).
+// w), up, or failed (err set; the pool replaces it on the next call). Its
+// answers are read by a goroutine of its own, or by a Poller (in set).
 type clientConn struct {
 	w       *frameWriter
+	in      *polled // set before the poller is handed it; nil: a reader goroutine
 	mu      sync.Mutex
 	nc      net.Conn
 	pending map[uint64]*pendingCall
 	err     error
+	forget  func() // tells the poller to let go of in.fd
+	poller  Poller // the client's when it was dialed
 }
 
 // pendingCall is a call waiting for its answer.
@@ -81,9 +86,13 @@ func (c *Client) conn(ordered bool) (*clientConn, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, ErrClosed)
 	}
 	if cc := c.conns[i]; cc != nil && cc.alive() {
-		return cc, nil
+		// One dialed before UsePoller is replaced once no call waits on
+		// it (a call started meanwhile is refused as not sent).
+		if cc.poller == c.poller || !cc.retireIdle() {
+			return cc, nil
+		}
 	}
-	cc := &clientConn{pending: map[uint64]*pendingCall{}}
+	cc := &clientConn{pending: map[uint64]*pendingCall{}, poller: c.poller}
 	cc.w = newFrameWriter(func(err error) { cc.fail(err) })
 	c.conns[i] = cc
 	c.dials.Add(1)
@@ -134,7 +143,28 @@ func (c *Client) dial(cc *clientConn) {
 	cc.nc = nc
 	cc.mu.Unlock()
 	cc.w.start(nc)
-	go cc.read(nc)
+	if !c.watch(cc, nc) {
+		go cc.read(nc)
+	}
+}
+
+// retireIdle closes cc if it is up and no call waits on it, and reports
+// whether it did.
+func (cc *clientConn) retireIdle() bool {
+	cc.mu.Lock()
+	if cc.nc == nil || len(cc.pending) > 0 || cc.err != nil {
+		cc.mu.Unlock()
+		return false
+	}
+	cc.err = ErrClosed
+	forget := cc.forget
+	cc.mu.Unlock()
+	cc.nc.Close()
+	if forget != nil {
+		forget()
+	}
+	cc.w.stop()
+	return true
 }
 
 func (cc *clientConn) alive() bool {
@@ -154,7 +184,7 @@ func (cc *clientConn) fail(err error) {
 	cc.err = err
 	calls := cc.pending
 	cc.pending = nil
-	nc := cc.nc
+	nc, forget := cc.nc, cc.forget
 	type failed struct {
 		p   *pendingCall
 		err error
@@ -174,6 +204,10 @@ func (cc *clientConn) fail(err error) {
 	if nc != nil {
 		nc.Close()
 	}
+	if forget != nil {
+		forget()
+	}
+	cc.w.stop() // its goroutine ends
 	for _, f := range out {
 		f.p.done(nil, 0, f.err)
 	}

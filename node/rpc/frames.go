@@ -252,6 +252,15 @@ func (w *frameWriter) run() {
 // close refuses further frames, lets the writer write what is queued,
 // and waits for it if it was started.
 func (w *frameWriter) close() {
+	if w.stop() {
+		<-w.done
+	}
+}
+
+// stop refuses further frames and lets the writer goroutine end once it
+// has written what is queued, without waiting for it; it reports whether
+// the goroutine was started.
+func (w *frameWriter) stop() bool {
 	w.mu.Lock()
 	if w.failed == nil {
 		w.failed = ErrClosed
@@ -261,8 +270,8 @@ func (w *frameWriter) close() {
 	w.mu.Unlock()
 	if started {
 		w.nudge()
-		<-w.done
 	}
+	return started
 }
 
 // readFrame reads one frame from r into a new buffer.

@@ -22,6 +22,12 @@ func rawWrite(fd uintptr, b []byte) (int, syscall.Errno) {
 	return int(r), e
 }
 
+// rawRead reads fd once into b.
+func rawRead(fd uintptr, b []byte) (int, syscall.Errno) {
+	r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	return int(r), e
+}
+
 // rawReader reads a connection with raw system calls, parking on the
 // runtime's poller only when nothing is there. It keeps the connection's
 // deadlines.
@@ -48,11 +54,11 @@ func (r rawReader) Read(b []byte) (int, error) {
 	var errno syscall.Errno
 	err := r.rc.Read(func(fd uintptr) bool {
 		for {
-			var k uintptr
-			k, _, errno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+			var k int
+			k, errno = rawRead(fd, b)
 			switch errno {
 			case 0:
-				n = int(k)
+				n = k
 				return true
 			case syscall.EINTR:
 				continue

@@ -40,6 +40,9 @@
 // call waits for the dial. A failed call says whether its request
 // certainly never left this process (ErrNotSent: safe to send elsewhere)
 // or may have reached the peer (ErrClosed, ErrTimeout: it may have run).
+// A connection's answers are read by a goroutine of its own, or, given a
+// Poller (polled.go), by the caller's event loop: a router's loop reads
+// its nodes' answers between its turns.
 //
 // Client and Server are safe for concurrent use.
 package rpc

@@ -15,6 +15,18 @@ import (
 
 func serve(t *testing.T, secret string, h Handler) string {
 	t.Helper()
+	return serveListener(t, secret, h).addr
+}
+
+type testServer struct {
+	addr string
+	srv  *Server
+}
+
+// serveListener starts a server on a loopback port; the test's cleanup
+// closes it (again).
+func serveListener(t *testing.T, secret string, h Handler) testServer {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +38,7 @@ func serve(t *testing.T, secret string, h Handler) string {
 		s.Close()
 		<-done
 	})
-	return l.Addr().String()
+	return testServer{addr: l.Addr().String(), srv: s}
 }
 
 func echo(_ context.Context, kind Kind, payload, dst []byte) (Status, []byte) {

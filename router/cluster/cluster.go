@@ -146,6 +146,7 @@ type Backend struct {
 	lastReload time.Time
 	server     *router.Server
 	users      *users.Store
+	poller     rpc.Poller // the server's event loops, which read the nodes' answers (nil: a goroutine per connection)
 	health     health
 	// wg owns the goroutines of commands that span nodes, retries and the
 	// RPC server.
@@ -239,6 +240,14 @@ func Start(cfg Config) (*Backend, error) {
 func (b *Backend) Attach(srv *router.Server, store *users.Store) {
 	b.mu.Lock()
 	b.server, b.users = srv, store
+	if p := srv.Poller(); p != nil {
+		// The event loops read the nodes' answers (connections dialed
+		// from now on).
+		b.poller = p
+		for _, c := range b.clients {
+			c.UsePoller(p)
+		}
+	}
 	b.mu.Unlock()
 }
 
@@ -457,6 +466,9 @@ func (b *Backend) clientLocked(addr string) *rpc.Client {
 	c := b.clients[addr]
 	if c == nil {
 		c = rpc.NewClient(addr, b.cfg.Secret, 4).UseTLS(b.cfg.RPCClientTLS)
+		if b.poller != nil {
+			c.UsePoller(b.poller)
+		}
 		b.clients[addr] = c
 	}
 	return c

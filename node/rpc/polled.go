@@ -1,0 +1,159 @@
+package rpc
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// A Poller reads sockets on its own goroutine for their owner: a router's
+// event loop, which then reads the answers of its calls to storage nodes
+// between its turns, instead of a reader goroutine per connection that has
+// to wake it for each (docs/decisions.md, "The router's event loop reads
+// its nodes' answers").
+type Poller interface {
+	// Watch calls ready on the poller's goroutine whenever fd has input
+	// (or an error to read), until forget. forget may be called from any
+	// goroutine, once; the poller closes fd when it is done with it. If
+	// the poller stops first it calls gone, once, from its goroutine, and
+	// forget only closes fd. ok is false if the poller takes nothing (it
+	// has stopped): fd stays the caller's.
+	Watch(fd int, ready, gone func()) (forget func(), ok bool)
+}
+
+// UsePoller makes the client's connections (plain TCP ones: TLS keeps its
+// reader goroutine) read their answers on p: those dialed from now on, and
+// those dialed before once they are idle (they are replaced). Answers then
+// run their calls' done functions on p's goroutine.
+func (c *Client) UsePoller(p Poller) {
+	c.mu.Lock()
+	c.poller = p
+	c.mu.Unlock()
+}
+
+// polled is the input side of a connection a Poller reads: a duplicate of
+// its socket (closing nc, as fail does, leaves it to the poller) and the
+// bytes read and not yet taken as frames. Only the poller's goroutine
+// touches in.
+type polled struct {
+	fd int
+	in []byte
+	at int // in[at:] is not yet taken
+}
+
+const (
+	polledRead = 64 << 10 // the first size of a polled connection's buffer
+	keepPolled = 1 << 20  // a larger one is dropped once empty
+)
+
+// watch hands cc's input to c's poller, if it has one and nc is a plain
+// socket, and reports whether it did.
+func (c *Client) watch(cc *clientConn, nc net.Conn) bool {
+	p := cc.poller
+	if p == nil {
+		return false
+	}
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return false
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	fd := -1
+	if cerr := raw.Control(func(s uintptr) {
+		fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); cerr != nil || err != nil {
+		return false
+	}
+	cc.in = &polled{fd: fd, in: make([]byte, 0, polledRead)}
+	forget, ok := p.Watch(fd, cc.readable, func() { cc.fail(ErrClosed) })
+	if !ok {
+		syscall.Close(fd)
+		cc.in = nil
+		return false
+	}
+	cc.mu.Lock()
+	if cc.err != nil { // failed meanwhile: fail found no forget to call
+		cc.mu.Unlock()
+		forget()
+		return true
+	}
+	cc.forget = forget
+	cc.mu.Unlock()
+	return true
+}
+
+// readable reads what cc's socket has, on the poller's goroutine, and
+// answers the calls of the complete frames in it. A frame's payload is
+// copied out: its call's done may keep it.
+func (cc *clientConn) readable() {
+	pin := cc.in
+	for range 4 { // then other sockets get their turn; the poller comes back
+		if pin.at > 0 && (pin.at == len(pin.in) || len(pin.in) == cap(pin.in)) {
+			n := copy(pin.in, pin.in[pin.at:])
+			pin.in, pin.at = pin.in[:n], 0
+		}
+		if len(pin.in) == cap(pin.in) {
+			grown := make([]byte, len(pin.in), 2*cap(pin.in))
+			copy(grown, pin.in)
+			pin.in = grown
+		}
+		room := pin.in[len(pin.in):cap(pin.in)]
+		n, errno := rawRead(uintptr(pin.fd), room)
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			return
+		case errno != 0:
+			cc.fail(errno)
+			return
+		case n == 0:
+			cc.fail(io.EOF)
+			return
+		}
+		pin.in = pin.in[:len(pin.in)+n]
+		if err := cc.frames(pin); err != nil {
+			cc.fail(err)
+			return
+		}
+		if pin.at == len(pin.in) && cap(pin.in) > keepPolled {
+			pin.in, pin.at = make([]byte, 0, polledRead), 0
+		}
+		if n < len(room) {
+			return // the socket is drained
+		}
+	}
+}
+
+// frames answers the calls of the complete frames in pin and leaves an
+// incomplete one's bytes. The buffer grows toward a frame's size as its
+// bytes arrive, as readFrame's does.
+func (cc *clientConn) frames(pin *polled) error {
+	for {
+		b := pin.in[pin.at:]
+		if len(b) < 13 {
+			return nil
+		}
+		n := binary.BigEndian.Uint32(b)
+		if n < 9 || n > MaxFrame {
+			return fmt.Errorf("rpc: bad frame length %d", n)
+		}
+		if len(b) < 4+int(n) {
+			return nil
+		}
+		id := binary.BigEndian.Uint64(b[4:])
+		st := Status(b[12])
+		payload := append([]byte(nil), b[13:4+n]...)
+		pin.at += 4 + int(n)
+		if p := cc.take(id); p != nil {
+			p.done(payload, st, nil)
+		}
+	}
+}

@@ -1,0 +1,250 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// testPoller is a Poller for the tests: a goroutine per watched socket
+// waits for input with poll(2), and one mutex makes the ready calls one at
+// a time, as a single event loop's are.
+type testPoller struct {
+	mu      sync.Mutex // held around every ready call
+	inReady atomic.Bool
+	watches atomic.Int32 // sockets taken
+	closed  atomic.Int32 // sockets closed after forget
+	wg      sync.WaitGroup
+
+	wmu     sync.Mutex
+	stopped bool
+	live    map[*testWatch]struct{}
+}
+
+type testWatch struct {
+	fd     int
+	quit   chan struct{} // forget
+	gone   func()
+	closed bool // under the poller's wmu
+}
+
+func newTestPoller(t *testing.T) *testPoller {
+	p := &testPoller{live: map[*testWatch]struct{}{}}
+	t.Cleanup(func() {
+		p.stop()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *testPoller) Watch(fd int, ready, gone func()) (func(), bool) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if p.stopped {
+		return nil, false
+	}
+	p.watches.Add(1)
+	w := &testWatch{fd: fd, quit: make(chan struct{}), gone: gone}
+	p.live[w] = struct{}{}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			select {
+			case <-w.quit:
+				return
+			default:
+			}
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			if n, _ := unix.Poll(fds, 10); n > 0 {
+				p.mu.Lock()
+				p.inReady.Store(true)
+				ready()
+				p.inReady.Store(false)
+				p.mu.Unlock()
+				if fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+					select { // the owner forgets it
+					case <-w.quit:
+						return
+					case <-time.After(time.Millisecond):
+					}
+				}
+			}
+		}
+	}()
+	forget := func() {
+		p.wmu.Lock()
+		defer p.wmu.Unlock()
+		delete(p.live, w)
+		close(w.quit)
+		if !w.closed {
+			w.closed = true
+			unix.Close(fd)
+			p.closed.Add(1)
+		}
+	}
+	return forget, true
+}
+
+// stop ends the poller: the sockets still watched are gone to their
+// owners.
+func (p *testPoller) stop() {
+	p.wmu.Lock()
+	p.stopped = true
+	var gone []*testWatch
+	for w := range p.live {
+		gone = append(gone, w)
+	}
+	p.wmu.Unlock()
+	for _, w := range gone {
+		w.gone()
+	}
+}
+
+func TestPolledAnswersCalls(t *testing.T) {
+	addr := serve(t, "s", echo)
+	p := newTestPoller(t)
+	c := NewClient(addr, []byte("s"), 2)
+	c.UsePoller(p)
+	defer c.Close()
+	var wg sync.WaitGroup
+	var offLoop atomic.Int32
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				msg := fmt.Appendf(nil, "g%d-%d", g, i)
+				got := make(chan error, 1)
+				c.Go(KindPing, msg, 5*time.Second, func(out []byte, err error) {
+					if !p.inReady.Load() {
+						offLoop.Add(1)
+					}
+					if err == nil && string(out[1:]) != string(msg) {
+						err = fmt.Errorf("answer %q", out)
+					}
+					got <- err
+				})
+				if err := <-got; err != nil {
+					t.Errorf("call %s: %v", msg, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := offLoop.Load(); n != 0 {
+		t.Errorf("%d answers were not read by the poller", n)
+	}
+	if n := p.watches.Load(); n != 2 {
+		t.Errorf("the poller watches %d connections, want the pool's 2", n)
+	}
+}
+
+func TestPolledConnectionEnds(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	l := serveListener(t, "s", func(ctx context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
+		select {
+		case <-block:
+		case <-ctx.Done():
+		}
+		return StatusOK, dst
+	})
+	p := newTestPoller(t)
+	c := NewClient(l.addr, []byte("s"), 1)
+	c.UsePoller(p)
+	defer c.Close()
+	got := make(chan error, 1)
+	c.Go(KindPing, nil, 0, func(_ []byte, err error) { got <- err })
+	waitFor(t, func() bool { return p.watches.Load() == 1 })
+	l.srv.Close() // the server goes: the poller reads the end
+	select {
+	case err := <-got:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("a call in flight when the server went: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a call in flight when the server went was never answered")
+	}
+	waitFor(t, func() bool { return p.closed.Load() == 1 })
+}
+
+func TestPollerGoneFailsCalls(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	addr := serve(t, "s", func(ctx context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
+		if kind != KindPing {
+			return echo(ctx, kind, payload, dst)
+		}
+		select {
+		case <-block:
+		case <-ctx.Done():
+		}
+		return StatusOK, dst
+	})
+	p := newTestPoller(t)
+	c := NewClient(addr, []byte("s"), 1)
+	c.UsePoller(p)
+	defer c.Close()
+	got := make(chan error, 1)
+	c.Go(KindPing, nil, 0, func(_ []byte, err error) { got <- err })
+	waitFor(t, func() bool { return p.watches.Load() == 1 })
+	p.stop()
+	select {
+	case err := <-got:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("a call in flight when the poller stopped: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a call in flight when the poller stopped was never answered")
+	}
+	if n := p.closed.Load(); n != 1 {
+		t.Errorf("%d sockets closed after the poller stopped, want 1", n)
+	}
+	// The next call dials again, with a reader goroutine: the poller
+	// takes nothing more.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Call(ctx, KindInfo, nil); err == nil || errors.Is(err, ErrClosed) {
+		t.Errorf("a call after the poller stopped: %v, want the server's answer", err)
+	}
+}
+
+func TestPollerTakesOverIdleConnections(t *testing.T) {
+	addr := serve(t, "s", echo)
+	c := NewClient(addr, []byte("s"), 1)
+	defer c.Close()
+	if _, err := c.Call(context.Background(), KindPing, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := newTestPoller(t)
+	c.UsePoller(p)
+	for i := range 3 {
+		out, err := c.Call(context.Background(), KindPing, []byte("x"))
+		if err != nil || string(out) != string([]byte{byte(KindPing), 'x'}) {
+			t.Fatalf("call %d after UsePoller: %q %v", i, out, err)
+		}
+	}
+	if n := p.watches.Load(); n != 1 {
+		t.Errorf("the poller watches %d connections, want 1 (the first one replaced)", n)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
