@@ -47,16 +47,17 @@ func Bucket(db int, key string) int {
 func (s *Shard) Digest(horizon hlc.Stamp) *Digest {
 	dg := new(Digest)
 	var buf []byte
+	var d Delta
 	for db := range s.dbs {
 		if !s.dbReset[db].IsZero() {
 			// A database reset is one stamp, never purged: hash it into
 			// the bucket of the empty key.
-			d := Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}
+			d = Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}
 			buf = AppendDelta(buf[:0], &d)
 			dg[Bucket(db, "")] += xxhash.Sum64(buf)
 		}
 		for key, e := range s.dbs[db] {
-			d := s.state(db, key, e)
+			s.stateInto(&d, db, key, e)
 			if !d.canonical(horizon) {
 				continue
 			}
@@ -71,9 +72,10 @@ func (s *Shard) Digest(horizon hlc.Stamp) *Digest {
 // every database reset whose bucket is among them, as Each does. Keys that
 // hold nothing but tombstones written before horizon are left out.
 func (s *Shard) EachIn(buckets *[DigestLeaves]bool, horizon hlc.Stamp, fn func(d *Delta) bool) {
+	var d Delta
 	for db := range s.dbs {
 		if !s.dbReset[db].IsZero() && buckets[Bucket(db, "")] {
-			d := Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}
+			d = Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}
 			if !fn(&d) {
 				return
 			}
@@ -82,7 +84,7 @@ func (s *Shard) EachIn(buckets *[DigestLeaves]bool, horizon hlc.Stamp, fn func(d
 			if !buckets[Bucket(db, key)] {
 				continue
 			}
-			d := s.state(db, key, e)
+			s.stateInto(&d, db, key, e)
 			if !d.survives(horizon) {
 				continue
 			}
@@ -98,6 +100,14 @@ func (s *Shard) EachIn(buckets *[DigestLeaves]bool, horizon hlc.Stamp, fn func(d
 // and the values of several types in kind order (their order in an entry
 // depends on arrival). It reports false when nothing is left.
 func (d *Delta) canonical(horizon hlc.Stamp) bool {
+	if len(d.More) == 0 { // one type or none: nothing to sort, no slice
+		if v := d.Val; v.Kind != proto.TypeNone && v.purge(horizon) {
+			d.Val = v
+		} else {
+			d.Val = ValDelta{}
+		}
+		return d.Val.Kind != proto.TypeNone || !d.Reset.Less(horizon) || !d.Exp.S.Less(horizon)
+	}
 	vals := make([]ValDelta, 0, 1+len(d.More))
 	if d.Val.Kind != proto.TypeNone {
 		vals = append(vals, d.Val)

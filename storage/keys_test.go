@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // TestKeysPages lists a shard's live keys in pages: in byte order, after
@@ -61,4 +62,26 @@ func joinKeys(keys [][]byte) string {
 		s[i] = string(k)
 	}
 	return strings.Join(s, " ")
+}
+
+// TestEachAllocatesOnce: walking a shard's states (a snapshot, a partition
+// sent to another node, a digest) allocates for the walk, not per string
+// key: a snapshot of a large shard allocated a Delta or two per key.
+func TestEachAllocatesOnce(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	for i := range 200 {
+		h.do("SET:STR " + frameStr("k"+strconv.Itoa(i)) + " (1)v")
+	}
+	sh := h.shards[0]
+	var n int
+	count := func(d *Delta) bool { n++; return true }
+	if a := testing.AllocsPerRun(20, func() { sh.Each(count) }); a > 10 {
+		t.Errorf("Each allocated %.0f times over 200 keys", a)
+	}
+	if n != 20*200+200 { // AllocsPerRun runs it once more to warm up
+		t.Errorf("Each visited %d states, want %d", n, 21*200)
+	}
+	if a := testing.AllocsPerRun(20, func() { sh.Digest(hlc.Stamp{}) }); a > 10 {
+		t.Errorf("Digest allocated %.0f times over 200 keys", a)
+	}
 }

@@ -331,7 +331,17 @@ func (s *Shard) AppendState(dst []byte, db int, key []byte) ([]byte, bool) {
 
 // state returns the whole state of key's entry e in db as a delta.
 func (s *Shard) state(db int, key string, e *entry) Delta {
-	d := Delta{DB: uint8(db), Key: key, Reset: e.reset}
+	var d Delta
+	s.stateInto(&d, db, key, e)
+	return d
+}
+
+// stateInto sets *d to the whole state of key's entry e in db. A caller
+// that walks many keys passes one d for all (the values' state methods
+// make it escape: a Delta per key was the most of what a snapshot
+// allocated).
+func (s *Shard) stateInto(d *Delta, db int, key string, e *entry) {
+	*d = Delta{DB: uint8(db), Key: key, Reset: e.reset}
 	d.Exp, _ = s.expiry(db, key)
 	switch v := e.val.(type) {
 	case nil:
@@ -344,22 +354,23 @@ func (s *Shard) state(db int, key string, e *entry) Delta {
 	default:
 		v.state(&d.Val)
 	}
-	return d
 }
 
 // Each calls fn with the state of every key, and of every database reset,
 // as deltas. Joining them all into an empty shard reproduces this shard.
-// fn must not keep d beyond the call if it modifies the shard.
+// d is reused: fn must not keep it beyond the call (a copy of *d may be
+// kept while the shard is not modified).
 func (s *Shard) Each(fn func(d *Delta) bool) {
+	var d Delta
 	for db := range s.dbs {
 		if !s.dbReset[db].IsZero() {
-			d := Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}
+			d = Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}
 			if !fn(&d) {
 				return
 			}
 		}
 		for key, e := range s.dbs[db] {
-			d := s.state(db, key, e)
+			s.stateInto(&d, db, key, e)
 			if !fn(&d) {
 				return
 			}
