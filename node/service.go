@@ -204,6 +204,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	}
 	s.rpc = rpc.NewServer(cfg.Secret, s.handle, cfg.Logger)
 	s.rpc.HandleInline(s.handleInline)
+	s.rpc.Lend(rpc.KindReplicateMany) // decoded and applied in the call: nothing keeps the frame
 	if cfg.Replicas > 1 {
 		s.catching = n.StartCatchUp() // before the served set is first gossiped
 	}

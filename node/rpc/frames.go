@@ -276,6 +276,12 @@ func (w *frameWriter) stop() bool {
 
 // readFrame reads one frame from r into a new buffer.
 func readFrame(r *bufio.Reader) (id uint64, kind uint8, payload []byte, err error) {
+	return readFrameInto(r, nil)
+}
+
+// readFrameInto reads one frame from r into the buffer spare returns for
+// its kind, or into a new one if spare is nil or returns nil.
+func readFrameInto(r *bufio.Reader, spare func(kind uint8) []byte) (id uint64, kind uint8, payload []byte, err error) {
 	var hdr [13]byte
 	if _, err = io.ReadFull(r, hdr[:]); err != nil {
 		return
@@ -289,7 +295,12 @@ func readFrame(r *bufio.Reader) (id uint64, kind uint8, payload []byte, err erro
 	// The buffer grows as bytes arrive: a frame that declares a gigabyte
 	// and sends nothing costs little.
 	size := int(n) - 9
-	payload = make([]byte, 0, min(size, 64<<10))
+	if spare != nil {
+		payload = spare(kind)
+	}
+	if cap(payload) == 0 {
+		payload = make([]byte, 0, min(size, 64<<10))
+	}
 	for len(payload) < size {
 		if len(payload) == cap(payload) {
 			payload = slices.Grow(payload, min(size, 2*cap(payload))-len(payload))

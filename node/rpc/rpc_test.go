@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vanitydb/vanity/proto"
 )
@@ -396,5 +397,68 @@ func TestInlineHandlerAnswersLater(t *testing.T) {
 	r.Reply(StatusOK, []byte("later"))
 	if got := <-first; got != "later <nil>" {
 		t.Fatalf("held call answered %q", got)
+	}
+}
+
+// TestLentPayloadsReuseABuffer: the payloads of a lent kind that the
+// inline handler takes are read into one buffer, call after call; other
+// payloads, and lent ones the handler leaves to a goroutine, are the
+// handler's to keep.
+func TestLentPayloadsReuseABuffer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	bufs := map[Kind]map[*byte]bool{KindPing: {}, KindInfo: {}}
+	var kept [][]byte // payloads a goroutine handler got, checked after later calls
+	s := NewServer(nil, func(_ context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
+		mu.Lock()
+		kept = append(kept, payload)
+		mu.Unlock()
+		return StatusOK, append(dst, payload...)
+	}, nil)
+	s.Lend(KindPing, KindDigest)
+	s.HandleInline(func(_ context.Context, kind Kind, payload []byte, r Responder) bool {
+		if kind == KindDigest {
+			return false // lent, but left to the Handler: it keeps the payload
+		}
+		mu.Lock()
+		bufs[kind][unsafe.SliceData(payload)] = true
+		mu.Unlock()
+		r.Reply(StatusOK, payload)
+		return true
+	})
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	defer func() {
+		s.Close()
+		<-done
+	}()
+	c := NewClient(l.Addr().String(), nil, 1)
+	defer c.Close()
+	for _, k := range []Kind{KindPing, KindInfo, KindDigest, KindPing} {
+		for i := range 20 {
+			msg := fmt.Appendf(nil, "%d-%03d", k, i) // one size: a buffer need not grow
+			out, err := c.Call(context.Background(), k, msg)
+			if err != nil || !bytes.Equal(out, msg) {
+				t.Fatalf("call %s: %q %v", msg, out, err)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// One buffer for the first 20, one more for the 20 after the lent
+	// payloads the Handler kept.
+	if n := len(bufs[KindPing]); n != 2 {
+		t.Errorf("lent payloads came in %d buffers, want 2", n)
+	}
+	if n := len(bufs[KindInfo]); n != 20 {
+		t.Errorf("payloads not lent came in %d buffers, want one each (20)", n)
+	}
+	for i, p := range kept {
+		if want := fmt.Sprintf("%d-%03d", KindDigest, i); string(p) != want {
+			t.Errorf("a payload the Handler kept reads %q, want %q", p, want)
+		}
 	}
 }

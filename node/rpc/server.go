@@ -15,6 +15,7 @@ type Server struct {
 	secret  []byte
 	handler Handler
 	inline  InlineHandler
+	lent    [256]bool // kinds whose payloads the inline handler only borrows (Lend)
 	log     *slog.Logger
 
 	mu     sync.Mutex
@@ -36,6 +37,20 @@ func NewServer(secret []byte, h Handler, log *slog.Logger) *Server {
 // HandleInline offers every call to fn first (see InlineHandler). Call it
 // before Serve.
 func (s *Server) HandleInline(fn InlineHandler) { s.inline = fn }
+
+// Lend makes the payloads of kinds the inline handler's only for its
+// call: when it takes one (returns true) it must not keep the payload, nor
+// hand it to another goroutine, once it returns. The connection then reads
+// the next such call into the same buffer instead of a new one. Call it
+// before Serve.
+func (s *Server) Lend(kinds ...Kind) {
+	for _, k := range kinds {
+		s.lent[k] = true
+	}
+}
+
+// maxLent bounds the buffer a connection keeps for lent payloads.
+const maxLent = 1 << 20
 
 // Responder answers one call. Reply must be called exactly once, from any
 // goroutine; a reply for a connection that has closed is dropped.
@@ -133,8 +148,15 @@ func (s *Server) serveConn(nc net.Conn) {
 		w.close()
 	}()
 	r := bufio.NewReaderSize(newReader(nc), 64<<10)
+	var spare []byte // the buffer of lent payloads
+	lend := func(kind uint8) []byte {
+		if s.lent[kind] {
+			return spare[:0]
+		}
+		return nil
+	}
 	for {
-		id, kind, payload, err := readFrame(r)
+		id, kind, payload, err := readFrameInto(r, lend)
 		if err != nil {
 			return
 		}
@@ -144,7 +166,13 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 		resp := Responder{w: w, id: id, calls: &calls}
 		if s.inline != nil && s.inline(ctx, k, payload, resp) {
+			if s.lent[kind] && cap(payload) <= maxLent {
+				spare = payload[:0]
+			}
 			continue
+		}
+		if s.lent[kind] {
+			spare = nil // the payload is the handler's below
 		}
 		if k.Ordered() {
 			st, out := s.handler(ctx, k, payload, nil)
