@@ -142,8 +142,8 @@ func (c *Client) dial(cc *clientConn) {
 	}
 	cc.nc = nc
 	cc.mu.Unlock()
-	cc.w.start(nc)
 	if !c.watch(cc, nc) {
+		cc.w.start(nc)
 		go cc.read(nc)
 	}
 }

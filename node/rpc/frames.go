@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // frameWriter coalesces frames from many goroutines into few writes.
@@ -40,14 +42,35 @@ type frameWriter struct {
 	closing bool     // the writer stops once buf is written
 	nc      net.Conn // nil until start
 	raw     syscall.RawConn
+	fd      int // a socket the writer owns (startFD), or -1
 	kick    chan struct{}
 	done    chan struct{}
 	onError func(error)
 }
 
 func newFrameWriter(onError func(error)) *frameWriter {
-	return &frameWriter{kick: make(chan struct{}, 1), done: make(chan struct{}), onError: onError}
+	return &frameWriter{kick: make(chan struct{}, 1), done: make(chan struct{}), onError: onError, fd: -1}
 }
+
+// startFD begins writing to socket fd, which the writer owns: its
+// goroutine closes it when it ends, after the last write. A writer
+// stopped before it started closes fd at once.
+func (w *frameWriter) startFD(fd int) {
+	w.mu.Lock()
+	if w.closing {
+		w.mu.Unlock()
+		syscall.Close(fd)
+		return
+	}
+	w.fd = fd
+	w.mu.Unlock()
+	go w.run()
+	w.nudge()
+}
+
+// direct reports whether a sender may write the queue itself, without
+// blocking (w.mu held).
+func (w *frameWriter) direct() bool { return w.fd >= 0 || w.nc != nil && w.raw != nil }
 
 // start begins writing to nc; frames queued before it go first.
 func (w *frameWriter) start(nc net.Conn) {
@@ -86,9 +109,9 @@ func (w *frameWriter) send(id uint64, kind uint8, payload []byte) (uint64, error
 	w.buf = append(append(w.buf, hdr[:]...), payload...)
 	w.queued++
 	seq := w.queued
-	if w.writing || w.parked || w.nc == nil || w.raw == nil {
+	if direct := w.direct(); w.writing || w.parked || !direct {
 		w.mu.Unlock()
-		if w.raw == nil {
+		if !direct {
 			w.nudge()
 		}
 		return seq, nil
@@ -117,9 +140,15 @@ func (w *frameWriter) writeNowLocked() error {
 		out := w.buf
 		w.taken = w.queued
 		w.buf, w.spare, w.offs = w.spare[:0], nil, w.offs[:0]
-		raw := w.raw
+		raw, fd := w.raw, w.fd
 		w.mu.Unlock()
-		n, err := writeNonBlocking(raw, out)
+		var n int
+		var err error
+		if fd >= 0 {
+			n, err = writeFD(fd, out)
+		} else {
+			n, err = writeNonBlocking(raw, out)
+		}
 		w.mu.Lock()
 		if err != nil {
 			w.spare = out[:0]
@@ -178,6 +207,52 @@ func writeNonBlocking(raw syscall.RawConn, b []byte) (int, error) {
 	return done, werr
 }
 
+// writeFD writes what socket fd takes now.
+func writeFD(fd int, b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		n, errno := rawWrite(uintptr(fd), b[done:])
+		switch errno {
+		case 0:
+			done += n
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return done, nil
+		default:
+			return done, errno
+		}
+	}
+	return done, nil
+}
+
+// writeWaiting writes all of b to socket fd, waiting for room with
+// poll(2); it gives up once the writer is closing and the socket has
+// taken nothing for a while (a peer that reads nothing).
+func (w *frameWriter) writeWaiting(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := writeFD(fd, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		if len(b) == 0 {
+			return nil
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		if k, err := unix.Poll(pfd, 100); err != nil && err != unix.EINTR {
+			return err
+		} else if k == 0 {
+			w.mu.Lock()
+			closing := w.closing
+			w.mu.Unlock()
+			if closing {
+				return ErrClosed
+			}
+		}
+	}
+	return nil
+}
+
 // sent reports whether frame seq may have left: it was taken to be
 // written (the write may have failed half-way).
 func (w *frameWriter) sent(seq uint64) bool {
@@ -205,6 +280,11 @@ func (w *frameWriter) cancel(seq uint64) bool {
 // socket), everything.
 func (w *frameWriter) run() {
 	defer close(w.done)
+	defer func() {
+		if w.fd >= 0 {
+			syscall.Close(w.fd) // no sender writes any more: failed is set, and none is under way
+		}
+	}()
 	for range w.kick {
 		for {
 			w.mu.Lock()
@@ -231,9 +311,14 @@ func (w *frameWriter) run() {
 			w.taken = w.queued
 			w.buf, w.spare, w.offs = w.spare[:0], nil, w.offs[:0]
 			w.writing = true
-			nc := w.nc
+			nc, fd := w.nc, w.fd
 			w.mu.Unlock()
-			_, err := nc.Write(out)
+			var err error
+			if fd >= 0 {
+				err = w.writeWaiting(fd, out)
+			} else {
+				_, err = nc.Write(out)
+			}
 			w.mu.Lock()
 			w.writing = false
 			w.spare = out[:0]
@@ -266,7 +351,7 @@ func (w *frameWriter) stop() bool {
 		w.failed = ErrClosed
 	}
 	w.closing = true
-	started := w.nc != nil
+	started := w.nc != nil || w.fd >= 0
 	w.mu.Unlock()
 	if started {
 		w.nudge()

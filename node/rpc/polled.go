@@ -50,34 +50,34 @@ const (
 	keepPolled = 1 << 20  // a larger one is dropped once empty
 )
 
-// watch hands cc's input to c's poller, if it has one and nc is a plain
-// socket, and reports whether it did.
+// watch hands cc's input to its poller, if it has one and nc is a plain
+// socket, and reports whether it did. The poller reads a duplicate of the
+// socket and the writer writes another, each closing its own when done;
+// nc itself is closed, so that Go's network poller, which would wake a
+// thread for every answer, lets go of the socket.
 func (c *Client) watch(cc *clientConn, nc net.Conn) bool {
-	p := cc.poller
-	if p == nil {
+	if cc.poller == nil {
 		return false
 	}
-	tc, ok := nc.(*net.TCPConn)
+	rfd, ok := dupSocket(nc)
 	if !ok {
 		return false
 	}
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	fd := -1
-	if cerr := raw.Control(func(s uintptr) {
-		fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
-	}); cerr != nil || err != nil {
-		return false
-	}
-	cc.in = &polled{fd: fd, in: make([]byte, 0, polledRead)}
-	forget, ok := p.Watch(fd, cc.readable, func() { cc.fail(ErrClosed) })
+	wfd, ok := dupSocket(nc)
 	if !ok {
-		syscall.Close(fd)
+		syscall.Close(rfd)
+		return false
+	}
+	cc.in = &polled{fd: rfd, in: make([]byte, 0, polledRead)}
+	forget, ok := cc.poller.Watch(rfd, cc.readable, func() { cc.fail(ErrClosed) })
+	if !ok {
+		syscall.Close(rfd)
+		syscall.Close(wfd)
 		cc.in = nil
 		return false
 	}
+	cc.w.startFD(wfd)
+	nc.Close()
 	cc.mu.Lock()
 	if cc.err != nil { // failed meanwhile: fail found no forget to call
 		cc.mu.Unlock()
@@ -87,6 +87,26 @@ func (c *Client) watch(cc *clientConn, nc net.Conn) bool {
 	cc.forget = forget
 	cc.mu.Unlock()
 	return true
+}
+
+// dupSocket returns a duplicate of nc's socket, if nc is a plain TCP
+// connection (TLS is read and written through crypto/tls).
+func dupSocket(nc net.Conn) (int, bool) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return -1, false
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return -1, false
+	}
+	fd := -1
+	if cerr := raw.Control(func(s uintptr) {
+		fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); cerr != nil || err != nil {
+		return -1, false
+	}
+	return fd, true
 }
 
 // readable reads what cc's socket has, on the poller's goroutine, and

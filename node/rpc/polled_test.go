@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -246,5 +247,77 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// openFDs counts this process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd here")
+	}
+	return len(ents)
+}
+
+// TestPolledSocketsAreClosed: a polled connection's socket is read
+// through one duplicate and written through another, and the original is
+// closed (Go's poller lets go of it); each duplicate is closed by its
+// owner, so closing the client leaves no descriptor open.
+func TestPolledSocketsAreClosed(t *testing.T) {
+	addr := serve(t, "s", echo)
+	before := openFDs(t)
+	for range 5 {
+		p := newTestPoller(t)
+		c := NewClient(addr, []byte("s"), 2)
+		c.UsePoller(p)
+		for range 4 {
+			if _, err := c.Call(context.Background(), KindPing, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Close()
+		waitFor(t, func() bool { return p.closed.Load() == p.watches.Load() })
+	}
+	// The server's side of each connection closes once it reads the end.
+	waitFor(t, func() bool { return openFDs(t) <= before })
+}
+
+// TestPolledWriterGivesUpOnAPeerThatReadsNothing: a writer waiting for
+// room on a socket whose peer reads nothing ends when its connection is
+// closed (it waits with poll(2), which closing the socket does not wake).
+func TestPolledWriterGivesUpOnAPeerThatReadsNothing(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block) // before the server's cleanup: its reader is held here
+	ts := serveListener(t, "s", echo)
+	ts.srv.HandleInline(func(ctx context.Context, kind Kind, payload []byte, r Responder) bool {
+		<-block // the server stops reading
+		return false
+	})
+	p := newTestPoller(t)
+	c := NewClient(ts.addr, []byte("s"), 1)
+	c.UsePoller(p)
+	c.Go(KindPing, nil, 0, func([]byte, error) {})
+	big := make([]byte, 1<<20)
+	for range 64 { // more than the sockets' buffers hold
+		c.Go(KindInfo, big, 0, func([]byte, error) {})
+	}
+	c.mu.Lock()
+	w := c.conns[0].w
+	c.mu.Unlock()
+	waitFor(t, func() bool { // every frame queued, a write under way: 64 MiB cannot all fit
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.queued == 65 && (w.writing || w.parked)
+	})
+	closed := make(chan struct{})
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for a writer whose peer reads nothing")
 	}
 }
