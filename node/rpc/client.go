@@ -150,22 +150,7 @@ func (c *Client) dial(cc *clientConn) {
 
 // retireIdle closes cc if it is up and no call waits on it, and reports
 // whether it did.
-func (cc *clientConn) retireIdle() bool {
-	cc.mu.Lock()
-	if cc.nc == nil || len(cc.pending) > 0 || cc.err != nil {
-		cc.mu.Unlock()
-		return false
-	}
-	cc.err = ErrClosed
-	forget := cc.forget
-	cc.mu.Unlock()
-	cc.nc.Close()
-	if forget != nil {
-		forget()
-	}
-	cc.w.stop()
-	return true
-}
+func (cc *clientConn) retireIdle() bool { return cc.end(ErrClosed, true) }
 
 func (cc *clientConn) alive() bool {
 	cc.mu.Lock()
@@ -175,11 +160,15 @@ func (cc *clientConn) alive() bool {
 
 // fail ends the connection: every call waiting on it fails, as not sent
 // if its request was never written.
-func (cc *clientConn) fail(err error) {
+func (cc *clientConn) fail(err error) { cc.end(err, false) }
+
+// end ends the connection with err, unless it has ended, or idle is set
+// and it is not up or a call waits on it; it reports whether it did.
+func (cc *clientConn) end(err error, idle bool) bool {
 	cc.mu.Lock()
-	if cc.err != nil {
+	if cc.err != nil || idle && (cc.nc == nil || len(cc.pending) > 0) {
 		cc.mu.Unlock()
-		return
+		return false
 	}
 	cc.err = err
 	calls := cc.pending
@@ -211,6 +200,7 @@ func (cc *clientConn) fail(err error) {
 	for _, f := range out {
 		f.p.done(nil, 0, f.err)
 	}
+	return true
 }
 
 func (cc *clientConn) read(nc net.Conn) {

@@ -182,23 +182,10 @@ func (w *frameWriter) shiftOffs(k int) {
 
 // writeNonBlocking writes what the socket takes now.
 func writeNonBlocking(raw syscall.RawConn, b []byte) (int, error) {
-	done := 0
+	var done int
 	var werr error
 	err := raw.Write(func(fd uintptr) bool {
-		for done < len(b) {
-			n, errno := rawWrite(fd, b[done:])
-			if errno == syscall.EINTR {
-				continue
-			}
-			if errno == syscall.EAGAIN {
-				return true
-			}
-			if errno != 0 {
-				werr = errno
-				return true
-			}
-			done += n
-		}
+		done, werr = writeFD(int(fd), b)
 		return true
 	})
 	if werr == nil {
@@ -359,6 +346,19 @@ func (w *frameWriter) stop() bool {
 	return started
 }
 
+// frameHeader is the size of a frame's header: length, id, kind.
+const frameHeader = 13
+
+// parseHeader reads a frame's header at the start of b (at least
+// frameHeader bytes) and returns its payload's size.
+func parseHeader(b []byte) (id uint64, kind uint8, size int, err error) {
+	n := binary.BigEndian.Uint32(b)
+	if n < 9 || n > MaxFrame {
+		return 0, 0, 0, fmt.Errorf("rpc: bad frame length %d", n)
+	}
+	return binary.BigEndian.Uint64(b[4:]), b[12], int(n) - 9, nil
+}
+
 // readFrame reads one frame from r into a new buffer.
 func readFrame(r *bufio.Reader) (id uint64, kind uint8, payload []byte, err error) {
 	return readFrameInto(r, nil)
@@ -367,19 +367,16 @@ func readFrame(r *bufio.Reader) (id uint64, kind uint8, payload []byte, err erro
 // readFrameInto reads one frame from r into the buffer spare returns for
 // its kind, or into a new one if spare is nil or returns nil.
 func readFrameInto(r *bufio.Reader, spare func(kind uint8) []byte) (id uint64, kind uint8, payload []byte, err error) {
-	var hdr [13]byte
+	var hdr [frameHeader]byte
 	if _, err = io.ReadFull(r, hdr[:]); err != nil {
 		return
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n < 9 || n > MaxFrame {
-		return 0, 0, nil, fmt.Errorf("rpc: bad frame length %d", n)
+	var size int
+	if id, kind, size, err = parseHeader(hdr[:]); err != nil {
+		return 0, 0, nil, err
 	}
-	id = binary.BigEndian.Uint64(hdr[4:])
-	kind = hdr[12]
 	// The buffer grows as bytes arrive: a frame that declares a gigabyte
 	// and sends nothing costs little.
-	size := int(n) - 9
 	if spare != nil {
 		payload = spare(kind)
 	}

@@ -1,8 +1,6 @@
 package rpc
 
 import (
-	"encoding/binary"
-	"fmt"
 	"io"
 	"net"
 	"syscall"
@@ -36,9 +34,8 @@ func (c *Client) UsePoller(p Poller) {
 }
 
 // polled is the input side of a connection a Poller reads: a duplicate of
-// its socket (closing nc, as fail does, leaves it to the poller) and the
-// bytes read and not yet taken as frames. Only the poller's goroutine
-// touches in.
+// its socket, which the poller closes once forgotten, and the bytes read
+// and not yet taken as frames. Only the poller's goroutine touches it.
 type polled struct {
 	fd int
 	in []byte
@@ -158,22 +155,20 @@ func (cc *clientConn) readable() {
 func (cc *clientConn) frames(pin *polled) error {
 	for {
 		b := pin.in[pin.at:]
-		if len(b) < 13 {
+		if len(b) < frameHeader {
 			return nil
 		}
-		n := binary.BigEndian.Uint32(b)
-		if n < 9 || n > MaxFrame {
-			return fmt.Errorf("rpc: bad frame length %d", n)
+		id, st, size, err := parseHeader(b)
+		if err != nil {
+			return err
 		}
-		if len(b) < 4+int(n) {
+		if len(b) < frameHeader+size {
 			return nil
 		}
-		id := binary.BigEndian.Uint64(b[4:])
-		st := Status(b[12])
-		payload := append([]byte(nil), b[13:4+n]...)
-		pin.at += 4 + int(n)
+		payload := append([]byte(nil), b[frameHeader:frameHeader+size]...)
+		pin.at += frameHeader + size
 		if p := cc.take(id); p != nil {
-			p.done(payload, st, nil)
+			p.done(payload, Status(st), nil)
 		}
 	}
 }

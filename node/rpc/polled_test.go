@@ -166,14 +166,7 @@ func TestPolledConnectionEnds(t *testing.T) {
 	c.Go(KindPing, nil, 0, func(_ []byte, err error) { got <- err })
 	waitFor(t, func() bool { return p.watches.Load() == 1 })
 	l.srv.Close() // the server goes: the poller reads the end
-	select {
-	case err := <-got:
-		if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrNotSent) { // not sent: the frame had not left yet
-			t.Errorf("a call in flight when the server went: %v, want ErrClosed or ErrNotSent", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a call in flight when the server went was never answered")
-	}
+	wantEnded(t, got, "the server went")
 	waitFor(t, func() bool { return p.closed.Load() == 1 })
 }
 
@@ -198,14 +191,7 @@ func TestPollerGoneFailsCalls(t *testing.T) {
 	c.Go(KindPing, nil, 0, func(_ []byte, err error) { got <- err })
 	waitFor(t, func() bool { return p.watches.Load() == 1 })
 	p.stop()
-	select {
-	case err := <-got:
-		if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrNotSent) { // not sent: the frame had not left yet
-			t.Errorf("a call in flight when the poller stopped: %v, want ErrClosed or ErrNotSent", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a call in flight when the poller stopped was never answered")
-	}
+	wantEnded(t, got, "the poller stopped")
 	if n := p.closed.Load(); n != 1 {
 		t.Errorf("%d sockets closed after the poller stopped, want 1", n)
 	}
@@ -235,6 +221,21 @@ func TestPollerTakesOverIdleConnections(t *testing.T) {
 	}
 	if n := p.watches.Load(); n != 1 {
 		t.Errorf("the poller watches %d connections, want 1 (the first one replaced)", n)
+	}
+}
+
+// wantEnded waits for the error of a call in flight when its connection
+// ended (when what happened): ErrClosed, or ErrNotSent if its frame had
+// not left yet.
+func wantEnded(t *testing.T, got <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-got:
+		if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrNotSent) {
+			t.Errorf("a call in flight when %s: %v, want ErrClosed or ErrNotSent", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("a call in flight when %s was never answered", what)
 	}
 }
 
@@ -289,10 +290,11 @@ func TestPolledSocketsAreClosed(t *testing.T) {
 func TestPolledWriterGivesUpOnAPeerThatReadsNothing(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block) // before the server's cleanup: its reader is held here
-	ts := serveListener(t, "s", echo)
-	ts.srv.HandleInline(func(ctx context.Context, kind Kind, payload []byte, r Responder) bool {
-		<-block // the server stops reading
-		return false
+	ts := serveListener(t, "s", echo, func(s *Server) {
+		s.HandleInline(func(ctx context.Context, kind Kind, payload []byte, r Responder) bool {
+			<-block // the server stops reading
+			return false
+		})
 	})
 	p := newTestPoller(t)
 	c := NewClient(ts.addr, []byte("s"), 1)

@@ -24,15 +24,18 @@ type testServer struct {
 	srv  *Server
 }
 
-// serveListener starts a server on a loopback port; the test's cleanup
-// closes it (again).
-func serveListener(t *testing.T, secret string, h Handler) testServer {
+// serveListener starts a server on a loopback port, after setup (inline
+// handler, lent kinds) if given; the test's cleanup closes it (again).
+func serveListener(t *testing.T, secret string, h Handler, setup ...func(*Server)) testServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := NewServer([]byte(secret), h, nil)
+	for _, f := range setup {
+		f(s)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(l) }()
 	t.Cleanup(func() {
@@ -405,37 +408,28 @@ func TestInlineHandlerAnswersLater(t *testing.T) {
 // payloads, and lent ones the handler leaves to a goroutine, are the
 // handler's to keep.
 func TestLentPayloadsReuseABuffer(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	bufs := map[Kind]map[*byte]bool{KindPing: {}, KindInfo: {}}
 	var kept [][]byte // payloads a goroutine handler got, checked after later calls
-	s := NewServer(nil, func(_ context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
+	ts := serveListener(t, "", func(_ context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
 		mu.Lock()
 		kept = append(kept, payload)
 		mu.Unlock()
 		return StatusOK, append(dst, payload...)
-	}, nil)
-	s.Lend(KindPing, KindDigest)
-	s.HandleInline(func(_ context.Context, kind Kind, payload []byte, r Responder) bool {
-		if kind == KindDigest {
-			return false // lent, but left to the Handler: it keeps the payload
-		}
-		mu.Lock()
-		bufs[kind][unsafe.SliceData(payload)] = true
-		mu.Unlock()
-		r.Reply(StatusOK, payload)
-		return true
+	}, func(s *Server) {
+		s.Lend(KindPing, KindDigest)
+		s.HandleInline(func(_ context.Context, kind Kind, payload []byte, r Responder) bool {
+			if kind == KindDigest {
+				return false // lent, but left to the Handler: it keeps the payload
+			}
+			mu.Lock()
+			bufs[kind][unsafe.SliceData(payload)] = true
+			mu.Unlock()
+			r.Reply(StatusOK, payload)
+			return true
+		})
 	})
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
-	defer func() {
-		s.Close()
-		<-done
-	}()
-	c := NewClient(l.Addr().String(), nil, 1)
+	c := NewClient(ts.addr, nil, 1)
 	defer c.Close()
 	for _, k := range []Kind{KindPing, KindInfo, KindDigest, KindPing} {
 		for i := range 20 {
