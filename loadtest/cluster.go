@@ -81,6 +81,20 @@ func (c *cluster) runLines(args ...string) ([]string, error) {
 
 func routerAddr(line string) string { return strings.TrimPrefix(line, "router ") }
 
+// nodesCPU returns the CPU time the cluster's storage nodes have used so
+// far (their pid files, read now).
+func (c *cluster) nodesCPU() time.Duration {
+	var sum time.Duration
+	pids, _ := filepath.Glob(filepath.Join(c.dir, "nodes", "*", "pid"))
+	for _, f := range pids {
+		raw, err := os.ReadFile(f)
+		if pid, perr := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil && perr == nil {
+			sum += pidCPU(pid)
+		}
+	}
+	return sum
+}
+
 func (c *cluster) down() {
 	if _, err := c.run("down"); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -127,6 +141,7 @@ type rebalanceResult struct {
 	keys, partitions, moved int
 	fill                    time.Duration
 	took                    time.Duration
+	cpu                     time.Duration // the nodes' CPU time from the add to the end
 	rate                    float64
 	before, during          *result
 	missing                 int
@@ -278,7 +293,7 @@ func rebalance(o *options, nodes, partitions, replicas, keys int, rate float64) 
 		defer wg.Done()
 		during, loadErr = runOpenUntil(router, vanityProto{}, w, 20, rate, 0, 10*time.Minute, stop)
 	}()
-	start := time.Now()
+	start, cpu0 := time.Now(), cl.nodesCPU()
 	added, err := cl.run("add")
 	if err != nil {
 		close(stop)
@@ -316,15 +331,15 @@ func rebalance(o *options, nodes, partitions, replicas, keys int, rate float64) 
 		}
 		time.Sleep(20 * time.Millisecond) // polling CLUSTER_INFO, as an operator would
 	}
-	rb.took = time.Since(start)
+	rb.took, rb.cpu = time.Since(start), cl.nodesCPU()-cpu0
 	close(stop)
 	wg.Wait()
 	if loadErr != nil {
 		return nil, loadErr
 	}
 	rb.during = during
-	fmt.Printf("rebalance: %d of %d partitions moved to %s in %v; errors %d/%d\n", rb.moved, partitions, newName,
-		rb.took.Round(time.Millisecond), rb.before.errors, rb.during.errors)
+	fmt.Printf("rebalance: %d of %d partitions moved to %s in %v (nodes' CPU %v); errors %d/%d\n", rb.moved, partitions, newName,
+		rb.took.Round(time.Millisecond), rb.cpu.Round(10*time.Millisecond), rb.before.errors, rb.during.errors)
 	for _, x := range []struct {
 		name string
 		r    *result
@@ -497,6 +512,7 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 		fmt.Fprintf(&b, "| partitions moved to the new node | %d of %d (about %d keys) |\n", rb.moved, rb.partitions,
 			rb.keys*rb.moved/rb.partitions)
 		fmt.Fprintf(&b, "| time to rebalance | %v |\n", rb.took.Round(time.Millisecond))
+		fmt.Fprintf(&b, "| storage nodes' CPU time meanwhile (all nodes, load included) | %v |\n", rb.cpu.Round(10*time.Millisecond))
 		fmt.Fprintf(&b, "| load before: p50 / p99 / max | %v / %v / %v |\n", rb.before.lat.quantile(0.5),
 			rb.before.lat.quantile(0.99), time.Duration(rb.before.lat.max))
 		fmt.Fprintf(&b, "| load during: p50 / p99 / max | %v / %v / %v |\n", rb.during.lat.quantile(0.5),

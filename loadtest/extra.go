@@ -349,8 +349,12 @@ func fillExpiring(addr string, p protocol, keys, valueLen int, ttl time.Duration
 }
 
 // cpuTime returns the user+system CPU time the process has used.
-func cpuTime(p *process) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+func cpuTime(p *process) time.Duration { return pidCPU(p.cmd.Process.Pid) }
+
+// pidCPU returns the user+system CPU time process pid has used (0 if it
+// cannot be read).
+func pidCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}

@@ -239,7 +239,7 @@ func (s *Service) syncPartition(ctx context.Context, p int, horizon hlc.Stamp, r
 		return nil
 	}
 	peer := peers[(round+p)%len(peers)]
-	res, err := s.syncWith(ctx, p, horizon, peer)
+	res, err := s.syncWith(ctx, p, horizon, peer, localCopy{s})
 	if errors.Is(err, ErrNotServing) {
 		return nil // not served here any more
 	}
@@ -356,7 +356,7 @@ func (s *Service) catchUpOne(ctx context.Context, r *ring.Ring, p int) bool {
 	_, horizon := s.horizons(time.Now())
 	peers := s.livePeers(r, p)
 	for _, m := range peers {
-		res, err := s.syncWith(ctx, p, horizon, m)
+		res, err := s.syncWith(ctx, p, horizon, m, localCopy{s})
 		if err == nil {
 			if res.Buckets > 0 {
 				s.entropy.repaired.Add(1)
@@ -378,13 +378,45 @@ func (s *Service) catchUpOne(ctx context.Context, r *ring.Ring, p int) bool {
 // miss it once this node stops counting (docs/serial.md, P5).
 func (s *Service) handOver(ctx context.Context, r *ring.Ring, p int) bool {
 	_, horizon := s.horizons(time.Now())
+	local := &digestOnce{Copy: localCopy{s}}
 	for _, m := range s.livePeers(r, p) {
-		if _, err := s.syncWith(ctx, p, horizon, m); err != nil {
+		res, err := s.syncWith(ctx, p, horizon, m, local)
+		if err != nil {
 			s.log.Debug("handing a partition over failed", "partition", p, "peer", m.ID, "err", err)
 			return false
 		}
+		local.synced(res)
 	}
 	return true
+}
+
+// digestOnce is a copy whose digest of one partition is taken once for
+// the syncs of a hand-over, one per peer: walking the partition again for
+// each was a tenth of a source node's CPU while a joining node took its
+// copies. A sync that joined a peer's states into the copy makes it take
+// the digest again.
+type digestOnce struct {
+	replication.Copy
+	digest replication.Digest
+	taken  bool
+}
+
+func (c *digestOnce) Digest(ctx context.Context, p int, horizon uint64, root uint64) (replication.Digest, error) {
+	if !c.taken {
+		d, err := c.Copy.Digest(ctx, p, horizon, root)
+		if err != nil {
+			return d, err
+		}
+		c.digest, c.taken = d, true
+	}
+	return c.digest, nil
+}
+
+// synced notes what a sync did to the copy.
+func (c *digestOnce) synced(res replication.SyncResult) {
+	if res.In > 0 {
+		c.taken = false
+	}
 }
 
 // livePeers returns the live members of partition p's replica set in r,
@@ -400,12 +432,12 @@ func (s *Service) livePeers(r *ring.Ring, p int) []ring.Member {
 	return peers
 }
 
-// syncWith makes this node's copy of partition p and peer's equal
+// syncWith makes this node's copy of partition p, local, and peer's equal
 // (replication.Sync).
-func (s *Service) syncWith(ctx context.Context, p int, horizon hlc.Stamp, peer ring.Member) (replication.SyncResult, error) {
+func (s *Service) syncWith(ctx context.Context, p int, horizon hlc.Stamp, peer ring.Member, local replication.Copy) (replication.SyncResult, error) {
 	cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
 	defer cancel()
-	return replication.Sync(cctx, p, horizon.Time, localCopy{s}, rpcReplica{name: peer.ID, client: s.peer(peer.Addr)})
+	return replication.Sync(cctx, p, horizon.Time, local, rpcReplica{name: peer.ID, client: s.peer(peer.Addr)})
 }
 
 // The away check. A node writes the time into <data>/alive every

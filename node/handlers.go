@@ -187,11 +187,20 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		if err != nil {
 			return fail(err)
 		}
-		out, err := s.node.StartStream(p)
+		// A partition's state is encoded into a recycled buffer: grown
+		// from nothing, its reallocations were a fifth of a source
+		// node's CPU while a joining node took its copies.
+		buf := payloads.Get().(*[]byte)
+		out, err := s.node.StartStream((*buf)[:0], p)
+		if err == nil {
+			dst = pack(dst, out)
+		}
+		*buf = out[:0]
+		payloads.Put(buf)
 		if err != nil {
 			return fail(err)
 		}
-		return rpc.StatusOK, pack(dst, out)
+		return rpc.StatusOK, dst
 	case rpc.KindPull:
 		p, err := partition()
 		if err != nil {

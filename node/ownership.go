@@ -76,8 +76,6 @@ func (s *Service) reconcile(ctx context.Context) {
 	since := time.Now() // claims gathered from here on may predate moves that finish meanwhile
 	// Who holds what: asked of each reachable node directly (gossip tags
 	// lag), and taken from the tag of a node that cannot be asked.
-	claims := make([][]claim, parts)
-	var cmu sync.Mutex
 	// A node that has left may still be handing its partitions off: it is
 	// asked too, and only ignored once it no longer answers.
 	var others []gossip.Member
@@ -86,41 +84,18 @@ func (s *Service) reconcile(ctx context.Context) {
 			others = append(others, m)
 		}
 	}
-	asked := make(chan struct{}, len(others))
-	for _, m := range others {
-		go func(m gossip.Member) {
-			defer func() { asked <- struct{}{} }()
-			held := gossip.DecodeParts(m.Tags[gossip.PartsTag], parts)
-			state := m.State
-			if m.State != gossip.Failed {
-				qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				raw, err := s.peer(m.RPC).Call(qctx, rpc.KindInfo, nil)
-				cancel()
-				var info Info
-				switch {
-				case err == nil && json.Unmarshal(raw, &info) == nil:
-					if h := gossip.DecodeParts(info.HeldSet, parts); h != nil {
-						held = h
-					}
-					if state == gossip.Left {
-						state = gossip.Leaving // still there, still handing off
-					}
-				case m.State == gossip.Left:
-					held = nil // gone for good
-				}
-			}
-			cmu.Lock()
-			defer cmu.Unlock()
-			for p, h := range held {
-				if h {
-					claims[p] = append(claims[p], claim{m.RPC, state})
-				}
-			}
-		}(m)
+	helds := make([][]bool, len(others))
+	states := make([]gossip.State, len(others))
+	var wg sync.WaitGroup
+	for i, m := range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			helds[i], states[i] = s.heldBy(ctx, m, parts)
+		}()
 	}
-	for range others {
-		<-asked
-	}
+	wg.Wait()
+	claims := gatherClaims(others, helds, states, parts)
 	s.noteHolders(members, claims)
 	s.mu.Lock()
 	stable := time.Since(s.ringSince) >= s.settle()
@@ -131,6 +106,60 @@ func (s *Service) reconcile(ctx context.Context) {
 	if s.place(ctx, r, self, claims, since) {
 		s.advertiseSoon()
 	}
+}
+
+// heldBy returns the partitions member m holds, asked of it directly
+// (gossip tags lag) or taken from its tag when it cannot be asked, and the
+// state its claims count with.
+func (s *Service) heldBy(ctx context.Context, m gossip.Member, parts int) ([]bool, gossip.State) {
+	held := gossip.DecodeParts(m.Tags[gossip.PartsTag], parts)
+	state := m.State
+	if m.State == gossip.Failed {
+		return held, state
+	}
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	raw, err := s.peer(m.RPC).Call(qctx, rpc.KindInfo, nil)
+	cancel()
+	var info Info
+	switch {
+	case err == nil && json.Unmarshal(raw, &info) == nil:
+		if h := gossip.DecodeParts(info.HeldSet, parts); h != nil {
+			held = h
+		}
+		if state == gossip.Left {
+			state = gossip.Leaving // still there, still handing off
+		}
+	case m.State == gossip.Left:
+		held = nil // gone for good
+	}
+	return held, state
+}
+
+// gatherClaims lists each partition's claims: one per member of others
+// whose held set (helds, same order) has it. The lists share one array:
+// a node runs this on every ownership pass, many times a second while
+// partitions move.
+func gatherClaims(others []gossip.Member, helds [][]bool, states []gossip.State, parts int) [][]claim {
+	n := 0
+	for _, h := range helds {
+		for _, x := range h {
+			if x {
+				n++
+			}
+		}
+	}
+	all := make([]claim, 0, n)
+	claims := make([][]claim, parts)
+	for p := range claims {
+		start := len(all)
+		for i, h := range helds {
+			if p < len(h) && h[p] {
+				all = append(all, claim{others[i].RPC, states[i]})
+			}
+		}
+		claims[p] = all[start:len(all):len(all)]
+	}
+	return claims
 }
 
 // holder is a member that holds a partition: its name and RPC address.
@@ -150,16 +179,23 @@ func (s *Service) noteHolders(members []gossip.Member, claims [][]claim) {
 		names[m.RPC] = m.Name
 	}
 	held := s.node.Held()
+	n := len(claims)
+	for _, cs := range claims {
+		n += len(cs)
+	}
+	all := make([]holder, 0, n) // one array for every partition's list
 	h := &partHolders{of: make([][]holder, len(claims))}
 	for p, cs := range claims {
+		start := len(all)
 		if p < len(held) && held[p] {
-			h.of[p] = append(h.of[p], holder{name: s.cfg.Name})
+			all = append(all, holder{name: s.cfg.Name})
 		}
 		for _, c := range cs {
 			if name, ok := names[c.rpc]; ok {
-				h.of[p] = append(h.of[p], holder{name: name, rpc: c.rpc})
+				all = append(all, holder{name: name, rpc: c.rpc})
 			}
 		}
+		h.of[p] = all[start:len(all):len(all)]
 	}
 	s.holders.Store(h)
 }
@@ -189,7 +225,7 @@ func (s *Service) place(ctx context.Context, r *ring.Ring, self int, claims [][]
 			if s.busy(p) || s.node.Catching(p) {
 				continue
 			}
-			src, waiting := source(claims[p])
+			src, waiting := source(p, claims[p])
 			if serving[p] {
 				// One copy, served here: merge another holder's copy,
 				// unless its claim is the old owner's, seen before our
@@ -256,19 +292,34 @@ func (s *Service) othersServe(r *ring.Ring, p int, claims []claim) bool {
 	return live > 0 && all
 }
 
-// source picks, among the claims on a partition, a live holder to take it
+// source picks, among the claims on partition p, a live holder to take it
 // from, and reports whether a failed node holds it (its data may come
-// back with it).
-func source(claims []claim) (src string, waiting bool) {
+// back with it). Partitions take their sources in turn among their live
+// holders, so a joining node copies from every holder at once rather than
+// loading one.
+func source(p int, claims []claim) (src string, waiting bool) {
+	live := 0
 	for _, c := range claims {
 		switch c.state {
 		case gossip.Alive, gossip.Leaving:
-			src = c.rpc
+			live++
 		case gossip.Failed:
 			waiting = true
 		}
 	}
-	return src, waiting
+	if live == 0 {
+		return "", waiting
+	}
+	k := p % live
+	for _, c := range claims {
+		if c.state == gossip.Alive || c.state == gossip.Leaving {
+			if k == 0 {
+				return c.rpc, waiting
+			}
+			k--
+		}
+	}
+	return "", waiting
 }
 
 // busy reports whether partition p is moving in already, or the node is

@@ -16,7 +16,7 @@ import (
 // partition p, as a coordinator would send them to replicas.
 func writesOf(t testing.TB, n *Node, p int, requests ...string) []byte {
 	t.Helper()
-	if _, err := n.StartStream(p); err != nil {
+	if _, err := n.StartStream(nil, p); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range requests {

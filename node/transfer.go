@@ -128,9 +128,9 @@ func appendStates(dst []byte, sh *storage.Shard) ([]byte, int) {
 	return dst, count
 }
 
-// StartStream captures partition i's state and starts recording its new
-// deltas for a node that is taking it over.
-func (n *Node) StartStream(i int) ([]byte, error) {
+// StartStream captures partition i's state, appended to dst, and starts
+// recording its new deltas for a node that is taking it over.
+func (n *Node) StartStream(dst []byte, i int) ([]byte, error) {
 	if i < 0 || i >= len(n.parts) {
 		return nil, fmt.Errorf("node: no partition %d", i)
 	}
@@ -142,7 +142,7 @@ func (n *Node) StartStream(i int) ([]byte, error) {
 	}
 	// A handed-off partition can be streamed again: the new owner may not
 	// have received the last reply before a failure.
-	out, _ := appendStates(nil, p.shard)
+	out, _ := appendStates(dst, p.shard)
 	p.stream = &stream{}
 	return out, nil
 }

@@ -15,7 +15,7 @@ import (
 // move transfers partition p from a to b as the service does.
 func move(t *testing.T, a, b *Node, p int) {
 	t.Helper()
-	states, err := a.StartStream(p)
+	states, err := a.StartStream(nil, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestHandedPartitionSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	do(t, a, 0, "SET:STR (1)k (4)last")
-	if _, err := a.StartStream(p); err != nil {
+	if _, err := a.StartStream(nil, p); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.FinishStream(p); err != nil { // the reply never arrives

@@ -577,7 +577,7 @@ func TestReplicateOverRPC(t *testing.T) {
 		}
 	}
 	a, b := c.Nodes[0].Service.Node(), c.Nodes[1].Service.Node()
-	if _, err := a.StartStream(p); err != nil {
+	if _, err := a.StartStream(nil, p); err != nil {
 		t.Fatal(err)
 	}
 	if out := RunOn(t, a, 0, "INCR_INT "+enc(key)+" 3"); out != "OK:INT 3" {

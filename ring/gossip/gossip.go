@@ -253,29 +253,33 @@ func (g *Gossip) Changes() <-chan struct{} { return g.changes }
 func (g *Gossip) Members() []Member {
 	var out []Member
 	for _, m := range g.serf.Members() {
-		var st State
-		switch m.Status {
-		case serf.StatusAlive:
-			st = Alive
-		case serf.StatusFailed:
-			st = Failed
-		case serf.StatusLeaving:
-			st = Leaving
-		default:
-			st = Left
-		}
 		out = append(out, Member{Name: m.Name, Role: m.Tags["role"], RPC: m.Tags["rpc"],
-			Addr: net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.Port))), State: st, Tags: m.Tags})
+			Addr: net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.Port))), State: stateOf(m.Status), Tags: m.Tags})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-// State returns a member's state, if it is known.
+// stateOf maps serf's member status onto State.
+func stateOf(st serf.MemberStatus) State {
+	switch st {
+	case serf.StatusAlive:
+		return Alive
+	case serf.StatusFailed:
+		return Failed
+	case serf.StatusLeaving:
+		return Leaving
+	}
+	return Left
+}
+
+// State returns a member's state, if it is known. It builds no member
+// list: a node's ownership pass asks it for each replica of each
+// partition.
 func (g *Gossip) State(name string) (State, bool) {
-	for _, m := range g.Members() {
+	for _, m := range g.serf.Members() {
 		if m.Name == name {
-			return m.State, true
+			return stateOf(m.Status), true
 		}
 	}
 	return 0, false
