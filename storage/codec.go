@@ -260,6 +260,16 @@ func (r *decoder) str() string {
 	return string(r.fixed(int(n)))
 }
 
+// cell reads a string into a new register cell written at ts.
+func (r *decoder) cell(ts hlc.Stamp) *strCell {
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(r.b)-r.off) {
+		r.fail("string past end")
+		return newStrCell(ts, "")
+	}
+	return newStrCell(ts, r.fixed(int(n)))
+}
+
 func (r *decoder) stamp() hlc.Stamp {
 	return hlc.Stamp{Time: r.uvarint(), Actor: r.uvarint()}
 }
@@ -372,7 +382,15 @@ func (r *decoder) val() ValDelta {
 		v.Reg = r.stamp()
 	}
 	if fields&fieldStr != 0 {
-		v.Str = r.str()
+		if v.Kind == proto.TypeStr && fields&fieldReg != 0 {
+			// Decoded into the cell a register keeps (strVal.join takes
+			// it as it is): one allocation for the value, not a string
+			// and then the register's copy of it.
+			v.cell = r.cell(v.Reg)
+			v.Str = v.cell.str()
+		} else {
+			v.Str = r.str()
+		}
 	}
 	if fields&fieldInt != 0 {
 		v.Int = r.varint()

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -156,4 +158,38 @@ func FuzzDecodeDelta(f *testing.F) {
 		}
 		NewShard(true).Apply(&d) // any decoded delta must be safe to apply
 	})
+}
+
+// TestDecodedStringIsKeptWithoutACopy: a decoded STR register is read
+// into the cell the register keeps, so joining it into a shard stores
+// those bytes as they are (one allocation per replicated value, not a
+// string and then the register's copy of it), and the encoding is the
+// same either way.
+func TestDecodedStringIsKeptWithoutACopy(t *testing.T) {
+	st := hlc.Stamp{Time: 9, Actor: 2}
+	d := Delta{Key: "k", Val: ValDelta{Kind: proto.TypeStr, TS: st, Reg: st, Str: strings.Repeat("v", 100)}}
+	enc := AppendDelta(nil, &d)
+	got, err := DecodeDelta(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(AppendDelta(nil, &got), enc) {
+		t.Fatal("the decoded delta encodes differently")
+	}
+	sh := NewShard(false)
+	sh.Apply(&got)
+	v, ok := sh.dbs[0]["k"].val.(strVal)
+	if !ok || v.str() != d.Val.Str {
+		t.Fatalf("stored %#v, want the string", sh.dbs[0]["k"].val)
+	}
+	if unsafe.StringData(v.str()) != unsafe.StringData(got.Val.Str) {
+		t.Error("the register copied the decoded value instead of keeping its cell")
+	}
+	// A register older than the delta's stamp is another register: copied.
+	got.Val.Reg = hlc.Stamp{Time: 10, Actor: 2}
+	got.Val.TS = got.Val.Reg
+	sh.Apply(&got)
+	if v := sh.dbs[0]["k"].val.(strVal); v.stamp() != got.Val.Reg || unsafe.StringData(v.str()) == unsafe.StringData(got.Val.Str) {
+		t.Errorf("a delta restamped after decoding: stored at %v sharing its cell", v.stamp())
+	}
 }
