@@ -61,6 +61,12 @@ func TestMembership(t *testing.T) {
 		s := states(gs[0])
 		return len(s) == 3 && s["node-2"] == Alive && s["node-1"] == Alive
 	})
+	if st, ok := gs[0].State("node-1"); !ok || st != Alive {
+		t.Errorf("State(node-1) = %v %v, want alive", st, ok)
+	}
+	if _, ok := gs[0].State("nobody"); ok {
+		t.Error("State of an unknown member reported known")
+	}
 	for _, m := range gs[1].Members() {
 		if m.Role != RoleNode || m.RPC == "" {
 			t.Errorf("member %+v lacks its tags", m)
@@ -79,9 +85,15 @@ func TestMembership(t *testing.T) {
 	// A crashed member is failed, not gone.
 	gs[2].Shutdown()
 	waitFor(t, "node-2 failed", func() bool { return states(gs[0])["node-2"] == Failed })
+	if st, _ := gs[0].State("node-2"); st != Failed {
+		t.Errorf("State(node-2) = %v once Members reports it failed", st)
+	}
 	// A graceful leave is reported as left.
 	gs[1].Leave()
 	waitFor(t, "node-1 left", func() bool { return states(gs[0])["node-1"] == Left })
+	if st, _ := gs[0].State("node-1"); st != Left {
+		t.Errorf("State(node-1) = %v once Members reports it left", st)
+	}
 }
 
 func TestWrongSecretCannotJoin(t *testing.T) {
