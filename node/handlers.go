@@ -188,8 +188,8 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			return fail(err)
 		}
 		// A partition's state is encoded into a recycled buffer: grown
-		// from nothing, its reallocations were a fifth of a source
-		// node's CPU while a joining node took its copies.
+		// from nothing, its reallocations were 12% of a source node's
+		// CPU while a joining node took its copies.
 		buf := payloads.Get().(*[]byte)
 		out, err := s.node.StartStream((*buf)[:0], p)
 		if err == nil {
