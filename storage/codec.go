@@ -251,23 +251,20 @@ func (r *decoder) fixed(n int) []byte {
 	return out
 }
 
-func (r *decoder) str() string {
-	n := r.uvarint()
-	if r.err == nil && n > uint64(len(r.b)-r.off) {
-		r.fail("string past end")
-		return ""
-	}
-	return string(r.fixed(int(n)))
-}
+func (r *decoder) str() string { return string(r.strBytes()) }
 
 // cell reads a string into a new register cell written at ts.
-func (r *decoder) cell(ts hlc.Stamp) *strCell {
+func (r *decoder) cell(ts hlc.Stamp) *strCell { return newStrCell(ts, r.strBytes()) }
+
+// strBytes reads a length-prefixed string, aliasing the input (nil if it
+// runs past the end).
+func (r *decoder) strBytes() []byte {
 	n := r.uvarint()
 	if r.err == nil && n > uint64(len(r.b)-r.off) {
 		r.fail("string past end")
-		return newStrCell(ts, "")
+		return nil
 	}
-	return newStrCell(ts, r.fixed(int(n)))
+	return r.fixed(int(n))
 }
 
 func (r *decoder) stamp() hlc.Stamp {
