@@ -164,10 +164,11 @@ func cmdCluster(args []string) error {
 	rkeys := fs.Int("rebalance-keys", 1000000, "keys loaded before a node is added (0: skip)")
 	rrate := fs.Float64("rebalance-rate", 5000, "open-loop ops/s (90% GET) kept up while rebalancing")
 	out := fs.String("out", "", "write a report into this directory")
-	only := fs.String("only", "", "comma-separated labels to run (default all)")
+	only := fs.String("only", "", "comma-separated labels to run (default all; \"serial\" names the serial section)")
 	withRedisOne := fs.Bool("redis", true, "also run every row on one redis-server")
 	withRedis := fs.Bool("redis-cluster", false, "also run the depth-1 rows on a Redis Cluster of -nodes masters with -redis-replicas replicas each")
 	redisReplicas := fs.Int("redis-replicas", -1, "replicas of each Redis master (default -replicas minus 1: as many copies as Vanity keeps)")
+	serial := fs.Bool("serial", true, "with 3 or more copies and -target vanity, also compare SERIAL with QUORUM and measure locks")
 	fs.Parse(args)
 	if o.target != "vanity" && o.target != "vanity-resp" {
 		return fmt.Errorf("cluster: -target is vanity or vanity-resp (clients speaking RESP to the routers), not %q", o.target)
@@ -242,6 +243,13 @@ func cmdCluster(args []string) error {
 		}
 		rows = append(rows, row)
 	}
+	var sr *serialResult
+	if *serial && *replicas >= 3 && o.target == "vanity" && (*only == "" || strings.Contains(","+*only+",", ",serial,")) {
+		var err error
+		if sr, err = runSerial(&o, *nodes, *partitions, *replicas); err != nil {
+			return fmt.Errorf("serial: %w", err)
+		}
+	}
 	var rb *rebalanceResult
 	if *rkeys > 0 {
 		var err error
@@ -251,7 +259,7 @@ func cmdCluster(args []string) error {
 		}
 	}
 	if *out != "" {
-		return writeClusterReport(*out, &o, *nodes, *partitions, *replicas, *redisReplicas, rows, rb)
+		return writeClusterReport(*out, &o, *nodes, *partitions, *replicas, *redisReplicas, rows, sr, rb)
 	}
 	return nil
 }
@@ -441,7 +449,7 @@ func pipelined(addr string, from, to int, req func(dst, key []byte) []byte, chec
 	return nil
 }
 
-func writeClusterReport(dir string, o *options, nodes, partitions, replicas, redisReplicas int, rows []clusterRow, rb *rebalanceResult) error {
+func writeClusterReport(dir string, o *options, nodes, partitions, replicas, redisReplicas int, rows []clusterRow, sr *serialResult, rb *rebalanceResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -500,6 +508,9 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 					tput(r.cluster)/tput(r.redis), r.cluster.lat.quantile(0.99), r.redis.lat.quantile(0.5), r.redis.lat.quantile(0.99))
 			}
 		}
+	}
+	if sr != nil {
+		writeSerialReport(&b, sr)
 	}
 	if rb != nil {
 		fmt.Fprintf(&b, "\n## Rebalancing onto a new node\n\n"+

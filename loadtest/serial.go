@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// serialKeys is the key space of the serial comparison: an uncontended
+// serial write on a key this proposer wrote last goes straight to Accept
+// (docs/serial.md, "Standing promises"), so the comparison's keys are
+// few enough that a run rewrites them, as a steady load would.
+const serialKeys = 10000
+
+// serialRow compares one workload at QUORUM and at SERIAL on one cluster.
+type serialRow struct {
+	label          string
+	quorum, serial *result
+}
+
+// serialResult is the serial path's section of a cluster run: the
+// pipeline issue's sibling goals (issue "Coordination you can trust").
+type serialResult struct {
+	rows  []serialRow
+	locks *lockResult
+	conns int
+	d     time.Duration
+}
+
+// runSerial measures, on one fresh cluster, SET and GET at QUORUM and then
+// at SERIAL over the same keys (QUORUM first: a QUORUM write to a key an
+// acceptor promised for goes on the serial path), then lock takings.
+func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, error) {
+	cl, err := startCluster(nodes, partitions, replicas, false)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.down()
+	res := &serialResult{conns: o.conns, d: o.duration}
+	for _, w := range []string{"set", "get"} {
+		row := serialRow{label: strings.ToUpper(w) + fmt.Sprintf(" c%d", o.conns)}
+		res.rows = append(res.rows, row)
+	}
+	for _, level := range []string{"QUORUM QUORUM", "SERIAL SERIAL"} {
+		for i, w := range []string{"set", "get"} {
+			oc := *o
+			oc.addr, oc.workload, oc.depth, oc.pipe, oc.keys, oc.consistency = cl.routers[0], w, 1, 0, serialKeys, level
+			r, err := measure(&oc)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", level, w, err)
+			}
+			fmt.Printf("%-16s %-8s %9.0f ops/s  p50 %v p99 %v  errors %d\n", res.rows[i].label, strings.Fields(level)[0],
+				r.throughput(), r.lat.quantile(0.5), r.lat.quantile(0.99), r.errors)
+			if level == "QUORUM QUORUM" {
+				res.rows[i].quorum = r
+			} else {
+				res.rows[i].serial = r
+			}
+		}
+	}
+	if res.locks, err = locksRun(cl.routers[0], o.conns, 1000, 10*time.Second, o.warmup, o.duration); err != nil {
+		return nil, fmt.Errorf("locks: %w", err)
+	}
+	fmt.Printf("%-16s %9.0f takings/s  acquire p50 %v  errors %d\n", "locks", float64(res.locks.takings)/o.duration.Seconds(),
+		res.locks.acquire.quantile(0.5), res.locks.errors)
+	return res, nil
+}
+
+// writeSerialReport appends the serial section to a cluster report.
+func writeSerialReport(b *strings.Builder, s *serialResult) {
+	tput := (*result).throughput
+	fmt.Fprintf(b, "\n## The serial path\n\n"+
+		"One fresh cluster as above; %d keys (a serial write on a key its proposer wrote last takes one round "+
+		"trip, docs/serial.md), %d connections; each workload at QUORUM, then the same at SERIAL (`CONSISTENCY SERIAL SERIAL`). "+
+		"Goals: SERIAL writes at least 0.3x QUORUM writes' throughput with p50 at most 2x, a SERIAL read's p50 at most 1.5x a QUORUM read's.\n\n",
+		serialKeys, s.conns)
+	b.WriteString("| workload | QUORUM ops/s | SERIAL ops/s | ratio | QUORUM p50 | SERIAL p50 | p50 ratio | SERIAL p99 | errors |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range s.rows {
+		q50, s50 := r.quorum.lat.quantile(0.5), r.serial.lat.quantile(0.5)
+		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.2f | %v | %v | %.2f | %v | %d/%d |\n", r.label, tput(r.quorum), tput(r.serial),
+			tput(r.serial)/tput(r.quorum), q50, s50, float64(s50)/float64(q50), r.serial.lat.quantile(0.99),
+			r.quorum.errors, r.serial.errors)
+	}
+	l, secs := s.locks, s.d.Seconds()
+	fmt.Fprintf(b, "\nLocks (`loadtest locks`: each connection takes one of 1,000 locks with `LOCK_ACQUIRE` and gives it back "+
+		"with `LOCK_RELEASE`; goal: 10K acquires and releases a second): %.0f takings/s, so %.0f operations/s; "+
+		"acquire p50 %v p99 %v, release p50 %v p99 %v; %d found the lock held, %d errors.\n",
+		float64(l.takings)/secs, 2*float64(l.takings)/secs, l.acquire.quantile(0.5), l.acquire.quantile(0.99),
+		l.release.quantile(0.5), l.release.quantile(0.99), l.busy, l.errors)
+}
