@@ -35,8 +35,8 @@
 // Commands on the serial path (proto.Serial: conditional commands, and
 // those of sessions at CONSISTENCY SERIAL) come in runs of their own and
 // run as rounds of consensus (docs/serial.md): this node proposes
-// (proposer.go; a run's commands share each round's call to an acceptor,
-// a round is driven by its acceptors' answers as they come, a run of reads
+// (proposer.go, rounds.go; a run's commands share each round's call to an
+// acceptor, a round is driven by its acceptors' answers as they come, a run of reads
 // whose replicas agree is answered from the RPC reader that brought the
 // last vote, other runs go on on a goroutine, a run that writes takes its
 // keys' gates and runs its commands on one key one after another, gates.go,

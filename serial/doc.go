@@ -7,7 +7,7 @@
 // logs them durably before answering, and sends the messages; what a
 // state means (a key's delta and a command's reply) is opaque here.
 //
-// The node's proposer (node/proposer.go) counts its rounds with Phase; its
+// The node's proposer (node/proposer.go, rounds.go) counts its rounds with Phase; its
 // acceptors keep the register in the key's own state (storage.Shard.
 // Acceptor). The tests here run many proposers against lossy, reordering
 // acceptors and check that once a state is chosen, every state chosen

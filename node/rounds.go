@@ -1,0 +1,298 @@
+package node
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vanitydb/vanity/node/rpc"
+)
+
+// A proposer's rounds (docs/serial.md): the acceptors it reaches, one
+// call per acceptor per round carrying every proposal's phase, and the
+// round that counts their votes until each proposal is settled, the
+// acceptors asked have answered or the deadline passes.
+
+// acceptor is one replica's side of the serial path, as a proposer reaches
+// it: done gets one vote per phase of ms, in order, or the error that kept
+// the acceptor from voting on any (which counts as a refusal of each).
+type acceptor interface {
+	Name() string
+	Phases(ms []rpc.Phase, timeout time.Duration, done func([]rpc.Vote, error))
+}
+
+// Phases implements acceptor over the internal RPC: one call for every
+// phase.
+func (r rpcReplica) Phases(ms []rpc.Phase, timeout time.Duration, done func([]rpc.Vote, error)) {
+	buf := payloads.Get().(*[]byte)
+	*buf = rpc.AppendPhases((*buf)[:0], ms)
+	r.client.Go(rpc.KindPhases, *buf, timeout, func(out []byte, err error) {
+		var vs []rpc.Vote
+		if err == nil {
+			vs, err = rpc.DecodeVotes(slices.Clone(out), nil) // out is the connection's
+		}
+		if err == nil && len(vs) != len(ms) {
+			err = fmt.Errorf("%w: %d votes for %d phases", rpc.ErrMalformed, len(vs), len(ms))
+		}
+		done(vs, err)
+	})
+	payloads.Put(buf) // Go copied it
+}
+
+// localAcceptor is the proposer's own node.
+type localAcceptor struct {
+	name string
+	n    *Node
+}
+
+func (l localAcceptor) Name() string { return l.name }
+
+func (l localAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.Vote, error)) {
+	vs := make([]rpc.Vote, len(ms))
+	err := l.n.Votes(ms, func(i int, v rpc.Vote) {
+		v.State = slices.Clone(v.State)
+		vs[i] = v
+	})
+	done(vs, err)
+}
+
+// rounds runs one round of props (startRound) and returns when it ends.
+func rounds(props []*proposal) {
+	done := make(chan struct{})
+	startRound(props, func() { close(done) })
+	<-done
+}
+
+// round is one round of a set of proposals: each proposal's phase goes to
+// its acceptors, one call per acceptor (in parallel; the local one, last,
+// runs on the caller's goroutine), and each vote, in arrival order, goes
+// to its proposal. The round ends, and end runs once, on whichever
+// goroutine ended it, when every proposal is settled, every acceptor
+// asked has answered, or the latest deadline passes. Once every round's
+// outcome is known, votes still wanted (a lost Accept's) are waited for
+// as long again as the round took, at least a millisecond: a slower
+// acceptor counts as unknown.
+type round struct {
+	mu        sync.Mutex
+	later     []*call // acceptors asked only if the first are not enough
+	asked     int
+	answered  int
+	pending   int // proposals not settled
+	undecided int // proposals whose outcome is not known
+	start     time.Time
+	timeout   time.Duration
+	timers    []*time.Timer // the deadline's, the hedge's, the grace's
+	graced    bool          // the grace's is set
+	ended     bool
+	end       func()
+}
+
+// startRound starts a round of props, which ends with end.
+func startRound(props []*proposal, end func()) {
+	var calls []*call
+	byName := map[string]*call{}
+	deadline := props[0].deadline
+	for _, p := range props {
+		if p.deadline.After(deadline) {
+			deadline = p.deadline
+		}
+		for _, a := range p.accs {
+			c := byName[a.Name()]
+			if c == nil {
+				c = &call{a: a}
+				byName[a.Name()] = c
+				calls = append(calls, c)
+			}
+			c.props = append(c.props, p)
+			c.ms = append(c.ms, p.m)
+		}
+	}
+	// A round of reads' peeks asks a bare majority first: this node, whose
+	// vote costs no message, then others until each peek has a majority
+	// to ask; the rest only once those have all answered and a peek is not
+	// settled (one failed, or they disagree), or after hedgeAfter. A read
+	// then sends as many messages as a QUORUM read does. Any other round
+	// asks every acceptor at once.
+	peeks := !slices.ContainsFunc(props, func(p *proposal) bool { return p.m.Kind != rpc.KindPeek })
+	slices.SortStableFunc(calls, func(x, y *call) int {
+		_, lx := x.a.(localAcceptor)
+		_, ly := y.a.(localAcceptor)
+		switch {
+		case lx == ly:
+			return 0
+		case lx:
+			return -1
+		}
+		return 1
+	})
+	first := calls
+	r := &round{pending: len(props), undecided: len(props), start: time.Now(), timeout: time.Until(deadline), end: end}
+	if peeks {
+		first, r.later = majorityFirst(calls, props)
+	}
+	r.asked = len(first)
+	r.mu.Lock()
+	r.timers = append(r.timers, time.AfterFunc(max(r.timeout, 0), r.finish))
+	if len(r.later) > 0 {
+		r.timers = append(r.timers, time.AfterFunc(hedgeAfter, r.hedge))
+	}
+	r.mu.Unlock()
+	r.send(first)
+}
+
+// send makes the calls cs, until the round has ended (its deadline may
+// pass, or a hedge's calls go out, while they are made). The other
+// acceptors' calls leave first; this node's vote, which runs on this
+// goroutine (and, but for a peek, waits for an fsync), is taken while they
+// are on their way.
+func (r *round) send(cs []*call) {
+	for _, local := range []bool{false, true} {
+		for _, c := range cs {
+			if _, l := c.a.(localAcceptor); l == local && !r.over() {
+				c.a.Phases(c.ms, r.timeout, func(vs []rpc.Vote, err error) { r.answer(c, vs, err) })
+			}
+		}
+	}
+}
+
+// over reports whether the round has ended.
+func (r *round) over() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ended
+}
+
+// answer counts call c's votes vs (or its error).
+func (r *round) answer(c *call, vs []rpc.Vote, err error) {
+	r.mu.Lock()
+	if r.ended {
+		r.mu.Unlock()
+		return
+	}
+	r.answered++
+	for j, p := range c.props {
+		if p.settled {
+			continue
+		}
+		var v rpc.Vote
+		if err == nil {
+			v = vs[j]
+		}
+		was := p.decided
+		if p.take(c.a.Name(), v, err) {
+			r.pending--
+		}
+		if !was && p.decided {
+			r.undecided--
+		}
+	}
+	if r.pending == 0 {
+		r.endLocked()
+		return
+	}
+	var later []*call
+	if r.answered == r.asked {
+		if len(r.later) == 0 {
+			r.endLocked()
+			return
+		}
+		later = r.askLaterLocked()
+	}
+	if r.undecided == 0 && !r.graced {
+		r.graced = true
+		r.timers = append(r.timers, time.AfterFunc(max(time.Since(r.start), time.Millisecond), r.finish))
+	}
+	r.mu.Unlock()
+	if later != nil {
+		r.send(later)
+	}
+}
+
+// hedge asks the acceptors left out of a round of peeks, hedgeAfter in.
+func (r *round) hedge() {
+	r.mu.Lock()
+	if r.ended || len(r.later) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	later := r.askLaterLocked()
+	r.mu.Unlock()
+	r.send(later)
+}
+
+// askLaterLocked returns the calls left out, now counted as asked.
+func (r *round) askLaterLocked() []*call {
+	later := r.later
+	r.asked, r.later = r.asked+len(later), nil
+	return later
+}
+
+// finish ends the round at its deadline, or its grace after every
+// outcome was known.
+func (r *round) finish() {
+	r.mu.Lock()
+	if r.ended {
+		r.mu.Unlock()
+		return
+	}
+	r.endLocked()
+}
+
+// endLocked ends the round: r.mu is held, and released before end runs.
+func (r *round) endLocked() {
+	r.ended = true
+	for _, t := range r.timers {
+		t.Stop()
+	}
+	r.mu.Unlock()
+	r.end()
+}
+
+// hedgeAfter is how long a round of peeks waits for the bare majority it
+// asked first before it asks the other acceptors too.
+const hedgeAfter = 2 * time.Millisecond
+
+// majorityFirst splits calls (this node's first) into those to make at
+// once, the fewest in order that give every proposal of props a majority
+// of each of its sets, and the rest.
+func majorityFirst(calls []*call, props []*proposal) (first, later []*call) {
+	asked := map[*proposal][]string{}
+	covered := func() bool {
+		for _, p := range props {
+			if !p.majority(asked[p]) {
+				return false
+			}
+		}
+		return true
+	}
+	for i, c := range calls {
+		if covered() {
+			return calls[:i], calls[i:]
+		}
+		for _, p := range c.props {
+			asked[p] = append(asked[p], c.a.Name())
+		}
+	}
+	return calls, nil
+}
+
+// call is one acceptor's part of a round: the phases of the proposals it
+// votes on, in one message.
+type call struct {
+	a     acceptor
+	props []*proposal
+	ms    []rpc.Phase
+}
+
+// backoff waits before another round (rounds that collide back off at
+// random, longer each time), and reports whether there is time left.
+func backoff(attempt int, deadline time.Time) bool {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 5)))
+	if time.Now().Add(d).After(deadline) {
+		return false
+	}
+	time.Sleep(d)
+	return true
+}
