@@ -103,14 +103,16 @@ type Config struct {
 	// back.
 	MaxInFlight int
 	// MaxSerialInFlight bounds the serial runs (docs/serial.md) an event
-	// loop has in flight to one node (default 4): what it flushes meanwhile
-	// goes together, so the node runs their rounds together. More than one,
-	// so that a command still contending for its key delays few others.
+	// loop has in flight to one node (default 1): what it flushes meanwhile
+	// goes together, so the node runs their rounds together. A round's
+	// fixed cost is most of a serial write's (docs/decisions.md, "One
+	// serial run in flight per node"), and a key's commands from one router
+	// meet at its coordinator's gates, not in contending proposals.
 	MaxSerialInFlight int
 }
 
 // DefaultMaxSerialInFlight is Config.MaxSerialInFlight's default.
-const DefaultMaxSerialInFlight = 4
+const DefaultMaxSerialInFlight = 1
 
 // newID returns an id for a serial write, unique among this router's and
 // (by its random prefix) those of every other router.
