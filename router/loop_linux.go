@@ -64,6 +64,7 @@ type loop struct {
 	sends   []*conn            // connections whose replies (or queues) are in ring
 	flushes []*conn            // subscribers whose queues the ring sends at the end of the turn
 	ring    *uring.Ring        // nil: a system call per read and write
+	rawWait bool               // wait for events in a raw call (idleWait)
 	events  []unix.EpollEvent
 	done    chan struct{}
 	// received and sent add up the turn's bytes, for the metrics.
@@ -127,7 +128,7 @@ func (e *loopConn) ready(c *conn) bool {
 	return n > 0 || err != nil
 }
 
-func newLoop(s *Server) (*loop, error) {
+func newLoop(s *Server, loops int) (*loop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -146,6 +147,7 @@ func newLoop(s *Server) (*loop, error) {
 	lp := &loop{
 		srv: s, epfd: epfd, wakefd: wakefd, sender: s.cfg.Backend.NewSender(),
 		conns: map[int32]*conn{}, watched: map[int32]*watched{}, events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
+		rawWait: idleWait(runtime.GOMAXPROCS(0), loops),
 	}
 	if !s.cfg.PlainSyscalls {
 		if lp.ring, err = uring.New(256); err != nil {
@@ -160,7 +162,7 @@ func newLoop(s *Server) (*loop, error) {
 func startLoops(s *Server, n int) []*loop {
 	var loops []*loop
 	for range n {
-		lp, err := newLoop(s)
+		lp, err := newLoop(s, n)
 		if err != nil {
 			s.log.Warn("event loops unavailable; a goroutine serves each connection", "err", err)
 			for _, l := range loops {
@@ -256,12 +258,19 @@ func (lp *loop) run() {
 		// Ask without blocking first: under load there is always
 		// something, and a call that cannot block need not tell the
 		// scheduler.
-		n, err := epollNow(lp.epfd, lp.events)
+		n, err := epollWait(lp.epfd, lp.events, 0)
 		if n == 0 && err == nil {
-			n, err = unix.EpollWait(lp.epfd, lp.events, -1)
+			if lp.rawWait {
+				n, err = epollWait(lp.epfd, lp.events, -1)
+			} else {
+				n, err = unix.EpollWait(lp.epfd, lp.events, -1)
+			}
 		}
 		if err != nil {
 			if err == unix.EINTR {
+				// A signal ended the wait, perhaps the collector's or
+				// the monitor's asking the loop to stop: it yields.
+				runtime.Gosched()
 				continue
 			}
 			lp.srv.log.Error("event loop failed", "err", err)
@@ -881,9 +890,12 @@ const loopsSupported = true
 // raw call is not a point where the collector can stop the goroutine; the
 // longest, a write of a large reply, takes about a millisecond.
 
-func epollNow(epfd int, events []unix.EpollEvent) (int, error) {
+// epollWait is epoll_wait(2) as a raw call: at once (msec 0), or, as the
+// loop's idle wait (idleWait), until an event or a signal, the runtime's
+// preemption included.
+func epollWait(epfd int, events []unix.EpollEvent, msec int) (int, error) {
 	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])),
-		uintptr(len(events)), 0, 0, 0)
+		uintptr(len(events)), uintptr(msec), 0, 0)
 	if e != 0 {
 		return 0, e
 	}
@@ -905,3 +917,14 @@ func rawWrite(fd int, b []byte) (int, error) {
 	}
 	return int(r), nil
 }
+
+// idleWait reports whether loops event loops wait for events in a raw
+// call, keeping their Ps, when the process has procs: so when a P is left
+// for the rest of the process (docs/decisions.md, "An idle event loop
+// waits in a raw call"). As a blocking call, a loop's wait had the
+// runtime's monitor take its P each time it went idle and kept the
+// monitor on its 20 µs tick: 13.5% of a router's CPU under serial
+// writes, whose answers keep it waiting. The collector still stops such a
+// loop: its preemption signal ends the wait (EINTR), and so does the
+// monitor's, after 10 ms in one wait.
+func idleWait(procs, loops int) bool { return procs > loops }
