@@ -69,6 +69,32 @@ func (n *Node) register(db int, key []byte) (promised, accepted hlc.Stamp, ok bo
 	return promised, accepted, true
 }
 
+// peek is a peek's vote taken on this node's own copy for a read it
+// answers itself (readHere): the ballot the key accepted last and, if
+// want, the key's state appended to dst, but not the applied record,
+// which a read does not use (encoding it was an eighth of a node's CPU
+// under SERIAL GETs). As a vote, only a complete copy answers (P4).
+func (n *Node) peek(db int, key []byte, want bool, dst []byte) (hlc.Stamp, []byte, error) {
+	if err := n.failure(); err != nil {
+		return hlc.Stamp{}, nil, err
+	}
+	if db < 0 || db >= storage.SystemDB {
+		return hlc.Stamp{}, nil, errBadPhase
+	}
+	p := n.partitionOf(key)
+	part := &n.parts[p]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	if part.state != partServing {
+		return hlc.Stamp{}, nil, fmt.Errorf("%w: partition %d", ErrNotHeld, p)
+	}
+	_, accepted := part.shard.Acceptor(db, key)
+	if want {
+		dst = part.shard.AppendSerialState(dst, db, key)
+	}
+	return accepted, dst, nil
+}
+
 // vote decides phase m on its key's register, under the partition's lock
 // on a complete copy (P4), and applies and logs what the decision changes
 // (reporting whether it did). A Prepare or Peek's vote carries the state

@@ -3,7 +3,6 @@ package node
 import (
 	"encoding/binary"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/vanitydb/vanity/node/rpc"
@@ -37,20 +36,16 @@ func (s *Service) readHere(p *proposal) *proposal {
 			return p.finish(rpc.StatusError, []byte(msgSerialNotHere))
 		}
 	}
-	var v rpc.Vote
-	err := s.node.Votes([]rpc.Phase{{Kind: rpc.KindPeek, DB: c.DB, Key: p.key}}, func(_ int, got rpc.Vote) {
-		v = got
-		v.State = slices.Clone(got.State) // the vote's buffer is reused
-	})
-	if err != nil || !v.Yes {
+	accepted, state, err := s.node.peek(c.DB, p.key, c.Digest != rpc.DigestOnly, nil)
+	if err != nil {
 		return p.finish(rpc.StatusError, []byte(msgSerialNotHere))
 	}
-	p.digest = ballotDigest(v.Time, v.Actor)
+	p.digest = ballotDigest(accepted.Time, accepted.Actor)
 	if c.Digest == rpc.DigestOnly {
 		return p.finish(rpc.StatusOK, nil)
 	}
 	now := s.node.clock.Now()
-	_, reply, err := storage.Propose(c.DB, p.key, v.State, now, now, p.req, rand.IntN, nil)
+	_, reply, err := storage.Propose(c.DB, p.key, state, now, now, p.req, rand.IntN, nil)
 	if err != nil {
 		return p.finish(rpc.StatusError, []byte(err.Error()))
 	}
