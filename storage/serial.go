@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -46,11 +47,39 @@ func (s *Shard) Acceptor(db int, key []byte) (promised, accepted hlc.Stamp) {
 	}
 	accepted = s.dbReset[db]
 	if e := s.lookup(db, key); e != nil {
-		d := s.state(db, string(key), e)
-		accepted = accepted.Max(d.maxStamp())
+		accepted = accepted.Max(s.latest(db, key, e))
 	}
 	return promised, accepted
 }
+
+// latest returns the latest stamp in the state of key's entry e in db, as
+// the state's maxStamp would, without building the state: each value's
+// state goes through one pooled ValDelta (the Delta built before was most
+// of what an acceptor allocated per vote).
+func (s *Shard) latest(db int, key []byte, e *entry) hlc.Stamp {
+	m := e.reset
+	if x, ok := s.exps[db][string(key)]; ok {
+		m = m.Max(x.S)
+	}
+	v := valDeltas.Get().(*ValDelta)
+	switch val := e.val.(type) {
+	case nil:
+	case *multi:
+		for _, x := range val.vals {
+			x.state(v)
+			m = m.Max(v.maxStamp())
+		}
+	default:
+		val.state(v)
+		m = m.Max(v.maxStamp())
+	}
+	*v = ValDelta{}
+	valDeltas.Put(v)
+	return m
+}
+
+// valDeltas recycles the ValDelta latest reads values' states into.
+var valDeltas = sync.Pool{New: func() any { return new(ValDelta) }}
 
 // Admits reports whether d, sent by another replica (replication, read
 // repair, hinted handoff, anti-entropy, a restarted replica's catch-up),

@@ -202,3 +202,36 @@ func TestAcceptorRegister(t *testing.T) {
 		t.Errorf("after RESET: accepted %v, want %v", a, r.Reset)
 	}
 }
+
+// TestLatestIsTheStatesMaxStamp: the ballot an acceptor reads off a key
+// (latest) is the latest stamp of the key's whole state, for every kind of
+// value, a deadline's stamp and a key holding two kinds at once
+// (concurrent writes of different types) included.
+func TestLatestIsTheStatesMaxStamp(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	for _, r := range []string{
+		"SET:STR (1)s (1)v", "INCR_INT (1)n 5", "INCR_FLOAT (1)f 1.5", "LIST_PUSH_LEFT (1)l (2)[(1)a(1)b]",
+		"SET_ADD (1)m (2){(1)x(1)y}", "HASH_SET (1)h (1){(1)k(1)v}", "SET_TTL:STR (1)t (1)v 60000",
+		"SET:STR (1)u (1)v", "SET_EXPIRY (1)u 90000", "SET_DISCARD (1)m (1){(1)x}",
+	} {
+		h.wall += 7
+		h.do(r)
+	}
+	sh := h.shards[0]
+	// A second kind on s, from a writer that did not see the first.
+	other := newHarness(t, 1, true, 2)
+	other.wall = h.wall + 100
+	other.do("INCR_INT (1)s 3")
+	for _, d := range other.deltas {
+		sh.Apply(&d)
+	}
+	if _, ok := sh.dbs[0]["s"].val.(*multi); !ok {
+		t.Fatal("s does not hold two kinds")
+	}
+	for key, e := range sh.dbs[0] {
+		d := sh.state(0, key, e)
+		if got, want := sh.latest(0, []byte(key), e), d.maxStamp(); got != want {
+			t.Errorf("%s: latest %v, the state's max stamp %v", key, got, want)
+		}
+	}
+}
