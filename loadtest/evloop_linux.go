@@ -7,10 +7,10 @@ import (
 	"runtime"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vanitydb/vanity/internal/epoll"
 	"github.com/vanitydb/vanity/internal/uring"
 )
 
@@ -88,7 +88,7 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 	open := len(cs)
 	deadline := measureTo.Add(30 * time.Second) // a server that stops answering
 	for open > 0 {
-		n, err := epollWait(epfd, events, 100)
+		n, err := epoll.Wait(epfd, events, 100) // keeps the P: the process has another
 		if err == unix.EINTR {
 			runtime.Gosched() // perhaps the collector asking this goroutine to stop
 		} else if err != nil {
@@ -328,19 +328,4 @@ func (c *loopClient) watch(epfd int) error {
 		return unix.EpollCtl(epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
 	}
 	return nil
-}
-
-// epollWait is epoll_wait(2) as a raw call: the loop keeps its P while
-// the kernel holds it (the process has another for the rest), so the
-// runtime's monitor does not take it at each wait and stay on its 20 µs
-// tick, which cost the client CPU the servers it measures share (as for
-// the router's loops: docs/decisions.md, "An idle event loop waits in a
-// raw call"). A signal (the collector's) ends the wait with EINTR.
-func epollWait(epfd int, events []unix.EpollEvent, msec int) (int, error) {
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])),
-		uintptr(len(events)), uintptr(msec), 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vanitydb/vanity/internal/epoll"
 	"github.com/vanitydb/vanity/internal/uring"
 	"github.com/vanitydb/vanity/proto"
 )
@@ -258,10 +259,10 @@ func (lp *loop) run() {
 		// Ask without blocking first: under load there is always
 		// something, and a call that cannot block need not tell the
 		// scheduler.
-		n, err := epollWait(lp.epfd, lp.events, 0)
+		n, err := epoll.Wait(lp.epfd, lp.events, 0)
 		if n == 0 && err == nil {
 			if lp.rawWait {
-				n, err = epollWait(lp.epfd, lp.events, -1)
+				n, err = epoll.Wait(lp.epfd, lp.events, -1)
 			} else {
 				n, err = unix.EpollWait(lp.epfd, lp.events, -1)
 			}
@@ -889,18 +890,6 @@ const loopsSupported = true
 // runs each: GET c50 58-73K -> 63-80K ops/s, SET 68-69K -> 74-77K). A
 // raw call is not a point where the collector can stop the goroutine; the
 // longest, a write of a large reply, takes about a millisecond.
-
-// epollWait is epoll_wait(2) as a raw call: at once (msec 0), or, as the
-// loop's idle wait (idleWait), until an event or a signal, the runtime's
-// preemption included.
-func epollWait(epfd int, events []unix.EpollEvent, msec int) (int, error) {
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])),
-		uintptr(len(events)), uintptr(msec), 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
-}
 
 func rawRead(fd int, b []byte) (int, error) {
 	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
