@@ -100,6 +100,8 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 
 // vote answers a call's phases ms with this node's votes (Node.Votes).
 func (s *Service) vote(ms []rpc.Phase, r rpc.Responder) {
+	s.serial.VoteCalls.Add(1)
+	s.serial.VotePhases.Add(int64(len(ms)))
 	buf := payloads.Get().(*[]byte)
 	out := binary.AppendUvarint((*buf)[:0], uint64(len(ms)))
 	if err := s.node.Votes(ms, func(_ int, v rpc.Vote) { out = rpc.AppendVote(out, &v) }); err != nil {

@@ -26,9 +26,13 @@ import (
 // (Prepare, Accept, Peek), the Accepts it sent on a standing promise
 // without a Prepare, the rounds refused (each backs off and prepares
 // again), and the commands folded into the proposal of an earlier one on
-// their key.
+// their key; and, as an acceptor, the calls other proposers made to it
+// and the phases they carried (their ratio is how full rounds are, most
+// of what a serial write costs: docs/decisions.md, "One serial run in
+// flight per node").
 type SerialStats struct {
 	Prepares, Accepts, Peeks, Standing, Refused, Folded atomic.Int64
+	VoteCalls, VotePhases                               atomic.Int64
 }
 
 // Serial returns the counters of this node's serial proposals.

@@ -51,6 +51,8 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 		rounds("standing", ss.Standing.Load),
 		rounds("peek", ss.Peeks.Load),
 		rounds("refused", ss.Refused.Load),
+		counter("node_serial_vote_calls_total", "Calls of other nodes' proposers this node voted on as an acceptor (each one fsync at most).", ss.VoteCalls.Load),
+		counter("node_serial_vote_phases_total", "Phases those calls carried: over node_serial_vote_calls_total, how full the rounds are.", ss.VotePhases.Load),
 		counter("node_serial_folded_total", "Serial writes folded into the proposal of an earlier write of the same run on their key (one Accept for them all).", ss.Folded.Load),
 		counter("antientropy_rounds_total", "Partitions compared with a peer by anti-entropy.", func() int64 { return es().Rounds }),
 		counter("antientropy_repaired_total", "Of those, partitions whose copies differed and were repaired.", func() int64 { return es().Repaired }),

@@ -211,6 +211,17 @@ func TestMetricsThroughAKill(t *testing.T) {
 			t.Errorf("vanity_node_serial_rounds_total{phase=%q} sums to %v over the nodes after two serial writes of a key, want %v", phase, n, want)
 		}
 	}
+	// Those three rounds each asked the two other replicas once, with one
+	// phase: six calls, six phases, as the acceptors count them.
+	for name, want := range map[string]float64{"vanity_node_serial_vote_calls_total": 6, "vanity_node_serial_vote_phases_total": 6} {
+		var n float64
+		for _, d := range nodeDebug {
+			n += metricSum(scrapeMetrics(t, d), name)
+		}
+		if n != want {
+			t.Errorf("%s sums to %v over the nodes after three serial rounds, want %v", name, n, want)
+		}
+	}
 	// Three writes of the key in one flush reach its proposer in one run:
 	// each runs on the state the one before left, and each answers its
 	// own reply; those folded into an earlier one's proposal share its
