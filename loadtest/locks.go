@@ -16,7 +16,9 @@ import (
 // takes a lock picked at random among -locks (LOCK_ACQUIRE with a lease)
 // and gives it back with its token (LOCK_RELEASE), over and over. A taking
 // that finds the lock held (another connection has it) counts as busy and
-// picks again. Against a cluster the locks run on the serial path.
+// picks again. Against a cluster the locks run on the serial path. One
+// event loop drives every connection (locksLoop), or with -client
+// goroutines a goroutine each (locksRun).
 func cmdLocks(args []string) error {
 	var o options
 	fs := flag.NewFlagSet("locks", flag.ExitOnError)
@@ -33,7 +35,11 @@ func cmdLocks(args []string) error {
 		defer proc.stop()
 		addr = proc.addr
 	}
-	res, err := locksRun(addr, o.conns, *locks, *lease, o.warmup, o.duration)
+	run := locksLoop
+	if o.client == "goroutines" {
+		run = locksRun
+	}
+	res, err := run(addr, o.conns, *locks, *lease, o.warmup, o.duration)
 	if err != nil {
 		return err
 	}
