@@ -23,36 +23,14 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 	for i := range value {
 		value[i] = 'a' + byte(i%26)
 	}
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, fds, closeAll, err := loopSockets(addr, p, conns)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(epfd)
+	defer closeAll()
 	cs := make([]*loopClient, 0, conns)
-	defer func() {
-		for _, c := range cs {
-			unix.Close(c.fd)
-		}
-	}()
-	for i := 0; i < conns; i++ {
-		wc, err := dial(addr)
-		if err != nil {
-			return nil, err
-		}
-		if err := p.login(wc); err != nil {
-			wc.nc.Close()
-			return nil, err
-		}
-		fd, err := takeSocket(wc)
-		if err != nil {
-			return nil, err
-		}
-		c := &loopClient{index: i, fd: fd, g: newKeyGen(w, uint64(i+1))}
-		cs = append(cs, c)
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(i)}
-		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-			return nil, err
-		}
+	for i, fd := range fds {
+		cs = append(cs, &loopClient{index: i, fd: fd, g: newKeyGen(w, uint64(i+1))})
 	}
 
 	runtime.LockOSThread()
@@ -88,14 +66,9 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 	open := len(cs)
 	deadline := measureTo.Add(30 * time.Second) // a server that stops answering
 	for open > 0 {
-		n, err := epoll.Wait(epfd, events, 100) // keeps the P: the process has another
-		if err == unix.EINTR {
-			runtime.Gosched() // perhaps the collector asking this goroutine to stop
-		} else if err != nil {
+		n, err := waitLoop(epfd, events, deadline)
+		if err != nil {
 			return nil, err
-		}
-		if time.Now().After(deadline) {
-			return nil, errors.New("loadtest: the server stopped answering")
 		}
 		ready = ready[:0]
 		for _, ev := range events[:max(n, 0)] {
@@ -232,6 +205,62 @@ func writeReady(ring *uring.Ring, ready, sent []*loopClient, epfd int) ([]*loopC
 		return sent, err
 	}
 	return sent, ioErr
+}
+
+// loopSockets dials conns connections to addr, logs each in with p, and
+// watches their sockets from a new epoll instance, each event carrying
+// the socket's index in fds. closeAll closes them and the instance.
+func loopSockets(addr string, p protocol, conns int) (epfd int, fds []int, closeAll func(), err error) {
+	if epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		return -1, nil, nil, err
+	}
+	closeAll = func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		unix.Close(epfd)
+	}
+	for i := range conns {
+		wc, err := dial(addr)
+		if err == nil {
+			if err = p.login(wc); err != nil {
+				wc.nc.Close()
+			}
+		}
+		var fd int
+		if err == nil {
+			fd, err = takeSocket(wc)
+		}
+		if err != nil {
+			closeAll()
+			return -1, nil, nil, err
+		}
+		fds = append(fds, fd)
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(i)}
+		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			closeAll()
+			return -1, nil, nil, err
+		}
+	}
+	return epfd, fds, closeAll, nil
+}
+
+// waitLoop waits up to 100 ms for events on epfd, as a raw call that
+// keeps the loop's P (the process has another), and fails once deadline
+// has passed: the server stopped answering.
+func waitLoop(epfd int, events []unix.EpollEvent, deadline time.Time) (int, error) {
+	n, err := epoll.Wait(epfd, events, 100)
+	if err == unix.EINTR {
+		runtime.Gosched() // perhaps the collector asking this goroutine to stop
+		n, err = 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if time.Now().After(deadline) {
+		return 0, errors.New("loadtest: the server stopped answering")
+	}
+	return n, nil
 }
 
 // loopClient is one connection of runClosedLoop.

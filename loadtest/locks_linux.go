@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -13,7 +12,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/vanitydb/vanity/internal/epoll"
 	"github.com/vanitydb/vanity/proto"
 )
 
@@ -36,36 +34,14 @@ type lockConn struct {
 // 50 connections (against 14 µs for the loop's SERIAL SET), and on a
 // machine the client shares with the servers that CPU is theirs.
 func locksLoop(addr string, conns, locks int, lease, warmup, d time.Duration) (*lockResult, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, fds, closeAll, err := loopSockets(addr, vanityProto{}, conns)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(epfd)
+	defer closeAll()
 	cs := make([]*lockConn, 0, conns)
-	defer func() {
-		for _, c := range cs {
-			unix.Close(c.fd)
-		}
-	}()
-	for i := range conns {
-		wc, err := dial(addr)
-		if err != nil {
-			return nil, err
-		}
-		if err := (vanityProto{}).login(wc); err != nil {
-			wc.nc.Close()
-			return nil, err
-		}
-		fd, err := takeSocket(wc)
-		if err != nil {
-			return nil, err
-		}
-		c := &lockConn{loopClient: loopClient{index: i, fd: fd}, rng: rand.New(rand.NewPCG(uint64(i), 7)), owner: fmt.Sprintf("worker-%d", i)}
-		cs = append(cs, c)
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(i)}
-		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-			return nil, err
-		}
+	for i, fd := range fds {
+		cs = append(cs, &lockConn{loopClient: loopClient{index: i, fd: fd}, rng: rand.New(rand.NewPCG(uint64(i), 7)), owner: fmt.Sprintf("worker-%d", i)})
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -88,14 +64,9 @@ func locksLoop(addr string, conns, locks int, lease, warmup, d time.Duration) (*
 	deadline := to.Add(30 * time.Second) // a server that stops answering
 	var rep proto.Reply
 	for open > 0 {
-		n, err := epoll.Wait(epfd, events, 100)
-		if err == unix.EINTR {
-			runtime.Gosched() // perhaps the collector asking this goroutine to stop
-		} else if err != nil {
+		n, err := waitLoop(epfd, events, deadline)
+		if err != nil {
 			return nil, err
-		}
-		if time.Now().After(deadline) {
-			return nil, errors.New("loadtest: the server stopped answering")
 		}
 		for _, ev := range events[:max(n, 0)] {
 			c := cs[ev.Fd]
