@@ -27,8 +27,9 @@ var errBadPhase = errors.New("node: a serial phase outside the client databases"
 // node cannot vote on (a partition it does not serve completely, a
 // deadline passed, a malformed proposal) gets a refusal outranked by
 // nothing, which its proposer counts as no vote. Votes returns once what
-// the phases wrote is on disk (one fsync for the call), and the votes
-// must not leave before; an error (the log failed) is every vote's.
+// the phases wrote is on disk (one fsync for the call; none for a call of
+// Learns alone), and the votes must not leave before; an error (the log
+// failed) is every vote's.
 func (n *Node) Votes(ms []rpc.Phase, each func(i int, v rpc.Vote)) error {
 	if err := n.failure(); err != nil {
 		return err
@@ -97,8 +98,9 @@ func (n *Node) peek(db int, key []byte, want bool, dst []byte) (hlc.Stamp, []byt
 
 // vote decides phase m on its key's register, under the partition's lock
 // on a complete copy (P4), and applies and logs what the decision changes
-// (reporting whether it did). A Prepare or Peek's vote carries the state
-// accepted last, appended to dst.
+// (reporting whether the vote must wait for an fsync: it changed the
+// register, and is not a Learn's). A Prepare or Peek's vote carries the
+// state accepted last, appended to dst.
 func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error) {
 	if m.DB < 0 || m.DB >= storage.SystemDB {
 		return rpc.Vote{}, false, errBadPhase
@@ -108,7 +110,7 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 	}
 	b := hlc.Stamp{Time: m.Time, Actor: m.Actor}
 	var proposal []storage.Delta
-	if m.Kind == rpc.KindAccept {
+	if m.Kind == rpc.KindAccept || m.Kind == rpc.KindLearn {
 		ds, err := storage.DecodeProposal(m.State, m.DB, m.Key, b)
 		if err != nil {
 			return rpc.Vote{}, false, fmt.Errorf("%w: %w", rpc.ErrMalformed, err)
@@ -150,7 +152,10 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 		// The proposal replaces the key's state, unless a higher ballot
 		// was promised or accepted, and its promise is dropped, or raised
 		// to the proposer's next ballot (a standing promise: its next
-		// command on the key may skip Prepare).
+		// command on the key may skip Prepare). A Learn's proposal is
+		// chosen already: it is taken the same way, but the vote means
+		// nothing, so nothing waits for an fsync (a later vote's fsync
+		// covers it, as the log is written in order).
 		if b.Less(promised) || b.Less(accepted) {
 			v = refused
 			break
@@ -178,7 +183,7 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 	if err != nil {
 		return rpc.Vote{}, false, err
 	}
-	return v, len(x.c.Deltas) > 0, nil
+	return v, len(x.c.Deltas) > 0 && m.Kind != rpc.KindLearn, nil
 }
 
 // synced makes everything logged so far durable on disk, whatever the

@@ -100,8 +100,16 @@ func (s *Service) handleInline(ctx context.Context, kind rpc.Kind, payload []byt
 
 // vote answers a call's phases ms with this node's votes (Node.Votes).
 func (s *Service) vote(ms []rpc.Phase, r rpc.Responder) {
-	s.serial.VoteCalls.Add(1)
-	s.serial.VotePhases.Add(int64(len(ms)))
+	votes := 0 // Learns are no votes (learn.go)
+	for i := range ms {
+		if ms[i].Kind != rpc.KindLearn {
+			votes++
+		}
+	}
+	if votes > 0 {
+		s.serial.VoteCalls.Add(1)
+		s.serial.VotePhases.Add(int64(votes))
+	}
 	buf := payloads.Get().(*[]byte)
 	out := binary.AppendUvarint((*buf)[:0], uint64(len(ms)))
 	if err := s.node.Votes(ms, func(_ int, v rpc.Vote) { out = rpc.AppendVote(out, &v) }); err != nil {

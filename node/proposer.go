@@ -33,7 +33,11 @@ import (
 type SerialStats struct {
 	Prepares, Accepts, Peeks, Standing, Refused, Folded atomic.Int64
 	VoteCalls, VotePhases                               atomic.Int64
+	Learns                                              atomic.Int64 // chosen proposals sent to acceptors a round did not ask
 }
+
+// asker is this node as its rounds' proposer.
+func (s *Service) asker() asker { return asker{self: s.cfg.Name, learn: s.learns, slow: s.slow} }
 
 // Serial returns the counters of this node's serial proposals.
 func (s *Service) Serial() *SerialStats { return &s.serial }
@@ -125,7 +129,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 	}
 	// A peek's round ends in its proposal done or preparing (advance
 	// never retries it).
-	startRound(live, func() {
+	startRound(s.asker(), live, func() {
 		next := live[:0]
 		for _, p := range live {
 			if p.advance(s) == stepNext {
@@ -733,7 +737,7 @@ func (p *proposal) retry(s *Service) bool {
 func (s *Service) drive(props []*proposal) {
 	var wg sync.WaitGroup
 	for len(props) > 0 {
-		rounds(props)
+		rounds(s.asker(), props)
 		live := props[:0]
 		for _, p := range props {
 			switch p.advance(s) {

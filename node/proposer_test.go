@@ -73,7 +73,7 @@ func TestPeekNeedsAMajority(t *testing.T) {
 		{"one of three", []acceptor{at("a", 2, "new"), down, down}, "", false},
 	} {
 		p := peeking("k", tc.accs)
-		rounds([]*proposal{p})
+		rounds(asker{}, []*proposal{p})
 		if p.peeked != tc.ok || string(p.state) != tc.state {
 			t.Errorf("%s: %q, %v; want %q, %v", tc.name, p.state, p.peeked, tc.state, tc.ok)
 		}
@@ -103,7 +103,7 @@ func TestRoundsCallEachAcceptorOnce(t *testing.T) {
 	for i, set := range sets {
 		props = append(props, peeking(fmt.Sprintf("key%d%s", i, string(make([]byte, i))), set))
 	}
-	rounds(props)
+	rounds(asker{}, props)
 	for i, p := range props {
 		if want := "state of " + string(p.key); !p.peeked || string(p.state) != want {
 			t.Errorf("proposal %d: %q, %v; want %q", i, p.state, p.peeked, want)
@@ -144,7 +144,7 @@ func TestPeeksAskABareMajorityFirst(t *testing.T) {
 		// In the order rounds asks them (this node first).
 		p := peeking("k", []acceptor{at("a", 2, &self), tc.other(&other), at("c", 2, &third)})
 		start := time.Now()
-		rounds([]*proposal{p})
+		rounds(asker{}, []*proposal{p})
 		if got := len(third) > 0; got != tc.third {
 			t.Errorf("%s: third asked %v, want %v", tc.name, got, tc.third)
 		}
@@ -223,7 +223,7 @@ func TestRoundIsDrivenByItsVotes(t *testing.T) {
 		heldAcceptor{"a", &mu, &held}, heldAcceptor{"b", &mu, &held}, heldAcceptor{"c", &mu, &held},
 	})
 	ended := make(chan struct{}, 3)
-	startRound([]*proposal{p}, func() { ended <- struct{}{} })
+	startRound(asker{}, []*proposal{p}, func() { ended <- struct{}{} })
 	take := func(i int) func() {
 		mu.Lock()
 		defer mu.Unlock()

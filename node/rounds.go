@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/ring"
 )
 
 // A proposer's rounds (docs/serial.md): the acceptors it reaches, one
@@ -58,10 +59,62 @@ func (l localAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.V
 	done(vs, err)
 }
 
+// asker is what a proposer's rounds know of it: its name, after which
+// they order its other acceptors (ring.ByPartner), the learner that
+// brings what a round chose to the acceptors it did not ask, and the
+// acceptors found failing or slow lately, asked last (nil: none of
+// either).
+type asker struct {
+	self  string
+	learn *learner
+	slow  *slowAcceptors
+}
+
+// slowAcceptors are acceptors a round found failing or slower than its
+// hedge: for slowFor after, rounds ask them after the others, so that a
+// partner that is down or cut off costs one round its hedge, not every
+// round.
+type slowAcceptors struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+// slowFor is how long an acceptor that failed or was hedged stays last.
+const slowFor = time.Second
+
+func newSlowAcceptors() *slowAcceptors {
+	return &slowAcceptors{until: map[string]time.Time{}}
+}
+
+// mark records that acceptor name failed or was slow, now.
+func (s *slowAcceptors) mark(name string, now time.Time) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.until[name] = now.Add(slowFor)
+	s.mu.Unlock()
+}
+
+// slow reports whether acceptor name was marked within slowFor of now.
+func (s *slowAcceptors) slow(name string, now time.Time) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.until[name]
+	if ok && !now.Before(t) {
+		delete(s.until, name)
+		ok = false
+	}
+	return ok
+}
+
 // rounds runs one round of props (startRound) and returns when it ends.
-func rounds(props []*proposal) {
+func rounds(k asker, props []*proposal) {
 	done := make(chan struct{})
-	startRound(props, func() { close(done) })
+	startRound(k, props, func() { close(done) })
 	<-done
 }
 
@@ -76,6 +129,9 @@ func rounds(props []*proposal) {
 // acceptor counts as unknown.
 type round struct {
 	mu        sync.Mutex
+	learn     *learner
+	slow      *slowAcceptors
+	first     []*call // acceptors asked at once
 	later     []*call // acceptors asked only if the first are not enough
 	asked     int
 	answered  int
@@ -89,8 +145,8 @@ type round struct {
 	end       func()
 }
 
-// startRound starts a round of props, which ends with end.
-func startRound(props []*proposal, end func()) {
+// startRound starts a round of props for proposer k, which ends with end.
+func startRound(k asker, props []*proposal, end func()) {
 	var calls []*call
 	byName := map[string]*call{}
 	deadline := props[0].deadline
@@ -101,7 +157,7 @@ func startRound(props []*proposal, end func()) {
 		for _, a := range p.accs {
 			c := byName[a.Name()]
 			if c == nil {
-				c = &call{a: a}
+				c = &call{a: a, props: make([]*proposal, 0, len(props)), ms: make([]rpc.Phase, 0, len(props))}
 				byName[a.Name()] = c
 				calls = append(calls, c)
 			}
@@ -109,34 +165,50 @@ func startRound(props []*proposal, end func()) {
 			c.ms = append(c.ms, p.m)
 		}
 	}
-	// A round of reads' peeks asks a bare majority first: this node, whose
-	// vote costs no message, then others until each peek has a majority
-	// to ask; the rest only once those have all answered and a peek is not
-	// settled (one failed, or they disagree), or after hedgeAfter. A read
-	// then sends as many messages as a QUORUM read does. Any other round
-	// asks every acceptor at once.
-	peeks := !slices.ContainsFunc(props, func(p *proposal) bool { return p.m.Kind != rpc.KindPeek })
-	slices.SortStableFunc(calls, func(x, y *call) int {
-		_, lx := x.a.(localAcceptor)
-		_, ly := y.a.(localAcceptor)
+	// A round asks a bare majority first: this node, whose vote costs no
+	// message, then the others in ring.ByPartner order (the replica a
+	// router asks for a read's digest comes first) until each proposal has
+	// a majority of each of its sets to ask; the rest only once those have
+	// all answered and a proposal is not settled (one failed, refused, or
+	// peeks disagree), or after hedgeAfter (hedgeWritesAfter for a round
+	// that waits for fsyncs). A round so sends as many messages as a
+	// QUORUM read does, and a proposer's rounds meet one peer, whose fsync
+	// covers the calls of every proposal it votes on (docs/serial.md,
+	// "Fewer acceptors"). What a round chose goes to the acceptors it did
+	// not ask as Learns (learn.go). An acceptor that failed or was hedged
+	// lately goes after the others (slowAcceptors).
+	partner := ring.ByPartner(k.self)
+	now := time.Now()
+	rank := func(c *call) int {
 		switch {
-		case lx == ly:
+		case c.a.Name() == k.self:
 			return 0
-		case lx:
-			return -1
+		case k.slow.slow(c.a.Name(), now):
+			return 2
 		}
 		return 1
-	})
-	first := calls
-	r := &round{pending: len(props), undecided: len(props), start: time.Now(), timeout: time.Until(deadline), end: end}
-	if peeks {
-		first, r.later = majorityFirst(calls, props)
 	}
+	for _, c := range calls {
+		c.rank = rank(c)
+	}
+	slices.SortStableFunc(calls, func(x, y *call) int {
+		if x.rank != y.rank {
+			return x.rank - y.rank
+		}
+		return partner(x.a.Name(), y.a.Name())
+	})
+	r := &round{learn: k.learn, slow: k.slow, pending: len(props), undecided: len(props), start: now, timeout: time.Until(deadline), end: end}
+	first, later := majorityFirst(calls, props)
+	r.first, r.later = first, later
 	r.asked = len(first)
 	r.mu.Lock()
 	r.timers = append(r.timers, time.AfterFunc(max(r.timeout, 0), r.finish))
 	if len(r.later) > 0 {
-		r.timers = append(r.timers, time.AfterFunc(hedgeAfter, r.hedge))
+		hedge := hedgeWritesAfter
+		if !slices.ContainsFunc(props, func(p *proposal) bool { return p.m.Kind != rpc.KindPeek }) {
+			hedge = hedgeAfter
+		}
+		r.timers = append(r.timers, time.AfterFunc(hedge, r.hedge))
 	}
 	r.mu.Unlock()
 	r.send(first)
@@ -172,6 +244,10 @@ func (r *round) answer(c *call, vs []rpc.Vote, err error) {
 		return
 	}
 	r.answered++
+	c.answered = true
+	if err != nil {
+		r.slow.mark(c.a.Name(), time.Now())
+	}
 	for j, p := range c.props {
 		if p.settled {
 			continue
@@ -210,12 +286,19 @@ func (r *round) answer(c *call, vs []rpc.Vote, err error) {
 	}
 }
 
-// hedge asks the acceptors left out of a round of peeks, hedgeAfter in.
+// hedge asks the acceptors left out of a round, once its hedge time is
+// up.
 func (r *round) hedge() {
 	r.mu.Lock()
 	if r.ended || len(r.later) == 0 {
 		r.mu.Unlock()
 		return
+	}
+	now := time.Now()
+	for _, c := range r.first {
+		if !c.answered {
+			r.slow.mark(c.a.Name(), now)
+		}
 	}
 	later := r.askLaterLocked()
 	r.mu.Unlock()
@@ -241,18 +324,37 @@ func (r *round) finish() {
 }
 
 // endLocked ends the round: r.mu is held, and released before end runs.
+// What the round chose goes to the acceptors it did not ask, read before
+// end lets the proposals move on.
 func (r *round) endLocked() {
 	r.ended = true
 	for _, t := range r.timers {
 		t.Stop()
 	}
+	var to []acceptor
+	var ms [][]rpc.Phase
+	if r.learn != nil {
+		for _, c := range r.later {
+			if l := learns(c); len(l) > 0 {
+				to, ms = append(to, c.a), append(ms, l)
+			}
+		}
+	}
 	r.mu.Unlock()
+	for i, a := range to {
+		r.learn.add(a, ms[i])
+	}
 	r.end()
 }
 
 // hedgeAfter is how long a round of peeks waits for the bare majority it
-// asked first before it asks the other acceptors too.
-const hedgeAfter = 2 * time.Millisecond
+// asked first before it asks the other acceptors too; hedgeWritesAfter
+// that of a round whose votes wait for an fsync (0.1–3 ms here, and more
+// under load), which a hedge would make the third acceptor pay too.
+const (
+	hedgeAfter       = 2 * time.Millisecond
+	hedgeWritesAfter = 10 * time.Millisecond
+)
 
 // majorityFirst splits calls (this node's first) into those to make at
 // once, the fewest in order that give every proposal of props a majority
@@ -281,9 +383,11 @@ func majorityFirst(calls []*call, props []*proposal) (first, later []*call) {
 // call is one acceptor's part of a round: the phases of the proposals it
 // votes on, in one message.
 type call struct {
-	a     acceptor
-	props []*proposal
-	ms    []rpc.Phase
+	a        acceptor
+	props    []*proposal
+	ms       []rpc.Phase
+	rank     int  // the order it is asked in: this node, others, slow ones
+	answered bool // its votes (or its failure) came
 }
 
 // backoff waits before another round (rounds that collide back off at

@@ -110,7 +110,9 @@ type Service struct {
 	entropy    entropyCounters
 	catching   []int // partitions to catch up on after a restart
 	standing   *standingPromises
-	gates      keyGates // one run at a time proposes writes on a key
+	learns     *learner       // what rounds chose, for the acceptors they did not ask
+	slow       *slowAcceptors // acceptors rounds ask last for a while
+	gates      keyGates       // one run at a time proposes writes on a key
 	// upgrades counts the commands of ordinary runs sent on the serial
 	// path because they write a serial key (upgrade.go).
 	upgrades  atomic.Int64
@@ -174,6 +176,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
 		advKick: make(chan struct{}, 1), advDone: make(chan struct{}),
 		standing: newStandingPromises(cfg.StandingPromises)}
+	s.learns, s.slow = newLearner(&s.serial.Learns), newSlowAcceptors()
 	s.pace.rate = float64(max(cfg.TransferRate, 0))
 	if err := checkAway(cfg, n, time.Now()); err != nil {
 		n.Close()
@@ -320,6 +323,7 @@ func (s *Service) shutdown() {
 	s.rpc.Close()
 	s.wg.Wait()
 	s.coord.Wait()
+	s.learns.close()
 	s.mu.Lock()
 	for _, c := range s.peers {
 		c.Close()

@@ -211,27 +211,29 @@ func TestMetricsThroughAKill(t *testing.T) {
 			t.Errorf("vanity_node_serial_rounds_total{phase=%q} sums to %v over the nodes after two serial writes of a key, want %v", phase, n, want)
 		}
 	}
-	// Those three rounds each asked the two other replicas once, with one
-	// phase: six calls, six phases, as the acceptors count them.
-	for name, want := range map[string]float64{"vanity_node_serial_vote_calls_total": 6, "vanity_node_serial_vote_phases_total": 6} {
-		var n float64
-		for _, d := range nodeDebug {
-			n += metricSum(scrapeMetrics(t, d), name)
-		}
-		if n != want {
-			t.Errorf("%s sums to %v over the nodes after three serial rounds, want %v", name, n, want)
-		}
-	}
-	// Three writes of the key in one flush reach its proposer in one run:
-	// each runs on the state the one before left, and each answers its
-	// own reply; those folded into an earlier one's proposal share its
-	// Accept.
+	// Those three rounds each asked a bare majority, the proposer and one
+	// other replica, with one phase: three calls, three phases, as the
+	// acceptors count them, unless a slow vote made a round ask the third
+	// replica too (at most six). The third replica learns what each Accept
+	// chose that it did not vote on, soon after: the calls and the Learns
+	// together reach it for both Accepts.
 	sum := func(name string, labels ...string) (n float64) {
 		for _, d := range nodeDebug {
 			n += metricSum(scrapeMetrics(t, d), name, labels...)
 		}
 		return n
 	}
+	calls, phases := sum("vanity_node_serial_vote_calls_total"), sum("vanity_node_serial_vote_phases_total")
+	if calls < 3 || calls > 6 || phases != calls {
+		t.Errorf("three serial rounds of one phase made %v vote calls of %v phases, want 3 to 6, one phase each", calls, phases)
+	}
+	poll("the third replica to be sent the chosen states", 10*time.Second, func() bool {
+		return calls+sum("vanity_node_serial_learns_total") >= 5
+	})
+	// Three writes of the key in one flush reach its proposer in one run:
+	// each runs on the state the one before left, and each answers its
+	// own reply; those folded into an earlier one's proposal share its
+	// Accept.
 	accepts, folded := sum("vanity_node_serial_rounds_total", "phase", "accept"), sum("vanity_node_serial_folded_total")
 	for range 3 {
 		if err := sc.Send([]byte("STR_APPEND (4)lock (1)x")); err != nil {

@@ -92,6 +92,7 @@ const (
 	KindAccept             // a Phase's kind: the serial path's Accept; retired as a call
 	KindPeek               // a Phase's kind: the serial path's read of a register, promising nothing; retired as a call
 	KindPhases             // serial phases of several keys for one acceptor (AppendPhases; answer AppendVotes)
+	KindLearn              // a Phase's kind: a chosen proposal for an acceptor its round did not ask
 	numKinds
 )
 

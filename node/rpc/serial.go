@@ -17,15 +17,17 @@ import (
 //	votes  = count:uvarint vote*
 
 // Phase is, by Kind, a Prepare (KindPrepare, State empty), an Accept of
-// the proposal State (KindAccept: the key's whole state, a storage
-// delta), or a Peek at the register (KindPeek, promising nothing), for
-// Key in DB at ballot (Time, Actor). An Accept with Next (a ballot time
-// above Time) also promises ballot (Next, Actor) once it is accepted: the
-// proposer's standing promise, which lets its next command on the key
+// the proposal State (KindAccept: the key's whole state, a storage delta),
+// a Peek at the register (KindPeek, promising nothing), or a Learn of a
+// chosen proposal State (KindLearn: taken as its Accept would be, for an
+// acceptor the round did not ask; its vote is empty and means nothing),
+// for Key in DB at ballot (Time, Actor). An Accept with Next (a ballot
+// time above Time) also promises ballot (Next, Actor) once it is accepted:
+// the proposer's standing promise, which lets its next command on the key
 // skip Prepare. An acceptor does nothing with a phase that arrives after
-// Deadline (unix milliseconds by the proposer's clock). An Accept's
-// Applied, if any, is the applied record (serial.Applied) that goes with
-// its State, kept at the same ballot.
+// Deadline (unix milliseconds by the proposer's clock). An Accept's (or a
+// Learn's) Applied, if any, is the applied record (serial.Applied) that
+// goes with its State, kept at the same ballot.
 type Phase struct {
 	Kind        Kind
 	DB          int
@@ -68,7 +70,7 @@ func readPhase(b []byte, m *Phase) ([]byte, error) {
 	}
 	m.Kind = Kind(b[0])
 	switch m.Kind {
-	case KindPrepare, KindAccept, KindPeek:
+	case KindPrepare, KindAccept, KindPeek, KindLearn:
 	default:
 		return nil, ErrMalformed
 	}

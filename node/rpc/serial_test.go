@@ -31,13 +31,14 @@ func TestSerialMessagesRoundTrip(t *testing.T) {
 	for _, m := range []Phase{
 		{Kind: KindPrepare, Time: 5, Next: 6, Key: []byte("k")},
 		{Kind: KindAccept, Time: 5, Next: 5, Key: []byte("k")},
+		{Kind: KindLearn, Time: 5, Next: 6, Key: []byte("k")},
 	} {
 		if DecodePhase(AppendPhase(nil, &m), &got) == nil {
 			t.Errorf("%+v decoded: only an Accept promises a next ballot, above its own", m)
 		}
 	}
 
-	phases := []Phase{ph, {Kind: KindPrepare, DB: 0, Time: 5, Actor: 1, Key: []byte("other"), State: []byte{}, Applied: []byte{}},
+	phases := []Phase{ph, {Kind: KindLearn, DB: 2, Time: 9, Actor: 3, Key: []byte("l"), State: []byte("s"), Applied: []byte("a")}, {Kind: KindPrepare, DB: 0, Time: 5, Actor: 1, Key: []byte("other"), State: []byte{}, Applied: []byte{}},
 		{Kind: KindPeek, Key: []byte("x"), State: []byte{}, Applied: []byte{}}}
 	penc := AppendPhases(nil, phases)
 	gotPhases, err := DecodePhases(penc, nil)

@@ -170,8 +170,18 @@ type routes struct {
 	routers []string          // RPC addresses of the other live routers
 	failed  map[string]string // RPC address to name, of failed nodes
 	members []gossip.Member
-	held    map[string]int // partitions each member serves, by name
-	ready   bool           // every partition is served by a read quorum of alive nodes (readNeed)
+	names   map[string]string // RPC address to name, of the ring's nodes
+	held    map[string]int    // partitions each member serves, by name
+	ready   bool              // every partition is served by a read quorum of alive nodes (readNeed)
+}
+
+// name returns the name of the node at addr, or addr when the table has
+// no names (a fixed one, in tests).
+func (rt *routes) name(addr string) string {
+	if n, ok := rt.names[addr]; ok {
+		return n
+	}
+	return addr
 }
 
 // ErrUnavailable is returned when no node can serve a partition.
@@ -295,12 +305,13 @@ func (b *Backend) refresh() *routes {
 		return b.routes.Load() // a fixed table (tests)
 	}
 	members := b.gossip.Members()
-	rt := &routes{members: members, failed: map[string]string{}}
+	rt := &routes{members: members, failed: map[string]string{}, names: map[string]string{}}
 	var ms []ring.Member
 	for _, m := range members {
 		switch {
 		case m.Role == gossip.RoleNode && (m.State == gossip.Alive || m.State == gossip.Failed):
 			ms = append(ms, ring.Member{ID: m.Name, Addr: m.RPC})
+			rt.names[m.RPC] = m.Name
 			if m.State == gossip.Alive {
 				rt.nodes = append(rt.nodes, m.RPC)
 			} else {

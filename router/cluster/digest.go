@@ -3,10 +3,12 @@ package cluster
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/router"
 )
 
@@ -118,19 +120,21 @@ func (s *Sender) addSerialDigestRead(addr string, t Transport, j *router.Job, i 
 }
 
 // others appends to out up to n candidates of partition p other than
-// addr, neither failed nor suspected, in order.
+// addr, neither failed nor suspected: first the one whose node comes after
+// addr's by name (ring.ByPartner), which a proposer on addr's node asks
+// first on the serial path, so that a read's digest comes from a copy
+// that proposer's writes reach at once (docs/serial.md, "Fewer
+// acceptors").
 func (b *Backend) others(rt *routes, p int, addr string, n int, out []string) []string {
-	var room [8]string
-	tried := append(room[:0], addr)
-	for from := len(out); len(out)-from < n; {
-		a := b.pickHealthy(rt, p, tried)
-		if a == "" {
-			break
+	from := len(out)
+	for _, a := range rt.owners[p] {
+		if a != addr && rt.failed[a] == "" && !b.suspected(a) {
+			out = append(out, a)
 		}
-		out = append(out, a)
-		tried = append(tried, a)
 	}
-	return out
+	by := ring.ByPartner(rt.name(addr))
+	slices.SortStableFunc(out[from:], func(x, y string) int { return by(rt.name(x), rt.name(y)) })
+	return out[:from+min(n, len(out)-from)]
 }
 
 // answered takes one part's answers (the coordinator's when who is

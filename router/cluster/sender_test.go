@@ -403,6 +403,40 @@ func TestSerialDigestRead(t *testing.T) {
 	}
 }
 
+// TestDigestAsksThePartner: a digest read asks the replica whose node
+// comes after the coordinator's by name (ring.ByPartner), the one a
+// proposer there asks first on the serial path, not the next in the
+// ring's order; a failed partner is passed over.
+func TestDigestAsksThePartner(t *testing.T) {
+	a, c, d := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}, &fakeNode{addr: "d"}
+	b := testBackend(t, 3, a, c, d)
+	k := keyOn(t, b, "c", "a", "d")
+	for _, n := range []*fakeNode{a, c, d} {
+		n.data[k] = "v"
+	}
+	for _, levels := range [][2]proto.Consistency{{proto.ConsQuorum, proto.ConsQuorum}, {proto.ConsSerial, proto.ConsSerial}} {
+		a.runs, c.runs, d.runs = nil, nil, nil
+		j := &router.Job{Items: []router.Item{{Levels: levels, Reqs: []*proto.Request{req(t, "GET "+enc(k))}}}}
+		router.NewWaitSender(b.NewSender()).Run(j)
+		if it := j.Items[0]; it.Err != nil || len(it.Replies) != 1 || string(it.Replies[0]) != "OK:STR (1)v" {
+			t.Fatalf("%v: %v %q", levels, it.Err, it.Replies)
+		}
+		if len(c.runs) != 1 || len(d.runs) != 1 || d.runs[0].Cmds[0].Digest != rpc.DigestOnly || len(a.runs) != 0 {
+			t.Errorf("%v: runs c %d, d %d, a %d; want the digest from d, c's partner", levels, len(c.runs), len(d.runs), len(a.runs))
+		}
+	}
+	rt := *b.routes.Load()
+	rt.failed = map[string]string{"d": "d"}
+	b.routes.Store(&rt)
+	a.runs, c.runs, d.runs = nil, nil, nil
+	if got := runJob(t, b, "GET "+enc(k)); got[0] != "OK:STR (1)v" {
+		t.Fatalf("read with the partner failed: %q", got)
+	}
+	if len(a.runs) != 1 || a.runs[0].Cmds[0].Digest != rpc.DigestOnly || len(d.runs) != 0 {
+		t.Errorf("with d failed: runs a %d, d %d; want the digest from a", len(a.runs), len(d.runs))
+	}
+}
+
 // TestScatterGather: a MANY_GET over partitions of different nodes is
 // split, and the values come back in the order asked.
 func TestScatterGather(t *testing.T) {
