@@ -74,7 +74,7 @@ func TestAcceptsAskABareMajorityAndTheRestLearn(t *testing.T) {
 			recordingAcceptor{name: "n2", mu: &mu, kinds: &self}}
 		var learned atomic.Int64
 		l := newLearner(&learned)
-		k := asker{self: "n2", learn: l, slow: newSlowAcceptors()}
+		k := asker{self: "n2", learn: l, slow: newSlowPeers()}
 		props := []*proposal{accepting("k1", accs), accepting("k2", accs)}
 		rounds(k, props)
 		for _, p := range props {
@@ -130,7 +130,7 @@ func TestAcceptsAskABareMajorityAndTheRestLearn(t *testing.T) {
 }
 
 // TestLearnerBatchesAndStops: Learns for one acceptor wait together and
-// leave in one call; learnMax of them leave at once; after close nothing
+// leave in one call; laterMax of them leave at once; after close nothing
 // is sent.
 func TestLearnerBatchesAndStops(t *testing.T) {
 	var mu sync.Mutex
@@ -139,8 +139,8 @@ func TestLearnerBatchesAndStops(t *testing.T) {
 	var learned atomic.Int64
 	l := newLearner(&learned)
 	one := []rpc.Phase{{Kind: rpc.KindLearn, Key: []byte("k")}}
-	l.add(a, one)
-	l.add(a, one)
+	l.add(a, one...)
+	l.add(a, one...)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		mu.Lock()
@@ -157,16 +157,16 @@ func TestLearnerBatchesAndStops(t *testing.T) {
 	}
 	calls = nil
 	mu.Unlock()
-	l.add(a, make([]rpc.Phase, learnMax))
+	l.add(a, make([]rpc.Phase, laterMax)...)
 	mu.Lock()
-	if len(calls) != 1 || len(calls[0]) != learnMax {
-		t.Errorf("learnMax Learns went as calls of %d, want one at once", len(calls))
+	if len(calls) != 1 || len(calls[0]) != laterMax {
+		t.Errorf("laterMax Learns went as calls of %d, want one at once", len(calls))
 	}
 	calls = nil
 	mu.Unlock()
-	l.add(a, one)
+	l.add(a, one...)
 	l.close()
-	l.add(a, one)
+	l.add(a, one...)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(calls) != 0 {

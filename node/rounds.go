@@ -67,48 +67,7 @@ func (l localAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.V
 type asker struct {
 	self  string
 	learn *learner
-	slow  *slowAcceptors
-}
-
-// slowAcceptors are acceptors a round found failing or slower than its
-// hedge: for slowFor after, rounds ask them after the others, so that a
-// partner that is down or cut off costs one round its hedge, not every
-// round.
-type slowAcceptors struct {
-	mu    sync.Mutex
-	until map[string]time.Time
-}
-
-// slowFor is how long an acceptor that failed or was hedged stays last.
-const slowFor = time.Second
-
-func newSlowAcceptors() *slowAcceptors {
-	return &slowAcceptors{until: map[string]time.Time{}}
-}
-
-// mark records that acceptor name failed or was slow, now.
-func (s *slowAcceptors) mark(name string, now time.Time) {
-	if s == nil {
-		return
-	}
-	s.mu.Lock()
-	s.until[name] = now.Add(slowFor)
-	s.mu.Unlock()
-}
-
-// slow reports whether acceptor name was marked within slowFor of now.
-func (s *slowAcceptors) slow(name string, now time.Time) bool {
-	if s == nil {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.until[name]
-	if ok && !now.Before(t) {
-		delete(s.until, name)
-		ok = false
-	}
-	return ok
+	slow  *slowPeers
 }
 
 // rounds runs one round of props (startRound) and returns when it ends.
@@ -130,7 +89,7 @@ func rounds(k asker, props []*proposal) {
 type round struct {
 	mu        sync.Mutex
 	learn     *learner
-	slow      *slowAcceptors
+	slow      *slowPeers
 	first     []*call // acceptors asked at once
 	later     []*call // acceptors asked only if the first are not enough
 	asked     int
@@ -176,7 +135,7 @@ func startRound(k asker, props []*proposal, end func()) {
 	// covers the calls of every proposal it votes on (docs/serial.md,
 	// "Fewer acceptors"). What a round chose goes to the acceptors it did
 	// not ask as Learns (learn.go). An acceptor that failed or was hedged
-	// lately goes after the others (slowAcceptors).
+	// lately goes after the others (slowPeers).
 	partner := ring.ByPartner(k.self)
 	now := time.Now()
 	rank := func(c *call) int {
@@ -342,7 +301,7 @@ func (r *round) endLocked() {
 	}
 	r.mu.Unlock()
 	for i, a := range to {
-		r.learn.add(a, ms[i])
+		r.learn.add(a, ms[i]...)
 	}
 	r.end()
 }

@@ -110,9 +110,9 @@ type Service struct {
 	entropy    entropyCounters
 	catching   []int // partitions to catch up on after a restart
 	standing   *standingPromises
-	learns     *learner       // what rounds chose, for the acceptors they did not ask
-	slow       *slowAcceptors // acceptors rounds ask last for a while
-	gates      keyGates       // one run at a time proposes writes on a key
+	learns     *learner   // what rounds chose, for the acceptors they did not ask
+	slow       *slowPeers // acceptors rounds ask last for a while
+	gates      keyGates   // one run at a time proposes writes on a key
 	// upgrades counts the commands of ordinary runs sent on the serial
 	// path because they write a serial key (upgrade.go).
 	upgrades  atomic.Int64
@@ -176,7 +176,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
 		advKick: make(chan struct{}, 1), advDone: make(chan struct{}),
 		standing: newStandingPromises(cfg.StandingPromises)}
-	s.learns, s.slow = newLearner(&s.serial.Learns), newSlowAcceptors()
+	s.learns, s.slow = newLearner(&s.serial.Learns), newSlowPeers()
 	s.pace.rate = float64(max(cfg.TransferRate, 0))
 	if err := checkAway(cfg, n, time.Now()); err != nil {
 		n.Close()
