@@ -111,11 +111,11 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 	b := hlc.Stamp{Time: m.Time, Actor: m.Actor}
 	var proposal []storage.Delta
 	if m.Kind == rpc.KindAccept || m.Kind == rpc.KindLearn {
-		ds, err := storage.DecodeProposal(m.State, m.DB, m.Key, b)
+		ds, err := storage.DecodeProposal(x.proposal, m.State, m.DB, m.Key, b)
 		if err != nil {
 			return rpc.Vote{}, false, fmt.Errorf("%w: %w", rpc.ErrMalformed, err)
 		}
-		proposal = ds
+		proposal, x.proposal = ds, ds
 	}
 	n.clock.Observe(b)
 	p := n.partitionOf(m.Key)

@@ -51,7 +51,7 @@ func TestFoldProposesOnce(t *testing.T) {
 		t.Fatalf("step %v, phase %v; want one Accept for the fold", st, p.m.Kind)
 	}
 	b := hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor}
-	ds, err := storage.DecodeProposal(p.m.State, 0, []byte("q"), b)
+	ds, err := storage.DecodeProposal(nil, p.m.State, 0, []byte("q"), b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestFoldProposesOnce(t *testing.T) {
 	if st := q.advance(s); st != stepNext || q.m.Kind != rpc.KindAccept {
 		t.Fatalf("found: step %v, phase %v; want the latest re-proposed", st, q.m.Kind)
 	}
-	if ds, err := storage.DecodeProposal(q.m.State, 0, []byte("q"), hlc.Stamp{Time: q.m.Time, Actor: q.m.Actor}); err != nil || len(ds[0].Val.Elems) != 2 {
+	if ds, err := storage.DecodeProposal(nil, q.m.State, 0, []byte("q"), hlc.Stamp{Time: q.m.Time, Actor: q.m.Actor}); err != nil || len(ds[0].Val.Elems) != 2 {
 		t.Fatalf("re-proposed %+v (%v): want m1's state unchanged (the fold not run twice)", ds, err)
 	}
 	for _, name := range []string{"a", "b"} {
@@ -136,7 +136,7 @@ func TestFoldAnswersAOnceSentAgain(t *testing.T) {
 		return p
 	}
 	elems := func(p *proposal) string {
-		ds, err := storage.DecodeProposal(p.m.State, 0, []byte("q"), hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor})
+		ds, err := storage.DecodeProposal(nil, p.m.State, 0, []byte("q"), hlc.Stamp{Time: p.m.Time, Actor: p.m.Actor})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -176,6 +176,9 @@ type execCtx struct {
 	raw     [][]byte // each delta's encoding when it came encoded (a replica's): logged as is
 	rec     []byte   // WAL record being built
 	scratch []byte
+	// proposal is an acceptor's decoded proposal (vote), reused: its
+	// deltas are copied into the log and the shard before it is.
+	proposal []storage.Delta
 }
 
 // New returns a node, loading its snapshot if there is one.
@@ -415,7 +418,8 @@ func (n *Node) release(x *execCtx) {
 	clear(x.keys)
 	clear(x.c.Deltas)
 	clear(x.raw)
-	x.c, x.raw = storage.Ctx{Deltas: x.c.Deltas[:0]}, x.raw[:0]
+	clear(x.proposal)
+	x.c, x.raw, x.proposal = storage.Ctx{Deltas: x.c.Deltas[:0]}, x.raw[:0], x.proposal[:0]
 	n.ctxs.Put(x)
 }
 

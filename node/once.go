@@ -40,7 +40,7 @@ func (n *Node) runOnce(x *execCtx, req *proto.Request, dst []byte) []byte {
 	if req.Once == proto.OnceTry && len(x.c.Deltas) == wrote {
 		return dst // took nothing
 	}
-	rec = rec.With(appliedEntry(id, t, dst[start:]), maxApplied)
+	rec.Add(appliedEntry(id, t, dst[start:]), maxApplied)
 	d := storage.AppliedDelta(key, t, serial.AppendApplied(nil, &rec))
 	sh.Apply(&d)
 	x.c.Deltas = append(x.c.Deltas, d)

@@ -253,12 +253,14 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, more ...*rpc.Cmd) 
 	now := s.node.clock.Now()
 	st, ok := s.standing.take(c.DB, p.key, p.sets, now)
 	var listed []*serial.Entry
+	var rec serial.Applied
 	if ok {
 		// A command the chosen state lists ran already (a client's ONCE
 		// sent twice, a RETRY, a router's resending): it is answered from
 		// the record, and does not run again. One sent again and not
 		// listed runs nowhere: a Prepare finds the latest record.
-		listed = p.listedIn(appliedRecord(st.applied, ballotOf(st.at)))
+		rec = appliedRecord(st.applied, ballotOf(st.at))
+		listed = p.listedIn(rec)
 		if !slices.Contains(listed, nil) {
 			replies := make([][]byte, len(listed))
 			for i, e := range listed {
@@ -283,7 +285,6 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, more ...*rpc.Cmd) 
 	// A standing promise: the command runs on the state it reported,
 	// chosen, and goes straight to Accept at the promised ballot.
 	s.serial.Standing.Add(1)
-	rec := appliedRecord(st.applied, ballotOf(st.at))
 	np, outs, rec, _, err := p.propose(st.state, st.b, now, rec, listed)
 	if err != nil {
 		return p.finish(rpc.StatusError, []byte(err.Error()))
@@ -327,7 +328,7 @@ func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied, l
 		out, wrote := np.Run(req, rand.IntN, nil)
 		outs = append(outs, out)
 		if recorded(req, wrote) {
-			rec = rec.With(appliedEntry(id, b, out), maxApplied)
+			rec.Add(appliedEntry(id, b, out), maxApplied)
 			once = once || req.Once != proto.OnceNone
 		}
 	}
@@ -699,11 +700,13 @@ func appliedRecord(b []byte, at serial.Ballot) serial.Applied {
 // accept starts the Accept of prop, whose reply is reply and whose
 // applied record is rec, at its ballot, asking the acceptors for a
 // standing promise of a ballot taken from the clock now, so that no other
-// proposal of this node can have it.
+// proposal of this node can have it. prop is released: its state is
+// encoded.
 func (p *proposal) accept(s *Service, prop *storage.Proposal, replies [][]byte, rec serial.Applied) step {
 	s.serial.Accepts.Add(1)
 	p.begin(rpc.KindAccept, prop.B)
 	p.m.State = prop.AppendState(nil)
+	prop.Release()
 	p.m.Applied = serial.AppendApplied(nil, &rec)
 	p.m.Next = s.node.clock.Now().Time // above prop.B: the clock passed it
 	p.mine = append(p.mine, mineAccept{at: prop.B, replies: replies})

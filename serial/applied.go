@@ -53,17 +53,19 @@ func (a *Applied) Has(id ID) bool {
 // had been applied.
 func (a *Applied) Covers(b Ballot) bool { return !b.Less(a.Since) }
 
-// With returns the record after e is applied: e appended, and the oldest
-// entries dropped beyond max (at least one is kept); Since then moves up
-// to the oldest entry kept.
-func (a *Applied) With(e Entry, max int) Applied {
-	out := Applied{Since: a.Since, Entries: make([]Entry, 0, len(a.Entries)+1)}
-	out.Entries = append(append(out.Entries, a.Entries...), e)
-	if drop := len(out.Entries) - max; drop > 0 {
-		out.Entries = out.Entries[min(drop, len(out.Entries)-1):]
-		out.Since = out.Since.max(out.Entries[0].At)
+// Add records that e was applied: e appended, and the oldest entries
+// dropped beyond bound (at least e is kept); Since then moves up to the
+// oldest entry kept. It reuses the record's entries, so a record decoded
+// for one proposal is extended without copying it.
+func (a *Applied) Add(e Entry, bound int) {
+	if drop := len(a.Entries) - max(bound-1, 0); drop > 0 {
+		n := copy(a.Entries, a.Entries[drop:])
+		clear(a.Entries[n:])
+		a.Entries = append(a.Entries[:n], e)
+		a.Since = a.Since.max(a.Entries[0].At)
+		return
 	}
-	return out
+	a.Entries = append(a.Entries, e)
 }
 
 func (b Ballot) max(o Ballot) Ballot {

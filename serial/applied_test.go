@@ -2,6 +2,7 @@ package serial
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -13,7 +14,7 @@ func id(n byte) ID { return ID{15: n} }
 func TestAppliedRecord(t *testing.T) {
 	a := Applied{Since: Ballot{Stamp: 5}}
 	for i := byte(1); i <= 4; i++ {
-		a = a.With(Entry{ID: id(i), At: Ballot{Stamp: 10 * uint64(i), Actor: 1}, Reply: []byte{'r', i}, Omitted: i == 3}, 3)
+		a.Add(Entry{ID: id(i), At: Ballot{Stamp: 10 * uint64(i), Actor: 1}, Reply: []byte{'r', i}, Omitted: i == 3}, 3)
 	}
 	if len(a.Entries) != 3 || a.Entries[0].ID != id(2) || a.Since != (Ballot{Stamp: 20, Actor: 1}) {
 		t.Fatalf("after 4 with room for 3: %+v", a)
@@ -24,7 +25,8 @@ func TestAppliedRecord(t *testing.T) {
 	if a.Covers(Ballot{Stamp: 10, Actor: 1}) || !a.Covers(Ballot{Stamp: 20, Actor: 1}) {
 		t.Error("coverage does not start at the oldest entry kept")
 	}
-	one := a.With(Entry{ID: id(9), At: Ballot{Stamp: 90}}, 0)
+	one := Applied{Since: a.Since, Entries: slices.Clone(a.Entries)}
+	one.Add(Entry{ID: id(9), At: Ballot{Stamp: 90}}, 0)
 	if len(one.Entries) != 1 || one.Entries[0].ID != id(9) || one.Since != (Ballot{Stamp: 90}) {
 		t.Errorf("a record keeps its latest entry at least: %+v", one)
 	}

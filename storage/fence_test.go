@@ -91,7 +91,7 @@ func TestProposalCarriesFence(t *testing.T) {
 		t.Fatalf("unfenced write: %q", reply)
 	}
 	s2 := p2.AppendState(nil)
-	ds, err := DecodeProposal(s2, 0, []byte("k"), b2)
+	ds, err := DecodeProposal(nil, s2, 0, []byte("k"), b2)
 	if err != nil || len(ds) != 2 || ds[1].DB != FenceDB {
 		t.Fatalf("the unfenced write's state: %+v, %v; want the key's state and its fence at the ballot", ds, err)
 	}
@@ -116,7 +116,7 @@ func TestProposalCarriesFence(t *testing.T) {
 	if reply != "OK:STR (1)y" {
 		t.Fatalf("GET_SET on the acceptor's state: %q", reply)
 	}
-	ds, err = DecodeProposal(p4.AppendState(nil), 0, []byte("k"), b4)
+	ds, err = DecodeProposal(nil, p4.AppendState(nil), 0, []byte("k"), b4)
 	if err != nil || len(ds) != 2 || len(ds[1].Val.Members) != 1 || ds[1].Val.Members[0].Value != "7" {
 		t.Fatalf("the proposal's fence: %+v, %v; want database 0's field alone, token 7", ds, err)
 	}
@@ -133,11 +133,11 @@ func TestProposalCarriesFence(t *testing.T) {
 		if name == "another key" {
 			key = "q" // p1's is k's
 		}
-		if _, err := DecodeProposal(state, 0, []byte(key), b4); err == nil {
+		if _, err := DecodeProposal(nil, state, 0, []byte(key), b4); err == nil {
 			t.Errorf("%s: taken", name)
 		}
 	}
-	if _, err := DecodeProposal(p1.AppendState(nil), 0, []byte("k"), b4); err == nil || !strings.Contains(err.Error(), "ballot") {
+	if _, err := DecodeProposal(nil, p1.AppendState(nil), 0, []byte("k"), b4); err == nil || !strings.Contains(err.Error(), "ballot") {
 		t.Errorf("a proposal of another ballot: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -115,9 +116,12 @@ func (s *Shard) Admits(d *Delta) bool {
 // an older one, or k in another database). No client can reach it.
 const AppliedDB = 18
 
-// AppliedDelta records rec as key's applied record at ballot b.
+// AppliedDelta records rec as key's applied record at ballot b. The
+// delta's value shares rec's memory (a shard copies a value into the
+// key's cell as it applies it): rec must not change while the delta is
+// in use.
 func AppliedDelta(key []byte, b hlc.Stamp, rec []byte) Delta {
-	return Delta{DB: AppliedDB, Key: string(key), Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b, Str: string(rec)}}
+	return Delta{DB: AppliedDB, Key: string(key), Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b, Str: unsafe.String(unsafe.SliceData(rec), len(rec))}}
 }
 
 // AppendApplied appends key's applied record to dst if it was written at
@@ -187,6 +191,20 @@ func Propose(db int, key []byte, state []byte, b, now hlc.Stamp, req *proto.Requ
 	return p, dst, nil
 }
 
+// scratchShards are the shards proposals run on, reused (Release).
+var scratchShards = sync.Pool{New: func() any { return NewShard(true) }}
+
+// Release gives back the shard p ran on, once nothing reads p again
+// (its state is encoded: AppendState copies it).
+func (p *Proposal) Release() {
+	if p.sh == nil {
+		return
+	}
+	p.sh.clear()
+	scratchShards.Put(p.sh)
+	p.sh = nil
+}
+
 // Run runs req, a command on p's key alone, after those p ran before, and
 // appends its reply to dst; it reports whether req changed the state.
 // Several commands folded into one proposal run as the single process
@@ -207,8 +225,8 @@ func (p *Proposal) Run(req *proto.Request, rand func(int) int, dst []byte) ([]by
 // Restate returns the proposal of ballot b that leaves key's state in db
 // as it is: what a proposer re-proposes to finish a proposal it found.
 func Restate(db int, key []byte, state []byte, b, now hlc.Stamp) (Proposal, error) {
-	p := Proposal{DB: db, Key: key, B: b, Wall: max(b.Wall(), now.Wall()), sh: NewShard(true)}
-	ds, err := decodeState(state, db, key)
+	p := Proposal{DB: db, Key: key, B: b, Wall: max(b.Wall(), now.Wall()), sh: scratchShards.Get().(*Shard)}
+	ds, err := decodeState(nil, state, db, key)
 	if err != nil {
 		return p, err
 	}
@@ -227,9 +245,10 @@ func (s *Shard) AppendSerialState(dst []byte, db int, key []byte) []byte {
 	return dst
 }
 
-// decodeState decodes AppendSerialState's form for key in db.
-func decodeState(state []byte, db int, key []byte) ([]Delta, error) {
-	ds, err := DecodeDeltas(state, nil)
+// decodeState decodes AppendSerialState's form for key in db, appended
+// to dst.
+func decodeState(dst []Delta, state []byte, db int, key []byte) ([]Delta, error) {
+	ds, err := DecodeDeltas(state, dst)
 	if err != nil {
 		return nil, err
 	}
@@ -242,10 +261,11 @@ func decodeState(state []byte, db int, key []byte) ([]Delta, error) {
 }
 
 // DecodeProposal decodes a proposal's state (Proposal.AppendState) for
-// key in db at ballot b, as an acceptor takes it: the key's whole state
-// written at b, then possibly its fence in db, written at b.
-func DecodeProposal(state []byte, db int, key []byte, b hlc.Stamp) ([]Delta, error) {
-	ds, err := decodeState(state, db, key)
+// key in db at ballot b, as an acceptor takes it, onto dst[:0] (an
+// acceptor's reused buffer): the key's whole state written at b, then
+// possibly its fence in db, written at b.
+func DecodeProposal(dst []Delta, state []byte, db int, key []byte, b hlc.Stamp) ([]Delta, error) {
+	ds, err := decodeState(dst[:0], state, db, key)
 	if err != nil {
 		return nil, err
 	}

@@ -171,6 +171,44 @@ func TestProposalReads(t *testing.T) {
 	}
 }
 
+// TestReleasedProposalsStartEmpty: a proposal runs on a shard reused from
+// released ones, which holds nothing of theirs: a key, its deadline or a
+// database reset another proposal left would otherwise show.
+func TestReleasedProposalsStartEmpty(t *testing.T) {
+	b := hlc.Stamp{Time: 100 << hlc.LogicalBits, Actor: 3}
+	for i := range 20 {
+		p, reply := propose(t, nil, b, "SET_TTL:STR (1)k (1)v 60000")
+		if reply != "OK" || !p.Wrote {
+			t.Fatalf("round %d: SET_TTL: %q", i, reply)
+		}
+		p.Release()
+		p, reply = propose(t, nil, b, "GET (1)k")
+		if reply != "NULL" {
+			t.Fatalf("round %d: a fresh proposal read %q, left by a released one", i, reply)
+		}
+		p.Release()
+		p, _ = propose(t, nil, b, "SET:STR (1)k (1)w")
+		if d := p.State(); d.Exp.At != 0 || d.Val.Str != "w" {
+			t.Fatalf("round %d: a fresh proposal's SET left %+v; want w with no deadline", i, d)
+		}
+		p.Release()
+	}
+}
+
+// TestAppliedRecordIsCopied: the applied record's delta shares the
+// caller's bytes, and the shard keeps a copy of its own.
+func TestAppliedRecordIsCopied(t *testing.T) {
+	sh := NewShard(true)
+	b := hlc.Stamp{Time: 7, Actor: 1}
+	rec := []byte("record")
+	d := AppliedDelta([]byte("k"), b, rec)
+	sh.Apply(&d)
+	copy(rec, "XXXXXX")
+	if got, ok := sh.AppendApplied(nil, []byte("k"), b); !ok || string(got) != "record" {
+		t.Errorf("the record kept: %q %v, want %q", got, ok, "record")
+	}
+}
+
 // TestAcceptorRegister: a promise raises the promised ballot; its
 // tombstone once a proposal covers it keeps the ballot; the accepted
 // ballot is the state's latest stamp, a database reset included.

@@ -176,6 +176,16 @@ func NewShard(keepTombstones bool) *Shard {
 	return &Shard{keep: keepTombstones}
 }
 
+// clear empties s for reuse, keeping its maps' room.
+func (s *Shard) clear() {
+	for i := range s.dbs {
+		clear(s.dbs[i])
+		clear(s.exps[i])
+		clear(s.volatile[i])
+	}
+	s.dbReset = [NumDBs]hlc.Stamp{}
+}
+
 func (s *Shard) lookup(db int, key []byte) *entry {
 	return s.dbs[db][string(key)]
 }
