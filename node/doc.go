@@ -44,8 +44,10 @@
 // standing.go) to the acceptors of the key's partition, itself among them
 // (acceptor.go: votes logged and fsynced before they leave, one fsync a
 // call, on complete copies only). A round asks a bare majority first, this
-// node and its partner (ring.ByPartner), and what it chose reaches the
-// acceptors it did not ask as Learns, batched (learn.go). A router's SERIAL read sent with a
+// node and its partner (ring.ByPartner; a peer found failing or slow goes
+// last for a while, slowpeers.go), and what it chose reaches the
+// acceptors it did not ask as Learns, gathered per peer (learn.go,
+// later.go). A router's SERIAL read sent with a
 // digest is answered from this node's copy and register when it and the
 // peer the router also asked make a majority (readhere.go). An ordinary
 // run that writes a key this node holds a promise for is split
