@@ -35,8 +35,9 @@
 // own, which the node runs as rounds of consensus (docs/serial.md). A
 // read at R > 1 of one partition is a digest read (digest.go): the
 // coordinator runs it and the other replicas send digests, in the same
-// turn; a SERIAL read of one key with three copies too, the digests being
-// the two acceptors' registers. A read after a write of its key in the
+// turn, the coordinator's partner first (ring.ByPartner: the replica its
+// node's serial rounds ask first); a SERIAL read of one key with three
+// copies too, the digests being the two acceptors' registers. A read after a write of its key in the
 // same job is not, and a job with a serial command beside ordinary ones
 // on one key runs item by item, so that a job's items take effect in
 // order.
