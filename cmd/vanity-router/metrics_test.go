@@ -255,6 +255,34 @@ func TestMetricsThroughAKill(t *testing.T) {
 	}
 	t.Logf("three serial writes of one flush: %v Accepts, %v folded", da, df)
 
+	// A SERIAL read right after a SERIAL write of its key is answered in
+	// one round trip: the router asks the coordinator's partner for the
+	// digest, the replica the write's round asked (the third learns the
+	// write only later). Keys of several partitions, so that a router and
+	// a node choosing partners differently would show.
+	if rep, err := sc.Raw([]byte("CONSISTENCY SERIAL SERIAL")); err != nil || string(rep) != "OK" {
+		t.Fatalf("CONSISTENCY: %q %v", rep, err)
+	}
+	serialReads := func(outcome string) float64 {
+		return metricSum(scrapeMetrics(t, routerDebug), "vanity_router_digest_reads_total", "level", "serial", "outcome", outcome)
+	}
+	agreed, again := serialReads("agreed"), serialReads("again")
+	for i := range 12 {
+		key := fmt.Sprintf("partner%d", i)
+		if rep, err := sc.Raw(fmt.Appendf(nil, "SET:STR (%d)%s (1)v", len(key), key)); err != nil || string(rep) != "OK" {
+			t.Fatalf("SERIAL SET %s: %q %v", key, rep, err)
+		}
+		if rep, err := sc.Raw(fmt.Appendf(nil, "GET (%d)%s", len(key), key)); err != nil || string(rep) != "OK:STR (1)v" {
+			t.Fatalf("SERIAL GET %s: %q %v", key, rep, err)
+		}
+	}
+	if da, dg := serialReads("agreed")-agreed, serialReads("again")-again; da != 12 || dg != 0 {
+		t.Errorf("12 SERIAL reads right after their writes: %v answered in one trip, %v sent again; want 12 and 0", da, dg)
+	}
+	if rep, err := sc.Raw([]byte("CONSISTENCY QUORUM QUORUM")); err != nil || string(rep) != "OK" {
+		t.Fatalf("CONSISTENCY: %q %v", rep, err)
+	}
+
 	hold()
 	// Node 2 dies: the router's runs to it fail, the others keep its writes.
 	if err := procs[2].Kill(); err != nil {
