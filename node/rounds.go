@@ -12,7 +12,8 @@ import (
 )
 
 // A proposer's rounds (docs/serial.md): the acceptors it reaches, one
-// call per acceptor per round carrying every proposal's phase, and the
+// call per acceptor per round carrying every proposal's phase (a bare
+// majority asked first, the rest told what was chosen as Learns), and the
 // round that counts their votes until each proposal is settled, the
 // acceptors asked have answered or the deadline passes.
 
@@ -78,9 +79,10 @@ func rounds(k asker, props []*proposal) {
 }
 
 // round is one round of a set of proposals: each proposal's phase goes to
-// its acceptors, one call per acceptor (in parallel; the local one, last,
-// runs on the caller's goroutine), and each vote, in arrival order, goes
-// to its proposal. The round ends, and end runs once, on whichever
+// a bare majority of its acceptors first, and to the others if those are
+// not enough (startRound), one call per acceptor (in parallel; the local
+// one, last, runs on the caller's goroutine), and each vote, in arrival
+// order, goes to its proposal. The round ends, and end runs once, on whichever
 // goroutine ended it, when every proposal is settled, every acceptor
 // asked has answered, or the latest deadline passes. Once every round's
 // outcome is known, votes still wanted (a lost Accept's) are waited for
