@@ -309,7 +309,8 @@ func (s *Service) commandID(c *rpc.Cmd) serial.ID {
 // in the record of state, listedIn: they ran from an earlier sending),
 // and returns the proposal, each command's reply (p's first; a listed
 // one's from its entry, nil if it was too long to keep), rec with the
-// entries of the commands to record, and whether one of those has its
+// entries of the commands to record (extended in place: the caller's rec
+// is a fresh decoding it does not read again), and whether one of those has its
 // client's id (its record must be accepted for a RETRY to find it).
 func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied, listed []*serial.Entry) (storage.Proposal, [][]byte, serial.Applied, bool, error) {
 	np, err := storage.Restate(p.c.DB, p.key, state, b, now)
