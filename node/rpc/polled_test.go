@@ -56,6 +56,11 @@ func (p *testPoller) Watch(fd int, ready, gone func()) (func(), bool) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
+		// The socket is closed here, once this goroutine calls ready no
+		// more: closed by forget while a poll or a ready call was under
+		// way, its number could go to a new socket, whose input that call
+		// would then read for the old connection.
+		defer p.closeWatch(w)
 		for {
 			select {
 			case <-w.quit:
@@ -84,13 +89,19 @@ func (p *testPoller) Watch(fd int, ready, gone func()) (func(), bool) {
 		defer p.wmu.Unlock()
 		delete(p.live, w)
 		close(w.quit)
-		if !w.closed {
-			w.closed = true
-			unix.Close(fd)
-			p.closed.Add(1)
-		}
 	}
 	return forget, true
+}
+
+// closeWatch closes w's socket, once.
+func (p *testPoller) closeWatch(w *testWatch) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if !w.closed {
+		w.closed = true
+		unix.Close(w.fd)
+		p.closed.Add(1)
+	}
 }
 
 // stop ends the poller: the sockets still watched are gone to their
@@ -192,6 +203,8 @@ func TestPollerGoneFailsCalls(t *testing.T) {
 	waitFor(t, func() bool { return p.watches.Load() == 1 })
 	p.stop()
 	wantEnded(t, got, "the poller stopped")
+	// The watch's goroutine closes the socket as it ends.
+	waitFor(t, func() bool { return p.closed.Load() >= 1 })
 	if n := p.closed.Load(); n != 1 {
 		t.Errorf("%d sockets closed after the poller stopped, want 1", n)
 	}
