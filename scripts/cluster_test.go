@@ -6,6 +6,8 @@ package scripts_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +45,35 @@ func newCluster(t *testing.T) *cluster {
 		}
 	})
 	return c
+}
+
+// nodeProcs reads node i's GOMAXPROCS from its metrics.
+func (c *cluster) nodeProcs(i int) int {
+	c.t.Helper()
+	addr, err := os.ReadFile(filepath.Join(c.dir, "nodes", strconv.Itoa(i), "debug"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + strings.TrimSpace(string(addr)) + "/metrics")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "go_sched_gomaxprocs_threads "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				c.t.Fatalf("node %d: %q", i, line)
+			}
+			return n
+		}
+	}
+	c.t.Fatalf("node %d's metrics have no go_sched_gomaxprocs_threads", i)
+	return 0
 }
 
 // dumpLogs shows the end of every member's log, for a failed test.
@@ -182,8 +213,13 @@ func TestClusterScript(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	c := newCluster(t)
-	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=1")
+	c.env = append(c.env, "VANITY_CLUSTER_REPLICAS=1", "VANITY_CLUSTER_NODE_PROCS=1")
 	r1 := routerAddr(t, c.run("up", "3"))
+	for i := 1; i <= 3; i++ {
+		if got := c.nodeProcs(i); got != 1 {
+			t.Errorf("node %d runs on %d cores at once, want the 1 of VANITY_CLUSTER_NODE_PROCS", i, got)
+		}
+	}
 	a := dial(t, r1)
 	keys := map[string]string{}
 	write(t, a, keys, "k", 300)

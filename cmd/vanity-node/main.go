@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -80,6 +81,7 @@ func run(args []string) error {
 	debugAddr := fs.String("debug-addr", debughttp.DefaultNode, `serve /metrics, /health, /ready, /debug/pprof/ and /debug/stats over HTTP on this loopback address (they answer anyone who reaches them; "off": none; a default address already taken is skipped)`)
 	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	procs := fs.Int("procs", 0, "cores this node runs on at once (GOMAXPROCS; 0: the Go runtime's choice: $GOMAXPROCS, else the cgroup's CPU limit, else every core); nodes sharing a machine run cheaper with a share each")
 	config := flagenv.ConfigFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,6 +95,12 @@ func run(args []string) error {
 	}
 	if *dataDir == "" {
 		return fmt.Errorf("--data-dir is required")
+	}
+	if *procs < 0 {
+		return fmt.Errorf("--procs %d: give a count of cores, or 0 for the runtime's choice", *procs)
+	}
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
 	}
 	key, err := secrets.Resolve(*rpcAddr, *gossipAddr)
 	if err != nil {

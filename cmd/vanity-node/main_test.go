@@ -48,6 +48,16 @@ func TestInternalPortsClosedByDefault(t *testing.T) {
 	}
 }
 
+// TestProcsFlag: a negative --procs is refused, naming the flag, before
+// anything starts. (scripts/cluster's test reads the running nodes'
+// GOMAXPROCS, which the flag sets.)
+func TestProcsFlag(t *testing.T) {
+	err := run([]string{"--data-dir", t.TempDir(), "--procs", "-1"})
+	if err == nil || !strings.Contains(err.Error(), "--procs -1") {
+		t.Fatalf("--procs -1: %v, want a refusal naming the flag", err)
+	}
+}
+
 // TestWALRepairFlag: a node whose log is damaged refuses to start, and
 // starts with --wal-repair, keeping what came before the damage. The
 // start with the flag runs in a child process (run serves until a
