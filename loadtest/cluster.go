@@ -134,6 +134,13 @@ type clusterRow struct {
 	single, cluster *result
 	redisOne        *result // one redis-server, same workload (-redis)
 	redis           *result // Redis Cluster, same workload (depth 1 rows, -redis-cluster)
+	// procs are the load generator and the cluster's processes; cpu their
+	// CPU per cluster operation in µs, in that order (nil: not measured);
+	// singleCPU the single process's per operation of its row (0: not
+	// measured)
+	procs     []proc
+	cpu       []float64
+	singleCPU float64
 }
 
 // rebalanceResult describes adding a node to a loaded cluster.
@@ -195,17 +202,22 @@ func cmdCluster(args []string) error {
 			return err
 		}
 		oc.addr = single.addr
-		row.single, err = measure(&oc)
+		var cpu []float64
+		row.single, cpu, err = measureCPU(&oc, []proc{{name: "single", pid: single.cmd.Process.Pid}})
 		single.stop()
 		if err != nil {
 			return fmt.Errorf("%s single: %w", sc.label, err)
+		}
+		if cpu != nil {
+			row.singleCPU = cpu[0]
 		}
 		cl, err := startCluster(*nodes, *partitions, *replicas, oc.target == "vanity-resp")
 		if err != nil {
 			return err
 		}
 		oc.addr = cl.routers[0]
-		row.cluster, err = measure(&oc)
+		row.procs = append([]proc{{name: "client", pid: os.Getpid()}}, cl.procs()...)
+		row.cluster, row.cpu, err = measureCPU(&oc, row.procs)
 		cl.down()
 		if err != nil {
 			return fmt.Errorf("%s cluster: %w", sc.label, err)
@@ -509,6 +521,7 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 			}
 		}
 	}
+	writeCPUTable(&b, rows)
 	if sr != nil {
 		writeSerialReport(&b, sr)
 	}
@@ -536,4 +549,50 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 	}
 	fmt.Println("report:", name)
 	return nil
+}
+
+// writeCPUTable writes where each cluster row's CPU went, per process.
+func writeCPUTable(b *strings.Builder, rows []clusterRow) {
+	var procs []proc
+	for _, r := range rows {
+		if r.cpu != nil {
+			procs = r.procs
+			break
+		}
+	}
+	if procs == nil {
+		return
+	}
+	b.WriteString("\nWhere the CPU went: each process's CPU time over the row's measured window " +
+		"(read from /proc every 50 ms and interpolated at the window's ends) divided by the row's operations, in µs " +
+		"per operation; the single process's server in its row, then the cluster's row. The client is this load " +
+		"generator.\n\n| workload | single process |")
+	for _, p := range procs {
+		fmt.Fprintf(b, " %s |", p.name)
+	}
+	b.WriteString(" cluster total |\n|---|")
+	b.WriteString(strings.Repeat("---:|", len(procs)+2))
+	b.WriteString("\n")
+	for _, r := range rows {
+		if r.cpu == nil || len(r.cpu) != len(procs) {
+			continue
+		}
+		single := ""
+		if r.singleCPU > 0 {
+			single = fmt.Sprintf("%.1f", r.singleCPU)
+		}
+		fmt.Fprintf(b, "| %s | %s |", r.c.label, single)
+		writeCPUCells(b, r.cpu)
+	}
+}
+
+// writeCPUCells ends a table row with each process's CPU per operation
+// and their total.
+func writeCPUCells(b *strings.Builder, cpu []float64) {
+	total := 0.0
+	for _, v := range cpu {
+		fmt.Fprintf(b, " %.1f |", v)
+		total += v
+	}
+	fmt.Fprintf(b, " %.1f |\n", total)
 }

@@ -416,8 +416,9 @@ func appendFrame(p protocol, dst []byte, fill func([]byte) []byte) []byte {
 type result struct {
 	ops      uint64 // operations completed (a PIPE of n counts n)
 	errors   uint64
-	elapsed  time.Duration
-	lat      hist // per request (a PIPE batch is one request)
+	from     time.Time     // when the measured time began (after the warm-up)
+	elapsed  time.Duration // the measured time
+	lat      hist          // per request (a PIPE batch is one request)
 	requests uint64
 }
 
@@ -527,6 +528,7 @@ func runClosed(addr string, p protocol, w *workload, conns, depth int, warmup, d
 	}
 	measureFrom = time.Now().Add(warmup)
 	measureTo = measureFrom.Add(d)
+	total.from = measureFrom
 	close(start)
 	wg.Wait()
 	close(errs)
@@ -556,6 +558,7 @@ func runOpenUntil(addr string, p protocol, w *workload, conns int, rate float64,
 	begin := time.Now().Add(50 * time.Millisecond)
 	measureFrom := begin.Add(warmup)
 	end := measureFrom.Add(d)
+	total.from = measureFrom
 	interval := time.Duration(float64(time.Second) * float64(conns) / rate)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*conns)

@@ -38,6 +38,7 @@ func runClosedLoop(addr string, p protocol, w *workload, conns, depth int, warmu
 	total := &result{}
 	measureFrom := time.Now().Add(warmup)
 	measureTo := measureFrom.Add(d)
+	total.from = measureFrom
 	send := func(c *loopClient) {
 		var n int
 		c.out, n = appendRequest(p, w, c.g, value, c.seq, c.out)

@@ -17,7 +17,9 @@
 // Closed loop: -conns connections with -depth requests in flight each
 // (-pipe=N sends Vanity PIPE batches of N, and N pipelined commands to
 // Redis). Open loop: -rate=OPS, latency measured from each request's
-// intended send time.
+// intended send time. cluster's report also gives, per row, each
+// process's CPU per operation over the measured window (cpu.go): the
+// load generator, the router and every node, and the single process.
 package main
 
 import (

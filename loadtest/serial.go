@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -16,11 +17,15 @@ const serialKeys = 10000
 type serialRow struct {
 	label          string
 	quorum, serial *result
+	// quorumCPU and serialCPU: the CPU per operation in µs of each of the
+	// section's procs (nil: not measured)
+	quorumCPU, serialCPU []float64
 }
 
 // serialResult is the serial path's section of a cluster run: the
 // pipeline issue's sibling goals (issue "Coordination you can trust").
 type serialResult struct {
+	procs []proc // the load generator and the cluster's processes
 	rows  []serialRow
 	locks *lockResult
 	conns int
@@ -36,7 +41,7 @@ func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, erro
 		return nil, err
 	}
 	defer cl.down()
-	res := &serialResult{conns: o.conns, d: o.duration}
+	res := &serialResult{conns: o.conns, d: o.duration, procs: append([]proc{{name: "client", pid: os.Getpid()}}, cl.procs()...)}
 	for _, w := range []string{"set", "get"} {
 		row := serialRow{label: strings.ToUpper(w) + fmt.Sprintf(" c%d", o.conns)}
 		res.rows = append(res.rows, row)
@@ -45,16 +50,16 @@ func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, erro
 		for i, w := range []string{"set", "get"} {
 			oc := *o
 			oc.addr, oc.workload, oc.depth, oc.pipe, oc.keys, oc.consistency = cl.routers[0], w, 1, 0, serialKeys, level
-			r, err := measure(&oc)
+			r, cpu, err := measureCPU(&oc, res.procs)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", level, w, err)
 			}
 			fmt.Printf("%-16s %-8s %9.0f ops/s  p50 %v p99 %v  errors %d\n", res.rows[i].label, strings.Fields(level)[0],
 				r.throughput(), r.lat.quantile(0.5), r.lat.quantile(0.99), r.errors)
 			if level == "QUORUM QUORUM" {
-				res.rows[i].quorum = r
+				res.rows[i].quorum, res.rows[i].quorumCPU = r, cpu
 			} else {
-				res.rows[i].serial = r
+				res.rows[i].serial, res.rows[i].serialCPU = r, cpu
 			}
 		}
 	}
@@ -82,10 +87,33 @@ func writeSerialReport(b *strings.Builder, s *serialResult) {
 			tput(r.serial)/tput(r.quorum), q50, s50, float64(s50)/float64(q50), r.serial.lat.quantile(0.99),
 			r.quorum.errors, r.serial.errors)
 	}
+	writeSerialCPU(b, s)
 	l, secs := s.locks, s.d.Seconds()
 	fmt.Fprintf(b, "\nLocks (`loadtest locks`: each connection takes one of 1,000 locks with `LOCK_ACQUIRE` and gives it back "+
 		"with `LOCK_RELEASE`; goal: 10K acquires and releases a second): %.0f takings/s, so %.0f operations/s; "+
 		"acquire p50 %v p99 %v, release p50 %v p99 %v; %d found the lock held, %d errors.\n",
 		float64(l.takings)/secs, 2*float64(l.takings)/secs, l.acquire.quantile(0.5), l.acquire.quantile(0.99),
 		l.release.quantile(0.5), l.release.quantile(0.99), l.busy, l.errors)
+}
+
+// writeSerialCPU writes each row's CPU per operation at both levels.
+func writeSerialCPU(b *strings.Builder, s *serialResult) {
+	b.WriteString("\nCPU per operation in µs at each level (each process's CPU over the measured window divided by the " +
+		"operations; the client is this load generator):\n\n| workload | level |")
+	for _, p := range s.procs {
+		fmt.Fprintf(b, " %s |", p.name)
+	}
+	b.WriteString(" total |\n|---|---|" + strings.Repeat("---:|", len(s.procs)+1) + "\n")
+	for _, r := range s.rows {
+		for _, l := range []struct {
+			name string
+			cpu  []float64
+		}{{"QUORUM", r.quorumCPU}, {"SERIAL", r.serialCPU}} {
+			if len(l.cpu) != len(s.procs) {
+				continue
+			}
+			fmt.Fprintf(b, "| %s | %s |", r.label, l.name)
+			writeCPUCells(b, l.cpu)
+		}
+	}
 }
