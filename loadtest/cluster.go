@@ -85,11 +85,9 @@ func routerAddr(line string) string { return strings.TrimPrefix(line, "router ")
 // far (their pid files, read now).
 func (c *cluster) nodesCPU() time.Duration {
 	var sum time.Duration
-	pids, _ := filepath.Glob(filepath.Join(c.dir, "nodes", "*", "pid"))
-	for _, f := range pids {
-		raw, err := os.ReadFile(f)
-		if pid, perr := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil && perr == nil {
-			sum += pidCPU(pid)
+	for _, p := range c.procs() {
+		if strings.HasPrefix(p.name, "node ") {
+			sum += pidCPU(p.pid)
 		}
 	}
 	return sum
