@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -25,20 +24,17 @@ type cpuSample struct {
 // milliseconds while a row is measured, so that the report can give each
 // process's CPU per operation over the row's measured window alone (not
 // its warm-up, nor the fill before it). The goroutine is the sampler's:
-// samples stops and waits for it.
+// samples stops and waits for it, and only then reads got.
 type cpuSampler struct {
 	procs []proc
-	read  func(pid int) time.Duration
-
-	mu   sync.Mutex
-	got  []cpuSample
-	stop chan struct{}
-	done chan struct{}
+	got   []cpuSample
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // startCPUSampler samples procs every period.
 func startCPUSampler(procs []proc, period time.Duration) *cpuSampler {
-	s := &cpuSampler{procs: procs, read: pidCPU, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &cpuSampler{procs: procs, stop: make(chan struct{}), done: make(chan struct{})}
 	s.sample()
 	go func() {
 		defer close(s.done)
@@ -60,11 +56,9 @@ func startCPUSampler(procs []proc, period time.Duration) *cpuSampler {
 func (s *cpuSampler) sample() {
 	c := cpuSample{at: time.Now(), cpu: make([]time.Duration, len(s.procs))}
 	for i, p := range s.procs {
-		c.cpu[i] = s.read(p.pid)
+		c.cpu[i] = pidCPU(p.pid)
 	}
-	s.mu.Lock()
 	s.got = append(s.got, c)
-	s.mu.Unlock()
 }
 
 // samples stops the sampler and returns what it read, in time order.
