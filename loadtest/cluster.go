@@ -85,10 +85,8 @@ func routerAddr(line string) string { return strings.TrimPrefix(line, "router ")
 // far (their pid files, read now).
 func (c *cluster) nodesCPU() time.Duration {
 	var sum time.Duration
-	for _, p := range c.procs() {
-		if strings.HasPrefix(p.name, "node ") {
-			sum += pidCPU(p.pid)
-		}
+	for _, p := range c.procs("nodes") {
+		sum += pidCPU(p.pid)
 	}
 	return sum
 }
@@ -214,7 +212,7 @@ func cmdCluster(args []string) error {
 			return err
 		}
 		oc.addr = cl.routers[0]
-		row.procs = append([]proc{{name: "client", pid: os.Getpid()}}, cl.procs()...)
+		row.procs = append([]proc{{name: "client", pid: os.Getpid()}}, cl.procs("routers", "nodes")...)
 		row.cluster, row.cpu, err = measureCPU(&oc, row.procs)
 		cl.down()
 		if err != nil {
@@ -572,7 +570,7 @@ func writeCPUTable(b *strings.Builder, rows []clusterRow) {
 	b.WriteString(strings.Repeat("---:|", len(procs)+2))
 	b.WriteString("\n")
 	for _, r := range rows {
-		if r.cpu == nil || len(r.cpu) != len(procs) {
+		if len(r.cpu) != len(procs) {
 			continue
 		}
 		single := ""

@@ -116,11 +116,12 @@ func measureCPU(o *options, procs []proc) (*result, []float64, error) {
 	return r, cpuPerOp(samples, r.from, r.from.Add(r.elapsed), r.ops), nil
 }
 
-// procs returns the cluster's routers and nodes (their pid files, read
-// now), routers first, each kind in number order.
-func (c *cluster) procs() []proc {
+// procs returns the cluster's members of the kinds given ("routers",
+// "nodes"; their pid files, read now), in that order, each kind in number
+// order.
+func (c *cluster) procs(kinds ...string) []proc {
 	var out []proc
-	for _, kind := range []string{"routers", "nodes"} {
+	for _, kind := range kinds {
 		dirs, _ := filepath.Glob(filepath.Join(c.dir, kind, "*"))
 		for n := 1; n <= len(dirs); n++ {
 			raw, err := os.ReadFile(filepath.Join(c.dir, kind, strconv.Itoa(n), "pid"))

@@ -41,7 +41,7 @@ func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, erro
 		return nil, err
 	}
 	defer cl.down()
-	res := &serialResult{conns: o.conns, d: o.duration, procs: append([]proc{{name: "client", pid: os.Getpid()}}, cl.procs()...)}
+	res := &serialResult{conns: o.conns, d: o.duration, procs: append([]proc{{name: "client", pid: os.Getpid()}}, cl.procs("routers", "nodes")...)}
 	for _, w := range []string{"set", "get"} {
 		row := serialRow{label: strings.ToUpper(w) + fmt.Sprintf(" c%d", o.conns)}
 		res.rows = append(res.rows, row)
