@@ -266,18 +266,28 @@ func TestMetricsThroughAKill(t *testing.T) {
 	serialReads := func(outcome string) float64 {
 		return metricSum(scrapeMetrics(t, routerDebug), "vanity_router_digest_reads_total", "level", "serial", "outcome", outcome)
 	}
-	agreed, again := serialReads("agreed"), serialReads("again")
-	for i := range 12 {
-		key := fmt.Sprintf("partner%d", i)
-		if rep, err := sc.Raw(fmt.Appendf(nil, "SET:STR (%d)%s (1)v", len(key), key)); err != nil || string(rep) != "OK" {
-			t.Fatalf("SERIAL SET %s: %q %v", key, rep, err)
+	// A node puts a peer that was slow last for a second (node/slowpeers.go),
+	// and then asks another partner than the router expects: on a loaded
+	// machine a round may meet that, so up to five rounds of fresh keys
+	// are tried; partners chosen differently would fail every one.
+	var ra, rg float64
+	for round := range 5 {
+		agreed, again := serialReads("agreed"), serialReads("again")
+		for i := range 12 {
+			key := fmt.Sprintf("partner%d.%d", round, i)
+			if rep, err := sc.Raw(fmt.Appendf(nil, "SET:STR (%d)%s (1)v", len(key), key)); err != nil || string(rep) != "OK" {
+				t.Fatalf("SERIAL SET %s: %q %v", key, rep, err)
+			}
+			if rep, err := sc.Raw(fmt.Appendf(nil, "GET (%d)%s", len(key), key)); err != nil || string(rep) != "OK:STR (1)v" {
+				t.Fatalf("SERIAL GET %s: %q %v", key, rep, err)
+			}
 		}
-		if rep, err := sc.Raw(fmt.Appendf(nil, "GET (%d)%s", len(key), key)); err != nil || string(rep) != "OK:STR (1)v" {
-			t.Fatalf("SERIAL GET %s: %q %v", key, rep, err)
+		if ra, rg = serialReads("agreed")-agreed, serialReads("again")-again; ra == 12 && rg == 0 {
+			break
 		}
 	}
-	if da, dg := serialReads("agreed")-agreed, serialReads("again")-again; da != 12 || dg != 0 {
-		t.Errorf("12 SERIAL reads right after their writes: %v answered in one trip, %v sent again; want 12 and 0", da, dg)
+	if ra != 12 || rg != 0 {
+		t.Errorf("12 SERIAL reads right after their writes, five times: last %v answered in one trip, %v sent again; want 12 and 0", ra, rg)
 	}
 	if rep, err := sc.Raw([]byte("CONSISTENCY QUORUM QUORUM")); err != nil || string(rep) != "OK" {
 		t.Fatalf("CONSISTENCY: %q %v", rep, err)
