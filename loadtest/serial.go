@@ -63,7 +63,7 @@ func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, erro
 			}
 		}
 	}
-	if res.locks, err = locksLoop(cl.routers[0], o.conns, 1000, 10*time.Second, o.warmup, o.duration); err != nil {
+	if res.locks, err = locksLoop(cl.routers[0], lockLoad{conns: o.conns, locks: 1000, lease: 10 * time.Second, warmup: o.warmup, d: o.duration}); err != nil {
 		return nil, fmt.Errorf("locks: %w", err)
 	}
 	fmt.Printf("%-16s %9.0f takings/s  acquire p50 %v  errors %d\n", "locks", float64(res.locks.takings)/o.duration.Seconds(),

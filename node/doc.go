@@ -49,7 +49,11 @@
 // acceptors it did not ask as Learns, gathered per peer (learn.go,
 // later.go). A router's SERIAL read sent with a
 // digest is answered from this node's copy and register when it and the
-// peer the router also asked make a majority (readhere.go). An ordinary
+// peer the router also asked make a majority (readhere.go). A run's
+// FENCED writes first read the locks they name at SERIAL, and read them
+// again whenever a write starts over; each write runs beside its lock's
+// chosen state, so that storage refuses a token older than the lock's
+// (fencing.go). An ordinary
 // run that writes a key this node holds a promise for is split
 // (upgrade.go): such writes, and the run's other commands of one key on
 // those keys, go on the serial path, in the run's order with the commands

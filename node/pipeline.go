@@ -187,6 +187,11 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 		for _, req := range c.Reqs {
 			database = database || req.Cmd.Class() == proto.ClassDatabase
 			x.keys = req.Keys(x.keys)
+			if req.Fenced {
+				// The write reads its lock's current token (storage's
+				// Ctx.fence); a cluster runs it on the serial path.
+				x.keys = append(x.keys, req.Fence.Lock)
+			}
 		}
 		if database {
 			x.locks = n.lockAll(x.locks)

@@ -93,6 +93,11 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 		go func() {
 			waves, keys := serialWaves(r)
 			unlock := s.gates.lock(slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "" }))
+			cmds := make([]*rpc.Cmd, len(r.Cmds))
+			for i := range r.Cmds {
+				cmds[i] = &r.Cmds[i]
+			}
+			locks := s.readLocks(deadline, cmds...)
 			for _, w := range waves {
 				var live []*proposal
 				for _, f := range w {
@@ -100,7 +105,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 					for _, j := range f[1:] {
 						more = append(more, &r.Cmds[j])
 					}
-					if props[f[0]] = s.newProposal(&r.Cmds[f[0]], deadline, more...); !props[f[0]].done {
+					if props[f[0]] = s.newProposal(&r.Cmds[f[0]], deadline, locks, more...); !props[f[0]].done {
 						live = append(live, props[f[0]])
 					}
 				}
@@ -119,7 +124,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 	}
 	var live []*proposal
 	for i := range r.Cmds {
-		if props[i] = s.newProposal(&r.Cmds[i], deadline); !props[i].done {
+		if props[i] = s.newProposal(&r.Cmds[i], deadline, nil); !props[i].done {
 			live = append(live, props[i])
 		}
 	}
@@ -156,6 +161,7 @@ const (
 	msgSerialUnknown    = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
 	msgSerialApplied    = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
 	msgSerialResent     = "the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)"
+	msgSerialLockUnread = "the serial path could not read the current token of lock %q in time (the write did not run)"
 	msgSerialResentLost = "the write was sent again and the serial path reached no majority of the key's replicas in time to learn its fate; it is not confirmed (it may have been applied)"
 )
 
@@ -203,6 +209,12 @@ type proposal struct {
 	// its fate.
 	more []member
 
+	// locks are the chosen states of the locks the FENCED writes among
+	// the commands name (readLocks): each runs beside them.
+	locks lockStates
+	// chosen is, for a read done, the key's chosen state it ran on.
+	chosen []byte
+
 	done   bool
 	st     rpc.Status
 	reply  []byte // the command's on success, a message otherwise
@@ -221,13 +233,18 @@ type member struct {
 // newProposal starts the proposal of c's one request, with the commands
 // more folded in after it (writes of one request on c's key that
 // foldable allows), or returns it done when c cannot run on the serial
-// path.
-func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, more ...*rpc.Cmd) *proposal {
-	p := &proposal{c: c, deadline: deadline}
+// path. locks holds the chosen states of the locks FENCED writes name
+// (readLocks; nil: none): one of these commands whose lock could not be
+// read is done, unrun.
+func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, locks lockStates, more ...*rpc.Cmd) *proposal {
+	p := &proposal{c: c, deadline: deadline, locks: locks}
 	for _, m := range more {
 		p.more = append(p.more, member{c: m, id: s.commandID(m)})
 	}
 	s.serial.Folded.Add(int64(len(more)))
+	if lock, ok := p.unreadLock(); !ok {
+		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, msgSerialLockUnread, lock))
+	}
 	if c.Digest != rpc.DigestNone && !proto.ReadOnly(c.Reqs) {
 		return p.finish(rpc.StatusError, []byte(msgSerialDigest))
 	}
@@ -239,7 +256,7 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, more ...*rpc.Cmd) 
 	part := s.node.partitionOf(p.key)
 	p.accs, p.sets = s.acceptors(part)
 	if len(p.accs) == 0 {
-		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, "unavailable: partition %d has no replicas in this node's ring", part))
+		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, "partition %d has no replicas in this node's ring", part))
 	}
 	if c.Digest != rpc.DigestNone {
 		return s.readHere(p) // the router's read in one round trip
@@ -316,6 +333,12 @@ func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied, l
 	np, err := storage.Restate(p.c.DB, p.key, state, b, now)
 	if err != nil {
 		return np, nil, rec, false, err
+	}
+	for _, c := range p.fenced() {
+		if err := np.See(c.Reqs[0].Fence.Lock, p.locks[lockOf(c)]); err != nil {
+			np.Release()
+			return np, nil, rec, false, err
+		}
 	}
 	outs := make([][]byte, 0, 1+len(p.more))
 	var once bool
@@ -553,10 +576,12 @@ func (p *proposal) advance(s *Service) step {
 			return stepNext
 		}
 		now := s.node.clock.Now()
-		_, reply, err := storage.Propose(p.c.DB, p.key, p.state, now, now, p.req, rand.IntN, nil)
+		np, reply, err := storage.Propose(p.c.DB, p.key, p.state, now, now, p.req, rand.IntN, nil)
+		np.Release()
 		if err != nil {
 			p.finish(rpc.StatusError, []byte(err.Error()))
 		} else {
+			p.chosen = p.state
 			p.finish(rpc.StatusOK, reply)
 		}
 		return stepDone
@@ -603,7 +628,7 @@ func (p *proposal) advance(s *Service) step {
 	case proto.ReadOnly(p.c.Reqs):
 		// A read changes nothing: it runs on the latest state, and
 		// finishes that proposal first unless a majority holds it.
-		p.mine = nil
+		p.mine, p.chosen = nil, state
 	case held:
 		// The latest proposal holds the effect of this command (and of
 		// those folded in with it: one Accept holds all or none): finish
@@ -718,9 +743,16 @@ func (p *proposal) accept(s *Service, prop *storage.Proposal, replies [][]byte, 
 // deadline; otherwise it ends the proposal and reports false.
 func (p *proposal) retry(s *Service) bool {
 	p.attempt++
-	if backoff(p.attempt, p.deadline) {
-		p.prepare(s)
-		return true
+	again := backoff(p.attempt, p.deadline)
+	var unread []byte
+	if again {
+		// A FENCED write's locks are read again: a newer holder may have
+		// taken one since the last reading.
+		var ok bool
+		if unread, ok = s.rereadLocks(p); ok {
+			p.prepare(s)
+			return true
+		}
 	}
 	switch {
 	case p.c.Resent:
@@ -728,6 +760,8 @@ func (p *proposal) retry(s *Service) bool {
 		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialResentLost))
 	case len(p.mine) > 0 && !proto.ReadOnly(p.c.Reqs):
 		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialUnknown))
+	case again:
+		p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, msgSerialLockUnread, unread))
 	default:
 		p.finish(rpc.StatusUnavailable, []byte(msgSerialNoQuorum))
 	}

@@ -8,8 +8,9 @@ import (
 )
 
 // Store-enforced fencing (PROTOCOL.md §12.11, docs/serial.md): a FENCED
-// write carries a lock's name and a token of it, and runs only if no
-// FENCED write with a newer token of that lock has written its key.
+// write carries a lock's name and a token of it, and runs only if the
+// lock holds no newer token and no FENCED write with a newer token of
+// that lock has written its key.
 
 // FenceDB is the database of the keys' fences: key k's is a HASH k whose
 // field for database db and lock l (fenceField) holds, in decimal, the
@@ -47,20 +48,45 @@ func (s *Shard) fenceOf(db int, key, lock []byte) (int64, bool) {
 	return t, err == nil
 }
 
-// fence checks req's token against its key's fence for its lock and
-// raises the fence to the token. It reports false, with the refusal
-// appended to dst, when a FENCED write with a newer token has written the
-// key: the write must not run. An accepted token raises the fence even if
-// the write then changes nothing (a SET_IF whose value differs).
+// lockToken returns the token of the lock held in key of db, if the key
+// holds one, whether or not its lease has lapsed: a token is issued once
+// its taking is written, and only a newer taking replaces it.
+func (s *Shard) lockToken(db int, key []byte) (int64, bool) {
+	e := s.lookup(db, key)
+	if e == nil {
+		return 0, false
+	}
+	v, ok := e.visible().(strVal)
+	if !ok {
+		return 0, false
+	}
+	token, _, ok := parseLock(v.str())
+	return token, ok
+}
+
+// fence checks req's token against its lock's current token and against
+// its key's fence for the lock, and raises the fence to the token. It
+// reports false, with the refusal appended to dst, when the lock holds a
+// newer token (taken since the writer's, whether or not the new holder
+// has written the key) or a FENCED write with a newer token has written
+// the key: the write must not run. The lock is read where c.Locate finds
+// it: the single process locks its partition for the write
+// (node.apply), the serial path reads its chosen state before the
+// proposal (Proposal.See). An accepted token raises the fence even if the
+// write then changes nothing (a SET_IF whose value differs).
 func (c *Ctx) fence(req *proto.Request, dst []byte) ([]byte, bool) {
 	key, f := req.Key(), &req.Fence
 	sh := c.Locate(key)
-	at, has := sh.fenceOf(c.DB, key, f.Lock)
-	if has && f.Token < at {
-		return proto.AppendErrorMsg(dst, fmt.Sprintf("%s: lock %q is at token %d, newer than this write's %d (the write did not run)",
-			proto.MsgFenced, f.Lock, at, f.Token)), false
+	at, fenced := sh.fenceOf(c.DB, key, f.Lock)
+	newest, known := at, fenced
+	if held, ok := c.Locate(f.Lock).lockToken(c.DB, f.Lock); ok && (!known || held > newest) {
+		newest, known = held, true
 	}
-	if !has || f.Token > at {
+	if known && f.Token < newest {
+		return proto.AppendErrorMsg(dst, fmt.Sprintf("%s: lock %q is at token %d, newer than this write's %d (the write did not run)",
+			proto.MsgFenced, f.Lock, newest, f.Token)), false
+	}
+	if !fenced || f.Token > at {
 		c.Deltas = append(c.Deltas, Delta{DB: FenceDB, Key: string(key), Val: ValDelta{Kind: proto.TypeHash, TS: c.T,
 			Members: []Member{{Name: fenceField(c.DB, f.Lock), S: c.T, Value: strconv.FormatInt(f.Token, 10)}}}})
 		sh.Apply(&c.Deltas[len(c.Deltas)-1])

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
 )
 
@@ -139,5 +140,103 @@ func TestProposalCarriesFence(t *testing.T) {
 	}
 	if _, err := DecodeProposal(nil, p1.AppendState(nil), 0, []byte("k"), b4); err == nil || !strings.Contains(err.Error(), "ballot") {
 		t.Errorf("a proposal of another ballot: %v", err)
+	}
+}
+
+// lockTaken takes lock in h for owner and returns its token.
+func lockTaken(t *testing.T, h *harness, lock, owner string) int64 {
+	t.Helper()
+	out := h.do(fmt.Sprintf("LOCK_ACQUIRE (%d)%s (%d)%s 100000", len(lock), lock, len(owner), owner))
+	r, err := proto.ParseReply([]byte(out))
+	if err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeInt {
+		t.Fatalf("LOCK_ACQUIRE %s: %q, %v", lock, out, err)
+	}
+	return r.Value.Int
+}
+
+// TestFenceChecksTheLock: a FENCED write is refused when its lock holds a
+// newer token, although no write with that token has reached its key (a
+// holder whose lease lapsed, writing after the next holder took the lock
+// and before that one wrote); the holder's own token passes; a lapsed
+// lease still holds its token until the lock is taken again or released;
+// a released lock, a key in another database and a key that is not a
+// lock say nothing.
+func TestFenceChecksTheLock(t *testing.T) {
+	h := newHarness(t, 4, false, 1)
+	old := lockTaken(t, h, "jobs", "a") - 1 // as if an earlier holder's
+	held := old + 1
+	h.check(fmt.Sprintf(`
+		> FENCED (4)jobs %d SET:STR (3)out (1)a
+		< %s
+		> GET (3)out
+		< NULL
+		> FENCED (4)jobs %d SET:STR (3)out (1)b
+		< OK
+		> GET (3)out
+		< OK:STR (1)b
+	`, old, fenced("jobs", held, old), held))
+	other := lockTaken(t, h, "tasks", "a")
+	if out := h.do(fmt.Sprintf("LOCK_RELEASE (5)tasks %d", other)); out != "OK:BOOL true" {
+		t.Fatalf("LOCK_RELEASE: %q", out)
+	}
+	h.wall += 200_000 // the lease of jobs lapses; nobody takes it again
+	h.check(fmt.Sprintf(`
+		> FENCED (4)jobs %d SET:STR (5)other (1)c
+		< %s
+		> FENCED (5)tasks %d SET:STR (5)third (1)f
+		< OK
+		> SWITCH_DB 1
+		< OK
+		> FENCED (4)jobs %d SET:STR (3)out (1)d
+		< OK
+		> SWITCH_DB 0
+		< OK
+		> SET:STR (5)plain (5)hello
+		< OK
+		> FENCED (5)plain 1 SET:STR (4)out2 (1)e
+		< OK
+	`, old, fenced("jobs", held, old), other-1, old))
+}
+
+// TestProposalSeesItsLock: on the serial path the lock's chosen state,
+// put beside the key's (See), refuses a FENCED write of an older token,
+// and the proposal still carries the key's state alone.
+func TestProposalSeesItsLock(t *testing.T) {
+	h := newHarness(t, 1, true, 9)
+	token := lockTaken(t, h, "jobs", "a")
+	lockState := h.shards[0].AppendSerialState(nil, 0, []byte("jobs"))
+	var req proto.Request
+	if err := proto.ParseRequest(fmt.Appendf(nil, "FENCED (4)jobs %d SET:STR (1)k (1)v", token-1), &req); err != proto.ErrNone {
+		t.Fatal(err)
+	}
+	b := hlc.Stamp{Time: h.clock.Now().Time + 1000, Actor: 2}
+	run := func(see bool) (*Proposal, string) {
+		p, err := Restate(0, []byte("k"), nil, b, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if see {
+			if err := p.See([]byte("jobs"), lockState); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, _ := p.Run(&req, func(int) int { return 0 }, nil)
+		return &p, string(out)
+	}
+	if p, out := run(false); out != "OK" {
+		t.Errorf("without the lock's state: %q", out)
+	} else {
+		p.Release()
+	}
+	p, out := run(true)
+	if out != fenced("jobs", token, token-1) {
+		t.Errorf("with the lock's state: %q", out)
+	}
+	if ds, err := DecodeProposal(nil, p.AppendState(nil), 0, []byte("k"), b); err != nil || len(ds) != 1 || ds[0].Key != "k" {
+		t.Errorf("the proposal's state: %+v, %v; want k's alone", ds, err)
+	}
+	p.Release()
+	if err := (&Proposal{DB: 0, Key: []byte("k")}).See([]byte("jobs"), AppendDelta(nil, &Delta{DB: 0, Key: "other", Reset: b})); err == nil {
+		t.Error("See took another key's state")
 	}
 }

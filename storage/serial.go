@@ -236,6 +236,27 @@ func Restate(db int, key []byte, state []byte, b, now hlc.Stamp) (Proposal, erro
 	return p, nil
 }
 
+// See puts lock's chosen state in p's database (state: AppendSerialState's
+// form, empty for none) where p's commands read it: the lock a FENCED
+// write names, whose current token the write is checked against
+// (Ctx.fence). Only p's key is proposed: AppendState and State never
+// carry the lock.
+func (p *Proposal) See(lock []byte, state []byte) error {
+	if string(lock) == string(p.Key) {
+		return nil // the key's own state is there already
+	}
+	ds, err := decodeState(nil, state, p.DB, lock)
+	if err != nil {
+		return err
+	}
+	for i := range ds {
+		if int(ds[i].DB) == p.DB {
+			p.sh.Apply(&ds[i])
+		}
+	}
+	return nil
+}
+
 // AppendSerialState appends key's state in db as the serial path carries
 // it (an acceptor's vote, a proposal): the key's whole state, if the
 // shard holds any, then its fence (FenceDB), if it has one. Empty: none.

@@ -48,4 +48,19 @@ func TestLockFaults(t *testing.T) {
 	if f := fenceFaults("l", []fenceOp{ops[0], ops[2], {token: 15, call: ms(10), ret: ms(14)}, ops[4]}); len(f) > 0 {
 		t.Errorf("writes the fence allows: %v", f)
 	}
+	// Against the takings: token 10's holder writing again at 30–35 ms,
+	// while token 20 surely held the lock (taken by 25, held to 70), is a
+	// fault although no write of token 20 came first; the same write
+	// before token 20 was answered, or one overlapping the end of its
+	// hold, is not.
+	held := []fenceOp{
+		{token: 10, call: ms(6), ret: ms(8)},
+		{token: 10, call: ms(30), ret: ms(35)},
+		{token: 10, call: ms(20), ret: ms(28)},
+		{token: 20, call: ms(60), ret: ms(72)},
+		{token: 10, call: ms(66), ret: ms(80)},
+	}
+	if f := heldFaults("l", ok, held); len(f) != 1 || !strings.Contains(f[0], "asked for at 30ms") {
+		t.Errorf("held faults: %v; want the write of token 10 asked for at 30ms alone", f)
+	}
 }

@@ -105,7 +105,7 @@ COMMANDS = {
     "STR_SET_RANGE": Command(("str", "int", "str"), "key offset value", "overwrites a string's bytes from offset with value (zero bytes fill a gap; an absent key starts empty); the new length", "strings and numbers", "SETRANGE", "write"),
     "SET_IF_PRESENT": Command(("typed",), "key value", "sets the key if it exists (as SET: its deadline goes); true if it did", "strings and numbers", "", "write"),
     "HASH_SET_IF_ABSENT": Command(("str", "str", "str"), "key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", "hashes", "HSETNX", "write"),
-    "FENCED": Command(("fence",), "lock token command...", "runs a write of one key only if the token is at least the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", "strings and numbers", "", "write"),
+    "FENCED": Command(("fence",), "lock token command...", "runs a write of one key only if the token is at least the lock's current token and the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", "strings and numbers", "", "write"),
     "ONCE": Command(("once",), "id command...", "runs a write of one key (or a blocking pop) once: sent again with the same id (ONCE or RETRY), it answers its first reply instead of running", "strings and numbers", "", "write"),
     "RETRY": Command(("once",), "id command...", "answers the first reply of the write ONCE sent with this id, without running it; not confirmed if the key's recent commands do not list it", "strings and numbers", "", "write"),
     "SET_TTL_IF_PRESENT": Command(("typed", "millis"), "key value milliseconds", "sets the key with a time to live if it exists; true if it did", "strings and numbers", "", "write"),
