@@ -8,13 +8,13 @@ import (
 	"github.com/vanitydb/vanity/proto"
 )
 
-// Fencing on the serial path (docs/serial.md, "Store-enforced fencing"): a FENCED write
-// is refused when its lock holds a newer token than the write's, as well
-// as when a newer token's write reached its key. The lock is another key,
-// usually of other replicas, so a run's FENCED writes first read their
-// locks at SERIAL, one round for them all, and each write then runs on
-// its key's chosen state with its lock's beside it (storage.Proposal.See,
-// storage's Ctx.fence).
+// Fencing on the serial path (docs/serial.md, "Store-enforced fencing"):
+// a FENCED write is refused when its lock holds a newer token than the
+// write's, as well as when a newer token's write reached its key. The
+// lock is another key, usually of other replicas, so a run's FENCED
+// writes first read their locks at SERIAL, one round for them all, and
+// each write then runs on its key's chosen state with its lock's beside it
+// (storage.Proposal.See, storage's Ctx.fence).
 
 // lockName is a lock a FENCED write names: the key in its database.
 type lockName struct {
