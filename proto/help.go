@@ -148,7 +148,7 @@ var help = [numCommands]commandHelp{
 	CmdListPopRightWait: {"key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", GroupLists, ""},
 	CmdStrAppend:        {"key value", "appends to a string (an absent key starts empty); the new length", GroupStrings, "APPEND"},
 	CmdHashSetIfAbsent:  {"key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", GroupHashes, "HSETNX"},
-	CmdFenced:           {"lock token command...", "runs a write of one key only if the token is at least the lock's current token and the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", GroupStrings, ""},
+	CmdFenced:           {"lock token command...", "runs a write of one key only if the token is at least the newest one the lock issued and the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", GroupStrings, ""},
 	CmdOnce:             {"id command...", "runs a write of one key (or a blocking pop) once: sent again with the same id (ONCE or RETRY), it answers its first reply instead of running", GroupStrings, ""},
 	CmdRetry:            {"id command...", "answers the first reply of the write ONCE sent with this id, without running it; not confirmed if the key's recent commands do not list it", GroupStrings, ""},
 	CmdHashIncr:         {"key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", GroupHashes, "HINCRBY"},

@@ -9,8 +9,8 @@ import (
 
 // Store-enforced fencing (PROTOCOL.md §12.11, docs/serial.md): a FENCED
 // write carries a lock's name and a token of it, and runs only if the
-// lock holds no newer token and no FENCED write with a newer token of
-// that lock has written its key.
+// lock has issued no newer token and no FENCED write with a newer token
+// of that lock has written its key.
 
 // FenceDB is the database of the keys' fences: key k's is a HASH k whose
 // field for database db and lock l (fenceField) holds, in decimal, the
@@ -64,12 +64,13 @@ func (s *Shard) lockToken(db int, key []byte) (int64, bool) {
 	return token, ok
 }
 
-// fence checks req's token against its lock's current token and against
-// its key's fence for the lock, and raises the fence to the token. It
-// reports false, with the refusal appended to dst, when the lock holds a
-// newer token (taken since the writer's, whether or not the new holder
-// has written the key) or a FENCED write with a newer token has written
-// the key: the write must not run. The lock is read where c.Locate finds
+// fence checks req's token against the newest token its lock issued and
+// against its key's fence for the lock, and raises the fence to the
+// token. It reports false, with the refusal appended to dst, when the
+// lock issued a newer token (taken since the writer's, whether or not the
+// new holder has written the key, and whether or not it still holds the
+// lock) or a FENCED write with a newer token has written the key: the
+// write must not run. The lock is read where c.Locate finds
 // it: the single process locks its partition for the write
 // (node.apply), the serial path reads its chosen state before the
 // proposal (Proposal.See). An accepted token raises the fence even if the
@@ -79,17 +80,29 @@ func (c *Ctx) fence(req *proto.Request, dst []byte) ([]byte, bool) {
 	sh := c.Locate(key)
 	at, fenced := sh.fenceOf(c.DB, key, f.Lock)
 	newest, known := at, fenced
-	if held, ok := c.Locate(f.Lock).lockToken(c.DB, f.Lock); ok && (!known || held > newest) {
-		newest, known = held, true
+	lsh := c.Locate(f.Lock)
+	if issued, ok := lsh.fenceOf(c.DB, f.Lock, f.Lock); ok && (!known || issued > newest) {
+		newest, known = issued, true
+	}
+	if held, ok := lsh.lockToken(c.DB, f.Lock); ok && (!known || held > newest) {
+		newest, known = held, true // a lock taken before takings were recorded
 	}
 	if known && f.Token < newest {
 		return proto.AppendErrorMsg(dst, fmt.Sprintf("%s: lock %q is at token %d, newer than this write's %d (the write did not run)",
 			proto.MsgFenced, f.Lock, newest, f.Token)), false
 	}
 	if !fenced || f.Token > at {
-		c.Deltas = append(c.Deltas, Delta{DB: FenceDB, Key: string(key), Val: ValDelta{Kind: proto.TypeHash, TS: c.T,
-			Members: []Member{{Name: fenceField(c.DB, f.Lock), S: c.T, Value: strconv.FormatInt(f.Token, 10)}}}})
-		sh.Apply(&c.Deltas[len(c.Deltas)-1])
+		c.raiseFence(key, f.Lock, f.Token)
 	}
 	return dst, true
+}
+
+// raiseFence raises key's fence for lock in c's database to token. A
+// lock's taking raises the lock's own (key and lock the same): the record
+// of the newest token it issued, kept through its release, a DEL or a
+// lapsed lease, as every fence is.
+func (c *Ctx) raiseFence(key, lock []byte, token int64) {
+	c.Deltas = append(c.Deltas, Delta{DB: FenceDB, Key: string(key), Val: ValDelta{Kind: proto.TypeHash, TS: c.T,
+		Members: []Member{{Name: fenceField(c.DB, lock), S: c.T, Value: strconv.FormatInt(token, 10)}}}})
+	c.Locate(key).Apply(&c.Deltas[len(c.Deltas)-1])
 }

@@ -38,6 +38,7 @@ func (c *Ctx) lock(req *proto.Request, dst []byte) []byte {
 		d := c.setDelta(&take)
 		d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
 		c.commit(key, d)
+		c.raiseFence(key, key, token) // the newest token issued (exec_fence.go)
 		return proto.AppendInt(append(dst, proto.ReplyOK...), token)
 	case proto.CmdLockRefresh:
 		if holds {

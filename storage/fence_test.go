@@ -154,13 +154,13 @@ func lockTaken(t *testing.T, h *harness, lock, owner string) int64 {
 	return r.Value.Int
 }
 
-// TestFenceChecksTheLock: a FENCED write is refused when its lock holds a
+// TestFenceChecksTheLock: a FENCED write is refused when its lock issued a
 // newer token, although no write with that token has reached its key (a
 // holder whose lease lapsed, writing after the next holder took the lock
-// and before that one wrote); the holder's own token passes; a lapsed
-// lease still holds its token until the lock is taken again or released;
-// a released lock, a key in another database and a key that is not a
-// lock say nothing.
+// and before that one wrote); the holder's own token passes; the lock
+// keeps the newest token it issued through a lapsed lease, its release
+// and a DEL of it; a key in another database and a key that is not a lock
+// say nothing.
 func TestFenceChecksTheLock(t *testing.T) {
 	h := newHarness(t, 4, false, 1)
 	old := lockTaken(t, h, "jobs", "a") - 1 // as if an earlier holder's
@@ -175,16 +175,24 @@ func TestFenceChecksTheLock(t *testing.T) {
 		> GET (3)out
 		< OK:STR (1)b
 	`, old, fenced("jobs", held, old), held))
-	other := lockTaken(t, h, "tasks", "a")
-	if out := h.do(fmt.Sprintf("LOCK_RELEASE (5)tasks %d", other)); out != "OK:BOOL true" {
+	released := lockTaken(t, h, "tasks", "a")
+	if out := h.do(fmt.Sprintf("LOCK_RELEASE (5)tasks %d", released)); out != "OK:BOOL true" {
 		t.Fatalf("LOCK_RELEASE: %q", out)
+	}
+	deleted := lockTaken(t, h, "chores", "a")
+	if out := h.do("DEL (6)chores"); out != "OK" {
+		t.Fatalf("DEL of a lock: %q", out)
 	}
 	h.wall += 200_000 // the lease of jobs lapses; nobody takes it again
 	h.check(fmt.Sprintf(`
 		> FENCED (4)jobs %d SET:STR (5)other (1)c
 		< %s
 		> FENCED (5)tasks %d SET:STR (5)third (1)f
+		< %s
+		> FENCED (5)tasks %d SET:STR (5)third (1)f
 		< OK
+		> FENCED (6)chores %d SET:STR (5)third (1)g
+		< %s
 		> SWITCH_DB 1
 		< OK
 		> FENCED (4)jobs %d SET:STR (3)out (1)d
@@ -195,7 +203,8 @@ func TestFenceChecksTheLock(t *testing.T) {
 		< OK
 		> FENCED (5)plain 1 SET:STR (4)out2 (1)e
 		< OK
-	`, old, fenced("jobs", held, old), other-1, old))
+	`, old, fenced("jobs", held, old), released-1, fenced("tasks", released, released-1), released,
+		deleted-1, fenced("chores", deleted, deleted-1), old))
 }
 
 // TestProposalSeesItsLock: on the serial path the lock's chosen state,

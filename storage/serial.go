@@ -250,9 +250,7 @@ func (p *Proposal) See(lock []byte, state []byte) error {
 		return err
 	}
 	for i := range ds {
-		if int(ds[i].DB) == p.DB {
-			p.sh.Apply(&ds[i])
-		}
+		p.sh.Apply(&ds[i]) // the lock's value, and its fence: the newest token it issued
 	}
 	return nil
 }

@@ -49,18 +49,19 @@ func TestLockFaults(t *testing.T) {
 		t.Errorf("writes the fence allows: %v", f)
 	}
 	// Against the takings: token 10's holder writing again at 30–35 ms,
-	// while token 20 surely held the lock (taken by 25, held to 70), is a
-	// fault although no write of token 20 came first; the same write
-	// before token 20 was answered, or one overlapping the end of its
-	// hold, is not.
-	held := []fenceOp{
+	// after token 20's taking was answered (25 ms), is a fault although no
+	// write of token 20 came first; so is one at 80 ms, after token 20's
+	// holder let go; the same write asked for before token 20's taking
+	// was answered is not.
+	issued := []fenceOp{
 		{token: 10, call: ms(6), ret: ms(8)},
 		{token: 10, call: ms(30), ret: ms(35)},
 		{token: 10, call: ms(20), ret: ms(28)},
 		{token: 20, call: ms(60), ret: ms(72)},
-		{token: 10, call: ms(66), ret: ms(80)},
+		{token: 20, call: ms(80), ret: ms(82)}, // token 30 was answered at 75
 	}
-	if f := heldFaults("l", ok, held); len(f) != 1 || !strings.Contains(f[0], "asked for at 30ms") {
-		t.Errorf("held faults: %v; want the write of token 10 asked for at 30ms alone", f)
+	f = issuedFaults("l", ok, issued)
+	if len(f) != 2 || !strings.Contains(f[0], "asked for at 30ms") || !strings.Contains(f[1], "asked for at 80ms") {
+		t.Errorf("issued faults: %v; want the write of token 10 asked for at 30ms and that of token 20 at 80ms", f)
 	}
 }
