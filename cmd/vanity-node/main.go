@@ -62,7 +62,7 @@ func run(args []string) error {
 	replicas := fs.Int("replicas", 3, "copies of each partition (quorum reads and writes when more than 1)")
 	secrets := secret.AddFlags(fs)
 	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
-	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no")
+	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no (votes on the serial path, SERIAL and conditional commands, are fsynced before they leave whatever the policy)")
 	walRepair := fs.Bool("wal-repair", false, "cut a damaged write-ahead log at the damage and start (what follows is lost here; the other replicas' copies come back by catch-up and anti-entropy, but serial-path promises and votes in the lost part are forgotten: a SERIAL write under way at the damage may then be lost or ordered wrongly)")
 	snapshotEvery := fs.Duration("snapshot-interval", 10*time.Minute, "automatic snapshot period (0: none by time; a snapshot is also written whenever the WAL has grown past 64 MiB and twice the last snapshot)")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
