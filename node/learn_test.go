@@ -74,7 +74,7 @@ func TestAcceptsAskABareMajorityAndTheRestLearn(t *testing.T) {
 			recordingAcceptor{name: "n2", mu: &mu, kinds: &self}}
 		var learned atomic.Int64
 		l := newLearner(&learned)
-		k := asker{self: "n2", learn: l, slow: newSlowPeers()}
+		k := asker{self: "n2", learn: l, slow: newSlowPeers(nil)}
 		props := []*proposal{accepting("k1", accs), accepting("k2", accs)}
 		rounds(k, props)
 		for _, p := range props {

@@ -34,6 +34,7 @@ type SerialStats struct {
 	Prepares, Accepts, Peeks, Standing, Refused, Folded atomic.Int64
 	VoteCalls, VotePhases                               atomic.Int64
 	Learns                                              atomic.Int64 // chosen proposals sent to acceptors a round did not ask
+	SlowPeers                                           atomic.Int64 // peers found failing or slower than a hedge (slowPeers.mark)
 }
 
 // asker is this node as its rounds' proposer.

@@ -176,7 +176,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
 		advKick: make(chan struct{}, 1), advDone: make(chan struct{}),
 		standing: newStandingPromises(cfg.StandingPromises)}
-	s.learns, s.slow = newLearner(&s.serial.Learns), newSlowPeers()
+	s.learns, s.slow = newLearner(&s.serial.Learns), newSlowPeers(&s.serial.SlowPeers)
 	s.pace.rate = float64(max(cfg.TransferRate, 0))
 	if err := checkAway(cfg, n, time.Now()); err != nil {
 		n.Close()

@@ -2,6 +2,7 @@ package node
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,15 +11,18 @@ import (
 // partner that is down or cut off costs one round its hedge, not every
 // one.
 type slowPeers struct {
-	mu    sync.Mutex
-	until map[string]time.Time
+	mu     sync.Mutex
+	until  map[string]time.Time
+	marked *atomic.Int64 // counts marks (nil: not counted)
 }
 
 // slowFor is how long a peer that failed or was hedged stays last.
 const slowFor = time.Second
 
-func newSlowPeers() *slowPeers {
-	return &slowPeers{until: map[string]time.Time{}}
+// newSlowPeers returns an empty set whose marks count in marked (nil:
+// not counted).
+func newSlowPeers(marked *atomic.Int64) *slowPeers {
+	return &slowPeers{until: map[string]time.Time{}, marked: marked}
 }
 
 // mark records that peer name failed or was slow, now.
@@ -29,6 +33,9 @@ func (s *slowPeers) mark(name string, now time.Time) {
 	s.mu.Lock()
 	s.until[name] = now.Add(slowFor)
 	s.mu.Unlock()
+	if s.marked != nil {
+		s.marked.Add(1)
+	}
 }
 
 // slow reports whether peer name was marked within slowFor of now.

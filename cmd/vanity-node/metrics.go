@@ -54,6 +54,7 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 		counter("node_serial_vote_calls_total", "Calls of other nodes' proposers this node voted on as an acceptor (each one fsync at most; calls of Learns alone are not counted).", ss.VoteCalls.Load),
 		counter("node_serial_vote_phases_total", "Phases those calls carried: over node_serial_vote_calls_total, how full the rounds are.", ss.VotePhases.Load),
 		counter("node_serial_learns_total", "Chosen proposals this node's rounds sent as Learns to the acceptors they did not ask (a round asks a bare majority first).", ss.Learns.Load),
+		counter("node_serial_slow_peers_total", "Times this node's serial rounds found a peer failing or slower than the round's hedge; such a peer is asked after the others for a second (a router's digest read of a key just written may then need a second trip).", ss.SlowPeers.Load),
 		counter("node_serial_folded_total", "Serial writes folded into the proposal of an earlier write of the same run on their key (one Accept for them all).", ss.Folded.Load),
 		counter("antientropy_rounds_total", "Partitions compared with a peer by anti-entropy.", func() int64 { return es().Rounds }),
 		counter("antientropy_repaired_total", "Of those, partitions whose copies differed and were repaired.", func() int64 { return es().Repaired }),
