@@ -9,8 +9,8 @@ import (
 )
 
 // Fencing on the serial path (docs/serial.md, "Store-enforced fencing"):
-// a FENCED write is refused when its lock holds a newer token than the
-// write's, as well as when a newer token's write reached its key. The
+// a FENCED write is refused when its lock has issued a newer token than
+// the write's, as well as when a newer token's write reached its key. The
 // lock is another key, usually of other replicas, so a run's FENCED
 // writes first read their locks at SERIAL, one round for them all, and
 // each write then runs on its key's chosen state with its lock's beside it
@@ -32,17 +32,13 @@ func lockOf(c *rpc.Cmd) lockName {
 }
 
 // readLocks reads, at SERIAL, the chosen state of every lock the FENCED
-// writes among cmds name, each lock once and all in the same rounds, by
+// writes fenced name, each lock once and all in the same rounds, by
 // deadline. A lock whose read failed is missing from the result (its
-// writes then do not run: newProposal); nil when no command is a FENCED
-// write.
-func (s *Service) readLocks(deadline time.Time, cmds ...*rpc.Cmd) lockStates {
+// writes then do not run: newProposal); nil when fenced is empty.
+func (s *Service) readLocks(deadline time.Time, fenced ...*rpc.Cmd) lockStates {
 	var names []lockName
 	var props []*proposal
-	for _, c := range cmds {
-		if len(c.Reqs) != 1 || !c.Reqs[0].Fenced {
-			continue
-		}
+	for _, c := range fenced {
 		name := lockOf(c)
 		if slices.Contains(names, name) {
 			continue
@@ -83,6 +79,17 @@ func (s *Service) rereadLocks(p *proposal) (unread []byte, ok bool) {
 	}
 	p.locks = s.readLocks(p.deadline, fenced...)
 	return p.unreadLock()
+}
+
+// fencedOf returns the commands of r that are FENCED writes (nil: none).
+func fencedOf(r *rpc.Run) []*rpc.Cmd {
+	var out []*rpc.Cmd
+	for i := range r.Cmds {
+		if c := &r.Cmds[i]; len(c.Reqs) == 1 && c.Reqs[0].Fenced {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // fenced returns p's commands (its own, then those folded in after it)

@@ -94,11 +94,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 		go func() {
 			waves, keys := serialWaves(r)
 			unlock := s.gates.lock(slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "" }))
-			cmds := make([]*rpc.Cmd, len(r.Cmds))
-			for i := range r.Cmds {
-				cmds[i] = &r.Cmds[i]
-			}
-			locks := s.readLocks(deadline, cmds...)
+			locks := s.readLocks(deadline, fencedOf(r)...)
 			for _, w := range waves {
 				var live []*proposal
 				for _, f := range w {
