@@ -20,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/sched"
 	"github.com/vanitydb/vanity/proto"
 )
 
@@ -73,6 +74,31 @@ func (c *cluster) nodeProcs(i int) int {
 		}
 	}
 	c.t.Fatalf("node %d's metrics have no go_sched_gomaxprocs_threads", i)
+	return 0
+}
+
+// policyOf returns the scheduling policy every thread of process pid has,
+// failing the test if its threads differ.
+func policyOf(t *testing.T, pid int) sched.Policy {
+	t.Helper()
+	tids, err := sched.Threads(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[sched.Policy]int{}
+	for _, tid := range tids {
+		if p, ok, err := sched.Of(tid); err == nil && ok {
+			seen[p]++
+		} else if err == nil {
+			t.Fatalf("process %d: thread %d has a policy neither normal nor batch", pid, tid)
+		}
+	}
+	if len(seen) != 1 {
+		t.Fatalf("process %d's threads have policies %v, want one", pid, seen)
+	}
+	for p := range seen {
+		return p
+	}
 	return 0
 }
 
@@ -218,6 +244,14 @@ func TestClusterScript(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		if got := c.nodeProcs(i); got != 1 {
 			t.Errorf("node %d runs on %d cores at once, want the 1 of VANITY_CLUSTER_NODE_PROCS", i, got)
+		}
+	}
+	// Nodes and routers run as SCHED_BATCH by default (--sched).
+	if runtime.GOOS == "linux" {
+		for _, m := range []string{"nodes/1", "routers/1"} {
+			if got := policyOf(t, pidOf(t, filepath.Join(c.dir, m))); got != sched.Batch {
+				t.Errorf("%s runs with scheduling policy %v, want batch", m, got)
+			}
 		}
 	}
 	a := dial(t, r1)

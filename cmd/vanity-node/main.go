@@ -27,6 +27,7 @@ import (
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
+	"github.com/vanitydb/vanity/internal/sched"
 	"github.com/vanitydb/vanity/internal/secret"
 	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
@@ -82,6 +83,7 @@ func run(args []string) error {
 	debugPublic := fs.Bool("debug-public", false, "allow --debug-addr on an address other machines reach")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	procs := fs.Int("procs", 0, "cores this node runs on at once (GOMAXPROCS; 0: the Go runtime's choice: $GOMAXPROCS, else the cgroup's CPU limit, else every core); nodes sharing a machine run cheaper with a share each")
+	schedPolicy := sched.Flag(fs, sched.Batch)
 	config := flagenv.ConfigFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -129,6 +131,9 @@ func run(args []string) error {
 	defer closeLog()
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
+	}
+	if err := sched.Apply(*schedPolicy); err != nil {
+		log.Warn("running with the scheduling policy the process started with", "asked", schedPolicy.String(), "err", err)
 	}
 	if key == nil {
 		log.Warn("no cluster secret (--insecure): gossip and RPC accept anyone on this host")

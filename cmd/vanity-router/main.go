@@ -24,6 +24,7 @@ import (
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/logfile"
+	"github.com/vanitydb/vanity/internal/sched"
 	"github.com/vanitydb/vanity/internal/secret"
 	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
@@ -68,6 +69,7 @@ func run(args []string) error {
 		"how long a storage node may take to start a command; a node refuses it afterwards")
 	clockOffset := fs.Duration("max-clock-offset", 250*time.Millisecond,
 		"the largest difference between this router's clock and a node's")
+	policy := sched.Flag(fs, sched.Batch)
 	eventLoops := fs.Int("event-loops", -1, "event loops serving clients (-1: one per core but one; 0: a goroutine per connection)")
 	noIOUring := fs.Bool("no-io-uring", false, "event loops read and write with a system call each instead of io_uring")
 	maxUnauth := fs.Int("max-unauth-request", router.DefaultMaxUnauthRequest,
@@ -130,6 +132,9 @@ func run(args []string) error {
 		return err
 	}
 	defer closeLog()
+	if err := sched.Apply(*policy); err != nil {
+		log.Warn("running with the scheduling policy the process started with", "asked", policy.String(), "err", err)
+	}
 	if *password == "" {
 		*password = "vanity"
 		log.Warn("a new cluster's first administrator gets the well-known default password; set --default-password")

@@ -53,13 +53,14 @@ var allowed = map[string][]string{
 	"internal/version":     {},
 	"internal/uring":       {},
 	"internal/epoll":       {},
+	"internal/sched":       {},
 	"internal/freeport":    {},
 	"internal/cli":         {"proto", "internal/tlsconf"},
 	"internal/tlsconf":     {},
 	"internal/resptest":    {},
 	"internal/lincheck":    {"proto", "client"},
 	"ops":                  {}, // service files; its test runs the binaries
-	"scripts":              {"client", "proto"},
+	"scripts":              {"client", "proto", "internal/sched"},
 }
 
 // forbidden are imports that must never appear, whatever the table says.
