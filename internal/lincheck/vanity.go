@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,7 +93,8 @@ type Registers struct {
 	Dial func(w int) (*client.Client, error)
 
 	clients
-	hist             []History
+	mu               sync.Mutex
+	hist             [][]History // per generation of keys (NextKeys), per key
 	epoch            time.Time
 	unknown, refused atomic.Int64
 	ids              atomic.Int32
@@ -105,7 +107,7 @@ const lost = math.MaxInt64 / 2
 
 // Start starts the clients.
 func (w *Registers) Start() {
-	w.hist = make([]History, len(w.Keys))
+	w.hist = [][]History{make([]History, len(w.Keys))}
 	w.epoch = time.Now()
 	w.ids.Store(int32(w.Clients))
 	w.tokens.Store(1000)
@@ -114,11 +116,39 @@ func (w *Registers) Start() {
 
 func (w *Registers) now() int64 { return int64(time.Since(w.epoch)) }
 
+// NextKeys moves the clients to new keys, one for each of Keys (named
+// "KEY/g" for the g-th generation), each with a history of its own. A
+// long run that moves on every so often keeps each history short
+// enough for the checker to decide: how long it takes grows with a
+// history's length and its operations of unknown outcome, not with the
+// number of histories.
+func (w *Registers) NextKeys() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.hist = append(w.hist, make([]History, len(w.Keys)))
+}
+
+// generation returns the current generation of keys and its histories.
+func (w *Registers) generation() (int, []History) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.hist) - 1, w.hist[len(w.hist)-1]
+}
+
+// keyName is the name of key k in generation g.
+func (w *Registers) keyName(g, k int) string {
+	if g == 0 {
+		return w.Keys[k]
+	}
+	return fmt.Sprintf("%s/%d", w.Keys[k], g)
+}
+
 // client runs client c's operations until Stop.
 func (w *Registers) client(c int) {
 	rng := rand.New(rand.NewPCG(uint64(c), w.Seed))
 	id := c
 	seen := make([]string, len(w.Keys)) // the last value this client knows of each key
+	gen := 0
 	var cl *client.Client
 	defer func() {
 		if cl != nil {
@@ -129,15 +159,20 @@ func (w *Registers) client(c int) {
 		if cl = w.connect(c, cl, w.Dial); cl == nil {
 			return // stopped
 		}
+		g, hist := w.generation()
+		if g != gen {
+			gen = g
+			clear(seen) // new keys: absent
+		}
 		k := rng.IntN(len(w.Keys))
-		key, val := w.Keys[k], fmt.Sprintf("c%d-%d", c, seq)
+		key, val := w.keyName(g, k), fmt.Sprintf("c%d-%d", c, seq)
 		token := w.tokens.Add(1) - int64(rng.IntN(4))
 		op, cmd, args := RegisterCommand(rng, key, val, seen[k], token)
 		call := w.now()
 		r, err := cl.Do(cmd, args...)
 		ret := w.now()
 		if err != nil { // the connection broke: the outcome is unknown
-			w.hist[k].Add(id, op, Unknown, call, lost)
+			hist[k].Add(id, op, Unknown, call, lost)
 			w.unknown.Add(1)
 			id = int(w.ids.Add(1))
 			cl.Close()
@@ -147,11 +182,11 @@ func (w *Registers) client(c int) {
 		out, ok := RegisterOutput(op, r)
 		switch {
 		case ok:
-			w.hist[k].Add(id, op, out, call, ret)
+			hist[k].Add(id, op, out, call, ret)
 			w.ops.Add(1)
 			seen[k] = Seen(op, out, seen[k])
 		case r.Status == proto.StatusError && strings.Contains(string(r.Body), "not confirmed"):
-			w.hist[k].Add(id, op, Unknown, call, lost)
+			hist[k].Add(id, op, Unknown, call, lost)
 			w.unknown.Add(1)
 			id = int(w.ids.Add(1)) // a client's operations do not overlap
 		case r.Status == proto.StatusError && strings.Contains(string(r.Body), "did not run"):
@@ -170,19 +205,25 @@ func (w *Registers) WaitFor(n int64, within time.Duration) {
 	w.waitFor(w.T, n, within)
 }
 
-// Check checks each key's history under Register (with decided, a
-// history the checker cannot decide within timeout fails too) and logs
-// the counts.
+// Check checks each key's history under Register, every generation's
+// (with decided, a history the checker cannot decide within timeout
+// fails too), and logs the counts. Call it after Stop.
 func (w *Registers) Check(timeout time.Duration, decided bool) {
 	w.T.Helper()
-	for k := range w.Keys {
-		check := w.hist[k].Check
-		if decided {
-			check = w.hist[k].CheckDecided
-		}
-		if err := check(Register, timeout); err != nil {
-			w.T.Errorf("%s: %v", w.Keys[k], err)
+	w.mu.Lock()
+	hists := w.hist
+	w.mu.Unlock()
+	for g := range hists {
+		for k := range w.Keys {
+			check := hists[g][k].Check
+			if decided {
+				check = hists[g][k].CheckDecided
+			}
+			if err := check(Register, timeout); err != nil {
+				w.T.Errorf("%s: %v", w.keyName(g, k), err)
+			}
 		}
 	}
-	w.T.Logf("%d operations answered, %d of unknown outcome, %d refused unrun", w.ops.Load(), w.unknown.Load(), w.refused.Load())
+	w.T.Logf("%d operations answered (%d generations of %d keys), %d of unknown outcome, %d refused unrun",
+		w.ops.Load(), len(hists), len(w.Keys), w.unknown.Load(), w.refused.Load())
 }
