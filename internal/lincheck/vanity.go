@@ -1,6 +1,7 @@
 package lincheck
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -95,6 +96,7 @@ type Registers struct {
 	clients
 	mu               sync.Mutex
 	hist             [][]History // per generation of keys (NextKeys), per key
+	refusals         []refusal   // operations refused unrun, for a failing history's report
 	epoch            time.Time
 	unknown, refused atomic.Int64
 	ids              atomic.Int32
@@ -190,7 +192,10 @@ func (w *Registers) client(c int) {
 			w.unknown.Add(1)
 			id = int(w.ids.Add(1)) // a client's operations do not overlap
 		case r.Status == proto.StatusError && strings.Contains(string(r.Body), "did not run"):
-			w.refused.Add(1) // no effect: nothing to record
+			w.refused.Add(1) // no effect: nothing to record in the history
+			w.mu.Lock()
+			w.refusals = append(w.refusals, refusal{gen: g, key: k, val: val, call: call, ret: ret, reply: client.Format(r)})
+			w.mu.Unlock()
 		default:
 			w.T.Errorf("%s %v: unexpected reply %s", cmd, args, client.Format(r))
 			return
@@ -203,6 +208,28 @@ func (w *Registers) client(c int) {
 func (w *Registers) WaitFor(n int64, within time.Duration) {
 	w.T.Helper()
 	w.waitFor(w.T, n, within)
+}
+
+// refusal is an operation answered "did not run": the history leaves it
+// out, as having had no effect.
+type refusal struct {
+	gen, key  int
+	val       string // the value it would have written
+	call, ret int64
+	reply     string
+}
+
+// logRefusals logs the operations on key k of generation g that were
+// refused unrun: a history that is not linearizable may hold the effect
+// of one of them.
+func (w *Registers) logRefusals(g, k int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, r := range w.refusals {
+		if r.gen == g && r.key == k {
+			w.T.Logf("%s: refused unrun at %d..%d, value %q: %s", w.keyName(g, k), r.call, r.ret, r.val, r.reply)
+		}
+	}
 }
 
 // Check checks each key's history under Register, every generation's
@@ -221,6 +248,9 @@ func (w *Registers) Check(timeout time.Duration, decided bool) {
 			}
 			if err := check(Register, timeout); err != nil {
 				w.T.Errorf("%s: %v", w.keyName(g, k), err)
+				if errors.Is(err, ErrNotLinearizable) {
+					w.logRefusals(g, k)
+				}
 			}
 		}
 	}
