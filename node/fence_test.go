@@ -112,4 +112,11 @@ func TestFencedProposalRunsBesideItsLock(t *testing.T) {
 	if p := s.newProposal(c, time.Now().Add(time.Second), lockStates{}); !p.done || p.st != rpc.StatusUnavailable || !strings.Contains(string(p.reply), `lock "jobs"`) {
 		t.Errorf("a write whose lock was not read: done %v, status %v, reply %q; want it unrun, naming the lock", p.done, p.st, p.reply)
 	}
+	// Sent again, the write may have run where it was sent first: its
+	// lock unread here, it is not confirmed rather than "did not run"
+	// (the long make chaos run found such writes applied).
+	c.Resent = true
+	if p := s.newProposal(c, time.Now().Add(time.Second), lockStates{}); !p.done || p.st != rpc.StatusNotConfirmed {
+		t.Errorf("a write sent again whose lock was not read: done %v, status %v, reply %q; want not confirmed", p.done, p.st, p.reply)
+	}
 }

@@ -151,15 +151,16 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 
 // Serial path errors, as the client reads them (PROTOCOL.md §12.1).
 const (
-	msgSerialOneKey     = "SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM"
-	msgSerialDigest     = "SERIAL writes are not digest reads"
-	msgSerialNotHere    = "this node cannot answer the serial read with its peer (not a majority of the key's acceptors, or a copy not complete): read again without a digest"
-	msgSerialNoQuorum   = "the serial path reached no majority of the key's replicas in time (the command did not run)"
-	msgSerialUnknown    = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
-	msgSerialApplied    = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
-	msgSerialResent     = "the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)"
-	msgSerialLockUnread = "the serial path could not read the current token of lock %q in time (the write did not run)"
-	msgSerialResentLost = "the write was sent again and the serial path reached no majority of the key's replicas in time to learn its fate; it is not confirmed (it may have been applied)"
+	msgSerialOneKey           = "SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM"
+	msgSerialDigest           = "SERIAL writes are not digest reads"
+	msgSerialNotHere          = "this node cannot answer the serial read with its peer (not a majority of the key's acceptors, or a copy not complete): read again without a digest"
+	msgSerialNoQuorum         = "the serial path reached no majority of the key's replicas in time (the command did not run)"
+	msgSerialUnknown          = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
+	msgSerialApplied          = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
+	msgSerialResent           = "the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)"
+	msgSerialLockUnread       = "the serial path could not read the current token of lock %q in time (the write did not run)"
+	msgSerialResentLockUnread = "the write was sent again and the serial path could not read the current token of lock %q in time to learn its fate; it is not confirmed (it may have been applied)"
+	msgSerialResentLost       = "the write was sent again and the serial path reached no majority of the key's replicas in time to learn its fate; it is not confirmed (it may have been applied)"
 )
 
 // proposal is one serial command's progress as its proposer runs it, in
@@ -240,6 +241,9 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, locks lockStates, 
 	}
 	s.serial.Folded.Add(int64(len(more)))
 	if lock, ok := p.unreadLock(); !ok {
+		if c.Resent { // sent before elsewhere: that sending may have run it
+			return p.finish(rpc.StatusNotConfirmed, fmt.Appendf(nil, msgSerialResentLockUnread, lock))
+		}
 		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, msgSerialLockUnread, lock))
 	}
 	if c.Digest != rpc.DigestNone && !proto.ReadOnly(c.Reqs) {
