@@ -94,13 +94,13 @@ type Registers struct {
 	Dial func(w int) (*client.Client, error)
 
 	clients
-	mu               sync.Mutex
-	hist             [][]History // per generation of keys (NextKeys), per key
-	refusals         []refusal   // operations refused unrun, for a failing history's report
-	epoch            time.Time
-	unknown, refused atomic.Int64
-	ids              atomic.Int32
-	tokens           atomic.Int64
+	mu       sync.Mutex
+	hist     [][]History // per generation of keys (NextKeys), per key
+	refusals []refusal   // operations refused unrun, for a failing history's report
+	epoch    time.Time
+	unknown  atomic.Int64
+	ids      atomic.Int32
+	tokens   atomic.Int64
 }
 
 // lost is where an operation of unknown outcome returns: after
@@ -192,8 +192,7 @@ func (w *Registers) client(c int) {
 			w.unknown.Add(1)
 			id = int(w.ids.Add(1)) // a client's operations do not overlap
 		case r.Status == proto.StatusError && strings.Contains(string(r.Body), "did not run"):
-			w.refused.Add(1) // no effect: nothing to record in the history
-			w.mu.Lock()
+			w.mu.Lock() // no effect: nothing to record in the history
 			w.refusals = append(w.refusals, refusal{gen: g, key: k, val: val, call: call, ret: ret, reply: client.Format(r)})
 			w.mu.Unlock()
 		default:
@@ -238,7 +237,7 @@ func (w *Registers) logRefusals(g, k int) {
 func (w *Registers) Check(timeout time.Duration, decided bool) {
 	w.T.Helper()
 	w.mu.Lock()
-	hists := w.hist
+	hists, refused := w.hist, len(w.refusals)
 	w.mu.Unlock()
 	for g := range hists {
 		for k := range w.Keys {
@@ -255,5 +254,5 @@ func (w *Registers) Check(timeout time.Duration, decided bool) {
 		}
 	}
 	w.T.Logf("%d operations answered (%d generations of %d keys), %d of unknown outcome, %d refused unrun",
-		w.ops.Load(), len(hists), len(w.Keys), w.unknown.Load(), w.refused.Load())
+		w.ops.Load(), len(hists), len(w.Keys), w.unknown.Load(), refused)
 }
