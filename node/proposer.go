@@ -191,10 +191,11 @@ type proposal struct {
 	peeks    map[hlc.Stamp][]string
 	peeked   bool
 	state    []byte
-	answered int  // acceptors that voted or failed to
-	refusals int  // acceptors that refused: they did not take the phase
-	decided  bool // the round's outcome is known
-	settled  bool // the round has every vote it wants
+	answered int      // acceptors that voted or failed to
+	heard    []string // their names
+	refusals int      // acceptors that refused: they did not take the phase
+	decided  bool     // the round's outcome is known
+	settled  bool     // the round has every vote it wants
 
 	seen hlc.Stamp // the highest ballot a refusal named
 	// id names the command in the applied records of the states it
@@ -494,7 +495,7 @@ func (p *proposal) finishEach(replies [][]byte) {
 func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
 	p.m = rpc.Phase{Kind: kind, DB: p.c.DB, Time: b.Time, Actor: b.Actor, Deadline: p.deadline.UnixMilli(), Key: p.key}
 	p.settled, p.decided, p.peeked, p.state = false, false, false, nil
-	p.answered, p.refusals = 0, 0
+	p.answered, p.heard, p.refusals = 0, p.heard[:0], 0
 	switch kind {
 	case rpc.KindPeek:
 		p.peeks = map[hlc.Stamp][]string{}
@@ -520,6 +521,7 @@ func (p *proposal) prepare(s *Service) {
 // the command may run again (advance).
 func (p *proposal) take(name string, v rpc.Vote, err error) bool {
 	p.answered++
+	p.heard = append(p.heard, name)
 	if err == nil && !v.Yes {
 		p.refusals++
 	}
@@ -551,6 +553,16 @@ func (p *proposal) take(name string, v rpc.Vote, err error) bool {
 	p.decided = out != serial.Pending
 	p.settled = p.decided && (p.m.Kind != rpc.KindAccept || out == serial.Won || p.answered == len(p.accs))
 	return p.settled
+}
+
+// waited reports whether p's round has waited enough for this phase: its
+// outcome is known, or a majority of each of its sets has answered (and
+// disagrees, or refused in part). The votes still missing then may never
+// come (an acceptor cut off from this node, or paused): the round waits
+// for them only a grace (round.answer), and an undecided proposal moves
+// on, a peek to Prepare and a Prepare or Accept to a retry.
+func (p *proposal) waited() bool {
+	return p.decided || p.majority(p.heard)
 }
 
 // majority reports whether the acceptors named make a majority of each of

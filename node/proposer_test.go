@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
@@ -250,5 +251,46 @@ func TestRoundIsDrivenByItsVotes(t *testing.T) {
 	}
 	if len(ended) != 1 {
 		t.Fatalf("a late answer ended the round again (%d times)", len(ended))
+	}
+}
+
+// TestRoundDoesNotWaitForASilentAcceptor: when the acceptors that answer
+// make a majority but leave a proposal undecided (peeks that disagree, a
+// Prepare one promised and one refused), the round waits for the one that
+// never answers (cut off from this node, or paused) only a grace, not
+// until the deadline: a peek moves on to Prepare, a Prepare to a retry,
+// while the command still has its time. Under a partition of two nodes of
+// three, reads and contended writes failed after a second each without
+// it. Fake time (synctest) measures the round.
+func TestRoundDoesNotWaitForASilentAcceptor(t *testing.T) {
+	var mu sync.Mutex
+	var silent []int
+	vote := func(name string, yes bool, time uint64) fakeAcceptor {
+		return fakeAcceptor{name: name, vote: func(*rpc.Phase) rpc.Vote {
+			return rpc.Vote{Yes: yes, Time: time, Actor: 1, State: []byte("s")}
+		}}
+	}
+	for _, tc := range []struct {
+		name  string
+		kind  rpc.Kind
+		voter [2]acceptor // the first and third asked; the second never answers
+	}{
+		{"peeks that disagree", rpc.KindPeek, [2]acceptor{vote("a", true, 2), vote("c", true, 1)}},
+		{"a Prepare promised and refused", rpc.KindPrepare, [2]acceptor{vote("a", true, 2), vote("c", false, 9)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := peeking("k", []acceptor{tc.voter[0], silentAcceptor{name: "b", mu: &mu, calls: &silent}, tc.voter[1]})
+				if tc.kind != rpc.KindPeek {
+					p.begin(tc.kind, hlc.Stamp{Time: 5, Actor: 2})
+				}
+				start := time.Now()
+				rounds(asker{}, []*proposal{p})
+				if took, limit := time.Since(start), time.Until(p.deadline); limit < time.Second/2 || p.decided {
+					t.Errorf("the round ended after %v, decided %v; want it undecided with the deadline %v away",
+						took, p.decided, limit)
+				}
+			})
+		})
 	}
 }

@@ -87,7 +87,9 @@ func rounds(k asker, props []*proposal) {
 // asked has answered, or the latest deadline passes. Once every round's
 // outcome is known, votes still wanted (a lost Accept's) are waited for
 // as long again as the round took, at least a millisecond: a slower
-// acceptor counts as unknown.
+// acceptor counts as unknown. So are the votes missing once every
+// acceptor was asked and each proposal heard a majority that left it
+// undecided (graceLocked).
 type round struct {
 	mu        sync.Mutex
 	learn     *learner
@@ -98,6 +100,7 @@ type round struct {
 	answered  int
 	pending   int // proposals not settled
 	undecided int // proposals whose outcome is not known
+	waiting   int // proposals that have not waited enough (proposal.waited)
 	start     time.Time
 	timeout   time.Duration
 	timers    []*time.Timer // the deadline's, the hedge's, the grace's
@@ -158,7 +161,8 @@ func startRound(k asker, props []*proposal, end func()) {
 		}
 		return partner(x.a.Name(), y.a.Name())
 	})
-	r := &round{learn: k.learn, slow: k.slow, pending: len(props), undecided: len(props), start: now, timeout: time.Until(deadline), end: end}
+	r := &round{learn: k.learn, slow: k.slow, pending: len(props), undecided: len(props), waiting: len(props),
+		start: now, timeout: time.Until(deadline), end: end}
 	first, later := majorityFirst(calls, props)
 	r.first, r.later = first, later
 	r.asked = len(first)
@@ -217,12 +221,15 @@ func (r *round) answer(c *call, vs []rpc.Vote, err error) {
 		if err == nil {
 			v = vs[j]
 		}
-		was := p.decided
+		was, waited := p.decided, p.waited()
 		if p.take(c.a.Name(), v, err) {
 			r.pending--
 		}
 		if !was && p.decided {
 			r.undecided--
+		}
+		if !waited && p.waited() {
+			r.waiting--
 		}
 	}
 	if r.pending == 0 {
@@ -237,10 +244,7 @@ func (r *round) answer(c *call, vs []rpc.Vote, err error) {
 		}
 		later = r.askLaterLocked()
 	}
-	if r.undecided == 0 && !r.graced {
-		r.graced = true
-		r.timers = append(r.timers, time.AfterFunc(max(time.Since(r.start), time.Millisecond), r.finish))
-	}
+	r.graceLocked()
 	r.mu.Unlock()
 	if later != nil {
 		r.send(later)
@@ -262,8 +266,23 @@ func (r *round) hedge() {
 		}
 	}
 	later := r.askLaterLocked()
+	r.graceLocked()
 	r.mu.Unlock()
 	r.send(later)
+}
+
+// graceLocked gives the votes still missing as long again as the round
+// has taken (at least a millisecond) once every outcome is known, or once
+// every acceptor has been asked and each proposal has heard a majority
+// (proposal.waited). Without the second case, a majority that disagrees
+// would wait for an acceptor that cannot answer (cut off from this node,
+// or paused) until the deadline, and the command fail.
+func (r *round) graceLocked() {
+	if r.graced || r.undecided > 0 && (r.waiting > 0 || len(r.later) > 0) {
+		return
+	}
+	r.graced = true
+	r.timers = append(r.timers, time.AfterFunc(max(time.Since(r.start), time.Millisecond), r.finish))
 }
 
 // askLaterLocked returns the calls left out, now counted as asked.
