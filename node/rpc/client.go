@@ -60,6 +60,7 @@ type clientConn struct {
 	mu      sync.Mutex
 	nc      net.Conn
 	pending map[uint64]*pendingCall
+	answers uint64 // frames that answered a call so far (stale ones too)
 	err     error
 	forget  func() // tells the poller to let go of in.fd
 	poller  Poller // the client's when it was dialed
@@ -67,9 +68,10 @@ type clientConn struct {
 
 // pendingCall is a call waiting for its answer.
 type pendingCall struct {
-	seq   uint64 // the request's frame number in w
-	done  func(payload []byte, st Status, err error)
-	timer *time.Timer
+	seq     uint64 // the request's frame number in w
+	answers uint64 // the connection's answers when it was queued
+	done    func(payload []byte, st Status, err error)
+	timer   *time.Timer
 }
 
 // conn returns the pool's connection for the next call, starting a dial
@@ -211,10 +213,19 @@ func (cc *clientConn) read(nc net.Conn) {
 			cc.fail(err)
 			return
 		}
-		if p := cc.take(id); p != nil {
+		if p := cc.answer(id); p != nil {
 			p.done(payload, Status(kind), nil)
 		}
 	}
+}
+
+// answer counts a frame read from the peer and returns the pending call
+// id it answers, or nil if that call is gone (timed out or failed).
+func (cc *clientConn) answer(id uint64) *pendingCall {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.answers++
+	return cc.takeLocked(id)
 }
 
 // take removes and returns the pending call id, or nil if it is gone
@@ -222,6 +233,10 @@ func (cc *clientConn) read(nc net.Conn) {
 func (cc *clientConn) take(id uint64) *pendingCall {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
+	return cc.takeLocked(id)
+}
+
+func (cc *clientConn) takeLocked(id uint64) *pendingCall {
 	p := cc.pending[id]
 	if p == nil {
 		return nil
@@ -267,8 +282,28 @@ func (c *Client) start(kind Kind, payload []byte, done func([]byte, Status, erro
 	if p.seq, err = cc.w.send(id, uint8(kind), payload); err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", ErrNotSent, err)
 	}
+	p.answers = cc.answers
 	cc.pending[id] = p
 	return cc, id, nil
+}
+
+// timedOut fails call id, unanswered within its timeout (ErrTimeout).
+// If not one frame came on the connection all the while the call waited,
+// the connection is taken for dead and ended, its other calls failing
+// with it, so that the next call dials a new one: over a link that was
+// cut, TCP backs its retransmissions off exponentially, and a connection
+// kept after the cut heals would carry nothing for up to the last
+// backoff (3.2 s after a 6 s cut here, tens of seconds after a long one),
+// while a new connection works at once. A peer that answers other calls
+// meanwhile keeps the connection.
+func (cc *clientConn) timedOut(id uint64) {
+	cc.mu.Lock()
+	p := cc.pending[id]
+	silent := p != nil && cc.answers == p.answers
+	cc.mu.Unlock()
+	if cc.abandon(id, ErrTimeout) && silent {
+		cc.fail(ErrSilent)
+	}
 }
 
 // Go sends a request and returns at once. done is called exactly once,
@@ -291,7 +326,7 @@ func (c *Client) Go(kind Kind, payload []byte, timeout time.Duration, done func(
 	if timeout <= 0 {
 		return
 	}
-	t := time.AfterFunc(timeout, func() { cc.abandon(id, ErrTimeout) })
+	t := time.AfterFunc(timeout, func() { cc.timedOut(id) })
 	cc.mu.Lock()
 	if p := cc.pending[id]; p != nil {
 		p.timer = t

@@ -167,7 +167,7 @@ func (cc *clientConn) frames(pin *polled) error {
 		}
 		payload := append([]byte(nil), b[frameHeader:frameHeader+size]...)
 		pin.at += frameHeader + size
-		if p := cc.take(id); p != nil {
+		if p := cc.answer(id); p != nil {
 			p.done(payload, Status(st), nil)
 		}
 	}

@@ -40,6 +40,10 @@
 // call waits for the dial. A failed call says whether its request
 // certainly never left this process (ErrNotSent: safe to send elsewhere)
 // or may have reached the peer (ErrClosed, ErrTimeout: it may have run).
+// A call that times out on a connection that carried no answer at all
+// while it waited ends that connection (ErrSilent): the next call dials a
+// new one rather than wait on one a healed network cut may have left in
+// TCP's retransmission backoff.
 // A connection's answers are read by a goroutine of its own, or, given a
 // Poller (polled.go), by the caller's event loop: a router's loop reads
 // its nodes' answers between its turns.
@@ -152,11 +156,14 @@ func (e *Error) Error() string { return fmt.Sprintf("rpc: status %d: %s", e.Stat
 // Errors of failed calls. ErrNotSent: the request never left this process
 // (the peer could not be reached, or the connection failed before the
 // request was written): sending it elsewhere is safe. ErrClosed and
-// ErrTimeout: it may have reached the peer and run.
+// ErrTimeout: it may have reached the peer and run. ErrSilent is why a
+// connection on which a call timed out with no answer at all meanwhile
+// was ended (its other calls fail with ErrClosed or ErrNotSent).
 var (
 	ErrClosed  = errors.New("rpc: connection closed")
 	ErrNotSent = errors.New("rpc: not sent")
 	ErrTimeout = errors.New("rpc: no answer in time")
+	ErrSilent  = errors.New("rpc: the peer sent nothing while a call timed out; the connection is taken for dead")
 )
 
 const (

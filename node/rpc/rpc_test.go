@@ -295,7 +295,9 @@ func TestUnreachablePeerIsNotSent(t *testing.T) {
 }
 
 // TestSilentPeerTimesOut: a call the peer never answers fails with
-// ErrTimeout (it may have run), and the connection serves other calls.
+// ErrTimeout (it may have run), and later calls are served (over a new
+// connection: nothing came on the old one meanwhile,
+// TestSilentConnectionIsReplaced).
 func TestSilentPeerTimesOut(t *testing.T) {
 	release := make(chan struct{})
 	addr := serve(t, "", func(ctx context.Context, kind Kind, payload, dst []byte) (Status, []byte) {

@@ -1,0 +1,182 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// stallingProxy forwards connections to a server until stall: from then
+// on the connections it forwarded carry nothing either way (as over a
+// link that was cut, whose TCP connections sit in retransmission backoff
+// after it heals), while connections made later are forwarded again.
+type stallingProxy struct {
+	addr string
+	mu   sync.Mutex
+	old  chan struct{} // closed at stall: the connections made before it stop
+	wg   sync.WaitGroup
+}
+
+func newStallingProxy(t *testing.T, to string) *stallingProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallingProxy{addr: l.Addr().String(), old: make(chan struct{})}
+	var conns []net.Conn
+	var cmu sync.Mutex
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", to)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			cmu.Lock()
+			conns = append(conns, in, out)
+			cmu.Unlock()
+			p.mu.Lock()
+			stalled := p.old
+			p.mu.Unlock()
+			for _, pair := range [][2]net.Conn{{in, out}, {out, in}} {
+				p.wg.Add(1)
+				go func() {
+					defer p.wg.Done()
+					forward(pair[0], pair[1], stalled)
+				}()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		cmu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		cmu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+// forward copies from src to dst until either fails; once stalled is
+// closed it drops what it reads (and writes nothing) until src closes.
+func forward(dst, src net.Conn, stalled chan struct{}) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			dst.Close()
+			return
+		}
+		select {
+		case <-stalled:
+			continue
+		default:
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			io.Copy(io.Discard, src)
+			return
+		}
+	}
+}
+
+// stall stops the connections forwarded so far; later ones pass.
+func (p *stallingProxy) stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.old)
+	p.old = make(chan struct{})
+}
+
+// TestSilentConnectionIsReplaced: a call that times out on a connection
+// that carried no answer at all while it waited ends that connection, so
+// the next call dials a new one and is answered at once, instead of
+// waiting on a connection that may never carry anything again. (Without
+// it the second call below timed out too.)
+func TestSilentConnectionIsReplaced(t *testing.T) {
+	p := newStallingProxy(t, serve(t, "", echo))
+	c := NewClient(p.addr, nil, 1)
+	defer c.Close()
+	if _, err := c.Call(context.Background(), KindPing, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.stall()
+	errc := make(chan error, 1)
+	c.Go(KindPing, nil, 50*time.Millisecond, func(_ []byte, err error) { errc <- err })
+	if err := <-errc; !errors.Is(err, ErrTimeout) {
+		t.Fatalf("a call on the stalled connection: %v, want ErrTimeout", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Call(ctx, KindPing, nil); err != nil {
+		t.Fatalf("the next call: %v; want it answered over a new connection", err)
+	}
+}
+
+// TestSlowCallKeepsALiveConnection: a call that times out while other
+// calls on its connection are answered leaves the connection up (the
+// peer is alive; that call is slow): its handler is not cancelled, and
+// later calls reach the peer over the same connection.
+func TestSlowCallKeepsALiveConnection(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var conns []context.Context // the connection of each ping, by its handlers' context
+	slowCtx := make(chan context.Context, 1)
+	addr := serve(t, "", func(ctx context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
+		switch kind {
+		case KindPersist:
+			slowCtx <- ctx
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		case KindPing:
+			mu.Lock()
+			conns = append(conns, ctx)
+			mu.Unlock()
+		}
+		return StatusOK, dst
+	})
+	defer close(release)
+	c := NewClient(addr, nil, 1)
+	defer c.Close()
+	errc := make(chan error, 1)
+	c.Go(KindPersist, nil, 100*time.Millisecond, func(_ []byte, err error) { errc <- err })
+	handler := <-slowCtx
+	for waiting := true; waiting; {
+		select {
+		case err := <-errc:
+			if !errors.Is(err, ErrTimeout) {
+				t.Fatalf("the slow call: %v, want ErrTimeout", err)
+			}
+			waiting = false
+		default:
+			if _, err := c.Call(context.Background(), KindPing, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := c.Call(context.Background(), KindPing, nil); err != nil {
+		t.Fatal(err)
+	}
+	if handler.Err() != nil {
+		t.Fatal("the slow call's handler was cancelled: its connection was ended although the peer answered meanwhile")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns[0] != handler || conns[len(conns)-1] != handler {
+		t.Fatal("the pings went over another connection than the slow call's")
+	}
+}
