@@ -287,23 +287,29 @@ func (c *Client) start(kind Kind, payload []byte, done func([]byte, Status, erro
 	return cc, id, nil
 }
 
-// timedOut fails call id, unanswered within its timeout (ErrTimeout).
-// If not one frame came on the connection all the while the call waited,
-// the connection is taken for dead and ended, its other calls failing
-// with it, so that the next call dials a new one: over a link that was
-// cut, TCP backs its retransmissions off exponentially, and a connection
-// kept after the cut heals would carry nothing for up to the last
-// backoff (3.2 s after a 6 s cut here, tens of seconds after a long one),
-// while a new connection works at once. A peer that answers other calls
-// meanwhile keeps the connection.
-func (cc *clientConn) timedOut(id uint64) {
+// timedOut fails call id with err, unless it was answered: its timeout
+// passed (ErrTimeout), or its caller's context ended. It reports whether
+// it failed the call. If the call timed out (ErrTimeout, or a context's
+// deadline) and not one frame came on the connection all the while it
+// waited, the connection is taken for dead and ended, its other calls
+// failing with it, so that the next call dials a new one: over a link
+// that was cut, TCP backs its retransmissions off exponentially, and a
+// connection kept after the cut heals would carry nothing for up to the
+// last backoff (3.2 s after a 6 s cut here, tens of seconds after a long
+// one), while a new connection works at once. A peer that answers other
+// calls meanwhile keeps the connection.
+func (cc *clientConn) timedOut(id uint64, err error) bool {
 	cc.mu.Lock()
 	p := cc.pending[id]
 	silent := p != nil && cc.answers == p.answers
 	cc.mu.Unlock()
-	if cc.abandon(id, ErrTimeout) && silent {
+	if !cc.abandon(id, err) {
+		return false
+	}
+	if silent && (errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) {
 		cc.fail(ErrSilent)
 	}
+	return true
 }
 
 // Go sends a request and returns at once. done is called exactly once,
@@ -326,7 +332,7 @@ func (c *Client) Go(kind Kind, payload []byte, timeout time.Duration, done func(
 	if timeout <= 0 {
 		return
 	}
-	t := time.AfterFunc(timeout, func() { cc.timedOut(id) })
+	t := time.AfterFunc(timeout, func() { cc.timedOut(id, ErrTimeout) })
 	cc.mu.Lock()
 	if p := cc.pending[id]; p != nil {
 		p.timer = t
@@ -352,7 +358,7 @@ func (c *Client) Call(ctx context.Context, kind Kind, payload []byte) ([]byte, e
 	select {
 	case res = <-ch:
 	case <-ctx.Done():
-		if !cc.abandon(id, ctx.Err()) {
+		if !cc.timedOut(id, ctx.Err()) {
 			res = <-ch // it finished meanwhile
 			break
 		}

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -101,27 +102,50 @@ func (p *stallingProxy) stall() {
 }
 
 // TestSilentConnectionIsReplaced: a call that times out on a connection
-// that carried no answer at all while it waited ends that connection, so
-// the next call dials a new one and is answered at once, instead of
-// waiting on a connection that may never carry anything again. (Without
-// it the second call below timed out too.)
+// that carried no answer at all while it waited (Go's timeout, or Call's
+// context deadline) ends that connection, so the next call dials a new
+// one and is answered at once, instead of waiting on a connection that
+// may never carry anything again. (Without it the second call below timed
+// out too.)
 func TestSilentConnectionIsReplaced(t *testing.T) {
-	p := newStallingProxy(t, serve(t, "", echo))
-	c := NewClient(p.addr, nil, 1)
-	defer c.Close()
-	if _, err := c.Call(context.Background(), KindPing, nil); err != nil {
-		t.Fatal(err)
-	}
-	p.stall()
-	errc := make(chan error, 1)
-	c.Go(KindPing, nil, 50*time.Millisecond, func(_ []byte, err error) { errc <- err })
-	if err := <-errc; !errors.Is(err, ErrTimeout) {
-		t.Fatalf("a call on the stalled connection: %v, want ErrTimeout", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := c.Call(ctx, KindPing, nil); err != nil {
-		t.Fatalf("the next call: %v; want it answered over a new connection", err)
+	for _, tc := range []struct {
+		name string
+		call func(c *Client) error
+	}{
+		{"Go's timeout", func(c *Client) error {
+			errc := make(chan error, 1)
+			c.Go(KindPing, nil, 50*time.Millisecond, func(_ []byte, err error) { errc <- err })
+			if err := <-errc; !errors.Is(err, ErrTimeout) {
+				return fmt.Errorf("%v, want ErrTimeout", err)
+			}
+			return nil
+		}},
+		{"Call's deadline", func(c *Client) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			if _, err := c.Call(ctx, KindPing, nil); !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("%v, want the context's deadline", err)
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newStallingProxy(t, serve(t, "", echo))
+			c := NewClient(p.addr, nil, 1)
+			defer c.Close()
+			if _, err := c.Call(context.Background(), KindPing, nil); err != nil {
+				t.Fatal(err)
+			}
+			p.stall()
+			if err := tc.call(c); err != nil {
+				t.Fatalf("a call on the stalled connection: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := c.Call(ctx, KindPing, nil); err != nil {
+				t.Fatalf("the next call: %v; want it answered over a new connection", err)
+			}
+		})
 	}
 }
 
