@@ -23,6 +23,15 @@ type Transport interface {
 	Run(r *rpc.Run, timeout time.Duration, done func(items []rpc.Item, err error))
 }
 
+// pinger is a Transport that can also ask its node for a bare answer: a
+// serial run's time says nothing of its node's health, a ping does
+// (Backend.pingSlow).
+type pinger interface {
+	// Ping calls done once with nil when the node answers within timeout,
+	// or with the error that kept it from answering.
+	Ping(timeout time.Duration, done func(error))
+}
+
 // rpcTransport reaches a node over the internal RPC. seen is the
 // router's causal floor: the latest node clock its answers showed, sent
 // with every run (rpc.Run.Floor), so a node stamps a command after every
@@ -71,6 +80,11 @@ func (t *rpcTransport) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.It
 		}
 		done(items, err)
 	})
+}
+
+// Ping implements pinger over the internal RPC.
+func (t *rpcTransport) Ping(timeout time.Duration, done func(error)) {
+	t.c.Go(rpc.KindPing, nil, timeout, func(_ []byte, err error) { done(err) })
 }
 
 // ref ties a command of a run to the job item it came from. A part of a
@@ -477,10 +491,15 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	nr.run.Deadline = b.now().Add(b.cfg.RequestTimeout).UnixMilli()
 	sent := time.Now()
 	// A serial run takes rounds of consensus, each with an fsync: its
-	// time says nothing of the node's health, so it is not hedged.
+	// time says nothing of the node's health, so when it is slow the node
+	// is pinged, and only a node that does not answer that either is
+	// passed over (pingSlow).
+	after := b.slowAfter(nr.addr)
 	var slow *time.Timer
 	if !nr.serial {
-		slow = time.AfterFunc(b.slowAfter(nr.addr), func() { b.slow(nr, sent) })
+		slow = time.AfterFunc(after, func() { b.slow(nr, sent) })
+	} else if p, ok := nr.t.(pinger); ok {
+		slow = time.AfterFunc(after, func() { b.pingSlow(p, nr, q, sent, after) })
 	}
 	nr.t.Run(nr.run, b.cfg.RequestTimeout+b.cfg.MaxClockOffset, func(items []rpc.Item, err error) {
 		nr.mu.Lock()
@@ -563,6 +582,51 @@ func (b *Backend) slow(nr *nodeRun, sent time.Time) {
 		r.dr.answered(r.i, nil, err)
 	}
 	b.goRetry(again, nr.addr, err)
+}
+
+// pingSlow handles a serial run not answered within slowAfter (wait): its
+// node is pinged, and if the ping gets no answer within wait either, the
+// run is slow as an ordinary run would be (its reads go to another
+// replica now, and the node is suspected), and the serial commands queued
+// behind it for that node (q's backlog, never sent) go to other replicas
+// now too. Without it, serial commands sent or queued to a node that was
+// cut off or paused waited for the whole request timeout, and every
+// client of the router stalled that long.
+func (b *Backend) pingSlow(p pinger, nr *nodeRun, q *nodeQueue, sent time.Time, wait time.Duration) {
+	p.Ping(wait, func(err error) {
+		if err != nil {
+			b.slow(nr, sent)
+			b.replaceBacklog(q, nr.addr, err)
+		}
+	})
+}
+
+// replaceBacklog sends the commands waiting in q for the node at addr,
+// which does not answer (cause), to other replicas, in their order: they
+// never left this router. A command a client pipelined after one still
+// in flight to that node may so run before it, as a hedged read does.
+func (b *Backend) replaceBacklog(q *nodeQueue, addr string, cause error) {
+	if q == nil {
+		return
+	}
+	q.mu.Lock()
+	nr := q.backlog
+	q.backlog = nil
+	q.mu.Unlock()
+	if nr == nil {
+		return
+	}
+	notSent := fmt.Errorf("%w: queued for %s, which does not answer: %v", rpc.ErrNotSent, addr, cause)
+	var again []ref
+	for _, r := range nr.refs {
+		if r.dr != nil {
+			r.dr.answered(r.i, nil, notSent)
+			continue
+		}
+		again = append(again, r)
+	}
+	nr.free()
+	b.goRetry(again, addr, notSent)
 }
 
 // runFailed handles a run that got no answer. A run that never left is

@@ -114,6 +114,21 @@ func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, 
 	go done(items, nil)
 }
 
+// Ping answers at once, or, from a silent node, fails at the timeout.
+func (n *fakeNode) Ping(timeout time.Duration, done func(error)) {
+	n.mu.Lock()
+	silent := n.silent
+	n.mu.Unlock()
+	if silent {
+		go func() {
+			time.Sleep(timeout) // the transport's timeout, as an unanswered call gets
+			done(fmt.Errorf("%w: silent node", rpc.ErrTimeout))
+		}()
+		return
+	}
+	go done(nil)
+}
+
 func (n *fakeNode) exec(req *proto.Request) []byte {
 	switch req.Cmd {
 	case proto.CmdSet:
@@ -303,6 +318,72 @@ func TestSilentNodeIsPassedOver(t *testing.T) {
 	runJob(t, b, "GET "+enc(k))
 	if len(a.runs) != before {
 		t.Fatal("a suspected node still got commands")
+	}
+}
+
+// TestSilentSerialNodeIsPassedOver: a SERIAL read sent to a node that
+// does not answer is not hedged on its time alone (rounds of consensus
+// are slow), but once the node does not answer a ping either, it is
+// suspected and the read goes to the next replica, well before the
+// request timeout; a node that answers its pings keeps its slow serial
+// runs (TestSerialRunsQueue holds answers back without a hedge).
+func TestSilentSerialNodeIsPassedOver(t *testing.T) {
+	a, c := &fakeNode{addr: "a", silent: true}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	c.data[k] = "v"
+	serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+	j := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "GET "+enc(k))}}}}
+	start := time.Now()
+	router.NewWaitSender(b.NewSender()).Run(j)
+	if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK:STR (1)v" {
+		t.Fatalf("read: %+v", j.Items[0])
+	}
+	if waited := time.Since(start); waited >= b.cfg.RequestTimeout {
+		t.Fatalf("the read waited %v, the whole timeout", waited)
+	}
+	if !b.suspected("a") {
+		t.Fatal("the silent node is not suspected")
+	}
+}
+
+// TestSerialBacklogLeavesASilentNode: serial commands queued behind the
+// serial runs in flight to a node (MaxSerialInFlight) go to the next
+// replica as soon as the node is found not to answer its ping, not when
+// the runs ahead of them time out.
+func TestSerialBacklogLeavesASilentNode(t *testing.T) {
+	a, c := &fakeNode{addr: "a", silent: true}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	c.data[k] = "v"
+	s := b.NewSender()
+	var answered sync.WaitGroup
+	serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+	var jobs []*router.Job
+	start := time.Now()
+	for range 4 {
+		answered.Add(1)
+		j := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "GET "+enc(k))}}},
+			Done: func(*router.Job) { answered.Done() }}
+		j.Start()
+		s.Submit(j)
+		s.Flush()
+		jobs = append(jobs, j)
+	}
+	a.mu.Lock()
+	sent := len(a.runs)
+	a.mu.Unlock()
+	if sent != 2 { // MaxSerialInFlight is 2: the other reads wait
+		t.Fatalf("%d serial runs sent to a, want 2 in flight and the rest queued", sent)
+	}
+	answered.Wait()
+	if waited := time.Since(start); waited >= b.cfg.RequestTimeout {
+		t.Fatalf("the reads waited %v, the whole timeout", waited)
+	}
+	for i, j := range jobs {
+		if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK:STR (1)v" {
+			t.Errorf("read %d: %+v", i, j.Items[0])
+		}
 	}
 }
 
