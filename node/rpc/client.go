@@ -105,13 +105,35 @@ func (c *Client) conn(ordered bool) (*clientConn, error) {
 	return cc, nil
 }
 
+// firstConnectAttempt bounds the first attempt to connect; each next one
+// may take twice as long, until the dial's DialTimeout.
+const firstConnectAttempt = 250 * time.Millisecond
+
+// connect opens a TCP connection to addr with dial within ctx, in attempts of
+// growing length, each with a SYN of its own: a peer cut off drops the
+// SYNs, and the kernel retransmits one only after 1 s, then 3 s, so a
+// single long attempt could still be waiting seconds after the cut healed
+// while calls queue behind it; a new attempt reaches the healed peer at
+// once. Only attempts that time out are made again.
+func connect(ctx context.Context, addr string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (net.Conn, error) {
+	for limit := firstConnectAttempt; ; limit *= 2 {
+		attempt, cancel := context.WithTimeout(ctx, limit)
+		nc, err := dial(attempt, "tcp", addr)
+		timedOut := attempt.Err() != nil
+		cancel()
+		if err == nil || ctx.Err() != nil || !timedOut {
+			return nc, err
+		}
+	}
+}
+
 // dial connects cc and starts its reader and writer; on failure every
 // call queued on it fails as not sent.
 func (c *Client) dial(cc *clientConn) {
 	ctx, cancel := context.WithTimeout(c.ctx, DialTimeout)
 	defer cancel()
-	d := net.Dialer{}
-	nc, err := d.DialContext(ctx, "tcp", c.addr)
+	var d net.Dialer
+	nc, err := connect(ctx, c.addr, d.DialContext)
 	if err == nil {
 		if tc, ok := nc.(*net.TCPConn); ok {
 			tc.SetNoDelay(true)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -203,4 +205,66 @@ func TestSlowCallKeepsALiveConnection(t *testing.T) {
 	if conns[0] != handler || conns[len(conns)-1] != handler {
 		t.Fatal("the pings went over another connection than the slow call's")
 	}
+}
+
+// TestConnectStartsAfreshWhileThePeerIsCut: a connection attempt whose
+// SYN gets no answer (the peer is cut off) is given up after
+// firstConnectAttempt, then twice as long, and so on, each new attempt
+// with a SYN of its own: once the cut heals, the next attempt connects,
+// instead of one long attempt waiting for the kernel's next
+// retransmission (1 s, then 3 s after the first SYN). Fake time.
+func TestConnectStartsAfreshWhileThePeerIsCut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		heal := start.Add(600 * time.Millisecond)
+		var attempts []time.Duration
+		dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+			deadline, _ := ctx.Deadline()
+			attempts = append(attempts, deadline.Sub(time.Now()))
+			if time.Now().Before(heal) { // the SYN is dropped: only the attempt's end comes
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+			c, _ := net.Pipe()
+			return c, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), DialTimeout)
+		defer cancel()
+		nc, err := connect(ctx, "peer", dial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.Close()
+		// Attempts of 250 ms and 500 ms while cut; the third, at 750 ms,
+		// connects.
+		want := []time.Duration{firstConnectAttempt, 2 * firstConnectAttempt, 4 * firstConnectAttempt}
+		if took := time.Since(start); took != 3*firstConnectAttempt || !slices.Equal(attempts, want) {
+			t.Fatalf("connected after %v in attempts %v; want after %v in attempts %v", took, attempts, 3*firstConnectAttempt, want)
+		}
+	})
+}
+
+// TestConnectGivesUpAtTheDialTimeout: attempts stop with the dial's
+// context, and a refusal is not tried again.
+func TestConnectGivesUpAtTheDialTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), DialTimeout)
+		defer cancel()
+		start := time.Now()
+		_, err := connect(ctx, "peer", func(ctx context.Context, _, _ string) (net.Conn, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+		if err == nil || time.Since(start) != DialTimeout {
+			t.Fatalf("gave up after %v with %v; want an error at the dial timeout %v", time.Since(start), err, DialTimeout)
+		}
+		calls := 0
+		refused := errors.New("connection refused")
+		if _, err := connect(context.Background(), "peer", func(context.Context, string, string) (net.Conn, error) {
+			calls++
+			return nil, refused
+		}); !errors.Is(err, refused) || calls != 1 {
+			t.Fatalf("a refusal: %v after %d attempts; want it at once", err, calls)
+		}
+	})
 }
