@@ -220,7 +220,7 @@ func TestConnectStartsAfreshWhileThePeerIsCut(t *testing.T) {
 		var attempts []time.Duration
 		dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
 			deadline, _ := ctx.Deadline()
-			attempts = append(attempts, deadline.Sub(time.Now()))
+			attempts = append(attempts, time.Until(deadline))
 			if time.Now().Before(heal) { // the SYN is dropped: only the attempt's end comes
 				<-ctx.Done()
 				return nil, ctx.Err()
