@@ -14,7 +14,9 @@
 // goes to the first candidate not under suspicion. A node that cannot be
 // reached, or does not answer in time, is suspected at once (without
 // waiting for gossip), so the next commands go to the next candidate; it
-// is cleared when it answers again. A command a node did not run (it does
+// is cleared when it answers again. A serial run's time says nothing of
+// its node's health: a slow one makes the router ping the node, and only
+// an unanswered ping makes it suspected (Backend.pingSlow). A command a node did not run (it does
 // not serve the partition now, or the run never reached it) is retried
 // elsewhere for up to RetryFor; a read is also retried when its node
 // failed to answer, and so is a write on the serial path, which carries
