@@ -105,26 +105,84 @@ func (c *Client) conn(ordered bool) (*clientConn, error) {
 	return cc, nil
 }
 
-// firstConnectAttempt bounds the first attempt to connect; each next one
-// may take twice as long, until the dial's DialTimeout.
-const firstConnectAttempt = 250 * time.Millisecond
+// connectEvery is how long a connection attempt goes unanswered before
+// another starts beside it; connectAttempts bounds the attempts of one
+// dial.
+const (
+	connectEvery    = 250 * time.Millisecond
+	connectAttempts = 8
+)
 
-// connect opens a TCP connection to addr with dial within ctx, in attempts of
-// growing length, each with a SYN of its own: a peer cut off drops the
-// SYNs, and the kernel retransmits one only after 1 s, then 3 s, so a
-// single long attempt could still be waiting seconds after the cut healed
-// while calls queue behind it; a new attempt reaches the healed peer at
-// once. Only attempts that time out are made again.
+// connect opens a TCP connection to addr with dial within ctx. While no
+// attempt has connected, another starts every connectEvery (up to
+// connectAttempts), each with a SYN of its own, and the earlier ones go on:
+// a peer cut off drops the SYNs, and the kernel sends an attempt's next
+// SYN only 1 s, then 3 s, after its first, so one attempt begun during a
+// cut could still be waiting seconds after the cut healed while calls
+// queue behind it; a peer far away still gets the time it needs. The
+// first connection wins and the others are closed; a refusal (the peer is
+// reachable and says no) ends the dial at once. connect returns once
+// every attempt has.
 func connect(ctx context.Context, addr string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (net.Conn, error) {
-	for limit := firstConnectAttempt; ; limit *= 2 {
-		attempt, cancel := context.WithTimeout(ctx, limit)
-		nc, err := dial(attempt, "tcp", addr)
-		timedOut := attempt.Err() != nil
-		cancel()
-		if err == nil || ctx.Err() != nil || !timedOut {
-			return nc, err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		nc  net.Conn
+		err error
+	}
+	results := make(chan result, connectAttempts)
+	next := time.NewTimer(0)
+	defer next.Stop()
+	var won net.Conn
+	var failed error
+	started, ended := 0, 0
+	for {
+		select {
+		case <-next.C:
+			if won != nil || failed != nil && !retryable(failed, ctx) || ctx.Err() != nil {
+				continue
+			}
+			started++
+			go func() {
+				nc, err := dial(ctx, "tcp", addr)
+				results <- result{nc, err}
+			}()
+			if started < connectAttempts {
+				next.Reset(connectEvery)
+			}
+		case r := <-results:
+			ended++
+			switch {
+			case r.err == nil && won == nil:
+				won = r.nc
+				cancel() // the others give up
+			case r.err == nil:
+				r.nc.Close()
+			case failed == nil || !retryable(r.err, ctx):
+				failed = r.err
+			}
+			if !retryable(failed, ctx) && won == nil {
+				cancel()
+			}
+			if ended == started && (won != nil || !retryable(failed, ctx) || started == connectAttempts) {
+				if won != nil {
+					return won, nil
+				}
+				return nil, failed
+			}
 		}
 	}
+}
+
+// retryable reports whether a connection attempt that failed with err may
+// be made again: it was still waiting (for a SYN's answer) when its
+// context ended, and the dial's own context ctx has not.
+func retryable(err error, ctx context.Context) bool {
+	if err == nil {
+		return true
+	}
+	var ne net.Error
+	return ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout())
 }
 
 // dial connects cc and starts its reader and writer; on failure every

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -207,64 +206,95 @@ func TestSlowCallKeepsALiveConnection(t *testing.T) {
 	}
 }
 
-// TestConnectStartsAfreshWhileThePeerIsCut: a connection attempt whose
-// SYN gets no answer (the peer is cut off) is given up after
-// firstConnectAttempt, then twice as long, and so on, each new attempt
-// with a SYN of its own: once the cut heals, the next attempt connects,
-// instead of one long attempt waiting for the kernel's next
-// retransmission (1 s, then 3 s after the first SYN). Fake time.
-func TestConnectStartsAfreshWhileThePeerIsCut(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		start := time.Now()
-		heal := start.Add(600 * time.Millisecond)
-		var attempts []time.Duration
-		dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
-			deadline, _ := ctx.Deadline()
-			attempts = append(attempts, time.Until(deadline))
-			if time.Now().Before(heal) { // the SYN is dropped: only the attempt's end comes
-				<-ctx.Done()
-				return nil, ctx.Err()
-			}
-			c, _ := net.Pipe()
-			return c, nil
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), DialTimeout)
-		defer cancel()
-		nc, err := connect(ctx, "peer", dial)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nc.Close()
-		// Attempts of 250 ms and 500 ms while cut; the third, at 750 ms,
-		// connects.
-		want := []time.Duration{firstConnectAttempt, 2 * firstConnectAttempt, 4 * firstConnectAttempt}
-		if took := time.Since(start); took != 3*firstConnectAttempt || !slices.Equal(attempts, want) {
-			t.Fatalf("connected after %v in attempts %v; want after %v in attempts %v", took, attempts, 3*firstConnectAttempt, want)
-		}
-	})
+// cutPeer is a dial function for connect's tests: an attempt made while
+// the peer is cut (before heal) gets no answer and waits for its context
+// to end; one made after it connects once the peer's round trip rtt has
+// passed; refuse makes every attempt fail at once. It counts attempts
+// and the connections it made.
+type cutPeer struct {
+	start  time.Time
+	heal   time.Duration // after start
+	rtt    time.Duration
+	refuse error
+
+	mu       sync.Mutex
+	attempts int
+	conns    []net.Conn
 }
 
-// TestConnectGivesUpAtTheDialTimeout: attempts stop with the dial's
-// context, and a refusal is not tried again.
-func TestConnectGivesUpAtTheDialTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), DialTimeout)
-		defer cancel()
-		start := time.Now()
-		_, err := connect(ctx, "peer", func(ctx context.Context, _, _ string) (net.Conn, error) {
-			<-ctx.Done()
-			return nil, ctx.Err()
+func (p *cutPeer) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	p.mu.Lock()
+	p.attempts++
+	p.mu.Unlock()
+	if p.refuse != nil {
+		return nil, p.refuse
+	}
+	if time.Since(p.start) < p.heal { // the SYN is dropped
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	select {
+	case <-time.After(p.rtt):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	c, _ := net.Pipe()
+	p.mu.Lock()
+	p.conns = append(p.conns, c)
+	p.mu.Unlock()
+	return c, nil
+}
+
+// TestConnectStartsAfreshWhileThePeerIsCut: while no attempt has
+// connected, a new one starts every connectEvery beside the others, each
+// with a SYN of its own: once a cut heals, the next attempt connects,
+// instead of one attempt waiting for the kernel's next retransmission (1 s,
+// then 3 s after its first SYN). A peer far away still gets its time: the
+// first attempt connects after its round trip although later ones started
+// meanwhile. The first connection wins; the others are closed. A refusal
+// ends the dial at once; a peer that never answers, at the dial's
+// timeout. Fake time.
+func TestConnectStartsAfreshWhileThePeerIsCut(t *testing.T) {
+	refused := errors.New("connection refused")
+	for _, tc := range []struct {
+		name     string
+		peer     *cutPeer
+		took     time.Duration
+		attempts int
+		err      error
+	}{
+		{"a cut healing at 600 ms", &cutPeer{heal: 600 * time.Millisecond}, 3 * connectEvery, 4, nil},
+		{"a far peer", &cutPeer{rtt: 600 * time.Millisecond}, 600 * time.Millisecond, 3, nil},
+		{"a refusal", &cutPeer{refuse: refused}, 0, 1, refused},
+		{"a cut for good", &cutPeer{heal: time.Hour}, DialTimeout, connectAttempts, context.DeadlineExceeded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := tc.peer
+				start := time.Now()
+				p.start = start
+				ctx, cancel := context.WithTimeout(context.Background(), DialTimeout)
+				defer cancel()
+				nc, err := connect(ctx, "peer", p.dial)
+				took := time.Since(start)
+				if tc.err == nil && err != nil || tc.err != nil && !errors.Is(err, tc.err) {
+					t.Fatalf("connect: %v, want %v", err, tc.err)
+				}
+				if took != tc.took || p.attempts != tc.attempts {
+					t.Errorf("ended after %v in %d attempts; want after %v in %d", took, p.attempts, tc.took, tc.attempts)
+				}
+				if nc != nil {
+					nc.Close()
+				}
+				synctest.Wait() // the losing attempts have ended
+				for _, c := range p.conns {
+					if c != nc {
+						if _, err := c.Write([]byte{0}); !errors.Is(err, io.ErrClosedPipe) {
+							t.Errorf("a losing attempt's connection is open (write: %v)", err)
+						}
+					}
+				}
+			})
 		})
-		if err == nil || time.Since(start) != DialTimeout {
-			t.Fatalf("gave up after %v with %v; want an error at the dial timeout %v", time.Since(start), err, DialTimeout)
-		}
-		calls := 0
-		refused := errors.New("connection refused")
-		if _, err := connect(context.Background(), "peer", func(context.Context, string, string) (net.Conn, error) {
-			calls++
-			return nil, refused
-		}); !errors.Is(err, refused) || calls != 1 {
-			t.Fatalf("a refusal: %v after %d attempts; want it at once", err, calls)
-		}
-	})
+	}
 }
