@@ -137,11 +137,28 @@ func connect(ctx context.Context, addr string, dial func(ctx context.Context, ne
 	var failed error
 	started, ended := 0, 0
 	for {
-		select {
-		case <-next.C:
-			if won != nil || failed != nil && !retryable(failed, ctx) || ctx.Err() != nil {
-				continue
+		// No more attempts once one connected, one was refused, or the
+		// dial's time is up; the dial ends when every attempt has.
+		stop := won != nil || failed != nil && !retryable(failed, ctx) || ctx.Err() != nil
+		if stop {
+			cancel() // the attempts still waiting give up
+		}
+		if ended == started && (stop || started == connectAttempts) {
+			switch {
+			case won != nil:
+				return won, nil
+			case failed == nil:
+				failed = ctx.Err()
 			}
+			return nil, failed
+		}
+		var tick <-chan time.Time
+		var done <-chan struct{}
+		if !stop && started < connectAttempts {
+			tick, done = next.C, ctx.Done()
+		}
+		select {
+		case <-tick:
 			started++
 			go func() {
 				nc, err := dial(ctx, "tcp", addr)
@@ -150,25 +167,16 @@ func connect(ctx context.Context, addr string, dial func(ctx context.Context, ne
 			if started < connectAttempts {
 				next.Reset(connectEvery)
 			}
+		case <-done: // stop, next time round
 		case r := <-results:
 			ended++
 			switch {
 			case r.err == nil && won == nil:
 				won = r.nc
-				cancel() // the others give up
 			case r.err == nil:
 				r.nc.Close()
 			case failed == nil || !retryable(r.err, ctx):
 				failed = r.err
-			}
-			if !retryable(failed, ctx) && won == nil {
-				cancel()
-			}
-			if ended == started && (won != nil || !retryable(failed, ctx) || started == connectAttempts) {
-				if won != nil {
-					return won, nil
-				}
-				return nil, failed
 			}
 		}
 	}

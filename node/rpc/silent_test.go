@@ -298,3 +298,28 @@ func TestConnectStartsAfreshWhileThePeerIsCut(t *testing.T) {
 		})
 	}
 }
+
+// timeoutErr is a dial error that says it timed out, as an attempt's
+// may with its context still alive.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// TestConnectEndsWithItsContextBetweenAttempts: a dial whose attempts
+// have all ended, waiting to start the next, ends when its context does
+// (a client closing). A first version waited on for good: the client's
+// Close, which waits for its dials, hung a test's cluster for ten minutes.
+func TestConnectEndsWithItsContextBetweenAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), connectEvery/2)
+		defer cancel()
+		p := &cutPeer{refuse: timeoutErr{}, start: time.Now()}
+		start := time.Now()
+		_, err := connect(ctx, "peer", p.dial)
+		if !errors.Is(err, timeoutErr{}) && !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != connectEvery/2 || p.attempts != 1 {
+			t.Fatalf("ended after %v in %d attempts with %v; want after %v in 1", time.Since(start), p.attempts, err, connectEvery/2)
+		}
+	})
+}
