@@ -191,8 +191,7 @@ type proposal struct {
 	peeks    map[hlc.Stamp][]string
 	peeked   bool
 	state    []byte
-	answered int      // acceptors that voted or failed to
-	heard    []string // their names
+	heard    []string // the acceptors that voted or failed to
 	refusals int      // acceptors that refused: they did not take the phase
 	decided  bool     // the round's outcome is known
 	settled  bool     // the round has every vote it wants
@@ -495,7 +494,7 @@ func (p *proposal) finishEach(replies [][]byte) {
 func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
 	p.m = rpc.Phase{Kind: kind, DB: p.c.DB, Time: b.Time, Actor: b.Actor, Deadline: p.deadline.UnixMilli(), Key: p.key}
 	p.settled, p.decided, p.peeked, p.state = false, false, false, nil
-	p.answered, p.heard, p.refusals = 0, p.heard[:0], 0
+	p.heard, p.refusals = p.heard[:0], 0
 	switch kind {
 	case rpc.KindPeek:
 		p.peeks = map[hlc.Stamp][]string{}
@@ -520,7 +519,6 @@ func (p *proposal) prepare(s *Service) {
 // acceptor's: if each refused it, the proposal was accepted nowhere and
 // the command may run again (advance).
 func (p *proposal) take(name string, v rpc.Vote, err error) bool {
-	p.answered++
 	p.heard = append(p.heard, name)
 	if err == nil && !v.Yes {
 		p.refusals++
@@ -551,7 +549,7 @@ func (p *proposal) take(name string, v rpc.Vote, err error) bool {
 	}
 	out := p.ph.Outcome()
 	p.decided = out != serial.Pending
-	p.settled = p.decided && (p.m.Kind != rpc.KindAccept || out == serial.Won || p.answered == len(p.accs))
+	p.settled = p.decided && (p.m.Kind != rpc.KindAccept || out == serial.Won || len(p.heard) == len(p.accs))
 	return p.settled
 }
 

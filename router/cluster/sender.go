@@ -616,17 +616,9 @@ func (b *Backend) replaceBacklog(q *nodeQueue, addr string, cause error) {
 	if nr == nil {
 		return
 	}
-	notSent := fmt.Errorf("%w: queued for %s, which does not answer: %v", rpc.ErrNotSent, addr, cause)
-	var again []ref
-	for _, r := range nr.refs {
-		if r.dr != nil {
-			r.dr.answered(r.i, nil, notSent)
-			continue
-		}
-		again = append(again, r)
-	}
+	// A run that never left goes elsewhere whole (runFailed).
+	b.runFailed(nr, fmt.Errorf("%w: queued for %s, which does not answer: %v", rpc.ErrNotSent, addr, cause))
 	nr.free()
-	b.goRetry(again, addr, notSent)
 }
 
 // runFailed handles a run that got no answer. A run that never left is
