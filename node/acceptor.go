@@ -118,6 +118,14 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 		proposal, x.proposal = ds, ds
 	}
 	n.clock.Observe(b)
+	// The key's one string for the deltas below: the proposal's, which
+	// decoding made, or a new one.
+	var key string
+	if len(proposal) > 0 {
+		key = proposal[0].Key
+	} else if m.Kind != rpc.KindPeek {
+		key = string(m.Key)
+	}
 	p := n.partitionOf(m.Key)
 	part := &n.parts[p]
 	x.c.Deltas = x.c.Deltas[:0]
@@ -146,7 +154,7 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 			v = refused
 			break
 		}
-		x.c.Deltas = append(x.c.Deltas, storage.PromiseDelta(m.Key, b))
+		x.c.Deltas = append(x.c.Deltas, storage.PromiseDelta(key, b))
 		v = last()
 	default:
 		// The proposal replaces the key's state, unless a higher ballot
@@ -160,13 +168,13 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 			v = refused
 			break
 		}
-		done := storage.PromiseDone(m.Key, b)
+		done := storage.PromiseDone(key, b)
 		if m.Next != 0 {
-			done = storage.PromiseDelta(m.Key, hlc.Stamp{Time: m.Next, Actor: m.Actor})
+			done = storage.PromiseDelta(key, hlc.Stamp{Time: m.Next, Actor: m.Actor})
 		}
 		x.c.Deltas = append(append(x.c.Deltas, proposal...), done)
 		if len(m.Applied) > 0 {
-			x.c.Deltas = append(x.c.Deltas, storage.AppliedDelta(m.Key, b, m.Applied))
+			x.c.Deltas = append(x.c.Deltas, storage.AppliedDelta(key, b, m.Applied))
 		}
 		v = rpc.Vote{Yes: true, Time: m.Time, Actor: m.Actor}
 	}

@@ -27,7 +27,7 @@ func TestReplicasRespectPromises(t *testing.T) {
 	state := func(key, val string, s hlc.Stamp) storage.Delta {
 		return storage.Delta{Key: key, Reset: s, Val: storage.ValDelta{Kind: proto.TypeStr, TS: s, Reg: s, Str: val}}
 	}
-	if err := n.ApplyReplica(0, stream(storage.PromiseDelta([]byte("k"), at(2000)), state("free", "x", at(1000)))); err != nil {
+	if err := n.ApplyReplica(0, stream(storage.PromiseDelta("k", at(2000)), state("free", "x", at(1000)))); err != nil {
 		t.Fatal(err)
 	}
 	if err := n.ApplyReplica(0, stream(state("k", "old", at(1500)))); err != nil {

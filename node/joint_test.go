@@ -102,3 +102,42 @@ func holdersOf(parts, p int, hs []holder) *partHolders {
 	h.of[p] = hs
 	return h
 }
+
+// TestAcceptorsAreBuiltOncePerRing: every serial command asks for its
+// partition's acceptors; they are built at the first ask after the ring
+// changed and shared after it (an ask allocated four times), a moving
+// partition's extra holders do not leak into what is shared, and a new
+// ring gets its own.
+func TestAcceptorsAreBuiltOncePerRing(t *testing.T) {
+	n := newNode(t, Config{Partitions: 8, KeepTombstones: true})
+	s := &Service{cfg: ServiceConfig{Name: "n1"}, node: n, peers: map[string]*rpc.Client{}}
+	ringOf := func(names ...string) *ring.Ring {
+		var ms []ring.Member
+		for _, name := range names {
+			ms = append(ms, ring.Member{ID: name, Addr: name + ":1"})
+		}
+		r, err := ring.New(ms, 8, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	s.ring.Store(ringOf("n1", "n2", "n3"))
+	first, _ := s.acceptors(0)
+	if allocs := testing.AllocsPerRun(20, func() { s.acceptors(0) }); allocs != 0 && !raceEnabled {
+		t.Errorf("asking again allocates %v times; want 0", allocs)
+	}
+	s.holders.Store(holdersOf(8, 0, []holder{{name: "n1"}, {name: "n2", rpc: "n2:1"}, {name: "n9", rpc: "n9:1"}}))
+	if accs, sets := s.acceptors(0); len(accs) != 4 || len(sets) != 2 {
+		t.Fatalf("moving: %d acceptors, %d sets; want 4 and 2", len(accs), len(sets))
+	}
+	s.holders.Store(nil)
+	if accs, sets := s.acceptors(0); len(accs) != 3 || len(sets) != 1 || &accs[0] != &first[0] {
+		t.Fatalf("after the move: %d acceptors, %d sets, shared %v; want the 3 shared before", len(accs), len(sets), &accs[0] == &first[0])
+	}
+	s.ring.Store(ringOf("n1", "n2", "n4"))
+	accs, sets := s.acceptors(0)
+	if !slices.Contains(sets[0], "n4") || slices.Contains(sets[0], "n3") || len(accs) != 3 {
+		t.Errorf("a new ring: set %v; want n1, n2, n4", sets[0])
+	}
+}

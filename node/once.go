@@ -41,7 +41,7 @@ func (n *Node) runOnce(x *execCtx, req *proto.Request, dst []byte) []byte {
 		return dst // took nothing
 	}
 	rec.Add(appliedEntry(id, t, dst[start:]), maxApplied)
-	d := storage.AppliedDelta(key, t, serial.AppendApplied(nil, &rec))
+	d := storage.AppliedDelta(string(key), t, serial.AppendApplied(nil, &rec))
 	sh.Apply(&d)
 	x.c.Deltas = append(x.c.Deltas, d)
 	return dst

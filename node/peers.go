@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/replication"
@@ -30,29 +31,42 @@ func (s *Service) peerLocked(addr string) *rpc.Client {
 // current ring, and the ring's replica count. The slice is shared: it must
 // not be changed.
 func (s *Service) others(p int) ([]replication.Replica, int) {
+	sets := s.currentSets()
+	if sets == nil {
+		return nil, 1
+	}
+	return sets.of[p], sets.ring.ReplicaCount()
+}
+
+// currentSets returns the replica sets of the current ring (nil: none
+// yet), building them at the first call after the ring changed.
+func (s *Service) currentSets() *replicaSets {
 	r := s.ring.Load()
 	if r == nil {
-		return nil, 1
+		return nil
 	}
 	sets := s.sets.Load()
 	if sets == nil || sets.ring != r {
 		sets = s.replicaSets(r)
 		s.sets.Store(sets)
 	}
-	return sets.of[p], r.ReplicaCount()
+	return sets
 }
 
 // replicaSets lists, for one ring, each partition's replicas other than
 // this node, for the coordinator's every write: partitions with the same
-// preference list share one slice.
+// preference list share one slice. accs holds each partition's acceptors
+// on the serial path, built at first use (Service.acceptors).
 type replicaSets struct {
 	ring *ring.Ring
 	of   [][]replication.Replica
+	accs []atomic.Pointer[acceptorSet]
 }
 
 // replicaSets builds the sets of ring r.
 func (s *Service) replicaSets(r *ring.Ring) *replicaSets {
-	sets := &replicaSets{ring: r, of: make([][]replication.Replica, r.Partitions())}
+	sets := &replicaSets{ring: r, of: make([][]replication.Replica, r.Partitions()),
+		accs: make([]atomic.Pointer[acceptorSet], r.Partitions())}
 	byMember := make([]replication.Replica, len(r.Members()))
 	shared := map[string][]replication.Replica{}
 	var key []byte

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/serial"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -821,29 +822,19 @@ func (s *Service) drive(props []*proposal) {
 // alone could miss one of the old set that chose a proposal before the
 // new replicas had it; a majority of each always meets both.
 func (s *Service) acceptors(p int) ([]acceptor, [][]string) {
-	others, n := s.others(p)
-	out := make([]acceptor, 0, n+1)
-	for _, o := range others {
-		a, ok := o.(acceptor)
-		if !ok {
-			return nil, nil
-		}
-		out = append(out, a)
+	own := s.ownAcceptors(p)
+	if len(own.accs) == 0 {
+		return nil, nil
 	}
-	if len(out) < n {
-		out = append(out, localAcceptor{name: s.cfg.Name, n: s.node})
-	}
-	set := make([]string, len(out))
-	for i, a := range out {
-		set[i] = a.Name()
-	}
+	out, set := own.accs, own.sets[0]
 	var old []holder
 	if h := s.holders.Load(); h != nil && p < len(h.of) {
 		old = h.of[p]
 	}
 	if len(old) == 0 || len(old) == len(set) && !slices.ContainsFunc(old, func(h holder) bool { return !slices.Contains(set, h.name) }) {
-		return out, [][]string{set}
+		return out, own.sets
 	}
+	out = slices.Clone(out) // the holders that are not replicas join it
 	held := make([]string, len(old))
 	for i, h := range old {
 		held[i] = h.name
@@ -856,6 +847,50 @@ func (s *Service) acceptors(p int) ([]acceptor, [][]string) {
 		}
 	}
 	return out, [][]string{set, held}
+}
+
+// acceptorSet is a partition's acceptors by one ring, and the one
+// replica set they make. Shared: it must not be changed.
+type acceptorSet struct {
+	accs []acceptor
+	sets [][]string
+}
+
+// ownAcceptors returns partition p's acceptors by the current ring:
+// its other replicas, and this node, as one set. They are built once per
+// ring and partition (every serial command asks).
+func (s *Service) ownAcceptors(p int) *acceptorSet {
+	rs := s.currentSets()
+	if rs != nil {
+		if as := rs.accs[p].Load(); as != nil {
+			return as
+		}
+	}
+	var others []replication.Replica
+	n := 1
+	if rs != nil {
+		others, n = rs.of[p], rs.ring.ReplicaCount()
+	}
+	as := &acceptorSet{accs: make([]acceptor, 0, n+1)}
+	for _, o := range others {
+		a, ok := o.(acceptor)
+		if !ok {
+			return &acceptorSet{sets: [][]string{nil}} // no acceptors
+		}
+		as.accs = append(as.accs, a)
+	}
+	if len(as.accs) < n {
+		as.accs = append(as.accs, localAcceptor{name: s.cfg.Name, n: s.node})
+	}
+	set := make([]string, len(as.accs))
+	for i, a := range as.accs {
+		set[i] = a.Name()
+	}
+	as.sets = [][]string{set}
+	if rs != nil {
+		rs.accs[p].Store(as)
+	}
+	return as
 }
 
 func stampOf(b serial.Ballot) hlc.Stamp { return hlc.Stamp{Time: b.Stamp, Actor: b.Actor} }

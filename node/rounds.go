@@ -340,24 +340,32 @@ const (
 // once, the fewest in order that give every proposal of props a majority
 // of each of its sets, and the rest.
 func majorityFirst(calls []*call, props []*proposal) (first, later []*call) {
-	asked := map[*proposal][]string{}
-	covered := func() bool {
-		for _, p := range props {
-			if !p.majority(asked[p]) {
-				return false
-			}
-		}
-		return true
-	}
-	for i, c := range calls {
-		if covered() {
+	for i := range calls {
+		if coveredBy(calls[:i], props) {
 			return calls[:i], calls[i:]
-		}
-		for _, p := range c.props {
-			asked[p] = append(asked[p], c.a.Name())
 		}
 	}
 	return calls, nil
+}
+
+// coveredBy reports whether calls reach a majority of each set of every
+// proposal of props. A proposal is in the call of each of its acceptors
+// (startRound), so the acceptors it asks are those of its own among the
+// calls' (no map of proposals to names: a round allocated one).
+func coveredBy(calls []*call, props []*proposal) bool {
+	var room [8]string
+	for _, p := range props {
+		asked := room[:0]
+		for _, c := range calls {
+			if slices.ContainsFunc(p.accs, func(a acceptor) bool { return a.Name() == c.a.Name() }) {
+				asked = append(asked, c.a.Name())
+			}
+		}
+		if !p.majority(asked) {
+			return false
+		}
+	}
+	return true
 }
 
 // call is one acceptor's part of a round: the phases of the proposals it

@@ -16,7 +16,7 @@ import (
 // keys run at once. A run with no such write is left whole.
 func TestSerialKeysSplitARun(t *testing.T) {
 	n := newNode(t, Config{Partitions: 1, KeepTombstones: true})
-	p := storage.PromiseDelta([]byte("s"), hlc.Stamp{Time: 1 << hlc.LogicalBits, Actor: 9})
+	p := storage.PromiseDelta("s", hlc.Stamp{Time: 1 << hlc.LogicalBits, Actor: 9})
 	n.parts[0].mu.Lock()
 	n.parts[0].shard.Apply(&p)
 	n.parts[0].mu.Unlock()

@@ -3,6 +3,7 @@ package serial
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 )
 
 // ID names one command on the serial path (its proposer's actor and a
@@ -83,6 +84,7 @@ var ErrMalformedApplied = errors.New("serial: malformed applied record")
 //	since:ballot count:uvarint (id:16 at:ballot omitted:u8 len:uvarint reply)*
 //	ballot = stamp:u64 actor:u64 (big-endian)
 func AppendApplied(dst []byte, a *Applied) []byte {
+	dst = slices.Grow(dst, a.size()) // one allocation, not one per doubling
 	dst = appendBallot(dst, a.Since)
 	dst = binary.AppendUvarint(dst, uint64(len(a.Entries)))
 	for _, e := range a.Entries {
@@ -98,6 +100,18 @@ func AppendApplied(dst []byte, a *Applied) []byte {
 	}
 	return dst
 }
+
+// size is the length of a's encoding (AppendApplied).
+func (a *Applied) size() int {
+	n := ballotSize + binary.MaxVarintLen64
+	for _, e := range a.Entries {
+		n += len(e.ID) + ballotSize + 1 + binary.MaxVarintLen64 + len(e.Reply)
+	}
+	return n
+}
+
+// ballotSize is the length of an encoded ballot (appendBallot).
+const ballotSize = 16
 
 // DecodeApplied decodes AppendApplied's form; replies alias b.
 func DecodeApplied(b []byte) (Applied, error) {

@@ -1,5 +1,7 @@
 package serial
 
+import "slices"
+
 // Outcome is where a phase of a round stands.
 type Outcome uint8
 
@@ -15,9 +17,12 @@ const (
 // each (docs/serial.md, P5). An answer from a replica counts once, however
 // often it arrives.
 type Phase struct {
-	sets    [][]string
-	yes     map[string]bool
-	no      map[string]bool
+	sets [][]string
+	// yes and no list the replicas that accepted (promised) and refused:
+	// a handful, in room until there are more (no maps: a phase is
+	// counted for every serial command).
+	yes, no []string
+	room    [2][5]string
 	highest Ballot // the highest ballot a refusal reported
 	best    Ballot // Prepare: the highest accepted ballot among the promises
 	state   []byte // its state
@@ -26,16 +31,23 @@ type Phase struct {
 // NewPhase starts counting for the given replica sets (one, or two while a
 // partition moves); each must be non-empty.
 func NewPhase(sets ...[]string) *Phase {
-	return &Phase{sets: sets, yes: map[string]bool{}, no: map[string]bool{}}
+	p := &Phase{sets: sets}
+	p.yes, p.no = p.room[0][:0], p.room[1][:0]
+	return p
+}
+
+// answered reports whether replica's answer was counted.
+func (p *Phase) answered(replica string) bool {
+	return slices.Contains(p.yes, replica) || slices.Contains(p.no, replica)
 }
 
 // Promise records that replica promised, telling the proposal it had
 // accepted last (zero if none).
 func (p *Phase) Promise(replica string, accepted Ballot, state []byte) {
-	if p.yes[replica] || p.no[replica] {
+	if p.answered(replica) {
 		return
 	}
-	p.yes[replica] = true
+	p.yes = append(p.yes, replica)
 	if p.best.Less(accepted) {
 		p.best, p.state = accepted, state
 	}
@@ -46,10 +58,10 @@ func (p *Phase) Accepted(replica string) { p.Promise(replica, Ballot{}, nil) }
 
 // Refuse records that replica refused, having promised promised.
 func (p *Phase) Refuse(replica string, promised Ballot) {
-	if p.yes[replica] || p.no[replica] {
+	if p.answered(replica) {
 		return
 	}
-	p.no[replica] = true
+	p.no = append(p.no, replica)
 	if p.highest.Less(promised) {
 		p.highest = promised
 	}
@@ -61,7 +73,7 @@ func (p *Phase) Outcome() Outcome {
 	for _, set := range p.sets {
 		no := 0
 		for _, r := range set {
-			if p.no[r] {
+			if slices.Contains(p.no, r) {
 				no++
 			}
 		}
@@ -69,7 +81,7 @@ func (p *Phase) Outcome() Outcome {
 			return Lost
 		}
 	}
-	if Quorum(p.sets, func(r string) bool { return p.yes[r] }) {
+	if Quorum(p.sets, func(r string) bool { return slices.Contains(p.yes, r) }) {
 		return Won
 	}
 	return Pending

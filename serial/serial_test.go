@@ -335,3 +335,31 @@ func testSafety(t *testing.T, moving bool) {
 		}
 	})
 }
+
+// TestPhaseCountsInOneAllocation: counting a phase of five replicas
+// allocates the Phase alone (every serial command counts one or more, and
+// its proposal keeps it; maps of the answers took two more allocations and
+// their growth).
+func TestPhaseCountsInOneAllocation(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	sets := [][]string{{"a", "b", "c", "d", "e"}}
+	allocs := testing.AllocsPerRun(50, func() {
+		p := NewPhase(sets...)
+		p.Accepted("a")
+		p.Refuse("b", Ballot{2, 1})
+		p.Accepted("c")
+		p.Accepted("d")
+		if p.Outcome() != Won {
+			t.Fatal("three of five is a majority")
+		}
+		kept = p
+	})
+	if allocs != 1 {
+		t.Errorf("%v allocations to count a phase; want 1", allocs)
+	}
+}
+
+// kept holds a phase as a proposal would, so that it is on the heap.
+var kept *Phase

@@ -887,7 +887,7 @@ func TestExpiredSweepLeavesSerialKeys(t *testing.T) {
 		h.do("SET_EXPIRY (" + strconv.Itoa(len(k)) + ")" + k + " 0.01")
 	}
 	sh := h.shards[0]
-	promise := PromiseDelta([]byte("serial"), hlc.Stamp{Time: 1 << hlc.LogicalBits, Actor: 1})
+	promise := PromiseDelta("serial", hlc.Stamp{Time: 1 << hlc.LogicalBits, Actor: 1})
 	sh.Apply(&promise)
 	_, before := sh.Acceptor(0, []byte("serial"))
 	h.wall += 11

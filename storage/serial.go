@@ -120,8 +120,8 @@ const AppliedDB = 18
 // delta's value shares rec's memory (a shard copies a value into the
 // key's cell as it applies it): rec must not change while the delta is
 // in use.
-func AppliedDelta(key []byte, b hlc.Stamp, rec []byte) Delta {
-	return Delta{DB: AppliedDB, Key: string(key), Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b, Str: unsafe.String(unsafe.SliceData(rec), len(rec))}}
+func AppliedDelta(key string, b hlc.Stamp, rec []byte) Delta {
+	return Delta{DB: AppliedDB, Key: key, Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b, Str: unsafe.String(unsafe.SliceData(rec), len(rec))}}
 }
 
 // AppendApplied appends key's applied record to dst if it was written at
@@ -151,15 +151,15 @@ func (s *Shard) AppendLatestApplied(dst, key []byte) ([]byte, hlc.Stamp, bool) {
 }
 
 // PromiseDelta records a promise of ballot b for key.
-func PromiseDelta(key []byte, b hlc.Stamp) Delta {
-	return Delta{DB: PromiseDB, Key: string(key), Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b}}
+func PromiseDelta(key string, b hlc.Stamp) Delta {
+	return Delta{DB: PromiseDB, Key: key, Val: ValDelta{Kind: proto.TypeStr, TS: b, Reg: b}}
 }
 
 // PromiseDone is the delta that drops key's promise once a proposal of
 // ballot b, which covers it, is accepted: a tombstone at b, purged in
 // time like any other.
-func PromiseDone(key []byte, b hlc.Stamp) Delta {
-	return Delta{DB: PromiseDB, Key: string(key), Reset: b}
+func PromiseDone(key string, b hlc.Stamp) Delta {
+	return Delta{DB: PromiseDB, Key: key, Reset: b}
 }
 
 // Proposal is the commands run on a key's chosen state for ballot B (one,

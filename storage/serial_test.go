@@ -201,7 +201,7 @@ func TestAppliedRecordIsCopied(t *testing.T) {
 	sh := NewShard(true)
 	b := hlc.Stamp{Time: 7, Actor: 1}
 	rec := []byte("record")
-	d := AppliedDelta([]byte("k"), b, rec)
+	d := AppliedDelta("k", b, rec)
 	sh.Apply(&d)
 	copy(rec, "XXXXXX")
 	if got, ok := sh.AppendApplied(nil, []byte("k"), b); !ok || string(got) != "record" {
@@ -220,13 +220,13 @@ func TestAcceptorRegister(t *testing.T) {
 	}
 	b1, b2 := hlc.Stamp{Time: 10, Actor: 1}, hlc.Stamp{Time: 20, Actor: 2}
 	for _, b := range []hlc.Stamp{b2, b1} { // the higher promise stays
-		d := PromiseDelta(key, b)
+		d := PromiseDelta(string(key), b)
 		sh.Apply(&d)
 	}
 	if p, _ := sh.Acceptor(0, key); p != b2 {
 		t.Errorf("promised %v, want %v", p, b2)
 	}
-	d := PromiseDone(key, b2)
+	d := PromiseDone(string(key), b2)
 	sh.Apply(&d)
 	if p, _ := sh.Acceptor(0, key); p != b2 {
 		t.Errorf("after the promise's tombstone: promised %v, want %v", p, b2)
