@@ -43,6 +43,7 @@ type frameWriter struct {
 	nc      net.Conn // nil until start
 	raw     syscall.RawConn
 	fd      int // a socket the writer owns (startFD), or -1
+	rw      rawWriteCall
 	kick    chan struct{}
 	done    chan struct{}
 	onError func(error)
@@ -147,7 +148,7 @@ func (w *frameWriter) writeNowLocked() error {
 		if fd >= 0 {
 			n, err = writeFD(fd, out)
 		} else {
-			n, err = writeNonBlocking(raw, out)
+			n, err = w.rw.write(raw, out)
 		}
 		w.mu.Lock()
 		if err != nil {
@@ -180,18 +181,35 @@ func (w *frameWriter) shiftOffs(k int) {
 	}
 }
 
-// writeNonBlocking writes what the socket takes now.
-func writeNonBlocking(raw syscall.RawConn, b []byte) (int, error) {
-	var done int
-	var werr error
-	err := raw.Write(func(fd uintptr) bool {
-		done, werr = writeFD(int(fd), b)
-		return true
-	})
+// rawWriteCall writes what a socket takes now through its RawConn, for
+// one writer (whoever holds frameWriter.writing): the function RawConn.Write
+// calls is bound once, with the write's arguments and outcome beside it
+// (a closure per write was two allocations).
+type rawWriteCall struct {
+	b    []byte
+	done int
+	err  error
+	fn   func(fd uintptr) bool
+}
+
+// write writes what raw's socket takes of b now.
+func (c *rawWriteCall) write(raw syscall.RawConn, b []byte) (int, error) {
+	if c.fn == nil {
+		c.fn = c.call
+	}
+	c.b, c.done, c.err = b, 0, nil
+	err := raw.Write(c.fn)
+	done, werr := c.done, c.err
+	c.b, c.err = nil, nil
 	if werr == nil {
 		werr = err
 	}
 	return done, werr
+}
+
+func (c *rawWriteCall) call(fd uintptr) bool {
+	c.done, c.err = writeFD(int(fd), c.b)
+	return true
 }
 
 // writeFD writes what socket fd takes now.

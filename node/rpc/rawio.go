@@ -30,9 +30,15 @@ func rawRead(fd uintptr, b []byte) (int, syscall.Errno) {
 
 // rawReader reads a connection with raw system calls, parking on the
 // runtime's poller only when nothing is there. It keeps the connection's
-// deadlines.
+// deadlines. One goroutine reads: the function RawConn.Read calls is
+// bound once, with the read's buffer and outcome beside it (a closure per
+// read was two allocations).
 type rawReader struct {
-	rc syscall.RawConn
+	rc    syscall.RawConn
+	fn    func(fd uintptr) bool // r.call
+	b     []byte
+	n     int
+	errno syscall.Errno
 }
 
 // newReader returns a reader of nc: raw for a plain socket, nc itself
@@ -40,34 +46,22 @@ type rawReader struct {
 func newReader(nc net.Conn) io.Reader {
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
-			return rawReader{rc}
+			r := &rawReader{rc: rc}
+			r.fn = r.call
+			return r
 		}
 	}
 	return nc
 }
 
-func (r rawReader) Read(b []byte) (int, error) {
+func (r *rawReader) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.rc.Read(func(fd uintptr) bool {
-		for {
-			var k int
-			k, errno = rawRead(fd, b)
-			switch errno {
-			case 0:
-				n = k
-				return true
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait until readable (or the deadline)
-			}
-			return true
-		}
-	})
+	r.b, r.n, r.errno = b, 0, 0
+	err := r.rc.Read(r.fn)
+	n, errno := r.n, r.errno
+	r.b = nil
 	switch {
 	case err != nil:
 		return 0, err
@@ -77,4 +71,22 @@ func (r rawReader) Read(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// call reads into r.b once the socket is readable, or asks to wait.
+func (r *rawReader) call(fd uintptr) bool {
+	for {
+		k, errno := rawRead(fd, r.b)
+		switch errno {
+		case 0:
+			r.n = k
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // wait until readable (or the deadline)
+		}
+		r.errno = errno
+		return true
+	}
 }
