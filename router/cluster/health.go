@@ -1,11 +1,8 @@
 package cluster
 
 import (
-	"context"
 	"sync"
 	"time"
-
-	"github.com/vanitydb/vanity/node/rpc"
 )
 
 // health is what a router knows of each node's responsiveness: how long
@@ -82,10 +79,7 @@ func (b *Backend) probe(addr string) {
 			return
 		case <-time.After(probeEvery): // a pause between pings of a node that does not answer
 		}
-		ctx, cancel := context.WithTimeout(b.life, b.cfg.RequestTimeout)
-		_, err := b.client(addr).Call(ctx, rpc.KindPing, nil)
-		cancel()
-		if err == nil {
+		if b.ping(addr) == nil {
 			b.health.mu.Lock()
 			b.health.node(addr).probing = false
 			b.health.mu.Unlock()
@@ -93,6 +87,20 @@ func (b *Backend) probe(addr string) {
 			return
 		}
 	}
+}
+
+// ping pings the node at addr through its transport (as a slow serial
+// run's node is pinged, pingSlow) and returns once it answered, or why it
+// did not within the request timeout. A transport without pings (the
+// single process's) always answers.
+func (b *Backend) ping(addr string) error {
+	p, ok := b.transport(addr).(pinger)
+	if !ok {
+		return nil
+	}
+	answered := make(chan error, 1)
+	p.Ping(b.cfg.RequestTimeout, func(err error) { answered <- err })
+	return <-answered
 }
 
 // healthy records an answer of the node at addr after rtt (0: a ping,

@@ -38,9 +38,17 @@ type fakeNode struct {
 	expired       bool // answers every command that it came past its deadline
 	// gate, if set, holds every answer until it is closed.
 	gate chan struct{}
+	// delay, if set, is how long each answer takes.
+	delay func() time.Duration
 }
 
 func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
+	if n.delay != nil {
+		answer, d := done, n.delay()
+		done = func(items []rpc.Item, err error) {
+			time.AfterFunc(d, func() { answer(items, err) })
+		}
+	}
 	if n.gate != nil {
 		answer := done
 		done = func(items []rpc.Item, err error) {
