@@ -72,6 +72,7 @@ type chaosLog struct {
 	regReads     int
 	regStale     int
 	regExamples  []string
+	start        time.Time // the workload's, near scripts/chaos's start, from which chaos.faults counts
 }
 
 // cmdChaos runs a recording workload against a router while something
@@ -91,7 +92,7 @@ func cmdChaos(args []string) error {
 		return errors.New("chaos: -addr is required")
 	}
 	lg := &chaosLog{prefix: fmt.Sprintf("chaos-%x-", time.Now().UnixNano()), sets: map[string]string{}, pushes: map[string]int{},
-		acked: map[string]int{}, tried: map[string]int{}}
+		acked: map[string]int{}, tried: map[string]int{}, start: time.Now()}
 	start := time.Now()
 	stop := time.Now().Add(*duration)
 	var wg sync.WaitGroup
@@ -210,15 +211,29 @@ func chaosRegister(c *client.Client, w, i int, lg *chaosLog) bool {
 		return true // unavailable, or never written: nothing to check
 	}
 	v, perr := strconv.Atoi(string(r.Value.Str))
+	stale := known && (perr != nil || v < floor)
 	lg.note(func() {
 		lg.regReads++
-		if known && (perr != nil || v < floor) {
+		if stale {
 			lg.regStale++
-			if len(lg.regExamples) < 5 {
-				lg.regExamples = append(lg.regExamples, fmt.Sprintf("read %s=%s after %d was acknowledged", read, r.Value.Str, floor))
-			}
 		}
 	})
+	if stale {
+		// Read it again at once: a value that stays old says copies lost
+		// the write; one that comes back new says the first read's path
+		// went wrong.
+		at := time.Since(lg.start).Seconds()
+		again := "failed"
+		if r2, err := c.Get(read); err == nil {
+			again = string(r2.Value.Str)
+		}
+		lg.note(func() {
+			if len(lg.regExamples) < 5 {
+				lg.regExamples = append(lg.regExamples, fmt.Sprintf("at %.1fs read %s=%s after %d was acknowledged (read again: %s)",
+					at, read, r.Value.Str, floor, again))
+			}
+		})
+	}
 	return true
 }
 
