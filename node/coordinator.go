@@ -43,7 +43,12 @@ type Coordinator struct {
 	// and the replica count; nil: this node holds the only copy.
 	replicas func(p int) ([]replication.Replica, int)
 	hints    replication.Hints
-	log      *slog.Logger
+	// slow are the peers found failing or slower than Speculate lately
+	// (shared with the serial path's rounds): a quorum read asks them
+	// after the others, so that a replica down or cut off costs one read
+	// its wait, not every read for as long as it lasts.
+	slow *slowPeers
+	log  *slog.Logger
 	// readRepairs counts the replicas sent a joined state after a read.
 	readRepairs *atomic.Int64
 	// waitHere makes the caller's goroutine wait for the disk (an event
@@ -318,6 +323,7 @@ func (c *Coordinator) quorumReads(r *rpc.Run) ([]replication.Want, [][]int) {
 		for _, k := range keys {
 			p := c.node.partitionOf(k)
 			others, n := c.replicas(p)
+			others = c.slow.last(others)
 			need := cmd.Read.Need(n)
 			if need <= 1 {
 				continue
@@ -355,6 +361,7 @@ type reading struct {
 	plan     *replication.Reads
 	timer    *time.Timer
 	finished bool
+	waiting  map[string]int // calls made to each replica and not answered yet
 }
 
 type answer struct {
@@ -367,7 +374,7 @@ type answer struct {
 // not gather their copies. The replicas that answered with less than the
 // join are sent it afterwards (read repair).
 func (c *Coordinator) readQuorum(r *rpc.Run, wants []replication.Want, of [][]int, next func([]skipped)) {
-	rd := &reading{c: c, r: r, of: of, next: next, plan: replication.NewReads(wants),
+	rd := &reading{c: c, r: r, of: of, next: next, plan: replication.NewReads(wants), waiting: map[string]int{},
 		local: make([][]byte, len(wants)), answers: make([][]answer, len(wants)), differ: make([]bool, len(wants))}
 	for w := range wants {
 		rd.local[w], _, _ = c.node.KeyStates(wants[w].Req.DB, wants[w].Req.Keys)
@@ -386,6 +393,11 @@ func (c *Coordinator) readQuorum(r *rpc.Run, wants []replication.Want, of [][]in
 // ask makes the calls the plan returned.
 func (rd *reading) ask(asks []replication.Ask) {
 	wants := rd.plan.Wants()
+	rd.mu.Lock()
+	for _, a := range asks {
+		rd.waiting[a.Replica.Name()]++
+	}
+	rd.mu.Unlock()
 	for _, a := range asks {
 		reqs := make([]replication.StateReq, len(a.Wants))
 		for k, w := range a.Wants {
@@ -404,6 +416,10 @@ func (rd *reading) answered(a replication.Ask, out []replication.StateAnswer, er
 		err = fmt.Errorf("%w: %d answers to %d requests", rpc.ErrMalformed, len(out), len(a.Wants))
 	}
 	rd.mu.Lock()
+	rd.waiting[a.Replica.Name()]--
+	if err != nil {
+		rd.c.slow.mark(a.Replica.Name(), time.Now())
+	}
 	if rd.finished {
 		rd.mu.Unlock()
 		return
@@ -441,6 +457,12 @@ func (rd *reading) slow() {
 	if rd.finished {
 		rd.mu.Unlock()
 		return
+	}
+	now := time.Now()
+	for name, n := range rd.waiting {
+		if n > 0 {
+			rd.c.slow.mark(name, now) // asked Speculate ago, and silent
+		}
 	}
 	more := rd.plan.Slow()
 	rd.timer.Reset(replication.Speculate)

@@ -201,3 +201,62 @@ func TestReusedResultSendsOnlyItsRun(t *testing.T) {
 		t.Errorf("b has %s = %q", odd, got)
 	}
 }
+
+// statesReplica answers a quorum read's asks from a node of its own, or
+// never (silent), counting the asks.
+type statesReplica struct {
+	name   string
+	n      *Node
+	silent bool
+	asks   atomic.Int64
+}
+
+func (r *statesReplica) Name() string { return r.name }
+
+func (r *statesReplica) Send(_ []replication.Item, _ time.Duration, done func(error)) { done(nil) }
+
+func (r *statesReplica) Ask(reqs []replication.StateReq, _ time.Duration, done func([]replication.StateAnswer, error)) {
+	r.asks.Add(1)
+	if r.silent {
+		return // cut off: no answer comes
+	}
+	out := make([]replication.StateAnswer, len(reqs))
+	for i, q := range reqs {
+		out[i].States, _, out[i].Err = r.n.KeyStates(q.DB, q.Keys)
+	}
+	done(out, nil)
+}
+
+// TestQuorumReadAsksASlowReplicaLast: a quorum read asks the replica
+// first in the partition's order, and another one when it has not
+// answered for Speculate; the silent one is then asked after the others
+// for a while (slowPeers, as serial rounds do), so a replica cut off costs
+// one read that wait, not every read.
+func TestQuorumReadAsksASlowReplicaLast(t *testing.T) {
+	n := newNode(t, Config{Partitions: 4, KeepTombstones: true})
+	cut := &statesReplica{name: "cut", silent: true}
+	up := &statesReplica{name: "up", n: newNode(t, Config{Partitions: 4, KeepTombstones: true})}
+	c := &Coordinator{node: n, log: slog.New(slog.DiscardHandler), readRepairs: new(atomic.Int64), slow: newSlowPeers(nil),
+		replicas: func(int) ([]replication.Replica, int) { return []replication.Replica{cut, up}, 3 }}
+	read := func() (string, time.Duration) {
+		start := time.Now()
+		got := make(chan string, 1)
+		run := &rpc.Run{Cmds: []rpc.Cmd{{Read: proto.ConsQuorum, Write: proto.ConsQuorum, Reqs: parse(t, "GET (1)k")}}}
+		c.Run(run, new(Result), func(res *Result) {
+			st, b := res.Entry(0)
+			got <- fmt.Sprintf("%v %s", st, b)
+		}, nil)
+		return <-got, time.Since(start)
+	}
+	if got, took := read(); got != fmt.Sprintf("%v NULL", rpc.StatusOK) || took < replication.Speculate {
+		t.Fatalf("first read: %q after %v; want NULL after the silent replica's %v", got, took, replication.Speculate)
+	}
+	for i := range 3 {
+		if got, _ := read(); got != fmt.Sprintf("%v NULL", rpc.StatusOK) {
+			t.Fatalf("read %d: %q", i+2, got)
+		}
+	}
+	if n := cut.asks.Load(); n != 1 {
+		t.Errorf("the silent replica was asked %d times in four reads; want once", n)
+	}
+}

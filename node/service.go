@@ -198,7 +198,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	if cfg.RPCServerTLS != nil {
 		s.lis = tls.NewListener(s.lis, cfg.RPCServerTLS)
 	}
-	s.coord = &Coordinator{node: n, hints: nil, log: cfg.Logger, readRepairs: &s.entropy.readRepairs}
+	s.coord = &Coordinator{node: n, hints: nil, slow: s.slow, log: cfg.Logger, readRepairs: &s.entropy.readRepairs}
 	if cfg.Replicas > 1 {
 		s.coord.replicas = s.others
 	}
