@@ -163,6 +163,8 @@ type Backend struct {
 	dial func(addr string) Transport
 	// seen is the latest node clock the answers showed (rpcTransport).
 	seen clockFloor
+	// digestPeers are the replicas digest reads ask last for a while.
+	digestPeers digestPeers
 }
 
 // routes is an immutable routing table.

@@ -33,11 +33,16 @@ type digestRead struct {
 	got     []uint64   // the others'
 	failed  error
 	serial  bool // a SERIAL read (addSerialDigestRead)
+	// coord and peers are the nodes asked: the coordinator, and those
+	// asked for a digest only (digestPeers learns from them).
+	coord string
+	peers []string
 
 	// Room for a read of one request at QUORUM of three, in the same
 	// allocation.
 	repliesRoom [1]rpc.Item
 	gotRoom     [1]uint64
+	peersRoom   [1]string
 }
 
 // primary marks the coordinator's part of a digest read in its ref.
@@ -76,8 +81,9 @@ func (s *Sender) addDigestRead(addr string, t Transport, j *router.Job, i int) b
 	if len(others) < need-1 {
 		return false // the coordinator says how many answered
 	}
-	dr := &digestRead{b: s.b, j: j, i: i, pending: need}
+	dr := &digestRead{b: s.b, j: j, i: i, pending: need, coord: addr}
 	dr.replies, dr.got = dr.repliesRoom[:0], dr.gotRoom[:0]
+	dr.peers = append(dr.peersRoom[:0], others...)
 	s.addCmd(addr, t, rpc.Cmd{DB: it.DB, Read: proto.ConsOne, Write: it.Levels[1], Digest: rpc.WithDigest, Reqs: it.Reqs},
 		ref{j: j, i: primary, dr: dr})
 	for k, o := range others {
@@ -109,8 +115,9 @@ func (s *Sender) addSerialDigestRead(addr string, t Transport, j *router.Job, i 
 	if len(others) != 1 {
 		return false
 	}
-	dr := &digestRead{b: s.b, j: j, i: i, pending: 2, serial: true}
+	dr := &digestRead{b: s.b, j: j, i: i, pending: 2, serial: true, coord: addr}
 	dr.replies, dr.got = dr.repliesRoom[:0], dr.gotRoom[:0]
+	dr.peers = append(dr.peersRoom[:0], others...)
 	cmd := itemCmd(it)
 	cmd.Digest, cmd.Peer = rpc.WithDigest, others[0]
 	s.addSerialCmd(addr, t, cmd, ref{j: j, i: primary, dr: dr})
@@ -124,7 +131,8 @@ func (s *Sender) addSerialDigestRead(addr string, t Transport, j *router.Job, i 
 // addr's by name (ring.ByPartner), which a proposer on addr's node asks
 // first on the serial path, so that a read's digest comes from a copy
 // that proposer's writes reach at once (docs/serial.md, "Fewer
-// acceptors").
+// acceptors"), unless its digests kept disagreeing with addr's lately
+// (digestPeers: it is asked last then).
 func (b *Backend) others(rt *routes, p int, addr string, n int, out []string) []string {
 	from := len(out)
 	for _, a := range rt.owners[p] {
@@ -134,6 +142,7 @@ func (b *Backend) others(rt *routes, p int, addr string, n int, out []string) []
 	}
 	by := ring.ByPartner(rt.name(addr))
 	slices.SortStableFunc(out[from:], func(x, y string) int { return by(rt.name(x), rt.name(y)) })
+	b.digestPeers.last(addr, out[from:])
 	return out[:from+min(n, len(out)-from)]
 }
 
@@ -175,6 +184,9 @@ func (d *digestRead) answered(who int, items []rpc.Item, err error) {
 		outcome = 1
 	}
 	routerRPCMetrics().digests[level][outcome].Inc()
+	if d.failed == nil {
+		d.b.digestPeers.outcome(d.coord, d.peers, agree)
+	}
 	if agree {
 		answer(ref{j: d.j, i: d.i}, d.replies)
 		return

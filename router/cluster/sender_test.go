@@ -743,3 +743,32 @@ func TestSerialWriteIsSentAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestLeavesAPeerThatKeepsDisagreeing: a replica cut off from a
+// coordinator misses its writes, so its digest disagrees on every key
+// written meanwhile and each such read takes a second round trip. After
+// three disagreements in a row it is asked after the others for that
+// coordinator's reads, for a while, and the digest comes from a replica
+// that has the writes.
+func TestDigestLeavesAPeerThatKeepsDisagreeing(t *testing.T) {
+	a, c, d := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}, &fakeNode{addr: "d"}
+	b := testBackend(t, 3, a, c, d)
+	k := keyOn(t, b, "c", "a", "d")
+	a.data[k], c.data[k], d.data[k] = "new", "new", "old" // d, c's partner, missed the write
+	for i := range 5 {
+		a.runs, c.runs, d.runs = nil, nil, nil
+		if got := runJob(t, b, "GET "+enc(k)); got[0] != "OK:STR (3)new" {
+			t.Fatalf("read %d: %q", i, got[0])
+		}
+		asked := "d"
+		if i >= digestMissesToAvoid {
+			asked = "a"
+		}
+		digestOnly := func(n *fakeNode) bool {
+			return len(n.runs) > 0 && n.runs[0].Cmds[0].Digest == rpc.DigestOnly
+		}
+		if got := map[string]bool{"a": digestOnly(a), "d": digestOnly(d)}; !got[asked] || len(got) != 2 || got["a"] == got["d"] {
+			t.Errorf("read %d: digest asked of a %v, d %v; want of %s", i, got["a"], got["d"], asked)
+		}
+	}
+}
