@@ -38,7 +38,8 @@
 // read at R > 1 of one partition is a digest read (digest.go): the
 // coordinator runs it and the other replicas send digests, in the same
 // turn, the coordinator's partner first (ring.ByPartner: the replica its
-// node's serial rounds ask first); a SERIAL read of one key with three
+// node's serial rounds ask first) unless its digests kept disagreeing
+// with that coordinator's lately (digestpeers.go); a SERIAL read of one key with three
 // copies too, the digests being the two acceptors' registers. A read after a write of its key in the
 // same job is not, and a job with a serial command beside ordinary ones
 // on one key runs item by item, so that a job's items take effect in
