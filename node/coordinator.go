@@ -289,11 +289,8 @@ func (c *Coordinator) hint(replica string, items []replication.Item) {
 		kept[i] = replication.Item{Partition: it.Partition, Deltas: bytes.Clone(it.Deltas)}
 	}
 	c.goBackground(func() {
-		for _, it := range kept {
-			if err := c.hints.Add(replica, it.Partition, it.Deltas); err != nil {
-				c.log.Warn("a hint was not kept; anti-entropy will repair the replica", "replica", replica, "err", err)
-				return
-			}
+		if err := c.hints.AddItems(replica, kept); err != nil {
+			c.log.Warn("a hint was not kept; anti-entropy will repair the replica", "replica", replica, "err", err)
 		}
 	})
 }

@@ -55,11 +55,13 @@ type hintLog struct {
 	parts []int
 }
 
-func (h *hintLog) Add(replica string, p int, delta []byte) error {
+func (h *hintLog) AddItems(replica string, items []replication.Item) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.kept[replica] = append(h.kept[replica], slices.Clone(delta))
-	h.parts = append(h.parts, p)
+	for _, it := range items {
+		h.kept[replica] = append(h.kept[replica], slices.Clone(it.Deltas))
+		h.parts = append(h.parts, it.Partition)
+	}
 	return nil
 }
 

@@ -125,15 +125,38 @@ func replicaOf(file string) (string, bool) {
 	return string(b), err == nil
 }
 
-// Add keeps delta for replica.
+// Add keeps delta for replica: AddItems of one item.
 func (h *HintStore) Add(replica string, partition int, delta []byte) error {
-	rec, start := record.Begin(nil)
-	rec = binary.AppendUvarint(rec, uint64(partition))
-	rec = append(rec, delta...)
-	record.End(rec, start)
+	return h.AddItems(replica, []Item{{Partition: partition, Deltas: delta}})
+}
+
+// AddItems keeps the deltas of items for replica, in one write and one
+// fsync (a coordinator's failed send carries a delta per partition of its
+// run: an fsync each cost a disk shared with the log). Those that do not
+// fit under the store's limit are refused with ErrHintsFull, after the
+// ones before them were kept.
+func (h *HintStore) AddItems(replica string, items []Item) error {
+	var recs []byte
+	var lens []int64
+	for _, it := range items {
+		var start int
+		recs, start = record.Begin(recs)
+		recs = binary.AppendUvarint(recs, uint64(it.Partition))
+		recs = append(recs, it.Deltas...)
+		record.End(recs, start)
+		lens = append(lens, int64(len(recs)-start))
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.size+int64(len(rec)) > h.max {
+	fit, kept := 0, int64(0)
+	for _, l := range lens {
+		if h.size+kept+l > h.max {
+			break
+		}
+		fit++
+		kept += l
+	}
+	if fit == 0 {
 		return ErrHintsFull
 	}
 	path := filepath.Join(h.dir, fileOf(replica))
@@ -147,7 +170,7 @@ func (h *HintStore) Add(replica string, partition int, delta []byte) error {
 			return err
 		}
 	}
-	_, err = f.Write(rec)
+	_, err = f.Write(recs[:kept])
 	if err == nil {
 		err = f.Sync()
 	}
@@ -157,9 +180,12 @@ func (h *HintStore) Add(replica string, partition int, delta []byte) error {
 	if err != nil {
 		return err
 	}
-	h.size += int64(len(rec))
-	h.sizes[replica] += int64(len(rec))
-	h.counts[replica]++
+	h.size += kept
+	h.sizes[replica] += kept
+	h.counts[replica] += int64(fit)
+	if fit < len(items) {
+		return ErrHintsFull
+	}
 	return nil
 }
 

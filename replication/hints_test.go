@@ -172,3 +172,83 @@ func TestHintsOldFormatRemoved(t *testing.T) {
 		t.Fatalf("hints pending from an old file: %d bytes, replicas %v", n, h.Replicas())
 	}
 }
+
+// syncCounter counts the fsyncs of the files opened through it.
+type syncCounter struct {
+	vfs.FS
+	syncs *int
+}
+
+func (s syncCounter) Create(name string) (vfs.File, error) {
+	f, err := s.FS.Create(name)
+	return countedFile{f, s.syncs}, err
+}
+
+func (s syncCounter) OpenAppend(name string) (vfs.File, error) {
+	f, err := s.FS.OpenAppend(name)
+	if err != nil {
+		return nil, err
+	}
+	return countedFile{f, s.syncs}, nil
+}
+
+type countedFile struct {
+	vfs.File
+	syncs *int
+}
+
+func (f countedFile) Sync() error {
+	*f.syncs++
+	return f.File.Sync()
+}
+
+// TestHintsOfASendTakeOneFsync: the hints of one failed send (a delta per
+// partition of the run) are written and fsynced together, survive a
+// crash, and arrive in order; past the store's limit the ones that fit
+// are kept and the rest refused.
+func TestHintsOfASendTakeOneFsync(t *testing.T) {
+	m := vfs.NewMem()
+	syncs := 0
+	h, err := OpenHints(syncCounter{m, &syncs}, "/hints", 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []Item
+	for i := range 4 {
+		items = append(items, Item{Partition: i, Deltas: []byte(fmt.Sprintf("delta-%d", i))})
+	}
+	syncs = 0
+	if err := h.AddItems("b", items); err != nil {
+		t.Fatal(err)
+	}
+	if syncs != 1 {
+		t.Errorf("%d fsyncs for the hints of one send; want 1", syncs)
+	}
+	many := make([]Item, 20)
+	for i := range many {
+		many[i] = Item{Partition: 10 + i, Deltas: []byte("0123456789")}
+	}
+	if err := h.AddItems("b", many); !errors.Is(err, ErrHintsFull) {
+		t.Fatalf("past the limit: %v; want ErrHintsFull", err)
+	}
+	m.Crash()
+	if h, err = OpenHints(m, "/hints", 200); err != nil {
+		t.Fatal(err)
+	}
+	var got []delivered
+	if _, err := h.Deliver(context.Background(), "b", collect(&got, -1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) <= 4 || len(got) >= 4+len(many) {
+		t.Fatalf("delivered %d hints after a crash; want the 4, and some but not all of the 20", len(got))
+	}
+	for i, d := range got {
+		want := delivered{i, fmt.Sprintf("delta-%d", i)}
+		if i >= 4 {
+			want = delivered{10 + i - 4, "0123456789"}
+		}
+		if d != want {
+			t.Fatalf("hint %d: %+v; want %+v", i, d, want)
+		}
+	}
+}

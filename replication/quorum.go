@@ -50,7 +50,8 @@ type Replica interface {
 
 // Hints keeps the deltas a replica missed, for delivery when it is back.
 type Hints interface {
-	Add(replica string, partition int, delta []byte) error
+	// AddItems keeps the deltas of items for replica, durably.
+	AddItems(replica string, items []Item) error
 }
 
 // ErrUnavailable is wrapped by the errors of writes and reads that could
