@@ -30,7 +30,7 @@ type digestRead struct {
 	pending int
 	replies []rpc.Item // the coordinator's answers to the requests
 	want    uint64     // the coordinator's digest
-	got     []uint64   // the others'
+	got     []uint64   // the others', by their place in peers
 	failed  error
 	serial  bool // a SERIAL read (addSerialDigestRead)
 	// coord and peers are the nodes asked: the coordinator, and those
@@ -82,8 +82,8 @@ func (s *Sender) addDigestRead(addr string, t Transport, j *router.Job, i int) b
 		return false // the coordinator says how many answered
 	}
 	dr := &digestRead{b: s.b, j: j, i: i, pending: need, coord: addr}
-	dr.replies, dr.got = dr.repliesRoom[:0], dr.gotRoom[:0]
-	dr.peers = append(dr.peersRoom[:0], others...)
+	dr.replies, dr.peers = dr.repliesRoom[:0], append(dr.peersRoom[:0], others...)
+	dr.got = append(dr.gotRoom[:0], make([]uint64, len(others))...)
 	s.addCmd(addr, t, rpc.Cmd{DB: it.DB, Read: proto.ConsOne, Write: it.Levels[1], Digest: rpc.WithDigest, Reqs: it.Reqs},
 		ref{j: j, i: primary, dr: dr})
 	for k, o := range others {
@@ -116,8 +116,8 @@ func (s *Sender) addSerialDigestRead(addr string, t Transport, j *router.Job, i 
 		return false
 	}
 	dr := &digestRead{b: s.b, j: j, i: i, pending: 2, serial: true, coord: addr}
-	dr.replies, dr.got = dr.repliesRoom[:0], dr.gotRoom[:0]
-	dr.peers = append(dr.peersRoom[:0], others...)
+	dr.replies, dr.peers = dr.repliesRoom[:0], append(dr.peersRoom[:0], others...)
+	dr.got = dr.gotRoom[:1]
 	cmd := itemCmd(it)
 	cmd.Digest, cmd.Peer = rpc.WithDigest, others[0]
 	s.addSerialCmd(addr, t, cmd, ref{j: j, i: primary, dr: dr})
@@ -167,7 +167,7 @@ func (d *digestRead) answered(who int, items []rpc.Item, err error) {
 		d.replies = append(d.replies[:0], items[:n]...)
 		d.want = digestOf(items[n].Reply)
 	default:
-		d.got = append(d.got, digestOf(items[0].Reply))
+		d.got[who] = digestOf(items[0].Reply)
 	}
 	if d.pending > 0 {
 		return
@@ -185,7 +185,9 @@ func (d *digestRead) answered(who int, items []rpc.Item, err error) {
 	}
 	routerRPCMetrics().digests[level][outcome].Inc()
 	if d.failed == nil {
-		d.b.digestPeers.outcome(d.coord, d.peers, agree)
+		for k, p := range d.peers {
+			d.b.digestPeers.outcome(d.coord, p, d.got[k] == d.want)
+		}
 	}
 	if agree {
 		answer(ref{j: d.j, i: d.i}, d.replies)

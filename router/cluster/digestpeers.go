@@ -13,8 +13,9 @@ import (
 // written meanwhile would take a second round trip (the coordinator's
 // quorum read). After digestMissesToAvoid disagreements in a row, that
 // replica is asked after the others, for that coordinator's reads, for
-// digestAvoidFor; then it is tried again. Agreement, or a failed part
-// (the failure has its own handling: suspicion), resets the count.
+// digestAvoidFor; then it is tried again. Agreement resets the count; a
+// read with a failed part counts neither way (the failure has its own
+// handling: suspicion).
 type digestPeers struct {
 	any    atomic.Bool // some pair has misses or is avoided: the fast path's test
 	mu     sync.Mutex
@@ -27,8 +28,8 @@ const (
 	digestAvoidFor      = time.Second
 )
 
-// outcome records how the digests of peers compared with coordinator's.
-func (d *digestPeers) outcome(coord string, peers []string, agree bool) {
+// outcome records whether peer's digest agreed with coordinator's.
+func (d *digestPeers) outcome(coord, peer string, agree bool) {
 	if agree && !d.any.Load() {
 		return
 	}
@@ -38,16 +39,15 @@ func (d *digestPeers) outcome(coord string, peers []string, agree bool) {
 	if d.misses == nil {
 		d.misses, d.avoid = map[[2]string]int{}, map[[2]string]time.Time{}
 	}
-	for _, p := range peers {
-		k := [2]string{coord, p}
-		if agree {
-			delete(d.misses, k)
-			continue
-		}
-		if d.misses[k]++; d.misses[k] >= digestMissesToAvoid {
-			delete(d.misses, k)
-			d.avoid[k] = now.Add(digestAvoidFor)
-		}
+	k := [2]string{coord, peer}
+	switch {
+	case agree:
+		delete(d.misses, k)
+	case d.misses[k]+1 >= digestMissesToAvoid:
+		delete(d.misses, k)
+		d.avoid[k] = now.Add(digestAvoidFor)
+	default:
+		d.misses[k]++
 	}
 	d.any.Store(len(d.misses) > 0 || len(d.avoid) > 0)
 }
