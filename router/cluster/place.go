@@ -194,7 +194,8 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 	refreshed := false
 	for {
 		if addr := b.pick(b.routes.Load(), p, tried); addr != "" {
-			items, err := b.runOn(addr, it, it.ID != ([16]byte{}) && ran)
+			deadline := b.now().Add(b.cfg.RequestTimeout).UnixMilli()
+			items, err := b.runOn(addr, it, it.ID != ([16]byte{}) && ran, deadline)
 			switch st, msg := firstFailure(items); {
 			case err != nil:
 				b.suspect(addr, err)
@@ -202,7 +203,7 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 				ran = ran || mayHaveRun(err)
 				tried = append(tried, addr)
 				if !errors.Is(err, rpc.ErrNotSent) && !proto.ReadOnly(it.Reqs) && it.ID == ([16]byte{}) {
-					r.j.Fail(r.i, notConfirmed(addr, err))
+					b.notConfirmedPast([]ref{r}, deadline, notConfirmed(addr, err))
 					return
 				}
 				continue
@@ -309,10 +310,10 @@ func notConfirmed(addr string, err error) error {
 		"unavailable: no answer from storage node %s (%v); the write is not confirmed (it may have been applied)", addr, err)}
 }
 
-// runOn runs item it alone on the node at addr and waits for the answer.
-func (b *Backend) runOn(addr string, it *router.Item, resent bool) ([]rpc.Item, error) {
-	run := &rpc.Run{Ring: b.ringVersion(), Deadline: b.now().Add(b.cfg.RequestTimeout).UnixMilli(),
-		Cmds: []rpc.Cmd{itemCmd(it)}}
+// runOn runs item it alone on the node at addr, in a run with deadline
+// (unix milliseconds), and waits for the answer.
+func (b *Backend) runOn(addr string, it *router.Item, resent bool, deadline int64) ([]rpc.Item, error) {
+	run := &rpc.Run{Ring: b.ringVersion(), Deadline: deadline, Cmds: []rpc.Cmd{itemCmd(it)}}
 	run.Cmds[0].Resent = run.Cmds[0].Resent || resent
 	type answer struct {
 		items []rpc.Item

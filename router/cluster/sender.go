@@ -627,7 +627,7 @@ func (b *Backend) replaceBacklog(q *nodeQueue, addr string, cause error) {
 func (b *Backend) runFailed(nr *nodeRun, err error) {
 	b.suspect(nr.addr, err)
 	notSent := errors.Is(err, rpc.ErrNotSent)
-	var again []ref
+	var again, unsure []ref
 	for c, r := range nr.refs {
 		if c < len(nr.hedged) && nr.hedged[c] {
 			continue // sent elsewhere already
@@ -640,9 +640,37 @@ func (b *Backend) runFailed(nr *nodeRun, err error) {
 			again = append(again, r) // no effect yet, none, or one at most
 			continue
 		}
-		r.j.Fail(r.i, notConfirmed(nr.addr, err))
+		unsure = append(unsure, r)
 	}
+	b.notConfirmedPast(unsure, nr.run.Deadline, notConfirmed(nr.addr, err))
 	b.goRetry(again, nr.addr, err)
+}
+
+// notConfirmedPast answers refs, writes that may have run, with err once
+// their run's deadline (unix milliseconds) plus MaxClockOffset has passed:
+// until then the node may still start them (a run whose connection broke
+// after it left may be in the network, or in a closed socket's buffer the
+// kernel still sends), and a write reported as failed must not take
+// effect after the report. A run that timed out is past it already.
+func (b *Backend) notConfirmedPast(refs []ref, deadline int64, err error) {
+	if len(refs) == 0 {
+		return
+	}
+	fail := func() {
+		for _, r := range refs {
+			r.j.Fail(r.i, err)
+		}
+	}
+	wait := time.UnixMilli(deadline).Add(b.cfg.MaxClockOffset).Sub(b.now())
+	if wait <= 0 {
+		fail()
+		return
+	}
+	b.wg.Add(1)
+	time.AfterFunc(wait, func() {
+		defer b.wg.Done()
+		fail()
+	})
 }
 
 // statusError is the error a client gets for a node's answer st with

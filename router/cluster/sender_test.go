@@ -772,3 +772,28 @@ func TestDigestLeavesAPeerThatKeepsDisagreeing(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteIsNotConfirmedBeforeItsDeadline: a write whose connection
+// broke after its run left may still reach the node (the network or a
+// closed socket's buffer holds it) and run until the run's deadline; the
+// client is told it is not confirmed only after that deadline plus the
+// clock offset, so a write reported as failed cannot take effect after
+// the report. (A chaos run caught a write the router had reported as
+// failed running 0.4 s later over newer acknowledged writes.)
+func TestWriteIsNotConfirmedBeforeItsDeadline(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	a.fail = func(*rpc.Run) error { return fmt.Errorf("%w: connection reset", rpc.ErrClosed) }
+	got := runJob(t, b, "SET:STR "+enc(k)+" (1)w")
+	answered := time.Now()
+	if !strings.Contains(got[0], "not confirmed") {
+		t.Fatalf("a write whose connection broke: %q; want not confirmed", got[0])
+	}
+	a.mu.Lock()
+	deadline := time.UnixMilli(a.runs[0].Deadline)
+	a.mu.Unlock()
+	if past := deadline.Add(b.cfg.MaxClockOffset); answered.Before(past) {
+		t.Errorf("answered %v before the run's deadline plus the clock offset; the node could still run it", past.Sub(answered))
+	}
+}
