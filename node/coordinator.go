@@ -320,7 +320,6 @@ func (c *Coordinator) quorumReads(r *rpc.Run) ([]replication.Want, [][]int) {
 		for _, k := range keys {
 			p := c.node.partitionOf(k)
 			others, n := c.replicas(p)
-			others = c.slow.last(others)
 			need := cmd.Read.Need(n)
 			if need <= 1 {
 				continue
@@ -330,7 +329,7 @@ func (c *Coordinator) quorumReads(r *rpc.Run) ([]replication.Want, [][]int) {
 				w = len(wants)
 				index[[2]int{cmd.DB, p}] = w
 				wants = append(wants, replication.Want{Req: replication.StateReq{DB: cmd.DB, Partition: p},
-					Replicas: others, Need: need})
+					Replicas: c.slow.last(others), Need: need})
 				of = append(of, nil)
 			}
 			wants[w].Need = max(wants[w].Need, need)

@@ -823,7 +823,7 @@ func (s *Service) drive(props []*proposal) {
 // new replicas had it; a majority of each always meets both.
 func (s *Service) acceptors(p int) ([]acceptor, [][]string) {
 	own := s.ownAcceptors(p)
-	if len(own.accs) == 0 {
+	if own == nil {
 		return nil, nil
 	}
 	out, set := own.accs, own.sets[0]
@@ -857,7 +857,8 @@ type acceptorSet struct {
 }
 
 // ownAcceptors returns partition p's acceptors by the current ring:
-// its other replicas, and this node, as one set. They are built once per
+// its other replicas, and this node, as one set (nil: a replica is not an
+// acceptor). They are built once per
 // ring and partition (every serial command asks).
 func (s *Service) ownAcceptors(p int) *acceptorSet {
 	rs := s.currentSets()
@@ -875,7 +876,7 @@ func (s *Service) ownAcceptors(p int) *acceptorSet {
 	for _, o := range others {
 		a, ok := o.(acceptor)
 		if !ok {
-			return &acceptorSet{sets: [][]string{nil}} // no acceptors
+			return nil
 		}
 		as.accs = append(as.accs, a)
 	}
