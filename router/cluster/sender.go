@@ -140,6 +140,10 @@ type nodeQueue struct {
 	mu       sync.Mutex
 	inflight int
 	backlog  *nodeRun
+	// sentUntil is the latest deadline (unix milliseconds) of the runs
+	// sent: until it passes (plus MaxClockOffset), a command sent may
+	// still start on the node.
+	sentUntil int64
 }
 
 // placement is where an item goes, or why it cannot.
@@ -426,17 +430,34 @@ func (b *Backend) enqueue(q *nodeQueue, nr *nodeRun, limit int) {
 	nr.free()
 }
 
-// sent records that a run to q's node came back, and sends the backlog.
-func (b *Backend) returned(q *nodeQueue) {
+// returned records that a run to q's node came back, answered or failed
+// with err, and sends the backlog. After a failure that leaves the node
+// silent (no answer in time, or a connection ended for that), the backlog,
+// which never left, goes to other replicas instead, once no command sent
+// to the node can start there any more (sentUntil), so that it takes
+// effect after them: sent to the silent node with a fresh deadline, it
+// waited out a second timeout and its writes were not confirmed.
+func (b *Backend) returned(q *nodeQueue, addr string, err error) {
 	q.mu.Lock()
 	next := q.backlog
 	q.backlog = nil
 	if next == nil {
 		q.inflight--
 	}
+	until := q.sentUntil
 	q.mu.Unlock()
-	if next != nil {
+	switch {
+	case next == nil:
+	case !errors.Is(err, rpc.ErrTimeout) && !errors.Is(err, rpc.ErrSilent):
 		b.send(next, q)
+	default:
+		// The slot stays taken until the backlog has gone: what is
+		// queued meanwhile follows it the same way.
+		b.afterDeadline(until, func() {
+			b.runFailed(next, fmt.Errorf("%w: queued for %s, which does not answer: %v", rpc.ErrNotSent, addr, err))
+			next.free()
+			b.returned(q, addr, err)
+		})
 	}
 }
 
@@ -489,6 +510,11 @@ func answer(r ref, items []rpc.Item) {
 func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	nr.run.Ring = b.ringVersion()
 	nr.run.Deadline = b.now().Add(b.cfg.RequestTimeout).UnixMilli()
+	if q != nil {
+		q.mu.Lock()
+		q.sentUntil = max(q.sentUntil, nr.run.Deadline)
+		q.mu.Unlock()
+	}
 	sent := time.Now()
 	// A serial run takes rounds of consensus, each with an fsync: its
 	// time says nothing of the node's health, so when it is slow the node
@@ -509,7 +535,7 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 			defer nr.free()
 		} // else slow is running or ran: nr is not recycled under it
 		if q != nil {
-			b.returned(q)
+			b.returned(q, nr.addr, err)
 		}
 		if err == nil && len(items) != nr.run.Answers() {
 			err = fmt.Errorf("%w: %d answers to %d", rpc.ErrMalformed, len(items), nr.run.Answers())
@@ -656,20 +682,26 @@ func (b *Backend) notConfirmedPast(refs []ref, deadline int64, err error) {
 	if len(refs) == 0 {
 		return
 	}
-	fail := func() {
+	b.afterDeadline(deadline, func() {
 		for _, r := range refs {
 			r.j.Fail(r.i, err)
 		}
-	}
+	})
+}
+
+// afterDeadline calls f once deadline (unix milliseconds) plus
+// MaxClockOffset has passed: at once if it has, else on a timer the
+// backend waits for.
+func (b *Backend) afterDeadline(deadline int64, f func()) {
 	wait := time.UnixMilli(deadline).Add(b.cfg.MaxClockOffset).Sub(b.now())
 	if wait <= 0 {
-		fail()
+		f()
 		return
 	}
 	b.wg.Add(1)
 	time.AfterFunc(wait, func() {
 		defer b.wg.Done()
-		fail()
+		f()
 	})
 }
 

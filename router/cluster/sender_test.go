@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -391,6 +392,86 @@ func TestSerialBacklogLeavesASilentNode(t *testing.T) {
 	for i, j := range jobs {
 		if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK:STR (1)v" {
 			t.Errorf("read %d: %+v", i, j.Items[0])
+		}
+	}
+}
+
+// TestBacklogLeavesANodeThatFellSilent: writes queued behind the runs in
+// flight to a node that does not answer (MaxInFlight) never reach it: once
+// a run fails so (the first: its connection taken for dead; the second:
+// no answer in time), and every command sent there is past its deadline
+// (so none can start after), the queued writes go to the next replica and
+// are acknowledged; the writes in flight are not confirmed.
+func TestBacklogLeavesANodeThatFellSilent(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	var calls atomic.Int32
+	a.delay = func() time.Duration {
+		if calls.Add(1) == 1 {
+			return 0
+		}
+		return b.cfg.RequestTimeout + b.cfg.MaxClockOffset
+	}
+	a.fail = func(*rpc.Run) error {
+		if calls.Load() == 1 {
+			return fmt.Errorf("%w (a call beside it timed out)", rpc.ErrSilent)
+		}
+		return fmt.Errorf("%w: silent node", rpc.ErrTimeout)
+	}
+	a.gate = make(chan struct{}) // no failure before every write is sent or queued
+	var mu sync.Mutex
+	var arrived []time.Time // when c got each run
+	c.fail = func(*rpc.Run) error {
+		mu.Lock()
+		defer mu.Unlock()
+		arrived = append(arrived, time.Now())
+		return nil
+	}
+	s := b.NewSender()
+	var answered sync.WaitGroup
+	var jobs []*router.Job
+	for i := range 4 {
+		answered.Add(1)
+		j := &router.Job{Items: []router.Item{{Reqs: []*proto.Request{req(t, fmt.Sprintf("SET:STR %s (1)%d", enc(k), i))}}},
+			Done: func(*router.Job) { answered.Done() }}
+		j.Start()
+		s.Submit(j)
+		s.Flush()
+		jobs = append(jobs, j)
+	}
+	close(a.gate)
+	answered.Wait()
+	a.mu.Lock()
+	var until int64
+	for _, r := range a.runs {
+		until = max(until, r.Deadline)
+	}
+	sent := len(a.runs)
+	a.mu.Unlock()
+	if sent != 2 { // MaxInFlight is 2: the other writes waited
+		t.Fatalf("%d runs sent to a, want the 2 in flight only", sent)
+	}
+	for i, j := range jobs {
+		it := j.Items[0]
+		switch {
+		case i < 2 && (it.Err == nil || !strings.Contains(it.Err.Error(), "not confirmed")):
+			t.Errorf("write %d, sent to the silent node: %+v, want not confirmed", i, it)
+		case i >= 2 && (it.Err != nil || string(it.Replies[0]) != "OK"):
+			t.Errorf("write %d, queued: %+v, want OK from the next replica", i, it)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.data[k] != "3" {
+		t.Errorf("c holds %q, want the last write", c.data[k])
+	}
+	last := time.UnixMilli(until).Add(b.cfg.MaxClockOffset)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, at := range arrived {
+		if at.Before(last) {
+			t.Errorf("a queued write reached c %v before the writes sent to a could no longer start", last.Sub(at))
 		}
 	}
 }
