@@ -140,10 +140,6 @@ type nodeQueue struct {
 	mu       sync.Mutex
 	inflight int
 	backlog  *nodeRun
-	// sentUntil is the latest deadline (unix milliseconds) of the runs
-	// sent: until it passes (plus MaxClockOffset), a command sent may
-	// still start on the node.
-	sentUntil int64
 }
 
 // placement is where an item goes, or why it cannot.
@@ -432,10 +428,9 @@ func (b *Backend) enqueue(q *nodeQueue, nr *nodeRun, limit int) {
 
 // returned records that a run to q's node came back, answered or failed
 // with err, and sends the backlog. After a failure that leaves the node
-// silent (no answer in time, or a connection ended for that), the backlog,
-// which never left, goes to other replicas instead, once no command sent
-// to the node can start there any more (sentUntil), so that it takes
-// effect after them: sent to the silent node with a fresh deadline, it
+// silent (no answer in time, or a connection ended for that), the
+// backlog, which never left, goes to other replicas instead
+// (leaveBacklog): sent to the silent node with a fresh deadline, it
 // waited out a second timeout and its writes were not confirmed.
 func (b *Backend) returned(q *nodeQueue, addr string, err error) {
 	q.mu.Lock()
@@ -444,20 +439,15 @@ func (b *Backend) returned(q *nodeQueue, addr string, err error) {
 	if next == nil {
 		q.inflight--
 	}
-	until := q.sentUntil
 	q.mu.Unlock()
 	switch {
 	case next == nil:
-	case !errors.Is(err, rpc.ErrTimeout) && !errors.Is(err, rpc.ErrSilent):
-		b.send(next, q)
+	case errors.Is(err, rpc.ErrTimeout) || errors.Is(err, rpc.ErrSilent):
+		b.leaveBacklog(next, addr, err)
+		// The slot stayed taken: what queued meanwhile goes the same way.
+		b.returned(q, addr, err)
 	default:
-		// The slot stays taken until the backlog has gone: what is
-		// queued meanwhile follows it the same way.
-		b.afterDeadline(until, func() {
-			b.runFailed(next, fmt.Errorf("%w: queued for %s, which does not answer: %v", rpc.ErrNotSent, addr, err))
-			next.free()
-			b.returned(q, addr, err)
-		})
+		b.send(next, q)
 	}
 }
 
@@ -510,11 +500,6 @@ func answer(r ref, items []rpc.Item) {
 func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	nr.run.Ring = b.ringVersion()
 	nr.run.Deadline = b.now().Add(b.cfg.RequestTimeout).UnixMilli()
-	if q != nil {
-		q.mu.Lock()
-		q.sentUntil = max(q.sentUntil, nr.run.Deadline)
-		q.mu.Unlock()
-	}
 	sent := time.Now()
 	// A serial run takes rounds of consensus, each with an fsync: its
 	// time says nothing of the node's health, so when it is slow the node
@@ -523,7 +508,7 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 	after := b.slowAfter(nr.addr)
 	var slow *time.Timer
 	if !nr.serial {
-		slow = time.AfterFunc(after, func() { b.slow(nr, sent) })
+		slow = time.AfterFunc(after, func() { b.slow(nr, q, sent) })
 	} else if p, ok := nr.t.(pinger); ok {
 		slow = time.AfterFunc(after, func() { b.pingSlow(p, nr, q, sent, after) })
 	}
@@ -576,9 +561,11 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 }
 
 // slow handles a run not answered within slowAfter: its node is
-// suspected (new commands go to other candidates), and its reads go to
-// another replica now; its writes wait for their answer or the deadline.
-func (b *Backend) slow(nr *nodeRun, sent time.Time) {
+// suspected (new commands go to other candidates), its reads go to
+// another replica now, and so do the commands queued behind it for that
+// node (q's backlog, never sent); its writes wait for their answer or the
+// deadline.
+func (b *Backend) slow(nr *nodeRun, q *nodeQueue, sent time.Time) {
 	nr.mu.Lock()
 	if nr.answered {
 		nr.mu.Unlock()
@@ -608,6 +595,7 @@ func (b *Backend) slow(nr *nodeRun, sent time.Time) {
 		r.dr.answered(r.i, nil, err)
 	}
 	b.goRetry(again, nr.addr, err)
+	b.replaceBacklog(q, nr.addr, err)
 }
 
 // pingSlow handles a serial run not answered within slowAfter (wait): its
@@ -621,16 +609,13 @@ func (b *Backend) slow(nr *nodeRun, sent time.Time) {
 func (b *Backend) pingSlow(p pinger, nr *nodeRun, q *nodeQueue, sent time.Time, wait time.Duration) {
 	p.Ping(wait, func(err error) {
 		if err != nil {
-			b.slow(nr, sent)
-			b.replaceBacklog(q, nr.addr, err)
+			b.slow(nr, q, sent)
 		}
 	})
 }
 
 // replaceBacklog sends the commands waiting in q for the node at addr,
-// which does not answer (cause), to other replicas, in their order: they
-// never left this router. A command a client pipelined after one still
-// in flight to that node may so run before it, as a hedged read does.
+// which does not answer (cause), to other replicas (leaveBacklog).
 func (b *Backend) replaceBacklog(q *nodeQueue, addr string, cause error) {
 	if q == nil {
 		return
@@ -639,9 +624,18 @@ func (b *Backend) replaceBacklog(q *nodeQueue, addr string, cause error) {
 	nr := q.backlog
 	q.backlog = nil
 	q.mu.Unlock()
-	if nr == nil {
-		return
+	if nr != nil {
+		b.leaveBacklog(nr, addr, cause)
 	}
+}
+
+// leaveBacklog sends nr, commands that waited for the node at addr, which
+// does not answer (cause), to other replicas, each in its order: they
+// never left this router. A connection has one job with the backend at a
+// time, so none of them follows a command of its own connection still out
+// to that node; they may run before commands of other connections that
+// are, which are concurrent with them.
+func (b *Backend) leaveBacklog(nr *nodeRun, addr string, cause error) {
 	// A run that never left goes elsewhere whole (runFailed).
 	b.runFailed(nr, fmt.Errorf("%w: queued for %s, which does not answer: %v", rpc.ErrNotSent, addr, cause))
 	nr.free()
