@@ -31,7 +31,17 @@ type Client struct {
 	conns  []*clientConn
 	closed bool
 	poller Poller // reads the answers of connections dialed from now on (nil: a goroutine each)
+	// After a dial failed (down: why), calls fail at once as not sent
+	// until downUntil instead of each dialing again: a dead peer refused
+	// a dial per call, thousands a second, and the dials and the hints of
+	// the failed calls took most of a coordinator's time.
+	down      error
+	downUntil time.Time
 }
+
+// RedialAfter is how long after a failed dial a client's calls fail as not
+// sent before the next dial.
+const RedialAfter = 100 * time.Millisecond
 
 // NewClient returns a client for the peer at addr using up to pool
 // connections, dialed on first use.
@@ -86,6 +96,9 @@ func (c *Client) conn(ordered bool) (*clientConn, error) {
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, ErrClosed)
+	}
+	if c.down != nil && time.Now().Before(c.downUntil) {
+		return nil, fmt.Errorf("%w: %v (a dial failed less than %v ago)", ErrNotSent, c.down, RedialAfter)
 	}
 	if cc := c.conns[i]; cc != nil && cc.alive() {
 		// One dialed before UsePoller is replaced once no call waits on
@@ -220,6 +233,11 @@ func (c *Client) dial(cc *clientConn) {
 			nc.Close()
 		}
 	}
+	c.mu.Lock()
+	if c.down = err; err != nil {
+		c.downUntil = time.Now().Add(RedialAfter)
+	}
+	c.mu.Unlock()
 	if err != nil {
 		cc.fail(err)
 		return

@@ -37,7 +37,8 @@
 // Call waits for the answer; Go returns at once and hands the answer to a
 // callback, so an event loop can have calls in flight without blocking.
 // Neither dials on the caller's goroutine when the connection is down: the
-// call waits for the dial. A failed call says whether its request
+// call waits for the dial; for RedialAfter after a dial failed, calls fail
+// at once as not sent instead of dialing again. A failed call says whether its request
 // certainly never left this process (ErrNotSent: safe to send elsewhere)
 // or may have reached the peer (ErrClosed, ErrTimeout: it may have run).
 // A call that times out on a connection that carried no answer at all

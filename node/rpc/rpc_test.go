@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -291,6 +292,68 @@ func TestUnreachablePeerIsNotSent(t *testing.T) {
 	}
 	if _, err := c.Call(context.Background(), KindPing, nil); !errors.Is(err, ErrNotSent) {
 		t.Fatalf("Call: got %v, want ErrNotSent", err)
+	}
+}
+
+// TestFailedDialIsNotRetriedAtOnce: after a dial fails, calls fail as not
+// sent without dialing again until RedialAfter has passed (a peer that
+// died took a dial per call, thousands a second); once it has, the next
+// call dials, and a peer that is back serves it.
+func TestFailedDialIsNotRetriedAtOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	var dials atomic.Int64
+	accepted := make(chan struct{})
+	go func() { // a peer that hangs up at once: every handshake fails
+		defer close(accepted)
+		for {
+			nc, err := l.Accept()
+			if err != nil {
+				return
+			}
+			dials.Add(1)
+			nc.Close()
+		}
+	}()
+	c := NewClient(addr, nil, 1)
+	defer c.Close()
+	start := time.Now()
+	const calls = 200
+	for range calls {
+		if _, err := c.Call(context.Background(), KindPing, nil); !errors.Is(err, ErrNotSent) {
+			t.Fatalf("a call to a peer that hangs up: %v, want ErrNotSent", err)
+		}
+	}
+	elapsed := time.Since(start)
+	if n, most := dials.Load(), int64(elapsed/RedialAfter)+2; n > most {
+		t.Fatalf("%d calls in %v dialed %d times; want at most %d (one per %v)", calls, elapsed, n, most, RedialAfter)
+	}
+	l.Close()
+	<-accepted
+	l, err = net.Listen("tcp", addr) // the peer is back, on the same address
+	if err != nil {
+		t.Skipf("the address could not be listened on again: %v", err)
+	}
+	s := NewServer(nil, echo, nil)
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l) }()
+	defer func() {
+		s.Close()
+		<-served
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := c.Call(context.Background(), KindPing, nil)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the peer is back and calls still fail: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond) // polling until RedialAfter has passed
 	}
 }
 
