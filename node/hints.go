@@ -7,6 +7,7 @@ import (
 
 	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/ring/gossip"
+	"github.com/vanitydb/vanity/storage/wal"
 )
 
 // openHints opens the hint store beside the node's data, if it persists.
@@ -14,11 +15,12 @@ func openHints(cfg ServiceConfig, n *Node) (*replication.HintStore, error) {
 	if cfg.Replicas < 2 || cfg.Node.HeldPath == "" || cfg.MaxHints < 0 {
 		return nil, nil
 	}
-	return replication.OpenHints(n.fs, filepath.Join(filepath.Dir(cfg.Node.HeldPath), "hints"), cfg.MaxHints)
+	return replication.OpenHints(n.fs, filepath.Join(filepath.Dir(cfg.Node.HeldPath), "hints"), cfg.MaxHints,
+		cfg.Node.Fsync == wal.SyncAlways)
 }
 
-// deliverHints hands kept hints to replicas that are alive again, until ctx
-// ends.
+// deliverHints fsyncs the hints written since its last turn (HintStore.Sync)
+// and hands kept hints to replicas that are alive again, until ctx ends.
 func (s *Service) deliverHints(ctx context.Context) {
 	defer s.wg.Done()
 	every := time.Second
@@ -32,6 +34,14 @@ func (s *Service) deliverHints(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+		// Hints are fsynced as the log is: under everysec here, about
+		// once a second; under always, each before it is kept; under
+		// no, never.
+		if s.cfg.Node.Fsync == wal.SyncEverySecond {
+			if err := s.hints.Sync(); err != nil {
+				s.log.Warn("hints were not fsynced; a power cut may take them, and anti-entropy will repair their replicas", "err", err)
+			}
 		}
 		alive := map[string]string{}
 		for _, m := range s.gossip.Members() {

@@ -16,9 +16,13 @@ import (
 )
 
 // HintStore keeps hints on disk: one append-only file per replica under a
-// directory, bounded in total bytes. Add returns once the hint is fsynced;
-// Deliver hands a replica's hints over in the order they were added and
-// forgets each batch once the replica has stored it.
+// directory, bounded in total bytes. Add returns once the hint is written,
+// and, if the store syncs each, fsynced (otherwise Sync fsyncs what was
+// written since, as the node's fsync policy says: once a second, or
+// never); Deliver hands a replica's hints over in the order
+// they were added and forgets each batch once the replica has stored it.
+// A hint is a shortcut, not a copy the cluster counts on: a lost one
+// leaves its replica to anti-entropy, as one past the store's bound does.
 //
 // Files are named hint-<replica in hex> and hold one record (package
 // record) per hint, whose payload is partition:uvarint delta. A crash in
@@ -27,15 +31,18 @@ import (
 // (hints-<hex>) are removed at open: anti-entropy and read repair bring
 // their replicas up to date instead.
 type HintStore struct {
-	fs  vfs.FS
-	dir string
-	max int64
+	fs   vfs.FS
+	dir  string
+	max  int64
+	each bool // fsync every Add
 
 	mu     sync.Mutex
-	size   int64            // bytes in every file
-	sizes  map[string]int64 // bytes, by replica
-	counts map[string]int64 // hints, by replica
-	busy   map[string]bool  // replicas being delivered to
+	size   int64               // bytes in every file
+	sizes  map[string]int64    // bytes, by replica
+	counts map[string]int64    // hints, by replica
+	busy   map[string]bool     // replicas being delivered to
+	dirty  map[string]bool     // replicas whose file was written since its last fsync (not each)
+	files  map[string]vfs.File // each replica's file, open for appending until a delivery rewrites it
 }
 
 // ErrHintsFull is returned by Add when the store is at its bound: the
@@ -43,12 +50,13 @@ type HintStore struct {
 var ErrHintsFull = errors.New("replication: hint store full")
 
 // OpenHints opens (creating if needed) the hint store in dir, keeping at
-// most max bytes of hints.
-func OpenHints(fs vfs.FS, dir string, max int64) (*HintStore, error) {
+// most max bytes of hints, each fsynced before Add returns if syncEach.
+func OpenHints(fs vfs.FS, dir string, max int64, syncEach bool) (*HintStore, error) {
 	if err := fs.MkdirAll(dir); err != nil {
 		return nil, err
 	}
-	h := &HintStore{fs: fs, dir: dir, max: max, sizes: map[string]int64{}, counts: map[string]int64{}, busy: map[string]bool{}}
+	h := &HintStore{fs: fs, dir: dir, max: max, each: syncEach, sizes: map[string]int64{},
+		counts: map[string]int64{}, busy: map[string]bool{}, dirty: map[string]bool{}, files: map[string]vfs.File{}}
 	names, err := fs.List(dir)
 	if err != nil {
 		return nil, err
@@ -108,6 +116,61 @@ func (h *HintStore) trim(path string) (int64, int64, error) {
 	return int64(valid), count, err
 }
 
+// file returns replica's hint file, open for appending (created, and its
+// directory entry fsynced, if it did not exist). Called with h.mu held.
+func (h *HintStore) file(replica string) (vfs.File, error) {
+	if f := h.files[replica]; f != nil {
+		return f, nil
+	}
+	path := filepath.Join(h.dir, fileOf(replica))
+	f, err := h.fs.OpenAppend(path)
+	if err != nil {
+		if f, err = h.fs.Create(path); err != nil {
+			return nil, err
+		}
+		if err := h.fs.SyncDir(h.dir); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	h.files[replica] = f
+	return f, nil
+}
+
+// closeFile closes replica's file if it is open. Called with h.mu held.
+func (h *HintStore) closeFile(replica string) {
+	if f := h.files[replica]; f != nil {
+		f.Close()
+		delete(h.files, replica)
+	}
+}
+
+// syncDue reports whether a write to replica's file is to be fsynced
+// now; otherwise the file is left for Sync. Called with h.mu held.
+func (h *HintStore) syncDue(replica string) bool {
+	if !h.each {
+		h.dirty[replica] = true
+	}
+	return h.each
+}
+
+// Sync fsyncs the files written since the last Sync and not fsynced then
+// (under --fsync=everysec the node calls it once a second).
+func (h *HintStore) Sync() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for replica := range h.dirty {
+		if f := h.files[replica]; f != nil {
+			if err := f.Sync(); err != nil {
+				h.closeFile(replica)
+				return err
+			}
+		}
+		delete(h.dirty, replica)
+	}
+	return nil
+}
+
 // fileOf names a replica's hint file (hex, so any node name is safe).
 func fileOf(replica string) string { return filePrefix + hex.EncodeToString([]byte(replica)) }
 
@@ -130,11 +193,11 @@ func (h *HintStore) Add(replica string, partition int, delta []byte) error {
 	return h.AddItems(replica, []Item{{Partition: partition, Deltas: delta}})
 }
 
-// AddItems keeps the deltas of items for replica, in one write and one
-// fsync (a coordinator's failed send carries a delta per partition of its
-// run: an fsync each cost a disk shared with the log). Those that do not
-// fit under the store's limit are refused with ErrHintsFull, after the
-// ones before them were kept.
+// AddItems keeps the deltas of items for replica, in one write and at most
+// one fsync (a coordinator's failed send carries a delta per partition of
+// its run: an fsync each cost a disk shared with the log). Those that do
+// not fit under the store's limit are refused with ErrHintsFull, after
+// the ones before them were kept.
 func (h *HintStore) AddItems(replica string, items []Item) error {
 	var recs []byte
 	var lens []int64
@@ -159,25 +222,16 @@ func (h *HintStore) AddItems(replica string, items []Item) error {
 	if fit == 0 {
 		return ErrHintsFull
 	}
-	path := filepath.Join(h.dir, fileOf(replica))
-	f, err := h.fs.OpenAppend(path)
+	f, err := h.file(replica)
 	if err != nil {
-		if f, err = h.fs.Create(path); err != nil {
-			return err
-		}
-		if err := h.fs.SyncDir(h.dir); err != nil {
-			f.Close()
-			return err
-		}
+		return err
 	}
 	_, err = f.Write(recs[:kept])
-	if err == nil {
+	if err == nil && h.syncDue(replica) {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		h.closeFile(replica) // opened afresh by the next Add
 		return err
 	}
 	h.size += kept
@@ -265,6 +319,10 @@ func (h *HintStore) Deliver(ctx context.Context, replica string, store func(ctx 
 		return delivered, err
 	}
 	rest := now[min(used, len(now)):]
+	// The file is removed or replaced: the next Add opens it afresh (what
+	// was written and not fsynced is in the copy, which is fsynced).
+	h.closeFile(replica)
+	delete(h.dirty, replica)
 	if len(rest) == 0 {
 		if err := h.fs.Remove(path); err != nil && !vfs.IsNotExist(err) {
 			return delivered, err

@@ -25,11 +25,12 @@ func collect(into *[]delivered, failAt int) func(context.Context, int, []byte) e
 	}
 }
 
-// TestHintsSurviveACrashAndArriveInOrder: hints are fsynced before Add
-// returns, delivered per replica in order, and forgotten once delivered.
+// TestHintsSurviveACrashAndArriveInOrder: under --fsync=always hints are
+// fsynced before Add returns, delivered per replica in order, and
+// forgotten once delivered.
 func TestHintsSurviveACrashAndArriveInOrder(t *testing.T) {
 	m := vfs.NewMem()
-	h, err := OpenHints(m, "/hints", 1<<20)
+	h, err := OpenHints(m, "/hints", 1<<20, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestHintsSurviveACrashAndArriveInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Crash()
-	h, err = OpenHints(m, "/hints", 1<<20)
+	h, err = OpenHints(m, "/hints", 1<<20, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestHintsSurviveACrashAndArriveInOrder(t *testing.T) {
 // TestHintsPartialDelivery keeps the undelivered hints, in order, with
 // those added meanwhile after them.
 func TestHintsPartialDelivery(t *testing.T) {
-	h, err := OpenHints(vfs.NewMem(), "/hints", 1<<20)
+	h, err := OpenHints(vfs.NewMem(), "/hints", 1<<20, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestHintsPartialDelivery(t *testing.T) {
 // TestHintsAreBounded refuses hints past the bound, and counts delivered
 // ones as freed.
 func TestHintsAreBounded(t *testing.T) {
-	h, err := OpenHints(vfs.NewMem(), "/hints", 100)
+	h, err := OpenHints(vfs.NewMem(), "/hints", 100, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestHintsAreBounded(t *testing.T) {
 // store opens, so hints added afterwards are not stuck behind it.
 func TestHintsTornTail(t *testing.T) {
 	m := vfs.NewMem()
-	h, _ := OpenHints(m, "/hints", 1<<20)
+	h, _ := OpenHints(m, "/hints", 1<<20, true)
 	h.Add("b", 1, []byte("kept"))
 	h.Add("b", 2, []byte("torn"))
 	path := filepath.Join("/hints", fileOf("b"))
@@ -142,7 +143,7 @@ func TestHintsTornTail(t *testing.T) {
 	f.Truncate(size - 2)
 	f.Sync()
 	f.Close()
-	h, err := OpenHints(m, "/hints", 1<<20)
+	h, err := OpenHints(m, "/hints", 1<<20, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestHintsOldFormatRemoved(t *testing.T) {
 	m.MkdirAll("/hints")
 	old := filepath.Join("/hints", "hints-62")
 	m.WriteFile(old, []byte{0, 0, 0, 5, 1, 2, 3, 4, 1, 'a', 'b', 'c', 'd'})
-	h, err := OpenHints(m, "/hints", 1<<20)
+	h, err := OpenHints(m, "/hints", 1<<20, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func (f countedFile) Sync() error {
 func TestHintsOfASendTakeOneFsync(t *testing.T) {
 	m := vfs.NewMem()
 	syncs := 0
-	h, err := OpenHints(syncCounter{m, &syncs}, "/hints", 200)
+	h, err := OpenHints(syncCounter{m, &syncs}, "/hints", 200, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func TestHintsOfASendTakeOneFsync(t *testing.T) {
 		t.Fatalf("past the limit: %v; want ErrHintsFull", err)
 	}
 	m.Crash()
-	if h, err = OpenHints(m, "/hints", 200); err != nil {
+	if h, err = OpenHints(m, "/hints", 200, true); err != nil {
 		t.Fatal(err)
 	}
 	var got []delivered
@@ -250,5 +251,48 @@ func TestHintsOfASendTakeOneFsync(t *testing.T) {
 		if d != want {
 			t.Fatalf("hint %d: %+v; want %+v", i, d, want)
 		}
+	}
+}
+
+// TestHintsSyncedLater: a store that does not sync each hint (the node's
+// under --fsync=everysec and no) writes it without an fsync (a failed send
+// per run to a dead replica fsynced each and held a node to the disk's
+// pace); Sync fsyncs each file written since, once, and what it synced
+// survives a power cut.
+func TestHintsSyncedLater(t *testing.T) {
+	m := vfs.NewMem()
+	syncs := 0
+	h, err := OpenHints(syncCounter{m, &syncs}, "/hints", 1<<20, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncs = 0
+	for i := range 10 {
+		if err := h.AddItems("b", []Item{{Partition: i, Deltas: []byte("d")}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Add("c", i, []byte("d")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if syncs != 0 {
+		t.Fatalf("%d fsyncs by Add under everysec; want none", syncs)
+	}
+	if err := h.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if syncs != 2 {
+		t.Fatalf("%d fsyncs by Sync for two files written; want 2", syncs)
+	}
+	if err := h.Sync(); err != nil || syncs != 2 {
+		t.Fatalf("a Sync with nothing written since: %v, %d fsyncs in all; want 2", err, syncs)
+	}
+	h.Add("b", 99, []byte("not synced"))
+	m.Crash()
+	if h, err = OpenHints(m, "/hints", 1<<20, false); err != nil {
+		t.Fatal(err)
+	}
+	if b, c := h.PendingCount("b"), h.PendingCount("c"); b != 10 || c != 10 {
+		t.Fatalf("after a power cut: %d and %d hints; want the 10 of each Sync fsynced", b, c)
 	}
 }
