@@ -70,6 +70,8 @@ bench-cluster: build
 	$(GO) run ./loadtest cluster -replicas 3 -redis-cluster -out loadtest/reports
 	$(GO) run ./loadtest cluster -replicas 1 -rebalance-keys 0 -out loadtest/reports
 	$(GO) run ./loadtest cluster -replicas 3 -target vanity-resp -rebalance-keys 0 -out loadtest/reports
+	$(GO) run ./loadtest failover -fault kill -out loadtest/reports
+	$(GO) run ./loadtest failover -fault stop -out loadtest/reports
 
 # A longer chaos run on its own 3-node cluster (CHAOS_SECONDS, default 120;
 # CHAOS_REPLICAS copies of every partition, default 3): nodes killed and

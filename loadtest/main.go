@@ -10,6 +10,7 @@
 //	loadtest durability [-restart-keys=1000000]
 //	loadtest cluster [-nodes=3] [-rebalance-keys=1000000] [-out=DIR]
 //	loadtest chaos -addr=ROUTER [-workers=8] [-duration=30s]   (see scripts/chaos)
+//	loadtest failover [-fault=kill|stop] [-conns=16] [-out=DIR]
 //
 // Without -addr, run starts the server itself (bin/vanity, or redis-server
 // from Debian's package) on a free loopback port and stops it afterwards.
@@ -73,7 +74,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster|chaos|locks [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster|chaos|failover|locks [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -94,6 +95,8 @@ func main() {
 		err = cmdDurability(os.Args[2:])
 	case "cluster":
 		err = cmdCluster(os.Args[2:])
+	case "failover":
+		err = cmdFailover(os.Args[2:])
 	case "chaos":
 		err = cmdChaos(os.Args[2:])
 	case "locks":
