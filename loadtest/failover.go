@@ -86,6 +86,7 @@ func cmdFailover(args []string) error {
 	at := fs.Duration("at", 3*time.Second, "when node 2 fails (whole seconds)")
 	fault := fs.String("fault", "kill", "kill (SIGKILL) or stop (SIGSTOP, then SIGCONT after -for)")
 	pause := fs.Duration("for", 6*time.Second, "how long a stopped node stays stopped")
+	serial := fs.Bool("serial", false, "SERIAL reads and writes instead of QUORUM")
 	out := fs.String("out", "", "write a report into this directory")
 	fs.Parse(args)
 	if *fault != "kill" && *fault != "stop" {
@@ -99,7 +100,11 @@ func cmdFailover(args []string) error {
 		return err
 	}
 	defer cl.down()
-	r, err := runFailover(cl, *conns, *keys, *reads, *duration, *at, *fault, *pause)
+	level := proto.ConsQuorum
+	if *serial {
+		level = proto.ConsSerial
+	}
+	r, err := runFailover(cl, *conns, *keys, *reads, level, *duration, *at, *fault, *pause)
 	if err != nil {
 		return err
 	}
@@ -111,6 +116,9 @@ func cmdFailover(args []string) error {
 		return err
 	}
 	name := filepath.Join(*out, time.Now().UTC().Format("2006-01-02")+"-"+gitCommit()+"-failover-"+*fault+".md")
+	if *serial {
+		name = strings.TrimSuffix(name, ".md") + "-serial.md"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Failover load test %s\n\n", filepath.Base(strings.TrimSuffix(name, ".md")))
 	fmt.Fprintf(&b, "Machine: %d cores (%s/%s), every process sharing them. Go %s.\n\n", runtime.NumCPU(), runtime.GOOS,
@@ -121,13 +129,13 @@ func cmdFailover(args []string) error {
 	}
 	fmt.Fprintf(&b, "%d `vanity-node` processes (%d copies of each of 1024 partitions, fsync everysec) and one "+
 		"`vanity-router` from `scripts/cluster up`; %d client connections in a closed loop, each a GET (%d%%) or a SET "+
-		"of one of %d keys at QUORUM; node 2 %s at second %d.\n\n", *nodes, *replicas, *conns, *reads, *keys, what, r.at)
+		"of one of %d keys at %s; node 2 %s at second %d.\n\n", *nodes, *replicas, *conns, *reads, *keys, level, what, r.at)
 	b.WriteString(failoverTable(r))
 	return os.WriteFile(name, []byte(b.String()), 0o644)
 }
 
 // runFailover drives the load on cl's router and fails node 2 at at.
-func runFailover(cl *cluster, conns, keys, reads int, d, at time.Duration, fault string, pause time.Duration) (*failoverResult, error) {
+func runFailover(cl *cluster, conns, keys, reads int, level proto.Consistency, d, at time.Duration, fault string, pause time.Duration) (*failoverResult, error) {
 	nodes := cl.procs("nodes")
 	if len(nodes) < 2 {
 		return nil, fmt.Errorf("failover: %d nodes; node 2 fails", len(nodes))
@@ -142,7 +150,7 @@ func runFailover(cl *cluster, conns, keys, reads int, d, at time.Duration, fault
 		}
 	}()
 	for range conns {
-		c, err := client.Dial(cl.routers[0], client.Options{})
+		c, err := client.Dial(cl.routers[0], client.Options{ReadLevel: level, WriteLevel: level})
 		if err != nil {
 			return nil, err
 		}
