@@ -676,26 +676,20 @@ func (b *Backend) notConfirmedPast(refs []ref, deadline int64, err error) {
 	if len(refs) == 0 {
 		return
 	}
-	b.afterDeadline(deadline, func() {
+	fail := func() {
 		for _, r := range refs {
 			r.j.Fail(r.i, err)
 		}
-	})
-}
-
-// afterDeadline calls f once deadline (unix milliseconds) plus
-// MaxClockOffset has passed: at once if it has, else on a timer the
-// backend waits for.
-func (b *Backend) afterDeadline(deadline int64, f func()) {
+	}
 	wait := time.UnixMilli(deadline).Add(b.cfg.MaxClockOffset).Sub(b.now())
 	if wait <= 0 {
-		f()
+		fail()
 		return
 	}
 	b.wg.Add(1)
 	time.AfterFunc(wait, func() {
 		defer b.wg.Done()
-		f()
+		fail()
 	})
 }
 
