@@ -55,10 +55,10 @@ func (s *Service) deliverHints(ctx context.Context) {
 				continue
 			}
 			r := rpcReplica{name: name, client: s.peer(addr)}
-			n, err := s.hints.Deliver(ctx, name, func(ctx context.Context, p int, d []byte) error {
+			n, err := s.hints.Deliver(ctx, name, func(ctx context.Context, items []replication.Item) error {
 				cctx, cancel := context.WithTimeout(ctx, replicateTimeout)
 				defer cancel()
-				return r.Store(cctx, []replication.Item{{Partition: p, Deltas: d}})
+				return r.Store(cctx, items)
 			})
 			if n > 0 || err != nil {
 				s.log.Info("hints delivered", "replica", name, "count", n, "err", err)

@@ -45,6 +45,13 @@ type HintStore struct {
 	files  map[string]vfs.File // each replica's file, open for appending until a delivery rewrites it
 }
 
+// A delivery's batches: at most DeliverBatch hints, and no hint starts a
+// batch's DeliverBytes-th byte or later.
+const (
+	DeliverBatch = 256
+	DeliverBytes = 1 << 20
+)
+
 // ErrHintsFull is returned by Add when the store is at its bound: the
 // replica will be repaired by anti-entropy instead.
 var ErrHintsFull = errors.New("replication: hint store full")
@@ -270,11 +277,14 @@ func (h *HintStore) Replicas() []string {
 	return out
 }
 
-// Deliver hands replica's hints to store in the order they were added. It
-// stops at the first error, keeping that hint and the ones after it, and
-// returns how many were delivered. Hints added while it runs wait for the
-// next call. One delivery per replica runs at a time.
-func (h *HintStore) Deliver(ctx context.Context, replica string, store func(ctx context.Context, partition int, delta []byte) error) (int, error) {
+// Deliver hands replica's hints to store in the order they were added, in
+// batches of up to DeliverBatch hints or DeliverBytes bytes (one call
+// each: a hint a call took seconds for the thousands a paused replica
+// missed). It stops at the first error, keeping that batch and the hints
+// after it (a batch partly stored is sent again: deltas join, so twice
+// is harmless), and returns how many were delivered. Hints added while it
+// runs wait for the next call. One delivery per replica runs at a time.
+func (h *HintStore) Deliver(ctx context.Context, replica string, store func(ctx context.Context, items []Item) error) (int, error) {
 	h.mu.Lock()
 	if h.busy[replica] {
 		h.mu.Unlock()
@@ -294,22 +304,34 @@ func (h *HintStore) Deliver(ctx context.Context, replica string, store func(ctx 
 	}
 	delivered, used := 0, 0
 	var derr error
+	var batch []Item
 	for used < len(data) {
-		part, delta, n, ok := decodeHint(data[used:])
-		if !ok {
-			// Corrupt (OpenHints already cut torn tails): the rest is
-			// dropped; anti-entropy repairs what it held.
+		batch = batch[:0]
+		end, corrupt := used, false
+		for end < len(data) && len(batch) < DeliverBatch && end-used < DeliverBytes {
+			part, delta, n, ok := decodeHint(data[end:])
+			if !ok {
+				// Corrupt (OpenHints already cut torn tails): the rest
+				// is dropped; anti-entropy repairs what it held.
+				corrupt = true
+				break
+			}
+			batch = append(batch, Item{Partition: part, Deltas: delta})
+			end += n
+		}
+		if len(batch) > 0 {
+			if derr = ctx.Err(); derr == nil {
+				derr = store(ctx, batch)
+			}
+			if derr != nil {
+				break
+			}
+			used = end
+			delivered += len(batch)
+		}
+		if corrupt {
 			used = len(data)
-			break
 		}
-		if derr = ctx.Err(); derr == nil {
-			derr = store(ctx, part, delta)
-		}
-		if derr != nil {
-			break
-		}
-		used += n
-		delivered++
 	}
 	// Keep what was not delivered, and what Add appended meanwhile.
 	h.mu.Lock()

@@ -15,12 +15,14 @@ type delivered struct {
 	delta     string
 }
 
-func collect(into *[]delivered, failAt int) func(context.Context, int, []byte) error {
-	return func(_ context.Context, p int, d []byte) error {
-		if failAt >= 0 && len(*into) == failAt {
-			return errors.New("replica down again")
+func collect(into *[]delivered, failAt int) func(context.Context, []Item) error {
+	return func(_ context.Context, items []Item) error {
+		for _, it := range items {
+			if failAt >= 0 && len(*into) == failAt {
+				return errors.New("replica down again")
+			}
+			*into = append(*into, delivered{it.Partition, string(it.Deltas)})
 		}
-		*into = append(*into, delivered{p, string(d)})
 		return nil
 	}
 }
@@ -69,38 +71,45 @@ func TestHintsSurviveACrashAndArriveInOrder(t *testing.T) {
 	}
 }
 
-// TestHintsPartialDelivery keeps the undelivered hints, in order, with
-// those added meanwhile after them.
+// TestHintsPartialDelivery keeps the hints of a batch that failed and
+// those after it, in order, with those added meanwhile after them; a
+// delivery goes in batches of DeliverBatch.
 func TestHintsPartialDelivery(t *testing.T) {
-	h, err := OpenHints(vfs.NewMem(), "/hints", 1<<20, true)
+	h, err := OpenHints(vfs.NewMem(), "/hints", 1<<30, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 4; i++ {
+	const hints = 2*DeliverBatch + 10
+	for i := range hints {
 		h.Add("b", i, []byte{byte(i)})
 	}
 	var got []delivered
-	n, err := h.Deliver(context.Background(), "b", func(ctx context.Context, p int, d []byte) error {
-		if p == 2 {
-			h.Add("b", 4, []byte{4}) // a new hint while delivering
+	calls := 0
+	n, err := h.Deliver(context.Background(), "b", func(ctx context.Context, items []Item) error {
+		calls++
+		if calls == 2 {
+			h.Add("b", hints, []byte{0}) // a new hint while delivering
 			return errors.New("down again")
 		}
-		got = append(got, delivered{p, string(d)})
-		return nil
+		return collect(&got, -1)(ctx, items)
 	})
-	if n != 2 || err == nil {
-		t.Fatalf("delivered %d, err %v", n, err)
+	if n != DeliverBatch || len(got) != DeliverBatch || err == nil {
+		t.Fatalf("delivered %d (%d stored), err %v; want the first batch of %d", n, len(got), err, DeliverBatch)
 	}
-	if c := h.PendingCount("b"); c != 3 { // 2 and 3 undelivered, 4 added meanwhile
-		t.Fatalf("%d hints pending after a partial delivery, want 3", c)
+	if c := h.PendingCount("b"); c != hints-DeliverBatch+1 { // the rest, and the one added meanwhile
+		t.Fatalf("%d hints pending after a partial delivery, want %d", c, hints-DeliverBatch+1)
 	}
-	got = nil
-	if n, err := h.Deliver(context.Background(), "b", collect(&got, -1)); err != nil || n != 3 {
-		t.Fatalf("second delivery %d %v", n, err)
+	got, calls = nil, 0
+	n, err = h.Deliver(context.Background(), "b", func(ctx context.Context, items []Item) error {
+		calls++
+		return collect(&got, -1)(ctx, items)
+	})
+	if err != nil || n != hints-DeliverBatch+1 || calls != 2 {
+		t.Fatalf("second delivery: %d hints in %d calls, %v; want %d in 2", n, calls, err, hints-DeliverBatch+1)
 	}
 	for i, d := range got {
-		if d.partition != i+2 {
-			t.Fatalf("second delivery out of order: %+v", got)
+		if d.partition != DeliverBatch+i {
+			t.Fatalf("second delivery out of order at %d: %+v", i, d)
 		}
 	}
 }
