@@ -16,7 +16,7 @@ import (
 )
 
 // HintStore keeps hints on disk: one append-only file per replica under a
-// directory, bounded in total bytes. Add returns once the hint is written,
+// directory, bounded in total bytes. AddItems returns once the hints are written,
 // and, if the store syncs each, fsynced (otherwise Sync fsyncs what was
 // written since, as the node's fsync policy says: once a second, or
 // never); Deliver hands a replica's hints over in the order
@@ -26,15 +26,15 @@ import (
 //
 // Files are named hint-<replica in hex> and hold one record (package
 // record) per hint, whose payload is partition:uvarint delta. A crash in
-// the middle of an Add leaves a torn last record; OpenHints cuts it off
-// (that Add never returned). Files of the format before record framing
+// the middle of an AddItems leaves a torn last record; OpenHints cuts it off
+// (that AddItems never returned). Files of the format before record framing
 // (hints-<hex>) are removed at open: anti-entropy and read repair bring
 // their replicas up to date instead.
 type HintStore struct {
 	fs   vfs.FS
 	dir  string
 	max  int64
-	each bool // fsync every Add
+	each bool // fsync every AddItems
 
 	mu     sync.Mutex
 	size   int64               // bytes in every file
@@ -52,12 +52,12 @@ const (
 	DeliverBytes = 1 << 20
 )
 
-// ErrHintsFull is returned by Add when the store is at its bound: the
+// ErrHintsFull is returned by AddItems when the store is at its bound: the
 // replica will be repaired by anti-entropy instead.
 var ErrHintsFull = errors.New("replication: hint store full")
 
 // OpenHints opens (creating if needed) the hint store in dir, keeping at
-// most max bytes of hints, each fsynced before Add returns if syncEach.
+// most max bytes of hints, each fsynced before AddItems returns if syncEach.
 func OpenHints(fs vfs.FS, dir string, max int64, syncEach bool) (*HintStore, error) {
 	if err := fs.MkdirAll(dir); err != nil {
 		return nil, err
@@ -152,15 +152,6 @@ func (h *HintStore) closeFile(replica string) {
 	}
 }
 
-// syncDue reports whether a write to replica's file is to be fsynced
-// now; otherwise the file is left for Sync. Called with h.mu held.
-func (h *HintStore) syncDue(replica string) bool {
-	if !h.each {
-		h.dirty[replica] = true
-	}
-	return h.each
-}
-
 // Sync fsyncs the files written since the last Sync and not fsynced then
 // (under --fsync=everysec the node calls it once a second).
 func (h *HintStore) Sync() error {
@@ -193,11 +184,6 @@ func replicaOf(file string) (string, bool) {
 	}
 	b, err := hex.DecodeString(rest)
 	return string(b), err == nil
-}
-
-// Add keeps delta for replica: AddItems of one item.
-func (h *HintStore) Add(replica string, partition int, delta []byte) error {
-	return h.AddItems(replica, []Item{{Partition: partition, Deltas: delta}})
 }
 
 // AddItems keeps the deltas of items for replica, in one write and at most
@@ -234,11 +220,15 @@ func (h *HintStore) AddItems(replica string, items []Item) error {
 		return err
 	}
 	_, err = f.Write(recs[:kept])
-	if err == nil && h.syncDue(replica) {
+	switch {
+	case err != nil:
+	case h.each:
 		err = f.Sync()
+	default:
+		h.dirty[replica] = true // for Sync
 	}
 	if err != nil {
-		h.closeFile(replica) // opened afresh by the next Add
+		h.closeFile(replica) // opened afresh by the next AddItems
 		return err
 	}
 	h.size += kept
@@ -333,7 +323,7 @@ func (h *HintStore) Deliver(ctx context.Context, replica string, store func(ctx 
 			used = len(data)
 		}
 	}
-	// Keep what was not delivered, and what Add appended meanwhile.
+	// Keep what was not delivered, and what AddItems appended meanwhile.
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now, err := h.read(path)
@@ -341,7 +331,7 @@ func (h *HintStore) Deliver(ctx context.Context, replica string, store func(ctx 
 		return delivered, err
 	}
 	rest := now[min(used, len(now)):]
-	// The file is removed or replaced: the next Add opens it afresh (what
+	// The file is removed or replaced: the next AddItems opens it afresh (what
 	// was written and not fsynced is in the copy, which is fsynced).
 	h.closeFile(replica)
 	delete(h.dirty, replica)

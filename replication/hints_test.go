@@ -10,6 +10,11 @@ import (
 	"github.com/vanitydb/vanity/storage/vfs"
 )
 
+// add keeps one hint: AddItems of one item.
+func add(h *HintStore, replica string, partition int, delta []byte) error {
+	return h.AddItems(replica, []Item{{Partition: partition, Deltas: delta}})
+}
+
 type delivered struct {
 	partition int
 	delta     string
@@ -37,11 +42,11 @@ func TestHintsSurviveACrashAndArriveInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 5; i++ {
-		if err := h.Add("node-b", i, []byte(fmt.Sprintf("delta-%d", i))); err != nil {
+		if err := add(h, "node-b", i, []byte(fmt.Sprintf("delta-%d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := h.Add("node/c", 9, []byte("other")); err != nil {
+	if err := add(h, "node/c", 9, []byte("other")); err != nil {
 		t.Fatal(err)
 	}
 	m.Crash()
@@ -81,14 +86,14 @@ func TestHintsPartialDelivery(t *testing.T) {
 	}
 	const hints = 2*DeliverBatch + 10
 	for i := range hints {
-		h.Add("b", i, []byte{byte(i)})
+		add(h, "b", i, []byte{byte(i)})
 	}
 	var got []delivered
 	calls := 0
 	n, err := h.Deliver(context.Background(), "b", func(ctx context.Context, items []Item) error {
 		calls++
 		if calls == 2 {
-			h.Add("b", hints, []byte{0}) // a new hint while delivering
+			add(h, "b", hints, []byte{0}) // a new hint while delivering
 			return errors.New("down again")
 		}
 		return collect(&got, -1)(ctx, items)
@@ -123,7 +128,7 @@ func TestHintsAreBounded(t *testing.T) {
 	}
 	var added int
 	for ; ; added++ {
-		if err := h.Add("b", 1, make([]byte, 20)); errors.Is(err, ErrHintsFull) {
+		if err := add(h, "b", 1, make([]byte, 20)); errors.Is(err, ErrHintsFull) {
 			break
 		} else if err != nil {
 			t.Fatal(err)
@@ -134,7 +139,7 @@ func TestHintsAreBounded(t *testing.T) {
 	}
 	var got []delivered
 	h.Deliver(context.Background(), "b", collect(&got, -1))
-	if err := h.Add("b", 1, make([]byte, 20)); err != nil {
+	if err := add(h, "b", 1, make([]byte, 20)); err != nil {
 		t.Fatalf("after delivery: %v", err)
 	}
 }
@@ -144,8 +149,8 @@ func TestHintsAreBounded(t *testing.T) {
 func TestHintsTornTail(t *testing.T) {
 	m := vfs.NewMem()
 	h, _ := OpenHints(m, "/hints", 1<<20, true)
-	h.Add("b", 1, []byte("kept"))
-	h.Add("b", 2, []byte("torn"))
+	add(h, "b", 1, []byte("kept"))
+	add(h, "b", 2, []byte("torn"))
 	path := filepath.Join("/hints", fileOf("b"))
 	size, _ := m.Size(path)
 	f, _ := m.OpenAppend(path)
@@ -156,7 +161,7 @@ func TestHintsTornTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Add("b", 3, []byte("after"))
+	add(h, "b", 3, []byte("after"))
 	var got []delivered
 	if n, err := h.Deliver(context.Background(), "b", collect(&got, -1)); err != nil || n != 2 ||
 		got[0].delta != "kept" || got[1].delta != "after" {
@@ -280,7 +285,7 @@ func TestHintsSyncedLater(t *testing.T) {
 		if err := h.AddItems("b", []Item{{Partition: i, Deltas: []byte("d")}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.Add("c", i, []byte("d")); err != nil {
+		if err := add(h, "c", i, []byte("d")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -296,7 +301,7 @@ func TestHintsSyncedLater(t *testing.T) {
 	if err := h.Sync(); err != nil || syncs != 2 {
 		t.Fatalf("a Sync with nothing written since: %v, %d fsyncs in all; want 2", err, syncs)
 	}
-	h.Add("b", 99, []byte("not synced"))
+	add(h, "b", 99, []byte("not synced"))
 	m.Crash()
 	if h, err = OpenHints(m, "/hints", 1<<20, false); err != nil {
 		t.Fatal(err)

@@ -50,7 +50,8 @@ type Replica interface {
 
 // Hints keeps the deltas a replica missed, for delivery when it is back.
 type Hints interface {
-	// AddItems keeps the deltas of items for replica, durably.
+	// AddItems keeps the deltas of items for replica, on disk (fsynced
+	// as the node's log is).
 	AddItems(replica string, items []Item) error
 }
 
