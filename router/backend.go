@@ -38,6 +38,16 @@ type Sender interface {
 	Flush()
 }
 
+// TurnSender is a Sender whose answers its loop reads in its turn: the
+// loop calls Polling(true) before it reads the backend's sockets and
+// Polling(false) after, which reports whether the sender holds something
+// for Flush although nothing was submitted (a backlog that may go with
+// the turn's commands instead of ahead of them).
+type TurnSender interface {
+	Sender
+	Polling(on bool) bool
+}
+
 // Job is one connection's data commands of one turn, in order: each item
 // is a command, or a transaction's commands, with the session state it
 // runs under. Items on one partition run in their order; items on

@@ -53,10 +53,17 @@ func (lp *loop) poll() {
 	lp.mu.Lock()
 	lp.polling = true
 	lp.mu.Unlock()
+	ts, turns := lp.sender.(TurnSender)
+	if turns {
+		ts.Polling(true)
+	}
 	for _, w := range lp.due {
 		if !w.forgotten {
 			w.ready()
 		}
+	}
+	if turns && ts.Polling(false) {
+		lp.unflushed = true // a backlog waits for the turn's Flush
 	}
 	lp.mu.Lock()
 	lp.polling = false

@@ -129,6 +129,16 @@ type Sender struct {
 	// serialQueues: serial runs in flight to each node, queued apart (an
 	// ordinary run must not wait for rounds of consensus)
 	serialQueues map[string]*nodeQueue
+
+	// While the sender's loop reads the backend's sockets (Polling), a
+	// run that comes back leaves its node's backlog for the turn's Flush
+	// (held), which sends it together with what the turn submitted: the
+	// loop reads its clients before the backend's sockets, so sent at
+	// once the backlog left without the turn's commands, and those waited
+	// for the next answer.
+	turn    sync.Mutex
+	polling bool
+	held    []*nodeQueue
 }
 
 // nodeQueue limits the runs a sender has in flight to one node: while the
@@ -137,9 +147,12 @@ type Sender struct {
 // (fewer system calls, fewer wake-ups per command, on both sides); alone,
 // a command goes at once.
 type nodeQueue struct {
+	s        *Sender
+	limit    int // runs in flight at most
 	mu       sync.Mutex
 	inflight int
 	backlog  *nodeRun
+	held     bool // the backlog waits for the sender's Flush (Sender.Polling)
 }
 
 // placement is where an item goes, or why it cannot.
@@ -379,10 +392,10 @@ func (s *Sender) Flush() {
 			delete(s.serial, nr.addr)
 			q := s.serialQueues[nr.addr]
 			if q == nil {
-				q = &nodeQueue{}
+				q = &nodeQueue{s: s, limit: s.b.cfg.MaxSerialInFlight}
 				s.serialQueues[nr.addr] = q
 			}
-			s.b.enqueue(q, nr, s.b.cfg.MaxSerialInFlight)
+			s.b.enqueue(q, nr)
 			continue
 		}
 		delete(s.runs, nr.addr)
@@ -395,21 +408,53 @@ func (s *Sender) Flush() {
 		}
 		q := s.queues[nr.addr]
 		if q == nil {
-			q = &nodeQueue{}
+			q = &nodeQueue{s: s, limit: s.b.cfg.MaxInFlight}
 			s.queues[nr.addr] = q
 		}
-		s.b.enqueue(q, nr, s.b.cfg.MaxInFlight)
+		s.b.enqueue(q, nr)
 	}
 	clear(s.order)
 	s.order = s.order[:0]
+	if s.b == nil {
+		return
+	}
+	s.turn.Lock()
+	held := s.held
+	s.held = nil
+	s.turn.Unlock()
+	for _, q := range held {
+		s.b.release(q)
+	}
 }
 
-// enqueue sends nr now if the node has fewer than limit runs of this
-// sender in flight in q, and otherwise adds it to the backlog, which goes
-// when one comes back.
-func (b *Backend) enqueue(q *nodeQueue, nr *nodeRun, limit int) {
+// Polling implements router.TurnSender: on is true while the sender's
+// loop reads the backend's sockets. It reports, as polling ends, whether
+// a backlog waits for Flush.
+func (s *Sender) Polling(on bool) bool {
+	s.turn.Lock()
+	defer s.turn.Unlock()
+	s.polling = on
+	return !on && len(s.held) > 0
+}
+
+// holdForTurn reports whether q's backlog may wait for the turn's Flush
+// (its loop is polling, and flushes next), and if so lists q for it.
+func (s *Sender) holdForTurn(q *nodeQueue) bool {
+	s.turn.Lock()
+	defer s.turn.Unlock()
+	if s.polling {
+		s.held = append(s.held, q)
+	}
+	return s.polling
+}
+
+// enqueue sends nr now if the node has fewer than q.limit runs of this
+// sender in flight in q and no backlog held for this Flush, and otherwise
+// adds it to the backlog, which goes when one comes back (or at the end
+// of this Flush, held).
+func (b *Backend) enqueue(q *nodeQueue, nr *nodeRun) {
 	q.mu.Lock()
-	if q.inflight < limit {
+	if q.inflight < q.limit && !q.held {
 		q.inflight++
 		q.mu.Unlock()
 		b.send(nr, q)
@@ -426,23 +471,42 @@ func (b *Backend) enqueue(q *nodeQueue, nr *nodeRun, limit int) {
 	nr.free()
 }
 
+// release sends q's backlog held for this Flush, if it may go.
+func (b *Backend) release(q *nodeQueue) {
+	q.mu.Lock()
+	q.held = false
+	nr := q.backlog
+	if nr == nil || q.inflight >= q.limit {
+		q.mu.Unlock()
+		return
+	}
+	q.backlog = nil
+	q.inflight++
+	q.mu.Unlock()
+	b.send(nr, q)
+}
+
 // returned records that a run to q's node came back, answered or failed
-// with err, and sends the backlog. After a failure that leaves the node
-// silent (no answer in time, or a connection ended for that), the
-// backlog, which never left, goes to other replicas instead
+// with err, and sends the backlog, or, while the sender's loop polls,
+// leaves it for the loop's Flush (Sender.Polling). After a failure that
+// leaves the node silent (no answer in time, or a connection ended for
+// that), the backlog, which never left, goes to other replicas instead
 // (leaveBacklog): sent to the silent node with a fresh deadline, it
 // waited out a second timeout and its writes were not confirmed.
 func (b *Backend) returned(q *nodeQueue, addr string, err error) {
+	silent := errors.Is(err, rpc.ErrTimeout) || errors.Is(err, rpc.ErrSilent)
 	q.mu.Lock()
 	next := q.backlog
-	q.backlog = nil
-	if next == nil {
+	if next == nil || q.held && !silent || !silent && q.s.holdForTurn(q) {
+		q.held = next != nil
 		q.inflight--
+		q.mu.Unlock()
+		return
 	}
+	q.backlog, q.held = nil, false
 	q.mu.Unlock()
 	switch {
-	case next == nil:
-	case errors.Is(err, rpc.ErrTimeout) || errors.Is(err, rpc.ErrSilent):
+	case silent:
 		b.leaveBacklog(next, addr, err)
 		// The slot stayed taken: what queued meanwhile goes the same way.
 		b.returned(q, addr, err)

@@ -41,6 +41,9 @@ type fakeNode struct {
 	gate chan struct{}
 	// delay, if set, is how long each answer takes.
 	delay func() time.Duration
+	// later, if set, takes each answer, for the test to deliver when it
+	// chooses, on its own goroutine.
+	later func(answer func())
 }
 
 func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, error)) {
@@ -119,7 +122,12 @@ func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, 
 			items = append(items, rpc.Item{Status: rpc.StatusOK, Reply: binary.BigEndian.AppendUint64(nil, h)})
 		}
 	}
+	later := n.later
 	n.mu.Unlock()
+	if later != nil {
+		later(func() { done(items, nil) })
+		return
+	}
 	go done(items, nil)
 }
 
@@ -495,6 +503,81 @@ func TestBacklogLeavesANodeThatFellSilent(t *testing.T) {
 	close(a.gate)
 	wait()
 	checkQueuedWrites(t, a, c, k, jobs, 2)
+}
+
+// TestBacklogWaitsForTheTurn: a run that comes back while the sender's
+// loop reads the backend's sockets leaves the node's backlog for the
+// loop's Flush, which sends it in one run with what the turn submitted,
+// instead of sending it alone at once and queuing the turn's commands
+// behind it.
+func TestBacklogWaitsForTheTurn(t *testing.T) {
+	a := &fakeNode{addr: "a"}
+	var mu sync.Mutex
+	var answers []func()
+	a.later = func(answer func()) {
+		mu.Lock()
+		defer mu.Unlock()
+		answers = append(answers, answer)
+	}
+	b := testBackend(t, 1, a)
+	k := enc(keyOn(t, b, "a"))
+	s := b.NewSender().(*Sender)
+	var answered sync.WaitGroup
+	submit := func(i int) {
+		answered.Add(1)
+		j := &router.Job{Items: []router.Item{{Reqs: []*proto.Request{req(t, fmt.Sprintf("SET:STR %s (1)%d", k, i))}}},
+			Done: func(*router.Job) { answered.Done() }}
+		j.Start()
+		s.Submit(j)
+	}
+	runs := func() []*rpc.Run {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return append([]*rpc.Run(nil), a.runs...)
+	}
+	for i := range 3 { // two runs in flight (MaxInFlight), the third waits
+		submit(i)
+		s.Flush()
+	}
+	if got := runs(); len(got) != 2 {
+		t.Fatalf("%d runs sent, want the 2 in flight", len(got))
+	}
+	s.Polling(true)
+	mu.Lock()
+	first := answers[0]
+	mu.Unlock()
+	first() // the first run comes back while the loop polls
+	if got := runs(); len(got) != 2 {
+		t.Fatalf("the backlog left while the loop polled (%d runs)", len(got))
+	}
+	if !s.Polling(false) {
+		t.Fatal("Polling(false) did not report the backlog waiting for Flush")
+	}
+	submit(3) // the turn's command
+	s.Flush()
+	got := runs()
+	if len(got) != 3 || len(got[2].Cmds) != 2 || string(got[2].Cmds[0].Reqs[0].Str[1]) != "2" {
+		t.Fatalf("runs %v; want the waiting write and the turn's in one third run, in that order", got)
+	}
+	s.Polling(true)
+	s.Polling(false)
+	// Outside a poll, an answer sends the backlog at once.
+	submit(4)
+	s.Flush() // queued: two runs in flight
+	mu.Lock()
+	rest := answers[1:]
+	mu.Unlock()
+	rest[0]()
+	if got := runs(); len(got) != 4 {
+		t.Fatalf("%d runs after an answer outside a poll, want the backlog sent at once (4)", len(got))
+	}
+	mu.Lock()
+	rest = answers[2:]
+	mu.Unlock()
+	for _, answer := range rest {
+		answer()
+	}
+	answered.Wait()
 }
 
 // TestWrongRingIsRetriedElsewhere: a node that no longer serves a
