@@ -228,11 +228,10 @@ func decodeStatesOnto(ds []storage.Delta, raw [][]byte, b []byte) ([]storage.Del
 			return ds, raw, errors.New("node: malformed partition stream")
 		}
 		enc := b[k : k+int(l)]
-		d, err := storage.DecodeDelta(enc)
-		if err != nil {
-			return ds, raw, err
+		ds = append(ds, storage.Delta{})
+		if err := storage.DecodeDeltaInto(enc, &ds[len(ds)-1]); err != nil {
+			return ds[:len(ds)-1], raw, err
 		}
-		ds = append(ds, d)
 		raw = append(raw, enc)
 		b = b[k+int(l):]
 	}

@@ -302,15 +302,28 @@ func (r *decoder) slots() []Slot {
 // DecodeDelta decodes one delta that fills b exactly. Strings in the result
 // are copies; b may be reused.
 func DecodeDelta(b []byte) (Delta, error) {
+	var d Delta
+	if err := DecodeDeltaInto(b, &d); err != nil {
+		return Delta{}, err
+	}
+	return d, nil
+}
+
+// DecodeDeltaInto is DecodeDelta into *d, which it overwrites whole: a
+// delta is a few hundred bytes, and a replica decodes one for every write
+// it is sent, into a slice it reuses.
+func DecodeDeltaInto(b []byte, d *Delta) error {
 	r := decoder{b: b}
-	d := r.delta()
+	*d = Delta{}
+	r.delta(d)
 	if r.err == nil && r.off != len(b) {
 		r.fail("trailing bytes")
 	}
 	if r.err != nil {
-		return Delta{}, r.err
+		*d = Delta{}
+		return r.err
 	}
-	return d, nil
+	return nil
 }
 
 // DecodeDeltas decodes the deltas that, one after another, fill b
@@ -318,15 +331,16 @@ func DecodeDelta(b []byte) (Delta, error) {
 func DecodeDeltas(b []byte, out []Delta) ([]Delta, error) {
 	r := decoder{b: b}
 	for r.err == nil && r.off < len(b) {
-		if d := r.delta(); r.err == nil {
-			out = append(out, d)
+		out = append(out, Delta{})
+		if r.delta(&out[len(out)-1]); r.err != nil {
+			out = out[:len(out)-1]
 		}
 	}
 	return out, r.err
 }
 
-func (r *decoder) delta() Delta {
-	var d Delta
+// delta decodes a delta into d, which is zero.
+func (r *decoder) delta(d *Delta) {
 	flags := r.byte1()
 	d.DB = r.byte1()
 	if flags&^(flagDBWide|flagKey|flagReset|flagExpiry) != 0 {
@@ -347,28 +361,27 @@ func (r *decoder) delta() Delta {
 	}
 	n := r.count(5)
 	for i := 0; i < n && r.err == nil; i++ {
-		v := r.val()
 		if i == 0 {
-			d.Val = v
-		} else {
-			d.More = append(d.More, v)
+			r.val(&d.Val)
+			continue
 		}
+		d.More = append(d.More, ValDelta{})
+		r.val(&d.More[len(d.More)-1])
 	}
-	return d
 }
 
-func (r *decoder) val() ValDelta {
-	var v ValDelta
+// val decodes a value into v, which is zero.
+func (r *decoder) val(v *ValDelta) {
 	v.Kind = proto.Type(r.byte1())
 	switch v.Kind {
 	case proto.TypeStr, proto.TypeInt, proto.TypeFloat, proto.TypeList, proto.TypeSet, proto.TypeHash:
 	default:
 		r.fail("unknown value kind")
-		return v
+		return
 	}
 	fb := r.fixed(2)
 	if fb == nil {
-		return v
+		return
 	}
 	fields := binary.LittleEndian.Uint16(fb)
 	if fields >= fieldTombs<<1 {
@@ -431,5 +444,4 @@ func (r *decoder) val() ValDelta {
 			v.Tombs = append(v.Tombs, t)
 		}
 	}
-	return v
 }

@@ -108,6 +108,28 @@ func TestCodecExamples(t *testing.T) {
 	}
 }
 
+// TestDecodeDeltaIntoOverwrites: decoding into a delta that held another
+// (a replica reuses its slice of deltas) leaves nothing of the old one.
+func TestDecodeDeltaIntoOverwrites(t *testing.T) {
+	s := hlc.Stamp{Time: 1 << 40, Actor: 7}
+	rich := Delta{DB: 2, Key: "rich", Reset: s, Exp: Expiry{S: s, At: 99},
+		Val:  ValDelta{Kind: proto.TypeHash, TS: s, Members: []Member{{Name: "f", S: s, Value: "v"}}},
+		More: []ValDelta{{Kind: proto.TypeStr, TS: s, Reg: s, Str: "old"}}}
+	plain := Delta{Key: "k", Val: ValDelta{Kind: proto.TypeInt, TS: s, Slots: []Slot{{Actor: 1, Birth: s, Last: s, Int: 5}}}}
+	var d Delta
+	for _, want := range []Delta{rich, plain, rich} {
+		if err := DecodeDeltaInto(AppendDelta(nil, &want), &d); err != nil {
+			t.Fatal(err)
+		}
+		if !sameDelta(d, want) {
+			t.Fatalf("decoded into a used delta:\n got %+v\nwant %+v", d, want)
+		}
+	}
+	if err := DecodeDeltaInto([]byte{0xff}, &d); err == nil || !sameDelta(d, Delta{}) {
+		t.Fatalf("a malformed delta decoded into %+v (err %v), want the zero delta and an error", d, err)
+	}
+}
+
 func TestDecodeDeltaRejects(t *testing.T) {
 	good := AppendDelta(nil, &Delta{Key: "k", Val: ValDelta{Kind: proto.TypeSet, TS: hlc.Stamp{Time: 5}, Members: []Member{{Name: "m"}}}})
 	for name, b := range map[string][]byte{
