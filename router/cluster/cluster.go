@@ -24,9 +24,12 @@
 // whose fate is unknown answers that it is not confirmed. Every run carries a deadline (RequestTimeout): a node does
 // not start it later, so a write the router has given up on cannot take
 // effect after writes acknowledged since. Commands queued behind the runs
-// in flight to a node (Config.MaxInFlight) go to the next candidate when
-// the node is found slow or fails to answer, never to it with a fresh
-// deadline (Backend.leaveBacklog).
+// in flight to a node (Config.MaxInFlight) leave together when one comes
+// back; one that comes back while the loop reads the nodes' sockets leaves
+// them for the turn's Flush, to go with the turn's commands
+// (Sender.Polling). They go to the next candidate when the node is found
+// slow or fails to answer, never to it with a fresh deadline
+// (Backend.leaveBacklog).
 //
 // Guarantees weaker than the single process (docs/cluster.md): commands
 // whose keys span partitions coordinated by different nodes are not
