@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,6 +138,11 @@ type clusterRow struct {
 	procs     []proc
 	cpu       []float64
 	singleCPU float64
+	// rounds are the times the row was measured (-rounds), the servers
+	// taking turns: single, cluster, redis above are each server's median
+	// round, and ratios each round's cluster / redis-server throughput.
+	rounds int
+	ratios []float64
 }
 
 // rebalanceResult describes adding a node to a loaded cluster.
@@ -172,7 +178,10 @@ func cmdCluster(args []string) error {
 	withRedis := fs.Bool("redis-cluster", false, "also run the depth-1 rows on a Redis Cluster of -nodes masters with -redis-replicas replicas each")
 	redisReplicas := fs.Int("redis-replicas", -1, "replicas of each Redis master (default -replicas minus 1: as many copies as Vanity keeps)")
 	serial := fs.Bool("serial", true, "with 3 or more copies and -target vanity, also compare SERIAL with QUORUM and measure locks")
+	rounds := fs.Int("rounds", 1, "measure each row this many times, the servers taking turns, and report each one's median round "+
+		"with every round's cluster / redis-server ratio (this machine's noise moves one run's ratio by a tenth)")
 	fs.Parse(args)
+	*rounds = max(*rounds, 1)
 	if o.target != "vanity" && o.target != "vanity-resp" {
 		return fmt.Errorf("cluster: -target is vanity or vanity-resp (clients speaking RESP to the routers), not %q", o.target)
 	}
@@ -191,53 +200,75 @@ func cmdCluster(args []string) error {
 		}
 		oc := o
 		oc.workload, oc.conns, oc.depth, oc.pipe = sc.workload, sc.conns, sc.depth, sc.pipe
-		row := clusterRow{c: sc}
-		// The single process persists like the nodes do (WAL, everysec).
-		single, err := startPersistent(&oc, oc.target, "everysec")
-		if err != nil {
-			return err
-		}
-		oc.addr = single.addr
-		var cpu []float64
-		row.single, cpu, err = measureCPU(&oc, []proc{{name: "single", pid: single.cmd.Process.Pid}})
-		single.stop()
-		if err != nil {
-			return fmt.Errorf("%s single: %w", sc.label, err)
-		}
-		if cpu != nil {
-			row.singleCPU = cpu[0]
-		}
-		cl, err := startCluster(*nodes, *partitions, *replicas, oc.target == "vanity-resp")
-		if err != nil {
-			return err
-		}
-		oc.addr = cl.routers[0]
-		row.procs = append([]proc{{name: "client", pid: os.Getpid()}}, cl.procs("routers", "nodes")...)
-		row.cluster, row.cpu, err = measureCPU(&oc, row.procs)
-		cl.down()
-		if err != nil {
-			return fmt.Errorf("%s cluster: %w", sc.label, err)
-		}
-		if *withRedisOne {
-			or := oc
-			or.target, or.addr = "redis", ""
-			if row.redisOne, err = measure(&or); err != nil {
-				return fmt.Errorf("%s redis: %w", sc.label, err)
-			}
-		}
-		if *withRedis && sc.depth == 1 {
-			rc, err := startRedisCluster(o.redisBin, *nodes, *redisReplicas)
+		row := clusterRow{c: sc, rounds: *rounds}
+		var singles, clusters, redisOnes, redises []*result
+		var cpus [][]float64
+		var singleCPUs []float64
+		for range *rounds {
+			// The single process persists like the nodes do (WAL, everysec).
+			single, err := startPersistent(&oc, oc.target, "everysec")
 			if err != nil {
 				return err
 			}
-			w, _ := buildWorkload(&oc)
-			if err = fillRedisCluster(rc, oc.keys, oc.value); err == nil {
-				row.redis, err = runRedisCluster(rc, w, oc.conns, oc.warmup, oc.duration)
-			}
-			rc.stop()
+			oc.addr = single.addr
+			r, cpu, err := measureCPU(&oc, []proc{{name: "single", pid: single.cmd.Process.Pid}})
+			single.stop()
 			if err != nil {
-				return fmt.Errorf("%s redis cluster: %w", sc.label, err)
+				return fmt.Errorf("%s single: %w", sc.label, err)
 			}
+			singles = append(singles, r)
+			singleCPUs = append(singleCPUs, 0)
+			if cpu != nil {
+				singleCPUs[len(singleCPUs)-1] = cpu[0]
+			}
+			cl, err := startCluster(*nodes, *partitions, *replicas, oc.target == "vanity-resp")
+			if err != nil {
+				return err
+			}
+			oc.addr = cl.routers[0]
+			row.procs = append([]proc{{name: "client", pid: os.Getpid()}}, cl.procs("routers", "nodes")...)
+			r, cpu, err = measureCPU(&oc, row.procs)
+			cl.down()
+			if err != nil {
+				return fmt.Errorf("%s cluster: %w", sc.label, err)
+			}
+			clusters, cpus = append(clusters, r), append(cpus, cpu)
+			if *withRedisOne {
+				or := oc
+				or.target, or.addr = "redis", ""
+				r, err := measure(&or)
+				if err != nil {
+					return fmt.Errorf("%s redis: %w", sc.label, err)
+				}
+				redisOnes = append(redisOnes, r)
+			}
+			if *withRedis && sc.depth == 1 {
+				rc, err := startRedisCluster(o.redisBin, *nodes, *redisReplicas)
+				if err != nil {
+					return err
+				}
+				w, _ := buildWorkload(&oc)
+				var r *result
+				if err = fillRedisCluster(rc, oc.keys, oc.value); err == nil {
+					r, err = runRedisCluster(rc, w, oc.conns, oc.warmup, oc.duration)
+				}
+				rc.stop()
+				if err != nil {
+					return fmt.Errorf("%s redis cluster: %w", sc.label, err)
+				}
+				redises = append(redises, r)
+			}
+		}
+		row.single, _, _ = median(singles, false)
+		row.singleCPU = singleCPUs[slices.Index(singles, row.single)]
+		row.cluster, _, _ = median(clusters, false)
+		row.cpu = cpus[slices.Index(clusters, row.cluster)]
+		if len(redisOnes) > 0 {
+			row.redisOne, _, _ = median(redisOnes, false)
+			row.ratios = pairRatios(clusters, redisOnes)
+		}
+		if len(redises) > 0 {
+			row.redis, _, _ = median(redises, false)
 		}
 		for _, x := range []struct {
 			name string
@@ -517,6 +548,7 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 			}
 		}
 	}
+	writeRounds(&b, rows)
 	writeCPUTable(&b, rows)
 	if sr != nil {
 		writeSerialReport(&b, sr)
@@ -545,6 +577,34 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 	}
 	fmt.Println("report:", name)
 	return nil
+}
+
+// writeRounds writes, for rows measured more than once (-rounds), each
+// round's cluster / redis-server ratio: the goals are ratios, and on this
+// machine one run's moves by a tenth.
+func writeRounds(b *strings.Builder, rows []clusterRow) {
+	var many []clusterRow
+	for _, r := range rows {
+		if r.rounds > 1 && len(r.ratios) > 0 {
+			many = append(many, r)
+		}
+	}
+	if len(many) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nEach row was measured %d times, the single process, the cluster and redis-server taking turns; "+
+		"the tables show each one's median round. The cluster / redis-server ratio of each round, and their median:\n\n",
+		many[0].rounds)
+	b.WriteString("| workload | ratio in each round | median |\n|---|---|---:|\n")
+	for _, r := range many {
+		each := make([]string, len(r.ratios))
+		for i, x := range r.ratios {
+			each[i] = fmt.Sprintf("%.2f", x)
+		}
+		sorted := slices.Clone(r.ratios)
+		slices.Sort(sorted)
+		fmt.Fprintf(b, "| %s | %s | %.2f |\n", r.c.label, strings.Join(each, ", "), sorted[len(sorted)/2])
+	}
 }
 
 // writeCPUTable writes where each cluster row's CPU went, per process.
