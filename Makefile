@@ -67,7 +67,7 @@ bench-resp: build
 # 3 copies again with the client speaking RESP to the routers' --resp-port.
 bench-cluster: build
 	@command -v redis-server >/dev/null || { echo "bench-cluster: redis-server is needed (apt-get install redis-server redis-tools)"; exit 1; }
-	$(GO) run ./loadtest cluster -replicas 3 -redis-cluster -out loadtest/reports
+	$(GO) run ./loadtest cluster -replicas 3 -redis-cluster -rounds 3 -out loadtest/reports
 	$(GO) run ./loadtest cluster -replicas 1 -rebalance-keys 0 -out loadtest/reports
 	$(GO) run ./loadtest cluster -replicas 3 -target vanity-resp -rebalance-keys 0 -out loadtest/reports
 	$(GO) run ./loadtest failover -fault kill -out loadtest/reports
