@@ -216,11 +216,11 @@ func cmdCluster(args []string) error {
 			if err != nil {
 				return fmt.Errorf("%s single: %w", sc.label, err)
 			}
-			singles = append(singles, r)
-			singleCPUs = append(singleCPUs, 0)
+			singleCPU := 0.0 // not measured
 			if cpu != nil {
-				singleCPUs[len(singleCPUs)-1] = cpu[0]
+				singleCPU = cpu[0]
 			}
+			singles, singleCPUs = append(singles, r), append(singleCPUs, singleCPU)
 			cl, err := startCluster(*nodes, *partitions, *replicas, oc.target == "vanity-resp")
 			if err != nil {
 				return err
