@@ -24,7 +24,7 @@ func (n *Node) runOnce(x *execCtx, req *proto.Request, dst []byte) []byte {
 	key := req.Key()
 	sh := n.locate(key)
 	raw, at, _ := sh.AppendLatestApplied(nil, key)
-	rec := appliedRecord(raw, ballotOf(at))
+	rec := appliedRecord(raw, ballotOf(at), x.c.T)
 	id := serial.ID(proto.OnceID(req.OnceID))
 	if e, ok := rec.Find(id); ok {
 		if e.Omitted {
@@ -40,7 +40,7 @@ func (n *Node) runOnce(x *execCtx, req *proto.Request, dst []byte) []byte {
 	if req.Once == proto.OnceTry && len(x.c.Deltas) == wrote {
 		return dst // took nothing
 	}
-	rec.Add(appliedEntry(id, t, dst[start:]), maxApplied)
+	rec.Add(appliedEntry(id, t, t, dst[start:]), maxApplied)
 	d := storage.AppliedDelta(string(key), t, serial.AppendApplied(nil, &rec))
 	sh.Apply(&d)
 	x.c.Deltas = append(x.c.Deltas, d)

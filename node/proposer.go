@@ -30,12 +30,45 @@ import (
 // their key; and, as an acceptor, the calls other proposers made to it
 // and the phases they carried (their ratio is how full rounds are, most
 // of what a serial write costs: docs/decisions.md, "One serial run in
-// flight per node").
+// flight per node"); and what became of the writes routers sent again
+// (Resent).
 type SerialStats struct {
 	Prepares, Accepts, Peeks, Standing, Refused, Folded atomic.Int64
 	VoteCalls, VotePhases                               atomic.Int64
 	Learns                                              atomic.Int64 // chosen proposals sent to acceptors a round did not ask
 	SlowPeers                                           atomic.Int64 // peers found failing or slower than a hedge (slowPeers.mark)
+	Resent                                              [numResentOutcomes]atomic.Int64
+}
+
+// ResentOutcome is what became of a write a router sent again
+// (rpc.Cmd.Resent).
+type ResentOutcome uint8
+
+const (
+	ResentAnswered     ResentOutcome = iota // the key's record listed it: its first reply
+	ResentRan                               // the record showed no sending ran it: it ran here
+	ResentNotConfirmed                      // its fate could not be learned
+	ResentFailed                            // refused or failed otherwise (it did not run here)
+	numResentOutcomes
+)
+
+// String names o as the metrics label it.
+func (o ResentOutcome) String() string {
+	return [...]string{"answered", "ran", "not_confirmed", "failed"}[o]
+}
+
+// countResent counts the outcome of p, a resent write's proposal, done.
+func (st *SerialStats) countResent(p *proposal) {
+	o := ResentFailed
+	switch {
+	case p.st == rpc.StatusNotConfirmed:
+		o = ResentNotConfirmed
+	case p.st == rpc.StatusOK && p.reran:
+		o = ResentRan
+	case p.st == rpc.StatusOK:
+		o = ResentAnswered
+	}
+	st.Resent[o].Add(1)
 }
 
 // asker is this node as its rounds' proposer.
@@ -73,6 +106,9 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 	answer := func() {
 		res.reset(r.Answers())
 		for i, p := range props {
+			if r.Cmds[i].Resent {
+				s.serial.countResent(p)
+			}
 			switch c := &r.Cmds[i]; {
 			case p.st != rpc.StatusOK || len(c.Reqs) != 1:
 				res.refuse(c.Answers(), p.st, string(p.reply))
@@ -202,6 +238,9 @@ type proposal struct {
 	// leaves; mine are its Accepts that some acceptor may have taken.
 	id   serial.ID
 	mine []mineAccept
+	// reran: the command was sent again (rpc.Cmd.Resent), and runs here,
+	// the key's record showing that no earlier sending ran it (neverRan).
+	reran bool
 	// more are the commands folded into this proposal after c (later
 	// writes on the key in the same run: serialWaves): each runs on the
 	// state the ones before it left, all in one Accept, and they share
@@ -277,8 +316,9 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, locks lockStates, 
 		// A command the chosen state lists ran already (a client's ONCE
 		// sent twice, a RETRY, a router's resending): it is answered from
 		// the record, and does not run again. One sent again and not
-		// listed runs nowhere: a Prepare finds the latest record.
-		rec = appliedRecord(st.applied, ballotOf(st.at))
+		// listed runs here only if the record shows no earlier sending
+		// ran it; otherwise a Prepare finds the latest record.
+		rec = appliedRecord(st.applied, ballotOf(st.at), now)
 		listed = p.listedIn(rec)
 		if !slices.Contains(listed, nil) {
 			replies := make([][]byte, len(listed))
@@ -288,7 +328,8 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, locks lockStates, 
 			p.finishEach(replies)
 			return p
 		}
-		ok = !c.Resent
+		p.reran = c.Resent && p.neverRan(rec)
+		ok = !c.Resent || p.reran
 	}
 	if ok {
 		// Where this node's own copy shows the promise outranked or the
@@ -354,7 +395,7 @@ func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied, l
 		out, wrote := np.Run(req, rand.IntN, nil)
 		outs = append(outs, out)
 		if recorded(req, wrote) {
-			rec.Add(appliedEntry(id, b, out), maxApplied)
+			addApplied(&rec, id, b, now, out)
 			once = once || req.Once != proto.OnceNone
 		}
 	}
@@ -456,12 +497,12 @@ func (p *proposal) command(i int) (*rpc.Cmd, serial.ID) {
 const maxAppliedReply = 128
 
 // appliedEntry is command id's entry in an applied record, applied at
-// ballot at with reply.
-func appliedEntry(id serial.ID, at hlc.Stamp, reply []byte) serial.Entry {
+// ballot at, proposed at time now, with reply.
+func appliedEntry(id serial.ID, at, now hlc.Stamp, reply []byte) serial.Entry {
 	if len(reply) > maxAppliedReply {
-		return serial.Entry{ID: id, At: ballotOf(at), Omitted: true}
+		return serial.Entry{ID: id, At: ballotOf(at), Proposed: uint64(now.Wall()), Omitted: true}
 	}
-	return serial.Entry{ID: id, At: ballotOf(at), Reply: reply}
+	return serial.Entry{ID: id, At: ballotOf(at), Proposed: uint64(now.Wall()), Reply: reply}
 }
 
 // finish ends p with status st and reply, for its command and those
@@ -622,7 +663,7 @@ func (p *proposal) advance(s *Service) step {
 	latest, state := p.ph.Latest()
 	at := stampOf(latest)
 	agree := p.majority(p.accepted[latest]) // that proposal is chosen
-	rec := appliedRecord(p.records[latest], latest)
+	rec := appliedRecord(p.records[latest], latest, s.node.clock.Now())
 	listed := p.listedIn(rec)
 	// The latest holds one of this proposal's Accepts if it is one, or if
 	// its record lists one of the commands at one of their ballots. (A
@@ -667,10 +708,11 @@ func (p *proposal) advance(s *Service) step {
 	case !slices.Contains(listed, nil):
 		// Every command ran from an earlier sending: each answers its
 		// reply there, once the latest is chosen (below).
-	case p.c.Resent:
+	case p.c.Resent && !p.neverRan(rec):
 		// Sent again by a router that lost track of it, and not among the
-		// key's recent commands: it may have been applied before them (the
-		// ballot it would have had is unknown here), so it does not run.
+		// key's recent commands, which do not reach back to its first
+		// sending: it may have been applied before them, so it does not
+		// run.
 		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialResent))
 		return stepDone
 	case slices.ContainsFunc(p.mine, func(m mineAccept) bool { return m.at.Less(at) && !rec.Covers(ballotOf(m.at)) }):
@@ -691,6 +733,7 @@ func (p *proposal) advance(s *Service) step {
 	// (TestRerunRemembersEarlierAccepts). A command the record lists
 	// from an earlier sending does not run; it answers that sending's
 	// reply once the latest is chosen.
+	p.reran = p.reran || p.c.Resent && listed[0] == nil
 	np, outs, next, once, err := p.propose(state, b, s.node.clock.Now(), rec, listed)
 	if err != nil {
 		p.finish(rpc.StatusError, []byte(err.Error()))
@@ -716,23 +759,62 @@ func recorded(req *proto.Request, wrote bool) bool {
 	return req.Cmd.Class() != proto.ClassRead && (wrote || req.Once != proto.OnceTry)
 }
 
-// maxApplied bounds the commands a key's applied record lists (32 bytes
-// each, written with every serial write of the key): a proposer whose
-// command was overtaken by more commands than that before it could look
-// answers "not confirmed". 8 kept the contended test at the same 0.1% as
-// 32, with records a quarter the size.
+// maxApplied bounds the commands a key's applied record lists (about 45
+// bytes each, written with every serial write of the key): a proposer
+// whose command was overtaken by more commands than that before it could
+// look answers "not confirmed". 8 kept the contended test at the same
+// 0.1% as 32, with records a quarter the size.
 const maxApplied = 8
 
-// appliedRecord decodes the applied record of the proposal at ballot at;
-// without one (a state written at QUORUM, or by a build without records)
-// it lists nothing and covers only what comes after at.
-func appliedRecord(b []byte, at serial.Ballot) serial.Applied {
+// Beyond maxApplied a record keeps the commands proposed in the last
+// appliedWindow, up to maxAppliedRecent, so that a write a router sends
+// again settles (neverRan) on a key written up to about a dozen times a
+// second: the router sends it again at most its request timeout and
+// clock offset (1.25 s by default) after the first sending, and the
+// record must reach back three clock offsets (0.75 s) before that
+// (rpc.Cmd.RanFrom). A key written less often than about 3 times a
+// second keeps 8, as before, and so does one written more often than 32
+// in the window, whose record would not reach back anyway (hot keys'
+// Accepts stay as small as they were).
+const (
+	maxAppliedRecent = 32
+	appliedWindow    = 2500 * time.Millisecond
+)
+
+// addApplied records that command id was applied at ballot b, proposed
+// at now, with reply out, in rec (maxApplied, and the recent ones).
+func addApplied(rec *serial.Applied, id serial.ID, b, now hlc.Stamp, out []byte) {
+	recent := uint64(max(now.Wall()-appliedWindow.Milliseconds(), 0))
+	rec.AddKeeping(appliedEntry(id, b, now, out), maxApplied, maxAppliedRecent, recent)
+}
+
+// appliedRecord decodes the applied record of the proposal at ballot at,
+// read at time now; without one (a state written at QUORUM, or by a build
+// without records) it lists nothing and covers only what comes after at,
+// and from now. A record without times covers from now as well: whatever
+// its chain holds was proposed before now, but for the clocks' offsets
+// (which the router's Cmd.RanFrom allows for, three times: a command's
+// proposer and this node may each differ from the router's clock).
+func appliedRecord(b []byte, at serial.Ballot, now hlc.Stamp) serial.Applied {
 	if len(b) > 0 {
 		if rec, err := serial.DecodeApplied(b); err == nil {
+			if rec.Complete == serial.Unknown {
+				rec.Complete = uint64(now.Wall())
+			}
 			return rec
 		}
 	}
-	return serial.Applied{Since: at.Next()}
+	return serial.Applied{Since: at.Next(), Complete: uint64(now.Wall())}
+}
+
+// neverRan reports whether rec, the latest record of the key, which does
+// not list p's command, shows that no earlier sending of it ran: the
+// command was sent again (Cmd.Resent) by a router that knows when it was
+// first sent, and rec lists every command proposed since. (An earlier
+// sending that runs it later goes through the same Paxos rounds, and
+// finds it listed by this one.)
+func (p *proposal) neverRan(rec serial.Applied) bool {
+	return p.c.RanFrom > 0 && rec.CoversFrom(uint64(p.c.RanFrom))
 }
 
 // accept starts the Accept of prop, whose reply is reply and whose

@@ -3,7 +3,10 @@ package serial
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
+
+	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // ID names one command on the serial path (its proposer's actor and a
@@ -19,19 +22,31 @@ type ID [16]byte
 // running the command again; one that finds it absent, while every ballot
 // it proposed it at is covered, knows no state to come can hold it, and
 // runs it (docs/serial.md, "Applied records").
+//
+// Complete bounds the same by time, for a proposer that does not know the
+// ballots a command was proposed at (a router's resending of a write
+// another node coordinated first): every command applied along the chain
+// and proposed (Entry.Proposed) after Complete is listed.
 type Applied struct {
-	Since   Ballot
-	Entries []Entry // in the order they were applied
+	Since    Ballot
+	Complete uint64  // unix milliseconds (a hybrid clock's wall time); Unknown: none
+	Entries  []Entry // in the order they were applied
 }
 
+// Unknown is the Complete of a record that does not say (one encoded
+// before records kept it): its reader bounds it from Since.
+const Unknown = math.MaxUint64
+
 // Entry is one command in an Applied record: its id, the ballot it was
-// applied at and its reply, unless the reply was too long to keep
-// (Omitted).
+// applied at, the time its proposer ran it at (the wall time of its
+// hybrid clock, unix milliseconds), and its reply, unless the reply was
+// too long to keep (Omitted).
 type Entry struct {
-	ID      ID
-	At      Ballot
-	Reply   []byte
-	Omitted bool
+	ID       ID
+	At       Ballot
+	Proposed uint64
+	Reply    []byte
+	Omitted  bool
 }
 
 // Find returns the entry of command id, if the record lists it.
@@ -54,19 +69,52 @@ func (a *Applied) Has(id ID) bool {
 // had been applied.
 func (a *Applied) Covers(b Ballot) bool { return !b.Less(a.Since) }
 
+// CoversFrom reports whether a command proposed at t (unix milliseconds)
+// or later would be listed if it had been applied.
+func (a *Applied) CoversFrom(t uint64) bool { return a.Complete < t }
+
 // Add records that e was applied: e appended, and the oldest entries
 // dropped beyond bound (at least e is kept); Since then moves up to the
-// oldest entry kept. It reuses the record's entries, so a record decoded
-// for one proposal is extended without copying it.
-func (a *Applied) Add(e Entry, bound int) {
-	if drop := len(a.Entries) - max(bound-1, 0); drop > 0 {
-		n := copy(a.Entries, a.Entries[drop:])
-		clear(a.Entries[n:])
-		a.Entries = append(a.Entries[:n], e)
-		a.Since = a.Since.max(a.Entries[0].At)
+// oldest entry kept, and Complete to the latest time a dropped one was
+// proposed at. It reuses the record's entries, so a record decoded for
+// one proposal is extended without copying it.
+func (a *Applied) Add(e Entry, bound int) { a.AddKeeping(e, bound, bound, 0) }
+
+// AddKeeping is Add keeping also, beyond bound and up to most entries,
+// those proposed at recent or later, so that the record of a key written
+// often still reaches back that far in time (CoversFrom). It does so only
+// while its last bound entries (e among them) span at least bound/most of
+// the time since recent: a key written more often would need more than
+// most entries to reach back that far, so it keeps bound, and its
+// records stay as small as Add's.
+func (a *Applied) AddKeeping(e Entry, bound, most int, recent uint64) {
+	bound, most = max(bound, 1), max(most, bound, 1)
+	total := len(a.Entries) + 1
+	drop := max(total-bound, 0)
+	if drop > 0 && most > bound && e.Proposed > recent {
+		oldest := e.Proposed // of the last bound entries
+		if bound > 1 {
+			oldest = a.Entries[total-bound].Proposed
+		}
+		if window := e.Proposed - recent; oldest <= e.Proposed && (e.Proposed-oldest)*uint64(most) >= window*uint64(bound) {
+			old := 0
+			for old < drop && a.Entries[old].Proposed < recent {
+				old++
+			}
+			drop = max(old, total-most)
+		}
+	}
+	if drop == 0 {
+		a.Entries = append(a.Entries, e)
 		return
 	}
-	a.Entries = append(a.Entries, e)
+	for _, d := range a.Entries[:drop] {
+		a.Complete = max(a.Complete, d.Proposed)
+	}
+	n := copy(a.Entries, a.Entries[drop:])
+	clear(a.Entries[n:])
+	a.Entries = append(a.Entries[:n], e)
+	a.Since = a.Since.max(a.Entries[0].At)
 }
 
 func (b Ballot) max(o Ballot) Ballot {
@@ -81,15 +129,25 @@ var ErrMalformedApplied = errors.New("serial: malformed applied record")
 
 // AppendApplied encodes a:
 //
-//	since:ballot count:uvarint (id:16 at:ballot omitted:u8 len:uvarint reply)*
+//	0xff since:ballot complete:uvarint count:uvarint
+//	(id:16 at:ballot proposed:varint omitted:u8 len:uvarint reply)*
 //	ballot = stamp:u64 actor:u64 (big-endian)
+//
+// An entry's proposed time is kept as its difference from the wall time
+// of its ballot, a few hundred milliseconds, in two or three bytes.
+//
+// The first byte tells it from the form before Complete, which began with
+// since (a stamp's first byte is 0xff only some thousands of years on).
 func AppendApplied(dst []byte, a *Applied) []byte {
 	dst = slices.Grow(dst, a.size()) // one allocation, not one per doubling
+	dst = append(dst, timedRecord)
 	dst = appendBallot(dst, a.Since)
+	dst = binary.AppendUvarint(dst, a.Complete)
 	dst = binary.AppendUvarint(dst, uint64(len(a.Entries)))
 	for _, e := range a.Entries {
 		dst = append(dst, e.ID[:]...)
 		dst = appendBallot(dst, e.At)
+		dst = binary.AppendVarint(dst, int64(e.Proposed-wall(e.At)))
 		omitted := byte(0)
 		if e.Omitted {
 			omitted = 1
@@ -101,11 +159,17 @@ func AppendApplied(dst []byte, a *Applied) []byte {
 	return dst
 }
 
+// timedRecord begins the encoding of a record with times (AppendApplied).
+const timedRecord = 0xff
+
+// wall returns the wall time of ballot b's stamp, unix milliseconds.
+func wall(b Ballot) uint64 { return b.Stamp >> hlc.LogicalBits }
+
 // size is the length of a's encoding (AppendApplied).
 func (a *Applied) size() int {
-	n := ballotSize + binary.MaxVarintLen64
+	n := 1 + ballotSize + 2*binary.MaxVarintLen64
 	for _, e := range a.Entries {
-		n += len(e.ID) + ballotSize + 1 + binary.MaxVarintLen64 + len(e.Reply)
+		n += len(e.ID) + ballotSize + 2*binary.MaxVarintLen64 + 1 + len(e.Reply)
 	}
 	return n
 }
@@ -113,15 +177,30 @@ func (a *Applied) size() int {
 // ballotSize is the length of an encoded ballot (appendBallot).
 const ballotSize = 16
 
-// DecodeApplied decodes AppendApplied's form; replies alias b.
+// DecodeApplied decodes AppendApplied's form, or the one before it
+// (without times: Complete is Unknown, and each entry's Proposed 0);
+// replies alias b.
 func DecodeApplied(b []byte) (Applied, error) {
 	var a Applied
 	var ok bool
+	timed := len(b) > 0 && b[0] == timedRecord
+	if timed {
+		b = b[1:]
+	}
 	if a.Since, b, ok = readBallot(b); !ok {
 		return a, ErrMalformedApplied
 	}
+	a.Complete = Unknown
+	entrySize := 34
+	if timed {
+		k := 0
+		if a.Complete, k = binary.Uvarint(b); k <= 0 {
+			return a, ErrMalformedApplied
+		}
+		b, entrySize = b[k:], 35
+	}
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k)/34 {
+	if k <= 0 || n > uint64(len(b)-k)/uint64(entrySize) {
 		return a, ErrMalformedApplied
 	}
 	b = b[k:]
@@ -132,7 +211,17 @@ func DecodeApplied(b []byte) (Applied, error) {
 			return a, ErrMalformedApplied
 		}
 		copy(e.ID[:], b)
-		if e.At, b, ok = readBallot(b[len(e.ID):]); !ok || len(b) < 1 || b[0] > 1 {
+		if e.At, b, ok = readBallot(b[len(e.ID):]); !ok {
+			return a, ErrMalformedApplied
+		}
+		if timed {
+			d, k := binary.Varint(b)
+			if k <= 0 {
+				return a, ErrMalformedApplied
+			}
+			e.Proposed, b = wall(e.At)+uint64(d), b[k:]
+		}
+		if len(b) < 1 || b[0] > 1 {
 			return a, ErrMalformedApplied
 		}
 		e.Omitted = b[0] == 1

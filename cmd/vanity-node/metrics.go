@@ -29,6 +29,11 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 			Help:        "Serial rounds this node's proposer began, by phase: prepare, accept (of which standing: an Accept on a standing promise, no Prepare before it), peek (a read's), and refused (rounds refused, each backing off to prepare again).",
 			ConstLabels: prometheus.Labels{"phase": phase}}, func() float64 { return float64(v()) })
 	}
+	resent := func(o node.ResentOutcome) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "vanity", Name: "node_serial_resent_total",
+			Help:        "Serial writes a router sent again to this node after their first sending's fate was lost, by outcome: answered (the key's record listed the write: its first reply), ran (the record reached back to the first sending without listing it, so no sending had run it: it ran here), not_confirmed (neither: its fate is unknown), failed (refused or failed otherwise, not run here).",
+			ConstLabels: prometheus.Labels{"outcome": o.String()}}, func() float64 { return float64(ss.Resent[o].Load()) })
+	}
 	es := svc.EntropyStats
 	return []prometheus.Collector{
 		&nodeMetrics{
@@ -55,6 +60,10 @@ func newNodeMetrics(svc *node.Service) []prometheus.Collector {
 		counter("node_serial_vote_phases_total", "Phases those calls carried: over node_serial_vote_calls_total, how full the rounds are.", ss.VotePhases.Load),
 		counter("node_serial_learns_total", "Chosen proposals this node's rounds sent as Learns to the acceptors they did not ask (a round asks a bare majority first).", ss.Learns.Load),
 		counter("node_serial_slow_peers_total", "Times this node's serial rounds found a peer failing or slower than the round's hedge; such a peer is asked after the others for a second (a router's digest read of a key just written may then need a second trip).", ss.SlowPeers.Load),
+		resent(node.ResentAnswered),
+		resent(node.ResentRan),
+		resent(node.ResentNotConfirmed),
+		resent(node.ResentFailed),
 		counter("node_serial_folded_total", "Serial writes folded into the proposal of an earlier write of the same run on their key (one Accept for them all).", ss.Folded.Load),
 		counter("antientropy_rounds_total", "Partitions compared with a peer by anti-entropy.", func() int64 { return es().Rounds }),
 		counter("antientropy_repaired_total", "Of those, partitions whose copies differed and were repaired.", func() int64 { return es().Repaired }),

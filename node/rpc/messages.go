@@ -135,9 +135,15 @@ type Cmd struct {
 	// effect once however often it is sent (the router resends one whose
 	// fate it does not know): the node's proposer records it in the key's
 	// applied record (docs/serial.md). Resent marks a sending after the
-	// first: its proposer answers from the record, and never runs it.
-	ID     [16]byte
-	Resent bool
+	// first: its proposer answers from the record, and runs it only if
+	// the record shows no earlier sending ran it: it lists every command
+	// proposed from RanFrom (unix milliseconds, by any node's clock: the
+	// first sending's time less the clocks' largest offsets), which so
+	// ran if any did (serial.Applied.CoversFrom). RanFrom 0: unknown (a
+	// client's RETRY), and the command never runs.
+	ID      [16]byte
+	Resent  bool
+	RanFrom int64
 	// Peer, for a SERIAL read sent WithDigest, is the RPC address of the
 	// one other replica the caller asked at the same time for its
 	// register (DigestOnly): the node answers from its own copy only if
@@ -203,8 +209,9 @@ func AppendRun(dst []byte, r *Run) []byte {
 // AppendCmd encodes one command of a run:
 //
 //	digest:u8 db:u8 read:u8 write:u8 flags:u8 [id:16 if flags&1]
-//	[peer-length:u8 peer if flags&4] count:uvarint request*
-//	flags = 1: an ID follows; 2: Resent; 4: a Peer follows
+//	[peer-length:u8 peer if flags&4] [ran-from:u64 if flags&8]
+//	count:uvarint request*
+//	flags = 1: an ID follows; 2: Resent; 4: a Peer follows; 8: RanFrom
 func AppendCmd(dst []byte, c *Cmd) []byte {
 	flags := byte(0)
 	if c.ID != ([16]byte{}) {
@@ -216,12 +223,18 @@ func AppendCmd(dst []byte, c *Cmd) []byte {
 	if c.Peer != "" && len(c.Peer) <= 255 { // a longer one is left out: no fast read
 		flags |= 4
 	}
+	if c.RanFrom > 0 {
+		flags |= 8
+	}
 	dst = append(dst, byte(c.Digest), byte(c.DB), byte(c.Read), byte(c.Write), flags)
 	if flags&1 != 0 {
 		dst = append(dst, c.ID[:]...)
 	}
 	if flags&4 != 0 {
 		dst = append(append(dst, byte(len(c.Peer))), c.Peer...)
+	}
+	if flags&8 != 0 {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(c.RanFrom))
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(c.Reqs)))
 	for _, req := range c.Reqs {
@@ -255,7 +268,7 @@ func DecodeRun(b []byte, r *Run) error {
 	ends := r.ends[:0]
 	for i := uint64(0); i < n; i++ {
 		if len(b) < 5 || Digest(b[0]) >= numDigests || b[1] > 16 || proto.Consistency(b[2]) > proto.ConsSerial ||
-			proto.Consistency(b[3]) > proto.ConsSerial || b[4] > 7 {
+			proto.Consistency(b[3]) > proto.ConsSerial || b[4] > 15 {
 			return ErrMalformed
 		}
 		c := Cmd{Digest: Digest(b[0]), DB: int(b[1]), Read: proto.Consistency(b[2]), Write: proto.Consistency(b[3]), Resent: b[4]&2 != 0}
@@ -272,6 +285,12 @@ func DecodeRun(b []byte, r *Run) error {
 				return ErrMalformed
 			}
 			c.Peer, b = string(b[1:1+int(b[0])]), b[1+int(b[0]):]
+		}
+		if flags&8 != 0 {
+			if len(b) < 8 || int64(binary.BigEndian.Uint64(b)) <= 0 {
+				return ErrMalformed
+			}
+			c.RanFrom, b = int64(binary.BigEndian.Uint64(b)), b[8:]
 		}
 		m, k := binary.Uvarint(b)
 		if k <= 0 || m == 0 || m > uint64(len(b)) || uint64(len(r.reqs))+m > maxRunRequests {

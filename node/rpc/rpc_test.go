@@ -190,7 +190,7 @@ func TestMessages(t *testing.T) {
 		}
 	}
 	in := Run{Ring: 42, Deadline: 1700000000123, Floor: 1700000000122<<16 | 7, Cmds: []Cmd{
-		{DB: 3, Read: proto.ConsOne, Write: proto.ConsSerial, ID: [16]byte{1, 15: 9}, Resent: true, Reqs: []*proto.Request{&reqs[0]}},
+		{DB: 3, Read: proto.ConsOne, Write: proto.ConsSerial, ID: [16]byte{1, 15: 9}, Resent: true, RanFrom: 1700000000100, Reqs: []*proto.Request{&reqs[0]}},
 		{DB: 0, Read: proto.ConsSerial, Digest: WithDigest, Peer: "127.0.0.1:7401", Reqs: []*proto.Request{&reqs[0]}},
 		{DB: 16, Digest: WithDigest, Reqs: []*proto.Request{&reqs[1], &reqs[2]}},
 	}}
@@ -204,7 +204,7 @@ func TestMessages(t *testing.T) {
 	}
 	for i, c := range out.Cmds {
 		w := in.Cmds[i]
-		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Digest != w.Digest || c.ID != w.ID || c.Resent != w.Resent || c.Peer != w.Peer || len(c.Reqs) != len(w.Reqs) {
+		if c.DB != w.DB || c.Read != w.Read || c.Write != w.Write || c.Digest != w.Digest || c.ID != w.ID || c.Resent != w.Resent || c.RanFrom != w.RanFrom || c.Peer != w.Peer || len(c.Reqs) != len(w.Reqs) {
 			t.Fatalf("command %d: %+v, want %+v", i, c, w)
 		}
 		for j, r := range c.Reqs {

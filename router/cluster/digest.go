@@ -194,7 +194,7 @@ func (d *digestRead) answered(who int, items []rpc.Item, err error) {
 		return
 	}
 	// The replicas differ (or one failed): the coordinator joins them.
-	d.b.goRetry([]ref{{j: d.j, i: d.i}}, "", d.failed)
+	d.b.goRetry([]ref{{j: d.j, i: d.i}}, "", d.failed, 0)
 }
 
 func digestOf(b []byte) uint64 {

@@ -125,8 +125,10 @@ func (b *Backend) now() time.Time { return b.cfg.Now() }
 
 // goRetry runs items again, elsewhere and in their order, on a goroutine
 // of the backend: the node at addr did not run them (or, for reads, did
-// not answer); cause is its error.
-func (b *Backend) goRetry(refs []ref, addr string, cause error) {
+// not answer), or could not learn whether it had; cause is its error, and
+// deadline (unix milliseconds) the deadline of the run that carried them
+// there.
+func (b *Backend) goRetry(refs []ref, addr string, cause error, deadline int64) {
 	if len(refs) == 0 {
 		return
 	}
@@ -134,7 +136,7 @@ func (b *Backend) goRetry(refs []ref, addr string, cause error) {
 	go func() {
 		defer b.wg.Done()
 		for _, r := range refs {
-			b.runItem(r, []string{addr}, cause)
+			b.runItem(r, []string{addr}, cause, deadline)
 		}
 	}()
 }
@@ -162,7 +164,7 @@ func (b *Backend) goInOrder(j *router.Job) {
 			case err != nil:
 				j.Fail(i, err)
 			default:
-				b.runItem(ref{j: j, i: i}, nil, nil)
+				b.runItem(ref{j: j, i: i}, nil, nil, 0)
 			}
 		}
 	}()
@@ -170,16 +172,17 @@ func (b *Backend) goInOrder(j *router.Job) {
 
 // runItem sends item r to the next candidate until one runs it, RetryFor
 // passes, or the router stops, and hands it its outcome. tried lists the
-// nodes that failed it already, cause their last error. Between rounds it
-// asks the nodes what they serve (a partition may have moved) and backs
-// off briefly.
+// nodes that failed it already, cause their last error, and sent the
+// deadline of the run that failed it (0: none). Between rounds it asks
+// the nodes what they serve (a partition may have moved) and backs off
+// briefly.
 // refusedError is a node's refusal to take writes (StatusRefused: its log
 // failed), as the cause of a retry.
 type refusedError string
 
 func (e refusedError) Error() string { return string(e) }
 
-func (b *Backend) runItem(r ref, tried []string, cause error) {
+func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 	it := &r.j.Items[r.i]
 	deadline := time.Now().Add(b.cfg.RetryFor)
 	wait := 2 * time.Millisecond
@@ -189,18 +192,26 @@ func (b *Backend) runItem(r ref, tried []string, cause error) {
 	}
 	moving := errors.Is(cause, errMoved)
 	// An item with an id that reached a node before (a failed run's, or
-	// this loop's) may have taken effect there: no node may run it again.
+	// this loop's) may have taken effect there: a node runs it again only
+	// if the key's applied record shows it did not (rpc.Cmd.RanFrom, from
+	// the first such sending).
 	ran := mayHaveRun(cause)
+	var ranFrom int64
+	if ran {
+		ranFrom = b.ranFrom(sent)
+	}
 	refreshed := false
 	for {
 		if addr := b.pick(b.routes.Load(), p, tried); addr != "" {
 			deadline := b.now().Add(b.cfg.RequestTimeout).UnixMilli()
-			items, err := b.runOn(addr, it, it.ID != ([16]byte{}) && ran, deadline)
+			items, err := b.runOn(addr, it, it.ID != ([16]byte{}) && ran, ranFrom, deadline)
 			switch st, msg := firstFailure(items); {
 			case err != nil:
 				b.suspect(addr, err)
 				cause = err
-				ran = ran || mayHaveRun(err)
+				if !ran && mayHaveRun(err) {
+					ran, ranFrom = true, b.ranFrom(deadline)
+				}
 				tried = append(tried, addr)
 				if !errors.Is(err, rpc.ErrNotSent) && !proto.ReadOnly(it.Reqs) && it.ID == ([16]byte{}) {
 					b.notConfirmedPast([]ref{r}, deadline, notConfirmed(addr, err))
@@ -310,11 +321,29 @@ func notConfirmed(addr string, err error) error {
 		"unavailable: no answer from storage node %s (%v); the write is not confirmed (it may have been applied)", addr, err)}
 }
 
+// ranFrom returns the earliest time by any node's clock (unix
+// milliseconds) a command sent in a run with deadline may have run at
+// (rpc.Cmd.RanFrom): the run left this router RequestTimeout before its
+// deadline; the node that ran it, and the one that reads the key's
+// record, may each be MaxClockOffset off this router's clock, and a
+// record started on a state without one bounds the commands before it
+// by its own proposer's clock, off by as much again. 0: unknown.
+func (b *Backend) ranFrom(deadline int64) int64 {
+	if deadline <= 0 {
+		return 0
+	}
+	return max(deadline-(b.cfg.RequestTimeout+3*b.cfg.MaxClockOffset).Milliseconds()-1, 0)
+}
+
 // runOn runs item it alone on the node at addr, in a run with deadline
-// (unix milliseconds), and waits for the answer.
-func (b *Backend) runOn(addr string, it *router.Item, resent bool, deadline int64) ([]rpc.Item, error) {
+// (unix milliseconds), and waits for the answer. A resent write carries
+// ranFrom (rpc.Cmd.RanFrom; 0: unknown).
+func (b *Backend) runOn(addr string, it *router.Item, resent bool, ranFrom, deadline int64) ([]rpc.Item, error) {
 	run := &rpc.Run{Ring: b.ringVersion(), Deadline: deadline, Cmds: []rpc.Cmd{itemCmd(it)}}
 	run.Cmds[0].Resent = run.Cmds[0].Resent || resent
+	if resent && !isRetry(it) {
+		run.Cmds[0].RanFrom = ranFrom
+	}
 	type answer struct {
 		items []rpc.Item
 		err   error

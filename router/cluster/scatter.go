@@ -51,7 +51,7 @@ func (b *Backend) broadcastRun(ctx context.Context, db int, req *proto.Request) 
 	}
 	it := &router.Item{DB: db, Reqs: []*proto.Request{req}}
 	return parallel(rt.nodes, func(addr string) error {
-		items, err := b.runOn(addr, it, false, b.now().Add(b.cfg.RequestTimeout).UnixMilli())
+		items, err := b.runOn(addr, it, false, 0, b.now().Add(b.cfg.RequestTimeout).UnixMilli())
 		if err != nil {
 			return &router.CommandError{Msg: fmt.Sprintf(
 				"unavailable: storage node %s is down or cannot be reached (%v); its partitions would be missed", addr, err)}

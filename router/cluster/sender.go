@@ -620,7 +620,7 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 			again = append(again, r)
 			return true
 		})
-		b.goRetry(again, nr.addr, cause)
+		b.goRetry(again, nr.addr, cause, nr.run.Deadline)
 	})
 }
 
@@ -658,7 +658,7 @@ func (b *Backend) slow(nr *nodeRun, q *nodeQueue, sent time.Time) {
 	for _, r := range parts {
 		r.dr.answered(r.i, nil, err)
 	}
-	b.goRetry(again, nr.addr, err)
+	b.goRetry(again, nr.addr, err, nr.run.Deadline)
 	b.replaceBacklog(q, nr.addr, err)
 }
 
@@ -727,7 +727,7 @@ func (b *Backend) runFailed(nr *nodeRun, err error) {
 		unsure = append(unsure, r)
 	}
 	b.notConfirmedPast(unsure, nr.run.Deadline, notConfirmed(nr.addr, err))
-	b.goRetry(again, nr.addr, err)
+	b.goRetry(again, nr.addr, err, nr.run.Deadline)
 }
 
 // notConfirmedPast answers refs, writes that may have run, with err once

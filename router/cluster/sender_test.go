@@ -878,8 +878,9 @@ func TestSerialRunsQueue(t *testing.T) {
 // TestSerialWriteIsSentAgain: a serial write carries an id, and when its
 // node drops the connection after it was sent, or answers that its fate
 // is not confirmed, it goes to the next replica with the same id, marked
-// as sent again (that node answers from the key's applied record and
-// never runs it), instead of answering "not confirmed" at once.
+// as sent again (that node answers from the key's applied record, and
+// runs it only if the record shows no earlier sending did), instead of
+// answering "not confirmed" at once.
 func TestSerialWriteIsSentAgain(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -918,6 +919,16 @@ func TestSerialWriteIsSentAgain(t *testing.T) {
 			t.Errorf("%s: a sending after one that never left is marked resent: it would not run anywhere", tc.name)
 		case !tc.notSent && !again.Resent:
 			t.Errorf("%s: the second sending is not marked resent: it could run twice", tc.name)
+		}
+		// A resent write says from when an earlier sending may have run
+		// it, so that its node can tell from the key's record that it
+		// did not: the first run's departure, less the clocks' offsets.
+		wantFrom := a.runs[0].Deadline - (b.cfg.RequestTimeout + 3*b.cfg.MaxClockOffset).Milliseconds() - 1
+		if tc.notSent {
+			wantFrom = 0
+		}
+		if again.RanFrom != wantFrom {
+			t.Errorf("%s: the second sending runs from %d, want %d (first deadline %d)", tc.name, again.RanFrom, wantFrom, a.runs[0].Deadline)
 		}
 		read := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "GET "+enc(k))}}}}
 		router.NewWaitSender(b.NewSender()).Run(read)

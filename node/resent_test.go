@@ -1,0 +1,78 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/serial"
+	"github.com/vanitydb/vanity/storage"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// TestResentWriteRunsWhenTheRecordReachesBack: a write a router sends
+// again (its first coordinator failed after the write left) that the
+// key's latest applied record does not list runs only when the record
+// lists every command proposed since the first sending (rpc.Cmd.RanFrom):
+// then no earlier sending ran it. A record that dropped a command
+// proposed after that time, a state without a record, or a resending
+// that does not know when the write was first sent (a client's RETRY)
+// answers "not confirmed", as every resent write did before.
+func TestResentWriteRunsWhenTheRecordReachesBack(t *testing.T) {
+	at := func(ms uint64, actor uint64) hlc.Stamp { return hlc.Stamp{Time: ms << hlc.LogicalBits, Actor: actor} }
+	latest := at(1900, 9)
+	record := func(complete uint64) []byte {
+		rec := serial.Applied{Since: ballotOf(at(1000, 9)), Complete: complete}
+		for i := range maxApplied {
+			var id serial.ID
+			id[0], id[1] = 0xee, byte(i)
+			rec.Entries = append(rec.Entries, serial.Entry{ID: id, At: ballotOf(at(1000+uint64(i), 9)), Proposed: 1000 + uint64(i)})
+		}
+		return serial.AppendApplied(nil, &rec)
+	}
+	for _, tc := range []struct {
+		name    string
+		ranFrom int64
+		rec     []byte
+		runs    bool
+	}{
+		{"the record reaches back past the first sending", 2000, record(500), true},
+		{"the record dropped a command proposed after it", 2000, record(2000), false},
+		{"the state has no record", 2000, nil, false},
+		{"the first sending's time is unknown", 0, record(0), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newNode(t, Config{Partitions: 1, KeepTombstones: true, Actor: 5})
+			s := &Service{node: n}
+			id := serial.ID{1}
+			c := &rpc.Cmd{ID: id, Resent: true, RanFrom: tc.ranFrom, Reqs: parse(t, "LIST_PUSH_RIGHT (1)q (1)[(1)e]")}
+			p := proposalOn("q", c)
+			state := storage.AppendDelta(nil, &storage.Delta{Key: "q", Reset: latest})
+			p.begin(rpc.KindPrepare, n.clock.Now())
+			for _, name := range []string{"a", "b"} {
+				p.take(name, rpc.Vote{Yes: true, Time: latest.Time, Actor: latest.Actor, State: state, Applied: tc.rec}, nil)
+			}
+			before := n.clock.Now()
+			st := p.advance(s)
+			if !tc.runs {
+				if !p.done || p.st != rpc.StatusNotConfirmed {
+					t.Fatalf("step %v, done %v, status %v; want not confirmed", st, p.done, p.st)
+				}
+				return
+			}
+			if st != stepNext || p.m.Kind != rpc.KindAccept || !p.reran {
+				t.Fatalf("step %v, phase %v, status %v %q; want the write run, to Accept", st, p.m.Kind, p.st, p.reply)
+			}
+			rec, err := serial.DecodeApplied(p.m.Applied)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, ok := rec.Find(id)
+			if !ok || e.Proposed < uint64(before.Wall()) {
+				t.Fatalf("the Accept's record: %+v; want the write listed, proposed at %v or later", rec, before)
+			}
+			if rec.Complete != 1000 {
+				t.Errorf("the record's Complete %v; want the time of the entry it dropped", rec.Complete)
+			}
+		})
+	}
+}
