@@ -1,0 +1,65 @@
+package clustertest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestResentSerialWriteSettles: a serial write a router sends again after
+// losing its first sending (rpc.Cmd.Resent) runs, through real rounds
+// among three nodes, when the key's applied record reaches back to the
+// first sending (RanFrom) without listing it: no sending ran it. Sent
+// again once more, it answers its first reply without running a second
+// time. A resending that does not know when the write was first sent
+// (RanFrom 0, as a client's RETRY), or whose first sending predates the
+// record, answers "not confirmed", and neither runs.
+func TestResentSerialWriteSettles(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	expect(t, cl, "CONSISTENCY SERIAL SERIAL", "OK")
+	before := time.Now().UnixMilli() - 10_000
+	expect(t, cl, "INCR_INT (1)k 1", "OK:INT 1") // the key's record begins
+	after := time.Now().UnixMilli() + 1
+	var incr proto.Request
+	if err := proto.ParseRequest([]byte("INCR_INT (1)k 1"), &incr); err != proto.ErrNone {
+		t.Fatal(err)
+	}
+	rc := rpc.NewClient(c.Nodes[0].RPC, c.secret, 1)
+	defer rc.Close()
+	resend := func(id byte, ranFrom int64) (rpc.Status, string) {
+		t.Helper()
+		run := rpc.Run{Deadline: time.Now().Add(10 * time.Second).UnixMilli(), Cmds: []rpc.Cmd{{
+			Read: proto.ConsSerial, Write: proto.ConsSerial, ID: [16]byte{0xab, 15: id}, Resent: true, RanFrom: ranFrom,
+			Reqs: []*proto.Request{&incr}}}}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		raw, err := rc.Call(ctx, rpc.KindRun, rpc.AppendRun(nil, &run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, items, err := rpc.DecodeAnswer(raw)
+		if err != nil || len(items) != 1 {
+			t.Fatalf("answer: %d items, %v", len(items), err)
+		}
+		return items[0].Status, string(items[0].Reply)
+	}
+	if st, reply := resend(1, 0); st != rpc.StatusNotConfirmed {
+		t.Fatalf("resent without its first sending's time: %v %q; want not confirmed", st, reply)
+	}
+	if st, reply := resend(2, before); st != rpc.StatusNotConfirmed {
+		t.Fatalf("resent, first sent before the record began: %v %q; want not confirmed", st, reply)
+	}
+	expect(t, cl, "GET (1)k", "OK:INT 1")
+	for range 2 {
+		if st, reply := resend(3, after); st != rpc.StatusOK || reply != "OK:INT 2" {
+			t.Fatalf("resent, first sent after the record began: %v %q; want OK:INT 2, once", st, reply)
+		}
+	}
+	expect(t, cl, "GET (1)k", "OK:INT 2")
+}
