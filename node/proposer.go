@@ -500,9 +500,9 @@ const maxAppliedReply = 128
 // ballot at, proposed at time now, with reply.
 func appliedEntry(id serial.ID, at, now hlc.Stamp, reply []byte) serial.Entry {
 	if len(reply) > maxAppliedReply {
-		return serial.Entry{ID: id, At: ballotOf(at), Proposed: uint64(now.Wall()), Omitted: true}
+		return serial.Entry{ID: id, At: ballotOf(at), Proposed: now.Time, Omitted: true}
 	}
-	return serial.Entry{ID: id, At: ballotOf(at), Proposed: uint64(now.Wall()), Reply: reply}
+	return serial.Entry{ID: id, At: ballotOf(at), Proposed: now.Time, Reply: reply}
 }
 
 // finish ends p with status st and reply, for its command and those
@@ -784,7 +784,7 @@ const (
 // addApplied records that command id was applied at ballot b, proposed
 // at now, with reply out, in rec (maxApplied, and the recent ones).
 func addApplied(rec *serial.Applied, id serial.ID, b, now hlc.Stamp, out []byte) {
-	recent := uint64(max(now.Wall()-appliedWindow.Milliseconds(), 0))
+	recent := uint64(max(now.Wall()-appliedWindow.Milliseconds(), 0)) << hlc.LogicalBits
 	rec.AddKeeping(appliedEntry(id, b, now, out), maxApplied, maxAppliedRecent, recent)
 }
 
@@ -799,12 +799,12 @@ func appliedRecord(b []byte, at serial.Ballot, now hlc.Stamp) serial.Applied {
 	if len(b) > 0 {
 		if rec, err := serial.DecodeApplied(b); err == nil {
 			if rec.Complete == serial.Unknown {
-				rec.Complete = uint64(now.Wall())
+				rec.Complete = now.Time
 			}
 			return rec
 		}
 	}
-	return serial.Applied{Since: at.Next(), Complete: uint64(now.Wall())}
+	return serial.Applied{Since: at.Next(), Complete: now.Time}
 }
 
 // neverRan reports whether rec, the latest record of the key, which does
@@ -814,7 +814,7 @@ func appliedRecord(b []byte, at serial.Ballot, now hlc.Stamp) serial.Applied {
 // sending that runs it later goes through the same Paxos rounds, and
 // finds it listed by this one.)
 func (p *proposal) neverRan(rec serial.Applied) bool {
-	return p.c.RanFrom > 0 && rec.CoversFrom(uint64(p.c.RanFrom))
+	return p.c.RanFrom > 0 && rec.CoversFrom(uint64(p.c.RanFrom)<<hlc.LogicalBits)
 }
 
 // accept starts the Accept of prop, whose reply is reply and whose

@@ -25,7 +25,7 @@ func TestResentWriteRunsWhenTheRecordReachesBack(t *testing.T) {
 		for i := range maxApplied {
 			var id serial.ID
 			id[0], id[1] = 0xee, byte(i)
-			rec.Entries = append(rec.Entries, serial.Entry{ID: id, At: ballotOf(at(1000+uint64(i), 9)), Proposed: 1000 + uint64(i)})
+			rec.Entries = append(rec.Entries, serial.Entry{ID: id, At: ballotOf(at(1000+uint64(i), 9)), Proposed: (1000 + uint64(i)) << hlc.LogicalBits})
 		}
 		return serial.AppendApplied(nil, &rec)
 	}
@@ -35,8 +35,8 @@ func TestResentWriteRunsWhenTheRecordReachesBack(t *testing.T) {
 		rec     []byte
 		runs    bool
 	}{
-		{"the record reaches back past the first sending", 2000, record(500), true},
-		{"the record dropped a command proposed after it", 2000, record(2000), false},
+		{"the record reaches back past the first sending", 2000, record(500 << hlc.LogicalBits), true},
+		{"the record dropped a command proposed after it", 2000, record(2000 << hlc.LogicalBits), false},
 		{"the state has no record", 2000, nil, false},
 		{"the first sending's time is unknown", 0, record(0), false},
 	} {
@@ -67,10 +67,10 @@ func TestResentWriteRunsWhenTheRecordReachesBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			e, ok := rec.Find(id)
-			if !ok || e.Proposed < uint64(before.Wall()) {
+			if !ok || e.Proposed < before.Time {
 				t.Fatalf("the Accept's record: %+v; want the write listed, proposed at %v or later", rec, before)
 			}
-			if rec.Complete != 1000 {
+			if rec.Complete != 1000<<hlc.LogicalBits {
 				t.Errorf("the record's Complete %v; want the time of the entry it dropped", rec.Complete)
 			}
 		})

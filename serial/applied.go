@@ -5,8 +5,6 @@ import (
 	"errors"
 	"math"
 	"slices"
-
-	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // ID names one command on the serial path (its proposer's actor and a
@@ -29,7 +27,7 @@ type ID [16]byte
 // and proposed (Entry.Proposed) after Complete is listed.
 type Applied struct {
 	Since    Ballot
-	Complete uint64  // unix milliseconds (a hybrid clock's wall time); Unknown: none
+	Complete uint64  // in the unit of ballots' stamps (hybrid-clock time); Unknown: none
 	Entries  []Entry // in the order they were applied
 }
 
@@ -38,9 +36,9 @@ type Applied struct {
 const Unknown = math.MaxUint64
 
 // Entry is one command in an Applied record: its id, the ballot it was
-// applied at, the time its proposer ran it at (the wall time of its
-// hybrid clock, unix milliseconds), and its reply, unless the reply was
-// too long to keep (Omitted).
+// applied at, the time its proposer ran it at (its hybrid clock's, as a
+// ballot's stamp is), and its reply, unless the reply was too long to
+// keep (Omitted).
 type Entry struct {
 	ID       ID
 	At       Ballot
@@ -69,8 +67,8 @@ func (a *Applied) Has(id ID) bool {
 // had been applied.
 func (a *Applied) Covers(b Ballot) bool { return !b.Less(a.Since) }
 
-// CoversFrom reports whether a command proposed at t (unix milliseconds)
-// or later would be listed if it had been applied.
+// CoversFrom reports whether a command proposed at time t or later would
+// be listed if it had been applied.
 func (a *Applied) CoversFrom(t uint64) bool { return a.Complete < t }
 
 // Add records that e was applied: e appended, and the oldest entries
@@ -133,8 +131,9 @@ var ErrMalformedApplied = errors.New("serial: malformed applied record")
 //	(id:16 at:ballot proposed:varint omitted:u8 len:uvarint reply)*
 //	ballot = stamp:u64 actor:u64 (big-endian)
 //
-// An entry's proposed time is kept as its difference from the wall time
-// of its ballot, a few hundred milliseconds, in two or three bytes.
+// An entry's proposed time is kept as its difference from its ballot's
+// stamp (a standing promise's ballot is drawn when the key's previous
+// write left, a Prepare's just before its Accept): about four bytes.
 //
 // The first byte tells it from the form before Complete, which began with
 // since (a stamp's first byte is 0xff only some thousands of years on).
@@ -147,7 +146,7 @@ func AppendApplied(dst []byte, a *Applied) []byte {
 	for _, e := range a.Entries {
 		dst = append(dst, e.ID[:]...)
 		dst = appendBallot(dst, e.At)
-		dst = binary.AppendVarint(dst, int64(e.Proposed-wall(e.At)))
+		dst = binary.AppendVarint(dst, int64(e.Proposed-e.At.Stamp))
 		omitted := byte(0)
 		if e.Omitted {
 			omitted = 1
@@ -161,9 +160,6 @@ func AppendApplied(dst []byte, a *Applied) []byte {
 
 // timedRecord begins the encoding of a record with times (AppendApplied).
 const timedRecord = 0xff
-
-// wall returns the wall time of ballot b's stamp, unix milliseconds.
-func wall(b Ballot) uint64 { return b.Stamp >> hlc.LogicalBits }
 
 // size is the length of a's encoding (AppendApplied).
 func (a *Applied) size() int {
@@ -219,7 +215,7 @@ func DecodeApplied(b []byte) (Applied, error) {
 			if k <= 0 {
 				return a, ErrMalformedApplied
 			}
-			e.Proposed, b = wall(e.At)+uint64(d), b[k:]
+			e.Proposed, b = e.At.Stamp+uint64(d), b[k:]
 		}
 		if len(b) < 1 || b[0] > 1 {
 			return a, ErrMalformedApplied
