@@ -80,26 +80,34 @@ func (a *Applied) Add(e Entry, bound int) { a.AddKeeping(e, bound, bound, 0) }
 
 // AddKeeping is Add keeping also, beyond bound and up to most entries,
 // those proposed at recent or later, so that the record of a key written
-// often still reaches back that far in time (CoversFrom). It does so only
-// while its last bound entries (e among them) span at least bound/most of
-// the time since recent: a key written more often would need more than
-// most entries to reach back that far, so it keeps bound, and its
-// records stay as small as Add's.
+// often still reaches back that far in time (CoversFrom). A key written
+// so often that more than most entries are that recent keeps bound (more
+// would not reach back either), until its last bound entries again span
+// at least bound/most of the time since recent: so a hot key's records
+// stay as small as Add's, and a key written near the limit does not drop
+// to bound at every burst.
 func (a *Applied) AddKeeping(e Entry, bound, most int, recent uint64) {
 	bound, most = max(bound, 1), max(most, bound, 1)
 	total := len(a.Entries) + 1
 	drop := max(total-bound, 0)
 	if drop > 0 && most > bound && e.Proposed > recent {
-		oldest := e.Proposed // of the last bound entries
-		if bound > 1 {
-			oldest = a.Entries[total-bound].Proposed
+		keeping := len(a.Entries) > bound // it kept recent entries before
+		if !keeping {
+			oldest := e.Proposed // of the last bound entries
+			if bound > 1 {
+				oldest = a.Entries[total-bound].Proposed
+			}
+			window := e.Proposed - recent
+			keeping = oldest <= e.Proposed && (e.Proposed-oldest)*uint64(most) >= window*uint64(bound)
 		}
-		if window := e.Proposed - recent; oldest <= e.Proposed && (e.Proposed-oldest)*uint64(most) >= window*uint64(bound) {
+		if keeping {
 			old := 0
 			for old < drop && a.Entries[old].Proposed < recent {
 				old++
 			}
-			drop = max(old, total-most)
+			if total-old <= most {
+				drop = old
+			}
 		}
 	}
 	if drop == 0 {
@@ -128,12 +136,15 @@ var ErrMalformedApplied = errors.New("serial: malformed applied record")
 // AppendApplied encodes a:
 //
 //	0xff since:ballot complete:uvarint count:uvarint
-//	(id:16 at:ballot proposed:varint omitted:u8 len:uvarint reply)*
+//	(id:16 at-stamp:varint at-actor:u64 proposed:varint omitted:u8 len:uvarint reply)*
 //	ballot = stamp:u64 actor:u64 (big-endian)
 //
-// An entry's proposed time is kept as its difference from its ballot's
-// stamp (a standing promise's ballot is drawn when the key's previous
-// write left, a Prepare's just before its Accept): about four bytes.
+// An entry's ballot stamp is kept as its difference from the entry's
+// before it (the first's from since), its proposed time as its difference
+// from its ballot's stamp (a standing promise's ballot is drawn when the
+// key's previous write left, a Prepare's just before its Accept): about
+// four bytes each where a stamp takes eight, so that a record with times
+// is no longer than one without was.
 //
 // The first byte tells it from the form before Complete, which began with
 // since (a stamp's first byte is 0xff only some thousands of years on).
@@ -143,10 +154,13 @@ func AppendApplied(dst []byte, a *Applied) []byte {
 	dst = appendBallot(dst, a.Since)
 	dst = binary.AppendUvarint(dst, a.Complete)
 	dst = binary.AppendUvarint(dst, uint64(len(a.Entries)))
+	prev := a.Since.Stamp
 	for _, e := range a.Entries {
 		dst = append(dst, e.ID[:]...)
-		dst = appendBallot(dst, e.At)
+		dst = binary.AppendVarint(dst, int64(e.At.Stamp-prev))
+		dst = binary.BigEndian.AppendUint64(dst, e.At.Actor)
 		dst = binary.AppendVarint(dst, int64(e.Proposed-e.At.Stamp))
+		prev = e.At.Stamp
 		omitted := byte(0)
 		if e.Omitted {
 			omitted = 1
@@ -193,13 +207,14 @@ func DecodeApplied(b []byte) (Applied, error) {
 		if a.Complete, k = binary.Uvarint(b); k <= 0 {
 			return a, ErrMalformedApplied
 		}
-		b, entrySize = b[k:], 35
+		b, entrySize = b[k:], 28
 	}
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)-k)/uint64(entrySize) {
 		return a, ErrMalformedApplied
 	}
 	b = b[k:]
+	prev := a.Since.Stamp
 	a.Entries = make([]Entry, n)
 	for i := range a.Entries {
 		e := &a.Entries[i]
@@ -207,15 +222,19 @@ func DecodeApplied(b []byte) (Applied, error) {
 			return a, ErrMalformedApplied
 		}
 		copy(e.ID[:], b)
-		if e.At, b, ok = readBallot(b[len(e.ID):]); !ok {
-			return a, ErrMalformedApplied
-		}
-		if timed {
+		if b = b[len(e.ID):]; timed {
 			d, k := binary.Varint(b)
-			if k <= 0 {
+			if k <= 0 || len(b) < k+8 {
+				return a, ErrMalformedApplied
+			}
+			e.At = Ballot{Stamp: prev + uint64(d), Actor: binary.BigEndian.Uint64(b[k:])}
+			prev, b = e.At.Stamp, b[k+8:]
+			if d, k = binary.Varint(b); k <= 0 {
 				return a, ErrMalformedApplied
 			}
 			e.Proposed, b = e.At.Stamp+uint64(d), b[k:]
+		} else if e.At, b, ok = readBallot(b); !ok {
+			return a, ErrMalformedApplied
 		}
 		if len(b) < 1 || b[0] > 1 {
 			return a, ErrMalformedApplied

@@ -55,9 +55,9 @@ func TestAppliedRecord(t *testing.T) {
 }
 
 // TestAppliedKeepsRecentEntries: beyond its bound, a record keeps the
-// entries proposed at the recent time or later, up to most, while its
-// last bound entries are slow enough for most to reach back that far;
-// written faster, it keeps its bound alone.
+// entries proposed at the recent time or later, up to most; once more
+// than most are that recent, it keeps its bound alone, until its last
+// bound entries are slow enough again for most to reach back that far.
 func TestAppliedKeepsRecentEntries(t *testing.T) {
 	kept := func(a *Applied) []uint64 {
 		var got []uint64
@@ -78,13 +78,21 @@ func TestAppliedKeepsRecentEntries(t *testing.T) {
 	if got := kept(&a); !slices.Equal(got, []uint64{300, 350, 400}) || a.Complete != 250 || a.Since != (Ballot{Stamp: 300}) {
 		t.Errorf("kept %v, complete %d, since %+v; want [300 350 400], 250, 300", got, a.Complete, a.Since)
 	}
-	add(&a, 420) // 400 and 420 span 20: written too often for 4 to reach back 100
-	if got := kept(&a); !slices.Equal(got, []uint64{400, 420}) || a.Complete != 350 {
-		t.Errorf("written faster: kept %v, complete %d; want [400 420], 350", got, a.Complete)
+	add(&a, 420, 430) // a burst, but four reach back 100
+	if got := kept(&a); !slices.Equal(got, []uint64{350, 400, 420, 430}) || a.Complete != 300 {
+		t.Errorf("a burst: kept %v, complete %d; want [350 400 420 430], 300", got, a.Complete)
 	}
-	add(&a, 470, 520)
-	if got := kept(&a); !slices.Equal(got, []uint64{420, 470, 520}) || a.Complete != 400 {
-		t.Errorf("slower again: kept %v, complete %d; want [420 470 520], 400", got, a.Complete)
+	add(&a, 440) // five in the last 100: four cannot reach back
+	if got := kept(&a); !slices.Equal(got, []uint64{430, 440}) || a.Complete != 420 {
+		t.Errorf("written faster: kept %v, complete %d; want [430 440], 420", got, a.Complete)
+	}
+	add(&a, 470) // 440 and 470 span 30: still too fast
+	if got := kept(&a); !slices.Equal(got, []uint64{440, 470}) {
+		t.Errorf("still fast: kept %v; want [440 470]", got)
+	}
+	add(&a, 520)
+	if got := kept(&a); !slices.Equal(got, []uint64{440, 470, 520}) || a.Complete != 430 {
+		t.Errorf("slower again: kept %v, complete %d; want [440 470 520], 430", got, a.Complete)
 	}
 }
 
@@ -119,5 +127,26 @@ func TestAppliedEncodesInOneAllocation(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(50, func() { AppendApplied(nil, &a) }); n != 1 {
 		t.Errorf("%v allocations to encode a record of %d entries; want 1", n, len(a.Entries))
+	}
+}
+
+// TestAppliedWithTimesIsNoLonger: keeping each entry's time costs no
+// bytes on a record of a key written every 400 ms or so (its stamps kept
+// as differences), beyond the record's own 9: each Accept of the key
+// carries the record (the first encoding with whole times made SERIAL
+// SETs 2–4% slower).
+func TestAppliedWithTimesIsNoLonger(t *testing.T) {
+	const ms = 1 << 16 // a hybrid-clock stamp's millisecond
+	var a Applied
+	at := uint64(1_800_000_000_000) * ms
+	a.Since = Ballot{Stamp: at, Actor: 3}
+	withoutTimes := ballotSize + 1 // since, count
+	for i := range 8 {
+		at += 400 * ms
+		a.Add(Entry{ID: id(byte(i)), At: Ballot{Stamp: at, Actor: 3}, Proposed: at + 3*ms, Reply: []byte("OK:INT 7")}, 8)
+		withoutTimes += len(ID{}) + ballotSize + 1 + 1 + len("OK:INT 7")
+	}
+	if n := len(AppendApplied(nil, &a)); n > withoutTimes+9 {
+		t.Errorf("a record of 8 entries with times takes %d bytes; without times it took %d", n, withoutTimes)
 	}
 }
