@@ -663,7 +663,7 @@ func (p *proposal) advance(s *Service) step {
 	latest, state := p.ph.Latest()
 	at := stampOf(latest)
 	agree := p.majority(p.accepted[latest]) // that proposal is chosen
-	rec := appliedRecord(p.records[latest], latest, s.node.clock.Now())
+	rec := s.latestRecord(p.records[latest], latest)
 	listed := p.listedIn(rec)
 	// The latest holds one of this proposal's Accepts if it is one, or if
 	// its record lists one of the commands at one of their ballots. (A
@@ -806,6 +806,26 @@ func appliedRecord(b []byte, at serial.Ballot, now hlc.Stamp) serial.Applied {
 	}
 	return serial.Applied{Since: at.Next(), Complete: now.Time}
 }
+
+// latestRecord is the applied record (appliedRecord, b) of the latest
+// proposal a Prepare's majority reported, at ballot at. None at all (at
+// zero: no acceptor of the majority holds any state of the key) means no
+// state of the key was chosen within the tombstone grace, as one removed
+// since (deleted, expired, or reset with its database) leaves a tombstone
+// or a reset stamp at a majority for that long: so the record covers
+// every time (Complete 0), and a write sent again on a fresh key runs,
+// when the grace is at least minFreshGrace, far longer than the seconds
+// a write takes to be sent again.
+func (s *Service) latestRecord(b []byte, at serial.Ballot) serial.Applied {
+	if at.IsZero() && len(b) == 0 && s.cfg.TombstoneGrace >= minFreshGrace {
+		return serial.Applied{Since: at.Next()}
+	}
+	return appliedRecord(b, at, s.node.clock.Now())
+}
+
+// minFreshGrace is the shortest tombstone grace under which a key no
+// acceptor holds is taken as never written (latestRecord).
+const minFreshGrace = time.Minute
 
 // neverRan reports whether rec, the latest record of the key, which does
 // not list p's command, shows that no earlier sending of it ran: the

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/serial"
@@ -39,14 +41,27 @@ func TestResentWriteRunsWhenTheRecordReachesBack(t *testing.T) {
 		{"the record dropped a command proposed after it", 2000, record(2000 << hlc.LogicalBits), false},
 		{"the state has no record", 2000, nil, false},
 		{"the first sending's time is unknown", 0, record(0), false},
+		{"no acceptor holds the key", 2000, nil, true},
+		{"no acceptor holds the key, but tombstones are forgotten soon", 2000, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newNode(t, Config{Partitions: 1, KeepTombstones: true, Actor: 5})
 			s := &Service{node: n}
+			latest := latest
+			if strings.HasPrefix(tc.name, "no acceptor holds the key") {
+				latest = hlc.Stamp{}
+				s.cfg.TombstoneGrace = 48 * time.Hour
+				if !tc.runs {
+					s.cfg.TombstoneGrace = time.Second
+				}
+			}
 			id := serial.ID{1}
 			c := &rpc.Cmd{ID: id, Resent: true, RanFrom: tc.ranFrom, Reqs: parse(t, "LIST_PUSH_RIGHT (1)q (1)[(1)e]")}
 			p := proposalOn("q", c)
-			state := storage.AppendDelta(nil, &storage.Delta{Key: "q", Reset: latest})
+			var state []byte
+			if !latest.IsZero() {
+				state = storage.AppendDelta(nil, &storage.Delta{Key: "q", Reset: latest})
+			}
 			p.begin(rpc.KindPrepare, n.clock.Now())
 			for _, name := range []string{"a", "b"} {
 				p.take(name, rpc.Vote{Yes: true, Time: latest.Time, Actor: latest.Actor, State: state, Applied: tc.rec}, nil)
@@ -70,7 +85,11 @@ func TestResentWriteRunsWhenTheRecordReachesBack(t *testing.T) {
 			if !ok || e.Proposed < before.Time {
 				t.Fatalf("the Accept's record: %+v; want the write listed, proposed at %v or later", rec, before)
 			}
-			if rec.Complete != 1000<<hlc.LogicalBits {
+			if want := uint64(1000 << hlc.LogicalBits); latest.IsZero() {
+				if rec.Complete != 0 || len(rec.Entries) != 1 {
+					t.Errorf("the Accept's record on a fresh key: %+v; want the write alone, complete from 0", rec)
+				}
+			} else if rec.Complete != want {
 				t.Errorf("the record's Complete %v; want the time of the entry it dropped", rec.Complete)
 			}
 		})

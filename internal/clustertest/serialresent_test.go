@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,16 +17,16 @@ import (
 // first sending (RanFrom) without listing it: no sending ran it. Sent
 // again once more, it answers its first reply without running a second
 // time. A resending that does not know when the write was first sent
-// (RanFrom 0, as a client's RETRY), or whose first sending predates the
-// record, answers "not confirmed", and neither runs.
+// (RanFrom 0, as a client's RETRY), or whose first sending is older than
+// what the record still lists, answers "not confirmed", and neither runs.
+// On a key no replica holds, a resent write runs whenever it was first
+// sent.
 func TestResentSerialWriteSettles(t *testing.T) {
 	c := New(t, 3, 1, Options{Replicas: 3})
 	c.WaitReplicated(3)
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	expect(t, cl, "CONSISTENCY SERIAL SERIAL", "OK")
 	before := time.Now().UnixMilli() - 10_000
-	expect(t, cl, "INCR_INT (1)k 1", "OK:INT 1") // the key's record begins
-	after := time.Now().UnixMilli() + 1
 	var incr proto.Request
 	if err := proto.ParseRequest([]byte("INCR_INT (1)k 1"), &incr); err != proto.ErrNone {
 		t.Fatal(err)
@@ -49,17 +50,27 @@ func TestResentSerialWriteSettles(t *testing.T) {
 		}
 		return items[0].Status, string(items[0].Reply)
 	}
-	if st, reply := resend(1, 0); st != rpc.StatusNotConfirmed {
+	// A fresh key: its record is complete from the start.
+	if st, reply := resend(1, before); st != rpc.StatusOK || reply != "OK:INT 1" {
+		t.Fatalf("resent on a fresh key: %v %q; want OK:INT 1", st, reply)
+	}
+	// More writes than the record keeps in its window: it drops the
+	// oldest, and no longer reaches back 10 s.
+	for i := 2; i <= 40; i++ {
+		expect(t, cl, "INCR_INT (1)k 1", fmt.Sprintf("OK:INT %d", i))
+	}
+	after := time.Now().UnixMilli() + 1
+	if st, reply := resend(2, 0); st != rpc.StatusNotConfirmed {
 		t.Fatalf("resent without its first sending's time: %v %q; want not confirmed", st, reply)
 	}
-	if st, reply := resend(2, before); st != rpc.StatusNotConfirmed {
-		t.Fatalf("resent, first sent before the record began: %v %q; want not confirmed", st, reply)
+	if st, reply := resend(3, before); st != rpc.StatusNotConfirmed {
+		t.Fatalf("resent, first sent before what the record lists: %v %q; want not confirmed", st, reply)
 	}
-	expect(t, cl, "GET (1)k", "OK:INT 1")
+	expect(t, cl, "GET (1)k", "OK:INT 40")
 	for range 2 {
-		if st, reply := resend(3, after); st != rpc.StatusOK || reply != "OK:INT 2" {
-			t.Fatalf("resent, first sent after the record began: %v %q; want OK:INT 2, once", st, reply)
+		if st, reply := resend(4, after); st != rpc.StatusOK || reply != "OK:INT 41" {
+			t.Fatalf("resent, first sent after the record's last write: %v %q; want OK:INT 41, once", st, reply)
 		}
 	}
-	expect(t, cl, "GET (1)k", "OK:INT 2")
+	expect(t, cl, "GET (1)k", "OK:INT 41")
 }
