@@ -65,6 +65,7 @@ class CLITest(ServerTestCase):
     def test_subscriber_prints_messages_as_they_arrive(self):
         p = subprocess.Popen([sys.executable, "-m", "vanity", "-p", self.port(), "subscribe", "news"],
                              stdout=subprocess.PIPE, text=True, cwd=PYTHON_DIR)
+        self.addCleanup(p.stdout.close)
         self.addCleanup(p.wait)
         self.addCleanup(p.kill)
         self.assertEqual(p.stdout.readline(), "(integer) 1\n")
@@ -80,9 +81,12 @@ class CLITest(ServerTestCase):
         self.assertEqual((o.host, o.port, o.words, o.password), ("db1", 7000, ["get", "foo"], "vanity"))
         o = cli.parse_args(["-u", "bob"], {"VANITY_PASSWORD": "env"})
         self.assertEqual((o.user, o.password), ("bob", "env"))
-        for bad in (["h", "x"], ["a", "b", "c"], ["-p", "x"], ["-p", "70000"]):
-            with self.assertRaises(ValueError):
+        for bad, why in ((["h", "x"], "invalid port 'x'"), (["a", "b", "c"], "'a' is not a command"),
+                         (["-p", "x"], "argument -p/--port: invalid int value: 'x'"), (["-p", "70000"], "invalid port 70000")):
+            with self.assertRaises(ValueError) as e:
                 cli.parse_args(bad, {})
+            self.assertIn(why, str(e.exception))
+            self.assertIn("usage:", str(e.exception))
         self.assertEqual(cli.prompt("a-very-long-hostname.example", 1), "vanity@a-very-long-...:1> ")
         self.assertEqual(cli.prompt("h", 1, 3), "vanity@h:1[3]> ")
 

@@ -27,8 +27,17 @@ _ERRORS = (ServerConstant.ERROR, ServerConstant.DENIED, ServerConstant.BAD_REQUE
            ServerConstant.INTERNAL_ERROR, ServerConstant.BAD_STATE)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports a bad argument as a ValueError
+    naming it, for its caller to print, rather than printing the usage
+    itself and exiting."""
+
+    def error(self, message):
+        raise ValueError("%s\n%s" % (message, USAGE))
+
+
 def _parser():
-    p = argparse.ArgumentParser(prog="vanity-cli", add_help=False, usage=USAGE[len("usage: "):])
+    p = _Parser(prog="vanity-cli", add_help=False, usage=USAGE[len("usage: "):])
     p.add_argument("--help", action="help", help="show this help")
     p.add_argument("-h", "--host", default="127.0.0.1")
     p.add_argument("-p", "--port", type=int, default=9955)
@@ -48,12 +57,7 @@ def _parser():
 def parse_args(argv, environ=None):
     """Return the options: host, port, user, password, db, auth, raw, words."""
     environ = os.environ if environ is None else environ
-    try:
-        o = _parser().parse_args(list(argv))
-    except SystemExit as e:
-        if e.code == 0:
-            raise
-        raise ValueError(USAGE)
+    o = _parser().parse_args(list(argv))
     if o.password is None:
         o.password = environ.get("VANITY_PASSWORD") or ("vanity" if o.user == "vanity" else "")
     o.auth = not o.no_auth

@@ -55,13 +55,16 @@ class Client(CommandInterface):
         self._binary = binary
         self._raise = False  # the login below reports its own failure
         self.host, self.port = host, port
-        if not no_login:
-            reply = self.auth(username, password)
-            if not reply.is_ok():
-                self.close()
-                raise AuthenticationError("AUTH as %r refused: %s" % (username, reply))
-        if db_index is not None:
-            self.switch_db(db_index)
+        try:
+            if not no_login:
+                reply = self.auth(username, password)
+                if not reply.is_ok():
+                    raise AuthenticationError("AUTH as %r refused: %s" % (username, reply))
+            if db_index is not None:
+                self.switch_db(db_index)
+        except BaseException:
+            self.close()  # a connection that failed to open is not left to the collector
+            raise
         self._raise = raise_errors
 
     def __enter__(self):
