@@ -2,6 +2,7 @@
 certificate made by openssl for the test."""
 
 import asyncio
+import gc
 import os
 import shutil
 import ssl
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import warnings
 
 from vanity import AsyncClient, Client, Pool, ServerHandle
 
@@ -43,8 +45,13 @@ class TLSTest(unittest.TestCase):
     def test_untrusted_and_plain_clients_fail(self):
         with self.assertRaises(ssl.SSLError):
             Client("127.0.0.1", self.server.port, ssl_context=ssl.create_default_context())
-        with self.assertRaises((ConnectionError, OSError)):
-            Client("127.0.0.1", self.server.port, timeout=2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            with self.assertRaises((ConnectionError, OSError)):
+                Client("127.0.0.1", self.server.port, timeout=2)
+            gc.collect()
+        # A client whose login failed closed its socket: none is left to the collector.
+        self.assertEqual([w for w in caught if issubclass(w.category, ResourceWarning)], [])
 
     def test_async_client(self):
         async def main():
