@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/proto"
@@ -651,4 +655,37 @@ func writeCPUCells(b *strings.Builder, cpu []float64) {
 		total += v
 	}
 	fmt.Fprintf(b, " %.1f |\n", total)
+}
+
+// resentOutcomes sums, over the cluster's nodes that answer, what became
+// of the serial writes the router sent again, by outcome
+// (vanity_node_serial_resent_total).
+func (c *cluster) resentOutcomes() map[string]int64 {
+	out := map[string]int64{}
+	files, _ := filepath.Glob(filepath.Join(c.dir, "nodes", "*", "debug"))
+	hc := &http.Client{Timeout: 2 * time.Second}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		resp, err := hc.Get("http://" + strings.TrimSpace(string(raw)) + "/metrics")
+		if err != nil {
+			continue // a node that is down
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			continue
+		}
+		for _, m := range fams["vanity_node_serial_resent_total"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					out[l.GetValue()] += int64(m.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	return out
 }

@@ -35,6 +35,10 @@ type failoverResult struct {
 	seconds []failoverSecond
 	slowest time.Duration
 	errs    map[string]int // failed replies, by text (node addresses cut off)
+	// resent is what became of the writes the router sent again on the
+	// serial path, by outcome (the nodes' vanity_node_serial_resent_total
+	// after the run; a killed node's are not counted).
+	resent map[string]int64
 }
 
 // usual is the mean replies a second before the fault, leaving out the
@@ -214,6 +218,7 @@ func runFailover(cl *cluster, conns, keys, reads int, level proto.Consistency, d
 		}
 	}
 	wg.Wait()
+	r.resent = cl.resentOutcomes()
 	return r, ferr
 }
 
@@ -235,6 +240,11 @@ func failoverTable(r *failoverResult) string {
 		r.at-1, r.usual(), low, share, fr, fw, r.slowest.Round(time.Millisecond))
 	for text, n := range r.errs {
 		fmt.Fprintf(&b, "- %d× %s\n", n, text)
+	}
+	if n := r.resent["answered"] + r.resent["ran"] + r.resent["not_confirmed"] + r.resent["failed"]; n > 0 {
+		fmt.Fprintf(&b, "\nWrites the router sent again after losing their first sending (docs/serial.md, \"Settling a write "+
+			"sent again\"): %d; answered from the key's record %d, run (the record showed no sending had) %d, not "+
+			"confirmed %d, failed otherwise %d.\n", n, r.resent["answered"], r.resent["ran"], r.resent["not_confirmed"], r.resent["failed"])
 	}
 	return b.String()
 }
