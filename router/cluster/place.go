@@ -196,9 +196,18 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 	// if the key's applied record shows it did not (rpc.Cmd.RanFrom, from
 	// the first such sending).
 	ran := mayHaveRun(cause)
-	var ranFrom int64
+	var ranFrom, unsure int64 // unsure: the latest deadline of a sending that may have run
 	if ran {
-		ranFrom = b.ranFrom(sent)
+		ranFrom, unsure = b.ranFrom(sent), sent
+	}
+	// A write that may have run is reported not confirmed only past every
+	// such sending's deadline and the clocks' offset (notConfirmedPast): a
+	// sending still under way cannot take effect after the report.
+	fail := func(err error) {
+		if ran && !proto.ReadOnly(it.Reqs) {
+			b.waitPast(unsure)
+		}
+		r.j.Fail(r.i, err)
 	}
 	refreshed := false
 	for {
@@ -209,8 +218,11 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 			case err != nil:
 				b.suspect(addr, err)
 				cause = err
-				if !ran && mayHaveRun(err) {
-					ran, ranFrom = true, b.ranFrom(deadline)
+				if mayHaveRun(err) {
+					if !ran {
+						ran, ranFrom = true, b.ranFrom(deadline)
+					}
+					unsure = max(unsure, deadline)
 				}
 				tried = append(tried, addr)
 				if !errors.Is(err, rpc.ErrNotSent) && !proto.ReadOnly(it.Reqs) && it.ID == ([16]byte{}) {
@@ -231,8 +243,11 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 				continue
 			case st == rpc.StatusExpired && sentBefore(it, ran):
 				// This sending did not run; an earlier one may have.
-				r.j.Fail(r.i, &router.CommandError{Msg: fmt.Sprintf("unavailable: the write was sent again and %s; it is not confirmed (it may have been applied)", msg)})
+				fail(&router.CommandError{Msg: fmt.Sprintf("unavailable: the write was sent again and %s; it is not confirmed (it may have been applied)", msg)})
 				return
+			case st == rpc.StatusNotConfirmed:
+				ran, unsure = true, max(unsure, deadline)
+				b.waitPast(unsure)
 			}
 			answer(r, items)
 			return
@@ -253,7 +268,7 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 		var refused refusedError
 		if errors.As(cause, &refused) && !moving {
 			// Every candidate refuses writes: the client gets the reason.
-			r.j.Fail(r.i, &router.CommandError{Msg: string(refused)})
+			fail(&router.CommandError{Msg: string(refused)})
 			return
 		}
 		if time.Now().After(deadline) || !moving && b.allFailed(p) {
@@ -261,7 +276,7 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 			if sentBefore(it, ran) {
 				msg = fmt.Sprintf("unavailable: partition %d: no storage node could learn the fate of the write sent before (%v); it is not confirmed (it may have been applied)", p, cause)
 			}
-			r.j.Fail(r.i, &router.CommandError{Msg: msg})
+			fail(&router.CommandError{Msg: msg})
 			return
 		}
 		select {
@@ -319,6 +334,25 @@ var errMoved = errors.New("partition not served there")
 func notConfirmed(addr string, err error) error {
 	return &router.CommandError{Msg: fmt.Sprintf(
 		"unavailable: no answer from storage node %s (%v); the write is not confirmed (it may have been applied)", addr, err)}
+}
+
+// waitPast waits until deadline (unix milliseconds; 0: none) plus
+// MaxClockOffset has passed, or the router stops: from then on no node
+// starts a command sent with that deadline, nor votes for its rounds.
+func (b *Backend) waitPast(deadline int64) {
+	if deadline <= 0 {
+		return
+	}
+	wait := time.UnixMilli(deadline).Add(b.cfg.MaxClockOffset).Sub(b.now())
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-b.life.Done():
+	}
 }
 
 // ranFrom returns the earliest time by any node's clock (unix

@@ -766,6 +766,59 @@ func TestResentWriteNeverSaysItDidNotRun(t *testing.T) {
 	}
 }
 
+// TestSerialWriteLeavesASilentNode: a serial write (it has an id) sent
+// to a node that answers neither the run nor a ping goes to the next
+// replica once the node is found silent, well before the request
+// timeout, marked as sent again with the time from which its first
+// sending may have run; that replica settles it and the client gets its
+// answer. A write without an id stays, as it must, until its deadline.
+func TestSerialWriteLeavesASilentNode(t *testing.T) {
+	a, c := &fakeNode{addr: "a", silent: true}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	b.cfg.RequestTimeout = time.Second // well above the ping's bound
+	k := keyOn(t, b, "a", "c")
+	serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+	j := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "SET:STR "+enc(k)+" (1)w")}}}}
+	start := time.Now()
+	router.NewWaitSender(b.NewSender()).Run(j)
+	if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK" {
+		t.Fatalf("write: %+v", j.Items[0])
+	}
+	if waited := time.Since(start); waited >= b.cfg.RequestTimeout/2 {
+		t.Fatalf("the write waited %v for a silent node (request timeout %v)", waited, b.cfg.RequestTimeout)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.runs) != 1 || !c.runs[0].Cmds[0].Resent || c.runs[0].Cmds[0].RanFrom <= 0 {
+		t.Fatalf("c got %d runs, the first %+v; want the write sent again, with the time it may have run from", len(c.runs), c.runs[0].Cmds[0])
+	}
+}
+
+// TestResentWriteIsNotConfirmedPastItsFirstDeadline: a serial write that
+// left a silent node for the next replica, which cannot settle it ("not
+// confirmed"), is reported so only once the first sending's deadline and
+// the clocks' offset have passed: until then that sending could still
+// take effect, after the report.
+func TestResentWriteIsNotConfirmedPastItsFirstDeadline(t *testing.T) {
+	a, c := &fakeNode{addr: "a", silent: true}, &fakeNode{addr: "c", notConfirmed: true}
+	b := testBackend(t, 2, a, c)
+	b.cfg.RequestTimeout = time.Second
+	k := keyOn(t, b, "a", "c")
+	serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+	j := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "SET:STR "+enc(k)+" (1)w")}}}}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	answered := time.Now()
+	if j.Items[0].Err == nil { // the fake node's own "not confirmed" message
+		t.Fatalf("write: %+v, want not confirmed", j.Items[0])
+	}
+	a.mu.Lock()
+	first := a.runs[0].Deadline
+	a.mu.Unlock()
+	if past := time.UnixMilli(first).Add(b.cfg.MaxClockOffset); answered.Before(past) {
+		t.Fatalf("reported not confirmed %v before the first sending's deadline and offset", past.Sub(answered))
+	}
+}
+
 // TestRenameStaysInOnePartition: RENAME between two partitions is refused
 // even when one node coordinates both (which node does is up to the
 // ring), with the remedy; within a partition it goes to its coordinator.
