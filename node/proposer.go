@@ -427,10 +427,11 @@ func (p *proposal) listedIn(rec serial.Applied) []*serial.Entry {
 
 // foldable reports whether c may be in a fold with other commands on its
 // key (serialWaves), and first whether it may lead one: a write of one
-// request that may run (not a client's RETRY nor a router's resending,
-// which never run, nor a blocking pop's try, whose id is recorded only
-// when it takes an element; a client's ONCE is looked up in the record
-// on its own, listedIn). A command folded after another also derives
+// request that may run (not a client's RETRY, which never runs, nor a
+// router's resending, which runs only once its record shows no sending
+// did, alone, nor a blocking pop's try, whose id is recorded only when it
+// takes an element; a client's ONCE is looked up in the record on its
+// own, listedIn). A command folded after another also derives
 // nothing from its stamp, which is above the ballot: a lock's token is
 // the ballot its taking ran at, so a taking leads a fold or runs alone.
 func foldable(c *rpc.Cmd, first bool) bool {
