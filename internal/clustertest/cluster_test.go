@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -646,4 +647,24 @@ func TestPipelinedReadsSeeTheWritesBeforeThem(t *testing.T) {
 		expect(t, cl, "SET:STR (1)z (1)b", "OK", "PIPE(2)GET (1)z SET:STR (1)z (1)c", "OK:PIPE(2)OK:STR (1)bOK",
 			"PIPE(3)SET:STR (1)z (1)d GET (1)z SET:STR (1)z (1)e", "OK:PIPE(3)OKOK:STR (1)dOK")
 	}
+}
+
+// runOverRPC sends run to node n over the internal RPC, as a router
+// would, and returns the answer's items, failing t unless there are
+// answers of them.
+func runOverRPC(t *testing.T, c *Cluster, n *Node, run *rpc.Run, answers int) []rpc.Item {
+	t.Helper()
+	cl := rpc.NewClient(n.RPC, c.secret, 1)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err := cl.Call(ctx, rpc.KindRun, rpc.AppendRun(nil, run))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, items, err := rpc.DecodeAnswer(raw)
+	if err != nil || len(items) != answers {
+		t.Fatalf("answer: %d items (want %d), %v", len(items), answers, err)
+	}
+	return items
 }

@@ -1,7 +1,6 @@
 package clustertest
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"testing"
@@ -73,18 +72,7 @@ func TestSerialDigestReadNeedsAMajority(t *testing.T) {
 		t.Helper()
 		run := rpc.Run{Cmds: []rpc.Cmd{{Read: proto.ConsSerial, Write: proto.ConsSerial, Digest: rpc.WithDigest, Peer: peer,
 			Reqs: []*proto.Request{&get}}}}
-		cl := rpc.NewClient(c.Nodes[0].RPC, c.secret, 1)
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		raw, err := cl.Call(ctx, rpc.KindRun, rpc.AppendRun(nil, &run))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, items, err := rpc.DecodeAnswer(raw)
-		if err != nil || len(items) != 2 {
-			t.Fatalf("answer: %d items, %v", len(items), err)
-		}
+		items := runOverRPC(t, c, c.Nodes[0], &run, 2)
 		return items[0].Status, items
 	}
 	if st, items := ask(c.Nodes[1].RPC); st != rpc.StatusOK || string(items[0].Reply) != "NULL" || len(items[1].Reply) != 8 {

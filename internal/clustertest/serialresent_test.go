@@ -1,7 +1,6 @@
 package clustertest
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -31,23 +30,12 @@ func TestResentSerialWriteSettles(t *testing.T) {
 	if err := proto.ParseRequest([]byte("INCR_INT (1)k 1"), &incr); err != proto.ErrNone {
 		t.Fatal(err)
 	}
-	rc := rpc.NewClient(c.Nodes[0].RPC, c.secret, 1)
-	defer rc.Close()
 	resend := func(id byte, ranFrom int64) (rpc.Status, string) {
 		t.Helper()
 		run := rpc.Run{Deadline: time.Now().Add(10 * time.Second).UnixMilli(), Cmds: []rpc.Cmd{{
 			Read: proto.ConsSerial, Write: proto.ConsSerial, ID: [16]byte{0xab, 15: id}, Resent: true, RanFrom: ranFrom,
 			Reqs: []*proto.Request{&incr}}}}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		raw, err := rc.Call(ctx, rpc.KindRun, rpc.AppendRun(nil, &run))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, items, err := rpc.DecodeAnswer(raw)
-		if err != nil || len(items) != 1 {
-			t.Fatalf("answer: %d items, %v", len(items), err)
-		}
+		items := runOverRPC(t, c, c.Nodes[0], &run, 1)
 		return items[0].Status, string(items[0].Reply)
 	}
 	// A fresh key: its record is complete from the start.
