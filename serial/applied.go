@@ -80,12 +80,15 @@ func (a *Applied) Add(e Entry, bound int) { a.AddKeeping(e, bound, bound, 0) }
 
 // AddKeeping is Add keeping also, beyond bound and up to most entries,
 // those proposed at recent or later, so that the record of a key written
-// often still reaches back that far in time (CoversFrom). A key written
-// so often that more than most entries are that recent keeps bound (more
-// would not reach back either), until its last bound entries again span
-// at least bound/most of the time since recent: so a hot key's records
-// stay as small as Add's, and a key written near the limit does not drop
-// to bound at every burst.
+// often still reaches back that far in time (CoversFrom). A record starts
+// keeping them only when its last bound entries (e among them) span at
+// least twice bound/most of the time since recent (the key is written at
+// most half as often as most entries could reach back), and goes on
+// until more than most entries are that recent (more would not reach back
+// either): then it keeps bound again. So a hot key's records stay as
+// small as Add's (a key written above the limit rarely looks slow enough
+// over its last bound writes to start), and one written near it does not
+// drop to bound at every burst.
 func (a *Applied) AddKeeping(e Entry, bound, most int, recent uint64) {
 	bound, most = max(bound, 1), max(most, bound, 1)
 	total := len(a.Entries) + 1
@@ -98,7 +101,7 @@ func (a *Applied) AddKeeping(e Entry, bound, most int, recent uint64) {
 				oldest = a.Entries[total-bound].Proposed
 			}
 			window := e.Proposed - recent
-			keeping = oldest <= e.Proposed && (e.Proposed-oldest)*uint64(most) >= window*uint64(bound)
+			keeping = oldest <= e.Proposed && (e.Proposed-oldest)*uint64(most) >= 2*window*uint64(bound)
 		}
 		if keeping {
 			old := 0

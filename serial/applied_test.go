@@ -55,9 +55,10 @@ func TestAppliedRecord(t *testing.T) {
 }
 
 // TestAppliedKeepsRecentEntries: beyond its bound, a record keeps the
-// entries proposed at the recent time or later, up to most; once more
-// than most are that recent, it keeps its bound alone, until its last
-// bound entries are slow enough again for most to reach back that far.
+// entries proposed at the recent time or later, up to most, once its
+// last bound entries were slow enough for half of most to reach back
+// that far; when more than most are that recent, it keeps its bound
+// alone, and does not start keeping again while it is written that fast.
 func TestAppliedKeepsRecentEntries(t *testing.T) {
 	kept := func(a *Applied) []uint64 {
 		var got []uint64
@@ -68,31 +69,31 @@ func TestAppliedKeepsRecentEntries(t *testing.T) {
 	}
 	add := func(a *Applied, proposed ...uint64) {
 		for _, p := range proposed {
-			// Kept from 100 time units before each entry: with room for
-			// 4, two entries must span at least 50.
-			a.AddKeeping(Entry{ID: id(byte(p)), At: Ballot{Stamp: p}, Proposed: p}, 2, 4, p-100)
+			// Kept from 100 time units before each entry, up to 8: it
+			// starts keeping when its last two span at least 50.
+			a.AddKeeping(Entry{ID: id(byte(p)), At: Ballot{Stamp: p}, Proposed: p}, 2, 8, p-100)
 		}
 	}
 	var a Applied
-	add(&a, 100, 160, 250, 300, 350, 400)
-	if got := kept(&a); !slices.Equal(got, []uint64{300, 350, 400}) || a.Complete != 250 || a.Since != (Ballot{Stamp: 300}) {
-		t.Errorf("kept %v, complete %d, since %+v; want [300 350 400], 250, 300", got, a.Complete, a.Since)
+	add(&a, 100, 150, 200, 250)
+	if got := kept(&a); !slices.Equal(got, []uint64{150, 200, 250}) || a.Complete != 100 || a.Since != (Ballot{Stamp: 150}) {
+		t.Errorf("kept %v, complete %d, since %+v; want [150 200 250], 100, 150", got, a.Complete, a.Since)
 	}
-	add(&a, 420, 430) // a burst, but four reach back 100
-	if got := kept(&a); !slices.Equal(got, []uint64{350, 400, 420, 430}) || a.Complete != 300 {
-		t.Errorf("a burst: kept %v, complete %d; want [350 400 420 430], 300", got, a.Complete)
+	add(&a, 260, 270, 280, 290, 300, 305, 310)
+	if got := kept(&a); !slices.Equal(got, []uint64{250, 260, 270, 280, 290, 300, 305, 310}) || a.Complete != 200 {
+		t.Errorf("faster: kept %v, complete %d; want the eight of the last 100, 200", got, a.Complete)
 	}
-	add(&a, 440) // five in the last 100: four cannot reach back
-	if got := kept(&a); !slices.Equal(got, []uint64{430, 440}) || a.Complete != 420 {
-		t.Errorf("written faster: kept %v, complete %d; want [430 440], 420", got, a.Complete)
+	add(&a, 312) // nine in the last 100: eight cannot reach back
+	if got := kept(&a); !slices.Equal(got, []uint64{310, 312}) || a.Complete != 305 {
+		t.Errorf("too fast: kept %v, complete %d; want [310 312], 305", got, a.Complete)
 	}
-	add(&a, 470) // 440 and 470 span 30: still too fast
-	if got := kept(&a); !slices.Equal(got, []uint64{440, 470}) {
-		t.Errorf("still fast: kept %v; want [440 470]", got)
+	add(&a, 314, 330) // still fast: the last two span less than 50
+	if got := kept(&a); !slices.Equal(got, []uint64{314, 330}) || a.Complete != 312 {
+		t.Errorf("still fast: kept %v, complete %d; want [314 330], 312", got, a.Complete)
 	}
-	add(&a, 520)
-	if got := kept(&a); !slices.Equal(got, []uint64{440, 470, 520}) || a.Complete != 430 {
-		t.Errorf("slower again: kept %v, complete %d; want [440 470 520], 430", got, a.Complete)
+	add(&a, 400)
+	if got := kept(&a); !slices.Equal(got, []uint64{314, 330, 400}) {
+		t.Errorf("slower again: kept %v; want [314 330 400]", got)
 	}
 }
 
