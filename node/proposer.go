@@ -740,10 +740,13 @@ func (p *proposal) advance(s *Service) step {
 		p.finish(rpc.StatusError, []byte(err.Error()))
 		return stepDone
 	}
-	if !np.Wrote && agree && !once {
+	if !np.Wrote && agree && !once && !p.reran {
 		// A majority holds the chosen state already. (A write with its
 		// client's id is accepted anyway, so that the record lists it and
-		// a RETRY gets this reply, unless it is not to be recorded.)
+		// a RETRY gets this reply, unless it is not to be recorded; so is
+		// a write sent again that runs here, so that its first sending,
+		// if it is still under way, finds it listed rather than running
+		// it after this reply.)
 		p.finishEach(outs)
 		return stepDone
 	}
@@ -836,8 +839,12 @@ const minFreshGrace = time.Minute
 // first sent, and rec lists every command proposed since. (An earlier
 // sending that runs it later goes through the same Paxos rounds, and
 // finds it listed by this one.)
+//
+// A blocking pop's try never runs sent again: one that takes nothing
+// leaves no entry (recorded), so a first sending still under way could
+// take an element after this one answered that it took none.
 func (p *proposal) neverRan(rec serial.Applied) bool {
-	return p.c.RanFrom > 0 && rec.CoversFrom(uint64(p.c.RanFrom)<<hlc.LogicalBits)
+	return p.c.RanFrom > 0 && p.req.Once != proto.OnceTry && rec.CoversFrom(uint64(p.c.RanFrom)<<hlc.LogicalBits)
 }
 
 // accept starts the Accept of prop, whose reply is reply and whose

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
+	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/serial"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -93,5 +94,44 @@ func TestResentWriteRunsWhenTheRecordReachesBack(t *testing.T) {
 				t.Errorf("the record's Complete %v; want the time of the entry it dropped", rec.Complete)
 			}
 		})
+	}
+}
+
+// TestResentWriteThatChangesNothingIsRecorded: a write sent again that
+// runs (its key's record reaches back) and changes nothing (a pop of an
+// empty list) is still accepted, so that the record lists it: its first
+// sending, if still under way, then answers from the record instead of
+// running after this reply. A blocking pop's try sent again never runs:
+// one that takes nothing leaves no entry.
+func TestResentWriteThatChangesNothingIsRecorded(t *testing.T) {
+	latest := hlc.Stamp{Time: 1900 << hlc.LogicalBits, Actor: 9}
+	rec := serial.AppendApplied(nil, &serial.Applied{Since: ballotOf(latest), Complete: 500 << hlc.LogicalBits})
+	for _, try := range []bool{false, true} {
+		n := newNode(t, Config{Partitions: 1, KeepTombstones: true, Actor: 5})
+		s := &Service{node: n}
+		c := &rpc.Cmd{ID: serial.ID{1}, Resent: true, RanFrom: 2000, Reqs: parse(t, "LIST_POP_LEFT (1)q 1")}
+		if try {
+			c.Reqs[0].Once = proto.OnceTry
+		}
+		p := proposalOn("q", c)
+		state := storage.AppendDelta(nil, &storage.Delta{Key: "q", Reset: latest})
+		p.begin(rpc.KindPrepare, n.clock.Now())
+		for _, name := range []string{"a", "b"} {
+			p.take(name, rpc.Vote{Yes: true, Time: latest.Time, Actor: latest.Actor, State: state, Applied: rec}, nil)
+		}
+		st := p.advance(s)
+		if try {
+			if !p.done || p.st != rpc.StatusNotConfirmed {
+				t.Fatalf("a try sent again: step %v, status %v %q; want not confirmed", st, p.st, p.reply)
+			}
+			continue
+		}
+		if st != stepNext || p.m.Kind != rpc.KindAccept {
+			t.Fatalf("a pop of nothing sent again: step %v, phase %v, status %v %q; want it accepted, for the record", st, p.m.Kind, p.st, p.reply)
+		}
+		got, err := serial.DecodeApplied(p.m.Applied)
+		if err != nil || !got.Has(serial.ID{1}) {
+			t.Fatalf("the Accept's record %+v (%v) does not list the pop", got, err)
+		}
 	}
 }
