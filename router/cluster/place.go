@@ -246,8 +246,7 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 				fail(&router.CommandError{Msg: fmt.Sprintf("unavailable: the write was sent again and %s; it is not confirmed (it may have been applied)", msg)})
 				return
 			case st == rpc.StatusNotConfirmed:
-				ran, unsure = true, max(unsure, deadline)
-				b.waitPast(unsure)
+				b.waitPast(max(unsure, deadline)) // this sending may have run too
 			}
 			answer(r, items)
 			return
@@ -343,7 +342,7 @@ func (b *Backend) waitPast(deadline int64) {
 	if deadline <= 0 {
 		return
 	}
-	wait := time.UnixMilli(deadline).Add(b.cfg.MaxClockOffset).Sub(b.now())
+	wait := b.untilPast(deadline)
 	if wait <= 0 {
 		return
 	}
@@ -353,6 +352,12 @@ func (b *Backend) waitPast(deadline int64) {
 	case <-t.C:
 	case <-b.life.Done():
 	}
+}
+
+// untilPast is how long until deadline (unix milliseconds) plus
+// MaxClockOffset has passed, by this router's clock.
+func (b *Backend) untilPast(deadline int64) time.Duration {
+	return time.UnixMilli(deadline).Add(b.cfg.MaxClockOffset).Sub(b.now())
 }
 
 // ranFrom returns the earliest time by any node's clock (unix

@@ -747,7 +747,7 @@ func (b *Backend) notConfirmedPast(refs []ref, deadline int64, err error) {
 			r.j.Fail(r.i, err)
 		}
 	}
-	wait := time.UnixMilli(deadline).Add(b.cfg.MaxClockOffset).Sub(b.now())
+	wait := b.untilPast(deadline)
 	if wait <= 0 {
 		fail()
 		return
