@@ -217,7 +217,7 @@ func appendList(dst []byte, x *listVal, from, to int) []byte {
 }
 
 func appendMembers(dst []byte, x *memberMap) []byte {
-	dst = proto.AppendContainerHeader(dst, x.k, x.nlive)
+	dst = proto.AppendContainerHeader(dst, x.k, x.nlive())
 	for name, st := range x.m {
 		if st.dead {
 			continue

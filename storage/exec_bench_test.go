@@ -68,3 +68,41 @@ func BenchmarkExecManyKeys(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSetPop pops one member of a set of 100,000 and adds it back
+// (SPOP and SADD of redis-benchmark's set tests), on a shard that keeps
+// tombstones as a cluster's do: a pop costs what picking a member costs,
+// which must not grow with the set.
+func BenchmarkSetPop(b *testing.B) {
+	const members = 100_000
+	h := newHarness(b, 1, true, 1)
+	var add proto.Request
+	for i := 0; i < members; i += 1000 {
+		text := fmt.Appendf(nil, "SET_ADD (1)s (%d){", 1000)
+		for j := i; j < i+1000; j++ {
+			m := fmt.Sprintf("member:%06d", j)
+			text = fmt.Appendf(text, "(%d)%s", len(m), m)
+		}
+		text = append(text, '}')
+		if err := proto.ParseRequest(text, &add); err != proto.ErrNone {
+			b.Fatal(err)
+		}
+		h.exec(&add)
+	}
+	var pop proto.Request
+	if err := proto.ParseRequest([]byte("SET_REMOVE (1)s 1"), &pop); err != proto.ErrNone {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		out := h.exec(&pop)
+		r, err := proto.ParseReply(out)
+		if err != nil || len(r.Value.Strs) != 1 {
+			b.Fatalf("SET_REMOVE answered %q", out)
+		}
+		text := fmt.Appendf(nil, "SET_ADD (1)s (1){(%d)%s}", len(r.Value.Strs[0]), r.Value.Strs[0])
+		if err := proto.ParseRequest(text, &add); err != proto.ErrNone {
+			b.Fatal(err)
+		}
+		h.exec(&add)
+	}
+}

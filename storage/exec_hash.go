@@ -37,7 +37,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 	}
 	n := 0
 	if x != nil {
-		n = x.nlive
+		n = x.nlive()
 	}
 	okr := append(dst, proto.ReplyOK...)
 	switch req.Cmd {

@@ -30,7 +30,7 @@ func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst []byte) []byte {
 	n := 0
 	if x != nil {
-		n = x.nlive
+		n = x.nlive()
 	}
 	ok := append(dst, proto.ReplyOK...)
 	switch req.Cmd {
@@ -85,17 +85,11 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst
 		if x == nil || req.Int[0] == 0 {
 			return proto.AppendStrings[string](ok, proto.TypeSet, nil)
 		}
-		names := x.liveNames()
-		k := len(names)
+		k := x.nlive()
 		if req.Int[0] > 0 && req.Int[0] < int64(k) {
 			k = int(req.Int[0])
-			// A partial Fisher-Yates shuffle picks k distinct members.
-			for i := 0; i < k; i++ {
-				j := i + c.Rand(len(names)-i)
-				names[i], names[j] = names[j], names[i]
-			}
-			names = names[:k]
 		}
+		names := x.pick(k, c.Rand)
 		gone := make([]Member, len(names))
 		for i, name := range names {
 			gone[i] = Member{Name: name, S: c.T, Dead: true}
@@ -139,7 +133,7 @@ func (c *Ctx) setMove(req *proto.Request, dst []byte) []byte {
 		return proto.AppendBool(append(dst, proto.ReplyOK...), false)
 	}
 	if string(src) != string(dstKey) {
-		c.removeMembers(src, se, proto.TypeSet, []Member{{Name: string(member), S: c.T, Dead: true}}, sx.nlive)
+		c.removeMembers(src, se, proto.TypeSet, []Member{{Name: string(member), S: c.T, Dead: true}}, sx.nlive())
 		d := c.begin(dstKey, de)
 		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: []Member{{Name: string(member), S: c.T}}}
 		c.commit(dstKey, d)

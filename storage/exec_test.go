@@ -69,10 +69,17 @@ func (h *harness) do(request string) string {
 		h.db = int(req.Int[0])
 		return "OK"
 	}
+	return string(h.execAt(t, &req))
+}
+
+// exec runs one parsed data command and returns the reply payload.
+func (h *harness) exec(req *proto.Request) []byte { return h.execAt(h.clock.Now(), req) }
+
+func (h *harness) execAt(t hlc.Stamp, req *proto.Request) []byte {
 	c := &Ctx{T: t, DB: h.db, Locate: h.locate, Rand: func(n int) int { return h.rng.IntN(n) }}
-	out := Exec(c, &req, nil)
+	out := Exec(c, req, nil)
 	h.deltas = append(h.deltas, c.Deltas...)
-	return string(out)
+	return out
 }
 
 // check runs "> request < reply" lines. A reply starting with "~" is

@@ -332,22 +332,80 @@ func newerSlot[N number](a, b cslot[N]) bool {
 // memberMap is a SET or a HASH: a last-writer-wins register per member or
 // field, with removals kept as tombstones when the shard keeps them.
 type memberMap struct {
-	k     proto.Type
-	ts    hlc.Stamp
-	m     map[string]mstate
-	nlive int
+	k  proto.Type
+	ts hlc.Stamp
+	m  map[string]mstate
+	// names holds each live member (or field) once, in no order; a live
+	// member's mstate.at is its place here. A random pick (SET_REMOVE)
+	// takes constant time from it, where walking the map would take time
+	// in the members and tombstones it holds.
+	names []string
 }
 
 type mstate struct {
 	s    hlc.Stamp
 	dead bool
+	at   int32  // the place in memberMap.names, while live
 	v    string // hash field value
 }
 
 func (x *memberMap) kind() proto.Type { return x.k }
 func (x *memberMap) stamp() hlc.Stamp { return x.ts }
-func (x *memberMap) live() bool       { return x.nlive > 0 }
+func (x *memberMap) live() bool       { return len(x.names) > 0 }
 func (x *memberMap) hollow() bool     { return len(x.m) == 0 }
+
+// nlive returns the number of live members (or fields).
+func (x *memberMap) nlive() int { return len(x.names) }
+
+// link adds a member that just became live to names and returns its place.
+func (x *memberMap) link(name string) int32 {
+	x.names = append(x.names, name)
+	return int32(len(x.names) - 1)
+}
+
+// unlink takes the member at place at out of names, moving the last one
+// into its place. A names array left mostly empty is given back.
+func (x *memberMap) unlink(at int32) {
+	last := len(x.names) - 1
+	if int(at) != last {
+		moved := x.names[last]
+		x.names[at] = moved
+		st := x.m[moved]
+		st.at = at
+		x.m[moved] = st
+	}
+	x.names[last] = ""
+	x.names = x.names[:last]
+	if c := cap(x.names); c > 64 && last < c/4 {
+		x.names = slices.Clone(x.names)
+	} else if last == 0 {
+		x.names = nil
+	}
+}
+
+// pick returns k distinct live members chosen uniformly at random
+// (Floyd's algorithm: one draw per member picked), or all of them when
+// k is at least their number.
+func (x *memberMap) pick(k int, rand func(int) int) []string {
+	n := len(x.names)
+	if k >= n {
+		return slices.Clone(x.names)
+	}
+	out := make([]string, 0, k)
+	if k == 1 {
+		return append(out, x.names[rand(n)])
+	}
+	chosen := make(map[int]struct{}, k)
+	for j := n - k; j < n; j++ {
+		t := rand(j + 1)
+		if _, taken := chosen[t]; taken {
+			t = j
+		}
+		chosen[t] = struct{}{}
+		out = append(out, x.names[t])
+	}
+	return out
+}
 
 func (x *memberMap) get(name []byte) (string, bool) {
 	st, ok := x.m[string(name)]
@@ -367,21 +425,28 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		if ok && !cur.s.Less(mb.S) {
 			continue
 		}
-		if ok && !cur.dead {
-			x.nlive--
-		}
+		wasLive := ok && !cur.dead
 		if mb.Dead && !keep {
+			if wasLive {
+				x.unlink(cur.at)
+			}
 			delete(x.m, mb.Name)
 			continue
 		}
 		if x.m == nil {
 			x.m = make(map[string]mstate)
 		}
-		x.m[mb.Name] = mstate{s: mb.S, dead: mb.Dead, v: mb.Value}
-		x.ts = x.ts.Max(mb.S)
-		if !mb.Dead {
-			x.nlive++
+		st := mstate{s: mb.S, dead: mb.Dead, v: mb.Value}
+		switch {
+		case wasLive && !mb.Dead:
+			st.at = cur.at
+		case wasLive:
+			x.unlink(cur.at)
+		case !mb.Dead:
+			st.at = x.link(mb.Name)
 		}
+		x.m[mb.Name] = st
+		x.ts = x.ts.Max(mb.S)
 	}
 	return x
 }
@@ -393,10 +458,11 @@ func (x *memberMap) prune(r hlc.Stamp) bool {
 	x.ts = hlc.Stamp{}
 	for name, st := range x.m {
 		if st.s.Less(r) {
-			delete(x.m, name)
 			if !st.dead {
-				x.nlive--
+				// Read again: an unlink before may have moved it.
+				x.unlink(x.m[name].at)
 			}
+			delete(x.m, name)
 		} else {
 			x.ts = x.ts.Max(st.s)
 		}
@@ -428,17 +494,6 @@ func (x *memberMap) Each(fn func(string)) {
 func (x *memberMap) Has(member string) bool {
 	st, ok := x.m[member]
 	return ok && !st.dead
-}
-
-// liveNames returns the visible members (or fields) in unspecified order.
-func (x *memberMap) liveNames() []string {
-	out := make([]string, 0, x.nlive)
-	for name, st := range x.m {
-		if !st.dead {
-			out = append(out, name)
-		}
-	}
-	return out
 }
 
 // multi holds the values of several types on one key. It only arises when
@@ -496,7 +551,7 @@ func wholeValue(v value, t hlc.Stamp) ValDelta {
 	case *counter[float64]:
 		return ValDelta{Kind: proto.TypeFloat, TS: t, Reg: t, Float: v.value()}
 	case *memberMap:
-		d := ValDelta{Kind: v.k, TS: t, Members: make([]Member, 0, v.nlive)}
+		d := ValDelta{Kind: v.k, TS: t, Members: make([]Member, 0, v.nlive())}
 		for name, st := range v.m {
 			if !st.dead {
 				d.Members = append(d.Members, Member{Name: name, S: t, Value: st.v})

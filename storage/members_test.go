@@ -1,0 +1,137 @@
+package storage
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
+)
+
+// checkNames fails unless x.names holds each live member of x.m exactly
+// once, at the place its state records.
+func checkNames(t *rapid.T, x *memberMap) {
+	t.Helper()
+	live := 0
+	for name, st := range x.m {
+		if st.dead {
+			continue
+		}
+		live++
+		if int(st.at) >= len(x.names) || x.names[st.at] != name {
+			t.Fatalf("live member %q at %d, names %q", name, st.at, x.names)
+		}
+	}
+	if live != len(x.names) {
+		t.Fatalf("%d live members, names %q", live, x.names)
+	}
+}
+
+// TestMemberNamesFollowTheMap joins random deltas (adds, removals with
+// and without tombstones, stale ones), prunes and purges, and checks after
+// each that the list of live members random picks draw from matches the
+// map, and that a pick returns distinct live members.
+func TestMemberNamesFollowTheMap(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	rapid.Check(t, func(t *rapid.T) {
+		keep := rapid.Bool().Draw(t, "keep")
+		x := &memberMap{k: proto.TypeSet}
+		want := map[string]bool{} // the live members
+		stamps := map[string]hlc.Stamp{}
+		clock := uint64(10)
+		for range rapid.IntRange(1, 60).Draw(t, "steps") {
+			switch op := rapid.IntRange(0, 9).Draw(t, "op"); {
+			case op < 8: // a delta of a few members
+				var d ValDelta
+				for range rapid.IntRange(1, 4).Draw(t, "members") {
+					name := rapid.SampledFrom(names).Draw(t, "name")
+					clock++
+					s := hlc.Stamp{Time: clock - uint64(rapid.IntRange(0, 3).Draw(t, "age")), Actor: 1}
+					dead := rapid.Bool().Draw(t, "dead")
+					d.Members = append(d.Members, Member{Name: name, S: s, Dead: dead})
+					if cur, ok := stamps[name]; !ok || cur.Less(s) {
+						stamps[name] = s
+						want[name] = !dead
+						if dead && !keep {
+							delete(stamps, name) // no tombstone
+						}
+					}
+				}
+				x.join(&d, hlc.Stamp{}, keep)
+			case op == 8: // a reset: members older than r go
+				r := hlc.Stamp{Time: clock - uint64(rapid.IntRange(0, 6).Draw(t, "back")), Actor: 1}
+				if !x.prune(r) { // older than r altogether: the key drops it
+					x = &memberMap{k: proto.TypeSet}
+				}
+				for name, s := range stamps {
+					if s.Less(r) {
+						delete(stamps, name)
+						want[name] = false
+					}
+				}
+			default: // tombstones past their grace go
+				x.purge(hlc.Stamp{Time: clock + 1})
+				for name := range stamps {
+					if !want[name] {
+						delete(stamps, name)
+					}
+				}
+			}
+			checkNames(t, x)
+			var live []string
+			for name, ok := range want {
+				if ok {
+					live = append(live, name)
+				}
+			}
+			slices.Sort(live)
+			got := slices.Sorted(slices.Values(x.names))
+			if !slices.Equal(got, live) {
+				t.Fatalf("live members %q, want %q", got, live)
+			}
+			k := rapid.IntRange(1, len(names)).Draw(t, "pick")
+			picked := x.pick(k, func(n int) int { return rapid.IntRange(0, n-1).Draw(t, "rand") })
+			seen := map[string]bool{}
+			for _, p := range picked {
+				if !want[p] || seen[p] {
+					t.Fatalf("pick %d of %q gave %q", k, live, picked)
+				}
+				seen[p] = true
+			}
+			if len(picked) != min(k, len(live)) {
+				t.Fatalf("pick %d of %d gave %d", k, len(live), len(picked))
+			}
+		}
+	})
+}
+
+// TestPickIsUniform draws 2 of 5 members many times: each of the ten
+// pairs should come up about a tenth of the time.
+func TestPickIsUniform(t *testing.T) {
+	x := &memberMap{k: proto.TypeSet}
+	d := ValDelta{}
+	for i := range 5 {
+		d.Members = append(d.Members, Member{Name: fmt.Sprint(i), S: hlc.Stamp{Time: 1}})
+	}
+	x.join(&d, hlc.Stamp{}, false)
+	h := newHarness(t, 1, false, 1)
+	counts := map[string]int{}
+	const draws = 50_000
+	for range draws {
+		p := x.pick(2, func(n int) int { return h.rng.IntN(n) })
+		slices.Sort(p)
+		counts[fmt.Sprint(p)]++
+	}
+	if len(counts) != 10 {
+		t.Fatalf("pairs drawn: %v", slices.Collect(maps.Keys(counts)))
+	}
+	for pair, n := range counts {
+		if n < draws/10*9/10 || n > draws/10*11/10 {
+			t.Errorf("pair %s drawn %d times in %d, want about %d", pair, n, draws, draws/10)
+		}
+	}
+}
