@@ -166,9 +166,8 @@ func (q *deque) grow() {
 		return
 	}
 	nb := make([]elem, max(4, 2*len(q.buf)))
-	for i := 0; i < q.n; i++ {
-		nb[i] = q.at(i)
-	}
+	k := copy(nb, q.buf[q.head:]) // the full buffer: from head to its end, then its start
+	copy(nb[k:], q.buf[:q.head])
 	q.buf, q.head = nb, 0
 }
 
