@@ -56,7 +56,7 @@ var typeNames = map[proto.Type]string{
 // AppendReply appends Redis's reply for r, a Vanity reply to a command of
 // the given shape, in protocol version v. Error statuses become Redis's
 // errors whatever the shape.
-func AppendReply(dst []byte, v Version, shape Shape, r proto.Reply) []byte {
+func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 	switch r.Status {
 	case proto.StatusBadType:
 		switch shape {
@@ -109,7 +109,7 @@ func AppendReply(dst []byte, v Version, shape Shape, r proto.Reply) []byte {
 		return AppendBulk(dst, r.Value.Str)
 	}
 	// StatusOK
-	val := r.Value
+	val := &r.Value
 	if val.Type == proto.TypeNone || shape == ShapeOK {
 		switch shape {
 		case ShapeFound, ShapeRemoved:
@@ -164,8 +164,8 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 	switch shape {
 	case ShapeCount:
 		n := int64(0)
-		for _, r := range rs {
-			switch {
+		for i := range rs {
+			switch r := &rs[i]; {
 			case r.Status == proto.StatusOK:
 				n++
 			case r.Status == proto.StatusNull, r.Status == proto.StatusError && !r.HasBody:
@@ -175,8 +175,8 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 		}
 		return AppendInt(dst, n)
 	case ShapeAllOK:
-		for _, r := range rs {
-			if r.Status != proto.StatusOK {
+		for i := range rs {
+			if r := &rs[i]; r.Status != proto.StatusOK {
 				return AppendReply(dst, v, ShapeStatus, r)
 			}
 		}
@@ -185,8 +185,8 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 		if len(rs) != 2 {
 			return AppendError(dst, "ERR", "internal error: expected two replies")
 		}
-		for _, r := range rs {
-			if r.Status != proto.StatusOK && r.Status != proto.StatusNull {
+		for i := range rs {
+			if r := &rs[i]; r.Status != proto.StatusOK && r.Status != proto.StatusNull {
 				return AppendReply(dst, v, ShapeStatus, r)
 			}
 		}
@@ -209,7 +209,7 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 		}
 		return AppendInt(dst, ms)
 	}
-	return AppendReply(dst, v, shape, rs[0])
+	return AppendReply(dst, v, shape, &rs[0])
 }
 
 func b2i(b bool) int64 {
@@ -226,7 +226,7 @@ func isContainer(t proto.Type) bool {
 // appendNullArray appends the null array: "*-1" in RESP2, "_" in RESP3.
 // AppendKeyedPop appends a blocking pop's reply (ShapeKeyedPop): the key
 // and the element popped from it, or a null array when the time ran out.
-func AppendKeyedPop(dst []byte, v Version, key []byte, r proto.Reply) []byte {
+func AppendKeyedPop(dst []byte, v Version, key []byte, r *proto.Reply) []byte {
 	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeList {
 		return AppendReply(dst, v, ShapeStatus, r)
 	}
@@ -284,7 +284,7 @@ func emptyOf(dst []byte, v Version, shape Shape) []byte {
 	return AppendArray(dst, 0)
 }
 
-func appendValue(dst []byte, v Version, shape Shape, val proto.Value) []byte {
+func appendValue(dst []byte, v Version, shape Shape, val *proto.Value) []byte {
 	switch val.Type {
 	case proto.TypeStr:
 		return AppendBulk(dst, val.Str)
@@ -322,8 +322,8 @@ func appendValue(dst []byte, v Version, shape Shape, val proto.Value) []byte {
 		return dst
 	case proto.TypeArr:
 		dst = AppendArray(dst, len(val.Elems))
-		for _, e := range val.Elems {
-			switch e.Type {
+		for i := range val.Elems {
+			switch e := &val.Elems[i]; e.Type {
 			case proto.TypeList, proto.TypeSet, proto.TypeHash, proto.TypeArr:
 				dst = AppendNull(dst, v) // MGET: a key of another type reads as nil
 			default:

@@ -54,7 +54,7 @@ func TestAppendReply(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", c.frame, err)
 		}
-		if got := string(AppendReply(nil, c.v, c.shape, r)); got != c.want {
+		if got := string(AppendReply(nil, c.v, c.shape, &r)); got != c.want {
 			t.Errorf("%q as shape %d in RESP%d: %q, want %q", c.frame, c.shape, c.v, got, c.want)
 		}
 	}

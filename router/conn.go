@@ -94,6 +94,7 @@ func newConn(s *Server, nc net.Conn, w wire) *conn {
 	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), ctx: ctx, cancel: cancel, settled: make(chan struct{}, 1),
 		wire: w, rv: resp.RESP2, id: s.nextID.Add(1)}
 	c.job.Done = c.jobDone
+	c.plan.New = c.slot // bound once: a method value made per command is an allocation
 	if w == wireVanity {
 		c.fr = proto.NewFrameReader(bufio.NewReaderSize(countingReader{nc, s.metrics.received}, 64<<10), s.cfg.MaxRequest)
 	}

@@ -153,7 +153,6 @@ func (c *conn) prepareRESP() order {
 	}
 	c.keepArgs()
 	c.plan.Reset(cur.spec.Shape)
-	c.plan.New = c.slot
 	if cur.err = cur.spec.Build(cur.args, &c.plan); cur.err != nil {
 		return orderFree
 	}
@@ -236,7 +235,7 @@ func (c *conn) refusedRESP(cmd proto.Command) bool {
 	case st == proto.StatusDenied && c.sess.acct == nil:
 		c.out = resp.AppendError(c.out, "NOAUTH", "Authentication required.")
 	case st == proto.StatusBadState:
-		c.out = resp.AppendReply(c.out, c.rv, resp.ShapeStatus, proto.Reply{Status: st})
+		c.out = resp.AppendReply(c.out, c.rv, resp.ShapeStatus, &proto.Reply{Status: st})
 	default:
 		c.out = resp.AppendError(c.out, "NOPERM", "this user has no permissions to run the '"+
 			strings.ToLower(cmd.String())+"' command")
@@ -305,7 +304,7 @@ func (c *conn) execRESP(req *proto.Request, shape resp.Shape) action {
 		if err != nil {
 			r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
 		}
-		c.out = resp.AppendKeyedPop(c.out, c.rv, req.Str[0], r)
+		c.out = resp.AppendKeyedPop(c.out, c.rv, req.Str[0], &r)
 		return act
 	}
 	c.appendVanity(c.vout, shape)
@@ -328,7 +327,7 @@ func (c *conn) appendVanity(reply []byte, shape resp.Shape) {
 		c.out = resp.AppendError(c.out, "ERR", "internal error: "+err.Error())
 		return
 	}
-	c.out = resp.AppendReply(c.out, c.rv, shape, r)
+	c.out = resp.AppendReply(c.out, c.rv, shape, &r)
 }
 
 // commitRESP is EXEC: the queued requests run as one item, as
