@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"cmp"
+
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
 )
@@ -87,6 +89,14 @@ type ElemID struct {
 // Less orders element ids.
 func (a ElemID) Less(b ElemID) bool {
 	return a.Pos < b.Pos || a.Pos == b.Pos && a.S.Less(b.S)
+}
+
+// Compare returns -1, 0 or +1 as a orders before, equal to or after b.
+func (a ElemID) Compare(b ElemID) int {
+	if c := cmp.Compare(a.Pos, b.Pos); c != 0 {
+		return c
+	}
+	return a.S.Compare(b.S)
 }
 
 // Elem is a list element whose value register was written at VS.

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"slices"
+
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
 )
@@ -134,17 +136,9 @@ func (x *listVal) state(d *ValDelta) {
 		for id, s := range x.tombs {
 			d.Tombs = append(d.Tombs, Tomb{ID: id, S: s})
 		}
-		sortTombs(d.Tombs)
-	}
-}
-
-func sortTombs(t []Tomb) {
-	// Insertion sort keeps this dependency-free; tombstone lists are small
-	// and are only sorted when a whole state is exported.
-	for i := 1; i < len(t); i++ {
-		for j := i; j > 0 && t[j].ID.Less(t[j-1].ID); j-- {
-			t[j], t[j-1] = t[j-1], t[j]
-		}
+		// A queue's pops leave one tombstone each until the tombstone
+		// grace: tens of thousands on a busy key.
+		slices.SortFunc(d.Tombs, func(a, b Tomb) int { return a.ID.Compare(b.ID) })
 	}
 }
 
@@ -165,9 +159,30 @@ func (q *deque) grow() {
 	if q.n < len(q.buf) {
 		return
 	}
-	nb := make([]elem, max(4, 2*len(q.buf)))
-	k := copy(nb, q.buf[q.head:]) // the full buffer: from head to its end, then its start
-	copy(nb[k:], q.buf[:q.head])
+	q.resize(max(4, 2*len(q.buf)))
+}
+
+// shrink halves a buffer left three quarters empty, so that a queue
+// drained of a burst gives its memory back; an empty one gives all of it.
+func (q *deque) shrink() {
+	switch {
+	case q.n == 0:
+		q.buf, q.head = nil, 0
+	case len(q.buf) > 16 && q.n <= len(q.buf)/4:
+		q.resize(len(q.buf) / 2)
+	}
+}
+
+// resize moves the elements, in order, to a new buffer of size (a power
+// of two, at least n).
+func (q *deque) resize(size int) {
+	nb := make([]elem, size)
+	if end := q.head + q.n; end <= len(q.buf) {
+		copy(nb, q.buf[q.head:end])
+	} else { // wrapped: head to the buffer's end, then its start
+		k := copy(nb, q.buf[q.head:])
+		copy(nb[k:], q.buf[:end-len(q.buf)])
+	}
 	q.buf, q.head = nb, 0
 }
 
@@ -203,7 +218,5 @@ func (q *deque) remove(i int) {
 		q.set(q.n-1, elem{})
 	}
 	q.n--
-	if q.n == 0 {
-		q.head = 0
-	}
+	q.shrink()
 }
