@@ -331,10 +331,11 @@ func (n *Node) logCmd(x *execCtx, into *Result) ([]int, uint64, error) {
 func binaryAppendCount(dst []byte, n int) []byte { return binary.AppendUvarint(dst, uint64(n)) }
 
 // digestLocked returns the digest of the states of x.keys in database db,
-// with the database-wide resets of their partitions: the hash of what
-// KeyStates would return for them, in the same order. Replicas holding the
-// same state of those keys have the same digest. The keys' partitions are
-// locked.
+// with the database-wide resets of their partitions: the hash of each
+// key's storage.AppendStateDigest, in order, which for a set, hash or list
+// stands for its parts by the sum of their hashes, so a digest costs
+// nothing in a collection's size. Replicas holding the same state of those
+// keys have the same digest. The keys' partitions are locked.
 func (n *Node) digestLocked(x *execCtx, db int) uint64 {
 	var h xxhash.Digest
 	h.Reset()
@@ -350,7 +351,7 @@ func (n *Node) digestLocked(x *execCtx, db int) uint64 {
 			}
 		}
 		var ok bool
-		if x.scratch, ok = sh.AppendState(x.scratch[:0], db, k); ok {
+		if x.scratch, ok = sh.AppendStateDigest(x.scratch[:0], db, k); ok {
 			h.Write(x.scratch)
 		}
 	}

@@ -122,6 +122,23 @@ func TestConvergence(t *testing.T) {
 				rt.Fatalf("replica %d diverged from replica 0:\n%s\n--- vs ---\n%s", i+1, got, want)
 			}
 		}
+		// Their digest reads agree, and each collection's sum of its parts'
+		// hashes is what counting them gives.
+		for _, r := range reps {
+			for _, sh := range r.shards {
+				recountSums(rt, sh)
+			}
+		}
+		for db := 0; db < 2; db++ {
+			for _, k := range allKeys {
+				want, _ := reps[0].locate([]byte(k)).AppendStateDigest(nil, db, []byte(k))
+				for i, r := range reps[1:] {
+					if got, _ := r.locate([]byte(k)).AppendStateDigest(nil, db, []byte(k)); string(got) != string(want) {
+						rt.Fatalf("db %d key %s: replica %d's state digest %x, replica 0's %x", db, k, i+1, got, want)
+					}
+				}
+			}
+		}
 		wall := reps[0].wall
 		for _, r := range reps {
 			wall = max(wall, r.wall)

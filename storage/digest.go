@@ -242,6 +242,7 @@ func (x *memberMap) purge(horizon hlc.Stamp) int {
 	n := 0
 	for name, st := range x.m {
 		if st.dead && st.s.Less(horizon) {
+			x.sum -= st.h
 			delete(x.m, name)
 			n++
 		}
@@ -253,6 +254,7 @@ func (x *listVal) purge(horizon hlc.Stamp) int {
 	n := 0
 	for id, s := range x.tombs {
 		if s.Less(horizon) {
+			x.sum -= tombSum(id, s)
 			delete(x.tombs, id)
 			n++
 		}

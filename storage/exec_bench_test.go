@@ -106,3 +106,44 @@ func BenchmarkSetPop(b *testing.B) {
 		h.exec(&add)
 	}
 }
+
+// BenchmarkDigestOfALargeKey compares what a digest read hashes for a
+// set of 100,000 members and a list of 100,000 elements: the whole state
+// (AppendState, what digest reads hashed before) against its digest form
+// (AppendStateDigest).
+func BenchmarkDigestOfALargeKey(b *testing.B) {
+	const n = 100_000
+	h := newHarness(b, 1, true, 1)
+	var req proto.Request
+	for i := 0; i < n; i += 1000 {
+		set := fmt.Appendf(nil, "SET_ADD (3)set (%d){", 1000)
+		list := fmt.Appendf(nil, "LIST_PUSH_RIGHT (4)list (%d)[", 1000)
+		for j := i; j < i+1000; j++ {
+			m := fmt.Sprintf("member:%06d", j)
+			set = fmt.Appendf(set, "(%d)%s", len(m), m)
+			list = fmt.Appendf(list, " (%d)%s", len(m), m)
+		}
+		for _, text := range [][]byte{append(set, '}'), append(list, ']')} {
+			if err := proto.ParseRequest(text, &req); err != proto.ErrNone {
+				b.Fatal(err)
+			}
+			h.exec(&req)
+		}
+	}
+	sh := h.shards[0]
+	var buf []byte
+	for _, key := range []string{"set", "list"} {
+		b.Run(key+"/state", func(b *testing.B) {
+			for b.Loop() {
+				buf, _ = sh.AppendState(buf[:0], 0, []byte(key))
+				_ = xxhash.Sum64(buf)
+			}
+		})
+		b.Run(key+"/digest", func(b *testing.B) {
+			for b.Loop() {
+				buf, _ = sh.AppendStateDigest(buf[:0], 0, []byte(key))
+				_ = xxhash.Sum64(buf)
+			}
+		})
+	}
+}

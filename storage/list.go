@@ -15,6 +15,7 @@ type listVal struct {
 	ts    hlc.Stamp
 	elems deque
 	tombs map[ElemID]hlc.Stamp
+	sum   uint64 // of every element's elemSum and tombstone's tombSum (partsum.go)
 }
 
 type elem struct {
@@ -54,13 +55,19 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			// does when that value arrives after it (below): the type
 			// stamp then does not depend on the order deltas came in.
 			s = s.Max(x.elems.at(i).vs)
+			x.sum -= elemSum(x.elems.ptr(i))
 			x.elems.remove(i)
 		}
 		if keep {
 			if x.tombs == nil {
 				x.tombs = make(map[ElemID]hlc.Stamp)
 			}
-			x.tombs[t.ID] = x.tombs[t.ID].Max(s)
+			old, had := x.tombs[t.ID]
+			if had {
+				x.sum -= tombSum(t.ID, old)
+			}
+			x.tombs[t.ID] = old.Max(s)
+			x.sum += tombSum(t.ID, old.Max(s))
 			x.ts = x.ts.Max(s).Max(t.ID.S)
 		}
 	}
@@ -70,6 +77,7 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		}
 		if ts, dead := x.tombs[e.ID]; dead {
 			if ts.Less(e.VS) {
+				x.sum += tombSum(e.ID, e.VS) - tombSum(e.ID, ts)
 				x.tombs[e.ID] = e.VS
 				x.ts = x.ts.Max(e.VS)
 			}
@@ -88,12 +96,15 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		}
 		if found {
 			if cur := x.elems.ptr(i); cur.vs.Less(e.VS) {
+				x.sum -= elemSum(cur)
 				cur.vs, cur.v = e.VS, e.Value
+				x.sum += elemSum(cur)
 				x.ts = x.ts.Max(e.VS)
 			}
 			continue
 		}
 		x.elems.insert(i, elem{id: e.ID, vs: e.VS, v: e.Value})
+		x.sum += elemSum(x.elems.ptr(i))
 		x.ts = x.ts.Max(e.VS).Max(e.ID.S)
 	}
 	return x
@@ -105,7 +116,8 @@ func (x *listVal) prune(r hlc.Stamp) bool {
 	}
 	x.ts = hlc.Stamp{}
 	for i := 0; i < x.elems.n; {
-		if e := x.elems.at(i); e.id.S.Less(r) {
+		if e := x.elems.ptr(i); e.id.S.Less(r) {
+			x.sum -= elemSum(e)
 			x.elems.remove(i)
 		} else {
 			x.ts = x.ts.Max(e.vs).Max(e.id.S)
@@ -114,6 +126,7 @@ func (x *listVal) prune(r hlc.Stamp) bool {
 	}
 	for id, s := range x.tombs {
 		if id.S.Less(r) {
+			x.sum -= tombSum(id, s)
 			delete(x.tombs, id)
 		} else {
 			x.ts = x.ts.Max(s).Max(id.S)

@@ -29,6 +29,13 @@ func checkNames(t *rapid.T, x *memberMap) {
 	if live != len(x.names) {
 		t.Fatalf("%d live members, names %q", live, x.names)
 	}
+	var sum uint64
+	for name, st := range x.m {
+		sum += memberSum(name, st)
+	}
+	if sum != x.sum {
+		t.Fatalf("sum %x kept, %x counted", x.sum, sum)
+	}
 }
 
 // TestMemberNamesFollowTheMap joins random deltas (adds, removals with
@@ -132,6 +139,42 @@ func TestPickIsUniform(t *testing.T) {
 	for pair, n := range counts {
 		if n < draws/10*9/10 || n > draws/10*11/10 {
 			t.Errorf("pair %s drawn %d times in %d, want about %d", pair, n, draws, draws/10)
+		}
+	}
+}
+
+// recountSums fails unless every set, hash and list in sh carries the
+// sum of its parts' hashes (partsum.go) that a count from scratch gives.
+func recountSums(t interface{ Fatalf(string, ...any) }, sh *Shard) {
+	for db := range sh.dbs {
+		for key, e := range sh.dbs[db] {
+			vals := []value{e.val}
+			if m, ok := e.val.(*multi); ok {
+				vals = m.vals
+			}
+			for _, v := range vals {
+				var want, got uint64
+				switch x := v.(type) {
+				case *memberMap:
+					for name, st := range x.m {
+						want += memberSum(name, st)
+					}
+					got = x.sum
+				case *listVal:
+					for i := range x.elems.n {
+						want += elemSum(x.elems.ptr(i))
+					}
+					for id, s := range x.tombs {
+						want += tombSum(id, s)
+					}
+					got = x.sum
+				default:
+					continue
+				}
+				if got != want {
+					t.Fatalf("db %d key %q: a %T keeps the sum %x, its parts sum to %x", db, key, v, got, want)
+				}
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"slices"
 	"unsafe"
 
@@ -337,6 +338,44 @@ func (s *Shard) AppendState(dst []byte, db int, key []byte) ([]byte, bool) {
 	// The key is not kept: the delta lives only while it is encoded.
 	d := s.state(db, unsafe.String(unsafe.SliceData(key), len(key)), e)
 	return AppendDelta(dst, &d), true
+}
+
+// AppendStateDigest appends what stands for key's whole state in db when
+// replicas compare their copies of it (a digest read): AppendState's
+// encoding for a string or a counter (a type conflict's values in the order
+// of their kinds); for a set, hash or
+// list, the same encoding without its parts, followed by the sum of their
+// hashes (partsum.go). Replicas that hold the same state append the same
+// bytes, and a collection's costs nothing in its size. It reports whether
+// the shard holds anything for key.
+func (s *Shard) AppendStateDigest(dst []byte, db int, key []byte) ([]byte, bool) {
+	e := s.lookup(db, key)
+	if e == nil {
+		return dst, false
+	}
+	var sum uint64
+	var val ValDelta
+	switch v := e.val.(type) {
+	case *memberMap:
+		val, sum = ValDelta{Kind: v.k, TS: v.ts}, v.sum
+	case *listVal:
+		val, sum = ValDelta{Kind: proto.TypeList, TS: v.ts}, v.sum
+	case *multi:
+		// A type conflict's values, in the order of their kinds: replicas
+		// may hold them in any order.
+		d := s.state(db, unsafe.String(unsafe.SliceData(key), len(key)), e)
+		vals := append([]ValDelta{d.Val}, d.More...)
+		slices.SortFunc(vals, func(a, b ValDelta) int { return int(a.Kind) - int(b.Kind) })
+		d.Val, d.More = vals[0], vals[1:]
+		return AppendDelta(dst, &d), true
+	default:
+		return s.AppendState(dst, db, key)
+	}
+	k := unsafe.String(unsafe.SliceData(key), len(key))
+	d := Delta{DB: uint8(db), Key: k, Reset: e.reset, Val: val}
+	d.Exp, _ = s.expiry(db, k)
+	dst = AppendDelta(dst, &d)
+	return binary.LittleEndian.AppendUint64(dst, sum), true
 }
 
 // state returns the whole state of key's entry e in db as a delta.

@@ -340,6 +340,7 @@ type memberMap struct {
 	// takes constant time from it, where walking the map would take time
 	// in the members and tombstones it holds.
 	names []string
+	sum   uint64 // of every member's memberSum, tombstones too (partsum.go)
 }
 
 type mstate struct {
@@ -347,6 +348,7 @@ type mstate struct {
 	dead bool
 	at   int32  // the place in memberMap.names, while live
 	v    string // hash field value
+	h    uint64 // memberSum of the member and this state, kept so that replacing it reads no old value
 }
 
 func (x *memberMap) kind() proto.Type { return x.k }
@@ -426,6 +428,9 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			continue
 		}
 		wasLive := ok && !cur.dead
+		if ok {
+			x.sum -= cur.h
+		}
 		if mb.Dead && !keep {
 			if wasLive {
 				x.unlink(cur.at)
@@ -445,7 +450,9 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		case !mb.Dead:
 			st.at = x.link(mb.Name)
 		}
+		st.h = memberSum(mb.Name, st)
 		x.m[mb.Name] = st
+		x.sum += st.h
 		x.ts = x.ts.Max(mb.S)
 	}
 	return x
@@ -462,6 +469,7 @@ func (x *memberMap) prune(r hlc.Stamp) bool {
 				// Read again: an unlink before may have moved it.
 				x.unlink(x.m[name].at)
 			}
+			x.sum -= st.h
 			delete(x.m, name)
 		} else {
 			x.ts = x.ts.Max(st.s)
