@@ -44,7 +44,11 @@
 // exec_set.go and exec_hash.go, locks in exec_lock.go. value.go and
 // list.go hold the mergeable values, shard.go the keyspace and Apply,
 // delta.go and codec.go deltas and their encoding, digest.go the digests
-// replicas compare. serial.go is the storage side of the serial path
+// replicas compare (anti-entropy's per shard; a digest read's per key, in
+// which a set, hash or list stands for its parts by the sum of their
+// hashes, kept as they change: partsum.go). A set or hash also keeps its
+// live members in a slice, so that a random pick takes constant time.
+// serial.go is the storage side of the serial path
 // (docs/serial.md): a key's acceptor register read from a shard (its
 // state's latest stamp, and its promise in PromiseDB), the applied record
 // kept beside a state in AppliedDB, and a command run as a proposal whose
