@@ -147,3 +147,34 @@ func BenchmarkDigestOfALargeKey(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListReplacedWhole applies to a list of n elements its own
+// state restamped at a later reset, as an acceptor takes a serial write's
+// accepted state of a queue key: every element goes and comes back under
+// new ids.
+func BenchmarkListReplacedWhole(b *testing.B) {
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			h := newHarness(b, 1, true, 1)
+			var req proto.Request
+			text := fmt.Appendf(nil, "LIST_PUSH_RIGHT (1)q (%d)[(1)v", n)
+			for range n - 1 {
+				text = append(text, " (1)v"...)
+			}
+			if err := proto.ParseRequest(append(text, ']'), &req); err != proto.ErrNone {
+				b.Fatal(err)
+			}
+			h.exec(&req)
+			sh := h.shards[0]
+			for b.Loop() {
+				t := h.clock.Now()
+				e := sh.lookup(0, []byte("q"))
+				d := Delta{Key: "q", Reset: t, Val: wholeValue(e.visible(), t)}
+				sh.Apply(&d)
+			}
+			if x := sh.lookup(0, []byte("q")).visible().(*listVal); x.elems.n != n {
+				b.Fatalf("%d elements after, want %d", x.elems.n, n)
+			}
+		})
+	}
+}

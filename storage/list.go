@@ -44,6 +44,10 @@ func (x *listVal) find(id ElemID) (int, bool) {
 }
 
 func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
+	// Elements the delta's tombstones remove, by index, go in one pass
+	// after: one at a time, each removal from the middle would shift half
+	// the list.
+	var gone []int
 	for _, t := range d.Tombs {
 		if t.ID.S.Less(r) {
 			continue
@@ -55,8 +59,7 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			// does when that value arrives after it (below): the type
 			// stamp then does not depend on the order deltas came in.
 			s = s.Max(x.elems.at(i).vs)
-			x.sum -= elemSum(x.elems.ptr(i))
-			x.elems.remove(i)
+			gone = append(gone, i)
 		}
 		if keep {
 			if x.tombs == nil {
@@ -71,6 +74,11 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			x.ts = x.ts.Max(s).Max(t.ID.S)
 		}
 	}
+	x.removeAt(gone)
+	// New elements are merged in once the delta is read: a whole state
+	// taken at a reset (a serial write's) brings every element back under
+	// new ids among the old ones, and inserting each would shift the list.
+	var adds []elem
 	for _, e := range d.Elems {
 		if e.ID.S.Less(r) {
 			continue
@@ -83,31 +91,93 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			}
 			continue
 		}
-		// Pushes arrive in order at either end; check those first.
+		q := &x.elems
 		var i int
-		var found bool
-		switch {
-		case x.elems.n == 0 || x.elems.at(x.elems.n-1).id.Less(e.ID):
-			i = x.elems.n
-		case e.ID.Less(x.elems.at(0).id):
-			i = 0
-		default:
-			i, found = x.find(e.ID)
+		found := false
+		if q.n > 0 && !q.ptr(q.n-1).id.Less(e.ID) && !e.ID.Less(q.ptr(0).id) {
+			i, found = x.find(e.ID) // not beyond either end, where pushes go
 		}
-		if found {
-			if cur := x.elems.ptr(i); cur.vs.Less(e.VS) {
-				x.sum -= elemSum(cur)
-				cur.vs, cur.v = e.VS, e.Value
-				x.sum += elemSum(cur)
-				x.ts = x.ts.Max(e.VS)
+		if !found {
+			adds = append(adds, elem{id: e.ID, vs: e.VS, v: e.Value})
+			continue
+		}
+		if cur := x.elems.ptr(i); cur.vs.Less(e.VS) {
+			x.sum -= elemSum(cur)
+			cur.vs, cur.v = e.VS, e.Value
+			x.sum += elemSum(cur)
+			x.ts = x.ts.Max(e.VS)
+		}
+	}
+	x.add(adds)
+	return x
+}
+
+// removeAt removes the elements at the given indexes (in any order, an
+// index perhaps more than once): one at a time when they are few, else in
+// one pass.
+func (x *listVal) removeAt(gone []int) {
+	slices.Sort(gone)
+	gone = slices.Compact(gone)
+	for _, i := range gone {
+		x.sum -= elemSum(x.elems.ptr(i))
+	}
+	if len(gone) <= 4 {
+		for k := len(gone) - 1; k >= 0; k-- { // the highest first: the others keep their index
+			x.elems.remove(gone[k])
+		}
+		return
+	}
+	x.elems.filter(func(i int, _ *elem) bool {
+		_, found := slices.BinarySearch(gone, i)
+		return !found
+	})
+}
+
+// add puts new elements (none of them in the list) in their places: at
+// an end one at a time, as pushes come, else merged in one pass. The same
+// id twice keeps the later value register, as joining it twice would.
+func (x *listVal) add(adds []elem) {
+	if len(adds) == 0 {
+		return
+	}
+	if !slices.IsSortedFunc(adds, func(a, b elem) int { return a.id.Compare(b.id) }) {
+		slices.SortStableFunc(adds, func(a, b elem) int { return a.id.Compare(b.id) })
+	}
+	w := 0
+	for k := range adds {
+		if w > 0 && adds[w-1].id == adds[k].id {
+			if adds[w-1].vs.Less(adds[k].vs) {
+				adds[w-1] = adds[k]
 			}
 			continue
 		}
-		x.elems.insert(i, elem{id: e.ID, vs: e.VS, v: e.Value})
-		x.sum += elemSum(x.elems.ptr(i))
-		x.ts = x.ts.Max(e.VS).Max(e.ID.S)
+		adds[w] = adds[k]
+		w++
 	}
-	return x
+	adds = adds[:w]
+	for k := range adds {
+		e := &adds[k]
+		x.sum += elemSum(e)
+		x.ts = x.ts.Max(e.vs).Max(e.id.S)
+	}
+	q := &x.elems
+	switch {
+	case q.n == 0 || q.ptr(q.n-1).id.Less(adds[0].id):
+		for _, e := range adds {
+			q.insert(q.n, e)
+		}
+	case adds[len(adds)-1].id.Less(q.ptr(0).id):
+		for k := len(adds) - 1; k >= 0; k-- {
+			q.insert(0, adds[k])
+		}
+	case len(adds) <= 4:
+		for _, e := range adds {
+			i, _ := x.find(e.id)
+			q.insert(i, e)
+		}
+	default:
+		q.merge(adds)
+	}
 }
 
 func (x *listVal) prune(r hlc.Stamp) bool {
@@ -115,15 +185,14 @@ func (x *listVal) prune(r hlc.Stamp) bool {
 		return false
 	}
 	x.ts = hlc.Stamp{}
-	for i := 0; i < x.elems.n; {
-		if e := x.elems.ptr(i); e.id.S.Less(r) {
+	x.elems.filter(func(_ int, e *elem) bool {
+		if e.id.S.Less(r) {
 			x.sum -= elemSum(e)
-			x.elems.remove(i)
-		} else {
-			x.ts = x.ts.Max(e.vs).Max(e.id.S)
-			i++
+			return false
 		}
-	}
+		x.ts = x.ts.Max(e.vs).Max(e.id.S)
+		return true
+	})
 	for id, s := range x.tombs {
 		if id.S.Less(r) {
 			x.sum -= tombSum(id, s)
@@ -184,6 +253,61 @@ func (q *deque) shrink() {
 	case len(q.buf) > 16 && q.n <= len(q.buf)/4:
 		q.resize(len(q.buf) / 2)
 	}
+}
+
+// filter keeps the elements keep accepts (given each index and element,
+// in order), in one pass, and shrinks the buffer to fit.
+func (q *deque) filter(keep func(i int, e *elem) bool) {
+	w := 0
+	for i := 0; i < q.n; i++ {
+		p := q.ptr(i)
+		if !keep(i, p) {
+			continue
+		}
+		if w != i {
+			q.set(w, *p)
+		}
+		w++
+	}
+	for i := w; i < q.n; i++ {
+		q.set(i, elem{})
+	}
+	q.n = w
+	if size := fit(w); w == 0 || size < len(q.buf) && len(q.buf) > 16 && w <= len(q.buf)/4 {
+		if w == 0 {
+			q.buf, q.head = nil, 0
+			return
+		}
+		q.resize(size)
+	}
+}
+
+// merge merges adds (in id order, none equal to an element's) into the
+// deque in one pass.
+func (q *deque) merge(adds []elem) {
+	n := q.n + len(adds)
+	nb := make([]elem, fit(n))
+	i, j := 0, 0
+	for k := range n {
+		if j == len(adds) || i < q.n && q.ptr(i).id.Less(adds[j].id) {
+			nb[k] = q.at(i)
+			i++
+		} else {
+			nb[k] = adds[j]
+			j++
+		}
+	}
+	q.buf, q.head, q.n = nb, 0, n
+}
+
+// fit returns the buffer size for n elements: the least power of two
+// that holds them, at least 4.
+func fit(n int) int {
+	size := 4
+	for size < n {
+		size *= 2
+	}
+	return size
 }
 
 // resize moves the elements, in order, to a new buffer of size (a power

@@ -89,3 +89,63 @@ func BenchmarkListStateWithTombstones(b *testing.B) {
 		b.Fatalf("%d tombstones, sorted %v", len(out.Tombs), slices.IsSortedFunc(out.Tombs, func(a, b Tomb) int { return a.ID.Compare(b.ID) }))
 	}
 }
+
+// TestListJoinInBulkEqualsOneByOne joins a delta of many elements and
+// tombstones (ids among the list's, between them and beyond its ends,
+// some twice) into a list at once, and the same parts one delta each
+// (tombstones first, as a join takes them): the two lists are equal, in
+// order, with equal sums. Bulk joins remove and merge in one pass.
+func TestListJoinInBulkEqualsOneByOne(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		keep := rapid.Bool().Draw(t, "keep")
+		id := func(label string) ElemID {
+			return ElemID{Pos: rapid.Int64Range(-20, 20).Draw(t, label+" pos"),
+				S: hlc.Stamp{Time: rapid.Uint64Range(1, 6).Draw(t, label+" time"), Actor: 1}}
+		}
+		vs := func(label string) hlc.Stamp {
+			return hlc.Stamp{Time: rapid.Uint64Range(1, 9).Draw(t, label), Actor: 2}
+		}
+		var base ValDelta
+		for range rapid.IntRange(0, 30).Draw(t, "elements") {
+			base.Elems = append(base.Elems, Elem{ID: id("base"), VS: vs("base vs"), Value: rapid.StringN(0, 2, 2).Draw(t, "v")})
+		}
+		var d ValDelta
+		for range rapid.IntRange(0, 12).Draw(t, "tombs") {
+			tid := id("tomb")
+			if len(base.Elems) > 0 && rapid.IntRange(0, 3).Draw(t, "of an element") > 0 {
+				tid = base.Elems[rapid.IntRange(0, len(base.Elems)-1).Draw(t, "which")].ID
+			}
+			d.Tombs = append(d.Tombs, Tomb{ID: tid, S: vs("tomb s")})
+		}
+		for range rapid.IntRange(0, 30).Draw(t, "adds") {
+			d.Elems = append(d.Elems, Elem{ID: id("add"), VS: vs("add vs"), Value: rapid.StringN(0, 2, 2).Draw(t, "v")})
+		}
+		r := hlc.Stamp{Time: rapid.Uint64Range(0, 3).Draw(t, "reset")}
+		bulk, single := &listVal{}, &listVal{}
+		for _, e := range base.Elems { // one by one: base ids may repeat
+			one := ValDelta{Elems: []Elem{e}}
+			bulk.join(&one, hlc.Stamp{}, keep)
+			single.join(&one, hlc.Stamp{}, keep)
+		}
+		bulk.join(&d, r, keep)
+		for _, tb := range d.Tombs {
+			one := ValDelta{Tombs: []Tomb{tb}}
+			single.join(&one, r, keep)
+		}
+		for _, e := range d.Elems {
+			one := ValDelta{Elems: []Elem{e}}
+			single.join(&one, r, keep)
+		}
+		var a, b ValDelta
+		bulk.state(&a)
+		single.state(&b)
+		if fmt.Sprint(a) != fmt.Sprint(b) || bulk.sum != single.sum || bulk.ts != single.ts {
+			t.Fatalf("bulk join:\n%v (sum %x, ts %v)\none by one:\n%v (sum %x, ts %v)", a, bulk.sum, bulk.ts, b, single.sum, single.ts)
+		}
+		for i := 1; i < bulk.elems.n; i++ {
+			if !bulk.elems.ptr(i - 1).id.Less(bulk.elems.ptr(i).id) {
+				t.Fatalf("elements out of order at %d: %v", i, a.Elems)
+			}
+		}
+	})
+}
