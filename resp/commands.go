@@ -565,7 +565,7 @@ var table = []*Spec{
 		return nil
 	}},
 	{Name: "getdel", Note: "GET_DEL: linearizable (in a cluster, on its serial path).", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Returns the string value of a key after deleting the key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGetDel)},
-	{Name: "append", Note: "STR_APPEND: a number stored by SET is an INT or FLOAT value, so APPEND to it is WRONGTYPE; linearizable (in a cluster, on its serial path).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Appends a string to the value of a key; creates the key if it doesn't exist.", Args: "key value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+	{Name: "append", Note: "STR_APPEND: a number stored by SET is an INT or FLOAT value, so APPEND to it is WRONGTYPE; linearizable (in a cluster, on its serial path). Each APPEND writes the whole new value (its log record, and in a cluster the key's Paxos state), so it costs the string's length, where Redis's costs the suffix's: growing one string to 2 MB by 100-byte APPENDs from one connection ran 936 a second against redis-server's 16,500. Keep appended strings short, or use a list (RPUSH) for a growing log.", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Appends a string to the value of a key; creates the key if it doesn't exist.", Args: "key value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdStrAppend)
 		r.Str[0], r.Str[1] = args[1], args[2]
 		return nil
