@@ -844,8 +844,20 @@ const minFreshGrace = time.Minute
 // leaves no entry (recorded), so a first sending still under way could
 // take an element after this one answered that it took none.
 func (p *proposal) neverRan(rec serial.Applied) bool {
-	return p.c.RanFrom > 0 && p.req.Once != proto.OnceTry && rec.CoversFrom(uint64(p.c.RanFrom)<<hlc.LogicalBits)
+	return RunResent && p.c.RanFrom > 0 && p.req.Once != proto.OnceTry && rec.CoversFrom(uint64(p.c.RanFrom)<<hlc.LogicalBits)
 }
+
+// RunResent turns on the running of writes sent again that neverRan
+// finds no sending ran. It is off: with it on, the 24-round
+// TestSerialIsLinearizableUnderNetworkFaults found a history no order
+// explains in 2 runs of 5 (each right after a killed node came back and
+// was cut off, then the other two were cut from each other: a write that
+// ran on a state without the writes acknowledged just before it), and in
+// none of 8 with it off or before it was built (docs/decisions.md,
+// "Writes sent again run: turned off"). Until the hole is found, a write
+// sent again that the record does not list answers "not confirmed", as
+// before.
+const RunResent = false
 
 // accept starts the Accept of prop, whose reply is reply and whose
 // applied record is rec, at its ballot, asking the acceptors for a
