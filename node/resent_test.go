@@ -69,7 +69,7 @@ func TestResentWriteRunsWhenTheRecordReachesBack(t *testing.T) {
 			}
 			before := n.clock.Now()
 			st := p.advance(s)
-			if !tc.runs || !RunResent { // off: no write sent again runs unlisted
+			if !tc.runs {
 				if !p.done || p.st != rpc.StatusNotConfirmed {
 					t.Fatalf("step %v, done %v, status %v; want not confirmed", st, p.done, p.st)
 				}
@@ -120,7 +120,7 @@ func TestResentWriteThatChangesNothingIsRecorded(t *testing.T) {
 			p.take(name, rpc.Vote{Yes: true, Time: latest.Time, Actor: latest.Actor, State: state, Applied: rec}, nil)
 		}
 		st := p.advance(s)
-		if try || !RunResent { // off: no write sent again runs unlisted
+		if try {
 			if !p.done || p.st != rpc.StatusNotConfirmed {
 				t.Fatalf("a try sent again: step %v, status %v %q; want not confirmed", st, p.st, p.reply)
 			}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/vanitydb/vanity/client"
-	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
 )
@@ -38,15 +37,6 @@ func TestResentSerialWriteSettles(t *testing.T) {
 			Reqs: []*proto.Request{&incr}}}}
 		items := runOverRPC(t, c, c.Nodes[0], &run, 1)
 		return items[0].Status, string(items[0].Reply)
-	}
-	if !node.RunResent {
-		// Off (node.RunResent): a write sent again that no record lists
-		// answers "not confirmed" and does not run, even on a fresh key.
-		if st, reply := resend(1, before); st != rpc.StatusNotConfirmed {
-			t.Fatalf("resent on a fresh key, with running such writes off: %v %q; want not confirmed", st, reply)
-		}
-		expect(t, cl, "GET (1)k", "NULL")
-		return
 	}
 	// A fresh key: its record is complete from the start.
 	if st, reply := resend(1, before); st != rpc.StatusOK || reply != "OK:INT 1" {

@@ -212,8 +212,19 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 	refreshed := false
 	for {
 		if addr := b.pick(b.routes.Load(), p, tried); addr != "" {
+			resent := it.ID != ([16]byte{}) && ran
+			if resent && !proto.ReadOnly(it.Reqs) {
+				// A write sent again may run where its key's record shows
+				// that no sending ran it (node.neverRan): it leaves only
+				// once no earlier sending can still run, past their
+				// deadlines and the clocks' offset. An earlier sending
+				// still under way (on a node paused or cut off) could
+				// otherwise run after this one, once this one's entry had
+				// left the key's record.
+				b.waitPast(unsure)
+			}
 			deadline := b.now().Add(b.cfg.RequestTimeout).UnixMilli()
-			items, err := b.runOn(addr, it, it.ID != ([16]byte{}) && ran, ranFrom, deadline)
+			items, err := b.runOn(addr, it, resent, ranFrom, deadline)
 			switch st, msg := firstFailure(items); {
 			case err != nil:
 				b.suspect(addr, err)
