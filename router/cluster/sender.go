@@ -626,11 +626,11 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 
 // slow handles a run not answered within slowAfter: its node is
 // suspected (new commands go to other candidates), its reads go to
-// another replica now, and so do its writes with an id (serial writes,
-// which another replica settles from the key's applied record: a sending
-// still under way meets them in the same rounds of consensus), and the
-// commands queued behind it for that node (q's backlog, never sent); its
-// other writes wait for their answer or the deadline.
+// another replica now, and so do the commands queued behind it for that
+// node (q's backlog, never sent); its writes wait for their answer or the
+// deadline. (A serial write handed on at once, to settle from the key's
+// applied record, could run there and then again here once its entry had
+// left the record: runItem sends a write again only past the deadline.)
 func (b *Backend) slow(nr *nodeRun, q *nodeQueue, sent time.Time) {
 	nr.mu.Lock()
 	if nr.answered {
@@ -640,7 +640,7 @@ func (b *Backend) slow(nr *nodeRun, q *nodeQueue, sent time.Time) {
 	var again []ref
 	var parts []ref
 	for c, r := range nr.refs {
-		if cmd := &nr.run.Cmds[c]; r.dr == nil && !proto.ReadOnly(cmd.Reqs) && cmd.ID == ([16]byte{}) {
+		if r.dr == nil && !proto.ReadOnly(nr.run.Cmds[c].Reqs) {
 			continue
 		}
 		for len(nr.hedged) <= c {
