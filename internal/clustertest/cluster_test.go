@@ -620,7 +620,12 @@ func TestReplicateOverRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := ask(); got.err != nil || len(got.out) != 1 || got.out[0].Err != nil || !bytes.Contains(got.out[0].States, []byte(key)) {
-		t.Fatalf("read: %+v", got)
+		var answerErr error
+		if len(got.out) > 0 {
+			answerErr = got.out[0].Err
+		}
+		t.Fatalf("read from a replica serving the partition: %+v (the answer's error: %v; partition %d held: %v)",
+			got, answerErr, p, b.Held()[p])
 	}
 	bad := node.NewReplica(c.Nodes[1].Name, rpc.NewClient(c.Nodes[1].Service.RPCAddr(), []byte("wrong secret"), 1))
 	if replicate(bad) {
