@@ -773,8 +773,8 @@ func TestResentWriteNeverSaysItDidNotRun(t *testing.T) {
 // first sending's deadline and the clocks' offset have passed, when it
 // can no longer run there (a write sent again may run where its key's
 // record shows no sending did, and the first sending, still under way,
-// could otherwise run after it: docs/decisions.md, "Writes sent again
-// run: turned off").
+// could otherwise run after it: docs/decisions.md, "A write sent again
+// leaves past its first sending's deadline").
 func TestSerialWriteLeavesASilentNode(t *testing.T) {
 	a, c := &fakeNode{addr: "a", silent: true}, &fakeNode{addr: "c"}
 	b := testBackend(t, 2, a, c)
