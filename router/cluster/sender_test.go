@@ -35,6 +35,7 @@ type fakeNode struct {
 	// refusesWrites refuses every write, as a node whose log failed.
 	refusesWrites bool
 	silent        bool // never answers (until the run's timeout)
+	pingsLost     bool // leaves pings unanswered (a paused node), whatever it does with runs
 	notConfirmed  bool // answers every serial write "not confirmed", unrun
 	expired       bool // answers every command that it came past its deadline
 	// gate, if set, holds every answer until it is closed.
@@ -134,7 +135,7 @@ func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, 
 // Ping answers at once, or, from a silent node, fails at the timeout.
 func (n *fakeNode) Ping(timeout time.Duration, done func(error)) {
 	n.mu.Lock()
-	silent := n.silent
+	silent := n.silent || n.pingsLost
 	n.mu.Unlock()
 	if silent {
 		go func() {
@@ -796,6 +797,30 @@ func TestSerialWriteLeavesASilentNode(t *testing.T) {
 	defer c.mu.Unlock()
 	if len(c.runs) != 1 || !c.runs[0].Cmds[0].Resent || c.runs[0].Cmds[0].RanFrom <= 0 {
 		t.Fatalf("c got %d runs, the first %+v; want the write sent again, with the time it may have run from", len(c.runs), c.runs[0].Cmds[0])
+	}
+}
+
+// TestSerialWriteTakesItsSlowNodesAnswer: a serial write to a node that
+// leaves a ping unanswered (paused) but answers the write before its
+// deadline gets that answer; it is not handed to another replica, which
+// would skip this answer and could report a write that ran "not
+// confirmed".
+func TestSerialWriteTakesItsSlowNodesAnswer(t *testing.T) {
+	a, c := &fakeNode{addr: "a", pingsLost: true}, &fakeNode{addr: "c"}
+	a.delay = func() time.Duration { return 300 * time.Millisecond }
+	b := testBackend(t, 2, a, c)
+	b.cfg.RequestTimeout = time.Second // well above the ping's bound and the answer's delay
+	k := keyOn(t, b, "a", "c")
+	serial := [2]proto.Consistency{proto.ConsSerial, proto.ConsSerial}
+	j := &router.Job{Items: []router.Item{{Levels: serial, Reqs: []*proto.Request{req(t, "SET:STR "+enc(k)+" (1)w")}}}}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	if j.Items[0].Err != nil || string(j.Items[0].Replies[0]) != "OK" {
+		t.Fatalf("write: %+v", j.Items[0])
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.runs) != 0 {
+		t.Fatalf("the write went to c too (%d runs) while a answered it", len(c.runs))
 	}
 }
 
