@@ -74,21 +74,9 @@ func BenchmarkExecManyKeys(b *testing.B) {
 // tombstones as a cluster's do: a pop costs what picking a member costs,
 // which must not grow with the set.
 func BenchmarkSetPop(b *testing.B) {
-	const members = 100_000
 	h := newHarness(b, 1, true, 1)
+	fillLarge(b, h, "SET_ADD", "s", 100_000)
 	var add proto.Request
-	for i := 0; i < members; i += 1000 {
-		text := fmt.Appendf(nil, "SET_ADD (1)s (%d){", 1000)
-		for j := i; j < i+1000; j++ {
-			m := fmt.Sprintf("member:%06d", j)
-			text = fmt.Appendf(text, "(%d)%s", len(m), m)
-		}
-		text = append(text, '}')
-		if err := proto.ParseRequest(text, &add); err != proto.ErrNone {
-			b.Fatal(err)
-		}
-		h.exec(&add)
-	}
 	var pop proto.Request
 	if err := proto.ParseRequest([]byte("SET_REMOVE (1)s 1"), &pop); err != proto.ErrNone {
 		b.Fatal(err)
@@ -112,24 +100,9 @@ func BenchmarkSetPop(b *testing.B) {
 // (AppendState, what digest reads hashed before) against its digest form
 // (AppendStateDigest).
 func BenchmarkDigestOfALargeKey(b *testing.B) {
-	const n = 100_000
 	h := newHarness(b, 1, true, 1)
-	var req proto.Request
-	for i := 0; i < n; i += 1000 {
-		set := fmt.Appendf(nil, "SET_ADD (3)set (%d){", 1000)
-		list := fmt.Appendf(nil, "LIST_PUSH_RIGHT (4)list (%d)[", 1000)
-		for j := i; j < i+1000; j++ {
-			m := fmt.Sprintf("member:%06d", j)
-			set = fmt.Appendf(set, "(%d)%s", len(m), m)
-			list = fmt.Appendf(list, " (%d)%s", len(m), m)
-		}
-		for _, text := range [][]byte{append(set, '}'), append(list, ']')} {
-			if err := proto.ParseRequest(text, &req); err != proto.ErrNone {
-				b.Fatal(err)
-			}
-			h.exec(&req)
-		}
-	}
+	fillLarge(b, h, "SET_ADD", "set", 100_000)
+	fillLarge(b, h, "LIST_PUSH_RIGHT", "list", 100_000)
 	sh := h.shards[0]
 	var buf []byte
 	for _, key := range []string{"set", "list"} {
@@ -176,5 +149,29 @@ func BenchmarkListReplacedWhole(b *testing.B) {
 				b.Fatalf("%d elements after, want %d", x.elems.n, n)
 			}
 		})
+	}
+}
+
+// fillLarge runs cmd, SET_ADD or LIST_PUSH_RIGHT, on key until it holds n
+// members or elements (member:000000, …), a thousand to a request.
+func fillLarge(b *testing.B, h *harness, cmd, key string, n int) {
+	open, sep, end := "{", "", "}"
+	if cmd == "LIST_PUSH_RIGHT" {
+		open, sep, end = "[", " ", "]"
+	}
+	var req proto.Request
+	for i := 0; i < n; i += 1000 {
+		text := fmt.Appendf(nil, "%s (%d)%s (%d)%s", cmd, len(key), key, min(1000, n-i), open)
+		for j := i; j < min(i+1000, n); j++ {
+			if j > i {
+				text = append(text, sep...)
+			}
+			m := fmt.Sprintf("member:%06d", j)
+			text = fmt.Appendf(text, "(%d)%s", len(m), m)
+		}
+		if err := proto.ParseRequest(append(text, end...), &req); err != proto.ErrNone {
+			b.Fatal(err)
+		}
+		h.exec(&req)
 	}
 }

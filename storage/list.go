@@ -244,14 +244,15 @@ func (q *deque) grow() {
 	q.resize(max(4, 2*len(q.buf)))
 }
 
-// shrink halves a buffer left three quarters empty, so that a queue
-// drained of a burst gives its memory back; an empty one gives all of it.
+// shrink fits a buffer left three quarters empty to what it holds, so
+// that a queue drained of a burst gives its memory back; an empty one
+// gives all of it.
 func (q *deque) shrink() {
 	switch {
 	case q.n == 0:
 		q.buf, q.head = nil, 0
 	case len(q.buf) > 16 && q.n <= len(q.buf)/4:
-		q.resize(len(q.buf) / 2)
+		q.resize(max(16, fit(2*q.n))) // half full at most, more than a quarter
 	}
 }
 
@@ -273,13 +274,7 @@ func (q *deque) filter(keep func(i int, e *elem) bool) {
 		q.set(i, elem{})
 	}
 	q.n = w
-	if size := fit(w); w == 0 || size < len(q.buf) && len(q.buf) > 16 && w <= len(q.buf)/4 {
-		if w == 0 {
-			q.buf, q.head = nil, 0
-			return
-		}
-		q.resize(size)
-	}
+	q.shrink()
 }
 
 // merge merges adds (in id order, none equal to an element's) into the

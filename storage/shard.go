@@ -342,17 +342,19 @@ func (s *Shard) AppendState(dst []byte, db int, key []byte) ([]byte, bool) {
 
 // AppendStateDigest appends what stands for key's whole state in db when
 // replicas compare their copies of it (a digest read): AppendState's
-// encoding for a string or a counter (a type conflict's values in the order
-// of their kinds); for a set, hash or
-// list, the same encoding without its parts, followed by the sum of their
-// hashes (partsum.go). Replicas that hold the same state append the same
-// bytes, and a collection's costs nothing in its size. It reports whether
-// the shard holds anything for key.
+// encoding for a string or a counter (a type conflict's values in the
+// order of their kinds); for a set, hash or list, the same encoding
+// without its parts, followed by the sum of their hashes (partsum.go).
+// Replicas that hold the same state append the same bytes, and a
+// collection's costs nothing in its size. It reports whether the shard
+// holds anything for key.
 func (s *Shard) AppendStateDigest(dst []byte, db int, key []byte) ([]byte, bool) {
 	e := s.lookup(db, key)
 	if e == nil {
 		return dst, false
 	}
+	// The key is not kept: the delta lives only while it is encoded.
+	k := unsafe.String(unsafe.SliceData(key), len(key))
 	var sum uint64
 	var val ValDelta
 	switch v := e.val.(type) {
@@ -363,7 +365,7 @@ func (s *Shard) AppendStateDigest(dst []byte, db int, key []byte) ([]byte, bool)
 	case *multi:
 		// A type conflict's values, in the order of their kinds: replicas
 		// may hold them in any order.
-		d := s.state(db, unsafe.String(unsafe.SliceData(key), len(key)), e)
+		d := s.state(db, k, e)
 		vals := append([]ValDelta{d.Val}, d.More...)
 		slices.SortFunc(vals, func(a, b ValDelta) int { return int(a.Kind) - int(b.Kind) })
 		d.Val, d.More = vals[0], vals[1:]
@@ -371,7 +373,6 @@ func (s *Shard) AppendStateDigest(dst []byte, db int, key []byte) ([]byte, bool)
 	default:
 		return s.AppendState(dst, db, key)
 	}
-	k := unsafe.String(unsafe.SliceData(key), len(key))
 	d := Delta{DB: uint8(db), Key: k, Reset: e.reset, Val: val}
 	d.Exp, _ = s.expiry(db, k)
 	dst = AppendDelta(dst, &d)
