@@ -232,3 +232,58 @@ func TestAcceptorTakesALearn(t *testing.T) {
 		t.Error("a key learned is not serial on the acceptor")
 	}
 }
+
+// TestAcceptorRefusesAPhasePastItsDeadline: a Prepare or an Accept that
+// arrives after its deadline (by the acceptor's clock) gets no vote and
+// changes nothing. A router sends a serial write again only past every
+// earlier sending's deadline and the clocks' offset (Backend.runItem):
+// this refusal is what stops a first sending still under way from
+// running the write after the second sending did (docs/decisions.md, "A
+// write sent again leaves past its first sending's deadline").
+func TestAcceptorRefusesAPhasePastItsDeadline(t *testing.T) {
+	now := time.UnixMilli(1_000_000)
+	n := newNode(t, Config{Partitions: 1, KeepTombstones: true, Actor: 5, Now: func() time.Time { return now }})
+	at := func(ms uint64) hlc.Stamp { return hlc.Stamp{Time: ms << hlc.LogicalBits, Actor: 1} }
+	state := func(b hlc.Stamp, v string) []byte {
+		d := storage.Delta{Key: "k", Reset: b, Val: storage.ValDelta{Kind: proto.TypeStr, TS: b, Reg: b, Str: v}}
+		return storage.AppendDelta(nil, &d)
+	}
+	vote := func(m rpc.Phase) rpc.Vote {
+		t.Helper()
+		var got rpc.Vote
+		if err := n.Votes([]rpc.Phase{m}, func(_ int, v rpc.Vote) { got = v }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	past, ahead := now.UnixMilli()-1, now.UnixMilli()+1000
+	b := at(10)
+	if v := vote(rpc.Phase{Kind: rpc.KindPrepare, Time: b.Time, Actor: b.Actor, Deadline: past, Key: []byte("k")}); v.Yes {
+		t.Errorf("a Prepare past its deadline was promised: %+v", v)
+	}
+	if promised, accepted, _ := n.register(0, []byte("k")); !promised.IsZero() || !accepted.IsZero() {
+		t.Fatalf("after a Prepare past its deadline: promised %v, accepted %v; want neither", promised, accepted)
+	}
+	if v := vote(rpc.Phase{Kind: rpc.KindAccept, Time: b.Time, Actor: b.Actor, Deadline: past, Key: []byte("k"), State: state(b, "late")}); v.Yes {
+		t.Errorf("an Accept past its deadline was accepted: %+v", v)
+	}
+	if promised, accepted, _ := n.register(0, []byte("k")); !promised.IsZero() || !accepted.IsZero() {
+		t.Fatalf("after an Accept past its deadline: promised %v, accepted %v; want neither", promised, accepted)
+	}
+	if got := do(t, n, 0, "GET (1)k"); got != "NULL" {
+		t.Fatalf("after an Accept past its deadline, GET answered %s; want NULL", got)
+	}
+	// The same phases before their deadline are taken.
+	if v := vote(rpc.Phase{Kind: rpc.KindPrepare, Time: b.Time, Actor: b.Actor, Deadline: ahead, Key: []byte("k")}); !v.Yes {
+		t.Fatalf("a Prepare before its deadline was refused: %+v", v)
+	}
+	if v := vote(rpc.Phase{Kind: rpc.KindAccept, Time: b.Time, Actor: b.Actor, Deadline: ahead, Key: []byte("k"), State: state(b, "v")}); !v.Yes {
+		t.Fatalf("an Accept before its deadline was refused: %+v", v)
+	}
+	if _, accepted, _ := n.register(0, []byte("k")); accepted != b {
+		t.Fatalf("after an Accept before its deadline: accepted %v, want %v", accepted, b)
+	}
+	if got := do(t, n, 0, "GET (1)k"); got != "OK:STR (1)v" {
+		t.Fatalf("after an Accept before its deadline, GET answered %s; want the accepted value", got)
+	}
+}
