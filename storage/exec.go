@@ -25,6 +25,11 @@ type Ctx struct {
 	// Rand returns a uniform integer in [0, n).
 	Rand   func(n int) int
 	Deltas []Delta
+	// Slots is storage the deltas of counters borrow for their slot
+	// versions. A caller that reuses Deltas' storage for its next command
+	// may reuse this too (Slots[:0]), once the deltas are encoded:
+	// shards copy what they keep of a delta.
+	Slots []Slot
 }
 
 // now is the command's wall time in unix milliseconds.
@@ -457,7 +462,7 @@ func (c *Ctx) incrInt(key []byte, delta int64, dst []byte) []byte {
 	if x == nil {
 		x = &counter[int64]{k: proto.TypeInt}
 	}
-	d.Val = x.increment(c.T, delta, sum)
+	d.Val = x.increment(c.T, delta, sum, &c.Slots)
 	c.commit(key, d)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), sum)
 }
@@ -479,7 +484,7 @@ func (c *Ctx) incrFloat(key []byte, delta float64, dst []byte) []byte {
 		cur = x.value()
 	}
 	sum := cur + delta
-	d.Val = x.increment(c.T, delta, sum)
+	d.Val = x.increment(c.T, delta, sum, &c.Slots)
 	c.commit(key, d)
 	return proto.AppendFloat(append(dst, proto.ReplyOK...), sum)
 }

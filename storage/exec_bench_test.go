@@ -10,8 +10,8 @@ import (
 	"github.com/vanitydb/vanity/storage/hlc"
 )
 
-// BenchmarkExecManyKeys runs SET and GET over more keys than the caches
-// hold, spread over shards as a node's partitions spread them (100,000
+// BenchmarkExecManyKeys runs SET, GET and INCR_INT over more keys than
+// the caches hold, spread over shards as a node's partitions spread them (100,000
 // keys, 1,024 shards, random order: what the load generator sends), in
 // runs of 16 commands as a loop's turn brings them, so what it measures
 // is mostly the memory a command touches (b.N counts runs of 16).
@@ -28,6 +28,7 @@ func BenchmarkExecManyKeys(b *testing.B) {
 	value := fmt.Sprintf("(100)%0100d", 7)
 	sets := make([]proto.Request, keys)
 	gets := make([]proto.Request, keys)
+	incrs := make([]proto.Request, keys)
 	for i := range keys {
 		k := fmt.Sprintf("key:%012d", i)
 		if err := proto.ParseRequest(fmt.Appendf(nil, "SET:STR (%d)%s %s", len(k), k, value), &sets[i]); err != proto.ErrNone {
@@ -36,22 +37,27 @@ func BenchmarkExecManyKeys(b *testing.B) {
 		if err := proto.ParseRequest(fmt.Appendf(nil, "GET (%d)%s", len(k), k), &gets[i]); err != proto.ErrNone {
 			b.Fatal(err)
 		}
+		k = fmt.Sprintf("counter:%012d", i)
+		if err := proto.ParseRequest(fmt.Appendf(nil, "INCR_INT (%d)%s 1", len(k), k), &incrs[i]); err != proto.ErrNone {
+			b.Fatal(err)
+		}
 	}
 	exec := func(req *proto.Request, dst []byte) []byte {
 		c.T = clock.Now()
-		c.Deltas = c.Deltas[:0]
+		c.Deltas, c.Slots = c.Deltas[:0], c.Slots[:0]
 		return Exec(c, req, dst[:0])
 	}
 	var dst []byte
 	for i := range sets {
 		dst = exec(&sets[i], dst)
+		dst = exec(&incrs[i], dst)
 	}
 	order := rand.New(rand.NewPCG(1, 2)).Perm(keys)
 	var batch [run]*proto.Request
 	for _, bm := range []struct {
 		name string
 		reqs []proto.Request
-	}{{"SET", sets}, {"GET", gets}} {
+	}{{"SET", sets}, {"GET", gets}, {"INCR", incrs}} {
 		b.Run(bm.name, func(b *testing.B) {
 			next := 0
 			for b.Loop() {

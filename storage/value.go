@@ -146,6 +146,11 @@ type counter[N number] struct {
 	base     N
 	absorbed []cslot[N] // slot versions included in base, sorted by actor
 	slots    []cslot[N] // sorted by actor
+	// inl backs slots and absorbed while each holds one version (a key
+	// that one actor increments, the usual case): the counter is then
+	// one allocation, and an increment reads its versions from the
+	// cache lines beside the register's instead of from two more.
+	inl [2]cslot[N]
 }
 
 type cslot[N number] struct {
@@ -215,6 +220,9 @@ func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) value {
 	if !d.Reg.IsZero() && !d.Reg.Less(r) && x.reg.Less(d.Reg) {
 		x.reg, x.base = d.Reg, fromPair[N](d.Int, d.Float)
 		x.ts = x.ts.Max(d.Reg)
+		if x.absorbed == nil {
+			x.absorbed = x.inl[1:1:2]
+		}
 		x.absorbed = x.absorbed[:0]
 		for _, s := range d.Absorbed {
 			x.absorbed = append(x.absorbed, cslot[N]{actor: s.Actor, birth: s.Birth, last: s.Last, n: fromPair[N](s.Int, s.Float)})
@@ -227,6 +235,9 @@ func (x *counter[N]) join(d *ValDelta, r hlc.Stamp, _ bool) value {
 		n := fromPair[N](s.Int, s.Float)
 		i, found := findSlot(x.slots, s.Actor)
 		if !found {
+			if x.slots == nil {
+				x.slots = x.inl[0:0:1]
+			}
 			x.slots = append(x.slots, cslot[N]{})
 			copy(x.slots[i+1:], x.slots[i:])
 			x.slots[i] = cslot[N]{actor: s.Actor, birth: s.Birth, last: s.Last, n: n}
@@ -274,13 +285,22 @@ func (x *counter[N]) state(d *ValDelta) {
 // version. (Absorbing only the local slots lost the versions the previous
 // register counted without this replica having their slots: when those
 // slots arrived later, they were counted a second time.)
-func (x *counter[N]) increment(t hlc.Stamp, n, sum N) ValDelta {
+//
+// The fragment's slot versions are appended to *buf (Ctx.Slots), which
+// the fragment borrows until its command's deltas are encoded.
+func (x *counter[N]) increment(t hlc.Stamp, n, sum N, buf *[]Slot) ValDelta {
 	own := cslot[N]{actor: t.Actor, birth: t, last: t, n: n}
 	if i, found := findSlot(x.slots, t.Actor); found {
 		own.birth, own.n = x.slots[i].birth, x.slots[i].n+n
 	}
-	// One array holds the absorbed versions and, last, the own slot again.
-	all := make([]Slot, 0, len(x.slots)+len(x.absorbed)+2)
+	// One stretch of *buf holds the absorbed versions and, last, the own
+	// slot again.
+	from := len(*buf)
+	if need := len(x.slots) + len(x.absorbed) + 2; cap(*buf)-from < need {
+		*buf = make([]Slot, 0, max(2*cap(*buf), need, 16))
+		from = 0
+	}
+	all := (*buf)[from:from]
 	si, ai := 0, 0
 	ownDone := false
 	for si < len(x.slots) || ai < len(x.absorbed) || !ownDone {
@@ -314,11 +334,12 @@ func (x *counter[N]) increment(t hlc.Stamp, n, sum N) ValDelta {
 		all = addSlots(all, []cslot[N]{pick})
 	}
 	all = addSlots(all, []cslot[N]{own})
+	*buf = (*buf)[:from+len(all)]
 	si2, sf := toPair(sum)
 	return ValDelta{
 		Kind: x.k, TS: t, Reg: t, Int: si2, Float: sf,
 		Absorbed: all[: len(all)-1 : len(all)-1],
-		Slots:    all[len(all)-1:],
+		Slots:    all[len(all)-1 : len(all) : len(all)],
 	}
 }
 
