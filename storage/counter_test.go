@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -136,41 +135,4 @@ func TestCountersAreExact(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestIncrementsShareTheirSlotStorage: increments run with one Ctx
-// without emptying it (a transaction's commands) keep each its own slot
-// versions in their deltas, while Ctx.Slots, which they borrow, grows
-// under them: a replica given the deltas reads what the writer reads.
-// Keys incremented by two actors before give each increment more than
-// one version to carry.
-func TestIncrementsShareTheirSlotStorage(t *testing.T) {
-	writer, other, replica := newHarness(t, 1, true, 1), newHarness(t, 1, true, 2), newHarness(t, 1, true, 3)
-	const keys = 40
-	key := func(i int) string { return fmt.Sprintf("(3)k%02d", i) }
-	for i := range keys {
-		if i%2 == 0 {
-			other.do("INCR_INT " + key(i) + " 1000")
-		}
-	}
-	writer.receive(other.deltas)
-	c := &Ctx{Locate: writer.locate}
-	for i := range keys {
-		var req proto.Request
-		if err := proto.ParseRequest(fmt.Appendf(nil, "INCR_INT %s %d", key(i), i+1), &req); err != proto.ErrNone {
-			t.Fatal(err)
-		}
-		c.T = writer.clock.Now()
-		Exec(c, &req, nil)
-	}
-	if len(c.Deltas) != keys {
-		t.Fatalf("%d deltas, want %d", len(c.Deltas), keys)
-	}
-	replica.receive(other.deltas)
-	replica.receive(c.Deltas)
-	for i := range keys {
-		if got, want := replica.do("GET "+key(i)), writer.do("GET "+key(i)); got != want {
-			t.Errorf("key %s: the replica reads %s, the writer %s", key(i), got, want)
-		}
-	}
 }

@@ -25,11 +25,33 @@ type Ctx struct {
 	// Rand returns a uniform integer in [0, n).
 	Rand   func(n int) int
 	Deltas []Delta
-	// Slots is storage the deltas of counters borrow for their slot
-	// versions. A caller that reuses Deltas' storage for its next command
-	// may reuse this too (Slots[:0]), once the deltas are encoded:
-	// shards copy what they keep of a delta.
-	Slots []Slot
+	// Slots and Members are storage the deltas borrow for a counter's
+	// slot versions and a set's or hash's members (borrow). A caller that
+	// reuses Deltas' storage for its next command may reuse these too
+	// (Slots[:0], Members[:0]) once the deltas are encoded: shards copy
+	// what they keep of a delta.
+	Slots   []Slot
+	Members []Member
+}
+
+// maxBorrow bounds the items a delta borrows from a Ctx (Slots,
+// Members): more get storage of their own, which a reused Ctx does not
+// keep.
+const maxBorrow = 64
+
+// borrow returns a slice of length 0 and capacity n whose storage comes
+// from *arena, which grows as needed; slices borrowed before keep theirs.
+func borrow[T any](arena *[]T, n int) []T {
+	if n > maxBorrow {
+		return make([]T, 0, n)
+	}
+	from := len(*arena)
+	if cap(*arena)-from < n {
+		*arena = make([]T, 0, max(2*cap(*arena), n, 16))
+		from = 0
+	}
+	*arena = (*arena)[:from+n]
+	return (*arena)[from : from : from+n]
 }
 
 // now is the command's wall time in unix milliseconds.

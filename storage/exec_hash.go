@@ -16,7 +16,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		d := c.newDelta(key)
 		d.Reset = c.T
 		if len(req.Elems) > 0 {
-			d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(req.Elems, c.T)}
+			d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Members, len(req.Elems)/2), req.Elems, c.T)}
 		}
 		c.commit(key, d)
 		return append(dst, proto.ReplyOK...), true
@@ -140,12 +140,12 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 			return proto.AppendInt(okr, 0), true
 		}
 		d := c.begin(key, e)
-		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(req.Elems, c.T)}
+		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Members, len(req.Elems)/2), req.Elems, c.T)}
 		added := 0
 		for _, m := range d.Val.Members {
 			if x == nil || d.Reset != (hlc.Stamp{}) {
 				added++
-			} else if _, has := x.m[m.Name]; !has || x.m[m.Name].dead {
+			} else if st, has := x.m[m.Name]; !has || st.dead {
 				added++
 			}
 		}
@@ -155,10 +155,9 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 	return dst, false
 }
 
-// hashMembers turns field/value pairs into field registers at t; when a
-// field repeats, its first occurrence wins (PROTOCOL.md D56).
-func hashMembers(pairs [][]byte, t hlc.Stamp) []Member {
-	out := make([]Member, 0, len(pairs)/2)
+// hashMembers appends field/value pairs to out as field registers at t;
+// when a field repeats, its first occurrence wins (PROTOCOL.md D56).
+func hashMembers(out []Member, pairs [][]byte, t hlc.Stamp) []Member {
 	var seen firstSeen
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if !seen.first(pairs[i]) {

@@ -52,7 +52,7 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst
 			return proto.AppendInt(ok, 0)
 		}
 		d := c.begin(key, e)
-		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: make([]Member, 0, len(req.Elems))}
+		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: borrow(&c.Members, len(req.Elems))}
 		added := 0
 		var seen firstSeen
 		for _, m := range req.Elems {
@@ -175,9 +175,13 @@ func (c *Ctx) setAlgebra(req *proto.Request, dst []byte) []byte {
 // ---- hashes ----
 
 // firstSeen reports, for each element, whether it is the first occurrence of
-// its bytes. Small inputs are checked pairwise; large ones use a map.
+// its bytes. Small inputs are checked pairwise; large ones use a map. The
+// first element is kept apart, so that a command of one (the usual SADD or
+// HASH_UPDATE) allocates nothing here.
 type firstSeen struct {
-	small [][]byte
+	one   []byte
+	n     int
+	small [][]byte // the elements after one, while few
 	big   map[string]struct{}
 }
 
@@ -189,6 +193,13 @@ func (f *firstSeen) first(b []byte) bool {
 		f.big[string(b)] = struct{}{}
 		return true
 	}
+	if f.n == 0 {
+		f.one, f.n = b, 1
+		return true
+	}
+	if string(f.one) == string(b) {
+		return false
+	}
 	for _, s := range f.small {
 		if string(s) == string(b) {
 			return false
@@ -197,6 +208,7 @@ func (f *firstSeen) first(b []byte) bool {
 	f.small = append(f.small, b)
 	if len(f.small) > 16 {
 		f.big = make(map[string]struct{}, 64)
+		f.big[string(f.one)] = struct{}{}
 		for _, s := range f.small {
 			f.big[string(s)] = struct{}{}
 		}

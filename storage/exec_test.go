@@ -970,3 +970,61 @@ func TestLocks(t *testing.T) {
 	expect("LOCK_INFO (1)s", "BAD_TYPE") // a STR that is not a lock
 	expect("LOCK_RELEASE (1)s 1", "BAD_TYPE")
 }
+
+// TestDeltasKeepWhatTheyBorrow: commands run with one Ctx without emptying
+// it (a transaction's) keep each its own slot versions and members in
+// their deltas, while Ctx.Slots and Ctx.Members, which they borrow, grow
+// under them: a replica given the deltas holds what the writer holds.
+// Counters incremented by two actors before carry more than one version;
+// some hashes and sets get more members than a delta borrows.
+func TestDeltasKeepWhatTheyBorrow(t *testing.T) {
+	writer, other, replica := newHarness(t, 1, true, 1), newHarness(t, 1, true, 2), newHarness(t, 1, true, 3)
+	const keys = 40
+	key := func(kind byte, i int) string { return fmt.Sprintf("(3)%c%02d", kind, i) }
+	for i := range keys {
+		if i%2 == 0 {
+			other.do("INCR_INT " + key('c', i) + " 1000")
+		}
+	}
+	writer.receive(other.deltas)
+	many := func(i int, pairs bool) string {
+		n := 1 + i%3
+		if i%10 == 9 {
+			n = maxBorrow + 5
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "(%d){", n)
+		for j := range n {
+			m := fmt.Sprintf("m%d-%d", i, j)
+			fmt.Fprintf(&b, "(%d)%s", len(m), m)
+			if pairs {
+				v := fmt.Sprintf("v%d", i*j)
+				fmt.Fprintf(&b, "(%d)%s", len(v), v)
+			}
+		}
+		return b.String() + "}"
+	}
+	c := &Ctx{Locate: writer.locate}
+	for i := range keys {
+		for _, text := range []string{
+			fmt.Sprintf("INCR_INT %s %d", key('c', i), i+1),
+			fmt.Sprintf("HASH_UPDATE %s %s", key('h', i), many(i, true)),
+			fmt.Sprintf("SET_ADD %s %s", key('s', i), many(i, false)),
+		} {
+			var req proto.Request
+			if err := proto.ParseRequest([]byte(text), &req); err != proto.ErrNone {
+				t.Fatalf("parse %q: %v", text, err)
+			}
+			c.T = writer.clock.Now()
+			Exec(c, &req, nil)
+		}
+	}
+	if len(c.Deltas) != 3*keys {
+		t.Fatalf("%d deltas, want %d", len(c.Deltas), 3*keys)
+	}
+	replica.receive(other.deltas)
+	replica.receive(c.Deltas)
+	if got, want := dumpAll(replica), dumpAll(writer); got != want {
+		t.Errorf("the replica holds\n%s\nthe writer\n%s", got, want)
+	}
+}

@@ -286,8 +286,8 @@ func (x *counter[N]) state(d *ValDelta) {
 // register counted without this replica having their slots: when those
 // slots arrived later, they were counted a second time.)
 //
-// The fragment's slot versions are appended to *buf (Ctx.Slots), which
-// the fragment borrows until its command's deltas are encoded.
+// The fragment's slot versions are in storage borrowed from *buf
+// (Ctx.Slots) until its command's deltas are encoded.
 func (x *counter[N]) increment(t hlc.Stamp, n, sum N, buf *[]Slot) ValDelta {
 	own := cslot[N]{actor: t.Actor, birth: t, last: t, n: n}
 	if i, found := findSlot(x.slots, t.Actor); found {
@@ -295,12 +295,7 @@ func (x *counter[N]) increment(t hlc.Stamp, n, sum N, buf *[]Slot) ValDelta {
 	}
 	// One stretch of *buf holds the absorbed versions and, last, the own
 	// slot again.
-	from := len(*buf)
-	if need := len(x.slots) + len(x.absorbed) + 2; cap(*buf)-from < need {
-		*buf = make([]Slot, 0, max(2*cap(*buf), need, 16))
-		from = 0
-	}
-	all := (*buf)[from:from]
+	all := borrow(buf, len(x.slots)+len(x.absorbed)+2)
 	si, ai := 0, 0
 	ownDone := false
 	for si < len(x.slots) || ai < len(x.absorbed) || !ownDone {
@@ -334,7 +329,6 @@ func (x *counter[N]) increment(t hlc.Stamp, n, sum N, buf *[]Slot) ValDelta {
 		all = addSlots(all, []cslot[N]{pick})
 	}
 	all = addSlots(all, []cslot[N]{own})
-	*buf = (*buf)[:from+len(all)]
 	si2, sf := toPair(sum)
 	return ValDelta{
 		Kind: x.k, TS: t, Reg: t, Int: si2, Float: sf,
