@@ -373,7 +373,8 @@ func (n *Node) Durable(pos uint64) error {
 // begin prepares x for the commands of one command of a run (a
 // transaction's commands share it).
 func (n *Node) begin(x *execCtx, db int) {
-	x.c = storage.Ctx{DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0], Slots: x.c.Slots[:0], Members: x.c.Members[:0]}
+	x.c.Borrowed.Reset()
+	x.c = storage.Ctx{DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0], Borrowed: x.c.Borrowed}
 	x.dparts = x.dparts[:0]
 	if len(x.locks) > 0 {
 		x.c.Rand = n.parts[x.locks[0]].intn
@@ -414,20 +415,13 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	return dst
 }
 
-// maxKeptBorrowed bounds the items of the storage deltas borrow
-// (storage.Ctx.Slots, Members) a pooled context keeps.
-const maxKeptBorrowed = 1024
-
 func (n *Node) release(x *execCtx) {
 	clear(x.keys)
 	clear(x.c.Deltas)
-	clear(x.c.Members[:cap(x.c.Members)]) // the names and values they held
-	if cap(x.c.Slots) > maxKeptBorrowed || cap(x.c.Members) > maxKeptBorrowed {
-		x.c.Slots, x.c.Members = nil, nil // grown by a long transaction
-	}
+	x.c.Borrowed.Reset()
 	clear(x.raw)
 	clear(x.proposal)
-	x.c, x.raw, x.proposal = storage.Ctx{Deltas: x.c.Deltas[:0], Slots: x.c.Slots[:0], Members: x.c.Members[:0]}, x.raw[:0], x.proposal[:0]
+	x.c, x.raw, x.proposal = storage.Ctx{Deltas: x.c.Deltas[:0], Borrowed: x.c.Borrowed}, x.raw[:0], x.proposal[:0]
 	n.ctxs.Put(x)
 }
 

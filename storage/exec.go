@@ -25,33 +25,11 @@ type Ctx struct {
 	// Rand returns a uniform integer in [0, n).
 	Rand   func(n int) int
 	Deltas []Delta
-	// Slots and Members are storage the deltas borrow for a counter's
-	// slot versions and a set's or hash's members (borrow). A caller that
-	// reuses Deltas' storage for its next command may reuse these too
-	// (Slots[:0], Members[:0]) once the deltas are encoded: shards copy
-	// what they keep of a delta.
-	Slots   []Slot
-	Members []Member
-}
-
-// maxBorrow bounds the items a delta borrows from a Ctx (Slots,
-// Members): more get storage of their own, which a reused Ctx does not
-// keep.
-const maxBorrow = 64
-
-// borrow returns a slice of length 0 and capacity n whose storage comes
-// from *arena, which grows as needed; slices borrowed before keep theirs.
-func borrow[T any](arena *[]T, n int) []T {
-	if n > maxBorrow {
-		return make([]T, 0, n)
-	}
-	from := len(*arena)
-	if cap(*arena)-from < n {
-		*arena = make([]T, 0, max(2*cap(*arena), n, 16))
-		from = 0
-	}
-	*arena = (*arena)[:from+n]
-	return (*arena)[from : from : from+n]
+	// Borrowed is storage the deltas' slices borrow. A caller that
+	// reuses Deltas' storage for its next command may reuse this too
+	// (Borrowed.Reset) once the deltas are encoded: shards copy what
+	// they keep of a delta.
+	Borrowed Borrowed
 }
 
 // now is the command's wall time in unix milliseconds.
@@ -484,7 +462,7 @@ func (c *Ctx) incrInt(key []byte, delta int64, dst []byte) []byte {
 	if x == nil {
 		x = &counter[int64]{k: proto.TypeInt}
 	}
-	d.Val = x.increment(c.T, delta, sum, &c.Slots)
+	d.Val = x.increment(c.T, delta, sum, &c.Borrowed.slots)
 	c.commit(key, d)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), sum)
 }
@@ -506,7 +484,7 @@ func (c *Ctx) incrFloat(key []byte, delta float64, dst []byte) []byte {
 		cur = x.value()
 	}
 	sum := cur + delta
-	d.Val = x.increment(c.T, delta, sum, &c.Slots)
+	d.Val = x.increment(c.T, delta, sum, &c.Borrowed.slots)
 	c.commit(key, d)
 	return proto.AppendFloat(append(dst, proto.ReplyOK...), sum)
 }

@@ -44,7 +44,8 @@ func BenchmarkExecManyKeys(b *testing.B) {
 	}
 	exec := func(req *proto.Request, dst []byte) []byte {
 		c.T = clock.Now()
-		c.Deltas, c.Slots = c.Deltas[:0], c.Slots[:0]
+		c.Deltas = c.Deltas[:0]
+		c.Borrowed.Reset()
 		return Exec(c, req, dst[:0])
 	}
 	var dst []byte

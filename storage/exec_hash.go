@@ -16,7 +16,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		d := c.newDelta(key)
 		d.Reset = c.T
 		if len(req.Elems) > 0 {
-			d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Members, len(req.Elems)/2), req.Elems, c.T)}
+			d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Borrowed.members, len(req.Elems)/2), req.Elems, c.T)}
 		}
 		c.commit(key, d)
 		return append(dst, proto.ReplyOK...), true
@@ -140,7 +140,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 			return proto.AppendInt(okr, 0), true
 		}
 		d := c.begin(key, e)
-		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Members, len(req.Elems)/2), req.Elems, c.T)}
+		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Borrowed.members, len(req.Elems)/2), req.Elems, c.T)}
 		added := 0
 		for _, m := range d.Val.Members {
 			if x == nil || d.Reset != (hlc.Stamp{}) {

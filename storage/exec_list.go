@@ -49,7 +49,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 			return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n)), true
 		}
 		d := c.begin(key, e)
-		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: make([]Elem, len(req.Elems))}
+		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: borrow(&c.Borrowed.elems, len(req.Elems))[:len(req.Elems)]}
 		var pos int64
 		step := int64(1)
 		if req.Cmd == proto.CmdListPushLeft {
@@ -98,7 +98,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		removed := n - (t - s + 1)
 		if removed > 0 {
 			d := c.begin(key, e)
-			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: make([]Tomb, 0, removed)}
+			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: borrow(&c.Borrowed.tombs, removed)}
 			for i := 0; i < n; i++ {
 				if i < s || i > t {
 					d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
@@ -157,7 +157,7 @@ func absCount(c int64) int64 {
 // removeElems removes the elements from..to (inclusive) of list x.
 func (c *Ctx) removeElems(key []byte, e *entry, x *listVal, from, to int) {
 	d := c.begin(key, e)
-	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: make([]Tomb, 0, to-from+1)}
+	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: borrow(&c.Borrowed.tombs, to-from+1)}
 	for i := from; i <= to; i++ {
 		d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
 	}

@@ -52,7 +52,7 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst
 			return proto.AppendInt(ok, 0)
 		}
 		d := c.begin(key, e)
-		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: borrow(&c.Members, len(req.Elems))}
+		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: borrow(&c.Borrowed.members, len(req.Elems))}
 		added := 0
 		var seen firstSeen
 		for _, m := range req.Elems {

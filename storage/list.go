@@ -78,7 +78,8 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	// New elements are merged in once the delta is read: a whole state
 	// taken at a reset (a serial write's) brings every element back under
 	// new ids among the old ones, and inserting each would shift the list.
-	var adds []elem
+	var few [4]elem // the usual push's, without an allocation
+	adds := few[:0]
 	for _, e := range d.Elems {
 		if e.ID.S.Less(r) {
 			continue
