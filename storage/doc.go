@@ -48,6 +48,8 @@
 // which a set, hash or list stands for its parts by the sum of their
 // hashes, kept as they change: partsum.go). A set or hash also keeps its
 // live members in a slice, so that a random pick takes constant time.
+// borrowed.go holds the storage a command's deltas borrow for their
+// slices (Ctx.Borrowed), reused from one command to the next.
 // serial.go is the storage side of the serial path
 // (docs/serial.md): a key's acceptor register read from a shard (its
 // state's latest stamp, and its promise in PromiseDB), the applied record
@@ -57,6 +59,7 @@
 // # Ownership and concurrency
 //
 // A Shard is not safe for concurrent use; the node serializes access with
-// a lock per partition. Deltas own their strings. Exec's request slices
-// may alias a network buffer; storage copies what it keeps.
+// a lock per partition. Deltas own their strings; their slices may be
+// borrowed (Ctx.Borrowed) until the caller resets it. Exec's request
+// slices may alias a network buffer; storage copies what it keeps.
 package storage
