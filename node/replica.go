@@ -70,7 +70,7 @@ func (n *Node) applyReplica(p int, deltas []byte) (uint64, error) {
 	x := n.ctxs.Get().(*execCtx)
 	defer n.release(x)
 	var err error
-	x.c.Deltas, x.raw, err = decodeStatesOnto(x.c.Deltas[:0], x.raw[:0], deltas)
+	x.c.Deltas, x.raw, err = decodeStatesOnto(x.c.Deltas[:0], x.raw[:0], deltas, &x.c.Borrowed)
 	ds := x.c.Deltas
 	if err != nil || len(ds) == 0 {
 		return 0, err

@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,6 +58,46 @@ func TestApplyReplicaConverges(t *testing.T) {
 	b := newNode(t, Config{Partitions: 8})
 	if err := b.ApplyReplica((p+1)%8, first); err == nil {
 		t.Fatal("deltas of one partition accepted as another's")
+	}
+}
+
+// TestApplyReplicaKeepsEachDeltasParts: a replica decodes a run's deltas
+// into storage they share (storage.Borrowed); deltas of one kind in one
+// run (counters' slot versions, sets' and hashes' members, lists' elements
+// and tombstones) must each keep their own, so the replica reads what the
+// coordinator reads for every key.
+func TestApplyReplicaKeepsEachDeltasParts(t *testing.T) {
+	key := func(kind byte, i int) string { return fmt.Sprintf("(5){r}%c%d", kind, i) }
+	p := ring.PartitionOf([]byte("{r}"), 8)
+	a := newNode(t, Config{Partitions: 8, KeepTombstones: true})
+	var reqs []string
+	for i := range 6 {
+		reqs = append(reqs,
+			fmt.Sprintf("INCR_INT %s %d", key('c', i), i+1),
+			fmt.Sprintf("SET_ADD %s (2){(2)a%d(2)b%d}", key('s', i), i, i),
+			fmt.Sprintf("HASH_UPDATE %s (1){(2)f%d(2)v%d}", key('h', i), i, i),
+			fmt.Sprintf("LIST_PUSH_RIGHT %s (3)[(2)x%d(2)y%d(2)z%d]", key('l', i), i, i, i),
+		)
+	}
+	first := writesOf(t, a, p, reqs...)
+	reqs = reqs[:0]
+	for i := range 6 {
+		reqs = append(reqs, "LIST_POP_LEFT "+key('l', i)+" 2", "INCR_INT "+key('c', i)+" 10")
+	}
+	second := writesOf(t, a, p, reqs...)
+	b := newNode(t, Config{Partitions: 8, KeepTombstones: true})
+	for _, run := range [][]byte{first, second} {
+		if err := b.ApplyReplica(p, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		for _, kind := range []byte("cshl") {
+			req := "GET " + key(kind, i)
+			if ga, gb := sorted(t, do(t, a, 0, req)), sorted(t, do(t, b, 0, req)); ga != gb {
+				t.Errorf("%s: coordinator %q, replica %q", req, ga, gb)
+			}
+		}
 	}
 }
 

@@ -215,13 +215,14 @@ func (n *Node) AbortStream(i int) {
 
 // decodeStates decodes (length, delta)* into deltas.
 func decodeStates(b []byte) ([]storage.Delta, error) {
-	ds, _, err := decodeStatesOnto(nil, nil, b)
+	ds, _, err := decodeStatesOnto(nil, nil, b, nil)
 	return ds, err
 }
 
 // decodeStatesOnto decodes (length, delta)* onto ds, and each delta's
-// encoding (aliasing b) onto raw.
-func decodeStatesOnto(ds []storage.Delta, raw [][]byte, b []byte) ([]storage.Delta, [][]byte, error) {
+// encoding (aliasing b) onto raw; the deltas' slices borrow their storage
+// from bw, unless it is nil.
+func decodeStatesOnto(ds []storage.Delta, raw [][]byte, b []byte, bw *storage.Borrowed) ([]storage.Delta, [][]byte, error) {
 	for len(b) > 0 {
 		l, k := binary.Uvarint(b)
 		if k <= 0 || l > uint64(len(b)-k) {
@@ -229,7 +230,7 @@ func decodeStatesOnto(ds []storage.Delta, raw [][]byte, b []byte) ([]storage.Del
 		}
 		enc := b[k : k+int(l)]
 		ds = append(ds, storage.Delta{})
-		if err := storage.DecodeDeltaInto(enc, &ds[len(ds)-1]); err != nil {
+		if err := storage.DecodeDeltaInto(enc, &ds[len(ds)-1], bw); err != nil {
 			return ds[:len(ds)-1], raw, err
 		}
 		raw = append(raw, enc)

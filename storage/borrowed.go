@@ -39,10 +39,40 @@ func reset[T any](s []T) []T {
 	return s[:0]
 }
 
+// The arenas of b, or nil (storage of their own) when b is nil.
+func (b *Borrowed) slotsArena() *[]Slot {
+	if b == nil {
+		return nil
+	}
+	return &b.slots
+}
+
+func (b *Borrowed) membersArena() *[]Member {
+	if b == nil {
+		return nil
+	}
+	return &b.members
+}
+
+func (b *Borrowed) elemsArena() *[]Elem {
+	if b == nil {
+		return nil
+	}
+	return &b.elems
+}
+
+func (b *Borrowed) tombsArena() *[]Tomb {
+	if b == nil {
+		return nil
+	}
+	return &b.tombs
+}
+
 // borrow returns a slice of length 0 and capacity n whose storage comes
 // from *arena, which grows as needed; slices borrowed before keep theirs.
+// A nil arena, or more than maxBorrow items, get storage of their own.
 func borrow[T any](arena *[]T, n int) []T {
-	if n > maxBorrow {
+	if arena == nil || n > maxBorrow {
 		return make([]T, 0, n)
 	}
 	from := len(*arena)

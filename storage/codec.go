@@ -197,6 +197,7 @@ type decoder struct {
 	b   []byte
 	off int
 	err error
+	bw  *Borrowed // where the slices go (nil: storage of their own)
 }
 
 func (r *decoder) fail(what string) {
@@ -292,7 +293,7 @@ func (r *decoder) float() float64 {
 
 func (r *decoder) slots() []Slot {
 	n := r.count(13)
-	out := make([]Slot, 0, n)
+	out := borrow(r.bw.slotsArena(), n)
 	for i := 0; i < n && r.err == nil; i++ {
 		out = append(out, Slot{Actor: r.uvarint(), Birth: r.stamp(), Last: r.stamp(), Int: r.varint(), Float: r.float()})
 	}
@@ -303,7 +304,7 @@ func (r *decoder) slots() []Slot {
 // are copies; b may be reused.
 func DecodeDelta(b []byte) (Delta, error) {
 	var d Delta
-	if err := DecodeDeltaInto(b, &d); err != nil {
+	if err := DecodeDeltaInto(b, &d, nil); err != nil {
 		return Delta{}, err
 	}
 	return d, nil
@@ -311,9 +312,10 @@ func DecodeDelta(b []byte) (Delta, error) {
 
 // DecodeDeltaInto is DecodeDelta into *d, which it overwrites whole: a
 // delta is a few hundred bytes, and a replica decodes one for every write
-// it is sent, into a slice it reuses.
-func DecodeDeltaInto(b []byte, d *Delta) error {
-	r := decoder{b: b}
+// it is sent, into a slice it reuses. The delta's slices borrow their
+// storage from bw, unless it is nil.
+func DecodeDeltaInto(b []byte, d *Delta, bw *Borrowed) error {
+	r := decoder{b: b, bw: bw}
 	*d = Delta{}
 	r.delta(d)
 	if r.err == nil && r.off != len(b) {
@@ -416,7 +418,7 @@ func (r *decoder) val(v *ValDelta) {
 	}
 	if fields&fieldMembers != 0 {
 		n := r.count(4)
-		v.Members = make([]Member, 0, n)
+		v.Members = borrow(r.bw.membersArena(), n)
 		for i := 0; i < n && r.err == nil; i++ {
 			m := Member{Name: r.str()}
 			m.Dead = r.byte1() != 0
@@ -427,7 +429,7 @@ func (r *decoder) val(v *ValDelta) {
 	}
 	if fields&fieldElems != 0 {
 		n := r.count(6)
-		v.Elems = make([]Elem, 0, n)
+		v.Elems = borrow(r.bw.elemsArena(), n)
 		for i := 0; i < n && r.err == nil; i++ {
 			e := Elem{ID: ElemID{Pos: r.varint(), S: r.stamp()}}
 			e.VS = r.stamp()
@@ -437,7 +439,7 @@ func (r *decoder) val(v *ValDelta) {
 	}
 	if fields&fieldTombs != 0 {
 		n := r.count(5)
-		v.Tombs = make([]Tomb, 0, n)
+		v.Tombs = borrow(r.bw.tombsArena(), n)
 		for i := 0; i < n && r.err == nil; i++ {
 			t := Tomb{ID: ElemID{Pos: r.varint(), S: r.stamp()}}
 			t.S = r.stamp()

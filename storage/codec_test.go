@@ -118,14 +118,14 @@ func TestDecodeDeltaIntoOverwrites(t *testing.T) {
 	plain := Delta{Key: "k", Val: ValDelta{Kind: proto.TypeInt, TS: s, Slots: []Slot{{Actor: 1, Birth: s, Last: s, Int: 5}}}}
 	var d Delta
 	for _, want := range []Delta{rich, plain, rich} {
-		if err := DecodeDeltaInto(AppendDelta(nil, &want), &d); err != nil {
+		if err := DecodeDeltaInto(AppendDelta(nil, &want), &d, nil); err != nil {
 			t.Fatal(err)
 		}
 		if !sameDelta(d, want) {
 			t.Fatalf("decoded into a used delta:\n got %+v\nwant %+v", d, want)
 		}
 	}
-	if err := DecodeDeltaInto([]byte{0xff}, &d); err == nil || !sameDelta(d, Delta{}) {
+	if err := DecodeDeltaInto([]byte{0xff}, &d, nil); err == nil || !sameDelta(d, Delta{}) {
 		t.Fatalf("a malformed delta decoded into %+v (err %v), want the zero delta and an error", d, err)
 	}
 }
