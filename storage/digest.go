@@ -251,13 +251,6 @@ func (x *memberMap) purge(horizon hlc.Stamp) int {
 }
 
 func (x *listVal) purge(horizon hlc.Stamp) int {
-	n := 0
-	for id, s := range x.tombs {
-		if s.Less(horizon) {
-			x.sum -= tombSum(id, s)
-			delete(x.tombs, id)
-			n++
-		}
-	}
-	return n
+	return x.tombs.filter(func(_ ElemID, s hlc.Stamp) bool { return s.Less(horizon) },
+		func(id ElemID, s hlc.Stamp) { x.sum -= tombSum(id, s) })
 }

@@ -49,7 +49,8 @@
 // hashes, kept as they change: partsum.go). A set or hash also keeps its
 // live members in a slice, so that a random pick takes constant time.
 // borrowed.go holds the storage a command's deltas borrow for their
-// slices (Ctx.Borrowed), reused from one command to the next.
+// slices (Ctx.Borrowed), reused from one command to the next; tombs.go a
+// list's tombstones, packed once they are many.
 // serial.go is the storage side of the serial path
 // (docs/serial.md): a key's acceptor register read from a shard (its
 // state's latest stamp, and its promise in PromiseDB), the applied record

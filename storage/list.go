@@ -14,7 +14,7 @@ import (
 type listVal struct {
 	ts    hlc.Stamp
 	elems deque
-	tombs map[ElemID]hlc.Stamp
+	tombs tombSet
 	sum   uint64 // of every element's elemSum and tombstone's tombSum (partsum.go)
 }
 
@@ -27,7 +27,7 @@ type elem struct {
 func (x *listVal) kind() proto.Type { return proto.TypeList }
 func (x *listVal) stamp() hlc.Stamp { return x.ts }
 func (x *listVal) live() bool       { return x.elems.n > 0 }
-func (x *listVal) hollow() bool     { return x.elems.n == 0 && len(x.tombs) == 0 }
+func (x *listVal) hollow() bool     { return x.elems.n == 0 && x.tombs.len() == 0 }
 
 // find returns the index of id, or where it would be inserted.
 func (x *listVal) find(id ElemID) (int, bool) {
@@ -62,14 +62,11 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			gone = append(gone, i)
 		}
 		if keep {
-			if x.tombs == nil {
-				x.tombs = make(map[ElemID]hlc.Stamp)
-			}
-			old, had := x.tombs[t.ID]
+			old, had := x.tombs.get(t.ID)
 			if had {
 				x.sum -= tombSum(t.ID, old)
 			}
-			x.tombs[t.ID] = old.Max(s)
+			x.tombs.put(t.ID, old.Max(s))
 			x.sum += tombSum(t.ID, old.Max(s))
 			x.ts = x.ts.Max(s).Max(t.ID.S)
 		}
@@ -84,10 +81,10 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		if e.ID.S.Less(r) {
 			continue
 		}
-		if ts, dead := x.tombs[e.ID]; dead {
+		if ts, dead := x.tombs.get(e.ID); dead {
 			if ts.Less(e.VS) {
 				x.sum += tombSum(e.ID, e.VS) - tombSum(e.ID, ts)
-				x.tombs[e.ID] = e.VS
+				x.tombs.put(e.ID, e.VS)
 				x.ts = x.ts.Max(e.VS)
 			}
 			continue
@@ -194,14 +191,9 @@ func (x *listVal) prune(r hlc.Stamp) bool {
 		x.ts = x.ts.Max(e.vs).Max(e.id.S)
 		return true
 	})
-	for id, s := range x.tombs {
-		if id.S.Less(r) {
-			x.sum -= tombSum(id, s)
-			delete(x.tombs, id)
-		} else {
-			x.ts = x.ts.Max(s).Max(id.S)
-		}
-	}
+	x.tombs.filter(func(id ElemID, _ hlc.Stamp) bool { return id.S.Less(r) },
+		func(id ElemID, s hlc.Stamp) { x.sum -= tombSum(id, s) })
+	x.tombs.each(func(id ElemID, s hlc.Stamp) { x.ts = x.ts.Max(s).Max(id.S) })
 	return !x.hollow()
 }
 
@@ -214,14 +206,10 @@ func (x *listVal) state(d *ValDelta) {
 			d.Elems[i] = Elem{ID: e.id, VS: e.vs, Value: e.v}
 		}
 	}
-	if len(x.tombs) > 0 {
-		d.Tombs = make([]Tomb, 0, len(x.tombs))
-		for id, s := range x.tombs {
-			d.Tombs = append(d.Tombs, Tomb{ID: id, S: s})
-		}
+	if n := x.tombs.len(); n > 0 {
 		// A queue's pops leave one tombstone each until the tombstone
-		// grace: tens of thousands on a busy key.
-		slices.SortFunc(d.Tombs, func(a, b Tomb) int { return a.ID.Compare(b.ID) })
+		// grace: millions on a busy key, packed in id order already.
+		d.Tombs = x.tombs.appendSorted(make([]Tomb, 0, n))
 	}
 }
 

@@ -164,9 +164,7 @@ func recountSums(t interface{ Fatalf(string, ...any) }, sh *Shard) {
 					for i := range x.elems.n {
 						want += elemSum(x.elems.ptr(i))
 					}
-					for id, s := range x.tombs {
-						want += tombSum(id, s)
-					}
+					x.tombs.each(func(id ElemID, s hlc.Stamp) { want += tombSum(id, s) })
 					got = x.sum
 				default:
 					continue
