@@ -149,6 +149,9 @@ type Backend struct {
 	mu         sync.Mutex
 	clients    map[string]*rpc.Client
 	transports map[string]Transport // over clients, made once per node
+	// known is a copy of transports read without the lock (every
+	// command asks for one), replaced when one is made.
+	known atomic.Pointer[map[string]Transport]
 	serving    map[string][]bool    // by RPC address, as the node last answered
 
 	pollMu   sync.Mutex // one poll at a time
@@ -178,6 +181,10 @@ type Backend struct {
 type routes struct {
 	ring    *ring.Ring
 	owners  [][]string        // candidate coordinators of each partition, by RPC address, in order
+	// partners holds, for each partition and each of its owners, the
+	// partition's other owners in ring.ByPartner's order from that
+	// owner's node (partnersOf).
+	partners [][][]string
 	nodes   []string          // RPC addresses of live nodes
 	routers []string          // RPC addresses of the other live routers
 	failed  map[string]string // RPC address to name, of failed nodes
@@ -185,6 +192,34 @@ type routes struct {
 	names   map[string]string // RPC address to name, of the ring's nodes
 	held    map[string]int    // partitions each member serves, by name
 	ready   bool              // every partition is served by a read quorum of alive nodes (readNeed)
+}
+
+// partnersOf returns the owners of partition p other than addr, in
+// ring.ByPartner's order from addr's node; the caller must not change
+// them.
+func (rt *routes) partnersOf(p int, addr string) []string {
+	if p < len(rt.partners) {
+		for k, a := range rt.owners[p] {
+			if a == addr {
+				return rt.partners[p][k]
+			}
+		}
+	}
+	return rt.byPartner(rt.owners[p], addr)
+}
+
+// byPartner returns the owners other than addr in ring.ByPartner's order
+// from addr's node.
+func (rt *routes) byPartner(owners []string, addr string) []string {
+	var out []string
+	for _, a := range owners {
+		if a != addr {
+			out = append(out, a)
+		}
+	}
+	by := ring.ByPartner(rt.name(addr))
+	slices.SortStableFunc(out, func(x, y string) int { return by(rt.name(x), rt.name(y)) })
+	return out
 }
 
 // name returns the name of the node at addr, or addr when the table has
@@ -373,6 +408,13 @@ func (b *Backend) refresh() *routes {
 			}
 		}
 		rt.ready = rt.ready && served >= readNeed(rt.ring, p, state)
+	}
+	rt.partners = make([][][]string, len(rt.owners))
+	for p, owners := range rt.owners {
+		rt.partners[p] = make([][]string, len(owners))
+		for k, addr := range owners {
+			rt.partners[p][k] = rt.byPartner(owners, addr)
+		}
 	}
 	b.routes.Store(rt)
 	return rt

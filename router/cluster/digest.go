@@ -3,12 +3,10 @@ package cluster
 import (
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
-	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/router"
 )
 
@@ -135,13 +133,11 @@ func (s *Sender) addSerialDigestRead(addr string, t Transport, j *router.Job, i 
 // (digestPeers: it is asked last then).
 func (b *Backend) others(rt *routes, p int, addr string, n int, out []string) []string {
 	from := len(out)
-	for _, a := range rt.owners[p] {
-		if a != addr && rt.failed[a] == "" && !b.suspected(a) {
+	for _, a := range rt.partnersOf(p, addr) {
+		if rt.failed[a] == "" && !b.suspected(a) {
 			out = append(out, a)
 		}
 	}
-	by := ring.ByPartner(rt.name(addr))
-	slices.SortStableFunc(out[from:], func(x, y string) int { return by(rt.name(x), rt.name(y)) })
 	b.digestPeers.last(addr, out[from:])
 	return out[:from+min(n, len(out)-from)]
 }

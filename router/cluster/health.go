@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,6 +15,9 @@ import (
 type health struct {
 	mu    sync.Mutex
 	nodes map[string]*nodeHealth
+	// suspects counts the nodes suspected, so that asking about a node
+	// while none is (every command, in the usual case) takes no lock.
+	suspects atomic.Int32
 }
 
 type nodeHealth struct {
@@ -42,6 +46,9 @@ func (h *health) node(addr string) *nodeHealth {
 
 // suspected reports whether the node at addr is under suspicion.
 func (b *Backend) suspected(addr string) bool {
+	if b.health.suspects.Load() == 0 {
+		return false
+	}
 	b.health.mu.Lock()
 	defer b.health.mu.Unlock()
 	n := b.health.nodes[addr]
@@ -55,6 +62,9 @@ func (b *Backend) suspect(addr string, cause error) {
 	n := b.health.node(addr)
 	was := n.suspected
 	n.suspected = true
+	if !was {
+		b.health.suspects.Add(1)
+	}
 	probe := !n.probing
 	n.probing = true
 	b.health.mu.Unlock()
@@ -110,6 +120,9 @@ func (b *Backend) healthy(addr string, rtt time.Duration) {
 	n := b.health.node(addr)
 	was := n.suspected
 	n.suspected = false
+	if was {
+		b.health.suspects.Add(-1)
+	}
 	if rtt > 0 {
 		n.rtt += (rtt - n.rtt) / 8
 	}

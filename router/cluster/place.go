@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
@@ -109,6 +110,11 @@ func (b *Backend) transport(addr string) Transport {
 	if b.dial != nil {
 		return b.dial(addr)
 	}
+	if known := b.known.Load(); known != nil {
+		if t := (*known)[addr]; t != nil {
+			return t
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := b.transports[addr]
@@ -117,6 +123,8 @@ func (b *Backend) transport(addr string) Transport {
 		t = &rpcTransport{c: c, seen: &b.seen, metrics: routerRPCMetrics(),
 			took: routerRPCMetrics().seconds.WithLabelValues(c.Addr())}
 		b.transports[addr] = t
+		known := maps.Clone(b.transports)
+		b.known.Store(&known)
 	}
 	return t
 }
