@@ -151,8 +151,8 @@ type Backend struct {
 	transports map[string]Transport // over clients, made once per node
 	// known is a copy of transports read without the lock (every
 	// command asks for one), replaced when one is made.
-	known atomic.Pointer[map[string]Transport]
-	serving    map[string][]bool    // by RPC address, as the node last answered
+	known   atomic.Pointer[map[string]Transport]
+	serving map[string][]bool // by RPC address, as the node last answered
 
 	pollMu   sync.Mutex // one poll at a time
 	lastPoll time.Time
@@ -179,19 +179,19 @@ type Backend struct {
 
 // routes is an immutable routing table.
 type routes struct {
-	ring    *ring.Ring
-	owners  [][]string        // candidate coordinators of each partition, by RPC address, in order
+	ring   *ring.Ring
+	owners [][]string // candidate coordinators of each partition, by RPC address, in order
 	// partners holds, for each partition and each of its owners, the
 	// partition's other owners in ring.ByPartner's order from that
 	// owner's node (partnersOf).
 	partners [][][]string
-	nodes   []string          // RPC addresses of live nodes
-	routers []string          // RPC addresses of the other live routers
-	failed  map[string]string // RPC address to name, of failed nodes
-	members []gossip.Member
-	names   map[string]string // RPC address to name, of the ring's nodes
-	held    map[string]int    // partitions each member serves, by name
-	ready   bool              // every partition is served by a read quorum of alive nodes (readNeed)
+	nodes    []string          // RPC addresses of live nodes
+	routers  []string          // RPC addresses of the other live routers
+	failed   map[string]string // RPC address to name, of failed nodes
+	members  []gossip.Member
+	names    map[string]string // RPC address to name, of the ring's nodes
+	held     map[string]int    // partitions each member serves, by name
+	ready    bool              // every partition is served by a read quorum of alive nodes (readNeed)
 }
 
 // partnersOf returns the owners of partition p other than addr, in
