@@ -122,11 +122,13 @@ func TestConvergence(t *testing.T) {
 				rt.Fatalf("replica %d diverged from replica 0:\n%s\n--- vs ---\n%s", i+1, got, want)
 			}
 		}
-		// Their digest reads agree, and each collection's sum of its parts'
-		// hashes is what counting them gives.
+		// Their digest reads agree, each collection's sum of its parts'
+		// hashes is what counting them gives, and so is each database's
+		// count of keys.
 		for _, r := range reps {
 			for _, sh := range r.shards {
 				recountSums(rt, sh)
+				recountLive(rt, sh, r.wall)
 			}
 		}
 		for db := 0; db < 2; db++ {

@@ -29,12 +29,14 @@ func (s *Shard) Keys(db int, after []byte, match func(key []byte) bool, now int6
 	return keys, more
 }
 
-// Live returns the number of keys of db a reader sees at wall time now.
+// Live returns the number of keys of db a reader sees at wall time now:
+// those shown, less those whose deadline has passed (the expiry sweep
+// removes them soon), so it walks the keys with a deadline only.
 func (s *Shard) Live(db int, now int64) int {
-	n := 0
-	for k, e := range s.dbs[db] {
-		if s.live(db, []byte(k), e, now) {
-			n++
+	n := s.shown[db]
+	for k, at := range s.volatile[db] {
+		if now > at && shows(s.dbs[db][k]) {
+			n--
 		}
 	}
 	return n

@@ -143,6 +143,25 @@ func TestPickIsUniform(t *testing.T) {
 	}
 }
 
+// recountLive fails unless sh's count of the keys a reader sees in each
+// database (Live) is what a walk of its keys gives, now and once every
+// deadline has passed.
+func recountLive(t interface{ Fatalf(string, ...any) }, sh *Shard, now int64) {
+	for db := range sh.dbs {
+		for _, at := range []int64{now, 1 << 62} {
+			want := 0
+			for k, e := range sh.dbs[db] {
+				if sh.live(db, []byte(k), e, at) {
+					want++
+				}
+			}
+			if got := sh.Live(db, at); got != want {
+				t.Fatalf("db %d at %d: Live counts %d keys, a walk %d", db, at, got, want)
+			}
+		}
+	}
+}
+
 // recountSums fails unless every set, hash and list in sh carries the
 // sum of its parts' hashes (partsum.go) that a count from scratch gives.
 func recountSums(t interface{ Fatalf(string, ...any) }, sh *Shard) {

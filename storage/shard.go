@@ -145,6 +145,25 @@ type Shard struct {
 	// volatile holds, per database, the keys that have a deadline, for the
 	// expiry sweep.
 	volatile [NumDBs]map[string]int64
+	// shown counts, per database, the keys a reader would see if no
+	// deadline had passed (entries whose visible value is not nil), so
+	// that counting a database's keys (Live) walks only its volatile ones.
+	shown [NumDBs]int
+}
+
+// shows reports whether entry e (nil: none) holds a value a reader sees,
+// deadlines aside.
+func shows(e *entry) bool { return e != nil && e.visible() != nil }
+
+// countShown sets db's count of shown keys from a walk.
+func (s *Shard) countShown(db int) {
+	n := 0
+	for _, e := range s.dbs[db] {
+		if shows(e) {
+			n++
+		}
+	}
+	s.shown[db] = n
 }
 
 // expiry returns key's deadline register in db, if it has one.
@@ -185,6 +204,7 @@ func (s *Shard) clear() {
 		clear(s.volatile[i])
 	}
 	s.dbReset = [NumDBs]hlc.Stamp{}
+	s.shown = [NumDBs]int{}
 }
 
 func (s *Shard) lookup(db int, key []byte) *entry {
@@ -209,6 +229,7 @@ func (s *Shard) Apply(d *Delta) {
 	r := d.Reset.Max(s.dbReset[db])
 	m := s.dbs[db]
 	e := m[d.Key]
+	was := shows(e)
 	if e == nil {
 		if !s.keep && !d.hasContent(r) {
 			return
@@ -249,6 +270,13 @@ func (s *Shard) Apply(d *Delta) {
 	}
 	if grew || removed || !d.Exp.S.IsZero() {
 		s.trackDeadline(db, d.Key, removed)
+	}
+	if is := !removed && shows(e); is != was {
+		if is {
+			s.shown[db]++
+		} else {
+			s.shown[db]--
+		}
 	}
 }
 
@@ -307,6 +335,7 @@ func (s *Shard) resetDB(db int, r hlc.Stamp) {
 		s.exps[db] = nil
 		s.volatile[db] = nil
 	}
+	s.countShown(db)
 }
 
 // DBReset returns db's database-wide reset (RESET) as a delta, if any.
