@@ -1,23 +1,40 @@
 package storage
 
 import (
-	"bytes"
+	"container/heap"
 	"slices"
+	"unsafe"
 )
 
 // Keys returns, in byte order, up to max keys of db that a reader sees at
 // wall time now (live and not expired) and sort after `after`, for which
 // match (if not nil) is true; more reports whether keys are left after
-// the last one returned. The keys are copies.
+// the last one returned. The keys are copies. It keeps the max+1 least
+// keys seen in a heap, so a page costs the shard's size, not a sort of
+// every key after the cursor (which made paging through a big shard cost
+// the square of its size).
 func (s *Shard) Keys(db int, after []byte, match func(key []byte) bool, now int64, max int) (keys [][]byte, more bool) {
-	var found []string
+	if max <= 0 {
+		return nil, false
+	}
+	least := keyHeap(make([]string, 0, min(max+1, 1024)))
+	from := string(after)
 	for k, e := range s.dbs[db] {
-		kb := []byte(k) // does not escape: the compiler converts without copying
-		if bytes.Compare(kb, after) <= 0 || !s.live(db, kb, e, now) || match != nil && !match(kb) {
+		if k <= from || len(least) > max && k >= least[0] || e.visible() == nil {
 			continue
 		}
-		found = append(found, k)
+		kb := unsafe.Slice(unsafe.StringData(k), len(k)) // read, never written
+		if s.expired(db, kb, now) || match != nil && !match(kb) {
+			continue
+		}
+		if len(least) <= max {
+			heap.Push(&least, k)
+		} else {
+			least[0] = k
+			heap.Fix(&least, 0)
+		}
 	}
+	found := []string(least)
 	slices.Sort(found)
 	if len(found) > max {
 		found, more = found[:max], true
@@ -27,6 +44,20 @@ func (s *Shard) Keys(db int, after []byte, match func(key []byte) bool, now int6
 		keys[i] = []byte(k)
 	}
 	return keys, more
+}
+
+// keyHeap is a max-heap of keys (container/heap).
+type keyHeap []string
+
+func (h keyHeap) Len() int           { return len(h) }
+func (h keyHeap) Less(i, j int) bool { return h[i] > h[j] }
+func (h keyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *keyHeap) Push(x any)        { *h = append(*h, x.(string)) }
+func (h *keyHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Live returns the number of keys of db a reader sees at wall time now:

@@ -2,12 +2,15 @@ package storage
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
+	"pgregory.net/rapid"
 )
 
 // TestKeysPages lists a shard's live keys in pages: in byte order, after
@@ -107,5 +110,69 @@ func BenchmarkLive(b *testing.B) {
 	}
 	if n != 100_000 {
 		b.Fatalf("Live counted %d keys, want 100000", n)
+	}
+}
+
+// TestKeysPagesFollowASort pages through random keys, some deleted or
+// expired, with pages of random sizes: the pages together are the live
+// keys in byte order, each once.
+func TestKeysPagesFollowASort(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		h := newHarness(t, 1, true, 1)
+		live := map[string]bool{}
+		for range rapid.IntRange(0, 200).Draw(t, "keys") {
+			k := rapid.StringMatching(`[a-c]{1,4}`).Draw(t, "key")
+			switch rapid.IntRange(0, 5).Draw(t, "what") {
+			case 0:
+				h.do("DEL " + frameStr(k))
+				delete(live, k)
+			case 1:
+				h.do("SET:STR " + frameStr(k) + " (1)v")
+				h.do("SET_EXPIRY " + frameStr(k) + " 0.001")
+				delete(live, k)
+			default:
+				h.do("SET:STR " + frameStr(k) + " (1)v")
+				live[k] = true
+			}
+		}
+		h.wall += 10
+		want := slices.Sorted(maps.Keys(live))
+		var got []string
+		var after []byte
+		for pages := 0; ; pages++ {
+			if pages > len(want)+1 {
+				t.Fatalf("no end after %d pages: %q", pages, got)
+			}
+			keys, more := h.shards[0].Keys(0, after, nil, h.wall, rapid.IntRange(1, 5).Draw(t, "page"))
+			for _, k := range keys {
+				got = append(got, string(k))
+			}
+			if !more {
+				break
+			}
+			after = keys[len(keys)-1]
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("pages %q, want %q", got, want)
+		}
+	})
+}
+
+// BenchmarkKeysPage takes a page of 10 keys from the middle of a shard
+// of 100,000 (a SCAN's step).
+func BenchmarkKeysPage(b *testing.B) {
+	h := newHarness(b, 1, false, 1)
+	for i := range 100_000 {
+		k := fmt.Sprintf("key:%08d", i)
+		h.do(fmt.Sprintf("SET:STR (%d)%s (1)v", len(k), k))
+		h.deltas = h.deltas[:0]
+	}
+	after := []byte("key:00050000")
+	var keys [][]byte
+	for b.Loop() {
+		keys, _ = h.shards[0].Keys(0, after, nil, h.wall, 10)
+	}
+	if len(keys) != 10 || string(keys[0]) != "key:00050001" {
+		b.Fatalf("page %q", keys)
 	}
 }
