@@ -260,6 +260,5 @@ func (x *memberMap) purge(horizon hlc.Stamp) int {
 }
 
 func (x *listVal) purge(horizon hlc.Stamp) int {
-	return x.tombs.filter(func(_ ElemID, s hlc.Stamp) bool { return s.Less(horizon) },
-		func(id ElemID, s hlc.Stamp) { x.sum -= tombSum(id, s) })
+	return x.tombs.purge(horizon, func(id ElemID, s hlc.Stamp) { x.sum -= tombSum(id, s) })
 }

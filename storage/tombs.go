@@ -37,6 +37,7 @@ type tombSet struct {
 // first one's id.
 type tombBlock struct {
 	first ElemID
+	minR  hlc.Stamp // the earliest removal among them: a purge skips a block with none to drop
 	b     []byte
 }
 
@@ -165,6 +166,53 @@ func (t *tombSet) filter(drop func(id ElemID, s hlc.Stamp) bool, gone func(id El
 	})
 	if removed > 0 {
 		t.pack(func(id ElemID, s hlc.Stamp) bool { return !drop(id, s) })
+	}
+	return removed
+}
+
+// purge removes the tombstones of removals before horizon, calls gone
+// with each, and returns how many it removed. While no recent tombstone
+// overrides a packed one (tail holds them), it decodes and packs anew
+// only the blocks with a removal before horizon: a queue's oldest.
+func (t *tombSet) purge(horizon hlc.Stamp, gone func(id ElemID, s hlc.Stamp)) int {
+	drop := func(_ ElemID, s hlc.Stamp) bool { return s.Less(horizon) }
+	if t.recent != nil || t.n == 0 {
+		return t.filter(drop, gone)
+	}
+	removed := 0
+	t.tail = slices.DeleteFunc(t.tail, func(x Tomb) bool {
+		if drop(x.ID, x.S) {
+			gone(x.ID, x.S)
+			removed++
+			return true
+		}
+		return false
+	})
+	fromTail := removed
+	kept := t.blocks[:0] // each block gives at most one back, in its place
+	for _, blk := range t.blocks {
+		if !blk.minR.Less(horizon) {
+			kept = append(kept, blk)
+			continue
+		}
+		var w tombWriter
+		r := tombReader{b: blk.b}
+		for r.more() {
+			if id, s := r.next(); drop(id, s) {
+				gone(id, s)
+				removed++
+			} else {
+				w.add(id, s)
+			}
+		}
+		kept = append(kept, w.blocks()...)
+	}
+	clear(t.blocks[len(kept):])
+	t.blocks = kept
+	// last stays: no packed id comes after it, which is what lookups
+	// and tail need of it.
+	if t.n -= removed - fromTail; t.n == 0 {
+		t.blocks, t.last = nil, ElemID{}
 	}
 	return removed
 }
@@ -311,9 +359,12 @@ type tombWriter struct {
 
 func (w *tombWriter) add(id ElemID, s hlc.Stamp) {
 	if w.n%packBlock == 0 {
-		w.index = append(w.index, tombBlock{first: id})
+		w.index = append(w.index, tombBlock{first: id, minR: s})
 		w.offs = append(w.offs, len(w.buf))
 		w.prev, w.prevR = ElemID{}, hlc.Stamp{}
+	}
+	if blk := &w.index[len(w.index)-1]; s.Less(blk.minR) {
+		blk.minR = s
 	}
 	var flags byte
 	if id.S.Actor == w.prev.S.Actor {

@@ -63,8 +63,13 @@ func TestTombSetFollowsAMap(t *testing.T) {
 				default: // a purge
 					h := stamp("horizon")
 					var gone []ElemID
-					n := ts.filter(func(_ ElemID, s hlc.Stamp) bool { return s.Less(h) },
-						func(id ElemID, _ hlc.Stamp) { gone = append(gone, id) })
+					note := func(id ElemID, _ hlc.Stamp) { gone = append(gone, id) }
+					var n int
+					if rapid.Bool().Draw(t, "by blocks") {
+						n = ts.purge(h, note)
+					} else {
+						n = ts.filter(func(_ ElemID, s hlc.Stamp) bool { return s.Less(h) }, note)
+					}
 					var wantGone []ElemID
 					for id, s := range want {
 						if s.Less(h) {
