@@ -208,8 +208,10 @@ func (x *listVal) state(d *ValDelta) {
 	}
 	if n := x.tombs.len(); n > 0 {
 		// A queue's pops leave one tombstone each until the tombstone
-		// grace: millions on a busy key, packed in id order already.
-		d.Tombs = x.tombs.appendSorted(make([]Tomb, 0, n))
+		// grace: millions on a busy key, listed in the order they are
+		// packed in (the order of their pushes), which is as canonical
+		// as the ids' own: any one order of a set is.
+		d.Tombs = x.tombs.appendInOrder(make([]Tomb, 0, n))
 	}
 }
 

@@ -231,13 +231,13 @@ func (t *tombSet) each(fn func(id ElemID, s hlc.Stamp)) {
 	t.merged(fn)
 }
 
-// appendSorted appends every tombstone to dst in id order.
-func (t *tombSet) appendSorted(dst []Tomb) []Tomb {
-	from := len(dst)
+// appendInOrder appends every tombstone to dst in bornCompare's order:
+// the order they are packed in, so a list's state lists them without a
+// sort, and a replica taking that state packs them onto the end.
+func (t *tombSet) appendInOrder(dst []Tomb) []Tomb {
 	t.merged(func(id ElemID, s hlc.Stamp) {
 		dst = append(dst, Tomb{ID: id, S: s})
 	})
-	slices.SortFunc(dst[from:], func(a, b Tomb) int { return a.ID.Compare(b.ID) })
 	return dst
 }
 

@@ -93,8 +93,8 @@ func TestTombSetFollowsAMap(t *testing.T) {
 						t.Fatalf("get %v: %v %v, want %v %v", id, s, ok, ws, wok)
 					}
 				}
-				got := ts.appendSorted(nil)
-				wantSorted := slices.SortedFunc(maps.Keys(want), func(a, b ElemID) int { return a.Compare(b) })
+				got := ts.appendInOrder(nil)
+				wantSorted := slices.SortedFunc(maps.Keys(want), bornCompare)
 				if len(got) != len(wantSorted) {
 					t.Fatalf("%d listed, want %d", len(got), len(wantSorted))
 				}
