@@ -249,10 +249,10 @@ type purger interface {
 
 func (x *memberMap) purge(horizon hlc.Stamp) int {
 	n := 0
-	for name, st := range x.m {
-		if st.dead && st.s.Less(horizon) {
-			x.sum -= st.h
-			delete(x.m, name)
+	for name, s := range x.dead {
+		if s.Less(horizon) {
+			x.sum -= deadSum(name, s)
+			delete(x.dead, name)
 			n++
 		}
 	}

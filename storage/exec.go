@@ -224,9 +224,6 @@ func appendList(dst []byte, x *listVal, from, to int) []byte {
 func appendMembers(dst []byte, x *memberMap) []byte {
 	dst = proto.AppendContainerHeader(dst, x.k, x.nlive())
 	for name, st := range x.m {
-		if st.dead {
-			continue
-		}
 		dst = proto.AppendBody(dst, name)
 		if x.k == proto.TypeHash {
 			dst = proto.AppendBody(dst, st.v)

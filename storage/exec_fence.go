@@ -41,7 +41,7 @@ func (s *Shard) fenceOf(db int, key, lock []byte) (int64, bool) {
 		return 0, false
 	}
 	st, ok := m.m[fenceField(db, lock)]
-	if !ok || st.dead {
+	if !ok {
 		return 0, false
 	}
 	t, err := strconv.ParseInt(st.v, 10, 64)

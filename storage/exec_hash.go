@@ -67,9 +67,6 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		okr = proto.AppendContainerHeader(okr, proto.TypeArr, n)
 		if x != nil {
 			for name, st := range x.m {
-				if st.dead {
-					continue
-				}
 				if req.Cmd == proto.CmdHashKeys {
 					okr = proto.AppendStr(okr, name)
 				} else {
@@ -145,7 +142,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		for _, m := range d.Val.Members {
 			if x == nil || d.Reset != (hlc.Stamp{}) {
 				added++
-			} else if st, has := x.m[m.Name]; !has || st.dead {
+			} else if _, has := x.m[m.Name]; !has {
 				added++
 			}
 		}

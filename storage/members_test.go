@@ -18,8 +18,8 @@ func checkNames(t *rapid.T, x *memberMap) {
 	t.Helper()
 	live := 0
 	for name, st := range x.m {
-		if st.dead {
-			continue
+		if _, dead := x.dead[name]; dead {
+			t.Fatalf("member %q both live and removed", name)
 		}
 		live++
 		if int(st.at) >= len(x.names) || x.names[st.at] != name {
@@ -32,6 +32,9 @@ func checkNames(t *rapid.T, x *memberMap) {
 	var sum uint64
 	for name, st := range x.m {
 		sum += memberSum(name, st)
+	}
+	for name, s := range x.dead {
+		sum += deadSum(name, s)
 	}
 	if sum != x.sum {
 		t.Fatalf("sum %x kept, %x counted", x.sum, sum)
@@ -177,6 +180,9 @@ func recountSums(t interface{ Fatalf(string, ...any) }, sh *Shard) {
 				case *memberMap:
 					for name, st := range x.m {
 						want += memberSum(name, st)
+					}
+					for name, s := range x.dead {
+						want += deadSum(name, s)
 					}
 					got = x.sum
 				case *listVal:

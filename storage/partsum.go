@@ -15,16 +15,21 @@ import (
 // collection. Equal parts give equal sums; different parts give different
 // sums but with the chance of a 64-bit collision.
 
-// memberSum is the hash of one member (or field) and its state.
+// memberSum is the hash of one live member (or field) and its state.
 func memberSum(name string, st mstate) uint64 {
 	h := mix(xxhash.Sum64String(name) ^ st.s.Time)
 	h = mix(h ^ st.s.Actor)
 	if st.v != "" {
 		h = mix(h ^ xxhash.Sum64String(st.v))
 	}
-	if st.dead {
-		h = mix(h ^ partDead)
-	}
+	return mix(h ^ partMember)
+}
+
+// deadSum is the hash of one removed member (or field), removed at s.
+func deadSum(name string, s hlc.Stamp) uint64 {
+	h := mix(xxhash.Sum64String(name) ^ s.Time)
+	h = mix(h ^ s.Actor)
+	h = mix(h ^ partDead)
 	return mix(h ^ partMember)
 }
 

@@ -324,7 +324,7 @@ func (p *Proposal) fence() (Delta, bool) {
 	}
 	d := Delta{DB: FenceDB, Key: string(p.Key), Val: ValDelta{Kind: proto.TypeHash, TS: p.B}}
 	for name, st := range m.m {
-		if !st.dead && len(name) > 0 && int(name[0]) == p.DB {
+		if len(name) > 0 && int(name[0]) == p.DB {
 			d.Val.Members = append(d.Val.Members, Member{Name: name, S: p.B, Value: st.v})
 		}
 	}

@@ -349,7 +349,12 @@ func newerSlot[N number](a, b cslot[N]) bool {
 type memberMap struct {
 	k  proto.Type
 	ts hlc.Stamp
-	m  map[string]mstate
+	m  map[string]mstate // the live members
+	// dead holds the removed members kept as tombstones, each with its
+	// removal's stamp: apart from the live ones, a tombstone takes 55 bytes
+	// or so with a 12-byte name where it took 110, and the live members'
+	// map does not grow with a set's removals.
+	dead map[string]hlc.Stamp
 	// names holds each live member (or field) once, in no order; a live
 	// member's mstate.at is its place here. A random pick (SET_REMOVE)
 	// takes constant time from it, where walking the map would take time
@@ -358,18 +363,18 @@ type memberMap struct {
 	sum   uint64 // of every member's memberSum, tombstones too (partsum.go)
 }
 
+// mstate is a live member's register.
 type mstate struct {
-	s    hlc.Stamp
-	dead bool
-	at   int32  // the place in memberMap.names, while live
-	v    string // hash field value
-	h    uint64 // memberSum of the member and this state, kept so that replacing it reads no old value
+	s  hlc.Stamp
+	at int32  // the place in memberMap.names
+	v  string // hash field value
+	h  uint64 // memberSum of the member and this state, kept so that replacing it reads no old value
 }
 
 func (x *memberMap) kind() proto.Type { return x.k }
 func (x *memberMap) stamp() hlc.Stamp { return x.ts }
 func (x *memberMap) live() bool       { return len(x.names) > 0 }
-func (x *memberMap) hollow() bool     { return len(x.m) == 0 }
+func (x *memberMap) hollow() bool     { return len(x.m) == 0 && len(x.dead) == 0 }
 
 // nlive returns the number of live members (or fields).
 func (x *memberMap) nlive() int { return len(x.names) }
@@ -426,10 +431,7 @@ func (x *memberMap) pick(k int, rand func(int) int) []string {
 
 func (x *memberMap) get(name []byte) (string, bool) {
 	st, ok := x.m[string(name)]
-	if !ok || st.dead {
-		return "", false
-	}
-	return st.v, true
+	return st.v, ok
 }
 
 func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
@@ -438,31 +440,43 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		if mb.S.Less(r) {
 			continue
 		}
-		cur, ok := x.m[mb.Name]
-		if ok && !cur.s.Less(mb.S) {
+		cur, live := x.m[mb.Name]
+		removed, dead := x.dead[mb.Name]
+		switch {
+		case live && !cur.s.Less(mb.S), dead && !removed.Less(mb.S):
 			continue
-		}
-		wasLive := ok && !cur.dead
-		if ok {
+		case live:
 			x.sum -= cur.h
+		case dead:
+			x.sum -= deadSum(mb.Name, removed)
 		}
-		if mb.Dead && !keep {
-			if wasLive {
+		if mb.Dead {
+			if live {
 				x.unlink(cur.at)
+				delete(x.m, mb.Name)
 			}
-			delete(x.m, mb.Name)
+			if !keep {
+				delete(x.dead, mb.Name)
+				continue
+			}
+			if x.dead == nil {
+				x.dead = make(map[string]hlc.Stamp)
+			}
+			x.dead[mb.Name] = mb.S
+			x.sum += deadSum(mb.Name, mb.S)
+			x.ts = x.ts.Max(mb.S)
 			continue
+		}
+		if dead {
+			delete(x.dead, mb.Name)
 		}
 		if x.m == nil {
 			x.m = make(map[string]mstate)
 		}
-		st := mstate{s: mb.S, dead: mb.Dead, v: mb.Value}
-		switch {
-		case wasLive && !mb.Dead:
+		st := mstate{s: mb.S, v: mb.Value}
+		if live {
 			st.at = cur.at
-		case wasLive:
-			x.unlink(cur.at)
-		case !mb.Dead:
+		} else {
 			st.at = x.link(mb.Name)
 		}
 		st.h = memberSum(mb.Name, st)
@@ -480,25 +494,34 @@ func (x *memberMap) prune(r hlc.Stamp) bool {
 	x.ts = hlc.Stamp{}
 	for name, st := range x.m {
 		if st.s.Less(r) {
-			if !st.dead {
-				// Read again: an unlink before may have moved it.
-				x.unlink(x.m[name].at)
-			}
+			// Read again: an unlink before may have moved it.
+			x.unlink(x.m[name].at)
 			x.sum -= st.h
 			delete(x.m, name)
 		} else {
 			x.ts = x.ts.Max(st.s)
 		}
 	}
-	return len(x.m) > 0
+	for name, s := range x.dead {
+		if s.Less(r) {
+			x.sum -= deadSum(name, s)
+			delete(x.dead, name)
+		} else {
+			x.ts = x.ts.Max(s)
+		}
+	}
+	return !x.hollow()
 }
 
 func (x *memberMap) state(d *ValDelta) {
 	*d = ValDelta{Kind: x.k, TS: x.ts}
-	if len(x.m) > 0 {
-		d.Members = make([]Member, 0, len(x.m))
+	if n := len(x.m) + len(x.dead); n > 0 {
+		d.Members = make([]Member, 0, n)
 		for name, st := range x.m {
-			d.Members = append(d.Members, Member{Name: name, S: st.s, Dead: st.dead, Value: st.v})
+			d.Members = append(d.Members, Member{Name: name, S: st.s, Value: st.v})
+		}
+		for name, s := range x.dead {
+			d.Members = append(d.Members, Member{Name: name, S: s, Dead: true})
 		}
 		sort.Slice(d.Members, func(i, j int) bool { return d.Members[i].Name < d.Members[j].Name })
 	}
@@ -506,17 +529,15 @@ func (x *memberMap) state(d *ValDelta) {
 
 // Each implements proto.Members.
 func (x *memberMap) Each(fn func(string)) {
-	for name, st := range x.m {
-		if !st.dead {
-			fn(name)
-		}
+	for name := range x.m {
+		fn(name)
 	}
 }
 
 // Has implements proto.Members.
 func (x *memberMap) Has(member string) bool {
-	st, ok := x.m[member]
-	return ok && !st.dead
+	_, ok := x.m[member]
+	return ok
 }
 
 // multi holds the values of several types on one key. It only arises when
@@ -576,9 +597,7 @@ func wholeValue(v value, t hlc.Stamp) ValDelta {
 	case *memberMap:
 		d := ValDelta{Kind: v.k, TS: t, Members: make([]Member, 0, v.nlive())}
 		for name, st := range v.m {
-			if !st.dead {
-				d.Members = append(d.Members, Member{Name: name, S: t, Value: st.v})
-			}
+			d.Members = append(d.Members, Member{Name: name, S: t, Value: st.v})
 		}
 		slices.SortFunc(d.Members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 		return d
