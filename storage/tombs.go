@@ -148,15 +148,7 @@ func (t *tombSet) filter(drop func(id ElemID, s hlc.Stamp) bool, gone func(id El
 				removed++
 			}
 		}
-		t.tail = slices.DeleteFunc(t.tail, func(x Tomb) bool {
-			if drop(x.ID, x.S) {
-				gone(x.ID, x.S)
-				removed++
-				return true
-			}
-			return false
-		})
-		return removed
+		return removed + t.filterTail(drop, gone)
 	}
 	t.merged(func(id ElemID, s hlc.Stamp) {
 		if drop(id, s) {
@@ -170,15 +162,9 @@ func (t *tombSet) filter(drop func(id ElemID, s hlc.Stamp) bool, gone func(id El
 	return removed
 }
 
-// purge removes the tombstones of removals before horizon, calls gone
-// with each, and returns how many it removed. While no recent tombstone
-// overrides a packed one (tail holds them), it decodes and packs anew
-// only the blocks with a removal before horizon: a queue's oldest.
-func (t *tombSet) purge(horizon hlc.Stamp, gone func(id ElemID, s hlc.Stamp)) int {
-	drop := func(_ ElemID, s hlc.Stamp) bool { return s.Less(horizon) }
-	if t.recent != nil || t.n == 0 {
-		return t.filter(drop, gone)
-	}
+// filterTail removes the tail's tombstones drop reports, calls gone with
+// each, and returns how many it removed.
+func (t *tombSet) filterTail(drop func(id ElemID, s hlc.Stamp) bool, gone func(id ElemID, s hlc.Stamp)) int {
 	removed := 0
 	t.tail = slices.DeleteFunc(t.tail, func(x Tomb) bool {
 		if drop(x.ID, x.S) {
@@ -188,6 +174,19 @@ func (t *tombSet) purge(horizon hlc.Stamp, gone func(id ElemID, s hlc.Stamp)) in
 		}
 		return false
 	})
+	return removed
+}
+
+// purge removes the tombstones of removals before horizon, calls gone
+// with each, and returns how many it removed. While no recent tombstone
+// overrides a packed one (tail holds them), it decodes and packs anew
+// only the blocks with a removal before horizon: a queue's oldest.
+func (t *tombSet) purge(horizon hlc.Stamp, gone func(id ElemID, s hlc.Stamp)) int {
+	drop := func(_ ElemID, s hlc.Stamp) bool { return s.Less(horizon) }
+	if t.recent != nil || t.n == 0 {
+		return t.filter(drop, gone)
+	}
+	removed := t.filterTail(drop, gone)
 	fromTail := removed
 	kept := t.blocks[:0] // each block gives at most one back, in its place
 	for _, blk := range t.blocks {
