@@ -16,11 +16,12 @@ import (
 // of them. Tombstones added lately stay in a map; once they are many, they
 // are packed with the rest into blocks, in the order their elements were
 // pushed (bornCompare) and delta-encoded (a queue's ids and stamps come
-// close together: 5-10 bytes each), which a lookup binary-searches and
-// decodes one block of. A queue pops its elements in the order they were
-// pushed, so its new tombstones come after every packed one: they are
-// packed onto the end, and looking up a new element or tombstone stops at
-// the highest packed one. Others make everything be packed anew.
+// close together: 5-12 bytes each, the waiting ones included), which a
+// lookup binary-searches and decodes one block of. A queue pops its
+// elements in the order they were pushed, so its new tombstones come after
+// every packed one: they are packed onto the end, and looking up a new
+// element or tombstone stops at the last packed one. Tombstones out of
+// that order make everything be packed anew.
 type tombSet struct {
 	// The tombstones added since the last pack: in tail while each came
 	// after the one before and every packed one (bornCompare), a queue's
