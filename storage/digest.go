@@ -188,16 +188,7 @@ func (s *Shard) Purge(horizon hlc.Stamp) int {
 	for db := range s.dbs {
 		m := s.dbs[db]
 		for key, e := range m {
-			was := shows(e)
-			n += e.purge(horizon)
-			// Only tombstones go, which no reader sees; the count follows
-			// whatever changes all the same.
-			switch is := shows(e); {
-			case is && !was:
-				s.shown[db]++
-			case was && !is:
-				s.shown[db]--
-			}
+			n += e.purge(horizon) // tombstones and hollow values: what a reader sees stays (Shard.shown)
 			if x, _ := s.expiry(db, key); e.val == nil && e.reset.Less(horizon) && x.S.Less(horizon) {
 				delete(m, key)
 				delete(s.exps[db], key)

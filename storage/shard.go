@@ -155,17 +155,6 @@ type Shard struct {
 // deadlines aside.
 func shows(e *entry) bool { return e != nil && e.visible() != nil }
 
-// countShown sets db's count of shown keys from a walk.
-func (s *Shard) countShown(db int) {
-	n := 0
-	for _, e := range s.dbs[db] {
-		if shows(e) {
-			n++
-		}
-	}
-	s.shown[db] = n
-}
-
 // expiry returns key's deadline register in db, if it has one.
 func (s *Shard) expiry(db int, key string) (Expiry, bool) {
 	if m := s.exps[db]; m != nil {
@@ -317,6 +306,7 @@ func (s *Shard) resetDB(db int, r hlc.Stamp) {
 		return
 	}
 	s.dbReset[db] = r
+	shown := 0
 	for key, e := range s.dbs[db] {
 		if e.reset.Less(r) {
 			e.reset = r
@@ -329,13 +319,16 @@ func (s *Shard) resetDB(db int, r hlc.Stamp) {
 		if x, _ := s.expiry(db, key); x.At == 0 && s.volatile[db] != nil {
 			delete(s.volatile[db], key)
 		}
+		if shows(e) { // a deleted entry holds nothing
+			shown++
+		}
 	}
+	s.shown[db] = shown
 	if len(s.dbs[db]) == 0 {
 		s.dbs[db] = nil
 		s.exps[db] = nil
 		s.volatile[db] = nil
 	}
-	s.countShown(db)
 }
 
 // DBReset returns db's database-wide reset (RESET) as a delta, if any.
@@ -400,7 +393,8 @@ func (s *Shard) AppendStateDigest(dst []byte, db int, key []byte) ([]byte, bool)
 		d.Val, d.More = vals[0], vals[1:]
 		return AppendDelta(dst, &d), true
 	default:
-		return s.AppendState(dst, db, key)
+		d := s.state(db, k, e)
+		return AppendDelta(dst, &d), true
 	}
 	d := Delta{DB: uint8(db), Key: k, Reset: e.reset, Val: val}
 	d.Exp, _ = s.expiry(db, k)
