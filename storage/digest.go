@@ -57,7 +57,7 @@ func (s *Shard) Digest(horizon hlc.Stamp) *Digest {
 			dg[Bucket(db, "")] += xxhash.Sum64(buf)
 		}
 		for key, e := range s.dbs[db] {
-			s.stateInto(&d, db, key, e)
+			s.stateInto(&d, db, key, &e)
 			if !d.canonical(horizon) {
 				continue
 			}
@@ -84,7 +84,7 @@ func (s *Shard) EachIn(buckets *[DigestLeaves]bool, horizon hlc.Stamp, fn func(d
 			if !buckets[Bucket(db, key)] {
 				continue
 			}
-			s.stateInto(&d, db, key, e)
+			s.stateInto(&d, db, key, &e)
 			if !d.survives(horizon) {
 				continue
 			}
@@ -188,7 +188,11 @@ func (s *Shard) Purge(horizon hlc.Stamp) int {
 	for db := range s.dbs {
 		m := s.dbs[db]
 		for key, e := range m {
+			was := e.val
 			n += e.purge(horizon) // tombstones and hollow values: what a reader sees stays (Shard.shown)
+			if e.val != was {
+				m[key] = e
+			}
 			if x, _ := s.expiry(db, key); e.val == nil && e.reset.Less(horizon) && x.S.Less(horizon) {
 				delete(m, key)
 				delete(s.exps[db], key)

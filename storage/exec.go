@@ -41,14 +41,15 @@ func (c *Ctx) now() int64 {
 }
 
 // read returns the visible value of key (nil when missing or expired) and
-// its entry.
-func (c *Ctx) read(key []byte) (value, *entry) {
+// whether the shard stores an entry for it (a tombstone or an expired value
+// counts).
+func (c *Ctx) read(key []byte) (v value, stored bool) {
 	sh := c.Locate(key)
-	e := sh.lookup(c.DB, key)
-	if e == nil || sh.expired(c.DB, key, c.now()) {
-		return nil, e
+	e, stored := sh.lookup(c.DB, key)
+	if !stored || sh.expired(c.DB, key, c.now()) {
+		return nil, stored
 	}
-	return e.visible(), e
+	return e.visible(), true
 }
 
 // deadline returns key's live deadline, or 0.
@@ -63,9 +64,9 @@ func (c *Ctx) newDelta(key []byte) *Delta {
 
 // begin starts the delta of a write to key. If the key has expired the
 // delta first removes it, so the write acts on a missing key.
-func (c *Ctx) begin(key []byte, e *entry) *Delta {
+func (c *Ctx) begin(key []byte, stored bool) *Delta {
 	d := c.newDelta(key)
-	if e != nil {
+	if stored {
 		if at := c.deadline(key); at != 0 && c.now() > at {
 			d.Reset = hlc.EndOfMilli(at)
 		}
@@ -79,8 +80,8 @@ func (c *Ctx) commit(key []byte, d *Delta) {
 }
 
 // clearExpiry makes d clear the key's deadline, as deleting a key does.
-func (c *Ctx) clearExpiry(d *Delta, key []byte, e *entry) {
-	if e != nil && c.deadline(key) != 0 {
+func (c *Ctx) clearExpiry(d *Delta, key []byte, stored bool) {
+	if stored && c.deadline(key) != 0 {
 		d.Exp = Expiry{S: c.T}
 	}
 }
@@ -171,8 +172,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		}
 		return proto.AppendFloat(append(dst, proto.ReplyOK...), float64(at-c.now())/1000)
 	case proto.CmdClearExpiry:
-		if v, e := c.read(req.Key()); v != nil && c.deadline(req.Key()) != 0 {
-			d := c.begin(req.Key(), e)
+		if v, stored := c.read(req.Key()); v != nil && c.deadline(req.Key()) != 0 {
+			d := c.begin(req.Key(), stored)
 			d.Exp = Expiry{S: c.T}
 			c.commit(req.Key(), d)
 		}
@@ -326,28 +327,29 @@ func (c *Ctx) readAndReplace(req *proto.Request, dst []byte) []byte {
 // absent key starts empty), its deadline kept; a number or a container
 // is BAD_TYPE.
 func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
-	cur, e, ok := c.readStr(key)
+	cur, stored, ok := c.readStr(key)
 	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
 	joined := make([]byte, 0, len(cur.str())+len(more))
 	joined = append(append(joined, cur.str()...), more...)
-	c.rewriteStr(key, e, joined)
+	c.rewriteStr(key, stored, joined)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(joined)))
 }
 
-// readStr returns key's string (empty when absent) and entry; ok is false
-// when the key holds a number or a container.
-func (c *Ctx) readStr(key []byte) (strVal, *entry, bool) {
-	v, e := c.read(key)
+// readStr returns key's string (empty when absent) and whether an entry is
+// stored for it (see read); ok is false when the key holds a number or a
+// container.
+func (c *Ctx) readStr(key []byte) (cur strVal, stored, ok bool) {
+	v, stored := c.read(key)
 	cur, isStr := v.(strVal)
-	return cur, e, v == nil || isStr
+	return cur, stored, v == nil || isStr
 }
 
 // rewriteStr writes b as key's string, keeping its deadline (the
 // read-modify-writes of a string).
-func (c *Ctx) rewriteStr(key []byte, e *entry, b []byte) {
-	d := c.begin(key, e)
+func (c *Ctx) rewriteStr(key []byte, stored bool, b []byte) {
+	d := c.begin(key, stored)
 	d.Val = ValDelta{Kind: proto.TypeStr, TS: c.T, Reg: c.T}
 	d.Val.cell = newStrCell(c.T, b)
 	d.Val.Str = d.Val.cell.str()
@@ -389,7 +391,7 @@ const msgRangeTooLong = "the string would be longer than 536870912 bytes (512 Mi
 // or a string that would outgrow proto.MaxRequest, is an error; a number
 // or a container is BAD_TYPE.
 func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []byte {
-	cur, e, ok := c.readStr(key)
+	cur, stored, ok := c.readStr(key)
 	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
@@ -406,7 +408,7 @@ func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []
 	out := make([]byte, max(int64(len(s)), offset+int64(len(value))))
 	copy(out, s)
 	copy(out[offset:], value)
-	c.rewriteStr(key, e, out)
+	c.rewriteStr(key, stored, out)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(out)))
 }
 
@@ -441,7 +443,7 @@ func (c *Ctx) del(key []byte, dst []byte) []byte {
 }
 
 func (c *Ctx) incrInt(key []byte, delta int64, dst []byte) []byte {
-	v, e := c.read(key)
+	v, stored := c.read(key)
 	var cur int64
 	var x *counter[int64]
 	if v != nil {
@@ -455,7 +457,7 @@ func (c *Ctx) incrInt(key []byte, delta int64, dst []byte) []byte {
 	if (delta > 0 && sum < cur) || (delta < 0 && sum > cur) {
 		return proto.AppendErrorMsg(dst, proto.MsgIntegerOverflow)
 	}
-	d := c.begin(key, e)
+	d := c.begin(key, stored)
 	if x == nil {
 		x = &counter[int64]{k: proto.TypeInt}
 	}
@@ -465,7 +467,7 @@ func (c *Ctx) incrInt(key []byte, delta int64, dst []byte) []byte {
 }
 
 func (c *Ctx) incrFloat(key []byte, delta float64, dst []byte) []byte {
-	v, e := c.read(key)
+	v, stored := c.read(key)
 	var x *counter[float64]
 	if v != nil {
 		var ok bool
@@ -473,7 +475,7 @@ func (c *Ctx) incrFloat(key []byte, delta float64, dst []byte) []byte {
 			return append(dst, proto.ReplyBadType...)
 		}
 	}
-	d := c.begin(key, e)
+	d := c.begin(key, stored)
 	var cur float64
 	if x == nil {
 		x = &counter[float64]{k: proto.TypeFloat}
@@ -499,11 +501,11 @@ func (c *Ctx) setExpiry(key []byte, secs float64, dst []byte) []byte {
 	if math.IsNaN(secs) || math.IsInf(secs, 0) {
 		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
 	}
-	v, e := c.read(key)
+	v, stored := c.read(key)
 	if v == nil {
 		return append(dst, proto.ReplyOK...)
 	}
-	d := c.begin(key, e)
+	d := c.begin(key, stored)
 	if secs <= 0 {
 		d.Reset = c.T
 	} else {

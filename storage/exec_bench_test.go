@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
@@ -148,11 +149,11 @@ func BenchmarkListReplacedWhole(b *testing.B) {
 			sh := h.shards[0]
 			for b.Loop() {
 				t := h.clock.Now()
-				e := sh.lookup(0, []byte("q"))
+				e, _ := sh.lookup(0, []byte("q"))
 				d := Delta{Key: "q", Reset: t, Val: wholeValue(e.visible(), t)}
 				sh.Apply(&d)
 			}
-			if x := sh.lookup(0, []byte("q")).visible().(*listVal); x.elems.n != n {
+			if x := sh.visibleOf(0, "q").(*listVal); x.elems.n != n {
 				b.Fatalf("%d elements after, want %d", x.elems.n, n)
 			}
 		})
@@ -181,4 +182,41 @@ func fillLarge(b *testing.B, h *harness, cmd, key string, n int) {
 		}
 		h.exec(&req)
 	}
+}
+
+// BenchmarkKeyMemory reports the heap a string key takes in a shard (a key
+// of 16 bytes and a value of 100, as the load generator writes), counted
+// over 100,000 keys after a collection.
+func BenchmarkKeyMemory(b *testing.B) {
+	const keys = 100_000
+	value := fmt.Sprintf("(100)%0100d", 7)
+	reqs := make([]proto.Request, keys)
+	for i := range keys {
+		k := fmt.Sprintf("key:%012d", i)
+		if err := proto.ParseRequest(fmt.Appendf(nil, "SET:STR (%d)%s %s", len(k), k, value), &reqs[i]); err != proto.ErrNone {
+			b.Fatal(err)
+		}
+	}
+	var perKey float64
+	for b.Loop() {
+		clock := hlc.NewClock(1, func() int64 { return 1_700_000_000_000 })
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		sh := NewShard(true)
+		c := &Ctx{Locate: func([]byte) *Shard { return sh }}
+		var dst []byte
+		for i := range reqs {
+			c.T = clock.Now()
+			c.Deltas = c.Deltas[:0]
+			c.Borrowed.Reset()
+			dst = Exec(c, &reqs[i], dst[:0])
+		}
+		c.Deltas, dst = nil, nil
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perKey = float64(after.HeapAlloc-before.HeapAlloc) / keys
+		runtime.KeepAlive(sh)
+	}
+	b.ReportMetric(perKey, "B/key")
 }

@@ -32,8 +32,8 @@ func fenceField(db int, lock []byte) string {
 // fenceOf returns the token of lock's field of key's fence in db, if it
 // has one.
 func (s *Shard) fenceOf(db int, key, lock []byte) (int64, bool) {
-	e := s.lookup(FenceDB, key)
-	if e == nil {
+	e, ok := s.lookup(FenceDB, key)
+	if !ok {
 		return 0, false
 	}
 	m, ok := e.visible().(*memberMap)
@@ -52,8 +52,8 @@ func (s *Shard) fenceOf(db int, key, lock []byte) (int64, bool) {
 // holds one, whether or not its lease has lapsed: a token is issued once
 // its taking is written, and only a newer taking replaces it.
 func (s *Shard) lockToken(db int, key []byte) (int64, bool) {
-	e := s.lookup(db, key)
-	if e == nil {
+	e, ok := s.lookup(db, key)
+	if !ok {
 		return 0, false
 	}
 	v, ok := e.visible().(strVal)

@@ -27,7 +27,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		return dst, false
 	}
 	key := req.Key()
-	v, e := c.read(key)
+	v, stored := c.read(key)
 	if v == nil && (req.Cmd == proto.CmdHashGet || req.Cmd == proto.CmdHashKeyLen) {
 		return proto.AppendErrorMsg(dst, proto.MsgBadKey), true
 	}
@@ -100,7 +100,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 				}
 			}
 		}
-		c.removeMembers(key, e, proto.TypeHash, gone, n)
+		c.removeMembers(key, stored, proto.TypeHash, gone, n)
 		return proto.AppendInt(okr, int64(len(gone))), true
 	case proto.CmdHashSetIfAbsent:
 		if x != nil {
@@ -108,7 +108,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 				return proto.AppendBool(okr, false), true
 			}
 		}
-		d := c.begin(key, e)
+		d := c.begin(key, stored)
 		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: []Member{{Name: string(req.Str[1]), S: c.T, Value: string(req.Str[2])}}}
 		c.commit(key, d)
 		return proto.AppendBool(okr, true), true
@@ -127,7 +127,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		if (by > 0 && sum < cur) || (by < 0 && sum > cur) {
 			return proto.AppendErrorMsg(dst, proto.MsgIntegerOverflow), true
 		}
-		d := c.begin(key, e)
+		d := c.begin(key, stored)
 		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T,
 			Members: []Member{{Name: string(req.Str[1]), S: c.T, Value: strconv.FormatInt(sum, 10)}}}
 		c.commit(key, d)
@@ -136,7 +136,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		if len(req.Elems) == 0 {
 			return proto.AppendInt(okr, 0), true
 		}
-		d := c.begin(key, e)
+		d := c.begin(key, stored)
 		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Borrowed.members, len(req.Elems)/2), req.Elems, c.T)}
 		added := 0
 		for _, m := range d.Val.Members {

@@ -16,7 +16,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		return dst, false
 	}
 	key := req.Key()
-	v, e := c.read(key)
+	v, stored := c.read(key)
 	x, ok := v.(*listVal)
 	if v != nil && !ok {
 		return proto.AppendBadTypeMsg(dst, proto.MsgNotAList), true
@@ -40,7 +40,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		if req.Cmd == proto.CmdListGet {
 			return proto.AppendStr(append(dst, proto.ReplyOK...), el.v), true
 		}
-		d := c.begin(key, e)
+		d := c.begin(key, stored)
 		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: []Elem{{ID: el.id, VS: c.T, Value: string(req.Str[1])}}}
 		c.commit(key, d)
 		return append(dst, proto.ReplyOK...), true
@@ -48,7 +48,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		if len(req.Elems) == 0 {
 			return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n)), true
 		}
-		d := c.begin(key, e)
+		d := c.begin(key, stored)
 		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: borrow(&c.Borrowed.elems, len(req.Elems))[:len(req.Elems)]}
 		var pos int64
 		step := int64(1)
@@ -78,7 +78,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		}
 		dst = appendList(append(dst, proto.ReplyOK...), x, from, from+k-1)
 		if k > 0 {
-			c.removeElems(key, e, x, from, from+k-1)
+			c.removeElems(key, stored, x, from, from+k-1)
 		}
 		return dst, true
 	case proto.CmdListRange:
@@ -97,7 +97,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		}
 		removed := n - (t - s + 1)
 		if removed > 0 {
-			d := c.begin(key, e)
+			d := c.begin(key, stored)
 			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: borrow(&c.Borrowed.tombs, removed)}
 			for i := 0; i < n; i++ {
 				if i < s || i > t {
@@ -105,7 +105,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 				}
 			}
 			if removed == n {
-				c.clearExpiry(d, key, e)
+				c.clearExpiry(d, key, stored)
 			}
 			c.commit(key, d)
 		}
@@ -132,10 +132,10 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 			}
 		}
 		if len(tombs) > 0 {
-			d := c.begin(key, e)
+			d := c.begin(key, stored)
 			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: tombs}
 			if len(tombs) == n {
-				c.clearExpiry(d, key, e)
+				c.clearExpiry(d, key, stored)
 			}
 			c.commit(key, d)
 		}
@@ -155,14 +155,14 @@ func absCount(c int64) int64 {
 }
 
 // removeElems removes the elements from..to (inclusive) of list x.
-func (c *Ctx) removeElems(key []byte, e *entry, x *listVal, from, to int) {
-	d := c.begin(key, e)
+func (c *Ctx) removeElems(key []byte, stored bool, x *listVal, from, to int) {
+	d := c.begin(key, stored)
 	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: borrow(&c.Borrowed.tombs, to-from+1)}
 	for i := from; i <= to; i++ {
 		d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
 	}
 	if to-from+1 == x.elems.n {
-		c.clearExpiry(d, key, e)
+		c.clearExpiry(d, key, stored)
 	}
 	c.commit(key, d)
 }

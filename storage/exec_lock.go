@@ -21,7 +21,7 @@ func (c *Ctx) lock(req *proto.Request, dst []byte) []byte {
 	if ms := req.Int[1]; (req.Cmd == proto.CmdLockAcquire || req.Cmd == proto.CmdLockRefresh) && ms <= 0 {
 		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
 	}
-	v, e := c.read(key)
+	v, stored := c.read(key)
 	held, isStr := v.(strVal)
 	token, owner, isLock := parseLock(held.str())
 	if v != nil && (!isStr || !isLock) {
@@ -42,7 +42,7 @@ func (c *Ctx) lock(req *proto.Request, dst []byte) []byte {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), token)
 	case proto.CmdLockRefresh:
 		if holds {
-			d := c.begin(key, e)
+			d := c.begin(key, stored)
 			d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
 			c.commit(key, d)
 		}

@@ -11,12 +11,12 @@ func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdSetAdd, proto.CmdSetAll, proto.CmdSetRemove, proto.CmdSetDiscard, proto.CmdSetLen, proto.CmdSetContains:
 		key := req.Key()
-		v, e := c.read(key)
+		v, stored := c.read(key)
 		x, ok := v.(*memberMap)
 		if v != nil && (!ok || x.k != proto.TypeSet) {
 			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet), true
 		}
-		return c.setOne(req, key, x, e, dst), true
+		return c.setOne(req, key, x, stored, dst), true
 	case proto.CmdSetMove:
 		return c.setMove(req, dst), true
 	case proto.CmdSetUnion, proto.CmdSetUnionInto, proto.CmdSetUnionLen,
@@ -27,7 +27,7 @@ func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 	return dst, false
 }
 
-func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst []byte) []byte {
+func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, stored bool, dst []byte) []byte {
 	n := 0
 	if x != nil {
 		n = x.nlive()
@@ -51,7 +51,7 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst
 		if len(req.Elems) == 0 {
 			return proto.AppendInt(ok, 0)
 		}
-		d := c.begin(key, e)
+		d := c.begin(key, stored)
 		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: borrow(&c.Borrowed.members, len(req.Elems))}
 		added := 0
 		var seen firstSeen
@@ -79,7 +79,7 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst
 				}
 			}
 		}
-		c.removeMembers(key, e, proto.TypeSet, gone, n)
+		c.removeMembers(key, stored, proto.TypeSet, gone, n)
 		return proto.AppendInt(ok, int64(len(gone)))
 	case proto.CmdSetRemove:
 		if x == nil || req.Int[0] == 0 {
@@ -94,7 +94,7 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst
 		for i, name := range names {
 			gone[i] = Member{Name: name, S: c.T, Dead: true}
 		}
-		c.removeMembers(key, e, proto.TypeSet, gone, n)
+		c.removeMembers(key, stored, proto.TypeSet, gone, n)
 		return proto.AppendStrings(ok, proto.TypeSet, names)
 	}
 	return dst
@@ -102,14 +102,14 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, e *entry, dst
 
 // removeMembers writes the removal of gone members (or fields) from a
 // value that holds n live ones, clearing the deadline if it empties.
-func (c *Ctx) removeMembers(key []byte, e *entry, k proto.Type, gone []Member, n int) {
+func (c *Ctx) removeMembers(key []byte, stored bool, k proto.Type, gone []Member, n int) {
 	if len(gone) == 0 {
 		return
 	}
-	d := c.begin(key, e)
+	d := c.begin(key, stored)
 	d.Val = ValDelta{Kind: k, TS: c.T, Members: gone}
 	if len(gone) == n {
-		c.clearExpiry(d, key, e)
+		c.clearExpiry(d, key, stored)
 	}
 	c.commit(key, d)
 }

@@ -66,7 +66,7 @@ func (h *keyHeap) Pop() any {
 func (s *Shard) Live(db int, now int64) int {
 	n := s.shown[db]
 	for k, at := range s.volatile[db] {
-		if now > at && shows(s.dbs[db][k]) {
+		if e, ok := s.dbs[db][k]; now > at && ok && e.shows() {
 			n--
 		}
 	}

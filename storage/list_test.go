@@ -56,7 +56,7 @@ func TestDrainedListGivesItsBufferBack(t *testing.T) {
 	for range 9990 {
 		h.do("LIST_POP_LEFT (1)q 1")
 	}
-	x := h.shards[0].lookup(0, []byte("q")).visible().(*listVal)
+	x := h.shards[0].visibleOf(0, "q").(*listVal)
 	if x.elems.n != 10 || len(x.elems.buf) > 64 {
 		t.Fatalf("%d elements in a buffer of %d", x.elems.n, len(x.elems.buf))
 	}

@@ -18,3 +18,10 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// visibleOf returns what a reader sees of key in db, deadlines aside (nil:
+// nothing).
+func (s *Shard) visibleOf(db int, key string) value {
+	e := s.dbs[db][key]
+	return e.visible()
+}

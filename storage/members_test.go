@@ -154,7 +154,7 @@ func recountLive(t interface{ Fatalf(string, ...any) }, sh *Shard, now int64) {
 		for _, at := range []int64{now, 1 << 62} {
 			want := 0
 			for k, e := range sh.dbs[db] {
-				if sh.live(db, []byte(k), e, at) {
+				if sh.live(db, []byte(k), &e, at) {
 					want++
 				}
 			}

@@ -34,21 +34,24 @@ const PromiseDB = 17
 // promise, or the tombstone a chosen proposal left of it, is still kept.
 // Such a key is written through its consensus (docs/serial.md, "Mixing
 // with ordinary writes").
-func (s *Shard) Serial(key []byte) bool { return s.dbs[PromiseDB][string(key)] != nil }
+func (s *Shard) Serial(key []byte) bool {
+	_, ok := s.dbs[PromiseDB][string(key)]
+	return ok
+}
 
 // Acceptor returns key's acceptor register in s: the highest ballot
 // promised, and the ballot of the proposal accepted (the latest stamp of
 // the key's state in db, a database reset included; zero: none).
 func (s *Shard) Acceptor(db int, key []byte) (promised, accepted hlc.Stamp) {
-	if e := s.lookup(PromiseDB, key); e != nil {
+	if e, ok := s.lookup(PromiseDB, key); ok {
 		promised = e.reset
 		if v := e.visible(); v != nil {
 			promised = promised.Max(v.stamp())
 		}
 	}
 	accepted = s.dbReset[db]
-	if e := s.lookup(db, key); e != nil {
-		accepted = accepted.Max(s.latest(db, key, e))
+	if e, ok := s.lookup(db, key); ok {
+		accepted = accepted.Max(s.latest(db, key, &e))
 	}
 	return promised, accepted
 }
@@ -97,8 +100,8 @@ func (s *Shard) Admits(d *Delta) bool {
 	if d.DBWide || int(d.DB) >= SystemDB {
 		return true
 	}
-	e := s.dbs[PromiseDB][d.Key]
-	if e == nil {
+	e, ok := s.dbs[PromiseDB][d.Key]
+	if !ok {
 		return true
 	}
 	promised := e.reset
@@ -139,8 +142,8 @@ func (s *Shard) AppendApplied(dst, key []byte, at hlc.Stamp) ([]byte, bool) {
 // serial path, where every record written was applied, any record that
 // lists a command proves it ran.
 func (s *Shard) AppendLatestApplied(dst, key []byte) ([]byte, hlc.Stamp, bool) {
-	e := s.lookup(AppliedDB, key)
-	if e == nil {
+	e, ok := s.lookup(AppliedDB, key)
+	if !ok {
 		return dst, hlc.Stamp{}, false
 	}
 	v, ok := e.visible().(strVal)
@@ -314,8 +317,8 @@ func (p *Proposal) AppendState(dst []byte) []byte {
 
 // fence returns the key's fence in p's database stamped at the ballot.
 func (p *Proposal) fence() (Delta, bool) {
-	e := p.sh.lookup(FenceDB, p.Key)
-	if e == nil {
+	e, ok := p.sh.lookup(FenceDB, p.Key)
+	if !ok {
 		return Delta{}, false
 	}
 	m, ok := e.visible().(*memberMap)
@@ -340,8 +343,8 @@ func (p *Proposal) fence() (Delta, bool) {
 // whatever an acceptor held of the key before.
 func (p *Proposal) State() Delta {
 	d := Delta{DB: uint8(p.DB), Key: string(p.Key), Reset: p.B}
-	e := p.sh.lookup(p.DB, p.Key)
-	if e == nil || p.sh.expired(p.DB, p.Key, p.Wall) {
+	e, ok := p.sh.lookup(p.DB, p.Key)
+	if !ok || p.sh.expired(p.DB, p.Key, p.Wall) {
 		return d
 	}
 	v := e.visible()

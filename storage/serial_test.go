@@ -267,8 +267,8 @@ func TestLatestIsTheStatesMaxStamp(t *testing.T) {
 		t.Fatal("s does not hold two kinds")
 	}
 	for key, e := range sh.dbs[0] {
-		d := sh.state(0, key, e)
-		if got, want := sh.latest(0, []byte(key), e), d.maxStamp(); got != want {
+		d := sh.state(0, key, &e)
+		if got, want := sh.latest(0, []byte(key), &e), d.maxStamp(); got != want {
 			t.Errorf("%s: latest %v, the state's max stamp %v", key, got, want)
 		}
 	}
