@@ -80,18 +80,27 @@ func DecodeAnswer(b []byte) (clock uint64, items []Item, err error) {
 	return binary.BigEndian.Uint64(b), items, err
 }
 
-// DecodeItems decodes a list of items; replies alias b.
+// DecodeItems decodes a list of items; replies alias b. It reads the
+// list's strings itself, as DecodeStrings would, without the slice of
+// them that DecodeStrings allocates.
 func DecodeItems(b []byte) ([]Item, error) {
-	strs, err := DecodeStrings(b)
-	if err != nil {
-		return nil, err
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, ErrMalformed
 	}
-	items := make([]Item, len(strs))
-	for i, s := range strs {
-		if len(s) == 0 {
+	b = b[k:]
+	items := make([]Item, n)
+	for i := range items {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l == 0 || l > uint64(len(b)-k) {
 			return nil, ErrMalformed
 		}
+		s := b[k : k+int(l)]
 		items[i] = Item{Status: Status(s[0]), Reply: s[1:]}
+		b = b[k+int(l):]
+	}
+	if len(b) != 0 {
+		return nil, ErrMalformed
 	}
 	return items, nil
 }

@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -519,5 +520,36 @@ func TestLentPayloadsReuseABuffer(t *testing.T) {
 		if want := fmt.Sprintf("%d-%03d", KindDigest, i); string(p) != want {
 			t.Errorf("a payload the Handler kept reads %q, want %q", p, want)
 		}
+	}
+}
+
+// TestAnswerRoundTrip decodes an encoded answer back to its items, and
+// refuses every proper prefix of it, an empty item and trailing bytes.
+func TestAnswerRoundTrip(t *testing.T) {
+	b := AppendAnswerHeader(nil, 77)
+	b = binary.AppendUvarint(b, 3)
+	b = AppendItem(b, StatusOK, []byte("one"))
+	b = AppendItem(b, StatusUnavailable, nil)
+	b = AppendItem(b, StatusOK, []byte("three"))
+	clock, items, err := DecodeAnswer(b)
+	if err != nil || clock != 77 || len(items) != 3 {
+		t.Fatalf("decoded clock %d, %d items, %v", clock, len(items), err)
+	}
+	want := []Item{{StatusOK, []byte("one")}, {StatusUnavailable, []byte{}}, {StatusOK, []byte("three")}}
+	for i, it := range items {
+		if it.Status != want[i].Status || string(it.Reply) != string(want[i].Reply) {
+			t.Fatalf("item %d: %v %q, want %v %q", i, it.Status, it.Reply, want[i].Status, want[i].Reply)
+		}
+	}
+	for n := 8; n < len(b); n++ {
+		if _, err := DecodeItems(b[8:n]); err == nil {
+			t.Fatalf("a %d-byte prefix decoded", n)
+		}
+	}
+	if _, err := DecodeItems(append(b[8:len(b):len(b)], 0)); err == nil {
+		t.Fatal("trailing bytes decoded")
+	}
+	if _, err := DecodeItems([]byte{1, 0}); err == nil {
+		t.Fatal("an item without its status decoded")
 	}
 }
