@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
+	"github.com/vanitydb/vanity/internal/gctune"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/sched"
 	"github.com/vanitydb/vanity/internal/secret"
@@ -84,6 +85,7 @@ func run(args []string) error {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	procs := fs.Int("procs", 0, "cores this node runs on at once (GOMAXPROCS; 0: the Go runtime's choice: $GOMAXPROCS, else the cgroup's CPU limit, else every core); nodes sharing a machine run cheaper with a share each")
 	schedPolicy := sched.Flag(fs, sched.Batch)
+	gcHeadroom := gctune.Flag(fs)
 	config := flagenv.ConfigFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -104,6 +106,11 @@ func run(args []string) error {
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
 	}
+	headroom, err := gctune.Bytes(*gcHeadroom)
+	if err != nil {
+		return err
+	}
+	defer gctune.Start(headroom).Stop()
 	key, err := secrets.Resolve(*rpcAddr, *gossipAddr)
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
+	"github.com/vanitydb/vanity/internal/gctune"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/sched"
 	"github.com/vanitydb/vanity/internal/secret"
@@ -70,6 +71,7 @@ func run(args []string) error {
 	clockOffset := fs.Duration("max-clock-offset", 250*time.Millisecond,
 		"the largest difference between this router's clock and a node's")
 	policy := sched.Flag(fs, sched.Batch)
+	gcHeadroom := gctune.Flag(fs)
 	eventLoops := fs.Int("event-loops", -1, "event loops serving clients (-1: one per core but one; 0: a goroutine per connection)")
 	noIOUring := fs.Bool("no-io-uring", false, "event loops read and write with a system call each instead of io_uring")
 	maxUnauth := fs.Int("max-unauth-request", router.DefaultMaxUnauthRequest,
@@ -123,6 +125,11 @@ func run(args []string) error {
 		return fmt.Errorf("invalid -max-clients %d, -auth-idle-timeout %v or -auth-failures %d",
 			*maxClients, *authIdle, *authFailures)
 	}
+	headroom, err := gctune.Bytes(*gcHeadroom)
+	if err != nil {
+		return err
+	}
+	defer gctune.Start(headroom).Stop()
 	if *name == "" {
 		h, _ := os.Hostname()
 		*name = h + "-router-" + strconv.Itoa(*port)

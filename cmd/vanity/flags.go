@@ -14,6 +14,7 @@ import (
 
 	"github.com/vanitydb/vanity/internal/debughttp"
 	"github.com/vanitydb/vanity/internal/flagenv"
+	"github.com/vanitydb/vanity/internal/gctune"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
@@ -58,6 +59,7 @@ type config struct {
 	tlsCert         string        // client port speaks TLS with this certificate...
 	tlsKey          string        // ...and key
 	tlsClientCA     string        // clients must present a certificate this CA signed
+	gcHeadroom      int           // MiB the heap may grow before a collection (gctune)
 }
 
 const usage = `usage: vanity [flags]
@@ -121,6 +123,9 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --tls-key=PATH          (PEM) and its key; connections are then served by a
                           goroutine each rather than the event loops
   --tls-client-ca=PATH    require client certificates signed by this CA
+  --gc-headroom=N         MiB the heap may grow past what the last garbage
+                          collection kept before the next one starts, when
+                          GOGC would allow less (default 64; 0: GOGC alone)
   --config=PATH           read flags from PATH, one "name = value" per line
                           ("name = true" for a switch); the command line wins
 `
@@ -134,7 +139,7 @@ func defaultConfig() config {
 		maxUnauth: router.DefaultMaxUnauthRequest, maxClients: router.DefaultMaxClients,
 		maxRequest: proto.MaxRequest, maxReply: router.DefaultMaxReply, maxQueued: router.DefaultMaxQueued,
 		authIdle: router.DefaultAuthIdleTimeout, authFailures: router.DefaultAuthFailures,
-		debugAddr: debughttp.DefaultVanity,
+		debugAddr: debughttp.DefaultVanity, gcHeadroom: gctune.DefaultHeadroomMiB,
 	}
 }
 
@@ -247,6 +252,14 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.partitions, err = strconv.Atoi(value)
 				if err != nil || c.partitions < 1 || c.partitions > 1<<16 {
 					err = fmt.Errorf("invalid partition count %q", value)
+				}
+			}
+		case "gc-headroom":
+			if err = needValue(); err == nil {
+				if c.gcHeadroom, err = strconv.Atoi(value); err == nil {
+					_, err = gctune.Bytes(c.gcHeadroom)
+				} else {
+					err = fmt.Errorf("invalid --gc-headroom %q: give MiB", value)
 				}
 			}
 		case "fsync":

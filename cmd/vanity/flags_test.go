@@ -20,6 +20,8 @@ func TestUnknownFlagsAreRefused(t *testing.T) {
 		"--no-such-thing":  "unknown flag --no-such-thing; vanity --help",
 		"-use_cwdd":        "did you mean --use-cwd?",
 		"--log-format=xml": `--log-format: unknown log format "xml": use text or json`,
+		"--gc-headroom=-1": "--gc-headroom -1: give MiB from 0",
+		"--gc-headroom=1G": `invalid --gc-headroom "1G": give MiB`,
 	} {
 		if _, err := parseFlags([]string{arg}, none); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", arg, err, want)
@@ -27,6 +29,9 @@ func TestUnknownFlagsAreRefused(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"--use_cwd", "--no-db-persist", "-no_logging", "--port=0", "--fsync=always"}, none); err != nil {
 		t.Fatalf("known flags: %v", err)
+	}
+	if c, err := parseFlags([]string{"--gc-headroom=0"}, none); err != nil || c.gcHeadroom != 0 {
+		t.Fatalf("--gc-headroom=0: %d, %v", c.gcHeadroom, err)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/vanitydb/vanity/internal/cli"
 	"github.com/vanitydb/vanity/internal/debughttp"
+	"github.com/vanitydb/vanity/internal/gctune"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/secret"
 	"github.com/vanitydb/vanity/internal/tlsconf"
@@ -126,6 +127,8 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	headroom, _ := gctune.Bytes(cfg.gcHeadroom) // checked with the flags
+	defer gctune.Start(headroom).Stop()
 	defer func() {
 		if cerr := n.Close(); cerr != nil {
 			log.Error("closing the write-ahead log failed", "err", cerr)

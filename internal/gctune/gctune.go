@@ -1,0 +1,146 @@
+package gctune
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// DefaultHeadroomMiB is the floor the servers start with (--gc-headroom).
+const DefaultHeadroomMiB = 64
+
+// FlagUsage describes --gc-headroom.
+const FlagUsage = "MiB the heap may grow past what the last garbage collection kept before the next one starts, when GOGC would allow less (0: GOGC alone; GOGC=off turns this off too)"
+
+// Flag defines --gc-headroom on fs.
+func Flag(fs *flag.FlagSet) *int {
+	return fs.Int("gc-headroom", DefaultHeadroomMiB, FlagUsage)
+}
+
+// Bytes checks a --gc-headroom value and returns it in bytes.
+func Bytes(mib int) (uint64, error) {
+	if mib < 0 || mib > 1<<30 {
+		return 0, fmt.Errorf("--gc-headroom %d: give MiB from 0 (GOGC alone) to %d", mib, 1<<30)
+	}
+	return uint64(mib) << 20, nil
+}
+
+// maxPercent bounds the percentage set for a nearly empty heap.
+const maxPercent = 1 << 20
+
+// Percent returns the GOGC percentage that lets a heap of live bytes grow
+// by headroom bytes before the next collection, and never less than base.
+//
+// The runtime's goal for the next collection is live × (1 + GOGC/100),
+// but never under a minimum heap of 4 MiB × GOGC/100 (runtime/mgcpacer.go,
+// heapMinimum): for a heap of less than 4 MiB the percentage is bounded
+// so that the minimum stays within live + headroom too. A live size of 0
+// is unknown (no collection has run yet): Percent answers base.
+func Percent(live, headroom uint64, base int) int {
+	if live == 0 {
+		return base
+	}
+	p := uint64(maxPercent)
+	if headroom < p*live/100 {
+		p = headroom * 100 / live
+	}
+	if m := (live + headroom) * 100 / heapMinimum; m < p {
+		p = m
+	}
+	return max(base, int(p))
+}
+
+// heapMinimum is the runtime's smallest heap goal at GOGC=100.
+const heapMinimum = 4 << 20
+
+// Base returns the GOGC percentage the environment asks for (100 when
+// GOGC is unset or not a number) and false when it turns the collector off.
+func Base(getenv func(string) string) (int, bool) {
+	v := getenv("GOGC")
+	if v == "off" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return n, n >= 0
+	}
+	return 100, true
+}
+
+// Tuner sets GOGC after every collection (Start).
+type Tuner struct {
+	headroom uint64
+	base     int
+	stopped  atomic.Bool
+	percent  atomic.Int64 // the last percentage set (0: none yet)
+	mu       sync.Mutex   // orders a tuning against Stop
+	sample   [1]metrics.Sample
+}
+
+// Start begins tuning with the given floor and returns the tuner, or nil
+// when there is nothing to do: a zero headroom, or GOGC=off in the
+// environment (the user's choice stands). It hooks the collector itself
+// (a finalizer on an object dropped at once runs after each collection,
+// on the runtime's finalizer goroutine) rather than a goroutine of its
+// own, so that it acts between two collections however fast they come.
+func Start(headroom uint64) *Tuner {
+	base, on := Base(os.Getenv)
+	if headroom == 0 || !on {
+		return nil
+	}
+	t := &Tuner{headroom: headroom, base: base}
+	t.sample[0].Name = "/gc/heap/live:bytes"
+	t.arm() // the first tuning follows the first collection, when the live heap is known
+	return t
+}
+
+// Stop ends the tuning and gives GOGC back its base percentage. A nil
+// tuner's Stop does nothing.
+func (t *Tuner) Stop() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopped.Store(true)
+	debug.SetGCPercent(t.base)
+}
+
+// Percent returns the percentage last set, 0 before the first.
+func (t *Tuner) Percent() int { return int(t.percent.Load()) }
+
+// sentinel is allocated and dropped so that its finalizer marks the end
+// of a collection. Its pointer keeps it out of the tiny allocator, whose
+// blocks hold several objects and free them together.
+type sentinel struct{ t *Tuner }
+
+func (t *Tuner) arm() {
+	runtime.SetFinalizer(&sentinel{t: t}, func(s *sentinel) {
+		if s.t.stopped.Load() {
+			return
+		}
+		s.t.tune()
+		s.t.arm()
+	})
+}
+
+// tune sets the percentage for the live heap the last collection found.
+func (t *Tuner) tune() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	metrics.Read(t.sample[:])
+	live := uint64(0)
+	if t.sample[0].Value.Kind() == metrics.KindUint64 {
+		live = t.sample[0].Value.Uint64()
+	}
+	p := Percent(live, t.headroom, t.base)
+	if int64(p) != t.percent.Load() && !t.stopped.Load() {
+		debug.SetGCPercent(p)
+		t.percent.Store(int64(p))
+	}
+}
