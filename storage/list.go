@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"math/bits"
 	"slices"
 
 	"github.com/vanitydb/vanity/proto"
@@ -215,40 +216,136 @@ func (x *listVal) state(d *ValDelta) {
 	}
 }
 
-// deque is a ring buffer of list elements with O(1) access by index and at
-// both ends. Its capacity is a power of two.
+// deque is a ring of list elements with O(1) access by index and at both
+// ends. Its capacity is a power of two. Up to chunkLen elements it is one
+// buffer; past that, a ring of chunks of chunkLen elements each, so that
+// a long list grows and shrinks by moving chunk pointers: a buffer of
+// millions of elements copied whole at each doubling (with a write
+// barrier for each element's value) cost a pushing loop a tenth of its
+// time, and a push that doubled it waited for the copy. A slot outside
+// the elements is always zero (nothing kept alive).
 type deque struct {
-	buf  []elem
-	head int
-	n    int
+	chunks [][]elem // each 1<<bits long; a power of two of them
+	bits   uint8
+	mask   int // the capacity less one
+	head   int
+	n      int
 }
 
-func (q *deque) at(i int) elem     { return q.buf[(q.head+i)&(len(q.buf)-1)] }
-func (q *deque) ptr(i int) *elem   { return &q.buf[(q.head+i)&(len(q.buf)-1)] }
-func (q *deque) set(i int, e elem) { q.buf[(q.head+i)&(len(q.buf)-1)] = e }
-func (q *deque) mask(i int) int    { return i & (len(q.buf) - 1) }
+// chunkBits sets the chunk length: 256 elements, 12 KiB (a variable so
+// that tests can make chunks of a few elements).
+var chunkBits uint8 = 8
+
+func (q *deque) size() int { return len(q.chunks) << q.bits }
+func (q *deque) slot(i int) *elem {
+	p := (q.head + i) & q.mask
+	c := q.chunks[p>>q.bits]
+	return &c[p&(len(c)-1)]
+}
+
+// run returns the elements from index i on that lie together in one
+// chunk, at most max of them (at least one when i is an element's index).
+func (q *deque) run(i, max int) []elem {
+	p := (q.head + i) & q.mask
+	c := q.chunks[p>>q.bits]
+	o := p & (len(c) - 1)
+	return c[o:min(len(c), o+max)]
+}
+
+func (q *deque) at(i int) elem     { return *q.slot(i) }
+func (q *deque) ptr(i int) *elem   { return q.slot(i) }
+func (q *deque) set(i int, e elem) { *q.slot(i) = e }
+func (q *deque) wrap(i int) int    { return i & q.mask }
+
+// alloc returns an empty layout of capacity size (a power of two, at
+// least 4): one buffer up to chunkLen, chunks past it.
+func alloc(size int) deque {
+	chunkLen := 1 << chunkBits
+	if size <= chunkLen {
+		return deque{chunks: [][]elem{make([]elem, size)}, bits: uint8(bits.TrailingZeros(uint(size))), mask: size - 1}
+	}
+	cs := make([][]elem, size/chunkLen)
+	for k := range cs {
+		cs[k] = make([]elem, chunkLen)
+	}
+	return deque{chunks: cs, bits: chunkBits, mask: size - 1}
+}
+
+// relayout moves the elements, in order, to a new layout of capacity size.
+func (q *deque) relayout(size int) {
+	nq := alloc(size)
+	for i := 0; i < q.n; i++ {
+		*nq.slot(i) = q.at(i)
+	}
+	nq.n = q.n
+	*q = nq
+}
 
 func (q *deque) grow() {
-	if q.n < len(q.buf) {
-		return
+	size := q.size()
+	switch {
+	case q.n < size:
+	case size < 1<<chunkBits:
+		q.relayout(max(4, 2*size))
+	default:
+		q.doubleChunks()
 	}
-	q.resize(max(4, 2*len(q.buf)))
 }
 
-// shrink fits a buffer left three quarters empty to what it holds, so
-// that a queue drained of a burst gives its memory back; an empty one
-// gives all of it.
+// doubleChunks doubles a full ring of chunks, moving chunk pointers: the
+// chunk holding the head goes first. When the head is inside it, that
+// chunk also holds the last elements, before the head; they move to the
+// first new chunk, the one place an element is copied.
+func (q *deque) doubleChunks() {
+	old, chunkLen := q.chunks, 1<<q.bits
+	hc, ho := q.head>>q.bits, q.head&(chunkLen-1)
+	cs := make([][]elem, 2*len(old))
+	for k := range old {
+		cs[k] = old[(hc+k)&(len(old)-1)]
+	}
+	for k := len(old); k < len(cs); k++ {
+		cs[k] = make([]elem, chunkLen)
+	}
+	if ho > 0 {
+		copy(cs[len(old)], cs[0][:ho])
+		clear(cs[0][:ho])
+	}
+	q.chunks, q.head, q.mask = cs, ho, 2*q.mask+1
+}
+
+// shrink fits a ring left three quarters empty to what it holds, so that
+// a queue drained of a burst gives its memory back; an empty one gives
+// all of it. A ring of chunks drops its empty chunks: no element moves.
 func (q *deque) shrink() {
+	size := q.size()
 	switch {
 	case q.n == 0:
-		q.buf, q.head = nil, 0
-	case len(q.buf) > 16 && q.n <= len(q.buf)/4:
-		q.resize(max(16, fit(2*q.n))) // half full at most, more than a quarter
+		*q = deque{}
+		return
+	case size <= 16 || q.n > size/4:
+		return
 	}
+	want := max(16, fit(2*q.n)) // half full at most, more than a quarter
+	if want <= 1<<chunkBits || len(q.chunks) == 1 {
+		q.relayout(want)
+		return
+	}
+	chunkLen := 1 << q.bits
+	hc, ho := q.head>>q.bits, q.head&(chunkLen-1)
+	span := (ho + q.n + chunkLen - 1) >> q.bits // the chunks holding elements
+	keep := max(want>>q.bits, fit(span))
+	if keep >= len(q.chunks) {
+		return
+	}
+	cs := make([][]elem, keep)
+	for k := range cs { // the elements' chunks, then empty ones
+		cs[k] = q.chunks[(hc+k)&(len(q.chunks)-1)]
+	}
+	q.chunks, q.head, q.mask = cs, ho, keep<<q.bits-1
 }
 
 // filter keeps the elements keep accepts (given each index and element,
-// in order), in one pass, and shrinks the buffer to fit.
+// in order), in one pass, and shrinks the ring to fit.
 func (q *deque) filter(keep func(i int, e *elem) bool) {
 	w := 0
 	for i := 0; i < q.n; i++ {
@@ -272,22 +369,23 @@ func (q *deque) filter(keep func(i int, e *elem) bool) {
 // deque in one pass.
 func (q *deque) merge(adds []elem) {
 	n := q.n + len(adds)
-	nb := make([]elem, fit(n))
+	nq := alloc(fit(n))
 	i, j := 0, 0
 	for k := range n {
 		if j == len(adds) || i < q.n && q.ptr(i).id.Less(adds[j].id) {
-			nb[k] = q.at(i)
+			*nq.slot(k) = q.at(i)
 			i++
 		} else {
-			nb[k] = adds[j]
+			*nq.slot(k) = adds[j]
 			j++
 		}
 	}
-	q.buf, q.head, q.n = nb, 0, n
+	nq.n = n
+	*q = nq
 }
 
-// fit returns the buffer size for n elements: the least power of two
-// that holds them, at least 4.
+// fit returns the capacity for n elements: the least power of two that
+// holds them, at least 4.
 func fit(n int) int {
 	size := 4
 	for size < n {
@@ -296,24 +394,11 @@ func fit(n int) int {
 	return size
 }
 
-// resize moves the elements, in order, to a new buffer of size (a power
-// of two, at least n).
-func (q *deque) resize(size int) {
-	nb := make([]elem, size)
-	if end := q.head + q.n; end <= len(q.buf) {
-		copy(nb, q.buf[q.head:end])
-	} else { // wrapped: head to the buffer's end, then its start
-		k := copy(nb, q.buf[q.head:])
-		copy(nb[k:], q.buf[:end-len(q.buf)])
-	}
-	q.buf, q.head = nb, 0
-}
-
 // insert puts e at index i, shifting the shorter side.
 func (q *deque) insert(i int, e elem) {
 	q.grow()
 	if i < q.n-i {
-		q.head = q.mask(q.head - 1)
+		q.head = q.wrap(q.head - 1)
 		for k := 0; k < i; k++ {
 			q.set(k, q.at(k+1))
 		}
@@ -333,7 +418,7 @@ func (q *deque) remove(i int) {
 			q.set(k, q.at(k-1))
 		}
 		q.set(0, elem{})
-		q.head = q.mask(q.head + 1)
+		q.head = q.wrap(q.head + 1)
 	} else {
 		for k := i; k < q.n-1; k++ {
 			q.set(k, q.at(k+1))

@@ -15,6 +15,8 @@ import (
 // the deque against a slice after each step, its buffer a power of two
 // that holds the elements and is not mostly empty once past 16.
 func TestDequeFollowsASlice(t *testing.T) {
+	defer func(b uint8) { chunkBits = b }(chunkBits)
+	chunkBits = 2 // chunks of 4: a few steps make a ring of them
 	rapid.Check(t, func(t *rapid.T) {
 		var q deque
 		var want []string
@@ -38,9 +40,28 @@ func TestDequeFollowsASlice(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("deque %q, want %q", got, want)
 			}
-			size := len(q.buf)
-			if size&(size-1) != 0 || size < q.n || size > 16 && q.n < size/4 {
-				t.Fatalf("buffer of %d for %d elements", size, q.n)
+			if len(want) > 0 { // the same elements, read a run at a time from anywhere
+				from := rapid.IntRange(0, len(want)-1).Draw(t, "from")
+				var runs []string
+				for i := from; i < len(want); {
+					run := q.run(i, len(want)-i)
+					for _, e := range run {
+						runs = append(runs, e.v)
+					}
+					i += len(run)
+				}
+				if !slices.Equal(runs, want[from:]) {
+					t.Fatalf("runs from %d read %q, want %q", from, runs, want[from:])
+				}
+			}
+			size := q.size()
+			if size&(size-1) != 0 || size < q.n || size > 16 && q.n < size/4 && size > 8<<chunkBits {
+				t.Fatalf("ring of %d for %d elements", size, q.n)
+			}
+			for p := q.n; p < size; p++ { // no slot outside the elements keeps one
+				if *q.slot(p) != (elem{}) {
+					t.Fatalf("slot %d of %d holds %q past %d elements", p, size, q.slot(p).v, q.n)
+				}
 			}
 		}
 	})
@@ -57,8 +78,8 @@ func TestDrainedListGivesItsBufferBack(t *testing.T) {
 		h.do("LIST_POP_LEFT (1)q 1")
 	}
 	x := h.shards[0].visibleOf(0, "q").(*listVal)
-	if x.elems.n != 10 || len(x.elems.buf) > 64 {
-		t.Fatalf("%d elements in a buffer of %d", x.elems.n, len(x.elems.buf))
+	if x.elems.n != 10 || x.elems.size() > 64 {
+		t.Fatalf("%d elements in a ring of %d", x.elems.n, x.elems.size())
 	}
 }
 
