@@ -1,9 +1,7 @@
 package storage
 
 import (
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
@@ -31,26 +29,4 @@ func BenchmarkLongList(b *testing.B) {
 			}
 		})
 	}
-}
-
-// BenchmarkListGrowth pushes 4,000,000 elements of 100 bytes onto one
-// list and reports the slowest push: a list that copied all its elements
-// whenever its buffer doubled stalled a push (and its partition) for a
-// second at 4 million.
-func BenchmarkListGrowth(b *testing.B) {
-	var req proto.Request
-	if err := proto.ParseRequest([]byte("LIST_PUSH_RIGHT (1)q (1)[(100)"+strings.Repeat("v", 100)+"]"), &req); err != proto.ErrNone {
-		b.Fatal(err)
-	}
-	var slowest time.Duration
-	for b.Loop() {
-		h := newHarness(b, 1, false, 1)
-		for range 4_000_000 {
-			start := time.Now()
-			h.exec(&req)
-			h.deltas = h.deltas[:0]
-			slowest = max(slowest, time.Since(start))
-		}
-	}
-	b.ReportMetric(float64(slowest.Microseconds())/1000, "ms-slowest-push")
 }

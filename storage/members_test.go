@@ -22,12 +22,17 @@ func checkNames(t *rapid.T, x *memberMap) {
 			t.Fatalf("member %q both live and removed", name)
 		}
 		live++
-		if int(st.at) >= len(x.names) || x.names[st.at] != name {
-			t.Fatalf("live member %q at %d, names %q", name, st.at, x.names)
+		if int(st.at) >= x.names.len() || x.names.at(int(st.at)) != name {
+			t.Fatalf("live member %q at %d, names %q", name, st.at, x.names.all())
 		}
 	}
-	if live != len(x.names) {
-		t.Fatalf("%d live members, names %q", live, x.names)
+	if live != x.names.len() {
+		t.Fatalf("%d live members, names %q", live, x.names.all())
+	}
+	for k, c := range x.names.chunks { // all full but the last, which holds some
+		if k < len(x.names.chunks)-1 && len(c) != 1<<nameBits || len(c) == 0 {
+			t.Fatalf("chunk %d of %d holds %d names", k, len(x.names.chunks), len(c))
+		}
 	}
 	var sum uint64
 	for name, st := range x.m {
@@ -46,6 +51,8 @@ func checkNames(t *rapid.T, x *memberMap) {
 // each that the list of live members random picks draw from matches the
 // map, and that a pick returns distinct live members.
 func TestMemberNamesFollowTheMap(t *testing.T) {
+	defer func(b int) { nameBits = b }(nameBits)
+	nameBits = 1 // chunks of two names: eight members make four
 	names := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
 	rapid.Check(t, func(t *rapid.T) {
 		keep := rapid.Bool().Draw(t, "keep")
@@ -99,7 +106,7 @@ func TestMemberNamesFollowTheMap(t *testing.T) {
 				}
 			}
 			slices.Sort(live)
-			got := slices.Sorted(slices.Values(x.names))
+			got := slices.Sorted(slices.Values(x.names.all()))
 			if !slices.Equal(got, live) {
 				t.Fatalf("live members %q, want %q", got, live)
 			}

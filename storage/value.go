@@ -359,7 +359,7 @@ type memberMap struct {
 	// member's mstate.at is its place here. A random pick (SET_REMOVE)
 	// takes constant time from it, where walking the map would take time
 	// in the members and tombstones it holds.
-	names []string
+	names nameList
 	sum   uint64 // of every member's memberSum, tombstones too (partsum.go)
 }
 
@@ -373,49 +373,42 @@ type mstate struct {
 
 func (x *memberMap) kind() proto.Type { return x.k }
 func (x *memberMap) stamp() hlc.Stamp { return x.ts }
-func (x *memberMap) live() bool       { return len(x.names) > 0 }
+func (x *memberMap) live() bool       { return x.names.len() > 0 }
 func (x *memberMap) hollow() bool     { return len(x.m) == 0 && len(x.dead) == 0 }
 
 // nlive returns the number of live members (or fields).
-func (x *memberMap) nlive() int { return len(x.names) }
+func (x *memberMap) nlive() int { return x.names.len() }
 
 // link adds a member that just became live to names and returns its place.
 func (x *memberMap) link(name string) int32 {
-	x.names = append(x.names, name)
-	return int32(len(x.names) - 1)
+	return int32(x.names.push(name))
 }
 
 // unlink takes the member at place at out of names, moving the last one
 // into its place. A names array left mostly empty is given back.
 func (x *memberMap) unlink(at int32) {
-	last := len(x.names) - 1
+	last := x.names.len() - 1
 	if int(at) != last {
-		moved := x.names[last]
-		x.names[at] = moved
+		moved := x.names.at(last)
+		x.names.set(int(at), moved)
 		st := x.m[moved]
 		st.at = at
 		x.m[moved] = st
 	}
-	x.names[last] = ""
-	x.names = x.names[:last]
-	if c := cap(x.names); c > 64 && last < c/4 {
-		x.names = slices.Clone(x.names)
-	} else if last == 0 {
-		x.names = nil
-	}
+	x.names.pop()
 }
 
 // pick returns k distinct live members chosen uniformly at random
 // (Floyd's algorithm: one draw per member picked), or all of them when
 // k is at least their number.
 func (x *memberMap) pick(k int, rand func(int) int) []string {
-	n := len(x.names)
+	n := x.names.len()
 	if k >= n {
-		return slices.Clone(x.names)
+		return x.names.all()
 	}
 	out := make([]string, 0, k)
 	if k == 1 {
-		return append(out, x.names[rand(n)])
+		return append(out, x.names.at(rand(n)))
 	}
 	chosen := make(map[int]struct{}, k)
 	for j := n - k; j < n; j++ {
@@ -424,7 +417,7 @@ func (x *memberMap) pick(k int, rand func(int) int) []string {
 			t = j
 		}
 		chosen[t] = struct{}{}
-		out = append(out, x.names[t])
+		out = append(out, x.names.at(t))
 	}
 	return out
 }
