@@ -54,6 +54,7 @@ var allowed = map[string][]string{
 	"internal/uring":       {},
 	"internal/epoll":       {},
 	"internal/sched":       {},
+	"internal/gctune":      {},
 	"internal/freeport":    {},
 	"internal/cli":         {"proto", "internal/tlsconf"},
 	"internal/tlsconf":     {},
