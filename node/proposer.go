@@ -128,7 +128,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 	// The goroutines below end with done, which the caller waits for
 	// (the RPC connection holds the call open until then): they are owned.
 	if slices.ContainsFunc(r.Cmds, func(c rpc.Cmd) bool { return !proto.ReadOnly(c.Reqs) }) {
-		go func() {
+		s.workers.Go(func() {
 			waves, keys := serialWaves(r)
 			unlock := s.gates.lock(slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "" }))
 			locks := s.readLocks(deadline, fencedOf(r)...)
@@ -153,7 +153,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 			}
 			unlock()
 			answer()
-		}()
+		})
 		return
 	}
 	var live []*proposal
@@ -179,10 +179,10 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 			answer()
 			return
 		}
-		go func() {
+		s.workers.Go(func() {
 			s.drive(next)
 			answer()
-		}()
+		})
 	})
 }
 

@@ -16,12 +16,12 @@ import (
 // lock), and WAL deltas go to the worker that owns their partition, which
 // keeps each partition's records in log order.
 
-func workers() int { return max(1, runtime.GOMAXPROCS(0)) }
+func recoveryWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // loadChunks applies snapshot chunks in parallel; it returns the first
 // error. covered receives each partition's position.
 func (n *Node) loadChunks(read func(chunk func(*snapshot.Chunk) error) error, covered func(p int, pos uint64)) (int, error) {
-	w := workers()
+	w := recoveryWorkers()
 	chunks := make(chan *snapshot.Chunk, 2*w)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -112,7 +112,7 @@ type replayer struct {
 }
 
 func (n *Node) newReplayer(covered []uint64) *replayer {
-	w := workers()
+	w := recoveryWorkers()
 	r := &replayer{n: n, covered: covered, queues: make([]chan []walJob, w), pending: make([][]walJob, w)}
 	for i := range r.queues {
 		r.queues[i] = make(chan []walJob, 8)

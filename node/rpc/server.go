@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/vanitydb/vanity/internal/workers"
 )
 
 // Server serves RPC connections.
@@ -23,7 +25,15 @@ type Server struct {
 	conns  map[net.Conn]struct{}
 	closed bool
 	wg     sync.WaitGroup
+	// workers run the calls that do not run inline (Responder.Go): a
+	// vote or a serial run goes deep enough that a new goroutine's stack
+	// grew, and was copied, on every call (7% of a node's CPU on SERIAL
+	// writes).
+	workers *workers.Pool
 }
+
+// idleWorkers is how many workers a server keeps waiting for calls.
+const idleWorkers = 64
 
 // NewServer returns a server dispatching calls to h (each on a goroutine
 // of its own).
@@ -31,7 +41,8 @@ func NewServer(secret []byte, h Handler, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{secret: secret, handler: h, log: log, ls: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}}
+	return &Server{secret: secret, handler: h, log: log, ls: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{},
+		workers: workers.New(idleWorkers)}
 }
 
 // HandleInline offers every call to fn first (see InlineHandler). Call it
@@ -55,9 +66,10 @@ const maxLent = 1 << 20
 // Responder answers one call. Reply must be called exactly once, from any
 // goroutine; a reply for a connection that has closed is dropped.
 type Responder struct {
-	w     *frameWriter
-	id    uint64
-	calls *sync.WaitGroup
+	w       *frameWriter
+	id      uint64
+	calls   *sync.WaitGroup
+	workers *workers.Pool
 }
 
 // Reply sends the call's answer.
@@ -73,14 +85,15 @@ func (r Responder) Hold() (release func()) {
 	return r.calls.Done
 }
 
-// Go runs fn on a goroutine the connection waits for before it closes. Only
-// the inline handler may call it, before it returns.
+// Go runs fn on a goroutine (one of the server's workers) the connection
+// waits for before it closes. Only the inline handler may call it, before
+// it returns.
 func (r Responder) Go(fn func()) {
 	r.calls.Add(1)
-	go func() {
+	r.workers.Go(func() {
 		defer r.calls.Done()
 		fn()
-	}()
+	})
 }
 
 // Serve accepts connections on l until Close.
@@ -164,7 +177,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		if k == KindNoop {
 			continue
 		}
-		resp := Responder{w: w, id: id, calls: &calls}
+		resp := Responder{w: w, id: id, calls: &calls, workers: s.workers}
 		if s.inline != nil && s.inline(ctx, k, payload, resp) {
 			if s.lent[kind] && cap(payload) <= maxLent {
 				spare = payload[:0]
@@ -197,5 +210,6 @@ func (s *Server) Close() {
 		c.Close()
 	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	s.wg.Wait()       // each connection waited for its calls
+	s.workers.Close() // so the workers are idle: they end
 }
