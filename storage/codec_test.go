@@ -215,3 +215,44 @@ func TestDecodedStringIsKeptWithoutACopy(t *testing.T) {
 		t.Errorf("a delta restamped after decoding: stored at %v sharing its cell", v.stamp())
 	}
 }
+
+// TestPlainStateEncodesAsState: the encoding of a string's, integer's or
+// float's state built on the stack (appendPlainState, what AppendState
+// and a digest read answer) is the generic state's, byte for byte, for
+// live, expiring, deleted and conflicting keys alike: replicas of
+// different versions compare these bytes.
+func TestPlainStateEncodesAsState(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	for _, cmd := range []string{
+		"SET:STR (1)s (5)hello", "INCR_INT (1)i 7", "INCR_FLOAT (1)f 2.5",
+		"SET:STR (1)e (1)x", "SET_EXPIRY (1)e 100",
+		"SET:STR (1)d (1)x", "DEL (1)d",
+		"SET:INT (1)n 3", "INCR_INT (1)n 4",
+	} {
+		h.do(cmd)
+	}
+	other := newHarness(t, 1, true, 2) // a concurrent write of another type: a type conflict
+	other.do("INCR_INT (1)s 1")
+	for _, d := range other.deltas {
+		h.shards[0].Apply(&d)
+	}
+	sh := h.shards[0]
+	plain := 0
+	for key, e := range sh.dbs[0] {
+		d := sh.state(0, key, &e)
+		want := AppendDelta(nil, &d)
+		got, ok := sh.AppendState(nil, 0, []byte(key))
+		if !ok || string(got) != string(want) {
+			t.Errorf("%s: AppendState %x, the state's encoding %x", key, got, want)
+		}
+		if out, ok := sh.appendPlainState(nil, 0, key, &e); ok {
+			plain++
+			if string(out) != string(want) {
+				t.Errorf("%s: appendPlainState %x, the state's encoding %x", key, out, want)
+			}
+		}
+	}
+	if plain < 5 {
+		t.Fatalf("%d keys encoded on the stack, want the string, counters, expiring and deleted keys", plain)
+	}
+}
