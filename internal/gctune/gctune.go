@@ -76,9 +76,9 @@ func Base(getenv func(string) string) (int, bool) {
 type Tuner struct {
 	headroom uint64
 	base     int
-	stopped  atomic.Bool
 	percent  atomic.Int64 // the last percentage set (0: none yet)
 	mu       sync.Mutex   // orders a tuning against Stop
+	stopped  bool
 	sample   [1]metrics.Sample
 }
 
@@ -107,7 +107,7 @@ func (t *Tuner) Stop() {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.stopped.Store(true)
+	t.stopped = true
 	debug.SetGCPercent(t.base)
 }
 
@@ -121,26 +121,28 @@ type sentinel struct{ t *Tuner }
 
 func (t *Tuner) arm() {
 	runtime.SetFinalizer(&sentinel{t: t}, func(s *sentinel) {
-		if s.t.stopped.Load() {
-			return
+		if s.t.tune() {
+			s.t.arm()
 		}
-		s.t.tune()
-		s.t.arm()
 	})
 }
 
-// tune sets the percentage for the live heap the last collection found.
-func (t *Tuner) tune() {
+// tune sets the percentage for the live heap the last collection found,
+// and reports false once the tuner has stopped.
+func (t *Tuner) tune() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.stopped {
+		return false
+	}
 	metrics.Read(t.sample[:])
 	live := uint64(0)
 	if t.sample[0].Value.Kind() == metrics.KindUint64 {
 		live = t.sample[0].Value.Uint64()
 	}
-	p := Percent(live, t.headroom, t.base)
-	if int64(p) != t.percent.Load() && !t.stopped.Load() {
+	if p := Percent(live, t.headroom, t.base); int64(p) != t.percent.Load() {
 		debug.SetGCPercent(p)
 		t.percent.Store(int64(p))
 	}
+	return true
 }

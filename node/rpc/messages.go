@@ -30,18 +30,28 @@ func AppendStrings(dst []byte, ss [][]byte) []byte {
 
 // DecodeStrings decodes AppendStrings; the results alias b.
 func DecodeStrings(b []byte) ([][]byte, error) {
+	return decodeList(b, func(s []byte) ([]byte, bool) { return s, true })
+}
+
+// decodeList decodes a list that AppendStrings' layout encodes, each
+// string turned into an element by conv (false: malformed); the elements
+// may alias b.
+func decodeList[T any](b []byte, conv func([]byte) (T, bool)) ([]T, error) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
 		return nil, ErrMalformed
 	}
 	b = b[k:]
-	out := make([][]byte, 0, n)
-	for i := uint64(0); i < n; i++ {
+	out := make([]T, n)
+	for i := range out {
 		l, k := binary.Uvarint(b)
 		if k <= 0 || l > uint64(len(b)-k) {
 			return nil, ErrMalformed
 		}
-		out = append(out, b[k:k+int(l)])
+		var ok bool
+		if out[i], ok = conv(b[k : k+int(l)]); !ok {
+			return nil, ErrMalformed
+		}
 		b = b[k+int(l):]
 	}
 	if len(b) != 0 {
@@ -80,29 +90,14 @@ func DecodeAnswer(b []byte) (clock uint64, items []Item, err error) {
 	return binary.BigEndian.Uint64(b), items, err
 }
 
-// DecodeItems decodes a list of items; replies alias b. It reads the
-// list's strings itself, as DecodeStrings would, without the slice of
-// them that DecodeStrings allocates.
+// DecodeItems decodes a list of items; replies alias b.
 func DecodeItems(b []byte) ([]Item, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return nil, ErrMalformed
-	}
-	b = b[k:]
-	items := make([]Item, n)
-	for i := range items {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l == 0 || l > uint64(len(b)-k) {
-			return nil, ErrMalformed
+	return decodeList(b, func(s []byte) (Item, bool) {
+		if len(s) == 0 {
+			return Item{}, false
 		}
-		s := b[k : k+int(l)]
-		items[i] = Item{Status: Status(s[0]), Reply: s[1:]}
-		b = b[k+int(l):]
-	}
-	if len(b) != 0 {
-		return nil, ErrMalformed
-	}
-	return items, nil
+		return Item{Status: Status(s[0]), Reply: s[1:]}, true
+	})
 }
 
 // Run is what a router sends a storage node in one call: the data
