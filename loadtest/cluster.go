@@ -30,6 +30,11 @@ type cluster struct {
 	routers     []string
 }
 
+// clusterPartitions is the partition count of a new cluster (the nodes'
+// default, ring.DefaultPartitions, which this program does not import: it
+// knows the servers only by their protocol and scripts).
+const clusterPartitions = 256
+
 // With resp, every router also listens for RESP, and routers holds those
 // addresses.
 func startCluster(nodes, partitions, replicas int, resp bool) (*cluster, error) {
@@ -172,7 +177,7 @@ func cmdCluster(args []string) error {
 	fs := flag.NewFlagSet("cluster", flag.ExitOnError)
 	o.flags(fs)
 	nodes := fs.Int("nodes", 3, "storage nodes")
-	partitions := fs.Int("partitions", 1024, "partitions")
+	partitions := fs.Int("partitions", clusterPartitions, "partitions")
 	replicas := fs.Int("replicas", 3, "copies of each partition (QUORUM reads and writes when > 1)")
 	rkeys := fs.Int("rebalance-keys", 1000000, "keys loaded before a node is added (0: skip)")
 	rrate := fs.Float64("rebalance-rate", 5000, "open-loop ops/s (90% GET) kept up while rebalancing")

@@ -131,9 +131,9 @@ func cmdFailover(args []string) error {
 	if *fault == "stop" {
 		what = fmt.Sprintf("stopped (SIGSTOP) for %v", *pause)
 	}
-	fmt.Fprintf(&b, "%d `vanity-node` processes (%d copies of each of 1024 partitions, fsync everysec) and one "+
+	fmt.Fprintf(&b, "%d `vanity-node` processes (%d copies of each of %d partitions, fsync everysec) and one "+
 		"`vanity-router` from `scripts/cluster up`; %d client connections in a closed loop, each a GET (%d%%) or a SET "+
-		"of one of %d keys at %s; node 2 %s at second %d.\n\n", *nodes, *replicas, *conns, *reads, *keys, level, what, r.at)
+		"of one of %d keys at %s; node 2 %s at second %d.\n\n", *nodes, *replicas, clusterPartitions, *conns, *reads, *keys, level, what, r.at)
 	b.WriteString(failoverTable(r))
 	return os.WriteFile(name, []byte(b.String()), 0o644)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -220,8 +221,16 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	s.gossip, err = gossip.Start(gossip.Config{
 		Name: cfg.Name, Role: gossip.RoleNode, BindAddr: cfg.GossipAddr, RPCAddr: s.lis.Addr().String(),
 		Join: cfg.Join, JoinTimeout: cfg.JoinTimeout, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
-		Tags: map[string]string{gossip.PartsTag: s.lastTag},
+		Tags: map[string]string{gossip.PartsTag: s.lastTag, gossip.PartitionsTag: strconv.Itoa(len(n.parts))},
 	})
+	if err == nil {
+		// A node joining a cluster of another partition count would
+		// place and hash keys differently from every other member.
+		if err = gossip.CheckPartitions(s.gossip.Members(), cfg.Name, len(n.parts)); err != nil {
+			s.gossip.Leave() // it never held anything: it leaves rather than fails
+			s.gossip.Shutdown()
+		}
+	}
 	if err != nil {
 		s.lis.Close()
 		n.Close()

@@ -42,12 +42,15 @@ func placement(r *Ring) string {
 // for a deliberate, documented placement change (it needs a migration).
 func TestPlacementGolden(t *testing.T) {
 	var b strings.Builder
-	for _, n := range []int{1, 3, 5, 8} {
-		r, err := New(members(n), DefaultPartitions, 3)
-		if err != nil {
-			t.Fatal(err)
+	// 1024 was the default count before 256 (clusters made then keep it).
+	for _, parts := range []int{1024, DefaultPartitions} {
+		for _, n := range []int{1, 3, 5, 8} {
+			r, err := New(members(n), parts, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(placement(r))
 		}
-		b.WriteString(placement(r))
 	}
 	path := filepath.Join("testdata", "placement.golden")
 	if *update {

@@ -36,6 +36,7 @@ import (
 	"github.com/vanitydb/vanity/ring/gossip"
 
 	"github.com/vanitydb/vanity/node"
+	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/storage/wal"
 )
 
@@ -60,7 +61,7 @@ func run(args []string) error {
 	gossipAddr := fs.String("gossip", "127.0.0.1:7946", "gossip address")
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join (the same list on every node works)")
 	joinTimeout := fs.Duration("join-timeout", 2*time.Minute, "keep trying to reach a member of --join this long (peers may start later)")
-	partitions := fs.Int("partitions", 1024, "partition count (fixed when the cluster is created)")
+	partitions := fs.Int("partitions", ring.DefaultPartitions, "partition count (fixed when the cluster is created)")
 	replicas := fs.Int("replicas", 3, "copies of each partition (quorum reads and writes when more than 1)")
 	secrets := secret.AddFlags(fs)
 	rpcTLSFlags := tlsconf.AddRPCFlags(fs)

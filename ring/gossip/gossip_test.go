@@ -1,7 +1,9 @@
 package gossip
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +149,36 @@ func TestJoinWaitsForPeers(t *testing.T) {
 	}
 	if time.Since(start) < 400*time.Millisecond {
 		t.Fatalf("gave up after %v, before its JoinTimeout", time.Since(start))
+	}
+}
+
+func TestCheckPartitions(t *testing.T) {
+	node := func(name, count string, st State) Member {
+		tags := map[string]string{"role": RoleNode}
+		if count != "" {
+			tags[PartitionsTag] = count
+		}
+		return Member{Name: name, Role: RoleNode, State: st, Tags: tags}
+	}
+	router := Member{Name: "r1", Role: RoleRouter, Tags: map[string]string{PartitionsTag: "64"}}
+	for _, tc := range []struct {
+		name    string
+		members []Member
+		bad     string // the node the error names, or "" for none
+	}{
+		{"same count", []Member{node("n1", "256", Alive), node("n2", "256", Failed)}, ""},
+		{"no count gossiped", []Member{node("n1", "", Alive), node("n2", "x", Alive)}, ""},
+		{"self and routers are not checked", []Member{node("me", "64", Alive), router}, ""},
+		{"a node that left", []Member{node("n1", "64", Left)}, ""},
+		{"another count", []Member{node("n1", "256", Alive), node("n2", "1024", Failed)}, "n2"},
+	} {
+		err := CheckPartitions(tc.members, "me", 256)
+		switch {
+		case tc.bad == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.bad != "" && (!errors.Is(err, ErrPartitions) || !strings.Contains(err.Error(), "node "+tc.bad+" ") ||
+			!strings.Contains(err.Error(), "--partitions 1024")):
+			t.Errorf("%s: %v, want %v naming node %s and --partitions 1024", tc.name, err, ErrPartitions, tc.bad)
+		}
 	}
 }

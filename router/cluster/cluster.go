@@ -137,6 +137,9 @@ func (b *Backend) newID() [16]byte {
 type Backend struct {
 	cfg Config
 	log *slog.Logger
+	// mismatched holds the nodes logged as having another partition
+	// count (sameCount); guarded by mu.
+	mismatched map[string]bool
 	// idPrefix (random) and ids name this router's serial writes (newID).
 	idPrefix uint64
 	ids      atomic.Uint64
@@ -263,7 +266,7 @@ func Start(cfg Config) (*Backend, error) {
 	if cfg.MaxSerialInFlight == 0 {
 		cfg.MaxSerialInFlight = DefaultMaxSerialInFlight
 	}
-	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, transports: map[string]Transport{}, serving: map[string][]bool{},
+	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, mismatched: map[string]bool{}, transports: map[string]Transport{}, serving: map[string][]bool{},
 		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}}}
 	b.idPrefix = rand.Uint64()
 	b.life, b.endLife = context.WithCancel(context.Background())
@@ -345,13 +348,37 @@ func (b *Backend) Run(ctx context.Context) error {
 	}
 }
 
+// sameCount drops the nodes whose partition count is not the router's:
+// their keys hash to other partitions, so they are not routed to. Each is
+// logged once, with the flag that would fix it.
+func (b *Backend) sameCount(members []gossip.Member) []gossip.Member {
+	kept := members[:0:0]
+	for _, m := range members {
+		err := gossip.CheckPartitions([]gossip.Member{m}, b.cfg.Name, b.cfg.Partitions)
+		if err == nil {
+			kept = append(kept, m)
+			continue
+		}
+		b.mu.Lock()
+		first := !b.mismatched[m.Name]
+		if first {
+			b.mismatched[m.Name] = true
+		}
+		b.mu.Unlock()
+		if first {
+			b.log.Error("a node is not routed to", "err", err)
+		}
+	}
+	return kept
+}
+
 // refresh rebuilds the routing table from gossip and what the nodes said
 // they serve.
 func (b *Backend) refresh() *routes {
 	if b.gossip == nil {
 		return b.routes.Load() // a fixed table (tests)
 	}
-	members := b.gossip.Members()
+	members := b.sameCount(b.gossip.Members())
 	rt := &routes{members: members, failed: map[string]string{}, names: map[string]string{}}
 	var ms []ring.Member
 	for _, m := range members {
