@@ -28,14 +28,24 @@ func (m Member) Partitions() int {
 	return n
 }
 
-// CheckPartitions returns an error naming the first node member other than
-// self whose partition count is not count, or nil.
+// CheckPartitions returns the first mismatch (PartitionsMismatch) among
+// members, or nil.
 func CheckPartitions(members []Member, self string, count int) error {
 	for _, m := range members {
-		if c := m.Partitions(); m.Role == RoleNode && m.Name != self && m.State != Left && c != 0 && c != count {
-			return fmt.Errorf("%w: node %s was created with %d partitions and this process has %d: "+
-				"start this process with --partitions %d (the count is fixed when a cluster is created)", ErrPartitions, m.Name, c, count, c)
+		if err := m.PartitionsMismatch(self, count); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// PartitionsMismatch returns an error if m is a node other than self, not
+// gone, whose partition count is known and not count; the error names the
+// flag that fits.
+func (m Member) PartitionsMismatch(self string, count int) error {
+	if c := m.Partitions(); m.Role == RoleNode && m.Name != self && m.State != Left && c != 0 && c != count {
+		return fmt.Errorf("%w: node %s was created with %d partitions and this process has %d: "+
+			"start this process with --partitions %d (the count is fixed when a cluster is created)", ErrPartitions, m.Name, c, count, c)
 	}
 	return nil
 }

@@ -354,7 +354,7 @@ func (b *Backend) Run(ctx context.Context) error {
 func (b *Backend) sameCount(members []gossip.Member) []gossip.Member {
 	kept := members[:0:0]
 	for _, m := range members {
-		err := gossip.CheckPartitions([]gossip.Member{m}, b.cfg.Name, b.cfg.Partitions)
+		err := m.PartitionsMismatch(b.cfg.Name, b.cfg.Partitions)
 		if err == nil {
 			kept = append(kept, m)
 			continue
