@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
@@ -44,62 +45,72 @@ func (n *Node) ApplyReplicas(parts []int, deltas [][]byte) error {
 	return n.Durable(pos)
 }
 
-// applyReplicas joins and logs replicated deltas and returns the log
-// position to wait for.
+// applyReplicas joins replicated deltas (parts[i] receives deltas[i]) and
+// logs them as one record, under the locks of all their partitions taken
+// in ascending order (as a command takes them), and returns the log
+// position to wait for. A malformed or misaddressed call is refused whole,
+// before anything is applied. The keys are looked up together first
+// (Shard.Warm): a coordinator's call carries about one delta for each of
+// many partitions, and one partition at a time their misses to memory
+// came one after the other.
 func (n *Node) applyReplicas(parts []int, deltas [][]byte) (uint64, error) {
 	if err := n.failure(); err != nil {
 		return 0, err
 	}
-	var last uint64
+	x := n.ctxs.Get().(*execCtx)
+	defer n.release(x)
+	ds, raw, dparts, locks := x.c.Deltas[:0], x.raw[:0], x.dparts[:0], x.locks[:0]
 	for i, p := range parts {
-		seq, err := n.applyReplica(p, deltas[i])
+		if p < 0 || p >= len(n.parts) {
+			return 0, fmt.Errorf("node: partition %d out of range", p)
+		}
+		from := len(ds)
+		var err error
+		ds, raw, err = decodeStatesOnto(ds, raw, deltas[i], &x.c.Borrowed)
+		x.c.Deltas, x.raw = ds, raw // kept for reuse, whatever happens next
 		if err != nil {
 			return 0, err
 		}
-		last = max(last, seq)
+		for k := from; k < len(ds); k++ {
+			if got := n.partitionOfString(ds[k].Key); !ds[k].DBWide && got != p {
+				return 0, fmt.Errorf("node: a delta for partition %d sent as partition %d", got, p)
+			}
+			dparts = append(dparts, p)
+		}
+		locks = append(locks, p)
 	}
-	return last, nil
-}
-
-// applyReplica joins and logs one partition's replicated deltas and
-// returns the log sequence to wait for.
-func (n *Node) applyReplica(p int, deltas []byte) (uint64, error) {
-	if p < 0 || p >= len(n.parts) {
-		return 0, fmt.Errorf("node: partition %d out of range", p)
+	x.dparts = dparts
+	if len(ds) == 0 {
+		return 0, nil
 	}
-	x := n.ctxs.Get().(*execCtx)
-	defer n.release(x)
-	var err error
-	x.c.Deltas, x.raw, err = decodeStatesOnto(x.c.Deltas[:0], x.raw[:0], deltas, &x.c.Borrowed)
-	ds := x.c.Deltas
-	if err != nil || len(ds) == 0 {
-		return 0, err
+	slices.Sort(locks)
+	x.locks = slices.Compact(locks)
+	for _, p := range x.locks {
+		n.parts[p].mu.Lock()
 	}
 	for k := range ds {
-		if got := n.partitionOfString(ds[k].Key); !ds[k].DBWide && got != p {
-			return 0, fmt.Errorf("node: a delta for partition %d sent as partition %d", got, p)
-		}
+		n.parts[dparts[k]].shard.Warm(&ds[k])
 	}
-	x.dparts = x.dparts[:0]
-	for range ds {
-		x.dparts = append(x.dparts, p)
-	}
-	part := &n.parts[p]
-	part.mu.Lock()
 	kept := 0
 	for k := range ds {
 		n.clock.Observe(ds[k].MaxStamp())
-		if !part.shard.Admits(&ds[k]) {
+		sh := n.parts[dparts[k]].shard
+		if !sh.Admits(&ds[k]) {
 			continue // below the key's promise: refused, and not logged
 		}
-		part.shard.Apply(&ds[k])
-		ds[kept], x.raw[kept] = ds[k], x.raw[k]
+		sh.Apply(&ds[k])
+		ds[kept], raw[kept], dparts[kept] = ds[k], raw[k], dparts[k]
 		kept++
 	}
-	x.c.Deltas, x.raw, x.dparts = ds[:kept], x.raw[:kept], x.dparts[:kept]
+	x.c.Deltas, x.raw, x.dparts = ds[:kept], raw[:kept], dparts[:kept]
 	_, seq, err := n.logCmd(x, nil) // logs the deltas as they came (x.raw)
-	part.mu.Unlock()
+	n.unlock(x.locks)
 	return seq, err
+}
+
+// applyReplica is applyReplicas for one partition's deltas.
+func (n *Node) applyReplica(p int, deltas []byte) (uint64, error) {
+	return n.applyReplicas([]int{p}, [][]byte{deltas})
 }
 
 // KeyStates returns the whole state of keys in database db, with the

@@ -130,6 +130,49 @@ func TestApplyReplicaIsDurable(t *testing.T) {
 	}
 }
 
+// TestApplyReplicasTakesACallWhole: a call's deltas for several partitions
+// are applied and logged together (one record, recovered after a crash),
+// and a call with a delta sent as another partition's is refused before
+// any of it is applied.
+func TestApplyReplicasTakesACallWhole(t *testing.T) {
+	tags := []string{"{r}", "{s}"}
+	for i := 0; ring.PartitionOf([]byte(tags[0]), 8) == ring.PartitionOf([]byte(tags[1]), 8); i++ {
+		tags[1] = "{s" + strconv.Itoa(i) + "}"
+	}
+	a := newNode(t, Config{Partitions: 8})
+	var parts []int
+	var deltas [][]byte
+	for i, tag := range tags {
+		p := ring.PartitionOf([]byte(tag), 8)
+		parts = append(parts, p)
+		deltas = append(deltas, writesOf(t, a, p, fmt.Sprintf("INCR_INT (%d)%sc %d", len(tag)+1, tag, i+3)))
+	}
+	get := func(n *Node, i int) string {
+		return do(t, n, 0, fmt.Sprintf("GET (%d)%sc", len(tags[i])+1, tags[i]))
+	}
+
+	m := vfs.NewMem()
+	b := durableNode(t, m, wal.SyncAlways)
+	if err := b.ApplyReplicas(parts, deltas); err != nil {
+		t.Fatal(err)
+	}
+	m.Crash()
+	r := durableNode(t, m, wal.SyncAlways)
+	for i := range tags {
+		if got, want := get(r, i), "OK:INT "+strconv.Itoa(i+3); got != want {
+			t.Errorf("after a crash, key %d: %q, want %q", i, got, want)
+		}
+	}
+
+	c := newNode(t, Config{Partitions: 8})
+	if err := c.ApplyReplicas(parts, [][]byte{deltas[0], deltas[0]}); err == nil {
+		t.Fatal("a delta sent as another partition's was accepted")
+	}
+	if got := get(c, 0); got != "NULL" {
+		t.Errorf("the refused call's first partition was applied: %q", got)
+	}
+}
+
 // TestKeyStatesRepair: a replica that missed writes and a RESET catches up
 // by joining the coordinator's states of the keys it reads.
 func TestKeyStatesRepair(t *testing.T) {

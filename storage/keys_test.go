@@ -176,3 +176,24 @@ func BenchmarkKeysPage(b *testing.B) {
 		b.Fatalf("page %q", keys)
 	}
 }
+
+// TestWarmChangesNothing: Warm only reads. Warming a stored key, a
+// missing one and a database reset leaves the shard as it was: the same
+// entries, digest and replies.
+func TestWarmChangesNothing(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	h.do("SET:STR (1)a (1)v")
+	h.do("INCR_INT (1)c 4")
+	h.do("DEL (1)a")
+	sh := h.shards[0]
+	before, n := *sh.Digest(hlc.Stamp{}), sh.Len(0)
+	for _, d := range []Delta{{Key: "a"}, {Key: "c"}, {Key: "missing"}, {DB: 3, Key: "c"}, {DBWide: true}, {DB: NumDBs, Key: "c"}} {
+		sh.Warm(&d)
+	}
+	if after := *sh.Digest(hlc.Stamp{}); after != before || sh.Len(0) != n || sh.Len(3) != 0 {
+		t.Errorf("Warm changed the shard: %d entries, then %d", n, sh.Len(0))
+	}
+	if got := h.do("GET (1)c"); got != "OK:INT 4" {
+		t.Errorf("GET c after Warm: %q", got)
+	}
+}

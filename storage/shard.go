@@ -140,6 +140,7 @@ func (s *Shard) prune(db int, key string, e *entry) {
 // safe for concurrent use; the owner serializes access (see package doc).
 type Shard struct {
 	keep    bool
+	warmed  uint64 // Warm's loads, kept
 	dbs     [NumDBs]map[string]entry
 	dbReset [NumDBs]hlc.Stamp
 	// exps holds, per database, the deadline register of every key that
@@ -208,6 +209,21 @@ func (s *Shard) lookup(db int, key []byte) (entry, bool) {
 
 // Len returns the number of stored entries in db, tombstones included.
 func (s *Shard) Len(db int) int { return len(s.dbs[db]) }
+
+// Warm looks up the key d joins into, and the stamp of the value it
+// holds, without changing anything. Warming the keys of a batch before
+// applying it lets the processor overlap their misses to memory, which do
+// not depend on each other; the Apply of each that follows finds its slot
+// and value in the cache (docs/decisions.md, "A replica looks its keys up
+// ahead of a call").
+func (s *Shard) Warm(d *Delta) {
+	if d.DBWide || int(d.DB) >= NumDBs {
+		return
+	}
+	if e, ok := s.dbs[d.DB][d.Key]; ok && e.val != nil {
+		s.warmed += e.val.stamp().Time // stored, so the loads stay
+	}
+}
 
 // Apply joins d into the shard. Apply is idempotent, commutative and
 // associative over deltas: replicas that apply the same deltas in any order,
