@@ -128,7 +128,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 	// The goroutines below end with done, which the caller waits for
 	// (the RPC connection holds the call open until then): they are owned.
 	if slices.ContainsFunc(r.Cmds, func(c rpc.Cmd) bool { return !proto.ReadOnly(c.Reqs) }) {
-		s.workers.Go(func() {
+		s.rpc.Go(func() {
 			waves, keys := serialWaves(r)
 			unlock := s.gates.lock(slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "" }))
 			locks := s.readLocks(deadline, fencedOf(r)...)
@@ -179,7 +179,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 			answer()
 			return
 		}
-		s.workers.Go(func() {
+		s.rpc.Go(func() {
 			s.drive(next)
 			answer()
 		})

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vanitydb/vanity/internal/workers"
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/ring"
@@ -83,15 +82,14 @@ type Service struct {
 	log   *slog.Logger
 	node  *Node
 	coord *Coordinator
-	rpc   *rpc.Server
-	// workers run the serial path's runs (proposer.go), which end before
-	// their RPC call's answer: a run goes deep enough that a new
-	// goroutine's stack grew, and was copied, on every run.
-	workers *workers.Pool
-	lis     net.Listener
-	gossip  *gossip.Gossip
-	ring    ring.Current
-	sets    atomic.Pointer[replicaSets] // the replica sets of the current ring
+	// rpc also runs the serial path's runs on its workers (proposer.go):
+	// a run goes deep enough that a new goroutine's stack grew, and was
+	// copied, on every run.
+	rpc    *rpc.Server
+	lis    net.Listener
+	gossip *gossip.Gossip
+	ring   ring.Current
+	sets   atomic.Pointer[replicaSets] // the replica sets of the current ring
 	// holders are the members holding each partition by the last
 	// reconcile's claims: the serial path's old replica sets while
 	// partitions move (docs/serial.md, P5).
@@ -181,7 +179,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		rings:      ring.NewBuilder(n.Partitions(), cfg.Replicas),
 		reconciled: make(chan struct{}, 1), kick: make(chan struct{}, 1),
 		advKick: make(chan struct{}, 1), advDone: make(chan struct{}),
-		standing: newStandingPromises(cfg.StandingPromises), workers: workers.New(64)}
+		standing: newStandingPromises(cfg.StandingPromises)}
 	s.learns, s.slow = newLearner(&s.serial.Learns), newSlowPeers(&s.serial.SlowPeers)
 	s.pace.rate = float64(max(cfg.TransferRate, 0))
 	if err := checkAway(cfg, n, time.Now()); err != nil {
@@ -334,8 +332,7 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) shutdown() {
 	<-s.advDone // serf must not be asked to change tags once shut down
 	s.gossip.Shutdown()
-	s.rpc.Close() // waits for the calls, so for the serial runs on s.workers
-	s.workers.Close()
+	s.rpc.Close() // waits for the calls, so for the serial runs on its workers
 	s.wg.Wait()
 	s.coord.Wait()
 	s.learns.close()

@@ -237,7 +237,7 @@ type deque struct {
 var chunkBits uint8 = 8
 
 func (q *deque) size() int { return len(q.chunks) << q.bits }
-func (q *deque) slot(i int) *elem {
+func (q *deque) ptr(i int) *elem {
 	p := (q.head + i) & q.mask
 	c := q.chunks[p>>q.bits]
 	return &c[p&(len(c)-1)]
@@ -252,9 +252,8 @@ func (q *deque) run(i, max int) []elem {
 	return c[o:min(len(c), o+max)]
 }
 
-func (q *deque) at(i int) elem     { return *q.slot(i) }
-func (q *deque) ptr(i int) *elem   { return q.slot(i) }
-func (q *deque) set(i int, e elem) { *q.slot(i) = e }
+func (q *deque) at(i int) elem     { return *q.ptr(i) }
+func (q *deque) set(i int, e elem) { *q.ptr(i) = e }
 func (q *deque) wrap(i int) int    { return i & q.mask }
 
 // alloc returns an empty layout of capacity size (a power of two, at
@@ -275,7 +274,7 @@ func alloc(size int) deque {
 func (q *deque) relayout(size int) {
 	nq := alloc(size)
 	for i := 0; i < q.n; i++ {
-		*nq.slot(i) = q.at(i)
+		*nq.ptr(i) = q.at(i)
 	}
 	nq.n = q.n
 	*q = nq
@@ -373,10 +372,10 @@ func (q *deque) merge(adds []elem) {
 	i, j := 0, 0
 	for k := range n {
 		if j == len(adds) || i < q.n && q.ptr(i).id.Less(adds[j].id) {
-			*nq.slot(k) = q.at(i)
+			*nq.ptr(k) = q.at(i)
 			i++
 		} else {
-			*nq.slot(k) = adds[j]
+			*nq.ptr(k) = adds[j]
 			j++
 		}
 	}

@@ -59,8 +59,8 @@ func TestDequeFollowsASlice(t *testing.T) {
 				t.Fatalf("ring of %d for %d elements", size, q.n)
 			}
 			for p := q.n; p < size; p++ { // no slot outside the elements keeps one
-				if *q.slot(p) != (elem{}) {
-					t.Fatalf("slot %d of %d holds %q past %d elements", p, size, q.slot(p).v, q.n)
+				if *q.ptr(p) != (elem{}) {
+					t.Fatalf("slot %d of %d holds %q past %d elements", p, size, q.ptr(p).v, q.n)
 				}
 			}
 		}

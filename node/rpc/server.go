@@ -199,6 +199,12 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 }
 
+// Go runs fn on one of the server's workers, for work a call starts that
+// goes on past its handler (a serial run answering a held call). Close
+// waits for it when the call it answers holds the connection open
+// (Responder.Hold); after Close, fn runs on a goroutine of its own.
+func (s *Server) Go(fn func()) { s.workers.Go(fn) }
+
 // Close stops accepting, closes every connection and waits for them.
 func (s *Server) Close() {
 	s.mu.Lock()
