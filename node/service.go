@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -216,15 +215,19 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		s.catching = n.StartCatchUp() // before the served set is first gossiped
 	}
 	s.lastTag = gossip.EncodeParts(n.Held())
+	shape := gossip.Shape{Partitions: len(n.parts), Replicas: cfg.Replicas}
+	tags := shape.Tags()
+	tags[gossip.PartsTag] = s.lastTag
 	s.gossip, err = gossip.Start(gossip.Config{
 		Name: cfg.Name, Role: gossip.RoleNode, BindAddr: cfg.GossipAddr, RPCAddr: s.lis.Addr().String(),
 		Join: cfg.Join, JoinTimeout: cfg.JoinTimeout, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,
-		Tags: map[string]string{gossip.PartsTag: s.lastTag, gossip.PartitionsTag: strconv.Itoa(len(n.parts))},
+		Tags: tags,
 	})
 	if err == nil {
-		// A node joining a cluster of another partition count would
-		// place and hash keys differently from every other member.
-		if err = gossip.CheckPartitions(s.gossip.Members(), cfg.Name, len(n.parts)); err != nil {
+		// A node joining a cluster of another partition or replica count
+		// would hash keys, place copies and count quorums differently
+		// from every other member.
+		if err = gossip.CheckShape(s.gossip.Members(), cfg.Name, shape); err != nil {
 			s.gossip.Leave() // it never held anything: it leaves rather than fails
 			s.gossip.Shutdown()
 		}

@@ -9,6 +9,10 @@ import "github.com/cespare/xxhash/v2"
 // (docs/decisions.md, "256 partitions by default").
 const DefaultPartitions = 256
 
+// DefaultReplicas is the number of copies a new cluster keeps of each
+// partition: three, so that quorums of two survive the loss of a node.
+const DefaultReplicas = 3
+
 // HashKey returns the placement hash of key: xxhash64 of its tag if it has
 // one, else of the whole key.
 func HashKey(key []byte) uint64 {

@@ -62,7 +62,7 @@ func run(args []string) error {
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join (the same list on every node works)")
 	joinTimeout := fs.Duration("join-timeout", 2*time.Minute, "keep trying to reach a member of --join this long (peers may start later)")
 	partitions := fs.Int("partitions", ring.DefaultPartitions, "partition count (fixed when the cluster is created)")
-	replicas := fs.Int("replicas", 3, "copies of each partition (quorum reads and writes when more than 1)")
+	replicas := fs.Int("replicas", ring.DefaultReplicas, "copies of each partition (quorum reads and writes when more than 1; the same on every member)")
 	secrets := secret.AddFlags(fs)
 	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no (votes on the serial path, SERIAL and conditional commands, are fsynced before they leave whatever the policy)")

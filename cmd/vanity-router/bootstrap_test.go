@@ -121,7 +121,9 @@ func waitListening(t *testing.T, log string, within time.Duration) string {
 // of them, this one included, and a secret file), the router starts first
 // and the nodes in reverse order, seconds apart. The documented bootstrap
 // exited with "connection refused" on every node; now the members wait
-// for each other and the router serves once the cluster is whole.
+// for each other and the router serves once the cluster is whole. The
+// router is given no partition or replica count: it learns the nodes'
+// (64, not its default) from their gossip.
 func TestBootstrapInAnyOrder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
@@ -137,7 +139,7 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 	routerLog := filepath.Join(dir, "router.log")
 	routerDebug, nodeDebug := freeAddr(t), freeAddr(t)
 	start(t, filepath.Join(dir, "vanity-router"), routerLog, "-port", "0", "-gossip", freeAddr(t), "-join", join,
-		"-min-nodes", "3", "-partitions", "64", "-replicas", "3", "-fast-gossip", "-secret-file", secret,
+		"-min-nodes", "3", "-fast-gossip", "-secret-file", secret, // no counts: the router takes the nodes'
 		"--debug-addr="+routerDebug)
 	for _, i := range []int{2, 1, 0} {
 		args := []string{"--name", fmt.Sprintf("node-%d", i), "--data-dir", filepath.Join(dir, fmt.Sprintf("data%d", i)),

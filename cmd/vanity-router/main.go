@@ -31,7 +31,6 @@ import (
 	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/proto"
 
-	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/router/cluster"
 	"github.com/vanitydb/vanity/router/users"
@@ -54,8 +53,8 @@ func run(args []string) error {
 	gossipAddr := fs.String("gossip", "127.0.0.1:7947", "gossip address")
 	join := fs.String("join", "", "comma-separated gossip addresses of members to join")
 	joinTimeout := fs.Duration("join-timeout", 2*time.Minute, "keep trying to reach a member of --join this long (nodes may start later)")
-	partitions := fs.Int("partitions", ring.DefaultPartitions, "partition count (as the nodes'; fixed when the cluster is created)")
-	replicas := fs.Int("replicas", 3, "copies of each partition (as the nodes')")
+	partitions := fs.Int("partitions", 0, "partition count (0: as the nodes gossip it; fixed when the cluster is created)")
+	replicas := fs.Int("replicas", 0, "copies of each partition (0: as the nodes gossip it)")
 	secrets := secret.AddFlags(fs)
 	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
 	password := fs.String("default-password", os.Getenv("VANITY_DEFAULT_PASSWORD"), "password of the first administrator of a new cluster (default vanity)")

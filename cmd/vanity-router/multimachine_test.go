@@ -111,6 +111,6 @@ func TestMultiMachineExample(t *testing.T) {
 	routerLog := filepath.Join(dir, "router.log")
 	start(t, filepath.Join(dir, "vanity-router"), routerLog, "--host", "127.0.0.1", "--port", "0",
 		"--gossip", fmt.Sprintf("10.%d.0.1:7947", o), "--rpc", fmt.Sprintf("10.%d.0.1:0", o),
-		"--join", gossip[0], "--min-nodes", "3", "--secret-file", secret, "--partitions", "64", "--fast-gossip")
+		"--join", gossip[0], "--min-nodes", "3", "--secret-file", secret, "--fast-gossip") // the nodes' 64 partitions, learned
 	setAndGet(t, waitListening(t, routerLog, 120*time.Second), "across", "machines")
 }

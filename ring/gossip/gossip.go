@@ -1,8 +1,9 @@
 // Package gossip keeps the cluster's membership with hashicorp/serf: every
 // router and storage node runs one, tagged with its role and internal RPC
-// address (a node also with the partitions it serves and its partition
-// count, parts.go); membership changes are coalesced and reported on a
-// channel.
+// address (a node also with the partitions it serves, parts.go, and the
+// cluster's shape, shape.go: its partition and replica counts, which a
+// router learns from the nodes); membership changes are coalesced and
+// reported on a channel.
 //
 // Gossip is encrypted with a key derived from the cluster secret (serf's
 // keyring takes a 32-byte AES key: SHA-256 of the secret), so only members

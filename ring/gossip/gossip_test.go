@@ -152,33 +152,66 @@ func TestJoinWaitsForPeers(t *testing.T) {
 	}
 }
 
-func TestCheckPartitions(t *testing.T) {
-	node := func(name, count string, st State) Member {
+func TestCheckShape(t *testing.T) {
+	node := func(name, parts, replicas string, st State) Member {
 		tags := map[string]string{"role": RoleNode}
-		if count != "" {
-			tags[PartitionsTag] = count
+		if parts != "" {
+			tags[PartitionsTag] = parts
+		}
+		if replicas != "" {
+			tags[ReplicasTag] = replicas
 		}
 		return Member{Name: name, Role: RoleNode, State: st, Tags: tags}
 	}
-	router := Member{Name: "r1", Role: RoleRouter, Tags: map[string]string{PartitionsTag: "64"}}
+	router := Member{Name: "r1", Role: RoleRouter, Tags: map[string]string{PartitionsTag: "64", ReplicasTag: "1"}}
 	for _, tc := range []struct {
 		name    string
 		members []Member
 		bad     string // the node the error names, or "" for none
+		flag    string // and the flag it names
 	}{
-		{"same count", []Member{node("n1", "256", Alive), node("n2", "256", Failed)}, ""},
-		{"no count gossiped", []Member{node("n1", "", Alive), node("n2", "x", Alive)}, ""},
-		{"self and routers are not checked", []Member{node("me", "64", Alive), router}, ""},
-		{"a node that left", []Member{node("n1", "64", Left)}, ""},
-		{"another count", []Member{node("n1", "256", Alive), node("n2", "1024", Failed)}, "n2"},
+		{"same shape", []Member{node("n1", "256", "3", Alive), node("n2", "256", "3", Failed)}, "", ""},
+		{"no shape gossiped", []Member{node("n1", "", "", Alive), node("n2", "x", "y", Alive)}, "", ""},
+		{"self and routers are not checked", []Member{node("me", "64", "1", Alive), router}, "", ""},
+		{"a node that left", []Member{node("n1", "64", "1", Left)}, "", ""},
+		{"another partition count", []Member{node("n1", "256", "3", Alive), node("n2", "1024", "3", Failed)}, "n2", "--partitions 1024"},
+		{"another replica count", []Member{node("n1", "256", "3", Alive), node("n2", "256", "1", Alive)}, "n2", "--replicas 1"},
+		{"only partitions gossiped", []Member{node("n1", "256", "", Alive)}, "", ""},
 	} {
-		err := CheckPartitions(tc.members, "me", 256)
+		err := CheckShape(tc.members, "me", Shape{Partitions: 256, Replicas: 3})
 		switch {
 		case tc.bad == "" && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
-		case tc.bad != "" && (!errors.Is(err, ErrPartitions) || !strings.Contains(err.Error(), "node "+tc.bad+" ") ||
-			!strings.Contains(err.Error(), "--partitions 1024")):
-			t.Errorf("%s: %v, want %v naming node %s and --partitions 1024", tc.name, err, ErrPartitions, tc.bad)
+		case tc.bad != "" && (!errors.Is(err, ErrShape) || !strings.Contains(err.Error(), "node "+tc.bad+" ") ||
+			!strings.Contains(err.Error(), tc.flag)):
+			t.Errorf("%s: %v, want %v naming node %s and %s", tc.name, err, ErrShape, tc.bad, tc.flag)
+		}
+	}
+}
+
+func TestLearnShape(t *testing.T) {
+	node := func(name string, s Shape, st State) Member {
+		tags := s.Tags()
+		tags["role"] = RoleNode
+		return Member{Name: name, Role: RoleNode, State: st, Tags: tags}
+	}
+	old := Member{Name: "old", Role: RoleNode, State: Alive, Tags: map[string]string{PartitionsTag: "64"}}
+	router := Member{Name: "r", Role: RoleRouter, State: Alive, Tags: Shape{Partitions: 8, Replicas: 8}.Tags()}
+	for _, tc := range []struct {
+		name    string
+		members []Member
+		want    Shape
+	}{
+		{"no nodes", []Member{router}, Shape{}},
+		{"one node", []Member{node("n1", Shape{256, 3}, Alive), router}, Shape{256, 3}},
+		{"a failed node counts", []Member{node("n1", Shape{64, 1}, Failed)}, Shape{64, 1}},
+		{"a node that left does not", []Member{node("n1", Shape{64, 1}, Left), node("n2", Shape{256, 3}, Alive)}, Shape{256, 3}},
+		{"most nodes win", []Member{node("n1", Shape{64, 3}, Alive), node("n2", Shape{256, 3}, Alive), node("n3", Shape{256, 3}, Alive)}, Shape{256, 3}},
+		{"the smaller on a tie", []Member{node("n1", Shape{1024, 3}, Alive), node("n2", Shape{256, 2}, Alive)}, Shape{256, 2}},
+		{"a count none gossips is 0", []Member{old}, Shape{Partitions: 64}},
+	} {
+		if got := LearnShape(tc.members); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
 }

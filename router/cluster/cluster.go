@@ -7,8 +7,10 @@
 // it connects
 // the router to the other routers (users, publish/subscribe).
 //
-// Routing: nodes advertise, in a gossip tag, the partitions they serve,
-// and the router asks them directly when gossip may lag. Each partition has
+// Routing: nodes advertise, in gossip tags, the cluster's shape (its
+// partition and replica counts, which the router takes unless configured
+// with them: shape.go) and the partitions they serve, and the router asks
+// them directly when gossip may lag. Each partition has
 // a list of candidate coordinators: the replicas of its preference list
 // that serve it, in order, then any other node that serves it. A command
 // goes to the first candidate not under suspicion. A node that cannot be
@@ -90,11 +92,12 @@ type Config struct {
 	// RPCServerTLS and RPCClientTLS, when set, wrap the internal RPC in
 	// mutual TLS (internal/tlsconf.RPC).
 	RPCServerTLS, RPCClientTLS *tls.Config
-	Partitions                 int // must match the nodes' (default ring.DefaultPartitions)
-	Replicas                   int
-	ReapTimeout                time.Duration
-	Fast                       bool
-	Logger                     *slog.Logger
+	// Partitions and Replicas are the cluster's shape, which every
+	// member shares; 0 takes the nodes' (gossip.LearnShape, shape.go).
+	Partitions, Replicas int
+	ReapTimeout          time.Duration
+	Fast                 bool
+	Logger               *slog.Logger
 	// RetryFor bounds how long a command is retried while partitions move.
 	RetryFor time.Duration
 	// RequestTimeout is how long a node may take to start a command: each
@@ -137,8 +140,11 @@ func (b *Backend) newID() [16]byte {
 type Backend struct {
 	cfg Config
 	log *slog.Logger
-	// mismatched holds the nodes logged as having another partition
-	// count (sameCount); guarded by mu.
+	// shape is the cluster's partition and replica counts, from Config
+	// or learned from the nodes (nil until then; it never changes after).
+	shape atomic.Pointer[shape]
+	// mismatched holds the nodes logged as having another shape
+	// (sameShape); guarded by mu.
 	mismatched map[string]bool
 	// idPrefix (random) and ids name this router's serial writes (newID).
 	idPrefix uint64
@@ -147,7 +153,6 @@ type Backend struct {
 	routes   atomic.Pointer[routes]
 	lis      net.Listener
 	rpcSrv   *rpc.Server
-	rings    *ring.Builder
 
 	mu         sync.Mutex
 	clients    map[string]*rpc.Client
@@ -208,7 +213,7 @@ func (rt *routes) partnersOf(p int, addr string) []string {
 			}
 		}
 	}
-	return rt.byPartner(rt.owners[p], addr)
+	return rt.byPartner(rt.ownersOf(p), addr)
 }
 
 // byPartner returns the owners other than addr in ring.ByPartner's order
@@ -242,12 +247,6 @@ func Start(cfg Config) (*Backend, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Partitions == 0 {
-		cfg.Partitions = ring.DefaultPartitions
-	}
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 1
-	}
 	if cfg.RetryFor == 0 {
 		cfg.RetryFor = 5 * time.Second
 	}
@@ -267,7 +266,10 @@ func Start(cfg Config) (*Backend, error) {
 		cfg.MaxSerialInFlight = DefaultMaxSerialInFlight
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, clients: map[string]*rpc.Client{}, mismatched: map[string]bool{}, transports: map[string]Transport{}, serving: map[string][]bool{},
-		rings: ring.NewBuilder(cfg.Partitions, cfg.Replicas), health: health{nodes: map[string]*nodeHealth{}}}
+		health: health{nodes: map[string]*nodeHealth{}}}
+	if cfg.Partitions > 0 && cfg.Replicas > 0 {
+		b.shape.Store(newShape(gossip.Shape{Partitions: cfg.Partitions, Replicas: cfg.Replicas}))
+	}
 	b.idPrefix = rand.Uint64()
 	b.life, b.endLife = context.WithCancel(context.Background())
 	var err error
@@ -348,37 +350,20 @@ func (b *Backend) Run(ctx context.Context) error {
 	}
 }
 
-// sameCount drops the nodes whose partition count is not the router's:
-// their keys hash to other partitions, so they are not routed to. Each is
-// logged once, with the flag that would fix it.
-func (b *Backend) sameCount(members []gossip.Member) []gossip.Member {
-	kept := members[:0:0]
-	for _, m := range members {
-		err := m.PartitionsMismatch(b.cfg.Name, b.cfg.Partitions)
-		if err == nil {
-			kept = append(kept, m)
-			continue
-		}
-		b.mu.Lock()
-		first := !b.mismatched[m.Name]
-		if first {
-			b.mismatched[m.Name] = true
-		}
-		b.mu.Unlock()
-		if first {
-			b.log.Error("a node is not routed to", "err", err)
-		}
-	}
-	return kept
-}
-
 // refresh rebuilds the routing table from gossip and what the nodes said
 // they serve.
 func (b *Backend) refresh() *routes {
 	if b.gossip == nil {
 		return b.routes.Load() // a fixed table (tests)
 	}
-	members := b.sameCount(b.gossip.Members())
+	members := b.gossip.Members()
+	sh := b.learnShape(members)
+	if sh == nil { // no node has said yet: nothing to route to
+		rt := &routes{members: members, failed: map[string]string{}, names: map[string]string{}}
+		b.routes.Store(rt)
+		return rt
+	}
+	members = b.sameShape(sh, members)
 	rt := &routes{members: members, failed: map[string]string{}, names: map[string]string{}}
 	var ms []ring.Member
 	for _, m := range members {
@@ -395,7 +380,7 @@ func (b *Backend) refresh() *routes {
 			rt.routers = append(rt.routers, m.RPC)
 		}
 	}
-	rt.ring, _ = b.rings.Build(ms)
+	rt.ring, _ = sh.rings.Build(ms)
 	// What each node serves: what it said over RPC is fresher than its
 	// gossiped tag; a failed node's tag says what waits for it.
 	b.mu.Lock()
@@ -414,7 +399,7 @@ func (b *Backend) refresh() *routes {
 		}
 		held := polled[m.RPC]
 		if held == nil || m.State == gossip.Failed {
-			held = gossip.DecodeParts(m.Tags[gossip.PartsTag], b.cfg.Partitions)
+			held = gossip.DecodeParts(m.Tags[gossip.PartsTag], sh.Partitions)
 		}
 		serves[m.Name] = held
 		for _, h := range held {
@@ -423,7 +408,7 @@ func (b *Backend) refresh() *routes {
 			}
 		}
 	}
-	rt.owners = make([][]string, b.cfg.Partitions)
+	rt.owners = make([][]string, sh.Partitions)
 	rt.ready = true
 	for p := range rt.owners {
 		rt.owners[p] = candidates(rt.ring, p, members, serves, state)
@@ -532,7 +517,7 @@ func (b *Backend) poll(ctx context.Context) {
 				Serving string `json:"serving"`
 			}
 			if err == nil && json.Unmarshal(raw, &info) == nil {
-				sets[i] = gossip.DecodeParts(info.Serving, b.cfg.Partitions)
+				sets[i] = gossip.DecodeParts(info.Serving, b.partitions())
 			}
 		}()
 	}
@@ -586,8 +571,6 @@ func (b *Backend) RingState() (uint64, map[string]int) {
 	}
 	return b.ringVersion(), members
 }
-
-func (b *Backend) partition(key []byte) int { return ring.PartitionOf(key, b.cfg.Partitions) }
 
 // WaitReady blocks until every partition is served by a read quorum of
 // alive nodes (readNeed) and at least minNodes nodes are alive, or ctx

@@ -24,15 +24,15 @@ func (b *Backend) ClusterInfo(ctx context.Context, dst []byte) ([]byte, error) {
 	}
 	owned := map[string]int{}
 	if rt.ring != nil {
-		for p := 0; p < b.cfg.Partitions; p++ {
+		for p := 0; p < b.partitions(); p++ {
 			for _, i := range rt.ring.Replicas(p) {
 				owned[rt.ring.Member(int(i)).ID]++
 			}
 		}
 	}
 	dst = proto.AppendContainerHeader(dst, proto.TypeArr, len(rt.members)+1)
-	header := fmt.Sprintf("ring %s partitions %d replicas %d", version, b.cfg.Partitions, b.cfg.Replicas)
-	if rt.ring != nil && rt.ring.ReplicaCount() < b.cfg.Replicas {
+	header := fmt.Sprintf("ring %s partitions %d replicas %d", version, b.partitions(), b.replicas())
+	if rt.ring != nil && rt.ring.ReplicaCount() < b.replicas() {
 		header += fmt.Sprintf(" (only %d copies: fewer storage nodes than replicas)", rt.ring.ReplicaCount())
 	}
 	dst = proto.AppendStr(dst, header)
@@ -72,8 +72,8 @@ func (b *Backend) Describe(context.Context) ([]router.InfoField, error) {
 	return []router.InfoField{
 		f("mode", "cluster"),
 		f("ring", version),
-		f("partitions", strconv.Itoa(b.cfg.Partitions)),
-		f("replicas", strconv.Itoa(b.cfg.Replicas)),
+		f("partitions", strconv.Itoa(b.partitions())),
+		f("replicas", strconv.Itoa(b.replicas())),
 		f("copies", strconv.Itoa(copies)),
 		f("nodes_alive", strconv.Itoa(len(rt.nodes))),
 		f("nodes_failed", strconv.Itoa(len(rt.failed))),

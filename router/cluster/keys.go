@@ -62,13 +62,13 @@ func mergePages(pages []keyPage, max int) ([][]byte, bool) {
 }
 
 // Partitions implements router.KeyLister.
-func (b *Backend) Partitions() int { return b.cfg.Partitions }
+func (b *Backend) Partitions() int { return b.partitions() }
 
 // ListKeys implements router.KeyLister: the union of level's number of
 // complete copies of partition p.
 func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) ([][]byte, bool, error) {
 	rt := b.routes.Load()
-	need := level.Need(b.cfg.Replicas)
+	need := level.Need(b.replicas())
 	payload := rpc.AppendKeysQuery(nil, rpc.KeysQuery{DB: db, Partition: p, Max: max, After: after, Pattern: pattern})
 	var pages []keyPage
 	var tried []string
@@ -129,7 +129,7 @@ func (b *Backend) CountKeys(ctx context.Context, db int) (int64, error) {
 			return err
 		}
 		c, err := rpc.DecodeCounts(out)
-		if err != nil || len(c) != b.cfg.Partitions {
+		if err != nil || len(c) != b.partitions() {
 			return fmt.Errorf("%s: malformed counts", addr)
 		}
 		mu.Lock()
@@ -137,7 +137,7 @@ func (b *Backend) CountKeys(ctx context.Context, db int) (int64, error) {
 		mu.Unlock()
 		return nil
 	})
-	return countPartitions(counts, b.cfg.Partitions)
+	return countPartitions(counts, b.partitions())
 }
 
 // countPartitions adds up, for each partition, the largest count the

@@ -66,7 +66,7 @@ func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, err
 // neither suspected nor in tried; if every candidate is suspected, the
 // first one not tried.
 func (b *Backend) pick(rt *routes, p int, tried []string) string {
-	owners := rt.owners[p]
+	owners := rt.ownersOf(p)
 	fallback := ""
 	for _, a := range owners {
 		if contains(tried, a) || rt.failed[a] != "" {
@@ -89,7 +89,7 @@ func (b *Backend) pick(rt *routes, p int, tried []string) string {
 // pickHealthy returns the first candidate coordinator of partition p that
 // is neither failed nor suspected nor in tried, or "".
 func (b *Backend) pickHealthy(rt *routes, p int, tried []string) string {
-	for _, a := range rt.owners[p] {
+	for _, a := range rt.ownersOf(p) {
 		if !contains(tried, a) && rt.failed[a] == "" && !b.suspected(a) {
 			return a
 		}
@@ -321,7 +321,7 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 // of partition p failed.
 func (b *Backend) allFailed(p int) bool {
 	rt := b.routes.Load()
-	for _, a := range rt.owners[p] {
+	for _, a := range rt.ownersOf(p) {
 		if rt.failed[a] == "" {
 			return false
 		}

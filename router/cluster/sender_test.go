@@ -17,6 +17,7 @@ import (
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/ring"
+	"github.com/vanitydb/vanity/ring/gossip"
 	"github.com/vanitydb/vanity/router"
 )
 
@@ -194,11 +195,12 @@ func testBackend(t *testing.T, replicas int, nodes ...*fakeNode) *Backend {
 			rt.owners[p] = append(rt.owners[p], r.Member(int(i)).Addr)
 		}
 	}
-	b := &Backend{cfg: Config{Partitions: partitions, Replicas: replicas, RetryFor: time.Second,
+	b := &Backend{cfg: Config{RetryFor: time.Second,
 		RequestTimeout: 200 * time.Millisecond, MaxClockOffset: 10 * time.Millisecond, Now: time.Now, MaxInFlight: 2, MaxSerialInFlight: 2},
 		log: slog.New(slog.DiscardHandler), health: health{nodes: map[string]*nodeHealth{}},
 		dial: func(addr string) Transport { return byAddr[addr] }}
 	b.life, b.endLife = context.WithCancel(context.Background())
+	b.shape.Store(newShape(gossip.Shape{Partitions: partitions, Replicas: replicas}))
 	b.routes.Store(rt)
 	t.Cleanup(func() {
 		b.endLife()
