@@ -71,6 +71,14 @@ func (n *Node) Persist() error {
 	return nil
 }
 
+// writeSnapshot writes every partition's state to w and returns the
+// lowest WAL position a partition was captured at. Each partition is
+// captured under its lock (its deltas encoded, with the position its log
+// records have reached), then compressed and written after the lock is
+// released: a command waiting for the partition, or an event loop
+// holding many such commands, does not wait for the compression or the
+// disk (docs/decisions.md, "A snapshot holds a partition's lock for its
+// capture alone").
 func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 	meta := snapshot.Meta{Partitions: len(n.parts), Created: n.clock.Now()}
 	if n.wal != nil {
@@ -83,8 +91,10 @@ func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 		return 0, err
 	}
 	minPos := ^uint64(0)
+	var c snapshot.Capture
 	for i := range n.parts {
 		p := &n.parts[i]
+		c.Reset()
 		p.mu.Lock()
 		var pos uint64
 		if n.wal != nil {
@@ -92,14 +102,13 @@ func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 			// lock, so every one up to the log's last is applied here.
 			pos = n.wal.Last()
 		}
-		minPos = min(minPos, pos)
-		sw.Partition(i, pos)
 		p.shard.Each(func(d *storage.Delta) bool {
-			err = sw.Add(d)
-			return err == nil
+			c.Add(d)
+			return true
 		})
 		p.mu.Unlock()
-		if err != nil {
+		minPos = min(minPos, pos)
+		if err := sw.Partition(i, pos, &c); err != nil {
 			return 0, err
 		}
 	}

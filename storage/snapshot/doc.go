@@ -7,7 +7,8 @@
 //	frame  = record(kind:u8 payload)     (package record; version 2)
 //	meta   (kind 1) = partitions:uvarint position:uvarint created.time:uvarint
 //	                  created.actor:uvarint
-//	chunk  (kind 2) = partition:uvarint deltas:uvarint zstd(record*)
+//	chunk  (kind 2) = partition:uvarint position:uvarint deltas:uvarint
+//	                  zstd(record*)
 //	         record = length:uvarint storage.AppendDelta bytes
 //	end    (kind 3) = chunks:uvarint deltas:uvarint
 //
@@ -16,7 +17,10 @@
 // mistaken for a snapshot. A partition may span several chunks, which keeps
 // frames small and lets a cluster stream one partition as its own file.
 // Position is the write-ahead-log position the snapshot covers: recovery
-// replays only records after it.
+// replays only records after it; a chunk's position is its partition's.
+// A partition's deltas are captured apart from their compression and
+// writing (Capture), so that a node holds each partition's lock for the
+// capture alone.
 //
 // Version 1 files framed each frame as kind:u8 length:u32 crc:u32 payload
 // (CRC-32C over kind and payload); they are still read.

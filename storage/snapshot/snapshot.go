@@ -45,19 +45,49 @@ type Meta struct {
 	Created    hlc.Stamp // when the snapshot was started
 }
 
-// Writer writes a snapshot. Deltas are added partition by partition.
+// Writer writes a snapshot, partition by partition, each from a Capture.
 type Writer struct {
 	w        *bufio.Writer
 	enc      *zstd.Encoder
-	part     int
-	pos      uint64
-	buf      []byte // uncompressed records of the current chunk
-	n        uint64 // deltas in the current chunk
 	chunks   uint64
 	total    uint64
-	scratch  []byte
 	frameBuf []byte // the frame being written
 	err      error
+}
+
+// Capture holds one partition's deltas encoded as a chunk's records, so
+// that a partition can be captured under its lock and compressed and
+// written after it is released (Writer.Partition). Reset reuses it.
+type Capture struct {
+	recs []byte
+	// cuts are the offsets in recs where chunks end: the first record
+	// boundary at or past each chunkSize.
+	cuts    []int
+	n       []uint64 // records in each chunk, the last one included
+	scratch []byte
+}
+
+// Reset empties c, keeping its storage.
+func (c *Capture) Reset() {
+	c.recs, c.cuts, c.n = c.recs[:0], c.cuts[:0], c.n[:0]
+}
+
+// Add appends a delta.
+func (c *Capture) Add(d *storage.Delta) {
+	c.scratch = storage.AppendDelta(c.scratch[:0], d)
+	c.recs = binary.AppendUvarint(c.recs, uint64(len(c.scratch)))
+	c.recs = append(c.recs, c.scratch...)
+	if len(c.n) == len(c.cuts) {
+		c.n = append(c.n, 0) // a chunk begins
+	}
+	c.n[len(c.n)-1]++
+	begun := 0
+	if len(c.cuts) > 0 {
+		begun = c.cuts[len(c.cuts)-1]
+	}
+	if len(c.recs)-begun >= chunkSize {
+		c.cuts = append(c.cuts, len(c.recs))
+	}
 }
 
 // NewWriter writes the header and meta frame to w.
@@ -66,7 +96,7 @@ func NewWriter(w io.Writer, m Meta) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: zstd encoder: %w", err)
 	}
-	sw := &Writer{w: bufio.NewWriterSize(w, 256<<10), enc: enc, part: -1}
+	sw := &Writer{w: bufio.NewWriterSize(w, 256<<10), enc: enc}
 	hdr := append([]byte(magic), 0, version, 0, 0)
 	if _, err := sw.w.Write(hdr); err != nil {
 		return nil, err
@@ -99,49 +129,31 @@ func (w *Writer) end(rec []byte, start int) {
 	}
 }
 
-// Partition starts the deltas of partition p, captured at WAL position pos.
-func (w *Writer) Partition(p int, pos uint64) {
-	w.cut()
-	w.part, w.pos = p, pos
-}
-
-// Add appends a delta of the current partition.
-func (w *Writer) Add(d *storage.Delta) error {
-	if w.err != nil {
-		return w.err
+// Partition writes partition p's deltas, captured at WAL position pos, as
+// chunks of about chunkSize uncompressed bytes each.
+func (w *Writer) Partition(p int, pos uint64, c *Capture) error {
+	from := 0
+	for i, count := range c.n {
+		to := len(c.recs)
+		if i < len(c.cuts) {
+			to = c.cuts[i]
+		}
+		chunk, start := w.begin(kindChunk)
+		chunk = binary.AppendUvarint(chunk, uint64(p))
+		chunk = binary.AppendUvarint(chunk, pos)
+		chunk = binary.AppendUvarint(chunk, count)
+		chunk = w.enc.EncodeAll(c.recs[from:to], chunk)
+		w.end(chunk, start)
+		w.chunks++
+		w.total += count
+		from = to
 	}
-	if len(w.buf) >= chunkSize {
-		w.cut()
-	}
-	start := len(w.buf)
-	w.buf = append(w.buf, make([]byte, binary.MaxVarintLen64)...)
-	w.scratch = storage.AppendDelta(w.scratch[:0], d)
-	n := binary.PutUvarint(w.buf[start:], uint64(len(w.scratch)))
-	w.buf = append(w.buf[:start+n], w.scratch...)
-	w.n++
 	return w.err
-}
-
-// cut writes the current chunk, if any.
-func (w *Writer) cut() {
-	if w.n == 0 {
-		return
-	}
-	chunk, start := w.begin(kindChunk)
-	chunk = binary.AppendUvarint(chunk, uint64(w.part))
-	chunk = binary.AppendUvarint(chunk, w.pos)
-	chunk = binary.AppendUvarint(chunk, w.n)
-	chunk = w.enc.EncodeAll(w.buf, chunk)
-	w.end(chunk, start)
-	w.chunks++
-	w.total += w.n
-	w.buf, w.n = w.buf[:0], 0
 }
 
 // Close writes the last chunk and the end frame, and flushes. It does not
 // close or sync the underlying writer.
 func (w *Writer) Close() error {
-	w.cut()
 	end, start := w.begin(kindEnd)
 	end = binary.AppendUvarint(end, w.chunks)
 	end = binary.AppendUvarint(end, w.total)

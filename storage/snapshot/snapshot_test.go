@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vanitydb/vanity/proto"
@@ -68,14 +69,16 @@ func write(t testing.TB, shards []*storage.Shard, m Meta) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var c Capture
 	for p, sh := range shards {
-		w.Partition(p, uint64(100+p))
+		c.Reset()
 		sh.Each(func(d *storage.Delta) bool {
-			if err := w.Add(d); err != nil {
-				t.Fatal(err)
-			}
+			c.Add(d)
 			return true
 		})
+		if err := w.Partition(p, uint64(100+p), &c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -112,6 +115,60 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	t.Logf("snapshot of %d keys: %d bytes", shards[0].Len(0)+shards[1].Len(0)+shards[2].Len(0), len(data))
+}
+
+// TestLargePartitionSpansChunks: a partition larger than a chunk is cut
+// into chunks of about chunkSize at delta boundaries, each counting its
+// own deltas, and reads back whole.
+func TestLargePartitionSpansChunks(t *testing.T) {
+	const keys = 30_000 // about 3.3 MiB of records
+	value := strings.Repeat("v", 100)
+	var c Capture
+	for i := range keys {
+		d := storage.Delta{Key: fmt.Sprintf("key:%06d", i), Reset: hlc.Stamp{Time: uint64(i + 1), Actor: 1}}
+		d.Val = storage.ValDelta{Kind: 1, TS: d.Reset, Reg: d.Reset, Str: value}
+		c.Add(&d)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Meta{Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Partition(1, 7, &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var counts []uint64
+	dec, err := NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	seen := map[string]bool{}
+	err = ReadChunks(bytes.NewReader(buf.Bytes()), noop, func(ch *Chunk) error {
+		counts = append(counts, ch.Count)
+		n := uint64(0)
+		err := dec.Deltas(ch, func(d *storage.Delta) error {
+			if ch.Partition != 1 || ch.Position != 7 || d.Val.Str != value {
+				t.Fatalf("chunk of partition %d at %d holds %q", ch.Partition, ch.Position, d.Val.Str)
+			}
+			seen[d.Key] = true
+			n++
+			return nil
+		})
+		if n != ch.Count {
+			t.Errorf("a chunk says %d deltas and holds %d", ch.Count, n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != 4 || len(seen) != keys {
+		t.Errorf("%d chunks (%v) holding %d keys, want 4 chunks holding %d", len(counts), counts, len(seen), keys)
+	}
 }
 
 func TestEmptySnapshot(t *testing.T) {
