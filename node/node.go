@@ -77,6 +77,15 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// SnapshotLogBytes is Config.SnapshotLogBytes for a flag in MiB, where 0
+// means no snapshot for the log's size.
+func SnapshotLogBytes(mib int) int64 {
+	if mib == 0 {
+		return -1
+	}
+	return int64(mib) << 20
+}
+
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{

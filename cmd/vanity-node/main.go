@@ -67,7 +67,8 @@ func run(args []string) error {
 	rpcTLSFlags := tlsconf.AddRPCFlags(fs)
 	fsync := fs.String("fsync", "everysec", "WAL fsync policy: always, everysec or no (votes on the serial path, SERIAL and conditional commands, are fsynced before they leave whatever the policy)")
 	walRepair := fs.Bool("wal-repair", false, "cut a damaged write-ahead log at the damage and start (what follows is lost here; the other replicas' copies come back by catch-up and anti-entropy, but serial-path promises and votes in the lost part are forgotten: a SERIAL write under way at the damage may then be lost or ordered wrongly)")
-	snapshotEvery := fs.Duration("snapshot-interval", 10*time.Minute, "automatic snapshot period (0: none by time; a snapshot is also written whenever the WAL has grown past 64 MiB and twice the last snapshot)")
+	snapshotEvery := fs.Duration("snapshot-interval", 10*time.Minute, "automatic snapshot period (0: none by time; a snapshot is also written whenever the WAL has grown past --snapshot-log and twice the last snapshot)")
+	snapshotLog := fs.Int("snapshot-log", 64, "MiB the write-ahead log may grow past the last snapshot before the next (0: none by size)")
 	reap := fs.Duration("reap-timeout", 24*time.Hour, "remove a failed node from the ring after this long")
 	leaveTimeout := fs.Duration("leave-timeout", time.Minute, "how long a leave (vanity-node leave) waits for hand-offs")
 	maxTransfers := fs.Int("max-transfers", 2, "partitions moving into this node at once")
@@ -106,6 +107,9 @@ func run(args []string) error {
 	}
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
+	}
+	if *snapshotLog < 0 || *snapshotLog > 1<<20 {
+		return fmt.Errorf("--snapshot-log %d: give MiB, 0 to 1048576", *snapshotLog)
 	}
 	headroom, err := gctune.Bytes(*gcHeadroom)
 	if err != nil {
@@ -154,7 +158,7 @@ func run(args []string) error {
 	left := make(chan struct{}) // closed once an operator's leave has handed everything off
 	storage := debughttp.NewStorageMetrics()
 	svc, err := node.StartService(node.ServiceConfig{
-		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy, SnapshotEvery: *snapshotEvery, WALRepair: *walRepair,
+		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy, SnapshotEvery: *snapshotEvery, SnapshotLogBytes: node.SnapshotLogBytes(*snapshotLog), WALRepair: *walRepair,
 			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
 		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig(),

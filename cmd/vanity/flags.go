@@ -41,6 +41,7 @@ type config struct {
 	bcryptCost      int
 	partitions      int
 	snapshotEvery   time.Duration
+	snapshotLogMiB  int
 	debugAddr       string
 	fsync           wal.Policy
 	walRepair       bool
@@ -86,7 +87,9 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --bcrypt-cost=N         bcrypt work factor for passwords (default 10)
   --snapshot-interval=D   automatic snapshot period (default 10m; 0: none by time;
                           one is also written whenever the write-ahead log has
-                          grown past 64 MiB and twice the last snapshot)
+                          grown past --snapshot-log and twice the last snapshot)
+  --snapshot-log=N        MiB the write-ahead log may grow past the last
+                          snapshot before the next (default 64; 0: none by size)
   --fsync=P               write-ahead log fsync policy: always, everysec or no
                           (default everysec); the log lives beside the
                           database file (vanity.db.wal/)
@@ -135,7 +138,7 @@ func defaultConfig() config {
 		port: 9955, respPort: -1, host: "127.0.0.1", dbPersist: true, persistFile: "vanity.db",
 		usersPersist: true, usersFile: "users.db", logging: true, logFile: "vanity.log",
 		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
-		partitions: 64, snapshotEvery: 10 * time.Minute, eventLoops: -1,
+		partitions: 64, snapshotEvery: 10 * time.Minute, snapshotLogMiB: 64, eventLoops: -1,
 		maxUnauth: router.DefaultMaxUnauthRequest, maxClients: router.DefaultMaxClients,
 		maxRequest: proto.MaxRequest, maxReply: router.DefaultMaxReply, maxQueued: router.DefaultMaxQueued,
 		authIdle: router.DefaultAuthIdleTimeout, authFailures: router.DefaultAuthFailures,
@@ -352,6 +355,13 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 		case "debug-addr":
 			if err = needValue(); err == nil {
 				c.debugAddr = debughttp.Addr(value)
+			}
+		case "snapshot-log":
+			if err = needValue(); err == nil {
+				c.snapshotLogMiB, err = strconv.Atoi(value)
+				if err != nil || c.snapshotLogMiB < 0 || c.snapshotLogMiB > 1<<20 {
+					err = fmt.Errorf("invalid --snapshot-log %q: give MiB, 0 to 1048576", value)
+				}
 			}
 		case "snapshot-interval":
 			if err = needValue(); err == nil {

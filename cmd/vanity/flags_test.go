@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/storage/wal"
 )
 
@@ -16,12 +17,13 @@ import (
 func TestUnknownFlagsAreRefused(t *testing.T) {
 	none := func(string) string { return "" }
 	for arg, want := range map[string]string{
-		"--fsyncc=always":  "unknown flag --fsyncc (did you mean --fsync?)",
-		"--no-such-thing":  "unknown flag --no-such-thing; vanity --help",
-		"-use_cwdd":        "did you mean --use-cwd?",
-		"--log-format=xml": `--log-format: unknown log format "xml": use text or json`,
-		"--gc-headroom=-1": "--gc-headroom -1: give MiB from 0",
-		"--gc-headroom=1G": `invalid --gc-headroom "1G": give MiB`,
+		"--fsyncc=always":   "unknown flag --fsyncc (did you mean --fsync?)",
+		"--no-such-thing":   "unknown flag --no-such-thing; vanity --help",
+		"-use_cwdd":         "did you mean --use-cwd?",
+		"--log-format=xml":  `--log-format: unknown log format "xml": use text or json`,
+		"--gc-headroom=-1":  "--gc-headroom -1: give MiB from 0",
+		"--gc-headroom=1G":  `invalid --gc-headroom "1G": give MiB`,
+		"--snapshot-log=-1": `invalid --snapshot-log "-1": give MiB`,
 	} {
 		if _, err := parseFlags([]string{arg}, none); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", arg, err, want)
@@ -32,6 +34,11 @@ func TestUnknownFlagsAreRefused(t *testing.T) {
 	}
 	if c, err := parseFlags([]string{"--gc-headroom=0"}, none); err != nil || c.gcHeadroom != 0 {
 		t.Fatalf("--gc-headroom=0: %d, %v", c.gcHeadroom, err)
+	}
+	for arg, want := range map[string]int64{"--port=0": 64 << 20, "--snapshot-log=256": 256 << 20, "--snapshot-log=0": -1} {
+		if c, err := parseFlags([]string{arg}, none); err != nil || node.SnapshotLogBytes(c.snapshotLogMiB) != want {
+			t.Errorf("%s: %d MiB, %v; want %d bytes", arg, c.snapshotLogMiB, err, want)
+		}
 	}
 }
 
