@@ -71,6 +71,11 @@ func (n *Node) Persist() error {
 	return nil
 }
 
+// maxCapture bounds what a snapshot holds of a partition: the part of a
+// larger partition past it is compressed and written under the
+// partition's lock, as it is read. A variable for tests.
+var maxCapture = 16 << 20
+
 // writeSnapshot writes every partition's state to w and returns the
 // lowest WAL position a partition was captured at. Each partition is
 // captured under its lock (its deltas encoded, with the position its log
@@ -78,7 +83,8 @@ func (n *Node) Persist() error {
 // released: a command waiting for the partition, or an event loop
 // holding many such commands, does not wait for the compression or the
 // disk (docs/decisions.md, "A snapshot holds a partition's lock for its
-// capture alone").
+// capture alone"), unless the partition's encoding is larger than
+// maxCapture.
 func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 	meta := snapshot.Meta{Partitions: len(n.parts), Created: n.clock.Now()}
 	if n.wal != nil {
@@ -104,11 +110,18 @@ func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 		}
 		p.shard.Each(func(d *storage.Delta) bool {
 			c.Add(d)
-			return true
+			if c.Size() >= maxCapture {
+				err = sw.Partition(i, pos, &c)
+				c.Reset()
+			}
+			return err == nil
 		})
 		p.mu.Unlock()
 		minPos = min(minPos, pos)
-		if err := sw.Partition(i, pos, &c); err != nil {
+		if err == nil {
+			err = sw.Partition(i, pos, &c)
+		}
+		if err != nil {
 			return 0, err
 		}
 	}

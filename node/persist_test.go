@@ -2,9 +2,14 @@ package node
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"math/rand/v2"
 	"testing"
+
+	"github.com/vanitydb/vanity/storage/snapshot"
 )
 
 // blockingWriter takes the bytes it is given and, at the first Write,
@@ -53,5 +58,47 @@ func TestSnapshotWritesOutsideLocks(t *testing.T) {
 	close(w.release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSnapshotOfALargePartition: a partition whose encoding passes
+// maxCapture is written in parts as it is read, and loads back whole.
+func TestSnapshotOfALargePartition(t *testing.T) {
+	defer func(old int) { maxCapture = old }(maxCapture)
+	maxCapture = 64 << 10
+	path := filepath.Join(t.TempDir(), "vanity.db")
+	n := newNode(t, Config{Partitions: 2, SnapshotPath: path})
+	value := strings.Repeat("v", 100)
+	const keys = 5000 // about 300 KiB a partition
+	for i := range keys {
+		do(t, n, 0, fmt.Sprintf("SET:STR (7)k%06d (100)%s", i, value))
+	}
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunks, deltas := map[int]int{}, uint64(0)
+	err = snapshot.ReadChunks(f, func(snapshot.Meta) error { return nil }, func(c *snapshot.Chunk) error {
+		chunks[c.Partition]++
+		deltas += c.Count
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chunks[0] < 4 || chunks[1] < 4 || deltas != keys {
+		t.Errorf("chunks by partition %v holding %d deltas, want at least 4 each (about 300 KiB a partition, written every 64 KiB) holding %d",
+			chunks, deltas, keys)
+	}
+	m := newNode(t, Config{Partitions: 2, SnapshotPath: path})
+	if got := m.Keys(0); got != keys {
+		t.Fatalf("%d keys loaded, want %d", got, keys)
+	}
+	if got := do(t, m, 0, "GET (7)k004999"); got != "OK:STR (100)"+value {
+		t.Fatalf("GET after the reload: %q", got)
 	}
 }

@@ -67,6 +67,9 @@ type Capture struct {
 	scratch []byte
 }
 
+// Size returns the bytes c holds.
+func (c *Capture) Size() int { return len(c.recs) }
+
 // Reset empties c, keeping its storage.
 func (c *Capture) Reset() {
 	c.recs, c.cuts, c.n = c.recs[:0], c.cuts[:0], c.n[:0]
