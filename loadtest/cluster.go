@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -497,6 +499,19 @@ func pipelined(addr string, from, to int, req func(dst, key []byte) []byte, chec
 	return nil
 }
 
+// unusedName returns name, or name with "-2", "-3", ... before its
+// extension if a file of that name exists: a second run of one commit on
+// one day does not overwrite the first's report.
+func unusedName(name string) string {
+	base, ext := strings.TrimSuffix(name, filepath.Ext(name)), filepath.Ext(name)
+	for i := 2; ; i++ {
+		if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d%s", base, i, ext)
+	}
+}
+
 func writeClusterReport(dir string, o *options, nodes, partitions, replicas, redisReplicas int, rows []clusterRow, sr *serialResult, rb *rebalanceResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -508,6 +523,10 @@ func writeClusterReport(dir string, o *options, nodes, partitions, replicas, red
 	if o.target == "vanity-resp" {
 		name = strings.TrimSuffix(name, ".md") + "-resp.md"
 	}
+	if len(rows) == 0 && sr != nil {
+		name = strings.TrimSuffix(name, ".md") + "-serial.md"
+	}
+	name = unusedName(name)
 	var b strings.Builder
 	tput := (*result).throughput
 	fmt.Fprintf(&b, "# Cluster load test %s\n\n", filepath.Base(strings.TrimSuffix(name, ".md")))
