@@ -36,7 +36,9 @@
 // Commands on the serial path (proto.Serial: conditional commands, and
 // those of sessions at CONSISTENCY SERIAL) come in runs of their own and
 // run as rounds of consensus (docs/serial.md): this node proposes
-// (proposer.go, rounds.go; a run's commands share each round's call to an
+// (serialrun.go takes a run, proposer.go drives each command's proposal,
+// rounds.go, over the acceptors of acceptorsets.go, and applied.go keeps
+// a key's record of applied commands; a run's commands share each round's call to an
 // acceptor, a round is driven by its acceptors' answers as they come, a run of reads
 // whose replicas agree is answered from the RPC reader that brought the
 // last vote, other runs go on on a goroutine, a run that writes takes its

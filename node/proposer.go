@@ -6,12 +6,10 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
-	"github.com/vanitydb/vanity/replication"
 	"github.com/vanitydb/vanity/serial"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -22,183 +20,6 @@ import (
 // of the key's partition (itself among them) and answers once a majority
 // accepted the state the command left, or once a majority agreed on the
 // state a read found.
-
-// SerialStats counts what this node's proposer did: the phases it began
-// (Prepare, Accept, Peek), the Accepts it sent on a standing promise
-// without a Prepare, the rounds refused (each backs off and prepares
-// again), and the commands folded into the proposal of an earlier one on
-// their key; and, as an acceptor, the calls other proposers made to it
-// and the phases they carried (their ratio is how full rounds are, most
-// of what a serial write costs: docs/decisions.md, "One serial run in
-// flight per node"); and what became of the writes routers sent again
-// (Resent).
-type SerialStats struct {
-	Prepares, Accepts, Peeks, Standing, Refused, Folded atomic.Int64
-	VoteCalls, VotePhases                               atomic.Int64
-	Learns                                              atomic.Int64 // chosen proposals sent to acceptors a round did not ask
-	SlowPeers                                           atomic.Int64 // peers found failing or slower than a hedge (slowPeers.mark)
-	Resent                                              [numResentOutcomes]atomic.Int64
-}
-
-// ResentOutcome is what became of a write a router sent again
-// (rpc.Cmd.Resent).
-type ResentOutcome uint8
-
-const (
-	ResentAnswered     ResentOutcome = iota // the key's record listed it: its first reply
-	ResentRan                               // the record showed no sending ran it: it ran here
-	ResentNotConfirmed                      // its fate could not be learned
-	ResentFailed                            // refused or failed otherwise (it did not run here)
-	numResentOutcomes
-)
-
-// String names o as the metrics label it.
-func (o ResentOutcome) String() string {
-	return [...]string{"answered", "ran", "not_confirmed", "failed"}[o]
-}
-
-// countResent counts the outcome of p, a resent write's proposal, done.
-func (st *SerialStats) countResent(p *proposal) {
-	o := ResentFailed
-	switch {
-	case p.st == rpc.StatusNotConfirmed:
-		o = ResentNotConfirmed
-	case p.st == rpc.StatusOK && p.reran:
-		o = ResentRan
-	case p.st == rpc.StatusOK:
-		o = ResentAnswered
-	}
-	st.Resent[o].Add(1)
-}
-
-// asker is this node as its rounds' proposer.
-func (s *Service) asker() asker { return asker{self: s.cfg.Name, learn: s.learns, slow: s.slow} }
-
-// Serial returns the counters of this node's serial proposals.
-func (s *Service) Serial() *SerialStats { return &s.serial }
-
-// hasSerial reports whether any command of r runs on the serial path.
-func hasSerial(r *rpc.Run) bool {
-	for i := range r.Cmds {
-		if c := &r.Cmds[i]; proto.Serial(c.Read, c.Write, c.Reqs) {
-			return true
-		}
-	}
-	return false
-}
-
-// serialRun runs every command of r on the serial path, puts their
-// answers in res in r's order, and calls done. A run of reads proposes at
-// once: its peeks' round starts on the caller's goroutine and, when their
-// replicas agree, done runs on whichever goroutine ended it (the
-// caller's, or the RPC reader of the deciding vote), with no goroutine of
-// its own; reads that must prepare go on on a goroutine. A run that
-// writes goes on a goroutine at once: it takes its keys' gates
-// (keyGates) and runs in waves (serialWaves), each wave's rounds together
-// (drive).
-func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
-	s.node.clock.Observe(hlc.Stamp{Time: r.Floor})
-	deadline := time.Now().Add(replicateTimeout)
-	if r.Deadline != 0 {
-		deadline = time.UnixMilli(r.Deadline)
-	}
-	props := make([]*proposal, len(r.Cmds))
-	answer := func() {
-		res.reset(r.Answers())
-		for i, p := range props {
-			if r.Cmds[i].Resent {
-				s.serial.countResent(p)
-			}
-			switch c := &r.Cmds[i]; {
-			case p.st != rpc.StatusOK || len(c.Reqs) != 1:
-				res.refuse(c.Answers(), p.st, string(p.reply))
-			default:
-				if c.Digest != rpc.DigestOnly {
-					res.Replies = append(res.Replies, p.reply...)
-					res.end(rpc.StatusOK)
-				}
-				if c.Digest != rpc.DigestNone {
-					res.Replies = append(res.Replies, p.digest...)
-					res.end(rpc.StatusOK)
-				}
-			}
-		}
-		done()
-	}
-	// The goroutines below end with done, which the caller waits for
-	// (the RPC connection holds the call open until then): they are owned.
-	if slices.ContainsFunc(r.Cmds, func(c rpc.Cmd) bool { return !proto.ReadOnly(c.Reqs) }) {
-		s.rpc.Go(func() {
-			waves, keys := serialWaves(r)
-			unlock := s.gates.lock(slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "" }))
-			locks := s.readLocks(deadline, fencedOf(r)...)
-			for _, w := range waves {
-				var live []*proposal
-				for _, f := range w {
-					more := make([]*rpc.Cmd, 0, len(f)-1)
-					for _, j := range f[1:] {
-						more = append(more, &r.Cmds[j])
-					}
-					if props[f[0]] = s.newProposal(&r.Cmds[f[0]], deadline, locks, more...); !props[f[0]].done {
-						live = append(live, props[f[0]])
-					}
-				}
-				s.drive(live)
-				for _, f := range w {
-					for k, j := range f[1:] {
-						m := &props[f[0]].more[k]
-						props[j] = &proposal{done: true, st: m.st, reply: m.reply}
-					}
-				}
-			}
-			unlock()
-			answer()
-		})
-		return
-	}
-	var live []*proposal
-	for i := range r.Cmds {
-		if props[i] = s.newProposal(&r.Cmds[i], deadline, nil); !props[i].done {
-			live = append(live, props[i])
-		}
-	}
-	if len(live) == 0 {
-		answer()
-		return
-	}
-	// A peek's round ends in its proposal done or preparing (advance
-	// never retries it).
-	startRound(s.asker(), live, func() {
-		next := live[:0]
-		for _, p := range live {
-			if p.advance(s) == stepNext {
-				next = append(next, p)
-			}
-		}
-		if len(next) == 0 {
-			answer()
-			return
-		}
-		s.rpc.Go(func() {
-			s.drive(next)
-			answer()
-		})
-	})
-}
-
-// Serial path errors, as the client reads them (PROTOCOL.md §12.1).
-const (
-	msgSerialOneKey           = "SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM"
-	msgSerialDigest           = "SERIAL writes are not digest reads"
-	msgSerialNotHere          = "this node cannot answer the serial read with its peer (not a majority of the key's acceptors, or a copy not complete): read again without a digest"
-	msgSerialNoQuorum         = "the serial path reached no majority of the key's replicas in time (the command did not run)"
-	msgSerialUnknown          = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
-	msgSerialApplied          = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
-	msgSerialResent           = "the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)"
-	msgSerialLockUnread       = "the serial path could not read the current token of lock %q in time (the write did not run)"
-	msgSerialResentLockUnread = "the write was sent again and the serial path could not read the current token of lock %q in time to learn its fate; it is not confirmed (it may have been applied)"
-	msgSerialResentLost       = "the write was sent again and the serial path reached no majority of the key's replicas in time to learn its fate; it is not confirmed (it may have been applied)"
-)
 
 // proposal is one serial command's progress as its proposer runs it, in
 // rounds: each sends the round's phase m to the acceptors of the key's
@@ -402,16 +223,6 @@ func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied, l
 	return np, outs, rec, once, nil
 }
 
-// entryReply is the reply an applied record keeps with a command, nil if
-// it was too long to keep (the command answers "not confirmed": it ran
-// once).
-func entryReply(e *serial.Entry) []byte {
-	if e.Omitted {
-		return nil
-	}
-	return e.Reply
-}
-
 // listedIn returns the entry rec lists for p's command and for each of
 // those folded in after it (nil: not listed).
 func (p *proposal) listedIn(rec serial.Applied) []*serial.Entry {
@@ -496,15 +307,6 @@ func (p *proposal) command(i int) (*rpc.Cmd, serial.ID) {
 // command's id; a longer one is omitted, and the command sent again
 // answers "not confirmed" (it took effect once).
 const maxAppliedReply = 128
-
-// appliedEntry is command id's entry in an applied record, applied at
-// ballot at, proposed at time now, with reply.
-func appliedEntry(id serial.ID, at, now hlc.Stamp, reply []byte) serial.Entry {
-	if len(reply) > maxAppliedReply {
-		return serial.Entry{ID: id, At: ballotOf(at), Proposed: now.Time, Omitted: true}
-	}
-	return serial.Entry{ID: id, At: ballotOf(at), Proposed: now.Time, Reply: reply}
-}
 
 // finish ends p with status st and reply, for its command and those
 // folded in after it.
@@ -753,86 +555,6 @@ func (p *proposal) advance(s *Service) step {
 	return p.accept(s, &np, outs, next)
 }
 
-// recorded reports whether the state a write req left (wrote: it changed
-// it) lists the command's id in its applied record, so that a proposer
-// meeting the command again answers its reply instead of running it
-// twice: a write's does, except a blocking pop's try that took nothing
-// (proto.OnceTry: the id stays free for the next try, which may take an
-// element).
-func recorded(req *proto.Request, wrote bool) bool {
-	return req.Cmd.Class() != proto.ClassRead && (wrote || req.Once != proto.OnceTry)
-}
-
-// maxApplied bounds the commands a key's applied record lists (about 45
-// bytes each, written with every serial write of the key): a proposer
-// whose command was overtaken by more commands than that before it could
-// look answers "not confirmed". 8 kept the contended test at the same
-// 0.1% as 32, with records a quarter the size.
-const maxApplied = 8
-
-// Beyond maxApplied a record keeps the commands proposed in the last
-// appliedWindow, up to maxAppliedRecent, so that a write a router sends
-// again settles (neverRan) on a key written up to about a dozen times a
-// second: the router sends it again at most its request timeout and
-// clock offset (1.25 s by default) after the first sending, and the
-// record must reach back three clock offsets (0.75 s) before that
-// (rpc.Cmd.RanFrom). A record starts keeping more than 8 when its last
-// 8 writes span at least 1.25 s (about 6 a second), and keeps them until
-// more than 32 fall in the window (about 13 a second): a key written
-// less often than about 3 times a second has 8 in the window anyway, and
-// a hot key's Accepts stay as small as they were (a lock taken and given
-// back 10 times a second: 7% fewer takings when any key could start).
-const (
-	maxAppliedRecent = 32
-	appliedWindow    = 2500 * time.Millisecond
-)
-
-// addApplied records that command id was applied at ballot b, proposed
-// at now, with reply out, in rec (maxApplied, and the recent ones).
-func addApplied(rec *serial.Applied, id serial.ID, b, now hlc.Stamp, out []byte) {
-	recent := uint64(max(now.Wall()-appliedWindow.Milliseconds(), 0)) << hlc.LogicalBits
-	rec.AddKeeping(appliedEntry(id, b, now, out), maxApplied, maxAppliedRecent, recent)
-}
-
-// appliedRecord decodes the applied record of the proposal at ballot at,
-// read at time now; without one (a state written at QUORUM, or by a build
-// without records) it lists nothing and covers only what comes after at,
-// and from now. A record without times covers from now as well: whatever
-// its chain holds was proposed before now, but for the clocks' offsets
-// (which the router's Cmd.RanFrom allows for, three times: a command's
-// proposer and this node may each differ from the router's clock).
-func appliedRecord(b []byte, at serial.Ballot, now hlc.Stamp) serial.Applied {
-	if len(b) > 0 {
-		if rec, err := serial.DecodeApplied(b); err == nil {
-			if rec.Complete == serial.Unknown {
-				rec.Complete = now.Time
-			}
-			return rec
-		}
-	}
-	return serial.Applied{Since: at.Next(), Complete: now.Time}
-}
-
-// latestRecord is the applied record (appliedRecord, b) of the latest
-// proposal a Prepare's majority reported, at ballot at. None at all (at
-// zero: no acceptor of the majority holds any state of the key) means no
-// state of the key was chosen within the tombstone grace, as one removed
-// since (deleted, expired, or reset with its database) leaves a tombstone
-// or a reset stamp at a majority for that long: so the record covers
-// every time (Complete 0), and a write sent again on a fresh key runs,
-// when the grace is at least minFreshGrace, far longer than the seconds
-// a write takes to be sent again.
-func (s *Service) latestRecord(b []byte, at serial.Ballot) serial.Applied {
-	if at.IsZero() && len(b) == 0 && s.cfg.TombstoneGrace >= minFreshGrace {
-		return serial.Applied{Since: at.Next()}
-	}
-	return appliedRecord(b, at, s.node.clock.Now())
-}
-
-// minFreshGrace is the shortest tombstone grace under which a key no
-// acceptor holds is taken as never written (latestRecord).
-const minFreshGrace = time.Minute
-
 // neverRan reports whether rec, the latest record of the key, which does
 // not list p's command, shows that no earlier sending of it ran: the
 // command was sent again (Cmd.Resent) by a router that knows when it was
@@ -929,87 +651,6 @@ func (s *Service) drive(props []*proposal) {
 		props = live
 	}
 	wg.Wait()
-}
-
-// acceptors returns the acceptors of partition p and the sets a phase
-// needs a majority of each: p's replicas by the current ring (this node
-// among them if it is one: a proposer need not hold the partition), and,
-// while the partition moves (its holders by the last claims are other
-// nodes: a member joined or left), its holders as a second set, whose
-// members are asked too (docs/serial.md, P5). A quorum of the new set
-// alone could miss one of the old set that chose a proposal before the
-// new replicas had it; a majority of each always meets both.
-func (s *Service) acceptors(p int) ([]acceptor, [][]string) {
-	own := s.ownAcceptors(p)
-	if own == nil {
-		return nil, nil
-	}
-	out, set := own.accs, own.sets[0]
-	var old []holder
-	if h := s.holders.Load(); h != nil && p < len(h.of) {
-		old = h.of[p]
-	}
-	if len(old) == 0 || len(old) == len(set) && !slices.ContainsFunc(old, func(h holder) bool { return !slices.Contains(set, h.name) }) {
-		return out, own.sets
-	}
-	out = slices.Clone(out) // the holders that are not replicas join it
-	held := make([]string, len(old))
-	for i, h := range old {
-		held[i] = h.name
-		switch {
-		case slices.Contains(set, h.name):
-		case h.name == s.cfg.Name:
-			out = append(out, localAcceptor{name: s.cfg.Name, n: s.node})
-		default:
-			out = append(out, rpcReplica{name: h.name, client: s.peer(h.rpc)})
-		}
-	}
-	return out, [][]string{set, held}
-}
-
-// acceptorSet is a partition's acceptors by one ring, and the one
-// replica set they make. Shared: it must not be changed.
-type acceptorSet struct {
-	accs []acceptor
-	sets [][]string
-}
-
-// ownAcceptors returns partition p's acceptors by the current ring:
-// its other replicas, and this node, as one set (nil: a replica is not an
-// acceptor). They are built once per
-// ring and partition (every serial command asks).
-func (s *Service) ownAcceptors(p int) *acceptorSet {
-	rs := s.currentSets()
-	if rs != nil {
-		if as := rs.accs[p].Load(); as != nil {
-			return as
-		}
-	}
-	var others []replication.Replica
-	n := 1
-	if rs != nil {
-		others, n = rs.of[p], rs.ring.ReplicaCount()
-	}
-	as := &acceptorSet{accs: make([]acceptor, 0, n+1)}
-	for _, o := range others {
-		a, ok := o.(acceptor)
-		if !ok {
-			return nil
-		}
-		as.accs = append(as.accs, a)
-	}
-	if len(as.accs) < n {
-		as.accs = append(as.accs, localAcceptor{name: s.cfg.Name, n: s.node})
-	}
-	set := make([]string, len(as.accs))
-	for i, a := range as.accs {
-		set[i] = a.Name()
-	}
-	as.sets = [][]string{set}
-	if rs != nil {
-		rs.accs[p].Store(as)
-	}
-	return as
 }
 
 func stampOf(b serial.Ballot) hlc.Stamp { return hlc.Stamp{Time: b.Stamp, Actor: b.Actor} }
