@@ -108,7 +108,7 @@ func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 			// lock, so every one up to the log's last is applied here.
 			pos = n.wal.Last()
 		}
-		p.shard.Each(func(d *storage.Delta) bool {
+		p.shard.EachUnsorted(func(d *storage.Delta) bool {
 			c.Add(d)
 			if c.Size() >= maxCapture {
 				err = sw.Partition(i, pos, &c)

@@ -118,7 +118,7 @@ func (n *Node) SetHeld(i int, held bool) error {
 func appendStates(dst []byte, sh *storage.Shard) ([]byte, int) {
 	count := 0
 	var one []byte
-	sh.Each(func(d *storage.Delta) bool {
+	sh.EachUnsorted(func(d *storage.Delta) bool {
 		one = storage.AppendDelta(one[:0], d)
 		dst = binary.AppendUvarint(dst, uint64(len(one)))
 		dst = append(dst, one...)

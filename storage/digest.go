@@ -57,7 +57,7 @@ func (s *Shard) Digest(horizon hlc.Stamp) *Digest {
 			dg[Bucket(db, "")] += xxhash.Sum64(buf)
 		}
 		for key, e := range s.dbs[db] {
-			s.stateInto(&d, db, key, &e)
+			s.stateInto(&d, db, key, &e, byName)
 			if !d.canonical(horizon) {
 				continue
 			}
@@ -84,7 +84,7 @@ func (s *Shard) EachIn(buckets *[DigestLeaves]bool, horizon hlc.Stamp, fn func(d
 			if !buckets[Bucket(db, key)] {
 				continue
 			}
-			s.stateInto(&d, db, key, &e)
+			s.stateInto(&d, db, key, &e, byName)
 			if !d.survives(horizon) {
 				continue
 			}

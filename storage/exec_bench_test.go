@@ -220,3 +220,23 @@ func BenchmarkKeyMemory(b *testing.B) {
 	}
 	b.ReportMetric(perKey, "B/key")
 }
+
+// BenchmarkEachLargeSet walks a shard holding a set of 100,000 members
+// and encodes its state, as a snapshot's capture does: with the members
+// by name (Each) and in the map's order (EachUnsorted).
+func BenchmarkEachLargeSet(b *testing.B) {
+	h := newHarness(b, 1, true, 1)
+	fillLarge(b, h, "SET_ADD", "set", 100_000)
+	sh := h.shards[0]
+	var buf []byte
+	for name, each := range map[string]func(func(*Delta) bool){"sorted": sh.Each, "unsorted": sh.EachUnsorted} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				each(func(d *Delta) bool {
+					buf = AppendDelta(buf[:0], d)
+					return true
+				})
+			}
+		})
+	}
+}

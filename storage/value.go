@@ -507,6 +507,12 @@ func (x *memberMap) prune(r hlc.Stamp) bool {
 }
 
 func (x *memberMap) state(d *ValDelta) {
+	x.unsortedState(d)
+	sort.Slice(d.Members, func(i, j int) bool { return d.Members[i].Name < d.Members[j].Name })
+}
+
+// unsortedState is state with the members in the maps' order.
+func (x *memberMap) unsortedState(d *ValDelta) {
 	*d = ValDelta{Kind: x.k, TS: x.ts}
 	if n := len(x.m) + len(x.dead); n > 0 {
 		d.Members = make([]Member, 0, n)
@@ -516,7 +522,6 @@ func (x *memberMap) state(d *ValDelta) {
 		for name, s := range x.dead {
 			d.Members = append(d.Members, Member{Name: name, S: s, Dead: true})
 		}
-		sort.Slice(d.Members, func(i, j int) bool { return d.Members[i].Name < d.Members[j].Name })
 	}
 }
 
