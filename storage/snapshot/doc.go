@@ -20,7 +20,8 @@
 // replays only records after it; a chunk's position is its partition's.
 // A partition's deltas are captured apart from their compression and
 // writing (Capture), so that a node holds each partition's lock for the
-// capture alone.
+// capture alone; a large partition may be captured and written in parts
+// (several Partition calls for one partition), which bounds the capture.
 //
 // Version 1 files framed each frame as kind:u8 length:u32 crc:u32 payload
 // (CRC-32C over kind and payload); they are still read.
