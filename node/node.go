@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,13 +78,20 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// SnapshotLogBytes is Config.SnapshotLogBytes for a flag in MiB, where 0
-// means no snapshot for the log's size.
-func SnapshotLogBytes(mib int) int64 {
-	if mib == 0 {
-		return -1
+// MaxSnapshotLogMiB bounds --snapshot-log.
+const MaxSnapshotLogMiB = 1 << 20
+
+// SnapshotLogBytes is Config.SnapshotLogBytes for --snapshot-log, in MiB,
+// where 0 means no snapshot for the log's size; it checks the flag's
+// range for every binary that takes it.
+func SnapshotLogBytes(mib int) (int64, error) {
+	switch {
+	case mib < 0 || mib > MaxSnapshotLogMiB:
+		return 0, fmt.Errorf("invalid --snapshot-log %q: give MiB, 0 to %d", strconv.Itoa(mib), MaxSnapshotLogMiB)
+	case mib == 0:
+		return -1, nil
 	}
-	return int64(mib) << 20
+	return int64(mib) << 20, nil
 }
 
 // DefaultConfig returns the defaults.

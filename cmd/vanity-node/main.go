@@ -108,8 +108,9 @@ func run(args []string) error {
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
 	}
-	if *snapshotLog < 0 || *snapshotLog > 1<<20 {
-		return fmt.Errorf("--snapshot-log %d: give MiB, 0 to 1048576", *snapshotLog)
+	snapshotLogBytes, err := node.SnapshotLogBytes(*snapshotLog)
+	if err != nil {
+		return err
 	}
 	headroom, err := gctune.Bytes(*gcHeadroom)
 	if err != nil {
@@ -158,7 +159,7 @@ func run(args []string) error {
 	left := make(chan struct{}) // closed once an operator's leave has handed everything off
 	storage := debughttp.NewStorageMetrics()
 	svc, err := node.StartService(node.ServiceConfig{
-		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy, SnapshotEvery: *snapshotEvery, SnapshotLogBytes: node.SnapshotLogBytes(*snapshotLog), WALRepair: *walRepair,
+		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy, SnapshotEvery: *snapshotEvery, SnapshotLogBytes: snapshotLogBytes, WALRepair: *walRepair,
 			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
 		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig(),

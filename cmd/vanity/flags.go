@@ -16,6 +16,7 @@ import (
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/gctune"
 	"github.com/vanitydb/vanity/internal/logfile"
+	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/storage/wal"
@@ -358,9 +359,10 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 			}
 		case "snapshot-log":
 			if err = needValue(); err == nil {
-				c.snapshotLogMiB, err = strconv.Atoi(value)
-				if err != nil || c.snapshotLogMiB < 0 || c.snapshotLogMiB > 1<<20 {
-					err = fmt.Errorf("invalid --snapshot-log %q: give MiB, 0 to 1048576", value)
+				if c.snapshotLogMiB, err = strconv.Atoi(value); err == nil {
+					_, err = node.SnapshotLogBytes(c.snapshotLogMiB)
+				} else {
+					err = fmt.Errorf("invalid --snapshot-log %q: give MiB, 0 to %d", value, node.MaxSnapshotLogMiB)
 				}
 			}
 		case "snapshot-interval":

@@ -36,7 +36,8 @@ func TestUnknownFlagsAreRefused(t *testing.T) {
 		t.Fatalf("--gc-headroom=0: %d, %v", c.gcHeadroom, err)
 	}
 	for arg, want := range map[string]int64{"--port=0": 64 << 20, "--snapshot-log=256": 256 << 20, "--snapshot-log=0": -1} {
-		if c, err := parseFlags([]string{arg}, none); err != nil || node.SnapshotLogBytes(c.snapshotLogMiB) != want {
+		c, err := parseFlags([]string{arg}, none)
+		if got, _ := node.SnapshotLogBytes(c.snapshotLogMiB); err != nil || got != want {
 			t.Errorf("%s: %d MiB, %v; want %d bytes", arg, c.snapshotLogMiB, err, want)
 		}
 	}

@@ -120,7 +120,7 @@ func run(ctx context.Context, cfg config) error {
 		ncfg.WALRepair = cfg.walRepair
 		ncfg.SegmentSize = cfg.walSegment
 		ncfg.SnapshotEvery = cfg.snapshotEvery
-		ncfg.SnapshotLogBytes = node.SnapshotLogBytes(cfg.snapshotLogMiB)
+		ncfg.SnapshotLogBytes, _ = node.SnapshotLogBytes(cfg.snapshotLogMiB) // checked with the flags
 	}
 	restoreGC := loadingGC()
 	n, err := node.New(ncfg)
