@@ -346,7 +346,7 @@ func (n *Node) digestLocked(x *execCtx, db int) uint64 {
 		if !slices.Contains(seen, p) {
 			seen = append(seen, p)
 			if d, ok := sh.DBReset(db); ok {
-				x.scratch = storage.AppendDelta(x.scratch[:0], &d)
+				x.scratch = storage.AppendCanonical(x.scratch[:0], &d)
 				h.Write(x.scratch)
 			}
 		}

@@ -60,13 +60,19 @@ func sameDelta(a, b Delta) bool {
 		bytes.Equal(AppendDelta(nil, &a), AppendDelta(nil, &b))
 }
 
+// roundTrip encodes d with full and with compact stamps and checks that
+// each decodes to d.
 func roundTrip(t tb, d Delta) Delta {
-	got, err := DecodeDelta(AppendDelta(nil, &d))
-	if err != nil {
-		t.Fatalf("decode of %+v: %v", d, err)
-	}
-	if !sameDelta(got, d) {
-		t.Fatalf("round trip changed the delta:\n got %+v\nwant %+v", got, d)
+	var got Delta
+	for _, compact := range []bool{false, true} {
+		var err error
+		got, err = DecodeDelta(appendDelta(nil, &d, compact))
+		if err != nil {
+			t.Fatalf("decode of %+v (compact %v): %v", d, compact, err)
+		}
+		if !sameDelta(got, d) {
+			t.Fatalf("round trip (compact %v) changed the delta:\n got %+v\nwant %+v", compact, got, d)
+		}
 	}
 	return got
 }
@@ -141,10 +147,79 @@ func TestDecodeDeltaRejects(t *testing.T) {
 		"bad kind":  {0, 0, 1, 99, 0, 0, 0, 0},
 		"huge count": {flagKey, 0, 1, 'k', 1, byte(proto.TypeSet), fieldMembers, 0, 0, 0,
 			0xff, 0xff, 0xff, 0xff, 0x0f},
+		// compact stamps: an unknown tag, a stamp no later than the one
+		// before it, a tag cut short
+		"bad stamp tag":   {flagCompact | flagReset, 0, 3},
+		"stamp not later": {flagCompact | flagReset, 0, stampLater, 0},
+		"short stamp":     {flagCompact | flagReset, 0, stampFull, 5},
 	} {
 		if _, err := DecodeDelta(b); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: got %v, want ErrCorrupt", name, err)
 		}
+	}
+}
+
+// TestCompactStamps: compact stamps shrink a write's delta, and a delta
+// written before they existed (full stamps, no compact flag) still
+// decodes, so logs and snapshots of older versions stay readable.
+func TestCompactStamps(t *testing.T) {
+	st := hlc.Stamp{Time: 1764950000000<<hlc.LogicalBits | 3, Actor: 0x9e3779b97f4a7c15}
+	set := Delta{Key: "key:000000012345", Reset: st, Val: ValDelta{Kind: proto.TypeStr, TS: st, Reg: st, Str: "xxx"}}
+	full, compact := appendDelta(nil, &set, false), appendDelta(nil, &set, true)
+	if len(compact) > len(full)*6/10 {
+		t.Errorf("a SET's delta takes %d bytes compact, %d in full: want at most 60%%", len(compact), len(full))
+	}
+	// Written by the encoder before compact stamps, byte for byte.
+	const stamp = "8380808cfce6bbcd01" + "95f8a9fa97b7de9b9e01"                        // time, actor
+	const before = "0600" + "10" + "6b65793a303030303030303132333435" + stamp + "01" + // flags, db, key, reset, one value
+		"010300" + stamp + stamp + "03787878" // STR, fields reg and str, ts, reg, "xxx"
+	if got := fmt.Sprintf("%x", full); got != before {
+		t.Fatalf("full stamps encode as\n%s, want\n%s", got, before)
+	}
+	for name, b := range map[string][]byte{"full": full, "compact": compact} {
+		if d, err := DecodeDelta(b); err != nil || !sameDelta(d, set) {
+			t.Errorf("%s: decoded %+v (%v), want %+v", name, d, err, set)
+		}
+	}
+	// Stamps of other actors, and earlier ones, are written in full.
+	other := hlc.Stamp{Time: st.Time - 1, Actor: 5}
+	mixed := Delta{Key: "s", Val: ValDelta{Kind: proto.TypeSet, TS: st, Members: []Member{
+		{Name: "a", S: st}, {Name: "b", S: other}, {Name: "c", S: hlc.Stamp{Time: st.Time + 9, Actor: 5}}, {Name: "d", S: st}}}}
+	roundTrip(t, mixed)
+}
+
+// TestDigestsIgnoreCompactStamps: digests hash full stamps whatever a
+// process writes, so replicas compare equal across the switch (and
+// versions).
+func TestDigestsIgnoreCompactStamps(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	for _, r := range []string{"SET:STR (1)k (1)v", "INCR_INT (1)i 5", "SET_ADD (1)s (2){(1)a(1)b}",
+		"HASH_SET (1)h (1){(1)f(1)v}", "LIST_PUSH_RIGHT (1)l (2)[(1)a(1)b]", "SET_EXPIRY (1)k 10000"} {
+		h.do(r)
+	}
+	sh := h.shards[0]
+	digests := func() (string, *Digest) {
+		var keys []string
+		for _, k := range []string{"k", "i", "s", "h", "l"} {
+			b, ok := sh.AppendStateDigest(nil, 0, []byte(k))
+			if !ok {
+				t.Fatalf("%s: no state", k)
+			}
+			keys = append(keys, fmt.Sprintf("%x", b))
+		}
+		return strings.Join(keys, ","), sh.Digest(hlc.Stamp{})
+	}
+	was := CompactStamps()
+	defer SetCompactStamps(was)
+	SetCompactStamps(false)
+	keysFull, dgFull := digests()
+	SetCompactStamps(true)
+	keysCompact, dgCompact := digests()
+	if keysFull != keysCompact || *dgFull != *dgCompact {
+		t.Fatal("a digest changed with compact stamps")
+	}
+	if b, _ := sh.AppendState(nil, 0, []byte("k")); b[0]&flagCompact == 0 {
+		t.Fatal("AppendState wrote full stamps with compact stamps on")
 	}
 }
 
@@ -160,7 +235,8 @@ func FuzzDecodeDelta(f *testing.F) {
 		h.deltas = nil
 		h.do(r)
 		for _, d := range h.deltas {
-			f.Add(AppendDelta(nil, &d))
+			f.Add(appendDelta(nil, &d, false))
+			f.Add(appendDelta(nil, &d, true))
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -245,7 +321,7 @@ func TestPlainStateEncodesAsState(t *testing.T) {
 		if !ok || string(got) != string(want) {
 			t.Errorf("%s: AppendState %x, the state's encoding %x", key, got, want)
 		}
-		if out, ok := sh.appendPlainState(nil, 0, key, &e); ok {
+		if out, ok := sh.appendPlainState(nil, 0, key, &e, compactStamps.Load()); ok {
 			plain++
 			if string(out) != string(want) {
 				t.Errorf("%s: appendPlainState %x, the state's encoding %x", key, out, want)

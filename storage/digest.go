@@ -53,7 +53,7 @@ func (s *Shard) Digest(horizon hlc.Stamp) *Digest {
 			// A database reset is one stamp, never purged: hash it into
 			// the bucket of the empty key.
 			d = Delta{DB: uint8(db), DBWide: true, Reset: s.dbReset[db]}
-			buf = AppendDelta(buf[:0], &d)
+			buf = AppendCanonical(buf[:0], &d)
 			dg[Bucket(db, "")] += xxhash.Sum64(buf)
 		}
 		for key, e := range s.dbs[db] {
@@ -61,7 +61,7 @@ func (s *Shard) Digest(horizon hlc.Stamp) *Digest {
 			if !d.canonical(horizon) {
 				continue
 			}
-			buf = AppendDelta(buf[:0], &d)
+			buf = AppendCanonical(buf[:0], &d)
 			dg[Bucket(db, key)] += xxhash.Sum64(buf)
 		}
 	}

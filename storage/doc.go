@@ -43,7 +43,8 @@
 // the LIST, SET (set algebra included) and HASH commands in exec_list.go,
 // exec_set.go and exec_hash.go, locks in exec_lock.go. value.go and
 // list.go hold the mergeable values, shard.go the keyspace and Apply,
-// delta.go and codec.go deltas and their encoding, digest.go the digests
+// delta.go and codec.go deltas and their encoding (with compact stamps or
+// full ones, which digests always hash), digest.go the digests
 // replicas compare (anti-entropy's per shard; a digest read's per key, in
 // which a set, hash or list stands for its parts by the sum of their
 // hashes, kept as they change: partsum.go). A set or hash also keeps its

@@ -384,7 +384,7 @@ func (s *Shard) AppendState(dst []byte, db int, key []byte) ([]byte, bool) {
 	}
 	// The key is not kept: the delta lives only while it is encoded.
 	k := unsafe.String(unsafe.SliceData(key), len(key))
-	if out, ok := s.appendPlainState(dst, db, k, &e); ok {
+	if out, ok := s.appendPlainState(dst, db, k, &e, compactStamps.Load()); ok {
 		return out, true
 	}
 	d := s.state(db, k, &e)
@@ -396,7 +396,7 @@ func (s *Shard) AppendState(dst []byte, db int, key []byte) ([]byte, bool) {
 // for anything else. Its delta stays on the stack: built through the value
 // interface's state method, as state builds it, the delta moved to the
 // heap, 288 bytes for every digest read of a string.
-func (s *Shard) appendPlainState(dst []byte, db int, key string, e *entry) ([]byte, bool) {
+func (s *Shard) appendPlainState(dst []byte, db int, key string, e *entry, compact bool) ([]byte, bool) {
 	d := Delta{DB: uint8(db), Key: key, Reset: e.reset}
 	switch v := e.val.(type) {
 	case nil:
@@ -410,7 +410,7 @@ func (s *Shard) appendPlainState(dst []byte, db int, key string, e *entry) ([]by
 		return dst, false
 	}
 	d.Exp, _ = s.expiry(db, key)
-	return AppendDelta(dst, &d), true
+	return appendDelta(dst, &d, compact), true
 }
 
 // AppendStateDigest appends what stands for key's whole state in db when
@@ -442,17 +442,17 @@ func (s *Shard) AppendStateDigest(dst []byte, db int, key []byte) ([]byte, bool)
 		vals := append([]ValDelta{d.Val}, d.More...)
 		slices.SortFunc(vals, func(a, b ValDelta) int { return int(a.Kind) - int(b.Kind) })
 		d.Val, d.More = vals[0], vals[1:]
-		return AppendDelta(dst, &d), true
+		return AppendCanonical(dst, &d), true
 	default:
-		if out, ok := s.appendPlainState(dst, db, k, &e); ok {
+		if out, ok := s.appendPlainState(dst, db, k, &e, false); ok {
 			return out, true
 		}
 		d := s.state(db, k, &e)
-		return AppendDelta(dst, &d), true
+		return AppendCanonical(dst, &d), true
 	}
 	d := Delta{DB: uint8(db), Key: k, Reset: e.reset, Val: val}
 	d.Exp, _ = s.expiry(db, k)
-	dst = AppendDelta(dst, &d)
+	dst = AppendCanonical(dst, &d)
 	return binary.LittleEndian.AppendUint64(dst, sum), true
 }
 
