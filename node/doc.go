@@ -26,7 +26,8 @@
 // the data path is served inline on each connection's reader, the rest on
 // a goroutine per call), gossip membership and the advertised partition
 // set (advertise.go), the loop that decides which partitions this node
-// holds (ownership.go) and brings them in (movein.go; the node's side of
+// holds, and whether the process writes compact stamps (ownership.go), and
+// brings partitions in (movein.go; the node's side of
 // a transfer is transfer.go), peer connections (peers.go), hints,
 // anti-entropy and catch-up; an operator's leave arrives as rpc.KindLeave
 // (signals only stop the process). A partition's state on a node is one enum,

@@ -10,6 +10,7 @@ import (
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/ring/gossip"
+	"github.com/vanitydb/vanity/storage"
 )
 
 // Which partitions a cluster node holds: the reconcile loop that compares
@@ -44,6 +45,17 @@ func (s *Service) buildRing(members []gossip.Member) *ring.Ring {
 	return s.ring.Load()
 }
 
+// chooseStamps writes compact stamps once every node of the cluster reads
+// them, and full ones while any does not (a node of an older version,
+// during a rolling upgrade).
+func (s *Service) chooseStamps(members []gossip.Member) {
+	compact := gossip.ReadCompactStamps(members)
+	if storage.CompactStamps() != compact {
+		storage.SetCompactStamps(compact)
+		s.log.Info("stamps chosen", "compact", compact)
+	}
+}
+
 // claim says that the member at rpc (in state) holds a partition.
 type claim struct {
 	rpc   string
@@ -60,6 +72,7 @@ func (s *Service) reconcile(ctx context.Context) {
 		}
 	}()
 	members := s.gossip.Members()
+	s.chooseStamps(members)
 	r := s.buildRing(members)
 	s.advertiseSoon()
 	s.mu.Lock()

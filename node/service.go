@@ -218,6 +218,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	shape := gossip.Shape{Partitions: len(n.parts), Replicas: cfg.Replicas}
 	tags := shape.Tags()
 	tags[gossip.PartsTag] = s.lastTag
+	tags[gossip.StampsTag] = gossip.CompactStamps
 	s.gossip, err = gossip.Start(gossip.Config{
 		Name: cfg.Name, Role: gossip.RoleNode, BindAddr: cfg.GossipAddr, RPCAddr: s.lis.Addr().String(),
 		Join: cfg.Join, JoinTimeout: cfg.JoinTimeout, Secret: cfg.Secret, ReapTimeout: cfg.ReapTimeout, Fast: cfg.Fast, Logger: cfg.Logger,

@@ -28,6 +28,7 @@ import (
 	"github.com/vanitydb/vanity/router"
 	"github.com/vanitydb/vanity/router/cluster"
 	"github.com/vanitydb/vanity/router/users"
+	"github.com/vanitydb/vanity/storage"
 )
 
 func main() {
@@ -109,10 +110,12 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	storage := debughttp.NewStorageMetrics()
-	prometheus.MustRegister(storage.Collectors()...)
+	metrics := debughttp.NewStorageMetrics()
+	prometheus.MustRegister(metrics.Collectors()...)
+	// One process reads all it writes: nothing older reads its deltas.
+	storage.SetCompactStamps(true)
 	ncfg := node.Config{Partitions: cfg.partitions, Logger: log.With("component", "node"),
-		OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot}
+		OnSync: metrics.OnSync, OnAppend: metrics.OnAppend, OnSnapshot: metrics.OnSnapshot}
 	if cfg.dbPersist {
 		ncfg.SnapshotPath = cfg.persistFile
 		ncfg.WALDir = node.WALPath(cfg.persistFile)

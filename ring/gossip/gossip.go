@@ -2,7 +2,8 @@
 // router and storage node runs one, tagged with its role and internal RPC
 // address (a node also with the partitions it serves, parts.go, and the
 // cluster's shape, shape.go: its partition and replica counts, which a
-// router learns from the nodes); membership changes are coalesced and
+// router learns from the nodes; and whether it reads compact stamps,
+// stamps.go); membership changes are coalesced and
 // reported on a channel.
 //
 // Gossip is encrypted with a key derived from the cluster secret (serf's

@@ -1,0 +1,34 @@
+package clustertest
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/vanitydb/vanity/ring/gossip"
+	"github.com/vanitydb/vanity/storage"
+)
+
+// TestCompactStampsWaitForEveryNode: nodes write compact stamps (fewer
+// bytes in every log, snapshot and replica call) only while every node of
+// their cluster reads them. A member gossiping as a node of an older
+// version does (no stamps tag) turns them off until it has left, as a
+// rolling upgrade's last old node would.
+func TestCompactStampsWaitForEveryNode(t *testing.T) {
+	c := New(t, 2, 0, Options{Replicas: 2})
+	defer c.Close()
+	waitFor(t, "compact stamps", storage.CompactStamps)
+
+	older, err := gossip.Start(gossip.Config{Name: "older-node", Role: gossip.RoleNode, BindAddr: FreeAddr(t),
+		RPCAddr: "127.0.0.1:1", Join: []string{c.Seed()}, Secret: c.secret, Fast: true,
+		Tags: gossip.Shape{Partitions: c.opts.Partitions, Replicas: 2}.Tags(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "full stamps beside an older node", func() bool { return !storage.CompactStamps() })
+
+	if err := older.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	older.Shutdown()
+	waitFor(t, "compact stamps once the older node left", storage.CompactStamps)
+}
