@@ -347,11 +347,15 @@ func Auth(t *testing.T, addr string) {
 }
 
 // PubSub checks that a subscriber of subAddr gets what a publisher of
-// pubAddr sends (the same router, or another in the cluster).
+// pubAddr sends (the same router, or another in the cluster). Its channel
+// is the test's own: a router drops a closed subscriber's channels after
+// the close reaches it, so an earlier test's subscriber may still count
+// in PUBLISH's reply.
 func PubSub(t *testing.T, subAddr, pubAddr string, v int) {
 	ctx := context.Background()
+	news := "news/" + t.Name()
 	sub := Client(t, subAddr, v, 0)
-	ps := sub.Subscribe(ctx, "news", "sport")
+	ps := sub.Subscribe(ctx, news, "sport")
 	defer ps.Close()
 	for range 2 {
 		if _, err := ps.Receive(ctx); err != nil {
@@ -359,7 +363,7 @@ func PubSub(t *testing.T, subAddr, pubAddr string, v int) {
 		}
 	}
 	pub := Client(t, pubAddr, 2, 0)
-	n, err := pub.Publish(ctx, "news", "hello").Result()
+	n, err := pub.Publish(ctx, news, "hello").Result()
 	want := int64(0) // PUBLISH counts the receivers on its own router
 	if subAddr == pubAddr {
 		want = 1
@@ -368,7 +372,7 @@ func PubSub(t *testing.T, subAddr, pubAddr string, v int) {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	msg, err := ps.ReceiveMessage(rctx)
-	eq(t, "message", [2]string{msg.Channel, msg.Payload}, err, [2]string{"news", "hello"})
+	eq(t, "message", [2]string{msg.Channel, msg.Payload}, err, [2]string{news, "hello"})
 	// A subscriber's PING is answered in the subscription's stream.
 	if err := ps.Ping(ctx, "still there"); err != nil {
 		t.Fatalf("PING while subscribed: %v", err)
