@@ -152,6 +152,8 @@ func TestDecodeDeltaRejects(t *testing.T) {
 		"bad stamp tag":   {flagCompact | flagReset, 0, 3},
 		"stamp not later": {flagCompact | flagReset, 0, stampLater, 0},
 		"short stamp":     {flagCompact | flagReset, 0, stampFull, 5},
+		"bad slot flags": {flagCompact, 0, 1, byte(proto.TypeInt), fieldSlots, 0, stampSame, 1,
+			4, stampSame, stampSame, 0},
 	} {
 		if _, err := DecodeDelta(b); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: got %v, want ErrCorrupt", name, err)
@@ -169,6 +171,19 @@ func TestCompactStamps(t *testing.T) {
 	if len(compact) > len(full)*6/10 {
 		t.Errorf("a SET's delta takes %d bytes compact, %d in full: want at most 60%%", len(compact), len(full))
 	}
+	// An INCR's: the slots its result absorbs and the one it grows, of
+	// the same actor as its stamps, with no float.
+	later := hlc.Stamp{Time: st.Time + 5, Actor: st.Actor}
+	incr := Delta{Key: "counter:00001234", Val: ValDelta{Kind: proto.TypeInt, TS: later, Reg: st, Int: 0,
+		Absorbed: []Slot{{Actor: st.Actor, Birth: st, Last: st, Int: 4}},
+		Slots:    []Slot{{Actor: st.Actor, Birth: st, Last: later, Int: 5}}}}
+	if f, c := len(appendDelta(nil, &incr, false)), len(appendDelta(nil, &incr, true)); c > f/2 {
+		t.Errorf("an INCR's delta takes %d bytes compact, %d in full: want at most half", c, f)
+	}
+	roundTrip(t, incr)
+	// A float counter's slots of other actors keep their actor and float.
+	roundTrip(t, Delta{Key: "f", Val: ValDelta{Kind: proto.TypeFloat, TS: st, Reg: st, Float: 0.5,
+		Slots: []Slot{{Actor: 3, Birth: st, Last: later, Float: -2.25}, {Actor: st.Actor, Birth: later, Last: later, Float: math.Copysign(0, -1)}}}})
 	// Written by the encoder before compact stamps, byte for byte.
 	const stamp = "8380808cfce6bbcd01" + "95f8a9fa97b7de9b9e01"                        // time, actor
 	const before = "0600" + "10" + "6b65793a303030303030303132333435" + stamp + "01" + // flags, db, key, reset, one value
