@@ -52,7 +52,7 @@ var compactStamps atomic.Bool
 // process logs, snapshots and sends, writes compact stamps (off at start).
 // Every version since decodes both forms; older ones refuse compact
 // deltas as unknown flags, so a cluster node turns them on only once every
-// node of its cluster reads them (gossip.CompactStamps), and a single
+// node of its cluster reads them (gossip.ReadCompactStamps), and a single
 // process always.
 func SetCompactStamps(on bool) { compactStamps.Store(on) }
 
