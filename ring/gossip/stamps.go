@@ -9,12 +9,15 @@ const (
 )
 
 // ReadCompactStamps reports whether every storage node among members
-// that has not left reads compact stamps: only then may a node write
-// them, since what it writes reaches the others (replicas, hints,
-// transfers). A failed node counts: it may come back as it was.
+// reads compact stamps: only then may a node write them, since what it
+// writes reaches the others (replicas, hints, transfers, anti-entropy).
+// A failed node counts, as it may come back as it was; so does one that
+// left, which goes on handing its partitions over (syncing with the
+// others) after gossip says it left, until gossip forgets it
+// (--reap-timeout).
 func ReadCompactStamps(members []Member) bool {
 	for _, m := range members {
-		if m.Role == RoleNode && m.State != Left && m.Tags[StampsTag] != CompactStamps {
+		if m.Role == RoleNode && m.Tags[StampsTag] != CompactStamps {
 			return false
 		}
 	}
