@@ -154,8 +154,8 @@ func (w *Writer) Partition(p int, pos uint64, c *Capture) error {
 	return w.err
 }
 
-// Close writes the last chunk and the end frame, and flushes. It does not
-// close or sync the underlying writer.
+// Close writes the end frame (the chunks were written by Partition) and
+// flushes. It does not close or sync the underlying writer.
 func (w *Writer) Close() error {
 	end, start := w.begin(kindEnd)
 	end = binary.AppendUvarint(end, w.chunks)
