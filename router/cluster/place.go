@@ -218,7 +218,11 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 		r.j.Fail(r.i, err)
 	}
 	refreshed := false
+	var keys [][]byte
 	for {
+		if moving && b.spread(r, &keys, ran, fail) {
+			return
+		}
 		if addr := b.pick(b.routes.Load(), p, tried); addr != "" {
 			resent := it.ID != ([16]byte{}) && ran
 			if resent && !proto.ReadOnly(it.Reqs) {
@@ -315,6 +319,30 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 		b.refresh()
 		tried = tried[:0]
 	}
+}
+
+// spread runs item r split across nodes, as goInOrder does, if its
+// partitions have come to be coordinated by different nodes since it was
+// placed (one of them moved), and reports whether it did: retried on its
+// first partition's node alone, it would be refused there until RetryFor
+// passed. A write that may have run already is not run again (split, it
+// would not carry its id): it fails (by fail) as not confirmed.
+func (b *Backend) spread(r ref, keys *[][]byte, ran bool, fail func(error)) bool {
+	it := &r.j.Items[r.i]
+	if _, _, err := b.place(it, keys); !errors.Is(err, errSpans) {
+		return false
+	}
+	if ran && !proto.ReadOnly(it.Reqs) {
+		fail(&router.CommandError{Msg: "unavailable: a partition of the command moved after a sending that may have run; it is not confirmed (it may have been applied)"})
+		return true
+	}
+	out, err := b.scatter(b.life, it.DB, it.Levels, it.Reqs[0])
+	if err != nil {
+		r.j.Fail(r.i, err)
+	} else {
+		r.j.Answer(r.i, out)
+	}
+	return true
 }
 
 // allFailed reports whether gossip has found every candidate coordinator

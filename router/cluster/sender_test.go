@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,7 +104,7 @@ func (n *fakeNode) Run(r *rpc.Run, timeout time.Duration, done func([]rpc.Item, 
 			}
 			continue
 		}
-		if n.wrongRing[string(c.Reqs[0].Keys(nil)[0])] {
+		if slices.ContainsFunc(c.Reqs[0].Keys(nil), func(k []byte) bool { return n.wrongRing[string(k)] }) {
 			for range c.Answers() {
 				items = append(items, rpc.Item{Status: rpc.StatusWrongRing, Reply: []byte("not held here")})
 			}
@@ -593,6 +594,39 @@ func TestWrongRingIsRetriedElsewhere(t *testing.T) {
 	got := runJob(t, b, "SET:STR "+enc(k)+" (1)1", "SET:STR "+enc(k)+" (1)2")
 	if got[0] != "OK" || got[1] != "OK" || c.data[k] != "2" {
 		t.Fatalf("got %q, c holds %q", got, c.data[k])
+	}
+}
+
+// TestMovedPartitionSplitsACommand: a MANY_GET over two partitions of one
+// node is refused there once one of them has moved to another node; it is
+// then split across the two (not retried on the first node until RetryFor
+// passes).
+func TestMovedPartitionSplitsACommand(t *testing.T) {
+	a, c := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}
+	b := testBackend(t, 1, a, c)
+	k1 := keyOn(t, b, "a")
+	k2 := ""
+	for i := 0; k2 == ""; i++ {
+		if k := fmt.Sprintf("%s-%d", k1, i); b.partition([]byte(k)) != b.partition([]byte(k1)) &&
+			b.routes.Load().owners[b.partition([]byte(k))][0] == "a" {
+			k2 = k
+		}
+	}
+	a.data[k1], c.data[k2] = "x", "y"
+	a.wrongRing = map[string]bool{k2: true}
+	var once sync.Once
+	a.later = func(answer func()) {
+		once.Do(func() { // k2's partition moves to c while the first sending is under way
+			rt := *b.routes.Load()
+			rt.owners = slices.Clone(rt.owners)
+			rt.owners[b.partition([]byte(k2))] = []string{"c"}
+			b.routes.Store(&rt)
+		})
+		answer()
+	}
+	got := runJob(t, b, "MANY_GET (2)["+enc(k1)+enc(k2)+"]")
+	if got[0] != "OK:ARR (2)[:STR (1)x:STR (1)y]" {
+		t.Fatalf("MANY_GET after a move: %q", got[0])
 	}
 }
 
