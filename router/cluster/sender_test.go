@@ -630,6 +630,26 @@ func TestMovedPartitionSplitsACommand(t *testing.T) {
 	}
 }
 
+// TestFailoverSplitsACommand: a MANY_GET over two partitions whose first
+// replica (their coordinator) is down, and whose next replicas differ,
+// is split across those next replicas once the first of them refuses the
+// partition it does not hold.
+func TestFailoverSplitsACommand(t *testing.T) {
+	a, c, d := &fakeNode{addr: "a"}, &fakeNode{addr: "c"}, &fakeNode{addr: "d"}
+	b := testBackend(t, 2, a, c, d)
+	k1, k2 := keyOn(t, b, "a", "c"), keyOn(t, b, "a", "d")
+	c.data[k1], d.data[k2] = "x", "y"
+	c.wrongRing, d.wrongRing = map[string]bool{k2: true}, map[string]bool{k1: true}
+	a.fail = func(*rpc.Run) error { return fmt.Errorf("%w: connection refused", rpc.ErrNotSent) }
+	for _, keys := range [][2]string{{k1, k2}, {k2, k1}} {
+		got := runJob(t, b, "MANY_GET (2)["+enc(keys[0])+enc(keys[1])+"]")
+		want := "OK:ARR (2)[:STR (1)" + c.data[keys[0]] + d.data[keys[0]] + ":STR (1)" + c.data[keys[1]] + d.data[keys[1]] + "]"
+		if got[0] != want {
+			t.Fatalf("MANY_GET %v with their coordinator down: %q, want %q", keys, got[0], want)
+		}
+	}
+}
+
 // TestRefusedWriteGoesToTheNextReplica: a coordinator whose log failed
 // refuses writes (not run); another replica coordinates them, and reads
 // stay with it. When every candidate refuses, the client gets the reason.
