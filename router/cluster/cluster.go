@@ -20,7 +20,8 @@
 // its node's health: a slow one makes the router ping the node, and only
 // an unanswered ping makes it suspected (Backend.pingSlow). A command a node did not run (it does
 // not serve the partition now, or the run never reached it) is retried
-// elsewhere for up to RetryFor; a read is also retried when its node
+// elsewhere for up to RetryFor (split, if its partitions have come to
+// have different coordinators: Backend.spread); a read is also retried when its node
 // failed to answer, and so is a write on the serial path, which carries
 // an id that makes it take effect once (docs/serial.md); any other write
 // whose fate is unknown answers that it is not confirmed. Every run carries a deadline (RequestTimeout): a node does
