@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vanitydb/vanity/storage/hlc"
 	"github.com/vanitydb/vanity/storage/snapshot"
 )
 
@@ -58,6 +59,57 @@ func TestSnapshotWritesOutsideLocks(t *testing.T) {
 	close(w.release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSnapshotOfALongList: a list of more elements and tombstones than a
+// delta of its state carries (storage's EachUnsorted gives it in parts)
+// is snapshotted and loads back whole, in order, on a node that keeps
+// tombstones as a cluster's do.
+func TestSnapshotOfALongList(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vanity.db")
+	n := newNode(t, Config{Partitions: 2, SnapshotPath: path, KeepTombstones: true})
+	const pushed, popped = 20000, 6000
+	for i := 0; i < pushed; i += 1000 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "LIST_PUSH_RIGHT (1)l (1000)[")
+		for j := i; j < i+1000; j++ {
+			if j > i {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "(6)e%05d", j)
+		}
+		do(t, n, 0, b.String()+"]")
+	}
+	for range popped / 1000 {
+		do(t, n, 0, "LIST_POP_LEFT (1)l 1000")
+	}
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	m := newNode(t, Config{Partitions: 2, SnapshotPath: path, KeepTombstones: true})
+	for _, c := range []struct{ req, want string }{
+		{"LIST_LEN (1)l", fmt.Sprintf("OK:INT %d", pushed-popped)},
+		{"LIST_GET (1)l 0", fmt.Sprintf("OK:STR (6)e%05d", popped)},
+		{"LIST_GET (1)l 9999", fmt.Sprintf("OK:STR (6)e%05d", popped+9999)},
+		{"LIST_GET (1)l -1", fmt.Sprintf("OK:STR (6)e%05d", pushed-1)},
+	} {
+		if got := do(t, m, 0, c.req); got != c.want {
+			t.Errorf("%s after the reload: %q, want %q", c.req, got, c.want)
+		}
+	}
+	for p := range 2 { // tombstones included
+		a, err := n.PartitionDigest(p, hlc.Stamp{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := m.PartitionDigest(p, hlc.Stamp{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *a != *b {
+			t.Errorf("partition %d's digest differs after the reload", p)
+		}
 	}
 }
 
