@@ -17,6 +17,7 @@ import (
 	"github.com/vanitydb/vanity/ring"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
+	"github.com/vanitydb/vanity/storage/snapshot"
 	"github.com/vanitydb/vanity/storage/vfs"
 	"github.com/vanitydb/vanity/storage/wal"
 )
@@ -171,8 +172,10 @@ type Node struct {
 	// snapshot has rebuilt the log (retryStorage), the node refuses every
 	// write and serves reads.
 	failed atomic.Pointer[error]
-	// persistMu serializes snapshots.
+	// persistMu serializes snapshots, and guards capture: the buffer
+	// they encode partitions into, kept from one to the next.
 	persistMu sync.Mutex
+	capture   snapshot.Capture
 	// walBytes counts WAL bytes appended since the last snapshot started;
 	// snapBytes is the size of the last snapshot written.
 	walBytes  atomic.Int64

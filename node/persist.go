@@ -97,7 +97,14 @@ func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 		return 0, err
 	}
 	minPos := ^uint64(0)
-	var c snapshot.Capture
+	// One capture, kept from snapshot to snapshot (persistMu): grown anew
+	// each time, its doublings up to maxCapture and their first touches of
+	// fresh memory were a seventh of a process's time under a write load
+	// that made snapshots of a long list every few seconds
+	// (docs/decisions.md). One much larger than maxCapture (a single state
+	// larger than that) is not kept.
+	c := &n.capture
+	defer c.Trim(2 * maxCapture)
 	for i := range n.parts {
 		p := &n.parts[i]
 		c.Reset()
@@ -111,7 +118,7 @@ func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 		p.shard.EachUnsorted(func(d *storage.Delta) bool {
 			c.Add(d)
 			if c.Size() >= maxCapture {
-				err = sw.Partition(i, pos, &c)
+				err = sw.Partition(i, pos, c)
 				c.Reset()
 			}
 			return err == nil
@@ -119,7 +126,7 @@ func (n *Node) writeSnapshot(w io.Writer) (uint64, error) {
 		p.mu.Unlock()
 		minPos = min(minPos, pos)
 		if err == nil {
-			err = sw.Partition(i, pos, &c)
+			err = sw.Partition(i, pos, c)
 		}
 		if err != nil {
 			return 0, err

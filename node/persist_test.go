@@ -113,6 +113,33 @@ func TestSnapshotOfALongList(t *testing.T) {
 	}
 }
 
+// TestSnapshotsReuseTheirCapture: a second snapshot, written with the
+// capture the first one grew (past maxCapture, so in parts), holds only
+// what is there at its own time.
+func TestSnapshotsReuseTheirCapture(t *testing.T) {
+	defer func(old int) { maxCapture = old }(maxCapture)
+	maxCapture = 64 << 10
+	path := filepath.Join(t.TempDir(), "vanity.db")
+	n := newNode(t, Config{Partitions: 2, SnapshotPath: path})
+	value := strings.Repeat("v", 100)
+	for i := range 3000 {
+		do(t, n, 0, fmt.Sprintf("SET:STR (7)k%06d (100)%s", i, value))
+	}
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 10; i < 3000; i++ {
+		do(t, n, 0, fmt.Sprintf("DEL (7)k%06d", i))
+	}
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	m := newNode(t, Config{Partitions: 2, SnapshotPath: path})
+	if got := m.Keys(0); got != 10 {
+		t.Fatalf("%d keys loaded from the second snapshot, want 10", got)
+	}
+}
+
 // TestSnapshotOfALargePartition: a partition whose encoding passes
 // maxCapture is written in parts as it is read, and loads back whole.
 func TestSnapshotOfALargePartition(t *testing.T) {

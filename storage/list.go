@@ -30,9 +30,25 @@ func (x *listVal) stamp() hlc.Stamp { return x.ts }
 func (x *listVal) live() bool       { return x.elems.n > 0 }
 func (x *listVal) hollow() bool     { return x.elems.n == 0 && x.tombs.len() == 0 }
 
-// find returns the index of id, or where it would be inserted.
+// find returns the index of id, or where it would be inserted. The ends
+// are looked at first, where pops remove and pushes add: in a list of
+// millions a binary search is some twenty misses to memory, which was a
+// tenth of a pop's time.
 func (x *listVal) find(id ElemID) (int, bool) {
-	lo, hi := 0, x.elems.n
+	n := x.elems.n
+	if n == 0 {
+		return 0, false
+	}
+	if first := x.elems.ptr(0).id; !first.Less(id) {
+		return 0, first == id
+	}
+	switch last := x.elems.ptr(n - 1).id; {
+	case last.Less(id):
+		return n, false
+	case last == id:
+		return n - 1, true
+	}
+	lo, hi := 1, n-1 // the first is below id, the last above
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		if x.elems.at(mid).id.Less(id) {

@@ -67,6 +67,34 @@ func TestDequeFollowsASlice(t *testing.T) {
 	})
 }
 
+// TestListFindIsALowerBound: find answers as a linear scan would, for ids
+// below, at and above either end and between elements (it looks at the
+// ends before searching).
+func TestListFindIsALowerBound(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var x listVal
+		var ids []ElemID
+		for _, pos := range rapid.SliceOfDistinct(rapid.Int64Range(-50, 50), rapid.ID).Draw(t, "positions") {
+			ids = append(ids, ElemID{Pos: pos * 2}) // even: odd positions fall between
+		}
+		slices.SortFunc(ids, func(a, b ElemID) int { return a.Compare(b) })
+		for _, id := range ids {
+			x.elems.insert(x.elems.n, elem{id: id})
+		}
+		for pos := int64(-102); pos <= 102; pos++ {
+			id := ElemID{Pos: pos}
+			want := 0
+			for want < len(ids) && ids[want].Less(id) {
+				want++
+			}
+			i, found := x.find(id)
+			if i != want || found != (want < len(ids) && ids[want] == id) {
+				t.Fatalf("find(%d) in %v = %d, %v; want %d", pos, ids, i, found, want)
+			}
+		}
+	})
+}
+
 // TestDrainedListGivesItsBufferBack pushes 10,000 elements, pops all but
 // ten: the buffer shrinks with them.
 func TestDrainedListGivesItsBufferBack(t *testing.T) {

@@ -75,6 +75,19 @@ func (c *Capture) Reset() {
 	c.recs, c.cuts, c.n = c.recs[:0], c.cuts[:0], c.n[:0]
 }
 
+// Trim empties c, and lets its storage go if c has grown past max bytes
+// (a state larger than a capture is meant to hold), so that one kept for
+// reuse does not hold on to that much.
+func (c *Capture) Trim(max int) {
+	c.Reset()
+	if cap(c.recs) > max {
+		c.recs = nil
+	}
+	if cap(c.scratch) > max {
+		c.scratch = nil
+	}
+}
+
 // Add appends a delta.
 func (c *Capture) Add(d *storage.Delta) {
 	c.scratch = storage.AppendDelta(c.scratch[:0], d)

@@ -171,6 +171,26 @@ func TestLargePartitionSpansChunks(t *testing.T) {
 	}
 }
 
+// TestTrimKeepsASmallCapture: Trim empties a capture, keeps storage up to
+// its bound for the next use, and lets a larger one go.
+func TestTrimKeepsASmallCapture(t *testing.T) {
+	var c Capture
+	d := storage.Delta{Key: "k", Reset: hlc.Stamp{Time: 1, Actor: 1}}
+	d.Val = storage.ValDelta{Kind: 1, TS: d.Reset, Reg: d.Reset, Str: strings.Repeat("v", 1000)}
+	for range 100 {
+		c.Add(&d)
+	}
+	c.Trim(1 << 20)
+	if c.Size() != 0 || cap(c.recs) == 0 {
+		t.Fatalf("trimmed to 1 MiB: %d bytes held, capacity %d; want none held, the storage kept", c.Size(), cap(c.recs))
+	}
+	c.Add(&d)
+	c.Trim(1 << 10)
+	if c.Size() != 0 || cap(c.recs) != 0 || cap(c.scratch) > 1<<10 {
+		t.Fatalf("trimmed to 1 KiB: %d bytes held, capacities %d and %d; want the storage let go", c.Size(), cap(c.recs), cap(c.scratch))
+	}
+}
+
 func TestEmptySnapshot(t *testing.T) {
 	data := write(t, nil, Meta{})
 	calls := 0
