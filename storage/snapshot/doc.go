@@ -22,6 +22,9 @@
 // writing (Capture), so that a node holds each partition's lock for the
 // capture alone; a large partition may be captured and written in parts
 // (several Partition calls for one partition), which bounds the capture.
+// A capture is meant to be kept from one snapshot to the next (Reset
+// between partitions, Trim after a snapshot, which lets an outsized one
+// go): growing it anew each time was most of a snapshot's cost.
 //
 // Version 1 files framed each frame as kind:u8 length:u32 crc:u32 payload
 // (CRC-32C over kind and payload); they are still read.
