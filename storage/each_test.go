@@ -37,39 +37,44 @@ func TestEachUnsortedReproducesTheShard(t *testing.T) {
 	}
 }
 
-// TestEachUnsortedGivesALongListInParts: a list longer than
-// listStatePart, with more tombstones than that too, comes from
-// EachUnsorted in parts of bounded size, the first with the key's expiry;
-// through the codec, the parts rebuild the shard, and fn's false stops the
-// walk within the list.
-func TestEachUnsortedGivesALongListInParts(t *testing.T) {
-	defer func(old int) { listStatePart = old }(listStatePart)
-	listStatePart = 7
+// TestEachUnsortedGivesLargeStatesInParts: a list longer than statePart,
+// with more tombstones than that too, and a set and a hash of more
+// members than that (dead ones among them) come from EachUnsorted in
+// parts of bounded size, each key's first part with its expiry; through
+// the codec, the parts rebuild the shard, and fn's false stops the walk
+// within a value.
+func TestEachUnsortedGivesLargeStatesInParts(t *testing.T) {
+	defer func(old int) { statePart = old }(statePart)
+	statePart = 7
 	h := newHarness(t, 1, true, 1)
 	for i := range 40 {
 		h.do(fmt.Sprintf("LIST_PUSH_RIGHT (1)l (2)[(3)r%02d(1)x]", i))
 		h.do(fmt.Sprintf("LIST_PUSH_LEFT (1)l (1)[(3)l%02d]", i))
+		h.do(fmt.Sprintf("SET_ADD (1)s (1){(3)m%02d}", i))
+		h.do(fmt.Sprintf("HASH_UPDATE (1)h (1){(3)f%02d(3)v%02d}", i, i))
 		if i%2 == 0 {
 			h.do("LIST_POP_LEFT (1)l 1")
+			h.do(fmt.Sprintf("SET_DISCARD (1)s (1){(3)m%02d}", i/2))
+			h.do(fmt.Sprintf("HASH_REMOVE (1)h (1)[(3)f%02d]", i/2))
 		}
 		h.wall++
 	}
 	h.do("LIST_POP_RIGHT (1)l 3")
-	h.do("LIST_PUSH_RIGHT (1)s (2)[(1)a(1)b]")
-	h.do("SET_EXPIRY (1)l 100000")
+	h.do("LIST_PUSH_RIGHT (5)small (2)[(1)a(1)b]")
+	for _, k := range []string{"l", "s", "h"} {
+		h.do(fmt.Sprintf("SET_EXPIRY (1)%s 100000", k))
+	}
 	h.do("SET:STR (1)k (1)v")
 	src := h.shards[0]
 	dst := NewShard(true)
-	parts, expiries := 0, 0
+	parts, expiries := map[string]int{}, map[string]int{}
 	src.EachUnsorted(func(d *Delta) bool {
-		if d.Key == "l" {
-			parts++
-			if n := len(d.Val.Elems) + len(d.Val.Tombs); n > 2*listStatePart {
-				t.Errorf("a part of %d elements and tombstones", n)
-			}
-			if d.Exp.At != 0 {
-				expiries++
-			}
+		parts[d.Key]++
+		if n := len(d.Val.Elems) + len(d.Val.Tombs) + len(d.Val.Members); n > 2*statePart {
+			t.Errorf("%s: a part of %d elements, tombstones or members", d.Key, n)
+		}
+		if d.Exp.At != 0 {
+			expiries[d.Key]++
 		}
 		ds, err := DecodeDeltas(AppendDelta(nil, d), nil)
 		if err != nil || len(ds) != 1 {
@@ -84,15 +89,28 @@ func TestEachUnsortedGivesALongListInParts(t *testing.T) {
 	if *dst.Digest(hlc.Stamp{}) != *src.Digest(hlc.Stamp{}) {
 		t.Error("the rebuilt shard's digest differs")
 	}
-	if parts < 10 || expiries != 1 {
-		t.Errorf("the list came in %d parts, %d with its expiry; want more than 10, one", parts, expiries)
+	for _, k := range []string{"l", "s", "h"} {
+		if parts[k] < 6 || expiries[k] != 1 {
+			t.Errorf("%s came in %d parts, %d with its expiry; want at least 6, one", k, parts[k], expiries[k])
+		}
 	}
-	calls := 0
-	src.EachUnsorted(func(d *Delta) bool {
-		calls++
-		return d.Key != "l" || calls < 2
-	})
-	if calls > 3 {
-		t.Errorf("fn was called %d times after asking to stop", calls)
+	if parts["small"] != 1 || parts["k"] != 1 {
+		t.Errorf("small values came in parts: %v", parts)
+	}
+	for _, k := range []string{"l", "s", "h"} {
+		seen, stopped := 0, false
+		src.EachUnsorted(func(d *Delta) bool {
+			if stopped {
+				t.Errorf("stopping within %s: fn was called again, for %s", k, d.Key)
+			}
+			if d.Key == k {
+				seen++
+			}
+			stopped = seen == 2
+			return !stopped
+		})
+		if !stopped {
+			t.Errorf("%s: fewer than two parts", k)
+		}
 	}
 }

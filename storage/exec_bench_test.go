@@ -243,17 +243,17 @@ func BenchmarkEachLargeSet(b *testing.B) {
 
 // BenchmarkEachLargeList walks a shard holding a list of 1,000,000
 // elements and encodes its state into one buffer, as a snapshot's capture
-// does: the list as one delta (whole, as before listStatePart) and in
+// does: the list as one delta (whole, as before statePart) and in
 // parts.
 func BenchmarkEachLargeList(b *testing.B) {
 	h := newHarness(b, 1, true, 1)
 	fillLarge(b, h, "LIST_PUSH_RIGHT", "list", 1_000_000)
 	sh := h.shards[0]
 	var one, all []byte
-	for name, part := range map[string]int{"whole": 1 << 40, "parts": listStatePart} {
+	for name, part := range map[string]int{"whole": 1 << 40, "parts": statePart} {
 		b.Run(name, func(b *testing.B) {
-			defer func(old int) { listStatePart = old }(listStatePart)
-			listStatePart = part
+			defer func(old int) { statePart = old }(statePart)
+			statePart = part
 			for b.Loop() {
 				all = all[:0]
 				sh.EachUnsorted(func(d *Delta) bool {

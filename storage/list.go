@@ -214,6 +214,35 @@ func (x *listVal) prune(r hlc.Stamp) bool {
 	return !x.hollow()
 }
 
+// states gives part the list's state in parts of at most statePart
+// tombstones or elements: the tombstones first (in the order a whole
+// state lists them), then the elements in order. It reports whether part
+// asked for more.
+func (x *listVal) states(part func(ValDelta) bool) bool {
+	ok := true
+	tombs := make([]Tomb, 0, min(x.tombs.len(), statePart))
+	x.tombs.merged(func(id ElemID, st hlc.Stamp) {
+		if !ok {
+			return
+		}
+		if tombs = append(tombs, Tomb{ID: id, S: st}); len(tombs) == statePart {
+			ok = part(ValDelta{Tombs: tombs})
+			tombs = tombs[:0]
+		}
+	})
+	elems := make([]Elem, 0, min(x.elems.n, statePart))
+	for i := 0; ok && (i < x.elems.n || len(tombs) > 0); {
+		elems = elems[:0]
+		for ; i < x.elems.n && len(elems) < statePart; i++ {
+			e := x.elems.at(i)
+			elems = append(elems, Elem{ID: e.id, VS: e.vs, Value: e.v})
+		}
+		ok = part(ValDelta{Tombs: tombs, Elems: elems}) // the tombstones left over go with the first elements
+		tombs = nil
+	}
+	return ok
+}
+
 func (x *listVal) state(d *ValDelta) {
 	*d = ValDelta{Kind: proto.TypeList, TS: x.ts}
 	if x.elems.n > 0 {

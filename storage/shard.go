@@ -495,53 +495,48 @@ func (s *Shard) stateInto(d *Delta, db int, key string, e *entry, o order) {
 	}
 }
 
-// listStatePart bounds the elements, and the tombstones, that one delta
-// of a list's state carries in EachUnsorted. Deltas join: a list's state
-// in parts joins into the same list as the whole, so a snapshot or a
-// partition's transfer of a list of millions of elements need not copy
-// it whole first. That copy, a slice of every element made under the
-// partition's lock at each snapshot and then encoded whole into one
-// record, cost redis-benchmark's RPUSH into one long list more than a
+// statePart bounds the elements and tombstones of a list, or the members
+// of a set or hash, that one delta of its state carries in EachUnsorted.
+// Deltas join: a value's state in parts joins into the same value as the
+// whole, so a snapshot or a partition's transfer of a value of millions
+// need not copy it whole first. That copy, a slice of every element made
+// under the partition's lock at each snapshot and then encoded whole into
+// one record, cost redis-benchmark's RPUSH into one long list more than a
 // tenth of the process's time (docs/decisions.md). A variable for tests.
-var listStatePart = 4096
+var statePart = 4096
 
-// listStates calls fn with the state of list l, key's entry e in db, in
-// parts of at most listStatePart tombstones or elements: the tombstones
-// first (in the order a whole state lists them), then the elements in
-// order, the first part with the key's expiry. Every part has the list's
-// stamp and the entry's reset. It reports whether fn asked for more.
-func (s *Shard) listStates(d *Delta, db int, key string, e *entry, l *listVal, fn func(*Delta) bool) bool {
+// statesInParts gives fn the state of key's entry e in db in parts, if it
+// is a list, set or hash larger than statePart (else it does nothing and
+// reports false), and reports whether fn asked for more.
+func (s *Shard) statesInParts(d *Delta, db int, key string, e *entry, fn func(*Delta) bool) (done, more bool) {
+	switch v := e.val.(type) {
+	case *listVal:
+		if v.elems.n+v.tombs.len() > statePart {
+			return true, v.states(s.parts(d, db, key, e, proto.TypeList, v.ts, fn))
+		}
+	case *memberMap:
+		if len(v.m)+len(v.dead) > statePart {
+			return true, v.states(s.parts(d, db, key, e, v.k, v.ts, fn))
+		}
+	}
+	return false, true
+}
+
+// parts returns the function that gives fn one part of the state of key's
+// entry e in db, a value of kind k and stamp ts: each part with the kind,
+// the stamp and the entry's reset, the first with the key's expiry. It
+// reports whether fn asked for more.
+func (s *Shard) parts(d *Delta, db int, key string, e *entry, k proto.Type, ts hlc.Stamp, fn func(*Delta) bool) func(ValDelta) bool {
 	first := true
-	emit := func(tombs []Tomb, elems []Elem) bool {
-		*d = Delta{DB: uint8(db), Key: key, Reset: e.reset, Val: ValDelta{Kind: proto.TypeList, TS: l.ts, Tombs: tombs, Elems: elems}}
+	return func(v ValDelta) bool {
+		v.Kind, v.TS = k, ts
+		*d = Delta{DB: uint8(db), Key: key, Reset: e.reset, Val: v}
 		if first {
 			d.Exp, _ = s.expiry(db, key)
 			first = false
 		}
 		return fn(d)
 	}
-	ok := true
-	tombs := make([]Tomb, 0, min(l.tombs.len(), listStatePart))
-	l.tombs.merged(func(id ElemID, st hlc.Stamp) {
-		if !ok {
-			return
-		}
-		if tombs = append(tombs, Tomb{ID: id, S: st}); len(tombs) == listStatePart {
-			ok = emit(tombs, nil)
-			tombs = tombs[:0]
-		}
-	})
-	elems := make([]Elem, 0, min(l.elems.n, listStatePart))
-	for i := 0; ok && (i < l.elems.n || len(tombs) > 0); {
-		elems = elems[:0]
-		for ; i < l.elems.n && len(elems) < listStatePart; i++ {
-			x := l.elems.at(i)
-			elems = append(elems, Elem{ID: x.id, VS: x.vs, Value: x.v})
-		}
-		ok = emit(tombs, elems) // the tombstones left over go with the first elements
-		tombs = nil
-	}
-	return ok
 }
 
 // valueState sets *d to v's whole state, its members in order o.
@@ -561,9 +556,10 @@ func valueState(v value, d *ValDelta, o order) {
 func (s *Shard) Each(fn func(d *Delta) bool) { s.each(fn, byName) }
 
 // EachUnsorted is Each with a set's or hash's members in any order, and a
-// long list in parts (listStates): for states that are only applied (a
-// snapshot, a partition's transfer), not hashed or compared. fn must not
-// keep d, nor a copy of it: a list's parts share their slices.
+// large list, set or hash in parts (statesInParts): for states that are
+// only applied (a snapshot, a partition's transfer), not hashed or
+// compared. fn must not keep d, nor a copy of it: a value's parts share
+// their slices.
 func (s *Shard) EachUnsorted(fn func(d *Delta) bool) { s.each(fn, anyOrder) }
 
 func (s *Shard) each(fn func(d *Delta) bool, o order) {
@@ -576,11 +572,13 @@ func (s *Shard) each(fn func(d *Delta) bool, o order) {
 			}
 		}
 		for key, e := range s.dbs[db] {
-			if l, ok := e.val.(*listVal); ok && o == anyOrder && l.elems.n+l.tombs.len() > listStatePart {
-				if !s.listStates(&d, db, key, &e, l, fn) {
-					return
+			if o == anyOrder {
+				if done, ok := s.statesInParts(&d, db, key, &e, fn); done {
+					if !ok {
+						return
+					}
+					continue
 				}
-				continue
 			}
 			s.stateInto(&d, db, key, &e, o)
 			if !fn(&d) {

@@ -525,6 +525,32 @@ func (x *memberMap) unsortedState(d *ValDelta) {
 	}
 }
 
+// states gives part the set's or hash's state in parts of at most
+// statePart members, live ones first, in the maps' order. It reports
+// whether part asked for more.
+func (x *memberMap) states(part func(ValDelta) bool) bool {
+	members := make([]Member, 0, statePart)
+	add := func(m Member) bool {
+		if members = append(members, m); len(members) < statePart {
+			return true
+		}
+		ok := part(ValDelta{Members: members})
+		members = members[:0]
+		return ok
+	}
+	for name, st := range x.m {
+		if !add(Member{Name: name, S: st.s, Value: st.v}) {
+			return false
+		}
+	}
+	for name, s := range x.dead {
+		if !add(Member{Name: name, S: s, Dead: true}) {
+			return false
+		}
+	}
+	return len(members) == 0 || part(ValDelta{Members: members})
+}
+
 // Each implements proto.Members.
 func (x *memberMap) Each(fn func(string)) {
 	for name := range x.m {
