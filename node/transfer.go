@@ -114,18 +114,17 @@ func (n *Node) SetHeld(i int, held bool) error {
 	return n.saveHeld()
 }
 
-// appendStates encodes the whole state of a shard as (length, delta)*.
-func appendStates(dst []byte, sh *storage.Shard) ([]byte, int) {
-	count := 0
+// appendStates encodes the whole state of a shard as (length, delta)*
+// (a large value in several deltas: storage.Shard.EachUnsorted).
+func appendStates(dst []byte, sh *storage.Shard) []byte {
 	var one []byte
 	sh.EachUnsorted(func(d *storage.Delta) bool {
 		one = storage.AppendDelta(one[:0], d)
 		dst = binary.AppendUvarint(dst, uint64(len(one)))
 		dst = append(dst, one...)
-		count++
 		return true
 	})
-	return dst, count
+	return dst
 }
 
 // StartStream captures partition i's state, appended to dst, and starts
@@ -142,7 +141,7 @@ func (n *Node) StartStream(dst []byte, i int) ([]byte, error) {
 	}
 	// A handed-off partition can be streamed again: the new owner may not
 	// have received the last reply before a failure.
-	out, _ := appendStates(dst, p.shard)
+	out := appendStates(dst, p.shard)
 	p.stream = &stream{}
 	return out, nil
 }
