@@ -113,18 +113,28 @@ func TestSnapshotOfALongList(t *testing.T) {
 	}
 }
 
+// largePartitions lowers maxCapture to 64 KiB for the test and returns a
+// node of two partitions that snapshots to path, holding keys string keys
+// (k000000 on) of value, 100 bytes: their partitions pass maxCapture past
+// about 1,000 keys.
+func largePartitions(t *testing.T, keys int) (n *Node, path, value string) {
+	old := maxCapture
+	t.Cleanup(func() { maxCapture = old })
+	maxCapture = 64 << 10
+	path = filepath.Join(t.TempDir(), "vanity.db")
+	n = newNode(t, Config{Partitions: 2, SnapshotPath: path})
+	value = strings.Repeat("v", 100)
+	for i := range keys {
+		do(t, n, 0, fmt.Sprintf("SET:STR (7)k%06d (100)%s", i, value))
+	}
+	return n, path, value
+}
+
 // TestSnapshotsReuseTheirCapture: a second snapshot, written with the
 // capture the first one grew (past maxCapture, so in parts), holds only
 // what is there at its own time.
 func TestSnapshotsReuseTheirCapture(t *testing.T) {
-	defer func(old int) { maxCapture = old }(maxCapture)
-	maxCapture = 64 << 10
-	path := filepath.Join(t.TempDir(), "vanity.db")
-	n := newNode(t, Config{Partitions: 2, SnapshotPath: path})
-	value := strings.Repeat("v", 100)
-	for i := range 3000 {
-		do(t, n, 0, fmt.Sprintf("SET:STR (7)k%06d (100)%s", i, value))
-	}
+	n, path, _ := largePartitions(t, 3000)
 	if err := n.Persist(); err != nil {
 		t.Fatal(err)
 	}
@@ -143,15 +153,8 @@ func TestSnapshotsReuseTheirCapture(t *testing.T) {
 // TestSnapshotOfALargePartition: a partition whose encoding passes
 // maxCapture is written in parts as it is read, and loads back whole.
 func TestSnapshotOfALargePartition(t *testing.T) {
-	defer func(old int) { maxCapture = old }(maxCapture)
-	maxCapture = 64 << 10
-	path := filepath.Join(t.TempDir(), "vanity.db")
-	n := newNode(t, Config{Partitions: 2, SnapshotPath: path})
-	value := strings.Repeat("v", 100)
 	const keys = 5000 // about 300 KiB a partition
-	for i := range keys {
-		do(t, n, 0, fmt.Sprintf("SET:STR (7)k%06d (100)%s", i, value))
-	}
+	n, path, value := largePartitions(t, keys)
 	if err := n.Persist(); err != nil {
 		t.Fatal(err)
 	}
