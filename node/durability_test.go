@@ -458,6 +458,63 @@ func TestRunSnapshotsAGrowingLog(t *testing.T) {
 	}
 }
 
+// TestRestartsDoNotPostponeTheSnapshot: the log a node replays at start
+// counts toward its next snapshot. A node stopped (or killed) before its
+// log grew past SnapshotLogBytes in one run, again and again, used to
+// count from zero at each start and never write one: the serial part
+// of a 10-minute make chaos left a node that restarted every minute or
+// so with 806 MB of log and no snapshot, replaying 687,573 records at
+// its 37th start. And the rule of twice the last snapshot's size holds
+// across a restart.
+func TestRestartsDoNotPostponeTheSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "db")
+	cfg := Config{Partitions: 4, SnapshotPath: path, WALDir: WALPath(path), Fsync: wal.SyncNever,
+		SnapshotLogBytes: 32 << 10}
+	value := strings.Repeat("v", 200)
+	set := func(n *Node, from, to int) {
+		for i := from; i < to; i++ {
+			k := fmt.Sprint("k", i)
+			do(t, n, 0, fmt.Sprintf("SET:STR (%d)%s (%d)%s", len(k), k, len(value), value))
+		}
+	}
+	// Three runs of 16 KiB or so each, none past the limit alone.
+	for run := range 3 {
+		n := newNode(t, cfg)
+		if run < 2 && n.snapshotDue() {
+			t.Fatalf("run %d: a snapshot is due on %d bytes of log", run, n.walBytes.Load())
+		}
+		set(n, run*70, (run+1)*70)
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := newNode(t, cfg)
+	if !n.snapshotDue() {
+		t.Fatalf("after three runs no snapshot is due: the node counts %d bytes of log since the last", n.walBytes.Load())
+	}
+	if err := n.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	set(n, 0, 20)
+	n.Close()
+	n = newNode(t, cfg)
+	defer n.Close()
+	snap, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.snapBytes.Load(); got != snap.Size() {
+		t.Fatalf("after a restart the last snapshot counts %d bytes; the file has %d", got, snap.Size())
+	}
+	if n.snapshotDue() {
+		t.Fatalf("a snapshot is due on %d bytes of log written since the last", n.walBytes.Load())
+	}
+	if got := do(t, n, 0, "GET (4)k209"); got != "OK:STR (200)"+value {
+		t.Fatalf("k209 after the restarts: %q", got)
+	}
+}
+
 // holdAll makes a cluster's node hold every partition, as the ring would
 // give a lone node.
 func holdAll(t *testing.T, n *Node, cluster bool) {

@@ -166,10 +166,16 @@ func (n *Node) recover() error {
 	}
 	// The log must start by position+1: what came before is in the
 	// snapshot, and without one (position 0) the log must hold it all.
+	// The records replayed count toward the next snapshot as if appended
+	// since the last (snapshotDue): a node restarted more often than it
+	// grows SnapshotLogBytes of log in one run would otherwise never
+	// write one, and replay an ever longer log at each start.
+	var replayed int64
 	res, err := wal.Replay(n.fs, n.cfg.WALDir, n.cfg.WALRepair, position, func(seq uint64, body []byte) error {
 		if seq <= minCovered {
 			return nil // every partition's snapshot already has it
 		}
+		replayed += int64(len(body))
 		return rp.record(seq, body)
 	})
 	if werr := rp.wait(); err == nil {
@@ -187,6 +193,7 @@ func (n *Node) recover() error {
 	if res.Records > 0 {
 		n.log.Info("replayed the WAL", "records", res.Records, "last", res.Last)
 	}
+	n.walBytes.Store(replayed)
 	next := res.Last + 1
 	for _, c := range covered {
 		next = max(next, c+1)
@@ -238,6 +245,9 @@ func (n *Node) loadSnapshot() ([]uint64, uint64, error) {
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("node: load snapshot %s: %w", path, err)
+	}
+	if size, err := n.fs.Size(path); err == nil {
+		n.snapBytes.Store(size) // the rule of twice the last snapshot holds across restarts
 	}
 	n.log.Info("loaded snapshot", "file", path, "states", count, "partitions", len(n.parts))
 	return covered, position, nil
