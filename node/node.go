@@ -429,8 +429,15 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	} else {
 		dst = storage.Exec(&x.c, req, dst)
 	}
+	// A command writes only its own keys, whose partitions it locked: with
+	// one locked, that is every delta's (logCmd need not hash the keys
+	// again); with more, logCmd finds each.
+	fill := -1
+	if len(x.locks) == 1 {
+		fill = x.locks[0]
+	}
 	for len(x.dparts) < len(x.c.Deltas) {
-		x.dparts = append(x.dparts, -1)
+		x.dparts = append(x.dparts, fill)
 	}
 	return dst
 }
