@@ -30,6 +30,7 @@ type cluster struct {
 	script, dir string
 	env         []string
 	routers     []string
+	stopped     bool // down ran
 }
 
 // clusterPartitions is the partition count of a new cluster (the nodes'
@@ -38,8 +39,9 @@ type cluster struct {
 const clusterPartitions = 256
 
 // With resp, every router also listens for RESP, and routers holds those
-// addresses.
-func startCluster(nodes, partitions, replicas int, resp bool) (*cluster, error) {
+// addresses. env sets more of scripts/cluster's variables (NAME=value),
+// over the environment's.
+func startCluster(nodes, partitions, replicas int, resp bool, env ...string) (*cluster, error) {
 	dir, err := os.MkdirTemp("", "loadtest-cluster")
 	if err != nil {
 		return nil, err
@@ -53,6 +55,7 @@ func startCluster(nodes, partitions, replicas int, resp bool) (*cluster, error) 
 	if resp {
 		c.env = append(c.env, "VANITY_CLUSTER_RESP=1")
 	}
+	c.env = append(c.env, env...)
 	lines, err := c.runLines("up", strconv.Itoa(nodes))
 	if err != nil {
 		c.down()
@@ -103,7 +106,12 @@ func (c *cluster) nodesCPU() time.Duration {
 	return sum
 }
 
+// down stops what the cluster started and removes its directory, once.
 func (c *cluster) down() {
+	if c.stopped {
+		return
+	}
+	c.stopped = true
 	if _, err := c.run("down"); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 	}

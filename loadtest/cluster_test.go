@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRoundsReportEachRatio: a row measured several times reports every
@@ -23,5 +24,37 @@ func TestRoundsReportEachRatio(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestDurableRowsStandBesideSerial: the durable QUORUM SETs are set
+// against the SERIAL row of the same label (throughput and p50 ratios),
+// rows without a durable twin add nothing, and without durable rows the
+// section is left out.
+func TestDurableRowsStandBesideSerial(t *testing.T) {
+	res := func(ops uint64, lat time.Duration) *result {
+		r := &result{ops: ops, elapsed: time.Second}
+		for range 100 {
+			r.lat.record(lat)
+		}
+		return r
+	}
+	s := &serialResult{rows: []serialRow{
+		{label: "SET c50", quorum: res(40000, time.Millisecond), serial: res(10000, 4*time.Millisecond)},
+		{label: "GET c50", quorum: res(70000, time.Millisecond), serial: res(60000, time.Millisecond)},
+	}}
+	var b strings.Builder
+	writeDurable(&b, s)
+	if b.Len() != 0 {
+		t.Fatalf("no durable rows wrote %q", b.String())
+	}
+	s.durable = []durableRow{{label: "SET c50", r: res(20000, 2*time.Millisecond)}}
+	writeDurable(&b, s)
+	out := b.String()
+	if !strings.Contains(out, "| SET c50 | 20000 | 10000 | 0.50 |") || !strings.Contains(out, "| 2.00 |") {
+		t.Errorf("the SET row's ratios are missing:\n%s", out)
+	}
+	if strings.Contains(out, "GET c50") {
+		t.Errorf("a row without a durable twin is reported:\n%s", out)
 	}
 }

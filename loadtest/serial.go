@@ -30,6 +30,23 @@ type serialResult struct {
 	locks *lockResult
 	conns int
 	d     time.Duration
+	// durable holds QUORUM SETs on a second cluster whose nodes fsync
+	// every write (--fsync=always), at the rows' connections in order:
+	// the serial path syncs its votes whatever the policy, so these
+	// compare two writes that are both on disk when acknowledged.
+	durable []durableRow
+}
+
+// durableRow is a QUORUM SET measured with every node at --fsync=always.
+type durableRow struct {
+	label string // the serial row it stands beside ("SET c50")
+	r     *result
+}
+
+// serialLoad is one row's load: a workload at some connections.
+type serialLoad struct {
+	name  string
+	conns int
 }
 
 // runSerial measures, on one fresh cluster, SET and GET at QUORUM and then
@@ -46,14 +63,10 @@ func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, erro
 	// loop's p50 at many connections is about its connections over its
 	// throughput, so there the p50 ratio follows the throughput ratio; at
 	// one connection it is a command's own latency, without queueing.
-	type workload struct {
-		name  string
-		conns int
-	}
-	var loads []workload
+	var loads []serialLoad
 	for _, conns := range []int{o.conns, 1} {
 		for _, w := range []string{"set", "get"} {
-			loads = append(loads, workload{w, conns})
+			loads = append(loads, serialLoad{w, conns})
 			res.rows = append(res.rows, serialRow{label: strings.ToUpper(w) + fmt.Sprintf(" c%d", conns)})
 		}
 		if o.conns == 1 {
@@ -83,7 +96,39 @@ func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, erro
 	}
 	fmt.Printf("%-16s %9.0f takings/s  acquire p50 %v  errors %d\n", "locks", float64(res.locks.takings)/o.duration.Seconds(),
 		res.locks.acquire.quantile(0.5), res.locks.errors)
+	cl.down()
+	if res.durable, err = runDurableQuorum(o, nodes, partitions, replicas, loads); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// runDurableQuorum measures the SET workloads of loads at QUORUM on a
+// fresh cluster whose nodes fsync every write.
+func runDurableQuorum(o *options, nodes, partitions, replicas int, loads []serialLoad) ([]durableRow, error) {
+	cl, err := startCluster(nodes, partitions, replicas, false, "VANITY_CLUSTER_FSYNC=always")
+	if err != nil {
+		return nil, err
+	}
+	defer cl.down()
+	var rows []durableRow
+	for _, w := range loads {
+		if w.name != "set" {
+			continue
+		}
+		oc := *o
+		oc.addr, oc.workload, oc.depth, oc.pipe, oc.keys, oc.consistency = cl.routers[0], w.name, 1, 0, serialKeys, "QUORUM QUORUM"
+		oc.conns = w.conns
+		r, err := measure(&oc)
+		if err != nil {
+			return nil, fmt.Errorf("durable QUORUM SET c%d: %w", w.conns, err)
+		}
+		label := fmt.Sprintf("SET c%d", w.conns)
+		fmt.Printf("%-16s %-8s %9.0f ops/s  p50 %v p99 %v  errors %d\n", label, "durable", r.throughput(),
+			r.lat.quantile(0.5), r.lat.quantile(0.99), r.errors)
+		rows = append(rows, durableRow{label: label, r: r})
+	}
+	return rows, nil
 }
 
 // writeSerialReport appends the serial section to a cluster report.
@@ -104,6 +149,7 @@ func writeSerialReport(b *strings.Builder, s *serialResult) {
 			tput(r.serial)/tput(r.quorum), q50, s50, float64(s50)/float64(q50), r.serial.lat.quantile(0.99),
 			r.quorum.errors, r.serial.errors)
 	}
+	writeDurable(b, s)
 	writeSerialCPU(b, s)
 	l, secs := s.locks, s.d.Seconds()
 	fmt.Fprintf(b, "\nLocks (`loadtest locks`: each connection takes one of 1,000 locks with `LOCK_ACQUIRE` and gives it back "+
@@ -111,6 +157,31 @@ func writeSerialReport(b *strings.Builder, s *serialResult) {
 		"acquire p50 %v p99 %v, release p50 %v p99 %v; %d found the lock held, %d errors.\n",
 		float64(l.takings)/secs, 2*float64(l.takings)/secs, l.acquire.quantile(0.5), l.acquire.quantile(0.99),
 		l.release.quantile(0.5), l.release.quantile(0.99), l.busy, l.errors)
+}
+
+// writeDurable compares the SERIAL SET rows with QUORUM SETs on a
+// cluster that fsyncs every write (serialResult.durable).
+func writeDurable(b *strings.Builder, s *serialResult) {
+	if len(s.durable) == 0 {
+		return
+	}
+	tput := (*result).throughput
+	b.WriteString("\nBeside durable writes: QUORUM SET on a second fresh cluster whose nodes run `--fsync=always`. " +
+		"A serial write's votes are on disk before they are counted whatever `--fsync` says (docs/serial.md, P3), " +
+		"while a QUORUM write under `everysec` waits for no fsync; here both wait for theirs. Not one of the issue's " +
+		"goals: it shows what the consensus costs over the fsync.\n\n" +
+		"| workload | durable QUORUM ops/s | SERIAL ops/s | ratio | durable QUORUM p50 | SERIAL p50 | p50 ratio |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, d := range s.durable {
+		for _, r := range s.rows {
+			if r.label != d.label || r.serial == nil {
+				continue
+			}
+			q50, s50 := d.r.lat.quantile(0.5), r.serial.lat.quantile(0.5)
+			fmt.Fprintf(b, "| %s | %.0f | %.0f | %.2f | %v | %v | %.2f |\n", d.label, tput(d.r), tput(r.serial),
+				tput(r.serial)/tput(d.r), q50, s50, float64(s50)/float64(q50))
+		}
+	}
 }
 
 // writeSerialCPU writes each row's CPU per operation at both levels.
