@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -185,16 +186,21 @@ func (s *Service) horizons(now time.Time) (purge, digest hlc.Stamp) {
 
 // antiEntropy sweeps the partitions this node serves, one at a time, so
 // that each is compared with a peer replica about once per AntiEntropy
-// period, until ctx ends. Each sweep also purges old tombstones.
+// period, until ctx ends. Each sweep also purges old tombstones. The
+// sweeps of one start begin at a partition drawn at random: begun at the
+// first each time, a node restarted more often than the period would
+// never reach its last partitions (nor purge their tombstones).
 func (s *Service) antiEntropy(ctx context.Context) {
 	defer s.wg.Done()
+	from := rand.Uint64()
 	for round := 0; ; round++ {
-		var served []int
+		var held []int
 		for p, h := range s.node.Held() {
 			if h {
-				served = append(served, p)
+				held = append(held, p)
 			}
 		}
+		served := sweepOrder(held, from)
 		period := s.cfg.AntiEntropy
 		if period <= 0 {
 			period = 10 * time.Minute // purging only
@@ -224,6 +230,16 @@ func (s *Service) antiEntropy(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// sweepOrder returns served rotated to begin at its element from (modulo
+// its length).
+func sweepOrder(served []int, from uint64) []int {
+	if len(served) == 0 {
+		return served
+	}
+	k := int(from % uint64(len(served)))
+	return append(served[k:len(served):len(served)], served[:k]...)
 }
 
 // syncPartition compares partition p with one other live replica (a
