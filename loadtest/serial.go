@@ -51,7 +51,9 @@ type serialLoad struct {
 
 // runSerial measures, on one fresh cluster, SET and GET at QUORUM and then
 // at SERIAL over the same keys (QUORUM first: a QUORUM write to a key an
-// acceptor promised for goes on the serial path), then lock takings.
+// acceptor promised for goes on the serial path), then lock takings; and
+// then SET at QUORUM on a second cluster that fsyncs every write
+// (runDurableQuorum).
 func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, error) {
 	cl, err := startCluster(nodes, partitions, replicas, false)
 	if err != nil {
