@@ -49,6 +49,16 @@ type serialLoad struct {
 	conns int
 }
 
+// options returns o set to run l against the router at addr, at the
+// consistency levels level, one request in flight per connection, over
+// the section's keys.
+func (l serialLoad) options(o *options, addr, level string) options {
+	oc := *o
+	oc.addr, oc.workload, oc.depth, oc.pipe, oc.keys, oc.consistency = addr, l.name, 1, 0, serialKeys, level
+	oc.conns = l.conns
+	return oc
+}
+
 // runSerial measures, on one fresh cluster, SET and GET at QUORUM and then
 // at SERIAL over the same keys (QUORUM first: a QUORUM write to a key an
 // acceptor promised for goes on the serial path), then lock takings; and
@@ -77,9 +87,7 @@ func runSerial(o *options, nodes, partitions, replicas int) (*serialResult, erro
 	}
 	for _, level := range []string{"QUORUM QUORUM", "SERIAL SERIAL"} {
 		for i, w := range loads {
-			oc := *o
-			oc.addr, oc.workload, oc.depth, oc.pipe, oc.keys, oc.consistency = cl.routers[0], w.name, 1, 0, serialKeys, level
-			oc.conns = w.conns
+			oc := w.options(o, cl.routers[0], level)
 			r, cpu, err := measureCPU(&oc, res.procs)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", level, res.rows[i].label, err)
@@ -118,9 +126,7 @@ func runDurableQuorum(o *options, nodes, partitions, replicas int, loads []seria
 		if w.name != "set" {
 			continue
 		}
-		oc := *o
-		oc.addr, oc.workload, oc.depth, oc.pipe, oc.keys, oc.consistency = cl.routers[0], w.name, 1, 0, serialKeys, "QUORUM QUORUM"
-		oc.conns = w.conns
+		oc := w.options(o, cl.routers[0], "QUORUM QUORUM")
 		r, err := measure(&oc)
 		if err != nil {
 			return nil, fmt.Errorf("durable QUORUM SET c%d: %w", w.conns, err)
