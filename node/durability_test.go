@@ -26,6 +26,10 @@ func durableNode(t testing.TB, fsys vfs.FS, policy wal.Policy) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A node a test leaves open (one it "crashed" to restart another on
+	// the same files) keeps its memory: FuzzApplyReplicas, which left one
+	// per input, grew by 2 MB an input, 2.5 GB within seconds.
+	t.Cleanup(func() { n.Close() })
 	return n
 }
 

@@ -43,7 +43,6 @@ func FuzzApplyReplicas(f *testing.F) {
 		}
 		n.Close()
 		r := durableNode(t, m, wal.SyncAlways)
-		defer r.Close()
 		if got := do(t, r, 0, "GET (1)z"); got != "OK:STR (1)1" {
 			t.Fatalf("after a restart: %q", got)
 		}
