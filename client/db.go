@@ -631,6 +631,23 @@ func (db *DB) ListRange(ctx context.Context, key string, start, end int64) ([]st
 	return strs(r.Value.Strs), err
 }
 
+// ListMove takes the element at source's from end, pushes it at dest's to
+// end and returns it, in one write; ErrNil when source is empty
+// (LIST_MOVE; in a cluster both keys must be in one partition: co-locate
+// them with {tags}). Moving a job from a queue to a list of jobs in
+// progress, and removing it from there once done, loses none when a
+// worker dies.
+func (db *DB) ListMove(ctx context.Context, source, dest string, from, to proto.End) (string, error) {
+	r, err := db.Do(ctx, "LIST_MOVE", source, dest, from, to)
+	if err != nil {
+		return "", err
+	}
+	if r.Status == proto.StatusNull {
+		return "", ErrNil
+	}
+	return string(r.Value.Str), nil
+}
+
 // SetAdd adds members and returns how many were new.
 func (db *DB) SetAdd(ctx context.Context, key string, members ...string) (int64, error) {
 	r, err := db.Do(ctx, "SET_ADD", key, SetOf(members))

@@ -280,7 +280,7 @@ func TestDBCompareAndSet(t *testing.T) {
 func TestDBReadAndReplace(t *testing.T) {
 	db, frames := recordingDB(t, func(req string) string {
 		switch {
-		case strings.HasPrefix(req, "GET_DEL"):
+		case strings.HasPrefix(req, "GET_DEL"), strings.HasPrefix(req, "LIST_MOVE(4)none"):
 			return "NULL"
 		case strings.HasPrefix(req, "STR_APPEND"), strings.HasPrefix(req, "HASH_INCR"), strings.HasPrefix(req, "STR_SET_RANGE"):
 			return "OK:INT 3"
@@ -306,8 +306,15 @@ func TestDBReadAndReplace(t *testing.T) {
 	if s, err := db.StrRange(ctx, "s", 0, -1); s != "a" || err != nil {
 		t.Errorf("StrRange: %q %v", s, err)
 	}
+	if s, err := db.ListMove(ctx, "jobs", "doing", proto.EndRight, proto.EndLeft); s != "a" || err != nil {
+		t.Errorf("ListMove: %q %v", s, err)
+	}
+	if _, err := db.ListMove(ctx, "none", "doing", proto.EndLeft, proto.EndLeft); !errors.Is(err, ErrNil) {
+		t.Errorf("ListMove from nothing: %v, want ErrNil", err)
+	}
 	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
-		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1", "LIST_MOVE(4)jobs (5)doing RIGHT LEFT",
+		"LIST_MOVE(4)none (5)doing LEFT LEFT"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

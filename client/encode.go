@@ -62,6 +62,8 @@ func appendArg(b []byte, a any) ([]byte, error) {
 		return append(b, v.String()...), nil
 	case proto.Consistency:
 		return append(b, v.String()...), nil
+	case proto.End:
+		return append(b, v.String()...), nil
 	case []string:
 		return appendSeq(b, '[', ']', v), nil
 	case [][]byte:

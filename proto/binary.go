@@ -49,7 +49,7 @@ func AppendBinary(dst []byte, req *Request) []byte {
 		dst = binary.AppendVarint(appendBytes(append(dst, byte(CmdFenced)), req.Fence.Lock), req.Fence.Token)
 	}
 	dst = append(dst, byte(req.Cmd))
-	var nStr, nInt, nCons int
+	var nStr, nInt, nCons, nEnds int
 	for _, a := range commands[req.Cmd].args {
 		switch a {
 		case argRaw:
@@ -72,6 +72,9 @@ func AppendBinary(dst []byte, req *Request) []byte {
 		case argCons:
 			dst = append(dst, byte(req.Cons[nCons]))
 			nCons++
+		case argEnd:
+			dst = append(dst, byte(req.Ends[nEnds]))
+			nEnds++
 		case argType:
 			dst = appendValueOf(appendBytes(append(dst, byte(req.Type)), req.Str[0]), req, false)
 		case argMillis:
@@ -154,7 +157,7 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 	}
 	req.Cmd = cmd
 	b = b[1:]
-	var nStr, nInt, nCons int
+	var nStr, nInt, nCons, nEnds int
 	var ok bool
 	for _, a := range commands[cmd].args {
 		switch a {
@@ -181,6 +184,12 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 				req.Cons[nCons], b = Consistency(b[0]), b[1:]
 			}
 			nCons++
+		case argEnd:
+			ok = len(b) > 0 && End(b[0]) <= EndRight
+			if ok {
+				req.Ends[nEnds], b = End(b[0]), b[1:]
+			}
+			nEnds++
 		case argType:
 			ok = len(b) > 0
 			if !ok {

@@ -36,6 +36,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 		"LOCK_RELEASE (1)m -7", "LOCK_INFO (1)m", "STR_APPEND (1)k (2)ab", "HASH_INCR (1)h (1)f -3",
 		"FENCED (4)jobs 117 SET:INT (1)k 5", "FENCED (0) -1 SET_IF:STR (1)k (1)a (2)bc",
 		"ONCE (2)r1 LIST_POP_LEFT (1)q 1", "RETRY (0) FENCED (1)l 9 DEL (1)k",
+		"LIST_MOVE (1)a (1)b RIGHT LEFT", "LIST_MOVE (0) (2)bc LEFT RIGHT",
 	}, fuzzSeeds...)
 	round := 0
 	for _, text := range texts {

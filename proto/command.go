@@ -132,6 +132,9 @@ const (
 	// A key's value and deadline moved to another name (§12.13).
 	CmdRename
 	CmdRenameIfAbsent
+	// An element taken from one end of a list and put at an end of
+	// another, or of the same one (§12.14).
+	CmdListMove
 
 	numCommands // keep last
 )
@@ -155,6 +158,7 @@ const (
 	argAlso                  // a second value of the type argType announced (SET_IF's new value: Str[2], Int[1] or Float2)
 	argFence                 // FENCED's lock and token, then the write they fence (Request.Fence; the write's arguments as its own)
 	argOnce                  // ONCE's or RETRY's request id, then the write it names (Request.Once, OnceID)
+	argEnd                   // LEFT / RIGHT: an end of a list (Request.Ends)
 )
 
 type commandInfo struct {
@@ -264,6 +268,7 @@ var commands = [numCommands]commandInfo{
 	CmdSetTTLIfPresent:  {"SET_TTL_IF_PRESENT", []arg{argType, argMillis}},
 	CmdRename:           {"RENAME", []arg{argStr, argStr}},
 	CmdRenameIfAbsent:   {"RENAME_IF_ABSENT", []arg{argStr, argStr}},
+	CmdListMove:         {"LIST_MOVE", []arg{argStr, argStr, argEnd, argEnd}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

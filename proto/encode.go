@@ -18,7 +18,7 @@ func AppendRequest(dst []byte, req *Request) []byte {
 		dst = append(strconv.AppendInt(append(dst, ' '), req.Fence.Token, 10), ' ')
 	}
 	dst = append(dst, req.Cmd.String()...)
-	var nStr, nInt, nCons int
+	var nStr, nInt, nCons, nEnds int
 	for _, a := range commands[req.Cmd].args {
 		switch a {
 		case argRaw:
@@ -42,6 +42,9 @@ func AppendRequest(dst []byte, req *Request) []byte {
 		case argCons:
 			dst = append(append(dst, ' '), req.Cons[nCons].String()...)
 			nCons++
+		case argEnd:
+			dst = append(append(dst, ' '), req.Ends[nEnds].String()...)
+			nEnds++
 		case argType:
 			dst = append(append(dst, ':'), req.Type.String()...)
 			dst = AppendBody(append(dst, ' '), req.Str[0])

@@ -36,6 +36,7 @@ const (
 	ErrPipeDepth                     // PIPE nested too deeply (extension, §12.2)
 	ErrFencedCommand                 // FENCED around anything but a write of one key (extension, §12.11)
 	ErrOnceCommand                   // ONCE or RETRY around anything but a write of one key or a blocking pop (extension, §12.12)
+	ErrInvalidEnd                    // invalid list end (extension, §12.14)
 
 	numParseErrors
 )
@@ -68,6 +69,7 @@ var parseErrorText = [numParseErrors]string{
 	ErrPipeDepth:          "PIPE nested too deeply",
 	ErrFencedCommand:      "FENCED carries a write of one key",
 	ErrOnceCommand:        "ONCE and RETRY carry a write of one key or a blocking pop",
+	ErrInvalidEnd:         "invalid list end",
 }
 
 // badRequestReplies holds the complete reply payload for each ParseError,

@@ -137,6 +137,7 @@ var help = [numCommands]commandHelp{
 	CmdSetTTLIfPresent:  {"key value milliseconds", "sets the key with a time to live if it exists; true if it did", GroupStrings, ""},
 	CmdRename:           {"key newkey", "gives a key's value and time to live to newkey (replacing what it held) and deletes key", GroupKeys, "RENAME"},
 	CmdRenameIfAbsent:   {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},
+	CmdListMove:         {"source destination LEFT|RIGHT LEFT|RIGHT", "takes the element at one end of source and puts it at an end of destination; answers it", GroupLists, "LMOVE"},
 	CmdDelIf:            {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},
 	CmdGetSet:           {"key value", "sets the key and answers the value it replaced (GET's answer)", GroupStrings, "GETSET"},
 	CmdGetDel:           {"key", "deletes the key and answers the value it removed (GET's answer)", GroupStrings, "GETDEL"},
@@ -181,7 +182,7 @@ func Commands() []Command {
 var argNames = [...]string{
 	argStr: "str", argInt: "int", argFloat: "float", argArr: "arr", argList: "list", argSet: "set",
 	argHash: "hash", argType: "typed", argLevel: "level", argCons: "consistency", argRaw: "raw",
-	argMillis: "millis", argAlso: "also", argFence: "fence", argOnce: "once",
+	argMillis: "millis", argAlso: "also", argFence: "fence", argOnce: "once", argEnd: "end",
 }
 
 // ArgKinds names c's argument kinds in schema order ("str", "int",

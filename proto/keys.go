@@ -26,7 +26,7 @@ func (c Command) Class() Class {
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
-		CmdRename, CmdRenameIfAbsent:
+		CmdRename, CmdRenameIfAbsent, CmdListMove:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -86,10 +86,22 @@ func (c Command) Conditional() bool {
 func (c Command) WritesOneKey() bool {
 	switch c {
 	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
-		CmdRename, CmdRenameIfAbsent:
+		CmdRename, CmdRenameIfAbsent, CmdListMove:
 		return false
 	}
 	return c.Class() == ClassWrite
+}
+
+// OnePartition reports whether a cluster runs c only when all its keys
+// live in one partition (RENAME, LIST_MOVE: one atomic write of both
+// keys on their coordinator), refusing it otherwise rather than running
+// it key by key.
+func (c Command) OnePartition() bool {
+	switch c {
+	case CmdRename, CmdRenameIfAbsent, CmdListMove:
+		return true
+	}
+	return false
 }
 
 // BlockingPop reports whether c is a blocking pop (§12.9): a router runs
@@ -123,7 +135,7 @@ func (r *Request) Keys(dst [][]byte) [][]byte {
 		return append(dst, r.Elems...)
 	case CmdSetUnionInto, CmdSetIntersectInto:
 		return append(append(dst, r.Str[0]), r.Elems...)
-	case CmdSetDiff, CmdSetDiffLen, CmdSetMove, CmdRename, CmdRenameIfAbsent:
+	case CmdSetDiff, CmdSetDiffLen, CmdSetMove, CmdRename, CmdRenameIfAbsent, CmdListMove:
 		return append(dst, r.Str[0], r.Str[1])
 	case CmdSetDiffInto:
 		return append(dst, r.Str[0], r.Str[1], r.Str[2])

@@ -15,6 +15,7 @@ type Request struct {
 	Type  Type           // SET: the annotated type (TypeStr, TypeInt or TypeFloat)
 	Level Level          // EDIT_USER
 	Cons  [2]Consistency // CONSISTENCY: read, write
+	Ends  [2]End         // LIST_MOVE: the source's end, the destination's
 	Str   [3][]byte
 	Int   [2]int64
 	Float float64
@@ -168,7 +169,7 @@ func CheckEnd(b []byte, i int) ParseError {
 // entries are not read here (see ParsePipeCount).
 func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, ParseError) {
 	req.Cmd = cmd
-	var nStr, nInt, nCons int
+	var nStr, nInt, nCons, nEnds int
 	var err ParseError
 	for _, a := range commands[cmd].args {
 		switch a {
@@ -198,6 +199,9 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 		case argCons:
 			req.Cons[nCons], i, err = parseConsistency(b, i)
 			nCons++
+		case argEnd:
+			req.Ends[nEnds], i, err = parseEnd(b, i)
+			nEnds++
 		case argType:
 			i, err = parseTypedValue(b, i, req)
 		case argMillis:
@@ -556,6 +560,19 @@ func parseConsistency(b []byte, i int) (Consistency, int, ParseError) {
 		}
 	}
 	return 0, i, ErrInvalidConsistency
+}
+
+func parseEnd(b []byte, i int) (End, int, ParseError) {
+	i = SkipSpace(b, i)
+	if i == len(b) {
+		return 0, i, ErrUnexpectedEnd
+	}
+	for e, name := range endNames {
+		if hasPrefix(b[i:], name) {
+			return End(e), i + len(name), ErrNone
+		}
+	}
+	return 0, i, ErrInvalidEnd
 }
 
 // parseTypedValue reads SET's ":T" annotation, the key, and a value of T.

@@ -102,6 +102,7 @@ func TestParseRequest(t *testing.T) {
 		{"set move", "SET_MOVE (1)A (1)M (1)a", Request{Cmd: CmdSetMove, Str: [3][]byte{[]byte("A"), []byte("M"), []byte("a")}}},
 		{"set diff into", "SET_DIFF_INTO (1)D (1)A (1)B", Request{Cmd: CmdSetDiffInto, Str: [3][]byte{[]byte("D"), []byte("A"), []byte("B")}}},
 		{"consistency", "CONSISTENCY ONE ALL", Request{Cmd: CmdConsistency, Cons: [2]Consistency{ConsOne, ConsAll}}},
+		{"list move", "LIST_MOVE (1)a (1)b RIGHT LEFT", Request{Cmd: CmdListMove, Str: [3][]byte{[]byte("a"), []byte("b")}, Ends: [2]End{EndRight, EndLeft}}},
 		{"set expiry", "SET_EXPIRY (3)key 0.5", Request{Cmd: CmdSetExpiry, Str: [3][]byte{[]byte("key")}, Float: 0.5}},
 		{"fenced set", "FENCED (4)jobs 117 SET:STR (3)out (2)ok", Request{Cmd: CmdSet, Type: TypeStr, Str: [3][]byte{[]byte("out"), []byte("ok")},
 			Fenced: true, Fence: Fence{Lock: []byte("jobs"), Token: 117}}},
@@ -201,6 +202,10 @@ func TestParseRequestErrors(t *testing.T) {
 		{"SWITCH_DB", ErrUnexpectedEnd},
 		{"CONSISTENCY ONE", ErrUnexpectedEnd},
 		{"CONSISTENCY ONE SOME", ErrInvalidConsistency},
+		{"LIST_MOVE (1)a (1)b LEFT", ErrUnexpectedEnd},
+		{"LIST_MOVE (1)a (1)b LEFT UP", ErrInvalidEnd},
+		{"LIST_MOVE (1)a (1)b left right", ErrInvalidEnd},
+		{"LIST_MOVE (1)a (1)b LEFT RIGHTS", ErrTrailing},
 		{"FENCED (1)l 5 GET (1)k", ErrFencedCommand},
 		{"FENCED (1)l 5 SET_MOVE (1)a (1)b (1)m", ErrFencedCommand},
 		{"FENCED (1)l 5 FENCED (1)l 5 DEL (1)k", ErrFencedCommand},
@@ -254,6 +259,7 @@ func TestBadRequestBodies(t *testing.T) {
 		ErrHashClose:        "BAD_REQUEST(49) InvalidRequest: hash not closed with '}' bracket",
 		ErrFencedCommand:    "BAD_REQUEST(50) InvalidRequest: FENCED carries a write of one key",
 		ErrOnceCommand:      "BAD_REQUEST(74) InvalidRequest: ONCE and RETRY carry a write of one key or a blocking pop",
+		ErrInvalidEnd:       "BAD_REQUEST(33) InvalidRequest: invalid list end",
 	}
 	for e, w := range want {
 		if got := string(AppendBadRequest(nil, e)); got != w {

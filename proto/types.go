@@ -89,6 +89,24 @@ func (c Consistency) String() string {
 	return "INVALID"
 }
 
+// End is one end of a list: LIST_MOVE's (§12.14) where it takes an
+// element from and where it puts it.
+type End uint8
+
+const (
+	EndLeft  End = iota // the head, where LIST_PUSH_LEFT pushes
+	EndRight            // the tail, where LIST_PUSH_RIGHT pushes
+)
+
+var endNames = [...]string{EndLeft: "LEFT", EndRight: "RIGHT"}
+
+func (e End) String() string {
+	if int(e) < len(endNames) {
+		return endNames[e]
+	}
+	return "INVALID"
+}
+
 // Status is the first word of every reply. ONLY APPEND TO THIS LIST.
 type Status uint8
 

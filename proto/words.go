@@ -84,7 +84,7 @@ func ParseWords(words []Word, req *Request) error {
 	usage := func() error {
 		return fmt.Errorf("%w: usage: %s %s", ErrArguments, cmd, cmd.Params())
 	}
-	var nStr, nInt, nCons int
+	var nStr, nInt, nCons, nEnds int
 	for _, a := range commands[cmd].args {
 		if a == argRaw {
 			req.Raw = joinWords(rest)
@@ -130,6 +130,10 @@ func ParseWords(words []Word, req *Request) error {
 		case argCons:
 			req.Cons[nCons], perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseConsistency)
 			nCons++
+			rest = rest[1:]
+		case argEnd:
+			req.Ends[nEnds], perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseEnd)
+			nEnds++
 			rest = rest[1:]
 		case argType:
 			if len(rest) < 2 {

@@ -53,6 +53,7 @@ func TestWordsMakeFrames(t *testing.T) {
 		{"lrange l 0 -1", "LIST_RANGE (1)l 0 -1"},
 		{"edit_user bob admin", "EDIT_USER (3)bob ADMIN"},
 		{"consistency one all", "CONSISTENCY ONE ALL"},
+		{"lmove jobs doing right left", "LIST_MOVE (4)jobs (5)doing RIGHT LEFT"},
 		{"ping", "PING"},
 		{"ping hello world", "PINGhello world"},
 		{"select 2", "SWITCH_DB 2"},

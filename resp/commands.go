@@ -217,6 +217,17 @@ func keyMembers(cmd proto.Command) func([][]byte, *Plan) error {
 	}
 }
 
+// listEnd reads LMOVE's LEFT or RIGHT, in any case.
+func listEnd(b []byte) (proto.End, bool) {
+	switch {
+	case bytes.EqualFold(b, []byte("left")):
+		return proto.EndLeft, true
+	case bytes.EqualFold(b, []byte("right")):
+		return proto.EndRight, true
+	}
+	return 0, false
+}
+
 // keyString returns a builder of a command of a key and one string.
 func keyString(cmd proto.Command) func([][]byte, *Plan) error {
 	return func(args [][]byte, p *Plan) error {
@@ -630,6 +641,23 @@ var table = []*Spec{
 	{Name: "brpop", Note: "As BLPOP, from the tail.", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last element of a list, waiting for one up to a timeout.", Args: "key timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopRightWait)},
 	{Name: "lpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the first elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopLeft)},
 	{Name: "rpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopRight)},
+	{Name: "lmove", Note: "LIST_MOVE; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 5, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Returns an element after popping it from one list and pushing it to another.", Args: "source destination LEFT|RIGHT LEFT|RIGHT", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
+		from, ok1 := listEnd(args[3])
+		to, ok2 := listEnd(args[4])
+		if !ok1 || !ok2 {
+			return errSyntax
+		}
+		r := p.Item(proto.CmdListMove)
+		r.Str[0], r.Str[1], r.Ends = args[1], args[2], [2]proto.End{from, to}
+		return nil
+	}},
+	{Name: "rpoplpush", Note: "LIST_MOVE source destination RIGHT LEFT; in a cluster both keys must be in one partition.", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Returns the last element of a list after removing and pushing it to another list.", Args: "source destination", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
+		r := p.Item(proto.CmdListMove)
+		r.Str[0], r.Str[1], r.Ends = args[1], args[2], [2]proto.End{proto.EndRight, proto.EndLeft}
+		return nil
+	}},
+	refused("blmove", 6, "list", "a blocking move is not offered yet; poll LMOVE"),
+	refused("brpoplpush", 4, "list", "a blocking move is not offered yet; poll RPOPLPUSH"),
 	{Name: "llen", Arity: 2, Flags: ro, Keys: one, Group: "list", Summary: "The length of a list.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdListLen)},
 	{Name: "lrange", Arity: 4, Flags: ro, Keys: one, Group: "list", Summary: "A range of a list's elements.", Args: "key start stop", Shape: ShapeArray, Build: lrange(proto.CmdListRange)},
 	{Name: "ltrim", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Keeps only a range of a list's elements.", Args: "key start stop", Shape: ShapeOK, Build: lrange(proto.CmdListTrim)},

@@ -122,6 +122,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.del(req.Key(), dst)
 	case proto.CmdRename, proto.CmdRenameIfAbsent:
 		return c.rename(req, dst)
+	case proto.CmdListMove:
+		return c.listMove(req, dst)
 	case proto.CmdExists:
 		if v, _ := c.read(req.Key()); v == nil {
 			return append(dst, proto.ReplyNull...)

@@ -144,6 +144,81 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 	return dst, false
 }
 
+// listMove runs LIST_MOVE (PROTOCOL.md §12.14): the element at source's
+// end Ends[0] is removed and pushed at dest's end Ends[1], one write of
+// both keys at the command's stamp, and answered; NULL when source is
+// empty. The types are checked first, source's then (if it has an
+// element) dest's, as Redis's LMOVE does.
+func (c *Ctx) listMove(req *proto.Request, dst []byte) []byte {
+	src, dest := req.Str[0], req.Str[1]
+	v, stored := c.read(src)
+	x, ok := v.(*listVal)
+	if v != nil && !ok {
+		return proto.AppendBadTypeMsg(dst, proto.MsgNotAList)
+	}
+	if x == nil || x.elems.n == 0 {
+		return append(dst, proto.ReplyNull...)
+	}
+	w, wstored := c.read(dest)
+	y, ok := w.(*listVal)
+	if w != nil && !ok {
+		return proto.AppendBadTypeMsg(dst, proto.MsgNotAList)
+	}
+	i := 0
+	if req.Ends[0] == proto.EndRight {
+		i = x.elems.n - 1
+	}
+	el := x.elems.at(i)
+	dst = proto.AppendStr(append(dst, proto.ReplyOK...), el.v)
+	gone := Tomb{ID: el.id, S: c.T}
+	if string(src) == string(dest) {
+		// A rotation, in one delta: the list never empties, so it keeps
+		// its deadline.
+		d := c.begin(src, stored)
+		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: append(borrow(&c.Borrowed.tombs, 1), gone),
+			Elems: append(borrow(&c.Borrowed.elems, 1), c.pushed(el.v, x, i, req.Ends[1]))}
+		c.commit(src, d)
+		return dst
+	}
+	d := c.begin(src, stored)
+	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: append(borrow(&c.Borrowed.tombs, 1), gone)}
+	if x.elems.n == 1 {
+		c.clearExpiry(d, src, stored)
+	}
+	c.commit(src, d)
+	d = c.begin(dest, wstored)
+	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: append(borrow(&c.Borrowed.elems, 1), c.pushed(el.v, y, -1, req.Ends[1]))}
+	c.commit(dest, d)
+	return dst
+}
+
+// pushed is the element holding value v pushed at end of list x (nil:
+// an empty list) at the command's stamp, x's element at index skip left
+// out (-1: none): its position is one beyond that end's element, as
+// LIST_PUSH_LEFT's and LIST_PUSH_RIGHT's are.
+func (c *Ctx) pushed(v string, x *listVal, skip int, end proto.End) Elem {
+	n := 0
+	if x != nil {
+		n = x.elems.n
+	}
+	first, last := 0, n-1
+	if skip == first {
+		first++
+	}
+	if skip == last {
+		last--
+	}
+	var pos int64 // in an empty list
+	switch {
+	case first > last:
+	case end == proto.EndLeft:
+		pos = x.elems.at(first).id.Pos - 1
+	default:
+		pos = x.elems.at(last).id.Pos + 1
+	}
+	return Elem{ID: ElemID{Pos: pos, S: c.T}, VS: c.T, Value: v}
+}
+
 func absCount(c int64) int64 {
 	if c == math.MinInt64 {
 		return math.MaxInt64

@@ -783,6 +783,54 @@ func TestCommandExamples(t *testing.T) {
 			< OK:INT 8
 			> RENAME_IF_ABSENT (1)q (1)r
 			< ERROR(11)no such key`,
+		"list move": `
+			> LIST_MOVE (4)todo (5)doing RIGHT LEFT
+			< NULL
+			> LIST_PUSH_RIGHT (4)todo (3)[(1)a(1)b(1)c]
+			< OK:INT 3
+			> SET:STR (1)s (1)v
+			> LIST_MOVE (4)todo (1)s LEFT LEFT
+			< BAD_TYPE(10)not a list
+			> LIST_MOVE (1)s (4)todo LEFT LEFT
+			< BAD_TYPE(10)not a list
+			> LIST_MOVE (4)none (1)s LEFT LEFT
+			< NULL
+			> LIST_MOVE (4)todo (5)doing RIGHT LEFT
+			< OK:STR (1)c
+			> LIST_PUSH_RIGHT (5)doing (1)[(1)x]
+			< OK:INT 2
+			> LIST_MOVE (4)todo (5)doing LEFT RIGHT
+			< OK:STR (1)a
+			> LIST_RANGE (5)doing 0 -1
+			< OK:LIST (3)[(1)c(1)x(1)a]
+			> LIST_MOVE (5)doing (5)doing LEFT RIGHT
+			< OK:STR (1)c
+			> LIST_RANGE (5)doing 0 -1
+			< OK:LIST (3)[(1)x(1)a(1)c]
+			> LIST_MOVE (5)doing (5)doing RIGHT LEFT
+			< OK:STR (1)c
+			> LIST_MOVE (5)doing (5)doing RIGHT RIGHT
+			< OK:STR (1)a
+			> LIST_RANGE (5)doing 0 -1
+			< OK:LIST (3)[(1)c(1)x(1)a]
+			> SET_EXPIRY (4)todo 100
+			> SET_EXPIRY (5)doing 200
+			> LIST_MOVE (4)todo (4)todo LEFT RIGHT
+			< OK:STR (1)b
+			> GET_EXPIRY (4)todo
+			< OK:FLOAT 100.000000
+			> LIST_MOVE (4)todo (5)doing LEFT LEFT
+			< OK:STR (1)b
+			> EXISTS (4)todo
+			< NULL
+			> GET_EXPIRY (5)doing
+			< OK:FLOAT 200.000000
+			> LIST_MOVE (5)doing (4)todo RIGHT LEFT
+			< OK:STR (1)a
+			> GET_EXPIRY (4)todo
+			< NULL
+			> LIST_RANGE (5)doing 0 -1
+			< OK:LIST (3)[(1)b(1)c(1)x]`,
 		"read and replace": `
 			> GET_SET:STR (1)k (1)a
 			< NULL

@@ -214,6 +214,36 @@ func (m *model) execList(req *proto.Request, key string) string {
 		m.gc(key)
 	}
 	switch req.Cmd {
+	case proto.CmdListMove:
+		if n == 0 {
+			return "NULL"
+		}
+		dk := string(req.Str[1])
+		if w := m.get(dk); w != nil && w.kind != proto.TypeList {
+			return "BAD_TYPE(10)not a list"
+		}
+		rest, el := slices.Clone(l[1:]), l[0]
+		if req.Ends[0] == proto.EndRight {
+			rest, el = slices.Clone(l[:n-1]), l[n-1]
+		}
+		push := func(l []string) []string {
+			if req.Ends[1] == proto.EndLeft {
+				return append([]string{el}, l...)
+			}
+			return append(l, el)
+		}
+		if dk == key { // a rotation: the list never empties, its deadline stays
+			v.list = push(rest)
+		} else {
+			store(rest)
+			w := m.get(dk)
+			if w == nil {
+				w = &mval{kind: proto.TypeList}
+				m.put(dk, w)
+			}
+			w.list = push(slices.Clone(w.list))
+		}
+		return string(proto.AppendStr([]byte("OK"), el))
 	case proto.CmdListLen:
 		return "OK:INT " + strconv.Itoa(n)
 	case proto.CmdListGet, proto.CmdListSet:
@@ -624,6 +654,7 @@ var (
 	genFloat   = rapid.SampledFrom([]string{"1.5", "-2.25", "0.1", "1e308", "-1e308", "3", "-inf", "1e-7"})
 	genIndex   = rapid.Int64Range(-6, 6)
 	genExpiry  = rapid.SampledFrom([]string{"-1", "0", "0.005", "0.02", "0.1", "1000", "nan"})
+	genEnd     = rapid.SampledFrom([]string{"LEFT", "RIGHT"})
 )
 
 // genRequest draws one data command as request text.
@@ -665,6 +696,9 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{false, func() string { return "LIST_RANGE " + enc(k) + " " + idx("s") + " " + idx("e") }},
 		{true, func() string { return "LIST_TRIM " + enc(k) + " " + idx("s") + " " + idx("e") }},
 		{true, func() string { return "LIST_REMOVE " + enc(k) + " " + enc(genMember.Draw(t, "v")) + " " + idx("n") }},
+		{true, func() string {
+			return "LIST_MOVE " + enc(k) + " " + enc(genKey.Draw(t, "d")) + " " + genEnd.Draw(t, "from") + " " + genEnd.Draw(t, "to")
+		}},
 		{true, func() string { return "SET_ADD " + enc(k) + " " + encSeq("{", "}", members("s")) }},
 		{false, func() string { return "SET_ALL " + enc(k) }},
 		{true, func() string { return "SET_REMOVE " + enc(k) + " " + idx("n") }},

@@ -117,6 +117,24 @@ func Commands(t *testing.T, addr string, v, db int) {
 		is(t, "GET after RENAMENX onto a key", "v")(c.Get(ctx, "{rn}d").Result())
 		is(t, "DEL RENAME's", int64(2))(c.Del(ctx, "{rn}c", "{rn}d").Result())
 	}
+	// LMOVE and RPOPLPUSH, keys in one partition ({tags}, as for RENAME):
+	// the reliable queue's move to a processing list.
+	{
+		is(t, "RPUSH for LMOVE", int64(3))(c.RPush(ctx, "{mv}jobs", "a", "b", "c").Result())
+		is(t, "RPOPLPUSH", "c")(c.RPopLPush(ctx, "{mv}jobs", "{mv}doing").Result())
+		is(t, "LMOVE", "a")(c.LMove(ctx, "{mv}jobs", "{mv}doing", "left", "RIGHT").Result())
+		eq(t, "LRANGE after LMOVE", c.LRange(ctx, "{mv}doing", 0, -1).Val(), nil, []string{"c", "a"})
+		is(t, "LMOVE within a list", "c")(c.LMove(ctx, "{mv}doing", "{mv}doing", "LEFT", "RIGHT").Result())
+		eq(t, "LRANGE after a rotation", c.LRange(ctx, "{mv}doing", 0, -1).Val(), nil, []string{"a", "c"})
+		if err := c.LMove(ctx, "{mv}none", "{mv}doing", "LEFT", "LEFT").Err(); !errors.Is(err, redis.Nil) {
+			t.Errorf("LMOVE from nothing: %v, want nil", err)
+		}
+		refused(t, "LMOVE to the middle", c.Do(ctx, "LMOVE", "{mv}jobs", "{mv}doing", "LEFT", "MIDDLE").Err(), "ERR syntax error")
+		is(t, "SET for LMOVE", "OK")(c.Set(ctx, "{mv}s", "v", 0).Result())
+		refused(t, "LMOVE to a string", c.LMove(ctx, "{mv}jobs", "{mv}s", "LEFT", "LEFT").Err(), "WRONGTYPE")
+		is(t, "LLEN after a refused LMOVE", int64(1))(c.LLen(ctx, "{mv}jobs").Result())
+		is(t, "DEL LMOVE's", int64(3))(c.Del(ctx, "{mv}jobs", "{mv}doing", "{mv}s").Result())
+	}
 	// The conditional commands: linearizable in both deployments (a
 	// cluster's serial path).
 	{

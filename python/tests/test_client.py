@@ -4,7 +4,7 @@ import math
 import threading
 import warnings
 
-from vanity import AuthenticationError, AuthLevel, Client, ServerConstant, ServerType, SocketClosedError
+from vanity import AuthenticationError, AuthLevel, Client, ListEnd, ServerConstant, ServerType, SocketClosedError
 
 from .support import ServerTestCase
 
@@ -381,6 +381,17 @@ class ExpiryTest(ServerTestCase):
         c.set("rn-c", "w")
         self.assertIs(c.rename_if_absent("rn-b", "rn-c").value, False)
         self.assertIs(c.rename_if_absent("rn-b", "rn-d").value, True)
+
+    def test_list_move(self):
+        c = self.client
+        self.assertEqual(c.list_push_right("mv-jobs", ["a", "b", "c"]).value, 3)
+        self.assertEqual(c.list_move("mv-jobs", "mv-doing").value, "c")
+        self.assertEqual(c.list_move("mv-jobs", "mv-doing", ListEnd.LEFT, ListEnd.RIGHT).value, "a")
+        self.assertEqual(c.list_range("mv-doing", 0, -1).value, ["c", "a"])
+        self.assertTrue(c.list_move("mv-none", "mv-doing").is_null())
+        c.set("mv-s", "v")
+        self.assertTrue(c.list_move("mv-jobs", "mv-s").is_bad_type())
+        self.assertEqual(c.list_len("mv-jobs").value, 1)
 
     def test_once(self):
         c = self.client

@@ -31,6 +31,12 @@ class Consistency(enum.Enum):
     SERIAL = "SERIAL"
 
 
+class ListEnd(enum.Enum):
+    """An end of a list, for list_move (PROTOCOL.md 12.14)."""
+    LEFT = "LEFT"
+    RIGHT = "RIGHT"
+
+
 def _framed(value):
     data = encode_text(value)
     return b"(%d)" % len(data) + data
@@ -47,7 +53,7 @@ def format_arg(arg):
     """
     if isinstance(arg, bool):
         raise TypeError("booleans have no encoding in the Vanity protocol")
-    if isinstance(arg, (AuthLevel, Consistency)):
+    if isinstance(arg, (AuthLevel, Consistency, ListEnd)):
         return arg.value.encode()
     if isinstance(arg, (str, bytes, bytearray, memoryview)):
         return _framed(arg)
@@ -280,6 +286,14 @@ class CommandInterface:
 
     def list_pop_right(self, key: Key, count: int = 1) -> Response:
         return self._command("LIST_POP_RIGHT", key, count)
+
+    def list_move(self, source: Key, dest: Key, from_end: ListEnd = ListEnd.RIGHT,
+                  to_end: ListEnd = ListEnd.LEFT) -> Response:
+        """Take the element at source's from_end, push it at dest's to_end
+        and answer it, in one write (NULL when source is empty); in a
+        cluster both keys must be in one partition. The defaults are
+        Redis's RPOPLPUSH."""
+        return self._command("LIST_MOVE", source, dest, ListEnd(from_end), ListEnd(to_end))
 
     def list_pop_left_wait(self, key: Key, count: int, wait_ms: int) -> Response:
         """As list_pop_left, waiting up to wait_ms for an element (the

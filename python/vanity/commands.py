@@ -111,6 +111,7 @@ COMMANDS = {
     "SET_TTL_IF_PRESENT": Command(("typed", "millis"), "key value milliseconds", "sets the key with a time to live if it exists; true if it did", "strings and numbers", "", "write"),
     "RENAME": Command(("str", "str"), "key newkey", "gives a key's value and time to live to newkey (replacing what it held) and deletes key", "keys", "RENAME", "write"),
     "RENAME_IF_ABSENT": Command(("str", "str"), "key newkey", "renames a key if newkey does not exist; true if it did", "keys", "RENAMENX", "write"),
+    "LIST_MOVE": Command(("str", "str", "end", "end"), "source destination LEFT|RIGHT LEFT|RIGHT", "takes the element at one end of source and puts it at an end of destination; answers it", "lists", "LMOVE", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

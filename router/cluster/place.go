@@ -40,8 +40,8 @@ func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, err
 		case first < 0:
 		case len(it.Reqs) > 1:
 			return "", nil, &router.CommandError{Msg: "transaction keys span partitions; co-locate them with {tags}"}
-		case c == proto.CmdRename || c == proto.CmdRenameIfAbsent:
-			return "", nil, &router.CommandError{Msg: c.String() + "'s keys are in different partitions: a cluster renames within a partition only; co-locate them with {tags} (key{t}, other{t})"}
+		case c.OnePartition():
+			return "", nil, &router.CommandError{Msg: c.String() + "'s keys are in different partitions: a cluster runs it within a partition only; co-locate them with {tags} (key{t}, other{t})"}
 		}
 		a := b.pick(rt, p, nil)
 		switch {

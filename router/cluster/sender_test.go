@@ -905,9 +905,10 @@ func TestResentWriteIsNotConfirmedPastItsFirstDeadline(t *testing.T) {
 	}
 }
 
-// TestRenameStaysInOnePartition: RENAME between two partitions is refused
-// even when one node coordinates both (which node does is up to the
-// ring), with the remedy; within a partition it goes to its coordinator.
+// TestRenameStaysInOnePartition: RENAME (and LIST_MOVE) between two
+// partitions is refused even when one node coordinates both (which node
+// does is up to the ring), with the remedy; within a partition it goes
+// to its coordinator.
 func TestRenameStaysInOnePartition(t *testing.T) {
 	a := &fakeNode{addr: "a"}
 	b := testBackend(t, 1, a)
@@ -916,17 +917,18 @@ func TestRenameStaysInOnePartition(t *testing.T) {
 	for i := 0; b.partition([]byte(k2)) == b.partition([]byte(k1)); i++ {
 		k2 = fmt.Sprintf("other%d", i)
 	}
-	for _, cmd := range []string{"RENAME", "RENAME_IF_ABSENT"} {
-		if got := runJob(t, b, cmd+" "+enc(k1)+" "+enc(k2))[0]; !strings.Contains(got, "different partitions") || !strings.Contains(got, "{tags}") {
+	for _, cmd := range []string{"RENAME %s %s", "RENAME_IF_ABSENT %s %s", "LIST_MOVE %s %s RIGHT LEFT"} {
+		if got := runJob(t, b, fmt.Sprintf(cmd, enc(k1), enc(k2)))[0]; !strings.Contains(got, "different partitions") || !strings.Contains(got, "{tags}") {
 			t.Errorf("%s across partitions: %s", cmd, got)
 		}
 	}
 	if len(a.runs) != 0 {
-		t.Fatalf("a refused rename reached the node: %d runs", len(a.runs))
+		t.Fatalf("a refused rename or move reached the node: %d runs", len(a.runs))
 	}
 	runJob(t, b, "RENAME (4)x{t} (4)y{t}")
-	if len(a.runs) != 1 {
-		t.Errorf("a rename within a partition: %d runs, want 1", len(a.runs))
+	runJob(t, b, "LIST_MOVE (4)x{t} (4)y{t} LEFT LEFT")
+	if len(a.runs) != 2 {
+		t.Errorf("a rename and a move within a partition: %d runs, want 2", len(a.runs))
 	}
 }
 
