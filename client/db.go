@@ -648,6 +648,20 @@ func (db *DB) ListMove(ctx context.Context, source, dest string, from, to proto.
 	return string(r.Value.Str), nil
 }
 
+// ListMoveWait is ListMove waiting up to wait (1 ms to an hour, in whole
+// milliseconds) for an element: ErrNil when none came (LIST_MOVE_WAIT).
+// The connection waits too.
+func (db *DB) ListMoveWait(ctx context.Context, source, dest string, from, to proto.End, wait time.Duration) (string, error) {
+	r, err := db.Do(ctx, "LIST_MOVE_WAIT", source, dest, from, to, wait.Milliseconds())
+	if err != nil {
+		return "", err
+	}
+	if r.Status == proto.StatusNull {
+		return "", ErrNil
+	}
+	return string(r.Value.Str), nil
+}
+
 // SetAdd adds members and returns how many were new.
 func (db *DB) SetAdd(ctx context.Context, key string, members ...string) (int64, error) {
 	r, err := db.Do(ctx, "SET_ADD", key, SetOf(members))

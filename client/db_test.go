@@ -280,7 +280,7 @@ func TestDBCompareAndSet(t *testing.T) {
 func TestDBReadAndReplace(t *testing.T) {
 	db, frames := recordingDB(t, func(req string) string {
 		switch {
-		case strings.HasPrefix(req, "GET_DEL"), strings.HasPrefix(req, "LIST_MOVE(4)none"):
+		case strings.HasPrefix(req, "GET_DEL"), strings.HasPrefix(req, "LIST_MOVE(4)none"), strings.HasPrefix(req, "LIST_MOVE_WAIT(4)none"):
 			return "NULL"
 		case strings.HasPrefix(req, "STR_APPEND"), strings.HasPrefix(req, "HASH_INCR"), strings.HasPrefix(req, "STR_SET_RANGE"):
 			return "OK:INT 3"
@@ -312,9 +312,16 @@ func TestDBReadAndReplace(t *testing.T) {
 	if _, err := db.ListMove(ctx, "none", "doing", proto.EndLeft, proto.EndLeft); !errors.Is(err, ErrNil) {
 		t.Errorf("ListMove from nothing: %v, want ErrNil", err)
 	}
+	if s, err := db.ListMoveWait(ctx, "jobs", "doing", proto.EndRight, proto.EndLeft, 1500*time.Millisecond); s != "a" || err != nil {
+		t.Errorf("ListMoveWait: %q %v", s, err)
+	}
+	if _, err := db.ListMoveWait(ctx, "none", "doing", proto.EndLeft, proto.EndRight, 20*time.Millisecond); !errors.Is(err, ErrNil) {
+		t.Errorf("ListMoveWait for nothing: %v, want ErrNil", err)
+	}
 	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
 		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1", "LIST_MOVE(4)jobs (5)doing RIGHT LEFT",
-		"LIST_MOVE(4)none (5)doing LEFT LEFT"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		"LIST_MOVE(4)none (5)doing LEFT LEFT", "LIST_MOVE_WAIT(4)jobs (5)doing RIGHT LEFT 1500",
+		"LIST_MOVE_WAIT(4)none (5)doing LEFT RIGHT 20"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

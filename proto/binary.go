@@ -151,7 +151,7 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 		return b, ErrBinary
 	}
 	cmd := Command(b[0])
-	if !cmd.Valid() || cmd == CmdPipe || cmd == CmdFenced || cmd == CmdOnce || cmd == CmdRetry || cmd.BlockingPop() ||
+	if !cmd.Valid() || cmd == CmdPipe || cmd == CmdFenced || cmd == CmdOnce || cmd == CmdRetry || cmd.Blocking() ||
 		req.Once == OnceTry && cmd != CmdListPopLeft && cmd != CmdListPopRight {
 		return b, ErrBinary
 	}

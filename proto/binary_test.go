@@ -41,7 +41,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 	round := 0
 	for _, text := range texts {
 		var req Request
-		if ParseRequest([]byte(text), &req) != ErrNone || req.Cmd.BlockingPop() {
+		if ParseRequest([]byte(text), &req) != ErrNone || req.Cmd.Blocking() {
 			continue // a router runs a blocking pop as tries: it never crosses the RPC
 		}
 		b := AppendBinary(nil, &req)

@@ -135,6 +135,9 @@ const (
 	// An element taken from one end of a list and put at an end of
 	// another, or of the same one (§12.14).
 	CmdListMove
+	// LIST_MOVE waiting for an element (§12.9, §12.14): a router runs it
+	// as tries of LIST_MOVE.
+	CmdListMoveWait
 
 	numCommands // keep last
 )
@@ -269,6 +272,7 @@ var commands = [numCommands]commandInfo{
 	CmdRename:           {"RENAME", []arg{argStr, argStr}},
 	CmdRenameIfAbsent:   {"RENAME_IF_ABSENT", []arg{argStr, argStr}},
 	CmdListMove:         {"LIST_MOVE", []arg{argStr, argStr, argEnd, argEnd}},
+	CmdListMoveWait:     {"LIST_MOVE_WAIT", []arg{argStr, argStr, argEnd, argEnd, argMillis}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

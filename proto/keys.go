@@ -104,9 +104,14 @@ func (c Command) OnePartition() bool {
 	return false
 }
 
-// BlockingPop reports whether c is a blocking pop (§12.9): a router runs
-// it as tries of the plain pop, never storage.
+// BlockingPop reports whether c is a blocking pop of one key (§12.9): a
+// router runs it as tries of the plain pop, never storage, and ONCE may
+// carry it.
 func (c Command) BlockingPop() bool { return c == CmdListPopLeftWait || c == CmdListPopRightWait }
+
+// Blocking reports whether c waits for an element (§12.9): a blocking pop
+// or LIST_MOVE_WAIT, which a router runs as tries of LIST_MOVE.
+func (c Command) Blocking() bool { return c.BlockingPop() || c == CmdListMoveWait }
 
 // Serial reports whether requests that run as one command, under the
 // session's read and write levels, take a cluster's serial path

@@ -47,7 +47,7 @@ func TestEveryDataCommandHasAClass(t *testing.T) {
 		// them (router/scan.go), not storage's pipeline.
 		CmdScan: true, CmdKeys: true, CmdDBSize: true, CmdInfo: true,
 		// A blocking pop is the router's loop of pops (router/waitpop.go).
-		CmdListPopLeftWait: true, CmdListPopRightWait: true,
+		CmdListPopLeftWait: true, CmdListPopRightWait: true, CmdListMoveWait: true,
 	}
 	for c := CmdPing; c < numCommands; c++ {
 		if got := c.Class() == ClassSession; got != session[c] {

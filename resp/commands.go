@@ -395,19 +395,62 @@ func blockingPop(cmd proto.Command) func([][]byte, *Plan) error {
 		if len(args) > 3 {
 			return &Error{"ERR", strings.ToUpper(string(args[0])) + " of several keys is not supported by Vanity yet: give one key"}
 		}
-		secs, err := parseFloat(args[2])
-		if err != nil || secs < 0 || secs > 3600 {
-			return &Error{"ERR", "timeout is not a float or out of range (0 to 3600 seconds)"}
-		}
-		ms := int64(math.Ceil(secs * 1000))
-		if ms == 0 {
-			ms = 3600 * 1000
+		ms, err := waitMillis(args[2])
+		if err != nil {
+			return err
 		}
 		r := p.Item(cmd)
 		r.Str[0], r.Int[0], r.Int[1] = args[1], 1, ms
 		return nil
 	}
 }
+
+// waitMillis reads a blocking command's timeout in seconds as the
+// milliseconds its Vanity command waits: 0, Redis's "for ever", is the
+// longest wait, an hour.
+func waitMillis(b []byte) (int64, error) {
+	secs, err := parseFloat(b)
+	if err != nil || secs < 0 || secs > 3600 {
+		return 0, &Error{"ERR", "timeout is not a float or out of range (0 to 3600 seconds)"}
+	}
+	if ms := int64(math.Ceil(secs * 1000)); ms > 0 {
+		return ms, nil
+	}
+	return 3600 * 1000, nil
+}
+
+// move returns the builder of LMOVE, RPOPLPUSH and their blocking forms:
+// cmd (LIST_MOVE or LIST_MOVE_WAIT) of the source and destination in
+// args[1:3], then LEFT or RIGHT twice unless ends are given, then (with
+// LIST_MOVE_WAIT) the timeout.
+func move(cmd proto.Command, ends *[2]proto.End) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		r := p.Item(cmd)
+		r.Str[0], r.Str[1] = args[1], args[2]
+		rest := args[3:]
+		if ends != nil {
+			r.Ends = *ends
+		} else {
+			from, ok1 := listEnd(rest[0])
+			to, ok2 := listEnd(rest[1])
+			if !ok1 || !ok2 {
+				return errSyntax
+			}
+			r.Ends, rest = [2]proto.End{from, to}, rest[2:]
+		}
+		if cmd == proto.CmdListMoveWait {
+			ms, err := waitMillis(rest[0])
+			if err != nil {
+				return err
+			}
+			r.Int[1] = ms
+		}
+		return nil
+	}
+}
+
+// rightLeft are RPOPLPUSH's ends.
+var rightLeft = [2]proto.End{proto.EndRight, proto.EndLeft}
 
 func setex(unit int64) func([][]byte, *Plan) error {
 	return func(args [][]byte, p *Plan) error {
@@ -641,23 +684,10 @@ var table = []*Spec{
 	{Name: "brpop", Note: "As BLPOP, from the tail.", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last element of a list, waiting for one up to a timeout.", Args: "key timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopRightWait)},
 	{Name: "lpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the first elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopLeft)},
 	{Name: "rpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopRight)},
-	{Name: "lmove", Note: "LIST_MOVE; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 5, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Returns an element after popping it from one list and pushing it to another.", Args: "source destination LEFT|RIGHT LEFT|RIGHT", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
-		from, ok1 := listEnd(args[3])
-		to, ok2 := listEnd(args[4])
-		if !ok1 || !ok2 {
-			return errSyntax
-		}
-		r := p.Item(proto.CmdListMove)
-		r.Str[0], r.Str[1], r.Ends = args[1], args[2], [2]proto.End{from, to}
-		return nil
-	}},
-	{Name: "rpoplpush", Note: "LIST_MOVE source destination RIGHT LEFT; in a cluster both keys must be in one partition.", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Returns the last element of a list after removing and pushing it to another list.", Args: "source destination", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
-		r := p.Item(proto.CmdListMove)
-		r.Str[0], r.Str[1], r.Ends = args[1], args[2], [2]proto.End{proto.EndRight, proto.EndLeft}
-		return nil
-	}},
-	refused("blmove", 6, "list", "a blocking move is not offered yet; poll LMOVE"),
-	refused("brpoplpush", 4, "list", "a blocking move is not offered yet; poll RPOPLPUSH"),
+	{Name: "lmove", Note: "LIST_MOVE; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 5, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Returns an element after popping it from one list and pushing it to another.", Args: "source destination LEFT|RIGHT LEFT|RIGHT", Shape: ShapeBulk, Build: move(proto.CmdListMove, nil)},
+	{Name: "rpoplpush", Note: "LIST_MOVE source destination RIGHT LEFT; in a cluster both keys must be in one partition.", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Returns the last element of a list after removing and pushing it to another list.", Args: "source destination", Shape: ShapeBulk, Build: move(proto.CmdListMove, &rightLeft)},
+	{Name: "blmove", Note: "LIST_MOVE_WAIT: tries of LIST_MOVE, as BLPOP's of a pop; a timeout of 0 waits an hour. In a cluster both keys must be in one partition.", Arity: 6, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Pops an element from a list, pushes it to another list and returns it; blocks until an element is available otherwise.", Args: "source destination LEFT|RIGHT LEFT|RIGHT timeout", Shape: ShapeBulk, Build: move(proto.CmdListMoveWait, nil)},
+	{Name: "brpoplpush", Note: "LIST_MOVE_WAIT source destination RIGHT LEFT, as BLMOVE.", Arity: 4, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Pops an element from a list, pushes it to another list and returns it; blocks until an element is available otherwise.", Args: "source destination timeout", Shape: ShapeBulk, Build: move(proto.CmdListMoveWait, &rightLeft)},
 	{Name: "llen", Arity: 2, Flags: ro, Keys: one, Group: "list", Summary: "The length of a list.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdListLen)},
 	{Name: "lrange", Arity: 4, Flags: ro, Keys: one, Group: "list", Summary: "A range of a list's elements.", Args: "key start stop", Shape: ShapeArray, Build: lrange(proto.CmdListRange)},
 	{Name: "ltrim", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Keeps only a range of a list's elements.", Args: "key start stop", Shape: ShapeOK, Build: lrange(proto.CmdListTrim)},

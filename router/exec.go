@@ -97,7 +97,7 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		return c.keysCommand(out, req), actReply
 	case proto.CmdDBSize:
 		return c.dbSizeCommand(out), actReply
-	case proto.CmdListPopLeftWait, proto.CmdListPopRightWait:
+	case proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait:
 		return c.waitPop(req, out), actReply
 	case proto.CmdInfo:
 		return c.info(out), actReply

@@ -26,7 +26,7 @@ var permissions = func() [256]levelMask {
 	set(admin|peer, proto.CmdTerminate, proto.CmdReset)
 	set(user|admin|peer, proto.CmdPipe, proto.CmdSwitchDB, proto.CmdPersist,
 		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo,
-		proto.CmdListPopLeftWait, proto.CmdListPopRightWait)
+		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait)
 	set(admin, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdClusterInfo)
 	set(user|admin, proto.CmdChangePassword,
 		proto.CmdTransactBegin, proto.CmdTransactCommit, proto.CmdTransactDiscard,
@@ -58,7 +58,7 @@ func txRuleOf(c proto.Command) txRule {
 	switch c {
 	case proto.CmdPipe, proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser,
 		proto.CmdChangePassword, proto.CmdSwitchDB, proto.CmdPersist, proto.CmdTransactBegin,
-		proto.CmdConsistency, proto.CmdListPopLeftWait, proto.CmdListPopRightWait:
+		proto.CmdConsistency, proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait:
 		return txRefuse
 	}
 	if c.IsData() {
@@ -105,7 +105,7 @@ func orderOf(cmd proto.Command, frame []byte) order {
 		return orderFree
 	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
 		proto.CmdPersist, proto.CmdClusterInfo, proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo,
-		proto.CmdListPopLeftWait, proto.CmdListPopRightWait:
+		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait:
 		return orderAway
 	}
 	return orderAfter

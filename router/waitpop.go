@@ -9,12 +9,13 @@ import (
 	"github.com/vanitydb/vanity/proto"
 )
 
-// Blocking pops (PROTOCOL.md §12.9): LIST_POP_LEFT_WAIT and
-// LIST_POP_RIGHT_WAIT run on the connection's own goroutine (orderAway)
-// and pop through the backend, as the connection's data commands do,
-// until the pop takes something or the time is up. Between tries a pop
-// waits for a push to its key acknowledged by this router (popWaiters:
-// every push of the single process) or, at most, from 1 ms doubling to
+// Blocking pops (PROTOCOL.md §12.9): LIST_POP_LEFT_WAIT,
+// LIST_POP_RIGHT_WAIT and LIST_MOVE_WAIT (§12.14) run on the connection's
+// own goroutine (orderAway) and pop (or move) through the backend, as the
+// connection's data commands do, until a try takes something or the time
+// is up. Between tries a pop waits for a push to its key acknowledged by
+// this router (popWaiters: every push of the single process, a LIST_MOVE
+// pushing into the key included) or, at most, from 1 ms doubling to
 // maxPopWait (a push through another router of a cluster). Each try is a
 // plain data command, the same in the single process and the cluster
 // (where pops keep their guarantees, docs/guarantees.md). A blocking pop
@@ -40,8 +41,13 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 		return proto.AppendErrorMsg(out, "invalid timeout: 1 to 3600000 milliseconds")
 	}
 	pop := proto.Request{Cmd: proto.CmdListPopLeft, Str: [3][]byte{req.Str[0]}, Int: [2]int64{req.Int[0]}, OnceID: req.OnceID}
-	if req.Cmd == proto.CmdListPopRightWait {
+	empty := []byte("OK:LIST (0)[]") // what a try that took nothing answers
+	switch req.Cmd {
+	case proto.CmdListPopRightWait:
 		pop.Cmd = proto.CmdListPopRight
+	case proto.CmdListMoveWait:
+		pop = proto.Request{Cmd: proto.CmdListMove, Str: [3][]byte{req.Str[0], req.Str[1]}, Ends: req.Ends}
+		empty = proto.ReplyNull
 	}
 	switch req.Once {
 	case proto.OnceFirst:
@@ -56,7 +62,7 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	defer c.srv.pops.remove(c.sess.db, req.Str[0], woken)
 	for {
 		if c.peerGone() { // nobody would read what the pop took
-			return append(out, "OK:LIST (0)[]"...)
+			return append(out, empty...)
 		}
 		j := &Job{Items: []Item{{DB: c.sess.db, Levels: c.sess.cons, Reqs: []*proto.Request{&pop}}}}
 		sender.Run(j)
@@ -136,8 +142,11 @@ func (w *popWaiters) pushed(j *Job) {
 			continue
 		}
 		for _, r := range it.Reqs {
-			if r.Cmd == proto.CmdListPushLeft || r.Cmd == proto.CmdListPushRight {
+			switch r.Cmd {
+			case proto.CmdListPushLeft, proto.CmdListPushRight:
 				w.wake(it.DB, r.Key())
+			case proto.CmdListMove:
+				w.wake(it.DB, r.Str[1])
 			}
 		}
 	}
@@ -178,9 +187,19 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
-// took reports whether a pop's reply ends the wait: elements, or anything
-// but an empty list (an error, a key of another type).
+// took reports whether a try's reply ends the wait: elements, or anything
+// but an empty list or, from a move, NULL (an error, a key of another
+// type).
 func took(reply []byte) bool {
 	r, err := proto.ParseReply(reply)
-	return err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeList || len(r.Value.Strs) > 0
+	if err != nil {
+		return true
+	}
+	switch r.Status {
+	case proto.StatusNull:
+		return false
+	case proto.StatusOK:
+		return r.Value.Type != proto.TypeList || len(r.Value.Strs) > 0
+	}
+	return true
 }

@@ -14,8 +14,9 @@ import (
 type popBackend struct {
 	mu     sync.Mutex
 	tries  []time.Time
-	pushAt int  // the try that finds the element (0: never)
-	pushed bool // a LIST_PUSH came: the next try finds the element
+	moves  []proto.Request // the LIST_MOVE tries' requests
+	pushAt int             // the try that finds the element (0: never)
+	pushed bool            // a LIST_PUSH came: the next try finds the element
 }
 
 func (b *popBackend) NewSender() Sender             { return &popSender{b: b} }
@@ -51,6 +52,17 @@ func (s *popSender) Flush() {
 			s.b.tries = append(s.b.tries, time.Now())
 			n, pushed := len(s.b.tries), s.b.pushed
 			s.b.mu.Unlock()
+			if r := j.Items[i].Reqs[0]; r.Cmd == proto.CmdListMove {
+				s.b.mu.Lock()
+				s.b.moves = append(s.b.moves, *r.Clone())
+				s.b.mu.Unlock()
+				if n == s.b.pushAt || pushed {
+					j.Answer(i, []byte("OK:STR (3)job"))
+				} else {
+					j.Answer(i, []byte("NULL"))
+				}
+				continue
+			}
 			if j.Items[i].Reqs[0].Cmd != proto.CmdListPopLeft {
 				j.Fail(i, &CommandError{Msg: "not a pop"})
 				continue
@@ -95,6 +107,33 @@ func TestWaitPopPolls(t *testing.T) {
 	}
 	if took := time.Since(start); took < 120*time.Millisecond || took > 5*time.Second {
 		t.Errorf("with nothing coming the pop answered after %v, want its 120 ms", took)
+	}
+}
+
+// TestWaitMoveTriesMoves: LIST_MOVE_WAIT tries LIST_MOVE of its two keys
+// and ends until one takes an element, which it answers; with nothing
+// coming it answers NULL, a move's empty reply, once its time is up.
+func TestWaitMoveTriesMoves(t *testing.T) {
+	c := testConn(t)
+	b := &popBackend{pushAt: 3}
+	c.srv.cfg.Backend = b
+	req := &proto.Request{Cmd: proto.CmdListMoveWait, Str: [3][]byte{[]byte("jobs"), []byte("doing")},
+		Ends: [2]proto.End{proto.EndRight, proto.EndLeft}, Int: [2]int64{0, 60000}}
+	if got := string(c.waitPop(req, nil)); got != "OK:STR (3)job" {
+		t.Fatalf("the move answered %q, want the element", got)
+	}
+	if len(b.moves) != 3 {
+		t.Fatalf("%d tries, want 3: the third finds the element", len(b.moves))
+	}
+	for _, m := range b.moves {
+		if string(m.Str[0]) != "jobs" || string(m.Str[1]) != "doing" || m.Ends != req.Ends {
+			t.Fatalf("a try moved %q to %q, ends %v; want jobs to doing, %v", m.Str[0], m.Str[1], m.Ends, req.Ends)
+		}
+	}
+	c.srv.cfg.Backend = &popBackend{}
+	req.Int[1] = 60
+	if got := string(c.waitPop(req, nil)); got != "NULL" {
+		t.Fatalf("with nothing coming the move answered %q, want NULL", got)
 	}
 }
 
@@ -163,6 +202,18 @@ func TestPushWakesOnlyItsKey(t *testing.T) {
 	w.pushed(push(0, "jobs", nil))
 	if !signalled(jobs) || signalled(other) {
 		t.Fatal("a push to jobs in database 0 did not wake its pop alone")
+	}
+	move := func(src, dst string) *Job {
+		r := &proto.Request{Cmd: proto.CmdListMove, Str: [3][]byte{[]byte(src), []byte(dst)}}
+		return &Job{Items: []Item{{DB: 0, Reqs: []*proto.Request{r}}}}
+	}
+	w.pushed(move("jobs", "done"))
+	if signalled(jobs) {
+		t.Fatal("a move out of jobs woke its pop")
+	}
+	w.pushed(move("todo", "jobs"))
+	if !signalled(jobs) {
+		t.Fatal("a move into jobs did not wake its pop")
 	}
 	w.remove(0, []byte("jobs"), jobs)
 	w.remove(1, []byte("jobs"), other)

@@ -129,6 +129,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdHashIncr:         {cost: "O(1)", setup: []string{"hset page views 10"}, example: []string{"hincrby page views 5", "hash_incr page likes 1", "hset page title home", "hincrby page title 1"}},
 	proto.CmdListPopLeftWait:  {cost: "O(count) per try", setup: []string{"rpush jobs a b"}, example: []string{"list_pop_left_wait jobs 1 1000", "list_pop_left_wait jobs 5 1000"}},
 	proto.CmdListMove:         {cost: "O(1)", setup: []string{"rpush jobs build7 test7 ship7"}, example: []string{"list_move jobs doing RIGHT LEFT", "lmove jobs doing left left", "lrange doing 0 -1", "lmove jobs jobs left right", "lrange jobs 0 -1", "lmove nothing doing left left"}},
+	proto.CmdListMoveWait:     {cost: "O(1) per try", setup: []string{"rpush jobs build8"}, example: []string{"list_move_wait jobs doing RIGHT LEFT 1000", "list_move_wait jobs doing right left 100"}},
 	proto.CmdListPopRightWait: {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},
 }
 
@@ -142,6 +143,8 @@ func clusterNote(c proto.Command) string {
 		return "linearizable: runs on the serial path, whatever the write (docs/serial.md; PROTOCOL.md §12.11)"
 	case c == proto.CmdRename || c == proto.CmdRenameIfAbsent:
 		return "both keys must be in one partition (co-locate them with {tags}); then as a write of each at QUORUM, atomic on the coordinator"
+	case c == proto.CmdListMoveWait:
+		return "each try is a LIST_MOVE at the session's levels, with its guarantees (both keys in one partition); the router waits between tries"
 	case c == proto.CmdListMove:
 		return "both keys must be in one partition (co-locate them with {tags}); then a pop and a push at QUORUM, atomic on the coordinator (a failover can move an element twice, never lose it: guarantees)"
 	case c == proto.CmdOnce || c == proto.CmdRetry:

@@ -133,7 +133,31 @@ func Commands(t *testing.T, addr string, v, db int) {
 		is(t, "SET for LMOVE", "OK")(c.Set(ctx, "{mv}s", "v", 0).Result())
 		refused(t, "LMOVE to a string", c.LMove(ctx, "{mv}jobs", "{mv}s", "LEFT", "LEFT").Err(), "WRONGTYPE")
 		is(t, "LLEN after a refused LMOVE", int64(1))(c.LLen(ctx, "{mv}jobs").Result())
-		is(t, "DEL LMOVE's", int64(3))(c.Del(ctx, "{mv}jobs", "{mv}doing", "{mv}s").Result())
+		is(t, "BLMOVE", "b")(c.BLMove(ctx, "{mv}jobs", "{mv}doing", "RIGHT", "LEFT", time.Second).Result())
+		if err := c.BRPopLPush(ctx, "{mv}jobs", "{mv}doing", 100*time.Millisecond).Err(); !errors.Is(err, redis.Nil) {
+			t.Errorf("BRPOPLPUSH of an empty list after its timeout: %v, want redis.Nil", err)
+		}
+		// A move waiting (or about to) takes what another connection
+		// pushes; router/waitpop_test.go checks that the push wakes it.
+		took := make(chan *redis.StringCmd, 1)
+		go func() { took <- c.BRPopLPush(ctx, "{mv}jobs", "{mv}doing", 10*time.Second) }()
+		pusher := redis.NewClient(c.Options())
+		defer pusher.Close()
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			if n, _ := pusher.LLen(ctx, "{mv}jobs").Result(); n == 0 {
+				if err := pusher.RPush(ctx, "{mv}jobs", "late").Err(); err != nil {
+					t.Fatalf("RPUSH while BRPOPLPUSH waits: %v", err)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the list did not empty within 10 s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		is(t, "BRPOPLPUSH woken by a push", "late")((<-took).Result())
+		eq(t, "LRANGE after the blocking moves", c.LRange(ctx, "{mv}doing", 0, -1).Val(), nil, []string{"late", "b", "a", "c"})
+		is(t, "DEL LMOVE's", int64(2))(c.Del(ctx, "{mv}jobs", "{mv}doing", "{mv}s").Result())
 	}
 	// The conditional commands: linearizable in both deployments (a
 	// cluster's serial path).

@@ -392,6 +392,8 @@ class ExpiryTest(ServerTestCase):
         c.set("mv-s", "v")
         self.assertTrue(c.list_move("mv-jobs", "mv-s").is_bad_type())
         self.assertEqual(c.list_len("mv-jobs").value, 1)
+        self.assertEqual(c.list_move_wait("mv-jobs", "mv-doing", 1000).value, "b")
+        self.assertTrue(c.list_move_wait("mv-jobs", "mv-doing", 50).is_null())
 
     def test_once(self):
         c = self.client

@@ -295,6 +295,12 @@ class CommandInterface:
         Redis's RPOPLPUSH."""
         return self._command("LIST_MOVE", source, dest, ListEnd(from_end), ListEnd(to_end))
 
+    def list_move_wait(self, source: Key, dest: Key, wait_ms: int, from_end: ListEnd = ListEnd.RIGHT,
+                       to_end: ListEnd = ListEnd.LEFT) -> Response:
+        """As list_move, waiting up to wait_ms for an element (NULL when
+        none came); the defaults are Redis's BRPOPLPUSH."""
+        return self._command("LIST_MOVE_WAIT", source, dest, ListEnd(from_end), ListEnd(to_end), int(wait_ms))
+
     def list_pop_left_wait(self, key: Key, count: int, wait_ms: int) -> Response:
         """As list_pop_left, waiting up to wait_ms for an element (the
         connection waits too; see PROTOCOL.md 12.9)."""

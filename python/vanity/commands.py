@@ -112,6 +112,7 @@ COMMANDS = {
     "RENAME": Command(("str", "str"), "key newkey", "gives a key's value and time to live to newkey (replacing what it held) and deletes key", "keys", "RENAME", "write"),
     "RENAME_IF_ABSENT": Command(("str", "str"), "key newkey", "renames a key if newkey does not exist; true if it did", "keys", "RENAMENX", "write"),
     "LIST_MOVE": Command(("str", "str", "end", "end"), "source destination LEFT|RIGHT LEFT|RIGHT", "takes the element at one end of source and puts it at an end of destination; answers it", "lists", "LMOVE", "write"),
+    "LIST_MOVE_WAIT": Command(("str", "str", "end", "end", "millis"), "source destination LEFT|RIGHT LEFT|RIGHT milliseconds", "as list_move, waiting up to milliseconds for an element", "lists", "", "session"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
