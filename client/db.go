@@ -631,6 +631,15 @@ func (db *DB) ListRange(ctx context.Context, key string, start, end int64) ([]st
 	return strs(r.Value.Strs), err
 }
 
+// IncrNumber adds by to whatever holds a number and returns the sum: a
+// FLOAT as IncrFloat does, or an INT or a string of a number's text,
+// which becomes a FLOAT (INCR_NUMBER, Redis's INCRBYFLOAT; in a cluster
+// a read-modify-write on the serial path).
+func (db *DB) IncrNumber(ctx context.Context, key string, by float64) (float64, error) {
+	r, err := db.Do(ctx, "INCR_NUMBER", key, by)
+	return r.Value.Float, err
+}
+
 // ListMove takes the element at source's from end, pushes it at dest's to
 // end and returns it, in one write; ErrNil when source is empty
 // (LIST_MOVE; in a cluster both keys must be in one partition: co-locate

@@ -284,6 +284,8 @@ func TestDBReadAndReplace(t *testing.T) {
 			return "NULL"
 		case strings.HasPrefix(req, "STR_APPEND"), strings.HasPrefix(req, "HASH_INCR"), strings.HasPrefix(req, "STR_SET_RANGE"):
 			return "OK:INT 3"
+		case strings.HasPrefix(req, "INCR_NUMBER"):
+			return "OK:FLOAT 6.500000"
 		}
 		return "OK:STR (1)a"
 	})
@@ -306,6 +308,9 @@ func TestDBReadAndReplace(t *testing.T) {
 	if s, err := db.StrRange(ctx, "s", 0, -1); s != "a" || err != nil {
 		t.Errorf("StrRange: %q %v", s, err)
 	}
+	if f, err := db.IncrNumber(ctx, "price", 1.5); f != 6.5 || err != nil {
+		t.Errorf("IncrNumber: %v %v", f, err)
+	}
 	if s, err := db.ListMove(ctx, "jobs", "doing", proto.EndRight, proto.EndLeft); s != "a" || err != nil {
 		t.Errorf("ListMove: %q %v", s, err)
 	}
@@ -319,7 +324,7 @@ func TestDBReadAndReplace(t *testing.T) {
 		t.Errorf("ListMoveWait for nothing: %v, want ErrNil", err)
 	}
 	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
-		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1", "LIST_MOVE(4)jobs (5)doing RIGHT LEFT",
+		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1", "INCR_NUMBER(5)price 1.5", "LIST_MOVE(4)jobs (5)doing RIGHT LEFT",
 		"LIST_MOVE(4)none (5)doing LEFT LEFT", "LIST_MOVE_WAIT(4)jobs (5)doing RIGHT LEFT 1500",
 		"LIST_MOVE_WAIT(4)none (5)doing LEFT RIGHT 20"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)

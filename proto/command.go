@@ -138,6 +138,9 @@ const (
 	// LIST_MOVE waiting for an element (§12.9, §12.14): a router runs it
 	// as tries of LIST_MOVE.
 	CmdListMoveWait
+	// A float added to a number of any kind, an INT or a numeric STR
+	// becoming a FLOAT (§12.8): Redis's INCRBYFLOAT, a read-modify-write.
+	CmdIncrNumber
 
 	numCommands // keep last
 )
@@ -273,6 +276,7 @@ var commands = [numCommands]commandInfo{
 	CmdRenameIfAbsent:   {"RENAME_IF_ABSENT", []arg{argStr, argStr}},
 	CmdListMove:         {"LIST_MOVE", []arg{argStr, argStr, argEnd, argEnd}},
 	CmdListMoveWait:     {"LIST_MOVE_WAIT", []arg{argStr, argStr, argEnd, argEnd, argMillis}},
+	CmdIncrNumber:       {"INCR_NUMBER", []arg{argStr, argFloat}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

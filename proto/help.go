@@ -147,6 +147,7 @@ var help = [numCommands]commandHelp{
 	CmdLockInfo:         {"name", "the lock's owner, token and lease left in milliseconds, or nothing if it is free", GroupStrings, ""},
 	CmdListPopLeftWait:  {"key count milliseconds", "as list_pop_left, waiting up to milliseconds for an element", GroupLists, ""},
 	CmdListPopRightWait: {"key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", GroupLists, ""},
+	CmdIncrNumber:       {"key amount", "adds amount to a FLOAT, or to an INT or a string holding a number, which becomes a FLOAT", GroupStrings, ""},
 	CmdListMoveWait:     {"source destination LEFT|RIGHT LEFT|RIGHT milliseconds", "as list_move, waiting up to milliseconds for an element", GroupLists, ""},
 	CmdStrAppend:        {"key value", "appends to a string (an absent key starts empty); the new length", GroupStrings, "APPEND"},
 	CmdHashSetIfAbsent:  {"key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", GroupHashes, "HSETNX"},

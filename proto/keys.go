@@ -26,7 +26,7 @@ func (c Command) Class() Class {
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
-		CmdRename, CmdRenameIfAbsent, CmdListMove:
+		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -75,7 +75,7 @@ func (c Command) Conditional() bool {
 	switch c {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent:
+		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdIncrNumber:
 		return true
 	}
 	return false

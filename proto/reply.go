@@ -31,13 +31,16 @@ const (
 	MsgInvalidAuthLevel    = "invalid auth level"
 	MsgCannotDeleteSelf    = "cannot delete self"
 	MsgIntegerOverflow     = "integer overflow"
-	MsgFieldNotInteger     = "hash value is not an integer"
-	MsgInvalidExpiry       = "invalid expiry"
-	MsgResponseTooLarge    = "response too large"
-	MsgNotAList            = "not a list"
-	MsgNotASet             = "not a set"
-	MsgNotHash             = "not hash"
-	MsgNoSuchKey           = "no such key"
+	// MsgNotFinite refuses an INCR_NUMBER whose sum is not a finite number
+	// (§12.8), in Redis's words.
+	MsgNotFinite        = "increment would produce NaN or Infinity"
+	MsgFieldNotInteger  = "hash value is not an integer"
+	MsgInvalidExpiry    = "invalid expiry"
+	MsgResponseTooLarge = "response too large"
+	MsgNotAList         = "not a list"
+	MsgNotASet          = "not a set"
+	MsgNotHash          = "not hash"
+	MsgNoSuchKey        = "no such key"
 	// MsgFenced begins the refusal of a FENCED write behind a newer token
 	// (§12.11): "fenced: lock … is at token …".
 	MsgFenced = "fenced"

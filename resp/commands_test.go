@@ -72,7 +72,7 @@ func TestPlans(t *testing.T) {
 		{"PERSIST a", []string{"GET_EXPIRY (1)a ; CLEAR_EXPIRY (1)a"}, ShapePersist},
 		{"INCR n", []string{"INCR_INT (1)n 1"}, ShapeIncr},
 		{"DECRBY n 5", []string{"INCR_INT (1)n -5"}, ShapeIncr},
-		{"INCRBYFLOAT n 0.5", []string{"INCR_FLOAT (1)n 0.5"}, ShapeFloat},
+		{"INCRBYFLOAT n 0.5", []string{"INCR_NUMBER (1)n 0.5"}, ShapeFloat},
 		{"LPUSH l a b", []string{"LIST_PUSH_LEFT (1)l (2)[(1)a(1)b]"}, ShapeInt},
 		{"LPOP l", []string{"LIST_POP_LEFT (1)l 1"}, ShapePopOne},
 		{"LPOP l 3", []string{"LIST_POP_LEFT (1)l 3"}, ShapePopMany},

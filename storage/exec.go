@@ -2,6 +2,7 @@ package storage
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -112,6 +113,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.readAndReplace(req, dst)
 	case proto.CmdLockAcquire, proto.CmdLockRefresh, proto.CmdLockRelease, proto.CmdLockInfo:
 		return c.lock(req, dst)
+	case proto.CmdIncrNumber:
+		return c.incrNumber(req.Key(), req.Float, dst)
 	case proto.CmdStrAppend:
 		return c.strAppend(req.Key(), req.Str[1], dst)
 	case proto.CmdStrRange:
@@ -490,6 +493,49 @@ func (c *Ctx) incrFloat(key []byte, delta float64, dst []byte) []byte {
 	}
 	sum := cur + delta
 	d.Val = x.increment(c.T, delta, sum, &c.Borrowed.slots)
+	c.commit(key, d)
+	return proto.AppendFloat(append(dst, proto.ReplyOK...), sum)
+}
+
+// incrNumber runs INCR_NUMBER (PROTOCOL.md §12.8), Redis's INCRBYFLOAT,
+// where numbers are strings: delta is added to a FLOAT as INCR_FLOAT adds
+// it; an INT, or a STR holding a finite number's text, becomes a FLOAT
+// holding the sum, at the command's stamp (as SET writes one), keeping
+// its deadline. An absent key starts at 0. A sum that is not finite is
+// refused and nothing is written; anything else is BAD_TYPE.
+func (c *Ctx) incrNumber(key []byte, delta float64, dst []byte) []byte {
+	v, stored := c.read(key)
+	var cur float64
+	switch x := v.(type) {
+	case nil:
+	case *counter[float64]:
+		cur = x.value()
+	case *counter[int64]:
+		cur = float64(x.value())
+	case strVal:
+		f, err := strconv.ParseFloat(string(x.str()), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return append(dst, proto.ReplyBadType...)
+		}
+		cur = f
+	default:
+		return append(dst, proto.ReplyBadType...)
+	}
+	sum := cur + delta
+	if math.IsInf(sum, 0) || math.IsNaN(sum) {
+		return proto.AppendErrorMsg(dst, proto.MsgNotFinite)
+	}
+	switch v.(type) {
+	case nil, *counter[float64]:
+		return c.incrFloat(key, delta, dst)
+	}
+	at := c.deadline(key)
+	d := c.begin(key, stored)
+	d.Reset = c.T
+	d.Val = ValDelta{Kind: proto.TypeFloat, TS: c.T, Reg: c.T, Float: sum}
+	if at != 0 {
+		d.Exp = Expiry{S: c.T, At: at}
+	}
 	c.commit(key, d)
 	return proto.AppendFloat(append(dst, proto.ReplyOK...), sum)
 }

@@ -144,6 +144,35 @@ func (m *model) exec(req *proto.Request) string {
 		v.f += req.Float
 		m.put(key, v)
 		return string(proto.AppendFloat([]byte("OK"), v.f))
+	case proto.CmdIncrNumber:
+		v := m.get(key)
+		var cur float64
+		if v != nil {
+			switch v.kind {
+			case proto.TypeFloat:
+				cur = v.f
+			case proto.TypeInt:
+				cur = float64(v.i)
+			case proto.TypeStr:
+				f, err := strconv.ParseFloat(v.s, 64)
+				if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+					return "BAD_TYPE"
+				}
+				cur = f
+			default:
+				return "BAD_TYPE"
+			}
+		}
+		sum := cur + req.Float
+		if math.IsInf(sum, 0) || math.IsNaN(sum) {
+			return "ERROR(39)increment would produce NaN or Infinity"
+		}
+		if v == nil {
+			v = &mval{}
+			m.put(key, v)
+		}
+		v.kind, v.f, v.s, v.i = proto.TypeFloat, sum, "", 0
+		return string(proto.AppendFloat([]byte("OK"), sum))
 	case proto.CmdStrLen:
 		v := m.get(key)
 		if v == nil || v.kind != proto.TypeStr {
@@ -655,6 +684,9 @@ var (
 	genIndex   = rapid.Int64Range(-6, 6)
 	genExpiry  = rapid.SampledFrom([]string{"-1", "0", "0.005", "0.02", "0.1", "1000", "nan"})
 	genEnd     = rapid.SampledFrom([]string{"LEFT", "RIGHT"})
+	// genNumberText is strings INCR_NUMBER reads as numbers, and some it
+	// does not.
+	genNumberText = rapid.SampledFrom([]string{"3.0", "1e3", "-0.5", "007", "inf", "nan", "1e400", "x"})
 )
 
 // genRequest draws one data command as request text.
@@ -684,6 +716,8 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{false, func() string { return "TYPE " + enc(k) }},
 		{true, func() string { return "INCR_INT " + enc(k) + " " + i("n") }},
 		{true, func() string { return "INCR_FLOAT " + enc(k) + " " + genFloat.Draw(t, "f") }},
+		{true, func() string { return "INCR_NUMBER " + enc(k) + " " + genFloat.Draw(t, "f") }},
+		{true, func() string { return "SET:STR " + enc(k) + " " + enc(genNumberText.Draw(t, "text")) }},
 		{false, func() string { return "STR_LEN " + enc(k) }},
 		{false, func() string { return "MANY_GET " + encSeq("[", "]", keys()) }},
 		{false, func() string { return "LIST_LEN " + enc(k) }},

@@ -128,6 +128,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdStrSetRange:      {cost: "O(size of the string)", setup: []string{"set greeting \"Hello World\""}, example: []string{"setrange greeting 6 Redis", "get greeting", "str_set_range pad 3 x"}},
 	proto.CmdHashIncr:         {cost: "O(1)", setup: []string{"hset page views 10"}, example: []string{"hincrby page views 5", "hash_incr page likes 1", "hset page title home", "hincrby page title 1"}},
 	proto.CmdListPopLeftWait:  {cost: "O(count) per try", setup: []string{"rpush jobs a b"}, example: []string{"list_pop_left_wait jobs 1 1000", "list_pop_left_wait jobs 5 1000"}},
+	proto.CmdIncrNumber:       {cost: "O(1)", setup: []string{"set price 5"}, example: []string{"incr_number price 1.5", "type price", "incr_float price 0.25", "incr_number price inf"}},
 	proto.CmdListMove:         {cost: "O(1)", setup: []string{"rpush jobs build7 test7 ship7"}, example: []string{"list_move jobs doing RIGHT LEFT", "lmove jobs doing left left", "lrange doing 0 -1", "lmove jobs jobs left right", "lrange jobs 0 -1", "lmove nothing doing left left"}},
 	proto.CmdListMoveWait:     {cost: "O(1) per try", setup: []string{"rpush jobs build8"}, example: []string{"list_move_wait jobs doing RIGHT LEFT 1000", "list_move_wait jobs doing right left 100"}},
 	proto.CmdListPopRightWait: {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},

@@ -90,6 +90,17 @@ func Commands(t *testing.T, addr string, v, db int) {
 	is(t, "GET float", "2.5")(c.Get(ctx, "f").Result())
 	is(t, "SET 007", "OK")(c.Set(ctx, "z", "007", 0).Result())
 	is(t, "GET 007", "007")(c.Get(ctx, "z").Result())
+	// INCRBYFLOAT on whatever holds a number, as Redis: an integer, a
+	// string of a number's text (007 is 7 to a float's parser).
+	is(t, "INCRBYFLOAT of an integer", 1.5)(c.IncrByFloat(ctx, "n", 9.5).Result())
+	is(t, "GET after INCRBYFLOAT of an integer", "1.5")(c.Get(ctx, "n").Result())
+	is(t, "INCRBYFLOAT of 007", 7.25)(c.IncrByFloat(ctx, "z", 0.25).Result())
+	is(t, "SET 1e3", "OK")(c.Set(ctx, "g", "1e3", 0).Result())
+	is(t, "INCRBYFLOAT of 1e3", 1001.0)(c.IncrByFloat(ctx, "g", 1).Result())
+	refused(t, "INCRBYFLOAT of text", c.IncrByFloat(ctx, "s", 1).Err(), "ERR value is not a valid float")
+	refused(t, "INCRBYFLOAT to infinity", c.Do(ctx, "INCRBYFLOAT", "g", "inf").Err(), "ERR increment would produce NaN or Infinity")
+	is(t, "GET after a refused INCRBYFLOAT", "1001")(c.Get(ctx, "g").Result())
+	is(t, "DEL INCRBYFLOAT's", int64(1))(c.Del(ctx, "g").Result())
 	refused(t, "INCR of text", c.Incr(ctx, "s").Err(), "ERR value is not an integer")
 	is(t, "STRLEN", int64(5))(c.StrLen(ctx, "s").Result())
 	is(t, "MSET", "OK")(c.MSet(ctx, "a", "1", "b", "two").Result())

@@ -382,6 +382,14 @@ class ExpiryTest(ServerTestCase):
         self.assertIs(c.rename_if_absent("rn-b", "rn-c").value, False)
         self.assertIs(c.rename_if_absent("rn-b", "rn-d").value, True)
 
+    def test_incr_number(self):
+        c = self.client
+        c.set("num-i", 5)
+        self.assertEqual(c.incr_number("num-i", 1.5).value, 6.5)
+        self.assertEqual(c.incr_float("num-i", 0.25).value, 6.75)
+        c.set("num-s", "abc")
+        self.assertTrue(c.incr_number("num-s", 1).is_bad_type())
+
     def test_list_move(self):
         c = self.client
         self.assertEqual(c.list_push_right("mv-jobs", ["a", "b", "c"]).value, 3)

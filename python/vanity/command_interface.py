@@ -287,6 +287,12 @@ class CommandInterface:
     def list_pop_right(self, key: Key, count: int = 1) -> Response:
         return self._command("LIST_POP_RIGHT", key, count)
 
+    def incr_number(self, key: Key, amount: float) -> Response:
+        """Add amount to whatever holds a number: a FLOAT, or an INT or a
+        string of a number's text, which becomes a FLOAT (Redis's
+        INCRBYFLOAT; in a cluster a read-modify-write on the serial path)."""
+        return self._command("INCR_NUMBER", key, float(amount))
+
     def list_move(self, source: Key, dest: Key, from_end: ListEnd = ListEnd.RIGHT,
                   to_end: ListEnd = ListEnd.LEFT) -> Response:
         """Take the element at source's from_end, push it at dest's to_end
