@@ -634,7 +634,7 @@ func (db *DB) ListRange(ctx context.Context, key string, start, end int64) ([]st
 // IncrNumber adds by to whatever holds a number and returns the sum: a
 // FLOAT as IncrFloat does, or an INT or a string of a number's text,
 // which becomes a FLOAT (INCR_NUMBER, Redis's INCRBYFLOAT; in a cluster
-// a read-modify-write on the serial path).
+// that conversion runs on the serial path).
 func (db *DB) IncrNumber(ctx context.Context, key string, by float64) (float64, error) {
 	r, err := db.Do(ctx, "INCR_NUMBER", key, by)
 	return r.Value.Float, err

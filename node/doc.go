@@ -58,10 +58,11 @@
 // again whenever a write starts over; each write runs beside its lock's
 // chosen state, so that storage refuses a token older than the lock's
 // (fencing.go). An ordinary
-// run that writes a key this node holds a promise for is split
-// (upgrade.go): such writes, and the run's other commands of one key on
-// those keys, go on the serial path, in the run's order with the commands
-// naming those keys it cannot run.
+// run that writes a key this node holds a promise for, or an INCR_NUMBER
+// that would turn a key's INT or STR into a FLOAT, is split (upgrade.go):
+// such writes, and the run's other commands of one key on those keys, go
+// on the serial path, in the run's order with the commands naming those
+// keys it cannot run.
 //
 // Listing keys (keys.go) is outside the pipeline: ListKeys returns a page
 // of one partition's keys and CountKeys each partition's count, from

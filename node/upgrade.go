@@ -28,7 +28,8 @@ const (
 )
 
 // serialKeys returns where each of r's commands goes when some write to
-// a key this node knows as serial is among them; nil when none is. Every
+// a key this node knows as serial, or one that would rewrite its key from
+// a value of another type (rewrites), is among them; nil when none is. Every
 // command of one key on such a key goes on the serial path; one the
 // serial path cannot run (of several keys, a transaction, a digest read)
 // that names such a key stays ordinary; the commands naming such keys
@@ -41,7 +42,7 @@ func (n *Node) serialKeys(r *rpc.Run) []runPart {
 		if c.Digest != rpc.DigestNone || proto.ReadOnly(c.Reqs) {
 			continue
 		}
-		if key, ok := oneKey(c); ok && n.isSerial(key) {
+		if key, ok := oneKey(c); ok && (n.isSerial(key) || n.rewrites(c)) {
 			serial = append(serial, gateKey(c))
 		}
 	}
@@ -78,6 +79,19 @@ func (n *Node) isSerial(key []byte) bool {
 	part.mu.Lock()
 	defer part.mu.Unlock()
 	return part.shard != nil && part.shard.Serial(key)
+}
+
+// rewrites reports whether c, one request, would rewrite its key whole
+// from the value this node holds (storage's Shard.Rewrites): INCR_NUMBER
+// turning an INT or a STR into a FLOAT, which the serial path makes exact.
+func (n *Node) rewrites(c *rpc.Cmd) bool {
+	if len(c.Reqs) != 1 || !c.Reqs[0].Cmd.MayRewrite() {
+		return false
+	}
+	part := &n.parts[n.partitionOf(c.Reqs[0].Key())]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	return part.shard != nil && part.shard.Rewrites(c.DB, c.Reqs[0])
 }
 
 // splitRun runs r in the parts serialKeys gave its commands: the

@@ -43,3 +43,31 @@ func TestSerialKeysSplitARun(t *testing.T) {
 		t.Fatalf("a run writing no serial key split: %v", got)
 	}
 }
+
+// TestConversionsGoSerial: INCR_NUMBER goes on the serial path, with the
+// run's other commands of one key on its key, when the key holds an INT
+// or a STR it would turn into a FLOAT; on a FLOAT or an absent key it is
+// INCR_FLOAT's increment, whose copies merge exactly, and stays ordinary.
+func TestConversionsGoSerial(t *testing.T) {
+	n := newNode(t, Config{Partitions: 1, KeepTombstones: true})
+	for _, s := range []string{"SET:INT (1)i 5", "SET:STR (1)s (3)1.5", "SET:FLOAT (1)f 1.5"} {
+		do(t, n, 0, s)
+	}
+	cmd := func(db int, text string) rpc.Cmd { return rpc.Cmd{DB: db, Reqs: parse(t, text)} }
+	r := &rpc.Run{Cmds: []rpc.Cmd{
+		cmd(0, "INCR_NUMBER (1)i 1"), // 0: an INT becoming a FLOAT: serial
+		cmd(0, "INCR_NUMBER (1)s 1"), // 1: a STR becoming one: serial
+		cmd(0, "INCR_NUMBER (1)f 1"), // 2: a FLOAT's increment: now
+		cmd(0, "INCR_NUMBER (1)a 1"), // 3: an absent key: now
+		cmd(1, "INCR_NUMBER (1)i 1"), // 4: absent in database 1: now
+		cmd(0, "GET (1)i"),           // 5: the converted key's read: serial, in order
+	}}
+	want := []runPart{partSerial, partSerial, partNow, partNow, partNow, partSerial}
+	if got := n.serialKeys(r); !slices.Equal(got, want) {
+		t.Fatalf("parts %v, want %v", got, want)
+	}
+	plain := &rpc.Run{Cmds: []rpc.Cmd{cmd(0, "INCR_NUMBER (1)f 1"), cmd(0, "INCR_FLOAT (1)f 1")}}
+	if got := n.serialKeys(plain); got != nil {
+		t.Fatalf("increments of a FLOAT split their run: %v", got)
+	}
+}

@@ -75,11 +75,18 @@ func (c Command) Conditional() bool {
 	switch c {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdIncrNumber:
+		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent:
 		return true
 	}
 	return false
 }
+
+// MayRewrite reports whether c is a read-modify-write on some states only,
+// so that whether a cluster must run it on its serial path is for the
+// key's coordinator to tell from what the key holds: INCR_NUMBER turns an
+// INT or a STR into a FLOAT (§12.8), and on a FLOAT is INCR_FLOAT's
+// increment, whose copies merge exactly.
+func (c Command) MayRewrite() bool { return c == CmdIncrNumber }
 
 // WritesOneKey reports whether c writes one key and nothing else: the
 // writes FENCED, ONCE and RETRY may carry.

@@ -597,7 +597,7 @@ var table = []*Spec{
 	{Name: "decr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts one from an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(-1, true)},
 	{Name: "incrby", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to an integer.", Args: "key increment", Shape: ShapeIncr, Build: incrBy(1, false)},
 	{Name: "decrby", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts a number from an integer.", Args: "key decrement", Shape: ShapeIncr, Build: incrBy(-1, false)},
-	{Name: "incrbyfloat", Note: "INCR_NUMBER: on an integer (`SET k 5`, INCR's counters) or a string holding a number (`3.0`, `1e3`) too, which then holds a float; linearizable (in a cluster, on its serial path: Vanity's INCR_FLOAT keeps exact float counters without consensus). The result carries six decimals (Vanity's FLOAT on the wire).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to a float.", Args: "key increment", Shape: ShapeFloat, Build: func(args [][]byte, p *Plan) error {
+	{Name: "incrbyfloat", Note: "INCR_NUMBER: on an integer (`SET k 5`, INCR's counters) or a string holding a number (`3.0`, `1e3`) too, which then holds a float: that conversion is linearizable (in a cluster, on its serial path); adding to a float is INCR_FLOAT's exact counter. The result carries six decimals (Vanity's FLOAT on the wire).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to a float.", Args: "key increment", Shape: ShapeFloat, Build: func(args [][]byte, p *Plan) error {
 		f, err := parseFloat(args[2])
 		if err != nil {
 			return err

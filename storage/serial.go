@@ -39,6 +39,26 @@ func (s *Shard) Serial(key []byte) bool {
 	return ok
 }
 
+// Rewrites reports whether req, run on s's state, rewrites its key whole
+// from a value of another type: INCR_NUMBER on an INT or a STR
+// (PROTOCOL.md §12.8; proto.Command.MayRewrite). Two coordinators doing
+// so at once would each start from the same old value, so a cluster runs
+// such a command on its serial path.
+func (s *Shard) Rewrites(db int, req *proto.Request) bool {
+	if req.Cmd != proto.CmdIncrNumber {
+		return false
+	}
+	e, ok := s.lookup(db, req.Key())
+	if !ok {
+		return false
+	}
+	switch e.visible().(type) {
+	case *counter[int64], strVal:
+		return true
+	}
+	return false
+}
+
 // Acceptor returns key's acceptor register in s: the highest ballot
 // promised, and the ballot of the proposal accepted (the latest stamp of
 // the key's state in db, a database reset included; zero: none).

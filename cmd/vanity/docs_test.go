@@ -144,6 +144,8 @@ func clusterNote(c proto.Command) string {
 		return "linearizable: runs on the serial path, whatever the write (docs/serial.md; PROTOCOL.md §12.11)"
 	case c == proto.CmdRename || c == proto.CmdRenameIfAbsent:
 		return "both keys must be in one partition (co-locate them with {tags}); then as a write of each at QUORUM, atomic on the coordinator"
+	case c == proto.CmdIncrNumber:
+		return "on a FLOAT or an absent key, INCR_FLOAT's exact increment at the session's levels; turning an INT or a string into a FLOAT, linearizable on the serial path (the key's coordinator tells which)"
 	case c == proto.CmdListMoveWait:
 		return "each try is a LIST_MOVE at the session's levels, with its guarantees (both keys in one partition); the router waits between tries"
 	case c == proto.CmdListMove:

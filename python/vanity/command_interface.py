@@ -290,7 +290,7 @@ class CommandInterface:
     def incr_number(self, key: Key, amount: float) -> Response:
         """Add amount to whatever holds a number: a FLOAT, or an INT or a
         string of a number's text, which becomes a FLOAT (Redis's
-        INCRBYFLOAT; in a cluster a read-modify-write on the serial path)."""
+        INCRBYFLOAT; in a cluster that conversion runs on the serial path)."""
         return self._command("INCR_NUMBER", key, float(amount))
 
     def list_move(self, source: Key, dest: Key, from_end: ListEnd = ListEnd.RIGHT,
