@@ -50,7 +50,8 @@ func (c Class) String() string {
 func (c Command) ChangesSession() bool {
 	switch c {
 	case CmdAuth, CmdSwitchDB, CmdConsistency, CmdTransactBegin, CmdTransactCommit, CmdTransactDiscard,
-		CmdSubscribe, CmdUnsubscribe, CmdUnsubscribeAll, CmdExit, CmdTerminate, CmdPipe:
+		CmdSubscribe, CmdUnsubscribe, CmdUnsubscribeAll, CmdExit, CmdTerminate, CmdPipe,
+		CmdSubscribePattern, CmdUnsubscribePattern:
 		return true
 	}
 	return false

@@ -48,6 +48,7 @@ func TestEveryDataCommandHasAClass(t *testing.T) {
 		CmdScan: true, CmdKeys: true, CmdDBSize: true, CmdInfo: true,
 		// A blocking pop is the router's loop of pops (router/waitpop.go).
 		CmdListPopLeftWait: true, CmdListPopRightWait: true, CmdListMoveWait: true,
+		CmdSubscribePattern: true, CmdUnsubscribePattern: true, CmdSubscribedPatterns: true,
 	}
 	for c := CmdPing; c < numCommands; c++ {
 		if got := c.Class() == ClassSession; got != session[c] {

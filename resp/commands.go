@@ -14,18 +14,20 @@ import (
 type Kind uint8
 
 const (
-	KindRequests    Kind = iota // Vanity requests (Spec.Build); the reply by Spec.Shape
-	KindHello                   // HELLO: protocol version, AUTH, SETNAME
-	KindCommand                 // COMMAND and its subcommands: this table
-	KindClient                  // CLIENT ID / SETNAME / GETNAME / SETINFO
-	KindConfig                  // CONFIG GET: what clients probe
-	KindEcho                    // ECHO
-	KindQuit                    // QUIT: +OK, then close
-	KindSubscribe               // SUBSCRIBE ch...: a SUBSCRIBE request and a push per channel
-	KindUnsubscribe             // UNSUBSCRIBE [ch...]
-	KindPublish                 // PUBLISH: the receivers on this router
-	KindScan                    // SCAN: Redis's numeric cursors over Vanity's
-	KindRefused                 // a Redis command Vanity does not offer; Spec.Reason says why
+	KindRequests     Kind = iota // Vanity requests (Spec.Build); the reply by Spec.Shape
+	KindHello                    // HELLO: protocol version, AUTH, SETNAME
+	KindCommand                  // COMMAND and its subcommands: this table
+	KindClient                   // CLIENT ID / SETNAME / GETNAME / SETINFO
+	KindConfig                   // CONFIG GET: what clients probe
+	KindEcho                     // ECHO
+	KindQuit                     // QUIT: +OK, then close
+	KindSubscribe                // SUBSCRIBE ch...: a SUBSCRIBE request and a push per channel
+	KindUnsubscribe              // UNSUBSCRIBE [ch...]
+	KindPSubscribe               // PSUBSCRIBE pattern...: a SUBSCRIBE_PATTERN request and a push per pattern
+	KindPUnsubscribe             // PUNSUBSCRIBE [pattern...]
+	KindPublish                  // PUBLISH: the receivers on this router
+	KindScan                     // SCAN: Redis's numeric cursors over Vanity's
+	KindRefused                  // a Redis command Vanity does not offer; Spec.Reason says why
 )
 
 // Spec is one Redis command as the listener serves it, and as COMMAND
@@ -798,6 +800,8 @@ var table = []*Spec{
 	{Name: "discard", Arity: 1, Flags: fast, Group: "transactions", Summary: "Drops the transaction.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactDiscard); return nil }},
 	{Name: "subscribe", Note: "A RESP2 subscriber may still send any command.", Arity: -2, Group: "pubsub", Summary: "Listens to channels.", Args: "channel [channel ...]", Kind: KindSubscribe},
 	{Name: "unsubscribe", Arity: -1, Group: "pubsub", Summary: "Stops listening to channels (all without arguments).", Args: "[channel ...]", Kind: KindUnsubscribe},
+	{Name: "psubscribe", Note: "SUBSCRIBE_PATTERN: KEYS's glob patterns; every router's publications reach every router's pattern subscribers.", Arity: -2, Group: "pubsub", Summary: "Listens to the channels whose names match patterns.", Args: "pattern [pattern ...]", Kind: KindPSubscribe},
+	{Name: "punsubscribe", Arity: -1, Group: "pubsub", Summary: "Stops listening to patterns (all without arguments).", Args: "[pattern ...]", Kind: KindPUnsubscribe},
 	{Name: "publish", Note: "Counts the receivers on the router that took it; every router's subscribers get the message.", Arity: 3, Group: "pubsub", Summary: "Sends a message to a channel; the receivers on this router.", Args: "channel message", Kind: KindPublish, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdPublish)
 		r.Str[0], r.Str[1] = args[1], args[2]

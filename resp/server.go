@@ -48,6 +48,21 @@ func AppendPush(dst []byte, v Version, kind string, channel []byte, count int64,
 	return AppendInt(dst, count)
 }
 
+// AppendPatternMessage appends Redis's push of a message to a connection
+// following a pattern that matches its channel: pmessage, the pattern,
+// the channel and the message.
+func AppendPatternMessage(dst []byte, v Version, pattern, channel, message []byte) []byte {
+	if v == RESP3 {
+		dst = header(dst, '>', 4)
+	} else {
+		dst = AppendArray(dst, 4)
+	}
+	dst = AppendBulk(dst, "pmessage")
+	dst = AppendBulk(dst, pattern)
+	dst = AppendBulk(dst, channel)
+	return AppendBulk(dst, message)
+}
+
 // AppendCommandInfo appends COMMAND's description of s (Redis 7's ten
 // fields; no ACL categories, tips, key specs or subcommands).
 func AppendCommandInfo(dst []byte, v Version, s *Spec) []byte {

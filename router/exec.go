@@ -109,7 +109,8 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdTransactCommit:
 		return c.commit(out), actReply
-	case proto.CmdPublish, proto.CmdSubscribe, proto.CmdSubscribed, proto.CmdUnsubscribe, proto.CmdUnsubscribeAll:
+	case proto.CmdPublish, proto.CmdSubscribe, proto.CmdSubscribed, proto.CmdUnsubscribe, proto.CmdUnsubscribeAll,
+		proto.CmdSubscribePattern, proto.CmdUnsubscribePattern, proto.CmdSubscribedPatterns:
 		return c.pubsub(req, out), actReply
 	}
 	return proto.AppendInternalError(out, "router: unhandled command "+req.Cmd.String()), actReply

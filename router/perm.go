@@ -31,6 +31,7 @@ var permissions = func() [256]levelMask {
 	set(user|admin, proto.CmdChangePassword,
 		proto.CmdTransactBegin, proto.CmdTransactCommit, proto.CmdTransactDiscard,
 		proto.CmdPublish, proto.CmdSubscribe, proto.CmdSubscribed, proto.CmdUnsubscribe, proto.CmdUnsubscribeAll,
+		proto.CmdSubscribePattern, proto.CmdUnsubscribePattern, proto.CmdSubscribedPatterns,
 		proto.CmdConsistency, proto.CmdGetConsistency)
 	for c := proto.CmdPing; c.Valid(); c++ {
 		if c.IsData() && c != proto.CmdReset {
@@ -101,6 +102,7 @@ func orderOf(cmd proto.Command, frame []byte) order {
 	}
 	switch cmd {
 	case proto.CmdPing, proto.CmdSwitchDB, proto.CmdConsistency, proto.CmdGetConsistency, proto.CmdSubscribed,
+		proto.CmdSubscribedPatterns,
 		proto.CmdTransactBegin, proto.CmdTransactDiscard, proto.CmdTransactCommit:
 		return orderFree
 	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,

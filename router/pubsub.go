@@ -7,55 +7,78 @@ import (
 	"github.com/vanitydb/vanity/resp"
 )
 
-// hub is the server's channel namespace (one for all databases, D53).
+// hub is the server's channel namespace (one for all databases, D53):
+// the connections following each channel, and each pattern (§12.15).
 type hub struct {
 	mu   sync.RWMutex
 	subs map[string]map[*conn]struct{}
+	pats map[string]map[*conn]struct{}
 }
 
-func newHub() *hub { return &hub{subs: map[string]map[*conn]struct{}{}} }
+func newHub() *hub {
+	return &hub{subs: map[string]map[*conn]struct{}{}, pats: map[string]map[*conn]struct{}{}}
+}
 
 // publication is a message waiting to be fanned out.
 type publication struct {
 	channel, message string
 }
 
-func (h *hub) subscribe(c *conn, channel string) {
+func (h *hub) subscribe(c *conn, channel string) { h.add(h.subs, c, channel) }
+
+func (h *hub) unsubscribe(c *conn, channel string) { h.remove(h.subs, c, channel) }
+
+func (h *hub) subscribePattern(c *conn, pattern string) { h.add(h.pats, c, pattern) }
+
+func (h *hub) unsubscribePattern(c *conn, pattern string) { h.remove(h.pats, c, pattern) }
+
+// add records that c follows name, a channel or a pattern of m.
+func (h *hub) add(m map[string]map[*conn]struct{}, c *conn, name string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m := h.subs[channel]
-	if m == nil {
-		m = map[*conn]struct{}{}
-		h.subs[channel] = m
+	cs := m[name]
+	if cs == nil {
+		cs = map[*conn]struct{}{}
+		m[name] = cs
 	}
-	m[c] = struct{}{}
+	cs[c] = struct{}{}
 }
 
-func (h *hub) unsubscribe(c *conn, channel string) {
+// remove forgets that c follows name.
+func (h *hub) remove(m map[string]map[*conn]struct{}, c *conn, name string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if m := h.subs[channel]; m != nil {
-		delete(m, c)
-		if len(m) == 0 {
-			delete(h.subs, channel)
+	if cs := m[name]; cs != nil {
+		delete(cs, c)
+		if len(cs) == 0 {
+			delete(m, name)
 		}
 	}
 }
 
+// unsubscribeAll forgets every channel and pattern c follows.
 func (h *hub) unsubscribeAll(c *conn) {
-	if len(c.sess.subs) == 0 {
-		return
-	}
 	for ch := range c.sess.subs {
 		h.unsubscribe(c, ch)
 	}
+	for p := range c.sess.pats {
+		h.unsubscribePattern(c, p)
+	}
 }
 
-// count is the number of this router's subscribers of channel.
+// count is the number of this router's receivers of a message on
+// channel, as Redis counts them: each subscription of the channel and
+// each pattern subscription matching it.
 func (h *hub) count(channel string) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.subs[channel])
+	n := len(h.subs[channel])
+	for p, cs := range h.pats {
+		if proto.MatchPattern([]byte(p), []byte(channel)) {
+			n += len(cs)
+		}
+	}
+	return n
 }
 
 // message is a publication as each protocol sends it, encoded once per
@@ -86,21 +109,62 @@ func (m *message) frame(c *conn) []byte {
 	return m.resp2
 }
 
-// publish sends the message to every subscriber of the channel.
+// patternFrame returns the message as a RESP connection following
+// pattern gets it: Redis's pmessage, with the pattern.
+func (m *message) patternFrame(c *conn, pattern string) []byte {
+	return resp.AppendPatternMessage(nil, c.rv, []byte(pattern), []byte(m.p.channel), []byte(m.p.message))
+}
+
+// delivery is one message frame owed to a connection: for a pattern it
+// follows (pattern set), or for the channel.
+type delivery struct {
+	c       *conn
+	pattern string
+	byPat   bool
+}
+
+// publish sends the message to every follower of the channel, and of
+// each pattern matching it. A Vanity connection gets it once however
+// many of its subscriptions match (its frame names no pattern); a RESP
+// connection gets Redis's message for the channel and a pmessage for
+// each matching pattern.
 func (h *hub) publish(p publication) {
 	h.mu.RLock()
-	m := h.subs[p.channel]
-	targets := make([]*conn, 0, len(m))
-	for c := range m {
-		targets = append(targets, c)
+	cs := h.subs[p.channel]
+	targets := make([]delivery, 0, len(cs))
+	for c := range cs {
+		targets = append(targets, delivery{c: c})
+	}
+	if len(h.pats) > 0 {
+		name := []byte(p.channel)
+		for pat, ps := range h.pats {
+			if !proto.MatchPattern([]byte(pat), name) {
+				continue
+			}
+			for c := range ps {
+				targets = append(targets, delivery{c: c, pattern: pat, byPat: true})
+			}
+		}
 	}
 	h.mu.RUnlock()
 	if len(targets) == 0 {
 		return
 	}
 	msg := message{p: p}
-	for _, c := range targets {
-		c.deliver(msg.frame(c))
+	var sent map[*conn]bool // Vanity connections already given the message
+	for _, t := range targets {
+		switch {
+		case t.c.wire != wireVanity && t.byPat:
+			t.c.deliver(msg.patternFrame(t.c, t.pattern))
+		case t.c.wire != wireVanity:
+			t.c.deliver(msg.frame(t.c))
+		case !sent[t.c]:
+			if sent == nil {
+				sent = map[*conn]bool{}
+			}
+			sent[t.c] = true
+			t.c.deliver(msg.frame(t.c))
+		}
 	}
 }
 
@@ -133,13 +197,39 @@ func (c *conn) pubsub(req *proto.Request, out []byte) []byte {
 	case proto.CmdUnsubscribeAll:
 		c.srv.hub.unsubscribeAll(c)
 		clear(s.subs)
+		clear(s.pats)
 		return ok
 	case proto.CmdSubscribed:
-		names := make([]string, 0, len(s.subs))
-		for ch := range s.subs {
-			names = append(names, ch)
+		return proto.AppendStrArr(ok, names(s.subs))
+	case proto.CmdSubscribePattern:
+		p := string(req.Str[0])
+		if _, dup := s.pats[p]; !dup {
+			if s.pats == nil {
+				s.pats = map[string]struct{}{}
+			}
+			c.startAsync()
+			s.pats[p] = struct{}{}
+			c.srv.hub.subscribePattern(c, p)
 		}
-		return proto.AppendStrArr(ok, names)
+		return proto.AppendInt(ok, int64(len(s.pats)))
+	case proto.CmdUnsubscribePattern:
+		p := string(req.Str[0])
+		if _, had := s.pats[p]; had {
+			delete(s.pats, p)
+			c.srv.hub.unsubscribePattern(c, p)
+		}
+		return proto.AppendInt(ok, int64(len(s.pats)))
+	case proto.CmdSubscribedPatterns:
+		return proto.AppendStrArr(ok, names(s.pats))
+	}
+	return out
+}
+
+// names lists a set's members, in no order.
+func names(set map[string]struct{}) []string {
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
 	}
 	return out
 }

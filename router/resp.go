@@ -146,7 +146,7 @@ func (c *conn) prepareRESP() order {
 			return orderAway // it authenticates
 		}
 		return orderAfter // the replies before it keep their protocol version
-	case resp.KindQuit, resp.KindSubscribe, resp.KindUnsubscribe:
+	case resp.KindQuit, resp.KindSubscribe, resp.KindUnsubscribe, resp.KindPSubscribe, resp.KindPUnsubscribe:
 		return orderAfter
 	default:
 		return orderFree
@@ -201,14 +201,20 @@ func (c *conn) handleRESP() action {
 		c.out = resp.AppendCommand(c.out, c.rv, args)
 	case resp.KindConfig:
 		c.out = resp.AppendConfig(c.out, c.rv, args)
-	case resp.KindSubscribe:
-		for _, ch := range args[1:] {
-			if !c.subscribeRESP(proto.CmdSubscribe, ch) {
+	case resp.KindSubscribe, resp.KindPSubscribe:
+		cmd := proto.CmdSubscribe
+		if spec.Kind == resp.KindPSubscribe {
+			cmd = proto.CmdSubscribePattern
+		}
+		for _, name := range args[1:] {
+			if !c.subscribeRESP(cmd, name) {
 				break
 			}
 		}
 	case resp.KindUnsubscribe:
-		c.unsubscribeRESP(args[1:])
+		c.unsubscribeRESP(proto.CmdUnsubscribe, args[1:])
+	case resp.KindPUnsubscribe:
+		c.unsubscribeRESP(proto.CmdUnsubscribePattern, args[1:])
 	case resp.KindPublish:
 		req := c.plan.Reqs[0]
 		if c.refusedRESP(req.Cmd) {
@@ -499,39 +505,48 @@ func (c *conn) client(args [][]byte) {
 	}
 }
 
-// subscribeRESP subscribes to one channel and appends its confirmation;
-// it reports false if the session may not.
-func (c *conn) subscribeRESP(cmd proto.Command, channel []byte) bool {
+// subscribeRESP runs cmd, a subscription to or from one channel or
+// pattern, and appends its confirmation with Redis's count (channels and
+// patterns together); it reports false if the session may not.
+func (c *conn) subscribeRESP(cmd proto.Command, name []byte) bool {
 	if c.refusedRESP(cmd) {
 		return false
 	}
 	var req proto.Request
-	req.Cmd, req.Str[0] = cmd, channel
+	req.Cmd, req.Str[0] = cmd, name
 	c.vout = c.pubsub(&req, c.vout[:0])
-	kind := "subscribe"
-	if cmd == proto.CmdUnsubscribe {
-		kind = "unsubscribe"
-	}
-	c.out = resp.AppendPush(c.out, c.rv, kind, channel, int64(len(c.sess.subs)), nil)
+	c.out = resp.AppendPush(c.out, c.rv, pushKinds[cmd], name, int64(len(c.sess.subs)+len(c.sess.pats)), nil)
 	return true
 }
 
-// unsubscribeRESP leaves the channels named, or every channel.
-func (c *conn) unsubscribeRESP(channels [][]byte) {
-	if len(channels) == 0 {
-		for ch := range c.sess.subs {
-			channels = append(channels, []byte(ch))
+// pushKinds are the confirmations Redis pushes for each subscription
+// command.
+var pushKinds = map[proto.Command]string{
+	proto.CmdSubscribe: "subscribe", proto.CmdUnsubscribe: "unsubscribe",
+	proto.CmdSubscribePattern: "psubscribe", proto.CmdUnsubscribePattern: "punsubscribe",
+}
+
+// unsubscribeRESP runs cmd (UNSUBSCRIBE or UNSUBSCRIBE_PATTERN) for the
+// channels or patterns named, or for every one followed.
+func (c *conn) unsubscribeRESP(cmd proto.Command, names [][]byte) {
+	if len(names) == 0 {
+		set := c.sess.subs
+		if cmd == proto.CmdUnsubscribePattern {
+			set = c.sess.pats
 		}
-		slices.SortFunc(channels, func(a, b []byte) int { return strings.Compare(string(a), string(b)) })
+		for n := range set {
+			names = append(names, []byte(n))
+		}
+		slices.SortFunc(names, func(a, b []byte) int { return strings.Compare(string(a), string(b)) })
 	}
-	if len(channels) == 0 {
-		if !c.refusedRESP(proto.CmdUnsubscribe) {
-			c.out = resp.AppendPush(c.out, c.rv, "unsubscribe", nil, 0, nil)
+	if len(names) == 0 {
+		if !c.refusedRESP(cmd) {
+			c.out = resp.AppendPush(c.out, c.rv, pushKinds[cmd], nil, int64(len(c.sess.subs)+len(c.sess.pats)), nil)
 		}
 		return
 	}
-	for _, ch := range channels {
-		if !c.subscribeRESP(proto.CmdUnsubscribe, ch) {
+	for _, n := range names {
+		if !c.subscribeRESP(cmd, n) {
 			return
 		}
 	}

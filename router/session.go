@@ -16,6 +16,7 @@ type session struct {
 	queue []*proto.Request
 	plans []queuedPlan // a RESP session's queued commands: how their replies combine
 	subs  map[string]struct{}
+	pats  map[string]struct{} // the patterns followed (§12.15)
 }
 
 func (s *session) level() proto.Level {

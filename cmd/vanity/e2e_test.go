@@ -83,7 +83,9 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdTransactBegin: "TRANSACT_BEGIN", proto.CmdTransactCommit: "TRANSACT_COMMIT", proto.CmdTransactDiscard: "TRANSACT_DISCARD",
 	proto.CmdPublish: "PUBLISH (1)c (1)m", proto.CmdSubscribe: "SUBSCRIBE (1)c", proto.CmdSubscribed: "SUBSCRIBED",
 	proto.CmdUnsubscribe: "UNSUBSCRIBE (1)c", proto.CmdUnsubscribeAll: "UNSUBSCRIBE_ALL",
-	proto.CmdConsistency: "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
+	proto.CmdSubscribePattern: "SUBSCRIBE_PATTERN (1)c", proto.CmdUnsubscribePattern: "UNSUBSCRIBE_PATTERN (1)c",
+	proto.CmdSubscribedPatterns: "SUBSCRIBED_PATTERNS",
+	proto.CmdConsistency:        "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
 	proto.CmdClusterInfo: "CLUSTER_INFO",
 	proto.CmdScan:        "SCAN (1)0 (1)* 10", proto.CmdKeys: "KEYS (1)*", proto.CmdDBSize: "DB_SIZE", proto.CmdInfo: "INFO",
 }
@@ -517,6 +519,42 @@ func TestPublishReachesOtherConnections(t *testing.T) {
 }
 
 func encStr(s string) string { return "(" + strconv.Itoa(len(s)) + ")" + s }
+
+// TestPatternSubscriptions: a connection following a pattern gets the
+// messages of every channel whose name matches it, once however many of
+// its subscriptions match; UNSUBSCRIBE_PATTERN and UNSUBSCRIBE_ALL stop
+// them (§12.15).
+func TestPatternSubscriptions(t *testing.T) {
+	s := memoryServer(t)
+	a, b, pub := s.dial(), s.dial(), s.dial()
+	expect(t, a, "SUBSCRIBE_PATTERN (6)news.*", "OK:INT 1", "SUBSCRIBE_PATTERN (6)news.*", "OK:INT 1",
+		"SUBSCRIBE_PATTERN (5)h?llo", "OK:INT 2")
+	expect(t, b, "SUBSCRIBE (10)news.sport", "OK:INT 1", "SUBSCRIBE_PATTERN (6)news.*", "OK:INT 1",
+		"SUBSCRIBE_PATTERN (5)news*", "OK:INT 2")
+	next := func(who string, c *client.Client, want string) {
+		t.Helper()
+		if m, err := c.ReadAsync(true); err != nil || string(m) != want {
+			t.Fatalf("%s got %q %v, want %q", who, m, err, want)
+		}
+	}
+	expect(t, pub, "PUBLISH (10)news.sport (2)hi", "OK", "PUBLISH (5)hallo (1)x", "OK",
+		"PUBLISH (5)other (1)y", "OK", "PUBLISH (6)news.x (6)marker", "OK")
+	next("a", a, "ASYNC:PUBLISH (10)news.sport(2)hi")
+	next("a", a, "ASYNC:PUBLISH (5)hallo(1)x")
+	next("a", a, "ASYNC:PUBLISH (6)news.x(6)marker")  // nothing of "other" came before it
+	next("b", b, "ASYNC:PUBLISH (10)news.sport(2)hi") // once, for three matches
+	next("b", b, "ASYNC:PUBLISH (6)news.x(6)marker")
+	expect(t, a, "UNSUBSCRIBE_PATTERN (5)h?llo", "OK:INT 1", "UNSUBSCRIBE_PATTERN (5)h?llo", "OK:INT 1",
+		"SUBSCRIBED_PATTERNS", "OK:ARR (1)[:STR (6)news.*]", "SUBSCRIBED", "OK:ARR (0)[]")
+	expect(t, pub, "PUBLISH (5)hello (1)z", "OK", "PUBLISH (6)news.y (1)w", "OK")
+	next("a", a, "ASYNC:PUBLISH (6)news.y(1)w")
+	next("b", b, "ASYNC:PUBLISH (6)news.y(1)w")
+	expect(t, b, "UNSUBSCRIBE_ALL", "OK", "SUBSCRIBED_PATTERNS", "OK:ARR (0)[]", "SUBSCRIBED", "OK:ARR (0)[]",
+		"SUBSCRIBE (3)end", "OK:INT 1")
+	expect(t, pub, "PUBLISH (6)news.z (1)v", "OK", "PUBLISH (3)end (1)e", "OK")
+	next("a", a, "ASYNC:PUBLISH (6)news.z(1)v")
+	next("b", b, "ASYNC:PUBLISH (3)end(1)e") // news.z, published before it, never came
+}
 
 // TestSlowSubscriberIsDisconnected checks that a subscriber that never
 // reads cannot make the server buffer without bound.

@@ -294,9 +294,9 @@ func (c *cli) request(req *proto.Request) (proto.Reply, error) {
 	return proto.ParseReply(p)
 }
 
-// oneShot runs the command of the command line. A subscriber then prints
-// messages until the server closes the connection or the process is
-// stopped.
+// oneShot runs the command of the command line. A subscriber (to a
+// channel or a pattern) then prints messages until the server closes the
+// connection or the process is stopped.
 func (c *cli) oneShot() int {
 	if c.opts.raw {
 		return c.rawLine(strings.Join(c.opts.words, " "))
@@ -306,7 +306,7 @@ func (c *cli) oneShot() int {
 		words[i] = proto.Word{Text: []byte(w)} // the shell took the quotes off: set:str types a string
 	}
 	status, quit := c.run(words)
-	if !quit && status == 0 && commandOf(words) == proto.CmdSubscribe {
+	if cmd := commandOf(words); !quit && status == 0 && (cmd == proto.CmdSubscribe || cmd == proto.CmdSubscribePattern) {
 		if err := c.s.wait(); !errors.Is(err, errClosed) {
 			c.println("(error) " + err.Error())
 			return 1

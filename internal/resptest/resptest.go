@@ -436,6 +436,60 @@ func PubSub(t *testing.T, subAddr, pubAddr string, v int) {
 	}
 }
 
+// PatternPubSub checks PSUBSCRIBE and PUNSUBSCRIBE: a subscriber of
+// subAddr following a pattern and a channel it matches gets Redis's
+// message and pmessage for one publication from pubAddr, and counts its
+// subscriptions as Redis does, channels and patterns together.
+func PatternPubSub(t *testing.T, subAddr, pubAddr string, v int) {
+	ctx := context.Background()
+	prefix := "pnews/" + t.Name() + "/"
+	sub := Client(t, subAddr, v, 0)
+	ps := sub.PSubscribe(ctx, prefix+"*")
+	defer ps.Close()
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	confirm := func(what, kind, name string, count int) {
+		t.Helper()
+		got, err := ps.Receive(rctx)
+		s, ok := got.(*redis.Subscription)
+		if err != nil || !ok || s.Kind != kind || s.Channel != name || s.Count != count {
+			t.Fatalf("%s: %#v %v, want %s of %q, count %d", what, got, err, kind, name, count)
+		}
+	}
+	confirm("PSUBSCRIBE", "psubscribe", prefix+"*", 1)
+	if err := ps.Subscribe(ctx, prefix+"sport"); err != nil {
+		t.Fatal(err)
+	}
+	confirm("SUBSCRIBE beside a pattern", "subscribe", prefix+"sport", 2)
+	pub := Client(t, pubAddr, 2, 0)
+	n, err := pub.Publish(ctx, prefix+"sport", "goal").Result()
+	want := int64(0) // PUBLISH counts the receivers on its own router
+	if subAddr == pubAddr {
+		want = 2 // the channel's subscription and the pattern's
+	}
+	eq(t, "PUBLISH to a channel and a pattern", n, err, want)
+	if err := pub.Publish(ctx, "elsewhere/"+t.Name(), "no").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Publish(ctx, prefix+"weather", "rain").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got [][3]string
+	for range 3 {
+		msg, err := ps.ReceiveMessage(rctx)
+		if err != nil {
+			t.Fatalf("message %d: %v", len(got), err)
+		}
+		got = append(got, [3]string{msg.Pattern, msg.Channel, msg.Payload})
+	}
+	eq(t, "messages", got, nil, [][3]string{
+		{"", prefix + "sport", "goal"}, {prefix + "*", prefix + "sport", "goal"}, {prefix + "*", prefix + "weather", "rain"}})
+	if err := ps.PUnsubscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	confirm("PUNSUBSCRIBE of all", "punsubscribe", prefix+"*", 1)
+}
+
 // tool returns the path of one of Redis's tools, or skips the test when
 // it is not installed (fails it when $VANITY_REQUIRE_TOOLS is set, as CI
 // sets it).
@@ -526,8 +580,11 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
 	t.Run("pubsub2", func(t *testing.T) { PubSub(t, addr, addr, 2) })
 	t.Run("pubsub3", func(t *testing.T) { PubSub(t, addr, addr, 3) })
+	t.Run("patterns2", func(t *testing.T) { PatternPubSub(t, addr, addr, 2) })
+	t.Run("patterns3", func(t *testing.T) { PatternPubSub(t, addr, addr, 3) })
 	if pubAddr != addr {
 		t.Run("pubsub across routers", func(t *testing.T) { PubSub(t, addr, pubAddr, 2) })
+		t.Run("patterns across routers", func(t *testing.T) { PatternPubSub(t, addr, pubAddr, 3) })
 	}
 	t.Run("redis-cli", func(t *testing.T) { CLI(t, addr) })
 	t.Run("redis-benchmark", func(t *testing.T) { Benchmark(t, addr, 2000) })

@@ -449,6 +449,20 @@ class PubSubTest(ServerTestCase):
         self.assertTrue(a.unsubscribe_all().is_ok())
         self.assertEqual(a.subscribed().value, [])
 
+    def test_pattern_subscribe(self):
+        a = self.connect()
+        b = self.connect()
+        self.assertEqual(a.subscribe_pattern("news.*").value, 1)
+        self.assertEqual(a.subscribe("news.sport").value, 1)
+        self.assertEqual(a.subscribed_patterns().value, ["news.*"])
+        b.publish("news.sport", "hi")
+        b.publish("weather", "rain")
+        b.publish("news.local", "fair")
+        self.assertEqual(a.read_async(timeout=10).value, ("news.sport", "hi"))  # once, for two matches
+        self.assertEqual(a.read_async(timeout=10).value, ("news.local", "fair"))
+        self.assertEqual(a.unsubscribe_pattern("news.*").value, 0)
+        self.assertEqual(a.subscribed_patterns().value, [])
+
     def test_consistency(self):
         c = self.client
         self.assertEqual(c.get_consistency().value, ["QUORUM", "QUORUM"])

@@ -393,7 +393,7 @@ def main(argv=None, stdin=None, stdout=None):
                 return 0 if reply is not None else 1
             words = [(w.encode("utf-8", "surrogateescape"), False) for w in o.words]
             status, quit = run(words)
-            if status == 0 and not quit and lookup(o.words[0]) == "SUBSCRIBE":
+            if status == 0 and not quit and lookup(o.words[0]) in ("SUBSCRIBE", "SUBSCRIBE_PATTERN"):
                 s.wait()
             return status
 

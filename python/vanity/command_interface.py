@@ -435,6 +435,18 @@ class CommandInterface:
     def subscribe(self, channel: Key) -> Response:
         return self._command("SUBSCRIBE", channel)
 
+    def subscribe_pattern(self, pattern: Key) -> Response:
+        """Receive the messages of every channel whose name matches
+        pattern (KEYS's globs); one message per publication however many
+        subscriptions match (PROTOCOL.md 12.15)."""
+        return self._command("SUBSCRIBE_PATTERN", pattern)
+
+    def unsubscribe_pattern(self, pattern: Key) -> Response:
+        return self._command("UNSUBSCRIBE_PATTERN", pattern)
+
+    def subscribed_patterns(self) -> Response:
+        return self._command("SUBSCRIBED_PATTERNS")
+
     def subscribed(self) -> Response:
         return self._command("SUBSCRIBED")
 

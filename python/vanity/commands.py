@@ -114,6 +114,9 @@ COMMANDS = {
     "LIST_MOVE": Command(("str", "str", "end", "end"), "source destination LEFT|RIGHT LEFT|RIGHT", "takes the element at one end of source and puts it at an end of destination; answers it", "lists", "LMOVE", "write"),
     "LIST_MOVE_WAIT": Command(("str", "str", "end", "end", "millis"), "source destination LEFT|RIGHT LEFT|RIGHT milliseconds", "as list_move, waiting up to milliseconds for an element", "lists", "", "session"),
     "INCR_NUMBER": Command(("str", "float"), "key amount", "adds amount to a FLOAT, or to an INT or a string holding a number, which becomes a FLOAT", "strings and numbers", "", "write"),
+    "SUBSCRIBE_PATTERN": Command(("str",), "pattern", "receives the messages of every channel whose name matches the pattern", "publish/subscribe", "PSUBSCRIBE", "session!"),
+    "UNSUBSCRIBE_PATTERN": Command(("str",), "pattern", "stops receiving the channels of a pattern", "publish/subscribe", "PUNSUBSCRIBE", "session!"),
+    "SUBSCRIBED_PATTERNS": Command((), "", "the patterns this connection follows", "publish/subscribe", "", "session"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
