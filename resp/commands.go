@@ -27,6 +27,7 @@ const (
 	KindPUnsubscribe             // PUNSUBSCRIBE [pattern...]
 	KindPublish                  // PUBLISH: the receivers on this router
 	KindScan                     // SCAN: Redis's numeric cursors over Vanity's
+	KindTime                     // TIME: the serving process's clock
 	KindRefused                  // a Redis command Vanity does not offer; Spec.Reason says why
 )
 
@@ -654,6 +655,7 @@ var table = []*Spec{
 	{Name: "del", Note: "Each key is deleted on its own: not atomic across keys.", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys; the number deleted.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},
 	{Name: "unlink", Note: "As DEL: Vanity frees memory at once.", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys (as DEL).", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},
 	{Name: "exists", Arity: -2, Flags: ro, Keys: all, Group: "generic", Summary: "How many of the keys exist.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdExists)},
+	{Name: "touch", Note: "As EXISTS: Vanity keeps no access times to update.", Arity: -2, Flags: ro, Keys: all, Group: "generic", Summary: "How many of the keys exist.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdExists)},
 	{Name: "type", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "The type of a key's value.", Args: "key", Shape: ShapeType, Build: keyed(proto.CmdType)},
 	{Name: "expire", Note: "NX, XX, GT and LT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in seconds.", Args: "key seconds", Shape: ShapeExpire, Build: expire(1000)},
 	{Name: "pexpire", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in milliseconds.", Args: "key milliseconds", Shape: ShapeExpire, Build: expire(1)},
@@ -726,6 +728,13 @@ var table = []*Spec{
 	{Name: "srem", Arity: -3, Flags: wr, Keys: one, Group: "set", Summary: "Removes members from a set; the number removed.", Args: "key member [member ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdSetDiscard)},
 	{Name: "smembers", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The members of a set.", Args: "key", Shape: ShapeSet, Build: keyed(proto.CmdSetAll)},
 	{Name: "sismember", Arity: 3, Flags: ro, Keys: one, Group: "set", Summary: "Whether a member is in a set.", Args: "key member", Shape: ShapeBool, Build: keyString(proto.CmdSetContains)},
+	{Name: "smismember", Note: "One SET_CONTAINS per member.", Arity: -3, Flags: ro, Keys: one, Group: "set", Summary: "Whether each member is in a set.", Args: "key member [member ...]", Shape: ShapeBools, Build: func(args [][]byte, p *Plan) error {
+		for _, m := range args[2:] {
+			r := p.Item(proto.CmdSetContains)
+			r.Str[0], r.Str[1] = args[1], m
+		}
+		return nil
+	}},
 	{Name: "scard", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The number of members of a set.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdSetLen)},
 	{Name: "spop", Note: "With a count, an array in both protocol versions.", Arity: -2, Flags: wr, Keys: one, Group: "set", Summary: "Removes and returns random members of a set.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdSetRemove)},
 	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
@@ -787,6 +796,7 @@ var table = []*Spec{
 		return nil
 	}},
 	{Name: "echo", Arity: 2, Flags: fast, Group: "connection", Summary: "The message.", Args: "message", Kind: KindEcho},
+	{Name: "time", Note: "The clock of the process serving the connection (a router in a cluster).", Arity: 1, Flags: fast, Group: "server", Summary: "The server's time: seconds and microseconds since 1970.", Kind: KindTime},
 	{Name: "auth", Note: "AUTH password (or user default) logs in as the first administrator, `vanity` unless renamed.", Arity: -2, Flags: fast, Group: "connection", Summary: "Authenticates the connection (AUTH password: the default user).", Args: "[username] password", Shape: ShapeAuth, Build: auth},
 	{Name: "hello", Arity: -1, Flags: fast, Group: "connection", Summary: "Switches the protocol version, optionally authenticating.", Args: "[protover [AUTH username password] [SETNAME clientname]]", Kind: KindHello},
 	{Name: "select", Arity: 2, Flags: fast, Group: "connection", Summary: "Switches the database (0-15).", Args: "index", Shape: ShapeStatus, Build: select_},

@@ -44,6 +44,7 @@ const (
 	ShapeTTL     // EXISTS, GET_EXPIRY → seconds, -1 or -2 (TTL)
 	ShapePTTL    // EXISTS, GET_EXPIRY → milliseconds, -1 or -2 (PTTL)
 	ShapePersist // GET_EXPIRY, CLEAR_EXPIRY → 1 if a deadline went, else 0
+	ShapeBools   // BOOLs → an array of 1 or 0 (SMISMEMBER)
 )
 
 // typeNames are TYPE's answers: Redis has one string type for STR, INT
@@ -181,6 +182,17 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 			}
 		}
 		return AppendSimple(dst, "OK")
+	case ShapeBools:
+		for i := range rs {
+			if r := &rs[i]; r.Status != proto.StatusOK || r.Value.Type != proto.TypeBool {
+				return AppendReply(dst, v, ShapeStatus, r)
+			}
+		}
+		dst = AppendArray(dst, len(rs))
+		for i := range rs {
+			dst = AppendInt(dst, b2i(rs[i].Value.Bool))
+		}
+		return dst
 	case ShapeExpire, ShapeTTL, ShapePTTL, ShapePersist:
 		if len(rs) != 2 {
 			return AppendError(dst, "ERR", "internal error: expected two replies")

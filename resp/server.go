@@ -3,6 +3,7 @@ package resp
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vanitydb/vanity/proto"
 )
@@ -46,6 +47,14 @@ func AppendPush(dst []byte, v Version, kind string, channel []byte, count int64,
 		return AppendBulk(dst, message)
 	}
 	return AppendInt(dst, count)
+}
+
+// AppendTime appends TIME's reply for t: its Unix seconds and the
+// microseconds past them, as bulk strings.
+func AppendTime(dst []byte, t time.Time) []byte {
+	dst = AppendArray(dst, 2)
+	dst = AppendBulk(dst, strconv.FormatInt(t.Unix(), 10))
+	return AppendBulk(dst, strconv.Itoa(t.Nanosecond()/1000))
 }
 
 // AppendPatternMessage appends Redis's push of a message to a connection

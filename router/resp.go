@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/resp"
@@ -190,6 +191,8 @@ func (c *conn) handleRESP() action {
 		c.out = resp.AppendError(c.out, "ERR", "'"+strings.ToUpper(spec.Name)+"' is not supported: "+spec.Reason)
 	case resp.KindEcho:
 		c.out = resp.AppendBulk(c.out, args[1])
+	case resp.KindTime:
+		c.out = resp.AppendTime(c.out, time.Now())
 	case resp.KindQuit:
 		c.out = resp.AppendSimple(c.out, "OK")
 		return actClose

@@ -230,6 +230,12 @@ func Commands(t *testing.T, addr string, v, db int) {
 
 	// Keys.
 	is(t, "EXISTS", int64(2))(c.Exists(ctx, "s", "n", "missing").Result())
+	is(t, "TOUCH", int64(2))(c.Touch(ctx, "s", "n", "missing").Result())
+	before := time.Now()
+	now, err := c.Time(ctx).Result()
+	if after := time.Now(); err != nil || now.Before(before.Add(-time.Second)) || now.After(after.Add(time.Second)) {
+		t.Errorf("TIME = %v, %v; want between %v and %v", now, err, before, after)
+	}
 	is(t, "TYPE", "string")(c.Type(ctx, "n").Result())
 	is(t, "TYPE missing", "none")(c.Type(ctx, "missing").Result())
 	is(t, "EXPIRE", true)(c.Expire(ctx, "s", time.Minute).Result())
@@ -291,6 +297,8 @@ func Commands(t *testing.T, addr string, v, db int) {
 	eq(t, "SMEMBERS", sorted(c.SMembers(ctx, "s1").Val()), nil, []string{"a", "b", "c"})
 	is(t, "SISMEMBER", true)(c.SIsMember(ctx, "s1", "a").Result())
 	is(t, "SISMEMBER no", false)(c.SIsMember(ctx, "s1", "q").Result())
+	is(t, "SMISMEMBER", []bool{true, false, true})(c.SMIsMember(ctx, "s1", "a", "q", "c").Result())
+	is(t, "SMISMEMBER of nothing", []bool{false})(c.SMIsMember(ctx, "none", "a").Result())
 	is(t, "SCARD", int64(3))(c.SCard(ctx, "s1").Result())
 	c.SAdd(ctx, "s2", "b", "c", "d")
 	eq(t, "SUNION", sorted(c.SUnion(ctx, "s1", "s2").Val()), nil, []string{"a", "b", "c", "d"})
