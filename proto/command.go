@@ -146,6 +146,9 @@ const (
 	CmdSubscribePattern
 	CmdUnsubscribePattern
 	CmdSubscribedPatterns
+	// A deadline given as a wall-clock time (§12.16): Redis's EXPIREAT
+	// and PEXPIREAT.
+	CmdSetExpiryAt
 
 	numCommands // keep last
 )
@@ -285,6 +288,7 @@ var commands = [numCommands]commandInfo{
 	CmdSubscribePattern:   {"SUBSCRIBE_PATTERN", []arg{argStr}},
 	CmdUnsubscribePattern: {"UNSUBSCRIBE_PATTERN", []arg{argStr}},
 	CmdSubscribedPatterns: {"SUBSCRIBED_PATTERNS", nil},
+	CmdSetExpiryAt:        {"SET_EXPIRY_AT", []arg{argStr, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -26,7 +26,7 @@ func (c Command) Class() Class {
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
-		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber:
+		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase

@@ -329,6 +329,27 @@ func expire(unit float64) func([][]byte, *Plan) error {
 	}
 }
 
+// expireAt returns the builder of EXPIREAT (unit 1000) and PEXPIREAT
+// (unit 1): existence, and the deadline in milliseconds since 1970.
+func expireAt(unit int64) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		n, err := parseInt(args[2])
+		if err != nil {
+			return err
+		}
+		if len(args) > 3 {
+			return &Error{"ERR", strings.ToUpper(string(args[0])) + "'s NX, XX, GT and LT options are not supported by Vanity"}
+		}
+		if n > math.MaxInt64/unit || n < math.MinInt64/unit {
+			return &Error{"ERR", "invalid expire time in '" + strings.ToLower(string(args[0])) + "' command"}
+		}
+		p.Item(proto.CmdExists).Str[0] = args[1]
+		r := p.Then(proto.CmdSetExpiryAt)
+		r.Str[0], r.Int[0] = args[1], n*unit
+		return nil
+	}
+}
+
 // ttl builds TTL and PTTL: existence and deadline, read as one unit.
 func ttl(args [][]byte, p *Plan) error {
 	p.Item(proto.CmdExists).Str[0] = args[1]
@@ -659,6 +680,8 @@ var table = []*Spec{
 	{Name: "type", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "The type of a key's value.", Args: "key", Shape: ShapeType, Build: keyed(proto.CmdType)},
 	{Name: "expire", Note: "NX, XX, GT and LT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in seconds.", Args: "key seconds", Shape: ShapeExpire, Build: expire(1000)},
 	{Name: "pexpire", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in milliseconds.", Args: "key milliseconds", Shape: ShapeExpire, Build: expire(1)},
+	{Name: "expireat", Note: "SET_EXPIRY_AT: the node's clock decides when a deadline has passed. NX, XX, GT and LT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's deadline as a Unix time in seconds.", Args: "key unix-time-seconds", Shape: ShapeExpire, Build: expireAt(1000)},
+	{Name: "pexpireat", Note: "SET_EXPIRY_AT, as EXPIREAT.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's deadline as a Unix time in milliseconds.", Args: "key unix-time-milliseconds", Shape: ShapeExpire, Build: expireAt(1)},
 	{Name: "ttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in seconds (-1: none, -2: no key).", Args: "key", Shape: ShapeTTL, Build: ttl},
 	{Name: "pttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in milliseconds (-1: none, -2: no key).", Args: "key", Shape: ShapePTTL, Build: ttl},
 	{Name: "persist", Arity: 2, Flags: wr, Keys: one, Group: "generic", Summary: "Removes a key's time to live.", Args: "key", Shape: ShapePersist, Build: func(args [][]byte, p *Plan) error {

@@ -74,6 +74,8 @@ func TestPlans(t *testing.T) {
 		{"TTL a", []string{"EXISTS (1)a ; GET_EXPIRY (1)a"}, ShapeTTL},
 		{"EXPIRE a 10", []string{"EXISTS (1)a ; SET_EXPIRY (1)a 10"}, ShapeExpire},
 		{"PEXPIRE a 1500", []string{"EXISTS (1)a ; SET_EXPIRY (1)a 1.5"}, ShapeExpire},
+		{"EXPIREAT a 1700000000", []string{"EXISTS (1)a ; SET_EXPIRY_AT (1)a 1700000000000"}, ShapeExpire},
+		{"PEXPIREAT a -3", []string{"EXISTS (1)a ; SET_EXPIRY_AT (1)a -3"}, ShapeExpire},
 		{"PERSIST a", []string{"GET_EXPIRY (1)a ; CLEAR_EXPIRY (1)a"}, ShapePersist},
 		{"INCR n", []string{"INCR_INT (1)n 1"}, ShapeIncr},
 		{"DECRBY n 5", []string{"INCR_INT (1)n -5"}, ShapeIncr},

@@ -161,6 +161,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return proto.AppendContainerEnd(dst, proto.TypeArr)
 	case proto.CmdSetExpiry:
 		return c.setExpiry(req.Key(), req.Float, dst)
+	case proto.CmdSetExpiryAt:
+		return c.expireAt(req.Key(), min(req.Int[0], int64(hlc.MaxWall)), dst)
 	case proto.CmdSetTTL:
 		if req.Int[1] <= 0 {
 			return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
@@ -553,15 +555,26 @@ func (c *Ctx) setExpiry(key []byte, secs float64, dst []byte) []byte {
 	if math.IsNaN(secs) || math.IsInf(secs, 0) {
 		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
 	}
+	var at int64 // now or before: the key goes
+	if secs > 0 {
+		at = c.deadlineAfter(math.Ceil(secs * 1000))
+	}
+	return c.expireAt(key, at, dst)
+}
+
+// expireAt gives key the deadline at (wall-clock milliseconds), or
+// deletes it when at is not in the future (SET_EXPIRY, SET_EXPIRY_AT); a
+// missing key is left alone. Either way the reply is OK.
+func (c *Ctx) expireAt(key []byte, at int64, dst []byte) []byte {
 	v, stored := c.read(key)
 	if v == nil {
 		return append(dst, proto.ReplyOK...)
 	}
 	d := c.begin(key, stored)
-	if secs <= 0 {
+	if at <= c.now() {
 		d.Reset = c.T
 	} else {
-		d.Exp = Expiry{S: c.T, At: c.deadlineAfter(math.Ceil(secs * 1000))}
+		d.Exp = Expiry{S: c.T, At: at}
 	}
 	c.commit(key, d)
 	return append(dst, proto.ReplyOK...)

@@ -824,6 +824,24 @@ func TestCommandExamples(t *testing.T) {
 			< OK:INT 8
 			> RENAME_IF_ABSENT (1)q (1)r
 			< ERROR(11)no such key`,
+		"expiry at": `
+			> SET:STR (1)k (1)v
+			> SET_EXPIRY_AT (1)k 1100000
+			< OK
+			> GET_EXPIRY (1)k
+			< OK:FLOAT 100.000000
+			> SET_EXPIRY_AT (1)k 9223372036854775807
+			< OK
+			> EXISTS (1)k
+			< OK
+			> SET_EXPIRY_AT (1)k 1000000
+			< OK
+			> EXISTS (1)k
+			< NULL
+			> SET_EXPIRY_AT (3)nop 1100000
+			< OK
+			> EXISTS (3)nop
+			< NULL`,
 		"list move": `
 			> LIST_MOVE (4)todo (5)doing RIGHT LEFT
 			< NULL

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
 	"pgregory.net/rapid"
 )
 
@@ -201,6 +202,17 @@ func (m *model) exec(req *proto.Request) string {
 			m.del(key)
 		} else {
 			v.deadline = m.wall + int64(math.Ceil(req.Float*1000))
+		}
+		return "OK"
+	case proto.CmdSetExpiryAt:
+		v := m.get(key)
+		if v == nil {
+			return "OK"
+		}
+		if at := min(req.Int[0], int64(hlc.MaxWall)); at <= m.wall {
+			m.del(key)
+		} else {
+			v.deadline = at
 		}
 		return "OK"
 	case proto.CmdGetExpiry:
@@ -684,6 +696,9 @@ var (
 	genIndex   = rapid.Int64Range(-6, 6)
 	genExpiry  = rapid.SampledFrom([]string{"-1", "0", "0.005", "0.02", "0.1", "1000", "nan"})
 	genEnd     = rapid.SampledFrom([]string{"LEFT", "RIGHT"})
+	// genDeadline is SET_EXPIRY_AT's times around the harness's clock
+	// (which starts at 1,000,000 ms), and the extremes.
+	genDeadline = rapid.OneOf(rapid.Int64Range(995_000, 1_020_000), rapid.SampledFrom([]int64{math.MaxInt64, -5, 0}))
 	// genNumberText is strings INCR_NUMBER reads as numbers, and some it
 	// does not.
 	genNumberText = rapid.SampledFrom([]string{"3.0", "1e3", "-0.5", "007", "inf", "nan", "1e400", "x"})
@@ -773,6 +788,9 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{false, func() string { return "HASH_MANY_GET " + enc(k) + " " + encSeq("[", "]", members("f")) }},
 		{true, func() string { return "HASH_REMOVE " + enc(k) + " " + encSeq("[", "]", members("f")) }},
 		{true, func() string { return "SET_EXPIRY " + enc(k) + " " + genExpiry.Draw(t, "secs") }},
+		{true, func() string {
+			return "SET_EXPIRY_AT " + enc(k) + " " + strconv.FormatInt(genDeadline.Draw(t, "at"), 10)
+		}},
 		{false, func() string { return "GET_EXPIRY " + enc(k) }},
 		{true, func() string { return "CLEAR_EXPIRY " + enc(k) }},
 	}

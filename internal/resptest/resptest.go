@@ -231,6 +231,15 @@ func Commands(t *testing.T, addr string, v, db int) {
 	// Keys.
 	is(t, "EXISTS", int64(2))(c.Exists(ctx, "s", "n", "missing").Result())
 	is(t, "TOUCH", int64(2))(c.Touch(ctx, "s", "n", "missing").Result())
+	is(t, "EXPIREAT", true)(c.ExpireAt(ctx, "e", time.Now().Add(time.Hour)).Result())
+	if ttl := c.TTL(ctx, "e").Val(); ttl < 3590*time.Second || ttl > time.Hour {
+		t.Errorf("TTL after EXPIREAT an hour on = %v", ttl)
+	}
+	is(t, "EXPIREAT of nothing", false)(c.ExpireAt(ctx, "missing", time.Now().Add(time.Hour)).Result())
+	is(t, "SET for PEXPIREAT", "OK")(c.Set(ctx, "gone", "x", 0).Result())
+	is(t, "PEXPIREAT in the past", true)(c.PExpireAt(ctx, "gone", time.UnixMilli(1000)).Result())
+	is(t, "EXISTS after PEXPIREAT in the past", int64(0))(c.Exists(ctx, "gone").Result())
+	refused(t, "EXPIREAT beyond the range", c.Do(ctx, "EXPIREAT", "e", "9223372036854775807").Err(), "ERR invalid expire time in 'expireat' command")
 	before := time.Now()
 	now, err := c.Time(ctx).Result()
 	if after := time.Now(); err != nil || now.Before(before.Add(-time.Second)) || now.After(after.Add(time.Second)) {

@@ -2,6 +2,7 @@
 
 import math
 import threading
+import time
 import warnings
 
 from vanity import AuthenticationError, AuthLevel, Client, ListEnd, ServerConstant, ServerType, SocketClosedError
@@ -389,6 +390,14 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.incr_float("num-i", 0.25).value, 6.75)
         c.set("num-s", "abc")
         self.assertTrue(c.incr_number("num-s", 1).is_bad_type())
+
+    def test_set_expiry_at(self):
+        c = self.client
+        c.set("at-k", "v")
+        self.assertTrue(c.set_expiry_at("at-k", int(time.time() * 1000) + 60000).is_ok())
+        self.assertTrue(55 < c.get_expiry("at-k").value <= 60)
+        self.assertTrue(c.set_expiry_at("at-k", 1000).is_ok())
+        self.assertTrue(c.get("at-k").is_null())
 
     def test_list_move(self):
         c = self.client

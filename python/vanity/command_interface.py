@@ -412,6 +412,11 @@ class CommandInterface:
     def set_expiry(self, key: Key, seconds: float) -> Response:
         return self._command("SET_EXPIRY", key, float(seconds))
 
+    def set_expiry_at(self, key: Key, unix_ms: int) -> Response:
+        """Make key expire at unix_ms, milliseconds since 1970 (UTC); a
+        time not in the future deletes it (PROTOCOL.md 12.16)."""
+        return self._command("SET_EXPIRY_AT", key, int(unix_ms))
+
     def get_expiry(self, key: Key) -> Response:
         return self._command("GET_EXPIRY", key)
 

@@ -117,6 +117,7 @@ COMMANDS = {
     "SUBSCRIBE_PATTERN": Command(("str",), "pattern", "receives the messages of every channel whose name matches the pattern", "publish/subscribe", "PSUBSCRIBE", "session!"),
     "UNSUBSCRIBE_PATTERN": Command(("str",), "pattern", "stops receiving the channels of a pattern", "publish/subscribe", "PUNSUBSCRIBE", "session!"),
     "SUBSCRIBED_PATTERNS": Command((), "", "the patterns this connection follows", "publish/subscribe", "", "session"),
+    "SET_EXPIRY_AT": Command(("str", "int"), "key milliseconds", "the key expires at a time, in milliseconds since 1970 (UTC); a time past deletes it", "expiry", "PEXPIREAT", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
