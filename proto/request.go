@@ -550,29 +550,26 @@ func parseLevel(b []byte, i int) (Level, int, ParseError) {
 }
 
 func parseConsistency(b []byte, i int) (Consistency, int, ParseError) {
-	i = SkipSpace(b, i)
-	if i == len(b) {
-		return 0, i, ErrUnexpectedEnd
-	}
-	for c, name := range consistencyNames {
-		if hasPrefix(b[i:], name) {
-			return Consistency(c), i + len(name), ErrNone
-		}
-	}
-	return 0, i, ErrInvalidConsistency
+	return parseName[Consistency](b, i, consistencyNames[:], ErrInvalidConsistency)
 }
 
 func parseEnd(b []byte, i int) (End, int, ParseError) {
+	return parseName[End](b, i, endNames[:], ErrInvalidEnd)
+}
+
+// parseName reads one of names, the words of an enum in its order, and
+// returns its index; invalid when none is there.
+func parseName[T ~uint8](b []byte, i int, names []string, invalid ParseError) (T, int, ParseError) {
 	i = SkipSpace(b, i)
 	if i == len(b) {
 		return 0, i, ErrUnexpectedEnd
 	}
-	for e, name := range endNames {
+	for n, name := range names {
 		if hasPrefix(b[i:], name) {
-			return End(e), i + len(name), ErrNone
+			return T(n), i + len(name), ErrNone
 		}
 	}
-	return 0, i, ErrInvalidEnd
+	return 0, i, invalid
 }
 
 // parseTypedValue reads SET's ":T" annotation, the key, and a value of T.

@@ -24,14 +24,6 @@ type publication struct {
 	channel, message string
 }
 
-func (h *hub) subscribe(c *conn, channel string) { h.add(h.subs, c, channel) }
-
-func (h *hub) unsubscribe(c *conn, channel string) { h.remove(h.subs, c, channel) }
-
-func (h *hub) subscribePattern(c *conn, pattern string) { h.add(h.pats, c, pattern) }
-
-func (h *hub) unsubscribePattern(c *conn, pattern string) { h.remove(h.pats, c, pattern) }
-
 // add records that c follows name, a channel or a pattern of m.
 func (h *hub) add(m map[string]map[*conn]struct{}, c *conn, name string) {
 	h.mu.Lock()
@@ -59,10 +51,10 @@ func (h *hub) remove(m map[string]map[*conn]struct{}, c *conn, name string) {
 // unsubscribeAll forgets every channel and pattern c follows.
 func (h *hub) unsubscribeAll(c *conn) {
 	for ch := range c.sess.subs {
-		h.unsubscribe(c, ch)
+		h.remove(h.subs, c, ch)
 	}
 	for p := range c.sess.pats {
-		h.unsubscribePattern(c, p)
+		h.remove(h.pats, c, p)
 	}
 }
 
@@ -177,23 +169,9 @@ func (c *conn) pubsub(req *proto.Request, out []byte) []byte {
 		c.pubs = append(c.pubs, publication{channel: string(req.Str[0]), message: string(req.Str[1])})
 		return ok
 	case proto.CmdSubscribe:
-		ch := string(req.Str[0])
-		if _, dup := s.subs[ch]; !dup {
-			if s.subs == nil {
-				s.subs = map[string]struct{}{}
-			}
-			c.startAsync()
-			s.subs[ch] = struct{}{}
-			c.srv.hub.subscribe(c, ch)
-		}
-		return proto.AppendInt(ok, int64(len(s.subs)))
+		return proto.AppendInt(ok, int64(c.follow(&s.subs, c.srv.hub.subs, string(req.Str[0]))))
 	case proto.CmdUnsubscribe:
-		ch := string(req.Str[0])
-		if _, had := s.subs[ch]; had {
-			delete(s.subs, ch)
-			c.srv.hub.unsubscribe(c, ch)
-		}
-		return proto.AppendInt(ok, int64(len(s.subs)))
+		return proto.AppendInt(ok, int64(c.unfollow(s.subs, c.srv.hub.subs, string(req.Str[0]))))
 	case proto.CmdUnsubscribeAll:
 		c.srv.hub.unsubscribeAll(c)
 		clear(s.subs)
@@ -202,27 +180,37 @@ func (c *conn) pubsub(req *proto.Request, out []byte) []byte {
 	case proto.CmdSubscribed:
 		return proto.AppendStrArr(ok, names(s.subs))
 	case proto.CmdSubscribePattern:
-		p := string(req.Str[0])
-		if _, dup := s.pats[p]; !dup {
-			if s.pats == nil {
-				s.pats = map[string]struct{}{}
-			}
-			c.startAsync()
-			s.pats[p] = struct{}{}
-			c.srv.hub.subscribePattern(c, p)
-		}
-		return proto.AppendInt(ok, int64(len(s.pats)))
+		return proto.AppendInt(ok, int64(c.follow(&s.pats, c.srv.hub.pats, string(req.Str[0]))))
 	case proto.CmdUnsubscribePattern:
-		p := string(req.Str[0])
-		if _, had := s.pats[p]; had {
-			delete(s.pats, p)
-			c.srv.hub.unsubscribePattern(c, p)
-		}
-		return proto.AppendInt(ok, int64(len(s.pats)))
+		return proto.AppendInt(ok, int64(c.unfollow(s.pats, c.srv.hub.pats, string(req.Str[0]))))
 	case proto.CmdSubscribedPatterns:
 		return proto.AppendStrArr(ok, names(s.pats))
 	}
 	return out
+}
+
+// follow adds name to set, the session's channels or patterns, and c to
+// the hub's followers of it in m, and returns how many the set holds.
+// The connection's writer starts with its first subscription.
+func (c *conn) follow(set *map[string]struct{}, m map[string]map[*conn]struct{}, name string) int {
+	if _, dup := (*set)[name]; !dup {
+		if *set == nil {
+			*set = map[string]struct{}{}
+		}
+		c.startAsync()
+		(*set)[name] = struct{}{}
+		c.srv.hub.add(m, c, name)
+	}
+	return len(*set)
+}
+
+// unfollow undoes follow; a name not followed is no error.
+func (c *conn) unfollow(set map[string]struct{}, m map[string]map[*conn]struct{}, name string) int {
+	if _, had := set[name]; had {
+		delete(set, name)
+		c.srv.hub.remove(m, c, name)
+	}
+	return len(set)
 }
 
 // names lists a set's members, in no order.
