@@ -514,6 +514,14 @@ func (db *DB) StrAppend(ctx context.Context, key, more string) (int64, error) {
 	return db.doInt(ctx, "STR_APPEND", key, more)
 }
 
+// HashIncrFloat adds by to the number text of a hash field and returns
+// the sum's text, which the field then holds (HASH_INCR_FLOAT, Redis's
+// HINCRBYFLOAT; a cluster runs it on its serial path).
+func (db *DB) HashIncrFloat(ctx context.Context, key, field string, by float64) (string, error) {
+	r, err := db.Do(ctx, "HASH_INCR_FLOAT", key, field, by)
+	return string(r.Value.Str), err
+}
+
 // HashIncr adds by to the integer text of a hash field and returns the sum
 // (see SetIf for where it runs; INT keys count exactly in a cluster).
 func (db *DB) HashIncr(ctx context.Context, key, field string, by int64) (int64, error) {

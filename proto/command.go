@@ -149,6 +149,9 @@ const (
 	// A deadline given as a wall-clock time (§12.16): Redis's EXPIREAT
 	// and PEXPIREAT.
 	CmdSetExpiryAt
+	// A float added to a hash field's number text (§12.8): Redis's
+	// HINCRBYFLOAT, a read-modify-write.
+	CmdHashIncrFloat
 
 	numCommands // keep last
 )
@@ -289,6 +292,7 @@ var commands = [numCommands]commandInfo{
 	CmdUnsubscribePattern: {"UNSUBSCRIBE_PATTERN", []arg{argStr}},
 	CmdSubscribedPatterns: {"SUBSCRIBED_PATTERNS", nil},
 	CmdSetExpiryAt:        {"SET_EXPIRY_AT", []arg{argStr, argInt}},
+	CmdHashIncrFloat:      {"HASH_INCR_FLOAT", []arg{argStr, argStr, argFloat}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

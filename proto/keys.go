@@ -26,7 +26,7 @@ func (c Command) Class() Class {
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
-		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt:
+		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -76,7 +76,7 @@ func (c Command) Conditional() bool {
 	switch c {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent:
+		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdHashIncrFloat:
 		return true
 	}
 	return false

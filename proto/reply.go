@@ -35,6 +35,7 @@ const (
 	// (§12.8), in Redis's words.
 	MsgNotFinite        = "increment would produce NaN or Infinity"
 	MsgFieldNotInteger  = "hash value is not an integer"
+	MsgFieldNotFloat    = "hash value is not a float"
 	MsgInvalidExpiry    = "invalid expiry"
 	MsgResponseTooLarge = "response too large"
 	MsgNotAList         = "not a list"

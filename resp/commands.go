@@ -801,6 +801,15 @@ var table = []*Spec{
 		r.Str[0], r.Str[1], r.Int[0] = args[1], args[2], n
 		return nil
 	}},
+	{Name: "hincrbyfloat", Note: "HASH_INCR_FLOAT on the field's text, linearizable (a cluster's serial path rewrites the hash). The sum is stored as a double's shortest exact text (0.1 + 0.2 is 0.30000000000000004, where Redis's long double gives 0.3).", Arity: 4, Flags: wr, Keys: one, Group: "hash", Summary: "Increments the floating point value of a field by a number.", Args: "key field increment", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
+		f, err := parseFloat(args[3])
+		if err != nil {
+			return err
+		}
+		r := p.Item(proto.CmdHashIncrFloat)
+		r.Str[0], r.Str[1], r.Float = args[1], args[2], f
+		return nil
+	}},
 	{Name: "hsetnx", Note: "HASH_SET_IF_ABSENT: linearizable (in a cluster, on its serial path).", Arity: 4, Flags: wr, Keys: one, Group: "hash", Summary: "Sets the value of a field in a hash only when the field doesn't exist.", Args: "key field value", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdHashSetIfAbsent)
 		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]

@@ -61,6 +61,7 @@ func TestPlans(t *testing.T) {
 		{"GETDEL k", []string{"GET_DEL (1)k"}, ShapeBulk},
 		{"APPEND k xy", []string{"STR_APPEND (1)k (2)xy"}, ShapeInt},
 		{"HINCRBY h f -2", []string{"HASH_INCR (1)h (1)f -2"}, ShapeInt},
+		{"HINCRBYFLOAT h f 0.5", []string{"HASH_INCR_FLOAT (1)h (1)f 0.5"}, ShapeBulk},
 		{"SET k v px 250", []string{"SET_TTL:STR (1)k (1)v 250"}, ShapeStatus},
 		{"SETEX k 2 5", []string{"SET_TTL:INT (1)k 5 2000"}, ShapeStatus},
 		{"MSET a 1 b x", []string{"SET:INT (1)a 1", "SET:STR (1)b (1)x"}, ShapeAllOK},

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/vanitydb/vanity/proto"
@@ -22,7 +23,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		return append(dst, proto.ReplyOK...), true
 	case proto.CmdHashAll, proto.CmdHashGet, proto.CmdHashContains, proto.CmdHashLen, proto.CmdHashKeyLen,
 		proto.CmdHashKeys, proto.CmdHashValues, proto.CmdHashManyGet, proto.CmdHashRemove, proto.CmdHashUpdate,
-		proto.CmdHashIncr, proto.CmdHashSetIfAbsent:
+		proto.CmdHashIncr, proto.CmdHashSetIfAbsent, proto.CmdHashIncrFloat:
 	default:
 		return dst, false
 	}
@@ -132,6 +133,26 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 			Members: []Member{{Name: string(req.Str[1]), S: c.T, Value: strconv.FormatInt(sum, 10)}}}
 		c.commit(key, d)
 		return proto.AppendInt(okr, sum), true
+	case proto.CmdHashIncrFloat:
+		cur := 0.0
+		if x != nil {
+			if text, has := x.get(req.Str[1]); has {
+				f, err := strconv.ParseFloat(text, 64)
+				if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+					return proto.AppendErrorMsg(dst, proto.MsgFieldNotFloat), true
+				}
+				cur = f
+			}
+		}
+		sum := cur + req.Float
+		if math.IsInf(sum, 0) || math.IsNaN(sum) {
+			return proto.AppendErrorMsg(dst, proto.MsgNotFinite), true
+		}
+		text := strconv.FormatFloat(sum, 'f', -1, 64)
+		d := c.begin(key, stored)
+		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: []Member{{Name: string(req.Str[1]), S: c.T, Value: text}}}
+		c.commit(key, d)
+		return proto.AppendStr(okr, text), true
 	case proto.CmdHashUpdate:
 		if len(req.Elems) == 0 {
 			return proto.AppendInt(okr, 0), true

@@ -824,6 +824,27 @@ func TestCommandExamples(t *testing.T) {
 			< OK:INT 8
 			> RENAME_IF_ABSENT (1)q (1)r
 			< ERROR(11)no such key`,
+		"hash incr float": `
+			> HASH_INCR_FLOAT (1)h (1)f 10.5
+			< OK:STR (4)10.5
+			> HASH_INCR_FLOAT (1)h (1)f 0.1
+			< OK:STR (4)10.6
+			> HASH_SET (1)g (3){(1)a(1)5(1)b(3)abc(1)c(3)1e3}
+			> HASH_INCR_FLOAT (1)g (1)a 0.25
+			< OK:STR (4)5.25
+			> HASH_INCR_FLOAT (1)g (1)c -1
+			< OK:STR (3)999
+			> HASH_INCR (1)g (1)c 1
+			< OK:INT 1000
+			> HASH_INCR_FLOAT (1)g (1)b 1
+			< ERROR(25)hash value is not a float
+			> HASH_INCR_FLOAT (1)g (1)a inf
+			< ERROR(39)increment would produce NaN or Infinity
+			> HASH_GET (1)g (1)a
+			< OK:STR (4)5.25
+			> SET:STR (1)s (1)v
+			> HASH_INCR_FLOAT (1)s (1)f 1
+			< BAD_TYPE(8)not hash`,
 		"expiry at": `
 			> SET:STR (1)k (1)v
 			> SET_EXPIRY_AT (1)k 1100000

@@ -85,7 +85,8 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdUnsubscribe: "UNSUBSCRIBE (1)c", proto.CmdUnsubscribeAll: "UNSUBSCRIBE_ALL",
 	proto.CmdSubscribePattern: "SUBSCRIBE_PATTERN (1)c", proto.CmdUnsubscribePattern: "UNSUBSCRIBE_PATTERN (1)c",
 	proto.CmdSubscribedPatterns: "SUBSCRIBED_PATTERNS", proto.CmdSetExpiryAt: "SET_EXPIRY_AT (1)k 1",
-	proto.CmdConsistency: "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
+	proto.CmdHashIncrFloat: "HASH_INCR_FLOAT (1)h (1)f 1",
+	proto.CmdConsistency:   "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
 	proto.CmdClusterInfo: "CLUSTER_INFO",
 	proto.CmdScan:        "SCAN (1)0 (1)* 10", proto.CmdKeys: "KEYS (1)*", proto.CmdDBSize: "DB_SIZE", proto.CmdInfo: "INFO",
 }

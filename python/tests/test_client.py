@@ -391,6 +391,12 @@ class ExpiryTest(ServerTestCase):
         c.set("num-s", "abc")
         self.assertTrue(c.incr_number("num-s", 1).is_bad_type())
 
+    def test_hash_incr_float(self):
+        c = self.client
+        self.assertEqual(c.hash_incr_float("hf", "total", 10.5).value, "10.5")
+        self.assertEqual(c.hash_incr_float("hf", "total", -0.25).value, "10.25")
+        self.assertEqual(c.hash_get("hf", "total").value, "10.25")
+
     def test_set_expiry_at(self):
         c = self.client
         c.set("at-k", "v")

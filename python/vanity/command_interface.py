@@ -209,6 +209,11 @@ class CommandInterface:
         """Add amount to a field holding an integer's text; the sum."""
         return self._command("HASH_INCR", key, field, int(amount))
 
+    def hash_incr_float(self, key: Key, field: Key, amount: float) -> Response:
+        """Add amount to a field holding a number's text and store the
+        sum's (Redis's HINCRBYFLOAT); the reply's value is that text."""
+        return self._command("HASH_INCR_FLOAT", key, field, float(amount))
+
     def del_if(self, key: Key, expected: Any) -> Response:
         """Delete key if it holds expected; a BOOL says whether it did."""
         return self._command("DEL_IF :" + self._type_word(expected), key, expected)
