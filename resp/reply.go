@@ -37,6 +37,7 @@ const (
 	ShapeInfo                   // INFO: Vanity's section.name → value hash as Redis's text
 	ShapeOKOrNil                // a BOOL → +OK if true, null if false (SET NX)
 	ShapeKeyedPop               // a popped element → [key, element], none → a null array (BLPOP; AppendKeyedPop)
+	ShapeLen                    // GET's value → the length of the text GET reads (STRLEN); NULL → 0
 	// Shapes of several replies (AppendReplies).
 	ShapeCount   // DEL, EXISTS of n keys: how many answered OK
 	ShapeAllOK   // MSET: +OK when every SET did, else the first error
@@ -93,7 +94,7 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 		return AppendSimple(dst, "QUEUED")
 	case proto.StatusNull:
 		switch shape {
-		case ShapeFound:
+		case ShapeFound, ShapeLen:
 			return AppendInt(dst, 0)
 		case ShapeType:
 			return AppendSimple(dst, "none")
@@ -149,8 +150,10 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 			return AppendSimple(dst, "OK")
 		}
 		return AppendNull(dst, v)
-	case (shape == ShapeBulk || shape == ShapeBulkOrNil) && isContainer(val.Type):
+	case (shape == ShapeBulk || shape == ShapeBulkOrNil || shape == ShapeLen) && isContainer(val.Type):
 		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")
+	case shape == ShapeLen:
+		return AppendInt(dst, int64(scalarLen(val)))
 	}
 	return appendValue(dst, v, shape, val)
 }
@@ -294,6 +297,18 @@ func emptyOf(dst []byte, v Version, shape Shape) []byte {
 		return AppendMap(dst, v, 0)
 	}
 	return AppendArray(dst, 0)
+}
+
+// scalarLen is the length of the text GET reads for a scalar: a string's
+// bytes, an INT's decimal digits, a FLOAT's shortest decimal.
+func scalarLen(val *proto.Value) int {
+	switch val.Type {
+	case proto.TypeInt:
+		return len(strconv.AppendInt(nil, val.Int, 10))
+	case proto.TypeFloat:
+		return len(floatText(nil, val.Float))
+	}
+	return len(val.Str)
 }
 
 func appendValue(dst []byte, v Version, shape Shape, val *proto.Value) []byte {

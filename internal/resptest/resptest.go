@@ -85,6 +85,8 @@ func Commands(t *testing.T, addr string, v, db int) {
 	is(t, "SET number", "OK")(c.Set(ctx, "n", "41", 0).Result())
 	is(t, "INCR", int64(42))(c.Incr(ctx, "n").Result())
 	is(t, "GET number", "42")(c.Get(ctx, "n").Result())
+	is(t, "STRLEN of a number", int64(2))(c.StrLen(ctx, "n").Result())
+	is(t, "STRLEN of nothing", int64(0))(c.StrLen(ctx, "missing").Result())
 	is(t, "DECRBY", int64(-8))(c.DecrBy(ctx, "n", 50).Result())
 	is(t, "INCRBYFLOAT", 2.5)(c.IncrByFloat(ctx, "f", 2.5).Result())
 	is(t, "GET float", "2.5")(c.Get(ctx, "f").Result())
