@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 )
 
 // countingHandler counts log records at Info and above, by message.
@@ -32,6 +33,16 @@ func TestJoinLogsASummary(t *testing.T) {
 	c.AddNode()
 	c.WaitServed(3)
 	c.WaitReplicated(3)
+	// A wave's summary is logged just after its last partition is in,
+	// which WaitReplicated may see first.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		h.mu.Lock()
+		n := h.counts["partitions brought in"]
+		h.mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if n := h.counts["partition copied in"] + h.counts["partition moved in"]; n > 0 {
