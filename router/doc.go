@@ -44,12 +44,14 @@
 // (Poller, watch_linux.go): a cluster's RPC connections to its storage
 // nodes are, so a turn's answers are read between turns, on the loop,
 // like its clients' requests. Requests that wait themselves (AUTH, the user commands,
-// PERSIST, CLUSTER_INFO, SCAN, KEYS, DB_SIZE, INFO) run on a goroutine while the loop leaves that
-// connection alone. Elsewhere, or with no loops configured, each
+// PERSIST, CLUSTER_INFO, SCAN, KEYS, DB_SIZE, INFO, and the blocking pops and moves of
+// waitpop.go) run on a goroutine while the loop leaves that connection alone. Elsewhere, or with no loops configured, each
 // connection has one goroutine that reads frames, handles them in order
 // and writes when no further request is buffered. A subscribed
 // connection's messages pass through a bounded queue; a subscriber that
-// lets it overflow is disconnected.
+// lets it overflow is disconnected. The hub (pubsub.go) keeps the
+// followers of each channel and of each pattern, and delivers a
+// publication to both.
 //
 // # Shutdown
 //
