@@ -18,6 +18,7 @@ func FuzzHandle(f *testing.F) {
 		"PIPE(3)GET(1)kFOO(1)xGET(1)k", "TRANSACT_BEGIN", "PIPE(2)TRANSACT_BEGINGET(1)k", "MANY_GET (2)[(1)a(1)b]",
 		"SET_UNION (2)[(1)a(1)b]", "AUTH (6)vanity (6)vanity", "PIPE(10900000)GET(3)foo", "SWITCH_DB 3",
 		"CONSISTENCY ONE ALL", "PUBLISH (1)c (1)m", "HASH_SET (1)h (1){(1)f(1)v}", "LIST_PUSH_LEFT (1)l (2)[(1)a(1)b]",
+		"LIST_MOVE (1)l (1)m RIGHT LEFT", "SUBSCRIBE_PATTERN (2)c*", "INCR_NUMBER (1)n 1.5", "SET_EXPIRY_AT (1)k 1",
 	} {
 		f.Add([]byte(s))
 	}
@@ -45,6 +46,8 @@ func FuzzHandleRESP(f *testing.F) {
 		"HELLO 3\r\nHGETALL h\r\n", "SUBSCRIBE a b\r\nUNSUBSCRIBE\r\n", "SCAN 0 MATCH * COUNT 5\r\n", "COMMAND DOCS get\r\n",
 		"*1\r\n$-5\r\n", "*3\r\n$4\r\nLPOP\r\n$1\r\nl\r\n$1\r\n3\r\n", "MSET a 1 b\r\n", "CLIENT SETNAME x\r\nCLIENT GETNAME\r\n",
 		"\"unbalanced\r\n", "CONFIG GET *\r\n", "QUIT\r\n",
+		"PSUBSCRIBE a* b?\r\nPUNSUBSCRIBE\r\n", "LMOVE a b left RIGHT\r\n", "SMISMEMBER s a b\r\nTIME\r\n",
+		"EXPIREAT k 1\r\nSTRLEN k\r\n", "HINCRBYFLOAT h f 0.5\r\n",
 	} {
 		f.Add([]byte(s))
 	}
