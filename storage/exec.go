@@ -479,13 +479,16 @@ func (c *Ctx) incrInt(key []byte, delta int64, dst []byte) []byte {
 
 func (c *Ctx) incrFloat(key []byte, delta float64, dst []byte) []byte {
 	v, stored := c.read(key)
-	var x *counter[float64]
-	if v != nil {
-		var ok bool
-		if x, ok = v.(*counter[float64]); !ok {
-			return append(dst, proto.ReplyBadType...)
-		}
+	x, ok := v.(*counter[float64])
+	if v != nil && !ok {
+		return append(dst, proto.ReplyBadType...)
 	}
+	return c.addFloat(key, stored, x, delta, dst)
+}
+
+// addFloat adds delta to x, key's FLOAT counter (nil: none yet), and
+// answers the sum.
+func (c *Ctx) addFloat(key []byte, stored bool, x *counter[float64], delta float64, dst []byte) []byte {
 	d := c.begin(key, stored)
 	var cur float64
 	if x == nil {
@@ -510,13 +513,20 @@ func (c *Ctx) incrNumber(key []byte, delta float64, dst []byte) []byte {
 	var cur float64
 	switch x := v.(type) {
 	case nil:
+		if !finite(delta) {
+			return proto.AppendErrorMsg(dst, proto.MsgNotFinite)
+		}
+		return c.addFloat(key, stored, nil, delta, dst)
 	case *counter[float64]:
-		cur = x.value()
+		if !finite(x.value() + delta) {
+			return proto.AppendErrorMsg(dst, proto.MsgNotFinite)
+		}
+		return c.addFloat(key, stored, x, delta, dst)
 	case *counter[int64]:
 		cur = float64(x.value())
 	case strVal:
-		f, err := strconv.ParseFloat(string(x.str()), 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		f, ok := parseFinite(x.str())
+		if !ok {
 			return append(dst, proto.ReplyBadType...)
 		}
 		cur = f
@@ -524,12 +534,8 @@ func (c *Ctx) incrNumber(key []byte, delta float64, dst []byte) []byte {
 		return append(dst, proto.ReplyBadType...)
 	}
 	sum := cur + delta
-	if math.IsInf(sum, 0) || math.IsNaN(sum) {
+	if !finite(sum) {
 		return proto.AppendErrorMsg(dst, proto.MsgNotFinite)
-	}
-	switch v.(type) {
-	case nil, *counter[float64]:
-		return c.incrFloat(key, delta, dst)
 	}
 	at := c.deadline(key)
 	d := c.begin(key, stored)
@@ -540,6 +546,16 @@ func (c *Ctx) incrNumber(key []byte, delta float64, dst []byte) []byte {
 	}
 	c.commit(key, d)
 	return proto.AppendFloat(append(dst, proto.ReplyOK...), sum)
+}
+
+// finite reports whether f is neither infinite nor NaN.
+func finite(f float64) bool { return !math.IsInf(f, 0) && !math.IsNaN(f) }
+
+// parseFinite reads s as a finite float (INCR_NUMBER's strings,
+// HASH_INCR_FLOAT's fields).
+func parseFinite(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil && finite(f)
 }
 
 // deadlineAfter returns the wall-clock deadline ms milliseconds from now,

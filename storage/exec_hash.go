@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"math"
 	"strconv"
 
 	"github.com/vanitydb/vanity/proto"
@@ -137,15 +136,14 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		cur := 0.0
 		if x != nil {
 			if text, has := x.get(req.Str[1]); has {
-				f, err := strconv.ParseFloat(text, 64)
-				if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				var ok bool
+				if cur, ok = parseFinite(text); !ok {
 					return proto.AppendErrorMsg(dst, proto.MsgFieldNotFloat), true
 				}
-				cur = f
 			}
 		}
 		sum := cur + req.Float
-		if math.IsInf(sum, 0) || math.IsNaN(sum) {
+		if !finite(sum) {
 			return proto.AppendErrorMsg(dst, proto.MsgNotFinite), true
 		}
 		text := strconv.FormatFloat(sum, 'f', -1, 64)

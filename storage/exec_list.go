@@ -50,23 +50,14 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		}
 		d := c.begin(key, stored)
 		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: borrow(&c.Borrowed.elems, len(req.Elems))[:len(req.Elems)]}
-		var pos int64
-		step := int64(1)
+		end, step := proto.EndRight, int64(1)
 		if req.Cmd == proto.CmdListPushLeft {
-			step = -1
-			if n > 0 {
-				pos = x.elems.at(0).id.Pos
-			} else {
-				pos = 1
-			}
-		} else if n > 0 {
-			pos = x.elems.at(n - 1).id.Pos
-		} else {
-			pos = -1
+			end, step = proto.EndLeft, -1
 		}
+		pos := endPos(x, -1, end)
 		for i, s := range req.Elems {
-			pos += step
 			d.Val.Elems[i] = Elem{ID: ElemID{Pos: pos, S: c.T}, VS: c.T, Value: string(s)}
+			pos += step
 		}
 		c.commit(key, d)
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n+len(req.Elems))), true
@@ -170,33 +161,32 @@ func (c *Ctx) listMove(req *proto.Request, dst []byte) []byte {
 	}
 	el := x.elems.at(i)
 	dst = proto.AppendStr(append(dst, proto.ReplyOK...), el.v)
-	gone := Tomb{ID: el.id, S: c.T}
 	if string(src) == string(dest) {
 		// A rotation, in one delta: the list never empties, so it keeps
 		// its deadline.
 		d := c.begin(src, stored)
-		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: append(borrow(&c.Borrowed.tombs, 1), gone),
+		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: append(borrow(&c.Borrowed.tombs, 1), Tomb{ID: el.id, S: c.T}),
 			Elems: append(borrow(&c.Borrowed.elems, 1), c.pushed(el.v, x, i, req.Ends[1]))}
 		c.commit(src, d)
 		return dst
 	}
-	d := c.begin(src, stored)
-	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: append(borrow(&c.Borrowed.tombs, 1), gone)}
-	if x.elems.n == 1 {
-		c.clearExpiry(d, src, stored)
-	}
-	c.commit(src, d)
-	d = c.begin(dest, wstored)
+	c.removeElems(src, stored, x, i, i)
+	d := c.begin(dest, wstored)
 	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: append(borrow(&c.Borrowed.elems, 1), c.pushed(el.v, y, -1, req.Ends[1]))}
 	c.commit(dest, d)
 	return dst
 }
 
-// pushed is the element holding value v pushed at end of list x (nil:
-// an empty list) at the command's stamp, x's element at index skip left
-// out (-1: none): its position is one beyond that end's element, as
-// LIST_PUSH_LEFT's and LIST_PUSH_RIGHT's are.
+// pushed is the element holding value v pushed at end of list x at the
+// command's stamp, x's element at index skip left out (see endPos).
 func (c *Ctx) pushed(v string, x *listVal, skip int, end proto.End) Elem {
+	return Elem{ID: ElemID{Pos: endPos(x, skip, end), S: c.T}, VS: c.T, Value: v}
+}
+
+// endPos is the position of an element pushed at end of list x (nil: an
+// empty list), x's element at index skip left out (-1: none): one beyond
+// that end's element, 0 in a list with none.
+func endPos(x *listVal, skip int, end proto.End) int64 {
 	n := 0
 	if x != nil {
 		n = x.elems.n
@@ -208,15 +198,13 @@ func (c *Ctx) pushed(v string, x *listVal, skip int, end proto.End) Elem {
 	if skip == last {
 		last--
 	}
-	var pos int64 // in an empty list
 	switch {
 	case first > last:
+		return 0
 	case end == proto.EndLeft:
-		pos = x.elems.at(first).id.Pos - 1
-	default:
-		pos = x.elems.at(last).id.Pos + 1
+		return x.elems.at(first).id.Pos - 1
 	}
-	return Elem{ID: ElemID{Pos: pos, S: c.T}, VS: c.T, Value: v}
+	return x.elems.at(last).id.Pos + 1
 }
 
 func absCount(c int64) int64 {
