@@ -362,11 +362,12 @@ func set(args [][]byte, p *Plan) error {
 	r.Str[0] = args[1]
 	SetValue(r, args[2])
 	nx, xx, get := false, false, false
+	var at int64 // EXAT's or PXAT's deadline in ms since 1970; 0: none
 	for i := 3; i < len(args); i++ {
 		opt := strings.ToUpper(string(args[i]))
 		switch opt {
-		case "EX", "PX":
-			if i+1 == len(args) || r.Cmd == proto.CmdSetTTL {
+		case "EX", "PX", "EXAT", "PXAT":
+			if i+1 == len(args) || r.Cmd == proto.CmdSetTTL || at != 0 {
 				return errSyntax
 			}
 			n, err := parseInt(args[i+1])
@@ -376,10 +377,14 @@ func set(args [][]byte, p *Plan) error {
 			if n <= 0 || n > math.MaxInt64/1000 {
 				return &Error{"ERR", "invalid expire time in 'set' command"}
 			}
-			if opt == "EX" {
+			if opt == "EX" || opt == "EXAT" {
 				n *= 1000
 			}
-			r.Cmd, r.Int[1] = proto.CmdSetTTL, n
+			if opt == "EX" || opt == "PX" {
+				r.Cmd, r.Int[1] = proto.CmdSetTTL, n
+			} else {
+				at = n
+			}
 			i++
 		case "NX":
 			nx = true
@@ -387,7 +392,7 @@ func set(args [][]byte, p *Plan) error {
 			xx = true
 		case "GET":
 			get = true
-		case "KEEPTTL", "EXAT", "PXAT":
+		case "KEEPTTL":
 			return &Error{"ERR", "SET " + opt + " is not supported by Vanity yet (see docs/resp.md)"}
 		default:
 			return errSyntax
@@ -396,6 +401,13 @@ func set(args [][]byte, p *Plan) error {
 	switch {
 	case nx && xx:
 		return errSyntax
+	case at != 0 && (nx || xx || get):
+		return &Error{"ERR", "SET EXAT or PXAT with NX, XX or GET is not supported by Vanity yet (see docs/resp.md)"}
+	case at != 0:
+		// The value, then its deadline as a time, as one unit on the key.
+		x := p.Then(proto.CmdSetExpiryAt)
+		x.Str[0], x.Int[0] = args[1], at
+		p.Shape = ShapeAllOK
 	case get && (nx || xx || r.Cmd == proto.CmdSetTTL):
 		return &Error{"ERR", "SET GET with NX, XX, EX or PX is not supported by Vanity yet (see docs/resp.md)"}
 	case xx && r.Cmd == proto.CmdSetTTL:
@@ -611,7 +623,7 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), XX is SET_IF_PRESENT (SET_TTL_IF_PRESENT with EX or PX) and GET is GET_SET (not with NX, XX, EX or PX), linearizable (in a cluster, on its serial path); KEEPTTL, EXAT and PXAT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live.", Args: "key value [EX seconds|PX milliseconds]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), XX is SET_IF_PRESENT (SET_TTL_IF_PRESENT with EX or PX) and GET is GET_SET (not with NX, XX, EX or PX), linearizable (in a cluster, on its serial path). EXAT and PXAT are SET then SET_EXPIRY_AT, one unit on the key (not with NX, XX or GET); a time already past leaves the key expired, as Redis does. KEEPTTL is refused.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live, EXAT and PXAT a deadline.", Args: "key value [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds] [NX|XX] [GET]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},

@@ -249,6 +249,13 @@ func Commands(t *testing.T, addr string, v, db int) {
 	is(t, "PEXPIREAT in the past", true)(c.PExpireAt(ctx, "gone", time.UnixMilli(1000)).Result())
 	is(t, "EXISTS after PEXPIREAT in the past", int64(0))(c.Exists(ctx, "gone").Result())
 	refused(t, "EXPIREAT beyond the range", c.Do(ctx, "EXPIREAT", "e", "9223372036854775807").Err(), "ERR invalid expire time in 'expireat' command")
+	is(t, "SET EXAT", "OK")(c.SetArgs(ctx, "exat", "v", redis.SetArgs{ExpireAt: time.Now().Add(time.Hour)}).Result())
+	if ttl := c.TTL(ctx, "exat").Val(); ttl < 3590*time.Second || ttl > time.Hour {
+		t.Errorf("TTL after SET EXAT an hour on = %v", ttl)
+	}
+	is(t, "GET after SET EXAT", "v")(c.Get(ctx, "exat").Result())
+	is(t, "SET PXAT in the past", "OK")(c.Do(ctx, "SET", "exat", "w", "PXAT", "1000").Text())
+	is(t, "EXISTS after SET PXAT in the past", int64(0))(c.Exists(ctx, "exat").Result())
 	before := time.Now()
 	now, err := c.Time(ctx).Result()
 	if after := time.Now(); err != nil || now.Before(before.Add(-time.Second)) || now.After(after.Add(time.Second)) {
