@@ -378,6 +378,14 @@ func (db *DB) SetTTL(ctx context.Context, key string, value any, ttl time.Durati
 	return err
 }
 
+// SetKeepTTL is Set keeping key's time to live (PROTOCOL.md §12.17,
+// Redis's SET KEEPTTL); a missing key gets none. It reads the deadline it
+// keeps, so a cluster runs it on its serial path.
+func (db *DB) SetKeepTTL(ctx context.Context, key string, value any) error {
+	_, err := db.Do(ctx, "SET_KEEP_TTL :"+typeWord(value), key, value)
+	return err
+}
+
 // SetIf sets key to value if it holds expected, and reports whether it
 // did (PROTOCOL.md §12.6). expected and value must have the same Go kind
 // of type (both strings, both integers or both floats). It is

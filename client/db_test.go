@@ -260,7 +260,7 @@ func TestDBCompareAndSet(t *testing.T) {
 	}
 	want := []string{"SET_IF :INT(1)n 10 15", "SET_IF_ABSENT :STR(4)lock (2)me", "DEL_IF :STR(4)lock (2)me",
 		"SET_IF_PRESENT :FLOAT(1)n 3.5", "HASH_SET_IF_ABSENT(1)h (1)f (1)v", "SET_TTL_IF_ABSENT :STR(5)lease (2)me 1500",
-		"SET_TTL_IF_PRESENT :INT(1)n 7 2000", "RENAME_IF_ABSENT(1)n (1)m"}
+		"SET_TTL_IF_PRESENT :INT(1)n 7 2000", "RENAME_IF_ABSENT(1)n (1)m", "SET_KEEP_TTL :INT(1)n 9"}
 	if ok, err := db.SetTTLIfAbsent(ctx, "lease", "me", 1500*time.Millisecond); !ok || err != nil {
 		t.Errorf("SetTTLIfAbsent: %v %v", ok, err)
 	}
@@ -269,6 +269,9 @@ func TestDBCompareAndSet(t *testing.T) {
 	}
 	if ok, err := db.RenameIfAbsent(ctx, "n", "m"); !ok || err != nil {
 		t.Errorf("RenameIfAbsent: %v %v", ok, err)
+	}
+	if err := db.SetKeepTTL(ctx, "n", 9); err != nil {
+		t.Errorf("SetKeepTTL: %v", err)
 	}
 	if got := frames(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)

@@ -152,6 +152,9 @@ const (
 	// A float added to a hash field's number text (§12.8): Redis's
 	// HINCRBYFLOAT, a read-modify-write.
 	CmdHashIncrFloat
+	// SET keeping the key's deadline (§12.2): Redis's SET KEEPTTL, a
+	// read-modify-write of the deadline.
+	CmdSetKeepTTL
 
 	numCommands // keep last
 )
@@ -293,6 +296,7 @@ var commands = [numCommands]commandInfo{
 	CmdSubscribedPatterns: {"SUBSCRIBED_PATTERNS", nil},
 	CmdSetExpiryAt:        {"SET_EXPIRY_AT", []arg{argStr, argInt}},
 	CmdHashIncrFloat:      {"HASH_INCR_FLOAT", []arg{argStr, argStr, argFloat}},
+	CmdSetKeepTTL:         {"SET_KEEP_TTL", []arg{argType}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

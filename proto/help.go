@@ -139,6 +139,7 @@ var help = [numCommands]commandHelp{
 	CmdSetIf:              {"key expected value", "sets the key to value if it holds expected (same type); true if it did", GroupStrings, ""},
 	CmdSetIfAbsent:        {"key value", "sets the key if it does not exist; true if it did", GroupStrings, "SETNX"},
 	CmdSetIfPresent:       {"key value", "sets the key if it exists (as SET: its deadline goes); true if it did", GroupStrings, ""},
+	CmdSetKeepTTL:         {"key value", "as SET, keeping the key's deadline (a missing key gets none)", GroupStrings, ""},
 	CmdSetTTLIfPresent:    {"key value milliseconds", "sets the key with a time to live if it exists; true if it did", GroupStrings, ""},
 	CmdRename:             {"key newkey", "gives a key's value and time to live to newkey (replacing what it held) and deletes key", GroupKeys, "RENAME"},
 	CmdRenameIfAbsent:     {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},

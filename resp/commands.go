@@ -361,13 +361,13 @@ func set(args [][]byte, p *Plan) error {
 	r := p.Item(proto.CmdSet)
 	r.Str[0] = args[1]
 	SetValue(r, args[2])
-	nx, xx, get := false, false, false
+	nx, xx, get, keep := false, false, false, false
 	var at int64 // EXAT's or PXAT's deadline in ms since 1970; 0: none
 	for i := 3; i < len(args); i++ {
 		opt := strings.ToUpper(string(args[i]))
 		switch opt {
 		case "EX", "PX", "EXAT", "PXAT":
-			if i+1 == len(args) || r.Cmd == proto.CmdSetTTL || at != 0 {
+			if i+1 == len(args) || r.Cmd == proto.CmdSetTTL || at != 0 || keep {
 				return errSyntax
 			}
 			n, err := parseInt(args[i+1])
@@ -393,7 +393,10 @@ func set(args [][]byte, p *Plan) error {
 		case "GET":
 			get = true
 		case "KEEPTTL":
-			return &Error{"ERR", "SET " + opt + " is not supported by Vanity yet (see docs/resp.md)"}
+			if r.Cmd == proto.CmdSetTTL || at != 0 {
+				return errSyntax
+			}
+			keep = true
 		default:
 			return errSyntax
 		}
@@ -401,8 +404,10 @@ func set(args [][]byte, p *Plan) error {
 	switch {
 	case nx && xx:
 		return errSyntax
-	case at != 0 && (nx || xx || get):
-		return &Error{"ERR", "SET EXAT or PXAT with NX, XX or GET is not supported by Vanity yet (see docs/resp.md)"}
+	case (at != 0 || keep) && (nx || xx || get):
+		return &Error{"ERR", "SET EXAT, PXAT or KEEPTTL with NX, XX or GET is not supported by Vanity yet (see docs/resp.md)"}
+	case keep:
+		r.Cmd = proto.CmdSetKeepTTL
 	case at != 0:
 		// The value, then its deadline as a time, as one unit on the key.
 		x := p.Then(proto.CmdSetExpiryAt)
@@ -623,7 +628,7 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), XX is SET_IF_PRESENT (SET_TTL_IF_PRESENT with EX or PX) and GET is GET_SET (not with NX, XX, EX or PX), linearizable (in a cluster, on its serial path). EXAT and PXAT are SET then SET_EXPIRY_AT, one unit on the key (not with NX, XX or GET); a time already past leaves the key expired, as Redis does. KEEPTTL is refused.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live, EXAT and PXAT a deadline.", Args: "key value [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds] [NX|XX] [GET]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), XX is SET_IF_PRESENT (SET_TTL_IF_PRESENT with EX or PX) and GET is GET_SET (not with NX, XX, EX or PX), linearizable (in a cluster, on its serial path). EXAT and PXAT are SET then SET_EXPIRY_AT, one unit on the key (not with NX, XX or GET); a time already past leaves the key expired, as Redis does. KEEPTTL is SET_KEEP_TTL (not with NX, XX or GET), linearizable (in a cluster, on its serial path: it reads the deadline it keeps).", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live, EXAT and PXAT a deadline, KEEPTTL keeps the key's.", Args: "key value [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL] [NX|XX] [GET]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},

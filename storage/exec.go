@@ -107,6 +107,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return appendValue(append(dst, proto.ReplyOK...), v)
 	case proto.CmdSet:
 		return c.set(req, dst)
+	case proto.CmdSetKeepTTL:
+		return c.setKeepTTL(req, dst)
 	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf, proto.CmdSetTTLIfAbsent, proto.CmdSetIfPresent, proto.CmdSetTTLIfPresent:
 		return c.compareAndSet(req, dst)
 	case proto.CmdGetSet, proto.CmdGetDel:
@@ -246,6 +248,21 @@ func appendMembers(dst []byte, x *memberMap) []byte {
 
 func (c *Ctx) set(req *proto.Request, dst []byte) []byte {
 	c.commit(req.Key(), c.setDelta(req))
+	return append(dst, proto.ReplyOK...)
+}
+
+// setKeepTTL runs SET_KEEP_TTL: SET, the deadline of a live key kept
+// (restamped with the write, since SET's reset drops older deadlines).
+func (c *Ctx) setKeepTTL(req *proto.Request, dst []byte) []byte {
+	var at int64
+	if v, _ := c.read(req.Key()); v != nil {
+		at = c.deadline(req.Key())
+	}
+	d := c.setDelta(req)
+	if at != 0 {
+		d.Exp = Expiry{S: c.T, At: at}
+	}
+	c.commit(req.Key(), d)
 	return append(dst, proto.ReplyOK...)
 }
 

@@ -863,6 +863,38 @@ func TestCommandExamples(t *testing.T) {
 			< OK
 			> EXISTS (3)nop
 			< NULL`,
+		"set keep ttl": `
+			> SET_TTL:STR (1)k (1)a 10000
+			< OK
+			> SET_KEEP_TTL:INT (1)k 7
+			< OK
+			> GET (1)k
+			< OK:INT 7
+			> GET_EXPIRY (1)k
+			< OK:FLOAT 10.000000
+			> SET_KEEP_TTL:STR (1)n (1)v
+			< OK
+			> GET_EXPIRY (1)n
+			< NULL
+			> LIST_PUSH_RIGHT (1)l (1)[(1)x]
+			< OK:INT 1
+			> SET_EXPIRY (1)l 5
+			< OK
+			> SET_KEEP_TTL:FLOAT (1)l 1.5
+			< OK
+			> GET (1)l
+			< OK:FLOAT 1.500000
+			> GET_EXPIRY (1)l
+			< OK:FLOAT 5.000000
+			+6000
+			> EXISTS (1)l
+			< NULL
+			> SET_KEEP_TTL:STR (1)l (1)t
+			< OK
+			> GET_EXPIRY (1)l
+			< NULL
+			> GET (1)l
+			< OK:STR (1)t`,
 		"list move": `
 			> LIST_MOVE (4)todo (5)doing RIGHT LEFT
 			< NULL

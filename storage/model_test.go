@@ -101,8 +101,11 @@ func (m *model) exec(req *proto.Request) string {
 			return string(mvalue([]byte("OK"), v))
 		}
 		return "NULL"
-	case proto.CmdSet:
+	case proto.CmdSet, proto.CmdSetKeepTTL:
 		v := &mval{kind: req.Type, s: string(req.Str[1]), i: req.Int[0], f: req.Float}
+		if old := m.get(key); old != nil && req.Cmd == proto.CmdSetKeepTTL {
+			v.deadline = old.deadline
+		}
 		m.put(key, v)
 		return "OK"
 	case proto.CmdDel:
@@ -726,6 +729,8 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{true, func() string { return "SET:STR " + enc(k) + " " + enc(genMember.Draw(t, "v")) }},
 		{true, func() string { return "SET:INT " + enc(k) + " " + i("n") }},
 		{true, func() string { return "SET:FLOAT " + enc(k) + " " + genFloat.Draw(t, "f") }},
+		{true, func() string { return "SET_KEEP_TTL:STR " + enc(k) + " " + enc(genMember.Draw(t, "v")) }},
+		{true, func() string { return "SET_KEEP_TTL:INT " + enc(k) + " " + i("n") }},
 		{true, func() string { return "DEL " + enc(k) }},
 		{false, func() string { return "EXISTS " + enc(k) }},
 		{false, func() string { return "TYPE " + enc(k) }},

@@ -124,6 +124,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdRename:             {cost: "O(size of the value)", setup: []string{"rpush todo milk eggs"}, example: []string{"rename todo done", "lrange done 0 -1", "exists todo", "rename todo done"}},
 	proto.CmdRenameIfAbsent:     {cost: "O(size of the value)", setup: []string{"set draft v1", "set final v0"}, example: []string{"renamenx draft final", "rename_if_absent draft published", "get published"}},
 	proto.CmdSetTTLIfPresent:    {cost: "O(size of the value)", example: []string{"set_ttl_if_present session s2 30000", "set session s1", "set_ttl_if_present session s2 30000", "get session"}},
+	proto.CmdSetKeepTTL:         {cost: "O(size of the value)", setup: []string{"set_ttl session s1 3600000"}, example: []string{"set_keep_ttl session s2", "get session", "set_keep_ttl:int fresh 1"}},
 	proto.CmdSetIfPresent:       {cost: "O(size of the value)", example: []string{"set_if_present session s2", "set session s1", "set_if_present session s2", "get session"}},
 	proto.CmdHashSetIfAbsent:    {cost: "O(1)", example: []string{"hsetnx user name ada", "hsetnx user name bob", "hget user name"}},
 	proto.CmdFenced:             {cost: "the write's, plus O(1)", example: []string{"fenced jobs 120 set report done", "fenced jobs 117 set report stale", "fenced jobs 120 lpush log ok", "get report"}},

@@ -256,6 +256,15 @@ func Commands(t *testing.T, addr string, v, db int) {
 	is(t, "GET after SET EXAT", "v")(c.Get(ctx, "exat").Result())
 	is(t, "SET PXAT in the past", "OK")(c.Do(ctx, "SET", "exat", "w", "PXAT", "1000").Text())
 	is(t, "EXISTS after SET PXAT in the past", int64(0))(c.Exists(ctx, "exat").Result())
+	is(t, "SET EX for KEEPTTL", "OK")(c.Set(ctx, "keep", "v", 100*time.Second).Result())
+	is(t, "SET KEEPTTL", "OK")(c.Set(ctx, "keep", "w", redis.KeepTTL).Result())
+	if ttl := c.TTL(ctx, "keep").Val(); ttl < 90*time.Second || ttl > 100*time.Second {
+		t.Errorf("TTL after SET EX 100, SET KEEPTTL = %v", ttl)
+	}
+	is(t, "GET after SET KEEPTTL", "w")(c.Get(ctx, "keep").Result())
+	is(t, "SET KEEPTTL of a new key", "OK")(c.Set(ctx, "keep2", "7", redis.KeepTTL).Result())
+	is(t, "TTL after SET KEEPTTL of a new key", time.Duration(-1))(c.TTL(ctx, "keep2").Result())
+	is(t, "DEL KEEPTTL's", int64(2))(c.Del(ctx, "keep", "keep2").Result())
 	before := time.Now()
 	now, err := c.Time(ctx).Result()
 	if after := time.Now(); err != nil || now.Before(before.Add(-time.Second)) || now.After(after.Add(time.Second)) {

@@ -405,6 +405,15 @@ class ExpiryTest(ServerTestCase):
         self.assertTrue(c.set_expiry_at("at-k", 1000).is_ok())
         self.assertTrue(c.get("at-k").is_null())
 
+    def test_set_keep_ttl(self):
+        c = self.client
+        c.set_ttl("keep-k", "a", 60000)
+        self.assertTrue(c.set_keep_ttl("keep-k", 7).is_ok())
+        self.assertEqual(c.get("keep-k").value, 7)
+        self.assertTrue(55 < c.get_expiry("keep-k").value <= 60)
+        self.assertTrue(c.set_keep_ttl("keep-new", "x").is_ok())
+        self.assertTrue(c.get_expiry("keep-new").is_null())
+
     def test_list_move(self):
         c = self.client
         self.assertEqual(c.list_push_right("mv-jobs", ["a", "b", "c"]).value, 3)

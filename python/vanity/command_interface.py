@@ -134,6 +134,11 @@ class CommandInterface:
         """Set key to value if it does not exist; a BOOL says whether it did."""
         return self._command("SET_IF_ABSENT :" + self._type_word(value), key, value)
 
+    def set_keep_ttl(self, key: Key, value: Any) -> Response:
+        """Set key to value (typed as set() types it), keeping its deadline
+        (Redis's SET KEEPTTL; PROTOCOL.md 12.17)."""
+        return self._command("SET_KEEP_TTL :" + self._type_word(value), key, value)
+
     def set_ttl_if_absent(self, key: Key, value: Any, ttl_ms: int) -> Response:
         """Set key to value, expiring after ttl_ms milliseconds, if it does
         not exist (a lease); a BOOL says whether it did."""

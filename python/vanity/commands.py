@@ -119,6 +119,7 @@ COMMANDS = {
     "SUBSCRIBED_PATTERNS": Command((), "", "the patterns this connection follows", "publish/subscribe", "", "session"),
     "SET_EXPIRY_AT": Command(("str", "int"), "key milliseconds", "the key expires at a time, in milliseconds since 1970 (UTC); a time past deletes it", "expiry", "PEXPIREAT", "write"),
     "HASH_INCR_FLOAT": Command(("str", "str", "float"), "key field amount", "adds amount to a field holding a number's text and stores the sum's", "hashes", "HINCRBYFLOAT", "write"),
+    "SET_KEEP_TTL": Command(("typed",), "key value", "as SET, keeping the key's deadline (a missing key gets none)", "strings and numbers", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
