@@ -699,6 +699,37 @@ func (db *DB) SetMembers(ctx context.Context, key string) ([]string, error) {
 	return strs(r.Value.Strs), err
 }
 
+// SetScan returns one page of SET_SCAN (PROTOCOL.md §12.18): members
+// matching pattern ("" for all) from cursor (0 to start), about count of
+// them, and the next cursor (0 at the end). A member present for the
+// whole scan comes exactly once.
+func (db *DB) SetScan(ctx context.Context, key string, cursor int64, pattern string, count int) (members []string, next int64, err error) {
+	page, next, err := db.memberScan(ctx, "SET_SCAN", key, cursor, pattern, count)
+	return strs(page), next, err
+}
+
+// HashScan is SetScan of a hash's fields, with their values.
+func (db *DB) HashScan(ctx context.Context, key string, cursor int64, pattern string, count int) (fields map[string]string, next int64, err error) {
+	page, next, err := db.memberScan(ctx, "HASH_SCAN", key, cursor, pattern, count)
+	fields = make(map[string]string, len(page)/2)
+	for i := 0; i+1 < len(page); i += 2 {
+		fields[string(page[i])] = string(page[i+1])
+	}
+	return fields, next, err
+}
+
+// memberScan sends cmd (SET_SCAN or HASH_SCAN) and splits its reply.
+func (db *DB) memberScan(ctx context.Context, cmd, key string, cursor int64, pattern string, count int) ([][]byte, int64, error) {
+	r, err := db.Do(ctx, cmd, key, cursor, pattern, count)
+	if err != nil {
+		return nil, 0, err
+	}
+	if r.Value.Type != proto.TypeArr || len(r.Value.Elems) != 2 || r.Value.Elems[0].Type != proto.TypeInt {
+		return nil, 0, fmt.Errorf("client: %s %s %d: %s", cmd, key, cursor, Format(r))
+	}
+	return r.Value.Elems[1].Strs, r.Value.Elems[0].Int, nil
+}
+
 // HashUpdate sets fields, keeping the others, and returns how many were new.
 func (db *DB) HashUpdate(ctx context.Context, key string, fields map[string]string) (int64, error) {
 	h := make(Hash, 0, len(fields))

@@ -155,6 +155,10 @@ const (
 	// SET keeping the key's deadline (§12.2): Redis's SET KEEPTTL, a
 	// read-modify-write of the deadline.
 	CmdSetKeepTTL
+	// A set's members and a hash's fields a page at a time (§12.18):
+	// Redis's SSCAN and HSCAN.
+	CmdSetScan
+	CmdHashScan
 
 	numCommands // keep last
 )
@@ -297,6 +301,8 @@ var commands = [numCommands]commandInfo{
 	CmdSetExpiryAt:        {"SET_EXPIRY_AT", []arg{argStr, argInt}},
 	CmdHashIncrFloat:      {"HASH_INCR_FLOAT", []arg{argStr, argStr, argFloat}},
 	CmdSetKeepTTL:         {"SET_KEEP_TTL", []arg{argType}},
+	CmdSetScan:            {"SET_SCAN", []arg{argStr, argInt, argStr, argInt}},
+	CmdHashScan:           {"HASH_SCAN", []arg{argStr, argInt, argStr, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -11,6 +11,10 @@ import (
 // MaxRequest is the largest request payload a server accepts (512 MiB).
 const MaxRequest = 512 << 20
 
+// MaxScanCount bounds the count of SCAN, SET_SCAN and HASH_SCAN (§12.4,
+// §12.18): a page is built in memory.
+const MaxScanCount = 100_000
+
 // MaxReply is the largest payload a frame can carry.
 const MaxReply = math.MaxUint32
 

@@ -613,11 +613,51 @@ func scan(args [][]byte, p *Plan) error {
 	return nil
 }
 
+// memberScan returns the builder of SSCAN and HSCAN: cmd (SET_SCAN or
+// HASH_SCAN) of the key from the cursor, every member unless MATCH
+// narrows it, about 10 of them unless COUNT says. Vanity's cursors are
+// Redis's numbers already (a member's place in the scan), so they pass
+// through.
+func memberScan(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		cursor, err := strconv.ParseInt(string(args[2]), 10, 64)
+		if err != nil || cursor < 0 {
+			return &Error{"ERR", "invalid cursor"}
+		}
+		r := p.Item(cmd)
+		r.Str[0], r.Int[0], r.Str[1], r.Int[1] = args[1], cursor, nil, 10
+		for i := 3; i < len(args); i += 2 {
+			if i+1 == len(args) {
+				return errSyntax
+			}
+			switch strings.ToUpper(string(args[i])) {
+			case "MATCH":
+				r.Str[1] = args[i+1]
+			case "COUNT":
+				n, err := parseInt(args[i+1])
+				if err != nil {
+					return err
+				}
+				if n < 1 {
+					return errSyntax
+				}
+				r.Int[1] = min(n, proto.MaxScanCount)
+			default:
+				return errSyntax
+			}
+		}
+		return nil
+	}
+}
+
 // refused is a command Vanity does not offer, and why.
 func refused(name string, arity int, group, reason string) *Spec {
 	return &Spec{Name: name, Arity: arity, Group: group, Kind: KindRefused, Reason: reason,
 		Summary: "not supported by Vanity: " + reason}
 }
+
+// memberScanNote is how SSCAN and HSCAN differ from Redis's.
+const memberScanNote = "SET_SCAN, HASH_SCAN: members come in the order of a hash of their bytes, and a page holds at least a sixteenth of the collection whatever COUNT says (finding a page costs time in the collection's size), so a whole scan takes at most 17 calls. A member present for the whole scan is returned exactly once, through any router."
 
 const (
 	notYetLinearizable = "it reads and writes in one step, which Vanity will offer on its linearizable path (issue 18); see docs/resp.md"
@@ -767,6 +807,7 @@ var table = []*Spec{
 	{Name: "sadd", Arity: -3, Flags: wr, Keys: one, Group: "set", Summary: "Adds members to a set; the number added.", Args: "key member [member ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdSetAdd)},
 	{Name: "srem", Arity: -3, Flags: wr, Keys: one, Group: "set", Summary: "Removes members from a set; the number removed.", Args: "key member [member ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdSetDiscard)},
 	{Name: "smembers", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The members of a set.", Args: "key", Shape: ShapeSet, Build: keyed(proto.CmdSetAll)},
+	{Name: "sscan", Note: memberScanNote, Arity: -3, Flags: ro, Keys: one, Group: "set", Summary: "A page of a set's members and the cursor of the next.", Args: "key cursor [MATCH pattern] [COUNT count]", Shape: ShapeScanPage, Build: memberScan(proto.CmdSetScan)},
 	{Name: "sismember", Arity: 3, Flags: ro, Keys: one, Group: "set", Summary: "Whether a member is in a set.", Args: "key member", Shape: ShapeBool, Build: keyString(proto.CmdSetContains)},
 	{Name: "smismember", Note: "One SET_CONTAINS per member.", Arity: -3, Flags: ro, Keys: one, Group: "set", Summary: "Whether each member is in a set.", Args: "key member [member ...]", Shape: ShapeBools, Build: func(args [][]byte, p *Plan) error {
 		for _, m := range args[2:] {
@@ -803,6 +844,7 @@ var table = []*Spec{
 	{Name: "hget", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "The value of a hash field.", Args: "key field", Shape: ShapeBulkOrNil, Build: keyString(proto.CmdHashGet)},
 	{Name: "hmget", Arity: -3, Flags: ro, Keys: one, Group: "hash", Summary: "The values of hash fields.", Args: "key field [field ...]", Shape: ShapeArray, Build: keyMembers(proto.CmdHashManyGet)},
 	{Name: "hgetall", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "Every field and value of a hash.", Args: "key", Shape: ShapeMap, Build: keyed(proto.CmdHashAll)},
+	{Name: "hscan", Note: memberScanNote + " NOVALUES is refused.", Arity: -3, Flags: ro, Keys: one, Group: "hash", Summary: "A page of a hash's fields and values and the cursor of the next.", Args: "key cursor [MATCH pattern] [COUNT count]", Shape: ShapeScanPage, Build: memberScan(proto.CmdHashScan)},
 	{Name: "hdel", Arity: -3, Flags: wr, Keys: one, Group: "hash", Summary: "Removes fields of a hash; the number removed.", Args: "key field [field ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdHashRemove)},
 	{Name: "hexists", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "Whether a hash has a field.", Args: "key field", Shape: ShapeBool, Build: keyString(proto.CmdHashContains)},
 	{Name: "hlen", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The number of fields of a hash.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdHashLen)},

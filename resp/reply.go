@@ -38,6 +38,7 @@ const (
 	ShapeOKOrNil                // a BOOL → +OK if true, null if false (SET NX)
 	ShapeKeyedPop               // a popped element → [key, element], none → a null array (BLPOP; AppendKeyedPop)
 	ShapeLen                    // GET's value → the length of the text GET reads (STRLEN); NULL → 0
+	ShapeScanPage               // SET_SCAN's, HASH_SCAN's [next, members] → [cursor, [member ...]], a hash's flat (SSCAN, HSCAN)
 	// Shapes of several replies (AppendReplies).
 	ShapeCount   // DEL, EXISTS of n keys: how many answered OK
 	ShapeAllOK   // MSET: +OK when every SET did, else the first error
@@ -154,6 +155,10 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")
 	case shape == ShapeLen:
 		return AppendInt(dst, int64(scalarLen(val)))
+	case shape == ShapeScanPage && val.Type == proto.TypeArr && len(val.Elems) == 2 && val.Elems[0].Type == proto.TypeInt:
+		var cursor [20]byte
+		dst = AppendBulk(AppendArray(dst, 2), strconv.AppendInt(cursor[:0], val.Elems[0].Int, 10))
+		return appendStrs(AppendArray(dst, len(val.Elems[1].Strs)), val.Elems[1].Strs)
 	}
 	return appendValue(dst, v, shape, val)
 }

@@ -127,8 +127,8 @@ func (c *conn) scanCommand(out []byte, req *proto.Request) []byte {
 	if !ok {
 		return proto.AppendErrorMsg(out, "this server cannot list keys")
 	}
-	if req.Int[0] < 1 || req.Int[0] > maxScanCount {
-		return proto.AppendErrorMsg(out, fmt.Sprintf("SCAN count must be between 1 and %d", maxScanCount))
+	if req.Int[0] < 1 || req.Int[0] > proto.MaxScanCount {
+		return proto.AppendErrorMsg(out, fmt.Sprintf("SCAN count must be between 1 and %d", proto.MaxScanCount))
 	}
 	cur, err := parseCursor(req.Str[0], kl.Partitions())
 	if err != nil {
@@ -144,9 +144,6 @@ func (c *conn) scanCommand(out []byte, req *proto.Request) []byte {
 	return proto.AppendContainerEnd(out, proto.TypeArr)
 }
 
-// maxScanCount bounds SCAN's count: a page is built in memory.
-const maxScanCount = 100_000
-
 // keysCommand answers KEYS: every matching key, as long as the reply stays
 // within MaxReply.
 func (c *conn) keysCommand(out []byte, req *proto.Request) []byte {
@@ -159,7 +156,7 @@ func (c *conn) keysCommand(out []byte, req *proto.Request) []byte {
 	for cur := (cursor{}); cur.part < kl.Partitions(); {
 		var keys [][]byte
 		var err error
-		keys, cur, err = scan(c.ctx, kl, c.sess.db, c.sess.cons[0], cur, req.Str[0], maxScanCount)
+		keys, cur, err = scan(c.ctx, kl, c.sess.db, c.sess.cons[0], cur, req.Str[0], proto.MaxScanCount)
 		if err != nil {
 			return c.backendError(out, err)
 		}

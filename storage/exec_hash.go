@@ -22,7 +22,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		return append(dst, proto.ReplyOK...), true
 	case proto.CmdHashAll, proto.CmdHashGet, proto.CmdHashContains, proto.CmdHashLen, proto.CmdHashKeyLen,
 		proto.CmdHashKeys, proto.CmdHashValues, proto.CmdHashManyGet, proto.CmdHashRemove, proto.CmdHashUpdate,
-		proto.CmdHashIncr, proto.CmdHashSetIfAbsent, proto.CmdHashIncrFloat:
+		proto.CmdHashIncr, proto.CmdHashSetIfAbsent, proto.CmdHashIncrFloat, proto.CmdHashScan:
 	default:
 		return dst, false
 	}
@@ -41,6 +41,8 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 	}
 	okr := append(dst, proto.ReplyOK...)
 	switch req.Cmd {
+	case proto.CmdHashScan:
+		return scanMembers(req, proto.TypeHash, x, dst), true
 	case proto.CmdHashAll:
 		if x == nil {
 			return proto.AppendStrings[string](okr, proto.TypeHash, nil), true

@@ -17,6 +17,13 @@ func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet), true
 		}
 		return c.setOne(req, key, x, stored, dst), true
+	case proto.CmdSetScan:
+		v, _ := c.read(req.Key())
+		x, ok := v.(*memberMap)
+		if v != nil && (!ok || x.k != proto.TypeSet) {
+			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet), true
+		}
+		return scanMembers(req, proto.TypeSet, x, dst), true
 	case proto.CmdSetMove:
 		return c.setMove(req, dst), true
 	case proto.CmdSetUnion, proto.CmdSetUnionInto, proto.CmdSetUnionLen,

@@ -52,6 +52,38 @@ func TestClientDB(t *testing.T) {
 	if all, err := db.HashAll(ctx, "h"); err != nil || len(all) != 2 || all["b"] != "2" {
 		t.Errorf("HashAll: %v, %v", all, err)
 	}
+	if fields, next, err := db.HashScan(ctx, "h", 0, "b", 10); err != nil || next != 0 || len(fields) != 1 || fields["b"] != "2" {
+		t.Errorf("HashScan of b: %v, next %d, %v", fields, next, err)
+	}
+	var tags []string
+	for i := range 40 {
+		tags = append(tags, fmt.Sprint("t", i))
+	}
+	if _, err := db.SetAdd(ctx, "tags", tags...); err != nil {
+		t.Fatal(err)
+	}
+	seen, cursor, pages := map[string]int{}, int64(0), 0
+	for {
+		page, next, err := db.SetScan(ctx, "tags", cursor, "", 3)
+		if err != nil {
+			t.Fatalf("SetScan from %d: %v", cursor, err)
+		}
+		for _, m := range page {
+			seen[m]++
+		}
+		if pages++; next == 0 {
+			break
+		}
+		cursor = next
+	}
+	if len(seen) != 40 || pages < 2 {
+		t.Errorf("SetScan of 40 members by 3: %d distinct in %d pages", len(seen), pages)
+	}
+	for m, n := range seen {
+		if n != 1 {
+			t.Errorf("SetScan returned %s %d times", m, n)
+		}
+	}
 
 	replies, err := db.Pipeline().Do("SET :INT", "n", 5).Do("INCR_INT", "n", 2).Do("GET", "n").Do("GET", "nope").Exec(ctx)
 	if err != nil || len(replies) != 4 || replies[2].Value.Int != 7 || replies[3].Status != proto.StatusNull {
@@ -91,8 +123,8 @@ func TestClientDB(t *testing.T) {
 		if string(info.Value.Strs[i]) == "clients.connected" && string(info.Value.Strs[i+1]) > "4" {
 			t.Errorf("%s connections for a pool of 4", info.Value.Strs[i+1])
 		}
-		if string(info.Value.Strs[i]) == "keyspace.db3" && string(info.Value.Strs[i+1]) != "keys=36" {
-			t.Errorf("database 3 holds %s, want keys=36 (Options.DB)", info.Value.Strs[i+1])
+		if string(info.Value.Strs[i]) == "keyspace.db3" && string(info.Value.Strs[i+1]) != "keys=37" {
+			t.Errorf("database 3 holds %s, want keys=37 (Options.DB)", info.Value.Strs[i+1])
 		}
 	}
 }

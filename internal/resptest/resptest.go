@@ -348,6 +348,21 @@ func Commands(t *testing.T, addr string, v, db int) {
 	}
 	is(t, "SCARD after SPOP", int64(2))(c.SCard(ctx, "s2").Result())
 	eq(t, "SPOP count", len(c.SPopN(ctx, "s2", 5).Val()), nil, 2)
+	big := make([]any, 200)
+	for i := range big {
+		big[i] = fmt.Sprintf("m%d", i)
+	}
+	is(t, "SADD for SSCAN", int64(200))(c.SAdd(ctx, "big", big...).Result())
+	var scanned []string
+	for it := c.SScan(ctx, "big", 0, "", 5).Iterator(); it.Next(ctx); {
+		scanned = append(scanned, it.Val())
+	}
+	if slices.Sort(scanned); len(scanned) != 200 || len(slices.Compact(slices.Clone(scanned))) != 200 {
+		t.Errorf("SSCAN of 200 members returned %d (%d distinct)", len(scanned), len(slices.Compact(slices.Clone(scanned))))
+	}
+	page, _, err := c.SScan(ctx, "big", 0, "m1?", 1000).Result()
+	eq(t, "SSCAN MATCH", sorted(page), err, []string{"m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17", "m18", "m19"})
+	is(t, "DEL SSCAN's", int64(1))(c.Del(ctx, "big").Result())
 
 	// Hashes.
 	is(t, "HSET", int64(2))(c.HSet(ctx, "h", "a", "1", "b", "2").Result())
@@ -358,6 +373,12 @@ func Commands(t *testing.T, addr string, v, db int) {
 	}
 	is(t, "HMGET", []any{"1", nil})(c.HMGet(ctx, "h", "a", "zz").Result())
 	is(t, "HGETALL", map[string]string{"a": "1", "b": "3", "c": "4"})(c.HGetAll(ctx, "h").Result())
+	kvs, cursor, err := c.HScan(ctx, "h", 0, "[ab]", 10).Result()
+	if err != nil || cursor != 0 || len(kvs) != 4 {
+		t.Errorf("HSCAN h 0 MATCH [ab] = %q, cursor %d, %v; want a, b and their values, cursor 0", kvs, cursor, err)
+	} else if got := map[string]string{kvs[0]: kvs[1], kvs[2]: kvs[3]}; got["a"] != "1" || got["b"] != "3" {
+		t.Errorf("HSCAN pairs %v, want a=1 b=3", got)
+	}
 	is(t, "HEXISTS", true)(c.HExists(ctx, "h", "a").Result())
 	is(t, "HLEN", int64(3))(c.HLen(ctx, "h").Result())
 	eq(t, "HKEYS", sorted(c.HKeys(ctx, "h").Val()), nil, []string{"a", "b", "c"})

@@ -20,6 +20,10 @@ class AsyncClientTest(ServerTestCase):
                 replies = await asyncio.gather(*(c.incr_int("n", 1) for _ in range(100)))
                 self.assertEqual(sorted(r.value for r in replies), list(range(1, 101)))
                 self.assertEqual(sorted([k async for k in c.scan_iter("", 3)]), ["foo", "l", "n"])
+                await c.set_add("tags", {"t%d" % i for i in range(30)})
+                self.assertEqual(sorted([m async for m in c.set_scan_iter("tags", "", 2)]), sorted("t%d" % i for i in range(30)))
+                await c.hash_update("h", {"a": "1", "b": "2"})
+                self.assertEqual(dict([fv async for fv in c.hash_scan_iter("h", "", 1)]), {"a": "1", "b": "2"})
                 self.assertTrue((await c.incr_int("foo", 1)).is_bad_type())
         self.run_async(main())
 

@@ -190,6 +190,13 @@ class SetTest(ServerTestCase):
         self.assertEqual(c.set_diff("A", "B").value, {"a", "c"})
         self.assertEqual(c.set_diff_into("D", "A", "B").value, 2)
         self.assertEqual(c.set_diff_len("A", "B").value, 2)
+        members = {"m%d" % i for i in range(60)}
+        c.set_add("big", members)
+        seen = list(c.set_scan_iter("big", count=4))
+        self.assertEqual(sorted(seen), sorted(members))
+        cursor, page = c.set_scan("big", 0, "m1?", 1000).value
+        self.assertEqual((cursor, page), (0, {"m%d" % i for i in range(10, 20)}))
+        self.assertTrue(c.set_scan("big", -1).is_error())
         c.set("str", "v")
         r = c.set_union("A", "str")
         self.assertTrue(r.is_bad_type())
@@ -216,6 +223,8 @@ class HashTest(ServerTestCase):
         self.assertEqual(c.hash_remove("h", ["f1", "zz"]).value, 1)
         self.assertEqual(c.hash_update("h", {"f2": "X", "f3": "Y"}).value, 1)
         self.assertEqual(c.hash_all("h").value, {"f2": "X", "f3": "Y"})
+        self.assertEqual(dict(c.hash_scan_iter("h", count=1)), {"f2": "X", "f3": "Y"})
+        self.assertEqual(c.hash_scan("h", 0, "f3").value, [0, {"f3": "Y"}])
         c.set("s", "v")
         r = c.hash_len("s")
         self.assertTrue(r.is_bad_type())

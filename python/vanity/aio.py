@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Any, AsyncIterator, Optional
+from typing import Any, AsyncIterator, Optional, Tuple
 
 from .client import AuthenticationError, Client
 from .command_interface import CommandInterface, request_from
@@ -119,4 +119,27 @@ class AsyncClient(CommandInterface):
             for k in keys:
                 yield k
             if cursor == "0":
+                return
+
+    async def set_scan_iter(self, key: str, pattern: str = "", count: int = 100) -> AsyncIterator[str]:  # type: ignore[override]
+        """Every member of a set matching pattern, page by page."""
+        async for page in self._member_pages_async(self.set_scan, key, pattern, count):
+            for m in page:
+                yield m
+
+    async def hash_scan_iter(self, key: str, pattern: str = "", count: int = 100) -> AsyncIterator[Tuple[str, str]]:  # type: ignore[override]
+        """Every (field, value) of a hash whose field matches pattern."""
+        async for page in self._member_pages_async(self.hash_scan, key, pattern, count):
+            for item in page.items():
+                yield item
+
+    async def _member_pages_async(self, scan: Any, key: str, pattern: str, count: int) -> AsyncIterator[Any]:
+        cursor = 0
+        while True:
+            r = await scan(key, cursor, pattern, count)
+            if not r.is_ok():
+                raise ReplyError(r)
+            cursor, page = r.value
+            yield page
+            if cursor == 0:
                 return

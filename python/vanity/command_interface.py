@@ -4,7 +4,7 @@ Transaction (PROTOCOL.md section 10)."""
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Tuple, Union
 
 from .socket_client import encode_text
 
@@ -342,6 +342,18 @@ class CommandInterface:
     def set_all(self, key: Key) -> Response:
         return self._command("SET_ALL", key)
 
+    def set_scan(self, key: Key, cursor: int = 0, pattern: Key = "", count: int = 100) -> Response:
+        """One page of SET_SCAN (PROTOCOL.md 12.18): the reply's value is
+        [next cursor, {members}]; start with 0, stop when the next cursor
+        is 0."""
+        return self._command("SET_SCAN", key, int(cursor), pattern, int(count))
+
+    def set_scan_iter(self, key: Key, pattern: Key = "", count: int = 100) -> Iterator[str]:
+        """Every member of a set matching pattern, page by page (a Client
+        only); one present for the whole scan comes exactly once."""
+        for page in self._member_pages(self.set_scan, key, pattern, count):
+            yield from page
+
     def set_remove(self, key: Key, count: int = 1) -> Response:
         return self._command("SET_REMOVE", key, count)
 
@@ -393,6 +405,28 @@ class CommandInterface:
 
     def hash_all(self, key: Key) -> Response:
         return self._command("HASH_ALL", key)
+
+    def hash_scan(self, key: Key, cursor: int = 0, pattern: Key = "", count: int = 100) -> Response:
+        """One page of HASH_SCAN: as set_scan, the page a dict of fields
+        matching pattern and their values."""
+        return self._command("HASH_SCAN", key, int(cursor), pattern, int(count))
+
+    def hash_scan_iter(self, key: Key, pattern: Key = "", count: int = 100) -> Iterator[Tuple[str, str]]:
+        """Every (field, value) of a hash whose field matches pattern, page
+        by page (a Client only)."""
+        for page in self._member_pages(self.hash_scan, key, pattern, count):
+            yield from page.items()
+
+    def _member_pages(self, scan: Any, key: Key, pattern: Key, count: int) -> Iterator[Any]:
+        cursor = 0
+        while True:
+            r = scan(key, cursor, pattern, count)
+            if not r.is_ok():
+                raise ValueError("%s failed: %r" % (scan.__name__.upper(), r.body))
+            cursor, page = r.value
+            yield page
+            if cursor == 0:
+                return
 
     def hash_get(self, key: Key, field: Key) -> Response:
         return self._command("HASH_GET", key, field)

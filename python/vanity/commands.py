@@ -120,6 +120,8 @@ COMMANDS = {
     "SET_EXPIRY_AT": Command(("str", "int"), "key milliseconds", "the key expires at a time, in milliseconds since 1970 (UTC); a time past deletes it", "expiry", "PEXPIREAT", "write"),
     "HASH_INCR_FLOAT": Command(("str", "str", "float"), "key field amount", "adds amount to a field holding a number's text and stores the sum's", "hashes", "HINCRBYFLOAT", "write"),
     "SET_KEEP_TTL": Command(("typed",), "key value", "as SET, keeping the key's deadline (a missing key gets none)", "strings and numbers", "", "write"),
+    "SET_SCAN": Command(("str", "int", "str", "int"), "key cursor pattern count", "about count members matching pattern from cursor (0 to start), and the next cursor (0 at the end)", "sets", "", "read"),
+    "HASH_SCAN": Command(("str", "int", "str", "int"), "key cursor pattern count", "about count fields matching pattern, with their values, from cursor (0 to start), and the next cursor (0 at the end)", "hashes", "", "read"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
