@@ -265,3 +265,22 @@ func BenchmarkEachLargeList(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSetScanPage measures one page of SET_SCAN over a set of
+// 100,000 members (COUNT 10: a page is a sixteenth of the set), and the
+// SET_ALL of the same set beside it: a page costs time in the set's size.
+func BenchmarkSetScanPage(b *testing.B) {
+	h := newHarness(b, 1, true, 1)
+	fillLarge(b, h, "SET_ADD", "s", 100_000)
+	for name, text := range map[string]string{"scan": "SET_SCAN (1)s 0 (0) 10", "all": "SET_ALL (1)s"} {
+		var req proto.Request
+		if err := proto.ParseRequest([]byte(text), &req); err != proto.ErrNone {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				h.exec(&req)
+			}
+		})
+	}
+}

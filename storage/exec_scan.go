@@ -3,7 +3,10 @@ package storage
 import (
 	"cmp"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/vanitydb/vanity/proto"
@@ -39,25 +42,75 @@ func memberPage(x *memberMap, cursor int64, count int) (page []hashedMember, nex
 	if x == nil {
 		return nil, 0
 	}
-	for name := range x.m {
-		if h := memberHash(name); h >= cursor {
-			page = append(page, hashedMember{h, name})
+	// Every member's hash, in the order of x.names, then those from the
+	// cursor on: slices without pointers, which the collector skips.
+	n := x.names.len()
+	all := make([]int64, n)
+	left := make([]int64, 0, n)
+	for i := range n {
+		all[i] = memberHash(x.names.at(i))
+		if all[i] >= cursor {
+			left = append(left, all[i])
+		}
+	}
+	// The page ends at the take-th smallest hash left, ties included; the
+	// next starts at the smallest hash past it.
+	last := int64(math.MaxInt64)
+	if take := max(count, (n+memberScanPages-1)/memberScanPages); take < len(left) {
+		last, next = kthSmallest(left, take-1), math.MaxInt64
+	}
+	for i, h := range all {
+		switch {
+		case h < cursor:
+		case h <= last:
+			page = append(page, hashedMember{h, x.names.at(i)})
+		default:
+			next = min(next, h)
 		}
 	}
 	slices.SortFunc(page, func(a, b hashedMember) int {
-		return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.name, b.name))
+		return cmp.Or(cmp.Compare(a.h, b.h), strings.Compare(a.name, b.name))
 	})
-	take := max(count, (x.nlive()+memberScanPages-1)/memberScanPages)
-	if take >= len(page) {
-		return page, 0
+	return page, next
+}
+
+// kthSmallest returns the k-th smallest of hs (0: the smallest), which it
+// reorders: a quickselect in linear time, that sorts what is left if its
+// pivots keep splitting badly (members chosen so that their hashes defeat
+// the pivots must not make a page cost quadratic time).
+func kthSmallest(hs []int64, k int) int64 {
+	lo, hi := 0, len(hs)-1
+	for depth := 2 * bits.Len(uint(len(hs))); lo < hi; depth-- {
+		if depth == 0 {
+			slices.Sort(hs[lo : hi+1])
+			break
+		}
+		a, b, c := hs[lo], hs[lo+(hi-lo)/2], hs[hi]
+		p := max(min(a, b), min(max(a, b), c)) // the median of the three
+		i, j := lo, hi
+		for i <= j {
+			for hs[i] < p {
+				i++
+			}
+			for hs[j] > p {
+				j--
+			}
+			if i <= j {
+				hs[i], hs[j] = hs[j], hs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return hs[k] // between the two parts: equal to the pivot
+		}
 	}
-	for take < len(page) && page[take].h == page[take-1].h {
-		take++
-	}
-	if take == len(page) {
-		return page, 0
-	}
-	return page[:take], page[take].h
+	return hs[k]
 }
 
 // scanMembers runs SET_SCAN and HASH_SCAN on x (nil: a missing key), of

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -168,4 +169,32 @@ func TestMemberScanExamples(t *testing.T) {
 		< ERROR(86)invalid SET_SCAN cursor -1: use 0 to start, then the cursor the last SET_SCAN returned
 		> HASH_SCAN (1)h 0 (0) 0
 		< ERROR(44)HASH_SCAN count must be between 1 and 100000`)
+}
+
+// TestKthSmallest checks the selection against a sort, on inputs that
+// trouble pivots: sorted, reversed, equal, few values, random.
+func TestKthSmallest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	inputs := map[string]func(i int) int64{
+		"sorted":   func(i int) int64 { return int64(i) },
+		"reversed": func(i int) int64 { return int64(-i) },
+		"equal":    func(int) int64 { return 7 },
+		"few":      func(i int) int64 { return int64(i % 3) },
+		"random":   func(int) int64 { return rng.Int64() },
+		"organ":    func(i int) int64 { return int64(min(i, 999-i)) },
+	}
+	for name, gen := range inputs {
+		for _, n := range []int{1, 2, 3, 10, 1000} {
+			hs := make([]int64, n)
+			for i := range hs {
+				hs[i] = gen(i)
+			}
+			want := slices.Sorted(slices.Values(hs))
+			for _, k := range []int{0, n / 3, n / 2, n - 1} {
+				if got := kthSmallest(slices.Clone(hs), k); got != want[k] {
+					t.Errorf("%s n=%d: kthSmallest(%d) = %d, want %d", name, n, k, got, want[k])
+				}
+			}
+		}
+	}
 }
