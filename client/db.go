@@ -699,6 +699,14 @@ func (db *DB) SetMembers(ctx context.Context, key string) ([]string, error) {
 	return strs(r.Value.Strs), err
 }
 
+// SetRandom returns count distinct members of a set chosen at random (all
+// of them if it has fewer), or for a negative count, -count draws that may
+// repeat (SET_RANDOM, PROTOCOL.md §12.19); the set is unchanged.
+func (db *DB) SetRandom(ctx context.Context, key string, count int64) ([]string, error) {
+	r, err := db.Do(ctx, "SET_RANDOM", key, count)
+	return strs(r.Value.Strs), err
+}
+
 // SetScan returns one page of SET_SCAN (PROTOCOL.md §12.18): members
 // matching pattern ("" for all) from cursor (0 to start), about count of
 // them, and the next cursor (0 at the end). A member present for the

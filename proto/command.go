@@ -159,6 +159,8 @@ const (
 	// Redis's SSCAN and HSCAN.
 	CmdSetScan
 	CmdHashScan
+	// Members drawn at random, kept (§12.19): Redis's SRANDMEMBER.
+	CmdSetRandom
 
 	numCommands // keep last
 )
@@ -303,6 +305,7 @@ var commands = [numCommands]commandInfo{
 	CmdSetKeepTTL:         {"SET_KEEP_TTL", []arg{argType}},
 	CmdSetScan:            {"SET_SCAN", []arg{argStr, argInt, argStr, argInt}},
 	CmdHashScan:           {"HASH_SCAN", []arg{argStr, argInt, argStr, argInt}},
+	CmdSetRandom:          {"SET_RANDOM", []arg{argStr, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

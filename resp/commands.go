@@ -613,6 +613,26 @@ func scan(args [][]byte, p *Plan) error {
 	return nil
 }
 
+// randomMembers builds SRANDMEMBER: SET_RANDOM of one member (a bulk
+// string or null), or of the count given (an array).
+func randomMembers(args [][]byte, p *Plan) error {
+	n := int64(1)
+	switch len(args) {
+	case 2:
+	case 3:
+		var err error
+		if n, err = parseInt(args[2]); err != nil {
+			return err
+		}
+		p.Shape = ShapeArray
+	default:
+		return errSyntax
+	}
+	r := p.Item(proto.CmdSetRandom)
+	r.Str[0], r.Int[0] = args[1], n
+	return nil
+}
+
 // memberScan returns the builder of SSCAN and HSCAN: cmd (SET_SCAN or
 // HASH_SCAN) of the key from the cursor, every member unless MATCH
 // narrows it, about 10 of them unless COUNT says. Vanity's cursors are
@@ -818,6 +838,7 @@ var table = []*Spec{
 	}},
 	{Name: "scard", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The number of members of a set.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdSetLen)},
 	{Name: "spop", Note: "With a count, an array in both protocol versions.", Arity: -2, Flags: wr, Keys: one, Group: "set", Summary: "Removes and returns random members of a set.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdSetRemove)},
+	{Name: "srandmember", Note: "SET_RANDOM: a negative count draws at most 1,000,000 members (with repeats).", Arity: -2, Flags: ro, Keys: one, Group: "set", Summary: "Returns random members of a set, leaving it unchanged.", Args: "key [count]", Shape: ShapePopOne, Build: randomMembers},
 	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
 	{Name: "sinter", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The intersection of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetIntersect)},
 	{Name: "sdiff", Note: "Exactly two sets.", Arity: 3, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set not in the second (Vanity: exactly two sets).", Args: "key key", Shape: ShapeSet, Build: func(args [][]byte, p *Plan) error {

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"fmt"
+
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
 )
@@ -9,7 +11,8 @@ import (
 
 func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
-	case proto.CmdSetAdd, proto.CmdSetAll, proto.CmdSetRemove, proto.CmdSetDiscard, proto.CmdSetLen, proto.CmdSetContains:
+	case proto.CmdSetAdd, proto.CmdSetAll, proto.CmdSetRemove, proto.CmdSetDiscard, proto.CmdSetLen, proto.CmdSetContains,
+		proto.CmdSetRandom:
 		key := req.Key()
 		v, stored := c.read(key)
 		x, ok := v.(*memberMap)
@@ -88,6 +91,11 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, stored bool, 
 		}
 		c.removeMembers(key, stored, proto.TypeSet, gone, n)
 		return proto.AppendInt(ok, int64(len(gone)))
+	case proto.CmdSetRandom:
+		if req.Int[0] < -proto.MaxRandomDraws {
+			return proto.AppendErrorMsg(dst, msgTooManyDraws)
+		}
+		return setRandom(ok, x, req.Int[0], c.Rand)
 	case proto.CmdSetRemove:
 		if x == nil || req.Int[0] == 0 {
 			return proto.AppendStrings[string](ok, proto.TypeSet, nil)
@@ -105,6 +113,32 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, stored bool, 
 		return proto.AppendStrings(ok, proto.TypeSet, names)
 	}
 	return dst
+}
+
+// msgTooManyDraws refuses a SET_RANDOM of more draws with repeats than
+// proto.MaxRandomDraws.
+var msgTooManyDraws = fmt.Sprintf("SET_RANDOM draws at most %d members with repeats: ask for a count of -%d or more",
+	proto.MaxRandomDraws, proto.MaxRandomDraws)
+
+// setRandom answers SET_RANDOM of x (nil: a missing key): count distinct
+// members chosen uniformly (all of them if fewer), or for a negative
+// count, -count independent draws, which may repeat.
+func setRandom(dst []byte, x *memberMap, count int64, rand func(int) int) []byte {
+	n := 0
+	if x != nil {
+		n = x.nlive()
+	}
+	switch {
+	case n == 0 || count == 0:
+		return proto.AppendStrings[string](dst, proto.TypeList, nil)
+	case count > 0:
+		return proto.AppendStrings(dst, proto.TypeList, x.pick(int(min(count, int64(n))), rand))
+	}
+	dst = proto.AppendContainerHeader(dst, proto.TypeList, int(-count))
+	for range -count {
+		dst = proto.AppendBody(dst, x.names.at(rand(n)))
+	}
+	return proto.AppendContainerEnd(dst, proto.TypeList)
 }
 
 // removeMembers writes the removal of gone members (or fields) from a

@@ -76,6 +76,9 @@ func TestClientDB(t *testing.T) {
 		}
 		cursor = next
 	}
+	if picked, err := db.SetRandom(ctx, "tags", -60); err != nil || len(picked) != 60 || seen[picked[0]] != 1 {
+		t.Errorf("SetRandom of 60 draws: %v, %v", picked, err)
+	}
 	if len(seen) != 40 || pages < 2 {
 		t.Errorf("SetScan of 40 members by 3: %d distinct in %d pages", len(seen), pages)
 	}

@@ -61,6 +61,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdListRemove:         {cost: "O(n)", setup: []string{"rpush l a b a c a"}, example: []string{"list_remove l a 2", "lrange l 0 -1"}},
 	proto.CmdSetAdd:             {cost: "O(members)", example: []string{"sadd tags red blue", "sadd tags red green"}},
 	proto.CmdSetAll:             {cost: "O(n)", setup: []string{"sadd tags red"}, example: []string{"smembers tags"}},
+	proto.CmdSetRandom:          {cost: "O(count)", setup: []string{"sadd tags red"}, example: []string{"set_random tags 2", "set_random tags -3", "set_len tags"}},
 	proto.CmdSetScan:            {cost: "O(n) per page, at most 17 pages", setup: []string{"sadd tags red green blue"}, example: []string{"set_scan tags 0 * 10", "set_scan tags 0 g* 10"}},
 	proto.CmdSetRemove:          {cost: "O(count)", setup: []string{"sadd tags red"}, example: []string{"spop tags 1", "spop tags 1"}},
 	proto.CmdSetDiscard:         {cost: "O(members)", setup: []string{"sadd tags red blue"}, example: []string{"srem tags red pink"}},

@@ -362,6 +362,21 @@ func Commands(t *testing.T, addr string, v, db int) {
 	}
 	page, _, err := c.SScan(ctx, "big", 0, "m1?", 1000).Result()
 	eq(t, "SSCAN MATCH", sorted(page), err, []string{"m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17", "m18", "m19"})
+	one, err := c.SRandMember(ctx, "big").Result()
+	if err != nil || !slices.Contains(scanned, one) {
+		t.Errorf("SRANDMEMBER = %q, %v; want a member", one, err)
+	}
+	if some, err := c.SRandMemberN(ctx, "big", 5).Result(); err != nil || len(some) != 5 || len(slices.Compact(slices.Sorted(slices.Values(some)))) != 5 {
+		t.Errorf("SRANDMEMBER big 5 = %q, %v; want 5 distinct members", some, err)
+	}
+	if some, err := c.SRandMemberN(ctx, "big", -300).Result(); err != nil || len(some) != 300 {
+		t.Errorf("SRANDMEMBER big -300: %d members, %v; want 300 draws", len(some), err)
+	}
+	is(t, "SCARD after SRANDMEMBER", int64(200))(c.SCard(ctx, "big").Result())
+	if err := c.SRandMember(ctx, "nothing").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("SRANDMEMBER of nothing: %v, want redis.Nil", err)
+	}
+	is(t, "SRANDMEMBER of nothing with a count", []string{})(c.SRandMemberN(ctx, "nothing", 3).Result())
 	is(t, "DEL SSCAN's", int64(1))(c.Del(ctx, "big").Result())
 
 	// Hashes.

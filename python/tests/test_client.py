@@ -197,6 +197,11 @@ class SetTest(ServerTestCase):
         cursor, page = c.set_scan("big", 0, "m1?", 1000).value
         self.assertEqual((cursor, page), (0, {"m%d" % i for i in range(10, 20)}))
         self.assertTrue(c.set_scan("big", -1).is_error())
+        picked = c.set_random("big", 5).value
+        self.assertEqual(len(set(picked)), 5)
+        self.assertTrue(set(picked) <= members)
+        self.assertEqual(len(c.set_random("big", -100).value), 100)
+        self.assertEqual(c.set_random("nothing", 3).value, [])
         c.set("str", "v")
         r = c.set_union("A", "str")
         self.assertTrue(r.is_bad_type())

@@ -342,6 +342,11 @@ class CommandInterface:
     def set_all(self, key: Key) -> Response:
         return self._command("SET_ALL", key)
 
+    def set_random(self, key: Key, count: int = 1) -> Response:
+        """count distinct members at random (all if fewer), or -count
+        draws that may repeat; the set is unchanged (PROTOCOL.md 12.19)."""
+        return self._command("SET_RANDOM", key, int(count))
+
     def set_scan(self, key: Key, cursor: int = 0, pattern: Key = "", count: int = 100) -> Response:
         """One page of SET_SCAN (PROTOCOL.md 12.18): the reply's value is
         [next cursor, {members}]; start with 0, stop when the next cursor
