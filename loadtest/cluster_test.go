@@ -58,3 +58,25 @@ func TestDurableRowsStandBesideSerial(t *testing.T) {
 		t.Errorf("a row without a durable twin is reported:\n%s", out)
 	}
 }
+
+// TestLockRowsPerConnections: each lock load is a row of its connections,
+// takings and operations (twice the takings) a second.
+func TestLockRowsPerConnections(t *testing.T) {
+	lr := func(takings int64, lat time.Duration) *lockResult {
+		r := &lockResult{takings: takings, acquire: &hist{}, release: &hist{}, fenced: &hist{}}
+		for range 100 {
+			r.acquire.record(lat)
+			r.release.record(lat)
+		}
+		return r
+	}
+	s := &serialResult{d: 2 * time.Second, locks: []lockRow{{50, lr(8000, 5*time.Millisecond)}, {100, lr(13000, 6*time.Millisecond)}}}
+	var b strings.Builder
+	writeLocks(&b, s)
+	out := b.String()
+	for _, row := range []string{"| 50 | 4000 | 8000 |", "| 100 | 6500 | 13000 |"} {
+		if !strings.Contains(out, row) {
+			t.Errorf("no row %q in:\n%s", row, out)
+		}
+	}
+}
