@@ -707,6 +707,18 @@ func (db *DB) SetRandom(ctx context.Context, key string, count int64) ([]string,
 	return strs(r.Value.Strs), err
 }
 
+// HashRandom returns count distinct fields of a hash chosen at random with
+// their values (all of them if it has fewer), or for a negative count,
+// -count draws that may repeat (HASH_RANDOM, PROTOCOL.md §12.19).
+func (db *DB) HashRandom(ctx context.Context, key string, count int64) ([]Field, error) {
+	r, err := db.Do(ctx, "HASH_RANDOM", key, count)
+	var out []Field
+	for i := 0; i+1 < len(r.Value.Strs); i += 2 {
+		out = append(out, Field{string(r.Value.Strs[i]), string(r.Value.Strs[i+1])})
+	}
+	return out, err
+}
+
 // SetScan returns one page of SET_SCAN (PROTOCOL.md §12.18): members
 // matching pattern ("" for all) from cursor (0 to start), about count of
 // them, and the next cursor (0 at the end). A member present for the

@@ -159,8 +159,10 @@ const (
 	// Redis's SSCAN and HSCAN.
 	CmdSetScan
 	CmdHashScan
-	// Members drawn at random, kept (§12.19): Redis's SRANDMEMBER.
+	// Members (fields with their values) drawn at random, kept (§12.19):
+	// Redis's SRANDMEMBER and HRANDFIELD.
 	CmdSetRandom
+	CmdHashRandom
 
 	numCommands // keep last
 )
@@ -306,6 +308,7 @@ var commands = [numCommands]commandInfo{
 	CmdSetScan:            {"SET_SCAN", []arg{argStr, argInt, argStr, argInt}},
 	CmdHashScan:           {"HASH_SCAN", []arg{argStr, argInt, argStr, argInt}},
 	CmdSetRandom:          {"SET_RANDOM", []arg{argStr, argInt}},
+	CmdHashRandom:         {"HASH_RANDOM", []arg{argStr, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

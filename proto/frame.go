@@ -15,8 +15,8 @@ const MaxRequest = 512 << 20
 // §12.18): a page is built in memory.
 const MaxScanCount = 100_000
 
-// MaxRandomDraws bounds SET_RANDOM's draws with repeats (a negative count,
-// §12.19): nothing else bounds that reply.
+// MaxRandomDraws bounds SET_RANDOM's and HASH_RANDOM's draws with repeats
+// (a negative count, §12.19): nothing else bounds that reply.
 const MaxRandomDraws = 1_000_000
 
 // MaxReply is the largest payload a frame can carry.

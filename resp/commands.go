@@ -613,24 +613,36 @@ func scan(args [][]byte, p *Plan) error {
 	return nil
 }
 
-// randomMembers builds SRANDMEMBER: SET_RANDOM of one member (a bulk
-// string or null), or of the count given (an array).
-func randomMembers(args [][]byte, p *Plan) error {
-	n := int64(1)
-	switch len(args) {
-	case 2:
-	case 3:
-		var err error
-		if n, err = parseInt(args[2]); err != nil {
-			return err
+// randomMembers returns the builder of SRANDMEMBER (SET_RANDOM) and
+// HRANDFIELD (HASH_RANDOM): one member or field (a bulk string or null),
+// or the count given (an array: SRANDMEMBER's members, HRANDFIELD's
+// fields, or with WITHVALUES its fields and values).
+func randomMembers(cmd proto.Command) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		n := int64(1)
+		withValues := len(args) == 4 && cmd == proto.CmdHashRandom && bytes.EqualFold(args[3], []byte("withvalues"))
+		switch {
+		case len(args) == 2:
+		case len(args) == 3 || withValues:
+			var err error
+			if n, err = parseInt(args[2]); err != nil {
+				return err
+			}
+			switch {
+			case cmd == proto.CmdSetRandom:
+				p.Shape = ShapeArray
+			case withValues:
+				p.Shape = ShapePairs
+			default:
+				p.Shape = ShapeFields
+			}
+		default:
+			return errSyntax
 		}
-		p.Shape = ShapeArray
-	default:
-		return errSyntax
+		r := p.Item(cmd)
+		r.Str[0], r.Int[0] = args[1], n
+		return nil
 	}
-	r := p.Item(proto.CmdSetRandom)
-	r.Str[0], r.Int[0] = args[1], n
-	return nil
 }
 
 // memberScan returns the builder of SSCAN and HSCAN: cmd (SET_SCAN or
@@ -838,7 +850,7 @@ var table = []*Spec{
 	}},
 	{Name: "scard", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The number of members of a set.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdSetLen)},
 	{Name: "spop", Note: "With a count, an array in both protocol versions.", Arity: -2, Flags: wr, Keys: one, Group: "set", Summary: "Removes and returns random members of a set.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdSetRemove)},
-	{Name: "srandmember", Note: "SET_RANDOM: a negative count draws at most 1,000,000 members (with repeats).", Arity: -2, Flags: ro, Keys: one, Group: "set", Summary: "Returns random members of a set, leaving it unchanged.", Args: "key [count]", Shape: ShapePopOne, Build: randomMembers},
+	{Name: "srandmember", Note: "SET_RANDOM: a negative count draws at most 1,000,000 members (with repeats).", Arity: -2, Flags: ro, Keys: one, Group: "set", Summary: "Returns random members of a set, leaving it unchanged.", Args: "key [count]", Shape: ShapePopOne, Build: randomMembers(proto.CmdSetRandom)},
 	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
 	{Name: "sinter", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The intersection of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetIntersect)},
 	{Name: "sdiff", Note: "Exactly two sets.", Arity: 3, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set not in the second (Vanity: exactly two sets).", Args: "key key", Shape: ShapeSet, Build: func(args [][]byte, p *Plan) error {
@@ -866,6 +878,7 @@ var table = []*Spec{
 	{Name: "hmget", Arity: -3, Flags: ro, Keys: one, Group: "hash", Summary: "The values of hash fields.", Args: "key field [field ...]", Shape: ShapeArray, Build: keyMembers(proto.CmdHashManyGet)},
 	{Name: "hgetall", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "Every field and value of a hash.", Args: "key", Shape: ShapeMap, Build: keyed(proto.CmdHashAll)},
 	{Name: "hscan", Note: memberScanNote + " NOVALUES is refused.", Arity: -3, Flags: ro, Keys: one, Group: "hash", Summary: "A page of a hash's fields and values and the cursor of the next.", Args: "key cursor [MATCH pattern] [COUNT count]", Shape: ShapeScanPage, Build: memberScan(proto.CmdHashScan)},
+	{Name: "hrandfield", Note: "HASH_RANDOM: a negative count draws at most 1,000,000 fields (with repeats).", Arity: -2, Flags: ro, Keys: one, Group: "hash", Summary: "Returns random fields of a hash, with their values if asked, leaving it unchanged.", Args: "key [count [WITHVALUES]]", Shape: ShapePopOne, Build: randomMembers(proto.CmdHashRandom)},
 	{Name: "hdel", Arity: -3, Flags: wr, Keys: one, Group: "hash", Summary: "Removes fields of a hash; the number removed.", Args: "key field [field ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdHashRemove)},
 	{Name: "hexists", Arity: 3, Flags: ro, Keys: one, Group: "hash", Summary: "Whether a hash has a field.", Args: "key field", Shape: ShapeBool, Build: keyString(proto.CmdHashContains)},
 	{Name: "hlen", Arity: 2, Flags: ro, Keys: one, Group: "hash", Summary: "The number of fields of a hash.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdHashLen)},

@@ -39,6 +39,8 @@ const (
 	ShapeKeyedPop               // a popped element → [key, element], none → a null array (BLPOP; AppendKeyedPop)
 	ShapeLen                    // GET's value → the length of the text GET reads (STRLEN); NULL → 0
 	ShapeScanPage               // SET_SCAN's, HASH_SCAN's [next, members] → [cursor, [member ...]], a hash's flat (SSCAN, HSCAN)
+	ShapeFields                 // HASH_RANDOM's field, value, ... → an array of the fields (HRANDFIELD with a count)
+	ShapePairs                  // HASH_RANDOM's field, value, ... → RESP2 flat, RESP3 an array of [field, value] (HRANDFIELD WITHVALUES)
 	// Shapes of several replies (AppendReplies).
 	ShapeCount   // DEL, EXISTS of n keys: how many answered OK
 	ShapeAllOK   // MSET: +OK when every SET did, else the first error
@@ -155,6 +157,16 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")
 	case shape == ShapeLen:
 		return AppendInt(dst, int64(scalarLen(val)))
+	case (shape == ShapeFields || shape == ShapePairs && v == RESP3) && val.Type == proto.TypeList:
+		dst = AppendArray(dst, len(val.Strs)/2)
+		for i := 0; i+1 < len(val.Strs); i += 2 {
+			if shape == ShapeFields {
+				dst = AppendBulk(dst, val.Strs[i])
+			} else {
+				dst = AppendBulk(AppendBulk(AppendArray(dst, 2), val.Strs[i]), val.Strs[i+1])
+			}
+		}
+		return dst
 	case shape == ShapeScanPage && val.Type == proto.TypeArr && len(val.Elems) == 2 && val.Elems[0].Type == proto.TypeInt:
 		var cursor [20]byte
 		dst = AppendBulk(AppendArray(dst, 2), strconv.AppendInt(cursor[:0], val.Elems[0].Int, 10))

@@ -22,7 +22,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		return append(dst, proto.ReplyOK...), true
 	case proto.CmdHashAll, proto.CmdHashGet, proto.CmdHashContains, proto.CmdHashLen, proto.CmdHashKeyLen,
 		proto.CmdHashKeys, proto.CmdHashValues, proto.CmdHashManyGet, proto.CmdHashRemove, proto.CmdHashUpdate,
-		proto.CmdHashIncr, proto.CmdHashSetIfAbsent, proto.CmdHashIncrFloat, proto.CmdHashScan:
+		proto.CmdHashIncr, proto.CmdHashSetIfAbsent, proto.CmdHashIncrFloat, proto.CmdHashScan, proto.CmdHashRandom:
 	default:
 		return dst, false
 	}
@@ -43,6 +43,11 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdHashScan:
 		return scanMembers(req, proto.TypeHash, x, dst), true
+	case proto.CmdHashRandom:
+		if req.Int[0] < -proto.MaxRandomDraws {
+			return proto.AppendErrorMsg(dst, tooManyDraws(req.Cmd)), true
+		}
+		return randomMembers(okr, x, req.Int[0], c.Rand), true
 	case proto.CmdHashAll:
 		if x == nil {
 			return proto.AppendStrings[string](okr, proto.TypeHash, nil), true

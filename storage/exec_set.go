@@ -93,9 +93,9 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, stored bool, 
 		return proto.AppendInt(ok, int64(len(gone)))
 	case proto.CmdSetRandom:
 		if req.Int[0] < -proto.MaxRandomDraws {
-			return proto.AppendErrorMsg(dst, msgTooManyDraws)
+			return proto.AppendErrorMsg(dst, tooManyDraws(req.Cmd))
 		}
-		return setRandom(ok, x, req.Int[0], c.Rand)
+		return randomMembers(ok, x, req.Int[0], c.Rand)
 	case proto.CmdSetRemove:
 		if x == nil || req.Int[0] == 0 {
 			return proto.AppendStrings[string](ok, proto.TypeSet, nil)
@@ -115,28 +115,39 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, stored bool, 
 	return dst
 }
 
-// msgTooManyDraws refuses a SET_RANDOM of more draws with repeats than
-// proto.MaxRandomDraws.
-var msgTooManyDraws = fmt.Sprintf("SET_RANDOM draws at most %d members with repeats: ask for a count of -%d or more",
-	proto.MaxRandomDraws, proto.MaxRandomDraws)
+// tooManyDraws refuses a SET_RANDOM or HASH_RANDOM of more draws with
+// repeats than proto.MaxRandomDraws.
+func tooManyDraws(cmd proto.Command) string {
+	return fmt.Sprintf("%s draws at most %d members with repeats: ask for a count of -%d or more",
+		cmd, proto.MaxRandomDraws, proto.MaxRandomDraws)
+}
 
-// setRandom answers SET_RANDOM of x (nil: a missing key): count distinct
-// members chosen uniformly (all of them if fewer), or for a negative
-// count, -count independent draws, which may repeat.
-func setRandom(dst []byte, x *memberMap, count int64, rand func(int) int) []byte {
+// randomMembers answers SET_RANDOM and HASH_RANDOM of x (nil: a missing
+// key): count distinct members chosen uniformly (all of them if fewer),
+// or for a negative count, -count independent draws, which may repeat; a
+// LIST of the members, or of a hash's fields each followed by its value.
+func randomMembers(dst []byte, x *memberMap, count int64, rand func(int) int) []byte {
 	n := 0
 	if x != nil {
 		n = x.nlive()
 	}
+	var names []string
 	switch {
 	case n == 0 || count == 0:
-		return proto.AppendStrings[string](dst, proto.TypeList, nil)
 	case count > 0:
-		return proto.AppendStrings(dst, proto.TypeList, x.pick(int(min(count, int64(n))), rand))
+		names = x.pick(int(min(count, int64(n))), rand)
+	default:
+		names = make([]string, -count)
+		for i := range names {
+			names[i] = x.names.at(rand(n))
+		}
 	}
-	dst = proto.AppendContainerHeader(dst, proto.TypeList, int(-count))
-	for range -count {
-		dst = proto.AppendBody(dst, x.names.at(rand(n)))
+	if x == nil || x.k != proto.TypeHash {
+		return proto.AppendStrings(dst, proto.TypeList, names)
+	}
+	dst = proto.AppendContainerHeader(dst, proto.TypeList, 2*len(names))
+	for _, name := range names {
+		dst = proto.AppendBody(proto.AppendBody(dst, name), x.m[name].v)
 	}
 	return proto.AppendContainerEnd(dst, proto.TypeList)
 }

@@ -52,6 +52,9 @@ func TestClientDB(t *testing.T) {
 	if all, err := db.HashAll(ctx, "h"); err != nil || len(all) != 2 || all["b"] != "2" {
 		t.Errorf("HashAll: %v, %v", all, err)
 	}
+	if drawn, err := db.HashRandom(ctx, "h", -3); err != nil || len(drawn) != 3 || drawn[0].Value != map[string]string{"a": "1", "b": "2"}[drawn[0].Name] {
+		t.Errorf("HashRandom of 3 draws: %v, %v", drawn, err)
+	}
 	if fields, next, err := db.HashScan(ctx, "h", 0, "b", 10); err != nil || next != 0 || len(fields) != 1 || fields["b"] != "2" {
 		t.Errorf("HashScan of b: %v, next %d, %v", fields, next, err)
 	}

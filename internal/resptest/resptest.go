@@ -388,6 +388,22 @@ func Commands(t *testing.T, addr string, v, db int) {
 	}
 	is(t, "HMGET", []any{"1", nil})(c.HMGet(ctx, "h", "a", "zz").Result())
 	is(t, "HGETALL", map[string]string{"a": "1", "b": "3", "c": "4"})(c.HGetAll(ctx, "h").Result())
+	if f, err := c.Do(ctx, "HRANDFIELD", "h").Text(); err != nil || f != "a" && f != "b" && f != "c" {
+		t.Errorf("HRANDFIELD = %q, %v; want a field", f, err)
+	}
+	eq(t, "HRANDFIELD with a count", sorted(c.HRandField(ctx, "h", 5).Val()), nil, []string{"a", "b", "c"})
+	if kv, err := c.HRandFieldWithValues(ctx, "h", -4).Result(); err != nil || len(kv) != 4 {
+		t.Errorf("HRANDFIELD h -4 WITHVALUES = %v, %v; want 4 pairs", kv, err)
+	} else {
+		for _, p := range kv {
+			if want := map[string]string{"a": "1", "b": "3", "c": "4"}[p.Key]; p.Value != want {
+				t.Errorf("HRANDFIELD WITHVALUES gave %s=%s, want %s", p.Key, p.Value, want)
+			}
+		}
+	}
+	if err := c.Do(ctx, "HRANDFIELD", "nothing").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("HRANDFIELD of nothing: %v, want redis.Nil", err)
+	}
 	kvs, cursor, err := c.HScan(ctx, "h", 0, "[ab]", 10).Result()
 	if err != nil || cursor != 0 || len(kvs) != 4 {
 		t.Errorf("HSCAN h 0 MATCH [ab] = %q, cursor %d, %v; want a, b and their values, cursor 0", kvs, cursor, err)

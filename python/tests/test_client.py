@@ -230,6 +230,9 @@ class HashTest(ServerTestCase):
         self.assertEqual(c.hash_all("h").value, {"f2": "X", "f3": "Y"})
         self.assertEqual(dict(c.hash_scan_iter("h", count=1)), {"f2": "X", "f3": "Y"})
         self.assertEqual(c.hash_scan("h", 0, "f3").value, [0, {"f3": "Y"}])
+        drawn = c.hash_random("h", -4).value
+        self.assertEqual(len(drawn), 8)
+        self.assertTrue(all({"f2": "X", "f3": "Y"}[f] == v for f, v in zip(drawn[::2], drawn[1::2])))
         c.set("s", "v")
         r = c.hash_len("s")
         self.assertTrue(r.is_bad_type())

@@ -411,6 +411,11 @@ class CommandInterface:
     def hash_all(self, key: Key) -> Response:
         return self._command("HASH_ALL", key)
 
+    def hash_random(self, key: Key, count: int = 1) -> Response:
+        """count distinct fields at random (all if fewer), or -count draws
+        that may repeat; the value is [field, value, field, value, ...]."""
+        return self._command("HASH_RANDOM", key, int(count))
+
     def hash_scan(self, key: Key, cursor: int = 0, pattern: Key = "", count: int = 100) -> Response:
         """One page of HASH_SCAN: as set_scan, the page a dict of fields
         matching pattern and their values."""

@@ -123,6 +123,7 @@ COMMANDS = {
     "SET_SCAN": Command(("str", "int", "str", "int"), "key cursor pattern count", "about count members matching pattern from cursor (0 to start), and the next cursor (0 at the end)", "sets", "", "read"),
     "HASH_SCAN": Command(("str", "int", "str", "int"), "key cursor pattern count", "about count fields matching pattern, with their values, from cursor (0 to start), and the next cursor (0 at the end)", "hashes", "", "read"),
     "SET_RANDOM": Command(("str", "int"), "key count", "count distinct members at random (all if fewer), or -count draws that may repeat; the set unchanged", "sets", "", "read"),
+    "HASH_RANDOM": Command(("str", "int"), "key count", "count distinct fields at random (all if fewer), or -count draws that may repeat, each field followed by its value", "hashes", "", "read"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

@@ -63,3 +63,43 @@ func TestSetRandom(t *testing.T) {
 		> SET_RANDOM (3)str 1
 		< BAD_TYPE(9)not a set`)
 }
+
+// TestHashRandom: fields with their values, distinct for a positive
+// count, drawn with repeats for a negative one.
+func TestHashRandom(t *testing.T) {
+	h := newHarness(t, 1, false, 1)
+	h.do("HASH_UPDATE (1)h (3){(1)a(1)1(1)b(1)2(1)c(1)3}")
+	want := map[string]string{"a": "1", "b": "2", "c": "3"}
+	for _, count := range []int{2, 5, -7} {
+		out := h.do(fmt.Sprintf("HASH_RANDOM (1)h %d", count))
+		r, err := proto.ParseReply([]byte(out))
+		if err != nil || r.Value.Type != proto.TypeList || len(r.Value.Strs)%2 != 0 {
+			t.Fatalf("HASH_RANDOM h %d: %q (%v)", count, out, err)
+		}
+		fields := map[string]bool{}
+		for i := 0; i < len(r.Value.Strs); i += 2 {
+			f, v := string(r.Value.Strs[i]), string(r.Value.Strs[i+1])
+			if want[f] != v {
+				t.Errorf("HASH_RANDOM h %d: field %q with %q, want %q", count, f, v, want[f])
+			}
+			fields[f] = true
+		}
+		switch n := len(r.Value.Strs) / 2; {
+		case count > 0 && (n != min(count, 3) || len(fields) != n):
+			t.Errorf("HASH_RANDOM h %d: %d fields (%d distinct), want %d distinct", count, n, len(fields), min(count, 3))
+		case count < 0 && n != -count:
+			t.Errorf("HASH_RANDOM h %d: %d draws, want %d", count, n, -count)
+		}
+	}
+	h.check(`
+		> HASH_RANDOM (4)none 2
+		< OK:LIST (0)[]
+		> HASH_RANDOM (1)h -1000001
+		< ERROR(91)HASH_RANDOM draws at most 1000000 members with repeats: ask for a count of -1000000 or more
+		> SET_RANDOM (1)h 1
+		< BAD_TYPE(9)not a set
+		> SET_ADD (1)s (1){(1)x}
+		< OK:INT 1
+		> HASH_RANDOM (1)s 1
+		< BAD_TYPE(8)not hash`)
+}
