@@ -42,15 +42,14 @@ func memberPage(x *memberMap, cursor int64, count int) (page []hashedMember, nex
 	if x == nil {
 		return nil, 0
 	}
-	// Every member's hash, in the order of x.names, then those from the
-	// cursor on: slices without pointers, which the collector skips.
+	// The hashes from the cursor on, in a slice without pointers (which
+	// the collector skips); the members are hashed again below, which
+	// costs less than keeping every hash.
 	n := x.names.len()
-	all := make([]int64, n)
 	left := make([]int64, 0, n)
 	for i := range n {
-		all[i] = memberHash(x.names.at(i))
-		if all[i] >= cursor {
-			left = append(left, all[i])
+		if h := memberHash(x.names.at(i)); h >= cursor {
+			left = append(left, h)
 		}
 	}
 	// The page ends at the take-th smallest hash left, ties included; the
@@ -59,8 +58,8 @@ func memberPage(x *memberMap, cursor int64, count int) (page []hashedMember, nex
 	if take := max(count, (n+memberScanPages-1)/memberScanPages); take < len(left) {
 		last, next = kthSmallest(left, take-1), math.MaxInt64
 	}
-	for i, h := range all {
-		switch {
+	for i := range n {
+		switch h := memberHash(x.names.at(i)); {
 		case h < cursor:
 		case h <= last:
 			page = append(page, hashedMember{h, x.names.at(i)})
