@@ -12,7 +12,7 @@ import (
 func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdSetAdd, proto.CmdSetAll, proto.CmdSetRemove, proto.CmdSetDiscard, proto.CmdSetLen, proto.CmdSetContains,
-		proto.CmdSetRandom:
+		proto.CmdSetRandom, proto.CmdSetScan:
 		key := req.Key()
 		v, stored := c.read(key)
 		x, ok := v.(*memberMap)
@@ -20,13 +20,6 @@ func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet), true
 		}
 		return c.setOne(req, key, x, stored, dst), true
-	case proto.CmdSetScan:
-		v, _ := c.read(req.Key())
-		x, ok := v.(*memberMap)
-		if v != nil && (!ok || x.k != proto.TypeSet) {
-			return proto.AppendBadTypeMsg(dst, proto.MsgNotASet), true
-		}
-		return scanMembers(req, proto.TypeSet, x, dst), true
 	case proto.CmdSetMove:
 		return c.setMove(req, dst), true
 	case proto.CmdSetUnion, proto.CmdSetUnionInto, proto.CmdSetUnionLen,
@@ -91,6 +84,8 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, stored bool, 
 		}
 		c.removeMembers(key, stored, proto.TypeSet, gone, n)
 		return proto.AppendInt(ok, int64(len(gone)))
+	case proto.CmdSetScan:
+		return scanMembers(req, proto.TypeSet, x, dst)
 	case proto.CmdSetRandom:
 		if req.Int[0] < -proto.MaxRandomDraws {
 			return proto.AppendErrorMsg(dst, tooManyDraws(req.Cmd))
