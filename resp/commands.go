@@ -586,31 +586,50 @@ func consistency(args [][]byte, p *Plan) error {
 }
 
 func scan(args [][]byte, p *Plan) error {
+	match, count, err := scanOptions(args[2:], true)
+	if err != nil {
+		return err
+	}
+	if match == nil {
+		match = []byte("*")
+	}
 	r := p.Item(proto.CmdScan)
-	r.Str[0], r.Str[1], r.Int[0] = args[1], []byte("*"), 10
-	for i := 2; i < len(args); i += 2 {
-		if i+1 == len(args) {
-			return errSyntax
+	r.Str[0], r.Str[1], r.Int[0] = args[1], match, count
+	return nil
+}
+
+// scanOptions reads the MATCH and COUNT options of SCAN (whose TYPE it
+// refuses by name), SSCAN and HSCAN: no pattern (nil) and 10 unless
+// given; a COUNT past proto.MaxScanCount counts as that bound, since
+// Redis takes any.
+func scanOptions(opts [][]byte, keys bool) (match []byte, count int64, err error) {
+	count = 10
+	for i := 0; i < len(opts); i += 2 {
+		if i+1 == len(opts) {
+			return nil, 0, errSyntax
 		}
-		switch strings.ToUpper(string(args[i])) {
+		switch strings.ToUpper(string(opts[i])) {
 		case "MATCH":
-			r.Str[1] = args[i+1]
+			match = opts[i+1]
 		case "COUNT":
-			n, err := parseInt(args[i+1])
+			n, err := parseInt(opts[i+1])
 			if err != nil {
-				return err
+				return nil, 0, err
 			}
 			if n < 1 {
-				return errSyntax
+				return nil, 0, errSyntax
 			}
-			r.Int[0] = n
+			count = min(n, proto.MaxScanCount)
 		case "TYPE":
-			return &Error{"ERR", "SCAN's TYPE option is not supported by Vanity"}
+			if keys {
+				return nil, 0, &Error{"ERR", "SCAN's TYPE option is not supported by Vanity"}
+			}
+			return nil, 0, errSyntax
 		default:
-			return errSyntax
+			return nil, 0, errSyntax
 		}
 	}
-	return nil
+	return match, count, nil
 }
 
 // randomMembers returns the builder of SRANDMEMBER (SET_RANDOM) and
@@ -656,28 +675,12 @@ func memberScan(cmd proto.Command) func([][]byte, *Plan) error {
 		if err != nil || cursor < 0 {
 			return &Error{"ERR", "invalid cursor"}
 		}
-		r := p.Item(cmd)
-		r.Str[0], r.Int[0], r.Str[1], r.Int[1] = args[1], cursor, nil, 10
-		for i := 3; i < len(args); i += 2 {
-			if i+1 == len(args) {
-				return errSyntax
-			}
-			switch strings.ToUpper(string(args[i])) {
-			case "MATCH":
-				r.Str[1] = args[i+1]
-			case "COUNT":
-				n, err := parseInt(args[i+1])
-				if err != nil {
-					return err
-				}
-				if n < 1 {
-					return errSyntax
-				}
-				r.Int[1] = min(n, proto.MaxScanCount)
-			default:
-				return errSyntax
-			}
+		match, count, err := scanOptions(args[3:], false)
+		if err != nil {
+			return err
 		}
+		r := p.Item(cmd)
+		r.Str[0], r.Int[0], r.Str[1], r.Int[1] = args[1], cursor, match, count
 		return nil
 	}
 }

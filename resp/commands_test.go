@@ -69,6 +69,8 @@ func TestPlans(t *testing.T) {
 		{"HRANDFIELD h", []string{"HASH_RANDOM (1)h 1"}, ShapePopOne},
 		{"HRANDFIELD h 3", []string{"HASH_RANDOM (1)h 3"}, ShapeFields},
 		{"HRANDFIELD h -3 withvalues", []string{"HASH_RANDOM (1)h -3"}, ShapePairs},
+		{"SCAN 0", []string{"SCAN (1)0 (1)* 10"}, 0},
+		{"SCAN 7 COUNT 200000 MATCH k*", []string{"SCAN (1)7 (2)k* 100000"}, 0},
 		{"SSCAN s 0", []string{"SET_SCAN (1)s 0 (0) 10"}, ShapeScanPage},
 		{"SSCAN s 42 MATCH a* COUNT 500", []string{"SET_SCAN (1)s 42 (2)a* 500"}, ShapeScanPage},
 		{"HSCAN h 7 count 1000000", []string{"HASH_SCAN (1)h 7 (0) 100000"}, ShapeScanPage},
@@ -163,6 +165,8 @@ func TestRefusals(t *testing.T) {
 		{"SELECT 16", "ERR DB index is out of range"},
 		{"LPOP l -1", "ERR value is out of range, must be positive"},
 		{"SCAN 0 COUNT", "ERR syntax error"},
+		{"SCAN 0 TYPE string", "ERR SCAN's TYPE option is not supported by Vanity"},
+		{"SSCAN s 0 TYPE string", "ERR syntax error"},
 		{"VANITY.CONSISTENCY one some", "ERR consistency must be ONE, QUORUM, ALL or SERIAL"},
 	}
 	for _, c := range cases {
