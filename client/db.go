@@ -699,6 +699,18 @@ func (db *DB) SetMembers(ctx context.Context, key string) ([]string, error) {
 	return strs(r.Value.Strs), err
 }
 
+// ListPos returns the indexes of up to count elements of a list equal to
+// element (0: every match), from the rank-th match on (1: the first from
+// the head, -1: the first from the tail); LIST_POS, PROTOCOL.md §12.20.
+func (db *DB) ListPos(ctx context.Context, key, element string, rank, count int64) ([]int64, error) {
+	r, err := db.Do(ctx, "LIST_POS", key, element, rank, count)
+	var out []int64
+	for _, v := range r.Value.Elems {
+		out = append(out, v.Int)
+	}
+	return out, err
+}
+
 // SetRandom returns count distinct members of a set chosen at random (all
 // of them if it has fewer), or for a negative count, -count draws that may
 // repeat (SET_RANDOM, PROTOCOL.md §12.19); the set is unchanged.

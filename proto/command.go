@@ -163,6 +163,8 @@ const (
 	// Redis's SRANDMEMBER and HRANDFIELD.
 	CmdSetRandom
 	CmdHashRandom
+	// Where an element stands in a list (§12.20): Redis's LPOS.
+	CmdListPos
 
 	numCommands // keep last
 )
@@ -309,6 +311,7 @@ var commands = [numCommands]commandInfo{
 	CmdHashScan:           {"HASH_SCAN", []arg{argStr, argInt, argStr, argInt}},
 	CmdSetRandom:          {"SET_RANDOM", []arg{argStr, argInt}},
 	CmdHashRandom:         {"HASH_RANDOM", []arg{argStr, argInt}},
+	CmdListPos:            {"LIST_POS", []arg{argStr, argStr, argInt, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -141,6 +141,7 @@ var help = [numCommands]commandHelp{
 	CmdSetIfPresent:       {"key value", "sets the key if it exists (as SET: its deadline goes); true if it did", GroupStrings, ""},
 	CmdSetScan:            {"key cursor pattern count", "about count members matching pattern from cursor (0 to start), and the next cursor (0 at the end)", GroupSets, ""},
 	CmdHashScan:           {"key cursor pattern count", "about count fields matching pattern, with their values, from cursor (0 to start), and the next cursor (0 at the end)", GroupHashes, ""},
+	CmdListPos:            {"key element rank count", "the indexes of up to count elements equal to element (0: all), from the rank-th match (1: the first from the head, -1: the first from the tail)", GroupLists, ""},
 	CmdHashRandom:         {"key count", "count distinct fields at random (all if fewer), or -count draws that may repeat, each field followed by its value", GroupHashes, ""},
 	CmdSetRandom:          {"key count", "count distinct members at random (all if fewer), or -count draws that may repeat; the set unchanged", GroupSets, ""},
 	CmdSetKeepTTL:         {"key value", "as SET, keeping the key's deadline (a missing key gets none)", GroupStrings, ""},

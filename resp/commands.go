@@ -632,6 +632,46 @@ func scanOptions(opts [][]byte, keys bool) (match []byte, count int64, err error
 	return match, count, nil
 }
 
+// lpos builds LPOS: LIST_POS from the first match (RANK 1) unless RANK
+// says, of one match (the index, or null) unless COUNT asks for several
+// (an array; 0: every match). Its errors are Redis's words.
+func lpos(args [][]byte, p *Plan) error {
+	rank, count := int64(1), int64(1)
+	for i := 3; i < len(args); i += 2 {
+		if i+1 == len(args) {
+			return errSyntax
+		}
+		n, err := parseInt(args[i+1])
+		if err != nil {
+			return err
+		}
+		switch strings.ToUpper(string(args[i])) {
+		case "RANK":
+			if n == 0 || n == math.MinInt64 {
+				return &Error{"ERR", "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"}
+			}
+			rank = n
+		case "COUNT":
+			if n < 0 {
+				return &Error{"ERR", "COUNT can't be negative"}
+			}
+			count, p.Shape = n, ShapeInts
+		case "MAXLEN":
+			switch {
+			case n < 0:
+				return &Error{"ERR", "MAXLEN can't be negative"}
+			case n > 0:
+				return &Error{"ERR", "LPOS's MAXLEN is not supported by Vanity (MAXLEN 0, no limit, is)"}
+			}
+		default:
+			return errSyntax
+		}
+	}
+	r := p.Item(proto.CmdListPos)
+	r.Str[0], r.Str[1], r.Int[0], r.Int[1] = args[1], args[2], rank, count
+	return nil
+}
+
 // randomMembers returns the builder of SRANDMEMBER (SET_RANDOM) and
 // HRANDFIELD (HASH_RANDOM): one member or field (a bulk string or null),
 // or the count given (an array: SRANDMEMBER's members, HRANDFIELD's
@@ -837,6 +877,7 @@ var table = []*Spec{
 		r.Str[0], r.Str[1], r.Int[0] = args[1], args[3], n
 		return nil
 	}},
+	{Name: "lpos", Note: "LIST_POS. MAXLEN is refused (0, no limit, is taken).", Arity: -3, Flags: ro, Keys: one, Group: "list", Summary: "The index of an element in a list, or of several with COUNT.", Args: "key element [RANK rank] [COUNT num-matches] [MAXLEN len]", Shape: ShapeFirstInt, Build: lpos},
 
 	// sets
 	{Name: "sadd", Arity: -3, Flags: wr, Keys: one, Group: "set", Summary: "Adds members to a set; the number added.", Args: "key member [member ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdSetAdd)},

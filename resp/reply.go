@@ -39,6 +39,8 @@ const (
 	ShapeKeyedPop               // a popped element → [key, element], none → a null array (BLPOP; AppendKeyedPop)
 	ShapeLen                    // GET's value → the length of the text GET reads (STRLEN); NULL → 0
 	ShapeScanPage               // SET_SCAN's, HASH_SCAN's [next, members] → [cursor, [member ...]], a hash's flat (SSCAN, HSCAN)
+	ShapeFirstInt               // LIST_POS's INTs → the first as an integer, or null (LPOS)
+	ShapeInts                   // LIST_POS's INTs → an array of integers (LPOS with COUNT)
 	ShapeFields                 // HASH_RANDOM's field, value, ... → an array of the fields (HRANDFIELD with a count)
 	ShapePairs                  // HASH_RANDOM's field, value, ... → RESP2 flat, RESP3 an array of [field, value] (HRANDFIELD WITHVALUES)
 	// Shapes of several replies (AppendReplies).
@@ -165,6 +167,18 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 			} else {
 				dst = AppendBulk(AppendBulk(AppendArray(dst, 2), val.Strs[i]), val.Strs[i+1])
 			}
+		}
+		return dst
+	case (shape == ShapeFirstInt || shape == ShapeInts) && val.Type == proto.TypeArr:
+		if shape == ShapeFirstInt {
+			if len(val.Elems) == 0 {
+				return AppendNull(dst, v)
+			}
+			return AppendInt(dst, val.Elems[0].Int)
+		}
+		dst = AppendArray(dst, len(val.Elems))
+		for i := range val.Elems {
+			dst = AppendInt(dst, val.Elems[i].Int)
 		}
 		return dst
 	case shape == ShapeScanPage && val.Type == proto.TypeArr && len(val.Elems) == 2 && val.Elems[0].Type == proto.TypeInt:

@@ -11,7 +11,8 @@ import (
 func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdListLen, proto.CmdListGet, proto.CmdListSet, proto.CmdListPushLeft, proto.CmdListPushRight,
-		proto.CmdListPopLeft, proto.CmdListPopRight, proto.CmdListRange, proto.CmdListTrim, proto.CmdListRemove:
+		proto.CmdListPopLeft, proto.CmdListPopRight, proto.CmdListRange, proto.CmdListTrim, proto.CmdListRemove,
+		proto.CmdListPos:
 	default:
 		return dst, false
 	}
@@ -72,6 +73,8 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 			c.removeElems(key, stored, x, from, from+k-1)
 		}
 		return dst, true
+	case proto.CmdListPos:
+		return listPos(dst, x, string(req.Str[1]), req.Int[0], req.Int[1]), true
 	case proto.CmdListRange:
 		s, t, ok := listRange(req.Int[0], req.Int[1], n)
 		if !ok || s > t {
@@ -267,3 +270,44 @@ func listRange(start, end int64, n int) (int, int, bool) {
 }
 
 // ---- sets ----
+
+// listPos answers LIST_POS of x (nil: a missing key): the indexes, from
+// the head, of up to count elements equal to target (0: every one), from
+// its rank-th match on (1 the first from the head, -1 the first from the
+// tail, the search then going towards the head).
+func listPos(dst []byte, x *listVal, target string, rank, count int64) []byte {
+	switch {
+	case rank == 0 || rank == math.MinInt64:
+		return proto.AppendErrorMsg(dst, msgListPosRank)
+	case count < 0:
+		return proto.AppendErrorMsg(dst, "LIST_POS count must be 0 (every match) or more")
+	}
+	var found []int64
+	n := 0
+	if x != nil {
+		n = x.elems.n
+	}
+	i, step, skip := 0, 1, rank-1
+	if rank < 0 {
+		i, step, skip = n-1, -1, -rank-1
+	}
+	for ; i >= 0 && i < n && (count == 0 || int64(len(found)) < count); i += step {
+		if x.elems.at(i).v != target {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		found = append(found, int64(i))
+	}
+	dst = proto.AppendContainerHeader(append(dst, proto.ReplyOK...), proto.TypeArr, len(found))
+	for _, f := range found {
+		dst = proto.AppendInt(dst, f)
+	}
+	return proto.AppendContainerEnd(dst, proto.TypeArr)
+}
+
+// msgListPosRank refuses LIST_POS's rank 0.
+const msgListPosRank = "LIST_POS rank cannot be 0: 1 starts from the first match from the head, 2 from the second, " +
+	"-1 from the first from the tail"

@@ -895,6 +895,33 @@ func TestCommandExamples(t *testing.T) {
 			< NULL
 			> GET (1)l
 			< OK:STR (1)t`,
+		"list pos": `
+			> LIST_PUSH_RIGHT (1)l (7)[(1)a(1)b(1)c(1)d(1)1(1)2(1)c]
+			< OK:INT 7
+			> LIST_POS (1)l (1)c 1 1
+			< OK:ARR (1)[:INT 2]
+			> LIST_POS (1)l (1)c 1 0
+			< OK:ARR (2)[:INT 2:INT 6]
+			> LIST_POS (1)l (1)c 2 0
+			< OK:ARR (1)[:INT 6]
+			> LIST_POS (1)l (1)c -1 0
+			< OK:ARR (2)[:INT 6:INT 2]
+			> LIST_POS (1)l (1)c -2 1
+			< OK:ARR (1)[:INT 2]
+			> LIST_POS (1)l (1)c 3 0
+			< OK:ARR (0)[]
+			> LIST_POS (1)l (1)z 1 0
+			< OK:ARR (0)[]
+			> LIST_POS (4)none (1)c 1 1
+			< OK:ARR (0)[]
+			> LIST_POS (1)l (1)c 0 1
+			< ERROR(122)LIST_POS rank cannot be 0: 1 starts from the first match from the head, 2 from the second, -1 from the first from the tail
+			> LIST_POS (1)l (1)c 1 -1
+			< ERROR(46)LIST_POS count must be 0 (every match) or more
+			> SET:STR (1)s (1)v
+			< OK
+			> LIST_POS (1)s (1)v 1 1
+			< BAD_TYPE(10)not a list`,
 		"list move": `
 			> LIST_MOVE (4)todo (5)doing RIGHT LEFT
 			< NULL

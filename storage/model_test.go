@@ -290,6 +290,33 @@ func (m *model) execList(req *proto.Request, key string) string {
 		return string(proto.AppendStr([]byte("OK"), el))
 	case proto.CmdListLen:
 		return "OK:INT " + strconv.Itoa(n)
+	case proto.CmdListPos:
+		rank, count := req.Int[0], req.Int[1]
+		switch {
+		case rank == 0:
+			return string(proto.AppendErrorMsg(nil, msgListPosRank))
+		case count < 0:
+			return "ERROR(46)LIST_POS count must be 0 (every match) or more"
+		}
+		var at []int64
+		for i := range l {
+			if l[i] == string(req.Str[1]) {
+				at = append(at, int64(i))
+			}
+		}
+		if rank < 0 {
+			slices.Reverse(at)
+			rank = -rank
+		}
+		at = at[min(int(rank-1), len(at)):]
+		if count > 0 && int64(len(at)) > count {
+			at = at[:count]
+		}
+		out := proto.AppendContainerHeader([]byte("OK"), proto.TypeArr, len(at))
+		for _, i := range at {
+			out = proto.AppendInt(out, i)
+		}
+		return string(proto.AppendContainerEnd(out, proto.TypeArr))
 	case proto.CmdListGet, proto.CmdListSet:
 		i := req.Int[0]
 		if i < 0 {
@@ -748,6 +775,9 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{true, func() string { return "LIST_POP_LEFT " + enc(k) + " " + idx("n") }},
 		{true, func() string { return "LIST_POP_RIGHT " + enc(k) + " " + idx("n") }},
 		{false, func() string { return "LIST_RANGE " + enc(k) + " " + idx("s") + " " + idx("e") }},
+		{false, func() string {
+			return "LIST_POS " + enc(k) + " " + enc(genMember.Draw(t, "e")) + " " + idx("rank") + " " + strconv.Itoa(rapid.IntRange(-1, 3).Draw(t, "count"))
+		}},
 		{true, func() string { return "LIST_TRIM " + enc(k) + " " + idx("s") + " " + idx("e") }},
 		{true, func() string { return "LIST_REMOVE " + enc(k) + " " + enc(genMember.Draw(t, "v")) + " " + idx("n") }},
 		{true, func() string {

@@ -79,6 +79,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdSetDiffLen:         {cost: "O(members of both)", setup: []string{"sadd a x y", "sadd b y"}, example: []string{"set_diff_len a b"}},
 	proto.CmdHashSet:            {cost: "O(fields)", example: []string{"hash_set user name ada lang go", "hlen user", "hget user lang"}},
 	proto.CmdHashAll:            {cost: "O(fields)", setup: []string{"hset user name ada"}, example: []string{"hgetall user"}},
+	proto.CmdListPos:            {cost: "O(n)", setup: []string{"rpush todo a b c b"}, example: []string{"list_pos todo b 1 0", "list_pos todo b -1 1", "list_pos todo z 1 1"}},
 	proto.CmdHashRandom:         {cost: "O(count)", setup: []string{"hset user name ada"}, example: []string{"hash_random user 2", "hash_random user -2"}},
 	proto.CmdHashScan:           {cost: "O(fields) per page, at most 17 pages", setup: []string{"hset user name ada lang go"}, example: []string{"hash_scan user 0 * 10"}},
 	proto.CmdHashGet:            {cost: "O(1)", setup: []string{"hset user name ada"}, example: []string{"hget user name", "hget user age"}},

@@ -321,6 +321,16 @@ func Commands(t *testing.T, addr string, v, db int) {
 	is(t, "LREM", int64(2))(c.LRem(ctx, "l2", 2, "x").Result())
 	is(t, "LTRIM", "OK")(c.LTrim(ctx, "l2", 0, 1).Result())
 	is(t, "LRANGE after", []string{"y", "z"})(c.LRange(ctx, "l2", 0, -1).Result())
+	c.RPush(ctx, "lp", "a", "b", "c", "b", "b")
+	is(t, "LPOS", int64(1))(c.LPos(ctx, "lp", "b", redis.LPosArgs{}).Result())
+	is(t, "LPOS RANK -1", int64(4))(c.LPos(ctx, "lp", "b", redis.LPosArgs{Rank: -1}).Result())
+	is(t, "LPOS COUNT 0", []int64{1, 3, 4})(c.LPosCount(ctx, "lp", "b", 0, redis.LPosArgs{}).Result())
+	is(t, "LPOS RANK 2 COUNT 1", []int64{3})(c.LPosCount(ctx, "lp", "b", 1, redis.LPosArgs{Rank: 2}).Result())
+	if err := c.LPos(ctx, "lp", "zz", redis.LPosArgs{}).Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("LPOS of no match: %v, want redis.Nil", err)
+	}
+	refused(t, "LPOS RANK 0", c.Do(ctx, "LPOS", "lp", "b", "RANK", "0").Err(), "ERR RANK can't be zero")
+	is(t, "DEL LPOS's", int64(1))(c.Del(ctx, "lp").Result())
 	refused(t, "GET of a list", c.Get(ctx, "l2").Err(), "WRONGTYPE")
 	refused(t, "LPUSH on a string", c.LPush(ctx, "a", "x").Err(), "WRONGTYPE")
 

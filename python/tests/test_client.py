@@ -431,6 +431,14 @@ class ExpiryTest(ServerTestCase):
         self.assertTrue(c.set_keep_ttl("keep-new", "x").is_ok())
         self.assertTrue(c.get_expiry("keep-new").is_null())
 
+    def test_list_pos(self):
+        c = self.client
+        c.list_push_right("pos-l", ["a", "b", "c", "b"])
+        self.assertEqual(c.list_pos("pos-l", "b", 1, 0).value, [1, 3])
+        self.assertEqual(c.list_pos("pos-l", "b", -1).value, [3])
+        self.assertEqual(c.list_pos("pos-l", "z").value, [])
+        self.assertTrue(c.list_pos("pos-l", "b", 0).is_error())
+
     def test_list_move(self):
         c = self.client
         self.assertEqual(c.list_push_right("mv-jobs", ["a", "b", "c"]).value, 3)

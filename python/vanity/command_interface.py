@@ -342,6 +342,12 @@ class CommandInterface:
     def set_all(self, key: Key) -> Response:
         return self._command("SET_ALL", key)
 
+    def list_pos(self, key: Key, element: Key, rank: int = 1, count: int = 1) -> Response:
+        """The indexes of up to count elements equal to element (0: every
+        match), from the rank-th match (1: the first from the head, -1:
+        the first from the tail); PROTOCOL.md 12.20."""
+        return self._command("LIST_POS", key, element, int(rank), int(count))
+
     def set_random(self, key: Key, count: int = 1) -> Response:
         """count distinct members at random (all if fewer), or -count
         draws that may repeat; the set is unchanged (PROTOCOL.md 12.19)."""

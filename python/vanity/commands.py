@@ -124,6 +124,7 @@ COMMANDS = {
     "HASH_SCAN": Command(("str", "int", "str", "int"), "key cursor pattern count", "about count fields matching pattern, with their values, from cursor (0 to start), and the next cursor (0 at the end)", "hashes", "", "read"),
     "SET_RANDOM": Command(("str", "int"), "key count", "count distinct members at random (all if fewer), or -count draws that may repeat; the set unchanged", "sets", "", "read"),
     "HASH_RANDOM": Command(("str", "int"), "key count", "count distinct fields at random (all if fewer), or -count draws that may repeat, each field followed by its value", "hashes", "", "read"),
+    "LIST_POS": Command(("str", "str", "int", "int"), "key element rank count", "the indexes of up to count elements equal to element (0: all), from the rank-th match (1: the first from the head, -1: the first from the tail)", "lists", "", "read"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
