@@ -265,6 +265,18 @@ func Commands(t *testing.T, addr string, v, db int) {
 	is(t, "SET KEEPTTL of a new key", "OK")(c.Set(ctx, "keep2", "7", redis.KeepTTL).Result())
 	is(t, "TTL after SET KEEPTTL of a new key", time.Duration(-1))(c.TTL(ctx, "keep2").Result())
 	is(t, "DEL KEEPTTL's", int64(2))(c.Del(ctx, "keep", "keep2").Result())
+	is(t, "SET for GETEX", "OK")(c.Set(ctx, "gx", "v", 100*time.Second).Result())
+	is(t, "GETEX PX", "v")(c.GetEx(ctx, "gx", 500*time.Second).Result())
+	if ttl := c.TTL(ctx, "gx").Val(); ttl < 490*time.Second || ttl > 500*time.Second {
+		t.Errorf("TTL after GETEX PX 500000 = %v", ttl)
+	}
+	is(t, "GETEX PERSIST", "v")(c.GetEx(ctx, "gx", 0).Result())
+	is(t, "TTL after GETEX PERSIST", time.Duration(-1))(c.TTL(ctx, "gx").Result())
+	is(t, "GETEX EXAT in the past", "v")(c.Do(ctx, "GETEX", "gx", "EXAT", "1").Text())
+	is(t, "EXISTS after GETEX EXAT in the past", int64(0))(c.Exists(ctx, "gx").Result())
+	if err := c.GetEx(ctx, "gx", time.Minute).Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("GETEX of nothing: %v, want redis.Nil", err)
+	}
 	before := time.Now()
 	now, err := c.Time(ctx).Result()
 	if after := time.Now(); err != nil || now.Before(before.Add(-time.Second)) || now.After(after.Add(time.Second)) {
