@@ -677,6 +677,35 @@ func scanOptions(opts [][]byte, keys bool) (match []byte, count int64, err error
 	return match, count, nil
 }
 
+// sintercard builds SINTERCARD: SET_INTERSECT_LEN of its numkeys keys;
+// LIMIT 0 (none) is the one limit taken.
+func sintercard(args [][]byte, p *Plan) error {
+	n, err := parseInt(args[1])
+	if err != nil || n < 1 {
+		return &Error{"ERR", "numkeys should be greater than 0"}
+	}
+	if n > int64(len(args)-2) {
+		return &Error{"ERR", "Number of keys can't be greater than number of args"}
+	}
+	keys, rest := args[2:2+n], args[2+n:]
+	switch {
+	case len(rest) == 0:
+	case len(rest) == 2 && bytes.EqualFold(rest[0], []byte("limit")):
+		limit, err := parseInt(rest[1])
+		switch {
+		case err != nil || limit < 0:
+			return &Error{"ERR", "LIMIT can't be negative"}
+		case limit > 0:
+			return &Error{"ERR", "SINTERCARD's LIMIT is not supported by Vanity (LIMIT 0, no limit, is)"}
+		}
+	default:
+		return errSyntax
+	}
+	r := p.Item(proto.CmdSetIntersectLen)
+	r.Elems = append(r.Elems[:0], keys...)
+	return nil
+}
+
 // lpos builds LPOS: LIST_POS from the first match (RANK 1) unless RANK
 // says, of one match (the index, or null) unless COUNT asks for several
 // (an array; 0: every match). Its errors are Redis's words.
@@ -943,6 +972,7 @@ var table = []*Spec{
 	{Name: "srandmember", Note: "SET_RANDOM: a negative count draws at most 1,000,000 members (with repeats).", Arity: -2, Flags: ro, Keys: one, Group: "set", Summary: "Returns random members of a set, leaving it unchanged.", Args: "key [count]", Shape: ShapePopOne, Build: randomMembers(proto.CmdSetRandom)},
 	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
 	{Name: "sinter", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The intersection of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetIntersect)},
+	{Name: "sintercard", Note: "SET_INTERSECT_LEN. LIMIT other than 0 is refused.", Arity: -3, Flags: ro, Group: "set", Summary: "The number of members in the intersection of sets.", Args: "numkeys key [key ...] [LIMIT limit]", Shape: ShapeInt, Build: sintercard},
 	{Name: "sdiff", Note: "Exactly two sets.", Arity: 3, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set not in the second (Vanity: exactly two sets).", Args: "key key", Shape: ShapeSet, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdSetDiff)
 		r.Str[0], r.Str[1] = args[1], args[2]
@@ -1019,6 +1049,7 @@ var table = []*Spec{
 	{Name: "client", Arity: -2, Group: "connection", Summary: "CLIENT ID, SETNAME, GETNAME and SETINFO.", Args: "subcommand [argument ...]", Kind: KindClient},
 	{Name: "command", Note: "DOCS gives summary, since and group, without argument specs.", Arity: -1, Group: "server", Summary: "The commands this server knows (COUNT, DOCS, INFO).", Args: "[COUNT|DOCS|INFO [command ...]]", Kind: KindCommand},
 	{Name: "config", Note: "GET answers databases, save, appendonly, maxmemory, maxmemory-policy, timeout and cluster-enabled; SET is refused.", Arity: -2, Group: "server", Summary: "CONFIG GET of what clients ask for.", Args: "GET parameter [parameter ...]", Kind: KindConfig},
+	{Name: "save", Note: "PERSIST: a snapshot of every database, written before the reply; an error when persistence is off (--no-db-persist).", Arity: 1, Group: "server", Summary: "Writes a snapshot of every database to disk.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdPersist); return nil }},
 	{Name: "info", Note: "Every section, whatever is asked.", Arity: -1, Group: "server", Summary: "The server's state by section.", Args: "[section ...]", Shape: ShapeInfo, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdInfo); return nil }},
 	{Name: "multi", Arity: 1, Flags: fast, Group: "transactions", Summary: "Starts a transaction.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactBegin); return nil }},
 	{Name: "exec", Note: "A queued command the user may not run answers NOPERM in the array (Redis aborts the transaction).", Arity: 1, Group: "transactions", Summary: "Runs the transaction's commands as one unit.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactCommit); return nil }},

@@ -49,3 +49,21 @@ func TestRESPReplyLimit(t *testing.T) {
 		t.Errorf("after the refusal: LLEN %d, %v", n, err)
 	}
 }
+
+// TestRESPSave: SAVE is PERSIST, a snapshot written before the reply; with
+// persistence off it answers PERSIST's error.
+func TestRESPSave(t *testing.T) {
+	ctx := context.Background()
+	s := start(t, t.TempDir(), "--no-users-persist", "--no-logging", "--resp-port=0")
+	c := resptest.Client(t, s.line("vanity RESP listening on "), 2, 0)
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Save(ctx).Result(); err != nil || got != "OK" {
+		t.Errorf("SAVE = %q, %v; want OK", got, err)
+	}
+	off := resptest.Client(t, respServer(t), 2, 0)
+	if err := off.Save(ctx).Err(); err == nil || !strings.Contains(err.Error(), "Persistence disabled") {
+		t.Errorf("SAVE with --no-db-persist: %v, want the Persistence disabled error", err)
+	}
+}

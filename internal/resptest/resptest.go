@@ -359,6 +359,7 @@ func Commands(t *testing.T, addr string, v, db int) {
 	c.SAdd(ctx, "s2", "b", "c", "d")
 	eq(t, "SUNION", sorted(c.SUnion(ctx, "s1", "s2").Val()), nil, []string{"a", "b", "c", "d"})
 	eq(t, "SINTER", sorted(c.SInter(ctx, "s1", "s2").Val()), nil, []string{"b", "c"})
+	is(t, "SINTERCARD", int64(2))(c.SInterCard(ctx, 0, "s1", "s2").Result())
 	is(t, "SDIFF", []string{"a"})(c.SDiff(ctx, "s1", "s2").Result())
 	is(t, "SUNIONSTORE", int64(4))(c.SUnionStore(ctx, "u", "s1", "s2").Result())
 	eq(t, "SMEMBERS of the union", sorted(c.SMembers(ctx, "u").Val()), nil, []string{"a", "b", "c", "d"})
