@@ -165,6 +165,8 @@ const (
 	CmdHashRandom
 	// Where an element stands in a list (§12.20): Redis's LPOS.
 	CmdListPos
+	// A key's deadline as a time (§12.16): Redis's PEXPIRETIME.
+	CmdGetExpiryAt
 
 	numCommands // keep last
 )
@@ -312,6 +314,7 @@ var commands = [numCommands]commandInfo{
 	CmdSetRandom:          {"SET_RANDOM", []arg{argStr, argInt}},
 	CmdHashRandom:         {"HASH_RANDOM", []arg{argStr, argInt}},
 	CmdListPos:            {"LIST_POS", []arg{argStr, argStr, argInt, argInt}},
+	CmdGetExpiryAt:        {"GET_EXPIRY_AT", []arg{argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -127,6 +127,7 @@ var help = [numCommands]commandHelp{
 	CmdUnsubscribePattern: {"pattern", "stops receiving the channels of a pattern", GroupPubSub, "PUNSUBSCRIBE"},
 	CmdSubscribedPatterns: {"", "the patterns this connection follows", GroupPubSub, ""},
 	CmdHashIncrFloat:      {"key field amount", "adds amount to a field holding a number's text and stores the sum's", GroupHashes, "HINCRBYFLOAT"},
+	CmdGetExpiryAt:        {"key", "the key's deadline in milliseconds since 1970 (UTC), or nothing if it has none", GroupExpiry, ""},
 	CmdSetExpiryAt:        {"key milliseconds", "the key expires at a time, in milliseconds since 1970 (UTC); a time past deletes it", GroupExpiry, "PEXPIREAT"},
 	CmdConsistency:        {"read write", "this connection's levels: ONE, QUORUM, ALL or SERIAL", GroupCluster, ""},
 	CmdGetConsistency:     {"", "this connection's read and write levels", GroupCluster, ""},

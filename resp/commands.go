@@ -402,6 +402,14 @@ func ttl(args [][]byte, p *Plan) error {
 	return nil
 }
 
+// expireTime builds EXPIRETIME and PEXPIRETIME: existence and the
+// deadline as a time, read as one unit.
+func expireTime(args [][]byte, p *Plan) error {
+	p.Item(proto.CmdExists).Str[0] = args[1]
+	p.Then(proto.CmdGetExpiryAt).Str[0] = args[1]
+	return nil
+}
+
 func set(args [][]byte, p *Plan) error {
 	r := p.Item(proto.CmdSet)
 	r.Str[0] = args[1]
@@ -891,6 +899,8 @@ var table = []*Spec{
 	{Name: "pexpireat", Note: "SET_EXPIRY_AT, as EXPIREAT.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's deadline as a Unix time in milliseconds.", Args: "key unix-time-milliseconds", Shape: ShapeExpire, Build: expireAt(1)},
 	{Name: "ttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in seconds (-1: none, -2: no key).", Args: "key", Shape: ShapeTTL, Build: ttl},
 	{Name: "pttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in milliseconds (-1: none, -2: no key).", Args: "key", Shape: ShapePTTL, Build: ttl},
+	{Name: "expiretime", Note: "GET_EXPIRY_AT, the node's deadline.", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's deadline as a Unix time in seconds (-1: none, -2: no key).", Args: "key", Shape: ShapeExpireTime, Build: expireTime},
+	{Name: "pexpiretime", Note: "GET_EXPIRY_AT, the node's deadline.", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's deadline as a Unix time in milliseconds (-1: none, -2: no key).", Args: "key", Shape: ShapePExpireTime, Build: expireTime},
 	{Name: "persist", Arity: 2, Flags: wr, Keys: one, Group: "generic", Summary: "Removes a key's time to live.", Args: "key", Shape: ShapePersist, Build: func(args [][]byte, p *Plan) error {
 		p.Item(proto.CmdGetExpiry).Str[0] = args[1]
 		p.Then(proto.CmdClearExpiry).Str[0] = args[1]

@@ -44,13 +44,15 @@ const (
 	ShapeFields                 // HASH_RANDOM's field, value, ... → an array of the fields (HRANDFIELD with a count)
 	ShapePairs                  // HASH_RANDOM's field, value, ... → RESP2 flat, RESP3 an array of [field, value] (HRANDFIELD WITHVALUES)
 	// Shapes of several replies (AppendReplies).
-	ShapeCount   // DEL, EXISTS of n keys: how many answered OK
-	ShapeAllOK   // MSET: +OK when every SET did, else the first error
-	ShapeExpire  // EXISTS, SET_EXPIRY → 1 or 0 (EXPIRE)
-	ShapeTTL     // EXISTS, GET_EXPIRY → seconds, -1 or -2 (TTL)
-	ShapePTTL    // EXISTS, GET_EXPIRY → milliseconds, -1 or -2 (PTTL)
-	ShapePersist // GET_EXPIRY, CLEAR_EXPIRY → 1 if a deadline went, else 0
-	ShapeBools   // BOOLs → an array of 1 or 0 (SMISMEMBER)
+	ShapeCount       // DEL, EXISTS of n keys: how many answered OK
+	ShapeAllOK       // MSET: +OK when every SET did, else the first error
+	ShapeExpire      // EXISTS, SET_EXPIRY → 1 or 0 (EXPIRE)
+	ShapeTTL         // EXISTS, GET_EXPIRY → seconds, -1 or -2 (TTL)
+	ShapePTTL        // EXISTS, GET_EXPIRY → milliseconds, -1 or -2 (PTTL)
+	ShapePersist     // GET_EXPIRY, CLEAR_EXPIRY → 1 if a deadline went, else 0
+	ShapeExpireTime  // EXISTS, GET_EXPIRY_AT → the deadline in seconds since 1970, -1 or -2 (EXPIRETIME)
+	ShapePExpireTime // EXISTS, GET_EXPIRY_AT → in milliseconds (PEXPIRETIME)
+	ShapeBools       // BOOLs → an array of 1 or 0 (SMISMEMBER)
 )
 
 // typeNames are TYPE's answers: Redis has one string type for STR, INT
@@ -227,7 +229,7 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 			dst = AppendInt(dst, b2i(rs[i].Value.Bool))
 		}
 		return dst
-	case ShapeExpire, ShapeTTL, ShapePTTL, ShapePersist:
+	case ShapeExpire, ShapeTTL, ShapePTTL, ShapePersist, ShapeExpireTime, ShapePExpireTime:
 		if len(rs) != 2 {
 			return AppendError(dst, "ERR", "internal error: expected two replies")
 		}
@@ -248,6 +250,10 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 			return AppendInt(dst, -2)
 		case !deadline:
 			return AppendInt(dst, -1)
+		case shape == ShapePExpireTime:
+			return AppendInt(dst, rs[1].Value.Int)
+		case shape == ShapeExpireTime:
+			return AppendInt(dst, (rs[1].Value.Int+500)/1000)
 		}
 		ms := int64(math.Round(rs[1].Value.Float * 1000))
 		if shape == ShapeTTL {

@@ -173,11 +173,14 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
 		c.commit(req.Key(), d)
 		return append(dst, proto.ReplyOK...)
-	case proto.CmdGetExpiry:
+	case proto.CmdGetExpiry, proto.CmdGetExpiryAt:
 		v, _ := c.read(req.Key())
 		at := c.deadline(req.Key())
-		if v == nil || at == 0 {
+		switch {
+		case v == nil || at == 0:
 			return append(dst, proto.ReplyNull...)
+		case req.Cmd == proto.CmdGetExpiryAt:
+			return proto.AppendInt(append(dst, proto.ReplyOK...), at)
 		}
 		return proto.AppendFloat(append(dst, proto.ReplyOK...), float64(at-c.now())/1000)
 	case proto.CmdClearExpiry:

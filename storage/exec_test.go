@@ -862,6 +862,16 @@ func TestCommandExamples(t *testing.T) {
 			> SET_EXPIRY_AT (3)nop 1100000
 			< OK
 			> EXISTS (3)nop
+			< NULL
+			> SET_TTL:STR (1)t (1)v 2500
+			< OK
+			> GET_EXPIRY_AT (1)t
+			< OK:INT 1002500
+			> GET_EXPIRY_AT (3)nop
+			< NULL
+			> SET:STR (1)p (1)v
+			< OK
+			> GET_EXPIRY_AT (1)p
 			< NULL`,
 		"set keep ttl": `
 			> SET_TTL:STR (1)k (1)a 10000

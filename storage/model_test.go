@@ -224,6 +224,12 @@ func (m *model) exec(req *proto.Request) string {
 			return "NULL"
 		}
 		return string(proto.AppendFloat([]byte("OK"), float64(v.deadline-m.wall)/1000))
+	case proto.CmdGetExpiryAt:
+		v := m.get(key)
+		if v == nil || v.deadline == 0 {
+			return "NULL"
+		}
+		return "OK:INT " + strconv.FormatInt(v.deadline, 10)
 	case proto.CmdClearExpiry:
 		if v := m.get(key); v != nil {
 			v.deadline = 0
@@ -827,6 +833,7 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 			return "SET_EXPIRY_AT " + enc(k) + " " + strconv.FormatInt(genDeadline.Draw(t, "at"), 10)
 		}},
 		{false, func() string { return "GET_EXPIRY " + enc(k) }},
+		{false, func() string { return "GET_EXPIRY_AT " + enc(k) }},
 		{true, func() string { return "CLEAR_EXPIRY " + enc(k) }},
 	}
 	if writesOnly {

@@ -93,6 +93,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdHashUpdate:         {cost: "O(fields)", setup: []string{"hset user name ada"}, example: []string{"hset user lang go name ada", "hlen user"}},
 	proto.CmdSetExpiry:          {cost: "O(1)", setup: []string{"set session x"}, example: []string{"set_expiry session 3600", "set_expiry nope 10"}},
 	proto.CmdHashIncrFloat:      {cost: "O(1)", setup: []string{"hset cart total 10"}, example: []string{"hincrbyfloat cart total 2.5", "hash_incr_float cart tax 0.1", "hset cart note paid", "hincrbyfloat cart note 1"}},
+	proto.CmdGetExpiryAt:        {cost: "O(1)", setup: []string{"set session x", "set_expiry_at session 4102444800000"}, example: []string{"get_expiry_at session", "get_expiry_at nope"}},
 	proto.CmdSetExpiryAt:        {cost: "O(1)", setup: []string{"set session x", "set draft y"}, example: []string{"set_expiry_at session 4102444800000", "pexpireat draft 1000", "exists draft"}},
 	proto.CmdGetExpiry:          {cost: "O(1)", setup: []string{"set session x"}, example: []string{"get_expiry session"}},
 	proto.CmdClearExpiry:        {cost: "O(1)", setup: []string{"set_ttl session x 60000"}, example: []string{"clear_expiry session", "get_expiry session"}},

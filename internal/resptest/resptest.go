@@ -245,6 +245,10 @@ func Commands(t *testing.T, addr string, v, db int) {
 		t.Errorf("TTL after EXPIREAT an hour on = %v", ttl)
 	}
 	is(t, "EXPIREAT of nothing", false)(c.ExpireAt(ctx, "missing", time.Now().Add(time.Hour)).Result())
+	is(t, "PEXPIREAT 2100", true)(c.PExpireAt(ctx, "e", time.UnixMilli(4102444800123)).Result())
+	is(t, "PEXPIRETIME", time.Duration(4102444800123)*time.Millisecond)(c.PExpireTime(ctx, "e").Result())
+	is(t, "EXPIRETIME", time.Duration(4102444800)*time.Second)(c.ExpireTime(ctx, "e").Result())
+	is(t, "EXPIRETIME of nothing", time.Duration(-2))(c.ExpireTime(ctx, "missing").Result())
 	is(t, "SET for PEXPIREAT", "OK")(c.Set(ctx, "gone", "x", 0).Result())
 	is(t, "PEXPIREAT in the past", true)(c.PExpireAt(ctx, "gone", time.UnixMilli(1000)).Result())
 	is(t, "EXISTS after PEXPIREAT in the past", int64(0))(c.Exists(ctx, "gone").Result())

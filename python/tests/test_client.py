@@ -419,6 +419,9 @@ class ExpiryTest(ServerTestCase):
         c.set("at-k", "v")
         self.assertTrue(c.set_expiry_at("at-k", int(time.time() * 1000) + 60000).is_ok())
         self.assertTrue(55 < c.get_expiry("at-k").value <= 60)
+        self.assertTrue(c.set_expiry_at("at-k", 4102444800000).is_ok())
+        self.assertEqual(c.get_expiry_at("at-k").value, 4102444800000)
+        self.assertTrue(c.get_expiry_at("nothing").is_null())
         self.assertTrue(c.set_expiry_at("at-k", 1000).is_ok())
         self.assertTrue(c.get("at-k").is_null())
 

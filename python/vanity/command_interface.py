@@ -480,6 +480,11 @@ class CommandInterface:
     def get_expiry(self, key: Key) -> Response:
         return self._command("GET_EXPIRY", key)
 
+    def get_expiry_at(self, key: Key) -> Response:
+        """key's deadline in milliseconds since 1970 (UTC), or NULL if it
+        has none (PROTOCOL.md 12.16)."""
+        return self._command("GET_EXPIRY_AT", key)
+
     def clear_expiry(self, key: Key) -> Response:
         return self._command("CLEAR_EXPIRY", key)
 

@@ -125,6 +125,7 @@ COMMANDS = {
     "SET_RANDOM": Command(("str", "int"), "key count", "count distinct members at random (all if fewer), or -count draws that may repeat; the set unchanged", "sets", "", "read"),
     "HASH_RANDOM": Command(("str", "int"), "key count", "count distinct fields at random (all if fewer), or -count draws that may repeat, each field followed by its value", "hashes", "", "read"),
     "LIST_POS": Command(("str", "str", "int", "int"), "key element rank count", "the indexes of up to count elements equal to element (0: all), from the rank-th match (1: the first from the head, -1: the first from the tail)", "lists", "", "read"),
+    "GET_EXPIRY_AT": Command(("str",), "key", "the key's deadline in milliseconds since 1970 (UTC), or nothing if it has none", "expiry", "", "read"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
