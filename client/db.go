@@ -436,6 +436,13 @@ func (db *DB) RenameIfAbsent(ctx context.Context, key, newkey string) (bool, err
 	return db.doBool(ctx, "RENAME_IF_ABSENT", key, newkey)
 }
 
+// Copy gives newkey a copy of key's value and time to live, replacing
+// what newkey held, and reports whether key existed to be copied (COPY,
+// PROTOCOL.md §12.13; in a cluster both keys must be in one partition).
+func (db *DB) Copy(ctx context.Context, key, newkey string) (bool, error) {
+	return db.doBool(ctx, "COPY", key, newkey)
+}
+
 // DelIf deletes key if it holds expected, and reports whether it did (a
 // lock's release by its holder; see SetIf for where it runs).
 func (db *DB) DelIf(ctx context.Context, key string, expected any) (bool, error) {

@@ -167,6 +167,10 @@ const (
 	CmdListPos
 	// A key's deadline as a time (§12.16): Redis's PEXPIRETIME.
 	CmdGetExpiryAt
+	// A key's value and deadline given to another key too (§12.13):
+	// Redis's COPY, with and without REPLACE.
+	CmdCopy
+	CmdCopyIfAbsent
 
 	numCommands // keep last
 )
@@ -315,6 +319,8 @@ var commands = [numCommands]commandInfo{
 	CmdHashRandom:         {"HASH_RANDOM", []arg{argStr, argInt}},
 	CmdListPos:            {"LIST_POS", []arg{argStr, argStr, argInt, argInt}},
 	CmdGetExpiryAt:        {"GET_EXPIRY_AT", []arg{argStr}},
+	CmdCopy:               {"COPY", []arg{argStr, argStr}},
+	CmdCopyIfAbsent:       {"COPY_IF_ABSENT", []arg{argStr, argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -148,6 +148,8 @@ var help = [numCommands]commandHelp{
 	CmdSetKeepTTL:         {"key value", "as SET, keeping the key's deadline (a missing key gets none)", GroupStrings, ""},
 	CmdSetTTLIfPresent:    {"key value milliseconds", "sets the key with a time to live if it exists; true if it did", GroupStrings, ""},
 	CmdRename:             {"key newkey", "gives a key's value and time to live to newkey (replacing what it held) and deletes key", GroupKeys, "RENAME"},
+	CmdCopy:               {"key newkey", "gives newkey a copy of a key's value and time to live (replacing what it held); true if key existed", GroupKeys, ""},
+	CmdCopyIfAbsent:       {"key newkey", "copies a key to newkey if newkey does not exist; true if it did", GroupKeys, ""},
 	CmdRenameIfAbsent:     {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},
 	CmdListMove:           {"source destination LEFT|RIGHT LEFT|RIGHT", "takes the element at one end of source and puts it at an end of destination; answers it", GroupLists, "LMOVE"},
 	CmdDelIf:              {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},

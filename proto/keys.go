@@ -26,7 +26,7 @@ func (c Command) Class() Class {
 		CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
-		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat,
+		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
 		CmdSetKeepTTL:
 		return ClassWrite
 	case CmdReset:
@@ -95,19 +95,19 @@ func (c Command) MayRewrite() bool { return c == CmdIncrNumber }
 func (c Command) WritesOneKey() bool {
 	switch c {
 	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
-		CmdRename, CmdRenameIfAbsent, CmdListMove:
+		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
 		return false
 	}
 	return c.Class() == ClassWrite
 }
 
 // OnePartition reports whether a cluster runs c only when all its keys
-// live in one partition (RENAME, LIST_MOVE: one atomic write of both
-// keys on their coordinator), refusing it otherwise rather than running
-// it key by key.
+// live in one partition (RENAME, COPY, LIST_MOVE: one atomic write of
+// both keys on their coordinator), refusing it otherwise rather than
+// running it key by key.
 func (c Command) OnePartition() bool {
 	switch c {
-	case CmdRename, CmdRenameIfAbsent, CmdListMove:
+	case CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
 		return true
 	}
 	return false
@@ -149,7 +149,7 @@ func (r *Request) Keys(dst [][]byte) [][]byte {
 		return append(dst, r.Elems...)
 	case CmdSetUnionInto, CmdSetIntersectInto:
 		return append(append(dst, r.Str[0]), r.Elems...)
-	case CmdSetDiff, CmdSetDiffLen, CmdSetMove, CmdRename, CmdRenameIfAbsent, CmdListMove:
+	case CmdSetDiff, CmdSetDiffLen, CmdSetMove, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
 		return append(dst, r.Str[0], r.Str[1])
 	case CmdSetDiffInto:
 		return append(dst, r.Str[0], r.Str[1], r.Str[2])

@@ -685,6 +685,38 @@ func scanOptions(opts [][]byte, keys bool) (match []byte, count int64, err error
 	return match, count, nil
 }
 
+// copyKey builds COPY: COPY with REPLACE, COPY_IF_ABSENT without; a DB
+// must be the selected one (Plan.DB).
+func copyKey(args [][]byte, p *Plan) error {
+	cmd := proto.CmdCopyIfAbsent
+	for i := 3; i < len(args); i++ {
+		switch strings.ToUpper(string(args[i])) {
+		case "REPLACE":
+			cmd = proto.CmdCopy
+		case "DB":
+			if i++; i == len(args) {
+				return errSyntax
+			}
+			n, err := parseInt(args[i])
+			if err != nil {
+				return err
+			}
+			if n < 0 || n >= 16 {
+				return &Error{"ERR", "DB index is out of range"}
+			}
+			p.DB = int(n)
+		default:
+			return errSyntax
+		}
+	}
+	if bytes.Equal(args[1], args[2]) {
+		return &Error{"ERR", "source and destination objects are the same"}
+	}
+	r := p.Item(cmd)
+	r.Str[0], r.Str[1] = args[1], args[2]
+	return nil
+}
+
 // sintercard builds SINTERCARD: SET_INTERSECT_LEN of its numkeys keys;
 // LIMIT 0 (none) is the one limit taken.
 func sintercard(args [][]byte, p *Plan) error {
@@ -918,6 +950,7 @@ var table = []*Spec{
 	}},
 	{Name: "rename", Note: "RENAME; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key and overwrites the destination.", Args: "key newkey", Shape: ShapeStatus, Build: keyString(proto.CmdRename)},
 	{Name: "renamenx", Note: "RENAME_IF_ABSENT; in a cluster both keys must be in one partition.", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key only when the target key name doesn't exist.", Args: "key newkey", Shape: ShapeBool, Build: keyString(proto.CmdRenameIfAbsent)},
+	{Name: "copy", Note: "COPY (with REPLACE) or COPY_IF_ABSENT; in a cluster both keys must be in one partition. DB may only name the selected database.", Arity: -3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Copies the value of a key to a new key.", Args: "source destination [DB destination-db] [REPLACE]", Shape: ShapeBool, Build: copyKey},
 	refused("flushall", -1, "server", "empty each database with SELECT and FLUSHDB"),
 	refused("watch", -2, "transactions", "optimistic locking needs the linearizable path of issue 18; MULTI/EXEC without WATCH works"),
 

@@ -13,6 +13,9 @@ type Plan struct {
 	// Shape is how the replies combine: the command's, unless its
 	// arguments change it (LPOP with a count answers an array).
 	Shape Shape
+	// DB is the database the command names (COPY's DB), which must be
+	// the session's, since a plan runs in that one; -1: none named.
+	DB int
 	// New returns a request to fill (the listener reuses them).
 	New func() *proto.Request
 }
@@ -21,7 +24,7 @@ type Plan struct {
 // its storage.
 func (p *Plan) Reset(shape Shape) {
 	clear(p.Reqs)
-	p.Reqs, p.Items, p.Shape = p.Reqs[:0], p.Items[:0], shape
+	p.Reqs, p.Items, p.Shape, p.DB = p.Reqs[:0], p.Items[:0], shape, -1
 }
 
 // Item starts a new item with a request for cmd and returns it.

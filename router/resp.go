@@ -267,6 +267,10 @@ func (c *conn) runPlan() action {
 		return c.execRESP(first, p.Shape)
 	}
 	s := &c.sess
+	if p.DB >= 0 && p.DB != s.db {
+		c.out = resp.AppendError(c.out, "ERR", "a command of another database than the selected one is not supported by Vanity: SELECT it first")
+		return actReply
+	}
 	if s.inTx && txRuleOf(first.Cmd) == txQueue {
 		for _, r := range p.Reqs {
 			s.queue = append(s.queue, r.Clone())

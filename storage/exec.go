@@ -125,6 +125,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.strSetRange(req.Key(), req.Int[0], req.Str[1], dst)
 	case proto.CmdDel:
 		return c.del(req.Key(), dst)
+	case proto.CmdCopy, proto.CmdCopyIfAbsent:
+		return c.copyKey(req, dst)
 	case proto.CmdRename, proto.CmdRenameIfAbsent:
 		return c.rename(req, dst)
 	case proto.CmdListMove:

@@ -932,6 +932,39 @@ func TestCommandExamples(t *testing.T) {
 			< OK
 			> LIST_POS (1)s (1)v 1 1
 			< BAD_TYPE(10)not a list`,
+		"copy": `
+			> LIST_PUSH_RIGHT (1)l (2)[(1)a(1)b]
+			< OK:INT 2
+			> SET_EXPIRY (1)l 5
+			< OK
+			> COPY (1)l (1)m
+			< OK:BOOL true
+			> LIST_RANGE (1)m 0 -1
+			< OK:LIST (2)[(1)a(1)b]
+			> GET_EXPIRY (1)m
+			< OK:FLOAT 5.000000
+			> LIST_PUSH_RIGHT (1)m (1)[(1)c]
+			< OK:INT 3
+			> LIST_LEN (1)l
+			< OK:INT 2
+			> SET:INT (1)n 7
+			< OK
+			> COPY_IF_ABSENT (1)n (1)m
+			< OK:BOOL false
+			> GET (1)m
+			< OK:LIST (3)[(1)a(1)b(1)c]
+			> COPY (1)n (1)m
+			< OK:BOOL true
+			> GET (1)m
+			< OK:INT 7
+			> GET_EXPIRY (1)m
+			< NULL
+			> COPY (4)none (1)m
+			< OK:BOOL false
+			> GET (1)m
+			< OK:INT 7
+			> COPY (1)n (1)n
+			< ERROR(46)COPY's source and destination are the same key`,
 		"list move": `
 			> LIST_MOVE (4)todo (5)doing RIGHT LEFT
 			< NULL

@@ -85,6 +85,12 @@ func TestClientDB(t *testing.T) {
 	if at, err := db.ListPos(ctx, "todo", "a", -1, 0); err != nil || fmt.Sprint(at) != "[2 0]" {
 		t.Errorf("ListPos of a from the tail: %v, %v; want [2 0]", at, err)
 	}
+	if copied, err := db.Copy(ctx, "todo", "todo-copy"); !copied || err != nil {
+		t.Errorf("Copy of a list: %v, %v", copied, err)
+	}
+	if at, err := db.ListPos(ctx, "todo-copy", "b", 1, 1); err != nil || fmt.Sprint(at) != "[1]" {
+		t.Errorf("ListPos in the copy: %v, %v; want [1]", at, err)
+	}
 	if picked, err := db.SetRandom(ctx, "tags", -60); err != nil || len(picked) != 60 || seen[picked[0]] != 1 {
 		t.Errorf("SetRandom of 60 draws: %v, %v", picked, err)
 	}
@@ -135,8 +141,8 @@ func TestClientDB(t *testing.T) {
 		if string(info.Value.Strs[i]) == "clients.connected" && string(info.Value.Strs[i+1]) > "4" {
 			t.Errorf("%s connections for a pool of 4", info.Value.Strs[i+1])
 		}
-		if string(info.Value.Strs[i]) == "keyspace.db3" && string(info.Value.Strs[i+1]) != "keys=38" {
-			t.Errorf("database 3 holds %s, want keys=38 (Options.DB)", info.Value.Strs[i+1])
+		if string(info.Value.Strs[i]) == "keyspace.db3" && string(info.Value.Strs[i+1]) != "keys=39" {
+			t.Errorf("database 3 holds %s, want keys=39 (Options.DB)", info.Value.Strs[i+1])
 		}
 	}
 }

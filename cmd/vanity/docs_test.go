@@ -127,6 +127,8 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdLockRelease:        {cost: "O(1)", static: "vanity> lock_release jobs 117720955017035776\n(true)\nvanity> lock_acquire jobs worker-2 30000\n(integer) 117720963301244928"},
 	proto.CmdLockInfo:           {cost: "O(1)", static: "vanity> lock_info jobs\n1) \"worker-1\"\n2) (integer) 117720955017035776\n3) (integer) 29999"},
 	proto.CmdStrAppend:          {cost: "O(size of the string)", example: []string{"append log hello", "append log \" world\"", "get log"}},
+	proto.CmdCopy:               {cost: "O(size of the value)", setup: []string{"rpush todo milk eggs", "set done x"}, example: []string{"copy todo done", "lrange done 0 -1", "copy nope done"}},
+	proto.CmdCopyIfAbsent:       {cost: "O(size of the value)", setup: []string{"rpush todo milk eggs"}, example: []string{"copy_if_absent todo backup", "copy_if_absent todo backup"}},
 	proto.CmdRename:             {cost: "O(size of the value)", setup: []string{"rpush todo milk eggs"}, example: []string{"rename todo done", "lrange done 0 -1", "exists todo", "rename todo done"}},
 	proto.CmdRenameIfAbsent:     {cost: "O(size of the value)", setup: []string{"set draft v1", "set final v0"}, example: []string{"renamenx draft final", "rename_if_absent draft published", "get published"}},
 	proto.CmdSetTTLIfPresent:    {cost: "O(size of the value)", example: []string{"set_ttl_if_present session s2 30000", "set session s1", "set_ttl_if_present session s2 30000", "get session"}},
@@ -154,7 +156,7 @@ func clusterNote(c proto.Command) string {
 		return "each try is a LIST_POP at the session's levels, with its guarantees; the router waits between tries"
 	case c == proto.CmdFenced:
 		return "linearizable: runs on the serial path, whatever the write (docs/serial.md; PROTOCOL.md §12.11)"
-	case c == proto.CmdRename || c == proto.CmdRenameIfAbsent:
+	case c == proto.CmdRename || c == proto.CmdRenameIfAbsent || c == proto.CmdCopy || c == proto.CmdCopyIfAbsent:
 		return "both keys must be in one partition (co-locate them with {tags}); then as a write of each at QUORUM, atomic on the coordinator"
 	case c == proto.CmdIncrNumber:
 		return "on a FLOAT or an absent key, INCR_FLOAT's exact increment at the session's levels; turning an INT or a string into a FLOAT, linearizable on the serial path (the key's coordinator tells which)"

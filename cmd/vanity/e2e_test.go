@@ -69,7 +69,7 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdListPopLeft: "LIST_POP_LEFT (1)l 1", proto.CmdListPopRight: "LIST_POP_RIGHT (1)l 1",
 	proto.CmdListRange: "LIST_RANGE (1)l 0 -1", proto.CmdListTrim: "LIST_TRIM (1)l 0 -1",
 	proto.CmdListRemove: "LIST_REMOVE (1)l (1)a 0", proto.CmdSetAdd: "SET_ADD (1)s (1){(1)a}",
-	proto.CmdSetAll: "SET_ALL (1)s", proto.CmdSetScan: "SET_SCAN (1)s 0 (0) 10", proto.CmdSetRandom: "SET_RANDOM (1)s 1", proto.CmdHashRandom: "HASH_RANDOM (1)h 1", proto.CmdListPos: "LIST_POS (1)l (1)a 1 1", proto.CmdGetExpiryAt: "GET_EXPIRY_AT (1)k", proto.CmdHashScan: "HASH_SCAN (1)h 0 (0) 10", proto.CmdSetRemove: "SET_REMOVE (1)s 0", proto.CmdSetDiscard: "SET_DISCARD (1)s (1){(1)z}",
+	proto.CmdSetAll: "SET_ALL (1)s", proto.CmdSetScan: "SET_SCAN (1)s 0 (0) 10", proto.CmdSetRandom: "SET_RANDOM (1)s 1", proto.CmdHashRandom: "HASH_RANDOM (1)h 1", proto.CmdListPos: "LIST_POS (1)l (1)a 1 1", proto.CmdGetExpiryAt: "GET_EXPIRY_AT (1)k", proto.CmdCopy: "COPY (1)k (1)j", proto.CmdCopyIfAbsent: "COPY_IF_ABSENT (1)k (1)j", proto.CmdHashScan: "HASH_SCAN (1)h 0 (0) 10", proto.CmdSetRemove: "SET_REMOVE (1)s 0", proto.CmdSetDiscard: "SET_DISCARD (1)s (1){(1)z}",
 	proto.CmdSetLen: "SET_LEN (1)s", proto.CmdSetContains: "SET_CONTAINS (1)s (1)a", proto.CmdSetMove: "SET_MOVE (1)s (1)t (1)z",
 	proto.CmdSetUnion: "SET_UNION (1)[(1)s]", proto.CmdSetUnionInto: "SET_UNION_INTO (1)u (1)[(1)s]",
 	proto.CmdSetUnionLen: "SET_UNION_LEN (1)[(1)s]", proto.CmdSetIntersect: "SET_INTERSECT (1)[(1)s]",

@@ -434,6 +434,15 @@ class ExpiryTest(ServerTestCase):
         self.assertTrue(c.set_keep_ttl("keep-new", "x").is_ok())
         self.assertTrue(c.get_expiry("keep-new").is_null())
 
+    def test_copy(self):
+        c = self.client
+        c.list_push_right("cp-l", ["a", "b"])
+        self.assertIs(c.copy("cp-l", "cp-m").value, True)
+        self.assertEqual(c.list_range("cp-m", 0, -1).value, ["a", "b"])
+        self.assertIs(c.copy("cp-l", "cp-m", replace=False).value, False)
+        self.assertIs(c.copy("cp-none", "cp-m").value, False)
+        self.assertTrue(c.copy("cp-l", "cp-l").is_error())
+
     def test_list_pos(self):
         c = self.client
         c.list_push_right("pos-l", ["a", "b", "c", "b"])

@@ -158,6 +158,13 @@ class CommandInterface:
         """rename() if newkey does not exist; a BOOL says whether it did."""
         return self._command("RENAME_IF_ABSENT", key, newkey)
 
+    def copy(self, key: Key, newkey: Key, replace: bool = True) -> Response:
+        """Give newkey a copy of key's value and time to live (replacing what
+        it held, or with replace=False only if newkey does not exist); a
+        BOOL says whether it copied. In a cluster both must be in one
+        partition."""
+        return self._command("COPY" if replace else "COPY_IF_ABSENT", key, newkey)
+
     def get_set(self, key: Key, value: Any) -> Response:
         """Set key to value (typed as set() types it) and answer the value
         it replaced, as get() would have."""

@@ -126,6 +126,8 @@ COMMANDS = {
     "HASH_RANDOM": Command(("str", "int"), "key count", "count distinct fields at random (all if fewer), or -count draws that may repeat, each field followed by its value", "hashes", "", "read"),
     "LIST_POS": Command(("str", "str", "int", "int"), "key element rank count", "the indexes of up to count elements equal to element (0: all), from the rank-th match (1: the first from the head, -1: the first from the tail)", "lists", "", "read"),
     "GET_EXPIRY_AT": Command(("str",), "key", "the key's deadline in milliseconds since 1970 (UTC), or nothing if it has none", "expiry", "", "read"),
+    "COPY": Command(("str", "str"), "key newkey", "gives newkey a copy of a key's value and time to live (replacing what it held); true if key existed", "keys", "", "write"),
+    "COPY_IF_ABSENT": Command(("str", "str"), "key newkey", "copies a key to newkey if newkey does not exist; true if it did", "keys", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
