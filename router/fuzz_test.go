@@ -20,6 +20,7 @@ func FuzzHandle(f *testing.F) {
 		"CONSISTENCY ONE ALL", "PUBLISH (1)c (1)m", "HASH_SET (1)h (1){(1)f(1)v}", "LIST_PUSH_LEFT (1)l (2)[(1)a(1)b]",
 		"LIST_MOVE (1)l (1)m RIGHT LEFT", "SUBSCRIBE_PATTERN (2)c*", "INCR_NUMBER (1)n 1.5", "SET_EXPIRY_AT (1)k 1",
 		"SET_KEEP_TTL:STR (1)k (1)v", "SET_SCAN (1)s 0 (1)* 10", "HASH_SCAN (1)h 5 (0) 1", "SET_RANDOM (1)s -3",
+		"HASH_RANDOM (1)h 2", "LIST_POS (1)l (1)a -1 0", "GET_EXPIRY_AT (1)k", "COPY (1)k (1)j", "COPY_IF_ABSENT (1)k (1)j",
 	} {
 		f.Add([]byte(s))
 	}
@@ -50,6 +51,8 @@ func FuzzHandleRESP(f *testing.F) {
 		"PSUBSCRIBE a* b?\r\nPUNSUBSCRIBE\r\n", "LMOVE a b left RIGHT\r\n", "SMISMEMBER s a b\r\nTIME\r\n",
 		"EXPIREAT k 1\r\nSTRLEN k\r\n", "HINCRBYFLOAT h f 0.5\r\n",
 		"SET k v EXAT 1\r\nSET k v KEEPTTL\r\n", "SSCAN s 0 MATCH a* COUNT 2\r\nHSCAN h 0\r\n", "SRANDMEMBER s -2\r\n",
+		"HRANDFIELD h -2 WITHVALUES\r\nLPOS l a RANK -1 COUNT 0\r\n", "GETEX k PX 5\r\nPEXPIRETIME k\r\n",
+		"COPY a b DB 0 REPLACE\r\nSINTERCARD 2 a b LIMIT 0\r\nSAVE\r\n",
 	} {
 		f.Add([]byte(s))
 	}
