@@ -602,7 +602,7 @@ func select_(args [][]byte, p *Plan) error {
 	if err != nil {
 		return err
 	}
-	if n < 0 || n >= 16 {
+	if n < 0 || n >= numDBs {
 		return &Error{"ERR", "DB index is out of range"}
 	}
 	p.Item(proto.CmdSwitchDB).Int[0] = n
@@ -685,6 +685,30 @@ func scanOptions(opts [][]byte, keys bool) (match []byte, count int64, err error
 	return match, count, nil
 }
 
+// flush returns the builder of FLUSHDB (a RESET of the session's
+// database) and FLUSHALL (a RESET of each database); ASYNC and SYNC mean
+// the same.
+func flush(all bool) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		switch {
+		case len(args) > 2:
+			return errSyntax
+		case len(args) == 2 && !bytes.EqualFold(args[1], []byte("async")) && !bytes.EqualFold(args[1], []byte("sync")):
+			return errSyntax
+		case !all:
+			p.Item(proto.CmdReset)
+			return nil
+		}
+		for db := range numDBs {
+			p.ItemIn(db, proto.CmdReset)
+		}
+		return nil
+	}
+}
+
+// numDBs is how many databases SELECT reaches, and FLUSHALL empties.
+const numDBs = 16
+
 // copyKey builds COPY: COPY with REPLACE, COPY_IF_ABSENT without; a DB
 // must be the selected one (Plan.DB).
 func copyKey(args [][]byte, p *Plan) error {
@@ -701,7 +725,7 @@ func copyKey(args [][]byte, p *Plan) error {
 			if err != nil {
 				return err
 			}
-			if n < 0 || n >= 16 {
+			if n < 0 || n >= numDBs {
 				return &Error{"ERR", "DB index is out of range"}
 			}
 			p.DB = int(n)
@@ -941,17 +965,11 @@ var table = []*Spec{
 	{Name: "keys", Note: "Refused when the reply would pass --max-reply; use SCAN.", Arity: 2, Flags: ro, Group: "generic", Summary: "Every key matching a pattern (bounded by the server's reply limit).", Args: "pattern", Shape: ShapeArray, Build: keyed(proto.CmdKeys)},
 	{Name: "scan", Note: "A cursor inside a partition is kept by the router that gave it (65,536 at most, the oldest dropped): continue a scan on the same router. TYPE is refused.", Arity: -2, Flags: ro, Group: "generic", Summary: "A page of keys and the cursor of the next.", Args: "cursor [MATCH pattern] [COUNT count]", Kind: KindScan, Build: scan},
 	{Name: "dbsize", Note: "In a cluster each partition counts as its fullest copy: a key deleted a moment ago counts until every copy has the delete.", Arity: 1, Flags: ro, Group: "server", Summary: "The number of keys in the database.", Shape: ShapeInt, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdDBSize); return nil }},
-	{Name: "flushdb", Note: "ASYNC and SYNC are accepted and mean the same.", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of the database.", Args: "[ASYNC|SYNC]", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
-		if len(args) > 2 {
-			return errSyntax
-		}
-		p.Item(proto.CmdReset)
-		return nil
-	}},
+	{Name: "flushdb", Note: "ASYNC and SYNC are accepted and mean the same.", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of the database.", Args: "[ASYNC|SYNC]", Shape: ShapeStatus, Build: flush(false)},
 	{Name: "rename", Note: "RENAME; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key and overwrites the destination.", Args: "key newkey", Shape: ShapeStatus, Build: keyString(proto.CmdRename)},
 	{Name: "renamenx", Note: "RENAME_IF_ABSENT; in a cluster both keys must be in one partition.", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key only when the target key name doesn't exist.", Args: "key newkey", Shape: ShapeBool, Build: keyString(proto.CmdRenameIfAbsent)},
 	{Name: "copy", Note: "COPY (with REPLACE) or COPY_IF_ABSENT; in a cluster both keys must be in one partition. DB may only name the selected database.", Arity: -3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Copies the value of a key to a new key.", Args: "source destination [DB destination-db] [REPLACE]", Shape: ShapeBool, Build: copyKey},
-	refused("flushall", -1, "server", "empty each database with SELECT and FLUSHDB"),
+	{Name: "flushall", Note: "A RESET of each of the 16 databases, one after another: not one atomic step (a write to a database already emptied stays). Not inside MULTI. ASYNC and SYNC mean the same.", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of every database.", Args: "[ASYNC|SYNC]", Shape: ShapeAllOK, Build: flush(true)},
 	refused("watch", -2, "transactions", "optimistic locking needs the linearizable path of issue 18; MULTI/EXEC without WATCH works"),
 
 	// lists

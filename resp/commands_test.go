@@ -161,6 +161,8 @@ func TestRefusals(t *testing.T) {
 		{"SINTERCARD 1 a LIMIT -1", "ERR LIMIT can't be negative"},
 		{"SINTERCARD 1 a b", "ERR syntax error"},
 		{"COPY a a", "ERR source and destination objects are the same"},
+		{"FLUSHALL NOW", "ERR syntax error"},
+		{"FLUSHDB LATER", "ERR syntax error"},
 		{"COPY a b DB 16", "ERR DB index is out of range"},
 		{"COPY a b DB", "ERR syntax error"},
 		{"COPY a b NOW", "ERR syntax error"},
@@ -303,5 +305,25 @@ func TestAppendReplies(t *testing.T) {
 		if got := string(AppendReplies(nil, RESP2, c.shape, rs)); got != c.want {
 			t.Errorf("shape %d %q: got %q, want %q", c.shape, c.replies, got, c.want)
 		}
+	}
+}
+
+// TestFlushAllResetsEachDatabase: FLUSHALL is a RESET in each of the 16
+// databases, each item naming its own; FLUSHDB names none (the session's).
+func TestFlushAllResetsEachDatabase(t *testing.T) {
+	p, err := build(t, "FLUSHALL ASYNC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != numDBs || len(p.DBs) != numDBs || p.Shape != ShapeAllOK {
+		t.Fatalf("FLUSHALL: %d items, %d databases, shape %d; want %d, %d, ShapeAllOK", len(p.Items), len(p.DBs), p.Shape, numDBs, numDBs)
+	}
+	for k := range p.Items {
+		if r := p.ItemReqs(k); len(r) != 1 || r[0].Cmd != proto.CmdReset || p.DBs[k] != k {
+			t.Errorf("item %d: %v in database %d, want RESET in %d", k, r, p.DBs[k], k)
+		}
+	}
+	if p, err := build(t, "FLUSHDB"); err != nil || len(p.DBs) != 0 || len(p.Items) != 1 {
+		t.Errorf("FLUSHDB: %d items naming %d databases, %v", len(p.Items), len(p.DBs), err)
 	}
 }

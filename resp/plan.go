@@ -10,6 +10,10 @@ import "github.com/vanitydb/vanity/proto"
 type Plan struct {
 	Reqs  []*proto.Request
 	Items []int // Items[k]: where item k's requests start in Reqs
+	// DBs[k], when DBs is not empty, is the database item k runs in
+	// (FLUSHALL's RESET of each); otherwise every item runs in the
+	// session's.
+	DBs []int
 	// Shape is how the replies combine: the command's, unless its
 	// arguments change it (LPOP with a count answers an array).
 	Shape Shape
@@ -24,13 +28,21 @@ type Plan struct {
 // its storage.
 func (p *Plan) Reset(shape Shape) {
 	clear(p.Reqs)
-	p.Reqs, p.Items, p.Shape, p.DB = p.Reqs[:0], p.Items[:0], shape, -1
+	p.Reqs, p.Items, p.DBs, p.Shape, p.DB = p.Reqs[:0], p.Items[:0], p.DBs[:0], shape, -1
 }
 
 // Item starts a new item with a request for cmd and returns it.
 func (p *Plan) Item(cmd proto.Command) *proto.Request {
 	p.Items = append(p.Items, len(p.Reqs))
 	return p.Then(cmd)
+}
+
+// ItemIn starts a new item run in database db (not the session's) with a
+// request for cmd and returns it. A plan's items all name their database
+// this way, or none does.
+func (p *Plan) ItemIn(db int, cmd proto.Command) *proto.Request {
+	p.DBs = append(p.DBs, db)
+	return p.Item(cmd)
 }
 
 // Then adds a request for cmd to the current item and returns it.

@@ -102,7 +102,7 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 	case proto.CmdInfo:
 		return c.info(out), actReply
 	case proto.CmdTransactBegin:
-		s.inTx = true
+		s.tx = txQueuing
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdTransactDiscard:
 		s.endTx()
@@ -159,7 +159,7 @@ func (c *conn) appendUserError(out []byte, err error) []byte {
 }
 
 func (s *session) endTx() {
-	s.inTx = false
+	s.tx = txNone
 	clear(s.queue)
 	s.queue = s.queue[:0]
 	s.plans = s.plans[:0]

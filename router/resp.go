@@ -183,12 +183,14 @@ func (c *conn) handleRESP() action {
 	}
 	if cur.err != nil {
 		c.out = resp.AppendErr(c.out, cur.err)
+		s.doom()
 		return actReply
 	}
 	spec, args := cur.spec, cur.args
 	switch spec.Kind {
 	case resp.KindRefused:
 		c.out = resp.AppendError(c.out, "ERR", "'"+strings.ToUpper(spec.Name)+"' is not supported: "+spec.Reason)
+		s.doom()
 	case resp.KindEcho:
 		c.out = resp.AppendBulk(c.out, args[1])
 	case resp.KindTime:
@@ -257,8 +259,12 @@ func (c *conn) refusedRESP(cmd proto.Command) bool {
 // replies combined into one hole); any other runs at once through exec.
 func (c *conn) runPlan() action {
 	p := &c.plan
+	s := &c.sess
 	for _, r := range p.Reqs {
 		if c.refusedRESP(r.Cmd) {
+			if r.Cmd != proto.CmdTransactBegin { // a nested MULTI leaves the transaction be, as in Redis
+				s.doom()
+			}
 			return actReply
 		}
 	}
@@ -266,12 +272,17 @@ func (c *conn) runPlan() action {
 	if !first.Cmd.IsData() {
 		return c.execRESP(first, p.Shape)
 	}
-	s := &c.sess
 	if p.DB >= 0 && p.DB != s.db {
 		c.out = resp.AppendError(c.out, "ERR", "a command of another database than the selected one is not supported by Vanity: SELECT it first")
+		s.doom()
 		return actReply
 	}
-	if s.inTx && txRuleOf(first.Cmd) == txQueue {
+	if s.inTx() && len(p.DBs) > 0 {
+		c.out = resp.AppendError(c.out, "ERR", "a command over several databases (FLUSHALL) cannot run inside MULTI in Vanity")
+		s.doom()
+		return actReply
+	}
+	if s.inTx() && txRuleOf(first.Cmd) == txQueue {
 		for _, r := range p.Reqs {
 			s.queue = append(s.queue, r.Clone())
 		}
@@ -284,6 +295,9 @@ func (c *conn) runPlan() action {
 		at := len(c.reqPtrs)
 		c.reqPtrs = append(c.reqPtrs, reqs...)
 		c.hold(c.reqPtrs[at:len(c.reqPtrs):len(c.reqPtrs)], c.out, 0, holeReply, nil)
+		if k < len(p.DBs) {
+			c.job.Items[len(c.job.Items)-1].DB = p.DBs[k]
+		}
 		h := &c.holes[len(c.holes)-1]
 		h.shape = p.Shape
 		if k == 0 {
@@ -349,6 +363,10 @@ func (c *conn) appendVanity(reply []byte, shape resp.Shape) {
 func (c *conn) commitRESP() {
 	s := &c.sess
 	defer s.endTx()
+	if s.tx == txDoomed {
+		c.out = resp.AppendError(c.out, "EXECABORT", "Transaction discarded because of previous errors.")
+		return
+	}
 	level := s.level()
 	mask := make([]bool, len(s.queue))
 	var run []*proto.Request

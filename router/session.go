@@ -12,11 +12,31 @@ type session struct {
 	acct  *users.Account // nil until AUTH succeeds
 	db    int
 	cons  [2]proto.Consistency
-	inTx  bool
+	tx    txState
 	queue []*proto.Request
 	plans []queuedPlan // a RESP session's queued commands: how their replies combine
 	subs  map[string]struct{}
 	pats  map[string]struct{} // the patterns followed (§12.15)
+}
+
+// txState is where a session stands with transactions.
+type txState uint8
+
+const (
+	txNone    txState = iota // no transaction: commands run
+	txQueuing                // between TRANSACT_BEGIN (MULTI) and its end: data commands queue
+	txDoomed                 // a RESP session's MULTI in which a command failed to queue: EXEC discards it, as Redis's EXECABORT
+)
+
+// inTx reports whether the session is in a transaction.
+func (s *session) inTx() bool { return s.tx != txNone }
+
+// doom marks a RESP session's transaction, if it has one, as one that
+// EXEC discards: a command failed to queue (Redis's EXECABORT).
+func (s *session) doom() {
+	if s.tx == txQueuing {
+		s.tx = txDoomed
+	}
 }
 
 func (s *session) level() proto.Level {
@@ -56,9 +76,9 @@ func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 	switch {
 	case cmd == proto.CmdNone:
 		out = proto.AppendBadRequest(out, proto.ErrInvalidOperation)
-	case s.inTx && txRuleOf(cmd) == txRefuse, !s.inTx && (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard):
+	case s.inTx() && txRuleOf(cmd) == txRefuse, !s.inTx() && (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard):
 		out = append(out, proto.ReplyBadState...)
-	case s.inTx && txRuleOf(cmd) == txQueue:
+	case s.inTx() && txRuleOf(cmd) == txQueue:
 		out = c.queueRequest(frame, i, cmd, true, out)
 	case !allowed(s.level(), cmd):
 		out = append(out, proto.ReplyDenied...)
@@ -218,7 +238,7 @@ func (c *conn) entry(b []byte, i, depth int, last bool, out []byte) (int, []byte
 	if req.Cmd.BlockingPop() {
 		cmd = req.Cmd // with a request id: it runs as one without
 	}
-	if s := &c.sess; s.inTx && txRuleOf(cmd) == txQueue {
+	if s := &c.sess; s.inTx() && txRuleOf(cmd) == txQueue {
 		s.queue = append(s.queue, req.Clone())
 		return j, append(out, proto.ReplyQueued...), proto.ErrNone
 	}
@@ -252,7 +272,7 @@ func (c *conn) refusal(cmd proto.Command) []byte {
 // when the session may run cmd.
 func (c *conn) refusalStatus(cmd proto.Command) proto.Status {
 	s := &c.sess
-	if s.inTx && txRuleOf(cmd) == txRefuse || !s.inTx && (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard) {
+	if s.inTx() && txRuleOf(cmd) == txRefuse || !s.inTx() && (cmd == proto.CmdTransactCommit || cmd == proto.CmdTransactDiscard) {
 		return proto.StatusBadState
 	}
 	if !allowed(s.level(), cmd) {

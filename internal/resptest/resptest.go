@@ -480,6 +480,17 @@ func Commands(t *testing.T, addr string, v, db int) {
 		return nil
 	})
 	eq(t, "MULTI/EXEC", []any{incr.Val(), get.Val()}, err, []any{int64(1), "y"})
+	// A command that fails to queue (here, a wrong argument count)
+	// dooms the transaction: EXEC runs none of it, as Redis's EXECABORT.
+	var bad *redis.Cmd
+	_, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, "{t}counter")
+		bad = p.Do(ctx, "SET", "{t}x")
+		return nil
+	})
+	refused(t, "EXEC after a command that failed to queue", err, "EXECABORT")
+	refused(t, "the command that failed to queue", bad.Err(), "ERR wrong number of arguments")
+	is(t, "the doomed transaction's INCR did not run", "1")(c.Get(ctx, "{t}counter").Result())
 
 	// Scanning: every key once, with a cursor go-redis reads as a number.
 	seen := map[string]int{}
@@ -719,4 +730,35 @@ func All(t *testing.T, addr, pubAddr string) {
 	}
 	t.Run("redis-cli", func(t *testing.T) { CLI(t, addr) })
 	t.Run("redis-benchmark", func(t *testing.T) { Benchmark(t, addr, 2000) })
+	t.Run("flushall", func(t *testing.T) { FlushAll(t, addr) }) // last: it empties every database
+}
+
+// FlushAll checks FLUSHALL: keys in two databases, written through two
+// connections, are gone after a FLUSHALL from a third on another
+// database; inside MULTI it is refused, and EXEC then discards the
+// transaction (EXECABORT).
+func FlushAll(t *testing.T, addr string) {
+	ctx := context.Background()
+	for db := 3; db <= 4; db++ {
+		c := Client(t, addr, 2, db)
+		for i := range 20 {
+			if err := c.Set(ctx, fmt.Sprintf("f%d", i), i, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c := Client(t, addr, 3, 5)
+	is(t, "FLUSHALL", "OK")(c.FlushAll(ctx).Result())
+	for db := 3; db <= 4; db++ {
+		is(t, fmt.Sprintf("DBSIZE of database %d after FLUSHALL", db), int64(0))(Client(t, addr, 2, db).DBSize(ctx).Result())
+	}
+	var flush *redis.StatusCmd
+	_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, "k", "v", 0)
+		flush = p.FlushAll(ctx)
+		return nil
+	})
+	refused(t, "EXEC after FLUSHALL inside MULTI", err, "EXECABORT")
+	refused(t, "FLUSHALL inside MULTI", flush.Err(), "ERR a command over several databases")
+	is(t, "EXISTS of the discarded transaction's key", int64(0))(c.Exists(ctx, "k").Result())
 }
