@@ -873,7 +873,7 @@ func refused(name string, arity int, group, reason string) *Spec {
 const memberScanNote = "SET_SCAN, HASH_SCAN: members come in the order of a hash of their bytes, and a page holds at least a sixteenth of the collection whatever COUNT says (finding a page costs time in the collection's size), so a whole scan takes at most 17 calls. A member present for the whole scan is returned exactly once, through any router."
 
 const (
-	notYetLinearizable = "it reads and writes in one step, which Vanity will offer on its linearizable path (issue 18); see docs/resp.md"
+	notYetLinearizable = "a conditional write of several keys, which a cluster can run atomically neither on its serial path (one key a command) nor across partitions; SETNX each key (not atomic across keys); see docs/resp.md"
 	notYet             = "Vanity has no such operation yet; see docs/resp.md"
 )
 
@@ -970,7 +970,7 @@ var table = []*Spec{
 	{Name: "renamenx", Note: "RENAME_IF_ABSENT; in a cluster both keys must be in one partition.", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key only when the target key name doesn't exist.", Args: "key newkey", Shape: ShapeBool, Build: keyString(proto.CmdRenameIfAbsent)},
 	{Name: "copy", Note: "COPY (with REPLACE) or COPY_IF_ABSENT; in a cluster both keys must be in one partition. DB may only name the selected database.", Arity: -3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Copies the value of a key to a new key.", Args: "source destination [DB destination-db] [REPLACE]", Shape: ShapeBool, Build: copyKey},
 	{Name: "flushall", Note: "A RESET of each of the 16 databases, one after another: not one atomic step (a write to a database already emptied stays). Not inside MULTI. ASYNC and SYNC mean the same.", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of every database.", Args: "[ASYNC|SYNC]", Shape: ShapeAllOK, Build: flush(true)},
-	refused("watch", -2, "transactions", "optimistic locking needs the linearizable path of issue 18; MULTI/EXEC without WATCH works"),
+	refused("watch", -2, "transactions", "Vanity has no optimistic locking of keys yet; MULTI/EXEC without WATCH works"),
 
 	// lists
 	{Name: "lpush", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Prepends elements to a list.", Args: "key element [element ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdListPushLeft)},
