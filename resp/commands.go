@@ -369,30 +369,41 @@ func getex(args [][]byte, p *Plan) error {
 	if len(args) != 4 {
 		return errSyntax
 	}
-	n, err := parseInt(args[3])
-	if err != nil {
-		return err
-	}
-	if n <= 0 || n > math.MaxInt64/1000 {
-		return &Error{"ERR", "invalid expire time in 'getex' command"}
-	}
 	switch opt {
-	case "EX", "PX":
-		r := p.Then(proto.CmdSetExpiry)
-		r.Str[0], r.Float = args[1], float64(n)
-		if opt == "PX" {
-			r.Float /= 1000
-		}
-	case "EXAT", "PXAT":
-		r := p.Then(proto.CmdSetExpiryAt)
-		r.Str[0], r.Int[0] = args[1], n
-		if opt == "EXAT" {
-			r.Int[0] *= 1000
-		}
+	case "EX", "PX", "EXAT", "PXAT":
 	default:
 		return errSyntax
 	}
+	ms, err := expireMillis(args[3], opt, "getex")
+	if err != nil {
+		return err
+	}
+	if opt == "EX" || opt == "PX" {
+		r := p.Then(proto.CmdSetExpiry)
+		r.Str[0], r.Float = args[1], float64(ms)/1000
+		return nil
+	}
+	r := p.Then(proto.CmdSetExpiryAt)
+	r.Str[0], r.Int[0] = args[1], ms
 	return nil
+}
+
+// expireMillis reads the time of an EX, PX, EXAT or PXAT option (opt;
+// seconds for EX and EXAT) as milliseconds, refusing one that is not
+// positive or not countable in milliseconds in Redis's words for the
+// command name.
+func expireMillis(b []byte, opt, name string) (int64, error) {
+	n, err := parseInt(b)
+	if err != nil {
+		return 0, err
+	}
+	if n <= 0 || n > math.MaxInt64/1000 {
+		return 0, &Error{"ERR", "invalid expire time in '" + name + "' command"}
+	}
+	if opt == "EX" || opt == "EXAT" {
+		n *= 1000
+	}
+	return n, nil
 }
 
 // ttl builds TTL and PTTL: existence and deadline, read as one unit.
@@ -423,15 +434,9 @@ func set(args [][]byte, p *Plan) error {
 			if i+1 == len(args) || r.Cmd == proto.CmdSetTTL || at != 0 || keep {
 				return errSyntax
 			}
-			n, err := parseInt(args[i+1])
+			n, err := expireMillis(args[i+1], opt, "set")
 			if err != nil {
 				return err
-			}
-			if n <= 0 || n > math.MaxInt64/1000 {
-				return &Error{"ERR", "invalid expire time in 'set' command"}
-			}
-			if opt == "EX" || opt == "EXAT" {
-				n *= 1000
 			}
 			if opt == "EX" || opt == "PX" {
 				r.Cmd, r.Int[1] = proto.CmdSetTTL, n
@@ -546,17 +551,16 @@ func move(cmd proto.Command, ends *[2]proto.End) func([][]byte, *Plan) error {
 // rightLeft are RPOPLPUSH's ends.
 var rightLeft = [2]proto.End{proto.EndRight, proto.EndLeft}
 
-func setex(unit int64) func([][]byte, *Plan) error {
+// setex returns the builder of SETEX (opt "EX": seconds) and PSETEX
+// ("PX": milliseconds).
+func setex(opt string) func([][]byte, *Plan) error {
 	return func(args [][]byte, p *Plan) error {
-		n, err := parseInt(args[2])
+		ms, err := expireMillis(args[2], opt, strings.ToLower(string(args[0])))
 		if err != nil {
 			return err
 		}
-		if n <= 0 || n > math.MaxInt64/1000 {
-			return &Error{"ERR", "invalid expire time in '" + strings.ToLower(string(args[0])) + "' command"}
-		}
 		r := p.Item(proto.CmdSetTTL)
-		r.Str[0], r.Int[1] = args[1], n*unit
+		r.Str[0], r.Int[1] = args[1], ms
 		SetValue(r, args[3])
 		return nil
 	}
@@ -598,15 +602,24 @@ func lrange(cmd proto.Command) func([][]byte, *Plan) error {
 }
 
 func select_(args [][]byte, p *Plan) error {
-	n, err := parseInt(args[1])
+	n, err := parseDB(args[1])
 	if err != nil {
 		return err
 	}
-	if n < 0 || n >= numDBs {
-		return &Error{"ERR", "DB index is out of range"}
-	}
-	p.Item(proto.CmdSwitchDB).Int[0] = n
+	p.Item(proto.CmdSwitchDB).Int[0] = int64(n)
 	return nil
+}
+
+// parseDB reads a database's number, as SELECT and COPY's DB give one.
+func parseDB(b []byte) (int, error) {
+	n, err := parseInt(b)
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 || n >= numDBs {
+		return 0, &Error{"ERR", "DB index is out of range"}
+	}
+	return int(n), nil
 }
 
 func auth(args [][]byte, p *Plan) error {
@@ -721,14 +734,11 @@ func copyKey(args [][]byte, p *Plan) error {
 			if i++; i == len(args) {
 				return errSyntax
 			}
-			n, err := parseInt(args[i])
+			db, err := parseDB(args[i])
 			if err != nil {
 				return err
 			}
-			if n < 0 || n >= numDBs {
-				return &Error{"ERR", "DB index is out of range"}
-			}
-			p.DB = int(n)
+			p.DB = db
 		default:
 			return errSyntax
 		}
@@ -882,8 +892,8 @@ var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
 	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), XX is SET_IF_PRESENT (SET_TTL_IF_PRESENT with EX or PX) and GET is GET_SET (not with NX, XX, EX or PX), linearizable (in a cluster, on its serial path). EXAT and PXAT are SET then SET_EXPIRY_AT, one unit on the key (not with NX, XX or GET); a time already past leaves the key expired, as Redis does. KEEPTTL is SET_KEEP_TTL (not with NX, XX or GET), linearizable (in a cluster, on its serial path: it reads the deadline it keeps).", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live, EXAT and PXAT a deadline, KEEPTTL keeps the key's.", Args: "key value [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL] [NX|XX] [GET]", Shape: ShapeStatus, Build: set},
-	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex(1000)},
-	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex(1)},
+	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex("EX")},
+	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex("PX")},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
 	{Name: "mset", Note: "Each key is set on its own: not atomic across keys (Redis Cluster refuses keys of different slots instead).", Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets keys to values (each key on its own: not atomic across keys).", Args: "key value [key value ...]", Shape: ShapeAllOK, Build: mset},
 	{Name: "strlen", Note: "The length of the text GET reads, numbers included (a GET; Vanity's STR_LEN refuses numbers).", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the length of a string value.", Args: "key", Shape: ShapeLen, Build: keyed(proto.CmdGet)},
