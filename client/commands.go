@@ -161,6 +161,14 @@ func (c *Client) TransactBegin() (Reply, error)   { return c.Do("TRANSACT_BEGIN"
 func (c *Client) TransactCommit() (Reply, error)  { return c.Do("TRANSACT_COMMIT") }
 func (c *Client) TransactDiscard() (Reply, error) { return c.Do("TRANSACT_DISCARD") }
 
+// TransactWatch watches keys: the next TransactCommit runs nothing, and
+// answers NULL, if one of them changes first (PROTOCOL.md §12.21).
+func (c *Client) TransactWatch(keys ...string) (Reply, error) { return c.Do("TRANSACT_WATCH", keys) }
+func (c *Client) TransactUnwatch() (Reply, error)             { return c.Do("TRANSACT_UNWATCH") }
+
+// KeyVersion reads key's version, for a transaction's Check.
+func (c *Client) KeyVersion(key string) (Reply, error) { return c.Do("KEY_VERSION", key) }
+
 func (c *Client) Publish(channel, message string) (Reply, error) {
 	return c.Do("PUBLISH", channel, message)
 }
@@ -278,9 +286,21 @@ func (t *Tx) Add(command string, args ...any) *Tx {
 	return t
 }
 
+// Check makes the transaction run only if key's version is still version
+// (KEY_VERSION_IS, checked before anything runs: PROTOCOL.md §12.21); if
+// it is not, Commit returns ErrChanged.
+func (t *Tx) Check(key string, version int64) *Tx {
+	t.p.Add("KEY_VERSION_IS", key, version)
+	return t
+}
+
 // ErrNotCommitted is returned when the server could not commit a batch
 // (a malformed command); the transaction has been discarded.
 var ErrNotCommitted = errors.New("client: transaction not committed")
+
+// ErrChanged is returned by Commit when a key the transaction checked (or
+// the session watched) changed: nothing of it ran.
+var ErrChanged = errors.New("client: a checked key changed; the transaction ran nothing")
 
 // Commit runs the queued commands atomically.
 func (t *Tx) Commit() (Reply, error) {
@@ -290,6 +310,9 @@ func (t *Tx) Commit() (Reply, error) {
 		return Reply{}, err
 	}
 	n := len(r.Value.Replies)
+	if r.Status == proto.StatusOK && n > 0 && r.Value.Replies[n-1].Status == proto.StatusNull {
+		return r.Value.Replies[n-1], ErrChanged
+	}
 	if r.Status != proto.StatusOK || n == 0 || r.Value.Replies[n-1].Value.Type != proto.TypeAgg {
 		if n > 0 && r.Value.Replies[0].Status == proto.StatusOK {
 			t.p.c.TransactDiscard()

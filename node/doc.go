@@ -16,7 +16,9 @@
 // Each partition is a storage.Shard behind its own mutex. A command locks
 // the partitions of its keys in ascending order, so multi-key commands and
 // transactions are atomic and cannot deadlock one another; RESET locks
-// every partition. Each command's deltas are encoded once, for one WAL
+// every partition. A transaction's KEY_VERSION_IS checks (Redis's WATCH)
+// are made under its locks before any of it runs; if one fails, nothing
+// else runs (checksHold). Each command's deltas are encoded once, for one WAL
 // record, the stream of a partition on the move and the replicas. Stamps
 // come from one hybrid logical clock per node, moved past every delta
 // received and past each run's floor (the latest clock its router saw), and

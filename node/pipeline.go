@@ -221,8 +221,13 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 		}
 		n.begin(x, c.DB)
 		start := len(res.Ends)
+		runs := n.checksHold(x, c.Reqs)
 		for _, req := range c.Reqs {
-			res.Replies = n.run(x, c.DB, req, res.Replies)
+			if runs || req.Cmd == proto.CmdKeyVersionIs {
+				res.Replies = n.run(x, c.DB, req, res.Replies)
+			} else {
+				res.Replies = proto.AppendErrorMsg(res.Replies, proto.MsgNotRun)
+			}
 			res.end(rpc.StatusOK)
 		}
 		if c.Digest == rpc.WithDigest {
@@ -253,6 +258,18 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 	if n.wal != nil && failed == nil {
 		res.Pos = n.wal.Last() // a read waits too: what it saw must be durable
 	}
+}
+
+// checksHold reports whether the KEY_VERSION_IS checks among a command's
+// requests (a transaction's) all hold, before any of them runs: if one
+// does not, the transaction runs nothing but its checks (§12.21). Its keys'
+// partitions are locked.
+func (n *Node) checksHold(x *execCtx, reqs []*proto.Request) bool {
+	if !storage.HasChecks(reqs) {
+		return true
+	}
+	x.c.T = n.clock.NowAt(x.phys)
+	return x.c.ChecksHold(reqs)
 }
 
 // skipped is a command answered without running.

@@ -171,6 +171,14 @@ const (
 	// Redis's COPY, with and without REPLACE.
 	CmdCopy
 	CmdCopyIfAbsent
+	// A key's version, and the check of one a transaction makes before it
+	// runs anything (§12.21): what Redis's WATCH stands on.
+	CmdKeyVersion
+	CmdKeyVersionIs
+	// Optimistic transactions (§12.21): the session watches keys, and its
+	// commit runs nothing if one changed. Redis's WATCH and UNWATCH.
+	CmdTransactWatch
+	CmdTransactUnwatch
 
 	numCommands // keep last
 )
@@ -321,6 +329,10 @@ var commands = [numCommands]commandInfo{
 	CmdGetExpiryAt:        {"GET_EXPIRY_AT", []arg{argStr}},
 	CmdCopy:               {"COPY", []arg{argStr, argStr}},
 	CmdCopyIfAbsent:       {"COPY_IF_ABSENT", []arg{argStr, argStr}},
+	CmdKeyVersion:         {"KEY_VERSION", []arg{argStr}},
+	CmdKeyVersionIs:       {"KEY_VERSION_IS", []arg{argStr, argInt}},
+	CmdTransactWatch:      {"TRANSACT_WATCH", []arg{argArr}},
+	CmdTransactUnwatch:    {"TRANSACT_UNWATCH", nil},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -17,7 +17,8 @@ func (c Command) Class() Class {
 		CmdSetAll, CmdSetLen, CmdSetContains, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect,
 		CmdSetIntersectLen, CmdSetDiff, CmdSetDiffLen, CmdHashAll, CmdHashGet, CmdHashContains,
 		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry, CmdLockInfo,
-		CmdStrRange, CmdSetScan, CmdHashScan, CmdSetRandom, CmdHashRandom, CmdListPos, CmdGetExpiryAt:
+		CmdStrRange, CmdSetScan, CmdHashScan, CmdSetRandom, CmdHashRandom, CmdListPos, CmdGetExpiryAt,
+		CmdKeyVersion, CmdKeyVersionIs:
 		return ClassRead
 	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,

@@ -49,6 +49,9 @@ func TestEveryDataCommandHasAClass(t *testing.T) {
 		// A blocking pop is the router's loop of pops (router/waitpop.go).
 		CmdListPopLeftWait: true, CmdListPopRightWait: true, CmdListMoveWait: true,
 		CmdSubscribePattern: true, CmdUnsubscribePattern: true, CmdSubscribedPatterns: true,
+		// Watching keys is the session's: it reads their versions (a data
+		// command, KEY_VERSION) and keeps them for the commit.
+		CmdTransactWatch: true, CmdTransactUnwatch: true,
 	}
 	for c := CmdPing; c < numCommands; c++ {
 		if got := c.Class() == ClassSession; got != session[c] {

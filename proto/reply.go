@@ -45,6 +45,9 @@ const (
 	// MsgFenced begins the refusal of a FENCED write behind a newer token
 	// (§12.11): "fenced: lock … is at token …".
 	MsgFenced = "fenced"
+	// MsgNotRun answers each command of a transaction that ran nothing
+	// because one of its KEY_VERSION_IS checks failed (§12.21).
+	MsgNotRun = "not run: a KEY_VERSION_IS check of its transaction failed"
 )
 
 // NotAllowedInPipe returns the ERROR body for a command refused in a PIPE.

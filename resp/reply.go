@@ -108,7 +108,7 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 		case ShapeArray, ShapeSet, ShapeMap:
 			return emptyOf(dst, v, shape)
 		case ShapePopMany, ShapePopTail:
-			return appendNullArray(dst, v)
+			return AppendNullArray(dst, v)
 		}
 		return AppendNull(dst, v)
 	case proto.StatusPong:
@@ -140,7 +140,7 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 		return AppendBulk(dst, val.Strs[0])
 	case shape == ShapePopMany || shape == ShapePopTail:
 		if len(val.Strs) == 0 {
-			return appendNullArray(dst, v)
+			return AppendNullArray(dst, v)
 		}
 		dst = AppendArray(dst, len(val.Strs))
 		if shape == ShapePopMany {
@@ -275,7 +275,6 @@ func isContainer(t proto.Type) bool {
 	return t == proto.TypeList || t == proto.TypeSet || t == proto.TypeHash || t == proto.TypeArr
 }
 
-// appendNullArray appends the null array: "*-1" in RESP2, "_" in RESP3.
 // AppendKeyedPop appends a blocking pop's reply (ShapeKeyedPop): the key
 // and the element popped from it, or a null array when the time ran out.
 func AppendKeyedPop(dst []byte, v Version, key []byte, r *proto.Reply) []byte {
@@ -283,12 +282,13 @@ func AppendKeyedPop(dst []byte, v Version, key []byte, r *proto.Reply) []byte {
 		return AppendReply(dst, v, ShapeStatus, r)
 	}
 	if len(r.Value.Strs) == 0 {
-		return appendNullArray(dst, v)
+		return AppendNullArray(dst, v)
 	}
 	return AppendBulk(AppendBulk(AppendArray(dst, 2), key), r.Value.Strs[0])
 }
 
-func appendNullArray(dst []byte, v Version) []byte {
+// AppendNullArray appends the null array: "*-1" in RESP2, "_" in RESP3.
+func AppendNullArray(dst []byte, v Version) []byte {
 	if v == RESP3 {
 		return AppendNull(dst, v)
 	}

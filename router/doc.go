@@ -35,6 +35,14 @@
 // keyspace and per-command calls and latency (the histogram /metrics
 // exports).
 //
+// # Optimistic transactions
+//
+// TRANSACT_WATCH (Redis's WATCH) reads each key's version through the
+// backend and keeps it in the session; the commit puts a KEY_VERSION_IS
+// check of each before the queued commands, in the transaction's item,
+// and answers NULL (a null array) when the node ran nothing because one
+// failed (optimistic.go).
+//
 // # Connections
 //
 // On Linux, event loops serve the connections (loop_linux.go): each waits
@@ -44,7 +52,7 @@
 // (Poller, watch_linux.go): a cluster's RPC connections to its storage
 // nodes are, so a turn's answers are read between turns, on the loop,
 // like its clients' requests. Requests that wait themselves (AUTH, the user commands,
-// PERSIST, CLUSTER_INFO, SCAN, KEYS, DB_SIZE, INFO, and the blocking pops and moves of
+// PERSIST, CLUSTER_INFO, SCAN, KEYS, DB_SIZE, INFO, TRANSACT_WATCH, and the blocking pops and moves of
 // waitpop.go) run on a goroutine while the loop leaves that connection alone. Elsewhere, or with no loops configured, each
 // connection has one goroutine that reads frames, handles them in order
 // and writes when no further request is buffered. A subscribed

@@ -109,6 +109,11 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdTransactCommit:
 		return c.commit(out), actReply
+	case proto.CmdTransactWatch:
+		return c.watch(req, out), actReply
+	case proto.CmdTransactUnwatch:
+		s.unwatch()
+		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdPublish, proto.CmdSubscribe, proto.CmdSubscribed, proto.CmdUnsubscribe, proto.CmdUnsubscribeAll,
 		proto.CmdSubscribePattern, proto.CmdUnsubscribePattern, proto.CmdSubscribedPatterns:
 		return c.pubsub(req, out), actReply
@@ -159,6 +164,7 @@ func (c *conn) appendUserError(out []byte, err error) []byte {
 }
 
 func (s *session) endTx() {
+	s.unwatch()
 	s.tx = txNone
 	clear(s.queue)
 	s.queue = s.queue[:0]
@@ -168,14 +174,19 @@ func (s *session) endTx() {
 // commit runs the queued commands atomically (§8.3.4): permissions are
 // checked now, refused commands contribute DENIED, the rest run as one
 // item of the connection's job, with nothing else on their keys in
-// between; the reply is spliced in when it is done.
+// between, after the checks of the watched keys (§12.21); the reply is
+// spliced in when it is done.
 func (c *conn) commit(out []byte) []byte {
 	s := &c.sess
 	queue := s.queue
 	defer s.endTx()
+	run, why := s.watchChecks()
+	if why != "" {
+		return proto.AppendErrorMsg(out, why)
+	}
+	checks := len(run)
 	level := s.level()
 	mask := make([]bool, len(queue))
-	var run []*proto.Request
 	for i, r := range queue {
 		if mask[i] = allowed(level, r.Cmd); mask[i] {
 			run = append(run, r)
@@ -189,6 +200,7 @@ func (c *conn) commit(out []byte) []byte {
 		return out
 	}
 	c.hold(run, out, c.frame, holeCommit, mask)
+	c.holes[len(c.holes)-1].checks = checks
 	return out
 }
 

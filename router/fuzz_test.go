@@ -21,6 +21,9 @@ func FuzzHandle(f *testing.F) {
 		"LIST_MOVE (1)l (1)m RIGHT LEFT", "SUBSCRIBE_PATTERN (2)c*", "INCR_NUMBER (1)n 1.5", "SET_EXPIRY_AT (1)k 1",
 		"SET_KEEP_TTL:STR (1)k (1)v", "SET_SCAN (1)s 0 (1)* 10", "HASH_SCAN (1)h 5 (0) 1", "SET_RANDOM (1)s -3",
 		"HASH_RANDOM (1)h 2", "LIST_POS (1)l (1)a -1 0", "GET_EXPIRY_AT (1)k", "COPY (1)k (1)j", "COPY_IF_ABSENT (1)k (1)j",
+		"TRANSACT_WATCH (2)[(1)k(1)j]", "PIPE(4)TRANSACT_WATCH (1)[(1)k]TRANSACT_BEGINGET (1)kTRANSACT_COMMIT",
+		"PIPE(2)SET:STR (1)k (1)vTRANSACT_WATCH (1)[(1)k]", "TRANSACT_UNWATCH", "KEY_VERSION (1)k",
+		"PIPE(3)TRANSACT_BEGINKEY_VERSION_IS (1)k -5GET (1)k",
 	} {
 		f.Add([]byte(s))
 	}
@@ -53,6 +56,7 @@ func FuzzHandleRESP(f *testing.F) {
 		"SET k v EXAT 1\r\nSET k v KEEPTTL\r\n", "SSCAN s 0 MATCH a* COUNT 2\r\nHSCAN h 0\r\n", "SRANDMEMBER s -2\r\n",
 		"HRANDFIELD h -2 WITHVALUES\r\nLPOS l a RANK -1 COUNT 0\r\n", "GETEX k PX 5\r\nPEXPIRETIME k\r\n",
 		"COPY a b DB 0 REPLACE\r\nSINTERCARD 2 a b LIMIT 0\r\nSAVE\r\n",
+		"WATCH a b\r\nMULTI\r\nGET a\r\nEXEC\r\n", "WATCH a\r\nUNWATCH\r\nMULTI\r\nWATCH a\r\nEXEC\r\n",
 	} {
 		f.Add([]byte(s))
 	}

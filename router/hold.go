@@ -35,6 +35,9 @@ type hole struct {
 	frame int    // offset in c.out of the frame holding it
 	item  int    // the item in c.job
 	mask  []bool // holeCommit: which queued commands were allowed (ran)
+	// checks is, for holeCommit, how many of the item's requests, first,
+	// check the watched keys (§12.21): their replies are not the client's.
+	checks int
 	// A RESP connection's: how the replies read, and how many items
 	// (from this one on) answer one Redis command (0: the hole before
 	// this one answers for it); a transaction's queued commands.
@@ -248,8 +251,11 @@ func (c *conn) fill(out []byte, h hole) []byte {
 		if it.Err != nil {
 			return c.backendError(out, it.Err)
 		}
+		if checksFailed(it) {
+			return append(out, proto.ReplyNull...)
+		}
 		out = proto.AppendAggHeader(append(out, proto.ReplyOK...), proto.TypeAgg, len(h.mask))
-		k := 0
+		k := h.checks
 		for _, ran := range h.mask {
 			if !ran {
 				out = append(out, proto.ReplyDenied...)

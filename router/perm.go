@@ -30,6 +30,7 @@ var permissions = func() [256]levelMask {
 	set(admin, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdClusterInfo)
 	set(user|admin, proto.CmdChangePassword,
 		proto.CmdTransactBegin, proto.CmdTransactCommit, proto.CmdTransactDiscard,
+		proto.CmdTransactWatch, proto.CmdTransactUnwatch,
 		proto.CmdPublish, proto.CmdSubscribe, proto.CmdSubscribed, proto.CmdUnsubscribe, proto.CmdUnsubscribeAll,
 		proto.CmdSubscribePattern, proto.CmdUnsubscribePattern, proto.CmdSubscribedPatterns,
 		proto.CmdConsistency, proto.CmdGetConsistency)
@@ -59,6 +60,7 @@ func txRuleOf(c proto.Command) txRule {
 	switch c {
 	case proto.CmdPipe, proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser,
 		proto.CmdChangePassword, proto.CmdSwitchDB, proto.CmdPersist, proto.CmdTransactBegin,
+		proto.CmdTransactWatch, proto.CmdTransactUnwatch,
 		proto.CmdConsistency, proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait:
 		return txRefuse
 	}
@@ -103,11 +105,11 @@ func orderOf(cmd proto.Command, frame []byte) order {
 	switch cmd {
 	case proto.CmdPing, proto.CmdSwitchDB, proto.CmdConsistency, proto.CmdGetConsistency, proto.CmdSubscribed,
 		proto.CmdSubscribedPatterns,
-		proto.CmdTransactBegin, proto.CmdTransactDiscard, proto.CmdTransactCommit:
+		proto.CmdTransactBegin, proto.CmdTransactDiscard, proto.CmdTransactCommit, proto.CmdTransactUnwatch:
 		return orderFree
 	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
 		proto.CmdPersist, proto.CmdClusterInfo, proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo,
-		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait:
+		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait, proto.CmdTransactWatch:
 		return orderAway
 	}
 	return orderAfter

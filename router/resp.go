@@ -367,9 +367,14 @@ func (c *conn) commitRESP() {
 		c.out = resp.AppendError(c.out, "EXECABORT", "Transaction discarded because of previous errors.")
 		return
 	}
+	run, why := s.watchChecks()
+	if why != "" {
+		c.out = resp.AppendError(c.out, "ERR", why)
+		return
+	}
+	checks := len(run)
 	level := s.level()
 	mask := make([]bool, len(s.queue))
-	var run []*proto.Request
 	for i, r := range s.queue {
 		if mask[i] = allowed(level, r.Cmd); mask[i] {
 			run = append(run, r)
@@ -385,6 +390,7 @@ func (c *conn) commitRESP() {
 	}
 	c.hold(run, c.out, 0, holeCommit, mask)
 	c.holes[len(c.holes)-1].plans = plans
+	c.holes[len(c.holes)-1].checks = checks
 }
 
 // fillRESP appends what goes into hole h of a RESP connection: the
@@ -395,8 +401,11 @@ func (c *conn) fillRESP(out []byte, h hole) []byte {
 		if it.Err != nil {
 			return c.backendErrorRESP(out, it.Err)
 		}
+		if checksFailed(it) {
+			return resp.AppendNullArray(out, c.rv) // a watched key changed
+		}
 		out = resp.AppendArray(out, len(h.plans))
-		k, ran := 0, 0
+		k, ran := 0, h.checks
 		for _, p := range h.plans {
 			denied := slices.Contains(h.mask[k:k+p.n], false)
 			var rs []proto.Reply

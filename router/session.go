@@ -17,6 +17,9 @@ type session struct {
 	plans []queuedPlan // a RESP session's queued commands: how their replies combine
 	subs  map[string]struct{}
 	pats  map[string]struct{} // the patterns followed (§12.15)
+	// watches are the keys TRANSACT_WATCH (WATCH) named since the last
+	// commit, discard or TRANSACT_UNWATCH (optimistic.go).
+	watches []watchedKey
 }
 
 // txState is where a session stands with transactions.

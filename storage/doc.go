@@ -53,7 +53,10 @@
 // takes constant time; a list's elements are a ring of chunks (list.go).
 // borrowed.go holds the storage a command's deltas borrow for their
 // slices (Ctx.Borrowed), reused from one command to the next; tombs.go a
-// list's tombstones, packed once they are many.
+// list's tombstones, packed once they are many. version.go gives a key's
+// version (a hash of its state digest, its partition's reset and whether
+// its deadline passed) for KEY_VERSION and the KEY_VERSION_IS checks a
+// transaction makes before it runs (ChecksHold).
 // serial.go is the storage side of the serial path
 // (docs/serial.md): a key's acceptor register read from a shard (its
 // state's latest stamp, and its promise in PromiseDB), the applied record

@@ -127,6 +127,8 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.del(req.Key(), dst)
 	case proto.CmdCopy, proto.CmdCopyIfAbsent:
 		return c.copyKey(req, dst)
+	case proto.CmdKeyVersion, proto.CmdKeyVersionIs:
+		return c.execVersion(req, dst)
 	case proto.CmdRename, proto.CmdRenameIfAbsent:
 		return c.rename(req, dst)
 	case proto.CmdListMove:

@@ -100,6 +100,10 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdTransactBegin:      {cost: "O(1)", example: []string{"multi", "set a 1", "incrby a 1", "exec"}},
 	proto.CmdTransactCommit:     {cost: "the commands'", example: []string{"multi", "set a 1", "get a", "exec"}},
 	proto.CmdTransactDiscard:    {cost: "O(queued)", example: []string{"multi", "set a 1", "discard", "get a"}},
+	proto.CmdTransactWatch:      {cost: "O(keys), a read of each", setup: []string{"set balance 10"}, example: []string{"watch balance", "get balance", "multi", "set balance 8", "exec"}},
+	proto.CmdTransactUnwatch:    {cost: "O(1)", example: []string{"watch balance", "unwatch"}},
+	proto.CmdKeyVersion:         {cost: "O(1)", static: "vanity> set balance 10\nOK\nvanity> key_version balance\n(integer) 3799959916735842594"},
+	proto.CmdKeyVersionIs:       {cost: "O(1)", static: "vanity> key_version_is balance 3799959916735842594\n(true)\nvanity> set balance 8\nOK\nvanity> key_version_is balance 3799959916735842594\n(false)"},
 	proto.CmdPublish:            {cost: "O(subscribers)", example: []string{"publish news hello"}},
 	proto.CmdSubscribe:          {cost: "O(1)", static: "vanity> subscribe news\n(integer) 1\nmessage from \"news\": \"hello\""},
 	proto.CmdSubscribed:         {cost: "O(channels)", static: "vanity> subscribe news\n(integer) 1\nvanity> subscribed\n1) \"news\""},
@@ -168,6 +172,10 @@ func clusterNote(c proto.Command) string {
 		return "linearizable: runs on the serial path, whatever the write; the key's record of its recent commands answers the id (docs/serial.md; PROTOCOL.md §12.12)"
 	case c.Conditional():
 		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10)"
+	case c == proto.CmdTransactWatch:
+		return "reads each key's version at the session's read level; the commit checks them on the transaction's coordinator, so the watched keys and the transaction's share a partition (co-locate them with {tags}); a failover can let two commits of one version pass (guarantees)"
+	case c == proto.CmdKeyVersionIs:
+		return "a QUORUM read; in a transaction, checked on its coordinator before anything runs (the watched keys and the transaction's share a partition)"
 	case c == proto.CmdScan || c == proto.CmdKeys:
 		return "each partition's keys from a majority of complete copies (QUORUM): every key acknowledged before the scan is returned"
 	case c == proto.CmdDBSize:

@@ -132,7 +132,7 @@ func TestTransactionsColocatedWithTags(t *testing.T) {
 		"TRANSACT_BEGIN", "OK",
 		"SET:STR "+enc(a)+" (1)x", "QUEUED",
 		"SET:STR "+enc(b)+" (1)y", "QUEUED",
-		"TRANSACT_COMMIT", "ERROR(60)transaction keys span partitions; co-locate them with {tags}",
+		"TRANSACT_COMMIT", "ERROR(79)transaction keys (watched keys too) span partitions; co-locate them with {tags}",
 		"GET "+enc(a), "NULL")
 }
 

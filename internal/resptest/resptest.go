@@ -728,9 +728,132 @@ func All(t *testing.T, addr, pubAddr string) {
 		t.Run("pubsub across routers", func(t *testing.T) { PubSub(t, addr, pubAddr, 2) })
 		t.Run("patterns across routers", func(t *testing.T) { PatternPubSub(t, addr, pubAddr, 3) })
 	}
+	t.Run("watch2", func(t *testing.T) { Watch(t, addr, pubAddr, 2) })
+	t.Run("watch3", func(t *testing.T) { Watch(t, addr, pubAddr, 3) })
 	t.Run("redis-cli", func(t *testing.T) { CLI(t, addr) })
 	t.Run("redis-benchmark", func(t *testing.T) { Benchmark(t, addr, 2000) })
 	t.Run("flushall", func(t *testing.T) { FlushAll(t, addr) }) // last: it empties every database
+}
+
+// Watch checks optimistic transactions the way go-redis's Watch runs
+// them: a write through otherAddr (another router, or addr) to a watched
+// key makes EXEC run nothing (TxFailedErr); UNWATCH, DISCARD and EXEC
+// forget the watched keys; WATCH inside MULTI dooms it. Then clients
+// incrementing one counter by WATCH, GET, MULTI, SET and EXEC, retrying
+// each EXEC that ran nothing, lose no increment.
+func Watch(t *testing.T, addr, otherAddr string, v int) {
+	ctx := context.Background()
+	c, other := Client(t, addr, v, 3), Client(t, otherAddr, v, 3)
+	key := fmt.Sprintf("{watch%d}k", v)
+	if err := c.Set(ctx, key, "a", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	write := func(tx *redis.Tx, interfere func()) error {
+		val, err := tx.Get(ctx, key).Result()
+		if err != nil {
+			return err
+		}
+		interfere()
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, key, val+"b", 0)
+			return nil
+		})
+		return err
+	}
+	err := c.Watch(ctx, func(tx *redis.Tx) error {
+		return write(tx, func() { other.Set(ctx, key, "changed", 0) })
+	}, key)
+	txFailed(t, "EXEC after a write to the watched key", err)
+	is(t, "the key after an EXEC that ran nothing", "changed")(c.Get(ctx, key).Result())
+	err = c.Watch(ctx, func(tx *redis.Tx) error {
+		return write(tx, func() { other.Expire(ctx, key, time.Hour) })
+	}, key)
+	txFailed(t, "EXEC after EXPIRE of the watched key", err)
+	err = c.Watch(ctx, func(tx *redis.Tx) error { return write(tx, func() { other.Get(ctx, key) }) }, key)
+	ran(t, "EXEC after a read of the watched key", err)
+	is(t, "the key after it", "changedb")(c.Get(ctx, key).Result())
+
+	conn := c.Conn()
+	defer conn.Close()
+	is[any](t, "WATCH", "OK")(conn.Do(ctx, "WATCH", key).Result())
+	is[any](t, "UNWATCH", "OK")(conn.Do(ctx, "UNWATCH").Result())
+	other.Set(ctx, key, "after unwatch", 0)
+	_, err = conn.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Set(ctx, key, "mine", 0); return nil })
+	ran(t, "EXEC after UNWATCH and a write", err)
+	is[any](t, "WATCH", "OK")(conn.Do(ctx, "WATCH", key).Result())
+	_, err = conn.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Do(ctx, "WATCH", key)
+		return nil
+	})
+	refused(t, "EXEC after WATCH inside MULTI", err, "EXECABORT")
+	other.Set(ctx, key, "after EXECABORT", 0)
+	_, err = conn.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Set(ctx, key, "mine", 0); return nil })
+	ran(t, "EXEC after an EXECABORT, which forgot the watched key", err)
+
+	counter := fmt.Sprintf("{watch%d}counter", v)
+	const clients, each = 6, 20
+	conflicts := make([]int, clients)
+	errs := make(chan error, clients)
+	for g := range clients {
+		go func() {
+			errs <- func() error {
+				for range each {
+					for {
+						err := c.Watch(ctx, func(tx *redis.Tx) error {
+							n, err := tx.Get(ctx, counter).Int()
+							if err != nil && !errors.Is(err, redis.Nil) {
+								return err
+							}
+							_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+								p.Set(ctx, counter, n+1, 0)
+								return nil
+							})
+							return err
+						}, counter)
+						if !errors.Is(err, redis.TxFailedErr) {
+							if err != nil {
+								return err
+							}
+							break
+						}
+						conflicts[g]++
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatalf("an increment: %v", err)
+		}
+	}
+	is(t, "the counter after every client's increments", clients*each)(c.Get(ctx, counter).Int())
+	t.Logf("%d increments by %d clients, %d EXECs ran nothing and were retried", clients*each, clients, sumOf(conflicts))
+}
+
+// txFailed fails the test unless err says EXEC ran nothing.
+func txFailed(t testing.TB, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, redis.TxFailedErr) {
+		t.Errorf("%s: %v, want EXEC to run nothing (%v)", what, err, redis.TxFailedErr)
+	}
+}
+
+// ran fails the test if err is not nil.
+func ran(t testing.TB, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("%s: %v", what, err)
+	}
+}
+
+func sumOf(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }
 
 // FlushAll checks FLUSHALL: keys in two databases, written through two

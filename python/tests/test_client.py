@@ -294,6 +294,29 @@ class TransactionTest(ServerTestCase):
         self.assertTrue(c.transact_discard().is_ok())
         self.assertTrue(c.get("z").is_null())
 
+    def test_watch(self):
+        c, other = self.client, self.connect()
+        c.set("b", 10)
+        self.assertTrue(c.transact_watch("b", "n").is_ok())
+        other.set("b", 0)
+        c.transact_begin()
+        c.set("b", 8)
+        self.assertTrue(c.transact_commit().is_null())
+        self.assertEqual(c.get("b").value, 0)
+        c.transact_watch("b")
+        self.assertTrue(c.transact_unwatch().is_ok())
+        other.set("b", 1)
+        c.transact_begin()
+        c.incr_int("b", 1)
+        self.assertEqual(c.transact_commit().value[0].value, 2)
+        version = c.key_version("b").value
+        self.assertTrue(c.key_version_is("b", version).value)
+        c.transact_begin()
+        c.key_version_is("b", version)
+        c.incr_int("b", 1)
+        self.assertEqual([x.value for x in c.transact_commit().value], [True, 3])
+        self.assertFalse(c.key_version_is("b", version).value)
+
     def test_transaction_helper(self):
         c = self.client
         with c.transaction() as tx:

@@ -505,6 +505,25 @@ class CommandInterface:
     def transact_discard(self) -> Response:
         return self._command("TRANSACT_DISCARD")
 
+    def transact_watch(self, *keys: Key) -> Response:
+        """Watches keys: the next transact_commit runs nothing, and
+        answers NULL, if one of them is written, expires or is flushed
+        first (PROTOCOL.md 12.21; Redis's WATCH)."""
+        return self._command("TRANSACT_WATCH", list(keys))
+
+    def transact_unwatch(self) -> Response:
+        return self._command("TRANSACT_UNWATCH")
+
+    def key_version(self, key: Key) -> Response:
+        """key's version, an INT that changes whenever the key is written
+        or its deadline passes (PROTOCOL.md 12.21)."""
+        return self._command("KEY_VERSION", key)
+
+    def key_version_is(self, key: Key, version: int) -> Response:
+        """Whether key's version is version; queued in a transaction, a
+        check that makes the commit run nothing when it fails."""
+        return self._command("KEY_VERSION_IS", key, version)
+
     # publish / subscribe
     def publish(self, channel: Key, message: Key) -> Response:
         return self._command("PUBLISH", channel, message)

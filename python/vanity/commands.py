@@ -128,6 +128,10 @@ COMMANDS = {
     "GET_EXPIRY_AT": Command(("str",), "key", "the key's deadline in milliseconds since 1970 (UTC), or nothing if it has none", "expiry", "", "read"),
     "COPY": Command(("str", "str"), "key newkey", "gives newkey a copy of a key's value and time to live (replacing what it held); true if key existed", "keys", "", "write"),
     "COPY_IF_ABSENT": Command(("str", "str"), "key newkey", "copies a key to newkey if newkey does not exist; true if it did", "keys", "", "write"),
+    "KEY_VERSION": Command(("str",), "key", "the key's version: it changes whenever the key is written or its deadline passes", "transactions", "", "read"),
+    "KEY_VERSION_IS": Command(("str", "int"), "key version", "whether the key's version is this one; in a transaction, a check made before anything runs", "transactions", "", "read"),
+    "TRANSACT_WATCH": Command(("arr",), "key...", "watches keys: the next commit runs nothing if one of them changes first", "transactions", "WATCH", "session"),
+    "TRANSACT_UNWATCH": Command((), "", "forgets the watched keys", "transactions", "UNWATCH", "session"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

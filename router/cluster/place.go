@@ -39,7 +39,7 @@ func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, err
 		switch c := it.Reqs[0].Cmd; {
 		case first < 0:
 		case len(it.Reqs) > 1:
-			return "", nil, &router.CommandError{Msg: "transaction keys span partitions; co-locate them with {tags}"}
+			return "", nil, &router.CommandError{Msg: "transaction keys (watched keys too) span partitions; co-locate them with {tags}"}
 		case c.OnePartition():
 			return "", nil, &router.CommandError{Msg: c.String() + "'s keys are in different partitions: a cluster runs it within a partition only; co-locate them with {tags} (key{t}, other{t})"}
 		}

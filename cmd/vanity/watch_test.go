@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestWatch runs optimistic transactions (PROTOCOL.md §12.21) over the
+// Vanity protocol: a commit after another session's write to a watched
+// key answers NULL and runs nothing; one after reads only runs; watched
+// keys are forgotten by a commit, a discard and TRANSACT_UNWATCH; a
+// KEY_VERSION_IS check queued in a PIPE's transaction does what a watch
+// does, in one round trip.
+func TestWatch(t *testing.T) {
+	s := memoryServer(t)
+	c, other := s.dial(), s.dial()
+	expect(t, c,
+		"SET:INT (1)b 10", "OK",
+		"TRANSACT_WATCH (1)[(1)b]", "OK",
+		"GET (1)b", "OK:INT 10")
+	expect(t, other, "GET (1)b", "OK:INT 10", "SET:INT (1)b 0", "OK")
+	expect(t, c,
+		"TRANSACT_BEGIN", "OK",
+		"SET:INT (1)b 8", "QUEUED",
+		"TRANSACT_COMMIT", "NULL",
+		"GET (1)b", "OK:INT 0",
+		// The commit forgot the key: the next transaction runs.
+		"TRANSACT_BEGIN", "OK",
+		"SET:INT (1)b 7", "QUEUED",
+		"TRANSACT_COMMIT", "OK:AGG(1)OK")
+
+	// Reads by anyone leave a watched key's version as it was.
+	expect(t, c, "TRANSACT_WATCH (2)[(1)b(1)n]", "OK")
+	expect(t, other, "GET (1)b", "OK:INT 7", "EXISTS (1)n", "NULL", "KEY_VERSION_IS (1)b 0", "OK:BOOL false")
+	expect(t, c,
+		"TRANSACT_BEGIN", "OK",
+		"INCR_INT (1)b 1", "QUEUED",
+		"TRANSACT_COMMIT", "OK:AGG(1)OK:INT 8")
+
+	// TRANSACT_UNWATCH and TRANSACT_DISCARD forget the watched keys.
+	expect(t, c, "TRANSACT_WATCH (1)[(1)b]", "OK", "TRANSACT_UNWATCH", "OK")
+	expect(t, other, "SET:INT (1)b 1", "OK")
+	expect(t, c, "TRANSACT_BEGIN", "OK", "INCR_INT (1)b 1", "QUEUED", "TRANSACT_COMMIT", "OK:AGG(1)OK:INT 2")
+	expect(t, c, "TRANSACT_WATCH (1)[(1)b]", "OK", "TRANSACT_BEGIN", "OK", "TRANSACT_DISCARD", "OK")
+	expect(t, other, "SET:INT (1)b 1", "OK")
+	expect(t, c, "TRANSACT_BEGIN", "OK", "INCR_INT (1)b 1", "QUEUED", "TRANSACT_COMMIT", "OK:AGG(1)OK:INT 2")
+
+	// Refusals: inside a transaction, without keys, across databases.
+	expect(t, c,
+		"TRANSACT_BEGIN", "OK",
+		"TRANSACT_WATCH (1)[(1)b]", "BAD_STATE",
+		"TRANSACT_UNWATCH", "BAD_STATE",
+		"TRANSACT_DISCARD", "OK",
+		"TRANSACT_WATCH (0)[]", "ERROR(37)TRANSACT_WATCH needs at least one key",
+		"TRANSACT_WATCH (1)[(1)b]", "OK",
+		"SWITCH_DB 1", "OK",
+		"TRANSACT_BEGIN", "OK",
+		"SET:INT (1)b 5", "QUEUED",
+		"TRANSACT_COMMIT", "ERROR(135)a key watched in database 0 and a commit in database 1: Vanity checks watched keys in the commit's database; watch them after SWITCH_DB",
+		"GET (1)b", "NULL",
+		"SWITCH_DB 0", "OK")
+
+	// A check queued by the client: the commit runs only while it holds.
+	version := strings.TrimPrefix(raw(t, c, "KEY_VERSION (1)b"), "OK:INT ")
+	pipe := fmt.Sprintf("PIPE(4)TRANSACT_BEGINKEY_VERSION_IS (1)b %sINCR_INT (1)b 10TRANSACT_COMMIT", version)
+	expect(t, c,
+		pipe, "OK:PIPE(4)OKQUEUEDQUEUEDOK:AGG(2)OK:BOOL trueOK:INT 12",
+		pipe, "OK:PIPE(4)OKQUEUEDQUEUEDNULL",
+		"GET (1)b", "OK:INT 12")
+
+	// In a PIPE, a watch after a data command would read versions before
+	// that command ran: refused. First in a pipe, it watches.
+	expect(t, c,
+		"PIPE(2)SET:INT (1)w 1TRANSACT_WATCH (1)[(1)w]",
+		"OK:PIPE(2)OKERROR(129)TRANSACT_WATCH after a data command in the same PIPE: send it first, or check versions with KEY_VERSION_IS inside the transaction",
+		"PIPE(4)TRANSACT_WATCH (1)[(1)w]TRANSACT_BEGININCR_INT (1)w 1TRANSACT_COMMIT",
+		"OK:PIPE(4)OKOKQUEUEDOK:AGG(1)OK:INT 2")
+}
+
+// TestGoClientCheck: the Go client's Tx.Check runs a transaction only
+// while the key's version is the one read, and says ErrChanged otherwise.
+func TestGoClientCheck(t *testing.T) {
+	s := memoryServer(t)
+	c, other := s.dial(), s.dial()
+	expect(t, c, "SET:INT (1)n 1", "OK")
+	r, err := c.KeyVersion("n")
+	if err != nil || r.Value.Type != proto.TypeInt {
+		t.Fatalf("KeyVersion: %s %v", client.Format(r), err)
+	}
+	v := r.Value.Int
+	if r, err := c.Tx().Check("n", v).Add("INCR_INT", "n", 1).Commit(); err != nil || r.Value.Replies[1].Value.Int != 2 {
+		t.Fatalf("a commit whose check holds: %s %v", client.Format(r), err)
+	}
+	if r, err = c.KeyVersion("n"); err != nil {
+		t.Fatal(err)
+	}
+	v = r.Value.Int
+	expect(t, other, "INCR_INT (1)n 10", "OK:INT 12")
+	if _, err := c.Tx().Check("n", v).Add("INCR_INT", "n", 1).Commit(); !errors.Is(err, client.ErrChanged) {
+		t.Fatalf("a commit after another session's write: %v, want ErrChanged", err)
+	}
+	expect(t, c, "GET (1)n", "OK:INT 12")
+}
