@@ -53,6 +53,9 @@ type conn struct {
 	// overflow is set when a pipe's reply outgrew MaxReply.
 	overflow bool
 	frame    int // where the frame being answered starts in out
+	// inFrame is set while a PIPE's held entries run before a later entry
+	// of the same frame (settleInFrame): the frame is open.
+	inFrame bool
 
 	// Held data commands (hold.go): the job they form, the holes their
 	// replies go into, and reused storage.

@@ -151,8 +151,24 @@ func (c *conn) settle() {
 	c.splice()
 }
 
+// settleInFrame runs the held commands in the middle of a PIPE's frame,
+// before an entry that must see what they did: one that waits itself
+// (orderAway: SCAN, KEYS, DB_SIZE, INFO, PERSIST, TRANSACT_WATCH, a
+// blocking pop), which runs off the event loop, so it may wait here too.
+// out is c.out's bytes, then the frame begun at c.frame so far; it
+// returns them with the holes filled, and c.frame where the frame now
+// starts. The frame stays open: its header is fixed when it ends.
+func (c *conn) settleInFrame(out []byte) []byte {
+	binary.BigEndian.PutUint32(out[c.frame:], uint32(len(out)-c.frame-4))
+	c.out, c.inFrame = out, true
+	c.settle()
+	c.inFrame = false
+	return c.out
+}
+
 // splice fills the holes with the job's replies, fixes the lengths of
-// the frames holding them, and forgets the job.
+// the frames holding them, and forgets the job. In a frame still open
+// (settleInFrame), c.frame follows the frame.
 func (c *conn) splice() {
 	c.finished.Store(false)
 	c.submitted = false
@@ -160,9 +176,14 @@ func (c *conn) splice() {
 	out := slices.Grow(c.spare[:0], len(old)+64*len(c.holes))
 	fixes := c.fixes[:0]
 	prev := 0
+	frame, moved := c.frame, false
 	for _, h := range c.holes {
 		out = append(out, old[prev:h.pos]...)
 		prev = h.pos
+		if c.inFrame && !moved && h.pos > frame {
+			// The holes before this one all lie before the open frame.
+			c.frame, moved = frame+len(out)-h.pos, true
+		}
 		at := len(out)
 		if c.wire == wireRESP {
 			// No frame lengths to fix; a reply over MaxReply is replaced
@@ -180,6 +201,9 @@ func (c *conn) splice() {
 		fixes[len(fixes)-1].added += len(out) - at
 	}
 	out = append(out, old[prev:]...)
+	if c.inFrame && !moved {
+		c.frame = frame + len(out) - len(old)
+	}
 	over := false
 	for _, f := range fixes {
 		n := int(binary.BigEndian.Uint32(old[f.old:])) + f.added
@@ -191,6 +215,18 @@ func (c *conn) splice() {
 	}
 	c.out, c.spare = out, keep(old)
 	c.fixes = fixes[:0]
+	if c.inFrame {
+		// The open frame's entries still to come are parsed from the
+		// arena: it is kept until the frame is done.
+		c.finishJob(false)
+		return
+	}
+	c.finishJob(true)
+}
+
+// finishJob records the job's latency, forgets it and frees what its
+// commands used; the arena too when freeArena.
+func (c *conn) finishJob(freeArena bool) {
 	// Every command of the job took the same time: one observation per
 	// run of the same command is the histogram's sample (16 GETs in
 	// flight cost one Observe, not 16).
@@ -221,7 +257,9 @@ func (c *conn) splice() {
 	c.nslots = 0
 	clear(c.reqPtrs)
 	c.reqPtrs = c.reqPtrs[:0]
-	c.arena = keep(c.arena)
+	if freeArena {
+		c.arena = keep(c.arena)
+	}
 }
 
 // shrink replaces each frame of out that grew past MaxReply with
@@ -234,11 +272,18 @@ func (c *conn) shrink(out []byte, fixes []frameFix) []byte {
 		if n <= c.srv.cfg.MaxReply {
 			continue
 		}
+		if c.inFrame && f.new == c.frame {
+			c.overflow = true // the open frame: its pipe stops and answers the error
+			continue
+		}
 		res = append(res, out[prev:f.new]...)
 		var start int
 		res, start = proto.BeginFrame(res)
 		res = proto.EndFrame(proto.AppendInternalError(res, proto.MsgResponseTooLarge), start)
 		prev = f.new + 4 + n
+	}
+	if c.inFrame {
+		c.frame += len(res) - prev // the open frame is the last: every one replaced lies before it
 	}
 	return append(res, out[prev:]...)
 }

@@ -34,12 +34,6 @@ func (c *conn) watch(req *proto.Request, out []byte) []byte {
 	s := &c.sess
 	keys := req.Elems
 	switch {
-	case c.holding():
-		// Only a PIPE's earlier entries can still be held here (a request
-		// that waits runs after the held ones: orderAway); the versions
-		// read now would miss their writes.
-		return proto.AppendErrorMsg(out, "TRANSACT_WATCH after a data command in the same PIPE: "+
-			"send it first, or check versions with KEY_VERSION_IS inside the transaction")
 	case len(keys) == 0:
 		return proto.AppendErrorMsg(out, "TRANSACT_WATCH needs at least one key")
 	case len(s.watches)+len(keys) > maxWatched:

@@ -95,6 +95,7 @@ func (c *conn) handleCommand(frame []byte, cmd proto.Command, i int) action {
 		c.frame = start
 		// Held entries are parsed from a copy that outlives the read buffer.
 		_, out, _ = c.pipe(c.keepFrame(frame), j, n, 1, true, out)
+		start = c.frame // an entry that waits for the held ones moved it (settleInFrame)
 	case cmd.IsData():
 		body, req := c.keepFrame(frame), c.slot()
 		j, err := proto.ParseArgs(body, i, cmd, true, req)
@@ -254,6 +255,11 @@ func (c *conn) entry(b []byte, i, depth int, last bool, out []byte) (int, []byte
 	if cmd.IsData() {
 		c.holdOne(req, out, c.frame)
 		return j, out, proto.ErrNone
+	}
+	if c.holding() && orderOf(cmd, nil) == orderAway {
+		// It must see what the pipe's earlier entries did, and like them
+		// the pipe runs off the event loop.
+		out = c.settleInFrame(out)
 	}
 	out, _ = c.exec(req, out)
 	return j, out, proto.ErrNone

@@ -73,13 +73,35 @@ func TestWatch(t *testing.T) {
 		pipe, "OK:PIPE(4)OKQUEUEDQUEUEDNULL",
 		"GET (1)b", "OK:INT 12")
 
-	// In a PIPE, a watch after a data command would read versions before
-	// that command ran: refused. First in a pipe, it watches.
+	// In a PIPE, a watch after a write reads the version the write left.
 	expect(t, c,
-		"PIPE(2)SET:INT (1)w 1TRANSACT_WATCH (1)[(1)w]",
-		"OK:PIPE(2)OKERROR(129)TRANSACT_WATCH after a data command in the same PIPE: send it first, or check versions with KEY_VERSION_IS inside the transaction",
-		"PIPE(4)TRANSACT_WATCH (1)[(1)w]TRANSACT_BEGININCR_INT (1)w 1TRANSACT_COMMIT",
-		"OK:PIPE(4)OKOKQUEUEDOK:AGG(1)OK:INT 2")
+		"PIPE(5)SET:INT (1)w 1TRANSACT_WATCH (1)[(1)w]TRANSACT_BEGININCR_INT (1)w 1TRANSACT_COMMIT",
+		"OK:PIPE(5)OKOKOKQUEUEDOK:AGG(1)OK:INT 2")
+}
+
+// TestPipeRunsInOrder: an entry of a PIPE that waits itself (DB_SIZE,
+// KEYS, SCAN, a blocking pop, TRANSACT_WATCH) sees what the pipe's
+// earlier entries wrote, served by the event loops or by a goroutine per
+// connection, and the frame around them stays whole.
+func TestPipeRunsInOrder(t *testing.T) {
+	for _, mode := range [][]string{nil, {"--event-loops=0"}} {
+		t.Run(fmt.Sprint(mode), func(t *testing.T) {
+			s := start(t, t.TempDir(), append([]string{"--no-db-persist", "--no-users-persist", "--no-logging", "--max-reply=2048"}, mode...)...)
+			c := s.dial()
+			expect(t, c,
+				"PIPE(3)SET:STR (1)a (1)vDB_SIZEKEYS (1)*", "OK:PIPE(3)OKOK:INT 1OK:LIST (1)[(1)a]",
+				"PIPE(4)GET (1)aSET:STR (1)b (1)wDB_SIZEGET (1)b", "OK:PIPE(4)OK:STR (1)vOKOK:INT 2OK:STR (1)w",
+				"PIPE(2)LIST_PUSH_RIGHT (1)q (1)[(1)x]LIST_POP_LEFT_WAIT (1)q 1 1000", "OK:PIPE(2)OK:INT 1OK:LIST (1)[(1)x]",
+				"PIPE(3)SET:STR (1)c (1)vPIPE(2)DEL (1)aDB_SIZEGET (1)c", "OK:PIPE(3)OKOK:PIPE(2)OKOK:INT 2OK:STR (1)v",
+			)
+			// A reply over --max-reply among the entries before: the frame
+			// is the error, and the connection goes on.
+			big := strings.Repeat("x", 3000)
+			expect(t, c, fmt.Sprintf("SET:STR (1)g (%d)%s", len(big), big), "OK",
+				"PIPE(3)GET (1)gDB_SIZEGET (1)c", "INTERNAL_ERROR(18)response too large",
+				"PIPE(2)GET (1)cDB_SIZE", "OK:PIPE(2)OK:STR (1)vOK:INT 3")
+		})
+	}
 }
 
 // TestGoClientCheck: the Go client's Tx.Check runs a transaction only
