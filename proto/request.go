@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // Request is one decoded request. Arguments are stored by kind in the order
@@ -81,9 +82,8 @@ func (r *Request) Reset() {
 	*r = Request{Elems: elems}
 }
 
-// Clone returns a deep copy of r that shares no memory with the frame.
-func (r *Request) Clone() *Request {
-	c := *r
+// bytes is the length of the byte strings r holds.
+func (r *Request) bytes() int {
 	n := len(r.Raw)
 	for _, s := range r.Str {
 		n += len(s)
@@ -92,7 +92,16 @@ func (r *Request) Clone() *Request {
 	for _, e := range r.Elems {
 		n += len(e)
 	}
-	buf := make([]byte, 0, n)
+	return n
+}
+
+// Size is about what a copy of r (Clone) takes in memory.
+func (r *Request) Size() int { return int(unsafe.Sizeof(*r)) + 24*len(r.Elems) + r.bytes() }
+
+// Clone returns a deep copy of r that shares no memory with the frame.
+func (r *Request) Clone() *Request {
+	c := *r
+	buf := make([]byte, 0, r.bytes())
 	cp := func(b []byte) []byte {
 		if b == nil {
 			return nil

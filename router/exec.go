@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
@@ -165,7 +166,7 @@ func (c *conn) appendUserError(out []byte, err error) []byte {
 
 func (s *session) endTx() {
 	s.unwatch()
-	s.tx = txNone
+	s.tx, s.queued = txNone, 0
 	clear(s.queue)
 	s.queue = s.queue[:0]
 	s.plans = s.plans[:0]
@@ -180,6 +181,10 @@ func (c *conn) commit(out []byte) []byte {
 	s := &c.sess
 	queue := s.queue
 	defer s.endTx()
+	if s.tx == txDoomed {
+		return proto.AppendErrorMsg(out, "transaction discarded: its queued commands passed "+
+			strconv.Itoa(c.srv.cfg.MaxRequest)+" bytes (--max-request); none of it ran")
+	}
 	run, why := s.watchChecks()
 	if why != "" {
 		return proto.AppendErrorMsg(out, why)

@@ -284,9 +284,14 @@ func (c *conn) runPlan() action {
 	}
 	if s.inTx() && txRuleOf(first.Cmd) == txQueue {
 		for _, r := range p.Reqs {
-			s.queue = append(s.queue, r.Clone())
+			if !c.queueCopy(r) {
+				c.out = resp.AppendError(c.out, "ERR", c.txTooLarge())
+				return actReply
+			}
 		}
-		s.plans = append(s.plans, queuedPlan{n: len(p.Reqs), shape: p.Shape})
+		if s.tx == txQueuing {
+			s.plans = append(s.plans, queuedPlan{n: len(p.Reqs), shape: p.Shape})
+		}
 		c.out = resp.AppendSimple(c.out, "QUEUED")
 		return actReply
 	}

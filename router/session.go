@@ -1,6 +1,7 @@
 package router
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/vanitydb/vanity/proto"
@@ -14,9 +15,12 @@ type session struct {
 	cons  [2]proto.Consistency
 	tx    txState
 	queue []*proto.Request
-	plans []queuedPlan // a RESP session's queued commands: how their replies combine
-	subs  map[string]struct{}
-	pats  map[string]struct{} // the patterns followed (§12.15)
+	// queued is what queue holds, in bytes (proto.Request.Size): a
+	// transaction is one request sent in parts, bounded as a request is.
+	queued int
+	plans  []queuedPlan // a RESP session's queued commands: how their replies combine
+	subs   map[string]struct{}
+	pats   map[string]struct{} // the patterns followed (§12.15)
 	// watches are the keys TRANSACT_WATCH (WATCH) named since the last
 	// commit, discard or TRANSACT_UNWATCH (optimistic.go).
 	watches []watchedKey
@@ -28,7 +32,7 @@ type txState uint8
 const (
 	txNone    txState = iota // no transaction: commands run
 	txQueuing                // between TRANSACT_BEGIN (MULTI) and its end: data commands queue
-	txDoomed                 // a RESP session's MULTI in which a command failed to queue: EXEC discards it, as Redis's EXECABORT
+	txDoomed                 // a transaction in which a command failed to queue (RESP) or that outgrew --max-request: its commit runs none of it (Redis's EXECABORT), and it queues nothing more
 )
 
 // inTx reports whether the session is in a transaction.
@@ -153,8 +157,38 @@ func (c *conn) queueRequest(b []byte, i int, cmd proto.Command, top bool, out []
 	if txRuleOf(c.req.Cmd) == txRefuse { // a blocking pop with a request id
 		return append(out, proto.ReplyBadState...)
 	}
-	c.sess.queue = append(c.sess.queue, c.req.Clone())
+	if !c.queueCopy(&c.req) {
+		return proto.AppendErrorMsg(out, c.txTooLarge())
+	}
 	return append(out, proto.ReplyQueued...)
+}
+
+// queueCopy queues a copy of r in the session's open transaction and
+// reports whether it could: past MaxRequest bytes queued the transaction
+// is doomed and its queue dropped. A doomed transaction keeps nothing
+// (its commit runs nothing), so its commands are answered QUEUED and
+// dropped.
+func (c *conn) queueCopy(r *proto.Request) bool {
+	s := &c.sess
+	if s.tx == txDoomed {
+		return true
+	}
+	if s.queued += r.Size(); s.queued > c.srv.cfg.MaxRequest {
+		s.tx = txDoomed
+		clear(s.queue)
+		s.queue, s.plans = s.queue[:0], s.plans[:0]
+		c.srv.metrics.refused.WithLabelValues("max_request").Inc()
+		return false
+	}
+	s.queue = append(s.queue, r.Clone())
+	return true
+}
+
+// txTooLarge is the refusal of a command that would take a transaction
+// past MaxRequest bytes.
+func (c *conn) txTooLarge() string {
+	return "transaction too large: its queued commands pass " + strconv.Itoa(c.srv.cfg.MaxRequest) +
+		" bytes (--max-request); the commit will run none of it"
 }
 
 // pipe appends "OK:PIPE(n)" and the replies of the n entries starting at
@@ -243,7 +277,9 @@ func (c *conn) entry(b []byte, i, depth int, last bool, out []byte) (int, []byte
 		cmd = req.Cmd // with a request id: it runs as one without
 	}
 	if s := &c.sess; s.inTx() && txRuleOf(cmd) == txQueue {
-		s.queue = append(s.queue, req.Clone())
+		if !c.queueCopy(req) {
+			return j, proto.AppendErrorMsg(out, c.txTooLarge()), proto.ErrNone
+		}
 		return j, append(out, proto.ReplyQueued...), proto.ErrNone
 	}
 	if refusal := c.refusal(cmd); refusal != nil {

@@ -76,7 +76,7 @@ func run(args []string) error {
 	noIOUring := fs.Bool("no-io-uring", false, "event loops read and write with a system call each instead of io_uring")
 	maxUnauth := fs.Int("max-unauth-request", router.DefaultMaxUnauthRequest,
 		"largest request, in bytes, a connection may send before it authenticates; a larger one gets an error and the connection is closed")
-	maxRequest := fs.Int("max-request", proto.MaxRequest, "largest request, in bytes, after AUTH; a larger one is answered and the connection closed")
+	maxRequest := fs.Int("max-request", proto.MaxRequest, "largest request, in bytes, after AUTH (and a transaction's queued commands in all); a larger one is answered and the connection closed")
 	maxReply := fs.Int("max-reply", router.DefaultMaxReply, "largest reply to one request, in bytes; a larger one becomes INTERNAL_ERROR \"response too large\"")
 	maxQueued := fs.Int("max-subscriber-queue", router.DefaultMaxQueued, "bytes of messages a subscriber may leave unread before it is disconnected")
 	maxClients := fs.Int("max-clients", router.DefaultMaxClients, "open client connections at most; one more gets an error and is closed")

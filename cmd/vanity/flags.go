@@ -111,7 +111,8 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
                           before it authenticates (default 65536); a larger
                           one gets an error and the connection is closed
   --max-request=N         largest request, in bytes, after AUTH (default and
-                          most 536870912); a larger one is answered and closed
+                          most 536870912); a larger one is answered and closed;
+                          a transaction's queued commands take as much in all
   --max-reply=N           largest reply to one request, in bytes (default
                           536870912); a larger one becomes INTERNAL_ERROR
                           "response too large"
