@@ -3,6 +3,7 @@ package storage
 import (
 	"math"
 	"strconv"
+	"unsafe"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -26,11 +27,26 @@ type Ctx struct {
 	// Rand returns a uniform integer in [0, n).
 	Rand   func(n int) int
 	Deltas []Delta
+	// located and at are the last key Locate was asked for and its
+	// shard: a write looks its key's shard up three or four times
+	// (reading, its deadline, applying), and each Locate hashes the key.
+	located []byte
+	at      *Shard
 	// Borrowed is storage the deltas' slices borrow. A caller that
 	// reuses Deltas' storage for its next command may reuse this too
 	// (Borrowed.Reset) once the deltas are encoded: shards copy what
 	// they keep of a delta.
 	Borrowed Borrowed
+}
+
+// shard returns the shard holding key: Locate's answer, kept for the same
+// key bytes (the same slice: a request's bytes do not change while it
+// runs).
+func (c *Ctx) shard(key []byte) *Shard {
+	if c.at == nil || len(key) != len(c.located) || unsafe.SliceData(key) != unsafe.SliceData(c.located) {
+		c.located, c.at = key, c.Locate(key)
+	}
+	return c.at
 }
 
 // now is the command's wall time in unix milliseconds.
@@ -45,7 +61,7 @@ func (c *Ctx) now() int64 {
 // whether the shard stores an entry for it (a tombstone or an expired value
 // counts).
 func (c *Ctx) read(key []byte) (v value, stored bool) {
-	sh := c.Locate(key)
+	sh := c.shard(key)
 	e, stored := sh.lookup(c.DB, key)
 	if !stored || sh.expired(c.DB, key, c.now()) {
 		return nil, stored
@@ -54,7 +70,7 @@ func (c *Ctx) read(key []byte) (v value, stored bool) {
 }
 
 // deadline returns key's live deadline, or 0.
-func (c *Ctx) deadline(key []byte) int64 { return c.Locate(key).deadline(c.DB, key) }
+func (c *Ctx) deadline(key []byte) int64 { return c.shard(key).deadline(c.DB, key) }
 
 // newDelta starts a delta for key in c.Deltas, whose storage is reused
 // from command to command. The pointer is valid until the next newDelta.
@@ -77,7 +93,7 @@ func (c *Ctx) begin(key []byte, stored bool) *Delta {
 
 // commit applies d, which newDelta made, to the shard of key.
 func (c *Ctx) commit(key []byte, d *Delta) {
-	c.Locate(key).Apply(d)
+	c.shard(key).Apply(d)
 }
 
 // clearExpiry makes d clear the key's deadline, as deleting a key does.

@@ -18,7 +18,7 @@ import (
 
 // version returns key's version.
 func (c *Ctx) version(key []byte) uint64 {
-	sh := c.Locate(key)
+	sh := c.shard(key)
 	var buf [256]byte
 	b := buf[:0]
 	if d, ok := sh.DBReset(c.DB); ok {
