@@ -205,6 +205,48 @@ func (db *DB) Do(ctx context.Context, command string, args ...any) (Reply, error
 	}
 }
 
+// Watch runs an optimistic transaction on one connection of the pool
+// (PROTOCOL.md §12.21): it watches keys, then calls fn with the
+// connection, on which fn reads what it needs and commits a Tx. That
+// commit returns ErrChanged, having run nothing, if a watched key changed
+// since Watch began; fn's error is Watch's, and the caller retries on
+// ErrChanged. The keys are forgotten before the connection goes back.
+func (db *DB) Watch(ctx context.Context, fn func(c *Client) error, keys ...string) error {
+	c, err := db.get(ctx)
+	if err != nil {
+		return err
+	}
+	if err = c.session(ctx, "TRANSACT_WATCH", keys); err != nil {
+		db.put(c, err)
+		return err
+	}
+	ferr := fn(c)
+	err = c.session(ctx, "TRANSACT_UNWATCH")
+	db.put(c, err)
+	if ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// session runs a command that changes c's session and expects OK; an
+// error reply is a *ServerError.
+func (c *Client) session(ctx context.Context, command string, args ...any) error {
+	payload, err := Encode(command, args...)
+	if err != nil {
+		return err
+	}
+	out, err := c.rawContext(ctx, payload)
+	if err != nil {
+		return err
+	}
+	r, err := proto.ParseReply(out)
+	if err != nil {
+		return err
+	}
+	return replyError(r)
+}
+
 // send sends payload once on a pooled connection and reads its reply; an
 // error reply is a *ServerError. sent is false when no connection could
 // be had: nothing left.

@@ -46,14 +46,14 @@ func (c Class) String() string {
 }
 
 // ChangesSession reports whether c changes the state of the connection it
-// runs on (§5.1: login, database, levels, an open transaction,
+// runs on (§5.1: login, database, levels, an open transaction, watched keys,
 // subscriptions) or ends it, so that a pool of connections must not run it
 // on a shared one. A PIPE may hold such commands.
 func (c Command) ChangesSession() bool {
 	switch c {
 	case CmdAuth, CmdSwitchDB, CmdConsistency, CmdTransactBegin, CmdTransactCommit, CmdTransactDiscard,
 		CmdSubscribe, CmdUnsubscribe, CmdUnsubscribeAll, CmdExit, CmdTerminate, CmdPipe,
-		CmdSubscribePattern, CmdUnsubscribePattern:
+		CmdSubscribePattern, CmdUnsubscribePattern, CmdTransactWatch, CmdTransactUnwatch:
 		return true
 	}
 	return false

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vanitydb/vanity/client"
@@ -127,4 +129,59 @@ func TestGoClientCheck(t *testing.T) {
 		t.Fatalf("a commit after another session's write: %v, want ErrChanged", err)
 	}
 	expect(t, c, "GET (1)n", "OK:INT 12")
+}
+
+// TestGoClientWatch: the pooled client's Watch, as go-redis's: clients
+// incrementing one counter, each retrying a commit that ran nothing
+// (ErrChanged), lose no increment; a session command stays off the
+// pool's shared connections.
+func TestGoClientWatch(t *testing.T) {
+	s := memoryServer(t)
+	ctx := context.Background()
+	db, err := client.Open(ctx, s.addr, client.Options{PoolSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Do(ctx, "TRANSACT_WATCH", []string{"n"}); !errors.Is(err, client.ErrSessionCommand) {
+		t.Errorf("TRANSACT_WATCH through Do: %v, want ErrSessionCommand", err)
+	}
+	const workers, each = 4, 15
+	var retried atomic.Int64
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			errs <- func() error {
+				for range each {
+					for {
+						err := db.Watch(ctx, func(c *client.Client) error {
+							r, err := c.Get("n")
+							if err != nil {
+								return err
+							}
+							_, err = c.Tx().Add("SET :INT", "n", r.Value.Int+1).Commit()
+							return err
+						}, "n")
+						if !errors.Is(err, client.ErrChanged) {
+							if err != nil {
+								return err
+							}
+							break
+						}
+						retried.Add(1)
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := db.GetInt(ctx, "n"); err != nil || n != workers*each {
+		t.Fatalf("counter %d (%v), want %d", n, err, workers*each)
+	}
+	t.Logf("%d increments, %d commits ran nothing and were retried", workers*each, retried.Load())
 }

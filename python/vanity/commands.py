@@ -130,8 +130,8 @@ COMMANDS = {
     "COPY_IF_ABSENT": Command(("str", "str"), "key newkey", "copies a key to newkey if newkey does not exist; true if it did", "keys", "", "write"),
     "KEY_VERSION": Command(("str",), "key", "the key's version: it changes whenever the key is written or its deadline passes", "transactions", "", "read"),
     "KEY_VERSION_IS": Command(("str", "int"), "key version", "whether the key's version is this one; in a transaction, a check made before anything runs", "transactions", "", "read"),
-    "TRANSACT_WATCH": Command(("arr",), "key...", "watches keys: the next commit runs nothing if one of them changes first", "transactions", "WATCH", "session"),
-    "TRANSACT_UNWATCH": Command((), "", "forgets the watched keys", "transactions", "UNWATCH", "session"),
+    "TRANSACT_WATCH": Command(("arr",), "key...", "watches keys: the next commit runs nothing if one of them changes first", "transactions", "WATCH", "session!"),
+    "TRANSACT_UNWATCH": Command((), "", "forgets the watched keys", "transactions", "UNWATCH", "session!"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
