@@ -51,6 +51,17 @@ type chaosSummary struct {
 	RegisterStale    int      `json:"register_reads_stale"`
 	RegisterBehind   int      `json:"registers_behind"`
 	RegisterExamples []string `json:"register_examples,omitempty"`
+	// Optimistic increments of one key (chaoswatch.go): commits
+	// acknowledged, commits that ran nothing, commits of unknown outcome,
+	// acknowledged commits that wrote a value another one wrote too
+	// (increments lost), the key's final value and whether it is the
+	// largest value written. Reported, not failed on.
+	WatchCommits     int   `json:"watch_commits_acked"`
+	WatchChanged     int   `json:"watch_commits_changed"`
+	WatchUnsure      int   `json:"watch_commits_unsure"`
+	WatchLostUpdates int   `json:"watch_lost_updates"`
+	WatchFinal       int64 `json:"watch_final"`
+	WatchFinalOK     bool  `json:"watch_final_ok"`
 }
 
 // registersPerWorker is how many keys each worker overwrites.
@@ -73,6 +84,7 @@ type chaosLog struct {
 	regStale     int
 	regExamples  []string
 	start        time.Time // the workload's, near scripts/chaos's start, from which chaos.faults counts
+	watch        watchLog
 }
 
 // cmdChaos runs a recording workload against a router while something
@@ -141,8 +153,9 @@ func cmdChaos(args []string) error {
 	return nil
 }
 
-// chaosWorker writes unique keys, increments one counter and pushes onto
-// its own list until stop, reconnecting after connection errors.
+// chaosWorker writes unique keys, increments one counter, pushes onto its
+// own list, overwrites its registers and makes an optimistic increment of
+// a shared key until stop, reconnecting after connection errors.
 func chaosWorker(addr string, w int, stop time.Time, lg *chaosLog) {
 	list := fmt.Sprintf("%slist-%d", lg.prefix, w)
 	var c *client.Client
@@ -177,7 +190,7 @@ func chaosWorker(addr string, w int, stop time.Time, lg *chaosLog) {
 			c = nil
 			continue
 		}
-		if !chaosRegister(c, w, i, lg) {
+		if !chaosRegister(c, w, i, lg) || !chaosWatch(c, lg) {
 			c.Close()
 			c = nil
 		}
@@ -401,6 +414,15 @@ func chaosCheck(c *client.Client, lg *chaosLog, s *chaosSummary) (unavailable in
 			}
 		}
 	}
+	final := int64(-1)
+	if r, err := c.Get(lg.prefix + "watched"); err != nil {
+		return 0, err
+	} else if r.Status == proto.StatusOK || r.Status == proto.StatusNull {
+		final = r.Value.Int
+	} else {
+		unavailable++
+	}
+	watchSummary(&lg.watch, final, s)
 	s.Lost = s.SetsLost + s.PushesLost + max(0, lg.incrs-int(s.Counter))
 	return unavailable, nil
 }
