@@ -5,7 +5,7 @@ import threading
 import time
 import warnings
 
-from vanity import AuthenticationError, AuthLevel, Client, ListEnd, ServerConstant, ServerType, SocketClosedError
+from vanity import AuthenticationError, AuthLevel, Client, ListEnd, ServerConstant, ServerType, SocketClosedError, WatchError
 
 from .support import ServerTestCase
 
@@ -316,6 +316,17 @@ class TransactionTest(ServerTestCase):
         c.incr_int("b", 1)
         self.assertEqual([x.value for x in c.transact_commit().value], [True, 3])
         self.assertFalse(c.key_version_is("b", version).value)
+        # The transaction helper: a watched key changed, WatchError.
+        c.transact_watch("b")
+        other.incr_int("b", 1)
+        with self.assertRaises(WatchError):
+            with c.transaction() as tx:
+                tx.incr_int("b", 100)
+        self.assertEqual(c.get("b").value, 4)
+        with c.transaction() as tx:
+            tx.key_version_is("b", c.key_version("b").value)
+            tx.incr_int("b", 1)
+        self.assertEqual([x.value for x in tx.result.value], [True, 5])
 
     def test_transaction_helper(self):
         c = self.client

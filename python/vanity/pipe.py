@@ -40,13 +40,21 @@ class Pipe(CommandInterface):
         return self._client._raw(body)
 
 
+class WatchError(Exception):
+    """A transaction ran nothing: a key its session watched
+    (transact_watch), or one it checked (key_version_is), changed first.
+    Read again and retry."""
+
+
 class Transaction(Pipe):
     """Queues commands and runs them atomically: execute() sends
     TRANSACT_BEGIN, the commands and TRANSACT_COMMIT in one PIPE and
     returns the commit's Response (value: one Response per command).
 
     If a queued command is malformed the server cannot commit; the
-    transaction is then discarded and ValueError raised.
+    transaction is then discarded and ValueError raised. If a watched or
+    checked key changed (PROTOCOL.md 12.21), nothing ran and WatchError is
+    raised.
 
         with client.transaction() as tx:
             tx.incr_int("a")
@@ -62,6 +70,8 @@ class Transaction(Pipe):
         body = [b"TRANSACT_BEGIN"] + self._requests + [b"TRANSACT_COMMIT"]
         self._requests = []
         r = self._client._raw(b"PIPE(%d)" % len(body) + b"".join(body))
+        if r.is_ok() and r.value and r.value[-1].is_null():
+            raise WatchError("a watched or checked key changed; the transaction ran nothing")
         if not r.is_ok() or not r.value or not r.value[-1].type_is_agg():
             bad = [x for x in (r.value or []) if x.is_bad_request()]
             if r.value and r.value[0].is_ok():
