@@ -575,6 +575,7 @@ func mset(args [][]byte, p *Plan) error {
 		r.Str[0] = args[i]
 		SetValue(r, args[i+1])
 	}
+	p.Together = true
 	return nil
 }
 
@@ -895,7 +896,7 @@ var table = []*Spec{
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex("EX")},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex("PX")},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
-	{Name: "mset", Note: "Each key is set on its own: not atomic across keys (Redis Cluster refuses keys of different slots instead).", Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets keys to values (each key on its own: not atomic across keys).", Args: "key value [key value ...]", Shape: ShapeAllOK, Build: mset},
+	{Name: "mset", Note: "Atomic in the single process, as in Redis; a cluster sets each key on its own, not atomic across keys (Redis Cluster refuses keys of different slots instead).", Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets keys to values (in a cluster each key on its own).", Args: "key value [key value ...]", Shape: ShapeAllOK, Build: mset},
 	{Name: "strlen", Note: "The length of the text GET reads, numbers included (a GET; Vanity's STR_LEN refuses numbers).", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the length of a string value.", Args: "key", Shape: ShapeLen, Build: keyed(proto.CmdGet)},
 	{Name: "incr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Adds one to an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(1, true)},
 	{Name: "decr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts one from an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(-1, true)},

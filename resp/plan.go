@@ -20,6 +20,10 @@ type Plan struct {
 	// DB is the database the command names (COPY's DB), which must be
 	// the session's, since a plan runs in that one; -1: none named.
 	DB int
+	// Together says the items may also run as one unit, atomically, where
+	// the backend runs any item whole (the single process): MSET, which a
+	// cluster runs key by key.
+	Together bool
 	// New returns a request to fill (the listener reuses them).
 	New func() *proto.Request
 }
@@ -28,7 +32,7 @@ type Plan struct {
 // its storage.
 func (p *Plan) Reset(shape Shape) {
 	clear(p.Reqs)
-	p.Reqs, p.Items, p.DBs, p.Shape, p.DB = p.Reqs[:0], p.Items[:0], p.DBs[:0], shape, -1
+	p.Reqs, p.Items, p.DBs, p.Shape, p.DB, p.Together = p.Reqs[:0], p.Items[:0], p.DBs[:0], shape, -1, false
 }
 
 // Item starts a new item with a request for cmd and returns it.

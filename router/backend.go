@@ -18,6 +18,15 @@ type Backend interface {
 	Persist(ctx context.Context) error
 }
 
+// WholeBackend is a Backend that runs any item whole, as one unit,
+// whatever partitions its keys are in: the single process, whose one node
+// holds them all. A plan whose items may run together (resp.Plan.Together:
+// MSET) is held as one item for it.
+type WholeBackend interface {
+	Backend
+	RunsItemsWhole()
+}
+
 // Poller reads sockets of a backend's on the server's event loops: see
 // node/rpc.Poller, which this mirrors (the router does not depend on the
 // cluster's RPC).

@@ -295,6 +295,14 @@ func (c *conn) runPlan() action {
 		c.out = resp.AppendSimple(c.out, "QUEUED")
 		return actReply
 	}
+	if _, whole := c.srv.cfg.Backend.(WholeBackend); whole && p.Together && len(p.DBs) == 0 {
+		at := len(c.reqPtrs)
+		c.reqPtrs = append(c.reqPtrs, p.Reqs...)
+		c.hold(c.reqPtrs[at:len(c.reqPtrs):len(c.reqPtrs)], c.out, 0, holeReply, nil)
+		h := &c.holes[len(c.holes)-1]
+		h.shape, h.group = p.Shape, 1
+		return actReply
+	}
 	for k := range p.Items {
 		reqs := p.ItemReqs(k)
 		at := len(c.reqPtrs)

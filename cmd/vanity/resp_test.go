@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,5 +66,47 @@ func TestRESPSave(t *testing.T) {
 	off := resptest.Client(t, respServer(t), 2, 0)
 	if err := off.Save(ctx).Err(); err == nil || !strings.Contains(err.Error(), "Persistence disabled") {
 		t.Errorf("SAVE with --no-db-persist: %v, want the Persistence disabled error", err)
+	}
+}
+
+// TestRESPMSetIsAtomic: the single process runs an MSET as one unit, as
+// Redis does: a reader's MGET never sees some of its keys written and not
+// the others (a cluster runs MSET key by key: docs/resp.md).
+func TestRESPMSetIsAtomic(t *testing.T) {
+	for _, mode := range [][]string{nil, {"--event-loops=0"}} {
+		t.Run(fmt.Sprint(mode), func(t *testing.T) {
+			addr := respServer(t, mode...)
+			ctx := context.Background()
+			w, r := resptest.Client(t, addr, 2, 0), resptest.Client(t, addr, 2, 0)
+			const rounds = 2000
+			done := make(chan error, 1)
+			go func() {
+				for i := range rounds {
+					if err := w.MSet(ctx, "a", i, "b", i, "c", i).Err(); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			for reads := 0; ; reads++ {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Logf("%d MGETs beside %d MSETs", reads, rounds)
+					return
+				default:
+				}
+				vals, err := r.MGet(ctx, "a", "b", "c").Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if vals[0] != vals[1] || vals[1] != vals[2] {
+					t.Fatalf("an MGET saw a half-done MSET: a=%v b=%v c=%v", vals[0], vals[1], vals[2])
+				}
+			}
+		})
 	}
 }

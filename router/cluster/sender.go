@@ -789,6 +789,10 @@ func (l *Local) NewSender() router.Sender {
 // Persist implements router.Backend.
 func (l *Local) Persist(ctx context.Context) error { return l.node.Persist(ctx) }
 
+// RunsItemsWhole implements router.WholeBackend: the one node locks every
+// partition an item names.
+func (l *Local) RunsItemsWhole() {}
+
 // do runs one item and waits for it: the path of the backend's own
 // requests (users) and of the parts of commands spanning nodes.
 func (b *Backend) do(ctx context.Context, db int, levels [2]proto.Consistency, reqs ...*proto.Request) ([][]byte, error) {
