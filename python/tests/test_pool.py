@@ -66,7 +66,7 @@ class PoolTest(ServerTestCase):
     def test_session_commands_are_refused(self):
         pool = self.pool(size=1)
         for call in (lambda: pool.switch_db(2), lambda: pool.subscribe("c"), lambda: pool.transact_begin(),
-                     lambda: pool.auth("a", "b")):
+                     lambda: pool.transact_watch("k"), lambda: pool.auth("a", "b")):
             with self.assertRaises(SessionCommandError):
                 call()
         with pool.client() as c:  # a borrowed connection may switch; it is not shared again
