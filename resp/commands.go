@@ -1101,7 +1101,7 @@ var table = []*Spec{
 	}},
 
 	// connection and server
-	{Name: "ping", Arity: -1, Flags: fast, Group: "connection", Summary: "PONG, or the message.", Args: "[message]", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
+	{Name: "ping", Note: "Inside MULTI it is queued and answers in EXEC's array, as in Redis.", Arity: -1, Flags: fast, Group: "connection", Summary: "PONG, or the message.", Args: "[message]", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
 		if len(args) > 2 {
 			return ArityError("ping")
 		}
@@ -1126,7 +1126,7 @@ var table = []*Spec{
 	{Name: "exec", Note: "A queued command the user may not run answers NOPERM in the array (Redis aborts the transaction).", Arity: 1, Group: "transactions", Summary: "Runs the transaction's commands as one unit.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactCommit); return nil }},
 	{Name: "discard", Arity: 1, Flags: fast, Group: "transactions", Summary: "Drops the transaction.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactDiscard); return nil }},
 	{Name: "watch", Note: "TRANSACT_WATCH: EXEC runs nothing (a null array) if a watched key changed, expired or was flushed since; a key deleted and absent again in the single process counts as unchanged. In a cluster the watched keys and the transaction's must share a partition (co-locate them with {tags}).", Arity: -2, Flags: fast, Keys: all, Group: "transactions", Summary: "Watches keys: the next EXEC runs nothing if one changes first.", Args: "key [key ...]", Shape: ShapeStatus, Build: keyList(proto.CmdTransactWatch)},
-	{Name: "unwatch", Note: "TRANSACT_UNWATCH. Not inside MULTI (Redis queues it there, where it changes nothing).", Arity: 1, Flags: fast, Group: "transactions", Summary: "Forgets the watched keys.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactUnwatch); return nil }},
+	{Name: "unwatch", Note: "TRANSACT_UNWATCH. Inside MULTI it is queued and changes nothing, as in Redis (EXEC forgets the watched keys).", Arity: 1, Flags: fast, Group: "transactions", Summary: "Forgets the watched keys.", Shape: ShapeStatus, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdTransactUnwatch); return nil }},
 	{Name: "subscribe", Note: "A RESP2 subscriber may still send any command.", Arity: -2, Group: "pubsub", Summary: "Listens to channels.", Args: "channel [channel ...]", Kind: KindSubscribe},
 	{Name: "unsubscribe", Arity: -1, Group: "pubsub", Summary: "Stops listening to channels (all without arguments).", Args: "[channel ...]", Kind: KindUnsubscribe},
 	{Name: "psubscribe", Note: "SUBSCRIBE_PATTERN: KEYS's glob patterns; every router's publications reach every router's pattern subscribers.", Arity: -2, Group: "pubsub", Summary: "Listens to the channels whose names match patterns.", Args: "pattern [pattern ...]", Kind: KindPSubscribe},

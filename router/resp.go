@@ -49,6 +49,10 @@ type incoming struct {
 type queuedPlan struct {
 	n     int
 	shape resp.Shape
+	// fixed, when not nil, is the whole reply of a command queued only to
+	// answer in EXEC's array, as Redis answers it there (PING, UNWATCH):
+	// it runs nothing (n is 0).
+	fixed []byte
 }
 
 // next finds the next request at the front of b and prepares it: it
@@ -260,6 +264,23 @@ func (c *conn) refusedRESP(cmd proto.Command) bool {
 func (c *conn) runPlan() action {
 	p := &c.plan
 	s := &c.sess
+	if first := p.Reqs[0]; s.inTx() && (first.Cmd == proto.CmdPing || first.Cmd == proto.CmdTransactUnwatch) &&
+		allowed(s.level(), first.Cmd) {
+		// Redis queues them: PING answers in EXEC's array, and UNWATCH
+		// there changes nothing (EXEC forgets the watched keys anyway).
+		reply := resp.AppendSimple(nil, "OK")
+		if first.Cmd == proto.CmdPing {
+			reply = resp.AppendSimple(nil, "PONG")
+			if len(first.Raw) > 0 {
+				reply = resp.AppendBulk(nil, first.Raw)
+			}
+		}
+		if s.tx == txQueuing {
+			s.plans = append(s.plans, queuedPlan{fixed: reply})
+		}
+		c.out = resp.AppendSimple(c.out, "QUEUED")
+		return actReply
+	}
 	for _, r := range p.Reqs {
 		if c.refusedRESP(r.Cmd) {
 			if r.Cmd != proto.CmdTransactBegin { // a nested MULTI leaves the transaction be, as in Redis
@@ -396,7 +417,11 @@ func (c *conn) commitRESP() {
 	plans := slices.Clone(s.plans)
 	if len(run) == 0 {
 		c.out = resp.AppendArray(c.out, len(plans))
-		for range plans {
+		for _, p := range plans {
+			if p.fixed != nil {
+				c.out = append(c.out, p.fixed...)
+				continue
+			}
 			c.out = resp.AppendError(c.out, "NOPERM", "this user has no permissions to run this command")
 		}
 		return
@@ -420,6 +445,10 @@ func (c *conn) fillRESP(out []byte, h hole) []byte {
 		out = resp.AppendArray(out, len(h.plans))
 		k, ran := 0, h.checks
 		for _, p := range h.plans {
+			if p.fixed != nil {
+				out = append(out, p.fixed...)
+				continue
+			}
 			denied := slices.Contains(h.mask[k:k+p.n], false)
 			var rs []proto.Reply
 			for _, ok := range h.mask[k : k+p.n] {

@@ -790,6 +790,22 @@ func Watch(t *testing.T, addr, otherAddr string, v int) {
 	_, err = conn.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Set(ctx, key, "mine", 0); return nil })
 	ran(t, "EXEC after an EXECABORT, which forgot the watched key", err)
 
+	// PING and UNWATCH inside MULTI are queued, as Redis queues them.
+	var ping *redis.StatusCmd
+	var unwatch *redis.Cmd
+	var get *redis.StringCmd
+	_, err = conn.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		ping = p.Ping(ctx)
+		p.Set(ctx, key, "queued", 0)
+		unwatch = p.Do(ctx, "UNWATCH")
+		get = p.Get(ctx, key)
+		return nil
+	})
+	ran(t, "MULTI with PING and UNWATCH", err)
+	is(t, "PING inside MULTI", "PONG")(ping.Result())
+	is[any](t, "UNWATCH inside MULTI", "OK")(unwatch.Result())
+	is(t, "GET after them inside MULTI", "queued")(get.Result())
+
 	counter := fmt.Sprintf("{watch%d}counter", v)
 	const clients, each = 6, 20
 	conflicts := make([]int, clients)
