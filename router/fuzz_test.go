@@ -57,6 +57,7 @@ func FuzzHandleRESP(f *testing.F) {
 		"HRANDFIELD h -2 WITHVALUES\r\nLPOS l a RANK -1 COUNT 0\r\n", "GETEX k PX 5\r\nPEXPIRETIME k\r\n",
 		"COPY a b DB 0 REPLACE\r\nSINTERCARD 2 a b LIMIT 0\r\nSAVE\r\n",
 		"WATCH a b\r\nMULTI\r\nGET a\r\nEXEC\r\n", "WATCH a\r\nUNWATCH\r\nMULTI\r\nWATCH a\r\nEXEC\r\n",
+		"MULTI\r\nPING\r\nPING hi\r\nUNWATCH\r\nEXEC\r\n",
 	} {
 		f.Add([]byte(s))
 	}
