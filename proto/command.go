@@ -179,6 +179,9 @@ const (
 	// commit runs nothing if one changed. Redis's WATCH and UNWATCH.
 	CmdTransactWatch
 	CmdTransactUnwatch
+	// About how many bytes a key takes in memory (§12.22): Redis's
+	// MEMORY USAGE.
+	CmdKeyMemory
 
 	numCommands // keep last
 )
@@ -333,6 +336,7 @@ var commands = [numCommands]commandInfo{
 	CmdKeyVersionIs:       {"KEY_VERSION_IS", []arg{argStr, argInt}},
 	CmdTransactWatch:      {"TRANSACT_WATCH", []arg{argArr}},
 	CmdTransactUnwatch:    {"TRANSACT_UNWATCH", nil},
+	CmdKeyMemory:          {"KEY_MEMORY", []arg{argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -566,6 +566,25 @@ func setex(opt string) func([][]byte, *Plan) error {
 	}
 }
 
+// memoryUsage builds MEMORY USAGE key [SAMPLES count]: KEY_MEMORY, which
+// counts every member, so SAMPLES is checked and otherwise ignored.
+func memoryUsage(args [][]byte, p *Plan) error {
+	if !strings.EqualFold(string(args[1]), "usage") {
+		return &Error{"ERR", "MEMORY " + strings.ToUpper(string(args[1])) + " is not supported by Vanity: MEMORY USAGE is"}
+	}
+	switch {
+	case len(args) == 3:
+	case len(args) == 5 && strings.EqualFold(string(args[3]), "samples"):
+		if n, err := parseInt(args[4]); err != nil || n < 0 {
+			return &Error{"ERR", "value is out of range, must be positive"}
+		}
+	default:
+		return errSyntax
+	}
+	p.Item(proto.CmdKeyMemory).Str[0] = args[2]
+	return nil
+}
+
 func mset(args [][]byte, p *Plan) error {
 	if len(args)%2 != 1 {
 		return ArityError("mset")
@@ -980,6 +999,7 @@ var table = []*Spec{
 	{Name: "rename", Note: "RENAME; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key and overwrites the destination.", Args: "key newkey", Shape: ShapeStatus, Build: keyString(proto.CmdRename)},
 	{Name: "renamenx", Note: "RENAME_IF_ABSENT; in a cluster both keys must be in one partition.", Arity: 3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Renames a key only when the target key name doesn't exist.", Args: "key newkey", Shape: ShapeBool, Build: keyString(proto.CmdRenameIfAbsent)},
 	{Name: "copy", Note: "COPY (with REPLACE) or COPY_IF_ABSENT; in a cluster both keys must be in one partition. DB may only name the selected database.", Arity: -3, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "generic", Summary: "Copies the value of a key to a new key.", Args: "source destination [DB destination-db] [REPLACE]", Shape: ShapeBool, Build: copyKey},
+	{Name: "memory", Note: "MEMORY USAGE only: KEY_MEMORY, an estimate of the bytes the key holds (PROTOCOL.md §12.22), which counts every member (SAMPLES is accepted and does not change it); the other subcommands are refused.", Arity: -2, Flags: ro, Keys: [3]int{2, 2, 1}, Group: "server", Summary: "About how many bytes a key takes in memory.", Args: "USAGE key [SAMPLES count]", Shape: ShapeInt, Build: memoryUsage},
 	{Name: "flushall", Note: "A RESET of each of the 16 databases, one after another: not one atomic step (a write to a database already emptied stays). Not inside MULTI. ASYNC and SYNC mean the same.", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of every database.", Args: "[ASYNC|SYNC]", Shape: ShapeAllOK, Build: flush(true)},
 
 	// lists

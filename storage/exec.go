@@ -145,6 +145,12 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 		return c.copyKey(req, dst)
 	case proto.CmdKeyVersion, proto.CmdKeyVersionIs:
 		return c.execVersion(req, dst)
+	case proto.CmdKeyMemory:
+		if v, _ := c.read(req.Key()); v == nil {
+			return append(dst, proto.ReplyNull...)
+		}
+		n, _ := c.shard(req.Key()).keyMemory(c.DB, req.Key())
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n))
 	case proto.CmdRename, proto.CmdRenameIfAbsent:
 		return c.rename(req, dst)
 	case proto.CmdListMove:

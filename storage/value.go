@@ -30,6 +30,8 @@ type value interface {
 	live() bool
 	// hollow reports whether nothing at all, not even a tombstone, remains.
 	hollow() bool
+	// footprint estimates the bytes the value holds (memory.go).
+	footprint() int
 	// join merges a fragment of the same kind and returns the result: the
 	// receiver, changed in place, or (strings) a new value.
 	join(d *ValDelta, r hlc.Stamp, keep bool) value

@@ -104,6 +104,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdTransactUnwatch:    {cost: "O(1)", example: []string{"watch balance", "unwatch"}},
 	proto.CmdKeyVersion:         {cost: "O(1)", static: "vanity> set balance 10\nOK\nvanity> key_version balance\n(integer) 3799959916735842594"},
 	proto.CmdKeyVersionIs:       {cost: "O(1)", static: "vanity> key_version_is balance 3799959916735842594\n(true)\nvanity> set balance 8\nOK\nvanity> key_version_is balance 3799959916735842594\n(false)"},
+	proto.CmdKeyMemory:          {cost: "O(1); O(n) for a list, set or hash", setup: []string{"set greeting hello", "rpush todo milk eggs bread"}, example: []string{"key_memory greeting", "key_memory todo", "key_memory nope"}},
 	proto.CmdPublish:            {cost: "O(subscribers)", example: []string{"publish news hello"}},
 	proto.CmdSubscribe:          {cost: "O(1)", static: "vanity> subscribe news\n(integer) 1\nmessage from \"news\": \"hello\""},
 	proto.CmdSubscribed:         {cost: "O(channels)", static: "vanity> subscribe news\n(integer) 1\nvanity> subscribed\n1) \"news\""},

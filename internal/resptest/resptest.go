@@ -249,6 +249,14 @@ func Commands(t *testing.T, addr string, v, db int) {
 	is(t, "PEXPIRETIME", time.Duration(4102444800123)*time.Millisecond)(c.PExpireTime(ctx, "e").Result())
 	is(t, "EXPIRETIME", time.Duration(4102444800)*time.Second)(c.ExpireTime(ctx, "e").Result())
 	is(t, "EXPIRETIME of nothing", time.Duration(-2))(c.ExpireTime(ctx, "missing").Result())
+	c.Set(ctx, "mem", strings.Repeat("m", 1000), 0)
+	if n, err := c.MemoryUsage(ctx, "mem").Result(); err != nil || n < 1000 || n > 2000 {
+		t.Errorf("MEMORY USAGE of a 1,000-byte string: %d (%v), want a little over 1,000", n, err)
+	}
+	if _, err := c.MemoryUsage(ctx, "missing").Result(); !errors.Is(err, redis.Nil) {
+		t.Errorf("MEMORY USAGE of nothing: %v, want nil", err)
+	}
+	c.Del(ctx, "mem")
 	is(t, "SET for PEXPIREAT", "OK")(c.Set(ctx, "gone", "x", 0).Result())
 	is(t, "PEXPIREAT in the past", true)(c.PExpireAt(ctx, "gone", time.UnixMilli(1000)).Result())
 	is(t, "EXISTS after PEXPIREAT in the past", int64(0))(c.Exists(ctx, "gone").Result())

@@ -456,6 +456,9 @@ class ExpiryTest(ServerTestCase):
         self.assertTrue(c.set_expiry_at("at-k", 4102444800000).is_ok())
         self.assertEqual(c.get_expiry_at("at-k").value, 4102444800000)
         self.assertTrue(c.get_expiry_at("nothing").is_null())
+        c.set("mem", "x" * 1000)
+        self.assertGreater(c.key_memory("mem").value, 1000)
+        self.assertTrue(c.key_memory("nothing").is_null())
         self.assertTrue(c.set_expiry_at("at-k", 1000).is_ok())
         self.assertTrue(c.get("at-k").is_null())
 

@@ -514,6 +514,11 @@ class CommandInterface:
     def transact_unwatch(self) -> Response:
         return self._command("TRANSACT_UNWATCH")
 
+    def key_memory(self, key: Key) -> Response:
+        """About how many bytes key takes in memory (an estimate), or NULL
+        (PROTOCOL.md 12.22; Redis's MEMORY USAGE)."""
+        return self._command("KEY_MEMORY", key)
+
     def key_version(self, key: Key) -> Response:
         """key's version, an INT that changes whenever the key is written
         or its deadline passes (PROTOCOL.md 12.21)."""

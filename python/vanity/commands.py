@@ -132,6 +132,7 @@ COMMANDS = {
     "KEY_VERSION_IS": Command(("str", "int"), "key version", "whether the key's version is this one; in a transaction, a check made before anything runs", "transactions", "", "read"),
     "TRANSACT_WATCH": Command(("arr",), "key...", "watches keys: the next commit runs nothing if one of them changes first", "transactions", "WATCH", "session!"),
     "TRANSACT_UNWATCH": Command((), "", "forgets the watched keys", "transactions", "UNWATCH", "session!"),
+    "KEY_MEMORY": Command(("str",), "key", "about how many bytes the key takes in memory (an estimate), or nothing if it does not exist", "keys", "", "read"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
