@@ -5,22 +5,15 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/vanitydb/vanity/proto"
 )
 
 // memory reads key's estimate through KEY_MEMORY (-1: NULL).
 func (h *harness) memory(key string) int64 {
 	h.t.Helper()
-	out := h.do(fmt.Sprintf("KEY_MEMORY (%d)%s", len(key), key))
-	if out == "NULL" {
-		return -1
+	if n, ok := h.keyInt("KEY_MEMORY", key); ok {
+		return n
 	}
-	r, err := proto.ParseReply([]byte(out))
-	if err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeInt {
-		h.t.Fatalf("KEY_MEMORY %s: %q (%v)", key, out, err)
-	}
-	return r.Value.Int
+	return -1
 }
 
 // TestKeyMemory: the estimate follows what a key holds: a value's bytes

@@ -8,15 +8,29 @@ import (
 	"github.com/vanitydb/vanity/proto"
 )
 
+// keyInt runs cmd, a command of one key that answers an INT or NULL, on
+// key: the INT, or false for NULL.
+func (h *harness) keyInt(cmd, key string) (int64, bool) {
+	h.t.Helper()
+	out := h.do(fmt.Sprintf("%s (%d)%s", cmd, len(key), key))
+	if out == "NULL" {
+		return 0, false
+	}
+	r, err := proto.ParseReply([]byte(out))
+	if err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeInt {
+		h.t.Fatalf("%s %s: %q (%v)", cmd, key, out, err)
+	}
+	return r.Value.Int, true
+}
+
 // version reads key's version through KEY_VERSION.
 func (h *harness) version(key string) int64 {
 	h.t.Helper()
-	out := h.do(fmt.Sprintf("KEY_VERSION (%d)%s", len(key), key))
-	r, err := proto.ParseReply([]byte(out))
-	if err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeInt {
-		h.t.Fatalf("KEY_VERSION %s: %q (%v)", key, out, err)
+	v, ok := h.keyInt("KEY_VERSION", key)
+	if !ok {
+		h.t.Fatalf("KEY_VERSION %s: NULL", key)
 	}
-	return r.Value.Int
+	return v
 }
 
 // TestKeyVersionChangesWithEveryWrite: every write to a key, its deadline
