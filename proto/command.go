@@ -182,6 +182,8 @@ const (
 	// About how many bytes a key takes in memory (§12.22): Redis's
 	// MEMORY USAGE.
 	CmdKeyMemory
+	// A key at random (§12.23): Redis's RANDOMKEY.
+	CmdRandomKey
 
 	numCommands // keep last
 )
@@ -337,6 +339,7 @@ var commands = [numCommands]commandInfo{
 	CmdTransactWatch:      {"TRANSACT_WATCH", []arg{argArr}},
 	CmdTransactUnwatch:    {"TRANSACT_UNWATCH", nil},
 	CmdKeyMemory:          {"KEY_MEMORY", []arg{argStr}},
+	CmdRandomKey:          {"RANDOM_KEY", nil},
 }
 
 // commandByName maps every command word to its Command. Built once from the

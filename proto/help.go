@@ -155,6 +155,7 @@ var help = [numCommands]commandHelp{
 	CmdTransactWatch:      {"key...", "watches keys: the next commit runs nothing if one of them changes first", GroupTransactions, "WATCH"},
 	CmdTransactUnwatch:    {"", "forgets the watched keys", GroupTransactions, "UNWATCH"},
 	CmdKeyMemory:          {"key", "about how many bytes the key takes in memory (an estimate), or nothing if it does not exist", GroupKeys, ""},
+	CmdRandomKey:          {"", "a key of the database taken at random, or nothing if it is empty", GroupKeys, "RANDOMKEY"},
 	CmdRenameIfAbsent:     {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},
 	CmdListMove:           {"source destination LEFT|RIGHT LEFT|RIGHT", "takes the element at one end of source and puts it at an end of destination; answers it", GroupLists, "LMOVE"},
 	CmdDelIf:              {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},

@@ -52,6 +52,8 @@ func TestEveryDataCommandHasAClass(t *testing.T) {
 		// Watching keys is the session's: it reads their versions (a data
 		// command, KEY_VERSION) and keeps them for the commit.
 		CmdTransactWatch: true, CmdTransactUnwatch: true,
+		// A key at random is a look across partitions, as SCAN's.
+		CmdRandomKey: true,
 	}
 	for c := CmdPing; c < numCommands; c++ {
 		if got := c.Class() == ClassSession; got != session[c] {

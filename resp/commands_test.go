@@ -70,6 +70,7 @@ func TestPlans(t *testing.T) {
 		{"GETEX k", []string{"GET (1)k"}, ShapeBulk},
 		{"COPY a b", []string{"COPY_IF_ABSENT (1)a (1)b"}, ShapeBool},
 		{"MEMORY USAGE k", []string{"KEY_MEMORY (1)k"}, ShapeInt},
+		{"RANDOMKEY", []string{"RANDOM_KEY"}, ShapeBulk},
 		{"memory usage k SAMPLES 0", []string{"KEY_MEMORY (1)k"}, ShapeInt},
 		{"COPY a b replace", []string{"COPY (1)a (1)b"}, ShapeBool},
 		{"PEXPIRETIME k", []string{"EXISTS (1)k ; GET_EXPIRY_AT (1)k"}, ShapePExpireTime},

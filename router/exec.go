@@ -98,6 +98,8 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		return c.keysCommand(out, req), actReply
 	case proto.CmdDBSize:
 		return c.dbSizeCommand(out), actReply
+	case proto.CmdRandomKey:
+		return c.randomKey(out), actReply
 	case proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait:
 		return c.waitPop(req, out), actReply
 	case proto.CmdInfo:

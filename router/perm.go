@@ -25,7 +25,7 @@ var permissions = func() [256]levelMask {
 	set(unknown, proto.CmdAuth)
 	set(admin|peer, proto.CmdTerminate, proto.CmdReset)
 	set(user|admin|peer, proto.CmdPipe, proto.CmdSwitchDB, proto.CmdPersist,
-		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo,
+		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo, proto.CmdRandomKey,
 		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait)
 	set(admin, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdClusterInfo)
 	set(user|admin, proto.CmdChangePassword,
@@ -108,7 +108,7 @@ func orderOf(cmd proto.Command, frame []byte) order {
 		proto.CmdTransactBegin, proto.CmdTransactDiscard, proto.CmdTransactCommit, proto.CmdTransactUnwatch:
 		return orderFree
 	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
-		proto.CmdPersist, proto.CmdClusterInfo, proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo,
+		proto.CmdPersist, proto.CmdClusterInfo, proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo, proto.CmdRandomKey,
 		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait, proto.CmdTransactWatch:
 		return orderAway
 	}

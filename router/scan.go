@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 
@@ -119,6 +120,37 @@ func scan(ctx context.Context, kl KeyLister, db int, level proto.Consistency, c 
 		c = cursor{part: c.part + n}
 	}
 	return keys, c, nil
+}
+
+// randomKeyPage is how many keys RANDOM_KEY lists to pick one from.
+const randomKeyPage = 64
+
+// randomKey answers RANDOM_KEY: a key picked at random among the first
+// keys listed from a partition picked at random (the next ones when it is
+// empty), or NULL for an empty database. A key of a sparse partition is
+// likelier than one of a full partition: random, not uniform.
+func (c *conn) randomKey(out []byte) []byte {
+	kl, ok := c.srv.cfg.Backend.(KeyLister)
+	if !ok {
+		return proto.AppendErrorMsg(out, "this server cannot list keys")
+	}
+	n, err := kl.CountKeys(c.ctx, c.sess.db)
+	switch {
+	case err != nil:
+		return c.backendError(out, err)
+	case n == 0:
+		return append(out, proto.ReplyNull...) // without a walk over every partition
+	}
+	for _, cur := range []cursor{{part: rand.IntN(kl.Partitions())}, {}} {
+		keys, _, err := scan(c.ctx, kl, c.sess.db, c.sess.cons[0], cur, nil, randomKeyPage)
+		if err != nil {
+			return c.backendError(out, err)
+		}
+		if len(keys) > 0 {
+			return proto.AppendStr(append(out, proto.ReplyOK...), keys[rand.IntN(len(keys))])
+		}
+	}
+	return append(out, proto.ReplyNull...)
 }
 
 // scanCommand answers SCAN: OK:ARR (2)[:STR cursor :LIST keys].

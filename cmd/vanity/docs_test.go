@@ -105,6 +105,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdKeyVersion:         {cost: "O(1)", static: "vanity> set balance 10\nOK\nvanity> key_version balance\n(integer) 3799959916735842594"},
 	proto.CmdKeyVersionIs:       {cost: "O(1)", static: "vanity> key_version_is balance 3799959916735842594\n(true)\nvanity> set balance 8\nOK\nvanity> key_version_is balance 3799959916735842594\n(false)"},
 	proto.CmdKeyMemory:          {cost: "O(1); O(n) for a list, set or hash", setup: []string{"set greeting hello", "rpush todo milk eggs bread"}, example: []string{"key_memory greeting", "key_memory todo", "key_memory nope"}},
+	proto.CmdRandomKey:          {cost: "a count of every partition, then a page of keys", setup: []string{"select 5", "set only 1"}, example: []string{"random_key", "select 6", "randomkey"}},
 	proto.CmdPublish:            {cost: "O(subscribers)", example: []string{"publish news hello"}},
 	proto.CmdSubscribe:          {cost: "O(1)", static: "vanity> subscribe news\n(integer) 1\nmessage from \"news\": \"hello\""},
 	proto.CmdSubscribed:         {cost: "O(channels)", static: "vanity> subscribe news\n(integer) 1\nvanity> subscribed\n1) \"news\""},
@@ -181,6 +182,8 @@ func clusterNote(c proto.Command) string {
 		return "each partition's keys from a majority of complete copies (QUORUM): every key acknowledged before the scan is returned"
 	case c == proto.CmdDBSize:
 		return "each partition counts as its largest complete copy"
+	case c == proto.CmdRandomKey:
+		return "counts the keys as DB_SIZE does, then lists a page from a partition at random as SCAN does"
 	case c.Class() == proto.ClassRead:
 		return "a QUORUM read sees every write acknowledged before it began"
 	case c.Class() == proto.ClassWrite:

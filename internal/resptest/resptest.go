@@ -256,6 +256,9 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if _, err := c.MemoryUsage(ctx, "missing").Result(); !errors.Is(err, redis.Nil) {
 		t.Errorf("MEMORY USAGE of nothing: %v, want nil", err)
 	}
+	if k, err := c.RandomKey(ctx).Result(); err != nil || c.Exists(ctx, k).Val() != 1 {
+		t.Errorf("RANDOMKEY: %q (%v), want a key that exists", k, err)
+	}
 	c.Del(ctx, "mem")
 	is(t, "SET for PEXPIREAT", "OK")(c.Set(ctx, "gone", "x", 0).Result())
 	is(t, "PEXPIREAT in the past", true)(c.PExpireAt(ctx, "gone", time.UnixMilli(1000)).Result())

@@ -459,6 +459,7 @@ class ExpiryTest(ServerTestCase):
         c.set("mem", "x" * 1000)
         self.assertGreater(c.key_memory("mem").value, 1000)
         self.assertTrue(c.key_memory("nothing").is_null())
+        self.assertTrue(c.exists(c.random_key().value).is_ok())
         self.assertTrue(c.set_expiry_at("at-k", 1000).is_ok())
         self.assertTrue(c.get("at-k").is_null())
 

@@ -514,6 +514,11 @@ class CommandInterface:
     def transact_unwatch(self) -> Response:
         return self._command("TRANSACT_UNWATCH")
 
+    def random_key(self) -> Response:
+        """A key of the database at random (not uniform), or NULL if it is
+        empty (PROTOCOL.md 12.23; Redis's RANDOMKEY)."""
+        return self._command("RANDOM_KEY")
+
     def key_memory(self, key: Key) -> Response:
         """About how many bytes key takes in memory (an estimate), or NULL
         (PROTOCOL.md 12.22; Redis's MEMORY USAGE)."""

@@ -133,6 +133,7 @@ COMMANDS = {
     "TRANSACT_WATCH": Command(("arr",), "key...", "watches keys: the next commit runs nothing if one of them changes first", "transactions", "WATCH", "session!"),
     "TRANSACT_UNWATCH": Command((), "", "forgets the watched keys", "transactions", "UNWATCH", "session!"),
     "KEY_MEMORY": Command(("str",), "key", "about how many bytes the key takes in memory (an estimate), or nothing if it does not exist", "keys", "", "read"),
+    "RANDOM_KEY": Command((), "", "a key of the database taken at random, or nothing if it is empty", "keys", "RANDOMKEY", "session"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
