@@ -96,7 +96,9 @@ func (r *Request) bytes() int {
 }
 
 // Size is about what a copy of r (Clone) takes in memory.
-func (r *Request) Size() int { return int(unsafe.Sizeof(*r)) + 24*len(r.Elems) + r.bytes() }
+func (r *Request) Size() int {
+	return int(unsafe.Sizeof(*r)+unsafe.Sizeof([]byte(nil))*uintptr(len(r.Elems))) + r.bytes()
+}
 
 // Clone returns a deep copy of r that shares no memory with the frame.
 func (r *Request) Clone() *Request {

@@ -786,17 +786,30 @@ func sintercard(args [][]byte, p *Plan) error {
 	case len(rest) == 0:
 	case len(rest) == 2 && bytes.EqualFold(rest[0], []byte("limit")):
 		limit, err := parseInt(rest[1])
-		switch {
-		case err != nil || limit < 0:
-			return &Error{"ERR", "LIMIT can't be negative"}
-		case limit > 0:
-			return &Error{"ERR", "SINTERCARD's LIMIT is not supported by Vanity (LIMIT 0, no limit, is)"}
+		if err != nil {
+			limit = -1 // Redis answers a limit that is not a number as a negative one
+		}
+		if err := noLimitOnly("SINTERCARD", "LIMIT", limit); err != nil {
+			return err
 		}
 	default:
 		return errSyntax
 	}
 	r := p.Item(proto.CmdSetIntersectLen)
 	r.Elems = append(r.Elems[:0], keys...)
+	return nil
+}
+
+// noLimitOnly checks command's option opt, a bound Vanity does not apply:
+// 0 (no bound) is taken, a negative value refused as Redis refuses it, a
+// positive one as not supported.
+func noLimitOnly(command, opt string, n int64) error {
+	switch {
+	case n < 0:
+		return &Error{"ERR", opt + " can't be negative"}
+	case n > 0:
+		return &Error{"ERR", command + "'s " + opt + " is not supported by Vanity (" + opt + " 0, no limit, is)"}
+	}
 	return nil
 }
 
@@ -825,11 +838,8 @@ func lpos(args [][]byte, p *Plan) error {
 			}
 			count, p.Shape = n, ShapeInts
 		case "MAXLEN":
-			switch {
-			case n < 0:
-				return &Error{"ERR", "MAXLEN can't be negative"}
-			case n > 0:
-				return &Error{"ERR", "LPOS's MAXLEN is not supported by Vanity (MAXLEN 0, no limit, is)"}
+			if err := noLimitOnly("LPOS", "MAXLEN", n); err != nil {
+				return err
 			}
 		default:
 			return errSyntax

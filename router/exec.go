@@ -187,17 +187,9 @@ func (c *conn) commit(out []byte) []byte {
 		return proto.AppendErrorMsg(out, "transaction discarded: its queued commands passed "+
 			strconv.Itoa(c.srv.cfg.MaxRequest)+" bytes (--max-request); none of it ran")
 	}
-	run, why := s.watchChecks()
+	run, mask, checks, why := s.commitRun()
 	if why != "" {
 		return proto.AppendErrorMsg(out, why)
-	}
-	checks := len(run)
-	level := s.level()
-	mask := make([]bool, len(queue))
-	for i, r := range queue {
-		if mask[i] = allowed(level, r.Cmd); mask[i] {
-			run = append(run, r)
-		}
 	}
 	if len(run) == 0 {
 		out = proto.AppendAggHeader(append(out, proto.ReplyOK...), proto.TypeAgg, len(queue))
@@ -209,6 +201,26 @@ func (c *conn) commit(out []byte) []byte {
 	c.hold(run, out, c.frame, holeCommit, mask)
 	c.holes[len(c.holes)-1].checks = checks
 	return out
+}
+
+// commitRun returns what a commit sends to the backend: the checks of the
+// watched keys (how many: checks), then the queued commands the session's
+// level allows now (mask: which of the queue), or why it cannot run
+// (watchChecks).
+func (s *session) commitRun() (run []*proto.Request, mask []bool, checks int, why string) {
+	run, why = s.watchChecks()
+	if why != "" {
+		return nil, nil, 0, why
+	}
+	checks = len(run)
+	level := s.level()
+	mask = make([]bool, len(s.queue))
+	for i, r := range s.queue {
+		if mask[i] = allowed(level, r.Cmd); mask[i] {
+			run = append(run, r)
+		}
+	}
+	return run, mask, checks, ""
 }
 
 // clusterInfo describes the cluster, or the single-process server as

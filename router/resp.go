@@ -316,16 +316,17 @@ func (c *conn) runPlan() action {
 		c.out = resp.AppendSimple(c.out, "QUEUED")
 		return actReply
 	}
-	if _, whole := c.srv.cfg.Backend.(WholeBackend); whole && p.Together && len(p.DBs) == 0 {
-		at := len(c.reqPtrs)
-		c.reqPtrs = append(c.reqPtrs, p.Reqs...)
-		c.hold(c.reqPtrs[at:len(c.reqPtrs):len(c.reqPtrs)], c.out, 0, holeReply, nil)
-		h := &c.holes[len(c.holes)-1]
-		h.shape, h.group = p.Shape, 1
-		return actReply
+	items := len(p.Items)
+	_, whole := c.srv.cfg.Backend.(WholeBackend)
+	together := whole && p.Together && len(p.DBs) == 0 // one item of all its requests
+	if together {
+		items = 1
 	}
-	for k := range p.Items {
+	for k := range items {
 		reqs := p.ItemReqs(k)
+		if together {
+			reqs = p.Reqs
+		}
 		at := len(c.reqPtrs)
 		c.reqPtrs = append(c.reqPtrs, reqs...)
 		c.hold(c.reqPtrs[at:len(c.reqPtrs):len(c.reqPtrs)], c.out, 0, holeReply, nil)
@@ -335,7 +336,7 @@ func (c *conn) runPlan() action {
 		h := &c.holes[len(c.holes)-1]
 		h.shape = p.Shape
 		if k == 0 {
-			h.group = len(p.Items)
+			h.group = items
 		}
 	}
 	return actReply
@@ -401,18 +402,10 @@ func (c *conn) commitRESP() {
 		c.out = resp.AppendError(c.out, "EXECABORT", "Transaction discarded because of previous errors.")
 		return
 	}
-	run, why := s.watchChecks()
+	run, mask, checks, why := s.commitRun()
 	if why != "" {
 		c.out = resp.AppendError(c.out, "ERR", why)
 		return
-	}
-	checks := len(run)
-	level := s.level()
-	mask := make([]bool, len(s.queue))
-	for i, r := range s.queue {
-		if mask[i] = allowed(level, r.Cmd); mask[i] {
-			run = append(run, r)
-		}
 	}
 	plans := slices.Clone(s.plans)
 	if len(run) == 0 {
