@@ -25,8 +25,9 @@
 // sent back with each run's answer.
 //
 // Service is the node in a cluster (service.go): RPC server (handlers.go;
-// the data path is served inline on each connection's reader, the rest on
-// a goroutine per call), gossip membership and the advertised partition
+// the data path is served inline on the event loop that reads each
+// connection, poller_linux.go, or on its reader goroutine without loops;
+// the rest on a goroutine per call), gossip membership and the advertised partition
 // set (advertise.go), the loop that decides which partitions this node
 // holds, and whether the process writes compact stamps (ownership.go), and
 // brings partitions in (movein.go; the node's side of

@@ -22,6 +22,9 @@ func (s *Service) peerLocked(addr string) *rpc.Client {
 	c := s.peers[addr]
 	if c == nil {
 		c = rpc.NewClient(addr, s.cfg.Secret, 2).UseTLS(s.cfg.RPCClientTLS)
+		if s.poller != nil {
+			c.UsePoller(s.poller)
+		}
 		s.peers[addr] = c
 	}
 	return c

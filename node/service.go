@@ -65,6 +65,11 @@ type ServiceConfig struct {
 	// takes one round trip instead of two (default 65,536; negative:
 	// none, every serial write prepares).
 	StandingPromises int
+	// RPCLoops, if positive, reads the RPC connections (the calls of
+	// routers and peers, and the answers to this node's calls) on that
+	// many event loops, each on a thread of its own, and runs the calls
+	// that do not wait there; 0: a reader goroutine per connection.
+	RPCLoops int
 }
 
 // DefaultStandingPromises is ServiceConfig.StandingPromises' default.
@@ -84,11 +89,15 @@ type Service struct {
 	// rpc also runs the serial path's runs on its workers (proposer.go):
 	// a run goes deep enough that a new goroutine's stack grew, and was
 	// copied, on every run.
-	rpc    *rpc.Server
-	lis    net.Listener
-	gossip *gossip.Gossip
-	ring   ring.Current
-	sets   atomic.Pointer[replicaSets] // the replica sets of the current ring
+	rpc *rpc.Server
+	// poller reads the RPC connections when cfg.RPCLoops > 0 (nil: their
+	// reader goroutines do); closePoller ends it.
+	poller      rpc.Poller
+	closePoller func()
+	lis         net.Listener
+	gossip      *gossip.Gossip
+	ring        ring.Current
+	sets        atomic.Pointer[replicaSets] // the replica sets of the current ring
 	// holders are the members holding each partition by the last
 	// reconcile's claims: the serial path's old replica sets while
 	// partitions move (docs/serial.md, P5).
@@ -209,6 +218,10 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 		s.coord.hints = s.hints
 	}
 	s.rpc = rpc.NewServer(cfg.Secret, s.handle, cfg.Logger)
+	s.poller, s.closePoller = startPoller(cfg.RPCLoops, cfg.Logger)
+	if s.poller != nil {
+		s.rpc.UsePoller(s.poller)
+	}
 	s.rpc.HandleInline(s.handleInline)
 	s.rpc.Lend(rpc.KindReplicateMany) // decoded and applied in the call: nothing keeps the frame
 	if cfg.Replicas > 1 {
@@ -235,6 +248,7 @@ func StartService(cfg ServiceConfig) (*Service, error) {
 	}
 	if err != nil {
 		s.lis.Close()
+		s.closePoller()
 		n.Close()
 		return nil, err
 	}
@@ -345,6 +359,7 @@ func (s *Service) shutdown() {
 		c.Close()
 	}
 	s.mu.Unlock()
+	s.closePoller()
 	if err := s.node.Close(); err != nil {
 		s.log.Error("closing the WAL failed", "err", err)
 	}

@@ -45,27 +45,26 @@ type loop struct {
 	wakefd int // an eventfd: hand wakes the loop through it
 
 	mu       sync.Mutex
-	handed   []*conn    // connections the loop must look at (under mu)
-	woken    bool       // wakefd is signalled and not yet drained (under mu)
-	flushing bool       // the loop looks at handed right after its Flush: no wake-up needed (under mu)
-	polling  bool       // the loop looks at handed right after the backend's sockets' reads: no wake-up needed (under mu)
-	quit     bool       // the loop ends once every connection is closed (under mu)
-	adds     []*watched // the backend's sockets to watch (under mu)
-	forgets  []*watched // the backend's sockets to let go of (under mu)
-	ended    bool       // the loop is gone: forget closes the socket itself (under mu)
+	handed   []*conn     // connections the loop must look at (under mu)
+	woken    bool        // wakefd is signalled and not yet drained (under mu)
+	flushing bool        // the loop looks at handed right after its Flush: no wake-up needed (under mu)
+	polling  bool        // the loop looks at handed right after the backend's sockets' reads: no wake-up needed (under mu)
+	quit     bool        // the loop ends once every connection is closed (under mu)
+	queued   epoll.Queue // the backend's sockets to watch and to let go of (under mu)
+	ended    bool        // the loop is gone: forget closes the socket itself (under mu)
 
 	sender    Sender // the backend's, for this loop's connections
 	unflushed bool   // jobs were submitted since the last Flush
 
-	conns   map[int32]*conn    // by socket, owned by the loop's goroutine
-	watched map[int32]*watched // the backend's sockets, by socket, owned by the loop's goroutine
-	due     []*watched         // the backend's sockets with input this turn
-	writes  []*conn            // connections with replies to write at the end of the turn
-	reads   []*conn            // connections whose reads are in ring
-	sends   []*conn            // connections whose replies (or queues) are in ring
-	flushes []*conn            // subscribers whose queues the ring sends at the end of the turn
-	ring    *uring.Ring        // nil: a system call per read and write
-	rawWait bool               // wait for events in a raw call (idleWait)
+	conns   map[int32]*conn // by socket, owned by the loop's goroutine
+	watched epoll.Watches   // the backend's sockets, owned by the loop's goroutine
+	due     []*epoll.Watch  // the backend's sockets with input this turn
+	writes  []*conn         // connections with replies to write at the end of the turn
+	reads   []*conn         // connections whose reads are in ring
+	sends   []*conn         // connections whose replies (or queues) are in ring
+	flushes []*conn         // subscribers whose queues the ring sends at the end of the turn
+	ring    *uring.Ring     // nil: a system call per read and write
+	rawWait bool            // wait for events in a raw call (epoll.TakeRawWait)
 	events  []unix.EpollEvent
 	done    chan struct{}
 	// received and sent add up the turn's bytes, for the metrics.
@@ -129,7 +128,7 @@ func (e *loopConn) ready(c *conn) bool {
 	return n > 0 || err != nil
 }
 
-func newLoop(s *Server, loops int) (*loop, error) {
+func newLoop(s *Server) (*loop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -147,8 +146,8 @@ func newLoop(s *Server, loops int) (*loop, error) {
 	}
 	lp := &loop{
 		srv: s, epfd: epfd, wakefd: wakefd, sender: s.cfg.Backend.NewSender(),
-		conns: map[int32]*conn{}, watched: map[int32]*watched{}, events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
-		rawWait: idleWait(runtime.GOMAXPROCS(0), loops),
+		conns: map[int32]*conn{}, watched: epoll.NewWatches(epfd), events: make([]unix.EpollEvent, 128), done: make(chan struct{}),
+		rawWait: epoll.TakeRawWait(),
 	}
 	if !s.cfg.PlainSyscalls {
 		if lp.ring, err = uring.New(256); err != nil {
@@ -163,7 +162,7 @@ func newLoop(s *Server, loops int) (*loop, error) {
 func startLoops(s *Server, n int) []*loop {
 	var loops []*loop
 	for range n {
-		lp, err := newLoop(s, n)
+		lp, err := newLoop(s)
 		if err != nil {
 			s.log.Warn("event loops unavailable; a goroutine serves each connection", "err", err)
 			for _, l := range loops {
@@ -281,7 +280,7 @@ func (lp *loop) run() {
 			if ev.Fd == int32(lp.wakefd) {
 				continue
 			}
-			if w := lp.watched[ev.Fd]; w != nil {
+			if w := lp.watched.Get(ev.Fd); w != nil {
 				lp.due = append(lp.due, w)
 				continue
 			}
@@ -312,12 +311,9 @@ func (lp *loop) run() {
 			var buf [8]byte
 			unix.Read(lp.wakefd, buf[:])
 		}
-		var adds, forgets []*watched
-		if len(lp.adds) > 0 || len(lp.forgets) > 0 {
-			adds, forgets, lp.adds, lp.forgets = lp.adds, lp.forgets, nil, nil
-		}
+		queued := lp.queued.Take()
 		lp.mu.Unlock()
-		lp.rewatch(adds, forgets)
+		lp.rewatch(queued)
 		for _, c := range handed {
 			lp.look(c)
 		}
@@ -340,6 +336,9 @@ func (lp *loop) run() {
 			unix.Close(lp.wakefd)
 			lp.mu.Unlock()
 			unix.Close(lp.epfd)
+			if lp.rawWait {
+				epoll.ReleaseRawWait()
+			}
 			if lp.ring != nil {
 				lp.ring.Close()
 			}
@@ -906,14 +905,3 @@ func rawWrite(fd int, b []byte) (int, error) {
 	}
 	return int(r), nil
 }
-
-// idleWait reports whether loops event loops wait for events in a raw
-// call, keeping their Ps, when the process has procs: so when a P is left
-// for the rest of the process (docs/decisions.md, "An idle event loop
-// waits in a raw call"). As a blocking call, a loop's wait had the
-// runtime's monitor take its P each time it went idle and kept the
-// monitor on its 20 µs tick: 13.5% of a router's CPU under serial
-// writes, whose answers keep it waiting. The collector still stops such a
-// loop: its preemption signal ends the wait (EINTR), and so does the
-// monitor's, after 10 ms in one wait.
-func idleWait(procs, loops int) bool { return procs > loops }

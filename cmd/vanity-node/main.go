@@ -77,6 +77,7 @@ func run(args []string) error {
 	grace := fs.Duration("tombstone-grace", 0, "forget deletions after this long; longer than --reap-timeout (default: twice it)")
 	maxHints := fs.Int64("max-hints", 256, "MiB of hints kept for replicas that are away (0: none)")
 	standing := fs.Int("standing-promises", node.DefaultStandingPromises, "keys whose standing promise this node keeps as a serial proposer: their next SERIAL write takes one round trip instead of two (0: none)")
+	rpcLoops := fs.Int("rpc-loops", -1, "event loops reading the RPC connections and running their calls (-1: one per core but one; 0: a goroutine per connection)")
 	keepStale := fs.Bool("keep-stale-data", false, "start on data older than the reap timeout (only after the whole cluster was down)")
 	fast := fs.Bool("fast-gossip", false, "LAN-local gossip timings (tests on one machine)")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
@@ -168,6 +169,7 @@ func run(args []string) error {
 		AntiEntropy: orNegative(*antiEntropy), TombstoneGrace: *grace, MaxHints: orNegative(*maxHints << 20),
 		StandingPromises: orNegative(*standing),
 		KeepStaleData:    *keepStale,
+		RPCLoops:         rpcLoopCount(*rpcLoops),
 	})
 	if err != nil {
 		return err
@@ -346,4 +348,13 @@ func orNegative[T ~int | ~int64](v T) T {
 		return -1
 	}
 	return v
+}
+
+// rpcLoopCount resolves --rpc-loops: -1 is one event loop per core but
+// one (at least one), as the router's --event-loops.
+func rpcLoopCount(n int) int {
+	if n < 0 {
+		return max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	return n
 }

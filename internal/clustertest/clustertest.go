@@ -160,7 +160,7 @@ func (c *Cluster) startNode(n *Node) {
 		RPCServerTLS: c.opts.RPCTLS.ServerConfig(), RPCClientTLS: c.opts.RPCTLS.ClientConfig(),
 		Replicas: c.opts.Replicas, Fast: true, Logger: c.opts.Logger.With("node", n.Name), MaxTransfers: 8,
 		AntiEntropy: c.opts.AntiEntropy, MaxHints: c.opts.MaxHints, ReapTimeout: c.opts.ReapTimeout,
-		TombstoneGrace: c.opts.TombstoneGrace,
+		TombstoneGrace: c.opts.TombstoneGrace, RPCLoops: 1, // as vanity-node on two cores
 	})
 	if err != nil {
 		c.t.Fatal(err)

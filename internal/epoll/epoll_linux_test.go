@@ -1,6 +1,7 @@
 package epoll
 
 import (
+	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -36,5 +37,31 @@ func TestWait(t *testing.T) {
 	}
 	if n != 1 || err != nil || events[0].Fd != int32(efd) {
 		t.Fatalf("a ready eventfd: %d events (%v), %v", n, events[:max(n, 0)], err)
+	}
+}
+
+// TestRawWaitsLeaveAP: loops wait in a raw call only while a P is left
+// over for the rest of the process, counted across all of its loops.
+func TestRawWaitsLeaveAP(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		taken := 0
+		for range procs + 2 {
+			if TakeRawWait() {
+				taken++
+			}
+		}
+		if taken != procs-1 {
+			t.Errorf("GOMAXPROCS %d: %d raw waits taken, want %d", procs, taken, procs-1)
+		}
+		for range taken {
+			ReleaseRawWait()
+		}
+		if TakeRawWait() != (procs > 1) {
+			t.Errorf("GOMAXPROCS %d: a raw wait given back is not taken again", procs)
+		} else if procs > 1 {
+			ReleaseRawWait()
+		}
+		runtime.GOMAXPROCS(old)
 	}
 }

@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"storage/snapshot": {"storage", "storage/hlc", "storage/record"},
 	"storage/vfs":      {},
 	"storage/wal":      {"storage/record", "storage/vfs"},
-	"node": {"proto", "ring", "ring/gossip", "node/rpc", "replication", "serial", "storage", "storage/hlc", "storage/snapshot",
+	"node": {"proto", "ring", "ring/gossip", "node/rpc", "replication", "serial", "storage", "storage/hlc", "storage/snapshot", "internal/epoll",
 		"storage/vfs", "storage/wal"},
 	"replication":          {"proto", "storage/record", "storage/vfs"},
 	"serial":               {},

@@ -110,8 +110,23 @@ func dupSocket(nc net.Conn) (int, bool) {
 // answers the calls of the complete frames in it. A frame's payload is
 // copied out: its call's done may keep it.
 func (cc *clientConn) readable() {
-	pin := cc.in
-	for range 4 { // then other sockets get their turn; the poller comes back
+	err := cc.in.read(func(id uint64, st uint8, payload []byte) {
+		if p := cc.answer(id); p != nil {
+			p.done(append([]byte(nil), payload...), Status(st), nil)
+		}
+	})
+	if err != nil {
+		cc.fail(err)
+	}
+}
+
+// read reads what pin's socket has and hands each complete frame to
+// frame, whose payload is pin's buffer: valid until frame returns. It
+// stops once the socket is drained, or after a few reads (the poller's
+// other sockets get their turn; it comes back), and returns the error
+// that ends the connection: a failed read, a malformed frame, or io.EOF.
+func (pin *polled) read(frame func(id uint64, kind uint8, payload []byte)) error {
+	for range 4 {
 		if pin.at > 0 && (pin.at == len(pin.in) || len(pin.in) == cap(pin.in)) {
 			n := copy(pin.in, pin.in[pin.at:])
 			pin.in, pin.at = pin.in[:n], 0
@@ -127,48 +142,43 @@ func (cc *clientConn) readable() {
 		case errno == syscall.EINTR:
 			continue
 		case errno == syscall.EAGAIN:
-			return
+			return nil
 		case errno != 0:
-			cc.fail(errno)
-			return
+			return errno
 		case n == 0:
-			cc.fail(io.EOF)
-			return
+			return io.EOF
 		}
 		pin.in = pin.in[:len(pin.in)+n]
-		if err := cc.frames(pin); err != nil {
-			cc.fail(err)
-			return
+		if err := pin.frames(frame); err != nil {
+			return err
 		}
 		if pin.at == len(pin.in) && cap(pin.in) > keepPolled {
 			pin.in, pin.at = make([]byte, 0, polledRead), 0
 		}
 		if n < len(room) {
-			return // the socket is drained
+			return nil // the socket is drained
 		}
 	}
+	return nil
 }
 
-// frames answers the calls of the complete frames in pin and leaves an
-// incomplete one's bytes. The buffer grows toward a frame's size as its
-// bytes arrive, as readFrame's does.
-func (cc *clientConn) frames(pin *polled) error {
+// frames hands frame the complete frames in pin and leaves an incomplete
+// one's bytes. The buffer grows toward a frame's size as its bytes
+// arrive, as readFrame's does.
+func (pin *polled) frames(frame func(id uint64, kind uint8, payload []byte)) error {
 	for {
 		b := pin.in[pin.at:]
 		if len(b) < frameHeader {
 			return nil
 		}
-		id, st, size, err := parseHeader(b)
+		id, kind, size, err := parseHeader(b)
 		if err != nil {
 			return err
 		}
 		if len(b) < frameHeader+size {
 			return nil
 		}
-		payload := append([]byte(nil), b[frameHeader:frameHeader+size]...)
 		pin.at += frameHeader + size
-		if p := cc.answer(id); p != nil {
-			p.done(payload, Status(st), nil)
-		}
+		frame(id, kind, b[frameHeader:frameHeader+size:frameHeader+size])
 	}
 }

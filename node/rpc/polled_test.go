@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -335,4 +336,133 @@ func TestPolledWriterGivesUpOnAPeerThatReadsNothing(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close waited for a writer whose peer reads nothing")
 	}
+}
+
+// TestPolledServerServesCalls: a server with a poller reads its
+// connections' calls on the poller and runs the inline handler there. A
+// lent payload is read in place; one the inline handler leaves to the
+// Handler, and every payload not lent, is the Handler's own: it still
+// reads what was sent after later calls reused the poller's buffer.
+func TestPolledServerServesCalls(t *testing.T) {
+	p := newTestPoller(t)
+	var offLoop atomic.Int32
+	var mu sync.Mutex
+	var kept [][]byte // payloads the Handler got, checked after later calls
+	release := make(chan struct{})
+	ts := serveListener(t, "s", func(_ context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
+		if kind == KindDigest {
+			<-release // answered after the calls behind it
+		}
+		mu.Lock()
+		kept = append(kept, payload)
+		mu.Unlock()
+		return StatusOK, append(dst, payload...)
+	}, func(s *Server) {
+		s.UsePoller(p)
+		s.Lend(KindPing, KindDigest)
+		s.HandleInline(func(_ context.Context, kind Kind, payload []byte, r Responder) bool {
+			if !p.inReady.Load() {
+				offLoop.Add(1)
+			}
+			if kind != KindPing {
+				return false // lent (KindDigest) or not (KindInfo), left to the Handler
+			}
+			r.Reply(StatusOK, payload)
+			return true
+		})
+	})
+	c := NewClient(ts.addr, []byte("s"), 2)
+	defer c.Close()
+	digests := make(chan error, 8)
+	for i := range 8 {
+		msg := fmt.Appendf(nil, "digest-%d", i)
+		c.Go(KindDigest, msg, 10*time.Second, func(out []byte, err error) {
+			if err == nil && !bytes.Equal(out, msg) {
+				err = fmt.Errorf("digest answer %q, want %q", out, msg)
+			}
+			digests <- err
+		})
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				for _, k := range []Kind{KindPing, KindInfo} {
+					msg := fmt.Appendf(nil, "%d-%d-%d", k, g, i)
+					out, err := c.Call(context.Background(), k, msg)
+					if err != nil || !bytes.Equal(out, msg) {
+						t.Errorf("call %s: %q %v", msg, out, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(release)
+	for range 8 {
+		if err := <-digests; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := offLoop.Load(); n != 0 {
+		t.Errorf("%d calls reached the inline handler off the poller", n)
+	}
+	if n := p.watches.Load(); n != 2 {
+		t.Errorf("the poller reads %d connections, want the client's 2", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range kept {
+		if !bytes.HasPrefix(b, []byte("digest-")) && !bytes.HasPrefix(b, fmt.Appendf(nil, "%d-", KindInfo)) {
+			t.Errorf("a payload the Handler kept reads %q", b)
+		}
+	}
+}
+
+// TestPolledServerCloseEndsConnections: closing a server whose poller
+// reads its connections ends them: a call in flight sees its context end
+// and the client its connection close, and every socket is closed.
+func TestPolledServerCloseEndsConnections(t *testing.T) {
+	p := newTestPoller(t)
+	before := openFDs(t)
+	started := make(chan struct{}, 1)
+	ts := serveListener(t, "s", func(ctx context.Context, kind Kind, payload, dst []byte) (Status, []byte) {
+		if kind == KindPing {
+			started <- struct{}{}
+			<-ctx.Done()
+		}
+		return StatusOK, dst
+	}, func(s *Server) { s.UsePoller(p) })
+	c := NewClient(ts.addr, []byte("s"), 1)
+	defer c.Close()
+	if _, err := c.Call(context.Background(), KindDigest, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	c.Go(KindPing, nil, 0, func(_ []byte, err error) { got <- err })
+	<-started
+	closed := make(chan struct{})
+	go func() {
+		ts.srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end a polled connection")
+	}
+	select {
+	case err := <-got:
+		if err != nil && !errors.Is(err, ErrClosed) {
+			t.Errorf("the call in flight: %v, want its answer or ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call in flight was never answered")
+	}
+	waitFor(t, func() bool { return p.closed.Load() == p.watches.Load() && p.watches.Load() == 1 })
+	c.Close()
+	waitFor(t, func() bool { return openFDs(t) <= before })
 }

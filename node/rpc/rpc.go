@@ -26,9 +26,10 @@
 // # Serving
 //
 // A server offers each call first to its inline handler, on the
-// connection's reader goroutine: calls that do not wait (the data path)
-// are answered there or later through their Responder, without a
-// goroutine per call. Other calls run on a goroutine each. Kinds marked
+// connection's reader goroutine, or on its Poller's goroutine when it has
+// one (Server.UsePoller): calls that do not wait (the data path) are
+// answered there or later through their Responder, without a goroutine
+// per call. Other calls run on a goroutine each. Kinds marked
 // ordered (Ordered) are handled one after another in arrival order; a
 // client sends all ordered calls to one peer over the same connection.
 //

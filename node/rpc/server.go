@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vanitydb/vanity/internal/workers"
@@ -19,10 +20,11 @@ type Server struct {
 	inline  InlineHandler
 	lent    [256]bool // kinds whose payloads the inline handler only borrows (Lend)
 	log     *slog.Logger
+	poller  Poller // reads the connections' calls, if set (UsePoller)
 
 	mu     sync.Mutex
 	ls     map[net.Listener]struct{}
-	conns  map[net.Conn]struct{}
+	conns  map[net.Conn]func() // each connection's end: closing it, or ending its watch
 	closed bool
 	wg     sync.WaitGroup
 	// workers run the calls that do not run inline (Responder.Go): a
@@ -41,7 +43,7 @@ func NewServer(secret []byte, h Handler, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{secret: secret, handler: h, log: log, ls: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{},
+	return &Server{secret: secret, handler: h, log: log, ls: map[net.Listener]struct{}{}, conns: map[net.Conn]func(){},
 		workers: workers.New(idleWorkers)}
 }
 
@@ -59,6 +61,11 @@ func (s *Server) Lend(kinds ...Kind) {
 		s.lent[k] = true
 	}
 }
+
+// UsePoller makes p read the calls of the connections accepted from now
+// on (plain TCP ones: TLS keeps its reader goroutine), and run the inline
+// handler on p's goroutine. Call it before Serve.
+func (s *Server) UsePoller(p Poller) { s.poller = p }
 
 // maxLent bounds the buffer a connection keeps for lent payloads.
 const maxLent = 1 << 20
@@ -126,7 +133,7 @@ func (s *Server) Serve(l net.Listener) error {
 			nc.Close()
 			return nil
 		}
-		s.conns[nc] = struct{}{}
+		s.conns[nc] = func() { nc.Close() }
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
@@ -152,11 +159,17 @@ func (s *Server) serveConn(nc net.Conn) {
 	nc.SetDeadline(time.Time{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var calls sync.WaitGroup
+	if w := s.servePolled(ctx, nc, &calls); w != nil {
+		cancel() // handlers in flight see the connection end
+		calls.Wait()
+		w.close()
+		return
+	}
 	w := newFrameWriter(func(error) { nc.Close() })
 	w.start(nc)
-	var calls sync.WaitGroup
 	defer func() {
-		cancel() // handlers in flight see the connection end
+		cancel()
 		calls.Wait()
 		w.close()
 	}()
@@ -173,30 +186,113 @@ func (s *Server) serveConn(nc net.Conn) {
 		if err != nil {
 			return
 		}
-		k := Kind(kind)
-		if k == KindNoop {
+		if kind == uint8(KindNoop) {
 			continue
 		}
 		resp := Responder{w: w, id: id, calls: &calls, workers: s.workers}
-		if s.inline != nil && s.inline(ctx, k, payload, resp) {
+		if s.dispatch(ctx, Kind(kind), payload, resp, false) {
 			if s.lent[kind] && cap(payload) <= maxLent {
 				spare = payload[:0]
 			}
-			continue
+		} else if s.lent[kind] {
+			spare = nil // the payload is the handler's
 		}
-		if s.lent[kind] {
-			spare = nil // the payload is the handler's below
-		}
-		if k.Ordered() {
-			st, out := s.handler(ctx, k, payload, nil)
-			resp.Reply(st, out)
-			continue
-		}
-		resp.Go(func() {
-			st, out := s.handler(ctx, k, payload, nil)
-			resp.Reply(st, out)
-		})
 	}
+}
+
+// dispatch hands a call to the inline handler, and if it does not take
+// it, to the handler: on this goroutine for an ordered kind, on a worker
+// otherwise. It reports whether the inline handler took it (a lent
+// payload is then free again once it returns). A lent payload that is
+// borrowed (read in place) is copied for the handler, which may keep it.
+func (s *Server) dispatch(ctx context.Context, k Kind, payload []byte, resp Responder, borrowed bool) bool {
+	if s.inline != nil && s.inline(ctx, k, payload, resp) {
+		return true
+	}
+	if borrowed && s.lent[k] {
+		payload = append([]byte(nil), payload...)
+	}
+	if k.Ordered() {
+		st, out := s.handler(ctx, k, payload, nil)
+		resp.Reply(st, out)
+		return false
+	}
+	resp.Go(func() {
+		st, out := s.handler(ctx, k, payload, nil)
+		resp.Reply(st, out)
+	})
+	return false
+}
+
+// servePolled serves nc's calls from the server's poller, if it has one
+// and nc is a plain socket, and returns the connection's writer once it
+// has ended (nil if it did not serve it). The poller reads one
+// duplicate of the socket and the writer writes another; nc is closed,
+// so that Go's network poller lets go of it. A lent payload is read in
+// place, in the poller's buffer; any other is copied out for its handler.
+func (s *Server) servePolled(ctx context.Context, nc net.Conn, calls *sync.WaitGroup) *frameWriter {
+	if s.poller == nil {
+		return nil
+	}
+	rfd, ok := dupSocket(nc)
+	if !ok {
+		return nil
+	}
+	wfd, ok := dupSocket(nc)
+	if !ok {
+		syscall.Close(rfd)
+		return nil
+	}
+	ended := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex // held while the poller reads: after end, no call starts
+	done := false     // under mu
+	end := func() {
+		mu.Lock()
+		done = true
+		mu.Unlock()
+		once.Do(func() { close(ended) })
+	}
+	w := newFrameWriter(func(error) { end() })
+	pin := &polled{fd: rfd, in: make([]byte, 0, polledRead)}
+	readable := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
+		}
+		err := pin.read(func(id uint64, kind uint8, payload []byte) {
+			if kind == uint8(KindNoop) {
+				return
+			}
+			if !s.lent[kind] {
+				payload = append([]byte(nil), payload...) // the handler's to keep
+			}
+			s.dispatch(ctx, Kind(kind), payload, Responder{w: w, id: id, calls: calls, workers: s.workers}, true)
+		})
+		if err != nil {
+			done = true
+			once.Do(func() { close(ended) })
+		}
+	}
+	forget, ok := s.poller.Watch(rfd, readable, end)
+	if !ok {
+		syscall.Close(rfd)
+		syscall.Close(wfd)
+		return nil
+	}
+	w.startFD(wfd)
+	s.mu.Lock()
+	s.conns[nc] = end
+	closed := s.closed
+	s.mu.Unlock()
+	nc.Close()
+	if closed {
+		end()
+	}
+	<-ended
+	forget() // the poller closes rfd; readable reads nothing more (done)
+	return w
 }
 
 // Go runs fn on one of the server's workers, for work a call starts that
@@ -212,10 +308,14 @@ func (s *Server) Close() {
 	for l := range s.ls {
 		l.Close()
 	}
-	for c := range s.conns {
-		c.Close()
+	ends := make([]func(), 0, len(s.conns))
+	for _, end := range s.conns {
+		ends = append(ends, end)
 	}
 	s.mu.Unlock()
+	for _, end := range ends {
+		end()
+	}
 	s.wg.Wait()       // each connection waited for its calls
 	s.workers.Close() // so the workers are idle: they end
 }

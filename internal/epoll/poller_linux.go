@@ -1,0 +1,191 @@
+package epoll
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Poller calls a function for each watched socket that has input, from a
+// few goroutines of its own, each on a thread of its own waiting in
+// epoll_wait for all its sockets at once: a storage node's RPC
+// connections, whose frames its handlers take without a goroutine each.
+// A reader goroutine per connection instead parks after every frame (a
+// read that finds nothing, then the runtime's poller and a thread wake-up
+// for the next one).
+type Poller struct {
+	loops []*pollLoop
+	next  atomic.Uint32
+}
+
+// pollLoop is one goroutine of a Poller and the sockets it watches.
+type pollLoop struct {
+	epfd, wakefd int
+	rawWait      bool // wait in a raw call, keeping the P (TakeRawWait)
+	events       []unix.EpollEvent
+	set          Watches // the loop's goroutine's
+	done         chan struct{}
+
+	mu     sync.Mutex
+	queued Queue
+	woken  bool
+	quit   bool // Close asked the loop to end
+	ended  bool // the loop is gone: a forget closes its socket itself
+}
+
+// NewPoller starts a poller of n goroutines (at least one).
+func NewPoller(n int) (*Poller, error) {
+	n = max(n, 1)
+	p := &Poller{}
+	for range n {
+		lp, err := newPollLoop(TakeRawWait())
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.loops = append(p.loops, lp)
+	}
+	return p, nil
+}
+
+func newPollLoop(rawWait bool) (*pollLoop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		if rawWait {
+			ReleaseRawWait()
+		}
+		return nil, err
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err == nil {
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
+		if err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+			unix.Close(wakefd)
+		}
+	}
+	if err != nil {
+		unix.Close(epfd)
+		if rawWait {
+			ReleaseRawWait()
+		}
+		return nil, err
+	}
+	lp := &pollLoop{epfd: epfd, wakefd: wakefd, rawWait: rawWait, events: make([]unix.EpollEvent, 64),
+		set: NewWatches(epfd), done: make(chan struct{})}
+	go lp.run()
+	return lp, nil
+}
+
+// Watch calls ready on one of the poller's goroutines whenever fd has
+// input (or an error to read), until forget; see Watches for the
+// contract. ok is false once the poller is closed.
+func (p *Poller) Watch(fd int, ready, gone func()) (forget func(), ok bool) {
+	if len(p.loops) == 0 {
+		return nil, false
+	}
+	lp := p.loops[int(p.next.Add(1))%len(p.loops)]
+	w := &Watch{FD: fd, Ready: ready, Gone: gone}
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	if lp.quit {
+		return nil, false
+	}
+	lp.queued.Adds = append(lp.queued.Adds, w)
+	lp.wakeLocked()
+	return func() { lp.forget(w) }, true
+}
+
+func (lp *pollLoop) forget(w *Watch) {
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	if lp.queued.Forget(w, lp.ended) {
+		lp.wakeLocked()
+	}
+}
+
+func (lp *pollLoop) wakeLocked() {
+	if lp.woken {
+		return
+	}
+	lp.woken = true
+	one := [8]byte{1}
+	for {
+		if _, err := unix.Write(lp.wakefd, one[:]); err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// Close stops the poller: the sockets still watched are gone to their
+// owners (Watch's gone), whose forget then closes them.
+func (p *Poller) Close() {
+	for _, lp := range p.loops {
+		lp.mu.Lock()
+		lp.quit = true
+		lp.wakeLocked()
+		lp.mu.Unlock()
+		<-lp.done
+	}
+}
+
+func (lp *pollLoop) run() {
+	runtime.LockOSThread()
+	defer close(lp.done)
+	var due []*Watch
+	for {
+		n, err := Wait(lp.epfd, lp.events, 0)
+		if n == 0 && err == nil {
+			if lp.rawWait {
+				n, err = Wait(lp.epfd, lp.events, -1)
+			} else {
+				n, err = unix.EpollWait(lp.epfd, lp.events, -1)
+			}
+		}
+		if err != nil {
+			runtime.Gosched() // EINTR: a signal, perhaps the collector's
+			n = 0
+		}
+		for _, ev := range lp.events[:max(n, 0)] {
+			if w := lp.set.Get(ev.Fd); w != nil {
+				due = append(due, w)
+			}
+		}
+		for _, w := range due {
+			lp.set.Ready(w)
+		}
+		clear(due)
+		due = due[:0]
+		lp.mu.Lock()
+		q := lp.queued.Take()
+		quit := lp.quit
+		if lp.woken {
+			lp.woken = false
+			var buf [8]byte
+			unix.Read(lp.wakefd, buf[:])
+		}
+		lp.mu.Unlock()
+		lp.set.Apply(q)
+		if quit {
+			lp.end()
+			return
+		}
+	}
+}
+
+// end lets go of every socket: those still watched are gone to their
+// owners, whose forgets then close them.
+func (lp *pollLoop) end() {
+	lp.mu.Lock()
+	lp.ended = true
+	q := lp.queued.Take()
+	lp.mu.Unlock()
+	lp.set.Apply(q)
+	lp.set.End()
+	unix.Close(lp.wakefd)
+	unix.Close(lp.epfd)
+	if lp.rawWait {
+		ReleaseRawWait()
+	}
+}

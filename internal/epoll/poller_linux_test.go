@@ -1,0 +1,108 @@
+package epoll
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// socketPair returns two connected non-blocking stream sockets.
+func socketPair(t *testing.T) (int, int) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fds[0], fds[1]
+}
+
+// readsEnd waits until fd reads the end of the stream: its peer was
+// closed.
+func readsEnd(t *testing.T, fd int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var b [16]byte
+	for {
+		n, err := unix.Read(fd, b[:])
+		if n == 0 && err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the watched socket was not closed: read %d, %v", n, err)
+		}
+		unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
+	}
+}
+
+// TestPollerReadsSockets: a watched socket's input is read by ready, on
+// the poller's goroutines, each socket's reads one at a time; forget
+// closes the socket; closing the poller gives the sockets still watched
+// back to their owners, whose forget then closes them; a closed poller
+// takes nothing.
+func TestPollerReadsSockets(t *testing.T) {
+	p, err := NewPoller(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sock struct{ watched, peer int }
+	var socks []sock
+	got := make(chan string, 16)
+	gone := make(chan int, 4)
+	var forgets []func()
+	for i := range 3 {
+		w, peer := socketPair(t)
+		defer unix.Close(peer)
+		socks = append(socks, sock{w, peer})
+		forget, ok := p.Watch(w, func() {
+			var b [64]byte
+			if n, err := unix.Read(w, b[:]); err == nil && n > 0 {
+				got <- string(b[:n])
+			}
+		}, func() { gone <- i })
+		if !ok {
+			t.Fatal("the poller refused a socket")
+		}
+		forgets = append(forgets, forget)
+	}
+	for i, s := range socks {
+		for _, msg := range []string{"one", "two"} {
+			want := msg + string(rune('0'+i))
+			if _, err := unix.Write(s.peer, []byte(want)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case s := <-got:
+				if s != want {
+					t.Fatalf("read %q, want %q", s, want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the poller did not read %q", want)
+			}
+		}
+	}
+	forgets[0]()
+	readsEnd(t, socks[0].peer)
+
+	p.Close()
+	for range 2 {
+		select {
+		case i := <-gone:
+			if i == 0 {
+				t.Error("a forgotten socket was given back at Close")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the closed poller did not give a socket back")
+		}
+	}
+	forgets[1]()
+	forgets[2]()
+	readsEnd(t, socks[1].peer)
+	readsEnd(t, socks[2].peer)
+	w, peer := socketPair(t)
+	defer unix.Close(peer)
+	defer unix.Close(w)
+	if _, ok := p.Watch(w, func() {}, func() {}); ok {
+		t.Error("a closed poller took a socket")
+	}
+}
