@@ -358,12 +358,21 @@ func (cc *clientConn) takeLocked(id uint64) *pendingCall {
 // still queued (then it never runs: err becomes ErrNotSent), and done gets
 // err unless the call already finished. It reports whether it did.
 func (cc *clientConn) abandon(id uint64, err error) bool {
+	return cc.abandonThen(id, err, nil)
+}
+
+// abandonThen is abandon, calling before (if set) once the call is taken
+// and before its done gets err.
+func (cc *clientConn) abandonThen(id uint64, err error, before func()) bool {
 	p := cc.take(id)
 	if p == nil {
 		return false
 	}
 	if cc.w.cancel(p.seq) {
 		err = fmt.Errorf("%w: %v", ErrNotSent, err)
+	}
+	if before != nil {
+		before()
 	}
 	p.done(nil, 0, err)
 	return true
@@ -409,13 +418,13 @@ func (cc *clientConn) timedOut(id uint64, err error) bool {
 	p := cc.pending[id]
 	silent := p != nil && cc.answers == p.answers
 	cc.mu.Unlock()
-	if !cc.abandon(id, err) {
-		return false
-	}
+	var endSilent func()
 	if silent && (errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) {
-		cc.fail(ErrSilent)
+		// Ended before the caller hears of the timeout: a call it makes
+		// next must not go out on this connection.
+		endSilent = func() { cc.fail(ErrSilent) }
 	}
-	return true
+	return cc.abandonThen(id, err, endSilent)
 }
 
 // Go sends a request and returns at once. done is called exactly once,

@@ -115,9 +115,23 @@ func TestSilentConnectionIsReplaced(t *testing.T) {
 	}{
 		{"Go's timeout", func(c *Client) error {
 			errc := make(chan error, 1)
-			c.Go(KindPing, nil, 50*time.Millisecond, func(_ []byte, err error) { errc <- err })
+			ended := make(chan bool, 1)
+			c.Go(KindPing, nil, 50*time.Millisecond, func(_ []byte, err error) {
+				// The connection has ended by the time the caller hears
+				// of the timeout: the next call cannot go out on it.
+				c.mu.Lock()
+				cc := c.conns[0]
+				c.mu.Unlock()
+				cc.mu.Lock()
+				ended <- cc.err != nil
+				cc.mu.Unlock()
+				errc <- err
+			})
 			if err := <-errc; !errors.Is(err, ErrTimeout) {
 				return fmt.Errorf("%v, want ErrTimeout", err)
+			}
+			if !<-ended {
+				return errors.New("the silent connection was still up when the timeout was delivered")
 			}
 			return nil
 		}},
