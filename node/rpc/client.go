@@ -357,13 +357,8 @@ func (cc *clientConn) takeLocked(id uint64) *pendingCall {
 // abandon gives up waiting for call id: its request is cancelled if it is
 // still queued (then it never runs: err becomes ErrNotSent), and done gets
 // err unless the call already finished. It reports whether it did.
-func (cc *clientConn) abandon(id uint64, err error) bool {
-	return cc.abandonThen(id, err, nil)
-}
-
-// abandonThen is abandon, calling before (if set) once the call is taken
-// and before its done gets err.
-func (cc *clientConn) abandonThen(id uint64, err error, before func()) bool {
+// before, if set, runs once the call is taken, before its done gets err.
+func (cc *clientConn) abandon(id uint64, err error, before func()) bool {
 	p := cc.take(id)
 	if p == nil {
 		return false
@@ -424,7 +419,7 @@ func (cc *clientConn) timedOut(id uint64, err error) bool {
 		// next must not go out on this connection.
 		endSilent = func() { cc.fail(ErrSilent) }
 	}
-	return cc.abandonThen(id, err, endSilent)
+	return cc.abandon(id, err, endSilent)
 }
 
 // Go sends a request and returns at once. done is called exactly once,
