@@ -56,13 +56,8 @@ func (c *Client) watch(cc *clientConn, nc net.Conn) bool {
 	if cc.poller == nil {
 		return false
 	}
-	rfd, ok := dupSocket(nc)
+	rfd, wfd, ok := dupSockets(nc)
 	if !ok {
-		return false
-	}
-	wfd, ok := dupSocket(nc)
-	if !ok {
-		syscall.Close(rfd)
 		return false
 	}
 	cc.in = &polled{fd: rfd, in: make([]byte, 0, polledRead)}
@@ -84,6 +79,19 @@ func (c *Client) watch(cc *clientConn, nc net.Conn) bool {
 	cc.forget = forget
 	cc.mu.Unlock()
 	return true
+}
+
+// dupSockets returns two duplicates of nc's socket, one to read and one
+// to write, if nc is a plain TCP connection.
+func dupSockets(nc net.Conn) (rfd, wfd int, ok bool) {
+	if rfd, ok = dupSocket(nc); !ok {
+		return -1, -1, false
+	}
+	if wfd, ok = dupSocket(nc); !ok {
+		syscall.Close(rfd)
+		return -1, -1, false
+	}
+	return rfd, wfd, true
 }
 
 // dupSocket returns a duplicate of nc's socket, if nc is a plain TCP

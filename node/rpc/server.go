@@ -234,13 +234,8 @@ func (s *Server) servePolled(ctx context.Context, nc net.Conn, calls *sync.WaitG
 	if s.poller == nil {
 		return nil
 	}
-	rfd, ok := dupSocket(nc)
+	rfd, wfd, ok := dupSockets(nc)
 	if !ok {
-		return nil
-	}
-	wfd, ok := dupSocket(nc)
-	if !ok {
-		syscall.Close(rfd)
 		return nil
 	}
 	ended := make(chan struct{})
