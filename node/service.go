@@ -67,8 +67,9 @@ type ServiceConfig struct {
 	StandingPromises int
 	// RPCLoops, if positive, reads the RPC connections (the calls of
 	// routers and peers, and the answers to this node's calls) on that
-	// many event loops, each on a thread of its own, and runs the calls
-	// that do not wait there; 0: a reader goroutine per connection.
+	// many event loops, each waiting for all of its connections at once,
+	// and runs the calls that do not wait there; 0: a reader goroutine
+	// per connection.
 	RPCLoops int
 }
 

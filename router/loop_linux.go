@@ -129,19 +129,8 @@ func (e *loopConn) ready(c *conn) bool {
 }
 
 func newLoop(s *Server) (*loop, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, wakefd, err := epoll.OpenWoken()
 	if err != nil {
-		return nil, err
-	}
-	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-	if err != nil {
-		unix.Close(epfd)
-		return nil, err
-	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
-		unix.Close(epfd)
-		unix.Close(wakefd)
 		return nil, err
 	}
 	lp := &loop{
@@ -226,15 +215,7 @@ func (lp *loop) wakeLocked() {
 	}
 }
 
-func (lp *loop) wake() {
-	var one = [8]byte{1}
-	for {
-		_, err := unix.Write(lp.wakefd, one[:])
-		if err != unix.EINTR {
-			return
-		}
-	}
-}
+func (lp *loop) wake() { epoll.Wake(lp.wakefd) }
 
 // stop ends the loop once its connections are closed (Shutdown closes
 // them first).
@@ -308,8 +289,7 @@ func (lp *loop) run() {
 		quit := lp.quit
 		if lp.woken {
 			lp.woken = false
-			var buf [8]byte
-			unix.Read(lp.wakefd, buf[:])
+			epoll.Drain(lp.wakefd)
 		}
 		queued := lp.queued.Take()
 		lp.mu.Unlock()

@@ -50,22 +50,8 @@ func NewPoller(n int) (*Poller, error) {
 }
 
 func newPollLoop(rawWait bool) (*pollLoop, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, wakefd, err := OpenWoken()
 	if err != nil {
-		if rawWait {
-			ReleaseRawWait()
-		}
-		return nil, err
-	}
-	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-	if err == nil {
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
-		if err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
-			unix.Close(wakefd)
-		}
-	}
-	if err != nil {
-		unix.Close(epfd)
 		if rawWait {
 			ReleaseRawWait()
 		}
@@ -109,12 +95,7 @@ func (lp *pollLoop) wakeLocked() {
 		return
 	}
 	lp.woken = true
-	one := [8]byte{1}
-	for {
-		if _, err := unix.Write(lp.wakefd, one[:]); err != unix.EINTR {
-			return
-		}
-	}
+	Wake(lp.wakefd)
 }
 
 // Close stops the poller: the sockets still watched are gone to their
@@ -131,7 +112,6 @@ func (p *Poller) Close() {
 
 func (lp *pollLoop) run() {
 	defer close(lp.done)
-	var due []*Watch
 	for {
 		// The goroutines the last turn's handlers woke (a vote waiting
 		// for its fsync, a proposer for its answers) are queued on this
@@ -149,26 +129,19 @@ func (lp *pollLoop) run() {
 			}
 		}
 		if err != nil {
-			runtime.Gosched() // EINTR: a signal, perhaps the collector's
-			n = 0
+			n = 0 // EINTR: a signal, perhaps the collector's; the loop yields at the top
 		}
-		for _, ev := range lp.events[:max(n, 0)] {
+		for _, ev := range lp.events[:n] {
 			if w := lp.set.Get(ev.Fd); w != nil {
-				due = append(due, w)
+				lp.set.Ready(w)
 			}
 		}
-		for _, w := range due {
-			lp.set.Ready(w)
-		}
-		clear(due)
-		due = due[:0]
 		lp.mu.Lock()
 		q := lp.queued.Take()
 		quit := lp.quit
 		if lp.woken {
 			lp.woken = false
-			var buf [8]byte
-			unix.Read(lp.wakefd, buf[:])
+			Drain(lp.wakefd)
 		}
 		lp.mu.Unlock()
 		lp.set.Apply(q)
