@@ -50,7 +50,8 @@
 // which a set, hash or list stands for its parts by the sum of their
 // hashes, kept as they change: partsum.go). A set or hash also keeps its
 // live members in a list of chunks (names.go), so that a random pick
-// takes constant time; a list's elements are a ring of chunks (list.go).
+// takes constant time; a list's elements are packed in chunks of bytes
+// (elems.go), each encoded against its chunk's first id.
 // borrowed.go holds the storage a command's deltas borrow for their
 // slices (Ctx.Borrowed), reused from one command to the next; tombs.go a
 // list's tombstones, packed once they are many. version.go gives a key's

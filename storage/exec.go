@@ -254,12 +254,8 @@ func appendValue(dst []byte, v value) []byte {
 func appendList(dst []byte, x *listVal, from, to int) []byte {
 	n := max(0, to-from+1)
 	dst = proto.AppendContainerHeader(dst, proto.TypeList, n)
-	for i := from; i <= to; {
-		run := x.elems.run(i, to-i+1)
-		for k := range run {
-			dst = proto.AppendBody(dst, run[k].v)
-		}
-		i += len(run)
+	if n > 0 {
+		x.elems.eachValue(from, to, func(v []byte) { dst = proto.AppendBody(dst, v) })
 	}
 	return proto.AppendContainerEnd(dst, proto.TypeList)
 }

@@ -57,7 +57,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		}
 		pos := endPos(x, -1, end)
 		for i, s := range req.Elems {
-			d.Val.Elems[i] = Elem{ID: ElemID{Pos: pos, S: c.T}, VS: c.T, Value: string(s)}
+			d.Val.Elems[i] = Elem{ID: ElemID{Pos: pos, S: c.T}, VS: c.T, Value: c.Borrowed.str(s)}
 			pos += step
 		}
 		c.commit(key, d)
@@ -93,11 +93,12 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		if removed > 0 {
 			d := c.begin(key, stored)
 			d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: borrow(&c.Borrowed.tombs, removed)}
-			for i := 0; i < n; i++ {
+			x.elems.each(0, n-1, func(i int, e elemView) bool {
 				if i < s || i > t {
-					d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
+					d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: e.id, S: c.T})
 				}
-			}
+				return true
+			})
 			if removed == n {
 				c.clearExpiry(d, key, stored)
 			}
@@ -112,18 +113,18 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		if count != 0 {
 			limit = int(min(absCount(count), int64(n)))
 		}
-		if count >= 0 {
-			for i := 0; i < n && len(tombs) < limit; i++ {
-				if el := x.elems.ptr(i); el.v == target {
-					tombs = append(tombs, Tomb{ID: el.id, S: c.T})
-				}
+		match := func(_ int, e elemView) bool {
+			if string(e.v) == target {
+				tombs = append(tombs, Tomb{ID: e.id, S: c.T})
 			}
-		} else {
-			for i := n - 1; i >= 0 && len(tombs) < limit; i-- {
-				if el := x.elems.ptr(i); el.v == target {
-					tombs = append(tombs, Tomb{ID: el.id, S: c.T})
-				}
-			}
+			return len(tombs) < limit
+		}
+		switch {
+		case limit == 0: // an empty list
+		case count >= 0:
+			x.elems.each(0, n-1, match)
+		default:
+			x.elems.eachBack(n-1, 0, match)
 		}
 		if len(tombs) > 0 {
 			d := c.begin(key, stored)
@@ -162,7 +163,8 @@ func (c *Ctx) listMove(req *proto.Request, dst []byte) []byte {
 	if req.Ends[0] == proto.EndRight {
 		i = x.elems.n - 1
 	}
-	el := x.elems.at(i)
+	at := x.elems.at(i)
+	el := elem{id: at.id, vs: at.vs, v: string(at.v)}
 	dst = proto.AppendStr(append(dst, proto.ReplyOK...), el.v)
 	if string(src) == string(dest) {
 		// A rotation, in one delta: the list never empties, so it keeps
@@ -224,9 +226,10 @@ func absCount(c int64) int64 {
 func (c *Ctx) removeElems(key []byte, stored bool, x *listVal, from, to int) {
 	d := c.begin(key, stored)
 	d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: borrow(&c.Borrowed.tombs, to-from+1)}
-	for i := from; i <= to; i++ {
-		d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: x.elems.at(i).id, S: c.T})
-	}
+	x.elems.each(from, to, func(_ int, e elemView) bool {
+		d.Val.Tombs = append(d.Val.Tombs, Tomb{ID: e.id, S: c.T})
+		return true
+	})
 	if to-from+1 == x.elems.n {
 		c.clearExpiry(d, key, stored)
 	}
@@ -287,19 +290,23 @@ func listPos(dst []byte, x *listVal, target string, rank, count int64) []byte {
 	if x != nil {
 		n = x.elems.n
 	}
-	i, step, skip := 0, 1, rank-1
-	if rank < 0 {
-		i, step, skip = n-1, -1, -rank-1
-	}
-	for ; i >= 0 && i < n && (count == 0 || int64(len(found)) < count); i += step {
-		if x.elems.at(i).v != target {
-			continue
-		}
-		if skip > 0 {
+	skip := absCount(rank) - 1
+	match := func(i int, e elemView) bool {
+		switch {
+		case string(e.v) != target:
+		case skip > 0:
 			skip--
-			continue
+		default:
+			found = append(found, int64(i))
 		}
-		found = append(found, int64(i))
+		return count == 0 || int64(len(found)) < count
+	}
+	switch {
+	case n == 0:
+	case rank > 0:
+		x.elems.each(0, n-1, match)
+	default:
+		x.elems.eachBack(n-1, 0, match)
 	}
 	dst = proto.AppendContainerHeader(append(dst, proto.ReplyOK...), proto.TypeArr, len(found))
 	for _, f := range found {

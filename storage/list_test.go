@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -11,60 +12,136 @@ import (
 	"github.com/vanitydb/vanity/storage/hlc"
 )
 
-// TestDequeFollowsASlice inserts and removes at random places and checks
-// the deque against a slice after each step, its buffer a power of two
-// that holds the elements and is not mostly empty once past 16.
-func TestDequeFollowsASlice(t *testing.T) {
-	defer func(b uint8) { chunkBits = b }(chunkBits)
-	chunkBits = 2 // chunks of 4: a few steps make a ring of them
+// TestElemsFollowASlice inserts and removes at random places, keeps or
+// drops elements in one pass, and checks the packed elements against a
+// slice after each step: by index, forwards and backwards from anywhere,
+// and by id. Chunks hold a few elements, so that a few steps make many.
+// The elements' ids and stamps are drawn far apart and close together,
+// with value registers of their own or their id's, and values of every
+// length up to more than a chunk.
+func TestElemsFollowASlice(t *testing.T) {
+	defer func(n, b int) { chunkEntries, chunkBytes = n, b }(chunkEntries, chunkBytes)
 	rapid.Check(t, func(t *rapid.T) {
-		var q deque
-		var want []string
-		next := 0
-		for range rapid.IntRange(1, 300).Draw(t, "steps") {
-			if len(want) == 0 || rapid.IntRange(0, 9).Draw(t, "op") < 6 {
+		chunkEntries = rapid.IntRange(1, 6).Draw(t, "chunkEntries")
+		chunkBytes = rapid.IntRange(16, 300).Draw(t, "chunkBytes")
+		var q elems
+		var want []elem
+		stamp := func(label string) hlc.Stamp {
+			return hlc.Stamp{Time: rapid.Uint64().Draw(t, label+"Time"), Actor: rapid.Uint64Range(0, 3).Draw(t, label+"Actor")}
+		}
+		for range rapid.IntRange(1, 200).Draw(t, "steps") {
+			switch op := rapid.IntRange(0, 9).Draw(t, "op"); {
+			case len(want) == 0 || op < 6:
 				i := rapid.IntRange(0, len(want)).Draw(t, "at")
-				v := fmt.Sprint(next)
-				next++
-				q.insert(i, elem{v: v})
-				want = slices.Insert(want, i, v)
-			} else {
+				e := elem{id: ElemID{Pos: rapid.Int64().Draw(t, "pos"), S: stamp("s")}}
+				e.vs = e.id.S
+				if rapid.Bool().Draw(t, "set") {
+					e.vs = stamp("vs")
+				}
+				e.v = strings.Repeat(string(rune('a'+len(want)%26)), rapid.IntRange(0, 400).Draw(t, "len"))
+				q.insert(i, e.view())
+				want = slices.Insert(want, i, e)
+			case op < 9:
 				i := rapid.IntRange(0, len(want)-1).Draw(t, "at")
 				q.remove(i)
 				want = slices.Delete(want, i, i+1)
-			}
-			got := make([]string, q.n)
-			for i := range got {
-				got[i] = q.at(i).v
-			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("deque %q, want %q", got, want)
-			}
-			if len(want) > 0 { // the same elements, read a run at a time from anywhere
-				from := rapid.IntRange(0, len(want)-1).Draw(t, "from")
-				var runs []string
-				for i := from; i < len(want); {
-					run := q.run(i, len(want)-i)
-					for _, e := range run {
-						runs = append(runs, e.v)
+			default:
+				drop := rapid.IntRange(0, 3).Draw(t, "drop every")
+				q.filter(func(i int, _ elemView) bool { return drop == 0 || i%drop != 0 })
+				var kept []elem
+				for i, e := range want {
+					if drop == 0 || i%drop != 0 {
+						kept = append(kept, e)
 					}
-					i += len(run)
 				}
-				if !slices.Equal(runs, want[from:]) {
-					t.Fatalf("runs from %d read %q, want %q", from, runs, want[from:])
+				want = kept
+			}
+			same := func(how string, i int, got elemView) {
+				if w := want[i]; got.id != w.id || got.vs != w.vs || string(got.v) != w.v {
+					t.Fatalf("%s: element %d is %v %v %d bytes, want %v %v %d bytes", how, i, got.id, got.vs, len(got.v), w.id, w.vs, len(w.v))
 				}
 			}
-			size := q.size()
-			if size&(size-1) != 0 || size < q.n || size > 16 && q.n < size/4 && size > 8<<chunkBits {
-				t.Fatalf("ring of %d for %d elements", size, q.n)
+			if q.n != len(want) {
+				t.Fatalf("%d elements, want %d", q.n, len(want))
 			}
-			for p := q.n; p < size; p++ { // no slot outside the elements keeps one
-				if *q.ptr(p) != (elem{}) {
-					t.Fatalf("slot %d of %d holds %q past %d elements", p, size, q.ptr(p).v, q.n)
+			for i := range want {
+				same("at", i, q.at(i))
+			}
+			if len(want) == 0 {
+				continue
+			}
+			from := rapid.IntRange(0, len(want)-1).Draw(t, "from")
+			next := from
+			q.each(from, len(want)-1, func(i int, e elemView) bool {
+				if i != next {
+					t.Fatalf("each from %d gave index %d after %d", from, i, next-1)
+				}
+				same("each", i, e)
+				next++
+				return true
+			})
+			if next != len(want) {
+				t.Fatalf("each from %d stopped at %d of %d", from, next, len(want))
+			}
+			to := rapid.IntRange(from, len(want)-1).Draw(t, "to")
+			next = from
+			q.eachValue(from, to, func(v []byte) {
+				if string(v) != want[next].v {
+					t.Fatalf("eachValue from %d: value %d has %d bytes, want %d", from, next, len(v), len(want[next].v))
+				}
+				next++
+			})
+			if next != to+1 {
+				t.Fatalf("eachValue from %d to %d stopped at %d", from, to, next)
+			}
+			next = from
+			q.eachBack(from, 0, func(i int, e elemView) bool {
+				if i != next {
+					t.Fatalf("eachBack from %d gave index %d after %d", from, i, next+1)
+				}
+				same("eachBack", i, e)
+				next--
+				return true
+			})
+			if next != -1 {
+				t.Fatalf("eachBack from %d stopped at %d", from, next)
+			}
+			for _, c := range q.chunks() {
+				if c.n == 0 || c.lo < 0 || c.hi > len(c.b) || c.lo > c.hi {
+					t.Fatalf("a chunk of %d elements in bytes %d-%d of %d", c.n, c.lo, c.hi, len(c.b))
 				}
 			}
 		}
 	})
+}
+
+// TestElemsPackFewBytes: a million pushed 100-byte elements take little
+// more than their values, however they came.
+func TestElemsPackFewBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		at   func(n int) int
+	}{
+		{"right", func(n int) int { return n }},
+		{"left", func(int) int { return 0 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var q elems
+			v := strings.Repeat("v", 100)
+			for i := range 1_000_000 {
+				s := hlc.Stamp{Time: uint64(1_700_000_000_000+i/50) << 16, Actor: 7}
+				pos := int64(i)
+				if tc.at(1) == 0 {
+					pos = -pos
+				}
+				q.insert(tc.at(q.n), elemView{id: ElemID{Pos: pos, S: s}, vs: s, v: bytesOf(v)})
+			}
+			t.Logf("%d bytes an element", q.footprint()/q.n)
+			if per := q.footprint() / q.n; per > 115 {
+				t.Fatalf("%d bytes an element of 100 bytes", per)
+			}
+		})
+	}
 }
 
 // TestListFindIsALowerBound: find answers as a linear scan would, for ids
@@ -79,7 +156,7 @@ func TestListFindIsALowerBound(t *testing.T) {
 		}
 		slices.SortFunc(ids, func(a, b ElemID) int { return a.Compare(b) })
 		for _, id := range ids {
-			x.elems.insert(x.elems.n, elem{id: id})
+			x.elems.insert(x.elems.n, elemView{id: id})
 		}
 		for pos := int64(-102); pos <= 102; pos++ {
 			id := ElemID{Pos: pos}
@@ -106,8 +183,8 @@ func TestDrainedListGivesItsBufferBack(t *testing.T) {
 		h.do("LIST_POP_LEFT (1)q 1")
 	}
 	x := h.shards[0].visibleOf(0, "q").(*listVal)
-	if x.elems.n != 10 || x.elems.size() > 64 {
-		t.Fatalf("%d elements in a ring of %d", x.elems.n, x.elems.size())
+	if x.elems.n != 10 || x.elems.footprint() > 4<<10 {
+		t.Fatalf("%d elements in %d bytes", x.elems.n, x.elems.footprint())
 	}
 }
 
@@ -193,7 +270,7 @@ func TestListJoinInBulkEqualsOneByOne(t *testing.T) {
 			t.Fatalf("bulk join:\n%v (sum %x, ts %v)\none by one:\n%v (sum %x, ts %v)", a, bulk.sum, bulk.ts, b, single.sum, single.ts)
 		}
 		for i := 1; i < bulk.elems.n; i++ {
-			if !bulk.elems.ptr(i - 1).id.Less(bulk.elems.ptr(i).id) {
+			if !bulk.elems.at(i - 1).id.Less(bulk.elems.at(i).id) {
 				t.Fatalf("elements out of order at %d: %v", i, a.Elems)
 			}
 		}

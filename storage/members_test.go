@@ -193,9 +193,10 @@ func recountSums(t interface{ Fatalf(string, ...any) }, sh *Shard) {
 					}
 					got = x.sum
 				case *listVal:
-					for i := range x.elems.n {
-						want += elemSum(x.elems.ptr(i))
-					}
+					x.elems.each(0, x.elems.n-1, func(_ int, e elemView) bool {
+						want += elemSum(e)
+						return true
+					})
 					x.tombs.each(func(id ElemID, s hlc.Stamp) { want += tombSum(id, s) })
 					got = x.sum
 				default:

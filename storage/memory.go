@@ -76,11 +76,7 @@ func (x *memberMap) footprint() int {
 }
 
 func (x *listVal) footprint() int {
-	n := int(unsafe.Sizeof(*x)) + x.elems.size()*int(unsafe.Sizeof(elem{}))
-	for i := 0; i < x.elems.n; i++ {
-		n += len(x.elems.ptr(i).v)
-	}
-	return n + x.tombs.footprint()
+	return int(unsafe.Sizeof(*x)) + x.elems.footprint() + x.tombs.footprint()
 }
 
 func (t *tombSet) footprint() int {

@@ -34,12 +34,12 @@ func deadSum(name string, s hlc.Stamp) uint64 {
 }
 
 // elemSum is the hash of one list element and its value register.
-func elemSum(e *elem) uint64 {
+func elemSum(e elemView) uint64 {
 	h := mix(uint64(e.id.Pos) ^ e.id.S.Time)
 	h = mix(h ^ e.id.S.Actor)
 	h = mix(h ^ e.vs.Time)
 	h = mix(h ^ e.vs.Actor)
-	return mix(h ^ xxhash.Sum64String(e.v) ^ partElem)
+	return mix(h ^ xxhash.Sum64(e.v) ^ partElem)
 }
 
 // tombSum is the hash of one list tombstone.

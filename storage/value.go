@@ -629,9 +629,10 @@ func wholeValue(v value, t hlc.Stamp) ValDelta {
 		return d
 	case *listVal:
 		d := ValDelta{Kind: proto.TypeList, TS: t, Elems: make([]Elem, v.elems.n)}
-		for i := range d.Elems {
-			d.Elems[i] = Elem{ID: ElemID{Pos: int64(i), S: t}, VS: t, Value: v.elems.at(i).v}
-		}
+		v.elems.each(0, v.elems.n-1, func(i int, e elemView) bool {
+			d.Elems[i] = Elem{ID: ElemID{Pos: int64(i), S: t}, VS: t, Value: string(e.v)}
+			return true
+		})
 		return d
 	}
 	panic(fmt.Sprintf("storage: a whole value of a %T", v))
