@@ -15,9 +15,28 @@ import (
 // nodes (or that it is RESET, which reaches every node).
 var errSpans = errors.New("cluster: the command spans nodes")
 
+// jobPicks keeps, while one job is placed, the routes and the node
+// chosen for each partition, so that the job's items of one partition
+// all go to one node whatever changes meanwhile (a node found suspect,
+// new routes): a read of a key the job writes is no digest read because
+// it runs in that node's run, in the job's order (namesWritten); placed
+// on another node, it ran beside the job's later writes and could answer
+// one of them.
+type jobPicks struct {
+	rt *routes
+	to map[int]string
+}
+
+// reset readies the picks for the next job.
+func (pk *jobPicks) reset(rt *routes) {
+	pk.rt = rt
+	clear(pk.to)
+}
+
 // place chooses the node that runs item it: the coordinator, by the
-// current routes, of every partition its keys live in.
-func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, error) {
+// current routes, of every partition its keys live in; with pk (not
+// nil), the one pk chose for a partition before.
+func (b *Backend) place(it *router.Item, keys *[][]byte, pk *jobPicks) (string, Transport, error) {
 	*keys = (*keys)[:0]
 	for _, r := range it.Reqs {
 		if r.Cmd.Class() == proto.ClassDatabase {
@@ -29,6 +48,9 @@ func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, err
 		*keys = r.Keys(*keys)
 	}
 	rt := b.routes.Load()
+	if pk != nil {
+		rt = pk.rt
+	}
 	addr := ""
 	first := -1
 	for _, k := range *keys {
@@ -43,7 +65,19 @@ func (b *Backend) place(it *router.Item, keys *[][]byte) (string, Transport, err
 		case c.OnePartition():
 			return "", nil, &router.CommandError{Msg: c.String() + "'s keys are in different partitions: a cluster runs it within a partition only; co-locate them with {tags} (key{t}, other{t})"}
 		}
-		a := b.pick(rt, p, nil)
+		a, picked := "", false
+		if pk != nil {
+			a, picked = pk.to[p]
+		}
+		if !picked {
+			a = b.pick(rt, p, nil)
+			if pk != nil {
+				if pk.to == nil {
+					pk.to = map[int]string{}
+				}
+				pk.to[p] = a
+			}
+		}
 		switch {
 		case a == "":
 			return "", nil, &router.CommandError{Msg: fmt.Sprintf("unavailable: no storage node serves partition %d", p)}
@@ -160,7 +194,7 @@ func (b *Backend) goInOrder(j *router.Job) {
 		var keys [][]byte
 		for i := range j.Items {
 			it := &j.Items[i]
-			_, _, err := b.place(it, &keys)
+			_, _, err := b.place(it, &keys, nil)
 			switch {
 			case errors.Is(err, errSpans):
 				out, err := b.scatter(b.life, it.DB, it.Levels, it.Reqs[0])
@@ -329,7 +363,7 @@ func (b *Backend) runItem(r ref, tried []string, cause error, sent int64) {
 // would not carry its id): it fails (by fail) as not confirmed.
 func (b *Backend) spread(r ref, keys *[][]byte, ran bool, fail func(error)) bool {
 	it := &r.j.Items[r.i]
-	if _, _, err := b.place(it, keys); !errors.Is(err, errSpans) {
+	if _, _, err := b.place(it, keys, nil); !errors.Is(err, errSpans) {
 		return false
 	}
 	if ran && !proto.ReadOnly(it.Reqs) {

@@ -93,6 +93,10 @@ type ref struct {
 	j  *router.Job
 	i  int
 	dr *digestRead
+	// tied: a read of a key its job writes (namesWritten), which only its
+	// run answers, in the job's order: sent to another replica, it could
+	// run after a later write of the job, or before an earlier one.
+	tied bool
 }
 
 // nodeRun is what one node gets from one flush.
@@ -125,6 +129,7 @@ type Sender struct {
 	keys   [][]byte
 	others []string // a digest read's other replicas (scratch)
 	placed []placement
+	picks  jobPicks
 	queues map[string]*nodeQueue // runs in flight to each node
 	// serialQueues: serial runs in flight to each node, queued apart (an
 	// ordinary run must not wait for rounds of consensus)
@@ -188,8 +193,9 @@ func (s *Sender) Submit(j *router.Job) {
 		return
 	}
 	placed := s.placed[:0]
+	s.picks.reset(s.b.routes.Load())
 	for i := range j.Items {
-		addr, t, err := s.b.place(&j.Items[i], &s.keys)
+		addr, t, err := s.b.place(&j.Items[i], &s.keys, &s.picks)
 		if errors.Is(err, errSpans) {
 			s.b.goInOrder(j)
 			return
@@ -202,10 +208,16 @@ func (s *Sender) Submit(j *router.Job) {
 		case pl.err != nil:
 			j.Fail(i, pl.err)
 		case proto.Serial(j.Items[i].Levels[0], j.Items[i].Levels[1], j.Items[i].Reqs):
-			if s.namesWritten(written, &j.Items[i]) || !s.addSerialDigestRead(pl.addr, pl.t, j, i) {
+			switch tied := s.namesWritten(written, &j.Items[i]); {
+			case tied:
+				s.b.serialID(&j.Items[i])
+				s.addSerialCmd(pl.addr, pl.t, itemCmd(&j.Items[i]), ref{j: j, i: i, tied: true})
+			case !s.addSerialDigestRead(pl.addr, pl.t, j, i):
 				s.addSerial(pl.addr, pl.t, j, i)
 			}
-		case s.namesWritten(written, &j.Items[i]) || !s.addDigestRead(pl.addr, pl.t, j, i):
+		case s.namesWritten(written, &j.Items[i]):
+			s.addCmd(pl.addr, pl.t, itemCmd(&j.Items[i]), ref{j: j, i: i, tied: true})
+		case !s.addDigestRead(pl.addr, pl.t, j, i):
 			s.add(pl.addr, pl.t, j, i)
 		}
 	}
@@ -627,8 +639,8 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 // slow handles a run not answered within slowAfter: its node is
 // suspected (new commands go to other candidates), its reads go to
 // another replica now, and so do the commands queued behind it for that
-// node (q's backlog, never sent); its writes wait for their answer or the
-// deadline. (A serial write handed on at once, to settle from the key's
+// node (q's backlog, never sent); its writes, and its reads tied to them
+// (ref.tied), wait for their answer or the deadline. (A serial write handed on at once, to settle from the key's
 // applied record, could run there and then again here once its entry had
 // left the record: runItem sends a write again only past the deadline.)
 func (b *Backend) slow(nr *nodeRun, q *nodeQueue, sent time.Time) {
@@ -640,7 +652,7 @@ func (b *Backend) slow(nr *nodeRun, q *nodeQueue, sent time.Time) {
 	var again []ref
 	var parts []ref
 	for c, r := range nr.refs {
-		if r.dr == nil && !proto.ReadOnly(nr.run.Cmds[c].Reqs) {
+		if r.dr == nil && (r.tied || !proto.ReadOnly(nr.run.Cmds[c].Reqs)) {
 			continue
 		}
 		for len(nr.hedged) <= c {
@@ -709,7 +721,9 @@ func (b *Backend) leaveBacklog(nr *nodeRun, addr string, cause error) {
 
 // runFailed handles a run that got no answer. A run that never left is
 // sent elsewhere whole; otherwise reads are, and writes, which may have
-// run, answer that they are not confirmed.
+// run, answer that they are not confirmed, and reads tied to writes of
+// their job (ref.tied), which elsewhere could see those out of order,
+// that their node did not answer.
 func (b *Backend) runFailed(nr *nodeRun, err error) {
 	b.suspect(nr.addr, err)
 	notSent := errors.Is(err, rpc.ErrNotSent)
@@ -722,6 +736,10 @@ func (b *Backend) runFailed(nr *nodeRun, err error) {
 			r.dr.answered(r.i, nil, err)
 			continue
 		}
+		if r.tied && !notSent && nr.run.Cmds[c].ID == ([16]byte{}) {
+			r.j.Fail(r.i, tiedReadError(nr.addr, err))
+			continue
+		}
 		if notSent || proto.ReadOnly(nr.run.Cmds[c].Reqs) || nr.run.Cmds[c].ID != ([16]byte{}) {
 			again = append(again, r) // no effect yet, none, or one at most
 			continue
@@ -730,6 +748,13 @@ func (b *Backend) runFailed(nr *nodeRun, err error) {
 	}
 	b.notConfirmedPast(unsure, nr.run.Deadline, notConfirmed(nr.addr, err))
 	b.goRetry(again, nr.addr, err, nr.run.Deadline)
+}
+
+// tiedReadError is the error of a read that its node did not answer
+// (cause), which was sent with writes of its key (ref.tied).
+func tiedReadError(addr string, cause error) error {
+	return &router.CommandError{Msg: fmt.Sprintf("unavailable: %s did not answer (%v); the read was sent with writes of its key "+
+		"and is not run on another replica, where it could see them out of order; send it again", addr, cause)}
 }
 
 // notConfirmedPast answers refs, writes that may have run, with err once

@@ -301,12 +301,64 @@ func TestReadGoesToTheNextReplica(t *testing.T) {
 	}
 	b.healthy("a", 0)
 	a.fail = func(*rpc.Run) error { return fmt.Errorf("%w: connection reset", rpc.ErrClosed) }
-	got := runJob(t, b, "GET "+enc(k), "SET:STR "+enc(k)+" (1)x")
+	k2 := ""
+	for i := 0; k2 == ""; i++ { // another key whose coordinator is a
+		if o := fmt.Sprintf("other%d", i); b.routes.Load().owners[b.partition([]byte(o))][0] == "a" {
+			k2 = o
+		}
+	}
+	got := runJob(t, b, "GET "+enc(k), "SET:STR "+enc(k2)+" (1)x")
 	if got[0] != "OK:STR (1)w" {
 		t.Fatalf("a read on a node that dropped the connection: %q", got[0])
 	}
 	if !strings.Contains(got[1], "not confirmed") {
 		t.Fatalf("a write on a node that dropped the connection: %q", got[1])
+	}
+	// A read pipelined before a write of its own key is not run
+	// elsewhere: the write may have run on the node that dropped the
+	// connection, and the read there could answer it.
+	b.healthy("a", 0)
+	before := len(c.runs)
+	got = runJob(t, b, "GET "+enc(k), "SET:STR "+enc(k)+" (1)y")
+	if !strings.Contains(got[0], "is not run on another replica") || !strings.Contains(got[1], "not confirmed") {
+		t.Fatalf("a read and a write of one key on a node that dropped the connection: %q", got)
+	}
+	if len(c.runs) != before {
+		t.Fatalf("the read tied to a write of its key was sent to %s: %v", c.addr, c.runs[before].Cmds)
+	}
+}
+
+// TestTiedReadWaitsForItsRun: a read pipelined before a write of its key
+// is not hedged to another replica when its node is slow: run there, it
+// could answer the write its node applied meanwhile. It waits for its
+// own run's answer, as the write does.
+func TestTiedReadWaitsForItsRun(t *testing.T) {
+	a, c := &fakeNode{addr: "a", gate: make(chan struct{})}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	a.data[k], c.data[k] = "on a", "on c"
+	slow := make(chan bool, 1)
+	go func() {
+		// The gate opens once the run was found slow (a suspected), or
+		// after a while (the test then fails below).
+		deadline := time.Now().Add(5 * time.Second)
+		for !b.suspected("a") && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond) // polling the backend's suspicion
+		}
+		slow <- b.suspected("a")
+		close(a.gate)
+	}()
+	got := runJob(t, b, "GET "+enc(k), "SET:STR "+enc(k)+" (1)w")
+	if got[0] != "OK:STR (4)on a" || got[1] != "OK" {
+		t.Fatalf("a read and a write of one key on a slow node: %q", got)
+	}
+	if !<-slow {
+		t.Fatal("the slow node was not suspected")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.runs) > 0 {
+		t.Fatalf("the slow node's read was hedged to %s: %v", c.addr, c.runs[0].Cmds)
 	}
 }
 
@@ -1132,5 +1184,32 @@ func TestWriteIsNotConfirmedBeforeItsDeadline(t *testing.T) {
 	a.mu.Unlock()
 	if past := deadline.Add(b.cfg.MaxClockOffset); answered.Before(past) {
 		t.Errorf("answered %v before the run's deadline plus the clock offset; the node could still run it", past.Sub(answered))
+	}
+}
+
+// TestJobPlacesAPartitionOnce: the items of one job that name one
+// partition all go to one node, even when its coordinator is suspected
+// between two of them (a read of a key the job writes runs in that node's
+// run, in the job's order); the next job is placed afresh.
+func TestJobPlacesAPartitionOnce(t *testing.T) {
+	a, c := &fakeNode{addr: "a", pingsLost: true}, &fakeNode{addr: "c"}
+	b := testBackend(t, 2, a, c)
+	k := keyOn(t, b, "a", "c")
+	read := &router.Item{Reqs: []*proto.Request{req(t, "GET "+enc(k))}}
+	write := &router.Item{Reqs: []*proto.Request{req(t, "SET:STR "+enc(k)+" (1)w")}}
+	var keys [][]byte
+	var pk jobPicks
+	pk.reset(b.routes.Load())
+	first, _, err := b.place(read, &keys, &pk)
+	if err != nil || first != "a" {
+		t.Fatalf("the read is placed on %q (%v), want a", first, err)
+	}
+	b.suspect("a", errors.New("a test's suspicion"))
+	if second, _, err := b.place(write, &keys, &pk); err != nil || second != first {
+		t.Fatalf("the job's write is placed on %q (%v), its read on %q", second, err, first)
+	}
+	pk.reset(b.routes.Load())
+	if next, _, err := b.place(write, &keys, &pk); err != nil || next != "c" {
+		t.Fatalf("the next job's write is placed on %q (%v), want c (a is suspected)", next, err)
 	}
 }
