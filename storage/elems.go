@@ -314,8 +314,11 @@ func (c *elemChunk) drop(j int) {
 		c.hi -= size
 	}
 	c.n--
+}
+
+// fit gives back the memory of a chunk left three quarters empty.
+func (c *elemChunk) fit() {
 	if used := c.hi - c.lo; len(c.b) > 1024 && used < len(c.b)/4 {
-		// A chunk mostly emptied from its middle gives its memory back.
 		b := make([]byte, max(64, 2*used))
 		lo := (len(b) - used) / 2
 		copy(b[lo:], c.b[c.lo:c.hi])
@@ -536,6 +539,14 @@ func (q *elems) remove(i int) {
 	c.drop(j)
 	q.n--
 	if c.n > 0 {
+		// A chunk emptied from the middle of the list gives its memory
+		// back, and so does a list's only chunk; one at an end of a
+		// longer list is being popped, and goes whole once empty
+		// (fitting it at each quarter cost pops a tenth of their time,
+		// most of it faulting in the new buffers).
+		if k != q.head && k != len(q.cs)-1 || len(q.cs)-q.head == 1 {
+			c.fit()
+		}
 		return
 	}
 	switch {
