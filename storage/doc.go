@@ -53,7 +53,8 @@
 // takes constant time; a list's elements are packed in chunks of bytes
 // (elems.go), each encoded against its chunk's first id.
 // borrowed.go holds the storage a command's deltas borrow for their
-// slices (Ctx.Borrowed), reused from one command to the next; tombs.go a
+// slices and for pushed list values (Ctx.Borrowed), reused from one
+// command to the next; tombs.go a
 // list's tombstones, packed once they are many. version.go gives a key's
 // version (a hash of its state digest, its partition's reset and whether
 // its deadline passed) for KEY_VERSION and the KEY_VERSION_IS checks a

@@ -49,10 +49,13 @@
 // turn, the coordinator's partner first (ring.ByPartner: the replica its
 // node's serial rounds ask first) unless its digests kept disagreeing
 // with that coordinator's lately (digestpeers.go); a SERIAL read of one key with three
-// copies too, the digests being the two acceptors' registers. A read after a write of its key in the
-// same job is not, and a job with a serial command beside ordinary ones
-// on one key runs item by item, so that a job's items take effect in
-// order.
+// copies too, the digests being the two acceptors' registers. A read of a key its job writes
+// (before or after the write) is not: it runs in its coordinator's run, in
+// the job's order, and only there (ref.tied: never hedged or retried on
+// another replica, where it could see the job's writes out of order); a
+// job's items of one partition take one node, picked once per job
+// (jobPicks); and a job with a serial command beside ordinary ones on one
+// key runs item by item, so that a job's items take effect in order.
 //
 // Backend is safe for concurrent use.
 package cluster
