@@ -29,7 +29,8 @@ type elems struct {
 	n    int
 }
 
-// elemChunk is a run of packed elements in b[lo:hi], each an elemEntry.
+// elemChunk is a run of packed elements in b[lo:hi], each an entry as
+// below.
 // Its free bytes lie on both sides, so that pushes at either end seldom
 // move it.
 type elemChunk struct {
@@ -136,8 +137,8 @@ func getBack(b []byte) (l, n int) {
 	}
 }
 
-// encode writes e's entry against base into dst, which is exactly
-// entrySize long.
+// encode writes the entry of header h and value v into dst, which is
+// exactly entrySize long.
 func encode(dst []byte, h []byte, v []byte) {
 	copy(dst, h)
 	copy(dst[len(h):], v)
@@ -284,9 +285,10 @@ func newChunk(base ElemID, size int, first bool) *elemChunk {
 }
 
 // put writes entry e at the chunk's j-th place, moving the entries on
-// the shorter side. An empty chunk fills from the side its free bytes
-// are on: a list's last chunk from its front, a chunk pushed before the
-// first from its back.
+// the shorter side. An empty chunk takes its first entry on the side its
+// free bytes are: at its start when they follow it (a chunk pushed after
+// the last), at its end when they precede it (one pushed before the
+// first), so that the next pushes there move nothing.
 func (c *elemChunk) put(j int, e elemView) {
 	var scratch [64]byte
 	h := header(scratch[:0], c.base, e)

@@ -146,9 +146,12 @@ func TestElemsPackFewBytes(t *testing.T) {
 
 // TestListFindIsALowerBound: find answers as a linear scan would, for ids
 // below, at and above either end and between elements (it looks at the
-// ends before searching).
+// ends before searching), with chunks of a few elements, so that the
+// search goes through several.
 func TestListFindIsALowerBound(t *testing.T) {
+	defer func(n int) { chunkEntries = n }(chunkEntries)
 	rapid.Check(t, func(t *rapid.T) {
+		chunkEntries = rapid.IntRange(1, 5).Draw(t, "chunkEntries")
 		var x listVal
 		var ids []ElemID
 		for _, pos := range rapid.SliceOfDistinct(rapid.Int64Range(-50, 50), rapid.ID).Draw(t, "positions") {
