@@ -6,36 +6,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vanitydb/vanity/internal/socktest"
 )
-
-// socketPair returns two connected non-blocking stream sockets.
-func socketPair(t *testing.T) (int, int) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fds[0], fds[1]
-}
-
-// closedPeer waits until fd reads the end of the stream: its peer was
-// closed.
-func closedPeer(t *testing.T, fd int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var b [16]byte
-	for {
-		n, err := unix.Read(fd, b[:])
-		if n == 0 && err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the watched socket was not closed: read %d, %v", n, err)
-		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		unix.Poll(fds, 100)
-	}
-}
 
 func TestLoopReadsABackendSocket(t *testing.T) {
 	srv, _ := serveTCP(t, Config{EventLoops: 1})
@@ -44,7 +17,7 @@ func TestLoopReadsABackendSocket(t *testing.T) {
 		t.Fatal("a server with event loops has no poller")
 	}
 	lp := srv.loops[0]
-	watched, peer := socketPair(t)
+	watched, peer := socktest.Pair(t)
 	defer unix.Close(peer)
 	got := make(chan string, 16)
 	onLoop := true
@@ -81,11 +54,11 @@ func TestLoopReadsABackendSocket(t *testing.T) {
 		t.Error("ready ran outside the loop's reading of the backend's sockets")
 	}
 	forget()
-	closedPeer(t, peer)
+	socktest.ReadsEnd(t, peer)
 
 	// A socket still watched when the server stops is gone to its owner;
 	// its forget then closes it.
-	watched2, peer2 := socketPair(t)
+	watched2, peer2 := socktest.Pair(t)
 	defer unix.Close(peer2)
 	forget2, ok := p.Watch(watched2, func() {}, func() { close(gone) })
 	if !ok {
@@ -100,7 +73,7 @@ func TestLoopReadsABackendSocket(t *testing.T) {
 		t.Fatal("the stopped loop did not give the socket back")
 	}
 	forget2()
-	closedPeer(t, peer2)
+	socktest.ReadsEnd(t, peer2)
 	if _, ok := p.Watch(watched2, func() {}, func() {}); ok {
 		t.Error("a stopped loop took a socket")
 	}

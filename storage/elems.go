@@ -569,38 +569,33 @@ func (q *elems) remove(i int) {
 // filter keeps the elements keep accepts (given each index and element,
 // in order), packed anew.
 func (q *elems) filter(keep func(i int, e elemView) bool) {
-	var w elemWriter
+	var w elems
 	q.each(0, q.n-1, func(i int, e elemView) bool {
 		if keep(i, e) {
-			w.add(e)
+			w.insert(w.n, e)
 		}
 		return true
 	})
-	*q = w.q
+	*q = w
 }
 
 // merge merges adds (in id order, none equal to an element's) into the
 // list in one pass.
 func (q *elems) merge(adds []elem) {
-	var w elemWriter
+	var w elems
 	j := 0
 	q.each(0, q.n-1, func(_ int, e elemView) bool {
 		for ; j < len(adds) && adds[j].id.Less(e.id); j++ {
-			w.add(adds[j].view())
+			w.insert(w.n, adds[j].view())
 		}
-		w.add(e)
+		w.insert(w.n, e)
 		return true
 	})
 	for ; j < len(adds); j++ {
-		w.add(adds[j].view())
+		w.insert(w.n, adds[j].view())
 	}
-	*q = w.q
+	*q = w
 }
-
-// elemWriter packs elements, given in order, into a new list.
-type elemWriter struct{ q elems }
-
-func (w *elemWriter) add(e elemView) { w.q.insert(w.q.n, e) }
 
 // footprint is the memory the list's elements take.
 func (q *elems) footprint() int {

@@ -3,7 +3,6 @@ package storage
 import (
 	"container/heap"
 	"slices"
-	"unsafe"
 )
 
 // Keys returns, in byte order, up to max keys of db that a reader sees at
@@ -23,7 +22,7 @@ func (s *Shard) Keys(db int, after []byte, match func(key []byte) bool, now int6
 		if k <= from || len(least) > max && k >= least[0] || e.visible() == nil {
 			continue
 		}
-		kb := unsafe.Slice(unsafe.StringData(k), len(k)) // read, never written
+		kb := bytesOf(k) // read, never written
 		if s.expired(db, kb, now) || match != nil && !match(kb) {
 			continue
 		}

@@ -5,41 +5,10 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vanitydb/vanity/internal/socktest"
 )
 
-// socketPair returns two connected non-blocking stream sockets.
-func socketPair(t *testing.T) (int, int) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fds[0], fds[1]
-}
-
-// readsEnd waits until fd reads the end of the stream: its peer was
-// closed.
-func readsEnd(t *testing.T, fd int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var b [16]byte
-	for {
-		n, err := unix.Read(fd, b[:])
-		if n == 0 && err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the watched socket was not closed: read %d, %v", n, err)
-		}
-		unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
-	}
-}
-
-// TestPollerReadsSockets: a watched socket's input is read by ready, on
-// the poller's goroutines, each socket's reads one at a time; forget
-// closes the socket; closing the poller gives the sockets still watched
-// back to their owners, whose forget then closes them; a closed poller
-// takes nothing.
 func TestPollerReadsSockets(t *testing.T) {
 	p, err := NewPoller(2)
 	if err != nil {
@@ -51,7 +20,7 @@ func TestPollerReadsSockets(t *testing.T) {
 	gone := make(chan int, 4)
 	var forgets []func()
 	for i := range 3 {
-		w, peer := socketPair(t)
+		w, peer := socktest.Pair(t)
 		defer unix.Close(peer)
 		socks = append(socks, sock{w, peer})
 		forget, ok := p.Watch(w, func() {
@@ -82,7 +51,7 @@ func TestPollerReadsSockets(t *testing.T) {
 		}
 	}
 	forgets[0]()
-	readsEnd(t, socks[0].peer)
+	socktest.ReadsEnd(t, socks[0].peer)
 
 	p.Close()
 	for range 2 {
@@ -97,9 +66,9 @@ func TestPollerReadsSockets(t *testing.T) {
 	}
 	forgets[1]()
 	forgets[2]()
-	readsEnd(t, socks[1].peer)
-	readsEnd(t, socks[2].peer)
-	w, peer := socketPair(t)
+	socktest.ReadsEnd(t, socks[1].peer)
+	socktest.ReadsEnd(t, socks[2].peer)
+	w, peer := socktest.Pair(t)
 	defer unix.Close(peer)
 	defer unix.Close(w)
 	if _, ok := p.Watch(w, func() {}, func() {}); ok {

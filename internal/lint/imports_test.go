@@ -60,6 +60,7 @@ var allowed = map[string][]string{
 	"internal/cli":         {"proto", "internal/tlsconf"},
 	"internal/tlsconf":     {},
 	"internal/resptest":    {},
+	"internal/socktest":    {},
 	"internal/lincheck":    {"proto", "client"},
 	"ops":                  {}, // service files; its test runs the binaries
 	"scripts":              {"client", "proto", "internal/sched"},

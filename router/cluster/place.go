@@ -33,6 +33,23 @@ func (pk *jobPicks) reset(rt *routes) {
 	clear(pk.to)
 }
 
+// pick returns partition p's node: the one pk chose before, else b's
+// pick by rt, which pk (if not nil) keeps.
+func (pk *jobPicks) pick(b *Backend, rt *routes, p int) string {
+	if pk == nil {
+		return b.pick(rt, p, nil)
+	}
+	if a, ok := pk.to[p]; ok {
+		return a
+	}
+	a := b.pick(rt, p, nil)
+	if pk.to == nil {
+		pk.to = map[int]string{}
+	}
+	pk.to[p] = a
+	return a
+}
+
 // place chooses the node that runs item it: the coordinator, by the
 // current routes, of every partition its keys live in; with pk (not
 // nil), the one pk chose for a partition before.
@@ -65,19 +82,7 @@ func (b *Backend) place(it *router.Item, keys *[][]byte, pk *jobPicks) (string, 
 		case c.OnePartition():
 			return "", nil, &router.CommandError{Msg: c.String() + "'s keys are in different partitions: a cluster runs it within a partition only; co-locate them with {tags} (key{t}, other{t})"}
 		}
-		a, picked := "", false
-		if pk != nil {
-			a, picked = pk.to[p]
-		}
-		if !picked {
-			a = b.pick(rt, p, nil)
-			if pk != nil {
-				if pk.to == nil {
-					pk.to = map[int]string{}
-				}
-				pk.to[p] = a
-			}
-		}
+		a := pk.pick(b, rt, p)
 		switch {
 		case a == "":
 			return "", nil, &router.CommandError{Msg: fmt.Sprintf("unavailable: no storage node serves partition %d", p)}

@@ -179,7 +179,7 @@ func (b *Backend) NewSender() router.Sender {
 func (s *Sender) Submit(j *router.Job) {
 	if s.b == nil {
 		for i := range j.Items {
-			s.add("", s.one, j, i)
+			s.add("", s.one, ref{j: j, i: i})
 		}
 		return
 	}
@@ -204,21 +204,17 @@ func (s *Sender) Submit(j *router.Job) {
 	}
 	written := s.jobWrites(j)
 	for i, pl := range placed {
+		it := &j.Items[i]
+		r := ref{j: j, i: i, tied: s.namesWritten(written, it)}
 		switch {
 		case pl.err != nil:
 			j.Fail(i, pl.err)
-		case proto.Serial(j.Items[i].Levels[0], j.Items[i].Levels[1], j.Items[i].Reqs):
-			switch tied := s.namesWritten(written, &j.Items[i]); {
-			case tied:
-				s.b.serialID(&j.Items[i])
-				s.addSerialCmd(pl.addr, pl.t, itemCmd(&j.Items[i]), ref{j: j, i: i, tied: true})
-			case !s.addSerialDigestRead(pl.addr, pl.t, j, i):
-				s.addSerial(pl.addr, pl.t, j, i)
+		case proto.Serial(it.Levels[0], it.Levels[1], it.Reqs):
+			if r.tied || !s.addSerialDigestRead(pl.addr, pl.t, j, i) {
+				s.addSerial(pl.addr, pl.t, r)
 			}
-		case s.namesWritten(written, &j.Items[i]):
-			s.addCmd(pl.addr, pl.t, itemCmd(&j.Items[i]), ref{j: j, i: i, tied: true})
-		case !s.addDigestRead(pl.addr, pl.t, j, i):
-			s.add(pl.addr, pl.t, j, i)
+		case r.tied || !s.addDigestRead(pl.addr, pl.t, j, i):
+			s.add(pl.addr, pl.t, r)
 		}
 	}
 	clear(placed)
@@ -237,19 +233,20 @@ func (nr *nodeRun) free() {
 	nodeRuns.Put(nr)
 }
 
-// add appends item i of j to the run of the node at addr.
-func (s *Sender) add(addr string, t Transport, j *router.Job, i int) {
-	s.addCmd(addr, t, itemCmd(&j.Items[i]), ref{j: j, i: i})
+// add appends the item r names to the run of the node at addr.
+func (s *Sender) add(addr string, t Transport, r ref) {
+	s.addCmd(addr, t, itemCmd(&r.j.Items[r.i]), r)
 }
 
-// addSerial appends item i of j to the serial run of the node at addr:
-// the node runs rounds of consensus for it (docs/serial.md), which take
-// longer than the commands of an ordinary run, so they go apart. A write
-// gets an id (its client's, if it has one), so that it can be sent again
-// when its fate is unknown and still take effect once.
-func (s *Sender) addSerial(addr string, t Transport, j *router.Job, i int) {
-	s.b.serialID(&j.Items[i])
-	s.addSerialCmd(addr, t, itemCmd(&j.Items[i]), ref{j: j, i: i})
+// addSerial appends the item r names to the serial run of the node at
+// addr: the node runs rounds of consensus for it (docs/serial.md), which
+// take longer than the commands of an ordinary run, so they go apart. A
+// write gets an id (its client's, if it has one), so that it can be sent
+// again when its fate is unknown and still take effect once.
+func (s *Sender) addSerial(addr string, t Transport, r ref) {
+	it := &r.j.Items[r.i]
+	s.b.serialID(it)
+	s.addSerialCmd(addr, t, itemCmd(it), r)
 }
 
 // addSerialCmd appends a command for ref r to the serial run of the node
