@@ -14,7 +14,7 @@ type Borrowed struct {
 	members []Member
 	elems   []Elem
 	tombs   []Tomb
-	bytes   []byte // the values of pushed list elements (str)
+	bytes   []byte // pushed list values, added members, written fields (str)
 }
 
 // maxBorrow bounds the items one delta borrows: more get storage of
@@ -48,10 +48,12 @@ func (b *Borrowed) Reset() {
 
 // str returns s as a string for a delta: one the arena holds, valid until
 // Reset, for a value a shard copies rather than keeps (a list element's:
-// list.go packs it), and not larger than maxBorrowBytes; else a string of
-// its own. A push's value so costs no allocation of its own, which as
-// garbage took fresh memory until each collection (a sixth of a pushing
-// server's time, most of it page faults).
+// list.go packs it; a member's or field's of a lent delta, which the join
+// copies only when it keeps it), and not larger than maxBorrowBytes; else
+// a string of its own. A push's value so costs no allocation of its own,
+// which as garbage took fresh memory until each collection (a sixth of a
+// pushing server's time, most of it page faults), nor does a member added
+// again.
 func (b *Borrowed) str(s []byte) string {
 	if len(s) == 0 || len(s) > maxBorrowBytes {
 		return string(s)

@@ -29,15 +29,22 @@ func TestStoredValuesOutliveBorrowedStorage(t *testing.T) {
 		c.T = h.clock.Now()
 		return string(Exec(c, &req, nil))
 	}
-	for _, w := range []string{
-		"LIST_PUSH_RIGHT (1)l (2)[(3)one(3)two]",
-		"LIST_PUSH_LEFT (1)l (1)[(4)zero]",
-		"LIST_SET (1)l 2 (5)three",
-		"HASH_UPDATE (1)h (1){(5)field(5)value}",
-		"SET_ADD (1)s (1){(6)member}",
-		"SET:STR (1)k (6)string",
+	for _, w := range []struct{ write, reply string }{
+		{"LIST_PUSH_RIGHT (1)l (2)[(3)one(3)two]", "OK:INT 2"},
+		{"LIST_PUSH_LEFT (1)l (1)[(4)zero]", "OK:INT 3"},
+		{"LIST_SET (1)l 2 (5)three", "OK"},
+		{"HASH_UPDATE (1)h (1){(5)field(5)value}", "OK:INT 1"},
+		{"SET_ADD (1)s (1){(6)member}", "OK:INT 1"},
+		{"SET:STR (1)k (6)string", "OK"},
+		// A field and a member written again beside new ones: the
+		// value kept replaces the field's, the names are kept once.
+		{"HASH_UPDATE (1)h (2){(5)field(6)value2(6)field2(5)other}", "OK:INT 1"},
+		{"SET_ADD (1)s (2){(6)member(7)member2}", "OK:INT 1"},
+		{"HASH_SET (1)g (1){(4)only(3)one}", "OK"},
 	} {
-		run(w)
+		if got := run(w.write); got != w.reply {
+			t.Errorf("%s: %q, want %q", w.write, got, w.reply)
+		}
 	}
 	// Values of every length up, so that the borrowed storage is written
 	// over where the first writes' values were before it grows.
@@ -47,8 +54,11 @@ func TestStoredValuesOutliveBorrowedStorage(t *testing.T) {
 	}
 	for _, tc := range []struct{ read, want string }{
 		{"LIST_RANGE (1)l 0 -1", "OK:LIST (3)[(4)zero(3)one(5)three]"},
-		{"HASH_GET (1)h (5)field", "OK:STR (5)value"},
-		{"GET (1)s", "OK:SET (1){(6)member}"},
+		{"HASH_GET (1)h (5)field", "OK:STR (6)value2"},
+		{"HASH_GET (1)h (6)field2", "OK:STR (5)other"},
+		{"HASH_LEN (1)h", "OK:INT 2"},
+		{"GET (1)g", "OK:HASH (1){(4)only(3)one}"},
+		{"GET (1)s", "OK:SET (2){(6)member(7)member2}"},
 		{"GET (1)k", "OK:STR (6)string"},
 		{"LIST_RANGE (1)x 0 1", "OK:LIST (2)[(1)#(2)##]"},
 		{"LIST_LEN (1)x", "OK:INT 200"},

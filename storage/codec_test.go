@@ -16,12 +16,13 @@ import (
 )
 
 // normalize makes empty and nil slices compare equal and forgets which
-// cell holds a string.
+// cell holds a string and whether the members are lent.
 func normalize(d Delta) Delta {
 	vals := append([]ValDelta{d.Val}, d.More...)
 	for i := range vals {
 		v := &vals[i]
 		v.cell = nil // where the string lives, not what it is
+		v.lent = false
 		if len(v.Absorbed) == 0 {
 			v.Absorbed = nil
 		}

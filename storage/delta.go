@@ -56,6 +56,10 @@ type ValDelta struct {
 
 	// SET and HASH: member (field) registers. A dead member is a tombstone.
 	Members []Member
+	// lent says the members' names and values are a command's borrowed
+	// bytes (Borrowed.str), valid until its Ctx's next Reset: a join
+	// copies what it keeps of them. A decoded delta's are its own.
+	lent bool
 
 	// LIST: elements, and removed element ids.
 	Elems []Elem

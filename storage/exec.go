@@ -96,6 +96,21 @@ func (c *Ctx) commit(key []byte, d *Delta) {
 	c.shard(key).Apply(d)
 }
 
+// commitAdds applies d, whose members are adds to x (key's set or hash as
+// the command read it; nil: none), and returns how many were not live
+// before: how much the join grew x, which it changes in place, or all of
+// them when x is new. Counting by x's size spares looking each member up
+// before the join looks it up again.
+func (c *Ctx) commitAdds(key []byte, d *Delta, x *memberMap) int {
+	if x == nil || d.Reset != (hlc.Stamp{}) {
+		c.commit(key, d)
+		return len(d.Val.Members)
+	}
+	before := x.nlive()
+	c.commit(key, d)
+	return x.nlive() - before
+}
+
 // clearExpiry makes d clear the key's deadline, as deleting a key does.
 func (c *Ctx) clearExpiry(d *Delta, key []byte, stored bool) {
 	if stored && c.deadline(key) != 0 {

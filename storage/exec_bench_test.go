@@ -284,3 +284,52 @@ func BenchmarkSetScanPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMemberWrites adds one member of 1,000 to a set, and writes one
+// field of 1,000 of a hash, through one Ctx reused from command to
+// command as a node's is: redis-benchmark's SADD and HSET with -r 1000,
+// where every member is there already after the first thousand.
+func BenchmarkMemberWrites(b *testing.B) {
+	const members = 1000
+	sh := NewShard(false)
+	c := &Ctx{Locate: func([]byte) *Shard { return sh }}
+	var wall int64 = 1_700_000_000_000
+	clock := hlc.NewClock(1, func() int64 { return wall })
+	adds := make([]proto.Request, members)
+	hsets := make([]proto.Request, members)
+	value := fmt.Sprintf("(100)%0100d", 7)
+	for i := range members {
+		m := fmt.Sprintf("element:%012d", i)
+		if err := proto.ParseRequest(fmt.Appendf(nil, "SET_ADD (5)myset (1){(%d)%s}", len(m), m), &adds[i]); err != proto.ErrNone {
+			b.Fatal(err)
+		}
+		if err := proto.ParseRequest(fmt.Appendf(nil, "HASH_UPDATE (6)myhash (1){(%d)%s%s}", len(m), m, value), &hsets[i]); err != proto.ErrNone {
+			b.Fatal(err)
+		}
+	}
+	var dst []byte
+	exec := func(req *proto.Request) {
+		c.T = clock.Now()
+		c.Deltas = c.Deltas[:0]
+		c.Borrowed.Reset()
+		dst = Exec(c, req, dst[:0])
+	}
+	order := rand.New(rand.NewPCG(1, 2)).Perm(members)
+	for _, bm := range []struct {
+		name string
+		reqs []proto.Request
+	}{{"SADD", adds}, {"HSET", hsets}} {
+		for i := range bm.reqs {
+			exec(&bm.reqs[i])
+		}
+		b.Run(bm.name, func(b *testing.B) {
+			next := 0
+			for b.Loop() {
+				exec(&bm.reqs[order[next]])
+				if next++; next == members {
+					next = 0
+				}
+			}
+		})
+	}
+}

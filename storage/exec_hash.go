@@ -4,7 +4,6 @@ import (
 	"strconv"
 
 	"github.com/vanitydb/vanity/proto"
-	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // The HASH commands.
@@ -16,7 +15,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		d := c.newDelta(key)
 		d.Reset = c.T
 		if len(req.Elems) > 0 {
-			d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Borrowed.members, len(req.Elems)/2), req.Elems, c.T)}
+			d.Val = c.hashMembers(req.Elems)
 		}
 		c.commit(key, d)
 		return append(dst, proto.ReplyOK...), true
@@ -163,30 +162,23 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 			return proto.AppendInt(okr, 0), true
 		}
 		d := c.begin(key, stored)
-		d.Val = ValDelta{Kind: proto.TypeHash, TS: c.T, Members: hashMembers(borrow(&c.Borrowed.members, len(req.Elems)/2), req.Elems, c.T)}
-		added := 0
-		for _, m := range d.Val.Members {
-			if x == nil || d.Reset != (hlc.Stamp{}) {
-				added++
-			} else if _, has := x.m[m.Name]; !has {
-				added++
-			}
-		}
-		c.commit(key, d)
-		return proto.AppendInt(okr, int64(added)), true
+		d.Val = c.hashMembers(req.Elems)
+		return proto.AppendInt(okr, int64(c.commitAdds(key, d, x))), true
 	}
 	return dst, false
 }
 
-// hashMembers appends field/value pairs to out as field registers at t;
-// when a field repeats, its first occurrence wins (PROTOCOL.md D56).
-func hashMembers(out []Member, pairs [][]byte, t hlc.Stamp) []Member {
+// hashMembers returns the delta of field/value pairs written as field
+// registers at c.T; when a field repeats, its first occurrence wins
+// (PROTOCOL.md D56). Their bytes are lent (ValDelta.lent).
+func (c *Ctx) hashMembers(pairs [][]byte) ValDelta {
+	out := borrow(&c.Borrowed.members, len(pairs)/2)
 	var seen firstSeen
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if !seen.first(pairs[i]) {
 			continue
 		}
-		out = append(out, Member{Name: string(pairs[i]), S: t, Value: string(pairs[i+1])})
+		out = append(out, Member{Name: c.Borrowed.str(pairs[i]), S: c.T, Value: c.Borrowed.str(pairs[i+1])})
 	}
-	return out
+	return ValDelta{Kind: proto.TypeHash, TS: c.T, Members: out, lent: true}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/vanitydb/vanity/proto"
-	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // The SET commands, set algebra among them.
@@ -55,23 +54,14 @@ func (c *Ctx) setOne(req *proto.Request, key []byte, x *memberMap, stored bool, 
 			return proto.AppendInt(ok, 0)
 		}
 		d := c.begin(key, stored)
-		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: borrow(&c.Borrowed.members, len(req.Elems))}
-		added := 0
+		d.Val = ValDelta{Kind: proto.TypeSet, TS: c.T, Members: borrow(&c.Borrowed.members, len(req.Elems)), lent: true}
 		var seen firstSeen
 		for _, m := range req.Elems {
-			if !seen.first(m) {
-				continue
+			if seen.first(m) {
+				d.Val.Members = append(d.Val.Members, Member{Name: c.Borrowed.str(m), S: c.T})
 			}
-			name := string(m)
-			if x == nil || d.Reset != (hlc.Stamp{}) {
-				added++
-			} else if _, has := x.get(m); !has {
-				added++
-			}
-			d.Val.Members = append(d.Val.Members, Member{Name: name, S: c.T})
 		}
-		c.commit(key, d)
-		return proto.AppendInt(ok, int64(added))
+		return proto.AppendInt(ok, int64(c.commitAdds(key, d, x)))
 	case proto.CmdSetDiscard:
 		var gone []Member
 		var seen firstSeen

@@ -445,37 +445,50 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		case dead:
 			x.sum -= deadSum(mb.Name, removed)
 		}
+		// name is the member's name as x keeps it: a live member's own
+		// (assigning a map's entry stores its key again), else one that
+		// is not lent.
+		name := mb.Name
+		switch {
+		case live:
+			name = x.names.at(int(cur.at))
+		case d.lent:
+			name = strings.Clone(name)
+		}
 		if mb.Dead {
 			if live {
 				x.unlink(cur.at)
-				delete(x.m, mb.Name)
+				delete(x.m, name)
 			}
 			if !keep {
-				delete(x.dead, mb.Name)
+				delete(x.dead, name)
 				continue
 			}
 			if x.dead == nil {
 				x.dead = make(map[string]hlc.Stamp)
 			}
-			x.dead[mb.Name] = mb.S
-			x.sum += deadSum(mb.Name, mb.S)
+			x.dead[name] = mb.S
+			x.sum += deadSum(name, mb.S)
 			x.ts = x.ts.Max(mb.S)
 			continue
 		}
 		if dead {
-			delete(x.dead, mb.Name)
+			delete(x.dead, name)
 		}
 		if x.m == nil {
 			x.m = make(map[string]mstate)
 		}
 		st := mstate{s: mb.S, v: mb.Value}
+		if d.lent {
+			st.v = strings.Clone(st.v)
+		}
 		if live {
 			st.at = cur.at
 		} else {
-			st.at = x.link(mb.Name)
+			st.at = x.link(name)
 		}
-		st.h = memberSum(mb.Name, st)
-		x.m[mb.Name] = st
+		st.h = memberSum(name, st)
+		x.m[name] = st
 		x.sum += st.h
 		x.ts = x.ts.Max(mb.S)
 	}
