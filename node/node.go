@@ -199,6 +199,18 @@ type execCtx struct {
 	// proposal is an acceptor's decoded proposal (vote), reused: its
 	// deltas are copied into the log and the shard before it is.
 	proposal []storage.Delta
+	// one is the shard of the command's one locked partition, which
+	// locateOne returns for any key: a command touches only its own
+	// keys, whose partitions it locked, so with one locked the Ctx need
+	// not hash a key again to find its shard.
+	one       *storage.Shard
+	locateOne func([]byte) *storage.Shard
+}
+
+func newExecCtx() *execCtx {
+	x := &execCtx{}
+	x.locateOne = func([]byte) *storage.Shard { return x.one }
+	return x
 }
 
 // New returns a node, loading its snapshot if there is one.
@@ -238,7 +250,7 @@ func New(cfg Config) (*Node, error) {
 	n.clock = hlc.NewClock(cfg.Actor, func() int64 { return cfg.Now().UnixMilli() })
 	n.makePartitions(cfg.Partitions)
 	n.locate = func(key []byte) *storage.Shard { return n.parts[n.partitionOf(key)].shard }
-	n.ctxs.New = func() any { return &execCtx{} }
+	n.ctxs.New = func() any { return newExecCtx() }
 	if err := n.recover(); err != nil {
 		return nil, err
 	}
@@ -399,6 +411,9 @@ func (n *Node) begin(x *execCtx, db int) {
 	if len(x.locks) > 0 {
 		x.c.Rand = n.parts[x.locks[0]].intn
 	}
+	if len(x.locks) == 1 {
+		x.one, x.c.Locate = n.parts[x.locks[0]].shard, x.locateOne
+	}
 }
 
 // run executes req with the needed partitions locked, adding its deltas
@@ -443,6 +458,7 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 }
 
 func (n *Node) release(x *execCtx) {
+	x.one = nil
 	clear(x.keys)
 	clear(x.c.Deltas)
 	x.c.Borrowed.Reset()
