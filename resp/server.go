@@ -118,7 +118,7 @@ func AppendCommand(dst []byte, v Version, args [][]byte) []byte {
 		}
 		out := make([]*Spec, len(args)-2)
 		for i, a := range args[2:] {
-			out[i] = byName[strings.ToLower(string(a))]
+			out[i] = find(a)
 		}
 		return out
 	}
