@@ -405,8 +405,7 @@ func (n *Node) Durable(pos uint64) error {
 // begin prepares x for the commands of one command of a run (a
 // transaction's commands share it).
 func (n *Node) begin(x *execCtx, db int) {
-	x.c.Borrowed.Reset()
-	x.c = storage.Ctx{DB: db, Locate: n.locate, Deltas: x.c.Deltas[:0], Borrowed: x.c.Borrowed}
+	x.c.Reuse(db, n.locate)
 	x.dparts = x.dparts[:0]
 	if len(x.locks) > 0 {
 		x.c.Rand = n.parts[x.locks[0]].intn
@@ -461,10 +460,10 @@ func (n *Node) release(x *execCtx) {
 	x.one = nil
 	clear(x.keys)
 	clear(x.c.Deltas)
-	x.c.Borrowed.Reset()
+	x.c.Reuse(0, nil)
 	clear(x.raw)
 	clear(x.proposal)
-	x.c, x.raw, x.proposal = storage.Ctx{Deltas: x.c.Deltas[:0], Borrowed: x.c.Borrowed}, x.raw[:0], x.proposal[:0]
+	x.raw, x.proposal = x.raw[:0], x.proposal[:0]
 	n.ctxs.Put(x)
 }
 

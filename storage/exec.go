@@ -39,6 +39,17 @@ type Ctx struct {
 	Borrowed Borrowed
 }
 
+// Reuse readies c for another command in db whose keys locate finds,
+// as a Ctx made anew would be, keeping the storage of its Deltas and
+// Borrowed, both emptied: the last command's deltas must be encoded by
+// now. It writes the fields one by one: assigning a whole new Ctx copied
+// every word of it, a sixtieth of a node's time under small commands.
+func (c *Ctx) Reuse(db int, locate func(key []byte) *Shard) {
+	c.Borrowed.Reset()
+	c.T, c.Wall, c.DB, c.Locate, c.Rand = hlc.Stamp{}, 0, db, locate, nil
+	c.Deltas, c.located, c.at = c.Deltas[:0], nil, nil
+}
+
 // shard returns the shard holding key: Locate's answer, kept for the same
 // key bytes (the same slice: a request's bytes do not change while it
 // runs).
