@@ -14,7 +14,7 @@ type Borrowed struct {
 	members []Member
 	elems   []Elem
 	tombs   []Tomb
-	bytes   []byte // pushed list values, added members, written fields (str)
+	bytes   []byte // keys, pushed list values, added members, written fields (str)
 }
 
 // maxBorrow bounds the items one delta borrows: more get storage of

@@ -41,6 +41,11 @@ func TestStoredValuesOutliveBorrowedStorage(t *testing.T) {
 		{"HASH_UPDATE (1)h (2){(5)field(6)value2(6)field2(5)other}", "OK:INT 1"},
 		{"SET_ADD (1)s (2){(6)member(7)member2}", "OK:INT 1"},
 		{"HASH_SET (1)g (1){(4)only(3)one}", "OK"},
+		// Keys: a new counter's, the same counter changed in place, a
+		// deadline's (the shard's deadline maps keep the key too).
+		{"INCR_INT (1)n 5", "OK:INT 5"},
+		{"INCR_INT (1)n 2", "OK:INT 7"},
+		{"SET_EXPIRY_AT (1)k 9000000000000", "OK"},
 	} {
 		if got := run(w.write); got != w.reply {
 			t.Errorf("%s: %q, want %q", w.write, got, w.reply)
@@ -62,11 +67,16 @@ func TestStoredValuesOutliveBorrowedStorage(t *testing.T) {
 		{"SET_CONTAINS (1)s (6)member", "OK:BOOL true"},
 		{"SET_CONTAINS (1)s (7)member2", "OK:BOOL true"},
 		{"GET (1)k", "OK:STR (6)string"},
+		{"GET (1)n", "OK:INT 7"},
+		{"GET_EXPIRY_AT (1)k", "OK:INT 9000000000000"},
 		{"LIST_RANGE (1)x 0 1", "OK:LIST (2)[(1)#(2)##]"},
 		{"LIST_LEN (1)x", "OK:INT 200"},
 	} {
 		if got := run(tc.read); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.read, got, tc.want)
 		}
+	}
+	if at, ok := h.shards[0].volatile[0]["k"]; !ok || at != 9000000000000 {
+		t.Errorf("the sweep's deadlines hold %v, want k's", h.shards[0].volatile[0])
 	}
 }

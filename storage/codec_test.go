@@ -16,8 +16,9 @@ import (
 )
 
 // normalize makes empty and nil slices compare equal and forgets which
-// cell holds a string and whether the members are lent.
+// cell holds a string and whether the key and members are lent.
 func normalize(d Delta) Delta {
+	d.lentKey = false
 	vals := append([]ValDelta{d.Val}, d.More...)
 	for i := range vals {
 		v := &vals[i]

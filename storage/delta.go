@@ -2,6 +2,7 @@ package storage
 
 import (
 	"cmp"
+	"strings"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/storage/hlc"
@@ -18,8 +19,10 @@ const SystemDB = 16
 // Delta is a joinable fragment of one key's state, or a database-wide reset.
 // Every write produces deltas; replicas, the WAL and snapshots all exchange
 // them; Shard.Apply joins one into a shard. A full key state is a Delta too
-// (Shard.State). Deltas own their strings and never alias shard memory that
-// changes, so they may outlive the command that made them.
+// (Shard.State). Deltas never alias shard memory that changes. A delta a
+// command makes (Exec) borrows its key's bytes, its slices and some of
+// its strings from its Ctx (Ctx.Borrowed), so it lives until the Ctx is
+// reset; one decoded or built otherwise owns them and may live on.
 type Delta struct {
 	DB     uint8
 	DBWide bool      // a RESET: Reset applies to every key of DB
@@ -28,6 +31,19 @@ type Delta struct {
 	Exp    Expiry    // deadline register; untouched when Exp.S is zero
 	Val    ValDelta  // Val.Kind is TypeNone when no typed state changed
 	More   []ValDelta
+	// lentKey says Key is a command's borrowed bytes: a shard keeps a
+	// copy of it (keepKey), and a write that changes a value in place
+	// (a counter, a set, a list) costs no allocation for its key.
+	lentKey bool
+}
+
+// keepKey returns d's key as a string a shard may keep: a lent one is
+// copied first, and the copy replaces it.
+func (d *Delta) keepKey() string {
+	if d.lentKey {
+		d.Key, d.lentKey = strings.Clone(d.Key), false
+	}
+	return d.Key
 }
 
 // Expiry is the deadline register of a key: the absolute deadline At in unix

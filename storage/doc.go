@@ -53,9 +53,9 @@
 // takes constant time; a list's elements are packed in chunks of bytes
 // (elems.go), each encoded against its chunk's first id.
 // borrowed.go holds the storage a command's deltas borrow for their
-// slices and for the bytes of pushed list values, added set members and
-// written hash fields (Ctx.Borrowed), reused from one command to the
-// next; tombs.go a
+// slices and for the bytes of their keys, pushed list values, added set
+// members and written hash fields (Ctx.Borrowed), reused from one
+// command to the next; tombs.go a
 // list's tombstones, packed once they are many. version.go gives a key's
 // version (a hash of its state digest, its partition's reset and whether
 // its deadline passed) for KEY_VERSION and the KEY_VERSION_IS checks a
@@ -69,9 +69,11 @@
 // # Ownership and concurrency
 //
 // A Shard is not safe for concurrent use; the node serializes access with
-// a lock per partition. Deltas own their keys; their slices, and the
-// strings of a list's pushed values and of the members a command adds
-// (ValDelta.lent), may be borrowed (Ctx.Borrowed) until the caller resets
-// it: a shard copies what it keeps of them. Exec's request
+// a lock per partition. The deltas a command makes borrow their keys,
+// their slices, and the strings of a list's pushed values and of the
+// members a command adds (Delta.lentKey, ValDelta.lent) from Ctx.Borrowed
+// until the caller resets it: a shard copies what it keeps of them, so a
+// write that changes a value in place allocates nothing for its key.
+// Decoded deltas own their strings. Exec's request
 // slices may alias a network buffer; storage copies what it keeps.
 package storage

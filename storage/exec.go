@@ -84,8 +84,17 @@ func (c *Ctx) read(key []byte) (v value, stored bool) {
 func (c *Ctx) deadline(key []byte) int64 { return c.shard(key).deadline(c.DB, key) }
 
 // newDelta starts a delta for key in c.Deltas, whose storage is reused
-// from command to command. The pointer is valid until the next newDelta.
+// from command to command; its key is lent (Delta.lentKey). The pointer
+// is valid until the next newDelta.
 func (c *Ctx) newDelta(key []byte) *Delta {
+	c.Deltas = append(c.Deltas, Delta{DB: uint8(c.DB), Key: c.Borrowed.str(key), lentKey: true})
+	return &c.Deltas[len(c.Deltas)-1]
+}
+
+// newStoredDelta is newDelta for a write whose new value the shard
+// stores with the key (SET): the key is copied once, as the shard's own,
+// rather than into the borrowed bytes first.
+func (c *Ctx) newStoredDelta(key []byte) *Delta {
 	c.Deltas = append(c.Deltas, Delta{DB: uint8(c.DB), Key: string(key)})
 	return &c.Deltas[len(c.Deltas)-1]
 }
@@ -320,7 +329,7 @@ func (c *Ctx) setKeepTTL(req *proto.Request, dst []byte) []byte {
 // setDelta is the delta of SET (and SET_TTL): the key replaced by the
 // typed value, its deadline cleared.
 func (c *Ctx) setDelta(req *proto.Request) *Delta {
-	d := c.newDelta(req.Key())
+	d := c.newStoredDelta(req.Key())
 	d.Reset = c.T
 	d.Val = ValDelta{Kind: req.Type, TS: c.T, Reg: c.T}
 	switch req.Type {

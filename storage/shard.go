@@ -260,7 +260,7 @@ func (s *Shard) Apply(d *Delta) {
 			if s.exps[db] == nil {
 				s.exps[db] = make(map[string]Expiry)
 			}
-			s.exps[db][d.Key] = d.Exp
+			s.exps[db][d.keepKey()] = d.Exp
 		}
 	}
 	e.joinVal(&d.Val, e.reset, s.keep)
@@ -279,10 +279,10 @@ func (s *Shard) Apply(d *Delta) {
 		}
 	}
 	if !removed && (!had || e.reset != old.reset || e.val != old.val) {
-		m[d.Key] = e // a value changed in place (a counter, a list) needs no store
+		m[d.keepKey()] = e // a value changed in place (a counter, a list) needs no store
 	}
 	if grew || removed || !d.Exp.S.IsZero() {
-		s.trackDeadline(db, d.Key, removed)
+		s.trackDeadline(db, d.keepKey(), removed)
 	}
 	if is := !removed && e.shows(); is != was {
 		if is {
