@@ -27,6 +27,12 @@ type elems struct {
 	cs   []*elemChunk // cs[head:] are the chunks, in order, none empty
 	head int
 	n    int
+	// ends holds the first and the last element's ids while known[0] and
+	// known[1]: a push reads both (the position it takes, the join's
+	// order), and decoding them each time was a tenth of LPUSH's time. An
+	// insert at an end sets that end; a removal there forgets it.
+	ends  [2]ElemID
+	known [2]bool
 }
 
 // elemChunk is a run of packed elements in b[lo:hi], each an entry as
@@ -366,8 +372,19 @@ func (q *elems) at(i int) elemView {
 }
 
 // firstID and lastID are the ids at the ends of a list with elements.
-func (q *elems) firstID() ElemID { return q.cs[q.head].first().id }
-func (q *elems) lastID() ElemID  { return q.cs[len(q.cs)-1].last().id }
+func (q *elems) firstID() ElemID {
+	if !q.known[0] {
+		q.ends[0], q.known[0] = q.cs[q.head].first().id, true
+	}
+	return q.ends[0]
+}
+
+func (q *elems) lastID() ElemID {
+	if !q.known[1] {
+		q.ends[1], q.known[1] = q.cs[len(q.cs)-1].last().id, true
+	}
+	return q.ends[1]
+}
 
 // search returns the index of id, or where it would be inserted: the
 // chunk holding it by a binary search of their first ids, then its place
@@ -507,6 +524,12 @@ func (q *elems) insert(i int, e elemView) {
 		q.cs = slices.Insert(q.cs, k, d)
 		d.put(0, e)
 	}
+	if i == 0 {
+		q.ends[0], q.known[0] = e.id, true
+	}
+	if i == q.n {
+		q.ends[1], q.known[1] = e.id, true
+	}
 	q.n++
 }
 
@@ -536,6 +559,12 @@ func (q *elems) split(k, j int) {
 
 // remove deletes the element at index i.
 func (q *elems) remove(i int) {
+	if i == 0 {
+		q.known[0] = false
+	}
+	if i == q.n-1 {
+		q.known[1] = false
+	}
 	k, j := q.locate(i)
 	c := q.cs[k]
 	c.drop(j)

@@ -206,8 +206,12 @@ func endPos(x *listVal, skip int, end proto.End) int64 {
 	switch {
 	case first > last:
 		return 0
+	case end == proto.EndLeft && first == 0:
+		return x.elems.firstID().Pos - 1
 	case end == proto.EndLeft:
 		return x.elems.at(first).id.Pos - 1
+	case last == n-1:
+		return x.elems.lastID().Pos + 1
 	}
 	return x.elems.at(last).id.Pos + 1
 }

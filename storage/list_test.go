@@ -70,6 +70,16 @@ func TestElemsFollowASlice(t *testing.T) {
 			if len(want) == 0 {
 				continue
 			}
+			// The ends' ids are kept while known: asked after some steps
+			// only, so that the next steps find them known or not.
+			if rapid.Bool().Draw(t, "ends") {
+				if got, w := q.firstID(), want[0].id; got != w {
+					t.Fatalf("first id %v, want %v", got, w)
+				}
+				if got, w := q.lastID(), want[len(want)-1].id; got != w {
+					t.Fatalf("last id %v, want %v", got, w)
+				}
+			}
 			from := rapid.IntRange(0, len(want)-1).Draw(t, "from")
 			next := from
 			q.each(from, len(want)-1, func(i int, e elemView) bool {
