@@ -54,6 +54,7 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	// after: one at a time, each removal from the middle would shift half
 	// the list.
 	var gone []int
+	var sum0 uint64 // elemSum of gone[0], taken when it is read
 	for _, t := range d.Tombs {
 		if t.ID.S.Less(r) {
 			continue
@@ -64,7 +65,11 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			// LIST_SET concurrent with the removal may be later), as it
 			// does when that value arrives after it (below): the type
 			// stamp then does not depend on the order deltas came in.
-			s = s.Max(x.elems.at(i).vs)
+			e := x.elems.at(i)
+			s = s.Max(e.vs)
+			if len(gone) == 0 {
+				sum0 = elemSum(e)
+			}
 			gone = append(gone, i)
 		}
 		if keep {
@@ -77,7 +82,12 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			x.ts = x.ts.Max(s).Max(t.ID.S)
 		}
 	}
-	x.removeAt(gone)
+	if len(gone) == 1 { // a pop's: the element is not read again
+		x.sum -= sum0
+		x.elems.remove(gone[0])
+	} else {
+		x.removeAt(gone)
+	}
 	// New elements are merged in once the delta is read: a whole state
 	// taken at a reset (a serial write's) brings every element back under
 	// new ids among the old ones, and inserting each would shift the list.
