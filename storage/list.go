@@ -94,11 +94,6 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	var few [4]elem // the usual push's, without an allocation
 	adds := few[:0]
 	q := &x.elems
-	// The ends' ids, read once: updating a value below keeps its id.
-	var first, last ElemID
-	if q.n > 0 && len(d.Elems) > 0 {
-		first, last = q.firstID(), q.lastID()
-	}
 	for _, e := range d.Elems {
 		if e.ID.S.Less(r) {
 			continue
@@ -113,7 +108,7 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		}
 		var i int
 		found := false
-		if q.n > 0 && !last.Less(e.ID) && !e.ID.Less(first) {
+		if q.n > 0 && !q.lastID().Less(e.ID) && !e.ID.Less(q.firstID()) {
 			i, found = x.find(e.ID) // not beyond either end, where pushes go
 		}
 		if !found {
@@ -129,7 +124,7 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			x.ts = x.ts.Max(e.VS)
 		}
 	}
-	x.add(adds, first, last)
+	x.add(adds)
 	return x
 }
 
@@ -158,8 +153,7 @@ func (x *listVal) removeAt(gone []int) {
 // add puts new elements (none of them in the list) in their places: at
 // an end one at a time, as pushes come, else merged in one pass. The same
 // id twice keeps the later value register, as joining it twice would.
-// first and last are the list's ends' ids, if it has elements.
-func (x *listVal) add(adds []elem, first, last ElemID) {
+func (x *listVal) add(adds []elem) {
 	if len(adds) == 0 {
 		return
 	}
@@ -185,11 +179,11 @@ func (x *listVal) add(adds []elem, first, last ElemID) {
 	}
 	q := &x.elems
 	switch {
-	case q.n == 0 || last.Less(adds[0].id):
+	case q.n == 0 || q.lastID().Less(adds[0].id):
 		for k := range adds {
 			q.insert(q.n, adds[k].view())
 		}
-	case adds[len(adds)-1].id.Less(first):
+	case adds[len(adds)-1].id.Less(q.firstID()):
 		for k := len(adds) - 1; k >= 0; k-- {
 			q.insert(0, adds[k].view())
 		}

@@ -445,14 +445,13 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		case dead:
 			x.sum -= deadSum(mb.Name, removed)
 		}
-		// name is the member's name as x keeps it: a live member's own
-		// (assigning a map's entry stores its key again), else one that
-		// is not lent.
+		// name is the member's name as x may keep it: a lent one is
+		// replaced by a live member's own (assigning a map's entry
+		// stores its key again), else by a copy.
 		name := mb.Name
-		switch {
-		case live:
+		if d.lent && live {
 			name = x.names.at(int(cur.at))
-		case d.lent:
+		} else if d.lent {
 			name = strings.Clone(name)
 		}
 		if mb.Dead {
