@@ -2,6 +2,7 @@ package epoll
 
 import (
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 
@@ -26,6 +27,7 @@ type pollLoop struct {
 	events       []unix.EpollEvent
 	set          Watches // the loop's goroutine's
 	done         chan struct{}
+	waiting      []metrics.Sample // the scheduler's count of runnable goroutines (the loop's goroutine's)
 
 	mu     sync.Mutex
 	queued Queue
@@ -58,7 +60,8 @@ func newPollLoop(rawWait bool) (*pollLoop, error) {
 		return nil, err
 	}
 	lp := &pollLoop{epfd: epfd, wakefd: wakefd, rawWait: rawWait, events: make([]unix.EpollEvent, 64),
-		set: NewWatches(epfd), done: make(chan struct{})}
+		set: NewWatches(epfd), done: make(chan struct{}),
+		waiting: []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}}
 	go lp.run()
 	return lp, nil
 }
@@ -112,14 +115,21 @@ func (p *Poller) Close() {
 
 func (lp *pollLoop) run() {
 	defer close(lp.done)
+	interrupted := false
 	for {
 		// The goroutines the last turn's handlers woke (a vote waiting
 		// for its fsync, a proposer for its answers) are queued on this
 		// loop's P, which a raw wait keeps: they run on it now rather
 		// than wait for another thread to wake and take them (SERIAL
 		// writes 0.8x, locked to its thread without this; the loop is
-		// not locked, so that they run on this thread).
-		runtime.Gosched()
+		// not locked, so that they run on this thread). A yield wakes
+		// an idle thread whether or not anything waits to run, so the
+		// loop yields only when the scheduler counts runnable
+		// goroutines, or when a signal (the collector's, the monitor's)
+		// ended its wait.
+		if interrupted || lp.othersRunnable() {
+			runtime.Gosched()
+		}
 		n, err := Wait(lp.epfd, lp.events, 0)
 		if n == 0 && err == nil {
 			if lp.rawWait {
@@ -128,6 +138,7 @@ func (lp *pollLoop) run() {
 				n, err = unix.EpollWait(lp.epfd, lp.events, -1)
 			}
 		}
+		interrupted = err != nil
 		if err != nil {
 			n = 0 // EINTR: a signal, perhaps the collector's; the loop yields at the top
 		}
@@ -150,6 +161,13 @@ func (lp *pollLoop) run() {
 			return
 		}
 	}
+}
+
+// othersRunnable reports whether the scheduler counts goroutines waiting
+// to run (on any P: the count is the runtime's own, read in about 0.1 µs).
+func (lp *pollLoop) othersRunnable() bool {
+	metrics.Read(lp.waiting)
+	return lp.waiting[0].Value.Kind() == metrics.KindUint64 && lp.waiting[0].Value.Uint64() > 0
 }
 
 // end lets go of every socket: those still watched are gone to their

@@ -1,6 +1,9 @@
 package epoll
 
 import (
+	"runtime"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,5 +76,93 @@ func TestPollerReadsSockets(t *testing.T) {
 	defer unix.Close(w)
 	if _, ok := p.Watch(w, func() {}, func() {}); ok {
 		t.Error("a closed poller took a socket")
+	}
+}
+
+// TestLoopRunsTheGoroutinesItsHandlersWake: a loop waiting in a raw call
+// keeps its P, so a goroutine its handler woke is queued there. With every
+// other P busy (here a goroutine that yields in a loop, so the other P
+// always finds work in the global queue and never steals), the woken
+// goroutine runs only when the loop yields: at once if the loop sees it
+// waiting, or when the runtime's monitor preempts the loop (up to 10 ms
+// later) if it does not.
+func TestLoopRunsTheGoroutinesItsHandlersWake(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	p, err := NewPoller(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.loops[0].rawWait {
+		t.Skip("the loop waits in a blocking call (no P to spare)")
+	}
+	w, peer := socktest.Pair(t)
+	defer unix.Close(peer)
+	wake := make(chan time.Time, 1)
+	if _, ok := p.Watch(w, func() {
+		var b [8]byte
+		if n, err := unix.Read(w, b[:]); err == nil && n > 0 {
+			wake <- time.Now() // readies the parked waiter below
+		}
+	}, func() {}); !ok {
+		t.Fatal("the poller refused a socket")
+	}
+	delays := make(chan time.Duration, 1)
+	go func() {
+		for sent := range wake {
+			delays <- time.Since(sent)
+		}
+	}()
+	var stop atomic.Bool
+	busy := make(chan struct{})
+	go func() {
+		defer close(busy)
+		for !stop.Load() {
+			runtime.Gosched()
+		}
+	}()
+	defer func() { stop.Store(true); <-busy; close(wake) }()
+
+	const rounds = 21
+	var got []time.Duration
+	for range rounds {
+		if _, err := unix.Write(peer, []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case d := <-delays:
+			got = append(got, d)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the woken goroutine never ran")
+		}
+	}
+	slices.Sort(got)
+	if median := got[rounds/2]; median > time.Millisecond {
+		t.Fatalf("a goroutine woken by a handler waited %v (median of %d; all: %v): the loop did not yield to it", median, rounds, got)
+	}
+}
+
+// TestIdlePollerLetsTheCollectorStop: an idle loop waiting in a raw call
+// keeps its P, and a collection must still stop the world: its preemption
+// signal ends the wait. A loop that waited again without returning to Go
+// code would hold every collection (this test would then hang until go
+// test's -timeout).
+func TestIdlePollerLetsTheCollectorStop(t *testing.T) {
+	p, err := NewPoller(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.loops[0].rawWait {
+		t.Skip("the loop waits in a blocking call (no P to spare)")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 5 {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.NumGC - before.NumGC; n < 5 {
+		t.Fatalf("%d collections ran, want 5", n)
 	}
 }
