@@ -293,9 +293,9 @@ func TestDecodedStringIsKeptWithoutACopy(t *testing.T) {
 	}
 	sh := NewShard(false)
 	sh.Apply(&got)
-	v, ok := sh.dbs[0]["k"].val.(strVal)
+	v, ok := sh.entryOf(0, "k").val.(strVal)
 	if !ok || v.str() != d.Val.Str {
-		t.Fatalf("stored %#v, want the string", sh.dbs[0]["k"].val)
+		t.Fatalf("stored %#v, want the string", sh.entryOf(0, "k").val)
 	}
 	if unsafe.StringData(v.str()) != unsafe.StringData(got.Val.Str) {
 		t.Error("the register copied the decoded value instead of keeping its cell")
@@ -304,7 +304,7 @@ func TestDecodedStringIsKeptWithoutACopy(t *testing.T) {
 	got.Val.Reg = hlc.Stamp{Time: 10, Actor: 2}
 	got.Val.TS = got.Val.Reg
 	sh.Apply(&got)
-	if v := sh.dbs[0]["k"].val.(strVal); v.stamp() != got.Val.Reg || unsafe.StringData(v.str()) == unsafe.StringData(got.Val.Str) {
+	if v := sh.entryOf(0, "k").val.(strVal); v.stamp() != got.Val.Reg || unsafe.StringData(v.str()) == unsafe.StringData(got.Val.Str) {
 		t.Errorf("a delta restamped after decoding: stored at %v sharing its cell", v.stamp())
 	}
 }
@@ -331,7 +331,7 @@ func TestPlainStateEncodesAsState(t *testing.T) {
 	}
 	sh := h.shards[0]
 	plain := 0
-	for key, e := range sh.dbs[0] {
+	for key, e := range sh.dbs[0].all() {
 		d := sh.state(0, key, &e)
 		want := AppendDelta(nil, &d)
 		got, ok := sh.AppendState(nil, 0, []byte(key))

@@ -56,7 +56,7 @@ func (s *Shard) Digest(horizon hlc.Stamp) *Digest {
 			buf = AppendCanonical(buf[:0], &d)
 			dg[Bucket(db, "")] += xxhash.Sum64(buf)
 		}
-		for key, e := range s.dbs[db] {
+		for key, e := range s.dbs[db].all() {
 			s.stateInto(&d, db, key, &e, byName)
 			if !d.canonical(horizon) {
 				continue
@@ -80,7 +80,7 @@ func (s *Shard) EachIn(buckets *[DigestLeaves]bool, horizon hlc.Stamp, fn func(d
 				return
 			}
 		}
-		for key, e := range s.dbs[db] {
+		for key, e := range s.dbs[db].all() {
 			if !buckets[Bucket(db, key)] {
 				continue
 			}
@@ -186,15 +186,15 @@ func (s *Shard) Purge(horizon hlc.Stamp) int {
 	}
 	n := 0
 	for db := range s.dbs {
-		m := s.dbs[db]
-		for key, e := range m {
+		m := &s.dbs[db]
+		for key, e := range m.all() {
 			was := e.val
 			n += e.purge(horizon) // tombstones and hollow values: what a reader sees stays (Shard.shown)
 			if e.val != was {
-				m[key] = e
+				m.put(key, e)
 			}
 			if x, _ := s.expiry(db, key); e.val == nil && e.reset.Less(horizon) && x.S.Less(horizon) {
-				delete(m, key)
+				m.del(key)
 				delete(s.exps[db], key)
 				if s.volatile[db] != nil {
 					delete(s.volatile[db], key)
@@ -202,8 +202,8 @@ func (s *Shard) Purge(horizon hlc.Stamp) int {
 				n++
 			}
 		}
-		if len(m) == 0 {
-			s.dbs[db] = nil
+		if m.len() == 0 {
+			m.release()
 			s.exps[db] = nil
 			s.volatile[db] = nil
 		}

@@ -43,7 +43,8 @@
 // the LIST, SET (set algebra included) and HASH commands in exec_list.go,
 // exec_set.go and exec_hash.go, locks in exec_lock.go, the scans of a
 // set's or hash's members by their hashes in exec_scan.go. value.go and
-// list.go hold the mergeable values, shard.go the keyspace and Apply,
+// list.go hold the mergeable values, shard.go the keyspace and Apply
+// (each database's keys a table of its own: keytable.go),
 // delta.go and codec.go deltas and their encoding (with compact stamps or
 // full ones, which digests always hash), digest.go the digests
 // replicas compare (anti-entropy's per shard; a digest read's per key, in

@@ -18,7 +18,7 @@ func (s *Shard) Keys(db int, after []byte, match func(key []byte) bool, now int6
 	}
 	least := keyHeap(make([]string, 0, min(max+1, 1024)))
 	from := string(after)
-	for k, e := range s.dbs[db] {
+	for k, e := range s.dbs[db].all() {
 		if k <= from || len(least) > max && k >= least[0] || e.visible() == nil {
 			continue
 		}
@@ -65,7 +65,7 @@ func (h *keyHeap) Pop() any {
 func (s *Shard) Live(db int, now int64) int {
 	n := s.shown[db]
 	for k, at := range s.volatile[db] {
-		if e, ok := s.dbs[db][k]; now > at && ok && e.shows() {
+		if e, ok := s.dbs[db].getString(k); now > at && ok && e.shows() {
 			n--
 		}
 	}

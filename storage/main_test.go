@@ -19,9 +19,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// entryOf returns key's entry in db (the zero entry when there is none).
+func (s *Shard) entryOf(db int, key string) entry {
+	e, _ := s.dbs[db].getString(key)
+	return e
+}
+
 // visibleOf returns what a reader sees of key in db, deadlines aside (nil:
 // nothing).
 func (s *Shard) visibleOf(db int, key string) value {
-	e := s.dbs[db][key]
+	e := s.entryOf(db, key)
 	return e.visible()
 }

@@ -160,7 +160,7 @@ func recountLive(t interface{ Fatalf(string, ...any) }, sh *Shard, now int64) {
 	for db := range sh.dbs {
 		for _, at := range []int64{now, 1 << 62} {
 			want := 0
-			for k, e := range sh.dbs[db] {
+			for k, e := range sh.dbs[db].all() {
 				if sh.live(db, []byte(k), &e, at) {
 					want++
 				}
@@ -176,7 +176,7 @@ func recountLive(t interface{ Fatalf(string, ...any) }, sh *Shard, now int64) {
 // sum of its parts' hashes (partsum.go) that a count from scratch gives.
 func recountSums(t interface{ Fatalf(string, ...any) }, sh *Shard) {
 	for db := range sh.dbs {
-		for key, e := range sh.dbs[db] {
+		for key, e := range sh.dbs[db].all() {
 			vals := []value{e.val}
 			if m, ok := e.val.(*multi); ok {
 				vals = m.vals

@@ -8,9 +8,9 @@ import (
 
 // A key's memory (KEY_MEMORY, Redis's MEMORY USAGE) is an estimate of the
 // bytes its shard holds for it: the structures' sizes as the compiler lays
-// them out, the bytes of its name, values and members, a map slot for each
-// entry a map holds (with the map's spare slots: a Go map is at most 7/8
-// full), its deadline's registers, and a list's or a collection's
+// them out, the bytes of its name, values and members, its slot in its
+// database's key table and a map slot for each entry a map holds (with the
+// spare slots: both are at most 7/8 full), its deadline's registers, and a list's or a collection's
 // tombstones. It leaves out the allocator's rounding and the Go runtime's
 // own headers, so the heap grows by somewhat more than the estimates it
 // holds (TestKeyMemoryEstimatesTheHeap bounds by how much). It walks a
@@ -20,6 +20,10 @@ import (
 // of the given sizes: the slot, a control byte, and the spare slots of a
 // table at most 7/8 full.
 func mapSlot(key, elem uintptr) int { return int((key+elem+1)*8/7) + 1 }
+
+// keySlotBytes is what a database's key table holds for one key: its slot
+// and the spare slots of a table at most 7/8 full.
+var keySlotBytes = int(unsafe.Sizeof(keySlot{})*8/7) + 1
 
 const (
 	stringHeader = unsafe.Sizeof("")
@@ -33,7 +37,7 @@ func (s *Shard) keyMemory(db int, key []byte) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	n := len(key) + mapSlot(stringHeader, unsafe.Sizeof(entry{}))
+	n := len(key) + keySlotBytes
 	if e.val != nil {
 		n += e.val.footprint()
 	}

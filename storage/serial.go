@@ -35,7 +35,7 @@ const PromiseDB = 17
 // Such a key is written through its consensus (docs/serial.md, "Mixing
 // with ordinary writes").
 func (s *Shard) Serial(key []byte) bool {
-	_, ok := s.dbs[PromiseDB][string(key)]
+	_, ok := s.dbs[PromiseDB].get(key)
 	return ok
 }
 
@@ -120,7 +120,7 @@ func (s *Shard) Admits(d *Delta) bool {
 	if d.DBWide || int(d.DB) >= SystemDB {
 		return true
 	}
-	e, ok := s.dbs[PromiseDB][d.Key]
+	e, ok := s.dbs[PromiseDB].getString(d.Key)
 	if !ok {
 		return true
 	}

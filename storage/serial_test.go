@@ -263,10 +263,10 @@ func TestLatestIsTheStatesMaxStamp(t *testing.T) {
 	for _, d := range other.deltas {
 		sh.Apply(&d)
 	}
-	if _, ok := sh.dbs[0]["s"].val.(*multi); !ok {
+	if _, ok := sh.entryOf(0, "s").val.(*multi); !ok {
 		t.Fatal("s does not hold two kinds")
 	}
-	for key, e := range sh.dbs[0] {
+	for key, e := range sh.dbs[0].all() {
 		d := sh.state(0, key, &e)
 		if got, want := sh.latest(0, []byte(key), &e), d.maxStamp(); got != want {
 			t.Errorf("%s: latest %v, the state's max stamp %v", key, got, want)

@@ -13,10 +13,11 @@ import (
 // written before it (DEL, whole-value writes, expiry) and the typed value
 // (a *multi after concurrent type changes). The key's deadline register,
 // which most keys lack, is kept beside the entries (Shard.exps), so an
-// entry takes 32 bytes, and it lives in its database's map itself: a
-// lookup reads the key's value with one pointer fewer to follow (a cache
-// miss each on a large shard), and a new key allocates one object fewer.
-// A write therefore changes a copy and stores it back (Apply).
+// entry takes 32 bytes, and it lives in its database's table itself
+// (keyTable): a lookup reads the key's value with one pointer fewer to
+// follow (a cache miss each on a large shard), and a new key allocates one
+// object fewer. A write changes a copy and stores it back in the slot it
+// found (Apply).
 type entry struct {
 	reset hlc.Stamp
 	val   value
@@ -141,7 +142,7 @@ func (s *Shard) prune(db int, key string, e *entry) {
 type Shard struct {
 	keep    bool
 	warmed  uint64 // Warm's loads, kept
-	dbs     [NumDBs]map[string]entry
+	dbs     [NumDBs]keyTable
 	dbReset [NumDBs]hlc.Stamp
 	// exps holds, per database, the deadline register of every key that
 	// has one (a cleared deadline is a register too: At 0).
@@ -192,7 +193,7 @@ func NewShard(keepTombstones bool) *Shard {
 // clear empties s for reuse, keeping its maps' room.
 func (s *Shard) clear() {
 	for i := range s.dbs {
-		clear(s.dbs[i])
+		s.dbs[i].clear()
 		clear(s.exps[i])
 		clear(s.volatile[i])
 	}
@@ -203,12 +204,11 @@ func (s *Shard) clear() {
 // lookup returns key's entry in db, and whether there is one. The entry is
 // a copy: only Apply, resetDB and purge change entries.
 func (s *Shard) lookup(db int, key []byte) (entry, bool) {
-	e, ok := s.dbs[db][string(key)]
-	return e, ok
+	return s.dbs[db].get(key)
 }
 
 // Len returns the number of stored entries in db, tombstones included.
-func (s *Shard) Len(db int) int { return len(s.dbs[db]) }
+func (s *Shard) Len(db int) int { return s.dbs[db].len() }
 
 // Warm looks up the key d joins into, and the stamp of the value it
 // holds, without changing anything. Warming the keys of a batch before
@@ -220,7 +220,7 @@ func (s *Shard) Warm(d *Delta) {
 	if d.DBWide || int(d.DB) >= NumDBs {
 		return
 	}
-	if e, ok := s.dbs[d.DB][d.Key]; ok && e.val != nil {
+	if e, ok := s.dbs[d.DB].getString(d.Key); ok && e.val != nil {
 		s.warmed += e.val.stamp().Time // stored, so the loads stay
 	}
 }
@@ -238,17 +238,16 @@ func (s *Shard) Apply(d *Delta) {
 		return
 	}
 	r := d.Reset.Max(s.dbReset[db])
-	m := s.dbs[db]
-	e, had := m[d.Key]
+	t := &s.dbs[db]
+	at := t.find(d.Key)
+	had := at >= 0
+	var e entry
+	if had {
+		e = *t.at(at)
+	}
 	was := had && e.shows()
-	if !had {
-		if !s.keep && !d.hasContent(r) {
-			return
-		}
-		if m == nil {
-			m = make(map[string]entry)
-			s.dbs[db] = m
-		}
+	if !had && !s.keep && !d.hasContent(r) {
+		return
 	}
 	old := e
 	grew := e.reset.Less(r)
@@ -273,13 +272,21 @@ func (s *Shard) Apply(d *Delta) {
 	removed := false
 	if e.val == nil {
 		if _, hasExp := s.expiry(db, d.Key); !s.keep || e.reset.IsZero() && !hasExp {
-			delete(m, d.Key)
+			if had {
+				t.delAt(at)
+			}
 			delete(s.exps[db], d.Key)
 			removed = true
 		}
 	}
-	if !removed && (!had || e.reset != old.reset || e.val != old.val) {
-		m[d.keepKey()] = e // a value changed in place (a counter, a list) needs no store
+	switch {
+	case removed:
+	case had:
+		if e.reset != old.reset || e.val != old.val {
+			*t.at(at) = e // a value changed in place (a counter, a list) needs no store
+		}
+	default:
+		t.put(d.keepKey(), e)
 	}
 	if grew || removed || !d.Exp.S.IsZero() {
 		s.trackDeadline(db, d.keepKey(), removed)
@@ -331,14 +338,14 @@ func (s *Shard) resetDB(db int, r hlc.Stamp) {
 	}
 	s.dbReset[db] = r
 	shown := 0
-	for key, e := range s.dbs[db] {
+	for key, e := range s.dbs[db].all() {
 		if e.reset.Less(r) {
 			e.reset = r
 			s.prune(db, key, &e)
-			s.dbs[db][key] = e
+			s.dbs[db].put(key, e)
 		}
 		if _, hasExp := s.expiry(db, key); e.val == nil && (!s.keep || !hasExp && e.reset.IsZero()) {
-			delete(s.dbs[db], key)
+			s.dbs[db].del(key)
 			delete(s.exps[db], key)
 		}
 		if x, _ := s.expiry(db, key); x.At == 0 && s.volatile[db] != nil {
@@ -349,8 +356,8 @@ func (s *Shard) resetDB(db int, r hlc.Stamp) {
 		}
 	}
 	s.shown[db] = shown
-	if len(s.dbs[db]) == 0 {
-		s.dbs[db] = nil
+	if s.dbs[db].len() == 0 {
+		s.dbs[db].release()
 		s.exps[db] = nil
 		s.volatile[db] = nil
 	}
@@ -571,7 +578,7 @@ func (s *Shard) each(fn func(d *Delta) bool, o order) {
 				return
 			}
 		}
-		for key, e := range s.dbs[db] {
+		for key, e := range s.dbs[db].all() {
 			if o == anyOrder {
 				if done, ok := s.statesInParts(&d, db, key, &e, fn); done {
 					if !ok {
@@ -608,7 +615,7 @@ func (s *Shard) Expired(db int, now int64, max int, out []Delta) []Delta {
 			break
 		}
 		n++
-		if _, serial := s.dbs[PromiseDB][key]; now > at && !serial {
+		if serial := s.dbs[PromiseDB].has(key); now > at && !serial {
 			out = append(out, Delta{DB: uint8(db), Key: key, Reset: hlc.EndOfMilli(at)})
 		}
 	}

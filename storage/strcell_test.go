@@ -18,7 +18,7 @@ func TestStringRegisterTakesTheWritersCell(t *testing.T) {
 		t.Fatalf("SET: %q", got)
 	}
 	d := h.deltas[len(h.deltas)-1]
-	e := h.shards[0].dbs[0]["k"]
+	e := h.shards[0].entryOf(0, "k")
 	got, ok := e.val.(strVal)
 	if !ok {
 		t.Fatalf("k holds %T, want strVal", e.val)
@@ -43,7 +43,7 @@ func TestStringRegisterCopiesAChangedDelta(t *testing.T) {
 		edit(&e)
 		s := NewShard(false)
 		s.Apply(&e)
-		v := s.dbs[0]["k"].val.(strVal)
+		v := s.entryOf(0, "k").val.(strVal)
 		if v.str() != e.Val.Str || v.stamp() != e.Val.Reg {
 			t.Fatalf("stored %q at %v, want %q at %v", v.str(), v.stamp(), e.Val.Str, e.Val.Reg)
 		}

@@ -135,7 +135,7 @@ func TestQueueTombstonesArePacked(t *testing.T) {
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	x := h.shards[0].dbs[0]["q"].val.(*listVal)
+	x := h.shards[0].entryOf(0, "q").val.(*listVal)
 	if x.tombs.len() != n {
 		t.Fatalf("%d tombstones, want %d", x.tombs.len(), n)
 	}
