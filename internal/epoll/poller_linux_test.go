@@ -88,14 +88,8 @@ func TestPollerReadsSockets(t *testing.T) {
 // later) if it does not.
 func TestLoopRunsTheGoroutinesItsHandlersWake(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	p, err := NewPoller(1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := rawWaitingPoller(t)
 	defer p.Close()
-	if !p.loops[0].rawWait {
-		t.Skip("the loop waits in a blocking call (no P to spare)")
-	}
 	w, peer := socktest.Pair(t)
 	defer unix.Close(peer)
 	wake := make(chan time.Time, 1)
@@ -142,20 +136,29 @@ func TestLoopRunsTheGoroutinesItsHandlersWake(t *testing.T) {
 	}
 }
 
+// rawWaitingPoller starts a poller of one loop that waits in a raw call,
+// or skips the test.
+func rawWaitingPoller(t *testing.T) *Poller {
+	t.Helper()
+	p, err := NewPoller(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.loops[0].rawWait {
+		p.Close()
+		t.Skip("the loop waits in a blocking call (no P to spare)")
+	}
+	return p
+}
+
 // TestIdlePollerLetsTheCollectorStop: an idle loop waiting in a raw call
 // keeps its P, and a collection must still stop the world: its preemption
 // signal ends the wait. A loop that waited again without returning to Go
 // code would hold every collection (this test would then hang until go
 // test's -timeout).
 func TestIdlePollerLetsTheCollectorStop(t *testing.T) {
-	p, err := NewPoller(1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := rawWaitingPoller(t)
 	defer p.Close()
-	if !p.loops[0].rawWait {
-		t.Skip("the loop waits in a blocking call (no P to spare)")
-	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range 5 {
