@@ -95,3 +95,21 @@ func TestKeyTableFollowsAMap(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyTableGrowsByDoubling: filled one key at a time, a table is always
+// the least power of two (of at least 8 slots) that holds its keys at most
+// 7/8 full. A growth that went further (a table sized for 7/16 full once
+// quadrupled at some sizes) costs memory and the collector's time.
+func TestKeyTableGrowsByDoubling(t *testing.T) {
+	var tb keyTable
+	for n := 1; n <= 5000; n++ {
+		tb.put(fmt.Sprintf("key:%d", n), entry{})
+		want := 8
+		for n*8 > want*7 {
+			want *= 2
+		}
+		if len(tb.slots) != want {
+			t.Fatalf("%d keys in %d slots, want %d", n, len(tb.slots), want)
+		}
+	}
+}
