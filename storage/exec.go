@@ -297,7 +297,7 @@ func appendList(dst []byte, x *listVal, from, to int) []byte {
 
 func appendMembers(dst []byte, x *memberMap) []byte {
 	dst = proto.AppendContainerHeader(dst, x.k, x.nlive())
-	for name, st := range x.m {
+	for name, st := range x.m.all() {
 		dst = proto.AppendBody(dst, name)
 		if x.k == proto.TypeHash {
 			dst = proto.AppendBody(dst, st.v)

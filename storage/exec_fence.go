@@ -40,7 +40,7 @@ func (s *Shard) fenceOf(db int, key, lock []byte) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	st, ok := m.m[fenceField(db, lock)]
+	st, ok := m.m.getString(fenceField(db, lock))
 	if !ok {
 		return 0, false
 	}

@@ -72,7 +72,7 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 	case proto.CmdHashKeys, proto.CmdHashValues:
 		okr = proto.AppendContainerHeader(okr, proto.TypeArr, n)
 		if x != nil {
-			for name, st := range x.m {
+			for name, st := range x.m.all() {
 				if req.Cmd == proto.CmdHashKeys {
 					okr = proto.AppendStr(okr, name)
 				} else {

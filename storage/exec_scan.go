@@ -133,7 +133,7 @@ func scanMembers(req *proto.Request, t proto.Type, x *memberMap, dst []byte) []b
 	for _, m := range page {
 		dst = proto.AppendBody(dst, m.name)
 		if t == proto.TypeHash {
-			dst = proto.AppendBody(dst, x.m[m.name].v)
+			dst = proto.AppendBody(dst, x.valueOf(m.name))
 		}
 	}
 	return proto.AppendContainerEnd(proto.AppendContainerEnd(dst, t), proto.TypeArr)

@@ -132,7 +132,7 @@ func randomMembers(dst []byte, x *memberMap, count int64, rand func(int) int) []
 	}
 	dst = proto.AppendContainerHeader(dst, proto.TypeList, 2*len(names))
 	for _, name := range names {
-		dst = proto.AppendBody(proto.AppendBody(dst, name), x.m[name].v)
+		dst = proto.AppendBody(proto.AppendBody(dst, name), x.valueOf(name))
 	}
 	return proto.AppendContainerEnd(dst, proto.TypeList)
 }

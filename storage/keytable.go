@@ -25,17 +25,26 @@ import (
 // Ranging over the table (all) yields every key once; the loop may store
 // a new entry for the key it is at (put of a key present never moves
 // one) or delete any key, but not add keys. The zero table is empty.
-type keyTable struct {
-	slots []keySlot
+//
+// A set's or hash's live members are such a table too (memberMap.m), of
+// their registers: table is generic in what a slot holds beside its key.
+type keyTable = table[entry]
+
+type table[V any] struct {
+	slots []tslot[V]
 	live  int // keys stored
 	used  int // slots not empty: keys and deleted marks
 }
 
-type keySlot struct {
+// tslot is one slot of a table.
+type tslot[V any] struct {
 	hash uint64 // slotEmpty, slotDeleted, or the key's hash (never either)
 	key  string
-	e    entry
+	v    V
 }
+
+// keySlot is a slot of a database's key table.
+type keySlot = tslot[entry]
 
 const (
 	slotEmpty   = 0
@@ -54,10 +63,10 @@ func keyHash(key string) uint64 {
 }
 
 // len returns the number of keys stored.
-func (t *keyTable) len() int { return t.live }
+func (t *table[V]) len() int { return t.live }
 
 // find returns the index of key's slot, or -1.
-func (t *keyTable) find(key string) int {
+func (t *table[V]) find(key string) int {
 	if t.live == 0 {
 		return -1
 	}
@@ -74,26 +83,27 @@ func (t *keyTable) find(key string) int {
 	}
 }
 
-// get returns key's entry (a copy) and whether the table holds key. The
-// table reads key's bytes during the call only.
-func (t *keyTable) get(key []byte) (entry, bool) {
+// get returns what the table holds for key (a copy) and whether it holds
+// key. The table reads key's bytes during the call only.
+func (t *table[V]) get(key []byte) (V, bool) {
 	return t.getString(unsafe.String(unsafe.SliceData(key), len(key)))
 }
 
 // getString is get for a key held as a string.
-func (t *keyTable) getString(key string) (entry, bool) {
+func (t *table[V]) getString(key string) (V, bool) {
 	if i := t.find(key); i >= 0 {
-		return t.slots[i].e, true
+		return t.slots[i].v, true
 	}
-	return entry{}, false
+	var zero V
+	return zero, false
 }
 
 // has reports whether the table holds key.
-func (t *keyTable) has(key string) bool { return t.find(key) >= 0 }
+func (t *table[V]) has(key string) bool { return t.find(key) >= 0 }
 
-// put stores e as key's entry. A key not held yet is stored as given:
-// the table keeps the string, so the caller must not change its bytes.
-func (t *keyTable) put(key string, e entry) {
+// put stores v for key. A key not held yet is stored as given: the table
+// keeps the string, so the caller must not change its bytes.
+func (t *table[V]) put(key string, v V) {
 	h := keyHash(key)
 	if t.slots != nil {
 		mask := uint64(len(t.slots) - 1)
@@ -101,7 +111,7 @@ func (t *keyTable) put(key string, e entry) {
 		for i := h & mask; ; i = (i + 1) & mask {
 			s := &t.slots[i]
 			if s.hash == h && s.key == key {
-				s.e = e
+				s.v = v
 				return
 			}
 			if s.hash == slotDeleted && free < 0 {
@@ -109,7 +119,7 @@ func (t *keyTable) put(key string, e entry) {
 			}
 			if s.hash == slotEmpty {
 				if free >= 0 { // reuse the first deleted mark of the run
-					t.slots[free] = keySlot{hash: h, key: key, e: e}
+					t.slots[free] = tslot[V]{hash: h, key: key, v: v}
 					t.live++
 					return
 				}
@@ -120,18 +130,18 @@ func (t *keyTable) put(key string, e entry) {
 	if (t.used+1)*8 > len(t.slots)*7 {
 		t.rebuild(t.live + 1)
 	}
-	t.insert(h, key, e)
+	t.insert(h, key, v)
 	t.live++
 	t.used++
 }
 
 // insert stores a key known to be absent in the first free slot of its run
 // (the caller counts it).
-func (t *keyTable) insert(h uint64, key string, e entry) {
+func (t *table[V]) insert(h uint64, key string, v V) {
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		if t.slots[i].hash == slotEmpty {
-			t.slots[i] = keySlot{hash: h, key: key, e: e}
+			t.slots[i] = tslot[V]{hash: h, key: key, v: v}
 			return
 		}
 	}
@@ -140,58 +150,58 @@ func (t *keyTable) insert(h uint64, key string, e entry) {
 // rebuild moves every key to a new array, the least power of two at most
 // half full with n keys, dropping the deleted marks: a table full of keys
 // doubles, one full of marks keeps its size or shrinks.
-func (t *keyTable) rebuild(n int) {
+func (t *table[V]) rebuild(n int) {
 	size := max(8, 1<<bits.Len(uint(2*n-1)))
 	old := t.slots
-	t.slots = make([]keySlot, size)
+	t.slots = make([]tslot[V], size)
 	t.used = t.live
 	for i := range old {
 		if s := &old[i]; s.hash > slotDeleted {
-			t.insert(s.hash, s.key, s.e)
+			t.insert(s.hash, s.key, s.v)
 		}
 	}
 }
 
 // del removes key, if held.
-func (t *keyTable) del(key string) {
+func (t *table[V]) del(key string) {
 	if i := t.find(key); i >= 0 {
 		t.delAt(i)
 	}
 }
 
 // clear removes every key, keeping the table's room.
-func (t *keyTable) clear() {
+func (t *table[V]) clear() {
 	clear(t.slots)
 	t.live, t.used = 0, 0
 }
 
 // release removes every key and gives the table's room back.
-func (t *keyTable) release() { *t = keyTable{} }
+func (t *table[V]) release() { *t = table[V]{} }
 
-// all yields every key and a copy of its entry (see keyTable for what the
-// loop may change).
-func (t *keyTable) all() iter.Seq2[string, entry] {
-	return func(yield func(string, entry) bool) {
+// all yields every key and a copy of what the table holds for it (see
+// keyTable for what the loop may change).
+func (t *table[V]) all() iter.Seq2[string, V] {
+	return func(yield func(string, V) bool) {
 		for i := 0; i < len(t.slots); i++ {
-			if s := &t.slots[i]; s.hash > slotDeleted && !yield(s.key, s.e) {
+			if s := &t.slots[i]; s.hash > slotDeleted && !yield(s.key, s.v) {
 				return
 			}
 		}
 	}
 }
 
-// at returns the entry in slot i (from find), to change in place until the
+// at returns what slot i (from find) holds, to change in place until the
 // next put or del.
-func (t *keyTable) at(i int) *entry { return &t.slots[i].e }
+func (t *table[V]) at(i int) *V { return &t.slots[i].v }
 
 // delAt removes the key in slot i (from find).
-func (t *keyTable) delAt(i int) {
+func (t *table[V]) delAt(i int) {
 	mask := len(t.slots) - 1
 	if t.slots[(i+1)&mask].hash == slotEmpty {
-		t.slots[i] = keySlot{} // the run ends here: no probe needs to walk past it
+		t.slots[i] = tslot[V]{} // the run ends here: no probe needs to walk past it
 		t.used--
 	} else {
-		t.slots[i] = keySlot{hash: slotDeleted}
+		t.slots[i] = tslot[V]{hash: slotDeleted}
 	}
 	t.live--
 }

@@ -17,7 +17,7 @@ import (
 func checkNames(t *rapid.T, x *memberMap) {
 	t.Helper()
 	live := 0
-	for name, st := range x.m {
+	for name, st := range x.m.all() {
 		if _, dead := x.dead[name]; dead {
 			t.Fatalf("member %q both live and removed", name)
 		}
@@ -35,7 +35,7 @@ func checkNames(t *rapid.T, x *memberMap) {
 		}
 	}
 	var sum uint64
-	for name, st := range x.m {
+	for name, st := range x.m.all() {
 		sum += memberSum(name, st)
 	}
 	for name, s := range x.dead {
@@ -185,7 +185,7 @@ func recountSums(t interface{ Fatalf(string, ...any) }, sh *Shard) {
 				var want, got uint64
 				switch x := v.(type) {
 				case *memberMap:
-					for name, st := range x.m {
+					for name, st := range x.m.all() {
 						want += memberSum(name, st)
 					}
 					for name, s := range x.dead {

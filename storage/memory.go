@@ -68,8 +68,8 @@ func (x *memberMap) footprint() int {
 	for _, c := range x.names.chunks { // the list of names, a string header each
 		n += cap(c) * int(stringHeader)
 	}
-	live := mapSlot(stringHeader, unsafe.Sizeof(mstate{}))
-	for name, m := range x.m {
+	live := int(unsafe.Sizeof(tslot[mstate]{})*8/7) + 1 // a slot of the live members' table
+	for name, m := range x.m.all() {
 		n += live + len(name) + len(m.v)
 	}
 	dead := mapSlot(stringHeader, stampSize)

@@ -346,7 +346,7 @@ func (p *Proposal) fence() (Delta, bool) {
 		return Delta{}, false
 	}
 	d := Delta{DB: FenceDB, Key: string(p.Key), Val: ValDelta{Kind: proto.TypeHash, TS: p.B}}
-	for name, st := range m.m {
+	for name, st := range m.m.all() {
 		if len(name) > 0 && int(name[0]) == p.DB {
 			d.Val.Members = append(d.Val.Members, Member{Name: name, S: p.B, Value: st.v})
 		}

@@ -522,7 +522,7 @@ func (s *Shard) statesInParts(d *Delta, db int, key string, e *entry, fn func(*D
 			return true, v.states(s.parts(d, db, key, e, proto.TypeList, v.ts, fn))
 		}
 	case *memberMap:
-		if len(v.m)+len(v.dead) > statePart {
+		if v.m.len()+len(v.dead) > statePart {
 			return true, v.states(s.parts(d, db, key, e, v.k, v.ts, fn))
 		}
 	}

@@ -351,11 +351,11 @@ func newerSlot[N number](a, b cslot[N]) bool {
 type memberMap struct {
 	k  proto.Type
 	ts hlc.Stamp
-	m  map[string]mstate // the live members
+	m  table[mstate] // the live members
 	// dead holds the removed members kept as tombstones, each with its
 	// removal's stamp: apart from the live ones, a tombstone takes 55 bytes
 	// or so with a 12-byte name where it took 110, and the live members'
-	// map does not grow with a set's removals.
+	// table does not grow with a set's removals.
 	dead map[string]hlc.Stamp
 	// names holds each live member (or field) once, in no order; a live
 	// member's mstate.at is its place here. A random pick (SET_REMOVE)
@@ -376,7 +376,7 @@ type mstate struct {
 func (x *memberMap) kind() proto.Type { return x.k }
 func (x *memberMap) stamp() hlc.Stamp { return x.ts }
 func (x *memberMap) live() bool       { return x.names.len() > 0 }
-func (x *memberMap) hollow() bool     { return len(x.m) == 0 && len(x.dead) == 0 }
+func (x *memberMap) hollow() bool     { return x.m.len() == 0 && len(x.dead) == 0 }
 
 // nlive returns the number of live members (or fields).
 func (x *memberMap) nlive() int { return x.names.len() }
@@ -393,9 +393,7 @@ func (x *memberMap) unlink(at int32) {
 	if int(at) != last {
 		moved := x.names.at(last)
 		x.names.set(int(at), moved)
-		st := x.m[moved]
-		st.at = at
-		x.m[moved] = st
+		x.m.at(x.m.find(moved)).at = at
 	}
 	x.names.pop()
 }
@@ -425,8 +423,15 @@ func (x *memberMap) pick(k int, rand func(int) int) []string {
 }
 
 func (x *memberMap) get(name []byte) (string, bool) {
-	st, ok := x.m[string(name)]
+	st, ok := x.m.get(name)
 	return st.v, ok
+}
+
+// valueOf returns live member name's value (a hash field's; "" for a set's
+// member, or a member x does not hold).
+func (x *memberMap) valueOf(name string) string {
+	st, _ := x.m.getString(name)
+	return st.v
 }
 
 func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
@@ -435,7 +440,12 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		if mb.S.Less(r) {
 			continue
 		}
-		cur, live := x.m[mb.Name]
+		at := x.m.find(mb.Name)
+		live := at >= 0
+		var cur mstate
+		if live {
+			cur = *x.m.at(at)
+		}
 		removed, dead := x.dead[mb.Name]
 		switch {
 		case live && !cur.s.Less(mb.S), dead && !removed.Less(mb.S):
@@ -446,8 +456,8 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			x.sum -= deadSum(mb.Name, removed)
 		}
 		// name is the member's name as x may keep it: a lent one is
-		// replaced by a live member's own (assigning a map's entry
-		// stores its key again), else by a copy.
+		// replaced by a live member's own (the names list and the
+		// tombstones keep what they are given), else by a copy.
 		name := mb.Name
 		if d.lent && live {
 			name = x.names.at(int(cur.at))
@@ -457,7 +467,7 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		if mb.Dead {
 			if live {
 				x.unlink(cur.at)
-				delete(x.m, name)
+				x.m.del(name)
 			}
 			if !keep {
 				delete(x.dead, name)
@@ -474,9 +484,6 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		if dead {
 			delete(x.dead, name)
 		}
-		if x.m == nil {
-			x.m = make(map[string]mstate)
-		}
 		st := mstate{s: mb.S, v: mb.Value}
 		if d.lent {
 			st.v = strings.Clone(st.v)
@@ -487,7 +494,11 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 			st.at = x.link(name)
 		}
 		st.h = memberSum(name, st)
-		x.m[name] = st
+		if live {
+			*x.m.at(at) = st // nothing moved the member since find
+		} else {
+			x.m.put(name, st)
+		}
 		x.sum += st.h
 		x.ts = x.ts.Max(mb.S)
 	}
@@ -499,12 +510,12 @@ func (x *memberMap) prune(r hlc.Stamp) bool {
 		return false
 	}
 	x.ts = hlc.Stamp{}
-	for name, st := range x.m {
+	for name, st := range x.m.all() {
 		if st.s.Less(r) {
 			// Read again: an unlink before may have moved it.
-			x.unlink(x.m[name].at)
+			x.unlink(x.m.at(x.m.find(name)).at)
 			x.sum -= st.h
-			delete(x.m, name)
+			x.m.del(name)
 		} else {
 			x.ts = x.ts.Max(st.s)
 		}
@@ -528,9 +539,9 @@ func (x *memberMap) state(d *ValDelta) {
 // unsortedState is state with the members in the maps' order.
 func (x *memberMap) unsortedState(d *ValDelta) {
 	*d = ValDelta{Kind: x.k, TS: x.ts}
-	if n := len(x.m) + len(x.dead); n > 0 {
+	if n := x.m.len() + len(x.dead); n > 0 {
 		d.Members = make([]Member, 0, n)
-		for name, st := range x.m {
+		for name, st := range x.m.all() {
 			d.Members = append(d.Members, Member{Name: name, S: st.s, Value: st.v})
 		}
 		for name, s := range x.dead {
@@ -552,7 +563,7 @@ func (x *memberMap) states(part func(ValDelta) bool) bool {
 		members = members[:0]
 		return ok
 	}
-	for name, st := range x.m {
+	for name, st := range x.m.all() {
 		if !add(Member{Name: name, S: st.s, Value: st.v}) {
 			return false
 		}
@@ -567,15 +578,14 @@ func (x *memberMap) states(part func(ValDelta) bool) bool {
 
 // Each implements proto.Members.
 func (x *memberMap) Each(fn func(string)) {
-	for name := range x.m {
+	for name := range x.m.all() {
 		fn(name)
 	}
 }
 
 // Has implements proto.Members.
 func (x *memberMap) Has(member string) bool {
-	_, ok := x.m[member]
-	return ok
+	return x.m.has(member)
 }
 
 // multi holds the values of several types on one key. It only arises when
@@ -634,7 +644,7 @@ func wholeValue(v value, t hlc.Stamp) ValDelta {
 		return ValDelta{Kind: proto.TypeFloat, TS: t, Reg: t, Float: v.value()}
 	case *memberMap:
 		d := ValDelta{Kind: v.k, TS: t, Members: make([]Member, 0, v.nlive())}
-		for name, st := range v.m {
+		for name, st := range v.m.all() {
 			d.Members = append(d.Members, Member{Name: name, S: t, Value: st.v})
 		}
 		slices.SortFunc(d.Members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
