@@ -7,14 +7,15 @@ import (
 	"unsafe"
 )
 
-// keyTable is one database's keys in a shard: an open-addressing hash
-// table probed linearly, each slot holding the key's hash, the key and its
-// entry side by side. A lookup starts at the slot its hash names and finds
-// the hash, the key's header and the entry in one place: one miss to
-// memory where Go's map takes two before the key's bytes (its group's
-// control word, then the slot), which is most of a command's time on a
-// large shard (docs/decisions.md, "A shard's keys are a table of our
-// own").
+// table is an open-addressing hash table from strings, probed linearly,
+// each slot holding the key's hash, the key and its value side by side. A
+// lookup starts at the slot its hash names and finds the hash, the key's
+// header and the value in one place: one miss to memory where Go's map
+// takes two before the key's bytes (its group's control word, then the
+// slot), which is most of a command's time on a large shard
+// (docs/decisions.md, "A shard's keys are a table of our own"). A
+// database's keys are one (keyTable), a set's or hash's live members
+// another (memberMap.m).
 //
 // The hash is maphash's with a seed of the process's own (the runtime's
 // map hash), so that keys chosen to collide in one process collide in no
@@ -23,18 +24,16 @@ import (
 // the marks go when the table is rebuilt, at a growth.
 //
 // Ranging over the table (all) yields every key once; the loop may store
-// a new entry for the key it is at (put of a key present never moves
+// a new value for the key it is at (put of a key present never moves
 // one) or delete any key, but not add keys. The zero table is empty.
-//
-// A set's or hash's live members are such a table too (memberMap.m), of
-// their registers: table is generic in what a slot holds beside its key.
-type keyTable = table[entry]
-
 type table[V any] struct {
 	slots []tslot[V]
 	live  int // keys stored
 	used  int // slots not empty: keys and deleted marks
 }
+
+// keyTable is one database's keys in a shard, each with its entry.
+type keyTable = table[entry]
 
 // tslot is one slot of a table.
 type tslot[V any] struct {
@@ -179,7 +178,7 @@ func (t *table[V]) clear() {
 func (t *table[V]) release() { *t = table[V]{} }
 
 // all yields every key and a copy of what the table holds for it (see
-// keyTable for what the loop may change).
+// table for what the loop may change).
 func (t *table[V]) all() iter.Seq2[string, V] {
 	return func(yield func(string, V) bool) {
 		for i := 0; i < len(t.slots); i++ {
