@@ -455,13 +455,18 @@ func (x *memberMap) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		case dead:
 			x.sum -= deadSum(mb.Name, removed)
 		}
-		// name is the member's name as x may keep it: a lent one is
-		// replaced by a live member's own (the names list and the
-		// tombstones keep what they are given), else by a copy.
+		// name is the member's name as x may keep it. The names list,
+		// the table and the tombstones keep what they are given, so a
+		// lent name is replaced where x stores it: by a live member's own
+		// for its tombstone, by a copy for a new member or a tombstone of
+		// one not live. A live member's new register is stored in its
+		// slot, with no name: the lent one serves.
 		name := mb.Name
-		if d.lent && live {
+		switch {
+		case !d.lent, live && !mb.Dead:
+		case live:
 			name = x.names.at(int(cur.at))
-		} else if d.lent {
+		default:
 			name = strings.Clone(name)
 		}
 		if mb.Dead {
