@@ -11,6 +11,7 @@
 //	loadtest cluster [-nodes=3] [-rebalance-keys=1000000] [-out=DIR]
 //	loadtest chaos -addr=ROUTER [-workers=8] [-duration=30s]   (see scripts/chaos)
 //	loadtest failover [-fault=kill|stop] [-conns=16] [-out=DIR]
+//	loadtest ab -a=DIR -b=DIR [-a-env=K=V,...] [-nodes=3] [-pairs=6] [-workloads=set,get]
 //
 // Without -addr, run starts the server itself (bin/vanity, or redis-server
 // from Debian's package) on a free loopback port and stops it afterwards.
@@ -21,6 +22,9 @@
 // intended send time. cluster's report also gives, per row, each
 // process's CPU per operation over the measured window (cpu.go): the
 // load generator, the router and every node, and the single process.
+// ab compares two builds (or two environments of one) in pairs of runs on
+// fresh servers, taking turns, and says how sure the pairs' spread lets
+// one be (ab.go).
 package main
 
 import (
@@ -74,7 +78,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster|chaos|failover|locks [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadtest run|suite|memory|pubsub|tx|expiry|durability|cluster|chaos|failover|locks|ab [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -101,6 +105,8 @@ func main() {
 		err = cmdChaos(os.Args[2:])
 	case "locks":
 		err = cmdLocks(os.Args[2:])
+	case "ab":
+		err = cmdAB(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -52,12 +52,21 @@ func (p *process) rss() int64 {
 // startVanity starts the vanity binary on a free port, without
 // persistence or logging, and waits until it serves.
 func startVanity(bin string, extra ...string) (*process, error) {
+	return startVanityWith(bin, nil, extra...)
+}
+
+// startVanityWith is startVanity with env (NAME=value) over this
+// process's environment.
+func startVanityWith(bin string, env []string, extra ...string) (*process, error) {
 	dir, err := os.MkdirTemp("", "loadtest-vanity")
 	if err != nil {
 		return nil, err
 	}
 	args := append([]string{"--port=0", "--no-db-persist", "--no-users-persist", "--no-logging", "--data-dir=" + dir}, extra...)
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
