@@ -1,7 +1,9 @@
 package node
 
 import (
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -234,5 +236,51 @@ func BenchmarkReplicatedSet(b *testing.B) {
 			k += 7
 		}
 		c.Run(run, res, func(*Result) {}, nil)
+	}
+}
+
+// BenchmarkApplyRunManyKeys applies runs of 64 commands, each on a key
+// drawn from 100,000, as one loop's turn brings them to a node: the time
+// per command, most of it spent waiting for each key's slot, bytes and
+// value to come from memory (docs/decisions.md, "A shard's keys are a
+// table of our own"). Every key is written twice first, the second time
+// in shuffled order, so that a value no longer sits next to its key, as
+// after a while of writes.
+func BenchmarkApplyRunManyKeys(b *testing.B) {
+	const keys, runLen = 100000, 64
+	value := string(make([]byte, 100))
+	for _, c := range []struct{ name, fill, req string }{
+		{"GET", "SET:STR (16)key:%012d (100)" + value, "GET (16)key:%012d"},
+		{"SET", "SET:STR (16)key:%012d (100)" + value, "SET:STR (16)key:%012d (100)" + value},
+		{"INCR", "INCR_INT (20)counter:%012d 1", "INCR_INT (20)counter:%012d 1"},
+	} {
+		n := newNode(b, Config{})
+		for i := 0; i < keys; i++ {
+			do(b, n, 0, fmt.Sprintf(c.fill, i))
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, i := range rng.Perm(keys) {
+			do(b, n, 0, fmt.Sprintf(c.fill, i))
+		}
+		reqs := make([]*proto.Request, 1<<16)
+		for i := range reqs {
+			reqs[i] = parsed(b, fmt.Sprintf(c.req, rng.IntN(keys)))
+		}
+		b.Run(c.name, func(b *testing.B) {
+			run := &rpc.Run{Cmds: make([]rpc.Cmd, runLen)}
+			var res Result
+			b.ReportAllocs()
+			at := 0
+			for i := 0; i < b.N; i += runLen {
+				for j := range run.Cmds {
+					run.Cmds[j].Reqs = append(run.Cmds[j].Reqs[:0], reqs[at%len(reqs)])
+					at++
+				}
+				n.apply(run, &res, false, nil)
+				if len(res.Ends) != runLen {
+					b.Fatalf("%d replies to %d commands", len(res.Ends), runLen)
+				}
+			}
+		})
 	}
 }
