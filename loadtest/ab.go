@@ -24,7 +24,10 @@ import (
 // median, the geometric mean, the range, how many pairs B won and the
 // sign test's two-sided p-value (the chance of a split at least that
 // uneven if neither build were faster). The servers' CPU per operation
-// over the measured window is compared the same way. The machines this
+// over the measured window is compared the same way. Options of one
+// build are compared through the environment: a cluster's routers and
+// nodes read every flag from it too (-b-env VANITY_ROUTER_MAX_IN_FLIGHT=2,
+// VANITY_NODE_PROCS=1). The machines this
 // runs on swing by a tenth or more from one run to the next, so a change
 // of a few percent needs many pairs (docs/decisions.md, "Measuring").
 func cmdAB(args []string) error {
@@ -33,7 +36,7 @@ func cmdAB(args []string) error {
 	o.flags(fs)
 	aBin := fs.String("a", "bin", "directory of build A's binaries")
 	bBin := fs.String("b", "bin", "directory of build B's binaries")
-	aEnv := fs.String("a-env", "", "environment of A's servers, NAME=value,... (over this one's)")
+	aEnv := fs.String("a-env", "", "environment of A's servers, NAME=value,... (over this one's; VANITY_ROUTER_<FLAG> and VANITY_NODE_<FLAG> set a cluster's flags)")
 	bEnv := fs.String("b-env", "", "environment of B's servers, NAME=value,...")
 	workloads := fs.String("workloads", "set,get", "comma-separated workloads, each measured in every pair")
 	pairs := fs.Int("pairs", 6, "pairs of runs per workload")
