@@ -26,8 +26,8 @@ import (
 // uneven if neither build were faster). The servers' CPU per operation
 // over the measured window is compared the same way. Options of one
 // build are compared through the environment: a cluster's routers and
-// nodes read every flag from it too (-b-env VANITY_ROUTER_MAX_IN_FLIGHT=2,
-// VANITY_NODE_PROCS=1). The machines this
+// nodes read every flag from it too (-b-env
+// VANITY_ROUTER_MAX_IN_FLIGHT=2, VANITY_NODE_PROCS=1). The machines this
 // runs on swing by a tenth or more from one run to the next, so a change
 // of a few percent needs many pairs (docs/decisions.md, "Measuring").
 func cmdAB(args []string) error {
@@ -181,9 +181,10 @@ type abSummary struct {
 	p               float64 // sign test, two-sided, over the pairs not tied
 }
 
-// summarize sums up ratios (B/A, one per pair; NaN ones are left out).
+// summarize sums up ratios (B/A, one per pair; those that are no
+// positive number, as when a side measured nothing, are left out).
 func summarize(ratios []float64) abSummary {
-	rs := slices.DeleteFunc(slices.Clone(ratios), func(r float64) bool { return math.IsNaN(r) || r <= 0 })
+	rs := slices.DeleteFunc(slices.Clone(ratios), func(r float64) bool { return math.IsNaN(r) || math.IsInf(r, 0) || r <= 0 })
 	s := abSummary{n: len(rs), p: 1}
 	if len(rs) == 0 {
 		return s

@@ -30,8 +30,8 @@ func TestSignTest(t *testing.T) {
 
 // TestSummarize: the median of an even count is the mean of the middle
 // two, a ratio of 1 is neither a win nor a loss (and leaves the sign
-// test), and a pair without a ratio (NaN: no CPU samples) counts not at
-// all.
+// test), and a pair without a ratio (NaN: no CPU samples; infinite or
+// zero: a side that measured nothing) counts not at all.
 func TestSummarize(t *testing.T) {
 	s := summarize([]float64{1.1, 0.9, 1.2, math.NaN(), 1.0})
 	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
@@ -44,7 +44,7 @@ func TestSummarize(t *testing.T) {
 	if want := signTest(2, 3); s.p != want {
 		t.Fatalf("p %v, want the sign test of 2 wins in 3 untied pairs, %v", s.p, want)
 	}
-	if s := summarize([]float64{math.NaN()}); s.n != 0 || s.p != 1 {
+	if s := summarize([]float64{math.NaN(), math.Inf(1), 0}); s.n != 0 || s.p != 1 {
 		t.Fatalf("no ratio: got %+v, want nothing counted and p 1", s)
 	}
 }
