@@ -137,11 +137,7 @@ func (s *abSide) measure(o *options, nodes, replicas int) (abRun, error) {
 	var procs []proc
 	oc := *o
 	if nodes == 0 {
-		var extra []string
-		if o.target == "vanity-resp" {
-			extra = append(extra, "--resp-port=0")
-		}
-		p, err := startVanityWith(filepath.Join(s.bin, "vanity"), s.env, extra...)
+		p, err := startVanityTarget(filepath.Join(s.bin, "vanity"), o.target, s.env)
 		if err != nil {
 			return abRun{}, err
 		}

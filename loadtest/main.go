@@ -152,13 +152,20 @@ func protoFor(target string) (protocol, error) {
 }
 
 func startTarget(o *options) (*process, error) {
-	switch o.target {
-	case "redis":
+	if o.target == "redis" {
 		return startRedis(o.redisBin)
-	case "vanity-resp":
-		return startVanity(o.vanityBin, "--resp-port=0")
 	}
-	return startVanity(o.vanityBin)
+	return startVanityTarget(o.vanityBin, o.target, nil)
+}
+
+// startVanityTarget starts bin for target (vanity, or vanity-resp: its
+// RESP listener is the address measured), with env over this process's
+// environment.
+func startVanityTarget(bin, target string, env []string) (*process, error) {
+	if target == "vanity-resp" {
+		return startVanityWith(bin, env, "--resp-port=0")
+	}
+	return startVanityWith(bin, env)
 }
 
 // measure runs one workload against one target.
