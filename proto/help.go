@@ -169,7 +169,7 @@ var help = [numCommands]commandHelp{
 	CmdListPopRightWait:   {"key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", GroupLists, ""},
 	CmdIncrNumber:         {"key amount", "adds amount to a FLOAT, or to an INT or a string holding a number, which becomes a FLOAT", GroupStrings, ""},
 	CmdListMoveWait:       {"source destination LEFT|RIGHT LEFT|RIGHT milliseconds", "as list_move, waiting up to milliseconds for an element", GroupLists, ""},
-	CmdStrAppend:          {"key value", "appends to a string (an absent key starts empty); the new length", GroupStrings, "APPEND"},
+	CmdStrAppend:          {"key value", "appends to a string, or to a number's text (an absent key starts empty); the new length", GroupStrings, "APPEND"},
 	CmdHashSetIfAbsent:    {"key field value", "sets a hash field if the field is absent (an absent key starts empty); true if it did", GroupHashes, "HSETNX"},
 	CmdFenced:             {"lock token command...", "runs a write of one key only if the token is at least the newest one the lock issued and the highest one a FENCED write to that key carried for the lock (store-enforced fencing)", GroupStrings, ""},
 	CmdOnce:               {"id command...", "runs a write of one key (or a blocking pop) once: sent again with the same id (ONCE or RETRY), it answers its first reply instead of running", GroupStrings, ""},

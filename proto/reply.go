@@ -127,6 +127,20 @@ func AppendFloatText(dst []byte, v float64) []byte {
 	return strconv.AppendFloat(dst, v, 'f', 6, 64)
 }
 
+// AppendFloatShort appends the shortest decimal, with no exponent, that
+// reads back as v shown with six decimals (AppendFloatText), or inf, -inf
+// or nan: a FLOAT's text where numbers are strings (a Redis client's GET
+// and INCRBYFLOAT, STR_APPEND to a FLOAT), as Redis prints a float
+// (1000000.5, not 1.0000005e+06).
+func AppendFloatShort(dst []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return AppendFloatText(dst, v)
+	}
+	var six [64]byte
+	r, _ := strconv.ParseFloat(string(AppendFloatText(six[:0], v)), 64)
+	return strconv.AppendFloat(dst, r, 'f', -1, 64)
+}
+
 // AppendBool appends ":BOOL true" or ":BOOL false".
 func AppendBool(dst []byte, v bool) []byte {
 	if v {

@@ -215,7 +215,7 @@ func SetValue(req *proto.Request, v []byte) {
 	}
 	// The float must also survive Vanity's six decimals on the wire.
 	if f, err := strconv.ParseFloat(string(v), 64); err == nil && !math.IsInf(f, 0) &&
-		string(floatText(nil, f)) == string(v) && sixDecimals(f) == f {
+		string(proto.AppendFloatShort(nil, f)) == string(v) && sixDecimals(f) == f {
 		req.Type, req.Float, req.Str[1] = proto.TypeFloat, f, nil
 	}
 }
@@ -337,6 +337,8 @@ func pop(cmd proto.Command) func([][]byte, *Plan) error {
 		switch {
 		case len(args) == 3 && cmd == proto.CmdListPopRight:
 			p.Shape = ShapePopTail
+		case len(args) == 3 && cmd == proto.CmdSetRemove:
+			p.Shape = ShapeSet // as Redis's SPOP: an empty set when none, where LPOP has a null array
 		case len(args) == 3:
 			p.Shape = ShapePopMany
 		}
@@ -944,6 +946,9 @@ func refused(name string, arity int, group, reason string) *Spec {
 		Summary: "not supported by Vanity: " + reason}
 }
 
+// incrNote is the INCR family's difference from Redis.
+const incrNote = "On a list, set or hash it answers `value is not an integer or out of range` where Redis answers WRONGTYPE: Vanity's INCR_INT answers a bare BAD_TYPE for any value it cannot count, and the edge cannot tell which."
+
 // memberScanNote is how SSCAN and HSCAN differ from Redis's.
 const memberScanNote = "SET_SCAN, HASH_SCAN: members come in the order of a hash of their bytes, and a page holds at least a sixteenth of the collection whatever COUNT says (finding a page costs time in the collection's size), so a whole scan takes at most 17 calls. A member present for the whole scan is returned exactly once, through any router."
 
@@ -962,11 +967,11 @@ var table = []*Spec{
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
 	{Name: "mset", Note: "Atomic in the single process, as in Redis; a cluster sets each key on its own, not atomic across keys (Redis Cluster refuses keys of different slots instead).", Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets keys to values (in a cluster each key on its own).", Args: "key value [key value ...]", Shape: ShapeAllOK, Build: mset},
 	{Name: "strlen", Note: "The length of the text GET reads, numbers included (a GET; Vanity's STR_LEN refuses numbers).", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the length of a string value.", Args: "key", Shape: ShapeLen, Build: keyed(proto.CmdGet)},
-	{Name: "incr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Adds one to an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(1, true)},
-	{Name: "decr", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts one from an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(-1, true)},
-	{Name: "incrby", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to an integer.", Args: "key increment", Shape: ShapeIncr, Build: incrBy(1, false)},
-	{Name: "decrby", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts a number from an integer.", Args: "key decrement", Shape: ShapeIncr, Build: incrBy(-1, false)},
-	{Name: "incrbyfloat", Note: "INCR_NUMBER: on an integer (`SET k 5`, INCR's counters) or a string holding a number (`3.0`, `1e3`) too, which then holds a float: that conversion is linearizable (in a cluster, on its serial path); adding to a float is INCR_FLOAT's exact counter. The result carries six decimals (Vanity's FLOAT on the wire).", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to a float.", Args: "key increment", Shape: ShapeFloat, Build: func(args [][]byte, p *Plan) error {
+	{Name: "incr", Note: incrNote, Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Adds one to an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(1, true)},
+	{Name: "decr", Note: incrNote, Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts one from an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(-1, true)},
+	{Name: "incrby", Note: incrNote, Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to an integer.", Args: "key increment", Shape: ShapeIncr, Build: incrBy(1, false)},
+	{Name: "decrby", Note: incrNote, Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts a number from an integer.", Args: "key decrement", Shape: ShapeIncr, Build: incrBy(-1, false)},
+	{Name: "incrbyfloat", Note: "INCR_NUMBER: on an integer (`SET k 5`, INCR's counters) or a string holding a number (`3.0`, `1e3`) too, which then holds a float: that conversion is linearizable (in a cluster, on its serial path); adding to a float is INCR_FLOAT's exact counter. The result carries six decimals (Vanity's FLOAT on the wire), printed without an exponent as Redis prints it (1000000.5); on a list, set or hash it answers `value is not a valid float` where Redis answers WRONGTYPE.", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to a float.", Args: "key increment", Shape: ShapeFloat, Build: func(args [][]byte, p *Plan) error {
 		f, err := parseFloat(args[2])
 		if err != nil {
 			return err
@@ -989,12 +994,12 @@ var table = []*Spec{
 	}},
 	{Name: "getdel", Note: "GET_DEL: linearizable (in a cluster, on its serial path).", Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Returns the string value of a key after deleting the key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGetDel)},
 	{Name: "getex", Note: "GET, then SET_EXPIRY, SET_EXPIRY_AT or CLEAR_EXPIRY in the same unit on the key. On a list, set or hash it answers WRONGTYPE as Redis does, but the deadline it asks for is still set (Vanity's GET reads every type; the edge refuses the reply).", Arity: -2, Flags: wr, Keys: one, Group: "string", Summary: "Returns the string value of a key after setting or removing its time to live.", Args: "key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|PERSIST]", Shape: ShapeBulk, Build: getex},
-	{Name: "append", Note: "STR_APPEND: a number stored by SET is an INT or FLOAT value, so APPEND to it is WRONGTYPE; linearizable (in a cluster, on its serial path). Each APPEND writes the whole new value (its log record, and in a cluster the key's Paxos state), so it costs the string's length, where Redis's costs the suffix's: growing one string to 2 MB by 100-byte APPENDs from one connection ran 936 a second against redis-server's 16,500. Keep appended strings short, or use a list (RPUSH) for a growing log.", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Appends a string to the value of a key; creates the key if it doesn't exist.", Args: "key value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+	{Name: "append", Note: "STR_APPEND: a number stored by SET (an INT or FLOAT value) is its text, as in Redis, and a string after; linearizable (in a cluster, on its serial path). Each APPEND writes the whole new value (its log record, and in a cluster the key's Paxos state), so it costs the string's length, where Redis's costs the suffix's: growing one string to 2 MB by 100-byte APPENDs from one connection ran 936 a second against redis-server's 16,500. Keep appended strings short, or use a list (RPUSH) for a growing log.", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Appends a string to the value of a key; creates the key if it doesn't exist.", Args: "key value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdStrAppend)
 		r.Str[0], r.Str[1] = args[1], args[2]
 		return nil
 	}},
-	{Name: "getrange", Note: "STR_RANGE: a number stored by SET is an INT or FLOAT value, so GETRANGE of it is WRONGTYPE.", Arity: 4, Flags: ro, Keys: one, Group: "string", Summary: "Returns a substring of the string stored at a key.", Args: "key start end", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
+	{Name: "getrange", Note: "STR_RANGE: a number stored by SET (an INT or FLOAT value) is its text, as in Redis.", Arity: 4, Flags: ro, Keys: one, Group: "string", Summary: "Returns a substring of the string stored at a key.", Args: "key start end", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
 		start, err := parseInt(args[2])
 		if err != nil {
 			return err
@@ -1007,10 +1012,13 @@ var table = []*Spec{
 		r.Str[0], r.Int[0], r.Int[1] = args[1], start, end
 		return nil
 	}},
-	{Name: "setrange", Note: "STR_SET_RANGE: as APPEND, WRONGTYPE on a number stored by SET; linearizable (in a cluster, on its serial path).", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Overwrites a part of a string value with another by an offset; creates the key if it doesn't exist.", Args: "key offset value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
+	{Name: "setrange", Note: "STR_SET_RANGE: as APPEND, a number stored by SET is its text, and a string after; linearizable (in a cluster, on its serial path).", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Overwrites a part of a string value with another by an offset; creates the key if it doesn't exist.", Args: "key offset value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
 		offset, err := parseInt(args[2])
 		if err != nil {
 			return err
+		}
+		if offset < 0 {
+			return &Error{"ERR", "offset is out of range"} // Redis's words; STR_SET_RANGE's add why
 		}
 		r := p.Item(proto.CmdStrSetRange)
 		r.Str[0], r.Int[0], r.Str[1] = args[1], offset, args[3]
@@ -1105,7 +1113,7 @@ var table = []*Spec{
 		return nil
 	}},
 	{Name: "scard", Arity: 2, Flags: ro, Keys: one, Group: "set", Summary: "The number of members of a set.", Args: "key", Shape: ShapeInt, Build: keyed(proto.CmdSetLen)},
-	{Name: "spop", Note: "With a count, an array in both protocol versions.", Arity: -2, Flags: wr, Keys: one, Group: "set", Summary: "Removes and returns random members of a set.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdSetRemove)},
+	{Name: "spop", Arity: -2, Flags: wr, Keys: one, Group: "set", Summary: "Removes and returns random members of a set.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdSetRemove)},
 	{Name: "srandmember", Note: "SET_RANDOM: a negative count draws at most 1,000,000 members (with repeats).", Arity: -2, Flags: ro, Keys: one, Group: "set", Summary: "Returns random members of a set, leaving it unchanged.", Args: "key [count]", Shape: ShapePopOne, Build: randomMembers(proto.CmdSetRandom)},
 	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
 	{Name: "sinter", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The intersection of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetIntersect)},
@@ -1122,7 +1130,7 @@ var table = []*Spec{
 		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]
 		return nil
 	}},
-	{Name: "smove", Arity: 4, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "set", Summary: "Moves a member between sets.", Args: "source destination member", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
+	{Name: "smove", Note: "A destination that is not a set answers WRONGTYPE even when the source is missing, where Redis answers 0 (Vanity's SET_MOVE checks both keys' types first).", Arity: 4, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "set", Summary: "Moves a member between sets.", Args: "source destination member", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdSetMove)
 		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]
 		return nil

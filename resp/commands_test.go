@@ -117,6 +117,7 @@ func TestPlans(t *testing.T) {
 		{"RPOP l 3", []string{"LIST_POP_RIGHT (1)l 3"}, ShapePopTail},
 		{"LREM l -2 x", []string{"LIST_REMOVE (1)l (1)x -2"}, ShapeInt},
 		{"SPOP s", []string{"SET_REMOVE (1)s 1"}, ShapePopOne},
+		{"SPOP s 2", []string{"SET_REMOVE (1)s 2"}, ShapeSet}, // none: an empty set, not LPOP's null array
 		{"SUNIONSTORE d a b", []string{"SET_UNION_INTO (1)d (2)[(1)a(1)b]"}, ShapeInt},
 		{"HSET h f v g w", []string{"HASH_UPDATE (1)h (2){(1)f(1)v(1)g(1)w}"}, ShapeInt},
 		{"HGET h f", []string{"HASH_GET (1)h (1)f"}, ShapeBulkOrNil},
@@ -205,6 +206,7 @@ func TestRefusals(t *testing.T) {
 		{"SET k v GET EX 10", "ERR SET GET with NX, XX, EX or PX is not supported"},
 		{"SELECT 16", "ERR DB index is out of range"},
 		{"LPOP l -1", "ERR value is out of range, must be positive"},
+		{"SETRANGE s -1 x", "ERR offset is out of range"},
 		{"SCAN 0 COUNT", "ERR syntax error"},
 		{"SCAN 0 TYPE string", "ERR SCAN's TYPE option is not supported by Vanity"},
 		{"SSCAN s 0 TYPE string", "ERR syntax error"},

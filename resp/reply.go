@@ -18,7 +18,7 @@ const (
 	ShapeStatus    Shape = iota // OK → +OK; PONG → +PONG or the message as a bulk string
 	ShapeBulk                   // any scalar → its text as a bulk string (GET: a number reads "5"); NULL → null
 	ShapeInt                    // an INT → an integer (INCR, LLEN, SADD)
-	ShapeFloat                  // a FLOAT → a double in RESP3, a bulk string in RESP2 (INCRBYFLOAT)
+	ShapeFloat                  // a FLOAT → its text as a bulk string, in RESP3 too; BAD_TYPE → "value is not a valid float" (INCRBYFLOAT)
 	ShapeFound                  // OK → 1, NULL → 0 (EXISTS)
 	ShapeRemoved                // OK → 1, a bare ERROR → 0 (DEL of a missing key)
 	ShapeBool                   // a BOOL → 1 or 0 (SISMEMBER, HEXISTS, SMOVE)
@@ -54,6 +54,33 @@ const (
 	ShapePExpireTime // EXISTS, GET_EXPIRY_AT → in milliseconds (PEXPIRETIME)
 	ShapeBools       // BOOLs → an array of 1 or 0 (SMISMEMBER)
 )
+
+// AppendBadState appends Redis's refusal of cmd in the wrong
+// transaction state (a nested MULTI, EXEC or DISCARD without one, WATCH
+// inside one).
+func AppendBadState(dst []byte, cmd proto.Command) []byte {
+	switch cmd {
+	case proto.CmdTransactBegin:
+		return AppendError(dst, "ERR", "MULTI calls can not be nested")
+	case proto.CmdTransactCommit:
+		return AppendError(dst, "ERR", "EXEC without MULTI")
+	case proto.CmdTransactDiscard:
+		return AppendError(dst, "ERR", "DISCARD without MULTI")
+	case proto.CmdTransactWatch:
+		return AppendError(dst, "ERR", "WATCH inside MULTI is not allowed")
+	}
+	return AppendReply(dst, RESP2, ShapeStatus, &proto.Reply{Status: proto.StatusBadState})
+}
+
+// integer reports whether shape answers an INT as an integer (INCR,
+// LLEN, HSTRLEN) rather than as its text (GET of a number).
+func (s Shape) integer() bool {
+	switch s {
+	case ShapeInt, ShapeIntOrZero, ShapeIncr, ShapeFound, ShapeRemoved:
+		return true
+	}
+	return false
+}
 
 // typeNames are TYPE's answers: Redis has one string type for STR, INT
 // and FLOAT.
@@ -343,7 +370,7 @@ func scalarLen(val *proto.Value) int {
 	case proto.TypeInt:
 		return len(strconv.AppendInt(nil, val.Int, 10))
 	case proto.TypeFloat:
-		return len(floatText(nil, val.Float))
+		return len(proto.AppendFloatShort(nil, val.Float))
 	}
 	return len(val.Str)
 }
@@ -355,15 +382,14 @@ func appendValue(dst []byte, v Version, shape Shape, val *proto.Value) []byte {
 	case proto.TypeNull:
 		return AppendNull(dst, v)
 	case proto.TypeInt:
-		if shape == ShapeInt || shape == ShapeFound || shape == ShapeRemoved {
+		if shape.integer() {
 			return AppendInt(dst, val.Int)
 		}
 		return AppendBulk(dst, strconv.AppendInt(nil, val.Int, 10))
 	case proto.TypeFloat:
-		if shape == ShapeFloat {
-			return AppendFloat(dst, v, val.Float)
-		}
-		return AppendFloat(dst, RESP2, val.Float) // a bulk string of its text
+		// A bulk string of its text in both versions: Redis answers
+		// INCRBYFLOAT so in RESP3 too.
+		return AppendFloat(dst, val.Float)
 	case proto.TypeBool:
 		return AppendBool(dst, RESP2, val.Bool) // Redis's SISMEMBER answers 1 or 0 in RESP3 too
 	case proto.TypeList:

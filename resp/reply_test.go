@@ -24,7 +24,10 @@ func TestAppendReply(t *testing.T) {
 		{"NULL", ShapeBulk, RESP2, "$-1\r\n"},
 		{"NULL", ShapeBulk, RESP3, "_\r\n"},
 		{"OK:INT 8", ShapeInt, RESP2, ":8\r\n"},
-		{"OK:FLOAT 10.500000", ShapeFloat, RESP3, ",10.5\r\n"},
+		{"OK:INT 6", ShapeIncr, RESP2, ":6\r\n"}, // INCR answers an integer, not its text
+		{"OK:INT -1", ShapeIncr, RESP3, ":-1\r\n"},
+		{"OK:INT 3", ShapeIntOrZero, RESP2, ":3\r\n"},               // HSTRLEN
+		{"OK:FLOAT 10.500000", ShapeFloat, RESP3, "$4\r\n10.5\r\n"}, // as Redis's INCRBYFLOAT
 		{"OK:FLOAT 10.500000", ShapeFloat, RESP2, "$4\r\n10.5\r\n"},
 		{"OK", ShapeFound, RESP2, ":1\r\n"},
 		{"NULL", ShapeFound, RESP2, ":0\r\n"},
@@ -40,6 +43,8 @@ func TestAppendReply(t *testing.T) {
 		{"OK:HASH (1){(1)f(1)v}", ShapeMap, RESP3, "%1\r\n$1\r\nf\r\n$1\r\nv\r\n"},
 		{"OK:HASH (1){(1)f(1)v}", ShapeMap, RESP2, "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"},
 		{"NULL", ShapeMap, RESP2, "*0\r\n"},
+		{"OK:SET (0){}", ShapeSet, RESP2, "*0\r\n"}, // SPOP s 2 of nothing
+		{"OK:SET (0){}", ShapeSet, RESP3, "~0\r\n"},
 		{"OK:ARR (2)[:INT 42:SET (2){(1)a(1)b}]", ShapeScanPage, RESP3, "*2\r\n$2\r\n42\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n"},
 		{"OK:ARR (2)[:INT 0:HASH (1){(1)f(1)v}]", ShapeScanPage, RESP2, "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"},
 		{"OK:ARR (2)[:INT 2:INT 6]", ShapeFirstInt, RESP2, ":2\r\n"},
@@ -67,6 +72,21 @@ func TestAppendReply(t *testing.T) {
 		}
 		if got := string(AppendReply(nil, c.v, c.shape, &r)); got != c.want {
 			t.Errorf("%q as shape %d in RESP%d: %q, want %q", c.frame, c.shape, c.v, got, c.want)
+		}
+	}
+}
+
+// TestAppendBadState: a transaction command in the wrong state gets
+// Redis's own words.
+func TestAppendBadState(t *testing.T) {
+	for cmd, want := range map[proto.Command]string{
+		proto.CmdTransactBegin:   "-ERR MULTI calls can not be nested\r\n",
+		proto.CmdTransactCommit:  "-ERR EXEC without MULTI\r\n",
+		proto.CmdTransactDiscard: "-ERR DISCARD without MULTI\r\n",
+		proto.CmdTransactWatch:   "-ERR WATCH inside MULTI is not allowed\r\n",
+	} {
+		if got := string(AppendBadState(nil, cmd)); got != want {
+			t.Errorf("%v: %q, want %q", cmd, got, want)
 		}
 	}
 }

@@ -85,9 +85,11 @@ func TestAppend(t *testing.T) {
 		{string(AppendBulk(nil, []byte{})), "$0\r\n\r\n"},
 		{string(AppendNull(nil, RESP2)), "$-1\r\n"},
 		{string(AppendNull(nil, RESP3)), "_\r\n"},
-		{string(AppendFloat(nil, RESP3, 1.5)), ",1.5\r\n"},
-		{string(AppendFloat(nil, RESP2, 10.5)), "$4\r\n10.5\r\n"},
-		{string(AppendFloat(nil, RESP3, math.Inf(1))), ",inf\r\n"},
+		{string(AppendFloat(nil, 10.5)), "$4\r\n10.5\r\n"},
+		{string(AppendFloat(nil, 1000000.5)), "$9\r\n1000000.5\r\n"}, // no exponent, as Redis prints it
+		{string(AppendFloat(nil, 1e20)), "$21\r\n100000000000000000000\r\n"},
+		{string(AppendFloat(nil, 0.30000000000000004)), "$3\r\n0.3\r\n"}, // six decimals, as the wire carries it
+		{string(AppendFloat(nil, math.Inf(1))), "$3\r\ninf\r\n"},
 		{string(AppendBool(nil, RESP3, true)), "#t\r\n"},
 		{string(AppendBool(nil, RESP2, false)), ":0\r\n"},
 		{string(AppendMap(nil, RESP3, 2)), "%2\r\n"},

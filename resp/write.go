@@ -1,9 +1,10 @@
 package resp
 
 import (
-	"math"
 	"strconv"
 	"strings"
+
+	"github.com/vanitydb/vanity/proto"
 )
 
 // Version is the protocol a connection speaks: RESP2 until HELLO 3.
@@ -55,28 +56,12 @@ func AppendNull(dst []byte, v Version) []byte {
 	return append(dst, "$-1\r\n"...)
 }
 
-// AppendFloat appends a double: ",1.5\r\n" in RESP3, a bulk string of the
-// shortest decimal that reads back in RESP2 (Redis's INCRBYFLOAT form).
-func AppendFloat(dst []byte, v Version, f float64) []byte {
-	text := floatText(nil, f)
-	if v == RESP3 {
-		return append(append(append(dst, ','), text...), '\r', '\n')
-	}
-	return AppendBulk(dst, text)
-}
-
-// floatText appends the shortest decimal that reads back as f, or inf,
-// -inf, nan.
-func floatText(dst []byte, f float64) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return append(dst, "inf"...)
-	case math.IsInf(f, -1):
-		return append(dst, "-inf"...)
-	case math.IsNaN(f):
-		return append(dst, "nan"...)
-	}
-	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+// AppendFloat appends f's text as a bulk string (proto.AppendFloatShort:
+// 1000000.5, never an exponent), as Redis answers INCRBYFLOAT in both
+// protocol versions.
+func AppendFloat(dst []byte, f float64) []byte {
+	var text [64]byte
+	return AppendBulk(dst, proto.AppendFloatShort(text[:0], f))
 }
 
 // AppendBool appends a boolean: "#t\r\n" in RESP3, ":1\r\n" or ":0\r\n" in

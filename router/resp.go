@@ -250,7 +250,7 @@ func (c *conn) refusedRESP(cmd proto.Command) bool {
 	case st == proto.StatusDenied && c.sess.acct == nil:
 		c.out = resp.AppendError(c.out, "NOAUTH", "Authentication required.")
 	case st == proto.StatusBadState:
-		c.out = resp.AppendReply(c.out, c.rv, resp.ShapeStatus, &proto.Reply{Status: st})
+		c.out = resp.AppendBadState(c.out, cmd)
 	default:
 		c.out = resp.AppendError(c.out, "NOPERM", "this user has no permissions to run the '"+
 			strings.ToLower(cmd.String())+"' command")

@@ -411,33 +411,65 @@ func (c *Ctx) readAndReplace(req *proto.Request, dst []byte) []byte {
 	return dst
 }
 
-// strAppend runs STR_APPEND: the string gets more bytes at its end (an
-// absent key starts empty), its deadline kept; a number or a container
-// is BAD_TYPE.
+// strAppend runs STR_APPEND: the string, or a number's text, gets more
+// bytes at its end (an absent key starts empty), its deadline kept; a
+// container is BAD_TYPE.
 func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
-	cur, stored, ok := c.readStr(key)
+	cur, ok := c.readText(key)
 	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
-	joined := make([]byte, 0, len(cur.str())+len(more))
-	joined = append(append(joined, cur.str()...), more...)
-	c.rewriteStr(key, stored, joined)
+	joined := make([]byte, 0, len(cur.text)+len(more))
+	joined = append(append(joined, cur.text...), more...)
+	c.rewriteStr(key, cur, joined)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(joined)))
 }
 
-// readStr returns key's string (empty when absent) and whether an entry is
-// stored for it (see read); ok is false when the key holds a number or a
-// container.
-func (c *Ctx) readStr(key []byte) (cur strVal, stored, ok bool) {
-	v, stored := c.read(key)
-	cur, isStr := v.(strVal)
-	return cur, stored, v == nil || isStr
+// text is what the string commands (STR_APPEND, STR_RANGE, STR_SET_RANGE)
+// read of a key: its string, or a number's text, as where numbers are
+// strings (Redis's).
+type text struct {
+	text   string
+	stored bool // an entry is stored for the key (see read)
+	number bool // the key holds an INT or a FLOAT
 }
 
-// rewriteStr writes b as key's string, keeping its deadline (the
-// read-modify-writes of a string).
-func (c *Ctx) rewriteStr(key []byte, stored bool, b []byte) {
-	d := c.begin(key, stored)
+// readText returns key's text: its string (empty when absent), an INT's
+// decimal digits, or a FLOAT's shortest text at six decimals
+// (proto.AppendFloatShort); ok is false when the key holds a container.
+func (c *Ctx) readText(key []byte) (cur text, ok bool) {
+	v, stored := c.read(key)
+	cur.stored = stored
+	switch x := v.(type) {
+	case nil:
+	case strVal:
+		cur.text = x.str()
+	case *counter[int64]:
+		cur.text, cur.number = strconv.FormatInt(x.value(), 10), true
+	case *counter[float64]:
+		cur.text, cur.number = string(proto.AppendFloatShort(nil, x.value())), true
+	default:
+		return cur, false
+	}
+	return cur, true
+}
+
+// rewriteStr writes b as key's string, whose text was cur, keeping its
+// deadline (the read-modify-writes of a string). A number becomes a
+// string as INCR_NUMBER makes a FLOAT of one: a reset at the write's
+// stamp, so that no older increment joins the string later.
+func (c *Ctx) rewriteStr(key []byte, cur text, b []byte) {
+	var at int64
+	if cur.number {
+		at = c.deadline(key)
+	}
+	d := c.begin(key, cur.stored)
+	if cur.number {
+		d.Reset = c.T
+		if at != 0 {
+			d.Exp = Expiry{S: c.T, At: at}
+		}
+	}
 	d.Val = ValDelta{Kind: proto.TypeStr, TS: c.T, Reg: c.T}
 	d.Val.cell = newStrCell(c.T, b)
 	d.Val.Str = d.Val.cell.str()
@@ -446,14 +478,14 @@ func (c *Ctx) rewriteStr(key []byte, stored bool, b []byte) {
 
 // strRange runs STR_RANGE: the bytes from start to end, both included,
 // negative positions counting from the end (-1 the last byte) and both
-// clamped to the string; empty when none remain (an absent key too); a
-// number or a container is BAD_TYPE.
+// clamped to the string (a number's text); empty when none remain (an
+// absent key too); a container is BAD_TYPE.
 func (c *Ctx) strRange(key []byte, start, end int64, dst []byte) []byte {
-	cur, _, ok := c.readStr(key)
+	cur, ok := c.readText(key)
 	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
-	s := cur.str()
+	s := cur.text
 	n := int64(len(s))
 	if start < 0 {
 		start = max(n+start, 0)
@@ -477,16 +509,16 @@ const msgRangeTooLong = "the string would be longer than 536870912 bytes (512 Mi
 // starts empty), its deadline kept; it answers the new length. An empty
 // value changes nothing (an absent key stays absent). A negative offset,
 // or a string that would outgrow proto.MaxRequest, is an error; a number
-// or a container is BAD_TYPE.
+// is its text, and a string once written; a container is BAD_TYPE.
 func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []byte {
-	cur, stored, ok := c.readStr(key)
+	cur, ok := c.readText(key)
 	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
 	if offset < 0 {
 		return proto.AppendErrorMsg(dst, "offset is out of range: it must be 0 or more")
 	}
-	s := cur.str()
+	s := cur.text
 	if len(value) == 0 {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(s)))
 	}
@@ -496,7 +528,7 @@ func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []
 	out := make([]byte, max(int64(len(s)), offset+int64(len(value))))
 	copy(out, s)
 	copy(out[offset:], value)
-	c.rewriteStr(key, stored, out)
+	c.rewriteStr(key, cur, out)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(out)))
 }
 

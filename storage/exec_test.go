@@ -714,8 +714,27 @@ func TestCommandExamples(t *testing.T) {
 			> GET_EXPIRY (1)s
 			< OK:FLOAT 100.000000
 			> SET:INT (1)n 5
+			> SET_EXPIRY (1)n 100
 			> STR_APPEND (1)n (1)x
+			< OK:INT 2
+			> GET (1)n
+			< OK:STR (2)5x
+			> GET_EXPIRY (1)n
+			< OK:FLOAT 100.000000
+			> SET:FLOAT (1)f 2.5
+			> STR_APPEND (1)f (1)0
+			< OK:INT 4
+			> GET (1)f
+			< OK:STR (4)2.50
+			> INCR_INT (1)c 7
+			> STR_APPEND (1)c (0)
+			< OK:INT 1
+			> TYPE (1)c
+			< OK:STR 
+			> LIST_PUSH_LEFT (1)l (1)[(1)a]
+			> STR_APPEND (1)l (1)x
 			< BAD_TYPE
+			> SET:INT (1)n 5
 			> HASH_INCR (1)h (1)f 5
 			< OK:INT 5
 			> HASH_INCR (1)h (1)f -7
@@ -776,10 +795,24 @@ func TestCommandExamples(t *testing.T) {
 			< ERROR(44)offset is out of range: it must be 0 or more
 			> STR_SET_RANGE (1)r 536870912 (1)x
 			< ERROR(78)the string would be longer than 536870912 bytes (512 MiB, the largest request)
-			> SET:INT (1)n 5
-			> STR_RANGE (1)n 0 -1
+			> SET:INT (1)n 512
+			> STR_RANGE (1)n 1 -1
+			< OK:STR (2)12
+			> STR_SET_RANGE (1)n 0 (0)
+			< OK:INT 3
+			> TYPE (1)n
+			< OK:INT 
+			> STR_SET_RANGE (1)n 1 (1)x
+			< OK:INT 3
+			> GET (1)n
+			< OK:STR (3)5x2
+			> SET:FLOAT (1)f 1000000.25
+			> STR_RANGE (1)f 0 -1
+			< OK:STR (10)1000000.25
+			> LIST_PUSH_LEFT (1)l (1)[(1)a]
+			> STR_RANGE (1)l 0 -1
 			< BAD_TYPE
-			> STR_SET_RANGE (1)n 0 (1)x
+			> STR_SET_RANGE (1)l 0 (1)x
 			< BAD_TYPE`,
 		"rename": `
 			> RENAME (1)a (1)b

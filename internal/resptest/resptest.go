@@ -724,12 +724,82 @@ func Benchmark(t *testing.T, addr string, requests int) {
 	}
 }
 
+// ReplyForms checks the form of answers as well as their values, as
+// redis-server gives them (7.0, both protocol versions): go-redis's typed
+// calls read an integer's text where an integer is due, so an INCR that
+// answered the bulk string "6" passed them, while redis-py and Jedis
+// would hand their callers bytes. Do returns what came: an int64 for an
+// integer, a string for a bulk or simple string, []any for an array or a
+// set. And numbers stored by SET are strings to APPEND, GETRANGE and
+// SETRANGE, as in Redis.
+func ReplyForms(t *testing.T, addr string, v, db int) {
+	ctx := context.Background()
+	c := Client(t, addr, v, db)
+	if err := c.FlushDB(ctx).Err(); err != nil {
+		t.Fatalf("FLUSHDB: %v", err)
+	}
+	do := func(want any, args ...any) {
+		t.Helper()
+		got, err := c.Do(ctx, args...).Result()
+		if errors.Is(err, redis.Nil) {
+			got, err = nil, nil
+		}
+		if err != nil {
+			t.Errorf("%v: %v", args, err)
+			return
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%v = %#v (%T), want %#v (%T)", args, got, got, want, want)
+		}
+	}
+	do("OK", "SET", "n", "10")
+	do(int64(11), "INCR", "n")
+	do(int64(10), "DECR", "n")
+	do(int64(15), "INCRBY", "n", "5")
+	do(int64(12), "DECRBY", "n", "3")
+	do(int64(1), "INCR", "new")
+	do("12", "GET", "n")
+	do(int64(2), "STRLEN", "n")
+	// INCRBYFLOAT answers a bulk string in RESP3 too, and Redis prints a
+	// float without an exponent.
+	do("1000000.5", "INCRBYFLOAT", "f", "1000000.5")
+	do("1000000.5", "GET", "f")
+	do("100000000000000000000", "INCRBYFLOAT", "big", "1e20")
+	do(int64(1), "HSET", "h", "f", "abc")
+	do(int64(3), "HSTRLEN", "h", "f")
+	do(int64(0), "HSTRLEN", "h", "missing")
+	do([]any{}, "SPOP", "missing", "2") // an empty set, where LPOP has a null array
+	do(nil, "LPOP", "missing", "2")
+	// Numbers are strings to the string commands.
+	do("2", "GETRANGE", "n", "1", "1")
+	do(int64(3), "APPEND", "n", "5")
+	do("125", "GET", "n")
+	do(int64(1), "INCR", "z")
+	do(int64(3), "SETRANGE", "z", "1", "xy")
+	do("1xy", "GET", "z")
+	do(int64(11), "APPEND", "f", "25")
+	do("1000000.525", "GET", "f")
+	do("string", "TYPE", "f")
+	do(int64(6), "DEL", "n", "new", "f", "big", "h", "z")
+
+	// Transactions in the wrong state, in Redis's words.
+	conn := c.Conn()
+	defer conn.Close()
+	refused(t, "EXEC without MULTI", conn.Do(ctx, "EXEC").Err(), "ERR EXEC without MULTI")
+	refused(t, "DISCARD without MULTI", conn.Do(ctx, "DISCARD").Err(), "ERR DISCARD without MULTI")
+	is(t, "MULTI", "OK")(conn.Do(ctx, "MULTI").Text())
+	refused(t, "MULTI in MULTI", conn.Do(ctx, "MULTI").Err(), "ERR MULTI calls can not be nested")
+	is(t, "DISCARD", "OK")(conn.Do(ctx, "DISCARD").Text())
+}
+
 // All runs every check against the RESP listener at addr (pubAddr is
 // another router's, or addr): the commands in both protocol versions,
 // logins, pub/sub, redis-cli and redis-benchmark.
 func All(t *testing.T, addr, pubAddr string) {
 	t.Run("RESP2", func(t *testing.T) { Commands(t, addr, 2, 1) })
 	t.Run("RESP3", func(t *testing.T) { Commands(t, addr, 3, 2) })
+	t.Run("forms2", func(t *testing.T) { ReplyForms(t, addr, 2, 3) })
+	t.Run("forms3", func(t *testing.T) { ReplyForms(t, addr, 3, 4) })
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
 	t.Run("pubsub2", func(t *testing.T) { PubSub(t, addr, addr, 2) })
 	t.Run("pubsub3", func(t *testing.T) { PubSub(t, addr, addr, 3) })

@@ -97,7 +97,7 @@ COMMANDS = {
     "LOCK_REFRESH": Command(("str", "int", "millis"), "name token milliseconds", "extends the lease of the lock's holder (by its token); true if it did", "strings and numbers", "", "write"),
     "LOCK_RELEASE": Command(("str", "int"), "name token", "frees the lock if token holds it; true if it did", "strings and numbers", "", "write"),
     "LOCK_INFO": Command(("str",), "name", "the lock's owner, token and lease left in milliseconds, or nothing if it is free", "strings and numbers", "", "read"),
-    "STR_APPEND": Command(("str", "str"), "key value", "appends to a string (an absent key starts empty); the new length", "strings and numbers", "APPEND", "write"),
+    "STR_APPEND": Command(("str", "str"), "key value", "appends to a string, or to a number's text (an absent key starts empty); the new length", "strings and numbers", "APPEND", "write"),
     "HASH_INCR": Command(("str", "str", "int"), "key field amount", "adds amount to a field holding an integer's text (an absent field starts at 0); the sum", "hashes", "HINCRBY", "write"),
     "LIST_POP_LEFT_WAIT": Command(("str", "int", "millis"), "key count milliseconds", "as list_pop_left, waiting up to milliseconds for an element", "lists", "", "session"),
     "LIST_POP_RIGHT_WAIT": Command(("str", "int", "millis"), "key count milliseconds", "as list_pop_right, waiting up to milliseconds for an element", "lists", "", "session"),
