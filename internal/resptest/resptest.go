@@ -1,7 +1,8 @@
 // Package resptest checks a Vanity server's RESP listener the way Redis's
 // own tools use it: go-redis runs the supported commands in both protocol
 // versions and compares every answer with Redis's, redis-cli and
-// redis-benchmark run against it. The single process's and the cluster's
+// redis-benchmark run against it, and AsRedis compares its raw frames
+// with a redis-server's. The single process's and the cluster's
 // end-to-end tests call the same checks. For tests only.
 package resptest
 
@@ -800,6 +801,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("RESP3", func(t *testing.T) { Commands(t, addr, 3, 2) })
 	t.Run("forms2", func(t *testing.T) { ReplyForms(t, addr, 2, 3) })
 	t.Run("forms3", func(t *testing.T) { ReplyForms(t, addr, 3, 4) })
+	t.Run("as redis-server", func(t *testing.T) { AsRedis(t, addr) })
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
 	t.Run("pubsub2", func(t *testing.T) { PubSub(t, addr, addr, 2) })
 	t.Run("pubsub3", func(t *testing.T) { PubSub(t, addr, addr, 3) })

@@ -1,0 +1,381 @@
+package resptest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/internal/freeport"
+)
+
+// AsRedis sends the same commands, raw, to the RESP listener at addr and
+// to a redis-server it starts, in both protocol versions, and compares
+// the frames that come back: their kinds (an integer is not its text, an
+// empty set is not a null array) and values, an error's first word only
+// (ERR, WRONGTYPE: Vanity's explanations are its own), the members of an
+// unordered reply in any order. The commands are those whose answers
+// docs/resp.md says are Redis's; the differences it lists are left out.
+// Every key carries the tag {r}, so that a cluster keeps them in one
+// partition. Skips when redis-server is not installed (fails when
+// $VANITY_REQUIRE_TOOLS is set).
+func AsRedis(t *testing.T, addr string) {
+	redisAddr := startRedis(t)
+	for _, v := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", v), func(t *testing.T) {
+			ours, theirs := dialRaw(t, addr, Password), dialRaw(t, redisAddr, "")
+			for _, c := range []*rawConn{ours, theirs} {
+				c.call(t, "SELECT", "9")
+				if v == 3 {
+					c.call(t, "HELLO", "3")
+				}
+				c.call(t, "FLUSHDB")
+			}
+			for _, line := range asRedisScript {
+				args, unordered := strings.Fields(line), false
+				if args[0] == "~" {
+					args, unordered = args[1:], true
+				}
+				got, want := ours.call(t, args...), theirs.call(t, args...)
+				if unordered {
+					got, want = got.sorted(), want.sorted()
+				}
+				if got.String() != want.String() {
+					t.Errorf("RESP%d %s: Vanity answered %s, redis-server %s", v, line, got, want)
+				}
+			}
+		})
+	}
+}
+
+// asRedisScript is AsRedis's commands, one a line, in order; a line
+// starting "~ " answers members in no set order.
+var asRedisScript = strings.Split(strings.TrimSpace(`
+SET {r}str hello
+SET {r}num 10
+SET {r}fl 2.5
+RPUSH {r}list a b c b
+SADD {r}set x y z
+HSET {r}hash f 1 g two
+INCR {r}num
+DECR {r}num
+INCRBY {r}num 5
+DECRBY {r}num 3
+INCR {r}new
+INCRBYFLOAT {r}fl 1.5
+INCRBYFLOAT {r}num 1
+INCRBYFLOAT {r}big 1000000.5
+INCRBYFLOAT {r}big 1e20
+GET {r}num
+GET {r}fl
+GET {r}nothere
+STRLEN {r}str
+STRLEN {r}num
+STRLEN {r}nothere
+APPEND {r}str xy
+APPEND {r}new2 abc
+SET {r}n2 12
+APPEND {r}n2 5
+GETRANGE {r}n2 1 2
+SETRANGE {r}n2 0 9
+GET {r}n2
+GETRANGE {r}str 0 2
+GETRANGE {r}nothere 0 1
+SETRANGE {r}sr 2 ab
+GET {r}sr
+SETRANGE {r}sr -1 x
+SETNX {r}str x
+SETNX {r}sn x
+GETSET {r}str world
+GETDEL {r}sn
+GETDEL {r}sn
+MSET {r}m1 1 {r}m2 2
+MGET {r}str {r}num {r}nothere {r}list
+DEL {r}m1 {r}m2 {r}nothere
+EXISTS {r}str {r}num {r}nothere
+TYPE {r}str
+TYPE {r}num
+TYPE {r}list
+TYPE {r}set
+TYPE {r}hash
+TYPE {r}nothere
+SET {r}k v NX
+SET {r}k v XX
+SET {r}k2 v XX
+SET {r}k3 v GET
+SET {r}k4 v EX 100
+TTL {r}k4
+PTTL {r}nothere
+TTL {r}str
+EXPIRE {r}str 100
+PERSIST {r}str
+PERSIST {r}str
+EXPIRE {r}nothere 10
+SETEX {r}se 10 v
+EXPIRETIME {r}nothere
+SET {r}s x EX 0
+SET {r}s x PX abc
+SET {r}s x NX XX
+LPUSH {r}list z
+LLEN {r}list
+LRANGE {r}list 0 -1
+LRANGE {r}nothere 0 -1
+LINDEX {r}list 0
+LINDEX {r}list 99
+LSET {r}list 0 q
+LSET {r}list 99 q
+LREM {r}list 1 b
+LTRIM {r}list 0 2
+LPOP {r}list
+RPOP {r}list
+RPUSH {r}list a b c a
+LPOS {r}list a
+LPOS {r}list a RANK -1 COUNT 2
+LPOS {r}list nope
+LPOP {r}list 2
+RPOP {r}list 5
+LPOP {r}nothere
+LPOP {r}nothere 2
+LLEN {r}nothere
+LMOVE {r}nothere {r}list LEFT RIGHT
+SADD {r}set w x
+SREM {r}set w nope
+SISMEMBER {r}set x
+SISMEMBER {r}set nope
+SMISMEMBER {r}set x nope
+SCARD {r}set
+SCARD {r}nothere
+SMOVE {r}set {r}set2 x
+SMOVE {r}set {r}set2 nope
+~ SMEMBERS {r}set2
+~ SINTER {r}set {r}set2
+SUNIONSTORE {r}su {r}set {r}set2
+SINTERSTORE {r}si {r}set {r}set2
+SPOP {r}nothere
+SPOP {r}nothere 2
+SRANDMEMBER {r}nothere
+HSET {r}hash h 3
+HGET {r}hash f
+HGET {r}hash nope
+HMGET {r}hash f nope
+HDEL {r}hash h nope
+HEXISTS {r}hash f
+HEXISTS {r}hash nope
+HLEN {r}hash
+~ HKEYS {r}hash
+HKEYS {r}nothere
+HGETALL {r}nothere
+HINCRBY {r}hash f 2
+HINCRBY {r}hash g 2
+HSTRLEN {r}hash g
+HSTRLEN {r}hash nope
+HSETNX {r}hash f z
+HSETNX {r}hash k z
+HRANDFIELD {r}nothere
+INCR {r}str
+LLEN {r}str
+SADD {r}str x
+HGET {r}str f
+STRLEN {r}list
+GET {r}list
+COPY {r}num {r}numcopy
+GET {r}numcopy
+RENAME {r}numcopy {r}nc
+EXISTS {r}numcopy {r}nc
+MULTI
+SET {r}t 1
+INCR {r}t
+LPUSH {r}t x
+GET {r}t
+EXEC
+MULTI
+SET {r}t
+EXEC
+EXEC
+DISCARD
+MULTI
+MULTI
+DISCARD
+ECHO hi
+PING
+PING hello
+DBSIZE
+`), "\n")
+
+// startRedis starts a redis-server without persistence on a free port
+// for the test, and returns its address.
+func startRedis(t *testing.T) string {
+	bin, err := exec.LookPath("redis-server")
+	switch {
+	case err == nil:
+	case os.Getenv("VANITY_REQUIRE_TOOLS") != "":
+		t.Fatalf("redis-server is required (apt-get install redis-server): %v", err)
+	default:
+		t.Skipf("redis-server not installed (apt-get install redis-server)")
+	}
+	port, err := freeport.Port()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+			t.Fatalf("redis-server did not listen on %s in 10 s:\n%s", addr, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// rawConn is a RESP connection that reads replies as frames.
+type rawConn struct {
+	nc net.Conn
+	r  *bufio.Reader
+}
+
+// dialRaw connects to addr, logging in with password unless it is empty.
+func dialRaw(t *testing.T, addr, password string) *rawConn {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	c := &rawConn{nc: nc, r: bufio.NewReader(nc)}
+	if password != "" {
+		if f := c.call(t, "AUTH", password); f.kind != '+' {
+			t.Fatalf("AUTH: %s", f)
+		}
+	}
+	return c
+}
+
+// call sends args as one command and returns its reply.
+func (c *rawConn) call(t *testing.T, args ...string) frame {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	c.nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.nc.Write([]byte(b.String())); err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	f, err := readFrame(c.r)
+	if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return f
+}
+
+// frame is one RESP reply: its kind byte, its text (a simple string's,
+// an error's first word, a number's, a bulk string's, or an aggregate's
+// length), its elements, or that it is null ($-1, *-1).
+type frame struct {
+	kind  byte
+	text  string
+	elems []frame
+	null  bool
+}
+
+// readFrame reads one reply.
+func readFrame(r *bufio.Reader) (frame, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return frame{}, err
+	}
+	if len(line) < 3 || !strings.HasSuffix(line, "\r\n") {
+		return frame{}, fmt.Errorf("malformed reply line %q", line)
+	}
+	f := frame{kind: line[0], text: line[1 : len(line)-2]}
+	switch f.kind {
+	case '+', ':', ',', '#', '(', '_':
+		return f, nil
+	case '-':
+		f.text, _, _ = strings.Cut(f.text, " ")
+		return f, nil
+	case '$', '=':
+		n, err := strconv.Atoi(f.text)
+		if err != nil || n < 0 {
+			f.null = true
+			return f, err
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return f, err
+		}
+		f.text = string(b[:n])
+		return f, nil
+	case '*', '~', '%', '>':
+		n, err := strconv.Atoi(f.text)
+		if err != nil || n < 0 {
+			f.null = true
+			return f, err
+		}
+		if f.kind == '%' {
+			n *= 2
+		}
+		for range n {
+			e, err := readFrame(r)
+			if err != nil {
+				return f, err
+			}
+			f.elems = append(f.elems, e)
+		}
+		return f, nil
+	}
+	return f, fmt.Errorf("unknown reply kind %q", line)
+}
+
+// sorted returns f with its elements (a map's pairs kept together) in
+// the order of their text.
+func (f frame) sorted() frame {
+	step := 1
+	if f.kind == '%' {
+		step = 2
+	}
+	var groups [][]frame
+	for i := 0; i+step <= len(f.elems); i += step {
+		groups = append(groups, f.elems[i:i+step])
+	}
+	slices.SortFunc(groups, func(a, b []frame) int { return strings.Compare(a[0].String(), b[0].String()) })
+	out := frame{kind: f.kind, text: f.text, null: f.null}
+	for _, g := range groups {
+		out.elems = append(out.elems, g...)
+	}
+	return out
+}
+
+// String renders f: its kind, then its text, its elements or null.
+func (f frame) String() string {
+	switch {
+	case f.null:
+		return string(f.kind) + "null"
+	case f.elems == nil:
+		return string(f.kind) + strconv.Quote(f.text)
+	}
+	parts := make([]string, len(f.elems))
+	for i, e := range f.elems {
+		parts[i] = e.String()
+	}
+	return string(f.kind) + "[" + strings.Join(parts, " ") + "]"
+}
