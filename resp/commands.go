@@ -1182,6 +1182,7 @@ var table = []*Spec{
 		r := p.Item(proto.CmdPing)
 		if len(args) == 2 {
 			r.Raw = args[1]
+			p.Shape = ShapeBulk // the message, even an empty one
 		}
 		return nil
 	}},

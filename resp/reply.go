@@ -15,7 +15,7 @@ import (
 type Shape uint8
 
 const (
-	ShapeStatus    Shape = iota // OK → +OK; PONG → +PONG or the message as a bulk string
+	ShapeStatus    Shape = iota // OK → +OK; PONG → +PONG (PING with a message is ShapeBulk: the message, even empty)
 	ShapeBulk                   // any scalar → its text as a bulk string (GET: a number reads "5"); NULL → null
 	ShapeInt                    // an INT → an integer (INCR, LLEN, SADD)
 	ShapeFloat                  // a FLOAT → its text as a bulk string, in RESP3 too; BAD_TYPE → "value is not a valid float" (INCRBYFLOAT)
@@ -139,7 +139,7 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 		}
 		return AppendNull(dst, v)
 	case proto.StatusPong:
-		if len(r.Value.Str) == 0 {
+		if len(r.Value.Str) == 0 && shape != ShapeBulk {
 			return AppendSimple(dst, "PONG")
 		}
 		return AppendBulk(dst, r.Value.Str)

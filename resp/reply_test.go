@@ -17,7 +17,8 @@ func TestAppendReply(t *testing.T) {
 	}{
 		{"OK", ShapeStatus, RESP2, "+OK\r\n"},
 		{"PONG:STR (0)", ShapeStatus, RESP2, "+PONG\r\n"},
-		{"PONG:STR (2)hi", ShapeStatus, RESP2, "$2\r\nhi\r\n"},
+		{"PONG:STR (2)hi", ShapeBulk, RESP2, "$2\r\nhi\r\n"},
+		{"PONG:STR (0)", ShapeBulk, RESP2, "$0\r\n\r\n"}, // PING "", as Redis answers it
 		{"OK:STR (3)bar", ShapeBulk, RESP2, "$3\r\nbar\r\n"},
 		{"OK:INT 5", ShapeBulk, RESP2, "$1\r\n5\r\n"}, // GET of a number
 		{"OK:FLOAT 1.500000", ShapeBulk, RESP3, "$3\r\n1.5\r\n"},

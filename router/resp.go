@@ -271,7 +271,7 @@ func (c *conn) runPlan() action {
 		reply := resp.AppendSimple(nil, "OK")
 		if first.Cmd == proto.CmdPing {
 			reply = resp.AppendSimple(nil, "PONG")
-			if len(first.Raw) > 0 {
+			if p.Shape == resp.ShapeBulk { // PING's message, even an empty one
 				reply = resp.AppendBulk(nil, first.Raw)
 			}
 		}
