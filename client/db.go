@@ -565,8 +565,9 @@ func (db *DB) Once(ctx context.Context, id, command string, args ...any) (Reply,
 	}
 }
 
-// StrAppend appends more to the string at key and returns its new length
-// (see SetIf for where it runs).
+// StrAppend appends more to the string at key, or to a number's text
+// (the key then holds a string), and returns its new length (see SetIf
+// for where it runs).
 func (db *DB) StrAppend(ctx context.Context, key, more string) (int64, error) {
 	return db.doInt(ctx, "STR_APPEND", key, more)
 }

@@ -214,7 +214,7 @@ class CommandInterface:
         return self._command(b"RETRY " + _framed(request_id) + b" " + encode_text(command), *args)
 
     def str_append(self, key: Key, value: Key) -> Response:
-        """Append value to a string; the response is the new length."""
+        """Append value to a string, or to a number's text; the new length."""
         return self._command("STR_APPEND", key, value)
 
     def hash_incr(self, key: Key, field: Key, amount: int) -> Response:
