@@ -59,7 +59,7 @@ var allowed = map[string][]string{
 	"internal/freeport":    {},
 	"internal/cli":         {"proto", "internal/tlsconf"},
 	"internal/tlsconf":     {},
-	"internal/resptest":    {},
+	"internal/resptest":    {"internal/freeport"}, // AsRedis starts a redis-server
 	"internal/socktest":    {},
 	"internal/lincheck":    {"proto", "client"},
 	"ops":                  {}, // service files; its test runs the binaries
