@@ -331,6 +331,13 @@ func appendStrs(dst []byte, strs [][]byte) []byte {
 
 // infoText is INFO's text, "# Section" and "name:value" lines, from
 // Vanity's "section.name" → value pairs (in the order given).
+// redisServer opens INFO's server section: the Redis whose commands and
+// replies the listener follows, and that it is one server to its clients
+// (a router too: they need no cluster client). Tools read redis_version
+// to tell what they may send (redis_exporter, RedisInsight, job queues
+// that refuse an old Redis).
+const redisServer = "redis_version:7.0.0\r\nredis_mode:standalone\r\n"
+
 func infoText(pairs [][]byte) []byte {
 	var b []byte
 	section := ""
@@ -346,6 +353,9 @@ func infoText(pairs [][]byte) []byte {
 			section = sec
 			if sec != "" {
 				b = append(append(append(b, "# "...), strings.ToUpper(sec[:1])+sec[1:]...), "\r\n"...)
+			}
+			if sec == "server" {
+				b = append(b, redisServer...)
 			}
 		}
 		b = append(append(append(append(b, name...), ':'), pairs[i+1]...), "\r\n"...)
