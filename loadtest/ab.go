@@ -24,10 +24,12 @@ import (
 // median, the geometric mean, the range, how many pairs B won and the
 // sign test's two-sided p-value (the chance of a split at least that
 // uneven if neither build were faster). The servers' CPU per operation
-// over the measured window is compared the same way. Options of one
-// build are compared through the environment: a cluster's routers and
-// nodes read every flag from it too (-b-env
-// VANITY_ROUTER_MAX_IN_FLIGHT=2, VANITY_NODE_PROCS=1). The machines this
+// over the measured window, and each run's p50 latency, are compared the
+// same way. Options of one build are compared through the environment: a
+// cluster's routers and nodes read every flag from it too (-b-env
+// VANITY_ROUTER_MAX_IN_FLIGHT=2, VANITY_NODE_PROCS=1); consistency levels
+// through -a-consistency and -b-consistency (one build, QUORUM against
+// SERIAL: issue 18's latency goal). The machines this
 // runs on swing by a tenth or more from one run to the next, so a change
 // of a few percent needs many pairs (docs/decisions.md, "Measuring").
 func cmdAB(args []string) error {
@@ -38,6 +40,8 @@ func cmdAB(args []string) error {
 	bBin := fs.String("b", "bin", "directory of build B's binaries")
 	aEnv := fs.String("a-env", "", "environment of A's servers, NAME=value,... (over this one's; VANITY_ROUTER_<FLAG> and VANITY_NODE_<FLAG> set a cluster's flags)")
 	bEnv := fs.String("b-env", "", "environment of B's servers, NAME=value,...")
+	aLevels := fs.String("a-consistency", "", "A's clients' levels, read and write (\"QUORUM QUORUM\"; default -consistency)")
+	bLevels := fs.String("b-consistency", "", "B's clients' levels (\"SERIAL SERIAL\"; default -consistency)")
 	workloads := fs.String("workloads", "set,get", "comma-separated workloads, each measured in every pair")
 	pairs := fs.Int("pairs", 6, "pairs of runs per workload")
 	nodes := fs.Int("nodes", 0, "storage nodes of a cluster behind one router (0: the single process)")
@@ -55,12 +59,15 @@ func cmdAB(args []string) error {
 		return errors.New("ab: starts its own servers for every run; -addr is not for it")
 	}
 	var sides [2]abSide
-	for i, s := range []struct{ name, bin, env string }{{"A", *aBin, *aEnv}, {"B", *bBin, *bEnv}} {
+	for i, s := range []struct{ name, bin, env, levels string }{{"A", *aBin, *aEnv, *aLevels}, {"B", *bBin, *bEnv, *bLevels}} {
 		bin, err := filepath.Abs(s.bin)
 		if err != nil {
 			return err
 		}
-		sides[i] = abSide{name: s.name, bin: bin, version: binVersion(filepath.Join(bin, "vanity"))}
+		if s.levels == "" {
+			s.levels = o.consistency
+		}
+		sides[i] = abSide{name: s.name, bin: bin, version: binVersion(filepath.Join(bin, "vanity")), levels: s.levels}
 		if s.env != "" {
 			sides[i].env = strings.Split(s.env, ",")
 		}
@@ -103,11 +110,13 @@ func cmdAB(args []string) error {
 	return nil
 }
 
-// abSide is one of the two things compared: a directory of binaries and
-// the environment its servers run with.
+// abSide is one of the two things compared: a directory of binaries, the
+// environment its servers run with and its clients' consistency levels
+// ("": the servers' default).
 type abSide struct {
 	name, bin, version string
 	env                []string
+	levels             string
 }
 
 // abRun is one run's throughput and its servers' CPU per operation in µs
@@ -136,6 +145,7 @@ func abOrder(i int) [2]int {
 func (s *abSide) measure(o *options, nodes, replicas int) (abRun, error) {
 	var procs []proc
 	oc := *o
+	oc.consistency = s.levels
 	if nodes == 0 {
 		p, err := startVanityTarget(filepath.Join(s.bin, "vanity"), o.target, s.env)
 		if err != nil {
@@ -229,14 +239,18 @@ type abText struct{ summary, full string }
 func abReport(name string, o *options, sides [2]abSide, nodes, replicas int, rows []abRow) abText {
 	var sum, b strings.Builder
 	for _, row := range rows {
-		ops, cpu := make([]float64, len(row.runs[0])), make([]float64, len(row.runs[0]))
+		n := len(row.runs[0])
+		ops, cpu, p50 := make([]float64, n), make([]float64, n), make([]float64, n)
 		for i := range ops {
 			a, bb := row.runs[0][i], row.runs[1][i]
-			ops[i], cpu[i] = bb.ops/a.ops, bb.cpu/a.cpu
+			ops[i], cpu[i], p50[i] = bb.ops/a.ops, bb.cpu/a.cpu, bb.p50/a.p50
 		}
-		so, sc := summarize(ops), summarize(cpu)
+		so, sc, sp := summarize(ops), summarize(cpu), summarize(p50)
 		fmt.Fprintf(&sum, "%s: B/A throughput median %.3f (geometric mean %.3f, %.3f–%.3f), B faster in %d of %d pairs (sign test p = %.2f)",
 			row.workload, so.median, so.geomean, so.lo, so.hi, so.wins, so.n, so.p)
+		if sp.n > 0 {
+			fmt.Fprintf(&sum, "; p50 B/A median %.3f (%.3f–%.3f)", sp.median, sp.lo, sp.hi)
+		}
 		if sc.n > 0 {
 			fmt.Fprintf(&sum, "; servers' CPU per operation B/A median %.3f (%.3f–%.3f), B cheaper in %d of %d",
 				sc.median, sc.lo, sc.hi, sc.losses, sc.n)
@@ -251,18 +265,18 @@ func abReport(name string, o *options, sides [2]abSide, nodes, replicas int, row
 		if len(s.env) > 0 {
 			env = "`" + strings.Join(s.env, " ") + "`"
 		}
-		fmt.Fprintf(&b, "- %s: `%s` (%s), %s\n", s.name, s.bin, s.version, env)
+		levels := "the servers' default levels"
+		if s.levels != "" {
+			levels = "levels " + s.levels
+		}
+		fmt.Fprintf(&b, "- %s: `%s` (%s), %s, %s\n", s.name, s.bin, s.version, env, levels)
 	}
 	servers := "the single process `vanity` (no persistence), started fresh for each run"
 	if nodes > 0 {
 		servers = fmt.Sprintf("%d `vanity-node` processes with %d copies of each partition and one `vanity-router` (`scripts/cluster up`), started fresh for each run", nodes, replicas)
 	}
-	levels := ""
-	if o.consistency != "" {
-		levels = ", levels " + o.consistency
-	}
-	fmt.Fprintf(&b, "\nServers: %s. Client: %d connections, %d in flight each, %d keys, %d-byte values%s; warm-up %v, %v measured. A first in odd pairs, B first in even ones.\n\n",
-		servers, o.conns, o.depth, o.keys, o.value, levels, o.warmup, o.duration)
+	fmt.Fprintf(&b, "\nServers: %s. Client: %d connections, %d in flight each, %d keys, %d-byte values; warm-up %v, %v measured. A first in odd pairs, B first in even ones.\n\n",
+		servers, o.conns, o.depth, o.keys, o.value, o.warmup, o.duration)
 	b.WriteString(sum.String())
 	for _, row := range rows {
 		fmt.Fprintf(&b, "\n## %s\n\n| pair | A ops/s | B ops/s | B/A | A p50 µs | B p50 µs | A CPU µs/op | B CPU µs/op |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n", row.workload)

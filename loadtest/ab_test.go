@@ -91,4 +91,29 @@ func TestABSideRunsItsBuildWithItsEnvironment(t *testing.T) {
 	if run.ops <= 0 || run.p50 <= 0 || math.IsNaN(run.cpu) || run.cpu <= 0 {
 		t.Fatalf("got %+v, want throughput, a p50 and the server's CPU per operation", run)
 	}
+	// The side's levels reach its clients: levels the server does not
+	// know make the run fail.
+	side.levels = "NOSUCH NOSUCH"
+	if _, err := side.measure(&o, 0, 1); err == nil {
+		t.Fatal("a side with unknown consistency levels measured without an error")
+	}
+}
+
+// TestABReportComparesP50: each pair's p50 latencies are set against each
+// other as its throughputs are.
+func TestABReportComparesP50(t *testing.T) {
+	row := abRow{workload: "set"}
+	for _, p := range [][2]float64{{200, 390}, {210, 430}, {190, 400}} {
+		row.runs[0] = append(row.runs[0], abRun{ops: 1000, p50: p[0], cpu: 10})
+		row.runs[1] = append(row.runs[1], abRun{ops: 500, p50: p[1], cpu: 20})
+	}
+	var o options
+	sides := [2]abSide{{name: "A", levels: "QUORUM QUORUM"}, {name: "B", levels: "SERIAL SERIAL"}}
+	r := abReport("x", &o, sides, 3, 3, []abRow{row})
+	if want := "p50 B/A median 2.048 (1.950–2.105)"; !strings.Contains(r.summary, want) {
+		t.Errorf("summary %q lacks %q", r.summary, want)
+	}
+	if !strings.Contains(r.full, "levels QUORUM QUORUM") || !strings.Contains(r.full, "levels SERIAL SERIAL") {
+		t.Errorf("report does not name each side's levels:\n%s", r.full)
+	}
 }
