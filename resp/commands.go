@@ -1079,7 +1079,7 @@ var table = []*Spec{
 		r.Str[0], r.Int[0] = args[1], n
 		return nil
 	}},
-	{Name: "lset", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Sets an element of a list by its index.", Args: "key index element", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
+	{Name: "lset", Note: "On a missing key it answers `index out of range` where Redis answers `no such key` (Vanity's LIST_SET answers the same for both).", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Sets an element of a list by its index.", Args: "key index element", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
 		n, err := parseInt(args[2])
 		if err != nil {
 			return err
