@@ -419,17 +419,17 @@ func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
 	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
-	joined := make([]byte, 0, len(cur.text)+len(more))
-	joined = append(append(joined, cur.text...), more...)
+	joined := make([]byte, 0, len(cur.s)+len(more))
+	joined = append(append(joined, cur.s...), more...)
 	c.rewriteStr(key, cur, joined)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(joined)))
 }
 
-// text is what the string commands (STR_APPEND, STR_RANGE, STR_SET_RANGE)
-// read of a key: its string, or a number's text, as where numbers are
-// strings (Redis's).
-type text struct {
-	text   string
+// keyText is what the string commands (STR_APPEND, STR_RANGE,
+// STR_SET_RANGE) read of a key: its string, or a number's text, as where
+// numbers are strings (Redis's).
+type keyText struct {
+	s      string
 	stored bool // an entry is stored for the key (see read)
 	number bool // the key holds an INT or a FLOAT
 }
@@ -437,17 +437,17 @@ type text struct {
 // readText returns key's text: its string (empty when absent), an INT's
 // decimal digits, or a FLOAT's shortest text at six decimals
 // (proto.AppendFloatShort); ok is false when the key holds a container.
-func (c *Ctx) readText(key []byte) (cur text, ok bool) {
+func (c *Ctx) readText(key []byte) (cur keyText, ok bool) {
 	v, stored := c.read(key)
 	cur.stored = stored
 	switch x := v.(type) {
 	case nil:
 	case strVal:
-		cur.text = x.str()
+		cur.s = x.str()
 	case *counter[int64]:
-		cur.text, cur.number = strconv.FormatInt(x.value(), 10), true
+		cur.s, cur.number = strconv.FormatInt(x.value(), 10), true
 	case *counter[float64]:
-		cur.text, cur.number = string(proto.AppendFloatShort(nil, x.value())), true
+		cur.s, cur.number = string(proto.AppendFloatShort(nil, x.value())), true
 	default:
 		return cur, false
 	}
@@ -458,7 +458,7 @@ func (c *Ctx) readText(key []byte) (cur text, ok bool) {
 // deadline (the read-modify-writes of a string). A number becomes a
 // string as INCR_NUMBER makes a FLOAT of one: a reset at the write's
 // stamp, so that no older increment joins the string later.
-func (c *Ctx) rewriteStr(key []byte, cur text, b []byte) {
+func (c *Ctx) rewriteStr(key []byte, cur keyText, b []byte) {
 	var at int64
 	if cur.number {
 		at = c.deadline(key)
@@ -485,7 +485,7 @@ func (c *Ctx) strRange(key []byte, start, end int64, dst []byte) []byte {
 	if !ok {
 		return append(dst, proto.ReplyBadType...)
 	}
-	s := cur.text
+	s := cur.s
 	n := int64(len(s))
 	if start < 0 {
 		start = max(n+start, 0)
@@ -518,7 +518,7 @@ func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []
 	if offset < 0 {
 		return proto.AppendErrorMsg(dst, "offset is out of range: it must be 0 or more")
 	}
-	s := cur.text
+	s := cur.s
 	if len(value) == 0 {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(s)))
 	}
