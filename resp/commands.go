@@ -1189,7 +1189,7 @@ var table = []*Spec{
 	{Name: "echo", Arity: 2, Flags: fast, Group: "connection", Summary: "The message.", Args: "message", Kind: KindEcho},
 	{Name: "time", Note: "The clock of the process serving the connection (a router in a cluster).", Arity: 1, Flags: fast, Group: "server", Summary: "The server's time: seconds and microseconds since 1970.", Kind: KindTime},
 	{Name: "auth", Note: "AUTH password (or user default) logs in as the first administrator, `vanity` unless renamed.", Arity: -2, Flags: fast, Group: "connection", Summary: "Authenticates the connection (AUTH password: the default user).", Args: "[username] password", Shape: ShapeAuth, Build: auth},
-	{Name: "hello", Arity: -1, Flags: fast, Group: "connection", Summary: "Switches the protocol version, optionally authenticating.", Args: "[protover [AUTH username password] [SETNAME clientname]]", Kind: KindHello},
+	{Name: "hello", Note: "server vanity, version 7.0.0 (the Redis whose commands and replies the listener follows, which clients parse; Vanity's own version is INFO's version field), mode standalone, a router's too (its clients need no cluster client).", Arity: -1, Flags: fast, Group: "connection", Summary: "Switches the protocol version, optionally authenticating.", Args: "[protover [AUTH username password] [SETNAME clientname]]", Kind: KindHello},
 	{Name: "select", Arity: 2, Flags: fast, Group: "connection", Summary: "Switches the database (0-15).", Args: "index", Shape: ShapeStatus, Build: select_},
 	{Name: "quit", Arity: -1, Flags: fast, Group: "connection", Summary: "Closes the connection.", Kind: KindQuit},
 	{Name: "client", Arity: -2, Group: "connection", Summary: "CLIENT ID, SETNAME, GETNAME and SETINFO.", Args: "subcommand [argument ...]", Kind: KindClient},

@@ -331,12 +331,10 @@ func appendStrs(dst []byte, strs [][]byte) []byte {
 
 // infoText is INFO's text, "# Section" and "name:value" lines, from
 // Vanity's "section.name" → value pairs (in the order given).
-// redisServer opens INFO's server section: the Redis whose commands and
-// replies the listener follows, and that it is one server to its clients
-// (a router too: they need no cluster client). Tools read redis_version
-// to tell what they may send (redis_exporter, RedisInsight, job queues
-// that refuse an old Redis).
-const redisServer = "redis_version:7.0.0\r\nredis_mode:standalone\r\n"
+// redisServer opens INFO's server section as HELLO's reply does: the
+// Redis whose commands and replies the listener follows, and that it is
+// one server to its clients (a router too).
+const redisServer = "redis_version:" + RedisVersion + "\r\nredis_mode:standalone\r\n"
 
 func infoText(pairs [][]byte) []byte {
 	var b []byte

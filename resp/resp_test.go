@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -120,4 +121,16 @@ func FuzzReadCommand(f *testing.F) {
 			t.Fatalf("%q %q: %q, %d, %v", a, b, args, n, err)
 		}
 	})
+}
+
+// TestAppendHello: HELLO's reply names the Redis version the listener
+// follows and standalone mode, in both protocol versions' forms.
+func TestAppendHello(t *testing.T) {
+	fields := "$6\r\nserver\r\n$6\r\nvanity\r\n$7\r\nversion\r\n$5\r\n7.0.0\r\n$5\r\nproto\r\n:%d\r\n$2\r\nid\r\n:7\r\n" +
+		"$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
+	for v, head := range map[Version]string{RESP3: "%7\r\n", RESP2: "*14\r\n"} {
+		if got, want := string(AppendHello(nil, v, 7)), head+fmt.Sprintf(fields, v); got != want {
+			t.Errorf("RESP%d: %q, want %q", v, got, want)
+		}
+	}
 }

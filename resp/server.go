@@ -8,22 +8,22 @@ import (
 	"github.com/vanitydb/vanity/proto"
 )
 
-// Hello is what HELLO tells a client about the server and its connection.
-type Hello struct {
-	Version string // the server's
-	ID      int64  // the connection's (CLIENT ID)
-	Mode    string // "standalone" or "cluster"
-}
+// RedisVersion is the Redis whose commands and replies the listener
+// follows: the version HELLO and INFO give, which clients and tools parse
+// to tell what they may send (Vanity's own is INFO's version field).
+const RedisVersion = "7.0.0"
 
-// AppendHello appends HELLO's reply in protocol version v: a map (RESP3)
-// or its flat array (RESP2).
-func AppendHello(dst []byte, v Version, h Hello) []byte {
+// AppendHello appends HELLO's reply in protocol version v, for the
+// connection whose CLIENT ID is id: a map (RESP3) or its flat array
+// (RESP2). The server is one Redis to its clients, a router too (mode
+// standalone: they need no cluster client).
+func AppendHello(dst []byte, v Version, id int64) []byte {
 	dst = AppendMap(dst, v, 7)
 	dst = AppendBulk(AppendBulk(dst, "server"), "vanity")
-	dst = AppendBulk(AppendBulk(dst, "version"), h.Version)
+	dst = AppendBulk(AppendBulk(dst, "version"), RedisVersion)
 	dst = AppendInt(AppendBulk(dst, "proto"), int64(v))
-	dst = AppendInt(AppendBulk(dst, "id"), h.ID)
-	dst = AppendBulk(AppendBulk(dst, "mode"), h.Mode)
+	dst = AppendInt(AppendBulk(dst, "id"), id)
+	dst = AppendBulk(AppendBulk(dst, "mode"), "standalone")
 	dst = AppendBulk(AppendBulk(dst, "role"), "master")
 	return AppendArray(AppendBulk(dst, "modules"), 0)
 }

@@ -539,11 +539,7 @@ func (c *conn) hello(args [][]byte) {
 		c.name = string(name)
 	}
 	c.rv = v
-	mode := "standalone"
-	if c.srv.cfg.Peers != nil {
-		mode = "cluster"
-	}
-	c.out = resp.AppendHello(c.out, v, resp.Hello{Version: c.srv.cfg.Version, ID: c.id, Mode: mode})
+	c.out = resp.AppendHello(c.out, v, c.id)
 }
 
 // client is CLIENT ID, SETNAME, GETNAME and SETINFO.

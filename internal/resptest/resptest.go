@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -782,6 +783,24 @@ func ReplyForms(t *testing.T, addr string, v, db int) {
 	do("1000000.525", "GET", "f")
 	do("string", "TYPE", "f")
 	do(int64(6), "DEL", "n", "new", "f", "big", "h", "z")
+
+	// HELLO names the Redis whose replies the listener gives, and one
+	// standalone server (a router too).
+	hello, err := c.Do(ctx, "HELLO", strconv.Itoa(v)).Result()
+	fields := map[string]any{}
+	switch h := hello.(type) {
+	case map[any]any: // RESP3
+		for k, x := range h {
+			fields[fmt.Sprint(k)] = x
+		}
+	case []any: // RESP2: field, value, ...
+		for i := 0; i+1 < len(h); i += 2 {
+			fields[fmt.Sprint(h[i])] = h[i+1]
+		}
+	}
+	if err != nil || fields["version"] != "7.0.0" || fields["mode"] != "standalone" || fields["proto"] != int64(v) {
+		t.Errorf("HELLO %d = %#v, %v; want version 7.0.0, mode standalone, proto %d", v, hello, err, v)
+	}
 
 	// Transactions in the wrong state, in Redis's words.
 	conn := c.Conn()
