@@ -92,13 +92,15 @@ func AppendCommandInfo(dst []byte, v Version, s *Spec) []byte {
 }
 
 // AppendCommandDocs appends COMMAND DOCS's entry of s: its name, then a
-// map of summary, since and group.
+// map of summary, since, group and its arguments (parseArgs), from which
+// redis-cli draws its help and hints.
 func AppendCommandDocs(dst []byte, v Version, s *Spec) []byte {
 	dst = AppendBulk(dst, s.Name)
-	dst = AppendMap(dst, v, 3)
+	dst = AppendMap(dst, v, 4)
 	dst = AppendBulk(AppendBulk(dst, "summary"), s.Summary)
 	dst = AppendBulk(AppendBulk(dst, "since"), "1.0.0")
-	return AppendBulk(AppendBulk(dst, "group"), s.Group)
+	dst = AppendBulk(AppendBulk(dst, "group"), s.Group)
+	return appendArgs(AppendBulk(dst, "arguments"), v, parseArgs(s.Args))
 }
 
 // AppendCommand appends the reply of COMMAND with args (args[0] is

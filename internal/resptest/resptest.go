@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -700,6 +701,24 @@ func CLI(t *testing.T, addr string) {
 	want := "OK\n10\n10\nERR unknown command 'NOSUCH', with args beginning with: \n\n\n"
 	if got := string(out); got != want {
 		t.Errorf("redis-cli from stdin: got %q, want %q", got, want)
+	}
+	// redis-cli's help and hints come from COMMAND DOCS's arguments: the
+	// syntax it draws is Redis's, and no command's docs make it fail.
+	ansi := regexp.MustCompile("\x1b\\[[0-9;]*m")
+	for name, syntax := range map[string]string{
+		"set":         "SET key value [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL] [NX|XX] [GET]",
+		"hset":        "HSET key field value [field value ...]",
+		"unsubscribe": "UNSUBSCRIBE [channel [channel ...]]",
+		"lmove":       "LMOVE source destination LEFT|RIGHT LEFT|RIGHT",
+		"hrandfield":  "HRANDFIELD key [count [WITHVALUES]]",
+		"config":      "CONFIG GET parameter [parameter ...]",
+	} {
+		if got := ansi.ReplaceAllString(run("help", name), ""); !strings.HasPrefix(got, syntax+"\r\n") {
+			t.Errorf("redis-cli help %s: got %q, want the syntax %q", name, got, syntax)
+		}
+	}
+	for _, name := range strings.Fields(run("command", "list")) {
+		run("help", name) // fails the test if redis-cli fails on the command's docs
 	}
 }
 
