@@ -5,13 +5,31 @@ import (
 )
 
 // argSpec is one argument of a command as COMMAND DOCS describes it (and
-// redis-cli draws its hints from): a name, a type (string, key,
-// pure-token, oneof, block), the token that introduces it, whether it is
-// optional or may repeat, and a oneof's or block's own arguments.
+// redis-cli draws its hints from): a name, a kind, the token that
+// introduces it, whether it is optional or may repeat, and a oneof's or
+// block's own arguments.
 type argSpec struct {
-	name, typ, token   string
+	name, token        string
+	kind               argKind
 	optional, multiple bool
 	args               []argSpec
+}
+
+// argKind is an argument's type in COMMAND DOCS.
+type argKind uint8
+
+const (
+	argString    argKind = iota
+	argKey               // a key's name
+	argPureToken         // the token alone
+	argOneOf             // one of args
+	argBlock             // args in turn
+	argEllipsis          // "...": parsing only, where the arguments before repeat
+)
+
+// String is the kind as COMMAND DOCS names it.
+func (k argKind) String() string {
+	return [...]string{"string", "key", "pure-token", "oneof", "block", "..."}[k]
 }
 
 // parseArgs reads a command's arguments from the table's Args, written
@@ -76,10 +94,10 @@ func (p *argParser) seq(inBracket bool) []argSpec {
 			p.at++
 			alt := p.word()
 			last := &out[len(out)-1]
-			if last.typ == "oneof" {
+			if last.kind == argOneOf {
 				last.args = append(last.args, alt)
 			} else {
-				*last = argSpec{name: strings.ToLower(last.name + "-" + alt.name), typ: "oneof", args: []argSpec{*last, alt}}
+				*last = argSpec{name: strings.ToLower(last.name + "-" + alt.name), kind: argOneOf, args: []argSpec{*last, alt}}
 			}
 		default:
 			out = append(out, p.word())
@@ -92,7 +110,7 @@ func (p *argParser) seq(inBracket bool) []argSpec {
 func (p *argParser) bracket() (choices [][]argSpec, repeats bool) {
 	for {
 		choice := p.seq(true)
-		if n := len(choice); n > 0 && choice[n-1].name == "..." {
+		if n := len(choice); n > 0 && choice[n-1].kind == argEllipsis {
 			choice, repeats = choice[:n-1], true
 		}
 		choices = append(choices, choice)
@@ -117,7 +135,7 @@ func (p *argParser) optional(out []argSpec, choices [][]argSpec, repeats bool) [
 		if last := len(out) - 1; len(rep) == 1 && last >= 0 && out[last].name == rep[0].name && out[last].token != "" && rep[0].token == "" {
 			// "GET parameter [parameter ...]": the token, then its value repeated.
 			name := out[last]
-			out[last] = argSpec{name: strings.ToLower(name.token), typ: "pure-token", token: name.token}
+			out[last] = argSpec{name: strings.ToLower(name.token), kind: argPureToken, token: name.token}
 			name.token, name.multiple = "", true
 			return append(out, name)
 		}
@@ -126,7 +144,7 @@ func (p *argParser) optional(out []argSpec, choices [][]argSpec, repeats bool) [
 				out[len(out)-1].multiple = true
 				return out
 			}
-			block := argSpec{name: "data", typ: "block", multiple: true, args: cloneArgs(out[len(out)-k:])}
+			block := argSpec{name: "data", kind: argBlock, multiple: true, args: cloneArgs(out[len(out)-k:])}
 			return append(out[:len(out)-k], block)
 		}
 		if len(rep) == 1 { // [x ...] alone: x, optional and repeated
@@ -137,7 +155,7 @@ func (p *argParser) optional(out []argSpec, choices [][]argSpec, repeats bool) [
 	var arg argSpec
 	switch {
 	case len(choices) > 1:
-		arg = argSpec{name: "choice", typ: "oneof"}
+		arg = argSpec{name: "choice", kind: argOneOf}
 		for _, c := range choices {
 			arg.args = append(arg.args, asOne(c))
 		}
@@ -153,7 +171,7 @@ func asOne(seq []argSpec) argSpec {
 	if len(seq) == 1 {
 		return seq[0]
 	}
-	return argSpec{name: "block", typ: "block", args: seq}
+	return argSpec{name: "block", kind: argBlock, args: seq}
 }
 
 func cloneArgs(a []argSpec) []argSpec { return append([]argSpec(nil), a...) }
@@ -175,15 +193,15 @@ func (p *argParser) word() argSpec {
 	p.at++
 	switch {
 	case w == "...":
-		return argSpec{name: "..."}
+		return argSpec{name: w, kind: argEllipsis}
 	case isToken(w):
 		if v := p.peek(); v != "" && v != "..." && !isToken(v) && v != "[" && v != "]" && v != "|" {
 			p.at++
-			return argSpec{name: v, typ: argType(v), token: w}
+			return argSpec{name: v, kind: kindOf(v), token: w}
 		}
-		return argSpec{name: strings.ToLower(w), typ: "pure-token", token: w}
+		return argSpec{name: strings.ToLower(w), kind: argPureToken, token: w}
 	}
-	return argSpec{name: w, typ: argType(w)}
+	return argSpec{name: w, kind: kindOf(w)}
 }
 
 // isToken reports whether w is written in capitals.
@@ -191,14 +209,14 @@ func isToken(w string) bool {
 	return w != "" && strings.ToUpper(w) == w && strings.ToLower(w) != w
 }
 
-// argType is the type of the argument called name: a key's name, or a
+// kindOf is the kind of the argument called name: a key's name, or a
 // string.
-func argType(name string) string {
+func kindOf(name string) argKind {
 	switch name {
 	case "key", "newkey", "source", "destination":
-		return "key"
+		return argKey
 	}
-	return "string"
+	return argString
 }
 
 // render writes args back in Redis's documentation's notation, as
@@ -213,17 +231,17 @@ func render(args []argSpec, sep string) string {
 
 func (a argSpec) render() string {
 	var s string
-	switch a.typ {
-	case "pure-token":
+	switch a.kind {
+	case argPureToken:
 		s = a.token
-	case "oneof":
+	case argOneOf:
 		s = render(a.args, "|")
-	case "block":
+	case argBlock:
 		s = render(a.args, " ")
 	default:
 		s = a.name
 	}
-	if a.token != "" && a.typ != "pure-token" {
+	if a.token != "" && a.kind != argPureToken {
 		s = a.token + " " + s
 	}
 	if a.multiple {
@@ -259,7 +277,7 @@ func appendArgs(dst []byte, v Version, args []argSpec) []byte {
 		}
 		dst = AppendMap(dst, v, n)
 		dst = AppendBulk(AppendBulk(dst, "name"), a.name)
-		dst = AppendBulk(AppendBulk(dst, "type"), a.typ)
+		dst = AppendBulk(AppendBulk(dst, "type"), a.kind.String())
 		if a.token != "" {
 			dst = AppendBulk(AppendBulk(dst, "token"), a.token)
 		}
