@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -144,7 +145,7 @@ func (p *argParser) optional(out []argSpec, choices [][]argSpec, repeats bool) [
 				out[len(out)-1].multiple = true
 				return out
 			}
-			block := argSpec{name: "data", kind: argBlock, multiple: true, args: cloneArgs(out[len(out)-k:])}
+			block := argSpec{name: "data", kind: argBlock, multiple: true, args: slices.Clone(out[len(out)-k:])}
 			return append(out[:len(out)-k], block)
 		}
 		if len(rep) == 1 { // [x ...] alone: x, optional and repeated
@@ -173,8 +174,6 @@ func asOne(seq []argSpec) argSpec {
 	}
 	return argSpec{name: "block", kind: argBlock, args: seq}
 }
-
-func cloneArgs(a []argSpec) []argSpec { return append([]argSpec(nil), a...) }
 
 // sameNames reports whether a and b name the same arguments.
 func sameNames(a, b []argSpec) bool {

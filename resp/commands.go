@@ -213,9 +213,11 @@ func SetValue(req *proto.Request, v []byte) {
 	if bytes.IndexByte(v, '.') < 0 {
 		return
 	}
-	// The float must also survive Vanity's six decimals on the wire.
+	// The float must also survive Vanity's six decimals on the wire:
+	// AppendFloatShort writes f at six decimals, so v reads back as f
+	// only if nothing was lost there.
 	if f, err := strconv.ParseFloat(string(v), 64); err == nil && !math.IsInf(f, 0) &&
-		string(proto.AppendFloatShort(nil, f)) == string(v) && sixDecimals(f) == f {
+		string(proto.AppendFloatShort(nil, f)) == string(v) {
 		req.Type, req.Float, req.Str[1] = proto.TypeFloat, f, nil
 	}
 }
@@ -229,12 +231,6 @@ func numberText(v []byte) bool {
 		}
 	}
 	return true
-}
-
-// sixDecimals is f as Vanity's protocol carries it: "%f".
-func sixDecimals(f float64) float64 {
-	g, _ := strconv.ParseFloat(string(proto.AppendFloatText(nil, f)), 64)
-	return g
 }
 
 // keyed returns a builder of a one-key command with no other argument.

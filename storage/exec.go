@@ -111,6 +111,20 @@ func (c *Ctx) begin(key []byte, stored bool) *Delta {
 	return d
 }
 
+// beginRetype is begin for a write that gives a live value another type
+// (INCR_NUMBER's INT or STR to FLOAT, STR_APPEND's number to STR): a
+// reset at the write's stamp, so that no older delta of the old type
+// joins the new value later, and the key's deadline written again.
+func (c *Ctx) beginRetype(key []byte, stored bool) *Delta {
+	at := c.deadline(key)
+	d := c.begin(key, stored)
+	d.Reset = c.T
+	if at != 0 {
+		d.Exp = Expiry{S: c.T, At: at}
+	}
+	return d
+}
+
 // commit applies d, which newDelta made, to the shard of key.
 func (c *Ctx) commit(key []byte, d *Delta) {
 	c.shard(key).Apply(d)
@@ -455,20 +469,14 @@ func (c *Ctx) readText(key []byte) (cur keyText, ok bool) {
 }
 
 // rewriteStr writes b as key's string, whose text was cur, keeping its
-// deadline (the read-modify-writes of a string). A number becomes a
-// string as INCR_NUMBER makes a FLOAT of one: a reset at the write's
-// stamp, so that no older increment joins the string later.
+// deadline (the read-modify-writes of a string); a number becomes a
+// string (beginRetype).
 func (c *Ctx) rewriteStr(key []byte, cur keyText, b []byte) {
-	var at int64
+	var d *Delta
 	if cur.number {
-		at = c.deadline(key)
-	}
-	d := c.begin(key, cur.stored)
-	if cur.number {
-		d.Reset = c.T
-		if at != 0 {
-			d.Exp = Expiry{S: c.T, At: at}
-		}
+		d = c.beginRetype(key, cur.stored)
+	} else {
+		d = c.begin(key, cur.stored)
 	}
 	d.Val = ValDelta{Kind: proto.TypeStr, TS: c.T, Reg: c.T}
 	d.Val.cell = newStrCell(c.T, b)
@@ -646,13 +654,8 @@ func (c *Ctx) incrNumber(key []byte, delta float64, dst []byte) []byte {
 	if !finite(sum) {
 		return proto.AppendErrorMsg(dst, proto.MsgNotFinite)
 	}
-	at := c.deadline(key)
-	d := c.begin(key, stored)
-	d.Reset = c.T
+	d := c.beginRetype(key, stored)
 	d.Val = ValDelta{Kind: proto.TypeFloat, TS: c.T, Reg: c.T, Float: sum}
-	if at != 0 {
-		d.Exp = Expiry{S: c.T, At: at}
-	}
 	c.commit(key, d)
 	return proto.AppendFloat(append(dst, proto.ReplyOK...), sum)
 }
