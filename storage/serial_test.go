@@ -273,3 +273,37 @@ func TestLatestIsTheStatesMaxStamp(t *testing.T) {
 		}
 	}
 }
+
+// TestSerialKeysKeepRemovalsWithoutTombstones: a shard that keeps no
+// tombstones (one copy) still keeps a key's removals' stamps once the key
+// has a promise, so that the key's accepted ballot (Acceptor) moves past
+// a pop or a DEL made outside the serial path: a standing promise's older
+// state must not be proposed over them (the popped element came back).
+// Keys without a promise drop their removals at once, as before.
+func TestSerialKeysKeepRemovalsWithoutTombstones(t *testing.T) {
+	sh := NewShard(false)
+	at := func(n uint64) hlc.Stamp { return hlc.Stamp{Time: n, Actor: 1} }
+	d := PromiseDelta("k", at(10))
+	sh.Apply(&d)
+	for _, key := range []string{"k", "o"} {
+		push := Delta{Key: key, Val: ValDelta{Kind: proto.TypeList, TS: at(20), Elems: []Elem{
+			{ID: ElemID{Pos: 0, S: at(20)}, VS: at(20), Value: "a"}, {ID: ElemID{Pos: 1, S: at(20)}, VS: at(20), Value: "z"}}}}
+		sh.Apply(&push)
+		pop := Delta{Key: key, Val: ValDelta{Kind: proto.TypeList, TS: at(20), Tombs: []Tomb{{ID: ElemID{Pos: 1, S: at(20)}, S: at(30)}}}}
+		sh.Apply(&pop)
+	}
+	if _, a := sh.Acceptor(0, []byte("k")); a != at(30) {
+		t.Errorf("after a pop of a serial key: accepted %v, want the pop's %v", a, at(30))
+	}
+	if _, a := sh.Acceptor(0, []byte("o")); a != at(20) {
+		t.Errorf("after a pop of an ordinary key: latest %v, want the push's %v (no tombstone kept)", a, at(20))
+	}
+	del := Delta{Key: "k", Reset: at(40)}
+	sh.Apply(&del)
+	if _, a := sh.Acceptor(0, []byte("k")); a != at(40) {
+		t.Errorf("after a DEL of a serial key: accepted %v, want the DEL's %v", a, at(40))
+	}
+	if v, ok := sh.lookup(0, []byte("k")); ok && v.shows() {
+		t.Errorf("the deleted key still shows")
+	}
+}

@@ -246,7 +246,14 @@ func (s *Shard) Apply(d *Delta) {
 		e = *t.at(at)
 	}
 	was := had && e.shows()
-	if !had && !s.keep && !d.hasContent(r) {
+	// A key with a promise keeps its removals' stamps in a shard that
+	// keeps no tombstones too: its latest stamp is what the serial path
+	// checks a key against to tell that it was written since its last
+	// proposal (Acceptor), and a removal that left no stamp (a pop, a DEL
+	// through a transaction) would let a standing promise's older state
+	// bring what it removed back.
+	keep := s.keep || db != PromiseDB && s.dbs[PromiseDB].len() > 0 && s.dbs[PromiseDB].has(d.Key)
+	if !had && !keep && !d.hasContent(r) {
 		return
 	}
 	old := e
@@ -262,16 +269,16 @@ func (s *Shard) Apply(d *Delta) {
 			s.exps[db][d.keepKey()] = d.Exp
 		}
 	}
-	e.joinVal(&d.Val, e.reset, s.keep)
+	e.joinVal(&d.Val, e.reset, keep)
 	for i := range d.More {
-		e.joinVal(&d.More[i], e.reset, s.keep)
+		e.joinVal(&d.More[i], e.reset, keep)
 	}
 	if grew {
 		s.prune(db, d.Key, &e)
 	}
 	removed := false
 	if e.val == nil {
-		if _, hasExp := s.expiry(db, d.Key); !s.keep || e.reset.IsZero() && !hasExp {
+		if _, hasExp := s.expiry(db, d.Key); !keep || e.reset.IsZero() && !hasExp {
 			if had {
 				t.delAt(at)
 			}
