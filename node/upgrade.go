@@ -1,6 +1,7 @@
 package node
 
 import (
+	"maps"
 	"slices"
 	"sync"
 
@@ -22,9 +23,9 @@ import (
 type runPart uint8
 
 const (
-	partNow     runPart = iota // names no serial key written in the run: the ordinary run, at once
+	partNow     runPart = iota // shares no key with a command that waits: the ordinary run, at once
 	partSerial                 // one serial key written in the run: the serial path, in turn
-	partInOrder                // names such a key but cannot go serial: an ordinary run, in turn
+	partInOrder                // shares a key with one that waits but cannot go serial: an ordinary run, in turn
 )
 
 // serialKeys returns where each of r's commands goes when some write to
@@ -32,42 +33,67 @@ const (
 // a value of another type (rewrites), is among them; nil when none is. Every
 // command of one key on such a key goes on the serial path; one the
 // serial path cannot run (of several keys, a transaction, a digest read)
-// that names such a key stays ordinary; the commands naming such keys
-// take turns in the run's order (splitRun), so each sees the ones before
-// it. Commands naming none run at once.
+// that names such a key stays ordinary; and so does every command that
+// shares a key with one of those, and so on (a transaction that writes a
+// serial key and another key holds back the later read of that other
+// key, and an earlier write of it): the commands that wait take turns in
+// the run's order (splitRun), so each sees the ones before it. Commands
+// that share no key with any of them run at once; in a run with a write
+// that names no key (RESET, the whole database) every command waits.
 func (n *Node) serialKeys(r *rpc.Run) []runPart {
-	var serial []string // db-qualified keys with a serial write
+	held := map[string]bool{} // db-qualified keys with a serial write, then every key of a command that waits
 	for i := range r.Cmds {
 		c := &r.Cmds[i]
 		if c.Digest != rpc.DigestNone || proto.ReadOnly(c.Reqs) {
 			continue
 		}
 		if key, ok := oneKey(c); ok && (n.isSerial(key) || n.rewrites(c)) {
-			serial = append(serial, gateKey(c))
+			held[gateKey(c)] = true
 		}
 	}
-	if len(serial) == 0 {
+	if len(held) == 0 {
 		return nil
 	}
-	parts := make([]runPart, len(r.Cmds))
+	serial := maps.Clone(held)
+	names := make([][]string, len(r.Cmds)) // each command's keys, db-qualified
 	var keys [][]byte
 	for i := range r.Cmds {
 		c := &r.Cmds[i]
-		if k := gateKey(c); k != "" && c.Digest == rpc.DigestNone {
-			if slices.Contains(serial, k) {
-				parts[i] = partSerial
-			}
-			continue
-		}
 		keys = keys[:0]
 		for _, req := range c.Reqs {
 			keys = req.Keys(keys)
 		}
 		for _, k := range keys {
-			if slices.Contains(serial, dbKey(c.DB, k)) {
-				parts[i] = partInOrder
-				break
+			names[i] = append(names[i], dbKey(c.DB, k))
+		}
+	}
+	// A write that names no key (RESET) covers every key of its
+	// database: then every command waits.
+	all := slices.ContainsFunc(r.Cmds, func(c rpc.Cmd) bool {
+		for _, req := range c.Reqs {
+			if req.Cmd.IsData() && req.Cmd.Class() != proto.ClassRead && len(req.Keys(nil)) == 0 {
+				return true
 			}
+		}
+		return false
+	})
+	parts := make([]runPart, len(r.Cmds))
+	for changed := true; changed; { // until no command that runs at once shares a key with one that waits
+		changed = false
+		for i := range r.Cmds {
+			c := &r.Cmds[i]
+			waits := all || slices.ContainsFunc(names[i], func(k string) bool { return held[k] })
+			if parts[i] != partNow || !waits {
+				continue
+			}
+			parts[i] = partInOrder
+			if k := gateKey(c); k != "" && c.Digest == rpc.DigestNone && serial[k] {
+				parts[i] = partSerial
+			}
+			for _, k := range names[i] {
+				held[k] = true
+			}
+			changed = true
 		}
 	}
 	return parts
