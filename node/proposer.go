@@ -112,7 +112,11 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, locks lockStates, 
 	}
 	key, ok := oneKey(c)
 	if !ok {
-		return p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, msgSerialOneKey))
+		msg := msgSerialOneKey
+		if len(c.Reqs) > 1 && c.Read != proto.ConsSerial && c.Write != proto.ConsSerial {
+			msg = msgSerialNotInTransaction // a lock, fenced or once request made it serial
+		}
+		return p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, msg))
 	}
 	p.req, p.key = c.Reqs[0], key
 	part := s.node.partitionOf(p.key)

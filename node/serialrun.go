@@ -179,6 +179,8 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 // Serial path errors, as the client reads them (PROTOCOL.md §12.1).
 const (
 	msgSerialOneKey           = "SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM"
+	msgSerialNotInTransaction = "a cluster runs locks, FENCED writes and ONCE or RETRY requests alone, on its serial path, " +
+		"never in a transaction: send them outside it"
 	msgSerialDigest           = "SERIAL writes are not digest reads"
 	msgSerialNotHere          = "this node cannot answer the serial read with its peer (not a majority of the key's acceptors, or a copy not complete): read again without a digest"
 	msgSerialNoQuorum         = "the serial path reached no majority of the key's replicas in time (the command did not run)"

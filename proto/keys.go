@@ -84,6 +84,11 @@ func (c Command) Conditional() bool {
 	return false
 }
 
+// Lock reports whether c is a lock command (§12.7).
+func (c Command) Lock() bool {
+	return c == CmdLockAcquire || c == CmdLockRefresh || c == CmdLockRelease || c == CmdLockInfo
+}
+
 // MayRewrite reports whether c is a read-modify-write on some states only,
 // so that whether a cluster must run it on its serial path is for the
 // key's coordinator to tell from what the key holds: INCR_NUMBER turns an
@@ -123,13 +128,19 @@ func (c Command) BlockingPop() bool { return c == CmdListPopLeftWait || c == Cmd
 // or LIST_MOVE_WAIT, which a router runs as tries of LIST_MOVE.
 func (c Command) Blocking() bool { return c.BlockingPop() || c == CmdListMoveWait }
 
-// Serial reports whether requests that run as one command, under the
-// session's read and write levels, take a cluster's serial path
-// (docs/serial.md): a conditional or fenced command always does, a read when reads
-// are SERIAL, a write when writes are.
+// Serial reports whether requests that run as one command (one request,
+// or a transaction's), under the session's read and write levels, take a
+// cluster's serial path (docs/serial.md): a lock command, a fenced write
+// and a request with an id (ONCE, RETRY) always do (the serial path then
+// refuses a transaction holding one), a conditional command alone always
+// does, a read when reads are SERIAL, a write when writes are. A
+// transaction at QUORUM or ONE holding other conditional commands stays
+// off it: the serial path runs one command on one key, so the transaction
+// runs whole on its coordinator's copy and its conditional commands are
+// atomic with it, with its guarantee (docs/guarantees.md).
 func Serial(read, write Consistency, reqs []*Request) bool {
 	for _, r := range reqs {
-		if r.Conditional() {
+		if r.Fenced || r.Once != OnceNone || r.Cmd.Lock() || len(reqs) == 1 && r.Cmd.Conditional() {
 			return true
 		}
 	}

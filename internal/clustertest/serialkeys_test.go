@@ -43,3 +43,32 @@ func TestWritesToSerialKeysTakeTheSerialPath(t *testing.T) {
 	}
 	expect(t, cl, "CONSISTENCY SERIAL SERIAL", "OK", "GET (4)lock", "NULL")
 }
+
+// TestConditionalCommandsInTransactions: inside a transaction of several
+// commands, conditional commands run with the transaction, at its
+// levels, on a key the serial path wrote before too (Redis's MULTI,
+// HINCRBY, EXPIRE, EXEC); a lock command there is refused, with every
+// command of the transaction, in words that say what to do; alone, it runs.
+func TestConditionalCommandsInTransactions(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	expect(t, cl,
+		"HASH_INCR (4)h{t} (1)f 1", "OK:INT 1", // serial: the key has a promise from now on
+		"TRANSACT_BEGIN", "OK",
+		"HASH_INCR (4)h{t} (1)f 5", "QUEUED",
+		"SET_EXPIRY (4)h{t} 100", "QUEUED",
+		"SET_IF_ABSENT:STR (4)s{t} (1)v", "QUEUED",
+		"GET_SET:STR (4)s{t} (1)w", "QUEUED",
+		"TRANSACT_COMMIT", "OK:AGG(4)OK:INT 6OKOK:BOOL trueOK:STR (1)v",
+		"HASH_GET (4)h{t} (1)f", "OK:STR (1)6",
+		"GET (4)s{t}", "OK:STR (1)w")
+	const refused = "ERROR(134)a cluster runs locks, FENCED writes and ONCE or RETRY requests alone, on its serial path, never in a transaction: send them outside it"
+	expect(t, cl,
+		"TRANSACT_BEGIN", "OK",
+		"LOCK_ACQUIRE (4)L{t} (1)o 10000", "QUEUED",
+		"SET:STR (4)s{t} (1)x", "QUEUED",
+		"TRANSACT_COMMIT", "OK:AGG(2)"+refused+refused,
+		"GET (4)s{t}", "OK:STR (1)w",
+		"LOCK_INFO (4)L{t}", "NULL")
+}

@@ -198,6 +198,18 @@ LPUSH {r}t x
 GET {r}t
 EXEC
 MULTI
+HINCRBY {r}h2 f 5
+APPEND {r}s2 ab
+EXPIRE {r}h2 100
+SET {r}s3 v NX
+GETSET {r}s3 w
+EXEC
+HGET {r}h2 f
+GET {r}s2
+GET {r}s3
+DEL {r}s3
+EXISTS {r}s3
+MULTI
 SET {r}t
 EXEC
 EXEC
