@@ -35,7 +35,7 @@ func (c *conn) info(out []byte) []byte {
 	}
 	if kl, ok := c.srv.cfg.Backend.(KeyLister); ok {
 		for db := range numDBs {
-			n, err := kl.CountKeys(c.ctx, db)
+			n, err := kl.CountKeys(c.ctx, db, c.sess.cons[0])
 			if err != nil {
 				return c.backendError(out, err)
 			}

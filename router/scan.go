@@ -22,11 +22,29 @@ type KeyLister interface {
 	// Partitions is the number of partitions.
 	Partitions() int
 	// ListKeys returns up to max keys of partition p in db, in byte order,
-	// after `after` and matching pattern (all when empty), and whether
-	// more are left: the union of what the replicas level asks for hold.
-	ListKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) ([][]byte, bool, error)
-	// CountKeys returns the number of keys in db.
-	CountKeys(ctx context.Context, db int) (int64, error)
+	// after `after` and matching pattern (all when empty): the keys the
+	// replicas level asks for hold.
+	ListKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) (KeyPage, error)
+	// CountKeys returns the number of keys in db, read at level.
+	CountKeys(ctx context.Context, db int, level proto.Consistency) (int64, error)
+}
+
+// KeyPage is a page of one partition's keys.
+type KeyPage struct {
+	Keys [][]byte // in byte order
+	// More: keys are left after Last, where the next page starts. Last is
+	// the page's last key or, when a backend dropped keys from the page's
+	// end (keys a lagging copy still held), the last key it looked at.
+	More bool
+	Last []byte
+}
+
+// Cut returns p holding its first n keys at most (n ≥ 1).
+func (p KeyPage) Cut(n int) KeyPage {
+	if len(p.Keys) > n {
+		p.Keys, p.More, p.Last = p.Keys[:n], true, p.Keys[n-1]
+	}
+	return p
 }
 
 // ErrBadCursor is wrapped by the errors of a SCAN cursor that is not one
@@ -80,9 +98,8 @@ func scan(ctx context.Context, kl KeyLister, db int, level proto.Consistency, c 
 	for c.part < parts && len(keys) < count {
 		n := min(scanWidth, parts-c.part)
 		type page struct {
-			keys [][]byte
-			more bool
-			err  error
+			KeyPage
+			err error
 		}
 		pages := make([]page, n)
 		var wg sync.WaitGroup
@@ -95,7 +112,7 @@ func scan(ctx context.Context, kl KeyLister, db int, level proto.Consistency, c 
 			go func() {
 				defer wg.Done()
 				pg := &pages[i]
-				pg.keys, pg.more, pg.err = kl.ListKeys(ctx, db, level, c.part+i, after, pattern, count)
+				pg.KeyPage, pg.err = kl.ListKeys(ctx, db, level, c.part+i, after, pattern, count)
 			}()
 		}
 		wg.Wait()
@@ -104,14 +121,10 @@ func scan(ctx context.Context, kl KeyLister, db int, level proto.Consistency, c 
 			if pg.err != nil {
 				return nil, c, pg.err
 			}
-			room := count - len(keys)
-			if len(pg.keys) > room {
-				pg.keys, pg.more = pg.keys[:room], true
-			}
-			keys = append(keys, pg.keys...)
-			if pg.more {
-				c = cursor{part: c.part + i, after: pg.keys[len(pg.keys)-1]}
-				return keys, c, nil
+			pg.KeyPage = pg.Cut(count - len(keys))
+			keys = append(keys, pg.Keys...)
+			if pg.More {
+				return keys, cursor{part: c.part + i, after: pg.Last}, nil
 			}
 			if len(keys) == count {
 				return keys, cursor{part: c.part + i + 1}, nil
@@ -134,7 +147,7 @@ func (c *conn) randomKey(out []byte) []byte {
 	if !ok {
 		return proto.AppendErrorMsg(out, "this server cannot list keys")
 	}
-	n, err := kl.CountKeys(c.ctx, c.sess.db)
+	n, err := kl.CountKeys(c.ctx, c.sess.db, c.sess.cons[0])
 	switch {
 	case err != nil:
 		return c.backendError(out, err)
@@ -210,7 +223,7 @@ func (c *conn) dbSizeCommand(out []byte) []byte {
 	if !ok {
 		return proto.AppendErrorMsg(out, "this server cannot count keys")
 	}
-	n, err := kl.CountKeys(c.ctx, c.sess.db)
+	n, err := kl.CountKeys(c.ctx, c.sess.db, c.sess.cons[0])
 	if err != nil {
 		return c.backendError(out, err)
 	}

@@ -33,7 +33,7 @@ type keyPage struct {
 // to max keys their union holds. A replica with more keys left has sent
 // only those up to its last one, so the merged page ends there: past it,
 // keys that replica holds would be missing.
-func mergePages(pages []keyPage, max int) ([][]byte, bool) {
+func mergePages(pages []keyPage, max int) router.KeyPage {
 	var bound []byte
 	more := false
 	for _, p := range pages {
@@ -55,18 +55,20 @@ func mergePages(pages []keyPage, max int) ([][]byte, bool) {
 	}
 	slices.SortFunc(all, bytes.Compare)
 	all = slices.CompactFunc(all, bytes.Equal)
-	if len(all) > max {
-		all, more = all[:max], true
+	pg := router.KeyPage{Keys: all, More: more}
+	if more {
+		pg.Last = all[len(all)-1] // bound, which its replica sent
 	}
-	return all, more
+	return pg.Cut(max)
 }
 
 // Partitions implements router.KeyLister.
 func (b *Backend) Partitions() int { return b.partitions() }
 
 // ListKeys implements router.KeyLister: the union of level's number of
-// complete copies of partition p.
-func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) ([][]byte, bool, error) {
+// complete copies of partition p, less the keys some of them lack that a
+// read at level does not find (confirm).
+func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) (router.KeyPage, error) {
 	rt := b.routes.Load()
 	need := level.Need(b.replicas())
 	payload := rpc.AppendKeysQuery(nil, rpc.KeysQuery{DB: db, Partition: p, Max: max, After: after, Pattern: pattern})
@@ -87,7 +89,7 @@ func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency,
 			if lastErr != nil {
 				msg += fmt.Sprintf(" (%v)", lastErr)
 			}
-			return nil, false, &router.CommandError{Msg: msg}
+			return router.KeyPage{}, &router.CommandError{Msg: msg}
 		}
 		tried = append(tried, batch...)
 		var mu sync.Mutex
@@ -107,16 +109,71 @@ func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency,
 			return nil
 		})
 	}
-	keys, more := mergePages(pages, max)
-	return keys, more, nil
+	pg := mergePages(pages, max)
+	pg.Keys = b.confirm(db, level, pg.Keys, disputed(pages, pg.Keys))
+	return pg, nil
 }
 
-// CountKeys implements router.KeyLister: each partition counted as the
-// largest count among its complete copies. That is exact whenever one
-// copy holds every write (a copy that lags lacks writes the others have);
-// it can be low while different copies each miss a different write, and
-// high by the keys of writes that failed on all but one copy.
-func (b *Backend) CountKeys(ctx context.Context, db int) (int64, error) {
+// disputed returns the indices of the merged keys that some page lacks
+// (each page holds every key of its own up to the merged page's end, in
+// byte order): a copy that has not yet received the key's write, or one
+// that still holds a key the others deleted.
+func disputed(pages []keyPage, keys [][]byte) []int {
+	var out []int
+	for i, k := range keys {
+		for _, p := range pages {
+			if _, found := slices.BinarySearchFunc(p.keys, k, bytes.Compare); !found {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// confirm drops from keys those of the disputed ones (indices) that do
+// not exist: each is read with EXISTS (NULL: absent) at the session's read level, a
+// read that joins the copies' states as any read does, so a key whose
+// delete was acknowledged is not listed from a copy that lags, as GET
+// would not find it. A key whose read fails is listed (the copies that
+// were asked hold it).
+func (b *Backend) confirm(db int, level proto.Consistency, keys [][]byte, idx []int) [][]byte {
+	if len(idx) == 0 {
+		return keys
+	}
+	j := &router.Job{Items: make([]router.Item, len(idx))}
+	for n, i := range idx {
+		j.Items[n] = router.Item{DB: db, Levels: [2]proto.Consistency{level, level},
+			Reqs: []*proto.Request{{Cmd: proto.CmdExists, Str: [3][]byte{keys[i]}}}}
+	}
+	router.NewWaitSender(b.NewSender()).Run(j)
+	gone := make(map[int]bool, len(idx))
+	for n, i := range idx {
+		if it := &j.Items[n]; it.Err == nil && len(it.Replies) == 1 {
+			if r, err := parse(it.Replies[0]); err == nil && r.Status == proto.StatusNull {
+				gone[i] = true
+			}
+		}
+	}
+	out := keys[:0]
+	for i, k := range keys {
+		if !gone[i] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// CountKeys implements router.KeyLister: each partition counted as its
+// complete copies count it when they agree. At ONE, or when they differ,
+// as the largest count: exact whenever one copy holds every write, low
+// while different copies each miss a different write, high by the keys
+// of writes that failed on all but one copy or whose delete a copy has
+// not yet received. At any other level a partition whose copies differ
+// is counted by listing its keys at that level (ListKeys: those some copy
+// lacks are read), so a count after an acknowledged write or delete
+// includes it.
+func (b *Backend) CountKeys(ctx context.Context, db int, level proto.Consistency) (int64, error) {
 	rt := b.routes.Load()
 	if len(rt.nodes) == 0 {
 		return 0, &router.CommandError{Msg: "unavailable: no storage node"}
@@ -137,24 +194,66 @@ func (b *Backend) CountKeys(ctx context.Context, db int) (int64, error) {
 		mu.Unlock()
 		return nil
 	})
-	return countPartitions(counts, b.partitions())
+	total, differ, err := countPartitions(counts, b.partitions())
+	if err != nil || level == proto.ConsOne {
+		return total, err
+	}
+	for _, d := range differ {
+		n, err := b.countListed(ctx, db, level, d.part)
+		if err != nil {
+			return 0, err
+		}
+		total += n - int64(d.largest)
+	}
+	return total, nil
 }
 
+// countListed counts partition p's keys by listing them at level.
+func (b *Backend) countListed(ctx context.Context, db int, level proto.Consistency, p int) (int64, error) {
+	var n int64
+	var after []byte
+	for {
+		pg, err := b.ListKeys(ctx, db, level, p, after, nil, proto.MaxScanCount)
+		if err != nil {
+			return 0, err
+		}
+		n += int64(len(pg.Keys))
+		if !pg.More {
+			return n, nil
+		}
+		after = pg.Last
+	}
+}
+
+// differing is a partition whose complete copies counted differently, and
+// the largest of their counts.
+type differing struct{ part, largest int }
+
 // countPartitions adds up, for each partition, the largest count the
-// nodes reported for it (-1: a node without a complete copy).
-func countPartitions(counts [][]int, parts int) (int64, error) {
+// nodes reported for it (-1: a node without a complete copy), and returns
+// the partitions whose complete copies' counts differ.
+func countPartitions(counts [][]int, parts int) (int64, []differing, error) {
 	var total int64
+	var differ []differing
 	for p := range parts {
-		n := -1
+		n, low := -1, -1
 		for _, c := range counts {
-			n = max(n, c[p])
+			if c[p] >= 0 {
+				n = max(n, c[p])
+				if low < 0 || c[p] < low {
+					low = c[p]
+				}
+			}
 		}
 		if n < 0 {
-			return 0, &router.CommandError{Msg: fmt.Sprintf("unavailable: no node with a complete copy of partition %d answered", p)}
+			return 0, nil, &router.CommandError{Msg: fmt.Sprintf("unavailable: no node with a complete copy of partition %d answered", p)}
+		}
+		if low != n {
+			differ = append(differ, differing{p, n})
 		}
 		total += int64(n)
 	}
-	return total, nil
+	return total, differ, nil
 }
 
 // LocalNode is the node of the single process, as its backend needs it.
@@ -176,15 +275,20 @@ type LocalNode interface {
 func (l *Local) Partitions() int { return l.node.Partitions() }
 
 // ListKeys implements router.KeyLister: the one copy.
-func (l *Local) ListKeys(_ context.Context, db int, _ proto.Consistency, p int, after, pattern []byte, max int) ([][]byte, bool, error) {
-	return l.node.ListKeys(db, p, after, pattern, max)
+func (l *Local) ListKeys(_ context.Context, db int, _ proto.Consistency, p int, after, pattern []byte, max int) (router.KeyPage, error) {
+	keys, more, err := l.node.ListKeys(db, p, after, pattern, max)
+	if err != nil || !more {
+		return router.KeyPage{Keys: keys}, err
+	}
+	return router.KeyPage{Keys: keys, More: true, Last: keys[len(keys)-1]}, nil
 }
 
-// CountKeys implements router.KeyLister.
-func (l *Local) CountKeys(_ context.Context, db int) (int64, error) {
+// CountKeys implements router.KeyLister: the one copy's count.
+func (l *Local) CountKeys(_ context.Context, db int, _ proto.Consistency) (int64, error) {
 	counts, err := l.node.CountKeys(db)
 	if err != nil {
 		return 0, err
 	}
-	return countPartitions([][]int{counts}, len(counts))
+	total, _, err := countPartitions([][]int{counts}, len(counts))
+	return total, err
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,35 +29,46 @@ func joined(keys [][]byte) string {
 // replica with more keys stopped (past it, its keys are unknown).
 func TestMergePages(t *testing.T) {
 	cases := []struct {
-		pages []keyPage
-		max   int
-		want  string
-		more  bool
+		pages    []keyPage
+		max      int
+		want     string
+		more     bool
+		disputed []int // of want's keys, those some page lacks
 	}{
-		{[]keyPage{{keysOf("a c"), false}, {keysOf("b c d"), false}}, 10, "a b c d", false},
-		{[]keyPage{{keysOf("a c"), true}, {keysOf("b c d e"), false}}, 10, "a b c", true},
-		{[]keyPage{{keysOf("a b c"), true}, {keysOf("a b"), true}}, 10, "a b", true},
-		{[]keyPage{{keysOf("a b c d"), false}, {keysOf("a b c d"), false}}, 3, "a b c", true},
-		{[]keyPage{{nil, false}, {nil, false}}, 3, "", false},
+		{[]keyPage{{keysOf("a c"), false}, {keysOf("b c d"), false}}, 10, "a b c d", false, []int{0, 1, 3}},
+		{[]keyPage{{keysOf("a c"), true}, {keysOf("b c d e"), false}}, 10, "a b c", true, []int{0, 1}},
+		{[]keyPage{{keysOf("a b c"), true}, {keysOf("a b"), true}}, 10, "a b", true, nil},
+		{[]keyPage{{keysOf("a b c d"), false}, {keysOf("a b c d"), false}}, 3, "a b c", true, nil},
+		{[]keyPage{{nil, false}, {nil, false}}, 3, "", false, nil},
 	}
 	for i, c := range cases {
-		keys, more := mergePages(c.pages, c.max)
-		if joined(keys) != c.want || more != c.more {
-			t.Errorf("case %d: %q more=%v, want %q more=%v", i, joined(keys), more, c.want, c.more)
+		pg := mergePages(c.pages, c.max)
+		if joined(pg.Keys) != c.want || pg.More != c.more {
+			t.Errorf("case %d: %q more=%v, want %q more=%v", i, joined(pg.Keys), pg.More, c.want, c.more)
+		}
+		if pg.More && string(pg.Last) != string(pg.Keys[len(pg.Keys)-1]) {
+			t.Errorf("case %d: the next page starts after %q, the page ends at %q", i, pg.Last, pg.Keys[len(pg.Keys)-1])
+		}
+		if d := disputed(c.pages, pg.Keys); !slices.Equal(d, c.disputed) {
+			t.Errorf("case %d: disputed %v, want %v", i, d, c.disputed)
 		}
 	}
 }
 
-// TestCountPartitions counts each partition as its largest copy, and
-// refuses when no node has a complete copy of one.
+// TestCountPartitions counts each partition as its largest copy, names
+// those whose complete copies differ, and refuses when no node has a
+// complete copy of one.
 func TestCountPartitions(t *testing.T) {
-	counts := [][]int{{5, 7, -1}, {4, 6, -1}, {-1, -1, 2}}
-	n, err := countPartitions(counts, 3)
-	if err != nil || n != 5+7+2 {
-		t.Errorf("count %d, %v; want 14", n, err)
+	counts := [][]int{{5, 7, -1, 3}, {4, 7, -1, -1}, {-1, -1, 2, 3}}
+	n, differ, err := countPartitions(counts, 4)
+	if err != nil || n != 5+7+2+3 {
+		t.Errorf("count %d, %v; want 17", n, err)
+	}
+	if want := []differing{{0, 5}}; !slices.Equal(differ, want) {
+		t.Errorf("differing partitions %v, want %v", differ, want)
 	}
 	var ce *router.CommandError
-	if _, err := countPartitions(counts[:2], 3); !errors.As(err, &ce) || !strings.Contains(ce.Msg, "partition 2") {
+	if _, _, err := countPartitions(counts[:2], 4); !errors.As(err, &ce) || !strings.Contains(ce.Msg, "partition 2") {
 		t.Errorf("a partition nobody answered for: %v", err)
 	}
 }
