@@ -1,11 +1,14 @@
 // Package difftest generates request scripts for differential tests: the
-// same requests sent two ways (one at a time, pipelined) must get the same
-// replies.
+// same requests sent two ways (one at a time and pipelined; to the single
+// process and through a cluster's router) must get the same replies, read
+// through Canonical where the protocol leaves an order open.
 package difftest
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"github.com/vanitydb/vanity/client"
@@ -91,7 +94,7 @@ func RunScript(c *client.Client, reqs [][]byte, pipelined bool) ([]string, error
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, canonical(p))
+			out = append(out, Canonical(q, p))
 		}
 		return out, nil
 	}
@@ -108,16 +111,39 @@ func RunScript(c *client.Client, reqs [][]byte, pipelined bool) ([]string, error
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, canonical(p))
+		out = append(out, Canonical(reqs[len(out)], p))
 	}
 	return out, nil
 }
 
-func canonical(p []byte) string {
+// Canonical returns reply p to request req with the parts whose order the
+// protocol leaves open sorted: the members of sets and hashes always, and
+// the elements of arrays too for the requests whose arrays are unordered
+// (key listings, a hash's fields or values, and a transaction's replies,
+// which may hold those).
+func Canonical(req, p []byte) string {
 	r, err := proto.ParseReply(p)
 	if err != nil {
 		return string(p)
 	}
-	proto.SortMembers(&r)
+	name, _, _ := bytes.Cut(req, []byte(" "))
+	switch string(name) {
+	case "KEYS", "SCAN": // keys in partition order, whose partitions a deployment decides
+		sortLists(&r.Value)
+		proto.SortUnordered(&r)
+	case "HASH_KEYS", "HASH_VALUES", "TRANSACT_COMMIT":
+		proto.SortUnordered(&r)
+	default:
+		proto.SortMembers(&r)
+	}
 	return string(proto.AppendReply(nil, r))
+}
+
+func sortLists(v *proto.Value) {
+	if v.Type == proto.TypeList {
+		slices.SortFunc(v.Strs, bytes.Compare)
+	}
+	for i := range v.Elems {
+		sortLists(&v.Elems[i])
+	}
 }

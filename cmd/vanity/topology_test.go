@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/clustertest"
+	"github.com/vanitydb/vanity/internal/difftest"
+)
+
+// TestClusterAnswersAsTheSingleProcess sends one wide script (every data
+// command whose reply the requests before it decide, keys spread over
+// partitions and sharing one by a tag, transactions, database switches,
+// RESET) to the single process and through a router to three nodes, with
+// one copy of each partition and with three at QUORUM: the single binary
+// is the one-replica cluster, so every reply must be the same, one at a
+// time and pipelined.
+func TestClusterAnswersAsTheSingleProcess(t *testing.T) {
+	// Seeds whose scripts once found a difference: 11 a read pipelined
+	// after a transaction that waited for a serial key, 15 a pop in a
+	// transaction that a later serial write undid on one copy.
+	for _, seed := range []uint64{11, 15} {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { answersAsTheSingleProcess(t, difftest.Wide(seed, 4000)) })
+	}
+}
+
+func answersAsTheSingleProcess(t *testing.T, reqs [][]byte) {
+	single, err := difftest.RunScript(memoryServer(t).dial(), reqs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, replicas := range []int{1, 3} {
+		t.Run(fmt.Sprintf("replicas=%d", replicas), func(t *testing.T) {
+			c := clustertest.New(t, 3, 1, clustertest.Options{Replicas: replicas})
+			if replicas > 1 {
+				c.WaitReplicated(replicas)
+			}
+			for _, pipelined := range []bool{false, true} {
+				cl, err := client.Dial(c.Routers[0].Addr, client.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer cl.Close()
+				for _, q := range []string{"SWITCH_DB 1", "RESET", "SWITCH_DB 0", "RESET"} { // the first pass's keys go
+					if _, err := cl.Raw([]byte(q)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var got []string
+				for start := 0; start < len(reqs); start += 100 {
+					part, err := difftest.RunScript(cl, reqs[start:min(start+100, len(reqs))], pipelined)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, part...)
+				}
+				for i := range reqs {
+					if single[i] != got[i] {
+						t.Fatalf("pipelined=%v: request %d %q: single process %q, cluster %q", pipelined, i, reqs[i], single[i], got[i])
+					}
+				}
+			}
+		})
+	}
+}
