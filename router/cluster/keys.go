@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
@@ -67,14 +69,54 @@ func (b *Backend) Partitions() int { return b.partitions() }
 
 // ListKeys implements router.KeyLister: the union of level's number of
 // complete copies of partition p, less the keys some of them lack that a
-// read at level does not find (confirm).
+// read at level does not find (confirm). While the partition moves (a
+// node answers that it does not serve it completely, and too few others
+// do), it asks again, as a command would (whileMoving).
 func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) (router.KeyPage, error) {
+	var pg router.KeyPage
+	err := b.whileMoving(ctx, func() (moving bool, err error) {
+		pg, moving, err = b.listKeys(ctx, db, level, p, after, pattern, max)
+		return moving, err
+	})
+	return pg, err
+}
+
+// whileMoving calls try until it succeeds, fails otherwise than because
+// a partition is moving, or the router's RetryFor has passed, backing off
+// (2 ms, doubling to 10) and reading the routes again between tries, as
+// runItem does for a command: a hand-off keeps a partition unserved for
+// tens of milliseconds.
+func (b *Backend) whileMoving(ctx context.Context, try func() (moving bool, err error)) error {
+	deadline := time.Now().Add(b.cfg.RetryFor)
+	wait := 2 * time.Millisecond
+	for {
+		moving, err := try()
+		if err == nil || !moving || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-b.life.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 10*time.Millisecond)
+		b.poll(b.life)
+		b.refresh()
+	}
+}
+
+// listKeys is one try of ListKeys; moving: a node answered that it does
+// not serve the partition completely.
+func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) (router.KeyPage, bool, error) {
 	rt := b.routes.Load()
 	need := level.Need(b.replicas())
 	payload := rpc.AppendKeysQuery(nil, rpc.KeysQuery{DB: db, Partition: p, Max: max, After: after, Pattern: pattern})
 	var pages []keyPage
 	var tried []string
 	var lastErr error
+	moving := false
 	for len(pages) < need {
 		var batch []string
 		for len(batch) < need-len(pages) {
@@ -89,7 +131,7 @@ func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency,
 			if lastErr != nil {
 				msg += fmt.Sprintf(" (%v)", lastErr)
 			}
-			return router.KeyPage{}, &router.CommandError{Msg: msg}
+			return router.KeyPage{}, moving, &router.CommandError{Msg: msg}
 		}
 		tried = append(tried, batch...)
 		var mu sync.Mutex
@@ -103,6 +145,8 @@ func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency,
 			defer mu.Unlock()
 			if err != nil {
 				lastErr = fmt.Errorf("%s: %w", addr, err)
+				var re *rpc.Error
+				moving = moving || errors.As(err, &re) && re.Status == rpc.StatusWrongRing
 				return err
 			}
 			pages = append(pages, pg)
@@ -111,7 +155,7 @@ func (b *Backend) ListKeys(ctx context.Context, db int, level proto.Consistency,
 	}
 	pg := mergePages(pages, max)
 	pg.Keys = b.confirm(db, level, pg.Keys, disputed(pages, pg.Keys))
-	return pg, nil
+	return pg, false, nil
 }
 
 // disputed returns the indices of the merged keys that some page lacks
@@ -174,9 +218,34 @@ func (b *Backend) confirm(db int, level proto.Consistency, keys [][]byte, idx []
 // lacks are read), so a count after an acknowledged write or delete
 // includes it.
 func (b *Backend) CountKeys(ctx context.Context, db int, level proto.Consistency) (int64, error) {
+	var total int64
+	var differ []differing
+	err := b.whileMoving(ctx, func() (moving bool, err error) {
+		var missing int
+		total, differ, missing, err = b.countKeys(ctx, db)
+		// A partition no node serves completely is moving, unless gossip
+		// has found each of its nodes failed.
+		return missing >= 0 && !b.allFailed(missing), err
+	})
+	if err != nil || level == proto.ConsOne {
+		return total, err
+	}
+	for _, d := range differ {
+		n, err := b.countListed(ctx, db, level, d.part)
+		if err != nil {
+			return 0, err
+		}
+		total += n - int64(d.largest)
+	}
+	return total, nil
+}
+
+// countKeys asks every node for its complete copies' counts and adds them
+// up (countPartitions).
+func (b *Backend) countKeys(ctx context.Context, db int) (int64, []differing, int, error) {
 	rt := b.routes.Load()
 	if len(rt.nodes) == 0 {
-		return 0, &router.CommandError{Msg: "unavailable: no storage node"}
+		return 0, nil, -1, &router.CommandError{Msg: "unavailable: no storage node"}
 	}
 	var counts [][]int
 	var mu sync.Mutex
@@ -194,18 +263,7 @@ func (b *Backend) CountKeys(ctx context.Context, db int, level proto.Consistency
 		mu.Unlock()
 		return nil
 	})
-	total, differ, err := countPartitions(counts, b.partitions())
-	if err != nil || level == proto.ConsOne {
-		return total, err
-	}
-	for _, d := range differ {
-		n, err := b.countListed(ctx, db, level, d.part)
-		if err != nil {
-			return 0, err
-		}
-		total += n - int64(d.largest)
-	}
-	return total, nil
+	return countPartitions(counts, b.partitions())
 }
 
 // countListed counts partition p's keys by listing them at level.
@@ -231,8 +289,10 @@ type differing struct{ part, largest int }
 
 // countPartitions adds up, for each partition, the largest count the
 // nodes reported for it (-1: a node without a complete copy), and returns
-// the partitions whose complete copies' counts differ.
-func countPartitions(counts [][]int, parts int) (int64, []differing, error) {
+// the partitions whose complete copies' counts differ, and the first
+// partition no node reported a complete copy of (-1: none), with an
+// error.
+func countPartitions(counts [][]int, parts int) (int64, []differing, int, error) {
 	var total int64
 	var differ []differing
 	for p := range parts {
@@ -246,14 +306,14 @@ func countPartitions(counts [][]int, parts int) (int64, []differing, error) {
 			}
 		}
 		if n < 0 {
-			return 0, nil, &router.CommandError{Msg: fmt.Sprintf("unavailable: no node with a complete copy of partition %d answered", p)}
+			return 0, nil, p, &router.CommandError{Msg: fmt.Sprintf("unavailable: no node with a complete copy of partition %d answered", p)}
 		}
 		if low != n {
 			differ = append(differ, differing{p, n})
 		}
 		total += int64(n)
 	}
-	return total, differ, nil
+	return total, differ, -1, nil
 }
 
 // LocalNode is the node of the single process, as its backend needs it.
@@ -289,6 +349,6 @@ func (l *Local) CountKeys(_ context.Context, db int, _ proto.Consistency) (int64
 	if err != nil {
 		return 0, err
 	}
-	total, _, err := countPartitions([][]int{counts}, len(counts))
+	total, _, _, err := countPartitions([][]int{counts}, len(counts))
 	return total, err
 }

@@ -60,15 +60,15 @@ func TestMergePages(t *testing.T) {
 // complete copy of one.
 func TestCountPartitions(t *testing.T) {
 	counts := [][]int{{5, 7, -1, 3}, {4, 7, -1, -1}, {-1, -1, 2, 3}}
-	n, differ, err := countPartitions(counts, 4)
-	if err != nil || n != 5+7+2+3 {
+	n, differ, missing, err := countPartitions(counts, 4)
+	if err != nil || missing != -1 || n != 5+7+2+3 {
 		t.Errorf("count %d, %v; want 17", n, err)
 	}
 	if want := []differing{{0, 5}}; !slices.Equal(differ, want) {
 		t.Errorf("differing partitions %v, want %v", differ, want)
 	}
 	var ce *router.CommandError
-	if _, _, err := countPartitions(counts[:2], 4); !errors.As(err, &ce) || !strings.Contains(ce.Msg, "partition 2") {
+	if _, _, missing, err := countPartitions(counts[:2], 4); !errors.As(err, &ce) || !strings.Contains(ce.Msg, "partition 2") || missing != 2 {
 		t.Errorf("a partition nobody answered for: %v", err)
 	}
 }
