@@ -21,18 +21,43 @@ func TestClusterAnswersAsTheSingleProcess(t *testing.T) {
 	// after a transaction that waited for a serial key, 15 a pop in a
 	// transaction that a later serial write undid on one copy.
 	for _, seed := range []uint64{11, 15} {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { answersAsTheSingleProcess(t, difftest.Wide(seed, 4000)) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			answersAsTheSingleProcess(t, difftest.Wide(seed, 4000), 1, 3)
+		})
 	}
 }
 
-func answersAsTheSingleProcess(t *testing.T, reqs [][]byte) {
+// TestSerialAnswersAsTheSingleProcess is the same at CONSISTENCY SERIAL
+// SERIAL, with commands of one key and no transaction (what the serial
+// path runs): every command a round of consensus among three copies,
+// whose proposals rewrite a key's whole state, must answer as the single
+// process's storage does.
+func TestSerialAnswersAsTheSingleProcess(t *testing.T) {
+	reqs := append([][]byte{[]byte("CONSISTENCY SERIAL SERIAL")}, difftest.WideOneKey(3, 2000)...)
+	c := answersAsTheSingleProcess(t, reqs, 3)[0]
+	var accepts, peeks int64
+	for _, n := range c.Nodes {
+		accepts += n.Service.Serial().Accepts.Load()
+		peeks += n.Service.Serial().Peeks.Load()
+	}
+	if accepts < 500 || peeks < 100 { // the script writes and reads about 1,000 times each, twice; some reads are the router's one round trip
+		t.Errorf("the script took the serial path for %d writes and %d reads", accepts, peeks)
+	}
+}
+
+// answersAsTheSingleProcess runs reqs on the single process, then on a
+// cluster of three nodes for each of replicaCounts (returned), and
+// fails at the first reply that differs.
+func answersAsTheSingleProcess(t *testing.T, reqs [][]byte, replicaCounts ...int) []*clustertest.Cluster {
+	var clusters []*clustertest.Cluster
 	single, err := difftest.RunScript(memoryServer(t).dial(), reqs, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, replicas := range []int{1, 3} {
+	for _, replicas := range replicaCounts {
 		t.Run(fmt.Sprintf("replicas=%d", replicas), func(t *testing.T) {
 			c := clustertest.New(t, 3, 1, clustertest.Options{Replicas: replicas})
+			clusters = append(clusters, c)
 			if replicas > 1 {
 				c.WaitReplicated(replicas)
 			}
@@ -63,4 +88,5 @@ func answersAsTheSingleProcess(t *testing.T, reqs [][]byte) {
 			}
 		})
 	}
+	return clusters
 }

@@ -246,11 +246,13 @@ func TestRebalanceUnderWrites(t *testing.T) {
 	}
 }
 
-// TestPipelineMatchesOneAtATime sends a script of mixed requests one at a
-// time, then (after RESET) pipelined in chunks while a node joins and
-// partitions move: the router runs the data commands of each chunk as one
-// call per node and retries those whose partition moved, and every reply
-// must still match.
+// TestPipelineMatchesOneAtATime sends a script of mixed requests
+// (difftest.Wide: nearly every data command, key listings and counts,
+// transactions, RESET) one at a time, then (after RESET) pipelined in
+// chunks while a node joins and partitions move: the router runs the data
+// commands of each chunk as one call per node and retries those whose
+// partition moved, lists and counts the keys of a moving partition once it
+// is served again, and every reply must still match.
 func TestPipelineMatchesOneAtATime(t *testing.T) {
 	pipelineMatches(t, Options{})
 }
@@ -268,7 +270,7 @@ func pipelineMatches(t *testing.T, opts Options) {
 		c.WaitReplicated(opts.Replicas)
 	}
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
-	reqs := difftest.Script(2, 3000)
+	reqs := difftest.Wide(2, 3000)
 	serial, err := difftest.RunScript(cl, reqs, false)
 	if err != nil {
 		t.Fatal(err)

@@ -18,11 +18,23 @@ import (
 // script sent to the single process and to a cluster must get the same
 // replies (compared through Canonical).
 func Wide(seed uint64, n int) [][]byte {
-	g := wideGen{r: rand.New(rand.NewPCG(seed, 0x3a1de))}
+	return wide(seed, n, false)
+}
+
+// WideOneKey is Wide without the requests the serial path does not run:
+// commands of several keys and transactions. Sent after `CONSISTENCY
+// SERIAL SERIAL`, every command of it is a round of consensus in a
+// cluster, and its replies must still be the single process's.
+func WideOneKey(seed uint64, n int) [][]byte {
+	return wide(seed, n, true)
+}
+
+func wide(seed uint64, n int, oneKey bool) [][]byte {
+	g := wideGen{r: rand.New(rand.NewPCG(seed, 0x3a1de)), oneKey: oneKey}
 	var out [][]byte
 	for len(out) < n {
 		switch x := g.r.IntN(100); {
-		case x < 88:
+		case x < 88 || oneKey && x >= 92 && x < 97:
 			out = append(out, []byte(g.data(g.key())))
 		case x < 92:
 			out = append(out, []byte("SWITCH_DB "+strconv.Itoa(g.r.IntN(2))))
@@ -48,8 +60,9 @@ func Wide(seed uint64, n int) [][]byte {
 }
 
 type wideGen struct {
-	r  *rand.Rand
-	tx bool // in a transaction: every key tagged
+	r      *rand.Rand
+	tx     bool // in a transaction: every key tagged
+	oneKey bool // commands of one key only
 }
 
 var (
@@ -119,7 +132,29 @@ func (g *wideGen) typed() (string, string) {
 
 func (g *wideGen) field() string { return enc("f" + strconv.Itoa(g.r.IntN(3))) }
 
+// data returns a data command on key k (and others).
 func (g *wideGen) data(k string) string {
+	for {
+		q := g.anyData(k)
+		if !g.oneKey || !severalKeys(q) {
+			return q
+		}
+	}
+}
+
+// severalKeys reports whether the command q names more keys than one.
+func severalKeys(q string) bool {
+	name, _, _ := strings.Cut(q, " ")
+	switch name {
+	case "MANY_GET", "LIST_MOVE", "SET_MOVE", "SET_UNION", "SET_INTERSECT", "SET_UNION_LEN", "SET_INTERSECT_LEN",
+		"SET_UNION_INTO", "SET_INTERSECT_INTO", "SET_DIFF", "SET_DIFF_LEN", "SET_DIFF_INTO",
+		"RENAME", "RENAME_IF_ABSENT", "COPY", "COPY_IF_ABSENT":
+		return true
+	}
+	return false
+}
+
+func (g *wideGen) anyData(k string) string {
 	r := g.r
 	switch r.IntN(62) {
 	case 0, 1, 2:
