@@ -138,3 +138,35 @@ func TestScanAcrossRebalancing(t *testing.T) {
 		}
 	}
 }
+
+// TestListingWithANodeDown: with three copies at QUORUM, KEYS, SCAN and
+// DB_SIZE answer while one node is down, at once (before gossip finds it
+// failed: the listing goes on to the third copy) and after a restarted
+// node is back but not yet probed by the router (a suspected node is
+// asked when no other is left, and the routes are read again once).
+func TestListingWithANodeDown(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for i := range 60 {
+		expect(t, cl, fmt.Sprintf("SET:STR (3)k%02d (1)v", i), "OK")
+	}
+	listed := func(when string) {
+		t.Helper()
+		r, err := cl.Do("KEYS", "*")
+		if err != nil || r.Status != proto.StatusOK || len(r.Value.Strs) != 60 {
+			t.Fatalf("%s: KEYS answered %s (%v), want 60 keys", when, client.Format(r), err)
+		}
+		if _, keys := scanPage(t, cl, "0", "", 1000); len(keys) != 60 {
+			t.Fatalf("%s: SCAN returned %d keys, want 60", when, len(keys))
+		}
+		expect(t, cl, "DB_SIZE", "OK:INT 60")
+	}
+	for i := range 3 {
+		c.StopNode(i)
+		listed(fmt.Sprintf("node %d just stopped", i))
+		c.RestartNode(i)
+		c.WaitReady(i)
+		listed(fmt.Sprintf("node %d back", i))
+	}
+}

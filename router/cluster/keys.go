@@ -116,17 +116,25 @@ func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency,
 	var pages []keyPage
 	var tried []string
 	var lastErr error
-	moving := false
+	moving, refreshed := false, false
 	for len(pages) < need {
 		var batch []string
 		for len(batch) < need-len(pages) {
-			a := b.pickHealthy(rt, p, slices.Concat(tried, batch))
+			a := b.pickAlive(rt, p, slices.Concat(tried, batch))
 			if a == "" {
 				break
 			}
 			batch = append(batch, a)
 		}
 		if len(batch) == 0 {
+			if !refreshed {
+				// The routes may predate a restart (a node back, serving
+				// again): they are read again once, as runItem does.
+				refreshed = true
+				b.poll(b.life)
+				rt = b.refresh()
+				continue
+			}
 			msg := fmt.Sprintf("unavailable: partition %d: %d of %d replicas listed its keys", p, len(pages), need)
 			if lastErr != nil {
 				msg += fmt.Sprintf(" (%v)", lastErr)
@@ -146,7 +154,11 @@ func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency,
 			if err != nil {
 				lastErr = fmt.Errorf("%s: %w", addr, err)
 				var re *rpc.Error
-				moving = moving || errors.As(err, &re) && re.Status == rpc.StatusWrongRing
+				if errors.As(err, &re) && re.Status == rpc.StatusWrongRing {
+					moving = true
+				} else if re == nil {
+					b.suspect(addr, err) // unreachable or silent: later calls go elsewhere first
+				}
 				return err
 			}
 			pages = append(pages, pg)

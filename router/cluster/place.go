@@ -103,37 +103,36 @@ func (b *Backend) place(it *router.Item, keys *[][]byte, pk *jobPicks) (string, 
 
 // pick returns the first candidate coordinator of partition p that is
 // neither suspected nor in tried; if every candidate is suspected, the
-// first one not tried.
+// first one not tried (pickAlive); if gossip has found every candidate
+// failed, and none was tried yet, the first (its error says so).
 func (b *Backend) pick(rt *routes, p int, tried []string) string {
-	owners := rt.ownersOf(p)
+	if a := b.pickAlive(rt, p, tried); a != "" {
+		return a
+	}
+	if owners := rt.ownersOf(p); len(tried) == 0 && len(owners) > 0 {
+		return owners[0]
+	}
+	return ""
+}
+
+// pickAlive returns the first candidate of partition p that gossip has
+// not found failed and that is not in tried, preferring one the router
+// does not suspect (a node that came back stays suspected until a probe
+// reaches it); or "".
+func (b *Backend) pickAlive(rt *routes, p int, tried []string) string {
 	fallback := ""
-	for _, a := range owners {
+	for _, a := range rt.ownersOf(p) {
 		if contains(tried, a) || rt.failed[a] != "" {
 			continue
 		}
-		if b.suspected(a) {
-			if fallback == "" {
-				fallback = a
-			}
-			continue
-		}
-		return a
-	}
-	if fallback == "" && len(tried) == 0 && len(owners) > 0 {
-		return owners[0] // a failed node holds it: its error says so
-	}
-	return fallback
-}
-
-// pickHealthy returns the first candidate coordinator of partition p that
-// is neither failed nor suspected nor in tried, or "".
-func (b *Backend) pickHealthy(rt *routes, p int, tried []string) string {
-	for _, a := range rt.ownersOf(p) {
-		if !contains(tried, a) && rt.failed[a] == "" && !b.suspected(a) {
+		if !b.suspected(a) {
 			return a
 		}
+		if fallback == "" {
+			fallback = a
+		}
 	}
-	return ""
+	return fallback
 }
 
 func contains(list []string, s string) bool {
