@@ -297,7 +297,11 @@ func (c *Coordinator) hint(replica string, items []replication.Item) {
 
 // quorumReads returns the quorum reads r asks for: for each partition
 // (and database) that commands reading at R > 1 touch, the keys to ask
-// its other replicas for; of lists the commands behind each want.
+// its other replicas for; of lists the commands behind each want. A
+// transaction reads so too, writes and all: what its commands read, check
+// (WATCH) and answer then sees every write acknowledged before it began,
+// as a read does, though this coordinator missed some (it was down, or
+// another coordinated while it was cut off).
 func (c *Coordinator) quorumReads(r *rpc.Run) ([]replication.Want, [][]int) {
 	if c.replicas == nil {
 		return nil, nil
@@ -314,7 +318,7 @@ func (c *Coordinator) quorumReads(r *rpc.Run) ([]replication.Want, [][]int) {
 			reads = reads && req.Cmd.Class() == proto.ClassRead
 			keys = req.Keys(keys)
 		}
-		if !reads || len(keys) == 0 || cmd.Digest != rpc.DigestNone {
+		if !reads && len(cmd.Reqs) < 2 || len(keys) == 0 || cmd.Digest != rpc.DigestNone {
 			continue // a router that asks for digests compares them itself
 		}
 		for _, k := range keys {

@@ -480,3 +480,25 @@ func TestTombstonesArePurged(t *testing.T) {
 		t.Logf("%s: %+v", nd.Name, nd.Service.EntropyStats())
 	}
 }
+
+// TestTransactionsReadAMajority: keys a majority of replicas hold but a
+// coordinator missed (written into two copies of three directly, as
+// writes another coordinator acknowledged before it failed; no hints nor
+// anti-entropy to spread them) are seen by transactions, writes and all,
+// as by reads: the coordinator joins the other replicas' states of the
+// transaction's keys before running it.
+func TestTransactionsReadAMajority(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3, MaxHints: -1, AntiEntropy: -1})
+	c.WaitReplicated(3)
+	_, keys := lonelyKeys(150)
+	for _, i := range []int{1, 2} {
+		writeLocally(t, c.Nodes[i].Service.Node(), keys)
+	}
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for _, k := range keys {
+		expect(t, cl, "TRANSACT_BEGIN", "OK",
+			"GET "+enc(k), "QUEUED",
+			"SET:STR "+enc("{"+k+"}w")+" (1)x", "QUEUED",
+			"TRANSACT_COMMIT", "OK:AGG(2)OK:STR (1)vOK")
+	}
+}
