@@ -62,3 +62,31 @@ func TestResentSerialWriteSettles(t *testing.T) {
 	}
 	expect(t, cl, "GET (1)k", "OK:INT 41")
 }
+
+// TestClientRetryIsAskedOnce: a client's RETRY whose id the key's record
+// does not list answers "not confirmed" from the first replica that read
+// the record; the router does not send it to another replica past the
+// first sending's deadline (which cost a RETRY 2.5 s, and would read the
+// same record), while a RETRY of a write that ran answers its reply.
+func TestClientRetryIsAskedOnce(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	sendings := func() (n int64) {
+		for _, nd := range c.Nodes {
+			for i := range nd.Service.Serial().Resent {
+				n += nd.Service.Serial().Resent[i].Load()
+			}
+		}
+		return n
+	}
+	expect(t, cl, "ONCE (2)w1 INCR_INT (1)k 5", "OK:INT 5",
+		"RETRY (2)w1 INCR_INT (1)k 5", "OK:INT 5")
+	before := sendings()
+	expect(t, cl, "RETRY (2)w2 INCR_INT (1)k 5",
+		"ERROR(128)unavailable: the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)",
+		"GET (1)k", "OK:INT 5")
+	if n := sendings() - before; n != 1 {
+		t.Errorf("the RETRY reached the nodes %d times, want once", n)
+	}
+}

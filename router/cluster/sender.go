@@ -615,9 +615,13 @@ func (b *Backend) send(nr *nodeRun, q *nodeQueue) {
 		var cause error
 		settleAll(nr, items, nil, func(r ref, items []rpc.Item) bool {
 			switch st, msg := firstFailure(items); {
-			case st == rpc.StatusNotConfirmed && r.dr == nil && r.j.Items[r.i].ID != ([16]byte{}):
+			case st == rpc.StatusNotConfirmed && r.dr == nil && r.j.Items[r.i].ID != ([16]byte{}) && !isRetry(&r.j.Items[r.i]):
 				// A write with an id takes effect once: another replica
-				// coordinates it again and learns its fate.
+				// coordinates it again and learns its fate. (A client's
+				// RETRY was that already: the key's record, read through
+				// its consensus, does not list it, and another replica
+				// would read the same record, past the first sending's
+				// deadline: its answer is the client's.)
 				cause = fmt.Errorf("%s: %s", nr.addr, msg)
 			case st == rpc.StatusWrongRing:
 				cause = fmt.Errorf("%w: %s: %s", errMoved, nr.addr, msg)
