@@ -74,8 +74,9 @@ func TestClientRetryIsAskedOnce(t *testing.T) {
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	sendings := func() (n int64) {
 		for _, nd := range c.Nodes {
-			for i := range nd.Service.Serial().Resent {
-				n += nd.Service.Serial().Resent[i].Load()
+			st := nd.Service.Serial()
+			for i := range len(st.Resent) {
+				n += st.Resent[i].Load()
 			}
 		}
 		return n
