@@ -6,7 +6,8 @@
 // commands (rpc.Run: a router's turn for this node, or the single
 // process's turn in process) and answers one Result entry per request:
 // quorum reads first (replication.Reads, batched per replica node; peers
-// found failing or silent lately are asked last, slowpeers.go), then
+// found failing or silent lately are asked last, slowpeers.go; a
+// transaction's keys are joined so too, writes and all), then
 // Node.apply runs the commands in order, then each other replica node
 // gets the deltas of its partitions in one call while this node makes
 // its own log durable (replication.Tracker decides when each write has

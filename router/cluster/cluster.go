@@ -3,7 +3,9 @@
 // coordinates its partition, one call per node per turn of an event loop
 // (Sender), splitting commands whose partitions have different
 // coordinators and assembling their replies (scatter.go), lists and counts
-// keys from as many complete copies as the read level asks (keys.go), and
+// keys from as many complete copies as the read level asks, reading the
+// keys they disagree on, and retrying while a partition moves as a
+// command does (keys.go), and
 // it connects
 // the router to the other routers (users, publish/subscribe).
 //
