@@ -1,10 +1,14 @@
 package difftest
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vanitydb/vanity/proto"
 )
 
 // Wide returns n requests over nearly every data command of the protocol
@@ -142,16 +146,15 @@ func (g *wideGen) data(k string) string {
 	}
 }
 
-// severalKeys reports whether the command q names more keys than one.
+// severalKeys reports whether request q names a key other than its first
+// (proto's Request.Keys): the serial path runs commands of one key.
 func severalKeys(q string) bool {
-	name, _, _ := strings.Cut(q, " ")
-	switch name {
-	case "MANY_GET", "LIST_MOVE", "SET_MOVE", "SET_UNION", "SET_INTERSECT", "SET_UNION_LEN", "SET_INTERSECT_LEN",
-		"SET_UNION_INTO", "SET_INTERSECT_INTO", "SET_DIFF", "SET_DIFF_LEN", "SET_DIFF_INTO",
-		"RENAME", "RENAME_IF_ABSENT", "COPY", "COPY_IF_ABSENT":
-		return true
+	var req proto.Request
+	if proto.ParseRequest([]byte(q), &req) != proto.ErrNone {
+		return false
 	}
-	return false
+	keys := req.Keys(nil)
+	return slices.ContainsFunc(keys, func(k []byte) bool { return !bytes.Equal(k, keys[0]) })
 }
 
 func (g *wideGen) anyData(k string) string {
