@@ -423,10 +423,12 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	}
 	t := n.clock.NowAt(x.phys)
 	if req.Cmd.Class() == proto.ClassDatabase {
+		// Every partition is reset, held or not: one still arriving, or
+		// one this node may be given later, keeps the reset in its shard,
+		// and InstallPartition keeps it over the copy that arrives (made
+		// by a node the RESET may have missed: one leaving the cluster,
+		// which gossip no longer lists, moves its partitions out after).
 		for i := range n.parts {
-			if !n.parts[i].state.held() {
-				continue // a cluster node resets what it holds
-			}
 			d := storage.ResetDelta(db, t)
 			n.parts[i].shard.Apply(&d)
 			x.c.Deltas = append(x.c.Deltas, d)

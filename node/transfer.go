@@ -52,6 +52,15 @@ func (n *Node) checkHeld(locks []int) error {
 	return nil
 }
 
+// serves reports whether this node serves partition p (holds it and is
+// not catching up).
+func (n *Node) serves(p int) bool {
+	part := &n.parts[p]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	return part.state == partServing
+}
+
 // Held returns, by partition, whether this node serves it (holds it and
 // is not catching up).
 func (n *Node) Held() []bool {
@@ -248,6 +257,14 @@ func (n *Node) InstallPartition(i int, states []byte) error {
 	p := &n.parts[i]
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// The RESETs this node took for the partition before its copy came
+	// stay: the copy may come from a node they missed (node.run), and
+	// joined after its states they remove what is older.
+	for db := range storage.NumDBs {
+		if d, ok := p.shard.DBReset(db); ok {
+			ds = append(ds, d)
+		}
+	}
 	if err := n.logClear(i); err != nil {
 		return err
 	}

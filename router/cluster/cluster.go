@@ -208,6 +208,34 @@ type routes struct {
 	ready    bool              // every partition is served by a read quorum of alive nodes (readNeed)
 }
 
+// leaving returns the RPC addresses of the nodes gossip says are leaving
+// the cluster (they still serve what they have not handed off).
+func (rt *routes) leaving() []string {
+	var out []string
+	for _, m := range rt.members {
+		if m.Role == gossip.RoleNode && m.State == gossip.Leaving {
+			out = append(out, m.RPC)
+		}
+	}
+	return out
+}
+
+// moving reports whether partition p is moving by these routes: one of
+// its replicas by the ring is alive but does not serve it (its copy is
+// still arriving), so fewer nodes serve it than it will have.
+func (rt *routes) moving(p int) bool {
+	if rt.ring == nil || p >= len(rt.owners) {
+		return false
+	}
+	for _, i := range rt.ring.Replicas(p) {
+		addr := rt.ring.Member(int(i)).Addr
+		if slices.Contains(rt.nodes, addr) && !slices.Contains(rt.owners[p], addr) {
+			return true
+		}
+	}
+	return false
+}
+
 // partnersOf returns the owners of partition p other than addr, in
 // ring.ByPartner's order from addr's node; the caller must not change
 // them.

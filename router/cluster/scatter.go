@@ -32,25 +32,48 @@ func (b *Backend) scatter(ctx context.Context, db int, levels [2]proto.Consisten
 
 // broadcastRun runs req on every live node (each runs it on the
 // partitions it serves). It refuses while a node is down: RESET would
-// silently miss that node's partitions.
+// silently miss that node's partitions. A node gossip has found failed
+// but that answers is not down: serf reports a node that leaves as
+// failed for a moment when it hears of the departure before the intent
+// to leave, and such a node still serves its partitions.
 func (b *Backend) broadcastRun(ctx context.Context, db int, req *proto.Request) error {
 	rt := b.routes.Load()
-	if err := b.noneDown(rt); err != nil {
-		return err
+	if len(rt.nodes) == 0 {
+		return b.noneDown(rt)
+	}
+	nodes := slices.Clone(rt.nodes)
+	for addr := range rt.failed {
+		nodes = append(nodes, addr)
 	}
 	// Every node must be there before any resets: gossip may not have
 	// noticed yet that one is gone.
-	if err := parallel(rt.nodes, func(addr string) error {
-		if _, err := b.call(ctx, addr, rpc.KindPing, nil); err != nil {
+	if err := parallel(nodes, func(addr string) error {
+		wait := adminTimeout
+		if name := rt.failed[addr]; name != "" {
+			wait = b.cfg.RequestTimeout
+		}
+		cctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		if _, err := b.client(addr).Call(cctx, rpc.KindPing, nil); err != nil {
 			return &router.CommandError{Msg: fmt.Sprintf(
-				"unavailable: storage node %s is down or cannot be reached (%v); its partitions would be missed", addr, err)}
+				"unavailable: storage node %s is down or cannot be reached (%v); its partitions would be missed", b.nameOf(rt, addr), err)}
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
 	it := &router.Item{DB: db, Reqs: []*proto.Request{req}}
-	return parallel(rt.nodes, func(addr string) error {
+	// A node leaving the cluster serves its partitions until their new
+	// owners take them, and is routed reads meanwhile: it resets them
+	// too. It may be gone by now (its partitions moved out), so its
+	// failure fails nothing: the nodes its partitions go to keep the
+	// reset over the copies that come (node.InstallPartition).
+	leaving := rt.leaving()
+	_ = parallel(leaving, func(addr string) error {
+		_, err := b.runOn(addr, it, false, 0, b.now().Add(b.cfg.RequestTimeout).UnixMilli())
+		return err
+	})
+	return parallel(nodes, func(addr string) error {
 		items, err := b.runOn(addr, it, false, 0, b.now().Add(b.cfg.RequestTimeout).UnixMilli())
 		if err != nil {
 			return &router.CommandError{Msg: fmt.Sprintf(
@@ -61,6 +84,14 @@ func (b *Backend) broadcastRun(ctx context.Context, db int, req *proto.Request) 
 		}
 		return nil
 	})
+}
+
+// nameOf returns the name of the node at addr, with its address.
+func (b *Backend) nameOf(rt *routes, addr string) string {
+	if name := rt.names[addr]; name != "" {
+		return name + " (" + addr + ")"
+	}
+	return addr
 }
 
 // noneDown refuses a command every node must take while one is down.

@@ -1,0 +1,91 @@
+package clustertest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/proto"
+)
+
+// TestResetReachesPartitionsMovingOut: with one copy, a node that leaves
+// serves its partitions until their new owners take them, but gossip
+// says it has left long before (a leave is announced first), so a RESET
+// in between does not reach it. The new owners, which the RESET did
+// reach, keep it over the copies that come, and once the leave is done
+// no key written before the RESET is left; the keys written after it
+// stay.
+func TestResetReachesPartitionsMovingOut(t *testing.T) {
+	c := New(t, 4, 1, Options{})
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	const n = 2000
+	for i := range n {
+		if err := cl.Send(fmt.Appendf(nil, "SET:STR %s (1)v", enc(fmt.Sprintf("old%d", i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if r, err := cl.Receive(); err != nil || string(r) != "OK" {
+			t.Fatalf("SET: %q %v", r, err)
+		}
+	}
+	const leaving = 3
+	name := c.Nodes[leaving].Name
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.LeaveNode(leaving)
+	}()
+	admin := dial(t, c.Routers[0].Addr, client.Options{})
+	deadline := time.Now().Add(30 * time.Second)
+	for memberState(t, admin, name) != "left" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the router never saw %s leave", name)
+		}
+		time.Sleep(time.Millisecond) // polling the router's view of gossip
+	}
+	expect(t, cl, "RESET", "OK")
+	held := 0
+	for _, h := range c.Nodes[leaving].Service.Node().Held() {
+		if h {
+			held++
+		}
+	}
+	if held == 0 {
+		t.Fatalf("%s had handed every partition off before the RESET: the test checks nothing", name)
+	}
+	expect(t, cl, "SET:STR (3)new (1)v", "OK")
+	<-done
+	r, err := cl.Do("KEYS", "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, k := range r.Value.Strs {
+		keys = append(keys, string(k))
+	}
+	if r.Status != proto.StatusOK || !slices.Equal(keys, []string{"new"}) {
+		t.Fatalf("after the RESET (%d partitions still on %s) and the leave: KEYS %.200s", held, name, client.Format(r))
+	}
+}
+
+// memberState returns member name's state in CLUSTER_INFO's answer.
+func memberState(t *testing.T, cl *client.Client, name string) string {
+	t.Helper()
+	r, err := cl.Do("CLUSTER_INFO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range r.Value.Elems[1:] {
+		if len(m.Elems) == 6 && string(m.Elems[0].Str) == name {
+			return string(m.Elems[3].Str)
+		}
+	}
+	return ""
+}
+
