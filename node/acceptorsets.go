@@ -45,6 +45,15 @@ func (s *Service) acceptors(p int) ([]acceptor, [][]string) {
 	return out, [][]string{set, held}
 }
 
+// movedAway reports whether partition p has left this node: the node
+// neither serves p completely nor is one of its replicas by its ring (it
+// left the cluster, or a new owner took p's one copy over). A proposal
+// for a key of p then goes to the node that serves it.
+func (s *Service) movedAway(p int) bool {
+	own := s.ownAcceptors(p)
+	return own != nil && !slices.Contains(own.sets[0], s.cfg.Name) && !s.node.serves(p)
+}
+
 // acceptorSet is a partition's acceptors by one ring, and the one
 // replica set they make. Shared: it must not be changed.
 type acceptorSet struct {

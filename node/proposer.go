@@ -30,6 +30,7 @@ type proposal struct {
 	c    *rpc.Cmd
 	req  *proto.Request
 	key  []byte
+	part int // the key's partition
 	accs []acceptor
 	// sets are the replica sets a phase needs a majority of each: the
 	// key's partition's by the ring, and while the partition moves its
@@ -51,8 +52,13 @@ type proposal struct {
 	state    []byte
 	heard    []string // the acceptors that voted or failed to
 	refusals int      // acceptors that refused: they did not take the phase
-	decided  bool     // the round's outcome is known
-	settled  bool     // the round has every vote it wants
+	// unserved counts the refusals of acceptors that do not serve the
+	// partition completely (a copy still arriving, or dropped after a
+	// move: P4), whose vote names no ballot. While the partition moves
+	// they may make a majority of a set impossible until the move ends.
+	unserved int
+	decided  bool // the round's outcome is known
+	settled  bool // the round has every vote it wants
 
 	seen hlc.Stamp // the highest ballot a refusal named
 	// id names the command in the applied records of the states it
@@ -119,10 +125,16 @@ func (s *Service) newProposal(c *rpc.Cmd, deadline time.Time, locks lockStates, 
 		return p.finish(rpc.StatusOK, proto.AppendErrorMsg(nil, msg))
 	}
 	p.req, p.key = c.Reqs[0], key
-	part := s.node.partitionOf(p.key)
-	p.accs, p.sets = s.acceptors(part)
+	p.part = s.node.partitionOf(p.key)
+	if s.movedAway(p.part) {
+		// As an ordinary command, refused where the partition is no
+		// longer served: from the first command so refused on, every
+		// later one is too, and the router sends them on in order.
+		return p.finish(rpc.StatusWrongRing, fmt.Appendf(nil, msgSerialMovedAway, p.part))
+	}
+	p.accs, p.sets = s.acceptors(p.part)
 	if len(p.accs) == 0 {
-		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, "partition %d has no replicas in this node's ring", part))
+		return p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, "partition %d has no replicas in this node's ring", p.part))
 	}
 	if c.Digest != rpc.DigestNone {
 		return s.readHere(p) // the router's read in one round trip
@@ -343,7 +355,7 @@ func (p *proposal) finishEach(replies [][]byte) {
 func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
 	p.m = rpc.Phase{Kind: kind, DB: p.c.DB, Time: b.Time, Actor: b.Actor, Deadline: p.deadline.UnixMilli(), Key: p.key}
 	p.settled, p.decided, p.peeked, p.state = false, false, false, nil
-	p.heard, p.refusals = p.heard[:0], 0
+	p.heard, p.refusals, p.unserved = p.heard[:0], 0, 0
 	switch kind {
 	case rpc.KindPeek:
 		p.peeks = map[hlc.Stamp][]string{}
@@ -355,10 +367,18 @@ func (p *proposal) begin(kind rpc.Kind, b hlc.Stamp) {
 }
 
 // prepare starts a Prepare at a ballot above every one seen, drawn from
-// the clock: no other proposal of this node has it.
+// the clock: no other proposal of this node has it. Its acceptors are
+// read again: while the key's partition moves, the sets a phase needs a
+// majority of change as copies arrive and old holders drop theirs (P5),
+// and a round over the sets of the proposal's start could wait for a
+// holder that has left until the deadline. (The Accept that follows a
+// Prepare asks the sets the Prepare had; only a Prepare starts over.)
 func (p *proposal) prepare(s *Service) {
 	s.serial.Prepares.Add(1)
 	s.node.clock.Observe(p.seen)
+	if accs, sets := s.acceptors(p.part); len(accs) > 0 {
+		p.accs, p.sets = accs, sets
+	}
 	p.begin(rpc.KindPrepare, s.node.clock.Now())
 }
 
@@ -371,6 +391,9 @@ func (p *proposal) take(name string, v rpc.Vote, err error) bool {
 	p.heard = append(p.heard, name)
 	if err == nil && !v.Yes {
 		p.refusals++
+		if v.Time == 0 && v.Actor == 0 { // no ballot: not a complete copy (Node.Votes)
+			p.unserved++
+		}
 	}
 	bal := serial.Ballot{Stamp: v.Time, Actor: v.Actor}
 	switch {
@@ -596,10 +619,12 @@ func (p *proposal) accept(s *Service, prop *storage.Proposal, replies [][]byte, 
 }
 
 // retry backs off and prepares again, if there is time before the
-// deadline; otherwise it ends the proposal and reports false.
+// deadline and the key's partition has not moved away from this node;
+// otherwise it ends the proposal and reports false.
 func (p *proposal) retry(s *Service) bool {
 	p.attempt++
-	again := backoff(p.attempt, p.deadline)
+	moved := p.unserved > 0 && s.movedAway(p.part)
+	again := !moved && backoff(p.attempt, p.deadline)
 	var unread []byte
 	if again {
 		// A FENCED write's locks are read again: a newer holder may have
@@ -618,6 +643,19 @@ func (p *proposal) retry(s *Service) bool {
 		p.finish(rpc.StatusNotConfirmed, []byte(msgSerialUnknown))
 	case again:
 		p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, msgSerialLockUnread, unread))
+	case moved:
+		// The partition has left this node (its new owner took its one
+		// copy over, or this node left the cluster): the command did not
+		// run, and, as this node refuses every later command on the
+		// partition alike, the router sends it to the node that serves
+		// it now, in order with them, as it does any command a node no
+		// longer serves.
+		p.finish(rpc.StatusWrongRing, fmt.Appendf(nil, msgSerialMovedAway, p.part))
+	case p.unserved > 0:
+		// A new copy of the partition was not complete by the deadline.
+		// Not sent again: this node still serves the partition, and a
+		// later command on the key could run here before it.
+		p.finish(rpc.StatusUnavailable, fmt.Appendf(nil, msgSerialMoving, p.part))
 	default:
 		p.finish(rpc.StatusUnavailable, []byte(msgSerialNoQuorum))
 	}

@@ -184,6 +184,8 @@ const (
 	msgSerialDigest           = "SERIAL writes are not digest reads"
 	msgSerialNotHere          = "this node cannot answer the serial read with its peer (not a majority of the key's acceptors, or a copy not complete): read again without a digest"
 	msgSerialNoQuorum         = "the serial path reached no majority of the key's replicas in time (the command did not run)"
+	msgSerialMoving           = "partition %d is moving and a new replica did not have its whole copy in time (the command did not run): try again once the move is done"
+	msgSerialMovedAway        = "partition %d has moved away from this node (the command did not run)"
 	msgSerialUnknown          = "the serial path lost its majority after proposing; the write is not confirmed (it may have been applied)"
 	msgSerialApplied          = "the write was sent again and had been applied, but its reply was too long to keep; it is not confirmed here (it was applied once)"
 	msgSerialResent           = "the write was sent again and is not among the key's recent commands; it is not confirmed (it may have been applied)"

@@ -3,6 +3,7 @@ package clustertest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,3 +90,52 @@ func memberState(t *testing.T, cl *client.Client, name string) string {
 	return ""
 }
 
+// TestSerialWritesWhileOneCopyMoves: with one copy, a partition's one
+// acceptor moves when a node leaves or joins. A SERIAL write under way on
+// the node that hands the partition off takes the acceptors it asks
+// afresh at each Prepare and, once the partition has left that node, is
+// refused at once ("moved away") for the router to send to the new
+// owner: it does not wait for the old sets, which no longer make a
+// majority, until its deadline and fail. Every write succeeds, or fails
+// saying that the new copy was not complete in time (the command did not
+// run), and the keys read back the last write that succeeded.
+func TestSerialWritesWhileOneCopyMoves(t *testing.T) {
+	c := New(t, 4, 1, Options{})
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	expect(t, cl, "CONSISTENCY SERIAL SERIAL", "OK")
+	const keys = 64
+	last := make([]int, keys)
+	write := func(round int) {
+		for k := range keys {
+			got := raw(t, cl, fmt.Sprintf("SET:INT %s %d", enc(fmt.Sprintf("s%02d", k)), round))
+			switch {
+			case got == "OK":
+				last[k] = round
+			case strings.Contains(got, "is moving and a new replica did not have its whole copy in time"):
+			default:
+				t.Fatalf("SET s%02d while partitions move: %q", k, got)
+			}
+		}
+	}
+	round := 1
+	write(round)
+	for _, change := range []func(){func() { c.LeaveNode(3) }, func() { c.AddNode() }} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			change()
+		}()
+		for moving := true; moving; {
+			select {
+			case <-done:
+				moving = false
+			default:
+				round++
+				write(round)
+			}
+		}
+	}
+	for k := range keys {
+		expect(t, cl, "GET "+enc(fmt.Sprintf("s%02d", k)), fmt.Sprintf("OK:INT %d", last[k]))
+	}
+}
