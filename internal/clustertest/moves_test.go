@@ -90,6 +90,50 @@ func memberState(t *testing.T, cl *client.Client, name string) string {
 	return ""
 }
 
+// TestListingWhileANodeLeaves: with two copies, when a node leaves, a
+// partition it held has one node serving it until its new replica has
+// brought its copy in: fewer than a listing at QUORUM asks. KEYS and
+// DB_SIZE wait for the copy, as a command waits for a partition moving,
+// instead of failing.
+func TestListingWhileANodeLeaves(t *testing.T) {
+	c := New(t, 4, 1, Options{Replicas: 2})
+	c.WaitReplicated(2)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	const n = 300
+	for i := range n {
+		expect(t, cl, fmt.Sprintf("SET:STR %s (1)v", enc(fmt.Sprintf("k%03d", i))), "OK")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.LeaveNode(3)
+	}()
+	admin := dial(t, c.Routers[0].Addr, client.Options{})
+	listed, moving := 0, 0
+	for left := false; !left; listed++ {
+		select {
+		case <-done:
+			left = true
+		default:
+		}
+		if rep, err := admin.Do("CLUSTER_INFO"); err == nil && !balanced(rep) {
+			moving++
+		}
+		r, err := cl.Do("KEYS", "*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != proto.StatusOK || len(r.Value.Strs) != n {
+			t.Fatalf("KEYS while a node leaves (listing %d): %.200s", listed, client.Format(r))
+		}
+		expect(t, cl, "DB_SIZE", fmt.Sprintf("OK:INT %d", n))
+	}
+	if moving == 0 {
+		t.Fatal("no listing ran while partitions moved: the test checks nothing")
+	}
+	t.Logf("%d listings, %d while partitions moved", listed, moving)
+}
+
 // TestSerialWritesWhileOneCopyMoves: with one copy, a partition's one
 // acceptor moves when a node leaves or joins. A SERIAL write under way on
 // the node that hands the partition off takes the acceptors it asks

@@ -108,7 +108,8 @@ func (b *Backend) whileMoving(ctx context.Context, try func() (moving bool, err 
 }
 
 // listKeys is one try of ListKeys; moving: a node answered that it does
-// not serve the partition completely.
+// not serve the partition completely, or too few serve it while one of
+// its replicas brings its copy in.
 func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency, p int, after, pattern []byte, max int) (router.KeyPage, bool, error) {
 	rt := b.routes.Load()
 	need := level.Need(b.replicas())
@@ -116,7 +117,7 @@ func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency,
 	var pages []keyPage
 	var tried []string
 	var lastErr error
-	moving, refreshed := false, false
+	moving, refreshed, askedFailed := false, false, false
 	for len(pages) < need {
 		var batch []string
 		for len(batch) < need-len(pages) {
@@ -125,6 +126,19 @@ func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency,
 				break
 			}
 			batch = append(batch, a)
+		}
+		if len(batch) == 0 && refreshed && !askedFailed {
+			// Gossip's "failed" is a suspicion: a node leaving the
+			// cluster shows as failed for a moment when its departure
+			// arrives before its intent to leave, and serves its
+			// partitions until their new replicas have them. A node so
+			// marked is asked last, as a command's candidates are.
+			askedFailed = true
+			for _, a := range rt.ownersOf(p) {
+				if rt.failed[a] != "" && !contains(tried, a) && len(batch) < need-len(pages) {
+					batch = append(batch, a)
+				}
+			}
 		}
 		if len(batch) == 0 {
 			if !refreshed {
@@ -135,6 +149,9 @@ func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency,
 				rt = b.refresh()
 				continue
 			}
+			// Too few nodes serve the partition: while one of its
+			// replicas is still bringing its copy in, it is moving.
+			moving = moving || rt.moving(p)
 			msg := fmt.Sprintf("unavailable: partition %d: %d of %d replicas listed its keys", p, len(pages), need)
 			if lastErr != nil {
 				msg += fmt.Sprintf(" (%v)", lastErr)
@@ -144,7 +161,13 @@ func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency,
 		tried = append(tried, batch...)
 		var mu sync.Mutex
 		_ = parallel(batch, func(addr string) error {
-			out, err := b.call(ctx, addr, rpc.KindKeys, payload)
+			wait := adminTimeout
+			if rt.failed[addr] != "" {
+				wait = b.cfg.RequestTimeout // likely down: not waited for long
+			}
+			cctx, cancel := context.WithTimeout(ctx, wait)
+			out, err := b.client(addr).Call(cctx, rpc.KindKeys, payload)
+			cancel()
 			var pg keyPage
 			if err == nil {
 				pg.keys, pg.more, err = rpc.DecodeKeysPage(out)

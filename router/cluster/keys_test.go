@@ -72,3 +72,27 @@ func TestCountPartitions(t *testing.T) {
 		t.Errorf("a partition nobody answered for: %v", err)
 	}
 }
+
+// TestRoutesMoving: a partition is moving while one of its replicas by
+// the ring is alive but does not serve it (its copy still arriving); not
+// when every replica serves it, nor when the one that does not is down
+// (it waits for that node, it is not moving).
+func TestRoutesMoving(t *testing.T) {
+	b := testBackend(t, 2, &fakeNode{addr: "n1"}, &fakeNode{addr: "n2"}, &fakeNode{addr: "n3"})
+	rt := b.routes.Load()
+	rt.nodes = []string{"n1", "n2", "n3"}
+	const p = 5
+	if rt.moving(p) {
+		t.Fatalf("partition %d served by its replicas %v reads as moving", p, rt.owners[p])
+	}
+	arriving := rt.owners[p][1]
+	rt.owners[p] = rt.owners[p][:1]
+	if !rt.moving(p) {
+		t.Fatalf("partition %d whose replica %s brings its copy in does not read as moving", p, arriving)
+	}
+	rt.nodes = slices.DeleteFunc(rt.nodes, func(a string) bool { return a == arriving })
+	rt.failed[arriving] = arriving
+	if rt.moving(p) {
+		t.Fatalf("partition %d whose other replica %s is down reads as moving", p, arriving)
+	}
+}
