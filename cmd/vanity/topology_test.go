@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/internal/clustertest"
@@ -89,4 +91,66 @@ func answersAsTheSingleProcess(t *testing.T, reqs [][]byte, replicaCounts ...int
 		})
 	}
 	return clusters
+}
+
+// TestClusterAnswersWhileNodesMove sends the wide script one request at a
+// time through a router to four nodes while one node leaves, one joins,
+// another leaves and one joins again, with one copy of each partition
+// and with three: whatever moves under it, every reply must be the
+// single process's. A cluster may refuse a request for a moment, saying
+// it did not run (a serial command whose partition's new copy is not
+// complete by its deadline; a RESET while gossip still counts a node that
+// left as failed: docs/decisions.md, "The wide script while nodes leave
+// and join"); such a request is sent again, as a client would.
+func TestClusterAnswersWhileNodesMove(t *testing.T) {
+	reqs := difftest.Wide(17, 3000)
+	single, err := difftest.RunScript(memoryServer(t).dial(), reqs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	didNotRun := func(p []byte) bool {
+		return bytes.HasPrefix(p, []byte("ERROR")) &&
+			(bytes.Contains(p, []byte("(the command did not run)")) || bytes.Contains(p, []byte("its partitions would be missed")))
+	}
+	for _, replicas := range []int{1, 3} {
+		t.Run(fmt.Sprintf("replicas=%d", replicas), func(t *testing.T) {
+			c := clustertest.New(t, 4, 1, clustertest.Options{Replicas: replicas})
+			if replicas > 1 {
+				c.WaitReplicated(replicas)
+			}
+			cl, err := client.Dial(c.Routers[0].Addr, client.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			// The moves start at these chunks of 100 requests, each once
+			// the one before is done, and the script goes on meanwhile.
+			moves := map[int]func(){5: func() { c.LeaveNode(3) }, 12: func() { c.AddNode() },
+				19: func() { c.LeaveNode(1) }, 25: func() { c.AddNode() }}
+			done := make(chan struct{})
+			close(done)
+			var got []string
+			for chunk, start := 0, 0; start < len(reqs); chunk, start = chunk+1, start+100 {
+				if move := moves[chunk]; move != nil {
+					<-done
+					done = make(chan struct{})
+					go func() {
+						defer close(done)
+						move()
+					}()
+				}
+				part, err := difftest.RunAgain(cl, reqs[start:min(start+100, len(reqs))], didNotRun, 30*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, part...)
+			}
+			<-done
+			for i := range reqs {
+				if single[i] != got[i] {
+					t.Fatalf("request %d %q: single process %q, cluster %q", i, reqs[i], single[i], got[i])
+				}
+			}
+		})
+	}
 }

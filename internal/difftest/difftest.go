@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/proto"
@@ -112,6 +113,45 @@ func RunScript(c *client.Client, reqs [][]byte, pipelined bool) ([]string, error
 			return nil, err
 		}
 		out = append(out, Canonical(reqs[len(out)], p))
+	}
+	return out, nil
+}
+
+// RunAgain sends reqs on c one at a time, as RunScript does, but sends a
+// request again while again says its reply means it did not run (a
+// cluster refusing a command for a moment: a partition moving, a node
+// gossip has not yet seen leave), backing off 10 ms, for up to limit in
+// all; a transaction (TRANSACT_BEGIN to its end) is sent again whole when
+// its end's reply is such. The script's replies then compare with a
+// server's that ran each request once.
+func RunAgain(c *client.Client, reqs [][]byte, again func(reply []byte) bool, limit time.Duration) ([]string, error) {
+	deadline := time.Now().Add(limit)
+	out := make([]string, 0, len(reqs))
+	for i := 0; i < len(reqs); {
+		end := i + 1 // the unit sent together: a request, or a transaction
+		if bytes.Equal(reqs[i], []byte("TRANSACT_BEGIN")) {
+			for end < len(reqs) && !bytes.HasPrefix(reqs[end-1], []byte("TRANSACT_COMMIT")) && !bytes.HasPrefix(reqs[end-1], []byte("TRANSACT_DISCARD")) {
+				end++
+			}
+		}
+		var replies []string
+		for {
+			replies = replies[:0]
+			var last []byte
+			for _, q := range reqs[i:end] {
+				p, err := c.Raw(q)
+				if err != nil {
+					return nil, err
+				}
+				replies, last = append(replies, Canonical(q, p)), p
+			}
+			if !again(last) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond) // the cluster's moment passes by time; nothing to wait on
+		}
+		out = append(out, replies...)
+		i = end
 	}
 	return out, nil
 }
