@@ -284,8 +284,22 @@ func (b *Backend) countKeys(ctx context.Context, db int) (int64, []differing, in
 	}
 	var counts [][]int
 	var mu sync.Mutex
-	_ = parallel(rt.nodes, func(addr string) error {
-		out, err := b.call(ctx, addr, rpc.KindCount, binary.AppendUvarint(nil, uint64(db)))
+	// Nodes leaving serve what they have not handed off, and a node gossip
+	// calls failed may be one of them (serf's race, broadcastRun): they
+	// are asked too, a failed one for RequestTimeout at most, and count
+	// only if they answer.
+	asked := slices.Concat(rt.nodes, rt.leaving())
+	for addr := range rt.failed {
+		asked = append(asked, addr)
+	}
+	_ = parallel(asked, func(addr string) error {
+		wait := adminTimeout
+		if rt.failed[addr] != "" {
+			wait = b.cfg.RequestTimeout
+		}
+		cctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		out, err := b.client(addr).Call(cctx, rpc.KindCount, binary.AppendUvarint(nil, uint64(db)))
 		if err != nil {
 			return err
 		}
