@@ -1,7 +1,8 @@
-// Package difftest generates request scripts for differential tests: the
-// same requests sent two ways (one at a time and pipelined; to the single
-// process and through a cluster's router) must get the same replies, read
-// through Canonical where the protocol leaves an order open.
+// Package difftest generates request scripts for differential tests, and
+// runs them: the same requests sent two ways (one at a time and
+// pipelined; to the single process and through a cluster's router, also
+// while its nodes leave and join) must get the same replies, read through
+// Canonical where the protocol leaves an order open.
 package difftest
 
 import (
