@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -356,6 +357,10 @@ type reading struct {
 	local   [][]byte // this node's states of each want's keys, before the join
 	answers [][]answer
 	differ  []bool
+	// arriving marks the wants a replica refused because its copy of the
+	// partition is not complete (a copy still arriving while the
+	// partition moves, or one catching up after a restart).
+	arriving []bool
 
 	mu       sync.Mutex
 	plan     *replication.Reads
@@ -375,7 +380,8 @@ type answer struct {
 // join are sent it afterwards (read repair).
 func (c *Coordinator) readQuorum(r *rpc.Run, wants []replication.Want, of [][]int, next func([]skipped)) {
 	rd := &reading{c: c, r: r, of: of, next: next, plan: replication.NewReads(wants), waiting: map[string]int{},
-		local: make([][]byte, len(wants)), answers: make([][]answer, len(wants)), differ: make([]bool, len(wants))}
+		local: make([][]byte, len(wants)), answers: make([][]answer, len(wants)), differ: make([]bool, len(wants)),
+		arriving: make([]bool, len(wants))}
 	for w := range wants {
 		rd.local[w], _, _ = c.node.KeyStates(wants[w].Req.DB, wants[w].Req.Keys)
 	}
@@ -427,6 +433,9 @@ func (rd *reading) answered(a replication.Ask, out []replication.StateAnswer, er
 	var more []replication.Ask
 	for k, w := range a.Wants {
 		ok := err == nil && out[k].Err == nil
+		if err == nil && notServed(out[k].Err) {
+			rd.arriving[w] = true
+		}
 		if ok && rd.plan.Short(w) {
 			ok = rd.join(w, a.Replica, out[k].States) == nil
 		}
@@ -482,9 +491,12 @@ func (rd *reading) finish() {
 	skip := make([]skipped, len(rd.r.Cmds))
 	for w := range wants {
 		if rd.plan.Short(w) {
+			msg := fmt.Sprintf("partition %d: %d of %d replicas answered", wants[w].Req.Partition, rd.plan.Got(w), wants[w].Need)
+			if rd.arriving[w] {
+				msg = fmt.Sprintf(msgReadArriving, wants[w].Req.Partition, rd.plan.Got(w), wants[w].Need)
+			}
 			for _, ci := range rd.of[w] {
-				skip[ci] = skipped{rpc.StatusUnavailable, fmt.Sprintf("partition %d: %d of %d replicas answered",
-					wants[w].Req.Partition, rd.plan.Got(w), wants[w].Need)}
+				skip[ci] = skipped{rpc.StatusUnavailable, msg}
 			}
 		}
 	}
@@ -495,6 +507,17 @@ func (rd *reading) finish() {
 		}
 	}
 	rd.next(skip)
+}
+
+// msgReadArriving explains a quorum read that fell short because a
+// replica's copy of the partition is not complete yet.
+const msgReadArriving = "partition %d: %d of %d replicas have its whole copy (another is bringing its copy in: the partition is moving, or the replica restarted); the read did not run: try again once the copy is in"
+
+// notServed reports whether a replica's error says that it does not serve
+// the partition completely (its own node's, or over RPC).
+func notServed(err error) bool {
+	var re *rpc.Error
+	return errors.Is(err, ErrNotHeld) || errors.As(err, &re) && re.Status == rpc.StatusWrongRing
 }
 
 // repair sends the joined state of want w to the replicas that answered

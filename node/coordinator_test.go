@@ -262,3 +262,29 @@ func TestQuorumReadAsksASlowReplicaLast(t *testing.T) {
 		t.Errorf("the silent replica was asked %d times in four reads; want once", n)
 	}
 }
+
+// TestQuorumReadWhileACopyArrives: a quorum read whose other replica's
+// copy of the partition is not complete (still arriving) falls short, and
+// says why: the partition is moving, the read did not run, try again.
+func TestQuorumReadWhileACopyArrives(t *testing.T) {
+	n := newNode(t, Config{Partitions: 4, KeepTombstones: true})
+	other := newNode(t, Config{Partitions: 4, KeepTombstones: true})
+	for p := range 4 {
+		if err := other.SetHeld(p, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arriving := &statesReplica{name: "arriving", n: other}
+	c := &Coordinator{node: n, log: slog.New(slog.DiscardHandler), readRepairs: new(atomic.Int64), slow: newSlowPeers(nil),
+		replicas: func(int) ([]replication.Replica, int) { return []replication.Replica{arriving}, 2 }}
+	got := make(chan string, 1)
+	run := &rpc.Run{Cmds: []rpc.Cmd{{Read: proto.ConsQuorum, Write: proto.ConsQuorum, Reqs: parse(t, "GET (1)k")}}}
+	c.Run(run, new(Result), func(res *Result) {
+		st, b := res.Entry(0)
+		got <- fmt.Sprintf("%v %s", st, b)
+	}, nil)
+	want := fmt.Sprintf("%v "+msgReadArriving, rpc.StatusUnavailable, n.partitionOf([]byte("k")), 1, 2)
+	if g := <-got; g != want {
+		t.Fatalf("read with the other copy arriving: %q\nwant %q", g, want)
+	}
+}
