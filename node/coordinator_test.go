@@ -242,13 +242,8 @@ func TestQuorumReadAsksASlowReplicaLast(t *testing.T) {
 		replicas: func(int) ([]replication.Replica, int) { return []replication.Replica{cut, up}, 3 }}
 	read := func() (string, time.Duration) {
 		start := time.Now()
-		got := make(chan string, 1)
-		run := &rpc.Run{Cmds: []rpc.Cmd{{Read: proto.ConsQuorum, Write: proto.ConsQuorum, Reqs: parse(t, "GET (1)k")}}}
-		c.Run(run, new(Result), func(res *Result) {
-			st, b := res.Entry(0)
-			got <- fmt.Sprintf("%v %s", st, b)
-		}, nil)
-		return <-got, time.Since(start)
+		got := quorumGet(t, c)
+		return got, time.Since(start)
 	}
 	if got, took := read(); got != fmt.Sprintf("%v NULL", rpc.StatusOK) || took < replication.Speculate {
 		t.Fatalf("first read: %q after %v; want NULL after the silent replica's %v", got, took, replication.Speculate)
@@ -277,14 +272,20 @@ func TestQuorumReadWhileACopyArrives(t *testing.T) {
 	arriving := &statesReplica{name: "arriving", n: other}
 	c := &Coordinator{node: n, log: slog.New(slog.DiscardHandler), readRepairs: new(atomic.Int64), slow: newSlowPeers(nil),
 		replicas: func(int) ([]replication.Replica, int) { return []replication.Replica{arriving}, 2 }}
+	want := fmt.Sprintf("%v "+msgReadArriving, rpc.StatusUnavailable, n.partitionOf([]byte("k")), 1, 2)
+	if g := quorumGet(t, c); g != want {
+		t.Fatalf("read with the other copy arriving: %q\nwant %q", g, want)
+	}
+}
+
+// quorumGet runs GET k at QUORUM on c and returns its status and reply.
+func quorumGet(t *testing.T, c *Coordinator) string {
+	t.Helper()
 	got := make(chan string, 1)
 	run := &rpc.Run{Cmds: []rpc.Cmd{{Read: proto.ConsQuorum, Write: proto.ConsQuorum, Reqs: parse(t, "GET (1)k")}}}
 	c.Run(run, new(Result), func(res *Result) {
 		st, b := res.Entry(0)
 		got <- fmt.Sprintf("%v %s", st, b)
 	}, nil)
-	want := fmt.Sprintf("%v "+msgReadArriving, rpc.StatusUnavailable, n.partitionOf([]byte("k")), 1, 2)
-	if g := <-got; g != want {
-		t.Fatalf("read with the other copy arriving: %q\nwant %q", g, want)
-	}
+	return <-got
 }
