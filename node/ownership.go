@@ -113,7 +113,10 @@ func (s *Service) reconcile(ctx context.Context) {
 	s.mu.Lock()
 	stable := time.Since(s.ringSince) >= s.settle()
 	s.mu.Unlock()
-	if s.place(ctx, r, self, claims, since, stable) {
+	if !stable {
+		return // act on a ring every node has had time to see
+	}
+	if s.place(ctx, r, self, claims, since) {
 		s.advertiseSoon()
 	}
 }
@@ -224,33 +227,13 @@ func (s *Service) noteHolders(members []gossip.Member, claims [][]claim) {
 // node holds it too (two nodes claimed it with different views of the
 // ring, or a hand-off was never confirmed) has that copy merged in. Values
 // merge, so neither copy's writes are lost.
-//
-// Until the ring has been unchanged for the settle time (stable) only
-// copies start; claims, moves, merges and drops wait for it.
-func (s *Service) place(ctx context.Context, r *ring.Ring, self int, claims [][]claim, since time.Time, stable bool) bool {
+func (s *Service) place(ctx context.Context, r *ring.Ring, self int, claims [][]claim, since time.Time) bool {
 	serving := s.node.Held()
 	copied := s.cfg.Replicas > 1
 	changed := false
 	for p := range serving {
 		inSet := r.Holds(self, p)
 		switch {
-		case inSet && copied && !serving[p] && !stable:
-			// A copy from a live holder, which keeps serving the
-			// partition, starts at once: until it is complete the new
-			// replica counts in the partition's sets without answering
-			// (serial rounds wait for it with one or two copies, QUORUM
-			// reads fail with two), so the ring's settle time, which
-			// guards what cannot be undone (a claim, a move, a drop),
-			// would only lengthen that. A copy a later ring makes
-			// useless is dropped as any copy outside its set.
-			if s.busy(p) || s.node.Catching(p) {
-				continue
-			}
-			if src, _ := source(p, claims[p]); src != "" {
-				s.transfer(ctx, p, src, true, true)
-			}
-		case !stable:
-			// The rest acts on a ring every node has had time to see.
 		case inSet && (!serving[p] || !copied):
 			if s.busy(p) || s.node.Catching(p) {
 				continue
