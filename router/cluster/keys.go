@@ -132,7 +132,8 @@ func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency,
 			// cluster shows as failed for a moment when its departure
 			// arrives before its intent to leave, and serves its
 			// partitions until their new replicas have them. A node so
-			// marked is asked last, as a command's candidates are.
+			// marked is asked last (callAsked), as a command's
+			// candidates are.
 			askedFailed = true
 			for _, a := range rt.ownersOf(p) {
 				if rt.failed[a] != "" && !contains(tried, a) && len(batch) < need-len(pages) {
@@ -161,13 +162,7 @@ func (b *Backend) listKeys(ctx context.Context, db int, level proto.Consistency,
 		tried = append(tried, batch...)
 		var mu sync.Mutex
 		_ = parallel(batch, func(addr string) error {
-			wait := adminTimeout
-			if rt.failed[addr] != "" {
-				wait = b.cfg.RequestTimeout // likely down: not waited for long
-			}
-			cctx, cancel := context.WithTimeout(ctx, wait)
-			out, err := b.client(addr).Call(cctx, rpc.KindKeys, payload)
-			cancel()
+			out, err := b.callAsked(ctx, rt, addr, rpc.KindKeys, payload)
 			var pg keyPage
 			if err == nil {
 				pg.keys, pg.more, err = rpc.DecodeKeysPage(out)
@@ -293,13 +288,7 @@ func (b *Backend) countKeys(ctx context.Context, db int) (int64, []differing, in
 		asked = append(asked, addr)
 	}
 	_ = parallel(asked, func(addr string) error {
-		wait := adminTimeout
-		if rt.failed[addr] != "" {
-			wait = b.cfg.RequestTimeout
-		}
-		cctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		out, err := b.client(addr).Call(cctx, rpc.KindCount, binary.AppendUvarint(nil, uint64(db)))
+		out, err := b.callAsked(ctx, rt, addr, rpc.KindCount, binary.AppendUvarint(nil, uint64(db)))
 		if err != nil {
 			return err
 		}

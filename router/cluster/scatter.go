@@ -48,13 +48,7 @@ func (b *Backend) broadcastRun(ctx context.Context, db int, req *proto.Request) 
 	// Every node must be there before any resets: gossip may not have
 	// noticed yet that one is gone.
 	if err := parallel(nodes, func(addr string) error {
-		wait := adminTimeout
-		if name := rt.failed[addr]; name != "" {
-			wait = b.cfg.RequestTimeout
-		}
-		cctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		if _, err := b.client(addr).Call(cctx, rpc.KindPing, nil); err != nil {
+		if _, err := b.callAsked(ctx, rt, addr, rpc.KindPing, nil); err != nil {
 			return &router.CommandError{Msg: fmt.Sprintf(
 				"unavailable: storage node %s is down or cannot be reached (%v); its partitions would be missed", b.nameOf(rt, addr), err)}
 		}
@@ -125,7 +119,24 @@ const adminTimeout = 10 * time.Second
 
 // call makes one call to a node or a router and waits for it.
 func (b *Backend) call(ctx context.Context, addr string, kind rpc.Kind, payload []byte) ([]byte, error) {
-	cctx, cancel := context.WithTimeout(ctx, adminTimeout)
+	return b.callWithin(ctx, addr, kind, payload, adminTimeout)
+}
+
+// callAsked is call to a node the routes rt list, waiting RequestTimeout
+// at most for one gossip has found failed: likely down, it is asked only
+// because gossip's "failed" is a suspicion (a node leaving shows as
+// failed for a moment when its departure arrives before its intent to
+// leave, and serves its partitions until they are handed off).
+func (b *Backend) callAsked(ctx context.Context, rt *routes, addr string, kind rpc.Kind, payload []byte) ([]byte, error) {
+	wait := adminTimeout
+	if rt.failed[addr] != "" {
+		wait = b.cfg.RequestTimeout
+	}
+	return b.callWithin(ctx, addr, kind, payload, wait)
+}
+
+func (b *Backend) callWithin(ctx context.Context, addr string, kind rpc.Kind, payload []byte, wait time.Duration) ([]byte, error) {
+	cctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	return b.client(addr).Call(cctx, kind, payload)
 }
