@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -43,9 +44,15 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		}
 		acct, err := c.srv.cfg.Users.Authenticate(c.ctx, req.Str[0], req.Str[1])
 		if p := c.srv.cfg.Peers; p != nil && (errors.Is(err, users.ErrNoUser) || errors.Is(err, users.ErrWrongPassword)) {
-			if p.ReloadUsers(c.ctx) == nil {
-				acct, err = c.srv.cfg.Users.Authenticate(c.ctx, req.Str[0], req.Str[1])
+			// Another router may have just added the user or changed the
+			// password: read the users again before saying no, and say
+			// unavailable when they cannot be read.
+			rerr := p.ReloadUsers(c.ctx)
+			if rerr != nil {
+				c.srv.log.Warn("AUTH could not read the cluster's users", "remote", c.remote, "err", rerr)
+				return proto.AppendErrorMsg(out, fmt.Sprintf(msgUsersUnreadable, rerr)), actReply
 			}
+			acct, err = c.srv.cfg.Users.Authenticate(c.ctx, req.Str[0], req.Str[1])
 		}
 		if err != nil {
 			if errors.Is(err, users.ErrNoUser) || errors.Is(err, users.ErrWrongPassword) {
@@ -59,13 +66,13 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		c.stopAuthTimer()
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdAddUser:
-		return c.userResult(out, c.srv.cfg.Users.Add(c.ctx, req.Str[0], req.Str[1])), actReply
+		return c.userResult(out, c.srv.cfg.Users.Add(c.ctx, req.Str[0], req.Str[1]), string(req.Str[0]), false), actReply
 	case proto.CmdEditUser:
-		return c.userResult(out, c.srv.cfg.Users.Edit(req.Str[0], req.Level)), actReply
+		return c.userResult(out, c.srv.cfg.Users.Edit(req.Str[0], req.Level), string(req.Str[0]), false), actReply
 	case proto.CmdDelUser:
-		return c.userResult(out, c.srv.cfg.Users.Delete(req.Str[0], s.acct.Name())), actReply
+		return c.userResult(out, c.srv.cfg.Users.Delete(req.Str[0], s.acct.Name()), string(req.Str[0]), true), actReply
 	case proto.CmdChangePassword:
-		return c.userResult(out, c.srv.cfg.Users.ChangePassword(c.ctx, s.acct, req.Str[0])), actReply
+		return c.userResult(out, c.srv.cfg.Users.ChangePassword(c.ctx, s.acct, req.Str[0]), s.acct.Name(), false), actReply
 	case proto.CmdSwitchDB:
 		switch {
 		case req.Int[0] < 0:
@@ -135,12 +142,26 @@ func (c *conn) backendError(out []byte, err error) []byte {
 
 // userResult answers a user command; in a cluster, the other routers
 // reload the users before the reply, so the change applies everywhere.
-func (c *conn) userResult(out []byte, err error) []byte {
+// msgUsersUnreadable answers an AUTH this router's users refuse when it
+// could not read the cluster's to see whether another router changed them.
+const msgUsersUnreadable = "unavailable: cannot check this login: the cluster's users could not be read (%v); try again"
+
+// userResult answers a user command: on success, once the other routers
+// know that the account name changed (deleted: was removed).
+func (c *conn) userResult(out []byte, err error, name string, deleted bool) []byte {
 	if err != nil {
 		return c.appendUserError(out, err)
 	}
 	if p := c.srv.cfg.Peers; p != nil {
-		if err := p.UsersChanged(c.ctx); err != nil {
+		change := users.Change{Record: users.Record{Name: name}, Deleted: true}
+		if !deleted {
+			// The account as it is now: a change made since this one is
+			// newer still, and one removed since is told as removed.
+			if rec, ok := c.srv.cfg.Users.Record(name); ok {
+				change = users.Change{Record: rec}
+			}
+		}
+		if err := p.UsersChanged(c.ctx, change); err != nil {
 			c.srv.log.Warn("other routers did not all reload the users", "err", err)
 		}
 	}

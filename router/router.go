@@ -19,9 +19,10 @@ type Peers interface {
 	// Publish delivers a message to the subscribers of the other routers,
 	// keeping this router's publication order.
 	Publish(channel, message string)
-	// UsersChanged makes every other router reload the users before it
-	// returns, so a change takes effect at once everywhere.
-	UsersChanged(ctx context.Context) error
+	// UsersChanged tells every other router of an account's change
+	// before it returns, so the change takes effect at once everywhere
+	// (even while the cluster cannot answer a read of the users).
+	UsersChanged(ctx context.Context, change users.Change) error
 	// ReloadUsers rereads the users from the cluster (at most a few times
 	// a second): AUTH tries it once before it rejects a name or password
 	// that another router may have just changed.

@@ -103,13 +103,45 @@ func (b *Backend) Publish(channel, message string) {
 	}
 }
 
-// UsersChanged implements router.Peers.
-func (b *Backend) UsersChanged(ctx context.Context) error {
+// UsersChanged implements router.Peers: the call carries the change
+// (encodeChange), which each router applies before it rereads the users.
+func (b *Backend) UsersChanged(ctx context.Context, change users.Change) error {
 	rt := b.refresh() // a router that joined a moment ago must hear too
+	payload := encodeChange(change)
 	return parallel(rt.routers, func(addr string) error {
-		_, err := b.call(ctx, addr, rpc.KindUsers, nil)
+		_, err := b.call(ctx, addr, rpc.KindUsers, payload)
 		return err
 	})
+}
+
+// A change to the users travels between routers as two strings: "set" and
+// the account's record (users.EncodeRecord), or "del" and its name.
+const (
+	changeSet = "set"
+	changeDel = "del"
+)
+
+func encodeChange(c users.Change) []byte {
+	if c.Deleted {
+		return rpc.AppendStrings(nil, [][]byte{[]byte(changeDel), []byte(c.Record.Name)})
+	}
+	return rpc.AppendStrings(nil, [][]byte{[]byte(changeSet), []byte(users.EncodeRecord(c.Record))})
+}
+
+// decodeChange parses encodeChange's output.
+func decodeChange(payload []byte) (users.Change, error) {
+	strs, err := rpc.DecodeStrings(payload)
+	if err != nil || len(strs) != 2 {
+		return users.Change{}, fmt.Errorf("%w: a users change of %d bytes", rpc.ErrMalformed, len(payload))
+	}
+	switch string(strs[0]) {
+	case changeDel:
+		return users.Change{Record: users.Record{Name: string(strs[1])}, Deleted: true}, nil
+	case changeSet:
+		rec, err := users.DecodeRecord(string(strs[1]))
+		return users.Change{Record: rec}, err
+	}
+	return users.Change{}, fmt.Errorf("%w: a users change %q", rpc.ErrMalformed, strs[0])
 }
 
 // usersBackstop is how often a router rereads the users unprompted.
@@ -139,6 +171,7 @@ func (b *Backend) ReloadUsers(ctx context.Context) error {
 
 // reloadUsers replaces store's users with the cluster's; reloadMu held.
 func (b *Backend) reloadUsers(ctx context.Context, store *users.Store) error {
+	changes := store.Changes()
 	recs, err := b.LoadUsers(ctx)
 	if err != nil {
 		return err
@@ -161,7 +194,12 @@ func (b *Backend) reloadUsers(ctx context.Context, store *users.Store) error {
 		}
 		recs = mine
 	}
-	store.Replace(recs)
+	if !store.ReplaceIf(recs, changes) {
+		// A change made here or told by another router meanwhile may be
+		// missing from what was read: keep the store, whose change is
+		// newer, and read again at the next occasion.
+		return nil
+	}
 	b.lastReload = time.Now()
 	return nil
 }
@@ -187,6 +225,20 @@ func (b *Backend) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 		if store == nil {
 			return rpc.StatusOK, dst
 		}
+		if len(payload) > 0 {
+			// The change itself, applied without a read of the users, which
+			// may fail now (their partition moving, or cut off from this
+			// router). Two routers' changes to one account may arrive here
+			// in either order; the backstop's rereads settle that.
+			change, err := decodeChange(payload)
+			if err != nil {
+				return rpc.StatusError, append(dst, err.Error()...)
+			}
+			store.Apply(change)
+			return rpc.StatusOK, dst
+		}
+		// A router of an earlier release tells no change: it asks for a
+		// reread.
 		b.reloadMu.Lock()
 		err := b.reloadUsers(ctx, store)
 		b.reloadMu.Unlock()

@@ -16,5 +16,9 @@
 // session sees the change on its next request (PROTOCOL.md §5.5).
 //
 // The store persists through a Saver after every change; FileSaver writes
-// the users file atomically. Store is safe for concurrent use.
+// the users file atomically. Changes made elsewhere (another router of a
+// cluster) arrive whole, read back from the cluster (Replace; ReplaceIf
+// drops a read that a change here overtook), or one at a time as the
+// router that made them tells them (Apply). Store is safe for concurrent
+// use.
 package users

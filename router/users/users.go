@@ -92,6 +92,9 @@ type Store struct {
 
 	mu       sync.Mutex
 	accounts map[string]*Account
+	// changes counts the changes made here or applied (Apply): a read of
+	// the users begun before one is older than the store (ReplaceIf).
+	changes uint64
 }
 
 // New returns a store holding records. If records is empty it is seeded
@@ -139,24 +142,93 @@ func New(cfg Config, records []Record, adminName, adminPassword string) (*Store,
 func (s *Store) Replace(records []Record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.replaceLocked(records)
+}
+
+// Changes returns the count of changes ReplaceIf compares.
+func (s *Store) Changes() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changes
+}
+
+// ReplaceIf is Replace for records read when Changes returned changes,
+// unless the store changed since (the read may have missed that change):
+// it reports whether it replaced them.
+func (s *Store) ReplaceIf(records []Record, changes uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changes != changes {
+		return false
+	}
+	s.replaceLocked(records)
+	return true
+}
+
+func (s *Store) replaceLocked(records []Record) {
 	seen := make(map[string]bool, len(records))
 	for _, r := range records {
 		seen[r.Name] = true
-		a := s.accounts[r.Name]
-		if a == nil {
-			a = &Account{name: r.Name}
-			s.accounts[r.Name] = a
-		}
-		if string(a.hash) != string(r.Hash) {
-			a.hash, a.memo = r.Hash, nil
-		}
-		a.level.Store(uint32(r.Level))
+		s.installLocked(r)
 	}
-	for name, a := range s.accounts {
+	for name := range s.accounts {
 		if !seen[name] {
-			delete(s.accounts, name)
-			a.deleted.Store(true)
+			s.removeLocked(name)
 		}
+	}
+}
+
+// Change is one account's change, as one router tells the others: the
+// account as it now is, or (Deleted) the name of one removed.
+type Change struct {
+	Record  Record
+	Deleted bool
+}
+
+// Apply installs one account's change made elsewhere, as Replace does
+// for every account: without reading the users back, so the change takes
+// effect here while the cluster cannot answer that read.
+func (s *Store) Apply(c Change) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes++
+	if c.Deleted {
+		s.removeLocked(c.Record.Name)
+		return
+	}
+	s.installLocked(c.Record)
+}
+
+// Record returns the account name as it now is, and whether it exists.
+func (s *Store) Record(name string) (Record, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[name]
+	if a == nil {
+		return Record{}, false
+	}
+	return Record{Name: a.name, Hash: a.hash, Level: a.Level()}, true
+}
+
+// installLocked adds r's account or updates the one of its name in place.
+func (s *Store) installLocked(r Record) {
+	a := s.accounts[r.Name]
+	if a == nil {
+		a = &Account{name: r.Name}
+		s.accounts[r.Name] = a
+	}
+	if string(a.hash) != string(r.Hash) {
+		a.hash, a.memo = r.Hash, nil
+	}
+	a.level.Store(uint32(r.Level))
+}
+
+// removeLocked removes the account name, if any, marking it deleted for
+// its live sessions.
+func (s *Store) removeLocked(name string) {
+	if a := s.accounts[name]; a != nil {
+		delete(s.accounts, name)
+		a.deleted.Store(true)
 	}
 }
 
@@ -352,6 +424,7 @@ func (s *Store) recordsLocked() []Record {
 }
 
 func (s *Store) saveLocked(changed *Account, deleted bool) error {
+	s.changes++ // a change undone when its save fails counts too: no harm
 	if s.saver == nil {
 		return nil
 	}

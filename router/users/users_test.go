@@ -229,6 +229,85 @@ func TestReplaceKeepsAccountsLive(t *testing.T) {
 	}
 }
 
+// TestApplyOneChange: a change told by another router takes effect on
+// its own (no read of the users), on live sessions too.
+func TestApplyOneChange(t *testing.T) {
+	here, there := newStore(t, nil), newStore(t, nil)
+	if err := there.Add(ctx, []byte("user1"), []byte("pass1")); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok := there.Record("user1")
+	if !ok || rec.Level != proto.LevelUser {
+		t.Fatalf("Record: %+v %v", rec, ok)
+	}
+	here.Apply(Change{Record: rec})
+	a, err := here.Authenticate(ctx, []byte("user1"), []byte("pass1"))
+	if err != nil {
+		t.Fatalf("an added account: %v", err)
+	}
+	b, _ := there.Authenticate(ctx, []byte("user1"), []byte("pass1"))
+	if err := there.ChangePassword(ctx, b, []byte("pass2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := there.Edit([]byte("user1"), proto.LevelAdmin); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ = there.Record("user1")
+	here.Apply(Change{Record: rec})
+	if _, err := here.Authenticate(ctx, []byte("user1"), []byte("pass1")); !errors.Is(err, ErrWrongPassword) {
+		t.Errorf("the old password after a change: %v", err)
+	}
+	if _, err := here.Authenticate(ctx, []byte("user1"), []byte("pass2")); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	if a.Level() != proto.LevelAdmin {
+		t.Errorf("a live session's level: %v", a.Level())
+	}
+	here.Apply(Change{Record: Record{Name: "user1"}, Deleted: true})
+	if !a.Deleted() {
+		t.Error("a live session of a deleted account not marked deleted")
+	}
+	if _, err := here.Authenticate(ctx, []byte("user1"), []byte("pass1")); !errors.Is(err, ErrNoUser) {
+		t.Errorf("a deleted account's login: %v", err)
+	}
+	if _, ok := here.Record("user1"); ok {
+		t.Error("Record of a deleted account")
+	}
+}
+
+// TestReplaceIfKeepsNewerChanges: users read before a change here (or
+// one another router told) do not undo it: a reread that began before
+// the change and ended after it once put an account back to its old
+// level until the next reread.
+func TestReplaceIfKeepsNewerChanges(t *testing.T) {
+	s := newStore(t, nil)
+	if err := s.Add(ctx, []byte("user1"), []byte("pass1")); err != nil {
+		t.Fatal(err)
+	}
+	read, changes := s.Records(), s.Changes() // a reread's read, before the change
+	if err := s.Edit([]byte("user1"), proto.LevelAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if s.ReplaceIf(read, changes) {
+		t.Error("records read before an Edit replaced the store")
+	}
+	read, changes = s.Records(), s.Changes()
+	s.Apply(Change{Record: Record{Name: "user1"}, Deleted: true})
+	if s.ReplaceIf(read, changes) {
+		t.Error("records read before an Apply replaced the store")
+	}
+	if _, ok := s.Record("user1"); ok {
+		t.Error("the account a told change removed is back")
+	}
+	read, changes = s.Records(), s.Changes()
+	if !s.ReplaceIf(read[:0], changes) {
+		t.Error("records read after every change were not taken")
+	}
+	if len(s.Records()) != 0 {
+		t.Errorf("after replacing with none: %v", s.Records())
+	}
+}
+
 // TestUnknownUserTakesAsLong: an unknown user's AUTH costs a password
 // hash like a wrong password's (it answered in 0.14 ms against 109 ms,
 // telling guessers which names exist).

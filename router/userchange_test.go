@@ -1,0 +1,116 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/router/users"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// fakePeers records the changes a router tells and fails every reread, as
+// a cluster whose users' partition cannot answer a read does.
+type fakePeers struct {
+	mu      sync.Mutex
+	told    []users.Change
+	rereads int
+}
+
+func (p *fakePeers) Publish(string, string) {}
+
+func (p *fakePeers) UsersChanged(_ context.Context, c users.Change) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.told = append(p.told, c)
+	return nil
+}
+
+var errUsersUnreadable = errors.New("unavailable: partition 2: 1 of 2 replicas answered")
+
+func (p *fakePeers) ReloadUsers(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rereads++
+	return errUsersUnreadable
+}
+
+// TestUserChangesTellTheChange: each user command tells the other routers
+// the account as it now is (or its removal), and an AUTH this router's
+// users refuse answers unavailable, not "user does not exist", when the
+// cluster's users cannot be read to see whether another router added it
+// (it answered a wrong "user does not exist" while the users' partition
+// moved, for users added seconds before).
+func TestUserChangesTellTheChange(t *testing.T) {
+	store, err := users.New(users.Config{Cost: bcrypt.MinCost}, nil, "vanity", "vanity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peers := &fakePeers{}
+	srv, err := New(Config{Backend: &mapBackend{m: map[string]string{}}, Users: store, Peers: peers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := func() *conn {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		return newConn(srv, a, wireVanity)
+	}
+	run := func(c *conn, req string) string {
+		c.out = c.out[:0]
+		c.handle([]byte(req))
+		return string(c.out[4:])
+	}
+	admin := session()
+	if got := run(admin, "AUTH (6)vanity (6)vanity"); got != "OK" {
+		t.Fatalf("AUTH: %q", got)
+	}
+	for _, req := range []string{"ADD_USER (5)user1 (5)pass1", "EDIT_USER (5)user1 ADMIN", "DEL_USER (5)user1"} {
+		if got := run(admin, req); got != "OK" {
+			t.Fatalf("%s: %q", req, got)
+		}
+	}
+	if len(peers.told) != 3 {
+		t.Fatalf("told %d changes, want 3: %+v", len(peers.told), peers.told)
+	}
+	if c := peers.told[0]; c.Deleted || c.Record.Name != "user1" || c.Record.Level != proto.LevelUser || len(c.Record.Hash) == 0 {
+		t.Errorf("ADD_USER told %+v", c)
+	}
+	if c := peers.told[1]; c.Deleted || c.Record.Level != proto.LevelAdmin || string(c.Record.Hash) != string(peers.told[0].Record.Hash) {
+		t.Errorf("EDIT_USER told %+v", c)
+	}
+	if c := peers.told[2]; !c.Deleted || c.Record.Name != "user1" {
+		t.Errorf("DEL_USER told %+v", c)
+	}
+
+	if got := run(session(), "AUTH (5)user2 (5)pass2"); !strings.HasPrefix(got, "ERROR") || !strings.Contains(got, "cannot check this login") ||
+		!strings.Contains(got, errUsersUnreadable.Error()) {
+		t.Errorf("AUTH of a user this router does not know, the users unreadable: %q", got)
+	}
+	if got := run(session(), "AUTH (6)vanity (5)wrong"); !strings.Contains(got, "cannot check this login") {
+		t.Errorf("AUTH with a password this router does not know, the users unreadable: %q", got)
+	}
+	rereads := peers.rereads
+	if got := run(session(), "AUTH (6)vanity (6)vanity"); got != "OK" {
+		t.Errorf("AUTH this router can check: %q", got)
+	}
+	if peers.rereads != rereads {
+		t.Error("an AUTH this router's users accept reread them")
+	}
+	user := session()
+	run(admin, "ADD_USER (5)user3 (5)pass3")
+	if got := run(user, "AUTH (5)user3 (5)pass3"); got != "OK" {
+		t.Fatalf("AUTH: %q", got)
+	}
+	if got := run(user, "CHANGE_PASSWORD (5)pass4"); got != "OK" {
+		t.Fatalf("CHANGE_PASSWORD: %q", got)
+	}
+	last := peers.told[len(peers.told)-1]
+	if last.Deleted || last.Record.Name != "user3" || string(last.Record.Hash) == string(peers.told[len(peers.told)-2].Record.Hash) {
+		t.Errorf("CHANGE_PASSWORD told %+v", last)
+	}
+}
