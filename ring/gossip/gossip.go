@@ -92,6 +92,11 @@ type Gossip struct {
 	done    chan struct{}
 	mu      sync.Mutex
 	tags    map[string]string
+	// leaving is held through a Leave, and taken by Shutdown: serf's
+	// Leave panics ("leave after shutdown") when a Shutdown comes between
+	// its broadcast and its memberlist leave (a node stopped while an
+	// operator's leave runs).
+	leaving sync.Mutex
 }
 
 func splitHostPort(addr string) (string, int, error) {
@@ -307,13 +312,21 @@ func (g *Gossip) Join(addrs []string) error {
 // Remove forces a failed member out of the cluster (an admin's decision).
 func (g *Gossip) Remove(name string) error { return g.serf.RemoveFailedNode(name) }
 
-// Leave announces a graceful departure.
-func (g *Gossip) Leave() error { return g.serf.Leave() }
+// Leave announces a graceful departure. It returns within a few
+// seconds (serf's broadcast timeouts); a Shutdown meanwhile waits for it.
+func (g *Gossip) Leave() error {
+	g.leaving.Lock()
+	defer g.leaving.Unlock()
+	return g.serf.Leave()
+}
 
 // Shutdown stops gossiping (without announcing; call Leave first for a
-// graceful exit) and waits for the event forwarder.
+// graceful exit) and waits for the event forwarder, and for a Leave in
+// progress.
 func (g *Gossip) Shutdown() error {
+	g.leaving.Lock()
 	err := g.serf.Shutdown()
+	g.leaving.Unlock()
 	<-g.done
 	return err
 }

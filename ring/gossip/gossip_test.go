@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/serf/serf"
 	"github.com/vanitydb/vanity/internal/freeport"
 )
 
@@ -212,6 +213,38 @@ func TestLearnShape(t *testing.T) {
 	} {
 		if got := LearnShape(tc.members); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestShutdownDuringLeave: a node stopped while its leave runs (an
+// operator's leave, then SIGTERM) waits for the leave; serf's Leave
+// panicked the process ("leave after shutdown") when the Shutdown came
+// between its broadcast and its memberlist leave.
+func TestShutdownDuringLeave(t *testing.T) {
+	secret := []byte("cluster-secret")
+	start := func(name string, join ...string) *Gossip {
+		g, err := Start(Config{Name: name, Role: RoleNode, BindAddr: freeAddr(t), RPCAddr: "127.0.0.1:9000",
+			Secret: secret, Fast: true, ReapTimeout: time.Hour, Join: join})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	a := start("node-a")
+	defer a.Shutdown()
+	for i := 0; i < 3; i++ {
+		b := start(fmt.Sprintf("node-b%d", i), a.cfg.BindAddr)
+		waitFor(t, "b alive at a", func() bool { return states(a)[b.cfg.Name] == Alive })
+		left := make(chan error, 1)
+		go func() { left <- b.Leave() }()
+		// Shutdown as soon as the leave has begun (serf's state says so).
+		waitFor(t, "the leave begun", func() bool { return b.serf.State() != serf.SerfAlive })
+		if err := b.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-left; err != nil {
+			t.Fatalf("leave: %v", err)
 		}
 	}
 }
