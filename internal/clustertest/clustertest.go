@@ -129,6 +129,13 @@ func (c *Cluster) Seed() string { return c.seed }
 // AddNode starts a new node and returns its index.
 func (c *Cluster) AddNode() int {
 	c.t.Helper()
+	return c.AddNodeIn(c.t.TempDir())
+}
+
+// AddNodeIn is AddNode keeping the node's data in dir (a disk of the
+// test's choosing).
+func (c *Cluster) AddNodeIn(dir string) int {
+	c.t.Helper()
 	c.mu.Lock()
 	c.next++
 	name := fmt.Sprintf("%snode-%d", c.opts.Prefix, c.next)
@@ -137,7 +144,7 @@ func (c *Cluster) AddNode() int {
 		skew = c.opts.Skew[c.next-1]
 	}
 	c.mu.Unlock()
-	n := &Node{Name: name, Dir: c.t.TempDir(), Gossip: FreeAddr(c.t), RPC: FreeAddr(c.t), skew: skew}
+	n := &Node{Name: name, Dir: dir, Gossip: FreeAddr(c.t), RPC: FreeAddr(c.t), skew: skew}
 	c.startNode(n)
 	c.mu.Lock()
 	c.Nodes = append(c.Nodes, n)
