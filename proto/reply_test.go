@@ -110,6 +110,36 @@ func TestParseReplyValues(t *testing.T) {
 	}
 }
 
+// TestClearedReplyKeepsItsRoom: replies decoded one after another into
+// a cleared Reply allocate nothing once its lists have room (the RESP
+// edge decodes every reply; a list's strings were a new slice each time,
+// a fifth of LRANGE's CPU), and a cleared Reply decodes as a zero one.
+func TestClearedReplyKeepsItsRoom(t *testing.T) {
+	list := []byte("OK:LIST (3)[(1)a(2)bb(3)ccc]")
+	arr := []byte("OK:ARR (2)[:STR (3)bar:NULL ]")
+	replies := [][]byte{list, arr, []byte("OK:INT 5"), list}
+	var r Reply
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, b := range replies {
+			r.Clear()
+			if err := ParseReplyInto(&r, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("decoding into a cleared Reply allocates %v times", allocs)
+	}
+	for _, b := range [][]byte{list, arr, []byte("OK:INT 5"), []byte("ERROR(3)bad")} {
+		r.Clear()
+		err := ParseReplyInto(&r, b)
+		want, werr := ParseReply(b)
+		if fmt.Sprint(r, err) != fmt.Sprint(want, werr) {
+			t.Errorf("%q into a cleared Reply: %+v %v, into a zero one %+v %v", b, r, err, want, werr)
+		}
+	}
+}
+
 func TestParseReplyMalformed(t *testing.T) {
 	for _, in := range []string{
 		"", "WHAT", "OK:", "OK:FOO 1", "OK:STR (4)bar", "OK:STR", "OK:ARR (2)[:INT 1]",

@@ -42,9 +42,26 @@ func ParseReply(b []byte) (Reply, error) {
 	return r, nil
 }
 
-// ParseReplyInto is ParseReply decoding into *r, which must be zero (a
-// caller appending replies to a slice decodes each in place). On an error
-// r holds what was decoded before it.
+// reuseRoom is the most elements a cleared Reply keeps room for.
+const reuseRoom = 1024
+
+// Clear empties r for ParseReplyInto, keeping the room its value's
+// strings and elements took (up to reuseRoom of each).
+func (r *Reply) Clear() {
+	strs, elems := r.Value.Strs, r.Value.Elems
+	*r = Reply{}
+	if cap(strs) <= reuseRoom {
+		r.Value.Strs = strs[:0]
+	}
+	if cap(elems) <= reuseRoom {
+		r.Value.Elems = elems[:0]
+	}
+}
+
+// ParseReplyInto is ParseReply decoding into *r, which must be zero or
+// cleared (Clear: a caller decoding reply after reply into the same
+// Replies allocates their lists once). On an error r holds what was
+// decoded before it.
 func ParseReplyInto(r *Reply, b []byte) error {
 	i, err := parseReply(b, 0, r)
 	if err != nil {
@@ -109,6 +126,16 @@ func readCount(b []byte, i int) (int, int, error) {
 		return 0, i, malformed(i, "bad count")
 	}
 	return int(n), j, nil
+}
+
+// room returns s emptied, with room for n more (up to reuseRoom: a
+// count is the sender's word until the elements are read): s's own when
+// it has it (a cleared Reply's).
+func room[T any](s []T, n int) []T {
+	if n = min(n, reuseRoom); cap(s) >= n {
+		return s[:0]
+	}
+	return make([]T, 0, n)
 }
 
 // parseValue decodes ":TYPE ..." at b[i].
@@ -179,7 +206,7 @@ func parseValue(b []byte, i int, v *Value) (int, error) {
 			return i, malformed(i, "expected [")
 		}
 		i++
-		v.Elems = make([]Value, 0, min(n, 1024))
+		v.Elems = room(v.Elems, n)
 		for k := 0; k < n; k++ {
 			if i == len(b) || b[i] != ':' {
 				return i, malformed(i, "expected annotated element")
@@ -209,7 +236,7 @@ func parseValue(b []byte, i int, v *Value) (int, error) {
 			return i, malformed(i, "expected opening bracket")
 		}
 		i++
-		v.Strs = make([][]byte, 0, min(n*per, 1024))
+		v.Strs = room(v.Strs, n*per)
 		for k := 0; k < n*per; k++ {
 			var s []byte
 			if s, i, err = readBody(b, i); err != nil {

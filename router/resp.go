@@ -477,9 +477,15 @@ func (c *conn) fillRESP(out []byte, h hole) []byte {
 }
 
 // parseInto appends the decoded reply b to rs (a malformed one as an
-// internal error).
+// internal error), into the room of a Reply rs held before when it has
+// one (c.parsed's: its lists are allocated once, not per reply).
 func (c *conn) parseInto(rs []proto.Reply, b []byte) []proto.Reply {
-	rs = append(rs, proto.Reply{})
+	if len(rs) < cap(rs) {
+		rs = rs[:len(rs)+1]
+		rs[len(rs)-1].Clear()
+	} else {
+		rs = append(rs, proto.Reply{})
+	}
 	r := &rs[len(rs)-1]
 	if err := proto.ParseReplyInto(r, b); err != nil {
 		*r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
