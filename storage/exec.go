@@ -91,14 +91,6 @@ func (c *Ctx) newDelta(key []byte) *Delta {
 	return &c.Deltas[len(c.Deltas)-1]
 }
 
-// newStoredDelta is newDelta for a write whose new value the shard
-// stores with the key (SET): the key is copied once, as the shard's own,
-// rather than into the borrowed bytes first.
-func (c *Ctx) newStoredDelta(key []byte) *Delta {
-	c.Deltas = append(c.Deltas, Delta{DB: uint8(c.DB), Key: string(key)})
-	return &c.Deltas[len(c.Deltas)-1]
-}
-
 // begin starts the delta of a write to key. If the key has expired the
 // delta first removes it, so the write acts on a missing key.
 func (c *Ctx) begin(key []byte, stored bool) *Delta {
@@ -343,7 +335,7 @@ func (c *Ctx) setKeepTTL(req *proto.Request, dst []byte) []byte {
 // setDelta is the delta of SET (and SET_TTL): the key replaced by the
 // typed value, its deadline cleared.
 func (c *Ctx) setDelta(req *proto.Request) *Delta {
-	d := c.newStoredDelta(req.Key())
+	d := c.newDelta(req.Key())
 	d.Reset = c.T
 	d.Val = ValDelta{Kind: req.Type, TS: c.T, Reg: c.T}
 	switch req.Type {

@@ -296,7 +296,7 @@ func (s *Shard) Apply(d *Delta) {
 		t.put(d.keepKey(), e)
 	}
 	if grew || removed || !d.Exp.S.IsZero() {
-		s.trackDeadline(db, d.keepKey(), removed)
+		s.trackDeadline(db, d, removed)
 	}
 	if is := !removed && e.shows(); is != was {
 		if is {
@@ -320,22 +320,22 @@ func (d *Delta) hasContent(r hlc.Stamp) bool {
 	return false
 }
 
-func (s *Shard) trackDeadline(db int, key string, removed bool) {
+func (s *Shard) trackDeadline(db int, d *Delta, removed bool) {
 	at := int64(0)
 	if !removed {
-		x, _ := s.expiry(db, key)
+		x, _ := s.expiry(db, d.Key)
 		at = x.At
 	}
 	if at == 0 {
 		if s.volatile[db] != nil {
-			delete(s.volatile[db], key)
+			delete(s.volatile[db], d.Key)
 		}
 		return
 	}
 	if s.volatile[db] == nil {
 		s.volatile[db] = make(map[string]int64)
 	}
-	s.volatile[db][key] = at
+	s.volatile[db][d.keepKey()] = at // the key is kept only with a deadline
 }
 
 // resetDB removes everything in db written before r.
