@@ -309,6 +309,9 @@ func TestAppendReplies(t *testing.T) {
 		{ShapeIncr, []string{"BAD_TYPE"}, "-ERR value is not an integer or out of range\r\n"},
 		{ShapeBulk, []string{"OK:LIST (1)[(1)a]"}, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 		{ShapeAuth, []string{"ERROR(18)incorrect password"}, "-WRONGPASS invalid username-password pair or user is disabled.\r\n"},
+		{ShapeAuth, []string{"ERROR(19)user does not exist"}, "-WRONGPASS invalid username-password pair or user is disabled.\r\n"},
+		{ShapeAuth, []string{"ERROR(60)too many failed AUTH attempts from this address; retry in 6s"}, "-ERR too many failed AUTH attempts from this address; retry in 6s\r\n"},
+		{ShapeAuth, []string{"ERROR(54)unavailable: cannot check this login: (...); try again"}, "-ERR unavailable: cannot check this login: (...); try again\r\n"},
 		{ShapeInfo, []string{"OK:HASH (2){(14)server.version(1)1(12)clients.used(1)3}"}, "$86\r\n# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\nversion:1\r\n\r\n# Clients\r\nused:3\r\n\r\n"},
 	}
 	for _, c := range cases {

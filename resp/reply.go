@@ -33,7 +33,7 @@ const (
 	ShapePopOne                 // LPOP, RPOP, SPOP without a count: the one element as a bulk string, or null
 	ShapePopMany                // with a count: an array, or a null array when there is none
 	ShapePopTail                // RPOP with a count: as ShapePopMany, last element first
-	ShapeAuth                   // AUTH: OK, or WRONGPASS
+	ShapeAuth                   // AUTH: OK, WRONGPASS for a refused name or password, or the error
 	ShapeInfo                   // INFO: Vanity's section.name → value hash as Redis's text
 	ShapeOKOrNil                // a BOOL → +OK if true, null if false (SET NX)
 	ShapeKeyedPop               // a popped element → [key, element], none → a null array (BLPOP; AppendKeyedPop)
@@ -118,7 +118,7 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 			return AppendNull(dst, v)
 		case shape == ShapeIntOrZero:
 			return AppendInt(dst, 0)
-		case shape == ShapeAuth:
+		case shape == ShapeAuth && credentialsRefused(r.Body):
 			return AppendError(dst, "WRONGPASS", "invalid username-password pair or user is disabled.")
 		case !r.HasBody:
 			return AppendError(dst, "ERR", "no such key")
@@ -431,4 +431,17 @@ func appendValue(dst []byte, v Version, shape Shape, val *proto.Value) []byte {
 		return dst
 	}
 	return AppendError(dst, "ERR", "a reply Redis has no form for: "+val.Type.String())
+}
+
+// credentialsRefused reports whether an AUTH's ERROR body refuses the name
+// and password (Redis's WRONGPASS). Other refusals say their own cause
+// after ERR: a cluster that cannot check the login now, too many failed
+// attempts from the address; a client told WRONGPASS would take the
+// password for wrong and not try again.
+func credentialsRefused(body []byte) bool {
+	switch string(body) {
+	case proto.MsgUserMissing, proto.MsgIncorrectPassword, proto.MsgPasswordTooShort:
+		return true
+	}
+	return false
 }
