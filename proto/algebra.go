@@ -36,9 +36,9 @@ func (s NameSet) Has(member string) bool {
 // _INTO forms, the key it replaces; ok is false for other commands.
 func Operands(req *Request) (dest []byte, sources [][]byte, ok bool) {
 	switch req.Cmd {
-	case CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen:
+	case CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetDiffMany:
 		return nil, req.Elems, true
-	case CmdSetUnionInto, CmdSetIntersectInto:
+	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto:
 		return req.Str[0], req.Elems, true
 	case CmdSetDiff, CmdSetDiffLen:
 		return nil, [][]byte{req.Str[0], req.Str[1]}, true
@@ -49,7 +49,7 @@ func Operands(req *Request) (dest []byte, sources [][]byte, ok bool) {
 }
 
 // Combine returns the members of the union, intersection or difference
-// (first set minus the second) that cmd asks for, over the sources in
+// (the first set less every other) that cmd asks for, over the sources in
 // Operands' order; a nil source is an absent key (no members). The order
 // of the result is unspecified.
 func Combine(cmd Command, sources []Members) []string {
@@ -81,13 +81,16 @@ func Combine(cmd Command, sources []Members) []string {
 			out = append(out, m)
 		})
 	default: // difference
-		if sources[0] == nil {
+		if len(sources) == 0 || sources[0] == nil {
 			return nil
 		}
 		sources[0].Each(func(m string) {
-			if sources[1] == nil || !sources[1].Has(m) {
-				out = append(out, m)
+			for _, s := range sources[1:] {
+				if s != nil && s.Has(m) {
+					return
+				}
 			}
+			out = append(out, m)
 		})
 	}
 	return out
@@ -99,7 +102,7 @@ func AppendCombined(dst []byte, cmd Command, members []string) []byte {
 	dst = append(dst, ReplyOK...)
 	switch cmd {
 	case CmdSetUnionLen, CmdSetIntersectLen, CmdSetDiffLen,
-		CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto:
+		CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto, CmdSetDiffManyInto:
 		return AppendInt(dst, int64(len(members)))
 	}
 	return AppendStrings(dst, TypeSet, members)
@@ -108,5 +111,5 @@ func AppendCombined(dst []byte, cmd Command, members []string) []byte {
 // IsInto reports whether cmd is a set algebra command that replaces its
 // destination with the result.
 func IsInto(cmd Command) bool {
-	return cmd == CmdSetUnionInto || cmd == CmdSetIntersectInto || cmd == CmdSetDiffInto
+	return cmd == CmdSetUnionInto || cmd == CmdSetIntersectInto || cmd == CmdSetDiffInto || cmd == CmdSetDiffManyInto
 }

@@ -20,6 +20,12 @@ func TestCombine(t *testing.T) {
 		{CmdSetDiff, []Members{a, b}, []string{"x", "z"}},
 		{CmdSetDiffLen, []Members{a, nil}, []string{"x", "y", "z"}},
 		{CmdSetDiffInto, []Members{nil, b}, nil},
+		// Any number of sets: the first less every other (§12.24).
+		{CmdSetDiffMany, []Members{a, b, NameSet{"z": {}}}, []string{"x"}},
+		{CmdSetDiffMany, []Members{a, nil, b}, []string{"x", "z"}},
+		{CmdSetDiffMany, []Members{a}, []string{"x", "y", "z"}},
+		{CmdSetDiffManyInto, []Members{nil, a}, nil},
+		{CmdSetDiffMany, nil, nil},
 	}
 	for _, c := range cases {
 		got := Combine(c.cmd, c.sources)
@@ -30,6 +36,9 @@ func TestCombine(t *testing.T) {
 	}
 	if got := string(AppendCombined(nil, CmdSetUnionInto, []string{"a", "b"})); got != "OK:INT 2" {
 		t.Errorf("_INTO reply %q", got)
+	}
+	if got := string(AppendCombined(nil, CmdSetDiffManyInto, []string{"a"})); got != "OK:INT 1" {
+		t.Errorf("SET_DIFF_MANY_INTO reply %q", got)
 	}
 	if got := string(AppendCombined(nil, CmdSetUnion, []string{"a"})); got != "OK:SET (1){(1)a}" {
 		t.Errorf("set reply %q", got)
@@ -44,6 +53,16 @@ func TestOperands(t *testing.T) {
 	dest, src, ok := Operands(&req)
 	if !ok || string(dest) != "d" || len(src) != 2 || string(src[0]) != "a" || string(src[1]) != "b" {
 		t.Fatalf("%q %q %v", dest, src, ok)
+	}
+	if err := ParseRequest([]byte("SET_DIFF_MANY_INTO (1)d (3)[(1)a(1)b(1)c]"), &req); err != ErrNone {
+		t.Fatal(err)
+	}
+	dest, src, ok = Operands(&req)
+	if !ok || string(dest) != "d" || len(src) != 3 || string(src[2]) != "c" || !IsInto(req.Cmd) {
+		t.Fatalf("SET_DIFF_MANY_INTO: %q %q %v", dest, src, ok)
+	}
+	if keys := req.Keys(nil); len(keys) != 4 || string(keys[0]) != "d" {
+		t.Fatalf("SET_DIFF_MANY_INTO's keys: %q", keys)
 	}
 	if err := ParseRequest([]byte("GET (1)a"), &req); err != ErrNone {
 		t.Fatal(err)

@@ -184,6 +184,10 @@ const (
 	CmdKeyMemory
 	// A key at random (§12.23): Redis's RANDOMKEY.
 	CmdRandomKey
+	// The difference of any number of sets (§12.24): the first less every
+	// other, Redis's SDIFF and SDIFFSTORE (SET_DIFF takes two).
+	CmdSetDiffMany
+	CmdSetDiffManyInto
 
 	numCommands // keep last
 )
@@ -340,6 +344,8 @@ var commands = [numCommands]commandInfo{
 	CmdTransactUnwatch:    {"TRANSACT_UNWATCH", nil},
 	CmdKeyMemory:          {"KEY_MEMORY", []arg{argStr}},
 	CmdRandomKey:          {"RANDOM_KEY", nil},
+	CmdSetDiffMany:        {"SET_DIFF_MANY", []arg{argArr}},
+	CmdSetDiffManyInto:    {"SET_DIFF_MANY_INTO", []arg{argStr, argArr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -18,7 +18,7 @@ func (c Command) Class() Class {
 		CmdSetIntersectLen, CmdSetDiff, CmdSetDiffLen, CmdHashAll, CmdHashGet, CmdHashContains,
 		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry, CmdLockInfo,
 		CmdStrRange, CmdSetScan, CmdHashScan, CmdSetRandom, CmdHashRandom, CmdListPos, CmdGetExpiryAt,
-		CmdKeyVersion, CmdKeyVersionIs, CmdKeyMemory:
+		CmdKeyVersion, CmdKeyVersionIs, CmdKeyMemory, CmdSetDiffMany:
 		return ClassRead
 	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
@@ -28,7 +28,7 @@ func (c Command) Class() Class {
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
 		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
-		CmdSetKeepTTL:
+		CmdSetKeepTTL, CmdSetDiffManyInto:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -101,7 +101,7 @@ func (c Command) MayRewrite() bool { return c == CmdIncrNumber }
 func (c Command) WritesOneKey() bool {
 	switch c {
 	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
-		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
+		CmdSetDiffManyInto, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
 		return false
 	}
 	return c.Class() == ClassWrite
@@ -157,9 +157,9 @@ func (c Command) IsData() bool { return c.Class() != ClassSession }
 // included). RESET names no key: it covers the whole database.
 func (r *Request) Keys(dst [][]byte) [][]byte {
 	switch r.Cmd {
-	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen:
+	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetDiffMany:
 		return append(dst, r.Elems...)
-	case CmdSetUnionInto, CmdSetIntersectInto:
+	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto:
 		return append(append(dst, r.Str[0]), r.Elems...)
 	case CmdSetDiff, CmdSetDiffLen, CmdSetMove, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
 		return append(dst, r.Str[0], r.Str[1])

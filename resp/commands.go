@@ -1114,18 +1114,10 @@ var table = []*Spec{
 	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
 	{Name: "sinter", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The intersection of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetIntersect)},
 	{Name: "sintercard", Note: "SET_INTERSECT_LEN. LIMIT other than 0 is refused.", Arity: -3, Flags: ro, Group: "set", Summary: "The number of members in the intersection of sets.", Args: "numkeys key [key ...] [LIMIT limit]", Shape: ShapeInt, Build: sintercard},
-	{Name: "sdiff", Note: "Exactly two sets.", Arity: 3, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set not in the second (Vanity: exactly two sets).", Args: "key key", Shape: ShapeSet, Build: func(args [][]byte, p *Plan) error {
-		r := p.Item(proto.CmdSetDiff)
-		r.Str[0], r.Str[1] = args[1], args[2]
-		return nil
-	}},
+	{Name: "sdiff", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set that are in none of the others.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetDiffMany)},
 	{Name: "sunionstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the union of sets; its size.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetUnionInto)},
 	{Name: "sinterstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the intersection of sets; its size.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetIntersectInto)},
-	{Name: "sdiffstore", Note: "Exactly two sets.", Arity: 4, Flags: wr, Keys: all, Group: "set", Summary: "Stores the difference of two sets; its size.", Args: "destination key key", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
-		r := p.Item(proto.CmdSetDiffInto)
-		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]
-		return nil
-	}},
+	{Name: "sdiffstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the members of the first set that are in none of the others; their number.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetDiffManyInto)},
 	{Name: "smove", Note: "A destination that is not a set answers WRONGTYPE even when the source is missing, where Redis answers 0 (Vanity's SET_MOVE checks both keys' types first).", Arity: 4, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "set", Summary: "Moves a member between sets.", Args: "source destination member", Shape: ShapeBool, Build: func(args [][]byte, p *Plan) error {
 		r := p.Item(proto.CmdSetMove)
 		r.Str[0], r.Str[1], r.Str[2] = args[1], args[2], args[3]

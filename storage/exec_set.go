@@ -23,7 +23,7 @@ func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 		return c.setMove(req, dst), true
 	case proto.CmdSetUnion, proto.CmdSetUnionInto, proto.CmdSetUnionLen,
 		proto.CmdSetIntersect, proto.CmdSetIntersectInto, proto.CmdSetIntersectLen,
-		proto.CmdSetDiff, proto.CmdSetDiffInto, proto.CmdSetDiffLen:
+		proto.CmdSetDiff, proto.CmdSetDiffInto, proto.CmdSetDiffLen, proto.CmdSetDiffMany, proto.CmdSetDiffManyInto:
 		return c.setAlgebra(req, dst), true
 	}
 	return dst, false

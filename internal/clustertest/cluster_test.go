@@ -689,3 +689,36 @@ func runOverRPC(t *testing.T, c *Cluster, n *Node, run *rpc.Run, answers int) []
 	}
 	return items
 }
+
+// TestSetDiffManyAcrossPartitions: SET_DIFF_MANY and its _INTO form
+// (PROTOCOL.md §12.24, Redis's SDIFF and SDIFFSTORE of any number of
+// sets) over keys in three partitions and three copies: the router reads
+// each set and combines them as storage does.
+func TestSetDiffManyAcrossPartitions(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	var keys []string
+	seen := map[int]bool{}
+	for i := 0; len(keys) < 4; i++ {
+		k := "s" + strconv.Itoa(i)
+		if p := ring.PartitionOf([]byte(k), 64); !seen[p] {
+			seen[p] = true
+			keys = append(keys, k)
+		}
+	}
+	a, b, d, dest := enc(keys[0]), enc(keys[1]), enc(keys[2]), enc(keys[3])
+	expect(t, cl,
+		"SET_ADD "+a+" (3){(1)x(1)y(1)z}", "OK:INT 3",
+		"SET_ADD "+b+" (1){(1)y}", "OK:INT 1",
+		"SET_ADD "+d+" (2){(1)z(1)w}", "OK:INT 2",
+		"SET_DIFF_MANY (3)["+a+b+d+"]", "OK:SET (1){(1)x}",
+		"SET_DIFF_MANY (4)["+a+"(7)nothere"+b+d+"]", "OK:SET (1){(1)x}",
+		"SET_DIFF_MANY (2)[(7)nothere"+a+"]", "OK:SET (0){}",
+		"SET_DIFF_MANY_INTO "+dest+" (3)["+a+b+d+"]", "OK:INT 1",
+		"SET_ALL "+dest, "OK:SET (1){(1)x}",
+		"SET_DIFF_MANY_INTO "+dest+" (2)["+b+a+"]", "OK:INT 0",
+		"EXISTS "+dest, "NULL",
+		"SET:STR "+dest+" (1)v", "OK",
+		"SET_DIFF_MANY (2)["+a+dest+"]", "BAD_TYPE(9)not a set")
+}

@@ -160,6 +160,16 @@ SMOVE {r}set {r}set2 nope
 ~ SINTER {r}set {r}set2
 SUNIONSTORE {r}su {r}set {r}set2
 SINTERSTORE {r}si {r}set {r}set2
+~ SDIFF {r}set {r}set2 {r}nothere
+SDIFF {r}nothere {r}set
+SADD {r}set3 y
+~ SDIFF {r}set {r}set3 {r}set2
+~ SDIFF {r}set
+SDIFFSTORE {r}sd {r}set {r}set3 {r}set2
+~ SMEMBERS {r}sd
+SDIFFSTORE {r}sd {r}nothere {r}set
+EXISTS {r}sd
+SDIFF {r}set {r}str
 SPOP {r}nothere
 SPOP {r}nothere 2
 SRANDMEMBER {r}nothere

@@ -190,6 +190,10 @@ class SetTest(ServerTestCase):
         self.assertEqual(c.set_diff("A", "B").value, {"a", "c"})
         self.assertEqual(c.set_diff_into("D", "A", "B").value, 2)
         self.assertEqual(c.set_diff_len("A", "B").value, 2)
+        c.set_add("C", {"c"})
+        self.assertEqual(c.set_diff_many("A", "B", "C").value, {"a"})
+        self.assertEqual(c.set_diff_many_into("M", "A", "B", "C").value, 1)
+        self.assertEqual(c.set_all("M").value, {"a"})
         members = {"m%d" % i for i in range(60)}
         c.set_add("big", members)
         seen = list(c.set_scan_iter("big", count=4))

@@ -414,6 +414,12 @@ class CommandInterface:
     def set_diff_len(self, key1: Key, key2: Key) -> Response:
         return self._command("SET_DIFF_LEN", key1, key2)
 
+    def set_diff_many(self, *keys: Key) -> Response:
+        return self._command("SET_DIFF_MANY", list(keys))
+
+    def set_diff_many_into(self, dest: Key, *keys: Key) -> Response:
+        return self._command("SET_DIFF_MANY_INTO", dest, list(keys))
+
     # hashes
     def hash_set(self, key: Key, data: Mapping[Key, Key]) -> Response:
         return self._command("HASH_SET", key, dict(data))

@@ -54,8 +54,8 @@ COMMANDS = {
     "SET_INTERSECT": Command(("arr",), "key...", "the intersection of sets", "sets", "SINTER", "read"),
     "SET_INTERSECT_INTO": Command(("str", "arr"), "destination key...", "stores the intersection of sets", "sets", "SINTERSTORE", "write"),
     "SET_INTERSECT_LEN": Command(("arr",), "key...", "the size of the intersection of sets", "sets", "", "read"),
-    "SET_DIFF": Command(("str", "str"), "key other", "the members of key that are not in other", "sets", "SDIFF", "read"),
-    "SET_DIFF_INTO": Command(("str", "str", "str"), "destination key other", "stores the difference of two sets", "sets", "SDIFFSTORE", "write"),
+    "SET_DIFF": Command(("str", "str"), "key other", "the members of key that are not in other", "sets", "", "read"),
+    "SET_DIFF_INTO": Command(("str", "str", "str"), "destination key other", "stores the difference of two sets", "sets", "", "write"),
     "SET_DIFF_LEN": Command(("str", "str"), "key other", "the size of the difference of two sets", "sets", "", "read"),
     "HASH_SET": Command(("str", "hash"), "key field value...", "replaces the key with exactly these fields", "hashes", "", "write"),
     "HASH_ALL": Command(("str",), "key", "every field and value of a hash", "hashes", "HGETALL", "read"),
@@ -134,6 +134,8 @@ COMMANDS = {
     "TRANSACT_UNWATCH": Command((), "", "forgets the watched keys", "transactions", "UNWATCH", "session!"),
     "KEY_MEMORY": Command(("str",), "key", "about how many bytes the key takes in memory (an estimate), or nothing if it does not exist", "keys", "", "read"),
     "RANDOM_KEY": Command((), "", "a key of the database taken at random, or nothing if it is empty", "keys", "RANDOMKEY", "session"),
+    "SET_DIFF_MANY": Command(("arr",), "key...", "the members of the first set that are in none of the others", "sets", "SDIFF", "read"),
+    "SET_DIFF_MANY_INTO": Command(("str", "arr"), "destination key...", "stores the members of the first set that are in none of the others", "sets", "SDIFFSTORE", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

@@ -228,10 +228,10 @@ func (b *Backend) readSet(ctx context.Context, db int, levels [2]proto.Consisten
 	return r.Value.Strs, nil, nil
 }
 
-// setAlgebra runs SET_UNION, SET_INTERSECT, SET_DIFF and their _LEN and
-// _INTO forms across nodes: read every source set (type-checking all
-// first), combine them here as storage would (storage/algebra.go), and for
-// _INTO replace dest on its node.
+// setAlgebra runs SET_UNION, SET_INTERSECT, SET_DIFF, SET_DIFF_MANY and
+// their _LEN and _INTO forms across nodes: read every source set
+// (type-checking all first), combine them here as storage does
+// (proto/algebra.go), and for _INTO replace dest on its node.
 func (b *Backend) setAlgebra(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
 	dest, keys, ok := proto.Operands(req)
 	if !ok {
