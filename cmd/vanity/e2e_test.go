@@ -83,6 +83,7 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdTransactBegin: "TRANSACT_BEGIN", proto.CmdTransactCommit: "TRANSACT_COMMIT", proto.CmdTransactDiscard: "TRANSACT_DISCARD",
 	proto.CmdTransactWatch: "TRANSACT_WATCH (1)[(1)k]", proto.CmdTransactUnwatch: "TRANSACT_UNWATCH",
 	proto.CmdKeyVersion: "KEY_VERSION (1)k", proto.CmdKeyVersionIs: "KEY_VERSION_IS (1)k 1", proto.CmdKeyMemory: "KEY_MEMORY (1)k", proto.CmdRandomKey: "RANDOM_KEY",
+	proto.CmdSetDiffMany: "SET_DIFF_MANY (2)[(1)s(1)t]", proto.CmdSetDiffManyInto: "SET_DIFF_MANY_INTO (1)u (2)[(1)s(1)t]",
 	proto.CmdPublish: "PUBLISH (1)c (1)m", proto.CmdSubscribe: "SUBSCRIBE (1)c", proto.CmdSubscribed: "SUBSCRIBED",
 	proto.CmdUnsubscribe: "UNSUBSCRIBE (1)c", proto.CmdUnsubscribeAll: "UNSUBSCRIBE_ALL",
 	proto.CmdSubscribePattern: "SUBSCRIBE_PATTERN (1)c", proto.CmdUnsubscribePattern: "UNSUBSCRIBE_PATTERN (1)c",
