@@ -3,28 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-// smallDisk mounts a tmpfs of size bytes on a fresh directory for the
-// test (root only; skipped otherwise) and unmounts it at the end.
-func smallDisk(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a small tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
+	"github.com/vanitydb/vanity/internal/smalldisk"
+)
 
 // TestDiskFull fills the disk under a server, with each fsync policy but
 // "no". Writes then get an ERROR that says the disk is full, and reads,
@@ -38,7 +23,7 @@ func TestDiskFull(t *testing.T) {
 }
 
 func diskFull(t *testing.T, policy string) {
-	disk := smallDisk(t, 8<<20)
+	disk := smalldisk.Mount(t, 8<<20)
 	ballast := filepath.Join(disk, "ballast")
 	if err := os.WriteFile(ballast, make([]byte, 3<<20), 0o600); err != nil {
 		t.Fatal(err)

@@ -3,37 +3,21 @@ package clustertest
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vanitydb/vanity/client"
+	"github.com/vanitydb/vanity/internal/smalldisk"
 )
-
-// smallDisk mounts a tmpfs of size bytes on a fresh directory for the
-// test (root only; skipped otherwise) and unmounts it at the end.
-func smallDisk(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a small tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
 
 // TestOneNodesDiskFills: with three copies, a node whose disk fills
 // refuses the writes it cannot log (it does not apply them) while the
 // other two acknowledge every write, serial ones included; once space
 // is freed it takes the writes it missed (hints) without a restart.
 func TestOneNodesDiskFills(t *testing.T) {
-	disk := smallDisk(t, 12<<20)
+	disk := smalldisk.Mount(t, 12<<20)
 	ballast := filepath.Join(disk, "ballast")
 	if err := os.WriteFile(ballast, make([]byte, 4<<20), 0o600); err != nil {
 		t.Fatal(err)

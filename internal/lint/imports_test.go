@@ -61,6 +61,7 @@ var allowed = map[string][]string{
 	"internal/tlsconf":     {},
 	"internal/resptest":    {"internal/freeport"}, // AsRedis starts a redis-server
 	"internal/socktest":    {},
+	"internal/smalldisk":   {},
 	"internal/lincheck":    {"proto", "client"},
 	"ops":                  {}, // service files; its test runs the binaries
 	"scripts":              {"client", "proto", "internal/sched"},
