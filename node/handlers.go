@@ -268,6 +268,16 @@ func (s *Service) handle(ctx context.Context, kind rpc.Kind, payload, dst []byte
 			return fail(err)
 		}
 		return rpc.StatusOK, rpc.AppendCounts(dst, counts)
+	case rpc.KindExpiring:
+		db, k := binary.Uvarint(payload)
+		if k <= 0 || k != len(payload) || db > 1<<20 {
+			return fail(rpc.ErrMalformed)
+		}
+		counts, left, err := s.node.CountExpiring(int(db))
+		if err != nil {
+			return fail(err)
+		}
+		return rpc.StatusOK, rpc.AppendExpiring(dst, counts, left)
 	case rpc.KindInfo:
 		held := s.node.Held()
 		info := Info{Name: s.cfg.Name, Partitions: len(s.node.parts), HeldSet: gossip.EncodeParts(s.node.Claimed()),

@@ -32,6 +32,28 @@ func (n *Node) ListKeys(db, p int, after, pattern []byte, max int) (keys [][]byt
 	return keys, more, nil
 }
 
+// CountExpiring returns, for every partition this node serves completely,
+// the keys of db with a deadline still ahead and the milliseconds left to
+// those deadlines, summed; -1 and 0 for the others.
+func (n *Node) CountExpiring(db int) ([]int, []int64, error) {
+	if db < 0 || db >= storage.NumDBs {
+		return nil, nil, fmt.Errorf("node: bad database %d", db)
+	}
+	now := n.cfg.Now().UnixMilli()
+	counts, left := make([]int, len(n.parts)), make([]int64, len(n.parts))
+	for i := range n.parts {
+		part := &n.parts[i]
+		part.mu.Lock()
+		if part.state == partServing {
+			counts[i], left[i] = part.shard.Expiring(db, now)
+		} else {
+			counts[i] = -1
+		}
+		part.mu.Unlock()
+	}
+	return counts, left, nil
+}
+
 // CountKeys returns, for every partition this node serves completely, the
 // number of keys of db a reader sees now; -1 for the others.
 func (n *Node) CountKeys(db int) ([]int, error) {

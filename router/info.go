@@ -40,7 +40,7 @@ func (c *conn) info(out []byte) []byte {
 				return c.backendError(out, err)
 			}
 			if n > 0 {
-				fields = append(fields, InfoField{"keyspace", "db" + strconv.Itoa(db), "keys=" + strconv.FormatInt(n, 10)})
+				fields = append(fields, InfoField{"keyspace", "db" + strconv.Itoa(db), c.keyspaceLine(db, n)})
 			}
 		}
 	}
@@ -51,6 +51,27 @@ func (c *conn) info(out []byte) []byte {
 		out = proto.AppendBody(out, f.Value)
 	}
 	return proto.AppendContainerEnd(out, proto.TypeHash)
+}
+
+// keyspaceLine is INFO's keyspace value for db, which holds n keys:
+// keys=n,expires=e,avg_ttl=ms as Redis writes it (tools such as Redis
+// exporters read expires), where the backend counts the keys with a
+// deadline ahead; keys=n alone where it cannot.
+func (c *conn) keyspaceLine(db int, n int64) string {
+	line := "keys=" + strconv.FormatInt(n, 10)
+	ec, ok := c.srv.cfg.Backend.(ExpiryCounter)
+	if !ok {
+		return line
+	}
+	e, left, err := ec.CountExpiring(c.ctx, db)
+	if err != nil {
+		return line
+	}
+	avg := int64(0)
+	if e > 0 {
+		avg = left / e
+	}
+	return line + ",expires=" + strconv.FormatInt(e, 10) + ",avg_ttl=" + strconv.FormatInt(avg, 10)
 }
 
 // infoServer is what the router knows of itself and its process.

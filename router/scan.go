@@ -29,6 +29,14 @@ type KeyLister interface {
 	CountKeys(ctx context.Context, db int, level proto.Consistency) (int64, error)
 }
 
+// ExpiryCounter is a KeyLister that also counts the keys with a deadline
+// ahead, for INFO's keyspace section (Redis's expires and avg_ttl).
+type ExpiryCounter interface {
+	// CountExpiring returns how many keys of db have a deadline ahead, and
+	// the milliseconds left to those deadlines, summed.
+	CountExpiring(ctx context.Context, db int) (n, msLeft int64, err error)
+}
+
 // KeyPage is a page of one partition's keys.
 type KeyPage struct {
 	Keys [][]byte // in byte order

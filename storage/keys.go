@@ -72,6 +72,19 @@ func (s *Shard) Live(db int, now int64) int {
 	return n
 }
 
+// Expiring returns how many keys of db a reader sees at wall time now
+// that have a deadline still ahead, and the milliseconds left to those
+// deadlines, summed (INFO's keyspace: Redis's expires and avg_ttl).
+func (s *Shard) Expiring(db int, now int64) (n int, msLeft int64) {
+	for k, at := range s.volatile[db] {
+		if e, ok := s.dbs[db].getString(k); at >= now && ok && e.shows() {
+			n++
+			msLeft += at - now
+		}
+	}
+	return n, msLeft
+}
+
 func (s *Shard) live(db int, key []byte, e *entry, now int64) bool {
 	return e.visible() != nil && !s.expired(db, key, now)
 }

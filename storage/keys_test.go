@@ -93,6 +93,29 @@ func TestEachAllocatesOnce(t *testing.T) {
 // BenchmarkLive counts the keys of a database of 100,000 (DBSIZE, INFO's
 // keyspace), a tenth of them with a deadline: the count walks those
 // alone.
+// TestExpiringCountsDeadlinesAhead: INFO's expires and avg_ttl count the
+// keys a reader sees whose deadline is still ahead, not those it passed,
+// nor a deleted key's.
+func TestExpiringCountsDeadlinesAhead(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		h.do("SET:STR " + frameStr(k) + " (1)v")
+	}
+	h.do("SET_EXPIRY (1)a 10")
+	h.do("SET_EXPIRY (1)b 20")
+	h.do("DEL (1)b") // its deadline goes with it
+	h.do("SET_EXPIRY (1)c 30")
+	h.do("SET_EXPIRY (1)d 0.001")
+	h.wall += 5 // d's deadline has passed
+	sh := h.shards[0]
+	if n, left := sh.Expiring(0, h.wall); n != 2 || left != 40_000-10 {
+		t.Errorf("Expiring = %d keys, %d ms left; want 2 and 39990", n, left)
+	}
+	if n, left := sh.Expiring(1, h.wall); n != 0 || left != 0 {
+		t.Errorf("Expiring of an empty database = %d, %d", n, left)
+	}
+}
+
 func BenchmarkLive(b *testing.B) {
 	h := newHarness(b, 1, false, 1)
 	for i := range 100_000 {

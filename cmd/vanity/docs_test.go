@@ -123,7 +123,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdScan:               {cost: "O(count), each call", setup: []string{"set user:1 a", "set user:2 b", "set order c"}, example: []string{"scan 0 user:* 100"}},
 	proto.CmdKeys:               {cost: "O(keys in the database)", setup: []string{"set user:1 a", "set order c"}, example: []string{"keys user:*"}},
 	proto.CmdDBSize:             {cost: "O(keys in the database)", setup: []string{"set user:1 a", "set order c"}, example: []string{"db_size"}},
-	proto.CmdInfo:               {cost: "O(1) + DB_SIZE of each database", static: "vanity> info\n 1) \"server.version\" => \"vanity devel (commit …)\"\n …\n15) \"keyspace.db0\" => \"keys=2\"\n16) \"commandstats.GET\" => \"calls=2,usec_per_call=31.2,p99_usec<=50\""},
+	proto.CmdInfo:               {cost: "O(1) + DB_SIZE of each database, and a walk of its keys with a deadline", static: "vanity> info\n 1) \"server.version\" => \"vanity devel (commit …)\"\n …\n15) \"keyspace.db0\" => \"keys=2,expires=0,avg_ttl=0\"\n16) \"commandstats.GET\" => \"calls=2,usec_per_call=31.2,p99_usec<=50\""},
 	proto.CmdSetIf:              {cost: "O(size of the values)", setup: []string{"set balance 10"}, example: []string{"set_if balance 10 15", "set_if balance 10 20", "get balance"}},
 	proto.CmdSetIfAbsent:        {cost: "O(size of the value)", example: []string{"set_if_absent lock worker-1", "setnx lock worker-2", "get lock"}},
 	proto.CmdDelIf:              {cost: "O(size of the value)", setup: []string{"set lock worker-1"}, example: []string{"del_if lock worker-2", "del_if lock worker-1", "exists lock"}},

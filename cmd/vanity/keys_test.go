@@ -95,7 +95,7 @@ func TestInfo(t *testing.T) {
 	s := memoryServer(t)
 	c := s.dial()
 	expect(t, c, "SET:STR (1)a (1)b", "OK", "GET (1)a", "OK:STR (1)b", "GET (1)a", "OK:STR (1)b",
-		"SWITCH_DB 2", "OK", "SET:STR (1)a (1)b", "OK")
+		"SWITCH_DB 2", "OK", "SET:STR (1)a (1)b", "OK", "SET_EXPIRY (1)a 100", "OK")
 	fields, err := c.Info()
 	if err != nil {
 		t.Fatal(err)
@@ -112,12 +112,19 @@ func TestInfo(t *testing.T) {
 		t.Errorf("sections %q", got)
 	}
 	for name, want := range map[string]string{
-		"cluster.mode": "standalone", "clients.connected": "1", "keyspace.db0": "keys=1", "keyspace.db2": "keys=1",
+		"cluster.mode": "standalone", "clients.connected": "1", "keyspace.db0": "keys=1,expires=0,avg_ttl=0",
 		"persistence.enabled": "no",
 	} {
 		if fields[name] != want {
 			t.Errorf("%s = %q, want %q", name, fields[name], want)
 		}
+	}
+	// Redis's keyspace line, which exporters parse: the keys with a
+	// deadline, and the milliseconds left to them on average.
+	var keys, expires, avgTTL int
+	if n, err := fmt.Sscanf(fields["keyspace.db2"], "keys=%d,expires=%d,avg_ttl=%d", &keys, &expires, &avgTTL); n != 3 || err != nil ||
+		keys != 1 || expires != 1 || avgTTL <= 90_000 || avgTTL > 100_000 {
+		t.Errorf("keyspace.db2 = %q, want keys=1,expires=1,avg_ttl= about 100000", fields["keyspace.db2"])
 	}
 	if !strings.HasPrefix(fields["commandstats.GET"], "calls=2,usec_per_call=") {
 		t.Errorf("commandstats.GET = %q", fields["commandstats.GET"])

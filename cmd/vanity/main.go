@@ -354,6 +354,11 @@ func (n *localNode) Describe() []router.InfoField {
 // CountKeys implements cluster.LocalNode.
 func (n *localNode) CountKeys(db int) ([]int, error) { return n.c.Node().CountKeys(db) }
 
+// CountExpiring implements cluster.LocalNode.
+func (n *localNode) CountExpiring(db int) ([]int, []int64, error) {
+	return n.c.Node().CountExpiring(db)
+}
+
 func (t *nodeTransport) Run(r *rpc.Run, _ time.Duration, done func([]rpc.Item, error)) {
 	res := t.spare
 	if res == nil {

@@ -722,3 +722,28 @@ func TestSetDiffManyAcrossPartitions(t *testing.T) {
 		"SET:STR "+dest+" (1)v", "OK",
 		"SET_DIFF_MANY (2)["+a+dest+"]", "BAD_TYPE(9)not a set")
 }
+
+// TestInfoKeyspaceThroughARouter: INFO's keyspace line through a router
+// to three nodes holding three copies counts each key with a deadline
+// once (Redis's keys=,expires=,avg_ttl=, which exporters parse).
+func TestInfoKeyspaceThroughARouter(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	cl := dial(t, c.Routers[0].Addr, client.Options{})
+	for i := range 20 {
+		k := enc("k" + strconv.Itoa(i))
+		expect(t, cl, "SET:STR "+k+" (1)v", "OK")
+		if i%4 == 0 {
+			expect(t, cl, "SET_EXPIRY "+k+" 200", "OK")
+		}
+	}
+	fields, err := cl.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys, expires, avgTTL int
+	if n, err := fmt.Sscanf(fields["keyspace.db0"], "keys=%d,expires=%d,avg_ttl=%d", &keys, &expires, &avgTTL); n != 3 || err != nil ||
+		keys != 20 || expires != 5 || avgTTL <= 190_000 || avgTTL > 200_000 {
+		t.Errorf("keyspace.db0 = %q, want keys=20,expires=5,avg_ttl= about 200000", fields["keyspace.db0"])
+	}
+}

@@ -8,6 +8,8 @@ import "encoding/binary"
 //	keys page  = more:u8 strings                          (its answer; AppendStrings)
 //	count      = db                                       (KindCount)
 //	counts     = n (count+1)*                             (its answer; 0: not served completely)
+//	expiring   = db                                       (KindExpiring)
+//	expiries   = n ((count+1) msLeft)*                    (its answer; count+1 0: not served completely)
 
 // KeysQuery asks a node for a page of one partition's keys.
 type KeysQuery struct {
@@ -88,4 +90,41 @@ func DecodeCounts(b []byte) ([]int, error) {
 		return nil, ErrMalformed
 	}
 	return counts, nil
+}
+
+// AppendExpiring encodes, per partition, the keys with a deadline ahead
+// (-1 for a partition the node does not serve completely) and the
+// milliseconds left to those deadlines, summed.
+func AppendExpiring(dst []byte, counts []int, msLeft []int64) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(counts)))
+	for i, c := range counts {
+		dst = binary.AppendUvarint(dst, uint64(c+1))
+		dst = binary.AppendUvarint(dst, uint64(msLeft[i]))
+	}
+	return dst
+}
+
+// DecodeExpiring decodes AppendExpiring.
+func DecodeExpiring(b []byte) (counts []int, msLeft []int64, err error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, nil, ErrMalformed
+	}
+	b = b[k:]
+	counts, msLeft = make([]int, n), make([]int64, n)
+	for i := range counts {
+		var v [2]uint64
+		for j := range v {
+			x, k := binary.Uvarint(b)
+			if k <= 0 || x > 1<<62 {
+				return nil, nil, ErrMalformed
+			}
+			v[j], b = x, b[k:]
+		}
+		counts[i], msLeft[i] = int(v[0])-1, int64(v[1])
+	}
+	if len(b) != 0 {
+		return nil, nil, ErrMalformed
+	}
+	return counts, msLeft, nil
 }

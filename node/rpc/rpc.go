@@ -99,6 +99,7 @@ const (
 	KindPeek               // a Phase's kind: the serial path's read of a register, promising nothing; retired as a call
 	KindPhases             // serial phases of several keys for one acceptor (AppendPhases; answer AppendVotes)
 	KindLearn              // a Phase's kind: a chosen proposal for an acceptor its round did not ask
+	KindExpiring           // the keys with a deadline ahead per partition of a database (INFO; keys.go)
 	numKinds
 )
 

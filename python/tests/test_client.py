@@ -642,5 +642,5 @@ class KeysAndInfoTest(ServerTestCase):
         cursor, keys = self.client.scan("0", "", 1000).value
         self.assertEqual((cursor, len(keys)), ("0", 31))
         info = self.client.info().value
-        self.assertEqual(info["keyspace.db0"], "keys=31")
+        self.assertEqual(info["keyspace.db0"], "keys=31,expires=0,avg_ttl=0")
         self.assertEqual(info["cluster.mode"], "standalone")
