@@ -69,9 +69,10 @@
 // keys it cannot run.
 //
 // Listing keys (keys.go) is outside the pipeline: ListKeys returns a page
-// of one partition's keys and CountKeys each partition's count, from
-// complete copies only (rpc.KindKeys, rpc.KindCount), for SCAN, KEYS and
-// DB_SIZE, which a router assembles across partitions.
+// of one partition's keys, CountKeys each partition's count and
+// CountExpiring its keys with a deadline ahead, from complete copies only
+// (rpc.KindKeys, rpc.KindCount, rpc.KindExpiring), for SCAN, KEYS, DB_SIZE
+// and INFO's keyspace lines, which a router assembles across partitions.
 //
 // Background work (the expiry sweep, and after a failure of the log the
 // retries that bring writes back) runs in Run, which returns when its

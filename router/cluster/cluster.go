@@ -7,7 +7,9 @@
 // keys they disagree on, and retrying while a partition moves as a
 // command does (keys.go), and
 // it connects
-// the router to the other routers (users, publish/subscribe).
+// the router to the other routers (peers.go: publish/subscribe, and the
+// users, whose changes a router tells the others as the changed account,
+// applied without a read).
 //
 // Routing: nodes advertise, in gossip tags, the cluster's shape (its
 // partition and replica counts, which the router takes unless configured
