@@ -140,8 +140,6 @@ func (c *conn) backendError(out []byte, err error) []byte {
 	return proto.AppendInternalError(out, err.Error())
 }
 
-// userResult answers a user command; in a cluster, the other routers
-// reload the users before the reply, so the change applies everywhere.
 // msgUsersUnreadable answers an AUTH this router's users refuse when it
 // could not read the cluster's to see whether another router changed them.
 const msgUsersUnreadable = "unavailable: cannot check this login: the cluster's users could not be read (%v); try again"
@@ -162,7 +160,7 @@ func (c *conn) userResult(out []byte, err error, name string, deleted bool) []by
 			}
 		}
 		if err := p.UsersChanged(c.ctx, change); err != nil {
-			c.srv.log.Warn("other routers did not all reload the users", "err", err)
+			c.srv.log.Warn("other routers were not all told of a user change", "err", err)
 		}
 	}
 	return append(out, proto.ReplyOK...)

@@ -104,7 +104,7 @@ func (b *Backend) Publish(channel, message string) {
 }
 
 // UsersChanged implements router.Peers: the call carries the change
-// (encodeChange), which each router applies before it rereads the users.
+// (encodeChange), which each router applies without reading the users.
 func (b *Backend) UsersChanged(ctx context.Context, change users.Change) error {
 	rt := b.refresh() // a router that joined a moment ago must hear too
 	payload := encodeChange(change)
