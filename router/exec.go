@@ -173,13 +173,21 @@ const (
 	maxAuthBackoff = 5 * time.Second
 )
 
-// appendUserError maps a users error to its ERROR reply.
+// appendUserError maps a users error to its ERROR reply; a store that
+// could not save (the users file) is INTERNAL_ERROR.
 func (c *conn) appendUserError(out []byte, err error) []byte {
 	for _, known := range []error{users.ErrUsernameTooShort, users.ErrPasswordTooShort, users.ErrExists,
 		users.ErrNoUser, users.ErrWrongPassword, users.ErrInvalidLevel, users.ErrDeleteSelf} {
 		if errors.Is(err, known) {
 			return proto.AppendErrorMsg(out, known.Error())
 		}
+	}
+	var ce *CommandError
+	if errors.As(err, &ce) {
+		// The cluster could not store the change (the users' partition
+		// unavailable): a failure of nodes, ERROR as PROTOCOL.md §12.1 has it.
+		c.srv.log.Warn("a user change was not stored", "err", err)
+		return proto.AppendErrorMsg(out, ce.Msg)
 	}
 	c.srv.log.Error("user store failed", "err", err)
 	return proto.AppendInternalError(out, err.Error())

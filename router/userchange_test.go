@@ -114,3 +114,49 @@ func TestUserChangesTellTheChange(t *testing.T) {
 		t.Errorf("CHANGE_PASSWORD told %+v", last)
 	}
 }
+
+// failingSaver refuses every save with err.
+type failingSaver struct{ err error }
+
+func (f failingSaver) Save([]users.Record, users.Record, bool) error { return f.err }
+
+// TestUserChangeNotStored: a change the cluster could not store (the
+// users' partition unavailable) answers ERROR with the cluster's words,
+// as node failures do (PROTOCOL.md §12.1); it answered INTERNAL_ERROR,
+// which is a node's storage failure, as a users file that cannot be
+// written still is.
+func TestUserChangeNotStored(t *testing.T) {
+	seed, err := users.New(users.Config{Cost: bcrypt.MinCost}, nil, "vanity", "vanity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&CommandError{Msg: "unavailable: partition 2: no storage node could run the command"}, "ERROR"},
+		{errors.New("write users.db: no space left on device"), "INTERNAL_ERROR"},
+	} {
+		store, err := users.New(users.Config{Cost: bcrypt.MinCost, Saver: failingSaver{tc.err}}, seed.Records(), "vanity", "vanity")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := New(Config{Backend: &mapBackend{m: map[string]string{}}, Users: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		c := newConn(srv, a, wireVanity)
+		c.handle([]byte("AUTH (6)vanity (6)vanity"))
+		c.out = c.out[:0]
+		c.handle([]byte("ADD_USER (5)user1 (5)pass1"))
+		got := string(c.out[4:])
+		if !strings.HasPrefix(got, tc.want+"(") || !strings.Contains(got, tc.err.Error()) {
+			t.Errorf("a save failing with %q: %q, want %s with its words", tc.err, got, tc.want)
+		}
+		if _, ok := store.Record("user1"); ok {
+			t.Error("an account whose save failed was kept")
+		}
+	}
+}
