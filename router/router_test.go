@@ -88,14 +88,27 @@ func testConn(t testing.TB) *conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := net.Pipe()
-	t.Cleanup(func() { a.Close(); b.Close() })
-	c := newConn(srv, a, wireVanity)
+	c := pipeConn(t, srv)
 	if act := c.handle([]byte("AUTH (6)vanity (6)vanity")); act != actReply {
 		t.Fatal("AUTH gave no reply")
 	}
 	c.out = c.out[:0]
 	return c
+}
+
+// pipeConn returns a new, unauthenticated Vanity connection to srv over a
+// pipe closed at the test's end.
+func pipeConn(t testing.TB, srv *Server) *conn {
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return newConn(srv, a, wireVanity)
+}
+
+// reply handles one request frame on c and returns the reply's payload.
+func (c *conn) reply(req string) string {
+	c.out = c.out[:0]
+	c.handle([]byte(req))
+	return string(c.out[4:])
 }
 
 // handle answers one request frame.

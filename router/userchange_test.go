@@ -3,7 +3,6 @@ package router
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -55,22 +54,12 @@ func TestUserChangesTellTheChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	session := func() *conn {
-		a, b := net.Pipe()
-		t.Cleanup(func() { a.Close(); b.Close() })
-		return newConn(srv, a, wireVanity)
-	}
-	run := func(c *conn, req string) string {
-		c.out = c.out[:0]
-		c.handle([]byte(req))
-		return string(c.out[4:])
-	}
-	admin := session()
-	if got := run(admin, "AUTH (6)vanity (6)vanity"); got != "OK" {
+	admin := pipeConn(t, srv)
+	if got := admin.reply("AUTH (6)vanity (6)vanity"); got != "OK" {
 		t.Fatalf("AUTH: %q", got)
 	}
 	for _, req := range []string{"ADD_USER (5)user1 (5)pass1", "EDIT_USER (5)user1 ADMIN", "DEL_USER (5)user1"} {
-		if got := run(admin, req); got != "OK" {
+		if got := admin.reply(req); got != "OK" {
 			t.Fatalf("%s: %q", req, got)
 		}
 	}
@@ -87,26 +76,26 @@ func TestUserChangesTellTheChange(t *testing.T) {
 		t.Errorf("DEL_USER told %+v", c)
 	}
 
-	if got := run(session(), "AUTH (5)user2 (5)pass2"); !strings.HasPrefix(got, "ERROR") || !strings.Contains(got, "cannot check this login") ||
+	if got := pipeConn(t, srv).reply("AUTH (5)user2 (5)pass2"); !strings.HasPrefix(got, "ERROR") || !strings.Contains(got, "cannot check this login") ||
 		!strings.Contains(got, errUsersUnreadable.Error()) {
 		t.Errorf("AUTH of a user this router does not know, the users unreadable: %q", got)
 	}
-	if got := run(session(), "AUTH (6)vanity (5)wrong"); !strings.Contains(got, "cannot check this login") {
+	if got := pipeConn(t, srv).reply("AUTH (6)vanity (5)wrong"); !strings.Contains(got, "cannot check this login") {
 		t.Errorf("AUTH with a password this router does not know, the users unreadable: %q", got)
 	}
 	rereads := peers.rereads
-	if got := run(session(), "AUTH (6)vanity (6)vanity"); got != "OK" {
+	if got := pipeConn(t, srv).reply("AUTH (6)vanity (6)vanity"); got != "OK" {
 		t.Errorf("AUTH this router can check: %q", got)
 	}
 	if peers.rereads != rereads {
 		t.Error("an AUTH this router's users accept reread them")
 	}
-	user := session()
-	run(admin, "ADD_USER (5)user3 (5)pass3")
-	if got := run(user, "AUTH (5)user3 (5)pass3"); got != "OK" {
+	user := pipeConn(t, srv)
+	admin.reply("ADD_USER (5)user3 (5)pass3")
+	if got := user.reply("AUTH (5)user3 (5)pass3"); got != "OK" {
 		t.Fatalf("AUTH: %q", got)
 	}
-	if got := run(user, "CHANGE_PASSWORD (5)pass4"); got != "OK" {
+	if got := user.reply("CHANGE_PASSWORD (5)pass4"); got != "OK" {
 		t.Fatalf("CHANGE_PASSWORD: %q", got)
 	}
 	last := peers.told[len(peers.told)-1]
@@ -145,13 +134,9 @@ func TestUserChangeNotStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, b := net.Pipe()
-		t.Cleanup(func() { a.Close(); b.Close() })
-		c := newConn(srv, a, wireVanity)
-		c.handle([]byte("AUTH (6)vanity (6)vanity"))
-		c.out = c.out[:0]
-		c.handle([]byte("ADD_USER (5)user1 (5)pass1"))
-		got := string(c.out[4:])
+		c := pipeConn(t, srv)
+		c.reply("AUTH (6)vanity (6)vanity")
+		got := c.reply("ADD_USER (5)user1 (5)pass1")
 		if !strings.HasPrefix(got, tc.want+"(") || !strings.Contains(got, tc.err.Error()) {
 			t.Errorf("a save failing with %q: %q, want %s with its words", tc.err, got, tc.want)
 		}
