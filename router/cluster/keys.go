@@ -279,19 +279,7 @@ func (b *Backend) countKeys(ctx context.Context, db int) (int64, []differing, in
 	}
 	var counts [][]int
 	var mu sync.Mutex
-	// Nodes leaving serve what they have not handed off, and a node gossip
-	// calls failed may be one of them (serf's race, broadcastRun): they
-	// are asked too, a failed one for RequestTimeout at most, and count
-	// only if they answer.
-	asked := slices.Concat(rt.nodes, rt.leaving())
-	for addr := range rt.failed {
-		asked = append(asked, addr)
-	}
-	_ = parallel(asked, func(addr string) error {
-		out, err := b.callAsked(ctx, rt, addr, rpc.KindCount, binary.AppendUvarint(nil, uint64(db)))
-		if err != nil {
-			return err
-		}
+	b.askCounting(ctx, rt, rpc.KindCount, db, func(addr string, out []byte) error {
 		c, err := rpc.DecodeCounts(out)
 		if err != nil || len(c) != b.partitions() {
 			return fmt.Errorf("%s: malformed counts", addr)
@@ -302,6 +290,26 @@ func (b *Backend) countKeys(ctx context.Context, db int) (int64, []differing, in
 		return nil
 	})
 	return countPartitions(counts, b.partitions())
+}
+
+// askCounting makes a call of kind about db (KindCount, KindExpiring) to
+// every node that may serve a partition completely, in parallel, and
+// hands take each answer. Nodes leaving serve what they have not handed
+// off, and a node gossip calls failed may be one of them (serf's race,
+// broadcastRun): they are asked too, a failed one for RequestTimeout at
+// most, and count only if they answer.
+func (b *Backend) askCounting(ctx context.Context, rt *routes, kind rpc.Kind, db int, take func(addr string, out []byte) error) {
+	asked := slices.Concat(rt.nodes, rt.leaving())
+	for addr := range rt.failed {
+		asked = append(asked, addr)
+	}
+	_ = parallel(asked, func(addr string) error {
+		out, err := b.callAsked(ctx, rt, addr, kind, binary.AppendUvarint(nil, uint64(db)))
+		if err != nil {
+			return err
+		}
+		return take(addr, out)
+	})
 }
 
 // countListed counts partition p's keys by listing them at level.
@@ -404,17 +412,13 @@ func (l *Local) CountExpiring(_ context.Context, db int) (int64, int64, error) {
 
 // CountExpiring implements router.ExpiryCounter: each partition as the
 // complete copy with the most such keys counts it (an estimate, as
-// Redis's is: INFO's keyspace section). A node that does not answer (one
-// of an earlier release knows no such call) is left out.
+// Redis's is: INFO's keyspace section), asking the nodes DB_SIZE asks. A
+// node that does not answer (one of an earlier release knows no such
+// call) is left out.
 func (b *Backend) CountExpiring(ctx context.Context, db int) (int64, int64, error) {
-	rt := b.routes.Load()
 	var got []expiring
 	var mu sync.Mutex
-	_ = parallel(rt.nodes, func(addr string) error {
-		out, err := b.callAsked(ctx, rt, addr, rpc.KindExpiring, binary.AppendUvarint(nil, uint64(db)))
-		if err != nil {
-			return err
-		}
+	b.askCounting(ctx, b.routes.Load(), rpc.KindExpiring, db, func(addr string, out []byte) error {
 		c, left, err := rpc.DecodeExpiring(out)
 		if err != nil || len(c) != b.partitions() {
 			return fmt.Errorf("%s: malformed expiring counts", addr)
