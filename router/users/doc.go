@@ -17,7 +17,7 @@
 //
 // The store persists through a Saver after every change; FileSaver writes
 // the users file atomically. Changes made elsewhere (another router of a
-// cluster) arrive whole, read back from the cluster (Replace; ReplaceIf
+// cluster) arrive whole, read back from the cluster (ReplaceIf, which
 // drops a read that a change here overtook), or one at a time as the
 // router that made them tells them (Apply). Store is safe for concurrent
 // use.

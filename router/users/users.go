@@ -135,16 +135,6 @@ func New(cfg Config, records []Record, adminName, adminPassword string) (*Store,
 	return s, nil
 }
 
-// Replace installs records loaded from elsewhere (another router changed
-// them). Accounts keep their identity: live sessions see new levels,
-// deleted accounts are marked deleted, and a changed password drops the
-// login memo.
-func (s *Store) Replace(records []Record) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.replaceLocked(records)
-}
-
 // Changes returns the count of changes ReplaceIf compares.
 func (s *Store) Changes() uint64 {
 	s.mu.Lock()
@@ -152,9 +142,12 @@ func (s *Store) Changes() uint64 {
 	return s.changes
 }
 
-// ReplaceIf is Replace for records read when Changes returned changes,
-// unless the store changed since (the read may have missed that change):
-// it reports whether it replaced them.
+// ReplaceIf installs records loaded from elsewhere (another router
+// changed them), read when Changes returned changes, unless the store
+// changed since (the read may have missed that change); it reports
+// whether it replaced them. Accounts keep their identity: live sessions
+// see new levels, deleted accounts are marked deleted, and a changed
+// password drops the login memo.
 func (s *Store) ReplaceIf(records []Record, changes uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,7 +178,7 @@ type Change struct {
 	Deleted bool
 }
 
-// Apply installs one account's change made elsewhere, as Replace does
+// Apply installs one account's change made elsewhere, as ReplaceIf does
 // for every account: without reading the users back, so the change takes
 // effect here while the cluster cannot answer that read.
 func (s *Store) Apply(c Change) {

@@ -217,7 +217,9 @@ func TestReplaceKeepsAccountsLive(t *testing.T) {
 			next = append(next, r)
 		}
 	}
-	s.Replace(next)
+	if !s.ReplaceIf(next, s.Changes()) {
+		t.Fatal("records read after every change were not taken")
+	}
 	if a1.Level() != proto.LevelAdmin || a1.Deleted() {
 		t.Errorf("user1: level %v deleted %v", a1.Level(), a1.Deleted())
 	}
