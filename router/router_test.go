@@ -84,16 +84,22 @@ func testConn(t testing.TB) *conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Backend: &mapBackend{m: map[string]string{}}, Users: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := pipeConn(t, srv)
+	c := pipeConn(t, testServer(t, Config{Users: store}))
 	if act := c.handle([]byte("AUTH (6)vanity (6)vanity")); act != actReply {
 		t.Fatal("AUTH gave no reply")
 	}
 	c.out = c.out[:0]
 	return c
+}
+
+// testServer is a server of cfg over a map backend.
+func testServer(t testing.TB, cfg Config) *Server {
+	cfg.Backend = &mapBackend{m: map[string]string{}}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 // pipeConn returns a new, unauthenticated Vanity connection to srv over a

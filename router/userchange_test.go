@@ -50,10 +50,7 @@ func TestUserChangesTellTheChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	peers := &fakePeers{}
-	srv, err := New(Config{Backend: &mapBackend{m: map[string]string{}}, Users: store, Peers: peers})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := testServer(t, Config{Users: store, Peers: peers})
 	admin := pipeConn(t, srv)
 	if got := admin.reply("AUTH (6)vanity (6)vanity"); got != "OK" {
 		t.Fatalf("AUTH: %q", got)
@@ -130,11 +127,7 @@ func TestUserChangeNotStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv, err := New(Config{Backend: &mapBackend{m: map[string]string{}}, Users: store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := pipeConn(t, srv)
+		c := pipeConn(t, testServer(t, Config{Users: store}))
 		c.reply("AUTH (6)vanity (6)vanity")
 		got := c.reply("ADD_USER (5)user1 (5)pass1")
 		if !strings.HasPrefix(got, tc.want+"(") || !strings.Contains(got, tc.err.Error()) {
