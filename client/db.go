@@ -464,6 +464,16 @@ func (db *DB) SetTTLIfPresent(ctx context.Context, key string, value any, ttl ti
 	return db.doBool(ctx, "SET_TTL_IF_PRESENT :"+typeWord(value), key, value, ttlMillis(ttl))
 }
 
+// ExpireIf gives key a time to live of ttl when its present deadline
+// allows (when: proto.DeadlineNone, DeadlineSome, DeadlineLater,
+// DeadlineEarlier or DeadlineSomeEarlier, Redis's EXPIRE NX, XX, GT, LT
+// and XX LT), and reports whether it did; a missing key is false
+// (PROTOCOL.md §12.25). It reads the deadline it replaces, so a cluster
+// runs it on its serial path.
+func (db *DB) ExpireIf(ctx context.Context, key string, ttl time.Duration, when proto.DeadlineIf) (bool, error) {
+	return db.doBool(ctx, "SET_EXPIRY_IF", key, ttl.Seconds(), when)
+}
+
 // Rename gives key's value and time to live to newkey, replacing what it
 // held, and deletes key (RENAME; in a cluster both must be in one
 // partition: co-locate them with {tags}).
@@ -495,6 +505,21 @@ func (db *DB) DelIf(ctx context.Context, key string, expected any) (bool, error)
 // there was none). See SetIf for where it runs.
 func (db *DB) GetSet(ctx context.Context, key string, value any) (proto.Value, error) {
 	return db.getValue(ctx, "GET_SET :"+typeWord(value), key, value)
+}
+
+// SetWith sets key to value if when holds, with the deadline ttl gives
+// (proto.TTLAfter: ms from now; proto.TTLAt: ms since 1970; TTLKeep: the
+// key's), and reports whether it did: Redis's SET with any of NX, XX,
+// EX, PX, EXAT, PXAT and KEEPTTL (PROTOCOL.md §12.26). See SetIf for
+// where it runs.
+func (db *DB) SetWith(ctx context.Context, key string, value any, when proto.KeyIf, ttl proto.TTLMode, ms int64) (bool, error) {
+	return db.doBool(ctx, "SET_WITH :"+typeWord(value), key, value, when, ttl, ms)
+}
+
+// GetSetWith is SetWith returning the value key held (ErrNil if none),
+// as GetSet: Redis's SET ... GET with any other option.
+func (db *DB) GetSetWith(ctx context.Context, key string, value any, when proto.KeyIf, ttl proto.TTLMode, ms int64) (proto.Value, error) {
+	return db.getValue(ctx, "GET_SET_WITH :"+typeWord(value), key, value, when, ttl, ms)
 }
 
 // GetDel deletes key and returns the value it held (ErrNil if none). See

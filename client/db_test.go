@@ -260,7 +260,8 @@ func TestDBCompareAndSet(t *testing.T) {
 	}
 	want := []string{"SET_IF :INT(1)n 10 15", "SET_IF_ABSENT :STR(4)lock (2)me", "DEL_IF :STR(4)lock (2)me",
 		"SET_IF_PRESENT :FLOAT(1)n 3.5", "HASH_SET_IF_ABSENT(1)h (1)f (1)v", "SET_TTL_IF_ABSENT :STR(5)lease (2)me 1500",
-		"SET_TTL_IF_PRESENT :INT(1)n 7 2000", "RENAME_IF_ABSENT(1)n (1)m", "SET_KEEP_TTL :INT(1)n 9"}
+		"SET_TTL_IF_PRESENT :INT(1)n 7 2000", "RENAME_IF_ABSENT(1)n (1)m", "SET_KEEP_TTL :INT(1)n 9",
+		"SET_EXPIRY_IF(1)n 1.5 SOME_EARLIER", "SET_WITH :STR(1)n (1)v ABSENT AT 1700000000000"}
 	if ok, err := db.SetTTLIfAbsent(ctx, "lease", "me", 1500*time.Millisecond); !ok || err != nil {
 		t.Errorf("SetTTLIfAbsent: %v %v", ok, err)
 	}
@@ -272,6 +273,12 @@ func TestDBCompareAndSet(t *testing.T) {
 	}
 	if err := db.SetKeepTTL(ctx, "n", 9); err != nil {
 		t.Errorf("SetKeepTTL: %v", err)
+	}
+	if ok, err := db.ExpireIf(ctx, "n", 1500*time.Millisecond, proto.DeadlineSomeEarlier); !ok || err != nil {
+		t.Errorf("ExpireIf: %v %v", ok, err)
+	}
+	if ok, err := db.SetWith(ctx, "n", "v", proto.KeyAbsent, proto.TTLAt, 1700000000000); !ok || err != nil {
+		t.Errorf("SetWith: %v %v", ok, err)
 	}
 	if got := frames(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
@@ -295,6 +302,9 @@ func TestDBReadAndReplace(t *testing.T) {
 	ctx := context.Background()
 	if v, err := db.GetSet(ctx, "k", 7); err != nil || string(v.Str) != "a" {
 		t.Errorf("GetSet: %+v %v", v, err)
+	}
+	if v, err := db.GetSetWith(ctx, "k", 8, proto.KeyPresent, proto.TTLKeep, 0); err != nil || string(v.Str) != "a" {
+		t.Errorf("GetSetWith: %+v %v", v, err)
 	}
 	if _, err := db.GetDel(ctx, "k"); !errors.Is(err, ErrNil) {
 		t.Errorf("GetDel of nothing: %v, want ErrNil", err)
@@ -326,7 +336,7 @@ func TestDBReadAndReplace(t *testing.T) {
 	if _, err := db.ListMoveWait(ctx, "none", "doing", proto.EndLeft, proto.EndRight, 20*time.Millisecond); !errors.Is(err, ErrNil) {
 		t.Errorf("ListMoveWait for nothing: %v, want ErrNil", err)
 	}
-	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
+	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_SET_WITH :INT(1)k 8 PRESENT KEEP 0", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
 		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1", "INCR_NUMBER(5)price 1.5", "LIST_MOVE(4)jobs (5)doing RIGHT LEFT",
 		"LIST_MOVE(4)none (5)doing LEFT LEFT", "LIST_MOVE_WAIT(4)jobs (5)doing RIGHT LEFT 1500",
 		"LIST_MOVE_WAIT(4)none (5)doing LEFT RIGHT 20"}; fmt.Sprint(got) != fmt.Sprint(want) {

@@ -58,12 +58,8 @@ func appendArg(b []byte, a any) ([]byte, error) {
 		return append(b, FormatFloat(v)...), nil
 	case float32:
 		return append(b, FormatFloat(float64(v))...), nil
-	case proto.Level:
-		return append(b, v.String()...), nil
-	case proto.Consistency:
-		return append(b, v.String()...), nil
-	case proto.End:
-		return append(b, v.String()...), nil
+	case proto.Level, proto.Consistency, proto.End, proto.DeadlineIf, proto.KeyIf, proto.TTLMode:
+		return append(b, v.(fmt.Stringer).String()...), nil // an enum's word
 	case []string:
 		return appendSeq(b, '[', ']', v), nil
 	case [][]byte:

@@ -75,6 +75,12 @@ func AppendBinary(dst []byte, req *Request) []byte {
 		case argEnd:
 			dst = append(dst, byte(req.Ends[nEnds]))
 			nEnds++
+		case argWhen:
+			dst = append(dst, byte(req.When))
+		case argKeyIf:
+			dst = append(dst, byte(req.If))
+		case argTTLMode:
+			dst = append(dst, byte(req.TTL))
 		case argType:
 			dst = appendValueOf(appendBytes(append(dst, byte(req.Type)), req.Str[0]), req, false)
 		case argMillis:
@@ -190,6 +196,21 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 				req.Ends[nEnds], b = End(b[0]), b[1:]
 			}
 			nEnds++
+		case argWhen:
+			ok = len(b) > 0 && DeadlineIf(b[0]) <= DeadlineSomeEarlier
+			if ok {
+				req.When, b = DeadlineIf(b[0]), b[1:]
+			}
+		case argKeyIf:
+			ok = len(b) > 0 && KeyIf(b[0]) <= KeyPresent
+			if ok {
+				req.If, b = KeyIf(b[0]), b[1:]
+			}
+		case argTTLMode:
+			ok = len(b) > 0 && TTLMode(b[0]) <= TTLKeep
+			if ok {
+				req.TTL, b = TTLMode(b[0]), b[1:]
+			}
 		case argType:
 			ok = len(b) > 0
 			if !ok {

@@ -37,6 +37,8 @@ func TestBinaryRoundTrip(t *testing.T) {
 		"FENCED (4)jobs 117 SET:INT (1)k 5", "FENCED (0) -1 SET_IF:STR (1)k (1)a (2)bc",
 		"ONCE (2)r1 LIST_POP_LEFT (1)q 1", "RETRY (0) FENCED (1)l 9 DEL (1)k",
 		"LIST_MOVE (1)a (1)b RIGHT LEFT", "LIST_MOVE (0) (2)bc LEFT RIGHT",
+		"SET_EXPIRY_IF (1)k 1.5 SOME_EARLIER", "SET_EXPIRY_AT_IF (1)k -3 NONE", "SET_EXPIRY_IF (1)k 7 ALWAYS",
+		"SET_WITH:STR (1)k (1)v ABSENT AFTER 1500", "GET_SET_WITH:FLOAT (1)k 1.5 PRESENT KEEP 0", "SET_WITH:INT (1)k -1 ALWAYS AT -5",
 	}, fuzzSeeds...)
 	round := 0
 	for _, text := range texts {

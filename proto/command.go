@@ -188,6 +188,14 @@ const (
 	// other, Redis's SDIFF and SDIFFSTORE (SET_DIFF takes two).
 	CmdSetDiffMany
 	CmdSetDiffManyInto
+	// A deadline set only when the key's present one allows (§12.25):
+	// Redis's EXPIRE and EXPIREAT with NX, XX, GT or LT.
+	CmdSetExpiryIf
+	CmdSetExpiryAtIf
+	// SET with every option Redis's SET has (§12.26): a condition on the
+	// key, a deadline of any kind, and (GET_SET_WITH) the value replaced.
+	CmdSetWith
+	CmdGetSetWith
 
 	numCommands // keep last
 )
@@ -196,22 +204,25 @@ const (
 type arg uint8
 
 const (
-	argStr    arg = iota + 1 // (n)bytes
-	argInt                   // signed 64-bit integer
-	argFloat                 // IEEE-754 double
-	argArr                   // (n)[...] of keys or fields
-	argList                  // (n)[...] of list data
-	argSet                   // (n){...}
-	argHash                  // (n){field value ...}
-	argType                  // :STR / :INT / :FLOAT annotation, and the value it announces
-	argLevel                 // ADMIN / USER / PEER / UNKNOWN
-	argCons                  // ONE / QUORUM / ALL
-	argRaw                   // PING: the raw remainder of a top-level frame
-	argMillis                // a duration in milliseconds, an integer (in Int[1]: SET_TTL)
-	argAlso                  // a second value of the type argType announced (SET_IF's new value: Str[2], Int[1] or Float2)
-	argFence                 // FENCED's lock and token, then the write they fence (Request.Fence; the write's arguments as its own)
-	argOnce                  // ONCE's or RETRY's request id, then the write it names (Request.Once, OnceID)
-	argEnd                   // LEFT / RIGHT: an end of a list (Request.Ends)
+	argStr     arg = iota + 1 // (n)bytes
+	argInt                    // signed 64-bit integer
+	argFloat                  // IEEE-754 double
+	argArr                    // (n)[...] of keys or fields
+	argList                   // (n)[...] of list data
+	argSet                    // (n){...}
+	argHash                   // (n){field value ...}
+	argType                   // :STR / :INT / :FLOAT annotation, and the value it announces
+	argLevel                  // ADMIN / USER / PEER / UNKNOWN
+	argCons                   // ONE / QUORUM / ALL
+	argRaw                    // PING: the raw remainder of a top-level frame
+	argMillis                 // a duration in milliseconds, an integer (in Int[1]: SET_TTL)
+	argAlso                   // a second value of the type argType announced (SET_IF's new value: Str[2], Int[1] or Float2)
+	argFence                  // FENCED's lock and token, then the write they fence (Request.Fence; the write's arguments as its own)
+	argOnce                   // ONCE's or RETRY's request id, then the write it names (Request.Once, OnceID)
+	argEnd                    // LEFT / RIGHT: an end of a list (Request.Ends)
+	argWhen                   // ALWAYS / NONE / SOME / LATER / EARLIER / SOME_EARLIER: when a deadline is set (Request.When)
+	argKeyIf                  // ALWAYS / ABSENT / PRESENT: when SET_WITH writes (Request.If)
+	argTTLMode                // CLEAR / AFTER / AT / KEEP: the deadline SET_WITH gives (Request.TTL)
 )
 
 type commandInfo struct {
@@ -346,6 +357,10 @@ var commands = [numCommands]commandInfo{
 	CmdRandomKey:          {"RANDOM_KEY", nil},
 	CmdSetDiffMany:        {"SET_DIFF_MANY", []arg{argArr}},
 	CmdSetDiffManyInto:    {"SET_DIFF_MANY_INTO", []arg{argStr, argArr}},
+	CmdSetExpiryIf:        {"SET_EXPIRY_IF", []arg{argStr, argFloat, argWhen}},
+	CmdSetExpiryAtIf:      {"SET_EXPIRY_AT_IF", []arg{argStr, argInt, argWhen}},
+	CmdSetWith:            {"SET_WITH", []arg{argType, argKeyIf, argTTLMode, argMillis}},
+	CmdGetSetWith:         {"GET_SET_WITH", []arg{argType, argKeyIf, argTTLMode, argMillis}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

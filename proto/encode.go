@@ -45,6 +45,12 @@ func AppendRequest(dst []byte, req *Request) []byte {
 		case argEnd:
 			dst = append(append(dst, ' '), req.Ends[nEnds].String()...)
 			nEnds++
+		case argWhen:
+			dst = append(append(dst, ' '), req.When.String()...)
+		case argKeyIf:
+			dst = append(append(dst, ' '), req.If.String()...)
+		case argTTLMode:
+			dst = append(append(dst, ' '), req.TTL.String()...)
 		case argType:
 			dst = append(append(dst, ':'), req.Type.String()...)
 			dst = AppendBody(append(dst, ' '), req.Str[0])

@@ -37,6 +37,8 @@ const (
 	ErrFencedCommand                 // FENCED around anything but a write of one key (extension, §12.11)
 	ErrOnceCommand                   // ONCE or RETRY around anything but a write of one key or a blocking pop (extension, §12.12)
 	ErrInvalidEnd                    // invalid list end (extension, §12.14)
+	ErrInvalidDeadlineIf             // invalid deadline condition (extension, §12.25)
+	ErrInvalidSetOption              // invalid SET option (extension, §12.26)
 
 	numParseErrors
 )
@@ -70,6 +72,8 @@ var parseErrorText = [numParseErrors]string{
 	ErrFencedCommand:      "FENCED carries a write of one key",
 	ErrOnceCommand:        "ONCE and RETRY carry a write of one key or a blocking pop",
 	ErrInvalidEnd:         "invalid list end",
+	ErrInvalidDeadlineIf:  "invalid deadline condition",
+	ErrInvalidSetOption:   "invalid SET option",
 }
 
 // badRequestReplies holds the complete reply payload for each ParseError,

@@ -15,7 +15,7 @@ var fuzzSeeds = []string{
 	"SET_ADD (1)s (2){(1)a(1)b}", "LIST_RANGE (1)k 0 -1", "EDIT_USER (5)user1 ADMIN",
 	"PIPE(2)SET:STR(3)foo (3)barGET(3)foo", "PIPE(1)PIPE(1)PINGGET(1)x", "PING hello",
 	"INCR_FLOAT (1)f -inf", "CONSISTENCY ONE ALL", "GET (99999999999999999999)x",
-	"LIST_MOVE (1)a (1)b RIGHT LEFT",
+	"LIST_MOVE (1)a (1)b RIGHT LEFT", "SET_EXPIRY_IF (1)k 10 LATER",
 }
 
 // FuzzParseRequest checks that no input panics the parser, that a parsed

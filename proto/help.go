@@ -158,6 +158,10 @@ var help = [numCommands]commandHelp{
 	CmdRandomKey:          {"", "a key of the database taken at random, or nothing if it is empty", GroupKeys, "RANDOMKEY"},
 	CmdSetDiffMany:        {"key...", "the members of the first set that are in none of the others", GroupSets, "SDIFF"},
 	CmdSetDiffManyInto:    {"destination key...", "stores the members of the first set that are in none of the others", GroupSets, "SDIFFSTORE"},
+	CmdSetExpiryIf:        {"key seconds when", "as SET_EXPIRY, only when the key's deadline allows (when: NONE, SOME, LATER, EARLIER or SOME_EARLIER); true if it did", GroupExpiry, ""},
+	CmdSetWith:            {"key value condition deadline milliseconds", "sets the key if the condition holds (ALWAYS, ABSENT or PRESENT), with the deadline given (CLEAR: none; AFTER milliseconds; AT milliseconds since 1970; KEEP the key's); true if it did", GroupStrings, ""},
+	CmdGetSetWith:         {"key value condition deadline milliseconds", "as SET_WITH, answering the value the key held (GET's answer)", GroupStrings, ""},
+	CmdSetExpiryAtIf:      {"key milliseconds when", "as SET_EXPIRY_AT, only when the key's deadline allows (as SET_EXPIRY_IF); true if it did", GroupExpiry, ""},
 	CmdRenameIfAbsent:     {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},
 	CmdListMove:           {"source destination LEFT|RIGHT LEFT|RIGHT", "takes the element at one end of source and puts it at an end of destination; answers it", GroupLists, "LMOVE"},
 	CmdDelIf:              {"key expected", "deletes the key if it holds expected (same type); true if it did", GroupStrings, ""},
@@ -206,7 +210,7 @@ func Commands() []Command {
 var argNames = [...]string{
 	argStr: "str", argInt: "int", argFloat: "float", argArr: "arr", argList: "list", argSet: "set",
 	argHash: "hash", argType: "typed", argLevel: "level", argCons: "consistency", argRaw: "raw",
-	argMillis: "millis", argAlso: "also", argFence: "fence", argOnce: "once", argEnd: "end",
+	argMillis: "millis", argAlso: "also", argFence: "fence", argOnce: "once", argEnd: "end", argWhen: "when", argKeyIf: "keyif", argTTLMode: "ttlmode",
 }
 
 // ArgKinds names c's argument kinds in schema order ("str", "int",

@@ -28,7 +28,7 @@ func (c Command) Class() Class {
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
 		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
-		CmdSetKeepTTL, CmdSetDiffManyInto:
+		CmdSetKeepTTL, CmdSetDiffManyInto, CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -70,15 +70,17 @@ func ReadOnly(reqs []*Request) bool {
 }
 
 // Conditional reports whether c is a compare-and-set, a read-and-replace
-// (§12.6), a lock command (§12.7) or a read-modify-write of a string or a
-// hash field (§12.8, §12.10): whether it writes, what it writes or what it
+// (§12.6), a lock command (§12.7), a read-modify-write of a string or a
+// hash field (§12.8, §12.10) or a deadline set on a condition (§12.25):
+// whether it writes, what it writes or what it
 // answers depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
 func (c Command) Conditional() bool {
 	switch c {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
-		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdHashIncrFloat, CmdSetKeepTTL:
+		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdHashIncrFloat, CmdSetKeepTTL,
+		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith:
 		return true
 	}
 	return false

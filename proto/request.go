@@ -17,6 +17,9 @@ type Request struct {
 	Level Level          // EDIT_USER
 	Cons  [2]Consistency // CONSISTENCY: read, write
 	Ends  [2]End         // LIST_MOVE: the source's end, the destination's
+	When  DeadlineIf     // SET_EXPIRY_IF, SET_EXPIRY_AT_IF: when the deadline is set
+	If    KeyIf          // SET_WITH, GET_SET_WITH: when the value is written
+	TTL   TTLMode        // SET_WITH, GET_SET_WITH: the deadline it gets (its milliseconds in Int[1])
 	Str   [3][]byte
 	Int   [2]int64
 	Float float64
@@ -213,6 +216,12 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 		case argEnd:
 			req.Ends[nEnds], i, err = parseEnd(b, i)
 			nEnds++
+		case argWhen:
+			req.When, i, err = parseDeadlineIf(b, i)
+		case argKeyIf:
+			req.If, i, err = parseKeyIf(b, i)
+		case argTTLMode:
+			req.TTL, i, err = parseTTLMode(b, i)
 		case argType:
 			i, err = parseTypedValue(b, i, req)
 		case argMillis:
@@ -568,19 +577,36 @@ func parseEnd(b []byte, i int) (End, int, ParseError) {
 	return parseName[End](b, i, endNames[:], ErrInvalidEnd)
 }
 
+func parseDeadlineIf(b []byte, i int) (DeadlineIf, int, ParseError) {
+	return parseName[DeadlineIf](b, i, deadlineIfNames[:], ErrInvalidDeadlineIf)
+}
+
+func parseKeyIf(b []byte, i int) (KeyIf, int, ParseError) {
+	return parseName[KeyIf](b, i, keyIfNames[:], ErrInvalidSetOption)
+}
+
+func parseTTLMode(b []byte, i int) (TTLMode, int, ParseError) {
+	return parseName[TTLMode](b, i, ttlModeNames[:], ErrInvalidSetOption)
+}
+
 // parseName reads one of names, the words of an enum in its order, and
-// returns its index; invalid when none is there.
+// returns its index; invalid when none is there. The longest name that
+// is there wins (SOME_EARLIER, not SOME).
 func parseName[T ~uint8](b []byte, i int, names []string, invalid ParseError) (T, int, ParseError) {
 	i = SkipSpace(b, i)
 	if i == len(b) {
 		return 0, i, ErrUnexpectedEnd
 	}
+	found := -1
 	for n, name := range names {
-		if hasPrefix(b[i:], name) {
-			return T(n), i + len(name), ErrNone
+		if hasPrefix(b[i:], name) && (found < 0 || len(name) > len(names[found])) {
+			found = n
 		}
 	}
-	return 0, i, invalid
+	if found < 0 {
+		return 0, i, invalid
+	}
+	return T(found), i + len(names[found]), ErrNone
 }
 
 // parseTypedValue reads SET's ":T" annotation, the key, and a value of T.

@@ -107,6 +107,89 @@ func (e End) String() string {
 	return "INVALID"
 }
 
+// DeadlineIf is when SET_EXPIRY_IF and SET_EXPIRY_AT_IF (§12.25) give a
+// key a new deadline, from the deadline it has: Redis's EXPIRE options.
+// A key without a deadline never expires, so no deadline is later than
+// its none and every deadline is earlier.
+type DeadlineIf uint8
+
+const (
+	// DeadlineAlways: whatever deadline the key has (SET_EXPIRY's).
+	DeadlineAlways      DeadlineIf = iota
+	DeadlineNone                   // the key has no deadline (Redis's NX)
+	DeadlineSome                   // the key has a deadline (XX)
+	DeadlineLater                  // the new deadline is later than the key's (GT; XX GT)
+	DeadlineEarlier                // the new deadline is earlier than the key's, or it has none (LT)
+	DeadlineSomeEarlier            // the key has a deadline and the new one is earlier (XX LT)
+)
+
+var deadlineIfNames = [...]string{DeadlineAlways: "ALWAYS", DeadlineNone: "NONE", DeadlineSome: "SOME",
+	DeadlineLater: "LATER", DeadlineEarlier: "EARLIER", DeadlineSomeEarlier: "SOME_EARLIER"}
+
+func (w DeadlineIf) String() string {
+	if int(w) < len(deadlineIfNames) {
+		return deadlineIfNames[w]
+	}
+	return "INVALID"
+}
+
+// Admits reports whether a key whose deadline is cur (milliseconds since
+// 1970; 0: none) takes the deadline next under w.
+func (w DeadlineIf) Admits(cur, next int64) bool {
+	switch w {
+	case DeadlineNone:
+		return cur == 0
+	case DeadlineSome:
+		return cur != 0
+	case DeadlineLater:
+		return cur != 0 && next > cur
+	case DeadlineEarlier:
+		return cur == 0 || next < cur
+	case DeadlineSomeEarlier:
+		return cur != 0 && next < cur
+	}
+	return true
+}
+
+// KeyIf is when SET_WITH and GET_SET_WITH (§12.26) write, from whether
+// the key is there: Redis's SET NX and XX.
+type KeyIf uint8
+
+const (
+	KeyAlways  KeyIf = iota // whatever the key holds
+	KeyAbsent               // the key is missing (NX)
+	KeyPresent              // the key holds a value (XX)
+)
+
+var keyIfNames = [...]string{KeyAlways: "ALWAYS", KeyAbsent: "ABSENT", KeyPresent: "PRESENT"}
+
+func (k KeyIf) String() string {
+	if int(k) < len(keyIfNames) {
+		return keyIfNames[k]
+	}
+	return "INVALID"
+}
+
+// TTLMode is the deadline SET_WITH and GET_SET_WITH (§12.26) give the
+// value they write: Redis's SET EX/PX, EXAT/PXAT and KEEPTTL.
+type TTLMode uint8
+
+const (
+	TTLClear TTLMode = iota // none, as SET
+	TTLAfter                // milliseconds from now (EX, PX)
+	TTLAt                   // milliseconds since 1970 (EXAT, PXAT)
+	TTLKeep                 // the key's own, if it has one (KEEPTTL)
+)
+
+var ttlModeNames = [...]string{TTLClear: "CLEAR", TTLAfter: "AFTER", TTLAt: "AT", TTLKeep: "KEEP"}
+
+func (m TTLMode) String() string {
+	if int(m) < len(ttlModeNames) {
+		return ttlModeNames[m]
+	}
+	return "INVALID"
+}
+
 // Status is the first word of every reply. ONLY APPEND TO THIS LIST.
 type Status uint8
 

@@ -135,6 +135,15 @@ func ParseWords(words []Word, req *Request) error {
 			req.Ends[nEnds], perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseEnd)
 			nEnds++
 			rest = rest[1:]
+		case argWhen:
+			req.When, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseDeadlineIf)
+			rest = rest[1:]
+		case argKeyIf:
+			req.If, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseKeyIf)
+			rest = rest[1:]
+		case argTTLMode:
+			req.TTL, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseTTLMode)
+			rest = rest[1:]
 		case argType:
 			if len(rest) < 2 {
 				return usage()

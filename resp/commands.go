@@ -345,15 +345,23 @@ func pop(cmd proto.Command) func([][]byte, *Plan) error {
 }
 
 // expire returns a builder of EXPIRE (unit 1000 ms) and PEXPIRE (1 ms):
-// whether the key exists and the new deadline, as one unit.
+// whether the key exists and the new deadline, as one unit; with an
+// option, SET_EXPIRY_IF.
 func expire(unit float64) func([][]byte, *Plan) error {
 	return func(args [][]byte, p *Plan) error {
 		n, err := parseInt(args[2])
 		if err != nil {
 			return err
 		}
-		if len(args) > 3 {
-			return &Error{"ERR", "EXPIRE's NX, XX, GT and LT options are not supported by Vanity"}
+		when, err := expireWhen(args[3:])
+		if err != nil {
+			return err
+		}
+		if when != proto.DeadlineAlways {
+			r := p.Item(proto.CmdSetExpiryIf)
+			r.Str[0], r.Float, r.When = args[1], float64(n)*unit/1000, when
+			p.Shape = ShapeBool
+			return nil
 		}
 		p.Item(proto.CmdExists).Str[0] = args[1]
 		r := p.Then(proto.CmdSetExpiry)
@@ -363,24 +371,71 @@ func expire(unit float64) func([][]byte, *Plan) error {
 }
 
 // expireAt returns the builder of EXPIREAT (unit 1000) and PEXPIREAT
-// (unit 1): existence, and the deadline in milliseconds since 1970.
+// (unit 1): existence, and the deadline in milliseconds since 1970; with
+// an option, SET_EXPIRY_AT_IF.
 func expireAt(unit int64) func([][]byte, *Plan) error {
 	return func(args [][]byte, p *Plan) error {
 		n, err := parseInt(args[2])
 		if err != nil {
 			return err
 		}
-		if len(args) > 3 {
-			return &Error{"ERR", strings.ToUpper(string(args[0])) + "'s NX, XX, GT and LT options are not supported by Vanity"}
+		when, err := expireWhen(args[3:])
+		if err != nil {
+			return err
 		}
 		if n > math.MaxInt64/unit || n < math.MinInt64/unit {
 			return &Error{"ERR", "invalid expire time in '" + strings.ToLower(string(args[0])) + "' command"}
+		}
+		if when != proto.DeadlineAlways {
+			r := p.Item(proto.CmdSetExpiryAtIf)
+			r.Str[0], r.Int[0], r.When = args[1], n*unit, when
+			p.Shape = ShapeBool
+			return nil
 		}
 		p.Item(proto.CmdExists).Str[0] = args[1]
 		r := p.Then(proto.CmdSetExpiryAt)
 		r.Str[0], r.Int[0] = args[1], n*unit
 		return nil
 	}
+}
+
+// expireWhen reads the EXPIRE family's options, NX, XX, GT and LT, as the
+// condition of SET_EXPIRY_IF (§12.25); none is DeadlineAlways. XX GT is
+// GT: a key without a deadline never expires, which no deadline is later
+// than.
+func expireWhen(opts [][]byte) (proto.DeadlineIf, error) {
+	var nx, xx, gt, lt bool
+	for _, o := range opts {
+		switch strings.ToUpper(string(o)) {
+		case "NX":
+			nx = true
+		case "XX":
+			xx = true
+		case "GT":
+			gt = true
+		case "LT":
+			lt = true
+		default:
+			return 0, &Error{"ERR", "Unsupported option " + string(o)}
+		}
+	}
+	switch {
+	case nx && (xx || gt || lt):
+		return 0, &Error{"ERR", "NX and XX, GT or LT options at the same time are not compatible"}
+	case gt && lt:
+		return 0, &Error{"ERR", "GT and LT options at the same time are not compatible"}
+	case nx:
+		return proto.DeadlineNone, nil
+	case gt:
+		return proto.DeadlineLater, nil
+	case lt && xx:
+		return proto.DeadlineSomeEarlier, nil
+	case lt:
+		return proto.DeadlineEarlier, nil
+	case xx:
+		return proto.DeadlineSome, nil
+	}
+	return proto.DeadlineAlways, nil
 }
 
 // getex builds GETEX: GET, then in the same unit on the key the deadline
@@ -454,68 +509,59 @@ func expireTime(args [][]byte, p *Plan) error {
 	return nil
 }
 
+// set builds SET: its options name a proto.SetForm (NX, XX: the
+// condition; EX, PX, EXAT, PXAT, KEEPTTL: the deadline; GET: the reply),
+// run by the command named for it or by SET_WITH or GET_SET_WITH.
 func set(args [][]byte, p *Plan) error {
-	r := p.Item(proto.CmdSet)
-	r.Str[0] = args[1]
-	SetValue(r, args[2])
-	nx, xx, get, keep := false, false, false, false
-	var at int64 // EXAT's or PXAT's deadline in ms since 1970; 0: none
+	var f proto.SetForm
+	var ms int64
+	ttlOpt := "" // the deadline's option: another one is a syntax error
 	for i := 3; i < len(args); i++ {
 		opt := strings.ToUpper(string(args[i]))
 		switch opt {
 		case "EX", "PX", "EXAT", "PXAT":
-			if i+1 == len(args) || r.Cmd == proto.CmdSetTTL || at != 0 || keep {
+			if i+1 == len(args) || ttlOpt != "" && ttlOpt != opt {
 				return errSyntax
 			}
+			ttlOpt = opt
 			n, err := expireMillis(args[i+1], opt, "set")
 			if err != nil {
 				return err
 			}
-			if opt == "EX" || opt == "PX" {
-				r.Cmd, r.Int[1] = proto.CmdSetTTL, n
-			} else {
-				at = n
+			ms, f.TTL = n, proto.TTLAfter
+			if opt == "EXAT" || opt == "PXAT" {
+				f.TTL = proto.TTLAt
 			}
 			i++
-		case "NX":
-			nx = true
-		case "XX":
-			xx = true
-		case "GET":
-			get = true
-		case "KEEPTTL":
-			if r.Cmd == proto.CmdSetTTL || at != 0 {
+		case "NX", "XX":
+			want := proto.KeyAbsent
+			if opt == "XX" {
+				want = proto.KeyPresent
+			}
+			if f.If != proto.KeyAlways && f.If != want {
 				return errSyntax
 			}
-			keep = true
+			f.If = want
+		case "GET":
+			f.Get = true
+		case "KEEPTTL":
+			if ttlOpt != "" && ttlOpt != opt {
+				return errSyntax
+			}
+			ttlOpt, f.TTL = opt, proto.TTLKeep
 		default:
 			return errSyntax
 		}
 	}
-	switch {
-	case nx && xx:
-		return errSyntax
-	case (at != 0 || keep) && (nx || xx || get):
-		return &Error{"ERR", "SET EXAT, PXAT or KEEPTTL with NX, XX or GET is not supported by Vanity yet (see docs/resp.md)"}
-	case keep:
-		r.Cmd = proto.CmdSetKeepTTL
-	case at != 0:
-		// The value, then its deadline as a time, as one unit on the key.
-		x := p.Then(proto.CmdSetExpiryAt)
-		x.Str[0], x.Int[0] = args[1], at
-		p.Shape = ShapeAllOK
-	case get && (nx || xx || r.Cmd == proto.CmdSetTTL):
-		return &Error{"ERR", "SET GET with NX, XX, EX or PX is not supported by Vanity yet (see docs/resp.md)"}
-	case xx && r.Cmd == proto.CmdSetTTL:
-		r.Cmd, p.Shape = proto.CmdSetTTLIfPresent, ShapeOKOrNil
-	case xx:
-		r.Cmd, p.Shape = proto.CmdSetIfPresent, ShapeOKOrNil
-	case get:
-		r.Cmd, p.Shape = proto.CmdGetSet, ShapeBulk
-	case nx && r.Cmd == proto.CmdSetTTL:
-		r.Cmd, p.Shape = proto.CmdSetTTLIfAbsent, ShapeOKOrNil
-	case nx:
-		r.Cmd, p.Shape = proto.CmdSetIfAbsent, ShapeOKOrNil
+	cmd := f.Command()
+	r := p.Item(cmd)
+	r.Str[0], r.If, r.TTL, r.Int[1] = args[1], f.If, f.TTL, ms
+	SetValue(r, args[2])
+	switch f.Answers(cmd) {
+	case proto.AnswerReplaced:
+		p.Shape = ShapeBulk
+	case proto.AnswerWrote:
+		p.Shape = ShapeOKOrNil
 	}
 	return nil
 }
@@ -945,6 +991,9 @@ func refused(name string, arity int, group, reason string) *Spec {
 // incrNote is the INCR family's difference from Redis.
 const incrNote = "On a list, set or hash it answers `value is not an integer or out of range` where Redis answers WRONGTYPE: Vanity's INCR_INT answers a bare BAD_TYPE for any value it cannot count, and the edge cannot tell which."
 
+// expireNote is how EXPIRE and PEXPIRE run.
+const expireNote = "EXISTS and SET_EXPIRY, one unit on the key; with NX, XX, GT or LT, SET_EXPIRY_IF (linearizable: in a cluster, on its serial path)."
+
 // memberScanNote is how SSCAN and HSCAN differ from Redis's.
 const memberScanNote = "SET_SCAN, HASH_SCAN: members come in the order of a hash of their bytes, and a page holds at least a sixteenth of the collection whatever COUNT says (finding a page costs time in the collection's size), so a whole scan takes at most 17 calls. A member present for the whole scan is returned exactly once, through any router."
 
@@ -957,7 +1006,7 @@ const (
 var table = []*Spec{
 	// strings
 	{Name: "get", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the string value of a key.", Args: "key", Shape: ShapeBulk, Build: keyed(proto.CmdGet)},
-	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). NX is SET_IF_ABSENT (SET_TTL_IF_ABSENT with EX or PX: the lock idiom), XX is SET_IF_PRESENT (SET_TTL_IF_PRESENT with EX or PX) and GET is GET_SET (not with NX, XX, EX or PX), linearizable (in a cluster, on its serial path). EXAT and PXAT are SET then SET_EXPIRY_AT, one unit on the key (not with NX, XX or GET); a time already past leaves the key expired, as Redis does. KEEPTTL is SET_KEEP_TTL (not with NX, XX or GET), linearizable (in a cluster, on its serial path: it reads the deadline it keeps).", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live, EXAT and PXAT a deadline, KEEPTTL keeps the key's.", Args: "key value [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL] [NX|XX] [GET]", Shape: ShapeStatus, Build: set},
+	{Name: "set", Note: "A value that is exactly an integer's or a float's own text is stored as Vanity's INT or FLOAT (GET reads the same bytes; INCR works on it). Every option and combination: SET, SET_TTL (EX, PX), SET_IF_ABSENT (NX), SET_IF_PRESENT (XX), their _TTL_ forms, SET_KEEP_TTL (KEEPTTL), GET_SET (GET), and SET_WITH or GET_SET_WITH for the rest (PROTOCOL.md §12.26); all but SET and SET_TTL are linearizable (in a cluster, on its serial path: they read the key). A deadline already past (EXAT, PXAT) leaves the key expired, as Redis does.", Arity: -3, Flags: wr, Keys: one, Group: "string", Summary: "Sets the string value of a key; EX and PX set a time to live, EXAT and PXAT a deadline, KEEPTTL keeps the key's.", Args: "key value [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL] [NX|XX] [GET]", Shape: ShapeStatus, Build: set},
 	{Name: "setex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (seconds) of a key.", Args: "key seconds value", Shape: ShapeStatus, Build: setex("EX")},
 	{Name: "psetex", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Sets the value and the time to live (milliseconds) of a key.", Args: "key milliseconds value", Shape: ShapeStatus, Build: setex("PX")},
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
@@ -1028,10 +1077,10 @@ var table = []*Spec{
 	{Name: "exists", Arity: -2, Flags: ro, Keys: all, Group: "generic", Summary: "How many of the keys exist.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdExists)},
 	{Name: "touch", Note: "As EXISTS: Vanity keeps no access times to update.", Arity: -2, Flags: ro, Keys: all, Group: "generic", Summary: "How many of the keys exist.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdExists)},
 	{Name: "type", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "The type of a key's value.", Args: "key", Shape: ShapeType, Build: keyed(proto.CmdType)},
-	{Name: "expire", Note: "NX, XX, GT and LT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in seconds.", Args: "key seconds", Shape: ShapeExpire, Build: expire(1000)},
-	{Name: "pexpire", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in milliseconds.", Args: "key milliseconds", Shape: ShapeExpire, Build: expire(1)},
-	{Name: "expireat", Note: "SET_EXPIRY_AT: the node's clock decides when a deadline has passed. NX, XX, GT and LT are refused.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's deadline as a Unix time in seconds.", Args: "key unix-time-seconds", Shape: ShapeExpire, Build: expireAt(1000)},
-	{Name: "pexpireat", Note: "SET_EXPIRY_AT, as EXPIREAT.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's deadline as a Unix time in milliseconds.", Args: "key unix-time-milliseconds", Shape: ShapeExpire, Build: expireAt(1)},
+	{Name: "expire", Note: expireNote, Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in seconds.", Args: "key seconds [NX|XX|GT|LT]", Shape: ShapeExpire, Build: expire(1000)},
+	{Name: "pexpire", Note: expireNote, Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's time to live in milliseconds.", Args: "key milliseconds [NX|XX|GT|LT]", Shape: ShapeExpire, Build: expire(1)},
+	{Name: "expireat", Note: "SET_EXPIRY_AT (SET_EXPIRY_AT_IF with an option, as EXPIRE): the node's clock decides when a deadline has passed.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's deadline as a Unix time in seconds.", Args: "key unix-time-seconds [NX|XX|GT|LT]", Shape: ShapeExpire, Build: expireAt(1000)},
+	{Name: "pexpireat", Note: "SET_EXPIRY_AT, as EXPIREAT.", Arity: -3, Flags: wr, Keys: one, Group: "generic", Summary: "Sets a key's deadline as a Unix time in milliseconds.", Args: "key unix-time-milliseconds [NX|XX|GT|LT]", Shape: ShapeExpire, Build: expireAt(1)},
 	{Name: "ttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in seconds (-1: none, -2: no key).", Args: "key", Shape: ShapeTTL, Build: ttl},
 	{Name: "pttl", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's time to live in milliseconds (-1: none, -2: no key).", Args: "key", Shape: ShapePTTL, Build: ttl},
 	{Name: "expiretime", Note: "GET_EXPIRY_AT, the node's deadline.", Arity: 2, Flags: ro, Keys: one, Group: "generic", Summary: "A key's deadline as a Unix time in seconds (-1: none, -2: no key).", Args: "key", Shape: ShapeExpireTime, Build: expireTime},

@@ -162,14 +162,13 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 			return append(dst, proto.ReplyNull...)
 		}
 		return appendValue(append(dst, proto.ReplyOK...), v)
-	case proto.CmdSet:
-		return c.set(req, dst)
-	case proto.CmdSetKeepTTL:
-		return c.setKeepTTL(req, dst)
-	case proto.CmdSetIf, proto.CmdSetIfAbsent, proto.CmdDelIf, proto.CmdSetTTLIfAbsent, proto.CmdSetIfPresent, proto.CmdSetTTLIfPresent:
+	case proto.CmdSet, proto.CmdSetTTL, proto.CmdSetKeepTTL, proto.CmdSetIfAbsent, proto.CmdSetIfPresent,
+		proto.CmdSetTTLIfAbsent, proto.CmdSetTTLIfPresent, proto.CmdGetSet, proto.CmdSetWith, proto.CmdGetSetWith:
+		return c.setWith(req, dst)
+	case proto.CmdSetIf, proto.CmdDelIf:
 		return c.compareAndSet(req, dst)
-	case proto.CmdGetSet, proto.CmdGetDel:
-		return c.readAndReplace(req, dst)
+	case proto.CmdGetDel:
+		return c.getDel(req.Key(), dst)
 	case proto.CmdLockAcquire, proto.CmdLockRefresh, proto.CmdLockRelease, proto.CmdLockInfo:
 		return c.lock(req, dst)
 	case proto.CmdIncrNumber:
@@ -228,18 +227,18 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 			}
 		}
 		return proto.AppendContainerEnd(dst, proto.TypeArr)
-	case proto.CmdSetExpiry:
-		return c.setExpiry(req.Key(), req.Float, dst)
-	case proto.CmdSetExpiryAt:
-		return c.expireAt(req.Key(), min(req.Int[0], int64(hlc.MaxWall)), dst)
-	case proto.CmdSetTTL:
-		if req.Int[1] <= 0 {
+	case proto.CmdSetExpiry, proto.CmdSetExpiryIf:
+		secs := req.Float
+		if math.IsNaN(secs) || math.IsInf(secs, 0) {
 			return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
 		}
-		d := c.setDelta(req)
-		d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
-		c.commit(req.Key(), d)
-		return append(dst, proto.ReplyOK...)
+		var at int64 // now or before: the key goes
+		if secs > 0 {
+			at = c.deadlineAfter(math.Ceil(secs * 1000))
+		}
+		return c.expireAt(req, at, dst)
+	case proto.CmdSetExpiryAt, proto.CmdSetExpiryAtIf:
+		return c.expireAt(req, min(req.Int[0], int64(hlc.MaxWall)), dst)
 	case proto.CmdGetExpiry, proto.CmdGetExpiryAt:
 		v, _ := c.read(req.Key())
 		at := c.deadline(req.Key())
@@ -312,24 +311,70 @@ func appendMembers(dst []byte, x *memberMap) []byte {
 	return proto.AppendContainerEnd(dst, x.k)
 }
 
-func (c *Ctx) set(req *proto.Request, dst []byte) []byte {
-	c.commit(req.Key(), c.setDelta(req))
-	return append(dst, proto.ReplyOK...)
-}
-
-// setKeepTTL runs SET_KEEP_TTL: SET, the deadline of a live key kept
-// (restamped with the write, since SET's reset drops older deadlines).
-func (c *Ctx) setKeepTTL(req *proto.Request, dst []byte) []byte {
-	var at int64
-	if v, _ := c.read(req.Key()); v != nil {
-		at = c.deadline(req.Key())
+// setWith runs SET's family, each command a proto.SetForm: SET, SET_TTL,
+// SET_KEEP_TTL, SET_IF_ABSENT, SET_IF_PRESENT, SET_TTL_IF_ABSENT,
+// SET_TTL_IF_PRESENT, GET_SET, SET_WITH and GET_SET_WITH. When the form's
+// condition holds, the typed value replaces whatever the key holds, with
+// the deadline the form says: none, req.Int[1] milliseconds from now, at
+// req.Int[1] milliseconds since 1970 (a time not in the future removes
+// the key instead), or the deadline of the key's live value (restamped
+// with the write, since the write's reset drops older deadlines). The
+// reply is OK, whether it wrote, or GET's reply for the value replaced;
+// those that answer the value replace strings and numbers only: a list,
+// set or hash is BAD_TYPE, and stays.
+func (c *Ctx) setWith(req *proto.Request, dst []byte) []byte {
+	f, _ := req.SetForm()
+	key, ms := req.Key(), req.Int[1]
+	if f.TTL == proto.TTLAfter && ms <= 0 {
+		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
 	}
-	d := c.setDelta(req)
-	if at != 0 {
-		d.Exp = Expiry{S: c.T, At: at}
+	var v value // read only when the form asks about the key
+	if f.If != proto.KeyAlways || f.Get || f.TTL == proto.TTLKeep {
+		v, _ = c.read(key)
 	}
-	c.commit(req.Key(), d)
-	return append(dst, proto.ReplyOK...)
+	answer := f.Answers(req.Cmd)
+	if answer == proto.AnswerReplaced {
+		switch v.(type) {
+		case *listVal, *memberMap:
+			return append(dst, proto.ReplyBadType...)
+		case nil:
+			dst = append(dst, proto.ReplyNull...)
+		default:
+			dst = appendValue(append(dst, proto.ReplyOK...), v)
+		}
+	}
+	wrote := f.If == proto.KeyAlways || (f.If == proto.KeyAbsent) == (v == nil)
+	if wrote {
+		var at int64 // the new value's deadline; 0: none
+		switch f.TTL {
+		case proto.TTLAfter:
+			at = c.deadlineAfter(float64(ms))
+		case proto.TTLAt:
+			at = min(ms, int64(hlc.MaxWall))
+		case proto.TTLKeep:
+			if v != nil {
+				at = c.deadline(key)
+			}
+		}
+		if f.TTL == proto.TTLAt && at <= c.now() {
+			d := c.newDelta(key) // written and expired at once: gone
+			d.Reset = c.T
+			c.commit(key, d)
+		} else {
+			d := c.setDelta(req)
+			if at != 0 {
+				d.Exp = Expiry{S: c.T, At: at}
+			}
+			c.commit(key, d)
+		}
+	}
+	switch answer {
+	case proto.AnswerWrote:
+		return proto.AppendBool(append(dst, proto.ReplyOK...), wrote)
+	case proto.AnswerOK:
+		return append(dst, proto.ReplyOK...)
+	}
+	return dst
 }
 
 // setDelta is the delta of SET (and SET_TTL): the key replaced by the
@@ -350,70 +395,41 @@ func (c *Ctx) setDelta(req *proto.Request) *Delta {
 	return d
 }
 
-// compareAndSet runs SET_IF, SET_IF_ABSENT, SET_TTL_IF_ABSENT,
-// SET_IF_PRESENT, SET_TTL_IF_PRESENT and DEL_IF: the write happens only if
-// the key holds the expected value (is absent, for the _IF_ABSENT forms;
-// holds anything, for the _IF_PRESENT ones), and the reply says whether it
-// did. A value of another
-// type than the expected one does not hold it.
+// compareAndSet runs SET_IF and DEL_IF: the write happens only if the
+// key holds the expected value (a value of another type than the expected
+// one does not hold it), and the reply says whether it did.
 func (c *Ctx) compareAndSet(req *proto.Request, dst []byte) []byte {
-	if (req.Cmd == proto.CmdSetTTLIfAbsent || req.Cmd == proto.CmdSetTTLIfPresent) && req.Int[1] <= 0 {
-		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
-	}
 	v, _ := c.read(req.Key())
-	var holds bool
-	switch req.Cmd {
-	case proto.CmdSetIfAbsent, proto.CmdSetTTLIfAbsent:
-		holds = v == nil
-	case proto.CmdSetIfPresent, proto.CmdSetTTLIfPresent:
-		holds = v != nil
-	default:
-		holds = v != nil && equalsExpected(v, req)
-	}
+	holds := v != nil && equalsExpected(v, req)
 	if holds {
-		switch req.Cmd {
-		case proto.CmdDelIf:
+		if req.Cmd == proto.CmdDelIf {
 			d := c.newDelta(req.Key())
 			d.Reset = c.T
 			c.commit(req.Key(), d)
-		case proto.CmdSetIf:
+		} else {
 			set := *req // the new value where SET's goes
 			set.Str[1], set.Int[0], set.Float = req.Str[2], req.Int[1], req.Float2
 			c.commit(req.Key(), c.setDelta(&set))
-		case proto.CmdSetTTLIfAbsent, proto.CmdSetTTLIfPresent:
-			d := c.setDelta(req)
-			d.Exp = Expiry{S: c.T, At: c.deadlineAfter(float64(req.Int[1]))}
-			c.commit(req.Key(), d)
-		default:
-			c.commit(req.Key(), c.setDelta(req))
 		}
 	}
 	return proto.AppendBool(append(dst, proto.ReplyOK...), holds)
 }
 
-// readAndReplace runs GET_SET and GET_DEL: the reply is GET's for the
-// value replaced (or removed), and the write is SET's (or DEL's, which
-// writes nothing when the key is absent). They replace strings and
-// numbers only: a list, set or hash is BAD_TYPE, and stays.
-func (c *Ctx) readAndReplace(req *proto.Request, dst []byte) []byte {
-	v, _ := c.read(req.Key())
+// getDel runs GET_DEL: GET's reply for the value removed, and DEL's
+// write (nothing when the key is absent). It removes strings and numbers
+// only: a list, set or hash is BAD_TYPE, and stays.
+func (c *Ctx) getDel(key []byte, dst []byte) []byte {
+	v, _ := c.read(key)
 	switch v.(type) {
 	case *listVal, *memberMap:
 		return append(dst, proto.ReplyBadType...)
+	case nil:
+		return append(dst, proto.ReplyNull...)
 	}
-	if v == nil {
-		dst = append(dst, proto.ReplyNull...)
-	} else {
-		dst = appendValue(append(dst, proto.ReplyOK...), v)
-	}
-	switch {
-	case req.Cmd == proto.CmdGetSet:
-		c.commit(req.Key(), c.setDelta(req))
-	case v != nil:
-		d := c.newDelta(req.Key())
-		d.Reset = c.T
-		c.commit(req.Key(), d)
-	}
+	dst = appendValue(append(dst, proto.ReplyOK...), v)
+	d := c.newDelta(key)
+	d.Reset = c.T
+	c.commit(key, d)
 	return dst
 }
 
@@ -671,32 +687,27 @@ func (c *Ctx) deadlineAfter(ms float64) int64 {
 	return int64(hlc.MaxWall)
 }
 
-func (c *Ctx) setExpiry(key []byte, secs float64, dst []byte) []byte {
-	if math.IsNaN(secs) || math.IsInf(secs, 0) {
-		return proto.AppendErrorMsg(dst, proto.MsgInvalidExpiry)
-	}
-	var at int64 // now or before: the key goes
-	if secs > 0 {
-		at = c.deadlineAfter(math.Ceil(secs * 1000))
-	}
-	return c.expireAt(key, at, dst)
-}
-
-// expireAt gives key the deadline at (wall-clock milliseconds), or
-// deletes it when at is not in the future (SET_EXPIRY, SET_EXPIRY_AT); a
-// missing key is left alone. Either way the reply is OK.
-func (c *Ctx) expireAt(key []byte, at int64, dst []byte) []byte {
+// expireAt gives req's key the deadline at (wall-clock milliseconds), or
+// deletes it when at is not in the future: SET_EXPIRY and SET_EXPIRY_AT,
+// which answer OK, and their _IF forms, which do it only when the key's
+// present deadline admits at (req.When) and answer whether they did. A
+// missing key is left alone.
+func (c *Ctx) expireAt(req *proto.Request, at int64, dst []byte) []byte {
+	key := req.Key()
 	v, stored := c.read(key)
-	if v == nil {
-		return append(dst, proto.ReplyOK...)
+	done := v != nil && (req.When == proto.DeadlineAlways || req.When.Admits(c.deadline(key), at))
+	if done {
+		d := c.begin(key, stored)
+		if at <= c.now() {
+			d.Reset = c.T
+		} else {
+			d.Exp = Expiry{S: c.T, At: at}
+		}
+		c.commit(key, d)
 	}
-	d := c.begin(key, stored)
-	if at <= c.now() {
-		d.Reset = c.T
-	} else {
-		d.Exp = Expiry{S: c.T, At: at}
+	if req.Cmd == proto.CmdSetExpiryIf || req.Cmd == proto.CmdSetExpiryAtIf {
+		return proto.AppendBool(append(dst, proto.ReplyOK...), done)
 	}
-	c.commit(key, d)
 	return append(dst, proto.ReplyOK...)
 }
 

@@ -906,6 +906,97 @@ func TestCommandExamples(t *testing.T) {
 			< OK
 			> GET_EXPIRY_AT (1)p
 			< NULL`,
+		"set with": `
+			> SET_WITH:STR (1)k (1)a ABSENT AFTER 10000
+			< OK:BOOL true
+			> GET_SET_WITH:STR (1)k (1)b ABSENT CLEAR 0
+			< OK:STR (1)a
+			> GET_SET_WITH:STR (1)k (1)b PRESENT KEEP 0
+			< OK:STR (1)a
+			> GET_EXPIRY_AT (1)k
+			< OK:INT 1010000
+			> SET_WITH:INT (1)k 5 PRESENT AT 1200000
+			< OK:BOOL true
+			> GET_EXPIRY_AT (1)k
+			< OK:INT 1200000
+			> GET_SET_WITH:STR (1)k (1)c ALWAYS AFTER 5000
+			< OK:INT 5
+			> GET_EXPIRY_AT (1)k
+			< OK:INT 1005000
+			> SET_WITH:STR (1)n (1)x PRESENT CLEAR 0
+			< OK:BOOL false
+			> EXISTS (1)n
+			< NULL
+			> GET_SET_WITH:STR (1)k (1)d PRESENT AT 1000000
+			< OK:STR (1)c
+			> EXISTS (1)k
+			< NULL
+			> SET_WITH:STR (1)k (1)e ALWAYS CLEAR 0
+			< OK:BOOL true
+			> GET_EXPIRY (1)k
+			< NULL
+			> SET_WITH:STR (1)k (1)e ALWAYS AFTER 0
+			< ERROR(14)invalid expiry
+			> LIST_PUSH_LEFT (1)l (1)[(1)a]
+			> GET_SET_WITH:STR (1)l (1)v ALWAYS CLEAR 0
+			< BAD_TYPE
+			> SET_WITH:STR (1)l (1)v PRESENT KEEP 0
+			< OK:BOOL true
+			> GET (1)l
+			< OK:STR (1)v`,
+		"expiry if": `
+			> SET:STR (1)k (1)v
+			> SET_EXPIRY_AT_IF (1)k 1100000 SOME
+			< OK:BOOL false
+			> SET_EXPIRY_AT_IF (1)k 1100000 LATER
+			< OK:BOOL false
+			> SET_EXPIRY_AT_IF (1)k 1100000 SOME_EARLIER
+			< OK:BOOL false
+			> SET_EXPIRY_AT_IF (1)k 1100000 NONE
+			< OK:BOOL true
+			> GET_EXPIRY_AT (1)k
+			< OK:INT 1100000
+			> SET_EXPIRY_AT_IF (1)k 1200000 NONE
+			< OK:BOOL false
+			> SET_EXPIRY_AT_IF (1)k 1100000 LATER
+			< OK:BOOL false
+			> SET_EXPIRY_AT_IF (1)k 1100000 EARLIER
+			< OK:BOOL false
+			> SET_EXPIRY_AT_IF (1)k 1100000 SOME_EARLIER
+			< OK:BOOL false
+			> SET_EXPIRY_AT_IF (1)k 1200000 LATER
+			< OK:BOOL true
+			> SET_EXPIRY_AT_IF (1)k 1300000 EARLIER
+			< OK:BOOL false
+			> GET_EXPIRY_AT (1)k
+			< OK:INT 1200000
+			> SET_EXPIRY_IF (1)k 50 SOME_EARLIER
+			< OK:BOOL true
+			> GET_EXPIRY_AT (1)k
+			< OK:INT 1050000
+			> SET_EXPIRY_IF (1)k 60 SOME
+			< OK:BOOL true
+			> SET_EXPIRY_IF (1)k 70 ALWAYS
+			< OK:BOOL true
+			> GET_EXPIRY_AT (1)k
+			< OK:INT 1070000
+			> SET_EXPIRY_IF (1)k nan SOME
+			< ERROR(14)invalid expiry
+			> SET:STR (1)p (1)v
+			> SET_EXPIRY_IF (1)p 30 EARLIER
+			< OK:BOOL true
+			> GET_EXPIRY_AT (1)p
+			< OK:INT 1030000
+			> SET_EXPIRY_IF (1)p -1 EARLIER
+			< OK:BOOL true
+			> EXISTS (1)p
+			< NULL
+			> SET_EXPIRY_IF (3)nop 10 ALWAYS
+			< OK:BOOL false
+			> SET_EXPIRY_IF (3)nop 10 EARLIER
+			< OK:BOOL false
+			> EXISTS (3)nop
+			< NULL`,
 		"set keep ttl": `
 			> SET_TTL:STR (1)k (1)a 10000
 			< OK

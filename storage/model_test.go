@@ -108,6 +108,43 @@ func (m *model) exec(req *proto.Request) string {
 		}
 		m.put(key, v)
 		return "OK"
+	case proto.CmdSetWith, proto.CmdGetSetWith:
+		// Redis's SET with NX or XX, EX/PX, EXAT/PXAT or KEEPTTL, and GET.
+		get, ms := req.Cmd == proto.CmdGetSetWith, req.Int[1]
+		if req.TTL == proto.TTLAfter && ms <= 0 {
+			return "ERROR(14)invalid expiry"
+		}
+		old, reply := m.get(key), "NULL"
+		if get && old != nil {
+			switch old.kind {
+			case proto.TypeList, proto.TypeSet, proto.TypeHash:
+				return "BAD_TYPE"
+			}
+			reply = string(mvalue([]byte("OK"), old))
+		}
+		ok := req.If == proto.KeyAlways || req.If == proto.KeyAbsent && old == nil || req.If == proto.KeyPresent && old != nil
+		if ok {
+			v := &mval{kind: req.Type, s: string(req.Str[1]), i: req.Int[0], f: req.Float}
+			switch req.TTL {
+			case proto.TTLAfter:
+				v.deadline = m.wall + ms
+			case proto.TTLAt:
+				v.deadline = min(ms, int64(hlc.MaxWall))
+			case proto.TTLKeep:
+				if old != nil {
+					v.deadline = old.deadline
+				}
+			}
+			if req.TTL == proto.TTLAt && v.deadline <= m.wall {
+				m.del(key)
+			} else {
+				m.put(key, v)
+			}
+		}
+		if get {
+			return reply
+		}
+		return "OK:BOOL " + strconv.FormatBool(ok)
 	case proto.CmdDel:
 		if m.get(key) == nil {
 			return "ERROR"
@@ -193,29 +230,44 @@ func (m *model) exec(req *proto.Request) string {
 			}
 		}
 		return string(proto.AppendContainerEnd(out, proto.TypeArr))
-	case proto.CmdSetExpiry:
-		if math.IsNaN(req.Float) || math.IsInf(req.Float, 0) {
-			return "ERROR(14)invalid expiry"
+	case proto.CmdSetExpiry, proto.CmdSetExpiryIf, proto.CmdSetExpiryAt, proto.CmdSetExpiryAtIf:
+		var at int64
+		if req.Cmd == proto.CmdSetExpiry || req.Cmd == proto.CmdSetExpiryIf {
+			if math.IsNaN(req.Float) || math.IsInf(req.Float, 0) {
+				return "ERROR(14)invalid expiry"
+			}
+			if req.Float > 0 {
+				at = m.wall + int64(math.Ceil(req.Float*1000))
+			}
+		} else {
+			at = min(req.Int[0], int64(hlc.MaxWall))
 		}
 		v := m.get(key)
-		if v == nil {
-			return "OK"
+		ok := v != nil
+		if ok {
+			// Redis's EXPIRE options: NX none, XX some, GT later than
+			// some, LT earlier than none (never expiring) or some.
+			has, cur := v.deadline != 0, v.deadline
+			switch req.When {
+			case proto.DeadlineNone:
+				ok = !has
+			case proto.DeadlineSome:
+				ok = has
+			case proto.DeadlineLater:
+				ok = has && at > cur
+			case proto.DeadlineEarlier:
+				ok = !has || at < cur
+			case proto.DeadlineSomeEarlier:
+				ok = has && at < cur
+			}
 		}
-		if req.Float <= 0 {
+		if ok && at <= m.wall {
 			m.del(key)
-		} else {
-			v.deadline = m.wall + int64(math.Ceil(req.Float*1000))
-		}
-		return "OK"
-	case proto.CmdSetExpiryAt:
-		v := m.get(key)
-		if v == nil {
-			return "OK"
-		}
-		if at := min(req.Int[0], int64(hlc.MaxWall)); at <= m.wall {
-			m.del(key)
-		} else {
+		} else if ok {
 			v.deadline = at
+		}
+		if req.Cmd == proto.CmdSetExpiryIf || req.Cmd == proto.CmdSetExpiryAtIf {
+			return "OK:BOOL " + strconv.FormatBool(ok)
 		}
 		return "OK"
 	case proto.CmdGetExpiry:
@@ -732,6 +784,10 @@ var (
 	genIndex   = rapid.Int64Range(-6, 6)
 	genExpiry  = rapid.SampledFrom([]string{"-1", "0", "0.005", "0.02", "0.1", "1000", "nan"})
 	genEnd     = rapid.SampledFrom([]string{"LEFT", "RIGHT"})
+	genWhen    = rapid.SampledFrom([]string{"ALWAYS", "NONE", "SOME", "LATER", "EARLIER", "SOME_EARLIER"})
+	genKeyIf   = rapid.SampledFrom([]string{"ALWAYS", "ABSENT", "PRESENT"})
+	genSetTTL  = rapid.SampledFrom([]string{"CLEAR", "AFTER", "AT", "KEEP"})
+	genMillis  = rapid.SampledFrom([]string{"-5", "0", "5", "20", "100", "1000000"})
 	// genDeadline is SET_EXPIRY_AT's times around the harness's clock
 	// (which starts at 1,000,000 ms), and the extremes.
 	genDeadline = rapid.OneOf(rapid.Int64Range(995_000, 1_020_000), rapid.SampledFrom([]int64{math.MaxInt64, -5, 0}))
@@ -764,6 +820,22 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{true, func() string { return "SET:FLOAT " + enc(k) + " " + genFloat.Draw(t, "f") }},
 		{true, func() string { return "SET_KEEP_TTL:STR " + enc(k) + " " + enc(genMember.Draw(t, "v")) }},
 		{true, func() string { return "SET_KEEP_TTL:INT " + enc(k) + " " + i("n") }},
+		{true, func() string {
+			typ, v := "STR", enc(genMember.Draw(t, "v"))
+			if rapid.Bool().Draw(t, "int") {
+				typ, v = "INT", i("n")
+			}
+			ttl := genSetTTL.Draw(t, "ttl")
+			ms := "0"
+			switch ttl {
+			case "AFTER":
+				ms = genMillis.Draw(t, "ms")
+			case "AT":
+				ms = strconv.FormatInt(genDeadline.Draw(t, "at"), 10)
+			}
+			return rapid.SampledFrom([]string{"SET_WITH:", "GET_SET_WITH:"}).Draw(t, "cmd") + typ + " " + enc(k) + " " + v + " " +
+				genKeyIf.Draw(t, "if") + " " + ttl + " " + ms
+		}},
 		{true, func() string { return "DEL " + enc(k) }},
 		{false, func() string { return "EXISTS " + enc(k) }},
 		{false, func() string { return "TYPE " + enc(k) }},
@@ -831,6 +903,12 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{true, func() string { return "SET_EXPIRY " + enc(k) + " " + genExpiry.Draw(t, "secs") }},
 		{true, func() string {
 			return "SET_EXPIRY_AT " + enc(k) + " " + strconv.FormatInt(genDeadline.Draw(t, "at"), 10)
+		}},
+		{true, func() string {
+			return "SET_EXPIRY_IF " + enc(k) + " " + genExpiry.Draw(t, "secs") + " " + genWhen.Draw(t, "when")
+		}},
+		{true, func() string {
+			return "SET_EXPIRY_AT_IF " + enc(k) + " " + strconv.FormatInt(genDeadline.Draw(t, "at"), 10) + " " + genWhen.Draw(t, "when")
 		}},
 		{false, func() string { return "GET_EXPIRY " + enc(k) }},
 		{false, func() string { return "GET_EXPIRY_AT " + enc(k) }},

@@ -97,6 +97,10 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdHashIncrFloat:      {cost: "O(1)", setup: []string{"hset cart total 10"}, example: []string{"hincrbyfloat cart total 2.5", "hash_incr_float cart tax 0.1", "hset cart note paid", "hincrbyfloat cart note 1"}},
 	proto.CmdGetExpiryAt:        {cost: "O(1)", setup: []string{"set session x", "set_expiry_at session 4102444800000"}, example: []string{"get_expiry_at session", "get_expiry_at nope"}},
 	proto.CmdSetExpiryAt:        {cost: "O(1)", setup: []string{"set session x", "set draft y"}, example: []string{"set_expiry_at session 4102444800000", "pexpireat draft 1000", "exists draft"}},
+	proto.CmdSetWith:            {cost: "O(size of the value)", setup: []string{"set_ttl session s1 3600000"}, example: []string{"set_with session s2 PRESENT KEEP 0", "set_with lock me ABSENT AFTER 30000", "set_with lock you ABSENT AFTER 30000", "set_with report done ALWAYS AT 4102444800000"}},
+	proto.CmdGetSetWith:         {cost: "O(size of the value)", setup: []string{"set token t1"}, example: []string{"get_set_with token t2 PRESENT AFTER 60000", "get_set_with fresh v ABSENT CLEAR 0", "get fresh"}},
+	proto.CmdSetExpiryIf:        {cost: "O(1)", setup: []string{"set hits 1"}, example: []string{"set_expiry_if hits 60 NONE", "set_expiry_if hits 600 NONE", "set_expiry_if hits 30 SOME_EARLIER", "set_expiry_if nope 10 EARLIER"}},
+	proto.CmdSetExpiryAtIf:      {cost: "O(1)", setup: []string{"set_ttl session x 3600000"}, example: []string{"set_expiry_at_if session 4102444800000 LATER", "set_expiry_at_if session 4102444800000 SOME_EARLIER"}},
 	proto.CmdGetExpiry:          {cost: "O(1)", setup: []string{"set session x"}, example: []string{"get_expiry session"}},
 	proto.CmdClearExpiry:        {cost: "O(1)", setup: []string{"set_ttl session x 60000"}, example: []string{"clear_expiry session", "get_expiry session"}},
 	proto.CmdTransactBegin:      {cost: "O(1)", example: []string{"multi", "set a 1", "incrby a 1", "exec"}},
@@ -175,7 +179,7 @@ func clusterNote(c proto.Command) string {
 	case c == proto.CmdOnce || c == proto.CmdRetry:
 		return "linearizable: runs on the serial path, whatever the write; the key's record of its recent commands answers the id (docs/serial.md; PROTOCOL.md §12.12)"
 	case c.Conditional():
-		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10)"
+		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10, §12.25, §12.26)"
 	case c == proto.CmdTransactWatch:
 		return "reads each key's version at the session's read level; the commit checks them on the transaction's coordinator, so the watched keys and the transaction's share a partition (co-locate them with {tags}); a failover can let two commits of one version pass (guarantees)"
 	case c == proto.CmdKeyVersionIs:

@@ -88,6 +88,8 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdUnsubscribe: "UNSUBSCRIBE (1)c", proto.CmdUnsubscribeAll: "UNSUBSCRIBE_ALL",
 	proto.CmdSubscribePattern: "SUBSCRIBE_PATTERN (1)c", proto.CmdUnsubscribePattern: "UNSUBSCRIBE_PATTERN (1)c",
 	proto.CmdSubscribedPatterns: "SUBSCRIBED_PATTERNS", proto.CmdSetExpiryAt: "SET_EXPIRY_AT (1)k 1",
+	proto.CmdSetExpiryIf: "SET_EXPIRY_IF (1)k 100 NONE", proto.CmdSetExpiryAtIf: "SET_EXPIRY_AT_IF (1)k 1 LATER",
+	proto.CmdSetWith: "SET_WITH:STR (1)k (1)v ABSENT AFTER 1000", proto.CmdGetSetWith: "GET_SET_WITH:STR (1)k (1)v PRESENT KEEP 0",
 	proto.CmdHashIncrFloat: "HASH_INCR_FLOAT (1)h (1)f 1",
 	proto.CmdConsistency:   "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
 	proto.CmdClusterInfo: "CLUSTER_INFO",

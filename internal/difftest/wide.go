@@ -159,7 +159,7 @@ func severalKeys(q string) bool {
 
 func (g *wideGen) anyData(k string) string {
 	r := g.r
-	switch r.IntN(62) {
+	switch r.IntN(65) {
 	case 0, 1, 2:
 		t, v := g.typed()
 		return "SET:" + t + " " + k + " " + v
@@ -285,6 +285,21 @@ func (g *wideGen) anyData(k string) string {
 		return "HASH_SCAN " + k + " 0 (0) 1000"
 	case 60:
 		return "DB_SIZE"
+	case 61:
+		// Deadlines on a condition. A relative one only asks whether a
+		// deadline is set (two taken in different milliseconds would
+		// compare by the clock); the times of 2100 compare with each
+		// other and lie beyond every relative deadline of the script.
+		return "SET_EXPIRY_IF " + k + " 100000 " + g.pick([]string{"ALWAYS", "NONE", "SOME"})
+	case 62:
+		return "SET_EXPIRY_AT_IF " + k + " " + g.pick([]string{"4102444800000", "4102444900000"}) + " " +
+			g.pick([]string{"ALWAYS", "NONE", "SOME", "LATER", "EARLIER", "SOME_EARLIER"})
+	case 63:
+		// SET with its options; a deadline of AT is in 2100 or past.
+		t, v := g.typed()
+		ttl := g.pick([]string{"CLEAR 0", "KEEP 0", "AFTER 100000000", "AT 4102444800000", "AT 1000"})
+		return g.pick([]string{"SET_WITH:", "GET_SET_WITH:"}) + t + " " + k + " " + v + " " +
+			g.pick([]string{"ALWAYS", "ABSENT", "PRESENT"}) + " " + ttl
 	}
 	return "GET"
 }

@@ -114,12 +114,62 @@ SET {r}k2 v XX
 SET {r}k3 v GET
 SET {r}k4 v EX 100
 PERSIST {r}k4
+SET {r}sw a NX GET
+SET {r}sw b NX GET
+SET {r}sw c XX GET
+SET {r}sw2 c XX GET
+EXISTS {r}sw2
+SET {r}sw d GET EX 100
+SET {r}sw e XX KEEPTTL
+SET {r}sw f XX KEEPTTL GET
+PERSIST {r}sw
+PERSIST {r}sw
+SET {r}sw g NX KEEPTTL
+SET {r}sw h PXAT 4102444800000 XX GET
+SET {r}sw i EXAT 4102444800 NX
+SET {r}sw3 j EXAT 4102444800 NX
+SET {r}sw3 k PXAT 1 XX GET
+EXISTS {r}sw3
+SET {r}sw 7 EX 100 EX 100
+SET {r}sw 8 EX 100 PX 100
+SET {r}sw 9 KEEPTTL EX 100
+SET {r}sw 10 NX XX
+SET {r}sw 11 GET GET
+GET {r}sw
+RPUSH {r}swl a
+SET {r}swl v NX GET
+SET {r}swl v XX GET KEEPTTL
+SET {r}swl v XX KEEPTTL
+TYPE {r}swl
 PTTL {r}nothere
 TTL {r}str
 EXPIRE {r}str 100
 PERSIST {r}str
 PERSIST {r}str
 EXPIRE {r}nothere 10
+SET {r}ex v
+EXPIRE {r}ex 100 XX
+EXPIRE {r}ex 100 GT
+EXPIRE {r}ex 100 XX GT
+EXPIRE {r}ex 100 XX LT
+EXPIRE {r}ex 100 NX
+EXPIRE {r}ex 200 NX
+EXPIRE {r}ex 200 LT
+EXPIRE {r}ex 50 lt
+PEXPIRE {r}ex 100000 GT
+EXPIREAT {r}ex 4102444800 XX GT
+PEXPIREAT {r}ex 4102444800000 GT
+EXPIRE {r}ex 10 XX LT
+EXPIRE {r}nothere 10 NX
+EXPIRE {r}nothere 10 LT
+EXPIRE {r}ex 10 NX XX
+EXPIRE {r}ex 10 GT LT
+EXPIRE {r}ex 10 SOON
+PEXPIREAT {r}ex 1 LT
+EXISTS {r}ex
+SET {r}ex v
+PEXPIRE {r}ex -1 LT
+EXISTS {r}ex
 SETEX {r}se 10 v
 EXPIRETIME {r}nothere
 SET {r}s x EX 0

@@ -5,7 +5,7 @@ import threading
 import time
 import warnings
 
-from vanity import AuthenticationError, AuthLevel, Client, ListEnd, ServerConstant, ServerType, SocketClosedError, WatchError
+from vanity import AuthenticationError, AuthLevel, Client, DeadlineIf, KeyIf, ListEnd, TTLMode, ServerConstant, ServerType, SocketClosedError, WatchError
 
 from .support import ServerTestCase
 
@@ -492,6 +492,30 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.list_pos("pos-l", "b", -1).value, [3])
         self.assertEqual(c.list_pos("pos-l", "z").value, [])
         self.assertTrue(c.list_pos("pos-l", "b", 0).is_error())
+
+    def test_set_expiry_if(self):
+        c = self.client
+        c.set("expif-k", 1)
+        self.assertFalse(c.set_expiry_if("expif-k", 60, DeadlineIf.SOME).value)
+        self.assertTrue(c.set_expiry_if("expif-k", 60, DeadlineIf.NONE).value)
+        self.assertFalse(c.set_expiry_if("expif-k", 600, DeadlineIf.NONE).value)
+        self.assertTrue(c.set_expiry_if("expif-k", 30, DeadlineIf.SOME_EARLIER).value)
+        self.assertTrue(25 < c.get_expiry("expif-k").value <= 30)
+        self.assertFalse(c.set_expiry_at_if("expif-k", 1000, DeadlineIf.LATER).value)
+        self.assertTrue(c.set_expiry_at_if("expif-k", 1000, DeadlineIf.EARLIER).value)
+        self.assertTrue(c.get("expif-k").is_null())
+        self.assertFalse(c.set_expiry_if("expif-none", 10, DeadlineIf.ALWAYS).value)
+
+    def test_set_with(self):
+        c = self.client
+        self.assertTrue(c.set_with("sw-k", "a", KeyIf.ABSENT, TTLMode.AFTER, 60000).value)
+        self.assertFalse(c.set_with("sw-k", "b", KeyIf.ABSENT).value)
+        self.assertEqual(c.get_set_with("sw-k", 7, KeyIf.PRESENT, TTLMode.KEEP).value, "a")
+        self.assertEqual(c.get("sw-k").value, 7)
+        self.assertTrue(55 < c.get_expiry("sw-k").value <= 60)
+        self.assertTrue(c.get_set_with("sw-none", "x", KeyIf.ABSENT).is_null())
+        self.assertTrue(c.set_with("sw-k", "c", ttl=TTLMode.AT, ms=1000).value)
+        self.assertTrue(c.get("sw-k").is_null())
 
     def test_list_move(self):
         c = self.client

@@ -37,6 +37,34 @@ class ListEnd(enum.Enum):
     RIGHT = "RIGHT"
 
 
+class DeadlineIf(enum.Enum):
+    """When set_expiry_if gives a key a deadline, from the one it has
+    (PROTOCOL.md 12.25; Redis's EXPIRE options in comments). A key without
+    a deadline never expires: no deadline is later, every one earlier."""
+    ALWAYS = "ALWAYS"
+    NONE = "NONE"                  # NX
+    SOME = "SOME"                  # XX
+    LATER = "LATER"                # GT
+    EARLIER = "EARLIER"            # LT
+    SOME_EARLIER = "SOME_EARLIER"  # XX LT
+
+
+class KeyIf(enum.Enum):
+    """When set_with writes, from whether the key is there (PROTOCOL.md
+    12.26; Redis's SET NX and XX)."""
+    ALWAYS = "ALWAYS"
+    ABSENT = "ABSENT"    # NX
+    PRESENT = "PRESENT"  # XX
+
+
+class TTLMode(enum.Enum):
+    """The deadline set_with gives the value (PROTOCOL.md 12.26)."""
+    CLEAR = "CLEAR"  # none, as set
+    AFTER = "AFTER"  # milliseconds from now (EX, PX)
+    AT = "AT"        # milliseconds since 1970 (EXAT, PXAT)
+    KEEP = "KEEP"    # the key's own (KEEPTTL)
+
+
 def _framed(value):
     data = encode_text(value)
     return b"(%d)" % len(data) + data
@@ -53,7 +81,7 @@ def format_arg(arg):
     """
     if isinstance(arg, bool):
         raise TypeError("booleans have no encoding in the Vanity protocol")
-    if isinstance(arg, (AuthLevel, Consistency, ListEnd)):
+    if isinstance(arg, (AuthLevel, Consistency, ListEnd, DeadlineIf, KeyIf, TTLMode)):
         return arg.value.encode()
     if isinstance(arg, (str, bytes, bytearray, memoryview)):
         return _framed(arg)
@@ -138,6 +166,19 @@ class CommandInterface:
         """Set key to value (typed as set() types it), keeping its deadline
         (Redis's SET KEEPTTL; PROTOCOL.md 12.17)."""
         return self._command("SET_KEEP_TTL :" + self._type_word(value), key, value)
+
+    def set_with(self, key: Key, value: Any, when: KeyIf = KeyIf.ALWAYS, ttl: TTLMode = TTLMode.CLEAR,
+                 ms: int = 0) -> Response:
+        """Set key to value (typed as set() types it) if when holds, with
+        the deadline ttl and ms say (Redis's SET with any options but GET;
+        PROTOCOL.md 12.26); a BOOL says whether it did."""
+        return self._command("SET_WITH :" + self._type_word(value), key, value, KeyIf(when), TTLMode(ttl), int(ms))
+
+    def get_set_with(self, key: Key, value: Any, when: KeyIf = KeyIf.ALWAYS, ttl: TTLMode = TTLMode.CLEAR,
+                     ms: int = 0) -> Response:
+        """As set_with, answering the value key held (Redis's SET ... GET
+        with any other options)."""
+        return self._command("GET_SET_WITH :" + self._type_word(value), key, value, KeyIf(when), TTLMode(ttl), int(ms))
 
     def set_ttl_if_absent(self, key: Key, value: Any, ttl_ms: int) -> Response:
         """Set key to value, expiring after ttl_ms milliseconds, if it does
@@ -489,6 +530,16 @@ class CommandInterface:
         """Make key expire at unix_ms, milliseconds since 1970 (UTC); a
         time not in the future deletes it (PROTOCOL.md 12.16)."""
         return self._command("SET_EXPIRY_AT", key, int(unix_ms))
+
+    def set_expiry_if(self, key: Key, seconds: float, when: DeadlineIf) -> Response:
+        """As set_expiry, only when key's present deadline allows (see
+        DeadlineIf); a BOOL says whether it did (PROTOCOL.md 12.25)."""
+        return self._command("SET_EXPIRY_IF", key, float(seconds), DeadlineIf(when))
+
+    def set_expiry_at_if(self, key: Key, unix_ms: int, when: DeadlineIf) -> Response:
+        """As set_expiry_at, only when key's present deadline allows (see
+        DeadlineIf); a BOOL says whether it did."""
+        return self._command("SET_EXPIRY_AT_IF", key, int(unix_ms), DeadlineIf(when))
 
     def get_expiry(self, key: Key) -> Response:
         return self._command("GET_EXPIRY", key)

@@ -136,6 +136,10 @@ COMMANDS = {
     "RANDOM_KEY": Command((), "", "a key of the database taken at random, or nothing if it is empty", "keys", "RANDOMKEY", "session"),
     "SET_DIFF_MANY": Command(("arr",), "key...", "the members of the first set that are in none of the others", "sets", "SDIFF", "read"),
     "SET_DIFF_MANY_INTO": Command(("str", "arr"), "destination key...", "stores the members of the first set that are in none of the others", "sets", "SDIFFSTORE", "write"),
+    "SET_EXPIRY_IF": Command(("str", "float", "when"), "key seconds when", "as SET_EXPIRY, only when the key's deadline allows (when: NONE, SOME, LATER, EARLIER or SOME_EARLIER); true if it did", "expiry", "", "write"),
+    "SET_EXPIRY_AT_IF": Command(("str", "int", "when"), "key milliseconds when", "as SET_EXPIRY_AT, only when the key's deadline allows (as SET_EXPIRY_IF); true if it did", "expiry", "", "write"),
+    "SET_WITH": Command(("typed", "keyif", "ttlmode", "millis"), "key value condition deadline milliseconds", "sets the key if the condition holds (ALWAYS, ABSENT or PRESENT), with the deadline given (CLEAR: none; AFTER milliseconds; AT milliseconds since 1970; KEEP the key's); true if it did", "strings and numbers", "", "write"),
+    "GET_SET_WITH": Command(("typed", "keyif", "ttlmode", "millis"), "key value condition deadline milliseconds", "as SET_WITH, answering the value the key held (GET's answer)", "strings and numbers", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
