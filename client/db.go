@@ -748,6 +748,26 @@ func (db *DB) ListMove(ctx context.Context, source, dest string, from, to proto.
 	return string(r.Value.Str), nil
 }
 
+// ListPopWaitAny pops up to count elements at end from (proto.EndLeft:
+// the heads) of the first of keys that has one, waiting up to wait (1 ms
+// to an hour, in whole milliseconds) for one: the key and the elements,
+// or ErrNil when none came (LIST_POP_LEFT_WAIT_ANY, LIST_POP_RIGHT_WAIT_ANY;
+// Redis's BLPOP and BRPOP of several keys). The connection waits too.
+func (db *DB) ListPopWaitAny(ctx context.Context, from proto.End, count int64, wait time.Duration, keys ...string) (string, []string, error) {
+	cmd := "LIST_POP_LEFT_WAIT_ANY"
+	if from == proto.EndRight {
+		cmd = "LIST_POP_RIGHT_WAIT_ANY"
+	}
+	r, err := db.Do(ctx, cmd, keys, count, wait.Milliseconds())
+	if err != nil {
+		return "", nil, err
+	}
+	if len(r.Value.Strs) == 0 {
+		return "", nil, ErrNil
+	}
+	return string(r.Value.Strs[0]), strs(r.Value.Strs[1:]), nil
+}
+
 // ListMoveWait is ListMove waiting up to wait (1 ms to an hour, in whole
 // milliseconds) for an element: ErrNil when none came (LIST_MOVE_WAIT).
 // The connection waits too.

@@ -296,6 +296,10 @@ func TestDBReadAndReplace(t *testing.T) {
 			return "OK:INT 3"
 		case strings.HasPrefix(req, "INCR_NUMBER"):
 			return "OK:FLOAT 6.500000"
+		case strings.HasPrefix(req, "LIST_POP_LEFT_WAIT_ANY"):
+			return "OK:LIST (2)[(3)low(2)j1]"
+		case strings.HasPrefix(req, "LIST_POP_RIGHT_WAIT_ANY"):
+			return "OK:LIST (0)[]"
 		}
 		return "OK:STR (1)a"
 	})
@@ -336,10 +340,17 @@ func TestDBReadAndReplace(t *testing.T) {
 	if _, err := db.ListMoveWait(ctx, "none", "doing", proto.EndLeft, proto.EndRight, 20*time.Millisecond); !errors.Is(err, ErrNil) {
 		t.Errorf("ListMoveWait for nothing: %v, want ErrNil", err)
 	}
+	if k, e, err := db.ListPopWaitAny(ctx, proto.EndLeft, 1, time.Second, "high", "low"); k != "low" || fmt.Sprint(e) != "[j1]" || err != nil {
+		t.Errorf("ListPopWaitAny: %q %q %v", k, e, err)
+	}
+	if _, _, err := db.ListPopWaitAny(ctx, proto.EndRight, 2, 20*time.Millisecond, "high"); !errors.Is(err, ErrNil) {
+		t.Errorf("ListPopWaitAny for nothing: %v, want ErrNil", err)
+	}
 	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_SET_WITH :INT(1)k 8 PRESENT KEEP 0", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
 		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1", "INCR_NUMBER(5)price 1.5", "LIST_MOVE(4)jobs (5)doing RIGHT LEFT",
 		"LIST_MOVE(4)none (5)doing LEFT LEFT", "LIST_MOVE_WAIT(4)jobs (5)doing RIGHT LEFT 1500",
-		"LIST_MOVE_WAIT(4)none (5)doing LEFT RIGHT 20"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		"LIST_MOVE_WAIT(4)none (5)doing LEFT RIGHT 20", "LIST_POP_LEFT_WAIT_ANY(2)[(4)high(3)low] 1 1000",
+		"LIST_POP_RIGHT_WAIT_ANY(1)[(4)high] 2 20"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

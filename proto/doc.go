@@ -56,6 +56,13 @@
 // Combine, AppendCombined): storage runs it on a node's sets, a router on
 // sets read from several nodes.
 //
+// # SET's forms
+//
+// setform.go says what each command of SET's family does as a SetForm (a
+// condition on the key, a deadline, whether the reply is the value
+// replaced) and which command runs a form: storage runs every form through
+// one function, and the RESP edge turns SET's options into a form.
+//
 // # Golden files
 //
 // testdata/golden.txt holds request and reply bytes, exercised by the Go

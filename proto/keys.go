@@ -127,8 +127,11 @@ func (c Command) OnePartition() bool {
 func (c Command) BlockingPop() bool { return c == CmdListPopLeftWait || c == CmdListPopRightWait }
 
 // Blocking reports whether c waits for an element (§12.9): a blocking pop
-// or LIST_MOVE_WAIT, which a router runs as tries of LIST_MOVE.
-func (c Command) Blocking() bool { return c.BlockingPop() || c == CmdListMoveWait }
+// (of one key or of several, §12.27) or LIST_MOVE_WAIT, which a router
+// runs as tries of LIST_MOVE.
+func (c Command) Blocking() bool {
+	return c.BlockingPop() || c == CmdListMoveWait || c == CmdListPopLeftWaitAny || c == CmdListPopRightWaitAny
+}
 
 // Serial reports whether requests that run as one command (one request,
 // or a transaction's), under the session's read and write levels, take a
@@ -159,7 +162,8 @@ func (c Command) IsData() bool { return c.Class() != ClassSession }
 // included). RESET names no key: it covers the whole database.
 func (r *Request) Keys(dst [][]byte) [][]byte {
 	switch r.Cmd {
-	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetDiffMany:
+	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetDiffMany,
+		CmdListPopLeftWaitAny, CmdListPopRightWaitAny:
 		return append(dst, r.Elems...)
 	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto:
 		return append(append(dst, r.Str[0]), r.Elems...)

@@ -48,6 +48,7 @@ func TestEveryDataCommandHasAClass(t *testing.T) {
 		CmdScan: true, CmdKeys: true, CmdDBSize: true, CmdInfo: true,
 		// A blocking pop is the router's loop of pops (router/waitpop.go).
 		CmdListPopLeftWait: true, CmdListPopRightWait: true, CmdListMoveWait: true,
+		CmdListPopLeftWaitAny: true, CmdListPopRightWaitAny: true,
 		CmdSubscribePattern: true, CmdUnsubscribePattern: true, CmdSubscribedPatterns: true,
 		// Watching keys is the session's: it reads their versions (a data
 		// command, KEY_VERSION) and keeps them for the commit.

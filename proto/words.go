@@ -85,7 +85,8 @@ func ParseWords(words []Word, req *Request) error {
 		return fmt.Errorf("%w: usage: %s %s", ErrArguments, cmd, cmd.Params())
 	}
 	var nStr, nInt, nCons, nEnds int
-	for _, a := range commands[cmd].args {
+	args := commands[cmd].args
+	for ai, a := range args {
 		if a == argRaw {
 			req.Raw = joinWords(rest)
 			rest = nil
@@ -112,10 +113,13 @@ func ParseWords(words []Word, req *Request) error {
 			req.Float, perr = wholeWord(rest[0].Text, parseFloat)
 			rest = rest[1:]
 		case argArr, argList, argSet:
-			for _, w := range rest {
+			// Every word but those of the arguments after it (one each:
+			// LIST_POP_LEFT_WAIT_ANY's count and milliseconds).
+			n := max(0, len(rest)-(len(args)-ai-1))
+			for _, w := range rest[:n] {
 				req.Elems = append(req.Elems, w.Text)
 			}
-			rest = nil
+			rest = rest[n:]
 		case argHash:
 			if len(rest)%2 != 0 {
 				return fmt.Errorf("%w: a field without a value; usage: %s %s", ErrArguments, cmd, cmd.Params())

@@ -56,6 +56,7 @@ func TestWordsMakeFrames(t *testing.T) {
 		{"lmove jobs doing right left", "LIST_MOVE (4)jobs (5)doing RIGHT LEFT"},
 		{"set_expiry_if k 10 some_earlier", "SET_EXPIRY_IF (1)k 10 SOME_EARLIER"},
 		{"set_with k v absent after 1500", "SET_WITH:STR (1)k (1)v ABSENT AFTER 1500"},
+		{"list_pop_left_wait_any urgent normal 1 500", "LIST_POP_LEFT_WAIT_ANY (2)[(6)urgent(6)normal] 1 500"},
 		{"get_set_with k 7 present keep 0", "GET_SET_WITH:INT (1)k 7 PRESENT KEEP 0"},
 		{"set_expiry_at_if k 1700000000000 none", "SET_EXPIRY_AT_IF (1)k 1700000000000 NONE"},
 		{"ping", "PING"},

@@ -566,16 +566,22 @@ func set(args [][]byte, p *Plan) error {
 	return nil
 }
 
-// blockingPop builds BLPOP and BRPOP of one key: a pop of one element that
-// waits up to the timeout (seconds, fractions allowed; 0: the longest).
+// blockingPop builds BLPOP and BRPOP: a pop of one element that waits up
+// to the timeout (seconds, fractions allowed; 0: the longest), of one key
+// or of the first of several that has one.
 func blockingPop(cmd proto.Command) func([][]byte, *Plan) error {
 	return func(args [][]byte, p *Plan) error {
-		if len(args) > 3 {
-			return &Error{"ERR", strings.ToUpper(string(args[0])) + " of several keys is not supported by Vanity yet: give one key"}
-		}
-		ms, err := waitMillis(args[2])
+		ms, err := waitMillis(args[len(args)-1])
 		if err != nil {
 			return err
+		}
+		if len(args) > 3 { // several keys: the first that has an element
+			r := p.Item(proto.CmdListPopLeftWaitAny)
+			if cmd == proto.CmdListPopRightWait {
+				r.Cmd = proto.CmdListPopRightWaitAny
+			}
+			r.Elems, r.Int[0], r.Int[1] = append(r.Elems, args[1:len(args)-1]...), 1, ms
+			return nil
 		}
 		r := p.Item(cmd)
 		r.Str[0], r.Int[0], r.Int[1] = args[1], 1, ms
@@ -1104,8 +1110,8 @@ var table = []*Spec{
 	// lists
 	{Name: "lpush", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Prepends elements to a list.", Args: "key element [element ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdListPushLeft)},
 	{Name: "rpush", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Appends elements to a list.", Args: "key element [element ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdListPushRight)},
-	{Name: "blpop", Note: "One key only (several are refused); a timeout of 0 waits an hour, the longest LIST_POP_LEFT_WAIT takes. The router pops again at once after a push to the key through it, otherwise at most 50 ms apart.", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the first element of a list, waiting for one up to a timeout.", Args: "key timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopLeftWait)},
-	{Name: "brpop", Note: "As BLPOP, from the tail.", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last element of a list, waiting for one up to a timeout.", Args: "key timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopRightWait)},
+	{Name: "blpop", Note: "LIST_POP_LEFT_WAIT, or LIST_POP_LEFT_WAIT_ANY of several keys (each try pops the keys in order, one at a time: in a cluster they may be in different partitions); a timeout of 0 waits an hour, the longest they take. The router pops again at once after a push to a key through it, otherwise at most 50 ms apart.", Arity: -3, Flags: wr, Keys: [3]int{1, -2, 1}, Group: "list", Summary: "Removes and returns the first element of a list, waiting for one up to a timeout.", Args: "key [key ...] timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopLeftWait)},
+	{Name: "brpop", Note: "As BLPOP, from the tail.", Arity: -3, Flags: wr, Keys: [3]int{1, -2, 1}, Group: "list", Summary: "Removes and returns the last element of a list, waiting for one up to a timeout.", Args: "key [key ...] timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopRightWait)},
 	{Name: "lpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the first elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopLeft)},
 	{Name: "rpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopRight)},
 	{Name: "lmove", Note: "LIST_MOVE; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 5, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Returns an element after popping it from one list and pushing it to another.", Args: "source destination LEFT|RIGHT LEFT|RIGHT", Shape: ShapeBulk, Build: move(proto.CmdListMove, nil)},

@@ -304,14 +304,20 @@ func isContainer(t proto.Type) bool {
 
 // AppendKeyedPop appends a blocking pop's reply (ShapeKeyedPop): the key
 // and the element popped from it, or a null array when the time ran out.
+// A nil key is a pop of several keys' (§12.27), whose list names the key
+// before the elements.
 func AppendKeyedPop(dst []byte, v Version, key []byte, r *proto.Reply) []byte {
 	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeList {
 		return AppendReply(dst, v, ShapeStatus, r)
 	}
-	if len(r.Value.Strs) == 0 {
+	elems := r.Value.Strs
+	if key == nil && len(elems) > 0 {
+		key, elems = elems[0], elems[1:]
+	}
+	if len(elems) == 0 {
 		return AppendNullArray(dst, v)
 	}
-	return AppendBulk(AppendBulk(AppendArray(dst, 2), key), r.Value.Strs[0])
+	return AppendBulk(AppendBulk(AppendArray(dst, 2), key), elems[0])
 }
 
 // AppendNullArray appends the null array: "*-1" in RESP2, "_" in RESP3.

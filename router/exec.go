@@ -107,7 +107,8 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		return c.dbSizeCommand(out), actReply
 	case proto.CmdRandomKey:
 		return c.randomKey(out), actReply
-	case proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait:
+	case proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait,
+		proto.CmdListPopLeftWaitAny, proto.CmdListPopRightWaitAny:
 		return c.waitPop(req, out), actReply
 	case proto.CmdInfo:
 		return c.info(out), actReply

@@ -26,7 +26,8 @@ var permissions = func() [256]levelMask {
 	set(admin|peer, proto.CmdTerminate, proto.CmdReset)
 	set(user|admin|peer, proto.CmdPipe, proto.CmdSwitchDB, proto.CmdPersist,
 		proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo, proto.CmdRandomKey,
-		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait)
+		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait,
+		proto.CmdListPopLeftWaitAny, proto.CmdListPopRightWaitAny)
 	set(admin, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdClusterInfo)
 	set(user|admin, proto.CmdChangePassword,
 		proto.CmdTransactBegin, proto.CmdTransactCommit, proto.CmdTransactDiscard,
@@ -61,7 +62,8 @@ func txRuleOf(c proto.Command) txRule {
 	case proto.CmdPipe, proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser,
 		proto.CmdChangePassword, proto.CmdSwitchDB, proto.CmdPersist, proto.CmdTransactBegin,
 		proto.CmdTransactWatch, proto.CmdTransactUnwatch,
-		proto.CmdConsistency, proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait:
+		proto.CmdConsistency, proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait,
+		proto.CmdListPopLeftWaitAny, proto.CmdListPopRightWaitAny:
 		return txRefuse
 	}
 	if c.IsData() {
@@ -109,7 +111,8 @@ func orderOf(cmd proto.Command, frame []byte) order {
 		return orderFree
 	case proto.CmdAuth, proto.CmdAddUser, proto.CmdEditUser, proto.CmdDelUser, proto.CmdChangePassword,
 		proto.CmdPersist, proto.CmdClusterInfo, proto.CmdScan, proto.CmdKeys, proto.CmdDBSize, proto.CmdInfo, proto.CmdRandomKey,
-		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait, proto.CmdTransactWatch:
+		proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait, proto.CmdTransactWatch,
+		proto.CmdListPopLeftWaitAny, proto.CmdListPopRightWaitAny:
 		return orderAway
 	}
 	return orderAfter

@@ -366,7 +366,11 @@ func (c *conn) execRESP(req *proto.Request, shape resp.Shape) action {
 		if err != nil {
 			r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
 		}
-		c.out = resp.AppendKeyedPop(c.out, c.rv, req.Str[0], &r)
+		key := req.Str[0] // a pop of several keys names its key in the reply
+		if req.Cmd == proto.CmdListPopLeftWaitAny || req.Cmd == proto.CmdListPopRightWaitAny {
+			key = nil
+		}
+		c.out = resp.AppendKeyedPop(c.out, c.rv, key, &r)
 		return act
 	}
 	c.appendVanity(c.vout, shape)

@@ -34,13 +34,16 @@ const maxPopTimeout = time.Hour
 // waitPop answers a blocking pop: the pop's reply once it holds an
 // element (or is an error), or its empty reply when the time is up, the
 // server is shutting down or the client has gone (before a try, so an
-// element is not taken for nobody).
+// element is not taken for nobody). A pop of several keys (§12.27) tries
+// them in order, each try a pop of one key, and answers the first that
+// takes, its key before its elements.
 func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	ms := time.Duration(req.Int[1]) * time.Millisecond
 	if req.Int[1] <= 0 || ms > maxPopTimeout {
 		return proto.AppendErrorMsg(out, "invalid timeout: 1 to 3600000 milliseconds")
 	}
-	pop := proto.Request{Cmd: proto.CmdListPopLeft, Str: [3][]byte{req.Str[0]}, Int: [2]int64{req.Int[0]}, OnceID: req.OnceID}
+	keys := [][]byte{req.Str[0]}
+	pop := proto.Request{Cmd: proto.CmdListPopLeft, Int: [2]int64{req.Int[0]}, OnceID: req.OnceID}
 	empty := []byte("OK:LIST (0)[]") // what a try that took nothing answers
 	switch req.Cmd {
 	case proto.CmdListPopRightWait:
@@ -48,6 +51,14 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	case proto.CmdListMoveWait:
 		pop = proto.Request{Cmd: proto.CmdListMove, Str: [3][]byte{req.Str[0], req.Str[1]}, Ends: req.Ends}
 		empty = proto.ReplyNull
+	case proto.CmdListPopLeftWaitAny, proto.CmdListPopRightWaitAny:
+		if len(req.Elems) == 0 {
+			return proto.AppendErrorMsg(out, "no key: give at least one list")
+		}
+		keys = req.Elems
+		if req.Cmd == proto.CmdListPopRightWaitAny {
+			pop.Cmd = proto.CmdListPopRight
+		}
 	}
 	switch req.Once {
 	case proto.OnceFirst:
@@ -58,22 +69,36 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	sender := NewWaitSender(c.srv.cfg.Backend.NewSender())
 	deadline := time.Now().Add(ms)
 	wait := c.srv.pops.firstWait()
-	woken := c.srv.pops.add(c.sess.db, req.Str[0])
-	defer c.srv.pops.remove(c.sess.db, req.Str[0], woken)
+	woken := make(chan struct{}, 1) // a push to any of the keys
+	for _, k := range keys {
+		c.srv.pops.add(c.sess.db, k, woken)
+		defer c.srv.pops.remove(c.sess.db, k, woken)
+	}
 	for {
 		if c.peerGone() { // nobody would read what the pop took
 			return append(out, empty...)
 		}
-		j := &Job{Items: []Item{{DB: c.sess.db, Levels: c.sess.cons, Reqs: []*proto.Request{&pop}}}}
-		sender.Run(j)
-		it := &j.Items[0]
-		if it.Err != nil {
-			return c.backendError(out, it.Err)
+		for _, k := range keys {
+			if pop.Cmd != proto.CmdListMove {
+				pop.Str[0] = k
+			}
+			j := &Job{Items: []Item{{DB: c.sess.db, Levels: c.sess.cons, Reqs: []*proto.Request{&pop}}}}
+			sender.Run(j)
+			it := &j.Items[0]
+			if it.Err != nil {
+				return c.backendError(out, it.Err)
+			}
+			reply := it.Replies[0]
+			if took(reply) || pop.Once == proto.OnceRetry {
+				if len(req.Elems) > 0 {
+					return keyedReply(out, k, reply)
+				}
+				return append(out, reply...)
+			}
 		}
-		reply := it.Replies[0]
 		left := time.Until(deadline)
-		if took(reply) || left <= 0 || c.srv.isClosing() || pop.Once == proto.OnceRetry {
-			return append(out, reply...)
+		if left <= 0 || c.srv.isClosing() {
+			return append(out, empty...)
 		}
 		t := time.NewTimer(min(wait, left))
 		select {
@@ -83,6 +108,17 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 		t.Stop()
 		wait = min(2*wait, c.srv.pops.maxWait())
 	}
+}
+
+// keyedReply appends a pop of several keys' reply for a try on key that
+// took: the popped list with key before its elements, or the try's reply
+// as it is when it is not a list (BAD_TYPE, an error).
+func keyedReply(out, key, reply []byte) []byte {
+	r, err := proto.ParseReply(reply)
+	if err != nil || r.Status != proto.StatusOK || r.Value.Type != proto.TypeList {
+		return append(out, reply...)
+	}
+	return proto.AppendStrings(append(out, proto.ReplyOK...), proto.TypeList, append([][]byte{key}, r.Value.Strs...))
 }
 
 // popWaiters are the blocked pops of a router, by database and key, for
@@ -101,10 +137,10 @@ type popKey struct {
 	key string
 }
 
-// add registers a pop waiting on key of database db and returns the
-// channel a push to it signals.
-func (w *popWaiters) add(db int, key []byte) chan struct{} {
-	ch := make(chan struct{}, 1)
+// add registers a pop waiting on key of database db: a push to it
+// signals ch (a channel of one, which a pop of several keys registers
+// under each).
+func (w *popWaiters) add(db int, key []byte, ch chan struct{}) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.by == nil {
@@ -113,7 +149,6 @@ func (w *popWaiters) add(db int, key []byte) chan struct{} {
 	k := popKey{db, string(key)}
 	w.by[k] = append(w.by[k], ch)
 	w.n.Add(1)
-	return ch
 }
 
 // remove forgets a pop add registered.

@@ -2,6 +2,8 @@ package router
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -181,7 +183,9 @@ func TestWaitPopWakesOnPush(t *testing.T) {
 // waiting on their keys in their database, and no other.
 func TestPushWakesOnlyItsKey(t *testing.T) {
 	var w popWaiters
-	jobs, other := w.add(0, []byte("jobs")), w.add(1, []byte("jobs"))
+	jobs, other := make(chan struct{}, 1), make(chan struct{}, 1)
+	w.add(0, []byte("jobs"), jobs)
+	w.add(1, []byte("jobs"), other)
 	push := func(db int, key string, err error) *Job {
 		r := &proto.Request{Cmd: proto.CmdListPushRight, Str: [3][]byte{[]byte(key)}}
 		return &Job{Items: []Item{{DB: db, Reqs: []*proto.Request{r}, Err: err}}}
@@ -219,5 +223,102 @@ func TestPushWakesOnlyItsKey(t *testing.T) {
 	w.remove(1, []byte("jobs"), other)
 	if w.n.Load() != 0 || len(w.by) != 0 {
 		t.Errorf("%d pops, %d keys left after removing them all", w.n.Load(), len(w.by))
+	}
+}
+
+// listsBackend holds lists by key for pops of several keys: a pop takes
+// the head of its key's list, a push appends to it; every try is recorded.
+type listsBackend struct {
+	mu    sync.Mutex
+	lists map[string][]string
+	tried []string // the keys popped, in order
+}
+
+func (b *listsBackend) NewSender() Sender             { return &listsSender{b: b} }
+func (b *listsBackend) Persist(context.Context) error { return ErrPersistenceDisabled }
+
+type listsSender struct {
+	b    *listsBackend
+	jobs []*Job
+}
+
+func (s *listsSender) Submit(j *Job) { s.jobs = append(s.jobs, j) }
+
+func (s *listsSender) Flush() {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	for _, j := range s.jobs {
+		for i := range j.Items {
+			r := j.Items[i].Reqs[0]
+			k := string(r.Str[0])
+			switch r.Cmd {
+			case proto.CmdListPushRight:
+				s.b.lists[k] = append(s.b.lists[k], string(r.Elems[0]))
+				j.Answer(i, []byte("OK:INT 1"))
+			case proto.CmdListPopLeft:
+				s.b.tried = append(s.b.tried, k)
+				if l := s.b.lists[k]; len(l) > 0 {
+					s.b.lists[k] = l[1:]
+					j.Answer(i, proto.AppendStrings([]byte("OK"), proto.TypeList, []string{l[0]}))
+				} else {
+					j.Answer(i, []byte("OK:LIST (0)[]"))
+				}
+			default:
+				j.Fail(i, &CommandError{Msg: "not a pop or a push"})
+			}
+		}
+	}
+	s.jobs = s.jobs[:0]
+}
+
+// TestWaitPopOfSeveralKeys: LIST_POP_LEFT_WAIT_ANY tries its keys in
+// order and answers the first that takes, its key before the element; a
+// push to any of them wakes it; with nothing coming it answers the empty
+// list once its time is up.
+func TestWaitPopOfSeveralKeys(t *testing.T) {
+	c := testConn(t)
+	b := &listsBackend{lists: map[string][]string{"low": {"l1"}}}
+	c.srv.cfg.Backend = b
+	keys := [][]byte{[]byte("high"), []byte("low")}
+	req := &proto.Request{Cmd: proto.CmdListPopLeftWaitAny, Elems: keys, Int: [2]int64{1, 60000}}
+	if got := string(c.waitPop(req, nil)); got != "OK:LIST (2)[(3)low(2)l1]" {
+		t.Fatalf("the pop answered %q, want low's element after its key", got)
+	}
+	if got := fmt.Sprint(b.tried); got != "[high low]" {
+		t.Fatalf("tried %s, want high then low", got)
+	}
+
+	c.srv.pops.first, c.srv.pops.limit = time.Hour, time.Hour // only a push can end the wait
+	answered := make(chan string, 1)
+	go func() { answered <- string(c.waitPop(req, nil)) }()
+	for deadline := time.Now().Add(10 * time.Second); c.srv.pops.n.Load() != 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the pop did not wait on both keys within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	pusher := newConn(c.srv, c.nc, wireVanity)
+	pusher.sess = c.sess
+	pusher.answer([]byte("LIST_PUSH_RIGHT (3)low (1)[(2)l2]"))
+	select {
+	case got := <-answered:
+		if got != "OK:LIST (2)[(3)low(2)l2]" {
+			t.Fatalf("the woken pop answered %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a push to its second key did not wake the pop within 10 s")
+	}
+	if n := c.srv.pops.n.Load(); n != 0 {
+		t.Errorf("%d waits still registered after the answer", n)
+	}
+
+	c.srv.pops.first, c.srv.pops.limit = 0, 0
+	req.Int[1] = 50
+	if got := string(c.waitPop(req, nil)); got != "OK:LIST (0)[]" {
+		t.Fatalf("with nothing coming the pop answered %q", got)
+	}
+	req.Elems = nil
+	if got := string(c.waitPop(req, nil)); !strings.Contains(got, "no key") {
+		t.Fatalf("a pop of no key answered %q", got)
 	}
 }

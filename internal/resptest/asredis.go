@@ -136,6 +136,12 @@ SET {r}sw 9 KEEPTTL EX 100
 SET {r}sw 10 NX XX
 SET {r}sw 11 GET GET
 GET {r}sw
+RPUSH {r}bq2 x y
+BLPOP {r}bq1 {r}bq2 1
+RPUSH {r}bq1 z
+BRPOP {r}bq1 {r}bq2 1
+BRPOP {r}bq1 {r}bq2 1
+BLPOP {r}bq1 {r}bq2 {r}sw 1
 RPUSH {r}swl a
 SET {r}swl v NX GET
 SET {r}swl v XX GET KEEPTTL

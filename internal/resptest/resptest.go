@@ -356,7 +356,34 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if err := c.BLPop(ctx, 100*time.Millisecond, "q").Err(); !errors.Is(err, redis.Nil) {
 		t.Errorf("BLPOP of an empty list after its timeout: %v, want redis.Nil", err)
 	}
-	refused(t, "BLPOP of two keys", c.BLPop(ctx, time.Second, "q", "l").Err(), "ERR BLPOP of several keys is not supported")
+	// Several keys, each in its own partition in a cluster: the first
+	// that has an element gives it.
+	c.RPush(ctx, "bq2", "b")
+	is(t, "BLPOP of two keys", []string{"bq2", "b"})(c.BLPop(ctx, time.Second, "bq1", "bq2").Result())
+	c.RPush(ctx, "bq1", "a")
+	c.RPush(ctx, "bq2", "c")
+	is(t, "BRPOP of two keys, both with elements", []string{"bq1", "a"})(c.BRPop(ctx, time.Second, "bq1", "bq2").Result())
+	is(t, "BRPOP of two keys, the second with one", []string{"bq2", "c"})(c.BRPop(ctx, time.Second, "bq1", "bq2").Result())
+	if err := c.Do(ctx, "BLPOP", "bq1", "bq2", "0.1").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("BLPOP of two empty lists after its timeout: %v, want redis.Nil", err)
+	}
+	woken := make(chan []string, 1)
+	go func() { woken <- c.BLPop(ctx, 10*time.Second, "bq1", "bq2").Val() }()
+	for deadline := time.Now().Add(10 * time.Second); len(woken) == 0; time.Sleep(10 * time.Millisecond) {
+		// Push until the pop has taken one (it may not be waiting yet).
+		if time.Now().After(deadline) {
+			t.Fatal("BLPOP of two keys not woken by pushes within 10 s")
+		}
+		if err := c.RPush(ctx, "bq2", "late").Err(); err != nil {
+			t.Fatalf("RPUSH while BLPOP waits: %v", err)
+		}
+	}
+	is(t, "BLPOP of two keys woken by a push", []string{"bq2", "late"})(<-woken, nil)
+	c.Set(ctx, "bqs", "v", 0)
+	refused(t, "BLPOP reaching a string", c.BLPop(ctx, time.Second, "bq1", "bqs").Err(), "WRONGTYPE")
+	if err := c.Del(ctx, "bq2", "bqs").Err(); err != nil { // bq2 may hold a push the pop did not need
+		t.Errorf("DEL BLPOP's: %v", err)
+	}
 	c.RPush(ctx, "l2", "x", "y", "x", "z", "x")
 	is(t, "LREM", int64(2))(c.LRem(ctx, "l2", 2, "x").Result())
 	is(t, "LTRIM", "OK")(c.LTrim(ctx, "l2", 0, 1).Result())

@@ -517,6 +517,15 @@ class ExpiryTest(ServerTestCase):
         self.assertTrue(c.set_with("sw-k", "c", ttl=TTLMode.AT, ms=1000).value)
         self.assertTrue(c.get("sw-k").is_null())
 
+    def test_list_pop_wait_any(self):
+        c = self.client
+        c.list_push_right("pwa-low", ["l1", "l2"])
+        self.assertEqual(c.list_pop_left_wait_any(["pwa-high", "pwa-low"], 1, 1000).value, ["pwa-low", "l1"])
+        c.list_push_right("pwa-high", ["h1"])
+        self.assertEqual(c.list_pop_right_wait_any(["pwa-high", "pwa-low"], 5, 1000).value, ["pwa-high", "h1"])
+        self.assertEqual(c.list_pop_left_wait_any(["pwa-high", "pwa-low"], 5, 1000).value, ["pwa-low", "l2"])
+        self.assertEqual(c.list_pop_left_wait_any(["pwa-high", "pwa-low"], 1, 20).value, [])
+
     def test_list_move(self):
         c = self.client
         self.assertEqual(c.list_push_right("mv-jobs", ["a", "b", "c"]).value, 3)

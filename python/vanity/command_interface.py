@@ -370,6 +370,16 @@ class CommandInterface:
         connection waits too; see PROTOCOL.md 12.9)."""
         return self._command("LIST_POP_LEFT_WAIT", key, count, int(wait_ms))
 
+    def list_pop_left_wait_any(self, keys: Iterable[Key], count: int, wait_ms: int) -> Response:
+        """As list_pop_left_wait, from the first of keys that has an
+        element (Redis's BLPOP of several keys; PROTOCOL.md 12.27): a LIST
+        of the key, then the elements; empty when none came."""
+        return self._command("LIST_POP_LEFT_WAIT_ANY", list(keys), count, int(wait_ms))
+
+    def list_pop_right_wait_any(self, keys: Iterable[Key], count: int, wait_ms: int) -> Response:
+        """As list_pop_left_wait_any, from the tails (BRPOP)."""
+        return self._command("LIST_POP_RIGHT_WAIT_ANY", list(keys), count, int(wait_ms))
+
     def list_pop_right_wait(self, key: Key, count: int, wait_ms: int) -> Response:
         """As list_pop_right, waiting up to wait_ms for an element."""
         return self._command("LIST_POP_RIGHT_WAIT", key, count, int(wait_ms))

@@ -140,6 +140,8 @@ COMMANDS = {
     "SET_EXPIRY_AT_IF": Command(("str", "int", "when"), "key milliseconds when", "as SET_EXPIRY_AT, only when the key's deadline allows (as SET_EXPIRY_IF); true if it did", "expiry", "", "write"),
     "SET_WITH": Command(("typed", "keyif", "ttlmode", "millis"), "key value condition deadline milliseconds", "sets the key if the condition holds (ALWAYS, ABSENT or PRESENT), with the deadline given (CLEAR: none; AFTER milliseconds; AT milliseconds since 1970; KEEP the key's); true if it did", "strings and numbers", "", "write"),
     "GET_SET_WITH": Command(("typed", "keyif", "ttlmode", "millis"), "key value condition deadline milliseconds", "as SET_WITH, answering the value the key held (GET's answer)", "strings and numbers", "", "write"),
+    "LIST_POP_LEFT_WAIT_ANY": Command(("arr", "int", "millis"), "key... count milliseconds", "pops from the first of the lists that has an element, waiting up to milliseconds for one; answers the key, then the elements", "lists", "", "session"),
+    "LIST_POP_RIGHT_WAIT_ANY": Command(("arr", "int", "millis"), "key... count milliseconds", "as list_pop_left_wait_any, from the tails", "lists", "", "session"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

@@ -124,7 +124,7 @@ def parse_words(words):
     usage = WordsError("wrong arguments: usage: %s %s" % (cmd, params))
     rest = list(words[1:])
     out = [cmd.encode()]
-    for kind in kinds:
+    for ki, kind in enumerate(kinds):
         if kind == "raw":
             out[0] += b" ".join(w for w, _ in rest)
             rest = []
@@ -137,12 +137,11 @@ def parse_words(words):
             out.append(_typed(rest.pop(0), "INT")[1])
         elif kind == "float":
             out.append(_typed(rest.pop(0), "FLOAT")[1])
-        elif kind in ("arr", "list"):
-            out.append(_seq(rest, b"[", b"]", 1))
-            rest = []
-        elif kind == "set":
-            out.append(_seq(rest, b"{", b"}", 1))
-            rest = []
+        elif kind in ("arr", "list", "set"):
+            # Every word but those of the arguments after it (one each).
+            n = max(0, len(rest) - (len(kinds) - ki - 1))
+            out.append(_seq(rest[:n], b"{" if kind == "set" else b"[", b"}" if kind == "set" else b"]", 1))
+            rest = rest[n:]
         elif kind == "hash":
             if len(rest) % 2:
                 raise WordsError("wrong arguments: a field without a value; usage: %s %s" % (cmd, params))
