@@ -716,6 +716,15 @@ func (db *DB) ListPush(ctx context.Context, key string, values ...string) (int64
 	return r.Value.Int, err
 }
 
+// ListPushIfPresent appends values to key's list only if it exists
+// (LIST_PUSH_RIGHT_IF_PRESENT, Redis's RPUSHX): the new length, 0 when
+// there is no list. It reads whether the list is there, so a cluster runs
+// it on its serial path.
+func (db *DB) ListPushIfPresent(ctx context.Context, key string, values ...string) (int64, error) {
+	r, err := db.Do(ctx, "LIST_PUSH_RIGHT_IF_PRESENT", key, values)
+	return r.Value.Int, err
+}
+
 // ListRange returns the elements from start to end, both included.
 func (db *DB) ListRange(ctx context.Context, key string, start, end int64) ([]string, error) {
 	r, err := db.Do(ctx, "LIST_RANGE", key, start, end)

@@ -28,7 +28,8 @@ func (c Command) Class() Class {
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
 		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
-		CmdSetKeepTTL, CmdSetDiffManyInto, CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith:
+		CmdSetKeepTTL, CmdSetDiffManyInto, CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith,
+		CmdListPushLeftIfPresent, CmdListPushRightIfPresent:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -71,7 +72,8 @@ func ReadOnly(reqs []*Request) bool {
 
 // Conditional reports whether c is a compare-and-set, a read-and-replace
 // (§12.6), a lock command (§12.7), a read-modify-write of a string or a
-// hash field (§12.8, §12.10) or a deadline set on a condition (§12.25):
+// hash field (§12.8, §12.10), a deadline set on a condition (§12.25), a
+// SET with options (§12.26) or a push onto a list that exists (§12.28):
 // whether it writes, what it writes or what it
 // answers depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
@@ -80,7 +82,7 @@ func (c Command) Conditional() bool {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdHashIncrFloat, CmdSetKeepTTL,
-		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith:
+		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith, CmdListPushLeftIfPresent, CmdListPushRightIfPresent:
 		return true
 	}
 	return false

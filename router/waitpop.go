@@ -178,7 +178,7 @@ func (w *popWaiters) pushed(j *Job) {
 		}
 		for _, r := range it.Reqs {
 			switch r.Cmd {
-			case proto.CmdListPushLeft, proto.CmdListPushRight:
+			case proto.CmdListPushLeft, proto.CmdListPushRight, proto.CmdListPushLeftIfPresent, proto.CmdListPushRightIfPresent:
 				w.wake(it.DB, r.Key())
 			case proto.CmdListMove:
 				w.wake(it.DB, r.Str[1])

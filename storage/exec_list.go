@@ -12,7 +12,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdListLen, proto.CmdListGet, proto.CmdListSet, proto.CmdListPushLeft, proto.CmdListPushRight,
 		proto.CmdListPopLeft, proto.CmdListPopRight, proto.CmdListRange, proto.CmdListTrim, proto.CmdListRemove,
-		proto.CmdListPos:
+		proto.CmdListPos, proto.CmdListPushLeftIfPresent, proto.CmdListPushRightIfPresent:
 	default:
 		return dst, false
 	}
@@ -45,14 +45,16 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: []Elem{{ID: el.id, VS: c.T, Value: string(req.Str[1])}}}
 		c.commit(key, d)
 		return append(dst, proto.ReplyOK...), true
-	case proto.CmdListPushLeft, proto.CmdListPushRight:
-		if len(req.Elems) == 0 {
+	case proto.CmdListPushLeft, proto.CmdListPushRight, proto.CmdListPushLeftIfPresent, proto.CmdListPushRightIfPresent:
+		// The _IF_PRESENT forms push onto a list there only (§12.28).
+		ifPresent := req.Cmd == proto.CmdListPushLeftIfPresent || req.Cmd == proto.CmdListPushRightIfPresent
+		if len(req.Elems) == 0 || ifPresent && n == 0 {
 			return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n)), true
 		}
 		d := c.begin(key, stored)
 		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: borrow(&c.Borrowed.elems, len(req.Elems))[:len(req.Elems)]}
 		end, step := proto.EndRight, int64(1)
-		if req.Cmd == proto.CmdListPushLeft {
+		if req.Cmd == proto.CmdListPushLeft || req.Cmd == proto.CmdListPushLeftIfPresent {
 			end, step = proto.EndLeft, -1
 		}
 		pos := endPos(x, -1, end)

@@ -906,6 +906,22 @@ func TestCommandExamples(t *testing.T) {
 			< OK
 			> GET_EXPIRY_AT (1)p
 			< NULL`,
+		"list push if present": `
+			> LIST_PUSH_LEFT_IF_PRESENT (1)l (1)[(1)a]
+			< OK:INT 0
+			> EXISTS (1)l
+			< NULL
+			> LIST_PUSH_RIGHT (1)l (1)[(1)b]
+			< OK:INT 1
+			> LIST_PUSH_LEFT_IF_PRESENT (1)l (2)[(1)a(1)z]
+			< OK:INT 3
+			> LIST_PUSH_RIGHT_IF_PRESENT (1)l (1)[(1)c]
+			< OK:INT 4
+			> LIST_RANGE (1)l 0 -1
+			< OK:LIST (4)[(1)z(1)a(1)b(1)c]
+			> SET:STR (1)s (1)v
+			> LIST_PUSH_RIGHT_IF_PRESENT (1)s (1)[(1)c]
+			< BAD_TYPE(10)not a list`,
 		"set with": `
 			> SET_WITH:STR (1)k (1)a ABSENT AFTER 10000
 			< OK:BOOL true

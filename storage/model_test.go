@@ -388,13 +388,14 @@ func (m *model) execList(req *proto.Request, key string) string {
 		}
 		l[i] = string(req.Str[1])
 		return "OK"
-	case proto.CmdListPushLeft, proto.CmdListPushRight:
-		if len(req.Elems) == 0 {
+	case proto.CmdListPushLeft, proto.CmdListPushRight, proto.CmdListPushLeftIfPresent, proto.CmdListPushRightIfPresent:
+		ifPresent := req.Cmd == proto.CmdListPushLeftIfPresent || req.Cmd == proto.CmdListPushRightIfPresent
+		if len(req.Elems) == 0 || ifPresent && n == 0 {
 			return "OK:INT " + strconv.Itoa(n)
 		}
 		nl := slices.Clone(l)
 		for _, e := range req.Elems {
-			if req.Cmd == proto.CmdListPushLeft {
+			if req.Cmd == proto.CmdListPushLeft || req.Cmd == proto.CmdListPushLeftIfPresent {
 				nl = append([]string{string(e)}, nl...)
 			} else {
 				nl = append(nl, string(e))
@@ -850,6 +851,8 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{true, func() string { return "LIST_SET " + enc(k) + " " + idx("i") + " " + enc(genMember.Draw(t, "v")) }},
 		{true, func() string { return "LIST_PUSH_LEFT " + enc(k) + " " + encSeq("[", "]", members("l")) }},
 		{true, func() string { return "LIST_PUSH_RIGHT " + enc(k) + " " + encSeq("[", "]", members("l")) }},
+		{true, func() string { return "LIST_PUSH_LEFT_IF_PRESENT " + enc(k) + " " + encSeq("[", "]", members("l")) }},
+		{true, func() string { return "LIST_PUSH_RIGHT_IF_PRESENT " + enc(k) + " " + encSeq("[", "]", members("l")) }},
 		{true, func() string { return "LIST_POP_LEFT " + enc(k) + " " + idx("n") }},
 		{true, func() string { return "LIST_POP_RIGHT " + enc(k) + " " + idx("n") }},
 		{false, func() string { return "LIST_RANGE " + enc(k) + " " + idx("s") + " " + idx("e") }},

@@ -211,12 +211,12 @@ func TestCLITerminal(t *testing.T) {
 	go io.Copy(&out, tty)
 	waitFor(t, &out, "> ")
 
-	io.WriteString(tty, "lpu\t")
-	waitFor(t, &out, "lpush ")
-	io.WriteString(tty, "todo milk\r")
-	waitFor(t, &out, "(integer) 1")
-	io.WriteString(tty, "\x1b[A\r") // up arrow, enter: the same push again
+	io.WriteString(tty, "sad\t")
+	waitFor(t, &out, "sadd ")
+	io.WriteString(tty, "todo milk eggs\r")
 	waitFor(t, &out, "(integer) 2")
+	io.WriteString(tty, "\x1b[A\r") // up arrow, enter: the same add again
+	waitFor(t, &out, "(integer) 0")
 	io.WriteString(tty, "exit\r")
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -229,7 +229,7 @@ func TestCLITerminal(t *testing.T) {
 		t.Fatal("the CLI did not exit")
 	}
 	saved, err := os.ReadFile(hist)
-	if err != nil || !strings.Contains(string(saved), "lpush todo milk\n") {
+	if err != nil || !strings.Contains(string(saved), "sadd todo milk eggs\n") {
 		t.Errorf("history file: %q, %v", saved, err)
 	}
 }

@@ -90,6 +90,7 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdSubscribedPatterns: "SUBSCRIBED_PATTERNS", proto.CmdSetExpiryAt: "SET_EXPIRY_AT (1)k 1",
 	proto.CmdSetExpiryIf: "SET_EXPIRY_IF (1)k 100 NONE", proto.CmdSetExpiryAtIf: "SET_EXPIRY_AT_IF (1)k 1 LATER",
 	proto.CmdListPopLeftWaitAny: "LIST_POP_LEFT_WAIT_ANY (2)[(1)l(1)m] 1 1", proto.CmdListPopRightWaitAny: "LIST_POP_RIGHT_WAIT_ANY (1)[(1)l] 1 1",
+	proto.CmdListPushLeftIfPresent: "LIST_PUSH_LEFT_IF_PRESENT (1)l (1)[(1)a]", proto.CmdListPushRightIfPresent: "LIST_PUSH_RIGHT_IF_PRESENT (1)l (1)[(1)a]",
 	proto.CmdSetWith: "SET_WITH:STR (1)k (1)v ABSENT AFTER 1000", proto.CmdGetSetWith: "GET_SET_WITH:STR (1)k (1)v PRESENT KEEP 0",
 	proto.CmdHashIncrFloat: "HASH_INCR_FLOAT (1)h (1)f 1",
 	proto.CmdConsistency:   "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",

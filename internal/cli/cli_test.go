@@ -105,16 +105,16 @@ func TestParseArgs(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
-	got, n := completer{}.Do([]rune("lpu"), 3)
-	if n != 3 || len(got) != 1 || string(got[0]) != "sh " {
-		t.Errorf("lpu: %q %d, want [\"sh \"] 3", got, n)
+	got, n := completer{}.Do([]rune("lpo"), 3)
+	if n != 3 || len(got) != 1 || string(got[0]) != "p " {
+		t.Errorf("lpo: %q %d, want [\"p \"] 3", got, n)
 	}
 	got, _ = completer{}.Do([]rune("LIST_P"), 6)
 	var words []string
 	for _, g := range got {
 		words = append(words, "list_p"+string(g))
 	}
-	want := "list_pop_left  list_pop_left_wait  list_pop_left_wait_any  list_pop_right  list_pop_right_wait  list_pop_right_wait_any  list_pos  list_push_left  list_push_right "
+	want := "list_pop_left  list_pop_left_wait  list_pop_left_wait_any  list_pop_right  list_pop_right_wait  list_pop_right_wait_any  list_pos  list_push_left  list_push_left_if_present  list_push_right  list_push_right_if_present "
 	if strings.Join(words, " ") != want {
 		t.Errorf("LIST_P: %q, want %q", strings.Join(words, " "), want)
 	}

@@ -159,7 +159,7 @@ func severalKeys(q string) bool {
 
 func (g *wideGen) anyData(k string) string {
 	r := g.r
-	switch r.IntN(65) {
+	switch r.IntN(66) {
 	case 0, 1, 2:
 		t, v := g.typed()
 		return "SET:" + t + " " + k + " " + v
@@ -300,6 +300,8 @@ func (g *wideGen) anyData(k string) string {
 		ttl := g.pick([]string{"CLEAR 0", "KEEP 0", "AFTER 100000000", "AT 4102444800000", "AT 1000"})
 		return g.pick([]string{"SET_WITH:", "GET_SET_WITH:"}) + t + " " + k + " " + v + " " +
 			g.pick([]string{"ALWAYS", "ABSENT", "PRESENT"}) + " " + ttl
+	case 64:
+		return g.pick([]string{"LIST_PUSH_LEFT_IF_PRESENT ", "LIST_PUSH_RIGHT_IF_PRESENT "}) + k + " " + g.words("[", "]")
 	}
 	return "GET"
 }

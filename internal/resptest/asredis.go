@@ -136,6 +136,14 @@ SET {r}sw 9 KEEPTTL EX 100
 SET {r}sw 10 NX XX
 SET {r}sw 11 GET GET
 GET {r}sw
+LPUSHX {r}px a
+RPUSHX {r}px a
+EXISTS {r}px
+RPUSH {r}px b
+LPUSHX {r}px a z
+RPUSHX {r}px c
+LRANGE {r}px 0 -1
+RPUSHX {r}sw a
 RPUSH {r}bq2 x y
 BLPOP {r}bq1 {r}bq2 1
 RPUSH {r}bq1 z

@@ -384,6 +384,13 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if err := c.Del(ctx, "bq2", "bqs").Err(); err != nil { // bq2 may hold a push the pop did not need
 		t.Errorf("DEL BLPOP's: %v", err)
 	}
+	is(t, "LPUSHX of no list", int64(0))(c.LPushX(ctx, "px", "a").Result())
+	is(t, "EXISTS after LPUSHX of no list", int64(0))(c.Exists(ctx, "px").Result())
+	c.RPush(ctx, "px", "b")
+	is(t, "LPUSHX", int64(3))(c.LPushX(ctx, "px", "a", "z").Result())
+	is(t, "RPUSHX", int64(4))(c.RPushX(ctx, "px", "c").Result())
+	is(t, "LRANGE after LPUSHX and RPUSHX", []string{"z", "a", "b", "c"})(c.LRange(ctx, "px", 0, -1).Result())
+	is(t, "DEL LPUSHX's", int64(1))(c.Del(ctx, "px").Result())
 	c.RPush(ctx, "l2", "x", "y", "x", "z", "x")
 	is(t, "LREM", int64(2))(c.LRem(ctx, "l2", 2, "x").Result())
 	is(t, "LTRIM", "OK")(c.LTrim(ctx, "l2", 0, 1).Result())

@@ -517,6 +517,15 @@ class ExpiryTest(ServerTestCase):
         self.assertTrue(c.set_with("sw-k", "c", ttl=TTLMode.AT, ms=1000).value)
         self.assertTrue(c.get("sw-k").is_null())
 
+    def test_list_push_if_present(self):
+        c = self.client
+        self.assertEqual(c.list_push_left_if_present("pip-l", ["a"]).value, 0)
+        self.assertTrue(c.exists("pip-l").is_null())
+        c.list_push_right("pip-l", ["b"])
+        self.assertEqual(c.list_push_left_if_present("pip-l", ["a"]).value, 2)
+        self.assertEqual(c.list_push_right_if_present("pip-l", ["c"]).value, 3)
+        self.assertEqual(c.list_range("pip-l", 0, -1).value, ["a", "b", "c"])
+
     def test_list_pop_wait_any(self):
         c = self.client
         c.list_push_right("pwa-low", ["l1", "l2"])

@@ -370,6 +370,15 @@ class CommandInterface:
         connection waits too; see PROTOCOL.md 12.9)."""
         return self._command("LIST_POP_LEFT_WAIT", key, count, int(wait_ms))
 
+    def list_push_left_if_present(self, key: Key, values: Iterable[Any]) -> Response:
+        """Push values onto the head of key's list only if it exists (Redis's
+        LPUSHX; PROTOCOL.md 12.28): the new length, 0 when there is none."""
+        return self._command("LIST_PUSH_LEFT_IF_PRESENT", key, list(values))
+
+    def list_push_right_if_present(self, key: Key, values: Iterable[Any]) -> Response:
+        """As list_push_left_if_present, onto the tail (RPUSHX)."""
+        return self._command("LIST_PUSH_RIGHT_IF_PRESENT", key, list(values))
+
     def list_pop_left_wait_any(self, keys: Iterable[Key], count: int, wait_ms: int) -> Response:
         """As list_pop_left_wait, from the first of keys that has an
         element (Redis's BLPOP of several keys; PROTOCOL.md 12.27): a LIST

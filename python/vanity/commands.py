@@ -142,6 +142,8 @@ COMMANDS = {
     "GET_SET_WITH": Command(("typed", "keyif", "ttlmode", "millis"), "key value condition deadline milliseconds", "as SET_WITH, answering the value the key held (GET's answer)", "strings and numbers", "", "write"),
     "LIST_POP_LEFT_WAIT_ANY": Command(("arr", "int", "millis"), "key... count milliseconds", "pops from the first of the lists that has an element, waiting up to milliseconds for one; answers the key, then the elements", "lists", "", "session"),
     "LIST_POP_RIGHT_WAIT_ANY": Command(("arr", "int", "millis"), "key... count milliseconds", "as list_pop_left_wait_any, from the tails", "lists", "", "session"),
+    "LIST_PUSH_LEFT_IF_PRESENT": Command(("str", "list"), "key value...", "pushes values onto the head of a list that exists; returns the new length (0: no list)", "lists", "LPUSHX", "write"),
+    "LIST_PUSH_RIGHT_IF_PRESENT": Command(("str", "list"), "key value...", "pushes values onto the tail of a list that exists; returns the new length (0: no list)", "lists", "RPUSHX", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
