@@ -27,6 +27,9 @@ type conn struct {
 	nc     net.Conn // nil when an event loop serves the connection
 	fr     *proto.FrameReader
 	remote net.Addr
+	local  net.Addr  // the listener's address it came to (CLIENT LIST's laddr)
+	start  time.Time // when it was accepted (CLIENT LIST's age)
+	shown  shownConn // what CLIENT LIST reads of it (clientlist.go)
 	ctx    context.Context
 	cancel context.CancelFunc
 	ev     loopConn // the event loop's part
@@ -94,8 +97,9 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn, w wire) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), ctx: ctx, cancel: cancel, settled: make(chan struct{}, 1),
-		wire: w, rv: resp.RESP2, id: s.nextID.Add(1)}
+	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr(), local: nc.LocalAddr(), start: time.Now(), ctx: ctx, cancel: cancel,
+		settled: make(chan struct{}, 1), wire: w, rv: resp.RESP2, id: s.nextID.Add(1)}
+	c.shown.rv = c.rv
 	c.job.Done = c.jobDone
 	c.plan.New = c.slot // bound once: a method value made per command is an allocation
 	if w == wireVanity {

@@ -64,6 +64,7 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		s.acct = acct
 		c.authed.Store(true)
 		c.stopAuthTimer()
+		c.show()
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdAddUser:
 		return c.userResult(out, c.srv.cfg.Users.Add(c.ctx, req.Str[0], req.Str[1]), string(req.Str[0]), false), actReply
@@ -81,6 +82,7 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 			return proto.AppendErrorMsg(out, proto.MsgDBTooLarge), actReply
 		}
 		s.db = int(req.Int[0])
+		c.show()
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdPersist:
 		err := c.srv.cfg.Backend.Persist(c.ctx)

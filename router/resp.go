@@ -549,10 +549,12 @@ func (c *conn) hello(args [][]byte) {
 		c.name = string(name)
 	}
 	c.rv = v
+	c.show()
 	c.out = resp.AppendHello(c.out, v, c.id)
 }
 
-// client is CLIENT ID, SETNAME, GETNAME and SETINFO.
+// client is CLIENT ID, SETNAME, GETNAME, SETINFO, INFO and LIST
+// (clientlist.go).
 func (c *conn) client(args [][]byte) {
 	sub := strings.ToUpper(string(args[1]))
 	switch {
@@ -570,13 +572,29 @@ func (c *conn) client(args [][]byte) {
 			return
 		}
 		c.name = string(args[2])
+		c.show()
 		c.out = resp.AppendSimple(c.out, "OK")
 	case sub == "SETINFO" && len(args) == 4:
 		c.out = resp.AppendSimple(c.out, "OK")
-	case sub == "ID", sub == "GETNAME", sub == "SETNAME", sub == "SETINFO":
+	case sub == "INFO" && len(args) == 2:
+		c.out = resp.AppendBulk(c.out, c.appendClientLine(nil, time.Now()))
+	case sub == "LIST":
+		// Other users' connections, names and addresses: an
+		// administrator's view (Redis's ACL puts it in @admin too).
+		if l := c.sess.level(); l != proto.LevelAdmin && l != proto.LevelPeer {
+			c.out = resp.AppendError(c.out, "NOPERM", "CLIENT LIST shows every user's connections: an ADMIN's command")
+			return
+		}
+		ids, err := clientListIDs(args)
+		if err != nil {
+			c.out = resp.AppendErr(c.out, err)
+			return
+		}
+		c.out = resp.AppendBulk(c.out, c.srv.clientList(nil, ids))
+	case sub == "ID", sub == "GETNAME", sub == "SETNAME", sub == "SETINFO", sub == "INFO":
 		c.out = resp.AppendErr(c.out, resp.ArityError("client|"+strings.ToLower(sub)))
 	default:
-		c.out = resp.AppendError(c.out, "ERR", "unknown subcommand '"+sub+"'. Vanity supports CLIENT ID, SETNAME, GETNAME and SETINFO.")
+		c.out = resp.AppendError(c.out, "ERR", "unknown subcommand '"+sub+"'. Vanity supports CLIENT ID, SETNAME, GETNAME, SETINFO, INFO and LIST.")
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/vanitydb/vanity/internal/resptest"
 )
 
@@ -108,5 +110,23 @@ func TestRESPMSetIsAtomic(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRESPClientListNeedsAdmin: CLIENT LIST shows every user's
+// connections, so a USER is refused it; CLIENT INFO, its own line, is
+// anyone's.
+func TestRESPClientListNeedsAdmin(t *testing.T) {
+	s := start(t, t.TempDir(), "--no-db-persist", "--no-users-persist", "--no-logging", "--resp-port=0")
+	expect(t, s.dial(), "ADD_USER (6)bobcat (8)password", "OK")
+	bob := redis.NewClient(&redis.Options{Addr: s.line("vanity RESP listening on "), Username: "bobcat", Password: "password",
+		Protocol: 2, DisableIdentity: true})
+	defer bob.Close()
+	ctx := context.Background()
+	if err := bob.Do(ctx, "CLIENT", "LIST").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Errorf("CLIENT LIST as a USER: %v, want NOPERM", err)
+	}
+	if info, err := bob.Do(ctx, "CLIENT", "INFO").Text(); err != nil || !strings.Contains(info, " user=bobcat ") {
+		t.Errorf("CLIENT INFO as a USER: %q, %v", info, err)
 	}
 }

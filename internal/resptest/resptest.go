@@ -589,6 +589,43 @@ func Auth(t *testing.T, addr string) {
 	is(t, "HELLO 3 AUTH vanity", "PONG")(named.Ping(ctx).Result())
 }
 
+// Clients checks CLIENT INFO and CLIENT LIST: a connection's id, name,
+// database, user and protocol as it changes them, seen from another
+// connection of the same router.
+func Clients(t *testing.T, addr string) {
+	ctx := context.Background()
+	worker := Client(t, addr, 2, 0).Conn()
+	defer worker.Close()
+	id, err := worker.ClientID(ctx).Result()
+	if err != nil {
+		t.Fatalf("CLIENT ID: %v", err)
+	}
+	is(t, "CLIENT SETNAME", true)(worker.ClientSetName(ctx, "worker-7").Result())
+	is(t, "SELECT", "OK")(worker.Select(ctx, 5).Result())
+	info, err := worker.Do(ctx, "CLIENT", "INFO").Text()
+	want := []string{fmt.Sprintf("id=%d ", id), " name=worker-7 ", " db=5 ", " user=vanity ", " resp=2 ", " wire=resp"}
+	for _, w := range want {
+		if err != nil || !strings.Contains(info, w) {
+			t.Errorf("CLIENT INFO = %q, %v; want %q in it", info, err, w)
+		}
+	}
+	admin := Client(t, addr, 3, 0)
+	list, err := admin.Do(ctx, "CLIENT", "LIST", "ID", strconv.FormatInt(id, 10)).Text()
+	if err != nil || strings.Count(list, "\n") != 1 {
+		t.Fatalf("CLIENT LIST ID %d = %q, %v; want one line", id, list, err)
+	}
+	for _, w := range want {
+		if !strings.Contains(list, w) {
+			t.Errorf("CLIENT LIST ID %d = %q; want %q in it", id, list, w)
+		}
+	}
+	all, err := admin.Do(ctx, "CLIENT", "LIST").Text()
+	if err != nil || !strings.Contains(all, list) || strings.Count(all, "\n") < 2 {
+		t.Errorf("CLIENT LIST = %q, %v; want the worker's line and the caller's", all, err)
+	}
+	refused(t, "CLIENT LIST of a bad id", admin.Do(ctx, "CLIENT", "LIST", "ID", "x").Err(), "ERR Invalid client ID")
+}
+
 // PubSub checks that a subscriber of subAddr gets what a publisher of
 // pubAddr sends (the same router, or another in the cluster). Its channel
 // is the test's own: a router drops a closed subscriber's channels after
@@ -875,6 +912,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("forms3", func(t *testing.T) { ReplyForms(t, addr, 3, 4) })
 	t.Run("as redis-server", func(t *testing.T) { AsRedis(t, addr) })
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
+	t.Run("clients", func(t *testing.T) { Clients(t, addr) })
 	t.Run("pubsub2", func(t *testing.T) { PubSub(t, addr, addr, 2) })
 	t.Run("pubsub3", func(t *testing.T) { PubSub(t, addr, addr, 3) })
 	t.Run("patterns2", func(t *testing.T) { PatternPubSub(t, addr, addr, 2) })
