@@ -43,6 +43,9 @@ type Options struct {
 	Skew []time.Duration
 	// RPCTLS wraps every node's and router's internal RPC in mutual TLS.
 	RPCTLS *tlsconf.RPC
+	// RequestTimeout is the routers' (cluster.Config.RequestTimeout):
+	// default theirs.
+	RequestTimeout time.Duration
 }
 
 // Cluster is a running test cluster.
@@ -243,7 +246,7 @@ func (c *Cluster) AddRouter() int {
 	b, err := cluster.Start(cluster.Config{Name: name, GossipAddr: FreeAddr(c.t), RPCAddr: "127.0.0.1:0",
 		Join: []string{c.seed}, Secret: c.secret, Partitions: c.opts.Partitions, Replicas: c.opts.Replicas,
 		RPCServerTLS: c.opts.RPCTLS.ServerConfig(), RPCClientTLS: c.opts.RPCTLS.ClientConfig(),
-		Fast: true, Logger: c.opts.Logger.With("router", name)})
+		RequestTimeout: c.opts.RequestTimeout, Fast: true, Logger: c.opts.Logger.With("router", name)})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -146,7 +146,11 @@ func TestListingWhileANodeLeaves(t *testing.T) {
 // confirmed; and the keys read back the last write that succeeded, or one
 // not confirmed after it.
 func TestSerialWritesWhileOneCopyMoves(t *testing.T) {
-	c := New(t, 4, 1, Options{})
+	// A write's deadline (the routers' RequestTimeout) of 5 s, not 1: on
+	// a machine loaded by other tests a round of consensus could pass 1 s
+	// and fail the write as "no majority in time", which is what a
+	// proposal kept on its old acceptors does at any deadline.
+	c := New(t, 4, 1, Options{RequestTimeout: 5 * time.Second})
 	cl := dial(t, c.Routers[0].Addr, client.Options{})
 	expect(t, cl, "CONSISTENCY SERIAL SERIAL", "OK")
 	const keys = 64
