@@ -710,6 +710,15 @@ func (db *DB) IncrInt(ctx context.Context, key string, by int64) (int64, error) 
 	return r.Value.Int, err
 }
 
+// IncrIntText is IncrInt that also counts a string or FLOAT holding an
+// integer's text, which becomes an INT (INCR_INT_TEXT, Redis's INCRBY;
+// PROTOCOL.md §12.29; in a cluster that conversion runs on the serial
+// path).
+func (db *DB) IncrIntText(ctx context.Context, key string, by int64) (int64, error) {
+	r, err := db.Do(ctx, "INCR_INT_TEXT", key, by)
+	return r.Value.Int, err
+}
+
 // ListPush appends values (ListPushRight) and returns the new length.
 func (db *DB) ListPush(ctx context.Context, key string, values ...string) (int64, error) {
 	r, err := db.Do(ctx, "LIST_PUSH_RIGHT", key, values)

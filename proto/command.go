@@ -204,6 +204,9 @@ const (
 	// RPUSHX.
 	CmdListPushLeftIfPresent
 	CmdListPushRightIfPresent
+	// An integer added to an INT or to a STR holding an integer's text,
+	// which becomes an INT (§12.29): Redis's INCRBY.
+	CmdIncrIntText
 
 	numCommands // keep last
 )
@@ -373,6 +376,7 @@ var commands = [numCommands]commandInfo{
 	CmdListPopRightWaitAny:    {"LIST_POP_RIGHT_WAIT_ANY", []arg{argArr, argInt, argMillis}},
 	CmdListPushLeftIfPresent:  {"LIST_PUSH_LEFT_IF_PRESENT", []arg{argStr, argList}},
 	CmdListPushRightIfPresent: {"LIST_PUSH_RIGHT_IF_PRESENT", []arg{argStr, argList}},
+	CmdIncrIntText:            {"INCR_INT_TEXT", []arg{argStr, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

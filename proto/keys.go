@@ -29,7 +29,7 @@ func (c Command) Class() Class {
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
 		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
 		CmdSetKeepTTL, CmdSetDiffManyInto, CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith,
-		CmdListPushLeftIfPresent, CmdListPushRightIfPresent:
+		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -97,8 +97,9 @@ func (c Command) Lock() bool {
 // so that whether a cluster must run it on its serial path is for the
 // key's coordinator to tell from what the key holds: INCR_NUMBER turns an
 // INT or a STR into a FLOAT (§12.8), and on a FLOAT is INCR_FLOAT's
-// increment, whose copies merge exactly.
-func (c Command) MayRewrite() bool { return c == CmdIncrNumber }
+// increment, whose copies merge exactly; INCR_INT_TEXT turns a STR into
+// an INT (§12.29), and on an INT is INCR_INT's.
+func (c Command) MayRewrite() bool { return c == CmdIncrNumber || c == CmdIncrIntText }
 
 // WritesOneKey reports whether c writes one key and nothing else: the
 // writes FENCED, ONCE and RETRY may carry.

@@ -33,7 +33,13 @@ const (
 	MsgIntegerOverflow     = "integer overflow"
 	// MsgNotFinite refuses an INCR_NUMBER whose sum is not a finite number
 	// (§12.8), in Redis's words.
-	MsgNotFinite        = "increment would produce NaN or Infinity"
+	MsgNotFinite = "increment would produce NaN or Infinity"
+	// MsgNotInteger and MsgWouldOverflow refuse an INCR_INT_TEXT (§12.29)
+	// of a value that is not an integer's text, or whose sum leaves 64
+	// bits, in Redis's words; MsgNotANumber refuses one of a container.
+	MsgNotInteger       = "value is not an integer or out of range"
+	MsgWouldOverflow    = "increment or decrement would overflow"
+	MsgNotANumber       = "not a number"
 	MsgFieldNotInteger  = "hash value is not an integer"
 	MsgFieldNotFloat    = "hash value is not a float"
 	MsgInvalidExpiry    = "invalid expiry"

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Reply is a decoded reply (or ASYNC) payload.
@@ -396,4 +397,19 @@ func sortValue(v *Value, arrays bool) {
 			sortValue(&v.Replies[i].Value, arrays)
 		}
 	}
+}
+
+// IntText reads s as Redis reads an integer from a string: an optional
+// minus sign and decimal digits, no leading zero (but "0"), within 64
+// bits; nothing else (no plus sign, no spaces).
+func IntText(s string) (int64, bool) {
+	if s == "" || len(s) > 20 || s[0] == '+' || s == "-0" {
+		return 0, false
+	}
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || len(digits) > 1 && digits[0] == '0' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }

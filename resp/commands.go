@@ -312,7 +312,7 @@ func incrBy(sign int64, fixed bool) func([][]byte, *Plan) error {
 				return &Error{"ERR", "decrement would overflow"}
 			}
 		}
-		r := p.Item(proto.CmdIncrInt)
+		r := p.Item(proto.CmdIncrIntText)
 		r.Str[0], r.Int[0] = args[1], sign*n
 		return nil
 	}
@@ -994,8 +994,8 @@ func refused(name string, arity int, group, reason string) *Spec {
 		Summary: "not supported by Vanity: " + reason}
 }
 
-// incrNote is the INCR family's difference from Redis.
-const incrNote = "On a list, set or hash it answers `value is not an integer or out of range` where Redis answers WRONGTYPE: Vanity's INCR_INT answers a bare BAD_TYPE for any value it cannot count, and the edge cannot tell which."
+// incrNote is how the INCR family runs.
+const incrNote = "INCR_INT_TEXT: INCR_INT's exact counter on an integer, and a string of an integer's text (which APPEND or SETRANGE can make) becomes an integer, linearizable (in a cluster, on its serial path)."
 
 // expireNote is how EXPIRE and PEXPIRE run.
 const expireNote = "EXISTS and SET_EXPIRY, one unit on the key; with NX, XX, GT or LT, SET_EXPIRY_IF (linearizable: in a cluster, on its serial path)."
@@ -1018,10 +1018,10 @@ var table = []*Spec{
 	{Name: "mget", Arity: -2, Flags: ro, Keys: all, Group: "string", Summary: "Returns the values of keys.", Args: "key [key ...]", Shape: ShapeArray, Build: keyList(proto.CmdManyGet)},
 	{Name: "mset", Note: "Atomic in the single process, as in Redis; a cluster sets each key on its own, not atomic across keys (Redis Cluster refuses keys of different slots instead).", Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets keys to values (in a cluster each key on its own).", Args: "key value [key value ...]", Shape: ShapeAllOK, Build: mset},
 	{Name: "strlen", Note: "The length of the text GET reads, numbers included (a GET; Vanity's STR_LEN refuses numbers).", Arity: 2, Flags: ro, Keys: one, Group: "string", Summary: "Returns the length of a string value.", Args: "key", Shape: ShapeLen, Build: keyed(proto.CmdGet)},
-	{Name: "incr", Note: incrNote, Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Adds one to an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(1, true)},
-	{Name: "decr", Note: incrNote, Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts one from an integer.", Args: "key", Shape: ShapeIncr, Build: incrBy(-1, true)},
-	{Name: "incrby", Note: incrNote, Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to an integer.", Args: "key increment", Shape: ShapeIncr, Build: incrBy(1, false)},
-	{Name: "decrby", Note: incrNote, Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts a number from an integer.", Args: "key decrement", Shape: ShapeIncr, Build: incrBy(-1, false)},
+	{Name: "incr", Note: incrNote, Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Adds one to an integer.", Args: "key", Shape: ShapeInt, Build: incrBy(1, true)},
+	{Name: "decr", Note: incrNote, Arity: 2, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts one from an integer.", Args: "key", Shape: ShapeInt, Build: incrBy(-1, true)},
+	{Name: "incrby", Note: incrNote, Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to an integer.", Args: "key increment", Shape: ShapeInt, Build: incrBy(1, false)},
+	{Name: "decrby", Note: incrNote, Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Subtracts a number from an integer.", Args: "key decrement", Shape: ShapeInt, Build: incrBy(-1, false)},
 	{Name: "incrbyfloat", Note: "INCR_NUMBER: on an integer (`SET k 5`, INCR's counters) or a string holding a number (`3.0`, `1e3`) too, which then holds a float: that conversion is linearizable (in a cluster, on its serial path); adding to a float is INCR_FLOAT's exact counter. The result carries six decimals (Vanity's FLOAT on the wire), printed without an exponent as Redis prints it (1000000.5); on a list, set or hash it answers `value is not a valid float` where Redis answers WRONGTYPE.", Arity: 3, Flags: wr, Keys: one, Group: "string", Summary: "Adds a number to a float.", Args: "key increment", Shape: ShapeFloat, Build: func(args [][]byte, p *Plan) error {
 		f, err := parseFloat(args[2])
 		if err != nil {

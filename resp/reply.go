@@ -29,7 +29,6 @@ const (
 	ShapeOK                     // any OK → +OK (LTRIM, HMSET answer a count in Vanity)
 	ShapeBulkOrNil              // as ShapeBulk, and an ERROR ("index out of range", "bad key") → null (LINDEX, HGET)
 	ShapeIntOrZero              // as ShapeInt, and an ERROR → 0 (HSTRLEN of a missing field)
-	ShapeIncr                   // as ShapeInt; BAD_TYPE → "value is not an integer" (INCR)
 	ShapePopOne                 // LPOP, RPOP, SPOP without a count: the one element as a bulk string, or null
 	ShapePopMany                // with a count: an array, or a null array when there is none
 	ShapePopTail                // RPOP with a count: as ShapePopMany, last element first
@@ -76,7 +75,7 @@ func AppendBadState(dst []byte, cmd proto.Command) []byte {
 // LLEN, HSTRLEN) rather than as its text (GET of a number).
 func (s Shape) integer() bool {
 	switch s {
-	case ShapeInt, ShapeIntOrZero, ShapeIncr, ShapeFound, ShapeRemoved:
+	case ShapeInt, ShapeIntOrZero, ShapeFound, ShapeRemoved:
 		return true
 	}
 	return false
@@ -95,10 +94,7 @@ var typeNames = map[proto.Type]string{
 func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 	switch r.Status {
 	case proto.StatusBadType:
-		switch shape {
-		case ShapeIncr:
-			return AppendErr(dst, errNotInt)
-		case ShapeFloat:
+		if shape == ShapeFloat {
 			return AppendErr(dst, errNotFloat)
 		}
 		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")

@@ -25,8 +25,8 @@ func TestAppendReply(t *testing.T) {
 		{"NULL", ShapeBulk, RESP2, "$-1\r\n"},
 		{"NULL", ShapeBulk, RESP3, "_\r\n"},
 		{"OK:INT 8", ShapeInt, RESP2, ":8\r\n"},
-		{"OK:INT 6", ShapeIncr, RESP2, ":6\r\n"}, // INCR answers an integer, not its text
-		{"OK:INT -1", ShapeIncr, RESP3, ":-1\r\n"},
+		{"OK:INT 6", ShapeInt, RESP2, ":6\r\n"}, // INCR answers an integer, not its text
+		{"OK:INT -1", ShapeInt, RESP3, ":-1\r\n"},
 		{"OK:INT 3", ShapeIntOrZero, RESP2, ":3\r\n"},               // HSTRLEN
 		{"OK:FLOAT 10.500000", ShapeFloat, RESP3, "$4\r\n10.5\r\n"}, // as Redis's INCRBYFLOAT
 		{"OK:FLOAT 10.500000", ShapeFloat, RESP2, "$4\r\n10.5\r\n"},

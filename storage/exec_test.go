@@ -906,6 +906,40 @@ func TestCommandExamples(t *testing.T) {
 			< OK
 			> GET_EXPIRY_AT (1)p
 			< NULL`,
+		"incr int text": `
+			> INCR_INT_TEXT (1)n 5
+			< OK:INT 5
+			> INCR_INT_TEXT (1)n -7
+			< OK:INT -2
+			> SET:STR (1)s (3)105
+			> SET_EXPIRY (1)s 100
+			> INCR_INT_TEXT (1)s 1
+			< OK:INT 106
+			> TYPE (1)s
+			< OK:INT 
+			> GET_EXPIRY (1)s
+			< OK:FLOAT 100.000000
+			> SET:FLOAT (1)f 4.0
+			> INCR_INT_TEXT (1)f 1
+			< OK:INT 5
+			> SET:FLOAT (1)g 4.5
+			> INCR_INT_TEXT (1)g 1
+			< ERROR(39)value is not an integer or out of range
+			> SET:STR (1)z (3)007
+			> INCR_INT_TEXT (1)z 1
+			< ERROR(39)value is not an integer or out of range
+			> SET:STR (1)m (2)-0
+			> INCR_INT_TEXT (1)m 1
+			< ERROR(39)value is not an integer or out of range
+			> SET:STR (1)b (19)9223372036854775807
+			> INCR_INT_TEXT (1)b 1
+			< ERROR(37)increment or decrement would overflow
+			> SET:INT (1)i 9223372036854775807
+			> INCR_INT_TEXT (1)i 1
+			< ERROR(37)increment or decrement would overflow
+			> LIST_PUSH_LEFT (1)l (1)[(1)a]
+			> INCR_INT_TEXT (1)l 1
+			< BAD_TYPE(12)not a number`,
 		"list push if present": `
 			> LIST_PUSH_LEFT_IF_PRESENT (1)l (1)[(1)a]
 			< OK:INT 0

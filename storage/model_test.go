@@ -175,6 +175,37 @@ func (m *model) exec(req *proto.Request) string {
 		v.i += d
 		m.put(key, v)
 		return "OK:INT " + strconv.FormatInt(v.i, 10)
+	case proto.CmdIncrIntText:
+		// Redis's INCRBY: an integer, or text that is exactly one's.
+		v := m.get(key)
+		var cur int64
+		switch {
+		case v == nil:
+		case v.kind == proto.TypeInt:
+			cur = v.i
+		case v.kind == proto.TypeStr || v.kind == proto.TypeFloat:
+			text := v.s
+			if v.kind == proto.TypeFloat {
+				text = string(proto.AppendFloatShort(nil, v.f))
+			}
+			n, err := strconv.ParseInt(text, 10, 64)
+			if err != nil || strconv.FormatInt(n, 10) != text {
+				return "ERROR(39)value is not an integer or out of range"
+			}
+			cur = n
+		default:
+			return "BAD_TYPE(12)not a number"
+		}
+		d := req.Int[0]
+		if d > 0 && cur > math.MaxInt64-d || d < 0 && cur < math.MinInt64-d {
+			return "ERROR(37)increment or decrement would overflow"
+		}
+		nv := &mval{kind: proto.TypeInt, i: cur + d}
+		if v != nil {
+			nv.deadline = v.deadline
+		}
+		m.put(key, nv)
+		return "OK:INT " + strconv.FormatInt(nv.i, 10)
 	case proto.CmdIncrFloat:
 		v := m.get(key)
 		if v == nil {
@@ -841,6 +872,7 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{false, func() string { return "EXISTS " + enc(k) }},
 		{false, func() string { return "TYPE " + enc(k) }},
 		{true, func() string { return "INCR_INT " + enc(k) + " " + i("n") }},
+		{true, func() string { return "INCR_INT_TEXT " + enc(k) + " " + i("n") }},
 		{true, func() string { return "INCR_FLOAT " + enc(k) + " " + genFloat.Draw(t, "f") }},
 		{true, func() string { return "INCR_NUMBER " + enc(k) + " " + genFloat.Draw(t, "f") }},
 		{true, func() string { return "SET:STR " + enc(k) + " " + enc(genNumberText.Draw(t, "text")) }},

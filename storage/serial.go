@@ -41,11 +41,12 @@ func (s *Shard) Serial(key []byte) bool {
 
 // Rewrites reports whether req, run on s's state, rewrites its key whole
 // from a value of another type: INCR_NUMBER on an INT or a STR
-// (PROTOCOL.md §12.8; proto.Command.MayRewrite). Two coordinators doing
+// (PROTOCOL.md §12.8), INCR_INT_TEXT on a STR or a FLOAT (§12.29)
+// (proto.Command.MayRewrite). Two coordinators doing
 // so at once would each start from the same old value, so a cluster runs
 // such a command on its serial path.
 func (s *Shard) Rewrites(db int, req *proto.Request) bool {
-	if req.Cmd != proto.CmdIncrNumber {
+	if !req.Cmd.MayRewrite() {
 		return false
 	}
 	e, ok := s.lookup(db, req.Key())
@@ -53,8 +54,12 @@ func (s *Shard) Rewrites(db int, req *proto.Request) bool {
 		return false
 	}
 	switch e.visible().(type) {
-	case *counter[int64], strVal:
+	case strVal:
 		return true
+	case *counter[int64]:
+		return req.Cmd == proto.CmdIncrNumber // to a FLOAT
+	case *counter[float64]:
+		return req.Cmd == proto.CmdIncrIntText // to an INT
 	}
 	return false
 }

@@ -161,6 +161,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdListPopRightWaitAny:    {cost: "O(keys + count) per try", setup: []string{"rpush normal n1 n2"}, example: []string{"list_pop_right_wait_any urgent normal 2 1000"}},
 	proto.CmdListPushLeftIfPresent:  {cost: "O(values)", setup: []string{"rpush log started"}, example: []string{"lpushx log boot", "list_push_left_if_present nolog x", "exists nolog"}},
 	proto.CmdListPushRightIfPresent: {cost: "O(values)", setup: []string{"rpush log started"}, example: []string{"rpushx log step1 step2", "lrange log 0 -1"}},
+	proto.CmdIncrIntText:            {cost: "O(1)", setup: []string{"set:str visits 41", "set:float ratio 2.5"}, example: []string{"incr_int_text visits 1", "type visits", "incr_int_text hits 5", "incr_int_text ratio 1"}},
 	proto.CmdListPopRightWait:       {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},
 }
 
@@ -176,6 +177,8 @@ func clusterNote(c proto.Command) string {
 		return "linearizable: runs on the serial path, whatever the write (docs/serial.md; PROTOCOL.md §12.11)"
 	case c == proto.CmdRename || c == proto.CmdRenameIfAbsent || c == proto.CmdCopy || c == proto.CmdCopyIfAbsent:
 		return "both keys must be in one partition (co-locate them with {tags}); then as a write of each at QUORUM, atomic on the coordinator"
+	case c == proto.CmdIncrIntText:
+		return "on an INT or an absent key, INCR_INT's exact increment at the session's levels; turning a string or a FLOAT into an INT, linearizable on the serial path (the key's coordinator tells which)"
 	case c == proto.CmdIncrNumber:
 		return "on a FLOAT or an absent key, INCR_FLOAT's exact increment at the session's levels; turning an INT or a string into a FLOAT, linearizable on the serial path (the key's coordinator tells which)"
 	case c == proto.CmdListMoveWait:

@@ -72,6 +72,25 @@ INCRBY {r}num 5
 DECRBY {r}num 3
 INCR {r}new
 INCRBYFLOAT {r}fl 1.5
+SET {r}ap 10
+APPEND {r}ap 5
+INCR {r}ap
+GET {r}ap
+SETRANGE {r}ap2 0 -12
+DECRBY {r}ap2 3
+SET {r}ap3 007
+INCR {r}ap3
+APPEND {r}ap4 -0
+INCR {r}ap4
+SET {r}ap5 922337203685477580
+APPEND {r}ap5 7
+INCR {r}ap5
+APPEND {r}ap5 0
+INCR {r}ap5
+INCR {r}list
+INCRBY {r}set 2
+DECR {r}hash
+INCR {r}fl
 INCRBYFLOAT {r}num 1
 INCRBYFLOAT {r}big 1000000.5
 INCRBYFLOAT {r}big 1e20

@@ -517,6 +517,15 @@ class ExpiryTest(ServerTestCase):
         self.assertTrue(c.set_with("sw-k", "c", ttl=TTLMode.AT, ms=1000).value)
         self.assertTrue(c.get("sw-k").is_null())
 
+    def test_incr_int_text(self):
+        c = self.client
+        c.set("iit-s", "41")
+        c.str_append("iit-s", "0")
+        self.assertEqual(c.incr_int_text("iit-s", 1).value, 411)
+        self.assertEqual(c.incr_int_text("iit-new", -2).value, -2)
+        c.set("iit-x", "abc")
+        self.assertTrue(c.incr_int_text("iit-x", 1).is_error())
+
     def test_list_push_if_present(self):
         c = self.client
         self.assertEqual(c.list_push_left_if_present("pip-l", ["a"]).value, 0)

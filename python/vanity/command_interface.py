@@ -292,6 +292,11 @@ class CommandInterface:
     def incr_int(self, key: Key, by: int = 1) -> Response:
         return self._command("INCR_INT", key, by)
 
+    def incr_int_text(self, key: Key, by: int = 1) -> Response:
+        """As incr_int, and a string or FLOAT holding an integer's text
+        becomes an INT (Redis's INCRBY; PROTOCOL.md 12.29)."""
+        return self._command("INCR_INT_TEXT", key, by)
+
     def decr_int(self, key: Key, by: int = 1) -> Response:
         return self._command("INCR_INT", key, -by)
 
