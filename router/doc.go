@@ -33,7 +33,9 @@
 // returned from it, so a scan survives partitions moving between nodes.
 // INFO (info.go) reports the process, the backend's Describer lines, the
 // keyspace and per-command calls and latency (the histogram /metrics
-// exports).
+// exports). RESP's CLIENT LIST and CLIENT INFO (clientlist.go) read the
+// copy of its name, database, user and protocol each connection keeps
+// under a lock of its own.
 //
 // # Optimistic transactions
 //
