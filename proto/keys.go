@@ -72,8 +72,8 @@ func ReadOnly(reqs []*Request) bool {
 
 // Conditional reports whether c is a compare-and-set, a read-and-replace
 // (§12.6), a lock command (§12.7), a read-modify-write of a string or a
-// hash field (§12.8, §12.10), a deadline set on a condition (§12.25), a
-// SET with options (§12.26) or a push onto a list that exists (§12.28):
+// hash field (§12.8, §12.10), a deadline set on a condition (§12.25),
+// GET_SET_WITH (§12.26) or a push onto a list that exists (§12.28):
 // whether it writes, what it writes or what it
 // answers depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
@@ -82,7 +82,7 @@ func (c Command) Conditional() bool {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdHashIncrFloat, CmdSetKeepTTL,
-		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith, CmdListPushLeftIfPresent, CmdListPushRightIfPresent:
+		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdGetSetWith, CmdListPushLeftIfPresent, CmdListPushRightIfPresent:
 		return true
 	}
 	return false
@@ -148,7 +148,7 @@ func (c Command) Blocking() bool {
 // atomic with it, with its guarantee (docs/guarantees.md).
 func Serial(read, write Consistency, reqs []*Request) bool {
 	for _, r := range reqs {
-		if r.Fenced || r.Once != OnceNone || r.Cmd.Lock() || len(reqs) == 1 && r.Cmd.Conditional() {
+		if r.Fenced || r.Once != OnceNone || r.Cmd.Lock() || len(reqs) == 1 && r.Conditional() {
 			return true
 		}
 	}

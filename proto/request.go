@@ -60,10 +60,14 @@ type Fence struct {
 }
 
 // Conditional reports whether what r does depends on the state it
-// replaces: a conditional command (Command.Conditional), any FENCED
-// write (refused behind a newer token), or any write with a request id
-// (answered from the key's record when its id is there).
-func (r *Request) Conditional() bool { return r.Fenced || r.Once != OnceNone || r.Cmd.Conditional() }
+// replaces: a conditional command (Command.Conditional), a SET_WITH whose
+// form reads the key (SetForm.Reads), any FENCED write (refused behind a
+// newer token), or any write with a request id (answered from the key's
+// record when its id is there).
+func (r *Request) Conditional() bool {
+	return r.Fenced || r.Once != OnceNone || r.Cmd.Conditional() ||
+		r.Cmd == CmdSetWith && SetForm{If: r.If, TTL: r.TTL}.Reads()
+}
 
 // typed returns where a typed value of r lives (r.Type says which field
 // counts): SET's value (Str[1], Int[0], Float), or with second, SET_IF's

@@ -80,6 +80,13 @@ func (f SetForm) Answers(cmd Command) SetAnswer {
 	return AnswerOK
 }
 
+// Reads reports whether f reads the key before it writes: for its
+// condition, the value it answers, or the deadline it keeps. One that
+// does is conditional (a cluster's serial path, Request.Conditional);
+// one that does not is a plain write, as SET, SET_TTL and SET with a
+// deadline as a time are.
+func (f SetForm) Reads() bool { return f.If != KeyAlways || f.Get || f.TTL == TTLKeep }
+
 // SetAnswer is how a command of SET's family answers.
 type SetAnswer uint8
 

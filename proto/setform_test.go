@@ -47,3 +47,31 @@ func TestSetFormsRoundTrip(t *testing.T) {
 		t.Error("GET has a SET form")
 	}
 }
+
+// TestSetFormsThatReadAreConditional: a SET_WITH runs as a plain write
+// (off a cluster's serial path) only when its form reads nothing of the
+// key; GET_SET_WITH always reads.
+func TestSetFormsThatReadAreConditional(t *testing.T) {
+	for _, c := range []struct {
+		req  Request
+		cond bool
+	}{
+		{Request{Cmd: CmdSetWith, TTL: TTLAt}, false},
+		{Request{Cmd: CmdSetWith, TTL: TTLAfter}, false},
+		{Request{Cmd: CmdSetWith}, false},
+		{Request{Cmd: CmdSetWith, TTL: TTLKeep}, true},
+		{Request{Cmd: CmdSetWith, If: KeyAbsent, TTL: TTLAt}, true},
+		{Request{Cmd: CmdSetWith, If: KeyPresent}, true},
+		{Request{Cmd: CmdGetSetWith, TTL: TTLAt}, true},
+		{Request{Cmd: CmdSet}, false},
+		{Request{Cmd: CmdSetKeepTTL}, true},
+	} {
+		if got := c.req.Conditional(); got != c.cond {
+			t.Errorf("%s %v %v: conditional %v, want %v", c.req.Cmd, c.req.If, c.req.TTL, got, c.cond)
+		}
+		r := c.req
+		if got := Serial(ConsQuorum, ConsQuorum, []*Request{&r}); got != c.cond {
+			t.Errorf("%s %v %v at QUORUM: serial %v, want %v", c.req.Cmd, c.req.If, c.req.TTL, got, c.cond)
+		}
+	}
+}

@@ -177,6 +177,8 @@ func clusterNote(c proto.Command) string {
 		return "linearizable: runs on the serial path, whatever the write (docs/serial.md; PROTOCOL.md §12.11)"
 	case c == proto.CmdRename || c == proto.CmdRenameIfAbsent || c == proto.CmdCopy || c == proto.CmdCopyIfAbsent:
 		return "both keys must be in one partition (co-locate them with {tags}); then as a write of each at QUORUM, atomic on the coordinator"
+	case c == proto.CmdSetWith:
+		return "with ABSENT, PRESENT or KEEP, linearizable: runs on the serial path (it reads the key; docs/serial.md, PROTOCOL.md §12.26); ALWAYS with CLEAR, AFTER or AT, a write at the session's levels, as SET"
 	case c == proto.CmdIncrIntText:
 		return "on an INT or an absent key, INCR_INT's exact increment at the session's levels; turning a string or a FLOAT into an INT, linearizable on the serial path (the key's coordinator tells which)"
 	case c == proto.CmdIncrNumber:
