@@ -103,33 +103,42 @@ func TestListingWhileANodeLeaves(t *testing.T) {
 	for i := range n {
 		expect(t, cl, fmt.Sprintf("SET:STR %s (1)v", enc(fmt.Sprintf("k%03d", i))), "OK")
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.LeaveNode(3)
-	}()
 	admin := dial(t, c.Routers[0].Addr, client.Options{})
 	listed, moving := 0, 0
-	for left := false; !left; listed++ {
-		select {
-		case <-done:
-			left = true
-		default:
+	// A leave is tried again (a node added, then it leaves) when no
+	// listing happened to run while its partitions were short of copies:
+	// on a loaded machine the window can fall between two listings.
+	for leaving, try := 3, 0; moving == 0 && try < 3; try++ {
+		if try > 0 {
+			leaving = c.AddNode()
+			c.WaitReplicated(2)
 		}
-		if rep, err := admin.Do("CLUSTER_INFO"); err == nil && !balanced(rep) {
-			moving++
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.LeaveNode(leaving)
+		}()
+		for left := false; !left; listed++ {
+			select {
+			case <-done:
+				left = true
+			default:
+			}
+			if rep, err := admin.Do("CLUSTER_INFO"); err == nil && !balanced(rep) {
+				moving++
+			}
+			r, err := cl.Do("KEYS", "*")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status != proto.StatusOK || len(r.Value.Strs) != n {
+				t.Fatalf("KEYS while a node leaves (listing %d): %.200s", listed, client.Format(r))
+			}
+			expect(t, cl, "DB_SIZE", fmt.Sprintf("OK:INT %d", n))
 		}
-		r, err := cl.Do("KEYS", "*")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status != proto.StatusOK || len(r.Value.Strs) != n {
-			t.Fatalf("KEYS while a node leaves (listing %d): %.200s", listed, client.Format(r))
-		}
-		expect(t, cl, "DB_SIZE", fmt.Sprintf("OK:INT %d", n))
 	}
 	if moving == 0 {
-		t.Fatal("no listing ran while partitions moved: the test checks nothing")
+		t.Fatal("no listing ran while partitions moved, in three leaves: the test checks nothing")
 	}
 	t.Logf("%d listings, %d while partitions moved", listed, moving)
 }
