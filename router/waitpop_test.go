@@ -163,19 +163,27 @@ func TestWaitPopWakesOnPush(t *testing.T) {
 	}
 	waitFor("the pop's first try", func() bool { return b.count() == 1 && c.srv.pops.n.Load() == 1 })
 
+	pushWakes(t, c, answered, "LIST_PUSH_RIGHT (4)jobs (1)[(3)job]", "OK:LIST (1)[(3)job]")
+}
+
+// pushWakes sends push through another connection of c's server, in c's
+// database, and checks that the pop waiting on c then answers want, within
+// 10 s, and that no wait stays registered.
+func pushWakes(t *testing.T, c *conn, answered <-chan string, push, want string) {
+	t.Helper()
 	pusher := newConn(c.srv, c.nc, wireVanity)
 	pusher.sess = c.sess
-	pusher.answer([]byte("LIST_PUSH_RIGHT (4)jobs (1)[(3)job]"))
+	pusher.answer([]byte(push))
 	select {
 	case got := <-answered:
-		if got != "OK:LIST (1)[(3)job]" {
-			t.Fatalf("the woken pop answered %q", got)
+		if got != want {
+			t.Fatalf("the woken pop answered %q, want %q", got, want)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("a push to its key did not wake the pop within 10 s")
+		t.Fatalf("%s did not wake the pop within 10 s", push)
 	}
 	if n := c.srv.pops.n.Load(); n != 0 {
-		t.Errorf("%d pops still registered after the answer", n)
+		t.Errorf("%d waits still registered after the answer", n)
 	}
 }
 
@@ -297,20 +305,7 @@ func TestWaitPopOfSeveralKeys(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	pusher := newConn(c.srv, c.nc, wireVanity)
-	pusher.sess = c.sess
-	pusher.answer([]byte("LIST_PUSH_RIGHT (3)low (1)[(2)l2]"))
-	select {
-	case got := <-answered:
-		if got != "OK:LIST (2)[(3)low(2)l2]" {
-			t.Fatalf("the woken pop answered %q", got)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a push to its second key did not wake the pop within 10 s")
-	}
-	if n := c.srv.pops.n.Load(); n != 0 {
-		t.Errorf("%d waits still registered after the answer", n)
-	}
+	pushWakes(t, c, answered, "LIST_PUSH_RIGHT (3)low (1)[(2)l2]", "OK:LIST (2)[(3)low(2)l2]")
 
 	c.srv.pops.first, c.srv.pops.limit = 0, 0
 	req.Int[1] = 50

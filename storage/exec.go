@@ -464,18 +464,24 @@ type keyText struct {
 func (c *Ctx) readText(key []byte) (cur keyText, ok bool) {
 	v, stored := c.read(key)
 	cur.stored = stored
+	cur.s, cur.number, ok = textOf(v)
+	return cur, ok
+}
+
+// textOf returns the text GET reads of v (readText's), whether v is a
+// number, and false for a container.
+func textOf(v value) (s string, number, ok bool) {
 	switch x := v.(type) {
 	case nil:
+		return "", false, true
 	case strVal:
-		cur.s = x.str()
+		return x.str(), false, true
 	case *counter[int64]:
-		cur.s, cur.number = strconv.FormatInt(x.value(), 10), true
+		return strconv.FormatInt(x.value(), 10), true, true
 	case *counter[float64]:
-		cur.s, cur.number = string(proto.AppendFloatShort(nil, x.value())), true
-	default:
-		return cur, false
+		return string(proto.AppendFloatShort(nil, x.value())), true, true
 	}
-	return cur, true
+	return "", false, false
 }
 
 // rewriteStr writes b as key's string, whose text was cur, keeping its
@@ -616,17 +622,11 @@ func (c *Ctx) addInt(key []byte, stored bool, x *counter[int64], delta int64, ov
 // not an integer, a container not a number.
 func (c *Ctx) incrIntText(key []byte, delta int64, dst []byte) []byte {
 	v, stored := c.read(key)
-	var text string
-	switch x := v.(type) {
-	case nil:
-		return c.addInt(key, stored, nil, delta, proto.MsgWouldOverflow, dst)
-	case *counter[int64]:
+	if x, isInt := v.(*counter[int64]); v == nil || isInt {
 		return c.addInt(key, stored, x, delta, proto.MsgWouldOverflow, dst)
-	case strVal:
-		text = x.str()
-	case *counter[float64]:
-		text = string(proto.AppendFloatShort(nil, x.value()))
-	default:
+	}
+	text, _, ok := textOf(v)
+	if !ok {
 		return proto.AppendBadTypeMsg(dst, proto.MsgNotANumber)
 	}
 	cur, ok := proto.IntText(text)
