@@ -58,6 +58,9 @@ func FuzzHandleRESP(f *testing.F) {
 		"COPY a b DB 0 REPLACE\r\nSINTERCARD 2 a b LIMIT 0\r\nSAVE\r\n",
 		"WATCH a b\r\nMULTI\r\nGET a\r\nEXEC\r\n", "WATCH a\r\nUNWATCH\r\nMULTI\r\nWATCH a\r\nEXEC\r\n",
 		"MULTI\r\nPING\r\nPING hi\r\nUNWATCH\r\nEXEC\r\n",
+		"EXPIRE k 10 NX\r\nPEXPIREAT k 1 XX LT\r\n", "SET k v NX GET EXAT 1\r\nSET k v XX KEEPTTL GET\r\n",
+		"LPUSHX l a\r\nRPUSHX l b c\r\n", "CLIENT LIST ID 1 2\r\nCLIENT INFO\r\n",
+		"SET n 10\r\nAPPEND n 5\r\nINCR n\r\nDECRBY n 7\r\n",
 	} {
 		f.Add([]byte(s))
 	}
