@@ -767,10 +767,12 @@ func (db *DB) ListMove(ctx context.Context, source, dest string, from, to proto.
 }
 
 // ListPopWaitAny pops up to count elements at end from (proto.EndLeft:
-// the heads) of the first of keys that has one, waiting up to wait (1 ms
-// to an hour, in whole milliseconds) for one: the key and the elements,
-// or ErrNil when none came (LIST_POP_LEFT_WAIT_ANY, LIST_POP_RIGHT_WAIT_ANY;
-// Redis's BLPOP and BRPOP of several keys). The connection waits too.
+// the heads) of the first of keys that has one, waiting up to wait (up
+// to an hour, in whole milliseconds; 0 is one try of the keys that waits
+// for nothing) for one: the key and the elements, or ErrNil when none
+// came (LIST_POP_LEFT_WAIT_ANY, LIST_POP_RIGHT_WAIT_ANY; Redis's BLPOP,
+// BRPOP and BLMPOP of several keys, and with 0 LMPOP). The connection
+// waits too.
 func (db *DB) ListPopWaitAny(ctx context.Context, from proto.End, count int64, wait time.Duration, keys ...string) (string, []string, error) {
 	cmd := "LIST_POP_LEFT_WAIT_ANY"
 	if from == proto.EndRight {
@@ -786,8 +788,8 @@ func (db *DB) ListPopWaitAny(ctx context.Context, from proto.End, count int64, w
 	return string(r.Value.Strs[0]), strs(r.Value.Strs[1:]), nil
 }
 
-// ListMoveWait is ListMove waiting up to wait (1 ms to an hour, in whole
-// milliseconds) for an element: ErrNil when none came (LIST_MOVE_WAIT).
+// ListMoveWait is ListMove waiting up to wait (up to an hour, in whole
+// milliseconds; 0: one try) for an element: ErrNil when none came (LIST_MOVE_WAIT).
 // The connection waits too.
 func (db *DB) ListMoveWait(ctx context.Context, source, dest string, from, to proto.End, wait time.Duration) (string, error) {
 	r, err := db.Do(ctx, "LIST_MOVE_WAIT", source, dest, from, to, wait.Milliseconds())

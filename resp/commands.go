@@ -589,6 +589,56 @@ func blockingPop(cmd proto.Command) func([][]byte, *Plan) error {
 	}
 }
 
+// multiPop returns the builder of LMPOP (blocking false) and BLMPOP
+// (blocking: the timeout first): LIST_POP_LEFT_WAIT_ANY or _RIGHT_ of
+// numkeys keys, up to COUNT elements (1 without it), waiting for one up
+// to the timeout, or not at all (LMPOP: a time of 0, one try). Its
+// arguments are read in Redis's order, so a command wrong in two ways
+// is refused for the same one.
+func multiPop(blocking bool) func([][]byte, *Plan) error {
+	return func(args [][]byte, p *Plan) error {
+		at := 1 // numkeys
+		if blocking {
+			at = 2
+		}
+		n, err := parseInt(args[at])
+		if err != nil || n < 1 {
+			return &Error{"ERR", "numkeys should be greater than 0"}
+		}
+		where := int64(at) + n + 1
+		if where >= int64(len(args)) {
+			return errSyntax
+		}
+		end, ok := listEnd(args[where])
+		if !ok {
+			return errSyntax
+		}
+		count := int64(-1)
+		for j := int(where) + 1; j < len(args); j++ {
+			if count != -1 || !bytes.EqualFold(args[j], []byte("count")) || j+1 == len(args) {
+				return errSyntax
+			}
+			j++
+			if count, err = parseInt(args[j]); err != nil || count < 1 {
+				return &Error{"ERR", "count should be greater than 0"}
+			}
+		}
+		count = max(count, 1)
+		var ms int64 // LMPOP: one try
+		if blocking {
+			if ms, err = waitMillis(args[1]); err != nil {
+				return err
+			}
+		}
+		r := p.Item(proto.CmdListPopLeftWaitAny)
+		if end == proto.EndRight {
+			r.Cmd = proto.CmdListPopRightWaitAny
+		}
+		r.Elems, r.Int[0], r.Int[1] = append(r.Elems, args[at+1:where]...), count, ms
+		return nil
+	}
+}
+
 // waitMillis reads a blocking command's timeout in seconds as the
 // milliseconds its Vanity command waits: 0, Redis's "for ever", is the
 // longest wait, an hour.
@@ -1114,6 +1164,8 @@ var table = []*Spec{
 	{Name: "rpushx", Note: "LIST_PUSH_RIGHT_IF_PRESENT, as LPUSHX.", Arity: -3, Flags: wr, Keys: one, Group: "list", Summary: "Appends elements to a list only when the list exists.", Args: "key element [element ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdListPushRightIfPresent)},
 	{Name: "blpop", Note: "LIST_POP_LEFT_WAIT, or LIST_POP_LEFT_WAIT_ANY of several keys (each try pops the keys in order, one at a time: in a cluster they may be in different partitions); a timeout of 0 waits an hour, the longest they take. The router pops again at once after a push to a key through it, otherwise at most 50 ms apart.", Arity: -3, Flags: wr, Keys: [3]int{1, -2, 1}, Group: "list", Summary: "Removes and returns the first element of a list, waiting for one up to a timeout.", Args: "key [key ...] timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopLeftWait)},
 	{Name: "brpop", Note: "As BLPOP, from the tail.", Arity: -3, Flags: wr, Keys: [3]int{1, -2, 1}, Group: "list", Summary: "Removes and returns the last element of a list, waiting for one up to a timeout.", Args: "key [key ...] timeout", Shape: ShapeKeyedPop, Build: blockingPop(proto.CmdListPopRightWait)},
+	{Name: "lmpop", Note: "LIST_POP_LEFT_WAIT_ANY or LIST_POP_RIGHT_WAIT_ANY with a time of 0: one try of the keys in order, each a pop of one key (in a cluster they may be in different partitions).", Arity: -4, Flags: wr, Group: "list", Summary: "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", Args: "numkeys key [key ...] LEFT|RIGHT [COUNT count]", Shape: ShapeKeyedPops, Build: multiPop(false)},
+	{Name: "blmpop", Note: "LIST_POP_LEFT_WAIT_ANY or LIST_POP_RIGHT_WAIT_ANY, as BLPOP's of several keys; a timeout of 0 waits an hour.", Arity: -5, Flags: wr, Group: "list", Summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", Args: "timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]", Shape: ShapeKeyedPops, Build: multiPop(true)},
 	{Name: "lpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the first elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopLeft)},
 	{Name: "rpop", Arity: -2, Flags: wr, Keys: one, Group: "list", Summary: "Removes and returns the last elements of a list.", Args: "key [count]", Shape: ShapePopOne, Build: pop(proto.CmdListPopRight)},
 	{Name: "lmove", Note: "LIST_MOVE; in a cluster both keys must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: 5, Flags: wr, Keys: [3]int{1, 2, 1}, Group: "list", Summary: "Returns an element after popping it from one list and pushing it to another.", Args: "source destination LEFT|RIGHT LEFT|RIGHT", Shape: ShapeBulk, Build: move(proto.CmdListMove, nil)},

@@ -36,6 +36,7 @@ const (
 	ShapeInfo                   // INFO: Vanity's section.name → value hash as Redis's text
 	ShapeOKOrNil                // a BOOL → +OK if true, null if false (SET NX)
 	ShapeKeyedPop               // a popped element → [key, element], none → a null array (BLPOP; AppendKeyedPop)
+	ShapeKeyedPops              // popped elements → [key, [element ...]], none → a null array (LMPOP; AppendKeyedPops)
 	ShapeLen                    // GET's value → the length of the text GET reads (STRLEN); NULL → 0
 	ShapeScanPage               // SET_SCAN's, HASH_SCAN's [next, members] → [cursor, [member ...]], a hash's flat (SSCAN, HSCAN)
 	ShapeFirstInt               // LIST_POS's INTs → the first as an integer, or null (LPOS)
@@ -314,6 +315,28 @@ func AppendKeyedPop(dst []byte, v Version, key []byte, r *proto.Reply) []byte {
 		return AppendNullArray(dst, v)
 	}
 	return AppendBulk(AppendBulk(AppendArray(dst, 2), key), elems[0])
+}
+
+// AppendKeyedPops appends a pop of several keys' reply (§12.27) as
+// LMPOP's (ShapeKeyedPops): the key, then the elements it took in the
+// order they left the list (tail: from its tail, the last first), or a
+// null array when none were taken.
+func AppendKeyedPops(dst []byte, v Version, r *proto.Reply, tail bool) []byte {
+	if r.Status != proto.StatusOK || r.Value.Type != proto.TypeList {
+		return AppendReply(dst, v, ShapeStatus, r)
+	}
+	if len(r.Value.Strs) < 2 {
+		return AppendNullArray(dst, v)
+	}
+	key, elems := r.Value.Strs[0], r.Value.Strs[1:]
+	dst = AppendArray(AppendBulk(AppendArray(dst, 2), key), len(elems))
+	if !tail {
+		return appendStrs(dst, elems)
+	}
+	for i := len(elems) - 1; i >= 0; i-- {
+		dst = AppendBulk(dst, elems[i])
+	}
+	return dst
 }
 
 // AppendNullArray appends the null array: "*-1" in RESP2, "_" in RESP3.

@@ -361,16 +361,20 @@ func (c *conn) execRESP(req *proto.Request, shape resp.Shape) action {
 	}
 	var act action
 	c.vout, act = c.exec(req, c.vout[:0])
-	if shape == resp.ShapeKeyedPop {
+	if shape == resp.ShapeKeyedPop || shape == resp.ShapeKeyedPops {
 		r, err := proto.ParseReply(c.vout)
 		if err != nil {
 			r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
 		}
-		key := req.Str[0] // a pop of several keys names its key in the reply
-		if req.Cmd == proto.CmdListPopLeftWaitAny || req.Cmd == proto.CmdListPopRightWaitAny {
-			key = nil
+		any := req.Cmd == proto.CmdListPopLeftWaitAny || req.Cmd == proto.CmdListPopRightWaitAny
+		switch {
+		case shape == resp.ShapeKeyedPops:
+			c.out = resp.AppendKeyedPops(c.out, c.rv, &r, req.Cmd == proto.CmdListPopRightWaitAny)
+		case any: // a pop of several keys names its key in the reply
+			c.out = resp.AppendKeyedPop(c.out, c.rv, nil, &r)
+		default:
+			c.out = resp.AppendKeyedPop(c.out, c.rv, req.Str[0], &r)
 		}
-		c.out = resp.AppendKeyedPop(c.out, c.rv, key, &r)
 		return act
 	}
 	c.appendVanity(c.vout, shape)

@@ -36,11 +36,12 @@ const maxPopTimeout = time.Hour
 // server is shutting down or the client has gone (before a try, so an
 // element is not taken for nobody). A pop of several keys (§12.27) tries
 // them in order, each try a pop of one key, and answers the first that
-// takes, its key before its elements.
+// takes, its key before its elements. A time of 0 is one try that waits
+// for nothing (Redis's LMPOP).
 func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 	ms := time.Duration(req.Int[1]) * time.Millisecond
-	if req.Int[1] <= 0 || ms > maxPopTimeout {
-		return proto.AppendErrorMsg(out, "invalid timeout: 1 to 3600000 milliseconds")
+	if req.Int[1] < 0 || ms > maxPopTimeout {
+		return proto.AppendErrorMsg(out, "invalid timeout: 0 (one try) to 3600000 milliseconds")
 	}
 	keys := [][]byte{req.Str[0]}
 	pop := proto.Request{Cmd: proto.CmdListPopLeft, Int: [2]int64{req.Int[0]}, OnceID: req.OnceID}

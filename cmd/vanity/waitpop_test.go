@@ -51,7 +51,13 @@ func TestBlockingPop(t *testing.T) {
 	if took := time.Since(start); took < 200*time.Millisecond {
 		t.Errorf("an empty pop answered after %v, before its 200 ms", took)
 	}
-	expect(t, c, "LIST_POP_LEFT_WAIT (4)jobs 1 0", "ERROR(42)invalid timeout: 1 to 3600000 milliseconds")
+	expect(t, c, "LIST_POP_LEFT_WAIT (4)jobs 1 -1", "ERROR(52)invalid timeout: 0 (one try) to 3600000 milliseconds")
+	expect(t, c, "LIST_POP_LEFT_WAIT (4)jobs 1 3600001", "ERROR(52)invalid timeout: 0 (one try) to 3600000 milliseconds")
+	// A time of 0 is one try: what is there, or nothing at once.
+	expect(t, c, "LIST_POP_LEFT_WAIT_ANY (2)[(4)none(4)jobs] 1 0", "OK:LIST (0)[]")
+	expect(t, c, "LIST_PUSH_RIGHT (4)jobs (2)[(1)x(1)y]", "OK:INT 2")
+	expect(t, c, "LIST_POP_RIGHT_WAIT_ANY (2)[(4)none(4)jobs] 5 0", "OK:LIST (3)[(4)jobs(1)x(1)y]")
+	expect(t, c, "LIST_POP_LEFT_WAIT (4)jobs 1 0", "OK:LIST (0)[]")
 	expect(t, c, "TRANSACT_BEGIN", "OK")
 	expect(t, c, "LIST_POP_LEFT_WAIT (4)jobs 1 100", "BAD_STATE")
 	expect(t, c, "TRANSACT_DISCARD", "OK")

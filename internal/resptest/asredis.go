@@ -169,6 +169,28 @@ RPUSH {r}bq1 z
 BRPOP {r}bq1 {r}bq2 1
 BRPOP {r}bq1 {r}bq2 1
 BLPOP {r}bq1 {r}bq2 {r}sw 1
+RPUSH {r}mp a b c d e
+RPUSH {r}mq x
+LMPOP 2 {r}mn {r}mp LEFT
+LMPOP 2 {r}mp {r}mq RIGHT COUNT 2
+LMPOP 2 {r}mn {r}mq left COUNT 5
+LMPOP 3 {r}mn {r}mq {r}mp RIGHT count 9
+LMPOP 2 {r}mn {r}mp LEFT
+EXISTS {r}mp
+LMPOP 2 {r}mn {r}sw LEFT
+LMPOP 0 {r}mn LEFT
+LMPOP 2 {r}mn LEFT
+LMPOP 1 {r}mn DOWN
+LMPOP 1 {r}mn LEFT COUNT 0
+LMPOP 1 {r}mn LEFT COUNT
+LMPOP 1 {r}mn LEFT COUNT 1 COUNT 1
+RPUSH {r}mq y z
+BLMPOP 1 2 {r}mn {r}mq RIGHT COUNT 2
+BLMPOP 1 2 {r}mn {r}mq LEFT
+BLMPOP 0.01 1 {r}mn LEFT
+BLMPOP 1 2 {r}mn {r}sw LEFT
+BLMPOP 1 0 {r}mn LEFT
+BLMPOP x 1 {r}mn UP
 RPUSH {r}swl a
 SET {r}swl v NX GET
 SET {r}swl v XX GET KEEPTTL

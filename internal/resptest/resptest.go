@@ -384,6 +384,38 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if err := c.Del(ctx, "bq2", "bqs").Err(); err != nil { // bq2 may hold a push the pop did not need
 		t.Errorf("DEL BLPOP's: %v", err)
 	}
+	// LMPOP and BLMPOP: the first of several keys that has elements gives
+	// up to COUNT of them, from the right the last first.
+	keyed := func(cmd *redis.KeyValuesCmd) ([]string, error) {
+		k, vs, err := cmd.Result()
+		return append([]string{k}, vs...), err
+	}
+	c.RPush(ctx, "mp2", "a", "b", "c")
+	is(t, "LMPOP of two keys", []string{"mp2", "a", "b"})(keyed(c.LMPop(ctx, "left", 2, "mp1", "mp2")))
+	is(t, "LMPOP from the right", []string{"mp2", "c"})(keyed(c.LMPop(ctx, "right", 5, "mp1", "mp2")))
+	if err := c.LMPop(ctx, "left", 1, "mp1", "mp2").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("LMPOP of two empty lists: %v, want redis.Nil", err)
+	}
+	if err := c.BLMPop(ctx, 100*time.Millisecond, "left", 1, "mp1", "mp2").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("BLMPOP of two empty lists after its timeout: %v, want redis.Nil", err)
+	}
+	mwoken := make(chan []string, 1)
+	go func() {
+		got, _ := keyed(c.BLMPop(ctx, 10*time.Second, "right", 1, "mp1", "mp2"))
+		mwoken <- got
+	}()
+	for deadline := time.Now().Add(10 * time.Second); len(mwoken) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("BLMPOP of two keys not woken by pushes within 10 s")
+		}
+		if err := c.RPush(ctx, "mp1", "late").Err(); err != nil {
+			t.Fatalf("RPUSH while BLMPOP waits: %v", err)
+		}
+	}
+	is(t, "BLMPOP of two keys woken by a push", []string{"mp1", "late"})(<-mwoken, nil)
+	if err := c.Del(ctx, "mp1").Err(); err != nil { // pushes the pop did not need
+		t.Errorf("DEL BLMPOP's: %v", err)
+	}
 	is(t, "LPUSHX of no list", int64(0))(c.LPushX(ctx, "px", "a").Result())
 	is(t, "EXISTS after LPUSHX of no list", int64(0))(c.Exists(ctx, "px").Result())
 	c.RPush(ctx, "px", "b")

@@ -543,6 +543,10 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.list_pop_right_wait_any(["pwa-high", "pwa-low"], 5, 1000).value, ["pwa-high", "h1"])
         self.assertEqual(c.list_pop_left_wait_any(["pwa-high", "pwa-low"], 5, 1000).value, ["pwa-low", "l2"])
         self.assertEqual(c.list_pop_left_wait_any(["pwa-high", "pwa-low"], 1, 20).value, [])
+        # A time of 0 is one try (Redis's LMPOP): nothing at once, or what is there.
+        self.assertEqual(c.list_pop_left_wait_any(["pwa-high", "pwa-low"], 1, 0).value, [])
+        c.list_push_right("pwa-low", ["l3", "l4"])
+        self.assertEqual(c.list_pop_right_wait_any(["pwa-high", "pwa-low"], 5, 0).value, ["pwa-low", "l3", "l4"])
 
     def test_list_move(self):
         c = self.client

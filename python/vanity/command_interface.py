@@ -387,7 +387,8 @@ class CommandInterface:
     def list_pop_left_wait_any(self, keys: Iterable[Key], count: int, wait_ms: int) -> Response:
         """As list_pop_left_wait, from the first of keys that has an
         element (Redis's BLPOP of several keys; PROTOCOL.md 12.27): a LIST
-        of the key, then the elements; empty when none came."""
+        of the key, then the elements; empty when none came. A wait_ms of 0
+        is one try that waits for nothing (Redis's LMPOP)."""
         return self._command("LIST_POP_LEFT_WAIT_ANY", list(keys), count, int(wait_ms))
 
     def list_pop_right_wait_any(self, keys: Iterable[Key], count: int, wait_ms: int) -> Response:
