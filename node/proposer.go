@@ -60,6 +60,11 @@ type proposal struct {
 	decided  bool // the round's outcome is known
 	settled  bool // the round has every vote it wants
 
+	// each: the command's reply is its own (finishEach), of every
+	// request (packReplies, for several), not one answering all of them
+	// (finish).
+	each bool
+
 	seen hlc.Stamp // the highest ballot a refusal named
 	// id names the command in the applied records of the states it
 	// leaves; mine are its Accepts that some acceptor may have taken.
@@ -228,12 +233,11 @@ func (p *proposal) propose(state []byte, b, now hlc.Stamp, rec serial.Applied, l
 			continue
 		}
 		c, id := p.command(i)
-		req := c.Reqs[0]
-		out, wrote := np.Run(req, rand.IntN, nil)
+		out, record := runAll(&np, c)
 		outs = append(outs, out)
-		if recorded(req, wrote) {
+		if record {
 			addApplied(&rec, id, b, now, out)
-			once = once || req.Once != proto.OnceNone
+			once = once || c.Reqs[0].Once != proto.OnceNone
 		}
 	}
 	return np, outs, rec, once, nil
@@ -269,18 +273,77 @@ func foldable(c *rpc.Cmd, first bool) bool {
 	return (req.Once == proto.OnceNone || req.Once == proto.OnceFirst) && (first || req.Cmd != proto.CmdLockAcquire)
 }
 
-// oneKey returns the key of c when c is one request on one key, the only
-// commands the serial path runs.
+// oneKey returns the key of c when c's requests all name one key and
+// nothing else, the commands the serial path runs: one request, or
+// several (a Redis command's plan, as EXPIRE's EXISTS then SET_EXPIRY, or
+// a transaction of one key), which run in order on one state as one
+// proposal, each with its reply (packReplies). Of several, none may be a
+// transaction's check (KEY_VERSION_IS: WATCH) or a request that is
+// serial of its own (a lock's, FENCED, ONCE, RETRY), which run alone.
 func oneKey(c *rpc.Cmd) ([]byte, bool) {
-	if len(c.Reqs) != 1 {
+	if len(c.Reqs) == 0 {
 		return nil, false
 	}
 	var buf [3][]byte // every command names at most 3 keys but those of many
-	keys := c.Reqs[0].Keys(buf[:0])
-	if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
-		return nil, false
+	var key []byte
+	for _, req := range c.Reqs {
+		if len(c.Reqs) > 1 && (req.Cmd == proto.CmdKeyVersionIs || req.Cmd.Lock() || req.Fenced || req.Once != proto.OnceNone) {
+			return nil, false
+		}
+		keys := req.Keys(buf[:0])
+		if len(keys) == 0 {
+			return nil, false
+		}
+		if key == nil {
+			key = keys[0]
+		}
+		if slices.ContainsFunc(keys, func(k []byte) bool { return string(k) != string(key) }) {
+			return nil, false
+		}
 	}
-	return keys[0], true
+	return key, true
+}
+
+// packReplies packs the replies of a command of several requests into
+// the one reply a proposal, its Accepts and the key's applied record
+// keep for a command: each reply's length (uvarint), then the reply. A
+// command of one request keeps its reply as it is.
+func packReplies(dst []byte, replies [][]byte) []byte {
+	for _, r := range replies {
+		dst = append(binary.AppendUvarint(dst, uint64(len(r))), r...)
+	}
+	return dst
+}
+
+// unpackReplies returns the n replies packReplies packed into b, or false
+// when b does not hold n.
+func unpackReplies(b []byte, n int) ([][]byte, bool) {
+	out := make([][]byte, 0, n)
+	for len(b) > 0 {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < l {
+			return nil, false
+		}
+		out, b = append(out, b[k:k+int(l)]), b[k+int(l):]
+	}
+	return out, len(out) == n
+}
+
+// runAll runs every request of c on np in order, and returns the
+// command's reply (one request's as it is, several packed) and whether
+// one of them is to be recorded in the key's applied record.
+func runAll(np *storage.Proposal, c *rpc.Cmd) ([]byte, bool) {
+	if len(c.Reqs) == 1 {
+		out, wrote := np.Run(c.Reqs[0], rand.IntN, nil)
+		return out, recorded(c.Reqs[0], wrote)
+	}
+	outs := make([][]byte, len(c.Reqs))
+	rec := false
+	for i, req := range c.Reqs {
+		out, wrote := np.Run(req, rand.IntN, nil)
+		outs[i], rec = out, rec || recorded(req, wrote)
+	}
+	return packReplies(nil, outs), rec
 }
 
 // mineAccept is one of a command's Accepts: its ballot, and the replies
@@ -344,7 +407,7 @@ func (p *proposal) finishEach(replies [][]byte) {
 		}
 		return rpc.StatusOK, reply
 	}
-	p.done = true
+	p.done, p.each = true, true
 	p.st, p.reply = one(replies[0])
 	for i := range p.more {
 		p.more[i].st, p.more[i].reply = one(replies[i+1])
@@ -459,14 +522,16 @@ func (p *proposal) advance(s *Service) step {
 			return stepNext
 		}
 		now := s.node.clock.Now()
-		np, reply, err := storage.Propose(p.c.DB, p.key, p.state, now, now, p.req, rand.IntN, nil)
-		np.Release()
+		np, err := storage.Restate(p.c.DB, p.key, p.state, now, now)
 		if err != nil {
+			np.Release()
 			p.finish(rpc.StatusError, []byte(err.Error()))
-		} else {
-			p.chosen = p.state
-			p.finish(rpc.StatusOK, reply)
+			return stepDone
 		}
+		reply, _ := runAll(&np, p.c)
+		np.Release()
+		p.chosen = p.state
+		p.finishEach([][]byte{reply})
 		return stepDone
 	case rpc.KindAccept:
 		if p.ph.Outcome() == serial.Won {

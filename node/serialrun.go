@@ -100,8 +100,18 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 				s.serial.countResent(p)
 			}
 			switch c := &r.Cmds[i]; {
-			case p.st != rpc.StatusOK || len(c.Reqs) != 1:
+			case p.st != rpc.StatusOK || len(c.Reqs) > 1 && !p.each:
 				res.refuse(c.Answers(), p.st, string(p.reply))
+			case len(c.Reqs) > 1:
+				replies, ok := unpackReplies(p.reply, len(c.Reqs))
+				if !ok {
+					res.refuse(c.Answers(), rpc.StatusError, msgSerialBadReplies)
+					break
+				}
+				for _, reply := range replies {
+					res.Replies = append(res.Replies, reply...)
+					res.end(rpc.StatusOK)
+				}
 			default:
 				if c.Digest != rpc.DigestOnly {
 					res.Replies = append(res.Replies, p.reply...)
@@ -179,6 +189,7 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 // Serial path errors, as the client reads them (PROTOCOL.md §12.1).
 const (
 	msgSerialOneKey           = "SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM"
+	msgSerialBadReplies       = "internal error: a serial command's replies do not unpack"
 	msgSerialNotInTransaction = "a cluster runs locks, FENCED writes and ONCE or RETRY requests alone, on its serial path, " +
 		"never in a transaction: send them outside it"
 	msgSerialDigest           = "SERIAL writes are not digest reads"

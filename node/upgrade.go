@@ -31,9 +31,10 @@ const (
 // serialKeys returns where each of r's commands goes when some write to
 // a key this node knows as serial, or one that would rewrite its key from
 // a value of another type (rewrites), is among them; nil when none is. Every
-// command of one key on such a key goes on the serial path; one the
-// serial path cannot run (of several keys, a transaction, a digest read)
-// that names such a key stays ordinary; and so does every command that
+// command of one key on such a key goes on the serial path (a
+// transaction of that key alone too); one the serial path cannot run (of
+// several keys, a transaction with checks, a digest read) that names such
+// a key stays ordinary; and so does every command that
 // shares a key with one of those, and so on (a transaction that writes a
 // serial key and another key holds back the later read of that other
 // key, and an earlier write of it): the commands that wait take turns in

@@ -41,7 +41,31 @@ func TestWritesToSerialKeysTakeTheSerialPath(t *testing.T) {
 	if n := upgrades(); n < 4 {
 		t.Fatalf("%d commands took the serial path, want the four SETs and the DEL at least", n)
 	}
-	expect(t, cl, "CONSISTENCY SERIAL SERIAL", "OK", "GET (4)lock", "NULL")
+	// A transaction of the serial key alone: one proposal, its commands
+	// in order on one state.
+	n := upgrades()
+	expect(t, cl,
+		"TRANSACT_BEGIN", "OK",
+		"SET:STR (4)lock (1)t", "QUEUED",
+		"STR_APPEND (4)lock (1)u", "QUEUED",
+		"GET (4)lock", "QUEUED",
+		"TRANSACT_COMMIT", "OK:AGG(3)OKOK:INT 2OK:STR (2)tu",
+		"DEL (4)lock", "OK")
+	if got := upgrades() - n; got != 2 {
+		t.Fatalf("%d commands took the serial path, want the transaction and the DEL", got)
+	}
+	expect(t, cl, "CONSISTENCY SERIAL SERIAL", "OK", "GET (4)lock", "NULL",
+		// At SERIAL, such a transaction, and Redis's pairs of requests on
+		// one key (EXPIRE's EXISTS, then SET_EXPIRY), alike.
+		"TRANSACT_BEGIN", "OK",
+		"SET:STR (4)lock (1)x", "QUEUED",
+		"SET_EXPIRY (4)lock 100", "QUEUED",
+		"GET_EXPIRY (4)lock", "QUEUED",
+		"TRANSACT_COMMIT", "OK:AGG(3)OKOKOK:FLOAT 100.000000",
+		"TRANSACT_WATCH (1)[(4)lock]", "OK",
+		"TRANSACT_BEGIN", "OK",
+		"GET (4)lock", "QUEUED",
+		"TRANSACT_COMMIT", "OK:AGG(1)ERROR(92)SERIAL runs one command on one key: run a transaction or a command of several keys at QUORUM")
 }
 
 // TestConditionalCommandsInTransactions: inside a transaction of several

@@ -934,6 +934,46 @@ func ReplyForms(t *testing.T, addr string, v, db int) {
 	is(t, "DISCARD", "OK")(conn.Do(ctx, "DISCARD").Text())
 }
 
+// Serial runs, on a connection at VANITY.CONSISTENCY SERIAL, Redis's
+// commands whose Vanity plan is several requests on one key (EXPIRE is
+// EXISTS, then SET_EXPIRY; TTL is EXISTS, then GET_EXPIRY) and a
+// transaction of one key: a cluster's serial path runs each as one
+// proposal, in order on one state (they answered "SERIAL runs one
+// command on one key"); the single process, as it runs them at any level.
+func Serial(t *testing.T, addr string) {
+	ctx := context.Background()
+	c := Client(t, addr, 2, 7).Conn()
+	defer c.Close()
+	is(t, "VANITY.CONSISTENCY SERIAL SERIAL", "OK")(c.Do(ctx, "VANITY.CONSISTENCY", "SERIAL", "SERIAL").Text())
+	is(t, "SET", "OK")(c.Set(ctx, "sx", "v", 0).Result())
+	is(t, "EXPIRE", true)(c.Expire(ctx, "sx", 100*time.Second).Result())
+	is(t, "EXPIRE of no key", false)(c.Expire(ctx, "sx-none", 100*time.Second).Result())
+	if ttl, err := c.TTL(ctx, "sx").Result(); err != nil || ttl < 99*time.Second || ttl > 100*time.Second {
+		t.Errorf("TTL after EXPIRE 100 = %v, %v", ttl, err)
+	}
+	is(t, "TTL of no key", time.Duration(-2))(c.TTL(ctx, "sx-none").Result())
+	is(t, "PERSIST", true)(c.Persist(ctx, "sx").Result())
+	is(t, "PTTL after PERSIST", time.Duration(-1))(c.PTTL(ctx, "sx").Result())
+	is(t, "EXPIREAT", true)(c.ExpireAt(ctx, "sx", time.Unix(4102444800, 0)).Result())
+	is(t, "EXPIRETIME", time.Duration(4102444800)*time.Second)(c.ExpireTime(ctx, "sx").Result())
+	is(t, "GETEX PX", "v")(c.GetEx(ctx, "sx", 5*time.Second).Result())
+	if ttl, err := c.PTTL(ctx, "sx").Result(); err != nil || ttl <= 4*time.Second || ttl > 5*time.Second {
+		t.Errorf("PTTL after GETEX PX 5000 = %v, %v", ttl, err)
+	}
+	cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, "sn")
+		p.IncrBy(ctx, "sn", 4)
+		p.Expire(ctx, "sn", time.Minute)
+		p.Get(ctx, "sn")
+		return nil
+	})
+	if err != nil || len(cmds) != 4 || cmds[0].(*redis.IntCmd).Val() != 1 || cmds[1].(*redis.IntCmd).Val() != 5 ||
+		!cmds[2].(*redis.BoolCmd).Val() || cmds[3].(*redis.StringCmd).Val() != "5" {
+		t.Errorf("MULTI INCR, INCRBY 4, EXPIRE, GET, EXEC of one key: %v, %v", cmds, err)
+	}
+	is(t, "DEL", int64(2))(c.Del(ctx, "sx", "sn").Result())
+}
+
 // All runs every check against the RESP listener at addr (pubAddr is
 // another router's, or addr): the commands in both protocol versions,
 // logins, pub/sub, redis-cli and redis-benchmark.
@@ -943,6 +983,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("forms2", func(t *testing.T) { ReplyForms(t, addr, 2, 3) })
 	t.Run("forms3", func(t *testing.T) { ReplyForms(t, addr, 3, 4) })
 	t.Run("as redis-server", func(t *testing.T) { AsRedis(t, addr) })
+	t.Run("serial", func(t *testing.T) { Serial(t, addr) })
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
 	t.Run("clients", func(t *testing.T) { Clients(t, addr) })
 	t.Run("pubsub2", func(t *testing.T) { PubSub(t, addr, addr, 2) })
