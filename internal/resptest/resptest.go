@@ -971,7 +971,11 @@ func Serial(t *testing.T, addr string) {
 		!cmds[2].(*redis.BoolCmd).Val() || cmds[3].(*redis.StringCmd).Val() != "5" {
 		t.Errorf("MULTI INCR, INCRBY 4, EXPIRE, GET, EXEC of one key: %v, %v", cmds, err)
 	}
-	is(t, "DEL", int64(2))(c.Del(ctx, "sx", "sn").Result())
+	// MGET reads each key linearizably (a command of several keys stays
+	// per key at SERIAL), in any partitions, a key twice too.
+	is(t, "MSET", "OK")(c.MSet(ctx, "sa", "1", "{sb}b", "2", "{sb}c", "3").Result())
+	is(t, "MGET at SERIAL", []any{"1", nil, "2", "3", "1"})(c.MGet(ctx, "sa", "sx-none", "{sb}b", "{sb}c", "sa").Result())
+	is(t, "DEL", int64(5))(c.Del(ctx, "sx", "sn", "sa", "{sb}b", "{sb}c").Result())
 }
 
 // All runs every check against the RESP listener at addr (pubAddr is

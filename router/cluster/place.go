@@ -64,6 +64,9 @@ func (b *Backend) place(it *router.Item, keys *[][]byte, pk *jobPicks) (string, 
 		}
 		*keys = r.Keys(*keys)
 	}
+	if serialManyGet(it) {
+		return "", nil, errSpans // each key read on its own (manyGet)
+	}
 	rt := b.routes.Load()
 	if pk != nil {
 		rt = pk.rt

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -165,13 +166,29 @@ func parse(out []byte) (proto.Reply, error) {
 	return r, nil
 }
 
-// manyGet splits MANY_GET by partition and reassembles the values in the
-// requested order.
+// serialManyGet reports whether it is a MANY_GET of several keys at a
+// SERIAL read level. The serial path runs a command on one key, so such a
+// read is split by key: each key is read linearizably, the keys not at
+// one instant (docs/serial.md: a command of several keys stays per key).
+func serialManyGet(it *router.Item) bool {
+	if len(it.Reqs) != 1 || it.Reqs[0].Cmd != proto.CmdManyGet || !proto.Serial(it.Levels[0], it.Levels[1], it.Reqs) {
+		return false
+	}
+	keys := it.Reqs[0].Elems
+	return slices.ContainsFunc(keys, func(k []byte) bool { return string(k) != string(keys[0]) })
+}
+
+// manyGet splits MANY_GET by partition (at SERIAL, by key:
+// serialManyGet) and reassembles the values in the requested order.
 func (b *Backend) manyGet(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
-	groups := map[int][]int{}
+	groups := map[string][]int{}
+	perKey := proto.Serial(levels[0], levels[1], []*proto.Request{req})
 	for i, k := range req.Elems {
-		p := b.partition(k)
-		groups[p] = append(groups[p], i)
+		g := string(k)
+		if !perKey {
+			g = strconv.Itoa(b.partition(k))
+		}
+		groups[g] = append(groups[g], i)
 	}
 	values := make([]proto.Value, len(req.Elems))
 	var mu sync.Mutex
