@@ -975,7 +975,17 @@ func Serial(t *testing.T, addr string) {
 	// per key at SERIAL), in any partitions, a key twice too.
 	is(t, "MSET", "OK")(c.MSet(ctx, "sa", "1", "{sb}b", "2", "{sb}c", "3").Result())
 	is(t, "MGET at SERIAL", []any{"1", nil, "2", "3", "1"})(c.MGet(ctx, "sa", "sx-none", "{sb}b", "{sb}c", "sa").Result())
-	is(t, "DEL", int64(5))(c.Del(ctx, "sx", "sn", "sa", "{sb}b", "{sb}c").Result())
+	// So do the set algebra's reads: each set read on its own, then
+	// combined.
+	c.SAdd(ctx, "ss1", "a", "b", "c")
+	c.SAdd(ctx, "{ss1}2", "b", "c", "d")
+	c.SAdd(ctx, "ss3", "c", "e")
+	sorted := func(m []string, err error) ([]string, error) { slices.Sort(m); return m, err }
+	is(t, "SINTER at SERIAL", []string{"c"})(sorted(c.SInter(ctx, "ss1", "{ss1}2", "ss3").Result()))
+	is(t, "SUNION at SERIAL", []string{"a", "b", "c", "d", "e"})(sorted(c.SUnion(ctx, "ss1", "{ss1}2", "ss3").Result()))
+	is(t, "SDIFF at SERIAL", []string{"a"})(sorted(c.SDiff(ctx, "ss1", "{ss1}2", "ss3").Result()))
+	is(t, "SINTERCARD at SERIAL", int64(2))(c.SInterCard(ctx, 0, "ss1", "{ss1}2").Result())
+	is(t, "DEL", int64(8))(c.Del(ctx, "sx", "sn", "sa", "{sb}b", "{sb}c", "ss1", "{ss1}2", "ss3").Result())
 }
 
 // All runs every check against the RESP listener at addr (pubAddr is

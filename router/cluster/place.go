@@ -64,8 +64,8 @@ func (b *Backend) place(it *router.Item, keys *[][]byte, pk *jobPicks) (string, 
 		}
 		*keys = r.Keys(*keys)
 	}
-	if serialManyGet(it) {
-		return "", nil, errSpans // each key read on its own (manyGet)
+	if serialPerKey(it) {
+		return "", nil, errSpans // each key read on its own (scatter)
 	}
 	rt := b.routes.Load()
 	if pk != nil {

@@ -166,20 +166,30 @@ func parse(out []byte) (proto.Reply, error) {
 	return r, nil
 }
 
-// serialManyGet reports whether it is a MANY_GET of several keys at a
-// SERIAL read level. The serial path runs a command on one key, so such a
-// read is split by key: each key is read linearizably, the keys not at
-// one instant (docs/serial.md: a command of several keys stays per key).
-func serialManyGet(it *router.Item) bool {
-	if len(it.Reqs) != 1 || it.Reqs[0].Cmd != proto.CmdManyGet || !proto.Serial(it.Levels[0], it.Levels[1], it.Reqs) {
+// serialPerKey reports whether it is a read of several keys at a SERIAL
+// read level that scatter reads key by key: MANY_GET, and the set
+// algebra's reads (SET_UNION, SET_INTERSECT, SET_DIFF and their _LEN
+// forms), which read each set, then combine them here. The serial path
+// runs a command on one key, so each key is read linearizably, the keys
+// not at one instant (docs/serial.md: a command of several keys stays per
+// key). A write of several keys (an _INTO form, SET_MOVE) stays refused.
+func serialPerKey(it *router.Item) bool {
+	if len(it.Reqs) != 1 || !proto.ReadOnly(it.Reqs) || !proto.Serial(it.Levels[0], it.Levels[1], it.Reqs) {
 		return false
 	}
-	keys := it.Reqs[0].Elems
+	req := it.Reqs[0]
+	keys := req.Elems
+	if req.Cmd != proto.CmdManyGet {
+		var ok bool
+		if _, keys, ok = proto.Operands(req); !ok {
+			return false
+		}
+	}
 	return slices.ContainsFunc(keys, func(k []byte) bool { return string(k) != string(keys[0]) })
 }
 
 // manyGet splits MANY_GET by partition (at SERIAL, by key:
-// serialManyGet) and reassembles the values in the requested order.
+// serialPerKey) and reassembles the values in the requested order.
 func (b *Backend) manyGet(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
 	groups := map[string][]int{}
 	perKey := proto.Serial(levels[0], levels[1], []*proto.Request{req})
