@@ -11,7 +11,7 @@ import (
 	"github.com/vanitydb/vanity/resp"
 )
 
-// CLIENT LIST and CLIENT INFO (RESP): what a connection shows the
+// CLIENT LIST, CLIENT INFO and CLIENT KILL (RESP): what a connection shows the
 // router's other connections. Its owner changes its name, database, user
 // and protocol version on its own goroutine; it copies them here (shown)
 // at the few places they change (HELLO, CLIENT SETNAME, SWITCH_DB, AUTH),
@@ -71,12 +71,13 @@ func addrText(a net.Addr) string {
 }
 
 // clientList appends CLIENT LIST's text: a line for each connection of
-// this router (ids given: those only), in the order of their ids.
+// this router (ids given: those only; none CLIENT KILL closes), in the
+// order of their ids.
 func (s *Server) clientList(dst []byte, ids []int64) []byte {
 	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
-		if len(ids) == 0 || slices.Contains(ids, c.id) {
+		if !c.killed.Load() && (len(ids) == 0 || slices.Contains(ids, c.id)) {
 			conns = append(conns, c)
 		}
 	}
@@ -106,4 +107,98 @@ func clientListIDs(args [][]byte) ([]int64, *resp.Error) {
 		ids = append(ids, n)
 	}
 	return ids, nil
+}
+
+// killFilter is what CLIENT KILL matches a connection by: every field
+// given must match (a zero one matches any).
+type killFilter struct {
+	id          int64
+	addr, laddr string
+	user        string
+	byUser      bool
+	skipMe      bool // the caller's own connection is not killed
+	old         bool // CLIENT KILL addr: +OK, or "No such client" when none matched
+}
+
+// clientKillFilter reads CLIENT KILL's arguments as Redis 7.0 does: the
+// old form, an address, or filters ID, ADDR, LADDR, USER and SKIPME in
+// pairs (TYPE and what Vanity has not: refused). user returns the
+// Vanity user a name names (Redis's "default": the default user) and
+// whether it exists.
+func clientKillFilter(args [][]byte, user func(string) (string, bool)) (killFilter, *resp.Error) {
+	if len(args) == 3 {
+		return killFilter{addr: string(args[2]), old: true}, nil
+	}
+	f := killFilter{skipMe: true}
+	if len(args) < 3 || len(args)%2 != 0 {
+		return f, errSyntaxRESP
+	}
+	for i := 2; i < len(args); i += 2 {
+		v := string(args[i+1])
+		switch strings.ToUpper(string(args[i])) {
+		case "ID":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return f, &resp.Error{Prefix: "ERR", Msg: "client-id should be greater than 0"}
+			}
+			f.id = n
+		case "ADDR":
+			f.addr = v
+		case "LADDR":
+			f.laddr = v
+		case "USER":
+			name, ok := user(v)
+			if !ok {
+				return f, &resp.Error{Prefix: "ERR", Msg: "No such user '" + v + "'"}
+			}
+			f.user, f.byUser = name, true
+		case "SKIPME":
+			switch strings.ToLower(v) {
+			case "yes":
+				f.skipMe = true
+			case "no":
+				f.skipMe = false
+			default:
+				return f, errSyntaxRESP
+			}
+		case "TYPE":
+			return f, &resp.Error{Prefix: "ERR", Msg: "CLIENT KILL's TYPE is not supported by Vanity (ID, ADDR, LADDR, USER and SKIPME are)"}
+		default:
+			return f, errSyntaxRESP
+		}
+	}
+	return f, nil
+}
+
+var errSyntaxRESP = &resp.Error{Prefix: "ERR", Msg: "syntax error"}
+
+// matches reports whether f names c.
+func (f *killFilter) matches(c *conn) bool {
+	if f.id != 0 && c.id != f.id || f.addr != "" && addrText(c.remote) != f.addr || f.laddr != "" && addrText(c.local) != f.laddr {
+		return false
+	}
+	if f.byUser {
+		c.shown.mu.Lock()
+		user := c.shown.user
+		c.shown.mu.Unlock()
+		return user == f.user
+	}
+	return true
+}
+
+// clientKill closes this router's connections f matches (but me, if
+// f.skipMe) and returns how many it closed.
+func (s *Server) clientKill(f killFilter, me *conn) int {
+	s.mu.Lock()
+	var doomed []*conn
+	for c := range s.conns {
+		if !c.killed.Load() && (c != me || !f.skipMe) && f.matches(c) { // a killed one is on its way out
+			doomed = append(doomed, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range doomed {
+		c.kill()
+	}
+	return len(doomed)
 }

@@ -32,7 +32,8 @@ type conn struct {
 	shown  shownConn // what CLIENT LIST reads of it (clientlist.go)
 	ctx    context.Context
 	cancel context.CancelFunc
-	ev     loopConn // the event loop's part
+	ev     loopConn    // the event loop's part
+	killed atomic.Bool // CLIENT KILL named it: it closes, a blocking pop ends
 
 	out []byte // reply frames not yet written (with holes for held commands)
 	req proto.Request
@@ -145,6 +146,13 @@ func (c *conn) stopAuthTimer() {
 }
 
 // interrupt makes the connection finish after the request it is handling.
+// kill closes the connection for CLIENT KILL: as a shutdown does
+// (interrupt), and a blocking pop it waits in ends (waitPop).
+func (c *conn) kill() {
+	c.killed.Store(true)
+	c.interrupt()
+}
+
 func (c *conn) interrupt() {
 	if c.ev.lp != nil {
 		c.ev.stop.Store(true)

@@ -87,6 +87,7 @@ func (s *Server) infoServer() []InfoField {
 		{"server", "event_loops", strconv.Itoa(s.cfg.EventLoops)},
 		{"clients", "connected", strconv.Itoa(s.connCount())},
 		{"clients", "max", strconv.Itoa(s.cfg.MaxClients)},
+		{"clients", "blocked", strconv.FormatInt(s.blocked.Load(), 10)},
 		{"memory", "heap_in_use_bytes", u(ms.HeapInuse)},
 		{"memory", "heap_objects", u(ms.HeapObjects)},
 		{"memory", "from_os_bytes", u(ms.Sys)},

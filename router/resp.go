@@ -557,7 +557,7 @@ func (c *conn) hello(args [][]byte) {
 	c.out = resp.AppendHello(c.out, v, c.id)
 }
 
-// client is CLIENT ID, SETNAME, GETNAME, SETINFO, INFO and LIST
+// client is CLIENT ID, SETNAME, GETNAME, SETINFO, INFO, LIST and KILL
 // (clientlist.go).
 func (c *conn) client(args [][]byte) {
 	sub := strings.ToUpper(string(args[1]))
@@ -582,6 +582,35 @@ func (c *conn) client(args [][]byte) {
 		c.out = resp.AppendSimple(c.out, "OK")
 	case sub == "INFO" && len(args) == 2:
 		c.out = resp.AppendBulk(c.out, c.appendClientLine(nil, time.Now()))
+	case sub == "KILL":
+		// Other users' connections: an administrator's (Redis's ACL puts
+		// it in @admin and @dangerous).
+		if l := c.sess.level(); l != proto.LevelAdmin && l != proto.LevelPeer {
+			c.out = resp.AppendError(c.out, "NOPERM", "CLIENT KILL closes any user's connections: an ADMIN's command")
+			return
+		}
+		if len(args) < 3 {
+			c.out = resp.AppendErr(c.out, resp.ArityError("client|kill"))
+			return
+		}
+		f, err := clientKillFilter(args, func(name string) (string, bool) {
+			name = string(c.userName([]byte(name)))
+			_, ok := c.srv.cfg.Users.Record(name)
+			return name, ok
+		})
+		if err != nil {
+			c.out = resp.AppendErr(c.out, err)
+			return
+		}
+		n := c.srv.clientKill(f, c)
+		switch {
+		case !f.old:
+			c.out = resp.AppendInt(c.out, int64(n))
+		case n == 0:
+			c.out = resp.AppendError(c.out, "ERR", "No such client")
+		default:
+			c.out = resp.AppendSimple(c.out, "OK")
+		}
 	case sub == "LIST":
 		// Other users' connections, names and addresses: an
 		// administrator's view (Redis's ACL puts it in @admin too).
@@ -598,7 +627,7 @@ func (c *conn) client(args [][]byte) {
 	case sub == "ID", sub == "GETNAME", sub == "SETNAME", sub == "SETINFO", sub == "INFO":
 		c.out = resp.AppendErr(c.out, resp.ArityError("client|"+strings.ToLower(sub)))
 	default:
-		c.out = resp.AppendError(c.out, "ERR", "unknown subcommand '"+sub+"'. Vanity supports CLIENT ID, SETNAME, GETNAME, SETINFO, INFO and LIST.")
+		c.out = resp.AppendError(c.out, "ERR", "unknown subcommand '"+sub+"'. Vanity supports CLIENT ID, SETNAME, GETNAME, SETINFO, INFO, LIST and KILL.")
 	}
 }
 

@@ -134,6 +134,7 @@ type Server struct {
 	nextID        atomic.Int64 // the last connection's CLIENT ID
 	cursors       cursorTable  // RESP SCAN's cursors
 	pops          popWaiters   // blocked pops, woken by this router's pushes
+	blocked       atomic.Int64 // connections waiting in a blocking pop or move (INFO's clients.blocked)
 }
 
 // New returns a server.

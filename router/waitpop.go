@@ -68,6 +68,8 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 		pop.Once = proto.OnceRetry // answered once, from the record
 	}
 	sender := NewWaitSender(c.srv.cfg.Backend.NewSender())
+	c.srv.blocked.Add(1)
+	defer c.srv.blocked.Add(-1)
 	deadline := time.Now().Add(ms)
 	wait := c.srv.pops.firstWait()
 	woken := make(chan struct{}, 1) // a push to any of the keys
@@ -76,7 +78,7 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 		defer c.srv.pops.remove(c.sess.db, k, woken)
 	}
 	for {
-		if c.peerGone() { // nobody would read what the pop took
+		if c.peerGone() || c.killed.Load() { // nobody would read what the pop took
 			return append(out, empty...)
 		}
 		for _, k := range keys {

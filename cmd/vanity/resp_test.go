@@ -126,6 +126,9 @@ func TestRESPClientListNeedsAdmin(t *testing.T) {
 	if err := bob.Do(ctx, "CLIENT", "LIST").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
 		t.Errorf("CLIENT LIST as a USER: %v, want NOPERM", err)
 	}
+	if err := bob.Do(ctx, "CLIENT", "KILL", "USER", "vanity").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Errorf("CLIENT KILL as a USER: %v, want NOPERM", err)
+	}
 	if info, err := bob.Do(ctx, "CLIENT", "INFO").Text(); err != nil || !strings.Contains(info, " user=bobcat ") {
 		t.Errorf("CLIENT INFO as a USER: %q, %v", info, err)
 	}

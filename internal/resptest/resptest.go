@@ -656,6 +656,51 @@ func Clients(t *testing.T, addr string) {
 		t.Errorf("CLIENT LIST = %q, %v; want the worker's line and the caller's", all, err)
 	}
 	refused(t, "CLIENT LIST of a bad id", admin.Do(ctx, "CLIENT", "LIST", "ID", "x").Err(), "ERR Invalid client ID")
+
+	// CLIENT KILL closes the connections it names: the worker's next
+	// command finds its connection gone, and a connection waiting in a
+	// blocking pop stops waiting.
+	waiter := Client(t, addr, 2, 0).Conn()
+	defer waiter.Close()
+	wid, err := waiter.ClientID(ctx).Result()
+	if err != nil {
+		t.Fatalf("CLIENT ID: %v", err)
+	}
+	popped := make(chan error, 1)
+	go func() { popped <- waiter.BLPop(ctx, 20*time.Second, "killed-queue").Err() }()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(admin.Info(ctx, "clients").Val(), "blocked:1\r\n"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("INFO clients after a BLPOP began: %q, want blocked:1", admin.Info(ctx, "clients").Val())
+		}
+	}
+	is(t, "CLIENT KILL ID of a waiting BLPOP", int64(1))(admin.Do(ctx, "CLIENT", "KILL", "ID", strconv.FormatInt(wid, 10)).Int64())
+	select {
+	case <-popped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a BLPOP of 20 s went on 10 s after CLIENT KILL of its connection")
+	}
+	is(t, "CLIENT KILL of a killed id", int64(0))(admin.Do(ctx, "CLIENT", "KILL", "ID", strconv.FormatInt(wid, 10)).Int64())
+	is(t, "CLIENT KILL ADDR", int64(1))(admin.Do(ctx, "CLIENT", "KILL", "ADDR", addrOf(t, list)).Int64())
+	if err := worker.Ping(ctx).Err(); err == nil {
+		t.Error("PING on a connection CLIENT KILL closed: no error")
+	}
+	refused(t, "CLIENT KILL of an unknown address", admin.Do(ctx, "CLIENT", "KILL", "127.0.0.1:1").Err(), "ERR No such client")
+	refused(t, "CLIENT KILL of an unknown user", admin.Do(ctx, "CLIENT", "KILL", "USER", "nobody-at-all").Err(), "ERR No such user")
+	refused(t, "CLIENT KILL ID x", admin.Do(ctx, "CLIENT", "KILL", "ID", "x").Err(), "ERR client-id should be greater than 0")
+	refused(t, "CLIENT KILL with a bad filter", admin.Do(ctx, "CLIENT", "KILL", "NAME", "x").Err(), "ERR syntax error")
+	is(t, "CLIENT KILL of the caller's user skips the caller", int64(0))(admin.Do(ctx, "CLIENT", "KILL", "ID", "999999999", "SKIPME", "yes").Int64())
+}
+
+// addrOf returns the addr= field of a CLIENT LIST line.
+func addrOf(t *testing.T, line string) string {
+	t.Helper()
+	for _, f := range strings.Fields(line) {
+		if a, ok := strings.CutPrefix(f, "addr="); ok {
+			return a
+		}
+	}
+	t.Fatalf("no addr= in %q", line)
+	return ""
 }
 
 // PubSub checks that a subscriber of subAddr gets what a publisher of
