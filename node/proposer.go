@@ -285,6 +285,13 @@ func oneKey(c *rpc.Cmd) ([]byte, bool) {
 		return nil, false
 	}
 	var buf [3][]byte // every command names at most 3 keys but those of many
+	if len(c.Reqs) == 1 {
+		keys := c.Reqs[0].Keys(buf[:0])
+		if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
+			return nil, false
+		}
+		return keys[0], true
+	}
 	var key []byte
 	for _, req := range c.Reqs {
 		if len(c.Reqs) > 1 && (req.Cmd == proto.CmdKeyVersionIs || req.Cmd.Lock() || req.Fenced || req.Once != proto.OnceNone) {
@@ -531,7 +538,8 @@ func (p *proposal) advance(s *Service) step {
 		reply, _ := runAll(&np, p.c)
 		np.Release()
 		p.chosen = p.state
-		p.finishEach([][]byte{reply})
+		p.finish(rpc.StatusOK, reply)
+		p.each = true // the command's own reply (packed, for several requests)
 		return stepDone
 	case rpc.KindAccept:
 		if p.ph.Outcome() == serial.Won {

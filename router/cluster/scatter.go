@@ -174,18 +174,20 @@ func parse(out []byte) (proto.Reply, error) {
 // not at one instant (docs/serial.md: a command of several keys stays per
 // key). A write of several keys (an _INTO form, SET_MOVE) stays refused.
 func serialPerKey(it *router.Item) bool {
-	if len(it.Reqs) != 1 || !proto.ReadOnly(it.Reqs) || !proto.Serial(it.Levels[0], it.Levels[1], it.Reqs) {
+	if len(it.Reqs) != 1 {
 		return false
 	}
 	req := it.Reqs[0]
 	keys := req.Elems
 	if req.Cmd != proto.CmdManyGet {
-		var ok bool
-		if _, keys, ok = proto.Operands(req); !ok {
+		dest, sources, ok := proto.Operands(req)
+		if !ok || dest != nil {
 			return false
 		}
+		keys = sources
 	}
-	return slices.ContainsFunc(keys, func(k []byte) bool { return string(k) != string(keys[0]) })
+	return proto.Serial(it.Levels[0], it.Levels[1], it.Reqs) &&
+		slices.ContainsFunc(keys, func(k []byte) bool { return string(k) != string(keys[0]) })
 }
 
 // manyGet splits MANY_GET by partition (at SERIAL, by key:
