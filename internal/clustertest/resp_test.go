@@ -1,10 +1,12 @@
 package clustertest
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/internal/resptest"
@@ -58,5 +60,39 @@ func TestFreshClusterReadsAtQuorum(t *testing.T) {
 				t.Fatalf("GET of %s (partition %d) in a fresh cluster: %s", k, p, got)
 			}
 		}
+	}
+}
+
+// TestRESPWithANodeDown sends AsRedis's script (Redis's own answers,
+// frame by frame) through a router while one node of three is down, each
+// node in turn, every partition on all three: at QUORUM the two others
+// answer, whichever of them coordinated the keys, and every command
+// answers as a redis-server does.
+func TestRESPWithANodeDown(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	addr := c.serveRESP(t, 0)
+	for i := range c.Nodes {
+		t.Run(c.Nodes[i].Name+" down", func(t *testing.T) {
+			// Empty the script's databases while every node is up (a
+			// cluster with a node down refuses FLUSHDB, which would miss
+			// that node's partitions).
+			for _, db := range []int{9, 10} {
+				cl := resptest.Client(t, addr, 2, db)
+				for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+					err := cl.FlushDB(context.Background()).Err()
+					if err == nil {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("FLUSHDB of database %d with every node up: %v", db, err)
+					}
+				}
+			}
+			c.StopNode(i)
+			resptest.AsRedis(t, addr)
+			c.RestartNode(i)
+			c.WaitReady(i)
+		})
 	}
 }
