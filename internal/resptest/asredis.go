@@ -28,23 +28,44 @@ import (
 // partition; no command reads a clock (a TTL's seconds could round apart
 // on a loaded machine). Skips when redis-server is not installed (fails when
 // $VANITY_REQUIRE_TOOLS is set).
-func AsRedis(t *testing.T, addr string) {
+func AsRedis(t *testing.T, addr string) { asRedis(t, addr, "", 9) }
+
+// AsRedisAtSerial is AsRedis on connections at VANITY.CONSISTENCY SERIAL
+// SERIAL, where a cluster runs every command of one key through rounds of
+// consensus and refuses a write of several keys: the script's lines
+// marked "@" (such writes, and a transaction of several keys) are left
+// out on both sides.
+func AsRedisAtSerial(t *testing.T, addr string) { asRedis(t, addr, "SERIAL", 11) }
+
+// asRedis runs the script at the Vanity levels given ("": the session's
+// default), RESP2 in database db and RESP3 in db+1: a cluster with a node
+// down refuses FLUSHDB (it would miss that node's partitions), and each
+// run must start empty.
+func asRedis(t *testing.T, addr, level string, db int) {
 	redisAddr := startRedis(t)
 	for _, v := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", v), func(t *testing.T) {
 			ours, theirs := dialRaw(t, addr, Password), dialRaw(t, redisAddr, "")
 			for _, c := range []*rawConn{ours, theirs} {
-				// A database for each version: a cluster with a node
-				// down refuses FLUSHDB (it would miss that node's
-				// partitions), and each run must start empty.
-				c.call(t, "SELECT", strconv.Itoa(7+v))
+				c.call(t, "SELECT", strconv.Itoa(db+v-2))
 				if v == 3 {
 					c.call(t, "HELLO", "3")
 				}
 				c.call(t, "FLUSHDB")
 			}
+			if level != "" {
+				if got := ours.call(t, "VANITY.CONSISTENCY", level, level); got.String() != "+\"OK\"" {
+					t.Fatalf("VANITY.CONSISTENCY %s %s: %s", level, level, got)
+				}
+			}
 			for _, line := range asRedisScript {
 				args, unordered := strings.Fields(line), false
+				if args[0] == "@" {
+					if level == "SERIAL" {
+						continue
+					}
+					args = args[1:]
+				}
 				if args[0] == "~" {
 					args, unordered = args[1:], true
 				}
@@ -61,7 +82,9 @@ func AsRedis(t *testing.T, addr string) {
 }
 
 // asRedisScript is AsRedis's commands, one a line, in order; a line
-// starting "~ " answers members in no set order.
+// starting "~ " answers members in no set order, and one starting "@ " is
+// a write of several keys (or part of a transaction of several), which a
+// cluster refuses at SERIAL (AsRedisAtSerial leaves it out).
 var asRedisScript = strings.Split(strings.TrimSpace(`
 SET {r}str hello
 SET {r}num 10
@@ -254,7 +277,7 @@ RPOP {r}list 5
 LPOP {r}nothere
 LPOP {r}nothere 2
 LLEN {r}nothere
-LMOVE {r}nothere {r}list LEFT RIGHT
+@ LMOVE {r}nothere {r}list LEFT RIGHT
 SADD {r}set w x
 SREM {r}set w nope
 SISMEMBER {r}set x
@@ -262,20 +285,20 @@ SISMEMBER {r}set nope
 SMISMEMBER {r}set x nope
 SCARD {r}set
 SCARD {r}nothere
-SMOVE {r}set {r}set2 x
-SMOVE {r}set {r}set2 nope
+@ SMOVE {r}set {r}set2 x
+@ SMOVE {r}set {r}set2 nope
 ~ SMEMBERS {r}set2
 ~ SINTER {r}set {r}set2
-SUNIONSTORE {r}su {r}set {r}set2
-SINTERSTORE {r}si {r}set {r}set2
+@ SUNIONSTORE {r}su {r}set {r}set2
+@ SINTERSTORE {r}si {r}set {r}set2
 ~ SDIFF {r}set {r}set2 {r}nothere
 SDIFF {r}nothere {r}set
 SADD {r}set3 y
 ~ SDIFF {r}set {r}set3 {r}set2
 ~ SDIFF {r}set
-SDIFFSTORE {r}sd {r}set {r}set3 {r}set2
+@ SDIFFSTORE {r}sd {r}set {r}set3 {r}set2
 ~ SMEMBERS {r}sd
-SDIFFSTORE {r}sd {r}nothere {r}set
+@ SDIFFSTORE {r}sd {r}nothere {r}set
 EXISTS {r}sd
 SDIFF {r}set {r}str
 SPOP {r}nothere
@@ -305,9 +328,9 @@ SADD {r}str x
 HGET {r}str f
 STRLEN {r}list
 GET {r}list
-COPY {r}num {r}numcopy
+@ COPY {r}num {r}numcopy
 GET {r}numcopy
-RENAME {r}numcopy {r}nc
+@ RENAME {r}numcopy {r}nc
 EXISTS {r}numcopy {r}nc
 MULTI
 SET {r}t 1
@@ -315,13 +338,13 @@ INCR {r}t
 LPUSH {r}t x
 GET {r}t
 EXEC
-MULTI
-HINCRBY {r}h2 f 5
-APPEND {r}s2 ab
-EXPIRE {r}h2 100
-SET {r}s3 v NX
-GETSET {r}s3 w
-EXEC
+@ MULTI
+@ HINCRBY {r}h2 f 5
+@ APPEND {r}s2 ab
+@ EXPIRE {r}h2 100
+@ SET {r}s3 v NX
+@ GETSET {r}s3 w
+@ EXEC
 HGET {r}h2 f
 GET {r}s2
 GET {r}s3

@@ -1042,6 +1042,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("forms2", func(t *testing.T) { ReplyForms(t, addr, 2, 3) })
 	t.Run("forms3", func(t *testing.T) { ReplyForms(t, addr, 3, 4) })
 	t.Run("as redis-server", func(t *testing.T) { AsRedis(t, addr) })
+	t.Run("as redis-server at SERIAL", func(t *testing.T) { AsRedisAtSerial(t, addr) })
 	t.Run("serial", func(t *testing.T) { Serial(t, addr) })
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
 	t.Run("clients", func(t *testing.T) { Clients(t, addr) })
