@@ -355,11 +355,25 @@ func appendStrs(dst []byte, strs [][]byte) []byte {
 }
 
 // infoText is INFO's text, "# Section" and "name:value" lines, from
-// Vanity's "section.name" → value pairs (in the order given).
-// redisServer opens INFO's server section as HELLO's reply does: the
-// Redis whose commands and replies the listener follows, and that it is
-// one server to its clients (a router too).
+// Vanity's "section.name" → value pairs (in the order given), each of
+// the fields Redis names otherwise followed by its Redis name
+// (infoAsRedis). redisServer opens INFO's server section as HELLO's
+// reply does: the Redis whose commands and replies the listener follows,
+// and that it is one server to its clients (a router too).
 const redisServer = "redis_version:" + RedisVersion + "\r\nredis_mode:standalone\r\n"
+
+// infoAsRedis names the INFO fields that mean what a Redis field of
+// another name means, for the tools that read Redis's names (monitoring
+// exporters, dashboards): connected and blocked clients, the client
+// limit, uptime, and the memory in use (the Go heap's, where Redis's is
+// its allocator's).
+var infoAsRedis = map[string]string{
+	"server.uptime_seconds":    "uptime_in_seconds",
+	"clients.connected":        "connected_clients",
+	"clients.blocked":          "blocked_clients",
+	"clients.max":              "maxclients",
+	"memory.heap_in_use_bytes": "used_memory",
+}
 
 func infoText(pairs [][]byte) []byte {
 	var b []byte
@@ -382,6 +396,9 @@ func infoText(pairs [][]byte) []byte {
 			}
 		}
 		b = append(append(append(append(b, name...), ':'), pairs[i+1]...), "\r\n"...)
+		if alias, ok := infoAsRedis[string(pairs[i])]; ok {
+			b = append(append(append(append(b, alias...), ':'), pairs[i+1]...), "\r\n"...)
+		}
 	}
 	return b
 }

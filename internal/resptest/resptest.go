@@ -597,6 +597,14 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if !strings.Contains(info, "# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\n") {
 		t.Errorf("INFO lacks the server section with the Redis version clients read: %q", info)
 	}
+	// The fields exporters read under Redis's names, beside Vanity's.
+	for _, pair := range [][2]string{{"connected", "connected_clients"}, {"blocked", "blocked_clients"}, {"max", "maxclients"},
+		{"uptime_seconds", "uptime_in_seconds"}, {"heap_in_use_bytes", "used_memory"}} {
+		ours, redis := infoField(info, pair[0]), infoField(info, pair[1])
+		if ours == "" || redis != ours {
+			t.Errorf("INFO's %s is %q and %s %q; want one value under both names", pair[0], ours, pair[1], redis)
+		}
+	}
 	if n := c.CommandList(ctx, nil).Val(); len(n) < 50 {
 		t.Errorf("COMMAND LIST gave %d commands", len(n))
 	}
@@ -689,6 +697,16 @@ func Clients(t *testing.T, addr string) {
 	refused(t, "CLIENT KILL ID x", admin.Do(ctx, "CLIENT", "KILL", "ID", "x").Err(), "ERR client-id should be greater than 0")
 	refused(t, "CLIENT KILL with a bad filter", admin.Do(ctx, "CLIENT", "KILL", "NAME", "x").Err(), "ERR syntax error")
 	is(t, "CLIENT KILL of the caller's user skips the caller", int64(0))(admin.Do(ctx, "CLIENT", "KILL", "ID", "999999999", "SKIPME", "yes").Int64())
+}
+
+// infoField returns the value of field name in INFO's text, or "".
+func infoField(info, name string) string {
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // addrOf returns the addr= field of a CLIENT LIST line.
