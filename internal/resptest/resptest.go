@@ -369,16 +369,7 @@ func Commands(t *testing.T, addr string, v, db int) {
 	}
 	woken := make(chan []string, 1)
 	go func() { woken <- c.BLPop(ctx, 10*time.Second, "bq1", "bq2").Val() }()
-	for deadline := time.Now().Add(10 * time.Second); len(woken) == 0; time.Sleep(10 * time.Millisecond) {
-		// Push until the pop has taken one (it may not be waiting yet).
-		if time.Now().After(deadline) {
-			t.Fatal("BLPOP of two keys not woken by pushes within 10 s")
-		}
-		if err := c.RPush(ctx, "bq2", "late").Err(); err != nil {
-			t.Fatalf("RPUSH while BLPOP waits: %v", err)
-		}
-	}
-	is(t, "BLPOP of two keys woken by a push", []string{"bq2", "late"})(<-woken, nil)
+	is(t, "BLPOP of two keys woken by a push", []string{"bq2", "late"})(pushUntilTaken(t, c, "bq2", "BLPOP of two keys", woken), nil)
 	c.Set(ctx, "bqs", "v", 0)
 	refused(t, "BLPOP reaching a string", c.BLPop(ctx, time.Second, "bq1", "bqs").Err(), "WRONGTYPE")
 	if err := c.Del(ctx, "bq2", "bqs").Err(); err != nil { // bq2 may hold a push the pop did not need
@@ -404,15 +395,7 @@ func Commands(t *testing.T, addr string, v, db int) {
 		got, _ := keyed(c.BLMPop(ctx, 10*time.Second, "right", 1, "mp1", "mp2"))
 		mwoken <- got
 	}()
-	for deadline := time.Now().Add(10 * time.Second); len(mwoken) == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("BLMPOP of two keys not woken by pushes within 10 s")
-		}
-		if err := c.RPush(ctx, "mp1", "late").Err(); err != nil {
-			t.Fatalf("RPUSH while BLMPOP waits: %v", err)
-		}
-	}
-	is(t, "BLMPOP of two keys woken by a push", []string{"mp1", "late"})(<-mwoken, nil)
+	is(t, "BLMPOP of two keys woken by a push", []string{"mp1", "late"})(pushUntilTaken(t, c, "mp1", "BLMPOP of two keys", mwoken), nil)
 	if err := c.Del(ctx, "mp1").Err(); err != nil { // pushes the pop did not need
 		t.Errorf("DEL BLMPOP's: %v", err)
 	}
@@ -697,6 +680,23 @@ func Clients(t *testing.T, addr string) {
 	refused(t, "CLIENT KILL ID x", admin.Do(ctx, "CLIENT", "KILL", "ID", "x").Err(), "ERR client-id should be greater than 0")
 	refused(t, "CLIENT KILL with a bad filter", admin.Do(ctx, "CLIENT", "KILL", "NAME", "x").Err(), "ERR syntax error")
 	is(t, "CLIENT KILL of the caller's user skips the caller", int64(0))(admin.Do(ctx, "CLIENT", "KILL", "ID", "999999999", "SKIPME", "yes").Int64())
+}
+
+// pushUntilTaken pushes "late" onto key until the blocking command what,
+// which answers on taken, has taken one (it may not be waiting yet when
+// the first push lands), and returns its answer; it fails the test after
+// 10 s.
+func pushUntilTaken[T any](t *testing.T, c *redis.Client, key, what string, taken chan T) T {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(taken) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not woken by pushes within 10 s", what)
+		}
+		if err := c.RPush(context.Background(), key, "late").Err(); err != nil {
+			t.Fatalf("RPUSH while %s waits: %v", what, err)
+		}
+	}
+	return <-taken
 }
 
 // infoField returns the value of field name in INFO's text, or "".
