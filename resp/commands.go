@@ -1184,12 +1184,13 @@ var table = []*Spec{
 		r.Str[0], r.Int[0] = args[1], n
 		return nil
 	}},
-	{Name: "lset", Note: "On a missing key it answers `index out of range` where Redis answers `no such key` (Vanity's LIST_SET answers the same for both).", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Sets an element of a list by its index.", Args: "key index element", Shape: ShapeStatus, Build: func(args [][]byte, p *Plan) error {
+	{Name: "lset", Note: "EXISTS, then LIST_SET, as one unit: a missing key answers Redis's `no such key` (LIST_SET alone answers `index out of range` for both).", Arity: 4, Flags: wr, Keys: one, Group: "list", Summary: "Sets an element of a list by its index.", Args: "key index element", Shape: ShapeListSet, Build: func(args [][]byte, p *Plan) error {
 		n, err := parseInt(args[2])
 		if err != nil {
 			return err
 		}
-		r := p.Item(proto.CmdListSet)
+		p.Item(proto.CmdExists).Str[0] = args[1]
+		r := p.Then(proto.CmdListSet)
 		r.Str[0], r.Int[0], r.Str[1] = args[1], n, args[3]
 		return nil
 	}},

@@ -114,6 +114,7 @@ func TestPlans(t *testing.T) {
 		{"BLPOP a 0.5", []string{"LIST_POP_LEFT_WAIT (1)a 1 500"}, ShapeKeyedPop},
 		{"BLPOP a b c 2", []string{"LIST_POP_LEFT_WAIT_ANY (3)[(1)a(1)b(1)c] 1 2000"}, ShapeKeyedPop},
 		{"BRPOP a b 0", []string{"LIST_POP_RIGHT_WAIT_ANY (2)[(1)a(1)b] 1 3600000"}, ShapeKeyedPop},
+		{"LSET l -1 x", []string{"EXISTS (1)l ; LIST_SET (1)l -1 (1)x"}, ShapeListSet},
 		{"LMPOP 2 a b LEFT", []string{"LIST_POP_LEFT_WAIT_ANY (2)[(1)a(1)b] 1 0"}, ShapeKeyedPops},
 		{"LMPOP 1 a right count 5", []string{"LIST_POP_RIGHT_WAIT_ANY (1)[(1)a] 5 0"}, ShapeKeyedPops},
 		{"BLMPOP 0.5 2 a b Left COUNT 3", []string{"LIST_POP_LEFT_WAIT_ANY (2)[(1)a(1)b] 3 500"}, ShapeKeyedPops},

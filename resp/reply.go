@@ -53,6 +53,7 @@ const (
 	ShapeExpireTime  // EXISTS, GET_EXPIRY_AT → the deadline in seconds since 1970, -1 or -2 (EXPIRETIME)
 	ShapePExpireTime // EXISTS, GET_EXPIRY_AT → in milliseconds (PEXPIRETIME)
 	ShapeBools       // BOOLs → an array of 1 or 0 (SMISMEMBER)
+	ShapeListSet     // EXISTS, LIST_SET → "no such key" for a missing key, else LIST_SET's answer (LSET)
 )
 
 // AppendBadState appends Redis's refusal of cmd in the wrong
@@ -253,6 +254,17 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 			dst = AppendInt(dst, b2i(rs[i].Value.Bool))
 		}
 		return dst
+	case ShapeListSet:
+		if len(rs) != 2 {
+			return AppendError(dst, "ERR", "internal error: expected two replies")
+		}
+		if rs[0].Status == proto.StatusNull {
+			return AppendError(dst, "ERR", "no such key")
+		}
+		if rs[0].Status != proto.StatusOK {
+			return AppendReply(dst, v, ShapeStatus, &rs[0])
+		}
+		return AppendReply(dst, v, ShapeStatus, &rs[1])
 	case ShapeExpire, ShapeTTL, ShapePTTL, ShapePersist, ShapeExpireTime, ShapePExpireTime:
 		if len(rs) != 2 {
 			return AppendError(dst, "ERR", "internal error: expected two replies")

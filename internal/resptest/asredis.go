@@ -264,6 +264,9 @@ LINDEX {r}list 0
 LINDEX {r}list 99
 LSET {r}list 0 q
 LSET {r}list 99 q
+LSET {r}nothere 0 q
+LSET {r}str 0 q
+EXISTS {r}nothere
 LREM {r}list 1 b
 LTRIM {r}list 0 2
 LPOP {r}list

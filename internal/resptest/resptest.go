@@ -344,6 +344,7 @@ func Commands(t *testing.T, addr string, v, db int) {
 	}
 	is(t, "LSET", "OK")(c.LSet(ctx, "l", 0, "C").Result())
 	refused(t, "LSET out of range", c.LSet(ctx, "l", 99, "x").Err(), "ERR index out of range")
+	refused(t, "LSET of a missing key", c.LSet(ctx, "no-list", 0, "x").Err(), "ERR no such key")
 	is(t, "LPOP", "C")(c.LPop(ctx, "l").Result())
 	is(t, "RPOP count", []string{"e", "d"})(c.RPopCount(ctx, "l", 2).Result())
 	is(t, "LPOP count", []string{"b", "a"})(c.LPopCount(ctx, "l", 5).Result())
