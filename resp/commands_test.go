@@ -353,7 +353,8 @@ func TestAppendReplies(t *testing.T) {
 		{ShapeAuth, []string{"ERROR(19)user does not exist"}, "-WRONGPASS invalid username-password pair or user is disabled.\r\n"},
 		{ShapeAuth, []string{"ERROR(60)too many failed AUTH attempts from this address; retry in 6s"}, "-ERR too many failed AUTH attempts from this address; retry in 6s\r\n"},
 		{ShapeAuth, []string{"ERROR(54)unavailable: cannot check this login: (...); try again"}, "-ERR unavailable: cannot check this login: (...); try again\r\n"},
-		{ShapeInfo, []string{"OK:HASH (2){(14)server.version(1)1(12)clients.used(1)3}"}, "$86\r\n# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\nversion:1\r\n\r\n# Clients\r\nused:3\r\n\r\n"},
+		{ShapeInfo, []string{"OK:HASH (2){(14)server.version(1)1(12)clients.used(1)3}"}, "$136\r\n# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\nversion:1\r\n\r\n# Clients\r\nused:3\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n"},
+		{ShapeInfo, []string{"OK:HASH (2){(17)clients.connected(1)4(11)clients.max(2)10}"}, "$118\r\n# Clients\r\nconnected:4\r\nconnected_clients:4\r\nmax:10\r\nmaxclients:10\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n"},
 	}
 	for _, c := range cases {
 		var rs []proto.Reply

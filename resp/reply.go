@@ -412,8 +412,15 @@ func infoText(pairs [][]byte) []byte {
 			b = append(append(append(append(b, alias...), ':'), pairs[i+1]...), "\r\n"...)
 		}
 	}
-	return b
+	if len(b) > 0 {
+		b = append(b, "\r\n"...)
+	}
+	return append(b, redisReplication...)
 }
+
+// redisReplication is INFO's replication section, as ROLE says: a
+// master with no replicas (health checks look for role:master).
+const redisReplication = "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
 
 func emptyOf(dst []byte, v Version, shape Shape) []byte {
 	switch shape {

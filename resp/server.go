@@ -57,6 +57,12 @@ func AppendTime(dst []byte, t time.Time) []byte {
 	return AppendBulk(dst, strconv.Itoa(t.Nanosecond()/1000))
 }
 
+// AppendRole appends ROLE's reply: a master at replication offset 0 with
+// no replicas.
+func AppendRole(dst []byte) []byte {
+	return AppendArray(AppendInt(AppendBulk(AppendArray(dst, 3), "master"), 0), 0)
+}
+
 // AppendPatternMessage appends Redis's push of a message to a connection
 // following a pattern that matches its channel: pmessage, the pattern,
 // the channel and the message.

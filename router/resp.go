@@ -199,6 +199,8 @@ func (c *conn) handleRESP() action {
 		c.out = resp.AppendBulk(c.out, args[1])
 	case resp.KindTime:
 		c.out = resp.AppendTime(c.out, time.Now())
+	case resp.KindRole:
+		c.out = resp.AppendRole(c.out)
 	case resp.KindQuit:
 		c.out = resp.AppendSimple(c.out, "OK")
 		return actClose

@@ -581,6 +581,9 @@ func Commands(t *testing.T, addr string, v, db int) {
 	if !strings.Contains(info, "# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\n") {
 		t.Errorf("INFO lacks the server section with the Redis version clients read: %q", info)
 	}
+	if !strings.Contains(info, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n") {
+		t.Errorf("INFO lacks role:master, which health checks look for: %q", info)
+	}
 	// The fields exporters read under Redis's names, beside Vanity's.
 	for _, pair := range [][2]string{{"connected", "connected_clients"}, {"blocked", "blocked_clients"}, {"max", "maxclients"},
 		{"uptime_seconds", "uptime_in_seconds"}, {"heap_in_use_bytes", "used_memory"}} {
