@@ -30,6 +30,7 @@ const (
 	KindScan                     // SCAN: Redis's numeric cursors over Vanity's
 	KindTime                     // TIME: the serving process's clock
 	KindRole                     // ROLE: a master with no replicas (AppendRole)
+	KindWait                     // WAIT: the copies beyond the first the session's writes reached
 	KindRefused                  // a Redis command Vanity does not offer; Spec.Reason says why
 )
 
@@ -1291,6 +1292,7 @@ var table = []*Spec{
 	{Name: "hello", Note: "server vanity, version 7.0.0 (the Redis whose commands and replies the listener follows, which clients parse; Vanity's own version is INFO's version field), mode standalone, a router's too (its clients need no cluster client).", Arity: -1, Flags: fast, Group: "connection", Summary: "Switches the protocol version, optionally authenticating.", Args: "[protover [AUTH username password] [SETNAME clientname]]", Kind: KindHello},
 	{Name: "select", Arity: 2, Flags: fast, Group: "connection", Summary: "Switches the database (0-15).", Args: "index", Shape: ShapeStatus, Build: select_},
 	{Name: "role", Note: "master, offset 0, no replicas: the server (a router too) takes writes, and a cluster's copies are its own, not Redis replicas; INFO's replication section says role:master alike, which health checks (HAProxy's) look for.", Arity: 1, Flags: fast, Group: "server", Summary: "The server's role in replication.", Kind: KindRole},
+	{Name: "wait", Note: "Answers at once the copies beyond the first that every write acknowledged to this connection is known to have reached, since its write level waits for them before the reply: in a cluster ONE 0, QUORUM and SERIAL a majority less one, ALL every copy less one; 0 in the single process. The other copies get a write moments later, uncounted; a cluster's copies are not Redis replicas.", Arity: 3, Flags: fast, Group: "generic", Summary: "The number of replicas the connection's writes reached.", Args: "numreplicas timeout", Kind: KindWait},
 	{Name: "quit", Arity: -1, Flags: fast, Group: "connection", Summary: "Closes the connection.", Kind: KindQuit},
 	{Name: "client", Note: "ID, SETNAME, GETNAME, SETINFO, INFO, LIST and KILL (LIST [ID id ...] and KILL, an ADMIN's: every user's connections). A line of INFO and LIST has Redis's id, addr, laddr, name, age, db, user and resp fields, and wire (resp or vanity: both protocols' connections are listed); a router lists and kills its own connections. KILL takes Redis 7.0's filters ID, ADDR, LADDR, USER and SKIPME (not TYPE), or the old form of one address; a killed connection closes once the replies it is owed are written, and a blocking pop it waits in ends.", Arity: -2, Group: "connection", Summary: "CLIENT ID, SETNAME, GETNAME, SETINFO, INFO, LIST and KILL.", Args: "subcommand [argument [argument ...]]", Kind: KindClient},
 	{Name: "command", Note: "DOCS gives summary, since, group and the arguments (no history, complexity or key specs), from which redis-cli draws its help and hints.", Arity: -1, Group: "server", Summary: "The commands this server knows (COUNT, DOCS, INFO).", Args: "[COUNT|DOCS|INFO [command [command ...]]]", Kind: KindCommand},

@@ -117,6 +117,13 @@ func (j *Job) settled() {
 // INTERNAL_ERROR.
 type CommandError struct{ Msg string }
 
+// CopyCounter is a backend that keeps several copies of each key (a
+// cluster): how many it keeps now, which WAIT's answer counts from. A
+// backend that is not one keeps one.
+type CopyCounter interface {
+	Copies() int
+}
+
 func (e *CommandError) Error() string { return e.Msg }
 
 // ErrPersistenceDisabled is what a Backend's Persist returns when the

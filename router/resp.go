@@ -201,6 +201,8 @@ func (c *conn) handleRESP() action {
 		c.out = resp.AppendTime(c.out, time.Now())
 	case resp.KindRole:
 		c.out = resp.AppendRole(c.out)
+	case resp.KindWait:
+		c.wait(args)
 	case resp.KindQuit:
 		c.out = resp.AppendSimple(c.out, "OK")
 		return actClose
@@ -557,6 +559,31 @@ func (c *conn) hello(args [][]byte) {
 	c.rv = v
 	c.show()
 	c.out = resp.AppendHello(c.out, v, c.id)
+}
+
+// wait is WAIT numreplicas timeout: at once, the copies beyond the first
+// that the session's writes reached when they were acknowledged, the
+// count its write level waits for (each write is acknowledged only once
+// it reached them).
+func (c *conn) wait(args [][]byte) {
+	if _, err := strconv.ParseInt(string(args[1]), 10, 64); err != nil {
+		c.out = resp.AppendError(c.out, "ERR", "value is not an integer or out of range")
+		return
+	}
+	ms, err := strconv.ParseInt(string(args[2]), 10, 64)
+	switch {
+	case err != nil:
+		c.out = resp.AppendError(c.out, "ERR", "timeout is not an integer or out of range")
+		return
+	case ms < 0:
+		c.out = resp.AppendError(c.out, "ERR", "timeout is negative")
+		return
+	}
+	copies := 1
+	if cc, ok := c.srv.cfg.Backend.(CopyCounter); ok {
+		copies = cc.Copies()
+	}
+	c.out = resp.AppendInt(c.out, int64(max(c.sess.cons[1].Need(copies)-1, 0)))
 }
 
 // client is CLIENT ID, SETNAME, GETNAME, SETINFO, INFO, LIST and KILL

@@ -30,6 +30,7 @@ func TestRESP(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			addr := respServer(t, mode.args...)
 			resptest.All(t, addr, addr)
+			t.Run("wait", func(t *testing.T) { resptest.Wait(t, addr, 1) })
 		})
 	}
 }

@@ -39,6 +39,7 @@ func TestRESPThroughRouters(t *testing.T) {
 	c.WaitReplicated(3) // every copy in: a QUORUM read needs two complete ones
 	addr, other := c.serveRESP(t, 0), c.serveRESP(t, 1)
 	resptest.All(t, addr, other)
+	t.Run("wait", func(t *testing.T) { resptest.Wait(t, addr, 3) })
 }
 
 // TestFreshClusterReadsAtQuorum: once a new cluster's routers are ready,

@@ -1055,6 +1055,26 @@ func Serial(t *testing.T, addr string) {
 	is(t, "DEL", int64(8))(c.Del(ctx, "sx", "sn", "sa", "{sb}b", "{sb}c", "ss1", "{ss1}2", "ss3").Result())
 }
 
+// Wait checks WAIT on a connection at each write level, where every key
+// is kept in copies copies: the copies beyond the first that a write at
+// that level reached when it was acknowledged (one copy: none).
+func Wait(t *testing.T, addr string, copies int) {
+	ctx := context.Background()
+	c := Client(t, addr, 2, 0).Conn()
+	defer c.Close()
+	for _, l := range []struct {
+		level string
+		want  int64
+	}{{"ONE", 0}, {"QUORUM", int64(copies / 2)}, {"ALL", int64(copies - 1)}, {"SERIAL", int64(copies / 2)}} {
+		is(t, "VANITY.CONSISTENCY QUORUM "+l.level, "OK")(c.Do(ctx, "VANITY.CONSISTENCY", "QUORUM", l.level).Text())
+		is(t, "SET", "OK")(c.Set(ctx, "waited", l.level, 0).Result())
+		is(t, "WAIT after a write at "+l.level, l.want)(c.Do(ctx, "WAIT", "3", "100").Int64())
+	}
+	refused(t, "WAIT x 0", c.Do(ctx, "WAIT", "x", "0").Err(), "ERR value is not an integer")
+	refused(t, "WAIT 1 -1", c.Do(ctx, "WAIT", "1", "-1").Err(), "ERR timeout is negative")
+	is(t, "DEL", int64(1))(c.Del(ctx, "waited").Result())
+}
+
 // All runs every check against the RESP listener at addr (pubAddr is
 // another router's, or addr): the commands in both protocol versions,
 // logins, pub/sub, redis-cli and redis-benchmark.

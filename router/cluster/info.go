@@ -89,3 +89,13 @@ func (l *Local) Describe(context.Context) ([]router.InfoField, error) {
 		{Section: "cluster", Name: "partitions", Value: strconv.Itoa(l.node.Partitions())},
 	}, l.node.Describe()...), nil
 }
+
+// Copies is how many copies of each partition the ring keeps now (0
+// before there is one): fewer than the replicas asked for while there
+// are fewer storage nodes.
+func (b *Backend) Copies() int {
+	if rt := b.routes.Load(); rt.ring != nil {
+		return rt.ring.ReplicaCount()
+	}
+	return 0
+}
