@@ -294,7 +294,7 @@ func oneKey(c *rpc.Cmd) ([]byte, bool) {
 	}
 	var key []byte
 	for _, req := range c.Reqs {
-		if len(c.Reqs) > 1 && (req.Cmd == proto.CmdKeyVersionIs || req.Cmd.Lock() || req.Fenced || req.Once != proto.OnceNone) {
+		if req.Cmd == proto.CmdKeyVersionIs || req.Cmd.Lock() || req.Fenced || req.Once != proto.OnceNone {
 			return nil, false
 		}
 		keys := req.Keys(buf[:0])
