@@ -11,8 +11,8 @@ import (
 	"github.com/vanitydb/vanity/resp"
 )
 
-// CLIENT LIST, CLIENT INFO and CLIENT KILL (RESP): what a connection shows the
-// router's other connections. Its owner changes its name, database, user
+// CLIENT LIST, CLIENT INFO and CLIENT KILL (RESP): what a connection
+// shows the router's other connections. Its owner changes its name, database, user
 // and protocol version on its own goroutine; it copies them here (shown)
 // at the few places they change (HELLO, CLIENT SETNAME, SWITCH_DB, AUTH),
 // under the lock another connection's CLIENT LIST reads them with.
@@ -187,18 +187,22 @@ func (f *killFilter) matches(c *conn) bool {
 }
 
 // clientKill closes this router's connections f matches (but me, if
-// f.skipMe) and returns how many it closed.
+// f.skipMe) and returns how many it closed; one killed before, on its
+// way out, is not counted again.
 func (s *Server) clientKill(f killFilter, me *conn) int {
 	s.mu.Lock()
 	var doomed []*conn
 	for c := range s.conns {
-		if !c.killed.Load() && (c != me || !f.skipMe) && f.matches(c) { // a killed one is on its way out
+		if (c != me || !f.skipMe) && f.matches(c) {
 			doomed = append(doomed, c)
 		}
 	}
 	s.mu.Unlock()
+	n := 0
 	for _, c := range doomed {
-		c.kill()
+		if c.kill() {
+			n++
+		}
 	}
-	return len(doomed)
+	return n
 }

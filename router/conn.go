@@ -145,14 +145,18 @@ func (c *conn) stopAuthTimer() {
 	}
 }
 
-// interrupt makes the connection finish after the request it is handling.
-// kill closes the connection for CLIENT KILL: as a shutdown does
-// (interrupt), and a blocking pop it waits in ends (waitPop).
-func (c *conn) kill() {
-	c.killed.Store(true)
+// kill closes the connection for CLIENT KILL, as a shutdown does
+// (interrupt), and a blocking pop it waits in ends (waitPop). It reports
+// false when the connection was killed before.
+func (c *conn) kill() bool {
+	if !c.killed.CompareAndSwap(false, true) {
+		return false
+	}
 	c.interrupt()
+	return true
 }
 
+// interrupt makes the connection finish after the request it is handling.
 func (c *conn) interrupt() {
 	if c.ev.lp != nil {
 		c.ev.stop.Store(true)
