@@ -171,10 +171,7 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 		if shape == ShapePopMany {
 			return appendStrs(dst, val.Strs)
 		}
-		for i := len(val.Strs) - 1; i >= 0; i-- {
-			dst = AppendBulk(dst, val.Strs[i])
-		}
-		return dst
+		return appendStrsReversed(dst, val.Strs)
 	case shape == ShapeInfo && val.Type == proto.TypeHash:
 		return AppendBulk(dst, infoText(val.Strs))
 	case shape == ShapeOKOrNil && val.Type == proto.TypeBool:
@@ -345,10 +342,7 @@ func AppendKeyedPops(dst []byte, v Version, r *proto.Reply, tail bool) []byte {
 	if !tail {
 		return appendStrs(dst, elems)
 	}
-	for i := len(elems) - 1; i >= 0; i-- {
-		dst = AppendBulk(dst, elems[i])
-	}
-	return dst
+	return appendStrsReversed(dst, elems)
 }
 
 // AppendNullArray appends the null array: "*-1" in RESP2, "_" in RESP3.
@@ -362,6 +356,15 @@ func AppendNullArray(dst []byte, v Version) []byte {
 func appendStrs(dst []byte, strs [][]byte) []byte {
 	for _, s := range strs {
 		dst = AppendBulk(dst, s)
+	}
+	return dst
+}
+
+// appendStrsReversed appends strs as bulk strings, the last first (a pop
+// from a list's tail answers in the order the elements left it).
+func appendStrsReversed(dst []byte, strs [][]byte) []byte {
+	for i := len(strs) - 1; i >= 0; i-- {
+		dst = AppendBulk(dst, strs[i])
 	}
 	return dst
 }
@@ -407,15 +410,20 @@ func infoText(pairs [][]byte) []byte {
 				b = append(b, redisServer...)
 			}
 		}
-		b = append(append(append(append(b, name...), ':'), pairs[i+1]...), "\r\n"...)
+		b = infoLine(b, name, pairs[i+1])
 		if alias, ok := infoAsRedis[string(pairs[i])]; ok {
-			b = append(append(append(append(b, alias...), ':'), pairs[i+1]...), "\r\n"...)
+			b = infoLine(b, alias, pairs[i+1])
 		}
 	}
 	if len(b) > 0 {
 		b = append(b, "\r\n"...)
 	}
 	return append(b, redisReplication...)
+}
+
+// infoLine appends INFO's line of one field: "name:value".
+func infoLine(b []byte, name string, value []byte) []byte {
+	return append(append(append(append(b, name...), ':'), value...), "\r\n"...)
 }
 
 // redisReplication is INFO's replication section, as ROLE says: a

@@ -370,11 +370,11 @@ func (c *conn) execRESP(req *proto.Request, shape resp.Shape) action {
 		if err != nil {
 			r = proto.Reply{Status: proto.StatusInternalError, Body: []byte(err.Error()), HasBody: true}
 		}
-		any := req.Cmd == proto.CmdListPopLeftWaitAny || req.Cmd == proto.CmdListPopRightWaitAny
 		switch {
 		case shape == resp.ShapeKeyedPops:
 			c.out = resp.AppendKeyedPops(c.out, c.rv, &r, req.Cmd == proto.CmdListPopRightWaitAny)
-		case any: // a pop of several keys names its key in the reply
+		case req.Cmd == proto.CmdListPopLeftWaitAny || req.Cmd == proto.CmdListPopRightWaitAny:
+			// A pop of several keys names its key in the reply.
 			c.out = resp.AppendKeyedPop(c.out, c.rv, nil, &r)
 		default:
 			c.out = resp.AppendKeyedPop(c.out, c.rv, req.Str[0], &r)
@@ -586,6 +586,16 @@ func (c *conn) wait(args [][]byte) {
 	c.out = resp.AppendInt(c.out, int64(max(c.sess.cons[1].Need(copies)-1, 0)))
 }
 
+// refusedNonAdmin answers NOPERM with msg, and reports true, unless the
+// session is an ADMIN's (or a PEER's).
+func (c *conn) refusedNonAdmin(msg string) bool {
+	if l := c.sess.level(); l != proto.LevelAdmin && l != proto.LevelPeer {
+		c.out = resp.AppendError(c.out, "NOPERM", msg)
+		return true
+	}
+	return false
+}
+
 // client is CLIENT ID, SETNAME, GETNAME, SETINFO, INFO, LIST and KILL
 // (clientlist.go).
 func (c *conn) client(args [][]byte) {
@@ -614,8 +624,7 @@ func (c *conn) client(args [][]byte) {
 	case sub == "KILL":
 		// Other users' connections: an administrator's (Redis's ACL puts
 		// it in @admin and @dangerous).
-		if l := c.sess.level(); l != proto.LevelAdmin && l != proto.LevelPeer {
-			c.out = resp.AppendError(c.out, "NOPERM", "CLIENT KILL closes any user's connections: an ADMIN's command")
+		if c.refusedNonAdmin("CLIENT KILL closes any user's connections: an ADMIN's command") {
 			return
 		}
 		if len(args) < 3 {
@@ -643,8 +652,7 @@ func (c *conn) client(args [][]byte) {
 	case sub == "LIST":
 		// Other users' connections, names and addresses: an
 		// administrator's view (Redis's ACL puts it in @admin too).
-		if l := c.sess.level(); l != proto.LevelAdmin && l != proto.LevelPeer {
-			c.out = resp.AppendError(c.out, "NOPERM", "CLIENT LIST shows every user's connections: an ADMIN's command")
+		if c.refusedNonAdmin("CLIENT LIST shows every user's connections: an ADMIN's command") {
 			return
 		}
 		ids, err := clientListIDs(args)

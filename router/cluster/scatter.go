@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -193,12 +192,20 @@ func serialPerKey(it *router.Item) bool {
 // manyGet splits MANY_GET by partition (at SERIAL, by key:
 // serialPerKey) and reassembles the values in the requested order.
 func (b *Backend) manyGet(ctx context.Context, db int, levels [2]proto.Consistency, req *proto.Request) ([]byte, error) {
-	groups := map[string][]int{}
-	perKey := proto.Serial(levels[0], levels[1], []*proto.Request{req})
+	groups := map[int][]int{} // by partition, or at SERIAL by key (byKey's numbers)
+	var byKey map[string]int
+	if proto.Serial(levels[0], levels[1], []*proto.Request{req}) {
+		byKey = map[string]int{}
+	}
 	for i, k := range req.Elems {
-		g := string(k)
-		if !perKey {
-			g = strconv.Itoa(b.partition(k))
+		g := b.partition(k)
+		if byKey != nil {
+			n, ok := byKey[string(k)]
+			if !ok {
+				n = len(byKey)
+				byKey[string(k)] = n
+			}
+			g = n
 		}
 		groups[g] = append(groups[g], i)
 	}
