@@ -98,3 +98,18 @@ func (s *Service) ownAcceptors(p int) *acceptorSet {
 	}
 	return as
 }
+
+// Moving counts the partitions this node sees moving: their holders by
+// the last claims are not their replica set by its ring (a member joined
+// or left, or a restarted replica not yet seen serving again). A serial
+// command on such a partition needs a majority of both sets (P5), so one
+// more node down can stop it until the move is seen to end.
+func (s *Service) Moving() int {
+	n := 0
+	for p := range s.node.parts {
+		if _, sets := s.acceptors(p); len(sets) > 1 {
+			n++
+		}
+	}
+	return n
+}

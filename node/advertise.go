@@ -59,8 +59,9 @@ func (s *Service) advertise() {
 }
 
 // Ready reports whether the node takes its full share of traffic: it has
-// not left, and no partition it holds is still catching up after a
-// restart (those refuse reads until they have).
+// not left, no partition it holds is still catching up after a restart
+// (those refuse reads until they have), and the set it serves has gone
+// out in its gossip.
 func (s *Service) Ready() error {
 	s.mu.Lock()
 	leaving := s.leaving
@@ -76,6 +77,17 @@ func (s *Service) Ready() error {
 	}
 	if catching > 0 {
 		return fmt.Errorf("%d partitions catching up with their peers", catching)
+	}
+	// The other nodes take the served set from its gossip when they
+	// cannot ask (a peer's view of this node failed): until it is out,
+	// they may still count the partitions caught up as not served here.
+	tag := gossip.EncodeParts(s.node.Held())
+	s.mu.Lock()
+	gossiped := s.lastTag == tag
+	s.mu.Unlock()
+	if !gossiped {
+		s.advertiseSoon()
+		return errors.New("the partitions it serves are not yet gossiped")
 	}
 	return nil
 }

@@ -66,6 +66,9 @@ func TestAcceptorsJoinTheOldSetWhileAPartitionMoves(t *testing.T) {
 	if _, sets := s.acceptors(p); len(sets) != 1 {
 		t.Fatalf("holders = replicas: sets %v; want one", sets)
 	}
+	if m := s.Moving(); m != 0 {
+		t.Errorf("holders = replicas: Moving() = %d, want 0", m)
+	}
 	// The partition is moving in from the member outside the set (a
 	// replica of the set copies it, so another holder leaves).
 	var old []holder
@@ -80,6 +83,9 @@ func TestAcceptorsJoinTheOldSetWhileAPartitionMoves(t *testing.T) {
 	accs, sets = s.acceptors(p)
 	if len(sets) != 2 || !slices.Contains(names(accs), out) || len(accs) != 4 {
 		t.Fatalf("moving: sets %v, acceptors %v; want the holders as a second set, %s asked", sets, names(accs), out)
+	}
+	if m := s.Moving(); m != 1 {
+		t.Errorf("one partition's holders are not its replicas: Moving() = %d, want 1", m)
 	}
 	// A majority of the new set alone does not do; one of each does.
 	prop := &proposal{sets: sets}

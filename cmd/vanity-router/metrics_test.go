@@ -352,6 +352,14 @@ func TestMetricsThroughAKill(t *testing.T) {
 		f := scrapeMetrics(t, nodeDebug[2])
 		return metricSum(f, "vanity_partitions", "state", "serving") == 64 && metricSum(f, "vanity_partitions", "state", "catching_up") == 0
 	})
+	poll("every node to see its partitions held by their replicas (none moving)", 30*time.Second, func() bool {
+		for _, d := range nodeDebug {
+			if f := scrapeMetrics(t, d); f["vanity_partitions_moving"] == nil || metricSum(f, "vanity_partitions_moving") != 0 {
+				return false
+			}
+		}
+		return true
+	})
 	hold()
 
 	logs, err := os.ReadFile(filepath.Join(dir, "node0.json"))

@@ -213,6 +213,31 @@ func (c *Cluster) WaitReady(i int) {
 	}
 }
 
+// WaitSettled waits until no running node sees a partition moving
+// (Service.Moving, the vanity_partitions_moving gauge): every node counts
+// each partition's replicas as its holders, so a serial command needs only
+// a majority of them and one more node may go down. After a restart the
+// restarted node is ready first; the others see it serving a moment later.
+func (c *Cluster) WaitSettled() {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		moving := map[string]int{}
+		for _, n := range c.Nodes {
+			if m := n.Service.Moving(); n.Running && m > 0 {
+				moving[n.Name] = m
+			}
+		}
+		if len(moving) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("partitions still seen moving: %v", moving)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the gauge, as an operator's script would
+	}
+}
+
 // RestartNode starts a stopped node again on its data.
 func (c *Cluster) RestartNode(i int) {
 	c.t.Helper()

@@ -74,7 +74,7 @@ func asRedis(t *testing.T, addr, level string, db int) {
 					got, want = got.sorted(), want.sorted()
 				}
 				if got.String() != want.String() {
-					t.Errorf("RESP%d %s: Vanity answered %s, redis-server %s", v, line, got, want)
+					t.Errorf("RESP%d %s: Vanity answered %s, redis-server %s%s", v, line, got, want, got.detail())
 				}
 			}
 		})
@@ -368,9 +368,12 @@ PING hello
 DBSIZE
 `), "\n")
 
-// startRedis starts a redis-server without persistence on a free port
-// for the test, and returns its address.
-func startRedis(t *testing.T) string {
+// NeedRedis returns redis-server's path, or skips the test where it is
+// not installed (fails it under VANITY_REQUIRE_TOOLS, as CI runs). A
+// test that changes a cluster around AsRedis calls it first, so a skip
+// inside AsRedis cannot leave that change undone.
+func NeedRedis(t *testing.T) string {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	switch {
 	case err == nil:
@@ -379,6 +382,13 @@ func startRedis(t *testing.T) string {
 	default:
 		t.Skipf("redis-server not installed (apt-get install redis-server)")
 	}
+	return bin
+}
+
+// startRedis starts a redis-server without persistence on a free port
+// for the test, and returns its address.
+func startRedis(t *testing.T) string {
+	bin := NeedRedis(t)
 	port, err := freeport.Port()
 	if err != nil {
 		t.Fatal(err)
@@ -447,10 +457,13 @@ func (c *rawConn) call(t *testing.T, args ...string) frame {
 
 // frame is one RESP reply: its kind byte, its text (a simple string's,
 // an error's first word, a number's, a bulk string's, or an aggregate's
-// length), its elements, or that it is null ($-1, *-1).
+// length), its elements, or that it is null ($-1, *-1). An error's whole
+// line is kept apart (whole), for a failure's message, since only its
+// first word is compared.
 type frame struct {
 	kind  byte
 	text  string
+	whole string
 	elems []frame
 	null  bool
 }
@@ -469,6 +482,7 @@ func readFrame(r *bufio.Reader) (frame, error) {
 	case '+', ':', ',', '#', '(', '_':
 		return f, nil
 	case '-':
+		f.whole = f.text
 		f.text, _, _ = strings.Cut(f.text, " ")
 		return f, nil
 	case '$', '=':
@@ -521,6 +535,14 @@ func (f frame) sorted() frame {
 		out.elems = append(out.elems, g...)
 	}
 	return out
+}
+
+// detail is ", Vanity's error: …" when f is an error, else "".
+func (f frame) detail() string {
+	if f.kind != '-' {
+		return ""
+	}
+	return ", Vanity's error: " + strconv.Quote(f.whole)
 }
 
 // String renders f: its kind, then its text, its elements or null.
