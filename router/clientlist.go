@@ -116,13 +116,27 @@ type killFilter struct {
 	addr, laddr string
 	user        string
 	byUser      bool
+	kind        clientKind
 	skipMe      bool // the caller's own connection is not killed
 	old         bool // CLIENT KILL addr: +OK, or "No such client" when none matched
 }
 
+// clientKind is CLIENT KILL's TYPE: which connections it names.
+type clientKind uint8
+
+const (
+	kindAny     clientKind = iota // no TYPE given
+	kindNormal                    // normal: following no channel or pattern
+	kindPubSub                    // pubsub: following one or more
+	kindReplica                   // master, replica, slave: Redis's replication links, which a Vanity server has none of
+)
+
+// clientKinds are TYPE's words, as Redis takes them.
+var clientKinds = map[string]clientKind{"normal": kindNormal, "pubsub": kindPubSub, "master": kindReplica, "replica": kindReplica, "slave": kindReplica}
+
 // clientKillFilter reads CLIENT KILL's arguments as Redis 7.0 does: the
-// old form, an address, or filters ID, ADDR, LADDR, USER and SKIPME in
-// pairs (TYPE and what Vanity has not: refused). user returns the
+// old form, an address, or filters ID, ADDR, LADDR, USER, TYPE and SKIPME
+// in pairs (what Vanity has not: refused). user returns the
 // Vanity user a name names (Redis's "default": the default user) and
 // whether it exists.
 func clientKillFilter(args [][]byte, user func(string) (string, bool)) (killFilter, *resp.Error) {
@@ -162,7 +176,11 @@ func clientKillFilter(args [][]byte, user func(string) (string, bool)) (killFilt
 				return f, errSyntaxRESP
 			}
 		case "TYPE":
-			return f, &resp.Error{Prefix: "ERR", Msg: "CLIENT KILL's TYPE is not supported by Vanity (ID, ADDR, LADDR, USER and SKIPME are)"}
+			k, ok := clientKinds[strings.ToLower(v)]
+			if !ok {
+				return f, &resp.Error{Prefix: "ERR", Msg: "Unknown client type '" + v + "'"}
+			}
+			f.kind = k
 		default:
 			return f, errSyntaxRESP
 		}
@@ -172,10 +190,18 @@ func clientKillFilter(args [][]byte, user func(string) (string, bool)) (killFilt
 
 var errSyntaxRESP = &resp.Error{Prefix: "ERR", Msg: "syntax error"}
 
-// matches reports whether f names c.
-func (f *killFilter) matches(c *conn) bool {
+// matches reports whether f names c, of a server whose channels are h.
+func (f *killFilter) matches(c *conn, h *hub) bool {
 	if f.id != 0 && c.id != f.id || f.addr != "" && addrText(c.remote) != f.addr || f.laddr != "" && addrText(c.local) != f.laddr {
 		return false
+	}
+	switch f.kind {
+	case kindReplica:
+		return false
+	case kindNormal, kindPubSub:
+		if h.follows(c) != (f.kind == kindPubSub) {
+			return false
+		}
 	}
 	if f.byUser {
 		c.shown.mu.Lock()
@@ -193,7 +219,7 @@ func (s *Server) clientKill(f killFilter, me *conn) int {
 	s.mu.Lock()
 	var doomed []*conn
 	for c := range s.conns {
-		if (c != me || !f.skipMe) && f.matches(c) {
+		if (c != me || !f.skipMe) && f.matches(c, s.hub) {
 			doomed = append(doomed, c)
 		}
 	}

@@ -58,6 +58,22 @@ func (h *hub) unsubscribeAll(c *conn) {
 	}
 }
 
+// follows reports whether c follows a channel or a pattern (Redis's
+// pubsub clients). It looks through every channel's followers: for
+// CLIENT KILL TYPE, an administrator's command, not a hot path.
+func (h *hub) follows(c *conn) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, m := range []map[string]map[*conn]struct{}{h.subs, h.pats} {
+		for _, cs := range m {
+			if _, ok := cs[c]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // count is the number of this router's receivers of a message on
 // channel, as Redis counts them: each subscription of the channel and
 // each pattern subscription matching it.

@@ -684,6 +684,39 @@ func Clients(t *testing.T, addr string) {
 	refused(t, "CLIENT KILL ID x", admin.Do(ctx, "CLIENT", "KILL", "ID", "x").Err(), "ERR client-id should be greater than 0")
 	refused(t, "CLIENT KILL with a bad filter", admin.Do(ctx, "CLIENT", "KILL", "NAME", "x").Err(), "ERR syntax error")
 	is(t, "CLIENT KILL of the caller's user skips the caller", int64(0))(admin.Do(ctx, "CLIENT", "KILL", "ID", "999999999", "SKIPME", "yes").Int64())
+
+	// TYPE: a connection following a channel is pubsub, one following
+	// none normal; a Vanity server has no replication links (master,
+	// replica, slave). Each kill names its connection by ID too, so the
+	// other tests' connections to this server live on.
+	sub := dialRaw(t, addr, Password)
+	subID := sub.call(t, "CLIENT", "ID").text
+	if f := sub.call(t, "SUBSCRIBE", "kill-news"); f.kind != '*' || len(f.elems) != 3 || f.elems[0].text != "subscribe" {
+		t.Fatalf("SUBSCRIBE kill-news: %s", f)
+	}
+	plain := Client(t, addr, 2, 0).Conn()
+	defer plain.Close()
+	plainID, err := plain.ClientID(ctx).Result()
+	if err != nil {
+		t.Fatalf("CLIENT ID: %v", err)
+	}
+	pid := strconv.FormatInt(plainID, 10)
+	for _, kind := range []string{"master", "replica", "slave"} {
+		is(t, "CLIENT KILL TYPE "+kind, int64(0))(admin.Do(ctx, "CLIENT", "KILL", "TYPE", kind).Int64())
+	}
+	refused(t, "CLIENT KILL TYPE of no kind", admin.Do(ctx, "CLIENT", "KILL", "TYPE", "robot").Err(), "ERR Unknown client type 'robot'")
+	is(t, "CLIENT KILL TYPE normal of the subscriber", int64(0))(admin.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "ID", subID).Int64())
+	is(t, "CLIENT KILL TYPE pubsub of a plain connection", int64(0))(admin.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub", "ID", pid).Int64())
+	is(t, "PING after CLIENT KILL TYPE pubsub missed it", "PONG")(plain.Ping(ctx).Result())
+	is(t, "CLIENT KILL TYPE pubsub of the subscriber", int64(1))(admin.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub", "ID", subID).Int64())
+	sub.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if f, err := readFrame(sub.r); err == nil {
+		t.Errorf("the subscriber after CLIENT KILL TYPE pubsub read %s; want its connection closed", f)
+	}
+	is(t, "CLIENT KILL TYPE normal of a plain connection", int64(1))(admin.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "ID", pid).Int64())
+	if err := plain.Ping(ctx).Err(); err == nil {
+		t.Error("PING on a connection CLIENT KILL TYPE normal closed: no error")
+	}
 }
 
 // pushUntilTaken pushes "late" onto key until the blocking command what,
