@@ -808,8 +808,10 @@ func consistency(args [][]byte, p *Plan) error {
 	return nil
 }
 
+// scan builds SCAN: Vanity's SCAN, its TYPE (if given) in the request's
+// Type for the listener, which filters the page (ScanTypeMatches).
 func scan(args [][]byte, p *Plan) error {
-	match, count, err := scanOptions(args[2:], true)
+	match, count, typ, err := scanOptions(args[2:], true)
 	if err != nil {
 		return err
 	}
@@ -817,19 +819,39 @@ func scan(args [][]byte, p *Plan) error {
 		match = []byte("*")
 	}
 	r := p.Item(proto.CmdScan)
-	r.Str[0], r.Str[1], r.Int[0] = args[1], match, count
+	r.Str[0], r.Str[1], r.Int[0], r.Type = args[1], match, count, typ
 	return nil
 }
 
-// scanOptions reads the MATCH and COUNT options of SCAN (whose TYPE it
-// refuses by name), SSCAN and HSCAN: no pattern (nil) and 10 unless
-// given; a COUNT past proto.MaxScanCount counts as that bound, since
-// Redis takes any.
-func scanOptions(opts [][]byte, keys bool) (match []byte, count int64, err error) {
+// scanTypes are SCAN's TYPE names of the types Vanity has. Any other name
+// (zset, stream, or none Redis knows, which Redis 7 takes too) matches no
+// key: TypeNull stands for it.
+var scanTypes = map[string]proto.Type{"string": proto.TypeStr, "list": proto.TypeList, "set": proto.TypeSet, "hash": proto.TypeHash}
+
+// ScanTypeMatches reports whether a key of type t passes SCAN's TYPE
+// filter (a scanTypes value, TypeNull for a name of no type Vanity has,
+// TypeNone for no filter). Redis's string is Vanity's STR, INT and FLOAT.
+func ScanTypeMatches(filter, t proto.Type) bool {
+	switch filter {
+	case proto.TypeNone:
+		return true
+	case proto.TypeStr:
+		return t == proto.TypeStr || t == proto.TypeInt || t == proto.TypeFloat
+	case proto.TypeNull:
+		return false
+	}
+	return t == filter
+}
+
+// scanOptions reads the MATCH and COUNT options of SCAN, SSCAN and HSCAN,
+// and SCAN's TYPE (keys): no pattern (nil), 10 and no type (TypeNone)
+// unless given; a COUNT past proto.MaxScanCount counts as that bound,
+// since Redis takes any.
+func scanOptions(opts [][]byte, keys bool) (match []byte, count int64, typ proto.Type, err error) {
 	count = 10
 	for i := 0; i < len(opts); i += 2 {
 		if i+1 == len(opts) {
-			return nil, 0, errSyntax
+			return nil, 0, 0, errSyntax
 		}
 		switch strings.ToUpper(string(opts[i])) {
 		case "MATCH":
@@ -837,22 +859,25 @@ func scanOptions(opts [][]byte, keys bool) (match []byte, count int64, err error
 		case "COUNT":
 			n, err := parseInt(opts[i+1])
 			if err != nil {
-				return nil, 0, err
+				return nil, 0, 0, err
 			}
 			if n < 1 {
-				return nil, 0, errSyntax
+				return nil, 0, 0, errSyntax
 			}
 			count = min(n, proto.MaxScanCount)
 		case "TYPE":
-			if keys {
-				return nil, 0, &Error{"ERR", "SCAN's TYPE option is not supported by Vanity"}
+			if !keys {
+				return nil, 0, 0, errSyntax
 			}
-			return nil, 0, errSyntax
+			var ok bool
+			if typ, ok = scanTypes[strings.ToLower(string(opts[i+1]))]; !ok {
+				typ = proto.TypeNull
+			}
 		default:
-			return nil, 0, errSyntax
+			return nil, 0, 0, errSyntax
 		}
 	}
-	return match, count, nil
+	return match, count, typ, nil
 }
 
 // flush returns the builder of FLUSHDB (a RESET of the session's
@@ -1030,7 +1055,7 @@ func memberScan(cmd proto.Command) func([][]byte, *Plan) error {
 		if err != nil || cursor < 0 {
 			return &Error{"ERR", "invalid cursor"}
 		}
-		match, count, err := scanOptions(args[3:], false)
+		match, count, _, err := scanOptions(args[3:], false)
 		if err != nil {
 			return err
 		}
@@ -1149,7 +1174,7 @@ var table = []*Spec{
 		return nil
 	}},
 	{Name: "keys", Note: "Refused when the reply would pass --max-reply; use SCAN.", Arity: 2, Flags: ro, Group: "generic", Summary: "Every key matching a pattern (bounded by the server's reply limit).", Args: "pattern", Shape: ShapeArray, Build: keyed(proto.CmdKeys)},
-	{Name: "scan", Note: "A cursor inside a partition is kept by the router that gave it (65,536 at most, the oldest dropped): continue a scan on the same router. TYPE is refused.", Arity: -2, Flags: ro, Group: "generic", Summary: "A page of keys and the cursor of the next.", Args: "cursor [MATCH pattern] [COUNT count]", Kind: KindScan, Build: scan},
+	{Name: "scan", Note: "A cursor inside a partition is kept by the router that gave it (65,536 at most, the oldest dropped): continue a scan on the same router. TYPE is applied to each page as Redis applies it (a page may hold fewer keys than COUNT, or none, and the scan goes on): the listener asks each key's TYPE at the session's read level, a read a key. string is Vanity's STR, INT and FLOAT; zset, stream and names of no type match no key.", Arity: -2, Flags: ro, Group: "generic", Summary: "A page of keys and the cursor of the next.", Args: "cursor [MATCH pattern] [COUNT count] [TYPE type]", Kind: KindScan, Build: scan},
 	{Name: "dbsize", Note: "In a cluster each partition counts as its fullest copy: a key deleted a moment ago counts until every copy has the delete.", Arity: 1, Flags: ro, Group: "server", Summary: "The number of keys in the database.", Shape: ShapeInt, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdDBSize); return nil }},
 	{Name: "randomkey", Note: "RANDOM_KEY: random, not uniform (a key of a sparse partition is likelier than one of a full one).", Arity: 1, Flags: ro, Group: "generic", Summary: "A key of the database at random.", Shape: ShapeBulk, Build: func(_ [][]byte, p *Plan) error { p.Item(proto.CmdRandomKey); return nil }},
 	{Name: "flushdb", Note: "ASYNC and SYNC are accepted and mean the same.", Arity: -1, Flags: wr, Group: "server", Summary: "Removes every key of the database.", Args: "[ASYNC|SYNC]", Shape: ShapeStatus, Build: flush(false)},

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -248,7 +249,7 @@ func TestRefusals(t *testing.T) {
 		{"BLMPOP x 1 a UP", "ERR syntax error"},
 		{"SETRANGE s -1 x", "ERR offset is out of range"},
 		{"SCAN 0 COUNT", "ERR syntax error"},
-		{"SCAN 0 TYPE string", "ERR SCAN's TYPE option is not supported by Vanity"},
+		{"SCAN 0 TYPE", "ERR syntax error"},
 		{"SSCAN s 0 TYPE string", "ERR syntax error"},
 		{"VANITY.CONSISTENCY one some", "ERR consistency must be ONE, QUORUM, ALL or SERIAL"},
 	}
@@ -413,6 +414,39 @@ func BenchmarkLookup(b *testing.B) {
 		}
 		if i++; i == len(cmds) {
 			i = 0
+		}
+	}
+}
+
+// TestScanType: SCAN's TYPE names a filter on the request, which passes
+// Redis's types as Vanity's: string for STR, INT and FLOAT; a name of no
+// type Vanity has passes nothing, no TYPE everything.
+func TestScanType(t *testing.T) {
+	all := []proto.Type{proto.TypeStr, proto.TypeInt, proto.TypeFloat, proto.TypeList, proto.TypeSet, proto.TypeHash, proto.TypeNull}
+	for _, c := range []struct {
+		line string
+		pass []proto.Type
+	}{
+		{"SCAN 0", all},
+		{"SCAN 0 TYPE string", all[:3]},
+		{"SCAN 0 MATCH a* TYPE List COUNT 5", []proto.Type{proto.TypeList}},
+		{"SCAN 0 TYPE set", []proto.Type{proto.TypeSet}},
+		{"SCAN 0 TYPE hash", []proto.Type{proto.TypeHash}},
+		{"SCAN 0 TYPE zset", nil},
+		{"SCAN 0 TYPE robot", nil},
+	} {
+		p, err := build(t, c.line)
+		if err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		var pass []proto.Type
+		for _, typ := range all {
+			if ScanTypeMatches(p.Reqs[0].Type, typ) {
+				pass = append(pass, typ)
+			}
+		}
+		if !slices.Equal(pass, c.pass) {
+			t.Errorf("%s passes %v, want %v", c.line, pass, c.pass)
 		}
 	}
 }

@@ -742,11 +742,53 @@ func (c *conn) scanRESP(req *proto.Request) {
 		return
 	}
 	next := string(r.Value.Elems[0].Str)
+	keys := r.Value.Elems[1].Strs
+	if req.Type != proto.TypeNone {
+		var failed []byte
+		if keys, failed = c.keysOfType(keys, req.Type); failed != nil {
+			c.appendVanity(failed, resp.ShapeStatus)
+			return
+		}
+	}
 	id, err := strconv.ParseUint(next, 10, 64)
 	if err != nil || id >= cursorBase {
 		id = c.srv.cursors.put(next)
 	}
-	c.out = resp.ScanReply(c.out, id, r.Value.Elems[1].Strs)
+	c.out = resp.ScanReply(c.out, id, keys)
+}
+
+// keysOfType keeps the keys of a SCAN page whose type passes SCAN's TYPE
+// filter (resp.ScanTypeMatches), asking each key's TYPE as the session
+// would, in one job (the keys' nodes asked at once); a key gone meanwhile
+// (NULL) is left out, as Redis leaves out a key that expired during its
+// scan. A TYPE that fails ends the filtering: its reply is returned
+// instead (nil when none failed).
+func (c *conn) keysOfType(keys [][]byte, filter proto.Type) (kept [][]byte, failed []byte) {
+	if len(keys) == 0 {
+		return keys, nil
+	}
+	reqs := make([]proto.Request, len(keys))
+	j := &Job{Items: make([]Item, len(keys))}
+	for i, k := range keys {
+		reqs[i].Cmd, reqs[i].Str[0] = proto.CmdType, k
+		j.Items[i] = Item{DB: c.sess.db, Levels: c.sess.cons, Reqs: []*proto.Request{&reqs[i]}}
+	}
+	NewWaitSender(c.srv.cfg.Backend.NewSender()).Run(j)
+	kept = keys[:0]
+	for i := range j.Items {
+		it := &j.Items[i]
+		if it.Err != nil {
+			return nil, c.backendError(nil, it.Err)
+		}
+		r, err := proto.ParseReply(it.Replies[0])
+		switch {
+		case err != nil || r.Status != proto.StatusOK:
+			return nil, it.Replies[0]
+		case resp.ScanTypeMatches(filter, r.Value.Type):
+			kept = append(kept, keys[i])
+		}
+	}
+	return kept, nil
 }
 
 // cursorBase is the first number of the cursor table's ids; a smaller

@@ -573,6 +573,29 @@ func Commands(t *testing.T, addr string, v, db int) {
 			t.Errorf("SCAN returned %s %d times", k, n)
 		}
 	}
+	// SCAN's TYPE: Redis's string is STR, INT and FLOAT; a type Vanity
+	// has not (zset) or no type at all matches no key.
+	c.Set(ctx, "ty:s", "v", 0)
+	c.Incr(ctx, "ty:i")
+	c.IncrByFloat(ctx, "ty:f", 1.5)
+	c.RPush(ctx, "ty:l", "a")
+	c.SAdd(ctx, "ty:set", "a")
+	c.HSet(ctx, "ty:h", "f", "v")
+	for _, want := range []struct {
+		typ  string
+		keys []string
+	}{{"string", []string{"ty:f", "ty:i", "ty:s"}}, {"LIST", []string{"ty:l"}}, {"set", []string{"ty:set"}}, {"hash", []string{"ty:h"}},
+		{"zset", nil}, {"robot", nil}} {
+		var got []string
+		it := c.ScanType(ctx, 0, "ty:*", 3, want.typ).Iterator()
+		for it.Next(ctx) {
+			got = append(got, it.Val())
+		}
+		slices.Sort(got)
+		if it.Err() != nil || !slices.Equal(got, want.keys) {
+			t.Errorf("SCAN MATCH ty:* COUNT 3 TYPE %s = %q, %v; want %q", want.typ, got, it.Err(), want.keys)
+		}
+	}
 
 	// Server commands clients probe.
 	is(t, "PING", "PONG")(c.Ping(ctx).Result())
