@@ -151,6 +151,8 @@ func (c *conn) prepareRESP() order {
 			return orderAway // it authenticates
 		}
 		return orderAfter // the replies before it keep their protocol version
+	case resp.KindReset:
+		return orderAfter // the replies before it keep their session's protocol, and run as its user
 	case resp.KindQuit, resp.KindSubscribe, resp.KindUnsubscribe, resp.KindPSubscribe, resp.KindPUnsubscribe:
 		return orderAfter
 	default:
@@ -208,6 +210,8 @@ func (c *conn) handleRESP() action {
 		return actClose
 	case resp.KindHello:
 		c.hello(args)
+	case resp.KindReset:
+		c.reset()
 	case resp.KindClient:
 		c.client(args)
 	case resp.KindCommand:
@@ -559,6 +563,23 @@ func (c *conn) hello(args [][]byte) {
 	c.rv = v
 	c.show()
 	c.out = resp.AppendHello(c.out, v, c.id)
+}
+
+// reset is RESET: the session as a new connection has it (no transaction
+// or watches, no channel or pattern followed, database 0, the default
+// consistency levels, RESP2, no name, not logged in: the idle timer for
+// logging in runs again), answered +RESET.
+func (c *conn) reset() {
+	c.sess.endTx()
+	c.srv.hub.unsubscribeAll(c)
+	clear(c.sess.subs)
+	clear(c.sess.pats)
+	c.sess.db, c.sess.cons, c.sess.acct = 0, [2]proto.Consistency{}, nil
+	c.authed.Store(false)
+	c.authActive()
+	c.rv, c.name = resp.RESP2, ""
+	c.show()
+	c.out = resp.AppendSimple(c.out, "RESET")
 }
 
 // wait is WAIT numreplicas timeout: at once, the copies beyond the first

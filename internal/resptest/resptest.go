@@ -1131,6 +1131,54 @@ func Wait(t *testing.T, addr string, copies int) {
 	is(t, "DEL", int64(1))(c.Del(ctx, "waited").Result())
 }
 
+// Reset checks RESET: a connection in database 5, named, in RESP3, in a
+// transaction, following a channel, logged in, is back to how a new one
+// begins: answered +RESET, logged out (NOAUTH until AUTH), in database 0
+// with no name, RESP2, no transaction, following nothing.
+func Reset(t *testing.T, addr string) {
+	c := dialRaw(t, addr, Password)
+	for _, cmd := range [][]string{{"SELECT", "5"}, {"SET", "reset-key", "five"}, {"CLIENT", "SETNAME", "before"}} {
+		if f := c.call(t, cmd...); f.kind != '+' {
+			t.Fatalf("%v: %s", cmd, f)
+		}
+	}
+	if f := c.call(t, "HELLO", "3"); f.kind != '%' {
+		t.Fatalf("HELLO 3: %s", f)
+	}
+	if f := c.call(t, "SUBSCRIBE", "reset-news"); f.kind != '>' {
+		t.Fatalf("SUBSCRIBE in RESP3: %s, want a push", f)
+	}
+	if f := c.call(t, "MULTI"); f.String() != `+"OK"` {
+		t.Fatalf("MULTI: %s", f)
+	}
+	if f := c.call(t, "RESET"); f.String() != `+"RESET"` {
+		t.Fatalf("RESET: %s", f)
+	}
+	if f := c.call(t, "GET", "reset-key"); f.kind != '-' || f.text != "NOAUTH" {
+		t.Errorf("GET after RESET: %s%s; want NOAUTH", f, f.detail())
+	}
+	if f := c.call(t, "AUTH", Password); f.String() != `+"OK"` {
+		t.Fatalf("AUTH after RESET: %s", f)
+	}
+	for _, want := range []struct {
+		cmd  []string
+		want string
+	}{
+		{[]string{"GET", "reset-key"}, "$null"}, // database 0, and not queued: no transaction
+		{[]string{"CLIENT", "GETNAME"}, "$null"},
+		{[]string{"EXEC"}, `-"ERR"`},
+		{[]string{"HGETALL", "reset-nothing"}, `*"0"`}, // RESP2: an empty array, not a map
+		{[]string{"SELECT", "5"}, `+"OK"`},
+		{[]string{"GET", "reset-key"}, `$"five"`},
+	} {
+		if got := c.call(t, want.cmd...); got.String() != want.want {
+			t.Errorf("%v after RESET: %s%s, want %s", want.cmd, got, got.detail(), want.want)
+		}
+	}
+	pub := Client(t, addr, 2, 0)
+	is(t, "PUBLISH to the channel the reset connection followed", int64(0))(pub.Publish(context.Background(), "reset-news", "x").Result())
+}
+
 // All runs every check against the RESP listener at addr (pubAddr is
 // another router's, or addr): the commands in both protocol versions,
 // logins, pub/sub, redis-cli and redis-benchmark.
@@ -1144,6 +1192,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("serial", func(t *testing.T) { Serial(t, addr) })
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
 	t.Run("clients", func(t *testing.T) { Clients(t, addr) })
+	t.Run("reset", func(t *testing.T) { Reset(t, addr) })
 	t.Run("pubsub2", func(t *testing.T) { PubSub(t, addr, addr, 2) })
 	t.Run("pubsub3", func(t *testing.T) { PubSub(t, addr, addr, 3) })
 	t.Run("patterns2", func(t *testing.T) { PatternPubSub(t, addr, addr, 2) })
