@@ -446,4 +446,35 @@ func TestClusterScriptRESP(t *testing.T) {
 	if st := c.run("status"); !strings.Contains(st, " resp ") {
 		t.Errorf("status does not show the RESP address: %q", st)
 	}
+
+	// A rolling restart's step: node 2 killed and started again, then
+	// "ready" waits until every node answers /ready and sees no partition
+	// moving, which each node then says itself.
+	c.run("kill", "2")
+	c.run("start", "2")
+	if got := c.run("ready"); got != "ready" {
+		t.Fatalf("ready: %q", got)
+	}
+	for i := 1; i <= 3; i++ {
+		debug, err := os.ReadFile(filepath.Join(c.dir, "nodes", strconv.Itoa(i), "debug"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := "http://" + strings.TrimSpace(string(debug))
+		ready, err := http.Get(base + "/ready")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready.Body.Close()
+		metrics, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := io.ReadAll(metrics.Body)
+		metrics.Body.Close()
+		if ready.StatusCode != http.StatusOK || err != nil || !strings.Contains(string(text), "\nvanity_partitions_moving 0\n") {
+			t.Errorf("node %d after ready: /ready %d, vanity_partitions_moving 0 in /metrics: %v (%v)", i, ready.StatusCode,
+				strings.Contains(string(text), "\nvanity_partitions_moving 0\n"), err)
+		}
+	}
 }
