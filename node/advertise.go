@@ -39,7 +39,7 @@ func (s *Service) advertiser(ctx context.Context) {
 func (s *Service) advertise() {
 	s.advMu.Lock()
 	defer s.advMu.Unlock()
-	tag := gossip.EncodeParts(s.node.Held())
+	tag := s.servedTag()
 	s.mu.Lock()
 	same := tag == s.lastTag
 	leaving := s.leaving
@@ -57,6 +57,9 @@ func (s *Service) advertise() {
 	s.lastTag = tag
 	s.mu.Unlock()
 }
+
+// servedTag is the gossip tag of the partitions this node serves now.
+func (s *Service) servedTag() string { return gossip.EncodeParts(s.node.Held()) }
 
 // Ready reports whether the node takes its full share of traffic: it has
 // not left, no partition it holds is still catching up after a restart
@@ -81,7 +84,7 @@ func (s *Service) Ready() error {
 	// The other nodes take the served set from its gossip when they
 	// cannot ask (a peer's view of this node failed): until it is out,
 	// they may still count the partitions caught up as not served here.
-	tag := gossip.EncodeParts(s.node.Held())
+	tag := s.servedTag()
 	s.mu.Lock()
 	gossiped := s.lastTag == tag
 	s.mu.Unlock()

@@ -281,34 +281,25 @@ func foldable(c *rpc.Cmd, first bool) bool {
 // transaction's check (KEY_VERSION_IS: WATCH) or a request that is
 // serial of its own (a lock's, FENCED, ONCE, RETRY), which run alone.
 func oneKey(c *rpc.Cmd) ([]byte, bool) {
-	if len(c.Reqs) == 0 {
-		return nil, false
-	}
 	var buf [3][]byte // every command names at most 3 keys but those of many
-	if len(c.Reqs) == 1 {
-		keys := c.Reqs[0].Keys(buf[:0])
-		if len(keys) == 0 || slices.ContainsFunc(keys[1:], func(k []byte) bool { return string(k) != string(keys[0]) }) {
-			return nil, false
-		}
-		return keys[0], true
-	}
 	var key []byte
+	found := false
 	for _, req := range c.Reqs {
-		if req.Cmd == proto.CmdKeyVersionIs || req.Cmd.Lock() || req.Fenced || req.Once != proto.OnceNone {
+		if len(c.Reqs) > 1 && (req.Cmd == proto.CmdKeyVersionIs || req.Cmd.Lock() || req.Fenced || req.Once != proto.OnceNone) {
 			return nil, false
 		}
 		keys := req.Keys(buf[:0])
 		if len(keys) == 0 {
 			return nil, false
 		}
-		if key == nil {
-			key = keys[0]
+		if !found {
+			key, found = keys[0], true
 		}
 		if slices.ContainsFunc(keys, func(k []byte) bool { return string(k) != string(key) }) {
 			return nil, false
 		}
 	}
-	return key, true
+	return key, found
 }
 
 // packReplies packs the replies of a command of several requests into

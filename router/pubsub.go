@@ -189,9 +189,7 @@ func (c *conn) pubsub(req *proto.Request, out []byte) []byte {
 	case proto.CmdUnsubscribe:
 		return proto.AppendInt(ok, int64(c.unfollow(s.subs, c.srv.hub.subs, string(req.Str[0]))))
 	case proto.CmdUnsubscribeAll:
-		c.srv.hub.unsubscribeAll(c)
-		clear(s.subs)
-		clear(s.pats)
+		c.unfollowAll()
 		return ok
 	case proto.CmdSubscribed:
 		return proto.AppendStrArr(ok, names(s.subs))
@@ -218,6 +216,13 @@ func (c *conn) follow(set *map[string]struct{}, m map[string]map[*conn]struct{},
 		c.srv.hub.add(m, c, name)
 	}
 	return len(*set)
+}
+
+// unfollowAll leaves every channel and pattern the session follows.
+func (c *conn) unfollowAll() {
+	c.srv.hub.unsubscribeAll(c)
+	clear(c.sess.subs)
+	clear(c.sess.pats)
 }
 
 // unfollow undoes follow; a name not followed is no error.

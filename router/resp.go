@@ -571,9 +571,7 @@ func (c *conn) hello(args [][]byte) {
 // logging in runs again), answered +RESET.
 func (c *conn) reset() {
 	c.sess.endTx()
-	c.srv.hub.unsubscribeAll(c)
-	clear(c.sess.subs)
-	clear(c.sess.pats)
+	c.unfollowAll()
 	c.sess.db, c.sess.cons, c.sess.acct = 0, [2]proto.Consistency{}, nil
 	c.authed.Store(false)
 	c.authActive()
