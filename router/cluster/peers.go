@@ -70,21 +70,32 @@ func (b *Backend) WaitUsers(ctx context.Context, minNodes int) ([]users.Record, 
 
 // Save implements users.Saver: one field of the users hash per account.
 func (b *Backend) Save(_ []users.Record, changed users.Record, deleted bool) error {
+	if deleted {
+		return b.writeUsers(proto.Request{Cmd: proto.CmdHashRemove, Str: [3][]byte{usersKey}, Elems: [][]byte{[]byte(changed.Name)}})
+	}
+	return b.saveRecords([]users.Record{changed})
+}
+
+// saveRecords writes recs into the users hash in one HASH_UPDATE, so that
+// a router reading the users meanwhile sees all of them or none.
+func (b *Backend) saveRecords(recs []users.Record) error {
+	req := proto.Request{Cmd: proto.CmdHashUpdate, Str: [3][]byte{usersKey}}
+	for _, r := range recs {
+		req.Elems = append(req.Elems, []byte(r.Name), []byte(users.EncodeRecord(r)))
+	}
+	return b.writeUsers(req)
+}
+
+// writeUsers runs req, a write of the users hash.
+func (b *Backend) writeUsers(req proto.Request) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var req proto.Request
-	if deleted {
-		req = proto.Request{Cmd: proto.CmdHashRemove, Str: [3][]byte{usersKey}, Elems: [][]byte{[]byte(changed.Name)}}
-	} else {
-		req = proto.Request{Cmd: proto.CmdHashUpdate, Str: [3][]byte{usersKey},
-			Elems: [][]byte{[]byte(changed.Name), []byte(users.EncodeRecord(changed))}}
-	}
 	out, err := b.doOne(ctx, SystemDB, [2]proto.Consistency{}, &req)
 	if err != nil {
 		return err
 	}
 	if r, err := proto.ParseReply(out); err != nil || r.Status != proto.StatusOK {
-		return fmt.Errorf("cluster: saving a user: %q", out)
+		return fmt.Errorf("cluster: writing the users: %q", out)
 	}
 	return nil
 }
@@ -187,10 +198,11 @@ func (b *Backend) reloadUsers(ctx context.Context, store *users.Store) error {
 		}
 		b.log.Error("the cluster's users are gone (their partition lost its data); restoring this router's copy",
 			"users", len(mine))
-		for _, r := range mine {
-			if err := b.Save(nil, r, false); err != nil {
-				return err
-			}
+		// One write of them all: another router rereading meanwhile
+		// must not take a part of them for the whole (it would lose the
+		// accounts not yet written back).
+		if err := b.saveRecords(mine); err != nil {
+			return err
 		}
 		recs = mine
 	}
