@@ -393,22 +393,26 @@ func TestUsersSurviveLosingTheirPartition(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // partitions being reassigned
 	}
 	// A failed login makes a router reread the users (at most every
-	// 100 ms: that limit is waited out first), so both routers now act on
-	// what the cluster holds.
-	time.Sleep(150 * time.Millisecond)
+	// 100 ms), so each router comes to act on what the cluster holds: a
+	// wrong password is refused, and every account logs in once the
+	// router has reread (polled with a deadline).
 	for _, r := range c.Routers {
 		if cl, err := client.Dial(r.Addr, client.Options{Username: "vanity", Password: "wrong"}); err == nil {
 			cl.Close()
 			t.Fatalf("a wrong password was accepted at %s", r.Name)
 		}
-	}
-	for _, r := range c.Routers {
 		for _, u := range []client.Options{{Username: "vanity", Password: "vanity"}, {Username: "user1", Password: "pass1"}} {
-			cl, err := client.Dial(r.Addr, u)
-			if err != nil {
-				t.Fatalf("%s cannot log in at %s after the users' partition was lost: %v", u.Username, r.Name, err)
+			for {
+				cl, err := client.Dial(r.Addr, u)
+				if err == nil {
+					cl.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s cannot log in at %s after the users' partition was lost: %v", u.Username, r.Name, err)
+				}
+				time.Sleep(50 * time.Millisecond) // polling the router's reread
 			}
-			cl.Close()
 		}
 	}
 }
