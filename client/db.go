@@ -734,6 +734,16 @@ func (db *DB) ListPushIfPresent(ctx context.Context, key string, values ...strin
 	return r.Value.Int, err
 }
 
+// ListInsert puts value beside the first element equal to pivot, before
+// it (proto.EndLeft, Redis's LINSERT BEFORE) or after it (proto.EndRight):
+// the new length, -1 when no element equals pivot, 0 when there is no
+// list (LIST_INSERT). It reads where the pivot is, so a cluster runs it
+// on its serial path.
+func (db *DB) ListInsert(ctx context.Context, key string, side proto.End, pivot, value string) (int64, error) {
+	r, err := db.Do(ctx, "LIST_INSERT", key, side, pivot, value)
+	return r.Value.Int, err
+}
+
 // ListRange returns the elements from start to end, both included.
 func (db *DB) ListRange(ctx context.Context, key string, start, end int64) ([]string, error) {
 	r, err := db.Do(ctx, "LIST_RANGE", key, start, end)

@@ -300,7 +300,7 @@ func TestDBReadAndReplace(t *testing.T) {
 			return "OK:LIST (2)[(3)low(2)j1]"
 		case strings.HasPrefix(req, "LIST_POP_RIGHT_WAIT_ANY"):
 			return "OK:LIST (0)[]"
-		case strings.HasPrefix(req, "LIST_PUSH_RIGHT_IF_PRESENT"), strings.HasPrefix(req, "INCR_INT_TEXT"):
+		case strings.HasPrefix(req, "LIST_PUSH_RIGHT_IF_PRESENT"), strings.HasPrefix(req, "INCR_INT_TEXT"), strings.HasPrefix(req, "LIST_INSERT"):
 			return "OK:INT 4"
 		}
 		return "OK:STR (1)a"
@@ -354,11 +354,15 @@ func TestDBReadAndReplace(t *testing.T) {
 	if n, err := db.IncrIntText(ctx, "visits", -2); n != 4 || err != nil {
 		t.Errorf("IncrIntText: %d %v", n, err)
 	}
+	if n, err := db.ListInsert(ctx, "log", proto.EndLeft, "b", "a"); n != 4 || err != nil {
+		t.Errorf("ListInsert: %d %v", n, err)
+	}
 	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_SET_WITH :INT(1)k 8 PRESENT KEEP 0", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
 		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1", "INCR_NUMBER(5)price 1.5", "LIST_MOVE(4)jobs (5)doing RIGHT LEFT",
 		"LIST_MOVE(4)none (5)doing LEFT LEFT", "LIST_MOVE_WAIT(4)jobs (5)doing RIGHT LEFT 1500",
 		"LIST_MOVE_WAIT(4)none (5)doing LEFT RIGHT 20", "LIST_POP_LEFT_WAIT_ANY(2)[(4)high(3)low] 1 1000",
-		"LIST_POP_RIGHT_WAIT_ANY(1)[(4)high] 2 20", "LIST_PUSH_RIGHT_IF_PRESENT(3)log (2)[(1)a(1)b]", "INCR_INT_TEXT(6)visits -2"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		"LIST_POP_RIGHT_WAIT_ANY(1)[(4)high] 2 20", "LIST_PUSH_RIGHT_IF_PRESENT(3)log (2)[(1)a(1)b]", "INCR_INT_TEXT(6)visits -2",
+		"LIST_INSERT(3)log LEFT (1)b (1)a"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

@@ -207,6 +207,9 @@ const (
 	// An integer added to an INT or to a STR holding an integer's text,
 	// which becomes an INT (§12.29): Redis's INCRBY.
 	CmdIncrIntText
+	// An element put beside the first element equal to a pivot (§12.30):
+	// Redis's LINSERT.
+	CmdListInsert
 
 	numCommands // keep last
 )
@@ -377,6 +380,7 @@ var commands = [numCommands]commandInfo{
 	CmdListPushLeftIfPresent:  {"LIST_PUSH_LEFT_IF_PRESENT", []arg{argStr, argList}},
 	CmdListPushRightIfPresent: {"LIST_PUSH_RIGHT_IF_PRESENT", []arg{argStr, argList}},
 	CmdIncrIntText:            {"INCR_INT_TEXT", []arg{argStr, argInt}},
+	CmdListInsert:             {"LIST_INSERT", []arg{argStr, argEnd, argStr, argStr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -166,6 +166,7 @@ var help = [numCommands]commandHelp{
 	CmdListPushLeftIfPresent:  {"key value...", "pushes values onto the head of a list that exists; returns the new length (0: no list)", GroupLists, "LPUSHX"},
 	CmdListPushRightIfPresent: {"key value...", "pushes values onto the tail of a list that exists; returns the new length (0: no list)", GroupLists, "RPUSHX"},
 	CmdIncrIntText:            {"key amount", "adds amount to an INT, or to a string or FLOAT of an integer's text, which becomes an INT; returns the sum", GroupStrings, ""},
+	CmdListInsert:             {"key LEFT|RIGHT pivot value", "puts value beside the first element equal to pivot (LEFT: before it); returns the new length (-1: no such element, 0: no list)", GroupLists, ""},
 	CmdSetExpiryAtIf:          {"key milliseconds when", "as SET_EXPIRY_AT, only when the key's deadline allows (as SET_EXPIRY_IF); true if it did", GroupExpiry, ""},
 	CmdRenameIfAbsent:         {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},
 	CmdListMove:               {"source destination LEFT|RIGHT LEFT|RIGHT", "takes the element at one end of source and puts it at an end of destination; answers it", GroupLists, "LMOVE"},

@@ -29,7 +29,7 @@ func (c Command) Class() Class {
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
 		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
 		CmdSetKeepTTL, CmdSetDiffManyInto, CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith,
-		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText:
+		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText, CmdListInsert:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -73,7 +73,8 @@ func ReadOnly(reqs []*Request) bool {
 // Conditional reports whether c is a compare-and-set, a read-and-replace
 // (§12.6), a lock command (§12.7), a read-modify-write of a string or a
 // hash field (§12.8, §12.10), a deadline set on a condition (§12.25),
-// GET_SET_WITH (§12.26) or a push onto a list that exists (§12.28):
+// GET_SET_WITH (§12.26), a push onto a list that exists (§12.28) or an
+// insertion beside a list's element (§12.30):
 // whether it writes, what it writes or what it
 // answers depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
@@ -82,7 +83,8 @@ func (c Command) Conditional() bool {
 	case CmdSetIf, CmdSetIfAbsent, CmdDelIf, CmdSetTTLIfAbsent, CmdGetSet, CmdGetDel,
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdHashIncrFloat, CmdSetKeepTTL,
-		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdGetSetWith, CmdListPushLeftIfPresent, CmdListPushRightIfPresent:
+		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdGetSetWith, CmdListPushLeftIfPresent, CmdListPushRightIfPresent,
+		CmdListInsert:
 		return true
 	}
 	return false

@@ -686,6 +686,23 @@ func move(cmd proto.Command, ends *[2]proto.End) func([][]byte, *Plan) error {
 	}
 }
 
+// linsert builds LINSERT: BEFORE the pivot is LIST_INSERT's LEFT of it
+// (towards the head), AFTER its RIGHT.
+func linsert(args [][]byte, p *Plan) error {
+	var side proto.End
+	switch {
+	case bytes.EqualFold(args[2], []byte("before")):
+		side = proto.EndLeft
+	case bytes.EqualFold(args[2], []byte("after")):
+		side = proto.EndRight
+	default:
+		return errSyntax
+	}
+	r := p.Item(proto.CmdListInsert)
+	r.Str[0], r.Ends[0], r.Str[1], r.Str[2] = args[1], side, args[3], args[4]
+	return nil
+}
+
 // rightLeft are RPOPLPUSH's ends.
 var rightLeft = [2]proto.End{proto.EndRight, proto.EndLeft}
 
@@ -1231,6 +1248,7 @@ var table = []*Spec{
 		r.Str[0], r.Str[1], r.Int[0] = args[1], args[3], n
 		return nil
 	}},
+	{Name: "linsert", Note: "LIST_INSERT: linearizable (in a cluster, on its serial path: it reads where the pivot is). The first insertion into the middle of a list built by pushes rewrites the elements from there to the nearer end (they are pushed again further apart: one log record), later ones at that place a few elements.", Arity: 5, Flags: wr, Keys: one, Group: "list", Summary: "Inserts an element before or after another element in a list.", Args: "key BEFORE|AFTER pivot element", Shape: ShapeInt, Build: linsert},
 	{Name: "lpos", Note: "LIST_POS. MAXLEN is refused (0, no limit, is taken).", Arity: -3, Flags: ro, Keys: one, Group: "list", Summary: "The index of an element in a list, or of several with COUNT.", Args: "key element [RANK rank] [COUNT num-matches] [MAXLEN len]", Shape: ShapeFirstInt, Build: lpos},
 
 	// sets

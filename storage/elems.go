@@ -454,6 +454,31 @@ func (q *elems) eachValue(from, to int, fn func(v []byte)) {
 	}
 }
 
+// indexOf returns the index of the first element from index from on
+// whose value is v, or -1: a walk of the values alone, which decodes no
+// element's id (LIST_INSERT's pivot, LIST_POS from the head).
+func (q *elems) indexOf(v []byte, from int) int {
+	if from >= q.n {
+		return -1
+	}
+	k, j := q.locate(from)
+	c := q.cs[k]
+	o := c.offset(j)
+	for i := from; i < q.n; i++ {
+		for o == c.hi {
+			k++
+			c = q.cs[k]
+			o = c.lo
+		}
+		var w []byte
+		w, o = c.value(o)
+		if string(w) == string(v) {
+			return i
+		}
+	}
+	return -1
+}
+
 // eachBack calls fn with the elements from index from down to index to,
 // until fn returns false.
 func (q *elems) eachBack(from, to int, fn func(i int, e elemView) bool) {

@@ -162,7 +162,7 @@ func BenchmarkListReplacedWhole(b *testing.B) {
 
 // fillLarge runs cmd, SET_ADD or LIST_PUSH_RIGHT, on key until it holds n
 // members or elements (member:000000, …), a thousand to a request.
-func fillLarge(b *testing.B, h *harness, cmd, key string, n int) {
+func fillLarge(b testing.TB, h *harness, cmd, key string, n int) {
 	open, sep, end := "{", "", "}"
 	if cmd == "LIST_PUSH_RIGHT" {
 		open, sep, end = "[", " ", "]"

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/storage/hlc"
 )
 
 // The LIST commands.
@@ -12,7 +13,7 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdListLen, proto.CmdListGet, proto.CmdListSet, proto.CmdListPushLeft, proto.CmdListPushRight,
 		proto.CmdListPopLeft, proto.CmdListPopRight, proto.CmdListRange, proto.CmdListTrim, proto.CmdListRemove,
-		proto.CmdListPos, proto.CmdListPushLeftIfPresent, proto.CmdListPushRightIfPresent:
+		proto.CmdListPos, proto.CmdListPushLeftIfPresent, proto.CmdListPushRightIfPresent, proto.CmdListInsert:
 	default:
 		return dst, false
 	}
@@ -75,6 +76,8 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 			c.removeElems(key, stored, x, from, from+k-1)
 		}
 		return dst, true
+	case proto.CmdListInsert:
+		return c.listInsert(req, key, stored, x, dst), true
 	case proto.CmdListPos:
 		return listPos(dst, x, string(req.Str[1]), req.Int[0], req.Int[1]), true
 	case proto.CmdListRange:
@@ -139,6 +142,127 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(tombs))), true
 	}
 	return dst, false
+}
+
+// listInsert runs LIST_INSERT (PROTOCOL.md §12.30): the value goes
+// beside the first element equal to the pivot, before it (LEFT) or after
+// it (RIGHT), as an element whose id orders between its new neighbours'.
+// Pushes take neighbouring positions, so there may be no such id (an
+// element inserted between two that share a position, or again before
+// one inserted a moment ago): then the elements around that place are
+// pushed again further apart (relabel).
+func (c *Ctx) listInsert(req *proto.Request, key []byte, stored bool, x *listVal, dst []byte) []byte {
+	if x == nil || x.elems.n == 0 {
+		return proto.AppendInt(append(dst, proto.ReplyOK...), 0)
+	}
+	n, at := x.elems.n, x.elems.indexOf(req.Str[1], 0)
+	if at < 0 {
+		return proto.AppendInt(append(dst, proto.ReplyOK...), -1)
+	}
+	after := at // the value goes after the element at this index (-1: first)
+	if req.Ends[0] == proto.EndLeft {
+		after--
+	}
+	value := c.Borrowed.str(req.Str[2])
+	d := c.begin(key, stored)
+	if id, ok := idAfter(x, after, c.T); ok {
+		d.Val = ValDelta{Kind: proto.TypeList, TS: c.T, Elems: append(borrow(&c.Borrowed.elems, 1), Elem{ID: id, VS: c.T, Value: value})}
+	} else {
+		d.Val = c.relabel(x, after, value)
+	}
+	c.commit(key, d)
+	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n+1))
+}
+
+const (
+	// renumberGap is the distance between the positions of elements
+	// pushed again (relabel) where nothing bounds them: room for about
+	// twenty insertions between two before the next.
+	renumberGap = 1 << 20
+	// minSpread is the least distance between the positions of elements
+	// pushed again between two that stay.
+	minSpread = 64
+)
+
+// idAfter returns an id at stamp t that orders after the element of list
+// x at index after (none when -1) and before the next one (none when it is
+// the last), and whether there is one. At either end it is a push's.
+func idAfter(x *listVal, after int, t hlc.Stamp) (ElemID, bool) {
+	n := x.elems.n
+	if after < 0 || after == n-1 {
+		end := proto.EndRight
+		if after < 0 {
+			end = proto.EndLeft
+		}
+		return ElemID{Pos: endPos(x, -1, end), S: t}, true
+	}
+	l, r := x.elems.at(after).id, x.elems.at(after+1).id
+	if gap := uint64(r.Pos) - uint64(l.Pos); r.Pos > l.Pos && gap >= 2 {
+		return ElemID{Pos: l.Pos + int64(gap/2), S: t}, true
+	}
+	for _, id := range [2]ElemID{{Pos: l.Pos, S: t}, {Pos: r.Pos, S: t}} {
+		if l.Less(id) && id.Less(r) {
+			return id, true
+		}
+	}
+	return ElemID{}, false
+}
+
+// relabel is the delta that puts value after the element of list x at
+// index after (neither end) where no id orders between it and the next:
+// the elements of a window around that place are removed and pushed
+// again, value among them, at positions spread out between the window's
+// neighbours. The window doubles until those neighbours leave at least
+// minSpread between each pair, or it reaches an end of the list, beyond
+// which positions are free (renumberGap apart there). So a rewrite costs
+// about the elements of a window whose room had run out, and leaves room
+// for the next insertions there (ordering elements by labels this way is
+// the list-labelling problem; doubling windows bound what insertions at
+// one place rewrite).
+func (c *Ctx) relabel(x *listVal, after int, value string) ValDelta {
+	n := x.elems.n
+	var a, b int         // the window: the elements from a to b are pushed again
+	var from, step int64 // at positions from+step, from+2*step, …
+	for k := 1; ; k *= 2 {
+		a, b = max(0, after-k+1), min(n-1, after+k)
+		m := int64(b - a + 2) // the window's elements and value
+		if a > 0 && b < n-1 {
+			l, r := x.elems.at(a-1).id.Pos, x.elems.at(b+1).id.Pos
+			if r <= l {
+				continue
+			}
+			spread := (uint64(r) - uint64(l)) / uint64(m+1)
+			if spread < minSpread {
+				continue
+			}
+			from, step = l, int64(min(spread, renumberGap))
+			break
+		}
+		step = renumberGap
+		if b < n-1 { // open to the left
+			from = x.elems.at(b+1).id.Pos - step*(m+1)
+		} else if a > 0 { // open to the right
+			from = x.elems.at(a - 1).id.Pos
+		} else { // the whole list
+			from = x.elems.firstID().Pos - step
+		}
+		break
+	}
+	v := ValDelta{Kind: proto.TypeList, TS: c.T, Tombs: borrow(&c.Borrowed.tombs, b-a+1), Elems: borrow(&c.Borrowed.elems, b-a+2)}
+	pos := from
+	add := func(s string) {
+		pos += step
+		v.Elems = append(v.Elems, Elem{ID: ElemID{Pos: pos, S: c.T}, VS: c.T, Value: s})
+	}
+	x.elems.each(a, b, func(i int, e elemView) bool {
+		v.Tombs = append(v.Tombs, Tomb{ID: e.id, S: c.T})
+		add(c.Borrowed.str(e.v))
+		if i == after {
+			add(value)
+		}
+		return true
+	})
+	return v
 }
 
 // listMove runs LIST_MOVE (PROTOCOL.md §12.14): the element at source's
@@ -297,12 +421,10 @@ func listPos(dst []byte, x *listVal, target string, rank, count int64) []byte {
 		n = x.elems.n
 	}
 	skip := absCount(rank) - 1
-	match := func(i int, e elemView) bool {
-		switch {
-		case string(e.v) != target:
-		case skip > 0:
+	match := func(i int) bool {
+		if skip > 0 {
 			skip--
-		default:
+		} else {
 			found = append(found, int64(i))
 		}
 		return count == 0 || int64(len(found)) < count
@@ -310,9 +432,10 @@ func listPos(dst []byte, x *listVal, target string, rank, count int64) []byte {
 	switch {
 	case n == 0:
 	case rank > 0:
-		x.elems.each(0, n-1, match)
+		for i := x.elems.indexOf(bytesOf(target), 0); i >= 0 && match(i); i = x.elems.indexOf(bytesOf(target), i+1) {
+		}
 	default:
-		x.elems.eachBack(n-1, 0, match)
+		x.elems.eachBack(n-1, 0, func(i int, e elemView) bool { return string(e.v) != target || match(i) })
 	}
 	dst = proto.AppendContainerHeader(append(dst, proto.ReplyOK...), proto.TypeArr, len(found))
 	for _, f := range found {

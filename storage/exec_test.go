@@ -956,6 +956,26 @@ func TestCommandExamples(t *testing.T) {
 			> SET:STR (1)s (1)v
 			> LIST_PUSH_RIGHT_IF_PRESENT (1)s (1)[(1)c]
 			< BAD_TYPE(10)not a list`,
+		"list insert": `
+			> LIST_INSERT (1)l LEFT (1)a (1)x
+			< OK:INT 0
+			> EXISTS (1)l
+			< NULL
+			> LIST_PUSH_RIGHT (1)l (3)[(1)a(1)b(1)a]
+			< OK:INT 3
+			> LIST_INSERT (1)l LEFT (1)z (1)x
+			< OK:INT -1
+			> LIST_INSERT (1)l RIGHT (1)a (1)c
+			< OK:INT 4
+			> LIST_INSERT (1)l LEFT (1)a (1)d
+			< OK:INT 5
+			> LIST_INSERT (1)l RIGHT (1)b (1)e
+			< OK:INT 6
+			> LIST_RANGE (1)l 0 -1
+			< OK:LIST (6)[(1)d(1)a(1)c(1)b(1)e(1)a]
+			> SET:STR (1)s (1)v
+			> LIST_INSERT (1)s LEFT (1)v (1)c
+			< BAD_TYPE(10)not a list`,
 		"set with": `
 			> SET_WITH:STR (1)k (1)a ABSENT AFTER 10000
 			< OK:BOOL true

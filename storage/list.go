@@ -129,12 +129,13 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 }
 
 // removeAt removes the elements at the given indexes (in any order, an
-// index perhaps more than once): one at a time when they are few, else in
-// one pass.
+// index perhaps more than once): one at a time when they are few (for the
+// list's length: each costs a walk to its chunk and a move inside it),
+// else in one pass that rebuilds the list.
 func (x *listVal) removeAt(gone []int) {
 	slices.Sort(gone)
 	gone = slices.Compact(gone)
-	if len(gone) <= 4 {
+	if few(len(gone), x.elems.n) {
 		for k := len(gone) - 1; k >= 0; k-- { // the highest first: the others keep their index
 			x.sum -= elemSum(x.elems.at(gone[k]))
 			x.elems.remove(gone[k])
@@ -150,8 +151,15 @@ func (x *listVal) removeAt(gone []int) {
 	})
 }
 
+// few reports whether k changes to a list of n elements are made one at
+// a time rather than in a pass that rebuilds the list: at most four, or
+// one for every sixteen elements (a relabelled window of LIST_INSERT's in
+// a long list: BenchmarkListInsertAtOnePlace).
+func few(k, n int) bool { return k <= 4 || k*16 <= n }
+
 // add puts new elements (none of them in the list) in their places: at
-// an end one at a time, as pushes come, else merged in one pass. The same
+// an end one at a time, as pushes come, a few one at a time, else merged
+// in one pass. The same
 // id twice keeps the later value register, as joining it twice would.
 func (x *listVal) add(adds []elem) {
 	if len(adds) == 0 {
@@ -187,7 +195,7 @@ func (x *listVal) add(adds []elem) {
 		for k := len(adds) - 1; k >= 0; k-- {
 			q.insert(0, adds[k].view())
 		}
-	case len(adds) <= 4:
+	case few(len(adds), q.n):
 		for k := range adds {
 			i, _ := x.find(adds[k].id)
 			q.insert(i, adds[k].view())

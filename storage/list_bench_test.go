@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/vanitydb/vanity/proto"
@@ -37,5 +38,42 @@ func BenchmarkLongList(b *testing.B) {
 				h.deltas = h.deltas[:0]
 			}
 		})
+	}
+}
+
+// BenchmarkListInsertAtOnePlace makes 1,000 insertions right after the
+// middle element of a list of n, each just before the one inserted before
+// it, the worst place for LIST_INSERT: the first finds no room between
+// the positions pushes gave (the elements from there to an end are pushed
+// again), and then every few find none between the last insertions.
+// Beside it, as many pushes onto the same list, and LIST_POS of the
+// pivot (the scan for it alone). ns/insert is what one of them costs on
+// average.
+func BenchmarkListInsertAtOnePlace(b *testing.B) {
+	for _, n := range []int{1_000, 10_000} {
+		pivot := fmt.Sprintf("member:%06d", n/2)
+		for _, bm := range []struct{ name, req string }{
+			{"insert", "LIST_INSERT (1)q RIGHT (13)" + pivot + " (1)v"},
+			{"push", "LIST_PUSH_RIGHT (1)q (1)[(1)v]"},
+			{"pos", "LIST_POS (1)q (13)" + pivot + " 1 1"},
+		} {
+			b.Run(fmt.Sprintf("%s/n=%d", bm.name, n), func(b *testing.B) {
+				var req proto.Request
+				if err := proto.ParseRequest([]byte(bm.req), &req); err != proto.ErrNone {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					b.StopTimer()
+					h := newHarness(b, 1, false, 1)
+					fillLarge(b, h, "LIST_PUSH_RIGHT", "q", n)
+					b.StartTimer()
+					for range 1000 {
+						h.exec(&req)
+						h.deltas = h.deltas[:0]
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/insert")
+			})
+		}
 	}
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -288,4 +289,86 @@ func TestListJoinInBulkEqualsOneByOne(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestListInsertMakesRoom inserts, again and again, right after one
+// element of a list and right before another: after a while no id orders
+// between an element and the one inserted a moment ago after it, so the
+// elements around that place are pushed again further apart, and the
+// next insertions find room. Then it inserts at random places. The list
+// follows a slice throughout, the rewrites stay local (far fewer elements
+// than the list holds), and a second shard that joins every delta, once
+// or twice each, holds the same state.
+func TestListInsertMakesRoom(t *testing.T) {
+	h := newHarness(t, 1, true, 1)
+	var want []string
+	for i := range 1000 {
+		want = append(want, fmt.Sprintf("e%d", i))
+	}
+	h.do("LIST_PUSH_RIGHT (1)k " + encList(want))
+	rng := rand.New(rand.NewPCG(3, 4))
+	rewrites, rewritten := 0, 0
+	insert := func(i int, side, pivot string) {
+		t.Helper()
+		v := fmt.Sprintf("v%d", i)
+		before := len(h.deltas)
+		got := h.do(fmt.Sprintf("LIST_INSERT (1)k %s (%d)%s (%d)%s", side, len(pivot), pivot, len(v), v))
+		at := slices.Index(want, pivot)
+		if side == "RIGHT" {
+			at++
+		}
+		want = slices.Insert(want, at, v)
+		if wantReply := fmt.Sprintf("OK:INT %d", len(want)); got != wantReply {
+			t.Fatalf("insertion %d: %s, want %s", i, got, wantReply)
+		}
+		if n := len(h.deltas) - before; n != 1 {
+			t.Fatalf("insertion %d made %d deltas", i, n)
+		}
+		if tombs := len(h.deltas[before].Val.Tombs); tombs > 0 {
+			rewrites++
+			rewritten += tombs
+		}
+	}
+	for i := range 300 {
+		if i%3 == 2 {
+			insert(i, "LEFT", "e600")
+		} else {
+			insert(i, "RIGHT", "e500")
+		}
+	}
+	// The first rewrite reaches an end of the list (pushes left no room
+	// between positions); later ones stay near e500.
+	if rewrites == 0 || rewritten > 2000 {
+		t.Errorf("300 insertions at two places rewrote %d times, %d elements in all", rewrites, rewritten)
+	}
+	t.Logf("300 insertions at two places: %d rewrites, %d elements", rewrites, rewritten)
+	for i := 300; i < 3000; i++ {
+		insert(i, []string{"LEFT", "RIGHT"}[rng.IntN(2)], want[rng.IntN(len(want))])
+	}
+	if got, wantReply := h.do("LIST_RANGE (1)k 0 -1"), string(proto.AppendStrings([]byte("OK"), proto.TypeList, want)); got != wantReply {
+		t.Fatalf("list %s, want %s", got, wantReply)
+	}
+	t.Logf("3000 insertions: %d rewrites, %d elements", rewrites, rewritten)
+	for times := 1; times <= 2; times++ {
+		g := NewShard(true)
+		for _, d := range h.deltas {
+			for range times {
+				c := roundTrip(t, d)
+				g.Apply(&c)
+			}
+		}
+		if dump(g) != dump(h.shards[0]) {
+			t.Fatalf("a shard joining the deltas %d times each differs", times)
+		}
+	}
+}
+
+// encList encodes values as a LIST argument.
+func encList(values []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "(%d)[", len(values))
+	for _, v := range values {
+		fmt.Fprintf(&b, "(%d)%s", len(v), v)
+	}
+	return b.String() + "]"
 }

@@ -379,6 +379,19 @@ func (m *model) execList(req *proto.Request, key string) string {
 		return string(proto.AppendStr([]byte("OK"), el))
 	case proto.CmdListLen:
 		return "OK:INT " + strconv.Itoa(n)
+	case proto.CmdListInsert:
+		if n == 0 {
+			return "OK:INT 0"
+		}
+		at := slices.Index(l, string(req.Str[1]))
+		if at < 0 {
+			return "OK:INT -1"
+		}
+		if req.Ends[0] == proto.EndRight {
+			at++
+		}
+		store(slices.Insert(slices.Clone(l), at, string(req.Str[2])))
+		return "OK:INT " + strconv.Itoa(n+1)
 	case proto.CmdListPos:
 		rank, count := req.Int[0], req.Int[1]
 		switch {
@@ -892,6 +905,9 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 			return "LIST_POS " + enc(k) + " " + enc(genMember.Draw(t, "e")) + " " + idx("rank") + " " + strconv.Itoa(rapid.IntRange(-1, 3).Draw(t, "count"))
 		}},
 		{true, func() string { return "LIST_TRIM " + enc(k) + " " + idx("s") + " " + idx("e") }},
+		{true, func() string {
+			return "LIST_INSERT " + enc(k) + " " + genEnd.Draw(t, "side") + " " + enc(genMember.Draw(t, "pivot")) + " " + enc(genMember.Draw(t, "v"))
+		}},
 		{true, func() string { return "LIST_REMOVE " + enc(k) + " " + enc(genMember.Draw(t, "v")) + " " + idx("n") }},
 		{true, func() string {
 			return "LIST_MOVE " + enc(k) + " " + enc(genKey.Draw(t, "d")) + " " + genEnd.Draw(t, "from") + " " + genEnd.Draw(t, "to")

@@ -269,6 +269,15 @@ func (s *Shard) Apply(d *Delta) {
 			s.exps[db][d.keepKey()] = d.Exp
 		}
 	}
+	if grew && d.Val.Kind == proto.TypeList {
+		// A list's join looks each element of the delta up among those
+		// there: a whole state at a reset (a serial write's, a list laid
+		// out again) would look every new element up among the old ones
+		// the reset removes. Removed first, the state's elements go into
+		// an empty list in order. (A string's register changes in place,
+		// which removing it first would spoil.)
+		s.prune(db, d.Key, &e)
+	}
 	e.joinVal(&d.Val, e.reset, keep)
 	for i := range d.More {
 		e.joinVal(&d.More[i], e.reset, keep)

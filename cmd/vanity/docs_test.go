@@ -162,6 +162,7 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdListPushLeftIfPresent:  {cost: "O(values)", setup: []string{"rpush log started"}, example: []string{"lpushx log boot", "list_push_left_if_present nolog x", "exists nolog"}},
 	proto.CmdListPushRightIfPresent: {cost: "O(values)", setup: []string{"rpush log started"}, example: []string{"rpushx log step1 step2", "lrange log 0 -1"}},
 	proto.CmdIncrIntText:            {cost: "O(1)", setup: []string{"set:str visits 41", "set:float ratio 2.5"}, example: []string{"incr_int_text visits 1", "type visits", "incr_int_text hits 5", "incr_int_text ratio 1"}},
+	proto.CmdListInsert:             {cost: "O(n)", setup: []string{"rpush steps a c"}, example: []string{"list_insert steps RIGHT a b", "list_insert steps LEFT z x", "list_insert nosteps LEFT a x", "lrange steps 0 -1"}},
 	proto.CmdListPopRightWait:       {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},
 }
 
@@ -190,7 +191,7 @@ func clusterNote(c proto.Command) string {
 	case c == proto.CmdOnce || c == proto.CmdRetry:
 		return "linearizable: runs on the serial path, whatever the write; the key's record of its recent commands answers the id (docs/serial.md; PROTOCOL.md §12.12)"
 	case c.Conditional():
-		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10, §12.25, §12.26)"
+		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10, §12.25, §12.26, §12.28, §12.30)"
 	case c == proto.CmdTransactWatch:
 		return "reads each key's version at the session's read level; the commit checks them on the transaction's coordinator, so the watched keys and the transaction's share a partition (co-locate them with {tags}); a failover can let two commits of one version pass (guarantees)"
 	case c == proto.CmdKeyVersionIs:

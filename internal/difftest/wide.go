@@ -159,7 +159,7 @@ func severalKeys(q string) bool {
 
 func (g *wideGen) anyData(k string) string {
 	r := g.r
-	switch r.IntN(67) {
+	switch r.IntN(68) {
 	case 0, 1, 2:
 		t, v := g.typed()
 		return "SET:" + t + " " + k + " " + v
@@ -304,6 +304,8 @@ func (g *wideGen) anyData(k string) string {
 		return g.pick([]string{"LIST_PUSH_LEFT_IF_PRESENT ", "LIST_PUSH_RIGHT_IF_PRESENT "}) + k + " " + g.words("[", "]")
 	case 65:
 		return "INCR_INT_TEXT " + k + " " + strconv.Itoa(g.r.IntN(7)-3)
+	case 66:
+		return "LIST_INSERT " + k + " " + g.pick([]string{"LEFT ", "RIGHT "}) + g.word() + " " + g.word()
 	}
 	return "GET"
 }

@@ -189,6 +189,15 @@ LPUSHX {r}px a z
 RPUSHX {r}px c
 LRANGE {r}px 0 -1
 RPUSHX {r}sw a
+LINSERT {r}li BEFORE a x
+RPUSH {r}li a c a
+LINSERT {r}li AFTER a b
+LINSERT {r}li BEFORE a z
+LINSERT {r}li after c d
+LINSERT {r}li BEFORE q x
+LINSERT {r}li MIDDLE a x
+LRANGE {r}li 0 -1
+LINSERT {r}sw BEFORE a x
 RPUSH {r}bq2 x y
 BLPOP {r}bq1 {r}bq2 1
 RPUSH {r}bq1 z

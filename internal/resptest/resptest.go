@@ -407,6 +407,28 @@ func Commands(t *testing.T, addr string, v, db int) {
 	is(t, "RPUSHX", int64(4))(c.RPushX(ctx, "px", "c").Result())
 	is(t, "LRANGE after LPUSHX and RPUSHX", []string{"z", "a", "b", "c"})(c.LRange(ctx, "px", 0, -1).Result())
 	is(t, "DEL LPUSHX's", int64(1))(c.Del(ctx, "px").Result())
+	is(t, "LINSERT of no list", int64(0))(c.LInsertBefore(ctx, "li", "a", "x").Result())
+	c.RPush(ctx, "li", "a", "c")
+	is(t, "LINSERT of no pivot", int64(-1))(c.LInsertAfter(ctx, "li", "z", "x").Result())
+	is(t, "LINSERT AFTER", int64(3))(c.LInsertAfter(ctx, "li", "a", "b").Result())
+	is(t, "LINSERT BEFORE", int64(4))(c.LInsert(ctx, "li", "before", "a", "0").Result())
+	// Again and again right after a: the list is laid out anew on the
+	// way (PROTOCOL.md §12.30) and reads the same.
+	want := []string{"0", "a"}
+	for i := range 30 {
+		v := strconv.Itoa(30 - i)
+		if err := c.LInsertAfter(ctx, "li", "a", v).Err(); err != nil {
+			t.Fatalf("LINSERT AFTER a %s: %v", v, err)
+		}
+	}
+	for i := range 30 {
+		want = append(want, strconv.Itoa(i+1))
+	}
+	is(t, "LRANGE after LINSERTs", append(want, "b", "c"))(c.LRange(ctx, "li", 0, -1).Result())
+	if err := c.LInsert(ctx, "li", "middle", "a", "x").Err(); err == nil || !strings.Contains(err.Error(), "syntax error") {
+		t.Errorf("LINSERT middle: %v, want a syntax error", err)
+	}
+	is(t, "DEL LINSERT's", int64(1))(c.Del(ctx, "li").Result())
 	c.RPush(ctx, "l2", "x", "y", "x", "z", "x")
 	is(t, "LREM", int64(2))(c.LRem(ctx, "l2", 2, "x").Result())
 	is(t, "LTRIM", "OK")(c.LTrim(ctx, "l2", 0, 1).Result())

@@ -526,6 +526,15 @@ class ExpiryTest(ServerTestCase):
         c.set("iit-x", "abc")
         self.assertTrue(c.incr_int_text("iit-x", 1).is_error())
 
+    def test_list_insert(self):
+        c = self.client
+        self.assertEqual(c.list_insert("ins-l", ListEnd.LEFT, "a", "x").value, 0)
+        c.list_push_right("ins-l", ["a", "c"])
+        self.assertEqual(c.list_insert("ins-l", ListEnd.RIGHT, "a", "b").value, 3)
+        self.assertEqual(c.list_insert("ins-l", ListEnd.LEFT, "a", "0").value, 4)
+        self.assertEqual(c.list_insert("ins-l", ListEnd.LEFT, "z", "x").value, -1)
+        self.assertEqual(c.list_range("ins-l", 0, -1).value, ["0", "a", "b", "c"])
+
     def test_list_push_if_present(self):
         c = self.client
         self.assertEqual(c.list_push_left_if_present("pip-l", ["a"]).value, 0)

@@ -384,6 +384,13 @@ class CommandInterface:
         """As list_push_left_if_present, onto the tail (RPUSHX)."""
         return self._command("LIST_PUSH_RIGHT_IF_PRESENT", key, list(values))
 
+    def list_insert(self, key: Key, side: ListEnd, pivot: Any, value: Any) -> Response:
+        """Put value beside the first element equal to pivot, before it
+        (ListEnd.LEFT, Redis's LINSERT BEFORE) or after it (ListEnd.RIGHT;
+        PROTOCOL.md 12.30): the new length, -1 when no element equals
+        pivot, 0 when there is no list."""
+        return self._command("LIST_INSERT", key, ListEnd(side), pivot, value)
+
     def list_pop_left_wait_any(self, keys: Iterable[Key], count: int, wait_ms: int) -> Response:
         """As list_pop_left_wait, from the first of keys that has an
         element (Redis's BLPOP of several keys; PROTOCOL.md 12.27): a LIST

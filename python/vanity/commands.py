@@ -145,6 +145,7 @@ COMMANDS = {
     "LIST_PUSH_LEFT_IF_PRESENT": Command(("str", "list"), "key value...", "pushes values onto the head of a list that exists; returns the new length (0: no list)", "lists", "LPUSHX", "write"),
     "LIST_PUSH_RIGHT_IF_PRESENT": Command(("str", "list"), "key value...", "pushes values onto the tail of a list that exists; returns the new length (0: no list)", "lists", "RPUSHX", "write"),
     "INCR_INT_TEXT": Command(("str", "int"), "key amount", "adds amount to an INT, or to a string or FLOAT of an integer's text, which becomes an INT; returns the sum", "strings and numbers", "", "write"),
+    "LIST_INSERT": Command(("str", "end", "str", "str"), "key LEFT|RIGHT pivot value", "puts value beside the first element equal to pivot (LEFT: before it); returns the new length (-1: no such element, 0: no list)", "lists", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
