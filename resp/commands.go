@@ -32,6 +32,7 @@ const (
 	KindRole                     // ROLE: a master with no replicas (AppendRole)
 	KindWait                     // WAIT: the copies beyond the first the session's writes reached
 	KindReset                    // RESET: the connection back to how it began
+	KindPubSub                   // PUBSUB CHANNELS / NUMSUB / NUMPAT: this router's subscribers
 	KindRefused                  // a Redis command Vanity does not offer; Spec.Reason says why
 )
 
@@ -1358,6 +1359,7 @@ var table = []*Spec{
 		r.Str[0], r.Str[1] = args[1], args[2]
 		return nil
 	}},
+	{Name: "pubsub", Note: "CHANNELS [pattern], NUMSUB [channel ...] and NUMPAT, of the process serving the connection: a router's own subscribers, as PUBLISH counts them (each router has its own, as each Redis Cluster node has). SHARDCHANNELS and SHARDNUMSUB are refused: there is no sharded pub/sub.", Arity: -2, Group: "pubsub", Summary: "The channels followed, and the numbers of subscribers and patterns, on this server.", Args: "subcommand [argument [argument ...]]", Kind: KindPubSub},
 	{Name: "vanity.consistency", Arity: 3, Flags: fast, Group: "vanity", Summary: "Sets the session's read and write consistency (ONE, QUORUM, ALL).", Args: "read write", Shape: ShapeStatus, Build: consistency},
 }
 

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/vanitydb/vanity/proto"
@@ -87,6 +88,38 @@ func (h *hub) count(channel string) int {
 		}
 	}
 	return n
+}
+
+// channels returns, sorted, the channels at least one connection of this
+// router subscribes to (patterns aside) whose names match pattern (nil:
+// every one): Redis's PUBSUB CHANNELS.
+func (h *hub) channels(pattern []byte) []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []string
+	for ch := range h.subs {
+		if pattern == nil || proto.MatchPattern(pattern, []byte(ch)) {
+			out = append(out, ch)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// subscribers returns the number of this router's subscriptions to
+// channel (patterns aside): Redis's PUBSUB NUMSUB.
+func (h *hub) subscribers(channel string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs[channel])
+}
+
+// patterns returns the number of distinct patterns this router's
+// connections follow: Redis's PUBSUB NUMPAT.
+func (h *hub) patterns() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.pats)
 }
 
 // message is a publication as each protocol sends it, encoded once per

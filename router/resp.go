@@ -214,6 +214,8 @@ func (c *conn) handleRESP() action {
 		c.reset()
 	case resp.KindClient:
 		c.client(args)
+	case resp.KindPubSub:
+		c.pubsubInfo(args)
 	case resp.KindCommand:
 		c.out = resp.AppendCommand(c.out, c.rv, args)
 	case resp.KindConfig:
@@ -684,6 +686,39 @@ func (c *conn) client(args [][]byte) {
 		c.out = resp.AppendErr(c.out, resp.ArityError("client|"+strings.ToLower(sub)))
 	default:
 		c.out = resp.AppendError(c.out, "ERR", "unknown subcommand '"+sub+"'. Vanity supports CLIENT ID, SETNAME, GETNAME, SETINFO, INFO, LIST and KILL.")
+	}
+}
+
+// pubsubInfo is PUBSUB CHANNELS, NUMSUB and NUMPAT: this router's
+// subscribers, as PUBLISH counts them, for a session that may follow
+// channels.
+func (c *conn) pubsubInfo(args [][]byte) {
+	if c.refusedRESP(proto.CmdSubscribed) {
+		return
+	}
+	sub := strings.ToUpper(string(args[1]))
+	switch {
+	case sub == "CHANNELS" && len(args) <= 3:
+		var pattern []byte
+		if len(args) == 3 {
+			pattern = args[2]
+		}
+		chs := c.srv.hub.channels(pattern)
+		c.out = resp.AppendArray(c.out, len(chs))
+		for _, ch := range chs {
+			c.out = resp.AppendBulk(c.out, ch)
+		}
+	case sub == "NUMSUB":
+		c.out = resp.AppendArray(c.out, 2*(len(args)-2))
+		for _, ch := range args[2:] {
+			c.out = resp.AppendInt(resp.AppendBulk(c.out, ch), int64(c.srv.hub.subscribers(string(ch))))
+		}
+	case sub == "NUMPAT" && len(args) == 2:
+		c.out = resp.AppendInt(c.out, int64(c.srv.hub.patterns()))
+	case sub == "CHANNELS", sub == "NUMPAT":
+		c.out = resp.AppendErr(c.out, resp.ArityError("pubsub|"+strings.ToLower(sub)))
+	default:
+		c.out = resp.AppendError(c.out, "ERR", "unknown subcommand '"+sub+"'. Vanity supports PUBSUB CHANNELS, NUMSUB and NUMPAT.")
 	}
 }
 

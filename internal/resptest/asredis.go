@@ -198,6 +198,9 @@ LINSERT {r}li BEFORE q x
 LINSERT {r}li MIDDLE a x
 LRANGE {r}li 0 -1
 LINSERT {r}sw BEFORE a x
+PUBSUB NUMSUB {r}nochannel
+PUBSUB CHANNELS {r}nochannel*
+PUBSUB
 RPUSH {r}bq2 x y
 BLPOP {r}bq1 {r}bq2 1
 RPUSH {r}bq1 z

@@ -894,6 +894,85 @@ func PatternPubSub(t *testing.T, subAddr, pubAddr string, v int) {
 	confirm("PUNSUBSCRIBE of all", "punsubscribe", prefix+"*", 1)
 }
 
+// PubSubInfo checks PUBSUB CHANNELS, NUMSUB and NUMPAT at addr against
+// two subscribers of the test's own channels and patterns, counted as
+// Redis counts them: NUMSUB a channel's subscriptions (patterns aside),
+// NUMPAT the distinct patterns followed. A router forgets a closed
+// subscriber's channels once the close reaches it, so counts that an
+// earlier test's subscribers could still move are polled until they
+// settle.
+func PubSubInfo(t *testing.T, addr string) {
+	ctx := context.Background()
+	prefix := "info/" + t.Name() + "/"
+	c := Client(t, addr, 2, 0)
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	subscribe := func(v int, what string, subscribe func(*redis.PubSub) error, confirmations int) *redis.PubSub {
+		t.Helper()
+		ps := Client(t, addr, v, 0).Subscribe(ctx)
+		if err := subscribe(ps); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for range confirmations {
+			if _, err := ps.Receive(rctx); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		}
+		return ps
+	}
+	a := subscribe(2, "SUBSCRIBE a b", func(ps *redis.PubSub) error { return ps.Subscribe(ctx, prefix+"a", prefix+"b") }, 2)
+	defer a.Close()
+	b := subscribe(3, "SUBSCRIBE a, PSUBSCRIBE", func(ps *redis.PubSub) error {
+		if err := ps.Subscribe(ctx, prefix+"a"); err != nil {
+			return err
+		}
+		return ps.PSubscribe(ctx, prefix+"*", prefix+"x*")
+	}, 3)
+	defer b.Close()
+	channels := func() ([]string, error) {
+		chs, err := c.PubSubChannels(ctx, prefix+"*").Result()
+		return sorted(chs), err
+	}
+	is(t, "PUBSUB CHANNELS pattern", []string{prefix + "a", prefix + "b"})(channels())
+	if all, err := c.Do(ctx, "PUBSUB", "CHANNELS").StringSlice(); err != nil || !slices.Contains(all, prefix+"b") {
+		t.Errorf("PUBSUB CHANNELS: %q %v, want %s among them", all, err, prefix+"b")
+	}
+	is(t, "PUBSUB NUMSUB", map[string]int64{prefix + "a": 2, prefix + "b": 1, prefix + "none": 0})(
+		c.PubSubNumSub(ctx, prefix+"a", prefix+"b", prefix+"none").Result())
+	is(t, "PUBSUB NUMSUB of none", []any{})(c.Do(ctx, "PUBSUB", "NUMSUB").Slice())
+	settles := func(what string, want int64, get func() (int64, error)) {
+		t.Helper()
+		for {
+			n, err := get()
+			if err == nil && n == want {
+				return
+			}
+			if rctx.Err() != nil {
+				t.Fatalf("%s: %d %v, want %d", what, n, err, want)
+			}
+			time.Sleep(10 * time.Millisecond) // polling the router's subscriptions
+		}
+	}
+	numpat := func() (int64, error) { return c.PubSubNumPat(ctx).Result() }
+	settles("PUBSUB NUMPAT", 2, numpat)
+	if err := a.Unsubscribe(ctx, prefix+"a", prefix+"b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PUnsubscribe(ctx, prefix+"x*"); err != nil {
+		t.Fatal(err)
+	}
+	settles("PUBSUB NUMPAT after PUNSUBSCRIBE", 1, numpat)
+	settles("PUBSUB NUMSUB after UNSUBSCRIBE", 1, func() (int64, error) {
+		m, err := c.PubSubNumSub(ctx, prefix+"a").Result()
+		return m[prefix+"a"], err
+	})
+	is(t, "PUBSUB CHANNELS after UNSUBSCRIBE", []string{prefix + "a"})(channels())
+	if err := c.Do(ctx, "PUBSUB", "NUMPAT", "x").Err(); err == nil || !strings.Contains(err.Error(), "wrong number of arguments") {
+		t.Errorf("PUBSUB NUMPAT x: %v, want an arity error", err)
+	}
+	refused(t, "PUBSUB SHARDCHANNELS", c.Do(ctx, "PUBSUB", "SHARDCHANNELS").Err(), "ERR unknown subcommand")
+}
+
 // tool returns the path of one of Redis's tools, or skips the test when
 // it is not installed (fails it when $VANITY_REQUIRE_TOOLS is set, as CI
 // sets it).
@@ -1219,6 +1298,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("pubsub3", func(t *testing.T) { PubSub(t, addr, addr, 3) })
 	t.Run("patterns2", func(t *testing.T) { PatternPubSub(t, addr, addr, 2) })
 	t.Run("patterns3", func(t *testing.T) { PatternPubSub(t, addr, addr, 3) })
+	t.Run("pubsub info", func(t *testing.T) { PubSubInfo(t, addr) })
 	if pubAddr != addr {
 		t.Run("pubsub across routers", func(t *testing.T) { PubSub(t, addr, pubAddr, 2) })
 		t.Run("patterns across routers", func(t *testing.T) { PatternPubSub(t, addr, pubAddr, 3) })
