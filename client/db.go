@@ -734,6 +734,46 @@ func (db *DB) ListPushIfPresent(ctx context.Context, key string, values ...strin
 	return r.Value.Int, err
 }
 
+// GetBit returns the bit at offset of key's string (STR_GET_BIT, Redis's
+// GETBIT): 0 beyond its end or for no key.
+func (db *DB) GetBit(ctx context.Context, key string, offset int64) (int64, error) {
+	r, err := db.Do(ctx, "STR_GET_BIT", key, offset)
+	return r.Value.Int, err
+}
+
+// SetBit sets (bit 1) or clears (bit 0) the bit at offset of key's
+// string, zero bytes filling any gap, and returns the bit it held
+// (STR_SET_BIT, Redis's SETBIT). It rewrites the string, so a cluster
+// runs it on its serial path.
+func (db *DB) SetBit(ctx context.Context, key string, offset, bit int64) (int64, error) {
+	r, err := db.Do(ctx, "STR_SET_BIT", key, offset, bit)
+	return r.Value.Int, err
+}
+
+// BitCount counts the bits set in key's string from start to end, both
+// included, in bytes or bits, negative positions from the end
+// (STR_BIT_COUNT; 0 -1 proto.UnitByte is the whole string).
+func (db *DB) BitCount(ctx context.Context, key string, start, end int64, unit proto.BitUnit) (int64, error) {
+	r, err := db.Do(ctx, "STR_BIT_COUNT", key, start, end, unit)
+	return r.Value.Int, err
+}
+
+// BitPos returns the first bit equal to bit (0 or 1) in key's string
+// from start to end, in bytes or bits, or -1 (STR_BIT_POS).
+func (db *DB) BitPos(ctx context.Context, key string, bit, start, end int64, unit proto.BitUnit) (int64, error) {
+	r, err := db.Do(ctx, "STR_BIT_POS", key, bit, start, end, unit)
+	return r.Value.Int, err
+}
+
+// BitPosFrom returns the first bit equal to bit from byte start to the
+// end of key's string, which goes on with zero bits past its end (no key
+// is all zeros); -1 when looking for a 1 that is not there
+// (STR_BIT_POS_FROM, Redis's BITPOS without an end).
+func (db *DB) BitPosFrom(ctx context.Context, key string, bit, start int64) (int64, error) {
+	r, err := db.Do(ctx, "STR_BIT_POS_FROM", key, bit, start)
+	return r.Value.Int, err
+}
+
 // ListInsert puts value beside the first element equal to pivot, before
 // it (proto.EndLeft, Redis's LINSERT BEFORE) or after it (proto.EndRight):
 // the new length, -1 when no element equals pivot, 0 when there is no

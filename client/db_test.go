@@ -300,7 +300,8 @@ func TestDBReadAndReplace(t *testing.T) {
 			return "OK:LIST (2)[(3)low(2)j1]"
 		case strings.HasPrefix(req, "LIST_POP_RIGHT_WAIT_ANY"):
 			return "OK:LIST (0)[]"
-		case strings.HasPrefix(req, "LIST_PUSH_RIGHT_IF_PRESENT"), strings.HasPrefix(req, "INCR_INT_TEXT"), strings.HasPrefix(req, "LIST_INSERT"):
+		case strings.HasPrefix(req, "LIST_PUSH_RIGHT_IF_PRESENT"), strings.HasPrefix(req, "INCR_INT_TEXT"), strings.HasPrefix(req, "LIST_INSERT"),
+			strings.HasPrefix(req, "STR_GET_BIT"), strings.HasPrefix(req, "STR_SET_BIT"), strings.HasPrefix(req, "STR_BIT_"):
 			return "OK:INT 4"
 		}
 		return "OK:STR (1)a"
@@ -357,12 +358,24 @@ func TestDBReadAndReplace(t *testing.T) {
 	if n, err := db.ListInsert(ctx, "log", proto.EndLeft, "b", "a"); n != 4 || err != nil {
 		t.Errorf("ListInsert: %d %v", n, err)
 	}
+	for _, f := range []func() (int64, error){
+		func() (int64, error) { return db.GetBit(ctx, "b", 7) },
+		func() (int64, error) { return db.SetBit(ctx, "b", 7, 1) },
+		func() (int64, error) { return db.BitCount(ctx, "b", 0, -1, proto.UnitBit) },
+		func() (int64, error) { return db.BitPos(ctx, "b", 1, 0, -1, proto.UnitByte) },
+		func() (int64, error) { return db.BitPosFrom(ctx, "b", 0, 2) },
+	} {
+		if n, err := f(); n != 4 || err != nil {
+			t.Errorf("bit command: %d %v", n, err)
+		}
+	}
 	if got, want := frames(), []string{"GET_SET :INT(1)k 7", "GET_SET_WITH :INT(1)k 8 PRESENT KEEP 0", "GET_DEL(1)k", "STR_APPEND(1)s (3)abc", "HASH_INCR(1)h (1)f -2",
 		"STR_SET_RANGE(1)s 1 (2)bc", "STR_RANGE(1)s 0 -1", "INCR_NUMBER(5)price 1.5", "LIST_MOVE(4)jobs (5)doing RIGHT LEFT",
 		"LIST_MOVE(4)none (5)doing LEFT LEFT", "LIST_MOVE_WAIT(4)jobs (5)doing RIGHT LEFT 1500",
 		"LIST_MOVE_WAIT(4)none (5)doing LEFT RIGHT 20", "LIST_POP_LEFT_WAIT_ANY(2)[(4)high(3)low] 1 1000",
 		"LIST_POP_RIGHT_WAIT_ANY(1)[(4)high] 2 20", "LIST_PUSH_RIGHT_IF_PRESENT(3)log (2)[(1)a(1)b]", "INCR_INT_TEXT(6)visits -2",
-		"LIST_INSERT(3)log LEFT (1)b (1)a"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		"LIST_INSERT(3)log LEFT (1)b (1)a", "STR_GET_BIT(1)b 7", "STR_SET_BIT(1)b 7 1", "STR_BIT_COUNT(1)b 0 -1 BIT",
+		"STR_BIT_POS(1)b 1 0 -1 BYTE", "STR_BIT_POS_FROM(1)b 0 2"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

@@ -79,6 +79,8 @@ func AppendBinary(dst []byte, req *Request) []byte {
 			dst = append(dst, byte(req.When))
 		case argKeyIf:
 			dst = append(dst, byte(req.If))
+		case argUnit:
+			dst = append(dst, byte(req.Unit))
 		case argTTLMode:
 			dst = append(dst, byte(req.TTL))
 		case argType:
@@ -205,6 +207,11 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 			ok = len(b) > 0 && KeyIf(b[0]) <= KeyPresent
 			if ok {
 				req.If, b = KeyIf(b[0]), b[1:]
+			}
+		case argUnit:
+			ok = len(b) > 0 && BitUnit(b[0]) <= UnitBit
+			if ok {
+				req.Unit, b = BitUnit(b[0]), b[1:]
 			}
 		case argTTLMode:
 			ok = len(b) > 0 && TTLMode(b[0]) <= TTLKeep

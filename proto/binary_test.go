@@ -102,7 +102,7 @@ func TestBinaryRefuses(t *testing.T) {
 // makes) crosses the RPC as itself, not as a ONCE.
 func TestBinaryTry(t *testing.T) {
 	for _, cmd := range []Command{CmdListPopLeft, CmdListPopRight} {
-		req := Request{Cmd: cmd, Str: [3][]byte{[]byte("q")}, Int: [2]int64{1}, Once: OnceTry, OnceID: []byte("r1")}
+		req := Request{Cmd: cmd, Str: [3][]byte{[]byte("q")}, Int: [3]int64{1}, Once: OnceTry, OnceID: []byte("r1")}
 		var back Request
 		if rest, err := DecodeBinary(AppendBinary(nil, &req), &back); err != nil || len(rest) != 0 || !sameRequest(&req, &back) {
 			t.Fatalf("%v: decoded %+v (%v), want %+v", cmd, back, err, req)

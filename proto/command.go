@@ -210,6 +210,13 @@ const (
 	// An element put beside the first element equal to a pivot (§12.30):
 	// Redis's LINSERT.
 	CmdListInsert
+	// A string's bits (§12.31): Redis's GETBIT, SETBIT, BITCOUNT and
+	// BITPOS (with an end, and without: _FROM).
+	CmdStrGetBit
+	CmdStrSetBit
+	CmdStrBitCount
+	CmdStrBitPos
+	CmdStrBitPosFrom
 
 	numCommands // keep last
 )
@@ -237,6 +244,7 @@ const (
 	argWhen                   // ALWAYS / NONE / SOME / LATER / EARLIER / SOME_EARLIER: when a deadline is set (Request.When)
 	argKeyIf                  // ALWAYS / ABSENT / PRESENT: when SET_WITH writes (Request.If)
 	argTTLMode                // CLEAR / AFTER / AT / KEEP: the deadline SET_WITH gives (Request.TTL)
+	argUnit                   // BYTE / BIT: what a range of bits counts in (Request.Unit)
 )
 
 type commandInfo struct {
@@ -381,6 +389,11 @@ var commands = [numCommands]commandInfo{
 	CmdListPushRightIfPresent: {"LIST_PUSH_RIGHT_IF_PRESENT", []arg{argStr, argList}},
 	CmdIncrIntText:            {"INCR_INT_TEXT", []arg{argStr, argInt}},
 	CmdListInsert:             {"LIST_INSERT", []arg{argStr, argEnd, argStr, argStr}},
+	CmdStrGetBit:              {"STR_GET_BIT", []arg{argStr, argInt}},
+	CmdStrSetBit:              {"STR_SET_BIT", []arg{argStr, argInt, argInt}},
+	CmdStrBitCount:            {"STR_BIT_COUNT", []arg{argStr, argInt, argInt, argUnit}},
+	CmdStrBitPos:              {"STR_BIT_POS", []arg{argStr, argInt, argInt, argInt, argUnit}},
+	CmdStrBitPosFrom:          {"STR_BIT_POS_FROM", []arg{argStr, argInt, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -49,6 +49,8 @@ func AppendRequest(dst []byte, req *Request) []byte {
 			dst = append(append(dst, ' '), req.When.String()...)
 		case argKeyIf:
 			dst = append(append(dst, ' '), req.If.String()...)
+		case argUnit:
+			dst = append(append(dst, ' '), req.Unit.String()...)
 		case argTTLMode:
 			dst = append(append(dst, ' '), req.TTL.String()...)
 		case argType:

@@ -39,6 +39,7 @@ const (
 	ErrInvalidEnd                    // invalid list end (extension, §12.14)
 	ErrInvalidDeadlineIf             // invalid deadline condition (extension, §12.25)
 	ErrInvalidSetOption              // invalid SET option (extension, §12.26)
+	ErrInvalidBitUnit                // invalid bit range unit (extension, §12.31)
 
 	numParseErrors
 )
@@ -74,6 +75,7 @@ var parseErrorText = [numParseErrors]string{
 	ErrInvalidEnd:         "invalid list end",
 	ErrInvalidDeadlineIf:  "invalid deadline condition",
 	ErrInvalidSetOption:   "invalid SET option",
+	ErrInvalidBitUnit:     "invalid bit range unit",
 }
 
 // badRequestReplies holds the complete reply payload for each ParseError,

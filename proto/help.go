@@ -166,6 +166,11 @@ var help = [numCommands]commandHelp{
 	CmdListPushLeftIfPresent:  {"key value...", "pushes values onto the head of a list that exists; returns the new length (0: no list)", GroupLists, "LPUSHX"},
 	CmdListPushRightIfPresent: {"key value...", "pushes values onto the tail of a list that exists; returns the new length (0: no list)", GroupLists, "RPUSHX"},
 	CmdIncrIntText:            {"key amount", "adds amount to an INT, or to a string or FLOAT of an integer's text, which becomes an INT; returns the sum", GroupStrings, ""},
+	CmdStrGetBit:              {"key offset", "the bit at offset of a string (0 beyond its end, or of no key)", GroupStrings, "GETBIT"},
+	CmdStrSetBit:              {"key offset bit", "sets or clears the bit at offset of a string (zero bytes fill a gap; an absent key starts empty); the bit it held", GroupStrings, "SETBIT"},
+	CmdStrBitCount:            {"key start end BYTE|BIT", "the bits set in a string from start to end, both included, in bytes or bits (negative: from the end)", GroupStrings, ""},
+	CmdStrBitPos:              {"key bit start end BYTE|BIT", "the first bit equal to bit (0 or 1) from start to end, in bytes or bits (negative: from the end); -1 if none", GroupStrings, ""},
+	CmdStrBitPosFrom:          {"key bit start", "the first bit equal to bit (0 or 1) from byte start on (negative: from the end); past its end the string counts as zero bits, and no key as all zeros (-1 when looking for a 1 that is not there)", GroupStrings, ""},
 	CmdListInsert:             {"key LEFT|RIGHT pivot value", "puts value beside the first element equal to pivot (LEFT: before it); returns the new length (-1: no such element, 0: no list)", GroupLists, ""},
 	CmdSetExpiryAtIf:          {"key milliseconds when", "as SET_EXPIRY_AT, only when the key's deadline allows (as SET_EXPIRY_IF); true if it did", GroupExpiry, ""},
 	CmdRenameIfAbsent:         {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},
@@ -216,7 +221,7 @@ func Commands() []Command {
 var argNames = [...]string{
 	argStr: "str", argInt: "int", argFloat: "float", argArr: "arr", argList: "list", argSet: "set",
 	argHash: "hash", argType: "typed", argLevel: "level", argCons: "consistency", argRaw: "raw",
-	argMillis: "millis", argAlso: "also", argFence: "fence", argOnce: "once", argEnd: "end", argWhen: "when", argKeyIf: "keyif", argTTLMode: "ttlmode",
+	argMillis: "millis", argAlso: "also", argFence: "fence", argOnce: "once", argEnd: "end", argWhen: "when", argKeyIf: "keyif", argTTLMode: "ttlmode", argUnit: "unit",
 }
 
 // ArgKinds names c's argument kinds in schema order ("str", "int",

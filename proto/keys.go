@@ -18,7 +18,8 @@ func (c Command) Class() Class {
 		CmdSetIntersectLen, CmdSetDiff, CmdSetDiffLen, CmdHashAll, CmdHashGet, CmdHashContains,
 		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry, CmdLockInfo,
 		CmdStrRange, CmdSetScan, CmdHashScan, CmdSetRandom, CmdHashRandom, CmdListPos, CmdGetExpiryAt,
-		CmdKeyVersion, CmdKeyVersionIs, CmdKeyMemory, CmdSetDiffMany:
+		CmdKeyVersion, CmdKeyVersionIs, CmdKeyMemory, CmdSetDiffMany, CmdStrGetBit, CmdStrBitCount, CmdStrBitPos,
+		CmdStrBitPosFrom:
 		return ClassRead
 	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
@@ -29,7 +30,7 @@ func (c Command) Class() Class {
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
 		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
 		CmdSetKeepTTL, CmdSetDiffManyInto, CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith,
-		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText, CmdListInsert:
+		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText, CmdListInsert, CmdStrSetBit:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -73,8 +74,9 @@ func ReadOnly(reqs []*Request) bool {
 // Conditional reports whether c is a compare-and-set, a read-and-replace
 // (§12.6), a lock command (§12.7), a read-modify-write of a string or a
 // hash field (§12.8, §12.10), a deadline set on a condition (§12.25),
-// GET_SET_WITH (§12.26), a push onto a list that exists (§12.28) or an
-// insertion beside a list's element (§12.30):
+// GET_SET_WITH (§12.26), a push onto a list that exists (§12.28), an
+// insertion beside a list's element (§12.30) or a string's bit set
+// (§12.31):
 // whether it writes, what it writes or what it
 // answers depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
@@ -84,7 +86,7 @@ func (c Command) Conditional() bool {
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdHashIncrFloat, CmdSetKeepTTL,
 		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdGetSetWith, CmdListPushLeftIfPresent, CmdListPushRightIfPresent,
-		CmdListInsert:
+		CmdListInsert, CmdStrSetBit:
 		return true
 	}
 	return false

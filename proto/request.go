@@ -20,8 +20,9 @@ type Request struct {
 	When  DeadlineIf     // SET_EXPIRY_IF, SET_EXPIRY_AT_IF: when the deadline is set
 	If    KeyIf          // SET_WITH, GET_SET_WITH: when the value is written
 	TTL   TTLMode        // SET_WITH, GET_SET_WITH: the deadline it gets (its milliseconds in Int[1])
+	Unit  BitUnit        // STR_BIT_COUNT, STR_BIT_POS: what the range counts in
 	Str   [3][]byte
-	Int   [2]int64
+	Int   [3]int64
 	Float float64
 	// Float2 is SET_IF's new value when it is a FLOAT (Float holds the
 	// expected one).
@@ -224,6 +225,8 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 			req.When, i, err = parseDeadlineIf(b, i)
 		case argKeyIf:
 			req.If, i, err = parseKeyIf(b, i)
+		case argUnit:
+			req.Unit, i, err = parseBitUnit(b, i)
 		case argTTLMode:
 			req.TTL, i, err = parseTTLMode(b, i)
 		case argType:
@@ -587,6 +590,10 @@ func parseDeadlineIf(b []byte, i int) (DeadlineIf, int, ParseError) {
 
 func parseKeyIf(b []byte, i int) (KeyIf, int, ParseError) {
 	return parseName[KeyIf](b, i, keyIfNames[:], ErrInvalidSetOption)
+}
+
+func parseBitUnit(b []byte, i int) (BitUnit, int, ParseError) {
+	return parseName[BitUnit](b, i, bitUnitNames[:], ErrInvalidBitUnit)
 }
 
 func parseTTLMode(b []byte, i int) (TTLMode, int, ParseError) {

@@ -170,6 +170,24 @@ func (k KeyIf) String() string {
 	return "INVALID"
 }
 
+// BitUnit is what the range of STR_BIT_COUNT and STR_BIT_POS (§12.31)
+// counts in: bytes, as Redis's BITCOUNT and BITPOS by default, or bits.
+type BitUnit uint8
+
+const (
+	UnitByte BitUnit = iota // BYTE
+	UnitBit                 // BIT
+)
+
+var bitUnitNames = [...]string{UnitByte: "BYTE", UnitBit: "BIT"}
+
+func (u BitUnit) String() string {
+	if int(u) < len(bitUnitNames) {
+		return bitUnitNames[u]
+	}
+	return "INVALID"
+}
+
 // TTLMode is the deadline SET_WITH and GET_SET_WITH (§12.26) give the
 // value they write: Redis's SET EX/PX, EXAT/PXAT and KEEPTTL.
 type TTLMode uint8

@@ -145,6 +145,9 @@ func ParseWords(words []Word, req *Request) error {
 		case argKeyIf:
 			req.If, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseKeyIf)
 			rest = rest[1:]
+		case argUnit:
+			req.Unit, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseBitUnit)
+			rest = rest[1:]
 		case argTTLMode:
 			req.TTL, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseTTLMode)
 			rest = rest[1:]

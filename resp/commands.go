@@ -687,6 +687,105 @@ func move(cmd proto.Command, ends *[2]proto.End) func([][]byte, *Plan) error {
 	}
 }
 
+// Bit errors in Redis's words (storage answers the same for values out
+// of range).
+var (
+	errBitOffset = &Error{"ERR", "bit offset is not an integer or out of range"}
+	errBitValue  = &Error{"ERR", "bit is not an integer or out of range"}
+)
+
+// getbit builds GETBIT: STR_GET_BIT.
+func getbit(args [][]byte, p *Plan) error {
+	off, err := parseInt(args[2])
+	if err != nil {
+		return errBitOffset
+	}
+	r := p.Item(proto.CmdStrGetBit)
+	r.Str[0], r.Int[0] = args[1], off
+	return nil
+}
+
+// setbit builds SETBIT: STR_SET_BIT.
+func setbit(args [][]byte, p *Plan) error {
+	off, err := parseInt(args[2])
+	if err != nil {
+		return errBitOffset
+	}
+	bit, err := parseInt(args[3])
+	if err != nil {
+		return errBitValue
+	}
+	r := p.Item(proto.CmdStrSetBit)
+	r.Str[0], r.Int[0], r.Int[1] = args[1], off, bit
+	return nil
+}
+
+// bitUnit reads BITCOUNT's and BITPOS's BYTE or BIT.
+func bitUnit(b []byte) (proto.BitUnit, error) {
+	switch {
+	case bytes.EqualFold(b, []byte("byte")):
+		return proto.UnitByte, nil
+	case bytes.EqualFold(b, []byte("bit")):
+		return proto.UnitBit, nil
+	}
+	return 0, errSyntax
+}
+
+// bitRange reads the start, the end and the unit of BITCOUNT's and
+// BITPOS's range (BYTE when not given).
+func bitRange(args [][]byte) (start, end int64, unit proto.BitUnit, err error) {
+	if start, err = parseInt(args[0]); err != nil {
+		return
+	}
+	if end, err = parseInt(args[1]); err != nil {
+		return
+	}
+	if len(args) == 3 {
+		unit, err = bitUnit(args[2])
+	}
+	return
+}
+
+// bitcount builds BITCOUNT: STR_BIT_COUNT, over the whole string when no
+// range is given.
+func bitcount(args [][]byte, p *Plan) error {
+	r := p.Item(proto.CmdStrBitCount)
+	r.Str[0], r.Int[0], r.Int[1], r.Unit = args[1], 0, -1, proto.UnitByte
+	switch len(args) {
+	case 2:
+		return nil
+	case 4, 5:
+		var err error
+		r.Int[0], r.Int[1], r.Unit, err = bitRange(args[2:])
+		return err
+	}
+	return errSyntax
+}
+
+// bitpos builds BITPOS: STR_BIT_POS_FROM without an end (bytes; past the
+// string's end it counts as zero bits), STR_BIT_POS with one.
+func bitpos(args [][]byte, p *Plan) error {
+	bit, err := parseInt(args[2])
+	if err != nil {
+		return err
+	}
+	if len(args) <= 4 {
+		r := p.Item(proto.CmdStrBitPosFrom)
+		r.Str[0], r.Int[0] = args[1], bit
+		if len(args) == 4 {
+			r.Int[1], err = parseInt(args[3])
+		}
+		return err
+	}
+	if len(args) > 6 {
+		return errSyntax
+	}
+	r := p.Item(proto.CmdStrBitPos)
+	r.Str[0], r.Int[0] = args[1], bit
+	r.Int[1], r.Int[2], r.Unit, err = bitRange(args[3:])
+	return err
+}
+
 // linsert builds LINSERT: BEFORE the pivot is LIST_INSERT's LEFT of it
 // (towards the head), AFTER its RIGHT.
 func linsert(args [][]byte, p *Plan) error {
@@ -1171,6 +1270,10 @@ var table = []*Spec{
 		r.Str[0], r.Int[0], r.Str[1] = args[1], offset, args[3]
 		return nil
 	}},
+	{Name: "getbit", Note: "STR_GET_BIT: a number stored by SET is its text, as in Redis.", Arity: 3, Flags: ro, Keys: one, Group: "bitmap", Summary: "A bit of a string by its offset.", Args: "key offset", Shape: ShapeInt, Build: getbit},
+	{Name: "setbit", Note: "STR_SET_BIT: as SETRANGE, a number stored by SET is its text, and a string after; linearizable (in a cluster, on its serial path). Each SETBIT that changes a bit writes the whole string (its log record, and in a cluster the key's Paxos state), so it costs the string's length where Redis's costs a byte: keep bitmaps small (split a large one over keys).", Arity: 4, Flags: wr, Keys: one, Group: "bitmap", Summary: "Sets or clears a bit of a string by its offset; the bit it held.", Args: "key offset value", Shape: ShapeInt, Build: setbit},
+	{Name: "bitcount", Note: "STR_BIT_COUNT.", Arity: -2, Flags: ro, Keys: one, Group: "bitmap", Summary: "The bits set in a string, or in a range of it.", Args: "key [start end [BYTE|BIT]]", Shape: ShapeInt, Build: bitcount},
+	{Name: "bitpos", Note: "STR_BIT_POS with an end, STR_BIT_POS_FROM without.", Arity: -3, Flags: ro, Keys: one, Group: "bitmap", Summary: "The first bit set (or clear) in a string, or in a range of it.", Args: "key bit [start [end [BYTE|BIT]]]", Shape: ShapeInt, Build: bitpos},
 	refused("msetnx", -3, "string", notYetLinearizable),
 
 	// keys

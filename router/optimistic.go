@@ -79,7 +79,7 @@ func (s *session) watchChecks() ([]*proto.Request, string) {
 			return nil, "a key watched in database " + strconv.Itoa(w.db) + " and a commit in database " +
 				strconv.Itoa(s.db) + ": Vanity checks watched keys in the commit's database; watch them after SWITCH_DB"
 		}
-		checks = append(checks, &proto.Request{Cmd: proto.CmdKeyVersionIs, Str: [3][]byte{w.key}, Int: [2]int64{w.version}})
+		checks = append(checks, &proto.Request{Cmd: proto.CmdKeyVersionIs, Str: [3][]byte{w.key}, Int: [3]int64{w.version}})
 	}
 	return checks, ""
 }

@@ -44,7 +44,7 @@ func (c *conn) waitPop(req *proto.Request, out []byte) []byte {
 		return proto.AppendErrorMsg(out, "invalid timeout: 0 (one try) to 3600000 milliseconds")
 	}
 	keys := [][]byte{req.Str[0]}
-	pop := proto.Request{Cmd: proto.CmdListPopLeft, Int: [2]int64{req.Int[0]}, OnceID: req.OnceID}
+	pop := proto.Request{Cmd: proto.CmdListPopLeft, Int: [3]int64{req.Int[0]}, OnceID: req.OnceID}
 	empty := []byte("OK:LIST (0)[]") // what a try that took nothing answers
 	switch req.Cmd {
 	case proto.CmdListPopRightWait:

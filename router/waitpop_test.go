@@ -87,7 +87,7 @@ func TestWaitPopPolls(t *testing.T) {
 	c := testConn(t)
 	b := &popBackend{pushAt: 8}
 	c.srv.cfg.Backend = b
-	req := &proto.Request{Cmd: proto.CmdListPopLeftWait, Str: [3][]byte{[]byte("jobs")}, Int: [2]int64{1, 60000}}
+	req := &proto.Request{Cmd: proto.CmdListPopLeftWait, Str: [3][]byte{[]byte("jobs")}, Int: [3]int64{1, 60000}}
 	if got := string(c.waitPop(req, nil)); got != "OK:LIST (1)[(3)job]" {
 		t.Fatalf("the pop answered %q, want the element", got)
 	}
@@ -120,7 +120,7 @@ func TestWaitMoveTriesMoves(t *testing.T) {
 	b := &popBackend{pushAt: 3}
 	c.srv.cfg.Backend = b
 	req := &proto.Request{Cmd: proto.CmdListMoveWait, Str: [3][]byte{[]byte("jobs"), []byte("doing")},
-		Ends: [2]proto.End{proto.EndRight, proto.EndLeft}, Int: [2]int64{0, 60000}}
+		Ends: [2]proto.End{proto.EndRight, proto.EndLeft}, Int: [3]int64{0, 60000}}
 	if got := string(c.waitPop(req, nil)); got != "OK:STR (3)job" {
 		t.Fatalf("the move answered %q, want the element", got)
 	}
@@ -149,7 +149,7 @@ func TestWaitPopWakesOnPush(t *testing.T) {
 	c.srv.pops.first, c.srv.pops.limit = time.Hour, time.Hour // only a push can end the wait
 	answered := make(chan string, 1)
 	go func() {
-		req := &proto.Request{Cmd: proto.CmdListPopLeftWait, Str: [3][]byte{[]byte("jobs")}, Int: [2]int64{1, 3600000}}
+		req := &proto.Request{Cmd: proto.CmdListPopLeftWait, Str: [3][]byte{[]byte("jobs")}, Int: [3]int64{1, 3600000}}
 		answered <- string(c.waitPop(req, nil))
 	}()
 	waitFor := func(what string, ok func() bool) {
@@ -288,7 +288,7 @@ func TestWaitPopOfSeveralKeys(t *testing.T) {
 	b := &listsBackend{lists: map[string][]string{"low": {"l1"}}}
 	c.srv.cfg.Backend = b
 	keys := [][]byte{[]byte("high"), []byte("low")}
-	req := &proto.Request{Cmd: proto.CmdListPopLeftWaitAny, Elems: keys, Int: [2]int64{1, 60000}}
+	req := &proto.Request{Cmd: proto.CmdListPopLeftWaitAny, Elems: keys, Int: [3]int64{1, 60000}}
 	if got := string(c.waitPop(req, nil)); got != "OK:LIST (2)[(3)low(2)l1]" {
 		t.Fatalf("the pop answered %q, want low's element after its key", got)
 	}

@@ -956,6 +956,51 @@ func TestCommandExamples(t *testing.T) {
 			> SET:STR (1)s (1)v
 			> LIST_PUSH_RIGHT_IF_PRESENT (1)s (1)[(1)c]
 			< BAD_TYPE(10)not a list`,
+		"bits": `
+			> STR_GET_BIT (1)b 7
+			< OK:INT 0
+			> STR_BIT_POS_FROM (1)b 0 0
+			< OK:INT 0
+			> STR_BIT_POS_FROM (1)b 1 0
+			< OK:INT -1
+			> STR_SET_BIT (1)b 7 0
+			< OK:INT 0
+			> GET (1)b
+			< OK:STR (1)` + "\x00" + `
+			> STR_SET_BIT (1)b 9 1
+			< OK:INT 0
+			> STR_SET_BIT (1)b 9 1
+			< OK:INT 1
+			> STR_GET_BIT (1)b 9
+			< OK:INT 1
+			> STR_BIT_COUNT (1)b 0 -1 BYTE
+			< OK:INT 1
+			> STR_BIT_POS (1)b 1 0 -1 BYTE
+			< OK:INT 9
+			> STR_BIT_POS (1)b 0 1 1 BYTE
+			< OK:INT 8
+			> STR_SET_BIT (1)b 8 1
+			< OK:INT 0
+			> STR_BIT_POS (1)b 1 9 15 BIT
+			< OK:INT 9
+			> STR_SET_BIT (1)b 2 2
+			< ERROR(37)bit is not an integer or out of range
+			> STR_GET_BIT (1)b -1
+			< ERROR(44)bit offset is not an integer or out of range
+			> STR_BIT_POS (1)b 2 0 -1 BYTE
+			< ERROR(32)The bit argument must be 1 or 0.
+			> SET:INT (1)n 5
+			< OK
+			> SET_EXPIRY (1)n 100
+			> STR_SET_BIT (1)n 6 1
+			< OK:INT 0
+			> GET (1)n
+			< OK:STR (1)7
+			> GET_EXPIRY (1)n
+			< OK:FLOAT 100.000000
+			> LIST_PUSH_RIGHT (1)l (1)[(1)a]
+			> STR_GET_BIT (1)l 0
+			< BAD_TYPE`,
 		"list insert": `
 			> LIST_INSERT (1)l LEFT (1)a (1)x
 			< OK:INT 0

@@ -81,7 +81,7 @@ func TestWALRepairFlag(t *testing.T) {
 	}
 	coord := node.NewLocalCoordinator(n)
 	for i := range 200 {
-		req := proto.Request{Cmd: proto.CmdSet, Type: proto.TypeInt, Str: [3][]byte{[]byte(fmt.Sprint("k", i))}, Int: [2]int64{1}}
+		req := proto.Request{Cmd: proto.CmdSet, Type: proto.TypeInt, Str: [3][]byte{[]byte(fmt.Sprint("k", i))}, Int: [3]int64{1}}
 		done := make(chan struct{})
 		coord.Run(&rpc.Run{Cmds: []rpc.Cmd{{Reqs: []*proto.Request{&req}}}}, new(node.Result), func(*node.Result) { close(done) }, nil)
 		<-done

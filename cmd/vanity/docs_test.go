@@ -162,6 +162,11 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdListPushLeftIfPresent:  {cost: "O(values)", setup: []string{"rpush log started"}, example: []string{"lpushx log boot", "list_push_left_if_present nolog x", "exists nolog"}},
 	proto.CmdListPushRightIfPresent: {cost: "O(values)", setup: []string{"rpush log started"}, example: []string{"rpushx log step1 step2", "lrange log 0 -1"}},
 	proto.CmdIncrIntText:            {cost: "O(1)", setup: []string{"set:str visits 41", "set:float ratio 2.5"}, example: []string{"incr_int_text visits 1", "type visits", "incr_int_text hits 5", "incr_int_text ratio 1"}},
+	proto.CmdStrGetBit:              {cost: "O(1)", setup: []string{"str_set_bit flags 7 1"}, example: []string{"str_get_bit flags 7", "str_get_bit flags 100"}},
+	proto.CmdStrSetBit:              {cost: "O(n): the string is written whole", example: []string{"str_set_bit flags 7 1", "str_set_bit flags 7 0", "get flags"}},
+	proto.CmdStrBitCount:            {cost: "O(n)", setup: []string{"set:str word foobar"}, example: []string{"str_bit_count word 0 -1 BYTE", "str_bit_count word 1 1 BYTE", "str_bit_count word 5 30 BIT"}},
+	proto.CmdStrBitPos:              {cost: "O(n)", setup: []string{"str_set_bit flags 12 1"}, example: []string{"str_bit_pos flags 1 0 -1 BYTE", "str_bit_pos flags 1 0 7 BIT", "str_bit_pos flags 0 0 -1 BYTE"}},
+	proto.CmdStrBitPosFrom:          {cost: "O(n)", setup: []string{"str_set_bit flags 12 1"}, example: []string{"str_bit_pos_from flags 1 1", "str_bit_pos_from flags 0 0", "str_bit_pos_from none 0 0"}},
 	proto.CmdListInsert:             {cost: "O(n)", setup: []string{"rpush steps a c"}, example: []string{"list_insert steps RIGHT a b", "list_insert steps LEFT z x", "list_insert nosteps LEFT a x", "lrange steps 0 -1"}},
 	proto.CmdListPopRightWait:       {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},
 }

@@ -273,7 +273,7 @@ func (c *cli) login() error {
 		}
 	}
 	if c.opts.db != 0 {
-		req := proto.Request{Cmd: proto.CmdSwitchDB, Int: [2]int64{int64(c.opts.db)}}
+		req := proto.Request{Cmd: proto.CmdSwitchDB, Int: [3]int64{int64(c.opts.db)}}
 		r, err := c.request(&req)
 		if err != nil {
 			return err

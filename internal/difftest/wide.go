@@ -159,7 +159,7 @@ func severalKeys(q string) bool {
 
 func (g *wideGen) anyData(k string) string {
 	r := g.r
-	switch r.IntN(68) {
+	switch r.IntN(69) {
 	case 0, 1, 2:
 		t, v := g.typed()
 		return "SET:" + t + " " + k + " " + v
@@ -306,6 +306,12 @@ func (g *wideGen) anyData(k string) string {
 		return "INCR_INT_TEXT " + k + " " + strconv.Itoa(g.r.IntN(7)-3)
 	case 66:
 		return "LIST_INSERT " + k + " " + g.pick([]string{"LEFT ", "RIGHT "}) + g.word() + " " + g.word()
+	case 67:
+		off := strconv.Itoa(g.r.IntN(40))
+		return g.pick([]string{"STR_SET_BIT " + k + " " + off + " " + strconv.Itoa(g.r.IntN(2)), "STR_GET_BIT " + k + " " + off,
+			"STR_BIT_COUNT " + k + " " + strconv.Itoa(g.small()) + " " + strconv.Itoa(g.small()) + g.pick([]string{" BYTE", " BIT"}),
+			"STR_BIT_POS " + k + " " + strconv.Itoa(g.r.IntN(2)) + " " + strconv.Itoa(g.small()) + " " + strconv.Itoa(g.small()) + g.pick([]string{" BYTE", " BIT"}),
+			"STR_BIT_POS_FROM " + k + " " + strconv.Itoa(g.r.IntN(2)) + " " + strconv.Itoa(g.small())})
 	}
 	return "GET"
 }

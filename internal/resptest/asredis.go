@@ -198,6 +198,82 @@ LINSERT {r}li BEFORE q x
 LINSERT {r}li MIDDLE a x
 LRANGE {r}li 0 -1
 LINSERT {r}sw BEFORE a x
+GETBIT {r}bm 0
+BITCOUNT {r}bm
+BITPOS {r}bm 0
+BITPOS {r}bm 1
+BITPOS {r}bm 0 5 10
+SETBIT {r}bm 7 1
+SETBIT {r}bm 7 1
+SETBIT {r}bm 100 1
+SETBIT {r}bm 3 0
+SETBIT {r}bm 3 1
+GET {r}bm
+GETBIT {r}bm 7
+GETBIT {r}bm 6
+GETBIT {r}bm 100
+GETBIT {r}bm 1000
+GETBIT {r}bm -1
+GETBIT {r}bm x
+SETBIT {r}bm 5 2
+SETBIT {r}bm -1 1
+SETBIT {r}bm 4294967296 1
+SETBIT {r}bm x 1
+BITCOUNT {r}bm
+BITCOUNT {r}bm 0 0
+BITCOUNT {r}bm 0 0 BIT
+BITCOUNT {r}bm 3 7 BIT
+BITCOUNT {r}bm 1 -1
+BITCOUNT {r}bm -1 -1
+BITCOUNT {r}bm -100 -100
+BITCOUNT {r}bm -20 -30
+BITCOUNT {r}bm -5 -1 bit
+BITCOUNT {r}bm 5 2
+BITCOUNT {r}bm 0 1000
+BITCOUNT {r}bm 0
+BITCOUNT {r}bm 0 1 WORD
+BITCOUNT {r}bm 0 1 BIT extra
+BITPOS {r}bm 1
+BITPOS {r}bm 0
+BITPOS {r}bm 1 1
+BITPOS {r}bm 1 0 0 BIT
+BITPOS {r}bm 1 4 7 BIT
+BITPOS {r}bm 1 8 99 BIT
+BITPOS {r}bm 1 8 100 bit
+BITPOS {r}bm 0 0 -1
+BITPOS {r}bm 1 -1
+BITPOS {r}bm 1 -1 -1
+BITPOS {r}bm 1 100
+BITPOS {r}bm 2
+BITPOS {r}bm 1 0 1 WORD
+SETBIT {r}ones 0 1
+SETBIT {r}ones 1 1
+SETBIT {r}ones 2 1
+SETBIT {r}ones 3 1
+SETBIT {r}ones 4 1
+SETBIT {r}ones 5 1
+SETBIT {r}ones 6 1
+SETBIT {r}ones 7 1
+BITPOS {r}ones 0
+BITPOS {r}ones 0 1
+BITPOS {r}ones 0 0 -1
+BITPOS {r}ones 0 0 7 BIT
+BITPOS {r}ones 0 8 15 BIT
+BITPOS {r}ones 1 2
+SET {r}bn 5
+GETBIT {r}bn 2
+BITCOUNT {r}bn
+SETBIT {r}bn 6 1
+GET {r}bn
+SET {r}be ""
+BITPOS {r}be 0
+BITPOS {r}be 1
+BITCOUNT {r}be
+RPUSH {r}bl a
+GETBIT {r}bl 0
+SETBIT {r}bl 0 1
+BITCOUNT {r}bl
+BITPOS {r}bl 1
 PUBSUB NUMSUB {r}nochannel
 PUBSUB CHANNELS {r}nochannel*
 PUBSUB

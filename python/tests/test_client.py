@@ -5,7 +5,7 @@ import threading
 import time
 import warnings
 
-from vanity import AuthenticationError, AuthLevel, Client, DeadlineIf, KeyIf, ListEnd, TTLMode, ServerConstant, ServerType, SocketClosedError, WatchError
+from vanity import AuthenticationError, AuthLevel, BitUnit, Client, DeadlineIf, KeyIf, ListEnd, TTLMode, ServerConstant, ServerType, SocketClosedError, WatchError
 
 from .support import ServerTestCase
 
@@ -525,6 +525,18 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.incr_int_text("iit-new", -2).value, -2)
         c.set("iit-x", "abc")
         self.assertTrue(c.incr_int_text("iit-x", 1).is_error())
+
+    def test_bits(self):
+        c = self.client
+        self.assertEqual(c.str_get_bit("bits-b", 7).value, 0)
+        self.assertEqual(c.str_bit_pos_from("bits-b", 0).value, 0)
+        self.assertEqual(c.str_set_bit("bits-b", 7, 1).value, 0)
+        self.assertEqual(c.str_set_bit("bits-b", 9, 1).value, 0)
+        self.assertEqual(c.str_get_bit("bits-b", 7).value, 1)
+        self.assertEqual(c.str_bit_count("bits-b").value, 2)
+        self.assertEqual(c.str_bit_count("bits-b", 0, 7, BitUnit.BIT).value, 1)
+        self.assertEqual(c.str_bit_pos("bits-b", 1, 1, -1).value, 9)
+        self.assertEqual(c.str_bit_pos_from("bits-b", 0, 0).value, 0)
 
     def test_list_insert(self):
         c = self.client

@@ -65,6 +65,13 @@ class TTLMode(enum.Enum):
     KEEP = "KEEP"    # the key's own (KEEPTTL)
 
 
+class BitUnit(enum.Enum):
+    """What the range of str_bit_count and str_bit_pos counts in
+    (PROTOCOL.md 12.31; Redis's BITCOUNT and BITPOS options)."""
+    BYTE = "BYTE"
+    BIT = "BIT"
+
+
 def _framed(value):
     data = encode_text(value)
     return b"(%d)" % len(data) + data
@@ -81,7 +88,7 @@ def format_arg(arg):
     """
     if isinstance(arg, bool):
         raise TypeError("booleans have no encoding in the Vanity protocol")
-    if isinstance(arg, (AuthLevel, Consistency, ListEnd, DeadlineIf, KeyIf, TTLMode)):
+    if isinstance(arg, (AuthLevel, Consistency, ListEnd, DeadlineIf, KeyIf, TTLMode, BitUnit)):
         return arg.value.encode()
     if isinstance(arg, (str, bytes, bytearray, memoryview)):
         return _framed(arg)
@@ -383,6 +390,31 @@ class CommandInterface:
     def list_push_right_if_present(self, key: Key, values: Iterable[Any]) -> Response:
         """As list_push_left_if_present, onto the tail (RPUSHX)."""
         return self._command("LIST_PUSH_RIGHT_IF_PRESENT", key, list(values))
+
+    def str_get_bit(self, key: Key, offset: int) -> Response:
+        """The bit at offset of key's string (Redis's GETBIT; PROTOCOL.md
+        12.31): 0 beyond its end or for no key."""
+        return self._command("STR_GET_BIT", key, int(offset))
+
+    def str_set_bit(self, key: Key, offset: int, bit: int) -> Response:
+        """Set (1) or clear (0) the bit at offset of key's string, zero
+        bytes filling a gap, answering the bit it held (Redis's SETBIT)."""
+        return self._command("STR_SET_BIT", key, int(offset), int(bit))
+
+    def str_bit_count(self, key: Key, start: int = 0, end: int = -1, unit: BitUnit = BitUnit.BYTE) -> Response:
+        """The bits set in key's string from start to end, both included,
+        in bytes or bits, negative positions from the end (BITCOUNT)."""
+        return self._command("STR_BIT_COUNT", key, int(start), int(end), BitUnit(unit))
+
+    def str_bit_pos(self, key: Key, bit: int, start: int, end: int, unit: BitUnit = BitUnit.BYTE) -> Response:
+        """The first bit equal to bit (0 or 1) from start to end, in bytes
+        or bits, or -1 (BITPOS with an end)."""
+        return self._command("STR_BIT_POS", key, int(bit), int(start), int(end), BitUnit(unit))
+
+    def str_bit_pos_from(self, key: Key, bit: int, start: int = 0) -> Response:
+        """The first bit equal to bit from byte start on; past its end the
+        string counts as zero bits (BITPOS without an end)."""
+        return self._command("STR_BIT_POS_FROM", key, int(bit), int(start))
 
     def list_insert(self, key: Key, side: ListEnd, pivot: Any, value: Any) -> Response:
         """Put value beside the first element equal to pivot, before it

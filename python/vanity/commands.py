@@ -146,6 +146,11 @@ COMMANDS = {
     "LIST_PUSH_RIGHT_IF_PRESENT": Command(("str", "list"), "key value...", "pushes values onto the tail of a list that exists; returns the new length (0: no list)", "lists", "RPUSHX", "write"),
     "INCR_INT_TEXT": Command(("str", "int"), "key amount", "adds amount to an INT, or to a string or FLOAT of an integer's text, which becomes an INT; returns the sum", "strings and numbers", "", "write"),
     "LIST_INSERT": Command(("str", "end", "str", "str"), "key LEFT|RIGHT pivot value", "puts value beside the first element equal to pivot (LEFT: before it); returns the new length (-1: no such element, 0: no list)", "lists", "", "write"),
+    "STR_GET_BIT": Command(("str", "int"), "key offset", "the bit at offset of a string (0 beyond its end, or of no key)", "strings and numbers", "GETBIT", "read"),
+    "STR_SET_BIT": Command(("str", "int", "int"), "key offset bit", "sets or clears the bit at offset of a string (zero bytes fill a gap; an absent key starts empty); the bit it held", "strings and numbers", "SETBIT", "write"),
+    "STR_BIT_COUNT": Command(("str", "int", "int", "unit"), "key start end BYTE|BIT", "the bits set in a string from start to end, both included, in bytes or bits (negative: from the end)", "strings and numbers", "", "read"),
+    "STR_BIT_POS": Command(("str", "int", "int", "int", "unit"), "key bit start end BYTE|BIT", "the first bit equal to bit (0 or 1) from start to end, in bytes or bits (negative: from the end); -1 if none", "strings and numbers", "", "read"),
+    "STR_BIT_POS_FROM": Command(("str", "int", "int"), "key bit start", "the first bit equal to bit (0 or 1) from byte start on (negative: from the end); past its end the string counts as zero bits, and no key as all zeros (-1 when looking for a 1 that is not there)", "strings and numbers", "", "read"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

@@ -1,0 +1,168 @@
+package storage
+
+import (
+	"math/bits"
+
+	"github.com/vanitydb/vanity/proto"
+)
+
+// The bits of a string (PROTOCOL.md §12.31): Redis's GETBIT, SETBIT,
+// BITCOUNT and BITPOS. Bit 0 is the highest bit of the first byte. A
+// number is its text, as GET reads it.
+
+// maxBitOffset bounds a bit's offset: the bits of the longest string a
+// write can bring (proto.MaxRequest bytes), as Redis bounds SETBIT's to
+// its 512 MiB strings.
+const maxBitOffset = 8*proto.MaxRequest - 1
+
+// Bit command errors, in Redis's words.
+const (
+	msgBitOffset = "bit offset is not an integer or out of range"
+	msgBitValue  = "bit is not an integer or out of range"
+	msgBitArg    = "The bit argument must be 1 or 0."
+)
+
+func (c *Ctx) execBits(req *proto.Request, dst []byte) ([]byte, bool) {
+	switch req.Cmd {
+	case proto.CmdStrGetBit, proto.CmdStrSetBit, proto.CmdStrBitCount, proto.CmdStrBitPos, proto.CmdStrBitPosFrom:
+	default:
+		return dst, false
+	}
+	key := req.Key()
+	cur, ok := c.readText(key)
+	if !ok {
+		return append(dst, proto.ReplyBadType...), true
+	}
+	s := cur.s
+	switch req.Cmd {
+	case proto.CmdStrGetBit:
+		off := req.Int[0]
+		if off < 0 || off > maxBitOffset {
+			return proto.AppendErrorMsg(dst, msgBitOffset), true
+		}
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(bitAt(s, off))), true
+	case proto.CmdStrSetBit:
+		off, bit := req.Int[0], req.Int[1]
+		switch {
+		case off < 0 || off > maxBitOffset:
+			return proto.AppendErrorMsg(dst, msgBitOffset), true
+		case bit != 0 && bit != 1:
+			return proto.AppendErrorMsg(dst, msgBitValue), true
+		}
+		old := bitAt(s, off)
+		if old == int(bit) && int64(len(s)) > off/8 {
+			// Nothing changes: the string already holds the bit.
+			return proto.AppendInt(append(dst, proto.ReplyOK...), int64(old)), true
+		}
+		out := make([]byte, max(int64(len(s)), off/8+1))
+		copy(out, s)
+		mask := byte(0x80) >> (off % 8)
+		if bit == 1 {
+			out[off/8] |= mask
+		} else {
+			out[off/8] &^= mask
+		}
+		c.rewriteStr(key, cur, out)
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(old)), true
+	case proto.CmdStrBitCount:
+		return proto.AppendInt(append(dst, proto.ReplyOK...), bitCount(s, req.Int[0], req.Int[1], req.Unit)), true
+	}
+	bit := req.Int[0]
+	if bit != 0 && bit != 1 {
+		return proto.AppendErrorMsg(dst, msgBitArg), true
+	}
+	if v, _ := c.read(key); v == nil {
+		// No key is an endless run of zero bits.
+		return proto.AppendInt(append(dst, proto.ReplyOK...), -bit), true
+	}
+	if req.Cmd == proto.CmdStrBitPosFrom {
+		return proto.AppendInt(append(dst, proto.ReplyOK...), bitPos(s, int(bit), req.Int[1], int64(len(s))-1, proto.UnitByte, false)), true
+	}
+	return proto.AppendInt(append(dst, proto.ReplyOK...), bitPos(s, int(bit), req.Int[1], req.Int[2], req.Unit, true)), true
+}
+
+// bitAt returns bit off of s, 0 beyond its end.
+func bitAt(s string, off int64) int {
+	if off/8 >= int64(len(s)) {
+		return 0
+	}
+	return int(s[off/8]>>(7-off%8)) & 1
+}
+
+// bitRange turns start and end, in unit, negative ones counting from the
+// end, into the bits first..last of s, clamped as Redis clamps them;
+// ok is false when the range is empty.
+func bitRange(s string, start, end int64, unit proto.BitUnit) (first, last int64, ok bool) {
+	total := int64(len(s))
+	if unit == proto.UnitBit {
+		total *= 8
+	}
+	if start < 0 {
+		start = max(total+start, 0)
+	}
+	if end < 0 {
+		end = max(total+end, 0)
+	}
+	end = min(end, total-1)
+	if start > end {
+		return 0, 0, false
+	}
+	if unit == proto.UnitBit {
+		return start, end, true
+	}
+	return start * 8, end*8 + 7, true
+}
+
+// bitCount counts the bits set in s from start to end (STR_BIT_COUNT).
+// Two negative positions in the wrong order count nothing, as Redis's
+// BITCOUNT answers before it clamps them.
+func bitCount(s string, start, end int64, unit proto.BitUnit) int64 {
+	if start < 0 && end < 0 && start > end {
+		return 0
+	}
+	first, last, ok := bitRange(s, start, end, unit)
+	if !ok {
+		return 0
+	}
+	n := 0
+	for i := first / 8; i <= last/8; i++ {
+		b := s[i]
+		if i == first/8 {
+			b &= 0xff >> (first % 8)
+		}
+		if i == last/8 {
+			b &= 0xff << (7 - last%8)
+		}
+		n += bits.OnesCount8(b)
+	}
+	return int64(n)
+}
+
+// bitPos returns the first bit of s equal to bit from start to end
+// (STR_BIT_POS), or -1. Without an end given (STR_BIT_POS_FROM) the
+// string is taken to go on with zero bits, so a 0 not found in it is the
+// first bit past its end; a 1 not found is -1 either way.
+func bitPos(s string, bit int, start, end int64, unit proto.BitUnit, endGiven bool) int64 {
+	first, last, ok := bitRange(s, start, end, unit)
+	if !ok {
+		return -1
+	}
+	for i := first; i <= last; {
+		b := s[i/8]
+		if bit == 0 {
+			b = ^b
+		}
+		if b == 0 && i%8 == 0 && i+7 <= last {
+			i += 8 // a whole byte without the bit
+			continue
+		}
+		if int(b>>(7-i%8))&1 == 1 {
+			return i
+		}
+		i++
+	}
+	if bit == 0 && !endGiven {
+		return last + 1
+	}
+	return -1
+}
