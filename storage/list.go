@@ -55,20 +55,34 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	// the list.
 	var gone []int
 	var sum0 uint64 // elemSum of gone[0], taken when it is read
-	for _, t := range d.Tombs {
+	var at []found // each tombstone's place in the list, when they are many
+	if len(d.Tombs) > 4 && x.elems.n > 0 {
+		at = x.indexes(len(d.Tombs), func(k int) ElemID { return d.Tombs[k].ID })
+	}
+	for k, t := range d.Tombs {
 		if t.ID.S.Less(r) {
 			continue
 		}
 		s := t.S
-		if i, found := x.find(t.ID); found {
+		i, ok := 0, false
+		if at != nil {
+			i, ok = at[k].i, at[k].i >= 0
+		} else {
+			i, ok = x.find(t.ID)
+		}
+		if ok {
 			// The tombstone takes the stamp of the value it removes (a
 			// LIST_SET concurrent with the removal may be later), as it
 			// does when that value arrives after it (below): the type
 			// stamp then does not depend on the order deltas came in.
-			e := x.elems.at(i)
-			s = s.Max(e.vs)
-			if len(gone) == 0 {
-				sum0 = elemSum(e)
+			if at != nil && len(gone) > 0 {
+				s = s.Max(at[k].vs)
+			} else {
+				e := x.elems.at(i)
+				s = s.Max(e.vs)
+				if len(gone) == 0 {
+					sum0 = elemSum(e)
+				}
 			}
 			gone = append(gone, i)
 		}
@@ -94,7 +108,14 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	var few [4]elem // the usual push's, without an allocation
 	adds := few[:0]
 	q := &x.elems
-	for _, e := range d.Elems {
+	at = nil // each element's index in the list, when they are many
+	if len(d.Elems) > 4 {
+		adds = make([]elem, 0, len(d.Elems))
+		if inside(q, d.Elems) > 4 {
+			at = x.indexes(len(d.Elems), func(k int) ElemID { return d.Elems[k].ID })
+		}
+	}
+	for k, e := range d.Elems {
 		if e.ID.S.Less(r) {
 			continue
 		}
@@ -108,7 +129,10 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 		}
 		var i int
 		found := false
-		if q.n > 0 && !q.lastID().Less(e.ID) && !e.ID.Less(q.firstID()) {
+		switch {
+		case at != nil:
+			i, found = at[k].i, at[k].i >= 0
+		case q.n > 0 && !q.lastID().Less(e.ID) && !e.ID.Less(q.firstID()):
 			i, found = x.find(e.ID) // not beyond either end, where pushes go
 		}
 		if !found {
@@ -126,6 +150,58 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	}
 	x.add(adds)
 	return x
+}
+
+// inside counts the elements of es whose ids are not beyond either end
+// of q (where pushes go): those a join must look for among q's.
+func inside(q *elems, es []Elem) int {
+	if q.n == 0 {
+		return 0
+	}
+	first, last, n := q.firstID(), q.lastID(), 0
+	for _, e := range es {
+		if !last.Less(e.ID) && !e.ID.Less(first) {
+			n++
+		}
+	}
+	return n
+}
+
+// found is where an id is in a list: the element's index (-1: none) and
+// its value register's stamp.
+type found struct {
+	i  int
+	vs hlc.Stamp
+}
+
+// indexes returns where in the list each of n ids is (id(k) the k-th):
+// the ids in order, then one walk over the list from the first, where
+// finding each would walk to its chunk and decode it (LIST_INSERT's
+// rewrite of a window sends hundreds of thousands of them into a long
+// list). Replacing an element's value in place keeps every index.
+func (x *listVal) indexes(n int, id func(k int) ElemID) []found {
+	out := make([]found, n)
+	order := make([]int, n)
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortFunc(order, func(a, b int) int { return id(a).Compare(id(b)) })
+	j := 0
+	if from, _ := x.find(id(order[0])); from < x.elems.n {
+		x.elems.each(from, x.elems.n-1, func(i int, e elemView) bool {
+			for ; j < n && id(order[j]).Less(e.id); j++ {
+				out[order[j]].i = -1
+			}
+			for ; j < n && id(order[j]) == e.id; j++ {
+				out[order[j]] = found{i, e.vs}
+			}
+			return j < n
+		})
+	}
+	for ; j < n; j++ {
+		out[order[j]].i = -1
+	}
+	return out
 }
 
 // removeAt removes the elements at the given indexes (in any order, an

@@ -77,3 +77,28 @@ func BenchmarkListInsertAtOnePlace(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListInsertIntoPushes makes two insertions right after the
+// middle element of a list of n built by pushes, whose neighbouring
+// positions leave no room: the first takes the neighbour's position with
+// its own stamp, the second finds no id between the first and the pivot
+// and pushes the elements from there to the nearer end again (half the
+// list). An operation is the two.
+func BenchmarkListInsertIntoPushes(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			var req proto.Request
+			if err := proto.ParseRequest(fmt.Appendf(nil, "LIST_INSERT (1)q RIGHT (13)member:%06d (1)v", n/2), &req); err != proto.ErrNone {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				b.StopTimer()
+				h := newHarness(b, 1, false, 1)
+				fillLarge(b, h, "LIST_PUSH_RIGHT", "q", n)
+				b.StartTimer()
+				h.exec(&req)
+				h.exec(&req)
+			}
+		})
+	}
+}
