@@ -55,7 +55,7 @@ func (x *listVal) join(d *ValDelta, r hlc.Stamp, keep bool) value {
 	// the list.
 	var gone []int
 	var sum0 uint64 // elemSum of gone[0], taken when it is read
-	var at []found // each tombstone's place in the list, when they are many
+	var at []found  // each tombstone's place in the list, when they are many
 	if len(d.Tombs) > 4 && x.elems.n > 0 {
 		at = x.indexes(len(d.Tombs), func(k int) ElemID { return d.Tombs[k].ID })
 	}
