@@ -687,6 +687,21 @@ func move(cmd proto.Command, ends *[2]proto.End) func([][]byte, *Plan) error {
 	}
 }
 
+// strRange builds GETRANGE and SUBSTR: STR_RANGE.
+func strRange(args [][]byte, p *Plan) error {
+	start, err := parseInt(args[2])
+	if err != nil {
+		return err
+	}
+	end, err := parseInt(args[3])
+	if err != nil {
+		return err
+	}
+	r := p.Item(proto.CmdStrRange)
+	r.Str[0], r.Int[0], r.Int[1] = args[1], start, end
+	return nil
+}
+
 // Bit errors in Redis's words (storage answers the same for values out
 // of range).
 var (
@@ -1245,19 +1260,8 @@ var table = []*Spec{
 		r.Str[0], r.Str[1] = args[1], args[2]
 		return nil
 	}},
-	{Name: "getrange", Note: "STR_RANGE: a number stored by SET (an INT or FLOAT value) is its text, as in Redis.", Arity: 4, Flags: ro, Keys: one, Group: "string", Summary: "Returns a substring of the string stored at a key.", Args: "key start end", Shape: ShapeBulk, Build: func(args [][]byte, p *Plan) error {
-		start, err := parseInt(args[2])
-		if err != nil {
-			return err
-		}
-		end, err := parseInt(args[3])
-		if err != nil {
-			return err
-		}
-		r := p.Item(proto.CmdStrRange)
-		r.Str[0], r.Int[0], r.Int[1] = args[1], start, end
-		return nil
-	}},
+	{Name: "getrange", Note: "STR_RANGE: a number stored by SET (an INT or FLOAT value) is its text, as in Redis.", Arity: 4, Flags: ro, Keys: one, Group: "string", Summary: "Returns a substring of the string stored at a key.", Args: "key start end", Shape: ShapeBulk, Build: strRange},
+	{Name: "substr", Note: "As GETRANGE (Redis keeps SUBSTR as its old name).", Arity: 4, Flags: ro, Keys: one, Group: "string", Summary: "Returns a substring of the string stored at a key (GETRANGE's old name).", Args: "key start end", Shape: ShapeBulk, Build: strRange},
 	{Name: "setrange", Note: "STR_SET_RANGE: as APPEND, a number stored by SET is its text, and a string after; linearizable (in a cluster, on its serial path).", Arity: 4, Flags: wr, Keys: one, Group: "string", Summary: "Overwrites a part of a string value with another by an offset; creates the key if it doesn't exist.", Args: "key offset value", Shape: ShapeInt, Build: func(args [][]byte, p *Plan) error {
 		offset, err := parseInt(args[2])
 		if err != nil {

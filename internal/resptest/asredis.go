@@ -274,6 +274,9 @@ GETBIT {r}bl 0
 SETBIT {r}bl 0 1
 BITCOUNT {r}bl
 BITPOS {r}bl 1
+SUBSTR {r}str 1 3
+SUBSTR {r}str -3 -1
+SUBSTR {r}nostr 0 5
 PUBSUB NUMSUB {r}nochannel
 PUBSUB CHANNELS {r}nochannel*
 PUBSUB
