@@ -125,6 +125,11 @@ func (c *Client) SetIntersectInto(dst string, keys ...string) (Reply, error) {
 func (c *Client) SetIntersectLen(keys ...string) (Reply, error) {
 	return c.Do("SET_INTERSECT_LEN", keys)
 }
+
+// SetIntersectLenUpTo is SetIntersectLen capped at limit (0: none).
+func (c *Client) SetIntersectLenUpTo(limit int64, keys ...string) (Reply, error) {
+	return c.Do("SET_INTERSECT_LEN_UPTO", keys, limit)
+}
 func (c *Client) SetDiff(a, b string) (Reply, error) { return c.Do("SET_DIFF", a, b) }
 func (c *Client) SetDiffInto(dst, a, b string) (Reply, error) {
 	return c.Do("SET_DIFF_INTO", dst, a, b)

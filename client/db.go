@@ -868,7 +868,14 @@ func (db *DB) SetMembers(ctx context.Context, key string) ([]string, error) {
 // element (0: every match), from the rank-th match on (1: the first from
 // the head, -1: the first from the tail); LIST_POS, PROTOCOL.md §12.20.
 func (db *DB) ListPos(ctx context.Context, key, element string, rank, count int64) ([]int64, error) {
-	r, err := db.Do(ctx, "LIST_POS", key, element, rank, count)
+	return db.ListPosWithin(ctx, key, element, rank, count, 0)
+}
+
+// ListPosWithin is ListPos among the first maxlen elements the search
+// meets only (the last, for a negative rank; 0: all): LIST_POS_WITHIN,
+// Redis's LPOS MAXLEN.
+func (db *DB) ListPosWithin(ctx context.Context, key, element string, rank, count, maxlen int64) ([]int64, error) {
+	r, err := db.Do(ctx, "LIST_POS_WITHIN", key, element, rank, count, maxlen)
 	var out []int64
 	for _, v := range r.Value.Elems {
 		out = append(out, v.Int)

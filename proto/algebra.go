@@ -36,7 +36,7 @@ func (s NameSet) Has(member string) bool {
 // _INTO forms, the key it replaces; ok is false for other commands.
 func Operands(req *Request) (dest []byte, sources [][]byte, ok bool) {
 	switch req.Cmd {
-	case CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetDiffMany:
+	case CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetIntersectLenUpTo, CmdSetDiffMany:
 		return nil, req.Elems, true
 	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto:
 		return req.Str[0], req.Elems, true
@@ -68,7 +68,7 @@ func Combine(cmd Command, sources []Members) []string {
 				}
 			})
 		}
-	case CmdSetIntersect, CmdSetIntersectLen, CmdSetIntersectInto:
+	case CmdSetIntersect, CmdSetIntersectLen, CmdSetIntersectLenUpTo, CmdSetIntersectInto:
 		if len(sources) == 0 || slices.Contains(sources, nil) {
 			return nil
 		}
@@ -96,11 +96,17 @@ func Combine(cmd Command, sources []Members) []string {
 	return out
 }
 
-// AppendCombined appends the reply of set algebra command cmd whose
-// result is members: its size for the _LEN and _INTO forms, else the set.
-func AppendCombined(dst []byte, cmd Command, members []string) []byte {
+// AppendCombined appends the reply of set algebra request req whose
+// result is members: its size for the _LEN and _INTO forms (at most
+// SET_INTERSECT_LEN_UPTO's limit), else the set.
+func AppendCombined(dst []byte, req *Request, members []string) []byte {
 	dst = append(dst, ReplyOK...)
-	switch cmd {
+	switch req.Cmd {
+	case CmdSetIntersectLenUpTo:
+		if limit := req.Int[0]; limit > 0 && int64(len(members)) > limit {
+			return AppendInt(dst, limit)
+		}
+		return AppendInt(dst, int64(len(members)))
 	case CmdSetUnionLen, CmdSetIntersectLen, CmdSetDiffLen,
 		CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto, CmdSetDiffManyInto:
 		return AppendInt(dst, int64(len(members)))

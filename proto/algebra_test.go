@@ -34,14 +34,20 @@ func TestCombine(t *testing.T) {
 			t.Errorf("%v: %q, want %q", c.cmd, got, c.want)
 		}
 	}
-	if got := string(AppendCombined(nil, CmdSetUnionInto, []string{"a", "b"})); got != "OK:INT 2" {
+	if got := string(AppendCombined(nil, &Request{Cmd: CmdSetUnionInto}, []string{"a", "b"})); got != "OK:INT 2" {
 		t.Errorf("_INTO reply %q", got)
 	}
-	if got := string(AppendCombined(nil, CmdSetDiffManyInto, []string{"a"})); got != "OK:INT 1" {
+	if got := string(AppendCombined(nil, &Request{Cmd: CmdSetDiffManyInto}, []string{"a"})); got != "OK:INT 1" {
 		t.Errorf("SET_DIFF_MANY_INTO reply %q", got)
 	}
-	if got := string(AppendCombined(nil, CmdSetUnion, []string{"a"})); got != "OK:SET (1){(1)a}" {
+	if got := string(AppendCombined(nil, &Request{Cmd: CmdSetUnion}, []string{"a"})); got != "OK:SET (1){(1)a}" {
 		t.Errorf("set reply %q", got)
+	}
+	for limit, want := range map[int64]string{0: "OK:INT 3", 2: "OK:INT 2", 3: "OK:INT 3", 5: "OK:INT 3"} {
+		req := &Request{Cmd: CmdSetIntersectLenUpTo, Int: [3]int64{limit}}
+		if got := string(AppendCombined(nil, req, []string{"a", "b", "c"})); got != want {
+			t.Errorf("SET_INTERSECT_LEN_UPTO of 3 members, limit %d: %q, want %q", limit, got, want)
+		}
 	}
 }
 

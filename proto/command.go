@@ -217,6 +217,12 @@ const (
 	CmdStrBitCount
 	CmdStrBitPos
 	CmdStrBitPosFrom
+	// LIST_POS looking at the first (or last) maxlen elements only
+	// (§12.20): Redis's LPOS MAXLEN.
+	CmdListPosWithin
+	// SET_INTERSECT_LEN counting up to a limit (§12.32): Redis's
+	// SINTERCARD LIMIT.
+	CmdSetIntersectLenUpTo
 
 	numCommands // keep last
 )
@@ -394,6 +400,8 @@ var commands = [numCommands]commandInfo{
 	CmdStrBitCount:            {"STR_BIT_COUNT", []arg{argStr, argInt, argInt, argUnit}},
 	CmdStrBitPos:              {"STR_BIT_POS", []arg{argStr, argInt, argInt, argInt, argUnit}},
 	CmdStrBitPosFrom:          {"STR_BIT_POS_FROM", []arg{argStr, argInt, argInt}},
+	CmdListPosWithin:          {"LIST_POS_WITHIN", []arg{argStr, argStr, argInt, argInt, argInt}},
+	CmdSetIntersectLenUpTo:    {"SET_INTERSECT_LEN_UPTO", []arg{argArr, argInt}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -171,6 +171,8 @@ var help = [numCommands]commandHelp{
 	CmdStrBitCount:            {"key start end BYTE|BIT", "the bits set in a string from start to end, both included, in bytes or bits (negative: from the end)", GroupStrings, ""},
 	CmdStrBitPos:              {"key bit start end BYTE|BIT", "the first bit equal to bit (0 or 1) from start to end, in bytes or bits (negative: from the end); -1 if none", GroupStrings, ""},
 	CmdStrBitPosFrom:          {"key bit start", "the first bit equal to bit (0 or 1) from byte start on (negative: from the end); past its end the string counts as zero bits, and no key as all zeros (-1 when looking for a 1 that is not there)", GroupStrings, ""},
+	CmdListPosWithin:          {"key element rank count maxlen", "as list_pos, comparing only the first maxlen elements (the last, for a negative rank; 0: all)", GroupLists, ""},
+	CmdSetIntersectLenUpTo:    {"key... limit", "the size of the intersection of sets, counted up to limit (0: no limit)", GroupSets, ""},
 	CmdListInsert:             {"key LEFT|RIGHT pivot value", "puts value beside the first element equal to pivot (LEFT: before it); returns the new length (-1: no such element, 0: no list)", GroupLists, ""},
 	CmdSetExpiryAtIf:          {"key milliseconds when", "as SET_EXPIRY_AT, only when the key's deadline allows (as SET_EXPIRY_IF); true if it did", GroupExpiry, ""},
 	CmdRenameIfAbsent:         {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},

@@ -19,7 +19,7 @@ func (c Command) Class() Class {
 		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry, CmdLockInfo,
 		CmdStrRange, CmdSetScan, CmdHashScan, CmdSetRandom, CmdHashRandom, CmdListPos, CmdGetExpiryAt,
 		CmdKeyVersion, CmdKeyVersionIs, CmdKeyMemory, CmdSetDiffMany, CmdStrGetBit, CmdStrBitCount, CmdStrBitPos,
-		CmdStrBitPosFrom:
+		CmdStrBitPosFrom, CmdListPosWithin, CmdSetIntersectLenUpTo:
 		return ClassRead
 	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
@@ -169,7 +169,7 @@ func (c Command) IsData() bool { return c.Class() != ClassSession }
 // included). RESET names no key: it covers the whole database.
 func (r *Request) Keys(dst [][]byte) [][]byte {
 	switch r.Cmd {
-	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetDiffMany,
+	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetIntersectLenUpTo, CmdSetDiffMany,
 		CmdListPopLeftWaitAny, CmdListPopRightWaitAny:
 		return append(dst, r.Elems...)
 	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto:

@@ -1077,34 +1077,20 @@ func sintercard(args [][]byte, p *Plan) error {
 		return &Error{"ERR", "Number of keys can't be greater than number of args"}
 	}
 	keys, rest := args[2:2+n], args[2+n:]
+	limit := int64(0)
 	switch {
 	case len(rest) == 0:
 	case len(rest) == 2 && bytes.EqualFold(rest[0], []byte("limit")):
-		limit, err := parseInt(rest[1])
-		if err != nil {
-			limit = -1 // Redis answers a limit that is not a number as a negative one
-		}
-		if err := noLimitOnly("SINTERCARD", "LIMIT", limit); err != nil {
-			return err
+		var err error
+		if limit, err = parseInt(rest[1]); err != nil || limit < 0 {
+			return &Error{"ERR", "LIMIT can't be negative"} // Redis's answer to a limit that is not a number too
 		}
 	default:
 		return errSyntax
 	}
-	r := p.Item(proto.CmdSetIntersectLen)
+	r := p.Item(proto.CmdSetIntersectLenUpTo)
 	r.Elems = append(r.Elems[:0], keys...)
-	return nil
-}
-
-// noLimitOnly checks command's option opt, a bound Vanity does not apply:
-// 0 (no bound) is taken, a negative value refused as Redis refuses it, a
-// positive one as not supported.
-func noLimitOnly(command, opt string, n int64) error {
-	switch {
-	case n < 0:
-		return &Error{"ERR", opt + " can't be negative"}
-	case n > 0:
-		return &Error{"ERR", command + "'s " + opt + " is not supported by Vanity (" + opt + " 0, no limit, is)"}
-	}
+	r.Int[0] = limit
 	return nil
 }
 
@@ -1112,7 +1098,7 @@ func noLimitOnly(command, opt string, n int64) error {
 // says, of one match (the index, or null) unless COUNT asks for several
 // (an array; 0: every match). Its errors are Redis's words.
 func lpos(args [][]byte, p *Plan) error {
-	rank, count := int64(1), int64(1)
+	rank, count, maxlen := int64(1), int64(1), int64(0)
 	for i := 3; i < len(args); i += 2 {
 		if i+1 == len(args) {
 			return errSyntax
@@ -1133,15 +1119,16 @@ func lpos(args [][]byte, p *Plan) error {
 			}
 			count, p.Shape = n, ShapeInts
 		case "MAXLEN":
-			if err := noLimitOnly("LPOS", "MAXLEN", n); err != nil {
-				return err
+			if n < 0 {
+				return &Error{"ERR", "MAXLEN can't be negative"}
 			}
+			maxlen = n
 		default:
 			return errSyntax
 		}
 	}
-	r := p.Item(proto.CmdListPos)
-	r.Str[0], r.Str[1], r.Int[0], r.Int[1] = args[1], args[2], rank, count
+	r := p.Item(proto.CmdListPosWithin)
+	r.Str[0], r.Str[1], r.Int[0], r.Int[1], r.Int[2] = args[1], args[2], rank, count, maxlen
 	return nil
 }
 
@@ -1357,7 +1344,7 @@ var table = []*Spec{
 		return nil
 	}},
 	{Name: "linsert", Note: "LIST_INSERT: linearizable (in a cluster, on its serial path: it reads where the pivot is). The first insertion into the middle of a list built by pushes rewrites the elements from there to the nearer end (they are pushed again further apart: one log record), later ones at that place a few elements.", Arity: 5, Flags: wr, Keys: one, Group: "list", Summary: "Inserts an element before or after another element in a list.", Args: "key BEFORE|AFTER pivot element", Shape: ShapeInt, Build: linsert},
-	{Name: "lpos", Note: "LIST_POS. MAXLEN is refused (0, no limit, is taken).", Arity: -3, Flags: ro, Keys: one, Group: "list", Summary: "The index of an element in a list, or of several with COUNT.", Args: "key element [RANK rank] [COUNT num-matches] [MAXLEN len]", Shape: ShapeFirstInt, Build: lpos},
+	{Name: "lpos", Note: "LIST_POS_WITHIN: LIST_POS with MAXLEN's bound.", Arity: -3, Flags: ro, Keys: one, Group: "list", Summary: "The index of an element in a list, or of several with COUNT.", Args: "key element [RANK rank] [COUNT num-matches] [MAXLEN len]", Shape: ShapeFirstInt, Build: lpos},
 
 	// sets
 	{Name: "sadd", Arity: -3, Flags: wr, Keys: one, Group: "set", Summary: "Adds members to a set; the number added.", Args: "key member [member ...]", Shape: ShapeInt, Build: keyMembers(proto.CmdSetAdd)},
@@ -1377,7 +1364,7 @@ var table = []*Spec{
 	{Name: "srandmember", Note: "SET_RANDOM: a negative count draws at most 1,000,000 members (with repeats).", Arity: -2, Flags: ro, Keys: one, Group: "set", Summary: "Returns random members of a set, leaving it unchanged.", Args: "key [count]", Shape: ShapePopOne, Build: randomMembers(proto.CmdSetRandom)},
 	{Name: "sunion", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The union of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetUnion)},
 	{Name: "sinter", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The intersection of sets.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetIntersect)},
-	{Name: "sintercard", Note: "SET_INTERSECT_LEN. LIMIT other than 0 is refused.", Arity: -3, Flags: ro, Group: "set", Summary: "The number of members in the intersection of sets.", Args: "numkeys key [key ...] [LIMIT limit]", Shape: ShapeInt, Build: sintercard},
+	{Name: "sintercard", Note: "SET_INTERSECT_LEN_UPTO: SET_INTERSECT_LEN capped at LIMIT. The whole intersection is counted first (in a cluster, where the sets meet), where Redis stops at the limit: a LIMIT saves no time.", Arity: -3, Flags: ro, Group: "set", Summary: "The number of members in the intersection of sets.", Args: "numkeys key [key ...] [LIMIT limit]", Shape: ShapeInt, Build: sintercard},
 	{Name: "sdiff", Arity: -2, Flags: ro, Keys: all, Group: "set", Summary: "The members of the first set that are in none of the others.", Args: "key [key ...]", Shape: ShapeSet, Build: keyList(proto.CmdSetDiffMany)},
 	{Name: "sunionstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the union of sets; its size.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetUnionInto)},
 	{Name: "sinterstore", Arity: -3, Flags: wr, Keys: all, Group: "set", Summary: "Stores the intersection of sets; its size.", Args: "destination key [key ...]", Shape: ShapeInt, Build: into(proto.CmdSetIntersectInto)},

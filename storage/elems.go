@@ -454,17 +454,18 @@ func (q *elems) eachValue(from, to int, fn func(v []byte)) {
 	}
 }
 
-// indexOf returns the index of the first element from index from on
-// whose value is v, or -1: a walk of the values alone, which decodes no
-// element's id (LIST_INSERT's pivot, LIST_POS from the head).
-func (q *elems) indexOf(v []byte, from int) int {
-	if from >= q.n {
+// indexOf returns the index of the first element from index from to
+// index to whose value is v, or -1: a walk of the values alone, which
+// decodes no element's id (LIST_INSERT's pivot, LIST_POS from the head).
+func (q *elems) indexOf(v []byte, from, to int) int {
+	to = min(to, q.n-1)
+	if from > to {
 		return -1
 	}
 	k, j := q.locate(from)
 	c := q.cs[k]
 	o := c.offset(j)
-	for i := from; i < q.n; i++ {
+	for i := from; i <= to; i++ {
 		for o == c.hi {
 			k++
 			c = q.cs[k]

@@ -13,7 +13,8 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdListLen, proto.CmdListGet, proto.CmdListSet, proto.CmdListPushLeft, proto.CmdListPushRight,
 		proto.CmdListPopLeft, proto.CmdListPopRight, proto.CmdListRange, proto.CmdListTrim, proto.CmdListRemove,
-		proto.CmdListPos, proto.CmdListPushLeftIfPresent, proto.CmdListPushRightIfPresent, proto.CmdListInsert:
+		proto.CmdListPos, proto.CmdListPushLeftIfPresent, proto.CmdListPushRightIfPresent, proto.CmdListInsert,
+		proto.CmdListPosWithin:
 	default:
 		return dst, false
 	}
@@ -79,7 +80,9 @@ func (c *Ctx) execList(req *proto.Request, dst []byte) ([]byte, bool) {
 	case proto.CmdListInsert:
 		return c.listInsert(req, key, stored, x, dst), true
 	case proto.CmdListPos:
-		return listPos(dst, x, string(req.Str[1]), req.Int[0], req.Int[1]), true
+		return listPos(dst, x, string(req.Str[1]), req.Int[0], req.Int[1], 0), true
+	case proto.CmdListPosWithin:
+		return listPos(dst, x, string(req.Str[1]), req.Int[0], req.Int[1], req.Int[2]), true
 	case proto.CmdListRange:
 		s, t, ok := listRange(req.Int[0], req.Int[1], n)
 		if !ok || s > t {
@@ -155,7 +158,8 @@ func (c *Ctx) listInsert(req *proto.Request, key []byte, stored bool, x *listVal
 	if x == nil || x.elems.n == 0 {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), 0)
 	}
-	n, at := x.elems.n, x.elems.indexOf(req.Str[1], 0)
+	n := x.elems.n
+	at := x.elems.indexOf(req.Str[1], 0, n-1)
 	if at < 0 {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), -1)
 	}
@@ -404,16 +408,19 @@ func listRange(start, end int64, n int) (int, int, bool) {
 
 // ---- sets ----
 
-// listPos answers LIST_POS of x (nil: a missing key): the indexes, from
-// the head, of up to count elements equal to target (0: every one), from
-// its rank-th match on (1 the first from the head, -1 the first from the
-// tail, the search then going towards the head).
-func listPos(dst []byte, x *listVal, target string, rank, count int64) []byte {
+// listPos answers LIST_POS and LIST_POS_WITHIN of x (nil: a missing
+// key): the indexes, from the head, of up to count elements equal to
+// target (0: every one), from its rank-th match on (1 the first from the
+// head, -1 the first from the tail, the search then going towards the
+// head), among the first maxlen elements the search meets (0: all).
+func listPos(dst []byte, x *listVal, target string, rank, count, maxlen int64) []byte {
 	switch {
 	case rank == 0 || rank == math.MinInt64:
 		return proto.AppendErrorMsg(dst, msgListPosRank)
 	case count < 0:
 		return proto.AppendErrorMsg(dst, "LIST_POS count must be 0 (every match) or more")
+	case maxlen < 0:
+		return proto.AppendErrorMsg(dst, "LIST_POS_WITHIN maxlen must be 0 (every element) or more")
 	}
 	var found []int64
 	n := 0
@@ -429,13 +436,18 @@ func listPos(dst []byte, x *listVal, target string, rank, count int64) []byte {
 		}
 		return count == 0 || int64(len(found)) < count
 	}
+	within := n
+	if maxlen > 0 && maxlen < int64(n) {
+		within = int(maxlen)
+	}
 	switch {
 	case n == 0:
 	case rank > 0:
-		for i := x.elems.indexOf(bytesOf(target), 0); i >= 0 && match(i); i = x.elems.indexOf(bytesOf(target), i+1) {
+		v := bytesOf(target)
+		for i := x.elems.indexOf(v, 0, within-1); i >= 0 && match(i); i = x.elems.indexOf(v, i+1, within-1) {
 		}
 	default:
-		x.elems.eachBack(n-1, 0, func(i int, e elemView) bool { return string(e.v) != target || match(i) })
+		x.elems.eachBack(n-1, n-within, func(i int, e elemView) bool { return string(e.v) != target || match(i) })
 	}
 	dst = proto.AppendContainerHeader(append(dst, proto.ReplyOK...), proto.TypeArr, len(found))
 	for _, f := range found {

@@ -22,7 +22,7 @@ func (c *Ctx) execSet(req *proto.Request, dst []byte) ([]byte, bool) {
 	case proto.CmdSetMove:
 		return c.setMove(req, dst), true
 	case proto.CmdSetUnion, proto.CmdSetUnionInto, proto.CmdSetUnionLen,
-		proto.CmdSetIntersect, proto.CmdSetIntersectInto, proto.CmdSetIntersectLen,
+		proto.CmdSetIntersect, proto.CmdSetIntersectInto, proto.CmdSetIntersectLen, proto.CmdSetIntersectLenUpTo,
 		proto.CmdSetDiff, proto.CmdSetDiffInto, proto.CmdSetDiffLen, proto.CmdSetDiffMany, proto.CmdSetDiffManyInto:
 		return c.setAlgebra(req, dst), true
 	}
@@ -206,7 +206,7 @@ func (c *Ctx) setAlgebra(req *proto.Request, dst []byte) []byte {
 		}
 		c.commit(dest, d)
 	}
-	return proto.AppendCombined(dst, req.Cmd, members)
+	return proto.AppendCombined(dst, req, members)
 }
 
 // ---- hashes ----

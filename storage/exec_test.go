@@ -1151,6 +1151,18 @@ func TestCommandExamples(t *testing.T) {
 			< OK:ARR (1)[:INT 2]
 			> LIST_POS (1)l (1)c 1 0
 			< OK:ARR (2)[:INT 2:INT 6]
+			> LIST_POS_WITHIN (1)l (1)c 1 0 6
+			< OK:ARR (1)[:INT 2]
+			> LIST_POS_WITHIN (1)l (1)c 1 0 2
+			< OK:ARR (0)[]
+			> LIST_POS_WITHIN (1)l (1)c -1 0 4
+			< OK:ARR (1)[:INT 6]
+			> LIST_POS_WITHIN (1)l (1)c -1 0 5
+			< OK:ARR (2)[:INT 6:INT 2]
+			> LIST_POS_WITHIN (1)l (1)c 1 0 0
+			< OK:ARR (2)[:INT 2:INT 6]
+			> LIST_POS_WITHIN (1)l (1)c 1 0 -1
+			< ERROR(56)LIST_POS_WITHIN maxlen must be 0 (every element) or more
 			> LIST_POS (1)l (1)c 2 0
 			< OK:ARR (1)[:INT 6]
 			> LIST_POS (1)l (1)c -1 0

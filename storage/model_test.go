@@ -392,17 +392,21 @@ func (m *model) execList(req *proto.Request, key string) string {
 		}
 		store(slices.Insert(slices.Clone(l), at, string(req.Str[2])))
 		return "OK:INT " + strconv.Itoa(n+1)
-	case proto.CmdListPos:
-		rank, count := req.Int[0], req.Int[1]
+	case proto.CmdListPos, proto.CmdListPosWithin:
+		rank, count, maxlen := req.Int[0], req.Int[1], req.Int[2]
 		switch {
 		case rank == 0:
 			return string(proto.AppendErrorMsg(nil, msgListPosRank))
 		case count < 0:
 			return "ERROR(46)LIST_POS count must be 0 (every match) or more"
+		case maxlen < 0:
+			return "ERROR(56)LIST_POS_WITHIN maxlen must be 0 (every element) or more"
 		}
 		var at []int64
 		for i := range l {
-			if l[i] == string(req.Str[1]) {
+			// The first maxlen elements from the end the search starts at.
+			inside := maxlen == 0 || rank > 0 && int64(i) < maxlen || rank < 0 && int64(len(l)-i) <= maxlen
+			if l[i] == string(req.Str[1]) && inside {
 				at = append(at, int64(i))
 			}
 		}
@@ -903,6 +907,10 @@ func genRequestFrom(t *rapid.T, genKey, genMember *rapid.Generator[string], writ
 		{false, func() string { return "LIST_RANGE " + enc(k) + " " + idx("s") + " " + idx("e") }},
 		{false, func() string {
 			return "LIST_POS " + enc(k) + " " + enc(genMember.Draw(t, "e")) + " " + idx("rank") + " " + strconv.Itoa(rapid.IntRange(-1, 3).Draw(t, "count"))
+		}},
+		{false, func() string {
+			return "LIST_POS_WITHIN " + enc(k) + " " + enc(genMember.Draw(t, "e")) + " " + idx("rank") + " " +
+				strconv.Itoa(rapid.IntRange(-1, 3).Draw(t, "count")) + " " + strconv.Itoa(rapid.IntRange(-1, 4).Draw(t, "maxlen"))
 		}},
 		{true, func() string { return "LIST_TRIM " + enc(k) + " " + idx("s") + " " + idx("e") }},
 		{true, func() string {

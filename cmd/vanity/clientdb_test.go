@@ -86,6 +86,9 @@ func TestClientDB(t *testing.T) {
 	if at, err := db.ListPos(ctx, "todo", "a", -1, 0); err != nil || fmt.Sprint(at) != "[2 0]" {
 		t.Errorf("ListPos of a from the tail: %v, %v; want [2 0]", at, err)
 	}
+	if at, err := db.ListPosWithin(ctx, "todo", "a", -1, 0, 2); err != nil || fmt.Sprint(at) != "[2]" {
+		t.Errorf("ListPosWithin of a from the tail, the last 2: %v, %v; want [2]", at, err)
+	}
 	if copied, err := db.Copy(ctx, "todo", "todo-copy"); !copied || err != nil {
 		t.Errorf("Copy of a list: %v, %v", copied, err)
 	}

@@ -167,6 +167,8 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdStrBitCount:            {cost: "O(n)", setup: []string{"set:str word foobar"}, example: []string{"str_bit_count word 0 -1 BYTE", "str_bit_count word 1 1 BYTE", "str_bit_count word 5 30 BIT"}},
 	proto.CmdStrBitPos:              {cost: "O(n)", setup: []string{"str_set_bit flags 12 1"}, example: []string{"str_bit_pos flags 1 0 -1 BYTE", "str_bit_pos flags 1 0 7 BIT", "str_bit_pos flags 0 0 -1 BYTE"}},
 	proto.CmdStrBitPosFrom:          {cost: "O(n)", setup: []string{"str_set_bit flags 12 1"}, example: []string{"str_bit_pos_from flags 1 1", "str_bit_pos_from flags 0 0", "str_bit_pos_from none 0 0"}},
+	proto.CmdListPosWithin:          {cost: "O(maxlen)", setup: []string{"rpush todo a b c b"}, example: []string{"list_pos_within todo b 1 0 2", "list_pos_within todo b -1 0 2"}},
+	proto.CmdSetIntersectLenUpTo:    {cost: "O(n·k)", setup: []string{"sadd a x y z", "sadd b y z w"}, example: []string{"set_intersect_len_upto a b 1", "set_intersect_len_upto a b 0"}},
 	proto.CmdListInsert:             {cost: "O(n)", setup: []string{"rpush steps a c"}, example: []string{"list_insert steps RIGHT a b", "list_insert steps LEFT z x", "list_insert nosteps LEFT a x", "lrange steps 0 -1"}},
 	proto.CmdListPopRightWait:       {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},
 }

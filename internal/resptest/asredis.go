@@ -366,6 +366,26 @@ RPUSH {r}list a b c a
 LPOS {r}list a
 LPOS {r}list a RANK -1 COUNT 2
 LPOS {r}list nope
+RPUSH {r}lp x a b a c a
+LPOS {r}lp a MAXLEN 1
+LPOS {r}lp a MAXLEN 2
+LPOS {r}lp a COUNT 0 MAXLEN 4
+LPOS {r}lp a RANK -1 COUNT 0 MAXLEN 3
+LPOS {r}lp a RANK 2 MAXLEN 4
+LPOS {r}lp a RANK -2 MAXLEN 1
+LPOS {r}lp a COUNT 0 MAXLEN 0
+LPOS {r}lp a MAXLEN -1
+LPOS {r}nolp a MAXLEN 3
+SADD {r}si1 a b c d
+SADD {r}si2 b c d e
+SINTERCARD 2 {r}si1 {r}si2
+SINTERCARD 2 {r}si1 {r}si2 LIMIT 2
+SINTERCARD 2 {r}si1 {r}si2 LIMIT 3
+SINTERCARD 2 {r}si1 {r}si2 LIMIT 9
+SINTERCARD 2 {r}si1 {r}si2 LIMIT 0
+SINTERCARD 2 {r}si1 {r}si2 LIMIT -1
+SINTERCARD 2 {r}si1 {r}si2 LIMIT x
+SINTERCARD 2 {r}si1 {r}none LIMIT 1
 LPOP {r}list 2
 RPOP {r}list 5
 LPOP {r}nothere

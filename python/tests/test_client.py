@@ -526,6 +526,16 @@ class ExpiryTest(ServerTestCase):
         c.set("iit-x", "abc")
         self.assertTrue(c.incr_int_text("iit-x", 1).is_error())
 
+    def test_list_pos_within_and_intersect_upto(self):
+        c = self.client
+        c.list_push_right("lpw-l", ["a", "b", "a", "c", "a"])
+        self.assertEqual(c.list_pos_within("lpw-l", "a", 1, 0, 3).value, [0, 2])
+        self.assertEqual(c.list_pos_within("lpw-l", "a", -1, 0, 2).value, [4])
+        c.set_add("lpw-s1", ["a", "b", "c"])
+        c.set_add("lpw-s2", ["b", "c", "d"])
+        self.assertEqual(c.set_intersect_len_upto(1, "lpw-s1", "lpw-s2").value, 1)
+        self.assertEqual(c.set_intersect_len_upto(0, "lpw-s1", "lpw-s2").value, 2)
+
     def test_bits(self):
         c = self.client
         self.assertEqual(c.str_get_bit("bits-b", 7).value, 0)

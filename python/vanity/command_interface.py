@@ -460,6 +460,11 @@ class CommandInterface:
         the first from the tail); PROTOCOL.md 12.20."""
         return self._command("LIST_POS", key, element, int(rank), int(count))
 
+    def list_pos_within(self, key: Key, element: Key, rank: int = 1, count: int = 1, maxlen: int = 0) -> Response:
+        """As list_pos, among the first maxlen elements the search meets
+        (the last, for a negative rank; 0: all): Redis's LPOS MAXLEN."""
+        return self._command("LIST_POS_WITHIN", key, element, int(rank), int(count), int(maxlen))
+
     def set_random(self, key: Key, count: int = 1) -> Response:
         """count distinct members at random (all if fewer), or -count
         draws that may repeat; the set is unchanged (PROTOCOL.md 12.19)."""
@@ -509,6 +514,11 @@ class CommandInterface:
 
     def set_intersect_len(self, *keys: Key) -> Response:
         return self._command("SET_INTERSECT_LEN", list(keys))
+
+    def set_intersect_len_upto(self, limit: int, *keys: Key) -> Response:
+        """set_intersect_len capped at limit (0: none): Redis's SINTERCARD
+        LIMIT."""
+        return self._command("SET_INTERSECT_LEN_UPTO", list(keys), int(limit))
 
     def set_diff(self, key1: Key, key2: Key) -> Response:
         return self._command("SET_DIFF", key1, key2)

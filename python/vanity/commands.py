@@ -151,6 +151,8 @@ COMMANDS = {
     "STR_BIT_COUNT": Command(("str", "int", "int", "unit"), "key start end BYTE|BIT", "the bits set in a string from start to end, both included, in bytes or bits (negative: from the end)", "strings and numbers", "", "read"),
     "STR_BIT_POS": Command(("str", "int", "int", "int", "unit"), "key bit start end BYTE|BIT", "the first bit equal to bit (0 or 1) from start to end, in bytes or bits (negative: from the end); -1 if none", "strings and numbers", "", "read"),
     "STR_BIT_POS_FROM": Command(("str", "int", "int"), "key bit start", "the first bit equal to bit (0 or 1) from byte start on (negative: from the end); past its end the string counts as zero bits, and no key as all zeros (-1 when looking for a 1 that is not there)", "strings and numbers", "", "read"),
+    "LIST_POS_WITHIN": Command(("str", "str", "int", "int", "int"), "key element rank count maxlen", "as list_pos, comparing only the first maxlen elements (the last, for a negative rank; 0: all)", "lists", "", "read"),
+    "SET_INTERSECT_LEN_UPTO": Command(("arr", "int"), "key... limit", "the size of the intersection of sets, counted up to limit (0: no limit)", "sets", "", "read"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

@@ -317,7 +317,7 @@ func (b *Backend) setAlgebra(ctx context.Context, db int, levels [2]proto.Consis
 			return nil, err
 		}
 	}
-	return proto.AppendCombined(nil, req.Cmd, members), nil
+	return proto.AppendCombined(nil, req, members), nil
 }
 
 // setMove moves a member between sets on different nodes: type checks,
