@@ -114,7 +114,7 @@ func TestCompletion(t *testing.T) {
 	for _, g := range got {
 		words = append(words, "list_p"+string(g))
 	}
-	want := "list_pop_left  list_pop_left_wait  list_pop_left_wait_any  list_pop_right  list_pop_right_wait  list_pop_right_wait_any  list_pos  list_push_left  list_push_left_if_present  list_push_right  list_push_right_if_present "
+	want := "list_pop_left  list_pop_left_wait  list_pop_left_wait_any  list_pop_right  list_pop_right_wait  list_pop_right_wait_any  list_pos  list_pos_within  list_push_left  list_push_left_if_present  list_push_right  list_push_right_if_present "
 	if strings.Join(words, " ") != want {
 		t.Errorf("LIST_P: %q, want %q", strings.Join(words, " "), want)
 	}
