@@ -734,6 +734,16 @@ func (db *DB) ListPushIfPresent(ctx context.Context, key string, values ...strin
 	return r.Value.Int, err
 }
 
+// BitOpInto stores in dest the bytes of the keys' strings combined by
+// op (proto.BitNot: of one key; shorter strings count as zero bytes)
+// and returns the length stored, 0 when dest was deleted
+// (STR_BIT_OP_INTO, Redis's BITOP; in a cluster every key in one
+// partition).
+func (db *DB) BitOpInto(ctx context.Context, dest string, op proto.BitOp, keys ...string) (int64, error) {
+	r, err := db.Do(ctx, "STR_BIT_OP_INTO", dest, op, keys)
+	return r.Value.Int, err
+}
+
 // GetBit returns the bit at offset of key's string (STR_GET_BIT, Redis's
 // GETBIT): 0 beyond its end or for no key.
 func (db *DB) GetBit(ctx context.Context, key string, offset int64) (int64, error) {

@@ -364,6 +364,7 @@ func TestDBReadAndReplace(t *testing.T) {
 		func() (int64, error) { return db.BitCount(ctx, "b", 0, -1, proto.UnitBit) },
 		func() (int64, error) { return db.BitPos(ctx, "b", 1, 0, -1, proto.UnitByte) },
 		func() (int64, error) { return db.BitPosFrom(ctx, "b", 0, 2) },
+		func() (int64, error) { return db.BitOpInto(ctx, "d", proto.BitXor, "b", "c") },
 	} {
 		if n, err := f(); n != 4 || err != nil {
 			t.Errorf("bit command: %d %v", n, err)
@@ -375,7 +376,8 @@ func TestDBReadAndReplace(t *testing.T) {
 		"LIST_MOVE_WAIT(4)none (5)doing LEFT RIGHT 20", "LIST_POP_LEFT_WAIT_ANY(2)[(4)high(3)low] 1 1000",
 		"LIST_POP_RIGHT_WAIT_ANY(1)[(4)high] 2 20", "LIST_PUSH_RIGHT_IF_PRESENT(3)log (2)[(1)a(1)b]", "INCR_INT_TEXT(6)visits -2",
 		"LIST_INSERT(3)log LEFT (1)b (1)a", "STR_GET_BIT(1)b 7", "STR_SET_BIT(1)b 7 1", "STR_BIT_COUNT(1)b 0 -1 BIT",
-		"STR_BIT_POS(1)b 1 0 -1 BYTE", "STR_BIT_POS_FROM(1)b 0 2"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		"STR_BIT_POS(1)b 1 0 -1 BYTE", "STR_BIT_POS_FROM(1)b 0 2",
+		"STR_BIT_OP_INTO(1)d XOR (2)[(1)b(1)c]"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

@@ -58,7 +58,7 @@ func appendArg(b []byte, a any) ([]byte, error) {
 		return append(b, FormatFloat(v)...), nil
 	case float32:
 		return append(b, FormatFloat(float64(v))...), nil
-	case proto.Level, proto.Consistency, proto.End, proto.DeadlineIf, proto.KeyIf, proto.TTLMode, proto.BitUnit:
+	case proto.Level, proto.Consistency, proto.End, proto.DeadlineIf, proto.KeyIf, proto.TTLMode, proto.BitUnit, proto.BitOp:
 		return append(b, v.(fmt.Stringer).String()...), nil // an enum's word
 	case []string:
 		return appendSeq(b, '[', ']', v), nil

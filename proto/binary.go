@@ -81,6 +81,8 @@ func AppendBinary(dst []byte, req *Request) []byte {
 			dst = append(dst, byte(req.If))
 		case argUnit:
 			dst = append(dst, byte(req.Unit))
+		case argBitOp:
+			dst = append(dst, byte(req.Op))
 		case argTTLMode:
 			dst = append(dst, byte(req.TTL))
 		case argType:
@@ -212,6 +214,11 @@ func DecodeBinary(b []byte, req *Request) ([]byte, error) {
 			ok = len(b) > 0 && BitUnit(b[0]) <= UnitBit
 			if ok {
 				req.Unit, b = BitUnit(b[0]), b[1:]
+			}
+		case argBitOp:
+			ok = len(b) > 0 && BitOp(b[0]) <= BitNot
+			if ok {
+				req.Op, b = BitOp(b[0]), b[1:]
 			}
 		case argTTLMode:
 			ok = len(b) > 0 && TTLMode(b[0]) <= TTLKeep

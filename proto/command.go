@@ -223,6 +223,8 @@ const (
 	// SET_INTERSECT_LEN counting up to a limit (§12.32): Redis's
 	// SINTERCARD LIMIT.
 	CmdSetIntersectLenUpTo
+	// A string made of the bits of others (§12.31): Redis's BITOP.
+	CmdStrBitOpInto
 
 	numCommands // keep last
 )
@@ -251,6 +253,7 @@ const (
 	argKeyIf                  // ALWAYS / ABSENT / PRESENT: when SET_WITH writes (Request.If)
 	argTTLMode                // CLEAR / AFTER / AT / KEEP: the deadline SET_WITH gives (Request.TTL)
 	argUnit                   // BYTE / BIT: what a range of bits counts in (Request.Unit)
+	argBitOp                  // AND / OR / XOR / NOT: what STR_BIT_OP_INTO makes (Request.Op)
 )
 
 type commandInfo struct {
@@ -402,6 +405,7 @@ var commands = [numCommands]commandInfo{
 	CmdStrBitPosFrom:          {"STR_BIT_POS_FROM", []arg{argStr, argInt, argInt}},
 	CmdListPosWithin:          {"LIST_POS_WITHIN", []arg{argStr, argStr, argInt, argInt, argInt}},
 	CmdSetIntersectLenUpTo:    {"SET_INTERSECT_LEN_UPTO", []arg{argArr, argInt}},
+	CmdStrBitOpInto:           {"STR_BIT_OP_INTO", []arg{argStr, argBitOp, argArr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

@@ -51,6 +51,8 @@ func AppendRequest(dst []byte, req *Request) []byte {
 			dst = append(append(dst, ' '), req.If.String()...)
 		case argUnit:
 			dst = append(append(dst, ' '), req.Unit.String()...)
+		case argBitOp:
+			dst = append(append(dst, ' '), req.Op.String()...)
 		case argTTLMode:
 			dst = append(append(dst, ' '), req.TTL.String()...)
 		case argType:

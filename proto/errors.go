@@ -40,6 +40,7 @@ const (
 	ErrInvalidDeadlineIf             // invalid deadline condition (extension, §12.25)
 	ErrInvalidSetOption              // invalid SET option (extension, §12.26)
 	ErrInvalidBitUnit                // invalid bit range unit (extension, §12.31)
+	ErrInvalidBitOp                  // invalid bit operation (extension, §12.31)
 
 	numParseErrors
 )
@@ -76,6 +77,7 @@ var parseErrorText = [numParseErrors]string{
 	ErrInvalidDeadlineIf:  "invalid deadline condition",
 	ErrInvalidSetOption:   "invalid SET option",
 	ErrInvalidBitUnit:     "invalid bit range unit",
+	ErrInvalidBitOp:       "invalid bit operation",
 }
 
 // badRequestReplies holds the complete reply payload for each ParseError,

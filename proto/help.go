@@ -173,6 +173,7 @@ var help = [numCommands]commandHelp{
 	CmdStrBitPosFrom:          {"key bit start", "the first bit equal to bit (0 or 1) from byte start on (negative: from the end); past its end the string counts as zero bits, and no key as all zeros (-1 when looking for a 1 that is not there)", GroupStrings, ""},
 	CmdListPosWithin:          {"key element rank count maxlen", "as list_pos, comparing only the first maxlen elements (the last, for a negative rank; 0: all)", GroupLists, ""},
 	CmdSetIntersectLenUpTo:    {"key... limit", "the size of the intersection of sets, counted up to limit (0: no limit)", GroupSets, ""},
+	CmdStrBitOpInto:           {"destination AND|OR|XOR|NOT key...", "stores the bytes of the keys' strings combined by the operation (NOT: of one key; shorter strings count as zero bytes); the length stored (0: destination deleted)", GroupStrings, ""},
 	CmdListInsert:             {"key LEFT|RIGHT pivot value", "puts value beside the first element equal to pivot (LEFT: before it); returns the new length (-1: no such element, 0: no list)", GroupLists, ""},
 	CmdSetExpiryAtIf:          {"key milliseconds when", "as SET_EXPIRY_AT, only when the key's deadline allows (as SET_EXPIRY_IF); true if it did", GroupExpiry, ""},
 	CmdRenameIfAbsent:         {"key newkey", "renames a key if newkey does not exist; true if it did", GroupKeys, "RENAMENX"},
@@ -223,7 +224,7 @@ func Commands() []Command {
 var argNames = [...]string{
 	argStr: "str", argInt: "int", argFloat: "float", argArr: "arr", argList: "list", argSet: "set",
 	argHash: "hash", argType: "typed", argLevel: "level", argCons: "consistency", argRaw: "raw",
-	argMillis: "millis", argAlso: "also", argFence: "fence", argOnce: "once", argEnd: "end", argWhen: "when", argKeyIf: "keyif", argTTLMode: "ttlmode", argUnit: "unit",
+	argMillis: "millis", argAlso: "also", argFence: "fence", argOnce: "once", argEnd: "end", argWhen: "when", argKeyIf: "keyif", argTTLMode: "ttlmode", argUnit: "unit", argBitOp: "bitop",
 }
 
 // ArgKinds names c's argument kinds in schema order ("str", "int",

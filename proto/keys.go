@@ -30,7 +30,7 @@ func (c Command) Class() Class {
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
 		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
 		CmdSetKeepTTL, CmdSetDiffManyInto, CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith,
-		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText, CmdListInsert, CmdStrSetBit:
+		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText, CmdListInsert, CmdStrSetBit, CmdStrBitOpInto:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -110,19 +110,19 @@ func (c Command) MayRewrite() bool { return c == CmdIncrNumber || c == CmdIncrIn
 func (c Command) WritesOneKey() bool {
 	switch c {
 	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
-		CmdSetDiffManyInto, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
+		CmdSetDiffManyInto, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent, CmdStrBitOpInto:
 		return false
 	}
 	return c.Class() == ClassWrite
 }
 
 // OnePartition reports whether a cluster runs c only when all its keys
-// live in one partition (RENAME, COPY, LIST_MOVE: one atomic write of
-// both keys on their coordinator), refusing it otherwise rather than
+// live in one partition (RENAME, COPY, LIST_MOVE, STR_BIT_OP_INTO: one
+// atomic write on their coordinator), refusing it otherwise rather than
 // running it key by key.
 func (c Command) OnePartition() bool {
 	switch c {
-	case CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
+	case CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent, CmdStrBitOpInto:
 		return true
 	}
 	return false
@@ -172,7 +172,7 @@ func (r *Request) Keys(dst [][]byte) [][]byte {
 	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetIntersectLenUpTo, CmdSetDiffMany,
 		CmdListPopLeftWaitAny, CmdListPopRightWaitAny:
 		return append(dst, r.Elems...)
-	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto:
+	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto, CmdStrBitOpInto:
 		return append(append(dst, r.Str[0]), r.Elems...)
 	case CmdSetDiff, CmdSetDiffLen, CmdSetMove, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
 		return append(dst, r.Str[0], r.Str[1])

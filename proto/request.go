@@ -21,6 +21,7 @@ type Request struct {
 	If    KeyIf          // SET_WITH, GET_SET_WITH: when the value is written
 	TTL   TTLMode        // SET_WITH, GET_SET_WITH: the deadline it gets (its milliseconds in Int[1])
 	Unit  BitUnit        // STR_BIT_COUNT, STR_BIT_POS: what the range counts in
+	Op    BitOp          // STR_BIT_OP_INTO: what it makes of the sources
 	Str   [3][]byte
 	Int   [3]int64
 	Float float64
@@ -227,6 +228,8 @@ func ParseArgs(b []byte, i int, cmd Command, top bool, req *Request) (int, Parse
 			req.If, i, err = parseKeyIf(b, i)
 		case argUnit:
 			req.Unit, i, err = parseBitUnit(b, i)
+		case argBitOp:
+			req.Op, i, err = parseBitOp(b, i)
 		case argTTLMode:
 			req.TTL, i, err = parseTTLMode(b, i)
 		case argType:
@@ -594,6 +597,10 @@ func parseKeyIf(b []byte, i int) (KeyIf, int, ParseError) {
 
 func parseBitUnit(b []byte, i int) (BitUnit, int, ParseError) {
 	return parseName[BitUnit](b, i, bitUnitNames[:], ErrInvalidBitUnit)
+}
+
+func parseBitOp(b []byte, i int) (BitOp, int, ParseError) {
+	return parseName[BitOp](b, i, bitOpNames[:], ErrInvalidBitOp)
 }
 
 func parseTTLMode(b []byte, i int) (TTLMode, int, ParseError) {

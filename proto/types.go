@@ -188,6 +188,26 @@ func (u BitUnit) String() string {
 	return "INVALID"
 }
 
+// BitOp is what STR_BIT_OP_INTO (§12.31) makes of its sources' bits:
+// Redis's BITOP operations.
+type BitOp uint8
+
+const (
+	BitAnd BitOp = iota // AND
+	BitOr               // OR
+	BitXor              // XOR
+	BitNot              // NOT (of one source)
+)
+
+var bitOpNames = [...]string{BitAnd: "AND", BitOr: "OR", BitXor: "XOR", BitNot: "NOT"}
+
+func (o BitOp) String() string {
+	if int(o) < len(bitOpNames) {
+		return bitOpNames[o]
+	}
+	return "INVALID"
+}
+
 // TTLMode is the deadline SET_WITH and GET_SET_WITH (§12.26) give the
 // value they write: Redis's SET EX/PX, EXAT/PXAT and KEEPTTL.
 type TTLMode uint8

@@ -148,6 +148,9 @@ func ParseWords(words []Word, req *Request) error {
 		case argUnit:
 			req.Unit, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseBitUnit)
 			rest = rest[1:]
+		case argBitOp:
+			req.Op, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseBitOp)
+			rest = rest[1:]
 		case argTTLMode:
 			req.TTL, perr = wholeWord([]byte(strings.ToUpper(string(rest[0].Text))), parseTTLMode)
 			rest = rest[1:]

@@ -761,6 +761,27 @@ func bitRange(args [][]byte) (start, end int64, unit proto.BitUnit, err error) {
 	return
 }
 
+// bitop builds BITOP: STR_BIT_OP_INTO.
+func bitop(args [][]byte, p *Plan) error {
+	var op proto.BitOp
+	switch strings.ToUpper(string(args[1])) {
+	case "AND":
+		op = proto.BitAnd
+	case "OR":
+		op = proto.BitOr
+	case "XOR":
+		op = proto.BitXor
+	case "NOT":
+		op = proto.BitNot
+	default:
+		return errSyntax
+	}
+	r := p.Item(proto.CmdStrBitOpInto)
+	r.Str[0], r.Op = args[2], op
+	r.Elems = append(r.Elems[:0], args[3:]...)
+	return nil
+}
+
 // bitcount builds BITCOUNT: STR_BIT_COUNT, over the whole string when no
 // range is given.
 func bitcount(args [][]byte, p *Plan) error {
@@ -1265,6 +1286,7 @@ var table = []*Spec{
 	{Name: "setbit", Note: "STR_SET_BIT: as SETRANGE, a number stored by SET is its text, and a string after; linearizable (in a cluster, on its serial path). Each SETBIT that changes a bit writes the whole string (its log record, and in a cluster the key's Paxos state), so it costs the string's length where Redis's costs a byte: keep bitmaps small (split a large one over keys).", Arity: 4, Flags: wr, Keys: one, Group: "bitmap", Summary: "Sets or clears a bit of a string by its offset; the bit it held.", Args: "key offset value", Shape: ShapeInt, Build: setbit},
 	{Name: "bitcount", Note: "STR_BIT_COUNT.", Arity: -2, Flags: ro, Keys: one, Group: "bitmap", Summary: "The bits set in a string, or in a range of it.", Args: "key [start end [BYTE|BIT]]", Shape: ShapeInt, Build: bitcount},
 	{Name: "bitpos", Note: "STR_BIT_POS with an end, STR_BIT_POS_FROM without.", Arity: -3, Flags: ro, Keys: one, Group: "bitmap", Summary: "The first bit set (or clear) in a string, or in a range of it.", Args: "key bit [start [end [BYTE|BIT]]]", Shape: ShapeInt, Build: bitpos},
+	{Name: "bitop", Note: "STR_BIT_OP_INTO; in a cluster every key must be in one partition (co-locate them with {tags}, as Redis Cluster's slots).", Arity: -4, Flags: wr, Keys: [3]int{2, -1, 1}, Group: "bitmap", Summary: "Stores the result of a bitwise operation on strings; the length stored.", Args: "AND|OR|XOR|NOT destkey key [key ...]", Shape: ShapeInt, Build: bitop},
 	refused("msetnx", -3, "string", notYetLinearizable),
 
 	// keys

@@ -20,11 +20,14 @@ const (
 	msgBitOffset = "bit offset is not an integer or out of range"
 	msgBitValue  = "bit is not an integer or out of range"
 	msgBitArg    = "The bit argument must be 1 or 0."
+	msgBitNot    = "BITOP NOT must be called with a single source key."
 )
 
 func (c *Ctx) execBits(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdStrGetBit, proto.CmdStrSetBit, proto.CmdStrBitCount, proto.CmdStrBitPos, proto.CmdStrBitPosFrom:
+	case proto.CmdStrBitOpInto:
+		return c.bitOpInto(req, dst), true
 	default:
 		return dst, false
 	}
@@ -165,4 +168,64 @@ func bitPos(s string, bit int, start, end int64, unit proto.BitUnit, endGiven bo
 		return last + 1
 	}
 	return -1
+}
+
+// bitOpInto runs STR_BIT_OP_INTO: the sources' strings (a number's text;
+// no key an empty one) combined byte by byte, the shorter ones taken to
+// go on with zero bytes, or NOT of one source, replace the destination
+// whatever it held, its deadline gone; an empty result deletes it. It
+// answers the length stored. Every source is type-checked first.
+func (c *Ctx) bitOpInto(req *proto.Request, dst []byte) []byte {
+	if req.Op == proto.BitNot && len(req.Elems) != 1 {
+		return proto.AppendErrorMsg(dst, msgBitNot)
+	}
+	srcs := make([]string, len(req.Elems))
+	n := 0
+	for i, k := range req.Elems {
+		cur, ok := c.readText(k)
+		if !ok {
+			return append(dst, proto.ReplyBadType...)
+		}
+		srcs[i], n = cur.s, max(n, len(cur.s))
+	}
+	out := make([]byte, n)
+	if len(srcs) > 0 {
+		copy(out, srcs[0])
+	}
+	switch req.Op {
+	case proto.BitNot:
+		for i := range out {
+			out[i] = ^out[i]
+		}
+	case proto.BitAnd:
+		for _, s := range srcs[1:] {
+			for i := range out {
+				if i < len(s) {
+					out[i] &= s[i]
+				} else {
+					out[i] = 0
+				}
+			}
+		}
+	default:
+		for _, s := range srcs[1:] {
+			for i := 0; i < len(s); i++ {
+				if req.Op == proto.BitOr {
+					out[i] |= s[i]
+				} else {
+					out[i] ^= s[i]
+				}
+			}
+		}
+	}
+	dest := req.Str[0]
+	d := c.newDelta(dest)
+	d.Reset = c.T
+	if n > 0 {
+		d.Val = ValDelta{Kind: proto.TypeStr, TS: c.T, Reg: c.T}
+		d.Val.cell = newStrCell(c.T, out)
+		d.Val.Str = d.Val.cell.str()
+	}
+	c.commit(dest, d)
+	return proto.AppendInt(append(dst, proto.ReplyOK...), int64(n))
 }

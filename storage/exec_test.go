@@ -1000,7 +1000,25 @@ func TestCommandExamples(t *testing.T) {
 			< OK:FLOAT 100.000000
 			> LIST_PUSH_RIGHT (1)l (1)[(1)a]
 			> STR_GET_BIT (1)l 0
-			< BAD_TYPE`,
+			< BAD_TYPE
+			> SET:STR (1)x (3)abc
+			> SET:STR (1)y (2)AB
+			> STR_BIT_OP_INTO (1)d AND (2)[(1)x(1)y]
+			< OK:INT 3
+			> GET (1)d
+			< OK:STR (3)AB` + "\x00" + `
+			> STR_BIT_OP_INTO (1)d OR (2)[(1)x(4)none]
+			< OK:INT 3
+			> GET (1)d
+			< OK:STR (3)abc
+			> STR_BIT_OP_INTO (1)d NOT (2)[(1)x(1)y]
+			< ERROR(50)BITOP NOT must be called with a single source key.
+			> STR_BIT_OP_INTO (1)d XOR (2)[(1)x(1)l]
+			< BAD_TYPE
+			> STR_BIT_OP_INTO (1)d XOR (1)[(4)none]
+			< OK:INT 0
+			> EXISTS (1)d
+			< NULL`,
 		"list insert": `
 			> LIST_INSERT (1)l LEFT (1)a (1)x
 			< OK:INT 0

@@ -94,7 +94,7 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdIncrIntText: "INCR_INT_TEXT (1)n 1", proto.CmdListInsert: "LIST_INSERT (1)l LEFT (1)a (1)b",
 	proto.CmdStrGetBit: "STR_GET_BIT (1)s 1", proto.CmdStrSetBit: "STR_SET_BIT (1)s 1 1", proto.CmdStrBitCount: "STR_BIT_COUNT (1)s 0 -1 BYTE",
 	proto.CmdStrBitPos: "STR_BIT_POS (1)s 1 0 -1 BIT", proto.CmdStrBitPosFrom: "STR_BIT_POS_FROM (1)s 0 0",
-	proto.CmdListPosWithin: "LIST_POS_WITHIN (1)l (1)a 1 1 10", proto.CmdSetIntersectLenUpTo: "SET_INTERSECT_LEN_UPTO (2)[(1)s(1)t] 1",
+	proto.CmdListPosWithin: "LIST_POS_WITHIN (1)l (1)a 1 1 10", proto.CmdStrBitOpInto: "STR_BIT_OP_INTO (1)d OR (2)[(1)s(1)t]", proto.CmdSetIntersectLenUpTo: "SET_INTERSECT_LEN_UPTO (2)[(1)s(1)t] 1",
 	proto.CmdSetWith: "SET_WITH:STR (1)k (1)v ABSENT AFTER 1000", proto.CmdGetSetWith: "GET_SET_WITH:STR (1)k (1)v PRESENT KEEP 0",
 	proto.CmdHashIncrFloat: "HASH_INCR_FLOAT (1)h (1)f 1",
 	proto.CmdConsistency:   "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",

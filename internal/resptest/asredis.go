@@ -274,6 +274,34 @@ GETBIT {r}bl 0
 SETBIT {r}bl 0 1
 BITCOUNT {r}bl
 BITPOS {r}bl 1
+@ SET {r}bo1 foobar
+@ SET {r}bo2 abcdef
+@ SET {r}bo3 ab
+@ SET {r}bon 12
+@ BITOP AND {r}bod {r}bo1 {r}bo2
+@ GET {r}bod
+@ BITOP OR {r}bod {r}bo1 {r}bo3
+@ GET {r}bod
+@ BITOP XOR {r}bod {r}bo1 {r}bo2 {r}bo3
+@ GET {r}bod
+@ BITOP AND {r}bod {r}bo1 {r}bo3
+@ GET {r}bod
+@ BITOP NOT {r}bod {r}bon
+@ STRLEN {r}bod
+@ BITCOUNT {r}bod
+@ BITOP NOT {r}bod {r}bo1 {r}bo2
+@ BITOP AND {r}bod {r}bo1 {r}none
+@ GET {r}bod
+@ BITOP OR {r}bod {r}none {r}none2
+@ EXISTS {r}bod
+@ RPUSH {r}bol a
+@ BITOP OR {r}bod {r}bo1 {r}bol
+@ SET {r}bod x EX 100
+@ BITOP OR {r}bod {r}bo3
+@ TTL {r}bod
+@ BITOP OR {r}bol {r}bo3
+@ TYPE {r}bol
+@ BITOP NAND {r}bod {r}bo1
 SUBSTR {r}str 1 3
 SUBSTR {r}str -3 -1
 SUBSTR {r}nostr 0 5

@@ -5,7 +5,7 @@ import threading
 import time
 import warnings
 
-from vanity import AuthenticationError, AuthLevel, BitUnit, Client, DeadlineIf, KeyIf, ListEnd, TTLMode, ServerConstant, ServerType, SocketClosedError, WatchError
+from vanity import AuthenticationError, AuthLevel, BitOp, BitUnit, Client, DeadlineIf, KeyIf, ListEnd, TTLMode, ServerConstant, ServerType, SocketClosedError, WatchError
 
 from .support import ServerTestCase
 
@@ -547,6 +547,8 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.str_bit_count("bits-b", 0, 7, BitUnit.BIT).value, 1)
         self.assertEqual(c.str_bit_pos("bits-b", 1, 1, -1).value, 9)
         self.assertEqual(c.str_bit_pos_from("bits-b", 0, 0).value, 0)
+        self.assertEqual(c.str_bit_op_into("bits-n", BitOp.NOT, "bits-b").value, 2)
+        self.assertEqual(c.str_bit_count("bits-n").value, 14)
 
     def test_list_insert(self):
         c = self.client

@@ -65,6 +65,15 @@ class TTLMode(enum.Enum):
     KEEP = "KEEP"    # the key's own (KEEPTTL)
 
 
+class BitOp(enum.Enum):
+    """What str_bit_op_into makes of its sources (PROTOCOL.md 12.31;
+    Redis's BITOP operations)."""
+    AND = "AND"
+    OR = "OR"
+    XOR = "XOR"
+    NOT = "NOT"
+
+
 class BitUnit(enum.Enum):
     """What the range of str_bit_count and str_bit_pos counts in
     (PROTOCOL.md 12.31; Redis's BITCOUNT and BITPOS options)."""
@@ -88,7 +97,7 @@ def format_arg(arg):
     """
     if isinstance(arg, bool):
         raise TypeError("booleans have no encoding in the Vanity protocol")
-    if isinstance(arg, (AuthLevel, Consistency, ListEnd, DeadlineIf, KeyIf, TTLMode, BitUnit)):
+    if isinstance(arg, (AuthLevel, Consistency, ListEnd, DeadlineIf, KeyIf, TTLMode, BitUnit, BitOp)):
         return arg.value.encode()
     if isinstance(arg, (str, bytes, bytearray, memoryview)):
         return _framed(arg)
@@ -390,6 +399,12 @@ class CommandInterface:
     def list_push_right_if_present(self, key: Key, values: Iterable[Any]) -> Response:
         """As list_push_left_if_present, onto the tail (RPUSHX)."""
         return self._command("LIST_PUSH_RIGHT_IF_PRESENT", key, list(values))
+
+    def str_bit_op_into(self, dest: Key, op: BitOp, *keys: Key) -> Response:
+        """Store in dest the bytes of the keys' strings combined by op
+        (BitOp.NOT: of one key; shorter strings count as zero bytes): the
+        length stored, 0 when dest was deleted (Redis's BITOP)."""
+        return self._command("STR_BIT_OP_INTO", dest, BitOp(op), list(keys))
 
     def str_get_bit(self, key: Key, offset: int) -> Response:
         """The bit at offset of key's string (Redis's GETBIT; PROTOCOL.md

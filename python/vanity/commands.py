@@ -153,6 +153,7 @@ COMMANDS = {
     "STR_BIT_POS_FROM": Command(("str", "int", "int"), "key bit start", "the first bit equal to bit (0 or 1) from byte start on (negative: from the end); past its end the string counts as zero bits, and no key as all zeros (-1 when looking for a 1 that is not there)", "strings and numbers", "", "read"),
     "LIST_POS_WITHIN": Command(("str", "str", "int", "int", "int"), "key element rank count maxlen", "as list_pos, comparing only the first maxlen elements (the last, for a negative rank; 0: all)", "lists", "", "read"),
     "SET_INTERSECT_LEN_UPTO": Command(("arr", "int"), "key... limit", "the size of the intersection of sets, counted up to limit (0: no limit)", "sets", "", "read"),
+    "STR_BIT_OP_INTO": Command(("str", "bitop", "arr"), "destination AND|OR|XOR|NOT key...", "stores the bytes of the keys' strings combined by the operation (NOT: of one key; shorter strings count as zero bytes); the length stored (0: destination deleted)", "strings and numbers", "", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]

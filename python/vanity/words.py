@@ -147,7 +147,7 @@ def parse_words(words):
                 raise WordsError("wrong arguments: a field without a value; usage: %s %s" % (cmd, params))
             out.append(_seq(rest, b"{", b"}", 2))
             rest = []
-        elif kind in ("level", "consistency", "end", "when", "keyif", "ttlmode", "unit"):
+        elif kind in ("level", "consistency", "end", "when", "keyif", "ttlmode", "unit", "bitop"):
             out.append(rest.pop(0)[0].upper())
         elif kind == "typed":
             if len(rest) < 2:
