@@ -458,7 +458,18 @@ func (n *Node) run(x *execCtx, db int, req *proto.Request, dst []byte) []byte {
 	return dst
 }
 
+// maxKeptBuf bounds the encoding buffers a pooled execCtx keeps: a
+// command of one large value (a 512 MiB SETRANGE) left its log record and
+// scratch buffers that large in the pool for good.
+const maxKeptBuf = 1 << 20
+
 func (n *Node) release(x *execCtx) {
+	if cap(x.rec) > maxKeptBuf {
+		x.rec = nil
+	}
+	if cap(x.scratch) > maxKeptBuf {
+		x.scratch = nil
+	}
 	x.one = nil
 	clear(x.keys)
 	clear(x.c.Deltas)

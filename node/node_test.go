@@ -185,3 +185,22 @@ func TestSweepExpired(t *testing.T) {
 		t.Fatalf("%d keys left after sweeping", n.Keys(1))
 	}
 }
+
+// TestReleaseLetsLargeBuffersGo: an execCtx that encoded one large value
+// (its log record and scratch buffers that large) goes back to the pool
+// without them; small ones are kept for the next command.
+func TestReleaseLetsLargeBuffersGo(t *testing.T) {
+	n := newNode(t, Config{Partitions: 1})
+	x := n.ctxs.Get().(*execCtx)
+	x.rec, x.scratch = make([]byte, 0, 2*maxKeptBuf), make([]byte, 0, 2*maxKeptBuf)
+	n.release(x)
+	if cap(x.rec) != 0 || cap(x.scratch) != 0 {
+		t.Errorf("released with buffers of %d and %d bytes", cap(x.rec), cap(x.scratch))
+	}
+	y := n.ctxs.Get().(*execCtx)
+	y.rec, y.scratch = make([]byte, 0, 64), make([]byte, 0, 64)
+	n.release(y)
+	if cap(y.rec) != 64 || cap(y.scratch) != 64 {
+		t.Errorf("small buffers not kept: %d and %d bytes", cap(y.rec), cap(y.scratch))
+	}
+}

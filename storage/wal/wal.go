@@ -628,9 +628,17 @@ func (l *Log) take() (batch []byte, last uint64) {
 	return batch, l.next - 1
 }
 
+// maxSpare bounds the buffer a log keeps for its next batch: a batch of
+// one large value's record (a SETRANGE or SETBIT of hundreds of
+// megabytes) is let go rather than kept for good.
+const maxSpare = 4 << 20
+
 // wrote records the outcome of writing batch (records up to last, fsynced
 // if synced); mu and ioMu held.
 func (l *Log) wrote(batch []byte, last uint64, synced bool, err error) {
+	if cap(batch) > maxSpare {
+		batch = nil
+	}
 	l.spare = batch
 	if err != nil {
 		if l.err == nil {

@@ -855,3 +855,34 @@ func TestZerosOnAFullDisk(t *testing.T) {
 		t.Fatalf("after the disk filled: %d records, %v", len(got), err)
 	}
 }
+
+// TestLargeBatchBufferIsNotKept appends one record larger than maxSpare
+// (a large value's) and waits for it: the log lets that batch's buffer go
+// instead of keeping it for the next batch, and a small batch's buffer is
+// kept as before.
+func TestLargeBatchBufferIsNotKept(t *testing.T) {
+	l, err := Open(Config{FS: vfs.NewMem(), Dir: "/wal", Policy: SyncEverySecond, Interval: time.Hour}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	spare := func() int {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return cap(l.spare)
+	}
+	seq, _ := l.Append(bytes.Repeat([]byte{'v'}, 2*maxSpare))
+	if err := l.Wait(seq); err != nil {
+		t.Fatal(err)
+	}
+	if n := spare(); n > maxSpare {
+		t.Errorf("after a record of %d bytes the log keeps a buffer of %d", 2*maxSpare, n)
+	}
+	seq, _ = l.Append(body(1))
+	if err := l.Wait(seq); err != nil {
+		t.Fatal(err)
+	}
+	if spare() == 0 {
+		t.Errorf("after a small record the log keeps no buffer for the next batch")
+	}
+}
