@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"unsafe"
@@ -440,11 +441,14 @@ func (c *Ctx) getDel(key []byte, dst []byte) []byte {
 
 // strAppend runs STR_APPEND: the string, or a number's text, gets more
 // bytes at its end (an absent key starts empty), its deadline kept; a
-// container is BAD_TYPE.
+// container is BAD_TYPE, a string that would outgrow maxString an error.
 func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
 	cur, ok := c.readText(key)
 	if !ok {
 		return append(dst, proto.ReplyBadType...)
+	}
+	if int64(len(cur.s))+int64(len(more)) > maxString {
+		return proto.AppendErrorMsg(dst, msgStringTooLong())
 	}
 	joined := make([]byte, 0, len(cur.s)+len(more))
 	joined = append(append(joined, cur.s...), more...)
@@ -527,9 +531,18 @@ func (c *Ctx) strRange(key []byte, start, end int64, dst []byte) []byte {
 	return proto.AppendStr(append(dst, proto.ReplyOK...), s[start:end+1])
 }
 
-// msgRangeTooLong is STR_SET_RANGE's error for a string that would grow
-// past proto.MaxRequest, the most any write could bring.
-const msgRangeTooLong = "the string would be longer than 536870912 bytes (512 MiB, the largest request)"
+// maxString bounds the strings STR_APPEND, STR_SET_RANGE and STR_SET_BIT
+// make from what a key holds: proto.MaxRequest, the most a write of a
+// whole value could bring, as Redis bounds them by its largest bulk
+// string. Unbounded, APPENDs grew a string past what one log record may
+// hold (wal.MaxRecord), which the log could not replay. A variable only
+// so that tests can lower it.
+var maxString int64 = proto.MaxRequest
+
+// msgStringTooLong is the error for a string that would outgrow maxString.
+func msgStringTooLong() string {
+	return fmt.Sprintf("the string would be longer than %d bytes (%d MiB, the largest request)", maxString, maxString>>20)
+}
 
 // strSetRange runs STR_SET_RANGE: value overwrites the string's bytes
 // from offset on, zero bytes filling any gap after its end (an absent key
@@ -549,8 +562,8 @@ func (c *Ctx) strSetRange(key []byte, offset int64, value []byte, dst []byte) []
 	if len(value) == 0 {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(len(s)))
 	}
-	if offset > proto.MaxRequest-int64(len(value)) {
-		return proto.AppendErrorMsg(dst, msgRangeTooLong)
+	if offset > maxString-int64(len(value)) {
+		return proto.AppendErrorMsg(dst, msgStringTooLong())
 	}
 	out := make([]byte, max(int64(len(s)), offset+int64(len(value))))
 	copy(out, s)

@@ -10,10 +10,9 @@ import (
 // BITCOUNT and BITPOS. Bit 0 is the highest bit of the first byte. A
 // number is its text, as GET reads it.
 
-// maxBitOffset bounds a bit's offset: the bits of the longest string a
-// write can bring (proto.MaxRequest bytes), as Redis bounds SETBIT's to
-// its 512 MiB strings.
-const maxBitOffset = 8*proto.MaxRequest - 1
+// maxBitOffset bounds a bit's offset: the bits of the longest string
+// (maxString bytes), as Redis bounds SETBIT's to its 512 MiB strings.
+func maxBitOffset() int64 { return 8*maxString - 1 }
 
 // Bit command errors, in Redis's words.
 const (
@@ -40,14 +39,14 @@ func (c *Ctx) execBits(req *proto.Request, dst []byte) ([]byte, bool) {
 	switch req.Cmd {
 	case proto.CmdStrGetBit:
 		off := req.Int[0]
-		if off < 0 || off > maxBitOffset {
+		if off < 0 || off > maxBitOffset() {
 			return proto.AppendErrorMsg(dst, msgBitOffset), true
 		}
 		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(bitAt(s, off))), true
 	case proto.CmdStrSetBit:
 		off, bit := req.Int[0], req.Int[1]
 		switch {
-		case off < 0 || off > maxBitOffset:
+		case off < 0 || off > maxBitOffset():
 			return proto.AppendErrorMsg(dst, msgBitOffset), true
 		case bit != 0 && bit != 1:
 			return proto.AppendErrorMsg(dst, msgBitValue), true

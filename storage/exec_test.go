@@ -1527,3 +1527,31 @@ func TestDeltasKeepWhatTheyBorrow(t *testing.T) {
 		t.Errorf("the replica holds\n%s\nthe writer\n%s", got, want)
 	}
 }
+
+// TestStringsStayWithinTheLargestRequest lowers the bound on strings
+// that APPEND, SETRANGE and SETBIT make from what a key holds: each is
+// refused past it, and nothing is written. Unbounded, APPENDs grew a
+// string past what one log record may hold.
+func TestStringsStayWithinTheLargestRequest(t *testing.T) {
+	defer func(n int64) { maxString = n }(maxString)
+	maxString = 8
+	tooLong := string(proto.AppendErrorMsg(nil, msgStringTooLong()))
+	h := newHarness(t, 1, false, 1)
+	h.check(`
+		> STR_APPEND (1)s (6)abcdef
+		< OK:INT 6
+		> STR_APPEND (1)s (2)gh
+		< OK:INT 8
+		> STR_APPEND (1)s (1)i
+		< ` + tooLong + `
+		> STR_SET_RANGE (1)s 7 (2)xy
+		< ` + tooLong + `
+		> STR_SET_RANGE (1)s 6 (2)xy
+		< OK:INT 8
+		> STR_SET_BIT (1)s 62 1
+		< OK:INT 0
+		> STR_SET_BIT (1)s 64 1
+		< ERROR(44)bit offset is not an integer or out of range
+		> GET (1)s
+		< OK:STR (8)abcdefx{`)
+}
