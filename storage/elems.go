@@ -433,34 +433,13 @@ func (q *elems) each(from, to int, fn func(i int, e elemView) bool) {
 	}
 }
 
-// eachValue calls fn with the values of the elements from index from to
-// index to, in order.
-func (q *elems) eachValue(from, to int, fn func(v []byte)) {
-	if from > to {
-		return
-	}
-	k, j := q.locate(from)
-	c := q.cs[k]
-	o := c.offset(j)
-	for range to - from + 1 {
-		for o == c.hi {
-			k++
-			c = q.cs[k]
-			o = c.lo
-		}
-		var v []byte
-		v, o = c.value(o)
-		fn(v)
-	}
-}
-
-// indexOf returns the index of the first element from index from to
-// index to whose value is v, or -1: a walk of the values alone, which
-// decodes no element's id (LIST_INSERT's pivot, LIST_POS from the head).
-func (q *elems) indexOf(v []byte, from, to int) int {
+// eachValue calls fn with the index and value of the elements from
+// index from to index to, in order, until fn returns false: a walk of the
+// values alone, which decodes no element's id.
+func (q *elems) eachValue(from, to int, fn func(i int, v []byte) bool) {
 	to = min(to, q.n-1)
 	if from > to {
-		return -1
+		return
 	}
 	k, j := q.locate(from)
 	c := q.cs[k]
@@ -471,13 +450,27 @@ func (q *elems) indexOf(v []byte, from, to int) int {
 			c = q.cs[k]
 			o = c.lo
 		}
-		var w []byte
-		w, o = c.value(o)
-		if string(w) == string(v) {
-			return i
+		var v []byte
+		v, o = c.value(o)
+		if !fn(i, v) {
+			return
 		}
 	}
-	return -1
+}
+
+// indexOf returns the index of the first element from index from to
+// index to whose value is v, or -1 (LIST_INSERT's pivot, LIST_POS from
+// the head).
+func (q *elems) indexOf(v []byte, from, to int) int {
+	at := -1
+	q.eachValue(from, to, func(i int, w []byte) bool {
+		if string(w) == string(v) {
+			at = i
+			return false
+		}
+		return true
+	})
+	return at
 }
 
 // eachBack calls fn with the elements from index from down to index to,

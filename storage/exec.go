@@ -301,7 +301,7 @@ func appendList(dst []byte, x *listVal, from, to int) []byte {
 	n := max(0, to-from+1)
 	dst = proto.AppendContainerHeader(dst, proto.TypeList, n)
 	if n > 0 {
-		x.elems.eachValue(from, to, func(v []byte) { dst = proto.AppendBody(dst, v) })
+		x.elems.eachValue(from, to, func(_ int, v []byte) bool { dst = proto.AppendBody(dst, v); return true })
 	}
 	return proto.AppendContainerEnd(dst, proto.TypeList)
 }

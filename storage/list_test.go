@@ -96,11 +96,12 @@ func TestElemsFollowASlice(t *testing.T) {
 			}
 			to := rapid.IntRange(from, len(want)-1).Draw(t, "to")
 			next = from
-			q.eachValue(from, to, func(v []byte) {
-				if string(v) != want[next].v {
-					t.Fatalf("eachValue from %d: value %d has %d bytes, want %d", from, next, len(v), len(want[next].v))
+			q.eachValue(from, to, func(i int, v []byte) bool {
+				if i != next || string(v) != want[next].v {
+					t.Fatalf("eachValue from %d: value %d (index %d) has %d bytes, want %d", from, next, i, len(v), len(want[next].v))
 				}
 				next++
+				return true
 			})
 			if next != to+1 {
 				t.Fatalf("eachValue from %d to %d stopped at %d", from, to, next)
