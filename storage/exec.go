@@ -460,9 +460,10 @@ func (c *Ctx) strAppend(key, more []byte, dst []byte) []byte {
 // STR_SET_RANGE) read of a key: its string, or a number's text, as where
 // numbers are strings (Redis's).
 type keyText struct {
-	s      string
-	stored bool // an entry is stored for the key (see read)
-	number bool // the key holds an INT or a FLOAT
+	s       string
+	stored  bool // an entry is stored for the key (see read)
+	present bool // the key holds a value (not absent, not expired)
+	number  bool // the key holds an INT or a FLOAT
 }
 
 // readText returns key's text: its string (empty when absent), an INT's
@@ -470,7 +471,7 @@ type keyText struct {
 // (proto.AppendFloatShort); ok is false when the key holds a container.
 func (c *Ctx) readText(key []byte) (cur keyText, ok bool) {
 	v, stored := c.read(key)
-	cur.stored = stored
+	cur.stored, cur.present = stored, v != nil
 	cur.s, cur.number, ok = textOf(v)
 	return cur, ok
 }

@@ -73,7 +73,7 @@ func (c *Ctx) execBits(req *proto.Request, dst []byte) ([]byte, bool) {
 	if bit != 0 && bit != 1 {
 		return proto.AppendErrorMsg(dst, msgBitArg), true
 	}
-	if v, _ := c.read(key); v == nil {
+	if !cur.present {
 		// No key is an endless run of zero bits.
 		return proto.AppendInt(append(dst, proto.ReplyOK...), -bit), true
 	}

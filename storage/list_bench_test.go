@@ -58,20 +58,7 @@ func BenchmarkListInsertAtOnePlace(b *testing.B) {
 			{"pos", "LIST_POS (1)q (13)" + pivot + " 1 1"},
 		} {
 			b.Run(fmt.Sprintf("%s/n=%d", bm.name, n), func(b *testing.B) {
-				var req proto.Request
-				if err := proto.ParseRequest([]byte(bm.req), &req); err != proto.ErrNone {
-					b.Fatal(err)
-				}
-				for b.Loop() {
-					b.StopTimer()
-					h := newHarness(b, 1, false, 1)
-					fillLarge(b, h, "LIST_PUSH_RIGHT", "q", n)
-					b.StartTimer()
-					for range 1000 {
-						h.exec(&req)
-						h.deltas = h.deltas[:0]
-					}
-				}
+				onFreshList(b, n, bm.req, 1000)
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/insert")
 			})
 		}
@@ -87,18 +74,27 @@ func BenchmarkListInsertAtOnePlace(b *testing.B) {
 func BenchmarkListInsertIntoPushes(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-			var req proto.Request
-			if err := proto.ParseRequest(fmt.Appendf(nil, "LIST_INSERT (1)q RIGHT (13)member:%06d (1)v", n/2), &req); err != proto.ErrNone {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				b.StopTimer()
-				h := newHarness(b, 1, false, 1)
-				fillLarge(b, h, "LIST_PUSH_RIGHT", "q", n)
-				b.StartTimer()
-				h.exec(&req)
-				h.exec(&req)
-			}
+			onFreshList(b, n, fmt.Sprintf("LIST_INSERT (1)q RIGHT (13)member:%06d (1)v", n/2), 2)
 		})
+	}
+}
+
+// onFreshList measures request text run times times on list q of n
+// pushed elements (member:000000, …), built anew, untimed, for each
+// iteration.
+func onFreshList(b *testing.B, n int, text string, times int) {
+	var req proto.Request
+	if err := proto.ParseRequest([]byte(text), &req); err != proto.ErrNone {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		h := newHarness(b, 1, false, 1)
+		fillLarge(b, h, "LIST_PUSH_RIGHT", "q", n)
+		b.StartTimer()
+		for range times {
+			h.exec(&req)
+			h.deltas = h.deltas[:0]
+		}
 	}
 }
