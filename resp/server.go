@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,8 +180,9 @@ var configValues = [][2]string{
 }
 
 // AppendConfig appends the reply of CONFIG with args: GET of parameters
-// by glob pattern; anything else is refused.
-func AppendConfig(dst []byte, v Version, args [][]byte) []byte {
+// by glob pattern, configValues and the serving process's own settings;
+// anything else is refused.
+func AppendConfig(dst []byte, v Version, args [][]byte, own [][2]string) []byte {
 	if !strings.EqualFold(string(args[1]), "GET") {
 		return AppendError(dst, "ERR", "only CONFIG GET is supported; Vanity is configured by its flags (see --help)")
 	}
@@ -188,7 +190,7 @@ func AppendConfig(dst []byte, v Version, args [][]byte) []byte {
 		return AppendErr(dst, ArityError("config|get"))
 	}
 	var found [][2]string
-	for _, kv := range configValues {
+	for _, kv := range slices.Concat(configValues, own) {
 		for _, p := range args[2:] {
 			if proto.MatchPattern(p, []byte(kv[0])) {
 				found = append(found, kv)

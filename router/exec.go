@@ -85,6 +85,7 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		c.show()
 		return append(out, proto.ReplyOK...), actReply
 	case proto.CmdPersist:
+		defer c.logAway(req, time.Now())
 		err := c.srv.cfg.Backend.Persist(c.ctx)
 		switch {
 		case errors.Is(err, ErrPersistenceDisabled):
@@ -102,12 +103,16 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 	case proto.CmdClusterInfo:
 		return c.clusterInfo(out), actReply
 	case proto.CmdScan:
+		defer c.logAway(req, time.Now())
 		return c.scanCommand(out, req), actReply
 	case proto.CmdKeys:
+		defer c.logAway(req, time.Now())
 		return c.keysCommand(out, req), actReply
 	case proto.CmdDBSize:
+		defer c.logAway(req, time.Now())
 		return c.dbSizeCommand(out), actReply
 	case proto.CmdRandomKey:
+		defer c.logAway(req, time.Now())
 		return c.randomKey(out), actReply
 	case proto.CmdListPopLeftWait, proto.CmdListPopRightWait, proto.CmdListMoveWait,
 		proto.CmdListPopLeftWaitAny, proto.CmdListPopRightWaitAny:

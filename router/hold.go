@@ -44,6 +44,9 @@ type hole struct {
 	shape resp.Shape
 	group int
 	plans []queuedPlan
+	// args is, on the first hole of a Redis command, the command as its
+	// client sent it (kept in the arena), for the slow log.
+	args [][]byte
 }
 
 // frameFix is a frame whose length splice corrects: where it starts in
@@ -230,7 +233,11 @@ func (c *conn) finishJob(freeArena bool) {
 	// Every command of the job took the same time: one observation per
 	// run of the same command is the histogram's sample (16 GETs in
 	// flight cost one Observe, not 16).
-	took := time.Since(c.submittedAt).Seconds()
+	d := time.Since(c.submittedAt)
+	if c.srv.slow.slow(d) {
+		c.logSlow(d)
+	}
+	took := d.Seconds()
 	last := proto.CmdNone
 	for i := range c.job.Items {
 		it := &c.job.Items[i]
@@ -259,6 +266,27 @@ func (c *conn) finishJob(freeArena bool) {
 	c.reqPtrs = c.reqPtrs[:0]
 	if freeArena {
 		c.arena = keep(c.arena)
+	}
+}
+
+// logSlow puts each command of the job in the slow log: a Redis command
+// as its client sent it, a Vanity one as the text of its requests (a
+// transaction's commit as the requests it ran).
+func (c *conn) logSlow(took time.Duration) {
+	addr := c.remote.String()
+	var texts [][]byte
+	for _, h := range c.holes {
+		if c.wire == wireRESP {
+			if h.args != nil {
+				c.srv.slow.add(c.submittedAt, took, h.args, addr, c.name)
+			}
+			continue
+		}
+		texts = texts[:0]
+		for _, r := range c.job.Items[h.item].Reqs {
+			texts = append(texts, proto.AppendRequest(nil, r))
+		}
+		c.srv.slow.add(c.submittedAt, took, texts, addr, c.name)
 	}
 }
 

@@ -216,10 +216,12 @@ func (c *conn) handleRESP() action {
 		c.client(args)
 	case resp.KindPubSub:
 		c.pubsubInfo(args)
+	case resp.KindSlowLog:
+		c.slowLogRESP(args)
 	case resp.KindCommand:
 		c.out = resp.AppendCommand(c.out, c.rv, args)
 	case resp.KindConfig:
-		c.out = resp.AppendConfig(c.out, c.rv, args)
+		c.out = resp.AppendConfig(c.out, c.rv, args, c.srv.slow.config())
 	case resp.KindSubscribe, resp.KindPSubscribe:
 		cmd := proto.CmdSubscribe
 		if spec.Kind == resp.KindPSubscribe {
@@ -346,7 +348,7 @@ func (c *conn) runPlan() action {
 		h := &c.holes[len(c.holes)-1]
 		h.shape = p.Shape
 		if k == 0 {
-			h.group = items
+			h.group, h.args = items, c.cur.args // kept in the arena (keepArgs)
 		}
 	}
 	return actReply
@@ -438,8 +440,9 @@ func (c *conn) commitRESP() {
 		return
 	}
 	c.hold(run, c.out, 0, holeCommit, mask)
-	c.holes[len(c.holes)-1].plans = plans
-	c.holes[len(c.holes)-1].checks = checks
+	h := &c.holes[len(c.holes)-1]
+	h.plans, h.checks = plans, checks
+	h.args = [][]byte{c.keepFrame(c.cur.args[0])} // EXEC, as the slow log shows it
 }
 
 // fillRESP appends what goes into hole h of a RESP connection: the

@@ -109,6 +109,10 @@ type Config struct {
 	// all reads and one for all writes (used anyway where io_uring is
 	// missing or refused).
 	PlainSyscalls bool
+	// SlowLog says which commands the slow log (SLOWLOG) keeps; the zero
+	// value keeps none (the binaries' defaults: DefaultSlowerThan,
+	// DefaultSlowLogLen).
+	SlowLog SlowLogConfig
 }
 
 // Server serves the Vanity protocol.
@@ -135,6 +139,7 @@ type Server struct {
 	cursors       cursorTable  // RESP SCAN's cursors
 	pops          popWaiters   // blocked pops, woken by this router's pushes
 	blocked       atomic.Int64 // connections waiting in a blocking pop or move (INFO's clients.blocked)
+	slow          *slowLog     // SLOWLOG's
 }
 
 // New returns a server.
@@ -173,6 +178,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, log: cfg.Logger, hub: newHub(),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 		auth: newAuthBudget(cfg.AuthFailures), metrics: serverMetrics(), started: time.Now(),
+		slow: newSlowLog(cfg.SlowLog),
 	}
 	if cfg.EventLoops > 0 {
 		s.loops = startLoops(s, cfg.EventLoops)

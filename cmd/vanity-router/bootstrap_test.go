@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/vanitydb/vanity/client"
 	"github.com/vanitydb/vanity/internal/freeport"
@@ -98,11 +101,18 @@ func setAndGet(t *testing.T, addr, key, value string) {
 // the address.
 func waitListening(t *testing.T, log string, within time.Duration) string {
 	t.Helper()
+	return waitLogLine(t, log, "vanity-router listening on ", within)
+}
+
+// waitLogLine polls a log until a line starts with prefix, and returns
+// the rest of the line.
+func waitLogLine(t *testing.T, log, prefix string, within time.Duration) string {
+	t.Helper()
 	for deadline := time.Now().Add(within); ; {
 		if f, err := os.Open(log); err == nil {
 			sc := bufio.NewScanner(f)
 			for sc.Scan() {
-				if a, ok := strings.CutPrefix(sc.Text(), "vanity-router listening on "); ok {
+				if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
 					f.Close()
 					return a
 				}
@@ -110,9 +120,9 @@ func waitListening(t *testing.T, log string, within time.Duration) string {
 			f.Close()
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the router never served")
+			t.Fatalf("%s never said %q", log, prefix)
 		}
-		time.Sleep(50 * time.Millisecond) // polling the router's log
+		time.Sleep(50 * time.Millisecond) // polling the log
 	}
 }
 
@@ -140,7 +150,7 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 	routerDebug, nodeDebug := freeAddr(t), freeAddr(t)
 	start(t, filepath.Join(dir, "vanity-router"), routerLog, "-port", "0", "-gossip", freeAddr(t), "-join", join,
 		"-min-nodes", "3", "-fast-gossip", "-secret-file", secret, // no counts: the router takes the nodes'
-		"--debug-addr="+routerDebug)
+		"--debug-addr="+routerDebug, "-resp-port", "0", "-slowlog-log-slower-than", "0")
 	for _, i := range []int{2, 1, 0} {
 		args := []string{"--name", fmt.Sprintf("node-%d", i), "--data-dir", filepath.Join(dir, fmt.Sprintf("data%d", i)),
 			"--rpc", freeAddr(t), "--gossip", gossip[i], "--join", join, "--partitions", "64", "--replicas", "3",
@@ -167,6 +177,16 @@ func TestBootstrapInAnyOrder(t *testing.T) {
 		time.Sleep(time.Second) // the members start seconds apart, as machines do
 	}
 	setAndGet(t, waitListening(t, routerLog, 90*time.Second), "boot", "strapped")
+	// Every command is slow for this router (-slowlog-log-slower-than 0):
+	// its slow log, read through its RESP port, has the GET, as the text
+	// of its request.
+	rc := redis.NewClient(&redis.Options{Addr: waitLogLine(t, routerLog, "vanity-router RESP listening on ", 10*time.Second),
+		Password: "vanity", Protocol: 2, DisableIdentity: true})
+	defer rc.Close()
+	if log, err := rc.SlowLogGet(context.Background(), -1).Result(); err != nil || len(log) == 0 ||
+		len(log[0].Args) != 1 || !strings.HasPrefix(log[0].Args[0], "GET (4)boot") {
+		t.Errorf("the router's slow log: %+v, %v; want the GET first", log, err)
+	}
 	// What an operator watches: the router's latency by command, the
 	// node's work and replication debt.
 	var scraped strings.Builder

@@ -79,6 +79,9 @@ func run(args []string) error {
 	maxRequest := fs.Int("max-request", proto.MaxRequest, "largest request, in bytes, after AUTH (and a transaction's queued commands in all); a larger one is answered and the connection closed")
 	maxReply := fs.Int("max-reply", router.DefaultMaxReply, "largest reply to one request, in bytes; a larger one becomes INTERNAL_ERROR \"response too large\"")
 	maxQueued := fs.Int("max-subscriber-queue", router.DefaultMaxQueued, "bytes of messages a subscriber may leave unread before it is disconnected")
+	slowerThan := fs.Int64("slowlog-log-slower-than", router.DefaultSlowerThan.Microseconds(),
+		"keep in the slow log (SLOWLOG) the data commands that took at least this many microseconds (0: every one; negative: none)")
+	slowLen := fs.Int("slowlog-max-len", router.DefaultSlowLogLen, "how many commands the slow log keeps")
 	maxClients := fs.Int("max-clients", router.DefaultMaxClients, "open client connections at most; one more gets an error and is closed")
 	authIdle := fs.Duration("auth-idle-timeout", router.DefaultAuthIdleTimeout,
 		"close a connection that has not authenticated and has sent nothing for this long (0: never)")
@@ -120,6 +123,10 @@ func run(args []string) error {
 	if *maxReply < 1024 || uint64(*maxReply) > proto.MaxReply || *maxQueued < 1024 {
 		return fmt.Errorf("invalid -max-reply %d (1024 to %d bytes) or -max-subscriber-queue %d (at least 1024)",
 			*maxReply, uint64(proto.MaxReply), *maxQueued)
+	}
+	if *slowerThan > int64(time.Hour/time.Microsecond) || *slowLen < 0 || *slowLen > router.MaxSlowLogLen {
+		return fmt.Errorf("invalid -slowlog-log-slower-than %d (microseconds, at most an hour) or -slowlog-max-len %d (0 to %d)",
+			*slowerThan, *slowLen, router.MaxSlowLogLen)
 	}
 	if *maxClients < 1 || *authIdle < 0 || *authFailures < 0 {
 		return fmt.Errorf("invalid -max-clients %d, -auth-idle-timeout %v or -auth-failures %d",
@@ -219,6 +226,7 @@ func run(args []string) error {
 	srv, err := router.New(router.Config{Backend: backend, Users: store, Logger: log, Peers: backend, OnTerminate: cancel,
 		EventLoops: loops, PlainSyscalls: *noIOUring, MaxUnauthRequest: *maxUnauth, MaxClients: *maxClients,
 		MaxRequest: *maxRequest, MaxReply: *maxReply, MaxQueued: *maxQueued,
+		SlowLog:         router.SlowLogConfig{SlowerThan: time.Duration(*slowerThan) * time.Microsecond, MaxLen: *slowLen},
 		AuthIdleTimeout: idleOrNever(*authIdle), AuthFailures: zeroIsNone(*authFailures),
 		Version: version.String("vanity-router")})
 	if err != nil {

@@ -54,6 +54,7 @@ type config struct {
 	maxRequest      int  // largest request after AUTH, in bytes
 	maxReply        int  // largest reply to one request, in bytes
 	maxQueued       int  // bytes of messages a subscriber may leave unread
+	slowLog         router.SlowLogConfig
 	maxClients      int
 	authIdle        time.Duration // idle time before AUTH that closes a connection
 	authFailures    int           // failed AUTH attempts per source address and minute
@@ -118,6 +119,10 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
                           "response too large"
   --max-subscriber-queue=N  bytes of messages a subscriber may leave unread
                           before it is disconnected (default 33554432)
+  --slowlog-log-slower-than=N  keep in the slow log (SLOWLOG) the data
+                          commands that took at least N microseconds (default
+                          10000; 0: every one; negative: none)
+  --slowlog-max-len=N     how many commands the slow log keeps (default 128)
   --max-clients=N         open client connections at most (default 10000);
                           one more gets an error and is closed
   --auth-idle-timeout=D   close a connection that has not authenticated and
@@ -144,6 +149,7 @@ func defaultConfig() config {
 		maxUnauth: router.DefaultMaxUnauthRequest, maxClients: router.DefaultMaxClients,
 		maxRequest: proto.MaxRequest, maxReply: router.DefaultMaxReply, maxQueued: router.DefaultMaxQueued,
 		authIdle: router.DefaultAuthIdleTimeout, authFailures: router.DefaultAuthFailures,
+		slowLog:   router.SlowLogConfig{SlowerThan: router.DefaultSlowerThan, MaxLen: router.DefaultSlowLogLen},
 		debugAddr: debughttp.DefaultVanity, gcHeadroom: gctune.DefaultHeadroomMiB,
 	}
 }
@@ -313,6 +319,22 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 				c.maxQueued, err = strconv.Atoi(value)
 				if err != nil || c.maxQueued < 1024 {
 					err = fmt.Errorf("invalid --max-subscriber-queue %q (at least 1024 bytes)", value)
+				}
+			}
+		case "slowlog-log-slower-than":
+			if err = needValue(); err == nil {
+				var us int64
+				us, err = strconv.ParseInt(value, 10, 64)
+				if err != nil || us > int64(time.Hour/time.Microsecond) {
+					err = fmt.Errorf("invalid --slowlog-log-slower-than %q (microseconds, at most an hour; negative: none)", value)
+				}
+				c.slowLog.SlowerThan = time.Duration(us) * time.Microsecond
+			}
+		case "slowlog-max-len":
+			if err = needValue(); err == nil {
+				c.slowLog.MaxLen, err = strconv.Atoi(value)
+				if err != nil || c.slowLog.MaxLen < 0 || c.slowLog.MaxLen > router.MaxSlowLogLen {
+					err = fmt.Errorf("invalid --slowlog-max-len %q (0 to %d)", value, router.MaxSlowLogLen)
 				}
 			}
 		case "max-clients":

@@ -169,6 +169,7 @@ func run(ctx context.Context, cfg config) error {
 		DefaultUser:      cfg.adminName,
 		AuthIdleTimeout:  cfg.authIdle,
 		AuthFailures:     cfg.authFailures,
+		SlowLog:          cfg.slowLog,
 	})
 	if err != nil {
 		return err

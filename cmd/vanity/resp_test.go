@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vanitydb/vanity/internal/resptest"
+	"github.com/vanitydb/vanity/proto"
 )
 
 // respServer starts an in-memory server with a RESP listener and returns
@@ -132,5 +135,96 @@ func TestRESPClientListNeedsAdmin(t *testing.T) {
 	}
 	if info, err := bob.Do(ctx, "CLIENT", "INFO").Text(); err != nil || !strings.Contains(info, " user=bobcat ") {
 		t.Errorf("CLIENT INFO as a USER: %q, %v", info, err)
+	}
+}
+
+// TestRESPSlowLog: with every command slow (--slowlog-log-slower-than=0),
+// SLOWLOG GET shows the newest --slowlog-max-len data commands, newest
+// first, with ids one apart: a Redis command with the arguments its client
+// sent, the client's address and name, a Vanity command as its request's
+// text; KEYS, which runs away from the event loop, too. RESET empties the
+// log and ids go on; CONFIG GET gives the flags;
+// a USER may not read the log.
+func TestRESPSlowLog(t *testing.T) {
+	s := start(t, t.TempDir(), "--no-db-persist", "--no-users-persist", "--no-logging", "--resp-port=0",
+		"--slowlog-log-slower-than=0", "--slowlog-max-len=3")
+	addr := s.line("vanity RESP listening on ")
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: addr, Password: resptest.Password, Protocol: 3, ClientName: "slowpoke",
+		DisableIdentity: true, PoolSize: 1})
+	defer c.Close()
+	if err := c.Do(ctx, "SLOWLOG", "RESET").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]any{{"set", "k", "v"}, {"get", "k"}, {"rpush", "l", "a", "b"}, {"mset", "m1", "1", "m2", "2"}} {
+		if err := c.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatal(cmd, err)
+		}
+	}
+	info, err := c.ClientInfo(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Do(ctx, "SLOWLOG", "LEN").Int(); err != nil || n != 3 {
+		t.Errorf("SLOWLOG LEN after 4 commands, 3 kept: %d, %v", n, err)
+	}
+	log, err := c.SlowLogGet(ctx, -1).Result()
+	if err != nil || len(log) != 3 {
+		t.Fatalf("SLOWLOG GET -1: %v, %v", log, err)
+	}
+	want := [][]string{{"mset", "m1", "1", "m2", "2"}, {"rpush", "l", "a", "b"}, {"get", "k"}}
+	for i, e := range log {
+		if !slices.Equal(e.Args, want[i]) || e.ClientAddr != info.Addr || e.ClientName != "slowpoke" ||
+			e.ID != log[0].ID-int64(i) || e.Duration < 0 || time.Since(e.Time) > time.Minute {
+			t.Errorf("entry %d: %+v, want the arguments %q from %s (slowpoke), id %d", i, e, want[i], info.Addr, log[0].ID-int64(i))
+		}
+	}
+	if two, err := c.SlowLogGet(ctx, 2).Result(); err != nil || len(two) != 2 || two[0].ID != log[0].ID {
+		t.Errorf("SLOWLOG GET 2: %v, %v", two, err)
+	}
+
+	// A Vanity command is logged as its request's text.
+	v := s.dial()
+	expect(t, v, "SET:STR (5)vkey (3)val", "OK")
+	var req proto.Request
+	if perr := proto.ParseRequest([]byte("SET:STR (5)vkey (3)val"), &req); perr != proto.ErrNone {
+		t.Fatal(perr)
+	}
+	if log, err := c.SlowLogGet(ctx, 1).Result(); err != nil || len(log) != 1 ||
+		!slices.Equal(log[0].Args, []string{string(proto.AppendRequest(nil, &req))}) || log[0].ID != 4 {
+		t.Errorf("after a Vanity SET: %+v, %v", log, err)
+	}
+
+	if err := c.Do(ctx, "SLOWLOG", "RESET").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Do(ctx, "SLOWLOG", "LEN").Int(); err != nil || n != 0 {
+		t.Errorf("SLOWLOG LEN after RESET: %d, %v", n, err)
+	}
+	c.Keys(ctx, "*")
+	c.Get(ctx, "k")
+	if log, err := c.SlowLogGet(ctx, 10).Result(); err != nil || len(log) != 2 || log[0].ID != 6 ||
+		!slices.Equal(log[1].Args, []string{"keys", "*"}) {
+		t.Errorf("after RESET, KEYS (which walks the database away from the loop) and GET: %+v, %v (ids go on: 5, 6)", log, err)
+	}
+	if m, err := c.ConfigGet(ctx, "slowlog*").Result(); err != nil ||
+		m["slowlog-log-slower-than"] != "0" || m["slowlog-max-len"] != "3" {
+		t.Errorf("CONFIG GET slowlog*: %v, %v", m, err)
+	}
+	for _, bad := range [][]any{{"SLOWLOG", "GET", "-2"}, {"SLOWLOG", "GET", "x"}, {"SLOWLOG", "GET", "1", "2"},
+		{"SLOWLOG", "LEN", "x"}, {"SLOWLOG", "NOPE"}} {
+		if err := c.Do(ctx, bad...).Err(); err == nil || !strings.HasPrefix(err.Error(), "ERR ") {
+			t.Errorf("%q: %v, want an ERR", bad, err)
+		}
+	}
+
+	expect(t, v, "ADD_USER (6)bobcat (8)password", "OK")
+	bob := redis.NewClient(&redis.Options{Addr: addr, Username: "bobcat", Password: "password", Protocol: 2, DisableIdentity: true})
+	defer bob.Close()
+	if err := bob.SlowLogGet(ctx, 10).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Errorf("SLOWLOG GET as a USER: %v, want NOPERM", err)
+	}
+	if help, err := bob.Do(ctx, "SLOWLOG", "HELP").StringSlice(); err != nil || len(help) < 4 {
+		t.Errorf("SLOWLOG HELP as a USER: %q, %v", help, err)
 	}
 }

@@ -292,7 +292,8 @@ func (c *Cluster) AddRouter() int {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	srv, err := router.New(router.Config{Backend: b, Users: store, Peers: b, Logger: c.opts.Logger})
+	srv, err := router.New(router.Config{Backend: b, Users: store, Peers: b, Logger: c.opts.Logger,
+		SlowLog: router.SlowLogConfig{SlowerThan: router.DefaultSlowerThan, MaxLen: router.DefaultSlowLogLen}}) // vanity-router's
 	if err != nil {
 		c.t.Fatal(err)
 	}
