@@ -16,5 +16,8 @@
 //     WRONGTYPE, NOPERM and ERR).
 //   - server.go writes the replies of what only Redis has: HELLO,
 //     COMMAND (from the table), CONFIG GET, pushes of pub/sub, SCAN's.
+//   - restore.go is DUMP and RESTORE: a GET's value written as Redis's
+//     serialization, a payload read into the requests that write it
+//     (package rdb holds the format).
 //   - write.go holds the append encoders of either protocol version.
 package resp

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/resp/rdb"
 )
 
 // Shape is how a Vanity reply becomes the reply Redis gives to the command
@@ -43,6 +44,7 @@ const (
 	ShapeInts                   // LIST_POS's INTs → an array of integers (LPOS with COUNT)
 	ShapeFields                 // HASH_RANDOM's field, value, ... → an array of the fields (HRANDFIELD with a count)
 	ShapePairs                  // HASH_RANDOM's field, value, ... → RESP2 flat, RESP3 an array of [field, value] (HRANDFIELD WITHVALUES)
+	ShapeDump                   // GET's value → its DUMP payload (package rdb), NULL → null
 	// Shapes of several replies (AppendReplies).
 	ShapeCount       // DEL, EXISTS of n keys: how many answered OK
 	ShapeAllOK       // MSET: +OK when every SET did, else the first error
@@ -54,6 +56,7 @@ const (
 	ShapePExpireTime // EXISTS, GET_EXPIRY_AT → in milliseconds (PEXPIRETIME)
 	ShapeBools       // BOOLs → an array of 1 or 0 (SMISMEMBER)
 	ShapeListSet     // EXISTS, LIST_SET → "no such key" for a missing key, else LIST_SET's answer (LSET)
+	ShapeRestore     // DEL or KEY_VERSION_IS, then writes → +OK when every write did, else the first error (RESTORE)
 )
 
 // AppendBadState appends Redis's refusal of cmd in the wrong
@@ -183,6 +186,9 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")
 	case shape == ShapeLen:
 		return AppendInt(dst, int64(scalarLen(val)))
+	case shape == ShapeDump:
+		dv := dumpValue(val)
+		return AppendBulk(dst, rdb.Encode(nil, &dv))
 	case (shape == ShapeFields || shape == ShapePairs && v == RESP3) && val.Type == proto.TypeList:
 		dst = AppendArray(dst, len(val.Strs)/2)
 		for i := 0; i+1 < len(val.Strs); i += 2 {
@@ -233,7 +239,10 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 			}
 		}
 		return AppendInt(dst, n)
-	case ShapeAllOK:
+	case ShapeAllOK, ShapeRestore:
+		if shape == ShapeRestore {
+			rs = rs[1:] // DEL's (of a key that may be missing), or the check's
+		}
 		for i := range rs {
 			if r := &rs[i]; r.Status != proto.StatusOK {
 				return AppendReply(dst, v, ShapeStatus, r)
@@ -442,15 +451,7 @@ func emptyOf(dst []byte, v Version, shape Shape) []byte {
 
 // scalarLen is the length of the text GET reads for a scalar: a string's
 // bytes, an INT's decimal digits, a FLOAT's shortest decimal.
-func scalarLen(val *proto.Value) int {
-	switch val.Type {
-	case proto.TypeInt:
-		return len(strconv.AppendInt(nil, val.Int, 10))
-	case proto.TypeFloat:
-		return len(proto.AppendFloatShort(nil, val.Float))
-	}
-	return len(val.Str)
-}
+func scalarLen(val *proto.Value) int { return len(scalarText(val)) }
 
 func appendValue(dst []byte, v Version, shape Shape, val *proto.Value) []byte {
 	switch val.Type {

@@ -145,7 +145,7 @@ func (c *conn) prepareRESP() order {
 		return orderFree
 	}
 	switch cur.spec.Kind {
-	case resp.KindRequests, resp.KindScan, resp.KindPublish:
+	case resp.KindRequests, resp.KindScan, resp.KindPublish, resp.KindRestore:
 	case resp.KindHello:
 		if len(cur.args) > 2 {
 			return orderAway // it authenticates
@@ -162,6 +162,9 @@ func (c *conn) prepareRESP() order {
 	c.plan.Reset(cur.spec.Shape)
 	if cur.err = cur.spec.Build(cur.args, &c.plan); cur.err != nil {
 		return orderFree
+	}
+	if len(c.plan.Reqs) == 0 { // RESTORE without REPLACE: it reads the key first (restoreChecked)
+		return orderAway
 	}
 	return orderOf(c.plan.Reqs[0].Cmd, nil)
 }
@@ -246,6 +249,11 @@ func (c *conn) handleRESP() action {
 		c.out = resp.AppendInt(c.out, int64(receivers))
 	case resp.KindScan:
 		c.scanRESP(c.plan.Reqs[0])
+	case resp.KindRestore:
+		if len(c.plan.Reqs) > 0 { // REPLACE: a plan like any other
+			return c.runPlan()
+		}
+		c.restoreChecked(args)
 	default:
 		return c.runPlan()
 	}

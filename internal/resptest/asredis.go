@@ -84,7 +84,9 @@ func asRedis(t *testing.T, addr, level string, db int) {
 // asRedisScript is AsRedis's commands, one a line, in order; a line
 // starting "~ " answers members in no set order, and one starting "@ " is
 // a write of several keys (or part of a transaction of several), which a
-// cluster refuses at SERIAL (AsRedisAtSerial leaves it out).
+// cluster refuses at SERIAL, or a RESTORE without REPLACE, which checks
+// the key's version and is refused at SERIAL (AsRedisAtSerial leaves them
+// out).
 var asRedisScript = strings.Split(strings.TrimSpace(`
 SET {r}str hello
 SET {r}num 10
@@ -317,6 +319,15 @@ SLOWLOG LEN 1
 SLOWLOG RESET 1
 SLOWLOG HELP 1
 CONFIG GET slowlog-max-len
+DUMP {r}nokey
+@ RESTORE {r}str 0 x
+@ RESTORE {r}nokey 0 x
+@ RESTORE {r}nokey abc x
+RESTORE {r}nokey 0 x REPLACE
+RESTORE {r}nokey -5 x REPLACE
+RESTORE {r}nokey 0 x bogus
+RESTORE {r}nokey 0 x IDLETIME -1
+RESTORE {r}nokey 0 x FREQ 256
 RPUSH {r}bq2 x y
 BLPOP {r}bq1 {r}bq2 1
 RPUSH {r}bq1 z
