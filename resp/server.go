@@ -212,3 +212,54 @@ func ScanReply(dst []byte, cursor uint64, keys [][]byte) []byte {
 	dst = AppendArray(dst, len(keys))
 	return appendStrs(dst, keys)
 }
+
+// AppendMonitorLine appends what MONITOR sends of one command, in both
+// protocol versions a status line: the time in seconds with microseconds,
+// the database and client address in brackets, then each argument quoted
+// (Redis's form: backslash escapes for quotes, backslashes and control
+// characters, \xhh for other bytes that do not print).
+func AppendMonitorLine(dst []byte, t time.Time, db int, addr string, args [][]byte) []byte {
+	dst = append(dst, '+')
+	dst = strconv.AppendInt(dst, t.Unix(), 10)
+	dst = append(dst, '.')
+	us := t.Nanosecond() / 1000
+	for d := 100000; d > 1 && us < d; d /= 10 {
+		dst = append(dst, '0')
+	}
+	dst = strconv.AppendInt(dst, int64(us), 10)
+	dst = append(append(dst, " ["...), strconv.Itoa(db)...)
+	dst = append(append(append(dst, ' '), addr...), ']')
+	for _, a := range args {
+		dst = appendRepr(append(dst, ' '), a)
+	}
+	return append(dst, '\r', '\n')
+}
+
+// appendRepr appends b quoted as Redis quotes a string for people to read.
+func appendRepr(dst, b []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for _, c := range b {
+		switch c {
+		case '\\', '"':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\a':
+			dst = append(dst, '\\', 'a')
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		default:
+			if c < ' ' || c > '~' {
+				dst = append(dst, '\\', 'x', hex[c>>4], hex[c&15])
+			} else {
+				dst = append(dst, c)
+			}
+		}
+	}
+	return append(dst, '"')
+}

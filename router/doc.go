@@ -35,7 +35,12 @@
 // keyspace and per-command calls and latency (the histogram /metrics
 // exports). RESP's CLIENT LIST and CLIENT INFO (clientlist.go) read the
 // copy of its name, database, user and protocol each connection keeps
-// under a lock of its own.
+// under a lock of its own. The slow log (slowlog.go) keeps the latest
+// data commands that took longer than a threshold, timed by their jobs,
+// for RESP's SLOWLOG; MONITOR (monitor.go) feeds a line of each command a
+// connection takes to the monitoring connections, through the hub.
+// RESTORE without REPLACE (restore.go) reads the key's version, then
+// writes behind a KEY_VERSION_IS check of it.
 //
 // # Optimistic transactions
 //

@@ -3,6 +3,7 @@ package router
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/resp"
@@ -14,10 +15,14 @@ type hub struct {
 	mu   sync.RWMutex
 	subs map[string]map[*conn]struct{}
 	pats map[string]map[*conn]struct{}
+	// monitors are the connections in MONITOR mode (monitor.go); nmon
+	// counts them, for the one load every command pays.
+	monitors map[*conn]struct{}
+	nmon     atomic.Int32
 }
 
 func newHub() *hub {
-	return &hub{subs: map[string]map[*conn]struct{}{}, pats: map[string]map[*conn]struct{}{}}
+	return &hub{subs: map[string]map[*conn]struct{}{}, pats: map[string]map[*conn]struct{}{}, monitors: map[*conn]struct{}{}}
 }
 
 // publication is a message waiting to be fanned out.
@@ -49,8 +54,10 @@ func (h *hub) remove(m map[string]map[*conn]struct{}, c *conn, name string) {
 	}
 }
 
-// unsubscribeAll forgets every channel and pattern c follows.
+// unsubscribeAll forgets every channel and pattern c follows, and ends
+// its monitoring.
 func (h *hub) unsubscribeAll(c *conn) {
+	h.unmonitor(c)
 	for ch := range c.sess.subs {
 		h.remove(h.subs, c, ch)
 	}

@@ -99,10 +99,16 @@ func (c *conn) respLimits() resp.Limits {
 
 // handleNext answers the request next found.
 func (c *conn) handleNext() action {
+	var act action
 	if c.wire == wireVanity {
-		return c.handleCommand(c.cur.frame, c.cur.cmd, c.cur.i)
+		act = c.handleCommand(c.cur.frame, c.cur.cmd, c.cur.i)
+	} else {
+		act = c.handleRESP()
 	}
-	return c.handleRESP()
+	if c.srv.hub.nmon.Load() > 0 {
+		c.feedMonitors()
+	}
+	return act
 }
 
 // readyRESP reports whether b holds a complete Redis command (or one that
@@ -221,6 +227,8 @@ func (c *conn) handleRESP() action {
 		c.pubsubInfo(args)
 	case resp.KindSlowLog:
 		c.slowLogRESP(args)
+	case resp.KindMonitor:
+		c.monitorRESP()
 	case resp.KindCommand:
 		c.out = resp.AppendCommand(c.out, c.rv, args)
 	case resp.KindConfig:
