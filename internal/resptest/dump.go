@@ -181,3 +181,40 @@ func DumpRestore(t *testing.T, addr string) {
 		t.Errorf("RESTORE without REPLACE in MULTI: %v, want EXECABORT", err)
 	}
 }
+
+// RestoreRaces runs RESTORE without REPLACE against a SET of the same key
+// from another connection, many times: whichever comes first, the SET's
+// value must be what stays (a RESTORE after it answers BUSYKEY; one
+// before it is overwritten by it). A RESTORE that found the key missing
+// and then wrote over a SET that landed meanwhile would leave its own.
+func RestoreRaces(t *testing.T, addr string) {
+	ctx := context.Background()
+	a, b := Client(t, addr, 2, 7), Client(t, addr, 2, 7)
+	if err := a.Set(ctx, "race:src", "restored", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	payload, err := a.Dump(ctx, "race:src").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := 0
+	for i := range 300 {
+		key := "race:" + strconv.Itoa(i)
+		done := make(chan error, 1)
+		go func() { done <- b.Set(ctx, key, "set", 0).Err() }()
+		rerr := a.Restore(ctx, key, 0, payload).Err()
+		if serr := <-done; serr != nil {
+			t.Fatal(serr)
+		}
+		switch {
+		case rerr != nil && rerr.Error() == "BUSYKEY Target key name already exists.":
+			busy++
+		case rerr != nil:
+			t.Fatalf("RESTORE: %v", rerr)
+		}
+		if v, err := a.Get(ctx, key).Result(); err != nil || v != "set" {
+			t.Fatalf("round %d: %q, %v after a RESTORE (%v) and a SET: the RESTORE replaced the SET's value", i, v, err, rerr)
+		}
+	}
+	t.Logf("%d of 300 RESTOREs found the key set", busy)
+}

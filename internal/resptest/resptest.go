@@ -1319,6 +1319,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("patterns3", func(t *testing.T) { PatternPubSub(t, addr, addr, 3) })
 	t.Run("pubsub info", func(t *testing.T) { PubSubInfo(t, addr) })
 	t.Run("dump and restore", func(t *testing.T) { DumpRestore(t, addr) })
+	t.Run("restore races", func(t *testing.T) { RestoreRaces(t, addr) })
 	t.Run("monitor", func(t *testing.T) { Monitor(t, addr) })
 	if pubAddr != addr {
 		t.Run("pubsub across routers", func(t *testing.T) { PubSub(t, addr, pubAddr, 2) })
