@@ -177,6 +177,8 @@ var configValues = [][2]string{
 	{"maxmemory-policy", "noeviction"},
 	{"timeout", "0"},
 	{"cluster-enabled", "no"},
+	{"latency-tracking", "yes"},        // LATENCY HISTOGRAM's
+	{"latency-monitor-threshold", "0"}, // no monitor of latency events
 }
 
 // AppendConfig appends the reply of CONFIG with args: GET of parameters

@@ -229,6 +229,8 @@ func (c *conn) handleRESP() action {
 		c.slowLogRESP(args)
 	case resp.KindMonitor:
 		c.monitorRESP()
+	case resp.KindLatency:
+		c.latencyRESP(args)
 	case resp.KindCommand:
 		c.out = resp.AppendCommand(c.out, c.rv, args)
 	case resp.KindConfig:

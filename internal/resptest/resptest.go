@@ -1321,6 +1321,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("dump and restore", func(t *testing.T) { DumpRestore(t, addr) })
 	t.Run("restore races", func(t *testing.T) { RestoreRaces(t, addr) })
 	t.Run("monitor", func(t *testing.T) { Monitor(t, addr) })
+	t.Run("latency", func(t *testing.T) { Latency(t, addr) })
 	if pubAddr != addr {
 		t.Run("pubsub across routers", func(t *testing.T) { PubSub(t, addr, pubAddr, 2) })
 		t.Run("patterns across routers", func(t *testing.T) { PatternPubSub(t, addr, pubAddr, 3) })
