@@ -89,8 +89,8 @@ func RestoreValue(args [][]byte) (rdb.Value, int64, error) {
 		return v, 0, &Error{"ERR", rdb.ErrChecksum.Error()}
 	case errors.Is(err, rdb.ErrUnsupported):
 		return v, 0, &Error{"ERR", "Bad data format: " + err.Error() + "; Vanity restores strings, lists, sets and hashes"}
-	case err != nil:
-		return v, 0, &Error{"ERR", err.Error()}
+	case err != nil: // rdb.ErrFormat and what was damaged, in Redis's words
+		return v, 0, &Error{"ERR", "Bad data format" + strings.TrimPrefix(err.Error(), rdb.ErrFormat.Error())}
 	}
 	return v, ttl, nil
 }

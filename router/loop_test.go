@@ -552,25 +552,7 @@ func TestAuthBackoffPerConnection(t *testing.T) {
 // vanity_requests_total, a PIPE's entries each; the refused ones count
 // under their limit.
 func TestRequestMetrics(t *testing.T) {
-	count := func(name, label, value string) float64 {
-		mfs, err := prometheus.DefaultGatherer.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mf := range mfs {
-			if mf.GetName() != name {
-				continue
-			}
-			for _, m := range mf.GetMetric() {
-				for _, l := range m.GetLabel() {
-					if l.GetName() == label && l.GetValue() == value {
-						return m.GetCounter().GetValue()
-					}
-				}
-			}
-		}
-		return 0
-	}
+	count := func(name, label, value string) float64 { return counted(t, name, label, value) }
 	_, addr := serveTCP(t, Config{AuthFailures: 1})
 	gets, budget := count("vanity_requests_total", "command", "GET"), count("vanity_refused_total", "limit", "auth_failures")
 	c := dial(t, addr)
@@ -624,5 +606,57 @@ func TestByteCounters(t *testing.T) {
 				time.Sleep(time.Millisecond) // the loop adds its turn's bytes after writing them
 			}
 		})
+	}
+}
+
+// counted is the value of the counter name whose label has value.
+func counted(t *testing.T, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// TestPubSubInfoCountsNoRequest: RESP's PUBSUB asks whether the session
+// may follow channels, as SUBSCRIBED does, but runs no SUBSCRIBED: it
+// counts none in vanity_requests_total.
+func TestPubSubInfoCountsNoRequest(t *testing.T) {
+	s, _ := serveTCP(t, Config{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.ServeRESP(l)
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	before := counted(t, "vanity_requests_total", "command", "SUBSCRIBED")
+	if _, err := nc.Write([]byte("AUTH vanity\r\nPUBSUB NUMPAT\r\nPUBSUB CHANNELS\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(nc)
+	for _, want := range []string{"+OK\r\n", ":0\r\n", "*0\r\n"} {
+		if line, err := r.ReadString('\n'); err != nil || line != want {
+			t.Fatalf("%q, %v; want %q", line, err, want)
+		}
+	}
+	if got := counted(t, "vanity_requests_total", "command", "SUBSCRIBED") - before; got != 0 {
+		t.Errorf("PUBSUB counted %v SUBSCRIBED requests", got)
 	}
 }

@@ -270,10 +270,18 @@ func (c *conn) handleRESP() action {
 	return actReply
 }
 
-// refusedRESP appends Redis's refusal when the session may not run cmd
-// now (state before permission, as for a Vanity request) and reports it.
+// refusedRESP counts a request of cmd and appends Redis's refusal when
+// the session may not run it now (state before permission, as for a
+// Vanity request), reporting it.
 func (c *conn) refusedRESP(cmd proto.Command) bool {
 	c.srv.metrics.requests[cmd].Inc()
+	return c.refusesRESP(cmd)
+}
+
+// refusesRESP is refusedRESP's check alone, for a Redis command that
+// needs the session to be allowed cmd without running it (PUBSUB, which
+// follows no channel but may see them as SUBSCRIBED does).
+func (c *conn) refusesRESP(cmd proto.Command) bool {
 	switch st := c.refusalStatus(cmd); {
 	case st == proto.StatusNone:
 		return false
@@ -714,7 +722,7 @@ func (c *conn) client(args [][]byte) {
 // subscribers, as PUBLISH counts them, for a session that may follow
 // channels.
 func (c *conn) pubsubInfo(args [][]byte) {
-	if c.refusedRESP(proto.CmdSubscribed) {
+	if c.refusesRESP(proto.CmdSubscribed) {
 		return
 	}
 	sub := strings.ToUpper(string(args[1]))

@@ -60,7 +60,7 @@ var allowed = map[string][]string{
 	"internal/freeport":    {},
 	"internal/cli":         {"proto", "internal/tlsconf"},
 	"internal/tlsconf":     {},
-	"internal/resptest":    {"internal/freeport"}, // AsRedis starts a redis-server
+	"internal/resptest":    {"internal/freeport", "resp/rdb"}, // AsRedis starts a redis-server; DumpRestore makes a damaged payload
 	"internal/socktest":    {},
 	"internal/smalldisk":   {},
 	"internal/lincheck":    {"proto", "client"},

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/vanitydb/vanity/resp/rdb"
 )
 
 // DumpRestore copies keys between a redis-server and the listener at addr
@@ -143,6 +145,7 @@ func DumpRestore(t *testing.T, addr string) {
 		want string
 	}{
 		{[]any{"RESTORE", "d:bad", "0", string(damaged)}, "ERR DUMP payload version or checksum are wrong"},
+		{[]any{"RESTORE", "d:bad", "0", string(rdb.Encode(nil, &rdb.Value{Kind: rdb.List}))}, "ERR Bad data format: an empty list"},
 		{[]any{"RESTORE", "d:bad", "-1", payload}, "ERR Invalid TTL value, must be >= 0"},
 		{[]any{"RESTORE", "d:bad", "0", payload, "FREQ", "300"}, "ERR Invalid FREQ value, must be >= 0 and <= 255"},
 		{[]any{"RESTORE", "d:bad", "0", payload, "IDLETIME", "1", "FREQ", "1"}, "ERR syntax error"},

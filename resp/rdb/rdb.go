@@ -30,7 +30,7 @@ var (
 	// than the ones read here, or its checksum does not match.
 	ErrChecksum = errors.New("DUMP payload version or checksum are wrong")
 	// ErrFormat: the value's encoding is damaged (wrapped with what).
-	ErrFormat = errors.New("Bad data format")
+	ErrFormat = errors.New("bad data format")
 	// ErrUnsupported: a kind of value Vanity does not have (wrapped with
 	// which).
 	ErrUnsupported = errors.New("a value Vanity cannot hold")
