@@ -1,5 +1,7 @@
 package proto
 
+import "bytes"
+
 // Type is a value annotation on the wire (":STR", ":INT", ...). ONLY APPEND
 // TO THIS LIST.
 type Type uint8
@@ -200,6 +202,23 @@ const (
 )
 
 var bitOpNames = [...]string{BitAnd: "AND", BitOr: "OR", BitXor: "XOR", BitNot: "NOT"}
+
+// EndWord, BitUnitWord and BitOpWord read one whole word, in any case, as
+// the enum value the protocol's parser reads for it: for an edge that
+// takes the same words in another syntax (the RESP listener's LMOVE,
+// LINSERT, BITCOUNT, BITPOS and BITOP, whose words are Redis's too).
+func EndWord(b []byte) (End, bool)         { return enumWord[End](b, endNames[:]) }
+func BitUnitWord(b []byte) (BitUnit, bool) { return enumWord[BitUnit](b, bitUnitNames[:]) }
+func BitOpWord(b []byte) (BitOp, bool)     { return enumWord[BitOp](b, bitOpNames[:]) }
+
+func enumWord[T ~uint8](b []byte, names []string) (T, bool) {
+	for n, name := range names {
+		if name != "" && bytes.EqualFold(b, []byte(name)) {
+			return T(n), true
+		}
+	}
+	return 0, false
+}
 
 func (o BitOp) String() string {
 	if int(o) < len(bitOpNames) {

@@ -259,17 +259,6 @@ func keyMembers(cmd proto.Command) func([][]byte, *Plan) error {
 	}
 }
 
-// listEnd reads LMOVE's LEFT or RIGHT, in any case.
-func listEnd(b []byte) (proto.End, bool) {
-	switch {
-	case bytes.EqualFold(b, []byte("left")):
-		return proto.EndLeft, true
-	case bytes.EqualFold(b, []byte("right")):
-		return proto.EndRight, true
-	}
-	return 0, false
-}
-
 // keyString returns a builder of a command of a key and one string.
 func keyString(cmd proto.Command) func([][]byte, *Plan) error {
 	return func(args [][]byte, p *Plan) error {
@@ -617,7 +606,7 @@ func multiPop(blocking bool) func([][]byte, *Plan) error {
 		if where >= int64(len(args)) {
 			return errSyntax
 		}
-		end, ok := listEnd(args[where])
+		end, ok := proto.EndWord(args[where])
 		if !ok {
 			return errSyntax
 		}
@@ -673,8 +662,8 @@ func move(cmd proto.Command, ends *[2]proto.End) func([][]byte, *Plan) error {
 		if ends != nil {
 			r.Ends = *ends
 		} else {
-			from, ok1 := listEnd(rest[0])
-			to, ok2 := listEnd(rest[1])
+			from, ok1 := proto.EndWord(rest[0])
+			to, ok2 := proto.EndWord(rest[1])
 			if !ok1 || !ok2 {
 				return errSyntax
 			}
@@ -741,11 +730,8 @@ func setbit(args [][]byte, p *Plan) error {
 
 // bitUnit reads BITCOUNT's and BITPOS's BYTE or BIT.
 func bitUnit(b []byte) (proto.BitUnit, error) {
-	switch {
-	case bytes.EqualFold(b, []byte("byte")):
-		return proto.UnitByte, nil
-	case bytes.EqualFold(b, []byte("bit")):
-		return proto.UnitBit, nil
+	if u, ok := proto.BitUnitWord(b); ok {
+		return u, nil
 	}
 	return 0, errSyntax
 }
@@ -767,17 +753,8 @@ func bitRange(args [][]byte) (start, end int64, unit proto.BitUnit, err error) {
 
 // bitop builds BITOP: STR_BIT_OP_INTO.
 func bitop(args [][]byte, p *Plan) error {
-	var op proto.BitOp
-	switch strings.ToUpper(string(args[1])) {
-	case "AND":
-		op = proto.BitAnd
-	case "OR":
-		op = proto.BitOr
-	case "XOR":
-		op = proto.BitXor
-	case "NOT":
-		op = proto.BitNot
-	default:
+	op, ok := proto.BitOpWord(args[1])
+	if !ok {
 		return errSyntax
 	}
 	r := p.Item(proto.CmdStrBitOpInto)
