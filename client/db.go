@@ -744,6 +744,28 @@ func (db *DB) BitOpInto(ctx context.Context, dest string, op proto.BitOp, keys .
 	return r.Value.Int, err
 }
 
+// HllAdd counts elements in key's HyperLogLog sketch (HLL_ADD, Redis's
+// PFADD): 1 when its estimate may have changed or it was created, else 0.
+func (db *DB) HllAdd(ctx context.Context, key string, elements ...string) (int64, error) {
+	r, err := db.Do(ctx, "HLL_ADD", key, elements)
+	return r.Value.Int, err
+}
+
+// HllCount returns the estimated number of distinct elements counted in
+// the keys' sketches together (HLL_COUNT, Redis's PFCOUNT; in a cluster
+// every key in one partition).
+func (db *DB) HllCount(ctx context.Context, keys ...string) (int64, error) {
+	r, err := db.Do(ctx, "HLL_COUNT", keys)
+	return r.Value.Int, err
+}
+
+// HllMergeInto raises dest's sketch to each of the keys' (HLL_MERGE_INTO,
+// Redis's PFMERGE; in a cluster every key in one partition).
+func (db *DB) HllMergeInto(ctx context.Context, dest string, keys ...string) error {
+	_, err := db.Do(ctx, "HLL_MERGE_INTO", dest, keys)
+	return err
+}
+
 // GetBit returns the bit at offset of key's string (STR_GET_BIT, Redis's
 // GETBIT): 0 beyond its end or for no key.
 func (db *DB) GetBit(ctx context.Context, key string, offset int64) (int64, error) {

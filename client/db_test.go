@@ -301,8 +301,11 @@ func TestDBReadAndReplace(t *testing.T) {
 		case strings.HasPrefix(req, "LIST_POP_RIGHT_WAIT_ANY"):
 			return "OK:LIST (0)[]"
 		case strings.HasPrefix(req, "LIST_PUSH_RIGHT_IF_PRESENT"), strings.HasPrefix(req, "INCR_INT_TEXT"), strings.HasPrefix(req, "LIST_INSERT"),
-			strings.HasPrefix(req, "STR_GET_BIT"), strings.HasPrefix(req, "STR_SET_BIT"), strings.HasPrefix(req, "STR_BIT_"):
+			strings.HasPrefix(req, "STR_GET_BIT"), strings.HasPrefix(req, "STR_SET_BIT"), strings.HasPrefix(req, "STR_BIT_"),
+			strings.HasPrefix(req, "HLL_ADD"), strings.HasPrefix(req, "HLL_COUNT"):
 			return "OK:INT 4"
+		case strings.HasPrefix(req, "HLL_MERGE_INTO"):
+			return "OK"
 		}
 		return "OK:STR (1)a"
 	})
@@ -365,6 +368,9 @@ func TestDBReadAndReplace(t *testing.T) {
 		func() (int64, error) { return db.BitPos(ctx, "b", 1, 0, -1, proto.UnitByte) },
 		func() (int64, error) { return db.BitPosFrom(ctx, "b", 0, 2) },
 		func() (int64, error) { return db.BitOpInto(ctx, "d", proto.BitXor, "b", "c") },
+		func() (int64, error) { return db.HllAdd(ctx, "h", "x", "y") },
+		func() (int64, error) { return db.HllCount(ctx, "h", "g") },
+		func() (int64, error) { return 4, db.HllMergeInto(ctx, "h", "g") },
 	} {
 		if n, err := f(); n != 4 || err != nil {
 			t.Errorf("bit command: %d %v", n, err)
@@ -377,7 +383,8 @@ func TestDBReadAndReplace(t *testing.T) {
 		"LIST_POP_RIGHT_WAIT_ANY(1)[(4)high] 2 20", "LIST_PUSH_RIGHT_IF_PRESENT(3)log (2)[(1)a(1)b]", "INCR_INT_TEXT(6)visits -2",
 		"LIST_INSERT(3)log LEFT (1)b (1)a", "STR_GET_BIT(1)b 7", "STR_SET_BIT(1)b 7 1", "STR_BIT_COUNT(1)b 0 -1 BIT",
 		"STR_BIT_POS(1)b 1 0 -1 BYTE", "STR_BIT_POS_FROM(1)b 0 2",
-		"STR_BIT_OP_INTO(1)d XOR (2)[(1)b(1)c]"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		"STR_BIT_OP_INTO(1)d XOR (2)[(1)b(1)c]", "HLL_ADD(1)h (2)[(1)x(1)y]", "HLL_COUNT(2)[(1)h(1)g]",
+		"HLL_MERGE_INTO(1)h (1)[(1)g]"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("frames %q, want %q", got, want)
 	}
 }

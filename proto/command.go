@@ -225,6 +225,11 @@ const (
 	CmdSetIntersectLenUpTo
 	// A string made of the bits of others (§12.31): Redis's BITOP.
 	CmdStrBitOpInto
+	// HyperLogLog sketches in strings (§12.33): Redis's PFADD, PFCOUNT
+	// and PFMERGE.
+	CmdHllAdd
+	CmdHllCount
+	CmdHllMergeInto
 
 	numCommands // keep last
 )
@@ -406,6 +411,9 @@ var commands = [numCommands]commandInfo{
 	CmdListPosWithin:          {"LIST_POS_WITHIN", []arg{argStr, argStr, argInt, argInt, argInt}},
 	CmdSetIntersectLenUpTo:    {"SET_INTERSECT_LEN_UPTO", []arg{argArr, argInt}},
 	CmdStrBitOpInto:           {"STR_BIT_OP_INTO", []arg{argStr, argBitOp, argArr}},
+	CmdHllAdd:                 {"HLL_ADD", []arg{argStr, argArr}},
+	CmdHllCount:               {"HLL_COUNT", []arg{argArr}},
+	CmdHllMergeInto:           {"HLL_MERGE_INTO", []arg{argStr, argArr}},
 }
 
 // commandByName maps every command word to its Command. Built once from the

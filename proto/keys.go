@@ -19,7 +19,7 @@ func (c Command) Class() Class {
 		CmdHashLen, CmdHashKeyLen, CmdHashKeys, CmdHashValues, CmdHashManyGet, CmdGetExpiry, CmdLockInfo,
 		CmdStrRange, CmdSetScan, CmdHashScan, CmdSetRandom, CmdHashRandom, CmdListPos, CmdGetExpiryAt,
 		CmdKeyVersion, CmdKeyVersionIs, CmdKeyMemory, CmdSetDiffMany, CmdStrGetBit, CmdStrBitCount, CmdStrBitPos,
-		CmdStrBitPosFrom, CmdListPosWithin, CmdSetIntersectLenUpTo:
+		CmdStrBitPosFrom, CmdListPosWithin, CmdSetIntersectLenUpTo, CmdHllCount:
 		return ClassRead
 	case CmdSet, CmdDel, CmdIncrInt, CmdIncrFloat, CmdListSet, CmdListPushLeft, CmdListPushRight,
 		CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove, CmdSetAdd, CmdSetRemove,
@@ -30,7 +30,8 @@ func (c Command) Class() Class {
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdFenced, CmdOnce, CmdRetry, CmdSetTTLIfPresent,
 		CmdRename, CmdRenameIfAbsent, CmdListMove, CmdIncrNumber, CmdSetExpiryAt, CmdHashIncrFloat, CmdCopy, CmdCopyIfAbsent,
 		CmdSetKeepTTL, CmdSetDiffManyInto, CmdSetExpiryIf, CmdSetExpiryAtIf, CmdSetWith, CmdGetSetWith,
-		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText, CmdListInsert, CmdStrSetBit, CmdStrBitOpInto:
+		CmdListPushLeftIfPresent, CmdListPushRightIfPresent, CmdIncrIntText, CmdListInsert, CmdStrSetBit, CmdStrBitOpInto,
+		CmdHllAdd, CmdHllMergeInto:
 		return ClassWrite
 	case CmdReset:
 		return ClassDatabase
@@ -75,8 +76,8 @@ func ReadOnly(reqs []*Request) bool {
 // (§12.6), a lock command (§12.7), a read-modify-write of a string or a
 // hash field (§12.8, §12.10), a deadline set on a condition (§12.25),
 // GET_SET_WITH (§12.26), a push onto a list that exists (§12.28), an
-// insertion beside a list's element (§12.30) or a string's bit set
-// (§12.31):
+// insertion beside a list's element (§12.30), a string's bit set
+// (§12.31) or a HyperLogLog's registers raised (§12.33):
 // whether it writes, what it writes or what it
 // answers depends on the state it replaces, which in a cluster only the
 // linearizable path can make exact.
@@ -86,7 +87,7 @@ func (c Command) Conditional() bool {
 		CmdLockAcquire, CmdLockRefresh, CmdLockRelease, CmdLockInfo, CmdStrAppend, CmdHashIncr, CmdStrSetRange,
 		CmdSetIfPresent, CmdHashSetIfAbsent, CmdSetTTLIfPresent, CmdHashIncrFloat, CmdSetKeepTTL,
 		CmdSetExpiryIf, CmdSetExpiryAtIf, CmdGetSetWith, CmdListPushLeftIfPresent, CmdListPushRightIfPresent,
-		CmdListInsert, CmdStrSetBit:
+		CmdListInsert, CmdStrSetBit, CmdHllAdd:
 		return true
 	}
 	return false
@@ -110,19 +111,21 @@ func (c Command) MayRewrite() bool { return c == CmdIncrNumber || c == CmdIncrIn
 func (c Command) WritesOneKey() bool {
 	switch c {
 	case CmdFenced, CmdOnce, CmdRetry, CmdSetMove, CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffInto,
-		CmdSetDiffManyInto, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent, CmdStrBitOpInto:
+		CmdSetDiffManyInto, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent, CmdStrBitOpInto,
+		CmdHllMergeInto:
 		return false
 	}
 	return c.Class() == ClassWrite
 }
 
 // OnePartition reports whether a cluster runs c only when all its keys
-// live in one partition (RENAME, COPY, LIST_MOVE, STR_BIT_OP_INTO: one
-// atomic write on their coordinator), refusing it otherwise rather than
-// running it key by key.
+// live in one partition (RENAME, COPY, LIST_MOVE, STR_BIT_OP_INTO,
+// HLL_MERGE_INTO: one atomic write on their coordinator; HLL_COUNT: one
+// union of their sketches), refusing it otherwise rather than running it
+// key by key.
 func (c Command) OnePartition() bool {
 	switch c {
-	case CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent, CmdStrBitOpInto:
+	case CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent, CmdStrBitOpInto, CmdHllCount, CmdHllMergeInto:
 		return true
 	}
 	return false
@@ -170,9 +173,9 @@ func (c Command) IsData() bool { return c.Class() != ClassSession }
 func (r *Request) Keys(dst [][]byte) [][]byte {
 	switch r.Cmd {
 	case CmdManyGet, CmdSetUnion, CmdSetUnionLen, CmdSetIntersect, CmdSetIntersectLen, CmdSetIntersectLenUpTo, CmdSetDiffMany,
-		CmdListPopLeftWaitAny, CmdListPopRightWaitAny:
+		CmdListPopLeftWaitAny, CmdListPopRightWaitAny, CmdHllCount:
 		return append(dst, r.Elems...)
-	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto, CmdStrBitOpInto:
+	case CmdSetUnionInto, CmdSetIntersectInto, CmdSetDiffManyInto, CmdStrBitOpInto, CmdHllMergeInto:
 		return append(append(dst, r.Str[0]), r.Elems...)
 	case CmdSetDiff, CmdSetDiffLen, CmdSetMove, CmdRename, CmdRenameIfAbsent, CmdListMove, CmdCopy, CmdCopyIfAbsent:
 		return append(dst, r.Str[0], r.Str[1])

@@ -40,6 +40,7 @@ const (
 	MsgNotInteger       = "value is not an integer or out of range"
 	MsgWouldOverflow    = "increment or decrement would overflow"
 	MsgNotANumber       = "not a number"
+	MsgNotHLL           = "not a HyperLogLog sketch: a string HLL_ADD or HLL_MERGE_INTO made, or Redis's PFADD"
 	MsgFieldNotInteger  = "hash value is not an integer"
 	MsgFieldNotFloat    = "hash value is not a float"
 	MsgInvalidExpiry    = "invalid expiry"

@@ -45,6 +45,8 @@ const (
 	ShapeFields                 // HASH_RANDOM's field, value, ... → an array of the fields (HRANDFIELD with a count)
 	ShapePairs                  // HASH_RANDOM's field, value, ... → RESP2 flat, RESP3 an array of [field, value] (HRANDFIELD WITHVALUES)
 	ShapeDump                   // GET's value → its DUMP payload (package rdb), NULL → null
+	ShapeHLLInt                 // as ShapeInt; a BAD_TYPE with a message (a string that is no sketch) → Redis's HyperLogLog WRONGTYPE (PFADD, PFCOUNT)
+	ShapeHLLOK                  // as ShapeStatus, and BAD_TYPE as ShapeHLLInt (PFMERGE)
 	// Shapes of several replies (AppendReplies).
 	ShapeCount       // DEL, EXISTS of n keys: how many answered OK
 	ShapeAllOK       // MSET: +OK when every SET did, else the first error
@@ -80,7 +82,7 @@ func AppendBadState(dst []byte, cmd proto.Command) []byte {
 // LLEN, HSTRLEN) rather than as its text (GET of a number).
 func (s Shape) integer() bool {
 	switch s {
-	case ShapeInt, ShapeIntOrZero, ShapeFound, ShapeRemoved:
+	case ShapeInt, ShapeIntOrZero, ShapeFound, ShapeRemoved, ShapeHLLInt:
 		return true
 	}
 	return false
@@ -99,8 +101,11 @@ var typeNames = map[proto.Type]string{
 func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 	switch r.Status {
 	case proto.StatusBadType:
-		if shape == ShapeFloat {
+		switch {
+		case shape == ShapeFloat:
 			return AppendErr(dst, errNotFloat)
+		case (shape == ShapeHLLInt || shape == ShapeHLLOK) && r.HasBody:
+			return AppendError(dst, "WRONGTYPE", "Key is not a valid HyperLogLog string value.")
 		}
 		return AppendError(dst, "WRONGTYPE", "Operation against a key holding the wrong kind of value")
 	case proto.StatusDenied:

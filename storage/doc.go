@@ -42,7 +42,9 @@
 // Exec (exec.go) runs one data command: the scalar commands are there,
 // the LIST, SET (set algebra included) and HASH commands in exec_list.go,
 // exec_set.go and exec_hash.go, locks in exec_lock.go, the scans of a
-// set's or hash's members by their hashes in exec_scan.go. value.go and
+// set's or hash's members by their hashes in exec_scan.go, a string's
+// bits in exec_bits.go, HyperLogLog sketches (strings in Redis's format,
+// package hll) in exec_hll.go. value.go and
 // list.go hold the mergeable values, shard.go the keyspace and Apply
 // (each database's keys a table of its own: keytable.go),
 // delta.go and codec.go deltas and their encoding (with compact stamps or

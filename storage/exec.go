@@ -272,6 +272,9 @@ func Exec(c *Ctx, req *proto.Request, dst []byte) []byte {
 	if dst, ok := c.execBits(req, dst); ok {
 		return dst
 	}
+	if dst, ok := c.execHLL(req, dst); ok {
+		return dst
+	}
 	return proto.AppendInternalError(dst, "storage: not a data command: "+req.Cmd.String())
 }
 

@@ -1019,6 +1019,47 @@ func TestCommandExamples(t *testing.T) {
 			< OK:INT 0
 			> EXISTS (1)d
 			< NULL`,
+		"hyperloglog": `
+			> HLL_COUNT (1)[(1)h]
+			< OK:INT 0
+			> HLL_ADD (1)h (3)[(1)a(1)b(1)c]
+			< OK:INT 1
+			> HLL_ADD (1)h (2)[(1)a(1)b]
+			< OK:INT 0
+			> HLL_COUNT (1)[(1)h]
+			< OK:INT 3
+			> GET (1)h
+			< OK:STR (27)HYLL` + "\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x60\xf3\x80\x50\xb1\x84\x4b\xfb\x80\x42\x5a" + `
+			> HLL_ADD (1)g (0)[]
+			< OK:INT 1
+			> HLL_ADD (1)g (0)[]
+			< OK:INT 0
+			> HLL_ADD (1)g (2)[(1)c(1)d]
+			< OK:INT 1
+			> HLL_COUNT (3)[(1)h(1)g(4)none]
+			< OK:INT 4
+			> SET_EXPIRY (1)h 100
+			> HLL_MERGE_INTO (1)h (1)[(1)g]
+			< OK
+			> HLL_COUNT (1)[(1)h]
+			< OK:INT 4
+			> GET_EXPIRY (1)h
+			< OK:FLOAT 100.000000
+			> HLL_MERGE_INTO (1)m (0)[]
+			< OK
+			> HLL_COUNT (1)[(1)m]
+			< OK:INT 0
+			> SET:STR (1)s (5)plain
+			> HLL_ADD (1)s (1)[(1)a]
+			< BAD_TYPE(83)not a HyperLogLog sketch: a string HLL_ADD or HLL_MERGE_INTO made, or Redis's PFADD
+			> HLL_COUNT (2)[(1)h(1)s]
+			< BAD_TYPE(83)not a HyperLogLog sketch: a string HLL_ADD or HLL_MERGE_INTO made, or Redis's PFADD
+			> SET:INT (1)n 5
+			> HLL_MERGE_INTO (1)h (1)[(1)n]
+			< BAD_TYPE(83)not a HyperLogLog sketch: a string HLL_ADD or HLL_MERGE_INTO made, or Redis's PFADD
+			> LIST_PUSH_RIGHT (1)l (1)[(1)a]
+			> HLL_ADD (1)l (1)[(1)a]
+			< BAD_TYPE`,
 		"list insert": `
 			> LIST_INSERT (1)l LEFT (1)a (1)x
 			< OK:INT 0

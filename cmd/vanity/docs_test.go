@@ -170,6 +170,9 @@ var reference = map[proto.Command]refEntry{
 	proto.CmdListPosWithin:          {cost: "O(maxlen)", setup: []string{"rpush todo a b c b"}, example: []string{"list_pos_within todo b 1 0 2", "list_pos_within todo b -1 0 2"}},
 	proto.CmdSetIntersectLenUpTo:    {cost: "O(n·k)", setup: []string{"sadd a x y z", "sadd b y z w"}, example: []string{"set_intersect_len_upto a b 1", "set_intersect_len_upto a b 0"}},
 	proto.CmdStrBitOpInto:           {cost: "O(n) in the longest string", setup: []string{"set:str a abc", "set:str b ABD"}, example: []string{"str_bit_op_into c AND a b", "get c", "str_bit_op_into c NOT a", "str_bit_op_into c OR none"}},
+	proto.CmdHllAdd:                 {cost: "O(1) an element; the sketch's string (up to 12 KiB) is written whole", example: []string{"hll_add visitors alice bob carol", "hll_add visitors alice", "hll_count visitors"}},
+	proto.CmdHllCount:               {cost: "O(n) in the keys (16,384 registers each)", setup: []string{"hll_add mon alice bob", "hll_add tue bob dave"}, example: []string{"hll_count mon tue", "hll_count nobody"}},
+	proto.CmdHllMergeInto:           {cost: "O(n) in the keys", setup: []string{"hll_add mon alice bob", "hll_add tue bob dave"}, example: []string{"hll_merge_into week mon tue", "hll_count week"}},
 	proto.CmdListInsert:             {cost: "O(n)", setup: []string{"rpush steps a c"}, example: []string{"list_insert steps RIGHT a b", "list_insert steps LEFT z x", "list_insert nosteps LEFT a x", "lrange steps 0 -1"}},
 	proto.CmdListPopRightWait:       {cost: "O(count) per try", static: "vanity> list_pop_right_wait jobs 1 1000\n(empty list)   (after a second: nothing came)"},
 }
@@ -186,8 +189,10 @@ func clusterNote(c proto.Command) string {
 		return "linearizable: runs on the serial path, whatever the write (docs/serial.md; PROTOCOL.md §12.11)"
 	case c == proto.CmdRename || c == proto.CmdRenameIfAbsent || c == proto.CmdCopy || c == proto.CmdCopyIfAbsent:
 		return "both keys must be in one partition (co-locate them with {tags}); then as a write of each at QUORUM, atomic on the coordinator"
-	case c == proto.CmdStrBitOpInto:
+	case c == proto.CmdStrBitOpInto || c == proto.CmdHllMergeInto:
 		return "every key must be in one partition (co-locate them with {tags}); then a write of the destination at QUORUM, atomic on the coordinator"
+	case c == proto.CmdHllCount:
+		return "every key must be in one partition (co-locate them with {tags}); then a read at the session's level"
 	case c == proto.CmdSetWith:
 		return "with ABSENT, PRESENT or KEEP, linearizable: runs on the serial path (it reads the key; docs/serial.md, PROTOCOL.md §12.26); ALWAYS with CLEAR, AFTER or AT, a write at the session's levels, as SET"
 	case c == proto.CmdIncrIntText:
@@ -201,7 +206,7 @@ func clusterNote(c proto.Command) string {
 	case c == proto.CmdOnce || c == proto.CmdRetry:
 		return "linearizable: runs on the serial path, whatever the write; the key's record of its recent commands answers the id (docs/serial.md; PROTOCOL.md §12.12)"
 	case c.Conditional():
-		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10, §12.25, §12.26, §12.28, §12.30, §12.31)"
+		return "linearizable: runs on the serial path, rounds of consensus among the key's replicas (docs/serial.md; PROTOCOL.md §12.6–12.8, §12.10, §12.25, §12.26, §12.28, §12.30, §12.31, §12.33)"
 	case c == proto.CmdTransactWatch:
 		return "reads each key's version at the session's read level; the commit checks them on the transaction's coordinator, so the watched keys and the transaction's share a partition (co-locate them with {tags}); a failover can let two commits of one version pass (guarantees)"
 	case c == proto.CmdKeyVersionIs:

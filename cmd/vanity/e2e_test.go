@@ -97,7 +97,8 @@ var permissionCases = map[proto.Command]string{
 	proto.CmdListPosWithin: "LIST_POS_WITHIN (1)l (1)a 1 1 10", proto.CmdStrBitOpInto: "STR_BIT_OP_INTO (1)d OR (2)[(1)s(1)t]", proto.CmdSetIntersectLenUpTo: "SET_INTERSECT_LEN_UPTO (2)[(1)s(1)t] 1",
 	proto.CmdSetWith: "SET_WITH:STR (1)k (1)v ABSENT AFTER 1000", proto.CmdGetSetWith: "GET_SET_WITH:STR (1)k (1)v PRESENT KEEP 0",
 	proto.CmdHashIncrFloat: "HASH_INCR_FLOAT (1)h (1)f 1",
-	proto.CmdConsistency:   "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
+	proto.CmdHllAdd:        "HLL_ADD (1)p (1)[(1)a]", proto.CmdHllCount: "HLL_COUNT (1)[(1)p]", proto.CmdHllMergeInto: "HLL_MERGE_INTO (1)q (1)[(1)p]",
+	proto.CmdConsistency: "CONSISTENCY QUORUM QUORUM", proto.CmdGetConsistency: "GET_CONSISTENCY",
 	proto.CmdClusterInfo: "CLUSTER_INFO",
 	proto.CmdScan:        "SCAN (1)0 (1)* 10", proto.CmdKeys: "KEYS (1)*", proto.CmdDBSize: "DB_SIZE", proto.CmdInfo: "INFO",
 }

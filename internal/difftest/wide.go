@@ -312,6 +312,10 @@ func (g *wideGen) anyData(k string) string {
 			"STR_BIT_COUNT " + k + " " + strconv.Itoa(g.small()) + " " + strconv.Itoa(g.small()) + g.pick([]string{" BYTE", " BIT"}),
 			"STR_BIT_POS " + k + " " + strconv.Itoa(g.r.IntN(2)) + " " + strconv.Itoa(g.small()) + " " + strconv.Itoa(g.small()) + g.pick([]string{" BYTE", " BIT"}),
 			"STR_BIT_POS_FROM " + k + " " + strconv.Itoa(g.r.IntN(2)) + " " + strconv.Itoa(g.small())})
+	case 68:
+		tagged := "(2)[" + g.tagged() + g.tagged() + "]" // several keys share a partition
+		return g.pick([]string{"HLL_ADD " + k + " " + g.words("[", "]"), "HLL_COUNT (1)[" + k + "]", "HLL_COUNT " + tagged,
+			"HLL_MERGE_INTO " + g.tagged() + " " + tagged})
 	}
 	return "GET"
 }

@@ -320,6 +320,25 @@ SLOWLOG RESET 1
 SLOWLOG HELP 1
 CONFIG GET slowlog-max-len
 DUMP {r}nokey
+PFADD {r}hll a b c
+GET {r}hll
+PFADD {r}hll a b
+PFCOUNT {r}hll
+PFADD {r}hll2
+PFADD {r}hll2
+PFCOUNT {r}hll2
+PFCOUNT {r}nohll
+@ PFCOUNT {r}hll {r}hll2 {r}nohll
+@ PFMERGE {r}hll3 {r}hll {r}hll2
+PFCOUNT {r}hll3
+@ PFMERGE {r}hll4
+PFCOUNT {r}hll4
+PFADD {r}str x
+PFCOUNT {r}str
+@ PFMERGE {r}hll {r}str
+PFADD {r}list x
+PFADD
+PFCOUNT
 LATENCY LATEST
 LATENCY HISTORY command
 LATENCY RESET

@@ -550,6 +550,19 @@ class ExpiryTest(ServerTestCase):
         self.assertEqual(c.str_bit_op_into("bits-n", BitOp.NOT, "bits-b").value, 2)
         self.assertEqual(c.str_bit_count("bits-n").value, 14)
 
+    def test_hyperloglog(self):
+        c = self.client
+        self.assertEqual(c.hll_add("hll-a", "alice", "bob", "carol").value, 1)
+        self.assertEqual(c.hll_add("hll-a", "alice").value, 0)
+        self.assertEqual(c.hll_count("hll-a").value, 3)
+        c.hll_add("hll-b", "bob", "dave")
+        self.assertEqual(c.hll_count("hll-a", "hll-b", "hll-none").value, 4)
+        self.assertTrue(c.hll_merge_into("hll-all", "hll-a", "hll-b").is_ok())
+        self.assertEqual(c.hll_count("hll-all").value, 4)
+        self.assertTrue(c.get("hll-all").value.startswith("HYLL"))
+        c.set("hll-plain", "not a sketch")
+        self.assertEqual(c.hll_add("hll-plain", "x").status, ServerConstant.BAD_TYPE)
+
     def test_list_insert(self):
         c = self.client
         self.assertEqual(c.list_insert("ins-l", ListEnd.LEFT, "a", "x").value, 0)

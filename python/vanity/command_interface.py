@@ -406,6 +406,21 @@ class CommandInterface:
         length stored, 0 when dest was deleted (Redis's BITOP)."""
         return self._command("STR_BIT_OP_INTO", dest, BitOp(op), list(keys))
 
+    def hll_add(self, key: Key, *elements: str) -> Response:
+        """Count elements in key's HyperLogLog sketch (Redis's PFADD;
+        PROTOCOL.md 12.33): 1 when its estimate may have changed or it was
+        created, else 0."""
+        return self._command("HLL_ADD", key, list(elements))
+
+    def hll_count(self, *keys: Key) -> Response:
+        """The estimated number of distinct elements counted in the keys'
+        sketches together (Redis's PFCOUNT)."""
+        return self._command("HLL_COUNT", list(keys))
+
+    def hll_merge_into(self, dest: Key, *keys: Key) -> Response:
+        """Raise dest's sketch to each of the keys' (Redis's PFMERGE)."""
+        return self._command("HLL_MERGE_INTO", dest, list(keys))
+
     def str_get_bit(self, key: Key, offset: int) -> Response:
         """The bit at offset of key's string (Redis's GETBIT; PROTOCOL.md
         12.31): 0 beyond its end or for no key."""

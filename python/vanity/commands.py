@@ -154,6 +154,9 @@ COMMANDS = {
     "LIST_POS_WITHIN": Command(("str", "str", "int", "int", "int"), "key element rank count maxlen", "as list_pos, comparing only the first maxlen elements (the last, for a negative rank; 0: all)", "lists", "", "read"),
     "SET_INTERSECT_LEN_UPTO": Command(("arr", "int"), "key... limit", "the size of the intersection of sets, counted up to limit (0: no limit)", "sets", "", "read"),
     "STR_BIT_OP_INTO": Command(("str", "bitop", "arr"), "destination AND|OR|XOR|NOT key...", "stores the bytes of the keys' strings combined by the operation (NOT: of one key; shorter strings count as zero bytes); the length stored (0: destination deleted)", "strings and numbers", "", "write"),
+    "HLL_ADD": Command(("str", "arr"), "key element...", "counts the elements in the key's HyperLogLog sketch (a string in Redis's format; an absent key starts an empty one); 1 if the estimate may have changed, else 0", "strings and numbers", "PFADD", "write"),
+    "HLL_COUNT": Command(("arr",), "key...", "the estimated number of distinct elements counted in the keys' sketches together (absent keys count none)", "strings and numbers", "PFCOUNT", "read"),
+    "HLL_MERGE_INTO": Command(("str", "arr"), "destination key...", "stores in destination the sketch of everything counted in it and in the keys", "strings and numbers", "PFMERGE", "write"),
 }
 
 GROUPS = ["server", "keys", "strings and numbers", "lists", "sets", "hashes", "expiry", "transactions", "publish/subscribe", "users", "cluster"]
