@@ -45,23 +45,27 @@ func (c *Ctx) readSketch(key []byte) (sk hll.Sketch, cur keyText, refusal []byte
 var notHLL = proto.AppendBadTypeMsg(nil, proto.MsgNotHLL)
 
 // hllAdd runs HLL_ADD: 1 when a register grew or the key was created,
-// else 0 (nothing is written then).
+// else 0 (nothing is written then). A dense sketch is changed register by
+// register (hll.AddTo), so an element that raises nothing costs its hash.
 func (c *Ctx) hllAdd(req *proto.Request, dst []byte) []byte {
 	key := req.Key()
-	sk, cur, refusal := c.readSketch(key)
-	if refusal != nil {
-		return append(dst, refusal...)
+	cur, ok := c.readText(key)
+	switch {
+	case !ok:
+		return append(dst, proto.ReplyBadType...)
+	case cur.number:
+		return append(dst, notHLL...)
 	}
-	changed := !cur.present
-	for _, e := range req.Elems {
-		if sk.Add(e) {
-			changed = true
-		}
-	}
-	if !changed {
+	out, changed, ok := hll.AddTo(cur.s, cur.present, req.Elems)
+	switch {
+	case !ok:
+		return append(dst, notHLL...)
+	case !changed && cur.present:
 		return proto.AppendInt(append(dst, proto.ReplyOK...), 0)
+	case !changed:
+		out = hll.New() // created empty
 	}
-	c.rewriteStr(key, cur, sk.Encode())
+	c.rewriteStr(key, cur, out)
 	return proto.AppendInt(append(dst, proto.ReplyOK...), 1)
 }
 

@@ -182,6 +182,16 @@ func denseGet(p []byte, i int) uint8 {
 	return uint8(v & 63)
 }
 
+// denseGetString is denseGet of a string's registers.
+func denseGetString(p string, i int) uint8 {
+	b, fb := i*regBits/8, uint(i*regBits&7)
+	v := uint(p[b]) >> fb
+	if b+1 < len(p) {
+		v |= uint(p[b+1]) << (8 - fb)
+	}
+	return uint8(v & 63)
+}
+
 func denseSet(p []byte, i int, v uint8) {
 	b, fb := i*regBits/8, uint(i*regBits&7)
 	p[b] = p[b]&^byte(63<<fb) | byte(uint(v)<<fb)
@@ -192,15 +202,60 @@ func denseSet(p []byte, i int, v uint8) {
 
 // Add counts element in the sketch and reports whether a register grew.
 func (sk *Sketch) Add(element []byte) bool {
-	h := murmur64a(element)
-	i := h & (registers - 1)
-	h = h>>precision | 1<<q
-	n := uint8(bits.TrailingZeros64(h) + 1)
+	i, n := registerOf(element)
 	if n > sk.Regs[i] {
 		sk.Regs[i] = n
 		return true
 	}
 	return false
+}
+
+// registerOf is the register element picks and the value it offers it.
+func registerOf(element []byte) (int, uint8) {
+	h := murmur64a(element)
+	i := h & (registers - 1)
+	h = h>>precision | 1<<q
+	return int(i), uint8(bits.TrailingZeros64(h) + 1)
+}
+
+// AddTo counts elements in the sketch whose string is s (exists false:
+// none yet, an empty sketch) and returns the sketch's new string when a
+// register grew (changed); ok is false when s is no sketch. A dense
+// sketch is read and changed in place, register by register, in a copy
+// made at its first change (an element that raises nothing costs its
+// hash); a sparse one is decoded and written again.
+func AddTo(s string, exists bool, elements [][]byte) (out []byte, changed, ok bool) {
+	if exists && len(s) == hdrSize+denseSize && s[:4] == "HYLL" && s[4] == encDense {
+		for _, e := range elements {
+			i, n := registerOf(e)
+			if out == nil {
+				if n <= denseGetString(s[hdrSize:], i) {
+					continue
+				}
+				out = []byte(s)
+				out[15] |= 0x80 // the cached cardinality is stale
+			}
+			if n > denseGet(out[hdrSize:], i) {
+				denseSet(out[hdrSize:], i, n)
+			}
+		}
+		return out, out != nil, true
+	}
+	var sk Sketch
+	if exists {
+		if sk, ok = Decode([]byte(s)); !ok {
+			return nil, false, false
+		}
+	}
+	for _, e := range elements {
+		if sk.Add(e) {
+			changed = true
+		}
+	}
+	if changed {
+		out = sk.Encode()
+	}
+	return out, changed, true
 }
 
 // Merge raises each register to other's where other's is higher.

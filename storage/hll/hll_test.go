@@ -126,3 +126,47 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestAddToAsDecodeAddEncode: AddTo gives the string that decoding,
+// adding and encoding gives, for no sketch, a sparse one and a dense one
+// (changed in place, its cache marked stale); nothing when no register
+// grows; and refuses a string that is no sketch.
+func TestAddToAsDecodeAddEncode(t *testing.T) {
+	dense := sketchOf(numbered("x", 50000)...).Encode()
+	dense[15] = 0 // a valid cache, as Redis's PFCOUNT leaves it
+	for name, c := range map[string]struct {
+		s      []byte
+		exists bool
+	}{"none": {nil, false}, "sparse": {sketchOf("a", "b").Encode(), true}, "dense": {dense, true}} {
+		elements := [][]byte{[]byte("x7"), []byte("x7")}
+		for i := range 200 { // enough new elements that some raise a dense sketch's register
+			elements = append(elements, []byte(fmt.Sprint("q", i)))
+		}
+		var want Sketch
+		if c.exists {
+			want, _ = Decode(c.s)
+		}
+		grew := false
+		for _, e := range elements {
+			grew = want.Add(e) || grew
+		}
+		out, changed, ok := AddTo(string(c.s), c.exists, elements)
+		if !ok || changed != grew {
+			t.Fatalf("%s: changed %v ok %v, want changed %v", name, changed, ok, grew)
+		}
+		if !grew {
+			t.Fatalf("%s: the elements raise no register: choose others", name)
+		}
+		got, _ := Decode(out)
+		if got.Regs != want.Regs || got.Dense != (name == "dense") || out[15]&0x80 == 0 {
+			t.Errorf("%s: the registers (or encoding, or cache flag %x) differ from decoding, adding and encoding", name, out[15])
+		}
+		again, changed, ok := AddTo(string(out), true, elements)
+		if !ok || changed || again != nil {
+			t.Errorf("%s: adding the same elements again changed it (%v, %d bytes)", name, changed, len(again))
+		}
+	}
+	if _, _, ok := AddTo("plain text", true, [][]byte{[]byte("a")}); ok {
+		t.Error("a string that is no sketch was added to")
+	}
+}
