@@ -19,14 +19,12 @@ import (
 // runs that unit behind a KEY_VERSION_IS check of the version, so a key
 // created meanwhile is never replaced (RestoreCheck, RestoreWrites).
 
-// Redis's refusals of RESTORE.
+// Redis's refusals of RESTORE: ErrBusyKey that of a key that exists
+// (without REPLACE).
 var (
-	errBusyKey = &Error{"BUSYKEY", "Target key name already exists."}
+	ErrBusyKey = &Error{"BUSYKEY", "Target key name already exists."}
 	errBadTTL  = &Error{"ERR", "Invalid TTL value, must be >= 0"}
 )
-
-// ErrBusyKey is RESTORE's refusal of a key that exists (without REPLACE).
-var ErrBusyKey error = errBusyKey
 
 // RestoreOptions are RESTORE's options after the payload.
 type RestoreOptions struct {

@@ -36,6 +36,10 @@ const latencyDoctor = "Vanity has no latency monitor of events (latency-monitor-
 	"Each command's latency is in LATENCY HISTOGRAM and INFO commandstats, the slowest commands with their arguments " +
 	"in SLOWLOG, and the same histograms in vanity_request_duration_seconds on the debug address's /metrics."
 
+// latencyArity is the argument count of the subcommands that take a
+// fixed one (the command's name and the subcommand's counted).
+var latencyArity = map[string]int{"LATEST": 2, "HISTORY": 3, "GRAPH": 3, "DOCTOR": 2, "HELP": 2}
+
 // latencyRESP is LATENCY's subcommands, with Redis's replies and
 // refusals.
 func (c *conn) latencyRESP(args [][]byte) {
@@ -44,8 +48,7 @@ func (c *conn) latencyRESP(args [][]byte) {
 		return
 	}
 	sub := strings.ToUpper(string(args[1]))
-	arity := map[string]int{"LATEST": 2, "HISTORY": 3, "GRAPH": 3, "DOCTOR": 2, "HELP": 2}
-	if n, ok := arity[sub]; ok && len(args) != n {
+	if n, ok := latencyArity[sub]; ok && len(args) != n {
 		c.out = resp.AppendErr(c.out, resp.ArityError("latency|"+strings.ToLower(sub)))
 		return
 	}

@@ -23,19 +23,27 @@ func (c *Ctx) execHLL(req *proto.Request, dst []byte) ([]byte, bool) {
 	return dst, false
 }
 
-// readSketch returns key's sketch (an empty one for an absent key) and
-// its text, or the refusal of a key that holds anything else.
-func (c *Ctx) readSketch(key []byte) (sk hll.Sketch, cur keyText, refusal []byte) {
+// sketchText returns key's text, or the refusal of a key holding a
+// container or a number (a string is checked by decoding it).
+func (c *Ctx) sketchText(key []byte) (cur keyText, refusal []byte) {
 	cur, ok := c.readText(key)
 	switch {
 	case !ok:
-		return sk, cur, proto.ReplyBadType
+		return cur, proto.ReplyBadType
 	case cur.number:
-		return sk, cur, notHLL
-	case !cur.present:
-		return sk, cur, nil
+		return cur, notHLL
 	}
-	if sk, ok = hll.Decode([]byte(cur.s)); !ok {
+	return cur, nil
+}
+
+// readSketch returns key's sketch (an empty one for an absent key) and
+// its text, or the refusal of a key that holds anything else.
+func (c *Ctx) readSketch(key []byte) (sk hll.Sketch, cur keyText, refusal []byte) {
+	if cur, refusal = c.sketchText(key); refusal != nil || !cur.present {
+		return sk, cur, refusal
+	}
+	sk, ok := hll.Decode([]byte(cur.s))
+	if !ok {
 		return sk, cur, notHLL
 	}
 	return sk, cur, nil
@@ -49,12 +57,9 @@ var notHLL = proto.AppendBadTypeMsg(nil, proto.MsgNotHLL)
 // register (hll.AddTo), so an element that raises nothing costs its hash.
 func (c *Ctx) hllAdd(req *proto.Request, dst []byte) []byte {
 	key := req.Key()
-	cur, ok := c.readText(key)
-	switch {
-	case !ok:
-		return append(dst, proto.ReplyBadType...)
-	case cur.number:
-		return append(dst, notHLL...)
+	cur, refusal := c.sketchText(key)
+	if refusal != nil {
+		return append(dst, refusal...)
 	}
 	out, changed, ok := hll.AddTo(cur.s, cur.present, req.Elems)
 	switch {

@@ -173,17 +173,9 @@ func (sk *Sketch) sparse() ([]byte, bool) {
 	return out, true
 }
 
-func denseGet(p []byte, i int) uint8 {
-	b, fb := i*regBits/8, uint(i*regBits&7)
-	v := uint(p[b]) >> fb
-	if b+1 < len(p) {
-		v |= uint(p[b+1]) << (8 - fb)
-	}
-	return uint8(v & 63)
-}
-
-// denseGetString is denseGet of a string's registers.
-func denseGetString(p string, i int) uint8 {
+// denseGet reads register i of dense registers p, a string's or a
+// slice's.
+func denseGet[P ~string | ~[]byte](p P, i int) uint8 {
 	b, fb := i*regBits/8, uint(i*regBits&7)
 	v := uint(p[b]) >> fb
 	if b+1 < len(p) {
@@ -229,7 +221,7 @@ func AddTo(s string, exists bool, elements [][]byte) (out []byte, changed, ok bo
 		for _, e := range elements {
 			i, n := registerOf(e)
 			if out == nil {
-				if n <= denseGetString(s[hdrSize:], i) {
+				if n <= denseGet(s[hdrSize:], i) {
 					continue
 				}
 				out = []byte(s)
