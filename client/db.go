@@ -43,6 +43,11 @@ var ErrNil = errors.New("client: nil: no such key")
 // §12.11): the lock has passed to a newer holder.
 var ErrFenced = errors.New("client: fenced: a newer holder of the lock wrote the key")
 
+// ErrOutOfMemory matches the error of a write refused because the node
+// that would run it is past its memory limit (PROTOCOL.md §12.2): delete
+// keys, let them expire, or raise the node's --max-memory.
+var ErrOutOfMemory = errors.New("client: out of memory: the server refuses writes that add data")
+
 // ErrSessionCommand is returned by DB for commands that change the state
 // of the connection they run on.
 var ErrSessionCommand = errors.New("client: a session command on a pooled connection; use Options or a Client from Dial")
@@ -57,9 +62,16 @@ type ServerError struct {
 	Msg    string // the reply's body, if any
 }
 
-// Is makes a server's refusal of a FENCED write match ErrFenced.
+// Is makes a server's refusal of a FENCED write match ErrFenced, and its
+// refusal of a write past its memory limit ErrOutOfMemory.
 func (e *ServerError) Is(target error) bool {
-	return target == ErrFenced && e.Status == proto.StatusError && strings.HasPrefix(e.Msg, proto.MsgFenced+":")
+	switch target {
+	case ErrFenced:
+		return e.Status == proto.StatusError && strings.HasPrefix(e.Msg, proto.MsgFenced+":")
+	case ErrOutOfMemory:
+		return e.Status == proto.StatusError && strings.HasPrefix(e.Msg, proto.MsgOutOfMemory+":")
+	}
+	return false
 }
 
 func (e *ServerError) Error() string {

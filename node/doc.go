@@ -79,6 +79,10 @@
 // context ends. While the log has failed (a full or failing disk) the node
 // refuses writes (rpc.StatusRefused) and serves reads; retryStorage, once
 // a second, writes a snapshot from memory and restarts the log after it.
+// With a memory limit (Config.MaxMemory, memory.go) Run reads the live
+// heap every 100 ms; past the limit the node answers the writes that add
+// data with an out-of-memory error (apply, and the serial proposer for
+// its runs) and runs the rest, and replicas' deltas are always taken.
 // Persist writes a snapshot of every partition. Goroutines a
 // Coordinator starts (a disk wait under fsync=always, hint writes) are
 // waited for by its Wait.

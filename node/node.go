@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -77,6 +78,13 @@ type Config struct {
 	OnSnapshot func(took time.Duration, bytes int64)
 	// Logger receives the node's log (default: discard).
 	Logger *slog.Logger
+	// MaxMemory is the live heap, in bytes, past which the node refuses
+	// writes that add data (memory.go; 0: no limit).
+	MaxMemory uint64
+	// LiveHeap reads the live heap the last collection found (needed with
+	// a MaxMemory), and Collect runs a collection (default runtime.GC).
+	LiveHeap func() uint64
+	Collect  func()
 }
 
 // MaxSnapshotLogMiB bounds --snapshot-log.
@@ -105,6 +113,7 @@ func DefaultConfig() Config {
 		SnapshotLogBytes: 64 << 20,
 		Now:              time.Now,
 		Logger:           slog.New(slog.DiscardHandler),
+		Collect:          runtime.GC,
 	}
 }
 
@@ -115,6 +124,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ExpiryInterval <= 0 || c.ExpirySample < 1 {
 		return errors.New("node: expiry interval and sample must be positive")
+	}
+	if c.MaxMemory > 0 && c.LiveHeap == nil {
+		return errors.New("node: a memory limit needs a reading of the live heap (LiveHeap)")
 	}
 	return nil
 }
@@ -181,6 +193,7 @@ type Node struct {
 	walBytes  atomic.Int64
 	snapBytes atomic.Int64
 	heldMu    sync.Mutex // serializes saveHeld
+	mem       memGuard   // the memory limit (memory.go)
 }
 
 // execCtx is the reusable state of one command.
@@ -237,6 +250,9 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = def.Logger
 	}
+	if cfg.Collect == nil {
+		cfg.Collect = def.Collect
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -246,7 +262,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.FS == nil {
 		cfg.FS = vfs.OS{}
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, fs: cfg.FS, seed: rand.Uint64()}
+	n := &Node{cfg: cfg, log: cfg.Logger, fs: cfg.FS, seed: rand.Uint64(), mem: memGuard{limit: cfg.MaxMemory}}
 	n.clock = hlc.NewClock(cfg.Actor, func() int64 { return cfg.Now().UnixMilli() })
 	n.makePartitions(cfg.Partitions)
 	n.locate = func(key []byte) *storage.Shard { return n.parts[n.partitionOf(key)].shard }
@@ -498,6 +514,12 @@ func (n *Node) Run(ctx context.Context) error {
 	defer retry.Stop()
 	check := time.NewTicker(time.Second) // for a snapshot
 	defer check.Stop()
+	var memory <-chan time.Time // the live heap's readings, with a limit
+	if n.cfg.MaxMemory > 0 {
+		tick := time.NewTicker(memCheckEvery)
+		defer tick.Stop()
+		memory = tick.C
+	}
 	last := time.Now()
 	for {
 		select {
@@ -516,9 +538,11 @@ func (n *Node) Run(ctx context.Context) error {
 			if err := n.Persist(); err != nil {
 				n.log.Error("automatic snapshot failed", "err", err)
 			}
+		case <-memory:
+			n.checkMemory()
 		case <-t.C:
 			start := time.Now()
-			n.SweepExpired(budget)
+			n.mem.freed(n.SweepExpired(budget))
 			if time.Since(start) >= budget {
 				t.Reset(budget)
 			} else {

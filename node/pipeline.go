@@ -182,6 +182,10 @@ func (n *Node) apply(r *rpc.Run, res *Result, capture bool, skip []skipped) {
 			res.refuse(c.Answers(), rpc.StatusRefused, failed.Error())
 			continue
 		}
+		if reply, refused := n.mem.refusal(c.Reqs); refused {
+			res.refuse(c.Answers(), rpc.StatusOK, reply) // every request's reply
+			continue
+		}
 		database := false
 		x.keys = x.keys[:0]
 		for _, req := range c.Reqs {

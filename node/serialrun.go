@@ -134,7 +134,14 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 			locks := s.readLocks(deadline, fencedOf(r)...)
 			for _, w := range waves {
 				var live []*proposal
-				for _, f := range w {
+				for i := range w {
+					// A write that adds data on a node over its memory
+					// limit is refused alone; the rest of its fold runs.
+					w[i] = s.refuseOverMemory(r, w[i], props)
+					f := w[i]
+					if len(f) == 0 {
+						continue
+					}
 					more := make([]*rpc.Cmd, 0, len(f)-1)
 					for _, j := range f[1:] {
 						more = append(more, &r.Cmds[j])
@@ -145,6 +152,9 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 				}
 				s.drive(live)
 				for _, f := range w {
+					if len(f) == 0 {
+						continue
+					}
 					for k, j := range f[1:] {
 						m := &props[f[0]].more[k]
 						props[j] = &proposal{done: true, st: m.st, reply: m.reply}
@@ -183,6 +193,23 @@ func (s *Service) serialRun(r *rpc.Run, res *Result, done func()) {
 			s.drive(next)
 			answer()
 		})
+	})
+}
+
+// refuseOverMemory answers the commands of fold f (indexes into r.Cmds)
+// that the node's memory limit refuses (memory.go) in props, and returns
+// the rest, in order (the first may lead a fold: any command that may
+// follow one may lead it).
+func (s *Service) refuseOverMemory(r *rpc.Run, f []int, props []*proposal) []int {
+	if !s.node.OverMemory() {
+		return f
+	}
+	return slices.DeleteFunc(slices.Clone(f), func(j int) bool {
+		reply, refused := s.node.mem.refusal(r.Cmds[j].Reqs)
+		if refused {
+			props[j] = &proposal{done: true, st: rpc.StatusOK, reply: []byte(reply)}
+		}
+		return refused
 	})
 }
 

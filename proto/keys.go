@@ -93,6 +93,26 @@ func (c Command) Conditional() bool {
 	return false
 }
 
+// AddsData reports whether c is a write that may leave the server holding
+// more than before: what a node over its memory limit refuses (§12.2).
+// The writes that only remove or shorten (DEL, pops, trims, removals,
+// RESET), change deadlines, move what is there (RENAME, SET_MOVE,
+// LIST_MOVE) or keep a lock (LOCK_REFRESH, LOCK_RELEASE) run, so that a
+// full server can be emptied; so does a RETRY, which only answers.
+func (r *Request) AddsData() bool {
+	if r.Once == OnceRetry {
+		return false
+	}
+	switch r.Cmd {
+	case CmdDel, CmdDelIf, CmdGetDel, CmdListPopLeft, CmdListPopRight, CmdListTrim, CmdListRemove,
+		CmdSetRemove, CmdSetDiscard, CmdHashRemove, CmdSetExpiry, CmdSetExpiryAt, CmdSetExpiryIf,
+		CmdSetExpiryAtIf, CmdClearExpiry, CmdRename, CmdRenameIfAbsent, CmdSetMove, CmdListMove,
+		CmdLockRefresh, CmdLockRelease:
+		return false
+	}
+	return r.Cmd.Class() == ClassWrite
+}
+
 // Lock reports whether c is a lock command (§12.7).
 func (c Command) Lock() bool {
 	return c == CmdLockAcquire || c == CmdLockRefresh || c == CmdLockRelease || c == CmdLockInfo

@@ -62,3 +62,33 @@ func TestEveryDataCommandHasAClass(t *testing.T) {
 		}
 	}
 }
+
+// TestAddsData: only writes add data; those that make room or keep what
+// is there run on a full server, the rest do not.
+func TestAddsData(t *testing.T) {
+	for c := CmdPing; c < numCommands; c++ {
+		if r := (Request{Cmd: c}); r.AddsData() && c.Class() != ClassWrite {
+			t.Errorf("%v adds data but is a %v command", c, c.Class())
+		}
+	}
+	adds := []Command{CmdSet, CmdSetTTL, CmdListPushRight, CmdSetAdd, CmdHashUpdate, CmdIncrInt, CmdCopy,
+		CmdStrAppend, CmdLockAcquire, CmdSetUnionInto, CmdHllAdd, CmdStrSetBit}
+	room := []Command{CmdDel, CmdGetDel, CmdListPopLeft, CmdListTrim, CmdSetRemove, CmdHashRemove,
+		CmdSetExpiry, CmdClearExpiry, CmdRename, CmdLockRelease, CmdReset}
+	for _, c := range adds {
+		if r := (Request{Cmd: c}); !r.AddsData() {
+			t.Errorf("%v does not add data", c)
+		}
+		if r := (Request{Cmd: c, Once: OnceRetry}); r.AddsData() {
+			t.Errorf("RETRY of %v adds data: it only answers", c)
+		}
+		if r := (Request{Cmd: c, Once: OnceFirst}); !r.AddsData() {
+			t.Errorf("ONCE of %v does not add data", c)
+		}
+	}
+	for _, c := range room {
+		if r := (Request{Cmd: c}); r.AddsData() {
+			t.Errorf("%v adds data", c)
+		}
+	}
+}

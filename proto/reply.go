@@ -52,6 +52,9 @@ const (
 	// MsgFenced begins the refusal of a FENCED write behind a newer token
 	// (§12.11): "fenced: lock … is at token …".
 	MsgFenced = "fenced"
+	// MsgOutOfMemory begins the refusal of a write that adds data by a
+	// node over its memory limit (§12.2): "out of memory: …".
+	MsgOutOfMemory = "out of memory"
 	// MsgNotRun answers each command of a transaction that ran nothing
 	// because one of its KEY_VERSION_IS checks failed (§12.21).
 	MsgNotRun = "not run: a KEY_VERSION_IS check of its transaction failed"

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -126,6 +127,9 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 			return AppendInt(dst, 0)
 		case shape == ShapeAuth && credentialsRefused(r.Body):
 			return AppendError(dst, "WRONGPASS", "invalid username-password pair or user is disabled.")
+		case bytes.HasPrefix(r.Body, []byte(proto.MsgOutOfMemory+":")):
+			// Redis's words: clients tell this error by its prefix.
+			return AppendError(dst, "OOM", "command not allowed when used memory > 'maxmemory'.")
 		case !r.HasBody:
 			return AppendError(dst, "ERR", "no such key")
 		}

@@ -173,7 +173,6 @@ var configValues = [][2]string{
 	{"databases", "16"},
 	{"save", ""},
 	{"appendonly", "no"},
-	{"maxmemory", "0"},
 	{"maxmemory-policy", "noeviction"},
 	{"timeout", "0"},
 	{"cluster-enabled", "no"},
@@ -182,7 +181,8 @@ var configValues = [][2]string{
 }
 
 // AppendConfig appends the reply of CONFIG with args: GET of parameters
-// by glob pattern, configValues and the serving process's own settings;
+// by glob pattern, configValues and the serving process's own settings
+// (the slow log's, maxmemory);
 // anything else is refused.
 func AppendConfig(dst []byte, v Version, args [][]byte, own [][2]string) []byte {
 	if !strings.EqualFold(string(args[1]), "GET") {

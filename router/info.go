@@ -92,6 +92,7 @@ func (s *Server) infoServer() []InfoField {
 		{"memory", "heap_objects", u(ms.HeapObjects)},
 		{"memory", "from_os_bytes", u(ms.Sys)},
 		{"memory", "gc_cycles", u(uint64(ms.NumGC))},
+		{"memory", "max_memory_bytes", u(s.cfg.MaxMemory)},
 	}
 }
 

@@ -234,7 +234,8 @@ func (c *conn) handleRESP() action {
 	case resp.KindCommand:
 		c.out = resp.AppendCommand(c.out, c.rv, args)
 	case resp.KindConfig:
-		c.out = resp.AppendConfig(c.out, c.rv, args, c.srv.slow.config())
+		own := append(c.srv.slow.config(), [2]string{"maxmemory", strconv.FormatUint(c.srv.cfg.MaxMemory, 10)})
+		c.out = resp.AppendConfig(c.out, c.rv, args, own)
 	case resp.KindSubscribe, resp.KindPSubscribe:
 		cmd := proto.CmdSubscribe
 		if spec.Kind == resp.KindPSubscribe {

@@ -113,6 +113,10 @@ type Config struct {
 	// value keeps none (the binaries' defaults: DefaultSlowerThan,
 	// DefaultSlowLogLen).
 	SlowLog SlowLogConfig
+	// MaxMemory is the serving process's memory limit in bytes, which a
+	// Redis client reads as CONFIG GET maxmemory (0: none, or a router's,
+	// whose nodes have a limit each).
+	MaxMemory uint64
 }
 
 // Server serves the Vanity protocol.

@@ -30,6 +30,7 @@ import (
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/sched"
 	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/internal/sysmem"
 	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/node/rpc"
@@ -89,6 +90,7 @@ func run(args []string) error {
 	procs := fs.Int("procs", 0, "cores this node runs on at once (GOMAXPROCS; 0: the Go runtime's choice: $GOMAXPROCS, else the cgroup's CPU limit, else every core); nodes sharing a machine run cheaper with a share each")
 	schedPolicy := sched.Flag(fs, sched.Batch)
 	gcHeadroom := gctune.Flag(fs)
+	maxMemoryFlag := fs.String("max-memory", sysmem.DefaultShare, sysmem.FlagUsage)
 	config := flagenv.ConfigFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -116,6 +118,10 @@ func run(args []string) error {
 	headroom, err := gctune.Bytes(*gcHeadroom)
 	if err != nil {
 		return err
+	}
+	maxMemory, err := sysmem.ParseLimit(*maxMemoryFlag, sysmem.Total())
+	if err != nil {
+		return fmt.Errorf("invalid --max-memory %w", err)
 	}
 	defer gctune.Start(headroom).Stop()
 	key, err := secrets.Resolve(*rpcAddr, *gossipAddr)
@@ -161,7 +167,8 @@ func run(args []string) error {
 	storage := debughttp.NewStorageMetrics()
 	svc, err := node.StartService(node.ServiceConfig{
 		Node: node.Config{Partitions: *partitions, SnapshotPath: snap, WALDir: node.WALPath(snap), Fsync: policy, SnapshotEvery: *snapshotEvery, SnapshotLogBytes: snapshotLogBytes, WALRepair: *walRepair,
-			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot},
+			HeldPath: filepath.Join(*dataDir, "held"), OnSync: storage.OnSync, OnAppend: storage.OnAppend, OnSnapshot: storage.OnSnapshot,
+			MaxMemory: maxMemory, LiveHeap: gctune.LiveHeap},
 		Name: *name, RPCAddr: *rpcAddr, GossipAddr: *gossipAddr, Join: joins, JoinTimeout: *joinTimeout, Secret: key, LeaveTimeout: *leaveTimeout, OnLeft: func() { close(left) },
 		RPCServerTLS: rpcTLS.ServerConfig(), RPCClientTLS: rpcTLS.ClientConfig(),
 		Replicas: *replicas, ReapTimeout: *reap, Fast: *fast, Logger: log,
@@ -174,6 +181,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	gctune.SoftLimit(maxMemory, os.Getenv) // once the data is in
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -181,6 +189,7 @@ func run(args []string) error {
 	if *debugAddr != "" {
 		prometheus.MustRegister(debughttp.KeysMetric(svc.Node().Keys))
 		prometheus.MustRegister(newNodeMetrics(svc)...)
+		prometheus.MustRegister(debughttp.MemoryMetrics(svc.Node())...)
 		prometheus.MustRegister(debughttp.RingMetrics(svc.RingState))
 		prometheus.MustRegister(storage.Collectors()...)
 		go func() {

@@ -15,6 +15,7 @@ import (
 // --debug-addr is given.
 func serveDebug(ctx context.Context, addr string, n *node.Node, log *slog.Logger) error {
 	prometheus.MustRegister(debughttp.KeysMetric(n.Keys))
+	prometheus.MustRegister(debughttp.MemoryMetrics(n)...)
 	return debughttp.Serve(ctx, addr, func(out map[string]any) {
 		keys := map[int]int{}
 		for db := 0; db < 16; db++ {

@@ -16,6 +16,7 @@ import (
 	"github.com/vanitydb/vanity/internal/flagenv"
 	"github.com/vanitydb/vanity/internal/gctune"
 	"github.com/vanitydb/vanity/internal/logfile"
+	"github.com/vanitydb/vanity/internal/sysmem"
 	"github.com/vanitydb/vanity/node"
 	"github.com/vanitydb/vanity/proto"
 	"github.com/vanitydb/vanity/router"
@@ -63,6 +64,7 @@ type config struct {
 	tlsKey          string        // ...and key
 	tlsClientCA     string        // clients must present a certificate this CA signed
 	gcHeadroom      int           // MiB the heap may grow before a collection (gctune)
+	maxMemory       uint64        // live heap past which writes that add data are refused (0: none)
 }
 
 const usage = `usage: vanity [flags]
@@ -136,6 +138,10 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
   --gc-headroom=N         MiB the heap may grow past what the last garbage
                           collection kept before the next one starts, when
                           GOGC would allow less (default 64; 0: GOGC alone)
+  --max-memory=SIZE       refuse writes that add data while the live heap is
+                          past SIZE: bytes, 512MiB, 4GiB, or a share of the
+                          machine's memory (default 60%; 0: no limit); reads,
+                          deletes and expiries go on
   --config=PATH           read flags from PATH, one "name = value" per line
                           ("name = true" for a switch); the command line wins
 `
@@ -151,6 +157,7 @@ func defaultConfig() config {
 		authIdle: router.DefaultAuthIdleTimeout, authFailures: router.DefaultAuthFailures,
 		slowLog:   router.SlowLogConfig{SlowerThan: router.DefaultSlowerThan, MaxLen: router.DefaultSlowLogLen},
 		debugAddr: debughttp.DefaultVanity, gcHeadroom: gctune.DefaultHeadroomMiB,
+		maxMemory: sysmem.DefaultLimit(),
 	}
 }
 
@@ -271,6 +278,12 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 					_, err = gctune.Bytes(c.gcHeadroom)
 				} else {
 					err = fmt.Errorf("invalid --gc-headroom %q: give MiB", value)
+				}
+			}
+		case "max-memory":
+			if err = needValue(); err == nil {
+				if c.maxMemory, err = sysmem.ParseLimit(value, sysmem.Total()); err != nil {
+					err = fmt.Errorf("invalid --max-memory %w", err)
 				}
 			}
 		case "fsync":

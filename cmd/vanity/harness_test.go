@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +51,10 @@ type server struct {
 	addr string
 	dir  string
 	args []string
-	exit chan error
+	// prefix, if set, runs the binary through another command
+	// (smallmem.Prefix: in a control group).
+	prefix []string
+	exit   chan error
 	// lines are the lines the server printed after its first.
 	lines chan string
 }
@@ -59,7 +63,13 @@ type server struct {
 // --port=0 and --bcrypt-cost=4 unless given) and waits until it listens.
 func start(t testing.TB, dir string, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, dir: dir, args: args}
+	return startWith(t, nil, dir, args...)
+}
+
+// startWith is start with the binary run through prefix.
+func startWith(t testing.TB, prefix []string, dir string, args ...string) *server {
+	t.Helper()
+	s := &server{t: t, dir: dir, args: args, prefix: prefix}
 	s.run()
 	t.Cleanup(s.kill)
 	return s
@@ -69,6 +79,9 @@ func (s *server) run() {
 	s.t.Helper()
 	args := append([]string{"--port=0", "--bcrypt-cost=4"}, s.args...)
 	cmd := exec.Command(vanityBin, args...)
+	if len(s.prefix) > 0 {
+		cmd = exec.Command(s.prefix[0], slices.Concat(s.prefix[1:], []string{vanityBin}, args)...)
+	}
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "HOME="+s.dir)
 	stdout, err := cmd.StdoutPipe()

@@ -115,7 +115,8 @@ func run(ctx context.Context, cfg config) error {
 	// One process reads all it writes: nothing older reads its deltas.
 	storage.SetCompactStamps(true)
 	ncfg := node.Config{Partitions: cfg.partitions, Logger: log.With("component", "node"),
-		OnSync: metrics.OnSync, OnAppend: metrics.OnAppend, OnSnapshot: metrics.OnSnapshot}
+		OnSync: metrics.OnSync, OnAppend: metrics.OnAppend, OnSnapshot: metrics.OnSnapshot, MaxMemory: cfg.maxMemory,
+		LiveHeap: gctune.LiveHeap}
 	if cfg.dbPersist {
 		ncfg.SnapshotPath = cfg.persistFile
 		ncfg.WALDir = node.WALPath(cfg.persistFile)
@@ -131,6 +132,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	gctune.SoftLimit(cfg.maxMemory, os.Getenv)
 	headroom, _ := gctune.Bytes(cfg.gcHeadroom) // checked with the flags
 	defer gctune.Start(headroom).Stop()
 	defer func() {
@@ -170,6 +172,7 @@ func run(ctx context.Context, cfg config) error {
 		AuthIdleTimeout:  cfg.authIdle,
 		AuthFailures:     cfg.authFailures,
 		SlowLog:          cfg.slowLog,
+		MaxMemory:        cfg.maxMemory,
 	})
 	if err != nil {
 		return err

@@ -26,20 +26,7 @@ func TestPersistenceMetrics(t *testing.T) {
 	s := start(t, t.TempDir(), "--fsync=always", "--debug-addr="+debug)
 	c := s.dial()
 	expect(t, c, "SET:STR (1)k (1)v", "OK", "SET:STR (1)j (1)w", "OK", "PERSIST", "OK")
-	resp, err := http.Get("http://" + debug + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	value := func(name string) float64 {
-		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(body)
-		if m == nil {
-			t.Fatalf("/metrics has no %s", name)
-		}
-		v, _ := strconv.ParseFloat(string(m[1]), 64)
-		return v
-	}
+	value := scrape(t, debug)
 	if n := value("vanity_wal_fsync_seconds_count"); n < 2 {
 		t.Errorf("%v fsyncs counted for two writes under --fsync=always", n)
 	}
@@ -54,6 +41,27 @@ func TestPersistenceMetrics(t *testing.T) {
 	}
 	if n := value(`vanity_request_duration_seconds_count{command="SET"}`); n != 2 {
 		t.Errorf("%v SET latencies, want 2", n)
+	}
+}
+
+// scrape reads the /metrics the debug address serves now, and returns
+// the value of a sample by its name and labels.
+func scrape(t *testing.T, debug string) func(name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + debug + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return func(name string) float64 {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("/metrics has no %s", name)
+		}
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		return v
 	}
 }
 

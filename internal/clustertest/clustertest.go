@@ -46,6 +46,11 @@ type Options struct {
 	// RequestTimeout is the routers' (cluster.Config.RequestTimeout):
 	// default theirs.
 	RequestTimeout time.Duration
+	// MaxMemory and LiveHeap are the nodes' memory limit and its
+	// reading (node.Config): the nodes share this process's heap, so a
+	// test gives them a reading of its own.
+	MaxMemory uint64
+	LiveHeap  func() uint64
 }
 
 // Cluster is a running test cluster.
@@ -165,7 +170,8 @@ func (c *Cluster) startNode(n *Node) {
 	svc, err := node.StartService(node.ServiceConfig{
 		Node: node.Config{Partitions: c.opts.Partitions, SnapshotPath: snap, WALDir: node.WALPath(snap),
 			Fsync: wal.SyncAlways, HeldPath: filepath.Join(n.Dir, "held"),
-			Now: func() time.Time { return time.Now().Add(n.skew) }},
+			Now:       func() time.Time { return time.Now().Add(n.skew) },
+			MaxMemory: c.opts.MaxMemory, LiveHeap: c.opts.LiveHeap},
 		Name: n.Name, RPCAddr: n.RPC, GossipAddr: n.Gossip, Join: join, Secret: c.secret,
 		RPCServerTLS: c.opts.RPCTLS.ServerConfig(), RPCClientTLS: c.opts.RPCTLS.ClientConfig(),
 		Replicas: c.opts.Replicas, Fast: true, Logger: c.opts.Logger.With("node", n.Name), MaxTransfers: 8,

@@ -61,6 +61,36 @@ func Addr(flag string) string {
 	return flag
 }
 
+// MemoryLimit is what a storing process tells of its memory limit
+// (node.Node).
+type MemoryLimit interface {
+	MaxMemory() uint64
+	OverMemory() bool
+	MemoryRefusals() int64
+}
+
+// MemoryMetrics returns the gauges vanity_max_memory_bytes and
+// vanity_memory_refusing, and the counter vanity_memory_refused_total,
+// read from m at each scrape.
+func MemoryMetrics(m MemoryLimit) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vanity_max_memory_bytes",
+			Help: "The live heap past which this process refuses writes that add data (--max-memory; 0: no limit)."},
+			func() float64 { return float64(m.MaxMemory()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vanity_memory_refusing",
+			Help: "1 while this process refuses writes that add data, its live heap past --max-memory."},
+			func() float64 {
+				if m.OverMemory() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vanity_memory_refused_total",
+			Help: "Commands refused because the live heap was past --max-memory."},
+			func() float64 { return float64(m.MemoryRefusals()) }),
+	}
+}
+
 // KeysMetric is the vanity_keys gauge by database: what keys returns for
 // each of the 16 at each scrape (databases without keys are left out).
 func KeysMetric(keys func(db int) int) prometheus.Collector {

@@ -3,6 +3,7 @@ package gctune
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -79,7 +80,6 @@ type Tuner struct {
 	percent  atomic.Int64 // the last percentage set (0: none yet)
 	mu       sync.Mutex   // orders a tuning against Stop
 	stopped  bool
-	sample   [1]metrics.Sample
 }
 
 // Start begins tuning with the given floor and returns the tuner, or nil
@@ -94,7 +94,6 @@ func Start(headroom uint64) *Tuner {
 		return nil
 	}
 	t := &Tuner{headroom: headroom, base: base}
-	t.sample[0].Name = "/gc/heap/live:bytes"
 	t.arm() // the first tuning follows the first collection, when the live heap is known
 	return t
 }
@@ -135,14 +134,38 @@ func (t *Tuner) tune() bool {
 	if t.stopped {
 		return false
 	}
-	metrics.Read(t.sample[:])
-	live := uint64(0)
-	if t.sample[0].Value.Kind() == metrics.KindUint64 {
-		live = t.sample[0].Value.Uint64()
-	}
-	if p := Percent(live, t.headroom, t.base); int64(p) != t.percent.Load() {
+	if p := Percent(LiveHeap(), t.headroom, t.base); int64(p) != t.percent.Load() {
 		debug.SetGCPercent(p)
 		t.percent.Store(int64(p))
 	}
 	return true
+}
+
+// LiveHeap returns the bytes of heap the last collection found live (0
+// before the first): what the process holds, garbage aside.
+func LiveHeap() uint64 {
+	s := [1]metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s[:])
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// SoftLimit sets the runtime's soft memory limit a quarter above
+// maxMemory, a node's --max-memory (0: none, nothing set), unless
+// GOMEMLIMIT gave one: as the heap nears it the collector runs more
+// often, so the live heap the node checks against its limit stays fresh
+// and garbage cannot take the process past it. It returns the limit set,
+// 0 if none.
+func SoftLimit(maxMemory uint64, getenv func(string) string) uint64 {
+	if maxMemory == 0 || getenv("GOMEMLIMIT") != "" {
+		return 0
+	}
+	soft := maxMemory + maxMemory/4
+	if soft > math.MaxInt64 || soft < maxMemory {
+		soft = math.MaxInt64
+	}
+	debug.SetMemoryLimit(int64(soft))
+	return soft
 }

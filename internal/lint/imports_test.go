@@ -57,6 +57,7 @@ var allowed = map[string][]string{
 	"internal/epoll":       {},
 	"internal/sched":       {},
 	"internal/gctune":      {},
+	"internal/sysmem":      {},
 	"internal/workers":     {},
 	"internal/freeport":    {},
 	"internal/cli":         {"proto", "internal/tlsconf"},
@@ -64,6 +65,7 @@ var allowed = map[string][]string{
 	"internal/resptest":    {"internal/freeport", "resp/rdb"}, // AsRedis starts a redis-server; DumpRestore makes a damaged payload
 	"internal/socktest":    {},
 	"internal/smalldisk":   {},
+	"internal/smallmem":    {},
 	"internal/lincheck":    {"proto", "client"},
 	"ops":                  {}, // service files; its test runs the binaries
 	"scripts":              {"client", "proto", "internal/sched"},

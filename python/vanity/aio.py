@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator, Optional, Tuple
 
 from .client import AuthenticationError, Client
 from .command_interface import CommandInterface, request_from
-from .response import ERROR_STATUSES, ReplyError, Response
+from .response import ERROR_STATUSES, Response, reply_error
 from .socket_client import SocketClosedError, encode_text
 
 __all__ = ["AsyncClient"]
@@ -92,7 +92,7 @@ class AsyncClient(CommandInterface):
             await self._writer.drain()
             r = await self._read_reply()
         if self._raise and r.status.value in ERROR_STATUSES:
-            raise ReplyError(r)
+            raise reply_error(r)
         return r
 
     def _command(self, command: str, *args: Any):
@@ -114,7 +114,7 @@ class AsyncClient(CommandInterface):
         while True:
             r = await self.scan(cursor, pattern, count)
             if not r.is_ok():
-                raise ReplyError(r)
+                raise reply_error(r)
             cursor, keys = r.value
             for k in keys:
                 yield k
@@ -138,7 +138,7 @@ class AsyncClient(CommandInterface):
         while True:
             r = await scan(key, cursor, pattern, count)
             if not r.is_ok():
-                raise ReplyError(r)
+                raise reply_error(r)
             cursor, page = r.value
             yield page
             if cursor == 0:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import ssl
 
 from .command_interface import CommandInterface, request_from
-from .response import ERROR_STATUSES, ReplyError, Response
+from .response import ERROR_STATUSES, ReplyError, reply_error, Response
 from .socket_client import SocketClient, encode_text
 
 __all__ = ["Client", "AuthenticationError"]
@@ -39,7 +39,8 @@ class Client(CommandInterface):
     ssl_context (ssl.create_default_context(cafile=...)) speaks TLS to a
     server started with --tls-cert.
     Error replies are Responses (is_error(), is_bad_type(), ...), or raise
-    ReplyError when the Client is made with raise_errors=True.
+    ReplyError when the Client is made with raise_errors=True (its subclass
+    OutOfMemoryError for a write refused past the server's --max-memory).
     """
 
     DEFAULT_ADMIN_USERNAME = "vanity"
@@ -111,7 +112,7 @@ class Client(CommandInterface):
             self._socket.send(encode_text(request))
             r = self.read_response()
         if self._raise and r.status.value in ERROR_STATUSES:
-            raise ReplyError(r)
+            raise reply_error(r)
         return r
 
     def exit(self):

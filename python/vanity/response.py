@@ -50,6 +50,24 @@ class ReplyError(Exception):
         self.response = response
 
 
+class OutOfMemoryError(ReplyError):
+    """A write refused because the server (in a cluster, the node that would
+    run it) is past its memory limit, --max-memory (PROTOCOL.md §12.2):
+    delete keys, let them expire, or raise the limit. Reads and deletes go
+    on."""
+
+
+def reply_error(response):
+    """The ReplyError raise_errors raises for an error reply: an
+    OutOfMemoryError for a write refused past the memory limit."""
+    body = response.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "surrogateescape")
+    if response.status is ServerConstant.ERROR and body and body.startswith("out of memory:"):
+        return OutOfMemoryError(response)
+    return ReplyError(response)
+
+
 ERROR_STATUSES = frozenset(("ERROR", "DENIED", "BAD_REQUEST", "BAD_TYPE", "INTERNAL_ERROR", "BAD_STATE"))
 
 
