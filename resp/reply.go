@@ -406,6 +406,7 @@ var infoAsRedis = map[string]string{
 	"clients.blocked":          "blocked_clients",
 	"clients.max":              "maxclients",
 	"memory.heap_in_use_bytes": "used_memory",
+	"memory.max_memory_bytes":  "maxmemory",
 }
 
 func infoText(pairs [][]byte) []byte {

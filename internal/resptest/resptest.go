@@ -631,7 +631,7 @@ func Commands(t *testing.T, addr string, v, db int) {
 	}
 	// The fields exporters read under Redis's names, beside Vanity's.
 	for _, pair := range [][2]string{{"connected", "connected_clients"}, {"blocked", "blocked_clients"}, {"max", "maxclients"},
-		{"uptime_seconds", "uptime_in_seconds"}, {"heap_in_use_bytes", "used_memory"}} {
+		{"uptime_seconds", "uptime_in_seconds"}, {"heap_in_use_bytes", "used_memory"}, {"max_memory_bytes", "maxmemory"}} {
 		ours, redis := infoField(info, pair[0]), infoField(info, pair[1])
 		if ours == "" || redis != ours {
 			t.Errorf("INFO's %s is %q and %s %q; want one value under both names", pair[0], ours, pair[1], redis)
