@@ -59,6 +59,9 @@ type Spec struct {
 	Reason string
 	// Note says how the command differs from Redis's, if it does.
 	Note string
+	// Secret says the arguments may carry a password (AUTH, HELLO's
+	// AUTH option), which a monitor is not shown (RedactedArgs).
+	Secret bool
 }
 
 // Error is a refusal with Redis's error prefix ("ERR", "WRONGTYPE", ...).
@@ -1435,8 +1438,8 @@ var table = []*Spec{
 	}},
 	{Name: "echo", Arity: 2, Flags: fast, Group: "connection", Summary: "The message.", Args: "message", Kind: KindEcho},
 	{Name: "time", Note: "The clock of the process serving the connection (a router in a cluster).", Arity: 1, Flags: fast, Group: "server", Summary: "The server's time: seconds and microseconds since 1970.", Kind: KindTime},
-	{Name: "auth", Note: "AUTH password (or user default) logs in as the first administrator, `vanity` unless renamed.", Arity: -2, Flags: fast, Group: "connection", Summary: "Authenticates the connection (AUTH password: the default user).", Args: "[username] password", Shape: ShapeAuth, Build: auth},
-	{Name: "hello", Note: "server vanity, version 7.0.0 (the Redis whose commands and replies the listener follows, which clients parse; Vanity's own version is INFO's version field), mode standalone, a router's too (its clients need no cluster client).", Arity: -1, Flags: fast, Group: "connection", Summary: "Switches the protocol version, optionally authenticating.", Args: "[protover [AUTH username password] [SETNAME clientname]]", Kind: KindHello},
+	{Name: "auth", Note: "AUTH password (or user default) logs in as the first administrator, `vanity` unless renamed.", Arity: -2, Flags: fast, Group: "connection", Summary: "Authenticates the connection (AUTH password: the default user).", Args: "[username] password", Shape: ShapeAuth, Build: auth, Secret: true},
+	{Name: "hello", Note: "server vanity, version 7.0.0 (the Redis whose commands and replies the listener follows, which clients parse; Vanity's own version is INFO's version field), mode standalone, a router's too (its clients need no cluster client).", Arity: -1, Flags: fast, Group: "connection", Summary: "Switches the protocol version, optionally authenticating.", Args: "[protover [AUTH username password] [SETNAME clientname]]", Kind: KindHello, Secret: true},
 	{Name: "select", Arity: 2, Flags: fast, Group: "connection", Summary: "Switches the database (0-15).", Args: "index", Shape: ShapeStatus, Build: select_},
 	{Name: "role", Note: "master, offset 0, no replicas: the server (a router too) takes writes, and a cluster's copies are its own, not Redis replicas; INFO's replication section says role:master alike, which health checks (HAProxy's) look for.", Arity: 1, Flags: fast, Group: "server", Summary: "The server's role in replication.", Kind: KindRole},
 	{Name: "wait", Note: "Answers at once the copies beyond the first that every write acknowledged to this connection is known to have reached, since its write level waits for them before the reply: in a cluster ONE 0, QUORUM and SERIAL a majority less one, ALL every copy less one; 0 in the single process. The other copies get a write moments later, uncounted; a cluster's copies are not Redis replicas.", Arity: 3, Flags: fast, Group: "generic", Summary: "The number of replicas the connection's writes reached.", Args: "numreplicas timeout", Kind: KindWait},

@@ -93,7 +93,7 @@ func (c *conn) feedMonitors() {
 			return // as in Redis: a monitor is not shown the MONITOR that made it
 		}
 		args = cur.args
-		if cur.spec != nil && (cur.spec.Kind == resp.KindHello || cur.spec.Name == "auth") {
+		if cur.spec != nil && cur.spec.Secret {
 			auth = true
 			args = redactRESP(cur.spec.Kind, cur.args)
 		}
