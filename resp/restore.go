@@ -70,35 +70,43 @@ func ParseRestoreOptions(args [][]byte) (RestoreOptions, error) {
 	return o, nil
 }
 
-// RestoreValue reads RESTORE's TTL (milliseconds; 0: none) and payload,
-// refusing them in Redis's words (a payload of a kind Vanity does not
-// have, in its own).
-func RestoreValue(args [][]byte) (rdb.Value, int64, error) {
+// Restoring is what a RESTORE writes: its value, deadline and options,
+// read from its arguments once (ReadRestoring).
+type Restoring struct {
+	value rdb.Value
+	ttl   int64 // milliseconds from now, or Unix milliseconds with ABSTTL; 0: none
+	opts  RestoreOptions
+}
+
+// ReadRestoring reads RESTORE's TTL and payload, its options o already
+// read (ParseRestoreOptions), refusing them in Redis's words (a payload
+// of a kind Vanity does not have, in its own).
+func ReadRestoring(args [][]byte, o RestoreOptions) (Restoring, error) {
 	ttl, err := parseInt(args[2])
 	if err != nil {
-		return rdb.Value{}, 0, err
+		return Restoring{}, err
 	}
 	if ttl < 0 {
-		return rdb.Value{}, 0, errBadTTL
+		return Restoring{}, errBadTTL
 	}
 	v, err := rdb.Decode(args[3])
 	switch {
 	case errors.Is(err, rdb.ErrChecksum):
-		return v, 0, &Error{"ERR", rdb.ErrChecksum.Error()}
+		return Restoring{}, &Error{"ERR", rdb.ErrChecksum.Error()}
 	case errors.Is(err, rdb.ErrUnsupported):
-		return v, 0, &Error{"ERR", "Bad data format: " + err.Error() + "; Vanity restores strings, lists, sets and hashes"}
+		return Restoring{}, &Error{"ERR", "Bad data format: " + err.Error() + "; Vanity restores strings, lists, sets and hashes"}
 	case err != nil: // rdb.ErrFormat and what was damaged, in Redis's words
-		return v, 0, &Error{"ERR", "Bad data format" + strings.TrimPrefix(err.Error(), rdb.ErrFormat.Error())}
+		return Restoring{}, &Error{"ERR", "Bad data format" + strings.TrimPrefix(err.Error(), rdb.ErrFormat.Error())}
 	}
-	return v, ttl, nil
+	return Restoring{value: v, ttl: ttl, opts: o}, nil
 }
 
-// RestoreWrites adds to the plan's current item the requests that write
-// v into key, then its deadline: ttl milliseconds from now, or at ttl
-// (Unix milliseconds) with ABSTTL; none for 0. A value is written as SET
-// writes one (a number's text is an INT or a FLOAT), a list pushed in
-// order, a set's members added, a hash's fields set.
-func RestoreWrites(p *Plan, key []byte, v *rdb.Value, ttl int64, o RestoreOptions) {
+// Writes adds to the plan's current item the requests that write the
+// value into key, then its deadline. A value is written as SET writes one
+// (a number's text is an INT or a FLOAT), a list pushed in order, a set's
+// members added, a hash's fields set.
+func (rs *Restoring) Writes(p *Plan, key []byte) {
+	v, ttl, o := &rs.value, rs.ttl, rs.opts
 	switch v.Kind {
 	case rdb.String:
 		r := p.Then(proto.CmdSet)
@@ -135,12 +143,12 @@ func restore(args [][]byte, p *Plan) error {
 	if err != nil || !o.Replace {
 		return err
 	}
-	v, ttl, err := RestoreValue(args)
+	r, err := ReadRestoring(args, o)
 	if err != nil {
 		return err
 	}
 	p.Item(proto.CmdDel).Str[0] = args[1]
-	RestoreWrites(p, args[1], &v, ttl, o)
+	r.Writes(p, args[1])
 	return nil
 }
 

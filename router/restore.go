@@ -27,6 +27,11 @@ func (c *conn) restoreChecked(args [][]byte) {
 		return
 	}
 	key := args[1]
+	opts, _ := resp.ParseRestoreOptions(args) // read when the plan was built
+	var (
+		value   resp.Restoring
+		decoded bool // the payload, read once: after the check for the key, as Redis reads it
+	)
 	for range restoreTries {
 		for _, cmd := range []proto.Command{proto.CmdExists, proto.CmdKeyVersion, proto.CmdKeyVersionIs} {
 			if c.refusedRESP(cmd) {
@@ -53,16 +58,18 @@ func (c *conn) restoreChecked(args [][]byte) {
 			c.appendVanity(it.Replies[1], resp.ShapeInt) // the backend's refusal
 			return
 		}
-		v, ttl, verr := resp.RestoreValue(args)
-		if verr != nil {
-			c.out = resp.AppendErr(c.out, verr)
-			return
+		if !decoded {
+			var verr error
+			if value, verr = resp.ReadRestoring(args, opts); verr != nil {
+				c.out = resp.AppendErr(c.out, verr)
+				return
+			}
+			decoded = true
 		}
-		opts, _ := resp.ParseRestoreOptions(args) // read when the plan was built
 		p := &c.plan
 		p.Reset(resp.ShapeRestore)
 		resp.RestoreCheck(p, key, ver.Value.Int)
-		resp.RestoreWrites(p, key, &v, ttl, opts)
+		value.Writes(p, key)
 		for _, r := range p.Reqs[1:] {
 			if c.refusedRESP(r.Cmd) {
 				return
