@@ -19,7 +19,8 @@
 // # Two wire protocols
 //
 // Serve takes connections speaking Vanity's protocol, ServeRESP Redis's
-// (resp.go). A connection's wire decides only how a request is found in
+// (resp.go; its connection and server commands in resp_conn.go, SCAN's
+// numeric cursors in resp_scan.go). A connection's wire decides only how a request is found in
 // its input and how replies are written: a Redis command becomes Vanity
 // requests through package resp's table, and those pass the same state
 // and permission checks, are held or run by exec like a Vanity request,
