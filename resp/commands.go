@@ -34,7 +34,8 @@ const (
 	KindReset                    // RESET: the connection back to how it began
 	KindPubSub                   // PUBSUB CHANNELS / NUMSUB / NUMPAT: this router's subscribers
 	KindSlowLog                  // SLOWLOG GET / LEN / RESET / HELP: the serving process's slow log
-	KindRestore                  // RESTORE: with REPLACE a plan (Spec.Build); without, the listener checks the key first (RestoreCheck)
+	KindRestore                  // RESTORE: with REPLACE a plan (Spec.Build); without, the listener checks the key first (AbsentChecks)
+	KindMSetNX                   // MSETNX: the listener finds the keys missing first, then writes them behind checks (AbsentChecks, MSetNXWrites)
 	KindMonitor                  // MONITOR: the commands the serving process receives from then on, as status lines
 	KindLatency                  // LATENCY: HISTOGRAM from the router's latency histograms; no event monitor
 	KindRefused                  // a Redis command Vanity does not offer; Spec.Reason says why
@@ -873,6 +874,34 @@ func mset(args [][]byte, p *Plan) error {
 	return nil
 }
 
+// msetnx checks MSETNX's arguments; the listener runs it (KindMSetNX),
+// reading the keys before it builds the writes (MSetNXWrites).
+func msetnx(args [][]byte, _ *Plan) error {
+	if len(args)%2 != 1 {
+		return ArityError("msetnx")
+	}
+	return nil
+}
+
+// MSetNXKeys returns MSETNX's keys.
+func MSetNXKeys(args [][]byte) [][]byte {
+	keys := make([][]byte, 0, len(args)/2)
+	for i := 1; i < len(args); i += 2 {
+		keys = append(keys, args[i])
+	}
+	return keys
+}
+
+// MSetNXWrites adds MSETNX's SETs to the plan's current item, after its
+// checks (AbsentChecks).
+func MSetNXWrites(args [][]byte, p *Plan) {
+	for i := 1; i < len(args); i += 2 {
+		r := p.Then(proto.CmdSet)
+		r.Str[0] = args[i]
+		SetValue(r, args[i+1])
+	}
+}
+
 func hset(args [][]byte, p *Plan) error {
 	if len(args)%2 != 0 {
 		return ArityError(strings.ToLower(string(args[0])))
@@ -1206,7 +1235,7 @@ const expireNote = "EXISTS and SET_EXPIRY, one unit on the key; with NX, XX, GT 
 const memberScanNote = "SET_SCAN, HASH_SCAN: members come in the order of a hash of their bytes, and a page holds at least a sixteenth of the collection whatever COUNT says (finding a page costs time in the collection's size), so a whole scan takes at most 17 calls. A member present for the whole scan is returned exactly once, through any router."
 
 const (
-	notYetLinearizable = "a conditional write of several keys, which a cluster can run atomically neither on its serial path (one key a command) nor across partitions; SETNX each key (not atomic across keys); see docs/resp.md"
+	msetnxNote         = "Reads whether the keys exist and their versions, answers 0 if one does, and otherwise sets them in one unit behind checks that none changed since (KEY_VERSION_IS; a key another client writes meanwhile makes it read again, up to 3 times, then answer 0): atomic, and never replacing a key. In a cluster its keys must share a partition ({tag}), as Redis Cluster's must share a slot. A transaction (MULTI) or SERIAL cannot run it (it reads before it writes)."
 	notYet             = "Vanity has no such operation yet; see docs/resp.md"
 )
 
@@ -1274,7 +1303,7 @@ var table = []*Spec{
 	{Name: "pfadd", Note: "HLL_ADD: the sketch is a string in Redis's format (GET, SET, DUMP and RESTORE carry it between a Redis and Vanity), written sparse while it fits in 3000 bytes; conditional on the key's string, so a cluster runs it on its serial path.", Arity: -2, Flags: wr, Keys: one, Group: "hyperloglog", Summary: "Adds elements to a HyperLogLog key; 1 if its estimate may have changed.", Args: "key [element [element ...]]", Shape: ShapeHLLInt, Build: keyMembers(proto.CmdHllAdd)},
 	{Name: "pfcount", Note: "HLL_COUNT, with Redis's estimator (the same counts as redis-server); never writes the cached count back. In a cluster several keys must share a partition (co-locate them with {tags}).", Arity: -2, Flags: ro, Keys: all, Group: "hyperloglog", Summary: "The estimated number of distinct elements the HyperLogLog keys counted together.", Args: "key [key ...]", Shape: ShapeHLLInt, Build: keyList(proto.CmdHllCount)},
 	{Name: "pfmerge", Note: "HLL_MERGE_INTO: the destination's registers raised to the sources' (dense if any sketch was), its deadline kept; in a cluster the keys must share a partition, and the sources and destination are read on the coordinator's copies, as BITOP's.", Arity: -2, Flags: wr, Keys: all, Group: "hyperloglog", Summary: "Merges HyperLogLog keys into a destination.", Args: "destkey [sourcekey [sourcekey ...]]", Shape: ShapeHLLOK, Build: into(proto.CmdHllMergeInto)},
-	refused("msetnx", -3, "string", notYetLinearizable),
+	{Name: "msetnx", Note: msetnxNote, Arity: -3, Flags: wr, Keys: [3]int{1, -1, 2}, Group: "string", Summary: "Sets the values of one or more keys, only if none of them exists.", Args: "key value [key value ...]", Kind: KindMSetNX, Shape: ShapeMSetNX, Build: msetnx},
 
 	// keys
 	{Name: "del", Note: "Each key is deleted on its own: not atomic across keys.", Arity: -2, Flags: wr, Keys: all, Group: "generic", Summary: "Deletes keys; the number deleted.", Args: "key [key ...]", Shape: ShapeCount, Build: eachKey(proto.CmdDel)},

@@ -60,6 +60,7 @@ const (
 	ShapeBools       // BOOLs → an array of 1 or 0 (SMISMEMBER)
 	ShapeListSet     // EXISTS, LIST_SET → "no such key" for a missing key, else LIST_SET's answer (LSET)
 	ShapeRestore     // DEL or KEY_VERSION_IS, then writes → +OK when every write did, else the first error (RESTORE)
+	ShapeMSetNX      // KEY_VERSION_IS checks, then SETs → 1 when every one answered OK, else the first error (MSETNX)
 )
 
 // AppendBadState appends Redis's refusal of cmd in the wrong
@@ -258,6 +259,13 @@ func AppendReplies(dst []byte, v Version, shape Shape, rs []proto.Reply) []byte 
 			}
 		}
 		return AppendSimple(dst, "OK")
+	case ShapeMSetNX:
+		for i := range rs {
+			if r := &rs[i]; r.Status != proto.StatusOK {
+				return AppendReply(dst, v, ShapeStatus, r)
+			}
+		}
+		return AppendInt(dst, 1)
 	case ShapeBools:
 		for i := range rs {
 			if r := &rs[i]; r.Status != proto.StatusOK || r.Value.Type != proto.TypeBool {

@@ -152,11 +152,20 @@ func restore(args [][]byte, p *Plan) error {
 	return nil
 }
 
-// RestoreCheck starts p, for RESTORE without REPLACE, with the check that
-// key still has the version read before.
-func RestoreCheck(p *Plan, key []byte, version int64) {
-	r := p.Item(proto.CmdKeyVersionIs)
-	r.Str[0], r.Int[0] = key, version
+// AbsentChecks starts p, for a write that needs its keys missing (RESTORE
+// without REPLACE, MSETNX), with the checks that each key still has the
+// version read before (versions[i] for keys[i]); the writes follow in the
+// same item (Plan.Then).
+func AbsentChecks(p *Plan, keys [][]byte, versions []int64) {
+	for i, k := range keys {
+		var r *proto.Request
+		if i == 0 {
+			r = p.Item(proto.CmdKeyVersionIs)
+		} else {
+			r = p.Then(proto.CmdKeyVersionIs)
+		}
+		r.Str[0], r.Int[0] = k, versions[i]
+	}
 }
 
 // dumpValue is the payload value of a GET's value: a number as the text

@@ -150,7 +150,7 @@ func (c *conn) prepareRESP() order {
 		return orderFree
 	}
 	switch cur.spec.Kind {
-	case resp.KindRequests, resp.KindScan, resp.KindPublish, resp.KindRestore:
+	case resp.KindRequests, resp.KindScan, resp.KindPublish, resp.KindRestore, resp.KindMSetNX:
 	case resp.KindHello:
 		if len(cur.args) > 2 {
 			return orderAway // it authenticates
@@ -168,7 +168,7 @@ func (c *conn) prepareRESP() order {
 	if cur.err = cur.spec.Build(cur.args, &c.plan); cur.err != nil {
 		return orderFree
 	}
-	if len(c.plan.Reqs) == 0 { // RESTORE without REPLACE: it reads the key first (restoreChecked)
+	if len(c.plan.Reqs) == 0 { // RESTORE without REPLACE, MSETNX: they read their keys first (writeAbsent)
 		return orderAway
 	}
 	return orderOf(c.plan.Reqs[0].Cmd, nil)
@@ -264,6 +264,8 @@ func (c *conn) handleRESP() action {
 			return c.runPlan()
 		}
 		c.restoreChecked(args)
+	case resp.KindMSetNX:
+		c.msetnx(args)
 	default:
 		return c.runPlan()
 	}

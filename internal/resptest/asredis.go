@@ -146,8 +146,13 @@ GETSET {r}str world
 GETDEL {r}sn
 GETDEL {r}sn
 MSET {r}m1 1 {r}m2 2
+@ MSETNX {r}m2 x {r}m3 y
+@ MSETNX {r}m3 3 {r}m4 4.5
+@ MSETNX {r}m5 a
+MSETNX {r}m5
+MGET {r}m1 {r}m2 {r}m3 {r}m4 {r}m5
 MGET {r}str {r}num {r}nothere {r}list
-DEL {r}m1 {r}m2 {r}nothere
+DEL {r}m1 {r}m2 {r}m3 {r}m4 {r}m5 {r}nothere
 EXISTS {r}str {r}num {r}nothere
 TYPE {r}str
 TYPE {r}num

@@ -1320,6 +1320,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("pubsub info", func(t *testing.T) { PubSubInfo(t, addr) })
 	t.Run("dump and restore", func(t *testing.T) { DumpRestore(t, addr) })
 	t.Run("restore races", func(t *testing.T) { RestoreRaces(t, addr) })
+	t.Run("msetnx", func(t *testing.T) { MSetNX(t, addr) })
 	t.Run("monitor", func(t *testing.T) { Monitor(t, addr) })
 	t.Run("latency", func(t *testing.T) { Latency(t, addr) })
 	if pubAddr != addr {
