@@ -1235,8 +1235,8 @@ const expireNote = "EXISTS and SET_EXPIRY, one unit on the key; with NX, XX, GT 
 const memberScanNote = "SET_SCAN, HASH_SCAN: members come in the order of a hash of their bytes, and a page holds at least a sixteenth of the collection whatever COUNT says (finding a page costs time in the collection's size), so a whole scan takes at most 17 calls. A member present for the whole scan is returned exactly once, through any router."
 
 const (
-	msetnxNote         = "Reads whether the keys exist and their versions, answers 0 if one does, and otherwise sets them in one unit behind checks that none changed since (KEY_VERSION_IS; a key another client writes meanwhile makes it read again, up to 3 times, then answer 0): atomic, and never replacing a key. In a cluster its keys must share a partition ({tag}), as Redis Cluster's must share a slot. A transaction (MULTI) or SERIAL cannot run it (it reads before it writes)."
-	notYet             = "Vanity has no such operation yet; see docs/resp.md"
+	msetnxNote = "Reads whether the keys exist and their versions, answers 0 if one does, and otherwise sets them in one unit behind checks that none changed since (KEY_VERSION_IS; a key another client writes meanwhile makes it read again, up to 3 times, then answer 0): atomic, and never replacing a key. In a cluster its keys must share a partition ({tag}), as Redis Cluster's must share a slot. A transaction (MULTI) or SERIAL cannot run it (it reads before it writes)."
+	notYet     = "Vanity has no such operation yet; see docs/resp.md"
 )
 
 // table is every command the listener knows, as COMMAND lists them.
