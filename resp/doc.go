@@ -18,6 +18,7 @@
 //     COMMAND (from the table), CONFIG GET, pushes of pub/sub, SCAN's.
 //   - restore.go is DUMP and RESTORE: a GET's value written as Redis's
 //     serialization, a payload read into the requests that write it
-//     (package rdb holds the format).
+//     (package rdb holds the format), and the checks that a write needing
+//     its keys missing (RESTORE without REPLACE, MSETNX) runs behind.
 //   - write.go holds the append encoders of either protocol version.
 package resp

@@ -40,8 +40,9 @@
 // data commands that took longer than a threshold, timed by their jobs,
 // for RESP's SLOWLOG; MONITOR (monitor.go) feeds a line of each command a
 // connection takes to the monitoring connections, through the hub.
-// RESTORE without REPLACE (restore.go) reads the key's version, then
-// writes behind a KEY_VERSION_IS check of it.
+// RESTORE without REPLACE and MSETNX (absent.go) read whether their keys
+// exist and their versions, then write behind KEY_VERSION_IS checks of
+// them.
 //
 // # Optimistic transactions
 //
