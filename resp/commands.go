@@ -38,7 +38,6 @@ const (
 	KindMSetNX                   // MSETNX: the listener finds the keys missing first, then writes them behind checks (AbsentChecks, MSetNXWrites)
 	KindMonitor                  // MONITOR: the commands the serving process receives from then on, as status lines
 	KindLatency                  // LATENCY: HISTOGRAM from the router's latency histograms; no event monitor
-	KindRefused                  // a Redis command Vanity does not offer; Spec.Reason says why
 )
 
 // Spec is one Redis command as the listener serves it, and as COMMAND
@@ -56,8 +55,6 @@ type Spec struct {
 	// Build turns the arguments (args[0] is the name) into the plan's
 	// requests (KindRequests, KindScan, KindPublish).
 	Build func(args [][]byte, p *Plan) error
-	// Reason is the error a KindRefused command answers.
-	Reason string
 	// Note says how the command differs from Redis's, if it does.
 	Note string
 	// Secret says the arguments may carry a password (AUTH, HELLO's
@@ -1219,12 +1216,6 @@ func memberScan(cmd proto.Command) func([][]byte, *Plan) error {
 	}
 }
 
-// refused is a command Vanity does not offer, and why.
-func refused(name string, arity int, group, reason string) *Spec {
-	return &Spec{Name: name, Arity: arity, Group: group, Kind: KindRefused, Reason: reason,
-		Summary: "not supported by Vanity: " + reason}
-}
-
 // incrNote is how the INCR family runs.
 const incrNote = "INCR_INT_TEXT: INCR_INT's exact counter on an integer, and a string of an integer's text (which APPEND or SETRANGE can make) becomes an integer, linearizable (in a cluster, on its serial path)."
 
@@ -1234,10 +1225,8 @@ const expireNote = "EXISTS and SET_EXPIRY, one unit on the key; with NX, XX, GT 
 // memberScanNote is how SSCAN and HSCAN differ from Redis's.
 const memberScanNote = "SET_SCAN, HASH_SCAN: members come in the order of a hash of their bytes, and a page holds at least a sixteenth of the collection whatever COUNT says (finding a page costs time in the collection's size), so a whole scan takes at most 17 calls. A member present for the whole scan is returned exactly once, through any router."
 
-const (
-	msetnxNote = "Reads whether the keys exist and their versions, answers 0 if one does, and otherwise sets them in one unit behind checks that none changed since (KEY_VERSION_IS; a key another client writes meanwhile makes it read again, up to 3 times, then answer 0): atomic, and never replacing a key. In a cluster its keys must share a partition ({tag}), as Redis Cluster's must share a slot. A transaction (MULTI) or SERIAL cannot run it (it reads before it writes)."
-	notYet     = "Vanity has no such operation yet; see docs/resp.md"
-)
+// msetnxNote is how MSETNX runs.
+const msetnxNote = "Reads whether the keys exist and their versions, answers 0 if one does, and otherwise sets them in one unit behind checks that none changed since (KEY_VERSION_IS; a key another client writes meanwhile makes it read again, up to 3 times, then answer 0): atomic, and never replacing a key. In a cluster its keys must share a partition ({tag}), as Redis Cluster's must share a slot. A transaction (MULTI) or SERIAL cannot run it (it reads before it writes)."
 
 // table is every command the listener knows, as COMMAND lists them.
 var table = []*Spec{

@@ -25,9 +25,7 @@ func compatibilityTable() string {
 			fmt.Fprintf(&b, "\n**%s**\n\n| command | arguments | in Vanity |\n|---|---|---|\n", group)
 		}
 		what := s.Note
-		if s.Kind == KindRefused {
-			what = "not supported: " + s.Reason
-		} else if what == "" {
+		if what == "" {
 			what = "as Redis"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", strings.ToUpper(s.Name), strings.ReplaceAll(s.Args, "|", "\\|"), what)

@@ -202,9 +202,6 @@ func (c *conn) handleRESP() action {
 	}
 	spec, args := cur.spec, cur.args
 	switch spec.Kind {
-	case resp.KindRefused:
-		c.out = resp.AppendError(c.out, "ERR", "'"+strings.ToUpper(spec.Name)+"' is not supported: "+spec.Reason)
-		s.doom()
 	case resp.KindEcho:
 		c.out = resp.AppendBulk(c.out, args[1])
 	case resp.KindTime:
