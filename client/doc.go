@@ -9,7 +9,9 @@
 //	err = db.Set(ctx, "foo", "bar")
 //	v, err := db.GetString(ctx, "foo") // "bar"; ErrNil when missing
 //
-// A missing key is ErrNil, an error reply a *ServerError. A read whose
+// A missing key is ErrNil, an error reply a *ServerError (errors.Is
+// matches a FENCED write's refusal to ErrFenced, and a write refused by a
+// server past its --max-memory to ErrOutOfMemory). A read whose
 // connection broke is retried on a new connection; a write is not, since
 // it may have run. Pipeline sends commands back to back on one connection;
 // TxPipeline runs them as a transaction. DB refuses commands that change a
