@@ -182,6 +182,9 @@ func run(args []string) error {
 		return err
 	}
 	gctune.SoftLimit(maxMemory, os.Getenv) // once the data is in
+	if w := sysmem.Warning(maxMemory, sysmem.Total()); w != "" {
+		log.Warn(w)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -21,6 +21,7 @@ import (
 	"github.com/vanitydb/vanity/internal/gctune"
 	"github.com/vanitydb/vanity/internal/logfile"
 	"github.com/vanitydb/vanity/internal/secret"
+	"github.com/vanitydb/vanity/internal/sysmem"
 	"github.com/vanitydb/vanity/internal/tlsconf"
 	"github.com/vanitydb/vanity/internal/version"
 	"github.com/vanitydb/vanity/node"
@@ -133,6 +134,9 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	gctune.SoftLimit(cfg.maxMemory, os.Getenv)
+	if w := sysmem.Warning(cfg.maxMemory, sysmem.Total()); w != "" {
+		log.Warn(w)
+	}
 	headroom, _ := gctune.Bytes(cfg.gcHeadroom) // checked with the flags
 	defer gctune.Start(headroom).Stop()
 	defer func() {

@@ -143,3 +143,16 @@ func DefaultLimit() uint64 {
 // FlagUsage describes --max-memory, for both servers' help.
 const FlagUsage = "live heap past which writes that add data are refused " +
 	"(bytes, a size such as 512MiB or 4GiB, or a share of the machine's memory such as 60%; default " + DefaultShare + "; 0: no limit)"
+
+// Warning returns what a server should warn of for a memory limit of
+// limit bytes where total bytes are there to use (Total; 0: unknown): no
+// limit at all, or one past what there is; "" when neither.
+func Warning(limit, total uint64) string {
+	switch {
+	case limit == 0:
+		return "no memory limit (--max-memory=0): a client that writes until memory runs out gets the process killed"
+	case total > 0 && limit > total:
+		return "--max-memory is past the memory this process may use: the kernel may kill it before the limit refuses a write"
+	}
+	return ""
+}

@@ -35,3 +35,14 @@ func TestTotal(t *testing.T) {
 		t.Fatalf("Total %d against the machine's %d", Total(), m)
 	}
 }
+
+func TestWarning(t *testing.T) {
+	for _, c := range []struct {
+		limit, total uint64
+		warns        bool
+	}{{0, 8 << 30, true}, {0, 0, true}, {4 << 30, 8 << 30, false}, {9 << 30, 8 << 30, true}, {9 << 30, 0, false}} {
+		if got := Warning(c.limit, c.total) != ""; got != c.warns {
+			t.Errorf("Warning(%d, %d) warns %v, want %v", c.limit, c.total, got, c.warns)
+		}
+	}
+}
