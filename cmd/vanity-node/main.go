@@ -119,7 +119,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	maxMemory, err := sysmem.ParseLimit(*maxMemoryFlag, sysmem.Total())
+	memTotal := sysmem.Total()
+	maxMemory, err := sysmem.ParseLimit(*maxMemoryFlag, memTotal)
 	if err != nil {
 		return fmt.Errorf("invalid --max-memory %w", err)
 	}
@@ -182,7 +183,7 @@ func run(args []string) error {
 		return err
 	}
 	gctune.SoftLimit(maxMemory, os.Getenv) // once the data is in
-	if w := sysmem.Warning(maxMemory, sysmem.Total()); w != "" {
+	if w := sysmem.Warning(maxMemory, memTotal); w != "" {
 		log.Warn(w)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -65,6 +65,7 @@ type config struct {
 	tlsClientCA     string        // clients must present a certificate this CA signed
 	gcHeadroom      int           // MiB the heap may grow before a collection (gctune)
 	maxMemory       uint64        // live heap past which writes that add data are refused (0: none)
+	memTotal        uint64        // the memory the process may use (sysmem.Total, read once; 0: unknown)
 }
 
 const usage = `usage: vanity [flags]
@@ -147,7 +148,7 @@ flags (a name's "-" and "_" are interchangeable; a leading "-" or "--"):
 `
 
 func defaultConfig() config {
-	return config{
+	c := config{
 		port: 9955, respPort: -1, host: "127.0.0.1", dbPersist: true, persistFile: "vanity.db",
 		usersPersist: true, usersFile: "users.db", logging: true, logFile: "vanity.log",
 		logLevel: "info", adminName: "vanity", adminPassword: "vanity", bcryptCost: 10,
@@ -157,8 +158,10 @@ func defaultConfig() config {
 		authIdle: router.DefaultAuthIdleTimeout, authFailures: router.DefaultAuthFailures,
 		slowLog:   router.SlowLogConfig{SlowerThan: router.DefaultSlowerThan, MaxLen: router.DefaultSlowLogLen},
 		debugAddr: debughttp.DefaultVanity, gcHeadroom: gctune.DefaultHeadroomMiB,
-		maxMemory: sysmem.DefaultLimit(),
 	}
+	c.memTotal = sysmem.Total()
+	c.maxMemory = sysmem.DefaultLimit(c.memTotal)
+	return c
 }
 
 // parseFlags reads the seed's flag syntax (§9.1): "--name" switches and
@@ -282,7 +285,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 			}
 		case "max-memory":
 			if err = needValue(); err == nil {
-				if c.maxMemory, err = sysmem.ParseLimit(value, sysmem.Total()); err != nil {
+				if c.maxMemory, err = sysmem.ParseLimit(value, c.memTotal); err != nil {
 					err = fmt.Errorf("invalid --max-memory %w", err)
 				}
 			}

@@ -127,14 +127,14 @@ func run(ctx context.Context, cfg config) error {
 		ncfg.SnapshotEvery = cfg.snapshotEvery
 		ncfg.SnapshotLogBytes, _ = node.SnapshotLogBytes(cfg.snapshotLogMiB) // checked with the flags
 	}
-	restoreGC := loadingGC()
+	restoreGC := loadingGC(cfg.memTotal)
 	n, err := node.New(ncfg)
 	restoreGC()
 	if err != nil {
 		return err
 	}
 	gctune.SoftLimit(cfg.maxMemory, os.Getenv)
-	if w := sysmem.Warning(cfg.maxMemory, sysmem.Total()); w != "" {
+	if w := sysmem.Warning(cfg.maxMemory, cfg.memTotal); w != "" {
 		log.Warn(w)
 	}
 	headroom, _ := gctune.Bytes(cfg.gcHeadroom) // checked with the flags

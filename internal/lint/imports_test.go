@@ -65,7 +65,7 @@ var allowed = map[string][]string{
 	"internal/resptest":    {"internal/freeport", "resp/rdb"}, // AsRedis starts a redis-server; DumpRestore makes a damaged payload
 	"internal/socktest":    {},
 	"internal/smalldisk":   {},
-	"internal/smallmem":    {},
+	"internal/smallmem":    {"internal/sysmem"},
 	"internal/lincheck":    {"proto", "client"},
 	"ops":                  {}, // service files; its test runs the binaries
 	"scripts":              {"client", "proto", "internal/sched"},

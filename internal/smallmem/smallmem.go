@@ -6,12 +6,13 @@ package smallmem
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vanitydb/vanity/internal/sysmem"
 )
 
 // Prefix makes a control group limited to size bytes of memory for the
@@ -50,26 +51,17 @@ func Prefix(t testing.TB, size int64) []string {
 }
 
 // group returns the directory of this process's memory control group
-// and the name of its limit's file.
+// and the name of its limit's file: v1's, or v2's where its memory
+// controller is on.
 func group() (dir, limit string, err error) {
-	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return "", "", err
-	}
-	for line := range strings.Lines(string(b)) {
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		switch {
-		case slices.Contains(strings.Split(parts[1], ","), "memory"): // v1
-			return path.Join("/sys/fs/cgroup/memory", parts[2]), "memory.limit_in_bytes", nil
-		case parts[0] == "0" && parts[1] == "": // v2
-			dir := path.Join("/sys/fs/cgroup", parts[2])
-			if c, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers")); err == nil && slices.Contains(strings.Fields(string(c)), "memory") {
-				return dir, "memory.max", nil
+	for _, g := range sysmem.Groups() {
+		if g.V2 {
+			c, err := os.ReadFile(filepath.Join(g.Dir(), "cgroup.controllers"))
+			if err != nil || !slices.Contains(strings.Fields(string(c)), "memory") {
+				continue
 			}
 		}
+		return g.Dir(), g.Limit, nil
 	}
 	return "", "", fmt.Errorf("no memory controller in /proc/self/cgroup")
 }

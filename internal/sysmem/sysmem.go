@@ -18,48 +18,51 @@ import (
 // memory.limit_in_bytes); 0 if unknown.
 func Total() uint64 {
 	total := machine()
-	for _, path := range cgroupLimits() {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		// "max" (v2) and v1's page-rounded MaxInt64 mean none.
-		if n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (total == 0 || n < total) {
-			total = n
+	for _, g := range Groups() {
+		for dir := g.Path; ; dir = path.Dir(dir) {
+			b, err := os.ReadFile(path.Join(g.Root, dir, g.Limit))
+			// "max" (v2) and v1's page-rounded MaxInt64 mean none.
+			if n, perr := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && perr == nil && n > 0 && (total == 0 || n < total) {
+				total = n
+			}
+			if dir == "/" {
+				break
+			}
 		}
 	}
 	return total
 }
 
-// cgroupLimits lists the files that may hold a memory limit of this
-// process's control group or of one of its ancestors, from
-// /proc/self/cgroup.
-func cgroupLimits() []string {
+// Group is a memory control group of this process: its hierarchy's mount
+// (Root), its path there, and the name of the file that holds its limit.
+type Group struct {
+	Root, Path, Limit string
+	V2                bool
+}
+
+// Dir is the group's directory.
+func (g Group) Dir() string { return path.Join(g.Root, g.Path) }
+
+// Groups returns this process's memory control groups from
+// /proc/self/cgroup: the v1 memory hierarchy's, and the v2 one's.
+func Groups() []Group {
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var out []Group
 	for line := range strings.Lines(string(b)) {
 		// hierarchy-ID:controllers:path
 		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
 		if len(parts) != 3 {
 			continue
 		}
-		var root, file string
+		p := path.Clean("/" + parts[2])
 		switch {
-		case parts[0] == "0" && parts[1] == "": // v2
-			root, file = "/sys/fs/cgroup", "memory.max"
-		case slices.Contains(strings.Split(parts[1], ","), "memory"): // v1
-			root, file = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
-		default:
-			continue
-		}
-		for dir := path.Clean("/" + parts[2]); ; dir = path.Dir(dir) {
-			out = append(out, path.Join(root, dir, file))
-			if dir == "/" {
-				break
-			}
+		case parts[0] == "0" && parts[1] == "":
+			out = append(out, Group{Root: "/sys/fs/cgroup", Path: p, Limit: "memory.max", V2: true})
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			out = append(out, Group{Root: "/sys/fs/cgroup/memory", Path: p, Limit: "memory.limit_in_bytes"})
 		}
 	}
 	return out
@@ -133,10 +136,10 @@ func ParseLimit(s string, total uint64) (uint64, error) {
 // with room for the garbage between two collections.
 const DefaultShare = "60%"
 
-// DefaultLimit returns DefaultShare of Total in bytes, 0 (no limit) when
-// the machine's memory is unknown.
-func DefaultLimit() uint64 {
-	n, _ := ParseLimit(DefaultShare, Total())
+// DefaultLimit returns DefaultShare of total (Total) in bytes, 0 (no
+// limit) when the machine's memory is unknown.
+func DefaultLimit(total uint64) uint64 {
+	n, _ := ParseLimit(DefaultShare, total)
 	return n
 }
 
