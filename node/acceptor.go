@@ -163,8 +163,16 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 		// command on the key may skip Prepare). A Learn's proposal is
 		// chosen already: it is taken the same way, but the vote means
 		// nothing, so nothing waits for an fsync (a later vote's fsync
-		// covers it, as the log is written in order).
-		if b.Less(promised) || b.Less(accepted) {
+		// covers it, as the log is written in order). It is taken over a
+		// higher promise too (only a proposal accepted at or above it
+		// keeps it out): any proposal of a higher ballot holds the effect
+		// of a chosen one (the majority it prepared at includes one that
+		// accepted it first), so the promise's proposer loses nothing,
+		// and the proposer whose own Accept a promise refused (its
+		// proposal on the key in another database, a read's Prepare)
+		// holds its choice before it answers (round.endLocked).
+		if m.Kind == rpc.KindLearn && !accepted.Less(b) ||
+			m.Kind != rpc.KindLearn && (b.Less(promised) || b.Less(accepted)) {
 			v = refused
 			break
 		}

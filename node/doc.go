@@ -54,7 +54,8 @@
 // call, on complete copies only). A round asks a bare majority first, this
 // node and its partner (ring.ByPartner; a peer found failing or slow goes
 // last for a while, slowpeers.go), and what it chose reaches the
-// acceptors it did not ask as Learns, gathered per peer (learn.go,
+// acceptors that did not accept it as Learns: this node's own copy
+// before the client is answered, the others gathered per peer (learn.go,
 // later.go). A router's SERIAL read sent with a
 // digest is answered from this node's copy and register when it and the
 // peer the router also asked make a majority (readhere.go). A run's

@@ -10,8 +10,10 @@ import (
 
 // A round asks a bare majority of its acceptors first (rounds.go), so the
 // others miss what it chose. The learner brings it to them: a chosen
-// Accept's proposal goes to each acceptor the round did not ask as a Learn
-// (docs/serial.md, "Fewer acceptors"), sent later with others (later.go).
+// Accept's proposal goes to each acceptor that did not vote for it (not
+// asked, refused, or silent) as a Learn (docs/serial.md, "Fewer
+// acceptors"), sent later with others (later.go); to this node's own
+// copy at once (round.endLocked).
 // A Learn costs its acceptor no fsync and its proposer no vote to count,
 // and one call carries the choices of many rounds. A Learn that is lost
 // (the acceptor down, the call failed) is not sent again: the key's next
@@ -31,11 +33,12 @@ func newLearner(learned *atomic.Int64) *learner {
 }
 
 // learns returns, as Learns, the phases of call c whose proposals the
-// round chose at an Accept: c's acceptor was not asked.
+// round chose at an Accept that c's acceptor did not vote for (it was not
+// asked, refused, or did not answer).
 func learns(c *call) []rpc.Phase {
 	var out []rpc.Phase
 	for j, p := range c.props {
-		if p.m.Kind == rpc.KindAccept && p.ph != nil && p.ph.Outcome() == serial.Won {
+		if p.m.Kind == rpc.KindAccept && !c.yes[j] && p.ph != nil && p.ph.Outcome() == serial.Won {
 			m := c.ms[j]
 			m.Kind, m.Next, m.Deadline = rpc.KindLearn, 0, 0
 			out = append(out, m)

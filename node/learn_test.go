@@ -10,6 +10,7 @@ import (
 
 	"github.com/vanitydb/vanity/node/rpc"
 	"github.com/vanitydb/vanity/proto"
+	"github.com/vanitydb/vanity/serial"
 	"github.com/vanitydb/vanity/storage"
 	"github.com/vanitydb/vanity/storage/hlc"
 )
@@ -175,7 +176,8 @@ func TestLearnerBatchesAndStops(t *testing.T) {
 }
 
 // TestAcceptorTakesALearn: an acceptor takes a Learn's state as it would
-// its Accept, unless it promised a higher ballot, and the vote waits for
+// its Accept, also below a higher promise (the proposal is chosen), which
+// it keeps, but not below a proposal it accepted, and the vote waits for
 // no fsync; it promises nothing to the proposer.
 func TestAcceptorTakesALearn(t *testing.T) {
 	n := newNode(t, Config{Partitions: 1, KeepTombstones: true, Actor: 5})
@@ -200,10 +202,16 @@ func TestAcceptorTakesALearn(t *testing.T) {
 	}
 	low := at(5)
 	if _, sync := vote(rpc.Phase{Kind: rpc.KindLearn, Time: low.Time, Actor: low.Actor, Key: []byte("k"), State: state(low, "old")}); sync {
-		t.Error("a refused Learn asked for an fsync")
+		t.Error("a Learn asked for an fsync")
 	}
-	if promised, accepted, _ := n.register(0, []byte("k")); promised != p || !accepted.IsZero() {
-		t.Errorf("after a Learn below the promise: promised %v accepted %v, want %v and none", promised, accepted, p)
+	if promised, accepted, _ := n.register(0, []byte("k")); promised != p || accepted != low {
+		t.Errorf("after a Learn below the promise: promised %v accepted %v, want %v and %v", promised, accepted, p, low)
+	}
+	if v, _ := vote(rpc.Phase{Kind: rpc.KindLearn, Time: at(4).Time, Actor: 1, Key: []byte("k"), State: state(at(4), "older")}); v.Yes {
+		t.Error("a Learn below the proposal accepted was taken")
+	}
+	if _, accepted, _ := n.register(0, []byte("k")); accepted != low {
+		t.Errorf("after a Learn below the proposal accepted: accepted %v, want %v", accepted, low)
 	}
 	high := at(20)
 	if _, sync := vote(rpc.Phase{Kind: rpc.KindLearn, Time: high.Time, Actor: high.Actor, Key: []byte("k"), State: state(high, "new")}); sync {
@@ -286,4 +294,95 @@ func TestAcceptorRefusesAPhasePastItsDeadline(t *testing.T) {
 	if got := do(t, n, 0, "GET (1)k"); got != "OK:STR (1)v" {
 		t.Fatalf("after an Accept before its deadline, GET answered %s; want the accepted value", got)
 	}
+}
+
+// refusingAcceptor refuses every phase, reporting ballot at.
+type refusingAcceptor struct {
+	name string
+	at   hlc.Stamp
+}
+
+func (r refusingAcceptor) Name() string { return r.name }
+func (r refusingAcceptor) Phases(ms []rpc.Phase, _ time.Duration, done func([]rpc.Vote, error)) {
+	vs := make([]rpc.Vote, len(ms))
+	for i := range vs {
+		vs[i] = rpc.Vote{Time: r.at.Time, Actor: r.at.Actor}
+	}
+	done(vs, nil)
+}
+
+// TestProposerHoldsWhatItChose: when this node's own acceptor refuses a
+// proposal's Accept (it promised a higher ballot: the node's proposal on
+// the key in another database, or a read's Prepare) and the two others
+// choose it, this node's copy holds the chosen state by the time the
+// round ends, below its promise, which it keeps. Its proposer answers the
+// client then, and the node, the key's coordinator, answers the client's
+// next read from that copy, whose join of a peer's state the promise
+// refuses: before, the read answered the state before the write
+// (TestClusterAnswersAsTheSingleProcess, seed 15). A remote acceptor
+// that refused gets the Learn too, later.
+func TestProposerHoldsWhatItChose(t *testing.T) {
+	n := newNode(t, Config{Partitions: 1, KeepTombstones: true, Actor: 5})
+	at := func(ms uint64) hlc.Stamp { return hlc.Stamp{Time: ms << hlc.LogicalBits, Actor: 5} }
+	promise := at(20)
+	x := n.ctxs.Get().(*execCtx)
+	if _, _, err := n.vote(&rpc.Phase{Kind: rpc.KindPrepare, DB: 0, Time: promise.Time, Actor: promise.Actor, Key: []byte("k")}, x, nil); err != nil {
+		t.Fatal(err)
+	}
+	n.release(x)
+
+	var mu sync.Mutex
+	var partner, third [][]rpc.Kind
+	self := localAcceptor{name: "n2", n: n}
+	accs := []acceptor{recordingAcceptor{name: "n1", mu: &mu, kinds: &third},
+		recordingAcceptor{name: "n3", mu: &mu, kinds: &partner}, self}
+	b := at(10)
+	d := storage.Delta{DB: 1, Key: "k", Reset: b, Val: storage.ValDelta{Kind: proto.TypeStr, TS: b, Reg: b, Str: "v"}}
+	p := &proposal{c: &rpc.Cmd{DB: 1}, key: []byte("k"), accs: accs, sets: [][]string{{"n1", "n2", "n3"}}, deadline: time.Now().Add(time.Second)}
+	p.begin(rpc.KindAccept, b)
+	p.m.State = storage.AppendDelta(nil, &d)
+	var learned atomic.Int64
+	l := newLearner(&learned)
+	defer l.close()
+	rounds(asker{self: "n2", learn: l, slow: newSlowPeers(nil)}, []*proposal{p})
+	if p.ph.Outcome() != serial.Won {
+		t.Fatalf("the proposal's outcome is %v, want won by n1 and n3", p.ph.Outcome())
+	}
+	promised, accepted, _ := n.register(1, []byte("k"))
+	if accepted != b || promised != promise {
+		t.Errorf("when the round ended this node's register was promised %v accepted %v, want %v and %v", promised, accepted, promise, b)
+	}
+
+	// A remote acceptor that refused is sent the Learn.
+	refuser := &countingAcceptor{acceptor: refusingAcceptor{name: "n3", at: promise}}
+	accs = []acceptor{recordingAcceptor{name: "n1", mu: &mu, kinds: &third}, refuser,
+		recordingAcceptor{name: "n2", mu: &mu, kinds: &partner}}
+	p = &proposal{c: &rpc.Cmd{DB: 1}, key: []byte("j"), accs: accs, sets: [][]string{{"n1", "n2", "n3"}}, deadline: time.Now().Add(time.Second)}
+	p.begin(rpc.KindAccept, b)
+	rounds(asker{self: "n2", learn: l, slow: newSlowPeers(nil)}, []*proposal{p})
+	if p.ph.Outcome() != serial.Won {
+		t.Fatalf("the second proposal's outcome is %v, want won by n1 and n2", p.ph.Outcome())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for refuser.learns.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if refuser.learns.Load() != 1 {
+		t.Errorf("the acceptor that refused got %d Learns, want 1", refuser.learns.Load())
+	}
+}
+
+// countingAcceptor counts the Learns its acceptor is sent.
+type countingAcceptor struct {
+	acceptor
+	learns atomic.Int64
+}
+
+func (c *countingAcceptor) Phases(ms []rpc.Phase, timeout time.Duration, done func([]rpc.Vote, error)) {
+	for _, m := range ms {
+		if m.Kind == rpc.KindLearn {
+			c.learns.Add(1)
+		}
+	}
+	c.acceptor.Phases(ms, timeout, done)
 }

@@ -94,6 +94,7 @@ type round struct {
 	mu        sync.Mutex
 	learn     *learner
 	slow      *slowPeers
+	calls     []*call // every acceptor's
 	first     []*call // acceptors asked at once
 	later     []*call // acceptors asked only if the first are not enough
 	asked     int
@@ -121,12 +122,13 @@ func startRound(k asker, props []*proposal, end func()) {
 		for _, a := range p.accs {
 			c := byName[a.Name()]
 			if c == nil {
-				c = &call{a: a, props: make([]*proposal, 0, len(props)), ms: make([]rpc.Phase, 0, len(props))}
+				c = &call{a: a, props: make([]*proposal, 0, len(props)), ms: make([]rpc.Phase, 0, len(props)), yes: make([]bool, 0, len(props))}
 				byName[a.Name()] = c
 				calls = append(calls, c)
 			}
 			c.props = append(c.props, p)
 			c.ms = append(c.ms, p.m)
+			c.yes = append(c.yes, false)
 		}
 	}
 	// A round asks a bare majority first: this node, whose vote costs no
@@ -161,7 +163,7 @@ func startRound(k asker, props []*proposal, end func()) {
 		}
 		return partner(x.a.Name(), y.a.Name())
 	})
-	r := &round{learn: k.learn, slow: k.slow, pending: len(props), undecided: len(props), waiting: len(props),
+	r := &round{learn: k.learn, slow: k.slow, calls: calls, pending: len(props), undecided: len(props), waiting: len(props),
 		start: now, timeout: time.Until(deadline), end: end}
 	first, later := majorityFirst(calls, props)
 	r.first, r.later = first, later
@@ -221,6 +223,7 @@ func (r *round) answer(c *call, vs []rpc.Vote, err error) {
 		if err == nil {
 			v = vs[j]
 		}
+		c.yes[j] = v.Yes
 		was, waited := p.decided, p.waited()
 		if p.take(c.a.Name(), v, err) {
 			r.pending--
@@ -304,8 +307,15 @@ func (r *round) finish() {
 }
 
 // endLocked ends the round: r.mu is held, and released before end runs.
-// What the round chose goes to the acceptors it did not ask, read before
-// end lets the proposals move on.
+// What the round chose goes to the acceptors that did not accept it: those
+// it did not ask, those that refused (a promise of another proposal:
+// one on the key in another database, or a read's), and those that did
+// not answer, read before end lets the proposals move on. This node's own
+// copy takes it before end: its proposer answers the client then, and the
+// node, the key's coordinator, answers the client's next read from that
+// copy, whose join of its peers' states (read repair) its promise may
+// refuse (storage.Shard.Admits). The others' go later, with others
+// (learn.go).
 func (r *round) endLocked() {
 	r.ended = true
 	for _, t := range r.timers {
@@ -314,7 +324,7 @@ func (r *round) endLocked() {
 	var to []acceptor
 	var ms [][]rpc.Phase
 	if r.learn != nil {
-		for _, c := range r.later {
+		for _, c := range r.calls {
 			if l := learns(c); len(l) > 0 {
 				to, ms = append(to, c.a), append(ms, l)
 			}
@@ -322,6 +332,10 @@ func (r *round) endLocked() {
 	}
 	r.mu.Unlock()
 	for i, a := range to {
+		if _, local := a.(localAcceptor); local {
+			a.Phases(ms[i], learnTimeout, func([]rpc.Vote, error) {})
+			continue
+		}
 		r.learn.add(a, ms[i]...)
 	}
 	r.end()
@@ -374,8 +388,9 @@ type call struct {
 	a        acceptor
 	props    []*proposal
 	ms       []rpc.Phase
-	rank     int  // the order it is asked in: this node, others, slow ones
-	answered bool // its votes (or its failure) came
+	rank     int    // the order it is asked in: this node, others, slow ones
+	answered bool   // its votes (or its failure) came
+	yes      []bool // by proposal: its acceptor voted for it
 }
 
 // backoff waits before another round (rounds that collide back off at
