@@ -171,8 +171,11 @@ func (n *Node) vote(m *rpc.Phase, x *execCtx, dst []byte) (rpc.Vote, bool, error
 		// and the proposer whose own Accept a promise refused (its
 		// proposal on the key in another database, a read's Prepare)
 		// holds its choice before it answers (round.endLocked).
-		if m.Kind == rpc.KindLearn && !accepted.Less(b) ||
-			m.Kind != rpc.KindLearn && (b.Less(promised) || b.Less(accepted)) {
+		keptOut := b.Less(promised) || b.Less(accepted)
+		if m.Kind == rpc.KindLearn {
+			keptOut = !accepted.Less(b)
+		}
+		if keptOut {
 			v = refused
 			break
 		}

@@ -323,20 +323,19 @@ func (r *round) endLocked() {
 	}
 	var to []acceptor
 	var ms [][]rpc.Phase
-	if r.learn != nil {
-		for _, c := range r.calls {
-			if l := learns(c); len(l) > 0 {
-				to, ms = append(to, c.a), append(ms, l)
-			}
+	for _, c := range r.calls {
+		if l := learns(c); len(l) > 0 {
+			to, ms = append(to, c.a), append(ms, l)
 		}
 	}
 	r.mu.Unlock()
 	for i, a := range to {
-		if _, local := a.(localAcceptor); local {
+		switch _, local := a.(localAcceptor); {
+		case local:
 			a.Phases(ms[i], learnTimeout, func([]rpc.Vote, error) {})
-			continue
+		case r.learn != nil:
+			r.learn.add(a, ms[i]...)
 		}
-		r.learn.add(a, ms[i]...)
 	}
 	r.end()
 }
