@@ -182,9 +182,11 @@ func find(name []byte) *Spec {
 
 // ---- argument helpers ----
 
+// parseInt reads an integer argument as Redis does: an optional minus
+// sign and digits, no leading zero, no plus sign (proto.IntText).
 func parseInt(b []byte) (int64, error) {
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
+	n, ok := proto.IntText(string(b))
+	if !ok {
 		return 0, errNotInt
 	}
 	return n, nil
@@ -329,6 +331,13 @@ func pop(cmd proto.Command) func([][]byte, *Plan) error {
 			return errSyntax
 		}
 		switch {
+		case n == 0 && cmd != proto.CmdSetRemove:
+			// Redis answers a count of 0 with an empty array when the list
+			// has elements and a null array when there is none: its length
+			// tells.
+			p.Shape = ShapePopNone
+			p.Item(proto.CmdListLen).Str[0] = args[1]
+			return nil
 		case len(args) == 3 && cmd == proto.CmdListPopRight:
 			p.Shape = ShapePopTail
 		case len(args) == 3 && cmd == proto.CmdSetRemove:
@@ -903,7 +912,42 @@ func hset(args [][]byte, p *Plan) error {
 	if len(args)%2 != 0 {
 		return ArityError(strings.ToLower(string(args[0])))
 	}
-	return keyMembers(proto.CmdHashUpdate)(args, p)
+	r := p.Item(proto.CmdHashUpdate)
+	r.Str[0] = args[1]
+	r.Elems = lastOfEach(append(r.Elems[:0], args[2:]...))
+	return nil
+}
+
+// lastOfEach drops from field/value pairs each pair whose field comes
+// again later, in place: Redis's HSET writes its pairs in order, so a
+// field named twice ends with its last value, where HASH_UPDATE keeps the
+// first (PROTOCOL.md D56).
+func lastOfEach(pairs [][]byte) [][]byte {
+	n := len(pairs) / 2
+	later := func(i int) bool { // whether pair i's field comes again after it
+		for j := i + 1; j < n; j++ {
+			if bytes.Equal(pairs[2*i], pairs[2*j]) {
+				return true
+			}
+		}
+		return false
+	}
+	if n > 16 {
+		last := make(map[string]int, n)
+		for i := range n {
+			last[string(pairs[2*i])] = i
+		}
+		later = func(i int) bool { return last[string(pairs[2*i])] != i }
+	}
+	w := 0
+	for i := range n {
+		if later(i) {
+			continue
+		}
+		pairs[2*w], pairs[2*w+1] = pairs[2*i], pairs[2*i+1]
+		w++
+	}
+	return pairs[:2*w]
 }
 
 func lrange(cmd proto.Command) func([][]byte, *Plan) error {
@@ -915,6 +959,12 @@ func lrange(cmd proto.Command) func([][]byte, *Plan) error {
 		b, err := parseInt(args[3])
 		if err != nil {
 			return err
+		}
+		if cmd == proto.CmdListTrim && (a > 0 && b > 0 || a < 0 && b < 0) && a > b {
+			// LIST_TRIM leaves a list whole for such a pair (PROTOCOL.md
+			// §6.3, the seed's quirk); Redis's LTRIM empties it, as
+			// LIST_TRIM does for 1 0 on any list.
+			a, b = 1, 0
 		}
 		r := p.Item(cmd)
 		r.Str[0], r.Int[0], r.Int[1] = args[1], a, b

@@ -118,6 +118,22 @@ func TestPlans(t *testing.T) {
 		{"BLPOP a b c 2", []string{"LIST_POP_LEFT_WAIT_ANY (3)[(1)a(1)b(1)c] 1 2000"}, ShapeKeyedPop},
 		{"BRPOP a b 0", []string{"LIST_POP_RIGHT_WAIT_ANY (2)[(1)a(1)b] 1 3600000"}, ShapeKeyedPop},
 		{"LSET l -1 x", []string{"EXISTS (1)l ; LIST_SET (1)l -1 (1)x"}, ShapeListSet},
+		// Redis's HSET writes its pairs in order: a field named twice ends
+		// with its last value (HASH_UPDATE keeps the first).
+		{"HSET h f a g b f c", []string{"HASH_UPDATE (1)h (2){(1)g(1)b(1)f(1)c}"}, ShapeInt},
+		{"HMSET h f a f b f c", []string{"HASH_UPDATE (1)h (1){(1)f(1)c}"}, ShapeOK},
+		{"HSET h f1 1 f2 2 f3 3 f4 4 f5 5 f6 6 f7 7 f8 8 f9 9 f10 10 f11 11 f12 12 f13 13 f14 14 f15 15 f16 16 f1 x",
+			[]string{"HASH_UPDATE (1)h (16){(2)f2(1)2(2)f3(1)3(2)f4(1)4(2)f5(1)5(2)f6(1)6(2)f7(1)7(2)f8(1)8(2)f9(1)9(3)f10(2)10(3)f11(2)11(3)f12(2)12(3)f13(2)13(3)f14(2)14(3)f15(2)15(3)f16(2)16(2)f1(1)x}"}, ShapeInt},
+		// Redis's LTRIM empties a list for a pair LIST_TRIM leaves it whole
+		// for (PROTOCOL.md §6.3): 1 0 empties any list.
+		{"LTRIM l -2 -3", []string{"LIST_TRIM (1)l 1 0"}, ShapeOK},
+		{"LTRIM l 5 2", []string{"LIST_TRIM (1)l 1 0"}, ShapeOK},
+		{"LTRIM l -2 -1", []string{"LIST_TRIM (1)l -2 -1"}, ShapeOK},
+		{"LTRIM l 2 -3", []string{"LIST_TRIM (1)l 2 -3"}, ShapeOK},
+		// A count of 0: an empty array if the list has elements, else null.
+		{"LPOP l 0", []string{"LIST_LEN (1)l"}, ShapePopNone},
+		{"RPOP l 0", []string{"LIST_LEN (1)l"}, ShapePopNone},
+		{"SPOP s 0", []string{"SET_REMOVE (1)s 0"}, ShapeSet},
 		{"LMPOP 2 a b LEFT", []string{"LIST_POP_LEFT_WAIT_ANY (2)[(1)a(1)b] 1 0"}, ShapeKeyedPops},
 		{"LMPOP 1 a right count 5", []string{"LIST_POP_RIGHT_WAIT_ANY (1)[(1)a] 5 0"}, ShapeKeyedPops},
 		{"BLMPOP 0.5 2 a b Left COUNT 3", []string{"LIST_POP_LEFT_WAIT_ANY (2)[(1)a(1)b] 3 500"}, ShapeKeyedPops},
@@ -183,6 +199,12 @@ func TestRefusals(t *testing.T) {
 		{"MSET a 1 b", "ERR wrong number of arguments for 'mset' command"},
 		{"HSET h f", "ERR wrong number of arguments for 'hset' command"},
 		{"INCRBY n x", "ERR value is not an integer or out of range"},
+		// Integers are read as Redis reads them: no plus sign, no leading
+		// zero, no "-0".
+		{"INCRBY n +1", "ERR value is not an integer or out of range"},
+		{"INCRBY n 007", "ERR value is not an integer or out of range"},
+		{"LRANGE l -0 1", "ERR value is not an integer or out of range"},
+		{"HINCRBY h f 01", "ERR value is not an integer or out of range"},
 		{"INCRBYFLOAT n x", "ERR value is not a valid float"},
 		{"SET k v EX 0", "ERR invalid expire time in 'set' command"},
 		{"SET k v EX", "ERR syntax error"},

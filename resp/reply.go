@@ -34,6 +34,7 @@ const (
 	ShapePopOne                 // LPOP, RPOP, SPOP without a count: the one element as a bulk string, or null
 	ShapePopMany                // with a count: an array, or a null array when there is none
 	ShapePopTail                // RPOP with a count: as ShapePopMany, last element first
+	ShapePopNone                // LPOP, RPOP with a count of 0: LIST_LEN's INT → an empty array if the list has elements, else a null array
 	ShapeAuth                   // AUTH: OK, WRONGPASS for a refused name or password, or the error
 	ShapeInfo                   // INFO: Vanity's section.name → value hash as Redis's text
 	ShapeOKOrNil                // a BOOL → +OK if true, null if false (SET NX)
@@ -176,6 +177,11 @@ func AppendReply(dst []byte, v Version, shape Shape, r *proto.Reply) []byte {
 			return AppendNull(dst, v)
 		}
 		return AppendBulk(dst, val.Strs[0])
+	case shape == ShapePopNone:
+		if val.Int > 0 {
+			return AppendArray(dst, 0)
+		}
+		return AppendNullArray(dst, v)
 	case shape == ShapePopMany || shape == ShapePopTail:
 		if len(val.Strs) == 0 {
 			return AppendNullArray(dst, v)

@@ -195,6 +195,16 @@ func (c *conn) handleRESP() action {
 	if len(cur.args) == 0 {
 		return actNone
 	}
+	if cur.err != nil && cur.spec != nil && s.inTx() && cur.spec.Kind == resp.KindRequests {
+		// Redis reads a queued command's arguments when EXEC runs it:
+		// the command's name and arity were right, so it queues, and its
+		// error takes its place in EXEC's array while the others run.
+		if s.tx == txQueuing {
+			s.plans = append(s.plans, queuedPlan{fixed: resp.AppendErr(nil, cur.err)})
+		}
+		c.out = resp.AppendSimple(c.out, "QUEUED")
+		return actReply
+	}
 	if cur.err != nil {
 		c.out = resp.AppendErr(c.out, cur.err)
 		s.doom()

@@ -30,6 +30,9 @@ func (c *Ctx) execBits(req *proto.Request, dst []byte) ([]byte, bool) {
 	default:
 		return dst, false
 	}
+	if msg := bitArgsRefused(req); msg != "" {
+		return proto.AppendErrorMsg(dst, msg), true
+	}
 	key := req.Key()
 	cur, ok := c.readText(key)
 	if !ok {
@@ -38,19 +41,9 @@ func (c *Ctx) execBits(req *proto.Request, dst []byte) ([]byte, bool) {
 	s := cur.s
 	switch req.Cmd {
 	case proto.CmdStrGetBit:
-		off := req.Int[0]
-		if off < 0 || off > maxBitOffset() {
-			return proto.AppendErrorMsg(dst, msgBitOffset), true
-		}
-		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(bitAt(s, off))), true
+		return proto.AppendInt(append(dst, proto.ReplyOK...), int64(bitAt(s, req.Int[0]))), true
 	case proto.CmdStrSetBit:
 		off, bit := req.Int[0], req.Int[1]
-		switch {
-		case off < 0 || off > maxBitOffset():
-			return proto.AppendErrorMsg(dst, msgBitOffset), true
-		case bit != 0 && bit != 1:
-			return proto.AppendErrorMsg(dst, msgBitValue), true
-		}
 		old := bitAt(s, off)
 		if old == int(bit) && int64(len(s)) > off/8 {
 			// Nothing changes: the string already holds the bit.
@@ -70,9 +63,6 @@ func (c *Ctx) execBits(req *proto.Request, dst []byte) ([]byte, bool) {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), bitCount(s, req.Int[0], req.Int[1], req.Unit)), true
 	}
 	bit := req.Int[0]
-	if bit != 0 && bit != 1 {
-		return proto.AppendErrorMsg(dst, msgBitArg), true
-	}
 	if !cur.present {
 		// No key is an endless run of zero bits.
 		return proto.AppendInt(append(dst, proto.ReplyOK...), -bit), true
@@ -81,6 +71,26 @@ func (c *Ctx) execBits(req *proto.Request, dst []byte) ([]byte, bool) {
 		return proto.AppendInt(append(dst, proto.ReplyOK...), bitPos(s, int(bit), req.Int[1], int64(len(s))-1, proto.UnitByte, false)), true
 	}
 	return proto.AppendInt(append(dst, proto.ReplyOK...), bitPos(s, int(bit), req.Int[1], req.Int[2], req.Unit, true)), true
+}
+
+// bitArgsRefused returns why a bit command's offset or bit is refused,
+// or "". Arguments are checked before the key is read, as Redis checks
+// them: SETBIT k 0 2 on a list is an error of its bit, not WRONGTYPE.
+func bitArgsRefused(req *proto.Request) string {
+	switch req.Cmd {
+	case proto.CmdStrGetBit, proto.CmdStrSetBit:
+		if off := req.Int[0]; off < 0 || off > maxBitOffset() {
+			return msgBitOffset
+		}
+		if bit := req.Int[1]; req.Cmd == proto.CmdStrSetBit && bit != 0 && bit != 1 {
+			return msgBitValue
+		}
+	case proto.CmdStrBitPos, proto.CmdStrBitPosFrom:
+		if bit := req.Int[0]; bit != 0 && bit != 1 {
+			return msgBitArg
+		}
+	}
+	return ""
 }
 
 // bitAt returns bit off of s, 0 beyond its end.

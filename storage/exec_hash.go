@@ -122,8 +122,8 @@ func (c *Ctx) execHash(req *proto.Request, dst []byte) ([]byte, bool) {
 		cur := int64(0)
 		if x != nil {
 			if text, has := x.get(req.Str[1]); has {
-				var err error
-				if cur, err = strconv.ParseInt(text, 10, 64); err != nil {
+				var ok bool
+				if cur, ok = proto.IntText(text); !ok {
 					return proto.AppendErrorMsg(dst, proto.MsgFieldNotInteger), true
 				}
 			}

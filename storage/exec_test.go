@@ -743,6 +743,14 @@ func TestCommandExamples(t *testing.T) {
 			< OK:INT 2
 			> HASH_INCR (1)h (1)g 1
 			< ERROR(28)hash value is not an integer
+			> HASH_UPDATE (1)h (3){(1)p(2)+1(1)z(3)007(1)m(2)-0}
+			< OK:INT 3
+			> HASH_INCR (1)h (1)p 1
+			< ERROR(28)hash value is not an integer
+			> HASH_INCR (1)h (1)z 1
+			< ERROR(28)hash value is not an integer
+			> HASH_INCR (1)h (1)m 1
+			< ERROR(28)hash value is not an integer
 			> HASH_INCR (1)h (1)i 1
 			< ERROR(16)integer overflow
 			> HASH_GET (1)h (1)f
@@ -1001,6 +1009,12 @@ func TestCommandExamples(t *testing.T) {
 			> LIST_PUSH_RIGHT (1)l (1)[(1)a]
 			> STR_GET_BIT (1)l 0
 			< BAD_TYPE
+			> STR_SET_BIT (1)l 0 2
+			< ERROR(37)bit is not an integer or out of range
+			> STR_GET_BIT (1)l -1
+			< ERROR(44)bit offset is not an integer or out of range
+			> STR_BIT_POS_FROM (1)l 2 0
+			< ERROR(32)The bit argument must be 1 or 0.
 			> SET:STR (1)x (3)abc
 			> SET:STR (1)y (2)AB
 			> STR_BIT_OP_INTO (1)d AND (2)[(1)x(1)y]

@@ -553,6 +553,35 @@ EXEC
 EXEC
 DISCARD
 MULTI
+INCRBY {r}t2 2.5
+SET {r}t2 5
+SET {r}t3 v BOGUS
+INCRBY {r}t2 +1
+INCR {r}t2
+EXEC
+GET {r}t2
+HSET {r}hd f a g b f c
+HGET {r}hd f
+HMSET {r}hd g x g y
+HGET {r}hd g
+HSET {r}hd n 007
+HINCRBY {r}hd n 1
+RPUSH {r}lt a b c
+LTRIM {r}lt -1 -2
+EXISTS {r}lt
+RPUSH {r}lt a b c
+LTRIM {r}lt 3 1
+LLEN {r}lt
+RPUSH {r}lt a b c
+LPOP {r}lt 0
+RPOP {r}lt 0
+LPOP {r}nothere 0
+RPOP {r}nothere 0
+LPOP {r}str 0
+SETBIT {r}list 0 2
+GETBIT {r}list -1
+BITPOS {r}list 2
+MULTI
 MULTI
 DISCARD
 ECHO hi
@@ -729,6 +758,20 @@ func (f frame) sorted() frame {
 		out.elems = append(out.elems, g...)
 	}
 	return out
+}
+
+// sortedPairs returns f, a RESP2 array of field, value, ... or a RESP3
+// array of [field, value] arrays, with its pairs in the order of their
+// text.
+func (f frame) sortedPairs() frame {
+	if len(f.elems) > 0 && f.elems[0].elems != nil { // RESP3: the pairs are arrays
+		return f.sorted()
+	}
+	m := f
+	m.kind = '%' // sorted keeps a map's pairs together
+	m = m.sorted()
+	m.kind = f.kind
+	return m
 }
 
 // detail is ", Vanity's error: …" when f is an error, else "".

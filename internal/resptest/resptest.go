@@ -1309,6 +1309,9 @@ func All(t *testing.T, addr, pubAddr string) {
 	t.Run("forms3", func(t *testing.T) { ReplyForms(t, addr, 3, 4) })
 	t.Run("as redis-server", func(t *testing.T) { AsRedis(t, addr) })
 	t.Run("as redis-server at SERIAL", func(t *testing.T) { AsRedisAtSerial(t, addr) })
+	for seed := range uint64(3) {
+		t.Run(fmt.Sprintf("as redis-server, random %d", seed), func(t *testing.T) { AsRedisRandom(t, addr, seed, 2000) })
+	}
 	t.Run("serial", func(t *testing.T) { Serial(t, addr) })
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
 	t.Run("clients", func(t *testing.T) { Clients(t, addr) })

@@ -1,0 +1,481 @@
+package resptest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// AsRedisRandom is AsRedis over a script drawn from seed: n commands of
+// the data types Vanity shares with Redis on four keys, so that types
+// collide, lists run out and sets meet, with arguments from small pools
+// that hold the edges (negative indexes, empty strings, numbers'
+// look-alikes). It stops at the first reply that differs from
+// redis-server's and shows the commands before it: after one, the two
+// stores may hold different states and every later difference follows
+// from it. The script leaves out what docs/resp.md says differs (a
+// float's seventh decimal, DUMP's bytes) and what is random (SPOP,
+// RANDOMKEY) or reads a clock beyond a sign (TTL answers only whether it
+// is positive).
+func AsRedisRandom(t *testing.T, addr string, seed uint64, n int) {
+	redisAddr := startRedis(t)
+	script := RandomScript(seed, n)
+	for _, v := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", v), func(t *testing.T) {
+			ours, theirs := dialRaw(t, addr, Password), dialRaw(t, redisAddr, "")
+			for _, c := range []*rawConn{ours, theirs} {
+				c.call(t, "SELECT", strconv.Itoa(randomDB+v-2))
+				if v == 3 {
+					c.call(t, "HELLO", "3")
+				}
+				c.call(t, "FLUSHDB")
+			}
+			for i, l := range script {
+				got, want := l.norm(ours.call(t, l.args...)), l.norm(theirs.call(t, l.args...))
+				if got.String() == want.String() {
+					continue
+				}
+				var before strings.Builder
+				for _, p := range script[max(0, i-12):i] {
+					fmt.Fprintf(&before, "\n  %s", p)
+				}
+				t.Fatalf("seed %d, command %d of %d: %s\nVanity answered %s, redis-server %s%s\nthe commands before it:%s",
+					seed, i+1, len(script), l, got, want, got.detail(), before.String())
+			}
+		})
+	}
+}
+
+// randomDB is the database AsRedisRandom's RESP2 run uses; RESP3's is
+// the next.
+const randomDB = 13
+
+// Line is one command of a random script and how its replies compare.
+type Line struct {
+	args []string
+	// unordered: the reply's elements come in no order Redis promises.
+	unordered bool
+	// anyError: an error matches any error (docs/resp.md names where
+	// Vanity's word differs).
+	anyError bool
+	// sign: an integer reply compares by its sign (TTL and PTTL).
+	sign bool
+	// pairs: with unordered, the reply is field, value, ... in RESP2
+	// and [field, value] pairs in RESP3 (HRANDFIELD WITHVALUES), sorted
+	// by pair.
+	pairs bool
+	// move: WRONGTYPE compares as 0 (SMOVE: Vanity checks the
+	// destination's type where Redis first answers 0 for a missing
+	// source, docs/resp.md).
+	move bool
+}
+
+func (l Line) String() string { return strings.Join(l.args, " ") }
+
+// norm is f as the line compares it.
+func (l Line) norm(f frame) frame {
+	switch {
+	case f.kind == '-' && l.anyError:
+		f.text = "(an error)"
+	case f.kind == ':' && l.sign:
+		if n, err := strconv.ParseInt(f.text, 10, 64); err == nil && n > 0 {
+			f.text = "(positive)"
+		}
+	case f.kind == '-' && l.move && f.text == "WRONGTYPE":
+		f = frame{kind: ':', text: "0"}
+	case l.unordered && l.pairs:
+		f = f.sortedPairs()
+	case l.unordered:
+		f = f.sorted()
+	}
+	return roundLong(f)
+}
+
+// roundLong rounds the numbers of f longer than a double's 15 digits to
+// 12: Redis computes INCRBYFLOAT in a long double and Vanity in a double
+// (docs/resp.md), so 1e30 less 3 prints apart past the 16th digit.
+func roundLong(f frame) frame {
+	if f.elems != nil {
+		elems := make([]frame, len(f.elems))
+		for i, e := range f.elems {
+			elems[i] = roundLong(e)
+		}
+		f.elems = elems
+		return f
+	}
+	if len(f.text) > 15 && (f.kind == '$' || f.kind == '+') {
+		if x, err := strconv.ParseFloat(f.text, 64); err == nil {
+			f.text = strconv.FormatFloat(x, 'g', 12, 64)
+		}
+	}
+	return f
+}
+
+// RandomScript draws n commands from seed (PCG), the same ones on every
+// machine.
+func RandomScript(seed uint64, n int) []Line {
+	g := &gen{r: rand.New(rand.NewPCG(seed, 0x5eed))}
+	out := make([]Line, 0, n)
+	for len(out) < n {
+		if g.r.IntN(24) == 0 {
+			out = append(out, g.transaction()...)
+			continue
+		}
+		out = append(out, g.line())
+	}
+	return out[:n]
+}
+
+// transaction is MULTI, up to four commands whose replies compare as
+// they come (EXEC's array holds them), and EXEC or DISCARD; sometimes
+// WATCH first, and a command between it and MULTI, which in Redis dooms
+// the transaction when it writes a watched key, even from the same
+// connection.
+func (g *gen) transaction() []Line {
+	var out []Line
+	if g.r.IntN(3) == 0 {
+		out = append(out, Line{args: append([]string{"WATCH"}, g.keys()...)})
+		if g.r.IntN(2) == 0 {
+			out = append(out, g.between())
+		}
+	}
+	out = append(out, Line{args: []string{"MULTI"}})
+	for range 1 + g.r.IntN(4) {
+		out = append(out, g.plain())
+	}
+	return append(out, Line{args: []string{g.pick("EXEC", "EXEC", "EXEC", "DISCARD")}})
+}
+
+// between is a command between WATCH and MULTI: a read, or a SET, which
+// changes its key in both servers' eyes. (A write that changes nothing,
+// or fails, changes nothing for Redis's WATCH; Vanity's WATCH counts an
+// SADD of a member already there, and in a cluster any command on a key
+// written on the serial path: docs/resp.md.)
+func (g *gen) between() Line {
+	if g.r.IntN(3) == 0 {
+		return Line{args: []string{"SET", g.key(), g.val()}}
+	}
+	for {
+		l := g.plain()
+		switch l.args[0] {
+		case "GET", "MGET", "STRLEN", "GETRANGE", "SUBSTR", "GETBIT", "BITCOUNT", "BITPOS", "EXISTS", "TYPE",
+			"LLEN", "LRANGE", "LINDEX", "LPOS", "SISMEMBER", "SMISMEMBER", "SCARD", "SINTERCARD",
+			"HGET", "HMGET", "HEXISTS", "HSTRLEN", "HLEN", "PFCOUNT":
+			return l
+		}
+	}
+}
+
+// plain is a command whose reply compares as it comes, that a
+// transaction may hold (MSETNX, which reads before it writes, LMPOP and
+// the commands of every key are left out: docs/resp.md).
+func (g *gen) plain() Line {
+	for {
+		l := g.line()
+		switch l.args[0] {
+		case "MSETNX", "DBSIZE", "KEYS", "LMPOP":
+			continue
+		}
+		if !l.unordered && !l.anyError && !l.sign && !l.move && !l.pairs {
+			return l
+		}
+	}
+}
+
+type gen struct {
+	r    *rand.Rand
+	secs int
+}
+
+// seconds is a deadline's seconds that no other in the script has
+// (2001, 2004, ...; SET's EX is 1000, SETEX's 100000, PSETEX's 100 s), so
+// that EXPIRE's GT and LT never compare two deadlines a millisecond or
+// two apart, which the two servers' clocks could order differently.
+func (g *gen) seconds() string {
+	g.secs++
+	return strconv.Itoa(1998 + 3*g.secs)
+}
+
+func (g *gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
+
+func (g *gen) key() string { return g.pick("{r}a", "{r}b", "{r}c", "{r}d") }
+
+// val is a value, a member or an element: numbers and their look-alikes,
+// words, the empty string.
+func (g *gen) val() string {
+	return g.pick("1", "2", "-3", "10", "0", "2.5", "-0.5", "abc", "y", "", "007", "3.0",
+		" 5", "hello world", "-0", "+1", "1.50", "b", "c")
+}
+
+func (g *gen) field() string { return g.pick("f", "g", "h", "1") }
+
+// index is a list index, a range's end or an offset.
+func (g *gen) index() string { return g.pick("-100", "-3", "-2", "-1", "0", "1", "2", "3", "5", "100") }
+
+// incr is an increment for INCRBY and HINCRBY: small, with refusals.
+func (g *gen) incr() string {
+	return g.pick("1", "-1", "5", "-7", "0", "100", "abc", "2.5", "", "+1", "007", "-0")
+}
+
+// fincr is an increment for the float commands: at most three decimals,
+// so that six print them exactly.
+func (g *gen) fincr() string { return g.pick("1.5", "-0.25", "2", "0.125", "10", "-3", "abc", "1e2") }
+
+// vals is 1 to 3 values.
+func (g *gen) vals() []string {
+	out := []string{g.val()}
+	for g.r.IntN(3) == 0 && len(out) < 3 {
+		out = append(out, g.val())
+	}
+	return out
+}
+
+// keys is 1 to 3 keys.
+func (g *gen) keys() []string {
+	out := []string{g.key()}
+	for g.r.IntN(2) == 0 && len(out) < 3 {
+		out = append(out, g.key())
+	}
+	return out
+}
+
+func (g *gen) line() Line {
+	l := func(args ...string) Line { return Line{args: args} }
+	cat := func(a []string, rest ...[]string) []string {
+		for _, r := range rest {
+			a = append(a, r...)
+		}
+		return a
+	}
+	k := g.key()
+	switch g.r.IntN(75) {
+	case 72:
+		// With a count past the size, every member: no randomness left.
+		if g.r.IntN(2) == 0 {
+			return Line{args: []string{g.pick("SRANDMEMBER", "SPOP"), k, "100"}, unordered: true}
+		}
+		if g.r.IntN(2) == 0 {
+			return Line{args: []string{"HRANDFIELD", k, "100", "WITHVALUES"}, unordered: true, pairs: true}
+		}
+		return Line{args: []string{"HRANDFIELD", k, "100"}, unordered: true}
+	case 73:
+		if g.r.IntN(4) == 0 {
+			return l("BITOP", "NOT", k, g.key())
+		}
+		return l(cat([]string{"BITOP", g.pick("AND", "OR", "XOR"), k}, g.keys())...)
+	case 74:
+		return l("BITCOUNT", k, g.index(), g.pick("-1", "0", "1", "3", "100"), g.pick("BYTE", "BIT"))
+	case 64:
+		return Line{args: []string{g.pick("SETEX", "PSETEX"), k, g.pick("100000", "0", "-1", "y"), g.val()}}
+	case 65:
+		// No deadline in the past: redis-server 7.0 keeps such a key, which
+		// DBSIZE counts until it is swept; Vanity's reads as absent at once.
+		if g.r.IntN(2) == 0 {
+			return l("SET", k, g.val(), "EXAT", "99999999999")
+		}
+		return l("SET", k, g.val(), "PXAT", "99999999999999")
+	case 66:
+		args := []string{"BITPOS", k, g.pick("0", "1", "2")}
+		if g.r.IntN(2) == 0 {
+			args = append(args, g.index())
+			if g.r.IntN(2) == 0 {
+				args = append(args, g.pick("-1", "0", "1", "3", "100"))
+				if g.r.IntN(2) == 0 {
+					args = append(args, g.pick("BYTE", "BIT"))
+				}
+			}
+		}
+		return l(args...)
+	case 67:
+		// A sketch of its own key, which nothing else reads or copies:
+		// Redis writes the count PFCOUNT caches into the string's bytes,
+		// and Vanity does not (docs/resp.md).
+		return l(cat([]string{"PFADD", "{r}h"}, g.vals())...)
+	case 68:
+		return l(g.pick("PFCOUNT", "TYPE", "EXISTS"), "{r}h")
+	case 69:
+		args := []string{"LPOS", k, g.val(), "MAXLEN", g.pick("0", "1", "2", "-1")}
+		if g.r.IntN(2) == 0 {
+			args = append(args, "COUNT", g.pick("0", "2"))
+		}
+		return l(args...)
+	case 70:
+		ks := g.keys()
+		return l(cat([]string{"SINTERCARD", strconv.Itoa(len(ks))}, ks, []string{"LIMIT", g.pick("0", "1", "2", "-1")})...)
+	case 71:
+		return l(g.pick("RENAME", "RENAMENX"), k, k)
+	// strings
+	case 0, 1:
+		args := []string{"SET", k, g.val()}
+		switch g.r.IntN(4) {
+		case 0:
+			args = append(args, g.pick("NX", "XX"))
+		case 1:
+			args = append(args, "GET")
+		}
+		if g.r.IntN(4) == 0 {
+			args = append(args, g.pick("KEEPTTL", "EX"))
+			if args[len(args)-1] == "EX" {
+				args = append(args, g.pick("1000", "0", "-1", "x"))
+			}
+		}
+		return l(args...)
+	case 2:
+		return l("GET", k)
+	case 3:
+		return l(cat([]string{"MGET"}, g.keys())...)
+	case 4:
+		return l("MSET", k, g.val(), g.key(), g.val())
+	case 5:
+		return l(g.pick("SETNX", "GETSET"), k, g.val())
+	case 6:
+		return l("APPEND", k, g.val())
+	case 7:
+		return l(g.pick("STRLEN", "GETDEL"), k)
+	case 8, 9:
+		return l(g.pick("INCR", "DECR"), k)
+	case 10:
+		return l(g.pick("INCRBY", "DECRBY"), k, g.incr())
+	case 11:
+		// On a list, set or hash Vanity answers "not a valid float" where
+		// Redis answers WRONGTYPE (docs/resp.md).
+		return Line{args: []string{"INCRBYFLOAT", k, g.fincr()}, anyError: true}
+	case 12:
+		// An end before the string's start is the empty string here and
+		// the first byte in Redis (docs/resp.md): ends from -1 up.
+		return l(g.pick("GETRANGE", "SUBSTR"), k, g.index(), g.pick("-1", "0", "1", "2", "3", "5", "100"))
+	case 13:
+		return l("SETRANGE", k, g.pick("0", "1", "3", "-1"), g.val())
+	case 14:
+		return l("MSETNX", k, g.val(), g.key(), g.val())
+	case 15:
+		return l("SETBIT", k, g.pick("0", "1", "7", "9", "-1"), g.pick("0", "1", "2"))
+	case 16:
+		return l("GETBIT", k, g.pick("0", "1", "7", "9", "100"))
+	case 17:
+		args := []string{"BITCOUNT", k}
+		if g.r.IntN(2) == 0 {
+			args = append(args, g.index(), g.index())
+		}
+		return l(args...)
+	// keys
+	case 18:
+		return l(cat([]string{g.pick("DEL", "EXISTS", "UNLINK", "TOUCH")}, g.keys())...)
+	case 19:
+		return l("TYPE", k)
+	case 20:
+		args := []string{"EXPIRE", k, g.pick(g.seconds(), g.seconds(), "0", "-5", "x")}
+		if g.r.IntN(3) == 0 {
+			args = append(args, g.pick("NX", "XX", "GT", "LT"))
+		}
+		return l(args...)
+	case 21:
+		return l("PERSIST", k)
+	case 22:
+		return Line{args: []string{g.pick("TTL", "PTTL"), k}, sign: true}
+	case 23:
+		return l(g.pick("RENAME", "RENAMENX"), k, g.key())
+	case 24:
+		args := []string{"COPY", k, g.key()}
+		if g.r.IntN(2) == 0 {
+			args = append(args, "REPLACE")
+		}
+		return l(args...)
+	case 25:
+		if g.r.IntN(2) == 0 {
+			return l("DBSIZE")
+		}
+		return Line{args: []string{"KEYS", g.pick("*", "{r}[ab]", "*c", "x*")}, unordered: true}
+	// lists
+	case 26, 27, 28:
+		return l(cat([]string{g.pick("LPUSH", "RPUSH", "LPUSHX", "RPUSHX")}, []string{k}, g.vals())...)
+	case 29, 30:
+		args := []string{g.pick("LPOP", "RPOP"), k}
+		if g.r.IntN(3) == 0 {
+			args = append(args, g.pick("0", "1", "2", "5", "-1"))
+		}
+		return l(args...)
+	case 31:
+		return l("LLEN", k)
+	case 32, 33:
+		return l("LRANGE", k, g.index(), g.index())
+	case 34:
+		return l("LINDEX", k, g.index())
+	case 35:
+		return l("LSET", k, g.index(), g.val())
+	case 36:
+		return l("LREM", k, g.pick("0", "1", "-1", "2", "-2"), g.val())
+	case 37:
+		return l("LTRIM", k, g.index(), g.index())
+	case 38:
+		return l("LINSERT", k, g.pick("BEFORE", "AFTER"), g.val(), g.val())
+	case 39:
+		args := []string{"LPOS", k, g.val()}
+		if g.r.IntN(2) == 0 {
+			args = append(args, "RANK", g.pick("1", "-1", "2", "-2", "0"))
+		}
+		if g.r.IntN(2) == 0 {
+			args = append(args, "COUNT", g.pick("0", "1", "2"))
+		}
+		return l(args...)
+	case 40:
+		if g.r.IntN(2) == 0 {
+			return l("RPOPLPUSH", k, g.key())
+		}
+		return l("LMOVE", k, g.key(), g.pick("LEFT", "RIGHT"), g.pick("LEFT", "RIGHT"))
+	case 41:
+		args := []string{"LMPOP", "2", k, g.key(), g.pick("LEFT", "RIGHT")}
+		if g.r.IntN(2) == 0 {
+			args = append(args, "COUNT", g.pick("1", "2", "5"))
+		}
+		return l(args...)
+	// sets
+	case 42, 43, 44:
+		return l(cat([]string{g.pick("SADD", "SADD", "SREM")}, []string{k}, g.vals())...)
+	case 45:
+		return Line{args: []string{"SMEMBERS", k}, unordered: true}
+	case 46:
+		return l("SISMEMBER", k, g.val())
+	case 47:
+		return l(cat([]string{"SMISMEMBER", k}, g.vals())...)
+	case 48:
+		return l("SCARD", k)
+	case 49:
+		return Line{args: cat([]string{g.pick("SUNION", "SINTER", "SDIFF")}, g.keys()), unordered: true}
+	case 50:
+		return l(cat([]string{g.pick("SUNIONSTORE", "SINTERSTORE", "SDIFFSTORE"), k}, g.keys())...)
+	case 51:
+		return Line{args: []string{"SMOVE", k, g.key(), g.val()}, move: true}
+	case 52:
+		ks := g.keys()
+		return l(cat([]string{"SINTERCARD", strconv.Itoa(len(ks))}, ks)...)
+	// hashes
+	case 53, 54, 55:
+		args := []string{g.pick("HSET", "HSET", "HMSET"), k, g.field(), g.val()}
+		if g.r.IntN(3) == 0 {
+			args = append(args, g.field(), g.val())
+		}
+		return l(args...)
+	case 56:
+		return l("HGET", k, g.field())
+	case 57:
+		return l("HMGET", k, g.field(), g.field())
+	case 58:
+		return Line{args: []string{g.pick("HGETALL", "HKEYS", "HVALS"), k}, unordered: true}
+	case 59:
+		return l("HDEL", k, g.field(), g.field())
+	case 60:
+		return l(g.pick("HEXISTS", "HSTRLEN"), k, g.field())
+	case 61:
+		return l("HLEN", k)
+	case 62:
+		if g.r.IntN(2) == 0 {
+			return l("HINCRBY", k, g.field(), g.incr())
+		}
+		return l("HINCRBYFLOAT", k, g.field(), g.fincr())
+	default:
+		return l("HSETNX", k, g.field(), g.val())
+	}
+}
