@@ -209,6 +209,14 @@ func (g *gen) val() string {
 		" 5", "hello world", "-0", "+1", "1.50", "b", "c")
 }
 
+// wide is one of 300 members, or a value (val).
+func (g *gen) wide() string {
+	if g.r.IntN(8) == 0 {
+		return g.val()
+	}
+	return "m" + strconv.Itoa(g.r.IntN(300))
+}
+
 func (g *gen) field() string { return g.pick("f", "g", "h", "1") }
 
 // index is a list index, a range's end or an offset.
@@ -250,16 +258,49 @@ func (g *gen) line() Line {
 		return a
 	}
 	k := g.key()
-	switch g.r.IntN(75) {
+	switch g.r.IntN(78) {
+	case 75, 76:
+		// Many at once: lists past a chunk's 128 elements, sets and hashes
+		// past their small forms.
+		n := 20 + g.r.IntN(150)
+		switch g.r.IntN(3) {
+		case 0:
+			args := []string{g.pick("LPUSH", "RPUSH"), k}
+			for range n {
+				args = append(args, g.wide())
+			}
+			return l(args...)
+		case 1:
+			args := []string{"SADD", k}
+			for range n {
+				args = append(args, g.wide())
+			}
+			return l(args...)
+		}
+		args := []string{"HSET", k}
+		for range n {
+			args = append(args, g.wide(), g.val())
+		}
+		return l(args...)
+	case 77:
+		switch g.r.IntN(4) {
+		case 0:
+			return l("LINSERT", k, g.pick("BEFORE", "AFTER"), g.wide(), g.wide())
+		case 1:
+			return l("LREM", k, g.pick("0", "1", "-1", "3"), g.wide())
+		case 2:
+			return l("SREM", k, g.wide(), g.wide(), g.wide())
+		}
+		return l("HDEL", k, g.wide(), g.wide(), g.wide())
 	case 72:
 		// With a count past the size, every member: no randomness left.
 		if g.r.IntN(2) == 0 {
-			return Line{args: []string{g.pick("SRANDMEMBER", "SPOP"), k, "100"}, unordered: true}
+			return Line{args: []string{g.pick("SRANDMEMBER", "SPOP"), k, "1000"}, unordered: true}
 		}
 		if g.r.IntN(2) == 0 {
-			return Line{args: []string{"HRANDFIELD", k, "100", "WITHVALUES"}, unordered: true, pairs: true}
+			return Line{args: []string{"HRANDFIELD", k, "1000", "WITHVALUES"}, unordered: true, pairs: true}
 		}
-		return Line{args: []string{"HRANDFIELD", k, "100"}, unordered: true}
+		return Line{args: []string{"HRANDFIELD", k, "1000"}, unordered: true}
 	case 73:
 		if g.r.IntN(4) == 0 {
 			return l("BITOP", "NOT", k, g.key())
