@@ -90,6 +90,8 @@ func (c *conn) exec(req *proto.Request, out []byte) ([]byte, action) {
 		switch {
 		case errors.Is(err, ErrPersistenceDisabled):
 			return proto.AppendErrorMsg(out, proto.MsgPersistenceDisabled), actReply
+		case errors.As(err, new(*CommandError)):
+			return c.backendError(out, err), actReply // a node down: the client is told which
 		case err != nil:
 			c.srv.log.Error("PERSIST failed", "err", err)
 			return proto.AppendInternalError(out, err.Error()), actReply

@@ -121,7 +121,7 @@ func TestRESPMSetIsAtomic(t *testing.T) {
 // connections, so a USER is refused it; CLIENT INFO, its own line, is
 // anyone's.
 func TestRESPClientListNeedsAdmin(t *testing.T) {
-	s := start(t, t.TempDir(), "--no-db-persist", "--no-users-persist", "--no-logging", "--resp-port=0")
+	s := start(t, t.TempDir(), "--no-users-persist", "--no-logging", "--resp-port=0")
 	expect(t, s.dial(), "ADD_USER (6)bobcat (8)password", "OK")
 	bob := redis.NewClient(&redis.Options{Addr: s.line("vanity RESP listening on "), Username: "bobcat", Password: "password",
 		Protocol: 2, DisableIdentity: true})
@@ -226,5 +226,24 @@ func TestRESPSlowLog(t *testing.T) {
 	}
 	if help, err := bob.Do(ctx, "SLOWLOG", "HELP").StringSlice(); err != nil || len(help) < 4 {
 		t.Errorf("SLOWLOG HELP as a USER: %q, %v", help, err)
+	}
+}
+
+// TestRESPAcrossRestarts runs random scripts (resptest.AsRedisAcrossRestarts)
+// against the single process with its log and snapshots, killing it
+// (SIGKILL) every 400 commands and comparing every key with
+// redis-server's after it comes back.
+func TestRESPAcrossRestarts(t *testing.T) {
+	s := start(t, t.TempDir(), "--no-users-persist", "--no-logging", "--resp-port=0")
+	addr := s.line("vanity RESP listening on ")
+	restart := func(bool) string {
+		s.restart()
+		return s.line("vanity RESP listening on ")
+	}
+	for seed := range uint64(2) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			resptest.AsRedisAcrossRestarts(t, addr, resptest.Restarts{Restart: restart, Every: 400, Saves: true}, seed, 2400)
+		})
+		addr = restart(true)
 	}
 }

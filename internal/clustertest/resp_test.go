@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,4 +104,65 @@ func TestRESPWithANodeDown(t *testing.T) {
 			c.WaitSettled() // the next subtest stops another node
 		})
 	}
+}
+
+// TestRESPAcrossNodeStops runs random scripts (resptest.AsRedisAcrossRestarts)
+// through a router in front of three nodes holding three copies of each
+// partition, with one node stopped for every 300 commands in turn: the
+// script goes on with it down (QUORUM reads and writes on the two
+// others), then it comes back on its data and, once it is ready and
+// nothing moves, the next one stops. After each stop and start every key
+// is compared with redis-server's.
+func TestRESPAcrossNodeStops(t *testing.T) {
+	resptest.NeedRedis(t)
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	addr := c.serveRESP(t, 0)
+	down, next := -1, 0
+	restart := func(last bool) string {
+		if down >= 0 {
+			c.RestartNode(down)
+			c.WaitReady(down)
+			c.WaitSettled()
+			down = -1
+		}
+		if !last {
+			down, next = next, (next+1)%len(c.Nodes)
+			c.StopNode(down)
+		}
+		return addr
+	}
+	for seed := range uint64(2) {
+		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
+			resptest.AsRedisAcrossRestarts(t, addr, resptest.Restarts{Restart: restart, Every: 300}, seed, 1800)
+		})
+	}
+}
+
+// TestSaveWithANodeDown: SAVE (PERSIST) needs every node's snapshot; with
+// one node stopped it answers that the cluster is unavailable and which
+// node, before and after gossip sees it down, never an internal error.
+func TestSaveWithANodeDown(t *testing.T) {
+	c := New(t, 3, 1, Options{Replicas: 3})
+	c.WaitReplicated(3)
+	cl := resptest.Client(t, c.serveRESP(t, 0), 2, 0)
+	ctx := context.Background()
+	if err := cl.Save(ctx).Err(); err != nil {
+		t.Fatalf("SAVE with every node up: %v", err)
+	}
+	c.StopNode(1)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := cl.Save(ctx).Err()
+		if err == nil || !strings.HasPrefix(err.Error(), "ERR unavailable: ") {
+			t.Fatalf("SAVE with a node down: %v, want ERR unavailable: ...", err)
+		}
+		if strings.Contains(err.Error(), "down; their partitions would be missed") {
+			break // gossip saw it
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gossip did not see the node down within 30 s: %v", err)
+		}
+	}
+	c.RestartNode(1)
+	c.WaitReady(1)
 }

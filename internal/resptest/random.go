@@ -20,32 +20,151 @@ import (
 // RANDOMKEY) or reads a clock beyond a sign (TTL answers only whether it
 // is positive).
 func AsRedisRandom(t *testing.T, addr string, seed uint64, n int) {
+	asRedisRandom(t, addr, nil, seed, n)
+}
+
+// Restarts says how AsRedisAcrossRestarts takes its server down and
+// back.
+type Restarts struct {
+	// Restart kills the server (SIGKILL) and starts it again on its data,
+	// or, in a cluster, brings a node down or back, and returns the RESP
+	// address to go on with. It is called every Every commands (outside
+	// transactions and watches: one due inside one waits for its end) and
+	// once more at the end with last set: a cluster may keep a node down
+	// from one call to the next, and is whole after the last.
+	Restart func(last bool) string
+	Every   int
+	// Saves puts a SAVE into the script now and then, so that a restart
+	// loads a snapshot and the log after it (a cluster with a node down
+	// refuses it).
+	Saves bool
+}
+
+// AsRedisAcrossRestarts is AsRedisRandom against a server taken down and
+// back as r says. After each restart the keys, their types, contents and
+// whether they have a deadline are compared with redis-server's before
+// the script goes on: every acknowledged write is still there, once.
+func AsRedisAcrossRestarts(t *testing.T, addr string, r Restarts, seed uint64, n int) {
+	asRedisRandom(t, addr, &r, seed, n)
+}
+
+func asRedisRandom(t *testing.T, addr string, r *Restarts, seed uint64, n int) {
 	redisAddr := startRedis(t)
 	script := RandomScript(seed, n)
+	if r != nil && r.Saves {
+		script = withSaves(script, seed)
+	}
 	for _, v := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", v), func(t *testing.T) {
-			ours, theirs := dialRaw(t, addr, Password), dialRaw(t, redisAddr, "")
-			for _, c := range []*rawConn{ours, theirs} {
-				c.call(t, "SELECT", strconv.Itoa(randomDB+v-2))
+			db := strconv.Itoa(randomDB + v - 2)
+			open := func(addr, password string) *rawConn {
+				c := dialRaw(t, addr, password)
+				c.call(t, "SELECT", db)
 				if v == 3 {
 					c.call(t, "HELLO", "3")
 				}
-				c.call(t, "FLUSHDB")
+				return c
 			}
-			for i, l := range script {
-				got, want := l.norm(ours.call(t, l.args...)), l.norm(theirs.call(t, l.args...))
-				if got.String() == want.String() {
-					continue
+			ours, theirs := open(addr, Password), open(redisAddr, "")
+			for _, c := range []*rawConn{ours, theirs} {
+				if f := c.call(t, "FLUSHDB"); f.kind != '+' {
+					t.Fatalf("FLUSHDB: %s%s", f, f.detail())
 				}
+			}
+			fail := func(i int, l Line, got, want frame, what string) {
 				var before strings.Builder
 				for _, p := range script[max(0, i-12):i] {
 					fmt.Fprintf(&before, "\n  %s", p)
 				}
-				t.Fatalf("seed %d, command %d of %d: %s\nVanity answered %s, redis-server %s%s\nthe commands before it:%s",
-					seed, i+1, len(script), l, got, want, got.detail(), before.String())
+				t.Fatalf("seed %d, command %d of %d%s: %s\nVanity answered %s, redis-server %s%s\nthe commands before it:%s",
+					seed, i+1, len(script), what, l, got, want, got.detail(), before.String())
+			}
+			pending, due := 0, 0 // transactions and watches under way; restarts due
+			check := func(i int, last bool) {
+				for ; due > 0; due-- {
+					ours.nc.Close()
+					addr = r.Restart(last && due == 1)
+					ours = open(addr, Password)
+					for _, d := range dumpScript(theirs, t) {
+						got, want := d.norm(ours.call(t, d.args...)), d.norm(theirs.call(t, d.args...))
+						if got.String() != want.String() {
+							fail(i, d, got, want, " (after a restart that follows it)")
+						}
+					}
+				}
+			}
+			for i, l := range script {
+				got, want := l.norm(ours.call(t, l.args...)), l.norm(theirs.call(t, l.args...))
+				if got.String() != want.String() {
+					fail(i, l, got, want, "")
+				}
+				switch l.args[0] {
+				case "MULTI", "WATCH":
+					pending++
+				case "EXEC", "DISCARD":
+					pending = 0
+				}
+				if r != nil && (i+1)%r.Every == 0 {
+					due++
+				}
+				if pending == 0 {
+					check(i, false)
+				}
+			}
+			if r != nil {
+				due++ // and a last one, that leaves the server whole
+				check(len(script)-1, true)
 			}
 		})
 	}
+}
+
+// withSaves puts a SAVE into script after every 150 to 450 commands,
+// outside transactions.
+func withSaves(script []Line, seed uint64) []Line {
+	r := rand.New(rand.NewPCG(seed, 0x5a7e))
+	out := make([]Line, 0, len(script)+len(script)/150)
+	next, inTx := 150+r.IntN(300), false
+	for i, l := range script {
+		out = append(out, l)
+		switch l.args[0] {
+		case "MULTI":
+			inTx = true
+		case "EXEC", "DISCARD":
+			inTx = false
+		}
+		if i >= next && !inTx {
+			out = append(out, Line{args: []string{"SAVE"}})
+			next = i + 150 + r.IntN(300)
+		}
+	}
+	return out
+}
+
+// dumpScript returns the commands that read every key redis-server's
+// database holds, each as its type is read.
+func dumpScript(redis *rawConn, t *testing.T) []Line {
+	keys := redis.call(t, "KEYS", "*")
+	out := []Line{{args: []string{"KEYS", "*"}, unordered: true}, {args: []string{"DBSIZE"}}}
+	for _, k := range keys.sorted().elems {
+		key := k.text
+		out = append(out, Line{args: []string{"TYPE", key}}, Line{args: []string{"TTL", key}, sign: true})
+		switch redis.call(t, "TYPE", key).text {
+		case "string":
+			if key == "{r}h" { // the sketch, whose bytes hold Redis's cached count
+				out = append(out, Line{args: []string{"PFCOUNT", key}})
+				continue
+			}
+			out = append(out, Line{args: []string{"GET", key}})
+		case "list":
+			out = append(out, Line{args: []string{"LRANGE", key, "0", "-1"}})
+		case "set":
+			out = append(out, Line{args: []string{"SMEMBERS", key}, unordered: true})
+		case "hash":
+			out = append(out, Line{args: []string{"HGETALL", key}, unordered: true, pairs: true})
+		}
+	}
+	return out
 }
 
 // randomDB is the database AsRedisRandom's RESP2 run uses; RESP3's is
@@ -217,6 +336,14 @@ func (g *gen) wide() string {
 	return "m" + strconv.Itoa(g.r.IntN(300))
 }
 
+// word is a value without digits, which APPEND and SETRANGE write: with
+// digits they make decimals such as 103.010 out of numbers, whose sum by
+// INCRBYFLOAT Redis prints with a long double's digits
+// (203.00999999999999999) and Vanity with a double's (203.01), and STRLEN
+// and GETRANGE then read apart (docs/resp.md). The values SET writes are
+// sums of halves and quarters, exact in both.
+func (g *gen) word() string { return g.pick("y", "abc", "", "b", "c", "hello world", "-", ".") }
+
 func (g *gen) field() string { return g.pick("f", "g", "h", "1") }
 
 // index is a list index, a range's end or an offset.
@@ -372,7 +499,7 @@ func (g *gen) line() Line {
 	case 5:
 		return l(g.pick("SETNX", "GETSET"), k, g.val())
 	case 6:
-		return l("APPEND", k, g.val())
+		return l("APPEND", k, g.word())
 	case 7:
 		return l(g.pick("STRLEN", "GETDEL"), k)
 	case 8, 9:
@@ -388,7 +515,7 @@ func (g *gen) line() Line {
 		// the first byte in Redis (docs/resp.md): ends from -1 up.
 		return l(g.pick("GETRANGE", "SUBSTR"), k, g.index(), g.pick("-1", "0", "1", "2", "3", "5", "100"))
 	case 13:
-		return l("SETRANGE", k, g.pick("0", "1", "3", "-1"), g.val())
+		return l("SETRANGE", k, g.pick("0", "1", "3", "-1"), g.word())
 	case 14:
 		return l("MSETNX", k, g.val(), g.key(), g.val())
 	case 15:
@@ -504,7 +631,10 @@ func (g *gen) line() Line {
 	case 57:
 		return l("HMGET", k, g.field(), g.field())
 	case 58:
-		return Line{args: []string{g.pick("HGETALL", "HKEYS", "HVALS"), k}, unordered: true}
+		if g.r.IntN(3) == 0 {
+			return Line{args: []string{"HGETALL", k}, unordered: true, pairs: true}
+		}
+		return Line{args: []string{g.pick("HKEYS", "HVALS"), k}, unordered: true}
 	case 59:
 		return l("HDEL", k, g.field(), g.field())
 	case 60:

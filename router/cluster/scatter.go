@@ -108,8 +108,12 @@ func (b *Backend) Persist(ctx context.Context) error {
 		return err
 	}
 	return parallel(rt.nodes, func(addr string) error {
-		_, err := b.call(ctx, addr, rpc.KindPersist, nil)
-		return err
+		if _, err := b.call(ctx, addr, rpc.KindPersist, nil); err != nil {
+			// Most often a node that went down before gossip saw it.
+			return &router.CommandError{Msg: fmt.Sprintf("unavailable: node %s did not write its snapshot (%v); "+
+				"PERSIST again once every node is up", addr, err)}
+		}
+		return nil
 	})
 }
 
