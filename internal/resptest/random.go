@@ -3,6 +3,7 @@ package resptest
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,16 @@ import (
 // RANDOMKEY) or reads a clock beyond a sign (TTL answers only whether it
 // is positive).
 func AsRedisRandom(t *testing.T, addr string, seed uint64, n int) {
-	asRedisRandom(t, addr, nil, seed, n)
+	asRedisRandom(t, addr, nil, false, seed, n)
+}
+
+// AsRedisRandomAtSerial is AsRedisRandom on connections at
+// VANITY.CONSISTENCY SERIAL SERIAL, where a cluster runs every command of
+// one key through rounds of consensus and refuses writes of several keys
+// and transactions of several keys or with a watch: those are left out of
+// the script (atSerial).
+func AsRedisRandomAtSerial(t *testing.T, addr string, seed uint64, n int) {
+	asRedisRandom(t, addr, nil, true, seed, n)
 }
 
 // Restarts says how AsRedisAcrossRestarts takes its server down and
@@ -45,12 +55,15 @@ type Restarts struct {
 // whether they have a deadline are compared with redis-server's before
 // the script goes on: every acknowledged write is still there, once.
 func AsRedisAcrossRestarts(t *testing.T, addr string, r Restarts, seed uint64, n int) {
-	asRedisRandom(t, addr, &r, seed, n)
+	asRedisRandom(t, addr, &r, false, seed, n)
 }
 
-func asRedisRandom(t *testing.T, addr string, r *Restarts, seed uint64, n int) {
+func asRedisRandom(t *testing.T, addr string, r *Restarts, serial bool, seed uint64, n int) {
 	redisAddr := startRedis(t)
 	script := RandomScript(seed, n)
+	if serial {
+		script = atSerial(script)
+	}
 	if r != nil && r.Saves {
 		script = withSaves(script, seed)
 	}
@@ -66,6 +79,11 @@ func asRedisRandom(t *testing.T, addr string, r *Restarts, seed uint64, n int) {
 				return c
 			}
 			ours, theirs := open(addr, Password), open(redisAddr, "")
+			if serial {
+				if got := ours.call(t, "VANITY.CONSISTENCY", "SERIAL", "SERIAL"); got.kind != '+' {
+					t.Fatalf("VANITY.CONSISTENCY SERIAL SERIAL: %s%s", got, got.detail())
+				}
+			}
 			for _, c := range []*rawConn{ours, theirs} {
 				if f := c.call(t, "FLUSHDB"); f.kind != '+' {
 					t.Fatalf("FLUSHDB: %s%s", f, f.detail())
@@ -117,6 +135,61 @@ func asRedisRandom(t *testing.T, addr string, r *Restarts, seed uint64, n int) {
 			}
 		})
 	}
+}
+
+// atSerial is script without what SERIAL refuses: a write of several
+// keys, and a transaction (with what follows its WATCH) unless it names
+// one key and watches nothing.
+func atSerial(script []Line) []Line {
+	out := make([]Line, 0, len(script))
+	for i := 0; i < len(script); i++ {
+		l := script[i]
+		if l.args[0] != "MULTI" && l.args[0] != "WATCH" {
+			if !severalWritten(l) {
+				out = append(out, l)
+			}
+			continue
+		}
+		j := i
+		for script[j].args[0] != "EXEC" && script[j].args[0] != "DISCARD" {
+			j++
+		}
+		block, keys := script[i:j+1], map[string]bool{}
+		for _, b := range block {
+			for _, k := range keysOf(b) {
+				keys[k] = true
+			}
+		}
+		if l.args[0] == "MULTI" && len(keys) <= 1 {
+			out = append(out, block...)
+		}
+		i = j
+	}
+	return out
+}
+
+// severalWritten reports whether l writes several keys, or writes one and
+// reads another, or is MSETNX.
+func severalWritten(l Line) bool {
+	switch l.args[0] {
+	case "MSETNX": // it checks versions, which SERIAL does not run (docs/resp.md)
+		return true
+	case "MSET", "RENAME", "RENAMENX", "COPY", "SUNIONSTORE", "SINTERSTORE", "SDIFFSTORE", "SMOVE",
+		"RPOPLPUSH", "LMOVE", "LMPOP", "BITOP":
+		return len(keysOf(l)) > 1
+	}
+	return false
+}
+
+// keysOf returns the keys l names, each once.
+func keysOf(l Line) []string {
+	var out []string
+	for _, a := range l.args[1:] {
+		if strings.HasPrefix(a, "{r}") && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // withSaves puts a SAVE into script after every 150 to 450 commands,
@@ -233,7 +306,7 @@ func roundLong(f frame) frame {
 }
 
 // RandomScript draws n commands from seed (PCG), the same ones on every
-// machine.
+// machine, and the rest of a transaction the nth begins.
 func RandomScript(seed uint64, n int) []Line {
 	g := &gen{r: rand.New(rand.NewPCG(seed, 0x5eed))}
 	out := make([]Line, 0, n)
@@ -244,7 +317,7 @@ func RandomScript(seed uint64, n int) []Line {
 		}
 		out = append(out, g.line())
 	}
-	return out[:n]
+	return out // a transaction at the end whole: n or a few more
 }
 
 // transaction is MULTI, up to four commands whose replies compare as

@@ -2,8 +2,11 @@
 // own tools use it: go-redis runs the supported commands in both protocol
 // versions and compares every answer with Redis's, redis-cli and
 // redis-benchmark run against it, and AsRedis compares its raw frames
-// with a redis-server's. The single process's and the cluster's
-// end-to-end tests call the same checks. For tests only.
+// with a redis-server's, over a fixed script and over random ones drawn
+// from a seed (AsRedisRandom; across kills and node stops,
+// AsRedisAcrossRestarts; at SERIAL, AsRedisRandomAtSerial). The single
+// process's and the cluster's end-to-end tests call the same checks. For
+// tests only.
 package resptest
 
 import (
@@ -1312,6 +1315,7 @@ func All(t *testing.T, addr, pubAddr string) {
 	for seed := range uint64(3) {
 		t.Run(fmt.Sprintf("as redis-server, random %d", seed), func(t *testing.T) { AsRedisRandom(t, addr, seed, 2000) })
 	}
+	t.Run("as redis-server at SERIAL, random", func(t *testing.T) { AsRedisRandomAtSerial(t, addr, 3, 2000) })
 	t.Run("serial", func(t *testing.T) { Serial(t, addr) })
 	t.Run("auth", func(t *testing.T) { Auth(t, addr) })
 	t.Run("clients", func(t *testing.T) { Clients(t, addr) })
