@@ -112,7 +112,12 @@ func asRedisRandom(t *testing.T, addr string, r *Restarts, serial bool, seed uin
 				}
 			}
 			for i, l := range script {
-				got, want := l.norm(ours.call(t, l.args...)), l.norm(theirs.call(t, l.args...))
+				var fromOurs, fromTheirs frame
+				if l.cross {
+					fromOurs, fromTheirs = ours.call(t, "DUMP", l.args[1]), theirs.call(t, "DUMP", l.args[1])
+				}
+				got := l.norm(l.call(t, ours, func() frame { return fromTheirs }))
+				want := l.norm(l.call(t, theirs, func() frame { return fromOurs }))
 				if got.String() != want.String() {
 					fail(i, l, got, want, "")
 				}
@@ -247,6 +252,12 @@ const randomDB = 13
 // Line is one command of a random script and how its replies compare.
 type Line struct {
 	args []string
+	// cross: args are DUMP, a key and another: each server DUMPs the key
+	// and RESTOREs (REPLACE) the other's payload into the other key, so
+	// that Vanity reads what Redis writes (listpacks, quicklists,
+	// intsets) and Redis what Vanity writes; the RESTOREs' replies
+	// compare, and the script reads the key on.
+	cross bool
 	// unordered: the reply's elements come in no order Redis promises.
 	unordered bool
 	// anyError: an error matches any error (docs/resp.md names where
@@ -264,7 +275,25 @@ type Line struct {
 	move bool
 }
 
-func (l Line) String() string { return strings.Join(l.args, " ") }
+func (l Line) String() string {
+	if l.cross {
+		return fmt.Sprintf("DUMP %s, then RESTORE %s 0 <the other server's payload> REPLACE", l.args[1], l.args[2])
+	}
+	return strings.Join(l.args, " ")
+}
+
+// call sends l to c and returns the reply; a cross line's is its
+// RESTORE's, of the payload payload gives for the key.
+func (l Line) call(t *testing.T, c *rawConn, payload func() frame) frame {
+	if !l.cross {
+		return c.call(t, l.args...)
+	}
+	p := payload()
+	if p.null || p.kind == '_' { // no key: RESP2's null bulk, RESP3's null
+		return p
+	}
+	return c.call(t, "RESTORE", l.args[2], "0", p.text, "REPLACE")
+}
 
 // norm is f as the line compares it.
 func (l Line) norm(f frame) frame {
@@ -370,7 +399,7 @@ func (g *gen) plain() Line {
 		case "MSETNX", "DBSIZE", "KEYS", "LMPOP":
 			continue
 		}
-		if !l.unordered && !l.anyError && !l.sign && !l.move && !l.pairs {
+		if !l.unordered && !l.anyError && !l.sign && !l.move && !l.pairs && !l.cross {
 			return l
 		}
 	}
@@ -458,7 +487,9 @@ func (g *gen) line() Line {
 		return a
 	}
 	k := g.key()
-	switch g.r.IntN(78) {
+	switch g.r.IntN(79) {
+	case 78:
+		return Line{args: []string{"DUMP", k, g.key()}, cross: true}
 	case 75, 76:
 		// Many at once: lists past a chunk's 128 elements, sets and hashes
 		// past their small forms.
