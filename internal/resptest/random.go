@@ -448,8 +448,11 @@ func (g *gen) word() string { return g.pick("y", "abc", "", "b", "c", "hello wor
 
 func (g *gen) field() string { return g.pick("f", "g", "h", "1") }
 
-// index is a list index, a range's end or an offset.
-func (g *gen) index() string { return g.pick("-100", "-3", "-2", "-1", "0", "1", "2", "3", "5", "100") }
+// index is a list index, a range's end or an offset: some reach into
+// the strings SETRANGE and SETBIT make long.
+func (g *gen) index() string {
+	return g.pick("-100", "-3", "-2", "-1", "0", "1", "2", "3", "5", "100", "-5001", "4999", "69999")
+}
 
 // incr is an increment for INCRBY and HINCRBY: small, with refusals.
 func (g *gen) incr() string {
@@ -619,13 +622,13 @@ func (g *gen) line() Line {
 		// the first byte in Redis (docs/resp.md): ends from -1 up.
 		return l(g.pick("GETRANGE", "SUBSTR"), k, g.index(), g.pick("-1", "0", "1", "2", "3", "5", "100"))
 	case 13:
-		return l("SETRANGE", k, g.pick("0", "1", "3", "-1"), g.word())
+		return l("SETRANGE", k, g.pick("0", "1", "3", "-1", "5000", "70000"), g.word())
 	case 14:
 		return l("MSETNX", k, g.val(), g.key(), g.val())
 	case 15:
-		return l("SETBIT", k, g.pick("0", "1", "7", "9", "-1"), g.pick("0", "1", "2"))
+		return l("SETBIT", k, g.pick("0", "1", "7", "9", "-1", "40000", "600001"), g.pick("0", "1", "2"))
 	case 16:
-		return l("GETBIT", k, g.pick("0", "1", "7", "9", "100"))
+		return l("GETBIT", k, g.pick("0", "1", "7", "9", "100", "40000", "600001"))
 	case 17:
 		args := []string{"BITCOUNT", k}
 		if g.r.IntN(2) == 0 {
