@@ -135,6 +135,13 @@ func (w DeadlineIf) String() string {
 	return "INVALID"
 }
 
+// InvalidListRange reports whether start and end are PROTOCOL.md §6.3's
+// invalid pair for LIST_RANGE and LIST_TRIM: both positive, or both
+// negative, and start after end.
+func InvalidListRange(start, end int64) bool {
+	return (start > 0 && end > 0 || start < 0 && end < 0) && start > end
+}
+
 // Admits reports whether a key whose deadline is cur (milliseconds since
 // 1970; 0: none) takes the deadline next under w.
 func (w DeadlineIf) Admits(cur, next int64) bool {

@@ -960,7 +960,7 @@ func lrange(cmd proto.Command) func([][]byte, *Plan) error {
 		if err != nil {
 			return err
 		}
-		if cmd == proto.CmdListTrim && (a > 0 && b > 0 || a < 0 && b < 0) && a > b {
+		if cmd == proto.CmdListTrim && proto.InvalidListRange(a, b) {
 			// LIST_TRIM leaves a list whole for such a pair (PROTOCOL.md
 			// §6.3, the seed's quirk); Redis's LTRIM empties it, as
 			// LIST_TRIM does for 1 0 on any list.

@@ -386,7 +386,7 @@ func popCount(count int64, n int) int {
 // listRange normalises LIST_RANGE/LIST_TRIM indexes (PROTOCOL.md §6.3). It
 // returns ok=false for an invalid pair, and s > t for an empty range.
 func listRange(start, end int64, n int) (int, int, bool) {
-	if start > 0 && end > 0 && start > end || start < 0 && end < 0 && start > end {
+	if proto.InvalidListRange(start, end) {
 		return 0, -1, false
 	}
 	ln := int64(n)

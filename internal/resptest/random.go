@@ -78,12 +78,16 @@ func asRedisRandom(t *testing.T, addr string, r *Restarts, serial bool, seed uin
 				}
 				return c
 			}
-			ours, theirs := open(addr, Password), open(redisAddr, "")
-			if serial {
-				if got := ours.call(t, "VANITY.CONSISTENCY", "SERIAL", "SERIAL"); got.kind != '+' {
-					t.Fatalf("VANITY.CONSISTENCY SERIAL SERIAL: %s%s", got, got.detail())
+			openOurs := func(addr string) *rawConn { // after a restart too
+				c := open(addr, Password)
+				if serial {
+					if got := c.call(t, "VANITY.CONSISTENCY", "SERIAL", "SERIAL"); got.kind != '+' {
+						t.Fatalf("VANITY.CONSISTENCY SERIAL SERIAL: %s%s", got, got.detail())
+					}
 				}
+				return c
 			}
+			ours, theirs := openOurs(addr), open(redisAddr, "")
 			for _, c := range []*rawConn{ours, theirs} {
 				if f := c.call(t, "FLUSHDB"); f.kind != '+' {
 					t.Fatalf("FLUSHDB: %s%s", f, f.detail())
@@ -97,12 +101,12 @@ func asRedisRandom(t *testing.T, addr string, r *Restarts, serial bool, seed uin
 				t.Fatalf("seed %d, command %d of %d%s: %s\nVanity answered %s, redis-server %s%s\nthe commands before it:%s",
 					seed, i+1, len(script), what, l, got, want, got.detail(), before.String())
 			}
-			pending, due := 0, 0 // transactions and watches under way; restarts due
+			inTx, due := false, 0 // a transaction or watch under way; restarts due
 			check := func(i int, last bool) {
 				for ; due > 0; due-- {
 					ours.nc.Close()
 					addr = r.Restart(last && due == 1)
-					ours = open(addr, Password)
+					ours = openOurs(addr)
 					for _, d := range dumpScript(theirs, t) {
 						got, want := d.norm(ours.call(t, d.args...)), d.norm(theirs.call(t, d.args...))
 						if got.String() != want.String() {
@@ -116,21 +120,20 @@ func asRedisRandom(t *testing.T, addr string, r *Restarts, serial bool, seed uin
 				if l.cross {
 					fromOurs, fromTheirs = ours.call(t, "DUMP", l.args[1]), theirs.call(t, "DUMP", l.args[1])
 				}
-				got := l.norm(l.call(t, ours, func() frame { return fromTheirs }))
-				want := l.norm(l.call(t, theirs, func() frame { return fromOurs }))
+				got, want := l.norm(l.call(t, ours, fromTheirs)), l.norm(l.call(t, theirs, fromOurs))
 				if got.String() != want.String() {
 					fail(i, l, got, want, "")
 				}
 				switch l.args[0] {
 				case "MULTI", "WATCH":
-					pending++
+					inTx = true
 				case "EXEC", "DISCARD":
-					pending = 0
+					inTx = false
 				}
 				if r != nil && (i+1)%r.Every == 0 {
 					due++
 				}
-				if pending == 0 {
+				if !inTx {
 					check(i, false)
 				}
 			}
@@ -283,16 +286,15 @@ func (l Line) String() string {
 }
 
 // call sends l to c and returns the reply; a cross line's is its
-// RESTORE's, of the payload payload gives for the key.
-func (l Line) call(t *testing.T, c *rawConn, payload func() frame) frame {
+// RESTORE's of payload, the other server's DUMP of the key.
+func (l Line) call(t *testing.T, c *rawConn, payload frame) frame {
 	if !l.cross {
 		return c.call(t, l.args...)
 	}
-	p := payload()
-	if p.null || p.kind == '_' { // no key: RESP2's null bulk, RESP3's null
-		return p
+	if payload.null || payload.kind == '_' { // no key: RESP2's null bulk, RESP3's null
+		return payload
 	}
-	return c.call(t, "RESTORE", l.args[2], "0", p.text, "REPLACE")
+	return c.call(t, "RESTORE", l.args[2], "0", payload.text, "REPLACE")
 }
 
 // norm is f as the line compares it.
